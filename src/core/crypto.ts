@@ -1,0 +1,94 @@
+// The one module through which src/core reaches cryptography, so that an engine can be swapped
+// after measuring (see bench/). Engines: @noble/secp256k1, @noble/hashes, @noble/ciphers.
+import * as secp from '@noble/secp256k1';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { concat, u64le } from './bytes.ts';
+import { NoiseError } from './errors.ts';
+
+secp.hashes.sha256 = (m) => nobleSha256(m);
+secp.hashes.hmacSha256 = (k, m) => hmac(nobleSha256, k, m);
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return nobleSha256(data);
+}
+
+/** SHA256(SHA256(x)): the digest BOLT 7 signs. */
+export function sha256d(data: Uint8Array): Uint8Array {
+  return nobleSha256(nobleSha256(data));
+}
+
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return hmac(nobleSha256, key, data);
+}
+
+/** BOLT 8 `HKDF(salt, ikm)`: HKDF-SHA256 with an empty info, 64 bytes split into two keys. */
+export function hkdf2(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
+  const out = hkdf(nobleSha256, ikm, salt, new Uint8Array(0), 64);
+  return [out.slice(0, 32), out.slice(32, 64)];
+}
+
+/** BOLT 8 nonce: 32 zero bits then the little-endian 64-bit counter. */
+function nonce(n: bigint): Uint8Array {
+  return concat(new Uint8Array(4), u64le(n));
+}
+
+/** ChaCha20-Poly1305 (IETF) as BOLT 8's `encryptWithAD(k, n, ad, plaintext)`. */
+export function encryptWithAD(k: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  return chacha20poly1305(k, nonce(n), ad).encrypt(plaintext);
+}
+
+/** BOLT 8's `decryptWithAD`; a MAC failure is a NoiseError('bad_mac'). */
+export function decryptWithAD(k: Uint8Array, n: bigint, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  try {
+    return chacha20poly1305(k, nonce(n), ad).decrypt(ciphertext);
+  } catch {
+    throw new NoiseError('bad_mac', 'ChaCha20-Poly1305 MAC check failed');
+  }
+}
+
+/** The raw cipher, for benchmarks to compare against. */
+export const rawChacha20Poly1305 = chacha20poly1305;
+
+export function getPublicKey(secretKey: Uint8Array): Uint8Array {
+  return secp.getPublicKey(secretKey, true);
+}
+
+export function isValidSecretKey(secretKey: Uint8Array): boolean {
+  return secp.utils.isValidSecretKey(secretKey);
+}
+
+export function isValidPublicKey(pub: Uint8Array): boolean {
+  return pub.length === 33 && secp.utils.isValidPublicKey(pub, true);
+}
+
+/** BOLT 8 `ECDH(k, rk)`: SHA256 of the compressed shared point. Throws on an invalid point. */
+export function ecdh(secretKey: Uint8Array, pub: Uint8Array): Uint8Array {
+  let shared: Uint8Array;
+  try {
+    shared = secp.getSharedSecret(secretKey, pub, true);
+  } catch {
+    throw new NoiseError('bad_pubkey', 'ECDH with an invalid public key');
+  }
+  return nobleSha256(shared);
+}
+
+/** ECDSA over a 32-byte digest, 64-byte compact low-S signature (BOLT 1 `signature`). */
+export function signDigest(digest: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  return secp.sign(digest, secretKey, { prehash: false, lowS: true, format: 'compact' });
+}
+
+/** Verifies a compact signature over a 32-byte digest; false (never throws) on any bad input. */
+export function verifyDigest(sig: Uint8Array, digest: Uint8Array, pub: Uint8Array): boolean {
+  try {
+    return secp.verify(sig, digest, pub, { prehash: false, lowS: true, format: 'compact' });
+  } catch {
+    return false;
+  }
+}
+
+export function randomSecretKey(seed?: Uint8Array): Uint8Array {
+  return secp.utils.randomSecretKey(seed);
+}
