@@ -1,0 +1,88 @@
+// The features boltworker offers today: connection handling and gossip, no channels yet. Only
+// what a node without channels can honestly claim, and nothing whose absence real peers tolerate.
+// All optional (odd): requiring anything would only make peers that lack it drop us.
+//
+// What real peers refuse us without (checked in their sources):
+// - LDK 0.1 (ln/peer_handler.rs: `our_features.requires_unknown_bits_from(&msg.features)`) sets
+//   bits 0, 8, 12, 14 required and drops a peer that offers none of a pair; its ChannelManager
+//   also drops a peer without static_remotekey. LDK 0.2 adds 44 (option_channel_type) required.
+// - Eclair (Features.testCompatible, symmetric) drops a peer lacking any of its mandatory
+//   features: 0, 8, 12, 14, 44 by default.
+// - LND (peer/brontide.go handleInitMsg) drops a peer without data_loss_protect (0/1).
+// - Core Lightning (connectd) refuses only unknown required bits and missing dependencies; its
+//   own compulsory bits are 0, 8, 12, 14, 44.
+import { checkOwnFeatures } from './validate.ts';
+import { featureByName, type FeatureSupport } from './table.ts';
+import { FeatureVector } from './vector.ts';
+
+export interface OurFeature {
+  readonly name: string;
+  readonly support: FeatureSupport;
+  /** The fields we set it in: `init` and `node_announcement`. */
+  readonly places: readonly ('I' | 'N')[];
+  readonly why: string;
+}
+
+export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
+  {
+    name: 'option_data_loss_protect',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'ASSUMED by BOLT 9. LND, LDK and Eclair drop peers that do not offer it. Without channels there is no `channel_reestablish` to send, so the claim holds trivially; channels must send its fields.',
+  },
+  {
+    name: 'gossip_queries',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'BOLT 7: offering it says we have useful gossip to share. gossipd keeps the whole graph and must answer `query_channel_range` and `query_short_channel_ids` for as long as this bit is set.',
+  },
+  {
+    name: 'var_onion_optin',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'ASSUMED by BOLT 9, and the origin "MUST support var_onion_optin". LDK and Eclair drop peers that do not offer it. We relay no payments yet, so there is no legacy onion to handle.',
+  },
+  {
+    name: 'option_static_remotekey',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'ASSUMED by BOLT 9. LDK (which checks it explicitly) and Eclair drop peers that do not offer it. Every channel type BOLT 2 still defines includes it.',
+  },
+  {
+    name: 'payment_secret',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'ASSUMED by BOLT 9. LDK and Eclair drop peers that do not offer it. We neither send nor receive payments yet; when we do, always with a payment secret.',
+  },
+  {
+    name: 'option_channel_type',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'ASSUMED by BOLT 9. Eclair and LDK 0.2+ drop peers that do not offer it. We open no channels yet; when we do, always with an explicit `channel_type`.',
+  },
+] satisfies OurFeature[]);
+
+function build(place: 'I' | 'N'): FeatureVector {
+  let v = FeatureVector.EMPTY;
+  for (const f of OUR_FEATURES) if (f.places.includes(place)) v = v.withFeature(f.name, f.support);
+  checkOwnFeatures(v, place); // our own vector obeys the origin rules, or we fail at load
+  return v;
+}
+
+const OURS = { I: build('I'), N: build('N') };
+
+/** Our feature vector for `init` (`I`) or our `node_announcement` (`N`). */
+export function ourFeatures(place: 'I' | 'N'): FeatureVector {
+  return OURS[place];
+}
+
+/** Our features as a markdown table (bit, name, required/optional, why), for the README. */
+export function ourFeaturesMarkdown(): string {
+  const lines = ['| bit | name | required/optional | why |', '| --- | --- | --- | --- |'];
+  for (const f of OUR_FEATURES) {
+    const even = featureByName(f.name)!.bit;
+    const bit = f.support === 'required' ? even : even + 1;
+    lines.push(`| ${bit} | \`${f.name}\` | ${f.support} | ${f.why.replace(/\|/g, '\\|')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
