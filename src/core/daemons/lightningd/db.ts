@@ -1,0 +1,88 @@
+// lightningd's own database: the peers we have met and the addresses seen for them, and config.
+// Runtimes persist it (a JSON file in Node, IndexedDB in the browser, Durable Object storage on the
+// edge); this in-memory shape and its (de)serialisation are shared.
+import type { Endpoint } from '../../address.ts';
+
+export interface PeerRecord {
+  id: string;
+  /** Endpoints that worked, most recent first (at most MAX_ADDRESSES). */
+  addresses: Endpoint[];
+  /** Keep this peer connected: connectd reconnects it with backoff. */
+  important?: boolean;
+  last_connected?: number;
+}
+
+export interface LightningdState {
+  version: 1;
+  peers: Record<string, PeerRecord>;
+  config: Record<string, unknown>;
+}
+
+/** Where the state lives; `save` replaces it whole, atomically (the state is small). */
+export interface LightningdStorage {
+  load(): Promise<LightningdState | undefined>;
+  save(state: LightningdState): Promise<void>;
+}
+
+const MAX_ADDRESSES = 8;
+
+export function emptyState(): LightningdState {
+  return { version: 1, peers: {}, config: {} };
+}
+
+export class LightningdDb {
+  private state: LightningdState = emptyState();
+  private saving: Promise<void> = Promise.resolve();
+  constructor(private readonly storage: LightningdStorage) {}
+
+  async load(): Promise<void> {
+    const s = await this.storage.load();
+    if (s && s.version === 1 && typeof s.peers === 'object') this.state = s;
+  }
+
+  peer(id: string): PeerRecord | undefined {
+    return this.state.peers[id];
+  }
+
+  peers(): PeerRecord[] {
+    return Object.values(this.state.peers);
+  }
+
+  config<T>(key: string): T | undefined {
+    return this.state.config[key] as T | undefined;
+  }
+
+  /** Records that `endpoint` reached `id`, moving it to the front. */
+  peerReached(id: string, endpoint: Endpoint | undefined, now: number, important?: boolean): Promise<void> {
+    const rec = this.state.peers[id] ?? { id, addresses: [] };
+    if (endpoint) {
+      const key = JSON.stringify(endpoint);
+      rec.addresses = [endpoint, ...rec.addresses.filter((a) => JSON.stringify(a) !== key)].slice(0, MAX_ADDRESSES);
+    }
+    rec.last_connected = now;
+    if (important !== undefined) rec.important = important;
+    this.state.peers[id] = rec;
+    return this.flush();
+  }
+
+  /** Saves are serialised so a slow write never lands after a newer one. */
+  flush(): Promise<void> {
+    const snapshot = structuredCloneState(this.state);
+    this.saving = this.saving.then(() => this.storage.save(snapshot));
+    return this.saving;
+  }
+}
+
+function structuredCloneState(s: LightningdState): LightningdState {
+  return JSON.parse(JSON.stringify(s)) as LightningdState;
+}
+
+export class MemoryLightningdStorage implements LightningdStorage {
+  state: LightningdState | undefined;
+  async load() {
+    return this.state && structuredCloneState(this.state);
+  }
+  async save(s: LightningdState) {
+    this.state = structuredCloneState(s);
+  }
+}

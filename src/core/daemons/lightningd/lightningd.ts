@@ -1,0 +1,215 @@
+// lightningd: the master. It owns the node's own database and the JSON-RPC API, and decides which
+// daemon gets a peer; it holds no peer socket and no secret (design.md). The daemons it talks to
+// are given as small interfaces: Comlink proxies in Workers, plain objects in one isolate or a test.
+import { endpointsFromAnnouncement, parseEndpoint, parsePeerAddress, planDial, type DialCapabilities, type Endpoint } from '../../address.ts';
+import type { NetAddress } from '../../transport.ts';
+import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent, PeerInfo, PingResult } from '../connectd/types.ts';
+import type { LightningdDb } from './db.ts';
+import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
+
+/** What lightningd needs of connectd (all may be async: a Comlink proxy). */
+export interface ConnectdApi {
+  connectToPeer(id: string, targets: readonly import('../../transport.ts').DialTarget[]): Promise<ConnectResult> | ConnectResult;
+  listPeers(): Promise<PeerInfo[]> | PeerInfo[];
+  ping(id: string, len: number, pongbytes: number): Promise<PingResult> | PingResult;
+  disconnect(id: string, force: boolean): Promise<void> | void;
+}
+
+/** What lightningd needs of gossipd: its RPC methods, and what it knows of a node's addresses. */
+export interface GossipdApi {
+  nodeAddresses(id: string): Promise<NetAddress[]> | NetAddress[];
+  rpc(method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>): Promise<unknown>;
+  info?(): Promise<Record<string, unknown>> | Record<string, unknown>;
+}
+
+export interface LightningdOptions {
+  network: string;
+  version: string;
+  nodeId: string;
+  alias: string;
+  /** Six hex digits. */
+  color: string;
+  /** Our features by context (getinfo's `our_features`), hex. */
+  ourFeatures: { init: string; node: string; channel: string; invoice: string };
+  connectd: ConnectdApi;
+  gossipd?: GossipdApi;
+  db: LightningdDb;
+  caps: DialCapabilities;
+  /** Where we listen (getinfo `binding`) and what we announce (getinfo `address`). */
+  binding?: NetAddress[];
+  address?: NetAddress[];
+  blockheight?: () => number | Promise<number>;
+  now?: () => number;
+  /** Runtime-level events for embedders (peer_connected, peer_disconnected, ...). */
+  emit?: (event: string, payload: unknown) => void;
+}
+
+/** Maps a connectd failure (possibly flattened by a port: only {code, message, attempts}) to Core Lightning's codes. */
+function connectRpcError(e: unknown): RpcError {
+  const err = e as { code?: string; message?: string; attempts?: { address: string; reason: string }[] };
+  const reasons = (err.attempts ?? []).map((a) => `${a.address}: ${a.reason}`).join('. ');
+  switch (err.code) {
+    case 'no_address':
+      return new RpcError(RpcCode.CONNECT_NO_KNOWN_ADDRESS, `Unable to connect, no address known for peer${reasons ? `: ${reasons}` : ''}`);
+    case 'all_failed':
+      return new RpcError(RpcCode.CONNECT_ALL_ADDRESSES_FAILED, `All addresses failed: ${reasons || err.message}`, { addresses: err.attempts });
+    case 'disconnected':
+      return new RpcError(RpcCode.CONNECT_DISCONNECTED_DURING, err.message ?? 'peer disconnected while connecting');
+    default:
+      return new RpcError(RpcCode.LIGHTNINGD, err.message ?? String(e));
+  }
+}
+
+export class Lightningd {
+  readonly rpc = new RpcDispatcher();
+  private readonly now: () => number;
+
+  constructor(private readonly o: LightningdOptions) {
+    this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
+    this.registerCommands();
+  }
+
+  /** connectd → lightningd: a peer finished `init`. */
+  async peerConnected(e: PeerConnectedEvent): Promise<void> {
+    this.o.emit?.('peer_connected', e);
+  }
+
+  async peerDisconnected(e: PeerDisconnectedEvent): Promise<void> {
+    this.o.emit?.('peer_disconnected', e);
+  }
+
+  /** connectd → lightningd: a message no daemon owns. With no channel daemons yet we only log it. */
+  async peerSpoke(id: string, msg: Uint8Array): Promise<void> {
+    this.o.emit?.('peer_spoke', { id, type: msg.length >= 2 ? (msg[0]! << 8) | msg[1]! : -1 });
+  }
+
+  private async endpointsFor(id: string, explicit?: Endpoint): Promise<Endpoint[]> {
+    if (explicit) return [explicit];
+    const known = this.o.db.peer(id)?.addresses ?? [];
+    let announced: Endpoint[] = [];
+    if (this.o.gossipd) {
+      try {
+        announced = endpointsFromAnnouncement(await this.o.gossipd.nodeAddresses(id));
+      } catch {
+        announced = [];
+      }
+    }
+    return [...known, ...announced];
+  }
+
+  private registerCommands(): void {
+    const r = this.rpc;
+    r.register('getinfo', {
+      params: [],
+      description: 'Show information about this node.',
+      handler: async () => {
+        const peers = await this.o.connectd.listPeers();
+        return {
+          id: this.o.nodeId,
+          alias: this.o.alias,
+          color: this.o.color,
+          num_peers: peers.filter((p) => p.connected).length,
+          num_pending_channels: 0,
+          num_active_channels: 0,
+          num_inactive_channels: 0,
+          address: this.o.address ?? [],
+          binding: this.o.binding ?? [],
+          version: this.o.version,
+          blockheight: (await this.o.blockheight?.()) ?? 0,
+          network: this.o.network,
+          fees_collected_msat: 0,
+          our_features: this.o.ourFeatures,
+          ...(this.o.gossipd?.info ? { gossip: await this.o.gossipd.info() } : {}),
+        };
+      },
+    });
+    r.register('connect', {
+      params: ['id', 'host?', 'port?'],
+      description: 'Connect to {id} at {host} (which can end in \':port\' if not specified separately).',
+      handler: async (p) => {
+        if (typeof p.id !== 'string') throw new RpcError(RpcCode.INVALID_PARAMS, 'id: should be a node id string');
+        let peer;
+        let explicit: Endpoint | undefined;
+        try {
+          const port = p.port === undefined ? undefined : Number(p.port);
+          peer = parsePeerAddress(p.id, { network: this.o.network, port });
+          explicit = peer.endpoint;
+          if (p.host !== undefined) {
+            if (explicit) throw new RpcError(RpcCode.INVALID_PARAMS, 'Can\'t specify host as both xxx@yyy and separate argument');
+            explicit = parseEndpoint(port === undefined ? String(p.host) : `${String(p.host).replace(/:\d+$/, '')}:${port}`, peer.endpoint?.port ?? undefined);
+          }
+        } catch (e) {
+          if (e instanceof RpcError) throw e;
+          throw new RpcError(RpcCode.INVALID_PARAMS, (e as Error).message);
+        }
+        if (explicit === undefined && p.port !== undefined) {
+          throw new RpcError(RpcCode.INVALID_PARAMS, 'Can\'t specify port without host');
+        }
+        const endpoints = await this.endpointsFor(peer.id, explicit);
+        if (endpoints.length === 0) throw connectRpcError({ code: 'no_address' });
+        const targets = planDial(endpoints, this.o.caps);
+        if (targets.length === 0) {
+          throw new RpcError(RpcCode.CONNECT_NO_KNOWN_ADDRESS, `Unable to connect, no address this runtime can reach (configure a bridge): ${endpoints.map((e) => (e.kind === 'tcp' ? `${e.host}:${e.port}` : e.url)).join(', ')}`);
+        }
+        let res: ConnectResult;
+        try {
+          res = await this.o.connectd.connectToPeer(peer.id, targets);
+        } catch (e) {
+          throw connectRpcError(e);
+        }
+        const used = res.address ? endpoints.find((e) => e.host === res.address!.address && e.port === res.address!.port) : undefined;
+        await this.o.db.peerReached(peer.id, used ?? (endpoints.length === 1 ? endpoints[0] : undefined), this.now());
+        return { id: res.id, features: res.features, direction: res.direction, address: res.address };
+      },
+    });
+    r.register('listpeers', {
+      params: ['id?'],
+      description: 'Show current peers; if {id} is given, only that peer.',
+      handler: async (p) => {
+        const all = await this.o.connectd.listPeers();
+        const peers = all
+          .filter((x) => x.connected && (p.id === undefined || x.id === p.id))
+          .map((x) => ({ id: x.id, connected: x.connected, num_channels: 0, netaddr: x.netaddr, features: x.features ?? '' }));
+        return { peers };
+      },
+    });
+    r.register('ping', {
+      params: ['id', 'len?', 'pongbytes?'],
+      description: 'Send a ping of {len} bytes to {id}, asking for {pongbytes} back.',
+      handler: async (p) => {
+        const len = p.len === undefined ? 128 : Number(p.len);
+        const pongbytes = p.pongbytes === undefined ? 128 : Number(p.pongbytes);
+        if (!Number.isInteger(len) || len < 0 || len > 65531) throw new RpcError(RpcCode.INVALID_PARAMS, 'len: should be 0 to 65531');
+        if (!Number.isInteger(pongbytes) || pongbytes < 0 || pongbytes > 65535) throw new RpcError(RpcCode.INVALID_PARAMS, 'pongbytes: should be 0 to 65535');
+        try {
+          return await this.o.connectd.ping(String(p.id), len, pongbytes);
+        } catch (e) {
+          const err = e as { code?: string; message?: string };
+          throw new RpcError(err.code === 'bad_request' ? RpcCode.INVALID_PARAMS : RpcCode.LIGHTNINGD, err.message ?? String(e));
+        }
+      },
+    });
+    r.register('disconnect', {
+      params: ['id', 'force?'],
+      description: 'Disconnect from {id}; {force} disconnects even with channels.',
+      handler: async (p) => {
+        const peers = await this.o.connectd.listPeers();
+        if (!peers.some((x) => x.id === p.id && x.connected)) throw new RpcError(RpcCode.LIGHTNINGD, 'Peer not connected');
+        await this.o.connectd.disconnect(String(p.id), p.force === true || p.force === 'true');
+        return {};
+      },
+    });
+    const gossip = (name: 'listnodes' | 'listchannels' | 'getroute', params: string[], description: string) =>
+      r.register(name, {
+        params,
+        description,
+        handler: (p) => {
+          if (!this.o.gossipd) throw new RpcError(RpcCode.LIGHTNINGD, 'gossipd is not running');
+          return this.o.gossipd.rpc(name, p);
+        },
+      });
+    gossip('listnodes', ['id?'], 'Show nodes in our local network view, or only node {id}.');
+    gossip('listchannels', ['short_channel_id?', 'source?', 'destination?'], 'Show channels in our local network view, filtered by {short_channel_id}, {source} or {destination}.');
+    gossip('getroute', ['id', 'amount_msat', 'riskfactor', 'cltv?', 'fromid?', 'fuzzpercent?', 'exclude?', 'maxhops?'], 'Find a route to {id} for {amount_msat}, weighing delays by {riskfactor}.');
+  }
+}
