@@ -1,0 +1,489 @@
+// What a WebSocket-to-TCP bridge may connect to, decided without any I/O, so that the Node bridge
+// (src/transports/bridge-server.ts) and the edge Worker (src/edge/bridge-worker.ts) refuse exactly
+// the same things. A bridge must never be an open proxy: targets come from the request path
+// `/{host}:{port}` (or `/bridge/{host}:{port}`), only allowed ports are reachable, and loopback,
+// private and other special-use addresses (IANA's IPv4/IPv6 Special-Purpose Address Registries,
+// RFC 6890) are refused unless `allowPrivate` is set. A DNS name is checked here for its syntax
+// and for special-use names; the Node bridge then resolves it and checks every address it got
+// (checkResolvedAddresses) before connecting to that checked address, never to the name.
+import { BoltError } from './errors.ts';
+
+/** Why a bridge refused a request; `code` is stable, `message` is sent to the client. */
+export class BridgeRefusal extends BoltError {}
+
+export type BridgeHostKind = 'ipv4' | 'ipv6' | 'dns';
+
+/** A parsed target: `host` is lowercase, an IPv6 literal without its brackets. */
+export interface BridgeTarget {
+  kind: BridgeHostKind;
+  host: string;
+  port: number;
+}
+
+export interface BridgePolicyOptions {
+  /** Ports a client may reach (default: 9735, BOLT 1's default port, only). */
+  allowedPorts?: readonly number[];
+  /** Reach loopback, private and other special-use targets (for tests and private networks). */
+  allowPrivate?: boolean;
+  /** When set, only these Origins (e.g. `https://app.example`) may open a bridge. */
+  allowedOrigins?: readonly string[];
+  /** Open (or opening) bridges per client address; IPv6 clients count per /64 (default 8). */
+  maxPerClient?: number;
+  /** Open (or opening) bridges in total (default 256). */
+  maxTotal?: number;
+  /** Close a bridge after this long without a byte either way (default 300 000 ms). */
+  idleTimeoutMs?: number;
+}
+
+export interface BridgePolicy {
+  allowedPorts: ReadonlySet<number>;
+  allowPrivate: boolean;
+  allowedOrigins: ReadonlySet<string> | undefined;
+  maxPerClient: number;
+  maxTotal: number;
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_BRIDGE_PORT = 9735;
+
+/** WebSocket close codes a bridge uses (RFC 6455 section 7.4, IANA registry; 4000+ is private use). */
+export const BridgeClose = {
+  /** The target closed the TCP connection, or the client closed. */
+  normal: 1000,
+  /** The bridge is shutting down. */
+  goingAway: 1001,
+  /** A text frame: the bridge carries bytes only. */
+  unsupportedData: 1003,
+  /** A refused target, path or port; too much data buffered. */
+  policy: 1008,
+  /** A frame larger than the bridge accepts. */
+  tooBig: 1009,
+  /** The bridge itself failed. */
+  internal: 1011,
+  /** DNS failure, connect failure or TCP error towards the target. */
+  badGateway: 1014,
+  /** No byte either way for idleTimeoutMs. */
+  idle: 4000,
+} as const;
+
+/** HTTP status for a refusal answered before the WebSocket upgrade. */
+export function refusalStatus(code: string): number {
+  switch (code) {
+    case 'origin_not_allowed':
+    case 'port_not_allowed':
+    case 'special_use_address':
+    case 'special_use_name':
+      return 403;
+    case 'per_client_limit':
+      return 429;
+    case 'total_limit':
+      return 503;
+    case 'not_websocket':
+      return 426;
+    case 'resolve_failed':
+      return 502;
+    default:
+      return 400;
+  }
+}
+
+/** WebSocket close code for a refusal answered after the upgrade. */
+export function refusalCloseCode(code: string): number {
+  return code === 'resolve_failed' ? BridgeClose.badGateway : BridgeClose.policy;
+}
+
+function positiveInt(v: number | undefined, dflt: number, name: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || v < 1) throw new BridgeRefusal('bad_config', `${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+export function resolveBridgePolicy(o: BridgePolicyOptions = {}): BridgePolicy {
+  const ports = o.allowedPorts ?? [DEFAULT_BRIDGE_PORT];
+  for (const p of ports) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new BridgeRefusal('bad_config', `allowed port out of range: ${String(p)}`);
+  }
+  let origins: Set<string> | undefined;
+  if (o.allowedOrigins && o.allowedOrigins.length > 0) {
+    origins = new Set(o.allowedOrigins.map((s) => s.trim().toLowerCase().replace(/\/+$/, '')));
+  }
+  return {
+    allowedPorts: new Set(ports),
+    allowPrivate: o.allowPrivate === true,
+    allowedOrigins: origins,
+    maxPerClient: positiveInt(o.maxPerClient, 8, 'maxPerClient'),
+    maxTotal: positiveInt(o.maxTotal, 256, 'maxTotal'),
+    idleTimeoutMs: positiveInt(o.idleTimeoutMs, 300_000, 'idleTimeoutMs'),
+  };
+}
+
+/**
+ * Policy from string settings (a Worker's env vars, a CLI's flags): BRIDGE_ALLOW_PRIVATE
+ * ("1"/"true"), BRIDGE_ALLOWED_PORTS ("9735,9736"), BRIDGE_ALLOWED_ORIGINS (comma-separated),
+ * BRIDGE_MAX_PER_CLIENT, BRIDGE_MAX_TOTAL, BRIDGE_IDLE_TIMEOUT_MS. Bad values throw (bad_config).
+ */
+export function bridgePolicyFromEnv(env: Readonly<Record<string, unknown>>): BridgePolicy {
+  const str = (k: string): string | undefined => {
+    const v = env[k];
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  };
+  const int = (k: string): number | undefined => {
+    const v = str(k);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new BridgeRefusal('bad_config', `${k} must be a number, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  const list = (k: string): string[] | undefined => str(k)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ports = list('BRIDGE_ALLOWED_PORTS')?.map((p) => {
+    if (!/^\d{1,5}$/.test(p)) throw new BridgeRefusal('bad_config', `BRIDGE_ALLOWED_PORTS: bad port ${JSON.stringify(p)}`);
+    return Number(p);
+  });
+  const allowPrivate = str('BRIDGE_ALLOW_PRIVATE');
+  return resolveBridgePolicy({
+    allowedPorts: ports,
+    allowPrivate: allowPrivate === '1' || allowPrivate?.toLowerCase() === 'true',
+    allowedOrigins: list('BRIDGE_ALLOWED_ORIGINS'),
+    maxPerClient: int('BRIDGE_MAX_PER_CLIENT'),
+    maxTotal: int('BRIDGE_MAX_TOTAL'),
+    idleTimeoutMs: int('BRIDGE_IDLE_TIMEOUT_MS'),
+  });
+}
+
+// ---- addresses ---------------------------------------------------------------------------------
+
+/** Strict dotted-quad IPv4 (no octal, hex or shortened forms). */
+export function parseIPv4(s: string): Uint8Array | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = m[i + 1]!;
+    if (part.length > 1 && part[0] === '0') return undefined;
+    const n = Number(part);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+/** RFC 4291 section 2.2 text forms, including `::` and a trailing dotted quad; no zone id. */
+export function parseIPv6(s: string): Uint8Array | undefined {
+  if (s.length < 2 || s.length > 45) return undefined;
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const items = part.split(':');
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (i === items.length - 1 && it.includes('.')) {
+        const v4 = parseIPv4(it);
+        if (!v4) return undefined;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(it)) return undefined;
+        out.push(parseInt(it, 16));
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (!head || !tail) return undefined;
+  // A dotted quad may only end the address.
+  if (halves.length === 2 && halves[0]!.includes('.')) return undefined;
+  let all: number[];
+  if (halves.length === 2) {
+    const missing = 8 - head.length - tail.length;
+    if (missing < 1) return undefined;
+    all = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  } else {
+    all = head;
+  }
+  if (all.length !== 8) return undefined;
+  const out = new Uint8Array(16);
+  all.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  return out;
+}
+
+function inPrefix(addr: Uint8Array, prefix: readonly number[], bits: number): boolean {
+  for (let i = 0; i < bits; i += 8) {
+    const n = Math.min(8, bits - i);
+    const mask = (0xff << (8 - n)) & 0xff;
+    if (((addr[i / 8] ?? 0) & mask) !== ((prefix[i / 8] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+type Range = readonly [prefix: readonly number[], bits: number, name: string];
+
+// IANA IPv4 Special-Purpose Address Registry (RFC 6890 and successors), plus multicast and the
+// reserved 240/4. Anything listed is refused, including the few entries IANA marks globally
+// reachable: a Lightning node has no business there.
+const V4_SPECIAL: readonly Range[] = [
+  [[0], 8, 'this network 0.0.0.0/8 (includes unspecified)'],
+  [[10], 8, 'private 10.0.0.0/8 (RFC 1918)'],
+  [[100, 64], 10, 'shared address space 100.64.0.0/10 (RFC 6598, CGNAT)'],
+  [[127], 8, 'loopback 127.0.0.0/8'],
+  [[169, 254], 16, 'link-local 169.254.0.0/16'],
+  [[172, 16], 12, 'private 172.16.0.0/12 (RFC 1918)'],
+  [[192, 0, 0], 24, 'IETF protocol assignments 192.0.0.0/24'],
+  [[192, 0, 2], 24, 'documentation 192.0.2.0/24'],
+  [[192, 31, 196], 24, 'AS112 192.31.196.0/24'],
+  [[192, 52, 193], 24, 'AMT 192.52.193.0/24'],
+  [[192, 88, 99], 24, '6to4 relay anycast 192.88.99.0/24'],
+  [[192, 168], 16, 'private 192.168.0.0/16 (RFC 1918)'],
+  [[192, 175, 48], 24, 'AS112 192.175.48.0/24'],
+  [[198, 18], 15, 'benchmarking 198.18.0.0/15'],
+  [[198, 51, 100], 24, 'documentation 198.51.100.0/24'],
+  [[203, 0, 113], 24, 'documentation 203.0.113.0/24'],
+  [[224], 4, 'multicast 224.0.0.0/4'],
+  [[255, 255, 255, 255], 32, 'limited broadcast 255.255.255.255'],
+  [[240], 4, 'reserved 240.0.0.0/4'],
+];
+
+// IANA IPv6 Special-Purpose Address Registry, and everything outside global unicast 2000::/3.
+// Forms that embed or translate to an IPv4 address (mapped, NAT64, 6to4, Teredo) are refused
+// outright: a client that means an IPv4 target can name it.
+const V6_SPECIAL: readonly Range[] = [
+  [[], 128, 'unspecified ::'],
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback ::1'],
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 96, 'IPv4-mapped ::ffff:0:0/96'],
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0], 96, 'IPv4-translated ::ffff:0:0:0/96'],
+  [[0, 0x64, 0xff, 0x9b, 0, 1], 48, 'local-use NAT64 64:ff9b:1::/48'],
+  [[0, 0x64, 0xff, 0x9b], 96, 'NAT64 64:ff9b::/96'],
+  [[1, 0], 64, 'discard-only 100::/64'],
+  [[0x20, 0x01, 0x0d, 0xb8], 32, 'documentation 2001:db8::/32'],
+  [[0x20, 0x01], 23, 'IETF protocol assignments 2001::/23 (Teredo, ORCHID, benchmarking)'],
+  [[0x20, 0x02], 16, '6to4 2002::/16'],
+  [[0x3f, 0xff], 20, 'documentation 3fff::/20'],
+  [[0xfc], 7, 'unique local fc00::/7'],
+  [[0xfe, 0x80], 10, 'link-local fe80::/10'],
+  [[0xfe, 0xc0], 10, 'site-local fec0::/10 (deprecated)'],
+  [[0xff], 8, 'multicast ff00::/8'],
+];
+
+/**
+ * Why an IP address (4 or 16 bytes) is special-use, or undefined when it is an ordinary
+ * globally reachable unicast address.
+ */
+export function specialUseRange(addr: Uint8Array): string | undefined {
+  if (addr.length === 4) {
+    for (const [p, bits, name] of V4_SPECIAL) if (inPrefix(addr, p, bits)) return name;
+    return undefined;
+  }
+  if (addr.length === 16) {
+    for (const [p, bits, name] of V6_SPECIAL) if (inPrefix(addr, p, bits)) return name;
+    if (!inPrefix(addr, [0x20], 3)) return 'not global unicast (outside 2000::/3)';
+    return undefined;
+  }
+  return 'not an IP address';
+}
+
+/** specialUseRange for a textual address (IPv4 dotted quad or IPv6, brackets allowed). */
+export function specialUseAddress(text: string): string | undefined {
+  const t = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  const b = parseIPv4(t) ?? parseIPv6(t);
+  return b ? specialUseRange(b) : 'not an IP address';
+}
+
+// Names that never lead to a public Lightning node, or that commonly resolve to loopback or to
+// the address written inside them. Checked before any DNS lookup (RFC 6761, RFC 6762, RFC 8375,
+// RFC 9476, ICANN's `.internal`), so the Node bridge never sends them to a resolver and the edge
+// Worker, which cannot resolve before connecting, refuses them.
+const SPECIAL_SUFFIXES = [
+  'localhost', 'localdomain', 'local', 'internal', 'intranet', 'private', 'corp', 'home', 'lan',
+  'arpa', 'test', 'invalid', 'example', 'onion', 'alt',
+  'localtest.me', 'lvh.me', 'nip.io', 'sslip.io', 'xip.io',
+];
+
+/** Why a DNS name is special-use, or undefined. `name` must already be lowercase, no final dot. */
+export function specialUseName(name: string): string | undefined {
+  for (const s of SPECIAL_SUFFIXES) {
+    if (name === s || name.endsWith('.' + s)) return `special-use name .${s}`;
+  }
+  if (!name.includes('.')) return 'single-label name (resolved through search domains)';
+  return undefined;
+}
+
+/** A DNS host name (RFC 1123 section 2.1) whose last label starts with a letter, so that no
+ * numeric or hex shorthand (`127.1`, `0x7f.1`, `2130706433`) can pass as a name. */
+function isHostName(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  for (const l of labels) {
+    if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l)) return false;
+  }
+  return /^[a-z]/.test(labels[labels.length - 1]!);
+}
+
+// ---- paths and targets ---------------------------------------------------------------------------
+
+function parsePort(s: string, allowZero: boolean): number | undefined {
+  if (!/^\d{1,5}$/.test(s) || (s.length > 1 && s[0] === '0')) return undefined;
+  const n = Number(s);
+  if (n > 65535 || (n === 0 && !allowZero)) return undefined;
+  return n;
+}
+
+/** `host:port`, `[ipv6]:port`; throws BridgeRefusal('bad_host' | 'bad_port'). */
+export function parseHostPort(s: string, allowZeroPort = false): BridgeTarget {
+  let host: string;
+  let portText: string;
+  let kind: BridgeHostKind;
+  if (s.startsWith('[')) {
+    const end = s.indexOf(']');
+    if (end < 0 || s[end + 1] !== ':') throw new BridgeRefusal('bad_host', 'expected [ipv6]:port');
+    host = s.slice(1, end).toLowerCase();
+    portText = s.slice(end + 2);
+    if (!parseIPv6(host)) throw new BridgeRefusal('bad_host', `not an IPv6 address: ${host.slice(0, 60)}`);
+    kind = 'ipv6';
+  } else {
+    const colon = s.lastIndexOf(':');
+    if (colon < 0) throw new BridgeRefusal('bad_port', 'expected host:port');
+    host = s.slice(0, colon).toLowerCase();
+    portText = s.slice(colon + 1);
+    if (host.endsWith('.')) host = host.slice(0, -1);
+    if (parseIPv4(host)) kind = 'ipv4';
+    else if (isHostName(host)) kind = 'dns';
+    else throw new BridgeRefusal('bad_host', `not an IPv4 address or host name: ${host.slice(0, 60)}`);
+  }
+  const port = parsePort(portText, allowZeroPort);
+  if (port === undefined) throw new BridgeRefusal('bad_port', `bad port: ${portText.slice(0, 10)}`);
+  return { kind, host, port };
+}
+
+/**
+ * The target named by a request path: `/{host}:{port}` or `/bridge/{host}:{port}` (a query
+ * string is ignored; percent-escapes are decoded once). Throws BridgeRefusal('bad_path', ...).
+ */
+export function parseBridgePath(path: string): BridgeTarget {
+  let p = path;
+  const q = p.indexOf('?');
+  if (q >= 0) p = p.slice(0, q);
+  if (p.startsWith('/bridge/')) p = p.slice('/bridge/'.length);
+  else if (p.startsWith('/')) p = p.slice(1);
+  else throw new BridgeRefusal('bad_path', 'path must be /{host}:{port}');
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+    throw new BridgeRefusal('bad_path', 'bad percent-encoding in path');
+  }
+  if (p === '' || p.includes('/')) throw new BridgeRefusal('bad_path', 'path must be /{host}:{port}');
+  return parseHostPort(p);
+}
+
+/** The path a client asks a bridge for, e.g. `/[2001:db8::1]:9735`. */
+export function formatBridgePath(host: string, port: number): string {
+  return `/${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Everything about a target that can be checked before any I/O: the port, a special-use IP
+ * literal, a special-use name. Throws BridgeRefusal; a DNS name that passes must still have each
+ * of its resolved addresses checked (checkResolvedAddresses) before connecting.
+ */
+export function checkTarget(t: BridgeTarget, policy: BridgePolicy): void {
+  if (!policy.allowedPorts.has(t.port)) {
+    throw new BridgeRefusal('port_not_allowed', `port ${t.port} not allowed (allowed: ${[...policy.allowedPorts].join(',')})`);
+  }
+  if (policy.allowPrivate) return;
+  if (t.kind === 'dns') {
+    const why = specialUseName(t.host);
+    if (why) throw new BridgeRefusal('special_use_name', `refused ${t.host}: ${why}`);
+    return;
+  }
+  const why = specialUseAddress(t.host);
+  if (why) throw new BridgeRefusal('special_use_address', `refused ${t.host}: ${why}`);
+}
+
+/**
+ * After resolving a DNS name: every address must pass (one bad address refuses the name, so a
+ * resolver that mixes in a private address cannot steer us), and the caller connects to one of
+ * the returned checked addresses, never to the name again (no second lookup to rebind).
+ */
+export function checkResolvedAddresses(name: string, addresses: readonly string[], policy: BridgePolicy): string[] {
+  if (addresses.length === 0) throw new BridgeRefusal('resolve_failed', `${name} has no addresses`);
+  const out: string[] = [];
+  for (const a of addresses) {
+    const bytes = parseIPv4(a) ?? parseIPv6(a);
+    if (!bytes) throw new BridgeRefusal('resolve_failed', `${name} resolved to a non-address`);
+    if (!policy.allowPrivate) {
+      const why = specialUseRange(bytes);
+      if (why) throw new BridgeRefusal('special_use_address', `refused ${name}: resolves to ${a}, ${why}`);
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/** Origin allow-list (exact serialized origins, case-insensitive). A missing Origin is refused
+ * when a list is configured. */
+export function checkOrigin(origin: string | null | undefined, policy: BridgePolicy): void {
+  if (!policy.allowedOrigins) return;
+  if (!origin || !policy.allowedOrigins.has(origin.trim().toLowerCase())) {
+    throw new BridgeRefusal('origin_not_allowed', `origin ${origin ? JSON.stringify(origin.slice(0, 80)) : '(none)'} not allowed`);
+  }
+}
+
+/** The key a client's connections are counted under: IPv4 as is (also when IPv4-mapped),
+ * IPv6 by its /64, since one host usually owns a whole /64. */
+export function clientKey(address: string | undefined): string {
+  if (!address) return 'unknown';
+  let a = address.toLowerCase();
+  if (a.startsWith('::ffff:') && parseIPv4(a.slice(7))) a = a.slice(7);
+  if (parseIPv4(a)) return a;
+  const v6 = parseIPv6(a);
+  if (!v6) return a;
+  const g = (i: number): string => ((v6[i]! << 8) | v6[i + 1]!).toString(16);
+  return `${g(0)}:${g(2)}:${g(4)}:${g(6)}::/64`;
+}
+
+/** Counts open bridges per client and in total; acquire() throws when a cap is reached. */
+export class ConnectionLimits {
+  #perClient = new Map<string, number>();
+  #total = 0;
+  constructor(
+    readonly maxPerClient: number,
+    readonly maxTotal: number,
+  ) {}
+
+  get total(): number {
+    return this.#total;
+  }
+
+  count(key: string): number {
+    return this.#perClient.get(key) ?? 0;
+  }
+
+  /** Takes one slot for `key`; returns an idempotent release function. */
+  acquire(key: string): () => void {
+    if (this.#total >= this.maxTotal) throw new BridgeRefusal('total_limit', `bridge full (${this.maxTotal} connections)`);
+    const n = this.count(key);
+    if (n >= this.maxPerClient) throw new BridgeRefusal('per_client_limit', `too many connections from this client (max ${this.maxPerClient})`);
+    this.#perClient.set(key, n + 1);
+    this.#total++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#total--;
+      const m = (this.#perClient.get(key) ?? 1) - 1;
+      if (m <= 0) this.#perClient.delete(key);
+      else this.#perClient.set(key, m);
+    };
+  }
+}
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8 (RFC 6455 section 5.5). */
+export function closeReason(s: string): string {
+  const enc = new TextEncoder();
+  if (enc.encode(s).length <= 123) return s;
+  let t = s.slice(0, 120);
+  while (enc.encode(t + '...').length > 123) t = t.slice(0, -1);
+  return t + '...';
+}
