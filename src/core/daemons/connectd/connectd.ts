@@ -1,0 +1,550 @@
+// connectd owns every peer connection: dialing (each address in turn), accepting, the BOLT 8
+// handshake (with ECDH through hsmd's link: connectd never sees the node secret), the BOLT 1 `init`
+// exchange and feature checks, ping/pong, and routing each plaintext message to its owner — gossip
+// to gossipd on their own link, a channel's messages to the daemon that owns the channel, anything
+// else to lightningd. As in Core Lightning since 2022, connectd keeps each connection for its whole
+// life and passes messages on; peers are keyed by node id, one connection each.
+import { fromHex, toHex } from '../../bytes.ts';
+import { isValidPublicKey } from '../../crypto.ts';
+import { isBoltError } from '../../errors.ts';
+import { FeatureVector } from '../../features.ts';
+import type { ByteStream, DialTarget } from '../../transport.ts';
+import { AbortControl } from './abort.ts';
+import { Connection, type ConnectionDeps, type ConnectionHooks } from './connection.ts';
+import { handleControl, type ControlContext } from './control.ts';
+import { ConnectError, type AttemptFailure } from './errors.ts';
+import { describeTarget, formatNetAddress, targetAddress } from './netaddr.ts';
+import { MAX_PING_PADDING, Pinger } from './ping.ts';
+import { Reconnector } from './reconnect.ts';
+import { routeMessage } from './routing.ts';
+import {
+  DEFAULT_CONFIG,
+  type ChannelOwner,
+  type ConnectdConfig,
+  type ConnectdOptions,
+  type ConnectResult,
+  type PeerInfo,
+  type PingResult,
+} from './types.ts';
+
+/** A connection that finished `init`: the peer as connectd knows it. */
+interface Peer {
+  id: string;
+  conn: Connection;
+  counter: number;
+  connectedAt: number;
+  features: string;
+  pinger: Pinger;
+  /** Channel daemons by channel_id (hex). */
+  owners: Map<string, ChannelOwner>;
+  control: ControlContext;
+}
+
+/** A `connect` in progress: every caller for the same id shares it. */
+interface Attempt {
+  id: string;
+  promise: Promise<ConnectResult>;
+  settled: boolean;
+  resolve(r: ConnectResult): void;
+  reject(e: ConnectError): void;
+  /** Stops whatever the attempt is doing now (a dial or a handshake). */
+  abort?: (reason: string) => void;
+  /** The connection the attempt is handshaking on, if any. */
+  conn?: Connection;
+}
+
+const ZERO_CHANNEL_ID = new Uint8Array(32);
+
+function isZero(b: Uint8Array): boolean {
+  return b.every((x) => x === 0);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class Connectd {
+  private readonly o: ConnectdOptions;
+  private readonly config: ConnectdConfig;
+  private readonly ourFeatures: FeatureVector;
+  private readonly nodeIdHex: string;
+  private readonly deps: ConnectionDeps;
+  private readonly hooks: ConnectionHooks;
+  private readonly peers = new Map<string, Peer>();
+  private readonly byConn = new Map<Connection, Peer>();
+  private readonly pending = new Set<Connection>();
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly important: Reconnector;
+  private counter = 0;
+  private stopped = false;
+
+  constructor(options: ConnectdOptions) {
+    this.o = options;
+    this.config = { ...DEFAULT_CONFIG, ...(options.config ?? {}) };
+    if (!(options.nodeId instanceof Uint8Array) || !isValidPublicKey(options.nodeId)) {
+      throw new ConnectError('bad_request', 'nodeId must be a 33-byte compressed public key');
+    }
+    if (!(options.chainHash instanceof Uint8Array) || options.chainHash.length !== 32) {
+      throw new ConnectError('bad_request', 'chainHash must be 32 bytes');
+    }
+    this.ourFeatures = options.ourFeatures instanceof FeatureVector ? options.ourFeatures : FeatureVector.fromBytes(options.ourFeatures);
+    this.nodeIdHex = toHex(options.nodeId);
+    const link = options.ecdhLink;
+    this.deps = {
+      nodeId: options.nodeId.slice(),
+      ecdh: (pub) => link.ecdh(pub),
+      randomBytes: (n) => options.randomBytes(n),
+      clock: options.clock,
+      log: options.log,
+      config: this.config,
+      ourFeatures: this.ourFeatures,
+      chainHash: options.chainHash.slice(),
+    };
+    this.important = new Reconnector({
+      clock: options.clock,
+      log: options.log,
+      initialMs: this.config.reconnectInitialMs,
+      maxMs: this.config.reconnectMaxMs,
+      stableMs: this.config.reconnectStableMs,
+      connect: (id, targets) => this.connectToPeer(id, targets),
+      isConnected: (id) => this.peers.has(id),
+    });
+    this.hooks = {
+      ready: (c) => this.onReady(c),
+      message: (c, m) => this.onMessage(c, m),
+      closed: (c, r) => this.onClosed(c, r),
+    };
+  }
+
+  // ---- connecting ----
+
+  /**
+   * Connects to `id`, trying each target in turn until one completes the handshake and `init`.
+   * Resolves at once if the peer is already connected; concurrent calls for one id share one
+   * attempt. Rejects with ConnectError: 'no_address' (no targets), 'all_failed' (with each
+   * address's reason in `attempts`), 'disconnected' (disconnect() or stop() during the attempt).
+   * Turning address hints into targets is planDial's job (src/core/address.ts).
+   */
+  async connectToPeer(id: string | Uint8Array, targets: readonly DialTarget[] = []): Promise<ConnectResult> {
+    const { hex, bytes } = this.parseId(id);
+    if (hex === this.nodeIdHex) throw new ConnectError('bad_request', 'cannot connect to ourselves');
+    const live = this.peers.get(hex);
+    if (live) return this.resultOf(live);
+    const running = this.attempts.get(hex);
+    if (running) return running.promise;
+    if (this.stopped) throw new ConnectError('disconnected', 'connectd is shutting down');
+    if (!Array.isArray(targets) || targets.length === 0) throw new ConnectError('no_address', `no address known for ${hex}`);
+    const attempt = this.newAttempt(hex);
+    void this.runAttempt(attempt, bytes, [...targets]);
+    return attempt.promise;
+  }
+
+  /** A stream a listener accepted: we are the BOLT 8 responder. */
+  acceptStream(stream: ByteStream): void {
+    if (this.stopped) {
+      try {
+        stream.close('connectd is shutting down');
+      } catch {
+        // nothing to do
+      }
+      return;
+    }
+    const conn = new Connection(this.deps, this.hooks, stream, 'in', stream.remote);
+    this.pending.add(conn);
+    conn.start();
+  }
+
+  private newAttempt(id: string): Attempt {
+    let resolve!: (r: ConnectResult) => void;
+    let reject!: (e: ConnectError) => void;
+    const promise = new Promise<ConnectResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const attempt: Attempt = {
+      id,
+      promise,
+      settled: false,
+      resolve: (r) => {
+        if (attempt.settled) return;
+        attempt.settled = true;
+        if (this.attempts.get(id) === attempt) this.attempts.delete(id);
+        resolve(r);
+      },
+      reject: (e) => {
+        if (attempt.settled) return;
+        attempt.settled = true;
+        if (this.attempts.get(id) === attempt) this.attempts.delete(id);
+        reject(e);
+      },
+    };
+    this.attempts.set(id, attempt);
+    return attempt;
+  }
+
+  private async runAttempt(attempt: Attempt, idBytes: Uint8Array, targets: DialTarget[]): Promise<void> {
+    const failures: AttemptFailure[] = [];
+    for (const target of targets) {
+      if (attempt.settled) return;
+      try {
+        await this.tryTarget(attempt, idBytes, target);
+        // Ready: onReady has settled the attempt.
+        return;
+      } catch (e) {
+        if (attempt.settled) return;
+        const failure: AttemptFailure = { address: this.describe(target), target, reason: errorText(e) };
+        if (isBoltError(e)) failure.code = e.code;
+        failures.push(failure);
+        this.o.log.debug(`connect ${attempt.id.slice(0, 16)}: ${failure.address} failed: ${failure.reason}`);
+      } finally {
+        attempt.abort = undefined;
+        attempt.conn = undefined;
+      }
+    }
+    const live = this.peers.get(attempt.id);
+    if (live) {
+      attempt.resolve(this.resultOf(live));
+      return;
+    }
+    const summary = failures.map((f) => `${f.address}: ${f.reason}`).join('; ');
+    attempt.reject(new ConnectError('all_failed', `all ${failures.length} address(es) failed: ${summary}`, failures));
+  }
+
+  private describe(t: DialTarget): string {
+    try {
+      return describeTarget(t);
+    } catch {
+      return String((t as { url?: unknown; host?: unknown }).url ?? (t as { host?: unknown }).host);
+    }
+  }
+
+  /** Dials one target and runs the handshake and `init` on it; resolves when the peer is ready. */
+  private async tryTarget(attempt: Attempt, idBytes: Uint8Array, target: DialTarget): Promise<void> {
+    if (!target || (target.kind !== 'tcp' && target.kind !== 'websocket') || typeof target.host !== 'string' || !Number.isInteger(target.port)) {
+      throw new ConnectError('bad_request', 'not a dial target');
+    }
+    const stream = await this.dial(attempt, target);
+    if (attempt.settled || this.stopped) {
+      stream.close('no longer needed');
+      return;
+    }
+    const conn = new Connection(this.deps, this.hooks, stream, 'out', targetAddress(target), idBytes);
+    this.pending.add(conn);
+    attempt.conn = conn;
+    attempt.abort = (reason) => conn.close(reason, 'aborted');
+    conn.start();
+    await conn.whenReady();
+  }
+
+  /** `dialer.dial` bounded by `dialTimeoutMs` and abortable; a stream that arrives late is closed. */
+  private dial(attempt: Attempt, target: DialTarget): Promise<ByteStream> {
+    return new Promise<ByteStream>((resolve, reject) => {
+      const ctl = new AbortControl();
+      let done = false;
+      const finish = (err: Error | undefined, stream?: ByteStream): void => {
+        if (done) {
+          if (stream) stream.close('dial no longer wanted');
+          return;
+        }
+        done = true;
+        this.o.clock.clearTimeout(timer);
+        if (err) {
+          ctl.abort();
+          reject(err);
+        } else resolve(stream!);
+      };
+      const timer = this.o.clock.setTimeout(
+        () => finish(new ConnectError('all_failed', `dial timed out after ${this.config.dialTimeoutMs} ms`)),
+        this.config.dialTimeoutMs,
+      );
+      attempt.abort = (reason) => finish(new ConnectError('disconnected', reason));
+      let p: Promise<ByteStream>;
+      try {
+        p = Promise.resolve(this.o.dialer.dial(target, ctl.signal));
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      p.then(
+        (s) => finish(undefined, s),
+        (e) => finish(e instanceof Error ? e : new Error(String(e))),
+      );
+    });
+  }
+
+  // ---- connection events ----
+
+  private onReady(conn: Connection): void {
+    this.pending.delete(conn);
+    const id = conn.id!;
+    if (this.stopped) {
+      conn.close('connectd is shutting down', 'shutdown');
+      return;
+    }
+    const features = conn.features!.toHex();
+    const log = this.o.log;
+    const send = (msg: Uint8Array): void => void conn.send(msg).catch(() => {});
+    const owners = new Map<string, ChannelOwner>();
+    const pinger = new Pinger({
+      clock: this.o.clock,
+      intervalMs: this.config.pingIntervalMs,
+      timeoutMs: this.config.pongTimeoutMs,
+      send,
+      fail: (reason) => conn.close(reason, 'pong_timeout'),
+      debug: (msg) => log.debug(`${conn.label}: ${msg}`),
+    });
+    const peer: Peer = {
+      id,
+      conn,
+      counter: ++this.counter,
+      connectedAt: this.o.clock.now(),
+      features,
+      owners,
+      pinger,
+      control: {
+        label: conn.label,
+        log,
+        pinger,
+        ownerOf: (channelId) => owners.get(toHex(channelId)),
+        deliver: (owner, msg) => this.call('owner deliver', () => owner.deliver(msg)),
+        send,
+        close: (reason, code) => conn.close(reason, code),
+      },
+    };
+    const old = this.peers.get(id);
+    this.peers.set(id, peer);
+    this.byConn.set(conn, peer);
+    // One connection per node id: the newer replaces the older (Core Lightning does the same).
+    if (old) old.conn.close(`replaced by a new ${conn.direction === 'in' ? 'incoming' : 'outgoing'} connection`, 'replaced');
+    this.o.log.info(`${conn.label}: connected (${conn.direction}, counter ${peer.counter}, features ${features || 'none'})`);
+    const event = {
+      id,
+      counter: peer.counter,
+      features,
+      direction: conn.direction,
+      ...(conn.address ? { address: conn.address } : {}),
+      ...(conn.remoteAddr ? { remote_addr: conn.remoteAddr } : {}),
+    };
+    this.call('peerConnected', () => this.o.events.peerConnected(event));
+    this.call('gossipd newPeer', () => this.o.gossipLink.newPeer(id, features));
+    peer.pinger.start();
+    // Any `connect` waiting for this id is answered by this connection, whoever dialed.
+    const attempt = this.attempts.get(id);
+    if (attempt) {
+      if (attempt.conn && attempt.conn !== conn) attempt.abort?.('superseded by another connection');
+      attempt.resolve(this.resultOf(peer));
+    }
+    this.important.connected(id);
+  }
+
+  private onClosed(conn: Connection, reason: string): void {
+    this.pending.delete(conn);
+    const peer = this.byConn.get(conn);
+    if (!peer) {
+      this.o.log.debug(`${conn.label}: connection ended before init: ${reason}`);
+      return;
+    }
+    this.byConn.delete(conn);
+    peer.pinger.stop(reason);
+    for (const owner of peer.owners.values()) {
+      if (owner.peerGone) this.call('owner peerGone', () => owner.peerGone!(reason));
+    }
+    peer.owners.clear();
+    this.o.log.info(`${conn.label}: disconnected (counter ${peer.counter}): ${reason}`);
+    this.call('peerDisconnected', () => this.o.events.peerDisconnected({ id: peer.id, counter: peer.counter, reason }));
+    this.call('gossipd peerGone', () => this.o.gossipLink.peerGone(peer.id));
+    if (this.peers.get(peer.id) !== peer) return; // replaced: the new connection carries on
+    this.peers.delete(peer.id);
+    if (!this.stopped) this.important.disconnected(peer.id, this.o.clock.now() - peer.connectedAt);
+  }
+
+  /** A message after `init`. Throwing here closes the connection with a warning carrying the reason. */
+  private onMessage(conn: Connection, msg: Uint8Array): void {
+    const peer = this.byConn.get(conn);
+    if (!peer) return;
+    const route = routeMessage(msg);
+    switch (route.to) {
+      case 'gossipd':
+        this.call('gossipd gossip', () => this.o.gossipLink.gossip(peer.id, msg));
+        return;
+      case 'lightningd':
+        this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
+        return;
+      case 'channel': {
+        const owner = peer.owners.get(toHex(route.channelId));
+        if (owner) this.call('owner deliver', () => owner.deliver(msg));
+        else this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
+        return;
+      }
+      case 'ignore':
+        this.o.log.debug(`${conn.label}: ${route.why} ignored`);
+        return;
+      case 'local':
+        handleControl(route.name, msg, peer.control);
+        return;
+    }
+  }
+
+  // ---- requests from lightningd and the other daemons ----
+
+  /** Sends a message (type included) to a connected peer; resolves once the transport took it. */
+  async sendToPeer(id: string | Uint8Array, msg: Uint8Array): Promise<void> {
+    const peer = this.livePeer(id);
+    if (!(msg instanceof Uint8Array) || msg.length < 2) throw new ConnectError('bad_request', 'a message is at least its 2-byte type');
+    await peer.conn.send(msg);
+  }
+
+  /** Attaches (or with null, detaches) the daemon that owns `channelId` with this peer. */
+  setOwner(id: string | Uint8Array, channelId: Uint8Array, owner: ChannelOwner | null): void {
+    const peer = this.livePeer(id);
+    if (!(channelId instanceof Uint8Array) || channelId.length !== 32) throw new ConnectError('bad_request', 'channelId must be 32 bytes');
+    const key = toHex(channelId);
+    if (owner) peer.owners.set(key, owner);
+    else peer.owners.delete(key);
+  }
+
+  /** Sends a BOLT 1 `warning`; with `disconnect`, closes the connection once it is written. */
+  async sendWarning(id: string | Uint8Array, text: string, opts: { channelId?: Uint8Array; disconnect?: boolean } = {}): Promise<void> {
+    const peer = this.livePeer(id);
+    const msg = Connection.warning(String(text), opts.channelId ?? ZERO_CHANNEL_ID);
+    if (opts.disconnect) peer.conn.close(`we sent warning: ${text}`, 'we_sent_warning', msg);
+    else await peer.conn.send(msg);
+  }
+
+  /**
+   * Sends a BOLT 1 `error`. With an all-zero channel_id (the default) the error fails every
+   * channel, so the connection is closed after it; `disconnect` overrides that.
+   */
+  async sendError(id: string | Uint8Array, text: string, opts: { channelId?: Uint8Array; disconnect?: boolean } = {}): Promise<void> {
+    const peer = this.livePeer(id);
+    const channelId = opts.channelId ?? ZERO_CHANNEL_ID;
+    const msg = Connection.error(String(text), channelId);
+    if (opts.disconnect ?? isZero(channelId)) peer.conn.close(`we sent error: ${text}`, 'we_sent_error', msg);
+    else await peer.conn.send(msg);
+  }
+
+  /**
+   * Core Lightning's `ping id [len] [pongbytes]`: `len` bytes of padding, asking for `pongbytes`
+   * back; resolves with the pong's total length (0 if pongbytes >= 65532: no pong will come).
+   */
+  ping(id: string | Uint8Array, len = 128, pongbytes = 128): Promise<PingResult> {
+    let peer: Peer;
+    try {
+      peer = this.livePeer(id);
+      if (!Number.isInteger(len) || len < 0 || len > MAX_PING_PADDING) {
+        throw new ConnectError('bad_request', `len must be an integer from 0 to ${MAX_PING_PADDING}`);
+      }
+      if (!Number.isInteger(pongbytes) || pongbytes < 0 || pongbytes > 0xffff) {
+        throw new ConnectError('bad_request', 'pongbytes must be an integer from 0 to 65535');
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return peer.pinger.ping(len, pongbytes);
+  }
+
+  /**
+   * Ends the connection to `id` (and any `connect` in progress for it). Without `force`, refuses
+   * while channel daemons own channels with the peer, as Core Lightning's `disconnect`.
+   */
+  disconnect(id: string | Uint8Array, force = false): void {
+    const { hex } = this.parseId(id);
+    const peer = this.peers.get(hex);
+    const attempt = this.attempts.get(hex);
+    if (!peer && !attempt) throw new ConnectError('not_connected', `${hex} is not connected`);
+    if (peer && peer.owners.size > 0 && !force) {
+      throw new ConnectError('has_channels', `${hex} has ${peer.owners.size} active channel(s); use force`);
+    }
+    if (attempt) {
+      attempt.abort?.('disconnect requested');
+      attempt.reject(new ConnectError('disconnected', `disconnected from ${hex} while connecting`));
+    }
+    if (peer) peer.conn.close('disconnect requested', 'disconnect');
+  }
+
+  /** Core Lightning's `listpeers` shape: connected peers, and important peers waiting to reconnect. */
+  listPeers(id?: string | Uint8Array): PeerInfo[] {
+    const only = id === undefined ? undefined : this.parseId(id).hex;
+    const out: PeerInfo[] = [];
+    for (const p of this.peers.values()) {
+      if (only !== undefined && p.id !== only) continue;
+      const info: PeerInfo = {
+        id: p.id,
+        connected: true,
+        netaddr: p.conn.address ? [formatNetAddress(p.conn.address)] : [],
+        features: p.features,
+        direction: p.conn.direction,
+        counter: p.counter,
+      };
+      if (p.conn.remoteAddr) info.remote_addr = p.conn.remoteAddr;
+      out.push(info);
+    }
+    for (const imp of this.important.ids()) {
+      if (this.peers.has(imp) || (only !== undefined && imp !== only)) continue;
+      out.push({ id: imp, connected: false, netaddr: [] });
+    }
+    return out;
+  }
+
+  /**
+   * Keeps a peer connected: connects now, and after every disconnect or failed attempt tries again
+   * after a delay starting at 1 s and doubling to 300 s (Core Lightning's reconnect backoff).
+   */
+  addImportantPeer(id: string | Uint8Array, targets: readonly DialTarget[]): void {
+    const { hex } = this.parseId(id);
+    if (hex === this.nodeIdHex) throw new ConnectError('bad_request', 'we are not our own peer');
+    if (this.stopped) return;
+    this.important.add(hex, targets);
+  }
+
+  removeImportantPeer(id: string | Uint8Array): void {
+    this.important.remove(this.parseId(id).hex);
+  }
+
+  /** Closes every connection, cancels every attempt and timer. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.important.stop();
+    for (const a of [...this.attempts.values()]) {
+      a.abort?.('connectd is shutting down');
+      a.reject(new ConnectError('disconnected', 'connectd is shutting down'));
+    }
+    for (const c of [...this.pending]) c.close('connectd is shutting down', 'shutdown');
+    for (const p of [...this.peers.values()]) p.conn.close('connectd is shutting down', 'shutdown');
+  }
+
+  // ---- helpers ----
+
+  private resultOf(p: Peer): ConnectResult {
+    const r: ConnectResult = { id: p.id, features: p.features, direction: p.conn.direction };
+    if (p.conn.address) r.address = p.conn.address;
+    return r;
+  }
+
+  private livePeer(id: string | Uint8Array): Peer {
+    const { hex } = this.parseId(id);
+    const peer = this.peers.get(hex);
+    if (!peer) throw new ConnectError('not_connected', `${hex} is not connected`);
+    return peer;
+  }
+
+  private parseId(id: string | Uint8Array): { hex: string; bytes: Uint8Array } {
+    let bytes: Uint8Array | undefined;
+    if (id instanceof Uint8Array) bytes = id;
+    else if (typeof id === 'string' && /^[0-9a-fA-F]{66}$/.test(id)) bytes = fromHex(id);
+    if (!bytes || !isValidPublicKey(bytes)) throw new ConnectError('bad_request', 'a node id is a 33-byte compressed public key (66 hex characters)');
+    return { hex: toHex(bytes), bytes };
+  }
+
+  /** Calls another daemon without letting its failure (sync or async) reach the peer's connection. */
+  private call(what: string, fn: () => unknown): void {
+    try {
+      const r = fn();
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        (r as Promise<unknown>).then(undefined, (e: unknown) => this.o.log.warn(`${what} failed: ${errorText(e)}`));
+      }
+    } catch (e) {
+      this.o.log.warn(`${what} failed: ${errorText(e)}`);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// connectd's interface: what it is given (small injected interfaces, so a Worker, a Node worker, the
+// edge runtime and a unit test all drive the same class) and the plain objects it hands out. Node
+// ids and feature vectors are lowercase hex in everything connectd reports, as Core Lightning's
+// JSON does; message bodies are bytes.
+import type { FeatureVector } from '../../features.ts';
+import type { ByteStream, Dialer, NetAddress } from '../../transport.ts';
+
+/**
+ * Time and timers, injected: src/core has no timers of its own (tests drive a fake clock). Called
+ * as methods of this object: a runtime wrapping the global timers must bind them (a browser's
+ * `setTimeout` called on another `this` throws "Illegal invocation").
+ */
+export interface Clock {
+  /** Milliseconds, monotonic enough for timeouts and backoff. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface Log {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export type Direction = 'in' | 'out';
+
+/** What lightningd hears when a peer has finished `init` (Core Lightning's `connect` notification). */
+export interface PeerConnectedEvent {
+  id: string;
+  /** Unique per connection, increasing: a replacement connection from the same id gets a new one. */
+  counter: number;
+  /** The OR of the peer's `globalfeatures` and `features` (BOLT 1), minimal big-endian hex. */
+  features: string;
+  direction: Direction;
+  /** Where we reached the peer, or where it came from (when the transport knows). */
+  address?: NetAddress;
+  /** The peer's `remote_addr` init TLV: how the peer sees us (BOLT 1). */
+  remote_addr?: NetAddress;
+}
+
+export interface PeerDisconnectedEvent {
+  id: string;
+  counter: number;
+  reason: string;
+}
+
+/** connectd → lightningd. Calls are fire-and-forget (a Comlink proxy returns promises: awaited by no one). */
+export interface ConnectdEvents {
+  peerConnected(e: PeerConnectedEvent): void | Promise<void>;
+  peerDisconnected(e: PeerDisconnectedEvent): void | Promise<void>;
+  /** A non-gossip message that no channel daemon owns (e.g. `open_channel`): lightningd decides. */
+  peerSpoke(id: string, msg: Uint8Array): void | Promise<void>;
+}
+
+/** connectd → gossipd, on their own link: gossip never passes through lightningd. */
+export interface GossipLink {
+  newPeer(id: string, features: string): void | Promise<void>;
+  /** A gossip message (BOLT 7 types 256–258, 261–265) exactly as the peer sent it, type included. */
+  gossip(id: string, msg: Uint8Array): void | Promise<void>;
+  peerGone(id: string): void | Promise<void>;
+}
+
+/** The daemon that owns one channel with a peer (later: a MessagePort to channeld/openingd). */
+export interface ChannelOwner {
+  /** A message for this channel, type included. */
+  deliver(msg: Uint8Array): void | Promise<void>;
+  /** The connection this owner was attached to has ended. */
+  peerGone?(reason: string): void | Promise<void>;
+}
+
+export interface ConnectdConfig {
+  /** A connection must finish the BOLT 8 handshake and receive the peer's `init` within this. */
+  handshakeTimeoutMs: number;
+  /** A dial (opening the byte stream) must succeed within this. */
+  dialTimeoutMs: number;
+  /** Keepalive: a ping on each connection this often (BOLT 1 lets us, at most once per 30 s). */
+  pingIntervalMs: number;
+  /** A ping whose pong has not come within this closes the connection. */
+  pongTimeoutMs: number;
+  /** Important peers: first reconnect delay, doubling up to `reconnectMaxMs` (Core Lightning: 1 s to 300 s). */
+  reconnectInitialMs: number;
+  reconnectMaxMs: number;
+  /** A connection that lasted this long resets the reconnect delay to `reconnectInitialMs`. */
+  reconnectStableMs: number;
+  /** How long a farewell `warning`/`error` may take to be written before the stream is closed anyway. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<ConnectdConfig> = Object.freeze({
+  handshakeTimeoutMs: 30_000,
+  dialTimeoutMs: 30_000,
+  pingIntervalMs: 60_000,
+  pongTimeoutMs: 30_000,
+  reconnectInitialMs: 1_000,
+  reconnectMaxMs: 300_000,
+  reconnectStableMs: 60_000,
+  closeGraceMs: 1_000,
+});
+
+export interface ConnectdOptions {
+  /** BOLT 0 `chain_hash` of the one chain we serve (src/core/chains.ts `chainHash(network)`). */
+  chainHash: Uint8Array;
+  /** Our `init` features (src/core/features.ts `ourFeatures('I')`). */
+  ourFeatures: FeatureVector | Uint8Array;
+  /** Our node id, 33 bytes. */
+  nodeId: Uint8Array;
+  /** hsmd's ECDH, through a link allowed nothing else. */
+  ecdhLink: { ecdh(pub: Uint8Array): Uint8Array | Promise<Uint8Array> };
+  dialer: Dialer;
+  /** A CSPRNG (BOLT 8: a fresh ephemeral key per connection). */
+  randomBytes(n: number): Uint8Array;
+  clock: Clock;
+  log: Log;
+  events: ConnectdEvents;
+  gossipLink: GossipLink;
+  config?: Partial<ConnectdConfig>;
+}
+
+/** `connect`'s answer, as Core Lightning gives it. */
+export interface ConnectResult {
+  id: string;
+  features: string;
+  direction: Direction;
+  address?: NetAddress;
+}
+
+/** One row of `listPeers()`. */
+export interface PeerInfo {
+  id: string;
+  connected: boolean;
+  /** `host:port` of the live connection ([v6] in brackets), Core Lightning's `netaddr`. */
+  netaddr: string[];
+  features?: string;
+  direction?: Direction;
+  counter?: number;
+  remote_addr?: NetAddress;
+}
+
+/** Result of the `ping` RPC: the pong's total length (type and length fields included), or 0 when none is expected. */
+export interface PingResult {
+  totlen: number;
+}
+
+export type { ByteStream, Dialer, NetAddress };

@@ -1,0 +1,131 @@
+// hsmd: the only holder of the node secret. Like Core Lightning's hsmd it has no network connection
+// and answers each client only what that client's permissions allow: connectd gets a link that can
+// do ECDH and nothing else; gossip signing goes through another link. The secret lives in a private
+// field, is never returned, logged or put in an error, and no object hsmd returns holds it (a link
+// has no own properties, so JSON, structuredClone and Comlink see nothing in it but the allowed
+// methods).
+import { equal, Reader } from '../../bytes.ts';
+import { ecdh, getPublicKey, sha256d, signDigest } from '../../crypto.ts';
+import { isBoltError } from '../../errors.ts';
+import { checkNodeSecret, HsmError } from './secret.ts';
+
+export { checkNodeSecret, createNodeSecret, HsmError, isValidNodeSecret, NODE_SECRET_SIZE } from './secret.ts';
+
+/** Everything hsmd can do for a client. A link exposes a subset of these methods. */
+export interface HsmApi {
+  /** Our node id (BOLT 8 `ls.pub`, BOLT 7 `node_id`): the 33-byte compressed public key. */
+  nodeId(): Uint8Array;
+  /** BOLT 8 `ECDH(k, rk)` with the node secret: SHA-256 of the compressed shared point. */
+  ecdh(pub: Uint8Array): Uint8Array;
+  /**
+   * A compact low-S signature over a 32-byte digest that the caller computed from a message of
+   * our own (our node_announcement, our channel_update). A capability to grant sparingly.
+   */
+  signMessage(digest: Uint8Array): Uint8Array;
+  /** Signs our own node_announcement (BOLT 7): refuses one whose `node_id` is not ours. */
+  signNodeAnnouncement(msg: Uint8Array): Uint8Array;
+  /** Signs a channel_update (BOLT 7): the double-SHA256 of the message after its signature. */
+  signChannelUpdate(msg: Uint8Array): Uint8Array;
+}
+
+/** The permission names: one per method (Core Lightning's hsmd permission bits, by name). */
+export type HsmCapability = keyof HsmApi;
+
+export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
+  'nodeId',
+  'ecdh',
+  'signMessage',
+  'signNodeAnnouncement',
+  'signChannelUpdate',
+]);
+
+/** A link that can call exactly the methods named in `C`. */
+export type HsmLink<C extends HsmCapability> = Pick<HsmApi, C>;
+
+/** BOLT 7 message types hsmd signs for. */
+const NODE_ANNOUNCEMENT = 257;
+const CHANNEL_UPDATE = 258;
+/** BOLT 7: node_announcement and channel_update sign "the entire remaining packet after signature". */
+const SIGNED_FROM = 2 + 64;
+
+function bytesArg(v: unknown, len: number | undefined, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new HsmError('bad_request', `${what} must be a Uint8Array`);
+  if (len !== undefined && v.length !== len) throw new HsmError('bad_request', `${what} must be ${len} bytes, got ${v.length}`);
+  return v;
+}
+
+export class Hsmd implements HsmApi {
+  readonly #secret: Uint8Array;
+  readonly #nodeId: Uint8Array;
+
+  /** Takes a copy of `secret` (the caller should then drop or zero its own). */
+  constructor(secret: Uint8Array) {
+    checkNodeSecret(secret);
+    this.#secret = secret.slice();
+    this.#nodeId = getPublicKey(this.#secret);
+  }
+
+  nodeId(): Uint8Array {
+    return this.#nodeId.slice();
+  }
+
+  ecdh(pub: Uint8Array): Uint8Array {
+    // crypto.ecdh: an invalid point is NoiseError('bad_pubkey'), which connectd reports as such.
+    return ecdh(this.#secret, bytesArg(pub, 33, 'ecdh: the public key'));
+  }
+
+  signMessage(digest: Uint8Array): Uint8Array {
+    return signDigest(bytesArg(digest, 32, 'signMessage: the digest'), this.#secret);
+  }
+
+  signNodeAnnouncement(msg: Uint8Array): Uint8Array {
+    bytesArg(msg, undefined, 'signNodeAnnouncement: the message');
+    let nodeId: Uint8Array;
+    try {
+      // BOLT 7 node_announcement: type, signature, u16 flen, features, u32 timestamp, node_id, ...
+      const r = new Reader(msg);
+      if (r.u16('type') !== NODE_ANNOUNCEMENT) throw new HsmError('bad_request', 'signNodeAnnouncement: not a node_announcement');
+      r.bytes(64, 'signature');
+      r.bytes(r.u16('flen'), 'features');
+      r.u32('timestamp');
+      nodeId = r.bytes(33, 'node_id');
+    } catch (e) {
+      if (e instanceof HsmError) throw e;
+      throw new HsmError('bad_request', `signNodeAnnouncement: ${isBoltError(e) ? e.message : 'malformed message'}`);
+    }
+    if (!equal(nodeId, this.#nodeId)) {
+      throw new HsmError('not_ours', 'signNodeAnnouncement: the node_id is not ours');
+    }
+    return signDigest(sha256d(msg.subarray(SIGNED_FROM)), this.#secret);
+  }
+
+  signChannelUpdate(msg: Uint8Array): Uint8Array {
+    bytesArg(msg, undefined, 'signChannelUpdate: the message');
+    // BOLT 7 channel_update: type, signature, chain_hash, short_channel_id, timestamp, flags...
+    if (msg.length < SIGNED_FROM + 32 + 8 + 4 + 1 + 1 || ((msg[0]! << 8) | msg[1]!) !== CHANNEL_UPDATE) {
+      throw new HsmError('bad_request', 'signChannelUpdate: not a channel_update');
+    }
+    return signDigest(sha256d(msg.subarray(SIGNED_FROM)), this.#secret);
+  }
+
+  /**
+   * An object exposing only the methods named in `capabilities`, for one client (e.g.
+   * `linkFor(['ecdh'])` for connectd). The methods live on a frozen prototype and the object has no
+   * own properties, so serialising it yields nothing, and a method not granted does not exist on
+   * it. Expose it over a MessagePort with Comlink and the other side can call only those methods.
+   */
+  linkFor<const C extends HsmCapability>(capabilities: readonly C[]): HsmLink<C> {
+    if (!Array.isArray(capabilities)) throw new HsmError('unknown_capability', 'capabilities must be an array');
+    const proto: Record<string, unknown> = Object.create(null);
+    for (const cap of capabilities as readonly unknown[]) {
+      if (!HSM_CAPABILITIES.includes(cap as HsmCapability)) {
+        throw new HsmError('unknown_capability', `hsmd has no capability ${JSON.stringify(String(cap))}`);
+      }
+      const name = cap as HsmCapability;
+      const method = this[name] as (...args: never[]) => unknown;
+      // A bound function: its target `this` cannot be read back from it.
+      proto[name] = method.bind(this);
+    }
+    return Object.freeze(Object.create(Object.freeze(proto))) as HsmLink<C>;
+  }
+}
