@@ -2,6 +2,7 @@
 // the core's tests (the same files Node runs) and the browser-only ones.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
+import { wsEchoPlugin } from './test/support/wtr-echo-plugin.mjs';
 
 export const chromiumArgs = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
@@ -14,7 +15,7 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 20 * 60 * 1000,
   browserStartTimeout: 120000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' })],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), wsEchoPlugin()],
   testFramework: { config: { timeout: 300000 } },
   browsers: [
     playwrightLauncher({

@@ -1,0 +1,116 @@
+// What every ByteStream shares, whatever carries the bytes: data that arrives before start() is
+// kept and delivered in order, the close handler runs exactly once with the first reason, and
+// writes still waiting for the buffer to drain reject when the stream closes.
+import type { ByteStream, NetAddress, StreamHandlers } from '../core/transport.ts';
+import { TransportError, errorMessage } from './errors.ts';
+
+/** Bytes a transport may hold unsent before write() waits (a few BOLT 8 messages of 65,553 bytes). */
+export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+
+export interface StreamOptions {
+  /** write() resolves once the transport buffers at most this many bytes. */
+  highWaterMark?: number;
+}
+
+export abstract class StreamBase implements ByteStream {
+  private handlers: StreamHandlers | undefined;
+  private early: Uint8Array[] = [];
+  private reason: string | undefined;
+  private notified = false;
+  private readonly waiting = new Set<(e: Error) => void>();
+
+  constructor(readonly remote?: NetAddress) {}
+
+  /** Sends `data` now (in call order) and resolves when the buffer is under the high-water mark. */
+  protected abstract send(data: Uint8Array): Promise<void>;
+  /** Closes the underlying transport both ways; called once, by close(). */
+  protected abstract shutdown(reason: string): void;
+
+  get closed(): boolean {
+    return this.reason !== undefined;
+  }
+
+  start(handlers: StreamHandlers): void {
+    if (this.handlers) throw new TransportError('already_started', 'start() was already called on this stream');
+    this.handlers = handlers;
+    const early = this.early;
+    this.early = [];
+    for (const chunk of early) {
+      if (this.notified) break;
+      handlers.data(chunk);
+    }
+    if (this.reason !== undefined) this.notify();
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.reason !== undefined) return Promise.reject(new TransportError('closed', `stream closed: ${this.reason}`));
+    return new Promise<void>((resolve, reject) => {
+      const fail = (e: Error): void => {
+        this.waiting.delete(fail);
+        reject(e);
+      };
+      this.waiting.add(fail);
+      let sent: Promise<void>;
+      try {
+        sent = this.send(data);
+      } catch (e) {
+        fail(new TransportError('closed', `write failed: ${errorMessage(e)}`));
+        return;
+      }
+      sent.then(
+        () => {
+          this.waiting.delete(fail);
+          resolve();
+        },
+        (e: unknown) => fail(e instanceof TransportError ? e : new TransportError('closed', `write failed: ${errorMessage(e)}`)),
+      );
+    });
+  }
+
+  close(reason: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.shutdown(reason);
+    this.release();
+  }
+
+  /** The transport delivered bytes (dropped once closed). */
+  protected received(chunk: Uint8Array): void {
+    if (this.reason !== undefined) return;
+    if (this.handlers) this.handlers.data(chunk);
+    else this.early.push(chunk);
+  }
+
+  /** The transport ended by itself (peer closed, error); nothing more to shut down. */
+  protected ended(reason: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.release();
+  }
+
+  private release(): void {
+    const err = new TransportError('closed', `stream closed: ${this.reason}`);
+    for (const fail of [...this.waiting]) fail(err);
+    if (this.handlers) this.notify();
+  }
+
+  private notify(): void {
+    if (this.notified) return;
+    this.notified = true;
+    this.handlers!.close(this.reason!);
+  }
+}
+
+/** A WebSocket close frame's reason is at most 123 bytes of UTF-8 (RFC 6455 5.5); cut on a character boundary. */
+export function closeFrameReason(reason: string): string {
+  const enc = new TextEncoder();
+  if (enc.encode(reason).length <= 123) return reason;
+  let out = '';
+  for (const ch of reason) {
+    if (enc.encode(out + ch).length > 120) break;
+    out += ch;
+  }
+  return `${out}...`;
+}
+
+export const TEXT_FRAME_REASON = 'protocol error: text frame received (BOLT 8 over WebSocket uses binary frames only)';
