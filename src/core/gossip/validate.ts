@@ -1,0 +1,308 @@
+// BOLT 7 receiving-node rules for channel_announcement, channel_update and node_announcement, split
+// so that the expensive part runs last and elsewhere:
+//   1. precheckGossip: from the raw bytes, no decode and no signature: drop what is known, older,
+//      on another chain, stale; say when the channel is unknown or the node has no channel yet.
+//   2. prepareGossip: precheck, then decode and apply the remaining rules; a new message comes
+//      back with the SignatureChecks it needs.
+//   3. verifyGossipSignatures (signatures.ts): pure and batchable, for a pool of workers.
+//   4. finishGossip: the verdict once the signatures are known. Then the caller applies the
+//      message to its graph (graph.ts), which re-checks the timestamp order.
+// validateGossip runs 2-4 in one go. Time is injected (rules.now(), seconds).
+import { compare, equal } from '../bytes.ts';
+import { BoltError, DecodeError, ProtocolError } from '../errors.ts';
+import { decodeMessage, type MessageOf } from '../wire/messages.ts';
+import { parseAddresses, type ParsedAddresses } from './address.ts';
+import { gossipDigest, peekGossip, type GossipPeek, type ChannelUpdatePeek } from './peek.ts';
+import { signatureError, verifyGossipSignatures, type SignatureCheck } from './signatures.ts';
+
+/** BOLT 7 "Recommendation on Pruning Stale Entries": two weeks (1209600 seconds). */
+export const STALE_SECONDS = 1_209_600;
+/** How far in the future a channel_update may be ("unreasonably far in the future: MAY discard"). */
+export const MAX_FUTURE_SECONDS = 86_400;
+
+export interface GossipRules {
+  /** The chain we are on (chains.ts `chainHash(network)`); gossip for any other "MUST ignore the message". */
+  chainHash: Uint8Array;
+  /** Current UNIX time in seconds. */
+  now(): number;
+  /** Even channel_announcement feature bits we understand (BOLT 9 assigns none today). */
+  knownChannelFeature?(bit: number): boolean;
+}
+
+/** What validation needs to know about a channel already accepted (the graph answers this). */
+export interface KnownChannel {
+  node_id_1: Uint8Array;
+  node_id_2: Uint8Array;
+  /** Funding output value when the chain backend told us; undefined if unknown. */
+  capacity_sat?: number;
+  /** The funding output was spent: "if the channel has been closed in the meantime" (BOLT 7). */
+  spent: boolean;
+}
+
+/** The fields of the channel_update held for one direction. */
+export interface KnownUpdate {
+  timestamp: number;
+  message_flags: number;
+  channel_flags: number;
+  cltv_expiry_delta: number;
+  htlc_minimum_msat: bigint;
+  fee_base_msat: number;
+  fee_proportional_millionths: number;
+  htlc_maximum_msat: bigint;
+}
+
+export interface GossipView {
+  channel(short_channel_id: bigint): KnownChannel | undefined;
+  channelUpdate(short_channel_id: bigint, direction: 0 | 1): KnownUpdate | undefined;
+  /** Timestamp of the node_announcement held for this node, undefined if none. */
+  nodeAnnouncementTimestamp(node_id: Uint8Array): number | undefined;
+  /** Whether a channel_announcement names this node. */
+  nodeHasChannel(node_id: Uint8Array): boolean;
+}
+
+export type GossipMessage = MessageOf<'channel_announcement'> | MessageOf<'node_announcement'> | MessageOf<'channel_update'>;
+
+export type IgnoreCode =
+  | 'wrong_chain'
+  | 'duplicate'
+  | 'conflicting_channel'
+  | 'unknown_required_feature'
+  | 'channel_closed'
+  | 'older'
+  | 'same_timestamp_different'
+  | 'future'
+  | 'stale'
+  | 'no_htlc_maximum_msat'
+  | 'htlc_maximum_below_minimum'
+  | 'htlc_maximum_over_capacity';
+
+/** Drop it; nothing wrong with the peer for sending it (except 'same_timestamp_different': spam). */
+export interface Ignored {
+  result: 'ignore';
+  code: IgnoreCode;
+  detail: string;
+}
+/** A channel_update for a channel we don't know: the caller may query_short_channel_ids for it. */
+export interface UnknownChannel {
+  result: 'unknown_channel';
+  short_channel_id: bigint;
+}
+/** A node_announcement for a node with no known channel: hold it briefly and retry. */
+export interface PendingNode {
+  result: 'pending';
+  node_id: Uint8Array;
+}
+/** The peer broke a rule: "SHOULD send a warning" (and MAY close the connection). */
+export interface Rejected {
+  result: 'reject';
+  error: BoltError;
+}
+export interface Fresh {
+  result: 'new';
+  peek: GossipPeek;
+}
+export interface ToVerify {
+  result: 'verify';
+  raw: Uint8Array;
+  msg: GossipMessage;
+  checks: SignatureCheck[];
+  /** False for a node_announcement with more than one DNS name: "MUST not forward". */
+  forward: boolean;
+  /** node_announcement: its parsed addresses. */
+  addresses?: ParsedAddresses;
+}
+export interface Accepted {
+  result: 'accept';
+  raw: Uint8Array;
+  msg: GossipMessage;
+  forward: boolean;
+  addresses?: ParsedAddresses;
+}
+
+export type Precheck = Fresh | Ignored | UnknownChannel | PendingNode | Rejected;
+export type Prepared = ToVerify | Ignored | UnknownChannel | PendingNode | Rejected;
+export type Verdict = Accepted | Ignored | UnknownChannel | PendingNode | Rejected;
+
+const ignore = (code: IgnoreCode, detail: string): Ignored => ({ result: 'ignore', code, detail });
+const reject = (error: BoltError): Rejected => ({ result: 'reject', error });
+
+/** Step 1: the cheap checks, from the raw bytes only. */
+export function precheckGossip(raw: Uint8Array, view: GossipView, rules: GossipRules): Precheck {
+  let peek: GossipPeek;
+  try {
+    peek = peekGossip(raw);
+  } catch (e) {
+    if (e instanceof BoltError) return reject(e);
+    throw e;
+  }
+  switch (peek.type) {
+    case 'channel_announcement': {
+      // "if the specified chain_hash is unknown to the receiver: MUST ignore the message."
+      if (!equal(peek.chain_hash, rules.chainHash)) return ignore('wrong_chain', 'channel_announcement for another chain');
+      const known = view.channel(peek.short_channel_id);
+      if (known) {
+        // Same channel again: most gossip is this. Different node ids for a known channel is what
+        // BOLT 7 calls a conflicting announcement ("SHOULD blacklist"); we keep the first.
+        const same = equal(known.node_id_1, peek.node_id_1) && equal(known.node_id_2, peek.node_id_2);
+        return same ? ignore('duplicate', 'channel already known') : ignore('conflicting_channel', 'known channel announced with other node ids');
+      }
+      // Origin: "MUST set node_id_1 and node_id_2 ... such that node_id_1 is the
+      // lexicographically-lesser of the two compressed keys sorted in ascending lexicographic order."
+      if (compare(peek.node_id_1, peek.node_id_2) >= 0) {
+        return reject(new ProtocolError('node_ids_out_of_order', 'channel_announcement: node_id_1 is not lesser than node_id_2'));
+      }
+      return { result: 'new', peek };
+    }
+    case 'channel_update':
+      return precheckUpdate(peek, view, rules);
+    case 'node_announcement': {
+      // "if timestamp is NOT greater than the last-received node_announcement from this node_id:
+      // SHOULD ignore the message."
+      const held = view.nodeAnnouncementTimestamp(peek.node_id);
+      if (held !== undefined && peek.timestamp <= held) {
+        return peek.timestamp === held ? ignore('duplicate', 'node_announcement already held') : ignore('older', 'older node_announcement');
+      }
+      // "if node_id is NOT previously known from a channel_announcement message ... SHOULD ignore"
+      // — held briefly instead, as its channel_announcement is often a moment behind.
+      if (!view.nodeHasChannel(peek.node_id)) return { result: 'pending', node_id: peek.node_id.slice() };
+      return { result: 'new', peek };
+    }
+  }
+}
+
+function precheckUpdate(u: ChannelUpdatePeek, view: GossipView, rules: GossipRules): Precheck {
+  // "if the specified chain_hash value is unknown ...: MUST ignore the channel update."
+  if (!equal(u.chain_hash, rules.chainHash)) return ignore('wrong_chain', 'channel_update for another chain');
+  // htlc_maximum_msat is mandatory now: `must_be_one` set and the field present (older updates
+  // without it are refused, as Core Lightning does).
+  if (u.htlc_maximum_msat === undefined || (u.message_flags & 1) === 0) {
+    return ignore('no_htlc_maximum_msat', 'channel_update without htlc_maximum_msat');
+  }
+  // "if the short_channel_id does NOT match a previous channel_announcement, OR if the channel has
+  // been closed in the meantime: MUST ignore channel_updates that do NOT correspond to one of its own channels."
+  const chan = view.channel(u.short_channel_id);
+  if (!chan) return { result: 'unknown_channel', short_channel_id: u.short_channel_id };
+  if (chan.spent) return ignore('channel_closed', 'channel_update for a closed channel');
+  const direction = (u.channel_flags & 1) as 0 | 1;
+  const held = view.channelUpdate(u.short_channel_id, direction);
+  if (held) {
+    if (u.timestamp === held.timestamp) {
+      // "if the timestamp is equal to the last-received channel_update ...: if the fields below
+      // timestamp differ: MAY blacklist this node_id ...; if the fields below timestamp are
+      // equal: SHOULD ignore this message"
+      return sameFields(u, held)
+        ? ignore('duplicate', 'channel_update already held')
+        : ignore('same_timestamp_different', 'channel_update with the held timestamp but other fields');
+    }
+    // "if timestamp is lower than that of the last-received channel_update ...: SHOULD ignore"
+    if (u.timestamp < held.timestamp) return ignore('older', 'older channel_update');
+  }
+  const now = rules.now();
+  // "if the timestamp is unreasonably far in the future: MAY discard the channel_update."
+  if (u.timestamp > now + MAX_FUTURE_SECONDS) return ignore('future', 'channel_update timestamp more than a day ahead');
+  // "if the timestamp of the latest channel_update in either direction is older than two weeks
+  // (1209600 seconds): MAY prune the channel. MAY ignore the channel."
+  if (u.timestamp < now - STALE_SECONDS) return ignore('stale', 'channel_update older than two weeks');
+  // "if htlc_maximum_msat < htlc_minimum_msat: SHOULD ignore this channel during route considerations."
+  if (u.htlc_maximum_msat < u.htlc_minimum_msat) return ignore('htlc_maximum_below_minimum', 'htlc_maximum_msat below htlc_minimum_msat');
+  // "if htlc_maximum_msat is greater than channel capacity: MAY blacklist this node_id; SHOULD
+  // ignore this channel during route considerations."
+  if (chan.capacity_sat !== undefined && u.htlc_maximum_msat > BigInt(chan.capacity_sat) * 1000n) {
+    return ignore('htlc_maximum_over_capacity', 'htlc_maximum_msat above the channel capacity');
+  }
+  return { result: 'new', peek: u };
+}
+
+function sameFields(u: ChannelUpdatePeek, h: KnownUpdate): boolean {
+  return (
+    u.message_flags === h.message_flags &&
+    u.channel_flags === h.channel_flags &&
+    u.cltv_expiry_delta === h.cltv_expiry_delta &&
+    u.htlc_minimum_msat === h.htlc_minimum_msat &&
+    u.fee_base_msat === h.fee_base_msat &&
+    u.fee_proportional_millionths === h.fee_proportional_millionths &&
+    u.htlc_maximum_msat === h.htlc_maximum_msat
+  );
+}
+
+/** True if `features` (BOLT 9 bitfield, bit 0 the last byte's lowest) has an even bit not known. */
+export function hasUnknownEvenBit(features: Uint8Array, known: (bit: number) => boolean = () => false): boolean {
+  for (let i = 0; i < features.length; i++) {
+    const byte = features[features.length - 1 - i]!;
+    for (let b = 0; b < 8; b += 2) {
+      if (byte & (1 << b) && !known(i * 8 + b)) return true;
+    }
+  }
+  return false;
+}
+
+/** Step 2: precheck, decode, the remaining rules, and the signature checks a new message needs. */
+export function prepareGossip(raw: Uint8Array, view: GossipView, rules: GossipRules): Prepared {
+  const pre = precheckGossip(raw, view, rules);
+  if (pre.result !== 'new') return pre;
+  let decoded;
+  try {
+    decoded = decodeMessage(raw);
+  } catch (e) {
+    if (e instanceof BoltError) return reject(e);
+    throw e;
+  }
+  const digest = gossipDigest(raw);
+  switch (decoded.name) {
+    case 'channel_announcement': {
+      const m = decoded;
+      // "if there is an unknown even bit in the features field: MUST NOT attempt to route
+      // messages through the channel" — so we don't keep it.
+      if (hasUnknownEvenBit(m.features, rules.knownChannelFeature)) {
+        return ignore('unknown_required_feature', 'channel_announcement with an unknown even feature bit');
+      }
+      // "MUST verify the integrity AND authenticity of the message by verifying the signatures":
+      // node_signature_N by node_id_N, bitcoin_signature_N by bitcoin_key_N, all over h.
+      const checks: SignatureCheck[] = [
+        { sig: m.node_signature_1, digest, pub: m.node_id_1, field: 'node_signature_1' },
+        { sig: m.node_signature_2, digest, pub: m.node_id_2, field: 'node_signature_2' },
+        { sig: m.bitcoin_signature_1, digest, pub: m.bitcoin_key_1, field: 'bitcoin_signature_1' },
+        { sig: m.bitcoin_signature_2, digest, pub: m.bitcoin_key_2, field: 'bitcoin_signature_2' },
+      ];
+      return { result: 'verify', raw, msg: m, checks, forward: true };
+    }
+    case 'channel_update': {
+      const m = decoded;
+      const chan = view.channel(m.short_channel_id);
+      if (!chan) return { result: 'unknown_channel', short_channel_id: m.short_channel_id };
+      // "The node_id for the signature verification is taken from the corresponding
+      // channel_announcement: node_id_1 if the least-significant bit of flags is 0 or node_id_2 otherwise."
+      const pubkey = (m.channel_flags & 1) === 0 ? chan.node_id_1 : chan.node_id_2;
+      return { result: 'verify', raw, msg: m, checks: [{ sig: m.signature, digest, pub: pubkey, field: 'signature' }], forward: true };
+    }
+    case 'node_announcement': {
+      const m = decoded;
+      let addresses: ParsedAddresses;
+      try {
+        addresses = parseAddresses(m.addresses);
+      } catch (e) {
+        if (e instanceof DecodeError) return reject(e);
+        throw e;
+      }
+      // "if more than one type 5 address is announced: ... MUST not forward the node_announcement."
+      const forward = !addresses.multipleDns;
+      return { result: 'verify', raw, msg: m, checks: [{ sig: m.signature, digest, pub: m.node_id, field: 'signature' }], forward, addresses };
+    }
+    default:
+      return reject(new DecodeError('not_gossip', 'not a gossip message'));
+  }
+}
+
+/** Step 4: the verdict on a prepared message once its signature checks have run. */
+export function finishGossip(p: ToVerify, results: ArrayLike<boolean | number>): Accepted | Rejected {
+  const err = signatureError(p.checks, results);
+  if (err) return reject(err);
+  return { result: 'accept', raw: p.raw, msg: p.msg, forward: p.forward, ...(p.addresses ? { addresses: p.addresses } : {}) };
+}
+
+/** All of it, synchronously, in this thread: for tests, tools and small volumes. */
+export function validateGossip(raw: Uint8Array, view: GossipView, rules: GossipRules): Verdict {
+  const p = prepareGossip(raw, view, rules);
+  if (p.result !== 'verify') return p;
+  return finishGossip(p, verifyGossipSignatures(p.checks));
+}
