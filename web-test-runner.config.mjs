@@ -3,6 +3,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { wsEchoPlugin } from './test/support/wtr-echo-plugin.mjs';
+import { lightningPlugin } from './test/support/wtr-lightning-plugin.mjs';
 
 export const chromiumArgs = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
@@ -15,7 +16,7 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 20 * 60 * 1000,
   browserStartTimeout: 120000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), wsEchoPlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), wsEchoPlugin(), lightningPlugin()],
   testFramework: { config: { timeout: 300000 } },
   browsers: [
     playwrightLauncher({

@@ -28,7 +28,6 @@
 // One process may have a store open at a time (lightningd starts one gossipd).
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { crc32c } from '../core/gossip/checksum.ts';
 import { toHex } from '../core/bytes.ts';
 import {
   GossipStoreError,
@@ -57,6 +56,47 @@ const TLV_AMOUNT_SAT = 1;
 const MAX_BODY = 33 + 1 + 255 + 65535;
 const READ_CHUNK = 16 << 20;
 const WRITE_CHUNK = 8 << 20;
+
+// CRC32C (Castagnoli, RFC 3720), the same function as crc32c() in src/core/gossip/checksum.ts,
+// computed eight bytes at a time ("slicing-by-8": eight 256-entry tables) over buf[from, to)
+// without making a view: about three times faster, which is most of a 45 MB load.
+const CRC_TABLES = (() => {
+  const t = new Uint32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  for (let s = 1; s < 8; s++) {
+    for (let n = 0; n < 256; n++) {
+      const prev = t[(s - 1) * 256 + n]!;
+      t[s * 256 + n] = (prev >>> 8) ^ t[prev & 0xff]!;
+    }
+  }
+  return t;
+})();
+
+export function crc32cRange(buf: Uint8Array, from: number, to: number): number {
+  const t = CRC_TABLES;
+  let c = ~0;
+  let i = from;
+  const end8 = to - ((to - from) & 7);
+  while (i < end8) {
+    const a = c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
+    c =
+      t[1792 + (a & 0xff)]! ^
+      t[1536 + ((a >>> 8) & 0xff)]! ^
+      t[1280 + ((a >>> 16) & 0xff)]! ^
+      t[1024 + (a >>> 24)]! ^
+      t[768 + buf[i + 4]!]! ^
+      t[512 + buf[i + 5]!]! ^
+      t[256 + buf[i + 6]!]! ^
+      t[buf[i + 7]!]!;
+    i += 8;
+  }
+  while (i < to) c = t[(c ^ buf[i++]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
 
 function header(): Uint8Array {
   const h = new Uint8Array(HEADER_LEN);
@@ -109,6 +149,7 @@ export interface FileGossipStoreOptions {
 
 export class FileGossipStore implements GossipStore {
   private fh: FileHandle | undefined;
+  private closing: Promise<void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private loaded = false;
   private broken = false;
@@ -120,6 +161,8 @@ export class FileGossipStore implements GossipStore {
   private offsets: number[] = [];
   private dead = new Uint8Array(1024);
   private deadCount = 0;
+  /** During a load: the key of each record ordinal, so the second pass need not decode it again. */
+  private loadKeys: GossipKey[] | undefined;
 
   private constructor(
     readonly path: string,
@@ -168,12 +211,14 @@ export class FileGossipStore implements GossipStore {
     return this.run(async () => this.snapshot());
   }
 
-  async close(): Promise<void> {
-    const fh = this.fh;
-    if (!fh) return;
-    await this.queue.catch(() => undefined);
-    this.fh = undefined;
-    await fh.close();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.queue.catch(() => undefined);
+      const fh = this.fh;
+      this.fh = undefined;
+      await fh?.close();
+    })();
+    return this.closing;
   }
 
   // ---- internals ----
@@ -192,14 +237,16 @@ export class FileGossipStore implements GossipStore {
   }
 
   private async doLoad(onRecord: (record: GossipRecord) => void): Promise<GossipLoadResult> {
+    this.loaded = false;
     const fh = this.fh!;
     const buf = await readAll(fh);
     const size = buf.length;
-    if (size < HEADER_LEN) {
-      // A new file, or one whose creation was cut short before anything was committed.
-      const h = header();
+    const h = header();
+    if (size < HEADER_LEN || (size === HEADER_LEN && buf.every((b) => b === 0))) {
+      // A new file, or one whose creation was cut short (part of the header, or space allocated
+      // and never written) before anything could be committed.
       for (let i = 0; i < size; i++) {
-        if (buf[i] !== h[i]) throw new GossipStoreError('bad_header', `${this.path} is not a gossip store`);
+        if (buf[i] !== h[i] && buf[i] !== 0) throw new GossipStoreError('bad_header', `${this.path} is not a gossip store`);
       }
       await this.rewrite(0, h);
       this.resetIndex();
@@ -217,27 +264,32 @@ export class FileGossipStore implements GossipStore {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.resetIndex();
     const pending: number[] = [];
+    const keys: GossipKey[] = (this.loadKeys = []);
     let pos = HEADER_LEN;
     let committed = HEADER_LEN;
-    for (;;) {
-      if (pos + ENTRY_HEAD > size) break;
-      const len = dv.getUint32(pos + 8);
-      if (len > MAX_BODY || pos + ENTRY_HEAD + len > size) break;
-      if (crc32c(buf.subarray(pos + 4, pos + ENTRY_HEAD + len)) !== dv.getUint32(pos)) break;
-      const kind = buf[pos + 4];
-      if (kind === KIND_COMMIT) {
-        if (len !== COMMIT_BODY || dv.getUint32(pos + ENTRY_HEAD + 8) !== pending.length) {
-          throw new GossipStoreError('corrupt', `${this.path}: commit at ${pos} does not match its batch`);
+    try {
+      for (;;) {
+        if (pos + ENTRY_HEAD > size) break;
+        const len = dv.getUint32(pos + 8);
+        if (len > MAX_BODY || pos + ENTRY_HEAD + len > size) break;
+        if (crc32cRange(buf, pos + 4, pos + ENTRY_HEAD + len) !== dv.getUint32(pos)) break;
+        const kind = buf[pos + 4];
+        if (kind === KIND_COMMIT) {
+          if (len !== COMMIT_BODY || dv.getUint32(pos + ENTRY_HEAD + 8) !== pending.length) {
+            throw new GossipStoreError('corrupt', `${this.path}: commit at ${pos} does not match its batch`);
+          }
+          for (const at of pending) this.applyEntry(dv, buf, at);
+          pending.length = 0;
+          this.seq = dv.getBigUint64(pos + ENTRY_HEAD);
+          committed = pos + ENTRY_HEAD + len;
+        } else {
+          this.checkEntry(dv, buf, pos, kind, len);
+          pending.push(pos);
         }
-        for (const at of pending) this.applyEntry(dv, buf, at);
-        pending.length = 0;
-        this.seq = dv.getBigUint64(pos + ENTRY_HEAD);
-        committed = pos + ENTRY_HEAD + len;
-      } else {
-        this.checkEntry(dv, buf, pos, kind, len);
-        pending.push(pos);
+        pos += ENTRY_HEAD + len;
       }
-      pos += ENTRY_HEAD + len;
+    } finally {
+      this.loadKeys = undefined;
     }
     const discarded = size - committed;
     // What follows the last commit was never acknowledged: cut it off so new batches follow a whole one.
@@ -247,7 +299,7 @@ export class FileGossipStore implements GossipStore {
 
     for (let i = 0; i < this.offsets.length; i++) {
       if (this.dead[i]) continue;
-      onRecord(decodeRecord(dv, buf, this.offsets[i]!));
+      onRecord(decodeRecord(dv, buf, this.offsets[i]!, keys[i]!));
     }
     return { ...this.snapshot(), discarded };
   }
@@ -282,6 +334,7 @@ export class FileGossipStore implements GossipStore {
       this.dead = grown;
     }
     map.set(key, ord);
+    if (this.loadKeys) this.loadKeys[ord] = key;
   }
 
   private applyDelete(type: number, key: GossipKey): void {
@@ -343,7 +396,7 @@ export class FileGossipStore implements GossipStore {
     };
     const seal = (len: number): void => {
       const at = starts[starts.length - 1]!;
-      dv.setUint32(at, crc32c(out.subarray(at + 4, at + ENTRY_HEAD + len)));
+      dv.setUint32(at, crc32cRange(out, at + 4, at + ENTRY_HEAD + len));
       pos = at + ENTRY_HEAD + len;
     };
     for (const d of tombs) {
@@ -434,7 +487,7 @@ export class FileGossipStore implements GossipStore {
     const newOffsets: number[] = [];
     let out: FileHandle | undefined;
     try {
-      out = await open(tmp, 'w');
+      out = await open(tmp, 'w+');
       let chunk = new Uint8Array(WRITE_CHUNK);
       let fill = 0;
       let filePos = 0;
@@ -464,32 +517,30 @@ export class FileGossipStore implements GossipStore {
       cdv.setUint32(8, COMMIT_BODY);
       cdv.setBigUint64(ENTRY_HEAD, this.seq + 1n);
       cdv.setUint32(ENTRY_HEAD + 8, newOffsets.length);
-      cdv.setUint32(0, crc32c(commit.subarray(4)));
+      cdv.setUint32(0, crc32cRange(commit, 4, commit.length));
       await put(commit);
       await flush();
       await out.sync();
-      await out.close();
-      out = undefined;
       // The switch: before the rename the old file is the store, after it the new one; both whole.
+      // `out` is then the store's handle (same inode), so nothing can fail between the two.
       await rename(tmp, this.path);
-      await syncDir(this.path);
-      const end = filePos;
-      const fresh = await open(this.path, 'r+');
       const old = this.fh!;
-      this.fh = fresh;
+      this.fh = out;
+      out = undefined;
       await old.close().catch(() => undefined);
       // Rebuild the index over the new offsets: same keys, ordinals renumbered.
-      const renumber = new Map<number, number>();
+      const renumber = new Int32Array(this.offsets.length);
       let n = 0;
-      for (let i = 0; i < this.offsets.length; i++) if (!this.dead[i]) renumber.set(i, n++);
+      for (let i = 0; i < this.offsets.length; i++) if (!this.dead[i]) renumber[i] = n++;
       for (const m of [this.index.channels, this.index.updates, this.index.nodes] as Map<GossipKey, number>[]) {
-        for (const [k, ord] of m) m.set(k, renumber.get(ord)!);
+        for (const [k, ord] of m) m.set(k, renumber[ord]!);
       }
       this.offsets = newOffsets;
       this.dead = new Uint8Array(Math.max(1024, newOffsets.length * 2));
       this.deadCount = 0;
       this.seq += 1n;
-      this.end = end;
+      this.end = filePos;
+      await syncDir(this.path); // makes the rename itself durable
     } catch (e) {
       if (out) await out.close().catch(() => undefined);
       await rm(tmp, { force: true }).catch(() => undefined);
@@ -498,13 +549,11 @@ export class FileGossipStore implements GossipStore {
   }
 }
 
-function decodeRecord(dv: DataView, buf: Uint8Array, at: number): GossipRecord {
+function decodeRecord(dv: DataView, buf: Uint8Array, at: number, key: GossipKey): GossipRecord {
   const type = dv.getUint16(at + 6) as GossipRecordType;
   const timestamp = dv.getUint32(at + 12);
   const bodyEnd = at + ENTRY_HEAD + dv.getUint32(at + 8);
-  let b = at + ENTRY_HEAD;
-  const key = readKey(dv, buf, b, type);
-  b += keyLength(type);
+  let b = at + ENTRY_HEAD + keyLength(type);
   const xl = buf[b++]!;
   const xEnd = b + xl;
   const r: GossipRecord = { type, key, timestamp, raw: buf.slice(xEnd, bodyEnd) };

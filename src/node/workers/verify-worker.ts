@@ -15,10 +15,7 @@ const handle = serveVerifyWorker(
 port.on('message', (msg: ToVerifyWorker) => {
   if (msg?.t === 'crash') {
     // Test hook: an uncaught exception ends a worker thread ('error', then 'exit').
-    setImmediate(() => {
-      throw new Error('verify worker crash requested');
-    });
-    return;
+    throw new Error('verify worker crash requested');
   }
   handle(msg);
 });

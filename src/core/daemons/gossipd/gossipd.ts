@@ -1,0 +1,504 @@
+// gossipd: owns BOLT 7 validation, the gossip store, the graph, gossip queries and sync with peers,
+// and answers listnodes/listchannels/getroute (design.md). It holds no socket: connectd hands it
+// each gossip message as the peer sent it (GossipLink) and sends what it answers (PeerLink);
+// lightningd asks it what it knows (GossipdApi). Its pieces:
+//   ingest.ts  gossip in: cheap checks, batched signature checks, applied in order
+//   sync.ts    our queries: query_channel_range, query_short_channel_ids, gossip_timestamp_filter
+//   answer.ts  their queries: reply_channel_range, the gossip for query_short_channel_ids
+//   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
+//   rpc.ts     listnodes, listchannels, getroute parameters
+// The store is trusted on load: it only ever holds what passed validation, so `load()` checks no
+// signature (design.md "start").
+import { equal, fromHex, toHex } from '../../bytes.ts';
+import { BoltError, DecodeError } from '../../errors.ts';
+import { FeatureVector } from '../../features.ts';
+import { decodeQueryFlagsAsync, decodeShortChannelIdsAsync } from '../../gossip/encoding.ts';
+import { fundingScriptPubKey } from '../../gossip/funding.ts';
+import { Graph } from '../../gossip/graph.ts';
+import { parseAddresses } from '../../gossip/address.ts';
+import {
+  channelUpdateKey,
+  STORE_CHANNEL_ANNOUNCEMENT,
+  STORE_CHANNEL_UPDATE,
+  STORE_NODE_ANNOUNCEMENT,
+  type GossipKeyRef,
+  type GossipRecord,
+} from '../../gossip/store.ts';
+import type { Accepted, GossipMessage, GossipRules } from '../../gossip/validate.ts';
+import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
+import type { NetAddress } from '../../transport.ts';
+import type { GossipLink } from '../connectd/types.ts';
+import type { GossipdApi } from '../lightningd/lightningd.ts';
+import { channelRangeReplies, scidReplies, unknownChainReply, updateTimestamp } from './answer.ts';
+import { Ingest } from './ingest.ts';
+import { RawGossip } from './raw.ts';
+import { inFilter, Relay, type TimestampFilter } from './relay.ts';
+import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
+import { Syncer } from './sync.ts';
+import { DEFAULT_GOSSIPD_CONFIG, type GossipdConfig, type GossipdOptions, type GossipdStats, type SyncProgress } from './types.ts';
+
+const PROGRESS_MS = 250;
+
+interface PeerState {
+  id: string;
+  bad: number;
+  /** Disconnected for misbehaving: what it still sends is dropped. */
+  banned: boolean;
+  /** Its queries are answered one after another. */
+  answering: Promise<void>;
+}
+
+export class Gossipd implements GossipLink, GossipdApi {
+  readonly graph = new Graph();
+  readonly raw = new RawGossip();
+  readonly config: GossipdConfig;
+  readonly stats: GossipdStats = {
+    received: 0, accepted: 0, duplicates: 0, ignored: 0, rejected: 0, verify_batches: 0,
+    signatures_checked: 0, held: 0, relayed: 0, stored: 0, load_errors: 0,
+  };
+  private readonly rules: GossipRules;
+  private readonly ingest: Ingest;
+  private readonly syncer: Syncer;
+  private readonly relay: Relay;
+  private readonly peers = new Map<string, PeerState>();
+  private storeBuffer: GossipRecord[] = [];
+  private storeTimer: unknown;
+  private storeChain: Promise<void> = Promise.resolve();
+  private relayTimer: unknown;
+  private backfillTimer: unknown;
+  private readonly nowSeconds: () => number;
+  private closed = false;
+  private lastProgress: { at: number; state: string } | undefined;
+  private progressTimer: unknown;
+
+  constructor(private readonly o: GossipdOptions) {
+    this.config = { ...DEFAULT_GOSSIPD_CONFIG, ...o.config };
+    this.nowSeconds = o.now ?? (() => Math.floor(o.clock.now() / 1000));
+    this.rules = { chainHash: o.chainHash, now: this.nowSeconds };
+    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e) => this.bad(peer, e) }, o.clock, o.log, this.config, this.stats);
+    this.syncer = new Syncer(
+      o.chainHash,
+      {
+        send: (id, m) => this.send(id, m),
+        known: (s) => this.graph.findChannel(s) >= 0 || this.ingest.announcementInFlight(s),
+        now: this.nowSeconds,
+        bad: (id, e) => this.bad(id, e),
+        changed: () => this.progressChanged(),
+      },
+      o.clock,
+      o.log,
+      this.config,
+      o.inflate,
+    );
+    this.relay = new Relay(this.config.relayPerTick);
+  }
+
+  // ------------------------------------------------------------------ start and stop
+
+  /** Fills the graph from the store, checking no signature (the store holds only what passed). */
+  async load(): Promise<{ channels: number; nodes: number; records: number }> {
+    let records = 0;
+    await this.o.store.load((r) => {
+      records++;
+      try {
+        const m = decodeMessage(r.raw);
+        if (m.name !== 'channel_announcement' && m.name !== 'channel_update' && m.name !== 'node_announcement') throw new DecodeError('not_gossip', `type ${r.type}`);
+        if (this.graph.applyGossip(m, r.extra?.amount_sat)) this.remember(m, r.raw);
+      } catch (e) {
+        if (!(e instanceof BoltError)) throw e;
+        this.stats.load_errors++;
+      }
+    });
+    this.progressChanged();
+    return { channels: this.graph.channelCount, nodes: this.graph.nodeCount, records };
+  }
+
+  /** Verifies and applies everything received so far and writes it to the store. */
+  async flush(): Promise<void> {
+    await this.ingest.drain();
+    await this.flushStore();
+  }
+
+  /** Stops timers after a flush. The store and verifier stay the caller's to close. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.ingest.close();
+    this.syncer.close();
+    if (this.relayTimer !== undefined) this.o.clock.clearTimeout(this.relayTimer);
+    if (this.storeTimer !== undefined) this.o.clock.clearTimeout(this.storeTimer);
+    if (this.progressTimer !== undefined) this.o.clock.clearTimeout(this.progressTimer);
+    if (this.backfillTimer !== undefined) this.o.clock.clearTimeout(this.backfillTimer);
+    this.relayTimer = this.storeTimer = this.progressTimer = this.backfillTimer = undefined;
+  }
+
+  /**
+   * BOLT 7 "Recommendation on Pruning Stale Entries": forgets channels whose channel_updates are
+   * all older than two weeks (graph.ts pruneStale), and nodes left without a channel ("MAY purge
+   * the origin node"), in the graph, the raw index and the store. The runtime calls it now and then
+   * (Core Lightning: every hour or so).
+   */
+  async prune(): Promise<bigint[]> {
+    await this.ingest.drain();
+    const gone = this.graph.pruneStale(this.nowSeconds());
+    const deletes: GossipKeyRef[] = [];
+    for (const s of gone) {
+      this.raw.dropChannel(s);
+      deletes.push({ type: STORE_CHANNEL_ANNOUNCEMENT, key: s }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 0) }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 1) });
+    }
+    for (const id of [...this.raw.nodes.keys()]) {
+      if (this.graph.findNode(id) >= 0) continue;
+      this.raw.nodes.delete(id);
+      deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
+    }
+    if (deletes.length) {
+      await this.flushStore();
+      this.storeChain = this.storeChain.then(() => this.o.store.delete(deletes)).catch((e) => this.o.log.warn(`gossipd: pruning the store failed: ${(e as Error)?.message ?? e}`));
+      await this.storeChain;
+    }
+    if (gone.length) this.progressChanged();
+    return gone;
+  }
+
+  // ------------------------------------------------------------------ GossipLink (from connectd)
+
+  newPeer(id: string, features: string): void {
+    if (this.closed) return;
+    // A replacement connection from the same node: start again with it.
+    if (this.peers.has(id)) this.peerGone(id);
+    let offers = false;
+    try {
+      offers = FeatureVector.fromBytes(fromHex(features)).has('gossip_queries');
+    } catch {
+      offers = false;
+    }
+    this.peers.set(id, { id, bad: 0, banned: false, answering: Promise.resolve() });
+    this.relay.addPeer(id);
+    this.syncer.start(id, offers);
+  }
+
+  peerGone(id: string): void {
+    this.peers.delete(id);
+    this.relay.removePeer(id);
+    this.syncer.gone(id);
+  }
+
+  gossip(id: string, msg: Uint8Array): void {
+    const peer = this.peers.get(id);
+    if (!peer || peer.banned || this.closed) return;
+    this.stats.received++;
+    if (msg.length < 2) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
+    const type = (msg[0]! << 8) | msg[1]!;
+    if (type === 256 || type === 257 || type === 258) {
+      this.syncer.heard(id);
+      this.ingest.submit(id, msg);
+      return;
+    }
+    let m: Message | { name: 'unknown' };
+    try {
+      m = decodeMessage(msg);
+    } catch (e) {
+      if (e instanceof BoltError) return this.bad(id, e);
+      throw e;
+    }
+    switch (m.name) {
+      case 'query_channel_range':
+      case 'query_short_channel_ids':
+        // Answered in order, one after another.
+        peer.answering = peer.answering.then(() => this.answer(id, m as Message)).catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)));
+        return;
+      case 'reply_channel_range':
+        this.syncer.replyChannelRange(id, m).catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: ${e}`)));
+        return;
+      case 'reply_short_channel_ids_end':
+        try {
+          this.syncer.replyShortChannelIdsEnd(id, m);
+        } catch (e) {
+          if (e instanceof BoltError) return this.bad(id, e);
+          throw e;
+        }
+        return;
+      case 'gossip_timestamp_filter':
+        this.timestampFilter(id, m);
+        return;
+      default:
+        // announcement_signatures and the rest are not gossipd's (connectd routes them elsewhere).
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------ GossipdApi (from lightningd)
+
+  nodeAddresses(id: string): NetAddress[] {
+    const n = this.graph.findNode(id);
+    if (n < 0) return [];
+    try {
+      return parseAddresses(this.graph.nodeAddresses[n] ?? new Uint8Array(0)).addresses.map((a) => ({ ...a }));
+    } catch {
+      return [];
+    }
+  }
+
+  async rpc(method: GossipRpcMethod, params: Record<string, unknown>): Promise<unknown> {
+    return gossipRpc(this.graph, this.o.nodeId, method, params ?? {});
+  }
+
+  info(): Record<string, unknown> {
+    return {
+      chain_source: this.o.chainSource ? 'chain backend' : 'trust announcements',
+      ...this.progress(),
+      peers: this.peers.size,
+      pending: this.ingest.pending,
+      stats: { ...this.stats, relayed: this.relay.relayed },
+    };
+  }
+
+  progress(): SyncProgress {
+    const syncing = this.syncer.syncing;
+    let expected = this.graph.channelCount;
+    for (const s of this.syncer.expected) if (this.graph.findChannel(s) < 0) expected++;
+    return {
+      state: syncing > 0 ? 'syncing' : this.syncer.completed > 0 ? 'synced' : 'idle',
+      peers_syncing: syncing,
+      channels_known: this.graph.channelCount,
+      channels_expected: expected,
+      nodes_known: this.graph.nodeCount,
+    };
+  }
+
+  /** A peer's sync state ('range', 'scids', 'done'), for tests and the UI. */
+  peerSyncState(id: string): string | undefined {
+    return this.syncer.stateOf(id);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private send(id: string, m: Message): void {
+    this.sendRaw(id, encodeMessage(m));
+  }
+
+  private sendRaw(id: string, raw: Uint8Array): void {
+    Promise.resolve()
+      .then(() => this.o.peers.send(id, raw))
+      .catch((e) => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
+  }
+
+  /**
+   * BOLT 7 on a bad signature or malformed gossip: "SHOULD send a warning and MAY close the
+   * connection". We warn every time and close after `maxBadMessages`.
+   */
+  private bad(id: string, err: BoltError): void {
+    const peer = this.peers.get(id);
+    if (!peer || peer.banned) return;
+    peer.bad++;
+    const disconnect = peer.bad >= this.config.maxBadMessages;
+    if (disconnect) peer.banned = true;
+    this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${disconnect ? ' (disconnecting)' : ''}`);
+    Promise.resolve()
+      .then(() => this.o.peers.warn(id, `gossipd: ${err.code}: ${err.message}`, disconnect))
+      .catch(() => {});
+  }
+
+  /** A verified message: chain check (when we have a chain source), graph, raw index, store, relay. */
+  private async accept(a: Accepted, peer: string): Promise<void> {
+    const m = a.msg;
+    // Our own copy: it is kept (raw index, relay log) and must not share a caller's buffer.
+    a = { ...a, raw: a.raw.slice() };
+    let capacity: number | undefined;
+    if (m.name === 'channel_announcement' && this.o.chainSource) {
+      const out = await this.o.chainSource.fundingOutput(m.short_channel_id);
+      // BOLT 7: the output must be the P2WSH of bitcoin_key_1 and bitcoin_key_2 and unspent.
+      if (!out || !equal(out.scriptPubKey, fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2))) {
+        this.stats.ignored++;
+        return;
+      }
+      capacity = out.amount_sat;
+    }
+    let firstUpdate = false;
+    if (m.name === 'channel_update') {
+      const c = this.graph.findChannel(m.short_channel_id);
+      firstUpdate = c >= 0 && this.graph.updTimestamp[2 * c]! < 0 && this.graph.updTimestamp[2 * c + 1]! < 0;
+    }
+    if (!this.graph.applyGossip(m, capacity)) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.stats.accepted++;
+    this.remember(m, a.raw);
+    this.store(m, a.raw, capacity);
+    if (a.forward) {
+      // BOLT 7 gossip_timestamp_filter: a channel_announcement is sent only once it has a
+      // channel_update, with that update's timestamp, and before it.
+      if (m.name === 'channel_update') {
+        const ann = this.raw.channels.get(m.short_channel_id);
+        if (firstUpdate && ann) this.relay.push(ann, m.timestamp, peer);
+        this.relay.push(a.raw, m.timestamp, peer);
+      } else if (m.name === 'node_announcement') {
+        this.relay.push(a.raw, m.timestamp, peer);
+      }
+      this.armRelay();
+    }
+    if (m.name === 'channel_announcement') this.ingest.released(m.short_channel_id, [m.node_id_1, m.node_id_2]);
+    this.progressChanged();
+  }
+
+  private remember(m: GossipMessage, raw: Uint8Array): void {
+    switch (m.name) {
+      case 'channel_announcement':
+        this.raw.channels.set(m.short_channel_id, raw);
+        return;
+      case 'channel_update':
+        this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, raw);
+        return;
+      case 'node_announcement':
+        this.raw.nodes.set(toHex(m.node_id), raw);
+    }
+  }
+
+  private store(m: GossipMessage, raw: Uint8Array, amount_sat: number | undefined): void {
+    let rec: GossipRecord;
+    switch (m.name) {
+      case 'channel_announcement':
+        rec = { type: STORE_CHANNEL_ANNOUNCEMENT, key: m.short_channel_id, timestamp: 0, raw, ...(amount_sat !== undefined ? { extra: { amount_sat } } : {}) };
+        break;
+      case 'channel_update':
+        rec = { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(m.short_channel_id, (m.channel_flags & 1) as 0 | 1), timestamp: m.timestamp, raw };
+        break;
+      case 'node_announcement':
+        rec = { type: STORE_NODE_ANNOUNCEMENT, key: toHex(m.node_id), timestamp: m.timestamp, raw };
+        break;
+    }
+    this.storeBuffer.push(rec);
+    if (this.storeBuffer.length >= this.config.storeBatchMax) void this.flushStore();
+    else if (this.storeTimer === undefined) {
+      this.storeTimer = this.o.clock.setTimeout(() => {
+        this.storeTimer = undefined;
+        void this.flushStore();
+      }, this.config.storeFlushMs);
+    }
+  }
+
+  private flushStore(): Promise<void> {
+    if (this.storeTimer !== undefined) {
+      this.o.clock.clearTimeout(this.storeTimer);
+      this.storeTimer = undefined;
+    }
+    const batch = this.storeBuffer;
+    this.storeBuffer = [];
+    if (batch.length) {
+      this.storeChain = this.storeChain.then(async () => {
+        try {
+          await this.o.store.writeBatch(batch);
+          this.stats.stored += batch.length;
+        } catch (e) {
+          // The graph keeps them; they will be fetched again after a restart.
+          this.o.log.warn(`gossipd: gossip store write of ${batch.length} records failed: ${(e as Error)?.message ?? e}`);
+        }
+      });
+    }
+    return this.storeChain;
+  }
+
+  private armRelay(): void {
+    if (this.relayTimer !== undefined || this.closed) return;
+    this.relayTimer = this.o.clock.setTimeout(() => {
+      this.relayTimer = undefined;
+      this.relay.tick((id, raw) => this.sendRaw(id, raw));
+      this.stats.relayed = this.relay.relayed;
+      if (this.relay.logBusy) this.armRelay();
+    }, this.config.relayIntervalMs);
+  }
+
+  private armBackfill(): void {
+    if (this.backfillTimer !== undefined || this.closed) return;
+    this.backfillTimer = this.o.clock.setTimeout(() => {
+      this.backfillTimer = undefined;
+      this.relay.tickBackfill((id, raw) => this.sendRaw(id, raw));
+      if (this.relay.backfillBusy) this.armBackfill();
+    }, this.config.backfillIntervalMs);
+  }
+
+  private async answer(id: string, m: Message): Promise<void> {
+    if (m.name === 'query_channel_range') {
+      if (!equal(m.chain_hash, this.o.chainHash)) {
+        this.send(id, unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks));
+        return;
+      }
+      const scids = [...this.graph.channelIndex.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
+      for (const r of channelRangeReplies(this.o.chainHash, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, scids, this.raw)) this.send(id, r);
+      return;
+    }
+    if (m.name !== 'query_short_channel_ids') return;
+    if (!equal(m.chain_hash, this.o.chainHash)) {
+      // "if does not maintain up-to-date channel information for chain_hash: MUST set full_information to 0."
+      this.send(id, { name: 'reply_short_channel_ids_end', chain_hash: m.chain_hash, full_information: 0 });
+      return;
+    }
+    const scids = await decodeShortChannelIdsAsync(m.encoded_short_ids, this.o.inflate);
+    let flags: bigint[] | undefined;
+    if (m.tlvs?.query_flags) {
+      flags = await decodeQueryFlagsAsync(m.tlvs.query_flags, this.o.inflate);
+      // "if encoded_query_flags does not decode to exactly one flag per short_channel_id: MAY send a warning"
+      if (flags.length !== scids.length) throw new DecodeError('bad_query_flags', `${flags.length} query flags for ${scids.length} short_channel_ids`);
+    }
+    const replies = scidReplies(scids, flags, this.raw, (s) => {
+      const c = this.graph.findChannel(s);
+      return c < 0 ? undefined : [this.graph.nodeKey[this.graph.node1[c]!]!, this.graph.nodeKey[this.graph.node2[c]!]!];
+    });
+    // "SHOULD NOT wait for the next outgoing gossip flush to send these."
+    for (const r of replies) this.sendRaw(id, r);
+    this.send(id, { name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 });
+  }
+
+  /** BOLT 7 gossip_timestamp_filter: record it, and queue the stored gossip within its range. */
+  private timestampFilter(id: string, m: MessageOf<'gossip_timestamp_filter'>): void {
+    if (!equal(m.chain_hash, this.o.chainHash)) return;
+    const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
+    const backfill: Uint8Array[] = [];
+    const g = this.graph;
+    if (f.timestamp_range > 0) {
+      for (let c = 0; c < g.channelSlots; c++) {
+        if (g.node1[c]! < 0) continue;
+        const s = g.scid[c]!;
+        const u = [this.raw.update(s, 0), this.raw.update(s, 1)].filter((x): x is Uint8Array => !!x && inFilter(f, updateTimestamp(x)));
+        // No channel_update in range: its channel_announcement is not sent either; a spent
+        // channel's announcement "SHOULD NOT" be sent.
+        if (!u.length) continue;
+        const ann = this.raw.channels.get(s);
+        if (ann && g.spentHeight[c] === 0) backfill.push(ann);
+        backfill.push(...u);
+      }
+      for (let n = 0; n < g.nodeSlots; n++) {
+        const key = g.nodeKey[n];
+        if (key === undefined || g.nodeTimestamp[n]! < 0 || !inFilter(f, g.nodeTimestamp[n]!)) continue;
+        const na = this.raw.nodes.get(key);
+        if (na) backfill.push(na);
+      }
+    }
+    this.relay.setFilter(id, f, backfill);
+    if (backfill.length) this.armBackfill();
+  }
+
+  /**
+   * Tells `onProgress` (the UI's progress bar): at once when the state changes, otherwise at most
+   * every PROGRESS_MS, with a last report after a burst so the final counts always arrive.
+   */
+  private progressChanged(): void {
+    if (!this.o.onProgress || this.closed) return;
+    const p = this.progress();
+    const now = this.o.clock.now();
+    if (!this.lastProgress || this.lastProgress.state !== p.state || now - this.lastProgress.at >= PROGRESS_MS) {
+      this.lastProgress = { at: now, state: p.state };
+      this.o.onProgress(p);
+      return;
+    }
+    if (this.progressTimer === undefined) {
+      this.progressTimer = this.o.clock.setTimeout(() => {
+        this.progressTimer = undefined;
+        this.lastProgress = undefined;
+        this.progressChanged();
+      }, PROGRESS_MS - (now - this.lastProgress.at));
+    }
+  }
+}

@@ -1,0 +1,243 @@
+// The "gossip in" path (design.md): cheap checks first, signatures in batches, then apply in order.
+//   1. prepareGossip (validate.ts) drops what is known, older, on another chain or stale from the
+//      raw bytes, before any signature check; so does a message already waiting for its check.
+//   2. New messages queue for the verifier; a batch leaves at `verifyBatchMax` messages or
+//      `verifyBatchDelayMs` after its first, whichever comes first. Batches may verify at the same
+//      time (a pool), but their verdicts are applied strictly in arrival order.
+//   3. A channel_update for a channel we don't know yet, and a node_announcement for a node with no
+//      channel yet, are held (BOLT 7 lets us ignore them; their channel_announcement is usually a
+//      moment behind, being verified) and tried again once a channel_announcement is accepted.
+import { toHex } from '../../bytes.ts';
+import type { BoltError } from '../../errors.ts';
+import type { Graph } from '../../gossip/graph.ts';
+import { finishGossip, prepareGossip, type Accepted, type GossipRules, type ToVerify } from '../../gossip/validate.ts';
+import type { SigVerifier, VerifyItem } from '../../gossip/verify-pool.ts';
+import type { Clock, GossipdConfig, GossipdStats, Log } from './types.ts';
+
+export interface IngestHost {
+  /** A verified message, in order; resolves when it has been applied. */
+  accept(a: Accepted, peer: string): Promise<void>;
+  /** The peer broke a rule (undecodable gossip, a bad signature). */
+  bad(peer: string, err: BoltError): void;
+}
+
+interface Queued {
+  peer: string;
+  p: ToVerify;
+  key: string;
+}
+
+interface Held {
+  peer: string;
+  raw: Uint8Array;
+  until: number;
+}
+
+function inflightKey(p: ToVerify): string {
+  const m = p.msg;
+  switch (m.name) {
+    case 'channel_announcement':
+      return `a${m.short_channel_id}`;
+    case 'channel_update':
+      return `u${m.short_channel_id}/${m.channel_flags & 1}/${m.timestamp}`;
+    case 'node_announcement':
+      return `n${toHex(m.node_id)}/${m.timestamp}`;
+  }
+}
+
+export class Ingest {
+  private queue: Queued[] = [];
+  private timer: unknown;
+  /** Messages queued or being verified, so a second copy is dropped before its signature check. */
+  private readonly inflight = new Set<string>();
+  private readonly heldUpdates = new Map<bigint, Held[]>();
+  private readonly heldNodes = new Map<string, Held[]>();
+  private heldCount = 0;
+  private sweepTimer: unknown;
+  /** Verdicts are applied one batch after another, in order. */
+  private applying: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly rules: GossipRules,
+    private readonly verifier: SigVerifier,
+    private readonly host: IngestHost,
+    private readonly clock: Clock,
+    private readonly log: Log,
+    private readonly config: GossipdConfig,
+    private readonly stats: GossipdStats,
+  ) {}
+
+  /** True while a channel_announcement for this channel waits for its signature check. */
+  announcementInFlight(short_channel_id: bigint): boolean {
+    return this.inflight.has(`a${short_channel_id}`);
+  }
+
+  get pending(): number {
+    return this.queue.length + this.inflight.size;
+  }
+
+  /** One channel_announcement, node_announcement or channel_update from a peer (type included). */
+  submit(peer: string, raw: Uint8Array): void {
+    const p = prepareGossip(raw, this.graph, this.rules);
+    switch (p.result) {
+      case 'ignore':
+        if (p.code === 'duplicate' || p.code === 'older') this.stats.duplicates++;
+        else this.stats.ignored++;
+        return;
+      case 'reject':
+        this.stats.rejected++;
+        this.host.bad(peer, p.error);
+        return;
+      case 'unknown_channel':
+        this.hold(this.heldUpdates, p.short_channel_id, peer, raw);
+        return;
+      case 'pending':
+        this.hold(this.heldNodes, toHex(p.node_id), peer, raw);
+        return;
+      case 'verify': {
+        const key = inflightKey(p);
+        if (this.inflight.has(key)) {
+          this.stats.duplicates++;
+          return;
+        }
+        this.inflight.add(key);
+        this.queue.push({ peer, p, key });
+        if (this.queue.length >= this.config.verifyBatchMax) this.flushQueue();
+        else if (this.timer === undefined) this.timer = this.clock.setTimeout(() => this.flushQueue(), this.config.verifyBatchDelayMs);
+      }
+    }
+  }
+
+  /** A channel_announcement was accepted: try again what waited for it. */
+  released(short_channel_id: bigint, node_ids: readonly Uint8Array[]): void {
+    const again: Held[] = [];
+    const u = this.heldUpdates.get(short_channel_id);
+    if (u) {
+      this.heldUpdates.delete(short_channel_id);
+      again.push(...u);
+    }
+    for (const id of node_ids) {
+      const k = toHex(id);
+      const n = this.heldNodes.get(k);
+      if (n) {
+        this.heldNodes.delete(k);
+        again.push(...n);
+      }
+    }
+    this.heldCount -= again.length;
+    this.stats.held = this.heldCount;
+    for (const h of again) this.submit(h.peer, h.raw);
+  }
+
+  /** Sends what is queued to the verifier now, and resolves once every verdict so far is applied. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.queue.length) this.flushQueue();
+      const done = this.applying;
+      await done;
+      // Applying may release held messages into a new batch: go round until nothing is left.
+      if (!this.queue.length && done === this.applying) return;
+    }
+  }
+
+  close(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+    this.timer = this.sweepTimer = undefined;
+  }
+
+  private hold<K>(map: Map<K, Held[]>, key: K, peer: string, raw: Uint8Array): void {
+    const list = map.get(key) ?? [];
+    // The same message from two peers is held once.
+    if (list.some((h) => h.raw.length === raw.length && h.raw.every((b, i) => b === raw[i]))) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (this.heldCount >= this.config.holdMax) this.sweep(true);
+    list.push({ peer, raw, until: this.clock.now() + this.config.holdMs });
+    map.set(key, list);
+    this.heldCount++;
+    this.stats.held = this.heldCount;
+    if (this.sweepTimer === undefined) {
+      this.sweepTimer = this.clock.setTimeout(() => {
+        this.sweepTimer = undefined;
+        this.sweep(false);
+      }, this.config.holdMs);
+    }
+  }
+
+  /** Drops held messages past their time (or, when `full`, the oldest quarter as well). */
+  private sweep(full: boolean): void {
+    const now = this.clock.now();
+    let cutoff = now;
+    if (full) {
+      const all: number[] = [];
+      for (const m of [this.heldUpdates, this.heldNodes] as Map<unknown, Held[]>[]) for (const l of m.values()) for (const h of l) all.push(h.until);
+      all.sort((a, b) => a - b);
+      cutoff = Math.max(now, all[Math.floor(all.length / 4)] ?? now);
+    }
+    for (const m of [this.heldUpdates, this.heldNodes] as Map<unknown, Held[]>[]) {
+      for (const [k, l] of m) {
+        const keep = l.filter((h) => h.until > cutoff);
+        this.heldCount -= l.length - keep.length;
+        if (keep.length) m.set(k, keep);
+        else m.delete(k);
+      }
+    }
+    this.stats.held = this.heldCount;
+    if (this.heldCount > 0 && this.sweepTimer === undefined) {
+      this.sweepTimer = this.clock.setTimeout(() => {
+        this.sweepTimer = undefined;
+        this.sweep(false);
+      }, this.config.holdMs);
+    }
+  }
+
+  private flushQueue(): void {
+    if (this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.queue;
+    if (!batch.length) return;
+    this.queue = [];
+    const items: VerifyItem[] = [];
+    for (const q of batch) for (const c of q.p.checks) items.push(c);
+    this.stats.verify_batches++;
+    this.stats.signatures_checked += items.length;
+    const verdicts = this.verifier.verifyBatch(items);
+    verdicts.catch(() => {}); // handled below, in order
+    this.applying = this.applying.then(() => this.apply(batch, verdicts));
+  }
+
+  private async apply(batch: Queued[], verdicts: Promise<Uint8Array>): Promise<void> {
+    let v: Uint8Array;
+    try {
+      v = await verdicts;
+    } catch (e) {
+      // The verifier failed (its workers died): drop the batch; peers will send it again.
+      this.log.warn(`gossipd: signature checks failed, ${batch.length} messages dropped: ${(e as Error)?.message ?? e}`);
+      for (const q of batch) this.inflight.delete(q.key);
+      return;
+    }
+    let at = 0;
+    for (const q of batch) {
+      const n = q.p.checks.length;
+      const results = v.subarray(at, at + n);
+      at += n;
+      this.inflight.delete(q.key);
+      const verdict = finishGossip(q.p, results);
+      if (verdict.result === 'reject') {
+        this.stats.rejected++;
+        this.host.bad(q.peer, verdict.error);
+        continue;
+      }
+      try {
+        await this.host.accept(verdict, q.peer);
+      } catch (e) {
+        this.log.warn(`gossipd: applying ${q.p.msg.name} failed: ${(e as Error)?.message ?? e}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// Passing gossip on (BOLT 7 "Rebroadcasting"): accepted messages go into one log; each peer has a
+// cursor into it, and every `relayIntervalMs` ("SHOULD flush outgoing gossip messages once every
+// 60 seconds ... staggered announcements that are unique") each peer gets what it has not had yet,
+// once, never back to the peer it came from, at most `relayPerTick` messages per flush.
+// The backfill a filter asks for (stored gossip) goes out faster, `relayPerTick` messages every
+// `backfillIntervalMs`: a peer that asks for everything is syncing from us and waits for it.
+// BOLT 7: "MUST not send gossip it did not generate itself, until it receives
+// gossip_timestamp_filter", and then only within that filter's range.
+
+export interface TimestampFilter {
+  first_timestamp: number;
+  timestamp_range: number;
+}
+
+interface LogEntry {
+  raw: Uint8Array;
+  timestamp: number;
+  origin: string;
+}
+
+interface RelayPeer {
+  filter: TimestampFilter | undefined;
+  /** Index (absolute, see `base`) of the next log entry this peer has not been considered for. */
+  cursor: number;
+  /** Stored gossip its filter asked for, in the order to send it. */
+  backfill: Uint8Array[];
+  backfillAt: number;
+}
+
+/** BOLT 7: "greater or equal to first_timestamp, and less than first_timestamp plus timestamp_range". */
+export function inFilter(f: TimestampFilter, timestamp: number): boolean {
+  return timestamp >= f.first_timestamp && timestamp < f.first_timestamp + f.timestamp_range;
+}
+
+export class Relay {
+  private log: LogEntry[] = [];
+  /** Absolute index of log[0]. */
+  private base = 0;
+  private readonly peers = new Map<string, RelayPeer>();
+  relayed = 0;
+
+  constructor(private readonly perTick: number) {}
+
+  addPeer(id: string): void {
+    this.peers.set(id, { filter: undefined, cursor: this.end, backfill: [], backfillAt: 0 });
+  }
+
+  removePeer(id: string): void {
+    this.peers.delete(id);
+    this.trim();
+  }
+
+  filterOf(id: string): TimestampFilter | undefined {
+    return this.peers.get(id)?.filter;
+  }
+
+  /** A new gossip_timestamp_filter ("replaces any previous one") and the stored gossip it asks for. */
+  setFilter(id: string, filter: TimestampFilter, backfill: Uint8Array[]): void {
+    const p = this.peers.get(id);
+    if (!p) return;
+    p.filter = filter;
+    p.backfill = backfill;
+    p.backfillAt = 0;
+    // The backfill holds the current state, so what the log holds so far is covered by it.
+    p.cursor = this.end;
+    this.trim();
+  }
+
+  /** An accepted message to pass on. */
+  push(raw: Uint8Array, timestamp: number, origin: string): void {
+    this.log.push({ raw, timestamp, origin });
+  }
+
+  /** New gossip is waiting for the next flush. */
+  get logBusy(): boolean {
+    return this.log.length > 0;
+  }
+
+  /** A filter's backfill is still being sent. */
+  get backfillBusy(): boolean {
+    for (const p of this.peers.values()) if (p.backfillAt < p.backfill.length) return true;
+    return false;
+  }
+
+  /** Sends the next `perTick` backfill messages of each peer. */
+  tickBackfill(send: (id: string, raw: Uint8Array) => void): void {
+    for (const [id, p] of this.peers) {
+      let budget = this.perTick;
+      while (budget > 0 && p.backfillAt < p.backfill.length) {
+        send(id, p.backfill[p.backfillAt++]!);
+        budget--;
+      }
+      if (p.backfillAt >= p.backfill.length) {
+        p.backfill = [];
+        p.backfillAt = 0;
+      }
+    }
+  }
+
+  /** One flush of new gossip: each peer gets what it has not had yet, within its filter. */
+  tick(send: (id: string, raw: Uint8Array) => void): void {
+    for (const [id, p] of this.peers) {
+      if (!p.filter) {
+        p.cursor = this.end;
+        continue;
+      }
+      let budget = this.perTick;
+      while (budget > 0 && p.cursor < this.end) {
+        const e = this.log[p.cursor - this.base]!;
+        p.cursor++;
+        if (e.origin === id || !inFilter(p.filter, e.timestamp)) continue;
+        send(id, e.raw);
+        this.relayed++;
+        budget--;
+      }
+    }
+    this.trim();
+  }
+
+  private get end(): number {
+    return this.base + this.log.length;
+  }
+
+  /** Forgets log entries every peer is past. */
+  private trim(): void {
+    let min = this.end;
+    for (const p of this.peers.values()) if (p.cursor < min) min = p.cursor;
+    if (min > this.base) {
+      this.log = this.log.slice(min - this.base);
+      this.base = min;
+    }
+  }
+}

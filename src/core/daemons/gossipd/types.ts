@@ -1,0 +1,120 @@
+// gossipd's interface: what it is given (small injected interfaces, so a Worker, a Node worker, the
+// edge runtime and a unit test all drive the same class) and the plain objects it reports.
+import type { InflateAsync } from '../../gossip/encoding.ts';
+import type { GossipStore } from '../../gossip/store.ts';
+import type { SigVerifier } from '../../gossip/verify-pool.ts';
+import type { Clock, Log } from '../connectd/types.ts';
+
+export type { Clock, Log };
+
+/** How gossipd talks back to peers: connectd's `sendToPeer` and `sendWarning`. */
+export interface PeerLink {
+  send(id: string, msg: Uint8Array): void | Promise<void>;
+  /** BOLT 1 `warning` to the peer, then (when `disconnect`) close the connection. */
+  warn(id: string, text: string, disconnect: boolean): void | Promise<void>;
+}
+
+/**
+ * The chain backend's answer for a channel_announcement (BOLT 7: "if the short_channel_id's output
+ * does NOT correspond to a P2WSH ... OR the output is spent: MUST ignore the message").
+ */
+export interface ChainSource {
+  /** The funding output named by the short_channel_id, or undefined if there is none or it is spent. */
+  fundingOutput(short_channel_id: bigint): Promise<{ amount_sat: number; scriptPubKey: Uint8Array } | undefined>;
+}
+
+export interface GossipdConfig {
+  /** Signature checks: a batch goes to the verifier at this many messages... */
+  verifyBatchMax: number;
+  /** ...or this long after its first message, whichever comes first. */
+  verifyBatchDelayMs: number;
+  /** Store writes: a batch at this many records, or this long after the first. */
+  storeBatchMax: number;
+  storeFlushMs: number;
+  /** How long a channel_update for an unknown channel (or a node_announcement for a node with no channel yet) is held. */
+  holdMs: number;
+  /** At most this many such messages are held (the oldest go first). */
+  holdMax: number;
+  /** A peer that sent this many bad messages (undecodable, bad signature) is disconnected. */
+  maxBadMessages: number;
+  /** BOLT 7 "Rebroadcasting": "SHOULD flush outgoing gossip messages once every 60 seconds". */
+  relayIntervalMs: number;
+  /** At most this many messages to one peer per flush (the rest wait for the next). */
+  relayPerTick: number;
+  /** How often the stored gossip a gossip_timestamp_filter asked for is sent, `relayPerTick` at a time. */
+  backfillIntervalMs: number;
+  /** How many peers we sync from at once (query_channel_range + query_short_channel_ids). */
+  syncPeers: number;
+  /** short_channel_ids per query_short_channel_ids (8,000 is the most that fits in 65,535 bytes). */
+  scidsPerQuery: number;
+  /** A query_channel_range whose replies stop coming for this long is given up. */
+  rangeTimeoutMs: number;
+  /** A query_short_channel_ids with no reply_short_channel_ids_end (and no gossip) for this long is given up. */
+  scidTimeoutMs: number;
+}
+
+export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
+  verifyBatchMax: 500,
+  verifyBatchDelayMs: 5,
+  storeBatchMax: 1000,
+  storeFlushMs: 100,
+  holdMs: 60_000,
+  holdMax: 10_000,
+  maxBadMessages: 5,
+  relayIntervalMs: 60_000,
+  relayPerTick: 5_000,
+  backfillIntervalMs: 1_000,
+  syncPeers: 3,
+  scidsPerQuery: 1_000,
+  rangeTimeoutMs: 60_000,
+  scidTimeoutMs: 30_000,
+});
+
+/** Sync progress, for `info()` and the UI's progress bar. */
+export interface SyncProgress {
+  /** 'idle': no peer to sync from yet; 'syncing': a peer is answering our queries; 'synced': done with at least one. */
+  state: 'idle' | 'syncing' | 'synced';
+  peers_syncing: number;
+  /** Channels in the graph. */
+  channels_known: number;
+  /** Channels the peers listed in their reply_channel_range, plus those we already had. */
+  channels_expected: number;
+  nodes_known: number;
+}
+
+export interface GossipdOptions {
+  /** BOLT 0 chain_hash of our chain (chains.ts). */
+  chainHash: Uint8Array;
+  /** Our node id (hex): getroute's default `fromid`. */
+  nodeId?: string;
+  store: GossipStore;
+  verifier: SigVerifier;
+  peers: PeerLink;
+  clock: Clock;
+  log: Log;
+  /** Absent: channel_announcements are trusted without a chain check ("trust announcements"). */
+  chainSource?: ChainSource;
+  /** zlib for encoding 1 arrays from old peers (encoding.ts `InflateAsync`). */
+  inflate?: InflateAsync;
+  /** UNIX seconds; default `clock.now() / 1000`. */
+  now?: () => number;
+  onProgress?: (p: SyncProgress) => void;
+  config?: Partial<GossipdConfig>;
+}
+
+/** Counters for `info()` and tests. */
+export interface GossipdStats {
+  received: number;
+  accepted: number;
+  /** Dropped before any signature check: already known, older, in flight. */
+  duplicates: number;
+  ignored: number;
+  rejected: number;
+  /** verifyBatch calls and the signature checks they carried. */
+  verify_batches: number;
+  signatures_checked: number;
+  held: number;
+  relayed: number;
+  stored: number;
+  load_errors: number;
+}

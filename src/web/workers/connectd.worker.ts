@@ -1,0 +1,74 @@
+// connectd in a module Worker: every peer connection lives here (a WebSocket cannot move between
+// realms, a MessagePort can). A browser has no TCP and cannot listen, so connectd dials WebSockets
+// only: a peer's own WebSocket listener, or a WebSocket-to-TCP bridge that lightningd's dial plan
+// put in the target's URL. ECDH goes to hsmd over a port that answers nothing else.
+import * as Comlink from 'comlink';
+import { Connectd } from '../../core/daemons/connectd/connectd.ts';
+import type { Clock, ConnectdEvents, GossipLink } from '../../core/daemons/connectd/types.ts';
+import type { DialTarget } from '../../core/transport.ts';
+import { chainHash } from '../../core/chains.ts';
+import { fromHex } from '../../core/bytes.ts';
+import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { combineDialers } from '../../transports/dialer.ts';
+import { BrowserWebSocketDialer } from '../../transports/browser-websocket.ts';
+import type { ConnectdInit, ConnectdWorkerApi } from '../worker-api.ts';
+import { consoleLog } from './log.ts';
+import { randomBytes } from './random.ts';
+
+installErrorTransfer();
+
+// Bound: the platform timers throw "Illegal invocation" when called on another `this`.
+const clock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as number),
+};
+
+const noGossip: GossipLink = { newPeer() {}, gossip() {}, peerGone() {} };
+
+let connectd: Connectd | undefined;
+const need = (): Connectd => {
+  if (!connectd) throw new Error('connectd not initialised');
+  return connectd;
+};
+
+const api = {
+  init(o: ConnectdInit, hsmPort: MessagePort, events: ConnectdEvents, gossipPort?: MessagePort): void {
+    if (connectd) throw new Error('connectd already initialised');
+    const hsm = Comlink.wrap<{ ecdh(pub: Uint8Array): Uint8Array }>(hsmPort);
+    const gossip = gossipPort ? Comlink.wrap<GossipLink>(gossipPort) : undefined;
+    connectd = new Connectd({
+      chainHash: chainHash(o.network),
+      ourFeatures: fromHex(o.features),
+      nodeId: fromHex(o.nodeId),
+      ecdhLink: { ecdh: (pub) => hsm.ecdh(pub) },
+      dialer: combineDialers({ websocket: new BrowserWebSocketDialer() }),
+      randomBytes,
+      clock,
+      log: consoleLog('connectd', o.log),
+      events,
+      gossipLink: gossip
+        ? {
+            newPeer: (id, f) => gossip.newPeer(id, f),
+            gossip: (id, m) => {
+              const own = m.slice(); // m may view a larger buffer still in use: transfer a copy
+              return gossip.gossip(id, Comlink.transfer(own, [own.buffer]));
+            },
+            peerGone: (id) => gossip.peerGone(id),
+          }
+        : noGossip,
+      config: o.config,
+    });
+  },
+  connectToPeer: (id: string, targets: DialTarget[]) => need().connectToPeer(id, targets),
+  listPeers: () => need().listPeers(),
+  ping: (id: string, len: number, pongbytes: number) => need().ping(id, len, pongbytes),
+  disconnect: (id: string, force: boolean) => need().disconnect(id, force),
+  sendToPeer: (id: string, msg: Uint8Array) => need().sendToPeer(id, msg),
+  addImportantPeer: (id: string, targets: DialTarget[]) => need().addImportantPeer(id, targets),
+  stop(): void {
+    connectd?.stop();
+  },
+} satisfies ConnectdWorkerApi;
+
+Comlink.expose(api);

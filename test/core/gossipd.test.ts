@@ -1,0 +1,734 @@
+// gossipd driven in-process: Gossipd instances linked in memory (each one's PeerLink delivers to
+// the other's GossipLink), scripted peers that send what a test needs (LDK's silence, bad
+// signatures, duplicates), a fake clock for every timer and a verifier that counts its checks.
+// Covers sync (query_channel_range, query_short_channel_ids in chunks, gossip_timestamp_filter),
+// the LDK fallback, answering queries, duplicates dropped before signature checks, bad peers,
+// relay once to each filtering peer, and loading the store without a signature check.
+import { concat, fromHex, toHex, u32be } from '../../src/core/bytes.ts';
+import { chainHash } from '../../src/core/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { channelRangeReplies, scidReplies } from '../../src/core/daemons/gossipd/answer.ts';
+import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
+import { RawGossip } from '../../src/core/daemons/gossipd/raw.ts';
+import { Relay } from '../../src/core/daemons/gossipd/relay.ts';
+import { parseMsat } from '../../src/core/daemons/gossipd/rpc.ts';
+import type { GossipdConfig, SyncProgress } from '../../src/core/daemons/gossipd/types.ts';
+import { decodeShortChannelIds, encodeShortChannelIds, type InflateAsync } from '../../src/core/gossip/encoding.ts';
+import { QueryError } from '../../src/core/gossip/errors.ts';
+import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
+import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement } from '../../src/core/gossip/sign.ts';
+import { channelUpdateKey, type GossipRecord } from '../../src/core/gossip/store.ts';
+import { STALE_SECONDS } from '../../src/core/gossip/validate.ts';
+import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
+import { InlineVerifier, type SigVerifier, type VerifyItem } from '../../src/core/gossip/verify-pool.ts';
+import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
+import { scidFromParts } from '../../src/core/wire/scid.ts';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+// ---------------------------------------------------------------------------------------------
+// A small signed graph
+
+const CHAIN = chainHash('regtest');
+const OTHER_CHAIN = chainHash('bitcoin');
+const NOW = 1_700_000_000;
+const enc = new TextEncoder();
+const secret = (tag: string, i: number) => sha256(concat(enc.encode(tag), u32be(i)));
+
+interface Fixture {
+  nodeSecrets: Uint8Array[];
+  nodeIds: string[];
+  scids: bigint[];
+  anns: Uint8Array[];
+  /** Two per channel: [direction 0, direction 1] in channel order. */
+  updates: Uint8Array[];
+  nodeAnns: Uint8Array[];
+  /** Every message in the order a peer would send them: per channel its announcement then updates, then the nodes. */
+  all: Uint8Array[];
+  records: GossipRecord[];
+}
+
+const N_CHANNELS = 30;
+const N_NODES = 12;
+let cached: Fixture | undefined;
+
+function fixture(): Fixture {
+  if (cached) return cached;
+  const nodeSecrets = Array.from({ length: N_NODES }, (_, i) => secret('gossipd node', i));
+  const btcSecrets = Array.from({ length: N_NODES }, (_, i) => secret('gossipd funding', i));
+  const nodeIds = nodeSecrets.map((s) => toHex(getPublicKey(s)));
+  const f: Fixture = { nodeSecrets, nodeIds, scids: [], anns: [], updates: [], nodeAnns: [], all: [], records: [] };
+  for (let k = 0; k < N_CHANNELS; k++) {
+    const a = k % N_NODES;
+    // A ring (so every node reaches every other), then chords.
+    let b = k < N_NODES ? (k + 1) % N_NODES : (k * 5 + 3) % N_NODES;
+    if (b === a) b = (a + 1) % N_NODES;
+    const s = scidFromParts({ block: 100 + k * 3, txindex: k % 4, outnum: k % 2 });
+    const ann = signChannelAnnouncement({
+      chainHash: CHAIN,
+      short_channel_id: s,
+      parties: [
+        { nodeSecret: nodeSecrets[a]!, bitcoinSecret: btcSecrets[a]! },
+        { nodeSecret: nodeSecrets[b]!, bitcoinSecret: btcSecrets[b]! },
+      ],
+    });
+    const upd = [a, b].map((x, side) =>
+      signChannelUpdate({
+        secret: nodeSecrets[x]!,
+        chainHash: CHAIN,
+        short_channel_id: s,
+        timestamp: NOW - 100 - k,
+        peer: getPublicKey(nodeSecrets[side === 0 ? b : a]!),
+        fee_base_msat: 1000 + k,
+        htlc_maximum_msat: 500_000_000n,
+      }),
+    );
+    // Put the updates in direction order (0 first).
+    upd.sort((x, y) => (x[2 + 64 + 32 + 8 + 4 + 1]! & 1) - (y[2 + 64 + 32 + 8 + 4 + 1]! & 1));
+    f.scids.push(s);
+    f.anns.push(ann);
+    f.updates.push(...upd);
+    f.all.push(ann, ...upd);
+    f.records.push({ type: 256, key: s, timestamp: 0, raw: ann });
+    upd.forEach((u, d) => f.records.push({ type: 258, key: channelUpdateKey(s, d as 0 | 1), timestamp: NOW - 100 - k, raw: u }));
+  }
+  nodeSecrets.forEach((sk, i) => {
+    const na = signNodeAnnouncement({ secret: sk, timestamp: NOW - 50 + i, alias: `node${i}`, addresses: [{ type: 'ipv4', address: `10.0.0.${i + 1}`, port: 9735 }] });
+    f.nodeAnns.push(na);
+    f.all.push(na);
+    f.records.push({ type: 257, key: nodeIds[i]!, timestamp: NOW - 50 + i, raw: na });
+  });
+  cached = f;
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+class CountingVerifier implements SigVerifier {
+  calls = 0;
+  items = 0;
+  private readonly inner = new InlineVerifier();
+  verifyBatch(items: readonly VerifyItem[]): Promise<Uint8Array> {
+    this.calls++;
+    this.items += items.length;
+    return this.inner.verifyBatch(items);
+  }
+  async close(): Promise<void> {}
+}
+
+interface Sent {
+  from: string;
+  to: string;
+  raw: Uint8Array;
+  name: string;
+}
+
+interface Warning {
+  from: string;
+  to: string;
+  text: string;
+  disconnect: boolean;
+}
+
+const QUERIES = '80'; // gossip_queries, optional (bit 7)
+const quietLog = { debug() {}, info() {}, warn() {} };
+
+/** A handful of Gossipd instances and scripted peers on one fake clock. */
+class Net {
+  readonly clock = new FakeClock();
+  readonly nodes = new Map<string, Gossipd>();
+  readonly verifiers = new Map<string, CountingVerifier>();
+  readonly stores = new Map<string, MemoryGossipStore>();
+  readonly scripted = new Map<string, (from: string, raw: Uint8Array) => void>();
+  readonly sent: Sent[] = [];
+  readonly warnings: Warning[] = [];
+  readonly links = new Set<string>();
+  readonly progress: [string, SyncProgress][] = [];
+  /** What every Gossipd here takes as the time, in UNIX seconds. */
+  nowSec = NOW;
+
+  add(id: string, config: Partial<GossipdConfig> = {}, store = new MemoryGossipStore(), nodeId?: string, inflate?: InflateAsync): Gossipd {
+    const verifier = new CountingVerifier();
+    const g = new Gossipd({
+      chainHash: CHAIN,
+      ...(nodeId ? { nodeId } : {}),
+      ...(inflate ? { inflate } : {}),
+      store,
+      verifier,
+      peers: {
+        send: (to, raw) => this.deliver(id, to, raw),
+        warn: (to, text, disconnect) => {
+          this.warnings.push({ from: id, to, text, disconnect });
+          if (disconnect) this.disconnect(id, to);
+        },
+      },
+      clock: this.clock,
+      log: quietLog,
+      now: () => this.nowSec,
+      onProgress: (p) => this.progress.push([id, p]),
+      config: { relayIntervalMs: 1000, ...config },
+    });
+    this.nodes.set(id, g);
+    this.verifiers.set(id, verifier);
+    this.stores.set(id, store);
+    return g;
+  }
+
+  /** A scripted peer: `on` sees each message sent to it. */
+  script(id: string, on: (from: string, raw: Uint8Array) => void = () => {}): void {
+    this.scripted.set(id, on);
+  }
+
+  connect(a: string, b: string, featuresA = QUERIES, featuresB = QUERIES): void {
+    this.links.add(`${a}|${b}`);
+    this.links.add(`${b}|${a}`);
+    this.nodes.get(a)?.newPeer(b, featuresB);
+    this.nodes.get(b)?.newPeer(a, featuresA);
+  }
+
+  disconnect(a: string, b: string): void {
+    this.links.delete(`${a}|${b}`);
+    this.links.delete(`${b}|${a}`);
+    this.nodes.get(a)?.peerGone(b);
+    this.nodes.get(b)?.peerGone(a);
+  }
+
+  /** `from` (a scripted peer) sends `raw` to the Gossipd `to`. */
+  inject(from: string, to: string, raw: Uint8Array): void {
+    this.deliver(from, to, raw);
+  }
+
+  sentTo(to: string, from?: string): Sent[] {
+    return this.sent.filter((s) => s.to === to && (from === undefined || s.from === from));
+  }
+
+  private deliver(from: string, to: string, raw: Uint8Array): void {
+    if (!this.links.has(`${from}|${to}`)) return;
+    let name = 'unknown';
+    try {
+      name = decodeMessage(raw).name;
+    } catch {
+      name = 'undecodable';
+    }
+    this.sent.push({ from, to, raw, name });
+    const copy = raw.slice();
+    void Promise.resolve().then(() => {
+      if (!this.links.has(`${from}|${to}`)) return;
+      this.nodes.get(to)?.gossip(from, copy);
+      this.scripted.get(to)?.(from, copy);
+    });
+  }
+
+  /** Runs the clock in small steps until `done()` (or fails after `maxMs` of fake time). */
+  async until(done: () => boolean, maxMs = 120_000, step = 50): Promise<void> {
+    for (let t = 0; t < maxMs; t += step) {
+      if (done()) return;
+      await this.clock.tick(step);
+    }
+    ok(done(), `condition not reached within ${maxMs} ms of fake time`);
+  }
+
+  async run(ms: number, step = 50): Promise<void> {
+    for (let t = 0; t < ms; t += step) await this.clock.tick(step);
+  }
+}
+
+async function filledStore(): Promise<MemoryGossipStore> {
+  const s = new MemoryGossipStore();
+  await s.load(() => {});
+  await s.writeBatch(fixture().records);
+  return s;
+}
+
+async function storedCount(s: MemoryGossipStore): Promise<number> {
+  return (await s.stats()).live;
+}
+
+const hexes = (xs: readonly Uint8Array[]) => xs.map((x) => toHex(x));
+const TOTAL_CHECKS = () => 4 * N_CHANNELS + 2 * N_CHANNELS + N_NODES;
+
+// ---------------------------------------------------------------------------------------------
+
+describe('gossipd: load', () => {
+  it('fills the graph from the store without a signature check and answers the RPC from it', async () => {
+    const f = fixture();
+    const net = new Net();
+    const g = net.add('a', {}, await filledStore(), f.nodeIds[0]);
+    const r = await g.load();
+    deepEqual(r, { channels: N_CHANNELS, nodes: N_NODES, records: f.records.length });
+    equal(net.verifiers.get('a')!.calls, 0);
+    const { channels } = (await g.rpc('listchannels', {})) as { channels: { short_channel_id: string; base_fee_millisatoshi: number }[] };
+    equal(channels.length, 2 * N_CHANNELS);
+    const { nodes } = (await g.rpc('listnodes', { id: f.nodeIds[3] })) as { nodes: { alias: string }[] };
+    equal(nodes[0]!.alias, 'node3');
+    deepEqual(g.nodeAddresses(f.nodeIds[3]!), [{ type: 'ipv4', address: '10.0.0.4', port: 9735 }]);
+    deepEqual(g.nodeAddresses('02' + '11'.repeat(32)), []);
+    // getroute: amount as a string, exclude as scid/direction; fromid defaults to our node id.
+    const dest = f.nodeIds[6]!;
+    const route = (await g.rpc('getroute', { id: dest, amount_msat: '1000msat', riskfactor: 1 })) as { route: { id: string; amount_msat: number }[] };
+    ok(route.route.length >= 1);
+    equal(route.route[route.route.length - 1]!.id, dest);
+    equal(route.route[route.route.length - 1]!.amount_msat, 1000);
+    await rejects(g.rpc('getroute', { id: dest, amount_msat: 'lots', riskfactor: 1 }), QueryError, 'bad_params');
+    await rejects(g.rpc('getroute', { id: dest, amount_msat: 1000, riskfactor: 1, exclude: 5 }), QueryError, 'bad_params');
+    equal(parseMsat(5), 5n);
+    equal(parseMsat('2sat'), 2000n);
+    equal(parseMsat('0.00000001btc'), 1000n);
+    equal((g.info() as { chain_source: string }).chain_source, 'trust announcements');
+  });
+
+  it('prunes channels whose updates are all older than two weeks, from the graph and the store', async () => {
+    const f = fixture();
+    const net = new Net();
+    const store = await filledStore();
+    const g = net.add('a', {}, store);
+    await g.load();
+    deepEqual(await g.prune(), []);
+    // Channel k's updates are at NOW-100-k: two weeks after NOW-110, channels 10.. are stale.
+    net.nowSec = NOW - 110 + STALE_SECONDS;
+    const gone = await g.prune();
+    deepEqual(gone.sort(), f.scids.slice(11).sort());
+    equal(g.graph.channelCount, 11);
+    equal(await storedCount(store), 11 * 3 + g.graph.nodeCount);
+    const reloaded = net.add('b', {}, store);
+    deepEqual((await reloaded.load()).channels, 11);
+  });
+});
+
+describe('gossipd: sync', () => {
+  it('syncs a whole graph with query_channel_range and query_short_channel_ids in chunks, then sets a filter', async () => {
+    const f = fixture();
+    const net = new Net();
+    const b = net.add('b', {}, await filledStore());
+    await b.load();
+    const a = net.add('a', { scidsPerQuery: 7 });
+    net.connect('a', 'b');
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES && a.progress().state === 'synced');
+    await a.flush();
+    // Every message arrived once and was checked once.
+    equal(net.verifiers.get('a')!.items, TOTAL_CHECKS());
+    equal(await storedCount(net.stores.get('a')!), f.records.length);
+    const { channels } = (await a.rpc('listchannels', {})) as { channels: unknown[] };
+    equal(channels.length, 2 * N_CHANNELS);
+    const { nodes } = (await a.rpc('listnodes', {})) as { nodes: { alias?: string }[] };
+    equal(nodes.filter((n) => n.alias?.startsWith('node')).length, N_NODES);
+
+    // What a sent b: one range query for the whole chain, ceil(30/7) = 5 id queries, each only
+    // after the previous one's reply_short_channel_ids_end, then the timestamp filter from now.
+    const log = net.sent.filter((s) => (s.from === 'a' && s.to === 'b') || (s.from === 'b' && s.to === 'a' && s.name === 'reply_short_channel_ids_end'));
+    const fromA = log.filter((s) => s.from === 'a').map((s) => decodeMessage(s.raw) as Message);
+    const range = fromA.filter((m) => m.name === 'query_channel_range');
+    equal(range.length, 1);
+    const q0 = range[0]!;
+    ok(q0.name === 'query_channel_range' && q0.first_blocknum === 0 && q0.number_of_blocks === 0xffffffff);
+    const idQueries = fromA.filter((m) => m.name === 'query_short_channel_ids');
+    equal(idQueries.length, 5);
+    const asked = idQueries.flatMap((m) => (m.name === 'query_short_channel_ids' ? decodeShortChannelIds(m.encoded_short_ids) : []));
+    deepEqual(asked.sort(), [...f.scids].sort());
+    let outstanding = 0;
+    for (const s of log) {
+      if (s.name === 'query_short_channel_ids') outstanding++;
+      if (s.name === 'reply_short_channel_ids_end') outstanding--;
+      ok(outstanding <= 1, 'one query_short_channel_ids outstanding at a time');
+    }
+    const filter = fromA[fromA.length - 1]!;
+    ok(filter.name === 'gossip_timestamp_filter' && filter.first_timestamp === NOW && filter.timestamp_range === 0xffffffff);
+    // Progress was reported along the way (throttled), the last report with the final counts.
+    await net.run(500);
+    const reports = net.progress.filter(([id]) => id === 'a').map(([, p]) => p);
+    ok(reports.some((p) => p.state === 'syncing'));
+    ok(reports.length < 20, `progress reports are throttled (${reports.length})`);
+    deepEqual(a.progress(), { state: 'synced', peers_syncing: 0, channels_known: N_CHANNELS, channels_expected: N_CHANNELS, nodes_known: N_NODES });
+    deepEqual(reports[reports.length - 1], a.progress());
+  });
+
+  it('asks each missing channel of one peer only when syncing from two', async () => {
+    const net = new Net();
+    for (const id of ['b', 'c']) await net.add(id, {}, await filledStore()).load();
+    const a = net.add('a', { scidsPerQuery: 8 });
+    net.connect('a', 'b');
+    net.connect('a', 'c');
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.progress().state === 'synced');
+    await a.flush();
+    const asked = net.sent.filter((s) => s.from === 'a' && s.name === 'query_short_channel_ids');
+    const ids = asked.flatMap((s) => {
+      const m = decodeMessage(s.raw);
+      return m.name === 'query_short_channel_ids' ? decodeShortChannelIds(m.encoded_short_ids) : [];
+    });
+    equal(ids.length, N_CHANNELS);
+    equal(new Set(ids).size, N_CHANNELS);
+    equal(net.verifiers.get('a')!.items, TOTAL_CHECKS());
+  });
+
+  it('falls back to a timestamp filter from 0 when a peer never answers query_short_channel_ids (LDK 0.1)', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { scidTimeoutMs: 10_000 });
+    // The LDK-like peer: answers query_channel_range, never query_short_channel_ids, and sends
+    // everything on any gossip_timestamp_filter.
+    net.script('ldk', (from, raw) => {
+      const m = decodeMessage(raw);
+      if (m.name === 'query_channel_range') {
+        const sorted = [...f.scids].sort((x, y) => (x < y ? -1 : 1));
+        net.inject('ldk', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(sorted) }));
+      } else if (m.name === 'gossip_timestamp_filter') {
+        for (const r of f.all) net.inject('ldk', from, r);
+      }
+    });
+    net.connect('a', 'ldk');
+    await net.until(() => a.peerSyncState('ldk') === 'scids');
+    equal(a.graph.channelCount, 0);
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES, 60_000);
+    const filters = net.sentTo('ldk', 'a').filter((s) => s.name === 'gossip_timestamp_filter').map((s) => decodeMessage(s.raw));
+    equal(filters.length, 1);
+    const fl = filters[0]!;
+    ok(fl.name === 'gossip_timestamp_filter' && fl.first_timestamp === 0 && fl.timestamp_range === 0xffffffff);
+    await a.flush();
+    equal(await storedCount(net.stores.get('a')!), f.records.length);
+    equal(a.progress().state, 'synced');
+  });
+
+  it('asks another peer that listed them for the channels a silent peer was asked for', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { scidTimeoutMs: 10_000 });
+    // Lists every channel first, then never answers and sends nothing on the filter either.
+    net.script('silent', (from, raw) => {
+      const m = decodeMessage(raw);
+      if (m.name !== 'query_channel_range') return;
+      const sorted = [...f.scids].sort((x, y) => (x < y ? -1 : 1));
+      net.inject('silent', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(sorted) }));
+    });
+    net.connect('a', 'silent');
+    await net.until(() => a.peerSyncState('silent') === 'scids');
+    await net.add('b', {}, await filledStore()).load();
+    net.connect('a', 'b');
+    // b lists the same channels, but silent was asked for them first: b is asked for nothing yet.
+    await net.until(() => a.peerSyncState('b') === 'done');
+    equal(net.sentTo('b', 'a').filter((s) => s.name === 'query_short_channel_ids').length, 0);
+    // silent times out; its channels go to b.
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES, 60_000);
+    ok(net.sentTo('b', 'a').filter((s) => s.name === 'query_short_channel_ids').length > 0);
+    await a.flush();
+    equal(net.verifiers.get('a')!.items, TOTAL_CHECKS());
+  });
+
+  it('reads zlib-encoded (encoding 1) short_channel_id arrays through the injected inflate', async () => {
+    const f = fixture();
+    const net = new Net();
+    // A stand-in "zlib": the test's deflate prefixes 0x78 and the inflate strips it.
+    const inflated: number[] = [];
+    const a = net.add('a', {}, undefined, undefined, (z, max) => {
+      ok(z[0] === 0x78 && z.length - 1 <= max);
+      inflated.push(z.length - 1);
+      return z.subarray(1);
+    });
+    await net.add('b', {}, await filledStore()).load();
+    net.script('z', (from, raw) => {
+      const m = decodeMessage(raw);
+      if (m.name !== 'query_channel_range') return;
+      const ids = encodeShortChannelIds([...f.scids].sort((x, y) => (x < y ? -1 : 1)));
+      const zlib = concat(new Uint8Array([1, 0x78]), ids.subarray(1));
+      net.inject('z', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: zlib }));
+    });
+    net.connect('a', 'z');
+    await net.until(() => a.peerSyncState('z') === 'scids');
+    deepEqual(inflated, [8 * N_CHANNELS]);
+    const q = net.sentTo('z', 'a').find((s) => s.name === 'query_short_channel_ids');
+    ok(q);
+    // Our own queries always use encoding 0.
+    const m = decodeMessage(q.raw);
+    ok(m.name === 'query_short_channel_ids' && m.encoded_short_ids[0] === 0);
+  });
+
+  it('gives up on a stalled query_channel_range and moves on', async () => {
+    const net = new Net();
+    const a = net.add('a', { rangeTimeoutMs: 5_000 });
+    net.script('mute');
+    net.connect('a', 'mute');
+    equal(a.peerSyncState('mute'), 'range');
+    equal(a.progress().state, 'syncing');
+    await net.run(5_100);
+    equal(a.peerSyncState('mute'), 'done');
+    const last = net.sentTo('mute', 'a').map((s) => decodeMessage(s.raw));
+    ok(last[last.length - 1]!.name === 'gossip_timestamp_filter');
+  });
+
+  it('sends a peer without gossip_queries a filter that asks for nothing, and no query', async () => {
+    const net = new Net();
+    net.add('a');
+    net.script('old');
+    net.connect('a', 'old', QUERIES, '');
+    await net.run(100);
+    const got = net.sentTo('old', 'a').map((s) => decodeMessage(s.raw));
+    equal(got.length, 1);
+    const m = got[0]!;
+    ok(m.name === 'gossip_timestamp_filter' && m.first_timestamp === 0xffffffff && m.timestamp_range === 0);
+  });
+});
+
+describe('gossipd: answering queries', () => {
+  it('answers query_short_channel_ids with the raw gossip, and other chains with full_information 0', async () => {
+    const f = fixture();
+    const net = new Net();
+    await net.add('b', {}, await filledStore()).load();
+    net.script('q');
+    net.connect('q', 'b');
+    await net.run(100);
+    const before = net.sentTo('q', 'b').length;
+    net.inject('q', 'b', encodeMessage({ name: 'query_short_channel_ids', chain_hash: CHAIN, encoded_short_ids: encodeShortChannelIds([1n, f.scids[0]!]) }));
+    await net.run(100);
+    const got = net.sentTo('q', 'b').slice(before);
+    deepEqual(got.map((s) => s.name), ['channel_announcement', 'channel_update', 'channel_update', 'node_announcement', 'node_announcement', 'reply_short_channel_ids_end']);
+    deepEqual(hexes(got.slice(0, 3).map((s) => s.raw)), hexes([f.anns[0]!, f.updates[0]!, f.updates[1]!]));
+    const end = decodeMessage(got[5]!.raw);
+    ok(end.name === 'reply_short_channel_ids_end' && end.full_information === 1);
+
+    const n2 = net.sentTo('q', 'b').length;
+    net.inject('q', 'b', encodeMessage({ name: 'query_short_channel_ids', chain_hash: OTHER_CHAIN, encoded_short_ids: encodeShortChannelIds([f.scids[0]!]) }));
+    net.inject('q', 'b', encodeMessage({ name: 'query_channel_range', chain_hash: OTHER_CHAIN, first_blocknum: 0, number_of_blocks: 1000 }));
+    await net.run(100);
+    const other = net.sentTo('q', 'b').slice(n2).map((s) => decodeMessage(s.raw));
+    equal(other.length, 2);
+    ok(other[0]!.name === 'reply_short_channel_ids_end' && other[0]!.full_information === 0);
+    ok(other[1]!.name === 'reply_channel_range' && other[1]!.sync_complete === 0 && decodeShortChannelIds(other[1]!.encoded_short_ids).length === 0);
+  });
+
+  it('answers query_channel_range with the channels in the range, with timestamps when asked', async () => {
+    const f = fixture();
+    const net = new Net();
+    await net.add('b', {}, await filledStore()).load();
+    net.script('q');
+    net.connect('q', 'b');
+    await net.run(100);
+    const before = net.sentTo('q', 'b').length;
+    // Blocks 100..129: channels k = 0..9 (block 100 + 3k).
+    net.inject('q', 'b', encodeMessage({ name: 'query_channel_range', chain_hash: CHAIN, first_blocknum: 100, number_of_blocks: 30, tlvs: { query_option: { query_option_flags: 1n } } }));
+    await net.run(100);
+    const replies = net.sentTo('q', 'b').slice(before).map((s) => decodeMessage(s.raw));
+    equal(replies.length, 1);
+    const r = replies[0]!;
+    ok(r.name === 'reply_channel_range');
+    equal(r.first_blocknum, 100);
+    equal(r.number_of_blocks, 30);
+    equal(r.sync_complete, 1);
+    deepEqual(decodeShortChannelIds(r.encoded_short_ids), f.scids.slice(0, 10));
+    ok(r.tlvs?.timestamps_tlv !== undefined);
+    equal(r.tlvs!.timestamps_tlv!.encoded_timestamps.length, 8 * 10);
+  });
+
+  it('splits a large reply_channel_range into messages that fit and cover the range contiguously', () => {
+    const scids: bigint[] = [];
+    for (let i = 0; i < 20_000; i++) scids.push(scidFromParts({ block: 500_000 + Math.floor(i / 3), txindex: i % 3, outnum: 0 }));
+    const replies = channelRangeReplies(CHAIN, { first_blocknum: 0, number_of_blocks: 0xffffffff, options: 0n }, scids, new RawGossip());
+    ok(replies.length >= 3);
+    let covered = 0;
+    const got: bigint[] = [];
+    replies.forEach((r, i) => {
+      ok(encodeMessage(r).length <= 65535);
+      ok(r.first_blocknum <= covered, 'contiguous');
+      ok(r.first_blocknum >= (i ? replies[i - 1]!.first_blocknum : 0));
+      covered = r.first_blocknum + r.number_of_blocks;
+      equal(r.sync_complete, i === replies.length - 1 ? 1 : 0);
+      const ids = decodeShortChannelIds(r.encoded_short_ids);
+      for (const s of ids) ok(Number(s >> 40n) >= r.first_blocknum && Number(s >> 40n) < covered, 'ids inside their reply');
+      got.push(...ids);
+    });
+    equal(covered, 0xffffffff);
+    equal(got.length, scids.length);
+    // An empty graph still answers, once, with the whole range.
+    const empty = channelRangeReplies(CHAIN, { first_blocknum: 7, number_of_blocks: 10, options: 0n }, [], new RawGossip());
+    equal(empty.length, 1);
+    ok(empty[0]!.first_blocknum === 7 && empty[0]!.number_of_blocks === 10 && empty[0]!.sync_complete === 1);
+  });
+
+  it('follows query_flags in query_short_channel_ids', () => {
+    const f = fixture();
+    const raw = new RawGossip();
+    raw.channels.set(f.scids[0]!, f.anns[0]!);
+    raw.setUpdate(f.scids[0]!, 0, f.updates[0]!);
+    raw.setUpdate(f.scids[0]!, 1, f.updates[1]!);
+    const out = scidReplies([f.scids[0]!], [4n], raw, () => ['x', 'y']);
+    deepEqual(hexes(out), hexes([f.updates[1]!]));
+  });
+});
+
+describe('gossipd: relay', () => {
+  it('sends at most relayPerTick per flush, skips the origin and what the filter excludes, and trims its log', () => {
+    const r = new Relay(2);
+    r.addPeer('x');
+    r.addPeer('y');
+    r.setFilter('x', { first_timestamp: 10, timestamp_range: 100 }, [new Uint8Array([9]), new Uint8Array([8]), new Uint8Array([7])]);
+    for (let i = 0; i < 6; i++) r.push(new Uint8Array([i]), i === 5 ? 200 : 50, i === 0 ? 'x' : 'z');
+    const got: string[] = [];
+    const send = (id: string, raw: Uint8Array) => got.push(`${id}:${raw[0]}`);
+    r.tick(send);
+    deepEqual(got, ['x:1', 'x:2']);
+    r.tick(send);
+    r.tick(send);
+    deepEqual(got, ['x:1', 'x:2', 'x:3', 'x:4']);
+    ok(!r.logBusy, 'log trimmed once every peer is past it');
+    r.tickBackfill(send);
+    ok(r.backfillBusy);
+    r.tickBackfill(send);
+    ok(!r.backfillBusy);
+    deepEqual(got.slice(4), ['x:9', 'x:8', 'x:7']);
+    equal(r.relayed, 4);
+  });
+});
+
+describe('gossipd: gossip in', () => {
+  it('drops duplicates before any signature check, from one peer or several, in flight or applied', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a');
+    for (const p of ['p1', 'p2']) {
+      net.script(p);
+      net.connect(p, 'a');
+    }
+    await net.run(100);
+    // The same gossip from two peers at once: checked once.
+    for (const r of f.all) {
+      net.inject('p1', 'a', r);
+      net.inject('p2', 'a', r);
+    }
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES);
+    await a.flush();
+    const v = net.verifiers.get('a')!;
+    equal(v.items, TOTAL_CHECKS());
+    const calls = v.calls;
+    // And again, after it was applied: nothing reaches the verifier.
+    for (const r of f.all) net.inject('p2', 'a', r);
+    await net.run(500);
+    await a.flush();
+    equal(v.items, TOTAL_CHECKS());
+    equal(v.calls, calls);
+    ok(a.stats.duplicates >= f.all.length * 2);
+    equal(await storedCount(net.stores.get('a')!), f.records.length);
+    equal(net.warnings.length, 0);
+  });
+
+  it('warns on bad signatures, stores nothing of them, disconnects after repeated offences, and spares other peers', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { maxBadMessages: 3 });
+    for (const p of ['bad', 'good']) {
+      net.script(p);
+      net.connect(p, 'a');
+    }
+    await net.run(100);
+    const forged = f.anns.slice(0, 5).map((r) => {
+      const x = r.slice();
+      x[10] = x[10]! ^ 1; // inside node_signature_1
+      return x;
+    });
+    net.inject('bad', 'a', forged[0]!);
+    await net.run(200);
+    await a.flush();
+    equal(net.warnings.length, 1);
+    deepEqual({ to: net.warnings[0]!.to, disconnect: net.warnings[0]!.disconnect }, { to: 'bad', disconnect: false });
+    ok(net.warnings[0]!.text.includes('bad_signature'));
+    equal(a.graph.channelCount, 0);
+    equal(await storedCount(net.stores.get('a')!), 0);
+    // A message that does not decode counts too.
+    net.inject('bad', 'a', f.updates[0]!.subarray(0, 40));
+    net.inject('bad', 'a', forged[1]!);
+    await net.run(200);
+    await a.flush();
+    equal(net.warnings.length, 3);
+    ok(net.warnings[2]!.disconnect, 'third offence disconnects');
+    ok(!net.links.has('bad|a'));
+    // Nothing it sent was stored; the good peer's gossip still is.
+    for (const r of f.all) net.inject('good', 'a', r);
+    await net.until(() => a.graph.channelCount === N_CHANNELS);
+    await a.flush();
+    equal(await storedCount(net.stores.get('a')!), f.records.length);
+    ok(net.warnings.every((w) => w.to === 'bad'));
+  });
+
+  it('checks channel_announcements against the chain source when there is one', async () => {
+    const f = fixture();
+    const net = new Net();
+    const asked: bigint[] = [];
+    const g = new Gossipd({
+      chainHash: CHAIN,
+      store: new MemoryGossipStore(),
+      verifier: new CountingVerifier(),
+      peers: { send: () => {}, warn: () => {} },
+      clock: net.clock,
+      log: quietLog,
+      now: () => NOW,
+      chainSource: {
+        async fundingOutput(scid) {
+          asked.push(scid);
+          const k = f.scids.indexOf(scid);
+          // Channel 0: the right output; channel 1: spent (none); channel 2: another script.
+          if (k === 1 || k < 0) return undefined;
+          const m = decodeMessage(f.anns[k]!);
+          if (m.name !== 'channel_announcement') return undefined;
+          return { amount_sat: 1_000_000 + k, scriptPubKey: k === 2 ? new Uint8Array(34) : fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2) };
+        },
+      },
+    });
+    g.newPeer('p', '');
+    for (const r of f.all.slice(0, 9)) g.gossip('p', r);
+    await net.run(200);
+    await g.flush();
+    deepEqual(asked, f.scids.slice(0, 3));
+    equal(g.graph.channelCount, 1);
+    const { channels } = (await g.rpc('listchannels', {})) as { channels: { amount_msat: number }[] };
+    deepEqual(channels.map((c) => c.amount_msat), [1_000_000_000, 1_000_000_000]);
+    equal((g.info() as { chain_source: string }).chain_source, 'chain backend');
+  });
+
+  it('warns on a malformed query and on replies nobody asked for', async () => {
+    const net = new Net();
+    net.add('a');
+    net.script('p');
+    net.connect('p', 'a', '', '');
+    await net.run(100);
+    net.inject('p', 'a', new Uint8Array([0x01, 0x07, 1, 2, 3])); // query_channel_range, truncated
+    net.inject('p', 'a', encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: CHAIN, full_information: 1 }));
+    await net.run(100);
+    equal(net.warnings.length, 2);
+  });
+
+  it('relays each accepted message once to every other peer that set a filter, in order, and backfills a new filter', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { relayIntervalMs: 1000 });
+    for (const p of ['src', 'r1', 'nofilter']) {
+      net.script(p);
+      net.connect(p, 'a');
+    }
+    await net.run(100);
+    const filter = encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff });
+    net.inject('src', 'a', filter);
+    net.inject('r1', 'a', filter);
+    await net.run(100);
+    for (const r of f.all) net.inject('src', 'a', r);
+    await net.until(() => a.graph.nodeCount === N_NODES && a.graph.channelCount === N_CHANNELS);
+    await net.run(5_000);
+    const gossipTo = (p: string) => net.sentTo(p, 'a').filter((s) => ['channel_announcement', 'channel_update', 'node_announcement'].includes(s.name));
+    const r1 = gossipTo('r1');
+    equal(r1.length, f.all.length);
+    equal(new Set(hexes(r1.map((s) => s.raw))).size, f.all.length);
+    // Each channel_announcement before its channel_updates.
+    const at = new Map(r1.map((s, i) => [toHex(s.raw), i]));
+    f.scids.forEach((_, k) => ok(at.get(toHex(f.anns[k]!))! < at.get(toHex(f.updates[2 * k]!))!));
+    equal(gossipTo('src').length, 0, 'nothing back to where it came from');
+    equal(gossipTo('nofilter').length, 0, 'nothing without a gossip_timestamp_filter');
+    // Later flushes send nothing again.
+    await net.run(5_000);
+    equal(gossipTo('r1').length, f.all.length);
+
+    // A filter set now gets the stored gossip within its range: the 10 newest channels'
+    // updates (timestamps NOW-109..NOW-100) with their announcements, and every node (NOW-50..).
+    net.inject('nofilter', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: NOW - 109, timestamp_range: 0xffffffff }));
+    await net.run(3_000);
+    const late = gossipTo('nofilter');
+    equal(late.length, 10 * 3 + N_NODES);
+    deepEqual(hexes(late.slice(0, 3).map((s) => s.raw)), hexes([f.anns[0]!, f.updates[0]!, f.updates[1]!]));
+  });
+});
