@@ -13,6 +13,7 @@ import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { spawnDaemon, type DaemonWorker } from './workers/spawn.ts';
 import type { HsmdWorkerApi } from './workers/hsmd-worker.ts';
 import type { ConnectdWorkerApi } from './workers/connectd-worker.ts';
+import type { GossipdWorkerApi } from './workers/gossipd-worker.ts';
 import { FileLightningdStorage } from './lightningd-storage.ts';
 import { startRpcHttp } from './rpc-http.ts';
 import { consoleLog } from './clock.ts';
@@ -30,6 +31,9 @@ export interface NodeOptions {
   bridges?: string[];
   /** Timeouts etc. for connectd (tests shorten them). */
   connectdConfig?: Record<string, number>;
+  gossipdConfig?: Record<string, number>;
+  /** Signature-check workers for gossipd (default: the machine's cores, at most 4). */
+  verifyWorkers?: number;
   onEvent?: (event: string, payload: unknown) => void;
 }
 
@@ -57,13 +61,23 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const log = consoleLog('lightningd');
   const hsmd = spawnDaemon<HsmdWorkerApi>('hsmd', new URL('./workers/hsmd-worker.ts', import.meta.url));
   const connectd = spawnDaemon<ConnectdWorkerApi>('connectd', new URL('./workers/connectd-worker.ts', import.meta.url));
-  const workers: DaemonWorker<unknown>[] = [hsmd, connectd];
+  const gossipd = spawnDaemon<GossipdWorkerApi>('gossipd', new URL('./workers/gossipd-worker.ts', import.meta.url));
+  const workers: DaemonWorker<unknown>[] = [hsmd, connectd, gossipd];
   const storage = new FileLightningdStorage(o.lightningDir);
   const db = new LightningdDb(storage);
   let lightningd: Lightningd | undefined;
   try {
-    // The store loads while hsmd starts: start-up work runs in parallel.
+    // lightningd's db loads while hsmd starts and gossipd loads its store: in parallel.
     const [nodeId] = await Promise.all([hsmd.api.init(o.lightningDir), db.load()]);
+    // connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
+    const gossipIn = new MessageChannel();
+    const gossipOut = new MessageChannel();
+    const gossipLoaded = gossipd.api.init(
+      { network: o.network, nodeId, lightningDir: o.lightningDir, verifyWorkers: o.verifyWorkers, config: o.gossipdConfig },
+      Comlink.transfer(gossipIn.port2, [gossipIn.port2]) as never,
+      Comlink.transfer(gossipOut.port1, [gossipOut.port1]) as never,
+      Comlink.proxy((p: unknown) => o.onEvent?.('gossip_progress', p)) as never,
+    );
     const ecdh = new MessageChannel();
     await hsmd.api.serve(Comlink.transfer(ecdh.port1, [ecdh.port1]) as never, ['ecdh']);
     const features = ourFeatures('I').toHex();
@@ -76,7 +90,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       { network: o.network, nodeId, features, config: o.connectdConfig },
       Comlink.transfer(ecdh.port2, [ecdh.port2]) as never,
       Comlink.proxy(events) as never,
+      Comlink.transfer(gossipIn.port1, [gossipIn.port1]) as never,
     );
+    await connectd.api.servePeerLink(Comlink.transfer(gossipOut.port2, [gossipOut.port2]) as never);
+    await gossipLoaded;
     const binding: NetAddress[] = [];
     for (const b of o.bindAddr ?? []) {
       const p = parseBind(b);
@@ -92,6 +109,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       color: o.color ?? nodeId.slice(2, 8),
       ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
       connectd: connectd.api,
+      gossipd: gossipd.api,
       db,
       caps: { tcp: true, websocket: true, bridges },
       binding,
@@ -118,6 +136,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         stopping ??= (async () => {
           await rpcServer?.close();
           await connectd.api.stop().catch(() => undefined);
+          await gossipd.api.stop().catch(() => undefined);
           await db.flush();
           await Promise.all(workers.map((w) => w.terminate()));
         })();

@@ -49,7 +49,10 @@ const api = {
       log: consoleLog('connectd'),
       events,
       gossipLink: gossip
-        ? { newPeer: (id, f) => gossip.newPeer(id, f), gossip: (id, m) => gossip.gossip(id, Comlink.transfer(m, [m.buffer])), peerGone: (id) => gossip.peerGone(id) }
+        ? { newPeer: (id, f) => gossip.newPeer(id, f), gossip: (id, m) => {
+              const own = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? m : m.slice();
+              return gossip.gossip(id, Comlink.transfer(own, [own.buffer]));
+            }, peerGone: (id) => gossip.peerGone(id) }
         : noGossip,
       config: o.config,
     });
@@ -60,6 +63,14 @@ const api = {
     const l = kind === 'tcp' ? await listenTcp(host, port, (s) => c.acceptStream(s)) : await listenWebSocket(host, port, (s) => c.acceptStream(s));
     listeners.push(l);
     return l.port;
+  },
+  /** gossipd's way back to peers, on a channel of its own: sends and warnings only. */
+  servePeerLink(port: MessagePort): void {
+    const c = need();
+    Comlink.expose(
+      { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean) => c.sendWarning(id, text, { disconnect }) },
+      port as unknown as Comlink.Endpoint,
+    );
   },
   connectToPeer: (id: string, targets: DialTarget[]) => need().connectToPeer(id, targets),
   listPeers: () => need().listPeers(),

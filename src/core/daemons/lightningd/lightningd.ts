@@ -60,6 +60,23 @@ function connectRpcError(e: unknown): RpcError {
   }
 }
 
+/** gossipd's typed failures (possibly flattened by a port) as Core Lightning's codes. */
+function gossipRpcError(e: unknown): RpcError {
+  const err = e as { code?: string; message?: string };
+  const msg = err.message ?? String(e);
+  switch (err.code) {
+    case 'route_not_found':
+    case 'unknown_destination':
+    case 'unknown_source':
+    case 'route_too_long':
+      return new RpcError(RpcCode.ROUTE_NOT_FOUND, msg);
+    case 'bad_params':
+      return new RpcError(RpcCode.INVALID_PARAMS, msg);
+    default:
+      return new RpcError(RpcCode.LIGHTNINGD, msg);
+  }
+}
+
 export class Lightningd {
   readonly rpc = new RpcDispatcher();
   private readonly now: () => number;
@@ -203,9 +220,13 @@ export class Lightningd {
       r.register(name, {
         params,
         description,
-        handler: (p) => {
+        handler: async (p) => {
           if (!this.o.gossipd) throw new RpcError(RpcCode.LIGHTNINGD, 'gossipd is not running');
-          return this.o.gossipd.rpc(name, p);
+          try {
+            return await this.o.gossipd.rpc(name, p);
+          } catch (e) {
+            throw gossipRpcError(e);
+          }
         },
       });
     gossip('listnodes', ['id?'], 'Show nodes in our local network view, or only node {id}.');
