@@ -46,7 +46,8 @@ export interface ListNodesEntry {
   addresses?: NodeAddress[];
 }
 
-function nodeParam(g: Graph, name: string, v: string | Uint8Array): number {
+/** A node id parameter (hex or bytes) → its index in the graph, -1 when unknown. */
+export function nodeParam(g: Graph, name: string, v: string | Uint8Array): number {
   let id: Uint8Array;
   try {
     id = typeof v === 'string' ? fromHex(v) : v;

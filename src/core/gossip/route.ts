@@ -13,6 +13,7 @@
 // cltv_expiry_delta. The first channel is the payer's own: no fee, no delta (and, unlike Core
 // Lightning's Dijkstra, we do not count its fee when comparing routes). fuzzpercent is not
 // implemented (Core Lightning now ignores it too).
+import { nodeParam } from './list.ts';
 import { fromHex } from '../bytes.ts';
 import { formatScid, parseScid } from '../wire/scid.ts';
 import { QueryError, RouteError } from './errors.ts';
@@ -53,14 +54,7 @@ export interface RouteHop {
 }
 
 function nodeOf(g: Graph, name: string, v: string | Uint8Array, missing: string): number {
-  let id: Uint8Array;
-  try {
-    id = typeof v === 'string' ? fromHex(v) : v;
-  } catch {
-    throw new QueryError('bad_params', `${name}: not a node id`);
-  }
-  if (id.length !== 33) throw new QueryError('bad_params', `${name}: a node id is 33 bytes`);
-  const n = g.findNode(id);
+  const n = nodeParam(g, name, v);
   if (n < 0) throw new RouteError(missing, `${name}: unknown node (no public channels?)`);
   return n;
 }
