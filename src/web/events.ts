@@ -1,5 +1,6 @@
 // The node's events for the page: a listener that throws is reported and does not stop the others.
 import type { PeerConnectedEvent, PeerDisconnectedEvent } from '../core/daemons/connectd/types.ts';
+import type { SyncProgress } from '../core/daemons/gossipd/types.ts';
 
 export interface WebNodeEvents {
   /** A peer finished `init` (either direction). */
@@ -7,6 +8,8 @@ export interface WebNodeEvents {
   peer_disconnected: PeerDisconnectedEvent;
   /** A peer sent a message no daemon owns (no channel daemons yet). */
   peer_spoke: { id: string; type: number };
+  /** gossipd's sync progress (at most every 250 ms, and on each state change): for a progress bar. */
+  gossip_progress: SyncProgress;
   /** A daemon's Worker reported an uncaught error. */
   daemon_error: { daemon: string; message: string };
 }

@@ -1,11 +1,14 @@
-// The browser runtime: lightningd in the calling realm (the page), hsmd and connectd each in a
-// module Worker, linked as design.md draws it: lightningd ↔ each daemon over the Worker's own port
-// (Comlink), connectd ↔ hsmd on a MessageChannel that answers ECDH and nothing else. The node secret
-// is loaded inside the hsmd Worker and never crosses a port; peer WebSockets live in connectd.
+// The browser runtime: lightningd in the calling realm (the page), hsmd, connectd and gossipd each in
+// a module Worker, linked as design.md draws it: lightningd ↔ each daemon over the Worker's own port
+// (Comlink), connectd ↔ hsmd on a MessageChannel that answers ECDH and nothing else, connectd ↔
+// gossipd on two channels of their own (gossip in; gossipd's sends and warnings out), so gossip never
+// passes through the page. The node secret is loaded inside the hsmd Worker and never crosses a
+// port; peer WebSockets live in connectd; the gossip store (IndexedDB) lives in gossipd.
 import * as Comlink from 'comlink';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb } from '../core/daemons/lightningd/db.ts';
 import type { ConnectdConfig, ConnectdEvents, PeerConnectedEvent, PeerDisconnectedEvent } from '../core/daemons/connectd/types.ts';
+import type { GossipdConfig, SyncProgress } from '../core/daemons/gossipd/types.ts';
 import { ourFeatures } from '../core/features.ts';
 import { defaultPort, parseBridge, parsePeerAddress, planDial, type Bridge, type DialCapabilities, type PeerAddress } from '../core/address.ts';
 import { isBoltError } from '../core/errors.ts';
@@ -15,7 +18,7 @@ import { Emitter, type Listener, type WebNodeEventName } from './events.ts';
 import { IdbLightningdStorage } from './lightningd-storage-idb.ts';
 import { lockName, tryLock } from './lock.ts';
 import { defaultWorker, spawnDaemon, type DaemonName, type DaemonWorker } from './spawn.ts';
-import type { ConnectdWorkerApi, HsmdWorkerApi, LogLevel } from './worker-api.ts';
+import type { ConnectdWorkerApi, GossipdWorkerApi, HsmdWorkerApi, LogLevel } from './worker-api.ts';
 
 /** Mirrors package.json's version (test/browser/web-node.test.ts checks that they agree). */
 export const BOLTWORKER_VERSION = '0.1.0';
@@ -38,11 +41,16 @@ export interface WebNodeOptions {
   color?: string;
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
+  /** gossipd's batching and sync settings (tests shorten them). */
+  gossipdConfig?: Partial<GossipdConfig>;
+  /** Signature-check Workers under gossipd (default: one per core, at most 4). */
+  verifyWorkers?: number;
   /** Daemons' console logging (default 'warn'). */
   log?: LogLevel;
   /**
-   * Creates each daemon's module Worker. Default: the bundled entries `./workers/hsmd.worker.ts` and
-   * `./workers/connectd.worker.ts`. For a build that serves them elsewhere, or a test that wraps them.
+   * Creates each daemon's module Worker. Default: the bundled entries `./workers/hsmd.worker.ts`,
+   * `./workers/connectd.worker.ts` and `./workers/gossipd.worker.ts`. For a build that serves them
+   * elsewhere, or a test that wraps them.
    */
   createWorker?: (daemon: DaemonName) => Worker;
 }
@@ -63,6 +71,8 @@ export interface WebNode {
 export type { WebNodeEvents, WebNodeEventName } from './events.ts';
 
 const STOP_GRACE_MS = 3000;
+/** gossipd's stop writes what it still holds to IndexedDB first: allow it longer. */
+const GOSSIPD_STOP_GRACE_MS = 15000;
 
 function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[]; peers: PeerAddress[] } {
   const bad = (m: string): never => {
@@ -114,14 +124,39 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   const daemonError = (daemon: DaemonName) => (message: string) => emitter.emit('daemon_error', { daemon, message });
   const storage = new IdbLightningdStorage(dataName);
   let lightningd: Lightningd | undefined;
+  let gossipd: DaemonWorker<GossipdWorkerApi> | undefined;
   try {
     const hsmd = spawnDaemon<HsmdWorkerApi>('hsmd', create, daemonError('hsmd'));
     workers.push(hsmd as DaemonWorker<unknown>);
     const connectd = spawnDaemon<ConnectdWorkerApi>('connectd', create, daemonError('connectd'));
     workers.push(connectd as DaemonWorker<unknown>);
+    gossipd = spawnDaemon<GossipdWorkerApi>('gossipd', create, daemonError('gossipd'));
+    workers.push(gossipd as DaemonWorker<unknown>);
+    const gd = gossipd;
     const db = new LightningdDb(storage);
-    // lightningd's database loads while hsmd loads the secret and connectd's module loads.
+    // lightningd's database loads while hsmd loads the secret and the other modules load.
     const [nodeId] = await Promise.all([hsmd.guard(hsmd.api.init(dataName)), db.load()]);
+
+    // connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another. The
+    // gossip store loads while connectd starts (design.md "start": in parallel, nothing re-verified).
+    const gossipIn = new MessageChannel();
+    const gossipOut = new MessageChannel();
+    const gossipLoaded = gd.guard(
+      gd.api.init(
+        {
+          network: options.network,
+          nodeId,
+          dataName,
+          log: options.log ?? 'warn',
+          ...(options.verifyWorkers !== undefined ? { verifyWorkers: options.verifyWorkers } : {}),
+          ...(options.gossipdConfig ? { config: options.gossipdConfig } : {}),
+        },
+        Comlink.transfer(gossipIn.port2, [gossipIn.port2]),
+        Comlink.transfer(gossipOut.port1, [gossipOut.port1]),
+        Comlink.proxy((p: SyncProgress) => emitter.emit('gossip_progress', p)),
+      ),
+    );
+    gossipLoaded.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
 
     const ecdh = new MessageChannel();
     await hsmd.guard(hsmd.api.serve(Comlink.transfer(ecdh.port1, [ecdh.port1]), ['ecdh']));
@@ -137,8 +172,11 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
         { network: options.network, nodeId, features, config: options.connectdConfig, log: options.log ?? 'warn' },
         Comlink.transfer(ecdh.port2, [ecdh.port2]),
         Comlink.proxy(events),
+        Comlink.transfer(gossipIn.port1, [gossipIn.port1]),
       ),
     );
+    await connectd.guard(connectd.api.servePeerLink(Comlink.transfer(gossipOut.port2, [gossipOut.port2])));
+    await gossipLoaded;
 
     // A browser opens WebSockets only; from an https page, `wss:` or loopback `ws:` only.
     const caps: DialCapabilities = { tcp: false, websocket: true, bridges, secureContext: location.protocol === 'https:' };
@@ -150,6 +188,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
       color: options.color ?? nodeId.slice(2, 8),
       ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
       connectd: connectd.api,
+      gossipd: gd.api,
       db,
       caps,
       binding: [], // a browser cannot listen
@@ -178,6 +217,8 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
         stopping ??= (async () => {
           try {
             await withTimeout(connectd.api.stop(), STOP_GRACE_MS);
+            // Closes gossipd (after writing what it holds), its verify pool and its store.
+            await withTimeout(gd.api.stop(), GOSSIPD_STOP_GRACE_MS);
             await db.flush().catch((e) => console.warn('boltworker: saving lightningd state failed', e));
           } finally {
             for (const w of workers) w.terminate();
@@ -190,6 +231,8 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
       },
     };
   } catch (e) {
+    // The store's connection closes with its Worker (IndexedDB commits a batch whole or not at all).
+    if (gossipd) await withTimeout(gossipd.api.stop(), STOP_GRACE_MS);
     for (const w of workers) w.terminate();
     await storage.close();
     lock.release();

@@ -2,7 +2,7 @@
 import * as Comlink from 'comlink';
 import { WebNodeError } from './errors.ts';
 
-export type DaemonName = 'hsmd' | 'connectd';
+export type DaemonName = 'hsmd' | 'connectd' | 'gossipd';
 
 export interface DaemonWorker<T> {
   name: DaemonName;
@@ -26,6 +26,8 @@ export function defaultWorker(name: DaemonName): Worker {
       return new Worker(new URL('./workers/hsmd.worker.ts', import.meta.url), { type: 'module', name: 'boltworker-hsmd' });
     case 'connectd':
       return new Worker(new URL('./workers/connectd.worker.ts', import.meta.url), { type: 'module', name: 'boltworker-connectd' });
+    case 'gossipd':
+      return new Worker(new URL('./workers/gossipd.worker.ts', import.meta.url), { type: 'module', name: 'boltworker-gossipd' });
   }
 }
 

@@ -3,7 +3,8 @@
 // the window code and the worker code type-check in separate projects (DOM vs WebWorker libs).
 import type { HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
 import type { ConnectdConfig, ConnectdEvents, ConnectResult, PeerInfo, PingResult } from '../core/daemons/connectd/types.ts';
-import type { DialTarget } from '../core/transport.ts';
+import type { DialTarget, NetAddress } from '../core/transport.ts';
+import type { GossipdConfig, SyncProgress } from '../core/daemons/gossipd/types.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'silent';
 
@@ -31,5 +32,44 @@ export interface ConnectdWorkerApi {
   disconnect(id: string, force: boolean): void;
   sendToPeer(id: string, msg: Uint8Array): Promise<void>;
   addImportantPeer(id: string, targets: DialTarget[]): void;
+  /** gossipd's way back to peers, on a channel of its own: sends and warnings only. */
+  servePeerLink(port: MessagePort): void;
   stop(): void;
+}
+
+export interface GossipdInit {
+  network: string;
+  /** Our node id, hex (getroute's default `fromid`). */
+  nodeId: string;
+  /** Names the IndexedDB gossip store (GOSSIP_DB_PREFIX + dataName). */
+  dataName: string;
+  /** Signature-check Workers (default: one per core, at most 4). */
+  verifyWorkers?: number;
+  config?: Partial<GossipdConfig>;
+  log?: LogLevel;
+}
+
+/** The IndexedDB database that holds a node's gossip store. */
+export const gossipDbName = (dataName: string): string => `boltworker-gossip:${dataName}`;
+
+export interface GossipdWorkerApi {
+  /**
+   * Opens and loads the IndexedDB store (no signature is checked again), then serves connectd's
+   * gossip on `fromConnectd` and sends through connectd's PeerLink on `toConnectd`.
+   */
+  init(o: GossipdInit, fromConnectd: MessagePort, toConnectd: MessagePort, onProgress?: (p: SyncProgress) => void): Promise<{ channels: number; nodes: number; records: number }>;
+  nodeAddresses(id: string): NetAddress[];
+  rpc(method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>): Promise<unknown>;
+  /** gossipd's info() (sync progress and stats), plus `verifier_checks`: signatures this Worker's verifier was given. */
+  info(): Record<string, unknown>;
+  /** Verifies and applies everything received so far and writes it to the store. */
+  flush(): Promise<void>;
+  /**
+   * TEST ONLY: hands `msgs` to gossipd exactly as connectd would (`newPeer` once, then `gossip`
+   * per message) for a peer that has no connection. Lets a browser test feed gossip without a
+   * peer that has it; production code never calls it.
+   */
+  ingestForTest(peerId: string, msgs: Uint8Array[]): void;
+  /** Closes gossipd (after a flush), the verify pool and the store. */
+  stop(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { openDB } from 'idb';
 import { BOLTWORKER_VERSION, startNode, WebNodeError, type WebNode, type WebNodeEventName, type WebNodeEvents } from '../../src/web/index.ts';
 import { HSM_SECRET_DB } from '../../src/web/hsm-secret-idb.ts';
 import { LIGHTNINGD_DB } from '../../src/web/lightningd-storage-idb.ts';
+import { gossipDbName } from '../../src/web/worker-api.ts';
 import { ourFeatures } from '../../src/core/features.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { getPublicKey } from '../../src/core/crypto.ts';
@@ -92,13 +93,14 @@ describe('browser node: startNode with daemons in module Workers', () => {
     for (const n of names) {
       await deleteDb(HSM_SECRET_DB.name(n));
       await deleteDb(LIGHTNINGD_DB.name(n));
+      await deleteDb(gossipDbName(n));
     }
   });
 
-  it('runs hsmd and connectd as module Workers from their own entries', () => {
-    equal(workersMade.length, 2);
+  it('runs hsmd, connectd and gossipd as module Workers from their own entries', () => {
+    equal(workersMade.length, 3);
     const paths = workersMade.map((w) => new URL(w.url).pathname).sort();
-    deepEqual(paths, ['/src/web/workers/connectd.worker.ts', '/src/web/workers/hsmd.worker.ts']);
+    deepEqual(paths, ['/src/web/workers/connectd.worker.ts', '/src/web/workers/gossipd.worker.ts', '/src/web/workers/hsmd.worker.ts']);
     ok(workersMade.every((w) => w.type === 'module'));
     ok(/^0[23][0-9a-f]{64}$/.test(node.id), node.id);
   });
@@ -347,6 +349,7 @@ describe('browser node: the node secret never crosses a port', () => {
     const entries = {
       hsmd: new URL('../../src/web/workers/hsmd.worker.ts', import.meta.url).href,
       connectd: new URL('../../src/web/workers/connectd.worker.ts', import.meta.url).href,
+      gossipd: new URL('../../src/web/workers/gossipd.worker.ts', import.meta.url).href,
     };
     const restorePage = spyRealm('page', channel);
     const dataName = freshName();

@@ -14,7 +14,6 @@
 // Lightning's Dijkstra, we do not count its fee when comparing routes). fuzzpercent is not
 // implemented (Core Lightning now ignores it too).
 import { nodeParam } from './list.ts';
-import { fromHex } from '../bytes.ts';
 import { formatScid, parseScid } from '../wire/scid.ts';
 import { QueryError, RouteError } from './errors.ts';
 import type { Graph } from './graph.ts';

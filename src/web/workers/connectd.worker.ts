@@ -1,7 +1,8 @@
 // connectd in a module Worker: every peer connection lives here (a WebSocket cannot move between
 // realms, a MessagePort can). A browser has no TCP and cannot listen, so connectd dials WebSockets
 // only: a peer's own WebSocket listener, or a WebSocket-to-TCP bridge that lightningd's dial plan
-// put in the target's URL. ECDH goes to hsmd over a port that answers nothing else.
+// put in the target's URL. ECDH goes to hsmd over a port that answers nothing else; gossip goes to
+// gossipd over a port of its own, and gossipd's sends and warnings come back on another.
 import * as Comlink from 'comlink';
 import { Connectd } from '../../core/daemons/connectd/connectd.ts';
 import type { Clock, ConnectdEvents, GossipLink } from '../../core/daemons/connectd/types.ts';
@@ -66,6 +67,17 @@ const api = {
   disconnect: (id: string, force: boolean) => need().disconnect(id, force),
   sendToPeer: (id: string, msg: Uint8Array) => need().sendToPeer(id, msg),
   addImportantPeer: (id: string, targets: DialTarget[]) => need().addImportantPeer(id, targets),
+  /** gossipd's way back to peers, on a channel of its own: sends and warnings only. */
+  servePeerLink(port: MessagePort): void {
+    const c = need();
+    Comlink.expose(
+      {
+        send: (id: string, m: Uint8Array) => c.sendToPeer(id, m),
+        warn: (id: string, text: string, disconnect: boolean) => c.sendWarning(id, text, { disconnect }),
+      },
+      port,
+    );
+  },
   stop(): void {
     connectd?.stop();
   },
