@@ -529,6 +529,11 @@ export class Connectd {
   }
 
   private parseId(id: string | Uint8Array): { hex: string; bytes: Uint8Array } {
+    // A connected peer's key was checked by its handshake: skip the curve check on the hot path.
+    if (typeof id === 'string' && id.length === 66) {
+      const hex = id.toLowerCase();
+      if (this.peers.has(hex)) return { hex, bytes: fromHex(hex) };
+    }
     let bytes: Uint8Array | undefined;
     if (id instanceof Uint8Array) bytes = id;
     else if (typeof id === 'string' && /^[0-9a-fA-F]{66}$/.test(id)) bytes = fromHex(id);

@@ -196,7 +196,7 @@ export class Lightningd {
       handler: async (p) => {
         const len = p.len === undefined ? 128 : Number(p.len);
         const pongbytes = p.pongbytes === undefined ? 128 : Number(p.pongbytes);
-        if (!Number.isInteger(len) || len < 0 || len > 65531) throw new RpcError(RpcCode.INVALID_PARAMS, 'len: should be 0 to 65531');
+        if (!Number.isInteger(len) || len < 0 || len > 65529) throw new RpcError(RpcCode.INVALID_PARAMS, 'len: should be 0 to 65529 (a ping is at most 65535 bytes)');
         if (!Number.isInteger(pongbytes) || pongbytes < 0 || pongbytes > 65535) throw new RpcError(RpcCode.INVALID_PARAMS, 'pongbytes: should be 0 to 65535');
         try {
           return await this.o.connectd.ping(String(p.id), len, pongbytes);
