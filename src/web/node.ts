@@ -218,7 +218,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
           try {
             await withTimeout(connectd.api.stop(), STOP_GRACE_MS);
             // Closes gossipd (after writing what it holds), its verify pool and its store.
-            await withTimeout(gd.api.stop(), GOSSIPD_STOP_GRACE_MS);
+            await withTimeout(gd.guard(gd.api.stop()), GOSSIPD_STOP_GRACE_MS);
             await db.flush().catch((e) => console.warn('boltworker: saving lightningd state failed', e));
           } finally {
             for (const w of workers) w.terminate();
@@ -232,7 +232,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     };
   } catch (e) {
     // The store's connection closes with its Worker (IndexedDB commits a batch whole or not at all).
-    if (gossipd) await withTimeout(gossipd.api.stop(), STOP_GRACE_MS);
+    if (gossipd) await withTimeout(gossipd.guard(gossipd.api.stop()), STOP_GRACE_MS);
     for (const w of workers) w.terminate();
     await storage.close();
     lock.release();
