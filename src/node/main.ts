@@ -7,7 +7,7 @@ import { startNode } from './node.ts';
 const USAGE = `usage:
   boltworker node --network regtest|testnet|signet|bitcoin --lightning-dir DIR
                   [--bind-addr 127.0.0.1:PORT] [--bind-addr ws:127.0.0.1:PORT]
-                  [--rpc-addr 127.0.0.1:PORT] [--alias NAME]
+                  [--rpc-addr 127.0.0.1:PORT] [--alias NAME] [--esplora URL]
   boltworker cli [--rpc-addr 127.0.0.1:PORT] METHOD [key=value ...|JSON]
   boltworker bridge --listen 127.0.0.1:PORT [--allow-port 9735 ...] [--allow-private] [--origin URL ...]
 `;
@@ -27,6 +27,7 @@ async function nodeMain(argv: string[]): Promise<number> {
     rpcAddr: flag(a, 'rpc-addr', DEFAULT_RPC_ADDR),
     alias: flag(a, 'alias'),
     bridges: a.flags.get('bridge'),
+    esplora: flag(a, 'esplora'),
   });
   process.stdout.write(JSON.stringify({ id: node.id, network, binding: node.binding, rpc: `127.0.0.1:${node.rpcPort}` }) + '\n');
   await new Promise<void>((done) => {

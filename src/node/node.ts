@@ -34,6 +34,8 @@ export interface NodeOptions {
   gossipdConfig?: Record<string, number>;
   /** Signature-check workers for gossipd (default: the machine's cores, at most 4). */
   verifyWorkers?: number;
+  /** Esplora API base URL for funding-output checks (default: trust announcements, as getinfo says). */
+  esplora?: string;
   onEvent?: (event: string, payload: unknown) => void;
 }
 
@@ -73,7 +75,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     const gossipIn = new MessageChannel();
     const gossipOut = new MessageChannel();
     const gossipLoaded = gossipd.api.init(
-      { network: o.network, nodeId, lightningDir: o.lightningDir, verifyWorkers: o.verifyWorkers, config: o.gossipdConfig },
+      { network: o.network, nodeId, lightningDir: o.lightningDir, verifyWorkers: o.verifyWorkers, esplora: o.esplora, config: o.gossipdConfig },
       Comlink.transfer(gossipIn.port2, [gossipIn.port2]) as never,
       Comlink.transfer(gossipOut.port1, [gossipOut.port1]) as never,
       Comlink.proxy((p: unknown) => o.onEvent?.('gossip_progress', p)) as never,

@@ -33,6 +33,16 @@ describe('boltworker node (worker threads, JSON-RPC)', () => {
     equal(info.id, a.id);
     equal(info.network, 'regtest');
     equal((info.binding as unknown[]).length, 2);
+    equal((info.gossip as { chain_source?: string }).chain_source, 'trust announcements');
+  });
+  it('with --esplora, getinfo says which chain source checks funding outputs', async () => {
+    const n = await startNode({ network: 'regtest', lightningDir: tmp(), esplora: 'http://127.0.0.1:3002/api', verifyWorkers: 1 });
+    try {
+      const info = (await n.call('getinfo')) as { gossip: { chain_source: string } };
+      equal(info.gossip.chain_source, 'esplora http://127.0.0.1:3002/api');
+    } finally {
+      await n.stop();
+    }
   });
   it('connect over TCP: handshake and init, then listpeers, ping and disconnect', async () => {
     const port = a.binding[0]!.port;

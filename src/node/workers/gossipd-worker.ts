@@ -9,6 +9,7 @@ import { Gossipd } from '../../core/daemons/gossipd/gossipd.ts';
 import type { PeerLink } from '../../core/daemons/gossipd/types.ts';
 import type { GossipLink } from '../../core/daemons/connectd/types.ts';
 import { chainHash } from '../../core/chains.ts';
+import { EsploraChainSource } from '../../core/chain/esplora.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { FileGossipStore } from '../gossip-store-file.ts';
 import { createNodeVerifyPool } from '../verify-pool.ts';
@@ -21,6 +22,8 @@ export interface GossipdInit {
   nodeId: string;
   lightningDir: string;
   verifyWorkers?: number;
+  /** An Esplora API base URL: check each channel's funding output (else: trust announcements). */
+  esplora?: string;
   config?: Record<string, number>;
 }
 
@@ -46,6 +49,7 @@ const api = {
       nodeId: o.nodeId,
       store,
       verifier,
+      chainSource: o.esplora ? new EsploraChainSource({ baseUrl: o.esplora, fetch: (u, i) => fetch(u, i as RequestInit), clock: nodeClock }) : undefined,
       peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
       clock: nodeClock,
       log: consoleLog('gossipd'),

@@ -245,7 +245,7 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   info(): Record<string, unknown> {
     return {
-      chain_source: this.o.chainSource ? 'chain backend' : 'trust announcements',
+      chain_source: this.o.chainSource ? ((this.o.chainSource as { description?: string }).description ?? 'chain backend') : 'trust announcements',
       ...this.progress(),
       peers: this.peers.size,
       pending: this.ingest.pending,
