@@ -173,9 +173,14 @@ function tables() {
     const title = starts[0]?.title ?? file;
     const byRuntime = new Map(runtimes.map((r) => [r, new Map(events.filter((e) => e.file === file && e.runtime === r && e.type === 'row').map((e) => [e.row.id, e.row]))]));
     const ids = [...new Set(events.filter((e) => e.file === file && e.type === 'row').map((e) => e.row.id))];
-    if (ids.length === 0) continue;
+    const noteEvents = events.filter((e) => e.file === file && e.type === 'note');
+    if (ids.length === 0 && noteEvents.length === 0) continue;
     out.push(`### ${title}`, '');
     out.push(starts.map((s) => s.env).join('; '), '');
+    if (ids.length === 0) {
+      out.push(...[...new Set(noteEvents.map((e) => `- [${e.runtime}] ${e.text}`))], '');
+      continue;
+    }
     const anyRatio = ids.some((id) => runtimes.some((r) => byRuntime.get(r).get(id)?.baselines));
     const head = ['case', ...runtimes.flatMap((r) => (anyRatio ? [r, `${r} ours/raw`] : [r]))];
     out.push(`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
