@@ -1,0 +1,106 @@
+// The live demo end to end: startDemo() (scripts/demo-network.ts: two Node nodes holding a signed
+// 300-node / 800-channel graph, the bridge, Vite serving demo/) and the page in headless Chromium
+// (the system's /usr/bin/chromium through playwright-core). The page's own node connects to node B
+// through the bridge, syncs the whole graph, finds a route and draws the map; a second tab on the
+// same data name is refused by the Web Lock and says so.
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startDemo, type Demo } from '../../scripts/demo-network.ts';
+import { after, before, describe, it } from 'node:test';
+import { equal, ok } from '../support/assert.ts';
+
+declare const window: { boltworker?: { call(m: string, p?: unknown): Promise<unknown> } };
+// The page's globals, as far as the functions run in it use them (this file has Node's types, not the DOM's).
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+declare const document: { getElementById(id: string): PageElement | null };
+
+/** web-test-runner.config.mjs's `chromiumArgs`: headless as root, nothing that reaches beyond this machine. */
+const chromiumArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+const TIMEOUT = 60_000;
+
+describe('demo: npm start\'s network and page', { timeout: 120_000 }, () => {
+  let demo: Demo;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async () => {
+    demo = await startDemo({ serve: 'dev' });
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs });
+    context = await browser.newContext();
+    page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(demo.pageUrl);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  it('connects to node B through the bridge and decodes its init features', async () => {
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
+    const features = await page.locator('#features li').allTextContents();
+    ok(features.some((f) => f.startsWith('var_onion_optin')), `feature names shown: ${features.join(', ')}`);
+    const conn = await page.locator('#conn').textContent();
+    ok(conn?.includes(demo.b.id), 'the peer shown is node B');
+  });
+
+  it('syncs the full channel count and finds a route', async () => {
+    await page.waitForFunction((n) => Number(document.getElementById('sync-text')?.dataset?.channels) >= n, demo.expected.channels, { timeout: TIMEOUT });
+    // channel_updates follow their announcements: the map counts them (listchannels entries).
+    await page.waitForFunction((n) => Number(document.getElementById('graph')?.dataset?.directions) >= n, demo.expected.directions, { timeout: TIMEOUT });
+    const got = await page.evaluate(async () => {
+      const bw = window.boltworker!;
+      const nodes = ((await bw.call('listnodes')) as { nodes: { nodeid: string }[] }).nodes;
+      const info = (await bw.call('getinfo')) as { gossip: { channels_known: number } };
+      const directions = ((await bw.call('listchannels')) as { channels: unknown[] }).channels.length;
+      // The first node to any other one that has a route.
+      for (const to of nodes.slice(1)) {
+        try {
+          const r = (await bw.call('getroute', { id: to.nodeid, fromid: nodes[0]!.nodeid, amount_msat: 1000, riskfactor: 10 })) as { route: { id: string; delay: number }[] };
+          return { channels: info.gossip.channels_known, directions, nodes: nodes.length, route: r.route, to: to.nodeid };
+        } catch {
+          // no route to this one: try the next
+        }
+      }
+      return { channels: info.gossip.channels_known, directions, nodes: nodes.length, route: [], to: '' };
+    });
+    equal(got.channels, demo.expected.channels);
+    equal(got.directions, demo.expected.directions);
+    equal(got.nodes, demo.expected.nodes);
+    ok(got.route.length > 0, 'getroute returned hops');
+    equal(got.route[got.route.length - 1]!.id, got.to);
+  });
+
+  it('draws the graph on the canvas', async () => {
+    const lit = await page.evaluate(() => {
+      const c = document.getElementById('graph')!;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      // The background is #0f1020.
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - 0x0f) + Math.abs(d[i + 1]! - 0x10) + Math.abs(d[i + 2]! - 0x20) > 30) n++;
+      return n;
+    });
+    ok(lit > 2000, `non-background pixels: ${lit}`);
+  });
+
+  it('a second tab on the same data name is refused by the Web Lock', async () => {
+    const second = await context.newPage();
+    await second.goto(demo.pageUrl);
+    await second.waitForSelector('#error:not([hidden])', { timeout: TIMEOUT });
+    equal(await second.locator('#error').getAttribute('data-code'), 'node_locked');
+    ok((await second.locator('#error').textContent())?.includes('already running'));
+    await second.close();
+    // The first tab's node is still there.
+    equal(await page.evaluate(async () => typeof ((await window.boltworker!.call('getinfo')) as { id: string }).id), 'string');
+  });
+});
