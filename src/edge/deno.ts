@@ -1,0 +1,147 @@
+// A Deno entry: the edge node (src/edge/node.ts) in one Deno process, JSON-RPC 2.0 on
+// `POST /rpc` at 127.0.0.1, peers dialled over TCP with Deno.connect. The node secret and lightningd's database are files in the data dir.
+//   deno run --allow-net=127.0.0.1 --allow-read=DIR --allow-write=DIR src/edge/deno.ts \
+//     --network regtest --data-dir DIR --rpc-port 9835
+// Prints one JSON line {id, rpc} when ready. Only loopback is served.
+import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/transport.ts';
+import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
+import { StreamBase } from '../transports/stream-base.ts';
+import { buildEdgeNode, type SecretStore } from './node.ts';
+
+/** The part of Deno's API used here (the project type-checks without Deno's own types). */
+interface DenoConn {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  close(): void;
+}
+declare const Deno: {
+  args: string[];
+  connect(o: { hostname: string; port: number; transport?: 'tcp' }): Promise<DenoConn>;
+  serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { finished: Promise<void> };
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: Uint8Array, o?: { mode?: number }): Promise<void>;
+  readTextFile(path: string): Promise<string>;
+  writeTextFile(path: string, data: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  mkdir(path: string, o?: { recursive?: boolean }): Promise<void>;
+  errors: { NotFound: new (...a: never[]) => Error };
+};
+
+class DenoTcpStream extends StreamBase {
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+
+  constructor(private readonly conn: DenoConn, target: { host: string; port: number }) {
+    super({ type: target.host.includes(':') ? 'ipv6' : /^[0-9.]+$/.test(target.host) ? 'ipv4' : 'dns', address: target.host, port: target.port });
+    this.writer = conn.writable.getWriter();
+    void this.pump(conn.readable.getReader());
+  }
+
+  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return this.ended('peer closed the connection');
+        if (value) this.received(value);
+      }
+    } catch (e) {
+      this.ended(`socket error: ${errorMessage(e)}`);
+    }
+  }
+
+  protected send(data: Uint8Array): Promise<void> {
+    this.writer.write(data).catch((e: unknown) => this.ended(`socket error: ${errorMessage(e)}`));
+    return this.writer.ready;
+  }
+
+  protected shutdown(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export class DenoTcpDialer implements Dialer {
+  async dial(target: DialTarget, signal?: AbortSignalLike): Promise<ByteStream> {
+    if (target.kind !== 'tcp') throw new TransportError('unsupported_target', `DenoTcpDialer cannot dial ${target.kind}`);
+    const what = `TCP connect to ${target.host}:${target.port}`;
+    if (signal?.aborted) throw abortError(signal, what);
+    const connecting = Deno.connect({ hostname: target.host, port: target.port, transport: 'tcp' });
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError(signal, what))));
+    try {
+      return new DenoTcpStream(await Promise.race([connecting, aborted]), target);
+    } catch (e) {
+      connecting.then((c) => c.close(), () => {});
+      throw e instanceof TransportError ? e : new TransportError('dial_failed', `${what} failed: ${errorMessage(e)}`);
+    }
+  }
+}
+
+async function readOrUndefined<T>(f: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+function option(name: string, fallback?: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  const v = i >= 0 ? Deno.args[i + 1] : fallback;
+  if (v === undefined) throw new Error(`--${name} is required`);
+  return v;
+}
+
+const MAX_BODY = 1 << 20;
+
+export async function main(): Promise<void> {
+  const network = option('network', 'bitcoin');
+  const dir = option('data-dir');
+  const port = Number(option('rpc-port', '0'));
+  await Deno.mkdir(dir, { recursive: true });
+  // Written once, then only read by the hsmd part of the node.
+  const secretStore: SecretStore = {
+    load: () => readOrUndefined(() => Deno.readFile(`${dir}/hsm_secret`)),
+    save: (s) => Deno.writeFile(`${dir}/hsm_secret`, s, { mode: 0o600 }),
+  };
+  const storage: LightningdStorage = {
+    load: () => readOrUndefined(async () => JSON.parse(await Deno.readTextFile(`${dir}/lightningd.json`)) as LightningdState),
+    async save(state) {
+      await Deno.writeTextFile(`${dir}/lightningd.json.tmp`, JSON.stringify(state));
+      await Deno.rename(`${dir}/lightningd.json.tmp`, `${dir}/lightningd.json`);
+    },
+  };
+  const node = await buildEdgeNode({
+    network,
+    secretStore,
+    storage,
+    dialer: new DenoTcpDialer(),
+    caps: { tcp: true, websocket: false },
+  });
+  Deno.serve(
+    {
+      hostname: '127.0.0.1',
+      port,
+      onListen: (a) => console.log(JSON.stringify({ id: node.id, rpc: `http://${a.hostname}:${a.port}/rpc` })),
+    },
+    async (req) => {
+      if (new URL(req.url).pathname !== '/rpc') return new Response('POST /rpc\n', { status: 404 });
+      if (req.method !== 'POST') return new Response('POST a JSON-RPC 2.0 request\n', { status: 405, headers: { Allow: 'POST' } });
+      const text = await req.text();
+      if (text.length > MAX_BODY) return new Response('request too large\n', { status: 413 });
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+      }
+      const out = Array.isArray(body) ? await Promise.all(body.map((b) => node.handle(b))) : await node.handle(body);
+      return Response.json(out);
+    },
+  );
+}
+
+if ((import.meta as { main?: boolean }).main) await main();

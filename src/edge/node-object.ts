@@ -1,0 +1,85 @@
+// The Durable Object that holds an edge node (src/edge/node.ts). One object is one node: its node
+// secret and lightningd's database live in this object's storage (`ctx.storage`); the secret is
+// read only by the hsmd part of the node. Cloudflare may evict an idle object at any time: then
+// the node and its peer sockets are gone, and the next request rebuilds it from storage (the same
+// node id, the same known peers). Nothing here listens: a Worker has no inbound TCP.
+import { DurableObject } from 'cloudflare:workers';
+import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
+import { CloudflareSocketDialer } from '../transports/cloudflare-socket.ts';
+import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
+
+export interface NodeEnv {
+  /** 'bitcoin', 'testnet', 'testnet4', 'signet' or 'regtest' (default 'bitcoin'). */
+  NETWORK?: string;
+  ALIAS?: string;
+  /** Daemons' console logging: 'debug', 'info' or 'warn' (default). */
+  LOG_LEVEL?: string;
+}
+
+const SECRET_KEY = 'hsm_secret';
+const STATE_KEY = 'lightningd';
+const MAX_BODY = 1 << 20;
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+export class BoltworkerNode extends DurableObject<NodeEnv> {
+  #node: Promise<EdgeNode> | undefined;
+
+  /** The node, built on first use after (re)start or eviction. */
+  #get(): Promise<EdgeNode> {
+    if (!this.#node) {
+      const storage = this.ctx.storage;
+      const secretStore: SecretStore = {
+        load: async () => {
+          const v = await storage.get<Uint8Array>(SECRET_KEY);
+          return v instanceof Uint8Array ? v : undefined;
+        },
+        save: (s) => storage.put(SECRET_KEY, s),
+      };
+      const state: LightningdStorage = {
+        load: () => storage.get<LightningdState>(STATE_KEY),
+        save: (s) => storage.put(STATE_KEY, s),
+      };
+      const level = this.env.LOG_LEVEL === 'debug' || this.env.LOG_LEVEL === 'info' ? this.env.LOG_LEVEL : 'warn';
+      const p = buildEdgeNode({
+        network: this.env.NETWORK ?? 'bitcoin',
+        alias: this.env.ALIAS,
+        secretStore,
+        storage: state,
+        dialer: new CloudflareSocketDialer(),
+        caps: { tcp: true, websocket: false },
+        log: level,
+      });
+      // A failed build is not cached: the next request tries again.
+      p.catch(() => {
+        if (this.#node === p) this.#node = undefined;
+      });
+      this.#node = p;
+    }
+    return this.#node;
+  }
+
+  /** POST /rpc: one JSON-RPC 2.0 request (or a batch), answered as Core Lightning would. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.method !== 'POST') return new Response('POST a JSON-RPC 2.0 request\n', { status: 405, headers: { Allow: 'POST' } });
+    const text = await request.text();
+    if (text.length > MAX_BODY) return new Response('request too large\n', { status: 413 });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+    }
+    let node: EdgeNode;
+    try {
+      node = await this.#get();
+    } catch (e) {
+      const message = `node failed to start: ${e instanceof Error ? e.message : String(e)}`;
+      return json({ jsonrpc: '2.0', id: null, error: { code: -1, message } }, 500);
+    }
+    const out = Array.isArray(body) ? await Promise.all(body.map((b) => node.handle(b))) : await node.handle(body);
+    return json(out);
+  }
+}

@@ -1,0 +1,330 @@
+// The edge runtime's node: a whole node in one isolate (a Durable Object, or a Deno process). There
+// are no workers here, so each daemon is an object in this isolate, but the links are drawn as
+// design.md draws them, Comlink over MessageChannels, so the daemon classes run unchanged and each
+// sees only what its link allows:
+//   lightningd ↔ hsmd, lightningd ↔ connectd, lightningd ↔ gossipd: one channel each;
+//   connectd ↔ hsmd: a channel on which hsmd answers ECDH and nothing else;
+//   connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
+// The node secret is read by the hsmd part alone (through `SecretStore`) and never crosses a port.
+// Peer sockets live in connectd and die with the isolate: state worth keeping lives in the
+// injected stores (Durable Object storage on Cloudflare).
+import * as Comlink from 'comlink';
+import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
+import { LightningdDb, type LightningdStorage } from '../core/daemons/lightningd/db.ts';
+import { Hsmd, createNodeSecret, isValidNodeSecret, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
+import { Connectd } from '../core/daemons/connectd/connectd.ts';
+import type { Clock, ConnectdConfig, ConnectdEvents, GossipLink, Log, PeerConnectedEvent, PeerDisconnectedEvent } from '../core/daemons/connectd/types.ts';
+import { Gossipd } from '../core/daemons/gossipd/gossipd.ts';
+import type { GossipdConfig, PeerLink } from '../core/daemons/gossipd/types.ts';
+import { MemoryGossipStore } from '../core/gossip/store-memory.ts';
+import type { GossipStore } from '../core/gossip/store.ts';
+import { InlineVerifier } from '../core/gossip/verify-pool.ts';
+import { chainHash } from '../core/chains.ts';
+import { fromHex, toHex } from '../core/bytes.ts';
+import { ourFeatures } from '../core/features.ts';
+import type { DialCapabilities } from '../core/address.ts';
+import type { DialTarget, Dialer } from '../core/transport.ts';
+import { installErrorTransfer } from '../links/comlink-errors.ts';
+
+/** Version reported by getinfo (mirrors package.json, as src/web/node.ts does). */
+export const EDGE_VERSION = 'boltworker-0.1.0';
+
+// workerd (compatibility date ≥ 2025) and Deno have MessageChannel; the default workers-types do
+// not declare it.
+declare const MessageChannel: new () => { port1: MessagePort; port2: MessagePort };
+
+/** Where the node secret lives. Only the hsmd part of this file calls it. */
+export interface SecretStore {
+  load(): Promise<Uint8Array | undefined>;
+  save(secret: Uint8Array): Promise<void>;
+}
+
+export interface EdgeNodeOptions {
+  network: string;
+  secretStore: SecretStore;
+  storage: LightningdStorage;
+  /** How connectd reaches peers: `CloudflareSocketDialer` on Workers, a Deno dialer in Deno. */
+  dialer: Dialer;
+  /** What `dialer` can do (planDial picks targets from it). */
+  caps: DialCapabilities;
+  /** Default: an in-memory store (gossip is re-learnt after an eviction). */
+  gossipStore?: GossipStore;
+  alias?: string;
+  color?: string;
+  connectdConfig?: Partial<ConnectdConfig>;
+  gossipdConfig?: Partial<GossipdConfig>;
+  log?: 'debug' | 'info' | 'warn';
+  onEvent?: (event: string, payload: unknown) => void;
+}
+
+export interface EdgeNode {
+  /** Our node id, hex. */
+  readonly id: string;
+  readonly lightningd: Lightningd;
+  call(method: string, params?: unknown): Promise<unknown>;
+  /** One JSON-RPC 2.0 request object in, one response object out (never throws). */
+  handle(req: unknown): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+const clock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as number),
+};
+
+function consoleLog(prefix: string, level: 'debug' | 'info' | 'warn'): Log {
+  const rank = { debug: 0, info: 1, warn: 2 } as const;
+  const out = (l: keyof typeof rank, m: string) => {
+    if (rank[l] >= rank[level]) console.log(`${l.toUpperCase()} ${prefix}: ${m}`);
+  };
+  return { debug: (m) => out('debug', m), info: (m) => out('info', m), warn: (m) => out('warn', m) };
+}
+
+/** crypto.getRandomValues fills at most 65,536 bytes per call. */
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  return out;
+}
+
+/** zlib (RFC 1950) for encoding 1 arrays from old peers, refusing more than `max` bytes. */
+async function inflate(data: Uint8Array, max: number): Promise<Uint8Array> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
+  const reader = stream.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new Error(`inflated data exceeds ${max} bytes`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * A port as a Comlink endpoint. workerd's postMessage takes no transfer list (and cannot move a
+ * port through a port), so messages are cloned and every port is handed to its daemon when the
+ * daemon is built: lightningd still creates each channel and decides who gets which end.
+ */
+function endpoint(p: MessagePort): Comlink.Endpoint {
+  return {
+    postMessage: (m: unknown) => p.postMessage(m),
+    addEventListener: (t: string, f: EventListenerOrEventListenerObject) => p.addEventListener(t as 'message', f as never),
+    removeEventListener: (t: string, f: EventListenerOrEventListenerObject) => p.removeEventListener(t as 'message', f as never),
+    start: () => p.start(),
+  } as Comlink.Endpoint;
+}
+
+/** A fresh channel: `api` is served on one end, the other end is returned wrapped. */
+function link<T>(api: object): Comlink.Remote<T> {
+  const ch = new MessageChannel();
+  Comlink.expose(api, endpoint(ch.port1));
+  return Comlink.wrap<T>(endpoint(ch.port2));
+}
+
+// ---- hsmd: the only part that touches the secret ----
+function hsmdPart(store: SecretStore, clients: Record<string, MessagePort>) {
+  let hsmd: Hsmd | undefined;
+  return {
+    async init(): Promise<string> {
+      let secret = await store.load();
+      if (!isValidNodeSecret(secret)) {
+        secret = createNodeSecret(randomBytes);
+        await store.save(secret);
+      }
+      hsmd = new Hsmd(secret);
+      secret.fill(0);
+      return toHex(hsmd.nodeId());
+    },
+    /** Serves `client`'s link exposing exactly `caps` (Core Lightning's per-client permissions). */
+    serve(client: string, caps: HsmCapability[]): void {
+      if (!hsmd) throw new Error('hsmd not initialised');
+      const port = clients[client];
+      if (!port) throw new Error(`hsmd has no channel to ${client}`);
+      Comlink.expose(hsmd.linkFor(caps), endpoint(port));
+    },
+  };
+}
+
+// ---- connectd: every peer socket ----
+interface ConnectdInit {
+  network: string;
+  nodeId: string;
+  features: string;
+  config?: Partial<ConnectdConfig>;
+}
+
+interface ConnectdPorts {
+  /** hsmd's ECDH-only link. */
+  hsm: MessagePort;
+  /** connectd → lightningd: peer_connected, peer_disconnected, other messages. */
+  events: MessagePort;
+  /** connectd → gossipd: gossip in. */
+  gossipIn: MessagePort;
+  /** gossipd → connectd: sends and warnings. */
+  gossipOut: MessagePort;
+}
+
+function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
+  let connectd: Connectd | undefined;
+  const need = (): Connectd => {
+    if (!connectd) throw new Error('connectd not initialised');
+    return connectd;
+  };
+  return {
+    init(o: ConnectdInit): void {
+      const hsm = Comlink.wrap<{ ecdh(pub: Uint8Array): Uint8Array }>(endpoint(ports.hsm));
+      const gossip = Comlink.wrap<GossipLink>(endpoint(ports.gossipIn));
+      const events = Comlink.wrap<ConnectdEvents>(endpoint(ports.events));
+      connectd = new Connectd({
+        chainHash: chainHash(o.network),
+        ourFeatures: fromHex(o.features),
+        nodeId: fromHex(o.nodeId),
+        ecdhLink: { ecdh: (pub) => hsm.ecdh(pub) },
+        dialer,
+        randomBytes,
+        clock,
+        log,
+        events: {
+          peerConnected: (e) => events.peerConnected(e),
+          peerDisconnected: (e) => events.peerDisconnected(e),
+          peerSpoke: (id, m) => events.peerSpoke(id, m),
+        },
+        gossipLink: { newPeer: (id, f) => gossip.newPeer(id, f), gossip: (id, m) => gossip.gossip(id, m), peerGone: (id) => gossip.peerGone(id) },
+        config: o.config,
+      });
+      // gossipd's way back to peers, on a channel of its own: sends and warnings only.
+      const c = connectd;
+      Comlink.expose(
+        { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean) => c.sendWarning(id, text, { disconnect }) },
+        endpoint(ports.gossipOut),
+      );
+    },
+    connectToPeer: (id: string, targets: DialTarget[]) => need().connectToPeer(id, targets),
+    listPeers: () => need().listPeers(),
+    ping: (id: string, len: number, pongbytes: number) => need().ping(id, len, pongbytes),
+    disconnect: (id: string, force: boolean) => need().disconnect(id, force),
+    stop(): void {
+      connectd?.stop();
+    },
+  };
+}
+
+// ---- gossipd: the graph, from a store of its own ----
+function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: MessagePort; toConnectd: MessagePort }) {
+  let gossipd: Gossipd | undefined;
+  const verifier = new InlineVerifier({ pause: () => new Promise((r) => setTimeout(r, 0)) });
+  const need = (): Gossipd => {
+    if (!gossipd) throw new Error('gossipd not initialised');
+    return gossipd;
+  };
+  return {
+    async init(o: { network: string; nodeId: string; config?: Partial<GossipdConfig> }): Promise<void> {
+      const peers = Comlink.wrap<PeerLink>(endpoint(ports.toConnectd));
+      gossipd = new Gossipd({
+        chainHash: chainHash(o.network),
+        nodeId: o.nodeId,
+        store,
+        verifier,
+        peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
+        clock,
+        log,
+        inflate,
+        config: o.config,
+      });
+      await gossipd.load();
+      const g = gossipd;
+      const l: GossipLink = { newPeer: (id, f) => g.newPeer(id, f), gossip: (id, m) => g.gossip(id, m), peerGone: (id) => g.peerGone(id) };
+      Comlink.expose(l, endpoint(ports.fromConnectd));
+    },
+    nodeAddresses: (id: string) => need().nodeAddresses(id),
+    rpc: (method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>) => need().rpc(method, params),
+    info: () => need().info(),
+    async stop(): Promise<void> {
+      await gossipd?.close();
+      await verifier.close();
+    },
+  };
+}
+
+type HsmdApi = ReturnType<typeof hsmdPart>;
+type ConnectdApi = ReturnType<typeof connectdPart>;
+type GossipdApi = ReturnType<typeof gossipdPart>;
+
+/** Builds and starts a whole node in this isolate. */
+export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
+  installErrorTransfer();
+  const level = o.log ?? 'warn';
+  // The channels between daemons (design.md "Links"), each end given to its daemon when built.
+  const ecdh = new MessageChannel(); // connectd ↔ hsmd: ECDH only
+  const gossipIn = new MessageChannel(); // connectd → gossipd
+  const gossipOut = new MessageChannel(); // gossipd → connectd
+  const events = new MessageChannel(); // connectd → lightningd
+  const hsmd = link<HsmdApi>(hsmdPart(o.secretStore, { connectd: ecdh.port1 }));
+  const connectd = link<ConnectdApi>(
+    connectdPart(o.dialer, consoleLog('connectd', level), { hsm: ecdh.port2, events: events.port2, gossipIn: gossipIn.port1, gossipOut: gossipOut.port2 }),
+  );
+  const gossipd = link<GossipdApi>(
+    gossipdPart(o.gossipStore ?? new MemoryGossipStore(), consoleLog('gossipd', level), { fromConnectd: gossipIn.port2, toConnectd: gossipOut.port1 }),
+  );
+  const db = new LightningdDb(o.storage);
+  let lightningd: Lightningd | undefined;
+  const connectdEvents: ConnectdEvents = {
+    peerConnected: (e: PeerConnectedEvent) => lightningd?.peerConnected(e),
+    peerDisconnected: (e: PeerDisconnectedEvent) => lightningd?.peerDisconnected(e),
+    peerSpoke: (id: string, m: Uint8Array) => lightningd?.peerSpoke(id, m),
+  };
+  Comlink.expose(connectdEvents, endpoint(events.port1));
+
+  // lightningd's database loads while hsmd loads the secret (design.md "start": in parallel).
+  const [nodeId] = await Promise.all([hsmd.init(), db.load()]);
+  const gossipLoaded = gossipd.init({ network: o.network, nodeId, config: o.gossipdConfig });
+  gossipLoaded.catch(() => undefined); // awaited below
+  await hsmd.serve('connectd', ['ecdh']);
+  const features = ourFeatures('I').toHex();
+  await connectd.init({ network: o.network, nodeId, features, config: o.connectdConfig });
+  await gossipLoaded;
+
+  lightningd = new Lightningd({
+    network: o.network,
+    version: EDGE_VERSION,
+    nodeId,
+    alias: o.alias ?? `boltworker-${nodeId.slice(0, 8)}`,
+    color: o.color ?? nodeId.slice(2, 8),
+    ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
+    connectd: connectd as never,
+    gossipd: gossipd as never,
+    db,
+    caps: o.caps,
+    binding: [], // no inbound TCP on the edge
+    emit: (ev, payload) => o.onEvent?.(ev, payload),
+  });
+  const ld = lightningd;
+  let stopping: Promise<void> | undefined;
+  return {
+    id: nodeId,
+    lightningd: ld,
+    call: (method, params) => ld.rpc.call(method, params),
+    handle: (req) => ld.rpc.handle(req),
+    stop() {
+      stopping ??= (async () => {
+        await connectd.stop().catch(() => undefined);
+        await gossipd.stop().catch(() => undefined);
+        await db.flush();
+      })();
+      return stopping;
+    },
+  };
+}
