@@ -9,6 +9,7 @@
 // Peer sockets live in connectd and die with the isolate: state worth keeping lives in the
 // injected stores (Durable Object storage on Cloudflare).
 import * as Comlink from 'comlink';
+import { inflateZlib } from '../platform/inflate.ts';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb, type LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { Hsmd, createNodeSecret, isValidNodeSecret, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
@@ -85,31 +86,6 @@ function consoleLog(prefix: string, level: 'debug' | 'info' | 'warn'): Log {
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  return out;
-}
-
-/** zlib (RFC 1950) for encoding 1 arrays from old peers, refusing more than `max` bytes. */
-async function inflate(data: Uint8Array, max: number): Promise<Uint8Array> {
-  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
-  const reader = stream.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`inflated data exceeds ${max} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
   return out;
 }
 
@@ -241,7 +217,7 @@ function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: Messag
         peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
         clock,
         log,
-        inflate,
+        inflate: inflateZlib,
         config: o.config,
       });
       await gossipd.load();

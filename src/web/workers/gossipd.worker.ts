@@ -3,6 +3,7 @@
 // one), and its own links with connectd: gossip in on one port, sends and warnings out on another.
 // The store is trusted on load (it only ever holds what passed validation): a restart checks no
 // signature (design.md "start").
+import { inflateZlib } from '../../platform/inflate.ts';
 import * as Comlink from 'comlink';
 import { Gossipd } from '../../core/daemons/gossipd/gossipd.ts';
 import type { Clock, PeerLink, SyncProgress } from '../../core/daemons/gossipd/types.ts';
@@ -25,38 +26,6 @@ const clock: Clock = {
   clearTimeout: (h) => clearTimeout(h as number),
 };
 
-/**
- * zlib (RFC 1950) for encoding-1 arrays from old peers, through the platform's DecompressionStream
- * ('deflate' is the zlib format). It stops reading, and fails, past `max` bytes: a small message
- * can inflate to gigabytes.
- */
-async function inflateZlib(zlib: Uint8Array, max: number): Promise<Uint8Array> {
-  const ds = new DecompressionStream('deflate');
-  const writer = ds.writable.getWriter();
-  // A write or close on a stream we cancel rejects: nobody waits for those.
-  writer.write(zlib.slice() as Uint8Array<ArrayBuffer>).catch(() => undefined);
-  writer.close().catch(() => undefined);
-  const reader = ds.readable.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`inflated array is over ${max} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Counts the signatures handed to the verifier (tests: a restart must count none). */
 function counting(v: SigVerifier): SigVerifier & { checks: number } {
