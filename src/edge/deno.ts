@@ -6,13 +6,11 @@
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/transport.ts';
 import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
-import { StreamBase } from '../transports/stream-base.ts';
+import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
-interface DenoConn {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
+interface DenoConn extends StreamPair {
   close(): void;
 }
 declare const Deno: {
@@ -28,30 +26,9 @@ declare const Deno: {
   errors: { NotFound: new (...a: never[]) => Error };
 };
 
-class DenoTcpStream extends StreamBase {
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
-
+class DenoTcpStream extends WebStreamSocket {
   constructor(private readonly conn: DenoConn, target: { host: string; port: number }) {
-    super({ type: target.host.includes(':') ? 'ipv6' : /^[0-9.]+$/.test(target.host) ? 'ipv4' : 'dns', address: target.host, port: target.port });
-    this.writer = conn.writable.getWriter();
-    void this.pump(conn.readable.getReader());
-  }
-
-  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return this.ended('peer closed the connection');
-        if (value) this.received(value);
-      }
-    } catch (e) {
-      this.ended(`socket error: ${errorMessage(e)}`);
-    }
-  }
-
-  protected send(data: Uint8Array): Promise<void> {
-    this.writer.write(data).catch((e: unknown) => this.ended(`socket error: ${errorMessage(e)}`));
-    return this.writer.ready;
+    super(conn, target);
   }
 
   protected shutdown(): void {

@@ -3,41 +3,17 @@
 import { connect } from 'cloudflare:sockets';
 import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/transport.ts';
 import { TransportError, abortError, errorMessage } from './errors.ts';
-import { StreamBase } from './stream-base.ts';
+import { WebStreamSocket, type StreamPair } from './web-stream-socket.ts';
 
 /** The part of workerd's Socket used here. */
-interface CfSocket {
-  readonly readable: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }> } };
-  readonly writable: { getWriter(): { write(chunk: Uint8Array): Promise<void>; readonly ready: Promise<void> } };
+interface CfSocket extends StreamPair {
   readonly opened: Promise<unknown>;
   close(): Promise<void>;
 }
 
-export class CloudflareSocketStream extends StreamBase {
-  private readonly writer: ReturnType<CfSocket['writable']['getWriter']>;
-
+export class CloudflareSocketStream extends WebStreamSocket {
   constructor(private readonly socket: CfSocket, remote: { host: string; port: number }) {
-    super({ type: remote.host.includes(':') ? 'ipv6' : /^[0-9.]+$/.test(remote.host) ? 'ipv4' : 'dns', address: remote.host, port: remote.port });
-    this.writer = socket.writable.getWriter();
-    void this.pump(socket.readable.getReader());
-  }
-
-  private async pump(reader: ReturnType<CfSocket['readable']['getReader']>): Promise<void> {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return this.ended('peer closed the connection');
-        if (value) this.received(value);
-      }
-    } catch (e) {
-      this.ended(`socket error: ${errorMessage(e)}`);
-    }
-  }
-
-  protected send(data: Uint8Array): Promise<void> {
-    this.writer.write(data).catch((e: unknown) => this.ended(`socket error: ${errorMessage(e)}`));
-    // `ready` resolves when the writable stream's queue is under its high-water mark.
-    return this.writer.ready;
+    super(socket, remote);
   }
 
   protected shutdown(): void {
