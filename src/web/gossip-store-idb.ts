@@ -1,37 +1,33 @@
-// The gossip store in IndexedDB (browser tab or Worker), through `idb`. One object store per message
-// type, keyed by the record's key as a fixed-width string (an IndexedDB key cannot be a bigint):
-//   channels: short_channel_id as 16 hex digits | updates: short_channel_id*2+direction as 17 hex
-//   digits | nodes: node_id hex | meta: 'schema' → { format, version }.
-// A value is the GossipRecord itself (structured clone keeps its bigint key and its bytes).
+// The gossip store in IndexedDB (browser tab or Worker), through `idb`: the log every persistent
+// store shares (src/core/gossip/store-log.ts: CRC-sealed entries, batches ended by a commit entry,
+// tombstones), kept as a sequence of ArrayBuffer values:
+//   log: key n (0, 1, 2, ...) -> the bytes of one batch (or, after compact(), about 1 MiB of live
+//        records each, the last ending with the one commit) | meta: 'schema' -> { format, version }.
+// The log is the values' bytes laid end to end in key order.
 //
-// Each batch is one readwrite transaction over the three stores, resolved by `tx.done`: IndexedDB
-// commits it whole or not at all, also when the Worker running it is terminated mid-transaction.
-// Deletes are real (no dead records, compact() has nothing to do). Load is one getAll() per store:
-// records come grouped by type (256, 257, 258), in key order within a type.
+// Each batch is one `put` in one readwrite transaction, resolved by `tx.done`: IndexedDB commits it
+// whole or not at all, also when the Worker running it is terminated mid-transaction. Load is one
+// getAll() of a few hundred large values (not one value per record, which made loading a mainnet
+// store take seconds), and compact() rewrites the live records in one transaction, so a crash leaves
+// the old log or the new one. Records come in write order.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { GossipLog } from '../core/gossip/store-log.ts';
 import {
   GossipStoreError,
-  checkKey,
-  checkRecord,
-  copyRecord,
-  type GossipKey,
   type GossipKeyRef,
   type GossipLoadResult,
   type GossipRecord,
-  type GossipRecordType,
   type GossipStore,
   type GossipStoreStats,
 } from '../core/gossip/store.ts';
 
-export const IDB_SCHEMA = { format: 'boltworker-gossip-store', version: 1 } as const;
+export const IDB_SCHEMA = { format: 'boltworker-gossip-store', version: 2 } as const;
 
-type StoreName = 'channels' | 'updates' | 'nodes';
-const STORES: readonly StoreName[] = ['channels', 'nodes', 'updates']; // load order: 256, 257, 258
+/** compact() packs the live records into values of about this size. */
+const COMPACT_VALUE_BYTES = 1 << 20;
 
 interface GossipDB extends DBSchema {
-  channels: { key: string; value: GossipRecord };
-  updates: { key: string; value: GossipRecord };
-  nodes: { key: string; value: GossipRecord };
+  log: { key: number; value: ArrayBuffer };
   meta: { key: string; value: { format: string; version: number } };
 }
 
@@ -45,14 +41,6 @@ export interface IdbGossipStoreOptions {
   durability?: 'strict' | 'relaxed' | 'default';
   /** IndexedDB version to open (default IDB_SCHEMA.version); only tests and future migrations set it. */
   dbVersion?: number;
-}
-
-function storeOf(type: GossipRecordType): StoreName {
-  return type === 256 ? 'channels' : type === 258 ? 'updates' : 'nodes';
-}
-
-function idbKey(type: GossipRecordType, key: GossipKey): string {
-  return type === 257 ? (key as string) : (key as bigint).toString(16).padStart(type === 256 ? 16 : 17, '0');
 }
 
 /** A DOMException or idb failure as a GossipStoreError: quota, version, blocked, or io. */
@@ -75,11 +63,14 @@ export async function openIdbGossipStore(options: IdbGossipStoreOptions = {}): P
   let store: IdbGossipStore | undefined;
   const opening = openDB<GossipDB>(name, options.dbVersion ?? IDB_SCHEMA.version, {
     upgrade(db, oldVersion, _newVersion, tx) {
-      if (oldVersion < 1) {
-        db.createObjectStore('channels');
-        db.createObjectStore('updates');
-        db.createObjectStore('nodes');
-        db.createObjectStore('meta');
+      const names = db.objectStoreNames as DOMStringList;
+      const v1 = oldVersion === 1 && ['channels', 'updates', 'nodes', 'meta'].every((n) => names.contains(n));
+      if (oldVersion === 0 || v1) {
+        // Version 1 kept one value per record: its gossip is dropped (peers send it again), not
+        // migrated. A database of another shape is left alone, and the schema check refuses it.
+        for (const old of ['channels', 'updates', 'nodes']) if (names.contains(old)) db.deleteObjectStore(old as never);
+        if (!names.contains('meta')) db.createObjectStore('meta');
+        db.createObjectStore('log');
         void tx.objectStore('meta').put({ ...IDB_SCHEMA }, 'schema');
       }
     },
@@ -114,59 +105,47 @@ export async function openIdbGossipStore(options: IdbGossipStoreOptions = {}): P
     db.close();
     throw toStoreError(e);
   }
-  store = new IdbGossipStore(db, options.durability ?? 'strict');
+  store = new IdbGossipStore(db, options.durability ?? 'strict', name);
   return store;
 }
 
 export class IdbGossipStore implements GossipStore {
   private queue: Promise<unknown> = Promise.resolve();
   private lost: GossipStoreError | undefined;
+  private readonly log: GossipLog;
+  private loaded = false;
+  /** The key the next batch is put under. */
+  private nextKey = 0;
 
   constructor(
     private readonly db: IDBPDatabase<GossipDB>,
     private readonly durability: 'strict' | 'relaxed' | 'default',
-  ) {}
+    name = 'gossip store',
+  ) {
+    this.log = new GossipLog(0, name);
+  }
 
   load(onRecord: (record: GossipRecord) => void): Promise<GossipLoadResult> {
-    return this.run(async () => {
-      const tx = this.db.transaction(STORES, 'readonly');
-      const [channels, nodes, updates] = await Promise.all([
-        ...STORES.map((s) => tx.objectStore(s).getAll()),
-        tx.done,
-      ]);
-      let live = 0;
-      for (const list of [channels, nodes, updates]) {
-        for (const r of list!) onRecord(r);
-        live += list!.length;
-      }
-      return { live, dead: 0, bytes: await usage(), discarded: 0 };
-    });
+    return this.run(() => this.doLoad(onRecord));
   }
 
   writeBatch(records: readonly GossipRecord[], deletes: readonly GossipKeyRef[] = []): Promise<void> {
     return this.run(async () => {
-      for (const d of deletes) checkKey(d.type, d.key);
-      for (const r of records) checkRecord(r);
-      if (records.length === 0 && deletes.length === 0) return;
-      const tx = this.db.transaction(['channels', 'updates', 'nodes'], 'readwrite', { durability: this.durability });
-      const pending: Promise<unknown>[] = [];
+      // The log's index must know what is live before it can write tombstones.
+      if (!this.loaded) await this.doLoad(() => undefined);
+      const batch = this.log.encode(records, deletes);
+      if (!batch) return;
+      const tx = this.db.transaction('log', 'readwrite', { durability: this.durability });
+      const put = tx.store.put(batch.bytes.buffer as ArrayBuffer, this.nextKey);
       try {
-        for (const d of deletes) pending.push(tx.objectStore(storeOf(d.type)).delete(idbKey(d.type, d.key)));
-        for (const r of records) pending.push(tx.objectStore(storeOf(r.type)).put(stored(r), idbKey(r.type, r.key)));
-      } catch (e) {
-        // A request that throws (say DataCloneError) must not let the rest auto-commit.
-        tx.abort();
-        await Promise.allSettled([...pending, tx.done]);
-        throw e;
-      }
-      pending.push(tx.done);
-      try {
-        await Promise.all(pending);
+        await Promise.all([put, tx.done]);
       } catch (e) {
         // The transaction's own error says why it aborted (QuotaExceededError at commit, say).
-        await Promise.allSettled(pending);
+        await Promise.allSettled([put, tx.done]);
         throw toStoreError(tx.error ?? e);
       }
+      this.nextKey++;
+      batch.committed();
     });
   }
 
@@ -175,14 +154,31 @@ export class IdbGossipStore implements GossipStore {
   }
 
   compact(): Promise<void> {
-    return this.run(async () => undefined);
+    return this.run(async () => {
+      if (!this.loaded) await this.doLoad(() => undefined);
+      if (!this.log.hasDead) return;
+      const tx = this.db.transaction('log', 'readwrite', { durability: this.durability });
+      const values = await tx.store.getAll();
+      const next = this.log.compacted(concat(values), 0, 0);
+      const pending: Promise<unknown>[] = [tx.store.clear()];
+      let key = 0;
+      for (const value of pack(next.parts, COMPACT_VALUE_BYTES)) pending.push(tx.store.put(value, key++));
+      pending.push(tx.done);
+      try {
+        await Promise.all(pending);
+      } catch (e) {
+        await Promise.allSettled(pending);
+        throw toStoreError(tx.error ?? e);
+      }
+      next.done();
+      this.nextKey = key;
+    });
   }
 
   stats(): Promise<GossipStoreStats> {
     return this.run(async () => {
-      const tx = this.db.transaction(STORES, 'readonly');
-      const counts = await Promise.all(STORES.map((s) => tx.objectStore(s).count()));
-      return { live: counts.reduce((a, b) => a + b, 0), dead: 0, bytes: await usage() };
+      if (!this.loaded) await this.doLoad(() => undefined);
+      return this.log.stats(await usage());
     });
   }
 
@@ -196,6 +192,20 @@ export class IdbGossipStore implements GossipStore {
   lose(code: string, message: string): void {
     if (!this.lost || code === 'closed') this.lost = new GossipStoreError(code, message);
     this.db.close();
+  }
+
+  private async doLoad(onRecord: (record: GossipRecord) => void): Promise<GossipLoadResult> {
+    this.loaded = false;
+    const tx = this.db.transaction('log', 'readonly');
+    const [values, keys] = await Promise.all([tx.store.getAll(), tx.store.getAllKeys(), tx.done]);
+    // IndexedDB commits each value whole (no torn writes to detect), so the CRCs are not checked
+    // here, and the log must read to its very end.
+    const parts = values.map((v) => new Uint8Array(v));
+    const { committed, stopped } = this.log.load(parts, 0, onRecord, { crc: false });
+    if (committed !== stopped) throw new GossipStoreError('corrupt', `gossip store log unreadable after byte ${committed}`);
+    this.nextKey = keys.length ? keys[keys.length - 1]! + 1 : 0;
+    this.loaded = true;
+    return { ...this.log.stats(await usage()), discarded: 0 };
   }
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
@@ -212,10 +222,42 @@ export class IdbGossipStore implements GossipStore {
   }
 }
 
-/** The record as stored: raw in an ArrayBuffer of its own (cloning a view stores its whole buffer). */
-function stored(r: GossipRecord): GossipRecord {
-  const own = r.raw.byteOffset === 0 && r.raw.byteLength === r.raw.buffer.byteLength;
-  return copyRecord(r, own ? r.raw : r.raw.slice());
+/** The values' bytes end to end: the log. */
+function concat(values: readonly ArrayBuffer[]): Uint8Array {
+  let size = 0;
+  for (const v of values) size += v.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const v of values) {
+    out.set(new Uint8Array(v), at);
+    at += v.byteLength;
+  }
+  return out;
+}
+
+/** `parts` laid end to end and cut into values of about `size` bytes (a part is never split). */
+function pack(parts: readonly Uint8Array[], size: number): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  let group: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    const v = new Uint8Array(bytes);
+    let at = 0;
+    for (const p of group) {
+      v.set(p, at);
+      at += p.length;
+    }
+    out.push(v.buffer);
+    group = [];
+    bytes = 0;
+  };
+  for (const p of parts) {
+    if (bytes > 0 && bytes + p.length > size) flush();
+    group.push(p);
+    bytes += p.length;
+  }
+  if (bytes > 0) flush();
+  return out;
 }
 
 async function usage(): Promise<number> {

@@ -34,13 +34,20 @@ gossipStoreContract('IdbGossipStore', {
 });
 
 describe('IdbGossipStore', () => {
-  it('keeps a schema record and loads grouped by type', async () => {
+  it('keeps a schema record, one log value per batch, and loads in write order', async () => {
     const name = freshName();
     const s = await open(name);
-    await s.writeBatch([rec(257, nodeId(1), 'n'), rec(258, channelUpdateKey(1n, 0), 'u'), rec(256, 1n, 'c'), rec(256, 0n, 'c0')]);
-    deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}`), ['256:0', '256:1', `257:${nodeId(1)}`, '258:2']);
+    await s.writeBatch([rec(256, 1n, 'c'), rec(257, nodeId(1), 'n'), rec(258, channelUpdateKey(1n, 0), 'u')]);
+    await s.writeBatch([rec(256, 0n, 'c0')]);
+    deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}`), ['256:1', `257:${nodeId(1)}`, '258:2', '256:0']);
     await s.close();
-    const db = await rawOpen(name, 1);
+    const db = await rawOpen(name, IDB_SCHEMA.version);
+    const values = await new Promise<unknown[]>((resolve) => {
+      const req = db.transaction('log').objectStore('log').getAll();
+      req.onsuccess = () => resolve(req.result);
+    });
+    equal(values.length, 2);
+    ok(values.every((v) => v instanceof ArrayBuffer));
     const schema = await new Promise((resolve) => {
       const req = db.transaction('meta').objectStore('meta').get('schema');
       req.onsuccess = () => resolve(req.result);
@@ -50,13 +57,59 @@ describe('IdbGossipStore', () => {
   });
 
   it('stores a view of a larger buffer as just its bytes', async () => {
-    const s = await open(freshName());
+    const name = freshName();
+    const s = await open(name);
     const big = new Uint8Array(100_000);
     big.set([1, 0, 7, 7, 7], 500);
     await s.writeBatch([{ type: 256, key: 3n, timestamp: 1, raw: big.subarray(500, 505) }]);
     const [r] = await loadAll(s);
-    equal(r!.raw.buffer.byteLength, 5);
     deepEqual(r!.raw, new Uint8Array([1, 0, 7, 7, 7]));
+    await s.close();
+    const db = await rawOpen(name, IDB_SCHEMA.version);
+    const value = await new Promise<ArrayBuffer>((resolve) => {
+      const req = db.transaction('log').objectStore('log').get(0);
+      req.onsuccess = () => resolve(req.result as ArrayBuffer);
+    });
+    ok(value.byteLength < 100, `the batch value is ${value.byteLength} bytes`);
+    db.close();
+  });
+
+  it('drops a version 1 database (one value per record) on upgrade and starts empty', async () => {
+    const name = freshName();
+    const old = await rawOpen(name, 1, (d) => {
+      for (const n of ['channels', 'updates', 'nodes', 'meta']) d.createObjectStore(n);
+    });
+    await new Promise<void>((resolve) => {
+      const tx = old.transaction(['channels', 'meta'], 'readwrite');
+      tx.objectStore('channels').put({ type: 256, key: 1n, timestamp: 0, raw: new Uint8Array([1, 0]) }, '0000000000000001');
+      tx.objectStore('meta').put({ format: 'boltworker-gossip-store', version: 1 }, 'schema');
+      tx.oncomplete = () => resolve();
+    });
+    old.close();
+    const s = await open(name);
+    equal((await loadAll(s)).length, 0);
+    await s.writeBatch([rec(256, 5n, 'new')]);
+    deepEqual((await loadAll(s)).map((r) => r.key), [5n]);
+    await s.close();
+  });
+
+  it('compacts into a few large values and loads the same records after', async () => {
+    const name = freshName();
+    let s = await open(name);
+    for (let i = 0; i < 40; i++) await s.writeBatch([rec(256, BigInt(i % 8), `c${i}`), rec(258, BigInt(i), `u${i}`)], i % 4 === 3 ? [{ type: 258, key: BigInt(i - 1) }] : []);
+    const before = (await loadAll(s)).map((r) => `${r.type}:${r.key}:${new TextDecoder().decode(r.raw.subarray(2))}`);
+    const st = await s.stats();
+    ok(st.dead > 0);
+    await s.compact();
+    equal((await s.stats()).dead, 0);
+    equal((await s.stats()).live, st.live);
+    deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}:${new TextDecoder().decode(r.raw.subarray(2))}`), before);
+    await s.writeBatch([rec(256, 100n, 'after')], [{ type: 256, key: 0n }]);
+    await s.close();
+    s = await open(name);
+    const after = (await loadAll(s)).map((r) => `${r.type}:${r.key}`);
+    ok(after.includes('256:100') && !after.includes('256:0'));
+    equal(after.length, before.length);
     await s.close();
   });
 
@@ -76,7 +129,7 @@ describe('IdbGossipStore', () => {
     const name = freshName();
     const s = await open(name);
     await s.writeBatch([rec(256, 1n, 'a')]);
-    const db = await rawOpen(name, 2); // succeeds only because s closed its connection
+    const db = await rawOpen(name, IDB_SCHEMA.version + 1); // succeeds only because s closed its connection
     db.close();
     await rejects(s.writeBatch([rec(256, 2n, 'b')]), GossipStoreError, 'version_change');
     await rejects(s.load(() => undefined), GossipStoreError, 'version_change');
@@ -90,7 +143,7 @@ describe('IdbGossipStore', () => {
       for (const s of ['channels', 'updates', 'nodes', 'meta']) d.createObjectStore(s);
     });
     old.onversionchange = () => undefined; // an old tab that ignores the request
-    await rejects(openIdbGossipStore({ name, dbVersion: 2 }), GossipStoreError, 'blocked');
+    await rejects(openIdbGossipStore({ name, dbVersion: IDB_SCHEMA.version }), GossipStoreError, 'blocked');
     old.close();
   });
 
@@ -103,7 +156,7 @@ describe('IdbGossipStore', () => {
     equal(toStoreError(e), e);
   });
 
-  it('loads 170,000 records intact (getAll per store)', async () => {
+  it('loads 170,000 records intact (one getAll of the log)', async () => {
     const name = freshName();
     const s = await openIdbGossipStore({ name, durability: 'relaxed' });
     const N = 170_000;

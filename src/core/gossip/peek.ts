@@ -39,6 +39,7 @@ export function gossipDigest(raw: Uint8Array): Uint8Array {
 
 export interface ChannelAnnouncementPeek {
   type: 'channel_announcement';
+  features: Uint8Array;
   chain_hash: Uint8Array;
   short_channel_id: bigint;
   node_id_1: Uint8Array;
@@ -63,16 +64,22 @@ export interface ChannelUpdatePeek {
 
 export interface NodeAnnouncementPeek {
   type: 'node_announcement';
+  features: Uint8Array;
   node_id: Uint8Array;
   timestamp: number;
+  rgb_color: Uint8Array;
+  alias: Uint8Array;
+  /** The raw `addresses` field (address.ts parses it). */
+  addresses: Uint8Array;
 }
 
 export type GossipPeek = ChannelAnnouncementPeek | ChannelUpdatePeek | NodeAnnouncementPeek;
 
 /**
- * Reads the identifying fields (and for channel_update all fixed fields) without decoding the
- * whole message. Throws DecodeError if the bytes are not a gossip message or are too short.
- * Returned byte fields are views into `raw`.
+ * Reads the fields the graph keeps (for channel_update all fixed fields) without decoding the
+ * whole message: the duplicate check before any signature check, and loading the store (whose
+ * records all passed validation once). Throws DecodeError if the bytes are not a gossip message or
+ * are too short. Returned byte fields are views into `raw`.
  */
 export function peekGossip(raw: Uint8Array): GossipPeek {
   const type = gossipType(raw);
@@ -81,20 +88,21 @@ export function peekGossip(raw: Uint8Array): GossipPeek {
   r.pos = SIGNED_FROM[type];
   try {
     if (type === 'channel_announcement') {
-      const flen = r.u16('features length');
-      r.bytes(flen, 'features');
+      const features = r.bytes(r.u16('features length'), 'features');
       const chain_hash = r.bytes(32, 'chain_hash');
       const short_channel_id = r.u64('short_channel_id');
       const node_id_1 = r.bytes(33, 'node_id_1');
       const node_id_2 = r.bytes(33, 'node_id_2');
-      return { type, chain_hash, short_channel_id, node_id_1, node_id_2 };
+      return { type, features, chain_hash, short_channel_id, node_id_1, node_id_2 };
     }
     if (type === 'node_announcement') {
-      const flen = r.u16('features length');
-      r.bytes(flen, 'features');
+      const features = r.bytes(r.u16('features length'), 'features');
       const timestamp = r.u32('timestamp');
       const node_id = r.bytes(33, 'node_id');
-      return { type, node_id, timestamp };
+      const rgb_color = r.bytes(3, 'rgb_color');
+      const alias = r.bytes(32, 'alias');
+      const addresses = r.bytes(r.u16('addrlen'), 'addresses');
+      return { type, features, node_id, timestamp, rgb_color, alias, addresses };
     }
     const chain_hash = r.bytes(32, 'chain_hash');
     const short_channel_id = r.u64('short_channel_id');

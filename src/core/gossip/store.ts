@@ -24,6 +24,12 @@ export type GossipKey = bigint | string;
 export interface GossipRecordExtra {
   /** channel_announcement: the funding output's value in satoshis. */
   amount_sat?: number;
+  /**
+   * channel_announcement: the funding transaction's txid, 64 lowercase hex digits in the order
+   * Esplora and bitcoind print it (so spends of the output can be recognised in later blocks; the
+   * output index is the short_channel_id's). Absent when announcements are trusted.
+   */
+  funding_txid?: string;
 }
 
 export interface GossipRecord {
@@ -95,6 +101,7 @@ export interface GossipStore {
 export class GossipStoreError extends BoltError {}
 
 const NODE_ID_HEX = /^(02|03)[0-9a-f]{64}$/;
+const TXID_HEX = /^[0-9a-f]{64}$/;
 const U64 = 1n << 64n;
 export const MAX_RAW = 65535;
 
@@ -133,6 +140,10 @@ export function checkRecord(r: GossipRecord): void {
   if (a !== undefined && (!Number.isSafeInteger(a) || a < 0)) {
     throw new GossipStoreError('bad_record', `amount_sat is not a whole number of satoshis: ${String(a)}`);
   }
+  const t = r.extra?.funding_txid;
+  if (t !== undefined && (typeof t !== 'string' || !TXID_HEX.test(t))) {
+    throw new GossipStoreError('bad_record', `funding_txid is not 64 lowercase hex digits: ${String(t)}`);
+  }
 }
 
 /** A string naming type and key together, for maps that hold every type. */
@@ -148,6 +159,9 @@ export function shouldCompact(s: GossipStoreStats, minDead = 10_000): boolean {
 /** The record as every store keeps it: raw in a buffer of its own, `extra` only with known fields. */
 export function copyRecord(r: GossipRecord, raw: Uint8Array = r.raw.slice()): GossipRecord {
   const out: GossipRecord = { type: r.type, key: r.key, timestamp: r.timestamp, raw };
-  if (r.extra?.amount_sat !== undefined) out.extra = { amount_sat: r.extra.amount_sat };
+  const extra: GossipRecordExtra = {};
+  if (r.extra?.amount_sat !== undefined) extra.amount_sat = r.extra.amount_sat;
+  if (r.extra?.funding_txid !== undefined) extra.funding_txid = r.extra.funding_txid;
+  if (extra.amount_sat !== undefined || extra.funding_txid !== undefined) out.extra = extra;
   return out;
 }
