@@ -103,8 +103,11 @@ export function createReporter(runtime: Runtime, file: string, emit: (e: BenchEv
   const minSamples = quick ? 3 : 7;
 
   async function calibrate(c: Case): Promise<Calibrated> {
-    const async = isThenable(c.fn());
-    if (async) await c.fn();
+    // The first call tells sync from async; an async one is awaited before any other call starts,
+    // so that no two calls of a case ever overlap (cases that share a connection rely on it).
+    const first = c.fn();
+    const async = isThenable(first);
+    if (async) await first;
     // Warm up (JIT) and find a batch size that takes about sampleMs.
     let n = 1;
     let lastN = 1;

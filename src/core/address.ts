@@ -5,6 +5,7 @@
 import { DecodeError } from './errors.ts';
 import { fromHex, toHex } from './bytes.ts';
 import { isValidPublicKey } from './crypto.ts';
+import { ipv4FromText, ipv4Text, ipv6Text, readIpv6 } from './ip.ts';
 import type { DialTarget, NetAddress } from './transport.ts';
 
 /**
@@ -90,66 +91,19 @@ export function parsePort(text: string): number {
   return port;
 }
 
-/** Four bytes of a dotted-quad IPv4 address (strict: no leading zeros). */
+/** Four bytes of a dotted-quad IPv4 address (strict: no leading zeros; ip.ts). */
 export function parseIpv4(text: string): Uint8Array {
-  const parts = text.split('.');
-  if (parts.length !== 4) fail('bad_ipv4', `IPv4 address needs 4 parts: ${show(text)}`);
-  const out = new Uint8Array(4);
-  parts.forEach((p, i) => {
-    // No leading zeros: "010" is octal to some parsers and decimal to others.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) fail('bad_ipv4', `bad IPv4 address: ${show(text)}`);
-    out[i] = Number(p);
-  });
-  return out;
+  if (text.split('.').length !== 4) fail('bad_ipv4', `IPv4 address needs 4 parts: ${show(text)}`);
+  return ipv4FromText(text) ?? fail('bad_ipv4', `bad IPv4 address: ${show(text)}`);
 }
 
-/** Sixteen bytes of an IPv6 address (RFC 4291 2.2 text forms, no zone id). */
+/** Sixteen bytes of an IPv6 address (RFC 4291 2.2 text forms, no zone id; ip.ts). */
 export function parseIpv6(text: string): Uint8Array {
-  const bad = (): never => fail('bad_ipv6', `bad IPv6 address: ${show(text)}`);
   if (text.includes('%')) fail('bad_ipv6', `IPv6 zone ids are not supported: ${show(text)}`);
-  const halves = text.split('::');
-  if (halves.length > 2) bad();
-  const split = (s: string): string[] => (s === '' ? [] : s.split(':'));
-  const head = split(halves[0]!);
-  const tail = halves.length === 2 ? split(halves[1]!) : [];
-  const groups: number[][] = [[], []];
-  [head, tail].forEach((list, side) => {
-    list.forEach((g, i) => {
-      const last = side === (halves.length === 2 ? 1 : 0) && i === list.length - 1;
-      if (last && g.includes('.')) {
-        const v4 = parseIpv4(g);
-        groups[side]!.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
-        groups[side]!.push(parseInt(g, 16));
-      } else {
-        bad();
-      }
-    });
-  });
-  const n = groups[0]!.length + groups[1]!.length;
-  if (halves.length === 2 ? n > 7 : n !== 8) bad();
-  const all = [...groups[0]!, ...new Array<number>(8 - n).fill(0), ...groups[1]!];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
-}
-
-/** RFC 5952 text: lowercase, no leading zeros, the longest run (>= 2) of zero groups as "::". */
-function formatIpv6(b: Uint8Array): string {
-  const g = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  const r = readIpv6(text);
+  // The dotted quad ending the text is at fault: it throws its own error (bad_ipv4).
+  if (r === 'ipv4') return parseIpv4(text.slice(text.lastIndexOf(':') + 1));
+  return r === 'ipv6' ? fail('bad_ipv6', `bad IPv6 address: ${show(text)}`) : r;
 }
 
 /**
@@ -175,10 +129,10 @@ export function parseHost(text: string): Host {
     // Brackets are for IPv6 only (RFC 3986 IP-literal).
     const inner = text.slice(1, -1);
     if (!inner.includes(':')) fail('bad_ipv6', `only IPv6 addresses go in brackets: ${show(text)}`);
-    return { type: 'ipv6', host: formatIpv6(parseIpv6(inner)) };
+    return { type: 'ipv6', host: ipv6Text(parseIpv6(inner)) };
   }
-  if (text.includes(':')) return { type: 'ipv6', host: formatIpv6(parseIpv6(text)) };
-  if (/^[0-9.]+$/.test(text)) return { type: 'ipv4', host: Array.from(parseIpv4(text)).join('.') };
+  if (text.includes(':')) return { type: 'ipv6', host: ipv6Text(parseIpv6(text)) };
+  if (/^[0-9.]+$/.test(text)) return { type: 'ipv4', host: ipv4Text(parseIpv4(text)) };
   const name = parseDnsName(text);
   if (name.endsWith('.onion')) {
     // BOLT 7 type 4: Tor v3 onion services (56 base32 characters); v2 onions were removed.

@@ -7,6 +7,7 @@
 // and for special-use names; the Node bridge then resolves it and checks every address it got
 // (checkResolvedAddresses) before connecting to that checked address, never to the name.
 import { BoltError } from './errors.ts';
+import { ipv4FromText, ipv6FromText } from './ip.ts';
 
 /** Why a bridge refused a request; `code` is stable, `message` is sent to the client. */
 export class BridgeRefusal extends BoltError {}
@@ -151,64 +152,11 @@ export function bridgePolicyFromEnv(env: Readonly<Record<string, unknown>>): Bri
 
 // ---- addresses ---------------------------------------------------------------------------------
 
-/** Strict dotted-quad IPv4 (no octal, hex or shortened forms). */
-export function parseIPv4(s: string): Uint8Array | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = m[i + 1]!;
-    if (part.length > 1 && part[0] === '0') return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    out[i] = n;
-  }
-  return out;
-}
+/** Strict dotted-quad IPv4 (no octal, hex or shortened forms): ip.ts's reader. */
+export const parseIPv4 = ipv4FromText;
 
-/** RFC 4291 section 2.2 text forms, including `::` and a trailing dotted quad; no zone id. */
-export function parseIPv6(s: string): Uint8Array | undefined {
-  if (s.length < 2 || s.length > 45) return undefined;
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const items = part.split(':');
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i]!;
-      if (i === items.length - 1 && it.includes('.')) {
-        const v4 = parseIPv4(it);
-        if (!v4) return undefined;
-        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(it)) return undefined;
-        out.push(parseInt(it, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!head || !tail) return undefined;
-  // A dotted quad may only end the address.
-  if (halves.length === 2 && halves[0]!.includes('.')) return undefined;
-  let all: number[];
-  if (halves.length === 2) {
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return undefined;
-    all = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    all = head;
-  }
-  if (all.length !== 8) return undefined;
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
-}
+/** RFC 4291 section 2.2 text forms, including `::` and a trailing dotted quad; no zone id (ip.ts). */
+export const parseIPv6 = ipv6FromText;
 
 function inPrefix(addr: Uint8Array, prefix: readonly number[], bits: number): boolean {
   for (let i = 0; i < bits; i += 8) {
