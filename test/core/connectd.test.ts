@@ -9,7 +9,7 @@ import { sha256d } from '../../src/core/crypto.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from '../../src/core/daemons/connectd/netaddr.ts';
-import type { ChannelOwner, ConnectdConfig, PeerConnectedEvent, PeerDisconnectedEvent } from '../../src/core/daemons/connectd/types.ts';
+import { DEFAULT_CONFIG, type ChannelOwner, type ConnectdConfig, type PeerConnectedEvent, type PeerDisconnectedEvent } from '../../src/core/daemons/connectd/types.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { FeatureVector, ourFeatures } from '../../src/core/features.ts';
 import { NoiseInitiator, NoiseResponder, NoiseTransport } from '../../src/core/noise/index.ts';
@@ -1062,5 +1062,205 @@ describe('connectd: the node secret stays in hsmd', () => {
     deepEqual(Object.keys(link), []);
     equal((link as unknown as Record<string, unknown>).signMessage, undefined);
     ok(!bytesEqual(link.ecdh(new Hsmd(secretOf(3)).nodeId()), new Uint8Array(32)));
+  });
+});
+
+describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
+  const FLOOD: Partial<ConnectdConfig> = { pingBurst: 5, pingRefillMs: 10_000 };
+  const ping = (n = 0) => encodeMessage({ name: 'ping', num_pong_bytes: n, ignored: new Uint8Array(0) });
+  const warnings = (r: RawPeer) => r.named('warning').map((w) => text(w.data));
+
+  it('answers a burst of pings, then warns and disconnects on one more; another peer carries on', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: FLOOD });
+    const calm = RawPeer.into(b, 8);
+    await calm.connect(b);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    for (let i = 0; i < 5; i++) await r.send(ping(1));
+    equal(r.named('pong').length, 5);
+    equal(r.closed, undefined);
+    await r.send(ping(1));
+    equal(r.named('pong').length, 5, 'the ping over the allowance is not answered');
+    deepEqual(warnings(r), ['too many pings']);
+    ok(r.closed !== undefined, 'closed');
+    equal(b.disconnected.length, 1);
+    equal(b.disconnected[0]!.id, r.id);
+    equal(b.disconnected[0]!.reason, 'too many pings');
+    deepEqual(connectedIds(b), [calm.id]);
+    await calm.send(ping(2));
+    equal(calm.named('pong').length, 1);
+  });
+
+  it('earns one ping back every pingRefillMs, up to the burst', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { ...FLOOD, pingIntervalMs: 0 } });
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    for (let i = 0; i < 5; i++) await r.send(ping());
+    await net.clock.tick(10_000);
+    await r.send(ping());
+    equal(r.closed, undefined);
+    // A long quiet spell refills the bucket to the burst, not beyond.
+    await net.clock.tick(10 * 60_000);
+    for (let i = 0; i < 5; i++) await r.send(ping());
+    equal(r.closed, undefined);
+    await r.send(ping());
+    ok(r.closed !== undefined);
+    equal(r.named('pong').length, 11);
+  });
+
+  it('earns one ping per 16 other messages: LDK\'s ping after every 32 messages never trips it', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: FLOOD });
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    // 100 rounds of 32 messages (unknown odd types: ignored) and a ping, with no time passing.
+    for (let round = 0; round < 100; round++) {
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < 32; i++) frames.push(r.transport!.encrypt(rawMessage(0x8001)));
+      frames.push(r.transport!.encrypt(ping()));
+      await r.stream.write(concat(...frames));
+      await settle();
+    }
+    equal(r.closed, undefined);
+    equal(r.named('pong').length, 100);
+    // Pings alone still run out.
+    for (let i = 0; i < 5; i++) await r.send(ping());
+    ok(r.closed !== undefined);
+  });
+
+  it('with the default allowance, a ping every 10 s (LDK\'s timer tick) for an hour is fine', async () => {
+    const net = new Net();
+    const defaults = { pingBurst: DEFAULT_CONFIG.pingBurst, pingRefillMs: DEFAULT_CONFIG.pingRefillMs, pingIntervalMs: 0 };
+    const b = new Node(net, 'b', 2, { config: defaults });
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    for (let i = 0; i < 360; i++) {
+      await r.send(ping());
+      await net.clock.tick(10_000);
+    }
+    equal(r.named('pong').length, 360);
+    equal(b.disconnected.filter((d) => /too many/.test(d.reason)).length, 0);
+  });
+
+  it('pongs that answer no ping are forgiven within the allowance, then end the connection', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: FLOOD });
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    for (let i = 0; i < 5; i++) await r.send(encodeMessage({ name: 'pong', ignored: new Uint8Array(i) }));
+    equal(r.closed, undefined);
+    await r.send(encodeMessage({ name: 'pong', ignored: new Uint8Array(9) }));
+    deepEqual(warnings(r), ['too many pongs that answer no ping']);
+    ok(r.closed !== undefined);
+  });
+
+  it('pongs that answer our pings cost nothing', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: FLOOD });
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    for (let i = 0; i < 20; i++) {
+      const rpc = b.connectd.ping(r.id, 0, 3);
+      await settle();
+      await r.send(encodeMessage({ name: 'pong', ignored: new Uint8Array(3) }));
+      deepEqual(await rpc, { totlen: 7 });
+    }
+    equal(r.closed, undefined);
+  });
+});
+
+describe('connectd: connections before init are bounded', () => {
+  it('refuses incoming connections over maxPendingInbound at once; dials and live peers are not affected', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { maxPendingInbound: 3 } });
+    const c = new Node(net, 'c', 3);
+    const live = RawPeer.into(b, 8);
+    await live.connect(b);
+    const stalled = [RawPeer.into(b, 10), RawPeer.into(b, 11), RawPeer.into(b, 12)];
+    const extra = RawPeer.into(b, 13);
+    await settle();
+    ok(extra.closed !== undefined && /refused 198\.51\.100\.13:50013: 3 incoming connections are still before init/.test(extra.closed), extra.closed);
+    ok(stalled.every((s) => s.closed === undefined));
+    ok(b.hasLog(/^warn: refused 198\.51\.100\.13/));
+    // A second refusal in the same run is only a debug line.
+    const extra2 = RawPeer.into(b, 14);
+    await settle();
+    ok(extra2.closed !== undefined);
+    ok(b.hasLog(/^debug: refused 198\.51\.100\.14/));
+    // Our own dial still goes through, and the live peer still talks.
+    await b.connectd.connectToPeer(c.id, [c.listen('198.51.100.3', 9735)]);
+    deepEqual(connectedIds(b).sort(), [live.id, c.id].sort());
+    await live.send(encodeMessage({ name: 'ping', num_pong_bytes: 1, ignored: new Uint8Array(0) }));
+    equal(live.named('pong').length, 1);
+    // Once one of the stalled ones finishes, there is room again.
+    await stalled[0]!.connect(b);
+    const next = RawPeer.into(b, 15);
+    await next.connect(b);
+    equal(next.closed, undefined);
+    ok(connectedIds(b).includes(next.id));
+    ok(b.hasLog(/accepting incoming connections again \(2 refused\)/));
+  });
+
+  it('a pending connection that times out frees its place', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { maxPendingInbound: 1 } });
+    const stalled = RawPeer.into(b, 10);
+    const refused = RawPeer.into(b, 11);
+    await settle();
+    ok(refused.closed !== undefined);
+    await net.clock.tick(30_000);
+    ok(stalled.closed !== undefined && /timeout/.test(stalled.closed));
+    const next = RawPeer.into(b, 12);
+    await next.connect(b);
+    ok(connectedIds(b).includes(next.id));
+  });
+
+  it('the handshake and the wait for init have their own timeouts', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { handshakeTimeoutMs: 10_000, initTimeoutMs: 5_000 } });
+    const r = RawPeer.into(b, 9);
+    const i = r.initiator(b.id);
+    await r.stream.write(i.act1());
+    await settle();
+    await net.clock.tick(9_000);
+    const { act3, transport } = await i.act2(r.take(50));
+    await r.stream.write(act3);
+    r.useTransport(transport);
+    await settle();
+    await net.clock.tick(4_999);
+    equal(r.closed, undefined, 'the handshake deadline no longer applies once it is done');
+    await net.clock.tick(1);
+    equal(r.closed, 'peer closed: timeout: no init from the peer after 5000 ms');
+    const s = RawPeer.into(b, 10);
+    await s.stream.write(s.initiator(b.id).act1());
+    await settle();
+    await net.clock.tick(10_000);
+    equal(s.closed, 'peer closed: timeout: handshake stalled waiting for act three after 10000 ms');
+  });
+});
+
+describe('connectd: messages for features we do not offer', () => {
+  it('drops peer_storage, peer_storage_retrieval and onion_message quietly: not gossip, not lightningd, not "unknown"', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    const before = b.logs.length;
+    await r.send(encodeMessage({ name: 'peer_storage', blob: new Uint8Array(65531) }));
+    await r.send(encodeMessage({ name: 'peer_storage_retrieval', blob: ascii('stale backup') }));
+    await r.send(encodeMessage({ name: 'onion_message', path_key: fromHex(r.id), onion_message_packet: new Uint8Array(1366) }));
+    // Even ones we could not decode: connectd never reads them.
+    await r.send(rawMessage(513, new Uint8Array(3)));
+    await r.send(rawMessage(7, new Uint8Array(0)));
+    equal(b.gossip.length, 0);
+    equal(b.spoke.length, 0);
+    deepEqual(b.logs.slice(before), []);
+    deepEqual(r.named('warning'), []);
+    // The connection carries on.
+    await r.send(encodeMessage({ name: 'ping', num_pong_bytes: 2, ignored: new Uint8Array(0) }));
+    equal(r.named('pong').length, 1);
+    deepEqual(connectedIds(b), [r.id]);
   });
 });

@@ -5,6 +5,7 @@ import { concat, toHex } from '../../src/core/bytes.ts';
 import { QueryError, RouteError } from '../../src/core/gossip/errors.ts';
 import { Graph } from '../../src/core/gossip/graph.ts';
 import { getroute, type GetrouteParams } from '../../src/core/gossip/route.ts';
+import { FeatureVector } from '../../src/core/features.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, throws } from '../support/assert.ts';
 
@@ -21,9 +22,9 @@ interface Policy {
 }
 
 /** Adds channel `block`x1x0 between nodes x and y; pxy is x's policy for x → y (its channel_update). */
-function link(g: Graph, block: number, x: number, y: number, pxy: Policy | null, pyx: Policy | null, capacity_sat?: number): void {
+function link(g: Graph, block: number, x: number, y: number, pxy: Policy | null, pyx: Policy | null, capacity_sat?: number, features: Uint8Array = new Uint8Array(0)): void {
   const s = scidFromParts({ block, txindex: 1, outnum: 0 });
-  g.addChannel({ short_channel_id: s, node_id_1: id(Math.min(x, y)), node_id_2: id(Math.max(x, y)), features: new Uint8Array(0) }, capacity_sat);
+  g.addChannel({ short_channel_id: s, node_id_1: id(Math.min(x, y)), node_id_2: id(Math.max(x, y)), features }, capacity_sat);
   for (const [from, to, p] of [[x, y, pxy], [y, x, pyx]] as const) {
     if (!p) continue;
     const direction = from < to ? 0 : 1; // node_id_1 (the lesser) sends direction 0
@@ -206,5 +207,101 @@ describe('getroute: maxhops, no route, bad parameters', () => {
   });
   it('accepts bigint amounts and unknown exclusions', () => {
     equal(getroute(graph(), p({ amount_msat: 1000n, exclude: ['999x1x1/0', hex(77)] })).route.length, 4);
+  });
+});
+
+describe('getroute: BOLT 7 unknown even feature bits', () => {
+  // Bit 100 is assigned to nothing (BOLT 9): even, it is unknown and required; 101 is unknown but optional.
+  const bits = (...b: number[]) => FeatureVector.fromBits(b).toBytes();
+  function squareWithChannelFeatures(features: Uint8Array): Graph {
+    const g = new Graph();
+    link(g, 1, A, B, POLICY[A]!, POLICY[B]!);
+    link(g, 2, B, C, POLICY[B]!, POLICY[C]!, undefined, features);
+    link(g, 3, A, D, POLICY[A]!, POLICY[D]!);
+    link(g, 4, D, C, POLICY[D]!, POLICY[C]!);
+    return g;
+  }
+  function announce(g: Graph, node: number, features: Uint8Array): void {
+    g.applyNodeAnnouncement({ node_id: id(node), timestamp: 1_700_000_000, features, rgb_color: new Uint8Array(3), alias: new Uint8Array(32), addresses: new Uint8Array(0) });
+  }
+
+  it('channel_announcement: "MUST NOT attempt to route messages through the channel"', () => {
+    deepEqual(getroute(squareWithChannelFeatures(bits(100)), toC()).route, VIA_D);
+    // Also in the second, fewest-hops search.
+    throws(() => getroute(squareWithChannelFeatures(bits(100)), toC({ exclude: [hex(D)] })), RouteError, 'route_not_found');
+  });
+  it('a channel with only unknown odd bits, or known ones, is used', () => {
+    deepEqual(getroute(squareWithChannelFeatures(bits(101)), toC()).route, VIA_B);
+    deepEqual(getroute(squareWithChannelFeatures(new Uint8Array(0)), toC()).route, VIA_B);
+  });
+  it('node_announcement: "MUST NOT route a payment _through_ the node"', () => {
+    const g = square();
+    announce(g, B, bits(100));
+    deepEqual(getroute(g, toC()).route, VIA_D);
+    announce(g, D, bits(100));
+    throws(() => getroute(g, toC()), RouteError, 'route_not_found');
+  });
+  it('a node with unknown odd bits or known features is routed through', () => {
+    const g = square();
+    announce(g, B, bits(101));
+    deepEqual(getroute(g, toC()).route, VIA_B);
+    announce(g, B, bits(14, 17)); // payment_secret, basic_mpp: BOLT 9 assigns both to node_announcement
+    deepEqual(getroute(g, toC()).route, VIA_B);
+  });
+  it('the payer and the destination are not "through": their unknown bits do not block the route', () => {
+    const g = square();
+    announce(g, A, bits(100));
+    announce(g, C, bits(100));
+    deepEqual(getroute(g, toC()).route, VIA_B);
+  });
+  it('a later node_announcement without the bit makes the node usable again', () => {
+    const g = square();
+    announce(g, B, bits(100));
+    deepEqual(getroute(g, toC()).route, VIA_D);
+    g.applyNodeAnnouncement({ node_id: id(B), timestamp: 1_700_000_001, features: bits(101), rgb_color: new Uint8Array(3), alias: new Uint8Array(32), addresses: new Uint8Array(0) });
+    deepEqual(getroute(g, toC()).route, VIA_B);
+  });
+});
+
+describe('getroute: the payer\'s first channel, as Core Lightning ranks routes', () => {
+  // S pays T through X or Y. S->X announces fee 1,000,000 msat, S->Y nothing; X charges 1000, Y 2000.
+  const S = 20, X = 21, Y = 22, T = 23;
+  function graph(): Graph {
+    const g = new Graph();
+    link(g, 10, S, X, { base: 1_000_000, ppm: 0, delta: 6 }, { base: 0, ppm: 0, delta: 6 });
+    link(g, 11, X, T, { base: 1000, ppm: 0, delta: 10 }, { base: 0, ppm: 0, delta: 6 });
+    link(g, 12, S, Y, { base: 0, ppm: 0, delta: 6 }, { base: 0, ppm: 0, delta: 6 });
+    link(g, 13, Y, T, { base: 2000, ppm: 0, delta: 10 }, { base: 0, ppm: 0, delta: 6 });
+    return g;
+  }
+  const p = (over: Partial<GetrouteParams> = {}): GetrouteParams => ({ id: hex(T), fromid: hex(S), amount_msat: 100_000_000, riskfactor: 0, ...over });
+  it('from this node (localid = fromid, or no localid): its own channels cost it nothing', () => {
+    equal(getroute(graph(), p()).route[0]!.id, hex(X));
+    equal(getroute(graph(), p({ localid: hex(S) })).route[0]!.id, hex(X));
+  });
+  it('from another node: that node\'s first channel\'s fee counts when ranking (Core Lightning\'s Dijkstra)', () => {
+    // X: 1,000,000 + 1000 > Y: 0 + 2000. The amounts still leave out the first channel's fee.
+    deepEqual(getroute(graph(), p({ localid: hex(T) })).route, [
+      { id: hex(Y), channel: '12x1x0', direction: 0, amount_msat: 100_002_000, delay: 9 + 10, style: 'tlv' },
+      { id: hex(T), channel: '13x1x0', direction: 0, amount_msat: 100_000_000, delay: 9, style: 'tlv' },
+    ]);
+    // A localid that is not in the graph is not the payer either.
+    equal(getroute(graph(), p({ localid: hex(99) })).route[0]!.id, hex(Y));
+  });
+  it('from another node: its first channel\'s risk counts too', () => {
+    // Fees equal on both sides; S->P1 has cltv_expiry_delta 1000, S->P2 only 6.
+    const P1 = 24, P2 = 25;
+    const g = new Graph();
+    link(g, 20, S, P1, { base: 0, ppm: 0, delta: 1000 }, { base: 0, ppm: 0, delta: 6 });
+    link(g, 21, P1, T, { base: 100, ppm: 0, delta: 10 }, { base: 0, ppm: 0, delta: 6 });
+    link(g, 22, S, P2, { base: 0, ppm: 0, delta: 6 }, { base: 0, ppm: 0, delta: 6 });
+    link(g, 23, P2, T, { base: 150, ppm: 0, delta: 10 }, { base: 0, ppm: 0, delta: 6 });
+    // From this node: P1 (100 + risk of P1->T) beats P2 (150 + the same risk).
+    equal(getroute(g, p({ riskfactor: 10 })).route[0]!.id, hex(P1));
+    // From elsewhere: S->P1's risk, 100,000,100 x 1000 x 10 / 5,259,600 = 190,114 msat, makes P2 cheaper.
+    equal(getroute(g, p({ riskfactor: 10, localid: hex(T) })).route[0]!.id, hex(P2));
+  });
+  it('localid must be a node id', () => {
+    throws(() => getroute(graph(), p({ localid: 'xyz' })), QueryError, 'bad_params');
   });
 });

@@ -217,3 +217,24 @@ describe('short_channel_id', () => {
     throws(() => scidFromParts({ block: 1 << 24, txindex: 0, outnum: 0 }), Error);
   });
 });
+
+describe('BOLT 1 peer storage and BOLT 4 onion_message', () => {
+  const point = fromHex('02' + '11'.repeat(32));
+  it('peer_storage (7) and peer_storage_retrieval (9): a u16 length, then the blob', () => {
+    equal(toHex(encodeMessage({ name: 'peer_storage', blob: fromHex('aabbcc') })), '0007' + '0003' + 'aabbcc');
+    equal(toHex(encodeMessage({ name: 'peer_storage_retrieval', blob: new Uint8Array(0) })), '0009' + '0000');
+    // "MUST limit its `blob` to 65531 bytes": the largest blob fits a message exactly.
+    const full: Message = { name: 'peer_storage', blob: new Uint8Array(65531).fill(5) };
+    const bytes = encodeMessage(full);
+    equal(bytes.length, 65535);
+    deepEqual(decodeMessage(bytes), full);
+    throws(() => encodeMessage({ name: 'peer_storage', blob: new Uint8Array(65532) }), Error);
+    throws(() => decodeMessage(hex('0009 0004 aabbcc')), DecodeError, 'short_read');
+  });
+  it('onion_message (513): path_key, then a u16 length and the onion_message_packet', () => {
+    const m: Message = { name: 'onion_message', path_key: point, onion_message_packet: fromHex('00ffee') };
+    equal(toHex(encodeMessage(m)), '0201' + toHex(point) + '0003' + '00ffee');
+    deepEqual(decodeMessage(encodeMessage(m)), m);
+    throws(() => decodeMessage(hex('0201 02')), DecodeError);
+  });
+});

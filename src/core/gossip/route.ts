@@ -10,9 +10,20 @@
 // fee_proportional_millionths / 1000000 (rounded down), per the channel_update it sent for the
 // channel it forwards on. So in the route, hop i's amount is what node i receives: hop i+1's amount
 // plus the fee of hop i+1's channel in hop i's direction; hop i's delay adds that channel's
-// cltv_expiry_delta. The first channel is the payer's own: no fee, no delta (and, unlike Core
-// Lightning's Dijkstra, we do not count its fee when comparing routes). fuzzpercent is not
-// implemented (Core Lightning now ignores it too).
+// cltv_expiry_delta. The first channel is the payer's own: its fee and delta are never in the
+// route's amounts and delays. When comparing routes, Core Lightning's Dijkstra (common/dijkstra.c)
+// scores every channel, the first included, but its getroute first overlays this node's own
+// channels with zero fee and zero delay (gossmods_from_listpeerchannels with zero_rates: "We route
+// better if we know we won't charge ourselves fees"; getroutes' `auto.sourcefree`). So: when the
+// payer is this node (`localid`, or no `localid` given) its first channel costs nothing; from
+// another `fromid`, that node's first channel's fee and risk count, as any other channel's.
+// fuzzpercent is not implemented (Core Lightning now ignores it too).
+//
+// BOLT 7: a channel whose channel_announcement `features` has an unknown even bit — "MUST NOT
+// attempt to route messages through the channel"; a node whose node_announcement does — "MUST NOT
+// route a payment _through_ the node" (the payer and the destination are not "through").
+import { toHex } from '../bytes.ts';
+import { checkAnnouncedFeatures, FeatureVector } from '../features.ts';
 import { nodeParam } from './list.ts';
 import { formatScid, parseScid } from '../wire/scid.ts';
 import { QueryError, RouteError } from './errors.ts';
@@ -37,6 +48,11 @@ export interface GetrouteParams {
   exclude?: readonly string[];
   /** Most channels in the route; default 20. */
   maxhops?: number;
+  /**
+   * This node (gossipd's own id). When `fromid` is another node, that node's first channel's fee
+   * and risk count when ranking routes, as in Core Lightning. Omitted: `fromid` is this node.
+   */
+  localid?: string | Uint8Array;
 }
 
 export interface RouteHop {
@@ -87,6 +103,30 @@ function parseExcludes(g: Graph, list: readonly string[]): Excludes {
   return ex;
 }
 
+/**
+ * Whether a features field (the graph's own copy, never changed in place) has no unknown even bit.
+ * Cached per array, and per distinct vector: most nodes announce one of a few vectors.
+ */
+const usableFeatures = new WeakMap<Uint8Array, boolean>();
+const usableVectors = new Map<string, boolean>();
+const MAX_CACHED_VECTORS = 4096;
+
+function featuresUsable(features: Uint8Array | undefined, place: 'N' | 'C'): boolean {
+  if (!features || features.length === 0) return true;
+  let ok = usableFeatures.get(features);
+  if (ok === undefined) {
+    const key = `${place}${toHex(features)}`;
+    ok = usableVectors.get(key);
+    if (ok === undefined) {
+      ok = checkAnnouncedFeatures(FeatureVector.fromBytes(features), place).usable;
+      if (usableVectors.size >= MAX_CACHED_VECTORS) usableVectors.clear();
+      usableVectors.set(key, ok);
+    }
+    usableFeatures.set(features, ok);
+  }
+  return ok;
+}
+
 /** Reused across calls while the graph keeps its size. */
 interface Scratch {
   key1: Float64Array;
@@ -126,9 +166,19 @@ function scratch(g: Graph): Scratch {
 /**
  * Backward Dijkstra from dst; fills s.via for every settled node. Returns true if src was reached.
  * `shorter`: fewest hops first, then cost (Core Lightning's route_score_shorter); otherwise cost
- * first, then hops (route_score_cheaper).
+ * first, then hops (route_score_cheaper). `sourceFree`: the first channel's fee and risk do not count.
  */
-function search(g: Graph, s: Scratch, src: number, dst: number, amount: number, riskfactor: number, ex: Excludes, shorter: boolean): boolean {
+function search(
+  g: Graph,
+  s: Scratch,
+  src: number,
+  dst: number,
+  amount: number,
+  riskfactor: number,
+  ex: Excludes,
+  shorter: boolean,
+  sourceFree: boolean,
+): boolean {
   const n = g.nodeSlots;
   const { key1, key2, cost, amount: amt, hops, via, done, heap, pos } = s;
   key1.fill(Infinity, 0, n);
@@ -178,6 +228,7 @@ function search(g: Graph, s: Scratch, src: number, dst: number, amount: number, 
 
   const { node1, node2, nodeHead, edgeNext, updTimestamp: ts, updChannelFlags: cflags, updHtlcMin: hmin, updHtlcMax: hmax } = g;
   const { updFeeBase: base, updFeeProp: prop, updCltvDelta: delta, capacitySat: cap, spentHeight: spent } = g;
+  const { channelFeatures, nodeFeatures } = g;
   const riskPerBlock = riskfactor / 100 / BLOCKS_PER_YEAR;
   const checkExcludedHalves = ex.halves.size > 0;
 
@@ -194,6 +245,8 @@ function search(g: Graph, s: Scratch, src: number, dst: number, amount: number, 
     if (cur === src) return true;
     // "exclude ... node-id": no channel may lead into it (Core Lightning's can_carry).
     if (ex.nodes[cur]) continue;
+    // BOLT 7 node_announcement: unknown even feature bits — "MUST NOT route a payment _through_ the node".
+    if (cur !== dst && !featuresUsable(nodeFeatures[cur], 'N')) continue;
     const a = amt[cur]!;
     const nextHops = hops[cur]! + 1;
     for (let e = nodeHead[cur]!; e >= 0; e = edgeNext[e]!) {
@@ -207,13 +260,15 @@ function search(g: Graph, s: Scratch, src: number, dst: number, amount: number, 
       if (cflags[h]! & 2) continue;
       if (ts[h ^ 1]! >= 0 && cflags[h ^ 1]! & 2) continue;
       if (spent[c]) continue;
+      // BOLT 7 channel_announcement: unknown even feature bits — "MUST NOT attempt to route messages through the channel".
+      if (channelFeatures[c]!.length > 0 && !featuresUsable(channelFeatures[c], 'C')) continue;
       if (checkExcludedHalves && ex.halves.has(h)) continue;
       if (a > hmax[h]!) continue;
       if (a > 0 && a < hmin[h]!) continue;
       const capSat = cap[c]!;
       if (a > capSat * 1000) continue; // NaN (unknown) compares false
       let add = 0;
-      if (m !== src) {
+      if (m !== src || !sourceFree) {
         const fee = base[h]! + Math.floor((a * prop[h]!) / 1_000_000);
         add = fee + Math.floor(a * (riskPerBlock * delta[h]!));
       }
@@ -261,14 +316,15 @@ export function getroute(g: Graph, p: GetrouteParams): { route: RouteHop[] } {
   const dst = nodeOf(g, 'id', p.id, 'unknown_destination');
   const src = nodeOf(g, 'fromid', p.fromid, 'unknown_source');
   const ex = parseExcludes(g, p.exclude ?? []);
+  const sourceFree = p.localid === undefined || nodeParam(g, 'localid', p.localid) === src;
   if (src === dst) return { route: [] };
 
   const s = scratch(g);
   const amount = Number(amountIn);
-  if (!search(g, s, src, dst, amount, p.riskfactor, ex, false)) throw new RouteError('route_not_found', 'Could not find a route');
+  if (!search(g, s, src, dst, amount, p.riskfactor, ex, false, sourceFree)) throw new RouteError('route_not_found', 'Could not find a route');
   let path = walk(g, s, src, dst);
   if (path.length > maxhops) {
-    search(g, s, src, dst, amount, p.riskfactor, ex, true);
+    search(g, s, src, dst, amount, p.riskfactor, ex, true, sourceFree);
     path = walk(g, s, src, dst);
     if (path.length > maxhops) throw new RouteError('route_too_long', `Shortest route was ${path.length}`);
   }

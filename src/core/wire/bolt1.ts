@@ -1,4 +1,4 @@
-// BOLT 1 messages, declared as the spec lists them ("Setup Messages", "Control Messages").
+// BOLT 1 messages, declared as the spec lists them ("Setup Messages", "Control Messages", "Peer storage").
 import { message } from './schema.ts';
 
 export const BOLT1 = {
@@ -29,4 +29,7 @@ export const BOLT1 = {
     ['ignored', 'bytes', 'u16'],
   ]),
   pong: message(19, [['ignored', 'bytes', 'u16']]),
+  // BOLT 1 "Peer storage": "The data stored must not exceed 65531 bytes" (option_provide_storage).
+  peer_storage: message(7, [['blob', 'bytes', 'u16']]),
+  peer_storage_retrieval: message(9, [['blob', 'bytes', 'u16']]),
 } as const;

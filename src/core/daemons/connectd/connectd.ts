@@ -13,6 +13,7 @@ import { AbortControl } from './abort.ts';
 import { Connection, type ConnectionDeps, type ConnectionHooks } from './connection.ts';
 import { handleControl, type ControlContext } from './control.ts';
 import { ConnectError, type AttemptFailure } from './errors.ts';
+import { PingAllowance } from './flood.ts';
 import { describeTarget, formatNetAddress, targetAddress } from './netaddr.ts';
 import { MAX_PING_PADDING, Pinger } from './ping.ts';
 import { Reconnector } from './reconnect.ts';
@@ -35,6 +36,7 @@ interface Peer {
   connectedAt: number;
   features: string;
   pinger: Pinger;
+  allowance: PingAllowance;
   /** Channel daemons by channel_id (hex). */
   owners: Map<string, ChannelOwner>;
   control: ControlContext;
@@ -59,6 +61,9 @@ function isZero(b: Uint8Array): boolean {
   return b.every((x) => x === 0);
 }
 
+/** Other messages from a peer that earn it one more ping (flood.ts: LDK pings after every 32). */
+const MESSAGES_PER_PING = 16;
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -73,6 +78,10 @@ export class Connectd {
   private readonly peers = new Map<string, Peer>();
   private readonly byConn = new Map<Connection, Peer>();
   private readonly pending = new Set<Connection>();
+  /** How many of `pending` are incoming. */
+  private pendingIn = 0;
+  /** Incoming connections refused since the last one we accepted (logged once per run). */
+  private refusedIn = 0;
   private readonly attempts = new Map<string, Attempt>();
   private readonly important: Reconnector;
   private counter = 0;
@@ -149,9 +158,40 @@ export class Connectd {
       }
       return;
     }
+    if (this.pendingIn >= this.config.maxPendingInbound) {
+      this.refuseInbound(stream);
+      return;
+    }
+    if (this.refusedIn > 0) this.o.log.info(`accepting incoming connections again (${this.refusedIn} refused)`);
+    this.refusedIn = 0;
     const conn = new Connection(this.deps, this.hooks, stream, 'in', stream.remote);
-    this.pending.add(conn);
+    this.addPending(conn);
     conn.start();
+  }
+
+  /**
+   * Too many incoming connections are still in the handshake or waiting for `init`: this one is
+   * closed before we read a byte or spend an ECDH on it. Peers already connected are not touched.
+   */
+  private refuseInbound(stream: ByteStream): void {
+    const from = stream.remote ? formatNetAddress(stream.remote) : 'an incoming peer';
+    const e = new ConnectError('too_many_pending', `refused ${from}: ${this.pendingIn} incoming connections are still before init`);
+    if (this.refusedIn++ === 0) this.o.log.warn(e.message);
+    else this.o.log.debug(e.message);
+    try {
+      stream.close(e.message);
+    } catch {
+      // The transport is already gone.
+    }
+  }
+
+  private addPending(conn: Connection): void {
+    this.pending.add(conn);
+    if (conn.direction === 'in') this.pendingIn++;
+  }
+
+  private removePending(conn: Connection): void {
+    if (this.pending.delete(conn) && conn.direction === 'in') this.pendingIn--;
   }
 
   private newAttempt(id: string): Attempt {
@@ -229,7 +269,7 @@ export class Connectd {
       return;
     }
     const conn = new Connection(this.deps, this.hooks, stream, 'out', targetAddress(target), idBytes);
-    this.pending.add(conn);
+    this.addPending(conn);
     attempt.conn = conn;
     attempt.abort = (reason) => conn.close(reason, 'aborted');
     conn.start();
@@ -274,7 +314,7 @@ export class Connectd {
   // ---- connection events ----
 
   private onReady(conn: Connection): void {
-    this.pending.delete(conn);
+    this.removePending(conn);
     const id = conn.id!;
     if (this.stopped) {
       conn.close('connectd is shutting down', 'shutdown');
@@ -292,6 +332,12 @@ export class Connectd {
       fail: (reason) => conn.close(reason, 'pong_timeout'),
       debug: (msg) => log.debug(`${conn.label}: ${msg}`),
     });
+    const allowance = new PingAllowance({
+      clock: this.o.clock,
+      burst: this.config.pingBurst,
+      refillMs: this.config.pingRefillMs,
+      creditEvery: MESSAGES_PER_PING,
+    });
     const peer: Peer = {
       id,
       conn,
@@ -300,10 +346,12 @@ export class Connectd {
       features,
       owners,
       pinger,
+      allowance,
       control: {
         label: conn.label,
         log,
         pinger,
+        allowance,
         ownerOf: (channelId) => owners.get(toHex(channelId)),
         deliver: (owner, msg) => this.call('owner deliver', () => owner.deliver(msg)),
         send,
@@ -337,7 +385,7 @@ export class Connectd {
   }
 
   private onClosed(conn: Connection, reason: string): void {
-    this.pending.delete(conn);
+    this.removePending(conn);
     const peer = this.byConn.get(conn);
     if (!peer) {
       this.o.log.debug(`${conn.label}: connection ended before init: ${reason}`);
@@ -362,6 +410,7 @@ export class Connectd {
     const peer = this.byConn.get(conn);
     if (!peer) return;
     const route = routeMessage(msg);
+    if (route.to !== 'local' || route.name !== 'ping') peer.allowance.noteMessage();
     switch (route.to) {
       case 'gossipd':
         this.call('gossipd gossip', () => this.o.gossipLink.gossip(peer.id, msg));
@@ -375,6 +424,8 @@ export class Connectd {
         else this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
         return;
       }
+      case 'drop':
+        return;
       case 'ignore':
         this.o.log.debug(`${conn.label}: ${route.why} ignored`);
         return;

@@ -263,6 +263,9 @@ export class Connection {
     this.responder = undefined;
     this.state = 'init';
     this.step = 'init';
+    // Each phase has its own deadline: the handshake's ends here, the wait for `init` starts.
+    if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
+    this.timer = this.d.clock.setTimeout(() => this.timedOut(), this.d.config.initTimeoutMs);
     const init = buildInit(this.d.ourFeatures, this.d.chainHash, this.direction === 'in' ? this.address : undefined);
     void this.writeRaw(concat(before, transport.encrypt(init)));
   }
@@ -304,7 +307,8 @@ export class Connection {
     this.timer = undefined;
     if (this.state === 'closed' || this.state === 'active') return;
     const what = this.state === 'init' ? 'no init from the peer' : `handshake stalled waiting for ${this.step}`;
-    this.close(`timeout: ${what} after ${this.d.config.handshakeTimeoutMs} ms`, 'timeout');
+    const ms = this.state === 'init' ? this.d.config.initTimeoutMs : this.d.config.handshakeTimeoutMs;
+    this.close(`timeout: ${what} after ${ms} ms`, 'timeout');
   }
 
   /**

@@ -1,7 +1,9 @@
 // BOLT 1 control messages from a connected peer, answered by connectd itself: ping, pong, warning,
 // error (and a repeated init).
 import { toHex } from '../../bytes.ts';
+import { ProtocolError } from '../../errors.ts';
 import { decodeMessage, encodeMessage, type MessageOf } from '../../wire/messages.ts';
+import type { PingAllowance } from './flood.ts';
 import { NO_PONG_THRESHOLD, type Pinger } from './ping.ts';
 import type { ChannelOwner, Log } from './types.ts';
 
@@ -10,6 +12,8 @@ export interface ControlContext {
   label: string;
   log: Log;
   pinger: Pinger;
+  /** Pings (and unasked pongs) this peer may still send (flood.ts). */
+  allowance: PingAllowance;
   ownerOf(channelId: Uint8Array): ChannelOwner | undefined;
   deliver(owner: ChannelOwner, msg: Uint8Array): void;
   send(msg: Uint8Array): void;
@@ -40,6 +44,9 @@ export function handleControl(name: ControlName, msg: Uint8Array, c: ControlCont
       return;
     case 'ping': {
       const ping = decodeMessage(msg) as MessageOf<'ping'>;
+      // BOLT 1 rationale: "Limited precautions are recommended against `ping` flooding". Thrown,
+      // this ends the connection with a `warning` (connection.ts); channels are not failed.
+      if (!c.allowance.take()) throw new ProtocolError('ping_flood', 'too many pings');
       // BOLT 1: "if `num_pong_bytes` is less than 65532: MUST respond by sending a `pong` message,
       // with `byteslen` equal to `num_pong_bytes`"; otherwise "MUST ignore the `ping`". The pong's
       // `ignored` is zeros ("SHOULD set `ignored` to 0s").
@@ -52,7 +59,11 @@ export function handleControl(name: ControlName, msg: Uint8Array, c: ControlCont
     }
     case 'pong': {
       const pong = decodeMessage(msg) as MessageOf<'pong'>;
-      c.pinger.onPong(pong.ignored.length);
+      // BOLT 1: a pong whose `byteslen` answers no ping we sent: "MAY close the connection". One
+      // now and then is forgiven; each costs the peer as much as a ping.
+      if (!c.pinger.onPong(pong.ignored.length) && !c.allowance.take()) {
+        throw new ProtocolError('unexpected_pong', 'too many pongs that answer no ping');
+      }
       return;
     }
     case 'warning': {

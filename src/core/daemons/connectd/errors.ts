@@ -27,7 +27,9 @@ export type ConnectErrorCode =
   /** disconnect() without force while channel daemons own channels with the peer. */
   | 'has_channels'
   /** A ping that got no pong (timeout or the connection closed). */
-  | 'no_pong';
+  | 'no_pong'
+  /** An incoming connection refused: `maxPendingInbound` others are still in the handshake or before init. */
+  | 'too_many_pending';
 
 /** Core Lightning's JSON-RPC codes for the connect errors (common/jsonrpc_errors.h). */
 export const CONNECT_RPC_CODES: Readonly<Partial<Record<ConnectErrorCode, number>>> = Object.freeze({

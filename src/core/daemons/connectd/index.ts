@@ -2,7 +2,7 @@
 export { Connectd } from './connectd.ts';
 export { printableData } from './control.ts';
 export { ConnectError, CONNECT_RPC_CODES, type AttemptFailure, type ConnectErrorCode } from './errors.ts';
-export { CHANNEL_ID_OFFSET, GOSSIP_TYPES, routeMessage, type Route } from './routing.ts';
+export { CHANNEL_ID_OFFSET, GOSSIP_TYPES, NOT_OFFERED_TYPES, routeMessage, type Route } from './routing.ts';
 export { decodeAddressDescriptor, encodeAddressDescriptor, formatNetAddress, isPublicIp, targetAddress } from './netaddr.ts';
 export {
   DEFAULT_CONFIG,

@@ -76,19 +76,20 @@ export class Pinger {
 
   /**
    * A pong arrived with `byteslen` bytes. BOLT 1: "if `byteslen` does not correspond to any `ping`'s
-   * `num_pong_bytes` value it has sent: MAY close the connection" — we only log it: an unasked
-   * pong costs us nothing.
+   * `num_pong_bytes` value it has sent: MAY close the connection" — here we only log it and say
+   * so (false); control.ts charges unasked pongs to the peer's ping allowance (flood.ts).
    */
-  onPong(byteslen: number): void {
+  onPong(byteslen: number): boolean {
     const i = this.outstanding.findIndex((o) => o.numPongBytes === byteslen);
     if (i < 0) {
       this.d.debug(`pong with ${byteslen} bytes matches no ping we sent; ignored`);
-      return;
+      return false;
     }
     const [o] = this.outstanding.splice(i, 1);
     this.d.clock.clearTimeout(o!.timer);
     // Core Lightning's `totlen`: the whole pong, type (2) and byteslen (2) included.
     o!.resolve?.({ totlen: 4 + byteslen });
+    return true;
   }
 
   private timedOut(o: Outstanding): void {

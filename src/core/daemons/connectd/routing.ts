@@ -61,11 +61,26 @@ export const CHANNEL_ID_OFFSET: ReadonlyMap<number, number> = new Map([
   [259, 0], // announcement_signatures (BOLT 7)
 ]);
 
+/**
+ * Known messages for features we do not offer: dropped unread and unlogged (they are not unknown,
+ * and not gossip). All are odd, so a peer "MAY send" them without asking (BOLT 1).
+ *  - peer_storage: BOLT 1 asks a receiver to store it only "If it offered `option_provide_storage`";
+ *  - peer_storage_retrieval: we never sent a peer_storage, so any blob is "irrelevant data", on
+ *    which the receiver "MAY send a warning" — we do not;
+ *  - onion_message (BOLT 4, `option_onion_messages`): a reader "MAY rate-limit messages by dropping them".
+ */
+export const NOT_OFFERED_TYPES: ReadonlyMap<number, 'peer_storage' | 'peer_storage_retrieval' | 'onion_message'> = new Map([
+  [7, 'peer_storage'],
+  [9, 'peer_storage_retrieval'],
+  [513, 'onion_message'],
+] as const);
+
 export type Route =
   | { to: 'local'; name: 'init' | 'error' | 'warning' | 'ping' | 'pong' }
   | { to: 'gossipd' }
   | { to: 'channel'; channelId: Uint8Array }
   | { to: 'lightningd' }
+  | { to: 'drop'; name: 'peer_storage' | 'peer_storage_retrieval' | 'onion_message' }
   | { to: 'ignore'; why: string };
 
 export function messageTypeOf(msg: Uint8Array): number {
@@ -83,6 +98,8 @@ export function routeMessage(msg: Uint8Array): Route {
   const local = LOCAL_TYPES.get(type);
   if (local) return { to: 'local', name: local };
   if (GOSSIP_TYPES.has(type)) return { to: 'gossipd' };
+  const dropped = NOT_OFFERED_TYPES.get(type);
+  if (dropped) return { to: 'drop', name: dropped };
   const offset = CHANNEL_ID_OFFSET.get(type);
   if (offset !== undefined) {
     const start = 2 + offset;

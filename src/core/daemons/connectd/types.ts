@@ -70,12 +70,25 @@ export interface ChannelOwner {
 }
 
 export interface ConnectdConfig {
-  /** A connection must finish the BOLT 8 handshake and receive the peer's `init` within this. */
+  /** A connection must finish the BOLT 8 handshake (all three acts) within this. */
   handshakeTimeoutMs: number;
+  /** Then the peer's `init` must arrive within this (BOLT 1: `init` is the first message). */
+  initTimeoutMs: number;
+  /**
+   * Incoming connections still in the handshake or waiting for `init`, at most; one more is closed
+   * at once, before we spend an ECDH on it. Our own dials do not count.
+   */
+  maxPendingInbound: number;
   /** A dial (opening the byte stream) must succeed within this. */
   dialTimeoutMs: number;
-  /** Keepalive: a ping on each connection this often (BOLT 1 lets us, at most once per 30 s). */
+  /** Keepalive: a ping on each connection this often. */
   pingIntervalMs: number;
+  /**
+   * Pings a peer may send at once before we warn and disconnect (flood.ts; 0: no limit), one more
+   * every `pingRefillMs` and one more for every 16 other messages it sends.
+   */
+  pingBurst: number;
+  pingRefillMs: number;
   /** A ping whose pong has not come within this closes the connection. */
   pongTimeoutMs: number;
   /** Important peers: first reconnect delay, doubling up to `reconnectMaxMs` (Core Lightning: 1 s to 300 s). */
@@ -89,8 +102,12 @@ export interface ConnectdConfig {
 
 export const DEFAULT_CONFIG: Readonly<ConnectdConfig> = Object.freeze({
   handshakeTimeoutMs: 30_000,
+  initTimeoutMs: 30_000,
+  maxPendingInbound: 32,
   dialTimeoutMs: 30_000,
   pingIntervalMs: 60_000,
+  pingBurst: 30,
+  pingRefillMs: 5_000,
   pongTimeoutMs: 30_000,
   reconnectInitialMs: 1_000,
   reconnectMaxMs: 300_000,

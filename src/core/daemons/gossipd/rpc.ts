@@ -89,6 +89,7 @@ export function gossipRpc(graph: Graph, ourId: string | undefined, method: Gossi
         ...(cltv !== undefined ? { cltv } : {}),
         ...(maxhops !== undefined ? { maxhops } : {}),
         ...(exclude ? { exclude } : {}),
+        ...(ourId !== undefined ? { localid: ourId } : {}),
       });
     }
     default:
