@@ -2,8 +2,9 @@
 // (bench/fixtures/topology.ts) signed with synthetic keys (bench/fixtures/signed-gossip.ts), fed
 // into node A by a small in-process gossip source that connects to A as a BOLT 8 peer, sends
 // `init` and then every message (A's gossipd validates each signature as it would any peer's);
-// node B then syncs from A with BOLT 7 queries; our WebSocket-to-TCP bridge, allowed to reach A and
-// B only; and the page (Vite, dev server or the built files). `startDemo()` is used by
+// node B, connected to A at once, syncs from A with BOLT 7 queries while A is still validating
+// (what A accepts later comes in B's next query rounds, `resyncMs` apart); our WebSocket-to-TCP
+// bridge, allowed to reach A and B only; and the page (Vite, dev server or the built files). `startDemo()` is used by
 // scripts/demo.mjs (`npm start`) and by test/e2e/demo.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
-const gossipdConfig = { rangeTimeoutMs: 5000, scidTimeoutMs: 5000, relayIntervalMs: 1000, backfillIntervalMs: 200 };
+const gossipdConfig = { rangeTimeoutMs: 5000, scidTimeoutMs: 5000, relayIntervalMs: 1000, backfillIntervalMs: 200, resyncMs: 1000 };
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
   const end = Date.now() + ms;
@@ -129,13 +130,15 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     log(`node B ${b.id} on ${HOST}:${portB}`);
 
     // Every channel, both directions (but those whose htlc_maximum_msat < htlc_minimum_msat: BOLT 7
-    // "SHOULD ignore"), every node's announcement. B queries A only once A holds all of it.
+    // "SHOULD ignore"), every node's announcement. B connects while A is still validating: the
+    // gossip A accepts after B's first query round carries past timestamps, outside B's timestamp
+    // filter, and comes in B's later rounds.
     const full = { channels, directions: 2 * channels - gossip.max_below_min_updates, nodes: gossip.node_announcements };
     const complete = (h: typeof full) => h.channels >= full.channels && h.directions >= full.directions && h.nodes >= full.nodes;
     source = await feedGossip(a.id, portA, gossip.messages);
+    await b.call('connect', { id: `${a.id}@${HOST}:${portA}` });
     await until('node A to validate the gossip', async () => (complete(await holds(a)) ? true : undefined), 60_000);
     log(`node A validated ${full.channels} channels (${full.directions} channel_updates) and ${full.nodes} node_announcements`);
-    await b.call('connect', { id: `${a.id}@${HOST}:${portA}` });
     await until('node B to sync from A', async () => (complete(await holds(b)) ? true : undefined), 60_000);
     log(`node B synced all of it from A`);
 

@@ -8,6 +8,7 @@ import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+import { rawBlock, rawTx } from '../support/raw-block.ts';
 import { settle } from '../support/memory-stream.ts';
 
 const BASE = 'https://esplora.invalid/api';
@@ -34,6 +35,8 @@ class FakeEsplora {
   readonly status = new Map<string, number>();
   /** Paths answered with this text body instead. */
   readonly body = new Map<string, string>();
+  /** Paths answered with these bytes (`/block/:hash/raw`). */
+  readonly bytes = new Map<string, Uint8Array>();
   /** When set, each request waits for `release()`. */
   gate = false;
   inFlight = 0;
@@ -87,6 +90,8 @@ class FakeEsplora {
     if (s !== undefined) return text(s, 'error');
     const b = this.body.get(path);
     if (b !== undefined) return text(200, b);
+    const bytes = this.bytes.get(path);
+    if (bytes !== undefined) return { ...text(200, ''), arrayBuffer: async () => bytes.slice().buffer };
     const p = path.split('/').slice(1);
     if (p[0] === 'blocks' && p[1] === 'tip' && p[2] === 'height') return text(200, '700009');
     if (p[0] === 'block-height') {
@@ -132,6 +137,7 @@ describe('esplora: funding outputs', () => {
     ok(out);
     equal(out.amount_sat, 2_000_000);
     deepEqual(out.scriptPubKey, FUNDING);
+    equal(out.txid, h('funding tx'), 'the funding txid, for the spend watch');
     // The same script gossipd compares against (keys in either order).
     deepEqual(out.scriptPubKey, fundingScriptPubKey(KEY_2, KEY_1));
     deepEqual(fake.urls.slice(0, 2), [`/block-height/700000`, `/block/${h('block', 0)}/txid/1`]);
@@ -286,5 +292,48 @@ describe('esplora: concurrency and cache', () => {
     const c = source(fake, { maxCached: 2 });
     for (const height of [700_001, 700_002, 700_003, 700_003, 700_001]) await c.blockHash(height);
     deepEqual(fake.urls, ['/block-height/700001', '/block-height/700002', '/block-height/700003', '/block-height/700001']);
+  });
+});
+
+describe('esplora: following blocks for spends', () => {
+  it('reads each new block once with /block/:hash/raw and reports the watched outputs it spends', async () => {
+    const fake = new FakeEsplora();
+    const c = source(fake, { spends: { lookbackBlocks: 2 } });
+    // Real blocks at 700,008 and 700,009 (their hashes are what /block-height answers).
+    const b8 = rawBlock(h('block', 7), 700_008, [rawTx([{ txid: h('funding tx'), vout: 1 }], true)]);
+    const b9 = rawBlock(b8.hash, 700_009, [rawTx([{ txid: h('funding tx'), vout: 2 }, { txid: h('other tx'), vout: 0 }], false)]);
+    fake.blocks.set(700_008, b8.hash);
+    fake.blocks.set(700_009, b9.hash);
+    fake.bytes.set(`/block/${b8.hash}/raw`, b8.raw);
+    fake.bytes.set(`/block/${b9.hash}/raw`, b9.raw);
+    const watched = (txid: string, vout: number) => txid === h('funding tx') && vout !== 2;
+    const r = await c.newSpends(watched);
+    deepEqual(r, { height: 700_009, blocks: 2, spent: [{ txid: h('funding tx'), vout: 1, blockheight: 700_008 }] });
+    deepEqual(fake.urls, ['/blocks/tip/height', '/block-height/700008', `/block/${b8.hash}/raw`, '/block-height/700009', `/block/${b9.hash}/raw`]);
+    fake.urls.length = 0;
+    deepEqual(await c.newSpends(watched), { height: 700_009, blocks: 0, spent: [] });
+    deepEqual(fake.urls, ['/blocks/tip/height'], 'no new block: one request');
+    equal(fake.urls.filter((u) => u.includes('outspend')).length, 0);
+  });
+
+  it('a garbage or wrong block is a typed error in the scan, a body without arrayBuffer bad_response, a missing block bad_block', async () => {
+    const fake = new FakeEsplora();
+    const c = source(fake, { spends: { lookbackBlocks: 1 } });
+    // /block-height/700009 names h('block', 9); these bytes hash to something else.
+    const other = rawBlock(h('block', 8), 700_009, []);
+    fake.bytes.set(`/block/${h('block', 9)}/raw`, other.raw);
+    let r = await c.newSpends(() => true);
+    ok(r.error instanceof ChainSourceError);
+    equal(r.error.code, 'bad_block');
+    equal(r.height, 700_008, 'nothing read');
+    fake.bytes.set(`/block/${h('block', 9)}/raw`, other.raw.subarray(0, 120));
+    r = await c.newSpends(() => true);
+    equal(r.error?.code, 'bad_block');
+    await rejects(c.rawBlock(h('block', 3)), ChainSourceError, 'bad_block');
+    await rejects(c.rawBlock('../tx/x'), ChainSourceError, 'bad_block');
+    fake.body.set(`/block/${h('block', 4)}/raw`, 'binary?');
+    await rejects(c.rawBlock(h('block', 4)), ChainSourceError, 'bad_response');
+    fake.status.set('/blocks/tip/height', 503);
+    await rejects(c.newSpends(() => true), ChainSourceError, 'http_status');
   });
 });

@@ -64,6 +64,9 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
         rec(258, channelUpdateKey(scid, 1), 'upd1', 0xffffffff),
         rec(257, nodeId(1), 'node'),
         { ...rec(256, (1n << 64n) - 1n, 'maxscid'), extra: { amount_sat: 0 } },
+        { ...rec(256, 77n, 'funded'), extra: { amount_sat: 250_000, funding_txid: 'ab'.repeat(31) + '01' } },
+        { ...rec(256, 78n, 'spent'), extra: { funding_txid: '00'.repeat(32), spent_height: 0xffffffff } },
+        { ...rec(256, 79n, 'spent1'), extra: { spent_height: 1 } },
       ];
       // extra keeps only the fields it defines
       const emptyExtra = { ...rec(256, 12n, 'noextra'), extra: {} };
@@ -169,6 +172,10 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
         { ...rec(256, 5n, 'x'), raw: [1, 0, 0] },
         { ...rec(256, 5n, 'x'), extra: { amount_sat: -1 } },
         { ...rec(256, 5n, 'x'), extra: { amount_sat: 2 ** 53 } },
+        { ...rec(256, 5n, 'x'), extra: { funding_txid: 'AB'.repeat(32) } },
+        { ...rec(256, 5n, 'x'), extra: { funding_txid: 'ab'.repeat(31) } },
+        { ...rec(256, 5n, 'x'), extra: { spent_height: 0 } },
+        { ...rec(256, 5n, 'x'), extra: { spent_height: 2 ** 32 } },
       ];
       for (const b of bad) await rejects(s.writeBatch([good, b as GossipRecord]), GossipStoreError, 'bad_record');
       await rejects(s.delete([{ type: 258, key: 'x' }]), GossipStoreError, 'bad_record');

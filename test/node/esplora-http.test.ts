@@ -17,6 +17,7 @@ import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
 import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+import { rawBlock, rawTx } from '../support/raw-block.ts';
 
 const CHAIN = chainHash('regtest');
 const enc = new TextEncoder();
@@ -37,11 +38,14 @@ const txs = new Map<string, { vout: { scriptpubkey: string; value: number }[]; s
   [hash('funding', 301), { vout: [{ scriptpubkey: '0014' + hash('change').slice(0, 40), value: 10_000 }, { scriptpubkey: script(P2, P3), value: 700_000 }], spent: [1] }],
   [hash('funding', 302), { vout: [{ scriptpubkey: script(P4, P5), value: 900_000 }], spent: [] }],
 ]);
+/** The tip, 305, is a real block spending the SPENT channel's funding output (for the spend watch). */
+const TIP = rawBlock(hash('block', 304), 305, [rawTx([{ txid: hash('funding', 301), vout: 1 }], true)]);
+blocks.set(305, TIP.hash);
 /** The server fails these paths with HTTP 503. */
 const failing = new Set<string>([`/api/tx/${hash('funding', 302)}`]);
 const requests: string[] = [];
 
-function esplora(path: string): [number, string, string] {
+function esplora(path: string): [number, string, string | Uint8Array] {
   requests.push(path);
   if (failing.has(path)) return [503, 'text/plain', 'backend unavailable'];
   const p = path.split('/').slice(2); // '', 'api', ...
@@ -50,6 +54,7 @@ function esplora(path: string): [number, string, string] {
     const h = blocks.get(Number(p[1]));
     return h ? [200, 'text/plain', h] : [404, 'text/plain', 'Block not found'];
   }
+  if (p[0] === 'block' && p[2] === 'raw' && p.length === 3) return p[1] === TIP.hash ? [200, 'application/octet-stream', TIP.raw] : [404, 'text/plain', 'Block not found'];
   if (p[0] === 'block' && p[2] === 'txid' && p.length === 4) {
     const ids = txids.get(p[1]!);
     if (!ids) return [404, 'text/plain', 'Block not found'];
@@ -106,6 +111,9 @@ describe('esplora over HTTP', () => {
     equal(await c.isSpent(OPEN), false);
     equal(await c.fundingOutput(scidFromParts({ block: 999, txindex: 1, outnum: 0 })), undefined);
     equal(await c.tipHeight(), 305);
+    // The spend watch reads the raw block through the global fetch's arrayBuffer().
+    const follow = new EsploraChainSource({ baseUrl: base, fetch, clock: realClock, timeoutMs: 10_000, spends: { lookbackBlocks: 1 } });
+    deepEqual(await follow.newSpends((t) => t === hash('funding', 301)), { height: 305, blocks: 1, spent: [{ txid: hash('funding', 301), vout: 1, blockheight: 305 }] });
     const e = await rejects<ChainSourceError>(c.fundingOutput(BROKEN), ChainSourceError, 'http_status');
     equal(e.status, 503);
   });

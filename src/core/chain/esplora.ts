@@ -11,18 +11,24 @@
 //   GET /tx/:txid                      -> { vout: [{ scriptpubkey, value }] }
 //   GET /tx/:txid/outspend/:vout       -> { spent }
 //   GET /blocks/tip/height             -> height (text)
+//   GET /block/:hash/raw               -> the block (binary), read for spends (spends.ts, block.ts)
 // HTTP 404 means "no such block / transaction / output": the answer is `undefined`. Anything else
 // that is not a usable 200 (5xx, 429, a timeout, a network failure, a malformed body) is a
 // ChainSourceError, so the caller can tell "the chain says no" from "we could not ask".
 import { fromHex } from '../bytes.ts';
-import { BoltError } from '../errors.ts';
 import { scidParts } from '../wire/scid.ts';
+import { ChainSourceError } from './errors.ts';
+import { SpendFollower, type SpendFollowerOptions, type SpendScan } from './spends.ts';
+
+export { ChainSourceError };
 
 /** The part of a fetch Response we read (the global `fetch`'s Response fits). */
 export interface FetchResponseLike {
   status: number;
   json(): Promise<unknown>;
   text(): Promise<string>;
+  /** For `/block/:hash/raw` (the global `fetch`'s Response has it). */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /** The global `fetch` fits; `init.signal` is passed only when an abort controller is available. */
@@ -39,22 +45,11 @@ export interface AbortLike {
   abort(): void;
 }
 
-/**
- * The backend could not answer: `code` is 'http_status' (`status` set: 5xx, 429, another
- * unexpected status), 'timeout', 'network' (fetch itself failed) or 'bad_response' (a body we
- * cannot read). Not a statement about the chain: the same question may succeed later.
- */
-export class ChainSourceError extends BoltError {
-  readonly status: number | undefined;
-  constructor(code: string, message: string, status?: number) {
-    super(code, message);
-    this.status = status;
-  }
-}
-
 export interface FundingOutput {
   amount_sat: number;
   scriptPubKey: Uint8Array;
+  /** The funding transaction's txid, display order (gossipd watches the output for its spend). */
+  txid: string;
 }
 
 export interface EsploraOptions {
@@ -70,6 +65,8 @@ export interface EsploraOptions {
   maxCached?: number;
   /** Makes an AbortController for each request so a timeout cancels it; default the global one, if any. */
   abortController?: () => AbortLike;
+  /** How `newSpends` follows the chain (spends.ts). */
+  spends?: SpendFollowerOptions;
 }
 
 export interface EsploraStats {
@@ -109,6 +106,7 @@ export class EsploraChainSource {
   private readonly hashLookups = new Map<number, Promise<string | undefined>>();
   private readonly txids = new Map<string, string>();
   private readonly txidLookups = new Map<string, Promise<string | undefined>>();
+  private readonly follower: SpendFollower;
 
   constructor(private readonly o: EsploraOptions) {
     if (!/^https?:\/\/[^/?#]+/.test(o.baseUrl)) throw new ChainSourceError('bad_url', `not an http(s) URL: ${o.baseUrl.slice(0, 80)}`);
@@ -118,6 +116,10 @@ export class EsploraChainSource {
     this.maxCached = Math.max(1, o.maxCached ?? DEFAULTS.maxCached);
     this.abort = o.abortController ?? defaultAbort();
     this.fetchFn = o.fetch;
+    this.follower = new SpendFollower(
+      { tipHeight: () => this.tipHeight(), currentBlockHash: (h) => this.getHash(`/block-height/${h}`), rawBlock: (hash) => this.rawBlock(hash) },
+      o.spends,
+    );
   }
 
   /** For getinfo: `esplora <base URL>`. */
@@ -140,7 +142,28 @@ export class EsploraChainSource {
     const out = this.output(tx, txid, outnum);
     if (out === undefined || !isP2wsh(out.scriptPubKey)) return undefined;
     if (spend === undefined || this.spent(spend, txid, outnum)) return undefined;
-    return out;
+    return { ...out, txid };
+  }
+
+  /**
+   * gossipd's ChainSource spend watch: reads each block mined since the last call (one
+   * `/block/:hash/raw` per block; the first call starts at the tip) and returns the outputs
+   * `watched` accepts that those blocks spend (spends.ts).
+   */
+  newSpends(watched: (txid: string, vout: number) => boolean): Promise<SpendScan> {
+    return this.follower.scan(watched);
+  }
+
+  /** A block as serialized on the wire. Throws ChainSourceError, 'bad_block' when there is no such block. */
+  async rawBlock(hash: string): Promise<Uint8Array> {
+    if (!HASH_RE.test(hash)) throw new ChainSourceError('bad_block', `not a block hash: ${hash.slice(0, 70)}`);
+    const path = `/block/${hash}/raw`;
+    const buf = await this.request(path, (r) => {
+      if (typeof r.arrayBuffer !== 'function') throw new Error('the fetch response has no arrayBuffer()');
+      return r.arrayBuffer();
+    });
+    if (buf === undefined) throw new ChainSourceError('bad_block', `${path}: no such block`);
+    return new Uint8Array(buf);
   }
 
   /**
@@ -215,7 +238,7 @@ export class EsploraChainSource {
   // ------------------------------------------------------------------ internals
 
   /** `vout[outnum]` of an Esplora transaction, or undefined if it has fewer outputs. */
-  private output(tx: unknown, txid: string, outnum: number): FundingOutput | undefined {
+  private output(tx: unknown, txid: string, outnum: number): Omit<FundingOutput, 'txid'> | undefined {
     const vout = (tx as { vout?: unknown } | null)?.vout;
     if (!Array.isArray(vout)) throw new ChainSourceError('bad_response', `/tx/${txid}: no vout array`);
     if (outnum >= vout.length) return undefined;

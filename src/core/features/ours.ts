@@ -37,6 +37,12 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     why: 'BOLT 7: offering it says we have useful gossip to share. gossipd keeps the whole graph and must answer `query_channel_range` and `query_short_channel_ids` for as long as this bit is set.',
   },
   {
+    name: 'gossip_queries_ex',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'BOLT 7 "Nodes can signal that they support extended gossip queries with the gossip_queries_ex feature bit" (still its own bit in BOLT 9, context IN). gossipd answers `query_option` with timestamps and checksums and follows `query_flags`, and its own sync uses both.',
+  },
+  {
     name: 'var_onion_optin',
     support: 'optional',
     places: ['I', 'N'],

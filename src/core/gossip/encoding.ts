@@ -155,5 +155,8 @@ export const QUERY_FLAG = {
   node_announcement_node_2: 16,
 } as const;
 
+/** Every `query_flags` bit: what a query without query_flags gets (BOLT 7). */
+export const QUERY_FLAG_ALL = 31;
+
 /** BOLT 7 `query_option_flags` bits. */
 export const QUERY_OPTION = { timestamps: 1, checksums: 2 } as const;

@@ -10,8 +10,8 @@
 //   kind 2  tombstone: body = key                 (the live record with that key is deleted)
 //   kind 3  commit:    body = u64:seq  u32:count  (count = entries of this batch before it)
 //   key     = 256: u64 short_channel_id | 258: u64 short_channel_id u8 direction | 257: node_id[33]
-//   extra   = TLV (u8 type, u8 len, value); 1: u64 amount_sat, 2: funding_txid[32]. Unknown types
-//             are skipped.
+//   extra   = TLV (u8 type, u8 len, value); 1: u64 amount_sat, 2: funding_txid[32], 3: u32
+//             spent_height. Unknown types are skipped.
 //
 // A batch is its entries followed by one commit entry; a reader applies a batch only when it reaches
 // that commit, so a batch is all or nothing. Superseding needs no write (the later record for a key
@@ -40,6 +40,7 @@ const KIND_COMMIT = 3;
 const COMMIT_BODY = 12;
 const TLV_AMOUNT_SAT = 1;
 const TLV_FUNDING_TXID = 2;
+const TLV_SPENT_HEIGHT = 3;
 /** Largest body a valid entry can have: key, extra, a 65535-byte message. */
 const MAX_BODY = 33 + 1 + 255 + 65535;
 
@@ -63,7 +64,8 @@ function readKey(dv: DataView, buf: Uint8Array, at: number, type: number): Gossi
 }
 
 function extraLength(r: GossipRecord): number {
-  return (r.extra?.amount_sat !== undefined ? 10 : 0) + (r.extra?.funding_txid !== undefined ? 34 : 0);
+  const x = r.extra;
+  return x ? (x.amount_sat !== undefined ? 10 : 0) + (x.funding_txid !== undefined ? 34 : 0) + (x.spent_height !== undefined ? 6 : 0) : 0;
 }
 
 /** Where the live record of each key is: its ordinal in `offsets`. One map per type. */
@@ -266,6 +268,12 @@ export class GossipLog {
         out.set(fromHex(r.extra.funding_txid), b + 2);
         b += 34;
       }
+      if (r.extra?.spent_height !== undefined) {
+        out[b] = TLV_SPENT_HEIGHT;
+        out[b + 1] = 4;
+        dv.setUint32(b + 2, r.extra.spent_height);
+        b += 6;
+      }
       out.set(r.raw, b);
       seal(len);
     }
@@ -398,6 +406,7 @@ function decodeRecord(dv: DataView, buf: Uint8Array, at: number, key: GossipKey)
     const l = buf[b + 1]!;
     if (t === TLV_AMOUNT_SAT && l === 8 && b + 10 <= xEnd) (extra ??= {}).amount_sat = Number(dv.getBigUint64(b + 2));
     else if (t === TLV_FUNDING_TXID && l === 32 && b + 34 <= xEnd) (extra ??= {}).funding_txid = toHex(buf.subarray(b + 2, b + 34));
+    else if (t === TLV_SPENT_HEIGHT && l === 4 && b + 6 <= xEnd) (extra ??= {}).spent_height = dv.getUint32(b + 2);
     b += 2 + l;
   }
   if (extra) r.extra = extra;

@@ -30,6 +30,12 @@ export interface GossipRecordExtra {
    * output index is the short_channel_id's). Absent when announcements are trusted.
    */
   funding_txid?: string;
+  /**
+   * channel_announcement: the block height at which its funding output was spent, once seen (the
+   * channel is forgotten 12 blocks later, BOLT 7 "Pruning the Network View"; kept so a restart in
+   * between does not bring it back to life).
+   */
+  spent_height?: number;
 }
 
 export interface GossipRecord {
@@ -140,6 +146,10 @@ export function checkRecord(r: GossipRecord): void {
   if (a !== undefined && (!Number.isSafeInteger(a) || a < 0)) {
     throw new GossipStoreError('bad_record', `amount_sat is not a whole number of satoshis: ${String(a)}`);
   }
+  const h = r.extra?.spent_height;
+  if (h !== undefined && (!Number.isInteger(h) || h < 1 || h > 0xffffffff)) {
+    throw new GossipStoreError('bad_record', `spent_height is not a block height: ${String(h)}`);
+  }
   const t = r.extra?.funding_txid;
   if (t !== undefined && (typeof t !== 'string' || !TXID_HEX.test(t))) {
     throw new GossipStoreError('bad_record', `funding_txid is not 64 lowercase hex digits: ${String(t)}`);
@@ -162,6 +172,7 @@ export function copyRecord(r: GossipRecord, raw: Uint8Array = r.raw.slice()): Go
   const extra: GossipRecordExtra = {};
   if (r.extra?.amount_sat !== undefined) extra.amount_sat = r.extra.amount_sat;
   if (r.extra?.funding_txid !== undefined) extra.funding_txid = r.extra.funding_txid;
-  if (extra.amount_sat !== undefined || extra.funding_txid !== undefined) out.extra = extra;
+  if (r.extra?.spent_height !== undefined) extra.spent_height = r.extra.spent_height;
+  if (Object.keys(extra).length) out.extra = extra;
   return out;
 }

@@ -7,6 +7,7 @@
 //   answer.ts  their queries: reply_channel_range, the gossip for query_short_channel_ids
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
+//   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
 // The store is trusted on load: it only ever holds what passed validation, so `load()` checks no
 // signature (design.md "start").
 import { equal, fromHex, toHex } from '../../bytes.ts';
@@ -14,15 +15,18 @@ import { BoltError, DecodeError } from '../../errors.ts';
 import { FeatureVector } from '../../features.ts';
 import { decodeQueryFlagsAsync, decodeShortChannelIdsAsync } from '../../gossip/encoding.ts';
 import { fundingScriptPubKey } from '../../gossip/funding.ts';
-import { Graph } from '../../gossip/graph.ts';
+import { Graph, type ChannelUpdateFields } from '../../gossip/graph.ts';
+import { peekGossip } from '../../gossip/peek.ts';
 import { parseAddresses } from '../../gossip/address.ts';
 import {
   channelUpdateKey,
   STORE_CHANNEL_ANNOUNCEMENT,
   STORE_CHANNEL_UPDATE,
   STORE_NODE_ANNOUNCEMENT,
+  shouldCompact,
   type GossipKeyRef,
   type GossipRecord,
+  type GossipRecordExtra,
 } from '../../gossip/store.ts';
 import type { Accepted, GossipMessage, GossipRules } from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
@@ -31,11 +35,12 @@ import type { GossipLink } from '../connectd/types.ts';
 import type { GossipdApi } from '../lightningd/lightningd.ts';
 import { channelRangeReplies, scidReplies, unknownChainReply, updateTimestamp } from './answer.ts';
 import { Ingest } from './ingest.ts';
+import { FundingIndex, Maintenance } from './maintain.ts';
 import { RawGossip } from './raw.ts';
 import { inFilter, Relay, type TimestampFilter } from './relay.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
 import { Syncer } from './sync.ts';
-import { DEFAULT_GOSSIPD_CONFIG, type GossipdConfig, type GossipdOptions, type GossipdStats, type SyncProgress } from './types.ts';
+import { DEFAULT_GOSSIPD_CONFIG, type ChainSource, type GossipdConfig, type GossipdOptions, type GossipdStats, type SyncProgress } from './types.ts';
 
 const PROGRESS_MS = 250;
 
@@ -55,6 +60,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   readonly stats: GossipdStats = {
     received: 0, accepted: 0, duplicates: 0, ignored: 0, rejected: 0, verify_batches: 0,
     signatures_checked: 0, held: 0, relayed: 0, stored: 0, load_errors: 0,
+    pruned_stale: 0, marked_spent: 0, pruned_spent: 0, compactions: 0, maintenance_errors: 0,
   };
   private readonly rules: GossipRules;
   private readonly ingest: Ingest;
@@ -70,12 +76,19 @@ export class Gossipd implements GossipLink, GossipdApi {
   private closed = false;
   private lastProgress: { at: number; state: string } | undefined;
   private progressTimer: unknown;
+  /** Funding outpoints of the channels checked against the chain source, watched for spends. */
+  private readonly funding = new FundingIndex();
+  private readonly maintenance: Maintenance;
+  /** The last block the chain source's spend watch read. */
+  private chainHeight: number | undefined;
+  /** Funding output checks started early (Ingest prefetch), by short_channel_id, taken by accept(). */
+  private readonly lookups = new Map<bigint, ReturnType<ChainSource['fundingOutput']>>();
 
   constructor(private readonly o: GossipdOptions) {
     this.config = { ...DEFAULT_GOSSIPD_CONFIG, ...o.config };
     this.nowSeconds = o.now ?? (() => Math.floor(o.clock.now() / 1000));
     this.rules = { chainHash: o.chainHash, now: this.nowSeconds };
-    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e) => this.bad(peer, e) }, o.clock, o.log, this.config, this.stats);
+    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e) => this.bad(peer, e), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
     this.syncer = new Syncer(
       o.chainHash,
       {
@@ -84,6 +97,8 @@ export class Gossipd implements GossipLink, GossipdApi {
         now: this.nowSeconds,
         bad: (id, e) => this.bad(id, e),
         changed: () => this.progressChanged(),
+        // Our channel_updates and node_announcements, for the query_flags of a sync (sync.ts).
+        raw: () => this.raw,
       },
       o.clock,
       o.log,
@@ -91,19 +106,45 @@ export class Gossipd implements GossipLink, GossipdApi {
       o.inflate,
     );
     this.relay = new Relay(this.config.relayPerTick);
+    const spends = !!o.chainSource?.newSpends;
+    this.maintenance = new Maintenance(
+      o.clock,
+      o.log,
+      [
+        { name: 'maintenance', everyMs: this.config.maintenanceIntervalMs, firstMs: this.config.maintenanceFirstMs, run: () => this.maintain() },
+        { name: 'spend check', everyMs: spends ? this.config.spendCheckIntervalMs : 0, firstMs: this.config.maintenanceFirstMs, run: async () => void (await this.checkSpends()) },
+      ],
+      () => this.stats.maintenance_errors++,
+    );
   }
 
   // ------------------------------------------------------------------ start and stop
 
-  /** Fills the graph from the store, checking no signature (the store holds only what passed). */
+  /**
+   * Fills the graph from the store, checking no signature (the store holds only what passed) and
+   * decoding only the fields the graph keeps (peek.ts). The raw index keeps the store's bytes as
+   * they are (views into the loaded log).
+   */
   async load(): Promise<{ channels: number; nodes: number; records: number }> {
     let records = 0;
+    const g = this.graph;
     await this.o.store.load((r) => {
       records++;
       try {
-        const m = decodeMessage(r.raw);
-        if (m.name !== 'channel_announcement' && m.name !== 'channel_update' && m.name !== 'node_announcement') throw new DecodeError('not_gossip', `type ${r.type}`);
-        if (this.graph.applyGossip(m, r.extra?.amount_sat)) this.remember(m, r.raw);
+        const m = peekGossip(r.raw);
+        switch (m.type) {
+          case 'channel_announcement':
+            if (g.addChannel(m, r.extra?.amount_sat)) this.raw.channels.set(m.short_channel_id, r.raw);
+            if (r.extra?.funding_txid) this.funding.add(m.short_channel_id, r.extra.funding_txid);
+            return;
+          case 'channel_update':
+            if (m.htlc_maximum_msat === undefined) throw new DecodeError('short_read', 'channel_update without htlc_maximum_msat');
+            if (g.applyChannelUpdate(m as ChannelUpdateFields)) this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, r.raw);
+            return;
+          case 'node_announcement':
+            if (g.applyNodeAnnouncement(m)) this.raw.nodes.set(g.nodeKey[g.findNode(m.node_id)]!, r.raw);
+            return;
+        }
       } catch (e) {
         if (!(e instanceof BoltError)) throw e;
         this.stats.load_errors++;
@@ -121,8 +162,10 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   /** Stops timers after a flush. The store and verifier stay the caller's to close. */
   async close(): Promise<void> {
+    await this.maintenance.close();
     await this.flush();
     this.closed = true;
+    this.lookups.clear();
     this.ingest.close();
     this.syncer.close();
     if (this.relayTimer !== undefined) this.o.clock.clearTimeout(this.relayTimer);
@@ -135,12 +178,65 @@ export class Gossipd implements GossipLink, GossipdApi {
   /**
    * BOLT 7 "Recommendation on Pruning Stale Entries": forgets channels whose channel_updates are
    * all older than two weeks (graph.ts pruneStale), and nodes left without a channel ("MAY purge
-   * the origin node"), in the graph, the raw index and the store. The runtime calls it now and then
-   * (Core Lightning: every hour or so).
+   * the origin node"), in the graph, the raw index and the store. The maintenance timer calls it
+   * every `maintenanceIntervalMs` (Core Lightning: every hour or so).
    */
   async prune(): Promise<bigint[]> {
     await this.ingest.drain();
     const gone = this.graph.pruneStale(this.nowSeconds());
+    this.stats.pruned_stale += gone.length;
+    await this.forget(gone);
+    return gone;
+  }
+
+  /**
+   * The maintenance timer's run (maintain.ts): prune stale channels, then compact the store when
+   * most of it is dead records (store.ts `shouldCompact`).
+   */
+  async maintain(): Promise<void> {
+    await this.prune();
+    await this.flushStore();
+    this.storeChain = this.storeChain.then(async () => {
+      try {
+        if (!shouldCompact(await this.o.store.stats())) return;
+        await this.o.store.compact();
+        this.stats.compactions++;
+      } catch (e) {
+        this.stats.maintenance_errors++;
+        this.o.log.warn(`gossipd: compacting the gossip store failed: ${(e as Error)?.message ?? e}`);
+      }
+    });
+    await this.storeChain;
+  }
+
+  /**
+   * BOLT 7 "Pruning the Network View": "once its funding output has been spent OR reorganized out:
+   * SHOULD forget a channel after a 12-block delay". Asks the chain source which watched funding
+   * outputs the new blocks spend, marks those channels spent at that height (no longer routed
+   * through, relayed or answered with, their updates ignored), and forgets the channels spent 12
+   * blocks ago or more (graph.ts pruneSpent). Does nothing without a chain source that reports
+   * spends ("trust announcements").
+   */
+  async checkSpends(): Promise<bigint[]> {
+    const source = this.o.chainSource;
+    if (!source?.newSpends) return [];
+    await this.ingest.drain();
+    const r = await source.newSpends((txid, vout) => this.funding.match(txid, vout) !== undefined);
+    if (r.error) this.o.log.warn(`gossipd: reading blocks for spent channels stopped at ${r.height}: ${r.error.message}`);
+    for (const sp of r.spent) {
+      const s = this.funding.match(sp.txid, sp.vout);
+      if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) this.stats.marked_spent++;
+    }
+    if (r.height >= 0) this.chainHeight = r.height;
+    const gone = this.chainHeight === undefined ? [] : this.graph.pruneSpent(this.chainHeight);
+    this.stats.pruned_spent += gone.length;
+    await this.forget(gone);
+    if (r.spent.length) this.progressChanged();
+    return gone;
+  }
+
+  /** Channels the graph just removed: out of the raw index, the funding watch and the store, with the nodes left without a channel. */
+  private async forget(gone: readonly bigint[]): Promise<void> {
     const deletes: GossipKeyRef[] = [];
     for (const s of gone) {
       this.raw.dropChannel(s);
@@ -156,8 +252,10 @@ export class Gossipd implements GossipLink, GossipdApi {
       this.storeChain = this.storeChain.then(() => this.o.store.delete(deletes)).catch((e) => this.o.log.warn(`gossipd: pruning the store failed: ${(e as Error)?.message ?? e}`));
       await this.storeChain;
     }
-    if (gone.length) this.progressChanged();
-    return gone;
+    if (gone.length) {
+      this.funding.retain((s) => this.graph.findChannel(s) >= 0);
+      this.progressChanged();
+    }
   }
 
   // ------------------------------------------------------------------ GossipLink (from connectd)
@@ -246,6 +344,11 @@ export class Gossipd implements GossipLink, GossipdApi {
   info(): Record<string, unknown> {
     return {
       chain_source: this.o.chainSource ? ((this.o.chainSource as { description?: string }).description ?? 'chain backend') : 'trust announcements',
+      // BOLT 7 "Pruning the Network View" needs to see funding outputs spent: only with a chain
+      // source that reports spends; otherwise closed channels go when stale (two weeks).
+      spent_pruning: this.o.chainSource?.newSpends ? (this.config.spendCheckIntervalMs > 0 ? 'on' : 'off (spendCheckIntervalMs 0)') : this.o.chainSource ? 'off (the chain source reports no spends)' : 'off (trust announcements)',
+      ...(this.chainHeight !== undefined ? { spent_check_height: this.chainHeight } : {}),
+      funding_outputs_watched: this.funding.size,
       ...this.progress(),
       peers: this.peers.size,
       pending: this.ingest.pending,
@@ -305,14 +408,23 @@ export class Gossipd implements GossipLink, GossipdApi {
     // Our own copy: it is kept (raw index, relay log) and must not share a caller's buffer.
     a = { ...a, raw: a.raw.slice() };
     let capacity: number | undefined;
+    let txid: string | undefined;
     if (m.name === 'channel_announcement' && this.o.chainSource) {
-      const out = await this.o.chainSource.fundingOutput(m.short_channel_id);
+      if (this.graph.findChannel(m.short_channel_id) >= 0) {
+        this.lookups.delete(m.short_channel_id);
+        this.stats.duplicates++;
+        return;
+      }
+      const early = this.lookups.get(m.short_channel_id);
+      this.lookups.delete(m.short_channel_id);
+      const out = await (early ?? this.o.chainSource.fundingOutput(m.short_channel_id));
       // BOLT 7: the output must be the P2WSH of bitcoin_key_1 and bitcoin_key_2 and unspent.
       if (!out || !equal(out.scriptPubKey, fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2))) {
         this.stats.ignored++;
         return;
       }
       capacity = out.amount_sat;
+      if (out.txid !== undefined && /^[0-9a-f]{64}$/.test(out.txid)) txid = out.txid;
     }
     let firstUpdate = false;
     if (m.name === 'channel_update') {
@@ -325,7 +437,8 @@ export class Gossipd implements GossipLink, GossipdApi {
     }
     this.stats.accepted++;
     this.remember(m, a.raw);
-    this.store(m, a.raw, capacity);
+    if (m.name === 'channel_announcement' && txid !== undefined) this.funding.add(m.short_channel_id, txid);
+    this.store(m, a.raw, { ...(capacity !== undefined ? { amount_sat: capacity } : {}), ...(txid !== undefined ? { funding_txid: txid } : {}) });
     if (a.forward) {
       // BOLT 7 gossip_timestamp_filter: a channel_announcement is sent only once it has a
       // channel_update, with that update's timestamp, and before it.
@@ -342,6 +455,16 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.progressChanged();
   }
 
+  /** Starts the chain check of a verified channel_announcement while earlier messages are applied (ingest.ts). */
+  private prefetch(a: Accepted): void {
+    const m = a.msg;
+    if (m.name !== 'channel_announcement' || !this.o.chainSource || this.closed) return;
+    if (this.lookups.has(m.short_channel_id) || this.graph.findChannel(m.short_channel_id) >= 0) return;
+    const p = this.o.chainSource.fundingOutput(m.short_channel_id);
+    p.catch(() => {}); // accept() sees the failure
+    this.lookups.set(m.short_channel_id, p);
+  }
+
   private remember(m: GossipMessage, raw: Uint8Array): void {
     switch (m.name) {
       case 'channel_announcement':
@@ -355,11 +478,11 @@ export class Gossipd implements GossipLink, GossipdApi {
     }
   }
 
-  private store(m: GossipMessage, raw: Uint8Array, amount_sat: number | undefined): void {
+  private store(m: GossipMessage, raw: Uint8Array, extra: GossipRecordExtra): void {
     let rec: GossipRecord;
     switch (m.name) {
       case 'channel_announcement':
-        rec = { type: STORE_CHANNEL_ANNOUNCEMENT, key: m.short_channel_id, timestamp: 0, raw, ...(amount_sat !== undefined ? { extra: { amount_sat } } : {}) };
+        rec = { type: STORE_CHANNEL_ANNOUNCEMENT, key: m.short_channel_id, timestamp: 0, raw, ...(Object.keys(extra).length ? { extra } : {}) };
         break;
       case 'channel_update':
         rec = { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(m.short_channel_id, (m.channel_flags & 1) as 0 | 1), timestamp: m.timestamp, raw };
@@ -424,7 +547,10 @@ export class Gossipd implements GossipLink, GossipdApi {
         this.send(id, unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks));
         return;
       }
-      const scids = [...this.graph.channelIndex.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      // A channel whose funding output is spent is not offered (it is forgotten 12 blocks later).
+      const scids: bigint[] = [];
+      for (const [s, c] of this.graph.channelIndex) if (this.graph.spentHeight[c] === 0) scids.push(s);
+      scids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
       for (const r of channelRangeReplies(this.o.chainHash, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, scids, this.raw)) this.send(id, r);
       return;
@@ -444,7 +570,8 @@ export class Gossipd implements GossipLink, GossipdApi {
     }
     const replies = scidReplies(scids, flags, this.raw, (s) => {
       const c = this.graph.findChannel(s);
-      return c < 0 ? undefined : [this.graph.nodeKey[this.graph.node1[c]!]!, this.graph.nodeKey[this.graph.node2[c]!]!];
+      // Spent: answered as unknown, like Core Lightning's dying channels.
+      return c < 0 || this.graph.spentHeight[c] !== 0 ? undefined : [this.graph.nodeKey[this.graph.node1[c]!]!, this.graph.nodeKey[this.graph.node2[c]!]!];
     });
     // "SHOULD NOT wait for the next outgoing gossip flush to send these."
     for (const r of replies) this.sendRaw(id, r);
@@ -459,14 +586,14 @@ export class Gossipd implements GossipLink, GossipdApi {
     const g = this.graph;
     if (f.timestamp_range > 0) {
       for (let c = 0; c < g.channelSlots; c++) {
-        if (g.node1[c]! < 0) continue;
+        // A channel whose funding output is spent is not passed on, neither announcement nor updates.
+        if (g.node1[c]! < 0 || g.spentHeight[c] !== 0) continue;
         const s = g.scid[c]!;
         const u = [this.raw.update(s, 0), this.raw.update(s, 1)].filter((x): x is Uint8Array => !!x && inFilter(f, updateTimestamp(x)));
-        // No channel_update in range: its channel_announcement is not sent either; a spent
-        // channel's announcement "SHOULD NOT" be sent.
+        // No channel_update in range: its channel_announcement is not sent either.
         if (!u.length) continue;
         const ann = this.raw.channels.get(s);
-        if (ann && g.spentHeight[c] === 0) backfill.push(ann);
+        if (ann) backfill.push(ann);
         backfill.push(...u);
       }
       for (let n = 0; n < g.nodeSlots; n++) {

@@ -7,10 +7,14 @@
 //   3. A channel_update for a channel we don't know yet, and a node_announcement for a node with no
 //      channel yet, are held (BOLT 7 lets us ignore them; their channel_announcement is usually a
 //      moment behind, being verified) and tried again once a channel_announcement is accepted.
+//   4. Slow per-message work (the chain source's funding output check) starts for a whole batch as
+//      soon as its signatures are checked (`IngestHost.prefetch`), so lookups run several at once
+//      while messages are still applied one by one in arrival order: a channel_update never
+//      overtakes the channel_announcement it depends on.
 import { toHex } from '../../bytes.ts';
 import type { BoltError } from '../../errors.ts';
 import type { Graph } from '../../gossip/graph.ts';
-import { finishGossip, prepareGossip, type Accepted, type GossipRules, type ToVerify } from '../../gossip/validate.ts';
+import { finishGossip, prepareGossip, type Accepted, type GossipRules, type Rejected, type ToVerify } from '../../gossip/validate.ts';
 import type { SigVerifier, VerifyItem } from '../../gossip/verify-pool.ts';
 import type { Clock, GossipdConfig, GossipdStats, Log } from './types.ts';
 
@@ -19,6 +23,12 @@ export interface IngestHost {
   accept(a: Accepted, peer: string): Promise<void>;
   /** The peer broke a rule (undecodable gossip, a bad signature). */
   bad(peer: string, err: BoltError): void;
+  /**
+   * Optional: a message passed its signature check and will be `accept`ed after the ones before
+   * it; start any slow lookup it needs now. Called in arrival order, possibly while earlier
+   * batches are still being applied.
+   */
+  prefetch?(a: Accepted): void;
 }
 
 interface Queued {
@@ -206,13 +216,35 @@ export class Ingest {
     for (const q of batch) for (const c of q.p.checks) items.push(c);
     this.stats.verify_batches++;
     this.stats.signatures_checked += items.length;
-    const verdicts = this.verifier.verifyBatch(items);
+    const verdicts = this.verifier.verifyBatch(items).then((v) => this.finish(batch, v));
     verdicts.catch(() => {}); // handled below, in order
     this.applying = this.applying.then(() => this.apply(batch, verdicts));
   }
 
-  private async apply(batch: Queued[], verdicts: Promise<Uint8Array>): Promise<void> {
-    let v: Uint8Array;
+  /** Each message's verdict from the batch's signature results; lets the host start its lookups. */
+  private finish(batch: Queued[], v: Uint8Array): (Accepted | Rejected)[] {
+    let at = 0;
+    const out = batch.map((q) => {
+      const n = q.p.checks.length;
+      const verdict = finishGossip(q.p, v.subarray(at, at + n));
+      at += n;
+      return verdict;
+    });
+    if (this.host.prefetch) {
+      for (const verdict of out) {
+        if (verdict.result !== 'accept') continue;
+        try {
+          this.host.prefetch(verdict);
+        } catch (e) {
+          this.log.warn(`gossipd: prefetch failed: ${(e as Error)?.message ?? e}`);
+        }
+      }
+    }
+    return out;
+  }
+
+  private async apply(batch: Queued[], verdicts: Promise<(Accepted | Rejected)[]>): Promise<void> {
+    let v: (Accepted | Rejected)[];
     try {
       v = await verdicts;
     } catch (e) {
@@ -221,13 +253,10 @@ export class Ingest {
       for (const q of batch) this.inflight.delete(q.key);
       return;
     }
-    let at = 0;
-    for (const q of batch) {
-      const n = q.p.checks.length;
-      const results = v.subarray(at, at + n);
-      at += n;
+    for (let i = 0; i < batch.length; i++) {
+      const q = batch[i]!;
+      const verdict = v[i]!;
       this.inflight.delete(q.key);
-      const verdict = finishGossip(q.p, results);
       if (verdict.result === 'reject') {
         this.stats.rejected++;
         this.host.bad(q.peer, verdict.error);

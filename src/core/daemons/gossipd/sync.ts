@@ -1,27 +1,73 @@
 // Syncing the graph from peers (BOLT 7 "Query Messages"). With each peer that offers
-// `gossip_queries` (up to `syncPeers` at a time):
-//   1. query_channel_range for the whole chain (first_blocknum 0, number_of_blocks 0xffffffff);
-//      collect reply_channel_range until the replies cover the range;
-//   2. query_short_channel_ids for the channels we lack, `scidsPerQuery` per query, one
-//      outstanding at a time ("MUST NOT send query_short_channel_ids if it has sent a previous
-//      query_short_channel_ids to this peer and not received reply_short_channel_ids_end");
-//   3. gossip_timestamp_filter from now on, so the peer relays new gossip to us.
-// Several peers: every peer lists its channels (8 bytes each, cheap), but each missing channel is
-// asked of one peer only, the first that listed it: asking all would download the graph once per
-// peer and leave the duplicate checks to throw the copies away. When that peer fails (a timeout,
-// full_information 0, a disconnect), its channels go to another peer that listed them.
+// `gossip_queries` (up to `syncPeers` at a time), in rounds:
+//   1. query_channel_range for the whole chain (first_blocknum 0, number_of_blocks 0xffffffff),
+//      with `query_option` asking for timestamps and checksums; collect reply_channel_range until
+//      the replies cover the range;
+//   2. query_short_channel_ids, `scidsPerQuery` per query, one outstanding at a time ("MUST NOT
+//      send query_short_channel_ids if it has sent a previous query_short_channel_ids to this peer
+//      and not received reply_short_channel_ids_end"), for the channels we lack and, with
+//      `query_flags`, for just the channel_updates the peer holds newer versions of (its
+//      timestamp greater and its checksum different, or ours getting old), and the
+//      node_announcements we lack of channels we know (each in up to MAX_NODE_ASKS rounds);
+//   3. after the first round, gossip_timestamp_filter from the time the sync started minus
+//      FILTER_MARGIN_S, so the peer relays what it accepts from then on.
+// Gossip carries its origin's timestamp, not the time a peer accepted it: a peer that was itself
+// still validating relays what it accepts later with past timestamps, which no filter from now
+// lets through. So a productive round (one that asked for a channel, a newer update or a node not
+// asked for before) is followed by another one `resyncMs` later (Core Lightning keeps probing with
+// query_channel_range too: gossipd/seeker.c), until a round is not or MAX_ROUNDS is reached; only
+// what is missing or newer is asked again, and gossipd drops what it already has before any
+// signature check.
+// Several peers: every peer lists its channels (8 bytes each, 24 with timestamps and checksums),
+// but each channel is asked of one peer only, the first that listed it: asking all would
+// download the graph once per peer. When that peer fails (a timeout, full_information 0, a
+// disconnect), the channels we still lack go to another peer that listed them.
 // LDK 0.1 never answers query_short_channel_ids: the query times out, and that peer gets
 // gossip_timestamp_filter with first_timestamp 0, which makes it send everything (it sends all
-// gossip on any filter anyway); the duplicate checks keep that cheap.
-import { equal } from '../../bytes.ts';
+// gossip on any filter anyway); the duplicate checks keep that cheap. Peers that answer without
+// timestamps are asked only for the channels we lack.
+import { equal, toHex } from '../../bytes.ts';
 import { BoltError, ProtocolError } from '../../errors.ts';
-import { decodeShortChannelIdsAsync, encodeShortChannelIds, type InflateAsync } from '../../gossip/encoding.ts';
+import { channelUpdateChecksum } from '../../gossip/checksum.ts';
+import {
+  decodeShortChannelIdsAsync,
+  decodeTimestampsAsync,
+  encodeQueryFlags,
+  encodeShortChannelIds,
+  QUERY_FLAG,
+  QUERY_FLAG_ALL,
+  QUERY_OPTION,
+  type ChannelUpdateTimestamps,
+  type InflateAsync,
+} from '../../gossip/encoding.ts';
+import { peekGossip } from '../../gossip/peek.ts';
+import { STALE_SECONDS } from '../../gossip/validate.ts';
 import type { Message, MessageOf } from '../../wire/messages.ts';
+import { updateTimestamp } from './answer.ts';
 import type { Clock, GossipdConfig, Log } from './types.ts';
 
 const U32_MAX = 0xffffffff;
+/**
+ * The timestamp filter starts this long before the sync did. Core Lightning (gossipd/seeker.c
+ * enable_gossip_stream) streams from now minus ten seek intervals, ten minutes; duplicates are
+ * cheap here (dropped before any signature check).
+ */
+export const FILTER_MARGIN_S = 600;
+/** At most this many rounds of queries per peer (mainnet churn could keep every round busy). */
+export const MAX_ROUNDS = 10;
+/** A node_announcement we lack is asked for in this many rounds at most (a node need not announce itself). */
+export const MAX_NODE_ASKS = 3;
+/** Our channel_update is refreshed even when a newer one carries the same information once ours is this old (half the time BOLT 7 lets it live). */
+const REFRESH_AFTER_S = STALE_SECONDS / 2;
 
 export type PeerSyncState = 'range' | 'scids' | 'done';
+
+/** What the Syncer reads of the gossip we hold (gossipd's RawGossip). */
+export interface RawView {
+  update(short_channel_id: bigint, direction: 0 | 1): Uint8Array | undefined;
+  readonly channels: { get(short_channel_id: bigint): Uint8Array | undefined };
+  readonly nodes: { get(node_id_hex: string): Uint8Array | undefined };
+}
 
 export interface SyncHost {
   send(id: string, m: Message): void;
@@ -31,19 +77,38 @@ export interface SyncHost {
   now(): number;
   bad(id: string, err: BoltError): void;
   changed(): void;
+  /** The raw gossip we hold: our channel_update timestamps and checksums, our node_announcements. */
+  raw(): RawView;
+}
+
+/** A channel as a peer listed it: its channel_update timestamps and checksums per direction, when it gave them. */
+interface Theirs {
+  timestamps: ChannelUpdateTimestamps;
+  checksums: [number, number] | undefined;
 }
 
 interface PeerSync {
   id: string;
   state: PeerSyncState;
-  /** Every short_channel_id this peer listed. */
+  /** Every short_channel_id this peer listed, in any round. */
   offered: Set<bigint>;
-  /** Highest first_blocknum + number_of_blocks seen in its replies. */
+  /** What it listed this round, with timestamps (and checksums) when it gave them. */
+  listed: Map<bigint, Theirs | undefined>;
+  /** It answered with timestamps: it knows the query extensions, query_flags go with every query. */
+  extended: boolean;
+  /** Highest first_blocknum + number_of_blocks seen in this round's replies. */
   rangeEnd: number;
-  /** Channels assigned to this peer, not yet asked for. */
+  /** Channels assigned to this peer, not yet asked for, and what to ask for each (query_flags). */
   queue: bigint[];
+  want: Map<bigint, number>;
   outstanding: bigint[] | undefined;
   timer: unknown;
+  resyncTimer: unknown;
+  /** Rounds started, and how many of this round's asks were new: a channel, a newer update, a node not asked for before. */
+  round: number;
+  fresh: number;
+  /** UNIX seconds when the first round started (or when we decided not to sync from it). */
+  startedAt: number;
   /** Gave up on queries: asked for everything with a timestamp filter from 0. */
   fallback: boolean;
   filterSent: boolean;
@@ -53,9 +118,11 @@ export class Syncer {
   private readonly peers = new Map<string, PeerSync>();
   /** short_channel_id → the peer asked for it. */
   private readonly owner = new Map<bigint, string>();
+  /** node_announcements we lacked (node id hex) → the rounds they were asked for in, of any peer. */
+  private readonly nodeAsks = new Map<string, number>();
   /** Every channel some peer listed. */
   readonly expected = new Set<bigint>();
-  /** Peers that finished a sync (or gave up on one). */
+  /** Rounds finished (or given up on), over all peers. */
   completed = 0;
 
   constructor(
@@ -85,22 +152,23 @@ export class Syncer {
       this.sendFilter(id, U32_MAX, 0);
       return;
     }
-    const p: PeerSync = { id, state: 'done', offered: new Set(), rangeEnd: 0, queue: [], outstanding: undefined, timer: undefined, fallback: false, filterSent: false };
+    const p: PeerSync = {
+      id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, queue: [], want: new Map(),
+      outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
+    };
     this.peers.set(id, p);
     if (this.syncing >= this.config.syncPeers) {
       this.finish(p);
       return;
     }
-    p.state = 'range';
-    this.host.send(id, { name: 'query_channel_range', chain_hash: this.chainHash, first_blocknum: 0, number_of_blocks: U32_MAX });
-    this.arm(p, this.config.rangeTimeoutMs);
-    this.host.changed();
+    this.beginRound(p);
   }
 
   gone(id: string): void {
     const p = this.peers.get(id);
     if (!p) return;
     this.disarm(p);
+    if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
     this.peers.delete(id);
     this.reassign([...p.queue, ...(p.outstanding ?? [])], id);
     this.host.changed();
@@ -116,23 +184,23 @@ export class Syncer {
     const p = this.peers.get(id);
     if (!equal(m.chain_hash, this.chainHash)) throw new ProtocolError('wrong_chain', 'reply_channel_range for another chain');
     if (!p || p.state !== 'range') throw new ProtocolError('unexpected_reply', 'reply_channel_range without query_channel_range');
+    const round = p.round;
     const scids = await decodeShortChannelIdsAsync(m.encoded_short_ids, this.inflate);
-    if (this.peers.get(id) !== p || p.state !== 'range') return;
-    for (const s of scids) {
+    const theirs = await this.extensions(id, m, scids.length);
+    if (this.peers.get(id) !== p || p.state !== 'range' || p.round !== round) return;
+    if (theirs) p.extended = true;
+    scids.forEach((s, i) => {
       p.offered.add(s);
+      p.listed.set(s, theirs?.[i]);
       this.expected.add(s);
-    }
+    });
     p.rangeEnd = Math.max(p.rangeEnd, m.first_blocknum + m.number_of_blocks);
     // BOLT 7: "the final reply_channel_range message: MUST have first_blocknum plus
     // number_of_blocks equal or greater than the query_channel_range first_blocknum plus
     // number_of_blocks". sync_complete is not relied on: older peers set it on every reply.
     if (p.rangeEnd >= U32_MAX) {
       p.state = 'scids';
-      for (const s of [...p.offered].sort(cmp)) {
-        if (this.owner.has(s) || this.host.known(s)) continue;
-        this.owner.set(s, id);
-        p.queue.push(s);
-      }
+      this.plan(p);
       this.next(p);
     } else {
       this.arm(p, this.config.rangeTimeoutMs);
@@ -154,17 +222,116 @@ export class Syncer {
     this.host.changed();
   }
 
-  /** The next query_short_channel_ids for this peer, or the end of its sync. */
+  private beginRound(p: PeerSync): void {
+    p.round++;
+    p.fresh = 0;
+    p.rangeEnd = 0;
+    p.listed = new Map();
+    p.state = 'range';
+    // BOLT 7 query_channel_range: "MAY append an additional query_channel_range_tlv, which
+    // specifies the type of extended information it would like to receive"; timestamps and
+    // checksums (gossip_queries_ex). The TLV is odd: peers that do not know it ignore it.
+    this.host.send(p.id, {
+      name: 'query_channel_range', chain_hash: this.chainHash, first_blocknum: 0, number_of_blocks: U32_MAX,
+      tlvs: { query_option: { query_option_flags: BigInt(QUERY_OPTION.timestamps | QUERY_OPTION.checksums) } },
+    });
+    this.arm(p, this.config.rangeTimeoutMs);
+    this.host.changed();
+  }
+
+  /** The reply's timestamps_tlv and checksums_tlv, one per short_channel_id, or undefined when it has none (or they do not match its ids). */
+  private async extensions(id: string, m: MessageOf<'reply_channel_range'>, n: number): Promise<Theirs[] | undefined> {
+    const tlv = m.tlvs?.timestamps_tlv;
+    if (!tlv) return undefined;
+    let ts: ChannelUpdateTimestamps[];
+    try {
+      ts = await decodeTimestampsAsync(tlv, this.inflate);
+    } catch (e) {
+      if (!(e instanceof BoltError)) throw e;
+      this.log.debug(`gossipd: ${id}: reply_channel_range timestamps ignored: ${e.message}`);
+      return undefined;
+    }
+    // BOLT 7: timestamps and checksums "for all short_channel_ids in encoded_short_ids".
+    if (ts.length !== n) {
+      this.log.debug(`gossipd: ${id}: reply_channel_range with ${ts.length} timestamps for ${n} channels; ignored`);
+      return undefined;
+    }
+    const cs = m.tlvs?.checksums_tlv?.checksums;
+    const withCs = cs !== undefined && cs.length === n;
+    return ts.map((t, i) => ({ timestamps: t, checksums: withCs ? [cs[i]!.checksum_node_id_1, cs[i]!.checksum_node_id_2] : undefined }));
+  }
+
+  /** At the end of a round's listing: what to ask this peer for, channel by channel. */
+  private plan(p: PeerSync): void {
+    const now = this.host.now();
+    const raw = this.host.raw();
+    const nodesThisRound = new Set<string>();
+    for (const s of [...p.listed.keys()].sort(cmp)) {
+      if (this.owner.has(s)) continue;
+      let flags = QUERY_FLAG_ALL;
+      let fresh = true;
+      if (this.host.known(s)) {
+        const theirs = p.listed.get(s);
+        const updates = theirs ? newerUpdates(raw, s, theirs, now) : 0;
+        const nodes = this.missingNodes(raw, s, nodesThisRound);
+        flags = updates | nodes.flags;
+        fresh = updates !== 0 || nodes.fresh;
+        if (!flags) continue;
+      }
+      if (fresh) p.fresh++;
+      this.owner.set(s, p.id);
+      p.queue.push(s);
+      p.want.set(s, flags);
+    }
+    p.listed = new Map();
+  }
+
+  /**
+   * query_flags bits for the node_announcements we lack of a known channel's ends: each node once
+   * a round, in MAX_NODE_ASKS rounds at most; `fresh` when one was never asked for before.
+   */
+  private missingNodes(raw: RawView, s: bigint, thisRound: Set<string>): { flags: number; fresh: boolean } {
+    const none = { flags: 0, fresh: false };
+    const ann = raw.channels.get(s);
+    if (!ann) return none; // still being verified
+    let ends: [string, string];
+    try {
+      const a = peekGossip(ann);
+      if (a.type !== 'channel_announcement') return none;
+      ends = [toHex(a.node_id_1), toHex(a.node_id_2)];
+    } catch (e) {
+      if (e instanceof BoltError) return none;
+      throw e;
+    }
+    let flags = 0;
+    let fresh = false;
+    ends.forEach((node, side) => {
+      const asks = this.nodeAsks.get(node) ?? 0;
+      if (thisRound.has(node) || asks >= MAX_NODE_ASKS || raw.nodes.get(node)) return;
+      thisRound.add(node);
+      this.nodeAsks.set(node, asks + 1);
+      if (asks === 0) fresh = true;
+      flags |= side === 0 ? QUERY_FLAG.node_announcement_node_1 : QUERY_FLAG.node_announcement_node_2;
+    });
+    return { flags, fresh };
+  }
+
+  /** The next query_short_channel_ids for this peer, or the end of its round. */
   private next(p: PeerSync): void {
     const chunk: bigint[] = [];
+    const flags: number[] = [];
     p.queue.sort(cmp);
     while (p.queue.length && chunk.length < this.config.scidsPerQuery) {
       const s = p.queue.shift()!;
-      if (this.host.known(s)) {
+      const f = p.want.get(s) ?? QUERY_FLAG_ALL;
+      p.want.delete(s);
+      // A channel we lacked that arrived meanwhile (from another peer, or relayed).
+      if (f & QUERY_FLAG.channel_announcement && this.host.known(s)) {
         if (this.owner.get(s) === p.id) this.owner.delete(s);
         continue;
       }
       chunk.push(s);
+      flags.push(f);
     }
     if (!chunk.length) {
       this.finish(p);
@@ -172,7 +339,11 @@ export class Syncer {
     }
     p.state = 'scids';
     p.outstanding = chunk;
-    this.host.send(p.id, { name: 'query_short_channel_ids', chain_hash: this.chainHash, encoded_short_ids: encodeShortChannelIds(chunk) });
+    const m: MessageOf<'query_short_channel_ids'> = { name: 'query_short_channel_ids', chain_hash: this.chainHash, encoded_short_ids: encodeShortChannelIds(chunk) };
+    // BOLT 7: "MAY include an optional query_flags. If so: ... MUST encode one query flag per
+    // short_channel_id." Without it the peer sends the announcement, both updates and both nodes.
+    if (p.extended || flags.some((f) => f !== QUERY_FLAG_ALL)) m.tlvs = { query_flags: encodeQueryFlags(flags) };
+    this.host.send(p.id, m);
     this.arm(p, this.config.scidTimeoutMs);
   }
 
@@ -182,10 +353,23 @@ export class Syncer {
     p.state = 'done';
     if (!p.filterSent) {
       p.filterSent = true;
-      // From now: new gossip only. After a fallback: everything (LDK sends it all on any filter).
-      this.sendFilter(p.id, p.fallback ? 0 : this.host.now(), U32_MAX);
+      // After a fallback: everything (LDK sends it all on any filter). Otherwise what the peer
+      // accepts from shortly before the sync started on: what it held then, the queries fetched.
+      this.sendFilter(p.id, p.fallback ? 0 : Math.max(0, p.startedAt - FILTER_MARGIN_S), U32_MAX);
     }
+    // A round that found something may not have seen everything the peer is still accepting.
+    if (!p.fallback && p.round > 0 && p.fresh > 0 && p.round < MAX_ROUNDS) this.armResync(p);
     this.host.changed();
+  }
+
+  private armResync(p: PeerSync): void {
+    if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
+    p.resyncTimer = this.clock.setTimeout(() => {
+      p.resyncTimer = undefined;
+      if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback) return;
+      if (this.syncing >= this.config.syncPeers) return this.armResync(p);
+      this.beginRound(p);
+    }, this.config.resyncMs);
   }
 
   private sendFilter(id: string, first_timestamp: number, timestamp_range: number): void {
@@ -198,13 +382,15 @@ export class Syncer {
     this.log.info(`gossipd: ${p.id} did not answer ${p.state === 'range' ? 'query_channel_range' : 'query_short_channel_ids'}; asking for everything with gossip_timestamp_filter`);
     const left = [...p.queue, ...(p.outstanding ?? [])];
     p.queue = [];
+    p.want.clear();
     p.outstanding = undefined;
+    // No more rounds with it; after a later round the filter it has stays.
     p.fallback = true;
     this.reassign(left, p.id);
     this.finish(p);
   }
 
-  /** Hands channels a peer could not deliver to another peer that listed them. */
+  /** Hands channels a peer could not deliver to another peer that listed them (those we still lack). */
   private reassign(scids: readonly bigint[], from: string): void {
     const kick = new Set<PeerSync>();
     for (const s of scids) {
@@ -214,6 +400,8 @@ export class Syncer {
         if (q.id === from || q.fallback || q.state === 'range' || !q.offered.has(s)) continue;
         this.owner.set(s, q.id);
         q.queue.push(s);
+        q.want.set(s, QUERY_FLAG_ALL);
+        q.fresh++;
         kick.add(q);
         break;
       }
@@ -232,8 +420,42 @@ export class Syncer {
   }
 
   close(): void {
-    for (const p of this.peers.values()) this.disarm(p);
+    for (const p of this.peers.values()) {
+      this.disarm(p);
+      if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
+      p.resyncTimer = undefined;
+    }
   }
+}
+
+/**
+ * query_flags bits for the channel_updates a peer holds newer versions of. BOLT 7: timestamps let
+ * a node "only ask for channel_update messages that are newer than the ones you already have",
+ * checksums "only ask for channel_update messages that carry different information"; both
+ * together: newer and different. A same-content update is still asked for once ours is old
+ * (it keeps the channel from being pruned), never one that is itself stale (validation would drop it).
+ */
+function newerUpdates(raw: RawView, s: bigint, theirs: Theirs, now: number): number {
+  let flags = 0;
+  for (const d of [0, 1] as const) {
+    const ts = d === 0 ? theirs.timestamps.timestamp_node_id_1 : theirs.timestamps.timestamp_node_id_2;
+    // "0 if there was no channel_update from that node"
+    if (ts === 0 || ts < now - STALE_SECONDS) continue;
+    const bit = d === 0 ? QUERY_FLAG.channel_update_node_1 : QUERY_FLAG.channel_update_node_2;
+    const ours = raw.update(s, d);
+    if (!ours) {
+      flags |= bit;
+      continue;
+    }
+    const ourTs = updateTimestamp(ours);
+    if (ts <= ourTs) continue;
+    const cs = theirs.checksums?.[d];
+    // "if a channel_update checksum is actually 0 (which is quite unlikely) it will not be queried":
+    // a 0 is taken as no checksum, and the newer timestamp decides.
+    if (cs !== undefined && cs !== 0 && cs === channelUpdateChecksum(ours) && ourTs >= now - REFRESH_AFTER_S) continue;
+    flags |= bit;
+  }
+  return flags;
 }
 
 function cmp(a: bigint, b: bigint): number {

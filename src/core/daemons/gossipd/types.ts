@@ -19,8 +19,18 @@ export interface PeerLink {
  * does NOT correspond to a P2WSH ... OR the output is spent: MUST ignore the message").
  */
 export interface ChainSource {
-  /** The funding output named by the short_channel_id, or undefined if there is none or it is spent. */
-  fundingOutput(short_channel_id: bigint): Promise<{ amount_sat: number; scriptPubKey: Uint8Array } | undefined>;
+  /**
+   * The funding output named by the short_channel_id, or undefined if there is none or it is spent.
+   * `txid` (64 hex digits, display order), when given, lets gossipd watch the output for its spend.
+   */
+  fundingOutput(short_channel_id: bigint): Promise<{ amount_sat: number; scriptPubKey: Uint8Array; txid?: string } | undefined>;
+  /**
+   * Optional: for BOLT 7 "Pruning the Network View". Follows the chain from one call to the next
+   * and returns the outputs `watched` accepts that the blocks mined since the previous call spend
+   * (each with the height of its spending block), and the height reached. A failure part way sets
+   * `error` and still reports what was found. Without it, spent channels go only when stale.
+   */
+  newSpends?(watched: (txid: string, vout: number) => boolean): Promise<{ height: number; spent: { txid: string; vout: number; blockheight: number }[]; error?: Error }>;
 }
 
 export interface GossipdConfig {
@@ -51,6 +61,17 @@ export interface GossipdConfig {
   rangeTimeoutMs: number;
   /** A query_short_channel_ids with no reply_short_channel_ids_end (and no gossip) for this long is given up. */
   scidTimeoutMs: number;
+  /** After a query round that fetched something, the next round with that peer (sync.ts) this long later. */
+  resyncMs: number;
+  /**
+   * Maintenance (maintain.ts): this often, stale channels are pruned (BOLT 7 "Recommendation on
+   * Pruning Stale Entries") and the store compacted when it is mostly dead records. 0: never.
+   */
+  maintenanceIntervalMs: number;
+  /** The first maintenance run, this long after start. */
+  maintenanceFirstMs: number;
+  /** With a chain source that reports spends: new blocks are read for spent funding outputs this often. 0: never. */
+  spendCheckIntervalMs: number;
 }
 
 export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
@@ -68,6 +89,10 @@ export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
   scidsPerQuery: 1_000,
   rangeTimeoutMs: 60_000,
   scidTimeoutMs: 30_000,
+  resyncMs: 60_000,
+  maintenanceIntervalMs: 3_600_000,
+  maintenanceFirstMs: 60_000,
+  spendCheckIntervalMs: 600_000,
 });
 
 /** Sync progress, for `info()` and the UI's progress bar. */
@@ -117,4 +142,10 @@ export interface GossipdStats {
   relayed: number;
   stored: number;
   load_errors: number;
+  /** Maintenance: channels forgotten as stale, channels seen spent, spent channels forgotten, compactions, failed runs. */
+  pruned_stale: number;
+  marked_spent: number;
+  pruned_spent: number;
+  compactions: number;
+  maintenance_errors: number;
 }
