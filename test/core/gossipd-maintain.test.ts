@@ -413,6 +413,13 @@ describe('gossipd maintenance: spent funding outputs', () => {
     await clock.tick(10 * MIN);
     equal(g.graph.spentHeight[g.graph.findChannel(scid)], SPEND);
     equal(g.stats.marked_spent, 1);
+    // The spend went into the store with the announcement: a node restarted from it keeps the
+    // channel spent (and forgets it on schedule) rather than bringing it back.
+    await g.flush();
+    const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 });
+    await restarted.load();
+    equal(restarted.graph.spentHeight[restarted.graph.findChannel(scid)], SPEND);
+    await restarted.close();
     // While spent: updates ignored, no route, not offered to peers.
     const { channels } = (await g.rpc('listchannels', {})) as { channels: { active: boolean }[] };
     ok(channels.length === 2 && channels.every((x) => !x.active), 'listed as inactive');

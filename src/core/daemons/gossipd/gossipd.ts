@@ -136,6 +136,8 @@ export class Gossipd implements GossipLink, GossipdApi {
           case 'channel_announcement':
             if (g.addChannel(m, r.extra?.amount_sat)) this.raw.channels.set(m.short_channel_id, r.raw);
             if (r.extra?.funding_txid) this.funding.add(m.short_channel_id, r.extra.funding_txid);
+            // Seen spent before the restart: still forgotten 12 blocks after the spend.
+            if (r.extra?.spent_height) g.markSpent(m.short_channel_id, r.extra.spent_height);
             return;
           case 'channel_update':
             if (m.htlc_maximum_msat === undefined) throw new DecodeError('short_read', 'channel_update without htlc_maximum_msat');
@@ -225,7 +227,10 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (r.error) this.o.log.warn(`gossipd: reading blocks for spent channels stopped at ${r.height}: ${r.error.message}`);
     for (const sp of r.spent) {
       const s = this.funding.match(sp.txid, sp.vout);
-      if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) this.stats.marked_spent++;
+      if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) {
+        this.stats.marked_spent++;
+        this.storeSpent(s, sp.txid, sp.blockheight);
+      }
     }
     if (r.height >= 0) this.chainHeight = r.height;
     const gone = this.chainHeight === undefined ? [] : this.graph.pruneSpent(this.chainHeight);
@@ -491,6 +496,20 @@ export class Gossipd implements GossipLink, GossipdApi {
         rec = { type: STORE_NODE_ANNOUNCEMENT, key: toHex(m.node_id), timestamp: m.timestamp, raw };
         break;
     }
+    this.queueRecord(rec);
+  }
+
+  /** The channel_announcement again, now with the spend's height, so a restart keeps it spent. */
+  private storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number): void {
+    const raw = this.raw.channels.get(short_channel_id);
+    const c = this.graph.findChannel(short_channel_id);
+    if (!raw || c < 0) return;
+    const cap = this.graph.capacitySat[c]!;
+    const extra: GossipRecordExtra = { funding_txid, spent_height, ...(Number.isNaN(cap) ? {} : { amount_sat: cap }) };
+    this.queueRecord({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id, timestamp: 0, raw, extra });
+  }
+
+  private queueRecord(rec: GossipRecord): void {
     this.storeBuffer.push(rec);
     if (this.storeBuffer.length >= this.config.storeBatchMax) void this.flushStore();
     else if (this.storeTimer === undefined) {
