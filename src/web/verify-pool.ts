@@ -1,15 +1,18 @@
 // gossipd's signature-check pool in the browser: module Workers, one per core up to 4, each running
 // src/web/workers/verify-worker.ts over the scheduling in src/core/gossip/verify-pool.ts.
-// tiny-secp256k1's JS entry cannot load here (it imports its .wasm as a module), so its
-// secp256k1.wasm is fetched and compiled once on this side and the compiled module handed to every
-// worker; a worker falls back to @noble/secp256k1 if it will not load or run.
+// A secp256k1.wasm (ours, src/wasm/secp256k1/verify.wasm, else tiny-secp256k1's, whose JS entry
+// cannot load here: it imports its .wasm as a module) is fetched and compiled once on this side and
+// the compiled module handed to every worker; a worker falls back to @noble/secp256k1 if it will
+// not load or run.
 import { VerifyPool, type EngineChoice, type ToVerifyWorker } from '../core/gossip/verify-pool.ts';
 
 /**
- * Where secp256k1.wasm is served. Relative to this file, so that the test runner's dev server and
- * Vite's dev server serve it from node_modules, and a Vite build emits it as an asset.
+ * Where the secp256k1.wasm builds are served. Relative to this file, so that the test runner's dev
+ * server and Vite's dev server serve them, and a Vite build emits them as assets.
  */
-export const DEFAULT_WASM_URL = new URL('../../node_modules/tiny-secp256k1/lib/secp256k1.wasm', import.meta.url);
+export const DEFAULT_WASM_URL = new URL('../wasm/secp256k1/verify.wasm', import.meta.url);
+/** tiny-secp256k1 2.2.4's build: the fallback, about 3x slower. */
+export const TINY_WASM_URL = new URL('../../node_modules/tiny-secp256k1/lib/secp256k1.wasm', import.meta.url);
 
 /** Workers by default: one per core, at most 4. */
 export function defaultVerifyWorkers(): number {
@@ -43,8 +46,12 @@ export interface WebVerifyPoolOptions {
   /** Default 'auto': libsecp256k1 (WASM) when it loads, else @noble/secp256k1. */
   engine?: EngineChoice;
   maxChunk?: number;
-  /** Where secp256k1.wasm is; default DEFAULT_WASM_URL; null never tries WASM. */
+  /** Chunks a worker may hold at once (VerifyPoolOptions.depth). */
+  depth?: number;
+  /** Where secp256k1.wasm is; default DEFAULT_WASM_URL, else TINY_WASM_URL; null never tries WASM. */
   wasmUrl?: string | URL | null;
+  /** Keys each worker keeps decompressed (crypto-verify.ts DEFAULT_KEY_CACHE; 0: none). */
+  keyCache?: number;
   /** Sees each worker as it starts, replacements included (tests use it to crash one). */
   onSpawn?: (worker: Worker, index: number) => void;
 }
@@ -52,10 +59,16 @@ export interface WebVerifyPoolOptions {
 export function createWebVerifyPool(opts: WebVerifyPoolOptions = {}): VerifyPool {
   const engine = opts.engine ?? 'auto';
   const wantWasm = (engine === 'auto' || engine === 'libsecp256k1') && opts.wasmUrl !== null;
-  const wasm = wantWasm ? libsecp256k1Module(opts.wasmUrl ?? DEFAULT_WASM_URL) : Promise.resolve(null);
+  const wasm = !wantWasm
+    ? Promise.resolve(null)
+    : opts.wasmUrl
+      ? libsecp256k1Module(opts.wasmUrl)
+      : libsecp256k1Module(DEFAULT_WASM_URL).then((m) => m ?? libsecp256k1Module(TINY_WASM_URL));
+  const keyCache = opts.keyCache !== undefined ? { keyCache: opts.keyCache } : {};
   return new VerifyPool({
     size: opts.size ?? defaultVerifyWorkers(),
     ...(opts.maxChunk !== undefined ? { maxChunk: opts.maxChunk } : {}),
+    ...(opts.depth !== undefined ? { depth: opts.depth } : {}),
     spawn(events, index) {
       // Written out in full so Vite finds and bundles the worker.
       const worker = new Worker(new URL('./workers/verify-worker.ts', import.meta.url), { type: 'module', name: `verify-${index}` });
@@ -66,7 +79,7 @@ export function createWebVerifyPool(opts: WebVerifyPoolOptions = {}): VerifyPool
       };
       worker.onmessageerror = () => events.died(`verify worker ${index}: a message could not be read`);
       void wasm.then((module) => {
-        const init: ToVerifyWorker = module ? { t: 'init', engine, wasm: module } : { t: 'init', engine };
+        const init: ToVerifyWorker = module ? { t: 'init', engine, wasm: module, ...keyCache } : { t: 'init', engine };
         worker.postMessage(init);
       });
       opts.onSpawn?.(worker, index);

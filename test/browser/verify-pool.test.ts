@@ -1,10 +1,12 @@
-// gossipd's signature-check pool on real module Workers in Chromium, and the three engines' agreement
+// gossipd's signature-check pool on real module Workers in Chromium, and the engines' agreement
 // there: the same 2,000 valid and deliberately broken items through @noble/secp256k1, @noble/curves
-// and libsecp256k1 (tiny-secp256k1's secp256k1.wasm, fetched and driven by our glue).
+// and libsecp256k1 (our src/wasm/secp256k1 build and tiny-secp256k1's secp256k1.wasm, fetched and
+// driven by our glue, with and without the key cache).
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { curvesEngine, highSTwin, instantiateLibsecp256k1, nobleEngine, type VerifyEngine } from '../../src/core/crypto-verify.ts';
 import { VerifyPoolError } from '../../src/core/gossip/verify-pool.ts';
-import { createWebVerifyPool, defaultVerifyWorkers, libsecp256k1Module } from '../../src/web/verify-pool.ts';
+import { TINY_WASM_URL, createWebVerifyPool, defaultVerifyWorkers, libsecp256k1Module } from '../../src/web/verify-pool.ts';
+import { checkKeyCache, checkPoolWithHints } from '../support/key-cache-checks.ts';
 import { expectedVerdicts, firstMismatch, mixedItems, type LabelledItem } from '../support/verify-items.ts';
 
 let items: LabelledItem[];
@@ -19,16 +21,30 @@ function verdicts(engine: VerifyEngine, list: readonly LabelledItem[]): Uint8Arr
 }
 
 describe('verify engines agree (Chromium)', () => {
-  it('noble, curves and libsecp256k1 (WASM) give identical verdicts on 2,000 items', async () => {
-    const module = await libsecp256k1Module();
-    ok(module, 'secp256k1.wasm is served and compiles');
-    const wasm = await instantiateLibsecp256k1(module, () => crypto.getRandomValues(new Int32Array(1))[0]!);
-    for (const engine of [nobleEngine, curvesEngine, wasm]) {
+  it('noble, curves and libsecp256k1 (both WASM builds) give identical verdicts on 2,000 items', async () => {
+    const ours = await libsecp256k1Module();
+    const theirs = await libsecp256k1Module(TINY_WASM_URL);
+    ok(ours, 'src/wasm/secp256k1/verify.wasm is served and compiles');
+    ok(theirs, "tiny-secp256k1's secp256k1.wasm is served and compiles");
+    const rand = () => crypto.getRandomValues(new Int32Array(1))[0]!;
+    const wasm = await instantiateLibsecp256k1(ours, rand);
+    const wasmTiny = await instantiateLibsecp256k1(theirs, rand);
+    for (const engine of [nobleEngine, curvesEngine, wasm, wasmTiny]) {
       equal(firstMismatch(items, verdicts(engine, items)), undefined, engine.name);
     }
     const v = items.find((i) => i.valid)!;
-    equal(wasm.verify(highSTwin(v.sig), v.digest, v.pub), false, 'high-S refused');
+    for (const e of [wasm, wasmTiny]) {
+      equal(e.verify(highSTwin(v.sig), v.digest, v.pub), false, 'high-S refused');
+      equal(e.verify(highSTwin(v.sig), v.digest, v.pub, true), false, 'high-S refused, cached key');
+    }
   });
+
+  for (const build of ['ours', 'tiny'] as const) {
+    it(`the key cache (65-byte keys) never changes a verdict: ${build} build`, async () => {
+      const module = await libsecp256k1Module(build === 'ours' ? undefined : TINY_WASM_URL);
+      await checkKeyCache((keyCache) => instantiateLibsecp256k1(module, () => 1, { keyCache }), items.slice(0, 400));
+    });
+  }
 });
 
 describe('verify pool on module Workers', () => {
@@ -46,6 +62,15 @@ describe('verify pool on module Workers', () => {
       equal(firstMismatch(items, all), undefined);
       deepEqual(part, want.slice(333, 777));
       equal(workers.length, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("tiny-secp256k1's build, a 2-entry key cache and one chunk in flight give the same verdicts", async () => {
+    const pool = createWebVerifyPool({ size: 2, maxChunk: 61, wasmUrl: TINY_WASM_URL, keyCache: 2, depth: 1 });
+    try {
+      await checkPoolWithHints(pool, items);
     } finally {
       await pool.close();
     }

@@ -8,14 +8,17 @@ import {
   InlineVerifier,
   VerifyPool,
   VerifyPoolError,
+  keyReused,
   packItems,
   serveVerifyWorker,
+  verifyItems,
   verifyPacked,
   type FromVerifyWorker,
   type SpawnVerifyWorker,
   type ToVerifyWorker,
   type VerifyWorkerEvents,
 } from '../../src/core/gossip/verify-pool.ts';
+import { verifyGossipSignatures } from '../../src/core/gossip/signatures.ts';
 import { expectedVerdicts, firstMismatch, mixedItems, type LabelledItem } from '../support/verify-items.ts';
 
 const tick = () => new Promise<void>((r) => Promise.resolve().then(() => r()));
@@ -77,13 +80,41 @@ describe('verify pool: packed format and engines', () => {
     items = mixedItems(72);
   });
 
-  it('packs 129 bytes per item and verifies the packed buffer in order', () => {
+  it('packs 130 bytes per item and verifies the packed buffer in order', () => {
     const packed = packItems(items);
+    equal(ITEM_BYTES, 130);
     equal(packed.length, items.length * ITEM_BYTES);
     deepEqual(packed.subarray(ITEM_BYTES, ITEM_BYTES + 64), items[1]!.sig);
-    deepEqual(packed.subarray(ITEM_BYTES + 96, 2 * ITEM_BYTES), items[1]!.pub);
+    deepEqual(packed.subarray(ITEM_BYTES + 64, ITEM_BYTES + 96), items[1]!.digest);
+    deepEqual(packed.subarray(ITEM_BYTES + 96, ITEM_BYTES + 129), items[1]!.pub);
     equal(firstMismatch(items, verifyPacked(packed, nobleEngine)), undefined);
     equal(packItems(items, 10, 20).length, 10 * ITEM_BYTES);
+  });
+
+  it('carries the key-reuse hint: a bitcoin_signature_* key is single-use, any other key may sign again', () => {
+    const v = items[0]!;
+    const fields = ['bitcoin_signature_1', 'bitcoin_signature_2', 'node_signature_1', 'signature', undefined];
+    deepEqual(fields.map((field) => keyReused({ ...v, ...(field ? { field } : {}) })), [false, false, true, true, true]);
+    const packed = packItems(fields.map((field) => ({ ...v, ...(field ? { field } : {}) })));
+    deepEqual(Array.from({ length: 5 }, (_, i) => packed[i * ITEM_BYTES + 129]), [0, 0, 1, 1, 1]);
+    // The hint reaches the engine and changes no verdict.
+    const seen: boolean[] = [];
+    const spy = { name: 'noble' as const, verify: (s: Uint8Array, d: Uint8Array, p: Uint8Array, r?: boolean) => (seen.push(!!r), nobleEngine.verify(s, d, p)) };
+    deepEqual(verifyPacked(packed, spy), Uint8Array.from([1, 1, 1, 1, 1]));
+    deepEqual(seen, [false, false, true, true, true]);
+  });
+
+  it('verifyGossipSignatures and InlineVerifier run one loop (verifyItems) with one verdict', async () => {
+    const want = expectedVerdicts(items);
+    deepEqual(verifyItems(items), want);
+    const checks = items.map((it) => ({ ...it, field: 'signature' as const }));
+    deepEqual(verifyGossipSignatures(checks), Array.from(want, (v) => v === 1));
+    deepEqual(await new InlineVerifier().verifyBatch(items), want);
+    const out = new Uint8Array(items.length).fill(9);
+    verifyItems(items, curvesEngine, out, 10, 20);
+    deepEqual(out.subarray(10, 20), want.subarray(10, 20));
+    equal(out[9], 9);
+    equal(out[20], 9);
   });
 
   it('every kind of broken item is refused and every valid one holds, by noble and curves alike', () => {
@@ -187,6 +218,53 @@ describe('verify pool: scheduling over fake workers', () => {
     deepEqual(workers.map((w) => w.inbox.length), [1, 1]);
     for (const w of workers) w.run();
     deepEqual(await p, want.slice(0, 4));
+    await pool.close();
+  });
+
+  it('keeps up to `depth` chunks in flight per worker, every worker getting one before any gets two', async () => {
+    const { spawn, workers } = fakeSpawner({ autoRun: false });
+    const pool = new VerifyPool({ size: 2, spawn, maxChunk: 10 });
+    const p = pool.verifyBatch(items.slice(0, 60));
+    await settle();
+    deepEqual(workers.map((w) => w.inbox.length), [2, 2]);
+    workers[1]!.run();
+    await settle();
+    // Worker 1 answered both: it gets the last two chunks; worker 0 still holds two.
+    deepEqual(workers.map((w) => w.inbox.length), [2, 2]);
+    for (let i = 0; i < 3; i++) {
+      for (const w of workers) w.run();
+      await settle();
+    }
+    deepEqual(await p, want.slice(0, 60));
+    await pool.close();
+
+    const one = fakeSpawner({ autoRun: false });
+    const single = new VerifyPool({ size: 2, spawn: one.spawn, maxChunk: 10, depth: 1 });
+    const q = single.verifyBatch(items.slice(0, 60));
+    await settle();
+    deepEqual(one.workers.map((w) => w.inbox.length), [1, 1]);
+    for (let i = 0; i < 4; i++) {
+      for (const w of one.workers) w.run();
+      await settle();
+    }
+    deepEqual(await q, want.slice(0, 60));
+    await single.close();
+  });
+
+  it('a worker that dies holding two chunks has both retried, in order', async () => {
+    const { spawn, workers } = fakeSpawner({ autoRun: false });
+    const pool = new VerifyPool({ size: 2, spawn, maxChunk: 15 });
+    const p = pool.verifyBatch(items.slice(0, 60));
+    await settle();
+    deepEqual(workers.map((w) => w.inbox.length), [2, 2]);
+    workers[0]!.die();
+    await settle();
+    equal(pool.spawned, 3);
+    for (let i = 0; i < 3; i++) {
+      for (const w of workers) w.run();
+      await settle();
+    }
+    deepEqual(await p, want.slice(0, 60));
     await pool.close();
   });
 

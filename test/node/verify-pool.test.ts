@@ -1,12 +1,14 @@
-// gossipd's signature-check pool on real worker_threads, and the three engines' agreement: the same
-// 2,000 valid and deliberately broken items through @noble/secp256k1, @noble/curves, libsecp256k1
-// (tiny-secp256k1's WASM through our glue) and tiny-secp256k1's own JS entry must give one verdict.
+// gossipd's signature-check pool on real worker_threads, and the engines' agreement: the same 2,000
+// valid and deliberately broken items through @noble/secp256k1, @noble/curves, libsecp256k1 (our
+// src/wasm/secp256k1 build and tiny-secp256k1's, both through our glue, with and without the key
+// cache) and tiny-secp256k1's own JS entry must give one verdict.
 import type { Worker } from 'node:worker_threads';
 import * as tiny from 'tiny-secp256k1';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { curvesEngine, highSTwin, instantiateLibsecp256k1, nobleEngine, type VerifyEngine } from '../../src/core/crypto-verify.ts';
 import { VerifyPoolError } from '../../src/core/gossip/verify-pool.ts';
 import { createNodeVerifyPool, defaultVerifyWorkers, libsecp256k1Module } from '../../src/node/verify-pool.ts';
+import { checkKeyCache, checkPoolWithHints } from '../support/key-cache-checks.ts';
 import { expectedVerdicts, firstMismatch, mixedItems, type LabelledItem } from '../support/verify-items.ts';
 
 let items: LabelledItem[];
@@ -21,10 +23,14 @@ function verdicts(engine: VerifyEngine, list: readonly LabelledItem[]): Uint8Arr
 }
 
 describe('verify engines agree (Node)', () => {
-  it('noble, curves, libsecp256k1 (WASM) and tiny-secp256k1 give identical verdicts on 2,000 items', async () => {
-    const module = await libsecp256k1Module();
-    ok(module, 'secp256k1.wasm compiles in Node');
-    const wasm = await instantiateLibsecp256k1(module, () => 12345);
+  it('noble, curves, libsecp256k1 (both WASM builds) and tiny-secp256k1 give identical verdicts on 2,000 items', async () => {
+    const ours = await libsecp256k1Module('verify');
+    const theirs = await libsecp256k1Module('tiny');
+    ok(ours, 'src/wasm/secp256k1/verify.wasm compiles in Node');
+    ok(theirs, "tiny-secp256k1's secp256k1.wasm compiles in Node");
+    equal(await libsecp256k1Module(), ours, "'auto' is our build");
+    const wasm = await instantiateLibsecp256k1(ours, () => 12345);
+    const wasmTiny = await instantiateLibsecp256k1(theirs, () => 12345);
     // tiny-secp256k1's JS API, strict (no normalising): throws on a bad key or r/s >= n.
     const tinyStrict: VerifyEngine = {
       name: 'libsecp256k1',
@@ -36,7 +42,7 @@ describe('verify engines agree (Node)', () => {
         }
       },
     };
-    const results = [nobleEngine, curvesEngine, wasm, tinyStrict].map((e) => verdicts(e, items));
+    const results = [nobleEngine, curvesEngine, wasm, wasmTiny, tinyStrict].map((e) => verdicts(e, items));
     for (const [i, got] of results.entries()) equal(firstMismatch(items, got), undefined, `engine ${i}`);
     equal(want.reduce((a, b) => a + b, 0), items.filter((i) => i.valid).length);
   });
@@ -46,10 +52,21 @@ describe('verify engines agree (Node)', () => {
     const twin = highSTwin(v.sig);
     equal(tiny.verify(v.digest, v.pub, twin), true, 'non-strict accepts the twin');
     equal(tiny.verify(v.digest, v.pub, twin, true), false);
-    const wasm = await instantiateLibsecp256k1(await libsecp256k1Module(), () => 1);
-    equal(wasm.verify(twin, v.digest, v.pub), false);
-    equal(wasm.verify(v.sig, v.digest, v.pub), true);
+    for (const build of ['verify', 'tiny'] as const) {
+      const wasm = await instantiateLibsecp256k1(await libsecp256k1Module(build), () => 1);
+      for (const reused of [false, true, true]) {
+        equal(wasm.verify(twin, v.digest, v.pub, reused), false, build);
+        equal(wasm.verify(v.sig, v.digest, v.pub, reused), true, build);
+      }
+    }
   });
+
+  for (const build of ['verify', 'tiny'] as const) {
+    it(`the key cache (65-byte keys) never changes a verdict: ${build} build`, async () => {
+      const module = await libsecp256k1Module(build);
+      await checkKeyCache((keyCache) => instantiateLibsecp256k1(module, () => 1, { keyCache }), items.slice(0, 400));
+    });
+  }
 });
 
 describe('verify pool on worker_threads', () => {
@@ -67,6 +84,15 @@ describe('verify pool on worker_threads', () => {
       equal(firstMismatch(items, all), undefined);
       deepEqual(part, want.slice(333, 777));
       equal(workers.length, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("tiny-secp256k1's build, a 2-entry key cache and one chunk in flight give the same verdicts", async () => {
+    const pool = createNodeVerifyPool({ size: 2, maxChunk: 61, wasm: 'tiny', keyCache: 2, depth: 1 });
+    try {
+      await checkPoolWithHints(pool, items);
     } finally {
       await pool.close();
     }

@@ -1,8 +1,8 @@
 // The signature checks of gossip, as plain data: validation (validate.ts) turns each new message
 // into SignatureChecks, and `verifyGossipSignatures` runs a batch of them. It is pure and takes and
 // returns only transferable values, so a pool of workers can run it off the main path.
-import { verifyDigest } from '../crypto.ts';
 import { ProtocolError } from '../errors.ts';
+import { verifyItems } from './verify-pool.ts';
 
 export type SignatureField =
   | 'node_signature_1'
@@ -11,7 +11,10 @@ export type SignatureField =
   | 'bitcoin_signature_2'
   | 'signature';
 
-/** Structurally a verify-pool.ts `VerifyItem` (sig, digest, pub), so a batch goes to the pool as is. */
+/**
+ * Structurally a verify-pool.ts `VerifyItem` (sig, digest, pub, and `field` as its key-reuse hint),
+ * so a batch goes to the pool as is.
+ */
 export interface SignatureCheck {
   /** 64-byte compact signature. */
   sig: Uint8Array;
@@ -24,17 +27,12 @@ export interface SignatureCheck {
 }
 
 /**
- * Verifies every check in this thread; result[i] is whether batch[i] holds. Never throws on bad
- * keys or signatures. (verify-pool.ts runs the same checks in workers: its Uint8Array of 1/0
- * verdicts is accepted by finishGossip too.)
+ * Verifies every check in this thread with @noble/secp256k1 (the loop verify-pool.ts InlineVerifier
+ * runs); result[i] is whether batch[i] holds. Never throws on bad keys or signatures. (A pool's
+ * Uint8Array of 1/0 verdicts is accepted by finishGossip too.)
  */
 export function verifyGossipSignatures(batch: readonly SignatureCheck[]): boolean[] {
-  const out = new Array<boolean>(batch.length);
-  for (let i = 0; i < batch.length; i++) {
-    const c = batch[i]!;
-    out[i] = verifyDigest(c.sig, c.digest, c.pub);
-  }
-  return out;
+  return Array.from(verifyItems(batch), (v) => v === 1);
 }
 
 /**

@@ -15,6 +15,16 @@ export interface VerifyItem {
   digest: Uint8Array;
   /** 33-byte compressed public key that must have signed. */
   pub: Uint8Array;
+  /**
+   * The BOLT 7 field checked (signatures.ts SignatureField), as a hint: a `bitcoin_signature_*` key
+   * signs once, every other key (a node_id) signs again and is worth keeping decompressed.
+   */
+  field?: string;
+}
+
+/** Whether an item's key is likely to sign again (see VerifyItem.field); only a cache hint. */
+export function keyReused(it: VerifyItem): boolean {
+  return !it.field?.startsWith('bitcoin_');
 }
 
 export interface SigVerifier {
@@ -29,10 +39,13 @@ export interface SigVerifier {
  */
 export class VerifyPoolError extends BoltError {}
 
-// ---- the packed format: per item sig(64) | digest(32) | pub(33) ----
-export const ITEM_BYTES = 129;
+// ---- the packed format: per item sig(64) | digest(32) | pub(33) | flags(1) ----
+export const ITEM_BYTES = 130;
 const DIGEST_AT = 64;
 const PUB_AT = 96;
+const FLAGS_AT = 129;
+/** flags bit 0: the key is likely to sign again (keyReused). */
+const FLAG_KEY_REUSED = 1;
 
 /** Packs items [start, end) into one buffer. A malformed item packs as zeros (invalid in every engine). */
 export function packItems(items: readonly VerifyItem[], start = 0, end = items.length): Uint8Array<ArrayBuffer> {
@@ -44,6 +57,7 @@ export function packItems(items: readonly VerifyItem[], start = 0, end = items.l
     out.set(it.sig, at);
     out.set(it.digest, at + DIGEST_AT);
     out.set(it.pub, at + PUB_AT);
+    out[at + FLAGS_AT] = keyReused(it) ? FLAG_KEY_REUSED : 0;
   }
   return out;
 }
@@ -65,8 +79,26 @@ export function verifyPacked(packed: Uint8Array, engine: VerifyEngine): Uint8Arr
     const at = i * ITEM_BYTES;
     const sig = packed.subarray(at, at + DIGEST_AT);
     const digest = packed.subarray(at + DIGEST_AT, at + PUB_AT);
-    const pub = packed.subarray(at + PUB_AT, at + ITEM_BYTES);
-    out[i] = engine.verify(sig, digest, pub) ? 1 : 0;
+    const pub = packed.subarray(at + PUB_AT, at + FLAGS_AT);
+    out[i] = engine.verify(sig, digest, pub, (packed[at + FLAGS_AT]! & FLAG_KEY_REUSED) !== 0) ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * Verdicts for items [start, end) into out[start, end) in this thread: the loop that InlineVerifier
+ * and signatures.ts verifyGossipSignatures share. A malformed item is invalid.
+ */
+export function verifyItems(
+  items: readonly VerifyItem[],
+  engine: VerifyEngine = nobleEngine,
+  out: Uint8Array = new Uint8Array(items.length),
+  start = 0,
+  end = items.length,
+): Uint8Array {
+  for (let i = start; i < end; i++) {
+    const it = items[i]!;
+    out[i] = wellFormed(it) && engine.verify(it.sig, it.digest, it.pub, keyReused(it)) ? 1 : 0;
   }
   return out;
 }
@@ -100,11 +132,11 @@ export class InlineVerifier implements SigVerifier {
 
   async verifyBatch(items: readonly VerifyItem[]): Promise<Uint8Array> {
     const out = new Uint8Array(items.length);
-    for (let i = 0; i < items.length; i++) {
+    const step = this.#pause ? this.#chunk : Math.max(1, items.length);
+    for (let i = 0; i < items.length; i += step) {
+      if (i > 0) await this.#pause!();
       if (this.#closed) throw new VerifyPoolError('closed', 'verifier closed');
-      const it = items[i]!;
-      out[i] = wellFormed(it) && this.#engine.verify(it.sig, it.digest, it.pub) ? 1 : 0;
-      if (this.#pause && (i + 1) % this.#chunk === 0 && i + 1 < items.length) await this.#pause();
+      verifyItems(items, this.#engine, out, i, Math.min(i + step, items.length));
     }
     return out;
   }
@@ -119,7 +151,7 @@ export type EngineChoice = 'auto' | EngineName;
 
 export type ToVerifyWorker =
   /** Sent first by the runtime's pool: which engine, and a compiled secp256k1.wasm if there is one. */
-  | { t: 'init'; engine: EngineChoice; wasm?: unknown }
+  | { t: 'init'; engine: EngineChoice; wasm?: unknown; keyCache?: number }
   /** Packed items, transferred. */
   | { t: 'verify'; id: number; items: ArrayBuffer }
   /** Test hook: the worker dies as a crash would kill it (handled by the runtime's worker entry). */
@@ -146,7 +178,7 @@ export function serveVerifyWorker(
   return (msg) => {
     if (msg?.t === 'init' && !initialised) {
       initialised = true;
-      const chosen = selectEngine(msg.engine, msg.wasm, randomInt32);
+      const chosen = selectEngine(msg.engine, msg.wasm, randomInt32, msg.keyCache !== undefined ? { keyCache: msg.keyCache } : {});
       choose(chosen);
       chosen.then((e) => post({ t: 'ready', engine: e.name }, []));
       return;
@@ -185,8 +217,13 @@ export interface VerifyPoolOptions {
   /** Number of workers (at least 1). */
   size: number;
   spawn: SpawnVerifyWorker;
-  /** Largest chunk sent to one worker; default 1024 items (about a quarter second of WASM checks). */
+  /** Largest chunk sent to one worker; default 1024 items (about 0.1 s of WASM checks). */
   maxChunk?: number;
+  /**
+   * Chunks a worker may hold at once, default 2: it starts the next as soon as it finishes one,
+   * instead of idling until the pool's thread (busy with gossip) reads its answer and sends more.
+   */
+  depth?: number;
 }
 
 interface Batch {
@@ -209,19 +246,22 @@ interface Chunk {
 
 interface Slot {
   handle: VerifyWorkerHandle | null;
-  busy: Chunk | null;
+  /** Chunks sent and not answered, oldest first. */
+  busy: Chunk[];
   dead: boolean;
 }
 
 /**
- * Splits each batch into chunks, one per idle worker at a time, and writes verdicts back in order.
- * A worker that dies is replaced when there is work for it; the chunk it held is retried once on
- * another worker, and if that one dies too the whole batch rejects with VerifyPoolError('worker_died').
+ * Splits each batch into chunks, up to `depth` per worker at a time, and writes verdicts back in
+ * order. A worker that dies is replaced when there is work for it; the chunks it held are retried
+ * once on another worker, and if a chunk's second worker dies too its whole batch rejects with
+ * VerifyPoolError('worker_died').
  */
 export class VerifyPool implements SigVerifier {
   readonly size: number;
   readonly #spawn: SpawnVerifyWorker;
   readonly #maxChunk: number;
+  readonly #depth: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Chunk[] = [];
   readonly #inFlight = new Map<number, Chunk>();
@@ -235,6 +275,7 @@ export class VerifyPool implements SigVerifier {
     this.size = Number.isFinite(opts.size) ? Math.max(1, Math.floor(opts.size)) : 1;
     this.#spawn = opts.spawn;
     this.#maxChunk = Math.max(1, Math.floor(opts.maxChunk ?? 1024));
+    this.#depth = Math.max(1, Math.floor(opts.depth ?? 2));
     this.#engine = new Promise((resolve, reject) => (this.#engineSettle = { resolve, reject }));
     this.#engine.catch(() => {});
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#start(i));
@@ -290,7 +331,7 @@ export class VerifyPool implements SigVerifier {
   }
 
   #start(index: number): Slot {
-    const slot: Slot = { handle: null, busy: null, dead: false };
+    const slot: Slot = { handle: null, busy: [], dead: false };
     this.#spawned++;
     try {
       slot.handle = this.#spawn(
@@ -317,9 +358,10 @@ export class VerifyPool implements SigVerifier {
     }
     if (msg?.t !== 'result' && msg?.t !== 'error') return;
     const chunk = this.#inFlight.get(msg.id);
-    if (!chunk || slot.busy !== chunk) return;
+    const at = chunk ? slot.busy.indexOf(chunk) : -1;
+    if (!chunk || at < 0) return;
     this.#inFlight.delete(msg.id);
-    slot.busy = null;
+    slot.busy.splice(at, 1);
     const verdicts = msg.t === 'result' && msg.verdicts instanceof ArrayBuffer ? new Uint8Array(msg.verdicts) : null;
     if (!verdicts || verdicts.length !== chunk.count) {
       const why = msg.t === 'error' ? msg.message : 'malformed result';
@@ -340,16 +382,19 @@ export class VerifyPool implements SigVerifier {
     const h = slot.handle;
     slot.handle = null;
     if (h) Promise.resolve().then(() => h.terminate()).catch(() => {});
-    const chunk = slot.busy;
-    slot.busy = null;
-    if (chunk) {
-      for (const [id, c] of this.#inFlight) if (c === chunk) this.#inFlight.delete(id);
+    const held = slot.busy;
+    slot.busy = [];
+    for (const [id, c] of this.#inFlight) if (held.includes(c)) this.#inFlight.delete(id);
+    // Back to the front of the queue in their order, each for its second (and last) try.
+    const retry: Chunk[] = [];
+    for (const chunk of held) {
       if (chunk.attempts >= 2) {
         this.#fail(chunk.batch, new VerifyPoolError('worker_died', `verify worker died twice on one chunk: ${reason}`));
       } else if (!chunk.batch.done) {
-        this.#queue.unshift(chunk);
+        retry.push(chunk);
       }
     }
+    this.#queue.unshift(...retry.filter((c) => !c.batch.done));
     this.#pump();
   }
 
@@ -362,16 +407,18 @@ export class VerifyPool implements SigVerifier {
 
   #pump(): void {
     if (this.#closed) return;
-    for (let i = 0; i < this.#slots.length && this.#queue.length > 0; i++) {
-      let slot = this.#slots[i]!;
-      if (slot.dead) {
-        slot = this.#start(i);
-        this.#slots[i] = slot;
-        if (slot.dead) continue;
+    // Level by level: every worker gets a first chunk before any gets a second.
+    for (let level = 0; level < this.#depth && this.#queue.length > 0; level++) {
+      for (let i = 0; i < this.#slots.length && this.#queue.length > 0; i++) {
+        let slot = this.#slots[i]!;
+        if (slot.dead) {
+          slot = this.#start(i);
+          this.#slots[i] = slot;
+          if (slot.dead) continue;
+        }
+        if (slot.busy.length > level) continue;
+        this.#send(slot, this.#queue.shift()!);
       }
-      if (slot.busy) continue;
-      const chunk = this.#queue.shift()!;
-      this.#send(slot, chunk);
     }
     // No worker could be started at all: nothing would ever take the queue.
     if (this.#queue.length > 0 && this.#slots.every((s) => s.dead)) {
@@ -383,7 +430,7 @@ export class VerifyPool implements SigVerifier {
   #send(slot: Slot, chunk: Chunk): void {
     const id = this.#nextId++;
     chunk.attempts++;
-    slot.busy = chunk;
+    slot.busy.push(chunk);
     this.#inFlight.set(id, chunk);
     // A copy for each send: the transfer detaches it, and a retry needs the bytes again.
     const items = chunk.batch.packed.slice(chunk.first * ITEM_BYTES, (chunk.first + chunk.count) * ITEM_BYTES).buffer;
