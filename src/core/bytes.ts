@@ -31,9 +31,29 @@ export function compare(a: Uint8Array, b: Uint8Array): number {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+const HEX_DIGITS = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]; // '0'-'9', 'a'-'f'
+const hexScratch = new Uint8Array(256);
+/** ASCII text from bytes in one native call (node ids are hex-keyed by the hundred thousand). */
+const ascii = (() => {
+  try {
+    return new TextDecoder('latin1');
+  } catch {
+    return undefined;
+  }
+})();
+
 export function toHex(b: Uint8Array): string {
+  const n = b.length;
+  if (ascii && n <= hexScratch.length / 2) {
+    for (let i = 0; i < n; i++) {
+      const v = b[i]!;
+      hexScratch[2 * i] = HEX_DIGITS[v >> 4]!;
+      hexScratch[2 * i + 1] = HEX_DIGITS[v & 15]!;
+    }
+    return ascii.decode(hexScratch.subarray(0, 2 * n));
+  }
   let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  for (let i = 0; i < n; i++) s += HEX[b[i]!];
   return s;
 }
 

@@ -366,12 +366,16 @@ export class Gossipd implements GossipLink, GossipdApi {
     let expected = this.graph.channelCount;
     for (const s of this.syncer.expected) if (this.graph.findChannel(s) < 0) expected++;
     return {
-      state: syncing > 0 ? 'syncing' : this.syncer.completed > 0 ? 'synced' : 'idle',
+      state: this.progressState(),
       peers_syncing: syncing,
       channels_known: this.graph.channelCount,
       channels_expected: expected,
       nodes_known: this.graph.nodeCount,
     };
+  }
+
+  private progressState(): SyncProgress['state'] {
+    return this.syncer.syncing > 0 ? 'syncing' : this.syncer.completed > 0 ? 'synced' : 'idle';
   }
 
   /** A peer's sync state ('range', 'scids', 'done'), for tests and the UI. */
@@ -632,11 +636,13 @@ export class Gossipd implements GossipLink, GossipdApi {
    */
   private progressChanged(): void {
     if (!this.o.onProgress || this.closed) return;
-    const p = this.progress();
+    // Called for every accepted message: the full report (which walks the channels a sync still
+    // expects) is built only when it is sent.
+    const state = this.progressState();
     const now = this.o.clock.now();
-    if (!this.lastProgress || this.lastProgress.state !== p.state || now - this.lastProgress.at >= PROGRESS_MS) {
-      this.lastProgress = { at: now, state: p.state };
-      this.o.onProgress(p);
+    if (!this.lastProgress || this.lastProgress.state !== state || now - this.lastProgress.at >= PROGRESS_MS) {
+      this.lastProgress = { at: now, state };
+      this.o.onProgress(this.progress());
       return;
     }
     if (this.progressTimer === undefined) {
