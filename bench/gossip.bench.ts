@@ -19,6 +19,7 @@ import type { GossipStore } from '../src/core/gossip/store.ts';
 import type { VerifyItem, VerifyPool } from '../src/core/gossip/verify-pool.ts';
 import { decodeMessage } from '../src/core/wire/messages.ts';
 import { unpackSignedGossip, type SignedGossip } from './fixtures/signed-gossip.ts';
+import type { ColdStartRequest, ColdStartResult } from './cold/measure.ts';
 
 export const title = 'gossipd at mainnet size (signed fixture): ingest, cold start, getroute, heap';
 
@@ -45,6 +46,9 @@ interface Env {
   createPool(size: number): VerifyPool;
   workers: number;
   fraction: number;
+  /** Cold start in a fresh realm (new process / new Worker) over the store left by the ingest. */
+  coldStartFresh(r: ColdStartRequest): Promise<ColdStartResult>;
+  freshLabel: string;
   /** Node: bytes retained on the JS heap + in ArrayBuffers, after a full gc. */
   retained?(): number;
   cleanup(): Promise<void>;
@@ -61,6 +65,7 @@ async function nodeEnv(): Promise<Env> {
   const path = (await load('node:path')) as typeof import('node:path');
   const v8 = (await load('node:v8')) as typeof import('node:v8');
   const vm = (await load('node:vm')) as typeof import('node:vm');
+  const cp = (await load('node:child_process')) as typeof import('node:child_process');
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-gossip-bench-'));
@@ -78,6 +83,14 @@ async function nodeEnv(): Promise<Env> {
       return fileStore.FileGossipStore.open(file);
     },
     storeLabel: 'FileGossipStore (fdatasync per batch)',
+    coldStartFresh: (r) =>
+      new Promise((resolve, reject) => {
+        cp.execFile(process.execPath, ['--import', 'tsx', 'bench/cold/node.ts', file, JSON.stringify(r)], (err, stdout) => {
+          if (err) reject(err);
+          else resolve(JSON.parse(stdout) as ColdStartResult);
+        });
+      }),
+    freshLabel: 'a new Node process',
     createPool: (size) => pool.createNodeVerifyPool({ size, engine: 'libsecp256k1' }),
     workers: pool.defaultVerifyWorkers(),
     fraction: 1,
@@ -99,6 +112,13 @@ interface WebModules {
   idb: { openIdbGossipStore(o: { name: string }): Promise<GossipStore> };
 }
 declare const indexedDB: { deleteDatabase(name: string): { onsuccess: unknown; onerror: unknown; onblocked: unknown } };
+interface BenchWorker {
+  onmessage: ((e: { data: { result?: ColdStartResult; error?: string } }) => void) | null;
+  onerror: ((e: { message: string }) => void) | null;
+  postMessage(m: unknown): void;
+  terminate(): void;
+}
+declare const Worker: new (url: URL, o: { type: 'module' }) => BenchWorker;
 
 async function webEnv(): Promise<Env> {
   const paths = ['../src/web/verify-pool.ts', '../src/web/gossip-store-idb.ts'];
@@ -123,6 +143,21 @@ async function webEnv(): Promise<Env> {
       return idb.openIdbGossipStore({ name });
     },
     storeLabel: "IndexedDB (durability 'strict')",
+    coldStartFresh: (r) =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(new URL('./cold/worker.ts', import.meta.url), { type: 'module' });
+        w.onmessage = (e) => {
+          w.terminate();
+          if (e.data.result) resolve(e.data.result);
+          else reject(new Error(e.data.error ?? 'no result'));
+        };
+        w.onerror = (e) => {
+          w.terminate();
+          reject(new Error(e.message));
+        };
+        w.postMessage({ ...r, dbName: name });
+      }),
+    freshLabel: 'a new module Worker',
     createPool: (size) => pool.createWebVerifyPool({ size, engine: 'libsecp256k1' }),
     workers: pool.defaultVerifyWorkers(),
     fraction: CHROMIUM_FRACTION,
@@ -330,10 +365,14 @@ export async function run(report: Reporter): Promise<void> {
     let first: number | undefined;
     let tries = 0;
     let firstFails = 0;
+    let pair: [string, string] | undefined;
     while (first === undefined && tries++ < 50) {
       try {
-        await getroute(g2, pickOf(sources, rnd), pickOf(sinks, rnd));
+        const from = pickOf(sources, rnd);
+        const to = pickOf(sinks, rnd);
+        await getroute(g2, from, to);
         first = performance.now();
+        pair = [from, to];
       } catch (e) {
         if (!(e instanceof BoltError)) throw e;
         firstFails++;
@@ -343,6 +382,17 @@ export async function run(report: Reporter): Promise<void> {
     report.note(
       `2. cold start: open store + gossipd.load() ${s(t3 - t2)} (${k(loaded.records)} records, ${k(loaded.channels)} channels, ${k(loaded.nodes)} nodes) + first getroute ${ms(first - t3)}${firstFails ? ` (after ${firstFails} unreachable pairs)` : ''} = ${s(first - t2)} to route-ready`,
     );
+
+    // ---- 2b. the same in a fresh realm: nothing compiled yet (what a restarted node sees)
+    await g2.close();
+    await store2.close();
+    const fresh = await env.coldStartFresh({ chainHash: toHex(fx.chainHash), now: fx.now, from: pair![0], to: pair![1], amount_msat: AMOUNT_MSAT.toString() });
+    report.note(
+      `2b. cold start in ${env.freshLabel} (nothing compiled yet): open store ${ms(fresh.openMs)} + gossipd.load() ${s(fresh.loadMs)} (${k(fresh.records)} records, ${k(fresh.channels)} channels) + first getroute ${ms(fresh.routeMs)} (${fresh.hops} hops) = **${s(fresh.openMs + fresh.loadMs + fresh.routeMs)}** to route-ready`,
+    );
+    const store2b = await env.openStore(false);
+    const g2b = daemon(fx, store2b, pool);
+    await g2b.load();
 
     // ---- 3. getroute over random reachable pairs
     const times: number[] = [];
@@ -354,7 +404,7 @@ export async function run(report: Reporter): Promise<void> {
       if (from === to) continue;
       const t = performance.now();
       try {
-        const r = (await getroute(g2, from, to)) as { route: unknown[] };
+        const r = (await getroute(g2b, from, to)) as { route: unknown[] };
         times.push(performance.now() - t);
         hops.push(r.route.length);
       } catch (e) {
@@ -371,8 +421,8 @@ export async function run(report: Reporter): Promise<void> {
     );
 
     // ---- 4b. heap of gossipd after load()
-    await g2.close();
-    await store2.close();
+    await g2b.close();
+    await store2b.close();
     if (env.retained) {
       const before = env.retained();
       const store3 = await env.openStore(false);
