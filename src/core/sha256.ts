@@ -82,38 +82,32 @@ function hashInto(data: Uint8Array): void {
   if (blocks === 2) block(tail, 64);
 }
 
-function out(): Uint8Array {
-  const r = new Uint8Array(32);
+/** The digest in H, big-endian, into `to[0..32]`. */
+function digestInto(to: Uint8Array): Uint8Array {
   for (let i = 0; i < 8; i++) {
     const v = H[i]!;
-    r[4 * i] = v >>> 24;
-    r[4 * i + 1] = v >>> 16;
-    r[4 * i + 2] = v >>> 8;
-    r[4 * i + 3] = v;
+    to[4 * i] = v >>> 24;
+    to[4 * i + 1] = v >>> 16;
+    to[4 * i + 2] = v >>> 8;
+    to[4 * i + 3] = v;
   }
-  return r;
+  return to;
 }
 
 export function sha256Fast(data: Uint8Array): Uint8Array {
   hashInto(data);
-  return out();
+  return digestInto(new Uint8Array(32));
 }
 
 /** SHA256(SHA256(x)): the digest BOLT 7 signs ("the double-SHA256 of the entire remaining packet"). */
 export function sha256dFast(data: Uint8Array): Uint8Array {
   hashInto(data);
   // The first digest, padded, is exactly one block: hash it from `tail` without a copy out.
-  for (let i = 0; i < 8; i++) {
-    const v = H[i]!;
-    tail[4 * i] = v >>> 24;
-    tail[4 * i + 1] = v >>> 16;
-    tail[4 * i + 2] = v >>> 8;
-    tail[4 * i + 3] = v;
-  }
+  digestInto(tail);
   tail.fill(0, 32, 64);
   tail[32] = 0x80;
   tail[62] = 0x01; // 256 bits
   H.set(H0);
   block(tail, 0);
-  return out();
+  return digestInto(new Uint8Array(32));
 }
