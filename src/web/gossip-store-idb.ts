@@ -25,6 +25,8 @@ export const IDB_SCHEMA = { format: 'boltworker-gossip-store', version: 2 } as c
 
 /** compact() packs the live records into values of about this size. */
 const COMPACT_VALUE_BYTES = 1 << 20;
+/** A log of at most this many values and no dead record is left as it is by compact(). */
+const PACKED_VALUES = 64;
 
 interface GossipDB extends DBSchema {
   log: { key: number; value: ArrayBuffer };
@@ -116,6 +118,8 @@ export class IdbGossipStore implements GossipStore {
   private loaded = false;
   /** The key the next batch is put under. */
   private nextKey = 0;
+  /** Values in the log store. */
+  private values = 0;
 
   constructor(
     private readonly db: IDBPDatabase<GossipDB>,
@@ -145,6 +149,7 @@ export class IdbGossipStore implements GossipStore {
         throw toStoreError(tx.error ?? e);
       }
       this.nextKey++;
+      this.values++;
       batch.committed();
     });
   }
@@ -156,7 +161,8 @@ export class IdbGossipStore implements GossipStore {
   compact(): Promise<void> {
     return this.run(async () => {
       if (!this.loaded) await this.doLoad(() => undefined);
-      if (!this.log.hasDead) return;
+      // Nothing dead and already packed: nothing to give back.
+      if (!this.log.hasDead && this.values <= PACKED_VALUES) return;
       const tx = this.db.transaction('log', 'readwrite', { durability: this.durability });
       const values = await tx.store.getAll();
       const next = this.log.compacted(concat(values), 0, 0);
@@ -172,13 +178,14 @@ export class IdbGossipStore implements GossipStore {
       }
       next.done();
       this.nextKey = key;
+      this.values = key;
     });
   }
 
   stats(): Promise<GossipStoreStats> {
     return this.run(async () => {
       if (!this.loaded) await this.doLoad(() => undefined);
-      return this.log.stats(await usage());
+      return { ...this.log.stats(await usage()), fragments: this.values };
     });
   }
 
@@ -204,8 +211,9 @@ export class IdbGossipStore implements GossipStore {
     const { committed, stopped } = this.log.load(parts, 0, onRecord, { crc: false });
     if (committed !== stopped) throw new GossipStoreError('corrupt', `gossip store log unreadable after byte ${committed}`);
     this.nextKey = keys.length ? keys[keys.length - 1]! + 1 : 0;
+    this.values = keys.length;
     this.loaded = true;
-    return { ...this.log.stats(await usage()), discarded: 0 };
+    return { ...this.log.stats(await usage()), fragments: this.values, discarded: 0 };
   }
 
   private run<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 // The IndexedDB GossipStore in Chromium: the shared contract, its schema and version handling, the
 // typed errors, and loading a mainnet-sized store.
 import { IDB_SCHEMA, openIdbGossipStore, toStoreError, type IdbGossipStore } from '../../src/web/gossip-store-idb.ts';
-import { GossipStoreError, channelUpdateKey, type GossipRecord } from '../../src/core/gossip/store.ts';
+import { GossipStoreError, channelUpdateKey, shouldCompact, type GossipRecord } from '../../src/core/gossip/store.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { gossipStoreContract, loadAll, nodeId, rec } from '../core/gossip-store-contract.ts';
 
@@ -90,6 +90,24 @@ describe('IdbGossipStore', () => {
     equal((await loadAll(s)).length, 0);
     await s.writeBatch([rec(256, 5n, 'new')]);
     deepEqual((await loadAll(s)).map((r) => r.key), [5n]);
+    await s.close();
+  });
+
+  it('packs a trickle of small batches into a few values when shouldCompact says so', async () => {
+    const name = freshName();
+    const s = await open(name);
+    for (let i = 0; i < 80; i++) await s.writeBatch([rec(258, BigInt(i), `u${i}`)]);
+    const before = (await loadAll(s)).map((r) => `${r.type}:${r.key}`);
+    const st = await s.stats();
+    equal(st.dead, 0);
+    equal(st.fragments, 80);
+    ok(shouldCompact(st, 10_000, 70));
+    ok(!shouldCompact(st, 10_000, 80));
+    await s.compact();
+    const after = await s.stats();
+    equal(after.fragments, 1);
+    ok(!shouldCompact(after, 10_000, 70));
+    deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}`), before);
     await s.close();
   });
 

@@ -44,5 +44,8 @@ describe('gossip store helpers', () => {
     equal(shouldCompact({ live: 100, dead: 50, bytes: 0 }, 10), false);
     equal(shouldCompact({ live: 100, dead: 101, bytes: 0 }, 10), true);
     equal(shouldCompact({ live: 1, dead: 5, bytes: 0 }), false);
+    // or when a load would read too many pieces (IndexedDB values)
+    equal(shouldCompact({ live: 100, dead: 0, bytes: 0, fragments: 1_001 }), true);
+    equal(shouldCompact({ live: 100, dead: 0, bytes: 0, fragments: 1_000 }), false);
   });
 });

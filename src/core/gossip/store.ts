@@ -60,6 +60,8 @@ export interface GossipStoreStats {
   dead: number;
   /** Bytes used: the file size; for IndexedDB the origin's usage estimate (0 when unknown). */
   bytes: number;
+  /** Pieces a load has to read one by one (IndexedDB: values, one per batch until compacted); absent where a load reads one file. */
+  fragments?: number;
 }
 
 export interface GossipLoadResult extends GossipStoreStats {
@@ -161,9 +163,13 @@ export function keyId(type: GossipRecordType, key: GossipKey): string {
   return `${type}:${key}`;
 }
 
-/** Compact when dead records outnumber live ones (and there is enough to be worth a rewrite). */
-export function shouldCompact(s: GossipStoreStats, minDead = 10_000): boolean {
-  return s.dead >= minDead && s.dead > s.live;
+/**
+ * Compact when dead records outnumber live ones (and there is enough to be worth a rewrite), or when
+ * a load would read more than `maxFragments` pieces (a steady trickle of small batches into
+ * IndexedDB: compaction packs them into a few large values, keeping the cold start fast).
+ */
+export function shouldCompact(s: GossipStoreStats, minDead = 10_000, maxFragments = 1_000): boolean {
+  return (s.dead >= minDead && s.dead > s.live) || (s.fragments ?? 0) > maxFragments;
 }
 
 /** The record as every store keeps it: raw in a buffer of its own, `extra` only with known fields. */
