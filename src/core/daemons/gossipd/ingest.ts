@@ -34,7 +34,7 @@ export interface IngestHost {
 interface Queued {
   peer: string;
   p: ToVerify;
-  key: string;
+  key: bigint | string;
 }
 
 interface Held {
@@ -43,15 +43,21 @@ interface Held {
   until: number;
 }
 
-function inflightKey(p: ToVerify): string {
+/**
+ * What makes a message in flight the same as another: its channel (announcement), its channel,
+ * direction and timestamp (update), its node and timestamp (node announcement). Numbers and
+ * bigints rather than strings, so no text is built per message.
+ */
+function inflightKey(p: ToVerify): bigint | string {
   const m = p.msg;
   switch (m.name) {
     case 'channel_announcement':
-      return `a${m.short_channel_id}`;
+      return m.short_channel_id;
     case 'channel_update':
-      return `u${m.short_channel_id}/${m.channel_flags & 1}/${m.timestamp}`;
+      // Above 2^64, so never equal to an announcement's key: (scid * 2 + direction) * 2^32 + timestamp.
+      return ((((m.short_channel_id << 1n) | BigInt(m.channel_flags & 1)) << 32n) | BigInt(m.timestamp)) + (1n << 100n);
     case 'node_announcement':
-      return `n${toHex(m.node_id)}/${m.timestamp}`;
+      return `${toHex(m.node_id)}/${m.timestamp}`;
   }
 }
 
@@ -59,7 +65,7 @@ export class Ingest {
   private queue: Queued[] = [];
   private timer: unknown;
   /** Messages queued or being verified, so a second copy is dropped before its signature check. */
-  private readonly inflight = new Set<string>();
+  private readonly inflight = new Set<bigint | string>();
   private readonly heldUpdates = new Map<bigint, Held[]>();
   private readonly heldNodes = new Map<string, Held[]>();
   private heldCount = 0;
@@ -80,7 +86,7 @@ export class Ingest {
 
   /** True while a channel_announcement for this channel waits for its signature check. */
   announcementInFlight(short_channel_id: bigint): boolean {
-    return this.inflight.has(`a${short_channel_id}`);
+    return this.inflight.has(short_channel_id);
   }
 
   get pending(): number {
@@ -121,6 +127,7 @@ export class Ingest {
 
   /** A channel_announcement was accepted: try again what waited for it. */
   released(short_channel_id: bigint, node_ids: readonly Uint8Array[]): void {
+    if (this.heldCount === 0) return; // the usual case: nothing is waiting
     const again: Held[] = [];
     const u = this.heldUpdates.get(short_channel_id);
     if (u) {
