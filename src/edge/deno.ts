@@ -1,23 +1,32 @@
 // A Deno entry: the edge node (src/edge/node.ts) in one Deno process, JSON-RPC 2.0 on
-// `POST /rpc` at 127.0.0.1, peers dialled over TCP with Deno.connect. The node secret and lightningd's database are files in the data dir.
-//   deno run --allow-net=127.0.0.1 --allow-read=DIR --allow-write=DIR src/edge/deno.ts \
-//     --network regtest --data-dir DIR --rpc-port 9835
-// Prints one JSON line {id, rpc} when ready. Only loopback is served.
+// `POST /rpc` at 127.0.0.1, peers dialled over TCP with Deno.connect, and with `--bind-addr
+// 127.0.0.1:PORT` peers accepted over TCP with Deno.listen. The node secret and lightningd's
+// database are files in the data dir. Gossip signatures are checked by libsecp256k1
+// (src/wasm/secp256k1/verify.wasm, read and compiled here), else by @noble/secp256k1.
+//   deno run --allow-net=127.0.0.1 --allow-read=DIR,src/wasm --allow-write=DIR src/edge/deno.ts \
+//     --network regtest --data-dir DIR --rpc-port 9835 [--bind-addr 127.0.0.1:9735]
+// Prints one JSON line {id, rpc, binding} when ready. Only loopback is served.
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
-import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/transport.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
 import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
 import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
 interface DenoConn extends StreamPair {
+  readonly remoteAddr: { hostname: string; port: number };
+  close(): void;
+}
+interface DenoListener extends AsyncIterable<DenoConn> {
+  readonly addr: { hostname: string; port: number };
   close(): void;
 }
 declare const Deno: {
   args: string[];
   connect(o: { hostname: string; port: number; transport?: 'tcp' }): Promise<DenoConn>;
+  listen(o: { hostname: string; port: number; transport?: 'tcp' }): DenoListener;
   serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { finished: Promise<void> };
-  readFile(path: string): Promise<Uint8Array>;
+  readFile(path: string | URL): Promise<Uint8Array>;
   writeFile(path: string, data: Uint8Array, o?: { mode?: number }): Promise<void>;
   readTextFile(path: string): Promise<string>;
   writeTextFile(path: string, data: string): Promise<void>;
@@ -65,6 +74,42 @@ async function readOrUndefined<T>(f: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+/**
+ * Accepts TCP connections on `host:port` (main passes 127.0.0.1 only) and hands each to `accept`: connectd's
+ * inbound path, where we are the BOLT 8 responder. Runs until the process ends.
+ */
+export function listenDenoTcp(host: string, port: number, accept: (s: ByteStream) => void): NetAddress {
+  const listener = Deno.listen({ hostname: host, port, transport: 'tcp' });
+  void (async () => {
+    try {
+      for await (const conn of listener) accept(new DenoTcpStream(conn, { host: conn.remoteAddr.hostname, port: conn.remoteAddr.port }));
+    } catch {
+      // the listener closed
+    }
+  })();
+  return { type: 'ipv4', address: listener.addr.hostname, port: listener.addr.port };
+}
+
+/** `HOST:PORT` of --bind-addr. */
+function parseBindAddr(v: string): { host: string; port: number } {
+  const m = /^(127\.0\.0\.1):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new Error(`--bind-addr ${v}: expected 127.0.0.1:PORT`);
+  return { host: m[1]!, port };
+}
+
+// The ES2022 lib and the Workers types declare no WebAssembly.compile (Deno has it).
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
+
+/** Our secp256k1.wasm, compiled; undefined when it cannot be read or compiled (noble is used). */
+async function verifyWasm(): Promise<unknown> {
+  try {
+    return await wasmApi.compile(await Deno.readFile(new URL('../wasm/secp256k1/verify.wasm', (import.meta as { url: string }).url)));
+  } catch {
+    return undefined;
+  }
+}
+
 function option(name: string, fallback?: string): string {
   const i = Deno.args.indexOf(`--${name}`);
   const v = i >= 0 ? Deno.args[i + 1] : fallback;
@@ -78,6 +123,7 @@ export async function main(): Promise<void> {
   const network = option('network', 'bitcoin');
   const dir = option('data-dir');
   const port = Number(option('rpc-port', '0'));
+  const bindAddr = Deno.args.includes('--bind-addr') ? parseBindAddr(option('bind-addr')) : undefined;
   await Deno.mkdir(dir, { recursive: true });
   // Written once, then only read by the hsmd part of the node.
   const secretStore: SecretStore = {
@@ -91,18 +137,21 @@ export async function main(): Promise<void> {
       await Deno.rename(`${dir}/lightningd.json.tmp`, `${dir}/lightningd.json`);
     },
   };
+  let binding: NetAddress[] = [];
   const node = await buildEdgeNode({
     network,
     secretStore,
     storage,
     dialer: new DenoTcpDialer(),
     caps: { tcp: true, websocket: false },
+    verifyWasm: verifyWasm(),
+    ...(bindAddr ? { listen: async (accept: (s: ByteStream) => void) => (binding = [listenDenoTcp(bindAddr.host, bindAddr.port, accept)]) } : {}),
   });
   Deno.serve(
     {
       hostname: '127.0.0.1',
       port,
-      onListen: (a) => console.log(JSON.stringify({ id: node.id, rpc: `http://${a.hostname}:${a.port}/rpc` })),
+      onListen: (a) => console.log(JSON.stringify({ id: node.id, rpc: `http://${a.hostname}:${a.port}/rpc`, binding })),
     },
     async (req) => {
       if (new URL(req.url).pathname !== '/rpc') return new Response('POST /rpc\n', { status: 404 });

@@ -7,6 +7,9 @@ import { DurableObject } from 'cloudflare:workers';
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { CloudflareSocketDialer } from '../transports/cloudflare-socket.ts';
 import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
+// libsecp256k1 for gossip signatures, compiled by wrangler (a CompiledWasm module: workerd cannot
+// compile WASM at run time).
+import verifyWasm from '../wasm/secp256k1/verify.wasm';
 
 export interface NodeEnv {
   /** 'bitcoin', 'testnet', 'testnet4', 'signet' or 'regtest' (default 'bitcoin'). */
@@ -50,6 +53,7 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
         storage: state,
         dialer: new CloudflareSocketDialer(),
         caps: { tcp: true, websocket: false },
+        verifyWasm,
         log: level,
       });
       // A failed build is not cached: the next request tries again.

@@ -7,7 +7,9 @@
 //   connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
 // The node secret is read by the hsmd part alone (through `SecretStore`) and never crosses a port.
 // Peer sockets live in connectd and die with the isolate: state worth keeping lives in the
-// injected stores (Durable Object storage on Cloudflare).
+// injected stores (Durable Object storage on Cloudflare). Gossip signatures are checked in this
+// isolate too (no workers), by libsecp256k1 compiled to WASM when the runtime hands its module in
+// (`verifyWasm`), else by @noble/secp256k1.
 import * as Comlink from 'comlink';
 import { inflateZlib } from '../platform/inflate.ts';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
@@ -20,11 +22,12 @@ import type { GossipdConfig, PeerLink } from '../core/daemons/gossipd/types.ts';
 import { MemoryGossipStore } from '../core/gossip/store-memory.ts';
 import type { GossipStore } from '../core/gossip/store.ts';
 import { InlineVerifier } from '../core/gossip/verify-pool.ts';
+import { selectEngine } from '../core/crypto-verify.ts';
 import { chainHash } from '../core/chains.ts';
 import { fromHex, toHex } from '../core/bytes.ts';
 import { ourFeatures } from '../core/features.ts';
 import type { DialCapabilities } from '../core/address.ts';
-import type { DialTarget, Dialer } from '../core/transport.ts';
+import type { ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 
 /** Version reported by getinfo (mirrors package.json, as src/web/node.ts does). */
@@ -55,6 +58,18 @@ export interface EdgeNodeOptions {
   connectdConfig?: Partial<ConnectdConfig>;
   gossipdConfig?: Partial<GossipdConfig>;
   log?: 'debug' | 'info' | 'warn';
+  /**
+   * A compiled secp256k1.wasm (src/wasm/secp256k1/verify.wasm as a `WebAssembly.Module`), or a
+   * promise of one: gossip signatures are checked by libsecp256k1 when it instantiates and passes
+   * its self-test, else (or when absent) by @noble/secp256k1.
+   */
+  verifyWasm?: unknown;
+  /**
+   * Starts the runtime's listeners (Deno: --bind-addr) once connectd is up: each accepted stream
+   * goes to `accept` (connectd's inbound path, we are the BOLT 8 responder). Returns where it
+   * listens (getinfo `binding`). Absent on Workers, which take no inbound TCP.
+   */
+  listen?: (accept: (stream: ByteStream) => void) => Promise<NetAddress[]>;
   onEvent?: (event: string, payload: unknown) => void;
 }
 
@@ -188,6 +203,8 @@ function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
         endpoint(ports.gossipOut),
       );
     },
+    /** An inbound stream from a listener in this isolate (called directly, never over a port). */
+    acceptStream: (stream: ByteStream) => need().acceptStream(stream),
     connectToPeer: (id: string, targets: DialTarget[]) => need().connectToPeer(id, targets),
     listPeers: () => need().listPeers(),
     ping: (id: string, len: number, pongbytes: number) => need().ping(id, len, pongbytes),
@@ -199,9 +216,14 @@ function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
 }
 
 // ---- gossipd: the graph, from a store of its own ----
-function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: MessagePort; toConnectd: MessagePort }) {
+/** A 32-bit random number (seeds tiny-secp256k1's context blinding; ours ignores it). */
+function randomInt32(): number {
+  return crypto.getRandomValues(new Int32Array(1))[0]!;
+}
+
+function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: MessagePort; toConnectd: MessagePort }, verifyWasm: unknown) {
   let gossipd: Gossipd | undefined;
-  const verifier = new InlineVerifier({ pause: () => new Promise((r) => setTimeout(r, 0)) });
+  let verifier: InlineVerifier | undefined;
   const need = (): Gossipd => {
     if (!gossipd) throw new Error('gossipd not initialised');
     return gossipd;
@@ -209,6 +231,11 @@ function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: Messag
   return {
     async init(o: { network: string; nodeId: string; config?: Partial<GossipdConfig> }): Promise<void> {
       const peers = Comlink.wrap<PeerLink>(endpoint(ports.toConnectd));
+      // In this thread, a chunk at a time so requests and peers are served between chunks.
+      verifier = new InlineVerifier({
+        engine: await selectEngine('auto', await Promise.resolve(verifyWasm).catch(() => undefined), randomInt32),
+        pause: () => new Promise((r) => setTimeout(r, 0)),
+      });
       gossipd = new Gossipd({
         chainHash: chainHash(o.network),
         nodeId: o.nodeId,
@@ -227,10 +254,11 @@ function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: Messag
     },
     nodeAddresses: (id: string) => need().nodeAddresses(id),
     rpc: (method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>) => need().rpc(method, params),
-    info: () => need().info(),
+    /** gossipd's info, and which engine checks its signatures ('libsecp256k1' or 'noble'). */
+    info: () => ({ ...need().info(), verify_engine: verifier?.engine }),
     async stop(): Promise<void> {
       await gossipd?.close();
-      await verifier.close();
+      await verifier?.close();
     },
   };
 }
@@ -249,11 +277,10 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   const gossipOut = new MessageChannel(); // gossipd → connectd
   const events = new MessageChannel(); // connectd → lightningd
   const hsmd = link<HsmdApi>(hsmdPart(o.secretStore, { connectd: ecdh.port1 }));
-  const connectd = link<ConnectdApi>(
-    connectdPart(o.dialer, consoleLog('connectd', level), { hsm: ecdh.port2, events: events.port2, gossipIn: gossipIn.port1, gossipOut: gossipOut.port2 }),
-  );
+  const connectdApi = connectdPart(o.dialer, consoleLog('connectd', level), { hsm: ecdh.port2, events: events.port2, gossipIn: gossipIn.port1, gossipOut: gossipOut.port2 });
+  const connectd = link<ConnectdApi>(connectdApi);
   const gossipd = link<GossipdApi>(
-    gossipdPart(o.gossipStore ?? new MemoryGossipStore(), consoleLog('gossipd', level), { fromConnectd: gossipIn.port2, toConnectd: gossipOut.port1 }),
+    gossipdPart(o.gossipStore ?? new MemoryGossipStore(), consoleLog('gossipd', level), { fromConnectd: gossipIn.port2, toConnectd: gossipOut.port1 }, o.verifyWasm),
   );
   const db = new LightningdDb(o.storage);
   let lightningd: Lightningd | undefined;
@@ -272,6 +299,9 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   const features = ourFeatures('I').toHex();
   await connectd.init({ network: o.network, nodeId, features, config: o.connectdConfig });
   await gossipLoaded;
+  // Listeners start once connectd can take what they accept (as in the Node runtime); a stream
+  // cannot cross a port, so it goes to connectd's object directly, as a listener in its thread would.
+  const binding = o.listen ? await o.listen((s) => connectdApi.acceptStream(s)) : [];
 
   lightningd = new Lightningd({
     network: o.network,
@@ -284,7 +314,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     gossipd: gossipd as never,
     db,
     caps: o.caps,
-    binding: [], // no inbound TCP on the edge
+    binding,
     emit: (ev, payload) => o.onEvent?.(ev, payload),
   });
   const ld = lightningd;

@@ -2,15 +2,18 @@
 // with esbuild: JSON-RPC through the Worker to the Durable Object holding the node, state kept in
 // Durable Object storage (across requests and across a restart of workerd), `connect` from the
 // edge node to a Node node over `cloudflare:sockets`, and a BOLT 8 handshake + init from a Node
-// client through the Worker's /bridge/ to the Node node. Everything stays on 127.0.0.1.
-import { mkdtempSync, rmSync } from 'node:fs';
+// client through the Worker's /bridge/ to the Node node. Gossip signatures are checked in the
+// isolate by libsecp256k1 (WASM): a peer of the test's own sends signed gossip, good and bad, and
+// getinfo names the engine that checked it. In Deno also: peers accepted on --bind-addr.
+// Everything stays on 127.0.0.1.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { after, before, describe, it } from 'node:test';
 import { ok, equal } from '../support/assert.ts';
@@ -21,7 +24,11 @@ import { chainHash } from '../../src/core/chains.ts';
 import { ourFeatures } from '../../src/core/features.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { WsDialer } from '../../src/transports/ws-node.ts';
+import type { Dialer } from '../../src/core/transport.ts';
+import { TcpDialer, listenTcp, type Listener } from '../../src/transports/tcp-node.ts';
 import { nodeClock } from '../../src/node/clock.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { signChannelAnnouncement, signChannelUpdate, type ChannelParty } from '../../src/core/gossip/sign.ts';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
@@ -33,8 +40,19 @@ function tmp(): string {
   return d;
 }
 
+// The Worker imports src/wasm/secp256k1/verify.wasm; wrangler makes it a CompiledWasm module, and
+// here it is one too: left out of the bundle as ./verify.wasm and given to miniflare beside it.
+const WASM_PATH = 'src/wasm/secp256k1/verify.wasm';
+const wasmExternal: Plugin = {
+  name: 'wasm-external',
+  setup(b) {
+    b.onResolve({ filter: /\.wasm$/ }, () => ({ path: './verify.wasm', external: true }));
+  },
+};
+
 async function workerScript(): Promise<string> {
   const out = await build({
+    plugins: [wasmExternal],
     entryPoints: ['src/edge/worker.ts'],
     bundle: true,
     format: 'esm',
@@ -49,9 +67,12 @@ async function workerScript(): Promise<string> {
   return out.outputFiles[0]!.text;
 }
 
-function startWorker(script: string, persist: string, bindings: Record<string, string>): Miniflare {
+function startWorker(script: string, persist: string, bindings: Record<string, string>, wasm: Uint8Array<ArrayBuffer> = new Uint8Array(readFileSync(WASM_PATH))): Miniflare {
   return new Miniflare({
-    modules: [{ type: 'ESModule', path: 'worker.mjs', contents: script }],
+    modules: [
+      { type: 'ESModule', path: 'worker.mjs', contents: script },
+      { type: 'CompiledWasm', path: 'verify.wasm', contents: wasm },
+    ],
     compatibilityDate: '2026-04-01',
     durableObjects: { NODE: 'BoltworkerNode' },
     durableObjectsPersist: persist,
@@ -66,6 +87,13 @@ function startWorker(script: string, persist: string, bindings: Record<string, s
   });
 }
 
+/** The result of an RPC call through the Worker; an error fails the test. */
+async function result(mf: Miniflare, method: string, params: unknown = {}): Promise<Record<string, unknown>> {
+  const r = await rpc(mf, method, params);
+  ok(r.result, JSON.stringify(r.error));
+  return r.result;
+}
+
 async function rpc(mf: Miniflare, method: string, params: unknown = {}): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
   const res = await mf.dispatchFetch('http://localhost/rpc', {
     method: 'POST',
@@ -76,6 +104,116 @@ async function rpc(mf: Miniflare, method: string, params: unknown = {}): Promise
   return (await res.json()) as { result?: Record<string, unknown>; error?: { code: number; message: string } };
 }
 
+// ---- signed gossip from a peer of the test's own ----
+const quiet = { debug() {}, info() {}, warn() {} };
+const chain = chainHash('regtest');
+const party = (label: string): ChannelParty => ({
+  nodeSecret: sha256(new TextEncoder().encode(`edge-gossip ${label} node`)),
+  bitcoinSecret: sha256(new TextEncoder().encode(`edge-gossip ${label} bitcoin`)),
+});
+/** short_channel_id block×tx×output: block `block`, tx 1, output 0. */
+const scid = (block: number): bigint => (BigInt(block) << 40n) | (1n << 16n);
+const GOOD_BLOCK = 103;
+const BAD_BLOCK = 104;
+
+/**
+ * A good channel_announcement with both channel_updates, then a channel_announcement with one
+ * signature byte flipped (BOLT 7: a receiver MUST check the signatures and ignore it if invalid).
+ * 4 + 1 + 1 + 4 signature checks.
+ */
+function signedGossip(): Uint8Array[] {
+  const a = party('a');
+  const b = party('b');
+  const timestamp = Math.floor(Date.now() / 1000) - 60;
+  const good = signChannelAnnouncement({ chainHash: chain, short_channel_id: scid(GOOD_BLOCK), parties: [a, b] });
+  const updates = [
+    [a, b],
+    [b, a],
+  ].map(([from, to]) =>
+    signChannelUpdate({ secret: from!.nodeSecret, peer: getPublicKey(to!.nodeSecret), chainHash: chain, short_channel_id: scid(GOOD_BLOCK), timestamp, htlc_maximum_msat: 1_000_000_000n }),
+  );
+  const bad = signChannelAnnouncement({ chainHash: chain, short_channel_id: scid(BAD_BLOCK), parties: [a, party('c')] });
+  bad[2 + 64 + 10]! ^= 1; // node_signature_2
+  return [good, ...updates, bad];
+}
+
+/** A bare connectd (no lightningd, no gossipd) that listens, dials, and sends what the test gives it. */
+interface Feeder {
+  id: string;
+  port: number;
+  connectd: Connectd;
+  /** Resolves when `id` has finished init with us. */
+  connected(id: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A connectd of a fresh node id with no lightningd or gossipd behind it. */
+function bareConnectd(dialer: Dialer, peerConnected: (id: string) => void = () => {}): { connectd: Connectd; id: string } {
+  const hsmd = new Hsmd(createNodeSecret((n) => new Uint8Array(randomBytes(n))));
+  const connectd = new Connectd({
+    chainHash: chain,
+    ourFeatures: ourFeatures('I'),
+    nodeId: hsmd.nodeId(),
+    ecdhLink: hsmd.linkFor(['ecdh']),
+    dialer,
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    clock: nodeClock,
+    log: quiet,
+    events: { peerConnected: (e) => peerConnected(e.id), peerDisconnected() {}, peerSpoke() {} },
+    gossipLink: { newPeer() {}, gossip() {}, peerGone() {} },
+  });
+  return { connectd, id: toHex(hsmd.nodeId()) };
+}
+
+async function startFeeder(): Promise<Feeder> {
+  const seen = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  const { connectd, id } = bareConnectd(new TcpDialer(), (peer) => {
+    seen.add(peer);
+    waiting.get(peer)?.();
+  });
+  const listener: Listener = await listenTcp('127.0.0.1', 0, (s) => connectd.acceptStream(s));
+  return {
+    id,
+    port: listener.port,
+    connectd,
+    connected: (id) => (seen.has(id) ? Promise.resolve() : new Promise((r) => waiting.set(id, r))),
+    async stop() {
+      connectd.stop();
+      await listener.close();
+    },
+  };
+}
+
+interface GossipInfo {
+  verify_engine: string;
+  stats: { signatures_checked: number; rejected: number };
+}
+
+/**
+ * Sends signedGossip() from `feeder` to `edge` and waits (a bounded number of polls) until the
+ * edge node has checked every signature and listed the good channel's two halves.
+ */
+async function feedAndCheck(feeder: Feeder, edge: string, call: (method: string, params?: unknown) => Promise<Record<string, unknown>>): Promise<GossipInfo> {
+  const msgs = signedGossip();
+  for (const m of msgs) await feeder.connectd.sendToPeer(edge, m);
+  let info: GossipInfo | undefined;
+  let halves = 0;
+  for (let i = 0; i < 200; i++) {
+    info = (await call('getinfo')).gossip as GossipInfo;
+    halves = ((await call('listchannels', { short_channel_id: `${GOOD_BLOCK}x1x0` })).channels as unknown[]).length;
+    if (info.stats.signatures_checked >= 10 && halves === 2) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  equal(halves, 2, 'the good channel_announcement and both channel_updates are in the graph');
+  const bad = (await call('listchannels', { short_channel_id: `${BAD_BLOCK}x1x0` })).channels as unknown[];
+  equal(bad.length, 0, 'the badly signed channel_announcement is not');
+  ok(info!.stats.rejected >= 1, `rejected ${info!.stats.rejected}`);
+  // BOLT 7: four signatures per channel_announcement, one per channel_update.
+  equal(info!.stats.signatures_checked, 10);
+  return info!;
+}
+
 describe('edge node (miniflare): Worker → Durable Object → node', { timeout: 60_000 }, () => {
   let script: string;
   let persist: string;
@@ -83,9 +221,11 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
   let peerPort: number;
   let mf: Miniflare | undefined;
   let bindings: Record<string, string>;
+  let feeder: Feeder | undefined;
 
   before(async () => {
     script = await workerScript();
+    feeder = await startFeeder();
     peer = await startNode({ network: 'regtest', lightningDir: tmp(), bindAddr: ['127.0.0.1:0'] });
     peerPort = peer.binding[0]!.port;
     persist = tmp();
@@ -95,6 +235,7 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
   });
   after(async () => {
     await mf?.dispose();
+    await feeder?.stop();
     await peer?.stop();
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
@@ -131,27 +272,22 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
     ok((lp.result?.peers as { id: string; connected: boolean }[]).some((p) => p.id === peer.id && p.connected));
   });
 
+  it('checks gossip signatures in the isolate with libsecp256k1 (WASM): good accepted, bad rejected', async () => {
+    const r = await result(mf!, 'connect', { id: `${feeder!.id}@127.0.0.1:${feeder!.port}` });
+    equal(r.id, feeder!.id);
+    await feeder!.connected(edgeId);
+    const info = await feedAndCheck(feeder!, edgeId, (m, p) => result(mf!, m, p));
+    equal(info.verify_engine, 'libsecp256k1');
+  });
+
   it('bridges a BOLT 8 handshake to a peer in Node (GET /bridge/127.0.0.1:PORT)', async () => {
-    const hsmd = new Hsmd(createNodeSecret((n) => new Uint8Array(randomBytes(n))));
-    const quiet = { debug() {}, info() {}, warn() {} };
-    const client = new Connectd({
-      chainHash: chainHash('regtest'),
-      ourFeatures: ourFeatures('I'),
-      nodeId: hsmd.nodeId(),
-      ecdhLink: hsmd.linkFor(['ecdh']),
-      dialer: new WsDialer(),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-      clock: nodeClock,
-      log: quiet,
-      events: { peerConnected() {}, peerDisconnected() {}, peerSpoke() {} },
-      gossipLink: { newPeer() {}, gossip() {}, peerGone() {} },
-    });
+    const { connectd: client, id: clientId } = bareConnectd(new WsDialer());
     try {
       const url = `${(await mf!.ready).href.replace(/^http/, 'ws').replace(/\/$/, '')}/bridge/127.0.0.1:${peerPort}`;
       const res = await client.connectToPeer(peer.id, [{ kind: 'websocket', url, host: '127.0.0.1', port: peerPort }]);
       equal(res.id, peer.id);
       const peers = (await peer.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
-      ok(peers.peers.some((p) => p.id === toHex(hsmd.nodeId()) && p.connected), 'the Node node finished init with the bridged client');
+      ok(peers.peers.some((p) => p.id === clientId && p.connected), 'the Node node finished init with the bridged client');
     } finally {
       client.stop();
     }
@@ -168,6 +304,19 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
     ok(r.result, JSON.stringify(r.error));
     equal(r.result.id, peer.id);
   });
+
+  it('falls back to @noble/secp256k1 when the wasm module will not instantiate, and still checks signatures', async () => {
+    await mf!.dispose();
+    mf = undefined;
+    // A valid, empty WebAssembly module: it compiles and instantiates, but exports no verify.
+    const empty = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    mf = startWorker(script, tmp(), bindings, empty);
+    const id = String((await result(mf, 'getinfo')).id);
+    await result(mf, 'connect', { id: `${feeder!.id}@127.0.0.1:${feeder!.port}` });
+    await feeder!.connected(id);
+    const info = await feedAndCheck(feeder!, id, (m, p) => result(mf!, m, p));
+    equal(info.verify_engine, 'noble');
+  });
 });
 
 // The Deno entry (src/edge/deno.ts) with the deno binary from the npm package `deno`.
@@ -175,18 +324,20 @@ const DENO = 'node_modules/.bin/deno';
 describe('edge node in Deno (src/edge/deno.ts)', { timeout: 60_000, skip: existsSync(DENO) ? false : 'the deno package is not installed' }, () => {
   let peer: RunningNode;
   let proc: ChildProcess | undefined;
-  let ready: { id: string; rpc: string };
+  let ready: { id: string; rpc: string; binding: { type: string; address: string; port: number }[] };
+  let feeder: Feeder | undefined;
 
   before(async () => {
     peer = await startNode({ network: 'regtest', lightningDir: tmp(), bindAddr: ['127.0.0.1:0'] });
+    feeder = await startFeeder();
     const data = tmp();
-    proc = spawn(DENO, ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${data},.`, `--allow-write=${data}`, '--allow-env', 'src/edge/deno.ts', '--network', 'regtest', '--data-dir', data, '--rpc-port', '0'], {
+    proc = spawn(DENO, ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${data},.`, `--allow-write=${data}`, '--allow-env', 'src/edge/deno.ts', '--network', 'regtest', '--data-dir', data, '--rpc-port', '0', '--bind-addr', '127.0.0.1:0'], {
       env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(data, '.deno'), NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<never>((_, reject) => proc!.once('exit', (code) => reject(new Error(`deno exited with ${code}`))));
     const line = new Promise<string>((resolve) => createInterface({ input: proc!.stdout! }).once('line', resolve));
-    ready = JSON.parse(await Promise.race([line, exited])) as { id: string; rpc: string };
+    ready = JSON.parse(await Promise.race([line, exited])) as typeof ready;
   });
   after(async () => {
     if (proc && proc.exitCode === null) {
@@ -194,6 +345,7 @@ describe('edge node in Deno (src/edge/deno.ts)', { timeout: 60_000, skip: exists
       proc.kill('SIGTERM');
       await gone;
     }
+    await feeder?.stop();
     await peer?.stop();
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
@@ -212,5 +364,42 @@ describe('edge node in Deno (src/edge/deno.ts)', { timeout: 60_000, skip: exists
     equal(r.id, peer.id);
     const peers = (await peer.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
     ok(peers.peers.some((p) => p.id === ready.id && p.connected), 'the Node node finished init with the Deno node');
+  });
+
+  it('listens on --bind-addr 127.0.0.1: a Node node connects in, listpeers shows it, ping works both ways', async () => {
+    equal(ready.binding.length, 1);
+    const bind = ready.binding[0]!;
+    equal(bind.address, '127.0.0.1');
+    ok(bind.port > 0, `port ${bind.port}`);
+    equal(((await call('getinfo')).binding as unknown[]).length, 1, 'getinfo reports the listener');
+    // The outbound connection from the test above goes first, so this one is inbound.
+    await call('disconnect', { id: peer.id });
+    for (let i = 0; i < 200; i++) {
+      const seen = (await peer.call('listpeers')) as { peers: { id: string }[] };
+      if (!seen.peers.some((p) => p.id === ready.id)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = (await peer.call('connect', { id: `${ready.id}@127.0.0.1:${bind.port}` })) as { id: string; direction: string };
+    equal(r.id, ready.id);
+    equal(r.direction, 'out', 'the Node node dialled the Deno node');
+    // The Node node is done once it has the Deno node's init; the Deno node may still be reading its.
+    let listed = false;
+    for (let i = 0; i < 200 && !listed; i++) {
+      const lp = (await call('listpeers')).peers as { id: string; connected: boolean }[];
+      listed = lp.some((p) => p.id === peer.id && p.connected);
+      if (!listed) await new Promise((r) => setTimeout(r, 50));
+    }
+    ok(listed, 'the Deno node lists the Node node');
+    const pong = await call('ping', { id: peer.id, len: 16, pongbytes: 32 });
+    equal(pong.totlen, 32 + 4, 'pong: type, byteslen and 32 ignored bytes');
+    const back = (await peer.call('ping', { id: ready.id, len: 16, pongbytes: 8 })) as { totlen: number };
+    equal(back.totlen, 8 + 4);
+  });
+
+  it('checks gossip signatures with libsecp256k1 (WASM) from a peer that connected in: good accepted, bad rejected', async () => {
+    const r = await feeder!.connectd.connectToPeer(ready.id, [{ kind: 'tcp', host: '127.0.0.1', port: ready.binding[0]!.port }]);
+    equal(r.id, ready.id);
+    const info = await feedAndCheck(feeder!, ready.id, call);
+    equal(info.verify_engine, 'libsecp256k1');
   });
 });
