@@ -63,6 +63,8 @@ export class Graph implements GossipView {
   nodeAlias: Uint8Array; // 32 bytes per slot
   nodeFeatures: (Uint8Array | undefined)[] = [];
   nodeAddresses: (Uint8Array | undefined)[] = [];
+  /** nodeId(n)'s copies: every channel_update's check needs its signer's id. */
+  private nodeIdCopies: (Uint8Array | undefined)[] = [];
   private freeNodes: number[] = [];
 
   // ---- channels (slot c) ----
@@ -124,8 +126,9 @@ export class Graph implements GossipView {
     return this.nodeIndex.get(typeof id === 'string' ? id.toLowerCase() : toHex(id)) ?? -1;
   }
 
+  /** Node slot n's id: one copy per node, made on first use and shared (callers must not change it). */
   nodeId(n: number): Uint8Array {
-    return this.nodeIds.slice(33 * n, 33 * n + 33);
+    return (this.nodeIdCopies[n] ??= this.nodeIds.slice(33 * n, 33 * n + 33));
   }
 
   private nodeSlot(id: Uint8Array): number {
@@ -160,6 +163,7 @@ export class Graph implements GossipView {
   private dropNode(n: number): void {
     this.nodeIndex.delete(this.nodeKey[n]!);
     this.nodeKey[n] = undefined;
+    this.nodeIdCopies[n] = undefined;
     this.nodeFeatures[n] = undefined;
     this.nodeAddresses[n] = undefined;
     this.nodeTimestamp[n] = -1;
