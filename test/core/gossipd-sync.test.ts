@@ -4,6 +4,7 @@
 // versions of, and the node_announcements it lacks; the timestamp filter from shortly before the
 // sync started; further query rounds that catch gossip a peer accepted (with past timestamps)
 // after our sync; several peers, each channel asked of one; peers that answer without the TLVs.
+import { CountingVerifier } from '../support/counting-verifier.ts';
 import { concat, toHex, u32be } from '../../src/core/bytes.ts';
 import { chainHash } from '../../src/core/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
@@ -14,7 +15,6 @@ import { decodeQueryFlags, decodeShortChannelIds, QUERY_FLAG, QUERY_FLAG_ALL } f
 import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement } from '../../src/core/gossip/sign.ts';
 import { channelUpdateKey, type GossipRecord } from '../../src/core/gossip/store.ts';
 import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
-import { InlineVerifier, type SigVerifier, type VerifyItem } from '../../src/core/gossip/verify-pool.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../src/core/wire/messages.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
@@ -86,15 +86,6 @@ async function store(recs: GossipRecord[]): Promise<MemoryGossipStore> {
 // ---------------------------------------------------------------------------------------------
 // Gossipd instances linked in memory
 
-class CountingVerifier implements SigVerifier {
-  items = 0;
-  private readonly inner = new InlineVerifier();
-  verifyBatch(items: readonly VerifyItem[]): Promise<Uint8Array> {
-    this.items += items.length;
-    return this.inner.verifyBatch(items);
-  }
-  async close(): Promise<void> {}
-}
 
 interface Wire {
   from: string;

@@ -4,6 +4,7 @@
 // Covers sync (query_channel_range, query_short_channel_ids in chunks, gossip_timestamp_filter),
 // the LDK fallback, answering queries, duplicates dropped before signature checks, bad peers,
 // relay once to each filtering peer, and loading the store without a signature check.
+import { CountingVerifier } from '../support/counting-verifier.ts';
 import { concat, fromHex, toHex, u32be } from '../../src/core/bytes.ts';
 import { chainHash } from '../../src/core/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
@@ -20,7 +21,6 @@ import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement } from
 import { channelUpdateKey, type GossipRecord } from '../../src/core/gossip/store.ts';
 import { STALE_SECONDS } from '../../src/core/gossip/validate.ts';
 import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
-import { InlineVerifier, type SigVerifier, type VerifyItem } from '../../src/core/gossip/verify-pool.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
@@ -105,17 +105,6 @@ function fixture(): Fixture {
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-class CountingVerifier implements SigVerifier {
-  calls = 0;
-  items = 0;
-  private readonly inner = new InlineVerifier();
-  verifyBatch(items: readonly VerifyItem[]): Promise<Uint8Array> {
-    this.calls++;
-    this.items += items.length;
-    return this.inner.verifyBatch(items);
-  }
-  async close(): Promise<void> {}
-}
 
 interface Sent {
   from: string;
