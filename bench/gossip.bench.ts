@@ -6,7 +6,8 @@
 //      verify pool (engine, worker count): the floor any ingest on that pool has;
 //   2. cold start: open store -> gossipd.load() -> first getroute;
 //   3. getroute over random reachable pairs: median and p99;
-//   4. (Node) heap retained by the loaded gossipd and by a bare Graph.
+//   4. memory retained by the loaded gossipd and by a bare Graph (Node: heap + ArrayBuffers; Chromium:
+//      measureUserAgentSpecificMemory, the bench page being cross-origin isolated).
 // Each of these is one long run, so the results are timed once and printed as notes, not through
 // the harness's repeated sampling.
 import type { Reporter } from './harness.ts';
@@ -49,8 +50,9 @@ interface Env {
   /** Cold start in a fresh realm (new process / new Worker) over the store left by the ingest. */
   coldStartFresh(r: ColdStartRequest): Promise<ColdStartResult>;
   freshLabel: string;
-  /** Node: bytes retained on the JS heap + in ArrayBuffers, after a full gc. */
-  retained?(): number;
+  /** Bytes retained (Node: JS heap + ArrayBuffers; Chromium: the page and its Workers), after a full gc. */
+  retained?(): Promise<number>;
+  retainedLabel?: string;
   cleanup(): Promise<void>;
 }
 
@@ -94,12 +96,13 @@ async function nodeEnv(): Promise<Env> {
     createPool: (size) => pool.createNodeVerifyPool({ size, engine: 'libsecp256k1' }),
     workers: pool.defaultVerifyWorkers(),
     fraction: 1,
-    retained() {
+    async retained() {
       gc();
       gc();
       const m = process.memoryUsage();
       return m.heapUsed + m.arrayBuffers;
     },
+    retainedLabel: 'process.memoryUsage() heapUsed + arrayBuffers deltas, after gc() twice; --expose-gc set at run time through v8.setFlagsFromString',
     async cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });
     },
@@ -158,10 +161,23 @@ async function webEnv(): Promise<Env> {
         w.postMessage({ ...r, dbName: name });
       }),
     freshLabel: 'a new module Worker',
+    ...(pageMemory() ? { retained: pageMemory(), retainedLabel: 'performance.measureUserAgentSpecificMemory() deltas (the page and its Workers, JS heap and ArrayBuffers), after gc() twice (--js-flags=--expose-gc)' } : {}),
     createPool: (size) => pool.createWebVerifyPool({ size, engine: 'libsecp256k1' }),
     workers: pool.defaultVerifyWorkers(),
     fraction: CHROMIUM_FRACTION,
     cleanup: wipe,
+  };
+}
+
+/** Chromium, cross-origin isolated (scripts/bench.mjs sets the headers): what the page and its Workers hold. */
+function pageMemory(): (() => Promise<number>) | undefined {
+  const w = globalThis as { gc?: () => void; crossOriginIsolated?: boolean; performance: { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> } };
+  const measure = w.performance.measureUserAgentSpecificMemory;
+  if (!w.crossOriginIsolated || !measure || !w.gc) return undefined;
+  return async () => {
+    w.gc!();
+    w.gc!();
+    return (await measure.call(w.performance)).bytes;
   };
 }
 
@@ -268,13 +284,13 @@ export async function run(report: Reporter): Promise<void> {
   // ---- 4a. (Node) heap of a bare Graph holding all of it, measured first, before anything else is retained
   let graphHeap: string | undefined;
   if (env.retained) {
-    const before = env.retained();
+    const before = await env.retained();
     let graph: Graph | undefined = new Graph();
     for (const raw of msgs) {
       const m = decodeMessage(raw);
       if (m.name === 'channel_announcement' || m.name === 'channel_update' || m.name === 'node_announcement') graph.applyGossip(m);
     }
-    const after = env.retained();
+    const after = await env.retained();
     graphHeap = `a bare Graph (graph.ts) of the same gossip ${mb(after - before)} (${k(graph.channelCount)} channels, ${k(graph.nodeCount)} nodes)`;
     graph = undefined;
   }
@@ -424,19 +440,19 @@ export async function run(report: Reporter): Promise<void> {
     await g2b.close();
     await store2b.close();
     if (env.retained) {
-      const before = env.retained();
+      const before = await env.retained();
       const store3 = await env.openStore(false);
       const g3 = daemon(fx, store3, pool);
       await g3.load();
       await store3.close();
-      const withGossipd = env.retained() - before;
+      const withGossipd = (await env.retained()) - before;
       await g3.close();
       report.note(
-        `4. retained memory (process.memoryUsage() heapUsed + arrayBuffers deltas, after gc() twice; --expose-gc set at run time through v8.setFlagsFromString): ` +
+        `4. retained memory (${env.retainedLabel}): ` +
           `gossipd after load() (graph + raw gossip index) ${mb(withGossipd)}; ${graphHeap}`,
       );
     } else {
-      report.note('4. heap: not measured in Chromium (performance.memory is coarse and cached without --enable-precise-memory-info; no gc() on the page)');
+      report.note('4. memory: not measured here (needs a cross-origin isolated page with measureUserAgentSpecificMemory and gc(), as scripts/bench.mjs provides)');
     }
   } finally {
     await pool.close();

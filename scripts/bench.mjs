@@ -84,7 +84,11 @@ async function benchChromium() {
     logLevel: 'warn',
     clearScreen: false,
     appType: 'mpa',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ws: false, watch: null },
+    // Cross-origin isolated, so the page may call performance.measureUserAgentSpecificMemory().
+    server: {
+      host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ws: false, watch: null,
+      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+    },
     // Serve node_modules ESM as it is: no dependency pre-bundling, so no reload mid-run.
     optimizeDeps: { noDiscovery: true, include: [] },
   });
@@ -94,7 +98,8 @@ async function benchChromium() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: chromiumArgs,
+    // gc() on the page, so memory is measured after a full collection.
+    args: [...chromiumArgs, '--js-flags=--expose-gc'],
   });
   try {
     for (const file of files) {
