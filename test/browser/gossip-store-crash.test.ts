@@ -19,15 +19,18 @@ interface Round {
   acked: number;
   /** The last batch the worker said it started writing. */
   writing: number;
+  /** Terminated while a compaction was under way. */
+  compacting: boolean;
+  compactions: number;
 }
 
 /** Starts an ingesting Worker, terminates it at a random moment after it is ready. */
 function ingestAndTerminate(name: string): Promise<Round> {
   return new Promise((resolve, reject) => {
     const w = startWorker();
-    const round: Round = { ready: -1, acked: -1, writing: -1 };
+    const round: Round = { ready: -1, acked: -1, writing: -1, compacting: false, compactions: 0 };
     w.onerror = (e) => reject(new Error(`worker error: ${e.message}`));
-    w.onmessage = (e: MessageEvent<{ ready?: number; writing?: number; ack?: number; error?: string }>) => {
+    w.onmessage = (e: MessageEvent<{ ready?: number; writing?: number; ack?: number; compacting?: number; compacted?: number; error?: string }>) => {
       const m = e.data;
       if (m.error !== undefined) {
         w.terminate();
@@ -42,6 +45,11 @@ function ingestAndTerminate(name: string): Promise<Round> {
         round.writing = m.writing;
       } else if (m.ack !== undefined) {
         round.acked = m.ack;
+      } else if (m.compacting !== undefined) {
+        round.compacting = true;
+      } else if (m.compacted !== undefined) {
+        round.compacting = false;
+        round.compactions++;
       }
     };
     w.postMessage({ cmd: 'ingest', name });
@@ -76,6 +84,8 @@ describe('IdbGossipStore when its Worker is terminated', () => {
     let acks = 0;
     let unacked = 0;
     let inFlight = 0;
+    let inCompaction = 0;
+    let compactions = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const r = await ingestAndTerminate(name);
       equal(r.ready, next, `round ${round}: the worker resumed at ${r.ready}, the store ended at ${next - 1}`);
@@ -83,13 +93,16 @@ describe('IdbGossipStore when its Worker is terminated', () => {
       deepEqual(v.problems, [], `round ${round}`);
       ok(v.next >= r.acked + 1);
       if (r.writing > r.acked) inFlight++;
+      if (r.compacting) inCompaction++;
+      compactions += r.compactions;
       if (r.acked >= 0) acks += r.acked - r.ready + 1;
       unacked += v.next - (r.acked >= 0 ? r.acked + 1 : r.ready);
       next = v.next;
     }
     ok(next > ROUNDS / 2, `only ${next} batches were written`);
+    ok(compactions > 0, 'no compaction finished: the test did not exercise them');
     console.log(
-      `IndexedDB: ${ROUNDS} worker terminations (${inFlight} with a batch started and not acknowledged), ` +
+      `IndexedDB: ${ROUNDS} worker terminations (${inFlight} with a batch started and not acknowledged, ${inCompaction} during a compaction; ${compactions} compactions finished), ` +
         `${next} batches (${acks} acknowledged, ${unacked} committed but not yet acknowledged)`,
     );
     const last = await ingestAndTerminate(name);
