@@ -365,6 +365,34 @@ class FakeChain {
 }
 
 describe('gossipd maintenance: spent funding outputs', () => {
+  it('does not pass on gossip queued for relay once its channel is marked spent', async () => {
+    const relayed = async (spendFirst: boolean): Promise<string[]> => {
+      const clock = new FakeClock();
+      const store = new MemoryGossipStore();
+      await store.load(() => {});
+      const sent: Uint8Array[] = [];
+      const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, relayIntervalMs: 1_000, verifyBatchDelayMs: 1 }, undefined, quiet, (raw) => sent.push(raw));
+      await g.load();
+      g.newPeer('listener', '');
+      g.gossip('listener', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+      g.newPeer('source', '');
+      const scid = scidFromParts({ block: 700, txindex: 1, outnum: 0 });
+      const c = channel(0, scid, 100);
+      for (const m of [c.ann, ...c.updates]) g.gossip('source', m);
+      await clock.tick(10);
+      await g.flush();
+      ok(g.graph.findChannel(scid) >= 0);
+      sent.length = 0;
+      if (spendFirst) g.graph.markSpent(scid, 800);
+      await clock.tick(1_000);
+      const names = sent.map((r) => decodeMessage(r).name).filter((n) => n === 'channel_announcement' || n === 'channel_update');
+      await g.close();
+      return names;
+    };
+    deepEqual(await relayed(false), ['channel_announcement', 'channel_update', 'channel_update'], 'relayed while unspent');
+    deepEqual(await relayed(true), [], 'not once spent');
+  });
+
   it('marks a channel spent at the height of the block spending its funding output, forgets it 12 blocks later, and not before', async () => {
     const clock = new FakeClock();
     const [a, b] = [PARTIES[0]!, PARTIES[1]!];

@@ -567,6 +567,22 @@ describe('gossipd: relay', () => {
     deepEqual(got.slice(4), ['x:9', 'x:8', 'x:7']);
     equal(r.relayed, 4);
   });
+
+  it('leaves out what `keep` refuses at send time, without spending the budget on it', () => {
+    const r = new Relay(2);
+    r.addPeer('x');
+    r.setFilter('x', { first_timestamp: 0, timestamp_range: 1000 }, [new Uint8Array([9]), new Uint8Array([66]), new Uint8Array([8])]);
+    for (let i = 0; i < 5; i++) r.push(new Uint8Array([i === 1 || i === 2 ? 66 : i]), 50, 'z');
+    const got: number[] = [];
+    const keep = (raw: Uint8Array) => raw[0] !== 66;
+    r.tick((_id, raw) => got.push(raw[0]!), keep);
+    deepEqual(got, [0, 3]);
+    r.tick((_id, raw) => got.push(raw[0]!), keep);
+    deepEqual(got, [0, 3, 4]);
+    r.tickBackfill((_id, raw) => got.push(raw[0]!), keep);
+    deepEqual(got.slice(3), [9, 8]);
+    equal(r.relayed, 3);
+  });
 });
 
 describe('gossipd: gossip in', () => {

@@ -549,17 +549,34 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (this.relayTimer !== undefined || this.closed) return;
     this.relayTimer = this.o.clock.setTimeout(() => {
       this.relayTimer = undefined;
-      this.relay.tick((id, raw) => this.sendRaw(id, raw));
+      this.relay.tick((id, raw) => this.sendRaw(id, raw), (raw) => this.stillRelayable(raw));
       this.stats.relayed = this.relay.relayed;
       if (this.relay.logBusy) this.armRelay();
     }, this.config.relayIntervalMs);
+  }
+
+  /**
+   * A queued channel_announcement or channel_update is not passed on once its channel's funding
+   * output is spent (BOLT 7: a spent channel is no longer announced) or the channel is forgotten.
+   */
+  private stillRelayable(raw: Uint8Array): boolean {
+    const type = (raw[0]! << 8) | raw[1]!;
+    if (type !== 256 && type !== 258) return true;
+    try {
+      const p = peekGossip(raw);
+      if (p.type === 'node_announcement') return true;
+      const c = this.graph.findChannel(p.short_channel_id);
+      return c >= 0 && this.graph.spentHeight[c] === 0;
+    } catch {
+      return false;
+    }
   }
 
   private armBackfill(): void {
     if (this.backfillTimer !== undefined || this.closed) return;
     this.backfillTimer = this.o.clock.setTimeout(() => {
       this.backfillTimer = undefined;
-      this.relay.tickBackfill((id, raw) => this.sendRaw(id, raw));
+      this.relay.tickBackfill((id, raw) => this.sendRaw(id, raw), (raw) => this.stillRelayable(raw));
       if (this.relay.backfillBusy) this.armBackfill();
     }, this.config.backfillIntervalMs);
   }

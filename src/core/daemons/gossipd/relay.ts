@@ -83,11 +83,13 @@ export class Relay {
   }
 
   /** Sends the next `perTick` backfill messages of each peer. */
-  tickBackfill(send: (id: string, raw: Uint8Array) => void): void {
+  tickBackfill(send: (id: string, raw: Uint8Array) => void, keep: (raw: Uint8Array) => boolean = () => true): void {
     for (const [id, p] of this.peers) {
       let budget = this.perTick;
       while (budget > 0 && p.backfillAt < p.backfill.length) {
-        send(id, p.backfill[p.backfillAt++]!);
+        const raw = p.backfill[p.backfillAt++]!;
+        if (!keep(raw)) continue;
+        send(id, raw);
         budget--;
       }
       if (p.backfillAt >= p.backfill.length) {
@@ -97,8 +99,11 @@ export class Relay {
     }
   }
 
-  /** One flush of new gossip: each peer gets what it has not had yet, within its filter. */
-  tick(send: (id: string, raw: Uint8Array) => void): void {
+  /**
+   * One flush of new gossip: each peer gets what it has not had yet, within its filter, and what
+   * `keep` still allows (gossipd: not for a channel spent or forgotten since it was queued).
+   */
+  tick(send: (id: string, raw: Uint8Array) => void, keep: (raw: Uint8Array) => boolean = () => true): void {
     for (const [id, p] of this.peers) {
       if (!p.filter) {
         p.cursor = this.end;
@@ -108,7 +113,7 @@ export class Relay {
       while (budget > 0 && p.cursor < this.end) {
         const e = this.log[p.cursor - this.base]!;
         p.cursor++;
-        if (e.origin === id || !inFilter(p.filter, e.timestamp)) continue;
+        if (e.origin === id || !inFilter(p.filter, e.timestamp) || !keep(e.raw)) continue;
         send(id, e.raw);
         this.relayed++;
         budget--;
