@@ -105,6 +105,16 @@ export class FileGossipStore implements GossipStore {
     return this.run(() => this.doCompact());
   }
 
+  clear(): Promise<void> {
+    return this.run(async () => {
+      if (this.broken) throw new GossipStoreError('broken', 'an earlier write failed and could not be undone; reopen the store');
+      // One truncate to the header: the file is whole before it (old store) and after it (empty).
+      await this.rewrite(0, header());
+      this.log.reset(HEADER_LEN);
+      this.loaded = true;
+    });
+  }
+
   stats(): Promise<GossipStoreStats> {
     return this.run(async () => this.log.stats(this.log.end));
   }

@@ -74,6 +74,29 @@ describe('IdbGossipStore', () => {
     db.close();
   });
 
+  it('refuses a damaged log value with GossipStoreError(corrupt) before handing out a record, and clear() starts it again', async () => {
+    const name = freshName();
+    let s = await open(name);
+    await s.writeBatch([rec(256, 1n, 'a')]);
+    await s.close();
+    const db = await rawOpen(name, IDB_SCHEMA.version);
+    await new Promise<void>((resolve) => {
+      const tx = db.transaction('log', 'readwrite');
+      tx.objectStore('log').put(new Uint8Array([1, 2, 3, 4, 5, 6, 7]).buffer, 1); // a cut-short entry
+      tx.oncomplete = () => resolve();
+    });
+    db.close();
+    s = await open(name);
+    await rejects(s.load(() => ok(false, 'no record expected')), GossipStoreError, 'corrupt');
+    await s.clear();
+    equal((await loadAll(s)).length, 0);
+    await s.writeBatch([rec(256, 2n, 'b')]);
+    await s.close();
+    s = await open(name);
+    deepEqual((await loadAll(s)).map((r) => r.key), [2n]);
+    await s.close();
+  });
+
   it('drops a version 1 database (one value per record) on upgrade and starts empty', async () => {
     const name = freshName();
     const old = await rawOpen(name, 1, (d) => {

@@ -200,6 +200,20 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
       await s.close();
     });
 
+    it('clears every record, and takes writes after', async () => {
+      let s = await h.fresh();
+      await loadAll(s);
+      await s.writeBatch([rec(256, 1n, 'a'), rec(258, channelUpdateKey(1n, 0), 'u'), rec(257, nodeId(1), 'n')]);
+      await s.writeBatch([], [{ type: 256, key: 1n }]);
+      await s.clear();
+      equal((await loadAll(s)).length, 0);
+      equal((await s.stats()).live, 0);
+      await s.writeBatch([rec(256, 2n, 'b')]);
+      if (h.reopen) s = await h.reopen(s);
+      deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}`), ['256:2']);
+      await s.close();
+    });
+
     it('compacts without losing a live record', async () => {
       let s = await h.fresh();
       await loadAll(s);

@@ -16,7 +16,7 @@ import { FundingIndex } from '../../src/core/daemons/gossipd/maintain.ts';
 import type { ChainSource, GossipdConfig, Log } from '../../src/core/daemons/gossipd/types.ts';
 import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
 import { signChannelAnnouncement, signChannelUpdate, type ChannelParty } from '../../src/core/gossip/sign.ts';
-import { channelUpdateKey, type GossipRecord, type GossipStoreStats } from '../../src/core/gossip/store.ts';
+import { GossipStoreError, channelUpdateKey, type GossipLoadResult, type GossipRecord, type GossipStoreStats } from '../../src/core/gossip/store.ts';
 import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
 import { STALE_SECONDS } from '../../src/core/gossip/validate.ts';
 import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
@@ -363,6 +363,41 @@ class FakeChain {
     return text(404, 'not found');
   };
 }
+
+describe('gossipd: an unreadable store', () => {
+  it('is cleared, and gossipd starts empty rather than not at all', async () => {
+    class Damaged extends MemoryGossipStore {
+      cleared = 0;
+      override async load(onRecord: (r: GossipRecord) => void): Promise<GossipLoadResult> {
+        if (this.cleared === 0) throw new GossipStoreError('corrupt', 'entry at 8 cannot be read');
+        return super.load(onRecord);
+      }
+      override async clear(): Promise<void> {
+        this.cleared++;
+        await super.clear();
+      }
+    }
+    const clock = new FakeClock();
+    const store = new Damaged();
+    const scid = scidFromParts({ block: 600, txindex: 1, outnum: 0 });
+    await store.writeBatch(records(scid, channel(0, scid, 100), 100));
+    const warnings: string[] = [];
+    const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }, undefined, { ...quiet, warn: (m: string) => void warnings.push(m) });
+    deepEqual(await g.load(), { channels: 0, nodes: 0, records: 0 });
+    equal(store.cleared, 1);
+    equal((await store.stats()).live, 0);
+    equal(g.stats.load_errors, 1);
+    ok(warnings.some((w) => w.includes('unreadable')), warnings.join('\n'));
+    await g.close();
+    // Any other failure is not papered over.
+    class Broken extends MemoryGossipStore {
+      override async load(): Promise<GossipLoadResult> {
+        throw new GossipStoreError('io', 'disk gone');
+      }
+    }
+    await rejects(gossipd(clock, new Broken(), () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }).load(), GossipStoreError, 'io');
+  });
+});
 
 describe('gossipd maintenance: spent funding outputs', () => {
   it('does not pass on gossip queued for relay once its channel is marked spent', async () => {

@@ -40,6 +40,29 @@ describe('FileGossipStore file format', () => {
     }
   });
 
+  it('refuses an entry whose CRC holds but which cannot be read, with GossipStoreError(corrupt), and clear() starts it again', async () => {
+    const path = freshPath();
+    let s = await openLoaded(path);
+    await s.writeBatch([rec(256, 7n, 'a')]);
+    await s.close();
+    // Turn the record into one of type 999 (no such key layout) and seal it again: a CRC-valid entry
+    // only another program could have written. Nothing after the header may be trusted or cut.
+    const f = new Uint8Array(readFileSync(path));
+    const dv = new DataView(f.buffer, f.byteOffset);
+    dv.setUint16(8 + 6, 999);
+    dv.setUint32(8, crc32c(f.subarray(12, 8 + 16 + dv.getUint32(8 + 8))));
+    writeFileSync(path, f);
+    s = await FileGossipStore.open(path);
+    await rejects(s.load(() => ok(false, 'no record before the whole file is read')), GossipStoreError, 'corrupt');
+    equal(statSync(path).size, f.length, 'the file was not cut');
+    await s.clear();
+    await s.writeBatch([rec(256, 8n, 'b')]);
+    await s.close();
+    s = await openLoaded(path);
+    deepEqual((await loadAll(s)).map((r) => r.key), [8n]);
+    await s.close();
+  });
+
   it('writes the header, then entries whose CRC32C covers everything after the crc field', async () => {
     const path = freshPath();
     const s = await openLoaded(path);

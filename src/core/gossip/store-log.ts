@@ -127,11 +127,12 @@ export class GossipLog {
    * Reads the log from position `start`, applying each batch at its commit. The log is `parts`
    * laid end to end (one buffer for a file; one per value for IndexedDB, whose values each hold
    * whole entries). Stops at the first entry that is cut short or fails its CRC (`crc: false` skips
-   * that check where the backend itself commits whole values); an entry whose CRC holds but which
-   * cannot be read is GossipStoreError('corrupt'). Then calls `onRecord` for each live record in
+   * that check where the backend itself commits whole values, and `whole: true` makes anything
+   * short of the end GossipStoreError('corrupt')); an entry whose CRC holds but which cannot be
+   * read is GossipStoreError('corrupt'). No record is handed out before the whole log is read. Then calls `onRecord` for each live record in
    * write order, its `raw` a view into its part (which must not change afterwards).
    */
-  load(parts: Uint8Array | readonly Uint8Array[], start: number, onRecord: (record: GossipRecord) => void, opts: { crc?: boolean } = {}): ScanResult {
+  load(parts: Uint8Array | readonly Uint8Array[], start: number, onRecord: (record: GossipRecord) => void, opts: { crc?: boolean; whole?: boolean } = {}): ScanResult {
     this.reset(start);
     const list = parts instanceof Uint8Array ? [parts] : parts;
     const checkCrc = opts.crc ?? true;
@@ -198,11 +199,17 @@ export class GossipLog {
     } finally {
       this.loadKeys = undefined;
     }
+    const total = list.length ? base[list.length - 1]! + list[list.length - 1]!.length : start;
+    // `whole`: the backend commits whole values, so anything short of the end is damage, found
+    // before a single record is handed out.
+    if (opts.whole && committed !== total) {
+      this.reset(start);
+      throw new GossipStoreError('corrupt', `${this.label}: the log is unreadable after byte ${committed} of ${total}`);
+    }
     this.end = committed;
     for (let i = 0; i < this.offsets.length; i++) {
       if (!this.dead[i]) onRecord(decodeRecord(views[recPart[i]!]!, list[recPart[i]!]!, recAt[i]!, keys[i]!));
     }
-    const total = list.length ? base[list.length - 1]! + list[list.length - 1]!.length : start;
     return { committed, stopped: stopped < 0 ? total : stopped };
   }
 

@@ -47,6 +47,12 @@ export class MemoryGossipStore implements GossipStore {
     this.check();
   }
 
+  async clear(): Promise<void> {
+    this.check();
+    this.records.clear();
+    this.bytes = 0;
+  }
+
   async stats(): Promise<GossipStoreStats> {
     this.check();
     return this.snapshot();

@@ -94,6 +94,12 @@ export interface GossipStore {
   delete(keys: readonly GossipKeyRef[]): Promise<void>;
   /** Gives back the space of dead records (see `shouldCompact`); a crash during it leaves the old or the new store, both whole. */
   compact(): Promise<void>;
+  /**
+   * Forgets every record, atomically (a crash leaves all or none), and leaves the store loaded and
+   * empty. gossipd calls it when the store cannot be read ('corrupt'): gossip can be fetched again
+   * from peers, a node that will not start cannot.
+   */
+  clear(): Promise<void>;
   stats(): Promise<GossipStoreStats>;
   /** Waits for queued calls, then releases the backend; later calls fail with GossipStoreError('closed'). */
   close(): Promise<void>;

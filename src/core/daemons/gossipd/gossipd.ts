@@ -24,6 +24,7 @@ import {
   STORE_CHANNEL_UPDATE,
   STORE_NODE_ANNOUNCEMENT,
   shouldCompact,
+  GossipStoreError,
   type GossipKeyRef,
   type GossipRecord,
   type GossipRecordExtra,
@@ -128,7 +129,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   async load(): Promise<{ channels: number; nodes: number; records: number }> {
     let records = 0;
     const g = this.graph;
-    await this.o.store.load((r) => {
+    const load = this.o.store.load((r) => {
       records++;
       try {
         const m = peekGossip(r.raw);
@@ -152,6 +153,17 @@ export class Gossipd implements GossipLink, GossipdApi {
         this.stats.load_errors++;
       }
     });
+    try {
+      await load;
+    } catch (e) {
+      // A store that cannot be read (damaged, or written by something else) must not keep the
+      // node from starting: gossip can be fetched from peers again. The stores read the whole log
+      // before handing out a record, so nothing of it reached the graph.
+      if (!(e instanceof GossipStoreError) || e.code !== 'corrupt' || records > 0) throw e;
+      this.o.log.warn(`gossipd: the gossip store is unreadable (${e.message}); starting again from an empty one`);
+      this.stats.load_errors++;
+      await this.o.store.clear();
+    }
     this.progressChanged();
     return { channels: this.graph.channelCount, nodes: this.graph.nodeCount, records };
   }
