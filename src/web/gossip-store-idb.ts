@@ -111,6 +111,44 @@ export async function openIdbGossipStore(options: IdbGossipStoreOptions = {}): P
   return store;
 }
 
+/**
+ * openIdbGossipStore, except that a database this code cannot read (another schema, or a newer
+ * version left by a later release) is deleted and made again: it only holds gossip, which peers
+ * send again, and a node must not be kept from starting by it. 'blocked' and the rest still throw.
+ */
+export async function openOrRecreateIdbGossipStore(options: IdbGossipStoreOptions = {}, onRecreate?: (why: GossipStoreError) => void): Promise<IdbGossipStore> {
+  try {
+    return await openIdbGossipStore(options);
+  } catch (e) {
+    if (!(e instanceof GossipStoreError) || e.code !== 'version') throw e;
+    onRecreate?.(e);
+    await deleteDatabase(options.name ?? 'boltworker-gossip');
+    return openIdbGossipStore(options);
+  }
+}
+
+/** Deletes the database; connections still open elsewhere get BLOCKED_WAIT_MS to close. */
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(name);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    req.onsuccess = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.onerror = () => {
+      clearTimeout(timer);
+      reject(toStoreError(req.error));
+    };
+    // "blocked" only says another connection has not closed yet: the delete still goes ahead when it does.
+    req.onblocked = () => {
+      timer ??= setTimeout(() => reject(new GossipStoreError('blocked', `${name}: open elsewhere, it cannot be deleted now`)), BLOCKED_WAIT_MS);
+    };
+  });
+}
+
+const BLOCKED_WAIT_MS = 5_000;
+
 export class IdbGossipStore implements GossipStore {
   private queue: Promise<unknown> = Promise.resolve();
   private lost: GossipStoreError | undefined;

@@ -1,6 +1,6 @@
 // The IndexedDB GossipStore in Chromium: the shared contract, its schema and version handling, the
 // typed errors, and loading a mainnet-sized store.
-import { IDB_SCHEMA, openIdbGossipStore, toStoreError, type IdbGossipStore } from '../../src/web/gossip-store-idb.ts';
+import { IDB_SCHEMA, openIdbGossipStore, openOrRecreateIdbGossipStore, toStoreError, type IdbGossipStore } from '../../src/web/gossip-store-idb.ts';
 import { GossipStoreError, channelUpdateKey, shouldCompact, type GossipRecord } from '../../src/core/gossip/store.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { gossipStoreContract, loadAll, nodeId, rec } from '../core/gossip-store-contract.ts';
@@ -164,6 +164,26 @@ describe('IdbGossipStore', () => {
     const newer = freshName();
     (await rawOpen(newer, 5)).close();
     await rejects(openIdbGossipStore({ name: newer }), GossipStoreError, 'version');
+  });
+
+  it('openOrRecreateIdbGossipStore replaces a database it cannot read (newer version, other schema) with an empty one', async () => {
+    const newer = freshName();
+    (await rawOpen(newer, 7)).close();
+    const why: string[] = [];
+    let s = await openOrRecreateIdbGossipStore({ name: newer }, (e) => why.push(e.code));
+    deepEqual(why, ['version']);
+    equal((await loadAll(s)).length, 0);
+    await s.writeBatch([rec(256, 3n, 'c')]);
+    await s.close();
+    s = await openOrRecreateIdbGossipStore({ name: newer }, (e) => why.push(e.code));
+    deepEqual((await loadAll(s)).map((r) => r.key), [3n]);
+    deepEqual(why, ['version'], 'a readable database is kept');
+    await s.close();
+    const other = freshName();
+    (await rawOpen(other, 2, (d) => d.createObjectStore('meta'))).close();
+    s = await openOrRecreateIdbGossipStore({ name: other });
+    equal((await loadAll(s)).length, 0);
+    await s.close();
   });
 
   it('gives the database up to a newer version and then fails with GossipStoreError(version_change)', async () => {

@@ -12,7 +12,7 @@ import type { SigVerifier } from '../../core/gossip/verify-pool.ts';
 import type { GossipStore } from '../../core/gossip/store.ts';
 import { chainHash } from '../../core/chains.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
-import { openIdbGossipStore } from '../gossip-store-idb.ts';
+import { openOrRecreateIdbGossipStore } from '../gossip-store-idb.ts';
 import { createWebVerifyPool } from '../verify-pool.ts';
 import { gossipDbName, type GossipdInit, type GossipdWorkerApi } from '../worker-api.ts';
 import { consoleLog } from './log.ts';
@@ -54,7 +54,8 @@ const api = {
   async init(o: GossipdInit, fromConnectd: MessagePort, toConnectd: MessagePort, onProgress?: (p: SyncProgress) => void) {
     if (gossipd || store) throw new Error('gossipd already initialised');
     const peers = Comlink.wrap<PeerLink>(toConnectd);
-    store = await openIdbGossipStore({ name: gossipDbName(o.dataName) });
+    const log = consoleLog('gossipd', o.log);
+    store = await openOrRecreateIdbGossipStore({ name: gossipDbName(o.dataName) }, (e) => log.warn(`gossipd: ${e.message}; starting from an empty gossip store`));
     verifier = counting(createWebVerifyPool(o.verifyWorkers ? { size: o.verifyWorkers } : {}));
     gossipd = new Gossipd({
       chainHash: chainHash(o.network),
@@ -63,7 +64,7 @@ const api = {
       verifier,
       peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
       clock,
-      log: consoleLog('gossipd', o.log),
+      log,
       inflate: inflateZlib,
       ...(onProgress ? { onProgress: (p) => void onProgress(p) } : {}),
       ...(o.config ? { config: o.config } : {}),
