@@ -3,7 +3,9 @@
 import { channelUpdateChecksum } from '../../gossip/checksum.ts';
 import { encodeShortChannelIds, encodeTimestamps, QUERY_FLAG, QUERY_OPTION } from '../../gossip/encoding.ts';
 import type { MessageOf } from '../../wire/messages.ts';
+import type { Graph } from '../../gossip/graph.ts';
 import type { RawGossip } from './raw.ts';
+import { inFilter, type TimestampFilter } from './relay.ts';
 
 const U32_MAX = 0xffffffff;
 /** reply_channel_range without its arrays: type 2, chain_hash 32, first_blocknum 4, number_of_blocks 4, sync_complete 1, length 2, encoding 1; TLV headers 9. */
@@ -125,5 +127,44 @@ export function scidReplies(
       out.push(na);
     });
   });
+  return out;
+}
+
+/** The channels we offer in reply_channel_range, in order: not one whose funding output is spent (it is forgotten 12 blocks later). */
+export function offeredChannels(g: Graph): bigint[] {
+  const scids: bigint[] = [];
+  for (const [s, c] of g.channelIndex) if (g.spentHeight[c] === 0) scids.push(s);
+  return scids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A channel's two node ids (hex) for scidReplies, or undefined when we do not offer it (unknown, or spent: answered as unknown, like Core Lightning's dying channels). */
+export function offeredEnds(g: Graph, short_channel_id: bigint): [string, string] | undefined {
+  const c = g.findChannel(short_channel_id);
+  return c < 0 || g.spentHeight[c] !== 0 ? undefined : [g.nodeKey[g.node1[c]!]!, g.nodeKey[g.node2[c]!]!];
+}
+
+/**
+ * BOLT 7 gossip_timestamp_filter: the stored gossip within the filter's range, to send the peer.
+ * A channel_announcement goes only with a channel_update in range, before it; a channel whose
+ * funding output is spent is passed on neither way.
+ */
+export function filteredGossip(g: Graph, raw: RawGossip, f: TimestampFilter): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (f.timestamp_range === 0) return out;
+  for (let c = 0; c < g.channelSlots; c++) {
+    if (g.node1[c]! < 0 || g.spentHeight[c] !== 0) continue;
+    const s = g.scid[c]!;
+    const u = [raw.update(s, 0), raw.update(s, 1)].filter((x): x is Uint8Array => !!x && inFilter(f, updateTimestamp(x)));
+    if (!u.length) continue;
+    const ann = raw.channels.get(s);
+    if (ann) out.push(ann);
+    out.push(...u);
+  }
+  for (let n = 0; n < g.nodeSlots; n++) {
+    const key = g.nodeKey[n];
+    if (key === undefined || g.nodeTimestamp[n]! < 0 || !inFilter(f, g.nodeTimestamp[n]!)) continue;
+    const na = raw.nodes.get(key);
+    if (na) out.push(na);
+  }
   return out;
 }

@@ -34,13 +34,14 @@ import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../.
 import type { NetAddress } from '../../transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import type { GossipdApi } from '../lightningd/lightningd.ts';
-import { channelRangeReplies, scidReplies, unknownChainReply, updateTimestamp } from './answer.ts';
+import { channelRangeReplies, filteredGossip, offeredChannels, offeredEnds, scidReplies, unknownChainReply } from './answer.ts';
 import { Ingest } from './ingest.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';
 import { RawGossip } from './raw.ts';
-import { inFilter, Relay, type TimestampFilter } from './relay.ts';
+import { Relay, type TimestampFilter } from './relay.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
 import { Syncer } from './sync.ts';
+import { StoreWriter } from './writer.ts';
 import { DEFAULT_GOSSIPD_CONFIG, type ChainSource, type GossipdConfig, type GossipdOptions, type GossipdStats, type SyncProgress } from './types.ts';
 
 const PROGRESS_MS = 250;
@@ -68,9 +69,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   private readonly syncer: Syncer;
   private readonly relay: Relay;
   private readonly peers = new Map<string, PeerState>();
-  private storeBuffer: GossipRecord[] = [];
-  private storeTimer: unknown;
-  private storeChain: Promise<void> = Promise.resolve();
+  private readonly writer: StoreWriter;
   private relayTimer: unknown;
   private backfillTimer: unknown;
   private readonly nowSeconds: () => number;
@@ -88,6 +87,10 @@ export class Gossipd implements GossipLink, GossipdApi {
   constructor(private readonly o: GossipdOptions) {
     this.config = { ...DEFAULT_GOSSIPD_CONFIG, ...o.config };
     this.nowSeconds = o.now ?? (() => Math.floor(o.clock.now() / 1000));
+    this.writer = new StoreWriter({
+      store: o.store, clock: o.clock, log: o.log, batchMax: this.config.storeBatchMax, flushMs: this.config.storeFlushMs,
+      stored: (n) => void (this.stats.stored += n),
+    });
     this.rules = { chainHash: o.chainHash, now: this.nowSeconds };
     this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e) => this.bad(peer, e), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
     this.syncer = new Syncer(
@@ -171,7 +174,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   /** Verifies and applies everything received so far and writes it to the store. */
   async flush(): Promise<void> {
     await this.ingest.drain();
-    await this.flushStore();
+    await this.writer.flush();
   }
 
   /** Stops timers after a flush. The store and verifier stay the caller's to close. */
@@ -183,10 +186,10 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.ingest.close();
     this.syncer.close();
     if (this.relayTimer !== undefined) this.o.clock.clearTimeout(this.relayTimer);
-    if (this.storeTimer !== undefined) this.o.clock.clearTimeout(this.storeTimer);
+    this.writer.stopTimer();
     if (this.progressTimer !== undefined) this.o.clock.clearTimeout(this.progressTimer);
     if (this.backfillTimer !== undefined) this.o.clock.clearTimeout(this.backfillTimer);
-    this.relayTimer = this.storeTimer = this.progressTimer = this.backfillTimer = undefined;
+    this.relayTimer = this.progressTimer = this.backfillTimer = undefined;
   }
 
   /**
@@ -209,18 +212,12 @@ export class Gossipd implements GossipLink, GossipdApi {
    */
   async maintain(): Promise<void> {
     await this.prune();
-    await this.flushStore();
-    this.storeChain = this.storeChain.then(async () => {
-      try {
-        if (!shouldCompact(await this.o.store.stats())) return;
-        await this.o.store.compact();
-        this.stats.compactions++;
-      } catch (e) {
-        this.stats.maintenance_errors++;
-        this.o.log.warn(`gossipd: compacting the gossip store failed: ${(e as Error)?.message ?? e}`);
-      }
+    const ok = await this.writer.after('compacting the gossip store', async (store) => {
+      if (!shouldCompact(await store.stats())) return;
+      await store.compact();
+      this.stats.compactions++;
     });
-    await this.storeChain;
+    if (!ok) this.stats.maintenance_errors++;
   }
 
   /**
@@ -265,9 +262,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
     }
     if (deletes.length) {
-      await this.flushStore();
-      this.storeChain = this.storeChain.then(() => this.o.store.delete(deletes)).catch((e) => this.o.log.warn(`gossipd: pruning the store failed: ${(e as Error)?.message ?? e}`));
-      await this.storeChain;
+      await this.writer.after('pruning the store', (store) => store.delete(deletes));
     }
     if (gone.length) {
       this.funding.retain((s) => this.graph.findChannel(s) >= 0);
@@ -512,7 +507,7 @@ export class Gossipd implements GossipLink, GossipdApi {
         rec = { type: STORE_NODE_ANNOUNCEMENT, key: toHex(m.node_id), timestamp: m.timestamp, raw };
         break;
     }
-    this.queueRecord(rec);
+    this.writer.queue(rec);
   }
 
   /** The channel_announcement again, now with the spend's height, so a restart keeps it spent. */
@@ -522,39 +517,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (!raw || c < 0) return;
     const cap = this.graph.capacitySat[c]!;
     const extra: GossipRecordExtra = { funding_txid, spent_height, ...(Number.isNaN(cap) ? {} : { amount_sat: cap }) };
-    this.queueRecord({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id, timestamp: 0, raw, extra });
-  }
-
-  private queueRecord(rec: GossipRecord): void {
-    this.storeBuffer.push(rec);
-    if (this.storeBuffer.length >= this.config.storeBatchMax) void this.flushStore();
-    else if (this.storeTimer === undefined) {
-      this.storeTimer = this.o.clock.setTimeout(() => {
-        this.storeTimer = undefined;
-        void this.flushStore();
-      }, this.config.storeFlushMs);
-    }
-  }
-
-  private flushStore(): Promise<void> {
-    if (this.storeTimer !== undefined) {
-      this.o.clock.clearTimeout(this.storeTimer);
-      this.storeTimer = undefined;
-    }
-    const batch = this.storeBuffer;
-    this.storeBuffer = [];
-    if (batch.length) {
-      this.storeChain = this.storeChain.then(async () => {
-        try {
-          await this.o.store.writeBatch(batch);
-          this.stats.stored += batch.length;
-        } catch (e) {
-          // The graph keeps them; they will be fetched again after a restart.
-          this.o.log.warn(`gossipd: gossip store write of ${batch.length} records failed: ${(e as Error)?.message ?? e}`);
-        }
-      });
-    }
-    return this.storeChain;
+    this.writer.queue({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id, timestamp: 0, raw, extra });
   }
 
   private armRelay(): void {
@@ -599,10 +562,7 @@ export class Gossipd implements GossipLink, GossipdApi {
         this.send(id, unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks));
         return;
       }
-      // A channel whose funding output is spent is not offered (it is forgotten 12 blocks later).
-      const scids: bigint[] = [];
-      for (const [s, c] of this.graph.channelIndex) if (this.graph.spentHeight[c] === 0) scids.push(s);
-      scids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const scids = offeredChannels(this.graph);
       const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
       for (const r of channelRangeReplies(this.o.chainHash, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, scids, this.raw)) this.send(id, r);
       return;
@@ -620,11 +580,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       // "if encoded_query_flags does not decode to exactly one flag per short_channel_id: MAY send a warning"
       if (flags.length !== scids.length) throw new DecodeError('bad_query_flags', `${flags.length} query flags for ${scids.length} short_channel_ids`);
     }
-    const replies = scidReplies(scids, flags, this.raw, (s) => {
-      const c = this.graph.findChannel(s);
-      // Spent: answered as unknown, like Core Lightning's dying channels.
-      return c < 0 || this.graph.spentHeight[c] !== 0 ? undefined : [this.graph.nodeKey[this.graph.node1[c]!]!, this.graph.nodeKey[this.graph.node2[c]!]!];
-    });
+    const replies = scidReplies(scids, flags, this.raw, (s) => offeredEnds(this.graph, s));
     // "SHOULD NOT wait for the next outgoing gossip flush to send these."
     for (const r of replies) this.sendRaw(id, r);
     this.send(id, { name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 });
@@ -634,27 +590,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   private timestampFilter(id: string, m: MessageOf<'gossip_timestamp_filter'>): void {
     if (!equal(m.chain_hash, this.o.chainHash)) return;
     const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
-    const backfill: Uint8Array[] = [];
-    const g = this.graph;
-    if (f.timestamp_range > 0) {
-      for (let c = 0; c < g.channelSlots; c++) {
-        // A channel whose funding output is spent is not passed on, neither announcement nor updates.
-        if (g.node1[c]! < 0 || g.spentHeight[c] !== 0) continue;
-        const s = g.scid[c]!;
-        const u = [this.raw.update(s, 0), this.raw.update(s, 1)].filter((x): x is Uint8Array => !!x && inFilter(f, updateTimestamp(x)));
-        // No channel_update in range: its channel_announcement is not sent either.
-        if (!u.length) continue;
-        const ann = this.raw.channels.get(s);
-        if (ann) backfill.push(ann);
-        backfill.push(...u);
-      }
-      for (let n = 0; n < g.nodeSlots; n++) {
-        const key = g.nodeKey[n];
-        if (key === undefined || g.nodeTimestamp[n]! < 0 || !inFilter(f, g.nodeTimestamp[n]!)) continue;
-        const na = this.raw.nodes.get(key);
-        if (na) backfill.push(na);
-      }
-    }
+    const backfill = filteredGossip(this.graph, this.raw, f);
     this.relay.setFilter(id, f, backfill);
     if (backfill.length) this.armBackfill();
   }

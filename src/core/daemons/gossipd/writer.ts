@@ -1,0 +1,77 @@
+// gossipd's writes to its store, in order: accepted gossip is queued and written in batches (a
+// batch at `storeBatchMax` records or `storeFlushMs` after the first, one transaction each, so a
+// mainnet sync is a few hundred writes, not 170,000), and deletes and compactions wait their turn
+// behind what is queued. A failed write is logged, not thrown: the graph keeps what it has, and
+// what the store lost is fetched from peers again after a restart.
+import type { GossipRecord, GossipStore } from '../../gossip/store.ts';
+import type { Clock, Log } from './types.ts';
+
+export interface StoreWriterOptions {
+  store: GossipStore;
+  clock: Clock;
+  log: Log;
+  batchMax: number;
+  flushMs: number;
+  /** Called with the number of records each successful batch wrote. */
+  stored(n: number): void;
+}
+
+export class StoreWriter {
+  private buffer: GossipRecord[] = [];
+  private timer: unknown;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: StoreWriterOptions) {}
+
+  /** Queues a record; written with the next batch. */
+  queue(rec: GossipRecord): void {
+    this.buffer.push(rec);
+    if (this.buffer.length >= this.o.batchMax) void this.flush();
+    else if (this.timer === undefined) {
+      this.timer = this.o.clock.setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.o.flushMs);
+    }
+  }
+
+  /** Writes what is queued now; resolves once it and everything before it is done. */
+  flush(): Promise<void> {
+    this.stopTimer();
+    const batch = this.buffer;
+    this.buffer = [];
+    if (batch.length) {
+      this.chain = this.chain.then(async () => {
+        try {
+          await this.o.store.writeBatch(batch);
+          this.o.stored(batch.length);
+        } catch (e) {
+          this.o.log.warn(`gossipd: gossip store write of ${batch.length} records failed: ${(e as Error)?.message ?? e}`);
+        }
+      });
+    }
+    return this.chain;
+  }
+
+  /** Runs `fn` on the store after everything queued so far; a failure is logged as `what` and swallowed. */
+  async after(what: string, fn: (store: GossipStore) => Promise<void>): Promise<boolean> {
+    await this.flush();
+    let ok = true;
+    this.chain = this.chain.then(async () => {
+      try {
+        await fn(this.o.store);
+      } catch (e) {
+        ok = false;
+        this.o.log.warn(`gossipd: ${what} failed: ${(e as Error)?.message ?? e}`);
+      }
+    });
+    await this.chain;
+    return ok;
+  }
+
+  /** Stops the flush timer (what is queued stays queued; call flush() first to keep it). */
+  stopTimer(): void {
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
