@@ -6,6 +6,7 @@
 // the default count; then what 322,000 checks (a full mainnet gossip ingest) would take at each rate.
 // The items mix keys as mainnet gossip does: about 2 checks in 3 by a node_id that signs again and
 // again, 1 in 3 by a bitcoin key that signs once.
+import { TINY_WASM_URL } from '../test/browser/fixtures/tiny-wasm.ts';
 import type { Reporter, Row } from './harness.ts';
 import { concat, u32be } from '../src/core/bytes.ts';
 import { getPublicKey, sha256, signDigest } from '../src/core/crypto.ts';
@@ -73,7 +74,6 @@ interface WebPoolModule {
   defaultVerifyWorkers(): number;
   libsecp256k1Module(url: URL): Promise<unknown>;
   DEFAULT_WASM_URL: URL;
-  TINY_WASM_URL: URL;
 }
 
 async function webRuntime(): Promise<Runtime> {
@@ -81,7 +81,7 @@ async function webRuntime(): Promise<Runtime> {
   // resolves it against this module's URL.
   const path = '../src/web/verify-pool.ts';
   const m = (await import(/* @vite-ignore */ path)) as WebPoolModule;
-  const url = (b: Build) => (b === 'tiny' ? m.TINY_WASM_URL : m.DEFAULT_WASM_URL);
+  const url = (b: Build) => (b === 'tiny' ? TINY_WASM_URL : m.DEFAULT_WASM_URL);
   return {
     createPool: (o) =>
       m.createWebVerifyPool({

@@ -1,9 +1,10 @@
 // gossipd's signature-check pool in the browser: module Workers, one per core up to 4, each running
 // src/web/workers/verify-worker.ts over the scheduling in src/core/gossip/verify-pool.ts.
-// A secp256k1.wasm (ours, src/wasm/secp256k1/verify.wasm, else tiny-secp256k1's, whose JS entry
-// cannot load here: it imports its .wasm as a module) is fetched and compiled once on this side and
-// the compiled module handed to every worker; a worker falls back to @noble/secp256k1 if it will
-// not load or run.
+// Our secp256k1.wasm (src/wasm/secp256k1/verify.wasm, 183 KB) is fetched and compiled once on this
+// side and the compiled module handed to every worker; a worker falls back to @noble/secp256k1 if it
+// will not load or run (a browser without WebAssembly's bulk-memory and sign-extension, pre-2021).
+// tiny-secp256k1's 1.3 MB build is not shipped here (Node keeps it as a second choice): it is 3x
+// slower than ours and would triple the bundle for those old browsers only.
 import { VerifyPool, type EngineChoice, type ToVerifyWorker } from '../core/gossip/verify-pool.ts';
 
 /**
@@ -11,8 +12,6 @@ import { VerifyPool, type EngineChoice, type ToVerifyWorker } from '../core/goss
  * server and Vite's dev server serve them, and a Vite build emits them as assets.
  */
 export const DEFAULT_WASM_URL = new URL('../wasm/secp256k1/verify.wasm', import.meta.url);
-/** tiny-secp256k1 2.2.4's build: the fallback, about 3x slower. */
-export const TINY_WASM_URL = new URL('../../node_modules/tiny-secp256k1/lib/secp256k1.wasm', import.meta.url);
 
 /** Workers by default: one per core, at most 4. */
 export function defaultVerifyWorkers(): number {
@@ -48,7 +47,7 @@ export interface WebVerifyPoolOptions {
   maxChunk?: number;
   /** Chunks a worker may hold at once (VerifyPoolOptions.depth). */
   depth?: number;
-  /** Where secp256k1.wasm is; default DEFAULT_WASM_URL, else TINY_WASM_URL; null never tries WASM. */
+  /** Where a secp256k1.wasm is (ours or tiny-secp256k1's); default DEFAULT_WASM_URL; null never tries WASM. */
   wasmUrl?: string | URL | null;
   /** Keys each worker keeps decompressed (crypto-verify.ts DEFAULT_KEY_CACHE; 0: none). */
   keyCache?: number;
@@ -63,7 +62,7 @@ export function createWebVerifyPool(opts: WebVerifyPoolOptions = {}): VerifyPool
     ? Promise.resolve(null)
     : opts.wasmUrl
       ? libsecp256k1Module(opts.wasmUrl)
-      : libsecp256k1Module(DEFAULT_WASM_URL).then((m) => m ?? libsecp256k1Module(TINY_WASM_URL));
+      : libsecp256k1Module(DEFAULT_WASM_URL);
   const keyCache = opts.keyCache !== undefined ? { keyCache: opts.keyCache } : {};
   return new VerifyPool({
     size: opts.size ?? defaultVerifyWorkers(),

@@ -5,7 +5,8 @@
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { curvesEngine, highSTwin, instantiateLibsecp256k1, nobleEngine, type VerifyEngine } from '../../src/core/crypto-verify.ts';
 import { VerifyPoolError } from '../../src/core/gossip/verify-pool.ts';
-import { TINY_WASM_URL, createWebVerifyPool, defaultVerifyWorkers, libsecp256k1Module } from '../../src/web/verify-pool.ts';
+import { createWebVerifyPool, defaultVerifyWorkers, libsecp256k1Module } from '../../src/web/verify-pool.ts';
+import { TINY_WASM_URL } from './fixtures/tiny-wasm.ts';
 import { checkKeyCache, checkPoolWithHints } from '../support/key-cache-checks.ts';
 import { expectedVerdicts, firstMismatch, mixedItems, type LabelledItem } from '../support/verify-items.ts';
 
