@@ -1115,10 +1115,10 @@ describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
     const b = new Node(net, 'b', 2, { config: FLOOD });
     const r = RawPeer.into(b, 9);
     await r.connect(b);
-    // 100 rounds of 32 messages (unknown odd types: ignored) and a ping, with no time passing.
+    // 100 rounds of 32 messages (gossip, delivered to gossipd) and a ping, with no time passing.
     for (let round = 0; round < 100; round++) {
       const frames: Uint8Array[] = [];
-      for (let i = 0; i < 32; i++) frames.push(r.transport!.encrypt(rawMessage(0x8001)));
+      for (let i = 0; i < 32; i++) frames.push(r.transport!.encrypt(rawMessage(0x0102)));
       frames.push(r.transport!.encrypt(ping()));
       await r.stream.write(concat(...frames));
       await settle();
@@ -1128,6 +1128,39 @@ describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
     // Pings alone still run out.
     for (let i = 0; i < 5; i++) await r.send(ping());
     ok(r.closed !== undefined);
+  });
+
+  it('earns nothing for messages it drops or ignores, and charges a large pong as more than one ping', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: FLOOD });
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    // Unknown odd types and empty peer_storage cost a peer nothing to send: they buy no pongs.
+    for (let round = 0; round < 10 && r.closed === undefined; round++) {
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < 32; i++) frames.push(r.transport!.encrypt(i % 2 ? rawMessage(0x8001) : encodeMessage({ name: 'peer_storage', blob: new Uint8Array(0) })));
+      frames.push(r.transport!.encrypt(ping()));
+      await r.stream.write(concat(...frames));
+      await settle();
+    }
+    ok(r.closed !== undefined, 'the pings ran out');
+    // A ping costs one more per 4096 pong bytes asked for: with 5 in the bucket (FLOOD), a
+    // 12,000-byte pong (3) is answered once, not twice; a 65,531-byte one (16) never.
+    const r2 = RawPeer.into(b, 10);
+    await r2.connect(b);
+    await r2.send(ping(12_000));
+    await settle();
+    equal(r2.named('pong').length, 1);
+    await r2.send(ping(12_000));
+    await settle();
+    equal(r2.named('pong').length, 1);
+    ok(r2.closed !== undefined);
+    const r3 = RawPeer.into(b, 11);
+    await r3.connect(b);
+    await r3.send(ping(65_531));
+    await settle();
+    equal(r3.named('pong').length, 0);
+    ok(r3.closed !== undefined);
   });
 
   it('with the default allowance, a ping every 10 s (LDK\'s timer tick) for an hour is fine', async () => {

@@ -481,7 +481,11 @@ describe('gossipd maintenance: spent funding outputs', () => {
     await g.flush();
     const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 });
     await restarted.load();
-    equal(restarted.graph.spentHeight[restarted.graph.findChannel(scid)], SPEND);
+    const rc = restarted.graph.findChannel(scid);
+    equal(restarted.graph.spentHeight[rc], SPEND);
+    // The announcement came back after its updates in the log (it was rewritten): they still apply.
+    ok(restarted.graph.updTimestamp[2 * rc]! > 0 && restarted.graph.updTimestamp[2 * rc + 1]! > 0, 'both channel_updates loaded');
+    equal(restarted.stats.load_errors, 0);
     await restarted.close();
     // While spent: updates ignored, no route, not offered to peers.
     const { channels } = (await g.rpc('listchannels', {})) as { channels: { active: boolean }[] };

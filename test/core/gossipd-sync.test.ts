@@ -4,12 +4,13 @@
 // versions of, and the node_announcements it lacks; the timestamp filter from shortly before the
 // sync started; further query rounds that catch gossip a peer accepted (with past timestamps)
 // after our sync; several peers, each channel asked of one; peers that answer without the TLVs.
+import { encodeShortChannelIds } from '../../src/core/gossip/encoding.ts';
 import { CountingVerifier } from '../support/counting-verifier.ts';
 import { concat, toHex, u32be } from '../../src/core/bytes.ts';
 import { chainHash } from '../../src/core/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
-import { FILTER_MARGIN_S, MAX_ROUNDS } from '../../src/core/daemons/gossipd/sync.ts';
+import { FILTER_MARGIN_S, MAX_RANGE_REPLIES, MAX_ROUNDS } from '../../src/core/daemons/gossipd/sync.ts';
 import type { GossipdConfig } from '../../src/core/daemons/gossipd/types.ts';
 import { decodeQueryFlags, decodeShortChannelIds, QUERY_FLAG, QUERY_FLAG_ALL } from '../../src/core/gossip/encoding.ts';
 import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement } from '../../src/core/gossip/sign.ts';
@@ -103,6 +104,8 @@ class Mesh {
   /** Scripted peers: they see what is sent to them. */
   readonly scripts = new Map<string, (from: string, m: Message, raw: Uint8Array) => void>();
   readonly wire: Wire[] = [];
+  /** Warnings sent, by whom to whom. */
+  readonly warnings: { from: string; to: string; text: string }[] = [];
   private readonly up = new Set<string>();
   nowSec = NOW;
 
@@ -112,7 +115,7 @@ class Mesh {
       chainHash: CHAIN,
       store: await store(recs),
       verifier,
-      peers: { send: (to, raw) => this.send(id, to, raw), warn: () => {} },
+      peers: { send: (to, raw) => this.send(id, to, raw), warn: (to, text) => void this.warnings.push({ from: id, to, text }) },
       clock: this.clock,
       log: quiet,
       now: () => this.nowSec,
@@ -333,6 +336,22 @@ describe('gossipd sync: several peers, and peers without the TLVs', () => {
     deepEqual(both.sort((x, y) => (x < y ? -1 : 1)), [scids[0]!, scids[1]!, scids[2]!, scids[3]!, scids[4]!, scids[5]!]);
     for (const k of [0, 1, 2]) equal(fromB.get(scids[k]!) ?? fromC.get(scids[k]!), QUERY_FLAG.channel_update_node_1 | QUERY_FLAG.channel_update_node_2);
     for (const k of [0, 1, 2, 3]) equal(updTs(a, k, 1), NEWER);
+  });
+
+  it('ends the round of a peer whose reply_channel_range never ends, with a warning, and stays bounded', async () => {
+    const mesh = new Mesh();
+    // "endless" answers every query_channel_range with a reply that never reaches the end of the range.
+    mesh.scripts.set('endless', (from, m) => {
+      if (m.name !== 'query_channel_range') return;
+      for (let i = 0; i < MAX_RANGE_REPLIES + 5; i++) {
+        mesh.send('endless', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: i, number_of_blocks: 1, sync_complete: 1, encoded_short_ids: encodeShortChannelIds([]) }));
+      }
+    });
+    const a = await mesh.node('a');
+    mesh.link('a', 'endless');
+    await mesh.until(() => a.peerSyncState('endless') === 'done');
+    ok(mesh.warnings.some((w) => w.from === 'a' && w.to === 'endless' && w.text.includes('range_too_long')), JSON.stringify(mesh.warnings));
+    equal(a.progress().state, 'synced');
   });
 
   it('asks a peer that answers without timestamps only for the channels it lacks, without query_flags', async () => {

@@ -84,8 +84,11 @@ export interface GossipStore {
    * Calls `onRecord` once for every live record and resolves with the counts. Call it once after
    * opening and before any write: the file store recovers from a crash here. Order: either write
    * order or grouped by type (256, then 257, then 258); either way every channel_announcement
-   * comes before the channel_updates and node_announcements written after it. Records are the
-   * caller's to keep (no shared buffers).
+   * comes before the channel_updates and node_announcements written after it (a record rewritten
+   * later, such as an announcement with its spent_height, comes where it was rewritten). Records
+   * are the caller's to keep: no buffer is shared with the store or a later load, but `raw` may be
+   * a view into a buffer holding this load's other records (copy it before posting it to another
+   * realm, which would clone that whole buffer).
    */
   load(onRecord: (record: GossipRecord) => void): Promise<GossipLoadResult>;
   /** One atomic batch: `deletes` apply first, then `records` in order. Deleting a key that is not live does nothing. */

@@ -410,7 +410,11 @@ export class Connectd {
     const peer = this.byConn.get(conn);
     if (!peer) return;
     const route = routeMessage(msg);
-    if (route.to !== 'local' || route.name !== 'ping') peer.allowance.noteMessage();
+    // Only messages delivered somewhere (and pongs, which answer our pings: LDK pings after every
+    // 32 messages it sends, pongs included) earn ping credit; dropped or ignored ones (an empty
+    // peer_storage, an unknown odd type) are free to send and must not buy pongs.
+    const delivered = route.to === 'gossipd' || route.to === 'lightningd' || route.to === 'channel' || (route.to === 'local' && route.name === 'pong');
+    if (delivered) peer.allowance.noteMessage();
     switch (route.to) {
       case 'gossipd':
         this.call('gossipd gossip', () => this.o.gossipLink.gossip(peer.id, msg));

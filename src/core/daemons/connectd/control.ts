@@ -37,6 +37,9 @@ function isZero(b: Uint8Array): boolean {
 }
 
 /** Handles one control message. A malformed one throws DecodeError (the caller closes with a warning). */
+/** A ping asking for a pong this large (or larger) is charged as two pings, and so on. */
+export const PONG_BYTES_PER_PING = 4096;
+
 export function handleControl(name: ControlName, msg: Uint8Array, c: ControlContext): void {
   switch (name) {
     case 'init':
@@ -46,11 +49,15 @@ export function handleControl(name: ControlName, msg: Uint8Array, c: ControlCont
       const ping = decodeMessage(msg) as MessageOf<'ping'>;
       // BOLT 1 rationale: "Limited precautions are recommended against `ping` flooding". Thrown,
       // this ends the connection with a `warning` (connection.ts); channels are not failed.
-      if (!c.allowance.take()) throw new ProtocolError('ping_flood', 'too many pings');
+      // A large pong costs more: one ping more per PONG_BYTES_PER_PING bytes asked for.
+      const answered = ping.num_pong_bytes < NO_PONG_THRESHOLD;
+      if (!c.allowance.take(answered ? 1 + Math.floor(ping.num_pong_bytes / PONG_BYTES_PER_PING) : 1)) {
+        throw new ProtocolError('ping_flood', 'too many pings');
+      }
       // BOLT 1: "if `num_pong_bytes` is less than 65532: MUST respond by sending a `pong` message,
       // with `byteslen` equal to `num_pong_bytes`"; otherwise "MUST ignore the `ping`". The pong's
       // `ignored` is zeros ("SHOULD set `ignored` to 0s").
-      if (ping.num_pong_bytes < NO_PONG_THRESHOLD) {
+      if (answered) {
         c.send(encodeMessage({ name: 'pong', ignored: new Uint8Array(ping.num_pong_bytes) }));
       } else {
         c.log.debug(`${c.label}: ping asking for ${ping.num_pong_bytes} bytes ignored (BOLT 1: 65532 or more)`);

@@ -5,7 +5,8 @@
 // rationale "Limited precautions are recommended against `ping` flooding, however some latitude is
 // given because of network delays". A ping costs us a pong of up to 65531 bytes, so we keep a
 // limited precaution: `burst` pings at once, one more every `refillMs`, and one more for every
-// `creditEvery` other messages the peer sends. That last part is the latitude for peers that ping
+// `creditEvery` other messages the peer sends that are delivered somewhere (dropped ones earn
+// nothing), a ping asking for a large pong costing more. The message credit is the latitude for peers that ping
 // as flow control: LDK sends an extra ping after every 32 messages it sends while it has no ping
 // outstanding (its BUFFER_DRAIN_MSGS_PER_TICK), so busy LDK peers never run short. A peer that
 // sends nothing but pings runs out after `burst` of them.
@@ -39,16 +40,16 @@ export class PingAllowance {
     this.tokens = Math.min(this.o.burst, this.tokens + 1);
   }
 
-  /** Spends one ping (or unasked pong); false when the peer has none left. */
-  take(): boolean {
+  /** Spends `cost` pings' worth (a ping, an unasked pong; more for a large pong); false when the peer has not that many left. */
+  take(cost = 1): boolean {
     if (this.o.burst <= 0) return true;
     const now = this.o.clock.now();
     if (now > this.last && this.o.refillMs > 0) {
       this.tokens = Math.min(this.o.burst, this.tokens + (now - this.last) / this.o.refillMs);
     }
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
     return true;
   }
 }

@@ -132,8 +132,10 @@ export class Gossipd implements GossipLink, GossipdApi {
   async load(): Promise<{ channels: number; nodes: number; records: number }> {
     let records = 0;
     const g = this.graph;
-    const load = this.o.store.load((r) => {
-      records++;
+    // A channel_announcement rewritten later in the log (with its spent_height) comes after its
+    // channel_updates: what finds no channel or node yet is applied once the rest is in.
+    let later: GossipRecord[] = [];
+    const apply = (r: GossipRecord, last: boolean): void => {
       try {
         const m = peekGossip(r.raw);
         switch (m.type) {
@@ -145,9 +147,11 @@ export class Gossipd implements GossipLink, GossipdApi {
             return;
           case 'channel_update':
             if (m.htlc_maximum_msat === undefined) throw new DecodeError('short_read', 'channel_update without htlc_maximum_msat');
+            if (!last && g.findChannel(m.short_channel_id) < 0) return void later.push(r);
             if (g.applyChannelUpdate(m as ChannelUpdateFields)) this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, r.raw);
             return;
           case 'node_announcement':
+            if (!last && g.findNode(m.node_id) < 0) return void later.push(r);
             if (g.applyNodeAnnouncement(m)) this.raw.nodes.set(g.nodeKey[g.findNode(m.node_id)]!, r.raw);
             return;
         }
@@ -155,9 +159,19 @@ export class Gossipd implements GossipLink, GossipdApi {
         if (!(e instanceof BoltError)) throw e;
         this.stats.load_errors++;
       }
+    };
+    const load = this.o.store.load((r) => {
+      records++;
+      apply(r, false);
     });
     try {
-      await load;
+      const result = await load;
+      // Updates first, then node_announcements (a node needs its channel, not its updates).
+      const held = later.sort((a, b) => b.type - a.type);
+      later = [];
+      for (const r of held) apply(r, true);
+      // A torn tail (a batch never acknowledged) is normal after a crash; more is worth a line.
+      if (result.discarded > 0) this.o.log.info(`gossipd: the gossip store dropped ${result.discarded} bytes after its last whole batch`);
     } catch (e) {
       // A store that cannot be read (damaged, or written by something else) must not keep the
       // node from starting: gossip can be fetched from peers again. The stores read the whole log
@@ -290,7 +304,8 @@ export class Gossipd implements GossipLink, GossipdApi {
   peerGone(id: string): void {
     this.peers.delete(id);
     this.relay.removePeer(id);
-    this.syncer.gone(id);
+    // After close() the syncer is stopped: nothing may arm its timers again.
+    if (!this.closed) this.syncer.gone(id);
   }
 
   gossip(id: string, msg: Uint8Array): void {
@@ -397,6 +412,9 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   private sendRaw(id: string, raw: Uint8Array): void {
+    // Gossip loaded from the store is a view into a buffer holding many records: posting a view
+    // to another realm would clone that whole buffer, so a message goes in a buffer of its own.
+    if (raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength) raw = raw.slice();
     Promise.resolve()
       .then(() => this.o.peers.send(id, raw))
       .catch((e) => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
@@ -535,11 +553,10 @@ export class Gossipd implements GossipLink, GossipdApi {
    * output is spent (BOLT 7: a spent channel is no longer announced) or the channel is forgotten.
    */
   private stillRelayable(raw: Uint8Array): boolean {
-    const type = (raw[0]! << 8) | raw[1]!;
-    if (type !== 256 && type !== 258) return true;
     try {
       const p = peekGossip(raw);
-      if (p.type === 'node_announcement') return true;
+      // A node forgotten since (no channel left) is not announced either.
+      if (p.type === 'node_announcement') return this.graph.findNode(p.node_id) >= 0;
       const c = this.graph.findChannel(p.short_channel_id);
       return c >= 0 && this.graph.spentHeight[c] === 0;
     } catch {

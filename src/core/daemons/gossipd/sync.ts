@@ -57,6 +57,10 @@ export const FILTER_MARGIN_S = 600;
 export const MAX_ROUNDS = 10;
 /** A node_announcement we lack is asked for in this many rounds at most (a node need not announce itself). */
 export const MAX_NODE_ASKS = 3;
+/** Channels one peer may list in one round (mainnet has about 50,000). */
+export const MAX_LISTED = 1_000_000;
+/** reply_channel_range messages one round may take (mainnet needs about 20 with timestamps and checksums). */
+export const MAX_RANGE_REPLIES = 10_000;
 /** Our channel_update is refreshed even when a newer one carries the same information once ours is this old (half the time BOLT 7 lets it live). */
 const REFRESH_AFTER_S = STALE_SECONDS / 2;
 
@@ -98,6 +102,8 @@ interface PeerSync {
   extended: boolean;
   /** Highest first_blocknum + number_of_blocks seen in this round's replies. */
   rangeEnd: number;
+  /** reply_channel_range messages this round. */
+  rangeReplies: number;
   /** Channels assigned to this peer, not yet asked for, and what to ask for each (query_flags). */
   queue: bigint[];
   want: Map<bigint, number>;
@@ -153,7 +159,7 @@ export class Syncer {
       return;
     }
     const p: PeerSync = {
-      id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, queue: [], want: new Map(),
+      id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, rangeReplies: 0, queue: [], want: new Map(),
       outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
     };
     this.peers.set(id, p);
@@ -189,6 +195,13 @@ export class Syncer {
     const theirs = await this.extensions(id, m, scids.length);
     if (this.peers.get(id) !== p || p.state !== 'range' || p.round !== round) return;
     if (theirs) p.extended = true;
+    // A peer that lists more channels than a chain holds, or never ends its replies, is not
+    // believed: its round ends here (what it listed so far stays asked for) and it is warned.
+    if (p.listed.size + scids.length > MAX_LISTED || ++p.rangeReplies > MAX_RANGE_REPLIES) {
+      p.fallback = true;
+      this.finish(p);
+      throw new ProtocolError('range_too_long', `reply_channel_range beyond ${MAX_LISTED} channels or ${MAX_RANGE_REPLIES} replies`);
+    }
     scids.forEach((s, i) => {
       p.offered.add(s);
       p.listed.set(s, theirs?.[i]);
@@ -226,6 +239,7 @@ export class Syncer {
     p.round++;
     p.fresh = 0;
     p.rangeEnd = 0;
+    p.rangeReplies = 0;
     p.listed = new Map();
     p.state = 'range';
     // BOLT 7 query_channel_range: "MAY append an additional query_channel_range_tlv, which
