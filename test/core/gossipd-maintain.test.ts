@@ -263,6 +263,7 @@ describe('block follower', () => {
     r = await f.scan(isWatched);
     equal(r.height, 130);
     equal(r.blocks, 5);
+    equal(r.skipped, 21, 'blocks 105 to 125 passed over, and said so');
     deepEqual(asked, [126, 127, 128, 129, 130].map((h) => chain.get(h)!.hash));
   });
 

@@ -32,6 +32,8 @@ export interface SpendScan {
   blocks: number;
   /** Set when the scan stopped early: what it found before is still reported. */
   error?: ChainSourceError;
+  /** Blocks passed over unread because the scan was too far behind (their spends are not seen). */
+  skipped?: number;
 }
 
 export interface SpendFollowerOptions {
@@ -74,12 +76,14 @@ export class SpendFollower {
   async scan(watched: (txid: string, vout: number) => boolean): Promise<SpendScan> {
     const tip = await this.src.tipHeight();
     if (this.next < 0) this.next = Math.max(0, tip + 1 - this.lookback);
+    let skipped = 0;
     if (tip + 1 - this.next > this.maxBlocks) {
       // Too far behind (a sleeping tab, a long pause): read only the last blocks.
+      skipped = tip + 1 - this.maxBlocks - this.next;
       this.next = tip + 1 - this.maxBlocks;
       this.hashes.clear();
     }
-    const out: SpendScan = { height: this.next - 1, spent: [], blocks: 0 };
+    const out: SpendScan = { height: this.next - 1, spent: [], blocks: 0, ...(skipped ? { skipped } : {}) };
     // Each step either moves up one block or steps back over one remembered block.
     for (let steps = 0; this.next <= tip && steps < this.maxBlocks + 2 * this.keep; steps++) {
       const h = this.next;

@@ -248,6 +248,8 @@ export class Gossipd implements GossipLink, GossipdApi {
     await this.ingest.drain();
     const r = await source.newSpends((txid, vout) => this.funding.match(txid, vout) !== undefined);
     if (r.error) this.o.log.warn(`gossipd: reading blocks for spent channels stopped at ${r.height}: ${r.error.message}`);
+    // Channels closed in those blocks stay until their updates go stale (two weeks).
+    if (r.skipped) this.o.log.warn(`gossipd: ${r.skipped} blocks passed over unread for spent channels (too far behind the tip)`);
     for (const sp of r.spent) {
       const s = this.funding.match(sp.txid, sp.vout);
       if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) {
