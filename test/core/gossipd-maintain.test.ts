@@ -254,16 +254,29 @@ describe('block follower', () => {
     asked.length = 0;
     r = await f.scan(isWatched);
     deepEqual(r.spent, [{ ...watched, blockheight: 104 }]);
+    deepEqual(r.unspent, [{ ...watched, blockheight: 102 }], 'the spend reported at 102 is taken back');
     equal(r.height, 104);
     // 104 (prev mismatch), 103' (mismatch), 102' (fits 101), 103', 104' read again.
     equal(asked.length, 5);
+    // Another reorganisation moves the spend from 104 to 107: taken back there, reported here.
+    tip = 103;
+    grow(107, 107, 3);
+    r = await f.scan(isWatched);
+    deepEqual(r.spent, [{ ...watched, blockheight: 107 }]);
+    deepEqual(r.unspent, [{ ...watched, blockheight: 104 }]);
+    // and no spend at all in the new branch: only taken back.
+    tip = 106;
+    grow(108, undefined, 4);
+    r = await f.scan(isWatched);
+    deepEqual(r.spent, []);
+    deepEqual(r.unspent, [{ ...watched, blockheight: 107 }]);
     // Far behind: only the last 5 blocks are read.
     grow(130);
     asked.length = 0;
     r = await f.scan(isWatched);
     equal(r.height, 130);
     equal(r.blocks, 5);
-    equal(r.skipped, 21, 'blocks 105 to 125 passed over, and said so');
+    equal(r.skipped, 17, 'blocks 109 to 125 passed over, and said so');
     deepEqual(asked, [126, 127, 128, 129, 130].map((h) => chain.get(h)!.hash));
   });
 
@@ -364,6 +377,43 @@ class FakeChain {
     return text(404, 'not found');
   };
 }
+
+describe('gossipd: a spend taken back by a reorganisation', () => {
+  it('opens the channel again, in the graph and in the store', async () => {
+    const clock = new FakeClock();
+    const [a, b] = [PARTIES[2]!, PARTIES[3]!];
+    const scid = scidFromParts({ block: 300, txindex: 4, outnum: 0 });
+    const fundingTxid = txidOf('reorged funding');
+    const script = fundingScriptPubKey(getPublicKey(a.bitcoinSecret), getPublicKey(b.bitcoinSecret));
+    const answers = [
+      { height: 310, spent: [{ txid: fundingTxid, vout: 0, blockheight: 310 }] },
+      { height: 311, spent: [], unspent: [{ txid: fundingTxid, vout: 0, blockheight: 310 }] },
+    ];
+    const chain: ChainSource = {
+      fundingOutput: async () => ({ amount_sat: 1_000_000, scriptPubKey: script, txid: fundingTxid }),
+      newSpends: async () => answers.shift() ?? { height: 311, spent: [] },
+    };
+    const store = new MemoryGossipStore();
+    await store.load(() => {});
+    const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, verifyBatchDelayMs: 1 }, chain);
+    await g.load();
+    g.newPeer('peer', '');
+    const c = channel(2, scid, 100);
+    for (const m of [c.ann, ...c.updates]) g.gossip('peer', m);
+    await clock.tick(10);
+    await g.flush();
+    await g.checkSpends();
+    equal(g.graph.spentHeight[g.graph.findChannel(scid)], 310);
+    await g.checkSpends();
+    equal(g.graph.spentHeight[g.graph.findChannel(scid)], 0, 'open again');
+    await g.flush();
+    const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 });
+    await restarted.load();
+    equal(restarted.graph.spentHeight[restarted.graph.findChannel(scid)], 0, 'and so after a restart');
+    await g.close();
+    await restarted.close();
+  });
+});
 
 describe('gossipd: an unreadable store', () => {
   it('is cleared, and gossipd starts empty rather than not at all', async () => {

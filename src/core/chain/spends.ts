@@ -34,6 +34,11 @@ export interface SpendScan {
   error?: ChainSourceError;
   /** Blocks passed over unread because the scan was too far behind (their spends are not seen). */
   skipped?: number;
+  /**
+   * Spends reported by an earlier scan from a block a reorganisation has since replaced: not
+   * spent there any more (if the new branch spends them too, `spent` says so again).
+   */
+  unspent?: SpentOutput[];
 }
 
 export interface SpendFollowerOptions {
@@ -49,6 +54,8 @@ export class SpendFollower {
   /** The next height to read; -1 before the first scan. */
   private next = -1;
   /** height → hash of the blocks read lately. */
+  /** The spends reported from each remembered block, to take back if a reorganisation replaces it. */
+  private readonly reported = new Map<number, SpentOutput[]>();
   private readonly hashes = new Map<number, string>();
   private readonly maxBlocks: number;
   private readonly lookback: number;
@@ -82,6 +89,7 @@ export class SpendFollower {
       skipped = tip + 1 - this.maxBlocks - this.next;
       this.next = tip + 1 - this.maxBlocks;
       this.hashes.clear();
+      this.reported.clear();
     }
     const out: SpendScan = { height: this.next - 1, spent: [], blocks: 0, ...(skipped ? { skipped } : {}) };
     // Each step either moves up one block or steps back over one remembered block.
@@ -95,14 +103,25 @@ export class SpendFollower {
         if (b.hash !== hash) throw new ChainSourceError('bad_block', `block ${h}: asked for ${hash}, got ${b.hash}`);
         const prev = this.hashes.get(h - 1);
         if (prev !== undefined && prev !== b.prevHash) {
-          // A reorganisation: block h-1 as we read it is no longer in the best chain.
+          // A reorganisation: block h-1 as we read it is no longer in the best chain, nor the
+          // spends found in it (found in this scan: not reported at all; earlier: taken back).
           this.hashes.delete(h - 1);
+          for (const sp of this.reported.get(h - 1) ?? []) {
+            const here = out.spent.indexOf(sp);
+            if (here >= 0) out.spent.splice(here, 1);
+            else (out.unspent ??= []).push(sp);
+          }
+          this.reported.delete(h - 1);
           this.next = h - 1;
           continue;
         }
-        for (const i of b.inputs) if (watched(i.txid, i.vout)) out.spent.push({ txid: i.txid, vout: i.vout, blockheight: h });
+        const found: SpentOutput[] = [];
+        for (const i of b.inputs) if (watched(i.txid, i.vout)) found.push({ txid: i.txid, vout: i.vout, blockheight: h });
+        out.spent.push(...found);
         this.hashes.set(h, hash);
         this.hashes.delete(h - this.keep);
+        if (found.length) this.reported.set(h, found);
+        this.reported.delete(h - this.keep);
         this.next = h + 1;
       } catch (e) {
         if (!(e instanceof ChainSourceError)) throw e;

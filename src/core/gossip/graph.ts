@@ -323,6 +323,14 @@ export class Graph implements GossipView {
     return true;
   }
 
+  /** Takes back markSpent(short_channel_id, blockheight) (a reorganisation replaced that block); false if it was not so marked. */
+  unmarkSpent(short_channel_id: bigint, blockheight: number): boolean {
+    const c = this.findChannel(short_channel_id);
+    if (c < 0 || this.spentHeight[c] !== Math.max(1, blockheight)) return false;
+    this.spentHeight[c] = 0;
+    return true;
+  }
+
   /** Forgets channels spent at least 12 blocks before `blockheight`; returns their ids. */
   pruneSpent(blockheight: number, delay = SPENT_DELAY_BLOCKS): bigint[] {
     const out: bigint[] = [];

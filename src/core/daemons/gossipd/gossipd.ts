@@ -250,6 +250,14 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (r.error) this.o.log.warn(`gossipd: reading blocks for spent channels stopped at ${r.height}: ${r.error.message}`);
     // Channels closed in those blocks stay until their updates go stale (two weeks).
     if (r.skipped) this.o.log.warn(`gossipd: ${r.skipped} blocks passed over unread for spent channels (too far behind the tip)`);
+    // A reorganisation replaced the block of an earlier spend: the channel is open again (the new
+    // branch's spend, if any, follows in `spent`).
+    for (const sp of r.unspent ?? []) {
+      const s = this.funding.match(sp.txid, sp.vout);
+      if (s !== undefined && this.graph.unmarkSpent(s, sp.blockheight)) {
+        this.storeSpent(s, sp.txid, undefined);
+      }
+    }
     for (const sp of r.spent) {
       const s = this.funding.match(sp.txid, sp.vout);
       if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) {
@@ -530,13 +538,13 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.writer.queue(rec);
   }
 
-  /** The channel_announcement again, now with the spend's height, so a restart keeps it spent. */
-  private storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number): void {
+  /** The channel_announcement again, now with the spend's height (or without, when taken back), so a restart agrees. */
+  private storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number | undefined): void {
     const raw = this.raw.channels.get(short_channel_id);
     const c = this.graph.findChannel(short_channel_id);
     if (!raw || c < 0) return;
     const cap = this.graph.capacitySat[c]!;
-    const extra: GossipRecordExtra = { funding_txid, spent_height, ...(Number.isNaN(cap) ? {} : { amount_sat: cap }) };
+    const extra: GossipRecordExtra = { funding_txid, ...(spent_height !== undefined ? { spent_height } : {}), ...(Number.isNaN(cap) ? {} : { amount_sat: cap }) };
     this.writer.queue({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id, timestamp: 0, raw, extra });
   }
 
