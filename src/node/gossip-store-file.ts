@@ -105,6 +105,35 @@ export class FileGossipStore implements GossipStore {
     return this.run(() => this.doCompact());
   }
 
+  /** Meta values live in a small JSON file beside the store (`PATH.meta`), replaced by rename. */
+  getMeta(key: string): Promise<string | undefined> {
+    return this.run(async () => {
+      const v = (await readMeta(this.path))[key];
+      return typeof v === 'string' ? v : undefined;
+    });
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    return this.run(async () => {
+      const meta = await readMeta(this.path);
+      meta[key] = value;
+      const tmp = `${this.path}.meta.tmp`;
+      try {
+        const fh = await open(tmp, 'w');
+        try {
+          await writeFully(fh, new TextEncoder().encode(JSON.stringify(meta)), 0);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, `${this.path}.meta`);
+        await syncDir(this.path);
+      } catch (e) {
+        throw ioError('meta write', e);
+      }
+    });
+  }
+
   clear(): Promise<void> {
     return this.run(async () => {
       if (this.broken) throw new GossipStoreError('broken', 'an earlier write failed and could not be undone; reopen the store');
@@ -264,6 +293,21 @@ export class FileGossipStore implements GossipStore {
       await rm(tmp, { force: true }).catch(() => undefined);
       throw e instanceof GossipStoreError ? e : ioError('compact', e);
     }
+  }
+}
+
+/** The meta file's values; a missing or unreadable file reads as none (they are hints, not gossip). */
+async function readMeta(path: string): Promise<Record<string, unknown>> {
+  try {
+    const fh = await open(`${path}.meta`, 'r');
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(await readAll(fh))) as unknown;
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return {};
   }
 }
 

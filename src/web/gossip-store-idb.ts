@@ -220,6 +220,20 @@ export class IdbGossipStore implements GossipStore {
     });
   }
 
+  getMeta(key: string): Promise<string | undefined> {
+    return this.run(async () => {
+      const v = key === 'schema' ? undefined : ((await this.db.get('meta', `x:${key}`)) as unknown);
+      return typeof v === 'string' ? v : undefined;
+    });
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    return this.run(async () => {
+      const tx = this.db.transaction('meta', 'readwrite', { durability: this.durability });
+      await Promise.all([tx.store.put(value as never, `x:${key}`), tx.done]);
+    });
+  }
+
   clear(): Promise<void> {
     return this.run(async () => {
       const tx = this.db.transaction('log', 'readwrite', { durability: this.durability });

@@ -200,6 +200,27 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
       await s.close();
     });
 
+    it('keeps meta values across a reopen, apart from the log (clear and compact leave them)', async () => {
+      let s = await h.fresh();
+      await loadAll(s);
+      if (!s.getMeta || !s.setMeta) return void (await s.close());
+      equal(await s.getMeta('spent_check_height'), undefined);
+      await s.setMeta('spent_check_height', '812345');
+      await s.setMeta('other', 'x');
+      await s.setMeta('spent_check_height', '812346');
+      await s.writeBatch([rec(256, 1n, 'a')], []);
+      await s.clear();
+      await s.compact();
+      if (h.reopen) {
+        s = await h.reopen(s);
+        await loadAll(s);
+      }
+      equal(await s.getMeta!('spent_check_height'), '812346');
+      equal(await s.getMeta!('other'), 'x');
+      equal(await s.getMeta!('schema'), undefined);
+      await s.close();
+    });
+
     it('clears every record, and takes writes after', async () => {
       let s = await h.fresh();
       await loadAll(s);

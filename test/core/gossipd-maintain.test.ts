@@ -237,8 +237,14 @@ describe('block follower', () => {
         throw new ChainSourceError('bad_block', 'no such block');
       },
     };
-    const f = new SpendFollower(src, { maxBlocksPerScan: 5 });
     const isWatched = (t: string, v: number) => t === watched.txid && v === watched.vout;
+    // A follower told where an earlier run stopped reads from the next block.
+    grow(100, 99);
+    const resumed = new SpendFollower(src, { maxBlocksPerScan: 5 });
+    const rr = await resumed.scan(isWatched, 97);
+    deepEqual([rr.spent, rr.blocks, rr.height], [[{ ...watched, blockheight: 99 }], 3, 100]);
+    asked.length = 0;
+    const f = new SpendFollower(src, { maxBlocksPerScan: 5 });
     grow(100);
     let r = await f.scan(isWatched);
     deepEqual({ height: r.height, spent: r.spent, blocks: r.blocks }, { height: 100, spent: [], blocks: 0 }, 'the first scan starts at the tip');
@@ -412,6 +418,38 @@ describe('gossipd: a spend taken back by a reorganisation', () => {
     equal(restarted.graph.spentHeight[restarted.graph.findChannel(scid)], 0, 'and so after a restart');
     await g.close();
     await restarted.close();
+  });
+});
+
+describe('gossipd: the spend watch across a restart', () => {
+  it('goes on from the last block the previous run read, kept beside the store', async () => {
+    const clock = new FakeClock();
+    const afters: (number | undefined)[] = [];
+    let tip = 305;
+    const chain: ChainSource = {
+      fundingOutput: async () => undefined,
+      newSpends: async (_watched, after) => {
+        afters.push(after);
+        return { height: tip, spent: [] };
+      },
+    };
+    const store = new MemoryGossipStore();
+    await store.load(() => {});
+    const config = { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 };
+    const g = gossipd(clock, store, () => NOW, config, chain);
+    await g.load();
+    await g.checkSpends();
+    tip = 307;
+    await g.checkSpends();
+    deepEqual(afters, [undefined, 305], 'a fresh store: from the tip; then from where it was');
+    equal(await store.getMeta('spent_check_height'), '307');
+    await g.close();
+    tip = 320;
+    const again = gossipd(clock, store, () => NOW, config, chain);
+    await again.load();
+    await again.checkSpends();
+    deepEqual(afters, [undefined, 305, 307], 'the restarted node goes on after 307');
+    await again.close();
   });
 });
 

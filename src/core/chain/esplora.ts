@@ -147,11 +147,11 @@ export class EsploraChainSource {
 
   /**
    * gossipd's ChainSource spend watch: reads each block mined since the last call (one
-   * `/block/:hash/raw` per block; the first call starts at the tip) and returns the outputs
+   * `/block/:hash/raw` per block; the first call starts at the tip, or after block `after`) and returns the outputs
    * `watched` accepts that those blocks spend (spends.ts).
    */
-  newSpends(watched: (txid: string, vout: number) => boolean): Promise<SpendScan> {
-    return this.follower.scan(watched);
+  newSpends(watched: (txid: string, vout: number) => boolean, after?: number): Promise<SpendScan> {
+    return this.follower.scan(watched, after);
   }
 
   /** A block as serialized on the wire. Throws ChainSourceError, 'bad_block' when there is no such block. */

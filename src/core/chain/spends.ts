@@ -53,9 +53,9 @@ export interface SpendFollowerOptions {
 export class SpendFollower {
   /** The next height to read; -1 before the first scan. */
   private next = -1;
-  /** height → hash of the blocks read lately. */
   /** The spends reported from each remembered block, to take back if a reorganisation replaces it. */
   private readonly reported = new Map<number, SpentOutput[]>();
+  /** height → hash of the blocks read lately. */
   private readonly hashes = new Map<number, string>();
   private readonly maxBlocks: number;
   private readonly lookback: number;
@@ -80,9 +80,10 @@ export class SpendFollower {
    * accepts. Throws ChainSourceError when the tip cannot be had; a failure after that ends the
    * scan early with `error` set (the next scan goes on from there).
    */
-  async scan(watched: (txid: string, vout: number) => boolean): Promise<SpendScan> {
+  async scan(watched: (txid: string, vout: number) => boolean, after?: number): Promise<SpendScan> {
     const tip = await this.src.tipHeight();
-    if (this.next < 0) this.next = Math.max(0, tip + 1 - this.lookback);
+    // The first scan goes on from `after` (the last block an earlier run read) when given.
+    if (this.next < 0) this.next = after !== undefined && after >= 0 ? Math.min(after + 1, tip + 1) : Math.max(0, tip + 1 - this.lookback);
     let skipped = 0;
     if (tip + 1 - this.next > this.maxBlocks) {
       // Too far behind (a sleeping tab, a long pause): read only the last blocks.

@@ -18,6 +18,7 @@ export class MemoryGossipStore implements GossipStore {
   private readonly records = new Map<string, GossipRecord>();
   private bytes = 0;
   private closed = false;
+  private readonly meta = new Map<string, string>();
 
   async load(onRecord: (record: GossipRecord) => void): Promise<GossipLoadResult> {
     this.check();
@@ -45,6 +46,16 @@ export class MemoryGossipStore implements GossipStore {
 
   async compact(): Promise<void> {
     this.check();
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    this.check();
+    return this.meta.get(key);
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.check();
+    this.meta.set(key, value);
   }
 
   async clear(): Promise<void> {

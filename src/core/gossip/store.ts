@@ -103,6 +103,13 @@ export interface GossipStore {
    * from peers, a node that will not start cannot.
    */
   clear(): Promise<void>;
+  /**
+   * A few small values gossipd keeps beside its gossip (the last block its spend watch read), or
+   * undefined. Not part of the log: `clear()` and `compact()` leave them be. Optional.
+   */
+  getMeta?(key: string): Promise<string | undefined>;
+  /** Durable once resolved. */
+  setMeta?(key: string, value: string): Promise<void>;
   stats(): Promise<GossipStoreStats>;
   /** Waits for queued calls, then releases the backend; later calls fail with GossipStoreError('closed'). */
   close(): Promise<void>;

@@ -45,6 +45,8 @@ import { StoreWriter } from './writer.ts';
 import { DEFAULT_GOSSIPD_CONFIG, type ChainSource, type GossipdConfig, type GossipdOptions, type GossipdStats, type SyncProgress } from './types.ts';
 
 const PROGRESS_MS = 250;
+/** The store's meta key for the last block the spend watch read. */
+const SPEND_HEIGHT_META = 'spent_check_height';
 
 interface PeerState {
   id: string;
@@ -246,7 +248,14 @@ export class Gossipd implements GossipLink, GossipdApi {
     const source = this.o.chainSource;
     if (!source?.newSpends) return [];
     await this.ingest.drain();
-    const r = await source.newSpends((txid, vout) => this.funding.match(txid, vout) !== undefined);
+    // The first check of a run goes on from the last block the previous run read (kept beside the
+    // store), so spends mined while the node was down are seen too.
+    let after = this.chainHeight;
+    if (after === undefined && this.o.store.getMeta) {
+      const saved = Number(await this.o.store.getMeta(SPEND_HEIGHT_META).catch(() => undefined));
+      if (Number.isSafeInteger(saved) && saved >= 0) after = saved;
+    }
+    const r = await source.newSpends((txid, vout) => this.funding.match(txid, vout) !== undefined, after);
     if (r.error) this.o.log.warn(`gossipd: reading blocks for spent channels stopped at ${r.height}: ${r.error.message}`);
     // Channels closed in those blocks stay until their updates go stale (two weeks).
     if (r.skipped) this.o.log.warn(`gossipd: ${r.skipped} blocks passed over unread for spent channels (too far behind the tip)`);
@@ -265,10 +274,16 @@ export class Gossipd implements GossipLink, GossipdApi {
         this.storeSpent(s, sp.txid, sp.blockheight);
       }
     }
+    const advanced = r.height >= 0 && r.height !== this.chainHeight;
     if (r.height >= 0) this.chainHeight = r.height;
     const gone = this.chainHeight === undefined ? [] : this.graph.pruneSpent(this.chainHeight);
     this.stats.pruned_spent += gone.length;
     await this.forget(gone);
+    // Saved after the spends it found are in the store (the writer keeps that order).
+    if (advanced && this.o.store.setMeta) {
+      const height = String(r.height);
+      await this.writer.after('saving the spend watch height', (store) => store.setMeta!(SPEND_HEIGHT_META, height));
+    }
     if (r.spent.length) this.progressChanged();
     return gone;
   }
