@@ -3,7 +3,7 @@
 import { IDB_SCHEMA, openIdbGossipStore, openOrRecreateIdbGossipStore, toStoreError, type IdbGossipStore } from '../../src/web/gossip-store-idb.ts';
 import { GossipStoreError, channelUpdateKey, shouldCompact, type GossipRecord } from '../../src/core/gossip/store.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { gossipStoreContract, loadAll, nodeId, rec } from '../core/gossip-store-contract.ts';
+import { gossipStoreContract, loadAll, nodeId, rec, syntheticRecord } from '../core/gossip-store-contract.ts';
 
 const prefix = `gossip-idb-${Date.now()}`;
 let n = 0;
@@ -264,19 +264,3 @@ describe('IdbGossipStore', () => {
     for (let i = 0; i < n; i++) indexedDB.deleteDatabase(`${prefix}-${i}`);
   });
 });
-
-/** The same mix as the file store's mainnet-size test. */
-function syntheticRecord(i: number): GossipRecord {
-  const kind = i % 10;
-  const type = kind < 3 ? 256 : kind < 9 ? 258 : 257;
-  const len = type === 256 ? 430 : type === 258 ? 136 + (i % 8) : 150 + (i % 100);
-  const raw = new Uint8Array(len);
-  raw[0] = type >> 8;
-  raw[1] = type & 0xff;
-  new DataView(raw.buffer).setUint32(2, i);
-  for (let j = 6; j < len; j++) raw[j] = (i * 31 + j * 7) & 0xff;
-  const key = type === 257 ? nodeId(i) : type === 256 ? BigInt(i) : channelUpdateKey(BigInt(i), (i & 1) as 0 | 1);
-  const r: GossipRecord = { type, key, timestamp: 1_700_000_000 + i, raw };
-  if (type === 256) r.extra = { amount_sat: 100_000 + i };
-  return r;
-}

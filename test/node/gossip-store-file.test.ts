@@ -7,7 +7,7 @@ import { FileGossipStore, crc32cRange } from '../../src/node/gossip-store-file.t
 import { GossipStoreError, channelUpdateKey, type GossipRecord, type GossipStore } from '../../src/core/gossip/store.ts';
 import { crc32c } from '../../src/core/gossip/checksum.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { gossipStoreContract, loadAll, nodeId, rec } from '../core/gossip-store-contract.ts';
+import { gossipStoreContract, loadAll, nodeId, rec, syntheticRecord } from '../core/gossip-store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gossip-store-'));
 let n = 0;
@@ -284,19 +284,3 @@ describe('FileGossipStore at mainnet size', () => {
     truncateSync(path, 0);
   });
 });
-
-/** A record of mainnet's mix (~30% channels, ~60% updates, ~10% nodes), ~265 bytes on average. */
-function syntheticRecord(i: number): GossipRecord {
-  const kind = i % 10;
-  const type = kind < 3 ? 256 : kind < 9 ? 258 : 257;
-  const len = type === 256 ? 430 : type === 258 ? 136 + (i % 8) : 150 + (i % 100);
-  const raw = new Uint8Array(len);
-  raw[0] = type >> 8;
-  raw[1] = type & 0xff;
-  new DataView(raw.buffer).setUint32(2, i);
-  for (let j = 6; j < len; j++) raw[j] = (i * 31 + j * 7) & 0xff;
-  const key = type === 257 ? nodeId(i) : type === 256 ? BigInt(i) : channelUpdateKey(BigInt(i), (i & 1) as 0 | 1);
-  const r: GossipRecord = { type, key, timestamp: 1_700_000_000 + i, raw };
-  if (type === 256) r.extra = { amount_sat: 100_000 + i };
-  return r;
-}

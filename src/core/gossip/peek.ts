@@ -4,6 +4,7 @@
 import { Reader } from '../bytes.ts';
 import { sha256d } from '../crypto.ts';
 import { DecodeError } from '../errors.ts';
+import type { KnownUpdate } from './validate.ts';
 
 export const CHANNEL_ANNOUNCEMENT = 256;
 export const NODE_ANNOUNCEMENT = 257;
@@ -47,17 +48,10 @@ export interface ChannelAnnouncementPeek {
 }
 
 /** Every fixed field of a channel_update: the message is fixed-size, so this is a full read. */
-export interface ChannelUpdatePeek {
+export interface ChannelUpdatePeek extends Omit<KnownUpdate, 'htlc_maximum_msat'> {
   type: 'channel_update';
   chain_hash: Uint8Array;
   short_channel_id: bigint;
-  timestamp: number;
-  message_flags: number;
-  channel_flags: number;
-  cltv_expiry_delta: number;
-  htlc_minimum_msat: bigint;
-  fee_base_msat: number;
-  fee_proportional_millionths: number;
   /** Absent only in a pre-2022 update too short to carry it (BOLT 7 now makes it mandatory). */
   htlc_maximum_msat: bigint | undefined;
 }
