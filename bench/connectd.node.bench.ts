@@ -4,6 +4,7 @@
 // WebSocket and WebSocket through the bridge to the same node's TCP listener, measured interleaved
 // with ratios against direct TCP. connectd runs in-process (the class the worker runs), with ECDH
 // in-process too: no worker threads or Comlink hops in these numbers.
+import { unpackGossipBatch } from '../src/core/daemons/connectd/batch.ts';
 import { randomBytes } from 'node:crypto';
 import type { Reporter } from './harness.ts';
 import { Connectd } from '../src/core/daemons/connectd/connectd.ts';
@@ -52,8 +53,10 @@ class Node {
     const gossipLink: GossipLink = {
       newPeer() {},
       peerGone() {},
-      gossip: (id) => {
-        this.got.set(id, (this.got.get(id) ?? 0) + 1);
+      gossipBatch: (id, batch) => {
+        let n = 0;
+        unpackGossipBatch(batch, () => void n++);
+        this.got.set(id, (this.got.get(id) ?? 0) + n);
         this.wake();
       },
     };

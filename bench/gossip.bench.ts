@@ -221,7 +221,7 @@ function pickOf(xs: readonly string[], rnd: () => number): string {
 }
 
 /** The signature checks gossipd makes for these messages (BOLT 7: 4 per channel_announcement, 1 otherwise). */
-function signatureItems(msgs: readonly Uint8Array[]): VerifyItem[] {
+export function signatureItems(msgs: readonly Uint8Array[]): VerifyItem[] {
   const ends = new Map<bigint, [Uint8Array, Uint8Array]>();
   const items: VerifyItem[] = [];
   for (const raw of msgs) {

@@ -27,6 +27,13 @@ export interface ByteStream {
   write(data: Uint8Array): Promise<void>;
   /** Closes the stream; the close handler then runs with this reason. Idempotent. */
   close(reason: string): void;
+  /**
+   * Optional: stop delivering data until resume(). A transport that can stops reading, so the
+   * peer's sends back up (TCP's window, the `ws` socket); one that cannot (the browser's WebSocket)
+   * keeps what arrives, in order, and delivers it on resume(). Nothing is dropped either way.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** Opens outbound streams. `signal` aborts a dial in progress. */

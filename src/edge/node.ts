@@ -29,6 +29,7 @@ import { ourFeatures } from '../core/features.ts';
 import type { DialCapabilities } from '../core/address.ts';
 import type { ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
+import { gossipLinkOf, gossipLinkTo } from '../links/gossip-link.ts';
 
 /** Version reported by getinfo (mirrors package.json, as src/web/node.ts does). */
 export const EDGE_VERSION = 'boltworker-0.1.0';
@@ -193,7 +194,7 @@ function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
           peerDisconnected: (e) => events.peerDisconnected(e),
           peerSpoke: (id, m) => events.peerSpoke(id, m),
         },
-        gossipLink: { newPeer: (id, f) => gossip.newPeer(id, f), gossip: (id, m) => gossip.gossip(id, m), peerGone: (id) => gossip.peerGone(id) },
+        gossipLink: gossipLinkTo(gossip),
         config: o.config,
       });
       // gossipd's way back to peers, on a channel of its own: sends and warnings only.
@@ -249,8 +250,7 @@ function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: Messag
       });
       await gossipd.load();
       const g = gossipd;
-      const l: GossipLink = { newPeer: (id, f) => g.newPeer(id, f), gossip: (id, m) => g.gossip(id, m), peerGone: (id) => g.peerGone(id) };
-      Comlink.expose(l, endpoint(ports.fromConnectd));
+      Comlink.expose(gossipLinkOf(g), endpoint(ports.fromConnectd));
     },
     nodeAddresses: (id: string) => need().nodeAddresses(id),
     rpc: (method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>) => need().rpc(method, params),

@@ -1,6 +1,8 @@
 // BOLT 8 over the platform WebSocket (a browser tab or a Worker; also Deno and workerd, which have
 // the same global): binary frames only, in order; a text frame is a protocol error that closes the
-// stream. The platform has no drain event, so write() polls `bufferedAmount`.
+// stream. The platform has no drain event, so write() polls `bufferedAmount`. Nor can it stop
+// reading: while paused (connectd's backpressure), frames that arrive are held in order by
+// StreamBase and delivered on resume; connectd asks one query at a time, so that is one answer.
 import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
 import { TransportError, abortError } from './errors.ts';
 import { DEFAULT_HIGH_WATER_MARK, StreamBase, TEXT_FRAME_REASON, closeFrameReason, type StreamOptions } from './stream-base.ts';

@@ -18,6 +18,9 @@ export abstract class StreamBase implements ByteStream {
   private reason: string | undefined;
   private notified = false;
   private readonly waiting = new Set<(e: Error) => void>();
+  private paused = false;
+  /** What arrived while paused (transports that cannot stop reading at once, or at all). */
+  private held: Uint8Array[] = [];
 
   constructor(readonly remote?: NetAddress) {}
 
@@ -74,10 +77,30 @@ export abstract class StreamBase implements ByteStream {
     this.release();
   }
 
+  /** Stops delivering data (ByteStream.pause): the transport stops reading where it can. */
+  pause(): void {
+    if (this.paused || this.reason !== undefined) return;
+    this.paused = true;
+    this.pauseReading();
+  }
+
+  /** Delivers what was held, in order, then reads again. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (this.held.length && !this.paused && this.reason === undefined && this.handlers) this.handlers.data(this.held.shift()!);
+    if (!this.paused && this.reason === undefined) this.resumeReading();
+  }
+
+  /** Stop reading from the transport (Node sockets: socket.pause()); default: none, data is held. */
+  protected pauseReading(): void {}
+  protected resumeReading(): void {}
+
   /** The transport delivered bytes (dropped once closed). */
   protected received(chunk: Uint8Array): void {
     if (this.reason !== undefined) return;
-    if (this.handlers) this.handlers.data(chunk);
+    if (this.paused) this.held.push(chunk);
+    else if (this.handlers) this.handlers.data(chunk);
     else this.early.push(chunk);
   }
 
@@ -89,6 +112,7 @@ export abstract class StreamBase implements ByteStream {
   }
 
   private release(): void {
+    this.held = [];
     const err = new TransportError('closed', `stream closed: ${this.reason}`);
     for (const fail of [...this.waiting]) fail(err);
     if (this.handlers) this.notify();

@@ -43,6 +43,16 @@ export class TcpStream extends StreamBase {
     return this.drain;
   }
 
+  // Backpressure in: a paused socket is not read, so the kernel's receive buffer and then the
+  // peer's TCP window fill and its writes wait.
+  protected override pauseReading(): void {
+    this.socket.pause();
+  }
+
+  protected override resumeReading(): void {
+    this.socket.resume();
+  }
+
   protected shutdown(): void {
     const s = this.socket;
     s.end();

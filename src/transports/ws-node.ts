@@ -48,6 +48,15 @@ export class WsStream extends StreamBase {
     });
   }
 
+  // `ws` stops reading the underlying socket while paused: TCP backpressure to the peer.
+  protected override pauseReading(): void {
+    this.ws.pause();
+  }
+
+  protected override resumeReading(): void {
+    this.ws.resume();
+  }
+
   protected shutdown(reason: string): void {
     this.ws.close(this.closeCode, closeFrameReason(reason));
   }

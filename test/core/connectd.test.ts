@@ -8,6 +8,7 @@ import { chainHash, networkOfChainHash, NETWORKS } from '../../src/core/chains.t
 import { sha256d } from '../../src/core/crypto.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
+import { unpackGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from '../../src/core/daemons/connectd/netaddr.ts';
 import { DEFAULT_CONFIG, type ChannelOwner, type ConnectdConfig, type PeerConnectedEvent, type PeerDisconnectedEvent } from '../../src/core/daemons/connectd/types.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
@@ -57,6 +58,8 @@ interface NodeOptions {
   /** The address listeners see this node's connections come from. */
   addr?: NetAddress;
   gossipThrows?: boolean;
+  /** gossipBatch's answer: a promise says gossipd is behind. */
+  gossipBehind?: (id: string) => Promise<void> | undefined;
 }
 
 class Node {
@@ -68,6 +71,8 @@ class Node {
   readonly disconnected: PeerDisconnectedEvent[] = [];
   readonly spoke: { id: string; msg: Uint8Array }[] = [];
   readonly gossip: { id: string; msg: Uint8Array }[] = [];
+  /** Each batch gossipd got, by size. */
+  readonly batches: number[] = [];
   readonly newPeers: { id: string; features: string }[] = [];
   readonly gone: string[] = [];
   readonly logs: string[] = [];
@@ -102,9 +107,11 @@ class Node {
       },
       gossipLink: {
         newPeer: (id, features) => void this.newPeers.push({ id, features }),
-        gossip: (id, msg) => {
-          this.gossip.push({ id, msg });
+        gossipBatch: (id, batch) => {
+          unpackGossipBatch(batch, (msg) => void this.gossip.push({ id, msg }));
+          this.batches.push(batch.length);
           if (opts.gossipThrows) throw new Error('gossipd fell over');
+          return opts.gossipBehind?.(id);
         },
         peerGone: (id) => void this.gone.push(id),
       },
@@ -668,6 +675,57 @@ describe('connectd: one connection per node id', () => {
     // The old side saw its connection end; the new one works.
     equal(a.disconnected.length, 1);
     deepEqual(await a2.connectd.ping(b.id, 1, 1), { totlen: 5 });
+  });
+});
+
+describe('connectd: gossip to gossipd in batches, with backpressure', () => {
+  it('one batch per read; stops reading the peer while gossipd is behind; nothing is dropped or reordered', async () => {
+    const net = new Net();
+    // gossipd behind: every batch's promise waits until the test lets it go.
+    const waiting: (() => void)[] = [];
+    const b = new Node(net, 'b', 2, { gossipBehind: () => new Promise<void>((r) => waiting.push(r)) });
+    const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
+    b.connectd.acceptStream(theirs);
+    const r = new RawPeer(9, mine);
+    await r.connect(b);
+    const sent: Uint8Array[] = [];
+    // Ten messages in one write: one read, one batch.
+    const first = Array.from({ length: 10 }, (_, i) => rawMessage(258, new Uint8Array(100).fill(i)));
+    sent.push(...first);
+    await r.stream.write(concat(...first.map((m) => r.transport!.encrypt(m))));
+    await settle();
+    deepEqual(b.batches.length, 1);
+    equal(b.gossip.length, 10);
+    equal(theirs.paused, false);
+    // A second batch: two unsettled, connectd stops reading.
+    for (let i = 0; i < 5; i++) {
+      const m = rawMessage(256, new Uint8Array(300).fill(10 + i));
+      sent.push(m);
+      await r.send(m);
+    }
+    equal(theirs.paused, true);
+    const readBeforePause = b.gossip.length;
+    // What the peer sends now waits in the transport.
+    for (let i = 0; i < 20; i++) {
+      const m = rawMessage(257, new Uint8Array(150).fill(20 + i));
+      sent.push(m);
+      await r.send(m);
+    }
+    equal(b.gossip.length, readBeforePause);
+    ok(theirs.waiting > 0);
+    // A ping's pong cannot be read now: its timeout starts again rather than closing the connection.
+    const pinged = b.connectd.ping(r.id, 1, 1);
+    await net.clock.tick(TEST_CONFIG.pongTimeoutMs! + 1);
+    equal(b.disconnected.length, 0);
+    // gossipd catches up: reading resumes, and everything arrives in order.
+    while (waiting.length) {
+      waiting.shift()!();
+      await settle();
+    }
+    deepEqual(b.gossip.map((g) => toHex(g.msg)), sent.map(toHex));
+    ok(theirs.pauses >= 1);
+    ok(b.batches.length < sent.length, `${b.batches.length} batches for ${sent.length} messages`);
+    void pinged.catch(() => {});
   });
 });
 

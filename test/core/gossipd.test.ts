@@ -350,25 +350,30 @@ describe('gossipd: sync', () => {
     equal(net.verifiers.get('a')!.items, TOTAL_CHECKS());
   });
 
-  it('falls back to a timestamp filter from 0 when a peer never answers query_short_channel_ids (LDK 0.1)', async () => {
+  it('recognises a peer that never answers query_short_channel_ids (LDK) from its behaviour, and asks for everything with a timestamp filter from 0', async () => {
     const f = fixture();
     const net = new Net();
-    const a = net.add('a', { scidTimeoutMs: 10_000 });
-    // The LDK-like peer: answers query_channel_range, never query_short_channel_ids, and sends
-    // everything on any gossip_timestamp_filter.
+    // A day: only recognising the peer, not a timeout, can end the wait within until()'s 60 s.
+    const a = net.add('a', { scidTimeoutMs: 86_400_000 });
+    // The LDK-like peer: answers query_channel_range (in order, without timestamps), never
+    // query_short_channel_ids, and sends everything on any gossip_timestamp_filter.
+    const ranges: { first: number; blocks: number }[] = [];
     net.script('ldk', (from, raw) => {
       const m = decodeMessage(raw);
       if (m.name === 'query_channel_range') {
-        const sorted = [...f.scids].sort((x, y) => (x < y ? -1 : 1));
-        net.inject('ldk', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(sorted) }));
+        ranges.push({ first: m.first_blocknum, blocks: m.number_of_blocks });
+        const end = m.first_blocknum + m.number_of_blocks;
+        const sorted = [...f.scids].filter((s) => Number(s >> 40n) >= m.first_blocknum && Number(s >> 40n) < end).sort((x, y) => (x < y ? -1 : 1));
+        net.inject('ldk', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(sorted) }));
       } else if (m.name === 'gossip_timestamp_filter') {
         for (const r of f.all) net.inject('ldk', from, r);
       }
     });
     net.connect('a', 'ldk');
-    await net.until(() => a.peerSyncState('ldk') === 'scids');
-    equal(a.graph.channelCount, 0);
     await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES, 60_000);
+    // The probe: a query_channel_range for block 0 right behind the first query_short_channel_ids.
+    deepEqual(ranges, [{ first: 0, blocks: 0xffffffff }, { first: 0, blocks: 1 }]);
+    deepEqual((a.info() as { sync_fallbacks: unknown }).sync_fallbacks, { silent: 1, timeout: 0 });
     const filters = net.sentTo('ldk', 'a').filter((s) => s.name === 'gossip_timestamp_filter').map((s) => decodeMessage(s.raw));
     equal(filters.length, 1);
     const fl = filters[0]!;
@@ -384,10 +389,12 @@ describe('gossipd: sync', () => {
     // An hour on: the gossip is older than b's timestamp filter (which starts ten minutes before the sync), so only queries bring it.
     net.nowSec = NOW + 3600;
     const a = net.add('a', { scidTimeoutMs: 10_000 });
-    // Lists every channel first, then never answers and sends nothing on the filter either.
+    // Lists every channel first, then never answers anything and sends nothing on the filter either.
+    let listed = false;
     net.script('silent', (from, raw) => {
       const m = decodeMessage(raw);
-      if (m.name !== 'query_channel_range') return;
+      if (m.name !== 'query_channel_range' || listed) return;
+      listed = true;
       const sorted = [...f.scids].sort((x, y) => (x < y ? -1 : 1));
       net.inject('silent', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(sorted) }));
     });
@@ -416,9 +423,11 @@ describe('gossipd: sync', () => {
       return z.subarray(1);
     });
     await net.add('b', {}, await filledStore()).load();
+    let listed = false;
     net.script('z', (from, raw) => {
       const m = decodeMessage(raw);
-      if (m.name !== 'query_channel_range') return;
+      if (m.name !== 'query_channel_range' || listed) return;
+      listed = true;
       const ids = encodeShortChannelIds([...f.scids].sort((x, y) => (x < y ? -1 : 1)));
       const zlib = concat(new Uint8Array([1, 0x78]), ids.subarray(1));
       net.inject('z', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: zlib }));

@@ -160,7 +160,7 @@ function bareConnectd(dialer: Dialer, peerConnected: (id: string) => void = () =
     clock: nodeClock,
     log: quiet,
     events: { peerConnected: (e) => peerConnected(e.id), peerDisconnected() {}, peerSpoke() {} },
-    gossipLink: { newPeer() {}, gossip() {}, peerGone() {} },
+    gossipLink: { newPeer() {}, gossipBatch() {}, peerGone() {} },
   });
   return { connectd, id: toHex(hsmd.nodeId()) };
 }

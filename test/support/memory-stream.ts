@@ -16,6 +16,11 @@ export class MemoryStream implements ByteStream {
   private backlog: Event[] = [];
   private chain: Promise<void> = Promise.resolve();
   private closing = false;
+  /** pause() was called and resume() not yet: data waits, in order (a transport that stopped reading). */
+  paused = false;
+  private held: Uint8Array[] = [];
+  /** How many times the reader paused this end. */
+  pauses = 0;
 
   constructor(
     readonly remote: NetAddress | undefined,
@@ -46,6 +51,21 @@ export class MemoryStream implements ByteStream {
     this.enqueue({ close: reason });
   }
 
+  pause(): void {
+    if (!this.paused) this.pauses++;
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    while (this.held.length && !this.paused && this.closedWith === undefined) this.handlers!.data(this.held.shift()!);
+  }
+
+  /** Data that arrived while paused and waits to be read. */
+  get waiting(): number {
+    return this.held.length;
+  }
+
   /** Whether either end has closed. */
   get isClosed(): boolean {
     return this.closing;
@@ -73,7 +93,8 @@ export class MemoryStream implements ByteStream {
   private dispatch(e: Event): void {
     if (this.closedWith !== undefined) return;
     if ('data' in e) {
-      this.handlers!.data(e.data);
+      if (this.paused) this.held.push(e.data);
+      else this.handlers!.data(e.data);
     } else {
       this.closedWith = e.close;
       this.handlers!.close(e.close);

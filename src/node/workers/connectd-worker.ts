@@ -10,6 +10,7 @@ import type { DialTarget } from '../../core/transport.ts';
 import { chainHash } from '../../core/chains.ts';
 import { fromHex } from '../../core/bytes.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { gossipLinkTo, noGossip } from '../../links/gossip-link.ts';
 import { combineDialers } from '../../transports/dialer.ts';
 import { TcpDialer, listenTcp, type Listener } from '../../transports/tcp-node.ts';
 import { WsDialer } from '../../transports/ws-node.ts';
@@ -32,8 +33,6 @@ const need = (): Connectd => {
   return connectd;
 };
 
-const noGossip: GossipLink = { newPeer() {}, gossip() {}, peerGone() {} };
-
 const api = {
   init(o: ConnectdInit, hsmPort: MessagePort, events: ConnectdEvents, gossipPort?: MessagePort): void {
     const ecdh = Comlink.wrap<{ ecdh(pub: Uint8Array): Uint8Array }>(hsmPort as unknown as Comlink.Endpoint);
@@ -48,12 +47,7 @@ const api = {
       clock: nodeClock,
       log: consoleLog('connectd'),
       events,
-      gossipLink: gossip
-        ? { newPeer: (id, f) => gossip.newPeer(id, f), gossip: (id, m) => {
-              const own = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength ? m : m.slice();
-              return gossip.gossip(id, Comlink.transfer(own, [own.buffer]));
-            }, peerGone: (id) => gossip.peerGone(id) }
-        : noGossip,
+      gossipLink: gossip ? gossipLinkTo(gossip) : noGossip,
       config: o.config,
     });
   },

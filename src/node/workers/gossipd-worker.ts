@@ -7,10 +7,10 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Gossipd } from '../../core/daemons/gossipd/gossipd.ts';
 import type { PeerLink } from '../../core/daemons/gossipd/types.ts';
-import type { GossipLink } from '../../core/daemons/connectd/types.ts';
 import { chainHash } from '../../core/chains.ts';
 import { EsploraChainSource } from '../../core/chain/esplora.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { gossipLinkOf } from '../../links/gossip-link.ts';
 import { FileGossipStore } from '../gossip-store-file.ts';
 import { createNodeVerifyPool } from '../verify-pool.ts';
 import { consoleLog, nodeClock } from '../clock.ts';
@@ -59,8 +59,7 @@ const api = {
     } as ConstructorParameters<typeof Gossipd>[0]);
     const loaded = await gossipd.load();
     const g = gossipd;
-    const link: GossipLink = { newPeer: (id, f) => g.newPeer(id, f), gossip: (id, m) => g.gossip(id, m), peerGone: (id) => g.peerGone(id) };
-    Comlink.expose(link, fromConnectd as unknown as Comlink.Endpoint);
+    Comlink.expose(gossipLinkOf(g), fromConnectd as unknown as Comlink.Endpoint);
     return loaded;
   },
   nodeAddresses: (id: string) => need().nodeAddresses(id),

@@ -10,6 +10,7 @@ import type { DialTarget } from '../../core/transport.ts';
 import { chainHash } from '../../core/chains.ts';
 import { fromHex } from '../../core/bytes.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { gossipLinkTo, noGossip } from '../../links/gossip-link.ts';
 import { combineDialers } from '../../transports/dialer.ts';
 import { BrowserWebSocketDialer } from '../../transports/browser-websocket.ts';
 import type { ConnectdInit, ConnectdWorkerApi } from '../worker-api.ts';
@@ -25,7 +26,6 @@ const clock: Clock = {
   clearTimeout: (h) => clearTimeout(h as number),
 };
 
-const noGossip: GossipLink = { newPeer() {}, gossip() {}, peerGone() {} };
 
 let connectd: Connectd | undefined;
 const need = (): Connectd => {
@@ -48,16 +48,7 @@ const api = {
       clock,
       log: consoleLog('connectd', o.log),
       events,
-      gossipLink: gossip
-        ? {
-            newPeer: (id, f) => gossip.newPeer(id, f),
-            gossip: (id, m) => {
-              const own = m.slice(); // m may view a larger buffer still in use: transfer a copy
-              return gossip.gossip(id, Comlink.transfer(own, [own.buffer]));
-            },
-            peerGone: (id) => gossip.peerGone(id),
-          }
-        : noGossip,
+      gossipLink: gossip ? gossipLinkTo(gossip) : noGossip,
       config: o.config,
     });
   },

@@ -7,11 +7,11 @@ import { inflateZlib } from '../../platform/inflate.ts';
 import * as Comlink from 'comlink';
 import { Gossipd } from '../../core/daemons/gossipd/gossipd.ts';
 import type { Clock, PeerLink, SyncProgress } from '../../core/daemons/gossipd/types.ts';
-import type { GossipLink } from '../../core/daemons/connectd/types.ts';
 import type { SigVerifier } from '../../core/gossip/verify-pool.ts';
 import type { GossipStore } from '../../core/gossip/store.ts';
 import { chainHash } from '../../core/chains.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { gossipLinkOf } from '../../links/gossip-link.ts';
 import { openOrRecreateIdbGossipStore } from '../gossip-store-idb.ts';
 import { createWebVerifyPool } from '../verify-pool.ts';
 import { gossipDbName, type GossipdInit, type GossipdWorkerApi } from '../worker-api.ts';
@@ -71,8 +71,7 @@ const api = {
     });
     const loaded = await gossipd.load();
     const g = gossipd;
-    const link: GossipLink = { newPeer: (id, f) => g.newPeer(id, f), gossip: (id, m) => g.gossip(id, m), peerGone: (id) => g.peerGone(id) };
-    Comlink.expose(link, fromConnectd);
+    Comlink.expose(gossipLinkOf(g), fromConnectd);
     return loaded;
   },
   nodeAddresses: (id: string) => need().nodeAddresses(id),

@@ -10,6 +10,7 @@ import { isBoltError } from '../../errors.ts';
 import { FeatureVector } from '../../features.ts';
 import type { ByteStream, DialTarget } from '../../transport.ts';
 import { AbortControl } from './abort.ts';
+import { packGossipBatch } from './batch.ts';
 import { Connection, type ConnectionDeps, type ConnectionHooks } from './connection.ts';
 import { handleControl, type ControlContext } from './control.ts';
 import { ConnectError, type AttemptFailure } from './errors.ts';
@@ -40,6 +41,14 @@ interface Peer {
   /** Channel daemons by channel_id (hex). */
   owners: Map<string, ChannelOwner>;
   control: ControlContext;
+  /** Gossip read but not yet handed to gossipd (one batch), and its size packed. */
+  batch: Uint8Array[];
+  batchBytes: number;
+  /** Batches gossipd has not said it has room after (GossipLink.gossipBatch). */
+  inFlight: number;
+  /** Not reading the peer's socket (gossipd is behind); when reading last resumed. */
+  paused: boolean;
+  resumedAt: number;
 }
 
 /** A `connect` in progress: every caller for the same id shares it. */
@@ -63,6 +72,16 @@ function isZero(b: Uint8Array): boolean {
 
 /** Other messages from a peer that earn it one more ping (flood.ts: LDK pings after every 32). */
 const MESSAGES_PER_PING = 16;
+/**
+ * Gossip goes to gossipd in batches: all the whole messages of what the transport delivered at
+ * once (a TCP read, a WebSocket frame), or this many bytes, whichever is less.
+ */
+export const GOSSIP_BATCH_BYTES = 256 * 1024;
+/**
+ * Batches gossipd may be behind on (its promise unsettled) before connectd stops reading that
+ * peer's socket; reading resumes when one settles. Two: one being taken in while the next is read.
+ */
+export const GOSSIP_BATCHES_IN_FLIGHT = 2;
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -122,6 +141,10 @@ export class Connectd {
       ready: (c) => this.onReady(c),
       message: (c, m) => this.onMessage(c, m),
       closed: (c, r) => this.onClosed(c, r),
+      drained: (c) => {
+        const peer = this.byConn.get(c);
+        if (peer) this.flushGossip(peer);
+      },
     };
   }
 
@@ -330,6 +353,8 @@ export class Connectd {
       timeoutMs: this.config.pongTimeoutMs,
       send,
       fail: (reason) => conn.close(reason, 'pong_timeout'),
+      // We do not read the peer while gossipd is behind, so its pong may wait unread in the socket.
+      notReading: () => peer.paused || this.o.clock.now() - peer.resumedAt < this.config.pongTimeoutMs,
       debug: (msg) => log.debug(`${conn.label}: ${msg}`),
     });
     const allowance = new PingAllowance({
@@ -357,6 +382,11 @@ export class Connectd {
         send,
         close: (reason, code) => conn.close(reason, code),
       },
+      batch: [],
+      batchBytes: 0,
+      inFlight: 0,
+      paused: false,
+      resumedAt: -Infinity,
     };
     const old = this.peers.get(id);
     this.peers.set(id, peer);
@@ -391,6 +421,8 @@ export class Connectd {
       this.o.log.debug(`${conn.label}: connection ended before init: ${reason}`);
       return;
     }
+    // What was read before the end still goes to gossipd, before peerGone.
+    this.flushGossip(peer);
     this.byConn.delete(conn);
     peer.pinger.stop(reason);
     for (const owner of peer.owners.values()) {
@@ -417,7 +449,9 @@ export class Connectd {
     if (delivered) peer.allowance.noteMessage();
     switch (route.to) {
       case 'gossipd':
-        this.call('gossipd gossip', () => this.o.gossipLink.gossip(peer.id, msg));
+        peer.batch.push(msg);
+        peer.batchBytes += 2 + msg.length;
+        if (peer.batchBytes >= GOSSIP_BATCH_BYTES) this.flushGossip(peer);
         return;
       case 'lightningd':
         this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
@@ -437,6 +471,43 @@ export class Connectd {
         handleControl(route.name, msg, peer.control);
         return;
     }
+  }
+
+  /**
+   * Hands the peer's gossip read so far to gossipd in one batch. While GOSSIP_BATCHES_IN_FLIGHT
+   * batches wait for gossipd's room, the peer's socket is not read: gossip that answers our
+   * queries waits in the transport, it is never dropped for lack of room.
+   */
+  private flushGossip(peer: Peer): void {
+    if (!peer.batch.length) return;
+    const batch = packGossipBatch(peer.batch, peer.batchBytes);
+    peer.batch = [];
+    peer.batchBytes = 0;
+    let r: unknown;
+    try {
+      r = this.o.gossipLink.gossipBatch(peer.id, batch);
+    } catch (e) {
+      this.o.log.warn(`gossipd gossip failed: ${errorText(e)}`);
+      return;
+    }
+    if (!r || typeof (r as Promise<unknown>).then !== 'function') return;
+    peer.inFlight++;
+    if (peer.inFlight >= GOSSIP_BATCHES_IN_FLIGHT && !peer.paused) {
+      peer.paused = true;
+      peer.conn.pause();
+    }
+    const settled = (): void => {
+      peer.inFlight--;
+      if (peer.paused && peer.inFlight < GOSSIP_BATCHES_IN_FLIGHT) {
+        peer.paused = false;
+        peer.resumedAt = this.o.clock.now();
+        peer.conn.resume();
+      }
+    };
+    (r as Promise<unknown>).then(settled, (e: unknown) => {
+      this.o.log.warn(`gossipd gossip failed: ${errorText(e)}`);
+      settled();
+    });
   }
 
   // ---- requests from lightningd and the other daemons ----

@@ -31,6 +31,8 @@ export interface ConnectionHooks {
   message(conn: Connection, msg: Uint8Array): void;
   /** The connection ended (called once, whatever ended it). */
   closed(conn: Connection, reason: string): void;
+  /** Every whole message of the chunk just read has been handed to `message`. */
+  drained?(conn: Connection): void;
 }
 
 export type ConnectionState = 'handshake' | 'init' | 'active' | 'closed';
@@ -171,6 +173,15 @@ export class Connection {
     this.hooks.closed(this, reason);
   }
 
+  /** Stops reading the peer (backpressure: the transport's buffers, then the peer, wait). */
+  pause(): void {
+    if (this.state !== 'closed') this.stream.pause?.();
+  }
+
+  resume(): void {
+    if (this.state !== 'closed') this.stream.resume?.();
+  }
+
   /** A `warning` with an all-zero channel_id ("not related to a specific channel", BOLT 1). */
   static warning(text: string, channelId: Uint8Array = new Uint8Array(32)): Uint8Array {
     return encodeMessage({ name: 'warning', channel_id: channelId, data: asciiBytes(text) });
@@ -277,10 +288,11 @@ export class Connection {
       for (;;) {
         if (this.state === 'closed') return;
         const msg = t.next();
-        if (msg === undefined) return;
+        if (msg === undefined) break;
         if (this.state === 'init') this.onInit(msg);
         else this.hooks.message(this, msg);
       }
+      if (this.state === 'active') this.hooks.drained?.(this);
     } catch (e) {
       this.fail(e);
     }

@@ -24,6 +24,11 @@ export interface PingerDeps {
   send(msg: Uint8Array): void;
   /** Ends the connection (a pong that never came). */
   fail(reason: string): void;
+  /**
+   * Optional: true while we do not read the peer (backpressure from gossipd): a pong cannot be
+   * seen then, so a ping's timeout starts again instead of failing the connection.
+   */
+  notReading?(): boolean;
   debug(msg: string): void;
 }
 
@@ -95,6 +100,10 @@ export class Pinger {
   private timedOut(o: Outstanding): void {
     const i = this.outstanding.indexOf(o);
     if (i < 0) return;
+    if (this.d.notReading?.()) {
+      o.timer = this.d.clock.setTimeout(() => this.timedOut(o), this.d.timeoutMs);
+      return;
+    }
     this.outstanding.splice(i, 1);
     const reason = `no pong within ${this.d.timeoutMs} ms`;
     o.reject?.(new ConnectError('no_pong', reason));

@@ -56,8 +56,14 @@ export interface ConnectdEvents {
 /** connectd → gossipd, on their own link: gossip never passes through lightningd. */
 export interface GossipLink {
   newPeer(id: string, features: string): void | Promise<void>;
-  /** A gossip message (BOLT 7 types 256–258, 261–265) exactly as the peer sent it, type included. */
-  gossip(id: string, msg: Uint8Array): void | Promise<void>;
+  /**
+   * Gossip messages (BOLT 7 types 256–258, 261–265) exactly as the peer sent them, type included,
+   * in order, packed into one buffer (batch.ts) that the link may transfer. A promise returned
+   * means "behind": connectd stops reading this peer's socket while GOSSIP_BATCHES_IN_FLIGHT such
+   * promises are unsettled, so gossip the peer sends meanwhile waits in the transport (TCP or
+   * WebSocket backpressure) instead of being dropped for lack of room.
+   */
+  gossipBatch(id: string, batch: Uint8Array): void | Promise<unknown>;
   peerGone(id: string): void | Promise<void>;
 }
 

@@ -33,6 +33,7 @@ import type { Accepted, GossipMessage, GossipRules } from '../../gossip/validate
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
 import type { NetAddress } from '../../transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
+import { unpackGossipBatch } from '../connectd/batch.ts';
 import type { GossipdApi } from '../lightningd/lightningd.ts';
 import { channelRangeReplies, filteredGossip, offeredChannels, offeredEnds, scidReplies, unknownChainReply } from './answer.ts';
 import { Ingest } from './ingest.ts';
@@ -77,6 +78,8 @@ export class Gossipd implements GossipLink, GossipdApi {
   private readonly nowSeconds: () => number;
   private closed = false;
   private lastProgress: { at: number; state: string } | undefined;
+  /** reply_short_channel_ids_end received whose answers are not all applied yet: not `synced` before. */
+  private unapplied = 0;
   private progressTimer: unknown;
   /** Funding outpoints of the channels checked against the chain source, watched for spends. */
   private readonly funding = new FundingIndex();
@@ -100,6 +103,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       {
         send: (id, m) => this.send(id, m),
         known: (s) => this.graph.findChannel(s) >= 0 || this.ingest.announcementInFlight(s),
+        // Still taking in what a peer sent: its silence meanwhile is ours (we do not read it), not its.
+        busy: () => this.ingest.pending > 0,
         now: this.nowSeconds,
         bad: (id, e) => this.bad(id, e),
         changed: () => this.progressChanged(),
@@ -333,6 +338,16 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (!this.closed) this.syncer.gone(id);
   }
 
+  /**
+   * GossipLink: a batch of gossip from connectd (batch.ts). Resolves at once while ingest has room;
+   * otherwise once it is back under `ingestMax`, and connectd reads no more of this peer until then.
+   */
+  gossipBatch(id: string, batch: Uint8Array): Promise<void> | undefined {
+    unpackGossipBatch(batch, (m) => this.gossip(id, m));
+    return this.ingest.pending > this.config.ingestMax ? this.ingest.below(this.config.ingestMax) : undefined;
+  }
+
+  /** One gossip message (type included) from a peer. */
   gossip(id: string, msg: Uint8Array): void {
     const peer = this.peers.get(id);
     if (!peer || peer.banned || this.closed) return;
@@ -340,7 +355,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (msg.length < 2) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
     const type = (msg[0]! << 8) | msg[1]!;
     if (type === 256 || type === 257 || type === 258) {
-      this.syncer.heard(id);
+      this.syncer.heard(id, msg);
       this.ingest.submit(id, msg);
       return;
     }
@@ -367,6 +382,13 @@ export class Gossipd implements GossipLink, GossipdApi {
           if (e instanceof BoltError) return this.bad(id, e);
           throw e;
         }
+        // The answer is all here; `synced` waits until it is all applied too (the next query is
+        // already on its way: the peer sends while we check).
+        this.unapplied++;
+        void this.ingest.below(0).then(() => {
+          this.unapplied--;
+          this.progressChanged();
+        });
         return;
       case 'gossip_timestamp_filter':
         this.timestampFilter(id, m);
@@ -402,6 +424,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       ...(this.chainHeight !== undefined ? { spent_check_height: this.chainHeight } : {}),
       funding_outputs_watched: this.funding.size,
       ...this.progress(),
+      sync_fallbacks: { ...this.syncer.fallbacks },
       peers: this.peers.size,
       pending: this.ingest.pending,
       stats: { ...this.stats, relayed: this.relay.relayed },
@@ -421,8 +444,9 @@ export class Gossipd implements GossipLink, GossipdApi {
     };
   }
 
+  /** `synced` only once every query's answer has come (the syncer is done) and been applied. */
   private progressState(): SyncProgress['state'] {
-    return this.syncer.syncing > 0 ? 'syncing' : this.syncer.completed > 0 ? 'synced' : 'idle';
+    return this.syncer.syncing > 0 || this.unapplied > 0 ? 'syncing' : this.syncer.completed > 0 ? 'synced' : 'idle';
   }
 
   /** A peer's sync state ('range', 'scids', 'done'), for tests and the UI. */

@@ -69,9 +69,12 @@ export class Ingest {
   private readonly heldUpdates = new Map<bigint, Held[]>();
   private readonly heldNodes = new Map<string, Held[]>();
   private heldCount = 0;
+  private closed = false;
   private sweepTimer: unknown;
   /** Verdicts are applied one batch after another, in order. */
   private applying: Promise<void> = Promise.resolve();
+  /** below() callers: each says (true) when it was answered. */
+  private waiters: (() => boolean)[] = [];
 
   constructor(
     private readonly graph: Graph,
@@ -91,6 +94,19 @@ export class Ingest {
 
   get pending(): number {
     return this.queue.length + this.inflight.size;
+  }
+
+  /**
+   * Resolves once at most `max` messages wait for their signature check or to be applied (checked
+   * after each batch is applied, so no batch leaves early): gossipd's backpressure to connectd.
+   */
+  below(max: number): Promise<void> {
+    if (this.pending <= max) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiters.push(() => (this.pending <= max || this.closed ? (resolve(), true) : false)));
+  }
+
+  private wake(): void {
+    if (this.waiters.length) this.waiters = this.waiters.filter((w) => !w());
   }
 
   /** One channel_announcement, node_announcement or channel_update from a peer (type included). */
@@ -159,6 +175,8 @@ export class Ingest {
   }
 
   close(): void {
+    this.closed = true;
+    this.wake();
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     this.timer = this.sweepTimer = undefined;
@@ -225,7 +243,7 @@ export class Ingest {
     this.stats.signatures_checked += items.length;
     const verdicts = this.verifier.verifyBatch(items).then((v) => this.finish(batch, v));
     verdicts.catch(() => {}); // handled below, in order
-    this.applying = this.applying.then(() => this.apply(batch, verdicts));
+    this.applying = this.applying.then(() => this.apply(batch, verdicts)).then(() => this.wake());
   }
 
   /** Each message's verdict from the batch's signature results; lets the host start its lookups. */

@@ -22,10 +22,17 @@
 // but each channel is asked of one peer only, the first that listed it: asking all would
 // download the graph once per peer. When that peer fails (a timeout, full_information 0, a
 // disconnect), the channels we still lack go to another peer that listed them.
-// LDK 0.1 never answers query_short_channel_ids: the query times out, and that peer gets
-// gossip_timestamp_filter with first_timestamp 0, which makes it send everything (it sends all
-// gossip on any filter anyway); the duplicate checks keep that cheap. Peers that answer without
-// timestamps are asked only for the channels we lack.
+// LDK (0.1 and since) answers query_channel_range but never query_short_channel_ids
+// (P2PGossipSync's handler returns "Not implemented", sending nothing), and it does not know
+// gossip_queries_ex (its replies carry no timestamps though we ask for them). Such a peer is
+// recognised from what it does, not by waiting: with a peer whose replies lacked timestamps, the
+// first query_short_channel_ids is followed at once by a small query_channel_range (blocks 0..1,
+// no channels: the probe). A peer that handles its messages in order (LDK does) answers the
+// probe only after the query; when the probe's reply comes and nothing answered the query before
+// it (no gossip for an asked channel, no reply_short_channel_ids_end), the peer does not answer
+// query_short_channel_ids: it gets gossip_timestamp_filter with first_timestamp 0 at once, which
+// makes LDK send everything. `scidTimeoutMs` stays as the last resort for peers that go quiet.
+// Peers that answer without timestamps are asked only for the channels we lack.
 import { equal, toHex } from '../../bytes.ts';
 import { BoltError, ProtocolError } from '../../errors.ts';
 import { channelUpdateChecksum } from '../../gossip/checksum.ts';
@@ -81,6 +88,8 @@ export interface SyncHost {
   now(): number;
   bad(id: string, err: BoltError): void;
   changed(): void;
+  /** Optional: gossipd is still taking in what peers sent (so a quiet peer may only be unread). */
+  busy?(): boolean;
   /** The raw gossip we hold: our channel_update timestamps and checksums, our node_announcements. */
   raw(): RawView;
 }
@@ -118,6 +127,30 @@ interface PeerSync {
   /** Gave up on queries: asked for everything with a timestamp filter from 0. */
   fallback: boolean;
   filterSent: boolean;
+  /** The outstanding query's channels, and whether anything answered it yet (gossip for one of them, or its end). */
+  asked: Set<bigint>;
+  answered: boolean;
+  /** The probe query_channel_range behind the first query_short_channel_ids (peers without timestamps). */
+  probe: 'none' | 'sent' | 'done';
+}
+
+/** The probe: a query_channel_range for block 0 alone, which holds no channel. */
+const PROBE_FIRST = 0;
+const PROBE_BLOCKS = 1;
+/** channel_update: type 2, signature 64, chain_hash 32, then short_channel_id. */
+const UPDATE_SCID_AT = 2 + 64 + 32;
+
+/** The short_channel_id of a raw channel_announcement or channel_update, or undefined (node_announcement, too short). */
+function gossipScid(raw: Uint8Array): bigint | undefined {
+  const type = (raw[0]! << 8) | raw[1]!;
+  let at: number;
+  if (type === 258) at = UPDATE_SCID_AT;
+  else if (type === 256 && raw.length >= 260) at = 2 + 256 + 2 + ((raw[258]! << 8) | raw[259]!) + 32;
+  else return undefined;
+  if (raw.length < at + 8) return undefined;
+  let s = 0n;
+  for (let i = 0; i < 8; i++) s = (s << 8n) | BigInt(raw[at + i]!);
+  return s;
 }
 
 export class Syncer {
@@ -130,6 +163,8 @@ export class Syncer {
   readonly expected = new Set<bigint>();
   /** Rounds finished (or given up on), over all peers. */
   completed = 0;
+  /** Peers we stopped querying: recognised as not answering query_short_channel_ids (`silent`), or after `scidTimeoutMs`/`rangeTimeoutMs` (`timeout`). */
+  readonly fallbacks = { silent: 0, timeout: 0 };
 
   constructor(
     private readonly chainHash: Uint8Array,
@@ -161,6 +196,7 @@ export class Syncer {
     const p: PeerSync = {
       id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, rangeReplies: 0, queue: [], want: new Map(),
       outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
+      asked: new Set(), answered: false, probe: 'none',
     };
     this.peers.set(id, p);
     if (this.syncing >= this.config.syncPeers) {
@@ -180,15 +216,21 @@ export class Syncer {
     this.host.changed();
   }
 
-  /** Any gossip from a peer we are waiting on: it is answering, not stalled. */
-  heard(id: string): void {
+  /** Any gossip from a peer we are waiting on: it is answering, not stalled (and it answers the query when the gossip is for an asked channel). */
+  heard(id: string, raw?: Uint8Array): void {
     const p = this.peers.get(id);
-    if (p?.state === 'scids' && p.outstanding) this.arm(p, this.config.scidTimeoutMs);
+    if (p?.state !== 'scids' || !p.outstanding) return;
+    this.arm(p, this.config.scidTimeoutMs);
+    if (!p.answered && raw) {
+      const s = gossipScid(raw);
+      if (s !== undefined && p.asked.has(s)) p.answered = true;
+    }
   }
 
   async replyChannelRange(id: string, m: MessageOf<'reply_channel_range'>): Promise<void> {
     const p = this.peers.get(id);
     if (!equal(m.chain_hash, this.chainHash)) throw new ProtocolError('wrong_chain', 'reply_channel_range for another chain');
+    if (p && p.probe === 'sent' && p.state !== 'range') return this.probeAnswered(p, m);
     if (!p || p.state !== 'range') throw new ProtocolError('unexpected_reply', 'reply_channel_range without query_channel_range');
     const round = p.round;
     const scids = await decodeShortChannelIdsAsync(m.encoded_short_ids, this.inflate);
@@ -227,6 +269,7 @@ export class Syncer {
     if (!p?.outstanding) throw new ProtocolError('unexpected_reply', 'reply_short_channel_ids_end without query_short_channel_ids');
     const asked = p.outstanding;
     p.outstanding = undefined;
+    p.answered = true;
     this.disarm(p);
     for (const s of asked) if (this.owner.get(s) === id) this.owner.delete(s);
     // "full_information ... 0 ... does not maintain up-to-date channel information": ask someone else.
@@ -353,12 +396,35 @@ export class Syncer {
     }
     p.state = 'scids';
     p.outstanding = chunk;
+    p.asked = new Set(chunk);
+    p.answered = false;
     const m: MessageOf<'query_short_channel_ids'> = { name: 'query_short_channel_ids', chain_hash: this.chainHash, encoded_short_ids: encodeShortChannelIds(chunk) };
     // BOLT 7: "MAY include an optional query_flags. If so: ... MUST encode one query flag per
     // short_channel_id." Without it the peer sends the announcement, both updates and both nodes.
     if (p.extended || flags.some((f) => f !== QUERY_FLAG_ALL)) m.tlvs = { query_flags: encodeQueryFlags(flags) };
     this.host.send(p.id, m);
     this.arm(p, this.config.scidTimeoutMs);
+    // A peer without the query extensions may be one that never answers this (LDK): probe it
+    // with a query it does answer, right behind this one.
+    if (!p.extended && p.probe === 'none') {
+      p.probe = 'sent';
+      this.host.send(p.id, { name: 'query_channel_range', chain_hash: this.chainHash, first_blocknum: PROBE_FIRST, number_of_blocks: PROBE_BLOCKS });
+    }
+  }
+
+  /**
+   * The probe's reply. BOLT 1 peers handle a connection's messages in order; one that answered the
+   * probe (sent after the query) and said nothing at all on the query does not answer
+   * query_short_channel_ids: stop waiting for it now.
+   */
+  private probeAnswered(p: PeerSync, m: MessageOf<'reply_channel_range'>): void {
+    // "the final reply_channel_range ... first_blocknum plus number_of_blocks equal or greater than the query's"
+    if (m.first_blocknum + m.number_of_blocks < PROBE_FIRST + PROBE_BLOCKS) return;
+    p.probe = 'done';
+    if (p.state !== 'scids' || !p.outstanding || p.answered) return;
+    this.log.info(`gossipd: ${p.id} answered a later query_channel_range but nothing of query_short_channel_ids; asking for everything with gossip_timestamp_filter`);
+    this.fallbacks.silent++;
+    this.giveUp(p);
   }
 
   private finish(p: PeerSync): void {
@@ -393,7 +459,15 @@ export class Syncer {
   private timeout(p: PeerSync): void {
     p.timer = undefined;
     if (this.peers.get(p.id) !== p || p.state === 'done') return;
+    // gossipd is still taking in what arrived (and connectd is not reading meanwhile): not the peer's silence.
+    if (this.host.busy?.()) return this.arm(p, p.state === 'range' ? this.config.rangeTimeoutMs : this.config.scidTimeoutMs);
     this.log.info(`gossipd: ${p.id} did not answer ${p.state === 'range' ? 'query_channel_range' : 'query_short_channel_ids'}; asking for everything with gossip_timestamp_filter`);
+    this.fallbacks.timeout++;
+    this.giveUp(p);
+  }
+
+  /** No more queries to this peer: what it was asked goes to others, and it gets a timestamp filter from 0. */
+  private giveUp(p: PeerSync): void {
     const left = [...p.queue, ...(p.outstanding ?? [])];
     p.queue = [];
     p.want.clear();

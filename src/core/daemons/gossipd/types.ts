@@ -45,6 +45,12 @@ export interface GossipdConfig {
   holdMs: number;
   /** At most this many such messages are held (the oldest go first). */
   holdMax: number;
+  /**
+   * Backpressure to connectd: while more than this many messages wait for their signature check or
+   * to be applied, a batch from a peer is answered only once there is room again, and connectd
+   * stops reading that peer meanwhile (GossipLink.gossipBatch). Nothing is dropped for lack of room.
+   */
+  ingestMax: number;
   /** A peer that sent this many bad messages (undecodable, bad signature) is disconnected. */
   maxBadMessages: number;
   /** BOLT 7 "Rebroadcasting": "SHOULD flush outgoing gossip messages once every 60 seconds". */
@@ -81,6 +87,7 @@ export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
   storeFlushMs: 100,
   holdMs: 60_000,
   holdMax: 10_000,
+  ingestMax: 4_000,
   maxBadMessages: 5,
   relayIntervalMs: 60_000,
   relayPerTick: 5_000,
