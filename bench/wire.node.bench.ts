@@ -10,13 +10,16 @@
 // The signed set is the mainnet-size fixture signed with `now` at noon of the current day
 // (the node runs on the real clock: gossip older than two weeks would be stale), cached in
 // bench/out/wire-signed-gossip.bin.
+// Then the same in Chromium (bench/wire-browser.ts): a node in a page (daemons in Workers, IndexedDB)
+// over a direct WebSocket to the peer process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Reporter } from './harness.ts';
-import type { VerifyItem, VerifyPool } from '../src/core/gossip/verify-pool.ts';
+import { fileURLToPath } from 'node:url';
+import { EVENT_PREFIX, type BenchEvent, type Reporter } from './harness.ts';
+import { bareChecks, describe, k, prefixMessages, s, wireRun, type PeerInfo, type WireRun } from './wire-shared.ts';
 import { createNodeVerifyPool, defaultVerifyWorkers } from '../src/node/verify-pool.ts';
 import { startNode, type RunningNode } from '../src/node/node.ts';
 import { loadSignedGossip } from './fixtures/signed-gossip-cache.ts';
@@ -27,38 +30,6 @@ export const runtimes = ['node'];
 
 const QUICK_CHANNELS = 2000;
 const WIRE_FILE = 'wire-signed-gossip.bin';
-/** Give up on a run when nothing moved for this long. */
-const STALL_MS = 30_000;
-const POLL_MS = 50;
-
-interface PeerInfo {
-  nodeId: string;
-  tcp: number;
-  ws: number;
-  expected: { channels: number; nodes: number; accepted: number };
-  bad: Record<string, number>;
-  badTotal: number;
-  reordered: number;
-  goodMessages: number;
-  channels: number;
-}
-
-export interface WireRun {
-  ms: number;
-  complete: boolean;
-  /** Counts at the end. */
-  accepted: number;
-  stored: number;
-  channels: number;
-  nodes: number;
-  /** When getinfo first said `synced`, and the counts then. */
-  syncedAt?: number;
-  syncedAccepted?: number;
-  rejected: number;
-  ignored: number;
-  duplicates: number;
-  peerConnected: boolean;
-}
 
 /**
  * Noon (UTC) of the current day: within 12 hours of the real clock, so the set's oldest update
@@ -77,79 +48,6 @@ export async function startPeer(a: { channels?: number; adversarial: boolean; no
     child.once('exit', (code) => reject(new Error(`wire peer exited with ${code}`)));
   });
   return { info, child };
-}
-
-type GossipInfo = { state: string; channels_known: number; nodes_known: number; pending: number; stats: { accepted: number; stored: number; rejected: number; ignored: number; duplicates: number } };
-
-/** connect → every expected message applied and stored (or STALL_MS without progress). */
-export async function wireRun(node: RunningNode, peer: PeerInfo, target: string): Promise<WireRun> {
-  const t0 = performance.now();
-  await node.call('connect', { id: `${peer.nodeId}@${target}` });
-  let last = -1;
-  let lastMove = performance.now();
-  let syncedAt: number | undefined;
-  let syncedAccepted: number | undefined;
-  for (;;) {
-    const info = (await node.call('getinfo')) as { gossip: GossipInfo };
-    const g = info.gossip;
-    const now = performance.now();
-    if (g.state === 'synced' && syncedAt === undefined) {
-      syncedAt = now - t0;
-      syncedAccepted = g.stats.accepted;
-    }
-    const done = g.stats.accepted >= peer.expected.accepted && g.stats.stored >= g.stats.accepted && g.pending === 0;
-    const moved = g.stats.accepted + g.stats.stored + g.stats.duplicates + g.stats.ignored + g.stats.rejected;
-    if (moved !== last) {
-      last = moved;
-      lastMove = now;
-    }
-    if (done || now - lastMove > STALL_MS) {
-      const peers = (await node.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
-      return {
-        ms: (done ? now : lastMove) - t0, complete: done, accepted: g.stats.accepted, stored: g.stats.stored, channels: g.channels_known, nodes: g.nodes_known,
-        ...(syncedAt !== undefined ? { syncedAt, syncedAccepted } : {}),
-        rejected: g.stats.rejected, ignored: g.stats.ignored, duplicates: g.stats.duplicates,
-        peerConnected: peers.peers.some((p) => p.id === peer.nodeId && p.connected),
-      };
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
-/** The bare checks: batches of 1000, 4 in flight (as gossip.bench.ts). */
-export async function bareChecks(pool: VerifyPool, all: VerifyItem[]): Promise<number> {
-  const t0 = performance.now();
-  let next = 0;
-  let bad = 0;
-  const lane = async () => {
-    while (next < all.length) {
-      const from = next;
-      next += 1000;
-      const v = await pool.verifyBatch(all.slice(from, from + 1000));
-      bad += v.filter((x) => x !== 1).length;
-    }
-  };
-  await Promise.all([lane(), lane(), lane(), lane()]);
-  if (bad) throw new Error(`${bad} fixture signatures failed the bare check`);
-  return performance.now() - t0;
-}
-
-const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const k = (n: number) => n.toLocaleString('en-US');
-
-/** The messages of the first `channels` channels of the set (all when undefined). */
-export function prefixMessages(messages: readonly Uint8Array[], channels: number | undefined): Uint8Array[] {
-  if (channels === undefined) return [...messages];
-  let seen = 0;
-  for (let i = 0; i < messages.length; i++) if (messages[i]![0] === 1 && messages[i]![1] === 0 && seen++ === channels) return messages.slice(0, i);
-  return [...messages];
-}
-
-export function describe(r: WireRun, peer: PeerInfo): string {
-  const e = peer.expected;
-  const exact = r.complete && r.accepted === e.accepted && r.channels === e.channels && r.nodes === e.nodes && r.stored === r.accepted;
-  const early = r.syncedAt !== undefined && r.syncedAccepted! < e.accepted ? `; **said synced early** (at ${s(r.syncedAt)} with ${k(r.syncedAccepted!)} accepted)` : '';
-  return `${exact ? 'exact' : '**NOT exact**'}: ${k(r.channels)}/${k(e.channels)} channels, ${k(r.nodes)}/${k(e.nodes)} nodes, accepted ${k(r.accepted)}/${k(e.accepted)}, stored ${k(r.stored)}; rejected ${k(r.rejected)}, ignored ${k(r.ignored)}, duplicates ${k(r.duplicates)}; peer ${r.peerConnected ? 'still connected' : 'disconnected'}${early}`;
 }
 
 export async function run(report: Reporter): Promise<void> {
@@ -186,5 +84,59 @@ export async function run(report: Reporter): Promise<void> {
   } finally {
     await pool.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+  // Chromium: the same peer, over a direct WebSocket, into a node in a page (BOLTWORKER_WIRE_NODE_ONLY=1 skips it).
+  if (!process.env.BOLTWORKER_WIRE_NODE_ONLY) await inChromium(report, channels, now);
+}
+
+/**
+ * The Chromium half: a peer process per run, and bench/wire-browser.ts in a page served by Vite on
+ * 127.0.0.1 in headless Chromium (as scripts/bench.mjs runs the other benches); its notes are passed on.
+ */
+async function inChromium(report: Reporter, channels: number | undefined, now: number): Promise<void> {
+  const [{ createServer }, { chromium }, { chromiumArgs }] = await Promise.all([
+    import('vite'),
+    import('playwright-core'),
+    import(/* @vite-ignore */ '../web-test-runner.config.mjs' as string) as Promise<{ chromiumArgs: string[] }>,
+  ]);
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const server = await createServer({
+    root, configFile: false, logLevel: 'warn', clearScreen: false, appType: 'mpa',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ws: false, watch: null },
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
+  await server.listen();
+  const addr = server.httpServer!.address() as { port: number };
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  try {
+    for (const adversarial of [false, true]) {
+      const { info, child } = await startPeer({ ...(channels ? { channels } : {}), adversarial, now });
+      const page = await browser.newPage();
+      try {
+        const done = new Promise<void>((resolve) => {
+          page.on('console', (msg) => {
+            const text = msg.text();
+            if (!text.startsWith(EVENT_PREFIX)) return;
+            const e = JSON.parse(text.slice(EVENT_PREFIX.length)) as BenchEvent;
+            if (e.type === 'note') report.note(e.text);
+            if (e.type === 'error') report.note(`[chromium] failed: ${e.message.split('\n')[0]}`);
+            if (e.type === 'done' || e.type === 'error' || e.type === 'skip') resolve();
+          });
+          page.on('pageerror', (err) => {
+            report.note(`[chromium] page error: ${err.message}`);
+            resolve();
+          });
+        });
+        const peer = encodeURIComponent(JSON.stringify({ ...info, adversarial, ...(channels ? { channels } : {}) }));
+        await page.goto(`http://127.0.0.1:${addr.port}/bench/index.html?file=bench/wire-browser.ts${report.quick ? '&quick=1' : ''}&set=${WIRE_FILE}&peer=${peer}`);
+        await done;
+      } finally {
+        await page.close();
+        child.stdin!.end();
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
   }
 }
