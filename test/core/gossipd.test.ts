@@ -5,6 +5,7 @@
 // the LDK fallback, answering queries, duplicates dropped before signature checks, bad peers,
 // relay once to each filtering peer, and loading the store without a signature check.
 import { CountingVerifier } from '../support/counting-verifier.ts';
+import { packGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
 import { concat, fromHex, toHex, u32be } from '../../src/core/bytes.ts';
 import { chainHash } from '../../src/core/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
@@ -465,6 +466,52 @@ describe('gossipd: sync', () => {
     equal(got.length, 1);
     const m = got[0]!;
     ok(m.name === 'gossip_timestamp_filter' && m.first_timestamp === 0xffffffff && m.timestamp_range === 0);
+  });
+});
+
+describe('gossipd: nothing dropped, nothing claimed early', () => {
+  it('says synced only once every answer to its queries is applied, not when the last reply_short_channel_ids_end arrives', async () => {
+    const net = new Net();
+    await net.add('b', {}, await filledStore()).load();
+    const a = net.add('a', { scidsPerQuery: 7 });
+    let open!: () => void;
+    net.verifiers.get('a')!.gate = new Promise<void>((r) => (open = r));
+    net.connect('a', 'b');
+    // Every query answered (the syncer is done with b), none of it checked yet.
+    await net.until(() => a.peerSyncState('b') === 'done');
+    equal(a.graph.channelCount, 0);
+    equal(a.progress().state, 'syncing');
+    open();
+    net.verifiers.get('a')!.gate = undefined;
+    await net.until(() => a.progress().state === 'synced');
+    equal(a.graph.channelCount, N_CHANNELS);
+    equal(a.graph.nodeCount, N_NODES);
+    ok(net.progress.filter(([id, p]) => id === 'a' && p.state === 'synced').every(([, p]) => p.channels_known === N_CHANNELS));
+  });
+
+  it('takes gossip in batches; while more than ingestMax wait, a batch is answered only once there is room, and nothing is dropped', async () => {
+    const f = fixture();
+    const net = new Net();
+    const g = net.add('a', { ingestMax: 10 });
+    net.script('p');
+    net.connect('a', 'p');
+    let open!: () => void;
+    net.verifiers.get('a')!.gate = new Promise<void>((r) => (open = r));
+    const first = g.gossipBatch('p', packGossipBatch(f.all.slice(0, 8)));
+    equal(first, undefined); // room: connectd goes on reading
+    let roomAgain = false;
+    const second = g.gossipBatch('p', packGossipBatch(f.all.slice(8)));
+    ok(second, 'behind: a promise');
+    void second!.then(() => (roomAgain = true));
+    await net.run(200);
+    equal(roomAgain, false);
+    open();
+    net.verifiers.get('a')!.gate = undefined;
+    await net.until(() => roomAgain);
+    await g.flush();
+    equal(g.graph.channelCount, N_CHANNELS);
+    equal(g.graph.nodeCount, N_NODES);
+    equal(g.stats.accepted, f.all.length);
   });
 });
 

@@ -5,10 +5,13 @@ import { InlineVerifier, type SigVerifier, type VerifyItem } from '../../src/cor
 export class CountingVerifier implements SigVerifier {
   calls = 0;
   items = 0;
+  /** While set, every check waits for it (a slow verifier: gossipd falls behind). */
+  gate: Promise<void> | undefined;
   private readonly inner = new InlineVerifier();
-  verifyBatch(items: readonly VerifyItem[]): Promise<Uint8Array> {
+  async verifyBatch(items: readonly VerifyItem[]): Promise<Uint8Array> {
     this.calls++;
     this.items += items.length;
+    if (this.gate) await this.gate;
     return this.inner.verifyBatch(items);
   }
   async close(): Promise<void> {}
