@@ -384,6 +384,31 @@ describe('gossipd: sync', () => {
     equal(a.progress().state, 'synced');
   });
 
+  it('a peer that answers the probe before the query (out of order) is not warned for its late reply_short_channel_ids_end', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { scidTimeoutMs: 86_400_000 });
+    const sorted = [...f.scids].sort((x, y) => (x < y ? -1 : 1));
+    net.script('ooo', (from, raw) => {
+      const m = decodeMessage(raw);
+      if (m.name === 'query_channel_range') {
+        const ids = m.number_of_blocks === 1 ? [] : sorted;
+        net.inject('ooo', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(ids) }));
+      } else if (m.name === 'query_short_channel_ids') {
+        // Answered a second later, after the probe.
+        net.clock.setTimeout(() => {
+          for (const r of f.all) net.inject('ooo', from, r);
+          net.inject('ooo', from, encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: CHAIN, full_information: 1 }));
+        }, 1000);
+      }
+    });
+    net.connect('a', 'ooo');
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES);
+    await net.run(2000);
+    deepEqual(net.warnings.filter((w) => w.to === 'ooo'), []);
+    deepEqual((a.info() as { sync_fallbacks: unknown }).sync_fallbacks, { silent: 1, timeout: 0 });
+  });
+
   it('asks another peer that listed them for the channels a silent peer was asked for', async () => {
     const f = fixture();
     const net = new Net();

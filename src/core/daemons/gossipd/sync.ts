@@ -31,7 +31,10 @@
 // probe only after the query; when the probe's reply comes and nothing answered the query before
 // it (no gossip for an asked channel, no reply_short_channel_ids_end), the peer does not answer
 // query_short_channel_ids: it gets gossip_timestamp_filter with first_timestamp 0 at once, which
-// makes LDK send everything. `scidTimeoutMs` stays as the last resort for peers that go quiet.
+// makes LDK send everything. A peer that answers the probe before the query (out of order) is taken
+// for silent too: it costs a full dump, whose duplicates are dropped before any signature check, and
+// its late reply_short_channel_ids_end is not held against it. `scidTimeoutMs` stays as the last
+// resort for peers that go quiet.
 // Peers that answer without timestamps are asked only for the channels we lack.
 import { equal, toHex } from '../../bytes.ts';
 import { BoltError, ProtocolError } from '../../errors.ts';
@@ -266,6 +269,8 @@ export class Syncer {
   replyShortChannelIdsEnd(id: string, m: MessageOf<'reply_short_channel_ids_end'>): void {
     const p = this.peers.get(id);
     if (!equal(m.chain_hash, this.chainHash)) throw new ProtocolError('wrong_chain', 'reply_short_channel_ids_end for another chain');
+    // A peer taken for silent by the probe that answers after all (out of order): late, not wrong.
+    if (p?.fallback && !p.outstanding && p.probe === 'done') return;
     if (!p?.outstanding) throw new ProtocolError('unexpected_reply', 'reply_short_channel_ids_end without query_short_channel_ids');
     const asked = p.outstanding;
     p.outstanding = undefined;
