@@ -133,6 +133,8 @@ interface PeerSync {
   /** The outstanding query's channels, and whether anything answered it yet (gossip for one of them, or its end). */
   asked: Set<bigint>;
   answered: boolean;
+  /** clock.now() of its last gossip while a query was outstanding (the timeout counts from it). */
+  heardAt: number;
   /** The probe query_channel_range behind the first query_short_channel_ids (peers without timestamps). */
   probe: 'none' | 'sent' | 'done';
 }
@@ -199,7 +201,7 @@ export class Syncer {
     const p: PeerSync = {
       id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, rangeReplies: 0, queue: [], want: new Map(),
       outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
-      asked: new Set(), answered: false, probe: 'none',
+      asked: new Set(), answered: false, probe: 'none', heardAt: 0,
     };
     this.peers.set(id, p);
     if (this.syncing >= this.config.syncPeers) {
@@ -223,7 +225,8 @@ export class Syncer {
   heard(id: string, raw?: Uint8Array): void {
     const p = this.peers.get(id);
     if (p?.state !== 'scids' || !p.outstanding) return;
-    this.arm(p, this.config.scidTimeoutMs);
+    // No timer per message: the timeout, when it fires, starts again from the last gossip heard.
+    p.heardAt = this.clock.now();
     if (!p.answered && raw) {
       const s = gossipScid(raw);
       if (s !== undefined && p.asked.has(s)) p.answered = true;
@@ -403,6 +406,7 @@ export class Syncer {
     p.outstanding = chunk;
     p.asked = new Set(chunk);
     p.answered = false;
+    p.heardAt = this.clock.now();
     const m: MessageOf<'query_short_channel_ids'> = { name: 'query_short_channel_ids', chain_hash: this.chainHash, encoded_short_ids: encodeShortChannelIds(chunk) };
     // BOLT 7: "MAY include an optional query_flags. If so: ... MUST encode one query flag per
     // short_channel_id." Without it the peer sends the announcement, both updates and both nodes.
@@ -464,6 +468,10 @@ export class Syncer {
   private timeout(p: PeerSync): void {
     p.timer = undefined;
     if (this.peers.get(p.id) !== p || p.state === 'done') return;
+    if (p.state === 'scids') {
+      const quiet = this.clock.now() - p.heardAt;
+      if (quiet < this.config.scidTimeoutMs) return this.arm(p, this.config.scidTimeoutMs - quiet);
+    }
     // gossipd is still taking in what arrived (and connectd is not reading meanwhile): not the peer's silence.
     if (this.host.busy?.()) return this.arm(p, p.state === 'range' ? this.config.rangeTimeoutMs : this.config.scidTimeoutMs);
     this.log.info(`gossipd: ${p.id} did not answer ${p.state === 'range' ? 'query_channel_range' : 'query_short_channel_ids'}; asking for everything with gossip_timestamp_filter`);
