@@ -21,6 +21,7 @@ import type { VerifyItem, VerifyPool } from '../src/core/gossip/verify-pool.ts';
 import { decodeMessage } from '../src/core/wire/messages.ts';
 import { unpackSignedGossip, type SignedGossip } from './fixtures/signed-gossip.ts';
 import type { ColdStartRequest, ColdStartResult } from './cold/measure.ts';
+import { bareChecks } from './wire-shared.ts';
 
 export const title = 'gossipd at mainnet size (signed fixture): ingest, cold start, getroute, heap';
 
@@ -308,22 +309,7 @@ export async function run(report: Reporter): Promise<void> {
   try {
     await pool.verifyBatch(items[0]!.slice(0, 256)); // workers up, WASM compiled
     // The bare checks of one window: batches of 1000 with 4 in flight.
-    const bare = async (all: VerifyItem[]): Promise<number> => {
-      const t0 = performance.now();
-      let next = 0;
-      let bad = 0;
-      const lane = async () => {
-        while (next < all.length) {
-          const from = next;
-          next += 1000;
-          const v = await pool.verifyBatch(all.slice(from, from + 1000));
-          bad += v.filter((x) => x !== 1).length;
-        }
-      };
-      await Promise.all([lane(), lane(), lane(), lane()]);
-      if (bad) throw new Error(`${bad} fixture signatures failed the bare check`);
-      return performance.now() - t0;
-    };
+    const bare = (all: VerifyItem[]): Promise<number> => bareChecks(pool, all);
 
     const store = await env.openStore(true);
     const g = daemon(fx, store, pool);

@@ -31,7 +31,7 @@ export interface WireRun {
   peerConnected: boolean;
 }
 
-/** The bare checks: batches of 1000, 4 in flight (as gossip.bench.ts). */
+/** The bare signature checks of `all` on `pool`: batches of 1000, 4 in flight (gossip.bench.ts uses it too). Milliseconds. */
 export async function bareChecks(pool: VerifyPool, all: VerifyItem[]): Promise<number> {
   const t0 = performance.now();
   let next = 0;
@@ -53,7 +53,8 @@ export const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const k = (n: number) => n.toLocaleString('en-US');
 /** Give up on a run when nothing moved for this long. */
 const STALL_MS = 30_000;
-const POLL_MS = 50;
+/** getinfo this often: each call walks the channels a sync expects, so not too often. */
+const POLL_MS = 200;
 
 type GossipInfo = { state: string; channels_known: number; nodes_known: number; pending: number; stats: { accepted: number; stored: number; rejected: number; ignored: number; duplicates: number } };
 
