@@ -284,6 +284,50 @@ describe('transports: backpressure', () => {
   it('a WebSocket write resolves only after the peer drains it', () => check('ws'));
 });
 
+describe('transports: pausing the reader (connectd backpressure to the peer)', () => {
+  const BIG = 16 * 1024 * 1024; // more than loopback socket buffers hold
+
+  async function check(kind: Kind): Promise<void> {
+    const q = acceptQueue();
+    const l = kind === 'tcp' ? await listenTcp(HOST, 0, q.onStream) : await listenWebSocket(HOST, 0, q.onStream, { maxPayload: 2 * BIG });
+    // The remote end is a plain socket: it sees only TCP's backpressure.
+    const big = pattern(BIG);
+    let unsent: () => number;
+    let closeRemote: () => void;
+    if (kind === 'tcp') {
+      const c = net.connect({ host: HOST, port: l.port });
+      await new Promise<void>((r) => c.once('connect', () => r()));
+      c.write(big);
+      unsent = () => c.writableLength;
+      closeRemote = () => c.destroy();
+    } else {
+      const c = new WebSocket(`ws://${HOST}:${l.port}/`, { perMessageDeflate: false });
+      await new Promise<void>((r) => c.once('open', () => r()));
+      c.send(big);
+      unsent = () => c.bufferedAmount;
+      closeRemote = () => c.terminate();
+    }
+    try {
+      const s = await q.next();
+      s.pause!();
+      const got = sink(s);
+      for (let i = 0; i < 100; i++) await tick();
+      equal(got.chunks.length, 0);
+      ok(unsent() > 0, 'the peer cannot send it all while we do not read');
+      s.resume!();
+      await got.atLeast(BIG);
+      deepEqual(got.bytes(), big);
+      s.close('done');
+    } finally {
+      closeRemote();
+      await l.close();
+    }
+  }
+
+  it('a paused TCP stream delivers nothing, the peer waits in TCP, and resume() delivers it all in order', () => check('tcp'));
+  it('a paused WebSocket stream delivers nothing, the peer waits in TCP, and resume() delivers it all in order', () => check('ws'));
+});
+
 describe('transports: WebSocket frames', () => {
   it('a text frame from the server is a protocol error that closes the client stream (1003)', async () => {
     const wss = new WebSocketServer({ host: HOST, port: 0 });
