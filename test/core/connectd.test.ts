@@ -679,7 +679,7 @@ describe('connectd: one connection per node id', () => {
 });
 
 describe('connectd: gossip to gossipd in batches, with backpressure', () => {
-  it('one batch per read; stops reading the peer while gossipd is behind; nothing is dropped or reordered', async () => {
+  it('one batch per read while gossipd keeps up, gathered while it has not answered; stops reading the peer while it is behind; nothing is dropped or reordered', async () => {
     const net = new Net();
     // gossipd behind: every batch's promise waits until the test lets it go.
     const waiting: (() => void)[] = [];
@@ -697,12 +697,21 @@ describe('connectd: gossip to gossipd in batches, with backpressure', () => {
     deepEqual(b.batches.length, 1);
     equal(b.gossip.length, 10);
     equal(theirs.paused, false);
-    // A second batch: two unsettled, connectd stops reading.
-    for (let i = 0; i < 5; i++) {
+    // While gossipd has not answered, what arrives gathers (one read each here) into one batch...
+    for (let i = 0; i < 3; i++) {
       const m = rawMessage(256, new Uint8Array(300).fill(10 + i));
       sent.push(m);
       await r.send(m);
     }
+    equal(b.batches.length, 1);
+    equal(theirs.paused, false);
+    // ...until GOSSIP_BATCH_BYTES: a second batch goes, two are unanswered, connectd stops reading.
+    for (let i = 0; i < 5; i++) {
+      const m = rawMessage(256, new Uint8Array(60_000).fill(13 + i));
+      sent.push(m);
+      await r.send(m);
+    }
+    equal(b.batches.length, 2);
     equal(theirs.paused, true);
     const readBeforePause = b.gossip.length;
     // What the peer sends now waits in the transport.

@@ -73,13 +73,15 @@ function isZero(b: Uint8Array): boolean {
 /** Other messages from a peer that earn it one more ping (flood.ts: LDK pings after every 32). */
 const MESSAGES_PER_PING = 16;
 /**
- * Gossip goes to gossipd in batches: all the whole messages of what the transport delivered at
- * once (a TCP read, a WebSocket frame), or this many bytes, whichever is less.
+ * Gossip goes to gossipd in batches. With no batch unanswered, what one read brought goes at once;
+ * while gossipd has not answered the last one, messages gather (a WebSocket brings one message per
+ * frame: without this, one call each) until it answers or they reach this many bytes.
  */
 export const GOSSIP_BATCH_BYTES = 256 * 1024;
 /**
- * Batches gossipd may be behind on (its promise unsettled) before connectd stops reading that
- * peer's socket; reading resumes when one settles. Two: one being taken in while the next is read.
+ * Batches gossipd has not answered (a link call not yet settled; gossipd settles late on purpose
+ * while its ingest is full) before connectd stops reading that peer's socket; reading resumes when
+ * one settles. Two: one being taken in while the next gathers.
  */
 export const GOSSIP_BATCHES_IN_FLIGHT = 2;
 
@@ -143,7 +145,7 @@ export class Connectd {
       closed: (c, r) => this.onClosed(c, r),
       drained: (c) => {
         const peer = this.byConn.get(c);
-        if (peer) this.flushGossip(peer);
+        if (peer && peer.inFlight === 0) this.flushGossip(peer);
       },
     };
   }
@@ -474,9 +476,10 @@ export class Connectd {
   }
 
   /**
-   * Hands the peer's gossip read so far to gossipd in one batch. While GOSSIP_BATCHES_IN_FLIGHT
-   * batches wait for gossipd's room, the peer's socket is not read: gossip that answers our
-   * queries waits in the transport, it is never dropped for lack of room.
+   * Hands the peer's gossip read so far to gossipd in one batch (called when nothing is unanswered,
+   * when a batch is answered, when the gathered bytes reach GOSSIP_BATCH_BYTES, and at the end).
+   * While GOSSIP_BATCHES_IN_FLIGHT batches wait for gossipd's room, the peer's socket is not read:
+   * gossip that answers our queries waits in the transport, it is never dropped for lack of room.
    */
   private flushGossip(peer: Peer): void {
     if (!peer.batch.length) return;
@@ -498,6 +501,8 @@ export class Connectd {
     }
     const settled = (): void => {
       peer.inFlight--;
+      // What gathered meanwhile goes now (the peer may have nothing more to send).
+      if (this.byConn.get(peer.conn) === peer) this.flushGossip(peer);
       if (peer.paused && peer.inFlight < GOSSIP_BATCHES_IN_FLIGHT) {
         peer.paused = false;
         peer.resumedAt = this.o.clock.now();
