@@ -88,7 +88,10 @@ export abstract class StreamBase implements ByteStream {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    while (this.held.length && !this.paused && this.reason === undefined && this.handlers) this.handlers.data(this.held.shift()!);
+    // By index, not shift(): a browser WebSocket may have held thousands of frames.
+    let i = 0;
+    while (i < this.held.length && !this.paused && this.reason === undefined && this.handlers) this.handlers.data(this.held[i++]!);
+    this.held = i >= this.held.length ? [] : this.held.slice(i);
     if (!this.paused && this.reason === undefined) this.resumeReading();
   }
 
