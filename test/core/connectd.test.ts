@@ -697,29 +697,25 @@ describe('connectd: gossip to gossipd in batches, with backpressure', () => {
     deepEqual(b.batches.length, 1);
     equal(b.gossip.length, 10);
     equal(theirs.paused, false);
-    // While gossipd has not answered, what arrives gathers (one read each here) into one batch...
-    for (let i = 0; i < 3; i++) {
-      const m = rawMessage(256, new Uint8Array(300).fill(10 + i));
-      sent.push(m);
-      await r.send(m);
-    }
+    // Each message in a write of its own (one read each), remembered in `sent`.
+    const sendEach = async (n: number, type: number, size: number, fill: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const m = rawMessage(type, new Uint8Array(size).fill(fill + i));
+        sent.push(m);
+        await r.send(m);
+      }
+    };
+    // While gossipd has not answered, what arrives gathers into one batch...
+    await sendEach(3, 256, 300, 10);
     equal(b.batches.length, 1);
     equal(theirs.paused, false);
     // ...until GOSSIP_BATCH_BYTES: a second batch goes, two are unanswered, connectd stops reading.
-    for (let i = 0; i < 5; i++) {
-      const m = rawMessage(256, new Uint8Array(60_000).fill(13 + i));
-      sent.push(m);
-      await r.send(m);
-    }
+    await sendEach(5, 256, 60_000, 13);
     equal(b.batches.length, 2);
     equal(theirs.paused, true);
     const readBeforePause = b.gossip.length;
     // What the peer sends now waits in the transport.
-    for (let i = 0; i < 20; i++) {
-      const m = rawMessage(257, new Uint8Array(150).fill(20 + i));
-      sent.push(m);
-      await r.send(m);
-    }
+    await sendEach(20, 257, 150, 20);
     equal(b.gossip.length, readBeforePause);
     ok(theirs.waiting > 0);
     // A ping's pong cannot be read now: its timeout starts again rather than closing the connection.
