@@ -10,6 +10,7 @@ import type { LightningdState, LightningdStorage } from '../core/daemons/lightni
 import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
 import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
 import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
+import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
@@ -158,14 +159,8 @@ export async function main(): Promise<void> {
       if (req.method !== 'POST') return new Response('POST a JSON-RPC 2.0 request\n', { status: 405, headers: { Allow: 'POST' } });
       const text = await req.text();
       if (text.length > MAX_BODY) return new Response('request too large\n', { status: 413 });
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
-      }
-      const out = Array.isArray(body) ? await Promise.all(body.map((b) => node.handle(b))) : await node.handle(body);
-      return Response.json(out);
+      // Bounded and never throws (src/core/daemons/lightningd/rpc-text.ts).
+      return new Response(await answerText(node, text), { headers: { 'content-type': 'application/json' } });
     },
   );
 }

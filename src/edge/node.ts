@@ -316,10 +316,12 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     caps: o.caps,
     binding,
     emit: (ev, payload) => o.onEvent?.(ev, payload),
+    // `stop` over the RPC stops this node as stop() does.
+    stop: () => node.stop(),
   });
   const ld = lightningd;
   let stopping: Promise<void> | undefined;
-  return {
+  const node: EdgeNode = {
     id: nodeId,
     lightningd: ld,
     call: (method, params) => ld.rpc.call(method, params),
@@ -333,4 +335,5 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
       return stopping;
     },
   };
+  return node;
 }

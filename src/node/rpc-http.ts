@@ -1,6 +1,7 @@
 // JSON-RPC 2.0 over HTTP POST for the Node daemon. Listens where it is told (127.0.0.1 in tests).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 
 export interface RpcHandler {
   handle(req: unknown): Promise<Record<string, unknown>>;
@@ -27,15 +28,9 @@ export async function startRpcHttp(rpc: RpcHandler, host: string, port: number):
     });
     req.on('end', async () => {
       if (res.headersSent) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }));
-        return;
-      }
-      const out = Array.isArray(body) ? await Promise.all(body.map((b) => rpc.handle(b))) : await rpc.handle(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+      // Bounded and never throws (src/core/daemons/lightningd/rpc-text.ts).
+      const out = await answerText(rpc, Buffer.concat(chunks).toString('utf8'));
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(out);
     });
   });
   await new Promise<void>((resolve, reject) => {
