@@ -5,7 +5,9 @@ import { RpcError, startNode, WebNodeError, type WebNode } from '../../src/web/i
 import { HSM_SECRET_DB } from '../../src/web/hsm-secret-idb.ts';
 import { LIGHTNINGD_DB } from '../../src/web/lightningd-storage-idb.ts';
 import { gossipDbName } from '../../src/web/worker-api.ts';
-import { equal, ok, rejects } from '../support/assert.ts';
+import { installErrorTransfer } from '../../src/links/comlink-errors.ts';
+import * as Comlink from 'comlink';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 function deleteDb(name: string): Promise<void> {
   return new Promise((resolve) => {
@@ -39,6 +41,21 @@ describe('browser node: JSON-RPC errors with numeric codes', () => {
     ok(p.code === -32602, `code ${JSON.stringify(p.code)}`);
   });
 
+  it('an RpcError crosses a Comlink port as an RpcError with its numeric code and data', async () => {
+    installErrorTransfer();
+    const { port1, port2 } = new MessageChannel();
+    Comlink.expose({ fail: () => { throw new RpcError(205, 'no route', { tried: 3 }); } }, port1);
+    const remote = Comlink.wrap<{ fail(): void }>(port2);
+    try {
+      const e = await rejects<RpcError>(remote.fail() as Promise<void>, RpcError);
+      equal(e.code, 205);
+      deepEqual(e.data, { tried: 3 });
+    } finally {
+      remote[Comlink.releaseProxy]();
+      port1.close();
+      port2.close();
+    }
+  });
   it('help is Core Lightning\'s shape; stop answers "Shutdown complete" and the node is stopped', async () => {
     const h = (await node.call('help')) as { help: { command: string; category: string }[]; 'format-hint': string };
     equal(h['format-hint'], 'simple');

@@ -2,8 +2,6 @@ import { RpcDispatcher, RpcError, RpcCode, rpcErrorOf, toJson } from '../../src/
 import { answerText, nestsDeeperThan, RPC_LIMITS } from '../../src/core/daemons/lightningd/rpc-text.ts';
 import { Lightningd, type LightningdOptions } from '../../src/core/daemons/lightningd/lightningd.ts';
 import { LightningdDb, MemoryLightningdStorage } from '../../src/core/daemons/lightningd/db.ts';
-import { installErrorTransfer } from '../../src/links/comlink-errors.ts';
-import * as Comlink from 'comlink';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 function make() {
@@ -42,21 +40,6 @@ describe('JSON-RPC dispatch (Core Lightning conventions)', () => {
     const back = rpcErrorOf({ name: 'RpcError', code: 205, message: 'no route' });
     ok(back instanceof RpcError);
     equal(back.code, 205);
-  });
-  it('an RpcError crosses a Comlink port as an RpcError with its numeric code and data', async () => {
-    installErrorTransfer();
-    const { port1, port2 } = new MessageChannel();
-    Comlink.expose({ fail: () => { throw new RpcError(205, 'no route', { tried: 3 }); } }, port1);
-    const remote = Comlink.wrap<{ fail(): void }>(port2);
-    try {
-      const e = await rejects<RpcError>(remote.fail() as Promise<void>, RpcError);
-      equal(e.code, 205);
-      deepEqual(e.data, { tried: 3 });
-    } finally {
-      remote[Comlink.releaseProxy]();
-      port1.close();
-      port2.close();
-    }
   });
   it('whatever a handler throws is an RpcError to call() and an answer to handle()', async () => {
     const d = new RpcDispatcher();
