@@ -298,15 +298,19 @@ async function main(): Promise<void> {
     const next = new Map(nodes.map((n) => [n.id, n.alias]));
     if (next.size !== aliases.size) {
       aliases = next;
-      fillSelects(nodes);
+      const degree = new Map<string, number>();
+      for (const c of lc.channels) degree.set(c.source, (degree.get(c.source) ?? 0) + 1);
+      fillSelects(nodes, degree);
     }
   }
   scheduleGraph();
 
   // Route finder.
-  function fillSelects(nodes: MapNode[]): void {
+  /** Both lists by alias; the first choice a pair of the best-connected nodes (likely to have a route). */
+  function fillSelects(nodes: MapNode[], degree: Map<string, number>): void {
     const sorted = [...nodes].sort((x, y) => x.alias.localeCompare(y.alias));
-    for (const [id, pick] of [['route-from', 0], ['route-to', Math.floor(sorted.length / 2)]] as const) {
+    const hubs = [...nodes].sort((x, y) => (degree.get(y.id) ?? 0) - (degree.get(x.id) ?? 0));
+    for (const [id, pick] of [['route-from', hubs[0]?.id], ['route-to', hubs[1]?.id]] as const) {
       const sel = $<HTMLSelectElement>(id);
       const was = sel.value;
       sel.replaceChildren(
@@ -317,7 +321,7 @@ async function main(): Promise<void> {
           return o;
         }),
       );
-      sel.value = was && aliases.has(was) ? was : (sorted[pick]?.id ?? '');
+      sel.value = was && aliases.has(was) ? was : (pick ?? '');
     }
   }
   $('route-form').addEventListener('submit', (ev) => {
@@ -418,9 +422,16 @@ async function main(): Promise<void> {
       out.textContent = `params are not JSON: ${(e as Error).message}`;
       return;
     }
+    const method = methodInput.value.trim();
     node
-      .call(methodInput.value.trim(), params)
-      .then((r) => (out.textContent = json(r)))
+      .call(method, params)
+      .then((r) => {
+        out.textContent = json(r);
+        if (method === 'stop') {
+          $('status').textContent = 'stopped (the `stop` command): reload the page to start the node again';
+          setConn('none', 'the node was stopped');
+        }
+      })
       .catch((e: RpcFailure) => (out.textContent = json({ error: { code: e.code, message: e.message } })));
   });
 }
