@@ -26,7 +26,8 @@ declare const Deno: {
   args: string[];
   connect(o: { hostname: string; port: number; transport?: 'tcp' }): Promise<DenoConn>;
   listen(o: { hostname: string; port: number; transport?: 'tcp' }): DenoListener;
-  serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { finished: Promise<void> };
+  serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { finished: Promise<void>; shutdown(): Promise<void> };
+  exit(code?: number): never;
   readFile(path: string | URL): Promise<Uint8Array>;
   writeFile(path: string, data: Uint8Array, o?: { mode?: number }): Promise<void>;
   readTextFile(path: string): Promise<string>;
@@ -146,9 +147,11 @@ export async function main(): Promise<void> {
     dialer: new DenoTcpDialer(),
     caps: { tcp: true, websocket: false },
     verifyWasm: verifyWasm(),
+    // `stop` over the RPC: answer it (shutdown lets requests in flight finish), then exit.
+    onStop: () => void server.shutdown().finally(() => Deno.exit(0)),
     ...(bindAddr ? { listen: async (accept: (s: ByteStream) => void) => (binding = [listenDenoTcp(bindAddr.host, bindAddr.port, accept)]) } : {}),
   });
-  Deno.serve(
+  const server = Deno.serve(
     {
       hostname: '127.0.0.1',
       port,

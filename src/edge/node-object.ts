@@ -56,6 +56,10 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
         caps: { tcp: true, websocket: false },
         verifyWasm,
         log: level,
+        // Stopped over the RPC (`stop`): the next request builds the node again.
+        onStop: () => {
+          if (this.#node === p) this.#node = undefined;
+        },
       });
       // A failed build is not cached: the next request tries again.
       p.catch(() => {

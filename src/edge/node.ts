@@ -71,6 +71,8 @@ export interface EdgeNodeOptions {
    */
   listen?: (accept: (stream: ByteStream) => void) => Promise<NetAddress[]>;
   onEvent?: (event: string, payload: unknown) => void;
+  /** Called once when the node starts stopping (stop(), or `stop` over the RPC). */
+  onStop?: () => void;
 }
 
 export interface EdgeNode {
@@ -327,6 +329,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     call: (method, params) => ld.rpc.call(method, params),
     handle: (req) => ld.rpc.handle(req),
     stop() {
+      if (!stopping) o.onStop?.();
       stopping ??= (async () => {
         await connectd.stop().catch(() => undefined);
         await gossipd.stop().catch(() => undefined);
