@@ -181,4 +181,15 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
     ok(await down.locator('#conn-reason').isVisible());
     await down.close();
   });
+
+  // Last: it stops node B.
+  it('a peer that is gone: the disconnect and then the failing reconnects say so', async () => {
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
+    await demo.b.stop();
+    await page.waitForSelector('#conn-state[data-state="unreachable"]', { timeout: TIMEOUT });
+    const reason = (await page.locator('#conn-reason').textContent()) ?? '';
+    ok(reason.includes('answered, but the peer behind it did not'), reason);
+    const log = await page.locator('#conn-log li').allTextContents();
+    ok(log.some((l) => l.includes('disconnected') && l.includes('peer closed')), log.join(' | '));
+  });
 });
