@@ -5,6 +5,7 @@ import {
 } from '../../src/core/address.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { DecodeError } from '../../src/core/errors.ts';
+import type { NetAddress } from '../../src/core/transport.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
 
 // BOLT 8 appendix: the responder's static public key rs.pub.
@@ -180,7 +181,7 @@ describe('address: endpoints and peer addresses', () => {
   it('skips an announced address it cannot dial and keeps the others (issue 9 finding 10)', () => {
     // BOLT 7 asks only for ASCII in a `hostname`: `ln_node.example.com` is a valid descriptor, but
     // not an RFC 1123 name. It used to throw, and `connect` then dropped every address of the node.
-    const skipped: { address: { type: string; address: string; port: number }; reason: string }[] = [];
+    const skipped: { address: NetAddress; reason: string }[] = [];
     const eps = endpointsFromAnnouncement(
       [
         { type: 'ipv4', address: '1.2.3.4', port: 9735 },

@@ -9,6 +9,7 @@ import { sha256d } from '../../src/core/crypto.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from '../../src/core/daemons/connectd/netaddr.ts';
+import { UNKNOWN_REPLY_BURST, UNKNOWN_REPLY_REFILL_MS } from '../../src/core/daemons/connectd/unknown-channel.ts';
 import { DEFAULT_CONFIG, type ChannelOwner, type ConnectdConfig, type PeerConnectedEvent, type PeerDisconnectedEvent } from '../../src/core/daemons/connectd/types.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { FeatureVector, ourFeatures } from '../../src/core/features.ts';
@@ -1295,5 +1296,76 @@ describe('connectd: messages for features we do not offer', () => {
     await r.send(encodeMessage({ name: 'ping', num_pong_bytes: 2, ignored: new Uint8Array(0) }));
     equal(r.named('pong').length, 1);
     deepEqual(connectedIds(b), [r.id]);
+  });
+});
+
+describe('connectd: messages about channels we do not have (issue 9 finding 9)', () => {
+  const temp = new Uint8Array(32).fill(0xab);
+  const cid = new Uint8Array(32).fill(0xcd);
+  const openChannel = rawMessage(32, concat(chainHash('bitcoin'), temp, new Uint8Array(200)));
+  // channel_reestablish: channel_id, next_commitment_number, next_revocation_number,
+  // your_last_per_commitment_secret, my_current_per_commitment_point (BOLT 2).
+  const reestablish = rawMessage(136, concat(cid, new Uint8Array(8 + 8 + 32), new Uint8Array(33).fill(2)));
+
+  it('answers open_channel with an error naming its temporary_channel_id, and keeps the connection', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    await r.send(openChannel);
+    const errors = r.named('error');
+    equal(errors.length, 1);
+    deepEqual(errors[0]!.channel_id, temp);
+    equal(text(errors[0]!.data), 'This node does not accept channels');
+    // lightningd still hears of it, and the peer stays connected (the error fails one channel only).
+    deepEqual(b.spoke.map((s) => toHex(s.msg)), [toHex(openChannel)]);
+    deepEqual(connectedIds(b), [r.id]);
+    equal(r.closed, undefined);
+  });
+
+  it('answers channel_reestablish and other channel messages (types 32-255) with an error naming the channel', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    await r.send(reestablish);
+    await r.send(rawMessage(128, concat(cid, new Uint8Array(1400)))); // update_add_htlc
+    await r.send(rawMessage(64, concat(chainHash('bitcoin'), temp, new Uint8Array(200)))); // open_channel2
+    deepEqual(r.named('error').map((e) => [toHex(e.channel_id), text(e.data)]), [
+      [toHex(cid), 'Unknown channel for reestablish'],
+      [toHex(cid), 'Unknown channel (message type 128)'],
+      [toHex(temp), 'This node does not accept channels'],
+    ]);
+    // BOLT 1 answers types 32-255 only: stfu (2) and announcement_signatures (259) get nothing.
+    await r.send(rawMessage(2, concat(cid, new Uint8Array([1]))));
+    await r.send(rawMessage(259, concat(cid, new Uint8Array(8 + 64 + 64))));
+    equal(r.named('error').length, 3);
+    // A channel a daemon owns is not unknown: its messages go to the owner, unanswered by connectd.
+    const owned: Uint8Array[] = [];
+    b.connectd.setOwner(r.id, cid, { deliver: (m) => void owned.push(m) });
+    await r.send(reestablish);
+    equal(owned.length, 1);
+    equal(r.named('error').length, 3);
+    deepEqual(connectedIds(b), [r.id]);
+  });
+
+  it('bounds the errors one peer can draw; another peer still gets its answer', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    const s = RawPeer.into(b, 10);
+    await s.connect(b);
+    for (let i = 0; i < 50; i++) await r.send(reestablish);
+    // The fake clock stands still: exactly the burst is answered.
+    equal(r.named('error').length, UNKNOWN_REPLY_BURST);
+    ok(b.hasLog(/no error sent for unknown channel cdcd.* \(too many\)/));
+    // The allowance refills with time: one more per UNKNOWN_REPLY_REFILL_MS.
+    await net.clock.tick(3 * UNKNOWN_REPLY_REFILL_MS);
+    for (let i = 0; i < 10; i++) await r.send(reestablish);
+    equal(r.named('error').length, UNKNOWN_REPLY_BURST + 3);
+    await s.send(openChannel);
+    equal(s.named('error').length, 1);
+    deepEqual(connectedIds(b).sort(), [r.id, s.id].sort());
   });
 });

@@ -17,7 +17,7 @@ import { PingAllowance } from './flood.ts';
 import { describeTarget, formatNetAddress, targetAddress } from './netaddr.ts';
 import { MAX_PING_PADDING, Pinger } from './ping.ts';
 import { Reconnector } from './reconnect.ts';
-import { routeMessage } from './routing.ts';
+import { messageTypeOf, routeMessage } from './routing.ts';
 import {
   DEFAULT_CONFIG,
   type ChannelOwner,
@@ -27,6 +27,7 @@ import {
   type PeerInfo,
   type PingResult,
 } from './types.ts';
+import { UNKNOWN_REPLY_BURST, UNKNOWN_REPLY_REFILL_MS, unknownChannelReply } from './unknown-channel.ts';
 
 /** A connection that finished `init`: the peer as connectd knows it. */
 interface Peer {
@@ -37,6 +38,8 @@ interface Peer {
   features: string;
   pinger: Pinger;
   allowance: PingAllowance;
+  /** `error`s we may still send it for messages about channels we do not have (unknown-channel.ts). */
+  unknownReplies: PingAllowance;
   /** Channel daemons by channel_id (hex). */
   owners: Map<string, ChannelOwner>;
   control: ControlContext;
@@ -338,6 +341,8 @@ export class Connectd {
       refillMs: this.config.pingRefillMs,
       creditEvery: MESSAGES_PER_PING,
     });
+    // The same token bucket as for pings, without credit for other messages.
+    const unknownReplies = new PingAllowance({ clock: this.o.clock, burst: UNKNOWN_REPLY_BURST, refillMs: UNKNOWN_REPLY_REFILL_MS, creditEvery: 0 });
     const peer: Peer = {
       id,
       conn,
@@ -347,6 +352,7 @@ export class Connectd {
       owners,
       pinger,
       allowance,
+      unknownReplies,
       control: {
         label: conn.label,
         log,
@@ -425,7 +431,7 @@ export class Connectd {
       case 'channel': {
         const owner = peer.owners.get(toHex(route.channelId));
         if (owner) this.call('owner deliver', () => owner.deliver(msg));
-        else this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
+        else this.unknownChannel(peer, msg, route.channelId);
         return;
       }
       case 'drop':
@@ -437,6 +443,23 @@ export class Connectd {
         handleControl(route.name, msg, peer.control);
         return;
     }
+  }
+
+  /**
+   * A message about a channel no daemon owns: lightningd hears of it, and since no daemon can take a
+   * channel yet, the peer gets the `error` BOLT 1 asks for (unknown-channel.ts) at once, within a
+   * per-peer allowance, instead of waiting for its own timeout. The connection stays up: an error
+   * naming one channel fails that channel only.
+   */
+  private unknownChannel(peer: Peer, msg: Uint8Array, channelId: Uint8Array): void {
+    this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
+    const text = unknownChannelReply(messageTypeOf(msg));
+    if (text === undefined) return;
+    if (!peer.unknownReplies.take()) {
+      this.o.log.debug(`${peer.conn.label}: no error sent for unknown channel ${toHex(channelId)} (too many)`);
+      return;
+    }
+    peer.control.send(Connection.error(text, channelId));
   }
 
   // ---- requests from lightningd and the other daemons ----

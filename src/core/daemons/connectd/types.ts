@@ -49,7 +49,7 @@ export interface PeerDisconnectedEvent {
 export interface ConnectdEvents {
   peerConnected(e: PeerConnectedEvent): void | Promise<void>;
   peerDisconnected(e: PeerDisconnectedEvent): void | Promise<void>;
-  /** A non-gossip message that no channel daemon owns (e.g. `open_channel`): lightningd decides. */
+  /** A non-gossip message that no channel daemon owns (e.g. `open_channel`). Until channel daemons exist, connectd also answers those about channels with BOLT 1's `error` (unknown-channel.ts). */
   peerSpoke(id: string, msg: Uint8Array): void | Promise<void>;
 }
 
