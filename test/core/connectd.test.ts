@@ -1275,6 +1275,70 @@ describe('connectd: connections before init are bounded', () => {
   });
 });
 
+describe('connectd: places before init are shared per address (issue 10 finding 12)', () => {
+  const at = (address: string, port: number): NetAddress => ({ type: address.includes(':') ? 'ipv6' : 'ipv4', address, port });
+
+  it('one address holding its places does not lock out another; the global cap still holds', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { maxPendingInbound: 5, maxPendingInboundPerAddress: 2 } });
+    const held = [RawPeer.into(b, 10, at('198.51.100.50', 1)), RawPeer.into(b, 11, at('198.51.100.50', 2))];
+    const more = [3, 4, 5, 6].map((port, i) => RawPeer.into(b, 12 + i, at('198.51.100.50', port)));
+    await settle();
+    ok(held.every((h) => h.closed === undefined));
+    ok(more.every((m) => m.closed !== undefined && /2 incoming connections from 198\.51\.100\.50 are still before init/.test(m.closed)), more[0]!.closed);
+    // Another address gets in, and all the way to init.
+    const other = RawPeer.into(b, 20, at('198.51.100.51', 1));
+    await other.connect(b);
+    equal(other.closed, undefined);
+    deepEqual(connectedIds(b), [other.id]);
+    // One host's IPv6 addresses count by their /64; an IPv4-mapped address counts as its IPv4.
+    const v6 = [RawPeer.into(b, 21, at('2001:db8:0:1::1', 1)), RawPeer.into(b, 22, at('2001:db8:0:1::2', 1)), RawPeer.into(b, 23, at('2001:db8:0:1:ffff::3', 1))];
+    const mapped = RawPeer.into(b, 24, at('::ffff:198.51.100.50', 7));
+    await settle();
+    deepEqual(v6.map((p) => p.closed !== undefined), [false, false, true]);
+    ok(mapped.closed !== undefined && /from 198\.51\.100\.50/.test(mapped.closed), mapped.closed);
+    // 4 places are taken (2 + 2): the global cap of 5 leaves one, then refuses whoever comes.
+    const fifth = RawPeer.into(b, 25, at('203.0.113.9', 1));
+    const sixth = RawPeer.into(b, 26, at('203.0.113.10', 1));
+    await settle();
+    equal(fifth.closed, undefined);
+    ok(sixth.closed !== undefined && /5 incoming connections are still before init/.test(sixth.closed), sixth.closed);
+    // Once one of the address's connections finishes init, the address has a place again.
+    await held[0]!.connect(b);
+    const again = RawPeer.into(b, 27, at('198.51.100.50', 8));
+    await settle();
+    equal(again.closed, undefined);
+  });
+
+  it('an incoming connection that sends no Act One is closed after actOneTimeoutMs, freeing its place', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { maxPendingInboundPerAddress: 1, actOneTimeoutMs: 2_000, handshakeTimeoutMs: 30_000 } });
+    const silent = RawPeer.into(b, 10, at('198.51.100.50', 1));
+    const refused = RawPeer.into(b, 11, at('198.51.100.50', 2));
+    await settle();
+    ok(refused.closed !== undefined);
+    await net.clock.tick(1_999);
+    equal(silent.closed, undefined);
+    await net.clock.tick(1);
+    equal(silent.closed, 'peer closed: timeout: handshake stalled waiting for act one after 2000 ms');
+    // Act One in time: the rest of the handshake has the rest of handshakeTimeoutMs.
+    const slow = RawPeer.into(b, 12, at('198.51.100.50', 3));
+    await net.clock.tick(1_500);
+    await slow.stream.write(slow.initiator(b.id).act1());
+    await settle();
+    await net.clock.tick(28_499);
+    equal(slow.closed, undefined);
+    await net.clock.tick(1);
+    equal(slow.closed, 'peer closed: timeout: handshake stalled waiting for act three after 30000 ms');
+    // By default Act One has 5 s.
+    equal(DEFAULT_CONFIG.actOneTimeoutMs, 5_000);
+    const c = new Node(net, 'c', 3);
+    const quiet = RawPeer.into(c, 13);
+    await net.clock.tick(5_000);
+    equal(quiet.closed, 'peer closed: timeout: handshake stalled waiting for act one after 5000 ms');
+  });
+});
+
 describe('connectd: messages for features we do not offer', () => {
   it('drops peer_storage, peer_storage_retrieval and onion_message quietly: not gossip, not lightningd, not "unknown"', async () => {
     const net = new Net();

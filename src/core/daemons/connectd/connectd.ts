@@ -4,6 +4,7 @@
 // to gossipd on their own link, a channel's messages to the daemon that owns the channel, anything
 // else to lightningd. As in Core Lightning since 2022, connectd keeps each connection for its whole
 // life and passes messages on; peers are keyed by node id, one connection each.
+import { clientKey, ConnectionLimits } from '../../bridge-policy.ts';
 import { fromHex, toHex } from '../../bytes.ts';
 import { isValidPublicKey } from '../../crypto.ts';
 import { isBoltError } from '../../errors.ts';
@@ -81,8 +82,13 @@ export class Connectd {
   private readonly peers = new Map<string, Peer>();
   private readonly byConn = new Map<Connection, Peer>();
   private readonly pending = new Set<Connection>();
-  /** How many of `pending` are incoming. */
-  private pendingIn = 0;
+  /**
+   * Places for incoming connections before `init`: maxPendingInbound in all, and
+   * maxPendingInboundPerAddress per remote address (IPv6 per /64), counted as the bridge counts
+   * its clients (bridge-policy.ts). Each incoming entry of `pending` holds one until it leaves.
+   */
+  private readonly pendingIn: ConnectionLimits;
+  private readonly pendingRelease = new Map<Connection, () => void>();
   /** Incoming connections refused since the last one we accepted (logged once per run). */
   private refusedIn = 0;
   private readonly attempts = new Map<string, Attempt>();
@@ -93,6 +99,7 @@ export class Connectd {
   constructor(options: ConnectdOptions) {
     this.o = options;
     this.config = { ...DEFAULT_CONFIG, ...(options.config ?? {}) };
+    this.pendingIn = new ConnectionLimits(this.config.maxPendingInboundPerAddress, this.config.maxPendingInbound);
     if (!(options.nodeId instanceof Uint8Array) || !isValidPublicKey(options.nodeId)) {
       throw new ConnectError('bad_request', 'nodeId must be a 33-byte compressed public key');
     }
@@ -161,24 +168,35 @@ export class Connectd {
       }
       return;
     }
-    if (this.pendingIn >= this.config.maxPendingInbound) {
-      this.refuseInbound(stream);
+    const key = clientKey(stream.remote?.address);
+    let release: () => void;
+    try {
+      release = this.pendingIn.acquire(key);
+    } catch {
+      this.refuseInbound(stream, key);
       return;
     }
     if (this.refusedIn > 0) this.o.log.info(`accepting incoming connections again (${this.refusedIn} refused)`);
     this.refusedIn = 0;
     const conn = new Connection(this.deps, this.hooks, stream, 'in', stream.remote);
+    this.pendingRelease.set(conn, release);
     this.addPending(conn);
     conn.start();
   }
 
   /**
-   * Too many incoming connections are still in the handshake or waiting for `init`: this one is
-   * closed before we read a byte or spend an ECDH on it. Peers already connected are not touched.
+   * Too many incoming connections are still in the handshake or waiting for `init`, in all or from
+   * this one's address: it is closed before we read a byte or spend an ECDH on it. Peers already
+   * connected are not touched, nor are other addresses' places.
    */
-  private refuseInbound(stream: ByteStream): void {
+  private refuseInbound(stream: ByteStream, key: string): void {
     const from = stream.remote ? formatNetAddress(stream.remote) : 'an incoming peer';
-    const e = new ConnectError('too_many_pending', `refused ${from}: ${this.pendingIn} incoming connections are still before init`);
+    const mine = this.pendingIn.count(key);
+    const why =
+      mine >= this.config.maxPendingInboundPerAddress
+        ? `${mine} incoming connections from ${key} are still before init`
+        : `${this.pendingIn.total} incoming connections are still before init`;
+    const e = new ConnectError('too_many_pending', `refused ${from}: ${why}`);
     if (this.refusedIn++ === 0) this.o.log.warn(e.message);
     else this.o.log.debug(e.message);
     try {
@@ -190,11 +208,15 @@ export class Connectd {
 
   private addPending(conn: Connection): void {
     this.pending.add(conn);
-    if (conn.direction === 'in') this.pendingIn++;
   }
 
   private removePending(conn: Connection): void {
-    if (this.pending.delete(conn) && conn.direction === 'in') this.pendingIn--;
+    this.pending.delete(conn);
+    const release = this.pendingRelease.get(conn);
+    if (release) {
+      this.pendingRelease.delete(conn);
+      release();
+    }
   }
 
   private newAttempt(id: string): Attempt {
