@@ -881,3 +881,263 @@ describe('gossipd: gossip in', () => {
     deepEqual(hexes(late.slice(0, 3).map((s) => s.raw)), hexes([f.anns[0]!, f.updates[0]!, f.updates[1]!]));
   });
 });
+
+describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused channels', () => {
+  /** A channel_announcement for `scid` under keys of the hijacker's own, with a valid update from each of its ends. */
+  function hijack(scid: bigint): { ann: Uint8Array; updates: Uint8Array[] } {
+    const parties = [0, 1].map((i) => ({ nodeSecret: secret('hijacker node', i), bitcoinSecret: secret('hijacker btc', i) }));
+    const ann = signChannelAnnouncement({ chainHash: CHAIN, short_channel_id: scid, parties: parties as [typeof parties[0], typeof parties[0]] });
+    const updates = parties.map((p, i) => signChannelUpdate({ secret: p.nodeSecret, peer: getPublicKey(parties[1 - i]!.nodeSecret), chainHash: CHAIN, short_channel_id: scid, timestamp: NOW - 5, htlc_maximum_msat: 1_000_000n }));
+    return { ann, updates };
+  }
+  const gossipScid = (raw: Uint8Array): bigint | undefined => {
+    const m = decodeMessage(raw);
+    return m.name === 'channel_announcement' || m.name === 'channel_update' ? m.short_channel_id : undefined;
+  };
+
+  for (const evilFirst of [false, true]) {
+    it(`trust mode: a short_channel_id announced with two key sets is refused (${evilFirst ? 'the forgery first' : 'the real one first'}), counted, nobody blamed, and still refused after a restart`, async () => {
+      const f = fixture();
+      const net = new Net();
+      const store = new MemoryGossipStore();
+      await store.load(() => {});
+      const a = net.add('a', {}, store);
+      for (const p of ['honest', 'evil', 'r1']) {
+        net.script(p);
+        net.connect(p, 'a');
+      }
+      await net.run(100);
+      net.inject('r1', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+      const s0 = f.scids[0]!;
+      const evil = hijack(s0);
+      const sendEvil = () => [evil.ann, ...evil.updates].forEach((r) => net.inject('evil', 'a', r));
+      if (evilFirst) {
+        sendEvil();
+        await net.until(() => a.graph.findChannel(s0) >= 0);
+      }
+      for (const r of f.all) net.inject('honest', 'a', r);
+      await net.until(() => a.graph.channelCount >= N_CHANNELS - 1 && a.graph.nodeCount >= N_NODES - 2);
+      if (!evilFirst) sendEvil();
+      await net.run(3_000);
+      await a.flush();
+      equal(a.graph.findChannel(s0), -1, 'neither key set is routed');
+      equal(a.graph.channelCount, N_CHANNELS - 1);
+      equal(a.stats.conflicts, 1);
+      equal(((a.info() as { stats: { conflicts: number } }).stats).conflicts, 1);
+      equal(net.warnings.length, 0);
+      const { channels } = (await a.rpc('listchannels', {})) as { channels: { short_channel_id: string }[] };
+      ok(!channels.some((c) => c.short_channel_id === '100x0x0'));
+      equal(net.sentTo('r1', 'a').filter((m) => gossipScid(m.raw) === s0).length, 0, 'neither relayed');
+      ok(!(await storeKeys(store)).includes(s0), 'nothing of it left in the store');
+      // Whatever comes later for it is refused too, from anyone, before any signature check.
+      const checks = net.verifiers.get('a')!.items;
+      net.inject('honest', 'a', f.anns[0]!);
+      net.inject('honest', 'a', f.updates[0]!);
+      await net.run(200);
+      await a.flush();
+      equal(a.graph.findChannel(s0), -1);
+      equal(net.verifiers.get('a')!.items, checks);
+      // A restart from the store keeps refusing it.
+      const b = net.add('b', {}, store);
+      await b.load();
+      ok(b.graph.conflicted(s0));
+      net.script('c');
+      net.connect('c', 'b');
+      await net.run(100);
+      for (const r of f.all) net.inject('c', 'b', r);
+      await net.run(1_000);
+      await b.flush();
+      equal(b.graph.findChannel(s0), -1);
+      equal(b.graph.channelCount, N_CHANNELS - 1);
+    });
+  }
+
+  it('with a chain source, the funding output decides: the forgery is ignored, the real channel kept', async () => {
+    const f = fixture();
+    const net = new Net();
+    const m = decodeMessage(f.anns[0]!);
+    ok(m.name === 'channel_announcement');
+    const a = net.add('a', {}, undefined, undefined, undefined, {
+      fundingOutput: async (s) => (s === m.short_channel_id ? { amount_sat: 1_000_000, scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2) } : undefined),
+    });
+    for (const p of ['honest', 'evil']) {
+      net.script(p);
+      net.connect(p, 'a');
+    }
+    await net.run(100);
+    const evil = hijack(m.short_channel_id);
+    net.inject('evil', 'a', evil.ann);
+    await net.run(200);
+    await a.flush();
+    for (const r of [f.anns[0]!, f.updates[0]!, f.updates[1]!]) net.inject('honest', 'a', r);
+    net.inject('evil', 'a', evil.ann);
+    await net.until(() => a.graph.channelUpdate(m.short_channel_id, 1) !== undefined);
+    await a.flush();
+    const c = a.graph.channel(m.short_channel_id)!;
+    equal(toHex(c.node_id_1), toHex(m.node_id_1));
+    equal(a.stats.conflicts, 0);
+    equal(net.warnings.length, 0);
+  });
+
+  it('holds only the newest update per channel direction and peer: a flood for one unknown channel holds one message', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a');
+    net.script('p');
+    net.connect('p', 'a');
+    await net.run(100);
+    // The real update first, then 2,000 copies differing only in their last bytes (same timestamp).
+    net.inject('p', 'a', f.updates[0]!);
+    for (let i = 1; i <= 2000; i++) {
+      const u = f.updates[0]!.slice();
+      u[u.length - 1] = i & 0xff;
+      u[u.length - 2] = i >> 8;
+      net.inject('p', 'a', u);
+    }
+    await net.run(100);
+    equal(a.stats.held, 1);
+    ok(a.stats.held_dropped >= 2000, `${a.stats.held_dropped}`);
+    ok(a.stats.held_bytes <= 200);
+    // Its channel arrives: the held update (the real one) is applied.
+    net.inject('p', 'a', f.anns[0]!);
+    await net.until(() => a.graph.channelUpdate(f.scids[0]!, 0) !== undefined);
+    equal(a.stats.held, 0);
+    equal(a.stats.held_bytes, 0);
+  });
+
+  it('caps held gossip in bytes per peer and in total, and does not hold oversized messages for unknown channels', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { holdPeerBytes: 10_000, holdBytes: 15_000 });
+    for (const p of ['p1', 'p2']) {
+      net.script(p);
+      net.connect(p, 'a');
+    }
+    await net.run(100);
+    // A channel_update of 60 kB for an unknown channel: not held.
+    net.inject('p1', 'a', concat(f.updates[0]!, new Uint8Array(60_000)));
+    await net.run(50);
+    equal(a.stats.held, 0);
+    // 500 updates for distinct unknown channels from each peer (138 bytes each).
+    const forChannel = (i: number) => {
+      const u = f.updates[0]!.slice();
+      u.set(u32be(7_000_000 + i), 2 + 64 + 32 + 4);
+      return u;
+    };
+    for (let i = 0; i < 500; i++) net.inject('p1', 'a', forChannel(i));
+    await net.run(50);
+    ok(a.stats.held_bytes <= 10_000 && a.stats.held_bytes > 9_000, `p1 alone: ${a.stats.held_bytes}`);
+    for (let i = 500; i < 1000; i++) net.inject('p2', 'a', forChannel(i));
+    await net.run(50);
+    ok(a.stats.held_bytes <= 15_000 && a.stats.held_bytes > 14_000, `both: ${a.stats.held_bytes}`);
+    ok(a.stats.held_dropped > 500);
+    // Held gossip expires.
+    await net.run(61_000, 1000);
+    equal(a.stats.held, 0);
+    equal(a.stats.held_bytes, 0);
+  });
+
+  it('relays a node_announcement only after one of its channel_announcements (BOLT 7)', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { relayIntervalMs: 1000 });
+    for (const p of ['src', 'r1']) {
+      net.script(p);
+      net.connect(p, 'a');
+    }
+    await net.run(100);
+    net.inject('r1', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+    // Channel 0 (nodes 0 and 1), and its nodes' announcements, but no channel_update yet.
+    for (const r of [f.anns[0]!, f.nodeAnns[0]!, f.nodeAnns[1]!]) net.inject('src', 'a', r);
+    await net.until(() => a.graph.nodeAnnouncementTimestamp(fromHex(f.nodeIds[1]!)) !== undefined);
+    await net.run(3_000);
+    const names = () => net.sentTo('r1', 'a').map((s) => s.name).filter((n) => n !== 'query_channel_range' && n !== 'gossip_timestamp_filter');
+    deepEqual(names(), []);
+    for (const r of [f.updates[0]!, f.updates[1]!]) net.inject('src', 'a', r);
+    await net.run(3_000);
+    // "MUST send channel_announcement prior to any corresponding channel_updates and node_announcements".
+    const sent = names();
+    equal(sent.length, 5);
+    equal(sent[0], 'channel_announcement');
+    equal(sent.filter((n) => n === 'node_announcement').length, 2);
+  });
+
+  it('dont_forward updates: ignored for a channel not ours; for ours, used but never stored or relayed', async () => {
+    const f = fixture();
+    const net = new Net();
+    const a = net.add('a', { relayIntervalMs: 1000 }, undefined, f.nodeIds[0]);
+    for (const p of ['src', 'r1']) {
+      net.script(p);
+      net.connect(p, 'a');
+    }
+    await net.run(100);
+    net.inject('r1', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+    for (const r of f.all) net.inject('src', 'a', r);
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES);
+    await net.run(3_000);
+    await a.flush();
+    const relayed = net.sentTo('r1', 'a').length;
+    // Channel 0 joins nodes 0 and 1 (ours is node 0); channel 5 joins nodes 5 and 6.
+    const dontForward = (k: number, from: number, peer: number) =>
+      signChannelUpdate({ secret: f.nodeSecrets[from]!, peer: fromHex(f.nodeIds[peer]!), chainHash: CHAIN, short_channel_id: f.scids[k]!, timestamp: NOW - 1, message_flags: 3, fee_base_msat: 7, htlc_maximum_msat: 1_000_000n });
+    const ours = dontForward(0, 1, 0);
+    const theirs = dontForward(5, 5, 6);
+    net.inject('src', 'a', ours);
+    net.inject('src', 'a', theirs);
+    await net.run(3_000);
+    await a.flush();
+    const d = (k: number, from: number) => (compareHex(f.nodeIds[from]!, f.nodeIds[from === 1 && k === 0 ? 0 : 6]!) < 0 ? 0 : 1);
+    equal(a.graph.channelUpdate(f.scids[0]!, d(0, 1))!.fee_base_msat, 7, 'ours: used');
+    ok(a.graph.channelUpdate(f.scids[5]!, d(5, 5))!.fee_base_msat !== 7, 'theirs: ignored');
+    equal(net.sentTo('r1', 'a').length, relayed, 'neither relayed');
+    equal(await storedCount(net.stores.get('a')!), f.records.length);
+    ok(!(await storedRaws(net.stores.get('a')!)).some((r) => toHex(r) === toHex(ours)), 'not stored');
+  });
+
+  it('a channel refused (an unknown even feature bit) does not keep sync rounds going', async () => {
+    const f = fixture();
+    const net = new Net();
+    const refused = signChannelAnnouncement({
+      chainHash: CHAIN,
+      short_channel_id: scidFromParts({ block: 4000, txindex: 0, outnum: 0 }),
+      features: fromHex('01'),
+      parties: [
+        { nodeSecret: secret('refused node', 0), bitcoinSecret: secret('refused btc', 0) },
+        { nodeSecret: secret('refused node', 1), bitcoinSecret: secret('refused btc', 1) },
+      ],
+    });
+    const store = await filledStore();
+    const m = decodeMessage(refused);
+    ok(m.name === 'channel_announcement');
+    await store.writeBatch([{ type: 256, key: m.short_channel_id, timestamp: 0, raw: refused }]);
+    const b = net.add('b', {}, store);
+    await b.load();
+    equal(b.graph.channelCount, N_CHANNELS + 1);
+    const a = net.add('a', { resyncMs: 60_000 });
+    net.connect('a', 'b');
+    await net.until(() => a.graph.channelCount === N_CHANNELS && a.progress().state === 'synced');
+    await net.run(15 * 60_000, 1000);
+    // Round 1 fetched the graph; round 2 asked for the refused channel again and took nothing: no round 3.
+    equal(net.sentTo('b', 'a').filter((s) => s.name === 'query_channel_range').length, 2);
+    equal(a.graph.channelCount, N_CHANNELS);
+  });
+});
+
+function compareHex(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+async function storedRaws(s: MemoryGossipStore): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  await s.load((r) => void out.push(r.raw));
+  return out;
+}
+
+async function storeKeys(s: MemoryGossipStore): Promise<bigint[]> {
+  return (await storedRaws(s)).map((r) => gossipScidOf(r)).filter((k): k is bigint => k !== undefined);
+}
+
+function gossipScidOf(raw: Uint8Array): bigint | undefined {
+  const m = decodeMessage(raw);
+  return m.name === 'channel_announcement' || m.name === 'channel_update' ? m.short_channel_id : undefined;
+}

@@ -549,8 +549,15 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (m.name === 'channel_announcement' && this.graph.findChannel(m.short_channel_id) >= 0) {
       this.lookups.delete(m.short_channel_id);
       const held = this.raw.channels.get(m.short_channel_id);
-      if (!held || equal(announcementKeys(held), announcementKeys(a.raw))) {
+      const [ours, theirs] = held ? [announcementKeys(held), announcementKeys(a.raw)] : [];
+      if (!ours || !theirs || equal(ours, theirs)) {
         this.stats.duplicates++;
+        return;
+      }
+      // With a chain source the held one matched the funding output, which commits to its bitcoin
+      // keys (the last 66 bytes of the key set): other bitcoin keys cannot.
+      if (this.o.chainSource && !equal(ours.subarray(66), theirs.subarray(66))) {
+        this.stats.ignored++;
         return;
       }
       // Both validly signed, with other keys: see conflict().
