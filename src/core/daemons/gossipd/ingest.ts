@@ -208,7 +208,7 @@ export class Ingest {
     }
     // One peer's share: what it sends beyond is dropped (it costs itself, not other peers).
     if ((this.heldByPeer.get(peer) ?? 0) + raw.length > c.holdPeerBytes) return void this.stats.held_dropped++;
-    while (this.heldCount > 0 && (this.heldCount >= c.holdMax || this.heldBytes + raw.length > c.holdBytes)) this.evictOldest();
+    while (this.heldCount > 0 && (this.heldCount >= c.holdMax || this.heldBytes + raw.length > c.holdBytes)) if (!this.evictOldest()) break;
     const h: Held = { key, peer, raw, timestamp, until: this.clock.now() + c.holdMs, live: true };
     const l = this.held.get(key);
     if (l) l.push(h);
@@ -241,16 +241,18 @@ export class Ingest {
     }
   }
 
-  private evictOldest(): void {
-    while (this.orderHead < this.order.length) {
+  /** Drops the oldest held message; false if there was none. */
+  private evictOldest(): boolean {
+    let found = false;
+    while (!found && this.orderHead < this.order.length) {
       const h = this.order[this.orderHead++]!;
-      if (h.live) {
-        this.unhold(h);
-        this.stats.held_dropped++;
-        break;
-      }
+      if (!h.live) continue;
+      this.unhold(h);
+      this.stats.held_dropped++;
+      found = true;
     }
     this.trimOrder();
+    return found;
   }
 
   private trimOrder(): void {
