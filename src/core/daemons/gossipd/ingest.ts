@@ -129,10 +129,12 @@ export class Ingest {
         this.host.bad(peer, p.error);
         return;
       case 'unknown_channel':
-        this.hold((p.short_channel_id << 1n) | BigInt(p.direction), peer, raw, p.timestamp, this.config.holdUpdateMaxBytes);
+        // Its channel_announcement being checked right now (the usual case in a sync): expected,
+        // so not charged to the peer's share (two per announcement in flight and peer at most).
+        this.hold((p.short_channel_id << 1n) | BigInt(p.direction), peer, raw, p.timestamp, this.config.holdUpdateMaxBytes, this.announcing.has(p.short_channel_id));
         return;
       case 'pending':
-        this.hold(toHex(p.node_id), peer, raw, p.timestamp, this.config.holdNodeMaxBytes);
+        this.hold(toHex(p.node_id), peer, raw, p.timestamp, this.config.holdNodeMaxBytes, false);
         return;
       case 'verify': {
         const key = inflightKey(p);
@@ -182,7 +184,7 @@ export class Ingest {
     this.timer = this.sweepTimer = undefined;
   }
 
-  private hold(key: bigint | string, peer: string, raw: Uint8Array, timestamp: number, maxBytes: number): void {
+  private hold(key: bigint | string, peer: string, raw: Uint8Array, timestamp: number, maxBytes: number, expected: boolean): void {
     const c = this.config;
     // Larger than any real message of its kind: not worth holding unchecked. Nor is an update from
     // too far in the future (validate.ts would discard it once its channel is known).
@@ -207,7 +209,7 @@ export class Ingest {
       }
     }
     // One peer's share: what it sends beyond is dropped (it costs itself, not other peers).
-    if ((this.heldByPeer.get(peer) ?? 0) + raw.length > c.holdPeerBytes) return void this.stats.held_dropped++;
+    if (!expected && (this.heldByPeer.get(peer) ?? 0) + raw.length > c.holdPeerBytes) return void this.stats.held_dropped++;
     while (this.heldCount > 0 && (this.heldCount >= c.holdMax || this.heldBytes + raw.length > c.holdBytes)) if (!this.evictOldest()) break;
     const h: Held = { key, peer, raw, timestamp, until: this.clock.now() + c.holdMs, live: true };
     const l = this.held.get(key);

@@ -49,7 +49,7 @@ export interface GossipdConfig {
   /** At most this many such messages are held, and this many bytes of them (the oldest go first). */
   holdMax: number;
   holdBytes: number;
-  /** One peer's held messages: at most this many bytes (what it sends beyond is dropped). */
+  /** One peer's held messages: at most this many bytes (what it sends beyond is dropped), updates whose announcement is being checked aside. */
   holdPeerBytes: number;
   /** Held for one channel direction (or one node): the newest from at most this many peers. */
   holdPerKey: number;
@@ -103,7 +103,7 @@ export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
   holdMs: 60_000,
   holdMax: 10_000,
   holdBytes: 4 << 20,
-  holdPeerBytes: 512 << 10,
+  holdPeerBytes: 1 << 20,
   holdPerKey: 4,
   holdUpdateMaxBytes: 138 + 1024,
   holdNodeMaxBytes: 4096,
