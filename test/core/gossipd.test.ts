@@ -979,7 +979,7 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     equal(net.warnings.length, 0);
   });
 
-  it('holds only the newest update per channel direction and peer: a flood for one unknown channel holds one message', async () => {
+  it('holds only the newest updates per channel direction and peer: a flood for one unknown channel holds one message', async () => {
     const f = fixture();
     const net = new Net();
     const a = net.add('a');
@@ -998,9 +998,17 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     equal(a.stats.held, 1);
     ok(a.stats.held_dropped >= 2000, `${a.stats.held_dropped}`);
     ok(a.stats.held_bytes <= 200);
-    // Its channel arrives: the held update (the real one) is applied.
+    // A newer forgery from the same peer is held beside it, and does not push the real one out.
+    const forged = f.updates[0]!.slice();
+    forged.set(u32be(NOW - 10), 2 + 64 + 32 + 8);
+    net.inject('p', 'a', forged);
+    await net.run(50);
+    equal(a.stats.held, 2);
+    // Its channel arrives: the held update (the real one) is applied, the forgery fails its check.
     net.inject('p', 'a', f.anns[0]!);
     await net.until(() => a.graph.channelUpdate(f.scids[0]!, 0) !== undefined);
+    await a.flush();
+    equal(a.graph.channelUpdate(f.scids[0]!, 0)!.timestamp, NOW - 100);
     equal(a.stats.held, 0);
     equal(a.stats.held_bytes, 0);
   });

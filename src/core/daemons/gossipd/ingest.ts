@@ -8,7 +8,7 @@
 //      channel yet, are held (BOLT 7 lets us ignore them; their channel_announcement is usually a
 //      moment behind, being verified) and tried again once a channel_announcement is accepted.
 //      Nothing about them is checked yet, so what is held is bounded: per channel direction (or
-//      node) only the newest from each of at most `holdPerKey` peers, per peer `holdPeerBytes`, in
+//      node) the two newest from each of at most `holdPerKey` peers, per peer `holdPeerBytes`, in
 //      all `holdMax` messages and `holdBytes` bytes (the oldest go first), nothing larger than a
 //      real message of its kind could be (`holdUpdateMaxBytes`), each for `holdMs`. Each message
 //      costs O(1) to hold or refuse, however fast a peer repeats it.
@@ -57,6 +57,8 @@ interface Held {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Held per channel direction (or node) and peer: its newest this many. */
+const HOLD_PER_PEER = 2;
 
 /**
  * What makes a message in flight the same as another: its channel and key set (announcement: two
@@ -192,17 +194,25 @@ export class Ingest {
     if (typeof key === 'bigint' && timestamp > this.rules.now() + MAX_FUTURE_SECONDS) return void this.stats.held_dropped++;
     const list = this.held.get(key);
     if (list) {
-      // At most holdPerKey entries, one per peer: a constant amount of work per message.
-      let mine: Held | undefined;
+      // At most holdPerKey peers, HOLD_PER_PEER each: a constant amount of work per message.
+      let mine = 0;
+      let myOldest: Held | undefined;
       let oldest: Held | undefined;
+      const peers = new Set<string>();
       for (const h of list) {
         // The same message from two peers is held once.
         if (h.timestamp === timestamp && h.raw.length === raw.length && equal(h.raw, raw)) return void this.stats.duplicates++;
-        if (h.peer === peer) mine = h;
+        peers.add(h.peer);
         if (!oldest || h.timestamp < oldest.timestamp) oldest = h;
+        if (h.peer !== peer) continue;
+        // Another with the same timestamp from this peer: BOLT 7 would ignore it (or take it for spam).
+        if (h.timestamp === timestamp) return void this.stats.held_dropped++;
+        mine++;
+        if (!myOldest || h.timestamp < myOldest.timestamp) myOldest = h;
       }
-      // Only the newest from each peer (BOLT 7: an older timestamp is ignored anyway).
-      const replace = mine ?? (list.length >= c.holdPerKey ? oldest : undefined);
+      // The newest two from each peer (BOLT 7: an older timestamp is ignored anyway). Two, so that
+      // a newer forgery does not push out the real update sent with it.
+      const replace = mine >= HOLD_PER_PEER ? myOldest : mine === 0 && peers.size >= c.holdPerKey ? oldest : undefined;
       if (replace) {
         if (timestamp <= replace.timestamp) return void this.stats.held_dropped++;
         this.unhold(replace);

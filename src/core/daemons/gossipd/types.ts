@@ -51,7 +51,7 @@ export interface GossipdConfig {
   holdBytes: number;
   /** One peer's held messages: at most this many bytes (what it sends beyond is dropped), updates whose announcement is being checked aside. */
   holdPeerBytes: number;
-  /** Held for one channel direction (or one node): the newest from at most this many peers. */
+  /** Held for one channel direction (or one node): the two newest from each of at most this many peers. */
   holdPerKey: number;
   /** Larger messages for an unknown channel or node are not held (a channel_update is 138 bytes; 1 KiB of TLVs beyond). */
   holdUpdateMaxBytes: number;
