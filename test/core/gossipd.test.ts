@@ -941,6 +941,7 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
       const b = net.add('b', {}, store);
       await b.load();
       ok(b.graph.conflicted(s0));
+      equal((b.info() as { conflicted_channels: number }).conflicted_channels, 1);
       net.script('c');
       net.connect('c', 'b');
       await net.run(100);

@@ -436,6 +436,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       spent_pruning: this.o.chainSource?.newSpends ? (this.config.spendCheckIntervalMs > 0 ? 'on' : 'off (spendCheckIntervalMs 0)') : this.o.chainSource ? 'off (the chain source reports no spends)' : 'off (trust announcements)',
       ...(this.chainHeight !== undefined ? { spent_check_height: this.chainHeight } : {}),
       funding_outputs_watched: this.funding.size,
+      // Trust mode: short_channel_ids announced with two key sets, refused (this run and earlier ones).
+      conflicted_channels: this.graph.conflicts.size,
       ...this.progress(),
       peers: this.peers.size,
       pending: this.ingest.pending,

@@ -3,8 +3,12 @@
 // connection". A peer relays what others signed, so a few bad messages among many good ones are
 // not worth a disconnect (the peer keeps its connection, everything valid it sent is kept); a peer
 // whose recent messages are mostly invalid, or that makes us check bad signatures faster than
-// `sigsPerSecond` on average, is. Stale, duplicate, wrong-chain and unknown-channel gossip is not
-// invalid (races between peers make it normal) and is never counted as bad here.
+// `sigsPerSecond` on average, is. What counts as bad is what BOLT 7 answers with "SHOULD send a
+// warning": an invalid signature, a node_id that is not a valid point, addresses cut short (and
+// bytes that do not decode at all). What it only says to ignore is not: an unknown chain_hash ("MUST
+// ignore"), an older or equal timestamp ("SHOULD ignore"), an unknown channel or node ("MUST
+// ignore", "SHOULD ignore"), stale updates ("MUST NOT be enforced by forwarding peers, e.g. by
+// closing channels when receiving outdated gossip messages"): races between peers make them normal.
 // The window is `SLOTS` buckets of windowMs / SLOTS each: counting is O(1), memory fixed per peer.
 
 export interface ScoreLimits {
