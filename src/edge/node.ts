@@ -201,7 +201,7 @@ function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
       // gossipd's way back to peers, on a channel of its own: sends and warnings only.
       const c = connectd;
       Comlink.expose(
-        { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean) => c.sendWarning(id, text, { disconnect }) },
+        { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) => c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }) },
         endpoint(ports.gossipOut),
       );
     },
@@ -243,7 +243,7 @@ function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: Messag
         nodeId: o.nodeId,
         store,
         verifier,
-        peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
+        peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d, r) => peers.warn(id, t, d, r) },
         clock,
         log,
         inflate: inflateZlib,

@@ -1038,6 +1038,26 @@ describe('connectd: important peers', () => {
     deepEqual(connectedIds(a), []);
   });
 
+  it('a warning that disconnects with redialAfterMs (gossipd: a bad peer) holds the redial off that long', async () => {
+    const net = new Net();
+    const a = new Node(net, 'a', 1);
+    const b = new Node(net, 'b', 2);
+    b.listen('198.51.100.2', 9735);
+    a.connectd.addImportantPeer(b.id, [{ kind: 'tcp', host: '198.51.100.2', port: 9735 }]);
+    await settle();
+    deepEqual(connectedIds(a), [b.id]);
+    const before = net.dials.length;
+    await a.connectd.sendWarning(b.id, 'gossipd: bad_signature: most of your recent gossip was invalid', { disconnect: true, redialAfterMs: 600_000 });
+    await settle();
+    deepEqual(connectedIds(a), []);
+    // The backoff alone would have dialled after 1 s.
+    await net.clock.tick(599_000);
+    equal(net.dials.length, before);
+    await net.clock.tick(1_000);
+    equal(net.dials.length, before + 1);
+    deepEqual(connectedIds(a), [b.id]);
+  });
+
   it('stop() closes everything and cancels every timer', async () => {
     const net = new Net();
     const a = new Node(net, 'a', 1);

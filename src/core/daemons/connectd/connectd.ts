@@ -502,10 +502,14 @@ export class Connectd {
     else peer.owners.delete(key);
   }
 
-  /** Sends a BOLT 1 `warning`; with `disconnect`, closes the connection once it is written. */
-  async sendWarning(id: string | Uint8Array, text: string, opts: { channelId?: Uint8Array; disconnect?: boolean } = {}): Promise<void> {
+  /**
+   * Sends a BOLT 1 `warning`; with `disconnect`, closes the connection once it is written, and with
+   * `redialAfterMs` too, an important peer is not dialled again before that long (gossipd's bad peers).
+   */
+  async sendWarning(id: string | Uint8Array, text: string, opts: { channelId?: Uint8Array; disconnect?: boolean; redialAfterMs?: number } = {}): Promise<void> {
     const peer = this.livePeer(id);
     const msg = Connection.warning(String(text), opts.channelId ?? ZERO_CHANNEL_ID);
+    if (opts.disconnect && opts.redialAfterMs !== undefined && opts.redialAfterMs > 0) this.important.holdOff(peer.id, opts.redialAfterMs);
     if (opts.disconnect) peer.conn.close(`we sent warning: ${text}`, 'we_sent_warning', msg);
     else await peer.conn.send(msg);
   }

@@ -29,7 +29,7 @@ import {
   type GossipRecord,
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
-import type { Accepted, GossipMessage, GossipRules } from '../../gossip/validate.ts';
+import { announcementKeys, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
 import type { NetAddress } from '../../transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
@@ -38,6 +38,7 @@ import { channelRangeReplies, filteredGossip, offeredChannels, offeredEnds, scid
 import { Ingest } from './ingest.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';
 import { RawGossip } from './raw.ts';
+import { PeerScore } from './score.ts';
 import { Relay, type TimestampFilter } from './relay.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
 import { Syncer } from './sync.ts';
@@ -47,11 +48,21 @@ import { DEFAULT_GOSSIPD_CONFIG, type ChainSource, type GossipdConfig, type Goss
 const PROGRESS_MS = 250;
 /** The store's meta key for the last block the spend watch read. */
 const SPEND_HEIGHT_META = 'spent_check_height';
+/** The store's meta key for the conflicted short_channel_ids (decimal, comma-separated), so a restart keeps refusing them. */
+const CONFLICTS_META = 'conflicted_scids';
+/** At most this many conflicted short_channel_ids are remembered (the oldest are forgotten first). */
+const MAX_CONFLICTS = 20_000;
+/** At most this many disconnected peers are remembered for `banMs`. */
+const MAX_BANS = 1_000;
 
 interface PeerState {
   id: string;
-  bad: number;
-  /** Disconnected for misbehaving: what it still sends is dropped. */
+  /** Its recent gossip, good and bad (score.ts). */
+  score: PeerScore;
+  /** When it was last warned (clock ms), and the warnings left out since (rate limit). */
+  lastWarnAt: number;
+  suppressed: number;
+  /** Disconnected for misbehaving (or back before its ban ended): what it still sends is dropped. */
   banned: boolean;
   /** Its queries are answered one after another. */
   answering: Promise<void>;
@@ -65,6 +76,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     received: 0, accepted: 0, duplicates: 0, ignored: 0, rejected: 0, verify_batches: 0,
     signatures_checked: 0, held: 0, relayed: 0, stored: 0, load_errors: 0,
     pruned_stale: 0, marked_spent: 0, pruned_spent: 0, compactions: 0, maintenance_errors: 0,
+    held_bytes: 0, held_dropped: 0, conflicts: 0, unattributed: 0, warnings_suppressed: 0, peers_disconnected: 0,
   };
   private readonly rules: GossipRules;
   private readonly ingest: Ingest;
@@ -85,6 +97,11 @@ export class Gossipd implements GossipLink, GossipdApi {
   private chainHeight: number | undefined;
   /** Funding output checks started early (Ingest prefetch), by short_channel_id, taken by accept(). */
   private readonly lookups = new Map<bigint, ReturnType<ChainSource['fundingOutput']>>();
+  /** Peers disconnected for bad gossip → until when (clock ms) they are not served again. */
+  private readonly bans = new Map<string, number>();
+  /** node_announcements waiting for one of their node's channel_announcements to be relayed first (hex node id). */
+  private readonly nodesAwaitingRelay = new Map<string, { raw: Uint8Array; timestamp: number; origin: string }>();
+  private conflictsSaving = false;
 
   constructor(private readonly o: GossipdOptions) {
     this.config = { ...DEFAULT_GOSSIPD_CONFIG, ...o.config };
@@ -93,8 +110,17 @@ export class Gossipd implements GossipLink, GossipdApi {
       store: o.store, clock: o.clock, log: o.log, batchMax: this.config.storeBatchMax, flushMs: this.config.storeFlushMs,
       stored: (n) => void (this.stats.stored += n),
     });
-    this.rules = { chainHash: o.chainHash, now: this.nowSeconds };
-    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e) => this.bad(peer, e), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
+    this.rules = {
+      chainHash: o.chainHash,
+      now: this.nowSeconds,
+      ...(o.nodeId && /^0[23][0-9a-fA-F]{64}$/.test(o.nodeId) ? { ownNodeId: fromHex(o.nodeId) } : {}),
+      channelKeys: (s) => {
+        const raw = this.raw.channels.get(s);
+        return raw ? announcementKeys(raw) : undefined;
+      },
+      fundingChecked: !!o.chainSource,
+    };
+    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e, checked) => this.bad(peer, e, checked), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
     this.syncer = new Syncer(
       o.chainHash,
       {
@@ -183,6 +209,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       this.stats.load_errors++;
       await this.o.store.clear();
     }
+    await this.loadConflicts();
     this.progressChanged();
     return { channels: this.graph.channelCount, nodes: this.graph.nodeCount, records };
   }
@@ -295,6 +322,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       this.raw.dropChannel(s);
       deletes.push({ type: STORE_CHANNEL_ANNOUNCEMENT, key: s }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 0) }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 1) });
     }
+    for (const id of this.nodesAwaitingRelay.keys()) if (this.graph.findNode(id) < 0) this.nodesAwaitingRelay.delete(id);
     for (const id of [...this.raw.nodes.keys()]) {
       if (this.graph.findNode(id) >= 0) continue;
       this.raw.nodes.delete(id);
@@ -321,7 +349,13 @@ export class Gossipd implements GossipLink, GossipdApi {
     } catch {
       offers = false;
     }
-    this.peers.set(id, { id, bad: 0, banned: false, answering: Promise.resolve() });
+    const now = this.o.clock.now();
+    const until = this.bans.get(id);
+    const banned = until !== undefined && until > now;
+    if (!banned) this.bans.delete(id);
+    this.peers.set(id, { id, score: this.newScore(now), lastWarnAt: -Infinity, suppressed: 0, banned, answering: Promise.resolve() });
+    // Disconnected for bad gossip not long ago (it dialled us): nothing is asked of it, sent to it or taken from it.
+    if (banned) return;
     this.relay.addPeer(id);
     this.syncer.start(id, offers);
   }
@@ -337,6 +371,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     const peer = this.peers.get(id);
     if (!peer || peer.banned || this.closed) return;
     this.stats.received++;
+    peer.score.seen(this.o.clock.now());
     if (msg.length < 2) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
     const type = (msg[0]! << 8) | msg[1]!;
     if (type === 256 || type === 257 || type === 258) {
@@ -401,6 +436,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       spent_pruning: this.o.chainSource?.newSpends ? (this.config.spendCheckIntervalMs > 0 ? 'on' : 'off (spendCheckIntervalMs 0)') : this.o.chainSource ? 'off (the chain source reports no spends)' : 'off (trust announcements)',
       ...(this.chainHeight !== undefined ? { spent_check_height: this.chainHeight } : {}),
       funding_outputs_watched: this.funding.size,
+      // Trust mode: short_channel_ids announced with two key sets, refused (this run and earlier ones).
+      conflicted_channels: this.graph.conflicts.size,
       ...this.progress(),
       peers: this.peers.size,
       pending: this.ingest.pending,
@@ -445,20 +482,63 @@ export class Gossipd implements GossipLink, GossipdApi {
       .catch((e) => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
   }
 
+  private newScore(now: number): PeerScore {
+    const c = this.config;
+    return new PeerScore({ windowMs: c.badWindowMs, ratio: c.badRatio, minBad: c.badMinMessages, sigsPerSecond: c.badSigsPerSecond }, now);
+  }
+
   /**
    * BOLT 7 on a bad signature or malformed gossip: "SHOULD send a warning and MAY close the
-   * connection". We warn every time and close after `maxBadMessages`.
+   * connection" — in proportion (score.ts): a peer stays connected, warned at most once per
+   * `warnIntervalMs`, until most of its recent gossip is bad or its bad signatures come faster than
+   * `badSigsPerSecond`; then it is disconnected and neither served nor dialled for `banMs`.
+   * A channel_update that fails against an announcement no chain source checked (trust mode)
+   * blames nobody: that announcement may be the forgery, and the peer honest.
    */
-  private bad(id: string, err: BoltError): void {
+  private bad(id: string, err: BoltError, checked?: { signatures: number; update: boolean }): void {
     const peer = this.peers.get(id);
     if (!peer || peer.banned) return;
-    peer.bad++;
-    const disconnect = peer.bad >= this.config.maxBadMessages;
-    if (disconnect) peer.banned = true;
-    this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${disconnect ? ' (disconnecting)' : ''}`);
+    if (checked?.update && !this.o.chainSource) {
+      this.stats.unattributed++;
+      this.o.log.debug(`gossipd: ${id}: ${err.code}: ${err.message} (against an unverified channel_announcement: not counted)`);
+      return;
+    }
+    const c = this.config;
+    const now = this.o.clock.now();
+    const verdict = peer.score.bad(now, checked?.signatures ?? 0);
+    const disconnect = verdict !== 'ok';
+    if (!disconnect && now - peer.lastWarnAt < c.warnIntervalMs) {
+      peer.suppressed++;
+      this.stats.warnings_suppressed++;
+      return;
+    }
+    const more = peer.suppressed ? ` (and ${peer.suppressed} more since the last warning)` : '';
+    peer.lastWarnAt = now;
+    peer.suppressed = 0;
+    let text = `gossipd: ${err.code}: ${err.message}${more}`;
+    if (disconnect) {
+      peer.banned = true;
+      this.stats.peers_disconnected++;
+      this.ban(id, now + c.banMs);
+      text += verdict === 'mostly_invalid' ? '; most of your recent gossip was invalid' : '; too many bad signatures';
+      this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${more} (disconnecting: ${verdict}, ${JSON.stringify(peer.score.totals(now))})`);
+    } else {
+      this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${more}`);
+    }
     Promise.resolve()
-      .then(() => this.o.peers.warn(id, `gossipd: ${err.code}: ${err.message}`, disconnect))
+      .then(() => (disconnect ? this.o.peers.warn(id, text, true, c.banMs) : this.o.peers.warn(id, text, false)))
       .catch(() => {});
+  }
+
+  private ban(id: string, until: number): void {
+    if (this.bans.size >= MAX_BANS) {
+      const now = this.o.clock.now();
+      for (const [k, t] of this.bans) if (t <= now) this.bans.delete(k);
+      // Still full: the oldest ban goes.
+      if (this.bans.size >= MAX_BANS) this.bans.delete(this.bans.keys().next().value!);
+    }
+    this.bans.delete(id);
+    this.bans.set(id, until);
   }
 
   /** A verified message: chain check (when we have a chain source), graph, raw index, store, relay. */
@@ -468,12 +548,24 @@ export class Gossipd implements GossipLink, GossipdApi {
     a = { ...a, raw: a.raw.slice() };
     let capacity: number | undefined;
     let txid: string | undefined;
-    if (m.name === 'channel_announcement' && this.o.chainSource) {
-      if (this.graph.findChannel(m.short_channel_id) >= 0) {
-        this.lookups.delete(m.short_channel_id);
+    if (m.name === 'channel_announcement' && this.graph.findChannel(m.short_channel_id) >= 0) {
+      this.lookups.delete(m.short_channel_id);
+      const held = this.raw.channels.get(m.short_channel_id);
+      const [ours, theirs] = held ? [announcementKeys(held), announcementKeys(a.raw)] : [];
+      if (!ours || !theirs || equal(ours, theirs)) {
         this.stats.duplicates++;
         return;
       }
+      // With a chain source the held one matched the funding output, which commits to its bitcoin
+      // keys (the last 66 bytes of the key set): other bitcoin keys cannot.
+      if (this.o.chainSource && !equal(ours.subarray(66), theirs.subarray(66))) {
+        this.stats.ignored++;
+        return;
+      }
+      // Both validly signed, with other keys: see conflict().
+      return this.conflict(m.short_channel_id, peer);
+    }
+    if (m.name === 'channel_announcement' && this.o.chainSource) {
       const early = this.lookups.get(m.short_channel_id);
       this.lookups.delete(m.short_channel_id);
       const out = await (early ?? this.o.chainSource.fundingOutput(m.short_channel_id));
@@ -485,16 +577,17 @@ export class Gossipd implements GossipLink, GossipdApi {
       capacity = out.amount_sat;
       if (out.txid !== undefined && /^[0-9a-f]{64}$/.test(out.txid)) txid = out.txid;
     }
-    let firstUpdate = false;
-    if (m.name === 'channel_update') {
-      const c = this.graph.findChannel(m.short_channel_id);
-      firstUpdate = c >= 0 && this.graph.updTimestamp[2 * c]! < 0 && this.graph.updTimestamp[2 * c + 1]! < 0;
-    }
+    // Whether the channel_announcement still has to be relayed: only with its first (public) update.
+    const firstUpdate = m.name === 'channel_update' && !this.raw.update(m.short_channel_id, 0) && !this.raw.update(m.short_channel_id, 1);
     if (!this.graph.applyGossip(m, capacity)) {
       this.stats.duplicates++;
       return;
     }
     this.stats.accepted++;
+    this.syncer.accepted(peer);
+    // A `dont_forward` update for one of our channels (validate.ts): routed with, but not kept
+    // where it would be passed on (the raw index answers queries, the store refills it, relay).
+    if (a.local) return this.progressChanged();
     this.remember(m, a.raw);
     if (m.name === 'channel_announcement' && txid !== undefined) this.funding.add(m.short_channel_id, txid);
     this.store(m, a.raw, { ...(capacity !== undefined ? { amount_sat: capacity } : {}), ...(txid !== undefined ? { funding_txid: txid } : {}) });
@@ -505,13 +598,90 @@ export class Gossipd implements GossipLink, GossipdApi {
         const ann = this.raw.channels.get(m.short_channel_id);
         if (firstUpdate && ann) this.relay.push(ann, m.timestamp, peer);
         this.relay.push(a.raw, m.timestamp, peer);
+        if (firstUpdate && ann) this.relayAwaitingNodes(m.short_channel_id);
       } else if (m.name === 'node_announcement') {
-        this.relay.push(a.raw, m.timestamp, peer);
+        // BOLT 7: "MUST send channel_announcement prior to any corresponding channel_updates and
+        // node_announcements": not before one of its channels has gone out.
+        if (this.nodeRelayed(m.node_id)) this.relay.push(a.raw, m.timestamp, peer);
+        else this.nodesAwaitingRelay.set(toHex(m.node_id), { raw: a.raw, timestamp: m.timestamp, origin: peer });
       }
       this.armRelay();
     }
     if (m.name === 'channel_announcement') this.ingest.released(m.short_channel_id, [m.node_id_1, m.node_id_2]);
     this.progressChanged();
+  }
+
+  /** Whether one of the node's channels has been relayed (its announcement goes out with its first update). */
+  private nodeRelayed(node_id: Uint8Array): boolean {
+    const g = this.graph;
+    const n = g.findNode(node_id);
+    for (let e = n < 0 ? -1 : g.nodeHead[n]!; e >= 0; e = g.edgeNext[e]!) {
+      const s = g.scid[e >> 1]!;
+      if (this.raw.update(s, 0) || this.raw.update(s, 1)) return true;
+    }
+    return false;
+  }
+
+  /** A channel's announcement was just queued for relay: its ends' node_announcements may follow. */
+  private relayAwaitingNodes(short_channel_id: bigint): void {
+    if (!this.nodesAwaitingRelay.size) return;
+    const c = this.graph.findChannel(short_channel_id);
+    for (const n of [this.graph.node1[c]!, this.graph.node2[c]!]) {
+      const key = this.graph.nodeKey[n]!;
+      const w = this.nodesAwaitingRelay.get(key);
+      if (!w) continue;
+      this.nodesAwaitingRelay.delete(key);
+      // Only if it is still the node's latest.
+      if (this.raw.nodes.get(key) === w.raw) this.relay.push(w.raw, w.timestamp, w.origin);
+    }
+  }
+
+  /**
+   * Two validly signed channel_announcements for one short_channel_id with different keys. With a
+   * chain source, both passed its funding output check (same bitcoin keys, other node ids: BOLT 7's
+   * "SHOULD blacklist" case, keys leaked). Without one (trust mode), nothing tells which is real:
+   * whoever announced first must not win (anyone could take over a real channel with keys of
+   * their own). Either way neither is routed, relayed or answered with from now on, the id is
+   * remembered (in the store too, across restarts), and no peer is blamed: relaying either was
+   * honest.
+   */
+  private async conflict(short_channel_id: bigint, peer: string): Promise<void> {
+    this.graph.markConflict(short_channel_id);
+    this.stats.conflicts++;
+    this.o.log.warn(`gossipd: short_channel_id ${short_channel_id} announced with two key sets (the second from ${peer}): refused`);
+    this.trimConflicts();
+    await this.forget([short_channel_id]);
+    this.saveConflicts();
+  }
+
+  private trimConflicts(): void {
+    const set = this.graph.conflicts;
+    while (set.size > MAX_CONFLICTS) set.delete(set.values().next().value!);
+  }
+
+  /** Writes the conflicted ids after the store writes queued so far; one write waiting at a time. */
+  private saveConflicts(): void {
+    if (this.conflictsSaving || !this.o.store.setMeta) return;
+    this.conflictsSaving = true;
+    void this.writer.after('saving conflicted channels', async (store) => {
+      this.conflictsSaving = false;
+      await store.setMeta!(CONFLICTS_META, [...this.graph.conflicts].join(','));
+    });
+  }
+
+  /** The conflicted ids of earlier runs: refused again (and anything of them the store still held forgotten). */
+  private async loadConflicts(): Promise<void> {
+    const saved = this.o.store.getMeta ? await this.o.store.getMeta(CONFLICTS_META).catch(() => undefined) : undefined;
+    if (!saved) return;
+    const gone: bigint[] = [];
+    for (const t of saved.split(',')) {
+      if (!/^[0-9]{1,20}$/.test(t)) continue;
+      const s = BigInt(t);
+      if (this.graph.findChannel(s) >= 0) gone.push(s);
+      this.graph.markConflict(s);
+    }
+    this.trimConflicts();
+    if (gone.length) await this.forget(gone);
   }
 
   /** Starts the chain check of a verified channel_announcement while earlier messages are applied (ingest.ts). */

@@ -113,6 +113,8 @@ interface PeerSync {
   /** Rounds started, and how many of this round's asks were new: a channel, a newer update, a node not asked for before. */
   round: number;
   fresh: number;
+  /** Messages from it gossipd accepted since this round began (accepted()): a round whose asks all were refused is not productive. */
+  accepted: number;
   /** UNIX seconds when the first round started (or when we decided not to sync from it). */
   startedAt: number;
   /** Gave up on queries: asked for everything with a timestamp filter from 0. */
@@ -160,7 +162,7 @@ export class Syncer {
     }
     const p: PeerSync = {
       id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, rangeReplies: 0, queue: [], want: new Map(),
-      outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
+      outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, accepted: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
     };
     this.peers.set(id, p);
     if (this.syncing >= this.config.syncPeers) {
@@ -178,6 +180,12 @@ export class Syncer {
     this.peers.delete(id);
     this.reassign([...p.queue, ...(p.outstanding ?? [])], id);
     this.host.changed();
+  }
+
+  /** gossipd accepted a message from this peer (what decides, at resync time, whether its last round was productive). */
+  accepted(id: string): void {
+    const p = this.peers.get(id);
+    if (p) p.accepted++;
   }
 
   /** Any gossip from a peer we are waiting on: it is answering, not stalled. */
@@ -238,6 +246,7 @@ export class Syncer {
   private beginRound(p: PeerSync): void {
     p.round++;
     p.fresh = 0;
+    p.accepted = 0;
     p.rangeEnd = 0;
     p.rangeReplies = 0;
     p.listed = new Map();
@@ -380,7 +389,8 @@ export class Syncer {
     if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
     p.resyncTimer = this.clock.setTimeout(() => {
       p.resyncTimer = undefined;
-      if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback) return;
+      // Asked for something new, but nothing of it was accepted (refused channels or updates): done.
+      if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback || p.accepted === 0) return;
       if (this.syncing >= this.config.syncPeers) return this.armResync(p);
       this.beginRound(p);
     }, this.config.resyncMs);
