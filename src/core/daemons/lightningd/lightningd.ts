@@ -42,6 +42,12 @@ export interface LightningdOptions {
   now?: () => number;
   /** Runtime-level events for embedders (peer_connected, peer_disconnected, ...). */
   emit?: (event: string, payload: unknown) => void;
+  /** `stop`: shuts the runtime down (after the answer is sent). */
+  stop?: () => Promise<void>;
+  /** listconfigs' `configs` object, Core Lightning's shape: each `{value_str|value_int|value_bool, source}`. */
+  configs?: () => Record<string, unknown>;
+  /** getinfo's `lightning-dir`: the network directory. */
+  lightningDir?: string;
 }
 
 /** Maps a connectd failure (possibly flattened by a port: only {code, message, attempts}) to Core Lightning's codes. */

@@ -1,0 +1,123 @@
+// JSON-RPC on a Unix socket, as lightningd serves it (`<lightning-dir>/<network>/lightning-rpc`):
+// requests are JSON objects back to back on the stream, each response is one JSON object followed
+// by "\n\n", answered as each command completes. The socket's file mode (0600 by default) is the
+// credential: only its owner can connect.
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { JsonFrameError, JsonSplitter } from './json-stream.ts';
+
+export interface RpcHandler {
+  handle(req: unknown): Promise<Record<string, unknown>>;
+}
+
+/** Bounds per connection: one request's size and depth, commands running at once. */
+export const RPC_LIMITS = { maxBytes: 1 << 20, maxDepth: 64, maxInFlight: 16, maxConnections: 64 } as const;
+
+/** Linux's sun_path holds 107 bytes and a NUL. */
+const MAX_SOCKET_PATH = 107;
+
+/** A response as text; a result that cannot be serialised becomes an error answer, never a crash. */
+export function responseText(resp: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(resp);
+  } catch (e) {
+    const id = typeof resp.id === 'string' || typeof resp.id === 'number' ? resp.id : null;
+    return JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: `cannot serialise the response: ${(e as Error).message}` } });
+  }
+}
+
+export interface RpcSocketServer {
+  readonly path: string;
+  /** Stops accepting, lets running commands answer, then closes every connection and removes the file. */
+  close(): Promise<void>;
+}
+
+export async function startRpcSocket(rpc: RpcHandler, path: string, mode = 0o600): Promise<RpcSocketServer> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new Error(`rpc-file path ${path} is longer than ${MAX_SOCKET_PATH} bytes (a Unix socket limit): use a shorter lightning-dir or rpc-file`);
+  // We hold the network directory's lock, so a socket file here is left by a daemon that is gone.
+  const old = await lstat(path).catch(() => undefined);
+  if (old) {
+    if (!old.isSocket()) throw new Error(`${path} exists and is not a socket`);
+    await unlink(path);
+  }
+  const conns = new Set<{ socket: Socket; inFlight: number; closing: boolean }>();
+  const server: Server = createServer((socket) => {
+    const conn = { socket, inFlight: 0, closing: false };
+    conns.add(conn);
+    const split = new JsonSplitter(RPC_LIMITS);
+    const flowControl = () => {
+      if (conn.inFlight >= RPC_LIMITS.maxInFlight || socket.writableNeedDrain) socket.pause();
+      else if (!conn.closing) socket.resume();
+    };
+    const answer = (resp: Record<string, unknown>) => {
+      if (!socket.destroyed) socket.write(`${responseText(resp)}\n\n`);
+    };
+    socket.on('drain', flowControl);
+    socket.on('data', (chunk: Buffer) => {
+      let texts: string[];
+      try {
+        texts = split.push(chunk);
+      } catch (e) {
+        // As lightningd: a malformed stream gets one error and the connection is closed.
+        answer({ jsonrpc: '2.0', id: null, error: { code: -32700, message: (e as JsonFrameError).message } });
+        socket.end();
+        socket.pause();
+        return;
+      }
+      for (const text of texts) {
+        let req: unknown;
+        try {
+          req = JSON.parse(text);
+        } catch (e) {
+          answer({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${(e as Error).message}` } });
+          continue;
+        }
+        conn.inFlight++;
+        rpc
+          .handle(req)
+          .catch((e: unknown) => ({ jsonrpc: '2.0', id: null, error: { code: -32603, message: e instanceof Error ? e.message : String(e) } }))
+          .then((resp) => {
+            answer(resp);
+            conn.inFlight--;
+            if (conn.closing && conn.inFlight === 0) socket.end();
+            flowControl();
+          });
+      }
+      flowControl();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => conns.delete(conn));
+  });
+  server.maxConnections = RPC_LIMITS.maxConnections;
+  // The socket is created with the umask in force: make it owner-only from the start, then set the mode asked for.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  await chmod(path, mode);
+  let closing: Promise<void> | undefined;
+  return {
+    path,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        for (const c of conns) {
+          c.closing = true;
+          c.socket.pause();
+          if (c.inFlight === 0) c.socket.end();
+        }
+        // A client that never reads its answers does not hold the daemon up for long.
+        const t = setTimeout(() => conns.forEach((c) => c.socket.destroy()), 2000);
+        await closed;
+        clearTimeout(t);
+        await unlink(path).catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}
