@@ -309,6 +309,7 @@ describe('boltworker node + boltworker cli', () => {
   let n2: ChildProcess;
   let i1: { id: string; rpc: string; 'rpc-file': string; 'lightning-dir': string };
   let i2: { id: string; 'rpc-file': string };
+  let n2err = '';
   const cli = (dir: string, ...args: string[]) => output(run(['cli', '--lightning-dir', dir, ...args]));
 
   before(async () => {
@@ -316,8 +317,9 @@ describe('boltworker node + boltworker cli', () => {
     d2 = tmp();
     // Node 2 takes its network from <lightning-dir>/config, as lightningd does; cli reads it there too.
     writeFileSync(join(d2, 'config'), 'network=regtest\n');
-    n1 = run(['node', '--network=regtest', '--lightning-dir', d1, '--rpc-addr', '127.0.0.1:0', '--alias', 'one']);
-    n2 = run(['node', '--lightning-dir', d2, '--alias', 'two']);
+    n1 = run(['node', '--network=regtest', '--lightning-dir', d1, '--rpc-addr', '127.0.0.1:0', '--alias', 'one', '--log-file', 'node.log']);
+    n2 = run(['node', '--lightning-dir', d2, '--alias', 'two', '--log-level', 'broken']);
+    n2.stderr!.on('data', (d) => (n2err += d));
     i1 = JSON.parse(await firstLine(n1));
     i2 = JSON.parse(await firstLine(n2));
   });
@@ -356,6 +358,15 @@ describe('boltworker node + boltworker cli', () => {
     const configs = (JSON.parse(r.out) as { configs: Record<string, { value_str?: string; source?: string }> }).configs;
     deepEqual(configs.alias, { value_str: 'two', source: 'cmdline' });
     deepEqual(configs.network, { value_str: 'regtest', source: `${d2}/config:1` });
+  });
+
+  it('--log-file writes the log there (relative to the network directory); --log-level filters it', async () => {
+    const log = readFileSync(join(d1, 'regtest', 'node.log'), 'utf8');
+    ok(log.includes(`INFO    lightningd: JSON-RPC on ${i1['rpc-file']}`), log);
+    ok(!n2err.includes('INFO'), n2err);
+    const bad = await output(run(['node', '--regtest', '--lightning-dir', tmp(), '--log-level', 'chatty']));
+    equal(bad.code, 1);
+    ok(bad.err.includes('unusual'), bad.err);
   });
 
   it('an error from the node: exit 1, the error on stdout (as lightning-cli)', async () => {
