@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { RPC_LIMITS, responseText, type RpcHandler } from './rpc-socket.ts';
 import { basicAuth } from './rpc-cookie.ts';
+import { JsonFrameError, JsonSplitter } from './json-stream.ts';
 
 export interface RpcHttpOptions {
   host: string;
@@ -102,9 +103,14 @@ export async function startRpcHttp(rpc: RpcHandler, o: RpcHttpOptions): Promise<
       if (res.headersSent) return;
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }));
+        const raw = Buffer.concat(chunks);
+        // The same bounds as the socket's, checked before parsing: one JSON text, not too deep.
+        const texts = new JsonSplitter({ ...RPC_LIMITS, arrays: true }).push(raw);
+        if (texts.length !== 1) throw new JsonFrameError('expected one JSON text');
+        body = JSON.parse(texts[0]!);
+      } catch (e) {
+        const message = e instanceof JsonFrameError ? e.message : 'Parse error';
+        res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message } }));
         return;
       }
       answer(rpc, body)
