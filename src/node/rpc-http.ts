@@ -7,9 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { RPC_LIMITS, responseText, type RpcHandler } from './rpc-socket.ts';
+import { answerRequestText, RPC_LIMITS, type RpcHandler } from './rpc-answer.ts';
 import { basicAuth } from './rpc-cookie.ts';
-import { JsonFrameError, JsonSplitter } from './json-stream.ts';
 
 export interface RpcHttpOptions {
   host: string;
@@ -29,9 +28,6 @@ export interface RpcHttpServer {
   beyondLoopback: boolean;
   close(): Promise<void>;
 }
-
-/** Largest batch answered (its items run one after another). */
-export const MAX_BATCH = 100;
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || /^127\./.test(host) || host === '::1' || host === '::ffff:127.0.0.1';
@@ -57,14 +53,6 @@ function sameSecret(a: string, b: string): boolean {
 
 function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } }));
-}
-
-async function answer(rpc: RpcHandler, body: unknown): Promise<unknown> {
-  if (!Array.isArray(body)) return rpc.handle(body);
-  if (body.length === 0 || body.length > MAX_BATCH) return { jsonrpc: '2.0', id: null, error: { code: -32600, message: `a batch holds 1 to ${MAX_BATCH} requests` } };
-  const out: unknown[] = [];
-  for (const item of body) out.push(await rpc.handle(item));
-  return out;
 }
 
 export async function startRpcHttp(rpc: RpcHandler, o: RpcHttpOptions): Promise<RpcHttpServer> {
@@ -101,24 +89,9 @@ export async function startRpcHttp(rpc: RpcHandler, o: RpcHttpOptions): Promise<
     });
     req.on('end', () => {
       if (res.headersSent) return;
-      let body: unknown;
-      try {
-        const raw = Buffer.concat(chunks);
-        // The same bounds as the socket's, checked before parsing: one JSON text, not too deep.
-        const texts = new JsonSplitter({ ...RPC_LIMITS, arrays: true }).push(raw);
-        if (texts.length !== 1) throw new JsonFrameError('expected one JSON text');
-        body = JSON.parse(texts[0]!);
-      } catch (e) {
-        const message = e instanceof JsonFrameError ? e.message : 'Parse error';
-        res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message } }));
-        return;
-      }
-      answer(rpc, body)
-        .then((out) => (Array.isArray(out) ? `[${out.map((r) => responseText(r as Record<string, unknown>)).join(',')}]` : responseText(out as Record<string, unknown>)))
-        .catch((e: unknown) => JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: e instanceof Error ? e.message : String(e) } }))
-        .then((text) => {
-          if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(text);
-        });
+      void answerRequestText(rpc, Buffer.concat(chunks).toString('utf8'), true).then((text) => {
+        if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(text);
+      });
     });
     req.on('error', () => undefined);
   };

@@ -5,26 +5,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { JsonFrameError, JsonSplitter } from './json-stream.ts';
-
-export interface RpcHandler {
-  handle(req: unknown): Promise<Record<string, unknown>>;
-}
-
-/** Bounds per connection: one request's size and depth, commands running at once. */
-export const RPC_LIMITS = { maxBytes: 1 << 20, maxDepth: 64, maxInFlight: 16, maxConnections: 64 } as const;
+import { answerRequestText, RPC_LIMITS, type RpcHandler } from './rpc-answer.ts';
 
 /** Linux's sun_path holds 107 bytes and a NUL. */
 const MAX_SOCKET_PATH = 107;
-
-/** A response as text; a result that cannot be serialised becomes an error answer, never a crash. */
-export function responseText(resp: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(resp);
-  } catch (e) {
-    const id = typeof resp.id === 'string' || typeof resp.id === 'number' ? resp.id : null;
-    return JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: `cannot serialise the response: ${(e as Error).message}` } });
-  }
-}
 
 export interface RpcSocketServer {
   readonly path: string;
@@ -49,8 +33,8 @@ export async function startRpcSocket(rpc: RpcHandler, path: string, mode = 0o600
       if (conn.inFlight >= RPC_LIMITS.maxInFlight || socket.writableNeedDrain) socket.pause();
       else if (!conn.closing) socket.resume();
     };
-    const answer = (resp: Record<string, unknown>) => {
-      if (!socket.destroyed) socket.write(`${responseText(resp)}\n\n`);
+    const send = (text: string) => {
+      if (!socket.destroyed) socket.write(`${text}\n\n`);
     };
     socket.on('drain', flowControl);
     socket.on('data', (chunk: Buffer) => {
@@ -59,29 +43,19 @@ export async function startRpcSocket(rpc: RpcHandler, path: string, mode = 0o600
         texts = split.push(chunk);
       } catch (e) {
         // As lightningd: a malformed stream gets one error and the connection is closed.
-        answer({ jsonrpc: '2.0', id: null, error: { code: -32700, message: (e as JsonFrameError).message } });
+        send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: (e as JsonFrameError).message } }));
         socket.end();
         socket.pause();
         return;
       }
       for (const text of texts) {
-        let req: unknown;
-        try {
-          req = JSON.parse(text);
-        } catch (e) {
-          answer({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${(e as Error).message}` } });
-          continue;
-        }
         conn.inFlight++;
-        rpc
-          .handle(req)
-          .catch((e: unknown) => ({ jsonrpc: '2.0', id: null, error: { code: -32603, message: e instanceof Error ? e.message : String(e) } }))
-          .then((resp) => {
-            answer(resp);
-            conn.inFlight--;
-            if (conn.closing && conn.inFlight === 0) socket.end();
-            flowControl();
-          });
+        void answerRequestText(rpc, text, false).then((answer) => {
+          send(answer);
+          conn.inFlight--;
+          if (conn.closing && conn.inFlight === 0) socket.end();
+          flowControl();
+        });
       }
       flowControl();
     });
