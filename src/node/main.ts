@@ -75,6 +75,10 @@ export async function nodeOptions(argv: readonly string[]): Promise<{ values: Op
   const values = mergeOptions(NODE_OPTIONS, ...layers, cmd.values);
   const network = networkOf(cmd.values) ?? networkOf(mergeOptions(NODE_OPTIONS, ...layers)) ?? 'bitcoin';
   values.set('lightning-dir', [{ value: lightningDir, source: cmd.values.has('lightning-dir') ? 'cmdline' : 'default' }]);
+  // listconfigs' network: where it was named, by --network or by an alias flag (--regtest...).
+  const named = ['network', 'mainnet', 'testnet', 'signet', 'regtest'].flatMap((n) => values.get(n) ?? []);
+  const from = [...named].reverse().find((v) => v.source === 'cmdline') ?? named[named.length - 1];
+  values.set('network', [{ value: network, source: from?.source ?? 'default' }]);
   return { values, lightningDir, network };
 }
 
@@ -101,7 +105,6 @@ async function nodeMain(argv: string[]): Promise<number> {
       throw new UsageError(`--log-file ${logFile}: ${(e as Error).message}`);
     }
   } else setLogConfig({ level: level as LogLevel });
-  values.set('network', [{ value: network, source: values.get('network')?.[0]?.source ?? 'default' }]);
   const { startNode, rpcAddrWarning } = await import('./node.ts');
   const node = await startNode({
     network,

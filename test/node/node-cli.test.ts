@@ -150,7 +150,14 @@ describe('options as Core Lightning spells them', () => {
     deepEqual(configs['rpc-file'], { value_str: 'lightning-rpc', source: 'default' });
     deepEqual(configs.network, { value_str: 'regtest', source: `${d}/config:2` });
     ok(!('mainnet' in configs), 'an unset flag is not listed');
+    const flagged = await nodeOptions(['--lightning-dir', d, '--regtest']);
+    deepEqual(configsOf(NODE_OPTIONS, flagged.values).network, { value_str: 'regtest', source: 'cmdline' });
     await rejects(nodeOptions(['--lightning-dir', d, '--regtest', '--testnet']), UsageError);
+    // --conf replaces both config files.
+    writeFileSync(join(d, 'other.conf'), 'signet\nalias=conf\n');
+    const conf = await nodeOptions(['--lightning-dir', d, '--conf', join(d, 'other.conf')]);
+    equal(conf.network, 'signet');
+    deepEqual(configsOf(NODE_OPTIONS, conf.values).alias, { value_str: 'conf', source: `${join(d, 'other.conf')}:2` });
   });
 
   it('cli params as lightning-cli: literals as JSON, words as strings, key=value autodetected; a JSON typo is a usage error', () => {
