@@ -71,6 +71,8 @@ export interface EdgeNodeOptions {
    */
   listen?: (accept: (stream: ByteStream) => void) => Promise<NetAddress[]>;
   onEvent?: (event: string, payload: unknown) => void;
+  /** Called once when the node starts stopping (stop(), or `stop` over the RPC). */
+  onStop?: () => void;
 }
 
 export interface EdgeNode {
@@ -316,15 +318,18 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     caps: o.caps,
     binding,
     emit: (ev, payload) => o.onEvent?.(ev, payload),
+    // `stop` over the RPC stops this node as stop() does.
+    stop: () => node.stop(),
   });
   const ld = lightningd;
   let stopping: Promise<void> | undefined;
-  return {
+  const node: EdgeNode = {
     id: nodeId,
     lightningd: ld,
     call: (method, params) => ld.rpc.call(method, params),
     handle: (req) => ld.rpc.handle(req),
     stop() {
+      if (!stopping) o.onStop?.();
       stopping ??= (async () => {
         await connectd.stop().catch(() => undefined);
         await gossipd.stop().catch(() => undefined);
@@ -333,4 +338,5 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
       return stopping;
     },
   };
+  return node;
 }

@@ -11,8 +11,6 @@ export interface JsonStreamLimits {
   maxBytes: number;
   /** Deepest nesting of objects and arrays. */
   maxDepth: number;
-  /** Also accept a top-level array (an HTTP batch); the socket takes objects only, as lightningd. */
-  arrays?: boolean;
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -45,7 +43,7 @@ export class JsonSplitter {
           i = 0;
           continue;
         }
-        if (c !== 0x7b && !(c === 0x5b && this.limits.arrays)) throw new JsonFrameError(this.limits.arrays ? 'expected a JSON object or array' : 'expected a JSON object');
+        if (c !== 0x7b) throw new JsonFrameError('expected a JSON object');
       }
       if (this.inString) {
         if (this.escaped) this.escaped = false;

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { answerRequestText, RPC_LIMITS, type RpcHandler } from './rpc-answer.ts';
+import { answerText, type RpcRequestHandler } from '../core/daemons/lightningd/rpc-text.ts';
+import { TRANSPORT_LIMITS } from './rpc-socket.ts';
 import { basicAuth } from './rpc-cookie.ts';
 
 export interface RpcHttpOptions {
@@ -55,7 +56,7 @@ function refuse(res: ServerResponse, status: number, message: string, headers: R
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } }));
 }
 
-export async function startRpcHttp(rpc: RpcHandler, o: RpcHttpOptions): Promise<RpcHttpServer> {
+export async function startRpcHttp(rpc: RpcRequestHandler, o: RpcHttpOptions): Promise<RpcHttpServer> {
   const expected = basicAuth(o.cookie);
   const origins = new Set(o.allowOrigins ?? []);
   let bound = { host: o.host, port: o.port };
@@ -80,8 +81,8 @@ export async function startRpcHttp(rpc: RpcHandler, o: RpcHttpOptions): Promise<
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > RPC_LIMITS.maxBytes) {
-        if (!res.headersSent) refuse(res, 413, `request larger than ${RPC_LIMITS.maxBytes} bytes`, cors);
+      if (size > TRANSPORT_LIMITS.maxBytes) {
+        if (!res.headersSent) refuse(res, 413, `request larger than ${TRANSPORT_LIMITS.maxBytes} bytes`, cors);
         req.destroy();
         return;
       }
@@ -89,7 +90,8 @@ export async function startRpcHttp(rpc: RpcHandler, o: RpcHttpOptions): Promise<
     });
     req.on('end', () => {
       if (res.headersSent) return;
-      void answerRequestText(rpc, Buffer.concat(chunks).toString('utf8'), true).then((text) => {
+      // Bounded and never throws (src/core/daemons/lightningd/rpc-text.ts).
+      void answerText(rpc, Buffer.concat(chunks).toString('utf8')).then((text) => {
         if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(text);
       });
     });
@@ -104,7 +106,7 @@ export async function startRpcHttp(rpc: RpcHandler, o: RpcHttpOptions): Promise<
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  server.maxConnections = RPC_LIMITS.maxConnections;
+  server.maxConnections = TRANSPORT_LIMITS.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

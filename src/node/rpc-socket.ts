@@ -5,7 +5,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { JsonFrameError, JsonSplitter } from './json-stream.ts';
-import { answerRequestText, RPC_LIMITS, type RpcHandler } from './rpc-answer.ts';
+import { answerText, RPC_LIMITS, type RpcRequestHandler } from '../core/daemons/lightningd/rpc-text.ts';
+
+/** What the Node transports bound before a request reaches answerText: bytes read for one request, nesting while framing, commands at once per connection, connections. */
+export const TRANSPORT_LIMITS = { maxBytes: RPC_LIMITS.maxRequestChars, maxDepth: RPC_LIMITS.maxDepth, maxInFlight: 16, maxConnections: 64 } as const;
 
 /** Linux's sun_path holds 107 bytes and a NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -16,7 +19,7 @@ export interface RpcSocketServer {
   close(): Promise<void>;
 }
 
-export async function startRpcSocket(rpc: RpcHandler, path: string, mode = 0o600): Promise<RpcSocketServer> {
+export async function startRpcSocket(rpc: RpcRequestHandler, path: string, mode = 0o600): Promise<RpcSocketServer> {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new Error(`rpc-file path ${path} is longer than ${MAX_SOCKET_PATH} bytes (a Unix socket limit): use a shorter lightning-dir or rpc-file`);
   // We hold the network directory's lock, so a socket file here is left by a daemon that is gone.
   const old = await lstat(path).catch(() => undefined);
@@ -28,9 +31,9 @@ export async function startRpcSocket(rpc: RpcHandler, path: string, mode = 0o600
   const server: Server = createServer((socket) => {
     const conn = { socket, inFlight: 0, closing: false };
     conns.add(conn);
-    const split = new JsonSplitter(RPC_LIMITS);
+    const split = new JsonSplitter(TRANSPORT_LIMITS);
     const flowControl = () => {
-      if (conn.inFlight >= RPC_LIMITS.maxInFlight || socket.writableNeedDrain) socket.pause();
+      if (conn.inFlight >= TRANSPORT_LIMITS.maxInFlight || socket.writableNeedDrain) socket.pause();
       else if (!conn.closing) socket.resume();
     };
     const send = (text: string) => {
@@ -50,7 +53,7 @@ export async function startRpcSocket(rpc: RpcHandler, path: string, mode = 0o600
       }
       for (const text of texts) {
         conn.inFlight++;
-        void answerRequestText(rpc, text, false).then((answer) => {
+        void answerText(rpc, text).then((answer) => {
           send(answer);
           conn.inFlight--;
           if (conn.closing && conn.inFlight === 0) socket.end();
@@ -62,7 +65,7 @@ export async function startRpcSocket(rpc: RpcHandler, path: string, mode = 0o600
     socket.on('error', () => undefined);
     socket.on('close', () => conns.delete(conn));
   });
-  server.maxConnections = RPC_LIMITS.maxConnections;
+  server.maxConnections = TRANSPORT_LIMITS.maxConnections;
   // The socket is created with the umask in force: make it owner-only from the start, then set the mode asked for.
   const umask = process.umask(0o177);
   try {

@@ -24,7 +24,6 @@ describe('JsonSplitter (objects back to back, no length prefix)', () => {
   it('refuses what is not an object, too deep, or too large', () => {
     throws(() => new JsonSplitter(limits).push(bytes('[1]')), JsonFrameError);
     throws(() => new JsonSplitter(limits).push(bytes('x')), JsonFrameError);
-    deepEqual(new JsonSplitter({ ...limits, arrays: true }).push(bytes('[1]')), ['[1]']);
     throws(() => new JsonSplitter(limits).push(bytes('{"a":[[[[1]]]]}')), JsonFrameError);
     throws(() => new JsonSplitter(limits).push(bytes(`{"a":"${'x'.repeat(1000)}`)), JsonFrameError);
   });

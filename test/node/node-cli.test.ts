@@ -296,7 +296,7 @@ describe('the HTTP endpoint (--rpc-addr)', () => {
       equal((await http(h.port, good, '', 'GET')).status, 405);
       // A request nested 10 000 deep (its id an array: finding 8) is answered, and the node lives on.
       const deep = await http(h.port, good, `{"jsonrpc":"2.0","method":"getinfo","id":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
-      equal((JSON.parse(deep.body) as { error: { code: number } }).error.code, -32700);
+      equal((JSON.parse(deep.body) as { error: { code: number } }).error.code, -32600);
       equal((await http(h.port, good, `[${body},${body}]`)).status, 200, 'a batch');
       equal((JSON.parse((await http(h.port, good, body)).body) as { result: { id: string } }).result.id, n.id);
     } finally {
