@@ -176,6 +176,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     }
     const bridges: Bridge[] = (o.bridges ?? []).map((u) => parseBridge(u));
     let api: RunningNode | undefined;
+    let daemonsDown: Promise<void> | undefined;
+    const stopDaemons = () =>
+      (daemonsDown ??= (async () => {
+        await connectd.api.stop().catch(() => undefined);
+        await gossipd.api.stop().catch(() => undefined);
+        await db.flush();
+        await Promise.all(workers.map((w) => w.terminate()));
+      })());
     lightningd = new Lightningd({
       network: o.network,
       version: `boltworker-${VERSION}`,
@@ -191,9 +199,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       address,
       lightningDir: dir,
       configs: o.configs ?? (() => defaultConfigs(o, nd.lightningDir)),
-      // The `stop` command answers first; the shutdown (which closes the RPC) follows.
+      // The `stop` command: the daemons go down, then it answers (as lightningd), then the RPC closes.
       stop: async () => {
-        setImmediate(() => void api?.stop());
+        try {
+          await stopDaemons();
+        } finally {
+          setImmediate(() => void api?.stop());
+        }
       },
       emit: (ev, payload) => {
         log.debug(`${ev} ${JSON.stringify(payload)}`);
@@ -237,10 +249,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
             await rpcHttp?.close();
             await rpcSocket?.close();
             await cookie?.remove();
-            await connectd.api.stop().catch(() => undefined);
-            await gossipd.api.stop().catch(() => undefined);
-            await db.flush();
-            await Promise.all(workers.map((w) => w.terminate()));
+            await stopDaemons();
           } finally {
             await nd.release();
             stoppedResolve();

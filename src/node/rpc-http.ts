@@ -118,10 +118,15 @@ export async function startRpcHttp(rpc: RpcRequestHandler, o: RpcHttpOptions): P
     host: a.address,
     port: a.port,
     beyondLoopback: !isLoopback(a.address),
+    // Answers already written go out (a `stop` answer included); a connection still busy after 2 s is cut.
     close: () =>
       new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
+        const t = setTimeout(() => server.closeAllConnections(), 2000);
+        server.close(() => {
+          clearTimeout(t);
+          r();
+        });
+        server.closeIdleConnections();
       }),
   };
 }

@@ -305,6 +305,17 @@ describe('the HTTP endpoint (--rpc-addr)', () => {
     ok(!existsSync(`${n.rpcSocket}.cookie`), 'the cookie is removed at stop');
   });
 
+  it('stop over HTTP: answered "Shutdown complete", then the node stops and releases its directory', async () => {
+    const n = await startNode({ network: 'regtest', lightningDir: tmp(), verifyWorkers: 1, rpcAddr: '127.0.0.1:0' });
+    const h = n.rpcHttp!;
+    const headers = { host: `127.0.0.1:${h.port}`, 'content-type': 'application/json', authorization: basicAuth(readFileSync(h.cookieFile, 'utf8')) };
+    const r = await http(h.port, headers, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'stop' }));
+    equal(r.status, 200, r.body);
+    equal((JSON.parse(r.body) as { result: unknown }).result, 'Shutdown complete');
+    await n.stopped;
+    ok(!existsSync(join(n.networkDir, 'lightningd.pid')) && !existsSync(h.cookieFile));
+  });
+
   it('a bind beyond loopback is warned about; loopback is not', () => {
     ok(rpcAddrWarning('0.0.0.0', 9835)!.includes('0.0.0.0:9835'));
     ok(rpcAddrWarning('::', 9835)!.includes('[::]:9835'));
