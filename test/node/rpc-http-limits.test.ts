@@ -3,18 +3,20 @@
 // `end` callback) and refuses a 1 MB batch, and keeps answering afterwards.
 import { RpcDispatcher } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { startRpcHttp } from '../../src/node/rpc-http.ts';
+import { basicAuth } from '../../src/node/rpc-cookie.ts';
 import { after, before, describe, it } from 'node:test';
 import { equal, ok } from '../support/assert.ts';
 
 describe('HTTP JSON-RPC: requests that crashed or bloated the node', () => {
   let server: Awaited<ReturnType<typeof startRpcHttp>>;
+  const cookie = '__cookie__:00ff';
   const post = async (body: string) => {
-    const r = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const r = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basicAuth(cookie) }, body });
     return { status: r.status, text: await r.text() };
   };
 
   before(async () => {
-    server = await startRpcHttp(new RpcDispatcher(), '127.0.0.1', 0);
+    server = await startRpcHttp(new RpcDispatcher(), { host: '127.0.0.1', port: 0, cookie });
   });
   after(() => server.close());
 
