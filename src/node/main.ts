@@ -9,7 +9,7 @@ const USAGE = `usage:
                   [--bind-addr 127.0.0.1:PORT] [--bind-addr ws:127.0.0.1:PORT]
                   [--rpc-addr 127.0.0.1:PORT] [--alias NAME] [--esplora URL]
   boltworker cli [--rpc-addr 127.0.0.1:PORT] METHOD [key=value ...|JSON]
-  boltworker bridge --listen 127.0.0.1:PORT [--allow-port 9735 ...] [--allow-private] [--origin URL ...]
+  boltworker bridge --listen 127.0.0.1:PORT [--allow-port 9735 ...] [--allow-loopback] [--allow-private] [--origin URL ...]
 `;
 
 async function nodeMain(argv: string[]): Promise<number> {
@@ -42,16 +42,21 @@ async function nodeMain(argv: string[]): Promise<number> {
 }
 
 async function bridgeMain(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['allow-private']);
+  const a = parseArgs(argv, ['allow-loopback', 'allow-private']);
   const listen = flag(a, 'listen', '127.0.0.1:8080')!;
   hostPort(listen);
   const { startBridge } = await import('../transports/bridge-server.ts');
   const b = await startBridge({
     listen,
+    allowLoopback: flag(a, 'allow-loopback') === 'true',
     allowPrivate: flag(a, 'allow-private') === 'true',
     allowedPorts: a.flags.get('allow-port')?.map(Number),
     allowedOrigins: a.flags.get('origin'),
-    logger: { info: (m) => process.stderr.write(`bridge: ${m}\n`), warn: (m) => process.stderr.write(`bridge: ${m}\n`) },
+    // Each line: client, target, decision and reason (and what else the bridge says), as JSON.
+    logger: {
+      info: (m, f) => process.stderr.write(`bridge: ${m} ${JSON.stringify(f ?? {})}\n`),
+      warn: (m, f) => process.stderr.write(`bridge: ${m} ${JSON.stringify(f ?? {})}\n`),
+    },
   });
   process.stdout.write(JSON.stringify({ bridge: `${b.url}/{host}:{port}` }) + '\n');
   await new Promise<void>((done) => {
