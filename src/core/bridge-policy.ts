@@ -68,6 +68,14 @@ export interface BridgePolicy {
 
 export const DEFAULT_BRIDGE_PORT = 9735;
 
+/**
+ * The WebSocket subprotocol a client offers to tell a bridge what it has received: with it, each
+ * text frame from the client is the decimal count of bytes received so far. The edge bridge needs
+ * it for backpressure (workerd has no bufferedAmount); the Node bridge does not offer it, since
+ * it sees its own send buffer.
+ */
+export const BRIDGE_ACK_PROTOCOL = 'bridge-ack';
+
 /** WebSocket close codes a bridge uses (RFC 6455 section 7.4, IANA registry; 4000+ is private use). */
 export const BridgeClose = {
   /** The target closed the TCP connection, or the client closed. */
