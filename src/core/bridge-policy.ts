@@ -71,10 +71,26 @@ export const DEFAULT_BRIDGE_PORT = 9735;
 /**
  * The WebSocket subprotocol a client offers to tell a bridge what it has received: with it, each
  * text frame from the client is the decimal count of bytes received so far. The edge bridge needs
- * it for backpressure (workerd has no bufferedAmount); the Node bridge does not offer it, since
- * it sees its own send buffer.
+ * it for backpressure (workerd has no bufferedAmount); the Node bridge accepts it too (so one
+ * client works with both) and only checks the counts, since it sees its own send buffer.
  */
 export const BRIDGE_ACK_PROTOCOL = 'bridge-ack';
+
+/** Whether a client's Sec-WebSocket-Protocol list offers BRIDGE_ACK_PROTOCOL. */
+export function offersAck(protocols: Iterable<string>): boolean {
+  for (const p of protocols) if (p.trim() === BRIDGE_ACK_PROTOCOL) return true;
+  return false;
+}
+
+/**
+ * A `bridge-ack` text frame: the decimal count of bytes received so far, never less than the last
+ * one (`acked`) nor more than the bridge sent (`sent`). Throws BridgeRefusal('bad_ack').
+ */
+export function parseAck(text: string, acked: number, sent: number): number {
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= acked && n <= sent)) throw new BridgeRefusal('bad_ack', `bad acknowledgement (${acked} to ${sent} expected)`);
+  return n;
+}
 
 /** WebSocket close codes a bridge uses (RFC 6455 section 7.4, IANA registry; 4000+ is private use). */
 export const BridgeClose = {

@@ -38,6 +38,8 @@ import {
   IdleWatch,
   asRefusal,
   bridgePolicyFromEnv,
+  offersAck,
+  parseAck,
   checkOrigin,
   checkTarget,
   clientKey,
@@ -143,7 +145,7 @@ export async function handleBridgeRequest(request: Request, env: BridgeEnv): Pro
     refusal = e;
   }
 
-  const acks = (request.headers.get('Sec-WebSocket-Protocol') ?? '').split(',').some((p) => p.trim() === BRIDGE_ACK_PROTOCOL);
+  const acks = offersAck((request.headers.get('Sec-WebSocket-Protocol') ?? '').split(','));
   const pair = new WebSocketPair();
   const ws = pair[1];
   ws.accept();
@@ -297,12 +299,12 @@ class EdgeBridge {
   /** `bridge-ack`: the decimal count of bytes received so far; never less than before, never
    * more than was sent. */
   #ack(text: string): void {
-    const n = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-    if (!(n >= this.#acked && n <= this.#down)) {
-      this.#finish(BridgeClose.policy, `bad acknowledgement (${this.#acked} to ${this.#down} expected)`, 'bridge');
+    try {
+      this.#acked = parseAck(text, this.#acked, this.#down);
+    } catch (e) {
+      this.#finish(BridgeClose.policy, (e as Error).message, 'bridge');
       return;
     }
-    this.#acked = n;
     const open = this.#windowOpen;
     this.#windowOpen = undefined;
     open?.();

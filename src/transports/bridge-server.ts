@@ -17,6 +17,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import {
+  BRIDGE_ACK_PROTOCOL,
   BridgeClose,
   BridgeRefusal,
   ConnectionLimits,
@@ -27,6 +28,8 @@ import {
   checkTarget,
   clientKey,
   closeReason,
+  offersAck,
+  parseAck,
   parseBridgePath,
   parseHostPort,
   refusalCloseCode,
@@ -145,7 +148,15 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
   const highWater = opts.highWaterMark ?? 1 << 20;
   const limits = new ConnectionLimits(policy.maxPerClient, policy.maxTotal);
   const guard = guardUpgrades(server, opts, policy.maxTotal + (opts.maxPendingTotal ?? 64), log);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 1 << 20, perMessageDeflate: false, clientTracking: false });
+  // `bridge-ack` is selected when offered (the edge bridge's acknowledgements: here only checked,
+  // so that one client works with both bridges); nothing else (ws would echo the client's first).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxPayload ?? 1 << 20,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (offered: Set<string>) => (offersAck(offered) ? BRIDGE_ACK_PROTOCOL : false),
+  });
   const live = new Set<BridgeConnection>();
   const idleLimit = (): number => (limits.busy ? policy.busyIdleTimeoutMs : policy.idleTimeoutMs);
 
@@ -228,6 +239,8 @@ class BridgeConnection {
   #target: BridgeTarget | undefined;
   #up = 0;
   #down = 0;
+  /** What a `bridge-ack` client says it received (checked, not needed: bufferedAmount is ours). */
+  #acked = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -351,7 +364,14 @@ class BridgeConnection {
   #fromClient(data: RawData, isBinary: boolean): void {
     if (this.#done) return;
     if (!isBinary) {
-      this.#finish(BridgeClose.unsupportedData, 'binary frames only', 'bridge');
+      if (this.ws.protocol !== BRIDGE_ACK_PROTOCOL) this.#finish(BridgeClose.unsupportedData, 'binary frames only', 'bridge');
+      else {
+        try {
+          this.#acked = parseAck(String(data), this.#acked, this.#down);
+        } catch (e) {
+          this.#finish(BridgeClose.policy, (e as Error).message, 'bridge');
+        }
+      }
       return;
     }
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);

@@ -23,7 +23,8 @@ export function listenWebSocket(host: string, port: number, onStream: (s: ByteSt
     res.end('BOLT 8 over WebSocket: open a WebSocket\n');
   });
   const guard = guardUpgrades(server, opts, DEFAULT_WS_MAX_CONNECTIONS);
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayload ?? DEFAULT_MAX_PAYLOAD });
+  // No subprotocol is selected (ws would echo whatever the client offers first).
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayload ?? DEFAULT_MAX_PAYLOAD, handleProtocols: () => false });
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -657,6 +657,30 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
     }
   });
 
+  it('accepts bridge-ack (the edge bridge\'s acknowledgements) and checks the counts', async () => {
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port] });
+    try {
+      const ws = new WebSocket(`${bridge.url}/127.0.0.1:${echo.port}`, 'bridge-ack', { perMessageDeflate: false });
+      await once(ws, 'open');
+      equal(ws.protocol, 'bridge-ack');
+      ws.send(Buffer.from('bytes'));
+      equal(String(((await once(ws, 'message')) as [Buffer])[0]), 'bytes');
+      ws.send('5');
+      ws.send(Buffer.from('more'));
+      equal(String(((await once(ws, 'message')) as [Buffer])[0]), 'more');
+      const c = closed(ws);
+      ws.send('100');
+      const { code, reason } = await c;
+      equal(code, 1008);
+      ok(reason.startsWith('bad acknowledgement'), reason);
+      const other = new WebSocket(`${bridge.url}/127.0.0.1:${echo.port}`, 'something-else', { perMessageDeflate: false });
+      const err = await new Promise<Error>((resolve) => other.once('error', resolve));
+      ok(/no subprotocol/.test(err.message), err.message);
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it('maxConnections caps TCP connections held at once, upgraded or not', async () => {
     const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxConnections: 4 });
     const conns: ReturnType<typeof halfOpen>[] = [];
