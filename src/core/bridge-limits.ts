@@ -36,6 +36,8 @@ export interface SlotHolder {
   lastActive(): number;
   /** Closes it and releases its slot, synchronously. */
   evict(reason: string): void;
+  /** Re-arms its idle timeout for the current limit (it shrinks when the set becomes busy). */
+  review(): void;
 }
 
 /** One connection counted against its client and the total. */
@@ -73,6 +75,18 @@ export class ConnectionLimits {
   /** At 3/4 of maxTotal or more: idle connections get the shorter timeout. */
   get busy(): boolean {
     return this.#total * 4 >= this.maxTotal * 3;
+  }
+
+  /** Gives a slot its holder; when the set is now busy, every holder's idle timeout shrinks at once. */
+  hold(slot: Slot, holder: SlotHolder): void {
+    slot.holder = holder;
+    if (!this.busy) return;
+    for (const set of this.#slots.values()) for (const s of set) s.holder?.review();
+  }
+
+  /** The idle timeout now: `busyMs` while busy, else `idleMs`. */
+  idleLimit(idleMs: number, busyMs: number): number {
+    return this.busy ? busyMs : idleMs;
   }
 
   acquire(key: string): Slot {
@@ -170,5 +184,42 @@ export class IdleWatch {
         this.onIdle();
       } else this.#arm(left);
     }, ms);
+  }
+}
+
+/**
+ * One bridge's activity, for both bridges: its idle timeout (started at its first byte, asked for
+ * its limit each time, so the shorter busy timeout applies at once after review()) and, as the
+ * SlotHolder of its slot, what a full bridge may take back.
+ */
+export class BridgeActivity implements SlotHolder {
+  #idle: IdleWatch | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly limitMs: () => number,
+    private readonly onIdle: () => void,
+    private readonly onEvict: (reason: string) => void,
+  ) {}
+
+  touch(): void {
+    if (this.#idle) this.#idle.touch();
+    else this.#idle = new IdleWatch(this.clock, this.limitMs, this.onIdle);
+  }
+
+  lastActive(): number {
+    return this.#idle?.lastActive ?? 0;
+  }
+
+  evict(reason: string): void {
+    this.onEvict(reason);
+  }
+
+  review(): void {
+    this.#idle?.review();
+  }
+
+  stop(): void {
+    this.#idle?.stop();
   }
 }

@@ -14,7 +14,7 @@ import { ipv4FromText, ipv6FromText } from './ip.ts';
 
 import { LimitRefusal } from './bridge-limits.ts';
 
-export { ConnectionLimits, IdleWatch, LimitRefusal, clientKey, type Slot, type SlotHolder } from './bridge-limits.ts';
+export { BridgeActivity, ConnectionLimits, IdleWatch, LimitRefusal, clientKey, type Slot, type SlotHolder } from './bridge-limits.ts';
 
 /** Why a bridge refused a request; `code` is stable, `message` is sent to the client. */
 export class BridgeRefusal extends BoltError {}
@@ -476,6 +476,14 @@ export function checkOrigin(origin: string | null | undefined, policy: BridgePol
   if (!origin || !policy.allowedOrigins.has(origin.trim().toLowerCase())) {
     throw new BridgeRefusal('origin_not_allowed', `origin ${origin ? JSON.stringify(origin.slice(0, 80)) : '(none)'} not allowed`);
   }
+}
+
+/** Who ended a bridge, for its log line. */
+export type BridgeEnd = 'client' | 'target' | 'bridge' | 'evicted';
+
+/** The fields of a bridge's `bridge closed` log line, the same from both bridges. */
+export function closedLogFields(client: string, target: string, by: BridgeEnd, code: number, reason: string, bytesToTarget: number, bytesToClient: number): Record<string, unknown> {
+  return { client, target, decision: by === 'evicted' ? 'evicted' : 'closed', by, code, reason, bytesToTarget, bytesToClient };
 }
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8 (RFC 6455 section 5.5). */

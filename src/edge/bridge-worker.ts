@@ -32,21 +32,23 @@
 import { connect } from 'cloudflare:sockets';
 import {
   BRIDGE_ACK_PROTOCOL,
+  BridgeActivity,
   BridgeClose,
   BridgeRefusal,
   ConnectionLimits,
-  IdleWatch,
   asRefusal,
   bridgePolicyFromEnv,
-  offersAck,
-  parseAck,
   checkOrigin,
   checkTarget,
   clientKey,
   closeReason,
+  closedLogFields,
+  offersAck,
+  parseAck,
   parseBridgePath,
   refusalCloseCode,
   refusalStatus,
+  type BridgeEnd,
   type BridgePolicy,
   type BridgeTarget,
   type Slot,
@@ -159,10 +161,9 @@ export async function handleBridgeRequest(request: Request, env: BridgeEnv): Pro
       slot.release();
       live.delete(b);
     });
-    slot.holder = b;
     live.add(b);
     b.start();
-    if (limits.busy) for (const other of live) other.reviewIdle();
+    limits.hold(slot, b.activity);
   }
   const headers = acks ? { 'Sec-WebSocket-Protocol': BRIDGE_ACK_PROTOCOL } : undefined;
   return new Response(null, { status: 101, webSocket: pair[0], headers });
@@ -178,7 +179,6 @@ class EdgeBridge {
   #pending: Uint8Array[] = [];
   #queued = 0;
   #done = false;
-  #idle: IdleWatch | undefined;
   #up = 0;
   #down = 0;
   /** Bytes the client says it has received (with the `bridge-ack` subprotocol). */
@@ -205,18 +205,13 @@ class EdgeBridge {
     void this.#open();
   }
 
-  // SlotHolder (bridge-limits.ts): a full isolate may take this bridge's slot for a fairer share.
-  lastActive(): number {
-    return this.#idle?.lastActive ?? 0;
-  }
-
-  evict(reason: string): void {
-    this.#finish(BridgeClose.tryAgainLater, reason, 'evicted');
-  }
-
-  reviewIdle(): void {
-    this.#idle?.review();
-  }
+  /** The idle timeout, and what a full bridge may take back (bridge-limits.ts). */
+  readonly activity = new BridgeActivity(
+    clock,
+    () => limits!.idleLimit(this.config.policy.idleTimeoutMs, this.config.policy.busyIdleTimeoutMs),
+    () => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'),
+    (reason) => this.#finish(BridgeClose.tryAgainLater, reason, 'evicted'),
+  );
 
   async #open(): Promise<void> {
     const { host, port } = this.target;
@@ -245,7 +240,7 @@ class EdgeBridge {
     }
     logLine('log', 'bridge open', { client: this.client, target: `${host}:${port}`, decision: 'opened', reason: 'target allowed and connected', acks: this.acks });
     this.#writer = socket.writable.getWriter();
-    this.#touch();
+    this.activity.touch();
     for (const b of this.#pending) this.#write(b);
     this.#pending = [];
     void this.#pumpToClient(socket);
@@ -264,7 +259,7 @@ class EdgeBridge {
         if (done || this.#done) break;
         const chunk = value as Uint8Array;
         this.#down += chunk.byteLength;
-        this.#touch();
+        this.activity.touch();
         this.ws.send(chunk);
       }
       this.#finish(BridgeClose.normal, 'target closed the connection', 'target');
@@ -314,7 +309,7 @@ class EdgeBridge {
   #write(bytes: Uint8Array): void {
     const n = bytes.byteLength;
     this.#up += n;
-    this.#touch();
+    this.activity.touch();
     this.#writer!.write(bytes).then(
       () => {
         this.#queued -= n;
@@ -323,16 +318,10 @@ class EdgeBridge {
     );
   }
 
-  #touch(): void {
-    const { policy } = this.config;
-    if (this.#idle) this.#idle.touch();
-    else this.#idle = new IdleWatch(clock, () => (limits?.busy ? policy.busyIdleTimeoutMs : policy.idleTimeoutMs), () => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'));
-  }
-
-  #finish(code: number, reason: string, by: 'client' | 'target' | 'bridge' | 'evicted'): void {
+  #finish(code: number, reason: string, by: BridgeEnd): void {
     if (this.#done) return;
     this.#done = true;
-    this.#idle?.stop();
+    this.activity.stop();
     const open = this.#windowOpen;
     this.#windowOpen = undefined;
     open?.();
@@ -356,17 +345,8 @@ class EdgeBridge {
         // already closing
       }
     }
-    logLine('log', 'bridge closed', {
-      client: this.client,
-      target: `${this.target.host}:${this.target.port}`,
-      decision: by === 'evicted' ? 'evicted' : 'closed',
-      by,
-      code,
-      reason,
-      bytesToTarget: this.#up,
-      bytesToClient: this.#down,
-      acknowledged: this.#acked,
-    });
+    const fields = closedLogFields(this.client, `${this.target.host}:${this.target.port}`, by, code, reason, this.#up, this.#down);
+    logLine('log', 'bridge closed', { ...fields, acknowledged: this.#acked });
     this.onDone();
   }
 }

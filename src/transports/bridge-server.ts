@@ -18,16 +18,17 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import {
   BRIDGE_ACK_PROTOCOL,
+  BridgeActivity,
   BridgeClose,
   BridgeRefusal,
   ConnectionLimits,
-  IdleWatch,
   asRefusal,
   checkOrigin,
   checkResolvedAddresses,
   checkTarget,
   clientKey,
   closeReason,
+  closedLogFields,
   offersAck,
   parseAck,
   parseBridgePath,
@@ -35,6 +36,7 @@ import {
   refusalCloseCode,
   refusalStatus,
   resolveBridgePolicy,
+  type BridgeEnd,
   type BridgePolicy,
   type BridgePolicyOptions,
   type BridgeTarget,
@@ -158,7 +160,7 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
     handleProtocols: (offered: Set<string>) => (offersAck(offered) ? BRIDGE_ACK_PROTOCOL : false),
   });
   const live = new Set<BridgeConnection>();
-  const idleLimit = (): number => (limits.busy ? policy.busyIdleTimeoutMs : policy.idleTimeoutMs);
+  const idleLimit = (): number => limits.idleLimit(policy.idleTimeoutMs, policy.busyIdleTimeoutMs);
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const client = req.socket.remoteAddress ?? 'unknown';
@@ -184,11 +186,9 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
         slot.release();
         live.delete(c);
       });
-      slot.holder = c;
       live.add(c);
       c.start();
-      // Near the total, idle bridges get the shorter timeout at once (bridge-limits.ts).
-      if (limits.busy) for (const other of live) other.reviewIdle();
+      limits.hold(slot, c.activity);
     });
   };
   server.on('upgrade', onUpgrade);
@@ -234,7 +234,6 @@ class BridgeConnection {
   #pending: Buffer[] = [];
   #connected = false;
   #done = false;
-  #idle: IdleWatch | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #target: BridgeTarget | undefined;
   #up = 0;
@@ -278,18 +277,13 @@ class BridgeConnection {
     this.#finish(code, reason, 'bridge');
   }
 
-  // SlotHolder (bridge-limits.ts): a full bridge may take this one's slot for a fairer share.
-  lastActive(): number {
-    return this.#idle?.lastActive ?? 0;
-  }
-
-  evict(reason: string): void {
-    this.#finish(BridgeClose.tryAgainLater, reason, 'evicted');
-  }
-
-  reviewIdle(): void {
-    this.#idle?.review();
-  }
+  /** The idle timeout, and what a full bridge may take back (bridge-limits.ts). */
+  readonly activity = new BridgeActivity(
+    nodeClock,
+    () => this.deps.idleLimit(),
+    () => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'),
+    (reason) => this.#finish(BridgeClose.tryAgainLater, reason, 'evicted'),
+  );
 
   async #open(): Promise<void> {
     const target = parseBridgePath(this.path);
@@ -341,10 +335,10 @@ class BridgeConnection {
     const { ws } = this;
     this.#connected = true;
     this.deps.log.info('bridge open', { client: this.client, target: `${this.#target?.host}:${port}`, address, decision: 'opened', reason: 'target allowed and connected' });
-    this.#touch();
+    this.activity.touch();
     tcp.on('data', (chunk: Buffer) => {
       this.#down += chunk.length;
-      this.#touch();
+      this.activity.touch();
       // Backpressure towards the target: stop reading TCP while the client is slow to take frames.
       ws.send(chunk, { binary: true }, () => {
         if (tcp.isPaused() && ws.bufferedAmount < this.deps.highWater / 2) tcp.resume();
@@ -381,20 +375,15 @@ class BridgeConnection {
 
   #write(buf: Buffer): void {
     this.#up += buf.length;
-    this.#touch();
+    this.activity.touch();
     if (!this.#tcp!.write(buf)) this.ws.pause();
   }
 
-  #touch(): void {
-    if (this.#idle) this.#idle.touch();
-    else this.#idle = new IdleWatch(nodeClock, this.deps.idleLimit, () => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'));
-  }
-
   /** Ends both sides, once; `by` says who ended it (for the log). */
-  #finish(code: number, reason: string, by: 'client' | 'target' | 'bridge' | 'refused' | 'evicted'): void {
+  #finish(code: number, reason: string, by: BridgeEnd | 'refused'): void {
     if (this.#done) return;
     this.#done = true;
-    this.#idle?.stop();
+    this.activity.stop();
     clearTimeout(this.#connectTimer);
     const tcp = this.#tcp;
     if (tcp && !tcp.destroyed) {
@@ -415,16 +404,8 @@ class BridgeConnection {
       ws.close(code, closeReason(reason));
     }
     if (by !== 'refused') {
-      this.deps.log.info('bridge closed', {
-        client: this.client,
-        target: this.#target ? `${this.#target.host}:${this.#target.port}` : this.path,
-        decision: by === 'evicted' ? 'evicted' : 'closed',
-        by,
-        code,
-        reason,
-        bytesToTarget: this.#up,
-        bytesToClient: this.#down,
-      });
+      const target = this.#target ? `${this.#target.host}:${this.#target.port}` : this.path;
+      this.deps.log.info('bridge closed', closedLogFields(this.client, target, by, code, reason, this.#up, this.#down));
     }
     this.onDone();
   }

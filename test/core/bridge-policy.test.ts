@@ -211,8 +211,8 @@ describe('bridge-policy: checks', () => {
     for (let i = 0; i < n; i++) {
       const s = l.acquire(key);
       const at = clock.t++;
-      const h: SlotHolder = { lastActive: () => at, evict: () => evicted.push(`${key}#${i}`) };
-      s.holder = h;
+      const h: SlotHolder = { lastActive: () => at, evict: () => evicted.push(`${key}#${i}`), review: () => {} };
+      l.hold(s, h);
     }
   }
 

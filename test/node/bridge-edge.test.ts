@@ -357,6 +357,18 @@ describe('bridge-worker (miniflare): backpressure towards a client that does not
     await source.close();
   });
 
+  /** Waits (a bounded loop) until the target has made no progress for 20 polls in a row. */
+  async function stalled(): Promise<boolean> {
+    let last = -1;
+    let still = 0;
+    for (let i = 0; i < 600 && still < 20; i++) {
+      await sleep(25);
+      still = flushed === last ? still + 1 : 0;
+      last = flushed;
+    }
+    return still >= 20;
+  }
+
   it('stops reading the target while a window is unacknowledged, and carries everything once the client reads', async () => {
     const got: Buffer[] = [];
     let n = 0;
@@ -376,15 +388,7 @@ describe('bridge-worker (miniflare): backpressure towards a client that does not
     ws.once('open', () => ws.pause()); // the client's socket is not read: nothing is acknowledged
     await once(ws, 'open');
     equal(ws.protocol, 'bridge-ack');
-    // Wait (bounded) until the target has stopped making progress for 20 polls in a row.
-    let last = -1;
-    let still = 0;
-    for (let i = 0; i < 600 && still < 20; i++) {
-      await sleep(25);
-      still = flushed === last ? still + 1 : 0;
-      last = flushed;
-    }
-    ok(still >= 20, 'the target stopped making progress');
+    ok(await stalled(), 'the target stopped making progress');
     // Without the window, workerd reads all 32 MiB and queues them in memory. With it, what left
     // the target is one window plus the kernel's socket buffers on the way.
     ok(flushed < 16 << 20, `the bridge read ${flushed} bytes from the target while the client read nothing`);
@@ -407,14 +411,7 @@ describe('bridge-worker (miniflare): backpressure towards a client that does not
     ws.on('message', (d: Buffer) => (n += d.length));
     ws.once('open', () => ws.pause());
     await once(ws, 'open');
-    let last = -1;
-    let still = 0;
-    for (let i = 0; i < 600 && still < 20; i++) {
-      await sleep(25);
-      still = flushed === last ? still + 1 : 0;
-      last = flushed;
-    }
-    ok(still >= 20 && flushed < 16 << 20, `the bridge read ${flushed} bytes for a client that read nothing`);
+    ok((await stalled()) && flushed < 16 << 20, `the bridge read ${flushed} bytes for a client that read nothing`);
     const c = closed(ws);
     ws.resume();
     ws.close(1000);

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { startBridge, type BridgeLogger, type BridgeOptions, type BridgeServer } from '../../src/transports/bridge-server.ts';
 import { ok, equal, deepEqual } from '../support/assert.ts';
+import { eventually, halfOpen, type HalfOpen } from './fixtures/half-open.ts';
 
 interface Target {
   port: number;
@@ -568,25 +569,6 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
   });
 });
 
-/** Polls `cond` every 5 ms, at most `tries` times (a bounded loop: the test fails, not hangs). */
-async function eventually(cond: () => boolean, what: string, tries = 4000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (cond()) return;
-    await sleep(5);
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-/** A TCP connection that sends an upgrade request without its final CRLF, and never finishes it. */
-function halfOpen(port: number, localAddress = '127.0.0.1'): { sock: Socket; closed: () => boolean } {
-  const sock = connect({ port, host: '127.0.0.1', localAddress });
-  let isClosed = false;
-  sock.on('error', () => {});
-  sock.on('close', () => (isClosed = true));
-  sock.write('GET /1.1.1.1:9735 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n');
-  return { sock, closed: () => isClosed };
-}
-
 /** Every log line names the client, the target, the decision and the reason (finding 14). */
 function everyLineComplete(log: { entries: LogEntry[] }): void {
   for (const e of log.entries) {
@@ -607,7 +589,7 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
   it('holds at most maxPendingPerClient half-open upgrades from one address; other addresses still bridge', async () => {
     const log = recorder();
     const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxPendingPerClient: 3, logger: log });
-    const conns: ReturnType<typeof halfOpen>[] = [];
+    const conns: HalfOpen[] = [];
     try {
       for (let i = 0; i < 10; i++) conns.push(halfOpen(bridge.port));
       // Seven are closed by the bridge at once, three wait for their header timeout (10 s).
@@ -683,7 +665,7 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
 
   it('maxConnections caps TCP connections held at once, upgraded or not', async () => {
     const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxConnections: 4 });
-    const conns: ReturnType<typeof halfOpen>[] = [];
+    const conns: HalfOpen[] = [];
     try {
       for (let i = 1; i <= 4; i++) conns.push(halfOpen(bridge.port, `127.0.0.${i}`));
       await eventually(() => bridge.stats.pending.total === 4, '4 pending');

@@ -1,7 +1,6 @@
 // The node's WebSocket listener (`--bind-addr ws:HOST:PORT`, ws-listener-node.ts) bounded before
 // the upgrade (issue 10, finding 11): half-open upgrades per address, a header timeout,
 // maxConnections. Real sockets on 127.0.0.x; small limits; everything closed at the end.
-import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -9,23 +8,7 @@ import type { ByteStream } from '../../src/core/transport.ts';
 import { WsDialer } from '../../src/transports/ws-node.ts';
 import { listenWebSocket } from '../../src/transports/ws-listener-node.ts';
 import { equal } from '../support/assert.ts';
-
-async function eventually(cond: () => boolean, what: string, tries = 4000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (cond()) return;
-    await sleep(5);
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-function halfOpen(port: number, localAddress = '127.0.0.1'): { sock: Socket; closed: () => boolean } {
-  const sock = connect({ port, host: '127.0.0.1', localAddress });
-  let isClosed = false;
-  sock.on('error', () => {});
-  sock.on('close', () => (isClosed = true));
-  sock.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n');
-  return { sock, closed: () => isClosed };
-}
+import { eventually, halfOpen, type HalfOpen } from './fixtures/half-open.ts';
 
 /** Opens a WebSocket from `localAddress`; 'open' (then closes it) or 'failed'. */
 function wsOpen(port: number, localAddress: string): Promise<'open' | 'failed'> {
@@ -60,7 +43,7 @@ describe('ws-listener-node: bounded before the upgrade (finding 11)', { timeout:
   it('holds at most maxPendingPerClient half-open upgrades per address; other addresses connect', async () => {
     const accepted: ByteStream[] = [];
     const l = await listenWebSocket('127.0.0.1', 0, (s) => accepted.push(s), { maxPendingPerClient: 2 });
-    const conns: ReturnType<typeof halfOpen>[] = [];
+    const conns: HalfOpen[] = [];
     try {
       for (let i = 0; i < 8; i++) conns.push(halfOpen(l.port));
       await eventually(() => conns.filter((c) => c.closed()).length === 6, '6 of 8 closed at accept');
@@ -98,7 +81,7 @@ describe('ws-listener-node: bounded before the upgrade (finding 11)', { timeout:
   it('caps TCP connections held at once with maxConnections', async () => {
     const accepted: ByteStream[] = [];
     const l = await listenWebSocket('127.0.0.1', 0, (s) => accepted.push(s), { maxConnections: 3 });
-    const conns: ReturnType<typeof halfOpen>[] = [];
+    const conns: HalfOpen[] = [];
     try {
       for (let i = 1; i <= 3; i++) conns.push(halfOpen(l.port, `127.0.0.${i}`));
       await sleep(50);
