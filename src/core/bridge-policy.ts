@@ -70,9 +70,10 @@ export const DEFAULT_BRIDGE_PORT = 9735;
 
 /**
  * The WebSocket subprotocol a client offers to tell a bridge what it has received: with it, each
- * text frame from the client is the decimal count of bytes received so far. The edge bridge needs
- * it for backpressure (workerd has no bufferedAmount); the Node bridge accepts it too (so one
- * client works with both) and only checks the counts, since it sees its own send buffer.
+ * text frame from the client is the decimal count of bytes received so far, sent at least once
+ * every 16 KiB received (a bridge's window is at least 64 KiB). The edge bridge needs it for
+ * backpressure (workerd has no bufferedAmount); the Node bridge accepts it too (so one client
+ * works with both) and only checks the counts, since it sees its own send buffer.
  */
 export const BRIDGE_ACK_PROTOCOL = 'bridge-ack';
 

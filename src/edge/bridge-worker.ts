@@ -72,6 +72,8 @@ export interface BridgeEnv {
 
 // A Worker module exports handlers only (workerd refuses other values).
 const DEFAULT_FLOW_WINDOW = 256 << 10;
+/** Four times the 16 KiB a client may receive between acknowledgements (BRIDGE_ACK_PROTOCOL). */
+const MIN_FLOW_WINDOW = 64 << 10;
 
 /** Bytes from the client allowed to wait for a slow (or not yet connected) target. */
 const MAX_QUEUED = 4 << 20;
@@ -94,7 +96,9 @@ function edgeConfig(env: BridgeEnv): EdgeConfig {
   const names = (env.BRIDGE_CONNECT_NAMES ?? '').trim().toLowerCase();
   if (!['', '0', '1', 'false', 'true'].includes(names)) throw new BridgeRefusal('bad_config', `BRIDGE_CONNECT_NAMES must be true or false`);
   const w = (env.BRIDGE_FLOW_WINDOW ?? '').trim();
-  if (w !== '' && !/^[1-9]\d{0,9}$/.test(w)) throw new BridgeRefusal('bad_config', `BRIDGE_FLOW_WINDOW must be a positive number of bytes`);
+  if (w !== '' && !(/^\d{1,10}$/.test(w) && Number(w) >= MIN_FLOW_WINDOW)) {
+    throw new BridgeRefusal('bad_config', `BRIDGE_FLOW_WINDOW must be a number of bytes, at least ${MIN_FLOW_WINDOW}`);
+  }
   return { policy, connectNames: names === '1' || names === 'true', flowWindow: w === '' ? DEFAULT_FLOW_WINDOW : Number(w) };
 }
 

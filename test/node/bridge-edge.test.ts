@@ -277,6 +277,19 @@ describe('bridge-worker (miniflare): refusals with the default policy', { timeou
     everyLineComplete(w);
   });
 
+  it('refuses to run with a flow window under 64 KiB or a bad switch (500, before any connection)', async () => {
+    for (const bindings of [{ BRIDGE_FLOW_WINDOW: '1000' }, { BRIDGE_CONNECT_NAMES: 'yes' }, { BRIDGE_ALLOW_LOOPBACK: 'on' }]) {
+      const bad = await startWorker(bindings);
+      try {
+        const res = await bad.mf.dispatchFetch('http://localhost/bridge/1.1.1.1:9735', { headers: { Upgrade: 'websocket' } });
+        equal(res.status, 500, JSON.stringify(bindings));
+        await res.text();
+      } finally {
+        await bad.mf.dispose();
+      }
+    }
+  });
+
   it('refuses other Origins with 403 and plain requests with 426', async () => {
     equal((await open(`${w.url}/bridge/1.1.1.1:9735`, { origin: 'https://evil.example' })).status, 403);
     equal((await open(`${w.url}/bridge/1.1.1.1:9735`)).status, 403);
