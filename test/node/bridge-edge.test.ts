@@ -278,7 +278,8 @@ describe('bridge-worker (miniflare): refusals with the default policy', { timeou
   });
 
   it('refuses to run with a flow window under 64 KiB or a bad switch (500, before any connection)', async () => {
-    for (const bindings of [{ BRIDGE_FLOW_WINDOW: '1000' }, { BRIDGE_CONNECT_NAMES: 'yes' }, { BRIDGE_ALLOW_LOOPBACK: 'on' }]) {
+    const cases: Record<string, string>[] = [{ BRIDGE_FLOW_WINDOW: '1000' }, { BRIDGE_CONNECT_NAMES: 'yes' }, { BRIDGE_ALLOW_LOOPBACK: 'on' }];
+    for (const bindings of cases) {
       const bad = await startWorker(bindings);
       try {
         const res = await bad.mf.dispatchFetch('http://localhost/bridge/1.1.1.1:9735', { headers: { Upgrade: 'websocket' } });
