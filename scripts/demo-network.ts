@@ -142,7 +142,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     await until('node B to sync from A', async () => (complete(await holds(b)) ? true : undefined), 60_000);
     log(`node B synced all of it from A`);
 
-    const bridgeServer: BridgeServer = await startBridge({ listen: `${HOST}:0`, allowPrivate: true, allowedPorts: [portA, portB] });
+    const bridgeServer: BridgeServer = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [portA, portB] });
     started.push({ stop: () => bridgeServer.close() });
     const bridge = `${bridgeServer.url}/{host}:{port}`;
     const peer = `${b.id}@${HOST}:${portB}`;

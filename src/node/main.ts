@@ -34,7 +34,8 @@ const NODE_SYNOPSIS = 'usage: boltworker node [OPTIONS]\n\nRuns a node: its file
 export const BRIDGE_OPTIONS: OptionSpec[] = [
   { name: 'listen', arg: 'HOST:PORT', default: '127.0.0.1:8080', help: 'Where the bridge listens' },
   { name: 'allow-port', arg: 'PORT', multi: true, help: 'Target port allowed (default: the Lightning ports)' },
-  { name: 'allow-private', flag: true, help: 'Allow targets in private and loopback ranges' },
+  { name: 'allow-loopback', flag: true, help: 'Allow loopback targets (127.0.0.0/8, ::1, localhost)' },
+  { name: 'allow-private', flag: true, help: 'Allow private-range targets (RFC 1918, 100.64/10, fc00::/7); link-local and cloud metadata stay refused' },
   { name: 'origin', arg: 'URL', multi: true, help: 'Web page origin allowed to connect (default: any)' },
   ...COMMON_OPTIONS,
 ];
@@ -158,10 +159,15 @@ async function bridgeMain(argv: string[]): Promise<number> {
   const { startBridge } = await import('../transports/bridge-server.ts');
   const b = await startBridge({
     listen,
+    allowLoopback: values.has('allow-loopback'),
     allowPrivate: values.has('allow-private'),
     allowedPorts: ports.length ? ports : undefined,
     allowedOrigins: values.has('origin') ? allValues(values, 'origin') : undefined,
-    logger: { info: (m) => process.stderr.write(`bridge: ${m}\n`), warn: (m) => process.stderr.write(`bridge: ${m}\n`) },
+    // Each line: client, target, decision and reason (and what else the bridge says), as JSON.
+    logger: {
+      info: (m, f) => process.stderr.write(`bridge: ${m} ${JSON.stringify(f ?? {})}\n`),
+      warn: (m, f) => process.stderr.write(`bridge: ${m} ${JSON.stringify(f ?? {})}\n`),
+    },
   });
   process.stdout.write(JSON.stringify({ bridge: `${b.url}/{host}:{port}` }) + '\n');
   await new Promise<void>((done) => {
