@@ -99,7 +99,7 @@ export class Connectd {
   constructor(options: ConnectdOptions) {
     this.o = options;
     this.config = { ...DEFAULT_CONFIG, ...(options.config ?? {}) };
-    this.pendingIn = new ConnectionLimits(this.config.maxPendingInboundPerAddress, this.config.maxPendingInbound);
+    this.pendingIn = new ConnectionLimits(this.config.maxPendingInboundPerAddress, this.config.maxPendingInbound, false);
     if (!(options.nodeId instanceof Uint8Array) || !isValidPublicKey(options.nodeId)) {
       throw new ConnectError('bad_request', 'nodeId must be a 33-byte compressed public key');
     }
@@ -171,7 +171,7 @@ export class Connectd {
     const key = clientKey(stream.remote?.address);
     let release: () => void;
     try {
-      release = this.pendingIn.acquire(key);
+      release = this.pendingIn.acquire(key).release;
     } catch {
       this.refuseInbound(stream, key);
       return;
