@@ -1,6 +1,6 @@
 // Keys, outputs and signed spends for the regtest chain's tests, built with @scure/btc-signer.
-import { p2pk, p2tr, p2tr_pk, p2wpkh, p2wsh, Transaction } from '@scure/btc-signer';
-import { pubECDSA, pubSchnorr } from '@scure/btc-signer/utils.js';
+import { p2pk, p2tr, p2tr_pk, p2wpkh, p2wsh, Script, SigHash, Transaction } from '@scure/btc-signer';
+import { pubECDSA, pubSchnorr, signECDSA } from '@scure/btc-signer/utils.js';
 import { sha256 } from '../../src/core/crypto.ts';
 import { REGTEST_NETWORK } from '../../src/regtest/params.ts';
 import type { RegtestChain } from '../../src/regtest/chain.ts';
@@ -85,3 +85,22 @@ export function rebuild(t: Tx): Uint8Array {
 
 /** A P2WPKH script to pay in tests (KEY_B's). */
 export const SINK = p2wpkh(pubECDSA(KEY_B), REGTEST_NETWORK);
+
+/** A P2WSH output of `<lock> OP_CHECKLOCKTIMEVERIFY|OP_CHECKSEQUENCEVERIFY OP_DROP <KEY_A> OP_CHECKSIG`. */
+export function lockScript(op: 'CHECKLOCKTIMEVERIFY' | 'CHECKSEQUENCEVERIFY', lock: number): { witnessScript: Uint8Array; script: Uint8Array; address: string } {
+  const witnessScript = Script.encode([lock, op, 'DROP', pubECDSA(KEY_A), 'CHECKSIG']);
+  const p = p2wsh({ type: 'unknown', script: witnessScript } as never, REGTEST_NETWORK);
+  return { witnessScript, script: p.script, address: p.address! };
+}
+
+/** Spends a lockScript output (signed by KEY_A over BIP 143's digest). */
+export function spendLocked(coin: { txid: string; vout: number; value: bigint }, witnessScript: Uint8Array, outputs: { script: Uint8Array; value: bigint }[], o: { lockTime?: number; sequence?: number }): Uint8Array {
+  const tx = new Transaction({ version: 2, lockTime: o.lockTime ?? 0, allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
+  const p2wshScript = Uint8Array.of(0x00, 0x20, ...sha256(witnessScript));
+  tx.addInput({ txid: coin.txid, index: coin.vout, sequence: o.sequence ?? 0xfffffffd, witnessUtxo: { script: p2wshScript, amount: coin.value } });
+  for (const out of outputs) tx.addOutput({ script: out.script, amount: out.value });
+  const digest = tx.preimageWitnessV0(0, witnessScript, SigHash.ALL, coin.value);
+  const sig = Uint8Array.of(...signECDSA(digest, KEY_A), SigHash.ALL);
+  tx.updateInput(0, { finalScriptWitness: [sig, witnessScript] }, true);
+  return tx.extract();
+}
