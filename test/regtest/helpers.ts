@@ -74,7 +74,7 @@ export function spend(coins: Coin[], outputs: { script: Uint8Array; value: bigin
   // Re-serialize with one signature bit flipped (the codec's own structures, copied).
   const t = decodeTx(raw);
   const sig = t.inputs[0]!.witness[0]!.slice();
-  sig[10] ^= 1;
+  sig[10] = sig[10]! ^ 1;
   t.inputs[0]!.witness[0] = sig;
   return rebuild(t);
 }
