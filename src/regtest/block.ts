@@ -54,15 +54,18 @@ export function decodeHeader(b: Uint8Array): BlockHeader {
   };
 }
 
-/** The merkle root of display-order hashes (Bitcoin's tree: an odd last node pairs with itself). */
+/** One level up Bitcoin's merkle tree (an odd last node pairs with itself). */
+function parents(level: Uint8Array[]): Uint8Array[] {
+  const next: Uint8Array[] = [];
+  for (let i = 0; i < level.length; i += 2) next.push(sha256d(concat(level[i]!, level[i + 1] ?? level[i]!)));
+  return next;
+}
+
+/** The merkle root of display-order hashes. */
 export function merkleRoot(hashes: string[]): string {
   if (hashes.length === 0) return '0'.repeat(64);
   let level = hashes.map((h) => fromHex(h).reverse());
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(sha256d(concat(level[i]!, level[i + 1] ?? level[i]!)));
-    level = next;
-  }
+  while (level.length > 1) level = parents(level);
   return toHex(level[0]!.slice().reverse());
 }
 
@@ -70,14 +73,9 @@ export function merkleRoot(hashes: string[]): string {
 export function merkleBranch(hashes: string[], pos: number): string[] {
   const branch: string[] = [];
   let level = hashes.map((h) => fromHex(h).reverse());
-  let i = pos;
-  while (level.length > 1) {
-    const sib = level[i ^ 1] ?? level[i]!;
-    branch.push(toHex(sib.slice().reverse()));
-    const next: Uint8Array[] = [];
-    for (let k = 0; k < level.length; k += 2) next.push(sha256d(concat(level[k]!, level[k + 1] ?? level[k]!)));
-    level = next;
-    i >>= 1;
+  for (let i = pos; level.length > 1; i >>= 1) {
+    branch.push(toHex((level[i ^ 1] ?? level[i]!).slice().reverse()));
+    level = parents(level);
   }
   return branch;
 }

@@ -1,12 +1,11 @@
 // Esplora's REST API (Blockstream/esplora API.md, as electrs serves it) over the regtest chain, plus
 // the test controls under /regtest/. Pure: a request in, a response out; server-node.ts puts it on
 // node:http, and a Worker could answer fetches with it the same way.
-import { encodeHeader, merkleBranch } from './block.ts';
+import { difficulty, encodeHeader, merkleBranch } from './block.ts';
 import type { BlockEntry, RegtestChain } from './chain.ts';
 import { addressScript, scriptAddress, scriptKind } from './policy.ts';
 import { isCoinbase, outpointKey, type Tx } from './tx.ts';
-import { fromHex, toHex } from '../core/bytes.ts';
-import { difficulty } from './block.ts';
+import { equal, fromHex, toHex } from '../core/bytes.ts';
 import { WalletError } from './wallet.ts';
 import { ChainError } from './chain.ts';
 
@@ -255,29 +254,27 @@ function outspend(chain: RegtestChain, txid: string, vout: number): unknown {
   return { spent: false };
 }
 
-const sameScript = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-
 /** Unspent outputs paying `script`: confirmed ones and mempool ones, less what the mempool spends. */
 function addressUtxos(chain: RegtestChain, script: Uint8Array): unknown[] {
   const out: unknown[] = [];
   for (const [k, c] of chain.utxos) {
-    if (!sameScript(c.script, script) || chain.mempool.spends.has(k)) continue;
+    if (!equal(c.script, script) || chain.mempool.spends.has(k)) continue;
     const [txid, vout] = k.split(':');
     out.push({ txid, vout: Number(vout), status: txStatus(chain, txid!), value: Number(c.value) });
   }
   for (const e of chain.mempool.list()) {
     e.tx.outputs.forEach((o, vout) => {
-      if (sameScript(o.script, script) && !chain.mempool.spends.has(outpointKey(e.tx.txid, vout))) out.push({ txid: e.tx.txid, vout, status: { confirmed: false }, value: Number(o.value) });
+      if (equal(o.script, script) && !chain.mempool.spends.has(outpointKey(e.tx.txid, vout))) out.push({ txid: e.tx.txid, vout, status: { confirmed: false }, value: Number(o.value) });
     });
   }
   return out;
 }
 
 function touches(chain: RegtestChain, tx: Tx, script: Uint8Array): boolean {
-  if (tx.outputs.some((o) => sameScript(o.script, script))) return true;
+  if (tx.outputs.some((o) => equal(o.script, script))) return true;
   return !isCoinbase(tx) && tx.inputs.some((i) => {
     const prev = chain.output(i.txid, i.vout);
-    return prev !== undefined && sameScript(prev.script, script);
+    return prev !== undefined && equal(prev.script, script);
   });
 }
 

@@ -4,7 +4,7 @@
 // Replacement follows BIP 125 (opt-in signalling, rules 3, 4 and 6 on fees).
 import { COIN, COINBASE_MATURITY, MAX_BIP125_RBF_SEQUENCE, MAX_STANDARD_TX_WEIGHT, MIN_RELAY_SAT_PER_KVB, MIN_STANDARD_TX_NONWITNESS_SIZE } from './params.ts';
 import { decodeTx, isCoinbase, outpointKey, TxDecodeError, type Tx, type TxOutput } from './tx.ts';
-import { dustThreshold, isStandardOutput, scriptKind } from './policy.ts';
+import { dustThreshold, isPushOnly, isStandardOutput, scriptKind } from './policy.ts';
 import { isFinalTx, sequenceLocksOk } from './locks.ts';
 import type { ScriptVerifier } from './scripts.ts';
 import type { RegtestChain } from './chain.ts';
@@ -36,20 +36,6 @@ class Reject {
 
 function minRelayFee(vsize: number): bigint {
   return (BigInt(vsize) * MIN_RELAY_SAT_PER_KVB) / 1000n;
-}
-
-function isPushOnly(s: Uint8Array): boolean {
-  for (let i = 0; i < s.length; ) {
-    const op = s[i]!;
-    if (op > 0x60) return false;
-    if (op >= 0x01 && op <= 0x4b) i += 1 + op;
-    else if (op === 0x4c) i += 2 + (s[i + 1] ?? 0);
-    else if (op === 0x4d) i += 3 + ((s[i + 1] ?? 0) | ((s[i + 2] ?? 0) << 8));
-    else if (op === 0x4e) i += 5 + ((s[i + 1] ?? 0) | ((s[i + 2] ?? 0) << 8) | ((s[i + 3] ?? 0) << 16)) + (s[i + 4] ?? 0) * 2 ** 24;
-    else i += 1;
-    if (i > s.length) return false;
-  }
-  return true;
 }
 
 export class Mempool {

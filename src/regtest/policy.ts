@@ -9,14 +9,15 @@ export type ScriptKind = 'p2pk' | 'p2pkh' | 'p2sh' | 'v0_p2wpkh' | 'v0_p2wsh' | 
 
 const OP_RETURN = 0x6a;
 
-function isPushOnly(s: Uint8Array, from: number): boolean {
+/** IsPushOnly: every opcode from `from` on is a push (OP_0..OP_16, OP_1NEGATE, data pushes). */
+export function isPushOnly(s: Uint8Array, from = 0): boolean {
   for (let i = from; i < s.length; ) {
     const op = s[i]!;
     if (op > 0x60) return false; // beyond OP_16: not a push
     if (op >= 0x01 && op <= 0x4b) i += 1 + op;
     else if (op === 0x4c) i += 2 + (s[i + 1] ?? 0);
     else if (op === 0x4d) i += 3 + ((s[i + 1] ?? 0) | ((s[i + 2] ?? 0) << 8));
-    else if (op === 0x4e) return false; // PUSHDATA4: never needed in an output
+    else if (op === 0x4e) i += 5 + ((s[i + 1] ?? 0) | ((s[i + 2] ?? 0) << 8) | ((s[i + 3] ?? 0) << 16)) + (s[i + 4] ?? 0) * 2 ** 24;
     else i += 1;
     if (i > s.length) return false;
   }

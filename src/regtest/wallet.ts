@@ -3,6 +3,7 @@
 // any other transaction, so what the faucet makes is what Bitcoin Core would relay.
 import { p2wpkh, Transaction } from '@scure/btc-signer';
 import { pubECDSA } from '@scure/btc-signer/utils.js';
+import { equal } from '../core/bytes.ts';
 import { sha256 } from '../core/crypto.ts';
 import { COINBASE_MATURITY, REGTEST_NETWORK } from './params.ts';
 import { addressScript, dustThreshold } from './policy.ts';
@@ -38,7 +39,7 @@ export class RegtestWallet {
   spendable(): Spendable[] {
     const chain = this.chain;
     const next = chain.height + 1;
-    const mine = (s: Uint8Array) => s.length === this.script.length && s.every((b, i) => b === this.script[i]);
+    const mine = (s: Uint8Array) => equal(s, this.script);
     const out: Spendable[] = [];
     for (const [k, c] of chain.utxos) {
       if (!mine(c.script) || chain.mempool.spends.has(k)) continue;
