@@ -1,12 +1,13 @@
 // The regtest chain: a block index (every block ever seen, the longest branch active), the UTXO
 // set of the active chain with undo data for reorganisations, and a mempool that accepts a
 // transaction only as Bitcoin Core's AcceptToMemoryPool would (mempool.ts). Pure: no I/O; the
-// caller persists blocks through `onBlock` and reloads them with `loadBlock`.
+// caller persists blocks through `onBlock` and reloads them with `loadBlock`, and gives the script
+// interpreter (scripts.ts) so that this file and its imports stay free of Node built-ins.
 import { checkProofOfWork, decodeBlock, genesisBlock, makeCoinbase, merkleRoot, mineBlock, type Block } from './block.ts';
 import { blockSubsidy, MAX_BLOCK_WEIGHT, MTP_SPAN, REGTEST_BITS } from './params.ts';
 import { isCoinbase, outpointKey, type Tx, type TxOutput } from './tx.ts';
 import { Mempool, type AcceptResult } from './mempool.ts';
-import { bitcoreVerifier, type ScriptVerifier } from './scripts.ts';
+import type { ScriptVerifier } from './scripts.ts';
 import { RegtestWallet } from './wallet.ts';
 
 export interface Coin {
@@ -33,8 +34,11 @@ export interface TxLocation {
 export interface ChainOptions {
   /** UNIX seconds for new blocks' timestamps (default the wall clock). */
   now?: () => number;
-  /** Evaluates input scripts (default bitcore-lib's interpreter). */
-  verifier?: ScriptVerifier;
+  /**
+   * Evaluates input scripts: `bitcoreVerifier` from scripts.ts (bitcore-lib, which needs Node's
+   * crypto, buffer and assert modules or a bundler's polyfills, hence not imported here).
+   */
+  verifier: ScriptVerifier;
   /** Called with each block this chain makes (mined or by a reorg), to persist it. */
   onBlock?: (raw: Uint8Array) => void;
 }
@@ -56,10 +60,10 @@ export class RegtestChain {
   private readonly now: () => number;
   private readonly onBlock: ((raw: Uint8Array) => void) | undefined;
 
-  constructor(opts: ChainOptions = {}) {
+  constructor(opts: ChainOptions) {
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
     this.onBlock = opts.onBlock;
-    this.mempool = new Mempool(this, opts.verifier ?? bitcoreVerifier);
+    this.mempool = new Mempool(this, opts.verifier);
     this.wallet = new RegtestWallet(this);
     const g = genesisBlock();
     const entry: BlockEntry = { block: g, height: 0, prev: undefined, undo: [] };

@@ -6,6 +6,7 @@ import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSyn
 import { join } from 'node:path';
 import { RegtestChain } from './chain.ts';
 import { handleEsplora } from './esplora-api.ts';
+import { bitcoreVerifier } from './scripts.ts';
 
 export interface RegtestOptions {
   /** Loopback only: 127.0.0.1 (default), another 127.x address, ::1 or localhost. */
@@ -65,6 +66,7 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
   if (opts.dataDir !== undefined) ({ fd, blocks: stored } = openBlockFile(opts.dataDir));
   const chain = new RegtestChain({
     now: opts.now,
+    verifier: bitcoreVerifier,
     onBlock: (raw) => {
       if (fd === undefined) return;
       const rec = new Uint8Array(4 + raw.length);

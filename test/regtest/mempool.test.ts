@@ -3,6 +3,7 @@
 import { describe, it, before } from 'node:test';
 import { equal, ok } from '../support/assert.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
+import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx, makeTx } from '../../src/regtest/tx.ts';
 import { fund, lockScript, payment, spend, spendLocked, SINK, type Coin, type Kind } from './helpers.ts';
 
@@ -24,7 +25,7 @@ describe('regtest mempool acceptance', () => {
   let chain: RegtestChain;
   let now = 1_700_000_000;
   before(() => {
-    chain = new RegtestChain({ now: () => now });
+    chain = new RegtestChain({ now: () => now, verifier: bitcoreVerifier });
     chain.mine(101);
   });
 

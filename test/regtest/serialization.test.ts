@@ -5,6 +5,7 @@ import { equal, ok, deepEqual } from '../support/assert.ts';
 import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { checkProofOfWork, decodeBlock, genesisBlock, heightPush, merkleBranch, merkleRoot } from '../../src/regtest/block.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
+import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
 import { fund, spend, SINK } from './helpers.ts';
 import { sha256d } from '../../src/core/crypto.ts';
@@ -22,7 +23,7 @@ describe('regtest serialization', () => {
   });
 
   it('computes txid and wtxid of a segwit transaction as bitcore-lib does, and they differ', () => {
-    const chain = new RegtestChain();
+    const chain = new RegtestChain({ verifier: bitcoreVerifier });
     chain.mine(101);
     const coin = fund(chain, 'wpkh', 50_000n);
     const raw = spend([coin], [{ script: SINK.script, value: 49_000n }]);
@@ -37,7 +38,7 @@ describe('regtest serialization', () => {
   });
 
   it('mines blocks whose merkle root, proof of work, BIP 34 height and witness commitment hold', () => {
-    const chain = new RegtestChain();
+    const chain = new RegtestChain({ verifier: bitcoreVerifier });
     chain.mine(101);
     fund(chain, 'tr-key', 20_000n, false);
     fund(chain, 'wpkh', 30_000n, false);
