@@ -117,13 +117,36 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
       return text(`Invalid Bitcoin address`, 400);
     }
     if (p[2] === 'utxo') return json(addressUtxos(chain, script));
-    if (p[2] === 'txs') return json(addressTxs(chain, script).map((t) => txJson(chain, t)));
+    if (p[2] === 'txs') return json([...mempoolTxs(chain, script), ...chainTxs(chain, script)].map((t) => txJson(chain, t)));
+  }
+  if (p[0] === 'address' && p[1] !== undefined && (p.length === 2 || (p[2] === 'txs' && p.length >= 4 && p.length <= 5))) {
+    let script: Uint8Array;
+    try {
+      script = addressScript(p[1]);
+    } catch {
+      return text(`Invalid Bitcoin address`, 400);
+    }
+    if (p.length === 2) {
+      const mem = chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, script));
+      return json({ address: p[1], chain_stats: addressStats(chain, script, allChainTxs(chain, script)), mempool_stats: addressStats(chain, script, mem) });
+    }
+    if (p[3] === 'mempool' && p.length === 4) return json(mempoolTxs(chain, script).map((t) => txJson(chain, t)));
+    if (p[3] === 'chain') return json(chainTxs(chain, script, p[4]).map((t) => txJson(chain, t)));
   }
   if (p[0] === 'fee-estimates' && p.length === 1) {
     // Every transaction paying the minimum relay fee is mined in the next block here.
     return json(Object.fromEntries(TARGETS.map((t) => [String(t), 1])));
   }
   if (p[0] === 'mempool' && p[1] === 'txids' && p.length === 2) return json(chain.mempool.list().map((e) => e.tx.txid));
+  if (p[0] === 'mempool' && p.length === 1) {
+    const list = chain.mempool.list();
+    // fee_histogram: (feerate, vsize) from the highest feerate down, one entry per transaction.
+    const hist = list.map((e) => [Number(e.fee) / e.tx.vsize, e.tx.vsize] as [number, number]).sort((a, b) => b[0] - a[0]);
+    return json({ count: list.length, vsize: list.reduce((n, e) => n + e.tx.vsize, 0), total_fee: Number(list.reduce((n, e) => n + e.fee, 0n)), fee_histogram: hist });
+  }
+  if (p[0] === 'mempool' && p[1] === 'recent' && p.length === 2) {
+    return json(chain.mempool.list().slice(-10).reverse().map((e) => ({ txid: e.tx.txid, fee: Number(e.fee), vsize: e.tx.vsize, value: Number(e.tx.outputs.reduce((n, o) => n + o.value, 0n)) })));
+  }
   return text('Not found', 404);
 }
 
@@ -278,13 +301,42 @@ function touches(chain: RegtestChain, tx: Tx, script: Uint8Array): boolean {
   });
 }
 
-/** Esplora's /address/:addr/txs: up to 50 mempool transactions, newest first, then up to 25 confirmed, newest first. */
-function addressTxs(chain: RegtestChain, script: Uint8Array): Tx[] {
-  const mem = chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, script)).reverse().slice(0, 50);
-  const conf: Tx[] = [];
-  for (let h = chain.height; h >= 0 && conf.length < 25; h--) {
+/** Mempool transactions touching `script`, newest first (at most 50, as Esplora). */
+function mempoolTxs(chain: RegtestChain, script: Uint8Array): Tx[] {
+  return chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, script)).reverse().slice(0, 50);
+}
+
+/** Confirmed transactions touching `script`, newest first, 25 after `lastSeen` (Esplora's paging). */
+function chainTxs(chain: RegtestChain, script: Uint8Array, lastSeen?: string): Tx[] {
+  const out: Tx[] = [];
+  let seen = lastSeen === undefined;
+  for (let h = chain.height; h >= 0 && out.length < 25; h--) {
     const txs = chain.active[h]!.block.txs;
-    for (let i = txs.length - 1; i >= 0 && conf.length < 25; i--) if (touches(chain, txs[i]!, script)) conf.push(txs[i]!);
+    for (let i = txs.length - 1; i >= 0 && out.length < 25; i--) {
+      const t = txs[i]!;
+      if (!touches(chain, t, script)) continue;
+      if (seen) out.push(t);
+      else if (t.txid === lastSeen) seen = true;
+    }
   }
-  return [...mem, ...conf];
+  return out;
+}
+
+/** Esplora's `{chain,mempool}_stats` for an address. */
+function addressStats(chain: RegtestChain, script: Uint8Array, txs: Tx[]): Record<string, number> {
+  const st = { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: txs.length };
+  for (const t of txs) {
+    for (const o of t.outputs) if (equal(o.script, script)) { st.funded_txo_count++; st.funded_txo_sum += Number(o.value); }
+    if (isCoinbase(t)) continue;
+    for (const i of t.inputs) {
+      const prev = chain.output(i.txid, i.vout);
+      if (prev && equal(prev.script, script)) { st.spent_txo_count++; st.spent_txo_sum += Number(prev.value); }
+    }
+  }
+  return st;
+}
+
+/** Every confirmed transaction touching `script` (for the address stats). */
+function allChainTxs(chain: RegtestChain, script: Uint8Array): Tx[] {
+  return chain.active.flatMap((e) => e.block.txs.filter((t) => touches(chain, t, script)));
 }

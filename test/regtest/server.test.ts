@@ -104,6 +104,12 @@ describe('boltworker regtest over HTTP', () => {
     equal((await get(`${u}/tx/${fundTxid}/outspend/9`)).status, 404);
     const utxo = await getJson(`${u}/address/${SINK.address}/utxo`);
     deepEqual(utxo, [{ txid, vout: 0, status: { confirmed: false }, value: 69_000 }]);
+    const pool = await getJson(`${u}/mempool`);
+    equal(pool.count, 1);
+    equal(pool.total_fee, 1000);
+    equal(pool.vsize, decodeTx(raw).vsize);
+    deepEqual((await getJson(`${u}/mempool/recent`)).map((t: any) => t.txid), [txid]);
+    deepEqual((await getJson(`${u}/address/${pay.address}/txs/mempool`)).map((t: any) => t.txid), [txid]);
     const [mined] = (await control(`${u}/regtest/mine`, { blocks: 1 })).hashes;
     const proof = await getJson(`${u}/tx/${txid}/merkle-proof`);
     equal(proof.block_height, 103);
@@ -112,6 +118,12 @@ describe('boltworker regtest over HTTP', () => {
     equal((await getJson(`${u}/tx/${fundTxid}/outspend/${vout}`)).status.block_hash, mined);
     const txs = await getJson(`${u}/address/${pay.address}/txs`);
     deepEqual(txs.map((t: any) => t.txid), [txid, fundTxid], 'newest first');
+    deepEqual((await getJson(`${u}/address/${pay.address}/txs/chain`)).map((t: any) => t.txid), [txid, fundTxid]);
+    deepEqual((await getJson(`${u}/address/${pay.address}/txs/chain/${txid}`)).map((t: any) => t.txid), [fundTxid], 'paged after the last seen');
+    deepEqual(await getJson(`${u}/address/${pay.address}/txs/mempool`), []);
+    const stats = await getJson(`${u}/address/${pay.address}`);
+    deepEqual(stats.chain_stats, { funded_txo_count: 1, funded_txo_sum: 70_000, spent_txo_count: 1, spent_txo_sum: 70_000, tx_count: 2 });
+    equal(stats.mempool_stats.tx_count, 0);
     const fees = await getJson(`${u}/fee-estimates`);
     equal(fees['1'], 1);
     equal(fees['1008'], 1);
