@@ -2,7 +2,7 @@
 // one JSON line when it is ready:
 //   {"esplora":"http://127.0.0.1:PORT","height":101,"address":"bcrt1q...","data_dir":DIR|null}
 // A fresh chain is mined to height 101 so its own coins (`POST /regtest/send`) are spendable.
-// Runs until SIGINT/SIGTERM. Also runnable directly: node --import tsx src/regtest/main.ts ARGS.
+// Runs until SIGINT/SIGTERM (`runRegtest`). Also runnable directly: node --import tsx src/regtest/main.ts ARGS.
 import { pathToFileURL } from 'node:url';
 import { RegtestConfigError, startRegtest, type RegtestHandle } from './server-node.ts';
 
@@ -41,16 +41,20 @@ export async function regtestMain(argv: string[], print: (line: string) => void 
   return h;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  regtestMain(process.argv.slice(2)).then(
-    (h) => {
-      const stop = () => void h.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    },
-    (e) => {
-      process.stderr.write(`boltworker regtest: ${(e as Error).message}\n`);
-      process.exit(e instanceof RegtestConfigError ? 2 : 1);
-    },
-  );
+/**
+ * The whole command: starts, prints the ready line, stops on SIGINT/SIGTERM; a bad argument or a
+ * refused address exits 2, any other failure 1. `boltworker regtest ARGS` calls this with ARGS.
+ */
+export async function runRegtest(argv: string[]): Promise<void> {
+  try {
+    const h = await regtestMain(argv);
+    const stop = () => void h.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (e) {
+    process.stderr.write(`boltworker regtest: ${(e as Error).message}\n`);
+    process.exit(e instanceof RegtestConfigError ? 2 : 1);
+  }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void runRegtest(process.argv.slice(2));

@@ -12,7 +12,7 @@ import type { RegtestChain } from './chain.ts';
 export interface MempoolEntry {
   tx: Tx;
   fee: bigint;
-  /** When it entered (UNIX seconds, for Esplora's ordering only). */
+  /** Arrival order. */
   order: number;
 }
 
@@ -28,6 +28,8 @@ export type AcceptResult =
   | { ok: false; reason: string; message: string; code: number };
 
 const MAX_MONEY = 21_000_000n * COIN;
+/** The most transactions the mempool holds (a bound on memory; Bitcoin Core bounds its by size). */
+export const MAX_MEMPOOL_TXS = 50_000;
 const MAX_SCRIPTSIG_SIZE = 1650;
 
 class Reject {
@@ -68,6 +70,7 @@ export class Mempool {
       return { ok: false, reason: msg, message: msg, code: RPC_DESERIALIZATION_ERROR };
     }
     if (this.entries.has(tx.txid)) return { ok: true, txid: tx.txid }; // sendrawtransaction answers the txid again
+    if (this.entries.size >= MAX_MEMPOOL_TXS) return { ok: false, reason: 'mempool full', message: 'mempool full', code: RPC_VERIFY_REJECTED };
     try {
       this.check(tx);
       return { ok: true, txid: tx.txid };

@@ -76,7 +76,12 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
       dirty = true;
     },
   });
-  for (const raw of stored) chain.loadBlock(raw);
+  try {
+    for (const raw of stored) chain.loadBlock(raw);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    throw new RegtestConfigError(`${opts.dataDir}/blocks.dat: ${(e as Error).message}`);
+  }
   const sync = () => {
     if (fd !== undefined && dirty) fdatasyncSync(fd);
     dirty = false;
