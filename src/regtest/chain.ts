@@ -39,6 +39,8 @@ export interface ChainOptions {
    * crypto, buffer and assert modules or a bundler's polyfills, hence not imported here).
    */
   verifier: ScriptVerifier;
+  /** The most transactions the mempool holds (default MAX_MEMPOOL_TXS); beyond, "mempool full". */
+  maxMempoolTxs?: number;
   /** Called with each block this chain makes (mined or by a reorg), to persist it. */
   onBlock?: (raw: Uint8Array) => void;
 }
@@ -63,7 +65,7 @@ export class RegtestChain {
   constructor(opts: ChainOptions) {
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
     this.onBlock = opts.onBlock;
-    this.mempool = new Mempool(this, opts.verifier);
+    this.mempool = new Mempool(this, opts.verifier, opts.maxMempoolTxs);
     this.wallet = new RegtestWallet(this);
     const g = genesisBlock();
     const entry: BlockEntry = { block: g, height: 0, prev: undefined, undo: [] };

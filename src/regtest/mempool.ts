@@ -28,7 +28,7 @@ export type AcceptResult =
   | { ok: false; reason: string; message: string; code: number };
 
 const MAX_MONEY = 21_000_000n * COIN;
-/** The most transactions the mempool holds (a bound on memory; Bitcoin Core bounds its by size). */
+/** The most transactions the mempool holds by default (a bound on memory; Bitcoin Core bounds its by size). */
 export const MAX_MEMPOOL_TXS = 50_000;
 const MAX_SCRIPTSIG_SIZE = 1650;
 
@@ -46,7 +46,7 @@ export class Mempool {
   readonly spends = new Map<string, string>();
   private seq = 0;
 
-  constructor(private readonly chain: RegtestChain, private readonly verify: ScriptVerifier) {}
+  constructor(private readonly chain: RegtestChain, private readonly verify: ScriptVerifier, private readonly maxTxs = MAX_MEMPOOL_TXS) {}
 
   get(txid: string): MempoolEntry | undefined {
     return this.entries.get(txid);
@@ -70,7 +70,7 @@ export class Mempool {
       return { ok: false, reason: msg, message: msg, code: RPC_DESERIALIZATION_ERROR };
     }
     if (this.entries.has(tx.txid)) return { ok: true, txid: tx.txid }; // sendrawtransaction answers the txid again
-    if (this.entries.size >= MAX_MEMPOOL_TXS) return { ok: false, reason: 'mempool full', message: 'mempool full', code: RPC_VERIFY_REJECTED };
+    if (this.entries.size >= this.maxTxs) return { ok: false, reason: 'mempool full', message: 'mempool full', code: RPC_VERIFY_REJECTED };
     try {
       this.check(tx);
       return { ok: true, txid: tx.txid };

@@ -151,6 +151,22 @@ describe('regtest mempool acceptance', () => {
     ok(chain.mempool.get(b));
   });
 
+  it('holds a bounded number of transactions ("mempool full" beyond)', () => {
+    const small = new RegtestChain({ verifier: bitcoreVerifier, maxMempoolTxs: 1 });
+    small.mine(101);
+    small.wallet.send(SINK.address, 10_000n);
+    let err: unknown;
+    try {
+      small.wallet.send(SINK.address, 10_000n);
+    } catch (e) {
+      err = e;
+    }
+    ok(err instanceof Error && err.message.endsWith('mempool full'), String(err));
+    small.mine(1);
+    equal(small.mempool.size, 0);
+    small.wallet.send(SINK.address, 10_000n);
+  });
+
   it('refuses what Bitcoin Core checks before anything else', () => {
     const coin = fund(chain, 'wpkh', 50_000n);
     const t = decodeTx(spend([coin], to(49_000n)));
