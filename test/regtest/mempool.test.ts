@@ -44,6 +44,15 @@ describe('regtest mempool acceptance', () => {
     });
   }
 
+  it('checks that taproot and segwit v0 signatures commit to the spent amount', () => {
+    for (const kind of ['tr-key', 'wpkh'] as Kind[]) {
+      const coin = fund(chain, kind, 100_000n);
+      // Signed as if the output held 1 sat more: a valid signature over the wrong BIP 341/143 digest.
+      const reason = reject(chain, spend([{ ...coin, value: 100_001n }], to(99_000n)));
+      ok(reason.startsWith('mandatory-script-verify-flag-failed ('), reason);
+    }
+  });
+
   it('refuses a spend of a missing or spent output', () => {
     const coin = fund(chain, 'wpkh', 50_000n);
     const fake: Coin = { ...coin, txid: 'ab'.repeat(32) };
