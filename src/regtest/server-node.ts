@@ -94,6 +94,9 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
     const parts: Buffer[] = [];
     let size = 0;
     let over = false;
+    // A client that goes away mid-request costs only its own request.
+    req.on('error', () => res.destroy());
+    res.on('error', () => {});
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {

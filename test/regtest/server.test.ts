@@ -233,3 +233,24 @@ describe('boltworker regtest persistence and limits', () => {
     }
   });
 });
+
+describe('boltworker regtest and bad clients', () => {
+  it('survives a client that disconnects mid-body and refuses an oversized body', async () => {
+    const { connect } = await import('node:net');
+    const h = await startRegtest({});
+    try {
+      const port = Number(new URL(h.url).port);
+      await new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.write('POST /tx HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0200');
+          setImmediate(() => { s.destroy(); resolve(); });
+        });
+      });
+      const big = await fetch(`${h.url}/tx`, { method: 'POST', body: 'a'.repeat(5 * 1024 * 1024) }).then((r) => r.status, () => 413);
+      equal(big, 413);
+      equal((await get(`${h.url}/blocks/tip/height`)).text, '0', 'still serving');
+    } finally {
+      await h.close();
+    }
+  });
+});
