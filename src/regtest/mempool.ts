@@ -267,11 +267,12 @@ export class Mempool {
   }
 }
 
-/** Amounts as Core's FormatMoney prints them in reject details. */
-function fmtBtc(sat: bigint): string {
+/** Amounts as Core's FormatMoney prints them in reject details (8 decimals, trailing zeros cut to 2). */
+export function fmtBtc(sat: bigint): string {
   const neg = sat < 0n;
   const a = neg ? -sat : sat;
-  return `${neg ? '-' : ''}${a / COIN}.${(a % COIN).toString().padStart(8, '0')}`;
+  const frac = (a % COIN).toString().padStart(8, '0').replace(/0{1,6}$/, '');
+  return `${neg ? '-' : ''}${a / COIN}.${frac}`;
 }
 
 function satPerKvb(fee: bigint, vsize: number): string {

@@ -5,6 +5,7 @@ import { equal, ok } from '../support/assert.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx, makeTx } from '../../src/regtest/tx.ts';
+import { fmtBtc } from '../../src/regtest/mempool.ts';
 import { fund, lockScript, payment, spend, spendLocked, SINK, type Coin, type Kind } from './helpers.ts';
 
 function reject(chain: RegtestChain, raw: Uint8Array): string {
@@ -67,6 +68,10 @@ describe('regtest mempool acceptance', () => {
     const valid = decodeTx(spend([coin], to(49_000n)));
     const over = makeTx({ ...valid, outputs: [{ script: SINK.script, value: 50_001n }] });
     equal(reject(chain, over.raw), 'bad-txns-in-belowout');
+    const r = chain.accept(over.raw);
+    equal(!r.ok && r.message, 'bad-txns-in-belowout, value in (0.0005) < value out (0.00050001)', "Core's message");
+    equal(fmtBtc(50n * 100_000_000n), '50.00');
+    equal(fmtBtc(123_450_000n), '1.2345');
     equal(reject(chain, spend([coin], to(50_000n))), 'min relay fee not met');
     const vsize = decodeTx(spend([coin], to(50_000n))).vsize;
     equal(reject(chain, spend([coin], to(50_000n - BigInt(vsize) + 1n))), 'min relay fee not met', 'one sat short');
