@@ -6,6 +6,7 @@ import type { BlockEntry, RegtestChain } from './chain.ts';
 import { addressScript, scriptAddress, scriptKind } from './policy.ts';
 import { isCoinbase, outpointKey, type Tx } from './tx.ts';
 import { equal, fromHex, toHex } from '../core/bytes.ts';
+import { sha256 } from '../core/crypto.ts';
 import { WalletError } from './wallet.ts';
 import { ChainError } from './chain.ts';
 
@@ -109,29 +110,20 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
       return json({ block_height: loc.entry.height, merkle: merkleBranch(loc.entry.block.txs.map((t) => t.txid), loc.index), pos: loc.index });
     }
   }
-  if (p[0] === 'address' && p[1] !== undefined && p.length === 3) {
-    let script: Uint8Array;
-    try {
-      script = addressScript(p[1]);
-    } catch {
-      return text(`Invalid Bitcoin address`, 400);
+  if ((p[0] === 'address' || p[0] === 'scripthash') && p[1] !== undefined && p.length <= 5) {
+    const match = scriptMatcher(p[0], p[1]);
+    if (!match) return text(p[0] === 'address' ? 'Invalid Bitcoin address' : 'Invalid scripthash', 400);
+    const rest = p.slice(2).join('/');
+    const list = (txs: Tx[]) => json(txs.map((t) => txJson(chain, t)));
+    if (rest === '') {
+      const mem = chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, match));
+      const all = chain.active.flatMap((e) => e.block.txs.filter((t) => touches(chain, t, match)));
+      return json({ [p[0]]: p[1], chain_stats: addressStats(chain, match, all), mempool_stats: addressStats(chain, match, mem) });
     }
-    if (p[2] === 'utxo') return json(addressUtxos(chain, script));
-    if (p[2] === 'txs') return json([...mempoolTxs(chain, script), ...chainTxs(chain, script)].map((t) => txJson(chain, t)));
-  }
-  if (p[0] === 'address' && p[1] !== undefined && (p.length === 2 || (p[2] === 'txs' && p.length >= 4 && p.length <= 5))) {
-    let script: Uint8Array;
-    try {
-      script = addressScript(p[1]);
-    } catch {
-      return text(`Invalid Bitcoin address`, 400);
-    }
-    if (p.length === 2) {
-      const mem = chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, script));
-      return json({ address: p[1], chain_stats: addressStats(chain, script, allChainTxs(chain, script)), mempool_stats: addressStats(chain, script, mem) });
-    }
-    if (p[3] === 'mempool' && p.length === 4) return json(mempoolTxs(chain, script).map((t) => txJson(chain, t)));
-    if (p[3] === 'chain') return json(chainTxs(chain, script, p[4]).map((t) => txJson(chain, t)));
+    if (rest === 'utxo') return json(addressUtxos(chain, match));
+    if (rest === 'txs') return list([...mempoolTxs(chain, match), ...chainTxs(chain, match)]);
+    if (rest === 'txs/mempool') return list(mempoolTxs(chain, match));
+    if (p[2] === 'txs' && p[3] === 'chain') return list(chainTxs(chain, match, p[4]));
   }
   if (p[0] === 'fee-estimates' && p.length === 1) {
     // Every transaction paying the minimum relay fee is mined in the next block here.
@@ -277,44 +269,61 @@ function outspend(chain: RegtestChain, txid: string, vout: number): unknown {
   return { spent: false };
 }
 
+/** Which output scripts an /address/:addr or /scripthash/:hash path is about. */
+type Matcher = (script: Uint8Array) => boolean;
+
+/** An address's script, or a scripthash (SHA-256 of the script, hex, not reversed, as electrs reads it). */
+function scriptMatcher(kind: 'address' | 'scripthash', arg: string): Matcher | undefined {
+  if (kind === 'scripthash') {
+    const h = arg.toLowerCase();
+    return HASH.test(h) ? (s) => toHex(sha256(s)) === h : undefined;
+  }
+  try {
+    const script = addressScript(arg);
+    return (s) => equal(s, script);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Unspent outputs paying `script`: confirmed ones and mempool ones, less what the mempool spends. */
-function addressUtxos(chain: RegtestChain, script: Uint8Array): unknown[] {
+function addressUtxos(chain: RegtestChain, match: Matcher): unknown[] {
   const out: unknown[] = [];
   for (const [k, c] of chain.utxos) {
-    if (!equal(c.script, script) || chain.mempool.spends.has(k)) continue;
+    if (!match(c.script) || chain.mempool.spends.has(k)) continue;
     const [txid, vout] = k.split(':');
     out.push({ txid, vout: Number(vout), status: txStatus(chain, txid!), value: Number(c.value) });
   }
   for (const e of chain.mempool.list()) {
     e.tx.outputs.forEach((o, vout) => {
-      if (equal(o.script, script) && !chain.mempool.spends.has(outpointKey(e.tx.txid, vout))) out.push({ txid: e.tx.txid, vout, status: { confirmed: false }, value: Number(o.value) });
+      if (match(o.script) && !chain.mempool.spends.has(outpointKey(e.tx.txid, vout))) out.push({ txid: e.tx.txid, vout, status: { confirmed: false }, value: Number(o.value) });
     });
   }
   return out;
 }
 
-function touches(chain: RegtestChain, tx: Tx, script: Uint8Array): boolean {
-  if (tx.outputs.some((o) => equal(o.script, script))) return true;
+function touches(chain: RegtestChain, tx: Tx, match: Matcher): boolean {
+  if (tx.outputs.some((o) => match(o.script))) return true;
   return !isCoinbase(tx) && tx.inputs.some((i) => {
     const prev = chain.output(i.txid, i.vout);
-    return prev !== undefined && equal(prev.script, script);
+    return prev !== undefined && match(prev.script);
   });
 }
 
 /** Mempool transactions touching `script`, newest first (at most 50, as Esplora). */
-function mempoolTxs(chain: RegtestChain, script: Uint8Array): Tx[] {
-  return chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, script)).reverse().slice(0, 50);
+function mempoolTxs(chain: RegtestChain, match: Matcher): Tx[] {
+  return chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, match)).reverse().slice(0, 50);
 }
 
 /** Confirmed transactions touching `script`, newest first, 25 after `lastSeen` (Esplora's paging). */
-function chainTxs(chain: RegtestChain, script: Uint8Array, lastSeen?: string): Tx[] {
+function chainTxs(chain: RegtestChain, match: Matcher, lastSeen?: string): Tx[] {
   const out: Tx[] = [];
   let seen = lastSeen === undefined;
   for (let h = chain.height; h >= 0 && out.length < 25; h--) {
     const txs = chain.active[h]!.block.txs;
     for (let i = txs.length - 1; i >= 0 && out.length < 25; i--) {
       const t = txs[i]!;
-      if (!touches(chain, t, script)) continue;
+      if (!touches(chain, t, match)) continue;
       if (seen) out.push(t);
       else if (t.txid === lastSeen) seen = true;
     }
@@ -323,20 +332,15 @@ function chainTxs(chain: RegtestChain, script: Uint8Array, lastSeen?: string): T
 }
 
 /** Esplora's `{chain,mempool}_stats` for an address. */
-function addressStats(chain: RegtestChain, script: Uint8Array, txs: Tx[]): Record<string, number> {
+function addressStats(chain: RegtestChain, match: Matcher, txs: Tx[]): Record<string, number> {
   const st = { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: txs.length };
   for (const t of txs) {
-    for (const o of t.outputs) if (equal(o.script, script)) { st.funded_txo_count++; st.funded_txo_sum += Number(o.value); }
+    for (const o of t.outputs) if (match(o.script)) { st.funded_txo_count++; st.funded_txo_sum += Number(o.value); }
     if (isCoinbase(t)) continue;
     for (const i of t.inputs) {
       const prev = chain.output(i.txid, i.vout);
-      if (prev && equal(prev.script, script)) { st.spent_txo_count++; st.spent_txo_sum += Number(prev.value); }
+      if (prev && match(prev.script)) { st.spent_txo_count++; st.spent_txo_sum += Number(prev.value); }
     }
   }
   return st;
-}
-
-/** Every confirmed transaction touching `script` (for the address stats). */
-function allChainTxs(chain: RegtestChain, script: Uint8Array): Tx[] {
-  return chain.active.flatMap((e) => e.block.txs.filter((t) => touches(chain, t, script)));
 }

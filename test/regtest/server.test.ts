@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fromHex, toHex } from '../../src/core/bytes.ts';
-import { sha256d } from '../../src/core/crypto.ts';
+import { sha256, sha256d } from '../../src/core/crypto.ts';
 import { EsploraChainSource } from '../../src/core/chain/esplora.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
@@ -124,6 +124,13 @@ describe('boltworker regtest over HTTP', () => {
     const stats = await getJson(`${u}/address/${pay.address}`);
     deepEqual(stats.chain_stats, { funded_txo_count: 1, funded_txo_sum: 70_000, spent_txo_count: 1, spent_txo_sum: 70_000, tx_count: 2 });
     equal(stats.mempool_stats.tx_count, 0);
+    // The same history by scripthash: SHA-256 of the output script, hex as electrs takes it.
+    const sh = toHex(sha256(pay.script));
+    deepEqual((await getJson(`${u}/scripthash/${sh}/txs`)).map((t: any) => t.txid), [txid, fundTxid]);
+    deepEqual((await getJson(`${u}/scripthash/${sh}`)).chain_stats, stats.chain_stats);
+    deepEqual(await getJson(`${u}/scripthash/${sh}/utxo`), []);
+    equal((await get(`${u}/scripthash/xyz/utxo`)).status, 400);
+    equal((await get(`${u}/address/bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4/utxo`)).status, 400, 'a mainnet address');
     const fees = await getJson(`${u}/fee-estimates`);
     equal(fees['1'], 1);
     equal(fees['1008'], 1);
