@@ -4,6 +4,7 @@
 import { difficulty, encodeHeader, merkleBranch } from './block.ts';
 import type { BlockEntry, RegtestChain } from './chain.ts';
 import { addressScript, scriptAddress, scriptKind } from './policy.ts';
+import { scriptAsm } from './asm.ts';
 import { isCoinbase, outpointKey, type Tx } from './tx.ts';
 import { equal, fromHex, toHex } from '../core/bytes.ts';
 import { sha256 } from '../core/crypto.ts';
@@ -224,7 +225,36 @@ function txStatus(chain: RegtestChain, txid: string): unknown {
 
 function outJson(o: { value: bigint; script: Uint8Array }): Record<string, unknown> {
   const addr = scriptAddress(o.script);
-  return { scriptpubkey: toHex(o.script), scriptpubkey_type: scriptKind(o.script), ...(addr ? { scriptpubkey_address: addr } : {}), value: Number(o.value) };
+  return { scriptpubkey: toHex(o.script), scriptpubkey_asm: scriptAsm(o.script), scriptpubkey_type: scriptKind(o.script), ...(addr ? { scriptpubkey_address: addr } : {}), value: Number(o.value) };
+}
+
+/** electrs's inner_redeemscript_asm (P2SH: the last scriptSig push) and inner_witnessscript_asm (P2WSH: the last witness item). */
+function innerAsm(prev: Uint8Array | undefined, scriptSig: Uint8Array, witness: Uint8Array[]): Record<string, string> {
+  if (!prev) return {};
+  const kind = scriptKind(prev);
+  const out: Record<string, string> = {};
+  let redeem: Uint8Array | undefined;
+  if (kind === 'p2sh' && scriptSig.length > 0) {
+    redeem = lastPush(scriptSig);
+    if (redeem) out.inner_redeemscript_asm = scriptAsm(redeem);
+  }
+  const wsh = kind === 'v0_p2wsh' || (redeem !== undefined && scriptKind(redeem) === 'v0_p2wsh');
+  if (wsh && witness.length > 0) out.inner_witnessscript_asm = scriptAsm(witness[witness.length - 1]!);
+  return out;
+}
+
+/** The data of a push-only script's last push. */
+function lastPush(s: Uint8Array): Uint8Array | undefined {
+  let last: Uint8Array | undefined;
+  for (let i = 0; i < s.length; ) {
+    const op = s[i]!;
+    const head = op === 0x4c ? 2 : op === 0x4d ? 3 : 1;
+    const len = op <= 0x4b ? op : op === 0x4c ? (s[i + 1] ?? 0) : op === 0x4d ? (s[i + 1] ?? 0) | ((s[i + 2] ?? 0) << 8) : -1;
+    if (len < 0 || i + head + len > s.length) return undefined;
+    last = s.subarray(i + head, i + head + len);
+    i += head + len;
+  }
+  return last;
 }
 
 function txJson(chain: RegtestChain, tx: Tx): unknown {
@@ -238,6 +268,8 @@ function txJson(chain: RegtestChain, tx: Tx): unknown {
       vout: i.vout,
       prevout: prev ? outJson(prev) : null,
       scriptsig: toHex(i.scriptSig),
+      scriptsig_asm: scriptAsm(i.scriptSig),
+      ...innerAsm(prev?.script, i.scriptSig, i.witness),
       ...(i.witness.length > 0 ? { witness: i.witness.map(toHex) } : {}),
       is_coinbase: cb,
       sequence: i.sequence,

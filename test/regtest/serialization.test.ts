@@ -7,6 +7,7 @@ import { checkProofOfWork, decodeBlock, genesisBlock, heightPush, merkleBranch, 
 import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
+import { scriptAsm } from '../../src/regtest/asm.ts';
 import { fund, spend, SINK } from './helpers.ts';
 import { sha256d } from '../../src/core/crypto.ts';
 
@@ -70,5 +71,16 @@ describe('regtest serialization', () => {
       });
       equal(toHex(h.reverse()), block.header.merkleRoot, `branch of ${pos}`);
     }
+  });
+
+  it("prints scripts as Esplora's *_asm fields do", () => {
+    const h20 = '751e76e8199196d454941c45d1b3a323f1433bd6';
+    equal(scriptAsm(fromHex(`0014${h20}`)), `OP_0 OP_PUSHBYTES_20 ${h20}`);
+    equal(scriptAsm(fromHex(`76a914${h20}88ac`)), `OP_DUP OP_HASH160 OP_PUSHBYTES_20 ${h20} OP_EQUALVERIFY OP_CHECKSIG`);
+    equal(scriptAsm(fromHex(`5120${'ab'.repeat(32)}`)), `OP_PUSHNUM_1 OP_PUSHBYTES_32 ${'ab'.repeat(32)}`);
+    equal(scriptAsm(fromHex('53b275ac')), 'OP_PUSHNUM_3 OP_CSV OP_DROP OP_CHECKSIG');
+    equal(scriptAsm(fromHex('4f00b1ba')), 'OP_PUSHNUM_NEG1 OP_0 OP_CLTV OP_CHECKSIGADD');
+    equal(scriptAsm(fromHex('6a4c020102')), 'OP_RETURN OP_PUSHDATA1 0102');
+    equal(scriptAsm(fromHex('0301')), '<push past end>');
   });
 });

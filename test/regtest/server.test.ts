@@ -13,7 +13,8 @@ import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.
 import { parseRegtestArgs, regtestMain } from '../../src/regtest/main.ts';
 import { decodeBlock } from '../../src/regtest/block.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
-import { payment, spend, SINK, type Coin } from './helpers.ts';
+import { KEY_A, payment, spend, SINK, type Coin } from './helpers.ts';
+import { pubECDSA } from '@scure/btc-signer/utils.js';
 
 async function get(url: string): Promise<{ status: number; text: string; bytes: Uint8Array }> {
   const r = await fetch(url);
@@ -180,6 +181,9 @@ describe('boltworker regtest over HTTP', () => {
     const spendTx = spend([{ txid, vout, value: 80_000n, kind: 'wsh' }], [{ script: SINK.script, value: 79_000n }]);
     equal((await post(`${u}/tx`, toHex(spendTx))).status, 200);
     equal(await src.isSpent(scid), true, 'spent in the mempool');
+    const spendJson = await getJson(`${u}/tx/${decodeTx(spendTx).txid}`);
+    equal(spendJson.vin[0].inner_witnessscript_asm, `OP_PUSHBYTES_33 ${toHex(pubECDSA(KEY_A))} OP_CHECKSIG`);
+    equal(spendJson.vin[0].prevout.scriptpubkey_asm, `OP_0 OP_PUSHBYTES_32 ${toHex(pay.script.subarray(2))}`);
     await control(`${u}/regtest/mine`, { blocks: 1 });
     const scan = await src.newSpends((t, v) => t === txid && v === vout);
     equal(scan.height, start + 2);
