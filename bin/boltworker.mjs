@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `boltworker` command: node, cli, bridge. `cli` runs a prebuilt JavaScript bundle (dist/cli.mjs,
+// The `boltworker` command: node, cli, bridge, regtest. `cli` runs a prebuilt JavaScript bundle (dist/cli.mjs,
 // rebuilt here when a source changed) so it starts fast; the rest runs the TypeScript through tsx.
 import { readFileSync, statSync } from 'node:fs';
 

@@ -1,4 +1,4 @@
-// `boltworker node | cli | bridge`, with options as Core Lightning spells them (lightningd/options.c):
+// `boltworker node | cli | bridge | regtest`, with options as Core Lightning spells them (lightningd/options.c):
 // strict parsing, config files `<lightning-dir>/config` then `<lightning-dir>/<network>/config`,
 // the command line last.
 import { mkdir, readFile } from 'node:fs/promises';
@@ -42,9 +42,18 @@ export const BRIDGE_OPTIONS: OptionSpec[] = [
 
 const BRIDGE_SYNOPSIS = 'usage: boltworker bridge [OPTIONS]\n\nA WebSocket-to-TCP bridge for browser nodes.';
 
+export const REGTEST_OPTIONS: OptionSpec[] = [
+  { name: 'listen', arg: 'HOST:PORT', default: '127.0.0.1:0', help: "Where the chain serves Esplora's API (loopback only; port 0: any free port)" },
+  { name: 'data-dir', arg: 'DIR', help: 'Keep the blocks in DIR/blocks.dat across restarts (default: in memory only)' },
+  ...COMMON_OPTIONS,
+];
+
+const REGTEST_SYNOPSIS = "usage: boltworker regtest [OPTIONS]\n\nA local regtest chain served over Esplora's API, for tests, the demo and development.";
+
 const TOP_USAGE = `usage: boltworker node [OPTIONS]            run a node (boltworker node --help)
        boltworker cli [OPTIONS] METHOD [PARAMS...]   call its JSON-RPC, as lightning-cli (boltworker cli --help)
        boltworker bridge [OPTIONS]          WebSocket-to-TCP bridge (boltworker bridge --help)
+       boltworker regtest [OPTIONS]         a local regtest chain with Esplora's API (boltworker regtest --help)
        boltworker --version
 `;
 
@@ -178,6 +187,22 @@ async function bridgeMain(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function regtestCmd(argv: string[]): Promise<number> {
+  const { values, positional } = parseCommandLine(REGTEST_OPTIONS, argv);
+  if (values.has('help')) return writeOut(usage(REGTEST_SYNOPSIS, REGTEST_OPTIONS), 0);
+  if (values.has('version')) return writeOut(`${VERSION}\n`, 0);
+  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
+  const dataDir = lastValue(values, 'data-dir');
+  const { regtestMain } = await import('../regtest/main.ts');
+  const h = await regtestMain(['--listen', lastValue(values, 'listen') ?? '127.0.0.1:0', ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])]);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await h.close();
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -188,6 +213,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cliMain(rest);
       case 'bridge':
         return await bridgeMain(rest);
+      case 'regtest':
+        return await regtestCmd(rest);
       case '--version':
       case '-V':
         return writeOut(`${VERSION}\n`, 0);

@@ -100,6 +100,24 @@ describe('options as Core Lightning spells them', () => {
     throws(() => parseCommandLine(NODE_OPTIONS, ['--alias']), UsageError);
   });
 
+  it('boltworker regtest: strict options, loopback only, and a ready line with its Esplora URL', async () => {
+    const bad = await output(run(['regtest', '--lisen', '127.0.0.1:0']));
+    equal(bad.code, 1);
+    ok(bad.err.includes('did you mean --listen?'), bad.err);
+    const wide = await output(run(['regtest', '--listen', '0.0.0.0:0']));
+    equal(wide.code, 1);
+    ok(wide.err.includes('loopback'), wide.err);
+    const p = run(['regtest', '--listen', '127.0.0.1:0']);
+    try {
+      const ready = JSON.parse(await firstLine(p)) as { esplora: string; height: number };
+      const tip = await fetch(`${ready.esplora}/blocks/tip/height`).then((r) => r.text());
+      equal(Number(tip), ready.height);
+    } finally {
+      p.kill('SIGTERM');
+    }
+    equal(await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c)))), 0);
+  });
+
   it('boltworker node --netwrk regtest exits with the suggestion and starts nothing', async () => {
     const d = tmp();
     const r = await output(run(['node', '--netwrk', 'regtest', '--lightning-dir', d]));
@@ -124,11 +142,15 @@ describe('options as Core Lightning spells them', () => {
     const b = await output(run(['bridge', '--help'], { HOME: home }));
     equal(b.code, 0, b.err);
     ok(b.out.includes('--listen') && b.out.includes('(default: 127.0.0.1:8080)'), b.out);
+    ok(b.out.includes('--allow-loopback') && b.out.includes('--allow-private'), b.out);
+    const rt = await output(run(['regtest', '-h'], { HOME: home }));
+    equal(rt.code, 0, rt.err);
+    ok(rt.out.includes('--listen') && rt.out.includes('--data-dir'), rt.out);
     deepEqual(readdirSync(home), [], 'nothing created in $HOME');
   });
 
   it('--version on every subcommand and alone', async () => {
-    for (const args of [['--version'], ['node', '--version'], ['cli', '--version'], ['bridge', '--version'], ['cli', '-V']]) {
+    for (const args of [['--version'], ['node', '--version'], ['cli', '--version'], ['bridge', '--version'], ['regtest', '--version'], ['cli', '-V']]) {
       const r = await output(run(args));
       equal(r.code, 0, r.err);
       equal(r.out.trim(), VERSION);
