@@ -107,6 +107,13 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
     });
     req.on('end', () => {
       if (over) return;
+      // The test controls spend and rewrite the chain: a page on another origin must not reach them
+      // with a "simple" cross-origin request (text/plain needs no preflight; application/json does,
+      // and no preflight is ever granted). Esplora's own paths (POST /tx included) stay open as Esplora's are.
+      if (req.method === 'POST' && (req.url ?? '').startsWith('/regtest/') && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        res.writeHead(415, { 'content-type': 'text/plain' }).end('The /regtest/ controls take Content-Type: application/json');
+        return;
+      }
       let out;
       try {
         out = handleEsplora(chain, { method: req.method ?? 'GET', path: req.url ?? '/', body: new Uint8Array(Buffer.concat(parts)) });

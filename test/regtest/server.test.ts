@@ -27,7 +27,8 @@ async function getJson(url: string): Promise<any> {
   return JSON.parse(r.text);
 }
 async function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
-  const r = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const json = typeof body !== 'string';
+  const r = await fetch(url, { method: 'POST', body: json ? JSON.stringify(body) : body, headers: json ? { 'content-type': 'application/json' } : {} });
   return { status: r.status, text: await r.text() };
 }
 async function control(url: string, body: unknown): Promise<any> {
@@ -260,6 +261,23 @@ describe('boltworker regtest and bad clients', () => {
       const big = await fetch(`${h.url}/tx`, { method: 'POST', body: 'a'.repeat(5 * 1024 * 1024) }).then((r) => r.status, () => 413);
       equal(big, 413);
       equal((await get(`${h.url}/blocks/tip/height`)).text, '0', 'still serving');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('takes its test controls only as application/json (a cross-origin page cannot send them without a preflight)', async () => {
+    const h = await startRegtest({ premine: 101 });
+    try {
+      const height = h.chain.height;
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+        const r = await fetch(`${h.url}/regtest/mine`, { method: 'POST', body: '{"blocks":1}', headers: { 'content-type': type } });
+        equal(r.status, 415, type);
+      }
+      equal(h.chain.height, height, 'nothing mined');
+      const ok = await control(`${h.url}/regtest/mine`, { blocks: 1 });
+      equal(ok.hashes.length, 1);
+      equal(h.chain.height, height + 1);
     } finally {
       await h.close();
     }
