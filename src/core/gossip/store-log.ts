@@ -97,8 +97,9 @@ export class GossipLog {
   end: number;
   seq = 0n;
   private index: Index = { channels: new Map(), updates: new Map(), nodes: new Map() };
-  /** Position of every record entry since the last compaction, in write order. */
+  /** Position of every record entry since the last compaction, in write order, and its length (head included). */
   private offsets: number[] = [];
+  private sizes: number[] = [];
   private dead = new Uint8Array(1024);
   private deadCount = 0;
   private loadKeys: GossipKey[] | undefined;
@@ -118,9 +119,20 @@ export class GossipLog {
   reset(start: number): void {
     this.index = { channels: new Map(), updates: new Map(), nodes: new Map() };
     this.offsets = [];
+    this.sizes = [];
     this.dead = new Uint8Array(1024);
     this.deadCount = 0;
     this.end = start;
+  }
+
+  /**
+   * Where the live record of a key is in the log (its entry: position and length), or undefined.
+   * A store reads those bytes back and hands out `entryRaw` of them (GossipStore.read).
+   */
+  locate(ref: GossipKeyRef): { position: number; size: number } | undefined {
+    checkKey(ref.type, ref.key);
+    const ord = mapFor(this.index, ref.type).get(ref.key);
+    return ord === undefined ? undefined : { position: this.offsets[ord]!, size: this.sizes[ord]! };
   }
 
   /**
@@ -315,12 +327,14 @@ export class GossipLog {
     const sdv = new DataView(src.buffer, src.byteOffset, src.byteLength);
     const parts: Uint8Array[] = [];
     const newOffsets: number[] = [];
+    const newSizes: number[] = [];
     let at = start;
     for (let i = 0; i < this.offsets.length; i++) {
       if (this.dead[i]) continue;
       const from = this.offsets[i]! - srcStart;
       const len = ENTRY_HEAD + sdv.getUint32(from + 8);
       newOffsets.push(at);
+      newSizes.push(len);
       parts.push(src.subarray(from, from + len));
       at += len;
     }
@@ -344,6 +358,7 @@ export class GossipLog {
           for (const [k, ord] of m) m.set(k, renumber[ord]!);
         }
         this.offsets = newOffsets;
+        this.sizes = newSizes;
         this.dead = new Uint8Array(Math.max(1024, newOffsets.length * 2));
         this.deadCount = 0;
         this.seq += 1n;
@@ -379,6 +394,7 @@ export class GossipLog {
     if (old !== undefined) this.markDead(old);
     const ord = this.offsets.length;
     this.offsets.push(position);
+    this.sizes.push(ENTRY_HEAD + dv.getUint32(at + 8));
     if (ord >= this.dead.length) {
       const grown = new Uint8Array(this.dead.length * 2);
       grown.set(this.dead);
@@ -397,6 +413,17 @@ export class GossipLog {
 
 function mapFor(index: Index, type: number): Map<GossipKey, number> {
   return (type === 256 ? index.channels : type === 258 ? index.updates : index.nodes) as Map<GossipKey, number>;
+}
+
+/** The wire message in a record entry's bytes (as `locate` places them): a view, no copy. */
+export function entryRaw(entry: Uint8Array): Uint8Array {
+  const dv = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  const len = entry.length >= ENTRY_HEAD ? dv.getUint32(8) : -1;
+  const kl = len >= 0 ? keyLength(dv.getUint16(6)) : -1;
+  if (len < 0 || entry[4] !== KIND_RECORD || kl < 0 || ENTRY_HEAD + len > entry.length || kl + 1 + entry[ENTRY_HEAD + kl]! > len) {
+    throw new GossipStoreError('corrupt', 'a record read back from the log is not the record its index names');
+  }
+  return entry.subarray(ENTRY_HEAD + kl + 1 + entry[ENTRY_HEAD + kl]!, ENTRY_HEAD + len);
 }
 
 function decodeRecord(dv: DataView, buf: Uint8Array, at: number, key: GossipKey): GossipRecord {
