@@ -13,7 +13,7 @@ import { decodeShortChannelIds, encodeShortChannelIds, QUERY_OPTION } from '../.
 import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement } from '../../src/core/gossip/sign.ts';
 import { channelUpdateKey, type GossipRecord } from '../../src/core/gossip/store.ts';
 import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
-import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
+import { decodeMessage, encodeMessage } from '../../src/core/wire/messages.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { CountingVerifier } from '../support/counting-verifier.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
@@ -163,7 +163,7 @@ describe('gossipd: answers bounded by the peer’s transport', () => {
     const ends = msgs.flatMap((m, i) => (m.name === 'reply_short_channel_ids_end' || (m.name === 'reply_channel_range' && m.sync_complete) ? [i] : []));
     equal(ends.length, 4);
     const part = (k: number) => msgs.slice(k ? ends[k - 1]! + 1 : 0, ends[k]! + 1);
-    const listed = (ms: Message[]) => ms.flatMap((m) => (m.name === 'reply_channel_range' ? decodeShortChannelIds(m.encoded_short_ids) : []));
+    const listed = (ms: ReturnType<typeof decodeMessage>[]) => ms.flatMap((m) => (m.name === 'reply_channel_range' ? decodeShortChannelIds(m.encoded_short_ids) : []));
     deepEqual(listed(part(0)), scids);
     deepEqual(listed(part(2)), scids.filter((s) => s >> 40n < 601_000n));
     for (const k of [1, 3]) {
