@@ -200,6 +200,37 @@ describe('gossipd: answers bounded by the peer’s transport', () => {
   });
 });
 
+describe('gossipd: backfill for a gossip_timestamp_filter', () => {
+  it('sends one backfill per peer at a time, turning to the latest filter, read from the store as it goes', async () => {
+    const { store, scids } = await bigStore(3_000, 100);
+    let reads = 0;
+    const read = store.read.bind(store);
+    store.read = (keys) => {
+      reads++;
+      return read(keys);
+    };
+    const link = new SlowLink();
+    const { g } = await daemon(store, link);
+    g.newPeer(PEER, '80');
+    await settle();
+    const from = link.sent.length;
+    const filter = (first: number) => encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: first, timestamp_range: 0xffffffff });
+    // 50 filters at once, each asking for everything but the last, which asks for the newest 1,000 channels' updates.
+    for (let i = 0; i < 49; i++) g.gossip(PEER, filter(0));
+    g.gossip(PEER, filter(NOW - 999));
+    await drainAll(link);
+    ok(link.peak <= BOUND);
+    const got = link.sent.slice(from).map((m) => decodeMessage(m));
+    const chans = got.flatMap((m) => (m.name === 'channel_announcement' ? [m.short_channel_id] : []));
+    // The last filter's backfill, whole: channels k < 1000 (timestamp NOW - k), both updates, and the nodes from NOW - 99.
+    deepEqual(chans.filter((s) => scids.indexOf(s) < 1000).sort(), scids.slice(0, 1000).sort());
+    equal(got.filter((m) => m.name === 'node_announcement').length >= 100, true);
+    // One backfill at a time: its reads (a chunk of 100 channels each), not one per filter.
+    ok(reads <= 1000 / 100 + 5, `${reads} reads of the store for 50 filters`);
+    await g.close();
+  });
+});
+
 // ------------------------------------------------------------------------------------------------
 // What is sent (signed gossip: the same messages come back byte for byte)
 

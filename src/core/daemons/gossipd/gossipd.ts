@@ -62,8 +62,11 @@ interface PeerState {
   overruns: number;
   /** Answers and backfill to it, paced by its transport. */
   outbox: Outbox;
-  /** Bumped by each gossip_timestamp_filter: the backfill of an older one stops. */
+  /** The latest gossip_timestamp_filter, bumped `filterSeq` each time: the backfill of an older one stops. */
+  filter: TimestampFilter | undefined;
   filterSeq: number;
+  /** Its backfill is being sent (one at a time, whatever number of filters it sends). */
+  backfilling: boolean;
 }
 
 /** At most this many channel_announcements accepted since the start wait in memory for their first channel_update (to relay them with it); older ones are read back. */
@@ -354,7 +357,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     const outbox = new Outbox((raw) => this.o.peers.send(id, ownBuffer(raw)), this.config.answerWindowBytes, (e) =>
       this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`),
     );
-    this.peers.set(id, { id, bad: 0, banned: false, answering: Promise.resolve(), queries: 0, overruns: 0, outbox, filterSeq: 0 });
+    this.peers.set(id, { id, bad: 0, banned: false, answering: Promise.resolve(), queries: 0, overruns: 0, outbox, filter: undefined, filterSeq: 0, backfilling: false });
     this.relay.addPeer(id);
     this.syncer.start(id, offers);
   }
@@ -710,12 +713,21 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (!peer || !equal(m.chain_hash, this.o.chainHash)) return;
     const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
     this.relay.setFilter(id, f, []);
-    const seq = ++peer.filterSeq;
+    peer.filter = f;
+    peer.filterSeq++;
+    if (peer.backfilling) return; // the running backfill turns to this filter at its next message
+    peer.backfilling = true;
     void (async () => {
-      for await (const raw of filteredGossip(this.graph, this.raw, f)) {
-        if (peer.filterSeq !== seq || !(await peer.outbox.send(raw))) return;
+      for (let seq = -1; seq !== peer.filterSeq; ) {
+        seq = peer.filterSeq;
+        for await (const raw of filteredGossip(this.graph, this.raw, peer.filter!)) {
+          if (peer.filterSeq !== seq) break;
+          if (!(await peer.outbox.send(raw))) return;
+        }
       }
-    })().catch((e) => this.o.log.warn(`gossipd: backfill for ${id}: ${(e as Error)?.message ?? e}`));
+    })()
+      .catch((e) => this.o.log.warn(`gossipd: backfill for ${id}: ${(e as Error)?.message ?? e}`))
+      .finally(() => void (peer.backfilling = false));
   }
 
   /**
