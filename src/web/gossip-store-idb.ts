@@ -349,7 +349,9 @@ export class IdbGossipStore implements GossipStore {
     if (got) {
       this.cache.delete(key);
     } else {
-      const buf = await this.db.get('log', key);
+      // Its own transaction, awaited to its end: close() after a read leaves none running.
+      const tx = this.db.transaction('log', 'readonly');
+      const [buf] = await Promise.all([tx.store.get(key), tx.done]);
       if (!buf) throw new GossipStoreError('corrupt', `the log value ${key} is gone`);
       got = new Uint8Array(buf);
       if (this.cache.size >= READ_CACHE_VALUES) this.cache.delete(this.cache.keys().next().value!);
