@@ -17,6 +17,9 @@
 // verbatim and in write order, into a new file that is fsynced and then renamed over the old one
 // (a crash leaves the old file or the new one).
 //
+// read() finds a live record through the log's index (its position and length) and reads it back
+// with pread; records close together in the file share one read.
+//
 // One process may have a store open at a time (lightningd starts one gossipd).
 import { crc32cRange } from '../core/gossip/checksum.ts';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';

@@ -9,7 +9,8 @@
 // whole or not at all, also when the Worker running it is terminated mid-transaction. Load is one
 // getAll() of a few hundred large values (not one value per record, which made loading a mainnet
 // store take seconds), and compact() rewrites the live records in one transaction, so a crash leaves
-// the old log or the new one. Records come in write order.
+// the old log or the new one. Records come in write order. read() finds a record's value by its
+// log position and cuts the record out of it; the last few values read stay cached.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { GossipLog, entryRaw } from '../core/gossip/store-log.ts';
 import {

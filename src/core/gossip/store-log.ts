@@ -17,7 +17,8 @@
 // that commit, so a batch is all or nothing. Superseding needs no write (the later record for a key
 // wins) and deletes are tombstones, so nothing is ever rewritten in place. `GossipLog` tracks, by
 // position in the log, which records are live and how many entries are dead, so a store can report
-// `shouldCompact` and rewrite only the live records. Pure: bytes in, bytes out.
+// `shouldCompact`, rewrite only the live records, and read one record back (`locate`, `entryRaw`).
+// Pure: bytes in, bytes out.
 import { fromHex, toHex } from '../bytes.ts';
 import { crc32cRange } from './checksum.ts';
 import {

@@ -5,6 +5,8 @@
 //   ingest.ts  gossip in: cheap checks, batched signature checks, applied in order
 //   sync.ts    our queries: query_channel_range, query_short_channel_ids, gossip_timestamp_filter
 //   answer.ts  their queries: reply_channel_range, the gossip for query_short_channel_ids
+//   outbox.ts  answers and backfill to one peer, as its transport takes them
+//   raw.ts     the raw gossip, read back from the store; update checksums beside the graph
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
