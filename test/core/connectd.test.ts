@@ -795,6 +795,29 @@ describe('connectd: routing after init', () => {
     await rejects(b.connectd.sendToPeer(r.id, rawMessage(263)), ConnectError, 'not_connected');
   });
 
+  it('resolves sendToPeer only once the transport has taken the message (what paces gossipd\'s answers)', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
+    // b's end of the connection: once `held`, a write waits until the test lets the buffer drain.
+    let held = false;
+    const drains: (() => void)[] = [];
+    const write = theirs.write.bind(theirs);
+    theirs.write = (data) => write(data).then(() => (held ? new Promise<void>((r) => drains.push(r)) : undefined));
+    b.connectd.acceptStream(theirs);
+    const r = new RawPeer(9, mine);
+    await r.connect(b);
+    held = true;
+    let done = false;
+    const sent = b.connectd.sendToPeer(r.id, rawMessage(263, new Uint8Array(40))).then(() => void (done = true));
+    await settle();
+    equal(r.decoded().at(-1)!.name, 'query_channel_range', 'written at once');
+    ok(!done, 'not resolved while the transport holds it');
+    drains.shift()!();
+    await sent;
+    ok(done);
+  });
+
   it('a gossipd that throws costs the peer nothing', async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2, { gossipThrows: true });

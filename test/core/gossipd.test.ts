@@ -11,6 +11,8 @@ import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
 import { channelRangeReplies, scidReplies } from '../../src/core/daemons/gossipd/answer.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import { RawGossip } from '../../src/core/daemons/gossipd/raw.ts';
+import { Graph } from '../../src/core/gossip/graph.ts';
+import type { GossipMessage } from '../../src/core/gossip/validate.ts';
 import { Relay } from '../../src/core/daemons/gossipd/relay.ts';
 import { parseMsat } from '../../src/core/daemons/gossipd/rpc.ts';
 import type { ChainSource, GossipdConfig, SyncProgress } from '../../src/core/daemons/gossipd/types.ts';
@@ -363,8 +365,10 @@ describe('gossipd: sync', () => {
       const m = decodeMessage(s.raw);
       return m.name === 'query_short_channel_ids' ? decodeShortChannelIds(m.encoded_short_ids) : [];
     });
-    equal(ids.length, N_CHANNELS);
-    equal(new Set(ids).size, N_CHANNELS);
+    // Never one channel of both; c's backfill (the answer to a's filter, sent as fast as a takes
+    // it) may bring some before they are asked for.
+    ok(ids.length > 0);
+    equal(new Set(ids).size, ids.length);
     equal(net.verifiers.get('a')!.items, TOTAL_CHECKS());
   });
 
@@ -501,7 +505,8 @@ describe('gossipd: answering queries', () => {
     const other = net.sentTo('q', 'b').slice(n2).map((s) => decodeMessage(s.raw));
     equal(other.length, 2);
     ok(other[0]!.name === 'reply_short_channel_ids_end' && other[0]!.full_information === 0);
-    ok(other[1]!.name === 'reply_channel_range' && other[1]!.sync_complete === 0 && decodeShortChannelIds(other[1]!.encoded_short_ids).length === 0);
+    // BOLT 7 since lightning/bolts#826: the final reply_channel_range "MUST set sync_complete to true", for any chain.
+    ok(other[1]!.name === 'reply_channel_range' && other[1]!.sync_complete === 1 && decodeShortChannelIds(other[1]!.encoded_short_ids).length === 0);
   });
 
   it('answers query_channel_range with the channels in the range, with timestamps when asked', async () => {
@@ -530,7 +535,7 @@ describe('gossipd: answering queries', () => {
   it('splits a large reply_channel_range into messages that fit and cover the range contiguously', () => {
     const scids: bigint[] = [];
     for (let i = 0; i < 20_000; i++) scids.push(scidFromParts({ block: 500_000 + Math.floor(i / 3), txindex: i % 3, outnum: 0 }));
-    const replies = channelRangeReplies(CHAIN, { first_blocknum: 0, number_of_blocks: 0xffffffff, options: 0n }, scids, new RawGossip());
+    const replies = [...channelRangeReplies(CHAIN, { first_blocknum: 0, number_of_blocks: 0xffffffff, options: 0n }, BigUint64Array.from(scids), () => undefined)];
     ok(replies.length >= 3);
     let covered = 0;
     const got: bigint[] = [];
@@ -547,18 +552,19 @@ describe('gossipd: answering queries', () => {
     equal(covered, 0xffffffff);
     equal(got.length, scids.length);
     // An empty graph still answers, once, with the whole range.
-    const empty = channelRangeReplies(CHAIN, { first_blocknum: 7, number_of_blocks: 10, options: 0n }, [], new RawGossip());
+    const empty = [...channelRangeReplies(CHAIN, { first_blocknum: 7, number_of_blocks: 10, options: 0n }, new BigUint64Array(0), () => undefined)];
     equal(empty.length, 1);
     ok(empty[0]!.first_blocknum === 7 && empty[0]!.number_of_blocks === 10 && empty[0]!.sync_complete === 1);
   });
 
-  it('follows query_flags in query_short_channel_ids', () => {
+  it('follows query_flags in query_short_channel_ids', async () => {
     const f = fixture();
-    const raw = new RawGossip();
-    raw.channels.set(f.scids[0]!, f.anns[0]!);
-    raw.setUpdate(f.scids[0]!, 0, f.updates[0]!);
-    raw.setUpdate(f.scids[0]!, 1, f.updates[1]!);
-    const out = scidReplies([f.scids[0]!], [4n], raw, () => ['x', 'y']);
+    const store = await filledStore();
+    const g = new Graph();
+    for (const m of f.all) g.applyGossip(decodeMessage(m) as GossipMessage);
+    const raw = new RawGossip(g, (keys) => store.read(keys));
+    const out: Uint8Array[] = [];
+    for await (const m of scidReplies([f.scids[0]!], [4n], raw, () => ['x', 'y'], () => true)) out.push(m);
     deepEqual(hexes(out), hexes([f.updates[1]!]));
   });
 });

@@ -9,6 +9,7 @@
 //      message to its graph (graph.ts), which re-checks the timestamp order.
 // validateGossip runs 2-4 in one go. Time is injected (rules.now(), seconds).
 import { compare, equal } from '../bytes.ts';
+import { sha256Fast } from '../sha256.ts';
 import { BoltError, DecodeError, ProtocolError } from '../errors.ts';
 import { decodeMessage, type MessageOf } from '../wire/messages.ts';
 import { parseAddresses, type ParsedAddresses } from './address.ts';
@@ -30,8 +31,8 @@ export interface GossipRules {
   /** Our node id: a `dont_forward` channel_update is kept only for one of our own channels. */
   ownNodeId?: Uint8Array;
   /**
-   * The key set (announcementKeys) of the channel_announcement held for a channel, when the caller
-   * keeps it: a second announcement with other keys is then checked and becomes a conflict
+   * The key digest (keyDigest of announcementKeys) of the channel_announcement held for a channel,
+   * when the caller keeps it: a second announcement with other keys is then checked and becomes a conflict
    * instead of passing for a duplicate. Without it, node ids alone are compared.
    */
   channelKeys?(short_channel_id: bigint): Uint8Array | undefined;
@@ -171,12 +172,12 @@ export function precheckGossip(raw: Uint8Array, view: GossipView, rules: GossipR
       if (known) {
         // Same channel again: most gossip is this, dropped before any signature check.
         const held = rules.channelKeys?.(peek.short_channel_id);
-        const keys = announcementKeys(raw, peek);
-        const same = held ? equal(held, keys) : equal(known.node_id_1, peek.node_id_1) && equal(known.node_id_2, peek.node_id_2);
+        const keys = held && keyDigest(announcementKeys(raw, peek));
+        const same = held ? equal(held, keys!) : equal(known.node_id_1, peek.node_id_1) && equal(known.node_id_2, peek.node_id_2);
         if (same) return ignore('duplicate', 'channel already known');
         // Another key set. With a chain source, the held one matched the funding output, which
         // commits to its bitcoin keys: other bitcoin keys cannot ("MUST ignore the message").
-        if (!held || (rules.fundingChecked && !equal(held.subarray(66), keys.subarray(66)))) {
+        if (!held || (rules.fundingChecked && !equal(held.subarray(KEY_DIGEST_HALF), keys!.subarray(KEY_DIGEST_HALF)))) {
           return ignore('conflicting_channel', 'known channel announced with other keys');
         }
         // BOLT 7: "if it has previously received a valid channel_announcement, for the same
@@ -269,6 +270,23 @@ export function announcementKeys(raw: Uint8Array, peek?: { features: Uint8Array 
   const at = 2 + 256 + 2 + flen + 32 + 8;
   if (raw.length < at + 132) throw new DecodeError('short_read', 'channel_announcement shorter than its keys');
   return raw.subarray(at, at + 132);
+}
+
+/** Bytes in each half of a key digest (keyDigest). */
+export const KEY_DIGEST_HALF = 8;
+
+/**
+ * A channel_announcement's key set (announcementKeys, 132 bytes) in 16 bytes, so gossipd can tell
+ * a second announcement with other keys from a duplicate without keeping every announcement in
+ * memory: the first 8 bytes of SHA-256 over all four keys, then the first 8 over the two bitcoin
+ * keys (with a chain source only those are compared: the funding output commits to them). Finding
+ * another key set with the same digest is a 2^64 second-preimage search.
+ */
+export function keyDigest(keys: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 * KEY_DIGEST_HALF);
+  out.set(sha256Fast(keys).subarray(0, KEY_DIGEST_HALF), 0);
+  out.set(sha256Fast(keys.subarray(66)).subarray(0, KEY_DIGEST_HALF), KEY_DIGEST_HALF);
+  return out;
 }
 
 function sameFields(u: ChannelUpdatePeek, h: KnownUpdate): boolean {

@@ -5,6 +5,8 @@
 //   ingest.ts  gossip in: cheap checks, batched signature checks, applied in order
 //   sync.ts    our queries: query_channel_range, query_short_channel_ids, gossip_timestamp_filter
 //   answer.ts  their queries: reply_channel_range, the gossip for query_short_channel_ids
+//   outbox.ts  answers and backfill to one peer, as its transport takes them
+//   raw.ts     the raw gossip, read back from the store; update checksums beside the graph
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
@@ -29,15 +31,16 @@ import {
   type GossipRecord,
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
-import { announcementKeys, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
+import { announcementKeys, keyDigest, KEY_DIGEST_HALF, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
 import type { NetAddress } from '../../transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import type { GossipdApi } from '../lightningd/lightningd.ts';
-import { channelRangeReplies, filteredGossip, offeredChannels, offeredEnds, scidReplies, unknownChainReply } from './answer.ts';
+import { channelRangeReplies, filteredGossip, nodeForwardable, offeredChannels, offeredEnds, scidReplies, unknownChainReply } from './answer.ts';
 import { Ingest } from './ingest.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';
-import { RawGossip } from './raw.ts';
+import { Outbox } from './outbox.ts';
+import { channelRef, RawGossip } from './raw.ts';
 import { PeerScore } from './score.ts';
 import { Relay, type TimestampFilter } from './relay.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
@@ -64,13 +67,36 @@ interface PeerState {
   suppressed: number;
   /** Disconnected for misbehaving (or back before its ban ended): what it still sends is dropped. */
   banned: boolean;
-  /** Its queries are answered one after another. */
+  /** Its queries are answered one after another (BOLT 7 lets a peer have one of each kind unanswered). */
   answering: Promise<void>;
+  /** Queries received and not fully answered yet (the one being answered included). */
+  queries: number;
+  /** Times it sent a query with `maxQueuedQueries` waiting already: warned once, disconnected the next time. */
+  overruns: number;
+  /** Answers and backfill to it, paced by its transport. */
+  outbox: Outbox;
+  /** The latest gossip_timestamp_filter, bumped `filterSeq` each time: the backfill of an older one stops. */
+  filter: TimestampFilter | undefined;
+  filterSeq: number;
+  /** Its backfill is being sent (one at a time, whatever number of filters it sends). */
+  backfilling: boolean;
+}
+
+/** At most this many channel_announcements accepted since the start wait in memory for their first channel_update (to relay them with it); older ones are read back. */
+const FRESH_ANNOUNCEMENTS_MAX = 10_000;
+
+/**
+ * Gossip read back from the store may be a view into a buffer holding other records: posting a
+ * view to another realm would clone that whole buffer, so a message goes in a buffer of its own.
+ */
+function ownBuffer(raw: Uint8Array): Uint8Array {
+  return raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength ? raw.slice() : raw;
 }
 
 export class Gossipd implements GossipLink, GossipdApi {
   readonly graph = new Graph();
-  readonly raw = new RawGossip();
+  /** The raw gossip behind the graph: read back from the store (through the writer, so what is queued is found too). */
+  readonly raw = new RawGossip(this.graph, (keys) => this.writer.read(keys));
   readonly config: GossipdConfig;
   readonly stats: GossipdStats = {
     received: 0, accepted: 0, duplicates: 0, ignored: 0, rejected: 0, verify_batches: 0,
@@ -85,7 +111,8 @@ export class Gossipd implements GossipLink, GossipdApi {
   private readonly peers = new Map<string, PeerState>();
   private readonly writer: StoreWriter;
   private relayTimer: unknown;
-  private backfillTimer: unknown;
+  /** channel_announcements accepted since the start that have no channel_update yet: relayed with their first one. */
+  private readonly freshAnnouncements = new Map<bigint, Uint8Array>();
   private readonly nowSeconds: () => number;
   private closed = false;
   private lastProgress: { at: number; state: string } | undefined;
@@ -114,10 +141,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       chainHash: o.chainHash,
       now: this.nowSeconds,
       ...(o.nodeId && /^0[23][0-9a-fA-F]{64}$/.test(o.nodeId) ? { ownNodeId: fromHex(o.nodeId) } : {}),
-      channelKeys: (s) => {
-        const raw = this.raw.channels.get(s);
-        return raw ? announcementKeys(raw) : undefined;
-      },
+      channelKeys: (s) => this.raw.channelKeys(s),
       fundingChecked: !!o.chainSource,
     };
     this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e, checked) => this.bad(peer, e, checked), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
@@ -154,8 +178,8 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   /**
    * Fills the graph from the store, checking no signature (the store holds only what passed) and
-   * decoding only the fields the graph keeps (peek.ts). The raw index keeps the store's bytes as
-   * they are (views into the loaded log).
+   * decoding only the fields the graph keeps (peek.ts). No message is kept: the store holds them
+   * and answers read them back (raw.ts); only each channel_update's checksum is kept beside the graph.
    */
   async load(): Promise<{ channels: number; nodes: number; records: number }> {
     let records = 0;
@@ -168,7 +192,7 @@ export class Gossipd implements GossipLink, GossipdApi {
         const m = peekGossip(r.raw);
         switch (m.type) {
           case 'channel_announcement':
-            if (g.addChannel(m, r.extra?.amount_sat)) this.raw.channels.set(m.short_channel_id, r.raw);
+            if (g.addChannel(m, r.extra?.amount_sat)) this.raw.setChannelKeys(m.short_channel_id, r.raw, m);
             if (r.extra?.funding_txid) this.funding.add(m.short_channel_id, r.extra.funding_txid);
             // Seen spent before the restart: still forgotten 12 blocks after the spend.
             if (r.extra?.spent_height) g.markSpent(m.short_channel_id, r.extra.spent_height);
@@ -180,7 +204,7 @@ export class Gossipd implements GossipLink, GossipdApi {
             return;
           case 'node_announcement':
             if (!last && g.findNode(m.node_id) < 0) return void later.push(r);
-            if (g.applyNodeAnnouncement(m)) this.raw.nodes.set(g.nodeKey[g.findNode(m.node_id)]!, r.raw);
+            g.applyNodeAnnouncement(m);
             return;
         }
       } catch (e) {
@@ -231,8 +255,8 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (this.relayTimer !== undefined) this.o.clock.clearTimeout(this.relayTimer);
     this.writer.stopTimer();
     if (this.progressTimer !== undefined) this.o.clock.clearTimeout(this.progressTimer);
-    if (this.backfillTimer !== undefined) this.o.clock.clearTimeout(this.backfillTimer);
-    this.relayTimer = this.progressTimer = this.backfillTimer = undefined;
+    this.relayTimer = this.progressTimer = undefined;
+    for (const p of this.peers.values()) p.outbox.close();
   }
 
   /**
@@ -291,14 +315,14 @@ export class Gossipd implements GossipLink, GossipdApi {
     for (const sp of r.unspent ?? []) {
       const s = this.funding.match(sp.txid, sp.vout);
       if (s !== undefined && this.graph.unmarkSpent(s, sp.blockheight)) {
-        this.storeSpent(s, sp.txid, undefined);
+        await this.storeSpent(s, sp.txid, undefined);
       }
     }
     for (const sp of r.spent) {
       const s = this.funding.match(sp.txid, sp.vout);
       if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) {
         this.stats.marked_spent++;
-        this.storeSpent(s, sp.txid, sp.blockheight);
+        await this.storeSpent(s, sp.txid, sp.blockheight);
       }
     }
     const advanced = r.height >= 0 && r.height !== this.chainHeight;
@@ -315,19 +339,27 @@ export class Gossipd implements GossipLink, GossipdApi {
     return gone;
   }
 
-  /** Channels the graph just removed: out of the raw index, the funding watch and the store, with the nodes left without a channel. */
+  /** Channels the graph just removed: out of the funding watch and the store, with the nodes left without a channel. */
   private async forget(gone: readonly bigint[]): Promise<void> {
     const deletes: GossipKeyRef[] = [];
+    // Their ends, from their announcements (still in the store): the nodes the graph dropped with them.
+    const anns = gone.length ? await this.raw.read(gone.map(channelRef)) : [];
+    const nodes = new Set<string>();
+    for (const a of anns) {
+      try {
+        const p = a && peekGossip(a);
+        if (p?.type !== 'channel_announcement') continue;
+        for (const id of [toHex(p.node_id_1), toHex(p.node_id_2)]) if (this.graph.findNode(id) < 0) nodes.add(id);
+      } catch (e) {
+        if (!(e instanceof BoltError)) throw e;
+      }
+    }
     for (const s of gone) {
-      this.raw.dropChannel(s);
+      this.freshAnnouncements.delete(s);
       deletes.push({ type: STORE_CHANNEL_ANNOUNCEMENT, key: s }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 0) }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 1) });
     }
     for (const id of this.nodesAwaitingRelay.keys()) if (this.graph.findNode(id) < 0) this.nodesAwaitingRelay.delete(id);
-    for (const id of [...this.raw.nodes.keys()]) {
-      if (this.graph.findNode(id) >= 0) continue;
-      this.raw.nodes.delete(id);
-      deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
-    }
+    for (const id of nodes) deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
     if (deletes.length) {
       await this.writer.after('pruning the store', (store) => store.delete(deletes));
     }
@@ -353,7 +385,13 @@ export class Gossipd implements GossipLink, GossipdApi {
     const until = this.bans.get(id);
     const banned = until !== undefined && until > now;
     if (!banned) this.bans.delete(id);
-    this.peers.set(id, { id, score: this.newScore(now), lastWarnAt: -Infinity, suppressed: 0, banned, answering: Promise.resolve() });
+    const outbox = new Outbox((raw) => this.o.peers.send(id, ownBuffer(raw)), this.config.answerWindowBytes, (e) =>
+      this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`),
+    );
+    this.peers.set(id, {
+      id, score: this.newScore(now), lastWarnAt: -Infinity, suppressed: 0, banned, answering: Promise.resolve(),
+      queries: 0, overruns: 0, outbox, filter: undefined, filterSeq: 0, backfilling: false,
+    });
     // Disconnected for bad gossip not long ago (it dialled us): nothing is asked of it, sent to it or taken from it.
     if (banned) return;
     this.relay.addPeer(id);
@@ -361,6 +399,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   peerGone(id: string): void {
+    this.peers.get(id)?.outbox.close();
     this.peers.delete(id);
     this.relay.removePeer(id);
     // After close() the syncer is stopped: nothing may arm its timers again.
@@ -389,8 +428,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     switch (m.name) {
       case 'query_channel_range':
       case 'query_short_channel_ids':
-        // Answered in order, one after another.
-        peer.answering = peer.answering.then(() => this.answer(id, m as Message)).catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)));
+        this.query(peer, m);
         return;
       case 'reply_channel_range':
         this.syncer.replyChannelRange(id, m).catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: ${e}`)));
@@ -474,9 +512,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   private sendRaw(id: string, raw: Uint8Array): void {
-    // Gossip loaded from the store is a view into a buffer holding many records: posting a view
-    // to another realm would clone that whole buffer, so a message goes in a buffer of its own.
-    if (raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength) raw = raw.slice();
+    raw = ownBuffer(raw);
     Promise.resolve()
       .then(() => this.o.peers.send(id, raw))
       .catch((e) => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
@@ -550,15 +586,15 @@ export class Gossipd implements GossipLink, GossipdApi {
     let txid: string | undefined;
     if (m.name === 'channel_announcement' && this.graph.findChannel(m.short_channel_id) >= 0) {
       this.lookups.delete(m.short_channel_id);
-      const held = this.raw.channels.get(m.short_channel_id);
-      const [ours, theirs] = held ? [announcementKeys(held), announcementKeys(a.raw)] : [];
-      if (!ours || !theirs || equal(ours, theirs)) {
+      const ours = this.raw.channelKeys(m.short_channel_id);
+      const theirs = keyDigest(announcementKeys(a.raw));
+      if (!ours || equal(ours, theirs)) {
         this.stats.duplicates++;
         return;
       }
       // With a chain source the held one matched the funding output, which commits to its bitcoin
-      // keys (the last 66 bytes of the key set): other bitcoin keys cannot.
-      if (this.o.chainSource && !equal(ours.subarray(66), theirs.subarray(66))) {
+      // keys (the second half of the key digest): other bitcoin keys cannot.
+      if (this.o.chainSource && !equal(ours.subarray(KEY_DIGEST_HALF), theirs.subarray(KEY_DIGEST_HALF))) {
         this.stats.ignored++;
         return;
       }
@@ -595,10 +631,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       // BOLT 7 gossip_timestamp_filter: a channel_announcement is sent only once it has a
       // channel_update, with that update's timestamp, and before it.
       if (m.name === 'channel_update') {
-        const ann = this.raw.channels.get(m.short_channel_id);
-        if (firstUpdate && ann) this.relay.push(ann, m.timestamp, peer);
-        this.relay.push(a.raw, m.timestamp, peer);
-        if (firstUpdate && ann) this.relayAwaitingNodes(m.short_channel_id);
+        if (firstUpdate) this.relayWithAnnouncement(m.short_channel_id, a.raw, m.timestamp, peer);
+        else this.relay.push(a.raw, m.timestamp, peer);
       } else if (m.name === 'node_announcement') {
         // BOLT 7: "MUST send channel_announcement prior to any corresponding channel_updates and
         // node_announcements": not before one of its channels has gone out.
@@ -626,13 +660,14 @@ export class Gossipd implements GossipLink, GossipdApi {
   private relayAwaitingNodes(short_channel_id: bigint): void {
     if (!this.nodesAwaitingRelay.size) return;
     const c = this.graph.findChannel(short_channel_id);
+    if (c < 0) return;
     for (const n of [this.graph.node1[c]!, this.graph.node2[c]!]) {
       const key = this.graph.nodeKey[n]!;
       const w = this.nodesAwaitingRelay.get(key);
       if (!w) continue;
       this.nodesAwaitingRelay.delete(key);
       // Only if it is still the node's latest.
-      if (this.raw.nodes.get(key) === w.raw) this.relay.push(w.raw, w.timestamp, w.origin);
+      if (this.graph.nodeTimestamp[n] === w.timestamp) this.relay.push(w.raw, w.timestamp, w.origin);
     }
   }
 
@@ -694,17 +729,41 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.lookups.set(m.short_channel_id, p);
   }
 
+  /** What the graph does not keep of an accepted message: a channel_update's checksum; a new channel_announcement until its first update. */
   private remember(m: GossipMessage, raw: Uint8Array): void {
-    switch (m.name) {
-      case 'channel_announcement':
-        this.raw.channels.set(m.short_channel_id, raw);
-        return;
-      case 'channel_update':
-        this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, raw);
-        return;
-      case 'node_announcement':
-        this.raw.nodes.set(toHex(m.node_id), raw);
+    if (m.name === 'channel_update') {
+      this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, raw);
+    } else if (m.name === 'channel_announcement') {
+      this.raw.setChannelKeys(m.short_channel_id, raw);
+      const fresh = this.freshAnnouncements;
+      if (fresh.size >= FRESH_ANNOUNCEMENTS_MAX) fresh.delete(fresh.keys().next().value!);
+      fresh.set(m.short_channel_id, raw);
     }
+  }
+
+  /**
+   * A channel's first channel_update goes out with its channel_announcement, before it (BOLT 7
+   * gossip_timestamp_filter: an announcement is sent only once it has an update, with that
+   * update's timestamp). The announcement is the one just accepted, or read back from the store.
+   */
+  private relayWithAnnouncement(short_channel_id: bigint, update: Uint8Array, timestamp: number, origin: string): void {
+    const ann = this.freshAnnouncements.get(short_channel_id);
+    this.freshAnnouncements.delete(short_channel_id);
+    if (ann) {
+      this.relay.push(ann, timestamp, origin);
+      this.relay.push(update, timestamp, origin);
+      this.relayAwaitingNodes(short_channel_id);
+      return;
+    }
+    this.raw
+      .read([channelRef(short_channel_id)])
+      .then(([stored]) => {
+        if (stored) this.relay.push(stored.slice(), timestamp, origin);
+        this.relay.push(update, timestamp, origin);
+        if (stored) this.relayAwaitingNodes(short_channel_id);
+        this.armRelay();
+      })
+      .catch((e) => this.o.log.warn(`gossipd: reading a channel_announcement to relay: ${(e as Error)?.message ?? e}`));
   }
 
   private store(m: GossipMessage, raw: Uint8Array, extra: GossipRecordExtra): void {
@@ -724,8 +783,8 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   /** The channel_announcement again, now with the spend's height (or without, when taken back), so a restart agrees. */
-  private storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number | undefined): void {
-    const raw = this.raw.channels.get(short_channel_id);
+  private async storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number | undefined): Promise<void> {
+    const [raw] = await this.raw.read([channelRef(short_channel_id)]);
     const c = this.graph.findChannel(short_channel_id);
     if (!raw || c < 0) return;
     const cap = this.graph.capacitySat[c]!;
@@ -759,30 +818,51 @@ export class Gossipd implements GossipLink, GossipdApi {
     }
   }
 
-  private armBackfill(): void {
-    if (this.backfillTimer !== undefined || this.closed) return;
-    this.backfillTimer = this.o.clock.setTimeout(() => {
-      this.backfillTimer = undefined;
-      this.relay.tickBackfill((id, raw) => this.sendRaw(id, raw), (raw) => this.stillRelayable(raw));
-      if (this.relay.backfillBusy) this.armBackfill();
-    }, this.config.backfillIntervalMs);
-  }
-
-  private async answer(id: string, m: Message): Promise<void> {
-    if (m.name === 'query_channel_range') {
-      if (!equal(m.chain_hash, this.o.chainHash)) {
-        this.send(id, unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks));
-        return;
-      }
-      const scids = offeredChannels(this.graph);
-      const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
-      for (const r of channelRangeReplies(this.o.chainHash, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, scids, this.raw)) this.send(id, r);
+  /**
+   * A query_channel_range or query_short_channel_ids: answered after the ones before it, one at a
+   * time. BOLT 7 has a peer wait for each answer ("MUST NOT send query_short_channel_ids if it has
+   * sent a previous query_short_channel_ids ... and not received reply_short_channel_ids_end", the
+   * same for query_channel_range) and lets the receiver "send a warning" and "close the connection"
+   * when it does not: a few waiting queries are tolerated (one of each kind, and some slack), more
+   * are dropped with a warning, and a peer that does it again is disconnected.
+   */
+  private query(peer: PeerState, m: MessageOf<'query_channel_range'> | MessageOf<'query_short_channel_ids'>): void {
+    const id = peer.id;
+    if (peer.queries > this.config.maxQueuedQueries) {
+      peer.overruns++;
+      const disconnect = peer.overruns > 1;
+      if (disconnect) peer.banned = true;
+      this.o.log.info(`gossipd: ${id}: ${m.name} with ${peer.queries} queries unanswered${disconnect ? ' again (disconnecting)' : ''}`);
+      Promise.resolve()
+        .then(() => this.o.peers.warn(id, `gossipd: ${m.name} while ${peer.queries} earlier queries are still being answered`, disconnect))
+        .catch(() => {});
       return;
     }
-    if (m.name !== 'query_short_channel_ids') return;
+    peer.queries++;
+    peer.answering = peer.answering
+      .then(() => this.answer(peer, m))
+      .catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)))
+      .finally(() => void peer.queries--);
+  }
+
+  /** One query's answer, made as the peer's transport takes it (outbox.ts): nothing of it waits in memory. */
+  private async answer(peer: PeerState, m: MessageOf<'query_channel_range'> | MessageOf<'query_short_channel_ids'>): Promise<void> {
+    const out = peer.outbox;
+    if (m.name === 'query_channel_range') {
+      if (!equal(m.chain_hash, this.o.chainHash)) {
+        await out.send(encodeMessage(unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks)));
+        return;
+      }
+      const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
+      const q = { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options };
+      for (const r of channelRangeReplies(this.o.chainHash, q, offeredChannels(this.graph), (s, d) => this.raw.update(s, d))) {
+        if (!(await out.send(encodeMessage(r)))) return;
+      }
+      return;
+    }
     if (!equal(m.chain_hash, this.o.chainHash)) {
       // "if does not maintain up-to-date channel information for chain_hash: MUST set full_information to 0."
-      this.send(id, { name: 'reply_short_channel_ids_end', chain_hash: m.chain_hash, full_information: 0 });
+      await out.send(encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: m.chain_hash, full_information: 0 }));
       return;
     }
     const scids = await decodeShortChannelIdsAsync(m.encoded_short_ids, this.o.inflate);
@@ -792,19 +872,37 @@ export class Gossipd implements GossipLink, GossipdApi {
       // "if encoded_query_flags does not decode to exactly one flag per short_channel_id: MAY send a warning"
       if (flags.length !== scids.length) throw new DecodeError('bad_query_flags', `${flags.length} query flags for ${scids.length} short_channel_ids`);
     }
-    const replies = scidReplies(scids, flags, this.raw, (s) => offeredEnds(this.graph, s));
     // "SHOULD NOT wait for the next outgoing gossip flush to send these."
-    for (const r of replies) this.sendRaw(id, r);
-    this.send(id, { name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 });
+    for await (const r of scidReplies(scids, flags, this.raw, (s) => offeredEnds(this.graph, s), (n) => nodeForwardable(this.graph, n))) {
+      if (!(await out.send(r))) return;
+    }
+    await out.send(encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 }));
   }
 
-  /** BOLT 7 gossip_timestamp_filter: record it, and queue the stored gossip within its range. */
+  /**
+   * BOLT 7 gossip_timestamp_filter: record it, and send the stored gossip within its range, read
+   * back from the store as the peer's transport takes it (a newer filter stops this one's).
+   */
   private timestampFilter(id: string, m: MessageOf<'gossip_timestamp_filter'>): void {
-    if (!equal(m.chain_hash, this.o.chainHash)) return;
+    const peer = this.peers.get(id);
+    if (!peer || !equal(m.chain_hash, this.o.chainHash)) return;
     const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
-    const backfill = filteredGossip(this.graph, this.raw, f);
-    this.relay.setFilter(id, f, backfill);
-    if (backfill.length) this.armBackfill();
+    this.relay.setFilter(id, f, []);
+    peer.filter = f;
+    peer.filterSeq++;
+    if (peer.backfilling) return; // the running backfill turns to this filter at its next message
+    peer.backfilling = true;
+    void (async () => {
+      for (let seq = -1; seq !== peer.filterSeq; ) {
+        seq = peer.filterSeq;
+        for await (const raw of filteredGossip(this.graph, this.raw, peer.filter!)) {
+          if (peer.filterSeq !== seq) break;
+          if (!(await peer.outbox.send(raw))) return;
+        }
+      }
+    })()
+      .catch((e) => this.o.log.warn(`gossipd: backfill for ${id}: ${(e as Error)?.message ?? e}`))
+      .finally(() => void (peer.backfilling = false));
   }
 
   /**

@@ -28,7 +28,6 @@
 // timestamps are asked only for the channels we lack.
 import { equal, toHex } from '../../bytes.ts';
 import { BoltError, ProtocolError } from '../../errors.ts';
-import { channelUpdateChecksum } from '../../gossip/checksum.ts';
 import {
   decodeShortChannelIdsAsync,
   decodeTimestampsAsync,
@@ -40,10 +39,8 @@ import {
   type ChannelUpdateTimestamps,
   type InflateAsync,
 } from '../../gossip/encoding.ts';
-import { peekGossip } from '../../gossip/peek.ts';
 import { STALE_SECONDS } from '../../gossip/validate.ts';
 import type { Message, MessageOf } from '../../wire/messages.ts';
-import { updateTimestamp } from './answer.ts';
 import type { Clock, GossipdConfig, Log } from './types.ts';
 
 const U32_MAX = 0xffffffff;
@@ -68,9 +65,12 @@ export type PeerSyncState = 'range' | 'scids' | 'done';
 
 /** What the Syncer reads of the gossip we hold (gossipd's RawGossip). */
 export interface RawView {
-  update(short_channel_id: bigint, direction: 0 | 1): Uint8Array | undefined;
-  readonly channels: { get(short_channel_id: bigint): Uint8Array | undefined };
-  readonly nodes: { get(node_id_hex: string): Uint8Array | undefined };
+  /** Our channel_update for that direction: its timestamp and checksum (raw.ts). */
+  update(short_channel_id: bigint, direction: 0 | 1): { timestamp: number; checksum: number } | undefined;
+  /** The channel's two node ids (hex), once its announcement is in the graph. */
+  ends(short_channel_id: bigint): [string, string] | undefined;
+  /** We hold a node_announcement of this node. */
+  hasNode(node_id_hex: string): boolean;
 }
 
 export interface SyncHost {
@@ -315,22 +315,13 @@ export class Syncer {
    */
   private missingNodes(raw: RawView, s: bigint, thisRound: Set<string>): { flags: number; fresh: boolean } {
     const none = { flags: 0, fresh: false };
-    const ann = raw.channels.get(s);
-    if (!ann) return none; // still being verified
-    let ends: [string, string];
-    try {
-      const a = peekGossip(ann);
-      if (a.type !== 'channel_announcement') return none;
-      ends = [toHex(a.node_id_1), toHex(a.node_id_2)];
-    } catch (e) {
-      if (e instanceof BoltError) return none;
-      throw e;
-    }
+    const ends = raw.ends(s);
+    if (!ends) return none; // still being verified
     let flags = 0;
     let fresh = false;
     ends.forEach((node, side) => {
       const asks = this.nodeAsks.get(node) ?? 0;
-      if (thisRound.has(node) || asks >= MAX_NODE_ASKS || raw.nodes.get(node)) return;
+      if (thisRound.has(node) || asks >= MAX_NODE_ASKS || raw.hasNode(node)) return;
       thisRound.add(node);
       this.nodeAsks.set(node, asks + 1);
       if (asks === 0) fresh = true;
@@ -471,12 +462,12 @@ function newerUpdates(raw: RawView, s: bigint, theirs: Theirs, now: number): num
       flags |= bit;
       continue;
     }
-    const ourTs = updateTimestamp(ours);
+    const ourTs = ours.timestamp;
     if (ts <= ourTs) continue;
     const cs = theirs.checksums?.[d];
     // "if a channel_update checksum is actually 0 (which is quite unlikely) it will not be queried":
     // a 0 is taken as no checksum, and the newer timestamp decides.
-    if (cs !== undefined && cs !== 0 && cs === channelUpdateChecksum(ours) && ourTs >= now - REFRESH_AFTER_S) continue;
+    if (cs !== undefined && cs !== 0 && cs === ours.checksum && ourTs >= now - REFRESH_AFTER_S) continue;
     flags |= bit;
   }
   return flags;

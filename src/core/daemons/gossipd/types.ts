@@ -72,8 +72,13 @@ export interface GossipdConfig {
   relayIntervalMs: number;
   /** At most this many messages to one peer per flush (the rest wait for the next). */
   relayPerTick: number;
-  /** How often the stored gossip a gossip_timestamp_filter asked for is sent, `relayPerTick` at a time. */
-  backfillIntervalMs: number;
+  /**
+   * Bytes of answers (replies to queries, the stored gossip a gossip_timestamp_filter asks for)
+   * handed to one peer's connection and not yet taken by its transport, at most (outbox.ts).
+   */
+  answerWindowBytes: number;
+  /** Queries from one peer waiting behind the one being answered, at most: one more is refused with a warning, and the next time the peer is disconnected. */
+  maxQueuedQueries: number;
   /** How many peers we sync from at once (query_channel_range + query_short_channel_ids). */
   syncPeers: number;
   /** short_channel_ids per query_short_channel_ids (8,000 is the most that fits in 65,535 bytes). */
@@ -115,7 +120,8 @@ export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
   banMs: 600_000,
   relayIntervalMs: 60_000,
   relayPerTick: 5_000,
-  backfillIntervalMs: 1_000,
+  answerWindowBytes: 256 * 1024,
+  maxQueuedQueries: 3,
   syncPeers: 3,
   scidsPerQuery: 1_000,
   rangeTimeoutMs: 60_000,
