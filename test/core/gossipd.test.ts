@@ -574,7 +574,7 @@ describe('gossipd: relay', () => {
     const r = new Relay(2);
     r.addPeer('x');
     r.addPeer('y');
-    r.setFilter('x', { first_timestamp: 10, timestamp_range: 100 }, [new Uint8Array([9]), new Uint8Array([8]), new Uint8Array([7])]);
+    r.setFilter('x', { first_timestamp: 10, timestamp_range: 100 });
     for (let i = 0; i < 6; i++) r.push(new Uint8Array([i]), i === 5 ? 200 : 50, i === 0 ? 'x' : 'z');
     const got: string[] = [];
     const send = (id: string, raw: Uint8Array) => got.push(`${id}:${raw[0]}`);
@@ -584,18 +584,13 @@ describe('gossipd: relay', () => {
     r.tick(send);
     deepEqual(got, ['x:1', 'x:2', 'x:3', 'x:4']);
     ok(!r.logBusy, 'log trimmed once every peer is past it');
-    r.tickBackfill(send);
-    ok(r.backfillBusy);
-    r.tickBackfill(send);
-    ok(!r.backfillBusy);
-    deepEqual(got.slice(4), ['x:9', 'x:8', 'x:7']);
     equal(r.relayed, 4);
   });
 
   it('leaves out what `keep` refuses at send time, without spending the budget on it', () => {
     const r = new Relay(2);
     r.addPeer('x');
-    r.setFilter('x', { first_timestamp: 0, timestamp_range: 1000 }, [new Uint8Array([9]), new Uint8Array([66]), new Uint8Array([8])]);
+    r.setFilter('x', { first_timestamp: 0, timestamp_range: 1000 });
     for (let i = 0; i < 5; i++) r.push(new Uint8Array([i === 1 || i === 2 ? 66 : i]), 50, 'z');
     const got: number[] = [];
     const keep = (raw: Uint8Array) => raw[0] !== 66;
@@ -603,8 +598,6 @@ describe('gossipd: relay', () => {
     deepEqual(got, [0, 3]);
     r.tick((_id, raw) => got.push(raw[0]!), keep);
     deepEqual(got, [0, 3, 4]);
-    r.tickBackfill((_id, raw) => got.push(raw[0]!), keep);
-    deepEqual(got.slice(3), [9, 8]);
     equal(r.relayed, 3);
   });
 });

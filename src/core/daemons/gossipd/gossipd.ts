@@ -887,7 +887,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     const peer = this.peers.get(id);
     if (!peer || !equal(m.chain_hash, this.o.chainHash)) return;
     const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
-    this.relay.setFilter(id, f, []);
+    this.relay.setFilter(id, f);
     peer.filter = f;
     peer.filterSeq++;
     if (peer.backfilling) return; // the running backfill turns to this filter at its next message
