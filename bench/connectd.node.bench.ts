@@ -120,7 +120,7 @@ export async function run(report: Reporter): Promise<void> {
     listeners.push(tcp);
     const ws = await listenWebSocket('127.0.0.1', 0, (s) => server.connectd.acceptStream(s));
     listeners.push(ws);
-    bridge = await startBridge({ allowPrivate: true, allowedPorts: [tcp.port], maxPerClient: 64 });
+    bridge = await startBridge({ allowLoopback: true, allowedPorts: [tcp.port], maxPerClient: 64 });
     const mk = (key: string, what: string, target: DialTarget): Way => {
       const client = new Node();
       clients.push(client);

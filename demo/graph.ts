@@ -1,6 +1,7 @@
 // The network map: a quick force layout (springs along channels, repulsion between nodes, a pull to
 // the centre), computed once per graph change, drawn on a 2D canvas. A route found by the route
-// finder is drawn over it.
+// finder is drawn over it; the node under the pointer is ringed and labelled with its alias, as are
+// the route's ends.
 export interface MapNode {
   id: string;
   alias: string;
@@ -18,14 +19,20 @@ export class GraphMap {
   private ys = new Float64Array(0);
   private edges: [number, number][] = [];
   private route: string[] = [];
+  private nodes: MapNode[] = [];
+  private degree = new Uint32Array(0);
+  private hovered: string | undefined;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {}
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    this.draw();
+  }
 
   /** Lays out the graph (keeping positions of nodes seen before) and draws it. */
   set(nodes: MapNode[], edges: MapEdge[]): void {
     const oldX = this.xs;
     const oldY = this.ys;
     const oldIndex = this.index;
+    this.nodes = nodes;
     this.ids = nodes.map((n) => n.id);
     this.index = new Map(this.ids.map((id, i) => [id, i]));
     const n = nodes.length;
@@ -54,8 +61,65 @@ export class GraphMap {
       seen.add(k);
       this.edges.push([a, b]);
     }
+    this.degree = new Uint32Array(n);
+    for (const [a, b] of this.edges) {
+      this.degree[a]!++;
+      this.degree[b]!++;
+    }
     this.layout(oldIndex.size > 0 ? 60 : 150);
     this.draw();
+  }
+
+  /** The node drawn nearest to a pointer position (page coordinates), within 10 canvas pixels. */
+  nodeAt(clientX: number, clientY: number): (MapNode & { channels: number }) | undefined {
+    const r = this.canvas.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) return undefined;
+    const x = ((clientX - r.left) * this.canvas.width) / r.width;
+    const y = ((clientY - r.top) * this.canvas.height) / r.height;
+    let best: number | undefined;
+    let bestD = 10 * 10;
+    for (let i = 0; i < this.ids.length; i++) {
+      const dx = this.px(i) - x;
+      const dy = this.py(i) - y;
+      const d = dx * dx + dy * dy;
+      if (d <= bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    return best === undefined ? undefined : { ...this.nodes[best]!, channels: this.degree[best]! };
+  }
+
+  /** Rings and labels one node (or none). */
+  hover(id: string | undefined): void {
+    if (id === this.hovered) return;
+    this.hovered = id;
+    this.draw();
+  }
+
+  private px(i: number): number {
+    return this.canvas.width / 2 + this.xs[i]! * (this.canvas.width / 2 - 14);
+  }
+
+  private py(i: number): number {
+    return this.canvas.height / 2 + this.ys[i]! * (this.canvas.height / 2 - 14);
+  }
+
+  /** A label beside node i, kept inside the canvas. */
+  private label(g: CanvasRenderingContext2D, i: number, text: string, color: string): void {
+    g.font = '12px system-ui, sans-serif';
+    const w = g.measureText(text).width + 10;
+    let x = this.px(i) + 9;
+    let y = this.py(i) - 9;
+    if (x + w > this.canvas.width - 2) x = this.px(i) - 9 - w;
+    if (y - 16 < 2) y = this.py(i) + 24;
+    g.fillStyle = 'rgba(15, 16, 32, 0.85)';
+    g.fillRect(x, y - 15, w, 19);
+    g.strokeStyle = color;
+    g.lineWidth = 1;
+    g.strokeRect(x + 0.5, y - 14.5, w - 1, 18);
+    g.fillStyle = '#fff';
+    g.fillText(text, x + 5, y - 1);
   }
 
   showRoute(ids: string[]): void {
@@ -116,8 +180,16 @@ export class GraphMap {
     const h = c.height;
     g.fillStyle = '#0f1020';
     g.fillRect(0, 0, w, h);
-    const px = (i: number) => w / 2 + this.xs[i]! * (w / 2 - 14);
-    const py = (i: number) => h / 2 + this.ys[i]! * (h / 2 - 14);
+    if (this.ids.length === 0) {
+      g.fillStyle = '#8890b0';
+      g.font = '14px system-ui, sans-serif';
+      g.textAlign = 'center';
+      g.fillText('No gossip yet: the map fills in as the peer\'s gossip arrives.', w / 2, h / 2);
+      g.textAlign = 'start';
+      return;
+    }
+    const px = (i: number) => this.px(i);
+    const py = (i: number) => this.py(i);
     g.strokeStyle = 'rgba(150, 160, 255, 0.25)';
     g.lineWidth = 1;
     g.beginPath();
@@ -146,6 +218,17 @@ export class GraphMap {
         g.arc(px(i), py(i), 5, 0, 2 * Math.PI);
         g.fill();
       }
+      this.label(g, r[0]!, `from ${this.nodes[r[0]!]!.alias}`, '#ff4d7a');
+      this.label(g, r[r.length - 1]!, `to ${this.nodes[r[r.length - 1]!]!.alias}`, '#ff4d7a');
+    }
+    const hv = this.hovered === undefined ? undefined : this.index.get(this.hovered);
+    if (hv !== undefined) {
+      g.strokeStyle = '#fff';
+      g.lineWidth = 2;
+      g.beginPath();
+      g.arc(px(hv), py(hv), 7, 0, 2 * Math.PI);
+      g.stroke();
+      this.label(g, hv, `${this.nodes[hv]!.alias} · ${this.degree[hv]} channel${this.degree[hv] === 1 ? "" : "s"}`, `#${this.nodes[hv]!.color}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 // The demo page: a real boltworker node (src/web: lightningd here, hsmd, connectd and gossipd in
 // module Workers) that connects to a peer through the WebSocket-to-TCP bridge, syncs the gossip, and
-// shows the connection, the sync, the graph, routes, peers and a JSON-RPC console.
+// shows the connection (and why it failed, dropped or came back), the sync, the map, routes, peers
+// and a JSON-RPC console listing the node's methods.
 // Query parameters: `bridge` (URL template), `peer` (id@host:port), `data` (the node's data name,
 // default 'demo'), `channels` (the full channel count, for the progress bar before the peer says).
 import { startNode, type WebNode } from '../src/web/index.ts';
@@ -18,16 +19,22 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getEl
 const q = new URLSearchParams(location.search);
 const bridge = q.get('bridge') ?? undefined;
 const peer = q.get('peer') ?? undefined;
+const peerId = peer?.split('@')[0];
 const dataName = q.get('data') ?? 'demo';
 const fullChannels = Number(q.get('channels') ?? 0) || 0;
+/** While the peer is not connected, the page asks `connect` this often (connectd also retries on its own). */
+const PROBE_MS = 5000;
 
 interface ListNodes { nodes: { nodeid: string; alias?: string; color?: string }[] }
 interface ListChannels { channels: { source: string; destination: string; short_channel_id: string }[] }
 interface Peers { peers: { id: string; connected: boolean; netaddr?: string[]; features?: string }[] }
 interface Hop { id: string; channel: string; direction: number; amount_msat: number; delay: number }
+interface HelpEntry { command: string; category: string; description: string }
+interface RpcFailure { code?: unknown; message?: string }
 
 const short = (id: string) => `${id.slice(0, 10)}…${id.slice(-4)}`;
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
+const messageOf = (e: unknown) => (e as RpcFailure)?.message ?? String(e);
 
 function featureNames(hex: string): string[] {
   try {
@@ -44,27 +51,77 @@ function dl(el: HTMLElement, rows: [string, string][]): void {
       dt.textContent = k;
       const dd = document.createElement('dd');
       dd.textContent = v;
+      dd.title = v;
       return [dt, dd];
     }),
   );
 }
 
-function row(cells: string[]): HTMLTableRowElement {
+/** A table row; each cell is a string, or [shown, full] (the full text is the cell's title). */
+function row(cells: (string | [string, string])[], wrapLast = false): HTMLTableRowElement {
   const tr = document.createElement('tr');
-  for (const c of cells) {
+  cells.forEach((c, i) => {
     const td = document.createElement('td');
-    td.textContent = c;
+    const [shown, full] = typeof c === 'string' ? [c, c] : c;
+    td.textContent = shown;
+    td.title = full;
+    if (wrapLast && i === cells.length - 1) td.className = 'wrap';
     tr.append(td);
-  }
+  });
   return tr;
 }
 
 function showError(e: unknown): void {
   const el = $('error');
-  const code = (e as { code?: string })?.code;
-  el.textContent = `${code ? `${code}: ` : ''}${(e as Error)?.message ?? String(e)}`;
-  el.dataset.code = code ?? '';
+  const code = (e as RpcFailure)?.code;
+  const c = typeof code === 'string' || typeof code === 'number' ? String(code) : '';
+  el.textContent = `${c ? `${c}: ` : ''}${messageOf(e)}`;
+  el.dataset.code = c;
   el.hidden = false;
+}
+
+// ---- the connection: its state, the reason shown, and a log of what happened ----
+
+type ConnState = 'connecting' | 'connected' | 'disconnected' | 'unreachable' | 'none';
+
+function setConn(state: ConnState, text: string, reason?: string): void {
+  const s = $('conn-state');
+  s.dataset.state = state;
+  s.textContent = text;
+  const r = $('conn-reason');
+  r.textContent = reason ?? '';
+  r.hidden = !reason;
+}
+
+function logConn(text: string): void {
+  const li = document.createElement('li');
+  const t = document.createElement('time');
+  t.textContent = new Date().toLocaleTimeString();
+  li.append(t, text);
+  const log = $('conn-log');
+  log.prepend(li);
+  while (log.children.length > 30) log.lastElementChild!.remove();
+}
+
+/** Why a connect failed, in words: the bridge (down, or refusing us), or the peer behind it. */
+function explainUnreachable(e: unknown): string {
+  const m = messageOf(e);
+  const code = (e as RpcFailure)?.code;
+  const via = bridge?.replace(/\/?\{host\}.*$/, '');
+  let why: string;
+  if (!bridge) why = 'A browser reaches a TCP-only peer through a bridge: add ?bridge=ws://HOST:PORT/{host}:{port}.';
+  else if (/closed before opening/.test(m)) why = `The bridge at ${via} did not open a WebSocket: it is not running, or it refused this page. (\`npm start\` starts it; Ctrl-C stops it.)`;
+  else why = `The bridge at ${via} answered, but the peer behind it did not: it may have stopped.`;
+  return `${why} connectd keeps trying, and so does this page every ${PROBE_MS / 1000} s. (connect: error ${typeof code === 'number' ? code : '?'}, ${m})`;
+}
+
+/** Why a connection ended, in words, and what happens next. */
+function explainDisconnect(reason: string): string {
+  const next = 'The peer is kept connected (it was given as ?peer), so connectd dials it again after 1 s, doubling up to 300 s while it fails.';
+  if (/disconnect requested/.test(reason)) return `You asked for it (disconnect). ${next}`;
+  if (/peer closed/.test(reason)) return `The peer (or the bridge between us) closed the connection: it may have stopped. ${next}`;
+  if (/ping|pong|timeout/i.test(reason)) return `The peer stopped answering (${reason}). ${next}`;
+  return `${reason}. ${next}`;
 }
 
 async function main(): Promise<void> {
@@ -82,6 +139,7 @@ async function main(): Promise<void> {
   addEventListener('pagehide', () => void node.stop());
   status.textContent = 'running';
   document.body.dataset.ready = 'true';
+  node.on('daemon_error', (e) => showError({ message: `${e.daemon} failed: ${e.message}` }));
 
   const info = (await node.call('getinfo')) as Record<string, unknown>;
   dl($('us'), [
@@ -94,11 +152,15 @@ async function main(): Promise<void> {
   ]);
 
   // Connection: peer_connected means the BOLT 8 handshake and the `init` exchange are done.
-  const connState = $('conn-state');
-  if (!peer) connState.textContent = 'no peer given (add ?peer=id@host:port&bridge=...)';
+  let connected = false;
+  let lastDrop: string | undefined;
+  if (!peer) setConn('none', 'no peer given (add ?peer=id@host:port&bridge=...)');
+  else logConn(`connecting to ${short(peerId!)} ${bridge ? 'through the bridge' : 'directly'}`);
   node.on('peer_connected', (e) => {
-    connState.dataset.state = 'connected';
-    connState.textContent = 'connected: BOLT 8 handshake and init done';
+    connected = true;
+    setConn('connected', 'connected: BOLT 8 handshake and init done');
+    logConn(lastDrop ? `reconnected (connection #${e.counter}) after: ${lastDrop}` : `connected (connection #${e.counter}, ${e.direction})`);
+    lastDrop = undefined;
     dl($('conn'), [
       ['peer', e.id],
       ['direction', e.direction],
@@ -117,10 +179,30 @@ async function main(): Promise<void> {
     void refreshPeers();
   });
   node.on('peer_disconnected', (e) => {
-    connState.dataset.state = 'disconnected';
-    connState.textContent = `disconnected from ${short(e.id)}: reconnecting…`;
+    if (e.id !== peerId) return;
+    connected = false;
+    lastDrop = e.reason;
+    setConn('disconnected', `disconnected from ${short(e.id)}: reconnecting…`, explainDisconnect(e.reason));
+    logConn(`disconnected (connection #${e.counter}): ${e.reason}`);
     void refreshPeers();
   });
+  // connectd retries the peer on its own but tells no one why an attempt failed: `connect` (which
+  // joins an attempt in progress) does, with each address's reason.
+  let lastFailure = '';
+  async function probe(): Promise<void> {
+    if (!peer || connected) return;
+    try {
+      await node.call('connect', { id: peer });
+    } catch (e) {
+      if (connected) return;
+      const why = explainUnreachable(e);
+      setConn('unreachable', 'cannot reach the peer', why);
+      if (messageOf(e) !== lastFailure) logConn(`connect failed: ${messageOf(e)}`);
+      lastFailure = messageOf(e);
+    }
+  }
+  void probe();
+  setInterval(() => void probe(), PROBE_MS);
 
   // Gossip sync.
   const bar = $<HTMLProgressElement>('sync-bar');
@@ -151,8 +233,9 @@ async function main(): Promise<void> {
       .catch(() => undefined);
   }, 2000);
 
-  // The map, redrawn at most once a second while the graph grows.
-  const map = new GraphMap($<HTMLCanvasElement>('graph'));
+  // The map, redrawn at most once a second while the graph grows; hover names a node, click routes to it.
+  const canvas = $<HTMLCanvasElement>('graph');
+  const map = new GraphMap(canvas);
   let graphTimer: ReturnType<typeof setTimeout> | undefined;
   let aliases = new Map<string, string>();
   function scheduleGraph(): void {
@@ -161,6 +244,44 @@ async function main(): Promise<void> {
       void drawGraph();
     }, 1000);
   }
+  const hoverCard = $('graph-hover');
+  const hoverHint = hoverCard.innerHTML;
+  canvas.addEventListener('mousemove', (ev) => {
+    const n = map.nodeAt(ev.clientX, ev.clientY);
+    map.hover(n?.id);
+    canvas.title = n ? `${n.alias} (${n.id})` : '';
+    canvas.dataset.hover = n?.id ?? '';
+    if (!n) {
+      hoverCard.innerHTML = hoverHint;
+      return;
+    }
+    const h = document.createElement('h3');
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = `#${n.color}`;
+    h.append(sw, n.alias);
+    const d = document.createElement('dl');
+    dl(d, [
+      ['id', n.id],
+      ['channels', String(n.channels)],
+      ['colour', `#${n.color}`],
+    ]);
+    const tip = document.createElement('p');
+    tip.className = 'muted';
+    tip.textContent = 'Click to find a route to it.';
+    hoverCard.replaceChildren(h, d, tip);
+  });
+  canvas.addEventListener('mouseleave', () => {
+    map.hover(undefined);
+    canvas.dataset.hover = '';
+    hoverCard.innerHTML = hoverHint;
+  });
+  canvas.addEventListener('click', (ev) => {
+    const n = map.nodeAt(ev.clientX, ev.clientY);
+    if (!n) return;
+    $<HTMLSelectElement>('route-to').value = n.id;
+    $<HTMLFormElement>('route-form').requestSubmit();
+  });
   // What the map last showed: channel directions and nodes (channel_updates arrive after their
   // channel_announcement, so the channel count alone can settle before the edges do).
   let drawn = '';
@@ -171,22 +292,25 @@ async function main(): Promise<void> {
     drawn = shape;
     const nodes: MapNode[] = ln.nodes.map((n) => ({ id: n.nodeid, alias: n.alias ?? short(n.nodeid), color: n.color ?? '888888' }));
     map.set(nodes, lc.channels.map((c) => ({ a: c.source, b: c.destination })));
-    const canvas = $('graph');
     canvas.dataset.nodes = String(nodes.length);
     canvas.dataset.directions = String(lc.channels.length);
     $('graph-text').textContent = `${nodes.length} nodes, ${new Set(lc.channels.map((c) => c.short_channel_id)).size} channels`;
     const next = new Map(nodes.map((n) => [n.id, n.alias]));
     if (next.size !== aliases.size) {
       aliases = next;
-      fillSelects(nodes);
+      const degree = new Map<string, number>();
+      for (const c of lc.channels) degree.set(c.source, (degree.get(c.source) ?? 0) + 1);
+      fillSelects(nodes, degree);
     }
   }
   scheduleGraph();
 
   // Route finder.
-  function fillSelects(nodes: MapNode[]): void {
+  /** Both lists by alias; the first choice a pair of the best-connected nodes (likely to have a route). */
+  function fillSelects(nodes: MapNode[], degree: Map<string, number>): void {
     const sorted = [...nodes].sort((x, y) => x.alias.localeCompare(y.alias));
-    for (const [id, pick] of [['route-from', 0], ['route-to', Math.floor(sorted.length / 2)]] as const) {
+    const hubs = [...nodes].sort((x, y) => (degree.get(y.id) ?? 0) - (degree.get(x.id) ?? 0));
+    for (const [id, pick] of [['route-from', hubs[0]?.id], ['route-to', hubs[1]?.id]] as const) {
       const sel = $<HTMLSelectElement>(id);
       const was = sel.value;
       sel.replaceChildren(
@@ -197,7 +321,7 @@ async function main(): Promise<void> {
           return o;
         }),
       );
-      sel.value = was && aliases.has(was) ? was : (sorted[pick]?.id ?? '');
+      sel.value = was && aliases.has(was) ? was : (pick ?? '');
     }
   }
   $('route-form').addEventListener('submit', (ev) => {
@@ -216,15 +340,15 @@ async function main(): Promise<void> {
         body.replaceChildren(
           ...hops.map((h, i) => {
             const fee = i + 1 < hops.length ? h.amount_msat - hops[i + 1]!.amount_msat : 0;
-            return row([String(i + 1), aliases.get(h.id) ?? short(h.id), h.channel, String(h.amount_msat), String(fee), String(h.delay)]);
+            return row([String(i + 1), [aliases.get(h.id) ?? short(h.id), h.id], h.channel, String(h.amount_msat), String(fee), String(h.delay)]);
           }),
         );
         const total = hops.length ? hops[0]!.amount_msat - hops[hops.length - 1]!.amount_msat : 0;
         text.textContent = `${hops.length} hops, ${total} msat in fees, ${hops[0]?.delay ?? 0} blocks of delay`;
         map.showRoute([fromid, ...hops.map((h) => h.id)]);
       })
-      .catch((e: Error) => {
-        text.textContent = `no route: ${e.message}`;
+      .catch((e: RpcFailure) => {
+        text.textContent = `no route (error ${String(e.code)}): ${e.message ?? ''}`;
         map.showRoute([]);
       });
   });
@@ -233,13 +357,60 @@ async function main(): Promise<void> {
   async function refreshPeers(): Promise<void> {
     const r = (await node.call('listpeers')) as Peers;
     $('peers').querySelector('tbody')!.replaceChildren(
-      ...r.peers.map((p) => row([short(p.id), String(p.connected), (p.netaddr ?? []).join(', '), featureNames(p.features ?? '').map((n) => n.split(' ')[0]).join(', ')])),
+      ...r.peers.map((p) => {
+        const addr = (p.netaddr ?? []).join(', ');
+        const features = featureNames(p.features ?? '').map((n) => n.split(' ')[0]!).join(', ');
+        return row([[short(p.id), p.id], String(p.connected), [addr || '—', addr], features], true);
+      }),
     );
   }
   setInterval(() => void refreshPeers().catch(() => undefined), 3000);
   void refreshPeers();
 
-  // JSON-RPC console.
+  // JSON-RPC console: the methods `help` lists, each a button that fills the form.
+  const usage = new Map<string, HelpEntry>();
+  const methodInput = $<HTMLInputElement>('rpc-method');
+  const showUsage = () => {
+    const h = usage.get(methodInput.value.trim());
+    $('rpc-usage').textContent = h ? `${h.command} — ${h.description} (${h.category})` : '';
+  };
+  try {
+    const help = ((await node.call('help')) as { help: HelpEntry[] }).help;
+    for (const h of help) usage.set(h.command.split(' ')[0]!, h);
+    $('rpc-method-list').replaceChildren(
+      ...[...usage.keys()].map((m) => {
+        const o = document.createElement('option');
+        o.value = m;
+        return o;
+      }),
+    );
+    $('rpc-methods').replaceChildren(
+      ...[...usage.entries()].map(([m, h]) => {
+        const li = document.createElement('li');
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.dataset.method = m;
+        b.title = `${h.command}\n${h.description}`;
+        const cat = document.createElement('span');
+        cat.className = 'cat';
+        cat.textContent = h.category;
+        b.append(m, cat);
+        b.addEventListener('click', () => {
+          methodInput.value = m;
+          // Named parameters, required ones first: `connect id [host] [port]` → {"id": ""}.
+          const required = h.command.split(' ').slice(1).filter((p) => !p.startsWith('['));
+          $<HTMLInputElement>('rpc-params').value = JSON.stringify(Object.fromEntries(required.map((p) => [p, ''])));
+          showUsage();
+        });
+        li.append(b);
+        return li;
+      }),
+    );
+  } catch (e) {
+    $('rpc-usage').textContent = `help failed: ${messageOf(e)}`;
+  }
+  methodInput.addEventListener('input', showUsage);
+  showUsage();
   $('rpc-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const out = $('rpc-out');
@@ -251,16 +422,24 @@ async function main(): Promise<void> {
       out.textContent = `params are not JSON: ${(e as Error).message}`;
       return;
     }
+    const method = methodInput.value.trim();
     node
-      .call($<HTMLInputElement>('rpc-method').value.trim(), params)
-      .then((r) => (out.textContent = json(r)))
-      .catch((e: { code?: unknown; message?: string }) => (out.textContent = json({ error: { code: e.code, message: e.message } })));
+      .call(method, params)
+      .then((r) => {
+        out.textContent = json(r);
+        if (method === 'stop') {
+          $('status').textContent = 'stopped (the `stop` command): reload the page to start the node again';
+          setConn('none', 'the node was stopped');
+        }
+      })
+      .catch((e: RpcFailure) => (out.textContent = json({ error: { code: e.code, message: e.message } })));
   });
 }
 
 main().catch((e) => {
   $('status').textContent = 'not running';
   document.body.dataset.ready = 'error';
+  setConn('none', 'the node did not start');
   showError(e);
   console.error(e);
 });

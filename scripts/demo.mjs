@@ -5,6 +5,7 @@
 // Ctrl-C stops everything.
 //   --static   serve the built page (run `npm run build:demo` first) instead of Vite's dev server
 //   --port N   the page's port (default: any free one)
+import { dirname } from 'node:path';
 import { register } from 'tsx/esm/api';
 
 register();
@@ -16,7 +17,8 @@ const demo = await startDemo({
   ...(portAt >= 0 ? { port: Number(args[portAt + 1]) } : {}),
   log: (s) => console.log(s),
 });
-console.log(`\nbridge: ${demo.bridge}\npeer:   ${demo.peer}\n\nOpen the demo page:\n\n  ${demo.pageUrl}\n\n(Ctrl-C stops everything)`);
+const cliFor = (n) => `npx boltworker cli --lightning-dir ${dirname(n.networkDir)} --regtest getinfo`;
+console.log(`\nbridge: ${demo.bridge}\npeer:   ${demo.peer}\n\nNode A: ${cliFor(demo.a)}\nNode B: ${cliFor(demo.b)}\n\nOpen the demo page:\n\n  ${demo.pageUrl}\n\n(Ctrl-C stops everything)`);
 let stopping = false;
 const stop = async () => {
   if (stopping) return;

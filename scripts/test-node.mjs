@@ -17,6 +17,6 @@ function walk(dir) {
 }
 
 const only = process.argv.slice(2);
-const files = only.length ? only : ['test/core', 'test/node', 'test/interop', 'test/e2e'].flatMap(walk).sort();
+const files = only.length ? only : ['test/core', 'test/node', 'test/interop', 'test/e2e', 'test/regtest'].flatMap(walk).sort();
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/support/node-globals.mjs', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -107,8 +107,9 @@ export function parseIpv6(text: string): Uint8Array {
 }
 
 /**
- * BOLT 7 `node_announcement`: a DNS hostname "MUST only contain ASCII alphanumeric characters
- * (case-insensitive), hyphen (-) and dot (.)" (non-ASCII names arrive in Punycode). Labels as RFC 1123.
+ * A DNS name we will dial: labels as RFC 1123 (letters, digits, hyphens; non-ASCII names in Punycode,
+ * as BOLT 7 asks of a `hostname`). BOLT 7 itself only requires `hostname` bytes to be ASCII, so an
+ * announced name may fail here: endpointsFromAnnouncement then skips that one address.
  */
 function parseDnsName(text: string): string {
   const name = (text.endsWith('.') ? text.slice(0, -1) : text).toLowerCase();
@@ -235,18 +236,29 @@ export function parsePeerAddress(text: string, opts: PeerAddressOptions = {}): P
  * Endpoints from a `node_announcement`'s addresses. BOLT 7 type 6 (websocket) carries only a port:
  * a WebSocket listener on the same host as the node's other addresses (Core Lightning announces it
  * that way), so it becomes `ws://host:port/` for each IPv4, IPv6 and DNS address.
+ *
+ * Each address stands alone: one we cannot dial (a hostname that is ASCII, as BOLT 7 asks of
+ * `hostname`, but not an RFC 1123 name, like `ln_node.example.com`; port 0, which BOLT 7 says to
+ * ignore; a type that does not match its text) is skipped and listed in `skipped`, and the others
+ * are kept, as BOLT 7 has receivers ignore a bad descriptor (port 0, Tor v2, a second DNS name)
+ * without dropping the rest.
  */
-export function endpointsFromAnnouncement(addresses: readonly NetAddress[]): Endpoint[] {
+export function endpointsFromAnnouncement(addresses: readonly NetAddress[], skipped: { address: NetAddress; reason: string }[] = []): Endpoint[] {
   const tcp: Endpoint[] = [];
   const wsPorts: number[] = [];
   for (const a of addresses) {
-    if (a.type === 'websocket') {
-      wsPorts.push(parsePort(String(a.port)));
-      continue;
+    try {
+      if (a.type === 'websocket') {
+        wsPorts.push(parsePort(String(a.port)));
+        continue;
+      }
+      const h = parseHost(a.address);
+      if (h.type !== a.type) fail('bad_host', `address ${show(a.address)} is not of type ${a.type}`);
+      tcp.push({ kind: 'tcp', ...h, port: parsePort(String(a.port)) });
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      skipped.push({ address: a, reason: e.message });
     }
-    const h = parseHost(a.address);
-    if (h.type !== a.type) fail('bad_host', `address ${show(a.address)} is not of type ${a.type}`);
-    tcp.push({ kind: 'tcp', ...h, port: parsePort(String(a.port)) });
   }
   const ws: Endpoint[] = [];
   for (const port of wsPorts) {

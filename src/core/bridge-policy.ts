@@ -1,16 +1,29 @@
 // What a WebSocket-to-TCP bridge may connect to, decided without any I/O, so that the Node bridge
 // (src/transports/bridge-server.ts) and the edge Worker (src/edge/bridge-worker.ts) refuse exactly
 // the same things. A bridge must never be an open proxy: targets come from the request path
-// `/{host}:{port}` (or `/bridge/{host}:{port}`), only allowed ports are reachable, and loopback,
-// private and other special-use addresses (IANA's IPv4/IPv6 Special-Purpose Address Registries,
-// RFC 6890) are refused unless `allowPrivate` is set. A DNS name is checked here for its syntax
-// and for special-use names; the Node bridge then resolves it and checks every address it got
-// (checkResolvedAddresses) before connecting to that checked address, never to the name.
+// `/{host}:{port}` (or `/bridge/{host}:{port}`), only allowed ports are reachable, and special-use
+// addresses (IANA's IPv4/IPv6 Special-Purpose Address Registries, RFC 6890) are refused. Two
+// switches lift two classes, and nothing else: `allowLoopback` (127/8, ::1, `localhost`) and
+// `allowPrivate` (RFC 1918, CGNAT 100.64/10, unique local fc00::/7). Link-local (169.254/16,
+// fe80::/10) and cloud metadata addresses and names stay refused whatever is set. A DNS name is
+// checked here for its syntax and for special-use names; the Node bridge then resolves it and
+// checks every address it got (checkResolvedAddresses) before connecting to that checked address,
+// never to the name. Connection caps and their fair sharing: bridge-limits.ts.
 import { BoltError } from './errors.ts';
 import { ipv4FromText, ipv6FromText } from './ip.ts';
 
+import { LimitRefusal } from './bridge-limits.ts';
+
+export { BridgeActivity, ConnectionLimits, IdleWatch, LimitRefusal, clientKey, type Slot, type SlotHolder } from './bridge-limits.ts';
+
 /** Why a bridge refused a request; `code` is stable, `message` is sent to the client. */
 export class BridgeRefusal extends BoltError {}
+
+/** A refusal (BridgeRefusal, or LimitRefusal from a cap) as is; anything else as `internal`. */
+export function asRefusal(e: unknown): BoltError {
+  if (e instanceof BridgeRefusal || e instanceof LimitRefusal) return e;
+  return new BridgeRefusal('internal', e instanceof Error ? e.message : String(e));
+}
 
 export type BridgeHostKind = 'ipv4' | 'ipv6' | 'dns';
 
@@ -24,7 +37,10 @@ export interface BridgeTarget {
 export interface BridgePolicyOptions {
   /** Ports a client may reach (default: 9735, BOLT 1's default port, only). */
   allowedPorts?: readonly number[];
-  /** Reach loopback, private and other special-use targets (for tests and private networks). */
+  /** Reach loopback targets: 127.0.0.0/8, ::1, `localhost` (tests, a node on the same host). */
+  allowLoopback?: boolean;
+  /** Reach private-range targets: RFC 1918, CGNAT 100.64.0.0/10, unique local fc00::/7. Never
+   * link-local or cloud metadata, which no switch lifts. */
   allowPrivate?: boolean;
   /** When set, only these Origins (e.g. `https://app.example`) may open a bridge. */
   allowedOrigins?: readonly string[];
@@ -34,18 +50,48 @@ export interface BridgePolicyOptions {
   maxTotal?: number;
   /** Close a bridge after this long without a byte either way (default 300 000 ms). */
   idleTimeoutMs?: number;
+  /** The idle timeout while the bridge holds 3/4 of maxTotal or more (default 30 000 ms, and
+   * never longer than idleTimeoutMs). See bridge-limits.ts for the sharing rule. */
+  busyIdleTimeoutMs?: number;
 }
 
 export interface BridgePolicy {
   allowedPorts: ReadonlySet<number>;
+  allowLoopback: boolean;
   allowPrivate: boolean;
   allowedOrigins: ReadonlySet<string> | undefined;
   maxPerClient: number;
   maxTotal: number;
   idleTimeoutMs: number;
+  busyIdleTimeoutMs: number;
 }
 
 export const DEFAULT_BRIDGE_PORT = 9735;
+
+/**
+ * The WebSocket subprotocol a client offers to tell a bridge what it has received: with it, each
+ * text frame from the client is the decimal count of bytes received so far, sent at least once
+ * every 16 KiB received (a bridge's window is at least 64 KiB). The edge bridge needs it for
+ * backpressure (workerd has no bufferedAmount); the Node bridge accepts it too (so one client
+ * works with both) and only checks the counts, since it sees its own send buffer.
+ */
+export const BRIDGE_ACK_PROTOCOL = 'bridge-ack';
+
+/** Whether a client's Sec-WebSocket-Protocol list offers BRIDGE_ACK_PROTOCOL. */
+export function offersAck(protocols: Iterable<string>): boolean {
+  for (const p of protocols) if (p.trim() === BRIDGE_ACK_PROTOCOL) return true;
+  return false;
+}
+
+/**
+ * A `bridge-ack` text frame: the decimal count of bytes received so far, never less than the last
+ * one (`acked`) nor more than the bridge sent (`sent`). Throws BridgeRefusal('bad_ack').
+ */
+export function parseAck(text: string, acked: number, sent: number): number {
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= acked && n <= sent)) throw new BridgeRefusal('bad_ack', `bad acknowledgement (${acked} to ${sent} expected)`);
+  return n;
+}
 
 /** WebSocket close codes a bridge uses (RFC 6455 section 7.4, IANA registry; 4000+ is private use). */
 export const BridgeClose = {
@@ -61,6 +107,8 @@ export const BridgeClose = {
   tooBig: 1009,
   /** The bridge itself failed. */
   internal: 1011,
+  /** The bridge was full and this bridge gave its slot to a client holding fewer (bridge-limits.ts). */
+  tryAgainLater: 1013,
   /** DNS failure, connect failure or TCP error towards the target. */
   badGateway: 1014,
   /** No byte either way for idleTimeoutMs. */
@@ -74,6 +122,7 @@ export function refusalStatus(code: string): number {
     case 'port_not_allowed':
     case 'special_use_address':
     case 'special_use_name':
+    case 'name_not_allowed':
       return 403;
     case 'per_client_limit':
       return 429;
@@ -108,20 +157,24 @@ export function resolveBridgePolicy(o: BridgePolicyOptions = {}): BridgePolicy {
   if (o.allowedOrigins && o.allowedOrigins.length > 0) {
     origins = new Set(o.allowedOrigins.map((s) => s.trim().toLowerCase().replace(/\/+$/, '')));
   }
+  const idleTimeoutMs = positiveInt(o.idleTimeoutMs, 300_000, 'idleTimeoutMs');
   return {
     allowedPorts: new Set(ports),
+    allowLoopback: o.allowLoopback === true,
     allowPrivate: o.allowPrivate === true,
     allowedOrigins: origins,
     maxPerClient: positiveInt(o.maxPerClient, 8, 'maxPerClient'),
     maxTotal: positiveInt(o.maxTotal, 256, 'maxTotal'),
-    idleTimeoutMs: positiveInt(o.idleTimeoutMs, 300_000, 'idleTimeoutMs'),
+    idleTimeoutMs,
+    busyIdleTimeoutMs: Math.min(idleTimeoutMs, positiveInt(o.busyIdleTimeoutMs, 30_000, 'busyIdleTimeoutMs')),
   };
 }
 
 /**
- * Policy from string settings (a Worker's env vars, a CLI's flags): BRIDGE_ALLOW_PRIVATE
- * ("1"/"true"), BRIDGE_ALLOWED_PORTS ("9735,9736"), BRIDGE_ALLOWED_ORIGINS (comma-separated),
- * BRIDGE_MAX_PER_CLIENT, BRIDGE_MAX_TOTAL, BRIDGE_IDLE_TIMEOUT_MS. Bad values throw (bad_config).
+ * Policy from string settings (a Worker's env vars, a CLI's flags): BRIDGE_ALLOW_LOOPBACK and
+ * BRIDGE_ALLOW_PRIVATE ("1"/"true"), BRIDGE_ALLOWED_PORTS ("9735,9736"), BRIDGE_ALLOWED_ORIGINS
+ * (comma-separated), BRIDGE_MAX_PER_CLIENT, BRIDGE_MAX_TOTAL, BRIDGE_IDLE_TIMEOUT_MS,
+ * BRIDGE_BUSY_IDLE_TIMEOUT_MS. Bad values throw (bad_config).
  */
 export function bridgePolicyFromEnv(env: Readonly<Record<string, unknown>>): BridgePolicy {
   const str = (k: string): string | undefined => {
@@ -139,14 +192,21 @@ export function bridgePolicyFromEnv(env: Readonly<Record<string, unknown>>): Bri
     if (!/^\d{1,5}$/.test(p)) throw new BridgeRefusal('bad_config', `BRIDGE_ALLOWED_PORTS: bad port ${JSON.stringify(p)}`);
     return Number(p);
   });
-  const allowPrivate = str('BRIDGE_ALLOW_PRIVATE');
+  const bool = (k: string): boolean => {
+    const v = str(k)?.toLowerCase();
+    if (v === undefined || v === '0' || v === 'false') return false;
+    if (v === '1' || v === 'true') return true;
+    throw new BridgeRefusal('bad_config', `${k} must be true or false, got ${JSON.stringify(v)}`);
+  };
   return resolveBridgePolicy({
     allowedPorts: ports,
-    allowPrivate: allowPrivate === '1' || allowPrivate?.toLowerCase() === 'true',
+    allowLoopback: bool('BRIDGE_ALLOW_LOOPBACK'),
+    allowPrivate: bool('BRIDGE_ALLOW_PRIVATE'),
     allowedOrigins: list('BRIDGE_ALLOWED_ORIGINS'),
     maxPerClient: int('BRIDGE_MAX_PER_CLIENT'),
     maxTotal: int('BRIDGE_MAX_TOTAL'),
     idleTimeoutMs: int('BRIDGE_IDLE_TIMEOUT_MS'),
+    busyIdleTimeoutMs: int('BRIDGE_BUSY_IDLE_TIMEOUT_MS'),
   });
 }
 
@@ -167,69 +227,97 @@ function inPrefix(addr: Uint8Array, prefix: readonly number[], bits: number): bo
   return true;
 }
 
-type Range = readonly [prefix: readonly number[], bits: number, name: string];
+/** What a special-use target is, for the switches: `loopback` and `private` are lifted by
+ * allowLoopback and allowPrivate; `never` by nothing. */
+export type TargetClass = 'loopback' | 'private' | 'never';
+
+/** Why a target is special-use, and its class. */
+export interface SpecialUse {
+  class: TargetClass;
+  why: string;
+}
+
+type Range = readonly [prefix: readonly number[], bits: number, cls: TargetClass, name: string];
+
+// Cloud instance metadata services, refused whatever is set (most sit in link-local 169.254/16,
+// which is refused anyway; these are listed first so that the reason names them, and because some
+// sit inside ranges a switch lifts: Alibaba's in CGNAT, AWS's IPv6 one in unique local fc00::/7).
+const METADATA: readonly Range[] = [
+  [[169, 254, 169, 254], 32, 'never', 'cloud metadata 169.254.169.254'],
+  [[100, 100, 100, 200], 32, 'never', 'cloud metadata 100.100.100.200 (Alibaba)'],
+  [[168, 63, 129, 16], 32, 'never', 'cloud platform 168.63.129.16 (Azure)'],
+  [[0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54], 128, 'never', 'cloud metadata fd00:ec2::254 (AWS)'],
+];
 
 // IANA IPv4 Special-Purpose Address Registry (RFC 6890 and successors), plus multicast and the
 // reserved 240/4. Anything listed is refused, including the few entries IANA marks globally
 // reachable: a Lightning node has no business there.
 const V4_SPECIAL: readonly Range[] = [
-  [[0], 8, 'this network 0.0.0.0/8 (includes unspecified)'],
-  [[10], 8, 'private 10.0.0.0/8 (RFC 1918)'],
-  [[100, 64], 10, 'shared address space 100.64.0.0/10 (RFC 6598, CGNAT)'],
-  [[127], 8, 'loopback 127.0.0.0/8'],
-  [[169, 254], 16, 'link-local 169.254.0.0/16'],
-  [[172, 16], 12, 'private 172.16.0.0/12 (RFC 1918)'],
-  [[192, 0, 0], 24, 'IETF protocol assignments 192.0.0.0/24'],
-  [[192, 0, 2], 24, 'documentation 192.0.2.0/24'],
-  [[192, 31, 196], 24, 'AS112 192.31.196.0/24'],
-  [[192, 52, 193], 24, 'AMT 192.52.193.0/24'],
-  [[192, 88, 99], 24, '6to4 relay anycast 192.88.99.0/24'],
-  [[192, 168], 16, 'private 192.168.0.0/16 (RFC 1918)'],
-  [[192, 175, 48], 24, 'AS112 192.175.48.0/24'],
-  [[198, 18], 15, 'benchmarking 198.18.0.0/15'],
-  [[198, 51, 100], 24, 'documentation 198.51.100.0/24'],
-  [[203, 0, 113], 24, 'documentation 203.0.113.0/24'],
-  [[224], 4, 'multicast 224.0.0.0/4'],
-  [[255, 255, 255, 255], 32, 'limited broadcast 255.255.255.255'],
-  [[240], 4, 'reserved 240.0.0.0/4'],
+  [[0], 8, 'never', 'this network 0.0.0.0/8 (includes unspecified)'],
+  [[10], 8, 'private', 'private 10.0.0.0/8 (RFC 1918)'],
+  [[100, 64], 10, 'private', 'shared address space 100.64.0.0/10 (RFC 6598, CGNAT)'],
+  [[127], 8, 'loopback', 'loopback 127.0.0.0/8'],
+  [[169, 254], 16, 'never', 'link-local 169.254.0.0/16'],
+  [[172, 16], 12, 'private', 'private 172.16.0.0/12 (RFC 1918)'],
+  [[192, 0, 0], 24, 'never', 'IETF protocol assignments 192.0.0.0/24'],
+  [[192, 0, 2], 24, 'never', 'documentation 192.0.2.0/24'],
+  [[192, 31, 196], 24, 'never', 'AS112 192.31.196.0/24'],
+  [[192, 52, 193], 24, 'never', 'AMT 192.52.193.0/24'],
+  [[192, 88, 99], 24, 'never', '6to4 relay anycast 192.88.99.0/24'],
+  [[192, 168], 16, 'private', 'private 192.168.0.0/16 (RFC 1918)'],
+  [[192, 175, 48], 24, 'never', 'AS112 192.175.48.0/24'],
+  [[198, 18], 15, 'never', 'benchmarking 198.18.0.0/15'],
+  [[198, 51, 100], 24, 'never', 'documentation 198.51.100.0/24'],
+  [[203, 0, 113], 24, 'never', 'documentation 203.0.113.0/24'],
+  [[224], 4, 'never', 'multicast 224.0.0.0/4'],
+  [[255, 255, 255, 255], 32, 'never', 'limited broadcast 255.255.255.255'],
+  [[240], 4, 'never', 'reserved 240.0.0.0/4'],
 ];
 
 // IANA IPv6 Special-Purpose Address Registry, and everything outside global unicast 2000::/3.
 // Forms that embed or translate to an IPv4 address (mapped, NAT64, 6to4, Teredo) are refused
 // outright: a client that means an IPv4 target can name it.
 const V6_SPECIAL: readonly Range[] = [
-  [[], 128, 'unspecified ::'],
-  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback ::1'],
-  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 96, 'IPv4-mapped ::ffff:0:0/96'],
-  [[0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0], 96, 'IPv4-translated ::ffff:0:0:0/96'],
-  [[0, 0x64, 0xff, 0x9b, 0, 1], 48, 'local-use NAT64 64:ff9b:1::/48'],
-  [[0, 0x64, 0xff, 0x9b], 96, 'NAT64 64:ff9b::/96'],
-  [[1, 0], 64, 'discard-only 100::/64'],
-  [[0x20, 0x01, 0x0d, 0xb8], 32, 'documentation 2001:db8::/32'],
-  [[0x20, 0x01], 23, 'IETF protocol assignments 2001::/23 (Teredo, ORCHID, benchmarking)'],
-  [[0x20, 0x02], 16, '6to4 2002::/16'],
-  [[0x3f, 0xff], 20, 'documentation 3fff::/20'],
-  [[0xfc], 7, 'unique local fc00::/7'],
-  [[0xfe, 0x80], 10, 'link-local fe80::/10'],
-  [[0xfe, 0xc0], 10, 'site-local fec0::/10 (deprecated)'],
-  [[0xff], 8, 'multicast ff00::/8'],
+  [[], 128, 'never', 'unspecified ::'],
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 128, 'loopback', 'loopback ::1'],
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 96, 'never', 'IPv4-mapped ::ffff:0:0/96'],
+  [[0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0], 96, 'never', 'IPv4-translated ::ffff:0:0:0/96'],
+  [[0, 0x64, 0xff, 0x9b, 0, 1], 48, 'never', 'local-use NAT64 64:ff9b:1::/48'],
+  [[0, 0x64, 0xff, 0x9b], 96, 'never', 'NAT64 64:ff9b::/96'],
+  [[1, 0], 64, 'never', 'discard-only 100::/64'],
+  [[0x20, 0x01, 0x0d, 0xb8], 32, 'never', 'documentation 2001:db8::/32'],
+  [[0x20, 0x01], 23, 'never', 'IETF protocol assignments 2001::/23 (Teredo, ORCHID, benchmarking)'],
+  [[0x20, 0x02], 16, 'never', '6to4 2002::/16'],
+  [[0x3f, 0xff], 20, 'never', 'documentation 3fff::/20'],
+  [[0xfc], 7, 'private', 'unique local fc00::/7'],
+  [[0xfe, 0x80], 10, 'never', 'link-local fe80::/10'],
+  [[0xfe, 0xc0], 10, 'never', 'site-local fec0::/10 (deprecated)'],
+  [[0xff], 8, 'never', 'multicast ff00::/8'],
 ];
 
+function firstRange(addr: Uint8Array, ranges: readonly Range[]): SpecialUse | undefined {
+  for (const [p, bits, cls, name] of ranges) if (inPrefix(addr, p, bits)) return { class: cls, why: name };
+  return undefined;
+}
+
 /**
- * Why an IP address (4 or 16 bytes) is special-use, or undefined when it is an ordinary
+ * What is special about an IP address (4 or 16 bytes), or undefined when it is an ordinary
  * globally reachable unicast address.
  */
-export function specialUseRange(addr: Uint8Array): string | undefined {
-  if (addr.length === 4) {
-    for (const [p, bits, name] of V4_SPECIAL) if (inPrefix(addr, p, bits)) return name;
-    return undefined;
-  }
+export function classifyAddress(addr: Uint8Array): SpecialUse | undefined {
+  if (addr.length === 4) return firstRange(addr, METADATA) ?? firstRange(addr, V4_SPECIAL);
   if (addr.length === 16) {
-    for (const [p, bits, name] of V6_SPECIAL) if (inPrefix(addr, p, bits)) return name;
-    if (!inPrefix(addr, [0x20], 3)) return 'not global unicast (outside 2000::/3)';
+    const s = firstRange(addr, METADATA) ?? firstRange(addr, V6_SPECIAL);
+    if (s) return s;
+    if (!inPrefix(addr, [0x20], 3)) return { class: 'never', why: 'not global unicast (outside 2000::/3)' };
     return undefined;
   }
-  return 'not an IP address';
+  return { class: 'never', why: 'not an IP address' };
+}
+
+/** Why an IP address is special-use (whatever its class), or undefined. */
+export function specialUseRange(addr: Uint8Array): string | undefined {
+  return classifyAddress(addr)?.why;
 }
 
 /** specialUseRange for a textual address (IPv4 dotted quad or IPv6, brackets allowed). */
@@ -239,23 +327,37 @@ export function specialUseAddress(text: string): string | undefined {
   return b ? specialUseRange(b) : 'not an IP address';
 }
 
+/** Whether the policy's switches lift this class (`never` is lifted by nothing). */
+export function classAllowed(c: TargetClass, policy: Pick<BridgePolicy, 'allowLoopback' | 'allowPrivate'>): boolean {
+  return c === 'loopback' ? policy.allowLoopback : c === 'private' ? policy.allowPrivate : false;
+}
+
 // Names that never lead to a public Lightning node, or that commonly resolve to loopback or to
 // the address written inside them. Checked before any DNS lookup (RFC 6761, RFC 6762, RFC 8375,
 // RFC 9476, ICANN's `.internal`), so the Node bridge never sends them to a resolver and the edge
-// Worker, which cannot resolve before connecting, refuses them.
-const SPECIAL_SUFFIXES = [
-  'localhost', 'localdomain', 'local', 'internal', 'intranet', 'private', 'corp', 'home', 'lan',
-  'arpa', 'test', 'invalid', 'example', 'onion', 'alt',
-  'localtest.me', 'lvh.me', 'nip.io', 'sslip.io', 'xip.io',
+// Worker, which cannot resolve before connecting, refuses them. Cloud metadata names come first:
+// no switch lifts them.
+const METADATA_NAMES = ['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal'];
+const NAME_SUFFIXES: ReadonlyArray<readonly [suffix: string, cls: TargetClass]> = [
+  ['localhost', 'loopback'], ['localdomain', 'loopback'], ['localtest.me', 'loopback'], ['lvh.me', 'loopback'],
+  ['local', 'private'], ['internal', 'private'], ['intranet', 'private'], ['private', 'private'], ['corp', 'private'],
+  ['home', 'private'], ['lan', 'private'], ['test', 'private'], ['nip.io', 'private'], ['sslip.io', 'private'], ['xip.io', 'private'],
+  ['arpa', 'never'], ['invalid', 'never'], ['example', 'never'], ['onion', 'never'], ['alt', 'never'],
 ];
 
-/** Why a DNS name is special-use, or undefined. `name` must already be lowercase, no final dot. */
-export function specialUseName(name: string): string | undefined {
-  for (const s of SPECIAL_SUFFIXES) {
-    if (name === s || name.endsWith('.' + s)) return `special-use name .${s}`;
+/** What is special about a DNS name, or undefined. `name` must already be lowercase, no final dot. */
+export function classifyName(name: string): SpecialUse | undefined {
+  if (METADATA_NAMES.includes(name)) return { class: 'never', why: `cloud metadata name ${name}` };
+  for (const [s, cls] of NAME_SUFFIXES) {
+    if (name === s || name.endsWith('.' + s)) return { class: cls, why: `special-use name .${s}` };
   }
-  if (!name.includes('.')) return 'single-label name (resolved through search domains)';
+  if (!name.includes('.')) return { class: 'private', why: 'single-label name (resolved through search domains)' };
   return undefined;
+}
+
+/** Why a DNS name is special-use (whatever its class), or undefined. */
+export function specialUseName(name: string): string | undefined {
+  return classifyName(name)?.why;
 }
 
 /** A DNS host name (RFC 1123 section 2.1) whose last label starts with a letter, so that no
@@ -333,20 +435,21 @@ export function formatBridgePath(host: string, port: number): string {
 /**
  * Everything about a target that can be checked before any I/O: the port, a special-use IP
  * literal, a special-use name. Throws BridgeRefusal; a DNS name that passes must still have each
- * of its resolved addresses checked (checkResolvedAddresses) before connecting.
+ * of its resolved addresses checked (checkResolvedAddresses) before connecting. A bridge that
+ * cannot resolve before connecting (`resolvesNames` false: the edge Worker) refuses every
+ * special-use name whatever the switches, since it could not check where the name leads.
  */
-export function checkTarget(t: BridgeTarget, policy: BridgePolicy): void {
+export function checkTarget(t: BridgeTarget, policy: BridgePolicy, resolvesNames = true): void {
   if (!policy.allowedPorts.has(t.port)) {
     throw new BridgeRefusal('port_not_allowed', `port ${t.port} not allowed (allowed: ${[...policy.allowedPorts].join(',')})`);
   }
-  if (policy.allowPrivate) return;
   if (t.kind === 'dns') {
-    const why = specialUseName(t.host);
-    if (why) throw new BridgeRefusal('special_use_name', `refused ${t.host}: ${why}`);
+    const s = classifyName(t.host);
+    if (s && !(resolvesNames && classAllowed(s.class, policy))) throw new BridgeRefusal('special_use_name', `refused ${t.host}: ${s.why}`);
     return;
   }
-  const why = specialUseAddress(t.host);
-  if (why) throw new BridgeRefusal('special_use_address', `refused ${t.host}: ${why}`);
+  const s = classifyAddress((parseIPv4(t.host) ?? parseIPv6(t.host))!);
+  if (s && !classAllowed(s.class, policy)) throw new BridgeRefusal('special_use_address', `refused ${t.host}: ${s.why}`);
 }
 
 /**
@@ -360,10 +463,8 @@ export function checkResolvedAddresses(name: string, addresses: readonly string[
   for (const a of addresses) {
     const bytes = parseIPv4(a) ?? parseIPv6(a);
     if (!bytes) throw new BridgeRefusal('resolve_failed', `${name} resolved to a non-address`);
-    if (!policy.allowPrivate) {
-      const why = specialUseRange(bytes);
-      if (why) throw new BridgeRefusal('special_use_address', `refused ${name}: resolves to ${a}, ${why}`);
-    }
+    const s = classifyAddress(bytes);
+    if (s && !classAllowed(s.class, policy)) throw new BridgeRefusal('special_use_address', `refused ${name}: resolves to ${a}, ${s.why}`);
     out.push(a);
   }
   return out;
@@ -378,53 +479,12 @@ export function checkOrigin(origin: string | null | undefined, policy: BridgePol
   }
 }
 
-/** The key a client's connections are counted under: IPv4 as is (also when IPv4-mapped),
- * IPv6 by its /64, since one host usually owns a whole /64. */
-export function clientKey(address: string | undefined): string {
-  if (!address) return 'unknown';
-  let a = address.toLowerCase();
-  if (a.startsWith('::ffff:') && parseIPv4(a.slice(7))) a = a.slice(7);
-  if (parseIPv4(a)) return a;
-  const v6 = parseIPv6(a);
-  if (!v6) return a;
-  const g = (i: number): string => ((v6[i]! << 8) | v6[i + 1]!).toString(16);
-  return `${g(0)}:${g(2)}:${g(4)}:${g(6)}::/64`;
-}
+/** Who ended a bridge, for its log line. */
+export type BridgeEnd = 'client' | 'target' | 'bridge' | 'evicted';
 
-/** Counts open bridges per client and in total; acquire() throws when a cap is reached. */
-export class ConnectionLimits {
-  #perClient = new Map<string, number>();
-  #total = 0;
-  constructor(
-    readonly maxPerClient: number,
-    readonly maxTotal: number,
-  ) {}
-
-  get total(): number {
-    return this.#total;
-  }
-
-  count(key: string): number {
-    return this.#perClient.get(key) ?? 0;
-  }
-
-  /** Takes one slot for `key`; returns an idempotent release function. */
-  acquire(key: string): () => void {
-    if (this.#total >= this.maxTotal) throw new BridgeRefusal('total_limit', `bridge full (${this.maxTotal} connections)`);
-    const n = this.count(key);
-    if (n >= this.maxPerClient) throw new BridgeRefusal('per_client_limit', `too many connections from this client (max ${this.maxPerClient})`);
-    this.#perClient.set(key, n + 1);
-    this.#total++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#total--;
-      const m = (this.#perClient.get(key) ?? 1) - 1;
-      if (m <= 0) this.#perClient.delete(key);
-      else this.#perClient.set(key, m);
-    };
-  }
+/** The fields of a bridge's `bridge closed` log line, the same from both bridges. */
+export function closedLogFields(client: string, target: string, by: BridgeEnd, code: number, reason: string, bytesToTarget: number, bytesToClient: number): Record<string, unknown> {
+  return { client, target, decision: by === 'evicted' ? 'evicted' : 'closed', by, code, reason, bytesToTarget, bytesToClient };
 }
 
 /** A WebSocket close reason is at most 123 bytes of UTF-8 (RFC 6455 section 5.5). */

@@ -10,6 +10,7 @@ import type { LightningdState, LightningdStorage } from '../core/daemons/lightni
 import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
 import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
 import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
+import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
@@ -25,7 +26,8 @@ declare const Deno: {
   args: string[];
   connect(o: { hostname: string; port: number; transport?: 'tcp' }): Promise<DenoConn>;
   listen(o: { hostname: string; port: number; transport?: 'tcp' }): DenoListener;
-  serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { finished: Promise<void> };
+  serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { finished: Promise<void>; shutdown(): Promise<void> };
+  exit(code?: number): never;
   readFile(path: string | URL): Promise<Uint8Array>;
   writeFile(path: string, data: Uint8Array, o?: { mode?: number }): Promise<void>;
   readTextFile(path: string): Promise<string>;
@@ -145,9 +147,11 @@ export async function main(): Promise<void> {
     dialer: new DenoTcpDialer(),
     caps: { tcp: true, websocket: false },
     verifyWasm: verifyWasm(),
+    // `stop` over the RPC: answer it (shutdown lets requests in flight finish), then exit.
+    onStop: () => void server.shutdown().finally(() => Deno.exit(0)),
     ...(bindAddr ? { listen: async (accept: (s: ByteStream) => void) => (binding = [listenDenoTcp(bindAddr.host, bindAddr.port, accept)]) } : {}),
   });
-  Deno.serve(
+  const server = Deno.serve(
     {
       hostname: '127.0.0.1',
       port,
@@ -158,14 +162,8 @@ export async function main(): Promise<void> {
       if (req.method !== 'POST') return new Response('POST a JSON-RPC 2.0 request\n', { status: 405, headers: { Allow: 'POST' } });
       const text = await req.text();
       if (text.length > MAX_BODY) return new Response('request too large\n', { status: 413 });
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return Response.json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
-      }
-      const out = Array.isArray(body) ? await Promise.all(body.map((b) => node.handle(b))) : await node.handle(body);
-      return Response.json(out);
+      // Bounded and never throws (src/core/daemons/lightningd/rpc-text.ts).
+      return new Response(await answerText(node, text), { headers: { 'content-type': 'application/json' } });
     },
   );
 }

@@ -6,6 +6,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { CloudflareSocketDialer } from '../transports/cloudflare-socket.ts';
+import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
 // libsecp256k1 for gossip signatures, compiled by wrangler (a CompiledWasm module: workerd cannot
 // compile WASM at run time).
@@ -55,6 +56,10 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
         caps: { tcp: true, websocket: false },
         verifyWasm,
         log: level,
+        // Stopped over the RPC (`stop`): the next request builds the node again.
+        onStop: () => {
+          if (this.#node === p) this.#node = undefined;
+        },
       });
       // A failed build is not cached: the next request tries again.
       p.catch(() => {
@@ -70,12 +75,6 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
     if (request.method !== 'POST') return new Response('POST a JSON-RPC 2.0 request\n', { status: 405, headers: { Allow: 'POST' } });
     const text = await request.text();
     if (text.length > MAX_BODY) return new Response('request too large\n', { status: 413 });
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
-    }
     let node: EdgeNode;
     try {
       node = await this.#get();
@@ -83,7 +82,7 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
       const message = `node failed to start: ${e instanceof Error ? e.message : String(e)}`;
       return json({ jsonrpc: '2.0', id: null, error: { code: -1, message } }, 500);
     }
-    const out = Array.isArray(body) ? await Promise.all(body.map((b) => node.handle(b))) : await node.handle(body);
-    return json(out);
+    // Bounded and never throws (src/core/daemons/lightningd/rpc-text.ts).
+    return new Response(await answerText(node, text), { headers: { 'content-type': 'application/json' } });
   }
 }

@@ -72,6 +72,8 @@ export interface EdgeNodeOptions {
    */
   listen?: (accept: (stream: ByteStream) => void) => Promise<NetAddress[]>;
   onEvent?: (event: string, payload: unknown) => void;
+  /** Called once when the node starts stopping (stop(), or `stop` over the RPC). */
+  onStop?: () => void;
 }
 
 export interface EdgeNode {
@@ -200,7 +202,7 @@ function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
       // gossipd's way back to peers, on a channel of its own: sends and warnings only.
       const c = connectd;
       Comlink.expose(
-        { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean) => c.sendWarning(id, text, { disconnect }) },
+        { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) => c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }) },
         endpoint(ports.gossipOut),
       );
     },
@@ -242,7 +244,7 @@ function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: Messag
         nodeId: o.nodeId,
         store,
         verifier,
-        peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
+        peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d, r) => peers.warn(id, t, d, r) },
         clock,
         log,
         inflate: inflateZlib,
@@ -316,15 +318,18 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     caps: o.caps,
     binding,
     emit: (ev, payload) => o.onEvent?.(ev, payload),
+    // `stop` over the RPC stops this node as stop() does.
+    stop: () => node.stop(),
   });
   const ld = lightningd;
   let stopping: Promise<void> | undefined;
-  return {
+  const node: EdgeNode = {
     id: nodeId,
     lightningd: ld,
     call: (method, params) => ld.rpc.call(method, params),
     handle: (req) => ld.rpc.handle(req),
     stop() {
+      if (!stopping) o.onStop?.();
       stopping ??= (async () => {
         await connectd.stop().catch(() => undefined);
         await gossipd.stop().catch(() => undefined);
@@ -333,4 +338,5 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
       return stopping;
     },
   };
+  return node;
 }

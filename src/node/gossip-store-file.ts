@@ -17,11 +17,14 @@
 // verbatim and in write order, into a new file that is fsynced and then renamed over the old one
 // (a crash leaves the old file or the new one).
 //
+// read() finds a live record through the log's index (its position and length) and reads it back
+// with pread; records close together in the file share one read.
+//
 // One process may have a store open at a time (lightningd starts one gossipd).
 import { crc32cRange } from '../core/gossip/checksum.ts';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { GossipLog } from '../core/gossip/store-log.ts';
+import { GossipLog, entryRaw } from '../core/gossip/store-log.ts';
 import {
   GossipStoreError,
   type GossipKeyRef,
@@ -37,6 +40,9 @@ const MAGIC = [0x42, 0x57, 0x47, 0x53]; // "BWGS"
 const HEADER_LEN = 8;
 const READ_CHUNK = 16 << 20;
 const WRITE_CHUNK = 8 << 20;
+/** read(): records this close in the file are read with one pread, up to this many bytes at once. */
+const READ_GAP = 16 << 10;
+const READ_SPAN = 1 << 20;
 
 // CRC32C of each entry: the one in src/core/gossip/checksum.ts (slicing-by-8, no views made).
 export { crc32cRange };
@@ -99,6 +105,37 @@ export class FileGossipStore implements GossipStore {
 
   delete(keys: readonly GossipKeyRef[]): Promise<void> {
     return this.writeBatch([], keys);
+  }
+
+  /** Each record's entry read back with pread; records near one another in the file share a read. */
+  read(keys: readonly GossipKeyRef[]): Promise<(Uint8Array | undefined)[]> {
+    return this.run(async () => {
+      if (!this.loaded) throw new GossipStoreError('not_loaded', 'load() the gossip store before reading from it');
+      const out: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(keys.length).fill(undefined);
+      const spots: { i: number; position: number; size: number }[] = [];
+      keys.forEach((k, i) => {
+        const at = this.log.locate(k);
+        if (at) spots.push({ i, ...at });
+      });
+      spots.sort((a, b) => a.position - b.position);
+      for (let s = 0; s < spots.length; ) {
+        const from = spots[s]!.position;
+        let end = from + spots[s]!.size;
+        let e = s + 1;
+        for (; e < spots.length; e++) {
+          const next = spots[e]!;
+          if (next.position - end > READ_GAP || next.position + next.size - from > READ_SPAN) break;
+          end = Math.max(end, next.position + next.size);
+        }
+        const buf = await readAt(this.fh!, from, end - from);
+        for (let j = s; j < e; j++) {
+          const at = spots[j]!.position - from;
+          out[spots[j]!.i] = entryRaw(buf.subarray(at, at + spots[j]!.size));
+        }
+        s = e;
+      }
+      return out;
+    });
   }
 
   compact(): Promise<void> {
@@ -333,6 +370,23 @@ async function readAll(fh: FileHandle, limit?: number): Promise<Uint8Array> {
       throw ioError('read', e);
     }
     if (n === 0) return buf.subarray(0, got);
+    got += n;
+  }
+  return buf;
+}
+
+/** `length` bytes at `position`; fewer is damage (the index names bytes the file no longer has). */
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    let n: number;
+    try {
+      ({ bytesRead: n } = await fh.read(buf, got, length - got, position + got));
+    } catch (e) {
+      throw ioError('read', e);
+    }
+    if (n === 0) throw new GossipStoreError('corrupt', `gossip store read at ${position}: the file ends early`);
     got += n;
   }
   return buf;

@@ -1,57 +1,182 @@
-// `boltworker node | cli | bridge`.
-import { resolve } from 'node:path';
-import { flag, parseArgs, hostPort } from './args.ts';
-import { cliMain, DEFAULT_RPC_ADDR } from './cli.ts';
-import { startNode } from './node.ts';
+// `boltworker node | cli | bridge | regtest`, with options as Core Lightning spells them (lightningd/options.c):
+// strict parsing, config files `<lightning-dir>/config` then `<lightning-dir>/<network>/config`,
+// the command line last.
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { allValues, configsOf, lastValue, mergeOptions, parseCommandLine, parseConfigFile, usage, UsageError, COMMON_OPTIONS, type OptionSpec, type OptionValues } from './options.ts';
+import { cliMain, writeOut } from './cli.ts';
+import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './network-dir.ts';
+import { LOG_LEVELS, setLogConfig, type LogLevel } from './log.ts';
+import { VERSION } from './version.ts';
 
-const USAGE = `usage:
-  boltworker node --network regtest|testnet|signet|bitcoin --lightning-dir DIR
-                  [--bind-addr 127.0.0.1:PORT] [--bind-addr ws:127.0.0.1:PORT]
-                  [--rpc-addr 127.0.0.1:PORT] [--alias NAME] [--esplora URL]
-  boltworker cli [--rpc-addr 127.0.0.1:PORT] METHOD [key=value ...|JSON]
-  boltworker bridge --listen 127.0.0.1:PORT [--allow-port 9735 ...] [--allow-private] [--origin URL ...]
+
+export const NODE_OPTIONS: OptionSpec[] = [
+  ...LOCATION_OPTIONS.slice(0, 1),
+  { name: 'conf', arg: 'FILE', cmdlineOnly: true, help: 'Read this configuration file instead of <lightning-dir>/config and <lightning-dir>/<network>/config' },
+  ...LOCATION_OPTIONS.slice(1),
+  { name: 'addr', arg: '[ws:]HOST[:PORT]', multi: true, help: 'Listen on this address and announce it' },
+  { name: 'bind-addr', arg: '[ws:]HOST[:PORT]', multi: true, help: 'Listen on this address, without announcing it' },
+  { name: 'announce-addr', arg: 'HOST[:PORT]', multi: true, help: 'Announce this address, without listening on it' },
+  { name: 'alias', arg: 'NAME', help: 'Up to 32-byte alias for the node (default: boltworker-<id prefix>)' },
+  { name: 'rgb', arg: 'RRGGBB', help: 'RGB color of the node, six hex digits (default: from the node id)' },
+  { name: 'rpc-file-mode', arg: 'MODE', default: '0600', help: 'File mode (octal) of the JSON-RPC socket' },
+  { name: 'rpc-addr', arg: 'HOST:PORT', help: 'Also serve JSON-RPC over HTTP here (off by default; needs the cookie <rpc-file>.cookie)' },
+  { name: 'rpc-allow-origin', arg: 'ORIGIN', multi: true, help: 'Web page origin allowed to call the HTTP JSON-RPC (none by default)' },
+  { name: 'log-level', arg: 'LEVEL', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}` },
+  { name: 'log-file', arg: 'PATH', help: 'Log to this file (relative to <lightning-dir>/<network>) instead of stderr' },
+  { name: 'bridge', arg: 'URL', multi: true, help: 'WebSocket-to-TCP bridge for WebSocket-only targets (ws://host/{host}:{port})' },
+  { name: 'esplora', arg: 'URL', help: 'Esplora API to check funding outputs (default: trust announcements)' },
+  ...COMMON_OPTIONS,
+];
+
+const NODE_SYNOPSIS = 'usage: boltworker node [OPTIONS]\n\nRuns a node: its files and its JSON-RPC socket are in <lightning-dir>/<network>/.';
+
+export const BRIDGE_OPTIONS: OptionSpec[] = [
+  { name: 'listen', arg: 'HOST:PORT', default: '127.0.0.1:8080', help: 'Where the bridge listens' },
+  { name: 'allow-port', arg: 'PORT', multi: true, help: 'Target port allowed (default: the Lightning ports)' },
+  { name: 'allow-loopback', flag: true, help: 'Allow loopback targets (127.0.0.0/8, ::1, localhost)' },
+  { name: 'allow-private', flag: true, help: 'Allow private-range targets (RFC 1918, 100.64/10, fc00::/7); link-local and cloud metadata stay refused' },
+  { name: 'origin', arg: 'URL', multi: true, help: 'Web page origin allowed to connect (default: any)' },
+  ...COMMON_OPTIONS,
+];
+
+const BRIDGE_SYNOPSIS = 'usage: boltworker bridge [OPTIONS]\n\nA WebSocket-to-TCP bridge for browser nodes.';
+
+export const REGTEST_OPTIONS: OptionSpec[] = [
+  { name: 'listen', arg: 'HOST:PORT', default: '127.0.0.1:0', help: "Where the chain serves Esplora's API (loopback only; port 0: any free port)" },
+  { name: 'data-dir', arg: 'DIR', help: 'Keep the blocks in DIR/blocks.dat across restarts (default: in memory only)' },
+  ...COMMON_OPTIONS,
+];
+
+const REGTEST_SYNOPSIS = "usage: boltworker regtest [OPTIONS]\n\nA local regtest chain served over Esplora's API, for tests, the demo and development.";
+
+const TOP_USAGE = `usage: boltworker node [OPTIONS]            run a node (boltworker node --help)
+       boltworker cli [OPTIONS] METHOD [PARAMS...]   call its JSON-RPC, as lightning-cli (boltworker cli --help)
+       boltworker bridge [OPTIONS]          WebSocket-to-TCP bridge (boltworker bridge --help)
+       boltworker regtest [OPTIONS]         a local regtest chain with Esplora's API (boltworker regtest --help)
+       boltworker --version
 `;
 
-async function nodeMain(argv: string[]): Promise<number> {
-  const a = parseArgs(argv);
-  const network = flag(a, 'network', 'bitcoin')!;
-  if (!['bitcoin', 'testnet', 'testnet4', 'signet', 'regtest'].includes(network)) {
-    process.stderr.write(`unknown --network ${network}\n`);
-    return 2;
+async function readConfig(path: string, must: boolean): Promise<OptionValues> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !must) return new Map();
+    throw new UsageError(`cannot read config file ${path}: ${(e as Error).message}`);
   }
-  const dir = resolve(flag(a, 'lightning-dir', `${process.env.HOME ?? '.'}/.boltworker/${network}`)!);
+  return parseConfigFile(NODE_OPTIONS, text, path);
+}
+
+/** Command line, then config files, merged as lightningd does. */
+export async function nodeOptions(argv: readonly string[]): Promise<{ values: OptionValues; lightningDir: string; network: string }> {
+  const cmd = parseCommandLine(NODE_OPTIONS, argv);
+  if (cmd.positional.length) throw new UsageError(`unexpected argument '${cmd.positional[0]}' (options start with --; see boltworker node --help)`);
+  const lightningDir = lightningDirOf(lastValue(cmd.values, 'lightning-dir'));
+  const conf = lastValue(cmd.values, 'conf');
+  let layers: OptionValues[];
+  if (conf !== undefined) layers = [await readConfig(resolve(conf), true)];
+  else {
+    const base = await readConfig(`${lightningDir}/config`, false);
+    const net = networkOf(cmd.values) ?? networkOf(base) ?? 'bitcoin';
+    layers = [base, await readConfig(`${lightningDir}/${net}/config`, false)];
+  }
+  // The command line's network wins over a config file's, as in lightningd.
+  const values = mergeOptions(NODE_OPTIONS, ...layers, cmd.values);
+  const network = networkOf(cmd.values) ?? networkOf(mergeOptions(NODE_OPTIONS, ...layers)) ?? 'bitcoin';
+  values.set('lightning-dir', [{ value: lightningDir, source: cmd.values.has('lightning-dir') ? 'cmdline' : 'default' }]);
+  // listconfigs' network: where it was named, by --network or by an alias flag (--regtest...).
+  const named = ['network', 'mainnet', 'testnet', 'signet', 'regtest'].flatMap((n) => values.get(n) ?? []);
+  const from = [...named].reverse().find((v) => v.source === 'cmdline') ?? named[named.length - 1];
+  values.set('network', [{ value: network, source: from?.source ?? 'default' }]);
+  return { values, lightningDir, network };
+}
+
+async function nodeMain(argv: string[]): Promise<number> {
+  const early = parseCommandLine(NODE_OPTIONS, argv).values;
+  if (early.has('help')) return writeOut(usage(NODE_SYNOPSIS, NODE_OPTIONS), 0);
+  if (early.has('version')) return writeOut(`${VERSION}\n`, 0);
+  const { values, lightningDir, network } = await nodeOptions(argv);
+  const v = (name: string) => lastValue(values, name);
+  const level = v('log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: unknown level '${level}' (known: ${LOG_LEVELS.join(', ')})`);
+  const mode = v('rpc-file-mode') ?? '0600';
+  if (!/^0?[0-7]{3}$/.test(mode)) throw new UsageError(`--rpc-file-mode: expected an octal mode such as 0600, got '${mode}'`);
+  const rgb = v('rgb');
+  if (rgb !== undefined && !/^[0-9a-fA-F]{6}$/.test(rgb)) throw new UsageError(`--rgb: expected six hex digits, got '${rgb}'`);
+  const logFile = v('log-file');
+  const networkDir = `${lightningDir}/${network}`;
+  if (logFile !== undefined) {
+    const path = inNetworkDir(networkDir, logFile);
+    try {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      setLogConfig({ level: level as LogLevel, file: path });
+    } catch (e) {
+      throw new UsageError(`--log-file ${logFile}: ${(e as Error).message}`);
+    }
+  } else setLogConfig({ level: level as LogLevel });
+  const { startNode, rpcAddrWarning } = await import('./node.ts');
   const node = await startNode({
     network,
-    lightningDir: dir,
-    bindAddr: a.flags.get('bind-addr') ?? [],
-    rpcAddr: flag(a, 'rpc-addr', DEFAULT_RPC_ADDR),
-    alias: flag(a, 'alias'),
-    bridges: a.flags.get('bridge'),
-    esplora: flag(a, 'esplora'),
+    lightningDir,
+    addr: allValues(values, 'addr'),
+    bindAddr: allValues(values, 'bind-addr'),
+    announceAddr: allValues(values, 'announce-addr'),
+    rpcFile: v('rpc-file') ?? 'lightning-rpc',
+    rpcFileMode: Number.parseInt(mode, 8),
+    rpcAddr: v('rpc-addr'),
+    rpcAllowOrigin: allValues(values, 'rpc-allow-origin'),
+    alias: v('alias'),
+    color: rgb?.toLowerCase(),
+    bridges: allValues(values, 'bridge'),
+    esplora: v('esplora'),
+    configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version']),
   });
-  process.stdout.write(JSON.stringify({ id: node.id, network, binding: node.binding, rpc: `127.0.0.1:${node.rpcPort}` }) + '\n');
-  await new Promise<void>((done) => {
-    const stop = (sig: string) => {
-      process.stderr.write(`boltworker: ${sig}, shutting down\n`);
-      node.stop().then(done, done);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  // The log says it too; a log file would hide it from whoever started the node.
+  const warning = node.rpcHttp && logFile !== undefined && rpcAddrWarning(node.rpcHttp.host, node.rpcHttp.port);
+  if (warning) process.stderr.write(`boltworker node: WARNING: ${warning}\n`);
+  const started = {
+    id: node.id,
+    network,
+    'lightning-dir': node.networkDir,
+    'rpc-file': node.rpcSocket,
+    binding: node.binding,
+    ...(node.rpcHttp ? { rpc: `${node.rpcHttp.host.includes(':') ? `[${node.rpcHttp.host}]` : node.rpcHttp.host}:${node.rpcHttp.port}`, 'rpc-cookie': node.rpcHttp.cookieFile } : {}),
+  };
+  process.stdout.write(JSON.stringify(started) + '\n');
+  const signal = await new Promise<string | undefined>((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+    node.stopped.then(() => done(undefined));
   });
+  if (signal) process.stderr.write(`boltworker: ${signal}, shutting down\n`);
+  await node.stop();
   return 0;
 }
 
 async function bridgeMain(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['allow-private']);
-  const listen = flag(a, 'listen', '127.0.0.1:8080')!;
-  hostPort(listen);
+  const { values, positional } = parseCommandLine(BRIDGE_OPTIONS, argv);
+  if (values.has('help')) return writeOut(usage(BRIDGE_SYNOPSIS, BRIDGE_OPTIONS), 0);
+  if (values.has('version')) return writeOut(`${VERSION}\n`, 0);
+  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
+  const listen = lastValue(values, 'listen') ?? '127.0.0.1:8080';
+  if (!/^\[?[^\]]+?\]?:\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT, got ${listen}`);
+  const ports = allValues(values, 'allow-port').map((p) => {
+    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new UsageError(`--allow-port: bad port '${p}'`);
+    return Number(p);
+  });
   const { startBridge } = await import('../transports/bridge-server.ts');
   const b = await startBridge({
     listen,
-    allowPrivate: flag(a, 'allow-private') === 'true',
-    allowedPorts: a.flags.get('allow-port')?.map(Number),
-    allowedOrigins: a.flags.get('origin'),
-    logger: { info: (m) => process.stderr.write(`bridge: ${m}\n`), warn: (m) => process.stderr.write(`bridge: ${m}\n`) },
+    allowLoopback: values.has('allow-loopback'),
+    allowPrivate: values.has('allow-private'),
+    allowedPorts: ports.length ? ports : undefined,
+    allowedOrigins: values.has('origin') ? allValues(values, 'origin') : undefined,
+    // Each line: client, target, decision and reason (and what else the bridge says), as JSON.
+    logger: {
+      info: (m, f) => process.stderr.write(`bridge: ${m} ${JSON.stringify(f ?? {})}\n`),
+      warn: (m, f) => process.stderr.write(`bridge: ${m} ${JSON.stringify(f ?? {})}\n`),
+    },
   });
   process.stdout.write(JSON.stringify({ bridge: `${b.url}/{host}:{port}` }) + '\n');
   await new Promise<void>((done) => {
@@ -59,6 +184,22 @@ async function bridgeMain(argv: string[]): Promise<number> {
     process.once('SIGTERM', done);
   });
   await b.close();
+  return 0;
+}
+
+async function regtestCmd(argv: string[]): Promise<number> {
+  const { values, positional } = parseCommandLine(REGTEST_OPTIONS, argv);
+  if (values.has('help')) return writeOut(usage(REGTEST_SYNOPSIS, REGTEST_OPTIONS), 0);
+  if (values.has('version')) return writeOut(`${VERSION}\n`, 0);
+  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
+  const dataDir = lastValue(values, 'data-dir');
+  const { regtestMain } = await import('../regtest/main.ts');
+  const h = await regtestMain(['--listen', lastValue(values, 'listen') ?? '127.0.0.1:0', ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])]);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await h.close();
   return 0;
 }
 
@@ -72,9 +213,19 @@ export async function main(argv: string[]): Promise<number> {
         return await cliMain(rest);
       case 'bridge':
         return await bridgeMain(rest);
+      case 'regtest':
+        return await regtestCmd(rest);
+      case '--version':
+      case '-V':
+        return writeOut(`${VERSION}\n`, 0);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        return writeOut(TOP_USAGE, 0);
       default:
-        process.stderr.write(USAGE);
-        return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+        process.stderr.write(`boltworker: unknown command '${cmd}'\n${TOP_USAGE}`);
+        return 1;
     }
   } catch (e) {
     process.stderr.write(`boltworker ${cmd}: ${(e as Error).message}\n`);

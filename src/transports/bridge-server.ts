@@ -4,7 +4,10 @@
 // src/core/bridge-policy.ts and is shared with the edge Worker.
 //
 // Order of checks, all before any TCP connection is opened:
-//   HTTP, before the upgrade: Origin allow-list (403), per-client cap (429), total cap (503).
+//   TCP accept: connections not yet upgraded per address and in all, a header timeout and
+//   server.maxConnections (upgrade-guard.ts).
+//   HTTP, before the upgrade: Origin allow-list (403), per-client cap (429), total cap (503; when
+//   full, fair sharing may close another client's bridge instead: bridge-limits.ts).
 //   After the upgrade, as a WebSocket close (1008, or 1014 for DNS failure) so that a browser
 //   can read the reason: path, port, special-use IP literal or name; then the name is resolved,
 //   every address is checked, and the bridge connects to the checked address (never the name).
@@ -14,31 +17,42 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import {
+  BRIDGE_ACK_PROTOCOL,
+  BridgeActivity,
   BridgeClose,
   BridgeRefusal,
   ConnectionLimits,
+  asRefusal,
   checkOrigin,
   checkResolvedAddresses,
   checkTarget,
   clientKey,
   closeReason,
+  closedLogFields,
+  offersAck,
+  parseAck,
   parseBridgePath,
   parseHostPort,
   refusalCloseCode,
   refusalStatus,
   resolveBridgePolicy,
+  type BridgeEnd,
   type BridgePolicy,
   type BridgePolicyOptions,
   type BridgeTarget,
+  type Slot,
 } from '../core/bridge-policy.ts';
+import { nodeClock } from '../node/clock.ts';
+import { guardUpgrades, type UpgradeLimits } from './upgrade-guard.ts';
 
-/** Structured log lines; `console` fits. */
+/** Structured log lines; `console` fits. Every line's fields name the `client`, the `target` (or
+ * the path asked for), the `decision` (opened, refused, closed, evicted) and the `reason`. */
 export interface BridgeLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface BridgeOptions extends BridgePolicyOptions {
+export interface BridgeOptions extends BridgePolicyOptions, UpgradeLimits {
   /** `host:port` to listen on (default `127.0.0.1:0`, an ephemeral port on loopback). */
   listen?: string;
   logger?: BridgeLogger;
@@ -55,6 +69,8 @@ export interface BridgeOptions extends BridgePolicyOptions {
 export interface BridgeStats {
   /** Open (or opening) bridges. */
   readonly total: number;
+  /** Connections not yet upgraded, in all and from an address (upgrade-guard.ts). */
+  readonly pending: { readonly total: number; count(address: string): number };
   /** Open (or opening) bridges counted against this client address. */
   perClient(address: string): number;
   /** Bytes the bridge holds right now, summed over bridges (bounded by backpressure). */
@@ -89,7 +105,8 @@ function httpRefuse(socket: Duplex, status: number, text: string): void {
 
 /**
  * Starts a bridge listening on `opts.listen` (default 127.0.0.1, ephemeral port). The
- * `boltworker bridge --listen 127.0.0.1:PORT [--allow-private] [--port N]...` command calls this.
+ * `boltworker bridge --listen 127.0.0.1:PORT [--allow-loopback] [--allow-private] [--allow-port N]...`
+ * command calls this.
  */
 export async function startBridge(opts: BridgeOptions = {}): Promise<BridgeServer> {
   const listen = parseHostPort(opts.listen ?? '127.0.0.1:0', true);
@@ -108,7 +125,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<BridgeServe
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('bridge: no listening address');
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  (opts.logger ?? silent).info('bridge listening', { address: `${host}:${addr.port}` });
+  (opts.logger ?? silent).info('bridge listening', { address: `${host}:${addr.port}`, decision: 'listening', reason: 'started' });
   return {
     url: `ws://${host}:${addr.port}`,
     host: addr.address,
@@ -123,7 +140,8 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<BridgeServe
   };
 }
 
-/** Serves the bridge on an existing HTTP server's upgrade requests. */
+/** Serves the bridge on an existing HTTP server's upgrade requests (and bounds its connections
+ * before the upgrade, upgrade-guard.ts). */
 export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats: BridgeStats; close(): void } {
   const policy = resolveBridgePolicy(opts);
   const log = opts.logger ?? silent;
@@ -131,34 +149,46 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   const highWater = opts.highWaterMark ?? 1 << 20;
   const limits = new ConnectionLimits(policy.maxPerClient, policy.maxTotal);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 1 << 20, perMessageDeflate: false, clientTracking: false });
+  const guard = guardUpgrades(server, opts, policy.maxTotal + (opts.maxPendingTotal ?? 64), log);
+  // `bridge-ack` is selected when offered (the edge bridge's acknowledgements: here only checked,
+  // so that one client works with both bridges); nothing else (ws would echo the client's first).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxPayload ?? 1 << 20,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (offered: Set<string>) => (offersAck(offered) ? BRIDGE_ACK_PROTOCOL : false),
+  });
   const live = new Set<BridgeConnection>();
+  const idleLimit = (): number => limits.idleLimit(policy.idleTimeoutMs, policy.busyIdleTimeoutMs);
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const client = req.socket.remoteAddress ?? 'unknown';
-    const key = clientKey(client);
     socket.on('error', () => socket.destroy());
-    let release: () => void;
+    let slot: Slot;
     try {
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new BridgeRefusal('not_websocket', 'expected a WebSocket upgrade');
       checkOrigin(req.headers.origin, policy);
-      release = limits.acquire(key);
+      slot = limits.acquire(clientKey(client));
     } catch (e) {
-      const r = e instanceof BridgeRefusal ? e : new BridgeRefusal('internal', String(e));
-      log.warn('bridge refused', { client, path: req.url, code: r.code, reason: r.message });
+      const r = asRefusal(e);
+      log.warn('bridge refused', { client, target: req.url, decision: 'refused', code: r.code, reason: r.message });
+      // The guard's header timer still runs: a client that never reads the answer is cut off.
       httpRefuse(socket, refusalStatus(r.code), r.message);
       return;
     }
     // A handshake that ws rejects (400) never reaches the callback: free the slot when the socket
     // goes (release is idempotent, so the bridge's own release below is harmless).
-    socket.once('close', release);
+    socket.once('close', slot.release);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const c = new BridgeConnection(ws, client, req.url ?? '/', policy, { log, lookup, connectTimeoutMs, highWater }, () => {
-        release();
+      guard.upgraded(req.socket);
+      const c = new BridgeConnection(ws, client, req.url ?? '/', policy, { log, lookup, connectTimeoutMs, highWater, idleLimit }, () => {
+        slot.release();
         live.delete(c);
       });
       live.add(c);
       c.start();
+      limits.hold(slot, c.activity);
     });
   };
   server.on('upgrade', onUpgrade);
@@ -168,6 +198,7 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
       get total() {
         return limits.total;
       },
+      pending: guard.pending,
       perClient: (a: string) => limits.count(clientKey(a)),
       buffered: () => {
         let toTarget = 0;
@@ -182,6 +213,7 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
     },
     close() {
       server.off('upgrade', onUpgrade);
+      guard.close();
       for (const c of live) c.shutdown(BridgeClose.goingAway, 'bridge shutting down');
     },
   };
@@ -192,6 +224,8 @@ interface ConnDeps {
   lookup: (hostname: string) => Promise<string[]>;
   connectTimeoutMs: number;
   highWater: number;
+  /** The idle timeout now (shorter when the bridge is busy). */
+  idleLimit: () => number;
 }
 
 /** One client's bridge: a WebSocket on one side, one TCP socket on the other. */
@@ -200,11 +234,12 @@ class BridgeConnection {
   #pending: Buffer[] = [];
   #connected = false;
   #done = false;
-  #idle: NodeJS.Timeout | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #target: BridgeTarget | undefined;
   #up = 0;
   #down = 0;
+  /** What a `bridge-ack` client says it received (checked, not needed: bufferedAmount is ours). */
+  #acked = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -224,7 +259,7 @@ class BridgeConnection {
     ws.on('error', (err: Error) => this.#finish(BridgeClose.internal, `websocket error: ${err.message}`, 'bridge'));
     this.#open().catch((e: unknown) => {
       if (e instanceof BridgeRefusal) {
-        this.deps.log.warn('bridge refused', { client: this.client, path: this.path, code: e.code, reason: e.message });
+        this.deps.log.warn('bridge refused', { client: this.client, target: this.path, decision: 'refused', code: e.code, reason: e.message });
         this.#finish(refusalCloseCode(e.code), `${e.code}: ${e.message}`, 'refused');
       } else {
         this.#finish(BridgeClose.internal, `bridge error: ${e instanceof Error ? e.message : String(e)}`, 'bridge');
@@ -241,6 +276,14 @@ class BridgeConnection {
   shutdown(code: number, reason: string): void {
     this.#finish(code, reason, 'bridge');
   }
+
+  /** The idle timeout, and what a full bridge may take back (bridge-limits.ts). */
+  readonly activity = new BridgeActivity(
+    nodeClock,
+    () => this.deps.idleLimit(),
+    () => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'),
+    (reason) => this.#finish(BridgeClose.tryAgainLater, reason, 'evicted'),
+  );
 
   async #open(): Promise<void> {
     const target = parseBridgePath(this.path);
@@ -291,11 +334,11 @@ class BridgeConnection {
     }
     const { ws } = this;
     this.#connected = true;
-    this.deps.log.info('bridge open', { client: this.client, target: `${this.#target?.host}:${port}`, address });
-    this.#touch();
+    this.deps.log.info('bridge open', { client: this.client, target: `${this.#target?.host}:${port}`, address, decision: 'opened', reason: 'target allowed and connected' });
+    this.activity.touch();
     tcp.on('data', (chunk: Buffer) => {
       this.#down += chunk.length;
-      this.#touch();
+      this.activity.touch();
       // Backpressure towards the target: stop reading TCP while the client is slow to take frames.
       ws.send(chunk, { binary: true }, () => {
         if (tcp.isPaused() && ws.bufferedAmount < this.deps.highWater / 2) tcp.resume();
@@ -315,7 +358,14 @@ class BridgeConnection {
   #fromClient(data: RawData, isBinary: boolean): void {
     if (this.#done) return;
     if (!isBinary) {
-      this.#finish(BridgeClose.unsupportedData, 'binary frames only', 'bridge');
+      if (this.ws.protocol !== BRIDGE_ACK_PROTOCOL) this.#finish(BridgeClose.unsupportedData, 'binary frames only', 'bridge');
+      else {
+        try {
+          this.#acked = parseAck(String(data), this.#acked, this.#down);
+        } catch (e) {
+          this.#finish(BridgeClose.policy, (e as Error).message, 'bridge');
+        }
+      }
       return;
     }
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -325,20 +375,15 @@ class BridgeConnection {
 
   #write(buf: Buffer): void {
     this.#up += buf.length;
-    this.#touch();
+    this.activity.touch();
     if (!this.#tcp!.write(buf)) this.ws.pause();
   }
 
-  #touch(): void {
-    if (this.#idle) this.#idle.refresh();
-    else this.#idle = setTimeout(() => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'), this.policy.idleTimeoutMs);
-  }
-
   /** Ends both sides, once; `by` says who ended it (for the log). */
-  #finish(code: number, reason: string, by: 'client' | 'target' | 'bridge' | 'refused'): void {
+  #finish(code: number, reason: string, by: BridgeEnd | 'refused'): void {
     if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#idle);
+    this.activity.stop();
     clearTimeout(this.#connectTimer);
     const tcp = this.#tcp;
     if (tcp && !tcp.destroyed) {
@@ -359,15 +404,8 @@ class BridgeConnection {
       ws.close(code, closeReason(reason));
     }
     if (by !== 'refused') {
-      this.deps.log.info('bridge closed', {
-        client: this.client,
-        target: this.#target ? `${this.#target.host}:${this.#target.port}` : this.path,
-        by,
-        code,
-        reason,
-        bytesToTarget: this.#up,
-        bytesToClient: this.#down,
-      });
+      const target = this.#target ? `${this.#target.host}:${this.#target.port}` : this.path;
+      this.deps.log.info('bridge closed', closedLogFields(this.client, target, by, code, reason, this.#up, this.#down));
     }
     this.onDone();
   }

@@ -9,9 +9,10 @@
 // whole or not at all, also when the Worker running it is terminated mid-transaction. Load is one
 // getAll() of a few hundred large values (not one value per record, which made loading a mainnet
 // store take seconds), and compact() rewrites the live records in one transaction, so a crash leaves
-// the old log or the new one. Records come in write order.
+// the old log or the new one. Records come in write order. read() finds a record's value by its
+// log position and cuts the record out of it; the last few values read stay cached.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { GossipLog } from '../core/gossip/store-log.ts';
+import { GossipLog, entryRaw } from '../core/gossip/store-log.ts';
 import {
   GossipStoreError,
   type GossipKeyRef,
@@ -27,6 +28,8 @@ export const IDB_SCHEMA = { format: 'boltworker-gossip-store', version: 2 } as c
 const COMPACT_VALUE_BYTES = 1 << 20;
 /** A log of at most this many values and no dead record is left as it is by compact(). */
 const PACKED_VALUES = 64;
+/** read() keeps the values it read last, this many (a batch or about 1 MiB each). */
+const READ_CACHE_VALUES = 4;
 
 interface GossipDB extends DBSchema {
   log: { key: number; value: ArrayBuffer };
@@ -158,6 +161,11 @@ export class IdbGossipStore implements GossipStore {
   private nextKey = 0;
   /** Values in the log store. */
   private values = 0;
+  /** Each value's key and the log position it starts at, in log order (for read()). */
+  private valueKeys: number[] = [];
+  private valueStarts: number[] = [];
+  /** The values read() fetched last, by key, oldest first. */
+  private cache = new Map<number, Uint8Array>();
 
   constructor(
     private readonly db: IDBPDatabase<GossipDB>,
@@ -186,6 +194,8 @@ export class IdbGossipStore implements GossipStore {
         await Promise.allSettled([put, tx.done]);
         throw toStoreError(tx.error ?? e);
       }
+      this.valueKeys.push(this.nextKey);
+      this.valueStarts.push(this.log.end);
       this.nextKey++;
       this.values++;
       batch.committed();
@@ -194,6 +204,34 @@ export class IdbGossipStore implements GossipStore {
 
   delete(keys: readonly GossipKeyRef[]): Promise<void> {
     return this.writeBatch([], keys);
+  }
+
+  /**
+   * Each record cut out of the value holding it (a copy, so no value stays alive through it), one
+   * `get` per value not among the few read last.
+   */
+  read(keys: readonly GossipKeyRef[]): Promise<(Uint8Array | undefined)[]> {
+    return this.run(async () => {
+      if (!this.loaded) await this.doLoad(() => undefined);
+      const out: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(keys.length).fill(undefined);
+      const byValue = new Map<number, { i: number; position: number; size: number }[]>();
+      keys.forEach((k, i) => {
+        const at = this.log.locate(k);
+        if (!at) return;
+        const v = this.valueAt(at.position);
+        const list = byValue.get(v);
+        if (list) list.push({ i, ...at });
+        else byValue.set(v, [{ i, ...at }]);
+      });
+      for (const [v, spots] of byValue) {
+        const value = await this.value(v);
+        for (const sp of spots) {
+          const at = sp.position - this.valueStarts[v]!;
+          out[sp.i] = entryRaw(value.subarray(at, at + sp.size)).slice();
+        }
+      }
+      return out;
+    });
   }
 
   compact(): Promise<void> {
@@ -206,7 +244,8 @@ export class IdbGossipStore implements GossipStore {
       const next = this.log.compacted(concat(values), 0, 0);
       const pending: Promise<unknown>[] = [tx.store.clear()];
       let key = 0;
-      for (const value of pack(next.parts, COMPACT_VALUE_BYTES)) pending.push(tx.store.put(value, key++));
+      const packed = pack(next.parts, COMPACT_VALUE_BYTES);
+      for (const value of packed) pending.push(tx.store.put(value, key++));
       pending.push(tx.done);
       try {
         await Promise.all(pending);
@@ -217,6 +256,13 @@ export class IdbGossipStore implements GossipStore {
       next.done();
       this.nextKey = key;
       this.values = key;
+      this.cache.clear();
+      this.valueKeys = [];
+      this.valueStarts = [];
+      for (let k = 0, at = 0; k < packed.length; at += packed[k]!.byteLength, k++) {
+        this.valueKeys.push(k);
+        this.valueStarts.push(at);
+      }
     });
   }
 
@@ -241,6 +287,9 @@ export class IdbGossipStore implements GossipStore {
       this.log.reset(0);
       this.nextKey = 0;
       this.values = 0;
+      this.valueKeys = [];
+      this.valueStarts = [];
+      this.cache.clear();
       this.loaded = true;
     });
   }
@@ -274,8 +323,42 @@ export class IdbGossipStore implements GossipStore {
     this.log.load(parts, 0, onRecord, { crc: false, whole: true });
     this.nextKey = keys.length ? keys[keys.length - 1]! + 1 : 0;
     this.values = keys.length;
+    this.valueKeys = keys;
+    this.valueStarts = [];
+    for (let k = 0, at = 0; k < parts.length; at += parts[k]!.length, k++) this.valueStarts.push(at);
+    this.cache.clear();
     this.loaded = true;
     return { ...this.log.stats(await usage()), fragments: this.values, discarded: 0 };
+  }
+
+  /** The index (in valueKeys) of the value holding log position `position`. */
+  private valueAt(position: number): number {
+    let lo = 0;
+    let hi = this.valueStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.valueStarts[mid]! <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Value number `v` of the log, from the cache or IndexedDB. */
+  private async value(v: number): Promise<Uint8Array> {
+    const key = this.valueKeys[v]!;
+    let got = this.cache.get(key);
+    if (got) {
+      this.cache.delete(key);
+    } else {
+      // Its own transaction, awaited to its end: close() after a read leaves none running.
+      const tx = this.db.transaction('log', 'readonly');
+      const [buf] = await Promise.all([tx.store.get(key), tx.done]);
+      if (!buf) throw new GossipStoreError('corrupt', `the log value ${key} is gone`);
+      got = new Uint8Array(buf);
+      if (this.cache.size >= READ_CACHE_VALUES) this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(key, got);
+    return got;
   }
 
   private run<T>(fn: () => Promise<T>): Promise<T> {

@@ -60,7 +60,12 @@ export interface WebNode {
   readonly id: string;
   readonly dataName: string;
   readonly network: string;
-  /** Core Lightning's JSON-RPC methods and shapes: getinfo, connect, listpeers, ping, disconnect, ... Rejects with RpcError. */
+  /**
+   * Core Lightning's JSON-RPC methods and shapes: getinfo, connect, listpeers, ping, disconnect,
+   * listnodes, listchannels, getroute, listconfigs, help, stop. Rejects with RpcError, whose `code` is
+   * Core Lightning's number (`e.code === 205`: no route); after stop(), with WebNodeError 'stopped'.
+   * `stop` stops the node as stop() does and answers "Shutdown complete".
+   */
   call(method: string, params?: unknown): Promise<unknown>;
   on<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
   off<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
@@ -193,6 +198,8 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
       caps,
       binding: [], // a browser cannot listen
       emit: (event, payload) => emitter.emit(event, payload),
+      // `stop` over the RPC stops the node as stop() does.
+      stop: () => node.stop(),
     });
     const ld = lightningd;
 
@@ -203,12 +210,13 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     }
 
     let stopping: Promise<void> | undefined;
-    return {
+    const node: WebNode = {
       id: nodeId,
       dataName,
       network: options.network,
       call(method, params) {
         if (stopping) return Promise.reject(new WebNodeError('stopped', `the node '${dataName}' was stopped`));
+        // Every failure comes back as an RpcError with Core Lightning's numeric code.
         return ld.rpc.call(method, params);
       },
       on: (event, fn) => emitter.on(event, fn),
@@ -230,6 +238,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
         return stopping;
       },
     };
+    return node;
   } catch (e) {
     // The store's connection closes with its Worker (IndexedDB commits a batch whole or not at all).
     if (gossipd) await withTimeout(gossipd.guard(gossipd.api.stop()), STOP_GRACE_MS);

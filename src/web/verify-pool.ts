@@ -1,6 +1,6 @@
 // gossipd's signature-check pool in the browser: module Workers, one per core up to 4, each running
 // src/web/workers/verify-worker.ts over the scheduling in src/core/gossip/verify-pool.ts.
-// Our secp256k1.wasm (src/wasm/secp256k1/verify.wasm, 183 KB) is fetched and compiled once on this
+// Our secp256k1.wasm (src/wasm/secp256k1/verify.wasm, 84 KB) is fetched and compiled once on this
 // side and the compiled module handed to every worker; a worker falls back to @noble/secp256k1 if it
 // will not load or run (a browser without WebAssembly's bulk-memory and sign-extension, pre-2021).
 // tiny-secp256k1's 1.3 MB build is not shipped here (Node keeps it as a second choice): it is 3x

@@ -5,7 +5,8 @@ import {
 } from '../../src/core/address.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { DecodeError } from '../../src/core/errors.ts';
-import { deepEqual, equal, throws } from '../support/assert.ts';
+import type { NetAddress } from '../../src/core/transport.ts';
+import { deepEqual, equal, ok, throws } from '../support/assert.ts';
 
 // BOLT 8 appendix: the responder's static public key rs.pub.
 const ID = '028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7';
@@ -176,8 +177,26 @@ describe('address: endpoints and peer addresses', () => {
     deepEqual(eps.map((e) => (e.kind === 'tcp' ? `tcp ${formatHostPort(e)}` : e.url)), [
       'tcp 1.2.3.4:9735', 'tcp [2001:db8::1]:9735', `tcp ${ONION}:9735`, 'ws://1.2.3.4:5019/', 'ws://[2001:db8::1]:5019/',
     ]);
-    throws(() => endpointsFromAnnouncement([{ type: 'dns', address: '1.2.3.4', port: 1 }]), DecodeError, 'bad_host');
-    throws(() => endpointsFromAnnouncement([{ type: 'ipv4', address: '1.2.3.4', port: 0 }]), DecodeError, 'bad_port');
+  });
+  it('skips an announced address it cannot dial and keeps the others (issue 9 finding 10)', () => {
+    // BOLT 7 asks only for ASCII in a `hostname`: `ln_node.example.com` is a valid descriptor, but
+    // not an RFC 1123 name. It used to throw, and `connect` then dropped every address of the node.
+    const skipped: { address: NetAddress; reason: string }[] = [];
+    const eps = endpointsFromAnnouncement(
+      [
+        { type: 'ipv4', address: '1.2.3.4', port: 9735 },
+        { type: 'ipv6', address: '2001:db8::1', port: 0 },
+        { type: 'dns', address: 'ln_node.example.com', port: 9735 },
+        { type: 'dns', address: '5.6.7.8', port: 1 },
+        { type: 'websocket', address: '', port: 70000 },
+        { type: 'websocket', address: '', port: 5019 },
+      ],
+      skipped,
+    );
+    deepEqual(eps.map((e) => (e.kind === 'tcp' ? `tcp ${formatHostPort(e)}` : e.url)), ['tcp 1.2.3.4:9735', 'ws://1.2.3.4:5019/']);
+    deepEqual(skipped.map((s) => s.address.address || String(s.address.port)), ['2001:db8::1', 'ln_node.example.com', '5.6.7.8', '70000']);
+    ok(/bad host name: "ln_node\.example\.com"/.test(skipped[1]!.reason), skipped[1]!.reason);
+    deepEqual(endpointsFromAnnouncement([{ type: 'dns', address: 'ln_node.example.com', port: 9735 }]), []);
   });
 });
 

@@ -3,10 +3,14 @@
 import {
   BridgeRefusal,
   ConnectionLimits,
+  IdleWatch,
+  LimitRefusal,
   bridgePolicyFromEnv,
   checkOrigin,
   checkResolvedAddresses,
   checkTarget,
+  classifyAddress,
+  classifyName,
   clientKey,
   closeReason,
   formatBridgePath,
@@ -18,7 +22,9 @@ import {
   specialUseAddress,
   specialUseName,
 } from '../../src/core/bridge-policy.ts';
+import type { SlotHolder } from '../../src/core/bridge-policy.ts';
 import { fromHex } from '../../src/core/bytes.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
 
 describe('bridge-policy: IP parsing', () => {
@@ -103,7 +109,9 @@ describe('bridge-policy: names and paths', () => {
 
 describe('bridge-policy: checks', () => {
   const policy = resolveBridgePolicy();
-  const open = resolveBridgePolicy({ allowPrivate: true, allowedPorts: [9735, 19735] });
+  const open = resolveBridgePolicy({ allowLoopback: true, allowPrivate: true, allowedPorts: [9735, 19735] });
+  const loopbackOnly = resolveBridgePolicy({ allowLoopback: true });
+  const privateOnly = resolveBridgePolicy({ allowPrivate: true });
 
   it('allows only port 9735 by default', () => {
     checkTarget(parseBridgePath('/1.1.1.1:9735'), policy);
@@ -111,12 +119,49 @@ describe('bridge-policy: checks', () => {
     throws(() => checkTarget(parseBridgePath('/127.0.0.1:22'), open), BridgeRefusal, 'port_not_allowed');
   });
 
-  it('refuses special-use literals and names unless allowPrivate', () => {
+  it('refuses special-use literals and names unless their switch is set', () => {
     throws(() => checkTarget(parseBridgePath('/10.0.0.1:9735'), policy), BridgeRefusal, 'special_use_address');
     throws(() => checkTarget(parseBridgePath('/[fe80::1]:9735'), policy), BridgeRefusal, 'special_use_address');
     throws(() => checkTarget(parseBridgePath('/localhost:9735'), policy), BridgeRefusal, 'special_use_name');
     checkTarget(parseBridgePath('/10.0.0.1:9735'), open);
     checkTarget(parseBridgePath('/localhost:19735'), open);
+  });
+
+  const refusalOf = (t: string): string => (/^[[\d]/.test(t) ? 'special_use_address' : 'special_use_name');
+
+  it('allowLoopback and allowPrivate each lift their own class only (finding 14)', () => {
+    for (const t of ['127.0.0.1', '127.9.9.9', '[::1]', 'localhost', 'a.localhost']) {
+      checkTarget(parseBridgePath(`/${t}:9735`), loopbackOnly);
+      throws(() => checkTarget(parseBridgePath(`/${t}:9735`), privateOnly), BridgeRefusal, refusalOf(t));
+    }
+    for (const t of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', '[fd12:3456::1]', 'router.lan', 'nas.local']) {
+      checkTarget(parseBridgePath(`/${t}:9735`), privateOnly);
+      throws(() => checkTarget(parseBridgePath(`/${t}:9735`), loopbackOnly), BridgeRefusal, refusalOf(t));
+    }
+    deepEqual(classifyAddress(parseIPv4('127.0.0.1')!)?.class, 'loopback');
+    deepEqual(classifyName('localhost')?.class, 'loopback');
+    deepEqual(classifyName('x.internal')?.class, 'private');
+  });
+
+  it('never lifts link-local, cloud metadata or other special-use ranges, whatever is set', () => {
+    const everything = resolveBridgePolicy({ allowLoopback: true, allowPrivate: true });
+    const never = ['169.254.169.254', '169.254.0.1', '[fe80::1]', '[fd00:ec2::254]', '100.100.100.200', '168.63.129.16', '0.0.0.0', '224.0.0.1', '[::ffff:127.0.0.1]', '[::]', 'metadata.google.internal', 'metadata', 'abc.onion', 'x.invalid'];
+    for (const t of never) {
+      throws(() => checkTarget(parseBridgePath(`/${t}:9735`), everything), BridgeRefusal, refusalOf(t));
+      const bytes = parseIPv4(t) ?? parseIPv6(t.replace(/^\[|\]$/g, ''));
+      equal((bytes ? classifyAddress(bytes) : classifyName(t))?.class, 'never', t);
+    }
+    throws(() => checkResolvedAddresses('n.example', ['169.254.169.254'], everything), BridgeRefusal, 'special_use_address');
+    throws(() => checkResolvedAddresses('n.example', ['fd00:ec2::254'], everything), BridgeRefusal, 'special_use_address');
+    deepEqual(checkResolvedAddresses('n.example', ['fd00:ec2::253', '10.0.0.1'], everything), ['fd00:ec2::253', '10.0.0.1']);
+  });
+
+  it('a bridge that cannot resolve refuses every special-use name, whatever is set', () => {
+    const everything = resolveBridgePolicy({ allowLoopback: true, allowPrivate: true });
+    checkTarget(parseBridgePath('/localhost:9735'), everything);
+    throws(() => checkTarget(parseBridgePath('/localhost:9735'), everything, false), BridgeRefusal, 'special_use_name');
+    throws(() => checkTarget(parseBridgePath('/127.0.0.1.nip.io:9735'), everything, false), BridgeRefusal, 'special_use_name');
+    checkTarget(parseBridgePath('/127.0.0.1:9735'), everything, false);
   });
 
   it('checks every resolved address', () => {
@@ -126,6 +171,8 @@ describe('bridge-policy: checks', () => {
     throws(() => checkResolvedAddresses('n.example', [], policy), BridgeRefusal, 'resolve_failed');
     throws(() => checkResolvedAddresses('n.example', ['not-an-ip'], policy), BridgeRefusal, 'resolve_failed');
     deepEqual(checkResolvedAddresses('localhost', ['127.0.0.1'], open), ['127.0.0.1']);
+    throws(() => checkResolvedAddresses('n.example', ['127.0.0.1'], privateOnly), BridgeRefusal, 'special_use_address');
+    throws(() => checkResolvedAddresses('n.example', ['10.0.0.1'], loopbackOnly), BridgeRefusal, 'special_use_address');
   });
 
   it('checks Origins only when a list is configured', () => {
@@ -141,28 +188,95 @@ describe('bridge-policy: checks', () => {
     const l = new ConnectionLimits(2, 10);
     const a1 = l.acquire(clientKey('203.0.113.1'));
     l.acquire(clientKey('::ffff:203.0.113.1'));
-    throws(() => l.acquire(clientKey('203.0.113.1')), BridgeRefusal, 'per_client_limit');
+    throws(() => l.acquire(clientKey('203.0.113.1')), LimitRefusal, 'per_client_limit');
     l.acquire(clientKey('2001:db8:1:2::5'));
     l.acquire(clientKey('2001:db8:1:2:ffff::1'));
-    throws(() => l.acquire(clientKey('2001:db8:1:2::9')), BridgeRefusal, 'per_client_limit');
+    throws(() => l.acquire(clientKey('2001:db8:1:2::9')), LimitRefusal, 'per_client_limit');
     l.acquire(clientKey('2001:db8:1:3::5'));
     equal(clientKey('2001:db8:1:2:ffff::1'), '2001:db8:1:2::/64');
     equal(l.total, 5);
-    a1();
-    a1();
+    a1.release();
+    a1.release();
     equal(l.total, 4);
     equal(l.count('203.0.113.1'), 1);
     l.acquire(clientKey('203.0.113.1'));
     const t = new ConnectionLimits(8, 2);
     t.acquire('a');
     t.acquire('b');
-    throws(() => t.acquire('c'), BridgeRefusal, 'total_limit');
+    throws(() => t.acquire('c'), LimitRefusal, 'total_limit');
+  });
+
+  /** Slots of `key`, each held by a holder that records its eviction. */
+  function hold(l: ConnectionLimits, key: string, n: number, evicted: string[], clock = { t: 0 }): void {
+    for (let i = 0; i < n; i++) {
+      const s = l.acquire(key);
+      const at = clock.t++;
+      const h: SlotHolder = { lastActive: () => at, evict: () => evicted.push(`${key}#${i}`), review: () => {} };
+      l.hold(s, h);
+    }
+  }
+
+  it('shares a full total fairly: 33 addresses holding 8 each cannot keep a newcomer out (finding 14)', () => {
+    const l = new ConnectionLimits(8, 256);
+    const evicted: string[] = [];
+    const clock = { t: 0 };
+    for (let a = 0; a < 32; a++) hold(l, `10.0.0.${a}`, 8, evicted, clock);
+    equal(l.total, 256);
+    evicted.length = 0;
+    // A newcomer holding 0 takes the least recently active bridge of a largest holder (8 >= 0 + 2).
+    const s = l.acquire('203.0.113.7');
+    equal(l.total, 256);
+    deepEqual(evicted, ['10.0.0.0#0']);
+    equal(l.count('10.0.0.0'), 7);
+    equal(l.count('203.0.113.7'), 1);
+    s.release();
+    // Everyone within one of everyone else: no one takes from a holder of 8 while holding 7.
+    const full = new ConnectionLimits(2, 4);
+    const ev2: string[] = [];
+    hold(full, 'a', 2, ev2);
+    hold(full, 'b', 1, ev2);
+    hold(full, 'c', 1, ev2);
+    throws(() => full.acquire('b'), LimitRefusal, 'total_limit');
+    deepEqual(ev2, []);
+    full.acquire('d');
+    deepEqual(ev2, ['a#0']);
+  });
+
+  it('is busy from 3/4 of its total, and an idle watch then closes after the shorter timeout', async () => {
+    const l = new ConnectionLimits(8, 8);
+    for (let i = 0; i < 5; i++) l.acquire(`k${i}`);
+    ok(!l.busy);
+    l.acquire('k5');
+    ok(l.busy);
+    const clock = new FakeClock();
+    let limit = 300_000;
+    let idled = 0;
+    const w = new IdleWatch(clock, () => limit, () => idled++);
+    await clock.tick(20_000);
+    w.touch();
+    await clock.tick(40_000);
+    equal(idled, 0);
+    limit = 30_000; // the bridge became busy: 40 s idle is now over the limit
+    w.review();
+    await clock.tick(0);
+    equal(idled, 1);
+    const w2 = new IdleWatch(clock, () => 1000, () => idled++);
+    await clock.tick(999);
+    w2.touch();
+    await clock.tick(999);
+    equal(idled, 1, 'a touched watch waits a full timeout again');
+    await clock.tick(1);
+    equal(idled, 2);
   });
 
   it('reads its configuration from env-style strings', () => {
     const p = bridgePolicyFromEnv({ BRIDGE_ALLOWED_PORTS: '9735, 19735', BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_MAX_PER_CLIENT: '2', BRIDGE_ALLOWED_ORIGINS: 'https://a.example,https://b.example', BRIDGE_IDLE_TIMEOUT_MS: '1000' });
     deepEqual([...p.allowedPorts], [9735, 19735]);
     equal(p.allowPrivate, true);
+    equal(p.allowLoopback, false);
+    equal(p.busyIdleTimeoutMs, 1000, 'never longer than the idle timeout');
+    equal(bridgePolicyFromEnv({ BRIDGE_ALLOW_LOOPBACK: '1' }).allowLoopback, true);
+    throws(() => bridgePolicyFromEnv({ BRIDGE_ALLOW_LOOPBACK: 'yes' }), BridgeRefusal, 'bad_config');
     equal(p.maxPerClient, 2);
     equal(p.maxTotal, 256);
     equal(p.idleTimeoutMs, 1000);

@@ -10,6 +10,7 @@ import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
 import { unpackGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from '../../src/core/daemons/connectd/netaddr.ts';
+import { UNKNOWN_REPLY_BURST, UNKNOWN_REPLY_REFILL_MS } from '../../src/core/daemons/connectd/unknown-channel.ts';
 import { DEFAULT_CONFIG, type ChannelOwner, type ConnectdConfig, type PeerConnectedEvent, type PeerDisconnectedEvent } from '../../src/core/daemons/connectd/types.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { FeatureVector, ourFeatures } from '../../src/core/features.ts';
@@ -857,6 +858,29 @@ describe('connectd: routing after init', () => {
     await rejects(b.connectd.sendToPeer(r.id, rawMessage(263)), ConnectError, 'not_connected');
   });
 
+  it('resolves sendToPeer only once the transport has taken the message (what paces gossipd\'s answers)', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
+    // b's end of the connection: once `held`, a write waits until the test lets the buffer drain.
+    let held = false;
+    const drains: (() => void)[] = [];
+    const write = theirs.write.bind(theirs);
+    theirs.write = (data) => write(data).then(() => (held ? new Promise<void>((r) => drains.push(r)) : undefined));
+    b.connectd.acceptStream(theirs);
+    const r = new RawPeer(9, mine);
+    await r.connect(b);
+    held = true;
+    let done = false;
+    const sent = b.connectd.sendToPeer(r.id, rawMessage(263, new Uint8Array(40))).then(() => void (done = true));
+    await settle();
+    equal(r.decoded().at(-1)!.name, 'query_channel_range', 'written at once');
+    ok(!done, 'not resolved while the transport holds it');
+    drains.shift()!();
+    await sent;
+    ok(done);
+  });
+
   it('a gossipd that throws costs the peer nothing', async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2, { gossipThrows: true });
@@ -1100,6 +1124,26 @@ describe('connectd: important peers', () => {
     deepEqual(connectedIds(a), []);
   });
 
+  it('a warning that disconnects with redialAfterMs (gossipd: a bad peer) holds the redial off that long', async () => {
+    const net = new Net();
+    const a = new Node(net, 'a', 1);
+    const b = new Node(net, 'b', 2);
+    b.listen('198.51.100.2', 9735);
+    a.connectd.addImportantPeer(b.id, [{ kind: 'tcp', host: '198.51.100.2', port: 9735 }]);
+    await settle();
+    deepEqual(connectedIds(a), [b.id]);
+    const before = net.dials.length;
+    await a.connectd.sendWarning(b.id, 'gossipd: bad_signature: most of your recent gossip was invalid', { disconnect: true, redialAfterMs: 600_000 });
+    await settle();
+    deepEqual(connectedIds(a), []);
+    // The backoff alone would have dialled after 1 s.
+    await net.clock.tick(599_000);
+    equal(net.dials.length, before);
+    await net.clock.tick(1_000);
+    equal(net.dials.length, before + 1);
+    deepEqual(connectedIds(a), [b.id]);
+  });
+
   it('stop() closes everything and cancels every timer', async () => {
     const net = new Net();
     const a = new Node(net, 'a', 1);
@@ -1337,6 +1381,70 @@ describe('connectd: connections before init are bounded', () => {
   });
 });
 
+describe('connectd: places before init are shared per address (issue 10 finding 12)', () => {
+  const at = (address: string, port: number): NetAddress => ({ type: address.includes(':') ? 'ipv6' : 'ipv4', address, port });
+
+  it('one address holding its places does not lock out another; the global cap still holds', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { maxPendingInbound: 5, maxPendingInboundPerAddress: 2 } });
+    const held = [RawPeer.into(b, 10, at('198.51.100.50', 1)), RawPeer.into(b, 11, at('198.51.100.50', 2))];
+    const more = [3, 4, 5, 6].map((port, i) => RawPeer.into(b, 12 + i, at('198.51.100.50', port)));
+    await settle();
+    ok(held.every((h) => h.closed === undefined));
+    ok(more.every((m) => m.closed !== undefined && /2 incoming connections from 198\.51\.100\.50 are still before init/.test(m.closed)), more[0]!.closed);
+    // Another address gets in, and all the way to init.
+    const other = RawPeer.into(b, 20, at('198.51.100.51', 1));
+    await other.connect(b);
+    equal(other.closed, undefined);
+    deepEqual(connectedIds(b), [other.id]);
+    // One host's IPv6 addresses count by their /64; an IPv4-mapped address counts as its IPv4.
+    const v6 = [RawPeer.into(b, 21, at('2001:db8:0:1::1', 1)), RawPeer.into(b, 22, at('2001:db8:0:1::2', 1)), RawPeer.into(b, 23, at('2001:db8:0:1:ffff::3', 1))];
+    const mapped = RawPeer.into(b, 24, at('::ffff:198.51.100.50', 7));
+    await settle();
+    deepEqual(v6.map((p) => p.closed !== undefined), [false, false, true]);
+    ok(mapped.closed !== undefined && /from 198\.51\.100\.50/.test(mapped.closed), mapped.closed);
+    // 4 places are taken (2 + 2): the global cap of 5 leaves one, then refuses whoever comes.
+    const fifth = RawPeer.into(b, 25, at('203.0.113.9', 1));
+    const sixth = RawPeer.into(b, 26, at('203.0.113.10', 1));
+    await settle();
+    equal(fifth.closed, undefined);
+    ok(sixth.closed !== undefined && /5 incoming connections are still before init/.test(sixth.closed), sixth.closed);
+    // Once one of the address's connections finishes init, the address has a place again.
+    await held[0]!.connect(b);
+    const again = RawPeer.into(b, 27, at('198.51.100.50', 8));
+    await settle();
+    equal(again.closed, undefined);
+  });
+
+  it('an incoming connection that sends no Act One is closed after actOneTimeoutMs, freeing its place', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2, { config: { maxPendingInboundPerAddress: 1, actOneTimeoutMs: 2_000, handshakeTimeoutMs: 30_000 } });
+    const silent = RawPeer.into(b, 10, at('198.51.100.50', 1));
+    const refused = RawPeer.into(b, 11, at('198.51.100.50', 2));
+    await settle();
+    ok(refused.closed !== undefined);
+    await net.clock.tick(1_999);
+    equal(silent.closed, undefined);
+    await net.clock.tick(1);
+    equal(silent.closed, 'peer closed: timeout: handshake stalled waiting for act one after 2000 ms');
+    // Act One in time: the rest of the handshake has the rest of handshakeTimeoutMs.
+    const slow = RawPeer.into(b, 12, at('198.51.100.50', 3));
+    await net.clock.tick(1_500);
+    await slow.stream.write(slow.initiator(b.id).act1());
+    await settle();
+    await net.clock.tick(28_499);
+    equal(slow.closed, undefined);
+    await net.clock.tick(1);
+    equal(slow.closed, 'peer closed: timeout: handshake stalled waiting for act three after 30000 ms');
+    // By default Act One has 5 s.
+    equal(DEFAULT_CONFIG.actOneTimeoutMs, 5_000);
+    const c = new Node(net, 'c', 3);
+    const quiet = RawPeer.into(c, 13);
+    await net.clock.tick(5_000);
+    equal(quiet.closed, 'peer closed: timeout: handshake stalled waiting for act one after 5000 ms');
+  });
+});
+
 describe('connectd: messages for features we do not offer', () => {
   it('drops peer_storage, peer_storage_retrieval and onion_message quietly: not gossip, not lightningd, not "unknown"', async () => {
     const net = new Net();
@@ -1358,5 +1466,76 @@ describe('connectd: messages for features we do not offer', () => {
     await r.send(encodeMessage({ name: 'ping', num_pong_bytes: 2, ignored: new Uint8Array(0) }));
     equal(r.named('pong').length, 1);
     deepEqual(connectedIds(b), [r.id]);
+  });
+});
+
+describe('connectd: messages about channels we do not have (issue 9 finding 9)', () => {
+  const temp = new Uint8Array(32).fill(0xab);
+  const cid = new Uint8Array(32).fill(0xcd);
+  const openChannel = rawMessage(32, concat(chainHash('bitcoin'), temp, new Uint8Array(200)));
+  // channel_reestablish: channel_id, next_commitment_number, next_revocation_number,
+  // your_last_per_commitment_secret, my_current_per_commitment_point (BOLT 2).
+  const reestablish = rawMessage(136, concat(cid, new Uint8Array(8 + 8 + 32), new Uint8Array(33).fill(2)));
+
+  it('answers open_channel with an error naming its temporary_channel_id, and keeps the connection', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    await r.send(openChannel);
+    const errors = r.named('error');
+    equal(errors.length, 1);
+    deepEqual(errors[0]!.channel_id, temp);
+    equal(text(errors[0]!.data), 'This node does not accept channels');
+    // lightningd still hears of it, and the peer stays connected (the error fails one channel only).
+    deepEqual(b.spoke.map((s) => toHex(s.msg)), [toHex(openChannel)]);
+    deepEqual(connectedIds(b), [r.id]);
+    equal(r.closed, undefined);
+  });
+
+  it('answers channel_reestablish and other channel messages (types 32-255) with an error naming the channel', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    await r.send(reestablish);
+    await r.send(rawMessage(128, concat(cid, new Uint8Array(1400)))); // update_add_htlc
+    await r.send(rawMessage(64, concat(chainHash('bitcoin'), temp, new Uint8Array(200)))); // open_channel2
+    deepEqual(r.named('error').map((e) => [toHex(e.channel_id), text(e.data)]), [
+      [toHex(cid), 'Unknown channel for reestablish'],
+      [toHex(cid), 'Unknown channel (message type 128)'],
+      [toHex(temp), 'This node does not accept channels'],
+    ]);
+    // BOLT 1 answers types 32-255 only: stfu (2) and announcement_signatures (259) get nothing.
+    await r.send(rawMessage(2, concat(cid, new Uint8Array([1]))));
+    await r.send(rawMessage(259, concat(cid, new Uint8Array(8 + 64 + 64))));
+    equal(r.named('error').length, 3);
+    // A channel a daemon owns is not unknown: its messages go to the owner, unanswered by connectd.
+    const owned: Uint8Array[] = [];
+    b.connectd.setOwner(r.id, cid, { deliver: (m) => void owned.push(m) });
+    await r.send(reestablish);
+    equal(owned.length, 1);
+    equal(r.named('error').length, 3);
+    deepEqual(connectedIds(b), [r.id]);
+  });
+
+  it('bounds the errors one peer can draw; another peer still gets its answer', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    const s = RawPeer.into(b, 10);
+    await s.connect(b);
+    for (let i = 0; i < 50; i++) await r.send(reestablish);
+    // The fake clock stands still: exactly the burst is answered.
+    equal(r.named('error').length, UNKNOWN_REPLY_BURST);
+    ok(b.hasLog(/no error sent for unknown channel cdcd.* \(too many\)/));
+    // The allowance refills with time: one more per UNKNOWN_REPLY_REFILL_MS.
+    await net.clock.tick(3 * UNKNOWN_REPLY_REFILL_MS);
+    for (let i = 0; i < 10; i++) await r.send(reestablish);
+    equal(r.named('error').length, UNKNOWN_REPLY_BURST + 3);
+    await s.send(openChannel);
+    equal(s.named('error').length, 1);
+    deepEqual(connectedIds(b).sort(), [r.id, s.id].sort());
   });
 });

@@ -114,8 +114,19 @@ describe('getroute: BOLT 7 Routing Example', () => {
     deepEqual(getroute(g, toC()).route, VIA_D);
   });
   it('a channel smaller than the amount is not used', () => {
-    deepEqual(getroute(square({ bcCapacity: 4_999 }), toC()).route, VIA_D);
-    deepEqual(getroute(square({ bcCapacity: 5_000 }), toC()).route, VIA_B);
+    // (htlc_maximum_msat within the capacity: above it, the channel is not used at all, below.)
+    deepEqual(getroute(square({ bcCapacity: 4_999, bc: { max: 4_999_000n } }), toC()).route, VIA_D);
+    deepEqual(getroute(square({ bcCapacity: 5_000, bc: { max: 5_000_000n } }), toC()).route, VIA_B);
+  });
+  it('a direction whose htlc_maximum_msat is above the capacity or below htlc_minimum_msat is not used (BOLT 7)', () => {
+    // "if htlc_maximum_msat is greater than channel capacity: ... SHOULD ignore this channel during route considerations"
+    deepEqual(getroute(square({ bcCapacity: 5_000, bc: { max: 5_000_001n } }), toC()).route, VIA_D);
+    // "if htlc_maximum_msat < htlc_minimum_msat: SHOULD ignore this channel during route considerations"
+    deepEqual(getroute(square({ bc: { min: 1n, max: 0n } }), toC({ amount_msat: 0 })).route.map((h) => h.channel), ['3x1x0', '4x1x0']);
+    // Once the capacity is known to be large enough, it is used again.
+    const g = square({ bcCapacity: 5_000, bc: { max: 6_000_000n } });
+    g.setCapacity(g.scid[1]!, 6_000);
+    deepEqual(getroute(g, toC()).route, VIA_B);
   });
   it('a direction without a channel_update is not used', () => {
     const g = new Graph();

@@ -256,6 +256,53 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
       await s.close();
     });
 
+    it('reads back the raw message of each live record by key, in the order asked', async () => {
+      let s = await h.fresh();
+      await loadAll(s);
+      const c = rec(256, 5n, 'chan');
+      const u0 = rec(258, channelUpdateKey(5n, 0), 'u0');
+      const n = rec(257, nodeId(4), 'node');
+      await s.writeBatch([c, u0, n, rec(256, 6n, 'gone')]);
+      // Superseded, deleted, and never written: the newest or nothing.
+      const u0b = rec(258, channelUpdateKey(5n, 0), 'u0-newer');
+      await s.writeBatch([u0b], [{ type: 256, key: 6n }]);
+      // Many batches, so a read spans several of the store's pieces (IndexedDB values, file reads).
+      const many = Array.from({ length: 300 }, (_, i) => rec(258, channelUpdateKey(BigInt(1000 + i), (i & 1) as 0 | 1), `m${i}`));
+      for (let i = 0; i < many.length; i += 7) await s.writeBatch(many.slice(i, i + 7));
+      const keys = [
+        { type: 257 as const, key: nodeId(4) },
+        { type: 256 as const, key: 6n },
+        { type: 258 as const, key: channelUpdateKey(5n, 0) },
+        { type: 258 as const, key: channelUpdateKey(5n, 1) },
+        { type: 256 as const, key: 5n },
+        { type: 257 as const, key: nodeId(5) },
+        ...many.map((r) => ({ type: r.type, key: r.key })).reverse(),
+      ];
+      const want = [n.raw, undefined, u0b.raw, undefined, c.raw, undefined, ...many.map((r) => r.raw).reverse()].map((x) => (x ? toHex(x) : x));
+      const check = async (): Promise<void> => {
+        deepEqual((await s.read(keys)).map((x) => (x ? toHex(x) : x)), want);
+        deepEqual(await s.read([]), []);
+      };
+      await check();
+      // A read queued behind a write sees it.
+      const late = rec(256, 6n, 'back');
+      const [w, r] = await Promise.all([s.writeBatch([late]), s.read([{ type: 256, key: 6n }])]);
+      equal(w, undefined);
+      equal(toHex(r[0]!), toHex(late.raw));
+      want[1] = toHex(late.raw);
+      await check();
+      await rejects(s.read([{ type: 257, key: 5n }]), GossipStoreError, 'bad_record');
+      await s.compact();
+      await check();
+      if (h.reopen) {
+        s = await h.reopen(s);
+        await loadAll(s);
+        await check();
+      }
+      await s.close();
+      await rejects(s.read(keys), GossipStoreError, 'closed');
+    });
+
     it('runs concurrent calls one after the other', async () => {
       const s = await h.fresh();
       await loadAll(s);

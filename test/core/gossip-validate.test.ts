@@ -8,8 +8,10 @@ import { listnodes } from '../../src/core/gossip/list.ts';
 import { gossipDigest } from '../../src/core/gossip/peek.ts';
 import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement, type ChannelParty, type ChannelUpdateParams } from '../../src/core/gossip/sign.ts';
 import { verifyGossipSignatures } from '../../src/core/gossip/signatures.ts';
+import { decodeMessage } from '../../src/core/wire/messages.ts';
 import {
   MAX_FUTURE_SECONDS,
+  announcementKeys, keyDigest,
   STALE_SECONDS,
   finishGossip,
   hasUnknownEvenBit,
@@ -114,9 +116,46 @@ describe('channel_announcement', () => {
     const pre = precheckGossip(raw, g, rules);
     ok(pre.result === 'ignore' && pre.code === 'duplicate');
   });
-  it('the same short_channel_id with other nodes is a conflicting announcement, ignored', () => {
+  it('the same short_channel_id with other nodes is a conflicting announcement, ignored when the held key set is not known', () => {
     const g = graphWithChannel();
     expectIgnore(validateGossip(announcement({ parties: [P1, party(3)] }), g, rules), 'conflicting_channel');
+  });
+  it('another key set for a held short_channel_id is checked (a conflict for gossipd), unless a chain source vouched for the held bitcoin keys', () => {
+    const g = graphWithChannel();
+    const held = keyDigest(announcementKeys(announcement()));
+    const withKeys: GossipRules = { ...rules, channelKeys: (s) => (s === SCID ? held : undefined) };
+    // The same keys: a duplicate, before any signature check.
+    expectIgnore(validateGossip(announcement(), g, withKeys), 'duplicate');
+    // Other node ids, or the same node ids with other bitcoin keys: signatures checked, then a conflict.
+    const other = announcement({ parties: [P1, party(3)].sort((a, b) => compare(getPublicKey(a.nodeSecret), getPublicKey(b.nodeSecret))) as [ChannelParty, ChannelParty] });
+    const sameNodes = announcement({ parties: [{ ...P1, bitcoinSecret: key(200) }, P2] });
+    for (const raw of [other, sameNodes]) {
+      const pre = precheckGossip(raw, g, withKeys);
+      ok(pre.result === 'new' && pre.conflict === true);
+      equal(validateGossip(raw, g, withKeys).result, 'accept');
+    }
+    // Forged signatures on the second key set: rejected like any bad signature.
+    const forged = sameNodes.slice();
+    forged[2 + 64 * 2 + 10]! ^= 1;
+    expectReject(validateGossip(forged, g, withKeys), ProtocolError, 'bad_signature');
+    // Checked against the funding output: other bitcoin keys cannot match it.
+    const chain: GossipRules = { ...withKeys, fundingChecked: true };
+    expectIgnore(validateGossip(sameNodes, g, chain), 'conflicting_channel');
+    expectIgnore(validateGossip(other, g, chain), 'conflicting_channel');
+    // The same bitcoin keys with another node id ("keys leaked"): checked, then a conflict.
+    const sorted = (a: ChannelParty, b: ChannelParty) => [a, b].sort((x, y) => compare(getPublicKey(x.nodeSecret), getPublicKey(y.nodeSecret))) as [ChannelParty, ChannelParty];
+    const leaked = announcement({ parties: sorted(P1, { nodeSecret: key(3), bitcoinSecret: P2.bitcoinSecret }) });
+    const pre = precheckGossip(leaked, g, chain);
+    ok(pre.result === 'new' && pre.conflict === true, pre.result);
+  });
+  it('a conflicted short_channel_id: its announcements and updates are ignored, not held', () => {
+    const g = new Graph();
+    g.markConflict(SCID);
+    expectIgnore(validateGossip(announcement(), g, rules), 'conflicting_channel');
+    expectIgnore(validateGossip(update(P1), g, rules), 'conflicting_channel');
+    const m = decodeMessage(announcement());
+    ok(m.name === 'channel_announcement' && !g.addChannel(m), 'the graph refuses it too');
+    equal(g.channelCount, 0);
   });
   it('malformed bytes are a DecodeError (warning)', () => {
     expectReject(validateGossip(announcement().subarray(0, 300), new Graph(), rules), DecodeError, 'short_read');
@@ -189,20 +228,51 @@ describe('channel_update', () => {
     const later: GossipRules = { chainHash: REGTEST, now: () => NOW + 2 * STALE_SECONDS };
     expectIgnore(validateGossip(update(P1), g, later), 'stale');
   });
-  it('htlc_maximum_msat missing: must_be_one unset, or an old update without the field', () => {
+  it('must_be_one is ignored by receivers; an old update without htlc_maximum_msat is not taken', () => {
     const g = graphWithChannel();
-    expectIgnore(validateGossip(update(P1, { message_flags: 0 }), g, rules), 'no_htlc_maximum_msat');
-    expectIgnore(validateGossip(update(P1, { message_flags: 2 }), g, rules), 'no_htlc_maximum_msat');
+    // BOLT 7: "must_be_one is a constant value, and ignored by receivers".
+    const v = validateGossip(update(P1, { message_flags: 0 }), g, rules);
+    ok(v.result === 'accept' && v.msg.name === 'channel_update' && v.forward, show(v));
     const old = update(P1).subarray(0, 130);
     expectIgnore(validateGossip(old, g, rules), 'no_htlc_maximum_msat');
   });
-  it('htlc_maximum_msat above the capacity or below htlc_minimum_msat is ignored', () => {
+  it('dont_forward (message_flags bit 1): ignored unless the channel is ours, then kept but never forwarded', () => {
+    const g = graphWithChannel();
+    const raw = update(P1, { message_flags: 3 });
+    // Not ours (or we do not know who we are): "invalid to any other peer and would be discarded".
+    expectIgnore(validateGossip(raw, g, rules), 'dont_forward');
+    expectIgnore(validateGossip(raw, g, { ...rules, ownNodeId: getPublicKey(key(9)) }), 'dont_forward');
+    // For an unknown channel: not held for later either.
+    expectIgnore(validateGossip(raw, new Graph(), { ...rules, ownNodeId: ID2 }), 'dont_forward');
+    // One of our channels: used, but "MUST NOT forward such a channel_update to other peers".
+    const v = validateGossip(raw, g, { ...rules, ownNodeId: ID2 });
+    ok(v.result === 'accept' && v.local === true && !v.forward, show(v));
+    // An ordinary update stays forwardable.
+    const plain = validateGossip(update(P1), g, { ...rules, ownNodeId: ID2 });
+    ok(plain.result === 'accept' && plain.forward && !plain.local);
+  });
+  it('htlc_maximum_msat above the capacity or below htlc_minimum_msat: the update is taken, the direction left out of routes', () => {
     const g = graphWithChannel(1_000_000);
-    expectIgnore(validateGossip(update(P1, { htlc_maximum_msat: 1_000_000_001n }), g, rules), 'htlc_maximum_over_capacity');
+    // A newer update BOLT 7 says to ignore the channel for must replace the older policy, not be dropped.
+    const first = validateGossip(update(P1, { timestamp: NOW - 100 }), g, rules);
+    ok(first.result === 'accept' && g.applyGossip(first.msg));
+    ok(g.routable(2 * g.findChannel(SCID)));
+    for (const over of [{ htlc_maximum_msat: 1_000_000_001n }, { htlc_minimum_msat: 5000n, htlc_maximum_msat: 4999n }]) {
+      const gg = graphWithChannel(1_000_000);
+      const a = validateGossip(update(P1, { timestamp: NOW - 100 }), gg, rules);
+      ok(a.result === 'accept' && gg.applyGossip(a.msg));
+      const v = validateGossip(update(P1, { timestamp: NOW - 50, ...over }), gg, rules);
+      ok(v.result === 'accept' && gg.applyGossip(v.msg), show(v));
+      const h = 2 * gg.findChannel(SCID);
+      ok(!gg.routable(h), 'left out of routes');
+      equal(gg.channelUpdate(SCID, 0)!.timestamp, NOW - 50);
+      equal(gg.channelUpdate(SCID, 0)!.htlc_maximum_msat, over.htlc_maximum_msat);
+    }
     equal(show(validateGossip(update(P1, { htlc_maximum_msat: 1_000_000_000n }), g, rules)), 'accept');
-    expectIgnore(validateGossip(update(P1, { htlc_minimum_msat: 5000n, htlc_maximum_msat: 4999n }), g, rules), 'htlc_maximum_below_minimum');
     // Capacity unknown: nothing to compare with.
-    equal(show(validateGossip(update(P1, { htlc_maximum_msat: 1n << 60n }), graphWithChannel(null), rules)), 'accept');
+    const unknown = graphWithChannel(null);
+    const v = validateGossip(update(P1, { htlc_maximum_msat: 1n << 60n }), unknown, rules);
+    ok(v.result === 'accept' && unknown.applyGossip(v.msg) && unknown.routable(2 * unknown.findChannel(SCID)));
   });
   it('a disabled update (channel_flags bit 1) is valid gossip', () => {
     const v = validateGossip(update(P2, { disabled: true }), graphWithChannel(), rules);

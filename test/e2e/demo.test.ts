@@ -2,7 +2,10 @@
 // 300-node / 800-channel graph, the bridge, Vite serving demo/) and the page in headless Chromium
 // (the system's /usr/bin/chromium through playwright-core). The page's own node connects to node B
 // through the bridge, syncs the whole graph, finds a route and draws the map; a second tab on the
-// same data name is refused by the Web Lock and says so.
+// same data name is refused by the Web Lock and says so. The page shows failures (a bridge that is
+// down, a disconnect and why the reconnect happened), names map nodes on hover, cuts long ids in
+// tables with the full id as the title, and its console lists the RPC methods.
+import { createServer } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startDemo, type Demo } from '../../scripts/demo-network.ts';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +15,7 @@ declare const window: { boltworker?: { call(m: string, p?: unknown): Promise<unk
 // The page's globals, as far as the functions run in it use them (this file has Node's types, not the DOM's).
 interface PageElement {
   dataset: Record<string, string | undefined>;
+  textContent: string | null;
   width: number;
   height: number;
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
@@ -26,7 +30,16 @@ const chromiumArgs = [
 
 const TIMEOUT = 60_000;
 
-describe('demo: npm start\'s network and page', { timeout: 120_000 }, () => {
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
   let demo: Demo;
   let browser: Browser;
   let context: BrowserContext;
@@ -102,5 +115,81 @@ describe('demo: npm start\'s network and page', { timeout: 120_000 }, () => {
     await second.close();
     // The first tab's node is still there.
     equal(await page.evaluate(async () => typeof ((await window.boltworker!.call('getinfo')) as { id: string }).id), 'string');
+  });
+
+  it('the console lists the RPC methods that help gives', async () => {
+    const shown = await page.locator('#rpc-methods button').evaluateAll((bs) => bs.map((b) => (b as unknown as PageElement).dataset.method));
+    const help = await page.evaluate(async () => ((await window.boltworker!.call('help')) as { help: { command: string }[] }).help.map((h) => h.command.split(' ')[0]));
+    equal(shown.join(' '), help.join(' '));
+    for (const m of ['getinfo', 'connect', 'getroute', 'listconfigs', 'stop']) ok(shown.includes(m), `${m} listed`);
+    await page.fill('#rpc-method', 'nosuchmethod');
+    await page.click('#rpc-form button');
+    await page.waitForFunction(() => (document.getElementById('rpc-out')?.textContent ?? '').includes('-32601'), undefined, { timeout: TIMEOUT });
+  });
+
+  it('the peers table cuts the id with an ellipsis and keeps the whole id as its title', async () => {
+    await page.waitForSelector('#peers tbody tr', { timeout: TIMEOUT });
+    const cell = page.locator('#peers tbody tr td').first();
+    equal(await cell.getAttribute('title'), demo.b.id);
+    ok(((await cell.textContent()) ?? '').length < 20);
+    // On one line (the table wrapped it letter by letter): its text makes a single line box.
+    const lines = await cell.evaluate((td) => {
+      const r = (globalThis as unknown as { document: { createRange(): { selectNodeContents(n: unknown): void; getClientRects(): { length: number } } } }).document.createRange();
+      r.selectNodeContents(td);
+      return r.getClientRects().length;
+    });
+    equal(lines, 1);
+  });
+
+  it('hovering a node on the map names it', async () => {
+    // Where a node is drawn: a pixel of the nodes' colour (#ffd24a), in canvas pixels.
+    const dot = await page.evaluate(() => {
+      const c = document.getElementById('graph')!;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - 0xff) + Math.abs(d[i + 1]! - 0xd2) + Math.abs(d[i + 2]! - 0x4a) < 20) return { x: (i / 4) % c.width, y: Math.floor(i / 4 / c.width), w: c.width, h: c.height };
+      return undefined;
+    });
+    ok(dot, 'a node drawn on the map');
+    await page.locator('#graph').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#graph').boundingBox())!;
+    await page.mouse.move(box.x + ((dot.x + 1) * box.width) / dot.w, box.y + ((dot.y + 2) * box.height) / dot.h);
+    const hovered = await page.evaluate(() => document.getElementById('graph')?.dataset.hover ?? '');
+    ok(hovered, 'the node under the pointer');
+    const alias = await page.evaluate(async (id) => ((await window.boltworker!.call('listnodes', { id })) as { nodes: { alias: string }[] }).nodes[0]!.alias, hovered);
+    ok((await page.locator('#graph-hover').textContent())?.includes(alias), `the card names ${alias}`);
+    ok((await page.locator('#graph').getAttribute('title'))?.includes(hovered));
+  });
+
+  it('a disconnect shows why, and the reconnect says what it followed', async () => {
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
+    await page.evaluate(async (id) => window.boltworker!.call('disconnect', { id, force: true }), demo.b.id);
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
+    const log = await page.locator('#conn-log li').allTextContents();
+    ok(log.some((l) => l.includes('disconnected') && l.includes('disconnect requested')), log.join(' | '));
+    ok(log[0]?.includes('reconnected') && log[0].includes('disconnect requested'), `latest: ${log[0]}`);
+  });
+
+  it('a bridge that is down is said so, not "connecting…" forever', async () => {
+    const down = await context.newPage();
+    const url = new URL(demo.pageUrl);
+    url.searchParams.set('bridge', `ws://127.0.0.1:${await closedPort()}/{host}:{port}`);
+    url.searchParams.set('data', 'demo-bridge-down');
+    await down.goto(url.toString());
+    await down.waitForSelector('#conn-state[data-state="unreachable"]', { timeout: TIMEOUT });
+    const reason = (await down.locator('#conn-reason').textContent()) ?? '';
+    ok(reason.includes('did not open a WebSocket') && reason.includes(url.searchParams.get('bridge')!.split('/{')[0]!), reason);
+    ok(await down.locator('#conn-reason').isVisible());
+    await down.close();
+  });
+
+  // Last: it stops node B.
+  it('a peer that is gone: the disconnect and then the failing reconnects say so', async () => {
+    await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
+    await demo.b.stop();
+    await page.waitForSelector('#conn-state[data-state="unreachable"]', { timeout: TIMEOUT });
+    const reason = (await page.locator('#conn-reason').textContent()) ?? '';
+    ok(reason.includes('answered, but the peer behind it did not'), reason);
+    const log = await page.locator('#conn-log li').allTextContents();
+    ok(log.some((l) => l.includes('disconnected') && l.includes('peer closed')), log.join(' | '));
   });
 });

@@ -194,7 +194,7 @@ describe('connectd interop with LDK (TCP and through the bridge)', () => {
   });
 
   it('through our WebSocket-to-TCP bridge: WebSocket from connectd, TCP from the bridge to LDK', async () => {
-    bridge = await startBridge({ allowPrivate: true, allowedPorts: [ldkPort] });
+    bridge = await startBridge({ allowLoopback: true, allowedPorts: [ldkPort] });
     const before = connected.length;
     // The bridge URL form (`ws://bridge/{host}:{port}`) is a WebSocket endpoint our dialer opens
     // directly: the only way this connect can reach LDK is the bridge.

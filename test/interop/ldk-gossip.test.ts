@@ -22,7 +22,7 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
-const gossipdConfig = { scidTimeoutMs: 600_000, rangeTimeoutMs: 3000, relayIntervalMs: 500, backfillIntervalMs: 100 };
+const gossipdConfig = { scidTimeoutMs: 600_000, rangeTimeoutMs: 3000, relayIntervalMs: 500 };
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;

@@ -1,6 +1,6 @@
 // The edge bridge Worker (src/edge/bridge-worker.ts) under miniflare (workerd), bundled with
-// esbuild: bridging to a TCP echo server on 127.0.0.1 with BRIDGE_ALLOW_PRIVATE, and refusals
-// with the default policy. Nothing leaves loopback (`cf: false`, no metrics, no DNS for names
+// esbuild: bridging to a TCP echo server on 127.0.0.1 with BRIDGE_ALLOW_LOOPBACK, backpressure
+// towards a client that does not read (the flow window), and refusals with the default policy. Nothing leaves loopback (`cf: false`, no metrics, no DNS for names
 // the policy refuses). Each Miniflare is disposed at the end, which stops its workerd process.
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -125,14 +125,14 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 
-describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_PRIVATE', { timeout: 60_000 }, () => {
+describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_LOOPBACK', { timeout: 60_000 }, () => {
   let echo: Target;
   let w: Worker;
 
   before(async () => {
     echo = await tcpTarget();
     w = await startWorker({
-      BRIDGE_ALLOW_PRIVATE: 'true',
+      BRIDGE_ALLOW_LOOPBACK: 'true',
       BRIDGE_ALLOWED_PORTS: String(echo.port),
       BRIDGE_MAX_PER_CLIENT: '4',
       BRIDGE_IDLE_TIMEOUT_MS: '600',
@@ -143,8 +143,8 @@ describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_PRIVATE', { time
     await echo.close();
   });
 
-  it('carries bytes in order over many frames (/bridge/{host}:{port})', async () => {
-    const { ws } = await open(`${w.url}/bridge/127.0.0.1:${echo.port}`);
+  it('carries bytes in order over many frames (/bridge/{host}:{port}), to a client that acknowledges', async () => {
+    const ws = new WebSocket(`${w.url}/bridge/127.0.0.1:${echo.port}`, 'bridge-ack', { perMessageDeflate: false });
     const frames: Buffer[] = [];
     for (let i = 0; i < 1000; i++) frames.push(pattern(((i * 7919) % 3000) + 1, i + 1));
     const want = Buffer.concat(frames);
@@ -155,9 +155,11 @@ describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_PRIVATE', { time
         ok(isBinary, 'binary frames only');
         got.push(d);
         n += d.length;
+        ws.send(String(n)); // 1.5 MB echoed: more than one flow window (256 KiB)
         if (n >= want.length) resolve();
       }),
     );
+    await once(ws, 'open');
     for (const f of frames) ws.send(f);
     await done;
     ok(Buffer.concat(got).equals(want), 'bytes came back in order');
@@ -184,7 +186,7 @@ describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_PRIVATE', { time
 
   it('target close reaches the client as 1000 after the last bytes; client close reaches the target', async () => {
     const target = await tcpTarget((s) => s.once('data', () => s.end('goodbye')));
-    const w2 = await startWorker({ BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_ALLOWED_PORTS: String(target.port) });
+    const w2 = await startWorker({ BRIDGE_ALLOW_LOOPBACK: 'true', BRIDGE_ALLOWED_PORTS: String(target.port) });
     try {
       const { ws } = await open(`${w2.url}/bridge/127.0.0.1:${target.port}`);
       const got: Buffer[] = [];
@@ -259,6 +261,8 @@ describe('bridge-worker (miniflare): refusals with the default policy', { timeou
       ['metadata.google.internal:9735', 'special_use_name:'],
       ['127.0.0.1.nip.io:9735', 'special_use_name:'],
       ['2130706433:9735', 'bad_host:'],
+      ['node.example.com:9735', 'name_not_allowed:'],
+      [`localtest.me:${echo.port}`, 'special_use_name:'],
       ['1.1.1.1:22', 'port_not_allowed:'],
       ['nohost', 'bad_port:'],
     ];
@@ -270,6 +274,21 @@ describe('bridge-worker (miniflare): refusals with the default policy', { timeou
     equal(echo.sockets.length, 0, 'the loopback echo server was never reached');
     await until(() => w.output.join('').split('bridge refused').length > cases.length);
     ok(!w.output.join('').includes('bridge open'), 'no bridge may have opened');
+    everyLineComplete(w);
+  });
+
+  it('refuses to run with a flow window under 64 KiB or a bad switch (500, before any connection)', async () => {
+    const cases: Record<string, string>[] = [{ BRIDGE_FLOW_WINDOW: '1000' }, { BRIDGE_CONNECT_NAMES: 'yes' }, { BRIDGE_ALLOW_LOOPBACK: 'on' }];
+    for (const bindings of cases) {
+      const bad = await startWorker(bindings);
+      try {
+        const res = await bad.mf.dispatchFetch('http://localhost/bridge/1.1.1.1:9735', { headers: { Upgrade: 'websocket' } });
+        equal(res.status, 500, JSON.stringify(bindings));
+        await res.text();
+      } finally {
+        await bad.mf.dispose();
+      }
+    }
   });
 
   it('refuses other Origins with 403 and plain requests with 426', async () => {
@@ -278,5 +297,149 @@ describe('bridge-worker (miniflare): refusals with the default policy', { timeou
     const res = await w.mf.dispatchFetch('http://localhost/bridge/1.1.1.1:9735');
     equal(res.status, 426);
     await res.text();
+  });
+});
+
+/** Every `bridge ...` line the Worker logged names the client, target, decision and reason. */
+function everyLineComplete(w: Worker): void {
+  const lines = w.output.join('').split('\n').filter((l) => /bridge (open|closed|refused)/.test(l));
+  ok(lines.length > 0, 'the Worker logged its decisions');
+  for (const l of lines) {
+    const fields = JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>;
+    for (const f of ['client', 'target', 'decision', 'reason']) ok(typeof fields[f] === 'string' && fields[f] !== '', `${l}: no ${f}`);
+  }
+}
+
+describe('bridge-worker (miniflare): loopback and private ranges, each its own switch (finding 14)', { timeout: 60_000 }, () => {
+  let echo: Target;
+  before(async () => {
+    echo = await tcpTarget();
+  });
+  after(async () => {
+    await echo.close();
+  });
+
+  it('BRIDGE_ALLOW_PRIVATE alone does not reach loopback; neither switch reaches link-local or metadata', async () => {
+    const w = await startWorker({ BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_ALLOWED_PORTS: `9735,${echo.port}` });
+    const both = await startWorker({ BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_ALLOW_LOOPBACK: 'true', BRIDGE_ALLOWED_PORTS: `9735,${echo.port}` });
+    try {
+      const r = await refusedWith(`${w.url}/bridge/127.0.0.1:${echo.port}`);
+      equal(r.code, 1008);
+      ok(r.reason.startsWith('special_use_address:') && r.reason.includes('loopback'), r.reason);
+      for (const t of ['169.254.169.254:9735', '169.254.10.1:9735', '[fe80::1]:9735', '[fd00:ec2::254]:9735', '100.100.100.200:9735', `localhost:${echo.port}`]) {
+        const x = await refusedWith(`${both.url}/bridge/${t}`);
+        equal(x.code, 1008, t);
+        ok(x.reason.startsWith('special_use_'), `${t}: ${x.reason}`);
+      }
+      equal(echo.sockets.length, 0, 'nothing reached the loopback target');
+    } finally {
+      await w.mf.dispose();
+      await both.mf.dispose();
+    }
+  });
+});
+
+describe('bridge-worker (miniflare): backpressure towards a client that does not read (finding 13)', { timeout: 90_000 }, () => {
+  const TOTAL = 32 << 20;
+  const CHUNK = 64 << 10;
+  let source: Target;
+  let flushed = 0;
+  let w: Worker;
+
+  before(async () => {
+    // A target that sends TOTAL bytes as fast as its socket takes them; `flushed` counts the bytes
+    // the kernel took, so it stops growing once the bridge stops reading.
+    source = await tcpTarget((s) => {
+      let sent = 0;
+      const more = (): void => {
+        while (sent < TOTAL) {
+          const chunk = pattern(CHUNK, sent / CHUNK + 1);
+          sent += CHUNK;
+          if (!s.write(chunk, (err) => !err && (flushed += CHUNK))) {
+            s.once('drain', more);
+            return;
+          }
+        }
+        s.end();
+      };
+      more();
+    });
+    w = await startWorker({ BRIDGE_ALLOW_LOOPBACK: 'true', BRIDGE_ALLOWED_PORTS: String(source.port), BRIDGE_FLOW_WINDOW: String(256 << 10) });
+  });
+  after(async () => {
+    await w.mf.dispose();
+    await source.close();
+  });
+
+  /** Waits (a bounded loop) until the target has made no progress for 20 polls in a row. */
+  async function stalled(): Promise<boolean> {
+    let last = -1;
+    let still = 0;
+    for (let i = 0; i < 600 && still < 20; i++) {
+      await sleep(25);
+      still = flushed === last ? still + 1 : 0;
+      last = flushed;
+    }
+    return still >= 20;
+  }
+
+  it('stops reading the target while a window is unacknowledged, and carries everything once the client reads', async () => {
+    const got: Buffer[] = [];
+    let n = 0;
+    let acking = false;
+    let allIn!: () => void;
+    const all = new Promise<void>((resolve) => (allIn = resolve));
+    const ws = new WebSocket(`${w.url}/bridge/127.0.0.1:${source.port}`, 'bridge-ack', { perMessageDeflate: false });
+    ws.binaryType = 'nodebuffer';
+    // Listening from the start: frames that arrive with the 101 are emitted before `open` resolves.
+    ws.on('message', (d: Buffer, isBinary: boolean) => {
+      ok(isBinary);
+      got.push(d);
+      n += d.length;
+      if (acking) ws.send(String(n));
+      if (n >= TOTAL) allIn();
+    });
+    ws.once('open', () => ws.pause()); // the client's socket is not read: nothing is acknowledged
+    await once(ws, 'open');
+    equal(ws.protocol, 'bridge-ack');
+    ok(await stalled(), 'the target stopped making progress');
+    // Without the window, workerd reads all 32 MiB and queues them in memory. With it, what left
+    // the target is one window plus the kernel's socket buffers on the way.
+    ok(flushed < 16 << 20, `the bridge read ${flushed} bytes from the target while the client read nothing`);
+    // Now the client reads and acknowledges: everything arrives, in order.
+    const c = closed(ws);
+    acking = true;
+    ws.send(String(n));
+    ws.resume();
+    await all;
+    equal(n, TOTAL);
+    const want = Buffer.concat(Array.from({ length: TOTAL / CHUNK }, (_, i) => pattern(CHUNK, i + 1)));
+    ok(Buffer.concat(got).equals(want), 'bytes in order');
+    deepEqual(await c, { code: 1000, reason: 'target closed the connection' });
+  });
+
+  it('bounds a client that does not offer bridge-ack the same way (one window, then it waits)', async () => {
+    flushed = 0;
+    const ws = new WebSocket(`${w.url}/bridge/127.0.0.1:${source.port}`, { perMessageDeflate: false });
+    let n = 0;
+    ws.on('message', (d: Buffer) => (n += d.length));
+    ws.once('open', () => ws.pause());
+    await once(ws, 'open');
+    ok((await stalled()) && flushed < 16 << 20, `the bridge read ${flushed} bytes for a client that read nothing`);
+    const c = closed(ws);
+    ws.resume();
+    ws.close(1000);
+    equal((await c).code, 1000);
+    ok(n <= 1 << 20, `a client without acknowledgements got ${n} bytes: one window (and what the first read brought)`);
+  });
+
+  it('closes a bridge whose acknowledgement claims more than was sent', async () => {
+    const ws = new WebSocket(`${w.url}/bridge/127.0.0.1:${source.port}`, 'bridge-ack', { perMessageDeflate: false });
+    await once(ws, 'open');
+    const c = closed(ws);
+    ws.send(String(TOTAL * 2));
+    const { code, reason } = await c;
+    equal(code, 1008);
+    ok(reason.startsWith('bad acknowledgement'), reason);
   });
 });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { startBridge, type BridgeLogger, type BridgeOptions, type BridgeServer } from '../../src/transports/bridge-server.ts';
 import { ok, equal, deepEqual } from '../support/assert.ts';
+import { eventually, halfOpen, type HalfOpen } from './fixtures/half-open.ts';
 
 interface Target {
   port: number;
@@ -99,7 +100,7 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 
-describe('bridge-server: refusals without allowPrivate (never an open proxy)', { timeout: 60_000 }, () => {
+describe('bridge-server: refusals by default (never an open proxy)', { timeout: 60_000 }, () => {
   let echo: Target;
   let bridge: BridgeServer;
   const log = recorder();
@@ -134,7 +135,8 @@ describe('bridge-server: refusals without allowPrivate (never an open proxy)', {
     ['192.168.1.1', 'private 192.168.0.0/16'],
     ['172.16.5.4', 'private 172.16.0.0/12'],
     ['100.64.0.1', 'shared address space'],
-    ['169.254.169.254', 'link-local'],
+    ['169.254.169.254', 'cloud metadata'],
+    ['169.254.1.1', 'link-local'],
     ['0.0.0.0', 'this network'],
     ['255.255.255.255', 'broadcast'],
     ['224.0.0.1', 'multicast'],
@@ -247,7 +249,7 @@ describe('bridge-server: refusals without allowPrivate (never an open proxy)', {
   });
 });
 
-describe('bridge-server: bridging (allowPrivate, echo server on 127.0.0.1)', { timeout: 60_000 }, () => {
+describe('bridge-server: bridging (allowLoopback, echo server on 127.0.0.1)', { timeout: 60_000 }, () => {
   let echo: Target;
   let bridge: BridgeServer;
   const log = recorder();
@@ -255,7 +257,7 @@ describe('bridge-server: bridging (allowPrivate, echo server on 127.0.0.1)', { t
   before(async () => {
     echo = await tcpTarget();
     bridge = await startBridge({
-      allowPrivate: true,
+      allowLoopback: true,
       allowedPorts: [echo.port],
       logger: log,
       lookup: async (name) => (name === 'peer.example.com' ? ['127.0.0.1'] : []),
@@ -324,7 +326,7 @@ describe('bridge-server: bridging (allowPrivate, echo server on 127.0.0.1)', { t
     const dead = await tcpTarget();
     const port = dead.port;
     await dead.close();
-    const b = await startBridge({ allowPrivate: true, allowedPorts: [port], logger: recorder() });
+    const b = await startBridge({ allowLoopback: true, allowedPorts: [port], logger: recorder() });
     try {
       const { code, reason } = await refusedWith(`${b.url}/127.0.0.1:${port}`);
       equal(code, 1014);
@@ -344,7 +346,7 @@ describe('bridge-server: closing', { timeout: 60_000 }, () => {
       s.on('data', (d) => received.push(d));
       s.on('end', () => ended());
     });
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [target.port], logger: recorder() });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], logger: recorder() });
     try {
       const { ws } = await open(`${bridge.url}/127.0.0.1:${target.port}`);
       ws.send(Buffer.from('last words'));
@@ -360,7 +362,7 @@ describe('bridge-server: closing', { timeout: 60_000 }, () => {
 
   it('target close: the client gets the last bytes, then close 1000 with a reason', async () => {
     const target = await tcpTarget((s) => s.once('data', () => s.end('goodbye')));
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [target.port], logger: recorder() });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], logger: recorder() });
     try {
       const { ws } = await open(`${bridge.url}/127.0.0.1:${target.port}`);
       const got: Buffer[] = [];
@@ -378,7 +380,7 @@ describe('bridge-server: closing', { timeout: 60_000 }, () => {
 
   it('idle timeout: closes both sides with 4000 when no byte moves', async () => {
     const target = await tcpTarget();
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [target.port], idleTimeoutMs: 150, logger: recorder() });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], idleTimeoutMs: 150, logger: recorder() });
     try {
       const { ws } = await open(`${bridge.url}/127.0.0.1:${target.port}`);
       await until(() => target.sockets.length === 1);
@@ -393,7 +395,7 @@ describe('bridge-server: closing', { timeout: 60_000 }, () => {
 
   it('bridge shutdown: clients get 1001', async () => {
     const target = await tcpTarget();
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [target.port], logger: recorder() });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], logger: recorder() });
     const { ws } = await open(`${bridge.url}/127.0.0.1:${target.port}`);
     await until(() => target.sockets.length === 1);
     const c = closed(ws);
@@ -419,7 +421,7 @@ describe('bridge-server: backpressure', { timeout: 60_000 }, () => {
         chunks.push(d);
       });
     });
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [target.port], logger: recorder() });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], logger: recorder() });
     try {
       const { ws } = await open(`${bridge.url}/127.0.0.1:${target.port}`);
       let maxToTarget = 0;
@@ -457,7 +459,7 @@ describe('bridge-server: backpressure', { timeout: 60_000 }, () => {
       for (let o = 0; o < total; o += 64 * 1024) s.write(data.subarray(o, o + 64 * 1024));
     });
     const highWaterMark = 256 * 1024;
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [target.port], highWaterMark, logger: recorder() });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], highWaterMark, logger: recorder() });
     try {
       const { ws } = await open(`${bridge.url}/127.0.0.1:${target.port}`);
       ws.pause();
@@ -499,7 +501,9 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
 
   it('per-client cap: of 100 simultaneous connections from one client, 8 open and 92 get 429', async () => {
     const log = recorder();
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [echo.port], logger: log });
+    // Pending (not yet upgraded) connections are capped too (8 by default): lift that cap here so
+    // that all 100 reach the upgrade and meet the per-client cap on bridges.
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxPendingPerClient: 100, maxPendingTotal: 100, logger: log });
     try {
       const url = `${bridge.url}/127.0.0.1:${echo.port}`;
       const results = await Promise.all(Array.from({ length: 100 }, () => open(url)));
@@ -532,7 +536,7 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
   });
 
   it('total cap: 5 clients against maxTotal 3 -> 3 open, 2 get 503', async () => {
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [echo.port], maxTotal: 3, logger: recorder() });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxTotal: 3, logger: recorder() });
     try {
       const url = `${bridge.url}/127.0.0.1:${echo.port}`;
       const results = await Promise.all([1, 2, 3, 4, 5].map((i) => open(url, { localAddress: `127.0.0.${i}` })));
@@ -548,7 +552,7 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
 
   it('Origin allow-list: other or missing Origins get 403 before the upgrade', async () => {
     const log = recorder();
-    const bridge = await startBridge({ allowPrivate: true, allowedPorts: [echo.port], allowedOrigins: ['https://app.example'], logger: log });
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], allowedOrigins: ['https://app.example'], logger: log });
     try {
       const url = `${bridge.url}/127.0.0.1:${echo.port}`;
       equal((await open(url, { origin: 'https://evil.example' })).status, 403);
@@ -560,6 +564,201 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
       await closed(good.ws);
       equal(log.entries.filter((e) => e.fields?.code === 'origin_not_allowed').length, 3);
     } finally {
+      await bridge.close();
+    }
+  });
+});
+
+/** Every log line names the client, the target, the decision and the reason (finding 14). */
+function everyLineComplete(log: { entries: LogEntry[] }): void {
+  for (const e of log.entries) {
+    if (e.message === 'bridge listening') continue;
+    for (const f of ['client', 'target', 'decision', 'reason']) ok(typeof e.fields?.[f] === 'string' && e.fields[f] !== '', `${e.message}: no ${f} in ${JSON.stringify(e.fields)}`);
+  }
+}
+
+describe('bridge-server: connections before the upgrade (finding 11)', { timeout: 30_000 }, () => {
+  let echo: Target;
+  before(async () => {
+    echo = await tcpTarget();
+  });
+  after(async () => {
+    await echo.close();
+  });
+
+  it('holds at most maxPendingPerClient half-open upgrades from one address; other addresses still bridge', async () => {
+    const log = recorder();
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxPendingPerClient: 3, logger: log });
+    const conns: HalfOpen[] = [];
+    try {
+      for (let i = 0; i < 10; i++) conns.push(halfOpen(bridge.port));
+      // Seven are closed by the bridge at once, three wait for their header timeout (10 s).
+      await eventually(() => conns.filter((c) => c.closed()).length === 7, '7 of 10 half-open upgrades closed');
+      equal(bridge.stats.pending.count('127.0.0.1'), 3);
+      // Another address is not affected: it bridges, and so does the first once its slots free.
+      const other = await open(`${bridge.url}/127.0.0.1:${echo.port}`, { localAddress: '127.0.0.2' });
+      equal(other.status, undefined);
+      other.ws.send(Buffer.from('through'));
+      equal(String(((await once(other.ws, 'message')) as [Buffer])[0]), 'through');
+      for (const c of conns) c.sock.destroy();
+      await eventually(() => bridge.stats.pending.total === 0, 'pending slots freed');
+      const again = await open(`${bridge.url}/127.0.0.1:${echo.port}`);
+      equal(again.status, undefined);
+      again.ws.close();
+      other.ws.close();
+      await eventually(() => bridge.stats.total === 0, 'bridges closed');
+      ok(log.entries.some((e) => e.fields?.decision === 'refused' && String(e.fields.reason).includes('before upgrade')));
+      everyLineComplete(log);
+    } finally {
+      for (const c of conns) c.sock.destroy();
+      await bridge.close();
+    }
+  });
+
+  it('closes an upgrade whose headers do not complete within headerTimeoutMs', async () => {
+    const log = recorder();
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], headerTimeoutMs: 200, logger: log });
+    const conns = [halfOpen(bridge.port), halfOpen(bridge.port, '127.0.0.3')];
+    try {
+      // Without our timer Node waits 60 s (headersTimeout, checked every 30 s): past this test's timeout.
+      await eventually(() => conns.every((c) => c.closed()), 'half-open upgrades closed by the header timeout');
+      equal(bridge.stats.pending.total, 0);
+      equal(log.entries.filter((e) => String(e.fields?.reason).includes('no completed upgrade within 200 ms')).length, 2);
+      // A complete upgrade is not affected by the timer once upgraded: it stays open past 200 ms.
+      const ok1 = await open(`${bridge.url}/127.0.0.1:${echo.port}`);
+      equal(ok1.status, undefined);
+      await sleep(400);
+      ok1.ws.send(Buffer.from('still here'));
+      equal(String(((await once(ok1.ws, 'message')) as [Buffer])[0]), 'still here');
+      ok1.ws.close();
+      await closed(ok1.ws);
+      everyLineComplete(log);
+    } finally {
+      for (const c of conns) c.sock.destroy();
+      await bridge.close();
+    }
+  });
+
+  it('accepts bridge-ack (the edge bridge\'s acknowledgements) and checks the counts', async () => {
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port] });
+    try {
+      const ws = new WebSocket(`${bridge.url}/127.0.0.1:${echo.port}`, 'bridge-ack', { perMessageDeflate: false });
+      await once(ws, 'open');
+      equal(ws.protocol, 'bridge-ack');
+      ws.send(Buffer.from('bytes'));
+      equal(String(((await once(ws, 'message')) as [Buffer])[0]), 'bytes');
+      ws.send('5');
+      ws.send(Buffer.from('more'));
+      equal(String(((await once(ws, 'message')) as [Buffer])[0]), 'more');
+      const c = closed(ws);
+      ws.send('100');
+      const { code, reason } = await c;
+      equal(code, 1008);
+      ok(reason.startsWith('bad acknowledgement'), reason);
+      const other = new WebSocket(`${bridge.url}/127.0.0.1:${echo.port}`, 'something-else', { perMessageDeflate: false });
+      const err = await new Promise<Error>((resolve) => other.once('error', resolve));
+      ok(/no subprotocol/.test(err.message), err.message);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('maxConnections caps TCP connections held at once, upgraded or not', async () => {
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxConnections: 4 });
+    const conns: HalfOpen[] = [];
+    try {
+      for (let i = 1; i <= 4; i++) conns.push(halfOpen(bridge.port, `127.0.0.${i}`));
+      await eventually(() => bridge.stats.pending.total === 4, '4 pending');
+      const fifth = halfOpen(bridge.port, '127.0.0.5');
+      conns.push(fifth);
+      await eventually(() => fifth.closed(), 'the fifth connection dropped');
+      ok(conns.slice(0, 4).every((c) => !c.closed()));
+      conns[0]!.sock.destroy();
+      await eventually(() => bridge.stats.pending.total === 3, 'a slot freed');
+      const ws = await open(`${bridge.url}/127.0.0.1:${echo.port}`);
+      equal(ws.status, undefined);
+      ws.ws.close();
+      await closed(ws.ws);
+    } finally {
+      for (const c of conns) c.sock.destroy();
+      await bridge.close();
+    }
+  });
+});
+
+describe('bridge-server: a full bridge is shared fairly (finding 14)', { timeout: 30_000 }, () => {
+  let echo: Target;
+  before(async () => {
+    echo = await tcpTarget();
+  });
+  after(async () => {
+    await echo.close();
+  });
+
+  it('an address holding the whole total gives up its least active bridge to a newcomer (1013)', async () => {
+    const log = recorder();
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxPerClient: 4, maxTotal: 4, logger: log });
+    try {
+      const url = `${bridge.url}/127.0.0.1:${echo.port}`;
+      const hog: WebSocket[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await open(url);
+        equal(r.status, undefined);
+        r.ws.send(Buffer.from(`hog ${i}`));
+        await once(r.ws, 'message');
+        hog.push(r.ws);
+      }
+      equal(bridge.stats.total, 4);
+      // The first one is the least recently active: touch the others again.
+      for (const w of hog.slice(1)) {
+        w.send(Buffer.from('again'));
+        await once(w, 'message');
+      }
+      const firstClosed = closed(hog[0]!);
+      const newcomer = await open(url, { localAddress: '127.0.0.2' });
+      equal(newcomer.status, undefined, 'the newcomer gets a bridge (was 503)');
+      deepEqual((await firstClosed).code, 1013);
+      equal(bridge.stats.perClient('127.0.0.1'), 3);
+      equal(bridge.stats.perClient('127.0.0.2'), 1);
+      // Within one of each other now: the newcomer's second is refused rather than taking another.
+      const second = await open(url, { localAddress: '127.0.0.2' });
+      equal(second.status, undefined);
+      equal(bridge.stats.perClient('127.0.0.1'), 2);
+      const third = await open(url, { localAddress: '127.0.0.2' });
+      equal(third.status, 503, 'no eviction from a holder with only one more');
+      ok(log.entries.some((e) => e.fields?.decision === 'evicted'));
+      everyLineComplete(log);
+      for (const w of [...hog, newcomer.ws, second.ws]) w.close();
+      await eventually(() => bridge.stats.total === 0, 'all closed');
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('from 3/4 of the total, idle bridges close after busyIdleTimeoutMs instead of idleTimeoutMs', async () => {
+    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxTotal: 4, idleTimeoutMs: 600_000, busyIdleTimeoutMs: 300, logger: recorder() });
+    const opened: WebSocket[] = [];
+    let firstClosed: Promise<{ code: number; reason: string }> | undefined;
+    try {
+      const url = `${bridge.url}/127.0.0.1:${echo.port}`;
+      for (let i = 1; i <= 3; i++) {
+        const r = await open(url, { localAddress: `127.0.0.${i}` });
+        equal(r.status, undefined);
+        firstClosed ??= closed(r.ws);
+        r.ws.send(Buffer.from('x'));
+        await once(r.ws, 'message');
+        opened.push(r.ws);
+      }
+      // Three of four: busy. The least recently active is closed as idle after 300 ms, not 600 s;
+      // then the bridge is no longer busy and the other two keep the long timeout.
+      deepEqual(await firstClosed, { code: 4000, reason: 'idle timeout' });
+      equal(bridge.stats.total, 2);
+      for (const w of opened.slice(1)) {
+        w.send(Buffer.from('alive'));
+        equal(String(((await once(w, 'message')) as [Buffer])[0]), 'alive');
+      }
+    } finally {
+      for (const w of opened) w.close();
       await bridge.close();
     }
   });

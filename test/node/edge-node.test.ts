@@ -229,7 +229,7 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
     peer = await startNode({ network: 'regtest', lightningDir: tmp(), bindAddr: ['127.0.0.1:0'] });
     peerPort = peer.binding[0]!.port;
     persist = tmp();
-    bindings = { NETWORK: 'regtest', BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_ALLOWED_PORTS: String(peerPort) };
+    bindings = { NETWORK: 'regtest', BRIDGE_ALLOW_LOOPBACK: 'true', BRIDGE_ALLOWED_PORTS: String(peerPort) };
     mf = startWorker(script, persist, bindings);
     await mf.ready;
   });

@@ -26,7 +26,7 @@ function gossipd(clock: FakeClock, store: FileGossipStore, send: (raw: Uint8Arra
   return new Gossipd({
     chainHash: CHAIN, store, verifier: new InlineVerifier(), clock, log: quiet, now: () => NOW,
     peers: { send: (_id, raw) => send(raw), warn() {} },
-    config: { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, verifyBatchDelayMs: 1, backfillIntervalMs: 10 },
+    config: { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, verifyBatchDelayMs: 1 },
   });
 }
 

@@ -114,19 +114,22 @@ describe('the boltworker command', () => {
     const d1 = tmp();
     const d2 = tmp();
     const n1 = run(['node', '--network', 'regtest', '--lightning-dir', d1, '--bind-addr', '127.0.0.1:0', '--rpc-addr', '127.0.0.1:0']);
-    const n2 = run(['node', '--network', 'regtest', '--lightning-dir', d2, '--rpc-addr', '127.0.0.1:0']);
+    const n2 = run(['node', '--network', 'regtest', '--lightning-dir', d2]);
     try {
       const i1 = JSON.parse(await firstLine(n1)) as { id: string; rpc: string; binding: { port: number }[] };
-      const i2 = JSON.parse(await firstLine(n2)) as { id: string; rpc: string };
-      const info = await output(run(['cli', '--rpc-addr', i1.rpc, 'getinfo']));
+      const i2 = JSON.parse(await firstLine(n2)) as { id: string };
+      // Over HTTP (--rpc-addr, with the cookie found in the lightning-dir) and over the socket.
+      const info = await output(run(['cli', '--lightning-dir', d1, '--regtest', '--rpc-addr', i1.rpc, 'getinfo']));
       equal(info.code, 0, info.err);
       equal((JSON.parse(info.out) as { id: string }).id, i1.id);
-      const c = await output(run(['cli', '--rpc-addr', i2.rpc, 'connect', `id=${i1.id}`, 'host=127.0.0.1', `port=${i1.binding[0]!.port}`]));
+      const c = await output(run(['cli', '--lightning-dir', d2, '--regtest', 'connect', `id=${i1.id}`, 'host=127.0.0.1', `port=${i1.binding[0]!.port}`]));
       equal(c.code, 0, c.err);
       equal((JSON.parse(c.out) as { direction: string }).direction, 'out');
-      const bad = await output(run(['cli', '--rpc-addr', i2.rpc, 'connect', `${'0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'}@127.0.0.1:1`]));
-      ok(bad.code !== 0);
-      equal((JSON.parse(bad.err) as { code: number }).code, 401);
+      ok(i2.id !== i1.id);
+      const bad = await output(run(['cli', '--lightning-dir', d2, '--regtest', 'connect', `${'0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'}@127.0.0.1:1`]));
+      equal(bad.code, 1);
+      // As lightning-cli: the node's error on stdout.
+      equal((JSON.parse(bad.out) as { code: number }).code, 401);
     } finally {
       n1.kill('SIGTERM');
       n2.kill('SIGTERM');

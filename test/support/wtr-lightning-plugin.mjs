@@ -38,7 +38,7 @@ export function lightningPlugin() {
       },
     });
     const port = node.binding[0].port;
-    bridge = await startBridge({ listen: `${HOST}:0`, allowPrivate: true, allowedPorts: [port] });
+    bridge = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [port] });
     return { id: node.id, host: HOST, port, bridge: `${bridge.url}/{host}:{port}` };
   }
 

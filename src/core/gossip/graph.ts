@@ -5,7 +5,8 @@
 // node_id_1), which listchannels and getroute (route.ts) walk directly.
 //
 // htlc limits are kept twice: exact u64s, and float64 copies for routing (exact up to 2^53 msat,
-// 90,000 BTC). The graph holds what passed validation; it only
+// 90,000 BTC); a direction BOLT 7 says to leave out of routes has -1 as its routing maximum
+// (route.ts then never uses it). The graph holds what passed validation; it only
 // re-checks ordering (a newer timestamp wins), as messages may finish verifying out of order.
 import { equal, toHex } from '../bytes.ts';
 import type { GossipMessage, GossipView, KnownChannel, KnownUpdate } from './validate.ts';
@@ -79,6 +80,8 @@ export class Graph implements GossipView {
   channelFeatures: Uint8Array[] = [];
   edgeNext: Int32Array; // per half-edge (2*c + side): the node's next half-edge, -1 to end
   private freeChannels: number[] = [];
+  /** short_channel_ids announced with two key sets: kept out of the graph (markConflict). */
+  readonly conflicts = new Set<bigint>();
 
   // ---- half-channels (slot h = 2*c + direction): the channel_update from node_(direction+1) ----
   updTimestamp: Float64Array; // -1 when no update is held
@@ -180,9 +183,9 @@ export class Graph implements GossipView {
     return this.channelIndex.get(short_channel_id) ?? -1;
   }
 
-  /** Adds an announced channel; false if it is already there. */
+  /** Adds an announced channel; false if it is already there (or its id is a conflict). */
   addChannel(a: ChannelAnnouncementFields, capacity_sat?: number): boolean {
-    if (this.channelIndex.has(a.short_channel_id)) return false;
+    if (this.channelIndex.has(a.short_channel_id) || this.conflicted(a.short_channel_id)) return false;
     let c = this.freeChannels.pop();
     if (c === undefined) {
       c = this.channelSlots++;
@@ -232,7 +235,25 @@ export class Graph implements GossipView {
     const c = this.findChannel(short_channel_id);
     if (c < 0) return false;
     this.capacitySat[c] = capacity_sat;
+    for (const h of [2 * c, 2 * c + 1]) if (this.updTimestamp[h]! >= 0) this.updHtlcMax[h] = this.routingMax(c, this.updHtlcMinExact[h]!, this.updHtlcMaxExact[h]!);
     return true;
+  }
+
+  /**
+   * The htlc maximum routes use: BOLT 7 channel_update, "if htlc_maximum_msat < htlc_minimum_msat:
+   * SHOULD ignore this channel during route considerations"; "if htlc_maximum_msat is greater than
+   * channel capacity: ... SHOULD ignore this channel during route considerations". Such a
+   * direction gets -1, which no amount fits (the exact values stay for listchannels).
+   */
+  private routingMax(c: number, min: bigint, max: bigint): number {
+    const cap = this.capacitySat[c]!;
+    if (max < min || (!Number.isNaN(cap) && max > BigInt(cap) * 1000n)) return -1;
+    return Number(max);
+  }
+
+  /** Whether routes may use half-channel h (2*c + direction): it has an update BOLT 7 lets us route with. */
+  routable(h: number): boolean {
+    return this.updTimestamp[h]! >= 0 && this.updHtlcMax[h]! >= 0;
   }
 
   /**
@@ -249,7 +270,7 @@ export class Graph implements GossipView {
     this.updChannelFlags[h] = u.channel_flags;
     this.updCltvDelta[h] = u.cltv_expiry_delta;
     this.updHtlcMin[h] = Number(u.htlc_minimum_msat);
-    this.updHtlcMax[h] = Number(u.htlc_maximum_msat);
+    this.updHtlcMax[h] = this.routingMax(c, u.htlc_minimum_msat, u.htlc_maximum_msat);
     this.updHtlcMinExact[h] = u.htlc_minimum_msat;
     this.updHtlcMaxExact[h] = u.htlc_maximum_msat;
     this.updFeeBase[h] = u.fee_base_msat;
@@ -308,6 +329,15 @@ export class Graph implements GossipView {
       if (--this.nodeChannels[n]! === 0) this.dropNode(n);
     }
     return true;
+  }
+
+  /**
+   * A short_channel_id was announced with two different key sets (trust mode: nothing tells which
+   * is real): the channel goes, and the id is refused from now on (validate.ts `conflicted`).
+   */
+  markConflict(short_channel_id: bigint): void {
+    this.removeChannel(short_channel_id);
+    this.conflicts.add(short_channel_id);
   }
 
   /**
@@ -401,6 +431,10 @@ export class Graph implements GossipView {
 
   nodeHasChannel(node_id: Uint8Array): boolean {
     return this.findNode(node_id) >= 0;
+  }
+
+  conflicted(short_channel_id: bigint): boolean {
+    return this.conflicts.size > 0 && this.conflicts.has(short_channel_id);
   }
 
   /** True when node slot n is node_id (used by tests and callers holding a slot across awaits). */

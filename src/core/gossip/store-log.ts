@@ -17,9 +17,11 @@
 // that commit, so a batch is all or nothing. Superseding needs no write (the later record for a key
 // wins) and deletes are tombstones, so nothing is ever rewritten in place. `GossipLog` tracks, by
 // position in the log, which records are live and how many entries are dead, so a store can report
-// `shouldCompact` and rewrite only the live records. Pure: bytes in, bytes out.
+// `shouldCompact`, rewrite only the live records, and read one record back (`locate`, `entryRaw`).
+// Pure: bytes in, bytes out.
 import { fromHex, toHex } from '../bytes.ts';
 import { crc32cRange } from './checksum.ts';
+import { U64Map } from './u64-map.ts';
 import {
   GossipStoreError,
   checkKey,
@@ -68,11 +70,56 @@ function extraLength(r: GossipRecord): number {
   return x ? (x.amount_sat !== undefined ? 10 : 0) + (x.funding_txid !== undefined ? 34 : 0) + (x.spent_height !== undefined ? 6 : 0) : 0;
 }
 
-/** Where the live record of each key is: its ordinal in `offsets`. One map per type. */
+/** Where the live record of a key is: its ordinal in `offsets`. */
+interface OrdMap<K extends GossipKey> {
+  readonly size: number;
+  get(key: K): number | undefined;
+  has(key: K): boolean;
+  set(key: K, ord: number): void;
+  delete(key: K): boolean;
+  /** Replaces every ordinal `o` with `f(o)` (compaction). */
+  remap(f: (ord: number) => number): void;
+}
+
+/** channel_updates by short_channel_id, one typed map per direction (keys are scid * 2 + direction, above u64). */
+class UpdateIndex implements OrdMap<bigint> {
+  private readonly dirs = [new U64Map(), new U64Map()] as const;
+  get size(): number {
+    return this.dirs[0].size + this.dirs[1].size;
+  }
+  get(key: bigint): number | undefined {
+    return this.dirs[Number(key & 1n)]!.get(key >> 1n);
+  }
+  has(key: bigint): boolean {
+    return this.get(key) !== undefined;
+  }
+  set(key: bigint, ord: number): void {
+    this.dirs[Number(key & 1n)]!.set(key >> 1n, ord);
+  }
+  delete(key: bigint): boolean {
+    return this.dirs[Number(key & 1n)]!.delete(key >> 1n);
+  }
+  remap(f: (ord: number) => number): void {
+    for (const d of this.dirs) d.remap(f);
+  }
+}
+
+/** node_announcements by node_id hex: few enough for a Map. */
+class NodeIndex extends Map<string, number> implements OrdMap<string> {
+  remap(f: (ord: number) => number): void {
+    for (const [k, ord] of this) this.set(k, f(ord));
+  }
+}
+
+/** The live record of every key, one map per type: typed arrays for the channels and their updates (most of the log). */
 interface Index {
-  channels: Map<bigint, number>;
-  updates: Map<bigint, number>;
-  nodes: Map<string, number>;
+  channels: OrdMap<bigint>;
+  updates: OrdMap<bigint>;
+  nodes: OrdMap<string>;
+}
+
+function newIndex(): Index {
+  return { channels: new U64Map(), updates: new UpdateIndex(), nodes: new NodeIndex() };
 }
 
 /** A batch encoded and not yet durable: write `bytes` at the log's end, then call `committed()`. */
@@ -96,9 +143,10 @@ export class GossipLog {
   /** Position after the last committed batch: where the next batch goes. */
   end: number;
   seq = 0n;
-  private index: Index = { channels: new Map(), updates: new Map(), nodes: new Map() };
-  /** Position of every record entry since the last compaction, in write order. */
+  private index: Index = newIndex();
+  /** Position of every record entry since the last compaction, in write order, and its length (head included). */
   private offsets: number[] = [];
+  private sizes: number[] = [];
   private dead = new Uint8Array(1024);
   private deadCount = 0;
   private loadKeys: GossipKey[] | undefined;
@@ -116,11 +164,22 @@ export class GossipLog {
 
   /** Forgets everything: the log is empty and starts at `start`. */
   reset(start: number): void {
-    this.index = { channels: new Map(), updates: new Map(), nodes: new Map() };
+    this.index = newIndex();
     this.offsets = [];
+    this.sizes = [];
     this.dead = new Uint8Array(1024);
     this.deadCount = 0;
     this.end = start;
+  }
+
+  /**
+   * Where the live record of a key is in the log (its entry: position and length), or undefined.
+   * A store reads those bytes back and hands out `entryRaw` of them (GossipStore.read).
+   */
+  locate(ref: GossipKeyRef): { position: number; size: number } | undefined {
+    checkKey(ref.type, ref.key);
+    const ord = mapFor(this.index, ref.type).get(ref.key);
+    return ord === undefined ? undefined : { position: this.offsets[ord]!, size: this.sizes[ord]! };
   }
 
   /**
@@ -315,12 +374,14 @@ export class GossipLog {
     const sdv = new DataView(src.buffer, src.byteOffset, src.byteLength);
     const parts: Uint8Array[] = [];
     const newOffsets: number[] = [];
+    const newSizes: number[] = [];
     let at = start;
     for (let i = 0; i < this.offsets.length; i++) {
       if (this.dead[i]) continue;
       const from = this.offsets[i]! - srcStart;
       const len = ENTRY_HEAD + sdv.getUint32(from + 8);
       newOffsets.push(at);
+      newSizes.push(len);
       parts.push(src.subarray(from, from + len));
       at += len;
     }
@@ -340,10 +401,9 @@ export class GossipLog {
         const renumber = new Int32Array(this.offsets.length);
         let n = 0;
         for (let i = 0; i < this.offsets.length; i++) if (!this.dead[i]) renumber[i] = n++;
-        for (const m of [this.index.channels, this.index.updates, this.index.nodes] as Map<GossipKey, number>[]) {
-          for (const [k, ord] of m) m.set(k, renumber[ord]!);
-        }
+        for (const m of [this.index.channels, this.index.updates, this.index.nodes]) m.remap((ord) => renumber[ord]!);
         this.offsets = newOffsets;
+        this.sizes = newSizes;
         this.dead = new Uint8Array(Math.max(1024, newOffsets.length * 2));
         this.deadCount = 0;
         this.seq += 1n;
@@ -379,6 +439,7 @@ export class GossipLog {
     if (old !== undefined) this.markDead(old);
     const ord = this.offsets.length;
     this.offsets.push(position);
+    this.sizes.push(ENTRY_HEAD + dv.getUint32(at + 8));
     if (ord >= this.dead.length) {
       const grown = new Uint8Array(this.dead.length * 2);
       grown.set(this.dead);
@@ -395,8 +456,19 @@ export class GossipLog {
   }
 }
 
-function mapFor(index: Index, type: number): Map<GossipKey, number> {
-  return (type === 256 ? index.channels : type === 258 ? index.updates : index.nodes) as Map<GossipKey, number>;
+function mapFor(index: Index, type: number): OrdMap<GossipKey> {
+  return (type === 256 ? index.channels : type === 258 ? index.updates : index.nodes) as OrdMap<GossipKey>;
+}
+
+/** The wire message in a record entry's bytes (as `locate` places them): a view, no copy. */
+export function entryRaw(entry: Uint8Array): Uint8Array {
+  const dv = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+  const len = entry.length >= ENTRY_HEAD ? dv.getUint32(8) : -1;
+  const kl = len >= 0 ? keyLength(dv.getUint16(6)) : -1;
+  if (len < 0 || entry[4] !== KIND_RECORD || kl < 0 || ENTRY_HEAD + len > entry.length || kl + 1 + entry[ENTRY_HEAD + kl]! > len) {
+    throw new GossipStoreError('corrupt', 'a record read back from the log is not the record its index names');
+  }
+  return entry.subarray(ENTRY_HEAD + kl + 1 + entry[ENTRY_HEAD + kl]!, ENTRY_HEAD + len);
 }
 
 function decodeRecord(dv: DataView, buf: Uint8Array, at: number, key: GossipKey): GossipRecord {

@@ -95,6 +95,15 @@ export interface GossipStore {
   writeBatch(records: readonly GossipRecord[], deletes?: readonly GossipKeyRef[]): Promise<void>;
   /** `writeBatch([], keys)`. */
   delete(keys: readonly GossipKeyRef[]): Promise<void>;
+  /**
+   * The `raw` messages of the live records with these keys, in the order asked (undefined for a
+   * key with no live record). Queued like every call, so it sees each batch written before it.
+   * gossipd answers its peers with these instead of holding every message in memory (BOLT 7
+   * "Rebroadcasting": the messages are sent again exactly as they were signed). A result may be a
+   * view into a buffer holding other records: copy it before posting it to another realm, and
+   * do not change it.
+   */
+  read(keys: readonly GossipKeyRef[]): Promise<(Uint8Array | undefined)[]>;
   /** Gives back the space of dead records (see `shouldCompact`); a crash during it leaves the old or the new store, both whole. */
   compact(): Promise<void>;
   /**

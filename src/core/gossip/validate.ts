@@ -9,6 +9,7 @@
 //      message to its graph (graph.ts), which re-checks the timestamp order.
 // validateGossip runs 2-4 in one go. Time is injected (rules.now(), seconds).
 import { compare, equal } from '../bytes.ts';
+import { sha256Fast } from '../sha256.ts';
 import { BoltError, DecodeError, ProtocolError } from '../errors.ts';
 import { decodeMessage, type MessageOf } from '../wire/messages.ts';
 import { parseAddresses, type ParsedAddresses } from './address.ts';
@@ -27,6 +28,19 @@ export interface GossipRules {
   now(): number;
   /** Even channel_announcement feature bits we understand (BOLT 9 assigns none today). */
   knownChannelFeature?(bit: number): boolean;
+  /** Our node id: a `dont_forward` channel_update is kept only for one of our own channels. */
+  ownNodeId?: Uint8Array;
+  /**
+   * The key digest (keyDigest of announcementKeys) of the channel_announcement held for a channel,
+   * when the caller keeps it: a second announcement with other keys is then checked and becomes a conflict
+   * instead of passing for a duplicate. Without it, node ids alone are compared.
+   */
+  channelKeys?(short_channel_id: bigint): Uint8Array | undefined;
+  /**
+   * The held announcements were checked against their funding output (a chain source): one with
+   * other bitcoin keys cannot match that output, so it is ignored before any signature check.
+   */
+  fundingChecked?: boolean;
 }
 
 /** What validation needs to know about a channel already accepted (the graph answers this). */
@@ -58,6 +72,8 @@ export interface GossipView {
   nodeAnnouncementTimestamp(node_id: Uint8Array): number | undefined;
   /** Whether a channel_announcement names this node. */
   nodeHasChannel(node_id: Uint8Array): boolean;
+  /** A short_channel_id announced with two key sets (graph.ts markConflict): nothing of it is taken. */
+  conflicted?(short_channel_id: bigint): boolean;
 }
 
 export type GossipMessage = MessageOf<'channel_announcement'> | MessageOf<'node_announcement'> | MessageOf<'channel_update'>;
@@ -73,8 +89,7 @@ export type IgnoreCode =
   | 'future'
   | 'stale'
   | 'no_htlc_maximum_msat'
-  | 'htlc_maximum_below_minimum'
-  | 'htlc_maximum_over_capacity';
+  | 'dont_forward';
 
 /** Drop it; nothing wrong with the peer for sending it (except 'same_timestamp_different': spam). */
 export interface Ignored {
@@ -86,11 +101,14 @@ export interface Ignored {
 export interface UnknownChannel {
   result: 'unknown_channel';
   short_channel_id: bigint;
+  direction: 0 | 1;
+  timestamp: number;
 }
 /** A node_announcement for a node with no known channel: hold it briefly and retry. */
 export interface PendingNode {
   result: 'pending';
   node_id: Uint8Array;
+  timestamp: number;
 }
 /** The peer broke a rule: "SHOULD send a warning" (and MAY close the connection). */
 export interface Rejected {
@@ -102,6 +120,10 @@ export interface Fresh {
   peek: GossipPeek;
   /** channel_update: the channel it is for, as the precheck found it. */
   channel?: KnownChannel;
+  /** channel_update with `dont_forward` for one of our own channels: kept, never passed on. */
+  local?: boolean;
+  /** channel_announcement for a known channel with another key set: a conflict once its signatures check. */
+  conflict?: boolean;
 }
 export interface ToVerify {
   result: 'verify';
@@ -110,6 +132,8 @@ export interface ToVerify {
   checks: SignatureCheck[];
   /** False for a node_announcement with more than one DNS name: "MUST not forward". */
   forward: boolean;
+  /** A `dont_forward` channel_update for our own channel: used, not stored, relayed or answered with. */
+  local?: boolean;
   /** node_announcement: its parsed addresses. */
   addresses?: ParsedAddresses;
 }
@@ -118,6 +142,7 @@ export interface Accepted {
   raw: Uint8Array;
   msg: GossipMessage;
   forward: boolean;
+  local?: boolean;
   addresses?: ParsedAddresses;
 }
 
@@ -141,12 +166,24 @@ export function precheckGossip(raw: Uint8Array, view: GossipView, rules: GossipR
     case 'channel_announcement': {
       // "if the specified chain_hash is unknown to the receiver: MUST ignore the message."
       if (!equal(peek.chain_hash, rules.chainHash)) return ignore('wrong_chain', 'channel_announcement for another chain');
+      // A short_channel_id already announced with two key sets stays refused (gossipd conflict()).
+      if (view.conflicted?.(peek.short_channel_id)) return ignore('conflicting_channel', 'short_channel_id announced with two key sets');
       const known = view.channel(peek.short_channel_id);
       if (known) {
-        // Same channel again: most gossip is this. Different node ids for a known channel is what
-        // BOLT 7 calls a conflicting announcement ("SHOULD blacklist"); we keep the first.
-        const same = equal(known.node_id_1, peek.node_id_1) && equal(known.node_id_2, peek.node_id_2);
-        return same ? ignore('duplicate', 'channel already known') : ignore('conflicting_channel', 'known channel announced with other node ids');
+        // Same channel again: most gossip is this, dropped before any signature check.
+        const held = rules.channelKeys?.(peek.short_channel_id);
+        const keys = held && keyDigest(announcementKeys(raw, peek));
+        const same = held ? equal(held, keys!) : equal(known.node_id_1, peek.node_id_1) && equal(known.node_id_2, peek.node_id_2);
+        if (same) return ignore('duplicate', 'channel already known');
+        // Another key set. With a chain source, the held one matched the funding output, which
+        // commits to its bitcoin keys: other bitcoin keys cannot ("MUST ignore the message").
+        if (!held || (rules.fundingChecked && !equal(held.subarray(KEY_DIGEST_HALF), keys!.subarray(KEY_DIGEST_HALF)))) {
+          return ignore('conflicting_channel', 'known channel announced with other keys');
+        }
+        // BOLT 7: "if it has previously received a valid channel_announcement, for the same
+        // transaction, in the same block, but for a different node_id_1 or node_id_2: SHOULD
+        // blacklist ..." — once its own signatures check, the channel is a conflict (gossipd).
+        return { result: 'new', peek, conflict: true };
       }
       // Origin: "MUST set node_id_1 and node_id_2 ... such that node_id_1 is the
       // lexicographically-lesser of the two compressed keys sorted in ascending lexicographic order."
@@ -166,7 +203,7 @@ export function precheckGossip(raw: Uint8Array, view: GossipView, rules: GossipR
       }
       // "if node_id is NOT previously known from a channel_announcement message ... SHOULD ignore"
       // — held briefly instead, as its channel_announcement is often a moment behind.
-      if (!view.nodeHasChannel(peek.node_id)) return { result: 'pending', node_id: peek.node_id.slice() };
+      if (!view.nodeHasChannel(peek.node_id)) return { result: 'pending', node_id: peek.node_id.slice(), timestamp: peek.timestamp };
       return { result: 'new', peek };
     }
   }
@@ -175,16 +212,28 @@ export function precheckGossip(raw: Uint8Array, view: GossipView, rules: GossipR
 function precheckUpdate(u: ChannelUpdatePeek, view: GossipView, rules: GossipRules): Precheck {
   // "if the specified chain_hash value is unknown ...: MUST ignore the channel update."
   if (!equal(u.chain_hash, rules.chainHash)) return ignore('wrong_chain', 'channel_update for another chain');
-  // htlc_maximum_msat is mandatory now: `must_be_one` set and the field present (older updates
-  // without it are refused, as Core Lightning does).
-  if (u.htlc_maximum_msat === undefined || (u.message_flags & 1) === 0) {
+  // htlc_maximum_msat is mandatory now (older updates without the field are refused, as Core
+  // Lightning does). Its old flag is not read: "must_be_one is a constant value, and ignored by receivers".
+  if (u.htlc_maximum_msat === undefined) {
     return ignore('no_htlc_maximum_msat', 'channel_update without htlc_maximum_msat');
   }
+  // message_flags bit 1 `dont_forward`: the origin "MUST NOT forward such a channel_update to other
+  // peers, for privacy reasons"; it is meant for the channel's peer only ("invalid to any other
+  // peer and would be discarded"). Ignored unless the channel is one of ours.
+  const dontForward = (u.message_flags & 2) !== 0;
+  if (dontForward && !rules.ownNodeId) return ignore('dont_forward', 'channel_update with dont_forward (not for us to pass on)');
+  if (view.conflicted?.(u.short_channel_id)) return ignore('conflicting_channel', 'channel_update for a short_channel_id announced with two key sets');
   // "if the short_channel_id does NOT match a previous channel_announcement, OR if the channel has
   // been closed in the meantime: MUST ignore channel_updates that do NOT correspond to one of its own channels."
   const chan = view.channel(u.short_channel_id);
-  if (!chan) return { result: 'unknown_channel', short_channel_id: u.short_channel_id };
+  if (!chan) {
+    if (dontForward) return ignore('dont_forward', 'channel_update with dont_forward for an unknown channel');
+    return { result: 'unknown_channel', short_channel_id: u.short_channel_id, direction: (u.channel_flags & 1) as 0 | 1, timestamp: u.timestamp };
+  }
   if (chan.spent) return ignore('channel_closed', 'channel_update for a closed channel');
+  if (dontForward && !equal(chan.node_id_1, rules.ownNodeId!) && !equal(chan.node_id_2, rules.ownNodeId!)) {
+    return ignore('dont_forward', 'channel_update with dont_forward for a channel not ours');
+  }
   const direction = (u.channel_flags & 1) as 0 | 1;
   const held = view.channelUpdate(u.short_channel_id, direction);
   if (held) {
@@ -205,14 +254,39 @@ function precheckUpdate(u: ChannelUpdatePeek, view: GossipView, rules: GossipRul
   // "if the timestamp of the latest channel_update in either direction is older than two weeks
   // (1209600 seconds): MAY prune the channel. MAY ignore the channel."
   if (u.timestamp < now - STALE_SECONDS) return ignore('stale', 'channel_update older than two weeks');
-  // "if htlc_maximum_msat < htlc_minimum_msat: SHOULD ignore this channel during route considerations."
-  if (u.htlc_maximum_msat < u.htlc_minimum_msat) return ignore('htlc_maximum_below_minimum', 'htlc_maximum_msat below htlc_minimum_msat');
-  // "if htlc_maximum_msat is greater than channel capacity: MAY blacklist this node_id; SHOULD
-  // ignore this channel during route considerations."
-  if (chan.capacity_sat !== undefined && u.htlc_maximum_msat > BigInt(chan.capacity_sat) * 1000n) {
-    return ignore('htlc_maximum_over_capacity', 'htlc_maximum_msat above the channel capacity');
-  }
-  return { result: 'new', peek: u, channel: chan };
+  // htlc_maximum_msat below htlc_minimum_msat or above the capacity: BOLT 7 "SHOULD ignore this
+  // channel during route considerations", not the message: it replaces the older policy like any
+  // newer update, and the graph keeps that direction out of routes (graph.ts routable).
+  return { result: 'new', peek: u, channel: chan, ...(dontForward ? { local: true } : {}) };
+}
+
+/**
+ * A channel_announcement's key set: node_id_1, node_id_2, bitcoin_key_1, bitcoin_key_2 (132 bytes,
+ * a view into `raw`). Two announcements of one short_channel_id with different key sets conflict.
+ */
+export function announcementKeys(raw: Uint8Array, peek?: { features: Uint8Array }): Uint8Array {
+  // type (2), four signatures (256), len (2), features, chain_hash (32), short_channel_id (8).
+  const flen = peek ? peek.features.length : (raw[258]! << 8) | raw[259]!;
+  const at = 2 + 256 + 2 + flen + 32 + 8;
+  if (raw.length < at + 132) throw new DecodeError('short_read', 'channel_announcement shorter than its keys');
+  return raw.subarray(at, at + 132);
+}
+
+/** Bytes in each half of a key digest (keyDigest). */
+export const KEY_DIGEST_HALF = 8;
+
+/**
+ * A channel_announcement's key set (announcementKeys, 132 bytes) in 16 bytes, so gossipd can tell
+ * a second announcement with other keys from a duplicate without keeping every announcement in
+ * memory: the first 8 bytes of SHA-256 over all four keys, then the first 8 over the two bitcoin
+ * keys (with a chain source only those are compared: the funding output commits to them). Finding
+ * another key set with the same digest is a 2^64 second-preimage search.
+ */
+export function keyDigest(keys: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 * KEY_DIGEST_HALF);
+  out.set(sha256Fast(keys).subarray(0, KEY_DIGEST_HALF), 0);
+  out.set(sha256Fast(keys.subarray(66)).subarray(0, KEY_DIGEST_HALF), KEY_DIGEST_HALF);
+  return out;
 }
 
 function sameFields(u: ChannelUpdatePeek, h: KnownUpdate): boolean {
@@ -242,7 +316,7 @@ export function hasUnknownEvenBit(features: Uint8Array, known: (bit: number) => 
 export function prepareGossip(raw: Uint8Array, view: GossipView, rules: GossipRules): Prepared {
   const pre = precheckGossip(raw, view, rules);
   if (pre.result !== 'new') return pre;
-  if (pre.peek.type === 'channel_update' && pre.channel) return prepareUpdate(raw, pre.peek, pre.channel);
+  if (pre.peek.type === 'channel_update' && pre.channel) return prepareUpdate(raw, pre.peek, pre.channel, pre.local === true);
   let decoded;
   try {
     decoded = decodeMessage(raw);
@@ -272,7 +346,7 @@ export function prepareGossip(raw: Uint8Array, view: GossipView, rules: GossipRu
     case 'channel_update': {
       const m = decoded;
       const chan = view.channel(m.short_channel_id);
-      if (!chan) return { result: 'unknown_channel', short_channel_id: m.short_channel_id };
+      if (!chan) return { result: 'unknown_channel', short_channel_id: m.short_channel_id, direction: (m.channel_flags & 1) as 0 | 1, timestamp: m.timestamp };
       // "The node_id for the signature verification is taken from the corresponding
       // channel_announcement: node_id_1 if the least-significant bit of flags is 0 or node_id_2 otherwise."
       const pubkey = (m.channel_flags & 1) === 0 ? chan.node_id_1 : chan.node_id_2;
@@ -301,7 +375,7 @@ export function prepareGossip(raw: Uint8Array, view: GossipView, rules: GossipRu
  * signature is bytes 2..66): the message is assembled from them rather than decoded twice (most
  * of a sync's messages are channel_updates).
  */
-function prepareUpdate(raw: Uint8Array, u: ChannelUpdatePeek, chan: KnownChannel): Prepared {
+function prepareUpdate(raw: Uint8Array, u: ChannelUpdatePeek, chan: KnownChannel, local: boolean): Prepared {
   const m: MessageOf<'channel_update'> = {
     name: 'channel_update',
     signature: raw.subarray(2, 66),
@@ -319,14 +393,15 @@ function prepareUpdate(raw: Uint8Array, u: ChannelUpdatePeek, chan: KnownChannel
   // "The node_id for the signature verification is taken from the corresponding
   // channel_announcement: node_id_1 if the least-significant bit of flags is 0 or node_id_2 otherwise."
   const pubkey = (m.channel_flags & 1) === 0 ? chan.node_id_1 : chan.node_id_2;
-  return { result: 'verify', raw, msg: m, checks: [{ sig: m.signature, digest: gossipDigest(raw), pub: pubkey, field: 'signature' }], forward: true };
+  const checks: SignatureCheck[] = [{ sig: m.signature, digest: gossipDigest(raw), pub: pubkey, field: 'signature' }];
+  return local ? { result: 'verify', raw, msg: m, checks, forward: false, local } : { result: 'verify', raw, msg: m, checks, forward: true };
 }
 
 /** Step 4: the verdict on a prepared message once its signature checks have run. */
 export function finishGossip(p: ToVerify, results: ArrayLike<boolean | number>): Accepted | Rejected {
   const err = signatureError(p.checks, results);
   if (err) return reject(err);
-  return { result: 'accept', raw: p.raw, msg: p.msg, forward: p.forward, ...(p.addresses ? { addresses: p.addresses } : {}) };
+  return { result: 'accept', raw: p.raw, msg: p.msg, forward: p.forward, ...(p.local ? { local: true } : {}), ...(p.addresses ? { addresses: p.addresses } : {}) };
 }
 
 /** All of it, synchronously, in this thread: for tests, tools and small volumes. */

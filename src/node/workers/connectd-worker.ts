@@ -62,7 +62,7 @@ const api = {
   servePeerLink(port: MessagePort): void {
     const c = need();
     Comlink.expose(
-      { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean) => c.sendWarning(id, text, { disconnect }) },
+      { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) => c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }) },
       port as unknown as Comlink.Endpoint,
     );
   },

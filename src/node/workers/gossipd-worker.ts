@@ -50,7 +50,7 @@ const api = {
       store,
       verifier,
       chainSource: o.esplora ? new EsploraChainSource({ baseUrl: o.esplora, fetch: (u, i) => fetch(u, i as RequestInit), clock: nodeClock }) : undefined,
-      peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
+      peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d, r) => peers.warn(id, t, d, r) },
       clock: nodeClock,
       log: consoleLog('gossipd'),
       inflate: (b, max) => new Uint8Array(inflateSync(b, { maxOutputLength: max })),

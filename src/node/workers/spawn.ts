@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { logConfig } from '../log.ts';
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
 
@@ -15,7 +16,7 @@ export interface DaemonWorker<T> {
 }
 
 export function spawnDaemon<T>(name: string, entry: URL): DaemonWorker<T> {
-  const worker = new Worker(BOOT, { workerData: { entry: entry.href }, name });
+  const worker = new Worker(BOOT, { workerData: { entry: entry.href, log: logConfig() }, name });
   const exited = new Promise<string>((resolve) => {
     worker.once('error', (e) => resolve(`${name} crashed: ${e.message}`));
     worker.once('exit', (code) => resolve(`${name} exited with code ${code}`));

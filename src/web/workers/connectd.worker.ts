@@ -64,7 +64,7 @@ const api = {
     Comlink.expose(
       {
         send: (id: string, m: Uint8Array) => c.sendToPeer(id, m),
-        warn: (id: string, text: string, disconnect: boolean) => c.sendWarning(id, text, { disconnect }),
+        warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) => c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }),
       },
       port,
     );

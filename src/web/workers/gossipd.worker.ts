@@ -62,7 +62,7 @@ const api = {
       nodeId: o.nodeId,
       store,
       verifier,
-      peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d) => peers.warn(id, t, d) },
+      peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d, r) => peers.warn(id, t, d, r) },
       clock,
       log,
       inflate: inflateZlib,

@@ -37,11 +37,12 @@ export class RawClient {
   }
 
   /**
-   * Dials 127.0.0.1:`port`, runs the handshake as initiator towards `remoteNodeId` (hex) and
-   * resolves once Act Three is sent. Rejects if the connection closes before Act Two.
+   * Dials 127.0.0.1:`port` (from `localAddress`, e.g. another 127.x.y.z, when given), runs the
+   * handshake as initiator towards `remoteNodeId` (hex) and resolves once Act Three is sent.
+   * Rejects if the connection closes before Act Two.
    */
-  static async connect(remoteNodeId: string, port: number, secret = randomSecretKey()): Promise<RawClient> {
-    const socket = netConnect({ host: '127.0.0.1', port });
+  static async connect(remoteNodeId: string, port: number, secret = randomSecretKey(), localAddress?: string): Promise<RawClient> {
+    const socket = netConnect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     socket.setNoDelay(true);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.on('error', () => {});

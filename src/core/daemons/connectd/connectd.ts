@@ -4,6 +4,7 @@
 // to gossipd on their own link, a channel's messages to the daemon that owns the channel, anything
 // else to lightningd. As in Core Lightning since 2022, connectd keeps each connection for its whole
 // life and passes messages on; peers are keyed by node id, one connection each.
+import { clientKey, ConnectionLimits } from '../../bridge-policy.ts';
 import { fromHex, toHex } from '../../bytes.ts';
 import { isValidPublicKey } from '../../crypto.ts';
 import { isBoltError } from '../../errors.ts';
@@ -18,7 +19,7 @@ import { PingAllowance } from './flood.ts';
 import { describeTarget, formatNetAddress, targetAddress } from './netaddr.ts';
 import { MAX_PING_PADDING, Pinger } from './ping.ts';
 import { Reconnector } from './reconnect.ts';
-import { routeMessage } from './routing.ts';
+import { messageTypeOf, routeMessage } from './routing.ts';
 import {
   DEFAULT_CONFIG,
   type ChannelOwner,
@@ -28,6 +29,7 @@ import {
   type PeerInfo,
   type PingResult,
 } from './types.ts';
+import { UNKNOWN_REPLY_BURST, UNKNOWN_REPLY_REFILL_MS, unknownChannelReply } from './unknown-channel.ts';
 
 /** A connection that finished `init`: the peer as connectd knows it. */
 interface Peer {
@@ -38,6 +40,8 @@ interface Peer {
   features: string;
   pinger: Pinger;
   allowance: PingAllowance;
+  /** `error`s we may still send it for messages about channels we do not have (unknown-channel.ts). */
+  unknownReplies: PingAllowance;
   /** Channel daemons by channel_id (hex). */
   owners: Map<string, ChannelOwner>;
   control: ControlContext;
@@ -99,8 +103,13 @@ export class Connectd {
   private readonly peers = new Map<string, Peer>();
   private readonly byConn = new Map<Connection, Peer>();
   private readonly pending = new Set<Connection>();
-  /** How many of `pending` are incoming. */
-  private pendingIn = 0;
+  /**
+   * Places for incoming connections before `init`: maxPendingInbound in all, and
+   * maxPendingInboundPerAddress per remote address (IPv6 per /64), counted as the bridge counts
+   * its clients (bridge-policy.ts). Each incoming entry of `pending` holds one until it leaves.
+   */
+  private readonly pendingIn: ConnectionLimits;
+  private readonly pendingRelease = new Map<Connection, () => void>();
   /** Incoming connections refused since the last one we accepted (logged once per run). */
   private refusedIn = 0;
   private readonly attempts = new Map<string, Attempt>();
@@ -111,6 +120,7 @@ export class Connectd {
   constructor(options: ConnectdOptions) {
     this.o = options;
     this.config = { ...DEFAULT_CONFIG, ...(options.config ?? {}) };
+    this.pendingIn = new ConnectionLimits(this.config.maxPendingInboundPerAddress, this.config.maxPendingInbound, false);
     if (!(options.nodeId instanceof Uint8Array) || !isValidPublicKey(options.nodeId)) {
       throw new ConnectError('bad_request', 'nodeId must be a 33-byte compressed public key');
     }
@@ -183,24 +193,35 @@ export class Connectd {
       }
       return;
     }
-    if (this.pendingIn >= this.config.maxPendingInbound) {
-      this.refuseInbound(stream);
+    const key = clientKey(stream.remote?.address);
+    let release: () => void;
+    try {
+      release = this.pendingIn.acquire(key).release;
+    } catch {
+      this.refuseInbound(stream, key);
       return;
     }
     if (this.refusedIn > 0) this.o.log.info(`accepting incoming connections again (${this.refusedIn} refused)`);
     this.refusedIn = 0;
     const conn = new Connection(this.deps, this.hooks, stream, 'in', stream.remote);
+    this.pendingRelease.set(conn, release);
     this.addPending(conn);
     conn.start();
   }
 
   /**
-   * Too many incoming connections are still in the handshake or waiting for `init`: this one is
-   * closed before we read a byte or spend an ECDH on it. Peers already connected are not touched.
+   * Too many incoming connections are still in the handshake or waiting for `init`, in all or from
+   * this one's address: it is closed before we read a byte or spend an ECDH on it. Peers already
+   * connected are not touched, nor are other addresses' places.
    */
-  private refuseInbound(stream: ByteStream): void {
+  private refuseInbound(stream: ByteStream, key: string): void {
     const from = stream.remote ? formatNetAddress(stream.remote) : 'an incoming peer';
-    const e = new ConnectError('too_many_pending', `refused ${from}: ${this.pendingIn} incoming connections are still before init`);
+    const mine = this.pendingIn.count(key);
+    const why =
+      mine >= this.config.maxPendingInboundPerAddress
+        ? `${mine} incoming connections from ${key} are still before init`
+        : `${this.pendingIn.total} incoming connections are still before init`;
+    const e = new ConnectError('too_many_pending', `refused ${from}: ${why}`);
     if (this.refusedIn++ === 0) this.o.log.warn(e.message);
     else this.o.log.debug(e.message);
     try {
@@ -212,11 +233,15 @@ export class Connectd {
 
   private addPending(conn: Connection): void {
     this.pending.add(conn);
-    if (conn.direction === 'in') this.pendingIn++;
   }
 
   private removePending(conn: Connection): void {
-    if (this.pending.delete(conn) && conn.direction === 'in') this.pendingIn--;
+    this.pending.delete(conn);
+    const release = this.pendingRelease.get(conn);
+    if (release) {
+      this.pendingRelease.delete(conn);
+      release();
+    }
   }
 
   private newAttempt(id: string): Attempt {
@@ -365,6 +390,8 @@ export class Connectd {
       refillMs: this.config.pingRefillMs,
       creditEvery: MESSAGES_PER_PING,
     });
+    // The same token bucket as for pings, without credit for other messages.
+    const unknownReplies = new PingAllowance({ clock: this.o.clock, burst: UNKNOWN_REPLY_BURST, refillMs: UNKNOWN_REPLY_REFILL_MS, creditEvery: 0 });
     const peer: Peer = {
       id,
       conn,
@@ -374,6 +401,7 @@ export class Connectd {
       owners,
       pinger,
       allowance,
+      unknownReplies,
       control: {
         label: conn.label,
         log,
@@ -461,7 +489,7 @@ export class Connectd {
       case 'channel': {
         const owner = peer.owners.get(toHex(route.channelId));
         if (owner) this.call('owner deliver', () => owner.deliver(msg));
-        else this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
+        else this.unknownChannel(peer, msg, route.channelId);
         return;
       }
       case 'drop':
@@ -515,6 +543,23 @@ export class Connectd {
     });
   }
 
+  /**
+   * A message about a channel no daemon owns: lightningd hears of it, and since no daemon can take a
+   * channel yet, the peer gets the `error` BOLT 1 asks for (unknown-channel.ts) at once, within a
+   * per-peer allowance, instead of waiting for its own timeout. The connection stays up: an error
+   * naming one channel fails that channel only.
+   */
+  private unknownChannel(peer: Peer, msg: Uint8Array, channelId: Uint8Array): void {
+    this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
+    const text = unknownChannelReply(messageTypeOf(msg));
+    if (text === undefined) return;
+    if (!peer.unknownReplies.take()) {
+      this.o.log.debug(`${peer.conn.label}: no error sent for unknown channel ${toHex(channelId)} (too many)`);
+      return;
+    }
+    peer.control.send(Connection.error(text, channelId));
+  }
+
   // ---- requests from lightningd and the other daemons ----
 
   /** Sends a message (type included) to a connected peer; resolves once the transport took it. */
@@ -533,10 +578,14 @@ export class Connectd {
     else peer.owners.delete(key);
   }
 
-  /** Sends a BOLT 1 `warning`; with `disconnect`, closes the connection once it is written. */
-  async sendWarning(id: string | Uint8Array, text: string, opts: { channelId?: Uint8Array; disconnect?: boolean } = {}): Promise<void> {
+  /**
+   * Sends a BOLT 1 `warning`; with `disconnect`, closes the connection once it is written, and with
+   * `redialAfterMs` too, an important peer is not dialled again before that long (gossipd's bad peers).
+   */
+  async sendWarning(id: string | Uint8Array, text: string, opts: { channelId?: Uint8Array; disconnect?: boolean; redialAfterMs?: number } = {}): Promise<void> {
     const peer = this.livePeer(id);
     const msg = Connection.warning(String(text), opts.channelId ?? ZERO_CHANNEL_ID);
+    if (opts.disconnect && opts.redialAfterMs !== undefined && opts.redialAfterMs > 0) this.important.holdOff(peer.id, opts.redialAfterMs);
     if (opts.disconnect) peer.conn.close(`we sent warning: ${text}`, 'we_sent_warning', msg);
     else await peer.conn.send(msg);
   }

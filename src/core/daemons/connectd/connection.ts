@@ -63,6 +63,8 @@ export class Connection {
   private inbox: Uint8Array[] = [];
   private busy = false;
   private timer: unknown;
+  /** When the phase the timer bounds (the handshake, then the wait for `init`) began. */
+  private phaseStart = 0;
   private readonly ready: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (e: Error) => void;
@@ -97,7 +99,11 @@ export class Connection {
 
   /** Starts the handshake: installs the stream's handlers and, as initiator, sends Act One. */
   start(): void {
-    this.timer = this.d.clock.setTimeout(() => this.timedOut(), this.d.config.handshakeTimeoutMs);
+    this.phaseStart = this.d.clock.now();
+    // An incoming connection has a shorter deadline for Act One (actOneTimeoutMs), then the rest of
+    // handshakeTimeoutMs for Act Three.
+    const first = this.direction === 'in' ? Math.min(this.d.config.actOneTimeoutMs, this.d.config.handshakeTimeoutMs) : this.d.config.handshakeTimeoutMs;
+    this.armTimer(first);
     try {
       const ephemeralSecret = this.ephemeral();
       if (this.direction === 'out') {
@@ -257,6 +263,7 @@ export class Connection {
       if (this.state === 'closed') return;
       this.step = 'act three';
       this.need = ACT_THREE_SIZE;
+      this.armTimer(this.phaseStart + this.d.config.handshakeTimeoutMs - this.d.clock.now());
       void this.writeRaw(act2);
     } else {
       const { remoteStatic, transport } = this.responder!.act3(act);
@@ -275,8 +282,8 @@ export class Connection {
     this.state = 'init';
     this.step = 'init';
     // Each phase has its own deadline: the handshake's ends here, the wait for `init` starts.
-    if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
-    this.timer = this.d.clock.setTimeout(() => this.timedOut(), this.d.config.initTimeoutMs);
+    this.phaseStart = this.d.clock.now();
+    this.armTimer(this.d.config.initTimeoutMs);
     const init = buildInit(this.d.ourFeatures, this.d.chainHash, this.direction === 'in' ? this.address : undefined);
     void this.writeRaw(concat(before, transport.encrypt(init)));
   }
@@ -315,12 +322,16 @@ export class Connection {
 
   // ---- failures ----
 
+  private armTimer(ms: number): void {
+    if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
+    this.timer = this.d.clock.setTimeout(() => this.timedOut(), Math.max(0, ms));
+  }
+
   private timedOut(): void {
     this.timer = undefined;
     if (this.state === 'closed' || this.state === 'active') return;
     const what = this.state === 'init' ? 'no init from the peer' : `handshake stalled waiting for ${this.step}`;
-    const ms = this.state === 'init' ? this.d.config.initTimeoutMs : this.d.config.handshakeTimeoutMs;
-    this.close(`timeout: ${what} after ${ms} ms`, 'timeout');
+    this.close(`timeout: ${what} after ${this.d.clock.now() - this.phaseStart} ms`, 'timeout');
   }
 
   /**

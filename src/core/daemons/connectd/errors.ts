@@ -28,7 +28,7 @@ export type ConnectErrorCode =
   | 'has_channels'
   /** A ping that got no pong (timeout or the connection closed). */
   | 'no_pong'
-  /** An incoming connection refused: `maxPendingInbound` others are still in the handshake or before init. */
+  /** An incoming connection refused: `maxPendingInbound` others (or `maxPendingInboundPerAddress` from its address) are still in the handshake or before init. */
   | 'too_many_pending';
 
 /** Core Lightning's JSON-RPC codes for the connect errors (common/jsonrpc_errors.h). */

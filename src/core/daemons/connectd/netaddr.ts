@@ -62,7 +62,8 @@ export function decodeAddressDescriptor(data: Uint8Array): NetAddress | undefine
     throw e;
   }
   if (!d?.address || d.end !== data.length) return undefined;
-  // BOLT 7: hostnames "MUST only contain ASCII alphanumeric characters", hyphen and dot.
+  // BOLT 7 asks only that `hostname` bytes be ASCII; a name we could not dial (letters, digits,
+  // hyphen and dot, as RFC 1123) tells us nothing useful.
   if (d.address.type === 'dns' && !/^[A-Za-z0-9.-]+$/.test(d.address.address)) return undefined;
   return d.address;
 }

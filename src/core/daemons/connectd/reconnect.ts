@@ -20,10 +20,14 @@ interface Important {
   targets: DialTarget[];
   delayMs: number;
   timer: unknown;
+  /** Not dialled before this time (clock ms): holdOff(). */
+  notBefore: number;
 }
 
 export class Reconnector {
   private readonly peers = new Map<string, Important>();
+  /** holdOff() for peers not (yet) important, so add() honours it too. */
+  private readonly held = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly d: ReconnectorDeps) {}
@@ -35,7 +39,7 @@ export class Reconnector {
       existing.targets = [...targets];
       return;
     }
-    const p: Important = { id, targets: [...targets], delayMs: this.d.initialMs, timer: undefined };
+    const p: Important = { id, targets: [...targets], delayMs: this.d.initialMs, timer: undefined, notBefore: this.held.get(id) ?? 0 };
     this.peers.set(id, p);
     if (!this.d.isConnected(id)) this.attempt(p);
   }
@@ -60,6 +64,20 @@ export class Reconnector {
     }
   }
 
+  /**
+   * We closed the connection for misbehaviour (gossipd's bad peers): no attempt before `ms` from
+   * now, whatever the backoff says.
+   */
+  holdOff(id: string, ms: number): void {
+    const until = this.d.clock.now() + ms;
+    const p = this.peers.get(id);
+    if (p) p.notBefore = Math.max(p.notBefore, until);
+    else {
+      for (const [k, t] of this.held) if (t <= this.d.clock.now()) this.held.delete(k);
+      if (this.held.size < 1000) this.held.set(id, until);
+    }
+  }
+
   /** The peer's connection ended after `livedMs`: schedule the next attempt. */
   disconnected(id: string, livedMs: number): void {
     const p = this.peers.get(id);
@@ -76,8 +94,9 @@ export class Reconnector {
 
   private schedule(p: Important): void {
     if (this.stopped || p.timer !== undefined || this.peers.get(p.id) !== p) return;
-    const delay = p.delayMs;
-    p.delayMs = Math.min(delay * 2, this.d.maxMs);
+    const backoff = p.delayMs;
+    p.delayMs = Math.min(backoff * 2, this.d.maxMs);
+    const delay = Math.max(backoff, p.notBefore - this.d.clock.now());
     this.d.log.debug(`${p.id.slice(0, 16)}: reconnecting in ${delay} ms`);
     p.timer = this.d.clock.setTimeout(() => {
       p.timer = undefined;
@@ -87,6 +106,7 @@ export class Reconnector {
 
   private attempt(p: Important): void {
     if (this.stopped || this.peers.get(p.id) !== p) return;
+    if (p.notBefore > this.d.clock.now()) return this.schedule(p);
     this.d.connect(p.id, p.targets).then(
       () => {},
       (e: unknown) => {

@@ -49,7 +49,7 @@ export interface PeerDisconnectedEvent {
 export interface ConnectdEvents {
   peerConnected(e: PeerConnectedEvent): void | Promise<void>;
   peerDisconnected(e: PeerDisconnectedEvent): void | Promise<void>;
-  /** A non-gossip message that no channel daemon owns (e.g. `open_channel`): lightningd decides. */
+  /** A non-gossip message that no channel daemon owns (e.g. `open_channel`). Until channel daemons exist, connectd also answers those about channels with BOLT 1's `error` (unknown-channel.ts). */
   peerSpoke(id: string, msg: Uint8Array): void | Promise<void>;
 }
 
@@ -78,6 +78,11 @@ export interface ChannelOwner {
 export interface ConnectdConfig {
   /** A connection must finish the BOLT 8 handshake (all three acts) within this. */
   handshakeTimeoutMs: number;
+  /**
+   * An incoming connection's Act One (BOLT 8: 50 bytes, the first thing the initiator sends) must
+   * arrive within this, or the connection is closed and its place freed. Within handshakeTimeoutMs.
+   */
+  actOneTimeoutMs: number;
   /** Then the peer's `init` must arrive within this (BOLT 1: `init` is the first message). */
   initTimeoutMs: number;
   /**
@@ -85,6 +90,11 @@ export interface ConnectdConfig {
    * at once, before we spend an ECDH on it. Our own dials do not count.
    */
   maxPendingInbound: number;
+  /**
+   * Of those, at most this many from one remote address (an IPv6 address counts by its /64), so
+   * that one address cannot take every place and lock other peers out.
+   */
+  maxPendingInboundPerAddress: number;
   /** A dial (opening the byte stream) must succeed within this. */
   dialTimeoutMs: number;
   /** Keepalive: a ping on each connection this often. */
@@ -108,8 +118,10 @@ export interface ConnectdConfig {
 
 export const DEFAULT_CONFIG: Readonly<ConnectdConfig> = Object.freeze({
   handshakeTimeoutMs: 30_000,
+  actOneTimeoutMs: 5_000,
   initTimeoutMs: 30_000,
   maxPendingInbound: 32,
+  maxPendingInboundPerAddress: 4,
   dialTimeoutMs: 30_000,
   pingIntervalMs: 60_000,
   pingBurst: 30,

@@ -5,6 +5,8 @@
 //   ingest.ts  gossip in: cheap checks, batched signature checks, applied in order
 //   sync.ts    our queries: query_channel_range, query_short_channel_ids, gossip_timestamp_filter
 //   answer.ts  their queries: reply_channel_range, the gossip for query_short_channel_ids
+//   outbox.ts  answers and backfill to one peer, as its transport takes them
+//   raw.ts     the raw gossip, read back from the store; update checksums beside the graph
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
@@ -29,16 +31,18 @@ import {
   type GossipRecord,
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
-import type { Accepted, GossipMessage, GossipRules } from '../../gossip/validate.ts';
+import { announcementKeys, keyDigest, KEY_DIGEST_HALF, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
 import type { NetAddress } from '../../transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
 import type { GossipdApi } from '../lightningd/lightningd.ts';
-import { channelRangeReplies, filteredGossip, offeredChannels, offeredEnds, scidReplies, unknownChainReply } from './answer.ts';
+import { channelRangeReplies, filteredGossip, nodeForwardable, offeredChannels, offeredEnds, scidReplies, unknownChainReply } from './answer.ts';
 import { Ingest } from './ingest.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';
-import { RawGossip } from './raw.ts';
+import { Outbox } from './outbox.ts';
+import { channelRef, RawGossip } from './raw.ts';
+import { PeerScore } from './score.ts';
 import { Relay, type TimestampFilter } from './relay.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
 import { Syncer } from './sync.ts';
@@ -48,24 +52,58 @@ import { DEFAULT_GOSSIPD_CONFIG, type ChainSource, type GossipdConfig, type Goss
 const PROGRESS_MS = 250;
 /** The store's meta key for the last block the spend watch read. */
 const SPEND_HEIGHT_META = 'spent_check_height';
+/** The store's meta key for the conflicted short_channel_ids (decimal, comma-separated), so a restart keeps refusing them. */
+const CONFLICTS_META = 'conflicted_scids';
+/** At most this many conflicted short_channel_ids are remembered (the oldest are forgotten first). */
+const MAX_CONFLICTS = 20_000;
+/** At most this many disconnected peers are remembered for `banMs`. */
+const MAX_BANS = 1_000;
 
 interface PeerState {
   id: string;
-  bad: number;
-  /** Disconnected for misbehaving: what it still sends is dropped. */
+  /** Its recent gossip, good and bad (score.ts). */
+  score: PeerScore;
+  /** When it was last warned (clock ms), and the warnings left out since (rate limit). */
+  lastWarnAt: number;
+  suppressed: number;
+  /** Disconnected for misbehaving (or back before its ban ended): what it still sends is dropped. */
   banned: boolean;
-  /** Its queries are answered one after another. */
+  /** Its queries are answered one after another (BOLT 7 lets a peer have one of each kind unanswered). */
   answering: Promise<void>;
+  /** Queries received and not fully answered yet (the one being answered included). */
+  queries: number;
+  /** Times it sent a query with `maxQueuedQueries` waiting already: warned once, disconnected the next time. */
+  overruns: number;
+  /** Answers and backfill to it, paced by its transport. */
+  outbox: Outbox;
+  /** The latest gossip_timestamp_filter, bumped `filterSeq` each time: the backfill of an older one stops. */
+  filter: TimestampFilter | undefined;
+  filterSeq: number;
+  /** Its backfill is being sent (one at a time, whatever number of filters it sends). */
+  backfilling: boolean;
+}
+
+/** At most this many channel_announcements accepted since the start wait in memory for their first channel_update (to relay them with it); older ones are read back. */
+const FRESH_ANNOUNCEMENTS_MAX = 10_000;
+
+/**
+ * Gossip read back from the store may be a view into a buffer holding other records: posting a
+ * view to another realm would clone that whole buffer, so a message goes in a buffer of its own.
+ */
+function ownBuffer(raw: Uint8Array): Uint8Array {
+  return raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength ? raw.slice() : raw;
 }
 
 export class Gossipd implements GossipLink, GossipdApi {
   readonly graph = new Graph();
-  readonly raw = new RawGossip();
+  /** The raw gossip behind the graph: read back from the store (through the writer, so what is queued is found too). */
+  readonly raw = new RawGossip(this.graph, (keys) => this.writer.read(keys));
   readonly config: GossipdConfig;
   readonly stats: GossipdStats = {
     received: 0, accepted: 0, duplicates: 0, ignored: 0, rejected: 0, verify_batches: 0,
     signatures_checked: 0, held: 0, relayed: 0, stored: 0, load_errors: 0,
     pruned_stale: 0, marked_spent: 0, pruned_spent: 0, compactions: 0, maintenance_errors: 0,
+    held_bytes: 0, held_dropped: 0, conflicts: 0, unattributed: 0, warnings_suppressed: 0, peers_disconnected: 0,
   };
   private readonly rules: GossipRules;
   private readonly ingest: Ingest;
@@ -74,7 +112,8 @@ export class Gossipd implements GossipLink, GossipdApi {
   private readonly peers = new Map<string, PeerState>();
   private readonly writer: StoreWriter;
   private relayTimer: unknown;
-  private backfillTimer: unknown;
+  /** channel_announcements accepted since the start that have no channel_update yet: relayed with their first one. */
+  private readonly freshAnnouncements = new Map<bigint, Uint8Array>();
   private readonly nowSeconds: () => number;
   private closed = false;
   private lastProgress: { at: number; state: string } | undefined;
@@ -88,6 +127,11 @@ export class Gossipd implements GossipLink, GossipdApi {
   private chainHeight: number | undefined;
   /** Funding output checks started early (Ingest prefetch), by short_channel_id, taken by accept(). */
   private readonly lookups = new Map<bigint, ReturnType<ChainSource['fundingOutput']>>();
+  /** Peers disconnected for bad gossip → until when (clock ms) they are not served again. */
+  private readonly bans = new Map<string, number>();
+  /** node_announcements waiting for one of their node's channel_announcements to be relayed first (hex node id). */
+  private readonly nodesAwaitingRelay = new Map<string, { raw: Uint8Array; timestamp: number; origin: string }>();
+  private conflictsSaving = false;
 
   constructor(private readonly o: GossipdOptions) {
     this.config = { ...DEFAULT_GOSSIPD_CONFIG, ...o.config };
@@ -96,8 +140,14 @@ export class Gossipd implements GossipLink, GossipdApi {
       store: o.store, clock: o.clock, log: o.log, batchMax: this.config.storeBatchMax, flushMs: this.config.storeFlushMs,
       stored: (n) => void (this.stats.stored += n),
     });
-    this.rules = { chainHash: o.chainHash, now: this.nowSeconds };
-    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e) => this.bad(peer, e), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
+    this.rules = {
+      chainHash: o.chainHash,
+      now: this.nowSeconds,
+      ...(o.nodeId && /^0[23][0-9a-fA-F]{64}$/.test(o.nodeId) ? { ownNodeId: fromHex(o.nodeId) } : {}),
+      channelKeys: (s) => this.raw.channelKeys(s),
+      fundingChecked: !!o.chainSource,
+    };
+    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e, checked) => this.bad(peer, e, checked), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
     this.syncer = new Syncer(
       o.chainHash,
       {
@@ -133,8 +183,8 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   /**
    * Fills the graph from the store, checking no signature (the store holds only what passed) and
-   * decoding only the fields the graph keeps (peek.ts). The raw index keeps the store's bytes as
-   * they are (views into the loaded log).
+   * decoding only the fields the graph keeps (peek.ts). No message is kept: the store holds them
+   * and answers read them back (raw.ts); only each channel_update's checksum is kept beside the graph.
    */
   async load(): Promise<{ channels: number; nodes: number; records: number }> {
     let records = 0;
@@ -147,7 +197,7 @@ export class Gossipd implements GossipLink, GossipdApi {
         const m = peekGossip(r.raw);
         switch (m.type) {
           case 'channel_announcement':
-            if (g.addChannel(m, r.extra?.amount_sat)) this.raw.channels.set(m.short_channel_id, r.raw);
+            if (g.addChannel(m, r.extra?.amount_sat)) this.raw.setChannelKeys(m.short_channel_id, r.raw, m);
             if (r.extra?.funding_txid) this.funding.add(m.short_channel_id, r.extra.funding_txid);
             // Seen spent before the restart: still forgotten 12 blocks after the spend.
             if (r.extra?.spent_height) g.markSpent(m.short_channel_id, r.extra.spent_height);
@@ -159,7 +209,7 @@ export class Gossipd implements GossipLink, GossipdApi {
             return;
           case 'node_announcement':
             if (!last && g.findNode(m.node_id) < 0) return void later.push(r);
-            if (g.applyNodeAnnouncement(m)) this.raw.nodes.set(g.nodeKey[g.findNode(m.node_id)]!, r.raw);
+            g.applyNodeAnnouncement(m);
             return;
         }
       } catch (e) {
@@ -188,6 +238,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       this.stats.load_errors++;
       await this.o.store.clear();
     }
+    await this.loadConflicts();
     this.progressChanged();
     return { channels: this.graph.channelCount, nodes: this.graph.nodeCount, records };
   }
@@ -209,8 +260,8 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (this.relayTimer !== undefined) this.o.clock.clearTimeout(this.relayTimer);
     this.writer.stopTimer();
     if (this.progressTimer !== undefined) this.o.clock.clearTimeout(this.progressTimer);
-    if (this.backfillTimer !== undefined) this.o.clock.clearTimeout(this.backfillTimer);
-    this.relayTimer = this.progressTimer = this.backfillTimer = undefined;
+    this.relayTimer = this.progressTimer = undefined;
+    for (const p of this.peers.values()) p.outbox.close();
   }
 
   /**
@@ -269,14 +320,14 @@ export class Gossipd implements GossipLink, GossipdApi {
     for (const sp of r.unspent ?? []) {
       const s = this.funding.match(sp.txid, sp.vout);
       if (s !== undefined && this.graph.unmarkSpent(s, sp.blockheight)) {
-        this.storeSpent(s, sp.txid, undefined);
+        await this.storeSpent(s, sp.txid, undefined);
       }
     }
     for (const sp of r.spent) {
       const s = this.funding.match(sp.txid, sp.vout);
       if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) {
         this.stats.marked_spent++;
-        this.storeSpent(s, sp.txid, sp.blockheight);
+        await this.storeSpent(s, sp.txid, sp.blockheight);
       }
     }
     const advanced = r.height >= 0 && r.height !== this.chainHeight;
@@ -293,18 +344,27 @@ export class Gossipd implements GossipLink, GossipdApi {
     return gone;
   }
 
-  /** Channels the graph just removed: out of the raw index, the funding watch and the store, with the nodes left without a channel. */
+  /** Channels the graph just removed: out of the funding watch and the store, with the nodes left without a channel. */
   private async forget(gone: readonly bigint[]): Promise<void> {
     const deletes: GossipKeyRef[] = [];
+    // Their ends, from their announcements (still in the store): the nodes the graph dropped with them.
+    const anns = gone.length ? await this.raw.read(gone.map(channelRef)) : [];
+    const nodes = new Set<string>();
+    for (const a of anns) {
+      try {
+        const p = a && peekGossip(a);
+        if (p?.type !== 'channel_announcement') continue;
+        for (const id of [toHex(p.node_id_1), toHex(p.node_id_2)]) if (this.graph.findNode(id) < 0) nodes.add(id);
+      } catch (e) {
+        if (!(e instanceof BoltError)) throw e;
+      }
+    }
     for (const s of gone) {
-      this.raw.dropChannel(s);
+      this.freshAnnouncements.delete(s);
       deletes.push({ type: STORE_CHANNEL_ANNOUNCEMENT, key: s }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 0) }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 1) });
     }
-    for (const id of [...this.raw.nodes.keys()]) {
-      if (this.graph.findNode(id) >= 0) continue;
-      this.raw.nodes.delete(id);
-      deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
-    }
+    for (const id of this.nodesAwaitingRelay.keys()) if (this.graph.findNode(id) < 0) this.nodesAwaitingRelay.delete(id);
+    for (const id of nodes) deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
     if (deletes.length) {
       await this.writer.after('pruning the store', (store) => store.delete(deletes));
     }
@@ -326,12 +386,25 @@ export class Gossipd implements GossipLink, GossipdApi {
     } catch {
       offers = false;
     }
-    this.peers.set(id, { id, bad: 0, banned: false, answering: Promise.resolve() });
+    const now = this.o.clock.now();
+    const until = this.bans.get(id);
+    const banned = until !== undefined && until > now;
+    if (!banned) this.bans.delete(id);
+    const outbox = new Outbox((raw) => this.o.peers.send(id, ownBuffer(raw)), this.config.answerWindowBytes, (e) =>
+      this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`),
+    );
+    this.peers.set(id, {
+      id, score: this.newScore(now), lastWarnAt: -Infinity, suppressed: 0, banned, answering: Promise.resolve(),
+      queries: 0, overruns: 0, outbox, filter: undefined, filterSeq: 0, backfilling: false,
+    });
+    // Disconnected for bad gossip not long ago (it dialled us): nothing is asked of it, sent to it or taken from it.
+    if (banned) return;
     this.relay.addPeer(id);
     this.syncer.start(id, offers);
   }
 
   peerGone(id: string): void {
+    this.peers.get(id)?.outbox.close();
     this.peers.delete(id);
     this.relay.removePeer(id);
     // After close() the syncer is stopped: nothing may arm its timers again.
@@ -352,6 +425,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     const peer = this.peers.get(id);
     if (!peer || peer.banned || this.closed) return;
     this.stats.received++;
+    peer.score.seen(this.o.clock.now());
     if (msg.length < 2) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
     const type = (msg[0]! << 8) | msg[1]!;
     if (type === 256 || type === 257 || type === 258) {
@@ -369,8 +443,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     switch (m.name) {
       case 'query_channel_range':
       case 'query_short_channel_ids':
-        // Answered in order, one after another.
-        peer.answering = peer.answering.then(() => this.answer(id, m as Message)).catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)));
+        this.query(peer, m);
         return;
       case 'reply_channel_range':
         this.syncer.replyChannelRange(id, m).catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: ${e}`)));
@@ -423,6 +496,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       spent_pruning: this.o.chainSource?.newSpends ? (this.config.spendCheckIntervalMs > 0 ? 'on' : 'off (spendCheckIntervalMs 0)') : this.o.chainSource ? 'off (the chain source reports no spends)' : 'off (trust announcements)',
       ...(this.chainHeight !== undefined ? { spent_check_height: this.chainHeight } : {}),
       funding_outputs_watched: this.funding.size,
+      // Trust mode: short_channel_ids announced with two key sets, refused (this run and earlier ones).
+      conflicted_channels: this.graph.conflicts.size,
       ...this.progress(),
       sync_fallbacks: { ...this.syncer.fallbacks },
       peers: this.peers.size,
@@ -461,28 +536,69 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   private sendRaw(id: string, raw: Uint8Array): void {
-    // Gossip loaded from the store is a view into a buffer holding many records: posting a view
-    // to another realm would clone that whole buffer, so a message goes in a buffer of its own.
-    if (raw.byteOffset !== 0 || raw.byteLength !== raw.buffer.byteLength) raw = raw.slice();
+    raw = ownBuffer(raw);
     Promise.resolve()
       .then(() => this.o.peers.send(id, raw))
       .catch((e) => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
   }
 
+  private newScore(now: number): PeerScore {
+    const c = this.config;
+    return new PeerScore({ windowMs: c.badWindowMs, ratio: c.badRatio, minBad: c.badMinMessages, sigsPerSecond: c.badSigsPerSecond }, now);
+  }
+
   /**
    * BOLT 7 on a bad signature or malformed gossip: "SHOULD send a warning and MAY close the
-   * connection". We warn every time and close after `maxBadMessages`.
+   * connection" — in proportion (score.ts): a peer stays connected, warned at most once per
+   * `warnIntervalMs`, until most of its recent gossip is bad or its bad signatures come faster than
+   * `badSigsPerSecond`; then it is disconnected and neither served nor dialled for `banMs`.
+   * A channel_update that fails against an announcement no chain source checked (trust mode)
+   * blames nobody: that announcement may be the forgery, and the peer honest.
    */
-  private bad(id: string, err: BoltError): void {
+  private bad(id: string, err: BoltError, checked?: { signatures: number; update: boolean }): void {
     const peer = this.peers.get(id);
     if (!peer || peer.banned) return;
-    peer.bad++;
-    const disconnect = peer.bad >= this.config.maxBadMessages;
-    if (disconnect) peer.banned = true;
-    this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${disconnect ? ' (disconnecting)' : ''}`);
+    if (checked?.update && !this.o.chainSource) {
+      this.stats.unattributed++;
+      this.o.log.debug(`gossipd: ${id}: ${err.code}: ${err.message} (against an unverified channel_announcement: not counted)`);
+      return;
+    }
+    const c = this.config;
+    const now = this.o.clock.now();
+    const verdict = peer.score.bad(now, checked?.signatures ?? 0);
+    const disconnect = verdict !== 'ok';
+    if (!disconnect && now - peer.lastWarnAt < c.warnIntervalMs) {
+      peer.suppressed++;
+      this.stats.warnings_suppressed++;
+      return;
+    }
+    const more = peer.suppressed ? ` (and ${peer.suppressed} more since the last warning)` : '';
+    peer.lastWarnAt = now;
+    peer.suppressed = 0;
+    let text = `gossipd: ${err.code}: ${err.message}${more}`;
+    if (disconnect) {
+      peer.banned = true;
+      this.stats.peers_disconnected++;
+      this.ban(id, now + c.banMs);
+      text += verdict === 'mostly_invalid' ? '; most of your recent gossip was invalid' : '; too many bad signatures';
+      this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${more} (disconnecting: ${verdict}, ${JSON.stringify(peer.score.totals(now))})`);
+    } else {
+      this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${more}`);
+    }
     Promise.resolve()
-      .then(() => this.o.peers.warn(id, `gossipd: ${err.code}: ${err.message}`, disconnect))
+      .then(() => (disconnect ? this.o.peers.warn(id, text, true, c.banMs) : this.o.peers.warn(id, text, false)))
       .catch(() => {});
+  }
+
+  private ban(id: string, until: number): void {
+    if (this.bans.size >= MAX_BANS) {
+      const now = this.o.clock.now();
+      for (const [k, t] of this.bans) if (t <= now) this.bans.delete(k);
+      // Still full: the oldest ban goes.
+      if (this.bans.size >= MAX_BANS) this.bans.delete(this.bans.keys().next().value!);
+    }
+    this.bans.delete(id);
+    this.bans.set(id, until);
   }
 
   /** A verified message: chain check (when we have a chain source), graph, raw index, store, relay. */
@@ -492,12 +608,24 @@ export class Gossipd implements GossipLink, GossipdApi {
     a = { ...a, raw: a.raw.slice() };
     let capacity: number | undefined;
     let txid: string | undefined;
-    if (m.name === 'channel_announcement' && this.o.chainSource) {
-      if (this.graph.findChannel(m.short_channel_id) >= 0) {
-        this.lookups.delete(m.short_channel_id);
+    if (m.name === 'channel_announcement' && this.graph.findChannel(m.short_channel_id) >= 0) {
+      this.lookups.delete(m.short_channel_id);
+      const ours = this.raw.channelKeys(m.short_channel_id);
+      const theirs = keyDigest(announcementKeys(a.raw));
+      if (!ours || equal(ours, theirs)) {
         this.stats.duplicates++;
         return;
       }
+      // With a chain source the held one matched the funding output, which commits to its bitcoin
+      // keys (the second half of the key digest): other bitcoin keys cannot.
+      if (this.o.chainSource && !equal(ours.subarray(KEY_DIGEST_HALF), theirs.subarray(KEY_DIGEST_HALF))) {
+        this.stats.ignored++;
+        return;
+      }
+      // Both validly signed, with other keys: see conflict().
+      return this.conflict(m.short_channel_id, peer);
+    }
+    if (m.name === 'channel_announcement' && this.o.chainSource) {
       const early = this.lookups.get(m.short_channel_id);
       this.lookups.delete(m.short_channel_id);
       const out = await (early ?? this.o.chainSource.fundingOutput(m.short_channel_id));
@@ -509,16 +637,17 @@ export class Gossipd implements GossipLink, GossipdApi {
       capacity = out.amount_sat;
       if (out.txid !== undefined && /^[0-9a-f]{64}$/.test(out.txid)) txid = out.txid;
     }
-    let firstUpdate = false;
-    if (m.name === 'channel_update') {
-      const c = this.graph.findChannel(m.short_channel_id);
-      firstUpdate = c >= 0 && this.graph.updTimestamp[2 * c]! < 0 && this.graph.updTimestamp[2 * c + 1]! < 0;
-    }
+    // Whether the channel_announcement still has to be relayed: only with its first (public) update.
+    const firstUpdate = m.name === 'channel_update' && !this.raw.update(m.short_channel_id, 0) && !this.raw.update(m.short_channel_id, 1);
     if (!this.graph.applyGossip(m, capacity)) {
       this.stats.duplicates++;
       return;
     }
     this.stats.accepted++;
+    this.syncer.accepted(peer);
+    // A `dont_forward` update for one of our channels (validate.ts): routed with, but not kept
+    // where it would be passed on (the raw index answers queries, the store refills it, relay).
+    if (a.local) return this.progressChanged();
     this.remember(m, a.raw);
     if (m.name === 'channel_announcement' && txid !== undefined) this.funding.add(m.short_channel_id, txid);
     this.store(m, a.raw, { ...(capacity !== undefined ? { amount_sat: capacity } : {}), ...(txid !== undefined ? { funding_txid: txid } : {}) });
@@ -526,16 +655,92 @@ export class Gossipd implements GossipLink, GossipdApi {
       // BOLT 7 gossip_timestamp_filter: a channel_announcement is sent only once it has a
       // channel_update, with that update's timestamp, and before it.
       if (m.name === 'channel_update') {
-        const ann = this.raw.channels.get(m.short_channel_id);
-        if (firstUpdate && ann) this.relay.push(ann, m.timestamp, peer);
-        this.relay.push(a.raw, m.timestamp, peer);
+        if (firstUpdate) this.relayWithAnnouncement(m.short_channel_id, a.raw, m.timestamp, peer);
+        else this.relay.push(a.raw, m.timestamp, peer);
       } else if (m.name === 'node_announcement') {
-        this.relay.push(a.raw, m.timestamp, peer);
+        // BOLT 7: "MUST send channel_announcement prior to any corresponding channel_updates and
+        // node_announcements": not before one of its channels has gone out.
+        if (this.nodeRelayed(m.node_id)) this.relay.push(a.raw, m.timestamp, peer);
+        else this.nodesAwaitingRelay.set(toHex(m.node_id), { raw: a.raw, timestamp: m.timestamp, origin: peer });
       }
       this.armRelay();
     }
     if (m.name === 'channel_announcement') this.ingest.released(m.short_channel_id, [m.node_id_1, m.node_id_2]);
     this.progressChanged();
+  }
+
+  /** Whether one of the node's channels has been relayed (its announcement goes out with its first update). */
+  private nodeRelayed(node_id: Uint8Array): boolean {
+    const g = this.graph;
+    const n = g.findNode(node_id);
+    for (let e = n < 0 ? -1 : g.nodeHead[n]!; e >= 0; e = g.edgeNext[e]!) {
+      const s = g.scid[e >> 1]!;
+      if (this.raw.update(s, 0) || this.raw.update(s, 1)) return true;
+    }
+    return false;
+  }
+
+  /** A channel's announcement was just queued for relay: its ends' node_announcements may follow. */
+  private relayAwaitingNodes(short_channel_id: bigint): void {
+    if (!this.nodesAwaitingRelay.size) return;
+    const c = this.graph.findChannel(short_channel_id);
+    if (c < 0) return;
+    for (const n of [this.graph.node1[c]!, this.graph.node2[c]!]) {
+      const key = this.graph.nodeKey[n]!;
+      const w = this.nodesAwaitingRelay.get(key);
+      if (!w) continue;
+      this.nodesAwaitingRelay.delete(key);
+      // Only if it is still the node's latest.
+      if (this.graph.nodeTimestamp[n] === w.timestamp) this.relay.push(w.raw, w.timestamp, w.origin);
+    }
+  }
+
+  /**
+   * Two validly signed channel_announcements for one short_channel_id with different keys. With a
+   * chain source, both passed its funding output check (same bitcoin keys, other node ids: BOLT 7's
+   * "SHOULD blacklist" case, keys leaked). Without one (trust mode), nothing tells which is real:
+   * whoever announced first must not win (anyone could take over a real channel with keys of
+   * their own). Either way neither is routed, relayed or answered with from now on, the id is
+   * remembered (in the store too, across restarts), and no peer is blamed: relaying either was
+   * honest.
+   */
+  private async conflict(short_channel_id: bigint, peer: string): Promise<void> {
+    this.graph.markConflict(short_channel_id);
+    this.stats.conflicts++;
+    this.o.log.warn(`gossipd: short_channel_id ${short_channel_id} announced with two key sets (the second from ${peer}): refused`);
+    this.trimConflicts();
+    await this.forget([short_channel_id]);
+    this.saveConflicts();
+  }
+
+  private trimConflicts(): void {
+    const set = this.graph.conflicts;
+    while (set.size > MAX_CONFLICTS) set.delete(set.values().next().value!);
+  }
+
+  /** Writes the conflicted ids after the store writes queued so far; one write waiting at a time. */
+  private saveConflicts(): void {
+    if (this.conflictsSaving || !this.o.store.setMeta) return;
+    this.conflictsSaving = true;
+    void this.writer.after('saving conflicted channels', async (store) => {
+      this.conflictsSaving = false;
+      await store.setMeta!(CONFLICTS_META, [...this.graph.conflicts].join(','));
+    });
+  }
+
+  /** The conflicted ids of earlier runs: refused again (and anything of them the store still held forgotten). */
+  private async loadConflicts(): Promise<void> {
+    const saved = this.o.store.getMeta ? await this.o.store.getMeta(CONFLICTS_META).catch(() => undefined) : undefined;
+    if (!saved) return;
+    const gone: bigint[] = [];
+    for (const t of saved.split(',')) {
+      if (!/^[0-9]{1,20}$/.test(t)) continue;
+      const s = BigInt(t);
+      if (this.graph.findChannel(s) >= 0) gone.push(s);
+      this.graph.markConflict(s);
+    }
+    this.trimConflicts();
+    if (gone.length) await this.forget(gone);
   }
 
   /** Starts the chain check of a verified channel_announcement while earlier messages are applied (ingest.ts). */
@@ -548,17 +753,41 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.lookups.set(m.short_channel_id, p);
   }
 
+  /** What the graph does not keep of an accepted message: a channel_update's checksum; a new channel_announcement until its first update. */
   private remember(m: GossipMessage, raw: Uint8Array): void {
-    switch (m.name) {
-      case 'channel_announcement':
-        this.raw.channels.set(m.short_channel_id, raw);
-        return;
-      case 'channel_update':
-        this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, raw);
-        return;
-      case 'node_announcement':
-        this.raw.nodes.set(toHex(m.node_id), raw);
+    if (m.name === 'channel_update') {
+      this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, raw);
+    } else if (m.name === 'channel_announcement') {
+      this.raw.setChannelKeys(m.short_channel_id, raw);
+      const fresh = this.freshAnnouncements;
+      if (fresh.size >= FRESH_ANNOUNCEMENTS_MAX) fresh.delete(fresh.keys().next().value!);
+      fresh.set(m.short_channel_id, raw);
     }
+  }
+
+  /**
+   * A channel's first channel_update goes out with its channel_announcement, before it (BOLT 7
+   * gossip_timestamp_filter: an announcement is sent only once it has an update, with that
+   * update's timestamp). The announcement is the one just accepted, or read back from the store.
+   */
+  private relayWithAnnouncement(short_channel_id: bigint, update: Uint8Array, timestamp: number, origin: string): void {
+    const ann = this.freshAnnouncements.get(short_channel_id);
+    this.freshAnnouncements.delete(short_channel_id);
+    if (ann) {
+      this.relay.push(ann, timestamp, origin);
+      this.relay.push(update, timestamp, origin);
+      this.relayAwaitingNodes(short_channel_id);
+      return;
+    }
+    this.raw
+      .read([channelRef(short_channel_id)])
+      .then(([stored]) => {
+        if (stored) this.relay.push(stored.slice(), timestamp, origin);
+        this.relay.push(update, timestamp, origin);
+        if (stored) this.relayAwaitingNodes(short_channel_id);
+        this.armRelay();
+      })
+      .catch((e) => this.o.log.warn(`gossipd: reading a channel_announcement to relay: ${(e as Error)?.message ?? e}`));
   }
 
   private store(m: GossipMessage, raw: Uint8Array, extra: GossipRecordExtra): void {
@@ -578,8 +807,8 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   /** The channel_announcement again, now with the spend's height (or without, when taken back), so a restart agrees. */
-  private storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number | undefined): void {
-    const raw = this.raw.channels.get(short_channel_id);
+  private async storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number | undefined): Promise<void> {
+    const [raw] = await this.raw.read([channelRef(short_channel_id)]);
     const c = this.graph.findChannel(short_channel_id);
     if (!raw || c < 0) return;
     const cap = this.graph.capacitySat[c]!;
@@ -613,30 +842,51 @@ export class Gossipd implements GossipLink, GossipdApi {
     }
   }
 
-  private armBackfill(): void {
-    if (this.backfillTimer !== undefined || this.closed) return;
-    this.backfillTimer = this.o.clock.setTimeout(() => {
-      this.backfillTimer = undefined;
-      this.relay.tickBackfill((id, raw) => this.sendRaw(id, raw), (raw) => this.stillRelayable(raw));
-      if (this.relay.backfillBusy) this.armBackfill();
-    }, this.config.backfillIntervalMs);
-  }
-
-  private async answer(id: string, m: Message): Promise<void> {
-    if (m.name === 'query_channel_range') {
-      if (!equal(m.chain_hash, this.o.chainHash)) {
-        this.send(id, unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks));
-        return;
-      }
-      const scids = offeredChannels(this.graph);
-      const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
-      for (const r of channelRangeReplies(this.o.chainHash, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, scids, this.raw)) this.send(id, r);
+  /**
+   * A query_channel_range or query_short_channel_ids: answered after the ones before it, one at a
+   * time. BOLT 7 has a peer wait for each answer ("MUST NOT send query_short_channel_ids if it has
+   * sent a previous query_short_channel_ids ... and not received reply_short_channel_ids_end", the
+   * same for query_channel_range) and lets the receiver "send a warning" and "close the connection"
+   * when it does not: a few waiting queries are tolerated (one of each kind, and some slack), more
+   * are dropped with a warning, and a peer that does it again is disconnected.
+   */
+  private query(peer: PeerState, m: MessageOf<'query_channel_range'> | MessageOf<'query_short_channel_ids'>): void {
+    const id = peer.id;
+    if (peer.queries > this.config.maxQueuedQueries) {
+      peer.overruns++;
+      const disconnect = peer.overruns > 1;
+      if (disconnect) peer.banned = true;
+      this.o.log.info(`gossipd: ${id}: ${m.name} with ${peer.queries} queries unanswered${disconnect ? ' again (disconnecting)' : ''}`);
+      Promise.resolve()
+        .then(() => this.o.peers.warn(id, `gossipd: ${m.name} while ${peer.queries} earlier queries are still being answered`, disconnect))
+        .catch(() => {});
       return;
     }
-    if (m.name !== 'query_short_channel_ids') return;
+    peer.queries++;
+    peer.answering = peer.answering
+      .then(() => this.answer(peer, m))
+      .catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)))
+      .finally(() => void peer.queries--);
+  }
+
+  /** One query's answer, made as the peer's transport takes it (outbox.ts): nothing of it waits in memory. */
+  private async answer(peer: PeerState, m: MessageOf<'query_channel_range'> | MessageOf<'query_short_channel_ids'>): Promise<void> {
+    const out = peer.outbox;
+    if (m.name === 'query_channel_range') {
+      if (!equal(m.chain_hash, this.o.chainHash)) {
+        await out.send(encodeMessage(unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks)));
+        return;
+      }
+      const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
+      const q = { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options };
+      for (const r of channelRangeReplies(this.o.chainHash, q, offeredChannels(this.graph), (s, d) => this.raw.update(s, d))) {
+        if (!(await out.send(encodeMessage(r)))) return;
+      }
+      return;
+    }
     if (!equal(m.chain_hash, this.o.chainHash)) {
       // "if does not maintain up-to-date channel information for chain_hash: MUST set full_information to 0."
-      this.send(id, { name: 'reply_short_channel_ids_end', chain_hash: m.chain_hash, full_information: 0 });
+      await out.send(encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: m.chain_hash, full_information: 0 }));
       return;
     }
     const scids = await decodeShortChannelIdsAsync(m.encoded_short_ids, this.o.inflate);
@@ -646,19 +896,37 @@ export class Gossipd implements GossipLink, GossipdApi {
       // "if encoded_query_flags does not decode to exactly one flag per short_channel_id: MAY send a warning"
       if (flags.length !== scids.length) throw new DecodeError('bad_query_flags', `${flags.length} query flags for ${scids.length} short_channel_ids`);
     }
-    const replies = scidReplies(scids, flags, this.raw, (s) => offeredEnds(this.graph, s));
     // "SHOULD NOT wait for the next outgoing gossip flush to send these."
-    for (const r of replies) this.sendRaw(id, r);
-    this.send(id, { name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 });
+    for await (const r of scidReplies(scids, flags, this.raw, (s) => offeredEnds(this.graph, s), (n) => nodeForwardable(this.graph, n))) {
+      if (!(await out.send(r))) return;
+    }
+    await out.send(encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 }));
   }
 
-  /** BOLT 7 gossip_timestamp_filter: record it, and queue the stored gossip within its range. */
+  /**
+   * BOLT 7 gossip_timestamp_filter: record it, and send the stored gossip within its range, read
+   * back from the store as the peer's transport takes it (a newer filter stops this one's).
+   */
   private timestampFilter(id: string, m: MessageOf<'gossip_timestamp_filter'>): void {
-    if (!equal(m.chain_hash, this.o.chainHash)) return;
+    const peer = this.peers.get(id);
+    if (!peer || !equal(m.chain_hash, this.o.chainHash)) return;
     const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
-    const backfill = filteredGossip(this.graph, this.raw, f);
-    this.relay.setFilter(id, f, backfill);
-    if (backfill.length) this.armBackfill();
+    this.relay.setFilter(id, f);
+    peer.filter = f;
+    peer.filterSeq++;
+    if (peer.backfilling) return; // the running backfill turns to this filter at its next message
+    peer.backfilling = true;
+    void (async () => {
+      for (let seq = -1; seq !== peer.filterSeq; ) {
+        seq = peer.filterSeq;
+        for await (const raw of filteredGossip(this.graph, this.raw, peer.filter!)) {
+          if (peer.filterSeq !== seq) break;
+          if (!(await peer.outbox.send(raw))) return;
+        }
+      }
+    })()
+      .catch((e) => this.o.log.warn(`gossipd: backfill for ${id}: ${(e as Error)?.message ?? e}`))
+      .finally(() => void (peer.backfilling = false));
   }
 
   /**

@@ -7,22 +7,31 @@
 //   3. A channel_update for a channel we don't know yet, and a node_announcement for a node with no
 //      channel yet, are held (BOLT 7 lets us ignore them; their channel_announcement is usually a
 //      moment behind, being verified) and tried again once a channel_announcement is accepted.
+//      Nothing about them is checked yet, so what is held is bounded: per channel direction (or
+//      node) the two newest from each of at most `holdPerKey` peers, per peer `holdPeerBytes`, in
+//      all `holdMax` messages and `holdBytes` bytes (the oldest go first), nothing larger than a
+//      real message of its kind could be (`holdUpdateMaxBytes`), each for `holdMs`. Each message
+//      costs O(1) to hold or refuse, however fast a peer repeats it.
 //   4. Slow per-message work (the chain source's funding output check) starts for a whole batch as
 //      soon as its signatures are checked (`IngestHost.prefetch`), so lookups run several at once
 //      while messages are still applied one by one in arrival order: a channel_update never
 //      overtakes the channel_announcement it depends on.
-import { toHex } from '../../bytes.ts';
+import { equal, toHex } from '../../bytes.ts';
 import type { BoltError } from '../../errors.ts';
 import type { Graph } from '../../gossip/graph.ts';
-import { finishGossip, prepareGossip, type Accepted, type GossipRules, type Rejected, type ToVerify } from '../../gossip/validate.ts';
+import { MAX_FUTURE_SECONDS, announcementKeys, finishGossip, prepareGossip, type Accepted, type GossipRules, type Rejected, type ToVerify } from '../../gossip/validate.ts';
 import type { SigVerifier, VerifyItem } from '../../gossip/verify-pool.ts';
 import type { Clock, GossipdConfig, GossipdStats, Log } from './types.ts';
 
 export interface IngestHost {
   /** A verified message, in order; resolves when it has been applied. */
   accept(a: Accepted, peer: string): Promise<void>;
-  /** The peer broke a rule (undecodable gossip, a bad signature). */
-  bad(peer: string, err: BoltError): void;
+  /**
+   * The peer broke a rule (undecodable gossip, a bad signature). `checked`: the message failed its
+   * signature checks (`signatures` of them; `update`: a channel_update, checked against the key of
+   * an announcement we hold).
+   */
+  bad(peer: string, err: BoltError, checked?: { signatures: number; update: boolean }): void;
   /**
    * Optional: a message passed its signature check and will be `accept`ed after the ones before
    * it; start any slow lookup it needs now. Called in arrival order, possibly while earlier
@@ -37,22 +46,31 @@ interface Queued {
   key: bigint | string;
 }
 
+/** A held message: waiting for its channel (key: short_channel_id*2 + direction) or node (key: node id hex). */
 interface Held {
+  key: bigint | string;
   peer: string;
   raw: Uint8Array;
+  timestamp: number;
   until: number;
+  live: boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+/** Held per channel direction (or node) and peer: its newest this many. */
+const HOLD_PER_PEER = 2;
+
 /**
- * What makes a message in flight the same as another: its channel (announcement), its channel,
- * direction and timestamp (update), its node and timestamp (node announcement). Numbers and
- * bigints rather than strings, so no text is built per message.
+ * What makes a message in flight the same as another: its channel and key set (announcement: two
+ * with other keys are both checked, so a conflict is seen whichever comes first), its channel,
+ * direction and timestamp (update), its node and timestamp (node announcement). Bigints for the
+ * updates, most of the traffic, so no text is built for them.
  */
 function inflightKey(p: ToVerify): bigint | string {
   const m = p.msg;
   switch (m.name) {
     case 'channel_announcement':
-      return m.short_channel_id;
+      return `${m.short_channel_id}:${toHex(announcementKeys(p.raw))}`;
     case 'channel_update':
       // Above 2^64, so never equal to an announcement's key: (scid * 2 + direction) * 2^32 + timestamp.
       return ((((m.short_channel_id << 1n) | BigInt(m.channel_flags & 1)) << 32n) | BigInt(m.timestamp)) + (1n << 100n);
@@ -66,10 +84,17 @@ export class Ingest {
   private timer: unknown;
   /** Messages queued or being verified, so a second copy is dropped before its signature check. */
   private readonly inflight = new Set<bigint | string>();
-  private readonly heldUpdates = new Map<bigint, Held[]>();
-  private readonly heldNodes = new Map<string, Held[]>();
+  /** channel_announcements queued or being verified, by short_channel_id. */
+  private readonly announcing = new Map<bigint, number>();
+  /** Held messages by key, at most `holdPerKey` each (one per peer). */
+  private readonly held = new Map<bigint | string, Held[]>();
+  /** Held messages in the order they came (for expiry and eviction); removed ones stay, not live, until passed. */
+  private order: Held[] = [];
+  private orderHead = 0;
   private heldCount = 0;
   private closed = false;
+  private heldBytes = 0;
+  private readonly heldByPeer = new Map<string, number>();
   private sweepTimer: unknown;
   /** Verdicts are applied one batch after another, in order. */
   private applying: Promise<void> = Promise.resolve();
@@ -89,7 +114,7 @@ export class Ingest {
 
   /** True while a channel_announcement for this channel waits for its signature check. */
   announcementInFlight(short_channel_id: bigint): boolean {
-    return this.inflight.has(short_channel_id);
+    return this.announcing.has(short_channel_id);
   }
 
   get pending(): number {
@@ -122,10 +147,12 @@ export class Ingest {
         this.host.bad(peer, p.error);
         return;
       case 'unknown_channel':
-        this.hold(this.heldUpdates, p.short_channel_id, peer, raw);
+        // Its channel_announcement being checked right now (the usual case in a sync): expected,
+        // so not charged to the peer's share (two per announcement in flight and peer at most).
+        this.hold((p.short_channel_id << 1n) | BigInt(p.direction), peer, raw, p.timestamp, this.config.holdUpdateMaxBytes, this.announcing.has(p.short_channel_id));
         return;
       case 'pending':
-        this.hold(this.heldNodes, toHex(p.node_id), peer, raw);
+        this.hold(toHex(p.node_id), peer, raw, p.timestamp, this.config.holdNodeMaxBytes, false);
         return;
       case 'verify': {
         const key = inflightKey(p);
@@ -134,6 +161,7 @@ export class Ingest {
           return;
         }
         this.inflight.add(key);
+        if (p.msg.name === 'channel_announcement') this.announcing.set(p.msg.short_channel_id, (this.announcing.get(p.msg.short_channel_id) ?? 0) + 1);
         this.queue.push({ peer, p, key });
         if (this.queue.length >= this.config.verifyBatchMax) this.flushQueue();
         else if (this.timer === undefined) this.timer = this.clock.setTimeout(() => this.flushQueue(), this.config.verifyBatchDelayMs);
@@ -145,21 +173,15 @@ export class Ingest {
   released(short_channel_id: bigint, node_ids: readonly Uint8Array[]): void {
     if (this.heldCount === 0) return; // the usual case: nothing is waiting
     const again: Held[] = [];
-    const u = this.heldUpdates.get(short_channel_id);
-    if (u) {
-      this.heldUpdates.delete(short_channel_id);
-      again.push(...u);
-    }
-    for (const id of node_ids) {
-      const k = toHex(id);
-      const n = this.heldNodes.get(k);
-      if (n) {
-        this.heldNodes.delete(k);
-        again.push(...n);
+    for (const k of [short_channel_id << 1n, (short_channel_id << 1n) | 1n, ...node_ids.map((id) => toHex(id))]) {
+      const list = this.held.get(k);
+      if (!list) continue;
+      for (const h of [...list]) {
+        again.push({ ...h });
+        this.unhold(h);
       }
     }
-    this.heldCount -= again.length;
-    this.stats.held = this.heldCount;
+    this.counted();
     for (const h of again) this.submit(h.peer, h.raw);
   }
 
@@ -182,51 +204,122 @@ export class Ingest {
     this.timer = this.sweepTimer = undefined;
   }
 
-  private hold<K>(map: Map<K, Held[]>, key: K, peer: string, raw: Uint8Array): void {
-    const list = map.get(key) ?? [];
-    // The same message from two peers is held once.
-    if (list.some((h) => h.raw.length === raw.length && h.raw.every((b, i) => b === raw[i]))) {
-      this.stats.duplicates++;
-      return;
+  private hold(key: bigint | string, peer: string, raw: Uint8Array, timestamp: number, maxBytes: number, expected: boolean): void {
+    const c = this.config;
+    // Larger than any real message of its kind: not worth holding unchecked. Nor is an update from
+    // too far in the future (validate.ts would discard it once its channel is known).
+    if (raw.length > maxBytes) return void this.stats.held_dropped++;
+    if (typeof key === 'bigint' && timestamp > this.rules.now() + MAX_FUTURE_SECONDS) return void this.stats.held_dropped++;
+    const list = this.held.get(key);
+    if (list) {
+      // At most holdPerKey peers, HOLD_PER_PEER each: a constant amount of work per message.
+      let mine = 0;
+      let myOldest: Held | undefined;
+      let oldest: Held | undefined;
+      const peers = new Set<string>();
+      for (const h of list) {
+        // The same message from two peers is held once.
+        if (h.timestamp === timestamp && h.raw.length === raw.length && equal(h.raw, raw)) return void this.stats.duplicates++;
+        peers.add(h.peer);
+        if (!oldest || h.timestamp < oldest.timestamp) oldest = h;
+        if (h.peer !== peer) continue;
+        // Another with the same timestamp from this peer: BOLT 7 would ignore it (or take it for spam).
+        if (h.timestamp === timestamp) return void this.stats.held_dropped++;
+        mine++;
+        if (!myOldest || h.timestamp < myOldest.timestamp) myOldest = h;
+      }
+      // The newest two from each peer (BOLT 7: an older timestamp is ignored anyway). Two, so that
+      // a newer forgery does not push out the real update sent with it.
+      const replace = mine >= HOLD_PER_PEER ? myOldest : mine === 0 && peers.size >= c.holdPerKey ? oldest : undefined;
+      if (replace) {
+        if (timestamp <= replace.timestamp) return void this.stats.held_dropped++;
+        this.unhold(replace);
+      }
     }
-    if (this.heldCount >= this.config.holdMax) this.sweep(true);
-    list.push({ peer, raw, until: this.clock.now() + this.config.holdMs });
-    map.set(key, list);
+    // One peer's share: what it sends beyond is dropped (it costs itself, not other peers).
+    if (!expected && (this.heldByPeer.get(peer) ?? 0) + raw.length > c.holdPeerBytes) return void this.stats.held_dropped++;
+    while (this.heldCount > 0 && (this.heldCount >= c.holdMax || this.heldBytes + raw.length > c.holdBytes)) if (!this.evictOldest()) break;
+    const h: Held = { key, peer, raw, timestamp, until: this.clock.now() + c.holdMs, live: true };
+    const l = this.held.get(key);
+    if (l) l.push(h);
+    else this.held.set(key, [h]);
+    this.order.push(h);
     this.heldCount++;
-    this.stats.held = this.heldCount;
-    if (this.sweepTimer === undefined) {
-      this.sweepTimer = this.clock.setTimeout(() => {
-        this.sweepTimer = undefined;
-        this.sweep(false);
-      }, this.config.holdMs);
+    this.heldBytes += raw.length;
+    this.heldByPeer.set(peer, (this.heldByPeer.get(peer) ?? 0) + raw.length);
+    this.counted();
+    if (this.sweepTimer === undefined) this.armSweep(c.holdMs);
+  }
+
+  /** Takes a held message out of every index (it stays in `order`, not live, until passed). */
+  private unhold(h: Held): void {
+    if (!h.live) return;
+    h.live = false;
+    const list = this.held.get(h.key)!;
+    list.splice(list.indexOf(h), 1);
+    if (!list.length) this.held.delete(h.key);
+    this.heldCount--;
+    this.heldBytes -= h.raw.length;
+    const left = this.heldByPeer.get(h.peer)! - h.raw.length;
+    if (left > 0) this.heldByPeer.set(h.peer, left);
+    else this.heldByPeer.delete(h.peer);
+    h.raw = EMPTY;
+    // Removed entries pile up in `order` when a peer keeps replacing its messages: compact now and then.
+    if (this.order.length > 1024 && this.order.length > 4 * this.heldCount) {
+      this.order = this.order.slice(this.orderHead).filter((x) => x.live);
+      this.orderHead = 0;
     }
   }
 
-  /** Drops held messages past their time (or, when `full`, the oldest quarter as well). */
-  private sweep(full: boolean): void {
-    const now = this.clock.now();
-    let cutoff = now;
-    if (full) {
-      const all: number[] = [];
-      for (const m of [this.heldUpdates, this.heldNodes] as Map<unknown, Held[]>[]) for (const l of m.values()) for (const h of l) all.push(h.until);
-      all.sort((a, b) => a - b);
-      cutoff = Math.max(now, all[Math.floor(all.length / 4)] ?? now);
+  /** Drops the oldest held message; false if there was none. */
+  private evictOldest(): boolean {
+    let found = false;
+    while (!found && this.orderHead < this.order.length) {
+      const h = this.order[this.orderHead++]!;
+      if (!h.live) continue;
+      this.unhold(h);
+      this.stats.held_dropped++;
+      found = true;
     }
-    for (const m of [this.heldUpdates, this.heldNodes] as Map<unknown, Held[]>[]) {
-      for (const [k, l] of m) {
-        const keep = l.filter((h) => h.until > cutoff);
-        this.heldCount -= l.length - keep.length;
-        if (keep.length) m.set(k, keep);
-        else m.delete(k);
-      }
+    this.trimOrder();
+    return found;
+  }
+
+  private trimOrder(): void {
+    if (this.orderHead >= this.order.length) {
+      this.order = [];
+      this.orderHead = 0;
+    } else if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
     }
+  }
+
+  private counted(): void {
     this.stats.held = this.heldCount;
-    if (this.heldCount > 0 && this.sweepTimer === undefined) {
-      this.sweepTimer = this.clock.setTimeout(() => {
-        this.sweepTimer = undefined;
-        this.sweep(false);
-      }, this.config.holdMs);
+    this.stats.held_bytes = this.heldBytes;
+  }
+
+  private armSweep(ms: number): void {
+    this.sweepTimer = this.clock.setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweep();
+    }, ms);
+  }
+
+  /** Drops held messages past their time (they are in `order` by time). */
+  private sweep(): void {
+    const now = this.clock.now();
+    while (this.orderHead < this.order.length) {
+      const h = this.order[this.orderHead]!;
+      if (h.live && h.until > now) break;
+      this.orderHead++;
+      this.unhold(h);
     }
+    this.trimOrder();
+    this.counted();
+    const next = this.order[this.orderHead];
+    if (next && this.sweepTimer === undefined) this.armSweep(Math.max(1, next.until - now));
   }
 
   private flushQueue(): void {
@@ -268,6 +361,16 @@ export class Ingest {
     return out;
   }
 
+  /** A message is out of flight. */
+  private done(q: Queued): void {
+    this.inflight.delete(q.key);
+    const m = q.p.msg;
+    if (m.name !== 'channel_announcement') return;
+    const n = (this.announcing.get(m.short_channel_id) ?? 1) - 1;
+    if (n > 0) this.announcing.set(m.short_channel_id, n);
+    else this.announcing.delete(m.short_channel_id);
+  }
+
   private async apply(batch: Queued[], verdicts: Promise<(Accepted | Rejected)[]>): Promise<void> {
     let v: (Accepted | Rejected)[];
     try {
@@ -275,16 +378,16 @@ export class Ingest {
     } catch (e) {
       // The verifier failed (its workers died): drop the batch; peers will send it again.
       this.log.warn(`gossipd: signature checks failed, ${batch.length} messages dropped: ${(e as Error)?.message ?? e}`);
-      for (const q of batch) this.inflight.delete(q.key);
+      for (const q of batch) this.done(q);
       return;
     }
     for (let i = 0; i < batch.length; i++) {
       const q = batch[i]!;
       const verdict = v[i]!;
-      this.inflight.delete(q.key);
+      this.done(q);
       if (verdict.result === 'reject') {
         this.stats.rejected++;
-        this.host.bad(q.peer, verdict.error);
+        this.host.bad(q.peer, verdict.error, { signatures: q.p.checks.length, update: q.p.msg.name === 'channel_update' });
         continue;
       }
       try {

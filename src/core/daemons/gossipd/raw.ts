@@ -1,29 +1,91 @@
-// The raw bytes of every gossip message the graph holds, so gossipd can answer
-// query_short_channel_ids and gossip_timestamp_filter with the messages exactly as they were
-// signed (BOLT 7 "Rebroadcasting": "store the signature associated with the announcement ... this
-// will later allow the node to rebuild the announcement for its peers"). The graph (graph.ts)
-// keeps only the parsed fields; this keeps the bytes beside it, keyed as the store keys them.
+// The raw gossip behind the graph: every message exactly as it was signed, for answering
+// query_short_channel_ids, gossip_timestamp_filter and relaying (BOLT 7 "Rebroadcasting": "store
+// the signature associated with the announcement ... this will later allow the node to rebuild
+// the announcement for its peers"). The bytes stay in the gossip store and are read back when a
+// peer asks (GossipStore.read); what is kept here is what answering a range query needs without
+// reading anything: each channel_update's checksum (BOLT 7 checksums_tlv), 4 bytes per direction in
+// a typed array beside the graph's own (timestamps come from the graph). Nothing here holds a
+// message, so a mainnet graph costs its graph and 0.8 MB more, not the 50 MB of its messages.
+import { channelUpdateChecksum } from '../../gossip/checksum.ts';
+import type { Graph } from '../../gossip/graph.ts';
+import { announcementKeys, keyDigest } from '../../gossip/validate.ts';
+import { channelUpdateKey, STORE_CHANNEL_ANNOUNCEMENT, STORE_CHANNEL_UPDATE, STORE_NODE_ANNOUNCEMENT, type GossipKeyRef } from '../../gossip/store.ts';
+
+/** Reads raw messages back by key (gossipd: the store, behind the writes queued before). */
+export type RawReader = (keys: readonly GossipKeyRef[]) => Promise<(Uint8Array | undefined)[]>;
+
+/** Our channel_update for one direction, as answering and syncing compare it. */
+export interface UpdateInfo {
+  timestamp: number;
+  checksum: number;
+}
+
+export const channelRef = (short_channel_id: bigint): GossipKeyRef => ({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id });
+export const updateRef = (short_channel_id: bigint, direction: 0 | 1): GossipKeyRef => ({ type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(short_channel_id, direction) });
+export const nodeRef = (node_id_hex: string): GossipKeyRef => ({ type: STORE_NODE_ANNOUNCEMENT, key: node_id_hex });
 
 export class RawGossip {
-  /** short_channel_id → channel_announcement. */
-  readonly channels = new Map<bigint, Uint8Array>();
-  /** short_channel_id*2 + direction → channel_update. */
-  readonly updates = new Map<bigint, Uint8Array>();
-  /** node_id hex → node_announcement. */
-  readonly nodes = new Map<string, Uint8Array>();
+  /** channel_update checksums by graph channel slot * 2 + direction (valid where the graph holds an update). */
+  private checksums = new Uint32Array(0);
 
-  update(short_channel_id: bigint, direction: 0 | 1): Uint8Array | undefined {
-    return this.updates.get((short_channel_id << 1n) | BigInt(direction));
+  constructor(
+    private readonly graph: Graph,
+    /** Reads messages back; the store's read, behind queued writes. */
+    readonly read: RawReader,
+  ) {}
+
+  /** Key digests (validate.ts keyDigest) by graph channel slot, 16 bytes each: a second announcement with other keys is a conflict, not a duplicate. */
+  private keys = new Uint8Array(0);
+
+  /** The graph just added this channel (`raw`, its channel_announcement): keep its key digest. */
+  setChannelKeys(short_channel_id: bigint, raw: Uint8Array, peek?: { features: Uint8Array }): void {
+    const c = this.graph.findChannel(short_channel_id);
+    if (c < 0) return;
+    if (16 * (c + 1) > this.keys.length) {
+      const grown = new Uint8Array(16 * Math.max(1024, this.graph.channelSlots + 1, (this.keys.length / 16) * 2));
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    this.keys.set(keyDigest(announcementKeys(raw, peek)), 16 * c);
   }
 
+  /** The key digest of the channel's announcement, or undefined when the graph does not hold the channel. */
+  channelKeys(short_channel_id: bigint): Uint8Array | undefined {
+    const c = this.graph.findChannel(short_channel_id);
+    if (c < 0 || 16 * (c + 1) > this.keys.length) return undefined;
+    return this.keys.slice(16 * c, 16 * (c + 1));
+  }
+
+  /** The graph just applied this channel_update (`raw`): keep what range replies need of it. */
   setUpdate(short_channel_id: bigint, direction: 0 | 1, raw: Uint8Array): void {
-    this.updates.set((short_channel_id << 1n) | BigInt(direction), raw);
+    const c = this.graph.findChannel(short_channel_id);
+    if (c < 0) return;
+    if (2 * c + 1 >= this.checksums.length) {
+      const grown = new Uint32Array(Math.max(1024, 2 * this.graph.channelSlots + 2, this.checksums.length * 2));
+      grown.set(this.checksums);
+      this.checksums = grown;
+    }
+    this.checksums[2 * c + direction] = channelUpdateChecksum(raw);
   }
 
-  /** Forgets a channel and its updates (the graph removed it). */
-  dropChannel(short_channel_id: bigint): void {
-    this.channels.delete(short_channel_id);
-    this.updates.delete(short_channel_id << 1n);
-    this.updates.delete((short_channel_id << 1n) | 1n);
+  /** Our latest channel_update for that direction: its timestamp (from the graph) and checksum, or undefined. */
+  update(short_channel_id: bigint, direction: 0 | 1): UpdateInfo | undefined {
+    const c = this.graph.findChannel(short_channel_id);
+    if (c < 0) return undefined;
+    const t = this.graph.updTimestamp[2 * c + direction]!;
+    return t < 0 ? undefined : { timestamp: t, checksum: this.checksums[2 * c + direction] ?? 0 };
+  }
+
+  /** The two node ids (hex) of a channel in the graph. */
+  ends(short_channel_id: bigint): [string, string] | undefined {
+    const g = this.graph;
+    const c = g.findChannel(short_channel_id);
+    return c < 0 ? undefined : [g.nodeKey[g.node1[c]!]!, g.nodeKey[g.node2[c]!]!];
+  }
+
+  /** We hold a node_announcement of this node. */
+  hasNode(node_id_hex: string): boolean {
+    const n = this.graph.findNode(node_id_hex);
+    return n >= 0 && this.graph.nodeTimestamp[n]! >= 0;
   }
 }

@@ -2,8 +2,8 @@
 // cursor into it, and every `relayIntervalMs` ("SHOULD flush outgoing gossip messages once every
 // 60 seconds ... staggered announcements that are unique") each peer gets what it has not had yet,
 // once, never back to the peer it came from, at most `relayPerTick` messages per flush.
-// The backfill a filter asks for (stored gossip) goes out faster, `relayPerTick` messages every
-// `backfillIntervalMs`: a peer that asks for everything is syncing from us and waits for it.
+// The stored gossip a filter asks for (its backfill) is not sent from here: gossipd reads it back
+// from the store and sends it through the peer's outbox, paced by its transport (answer.ts).
 // BOLT 7: "MUST not send gossip it did not generate itself, until it receives
 // gossip_timestamp_filter", and then only within that filter's range.
 
@@ -22,9 +22,6 @@ interface RelayPeer {
   filter: TimestampFilter | undefined;
   /** Index (absolute, see `base`) of the next log entry this peer has not been considered for. */
   cursor: number;
-  /** Stored gossip its filter asked for, in the order to send it. */
-  backfill: Uint8Array[];
-  backfillAt: number;
 }
 
 /** BOLT 7: "greater or equal to first_timestamp, and less than first_timestamp plus timestamp_range". */
@@ -42,7 +39,7 @@ export class Relay {
   constructor(private readonly perTick: number) {}
 
   addPeer(id: string): void {
-    this.peers.set(id, { filter: undefined, cursor: this.end, backfill: [], backfillAt: 0 });
+    this.peers.set(id, { filter: undefined, cursor: this.end });
   }
 
   removePeer(id: string): void {
@@ -54,14 +51,12 @@ export class Relay {
     return this.peers.get(id)?.filter;
   }
 
-  /** A new gossip_timestamp_filter ("replaces any previous one") and the stored gossip it asks for. */
-  setFilter(id: string, filter: TimestampFilter, backfill: Uint8Array[]): void {
+  /** A new gossip_timestamp_filter ("replaces any previous one"). */
+  setFilter(id: string, filter: TimestampFilter): void {
     const p = this.peers.get(id);
     if (!p) return;
     p.filter = filter;
-    p.backfill = backfill;
-    p.backfillAt = 0;
-    // The backfill holds the current state, so what the log holds so far is covered by it.
+    // The backfill gossipd sends holds the current state, so what the log holds so far is covered by it.
     p.cursor = this.end;
     this.trim();
   }
@@ -74,29 +69,6 @@ export class Relay {
   /** New gossip is waiting for the next flush. */
   get logBusy(): boolean {
     return this.log.length > 0;
-  }
-
-  /** A filter's backfill is still being sent. */
-  get backfillBusy(): boolean {
-    for (const p of this.peers.values()) if (p.backfillAt < p.backfill.length) return true;
-    return false;
-  }
-
-  /** Sends the next `perTick` backfill messages of each peer. */
-  tickBackfill(send: (id: string, raw: Uint8Array) => void, keep: (raw: Uint8Array) => boolean = () => true): void {
-    for (const [id, p] of this.peers) {
-      let budget = this.perTick;
-      while (budget > 0 && p.backfillAt < p.backfill.length) {
-        const raw = p.backfill[p.backfillAt++]!;
-        if (!keep(raw)) continue;
-        send(id, raw);
-        budget--;
-      }
-      if (p.backfillAt >= p.backfill.length) {
-        p.backfill = [];
-        p.backfillAt = 0;
-      }
-    }
   }
 
   /**

@@ -38,7 +38,6 @@
 // Peers that answer without timestamps are asked only for the channels we lack.
 import { equal, toHex } from '../../bytes.ts';
 import { BoltError, ProtocolError } from '../../errors.ts';
-import { channelUpdateChecksum } from '../../gossip/checksum.ts';
 import {
   decodeShortChannelIdsAsync,
   decodeTimestampsAsync,
@@ -50,10 +49,8 @@ import {
   type ChannelUpdateTimestamps,
   type InflateAsync,
 } from '../../gossip/encoding.ts';
-import { peekGossip } from '../../gossip/peek.ts';
 import { STALE_SECONDS } from '../../gossip/validate.ts';
 import type { Message, MessageOf } from '../../wire/messages.ts';
-import { updateTimestamp } from './answer.ts';
 import type { Clock, GossipdConfig, Log } from './types.ts';
 
 const U32_MAX = 0xffffffff;
@@ -78,9 +75,12 @@ export type PeerSyncState = 'range' | 'scids' | 'done';
 
 /** What the Syncer reads of the gossip we hold (gossipd's RawGossip). */
 export interface RawView {
-  update(short_channel_id: bigint, direction: 0 | 1): Uint8Array | undefined;
-  readonly channels: { get(short_channel_id: bigint): Uint8Array | undefined };
-  readonly nodes: { get(node_id_hex: string): Uint8Array | undefined };
+  /** Our channel_update for that direction: its timestamp and checksum (raw.ts). */
+  update(short_channel_id: bigint, direction: 0 | 1): { timestamp: number; checksum: number } | undefined;
+  /** The channel's two node ids (hex), once its announcement is in the graph. */
+  ends(short_channel_id: bigint): [string, string] | undefined;
+  /** We hold a node_announcement of this node. */
+  hasNode(node_id_hex: string): boolean;
 }
 
 export interface SyncHost {
@@ -125,6 +125,8 @@ interface PeerSync {
   /** Rounds started, and how many of this round's asks were new: a channel, a newer update, a node not asked for before. */
   round: number;
   fresh: number;
+  /** Messages from it gossipd accepted since this round began (accepted()): a round whose asks all were refused is not productive. */
+  accepted: number;
   /** UNIX seconds when the first round started (or when we decided not to sync from it). */
   startedAt: number;
   /** Gave up on queries: asked for everything with a timestamp filter from 0. */
@@ -200,7 +202,7 @@ export class Syncer {
     }
     const p: PeerSync = {
       id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, rangeReplies: 0, queue: [], want: new Map(),
-      outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
+      outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, accepted: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
       asked: new Set(), answered: false, probe: 'none', heardAt: 0,
     };
     this.peers.set(id, p);
@@ -219,6 +221,12 @@ export class Syncer {
     this.peers.delete(id);
     this.reassign([...p.queue, ...(p.outstanding ?? [])], id);
     this.host.changed();
+  }
+
+  /** gossipd accepted a message from this peer (what decides, at resync time, whether its last round was productive). */
+  accepted(id: string): void {
+    const p = this.peers.get(id);
+    if (p) p.accepted++;
   }
 
   /** Any gossip from a peer we are waiting on: it is answering, not stalled (and it answers the query when the gossip is for an asked channel). */
@@ -289,6 +297,7 @@ export class Syncer {
   private beginRound(p: PeerSync): void {
     p.round++;
     p.fresh = 0;
+    p.accepted = 0;
     p.rangeEnd = 0;
     p.rangeReplies = 0;
     p.listed = new Map();
@@ -357,22 +366,13 @@ export class Syncer {
    */
   private missingNodes(raw: RawView, s: bigint, thisRound: Set<string>): { flags: number; fresh: boolean } {
     const none = { flags: 0, fresh: false };
-    const ann = raw.channels.get(s);
-    if (!ann) return none; // still being verified
-    let ends: [string, string];
-    try {
-      const a = peekGossip(ann);
-      if (a.type !== 'channel_announcement') return none;
-      ends = [toHex(a.node_id_1), toHex(a.node_id_2)];
-    } catch (e) {
-      if (e instanceof BoltError) return none;
-      throw e;
-    }
+    const ends = raw.ends(s);
+    if (!ends) return none; // still being verified
     let flags = 0;
     let fresh = false;
     ends.forEach((node, side) => {
       const asks = this.nodeAsks.get(node) ?? 0;
-      if (thisRound.has(node) || asks >= MAX_NODE_ASKS || raw.nodes.get(node)) return;
+      if (thisRound.has(node) || asks >= MAX_NODE_ASKS || raw.hasNode(node)) return;
       thisRound.add(node);
       this.nodeAsks.set(node, asks + 1);
       if (asks === 0) fresh = true;
@@ -455,7 +455,8 @@ export class Syncer {
     if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
     p.resyncTimer = this.clock.setTimeout(() => {
       p.resyncTimer = undefined;
-      if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback) return;
+      // Asked for something new, but nothing of it was accepted (refused channels or updates): done.
+      if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback || p.accepted === 0) return;
       if (this.syncing >= this.config.syncPeers) return this.armResync(p);
       this.beginRound(p);
     }, this.config.resyncMs);
@@ -548,12 +549,12 @@ function newerUpdates(raw: RawView, s: bigint, theirs: Theirs, now: number): num
       flags |= bit;
       continue;
     }
-    const ourTs = updateTimestamp(ours);
+    const ourTs = ours.timestamp;
     if (ts <= ourTs) continue;
     const cs = theirs.checksums?.[d];
     // "if a channel_update checksum is actually 0 (which is quite unlikely) it will not be queried":
     // a 0 is taken as no checksum, and the newer timestamp decides.
-    if (cs !== undefined && cs !== 0 && cs === channelUpdateChecksum(ours) && ourTs >= now - REFRESH_AFTER_S) continue;
+    if (cs !== undefined && cs !== 0 && cs === ours.checksum && ourTs >= now - REFRESH_AFTER_S) continue;
     flags |= bit;
   }
   return flags;

@@ -10,8 +10,11 @@ export type { Clock, Log };
 /** How gossipd talks back to peers: connectd's `sendToPeer` and `sendWarning`. */
 export interface PeerLink {
   send(id: string, msg: Uint8Array): void | Promise<void>;
-  /** BOLT 1 `warning` to the peer, then (when `disconnect`) close the connection. */
-  warn(id: string, text: string, disconnect: boolean): void | Promise<void>;
+  /**
+   * BOLT 1 `warning` to the peer, then (when `disconnect`) close the connection; `redialAfterMs`
+   * (with `disconnect`): connectd does not dial it again before that long (a misbehaving peer).
+   */
+  warn(id: string, text: string, disconnect: boolean, redialAfterMs?: number): void | Promise<void>;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface GossipdConfig {
   storeFlushMs: number;
   /** How long a channel_update for an unknown channel (or a node_announcement for a node with no channel yet) is held. */
   holdMs: number;
-  /** At most this many such messages are held (the oldest go first). */
+  /** At most this many such messages are held, and this many bytes of them (the oldest go first). */
   holdMax: number;
   /**
    * Backpressure to connectd: while more than this many messages wait for their signature check or
@@ -51,14 +54,37 @@ export interface GossipdConfig {
    * stops reading that peer meanwhile (GossipLink.gossipBatch). Nothing is dropped for lack of room.
    */
   ingestMax: number;
-  /** A peer that sent this many bad messages (undecodable, bad signature) is disconnected. */
-  maxBadMessages: number;
+  holdBytes: number;
+  /** One peer's held messages: at most this many bytes (what it sends beyond is dropped), updates whose announcement is being checked aside. */
+  holdPeerBytes: number;
+  /** Held for one channel direction (or one node): the two newest from each of at most this many peers. */
+  holdPerKey: number;
+  /** Larger messages for an unknown channel or node are not held (a channel_update is 138 bytes; 1 KiB of TLVs beyond). */
+  holdUpdateMaxBytes: number;
+  holdNodeMaxBytes: number;
+  /**
+   * Bad peers (score.ts): over the last `badWindowMs`, a peer is disconnected when more than
+   * `badRatio` of its gossip was invalid (from `badMinMessages` invalid messages on), or when it
+   * made us check more than `badSigsPerSecond` bad signatures a second on average. It is warned
+   * at most once per `warnIntervalMs`, and not dialled again for `banMs`.
+   */
+  badWindowMs: number;
+  badRatio: number;
+  badMinMessages: number;
+  badSigsPerSecond: number;
+  warnIntervalMs: number;
+  banMs: number;
   /** BOLT 7 "Rebroadcasting": "SHOULD flush outgoing gossip messages once every 60 seconds". */
   relayIntervalMs: number;
   /** At most this many messages to one peer per flush (the rest wait for the next). */
   relayPerTick: number;
-  /** How often the stored gossip a gossip_timestamp_filter asked for is sent, `relayPerTick` at a time. */
-  backfillIntervalMs: number;
+  /**
+   * Bytes of answers (replies to queries, the stored gossip a gossip_timestamp_filter asks for)
+   * handed to one peer's connection and not yet taken by its transport, at most (outbox.ts).
+   */
+  answerWindowBytes: number;
+  /** Queries from one peer waiting behind the one being answered, at most: one more is refused with a warning, and the next time the peer is disconnected. */
+  maxQueuedQueries: number;
   /** How many peers we sync from at once (query_channel_range + query_short_channel_ids). */
   syncPeers: number;
   /** short_channel_ids per query_short_channel_ids (8,000 is the most that fits in 65,535 bytes). */
@@ -88,10 +114,21 @@ export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
   holdMs: 60_000,
   holdMax: 10_000,
   ingestMax: 4_000,
-  maxBadMessages: 5,
+  holdBytes: 4 << 20,
+  holdPeerBytes: 1 << 20,
+  holdPerKey: 4,
+  holdUpdateMaxBytes: 138 + 1024,
+  holdNodeMaxBytes: 4096,
+  badWindowMs: 60_000,
+  badRatio: 0.5,
+  badMinMessages: 10,
+  badSigsPerSecond: 100,
+  warnIntervalMs: 10_000,
+  banMs: 600_000,
   relayIntervalMs: 60_000,
   relayPerTick: 5_000,
-  backfillIntervalMs: 1_000,
+  answerWindowBytes: 256 * 1024,
+  maxQueuedQueries: 3,
   syncPeers: 3,
   scidsPerQuery: 1_000,
   rangeTimeoutMs: 60_000,
@@ -145,7 +182,10 @@ export interface GossipdStats {
   /** verifyBatch calls and the signature checks they carried. */
   verify_batches: number;
   signatures_checked: number;
+  /** Held for a channel or node not known yet: messages, bytes, and those refused (caps, size, repeats). */
   held: number;
+  held_bytes: number;
+  held_dropped: number;
   relayed: number;
   stored: number;
   load_errors: number;
@@ -155,4 +195,11 @@ export interface GossipdStats {
   pruned_spent: number;
   compactions: number;
   maintenance_errors: number;
+  /** short_channel_ids announced with two key sets, refused (trust mode; validate.ts `conflicted`). */
+  conflicts: number;
+  /** channel_update signatures that failed against an announcement no chain source checked: nobody blamed. */
+  unattributed: number;
+  /** Warnings not sent (rate-limited), and peers disconnected for bad gossip. */
+  warnings_suppressed: number;
+  peers_disconnected: number;
 }

@@ -3,7 +3,7 @@
 // mainnet sync is a few hundred writes, not 170,000), and deletes and compactions wait their turn
 // behind what is queued. A failed write is logged, not thrown: the graph keeps what it has, and
 // what the store lost is fetched from peers again after a restart.
-import type { GossipRecord, GossipStore } from '../../gossip/store.ts';
+import { keyId, type GossipKeyRef, type GossipRecord, type GossipStore } from '../../gossip/store.ts';
 import type { Clock, Log } from './types.ts';
 
 export interface StoreWriterOptions {
@@ -18,6 +18,8 @@ export interface StoreWriterOptions {
 
 export class StoreWriter {
   private buffer: GossipRecord[] = [];
+  /** Batches handed to the store and not yet written. */
+  private inFlight = new Set<GossipRecord[]>();
   private timer: unknown;
   private chain: Promise<void> = Promise.resolve();
 
@@ -41,16 +43,32 @@ export class StoreWriter {
     const batch = this.buffer;
     this.buffer = [];
     if (batch.length) {
+      this.inFlight.add(batch);
       this.chain = this.chain.then(async () => {
         try {
           await this.o.store.writeBatch(batch);
           this.o.stored(batch.length);
         } catch (e) {
           this.o.log.warn(`gossipd: gossip store write of ${batch.length} records failed: ${(e as Error)?.message ?? e}`);
+        } finally {
+          this.inFlight.delete(batch);
         }
       });
     }
     return this.chain;
+  }
+
+  /**
+   * The raw messages of these keys as they will be once everything queued is written: the store's
+   * (GossipStore.read), or the newer record still queued or being written. Waits for no write.
+   */
+  async read(keys: readonly GossipKeyRef[]): Promise<(Uint8Array | undefined)[]> {
+    const got = await this.o.store.read(keys);
+    // Looked at only now: a batch still in flight here was queued in the store after this read.
+    if (this.buffer.length === 0 && this.inFlight.size === 0) return got;
+    const recent = new Map<string, Uint8Array>();
+    for (const batch of [...this.inFlight, this.buffer]) for (const r of batch) recent.set(keyId(r.type, r.key), r.raw);
+    return keys.map((k, i) => recent.get(keyId(k.type, k.key)) ?? got[i]);
   }
 
   /** Runs `fn` on the store after everything queued so far; a failure is logged as `what` and swallowed. */

@@ -17,16 +17,27 @@ export const RpcCode = {
   ROUTE_TOO_EXPENSIVE: 206,
 } as const;
 
-export class RpcError extends BoltError {
+/**
+ * A JSON-RPC error as Core Lightning answers it: `code` is the numeric code (205, -32601, ...), so
+ * code written for Core Lightning can test `e.code === 205` in every runtime. `data` as CLN's.
+ */
+export class RpcError extends Error {
+  readonly code: number;
   constructor(
-    readonly rpcCode: number,
+    code: number,
     message: string,
     readonly data?: unknown,
   ) {
-    super(`rpc_${rpcCode}`, message);
+    super(message);
+    this.code = code;
+    this.name = 'RpcError';
+  }
+  /** The same as `code` (kept for callers written before `code` became numeric). */
+  get rpcCode(): number {
+    return this.code;
   }
   toJSON(): { code: number; message: string; data?: unknown } {
-    return this.data === undefined ? { code: this.rpcCode, message: this.message } : { code: this.rpcCode, message: this.message, data: this.data };
+    return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
   }
 }
 
@@ -37,8 +48,16 @@ export interface Command {
   params: readonly string[];
   /** One line, shown by `help`. */
   description: string;
-  category?: string;
+  /** Core Lightning's category for the command ('network', 'channels', 'utility', ...). */
+  category: string;
+  /** Longer help for `help COMMAND` (default: the description). */
+  verbose?: string;
   handler(p: Params): unknown | Promise<unknown>;
+}
+
+/** JSON-RPC 2.0: an id is a string, a number or null (absent: answered with null, as a request). */
+function validId(id: unknown): id is string | number | null {
+  return id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
 }
 
 export class RpcDispatcher {
@@ -47,8 +66,10 @@ export class RpcDispatcher {
   constructor() {
     this.register('help', {
       params: ['command?'],
+      category: 'utility',
       description: 'List available commands, or give verbose help on one {command}.',
-      handler: (p) => this.help(p.command as string | undefined),
+      verbose: 'help [command]\nWithout [command]: every command with its category and description.\nWith [command]: that command alone.',
+      handler: (p) => this.help(p.command),
     });
   }
 
@@ -65,14 +86,18 @@ export class RpcDispatcher {
     return [name, ...cmd.params.map((p) => (p.endsWith('?') ? `[${p.slice(0, -1)}]` : p))].join(' ');
   }
 
-  private help(command?: string) {
+  /** Core Lightning's `help` (doc/schemas/help.json): `help[]` sorted by name, and `format-hint`. */
+  private help(command: unknown) {
+    if (command !== undefined && typeof command !== 'string') throw new RpcError(RpcCode.INVALID_PARAMS, 'command: should be a string');
+    if (command !== undefined && !this.commands.has(command)) throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Unknown command '${command}'`);
     const list = command === undefined ? this.names() : [command];
     return {
       help: list.map((name) => {
-        const cmd = this.commands.get(name);
-        if (!cmd) throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Unknown command '${name}'`);
-        return { command: this.usage(name, cmd), category: cmd.category ?? 'boltworker', description: cmd.description, verbose: cmd.description };
+        const cmd = this.commands.get(name)!;
+        return { command: this.usage(name, cmd), category: cmd.category, description: cmd.description, verbose: cmd.verbose ?? cmd.description };
       }),
+      // Tells lightning-cli (and ours) this is simple enough to print flat for humans.
+      'format-hint': 'simple',
     };
   }
 
@@ -102,20 +127,27 @@ export class RpcDispatcher {
     return out;
   }
 
+  /** Runs one command. Whatever its handler throws (or rejects with) comes back as an RpcError. */
   async call(method: string, params?: unknown): Promise<unknown> {
-    const cmd = this.commands.get(method);
-    if (!cmd) throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Unknown command '${method}'`);
-    return cmd.handler(this.bind(method, cmd, params));
+    try {
+      const cmd = typeof method === 'string' ? this.commands.get(method) : undefined;
+      if (!cmd) throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Unknown command '${String(method)}'`);
+      return await cmd.handler(this.bind(method, cmd, params));
+    } catch (e) {
+      throw rpcErrorOf(e);
+    }
   }
 
-  /** Handles one JSON-RPC 2.0 request object and always returns a response object. */
+  /** Handles one JSON-RPC 2.0 request object and always returns a response object (never throws). */
   async handle(req: unknown): Promise<Record<string, unknown>> {
     const r = req as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
-    const id = r && typeof r === 'object' && 'id' in r ? r.id : null;
+    const rawId = r && typeof r === 'object' && !Array.isArray(r) && 'id' in r ? r.id : null;
+    // An id we could not echo safely is answered with null (JSON-RPC 2.0 section 5).
+    const id = validId(rawId) ? rawId : null;
     try {
-      if (!r || typeof r !== 'object' || typeof r.method !== 'string') {
-        throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: expected {jsonrpc, id, method, params}');
-      }
+      if (!r || typeof r !== 'object' || Array.isArray(r)) throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: expected an object {jsonrpc, id, method, params}');
+      if (!validId(rawId)) throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: id must be a string, a number or null');
+      if (typeof r.method !== 'string') throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: method must be a string');
       const result = await this.call(r.method, r.params);
       return { jsonrpc: '2.0', id, result: toJson(result) };
     } catch (e) {
@@ -124,10 +156,19 @@ export class RpcDispatcher {
   }
 }
 
+/** Any failure as an RpcError: ours as is, one flattened by a port (name 'RpcError', numeric code) rebuilt, anything else -1. */
 export function rpcErrorOf(e: unknown): RpcError {
   if (e instanceof RpcError) return e;
+  const f = e as { name?: unknown; code?: unknown; message?: unknown; data?: unknown } | null;
+  if (f && typeof f === 'object' && f.name === 'RpcError' && typeof f.code === 'number' && typeof f.message === 'string') return new RpcError(f.code, f.message, f.data);
   if (e instanceof BoltError) return new RpcError(RpcCode.LIGHTNINGD, `${e.code}: ${e.message}`);
-  return new RpcError(RpcCode.LIGHTNINGD, e instanceof Error ? e.message : String(e));
+  let message: string;
+  try {
+    message = e instanceof Error ? e.message : String(e);
+  } catch {
+    message = 'internal error';
+  }
+  return new RpcError(RpcCode.LIGHTNINGD, message);
 }
 
 /** JSON has no bigint or bytes: bigints become numbers when exact (else strings), bytes hex. */

@@ -42,6 +42,22 @@ export interface LightningdOptions {
   now?: () => number;
   /** Runtime-level events for embedders (peer_connected, peer_disconnected, ...). */
   emit?: (event: string, payload: unknown) => void;
+  /** getinfo's `lightning-dir` and listconfigs' `lightning-dir`, where the runtime has one. */
+  lightningDir?: string;
+  /**
+   * `stop`: shuts the node down; the RPC answers "Shutdown complete" once it resolves (as Core
+   * Lightning, which answers after its daemons are down). It must not wait for the RPC transport to
+   * finish this very request: close the listener, resolve, and let the answer go out before exiting.
+   * Without it `stop` is refused (-32601 would lie: the command exists).
+   */
+  stop?: () => Promise<void>;
+  /**
+   * listconfigs' `configs`, in Core Lightning's shape (doc/schemas/listconfigs.json): each option by
+   * name as `{value_str | value_int | value_bool | values_str…, source}`, `source` being 'default',
+   * 'cmdline' or 'FILE:LINE'. Entries given here replace the ones lightningd knows by itself
+   * (network, alias, rgb, lightning-dir).
+   */
+  configs?: () => Record<string, unknown>;
 }
 
 /** Maps a connectd failure (possibly flattened by a port: only {code, message, attempts}) to Core Lightning's codes. */
@@ -114,9 +130,19 @@ export class Lightningd {
     return [...known, ...announced];
   }
 
+  /** listconfigs' `configs`: what lightningd knows, then the runtime's own entries over it. */
+  private configs(): Record<string, unknown> {
+    const known = (value_str: string) => ({ value_str, source: 'default' });
+    const base: Record<string, unknown> = { network: known(this.o.network), alias: known(this.o.alias), rgb: known(this.o.color) };
+    if (this.o.lightningDir !== undefined) base['lightning-dir'] = known(this.o.lightningDir);
+    const all = { ...base, ...(this.o.configs?.() ?? {}) };
+    return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+  }
+
   private registerCommands(): void {
     const r = this.rpc;
     r.register('getinfo', {
+      category: 'utility',
       params: [],
       description: 'Show information about this node.',
       handler: async () => {
@@ -135,12 +161,14 @@ export class Lightningd {
           blockheight: (await this.o.blockheight?.()) ?? 0,
           network: this.o.network,
           fees_collected_msat: 0,
+          ...(this.o.lightningDir !== undefined ? { 'lightning-dir': this.o.lightningDir } : {}),
           our_features: this.o.ourFeatures,
           ...(this.o.gossipd?.info ? { gossip: await this.o.gossipd.info() } : {}),
         };
       },
     });
     r.register('connect', {
+      category: 'network',
       params: ['id', 'host?', 'port?'],
       description: 'Connect to {id} at {host} (which can end in \':port\' if not specified separately).',
       handler: async (p) => {
@@ -180,6 +208,7 @@ export class Lightningd {
       },
     });
     r.register('listpeers', {
+      category: 'network',
       params: ['id?'],
       description: 'Show current peers; if {id} is given, only that peer.',
       handler: async (p) => {
@@ -191,6 +220,7 @@ export class Lightningd {
       },
     });
     r.register('ping', {
+      category: 'network',
       params: ['id', 'len?', 'pongbytes?'],
       description: 'Send a ping of {len} bytes to {id}, asking for {pongbytes} back.',
       handler: async (p) => {
@@ -207,6 +237,7 @@ export class Lightningd {
       },
     });
     r.register('disconnect', {
+      category: 'network',
       params: ['id', 'force?'],
       description: 'Disconnect from {id}; {force} disconnects even with channels.',
       handler: async (p) => {
@@ -216,8 +247,9 @@ export class Lightningd {
         return {};
       },
     });
-    const gossip = (name: 'listnodes' | 'listchannels' | 'getroute', params: string[], description: string) =>
+    const gossip = (name: 'listnodes' | 'listchannels' | 'getroute', category: string, params: string[], description: string) =>
       r.register(name, {
+        category,
         params,
         description,
         handler: async (p) => {
@@ -229,8 +261,30 @@ export class Lightningd {
           }
         },
       });
-    gossip('listnodes', ['id?'], 'Show nodes in our local network view, or only node {id}.');
-    gossip('listchannels', ['short_channel_id?', 'source?', 'destination?'], 'Show channels in our local network view, filtered by {short_channel_id}, {source} or {destination}.');
-    gossip('getroute', ['id', 'amount_msat', 'riskfactor', 'cltv?', 'fromid?', 'fuzzpercent?', 'exclude?', 'maxhops?'], 'Find a route to {id} for {amount_msat}, weighing delays by {riskfactor}.');
+    gossip('listnodes', 'network', ['id?'], 'Show nodes in our local network view, or only node {id}.');
+    gossip('listchannels', 'channels', ['short_channel_id?', 'source?', 'destination?'], 'Show channels in our local network view, filtered by {short_channel_id}, {source} or {destination}.');
+    r.register('stop', {
+      category: 'utility',
+      params: [],
+      description: 'Shut down the node.',
+      handler: async () => {
+        if (!this.o.stop) throw new RpcError(RpcCode.LIGHTNINGD, 'this runtime cannot be stopped over the RPC');
+        await this.o.stop();
+        // Core Lightning's one result that is a bare string.
+        return 'Shutdown complete';
+      },
+    });
+    r.register('listconfigs', {
+      category: 'utility',
+      params: ['config?'],
+      description: 'List this node\'s configuration options, or only {config}.',
+      handler: (p) => {
+        const configs = this.configs();
+        if (p.config === undefined) return { configs };
+        if (typeof p.config !== 'string' || !Object.hasOwn(configs, p.config)) throw new RpcError(RpcCode.INVALID_PARAMS, `Unknown config option ${JSON.stringify(p.config)}`);
+        return { configs: { [p.config]: configs[p.config] } };
+      },
+    });
+    gossip('getroute', 'channels', ['id', 'amount_msat', 'riskfactor', 'cltv?', 'fromid?', 'fuzzpercent?', 'exclude?', 'maxhops?'], 'Find a route to {id} for {amount_msat}, weighing delays by {riskfactor}.');
   }
 }

@@ -1,0 +1,280 @@
+// The mempool and its acceptance rules, in Bitcoin Core's order and with its reject reasons
+// (MemPoolAccept::PreChecks, ReplacementChecks, PolicyScriptChecks in src/validation.cpp;
+// CheckTransaction and CheckTxInputs in src/consensus; IsStandardTx in src/policy/policy.cpp).
+// Replacement follows BIP 125 (opt-in signalling, rules 3, 4 and 6 on fees).
+import { COIN, COINBASE_MATURITY, MAX_BIP125_RBF_SEQUENCE, MAX_STANDARD_TX_WEIGHT, MIN_RELAY_SAT_PER_KVB, MIN_STANDARD_TX_NONWITNESS_SIZE } from './params.ts';
+import { decodeTx, isCoinbase, outpointKey, TxDecodeError, type Tx, type TxOutput } from './tx.ts';
+import { dustThreshold, isPushOnly, isStandardOutput, scriptKind } from './policy.ts';
+import { isFinalTx, sequenceLocksOk } from './locks.ts';
+import type { ScriptVerifier } from './scripts.ts';
+import type { RegtestChain } from './chain.ts';
+
+export interface MempoolEntry {
+  tx: Tx;
+  fee: bigint;
+  /** Arrival order. */
+  order: number;
+}
+
+/** Bitcoin Core's RPC error codes for sendrawtransaction. */
+export const RPC_VERIFY_ERROR = -25;
+export const RPC_VERIFY_REJECTED = -26;
+export const RPC_VERIFY_ALREADY_IN_CHAIN = -27;
+export const RPC_DESERIALIZATION_ERROR = -22;
+
+export type AcceptResult =
+  | { ok: true; txid: string }
+  /** `reason` is Core's reject reason; `message` adds its debug detail as Core prints it ("reason, detail"). */
+  | { ok: false; reason: string; message: string; code: number };
+
+const MAX_MONEY = 21_000_000n * COIN;
+/** The most transactions the mempool holds by default (a bound on memory; Bitcoin Core bounds its by size). */
+export const MAX_MEMPOOL_TXS = 50_000;
+const MAX_SCRIPTSIG_SIZE = 1650;
+
+class Reject {
+  constructor(readonly reason: string, readonly detail = '', readonly code = RPC_VERIFY_REJECTED) {}
+}
+
+function minRelayFee(vsize: number): bigint {
+  return (BigInt(vsize) * MIN_RELAY_SAT_PER_KVB) / 1000n;
+}
+
+export class Mempool {
+  private readonly entries = new Map<string, MempoolEntry>();
+  /** Outpoint → the mempool transaction spending it. */
+  readonly spends = new Map<string, string>();
+  private seq = 0;
+
+  constructor(private readonly chain: RegtestChain, private readonly verify: ScriptVerifier, private readonly maxTxs = MAX_MEMPOOL_TXS) {}
+
+  get(txid: string): MempoolEntry | undefined {
+    return this.entries.get(txid);
+  }
+
+  /** Entries in the order they entered (parents before children). */
+  list(): MempoolEntry[] {
+    return [...this.entries.values()];
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  accept(raw: Uint8Array): AcceptResult {
+    let tx: Tx;
+    try {
+      tx = decodeTx(raw);
+    } catch (e) {
+      const msg = e instanceof TxDecodeError ? 'TX decode failed' : String(e);
+      return { ok: false, reason: msg, message: msg, code: RPC_DESERIALIZATION_ERROR };
+    }
+    if (this.entries.has(tx.txid)) return { ok: true, txid: tx.txid }; // sendrawtransaction answers the txid again
+    if (this.entries.size >= this.maxTxs) return { ok: false, reason: 'mempool full', message: 'mempool full', code: RPC_VERIFY_REJECTED };
+    try {
+      this.check(tx);
+      return { ok: true, txid: tx.txid };
+    } catch (e) {
+      if (!(e instanceof Reject)) throw e;
+      return { ok: false, reason: e.reason, message: e.detail ? `${e.reason}, ${e.detail}` : e.reason, code: e.code };
+    }
+  }
+
+  private check(tx: Tx): void {
+    const chain = this.chain;
+    // CheckTransaction (consensus, context-free).
+    if (tx.inputs.length === 0) throw new Reject('bad-txns-vin-empty');
+    if (tx.outputs.length === 0) throw new Reject('bad-txns-vout-empty');
+    if (tx.baseSize * 4 > 4_000_000) throw new Reject('bad-txns-oversize');
+    let outTotal = 0n;
+    for (const o of tx.outputs) {
+      if (o.value > MAX_MONEY) throw new Reject('bad-txns-vout-toolarge');
+      outTotal += o.value;
+      if (outTotal > MAX_MONEY) throw new Reject('bad-txns-txouttotal-toolarge');
+    }
+    const keys = tx.inputs.map((i) => outpointKey(i.txid, i.vout));
+    if (new Set(keys).size !== keys.length) throw new Reject('bad-txns-inputs-duplicate');
+    if (isCoinbase(tx)) throw new Reject('coinbase');
+    if (tx.inputs.some((i) => i.txid === '0'.repeat(64) && i.vout === 0xffffffff)) throw new Reject('bad-txns-prevout-null');
+
+    // IsStandardTx.
+    if (tx.version < 1 || tx.version > 3) throw new Reject('version');
+    if (tx.weight > MAX_STANDARD_TX_WEIGHT) throw new Reject('tx-size');
+    for (const i of tx.inputs) {
+      if (i.scriptSig.length > MAX_SCRIPTSIG_SIZE) throw new Reject('scriptsig-size');
+      if (!isPushOnly(i.scriptSig)) throw new Reject('scriptsig-not-pushonly');
+    }
+    let opReturns = 0;
+    for (const o of tx.outputs) {
+      if (!isStandardOutput(o.script)) throw new Reject('scriptpubkey');
+      if (scriptKind(o.script) === 'op_return') opReturns++;
+    }
+    if (opReturns > 1) throw new Reject('multi-op-return');
+    if (tx.outputs.some((o) => o.value < dustThreshold(o.script))) throw new Reject('dust');
+    if (tx.baseSize < MIN_STANDARD_TX_NONWITNESS_SIZE) throw new Reject('tx-size-small');
+
+    // Final in the next block (BIP 113: against the tip's median time past).
+    const tip = chain.tip;
+    const nextHeight = tip.height + 1;
+    const mtp = chain.medianTimePast(tip);
+    if (!isFinalTx(tx, nextHeight, mtp)) throw new Reject('non-final');
+
+    // Conflicts with the mempool (BIP 125 rule 1: every replaced transaction must signal).
+    const conflicts = new Set<string>();
+    for (const k of keys) {
+      const other = this.spends.get(k);
+      if (other !== undefined) conflicts.add(other);
+    }
+    for (const c of conflicts) if (!this.signalsReplacement(c)) throw new Reject('txn-mempool-conflict');
+    const replaced = this.withDescendants(conflicts);
+
+    // Inputs: in the UTXO set, or outputs of a mempool transaction not being replaced.
+    const prevouts: TxOutput[] = [];
+    const coinHeights: number[] = [];
+    let inTotal = 0n;
+    for (const [n, i] of tx.inputs.entries()) {
+      const k = keys[n]!;
+      const coin = chain.utxos.get(k);
+      if (coin) {
+        // CheckTxInputs: a coinbase output matures after 100 blocks.
+        if (coin.coinbase && nextHeight - coin.height < COINBASE_MATURITY) {
+          throw new Reject('bad-txns-premature-spend-of-coinbase', `tried to spend coinbase at depth ${nextHeight - coin.height}`);
+        }
+        prevouts.push({ value: coin.value, script: coin.script });
+        coinHeights.push(coin.height);
+      } else {
+        const parent = this.entries.get(i.txid);
+        const out = parent?.tx.outputs[i.vout];
+        if (!parent || !out || replaced.has(i.txid)) {
+          if (chain.txIndex.has(tx.txid)) throw new Reject('txn-already-known', '', RPC_VERIFY_ALREADY_IN_CHAIN);
+          throw new Reject('bad-txns-inputs-missingorspent', '', RPC_VERIFY_ERROR);
+        }
+        prevouts.push(out);
+        coinHeights.push(nextHeight);
+      }
+      inTotal += prevouts[n]!.value;
+    }
+
+    // BIP 68 relative locks.
+    if (!sequenceLocksOk(tx, coinHeights, nextHeight, mtp, (h) => chain.medianTimePast(chain.active[h - 1]!))) throw new Reject('non-BIP68-final');
+
+    if (inTotal < outTotal) throw new Reject('bad-txns-in-belowout', `value in (${fmtBtc(inTotal)}) < value out (${fmtBtc(outTotal)})`);
+    const fee = inTotal - outTotal;
+    const minFee = minRelayFee(tx.vsize);
+    if (fee < minFee) throw new Reject('min relay fee not met', `${fee} < ${minFee}`);
+
+    // BIP 125 rules 6, 3 and 4 against everything it would evict.
+    if (replaced.size > 0) {
+      let oldFees = 0n;
+      for (const t of replaced) oldFees += this.entries.get(t)!.fee;
+      for (const c of conflicts) {
+        const e = this.entries.get(c)!;
+        // Compare fee rates without division: fee/vsize > oldFee/oldVsize.
+        if (fee * BigInt(e.tx.vsize) <= e.fee * BigInt(tx.vsize)) {
+          throw new Reject('insufficient fee', `rejecting replacement ${tx.txid}; new feerate ${satPerKvb(fee, tx.vsize)} <= old feerate ${satPerKvb(e.fee, e.tx.vsize)}`);
+        }
+      }
+      if (fee < oldFees) throw new Reject('insufficient fee', `rejecting replacement ${tx.txid}, less fees than conflicting txs; ${fmtBtc(fee)} < ${fmtBtc(oldFees)}`);
+      if (fee - oldFees < minFee) throw new Reject('insufficient fee', `rejecting replacement ${tx.txid}, not enough additional fees to relay; ${fmtBtc(fee - oldFees)} < ${fmtBtc(minFee)}`);
+    }
+
+    // Every input's script and witness.
+    const failure = this.verify(tx, prevouts);
+    if (failure) throw new Reject(failure.reason, `input ${failure.input}`);
+
+    for (const t of replaced) this.removeOne(t);
+    this.add(tx, fee);
+  }
+
+  private add(tx: Tx, fee: bigint): void {
+    this.entries.set(tx.txid, { tx, fee, order: this.seq++ });
+    for (const i of tx.inputs) this.spends.set(outpointKey(i.txid, i.vout), tx.txid);
+  }
+
+  private removeOne(txid: string): void {
+    const e = this.entries.get(txid);
+    if (!e) return;
+    this.entries.delete(txid);
+    for (const i of e.tx.inputs) {
+      const k = outpointKey(i.txid, i.vout);
+      if (this.spends.get(k) === txid) this.spends.delete(k);
+    }
+  }
+
+  /** `txids` and every mempool transaction descending from them. */
+  private withDescendants(txids: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    const todo = [...txids];
+    while (todo.length > 0) {
+      const t = todo.pop()!;
+      if (out.has(t)) continue;
+      out.add(t);
+      const e = this.entries.get(t);
+      e?.tx.outputs.forEach((_, n) => {
+        const child = this.spends.get(outpointKey(t, n));
+        if (child !== undefined) todo.push(child);
+      });
+    }
+    return out;
+  }
+
+  /** BIP 125: replaceable if it, or an unconfirmed ancestor, has an input with nSequence ≤ 0xfffffffd. */
+  private signalsReplacement(txid: string, seen = new Set<string>()): boolean {
+    if (seen.has(txid)) return false;
+    seen.add(txid);
+    const e = this.entries.get(txid);
+    if (!e) return false;
+    if (e.tx.inputs.some((i) => i.sequence <= MAX_BIP125_RBF_SEQUENCE)) return true;
+    return e.tx.inputs.some((i) => this.entries.has(i.txid) && this.signalsReplacement(i.txid, seen));
+  }
+
+  /** Transactions for the next block: in entry order (parents first) up to `maxWeight`. */
+  blockTemplate(maxWeight: number): Tx[] {
+    const picked: Tx[] = [];
+    const taken = new Set<string>();
+    let weight = 0;
+    for (const e of this.entries.values()) {
+      if (weight + e.tx.weight > maxWeight) continue;
+      if (e.tx.inputs.some((i) => this.entries.has(i.txid) && !taken.has(i.txid))) continue;
+      picked.push(e.tx);
+      taken.add(e.tx.txid);
+      weight += e.tx.weight;
+    }
+    return picked;
+  }
+
+  /** After a block: drop its transactions and whatever conflicted with them (with descendants). */
+  removeForBlock(txs: Tx[]): void {
+    const gone = new Set<string>();
+    for (const tx of txs) {
+      if (this.entries.has(tx.txid)) this.removeOne(tx.txid);
+      for (const i of tx.inputs) {
+        const other = this.spends.get(outpointKey(i.txid, i.vout));
+        if (other !== undefined) gone.add(other);
+      }
+    }
+    for (const t of this.withDescendants(gone)) this.removeOne(t);
+  }
+
+  /** After a reorganisation: offers the disconnected transactions, then the old mempool, again. */
+  resubmit(disconnected: Tx[]): void {
+    const old = this.list().map((e) => e.tx);
+    this.entries.clear();
+    this.spends.clear();
+    for (const tx of [...disconnected, ...old]) {
+      if (!this.chain.txIndex.has(tx.txid)) this.accept(tx.raw);
+    }
+  }
+}
+
+/** Amounts as Core's FormatMoney prints them in reject details (8 decimals, trailing zeros cut to 2). */
+export function fmtBtc(sat: bigint): string {
+  const neg = sat < 0n;
+  const a = neg ? -sat : sat;
+  const frac = (a % COIN).toString().padStart(8, '0').replace(/0{1,6}$/, '');
+  return `${neg ? '-' : ''}${a / COIN}.${frac}`;
+}
+
+function satPerKvb(fee: bigint, vsize: number): string {
+  return `${fmtBtc((fee * 1000n) / BigInt(vsize))} BTC/kvB`;
+}
