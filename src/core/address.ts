@@ -347,7 +347,7 @@ export function planDial(endpoints: Endpoint | readonly Endpoint[], caps: DialCa
       if (e.kind !== 'tcp') continue;
       for (const b of caps.bridges ?? []) {
         const url = bridgeUrl(b, e);
-        if (url !== undefined && allowedUrl(url, caps)) add({ kind: 'websocket', url, host: e.host, port: e.port });
+        if (url !== undefined && allowedUrl(url, caps)) add({ kind: 'websocket', url, host: e.host, port: e.port, bridge: true });
       }
     }
   }

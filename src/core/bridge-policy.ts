@@ -77,6 +77,17 @@ export const DEFAULT_BRIDGE_PORT = 9735;
  */
 export const BRIDGE_ACK_PROTOCOL = 'bridge-ack';
 
+/** A bridge-ack client acknowledges at least every this many bytes received (the window is at least four times it). */
+export const BRIDGE_ACK_EVERY = 16 * 1024;
+
+/**
+ * What a client offers when it dials a bridge. The first entry is what a generic WebSocket server
+ * that echoes the first offered subprotocol picks (the `ws` package does by default): it must not
+ * be `bridge-ack`, or such a bridge would forward our acknowledgements into the BOLT 8 stream.
+ * Our bridges pick `bridge-ack` wherever it stands.
+ */
+export const BRIDGE_CLIENT_PROTOCOLS: readonly string[] = ['bolt8', BRIDGE_ACK_PROTOCOL];
+
 /** Whether a client's Sec-WebSocket-Protocol list offers BRIDGE_ACK_PROTOCOL. */
 export function offersAck(protocols: Iterable<string>): boolean {
   for (const p of protocols) if (p.trim() === BRIDGE_ACK_PROTOCOL) return true;

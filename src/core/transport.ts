@@ -44,7 +44,8 @@ export interface Dialer {
 /** A concrete thing to dial: a TCP host/port, or a WebSocket URL (direct or through a bridge). */
 export type DialTarget =
   | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'websocket'; url: string; host: string; port: number };
+  /** `bridge`: the URL is a WebSocket-to-TCP bridge's (bridge-policy.ts: the client offers `bridge-ack`). */
+  | { kind: 'websocket'; url: string; host: string; port: number; bridge?: boolean };
 
 /** The part of AbortSignal core uses (core has no DOM types). */
 export interface AbortSignalLike {
