@@ -9,7 +9,12 @@
 //                       template ('ws://127.0.0.1:P/{host}:{port}')
 //   /__lightning/peers  JSON: the Node node's `listpeers`
 //   /__lightning/events JSON: every peer_connected / peer_disconnected the Node node emitted
+//   /__lightning/sink   JSON {connections}: TCP connections a plain listener (port `sink` in
+//                       /__lightning) has received: what a page that drove the node's RPC would
+//                       make it dial (/__lightning/sink/connect: the runner asks the same `connect`
+//                       itself, the control). The node serves its HTTP JSON-RPC at `rpc` (cookie required).
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -21,6 +26,8 @@ export function lightningPlugin() {
   let node;
   let bridge;
   let dir;
+  let sink;
+  let sinkConnections = 0;
   const events = [];
 
   async function start() {
@@ -33,13 +40,26 @@ export function lightningPlugin() {
       lightningDir: dir,
       bindAddr: [`${HOST}:0`],
       alias: 'wtr-node',
+      rpcAddr: `${HOST}:0`,
       onEvent: (event, payload) => {
         if (event === 'peer_connected' || event === 'peer_disconnected') events.push({ event, ...payload });
       },
     });
     const port = node.binding[0].port;
     bridge = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [port] });
-    return { id: node.id, host: HOST, port, bridge: `${bridge.url}/{host}:{port}` };
+    sink = createServer((c) => {
+      sinkConnections++;
+      c.destroy();
+    });
+    await new Promise((r) => sink.listen(0, HOST, r));
+    return {
+      id: node.id,
+      host: HOST,
+      port,
+      bridge: `${bridge.url}/{host}:{port}`,
+      rpc: `http://${HOST}:${node.rpcHttp.port}/`,
+      sink: sink.address().port,
+    };
   }
 
   const json = (v) => ({ body: JSON.stringify(v), type: 'application/json' });
@@ -53,12 +73,21 @@ export function lightningPlugin() {
       if (context.path === '/__lightning') return json(info);
       if (context.path === '/__lightning/peers') return json(await node.call('listpeers'));
       if (context.path === '/__lightning/events') return json(events);
+      if (context.path === '/__lightning/sink') return json({ connections: sinkConnections });
+      // The control for /sink: the same `connect` asked by the runner itself, which may.
+      if (context.path === '/__lightning/sink/connect') {
+        const before = sinkConnections;
+        await node.call('connect', { id: `0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798@${HOST}:${info.sink}` }).catch(() => undefined);
+        for (let i = 0; i < 50 && sinkConnections === before; i++) await new Promise((r) => setTimeout(r, 20));
+        return json({ connections: sinkConnections });
+      }
       return undefined;
     },
     async serverStop() {
       if (!starting) return;
       await starting.catch(() => undefined);
       await bridge?.close();
+      await new Promise((r) => (sink ? sink.close(r) : r()));
       await node?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     },
