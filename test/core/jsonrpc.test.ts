@@ -139,6 +139,27 @@ describe('JSON-RPC from text: nothing a client sends crashes or bloats the node'
     ok(out.every((a) => a.result !== undefined));
     equal(most, RPC_LIMITS.batchConcurrency);
   });
+  it('requests from many clients at once run at most nodeConcurrency at a time in the whole node', async () => {
+    const d = new RpcDispatcher();
+    let running = 0;
+    let most = 0;
+    d.register('slow', {
+      params: [],
+      category: 'utility',
+      description: 'Yields a few times.',
+      handler: async () => {
+        most = Math.max(most, ++running);
+        for (let i = 0; i < 5; i++) await null;
+        running--;
+        return {};
+      },
+    });
+    // 16 clients, each a batch of 4 (their own bound) and a single request: 80 requests at once.
+    const batch = `[${Array.from({ length: 4 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"slow"}`).join(',')}]`;
+    const all = await Promise.all(Array.from({ length: 16 }, () => [answerText(d, batch), answerText(d, '{"jsonrpc":"2.0","id":9,"method":"slow"}')]).flat());
+    ok(all.every((t) => !t.includes('"error"')));
+    equal(most, RPC_LIMITS.nodeConcurrency);
+  });
   it('an answer over the size bound is an error; a batch stops growing at the bound', async () => {
     const d = new RpcDispatcher();
     d.register('big', { params: ['n'], category: 'utility', description: 'n characters.', handler: (p) => ({ s: 'x'.repeat(Number(p.n)) }) });

@@ -17,6 +17,8 @@ export interface RpcLimits {
   batchConcurrency: number;
   /** Longest answer, in characters: a single response, or a whole batch's. */
   maxResponseChars: number;
+  /** Requests (batch items included) running at once in the whole node, whatever transport and client they came from. */
+  nodeConcurrency: number;
 }
 
 /** The README's security section lists these; a transport may pass tighter ones. */
@@ -27,7 +29,36 @@ export const RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   batchConcurrency: 4,
   // Above a mainnet-size `listchannels` (about 40 MB).
   maxResponseChars: 64 << 20,
+  // Many connections at once (the socket takes 64, each 16 commands deep) wait their turn here, so
+  // answers being built at once stay at 8 × maxResponseChars at worst.
+  nodeConcurrency: 8,
 });
+
+/** At most `n` holders at once; the others wait in order. */
+class Slots {
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly n: number) {}
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.busy >= this.n) await new Promise<void>((r) => this.waiting.push(r));
+    else this.busy++;
+    try {
+      return await f();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes on
+      else this.busy--;
+    }
+  }
+}
+
+/** One set of slots per node (per handler): every transport's requests share it. */
+const nodeSlots = new WeakMap<RpcRequestHandler, Slots>();
+function handleBounded(rpc: RpcRequestHandler, req: unknown, n: number): Promise<Record<string, unknown>> {
+  let slots = nodeSlots.get(rpc);
+  if (!slots) nodeSlots.set(rpc, (slots = new Slots(n)));
+  return slots.run(() => rpc.handle(req));
+}
 
 export interface RpcRequestHandler {
   /** One request object to one response object; never throws (RpcDispatcher.handle). */
@@ -92,14 +123,14 @@ export async function answerText(rpc: RpcRequestHandler, text: string, limits: R
   } catch {
     return failure(null, new RpcError(RpcCode.PARSE_ERROR, 'Parse error'));
   }
-  if (!Array.isArray(body)) return encode(await rpc.handle(body), limits.maxResponseChars);
+  if (!Array.isArray(body)) return encode(await handleBounded(rpc, body, limits.nodeConcurrency), limits.maxResponseChars);
   // JSON-RPC 2.0 section 6: an empty batch is one Invalid Request.
   if (body.length === 0) return failure(null, new RpcError(RpcCode.INVALID_REQUEST, 'empty batch'));
   if (body.length > limits.maxBatch) return failure(null, new RpcError(RpcCode.INVALID_REQUEST, `batch of ${body.length} requests: at most ${limits.maxBatch}`));
   // Each item is encoded as soon as it is answered, against what the batch has left.
   let left = limits.maxResponseChars - 2;
   const parts = await mapBounded(body, limits.batchConcurrency, async (req) => {
-    const s = encode(await rpc.handle(req), Math.max(0, left - 1));
+    const s = encode(await handleBounded(rpc, req, limits.nodeConcurrency), Math.max(0, left - 1));
     left -= s.length + 1;
     return s;
   });
