@@ -13,6 +13,25 @@ function make() {
 type Answer = { jsonrpc: string; id: unknown; result?: unknown; error?: { code: number; message: string } };
 const parse = (s: string) => JSON.parse(s) as Answer | Answer[];
 
+/** A dispatcher whose `slow` method yields a few times, counting how many ran at once at most. */
+function slowDispatcher(): { d: RpcDispatcher; most: () => number } {
+  const d = new RpcDispatcher();
+  let running = 0;
+  let most = 0;
+  d.register('slow', {
+    params: [],
+    category: 'utility',
+    description: 'Yields a few times.',
+    handler: async () => {
+      most = Math.max(most, ++running);
+      for (let i = 0; i < 5; i++) await null;
+      running--;
+      return {};
+    },
+  });
+  return { d, most: () => most };
+}
+
 describe('JSON-RPC dispatch (Core Lightning conventions)', () => {
   it('binds named and positional parameters, with defaults left to the handler', async () => {
     const d = make();
@@ -120,45 +139,19 @@ describe('JSON-RPC from text: nothing a client sends crashes or bloats the node'
     equal((parse(await answerText(make(), '[]')) as Answer).error?.code, -32600);
   });
   it('batch items run a few at a time, not all at once', async () => {
-    const d = new RpcDispatcher();
-    let running = 0;
-    let most = 0;
-    d.register('slow', {
-      params: [],
-      category: 'utility',
-      description: 'Yields a few times.',
-      handler: async () => {
-        most = Math.max(most, ++running);
-        for (let i = 0; i < 5; i++) await null;
-        running--;
-        return {};
-      },
-    });
+    const { d, most } = slowDispatcher();
     const out = parse(await answerText(d, `[${Array.from({ length: 40 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"slow"}`).join(',')}]`)) as Answer[];
     equal(out.length, 40);
     ok(out.every((a) => a.result !== undefined));
-    equal(most, RPC_LIMITS.batchConcurrency);
+    equal(most(), RPC_LIMITS.batchConcurrency);
   });
   it('requests from many clients at once run at most nodeConcurrency at a time in the whole node', async () => {
-    const d = new RpcDispatcher();
-    let running = 0;
-    let most = 0;
-    d.register('slow', {
-      params: [],
-      category: 'utility',
-      description: 'Yields a few times.',
-      handler: async () => {
-        most = Math.max(most, ++running);
-        for (let i = 0; i < 5; i++) await null;
-        running--;
-        return {};
-      },
-    });
+    const { d, most } = slowDispatcher();
     // 16 clients, each a batch of 4 (their own bound) and a single request: 80 requests at once.
     const batch = `[${Array.from({ length: 4 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"slow"}`).join(',')}]`;
     const all = await Promise.all(Array.from({ length: 16 }, () => [answerText(d, batch), answerText(d, '{"jsonrpc":"2.0","id":9,"method":"slow"}')]).flat());
     ok(all.every((t) => !t.includes('"error"')));
-    equal(most, RPC_LIMITS.nodeConcurrency);
+    equal(most(), RPC_LIMITS.nodeConcurrency);
   });
   it('an answer over the size bound is an error; a batch stops growing at the bound', async () => {
     const d = new RpcDispatcher();
