@@ -668,6 +668,22 @@ describe('gossipd: relay', () => {
     equal(r.relayed, 4);
   });
 
+  it('holds nothing while no peer but the origin has a filter (a sync from a quiet peer is not kept until the flush)', () => {
+    const r = new Relay(10);
+    r.addPeer('x');
+    r.addPeer('y');
+    r.setFilter('x', { first_timestamp: 0, timestamp_range: 1000 });
+    // From x, the only peer with a filter: no one would get it.
+    for (let i = 0; i < 3; i++) r.push(new Uint8Array([i]), 50, 'x');
+    ok(!r.logBusy, 'nothing held for a peer without a filter');
+    ok(!r.wanted('x') && r.wanted('y'));
+    r.push(new Uint8Array([9]), 50, 'y');
+    ok(r.logBusy);
+    const got: string[] = [];
+    r.tick((id, raw) => got.push(`${id}:${raw[0]}`));
+    deepEqual(got, ['x:9']);
+  });
+
   it('leaves out what `keep` refuses at send time, without spending the budget on it', () => {
     const r = new Relay(2);
     r.addPeer('x');

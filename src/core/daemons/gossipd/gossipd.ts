@@ -779,6 +779,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       this.relayAwaitingNodes(short_channel_id);
       return;
     }
+    // No one to send it to: not worth reading the announcement back from the store.
+    if (!this.relay.wanted(origin)) return;
     this.raw
       .read([channelRef(short_channel_id)])
       .then(([stored]) => {
