@@ -46,7 +46,10 @@ const sendTo = (path: string[]): Send => (method, params = {}) => {
   let message = JSON.stringify({ id, method, params });
   for (let i = path.length - 1; i > 0; i--) message = JSON.stringify({ id: nextId++, method: 'Target.sendMessageToTarget', params: { sessionId: path[i], message } });
   const p = new Promise((resolve) => pending.set(id, resolve));
-  void cdp.send('Target.sendMessageToTarget', { sessionId: path[0]!, message });
+  cdp.send('Target.sendMessageToTarget', { sessionId: path[0]!, message }).catch(() => {
+    pending.delete(id);
+    // A target gone by now (the page's own verify workers, closed after its bare checks).
+  });
   return p;
 };
 const onInner = (path: string[], raw: string): void => {

@@ -351,6 +351,9 @@ describe('gossipd: sync', () => {
     ok(reports.length < 20, `progress reports are throttled (${reports.length})`);
     deepEqual(a.progress(), { state: 'synced', peers_syncing: 0, channels_known: N_CHANNELS, channels_expected: N_CHANNELS, nodes_known: N_NODES });
     deepEqual(reports[reports.length - 1], a.progress());
+    // A listed channel forgotten later is expected again (graph.onChannel keeps the count).
+    a.graph.removeChannel(f.scids[0]!);
+    deepEqual(a.progress(), { state: 'synced', peers_syncing: 0, channels_known: N_CHANNELS - 1, channels_expected: N_CHANNELS, nodes_known: a.graph.nodeCount });
   });
 
   it('asks each missing channel of one peer only when syncing from two', async () => {
