@@ -4,8 +4,7 @@
 // too), attached over CDP. Prints, per target, its busy and idle time and the functions with the
 // most self time. Not a bench: profiling slows the run down.
 //   node --import tsx bench/wire-profile.ts [--quick] [--adversarial]
-import { fileURLToPath } from 'node:url';
-import { startPeer, wireNow } from './wire.node.bench.ts';
+import { startPeer, viteAndChromium, wireNow } from './wire.node.bench.ts';
 import { loadSignedGossip } from './fixtures/signed-gossip-cache.ts';
 import { EVENT_PREFIX } from './harness.ts';
 
@@ -18,20 +17,7 @@ await loadSignedGossip({ now, file: 'wire-signed-gossip.bin' });
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
-const [{ createServer }, { chromium }, { chromiumArgs }] = await Promise.all([
-  import('vite'),
-  import('playwright-core'),
-  import(/* @vite-ignore */ '../web-test-runner.config.mjs' as string) as Promise<{ chromiumArgs: string[] }>,
-]);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const server = await createServer({
-  root, configFile: false, logLevel: 'warn', clearScreen: false, appType: 'mpa',
-  server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ws: false, watch: null },
-  optimizeDeps: { noDiscovery: true, include: [] },
-});
-await server.listen();
-const port = (server.httpServer!.address() as { port: number }).port;
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs });
+const { server, browser, port } = await viteAndChromium();
 const { info, child } = await startPeer({ ...(channels ? { channels } : {}), adversarial, now });
 const page = await browser.newPage();
 const cdp = await page.context().newCDPSession(page);
