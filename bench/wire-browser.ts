@@ -47,6 +47,8 @@ export async function run(report: Reporter): Promise<void> {
   let r: WireRun;
   try {
     r = await wireRun(node, peer, `ws:127.0.0.1:${peer.ws}`);
+    // bench/wire-profile.ts stops its profilers while the node's Workers still run.
+    if (q.get('profile')) await new Promise((resolve) => ((globalThis as { wireProfileResume?: unknown }).wireProfileResume = resolve, console.log('wire-profile: stop')));
   } finally {
     await node.stop();
   }

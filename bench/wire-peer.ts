@@ -13,8 +13,9 @@ import { ecdh, getPublicKey, randomSecretKey } from '../src/core/crypto.ts';
 import { Connectd } from '../src/core/daemons/connectd/connectd.ts';
 import type { GossipLink } from '../src/core/daemons/connectd/types.ts';
 import { unpackGossipBatch } from '../src/core/daemons/connectd/batch.ts';
-import { channelRangeReplies } from '../src/core/daemons/gossipd/answer.ts';
-import { RawGossip } from '../src/core/daemons/gossipd/raw.ts';
+import { channelRangeReplies, updateTimestamp } from '../src/core/daemons/gossipd/answer.ts';
+import type { UpdateInfo } from '../src/core/daemons/gossipd/raw.ts';
+import { channelUpdateChecksum } from '../src/core/gossip/checksum.ts';
 import { ourFeatures } from '../src/core/features.ts';
 import { decodeQueryFlags, decodeShortChannelIds } from '../src/core/gossip/encoding.ts';
 import { decodeMessage, encodeMessage } from '../src/core/wire/messages.ts';
@@ -48,11 +49,13 @@ if (args.adversarial) {
   });
 }
 const expected = expectedGraph(fx.gossip, served);
-const raw = new RawGossip();
-for (const a of served.answers.values()) {
-  raw.channels.set(a.scid, a.ann);
-  a.updates.forEach((u, d) => u && raw.setUpdate(a.scid, d as 0 | 1, u));
-}
+/** Each served channel_update's timestamp and checksum, for range replies that ask for them. */
+const updateInfo = (scid: bigint, direction: 0 | 1): UpdateInfo | undefined => {
+  const u = served.answers.get(scid)?.updates[direction];
+  return u ? { timestamp: updateTimestamp(u), checksum: channelUpdateChecksum(u) } : undefined;
+};
+/** The served scids in order, as range replies take them (the bad slice adds none: it is read once here). */
+const scidArray = BigUint64Array.from(served.scids);
 /** Channels whose bad messages went out already (they go with the first answer only). */
 const answered = new Set<bigint>();
 
@@ -68,7 +71,7 @@ async function answer(id: string, msg: Uint8Array): Promise<void> {
   const m = decodeMessage(msg);
   if (m.name === 'query_channel_range') {
     const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
-    for (const r of channelRangeReplies(chain, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, served.scids, raw)) {
+    for (const r of channelRangeReplies(chain, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, scidArray, updateInfo)) {
       await send(id, encodeMessage(r));
     }
   } else if (m.name === 'query_short_channel_ids') {

@@ -29,6 +29,8 @@ export interface WireRun {
   ignored: number;
   duplicates: number;
   peerConnected: boolean;
+  /** Signatures gossipd's verifier was given (where getinfo says: the browser's gossipd Worker). */
+  checks?: number;
 }
 
 /** The bare signature checks of `all` on `pool`: batches of 1000, 4 in flight (gossip.bench.ts uses it too). Milliseconds. */
@@ -56,7 +58,7 @@ const STALL_MS = 30_000;
 /** getinfo this often: each call walks the channels a sync expects, so not too often. */
 const POLL_MS = 200;
 
-type GossipInfo = { state: string; channels_known: number; nodes_known: number; pending: number; stats: { accepted: number; stored: number; rejected: number; ignored: number; duplicates: number } };
+type GossipInfo = { verifier_checks?: number; state: string; channels_known: number; nodes_known: number; pending: number; stats: { accepted: number; stored: number; rejected: number; ignored: number; duplicates: number } };
 
 /** connect → every expected message applied and stored (or STALL_MS without progress). */
 export async function wireRun(node: { call(method: string, params?: unknown): Promise<unknown> }, peer: PeerInfo, target: string): Promise<WireRun> {
@@ -87,6 +89,7 @@ export async function wireRun(node: { call(method: string, params?: unknown): Pr
         ...(syncedAt !== undefined ? { syncedAt, syncedAccepted } : {}),
         rejected: g.stats.rejected, ignored: g.stats.ignored, duplicates: g.stats.duplicates,
         peerConnected: peers.peers.some((p) => p.id === peer.nodeId && p.connected),
+        ...(g.verifier_checks !== undefined ? { checks: g.verifier_checks } : {}),
       };
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
@@ -107,6 +110,6 @@ export function describe(r: WireRun, peer: PeerInfo): string {
   const e = peer.expected;
   const exact = r.complete && r.accepted === e.accepted && r.channels === e.channels && r.nodes === e.nodes && r.stored === r.accepted;
   const early = r.syncedAt !== undefined && r.syncedAccepted! < e.accepted ? `; **said synced early** (at ${s(r.syncedAt)} with ${k(r.syncedAccepted!)} accepted)` : '';
-  return `${exact ? 'exact' : '**NOT exact**'}: ${k(r.channels)}/${k(e.channels)} channels, ${k(r.nodes)}/${k(e.nodes)} nodes, accepted ${k(r.accepted)}/${k(e.accepted)}, stored ${k(r.stored)}; rejected ${k(r.rejected)}, ignored ${k(r.ignored)}, duplicates ${k(r.duplicates)}; peer ${r.peerConnected ? 'still connected' : 'disconnected'}${early}`;
+  return `${exact ? 'exact' : '**NOT exact**'}: ${k(r.channels)}/${k(e.channels)} channels, ${k(r.nodes)}/${k(e.nodes)} nodes, accepted ${k(r.accepted)}/${k(e.accepted)}, stored ${k(r.stored)}; rejected ${k(r.rejected)}, ignored ${k(r.ignored)}, duplicates ${k(r.duplicates)}; peer ${r.peerConnected ? 'still connected' : 'disconnected'}${r.checks !== undefined ? `; signatures checked ${k(r.checks)}` : ''}${early}`;
 }
 

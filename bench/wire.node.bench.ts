@@ -89,11 +89,8 @@ export async function run(report: Reporter): Promise<void> {
   if (!process.env.BOLTWORKER_WIRE_NODE_ONLY) await inChromium(report, channels, now);
 }
 
-/**
- * The Chromium half: a peer process per run, and bench/wire-browser.ts in a page served by Vite on
- * 127.0.0.1 in headless Chromium (as scripts/bench.mjs runs the other benches); its notes are passed on.
- */
-async function inChromium(report: Reporter, channels: number | undefined, now: number): Promise<void> {
+/** Vite serving the repository on 127.0.0.1 (as scripts/bench.mjs does) and headless Chromium (wire-profile.ts uses it too). */
+export async function viteAndChromium() {
   const [{ createServer }, { chromium }, { chromiumArgs }] = await Promise.all([
     import('vite'),
     import('playwright-core'),
@@ -106,8 +103,17 @@ async function inChromium(report: Reporter, channels: number | undefined, now: n
     optimizeDeps: { noDiscovery: true, include: [] },
   });
   await server.listen();
-  const addr = server.httpServer!.address() as { port: number };
+  const port = (server.httpServer!.address() as { port: number }).port;
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  return { server, browser, port };
+}
+
+/**
+ * The Chromium half: a peer process per run, and bench/wire-browser.ts in a page served by Vite on
+ * 127.0.0.1 in headless Chromium (as scripts/bench.mjs runs the other benches); its notes are passed on.
+ */
+async function inChromium(report: Reporter, channels: number | undefined, now: number): Promise<void> {
+  const { server, browser, port } = await viteAndChromium();
   try {
     for (const adversarial of [false, true]) {
       const { info, child } = await startPeer({ ...(channels ? { channels } : {}), adversarial, now });
@@ -128,7 +134,7 @@ async function inChromium(report: Reporter, channels: number | undefined, now: n
           });
         });
         const peer = encodeURIComponent(JSON.stringify({ ...info, adversarial, ...(channels ? { channels } : {}) }));
-        await page.goto(`http://127.0.0.1:${addr.port}/bench/index.html?file=bench/wire-browser.ts${report.quick ? '&quick=1' : ''}&set=${WIRE_FILE}&peer=${peer}`);
+        await page.goto(`http://127.0.0.1:${port}/bench/index.html?file=bench/wire-browser.ts${report.quick ? '&quick=1' : ''}&set=${WIRE_FILE}&peer=${peer}`);
         await done;
       } finally {
         await page.close();

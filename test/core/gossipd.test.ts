@@ -351,6 +351,9 @@ describe('gossipd: sync', () => {
     ok(reports.length < 20, `progress reports are throttled (${reports.length})`);
     deepEqual(a.progress(), { state: 'synced', peers_syncing: 0, channels_known: N_CHANNELS, channels_expected: N_CHANNELS, nodes_known: N_NODES });
     deepEqual(reports[reports.length - 1], a.progress());
+    // A listed channel forgotten later is expected again (graph.onChannel keeps the count).
+    a.graph.removeChannel(f.scids[0]!);
+    deepEqual(a.progress(), { state: 'synced', peers_syncing: 0, channels_known: N_CHANNELS - 1, channels_expected: N_CHANNELS, nodes_known: a.graph.nodeCount });
   });
 
   it('asks each missing channel of one peer only when syncing from two', async () => {
@@ -666,6 +669,22 @@ describe('gossipd: relay', () => {
     deepEqual(got, ['x:1', 'x:2', 'x:3', 'x:4']);
     ok(!r.logBusy, 'log trimmed once every peer is past it');
     equal(r.relayed, 4);
+  });
+
+  it('holds nothing while no peer but the origin has a filter (a sync from a quiet peer is not kept until the flush)', () => {
+    const r = new Relay(10);
+    r.addPeer('x');
+    r.addPeer('y');
+    r.setFilter('x', { first_timestamp: 0, timestamp_range: 1000 });
+    // From x, the only peer with a filter: no one would get it.
+    for (let i = 0; i < 3; i++) r.push(new Uint8Array([i]), 50, 'x');
+    ok(!r.logBusy, 'nothing held for a peer without a filter');
+    ok(!r.wanted('x') && r.wanted('y'));
+    r.push(new Uint8Array([9]), 50, 'y');
+    ok(r.logBusy);
+    const got: string[] = [];
+    r.tick((id, raw) => got.push(`${id}:${raw[0]}`));
+    deepEqual(got, ['x:9']);
   });
 
   it('leaves out what `keep` refuses at send time, without spending the budget on it', () => {

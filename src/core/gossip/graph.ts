@@ -73,6 +73,8 @@ export class Graph implements GossipView {
   channelCount = 0;
   scid: BigUint64Array;
   channelIndex = new Map<bigint, number>();
+  /** Told of each channel added (true) and removed (false): gossipd keeps its sync's count of expected channels from it. */
+  onChannel: ((short_channel_id: bigint, present: boolean) => void) | undefined;
   node1: Int32Array; // node slot of node_id_1, -1 for a free slot
   node2: Int32Array;
   capacitySat: Float64Array; // NaN when unknown
@@ -208,6 +210,7 @@ export class Graph implements GossipView {
     this.nodeChannels[n1]!++;
     this.nodeChannels[n2]!++;
     this.channelCount++;
+    this.onChannel?.(a.short_channel_id, true);
     return true;
   }
 
@@ -325,6 +328,7 @@ export class Graph implements GossipView {
     this.channelFeatures[c] = EMPTY;
     this.channelCount--;
     this.freeChannels.push(c);
+    this.onChannel?.(short_channel_id, false);
     for (const n of ends) {
       if (--this.nodeChannels[n]! === 0) this.dropNode(n);
     }

@@ -61,8 +61,22 @@ export class Relay {
     this.trim();
   }
 
-  /** An accepted message to pass on. */
+  /**
+   * Whether a message from `origin` would go to anyone: a peer other than its origin has a filter.
+   * A peer without one gets nothing from the log (BOLT 7), and one that sets a filter later gets
+   * the stored state as its backfill, not the log: so nothing need be held for it meanwhile.
+   */
+  wanted(origin: string): boolean {
+    for (const [id, p] of this.peers) if (p.filter && id !== origin) return true;
+    return false;
+  }
+
+  /**
+   * An accepted message to pass on; not kept when no one would get it (`wanted`), so a sync from
+   * a peer that never asked for gossip does not hold every message it sent until the next flush.
+   */
   push(raw: Uint8Array, timestamp: number, origin: string): void {
+    if (!this.wanted(origin)) return;
     this.log.push({ raw, timestamp, origin });
   }
 

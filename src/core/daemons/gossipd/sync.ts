@@ -87,6 +87,8 @@ export interface SyncHost {
   send(id: string, m: Message): void;
   /** The graph has this channel, or its announcement is being verified. */
   known(short_channel_id: bigint): boolean;
+  /** A channel listed for the first time by any peer (now in `expected`). */
+  listed?(short_channel_id: bigint): void;
   /** UNIX seconds. */
   now(): number;
   bad(id: string, err: BoltError): void;
@@ -261,7 +263,9 @@ export class Syncer {
     scids.forEach((s, i) => {
       p.offered.add(s);
       p.listed.set(s, theirs?.[i]);
+      if (this.expected.has(s)) return;
       this.expected.add(s);
+      this.host.listed?.(s);
     });
     p.rangeEnd = Math.max(p.rangeEnd, m.first_blocknum + m.number_of_blocks);
     // BOLT 7: "the final reply_channel_range message: MUST have first_blocknum plus
@@ -385,9 +389,12 @@ export class Syncer {
   private next(p: PeerSync): void {
     const chunk: bigint[] = [];
     const flags: number[] = [];
+    // Sorted (already in order after the first time: cheap), then taken from the front by index
+    // and cut once: shift() per id moved the whole queue (a mainnet round's 50,000) 1,000 times a query.
     p.queue.sort(cmp);
-    while (p.queue.length && chunk.length < this.config.scidsPerQuery) {
-      const s = p.queue.shift()!;
+    let taken = 0;
+    while (taken < p.queue.length && chunk.length < this.config.scidsPerQuery) {
+      const s = p.queue[taken++]!;
       const f = p.want.get(s) ?? QUERY_FLAG_ALL;
       p.want.delete(s);
       // A channel we lacked that arrived meanwhile (from another peer, or relayed).
@@ -398,6 +405,7 @@ export class Syncer {
       chunk.push(s);
       flags.push(f);
     }
+    p.queue.splice(0, taken);
     if (!chunk.length) {
       this.finish(p);
       return;
