@@ -13,7 +13,8 @@ import { ecdh, getPublicKey, randomSecretKey } from '../src/core/crypto.ts';
 import { Connectd } from '../src/core/daemons/connectd/connectd.ts';
 import type { GossipLink } from '../src/core/daemons/connectd/types.ts';
 import { unpackGossipBatch } from '../src/core/daemons/connectd/batch.ts';
-import { channelRangeReplies, updateTimestamp } from '../src/core/daemons/gossipd/answer.ts';
+import { channelRangeReplies } from '../src/core/daemons/gossipd/answer.ts';
+import { peekGossip } from '../src/core/gossip/peek.ts';
 import type { UpdateInfo } from '../src/core/daemons/gossipd/raw.ts';
 import { channelUpdateChecksum } from '../src/core/gossip/checksum.ts';
 import { ourFeatures } from '../src/core/features.ts';
@@ -52,7 +53,7 @@ const expected = expectedGraph(fx.gossip, served);
 /** Each served channel_update's timestamp and checksum, for range replies that ask for them. */
 const updateInfo = (scid: bigint, direction: 0 | 1): UpdateInfo | undefined => {
   const u = served.answers.get(scid)?.updates[direction];
-  return u ? { timestamp: updateTimestamp(u), checksum: channelUpdateChecksum(u) } : undefined;
+  return u ? { timestamp: (peekGossip(u) as { timestamp: number }).timestamp, checksum: channelUpdateChecksum(u) } : undefined;
 };
 /** The served scids in order, as range replies take them (the bad slice adds none: it is read once here). */
 const scidArray = BigUint64Array.from(served.scids);

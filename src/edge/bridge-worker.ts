@@ -104,7 +104,6 @@ function edgeConfig(env: BridgeEnv): EdgeConfig {
 
 // Per isolate: see the header comment.
 let limits: ConnectionLimits | undefined;
-const live = new Set<EdgeBridge>();
 
 function text(status: number, body: string): Response {
   return new Response(`${body}\n`, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
@@ -161,11 +160,7 @@ export async function handleBridgeRequest(request: Request, env: BridgeEnv): Pro
     ws.close(refusalCloseCode(r.code), closeReason(`${r.code}: ${r.message}`));
     slot.release();
   } else {
-    const b = new EdgeBridge(ws, target, config, client, acks, () => {
-      slot.release();
-      live.delete(b);
-    });
-    live.add(b);
+    const b = new EdgeBridge(ws, target, config, client, acks, () => slot.release());
     b.start();
     limits.hold(slot, b.activity);
   }

@@ -3,7 +3,7 @@
 // reads one JSON object back (no length prefix) and prints its result; params by position, or
 // `key=value` (autodetected from the first, or forced with -k / -o). Exit codes as lightning-cli's:
 // 0 result, 1 error from the node (printed on stdout), 2 cannot talk to the node, 3 usage.
-// This file and what it imports are bundled into dist/cli.mjs (scripts/build-cli.mjs), so keep it
+// This file and what it imports are bundled into dist/cli.mjs (bin/build-cli.mjs), so keep it
 // free of the daemon's modules.
 import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';

@@ -66,8 +66,6 @@ export interface RunningNode {
   rpcSocket?: string;
   /** The HTTP endpoint as bound, and its cookie file. */
   rpcHttp?: { host: string; port: number; url: string; cookieFile: string; beyondLoopback: boolean };
-  /** The HTTP endpoint's port (as rpcHttp.port). */
-  rpcPort?: number;
   call(method: string, params?: unknown): Promise<unknown>;
   stop(): Promise<void>;
   /** Resolves once the node has stopped (by stop() or the `stop` command). */
@@ -240,7 +238,6 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       address,
       rpcSocket: rpcSocket?.path,
       rpcHttp: httpInfo,
-      rpcPort: httpInfo?.port,
       stopped,
       call: (method, params) => ld.rpc.call(method, params),
       stop() {

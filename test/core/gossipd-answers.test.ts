@@ -215,18 +215,18 @@ describe('gossipd: backfill for a gossip_timestamp_filter', () => {
     await settle();
     const from = link.sent.length;
     const filter = (first: number) => encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: first, timestamp_range: 0xffffffff });
-    // 50 filters at once, each asking for everything but the last, which asks for the newest 1,000 channels' updates.
-    for (let i = 0; i < 49; i++) g.gossip(PEER, filter(0));
-    g.gossip(PEER, filter(NOW - 999));
+    // 50 filters at once: 49 asking for the newest 1,000 channels' updates, the last for everything.
+    for (let i = 0; i < 49; i++) g.gossip(PEER, filter(NOW - 999));
+    g.gossip(PEER, filter(0));
     await drainAll(link);
     ok(link.peak <= BOUND);
     const got = link.sent.slice(from).map((m) => decodeMessage(m));
     const chans = got.flatMap((m) => (m.name === 'channel_announcement' ? [m.short_channel_id] : []));
-    // The last filter's backfill, whole: channels k < 1000 (timestamp NOW - k), both updates, and the nodes from NOW - 99.
-    deepEqual(chans.filter((s) => scids.indexOf(s) < 1000).sort(), scids.slice(0, 1000).sort());
+    // The last filter's backfill, whole: every channel (a gossipd that kept to an earlier filter sends only k < 1000).
+    deepEqual([...new Set(chans)].sort(), [...scids].sort());
     equal(got.filter((m) => m.name === 'node_announcement').length >= 100, true);
     // One backfill at a time: its reads (a chunk of 1,000 channels each), not one per filter.
-    ok(reads <= 5, `${reads} reads of the store for 50 filters`);
+    ok(reads >= 1 && reads <= 5, `${reads} reads of the store for 50 filters`);
     await g.close();
   });
 });

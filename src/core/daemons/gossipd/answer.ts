@@ -123,13 +123,6 @@ export function unknownChainReply(chainHash: Uint8Array, first_blocknum: number,
   };
 }
 
-/** channel_update timestamp from its raw bytes (0 when there is none, as timestamps_tlv says). */
-export function updateTimestamp(raw: Uint8Array | undefined): number {
-  if (!raw || raw.length < 2 + 64 + 32 + 8 + 4) return 0;
-  const at = 2 + 64 + 32 + 8;
-  return ((raw[at]! << 24) | (raw[at + 1]! << 16) | (raw[at + 2]! << 8) | raw[at + 3]!) >>> 0;
-}
-
 /**
  * BOLT 7: a node_announcement announcing more than one DNS hostname ("type 5") "MUST not [be]
  * forward[ed]": not relayed, and not sent in answer to a query or a timestamp filter either.
@@ -175,8 +168,8 @@ export async function* scidReplies(
       const has = (bit: number) => (f & BigInt(bit)) !== 0n;
       if (has(QUERY_FLAG.channel_announcement)) refs.push(channelRef(s));
       // "if bit 1 ... is set and it has received a channel_update from node_id_1" (likewise bit 2)
-      if (has(QUERY_FLAG.channel_update_node_1) && raw.update(s, 0)) refs.push(updateRef(s, 0));
-      if (has(QUERY_FLAG.channel_update_node_2) && raw.update(s, 1)) refs.push(updateRef(s, 1));
+      if (has(QUERY_FLAG.channel_update_node_1) && raw.hasUpdate(s, 0)) refs.push(updateRef(s, 0));
+      if (has(QUERY_FLAG.channel_update_node_2) && raw.hasUpdate(s, 1)) refs.push(updateRef(s, 1));
       nodes.forEach((id, side) => {
         if (!has(side === 0 ? QUERY_FLAG.node_announcement_node_1 : QUERY_FLAG.node_announcement_node_2) || sentNodes.has(id)) return;
         if (!forwardNode(id)) return;

@@ -650,7 +650,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       if (out.txid !== undefined && /^[0-9a-f]{64}$/.test(out.txid)) txid = out.txid;
     }
     // Whether the channel_announcement still has to be relayed: only with its first (public) update.
-    const firstUpdate = m.name === 'channel_update' && !this.raw.update(m.short_channel_id, 0) && !this.raw.update(m.short_channel_id, 1);
+    const firstUpdate = m.name === 'channel_update' && !this.raw.hasUpdate(m.short_channel_id, 0) && !this.raw.hasUpdate(m.short_channel_id, 1);
     if (!this.graph.applyGossip(m, capacity)) {
       this.stats.duplicates++;
       return;
@@ -687,7 +687,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     const n = g.findNode(node_id);
     for (let e = n < 0 ? -1 : g.nodeHead[n]!; e >= 0; e = g.edgeNext[e]!) {
       const s = g.scid[e >> 1]!;
-      if (this.raw.update(s, 0) || this.raw.update(s, 1)) return true;
+      if (this.raw.hasUpdate(s, 0) || this.raw.hasUpdate(s, 1)) return true;
     }
     return false;
   }

@@ -53,7 +53,7 @@ export class RawGossip {
   channelKeys(short_channel_id: bigint): Uint8Array | undefined {
     const c = this.graph.findChannel(short_channel_id);
     if (c < 0 || 16 * (c + 1) > this.keys.length) return undefined;
-    return this.keys.slice(16 * c, 16 * (c + 1));
+    return this.keys.subarray(16 * c, 16 * (c + 1));
   }
 
   /** The graph just applied this channel_update (`raw`): keep what range replies need of it. */
@@ -66,6 +66,12 @@ export class RawGossip {
       this.checksums = grown;
     }
     this.checksums[2 * c + direction] = channelUpdateChecksum(raw);
+  }
+
+  /** Whether the graph holds a channel_update for that direction (no allocation: on the path of every update). */
+  hasUpdate(short_channel_id: bigint, direction: 0 | 1): boolean {
+    const c = this.graph.findChannel(short_channel_id);
+    return c >= 0 && this.graph.updTimestamp[2 * c + direction]! >= 0;
   }
 
   /** Our latest channel_update for that direction: its timestamp (from the graph) and checksum, or undefined. */

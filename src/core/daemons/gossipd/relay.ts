@@ -47,10 +47,6 @@ export class Relay {
     this.trim();
   }
 
-  filterOf(id: string): TimestampFilter | undefined {
-    return this.peers.get(id)?.filter;
-  }
-
   /** A new gossip_timestamp_filter ("replaces any previous one"). */
   setFilter(id: string, filter: TimestampFilter): void {
     const p = this.peers.get(id);
