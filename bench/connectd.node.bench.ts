@@ -9,11 +9,11 @@ import { randomBytes } from 'node:crypto';
 import type { Reporter } from './harness.ts';
 import { Connectd } from '../src/core/daemons/connectd/connectd.ts';
 import type { ConnectdEvents, GossipLink, PeerConnectedEvent, PeerDisconnectedEvent } from '../src/core/daemons/connectd/types.ts';
-import { chainHash } from '../src/core/chains.ts';
-import { ecdh, getPublicKey, randomSecretKey } from '../src/core/crypto.ts';
-import { toHex } from '../src/core/bytes.ts';
-import { ourFeatures } from '../src/core/features.ts';
-import type { DialTarget } from '../src/core/transport.ts';
+import { chainHash } from '../src/core/chain/chains.ts';
+import { ecdh, getPublicKey, randomSecretKey } from '../src/core/crypto/primitives.ts';
+import { toHex } from '../src/core/base/bytes.ts';
+import { ourFeatures } from '../src/core/features/index.ts';
+import type { DialTarget } from '../src/core/net/transport.ts';
 import { combineDialers } from '../src/transports/dialer.ts';
 import { TcpDialer, listenTcp, type Listener } from '../src/transports/tcp-node.ts';
 import { WsDialer } from '../src/transports/ws-node.ts';
@@ -24,7 +24,9 @@ import { nodeClock } from '../src/node/clock.ts';
 export const title = 'connectd over loopback: handshakes, ping round trips, messages; direct TCP vs WebSocket vs the bridge';
 export const runtimes = ['node' as const];
 
-const silent = process.env.BENCH_DEBUG ? { debug: (m: string) => console.error(m), info: (m: string) => console.error(m), warn: (m: string) => console.error(m) } : { debug() {}, info() {}, warn() {} };
+const silent = process.env.BENCH_DEBUG
+  ? { debug: (m: string) => console.error(m), info: (m: string) => console.error(m), warn: (m: string) => console.error(m) }
+  : { debug() {}, info() {}, warn() {} };
 /** Messages a sender may have in flight (sent, not yet delivered to the receiver's gossipd link). */
 const WINDOW = 256;
 
@@ -64,9 +66,9 @@ class Node {
       chainHash: chainHash('regtest'),
       ourFeatures: ourFeatures('I'),
       nodeId: getPublicKey(this.secret),
-      ecdhLink: { ecdh: (pub) => ecdh(this.secret, pub) },
+      ecdhLink: { ecdh: pub => ecdh(this.secret, pub) },
       dialer: combineDialers({ tcp: new TcpDialer(), websocket: new WsDialer() }),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      randomBytes: n => new Uint8Array(randomBytes(n)),
       clock: nodeClock,
       log: silent,
       events,
@@ -82,7 +84,7 @@ class Node {
 
   until(check: () => boolean): Promise<void> {
     if (check()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ check, resolve }));
+    return new Promise(resolve => this.waiters.push({ check, resolve }));
   }
 
   connectedTo(id: string): Promise<void> {
@@ -116,9 +118,9 @@ export async function run(report: Reporter): Promise<void> {
   let bridge: BridgeServer | undefined;
   const clients: Node[] = [];
   try {
-    const tcp = await listenTcp('127.0.0.1', 0, (s) => server.connectd.acceptStream(s));
+    const tcp = await listenTcp('127.0.0.1', 0, s => server.connectd.acceptStream(s));
     listeners.push(tcp);
-    const ws = await listenWebSocket('127.0.0.1', 0, (s) => server.connectd.acceptStream(s));
+    const ws = await listenWebSocket('127.0.0.1', 0, s => server.connectd.acceptStream(s));
     listeners.push(ws);
     bridge = await startBridge({ allowLoopback: true, allowedPorts: [tcp.port], maxPerClient: 64 });
     const mk = (key: string, what: string, target: DialTarget): Way => {
@@ -129,7 +131,12 @@ export async function run(report: Reporter): Promise<void> {
     const ways: Way[] = [
       mk('tcp', 'direct TCP', { kind: 'tcp', host: '127.0.0.1', port: tcp.port }),
       mk('ws', 'direct WebSocket', { kind: 'websocket', url: `ws://127.0.0.1:${ws.port}/`, host: '127.0.0.1', port: ws.port }),
-      mk('bridge', 'WebSocket through the bridge to TCP', { kind: 'websocket', url: `${bridge.url}/127.0.0.1:${tcp.port}`, host: '127.0.0.1', port: bridge.port }),
+      mk('bridge', 'WebSocket through the bridge to TCP', {
+        kind: 'websocket',
+        url: `${bridge.url}/127.0.0.1:${tcp.port}`,
+        host: '127.0.0.1',
+        port: bridge.port,
+      }),
     ];
     /** Every case is compared with direct TCP's case of the same group. */
     const base = (group: string, w: Way) => (w.key === 'tcp' ? {} : { baselines: [`${group}-tcp`] });
@@ -145,7 +152,12 @@ export async function run(report: Reporter): Promise<void> {
       await gone;
     };
     await report.measureGroup(
-      ways.map((w) => ({ id: `hs-${w.key}`, label: `handshake + init + disconnect, ${w.what}`, fn: handshake(w), opts: { unit: 'handshake', ...base('hs', w) } })),
+      ways.map(w => ({
+        id: `hs-${w.key}`,
+        label: `handshake + init + disconnect, ${w.what}`,
+        fn: handshake(w),
+        opts: { unit: 'handshake', ...base('hs', w) },
+      })),
     );
 
     // From here on, each client keeps one connection.
@@ -155,14 +167,14 @@ export async function run(report: Reporter): Promise<void> {
       await upHere;
     }
     const pingRows = await report.measureGroup(
-      ways.map((w) => ({
+      ways.map(w => ({
         id: `ping-${w.key}`,
         label: `ping round trip (0 bytes each way), ${w.what}`,
         fn: () => w.client.connectd.ping(server.id, 0, 0),
         opts: { unit: 'ping', ...base('ping', w) },
       })),
     );
-    const rtt = new Map(pingRows.map((r) => [r.id, 1e6 / r.opsPerSec]));
+    const rtt = new Map(pingRows.map(r => [r.id, 1e6 / r.opsPerSec]));
     const us = (id: string) => rtt.get(id)!.toFixed(0);
     report.note(
       `ping round trip (median): direct TCP ${us('ping-tcp')} µs, direct WebSocket ${us('ping-ws')} µs, through the bridge ${us('ping-bridge')} µs ` +
@@ -172,7 +184,10 @@ export async function run(report: Reporter): Promise<void> {
     // One-way throughput: gossip-type messages (connectd passes them to gossipd without decoding),
     // counted when they reach the receiver's gossipd link, with at most WINDOW in flight.
     const sent = new Map<string, number>();
-    for (const [type, size, what] of [[258, 138, 'channel_update-sized'], [261, 32_768, '32 KiB']] as const) {
+    for (const [type, size, what] of [
+      [258, 138, 'channel_update-sized'],
+      [261, 32_768, '32 KiB'],
+    ] as const) {
       const msg = new Uint8Array(size).fill(0x5a);
       msg[0] = type >> 8;
       msg[1] = type & 0xff;
@@ -185,7 +200,7 @@ export async function run(report: Reporter): Promise<void> {
         }
       };
       await report.measureGroup(
-        ways.map((w) => ({
+        ways.map(w => ({
           id: `msg${size}-${w.key}`,
           label: `${what} messages (${size} B) one way, ${w.what}`,
           fn: send(w),
@@ -198,11 +213,13 @@ export async function run(report: Reporter): Promise<void> {
         await server.until(() => server.received(w.client.id) >= n);
       }
     }
-    report.note('ratio = time per operation over direct TCP\'s, measured interleaved in one run (1.00x = as fast as direct TCP).');
-    report.note(`connectd, its transports and the bridge all run in this one Node thread (ECDH in-process, no hsmd worker); messages: at most ${WINDOW} in flight, counted on delivery to the receiver's gossipd link.`);
+    report.note("ratio = time per operation over direct TCP's, measured interleaved in one run (1.00x = as fast as direct TCP).");
+    report.note(
+      `connectd, its transports and the bridge all run in this one Node thread (ECDH in-process, no hsmd worker); messages: at most ${WINDOW} in flight, counted on delivery to the receiver's gossipd link.`,
+    );
   } finally {
     for (const c of [server, ...clients]) c.connectd.stop();
-    await Promise.all(listeners.map((l) => l.close()));
+    await Promise.all(listeners.map(l => l.close()));
     await bridge?.close();
   }
 }

@@ -12,8 +12,8 @@
 // Each of these is one long run, so the results are timed once and printed as notes, not through
 // the harness's repeated sampling.
 import type { Reporter } from './harness.ts';
-import { toHex } from '../src/core/bytes.ts';
-import { BoltError } from '../src/core/errors.ts';
+import { toHex } from '../src/core/base/bytes.ts';
+import { BoltError } from '../src/core/base/errors.ts';
 import { Gossipd } from '../src/core/daemons/gossipd/gossipd.ts';
 import { Graph } from '../src/core/gossip/graph.ts';
 import { gossipDigest } from '../src/core/gossip/peek.ts';
@@ -77,9 +77,11 @@ async function nodeEnv(): Promise<Env> {
   const file = path.join(dir, 'gossip_store');
   return {
     async fixture() {
-      const r = await cache.loadSignedGossip({ log: (s) => process.stderr.write(`  ${s}\n`) });
+      const r = await cache.loadSignedGossip({ log: s => process.stderr.write(`  ${s}\n`) });
       return {
-        gossip: r.gossip, now: r.now, chainHash: r.chainHash,
+        gossip: r.gossip,
+        now: r.now,
+        chainHash: r.chainHash,
         note: `fixture: ${r.topology.source}, ${r.topology.nodes.length} nodes, ${r.topology.channels.length} channels; ${r.fromCache ? 'read from' : `built in ${(r.buildMs / 1000).toFixed(1)} s (tiny-secp256k1 signing, 1 thread) and written to`} bench/out/signed-gossip.bin`,
       };
     },
@@ -88,7 +90,7 @@ async function nodeEnv(): Promise<Env> {
       return fileStore.FileGossipStore.open(file);
     },
     storeLabel: 'FileGossipStore (fdatasync per batch)',
-    coldStartFresh: (r) =>
+    coldStartFresh: r =>
       new Promise((resolve, reject) => {
         cp.execFile(process.execPath, ['--import', 'tsx', 'bench/cold/node.ts', file, JSON.stringify(r)], (err, stdout) => {
           if (err) reject(err);
@@ -96,7 +98,7 @@ async function nodeEnv(): Promise<Env> {
         });
       }),
     freshLabel: 'a new Node process',
-    createPool: (size) => pool.createNodeVerifyPool({ size, engine: 'libsecp256k1' }),
+    createPool: size => pool.createNodeVerifyPool({ size, engine: 'libsecp256k1' }),
     workers: pool.defaultVerifyWorkers(),
     fraction: 1,
     async retained() {
@@ -105,7 +107,8 @@ async function nodeEnv(): Promise<Env> {
       const m = process.memoryUsage();
       return m.heapUsed + m.arrayBuffers;
     },
-    retainedLabel: 'process.memoryUsage() heapUsed + arrayBuffers deltas, after gc() twice; --expose-gc set at run time through v8.setFlagsFromString',
+    retainedLabel:
+      'process.memoryUsage() heapUsed + arrayBuffers deltas, after gc() twice; --expose-gc set at run time through v8.setFlagsFromString',
     async cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });
     },
@@ -128,7 +131,7 @@ declare const Worker: new (url: URL, o: { type: 'module' }) => BenchWorker;
 
 async function webEnv(): Promise<Env> {
   const paths = ['../src/web/verify-pool.ts', '../src/web/gossip-store-idb.ts'];
-  const [pool, idb] = (await Promise.all(paths.map((p) => import(/* @vite-ignore */ p)))) as [WebModules['pool'], WebModules['idb']];
+  const [pool, idb] = (await Promise.all(paths.map(p => import(/* @vite-ignore */ p)))) as [WebModules['pool'], WebModules['idb']];
   const name = 'boltworker-gossip-bench';
   const wipe = () =>
     new Promise<void>((res, rej) => {
@@ -142,30 +145,41 @@ async function webEnv(): Promise<Env> {
       const res = await fetch('/bench/out/signed-gossip.bin');
       if (!res.ok) throw new Error(`fetch /bench/out/signed-gossip.bin: ${res.status} (run the Node side first: it builds the file)`);
       const { header, gossip } = unpackSignedGossip(new Uint8Array(await res.arrayBuffer()));
-      return { gossip, now: header.now, chainHash: header.chainHash, note: 'fixture: bench/out/signed-gossip.bin fetched from the dev server as one ArrayBuffer' };
+      return {
+        gossip,
+        now: header.now,
+        chainHash: header.chainHash,
+        note: 'fixture: bench/out/signed-gossip.bin fetched from the dev server as one ArrayBuffer',
+      };
     },
     async openStore(fresh) {
       if (fresh) await wipe();
       return idb.openIdbGossipStore({ name });
     },
     storeLabel: "IndexedDB (durability 'strict')",
-    coldStartFresh: (r) =>
+    coldStartFresh: r =>
       new Promise((resolve, reject) => {
         const w = new Worker(new URL('./cold/worker.ts', import.meta.url), { type: 'module' });
-        w.onmessage = (e) => {
+        w.onmessage = e => {
           w.terminate();
           if (e.data.result) resolve(e.data.result);
           else reject(new Error(e.data.error ?? 'no result'));
         };
-        w.onerror = (e) => {
+        w.onerror = e => {
           w.terminate();
           reject(new Error(e.message));
         };
         w.postMessage({ ...r, dbName: name });
       }),
     freshLabel: 'a new module Worker',
-    ...(pageMemory() ? { retained: pageMemory(), retainedLabel: 'performance.measureUserAgentSpecificMemory() deltas (the page and its Workers, JS heap and ArrayBuffers), after gc() twice (--js-flags=--expose-gc)' } : {}),
-    createPool: (size) => pool.createWebVerifyPool({ size, engine: 'libsecp256k1' }),
+    ...(pageMemory()
+      ? {
+          retained: pageMemory(),
+          retainedLabel:
+            'performance.measureUserAgentSpecificMemory() deltas (the page and its Workers, JS heap and ArrayBuffers), after gc() twice (--js-flags=--expose-gc)',
+        }
+      : {}),
+    createPool: size => pool.createWebVerifyPool({ size, engine: 'libsecp256k1' }),
     workers: pool.defaultVerifyWorkers(),
     fraction: CHROMIUM_FRACTION,
     cleanup: wipe,
@@ -174,7 +188,11 @@ async function webEnv(): Promise<Env> {
 
 /** Chromium, cross-origin isolated (scripts/bench.mjs sets the headers): what the page and its Workers hold. */
 function pageMemory(): (() => Promise<number>) | undefined {
-  const w = globalThis as { gc?: () => void; crossOriginIsolated?: boolean; performance: { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> } };
+  const w = globalThis as {
+    gc?: () => void;
+    crossOriginIsolated?: boolean;
+    performance: { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> };
+  };
   const measure = w.performance.measureUserAgentSpecificMemory;
   if (!w.crossOriginIsolated || !measure || !w.gc) return undefined;
   return async () => {
@@ -376,7 +394,7 @@ export async function run(report: Reporter): Promise<void> {
 
     // ---- 2. cold start: store -> load -> first getroute
     let seed = 12345;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const t2 = performance.now();
     const store2 = await env.openStore(false);
     const g2 = daemon(fx, store2, pool);
@@ -406,7 +424,13 @@ export async function run(report: Reporter): Promise<void> {
     // ---- 2b. the same in a fresh realm: nothing compiled yet (what a restarted node sees)
     await g2.close();
     await store2.close();
-    const fresh = await env.coldStartFresh({ chainHash: toHex(fx.chainHash), now: fx.now, from: pair![0], to: pair![1], amount_msat: AMOUNT_MSAT.toString() });
+    const fresh = await env.coldStartFresh({
+      chainHash: toHex(fx.chainHash),
+      now: fx.now,
+      from: pair![0],
+      to: pair![1],
+      amount_msat: AMOUNT_MSAT.toString(),
+    });
     report.note(
       `2b. cold start in ${env.freshLabel} (nothing compiled yet): open store ${ms(fresh.openMs)} + gossipd.load() ${s(fresh.loadMs)} (${k(fresh.records)} records, ${k(fresh.channels)} channels) + first getroute ${ms(fresh.routeMs)} (${fresh.hops} hops) = **${s(fresh.openMs + fresh.loadMs + fresh.routeMs)}** to route-ready`,
     );
@@ -456,7 +480,9 @@ export async function run(report: Reporter): Promise<void> {
           `all of gossipd after load() (graph, update checksums, the open store and its index; no message held) **${mb(withGossipd)}**; ${graphHeap}`,
       );
     } else {
-      report.note('4. memory: not measured here (needs a cross-origin isolated page with measureUserAgentSpecificMemory and gc(), as scripts/bench.mjs provides)');
+      report.note(
+        '4. memory: not measured here (needs a cross-origin isolated page with measureUserAgentSpecificMemory and gc(), as scripts/bench.mjs provides)',
+      );
     }
 
     // ---- 5. answering from the store: one query_short_channel_ids of 8,000 ids, read back as sent
@@ -465,8 +491,11 @@ export async function run(report: Reporter): Promise<void> {
     g3.newPeer(ASKER, '80');
     answered.count = answered.bytes = 0;
     const t5 = performance.now();
-    const done = new Promise<void>((resolve) => (answered.end = resolve));
-    g3.gossip(ASKER, encodeMessage({ name: 'query_short_channel_ids', chain_hash: fx.chainHash, encoded_short_ids: encodeShortChannelIds(asked) }));
+    const done = new Promise<void>(resolve => (answered.end = resolve));
+    g3.gossip(
+      ASKER,
+      encodeMessage({ name: 'query_short_channel_ids', chain_hash: fx.chainHash, encoded_short_ids: encodeShortChannelIds(asked) }),
+    );
     await done;
     const t6 = performance.now();
     report.note(

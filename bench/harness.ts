@@ -134,7 +134,7 @@ export function createReporter(runtime: Runtime, file: string, emit: (e: BenchEv
         c.rates.push((c.n * 1000) / Math.max(t, 0.001));
       }
     }
-    const byId = new Map(cs.map((c) => [c.id, c]));
+    const byId = new Map(cs.map(c => [c.id, c]));
     const rows = cs.map((c): Row => {
       const opsPerSec = median(c.rates);
       const ratios: Record<string, number> = {};
@@ -143,7 +143,11 @@ export function createReporter(runtime: Runtime, file: string, emit: (e: BenchEv
         if (base) ratios[b] = median(c.rates.map((r, i) => base.rates[i]! / r));
       }
       return {
-        id: c.id, label: c.label, opsPerSec, unit: c.opts?.unit ?? 'op', samples: c.rates.length,
+        id: c.id,
+        label: c.label,
+        opsPerSec,
+        unit: c.opts?.unit ?? 'op',
+        samples: c.rates.length,
         spread: (Math.max(...c.rates) - Math.min(...c.rates)) / opsPerSec,
         ...(c.opts?.bytesPerOp !== undefined ? { bytesPerOp: c.opts.bytesPerOp } : {}),
         ...(c.opts?.baselines ? { baselines: c.opts.baselines } : {}),
@@ -168,7 +172,14 @@ export function createReporter(runtime: Runtime, file: string, emit: (e: BenchEv
 }
 
 /** Runs one bench module, emitting start/rows/notes/done (or error) events. */
-export async function runBench(mod: BenchModule, file: string, runtime: Runtime, env: string, emit: (e: BenchEvent) => void, quick: boolean): Promise<void> {
+export async function runBench(
+  mod: BenchModule,
+  file: string,
+  runtime: Runtime,
+  env: string,
+  emit: (e: BenchEvent) => void,
+  quick: boolean,
+): Promise<void> {
   if (mod.runtimes && !mod.runtimes.includes(runtime)) {
     emit({ type: 'skip', file, runtime });
     return;

@@ -1,8 +1,8 @@
 // BOLT 8: full handshakes per second, and transport encrypt+decrypt throughput beside the raw
-// ChaCha20-Poly1305 of the same library (src/core/crypto.ts's engine) in the same run.
+// ChaCha20-Poly1305 of the same library (src/core/crypto/primitives.ts's engine) in the same run.
 import type { Reporter } from './harness.ts';
 import { NoiseInitiator, NoiseResponder, NoiseTransport, type Ecdh } from '../src/core/noise/index.ts';
-import { ecdh, getPublicKey, rawChacha20Poly1305 } from '../src/core/crypto.ts';
+import { ecdh, getPublicKey, rawChacha20Poly1305 } from '../src/core/crypto/primitives.ts';
 
 export const title = 'BOLT 8 (Noise_XK): handshake and transport';
 
@@ -14,8 +14,8 @@ function key(byte: number): Uint8Array {
 
 /** One complete handshake in-process: Act One, Two and Three, both sides, every ECDH real. */
 async function handshake(iPriv: Uint8Array, iPub: Uint8Array, rPriv: Uint8Array, rPub: Uint8Array): Promise<void> {
-  const iEcdh: Ecdh = (pub) => ecdh(iPriv, pub);
-  const rEcdh: Ecdh = (pub) => ecdh(rPriv, pub);
+  const iEcdh: Ecdh = pub => ecdh(iPriv, pub);
+  const rEcdh: Ecdh = pub => ecdh(rPriv, pub);
   const i = new NoiseInitiator({ localStatic: iPub, ecdh: iEcdh, ephemeralSecret: key(0x12), remoteStatic: rPub });
   const r = new NoiseResponder({ localStatic: rPub, ecdh: rEcdh, ephemeralSecret: key(0x22) });
   const act2 = await r.act1(i.act1());
@@ -40,7 +40,12 @@ export async function run(report: Reporter): Promise<void> {
   const rPriv = key(0x21);
   const iPub = getPublicKey(iPriv);
   const rPub = getPublicKey(rPriv);
-  await report.measure('handshake', 'handshake, initiator + responder in-process (5 ECDH, 2 keygen)', () => handshake(iPriv, iPub, rPriv, rPub), { unit: 'handshake' });
+  await report.measure(
+    'handshake',
+    'handshake, initiator + responder in-process (5 ECDH, 2 keygen)',
+    () => handshake(iPriv, iPub, rPriv, rPub),
+    { unit: 'handshake' },
+  );
 
   const k = key(0x33);
   for (const size of SIZES) {
@@ -72,9 +77,18 @@ export async function run(report: Reporter): Promise<void> {
     await report.measureGroup([
       { id: `raw2-${size}`, label: `${size} B: raw ChaCha20-Poly1305, length + body (2 seal + 2 open)`, fn: raw2, opts },
       { id: `raw1-${size}`, label: `${size} B: raw ChaCha20-Poly1305, body only (1 seal + 1 open)`, fn: raw1, opts },
-      { id: `transport-${size}`, label: `${size} B: NoiseTransport encrypt + push`, fn: ours, opts: { ...opts, baselines: [`raw2-${size}`, `raw1-${size}`] } },
+      {
+        id: `transport-${size}`,
+        label: `${size} B: NoiseTransport encrypt + push`,
+        fn: ours,
+        opts: { ...opts, baselines: [`raw2-${size}`, `raw1-${size}`] },
+      },
     ]);
   }
-  report.note('ratio = time per message of ours / raw, measured interleaved (1.00x = no overhead): first vs raw "length + body" (the same AEAD work BOLT 8 requires), then vs raw "body only".');
-  report.note('BOLT 8 encrypts the length prefix as an AEAD of its own, so "body only" is a floor that no BOLT 8 framing can reach for small messages.');
+  report.note(
+    'ratio = time per message of ours / raw, measured interleaved (1.00x = no overhead): first vs raw "length + body" (the same AEAD work BOLT 8 requires), then vs raw "body only".',
+  );
+  report.note(
+    'BOLT 8 encrypts the length prefix as an AEAD of its own, so "body only" is a floor that no BOLT 8 framing can reach for small messages.',
+  );
 }

@@ -15,5 +15,5 @@ try {
   const mod = (await import(/* @vite-ignore */ `/${file}`)) as BenchModule;
   await runBench(mod, file, 'chromium', `Chromium ${chrome}`, emit, quick);
 } catch (e) {
-  emit({ type: 'error', file, runtime: 'chromium', message: `import failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+  emit({ type: 'error', file, runtime: 'chromium', message: `import failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
 }

@@ -6,7 +6,7 @@ import { EVENT_PREFIX, runBench, type BenchEvent, type BenchModule } from './har
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const files = args.filter((a) => !a.startsWith('--'));
+const files = args.filter(a => !a.startsWith('--'));
 const emit = (e: BenchEvent): void => {
   process.stdout.write(`${EVENT_PREFIX}${JSON.stringify(e)}\n`);
 };

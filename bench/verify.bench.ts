@@ -1,5 +1,5 @@
 // ECDSA verification for gossipd, engine by engine: @noble/secp256k1 3.2.0 (our default and fallback),
-// @noble/curves 2.4.0 and libsecp256k1 as WASM through src/core/crypto-verify.ts, in two builds:
+// @noble/curves 2.4.0 and libsecp256k1 as WASM through src/core/crypto/verify-engines.ts, in two builds:
 // tiny-secp256k1 2.2.4's secp256k1.wasm (the engine until now) and ours (src/wasm/secp256k1), each
 // with and without the key cache; then through the verify pool (src/node or src/web verify-pool.ts)
 // as it was (tiny's build, no cache, one chunk per worker) and as it is now, with 1 worker and with
@@ -8,9 +8,15 @@
 // again, 1 in 3 by a bitcoin key that signs once.
 import { TINY_WASM_URL } from '../test/browser/fixtures/tiny-wasm.ts';
 import type { Reporter, Row } from './harness.ts';
-import { concat, u32be } from '../src/core/bytes.ts';
-import { getPublicKey, sha256, signDigest } from '../src/core/crypto.ts';
-import { curvesEngine, instantiateLibsecp256k1, nobleEngine, type EngineName, type VerifyEngine } from '../src/core/crypto-verify.ts';
+import { concat, u32be } from '../src/core/base/bytes.ts';
+import { getPublicKey, sha256, signDigest } from '../src/core/crypto/primitives.ts';
+import {
+  curvesEngine,
+  instantiateLibsecp256k1,
+  nobleEngine,
+  type EngineName,
+  type VerifyEngine,
+} from '../src/core/crypto/verify-engines.ts';
 import { keyReused, type VerifyItem, type VerifyPool } from '../src/core/gossip/verify-pool.ts';
 
 export const title = 'ECDSA verify (BOLT 7 gossip signatures): engines, one thread and the worker pool';
@@ -41,7 +47,7 @@ interface Runtime {
 async function nodeRuntime(): Promise<Runtime> {
   const m = await import('../src/node/verify-pool.ts');
   return {
-    createPool: (o) =>
+    createPool: o =>
       m.createNodeVerifyPool({
         size: o.size,
         engine: o.engine,
@@ -50,7 +56,7 @@ async function nodeRuntime(): Promise<Runtime> {
         ...(o.depth !== undefined ? { depth: o.depth } : {}),
       }),
     defaultWorkers: m.defaultVerifyWorkers,
-    wasmModule: (build) => m.libsecp256k1Module(build),
+    wasmModule: build => m.libsecp256k1Module(build),
     async extraEngines() {
       const tiny = await import('tiny-secp256k1');
       const engine: VerifyEngine = {
@@ -83,7 +89,7 @@ async function webRuntime(): Promise<Runtime> {
   const m = (await import(/* @vite-ignore */ path)) as WebPoolModule;
   const url = (b: Build) => (b === 'tiny' ? TINY_WASM_URL : m.DEFAULT_WASM_URL);
   return {
-    createPool: (o) =>
+    createPool: o =>
       m.createWebVerifyPool({
         size: o.size,
         engine: o.engine,
@@ -92,7 +98,7 @@ async function webRuntime(): Promise<Runtime> {
         ...(o.depth !== undefined ? { depth: o.depth } : {}),
       }),
     defaultWorkers: m.defaultVerifyWorkers,
-    wasmModule: (b) => m.libsecp256k1Module(url(b)),
+    wasmModule: b => m.libsecp256k1Module(url(b)),
     extraEngines: async () => [],
   };
 }
@@ -150,7 +156,7 @@ export async function run(report: Reporter): Promise<void> {
     });
   }
   const single = await report.measureGroup(
-    engines.map((e) => {
+    engines.map(e => {
       let i = 0;
       return {
         id: e.id,
@@ -164,25 +170,35 @@ export async function run(report: Reporter): Promise<void> {
       };
     }),
   );
-  const rates = new Map<string, number>(single.map((r) => [r.id, r.opsPerSec]));
+  const rates = new Map<string, number>(single.map(r => [r.id, r.opsPerSec]));
 
   // Through the pool: verifyBatch(POOL_BATCH items) per call, packed and transferred as in gossipd,
   // the pool as it was (tiny's build, no cache, one chunk per worker) against the pool as it is.
   const poolItems = Array.from({ length: POOL_BATCH }, (_, i) => items[i % items.length]!);
   const workers = rt.defaultWorkers();
   const sizes = [...new Set([1, workers])];
-  const pools = sizes.flatMap((size) => [
-    { id: `pool${size}-current`, label: `pool of ${size}: tiny's .wasm, no key cache, 1 chunk per worker (current)`, size, pool: rt.createPool({ size, engine: 'libsecp256k1', build: 'tiny', keyCache: 0, depth: 1 }) },
-    { id: `pool${size}-new`, label: `pool of ${size}: our .wasm + key cache, 2 chunks per worker (new default)`, size, pool: rt.createPool({ size, engine: 'libsecp256k1', build: 'verify' }) },
+  const pools = sizes.flatMap(size => [
+    {
+      id: `pool${size}-current`,
+      label: `pool of ${size}: tiny's .wasm, no key cache, 1 chunk per worker (current)`,
+      size,
+      pool: rt.createPool({ size, engine: 'libsecp256k1', build: 'tiny', keyCache: 0, depth: 1 }),
+    },
+    {
+      id: `pool${size}-new`,
+      label: `pool of ${size}: our .wasm + key cache, 2 chunks per worker (new default)`,
+      size,
+      pool: rt.createPool({ size, engine: 'libsecp256k1', build: 'verify' }),
+    },
   ]);
   let poolRows: Row[] = [];
   try {
     for (const { pool } of pools) {
       if ((await pool.engine()) !== 'libsecp256k1') throw new Error('a pool did not load libsecp256k1');
-      if ((await pool.verifyBatch(poolItems)).some((v) => v !== 1)) throw new Error('a pool refused a valid signature');
+      if ((await pool.verifyBatch(poolItems)).some(v => v !== 1)) throw new Error('a pool refused a valid signature');
     }
     poolRows = await report.measureGroup(
-      pools.map((p) => ({
+      pools.map(p => ({
         id: p.id,
         label: `${p.label}: verifyBatch(${POOL_BATCH})`,
         fn: () => p.pool.verifyBatch(poolItems),
@@ -193,14 +209,23 @@ export async function run(report: Reporter): Promise<void> {
     await Promise.all(pools.map(({ pool }) => pool.close()));
   }
 
-  report.note(`"ours/raw": time per check (one thread) or per batch (pools) relative to the current engine or pool, measured interleaved (0.50x = twice as fast). Items: 2 in 3 by reused node keys, 1 in 3 by single-use bitcoin keys.`);
+  report.note(
+    `"ours/raw": time per check (one thread) or per batch (pools) relative to the current engine or pool, measured interleaved (0.50x = twice as fast). Items: 2 in 3 by reused node keys, 1 in 3 by single-use bitcoin keys.`,
+  );
   for (const e of engines) {
     const r = rates.get(e.id)!;
-    report.note(`${e.id}, 1 thread: ${fmt(r)} checks/s; ${fmt(MAINNET_CHECKS)} checks in ${ingestTime(r)}${ratioNote(single.find((x) => x.id === e.id), BASE)}`);
+    report.note(
+      `${e.id}, 1 thread: ${fmt(r)} checks/s; ${fmt(MAINNET_CHECKS)} checks in ${ingestTime(r)}${ratioNote(
+        single.find(x => x.id === e.id),
+        BASE,
+      )}`,
+    );
   }
   for (const [i, row] of poolRows.entries()) {
     const r = row.opsPerSec * POOL_BATCH;
-    report.note(`${row.id}: ${fmt(r)} checks/s; ${fmt(MAINNET_CHECKS)} checks in ${ingestTime(r)}${ratioNote(row, `pool${pools[i]!.size}-current`)}`);
+    report.note(
+      `${row.id}: ${fmt(r)} checks/s; ${fmt(MAINNET_CHECKS)} checks in ${ingestTime(r)}${ratioNote(row, `pool${pools[i]!.size}-current`)}`,
+    );
   }
   report.note(`default pool size here: ${workers} (cores capped at 4); the machine is shared, so absolute rates vary between runs.`);
 }

@@ -15,19 +15,26 @@ export const runtimes = ['chromium'];
 
 declare const location: { search: string };
 interface WebNodeModule {
-  startNode(o: { network: string; dataName: string; verifyWorkers?: number; log?: string }): Promise<{ id: string; call(m: string, p?: unknown): Promise<unknown>; stop(): Promise<void> }>;
+  startNode(o: {
+    network: string;
+    dataName: string;
+    verifyWorkers?: number;
+    log?: string;
+  }): Promise<{ id: string; call(m: string, p?: unknown): Promise<unknown>; stop(): Promise<void> }>;
 }
 interface WebPoolModule {
   createWebVerifyPool(o: { size: number; engine: 'libsecp256k1' }): VerifyPool;
   defaultVerifyWorkers(): number;
 }
 
-
 export async function run(report: Reporter): Promise<void> {
   const q = new URLSearchParams(location.search);
   const peer = JSON.parse(q.get('peer') ?? 'null') as (PeerInfo & { adversarial: boolean; channels?: number }) | null;
   if (!peer) throw new Error('no peer: run through bench/wire.node.bench.ts');
-  const [web, pools] = (await Promise.all(['../src/web/node.ts', '../src/web/verify-pool.ts'].map((p) => import(/* @vite-ignore */ p)))) as [WebNodeModule, WebPoolModule];
+  const [web, pools] = (await Promise.all(['../src/web/node.ts', '../src/web/verify-pool.ts'].map(p => import(/* @vite-ignore */ p)))) as [
+    WebNodeModule,
+    WebPoolModule,
+  ];
   const workers = pools.defaultVerifyWorkers();
   // The bare checks of the same (good) messages on a pool like the node's, before and after the run.
   const res = await fetch(`/bench/out/${q.get('set') ?? 'wire-signed-gossip.bin'}`);
@@ -48,11 +55,16 @@ export async function run(report: Reporter): Promise<void> {
   try {
     r = await wireRun(node, peer, `ws:127.0.0.1:${peer.ws}`);
     // bench/wire-profile.ts stops its profilers while the node's Workers still run.
-    if (q.get('profile')) await new Promise((resolve) => ((globalThis as { wireProfileResume?: unknown }).wireProfileResume = resolve, console.log('wire-profile: stop')));
+    if (q.get('profile'))
+      await new Promise(
+        resolve => (((globalThis as { wireProfileResume?: unknown }).wireProfileResume = resolve), console.log('wire-profile: stop')),
+      );
   } finally {
     await node.stop();
   }
   const bare2 = await bareOnce();
   const bare = (bare1 + bare2) / 2;
-  report.note(`[chromium] ${peer.adversarial ? 'adversarial' : 'clean'}: connect → last message applied and stored **${s(r.ms)}**${r.complete ? '' : ' (stalled: gave up)'}; bare checks of the good set's signatures ${s(bare)} (before ${s(bare1)}, after ${s(bare2)}; ${workers} Workers, libsecp256k1 WASM); wire / bare = **${(r.ms / bare).toFixed(2)}x**; ${describe(r, peer)}`);
+  report.note(
+    `[chromium] ${peer.adversarial ? 'adversarial' : 'clean'}: connect → last message applied and stored **${s(r.ms)}**${r.complete ? '' : ' (stalled: gave up)'}; bare checks of the good set's signatures ${s(bare)} (before ${s(bare1)}, after ${s(bare2)}; ${workers} Workers, libsecp256k1 WASM); wire / bare = **${(r.ms / bare).toFixed(2)}x**; ${describe(r, peer)}`,
+  );
 }

@@ -7,9 +7,9 @@
 //   node --import tsx bench/wire-peer.ts '{"channels":2000,"adversarial":true,"now":...}'
 // Prints one JSON line when listening: { nodeId, tcp, ws, expected, bad, ... }; exits when stdin closes.
 import { randomBytes } from 'node:crypto';
-import { toHex } from '../src/core/bytes.ts';
-import { chainHash } from '../src/core/chains.ts';
-import { ecdh, getPublicKey, randomSecretKey } from '../src/core/crypto.ts';
+import { toHex } from '../src/core/base/bytes.ts';
+import { chainHash } from '../src/core/chain/chains.ts';
+import { ecdh, getPublicKey, randomSecretKey } from '../src/core/crypto/primitives.ts';
 import { Connectd } from '../src/core/daemons/connectd/connectd.ts';
 import type { GossipLink } from '../src/core/daemons/connectd/types.ts';
 import { unpackGossipBatch } from '../src/core/daemons/connectd/batch.ts';
@@ -17,7 +17,7 @@ import { channelRangeReplies } from '../src/core/daemons/gossipd/answer.ts';
 import { peekGossip } from '../src/core/gossip/peek.ts';
 import type { UpdateInfo } from '../src/core/daemons/gossipd/raw.ts';
 import { channelUpdateChecksum } from '../src/core/gossip/checksum.ts';
-import { ourFeatures } from '../src/core/features.ts';
+import { ourFeatures } from '../src/core/features/index.ts';
 import { decodeQueryFlags, decodeShortChannelIds } from '../src/core/gossip/encoding.ts';
 import { decodeMessage, encodeMessage } from '../src/core/wire/messages.ts';
 import { nodeClock } from '../src/node/clock.ts';
@@ -45,8 +45,12 @@ const served = groupByScid(fx.gossip, args.channels);
 if (args.adversarial) {
   const sign = await fastSigner();
   addBadSlice(served, {
-    topology: fx.topology, keys: loadFixtureKeys(fx.topology.nodes.length), chainHash: chain, otherChainHash: chainHash('testnet'), now: fx.now,
-    sign: sign ?? ((await import('../src/core/crypto.ts')).signDigest),
+    topology: fx.topology,
+    keys: loadFixtureKeys(fx.topology.nodes.length),
+    chainHash: chain,
+    otherChainHash: chainHash('testnet'),
+    now: fx.now,
+    sign: sign ?? (await import('../src/core/crypto/primitives.ts')).signDigest,
   });
 }
 const expected = expectedGraph(fx.gossip, served);
@@ -72,7 +76,12 @@ async function answer(id: string, msg: Uint8Array): Promise<void> {
   const m = decodeMessage(msg);
   if (m.name === 'query_channel_range') {
     const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
-    for (const r of channelRangeReplies(chain, { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options }, scidArray, updateInfo)) {
+    for (const r of channelRangeReplies(
+      chain,
+      { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options },
+      scidArray,
+      updateInfo,
+    )) {
       await send(id, encodeMessage(r));
     }
   } else if (m.name === 'query_short_channel_ids') {
@@ -93,9 +102,12 @@ async function answer(id: string, msg: Uint8Array): Promise<void> {
 const link: GossipLink = {
   newPeer() {},
   gossipBatch(id, batch) {
-    unpackGossipBatch(batch, (msg) => {
+    unpackGossipBatch(batch, msg => {
       const prev = chains.get(id) ?? Promise.resolve();
-      chains.set(id, prev.then(() => answer(id, msg)).catch((e) => void quiet.warn(`answering: ${(e as Error).message}`)));
+      chains.set(
+        id,
+        prev.then(() => answer(id, msg)).catch(e => void quiet.warn(`answering: ${(e as Error).message}`)),
+      );
     });
   },
   peerGone(id) {
@@ -107,20 +119,29 @@ connectd = new Connectd({
   chainHash: chain,
   ourFeatures: ourFeatures('I'),
   nodeId,
-  ecdhLink: { ecdh: (pub) => ecdh(secret, pub) },
+  ecdhLink: { ecdh: pub => ecdh(secret, pub) },
   dialer: combineDialers({ tcp: new TcpDialer() }),
-  randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  randomBytes: n => new Uint8Array(randomBytes(n)),
   clock: nodeClock,
   log: quiet,
   events: { peerConnected() {}, peerDisconnected() {}, peerSpoke() {} },
   gossipLink: link,
 });
-const tcp = await listenTcp('127.0.0.1', 0, (s) => connectd.acceptStream(s));
-const ws = await listenWebSocket('127.0.0.1', 0, (s) => connectd.acceptStream(s));
-process.stdout.write(`${JSON.stringify({
-  nodeId: toHex(nodeId), tcp: tcp.port, ws: ws.port, expected, bad: served.bad, badTotal: served.badTotal, reordered: served.reordered,
-  goodMessages: served.goodMessages, channels: served.answers.size,
-})}\n`);
+const tcp = await listenTcp('127.0.0.1', 0, s => connectd.acceptStream(s));
+const ws = await listenWebSocket('127.0.0.1', 0, s => connectd.acceptStream(s));
+process.stdout.write(
+  `${JSON.stringify({
+    nodeId: toHex(nodeId),
+    tcp: tcp.port,
+    ws: ws.port,
+    expected,
+    bad: served.bad,
+    badTotal: served.badTotal,
+    reordered: served.reordered,
+    goodMessages: served.goodMessages,
+    channels: served.answers.size,
+  })}\n`,
+);
 process.stdin.resume();
 process.stdin.on('end', async () => {
   connectd.stop();

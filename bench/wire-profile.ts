@@ -14,8 +14,18 @@ const channels = quick ? 2000 : undefined;
 const now = wireNow();
 await loadSignedGossip({ now, file: 'wire-signed-gossip.bin' });
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 const { server, browser, port } = await viteAndChromium();
 const { info, child } = await startPeer({ ...(channels ? { channels } : {}), adversarial, now });
@@ -27,17 +37,20 @@ type Send = (method: string, params?: object) => Promise<any>;
 const targets = new Map<string, { title: string; send: Send }>();
 const pending = new Map<number, (r: any) => void>();
 let nextId = 1;
-const sendTo = (path: string[]): Send => (method, params = {}) => {
-  const id = nextId++;
-  let message = JSON.stringify({ id, method, params });
-  for (let i = path.length - 1; i > 0; i--) message = JSON.stringify({ id: nextId++, method: 'Target.sendMessageToTarget', params: { sessionId: path[i], message } });
-  const p = new Promise((resolve) => pending.set(id, resolve));
-  cdp.send('Target.sendMessageToTarget', { sessionId: path[0]!, message }).catch(() => {
-    pending.delete(id);
-    // A target gone by now (the page's own verify workers, closed after its bare checks).
-  });
-  return p;
-};
+const sendTo =
+  (path: string[]): Send =>
+  (method, params = {}) => {
+    const id = nextId++;
+    let message = JSON.stringify({ id, method, params });
+    for (let i = path.length - 1; i > 0; i--)
+      message = JSON.stringify({ id: nextId++, method: 'Target.sendMessageToTarget', params: { sessionId: path[i], message } });
+    const p = new Promise(resolve => pending.set(id, resolve));
+    cdp.send('Target.sendMessageToTarget', { sessionId: path[0]!, message }).catch(() => {
+      pending.delete(id);
+      // A target gone by now (the page's own verify workers, closed after its bare checks).
+    });
+    return p;
+  };
 const onInner = (path: string[], raw: string): void => {
   const m = JSON.parse(raw) as { id?: number; result?: unknown; error?: unknown; method?: string; params?: any };
   if (m.id !== undefined && pending.has(m.id)) {
@@ -66,9 +79,9 @@ await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
 await cdp.send('Profiler.start');
 
 let stopProfiles!: () => void;
-const profilesStop = new Promise<void>((r) => (stopProfiles = r));
-const done = new Promise<void>((resolve) => {
-  page.on('console', (msg) => {
+const profilesStop = new Promise<void>(r => (stopProfiles = r));
+const done = new Promise<void>(resolve => {
+  page.on('console', msg => {
     const text = msg.text();
     if (text === 'wire-profile: stop') stopProfiles();
     if (!text.startsWith(EVENT_PREFIX)) return;
@@ -79,14 +92,16 @@ const done = new Promise<void>((resolve) => {
   });
 });
 const peer = encodeURIComponent(JSON.stringify({ ...info, adversarial, ...(channels ? { channels } : {}) }));
-await page.goto(`http://127.0.0.1:${port}/bench/index.html?file=bench/wire-browser.ts${quick ? '&quick=1' : ''}&set=wire-signed-gossip.bin&peer=${peer}&profile=1`);
+await page.goto(
+  `http://127.0.0.1:${port}/bench/index.html?file=bench/wire-browser.ts${quick ? '&quick=1' : ''}&set=wire-signed-gossip.bin&peer=${peer}&profile=1`,
+);
 // The page says when the run is over and waits (its node's Workers still running) until the profiles are in.
 await profilesStop;
 
 function summarize(title: string, prof: Profile | undefined): void {
   if (!prof?.nodes) return console.log(`${title}: no profile`);
   const self = new Map<string, number>();
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const byId = new Map(prof.nodes.map(n => [n.id, n]));
   let idle = 0;
   let total = 0;
   prof.samples.forEach((id, i) => {
@@ -99,12 +114,14 @@ function summarize(title: string, prof: Profile | undefined): void {
     self.set(key, (self.get(key) ?? 0) + dt);
   });
   const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 14);
-  console.log(`\n== ${title}: ${(total / 1e6).toFixed(1)} s sampled, idle ${(idle / 1e6).toFixed(1)} s, busy ${((total - idle) / 1e6).toFixed(1)} s`);
+  console.log(
+    `\n== ${title}: ${(total / 1e6).toFixed(1)} s sampled, idle ${(idle / 1e6).toFixed(1)} s, busy ${((total - idle) / 1e6).toFixed(1)} s`,
+  );
   for (const [k, us] of top) console.log(`  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}`);
 }
 summarize('page', ((await cdp.send('Profiler.stop')) as { profile: Profile }).profile);
 for (const t of targets.values()) {
-  const r = await Promise.race([t.send('Profiler.stop'), new Promise((r) => setTimeout(() => r(undefined), 5000))]);
+  const r = await Promise.race([t.send('Profiler.stop'), new Promise(r => setTimeout(() => r(undefined), 5000))]);
   summarize(t.title, (r as { profile?: Profile } | undefined)?.profile);
 }
 await page.evaluate(() => (globalThis as unknown as { wireProfileResume(): void }).wireProfileResume());

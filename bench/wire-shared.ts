@@ -43,7 +43,7 @@ export async function bareChecks(pool: VerifyPool, all: VerifyItem[]): Promise<n
       const from = next;
       next += 1000;
       const v = await pool.verifyBatch(all.slice(from, from + 1000));
-      bad += v.filter((x) => x !== 1).length;
+      bad += v.filter(x => x !== 1).length;
     }
   };
   await Promise.all([lane(), lane(), lane(), lane()]);
@@ -58,10 +58,21 @@ const STALL_MS = 30_000;
 /** getinfo this often: each call walks the channels a sync expects, so not too often. */
 const POLL_MS = 200;
 
-type GossipInfo = { verifier_checks?: number; state: string; channels_known: number; nodes_known: number; pending: number; stats: { accepted: number; stored: number; rejected: number; ignored: number; duplicates: number } };
+type GossipInfo = {
+  verifier_checks?: number;
+  state: string;
+  channels_known: number;
+  nodes_known: number;
+  pending: number;
+  stats: { accepted: number; stored: number; rejected: number; ignored: number; duplicates: number };
+};
 
 /** connect → every expected message applied and stored (or STALL_MS without progress). */
-export async function wireRun(node: { call(method: string, params?: unknown): Promise<unknown> }, peer: PeerInfo, target: string): Promise<WireRun> {
+export async function wireRun(
+  node: { call(method: string, params?: unknown): Promise<unknown> },
+  peer: PeerInfo,
+  target: string,
+): Promise<WireRun> {
   const t0 = performance.now();
   await node.call('connect', { id: `${peer.nodeId}@${target}` });
   let last = -1;
@@ -85,31 +96,39 @@ export async function wireRun(node: { call(method: string, params?: unknown): Pr
     if (done || now - lastMove > STALL_MS) {
       const peers = (await node.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
       return {
-        ms: (done ? now : lastMove) - t0, complete: done, accepted: g.stats.accepted, stored: g.stats.stored, channels: g.channels_known, nodes: g.nodes_known,
+        ms: (done ? now : lastMove) - t0,
+        complete: done,
+        accepted: g.stats.accepted,
+        stored: g.stats.stored,
+        channels: g.channels_known,
+        nodes: g.nodes_known,
         ...(syncedAt !== undefined ? { syncedAt, syncedAccepted } : {}),
-        rejected: g.stats.rejected, ignored: g.stats.ignored, duplicates: g.stats.duplicates,
-        peerConnected: peers.peers.some((p) => p.id === peer.nodeId && p.connected),
+        rejected: g.stats.rejected,
+        ignored: g.stats.ignored,
+        duplicates: g.stats.duplicates,
+        peerConnected: peers.peers.some(p => p.id === peer.nodeId && p.connected),
         ...(g.verifier_checks !== undefined ? { checks: g.verifier_checks } : {}),
       };
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise(r => setTimeout(r, POLL_MS));
   }
 }
-
-
 
 /** The messages of the first `channels` channels of the set (all when undefined). */
 export function prefixMessages(messages: readonly Uint8Array[], channels: number | undefined): Uint8Array[] {
   if (channels === undefined) return [...messages];
   let seen = 0;
-  for (let i = 0; i < messages.length; i++) if (messages[i]![0] === 1 && messages[i]![1] === 0 && seen++ === channels) return messages.slice(0, i);
+  for (let i = 0; i < messages.length; i++)
+    if (messages[i]![0] === 1 && messages[i]![1] === 0 && seen++ === channels) return messages.slice(0, i);
   return [...messages];
 }
 
 export function describe(r: WireRun, peer: PeerInfo): string {
   const e = peer.expected;
   const exact = r.complete && r.accepted === e.accepted && r.channels === e.channels && r.nodes === e.nodes && r.stored === r.accepted;
-  const early = r.syncedAt !== undefined && r.syncedAccepted! < e.accepted ? `; **said synced early** (at ${s(r.syncedAt)} with ${k(r.syncedAccepted!)} accepted)` : '';
+  const early =
+    r.syncedAt !== undefined && r.syncedAccepted! < e.accepted
+      ? `; **said synced early** (at ${s(r.syncedAt)} with ${k(r.syncedAccepted!)} accepted)`
+      : '';
   return `${exact ? 'exact' : '**NOT exact**'}: ${k(r.channels)}/${k(e.channels)} channels, ${k(r.nodes)}/${k(e.nodes)} nodes, accepted ${k(r.accepted)}/${k(e.accepted)}, stored ${k(r.stored)}; rejected ${k(r.rejected)}, ignored ${k(r.ignored)}, duplicates ${k(r.duplicates)}; peer ${r.peerConnected ? 'still connected' : 'disconnected'}${r.checks !== undefined ? `; signatures checked ${k(r.checks)}` : ''}${early}`;
 }
-

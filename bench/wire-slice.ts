@@ -4,14 +4,24 @@
 // 1% of bad messages among them. Every bad message is one BOLT 7 makes the receiver ignore or
 // refuse, so the graph a correct node ends with is exactly the good set's (`expectedGraph`).
 // Pure: no I/O.
-import { Reader, toHex } from '../src/core/bytes.ts';
+import { Reader, toHex } from '../src/core/base/bytes.ts';
 import { MAX_FUTURE_SECONDS, STALE_SECONDS } from '../src/core/gossip/validate.ts';
 import { channelUpdateBytes, type SignFn, type SignedGossip } from './fixtures/signed-gossip.ts';
 import { nodeSecret, orderChannel, type FixtureKeys } from './fixtures/keys.ts';
 import type { Topology } from './fixtures/topology.ts';
 
-export type BadKind = 'bad_signature' | 'wrong_signer' | 'unknown_channel' | 'stale' | 'future' | 'wrong_chain' | 'duplicate' | 'out_of_order';
-export const BAD_KINDS: readonly BadKind[] = ['bad_signature', 'wrong_signer', 'unknown_channel', 'stale', 'future', 'wrong_chain', 'duplicate', 'out_of_order'];
+export type BadKind =
+  'bad_signature' | 'wrong_signer' | 'unknown_channel' | 'stale' | 'future' | 'wrong_chain' | 'duplicate' | 'out_of_order';
+export const BAD_KINDS: readonly BadKind[] = [
+  'bad_signature',
+  'wrong_signer',
+  'unknown_channel',
+  'stale',
+  'future',
+  'wrong_chain',
+  'duplicate',
+  'out_of_order',
+];
 
 /** One channel's answer: messages in sending order. */
 export interface ScidAnswer {
@@ -73,15 +83,32 @@ export function groupByScid(g: SignedGossip, channels?: number): Served {
     if (t === 256) {
       if (channels !== undefined && n >= channels) break;
       n++;
-      cur = { scid: scidOf(m), messages: [], ann: m, updates: [undefined, undefined], ends: announcementEnds(m), before: [], after: [], reordered: false };
+      cur = {
+        scid: scidOf(m),
+        messages: [],
+        ann: m,
+        updates: [undefined, undefined],
+        ends: announcementEnds(m),
+        before: [],
+        after: [],
+        reordered: false,
+      };
       answers.set(cur.scid, cur);
     } else if (t === 258) cur!.updates[m[UPDATE_FLAGS_AT]! & 1] = m;
     else if (t === 257) nodes.set(nodeIdOf(m), m);
     cur!.messages.push(m);
     goodMessages++;
   }
-  const bad = Object.fromEntries(BAD_KINDS.map((k) => [k, 0])) as Record<BadKind, number>;
-  return { answers, nodes, scids: [...answers.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), bad, badTotal: 0, reordered: 0, goodMessages };
+  const bad = Object.fromEntries(BAD_KINDS.map(k => [k, 0])) as Record<BadKind, number>;
+  return {
+    answers,
+    nodes,
+    scids: [...answers.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    bad,
+    badTotal: 0,
+    reordered: 0,
+    goodMessages,
+  };
 }
 
 export interface SliceOptions {
@@ -103,7 +130,7 @@ export interface SliceOptions {
  */
 export function addBadSlice(served: Served, o: SliceOptions): Served {
   const stride = o.stride ?? 30;
-  const byScid = new Map(o.topology.channels.map((c) => [c.short_channel_id, c]));
+  const byScid = new Map(o.topology.channels.map(c => [c.short_channel_id, c]));
   let unknownScid = o.topology.channels.reduce((m, c) => (c.short_channel_id > m ? c.short_channel_id : m), 0n) + 1n;
   let k = 0;
   let idx = 0;
@@ -122,7 +149,8 @@ export function addBadSlice(served: Served, o: SliceOptions): Served {
     const p = oc.updates[0];
     const ts = new Reader(u0.subarray(UPDATE_TS_AT)).u32();
     const kind = BAD_KINDS[k++ % BAD_KINDS.length]!;
-    const upd = (t: number, chain = o.chainHash, scid = s, secret = nodeSecret(oc.node_1)) => channelUpdateBytes(chain, scid, t, 0, p, secret, o.sign);
+    const upd = (t: number, chain = o.chainHash, scid = s, secret = nodeSecret(oc.node_1)) =>
+      channelUpdateBytes(chain, scid, t, 0, p, secret, o.sign);
     switch (kind) {
       case 'bad_signature': {
         // A newer timestamp under the old signature: BOLT 7 "signature is not a valid signature".
@@ -204,7 +232,9 @@ export function expectedGraph(g: SignedGossip, served: Served): { channels: numb
     }
   }
   if (served.answers.size === g.channel_announcements && maxBelowMin !== g.max_below_min_updates) {
-    throw new Error(`the generator counts ${g.max_below_min_updates} updates with htlc_maximum_msat < htlc_minimum_msat, the bytes ${maxBelowMin}`);
+    throw new Error(
+      `the generator counts ${g.max_below_min_updates} updates with htlc_maximum_msat < htlc_minimum_msat, the bytes ${maxBelowMin}`,
+    );
   }
   return { channels, nodes: nodes.size, accepted: channels + nodes.size + updates - maxBelowMin };
 }

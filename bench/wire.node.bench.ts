@@ -40,12 +40,18 @@ export function wireNow(): number {
   return Math.floor(Date.now() / 86_400_000) * 86_400 + 43_200;
 }
 
-export async function startPeer(a: { channels?: number; adversarial: boolean; now: number }): Promise<{ info: PeerInfo; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/wire-peer.ts', JSON.stringify({ ...a, file: WIRE_FILE })], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startPeer(a: {
+  channels?: number;
+  adversarial: boolean;
+  now: number;
+}): Promise<{ info: PeerInfo; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/wire-peer.ts', JSON.stringify({ ...a, file: WIRE_FILE })], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const rl = createInterface({ input: child.stdout! });
   const info = await new Promise<PeerInfo>((resolve, reject) => {
-    rl.once('line', (l) => resolve(JSON.parse(l) as PeerInfo));
-    child.once('exit', (code) => reject(new Error(`wire peer exited with ${code}`)));
+    rl.once('line', l => resolve(JSON.parse(l) as PeerInfo));
+    child.once('exit', code => reject(new Error(`wire peer exited with ${code}`)));
   });
   return { info, child };
 }
@@ -54,12 +60,14 @@ export async function run(report: Reporter): Promise<void> {
   process.env.BOLTWORKER_LOG ??= 'warn';
   const channels = report.quick ? QUICK_CHANNELS : undefined;
   const now = wireNow();
-  const fx = await loadSignedGossip({ now, file: WIRE_FILE, log: (l) => process.stderr.write(`  ${l}\n`) });
+  const fx = await loadSignedGossip({ now, file: WIRE_FILE, log: l => process.stderr.write(`  ${l}\n`) });
   const msgs = prefixMessages(fx.gossip.messages, channels);
   const items = signatureItems(msgs);
   const workers = defaultVerifyWorkers();
   const pool = createNodeVerifyPool({ size: workers, engine: 'libsecp256k1' });
-  report.note(`set: ${k(msgs.length)} messages (${channels ? `first ${k(channels)} channels` : 'all'} of the ${fx.topology.source} fixture), ${k(items.length)} signatures; node: ${workers} verify workers (libsecp256k1 WASM), FileGossipStore; the machine may be shared (figures noisy)`);
+  report.note(
+    `set: ${k(msgs.length)} messages (${channels ? `first ${k(channels)} channels` : 'all'} of the ${fx.topology.source} fixture), ${k(items.length)} signatures; node: ${workers} verify workers (libsecp256k1 WASM), FileGossipStore; the machine may be shared (figures noisy)`,
+  );
   const dirs: string[] = [];
   try {
     await pool.verifyBatch(items.slice(0, 256));
@@ -78,8 +86,14 @@ export async function run(report: Reporter): Promise<void> {
       }
       const bare2 = await bareChecks(pool, items);
       const bare = (bare1 + bare2) / 2;
-      const what = adversarial ? `adversarial (${k(info.badTotal)} bad messages: ${Object.entries(info.bad).map(([n, c]) => `${n} ${c}`).join(', ')}; ${k(info.reordered)} updates sent before their announcement)` : 'clean';
-      report.note(`${what}: connect → last message applied and stored **${s(r.ms)}**${r.complete ? '' : ' (stalled: gave up)'}; bare checks of the good set's signatures ${s(bare)} (before ${s(bare1)}, after ${s(bare2)}); wire / bare = **${(r.ms / bare).toFixed(2)}x**; ${describe(r, info)}`);
+      const what = adversarial
+        ? `adversarial (${k(info.badTotal)} bad messages: ${Object.entries(info.bad)
+            .map(([n, c]) => `${n} ${c}`)
+            .join(', ')}; ${k(info.reordered)} updates sent before their announcement)`
+        : 'clean';
+      report.note(
+        `${what}: connect → last message applied and stored **${s(r.ms)}**${r.complete ? '' : ' (stalled: gave up)'}; bare checks of the good set's signatures ${s(bare)} (before ${s(bare1)}, after ${s(bare2)}); wire / bare = **${(r.ms / bare).toFixed(2)}x**; ${describe(r, info)}`,
+      );
     }
   } finally {
     await pool.close();
@@ -98,13 +112,21 @@ export async function viteAndChromium() {
   ]);
   const root = fileURLToPath(new URL('..', import.meta.url));
   const server = await createServer({
-    root, configFile: false, logLevel: 'warn', clearScreen: false, appType: 'mpa',
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    clearScreen: false,
+    appType: 'mpa',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ws: false, watch: null },
     optimizeDeps: { noDiscovery: true, include: [] },
   });
   await server.listen();
   const port = (server.httpServer!.address() as { port: number }).port;
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: chromiumArgs,
+  });
   return { server, browser, port };
 }
 
@@ -119,8 +141,8 @@ async function inChromium(report: Reporter, channels: number | undefined, now: n
       const { info, child } = await startPeer({ ...(channels ? { channels } : {}), adversarial, now });
       const page = await browser.newPage();
       try {
-        const done = new Promise<void>((resolve) => {
-          page.on('console', (msg) => {
+        const done = new Promise<void>(resolve => {
+          page.on('console', msg => {
             const text = msg.text();
             if (!text.startsWith(EVENT_PREFIX)) return;
             const e = JSON.parse(text.slice(EVENT_PREFIX.length)) as BenchEvent;
@@ -128,13 +150,15 @@ async function inChromium(report: Reporter, channels: number | undefined, now: n
             if (e.type === 'error') report.note(`[chromium] failed: ${e.message.split('\n')[0]}`);
             if (e.type === 'done' || e.type === 'error' || e.type === 'skip') resolve();
           });
-          page.on('pageerror', (err) => {
+          page.on('pageerror', err => {
             report.note(`[chromium] page error: ${err.message}`);
             resolve();
           });
         });
         const peer = encodeURIComponent(JSON.stringify({ ...info, adversarial, ...(channels ? { channels } : {}) }));
-        await page.goto(`http://127.0.0.1:${port}/bench/index.html?file=bench/wire-browser.ts${report.quick ? '&quick=1' : ''}&set=${WIRE_FILE}&peer=${peer}`);
+        await page.goto(
+          `http://127.0.0.1:${port}/bench/index.html?file=bench/wire-browser.ts${report.quick ? '&quick=1' : ''}&set=${WIRE_FILE}&peer=${peer}`,
+        );
         await done;
       } finally {
         await page.close();

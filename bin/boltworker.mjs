@@ -9,7 +9,7 @@ function bundleFresh() {
   try {
     const built = statSync(new URL('dist/cli.mjs', root)).mtimeMs;
     const { inputs } = JSON.parse(readFileSync(new URL('dist/cli.inputs.json', root), 'utf8'));
-    return inputs.every((f) => statSync(new URL(f, root)).mtimeMs <= built);
+    return inputs.every(f => statSync(new URL(f, root)).mtimeMs <= built);
   } catch {
     return false;
   }

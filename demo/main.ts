@@ -5,8 +5,8 @@
 // Query parameters: `bridge` (URL template), `peer` (id@host:port), `data` (the node's data name,
 // default 'demo'), `channels` (the full channel count, for the progress bar before the peer says).
 import { startNode, type WebNode } from '../src/web/index.ts';
-import { FeatureVector } from '../src/core/features.ts';
-import { fromHex } from '../src/core/bytes.ts';
+import { FeatureVector } from '../src/core/features/index.ts';
+import { fromHex } from '../src/core/base/bytes.ts';
 import { GraphMap, type MapNode } from './graph.ts';
 
 declare global {

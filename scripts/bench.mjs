@@ -22,13 +22,13 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const runNode = !args.includes('--browser-only');
 const runBrowser = !args.includes('--node-only');
-const filters = args.filter((a) => !a.startsWith('--'));
+const filters = args.filter(a => !a.startsWith('--'));
 
 const files = readdirSync(join(root, 'bench'))
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter(f => f.endsWith('.bench.ts'))
+  .filter(f => filters.length === 0 || filters.some(x => f.includes(x)))
   .sort()
-  .map((f) => `bench/${f}`);
+  .map(f => `bench/${f}`);
 if (files.length === 0) {
   console.error(`no bench files match ${filters.join(' ')}`);
   process.exit(1);
@@ -62,10 +62,10 @@ async function benchNode() {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const rl = createInterface({ input: child.stdout });
-  rl.on('line', (line) => {
+  rl.on('line', line => {
     if (!parseLine(line)) console.error(line);
   });
-  const code = await new Promise((res) => child.on('close', res));
+  const code = await new Promise(res => child.on('close', res));
   if (code !== 0) {
     failed = true;
     console.error(`node bench runner exited with ${code}`);
@@ -86,7 +86,12 @@ async function benchChromium() {
     appType: 'mpa',
     // Cross-origin isolated, so the page may call performance.measureUserAgentSpecificMemory().
     server: {
-      host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ws: false, watch: null,
+      host: '127.0.0.1',
+      port: 0,
+      strictPort: false,
+      hmr: false,
+      ws: false,
+      watch: null,
       headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
     },
     // Serve node_modules ESM as it is: no dependency pre-bundling, so no reload mid-run.
@@ -108,32 +113,39 @@ async function benchChromium() {
         continue;
       }
       const page = await browser.newPage();
-      const finished = new Promise((res) => {
-        page.on('console', (msg) => {
+      const finished = new Promise(res => {
+        page.on('console', msg => {
           const text = msg.text();
           if (!text.startsWith(EVENT_PREFIX)) return;
           const e = JSON.parse(text.slice(EVENT_PREFIX.length));
           onEvent(e);
           if (e.type === 'done' || e.type === 'error' || e.type === 'skip') res();
         });
-        page.on('pageerror', (err) => {
+        page.on('pageerror', err => {
           onEvent({ type: 'error', file, runtime: 'chromium', message: `page error: ${err.message}` });
           res();
         });
       });
       let started = false;
-      page.on('console', (msg) => {
+      page.on('console', msg => {
         if (msg.text().startsWith(EVENT_PREFIX)) started = true;
       });
       await page.goto(`${base}/bench/index.html?file=${encodeURIComponent(file)}${quick ? '&quick=1' : ''}`);
       // A page whose module never loads prints nothing: give up on it after START_TIMEOUT_MS.
       let timer;
       const t0 = Date.now();
-      const timeout = new Promise((res) => {
+      const timeout = new Promise(res => {
         timer = setInterval(() => {
           const waited = Date.now() - t0;
           if ((!started && waited > START_TIMEOUT_MS) || waited > PAGE_TIMEOUT_MS) {
-            onEvent({ type: 'error', file, runtime: 'chromium', message: started ? `no result within ${PAGE_TIMEOUT_MS / 60000} minutes` : 'the bench page did not start (module load failed?)' });
+            onEvent({
+              type: 'error',
+              file,
+              runtime: 'chromium',
+              message: started
+                ? `no result within ${PAGE_TIMEOUT_MS / 60000} minutes`
+                : 'the bench page did not start (module load failed?)',
+            });
             res();
           }
         }, 1000);
@@ -164,34 +176,39 @@ function fmtRow(row) {
 function ratio(row, rows) {
   if (!row.baselines) return '';
   return row.baselines
-    .map((id) => row.ratios?.[id] ?? (rows.get(id) ? rows.get(id).opsPerSec / row.opsPerSec : undefined))
-    .filter((r) => r !== undefined)
-    .map((r) => `${r.toFixed(2)}x`)
+    .map(id => row.ratios?.[id] ?? (rows.get(id) ? rows.get(id).opsPerSec / row.opsPerSec : undefined))
+    .filter(r => r !== undefined)
+    .map(r => `${r.toFixed(2)}x`)
     .join(' / ');
 }
 
 function tables() {
   const out = [];
-  const runtimes = ['node', 'chromium'].filter((r) => events.some((e) => e.runtime === r && e.type === 'row'));
+  const runtimes = ['node', 'chromium'].filter(r => events.some(e => e.runtime === r && e.type === 'row'));
   for (const file of files) {
-    const starts = events.filter((e) => e.file === file && e.type === 'start');
+    const starts = events.filter(e => e.file === file && e.type === 'start');
     const title = starts[0]?.title ?? file;
-    const byRuntime = new Map(runtimes.map((r) => [r, new Map(events.filter((e) => e.file === file && e.runtime === r && e.type === 'row').map((e) => [e.row.id, e.row]))]));
-    const ids = [...new Set(events.filter((e) => e.file === file && e.type === 'row').map((e) => e.row.id))];
-    const noteEvents = events.filter((e) => e.file === file && e.type === 'note');
+    const byRuntime = new Map(
+      runtimes.map(r => [
+        r,
+        new Map(events.filter(e => e.file === file && e.runtime === r && e.type === 'row').map(e => [e.row.id, e.row])),
+      ]),
+    );
+    const ids = [...new Set(events.filter(e => e.file === file && e.type === 'row').map(e => e.row.id))];
+    const noteEvents = events.filter(e => e.file === file && e.type === 'note');
     if (ids.length === 0 && noteEvents.length === 0) continue;
     out.push(`### ${title}`, '');
-    out.push(starts.map((s) => s.env).join('; '), '');
+    out.push(starts.map(s => s.env).join('; '), '');
     if (ids.length === 0) {
-      out.push(...[...new Set(noteEvents.map((e) => `- [${e.runtime}] ${e.text}`))], '');
+      out.push(...[...new Set(noteEvents.map(e => `- [${e.runtime}] ${e.text}`))], '');
       continue;
     }
-    const anyRatio = ids.some((id) => runtimes.some((r) => byRuntime.get(r).get(id)?.baselines));
-    const head = ['case', ...runtimes.flatMap((r) => (anyRatio ? [r, `${r} ours/raw`] : [r]))];
+    const anyRatio = ids.some(id => runtimes.some(r => byRuntime.get(r).get(id)?.baselines));
+    const head = ['case', ...runtimes.flatMap(r => (anyRatio ? [r, `${r} ours/raw`] : [r]))];
     out.push(`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
     for (const id of ids) {
-      const label = runtimes.map((r) => byRuntime.get(r).get(id)?.label).find(Boolean);
-      const cells = runtimes.flatMap((r) => {
+      const label = runtimes.map(r => byRuntime.get(r).get(id)?.label).find(Boolean);
+      const cells = runtimes.flatMap(r => {
         const rows = byRuntime.get(r);
         const row = rows.get(id);
         const main = row ? fmtRow(row) : '—';
@@ -199,8 +216,8 @@ function tables() {
       });
       out.push(`| ${[label, ...cells].join(' | ')} |`);
     }
-    const notes = [...new Set(events.filter((e) => e.file === file && e.type === 'note').map((e) => e.text))];
-    if (notes.length) out.push('', ...notes.map((n) => `- ${n}`));
+    const notes = [...new Set(events.filter(e => e.file === file && e.type === 'note').map(e => e.text))];
+    if (notes.length) out.push('', ...notes.map(n => `- ${n}`));
     out.push('');
   }
   return out.join('\n');

@@ -15,10 +15,12 @@ const portAt = args.indexOf('--port');
 const demo = await startDemo({
   serve: args.includes('--static') ? 'static' : 'dev',
   ...(portAt >= 0 ? { port: Number(args[portAt + 1]) } : {}),
-  log: (s) => console.log(s),
+  log: s => console.log(s),
 });
-const cliFor = (n) => `npx boltworker cli --lightning-dir ${dirname(n.networkDir)} --regtest getinfo`;
-console.log(`\nbridge: ${demo.bridge}\npeer:   ${demo.peer}\n\nNode A: ${cliFor(demo.a)}\nNode B: ${cliFor(demo.b)}\n\nOpen the demo page:\n\n  ${demo.pageUrl}\n\n(Ctrl-C stops everything)`);
+const cliFor = n => `npx boltworker cli --lightning-dir ${dirname(n.networkDir)} --regtest getinfo`;
+console.log(
+  `\nbridge: ${demo.bridge}\npeer:   ${demo.peer}\n\nNode A: ${cliFor(demo.a)}\nNode B: ${cliFor(demo.b)}\n\nOpen the demo page:\n\n  ${demo.pageUrl}\n\n(Ctrl-C stops everything)`,
+);
 let stopping = false;
 const stop = async () => {
   if (stopping) return;

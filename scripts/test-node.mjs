@@ -7,7 +7,11 @@ import { spawnSync } from 'node:child_process';
 function walk(dir) {
   let out = [];
   let names;
-  try { names = readdirSync(dir); } catch { return out; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const n of names) {
     const p = join(dir, n);
     if (statSync(p).isDirectory()) out = out.concat(walk(p));
@@ -18,5 +22,9 @@ function walk(dir) {
 
 const only = process.argv.slice(2);
 const files = only.length ? only : ['test/core', 'test/node', 'test/interop', 'test/e2e', 'test/regtest'].flatMap(walk).sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/support/node-globals.mjs', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--import', './test/support/node-globals.mjs', '--test', '--test-concurrency=2', ...files],
+  { stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);

@@ -27,7 +27,11 @@ const noVerifier: SigVerifier = {
   close: async () => undefined,
 };
 
-export async function measureColdStart(open: () => Promise<GossipStore>, r: ColdStartRequest, chainHash: Uint8Array): Promise<ColdStartResult> {
+export async function measureColdStart(
+  open: () => Promise<GossipStore>,
+  r: ColdStartRequest,
+  chainHash: Uint8Array,
+): Promise<ColdStartResult> {
   const clock = {
     now: () => performance.now(),
     setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
@@ -36,12 +40,28 @@ export async function measureColdStart(open: () => Promise<GossipStore>, r: Cold
   const t0 = performance.now();
   const store = await open();
   const t1 = performance.now();
-  const g = new Gossipd({ chainHash, store, verifier: noVerifier, peers: { send() {}, warn() {} }, clock, log: { debug() {}, info() {}, warn() {} }, now: () => r.now, config: { maintenanceIntervalMs: 0 } });
+  const g = new Gossipd({
+    chainHash,
+    store,
+    verifier: noVerifier,
+    peers: { send() {}, warn() {} },
+    clock,
+    log: { debug() {}, info() {}, warn() {} },
+    now: () => r.now,
+    config: { maintenanceIntervalMs: 0 },
+  });
   const loaded = await g.load();
   const t2 = performance.now();
   const route = (await g.rpc('getroute', { id: r.to, fromid: r.from, amount_msat: r.amount_msat, riskfactor: 10 })) as { route: unknown[] };
   const t3 = performance.now();
   await g.close();
   await store.close();
-  return { openMs: t1 - t0, loadMs: t2 - t1, routeMs: t3 - t2, records: loaded.records, channels: loaded.channels, hops: route.route.length };
+  return {
+    openMs: t1 - t0,
+    loadMs: t2 - t1,
+    routeMs: t3 - t2,
+    records: loaded.records,
+    channels: loaded.channels,
+    hops: route.route.length,
+  };
 }

@@ -1,6 +1,6 @@
 // bench/cold/measure.ts in a new Node process: `node --import tsx bench/cold/node.ts STORE_FILE JSON`
 // prints one JSON line with the result.
-import { fromHex } from '../../src/core/bytes.ts';
+import { fromHex } from '../../src/core/base/bytes.ts';
 import { FileGossipStore } from '../../src/node/gossip-store-file.ts';
 import { measureColdStart, type ColdStartRequest } from './measure.ts';
 

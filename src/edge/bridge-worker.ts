@@ -1,6 +1,6 @@
 // The WebSocket-to-TCP bridge as a Cloudflare Worker: `GET /bridge/{host}:{port}` (or
 // `/{host}:{port}`) with a WebSocket upgrade becomes a TCP stream opened with `connect()` from
-// `cloudflare:sockets`. The policy is src/core/bridge-policy.ts, the same as the Node bridge's
+// `cloudflare:sockets`. The policy is src/core/bridge/policy.ts, the same as the Node bridge's
 // (src/transports/bridge-server.ts); differences forced by the platform:
 //
 // - No DNS before connect: a Worker cannot resolve a name and then connect to the checked
@@ -52,7 +52,7 @@ import {
   type BridgePolicy,
   type BridgeTarget,
   type Slot,
-} from '../core/bridge-policy.ts';
+} from '../core/bridge/policy.ts';
 import type { Clock } from '../core/daemons/connectd/types.ts';
 
 export interface BridgeEnv {
@@ -82,7 +82,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const clock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as number),
+  clearTimeout: h => clearTimeout(h as number),
 };
 
 interface EdgeConfig {
@@ -143,7 +143,10 @@ export async function handleBridgeRequest(request: Request, env: BridgeEnv): Pro
     target = parseBridgePath(path);
     checkTarget(target, policy, false);
     if (target.kind === 'dns' && !config.connectNames) {
-      throw new BridgeRefusal('name_not_allowed', `refused ${target.host}: this bridge takes IP addresses only (BRIDGE_CONNECT_NAMES is off)`);
+      throw new BridgeRefusal(
+        'name_not_allowed',
+        `refused ${target.host}: this bridge takes IP addresses only (BRIDGE_CONNECT_NAMES is off)`,
+      );
     }
   } catch (e) {
     if (!(e instanceof BridgeRefusal)) throw e;
@@ -198,8 +201,8 @@ class EdgeBridge {
     // With the standard binary type (compatibility flag websocket_standard_binary_type) messages
     // would arrive as Blobs, which need an await each and could reorder; ask for ArrayBuffers.
     this.ws.binaryType = 'arraybuffer';
-    this.ws.addEventListener('message', (ev) => this.#fromClient(ev.data));
-    this.ws.addEventListener('close', (ev) => this.#finish(ev.code, ev.reason || 'client closed', 'client'));
+    this.ws.addEventListener('message', ev => this.#fromClient(ev.data));
+    this.ws.addEventListener('close', ev => this.#finish(ev.code, ev.reason || 'client closed', 'client'));
     this.ws.addEventListener('error', () => this.#finish(BridgeClose.internal, 'websocket error', 'bridge'));
     void this.#open();
   }
@@ -209,7 +212,7 @@ class EdgeBridge {
     clock,
     () => limits!.idleLimit(this.config.policy.idleTimeoutMs, this.config.policy.busyIdleTimeoutMs),
     () => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'),
-    (reason) => this.#finish(BridgeClose.tryAgainLater, reason, 'evicted'),
+    reason => this.#finish(BridgeClose.tryAgainLater, reason, 'evicted'),
   );
 
   async #open(): Promise<void> {
@@ -237,7 +240,13 @@ class EdgeBridge {
       void socket.close().catch(() => {});
       return;
     }
-    logLine('log', 'bridge open', { client: this.client, target: `${host}:${port}`, decision: 'opened', reason: 'target allowed and connected', acks: this.acks });
+    logLine('log', 'bridge open', {
+      client: this.client,
+      target: `${host}:${port}`,
+      decision: 'opened',
+      reason: 'target allowed and connected',
+      acks: this.acks,
+    });
     this.#writer = socket.writable.getWriter();
     this.activity.touch();
     for (const b of this.#pending) this.#write(b);
@@ -251,7 +260,7 @@ class EdgeBridge {
       for (;;) {
         // Backpressure towards the target: no read while a window's worth is unacknowledged.
         while (this.#down - this.#acked >= this.config.flowWindow && !this.#done) {
-          await new Promise<void>((resolve) => (this.#windowOpen = resolve));
+          await new Promise<void>(resolve => (this.#windowOpen = resolve));
         }
         if (this.#done) break;
         const { value, done } = await reader.read();
@@ -329,7 +338,10 @@ class EdgeBridge {
     if (socket) {
       if (by === 'client' && writer) {
         // The client closed: let queued bytes reach the target, then close the socket.
-        writer.close().catch(() => {}).finally(() => void socket.close().catch(() => {}));
+        writer
+          .close()
+          .catch(() => {})
+          .finally(() => void socket.close().catch(() => {}));
       } else {
         void socket.close().catch(() => {});
       }

@@ -7,7 +7,7 @@
 //     --network regtest --data-dir DIR --rpc-port 9835 [--bind-addr 127.0.0.1:9735]
 // Prints one JSON line {id, rpc, binding} when ready. Only loopback is served.
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
-import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
 import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
 import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
@@ -26,7 +26,10 @@ declare const Deno: {
   args: string[];
   connect(o: { hostname: string; port: number; transport?: 'tcp' }): Promise<DenoConn>;
   listen(o: { hostname: string; port: number; transport?: 'tcp' }): DenoListener;
-  serve(o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void }, h: (r: Request) => Response | Promise<Response>): { finished: Promise<void>; shutdown(): Promise<void> };
+  serve(
+    o: { hostname: string; port: number; onListen?: (a: { hostname: string; port: number }) => void },
+    h: (r: Request) => Response | Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void> };
   exit(code?: number): never;
   readFile(path: string | URL): Promise<Uint8Array>;
   writeFile(path: string, data: Uint8Array, o?: { mode?: number }): Promise<void>;
@@ -38,7 +41,10 @@ declare const Deno: {
 };
 
 class DenoTcpStream extends WebStreamSocket {
-  constructor(private readonly conn: DenoConn, target: { host: string; port: number }) {
+  constructor(
+    private readonly conn: DenoConn,
+    target: { host: string; port: number },
+  ) {
     super(conn, target);
   }
 
@@ -61,7 +67,10 @@ export class DenoTcpDialer implements Dialer {
     try {
       return new DenoTcpStream(await Promise.race([connecting, aborted]), target);
     } catch (e) {
-      connecting.then((c) => c.close(), () => {});
+      connecting.then(
+        c => c.close(),
+        () => {},
+      );
       throw e instanceof TransportError ? e : new TransportError('dial_failed', `${what} failed: ${errorMessage(e)}`);
     }
   }
@@ -130,7 +139,7 @@ export async function main(): Promise<void> {
   // Written once, then only read by the hsmd part of the node.
   const secretStore: SecretStore = {
     load: () => readOrUndefined(() => Deno.readFile(`${dir}/hsm_secret`)),
-    save: (s) => Deno.writeFile(`${dir}/hsm_secret`, s, { mode: 0o600 }),
+    save: s => Deno.writeFile(`${dir}/hsm_secret`, s, { mode: 0o600 }),
   };
   const storage: LightningdStorage = {
     load: () => readOrUndefined(async () => JSON.parse(await Deno.readTextFile(`${dir}/lightningd.json`)) as LightningdState),
@@ -149,15 +158,17 @@ export async function main(): Promise<void> {
     verifyWasm: verifyWasm(),
     // `stop` over the RPC: answer it (shutdown lets requests in flight finish), then exit.
     onStop: () => void server.shutdown().finally(() => Deno.exit(0)),
-    ...(bindAddr ? { listen: async (accept: (s: ByteStream) => void) => (binding = [listenDenoTcp(bindAddr.host, bindAddr.port, accept)]) } : {}),
+    ...(bindAddr
+      ? { listen: async (accept: (s: ByteStream) => void) => (binding = [listenDenoTcp(bindAddr.host, bindAddr.port, accept)]) }
+      : {}),
   });
   const server = Deno.serve(
     {
       hostname: '127.0.0.1',
       port,
-      onListen: (a) => console.log(JSON.stringify({ id: node.id, rpc: `http://${a.hostname}:${a.port}/rpc`, binding })),
+      onListen: a => console.log(JSON.stringify({ id: node.id, rpc: `http://${a.hostname}:${a.port}/rpc`, binding })),
     },
-    async (req) => {
+    async req => {
       if (new URL(req.url).pathname !== '/rpc') return new Response('POST /rpc\n', { status: 404 });
       if (req.method !== 'POST') return new Response('POST a JSON-RPC 2.0 request\n', { status: 405, headers: { Allow: 'POST' } });
       const text = await req.text();

@@ -40,11 +40,11 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
           const v = await storage.get<Uint8Array>(SECRET_KEY);
           return v instanceof Uint8Array ? v : undefined;
         },
-        save: (s) => storage.put(SECRET_KEY, s),
+        save: s => storage.put(SECRET_KEY, s),
       };
       const state: LightningdStorage = {
         load: () => storage.get<LightningdState>(STATE_KEY),
-        save: (s) => storage.put(STATE_KEY, s),
+        save: s => storage.put(STATE_KEY, s),
       };
       const level = this.env.LOG_LEVEL === 'debug' || this.env.LOG_LEVEL === 'info' ? this.env.LOG_LEVEL : 'warn';
       const p = buildEdgeNode({

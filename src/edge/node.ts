@@ -16,18 +16,26 @@ import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb, type LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { Hsmd, createNodeSecret, isValidNodeSecret, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
 import { Connectd } from '../core/daemons/connectd/connectd.ts';
-import type { Clock, ConnectdConfig, ConnectdEvents, GossipLink, Log, PeerConnectedEvent, PeerDisconnectedEvent } from '../core/daemons/connectd/types.ts';
+import type {
+  Clock,
+  ConnectdConfig,
+  ConnectdEvents,
+  GossipLink,
+  Log,
+  PeerConnectedEvent,
+  PeerDisconnectedEvent,
+} from '../core/daemons/connectd/types.ts';
 import { Gossipd } from '../core/daemons/gossipd/gossipd.ts';
 import type { GossipdConfig, PeerLink } from '../core/daemons/gossipd/types.ts';
 import { MemoryGossipStore } from '../core/gossip/store-memory.ts';
 import type { GossipStore } from '../core/gossip/store.ts';
 import { InlineVerifier } from '../core/gossip/verify-pool.ts';
-import { selectEngine } from '../core/crypto-verify.ts';
-import { chainHash } from '../core/chains.ts';
-import { fromHex, toHex } from '../core/bytes.ts';
-import { ourFeatures } from '../core/features.ts';
-import type { DialCapabilities } from '../core/address.ts';
-import type { ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
+import { selectEngine } from '../core/crypto/verify-engines.ts';
+import { chainHash } from '../core/chain/chains.ts';
+import { fromHex, toHex } from '../core/base/bytes.ts';
+import { ourFeatures } from '../core/features/index.ts';
+import type { DialCapabilities } from '../core/net/address.ts';
+import type { ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { gossipLinkOf, gossipLinkTo } from '../links/gossip-link.ts';
 
@@ -89,7 +97,7 @@ export interface EdgeNode {
 const clock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as number),
+  clearTimeout: h => clearTimeout(h as number),
 };
 
 function consoleLog(prefix: string, level: 'debug' | 'info' | 'warn'): Log {
@@ -97,7 +105,7 @@ function consoleLog(prefix: string, level: 'debug' | 'info' | 'warn'): Log {
   const out = (l: keyof typeof rank, m: string) => {
     if (rank[l] >= rank[level]) console.log(`${l.toUpperCase()} ${prefix}: ${m}`);
   };
-  return { debug: (m) => out('debug', m), info: (m) => out('info', m), warn: (m) => out('warn', m) };
+  return { debug: m => out('debug', m), info: m => out('info', m), warn: m => out('warn', m) };
 }
 
 /** crypto.getRandomValues fills at most 65,536 bytes per call. */
@@ -186,14 +194,14 @@ function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
         chainHash: chainHash(o.network),
         ourFeatures: fromHex(o.features),
         nodeId: fromHex(o.nodeId),
-        ecdhLink: { ecdh: (pub) => hsm.ecdh(pub) },
+        ecdhLink: { ecdh: pub => hsm.ecdh(pub) },
         dialer,
         randomBytes,
         clock,
         log,
         events: {
-          peerConnected: (e) => events.peerConnected(e),
-          peerDisconnected: (e) => events.peerDisconnected(e),
+          peerConnected: e => events.peerConnected(e),
+          peerDisconnected: e => events.peerDisconnected(e),
           peerSpoke: (id, m) => events.peerSpoke(id, m),
         },
         gossipLink: gossipLinkTo(gossip),
@@ -202,7 +210,11 @@ function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
       // gossipd's way back to peers, on a channel of its own: sends and warnings only.
       const c = connectd;
       Comlink.expose(
-        { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) => c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }) },
+        {
+          send: (id: string, m: Uint8Array) => c.sendToPeer(id, m),
+          warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) =>
+            c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }),
+        },
         endpoint(ports.gossipOut),
       );
     },
@@ -237,7 +249,7 @@ function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: Messag
       // In this thread, a chunk at a time so requests and peers are served between chunks.
       verifier = new InlineVerifier({
         engine: await selectEngine('auto', await Promise.resolve(verifyWasm).catch(() => undefined), randomInt32),
-        pause: () => new Promise((r) => setTimeout(r, 0)),
+        pause: () => new Promise(r => setTimeout(r, 0)),
       });
       gossipd = new Gossipd({
         chainHash: chainHash(o.network),
@@ -279,10 +291,20 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   const gossipOut = new MessageChannel(); // gossipd → connectd
   const events = new MessageChannel(); // connectd → lightningd
   const hsmd = link<HsmdApi>(hsmdPart(o.secretStore, { connectd: ecdh.port1 }));
-  const connectdApi = connectdPart(o.dialer, consoleLog('connectd', level), { hsm: ecdh.port2, events: events.port2, gossipIn: gossipIn.port1, gossipOut: gossipOut.port2 });
+  const connectdApi = connectdPart(o.dialer, consoleLog('connectd', level), {
+    hsm: ecdh.port2,
+    events: events.port2,
+    gossipIn: gossipIn.port1,
+    gossipOut: gossipOut.port2,
+  });
   const connectd = link<ConnectdApi>(connectdApi);
   const gossipd = link<GossipdApi>(
-    gossipdPart(o.gossipStore ?? new MemoryGossipStore(), consoleLog('gossipd', level), { fromConnectd: gossipIn.port2, toConnectd: gossipOut.port1 }, o.verifyWasm),
+    gossipdPart(
+      o.gossipStore ?? new MemoryGossipStore(),
+      consoleLog('gossipd', level),
+      { fromConnectd: gossipIn.port2, toConnectd: gossipOut.port1 },
+      o.verifyWasm,
+    ),
   );
   const db = new LightningdDb(o.storage);
   let lightningd: Lightningd | undefined;
@@ -303,7 +325,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   await gossipLoaded;
   // Listeners start once connectd can take what they accept (as in the Node runtime); a stream
   // cannot cross a port, so it goes to connectd's object directly, as a listener in its thread would.
-  const binding = o.listen ? await o.listen((s) => connectdApi.acceptStream(s)) : [];
+  const binding = o.listen ? await o.listen(s => connectdApi.acceptStream(s)) : [];
 
   lightningd = new Lightningd({
     network: o.network,
@@ -327,7 +349,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     id: nodeId,
     lightningd: ld,
     call: (method, params) => ld.rpc.call(method, params),
-    handle: (req) => ld.rpc.handle(req),
+    handle: req => ld.rpc.handle(req),
     stop() {
       if (!stopping) o.onStop?.();
       stopping ??= (async () => {

@@ -13,13 +13,13 @@ export function gossipLinkTo(remote: Comlink.Remote<GossipLink>): GossipLink {
       const own = batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength ? batch : batch.slice();
       return remote.gossipBatch(id, Comlink.transfer(own, [own.buffer]));
     },
-    peerGone: (id) => remote.peerGone(id),
+    peerGone: id => remote.peerGone(id),
   };
 }
 
 /** gossipd's side: what it exposes to connectd (only the link's three methods). */
 export function gossipLinkOf(g: GossipLink): GossipLink {
-  return { newPeer: (id, f) => g.newPeer(id, f), gossipBatch: (id, b) => g.gossipBatch(id, b), peerGone: (id) => g.peerGone(id) };
+  return { newPeer: (id, f) => g.newPeer(id, f), gossipBatch: (id, b) => g.gossipBatch(id, b), peerGone: id => g.peerGone(id) };
 }
 
 /** A node without gossipd. */

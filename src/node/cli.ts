@@ -7,7 +7,16 @@
 // free of the daemon's modules.
 import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { COMMON_OPTIONS, lastValue, parseCommandLine, parseConfigFile, usage, UsageError, type OptionSpec, type OptionValues } from './options.ts';
+import {
+  COMMON_OPTIONS,
+  lastValue,
+  parseCommandLine,
+  parseConfigFile,
+  usage,
+  UsageError,
+  type OptionSpec,
+  type OptionValues,
+} from './options.ts';
 import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './network-dir.ts';
 import { JsonSplitter } from './json-stream.ts';
 import { basicAuth } from './rpc-cookie.ts';
@@ -17,7 +26,11 @@ export const EXIT = { OK: 0, FROM_NODE: 1, TALKING: 2, USAGE: 3 } as const;
 
 export const CLI_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS,
-  { name: 'rpc-addr', arg: 'HOST:PORT', help: "Use the node's HTTP JSON-RPC (its --rpc-addr) instead of the socket; sends the cookie <rpc-file>.cookie" },
+  {
+    name: 'rpc-addr',
+    arg: 'HOST:PORT',
+    help: "Use the node's HTTP JSON-RPC (its --rpc-addr) instead of the socket; sends the cookie <rpc-file>.cookie",
+  },
   { name: 'keywords', short: 'k', flag: true, help: 'Use format key=value for <params>' },
   { name: 'order', short: 'o', flag: true, help: 'Use params in order for <params>' },
   { name: 'json', short: 'J', flag: true, help: "JSON output (default unless 'help')" },
@@ -25,7 +38,10 @@ export const CLI_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
 ];
 
-export const CLI_USAGE = usage('usage: boltworker cli [OPTIONS] METHOD [PARAMS...]\n\nCalls a running node\'s JSON-RPC, as lightning-cli does.', CLI_OPTIONS);
+export const CLI_USAGE = usage(
+  "usage: boltworker cli [OPTIONS] METHOD [PARAMS...]\n\nCalls a running node's JSON-RPC, as lightning-cli does.",
+  CLI_OPTIONS,
+);
 
 /** Talking to the node failed (not an error the node returned). */
 export class TalkError extends Error {}
@@ -49,7 +65,10 @@ function paramValue(word: string, where: string): unknown {
     word === 'true' ||
     word === 'false' ||
     word === 'null' ||
-    (word.length > 1 && ((word.startsWith('{') && word.endsWith('}')) || (word.startsWith('[') && word.endsWith(']')) || (word.startsWith('"') && word.endsWith('"'))));
+    (word.length > 1 &&
+      ((word.startsWith('{') && word.endsWith('}')) ||
+        (word.startsWith('[') && word.endsWith(']')) ||
+        (word.startsWith('"') && word.endsWith('"'))));
   if (!literal) return word;
   try {
     return JSON.parse(word);
@@ -107,7 +126,8 @@ export function socketCall(path: string, request: object): Promise<Reply> {
       }
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
-      const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is `boltworker node` running with this --lightning-dir and --network?)' : '';
+      const hint =
+        e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is `boltworker node` running with this --lightning-dir and --network?)' : '';
       fail(`connecting to '${path}': ${e.message}${hint}`);
     });
     sock.on('close', () => fail(`reading response: the node closed the connection`));
@@ -146,7 +166,7 @@ export async function httpCall(addr: string, cookieFile: string, request: object
 
 /** lightning-cli -H: strings bare, objects `key=value` lines, single-field objects elided. */
 export function humanReadable(v: unknown, term = '\n'): string {
-  if (Array.isArray(v)) return v.map((x) => humanReadable(x, '\n')).join('');
+  if (Array.isArray(v)) return v.map(x => humanReadable(x, '\n')).join('');
   if (v !== null && typeof v === 'object') {
     const entries = Object.entries(v);
     if (entries.length === 1) return humanReadable(entries[0]![1], '\n');
@@ -157,7 +177,10 @@ export function humanReadable(v: unknown, term = '\n'): string {
 
 function humanHelp(result: { help?: { command?: string; description?: string }[] }): string {
   const list = result.help ?? [];
-  return list.map((c) => `${c.command}\n    ${c.description ?? ''}\n\n`).join('') + (list.length > 1 ? '---\nrun `boltworker cli help <command>` for more information on a specific command\n' : '');
+  return (
+    list.map(c => `${c.command}\n    ${c.description ?? ''}\n\n`).join('') +
+    (list.length > 1 ? '---\nrun `boltworker cli help <command>` for more information on a specific command\n' : '')
+  );
 }
 
 /** The network to talk to: the command line's, else the one `<lightning-dir>/config` names (as lightning-cli reads it). */
@@ -172,7 +195,7 @@ async function cliNetwork(values: OptionValues, lightningDir: string): Promise<s
   }
   // Only the network lines matter here; the node checks the rest of the file.
   const keys = new Set(['network', 'mainnet', 'testnet', 'signet', 'regtest']);
-  const lines = text.split(/\r?\n/).map((l) => (keys.has(l.split('=')[0]!.trim()) ? l : ''));
+  const lines = text.split(/\r?\n/).map(l => (keys.has(l.split('=')[0]!.trim()) ? l : ''));
   return networkOf(parseConfigFile(LOCATION_OPTIONS, lines.join('\n'), `${lightningDir}/config`)) ?? 'bitcoin';
 }
 

@@ -9,7 +9,7 @@ export const nodeClock: Clock = {
     t.unref?.();
     return t;
   },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimeout: h => clearTimeout(h as NodeJS.Timeout),
 };
 
 /** A daemon's logger, at the level and to the file `--log-level` and `--log-file` set (src/node/log.ts). */

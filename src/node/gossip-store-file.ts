@@ -118,7 +118,7 @@ export class FileGossipStore implements GossipStore {
         if (at) spots.push({ i, ...at });
       });
       spots.sort((a, b) => a.position - b.position);
-      for (let s = 0; s < spots.length; ) {
+      for (let s = 0; s < spots.length;) {
         const from = spots[s]!.position;
         let end = from + spots[s]!.size;
         let e = s + 1;
@@ -212,7 +212,7 @@ export class FileGossipStore implements GossipStore {
     const buf = await readAll(fh);
     const size = buf.length;
     const h = header();
-    if (size < HEADER_LEN || (size === HEADER_LEN && buf.every((b) => b === 0))) {
+    if (size < HEADER_LEN || (size === HEADER_LEN && buf.every(b => b === 0))) {
       // A new file, or one whose creation was cut short (part of the header, or space allocated
       // and never written) before anything could be committed.
       for (let i = 0; i < size; i++) {

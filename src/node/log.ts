@@ -47,7 +47,8 @@ function write(line: string): void {
 
 export function nodeLog(prefix: string): Logger {
   const out = (l: LogLevel, m: string) => {
-    if (LOG_LEVELS.indexOf(l) >= LOG_LEVELS.indexOf(config.level)) write(`${new Date().toISOString()} ${l.toUpperCase().padEnd(7)} ${prefix}: ${m}\n`);
+    if (LOG_LEVELS.indexOf(l) >= LOG_LEVELS.indexOf(config.level))
+      write(`${new Date().toISOString()} ${l.toUpperCase().padEnd(7)} ${prefix}: ${m}\n`);
   };
-  return { debug: (m) => out('debug', m), info: (m) => out('info', m), warn: (m) => out('unusual', m) };
+  return { debug: m => out('debug', m), info: m => out('info', m), warn: m => out('unusual', m) };
 }

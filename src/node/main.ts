@@ -3,16 +3,32 @@
 // the command line last.
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { allValues, configsOf, lastValue, mergeOptions, parseCommandLine, parseConfigFile, usage, UsageError, COMMON_OPTIONS, type OptionSpec, type OptionValues } from './options.ts';
+import {
+  allValues,
+  configsOf,
+  lastValue,
+  mergeOptions,
+  parseCommandLine,
+  parseConfigFile,
+  usage,
+  UsageError,
+  COMMON_OPTIONS,
+  type OptionSpec,
+  type OptionValues,
+} from './options.ts';
 import { cliMain, writeOut } from './cli.ts';
 import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './network-dir.ts';
 import { LOG_LEVELS, setLogConfig, type LogLevel } from './log.ts';
 import { VERSION } from './version.ts';
 
-
 export const NODE_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS.slice(0, 1),
-  { name: 'conf', arg: 'FILE', cmdlineOnly: true, help: 'Read this configuration file instead of <lightning-dir>/config and <lightning-dir>/<network>/config' },
+  {
+    name: 'conf',
+    arg: 'FILE',
+    cmdlineOnly: true,
+    help: 'Read this configuration file instead of <lightning-dir>/config and <lightning-dir>/<network>/config',
+  },
   ...LOCATION_OPTIONS.slice(1),
   { name: 'addr', arg: '[ws:]HOST[:PORT]', multi: true, help: 'Listen on this address and announce it' },
   { name: 'bind-addr', arg: '[ws:]HOST[:PORT]', multi: true, help: 'Listen on this address, without announcing it' },
@@ -29,13 +45,18 @@ export const NODE_OPTIONS: OptionSpec[] = [
   ...COMMON_OPTIONS,
 ];
 
-const NODE_SYNOPSIS = 'usage: boltworker node [OPTIONS]\n\nRuns a node: its files and its JSON-RPC socket are in <lightning-dir>/<network>/.';
+const NODE_SYNOPSIS =
+  'usage: boltworker node [OPTIONS]\n\nRuns a node: its files and its JSON-RPC socket are in <lightning-dir>/<network>/.';
 
 export const BRIDGE_OPTIONS: OptionSpec[] = [
   { name: 'listen', arg: 'HOST:PORT', default: '127.0.0.1:8080', help: 'Where the bridge listens' },
   { name: 'allow-port', arg: 'PORT', multi: true, help: 'Target port allowed (default: the Lightning ports)' },
   { name: 'allow-loopback', flag: true, help: 'Allow loopback targets (127.0.0.0/8, ::1, localhost)' },
-  { name: 'allow-private', flag: true, help: 'Allow private-range targets (RFC 1918, 100.64/10, fc00::/7); link-local and cloud metadata stay refused' },
+  {
+    name: 'allow-private',
+    flag: true,
+    help: 'Allow private-range targets (RFC 1918, 100.64/10, fc00::/7); link-local and cloud metadata stay refused',
+  },
   { name: 'origin', arg: 'URL', multi: true, help: 'Web page origin allowed to connect (default: any)' },
   ...COMMON_OPTIONS,
 ];
@@ -43,12 +64,18 @@ export const BRIDGE_OPTIONS: OptionSpec[] = [
 const BRIDGE_SYNOPSIS = 'usage: boltworker bridge [OPTIONS]\n\nA WebSocket-to-TCP bridge for browser nodes.';
 
 export const REGTEST_OPTIONS: OptionSpec[] = [
-  { name: 'listen', arg: 'HOST:PORT', default: '127.0.0.1:0', help: "Where the chain serves Esplora's API (loopback only; port 0: any free port)" },
+  {
+    name: 'listen',
+    arg: 'HOST:PORT',
+    default: '127.0.0.1:0',
+    help: "Where the chain serves Esplora's API (loopback only; port 0: any free port)",
+  },
   { name: 'data-dir', arg: 'DIR', help: 'Keep the blocks in DIR/blocks.dat across restarts (default: in memory only)' },
   ...COMMON_OPTIONS,
 ];
 
-const REGTEST_SYNOPSIS = "usage: boltworker regtest [OPTIONS]\n\nA local regtest chain served over Esplora's API, for tests, the demo and development.";
+const REGTEST_SYNOPSIS =
+  "usage: boltworker regtest [OPTIONS]\n\nA local regtest chain served over Esplora's API, for tests, the demo and development.";
 
 const TOP_USAGE = `usage: boltworker node [OPTIONS]            run a node (boltworker node --help)
        boltworker cli [OPTIONS] METHOD [PARAMS...]   call its JSON-RPC, as lightning-cli (boltworker cli --help)
@@ -71,7 +98,8 @@ async function readConfig(path: string, must: boolean): Promise<OptionValues> {
 /** Command line, then config files, merged as lightningd does. */
 export async function nodeOptions(argv: readonly string[]): Promise<{ values: OptionValues; lightningDir: string; network: string }> {
   const cmd = parseCommandLine(NODE_OPTIONS, argv);
-  if (cmd.positional.length) throw new UsageError(`unexpected argument '${cmd.positional[0]}' (options start with --; see boltworker node --help)`);
+  if (cmd.positional.length)
+    throw new UsageError(`unexpected argument '${cmd.positional[0]}' (options start with --; see boltworker node --help)`);
   const lightningDir = lightningDirOf(lastValue(cmd.values, 'lightning-dir'));
   const conf = lastValue(cmd.values, 'conf');
   let layers: OptionValues[];
@@ -86,8 +114,8 @@ export async function nodeOptions(argv: readonly string[]): Promise<{ values: Op
   const network = networkOf(cmd.values) ?? networkOf(mergeOptions(NODE_OPTIONS, ...layers)) ?? 'bitcoin';
   values.set('lightning-dir', [{ value: lightningDir, source: cmd.values.has('lightning-dir') ? 'cmdline' : 'default' }]);
   // listconfigs' network: where it was named, by --network or by an alias flag (--regtest...).
-  const named = ['network', 'mainnet', 'testnet', 'signet', 'regtest'].flatMap((n) => values.get(n) ?? []);
-  const from = [...named].reverse().find((v) => v.source === 'cmdline') ?? named[named.length - 1];
+  const named = ['network', 'mainnet', 'testnet', 'signet', 'regtest'].flatMap(n => values.get(n) ?? []);
+  const from = [...named].reverse().find(v => v.source === 'cmdline') ?? named[named.length - 1];
   values.set('network', [{ value: network, source: from?.source ?? 'default' }]);
   return { values, lightningDir, network };
 }
@@ -99,7 +127,8 @@ async function nodeMain(argv: string[]): Promise<number> {
   const { values, lightningDir, network } = await nodeOptions(argv);
   const v = (name: string) => lastValue(values, name);
   const level = v('log-level') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: unknown level '${level}' (known: ${LOG_LEVELS.join(', ')})`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new UsageError(`--log-level: unknown level '${level}' (known: ${LOG_LEVELS.join(', ')})`);
   const mode = v('rpc-file-mode') ?? '0600';
   if (!/^0?[0-7]{3}$/.test(mode)) throw new UsageError(`--rpc-file-mode: expected an octal mode such as 0600, got '${mode}'`);
   const rgb = v('rgb');
@@ -141,10 +170,15 @@ async function nodeMain(argv: string[]): Promise<number> {
     'lightning-dir': node.networkDir,
     'rpc-file': node.rpcSocket,
     binding: node.binding,
-    ...(node.rpcHttp ? { rpc: `${node.rpcHttp.host.includes(':') ? `[${node.rpcHttp.host}]` : node.rpcHttp.host}:${node.rpcHttp.port}`, 'rpc-cookie': node.rpcHttp.cookieFile } : {}),
+    ...(node.rpcHttp
+      ? {
+          rpc: `${node.rpcHttp.host.includes(':') ? `[${node.rpcHttp.host}]` : node.rpcHttp.host}:${node.rpcHttp.port}`,
+          'rpc-cookie': node.rpcHttp.cookieFile,
+        }
+      : {}),
   };
   process.stdout.write(JSON.stringify(started) + '\n');
-  const signal = await new Promise<string | undefined>((done) => {
+  const signal = await new Promise<string | undefined>(done => {
     process.once('SIGINT', () => done('SIGINT'));
     process.once('SIGTERM', () => done('SIGTERM'));
     node.stopped.then(() => done(undefined));
@@ -161,7 +195,7 @@ async function bridgeMain(argv: string[]): Promise<number> {
   if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
   const listen = lastValue(values, 'listen') ?? '127.0.0.1:8080';
   if (!/^\[?[^\]]+?\]?:\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT, got ${listen}`);
-  const ports = allValues(values, 'allow-port').map((p) => {
+  const ports = allValues(values, 'allow-port').map(p => {
     if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new UsageError(`--allow-port: bad port '${p}'`);
     return Number(p);
   });
@@ -179,7 +213,7 @@ async function bridgeMain(argv: string[]): Promise<number> {
     },
   });
   process.stdout.write(JSON.stringify({ bridge: `${b.url}/{host}:{port}` }) + '\n');
-  await new Promise<void>((done) => {
+  await new Promise<void>(done => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
@@ -194,8 +228,12 @@ async function regtestCmd(argv: string[]): Promise<number> {
   if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
   const dataDir = lastValue(values, 'data-dir');
   const { regtestMain } = await import('../regtest/main.ts');
-  const h = await regtestMain(['--listen', lastValue(values, 'listen') ?? '127.0.0.1:0', ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])]);
-  await new Promise<void>((done) => {
+  const h = await regtestMain([
+    '--listen',
+    lastValue(values, 'listen') ?? '127.0.0.1:0',
+    ...(dataDir !== undefined ? ['--data-dir', dataDir] : []),
+  ]);
+  await new Promise<void>(done => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });

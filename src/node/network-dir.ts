@@ -13,7 +13,13 @@ export class LightningDirError extends Error {}
 
 /** Where a node's files and socket are: the same options for the daemon and for `cli`, as in Core Lightning (common/configdir.c). */
 export const LOCATION_OPTIONS: OptionSpec[] = [
-  { name: 'lightning-dir', arg: 'DIR', default: '~/.boltworker', cmdlineOnly: true, help: 'Set base directory: network-specific subdirectory is under here' },
+  {
+    name: 'lightning-dir',
+    arg: 'DIR',
+    default: '~/.boltworker',
+    cmdlineOnly: true,
+    help: 'Set base directory: network-specific subdirectory is under here',
+  },
   { name: 'network', arg: 'NAME', default: 'bitcoin', help: `Select the network: ${NETWORKS.join(', ')}` },
   { name: 'mainnet', flag: true, help: 'Alias for --network=bitcoin' },
   { name: 'testnet', flag: true, help: 'Alias for --network=testnet' },
@@ -37,10 +43,17 @@ export function networkOf(values: OptionValues): string | undefined {
   const named = new Set<string>();
   const n = lastValue(values, 'network');
   if (n !== undefined) named.add(n);
-  for (const [flag, net] of [['mainnet', 'bitcoin'], ['testnet', 'testnet'], ['signet', 'signet'], ['regtest', 'regtest']] as const) if (values.has(flag)) named.add(net);
+  for (const [flag, net] of [
+    ['mainnet', 'bitcoin'],
+    ['testnet', 'testnet'],
+    ['signet', 'signet'],
+    ['regtest', 'regtest'],
+  ] as const)
+    if (values.has(flag)) named.add(net);
   if (named.size > 1) throw new UsageError(`conflicting networks: ${[...named].join(' and ')}`);
   const net = [...named][0];
-  if (net !== undefined && !(NETWORKS as readonly string[]).includes(net)) throw new UsageError(`unknown network '${net}' (known: ${NETWORKS.join(', ')})`);
+  if (net !== undefined && !(NETWORKS as readonly string[]).includes(net))
+    throw new UsageError(`unknown network '${net}' (known: ${NETWORKS.join(', ')})`);
   return net;
 }
 
@@ -68,7 +81,8 @@ export interface NetworkDir {
 /** Checks the lightning-dir, creates `<lightning-dir>/<network>` (mode 0700) and takes its lock. */
 export async function openNetworkDir(lightningDir: string, network: string): Promise<NetworkDir> {
   if (lightningDir.trim() === '') throw new LightningDirError('lightning-dir is empty: give a directory (--lightning-dir DIR)');
-  if (!(NETWORKS as readonly string[]).includes(network)) throw new LightningDirError(`unknown network '${network}' (known: ${NETWORKS.join(', ')})`);
+  if (!(NETWORKS as readonly string[]).includes(network))
+    throw new LightningDirError(`unknown network '${network}' (known: ${NETWORKS.join(', ')})`);
   const base = resolve(lightningDir);
   // Kernel pseudo-filesystems look writable but are not places to keep keys.
   if (/^\/(proc|sys|dev)(\/|$)/.test(base)) throw new LightningDirError(`lightning-dir ${base} is inside a kernel pseudo-filesystem`);
@@ -98,7 +112,9 @@ export async function openNetworkDir(lightningDir: string, network: string): Pro
       }
       const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new LightningDirError(`another boltworker daemon (pid ${pid}) is running on ${dir}; stop it first (boltworker cli --lightning-dir ${base} --network ${network} stop)`);
+        throw new LightningDirError(
+          `another boltworker daemon (pid ${pid}) is running on ${dir}; stop it first (boltworker cli --lightning-dir ${base} --network ${network} stop)`,
+        );
       }
       // Left by a process that is gone (or by this one, not through `held`): take it over.
       await unlink(pidFile).catch(() => undefined);

@@ -5,9 +5,9 @@ import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb } from '../core/daemons/lightningd/db.ts';
-import { ourFeatures } from '../core/features.ts';
-import { defaultPort, parseBridge, parseHost, parseHostPort, type Bridge, type Host } from '../core/address.ts';
-import type { NetAddress } from '../core/transport.ts';
+import { ourFeatures } from '../core/features/index.ts';
+import { defaultPort, parseBridge, parseHost, parseHostPort, type Bridge, type Host } from '../core/net/address.ts';
+import type { NetAddress } from '../core/net/transport.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { spawnDaemon, type DaemonWorker } from './workers/spawn.ts';
 import type { HsmdWorkerApi } from './workers/hsmd-worker.ts';
@@ -72,7 +72,6 @@ export interface RunningNode {
   readonly stopped: Promise<void>;
 }
 
-
 interface Bind {
   kind: 'tcp' | 'ws';
   host: Host;
@@ -110,8 +109,11 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let binds: Bind[];
   let announce: NetAddress[];
   try {
-    binds = [...(o.bindAddr ?? []).map((b) => parseBind('bind-addr', b, o.network)), ...(o.addr ?? []).map((b) => parseBind('addr', b, o.network))];
-    announce = (o.announceAddr ?? []).map((a) => {
+    binds = [
+      ...(o.bindAddr ?? []).map(b => parseBind('bind-addr', b, o.network)),
+      ...(o.addr ?? []).map(b => parseBind('addr', b, o.network)),
+    ];
+    announce = (o.announceAddr ?? []).map(a => {
       try {
         const hp = parseHostPort(a, defaultPort(o.network));
         return { type: hp.type, address: hp.host, port: hp.port };
@@ -165,14 +167,15 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await gossipLoaded;
     const binding: NetAddress[] = [];
     const address: NetAddress[] = [...announce];
-    const announced = new Set((o.addr ?? []).map((b) => parseBind('addr', b, o.network)));
+    const announced = new Set((o.addr ?? []).map(b => parseBind('addr', b, o.network)));
     for (const b of binds) {
       const port = await connectd.api.listen(b.kind, b.host.host, b.port);
       binding.push(netAddress(b, port));
       // --addr: announce what we listen on (with the port actually bound), never a wildcard address.
-      if ([...announced].some((a) => a.kind === b.kind && a.host.host === b.host.host && a.port === b.port) && !WILDCARD.has(b.host.host)) address.push(netAddress(b, port));
+      if ([...announced].some(a => a.kind === b.kind && a.host.host === b.host.host && a.port === b.port) && !WILDCARD.has(b.host.host))
+        address.push(netAddress(b, port));
     }
-    const bridges: Bridge[] = (o.bridges ?? []).map((u) => parseBridge(u));
+    const bridges: Bridge[] = (o.bridges ?? []).map(u => parseBridge(u));
     let api: RunningNode | undefined;
     let daemonsDown: Promise<void> | undefined;
     const stopDaemons = () =>
@@ -180,7 +183,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         await connectd.api.stop().catch(() => undefined);
         await gossipd.api.stop().catch(() => undefined);
         await db.flush();
-        await Promise.all(workers.map((w) => w.terminate()));
+        await Promise.all(workers.map(w => w.terminate()));
       })());
     lightningd = new Lightningd({
       network: o.network,
@@ -229,7 +232,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     }
     let stopping: Promise<void> | undefined;
     let stoppedResolve!: () => void;
-    const stopped = new Promise<void>((r) => (stoppedResolve = r));
+    const stopped = new Promise<void>(r => (stoppedResolve = r));
     api = {
       id: nodeId,
       lightningd: ld,
@@ -260,7 +263,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await rpcHttp?.close().catch(() => undefined);
     await rpcSocket?.close().catch(() => undefined);
     await cookie?.remove().catch(() => undefined);
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map(w => w.terminate()));
     await nd.release();
     throw e;
   }
@@ -282,7 +285,11 @@ export function rpcAddrWarning(host: string, port: number): string | undefined {
 function defaultConfigs(o: NodeOptions, lightningDir: string): Record<string, unknown> {
   const v = (value_str: string) => ({ value_str, source: 'cmdline' });
   const vs = (values_str: string[]) => ({ values_str, sources: values_str.map(() => 'cmdline') });
-  const out: Record<string, unknown> = { 'lightning-dir': v(lightningDir), network: v(o.network), 'rpc-file': v(o.rpcFile ?? 'lightning-rpc') };
+  const out: Record<string, unknown> = {
+    'lightning-dir': v(lightningDir),
+    network: v(o.network),
+    'rpc-file': v(o.rpcFile ?? 'lightning-rpc'),
+  };
   if (o.alias) out.alias = v(o.alias);
   if (o.bindAddr?.length) out['bind-addr'] = vs(o.bindAddr);
   if (o.addr?.length) out.addr = vs(o.addr);

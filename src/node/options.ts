@@ -59,7 +59,10 @@ export function nearest(name: string, candidates: readonly string[]): string | u
 }
 
 function unknown(specs: readonly OptionSpec[], what: string, name: string): UsageError {
-  const near = nearest(name, specs.map((s) => s.name));
+  const near = nearest(
+    name,
+    specs.map(s => s.name),
+  );
   return new UsageError(`${what}${near ? ` (did you mean --${near}?)` : ''}`);
 }
 
@@ -86,7 +89,7 @@ export function parseCommandLine(specs: readonly OptionSpec[], argv: readonly st
     if (!a.startsWith('--')) {
       // `-kH`: several one-letter flags together.
       for (const ch of a.slice(1)) {
-        const spec = specs.find((s) => s.short === ch);
+        const spec = specs.find(s => s.short === ch);
         if (!spec) throw new UsageError(`unknown option -${ch}`);
         if (!spec.flag) {
           if (a.length !== 2) throw new UsageError(`-${ch} needs a value: give it on its own`);
@@ -99,7 +102,7 @@ export function parseCommandLine(specs: readonly OptionSpec[], argv: readonly st
     }
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    const spec = specs.find((s) => s.name === name);
+    const spec = specs.find(s => s.name === name);
     if (!spec) throw unknown(specs, `unknown option --${name}`, name);
     if (spec.flag) {
       if (eq > 0) throw new UsageError(`--${name} takes no value`);
@@ -123,7 +126,7 @@ export function parseConfigFile(specs: readonly OptionSpec[], text: string, path
     const where = `${path}:${i + 1}`;
     const eq = line.indexOf('=');
     const name = (eq > 0 ? line.slice(0, eq) : line).trim();
-    const spec = specs.find((s) => s.name === name);
+    const spec = specs.find(s => s.name === name);
     if (!spec) throw unknown(specs, `${where}: unknown option ${name}`, name);
     if (spec.cmdlineOnly) throw new UsageError(`${where}: ${name} can only be given on the command line`);
     if (spec.flag) {
@@ -142,7 +145,7 @@ export function mergeOptions(specs: readonly OptionSpec[], ...layers: OptionValu
   const out: OptionValues = new Map();
   for (const layer of layers) {
     for (const [name, vs] of layer) {
-      const spec = specs.find((s) => s.name === name)!;
+      const spec = specs.find(s => s.name === name)!;
       for (const v of vs) add(out, spec, v);
     }
   }
@@ -155,13 +158,13 @@ export function lastValue(values: OptionValues, name: string): string | undefine
 }
 
 export function allValues(values: OptionValues, name: string): string[] {
-  return (values.get(name) ?? []).map((v) => v.value);
+  return (values.get(name) ?? []).map(v => v.value);
 }
 
 /** `--help`: every option with its default. */
 export function usage(synopsis: string, specs: readonly OptionSpec[]): string {
-  const left = specs.map((s) => `${s.short ? `-${s.short}|` : ''}--${s.name}${s.flag ? '' : ` ${s.arg ?? 'ARG'}`}`);
-  const width = Math.min(36, Math.max(...left.map((l) => l.length)) + 2);
+  const left = specs.map(s => `${s.short ? `-${s.short}|` : ''}--${s.name}${s.flag ? '' : ` ${s.arg ?? 'ARG'}`}`);
+  const width = Math.min(36, Math.max(...left.map(l => l.length)) + 2);
   const lines = specs.map((s, i) => {
     const dflt = s.flag ? '' : s.default !== undefined ? ` (default: ${s.default === '' ? '""' : s.default})` : '';
     const multi = s.multi ? ' [may be repeated]' : '';
@@ -184,7 +187,7 @@ export function configsOf(specs: readonly OptionSpec[], values: OptionValues, hi
     if (s.flag) {
       if (vs?.length) out[s.name] = { set: true, source: vs[vs.length - 1]!.source };
     } else if (s.multi) {
-      if (vs?.length) out[s.name] = { values_str: vs.map((v) => v.value), sources: vs.map((v) => v.source) };
+      if (vs?.length) out[s.name] = { values_str: vs.map(v => v.value), sources: vs.map(v => v.source) };
     } else if (vs?.length) out[s.name] = { value_str: vs[vs.length - 1]!.value, source: vs[vs.length - 1]!.source };
     else if (s.default !== undefined) out[s.name] = { value_str: s.default, source: 'default' };
   }

@@ -53,7 +53,9 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } }));
+  res
+    .writeHead(status, { 'content-type': 'application/json', ...headers })
+    .end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } }));
 }
 
 export async function startRpcHttp(rpc: RpcRequestHandler, o: RpcHttpOptions): Promise<RpcHttpServer> {
@@ -61,20 +63,32 @@ export async function startRpcHttp(rpc: RpcRequestHandler, o: RpcHttpOptions): P
   const origins = new Set(o.allowOrigins ?? []);
   let bound = { host: o.host, port: o.port };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    if (!hostHeaderOk(req.headers.host, bound.host, bound.port)) return refuse(res, 403, `Host must be ${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`);
+    if (!hostHeaderOk(req.headers.host, bound.host, bound.port))
+      return refuse(res, 403, `Host must be ${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`);
     const origin = req.headers.origin;
     const cors: Record<string, string> = {};
     if (origin !== undefined) {
       if (!origins.has(origin)) return refuse(res, 403, `Origin ${origin} not allowed (--rpc-allow-origin)`);
       Object.assign(cors, { 'access-control-allow-origin': origin, vary: 'Origin' });
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' }).end();
+        res
+          .writeHead(204, {
+            ...cors,
+            'access-control-allow-methods': 'POST',
+            'access-control-allow-headers': 'authorization, content-type',
+            'access-control-max-age': '600',
+          })
+          .end();
         return;
       }
     }
     if (req.method !== 'POST') return refuse(res, 405, 'POST only', { allow: 'POST', ...cors });
     const auth = req.headers.authorization ?? '';
-    if (!sameSecret(auth, expected)) return refuse(res, 401, 'missing or wrong credential: send the cookie file (Authorization: Basic)', { 'www-authenticate': 'Basic realm="boltworker"', ...cors });
+    if (!sameSecret(auth, expected))
+      return refuse(res, 401, 'missing or wrong credential: send the cookie file (Authorization: Basic)', {
+        'www-authenticate': 'Basic realm="boltworker"',
+        ...cors,
+      });
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') return refuse(res, 415, 'Content-Type must be application/json', cors);
     const chunks: Buffer[] = [];
@@ -91,7 +105,7 @@ export async function startRpcHttp(rpc: RpcRequestHandler, o: RpcHttpOptions): P
     req.on('end', () => {
       if (res.headersSent) return;
       // Bounded and never throws (src/core/daemons/lightningd/rpc-text.ts).
-      void answerText(rpc, Buffer.concat(chunks).toString('utf8')).then((text) => {
+      void answerText(rpc, Buffer.concat(chunks).toString('utf8')).then(text => {
         if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(text);
       });
     });
@@ -120,7 +134,7 @@ export async function startRpcHttp(rpc: RpcRequestHandler, o: RpcHttpOptions): P
     beyondLoopback: !isLoopback(a.address),
     // Answers already written go out (a `stop` answer included); a connection still busy after 2 s is cut.
     close: () =>
-      new Promise<void>((r) => {
+      new Promise<void>(r => {
         const t = setTimeout(() => server.closeAllConnections(), 2000);
         server.close(() => {
           clearTimeout(t);

@@ -8,7 +8,12 @@ import { JsonFrameError, JsonSplitter } from './json-stream.ts';
 import { answerText, RPC_LIMITS, type RpcRequestHandler } from '../core/daemons/lightningd/rpc-text.ts';
 
 /** What the Node transports bound before a request reaches answerText: bytes read for one request, nesting while framing, commands at once per connection, connections. */
-export const TRANSPORT_LIMITS = { maxBytes: RPC_LIMITS.maxRequestChars, maxDepth: RPC_LIMITS.maxDepth, maxInFlight: 16, maxConnections: 64 } as const;
+export const TRANSPORT_LIMITS = {
+  maxBytes: RPC_LIMITS.maxRequestChars,
+  maxDepth: RPC_LIMITS.maxDepth,
+  maxInFlight: 16,
+  maxConnections: 64,
+} as const;
 
 /** Linux's sun_path holds 107 bytes and a NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -20,7 +25,10 @@ export interface RpcSocketServer {
 }
 
 export async function startRpcSocket(rpc: RpcRequestHandler, path: string, mode = 0o600): Promise<RpcSocketServer> {
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new Error(`rpc-file path ${path} is longer than ${MAX_SOCKET_PATH} bytes (a Unix socket limit): use a shorter lightning-dir or rpc-file`);
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH)
+    throw new Error(
+      `rpc-file path ${path} is longer than ${MAX_SOCKET_PATH} bytes (a Unix socket limit): use a shorter lightning-dir or rpc-file`,
+    );
   // We hold the network directory's lock, so a socket file here is left by a daemon that is gone.
   const old = await lstat(path).catch(() => undefined);
   if (old) {
@@ -28,7 +36,7 @@ export async function startRpcSocket(rpc: RpcRequestHandler, path: string, mode 
     await unlink(path);
   }
   const conns = new Set<{ socket: Socket; inFlight: number; closing: boolean }>();
-  const server: Server = createServer((socket) => {
+  const server: Server = createServer(socket => {
     const conn = { socket, inFlight: 0, closing: false };
     conns.add(conn);
     const split = new JsonSplitter(TRANSPORT_LIMITS);
@@ -53,7 +61,7 @@ export async function startRpcSocket(rpc: RpcRequestHandler, path: string, mode 
       }
       for (const text of texts) {
         conn.inFlight++;
-        void answerText(rpc, text).then((answer) => {
+        void answerText(rpc, text).then(answer => {
           send(answer);
           conn.inFlight--;
           if (conn.closing && conn.inFlight === 0) socket.end();
@@ -82,14 +90,14 @@ export async function startRpcSocket(rpc: RpcRequestHandler, path: string, mode 
     path,
     close() {
       closing ??= (async () => {
-        const closed = new Promise<void>((r) => server.close(() => r()));
+        const closed = new Promise<void>(r => server.close(() => r()));
         for (const c of conns) {
           c.closing = true;
           c.socket.pause();
           if (c.inFlight === 0) c.socket.end();
         }
         // A client that never reads its answers does not hold the daemon up for long.
-        const t = setTimeout(() => conns.forEach((c) => c.socket.destroy()), 2000);
+        const t = setTimeout(() => conns.forEach(c => c.socket.destroy()), 2000);
         await closed;
         clearTimeout(t);
         await unlink(path).catch(() => undefined);

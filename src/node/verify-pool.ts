@@ -75,10 +75,10 @@ export function createNodeVerifyPool(opts: NodeVerifyPoolOptions = {}): VerifyPo
     ...(opts.depth !== undefined ? { depth: opts.depth } : {}),
     spawn(events, index) {
       const worker = new Worker(BOOT, { workerData: { entry: ENTRY.href }, name: `verify-${index}` });
-      worker.on('message', (msg) => events.message(msg));
-      worker.once('error', (e) => events.died(`verify worker ${index} crashed: ${e.message}`));
-      worker.once('exit', (code) => events.died(`verify worker ${index} exited with code ${code}`));
-      void wasm.then((module) => {
+      worker.on('message', msg => events.message(msg));
+      worker.once('error', e => events.died(`verify worker ${index} crashed: ${e.message}`));
+      worker.once('exit', code => events.died(`verify worker ${index} exited with code ${code}`));
+      void wasm.then(module => {
         const init: ToVerifyWorker = module ? { t: 'init', engine, wasm: module, ...keyCache } : { t: 'init', engine };
         try {
           worker.postMessage(init);

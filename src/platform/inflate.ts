@@ -1,7 +1,7 @@
 // zlib (RFC 1950) through the web platform's DecompressionStream ('deflate' is the zlib format), for
 // the runtimes without node:zlib (browser Workers, workerd, Deno): BOLT 7 encoding-1 arrays from old
 // peers. It stops reading, and fails, past `max` bytes: a small message can inflate to gigabytes.
-import { concat } from '../core/bytes.ts';
+import { concat } from '../core/base/bytes.ts';
 
 export async function inflateZlib(zlib: Uint8Array, max: number): Promise<Uint8Array> {
   const ds = new DecompressionStream('deflate');

@@ -13,7 +13,15 @@ declare module 'bitcore-lib' {
   }
   interface InterpreterInstance {
     errstr: string;
-    verify(scriptSig: BitcoreScript, scriptPubKey: BitcoreScript, tx: BitcoreTransaction, nin: number, flags: number, witness: Uint8Array[], satoshis: number): boolean;
+    verify(
+      scriptSig: BitcoreScript,
+      scriptPubKey: BitcoreScript,
+      tx: BitcoreTransaction,
+      nin: number,
+      flags: number,
+      witness: Uint8Array[],
+      satoshis: number,
+    ): boolean;
   }
   interface InterpreterClass {
     new (): InterpreterInstance;

@@ -2,8 +2,8 @@
 // the merkle root of the txids, the BIP 141 witness commitment in the coinbase, the BIP 34 height
 // in the coinbase's scriptSig, and proof of work against the compact target (nBits).
 import { CompactSizeLen } from '@scure/btc-signer/script.js';
-import { concat, fromHex, toHex } from '../core/bytes.ts';
-import { sha256d } from '../core/crypto.ts';
+import { concat, fromHex, toHex } from '../core/base/bytes.ts';
+import { sha256d } from '../core/crypto/primitives.ts';
 import { GENESIS } from './params.ts';
 import { decodeTx, decodeTxList, hashHex, makeTx, type Tx, type TxOutput, TxDecodeError } from './tx.ts';
 
@@ -64,7 +64,7 @@ function parents(level: Uint8Array[]): Uint8Array[] {
 /** The merkle root of display-order hashes. */
 export function merkleRoot(hashes: string[]): string {
   if (hashes.length === 0) return '0'.repeat(64);
-  let level = hashes.map((h) => fromHex(h).reverse());
+  let level = hashes.map(h => fromHex(h).reverse());
   while (level.length > 1) level = parents(level);
   return toHex(level[0]!.slice().reverse());
 }
@@ -72,7 +72,7 @@ export function merkleRoot(hashes: string[]): string {
 /** The sibling hashes from leaf `pos` up to the root (Esplora's `/tx/:txid/merkle-proof`), display order. */
 export function merkleBranch(hashes: string[], pos: number): string[] {
   const branch: string[] = [];
-  let level = hashes.map((h) => fromHex(h).reverse());
+  let level = hashes.map(h => fromHex(h).reverse());
   for (let i = pos; level.length > 1; i >>= 1) {
     branch.push(toHex((level[i ^ 1] ?? level[i]!).slice().reverse()));
     level = parents(level);
@@ -97,8 +97,14 @@ export function checkProofOfWork(hash: string, bits: number): boolean {
 export function difficulty(bits: number): number {
   let shift = (bits >>> 24) & 0xff;
   let diff = 0x0000ffff / (bits & 0x00ffffff);
-  while (shift < 29) { diff *= 256; shift++; }
-  while (shift > 29) { diff /= 256; shift--; }
+  while (shift < 29) {
+    diff *= 256;
+    shift++;
+  }
+  while (shift > 29) {
+    diff /= 256;
+    shift--;
+  }
   return diff;
 }
 
@@ -130,17 +136,28 @@ export function witnessCommitmentScript(wtxids: string[]): Uint8Array {
 export function makeCoinbase(height: number, extraNonce: number, script: Uint8Array, value: bigint, others: Tx[]): Tx {
   const nonce = new Uint8Array(4);
   new DataView(nonce.buffer).setUint32(0, extraNonce >>> 0, true);
-  const outputs: TxOutput[] = [{ value, script }, { value: 0n, script: witnessCommitmentScript(others.map((t) => t.wtxid)) }];
+  const outputs: TxOutput[] = [
+    { value, script },
+    { value: 0n, script: witnessCommitmentScript(others.map(t => t.wtxid)) },
+  ];
   return makeTx({
     version: 2,
     lockTime: 0,
-    inputs: [{ txid: '0'.repeat(64), vout: 0xffffffff, scriptSig: concat(heightPush(height), Uint8Array.of(4), nonce), sequence: 0xffffffff, witness: [WITNESS_RESERVED] }],
+    inputs: [
+      {
+        txid: '0'.repeat(64),
+        vout: 0xffffffff,
+        scriptSig: concat(heightPush(height), Uint8Array.of(4), nonce),
+        sequence: 0xffffffff,
+        witness: [WITNESS_RESERVED],
+      },
+    ],
     outputs,
   });
 }
 
 export function encodeBlock(header: BlockHeader, txs: Tx[]): Uint8Array {
-  return concat(encodeHeader(header), CompactSizeLen.encode(txs.length), ...txs.map((t) => t.raw));
+  return concat(encodeHeader(header), CompactSizeLen.encode(txs.length), ...txs.map(t => t.raw));
 }
 
 function assemble(header: BlockHeader, txs: Tx[], raw: Uint8Array): Block {
@@ -160,11 +177,21 @@ export function decodeBlock(raw: Uint8Array): Block {
  * nonce ground until the hash meets `bits` (on regtest about two tries).
  */
 export function mineBlock(f: { prevHash: string; time: number; bits: number; version?: number }, txs: Tx[]): Block {
-  const header: BlockHeader = { version: f.version ?? 0x20000000, prevHash: f.prevHash, merkleRoot: merkleRoot(txs.map((t) => t.txid)), time: f.time, bits: f.bits, nonce: 0 };
+  const header: BlockHeader = {
+    version: f.version ?? 0x20000000,
+    prevHash: f.prevHash,
+    merkleRoot: merkleRoot(txs.map(t => t.txid)),
+    time: f.time,
+    bits: f.bits,
+    nonce: 0,
+  };
   for (;;) {
     const hash = hashHex(encodeHeader(header));
     if (checkProofOfWork(hash, header.bits)) break;
-    if (header.nonce === 0xffffffff) { header.time++; header.nonce = 0; } else header.nonce++;
+    if (header.nonce === 0xffffffff) {
+      header.time++;
+      header.nonce = 0;
+    } else header.nonce++;
   }
   return assemble(header, txs, encodeBlock(header, txs));
 }
@@ -172,6 +199,13 @@ export function mineBlock(f: { prevHash: string; time: number; bits: number; ver
 /** Bitcoin Core's regtest genesis block, rebuilt from its fields. */
 export function genesisBlock(): Block {
   const coinbase = decodeTx(fromHex(GENESIS.coinbaseHex));
-  const header: BlockHeader = { version: GENESIS.version, prevHash: '0'.repeat(64), merkleRoot: coinbase.txid, time: GENESIS.time, bits: GENESIS.bits, nonce: GENESIS.nonce };
+  const header: BlockHeader = {
+    version: GENESIS.version,
+    prevHash: '0'.repeat(64),
+    merkleRoot: coinbase.txid,
+    time: GENESIS.time,
+    bits: GENESIS.bits,
+    nonce: GENESIS.nonce,
+  };
   return assemble(header, [coinbase], encodeBlock(header, [coinbase]));
 }

@@ -155,7 +155,7 @@ export class RegtestChain {
   loadBlock(raw: Uint8Array): void {
     const b = decodeBlock(raw);
     if (!checkProofOfWork(b.hash, b.header.bits) || b.header.bits !== REGTEST_BITS) throw new ChainError(`block ${b.hash}: high-hash`);
-    if (merkleRoot(b.txs.map((t) => t.txid)) !== b.header.merkleRoot) throw new ChainError(`block ${b.hash}: bad-txnmrklroot`);
+    if (merkleRoot(b.txs.map(t => t.txid)) !== b.header.merkleRoot) throw new ChainError(`block ${b.hash}: bad-txnmrklroot`);
     if (b.txs.length === 0 || !isCoinbase(b.txs[0]!)) throw new ChainError(`block ${b.hash}: bad-cb-missing`);
     this.addBlock(b);
   }
@@ -209,7 +209,8 @@ export class RegtestChain {
         });
       }
       tx.outputs.forEach((o, n) => {
-        if (o.script[0] !== 0x6a) this.utxos.set(outpointKey(tx.txid, n), { value: o.value, script: o.script, height: entry.height, coinbase: cb });
+        if (o.script[0] !== 0x6a)
+          this.utxos.set(outpointKey(tx.txid, n), { value: o.value, script: o.script, height: entry.height, coinbase: cb });
       });
       this.txIndex.set(tx.txid, { entry, index });
     });

@@ -6,8 +6,8 @@ import type { BlockEntry, RegtestChain } from './chain.ts';
 import { addressScript, scriptAddress, scriptKind } from './policy.ts';
 import { scriptAsm } from './asm.ts';
 import { isCoinbase, outpointKey, type Tx } from './tx.ts';
-import { equal, fromHex, toHex } from '../core/bytes.ts';
-import { sha256 } from '../core/crypto.ts';
+import { equal, fromHex, toHex } from '../core/base/bytes.ts';
+import { sha256 } from '../core/crypto/primitives.ts';
 import { WalletError } from './wallet.ts';
 import { ChainError } from './chain.ts';
 
@@ -81,7 +81,7 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
       const active = chain.isActive(e);
       return json({ in_best_chain: active, height: e.height, next_best: active ? (chain.at(e.height + 1)?.block.hash ?? null) : null });
     }
-    if (p.length === 3 && p[2] === 'txids') return json(b.txs.map((t) => t.txid));
+    if (p.length === 3 && p[2] === 'txids') return json(b.txs.map(t => t.txid));
     if (p.length === 4 && p[2] === 'txid') {
       const t = b.txs[int(p[3]!)];
       return t ? text(t.txid) : notFound('Transaction');
@@ -89,7 +89,7 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
     if ((p.length === 3 || p.length === 4) && p[2] === 'txs') {
       const start = p[3] === undefined ? 0 : int(p[3]);
       if (start % 25 !== 0 || start >= b.txs.length) return text('start index must be a multiple of 25 below the transaction count', 400);
-      return json(b.txs.slice(start, start + 25).map((t) => txJson(chain, t)));
+      return json(b.txs.slice(start, start + 25).map(t => txJson(chain, t)));
     }
   }
   if (p[0] === 'tx' && p[1] !== undefined && HASH.test(p[1])) {
@@ -108,17 +108,27 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
     if (p.length === 3 && p[2] === 'merkle-proof') {
       const loc = found.location;
       if (!loc) return notFound('Transaction');
-      return json({ block_height: loc.entry.height, merkle: merkleBranch(loc.entry.block.txs.map((t) => t.txid), loc.index), pos: loc.index });
+      return json({
+        block_height: loc.entry.height,
+        merkle: merkleBranch(
+          loc.entry.block.txs.map(t => t.txid),
+          loc.index,
+        ),
+        pos: loc.index,
+      });
     }
   }
   if ((p[0] === 'address' || p[0] === 'scripthash') && p[1] !== undefined && p.length <= 5) {
     const match = scriptMatcher(p[0], p[1]);
     if (!match) return text(p[0] === 'address' ? 'Invalid Bitcoin address' : 'Invalid scripthash', 400);
     const rest = p.slice(2).join('/');
-    const list = (txs: Tx[]) => json(txs.map((t) => txJson(chain, t)));
+    const list = (txs: Tx[]) => json(txs.map(t => txJson(chain, t)));
     if (rest === '') {
-      const mem = chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, match));
-      const all = chain.active.flatMap((e) => e.block.txs.filter((t) => touches(chain, t, match)));
+      const mem = chain.mempool
+        .list()
+        .map(e => e.tx)
+        .filter(t => touches(chain, t, match));
+      const all = chain.active.flatMap(e => e.block.txs.filter(t => touches(chain, t, match)));
       return json({ [p[0]]: p[1], chain_stats: addressStats(chain, match, all), mempool_stats: addressStats(chain, match, mem) });
     }
     if (rest === 'utxo') return json(addressUtxos(chain, match));
@@ -128,17 +138,33 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
   }
   if (p[0] === 'fee-estimates' && p.length === 1) {
     // Every transaction paying the minimum relay fee is mined in the next block here.
-    return json(Object.fromEntries(TARGETS.map((t) => [String(t), 1])));
+    return json(Object.fromEntries(TARGETS.map(t => [String(t), 1])));
   }
-  if (p[0] === 'mempool' && p[1] === 'txids' && p.length === 2) return json(chain.mempool.list().map((e) => e.tx.txid));
+  if (p[0] === 'mempool' && p[1] === 'txids' && p.length === 2) return json(chain.mempool.list().map(e => e.tx.txid));
   if (p[0] === 'mempool' && p.length === 1) {
     const list = chain.mempool.list();
     // fee_histogram: (feerate, vsize) from the highest feerate down, one entry per transaction.
-    const hist = list.map((e) => [Number(e.fee) / e.tx.vsize, e.tx.vsize] as [number, number]).sort((a, b) => b[0] - a[0]);
-    return json({ count: list.length, vsize: list.reduce((n, e) => n + e.tx.vsize, 0), total_fee: Number(list.reduce((n, e) => n + e.fee, 0n)), fee_histogram: hist });
+    const hist = list.map(e => [Number(e.fee) / e.tx.vsize, e.tx.vsize] as [number, number]).sort((a, b) => b[0] - a[0]);
+    return json({
+      count: list.length,
+      vsize: list.reduce((n, e) => n + e.tx.vsize, 0),
+      total_fee: Number(list.reduce((n, e) => n + e.fee, 0n)),
+      fee_histogram: hist,
+    });
   }
   if (p[0] === 'mempool' && p[1] === 'recent' && p.length === 2) {
-    return json(chain.mempool.list().slice(-10).reverse().map((e) => ({ txid: e.tx.txid, fee: Number(e.fee), vsize: e.tx.vsize, value: Number(e.tx.outputs.reduce((n, o) => n + o.value, 0n)) })));
+    return json(
+      chain.mempool
+        .list()
+        .slice(-10)
+        .reverse()
+        .map(e => ({
+          txid: e.tx.txid,
+          fee: Number(e.fee),
+          vsize: e.tx.vsize,
+          value: Number(e.tx.outputs.reduce((n, o) => n + o.value, 0n)),
+        })),
+    );
   }
   return text('Not found', 404);
 }
@@ -160,7 +186,8 @@ function post(chain: RegtestChain, p: string[], body: Uint8Array): ApiResponse {
     const args = readJson(body);
     if (p[1] === 'mine') {
       const n = args.blocks;
-      if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX_MINE_PER_CALL) throw new BadRequest(`blocks must be an integer 1..${MAX_MINE_PER_CALL}`);
+      if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX_MINE_PER_CALL)
+        throw new BadRequest(`blocks must be an integer 1..${MAX_MINE_PER_CALL}`);
       let script: Uint8Array | undefined;
       if (args.address !== undefined) {
         try {
@@ -225,7 +252,13 @@ function txStatus(chain: RegtestChain, txid: string): unknown {
 
 function outJson(o: { value: bigint; script: Uint8Array }): Record<string, unknown> {
   const addr = scriptAddress(o.script);
-  return { scriptpubkey: toHex(o.script), scriptpubkey_asm: scriptAsm(o.script), scriptpubkey_type: scriptKind(o.script), ...(addr ? { scriptpubkey_address: addr } : {}), value: Number(o.value) };
+  return {
+    scriptpubkey: toHex(o.script),
+    scriptpubkey_asm: scriptAsm(o.script),
+    scriptpubkey_type: scriptKind(o.script),
+    ...(addr ? { scriptpubkey_address: addr } : {}),
+    value: Number(o.value),
+  };
 }
 
 /** electrs's inner_redeemscript_asm (P2SH: the last scriptSig push) and inner_witnessscript_asm (P2WSH: the last witness item). */
@@ -246,7 +279,7 @@ function innerAsm(prev: Uint8Array | undefined, scriptSig: Uint8Array, witness: 
 /** The data of a push-only script's last push. */
 function lastPush(s: Uint8Array): Uint8Array | undefined {
   let last: Uint8Array | undefined;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const op = s[i]!;
     const head = op === 0x4c ? 2 : op === 0x4d ? 3 : 1;
     const len = op <= 0x4b ? op : op === 0x4c ? (s[i + 1] ?? 0) : op === 0x4d ? (s[i + 1] ?? 0) | ((s[i + 2] ?? 0) << 8) : -1;
@@ -260,7 +293,7 @@ function lastPush(s: Uint8Array): Uint8Array | undefined {
 function txJson(chain: RegtestChain, tx: Tx): unknown {
   const cb = isCoinbase(tx);
   let inTotal = 0n;
-  const vin = tx.inputs.map((i) => {
+  const vin = tx.inputs.map(i => {
     const prev = cb ? undefined : chain.output(i.txid, i.vout);
     if (prev) inTotal += prev.value;
     return {
@@ -295,7 +328,7 @@ function outspend(chain: RegtestChain, txid: string, vout: number): unknown {
   if (c) return { spent: true, txid: c.txid, vin: c.vin, status: txStatus(chain, c.txid) };
   const m = chain.mempool.spends.get(k);
   if (m !== undefined) {
-    const vin = chain.mempool.get(m)!.tx.inputs.findIndex((i) => i.txid === txid && i.vout === vout);
+    const vin = chain.mempool.get(m)!.tx.inputs.findIndex(i => i.txid === txid && i.vout === vout);
     return { spent: true, txid: m, vin, status: { confirmed: false } };
   }
   return { spent: false };
@@ -308,11 +341,11 @@ type Matcher = (script: Uint8Array) => boolean;
 function scriptMatcher(kind: 'address' | 'scripthash', arg: string): Matcher | undefined {
   if (kind === 'scripthash') {
     const h = arg.toLowerCase();
-    return HASH.test(h) ? (s) => toHex(sha256(s)) === h : undefined;
+    return HASH.test(h) ? s => toHex(sha256(s)) === h : undefined;
   }
   try {
     const script = addressScript(arg);
-    return (s) => equal(s, script);
+    return s => equal(s, script);
   } catch {
     return undefined;
   }
@@ -328,23 +361,32 @@ function addressUtxos(chain: RegtestChain, match: Matcher): unknown[] {
   }
   for (const e of chain.mempool.list()) {
     e.tx.outputs.forEach((o, vout) => {
-      if (match(o.script) && !chain.mempool.spends.has(outpointKey(e.tx.txid, vout))) out.push({ txid: e.tx.txid, vout, status: { confirmed: false }, value: Number(o.value) });
+      if (match(o.script) && !chain.mempool.spends.has(outpointKey(e.tx.txid, vout)))
+        out.push({ txid: e.tx.txid, vout, status: { confirmed: false }, value: Number(o.value) });
     });
   }
   return out;
 }
 
 function touches(chain: RegtestChain, tx: Tx, match: Matcher): boolean {
-  if (tx.outputs.some((o) => match(o.script))) return true;
-  return !isCoinbase(tx) && tx.inputs.some((i) => {
-    const prev = chain.output(i.txid, i.vout);
-    return prev !== undefined && match(prev.script);
-  });
+  if (tx.outputs.some(o => match(o.script))) return true;
+  return (
+    !isCoinbase(tx) &&
+    tx.inputs.some(i => {
+      const prev = chain.output(i.txid, i.vout);
+      return prev !== undefined && match(prev.script);
+    })
+  );
 }
 
 /** Mempool transactions touching `script`, newest first (at most 50, as Esplora). */
 function mempoolTxs(chain: RegtestChain, match: Matcher): Tx[] {
-  return chain.mempool.list().map((e) => e.tx).filter((t) => touches(chain, t, match)).reverse().slice(0, 50);
+  return chain.mempool
+    .list()
+    .map(e => e.tx)
+    .filter(t => touches(chain, t, match))
+    .reverse()
+    .slice(0, 50);
 }
 
 /** Confirmed transactions touching `script`, newest first, 25 after `lastSeen` (Esplora's paging). */
@@ -367,11 +409,18 @@ function chainTxs(chain: RegtestChain, match: Matcher, lastSeen?: string): Tx[] 
 function addressStats(chain: RegtestChain, match: Matcher, txs: Tx[]): Record<string, number> {
   const st = { funded_txo_count: 0, funded_txo_sum: 0, spent_txo_count: 0, spent_txo_sum: 0, tx_count: txs.length };
   for (const t of txs) {
-    for (const o of t.outputs) if (match(o.script)) { st.funded_txo_count++; st.funded_txo_sum += Number(o.value); }
+    for (const o of t.outputs)
+      if (match(o.script)) {
+        st.funded_txo_count++;
+        st.funded_txo_sum += Number(o.value);
+      }
     if (isCoinbase(t)) continue;
     for (const i of t.inputs) {
       const prev = chain.output(i.txid, i.vout);
-      if (prev && match(prev.script)) { st.spent_txo_count++; st.spent_txo_sum += Number(prev.value); }
+      if (prev && match(prev.script)) {
+        st.spent_txo_count++;
+        st.spent_txo_sum += Number(prev.value);
+      }
     }
   }
   return st;

@@ -2,8 +2,12 @@
 // tip): nLockTime (IsFinalTx, BIP 113) and BIP 68 relative locks in nSequence
 // (CalculateSequenceLocks / EvaluateSequenceLocks, src/consensus/tx_verify.cpp).
 import {
-  LOCKTIME_THRESHOLD, SEQUENCE_FINAL, SEQUENCE_LOCKTIME_DISABLE_FLAG, SEQUENCE_LOCKTIME_GRANULARITY,
-  SEQUENCE_LOCKTIME_MASK, SEQUENCE_LOCKTIME_TYPE_FLAG,
+  LOCKTIME_THRESHOLD,
+  SEQUENCE_FINAL,
+  SEQUENCE_LOCKTIME_DISABLE_FLAG,
+  SEQUENCE_LOCKTIME_GRANULARITY,
+  SEQUENCE_LOCKTIME_MASK,
+  SEQUENCE_LOCKTIME_TYPE_FLAG,
 } from './params.ts';
 import type { Tx } from './tx.ts';
 
@@ -11,7 +15,7 @@ import type { Tx } from './tx.ts';
 export function isFinalTx(tx: Tx, blockHeight: number, blockTime: number): boolean {
   if (tx.lockTime === 0) return true;
   if (tx.lockTime < (tx.lockTime < LOCKTIME_THRESHOLD ? blockHeight : blockTime)) return true;
-  return tx.inputs.every((i) => i.sequence === SEQUENCE_FINAL);
+  return tx.inputs.every(i => i.sequence === SEQUENCE_FINAL);
 }
 
 /**
@@ -20,7 +24,13 @@ export function isFinalTx(tx: Tx, blockHeight: number, blockTime: number): boole
  * output (tip+1 for an output still in the mempool); `mtpBefore(h)` is the median time past of
  * the block before height h.
  */
-export function sequenceLocksOk(tx: Tx, coinHeight: number[], blockHeight: number, prevMtp: number, mtpBefore: (h: number) => number): boolean {
+export function sequenceLocksOk(
+  tx: Tx,
+  coinHeight: number[],
+  blockHeight: number,
+  prevMtp: number,
+  mtpBefore: (h: number) => number,
+): boolean {
   if (tx.version < 2) return true;
   let minHeight = -1;
   let minTime = -1;

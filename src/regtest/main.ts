@@ -34,7 +34,10 @@ export function parseRegtestArgs(argv: string[]): RegtestArgs {
 }
 
 /** Starts the chain from command-line arguments and prints the ready line; returns the handle. */
-export async function regtestMain(argv: string[], print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RegtestHandle> {
+export async function regtestMain(
+  argv: string[],
+  print: (line: string) => void = l => process.stdout.write(l + '\n'),
+): Promise<RegtestHandle> {
   const args = parseRegtestArgs(argv);
   const h = await startRegtest({ host: args.host, port: args.port, dataDir: args.dataDir, premine: 101 });
   print(JSON.stringify({ esplora: h.url, height: h.chain.height, address: h.chain.wallet.address, data_dir: args.dataDir ?? null }));

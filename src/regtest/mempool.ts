@@ -2,7 +2,14 @@
 // (MemPoolAccept::PreChecks, ReplacementChecks, PolicyScriptChecks in src/validation.cpp;
 // CheckTransaction and CheckTxInputs in src/consensus; IsStandardTx in src/policy/policy.cpp).
 // Replacement follows BIP 125 (opt-in signalling, rules 3, 4 and 6 on fees).
-import { COIN, COINBASE_MATURITY, MAX_BIP125_RBF_SEQUENCE, MAX_STANDARD_TX_WEIGHT, MIN_RELAY_SAT_PER_KVB, MIN_STANDARD_TX_NONWITNESS_SIZE } from './params.ts';
+import {
+  COIN,
+  COINBASE_MATURITY,
+  MAX_BIP125_RBF_SEQUENCE,
+  MAX_STANDARD_TX_WEIGHT,
+  MIN_RELAY_SAT_PER_KVB,
+  MIN_STANDARD_TX_NONWITNESS_SIZE,
+} from './params.ts';
 import { decodeTx, isCoinbase, outpointKey, TxDecodeError, type Tx, type TxOutput } from './tx.ts';
 import { dustThreshold, isPushOnly, isStandardOutput, scriptKind } from './policy.ts';
 import { isFinalTx, sequenceLocksOk } from './locks.ts';
@@ -33,7 +40,11 @@ export const MAX_MEMPOOL_TXS = 50_000;
 const MAX_SCRIPTSIG_SIZE = 1650;
 
 class Reject {
-  constructor(readonly reason: string, readonly detail = '', readonly code = RPC_VERIFY_REJECTED) {}
+  constructor(
+    readonly reason: string,
+    readonly detail = '',
+    readonly code = RPC_VERIFY_REJECTED,
+  ) {}
 }
 
 function minRelayFee(vsize: number): bigint {
@@ -46,7 +57,11 @@ export class Mempool {
   readonly spends = new Map<string, string>();
   private seq = 0;
 
-  constructor(private readonly chain: RegtestChain, private readonly verify: ScriptVerifier, private readonly maxTxs = MAX_MEMPOOL_TXS) {}
+  constructor(
+    private readonly chain: RegtestChain,
+    private readonly verify: ScriptVerifier,
+    private readonly maxTxs = MAX_MEMPOOL_TXS,
+  ) {}
 
   get(txid: string): MempoolEntry | undefined {
     return this.entries.get(txid);
@@ -92,10 +107,10 @@ export class Mempool {
       outTotal += o.value;
       if (outTotal > MAX_MONEY) throw new Reject('bad-txns-txouttotal-toolarge');
     }
-    const keys = tx.inputs.map((i) => outpointKey(i.txid, i.vout));
+    const keys = tx.inputs.map(i => outpointKey(i.txid, i.vout));
     if (new Set(keys).size !== keys.length) throw new Reject('bad-txns-inputs-duplicate');
     if (isCoinbase(tx)) throw new Reject('coinbase');
-    if (tx.inputs.some((i) => i.txid === '0'.repeat(64) && i.vout === 0xffffffff)) throw new Reject('bad-txns-prevout-null');
+    if (tx.inputs.some(i => i.txid === '0'.repeat(64) && i.vout === 0xffffffff)) throw new Reject('bad-txns-prevout-null');
 
     // IsStandardTx.
     if (tx.version < 1 || tx.version > 3) throw new Reject('version');
@@ -110,7 +125,7 @@ export class Mempool {
       if (scriptKind(o.script) === 'op_return') opReturns++;
     }
     if (opReturns > 1) throw new Reject('multi-op-return');
-    if (tx.outputs.some((o) => o.value < dustThreshold(o.script))) throw new Reject('dust');
+    if (tx.outputs.some(o => o.value < dustThreshold(o.script))) throw new Reject('dust');
     if (tx.baseSize < MIN_STANDARD_TX_NONWITNESS_SIZE) throw new Reject('tx-size-small');
 
     // Final in the next block (BIP 113: against the tip's median time past).
@@ -156,7 +171,8 @@ export class Mempool {
     }
 
     // BIP 68 relative locks.
-    if (!sequenceLocksOk(tx, coinHeights, nextHeight, mtp, (h) => chain.medianTimePast(chain.active[h - 1]!))) throw new Reject('non-BIP68-final');
+    if (!sequenceLocksOk(tx, coinHeights, nextHeight, mtp, h => chain.medianTimePast(chain.active[h - 1]!)))
+      throw new Reject('non-BIP68-final');
 
     if (inTotal < outTotal) throw new Reject('bad-txns-in-belowout', `value in (${fmtBtc(inTotal)}) < value out (${fmtBtc(outTotal)})`);
     const fee = inTotal - outTotal;
@@ -171,11 +187,22 @@ export class Mempool {
         const e = this.entries.get(c)!;
         // Compare fee rates without division: fee/vsize > oldFee/oldVsize.
         if (fee * BigInt(e.tx.vsize) <= e.fee * BigInt(tx.vsize)) {
-          throw new Reject('insufficient fee', `rejecting replacement ${tx.txid}; new feerate ${satPerKvb(fee, tx.vsize)} <= old feerate ${satPerKvb(e.fee, e.tx.vsize)}`);
+          throw new Reject(
+            'insufficient fee',
+            `rejecting replacement ${tx.txid}; new feerate ${satPerKvb(fee, tx.vsize)} <= old feerate ${satPerKvb(e.fee, e.tx.vsize)}`,
+          );
         }
       }
-      if (fee < oldFees) throw new Reject('insufficient fee', `rejecting replacement ${tx.txid}, less fees than conflicting txs; ${fmtBtc(fee)} < ${fmtBtc(oldFees)}`);
-      if (fee - oldFees < minFee) throw new Reject('insufficient fee', `rejecting replacement ${tx.txid}, not enough additional fees to relay; ${fmtBtc(fee - oldFees)} < ${fmtBtc(minFee)}`);
+      if (fee < oldFees)
+        throw new Reject(
+          'insufficient fee',
+          `rejecting replacement ${tx.txid}, less fees than conflicting txs; ${fmtBtc(fee)} < ${fmtBtc(oldFees)}`,
+        );
+      if (fee - oldFees < minFee)
+        throw new Reject(
+          'insufficient fee',
+          `rejecting replacement ${tx.txid}, not enough additional fees to relay; ${fmtBtc(fee - oldFees)} < ${fmtBtc(minFee)}`,
+        );
     }
 
     // Every input's script and witness.
@@ -224,8 +251,8 @@ export class Mempool {
     seen.add(txid);
     const e = this.entries.get(txid);
     if (!e) return false;
-    if (e.tx.inputs.some((i) => i.sequence <= MAX_BIP125_RBF_SEQUENCE)) return true;
-    return e.tx.inputs.some((i) => this.entries.has(i.txid) && this.signalsReplacement(i.txid, seen));
+    if (e.tx.inputs.some(i => i.sequence <= MAX_BIP125_RBF_SEQUENCE)) return true;
+    return e.tx.inputs.some(i => this.entries.has(i.txid) && this.signalsReplacement(i.txid, seen));
   }
 
   /** Transactions for the next block: in entry order (parents first) up to `maxWeight`. */
@@ -235,7 +262,7 @@ export class Mempool {
     let weight = 0;
     for (const e of this.entries.values()) {
       if (weight + e.tx.weight > maxWeight) continue;
-      if (e.tx.inputs.some((i) => this.entries.has(i.txid) && !taken.has(i.txid))) continue;
+      if (e.tx.inputs.some(i => this.entries.has(i.txid) && !taken.has(i.txid))) continue;
       picked.push(e.tx);
       taken.add(e.tx.txid);
       weight += e.tx.weight;
@@ -258,7 +285,7 @@ export class Mempool {
 
   /** After a reorganisation: offers the disconnected transactions, then the old mempool, again. */
   resubmit(disconnected: Tx[]): void {
-    const old = this.list().map((e) => e.tx);
+    const old = this.list().map(e => e.tx);
     this.entries.clear();
     this.spends.clear();
     for (const tx of [...disconnected, ...old]) {
@@ -271,7 +298,10 @@ export class Mempool {
 export function fmtBtc(sat: bigint): string {
   const neg = sat < 0n;
   const a = neg ? -sat : sat;
-  const frac = (a % COIN).toString().padStart(8, '0').replace(/0{1,6}$/, '');
+  const frac = (a % COIN)
+    .toString()
+    .padStart(8, '0')
+    .replace(/0{1,6}$/, '');
   return `${neg ? '-' : ''}${a / COIN}.${frac}`;
 }
 

@@ -5,13 +5,25 @@ import { Address, OutScript } from '@scure/btc-signer';
 import { CompactSizeLen } from '@scure/btc-signer/script.js';
 import { DUST_RELAY_SAT_PER_KVB, MAX_OP_RETURN_RELAY, REGTEST_NETWORK } from './params.ts';
 
-export type ScriptKind = 'p2pk' | 'p2pkh' | 'p2sh' | 'v0_p2wpkh' | 'v0_p2wsh' | 'v1_p2tr' | 'anchor' | 'op_return' | 'multisig' | 'witness_unknown' | 'empty' | 'nonstandard';
+export type ScriptKind =
+  | 'p2pk'
+  | 'p2pkh'
+  | 'p2sh'
+  | 'v0_p2wpkh'
+  | 'v0_p2wsh'
+  | 'v1_p2tr'
+  | 'anchor'
+  | 'op_return'
+  | 'multisig'
+  | 'witness_unknown'
+  | 'empty'
+  | 'nonstandard';
 
 const OP_RETURN = 0x6a;
 
 /** IsPushOnly: every opcode from `from` on is a push (OP_0..OP_16, OP_1NEGATE, data pushes). */
 export function isPushOnly(s: Uint8Array, from = 0): boolean {
-  for (let i = from; i < s.length; ) {
+  for (let i = from; i < s.length;) {
     const op = s[i]!;
     if (op > 0x60) return false; // beyond OP_16: not a push
     if (op >= 0x01 && op <= 0x4b) i += 1 + op;
@@ -36,7 +48,8 @@ export function scriptKind(s: Uint8Array): ScriptKind {
   if (n === 34 && s[0] === 0x51 && s[1] === 0x20) return 'v1_p2tr';
   if (n === 4 && s[0] === 0x51 && s[1] === 0x02 && s[2] === 0x4e && s[3] === 0x73) return 'anchor';
   // Any other witness program (BIP 141: version byte then one push of 2..40 bytes).
-  if (n >= 4 && n <= 42 && (s[0] === 0x00 || (s[0]! >= 0x51 && s[0]! <= 0x60)) && s[1] === n - 2) return s[0] === 0x00 ? 'nonstandard' : 'witness_unknown';
+  if (n >= 4 && n <= 42 && (s[0] === 0x00 || (s[0]! >= 0x51 && s[0]! <= 0x60)) && s[1] === n - 2)
+    return s[0] === 0x00 ? 'nonstandard' : 'witness_unknown';
   if ((n === 35 && s[0] === 0x21 && s[34] === 0xac) || (n === 67 && s[0] === 0x41 && s[66] === 0xac)) return 'p2pk';
   if (isBareMultisig(s)) return 'multisig';
   return 'nonstandard';

@@ -26,18 +26,32 @@ const f = (name: string): number => {
 
 /** MANDATORY_SCRIPT_VERIFY_FLAGS (src/policy/policy.h). */
 const MANDATORY =
-  f('SCRIPT_VERIFY_P2SH') | f('SCRIPT_VERIFY_DERSIG') | f('SCRIPT_VERIFY_NULLDUMMY') | f('SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY') |
-  f('SCRIPT_VERIFY_CHECKSEQUENCEVERIFY') | f('SCRIPT_VERIFY_WITNESS') | f('SCRIPT_VERIFY_TAPROOT');
+  f('SCRIPT_VERIFY_P2SH') |
+  f('SCRIPT_VERIFY_DERSIG') |
+  f('SCRIPT_VERIFY_NULLDUMMY') |
+  f('SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY') |
+  f('SCRIPT_VERIFY_CHECKSEQUENCEVERIFY') |
+  f('SCRIPT_VERIFY_WITNESS') |
+  f('SCRIPT_VERIFY_TAPROOT');
 /**
  * STANDARD_SCRIPT_VERIFY_FLAGS, as far as bitcore-lib implements them. Not CLEANSTACK: bitcore-lib
  * 11.5.1 checks it against the scriptSig's stack, so it refuses every native segwit spend (segwit
  * scripts need a clean stack by consensus anyway, which the interpreter does check).
  */
 const STANDARD =
-  MANDATORY | f('SCRIPT_VERIFY_STRICTENC') | f('SCRIPT_VERIFY_MINIMALDATA') | f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_NOPS') |
-  f('SCRIPT_VERIFY_MINIMALIF') | f('SCRIPT_VERIFY_NULLFAIL') | f('SCRIPT_VERIFY_LOW_S') |
-  f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM') | f('SCRIPT_VERIFY_WITNESS_PUBKEYTYPE') | f('SCRIPT_VERIFY_CONST_SCRIPTCODE') |
-  f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_TAPROOT_VERSION') | f('SCRIPT_VERIFY_DISCOURAGE_OP_SUCCESS') | f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_PUBKEYTYPE');
+  MANDATORY |
+  f('SCRIPT_VERIFY_STRICTENC') |
+  f('SCRIPT_VERIFY_MINIMALDATA') |
+  f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_NOPS') |
+  f('SCRIPT_VERIFY_MINIMALIF') |
+  f('SCRIPT_VERIFY_NULLFAIL') |
+  f('SCRIPT_VERIFY_LOW_S') |
+  f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM') |
+  f('SCRIPT_VERIFY_WITNESS_PUBKEYTYPE') |
+  f('SCRIPT_VERIFY_CONST_SCRIPTCODE') |
+  f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_TAPROOT_VERSION') |
+  f('SCRIPT_VERIFY_DISCOURAGE_OP_SUCCESS') |
+  f('SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_PUBKEYTYPE');
 
 /** ScriptErrorString (src/script/script_error.cpp) for bitcore-lib's error codes. */
 const CORE_TEXT: Record<string, string> = {
@@ -120,7 +134,8 @@ function run(btx: BitcoreTx, nin: number, prev: TxOutput, flags: number): string
   const interp = new bitcore.Script.Interpreter();
   // verify() pops the witness it is given: each run gets its own copy.
   try {
-    if (interp.verify(input.script, new bitcore.Script(buf(prev.script)), btx, nin, flags, input.witnesses.map(buf), Number(prev.value))) return undefined;
+    if (interp.verify(input.script, new bitcore.Script(buf(prev.script)), btx, nin, flags, input.witnesses.map(buf), Number(prev.value)))
+      return undefined;
     return interp.errstr;
   } catch {
     // bitcore-lib throws on some malformed inputs (a bad signature encoding, a bad key).

@@ -67,7 +67,7 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
   const chain = new RegtestChain({
     now: opts.now,
     verifier: bitcoreVerifier,
-    onBlock: (raw) => {
+    onBlock: raw => {
       if (fd === undefined) return;
       const rec = new Uint8Array(4 + raw.length);
       new DataView(rec.buffer).setUint32(0, raw.length, true);
@@ -110,7 +110,11 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
       // The test controls spend and rewrite the chain: a page on another origin must not reach them
       // with a "simple" cross-origin request (text/plain needs no preflight; application/json does,
       // and no preflight is ever granted). Esplora's own paths (POST /tx included) stay open as Esplora's are.
-      if (req.method === 'POST' && (req.url ?? '').startsWith('/regtest/') && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      if (
+        req.method === 'POST' &&
+        (req.url ?? '').startsWith('/regtest/') &&
+        !/^application\/json\b/i.test(req.headers['content-type'] ?? '')
+      ) {
         res.writeHead(415, { 'content-type': 'text/plain' }).end('The /regtest/ controls take Content-Type: application/json');
         return;
       }
@@ -137,7 +141,7 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
     url: `http://${shown}:${port}`,
     chain,
     close: () =>
-      new Promise<void>((resolve) => {
+      new Promise<void>(resolve => {
         server.close(() => {
           if (fd !== undefined) {
             sync();

@@ -3,8 +3,8 @@
 // wtxid (with them), size, weight and vsize (BIP 141). Hashes are kept in display order (reversed),
 // as Esplora and Bitcoin Core print them.
 import { BTCArray, RawTx } from '@scure/btc-signer/script.js';
-import { fromHex, toHex } from '../core/bytes.ts';
-import { sha256d } from '../core/crypto.ts';
+import { fromHex, toHex } from '../core/base/bytes.ts';
+import { sha256d } from '../core/crypto/primitives.ts';
 
 export interface TxInput {
   /** The spent output's transaction, display order. */
@@ -72,13 +72,13 @@ export function decodeTxList(bytes: Uint8Array): Tx[] {
 
 /** Builds a transaction from its fields (witnesses empty when absent). */
 export function makeTx(f: { version: number; lockTime: number; inputs: TxInput[]; outputs: TxOutput[] }): Tx {
-  const hasWitness = f.inputs.some((i) => i.witness.length > 0);
+  const hasWitness = f.inputs.some(i => i.witness.length > 0);
   return fromRaw({
     version: f.version,
     segwitFlag: hasWitness,
-    inputs: f.inputs.map((i) => ({ txid: fromHex(i.txid), index: i.vout, finalScriptSig: i.scriptSig, sequence: i.sequence })),
-    outputs: f.outputs.map((o) => ({ amount: o.value, script: o.script })),
-    witnesses: hasWitness ? f.inputs.map((i) => i.witness) : undefined,
+    inputs: f.inputs.map(i => ({ txid: fromHex(i.txid), index: i.vout, finalScriptSig: i.scriptSig, sequence: i.sequence })),
+    outputs: f.outputs.map(o => ({ amount: o.value, script: o.script })),
+    witnesses: hasWitness ? f.inputs.map(i => i.witness) : undefined,
     lockTime: f.lockTime,
   });
 }
@@ -99,7 +99,7 @@ function fromRaw(t: ReturnType<typeof RawTx.decode>): Tx {
       sequence: i.sequence,
       witness: t.witnesses?.[n] ?? [],
     })),
-    outputs: t.outputs.map((o) => ({ value: o.amount, script: o.script })),
+    outputs: t.outputs.map(o => ({ value: o.amount, script: o.script })),
     raw,
     baseSize: base.length,
     size: raw.length,

@@ -3,8 +3,8 @@
 // any other transaction, so what the faucet makes is what Bitcoin Core would relay.
 import { p2wpkh, Transaction } from '@scure/btc-signer';
 import { pubECDSA } from '@scure/btc-signer/utils.js';
-import { equal } from '../core/bytes.ts';
-import { sha256 } from '../core/crypto.ts';
+import { equal } from '../core/base/bytes.ts';
+import { sha256 } from '../core/crypto/primitives.ts';
 import { COINBASE_MATURITY, REGTEST_NETWORK } from './params.ts';
 import { addressScript, dustThreshold } from './policy.ts';
 import { outpointKey } from './tx.ts';
@@ -78,9 +78,13 @@ export class RegtestWallet {
       fee = SEND_FEERATE * BigInt(11 + 68 * picked.length + 43 + 31);
       if (total >= amount + fee) break;
     }
-    if (total < amount + fee) throw new WalletError(`insufficient funds: ${total} sat spendable (coinbase outputs mature after ${COINBASE_MATURITY} blocks; mine some)`);
+    if (total < amount + fee)
+      throw new WalletError(
+        `insufficient funds: ${total} sat spendable (coinbase outputs mature after ${COINBASE_MATURITY} blocks; mine some)`,
+      );
     const tx = new Transaction({ version: 2, allowUnknownOutputs: true });
-    for (const c of picked) tx.addInput({ txid: c.txid, index: c.vout, sequence: 0xfffffffd, witnessUtxo: { script: this.script, amount: c.value } });
+    for (const c of picked)
+      tx.addInput({ txid: c.txid, index: c.vout, sequence: 0xfffffffd, witnessUtxo: { script: this.script, amount: c.value } });
     tx.addOutput({ script: dest, amount });
     const change = total - amount - fee;
     if (change >= dustThreshold(this.script)) tx.addOutput({ script: this.script, amount: change });

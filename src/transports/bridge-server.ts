@@ -1,7 +1,7 @@
 // The WebSocket-to-TCP bridge for Node: a browser opens `ws://bridge/{host}:{port}` and its binary
 // frames become a TCP byte stream to a Lightning node (BOLT 8 runs end to end through it; the
 // bridge sees only ciphertext). Policy (which targets, ports, origins, how many) lives in
-// src/core/bridge-policy.ts and is shared with the edge Worker.
+// src/core/bridge/policy.ts and is shared with the edge Worker.
 //
 // Order of checks, all before any TCP connection is opened:
 //   TCP accept: connections not yet upgraded per address and in all, a header timeout and
@@ -41,7 +41,7 @@ import {
   type BridgePolicyOptions,
   type BridgeTarget,
   type Slot,
-} from '../core/bridge-policy.ts';
+} from '../core/bridge/policy.ts';
 import { nodeClock } from '../node/clock.ts';
 import { guardUpgrades, type UpgradeLimits } from './upgrade-guard.ts';
 
@@ -91,12 +91,18 @@ const silent: BridgeLogger = { info() {}, warn() {} };
 
 async function defaultLookup(hostname: string): Promise<string[]> {
   const r = await dnsLookup(hostname, { all: true, verbatim: true });
-  return r.map((a) => a.address);
+  return r.map(a => a.address);
 }
 
 function httpRefuse(socket: Duplex, status: number, text: string): void {
   const body = `${text}\n`;
-  const statusText: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 426: 'Upgrade Required', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+  const statusText: Record<number, string> = {
+    400: 'Bad Request',
+    403: 'Forbidden',
+    426: 'Upgrade Required',
+    429: 'Too Many Requests',
+    503: 'Service Unavailable',
+  };
   socket.end(
     `HTTP/1.1 ${status} ${statusText[status] ?? 'Refused'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
@@ -133,7 +139,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<BridgeServe
     stats: bridge.stats,
     close: async () => {
       bridge.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>(resolve => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
     },
@@ -167,7 +173,8 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
     socket.on('error', () => socket.destroy());
     let slot: Slot;
     try {
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new BridgeRefusal('not_websocket', 'expected a WebSocket upgrade');
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket')
+        throw new BridgeRefusal('not_websocket', 'expected a WebSocket upgrade');
       checkOrigin(req.headers.origin, policy);
       slot = limits.acquire(clientKey(client));
     } catch (e) {
@@ -180,7 +187,7 @@ export function attachBridge(server: Server, opts: BridgeOptions = {}): { stats:
     // A handshake that ws rejects (400) never reaches the callback: free the slot when the socket
     // goes (release is idempotent, so the bridge's own release below is harmless).
     socket.once('close', slot.release);
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    wss.handleUpgrade(req, socket, head, ws => {
       guard.upgraded(req.socket);
       const c = new BridgeConnection(ws, client, req.url ?? '/', policy, { log, lookup, connectTimeoutMs, highWater, idleLimit }, () => {
         slot.release();
@@ -259,7 +266,13 @@ class BridgeConnection {
     ws.on('error', (err: Error) => this.#finish(BridgeClose.internal, `websocket error: ${err.message}`, 'bridge'));
     this.#open().catch((e: unknown) => {
       if (e instanceof BridgeRefusal) {
-        this.deps.log.warn('bridge refused', { client: this.client, target: this.path, decision: 'refused', code: e.code, reason: e.message });
+        this.deps.log.warn('bridge refused', {
+          client: this.client,
+          target: this.path,
+          decision: 'refused',
+          code: e.code,
+          reason: e.message,
+        });
         this.#finish(refusalCloseCode(e.code), `${e.code}: ${e.message}`, 'refused');
       } else {
         this.#finish(BridgeClose.internal, `bridge error: ${e instanceof Error ? e.message : String(e)}`, 'bridge');
@@ -282,7 +295,7 @@ class BridgeConnection {
     nodeClock,
     () => this.deps.idleLimit(),
     () => this.#finish(BridgeClose.idle, 'idle timeout', 'bridge'),
-    (reason) => this.#finish(BridgeClose.tryAgainLater, reason, 'evicted'),
+    reason => this.#finish(BridgeClose.tryAgainLater, reason, 'evicted'),
   );
 
   async #open(): Promise<void> {
@@ -334,7 +347,13 @@ class BridgeConnection {
     }
     const { ws } = this;
     this.#connected = true;
-    this.deps.log.info('bridge open', { client: this.client, target: `${this.#target?.host}:${port}`, address, decision: 'opened', reason: 'target allowed and connected' });
+    this.deps.log.info('bridge open', {
+      client: this.client,
+      target: `${this.#target?.host}:${port}`,
+      address,
+      decision: 'opened',
+      reason: 'target allowed and connected',
+    });
     this.activity.touch();
     tcp.on('data', (chunk: Buffer) => {
       this.#down += chunk.length;

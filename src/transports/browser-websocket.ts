@@ -9,8 +9,8 @@
 // subprotocol makes the browser fail the handshake; the dial is then tried once without it. Nor can it stop
 // reading: while paused (connectd's backpressure), frames that arrive are held in order by
 // StreamBase and delivered on resume; connectd asks one query at a time, so that is one answer.
-import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
-import { BRIDGE_ACK_EVERY, BRIDGE_ACK_PROTOCOL, BRIDGE_CLIENT_PROTOCOLS } from '../core/bridge-policy.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
+import { BRIDGE_ACK_EVERY, BRIDGE_ACK_PROTOCOL, BRIDGE_CLIENT_PROTOCOLS } from '../core/bridge/policy.ts';
 import { TransportError, abortError } from './errors.ts';
 import { DEFAULT_HIGH_WATER_MARK, StreamBase, TEXT_FRAME_REASON, closeFrameReason, type StreamOptions } from './stream-base.ts';
 
@@ -39,7 +39,11 @@ export class BrowserWebSocketStream extends StreamBase {
   private ackedBytes = 0;
   private holdAcks = false;
 
-  constructor(private readonly ws: WebSocket, remote: NetAddress | undefined, opts: BrowserWebSocketOptions = {}) {
+  constructor(
+    private readonly ws: WebSocket,
+    remote: NetAddress | undefined,
+    opts: BrowserWebSocketOptions = {},
+  ) {
     super(remote);
     this.hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.pollMs = opts.pollMs ?? 5;
@@ -55,7 +59,8 @@ export class BrowserWebSocketStream extends StreamBase {
         this.close(typeof ev.data === 'string' ? TEXT_FRAME_REASON : 'protocol error: unexpected WebSocket message type');
       }
     };
-    ws.onclose = (ev: { code: number; reason: string }) => this.ended(`peer closed the WebSocket (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`);
+    ws.onclose = (ev: { code: number; reason: string }) =>
+      this.ended(`peer closed the WebSocket (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`);
     ws.onerror = () => {}; // a close event follows, with the code
   }
 
@@ -64,7 +69,7 @@ export class BrowserWebSocketStream extends StreamBase {
     // send() takes an ArrayBuffer-backed view; copy one backed by a SharedArrayBuffer.
     this.ws.send(data.buffer instanceof ArrayBuffer ? (data as Uint8Array<ArrayBuffer>) : data.slice());
     if (this.ws.bufferedAmount <= this.hwm) return Promise.resolve();
-    this.drain ??= new Promise<void>((resolve) => {
+    this.drain ??= new Promise<void>(resolve => {
       const check = (): void => {
         if (this.closed || this.ws.bufferedAmount <= this.hwm) {
           this.drain = undefined;
@@ -118,7 +123,12 @@ export class BrowserWebSocketDialer implements Dialer {
     });
   }
 
-  private open(target: Extract<DialTarget, { kind: 'websocket' }>, what: string, protocols: readonly string[] | undefined, signal?: AbortSignalLike): Promise<ByteStream> {
+  private open(
+    target: Extract<DialTarget, { kind: 'websocket' }>,
+    what: string,
+    protocols: readonly string[] | undefined,
+    signal?: AbortSignalLike,
+  ): Promise<ByteStream> {
     if (signal?.aborted) return Promise.reject(abortError(signal, what));
     return new Promise<ByteStream>((resolve, reject) => {
       let ws: WebSocket;

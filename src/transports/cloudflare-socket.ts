@@ -1,7 +1,7 @@
 // BOLT 8 over raw TCP on Cloudflare Workers: `connect()` from `cloudflare:sockets` (outbound only,
 // at most 6 at once per invocation). The socket is a pair of WHATWG streams.
 import { connect } from 'cloudflare:sockets';
-import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/transport.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/net/transport.ts';
 import { TransportError, abortError, errorMessage } from './errors.ts';
 import { WebStreamSocket, type StreamPair } from './web-stream-socket.ts';
 
@@ -12,7 +12,10 @@ interface CfSocket extends StreamPair {
 }
 
 export class CloudflareSocketStream extends WebStreamSocket {
-  constructor(private readonly socket: CfSocket, remote: { host: string; port: number }) {
+  constructor(
+    private readonly socket: CfSocket,
+    remote: { host: string; port: number },
+  ) {
     super(socket, remote);
   }
 
@@ -32,9 +35,7 @@ export class CloudflareSocketDialer implements Dialer {
     } catch (e) {
       throw new TransportError('dial_failed', `${what} failed: ${errorMessage(e)}`);
     }
-    const aborted = new Promise<never>((_, reject) =>
-      signal?.addEventListener('abort', () => reject(abortError(signal, what))),
-    );
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError(signal, what))));
     try {
       await Promise.race([socket.opened, aborted]);
     } catch (e) {

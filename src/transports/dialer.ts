@@ -1,5 +1,5 @@
 // One Dialer over several: each target goes to the dialer for its kind.
-import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/transport.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer } from '../core/net/transport.ts';
 import { TransportError } from './errors.ts';
 
 export function combineDialers(by: { tcp?: Dialer; websocket?: Dialer }): Dialer {

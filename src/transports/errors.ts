@@ -1,7 +1,7 @@
 // Typed transport failures (dialing, listening, writing to a closed stream), and the AbortSignal
 // handling every dialer shares.
-import { BoltError } from '../core/errors.ts';
-import type { AbortSignalLike } from '../core/transport.ts';
+import { BoltError } from '../core/base/errors.ts';
+import type { AbortSignalLike } from '../core/net/transport.ts';
 
 /**
  * Codes: `dial_failed` (refused, unreachable, handshake refused), `dial_aborted`, `dial_timeout`

@@ -1,7 +1,7 @@
 // What every ByteStream shares, whatever carries the bytes: data that arrives before start() is
 // kept and delivered in order, the close handler runs exactly once with the first reason, and
 // writes still waiting for the buffer to drain reject when the stream closes.
-import type { ByteStream, NetAddress, StreamHandlers } from '../core/transport.ts';
+import type { ByteStream, NetAddress, StreamHandlers } from '../core/net/transport.ts';
 import { TransportError, errorMessage } from './errors.ts';
 
 /** Bytes a transport may hold unsent before write() waits (a few BOLT 8 messages of 65,553 bytes). */

@@ -1,6 +1,6 @@
 // BOLT 8 over raw TCP in Node (node:net): a Dialer, and a listener (connectd's TCP `bind-addr`).
 import net from 'node:net';
-import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
 import { TransportError, abortError, errorMessage } from './errors.ts';
 import { StreamBase } from './stream-base.ts';
 
@@ -17,13 +17,16 @@ export function netAddress(host: string, port: number): NetAddress {
 export class TcpStream extends StreamBase {
   private drain: Promise<void> | undefined;
 
-  constructor(private readonly socket: net.Socket, remote?: NetAddress) {
+  constructor(
+    private readonly socket: net.Socket,
+    remote?: NetAddress,
+  ) {
     super(remote);
     socket.setNoDelay(true);
     // A copy: each chunk owns its ArrayBuffer (it may be transferred to another worker).
     socket.on('data', (b: Buffer) => this.received(new Uint8Array(b)));
     socket.on('end', () => this.ended('peer closed the connection'));
-    socket.on('error', (e) => this.ended(`socket error: ${e.message}`));
+    socket.on('error', e => this.ended(`socket error: ${e.message}`));
     socket.on('close', () => this.ended('connection closed'));
   }
 
@@ -34,7 +37,7 @@ export class TcpStream extends StreamBase {
     // Past SEND_BUFFER write() has returned false, so 'drain' will come.
     this.socket.write(data);
     if (this.socket.writableLength <= SEND_BUFFER) return Promise.resolve();
-    this.drain ??= new Promise<void>((resolve) =>
+    this.drain ??= new Promise<void>(resolve =>
       this.socket.once('drain', () => {
         this.drain = undefined;
         resolve();
@@ -103,20 +106,20 @@ export interface Listener {
 /** Listens for TCP connections on host:port (0: any free port); each becomes a ByteStream. */
 export function listenTcp(host: string, port: number, onStream: (s: ByteStream) => void): Promise<Listener> {
   const open = new Set<TcpStream>();
-  const server = net.createServer((socket) => {
+  const server = net.createServer(socket => {
     const s = new TcpStream(socket, netAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0));
     open.add(s);
     socket.once('close', () => open.delete(s));
     onStream(s);
   });
   return new Promise<Listener>((resolve, reject) => {
-    server.once('error', (e) => reject(new TransportError('listen_failed', `cannot listen on ${host}:${port}: ${errorMessage(e)}`)));
+    server.once('error', e => reject(new TransportError('listen_failed', `cannot listen on ${host}:${port}: ${errorMessage(e)}`)));
     server.listen(port, host, () => {
       const addr = server.address() as net.AddressInfo;
       resolve({
         port: addr.port,
         close: () =>
-          new Promise<void>((done) => {
+          new Promise<void>(done => {
             server.close(() => done());
             for (const s of open) s.close('listener closed');
           }),

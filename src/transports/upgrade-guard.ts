@@ -10,7 +10,7 @@
 // - server.maxConnections: TCP connections held at once, upgraded or not (Node drops the rest).
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { ConnectionLimits, clientKey, type Slot } from '../core/bridge-limits.ts';
+import { ConnectionLimits, clientKey, type Slot } from '../core/bridge/limits.ts';
 
 export interface UpgradeLimits {
   /** Connections not yet upgraded from one address, IPv6 per /64 (default 8). */
@@ -72,12 +72,22 @@ export function guardUpgrades(server: Server, o: UpgradeLimits, defaultMaxConnec
     try {
       slot = limits.acquire(clientKey(client));
     } catch (e) {
-      log?.warn('connection refused', { client, target: NO_TARGET, decision: 'refused', reason: `before upgrade: ${(e as Error).message}` });
+      log?.warn('connection refused', {
+        client,
+        target: NO_TARGET,
+        decision: 'refused',
+        reason: `before upgrade: ${(e as Error).message}`,
+      });
       socket.destroy();
       return;
     }
     const timer = setTimeout(() => {
-      log?.warn('connection closed', { client, target: NO_TARGET, decision: 'closed', reason: `no completed upgrade within ${timeoutMs} ms` });
+      log?.warn('connection closed', {
+        client,
+        target: NO_TARGET,
+        decision: 'closed',
+        reason: `no completed upgrade within ${timeoutMs} ms`,
+      });
       done(socket);
       socket.destroy();
     }, timeoutMs);

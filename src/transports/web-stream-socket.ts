@@ -1,6 +1,6 @@
 // A TCP socket that is a pair of WHATWG streams (`cloudflare:sockets`, Deno.connect): the reading
 // pump, writes with the writable stream's backpressure, and the remote address, in one place.
-import type { NetAddress } from '../core/transport.ts';
+import type { NetAddress } from '../core/net/transport.ts';
 import { errorMessage } from './errors.ts';
 import { StreamBase } from './stream-base.ts';
 

@@ -1,7 +1,7 @@
 // BOLT 8 over WebSocket in Node, with the `ws` package: binary frames only, in order; a text frame
 // is a protocol error that closes the stream. Also the stream type ws-listener-node.ts hands out.
 import WebSocket from 'ws';
-import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/transport.ts';
+import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
 import { TransportError, abortError } from './errors.ts';
 import { DEFAULT_HIGH_WATER_MARK, StreamBase, TEXT_FRAME_REASON, closeFrameReason, type StreamOptions } from './stream-base.ts';
 import { netAddress } from './tcp-node.ts';
@@ -17,7 +17,11 @@ export class WsStream extends StreamBase {
   private readonly hwm: number;
   private closeCode = 1000;
 
-  constructor(private readonly ws: WebSocket, remote: NetAddress | undefined, opts: StreamOptions = {}) {
+  constructor(
+    private readonly ws: WebSocket,
+    remote: NetAddress | undefined,
+    opts: StreamOptions = {},
+  ) {
     super(remote);
     this.hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     ws.binaryType = 'arraybuffer';
@@ -34,13 +38,13 @@ export class WsStream extends StreamBase {
       const why = reason.length > 0 ? `: ${reason.toString()}` : '';
       this.ended(`peer closed the WebSocket (code ${code}${why})`);
     });
-    ws.on('error', (e) => this.ended(`WebSocket error: ${e.message}`));
+    ws.on('error', e => this.ended(`WebSocket error: ${e.message}`));
   }
 
   protected send(data: Uint8Array): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       // The callback runs once this frame has been handed to the kernel, so every earlier one too.
-      this.ws.send(data, { binary: true }, (err) => {
+      this.ws.send(data, { binary: true }, err => {
         if (err) reject(new TransportError('closed', `WebSocket write failed: ${err.message}`));
         else resolve();
       });

@@ -2,6 +2,6 @@
 // `code`): 'node_locked' (another node runs on this data name in this origin), 'no_web_locks' (no
 // Web Locks API: an insecure context), 'stopped' (the node was stopped), 'worker_failed' (a daemon's
 // Worker did not load or crashed while starting), 'bad_option'.
-import { BoltError } from '../core/errors.ts';
+import { BoltError } from '../core/base/errors.ts';
 
 export class WebNodeError extends BoltError {}

@@ -69,7 +69,7 @@ export async function openIdbGossipStore(options: IdbGossipStoreOptions = {}): P
   const opening = openDB<GossipDB>(name, options.dbVersion ?? IDB_SCHEMA.version, {
     upgrade(db, oldVersion, _newVersion, tx) {
       const names = db.objectStoreNames as DOMStringList;
-      const v1 = oldVersion === 1 && ['channels', 'updates', 'nodes', 'meta'].every((n) => names.contains(n));
+      const v1 = oldVersion === 1 && ['channels', 'updates', 'nodes', 'meta'].every(n => names.contains(n));
       if (oldVersion === 0 || v1) {
         // Version 1 kept one value per record: its gossip is dropped (peers send it again), not
         // migrated. A database of another shape is left alone, and the schema check refuses it.
@@ -87,7 +87,7 @@ export async function openIdbGossipStore(options: IdbGossipStoreOptions = {}): P
     // A newer version wants the database: let it have it, and fail our later calls.
     blocking() {
       if (store) store.lose('version_change', `${name}: another connection upgraded or deleted the database`);
-      else void opening.then((db) => db.close());
+      else void opening.then(db => db.close());
     },
     terminated() {
       store?.lose('terminated', `${name}: the browser closed the database`);
@@ -98,7 +98,7 @@ export async function openIdbGossipStore(options: IdbGossipStoreOptions = {}): P
     db = await Promise.race([opening, blocked]);
   } catch (e) {
     // An open that was blocked may still succeed later: close that connection when it does.
-    opening.then((late) => late.close()).catch(() => undefined);
+    opening.then(late => late.close()).catch(() => undefined);
     throw toStoreError(e);
   }
   try {
@@ -119,7 +119,10 @@ export async function openIdbGossipStore(options: IdbGossipStoreOptions = {}): P
  * version left by a later release) is deleted and made again: it only holds gossip, which peers
  * send again, and a node must not be kept from starting by it. 'blocked' and the rest still throw.
  */
-export async function openOrRecreateIdbGossipStore(options: IdbGossipStoreOptions = {}, onRecreate?: (why: GossipStoreError) => void): Promise<IdbGossipStore> {
+export async function openOrRecreateIdbGossipStore(
+  options: IdbGossipStoreOptions = {},
+  onRecreate?: (why: GossipStoreError) => void,
+): Promise<IdbGossipStore> {
   try {
     return await openIdbGossipStore(options);
   } catch (e) {
@@ -145,7 +148,10 @@ function deleteDatabase(name: string): Promise<void> {
     };
     // "blocked" only says another connection has not closed yet: the delete still goes ahead when it does.
     req.onblocked = () => {
-      timer ??= setTimeout(() => reject(new GossipStoreError('blocked', `${name}: open elsewhere, it cannot be deleted now`)), BLOCKED_WAIT_MS);
+      timer ??= setTimeout(
+        () => reject(new GossipStoreError('blocked', `${name}: open elsewhere, it cannot be deleted now`)),
+        BLOCKED_WAIT_MS,
+      );
     };
   });
 }
@@ -319,7 +325,7 @@ export class IdbGossipStore implements GossipStore {
     const [values, keys] = await Promise.all([tx.store.getAll(), tx.store.getAllKeys(), tx.done]);
     // IndexedDB commits each value whole (no torn writes to detect), so the CRCs are not checked
     // here, and the log must read to its very end.
-    const parts = values.map((v) => new Uint8Array(v));
+    const parts = values.map(v => new Uint8Array(v));
     this.log.load(parts, 0, onRecord, { crc: false, whole: true });
     this.nextKey = keys.length ? keys[keys.length - 1]! + 1 : 0;
     this.values = keys.length;

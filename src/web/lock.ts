@@ -16,13 +16,16 @@ export function lockName(dataName: string): string {
 export async function tryLock(name: string): Promise<HeldLock | null> {
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   if (!locks) {
-    throw new WebNodeError('no_web_locks', 'this browser context has no Web Locks (navigator.locks needs a secure context: https or localhost)');
+    throw new WebNodeError(
+      'no_web_locks',
+      'this browser context has no Web Locks (navigator.locks needs a secure context: https or localhost)',
+    );
   }
   let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
+  const held = new Promise<void>(r => (release = r));
   const got = await new Promise<boolean>((resolve, reject) => {
     locks
-      .request(name, { ifAvailable: true }, async (lock) => {
+      .request(name, { ifAvailable: true }, async lock => {
         if (!lock) {
           resolve(false);
           return;

@@ -9,9 +9,17 @@ import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb } from '../core/daemons/lightningd/db.ts';
 import type { ConnectdConfig, ConnectdEvents, PeerConnectedEvent, PeerDisconnectedEvent } from '../core/daemons/connectd/types.ts';
 import type { GossipdConfig, SyncProgress } from '../core/daemons/gossipd/types.ts';
-import { ourFeatures } from '../core/features.ts';
-import { defaultPort, parseBridge, parsePeerAddress, planDial, type Bridge, type DialCapabilities, type PeerAddress } from '../core/address.ts';
-import { isBoltError } from '../core/errors.ts';
+import { ourFeatures } from '../core/features/index.ts';
+import {
+  defaultPort,
+  parseBridge,
+  parsePeerAddress,
+  planDial,
+  type Bridge,
+  type DialCapabilities,
+  type PeerAddress,
+} from '../core/net/address.ts';
+import { isBoltError } from '../core/base/errors.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { WebNodeError } from './errors.ts';
 import { Emitter, type Listener, type WebNodeEventName } from './events.ts';
@@ -102,14 +110,14 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
     }
   };
   const bridges = o.bridge === undefined ? [] : [wrap('bridge', () => parseBridge(o.bridge!))];
-  const peers = (o.peers ?? []).map((p) => wrap(`peers (${p})`, () => parsePeerAddress(p, { network: o.network, port })));
+  const peers = (o.peers ?? []).map(p => wrap(`peers (${p})`, () => parsePeerAddress(p, { network: o.network, port })));
   for (const p of peers) if (!p.endpoint) bad(`peers (${p.id}): an address is needed (id@host:port)`);
   return { dataName, bridges, peers };
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let t: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
+  await Promise.race([p.catch(() => undefined), new Promise<void>(r => (t = setTimeout(r, ms)))]);
   clearTimeout(t);
 }
 
@@ -118,7 +126,10 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   const { dataName, bridges, peers } = checkOptions(options);
   const lock = await tryLock(lockName(dataName));
   if (!lock) {
-    throw new WebNodeError('node_locked', `a boltworker node with data name '${dataName}' is already running in this origin (another tab, or this page): stop it first or use another dataName`);
+    throw new WebNodeError(
+      'node_locked',
+      `a boltworker node with data name '${dataName}' is already running in this origin (another tab, or this page): stop it first or use another dataName`,
+    );
   }
   // Ask the browser not to evict our data under storage pressure; a refusal changes nothing here.
   void navigator.storage?.persist?.().catch(() => false);
@@ -205,7 +216,8 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
 
     for (const p of peers) {
       const targets = planDial(p.endpoint!, caps);
-      if (targets.length === 0) throw new WebNodeError('bad_option', `peers (${p.id}): no way to reach it from a browser (configure a bridge)`);
+      if (targets.length === 0)
+        throw new WebNodeError('bad_option', `peers (${p.id}): no way to reach it from a browser (configure a bridge)`);
       await connectd.guard(connectd.api.addImportantPeer(p.id, targets));
     }
 
@@ -227,7 +239,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
             await withTimeout(connectd.api.stop(), STOP_GRACE_MS);
             // Closes gossipd (after writing what it holds), its verify pool and its store.
             await withTimeout(gd.guard(gd.api.stop()), GOSSIPD_STOP_GRACE_MS);
-            await db.flush().catch((e) => console.warn('boltworker: saving lightningd state failed', e));
+            await db.flush().catch(e => console.warn('boltworker: saving lightningd state failed', e));
           } finally {
             for (const w of workers) w.terminate();
             await storage.close();

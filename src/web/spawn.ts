@@ -31,7 +31,11 @@ export function defaultWorker(name: DaemonName): Worker {
   }
 }
 
-export function spawnDaemon<T>(name: DaemonName, create: (name: DaemonName) => Worker, onError: (message: string) => void): DaemonWorker<T> {
+export function spawnDaemon<T>(
+  name: DaemonName,
+  create: (name: DaemonName) => Worker,
+  onError: (message: string) => void,
+): DaemonWorker<T> {
   const worker = create(name);
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (ev: ErrorEvent) => {
@@ -51,7 +55,7 @@ export function spawnDaemon<T>(name: DaemonName, create: (name: DaemonName) => W
     worker,
     api,
     failed,
-    guard: (p) => Promise.race([p, failed]),
+    guard: p => Promise.race([p, failed]),
     terminate() {
       api[Comlink.releaseProxy]();
       worker.terminate();

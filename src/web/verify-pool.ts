@@ -58,11 +58,7 @@ export interface WebVerifyPoolOptions {
 export function createWebVerifyPool(opts: WebVerifyPoolOptions = {}): VerifyPool {
   const engine = opts.engine ?? 'auto';
   const wantWasm = (engine === 'auto' || engine === 'libsecp256k1') && opts.wasmUrl !== null;
-  const wasm = !wantWasm
-    ? Promise.resolve(null)
-    : opts.wasmUrl
-      ? libsecp256k1Module(opts.wasmUrl)
-      : libsecp256k1Module(DEFAULT_WASM_URL);
+  const wasm = !wantWasm ? Promise.resolve(null) : opts.wasmUrl ? libsecp256k1Module(opts.wasmUrl) : libsecp256k1Module(DEFAULT_WASM_URL);
   const keyCache = opts.keyCache !== undefined ? { keyCache: opts.keyCache } : {};
   return new VerifyPool({
     size: opts.size ?? defaultVerifyWorkers(),
@@ -71,13 +67,13 @@ export function createWebVerifyPool(opts: WebVerifyPoolOptions = {}): VerifyPool
     spawn(events, index) {
       // Written out in full so Vite finds and bundles the worker.
       const worker = new Worker(new URL('./workers/verify-worker.ts', import.meta.url), { type: 'module', name: `verify-${index}` });
-      worker.onmessage = (ev) => events.message(ev.data);
-      worker.onerror = (ev) => {
+      worker.onmessage = ev => events.message(ev.data);
+      worker.onerror = ev => {
         ev.preventDefault();
         events.died(`verify worker ${index} failed: ${ev.message || 'error'}`);
       };
       worker.onmessageerror = () => events.died(`verify worker ${index}: a message could not be read`);
-      void wasm.then((module) => {
+      void wasm.then(module => {
         const init: ToVerifyWorker = module ? { t: 'init', engine, wasm: module, ...keyCache } : { t: 'init', engine };
         worker.postMessage(init);
       });

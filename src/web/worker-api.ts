@@ -3,7 +3,7 @@
 // the window code and the worker code type-check in separate projects (DOM vs WebWorker libs).
 import type { HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
 import type { ConnectdConfig, ConnectdEvents, ConnectResult, PeerInfo, PingResult } from '../core/daemons/connectd/types.ts';
-import type { DialTarget, NetAddress } from '../core/transport.ts';
+import type { DialTarget, NetAddress } from '../core/net/transport.ts';
 import type { GossipdConfig, SyncProgress } from '../core/daemons/gossipd/types.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'silent';
@@ -57,7 +57,12 @@ export interface GossipdWorkerApi {
    * Opens and loads the IndexedDB store (no signature is checked again), then serves connectd's
    * gossip on `fromConnectd` and sends through connectd's PeerLink on `toConnectd`.
    */
-  init(o: GossipdInit, fromConnectd: MessagePort, toConnectd: MessagePort, onProgress?: (p: SyncProgress) => void): Promise<{ channels: number; nodes: number; records: number }>;
+  init(
+    o: GossipdInit,
+    fromConnectd: MessagePort,
+    toConnectd: MessagePort,
+    onProgress?: (p: SyncProgress) => void,
+  ): Promise<{ channels: number; nodes: number; records: number }>;
   nodeAddresses(id: string): NetAddress[];
   rpc(method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>): Promise<unknown>;
   /** gossipd's info() (sync progress and stats), plus `verifier_checks`: signatures this Worker's verifier was given. */

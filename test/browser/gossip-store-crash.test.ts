@@ -29,8 +29,10 @@ function ingestAndTerminate(name: string): Promise<Round> {
   return new Promise((resolve, reject) => {
     const w = startWorker();
     const round: Round = { ready: -1, acked: -1, writing: -1, compacting: false, compactions: 0 };
-    w.onerror = (e) => reject(new Error(`worker error: ${e.message}`));
-    w.onmessage = (e: MessageEvent<{ ready?: number; writing?: number; ack?: number; compacting?: number; compacted?: number; error?: string }>) => {
+    w.onerror = e => reject(new Error(`worker error: ${e.message}`));
+    w.onmessage = (
+      e: MessageEvent<{ ready?: number; writing?: number; ack?: number; compacting?: number; compacted?: number; error?: string }>,
+    ) => {
       const m = e.data;
       if (m.error !== undefined) {
         w.terminate();
@@ -59,7 +61,7 @@ function ingestAndTerminate(name: string): Promise<Round> {
 function verifyInWorker(name: string, acked: number): Promise<Verdict & { live: number }> {
   return new Promise((resolve, reject) => {
     const w = startWorker();
-    w.onerror = (e) => reject(new Error(`worker error: ${e.message}`));
+    w.onerror = e => reject(new Error(`worker error: ${e.message}`));
     w.onmessage = (e: MessageEvent<{ verdict?: Verdict; live?: number; error?: string }>) => {
       w.terminate();
       if (e.data.error !== undefined) reject(new Error(e.data.error));
@@ -72,7 +74,7 @@ function verifyInWorker(name: string, acked: number): Promise<Verdict & { live: 
 async function verifyInPage(name: string, acked: number): Promise<Verdict & { live: number }> {
   const store = await openIdbGossipStore({ name });
   const records: GossipRecord[] = [];
-  await store.load((r) => records.push(r));
+  await store.load(r => records.push(r));
   await store.close();
   return { ...verifyStore(records, acked), live: records.length };
 }

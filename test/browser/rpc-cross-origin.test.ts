@@ -21,7 +21,7 @@ async function sinkConnections(): Promise<number> {
   return ((await (await fetch('/__lightning/sink')).json()) as { connections: number }).connections;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 // A node id nobody has: the dial happens before the handshake could fail, so the sink would see it.
 const SOMEONE = '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'; // G: a valid key nobody listens as
 

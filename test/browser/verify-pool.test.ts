@@ -3,7 +3,7 @@
 // and libsecp256k1 (our src/wasm/secp256k1 build and tiny-secp256k1's secp256k1.wasm, fetched and
 // driven by our glue, with and without the key cache).
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { curvesEngine, highSTwin, instantiateLibsecp256k1, nobleEngine, type VerifyEngine } from '../../src/core/crypto-verify.ts';
+import { curvesEngine, highSTwin, instantiateLibsecp256k1, nobleEngine, type VerifyEngine } from '../../src/core/crypto/verify-engines.ts';
 import { VerifyPoolError } from '../../src/core/gossip/verify-pool.ts';
 import { createWebVerifyPool, defaultVerifyWorkers, libsecp256k1Module } from '../../src/web/verify-pool.ts';
 import { TINY_WASM_URL } from './fixtures/tiny-wasm.ts';
@@ -18,7 +18,7 @@ before(() => {
 });
 
 function verdicts(engine: VerifyEngine, list: readonly LabelledItem[]): Uint8Array {
-  return Uint8Array.from(list, (it) => (engine.verify(it.sig, it.digest, it.pub) ? 1 : 0));
+  return Uint8Array.from(list, it => (engine.verify(it.sig, it.digest, it.pub) ? 1 : 0));
 }
 
 describe('verify engines agree (Chromium)', () => {
@@ -33,7 +33,7 @@ describe('verify engines agree (Chromium)', () => {
     for (const engine of [nobleEngine, curvesEngine, wasm, wasmTiny]) {
       equal(firstMismatch(items, verdicts(engine, items)), undefined, engine.name);
     }
-    const v = items.find((i) => i.valid)!;
+    const v = items.find(i => i.valid)!;
     for (const e of [wasm, wasmTiny]) {
       equal(e.verify(highSTwin(v.sig), v.digest, v.pub), false, 'high-S refused');
       equal(e.verify(highSTwin(v.sig), v.digest, v.pub, true), false, 'high-S refused, cached key');
@@ -43,7 +43,7 @@ describe('verify engines agree (Chromium)', () => {
   for (const build of ['ours', 'tiny'] as const) {
     it(`the key cache (65-byte keys) never changes a verdict: ${build} build`, async () => {
       const module = await libsecp256k1Module(build === 'ours' ? undefined : TINY_WASM_URL);
-      await checkKeyCache((keyCache) => instantiateLibsecp256k1(module, () => 1, { keyCache }), items.slice(0, 400));
+      await checkKeyCache(keyCache => instantiateLibsecp256k1(module, () => 1, { keyCache }), items.slice(0, 400));
     });
   }
 });
@@ -56,7 +56,7 @@ describe('verify pool on module Workers', () => {
 
   it('uses libsecp256k1 by default and returns the 2,000 verdicts in order across workers', async () => {
     const workers: Worker[] = [];
-    const pool = createWebVerifyPool({ size: 2, maxChunk: 97, onSpawn: (w) => workers.push(w) });
+    const pool = createWebVerifyPool({ size: 2, maxChunk: 97, onSpawn: w => workers.push(w) });
     try {
       equal(await pool.engine(), 'libsecp256k1');
       const [all, part] = await Promise.all([pool.verifyBatch(items), pool.verifyBatch(items.slice(333, 777))]);
@@ -101,7 +101,7 @@ describe('verify pool on module Workers', () => {
 
   it('a worker that crashes mid-batch is replaced and its chunk retried', async () => {
     const workers: Worker[] = [];
-    const pool = createWebVerifyPool({ size: 2, onSpawn: (w) => workers.push(w) });
+    const pool = createWebVerifyPool({ size: 2, onSpawn: w => workers.push(w) });
     try {
       await pool.engine();
       // The crash is queued ahead of the chunk, so the chunk is in flight on a worker that has died.

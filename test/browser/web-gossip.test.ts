@@ -18,9 +18,9 @@ import type { GossipdConfig, SyncProgress } from '../../src/core/daemons/gossipd
 import type { ListChannelsEntry } from '../../src/core/gossip/list.ts';
 import type { RouteHop } from '../../src/core/gossip/route.ts';
 import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement, type ChannelParty } from '../../src/core/gossip/sign.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
-import { toHex } from '../../src/core/bytes.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 
 const NODES = 100;
@@ -39,7 +39,7 @@ interface Info {
 }
 
 function deleteDb(name: string): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const r = indexedDB.deleteDatabase(name);
     r.onsuccess = r.onerror = r.onblocked = () => resolve();
   });
@@ -51,7 +51,11 @@ const scidOf = (k: number): bigint => (BigInt(100 + k) << 40n) | (1n << 16n);
 const scidText = (k: number): string => `${100 + k}x1x0`;
 
 /** Starts the web node and hands back a second Comlink wrap of its gossipd Worker (the test's own). */
-async function start(dataName: string, bridge?: string, gossipdConfig?: Partial<GossipdConfig>): Promise<{ node: WebNode; gossipd: Comlink.Remote<GossipdWorkerApi> }> {
+async function start(
+  dataName: string,
+  bridge?: string,
+  gossipdConfig?: Partial<GossipdConfig>,
+): Promise<{ node: WebNode; gossipd: Comlink.Remote<GossipdWorkerApi> }> {
   let gw: Worker | undefined;
   const node = await startNode({
     network: 'regtest',
@@ -106,7 +110,10 @@ describe('browser node: gossipd in a module Worker, its store in IndexedDB', () 
     }
     for (let k = 0; k < CHANNELS; k++) {
       const [a, b] = ends[k]!;
-      for (const [from, to] of [[a, b], [b, a]] as const) {
+      for (const [from, to] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         good.push(
           signChannelUpdate({
             secret: parties[from]!.nodeSecret,
@@ -120,11 +127,16 @@ describe('browser node: gossipd in a module Worker, its store in IndexedDB', () 
         );
       }
     }
-    for (let i = 0; i < NODES; i++) good.push(signNodeAnnouncement({ secret: parties[i]!.nodeSecret, timestamp: now, alias: `web-gossip-${i}` }));
+    for (let i = 0; i < NODES; i++)
+      good.push(signNodeAnnouncement({ secret: parties[i]!.nodeSecret, timestamp: now, alias: `web-gossip-${i}` }));
 
     // A channel_announcement with one signature byte flipped, and a newer channel_update for
     // channel 0 with its signature broken: neither may reach the graph or the store.
-    badAnnouncement = signChannelAnnouncement({ chainHash: chain, short_channel_id: scidOf(badScid + CHANNELS), parties: [parties[0]!, parties[50]!] });
+    badAnnouncement = signChannelAnnouncement({
+      chainHash: chain,
+      short_channel_id: scidOf(badScid + CHANNELS),
+      parties: [parties[0]!, parties[50]!],
+    });
     badAnnouncement[2 + 64 + 10] = badAnnouncement[2 + 64 + 10]! ^ 1; // node_signature_2
     badUpdate = signChannelUpdate({
       secret: parties[0]!.nodeSecret,
@@ -150,7 +162,7 @@ describe('browser node: gossipd in a module Worker, its store in IndexedDB', () 
     node = first.node;
     const g = first.gossipd;
     equal(((await g.info()) as unknown as Info).channels_known, 0, 'a new data name starts with an empty graph');
-    const progressed = new Promise<SyncProgress>((resolve) => {
+    const progressed = new Promise<SyncProgress>(resolve => {
       const fn = (p: SyncProgress): void => {
         if (p.channels_known !== CHANNELS) return;
         node!.off('gossip_progress', fn);
@@ -181,7 +193,10 @@ describe('browser node: gossipd in a module Worker, its store in IndexedDB', () 
     deepEqual(bad.channels, [], 'the badly signed channel_announcement is not in the graph');
     const ch0 = (await node.call('listchannels', { short_channel_id: scidText(0) })) as { channels: ListChannelsEntry[] };
     equal(ch0.channels.length, 2);
-    ok(ch0.channels.every((c) => c.base_fee_millisatoshi === FEE_BASE), 'the badly signed channel_update replaced nothing');
+    ok(
+      ch0.channels.every(c => c.base_fee_millisatoshi === FEE_BASE),
+      'the badly signed channel_update replaced nothing',
+    );
     const nodes = (await node.call('listnodes')) as { nodes: unknown[] };
     equal(nodes.nodes.length, NODES);
     // getinfo carries gossipd's info.
@@ -199,20 +214,28 @@ describe('browser node: gossipd in a module Worker, its store in IndexedDB', () 
     // No flush, no waiting: startNode resolved once gossipd had loaded its store.
     const channels = ((await node.call('listchannels')) as { channels: ListChannelsEntry[] }).channels;
     equal(channels.length, 2 * CHANNELS);
-    const route = ((await node.call('getroute', { id: ids[50], fromid: ids[0], amount_msat: 10_000, riskfactor: 1 })) as { route: RouteHop[] }).route;
+    const route = (
+      (await node.call('getroute', { id: ids[50], fromid: ids[0], amount_msat: 10_000, riskfactor: 1 })) as { route: RouteHop[] }
+    ).route;
     ok(route.length >= 1, 'a route');
     equal(route[route.length - 1]!.id, ids[50]);
     // Each hop's channel joins the previous hop's node to this one.
     let at = ids[0]!;
     for (const hop of route) {
       const c = ((await node.call('listchannels', { short_channel_id: hop.channel })) as { channels: ListChannelsEntry[] }).channels;
-      ok(c.some((e) => e.source === at && e.destination === hop.id), `hop ${hop.channel} from ${at}`);
+      ok(
+        c.some(e => e.source === at && e.destination === hop.id),
+        `hop ${hop.channel} from ${at}`,
+      );
       at = hop.id;
     }
     const bad = (await node.call('listchannels', { short_channel_id: scidText(badScid + CHANNELS) })) as { channels: unknown[] };
     deepEqual(bad.channels, [], 'the badly signed channel_announcement was not stored');
     const ch0 = (await node.call('listchannels', { short_channel_id: scidText(0) })) as { channels: ListChannelsEntry[] };
-    ok(ch0.channels.every((c) => c.base_fee_millisatoshi === FEE_BASE), 'the badly signed channel_update was not stored');
+    ok(
+      ch0.channels.every(c => c.base_fee_millisatoshi === FEE_BASE),
+      'the badly signed channel_update was not stored',
+    );
     equal(((await node.call('listnodes')) as { nodes: unknown[] }).nodes.length, NODES);
 
     const info = (await g.info()) as unknown as Info;
@@ -232,7 +255,7 @@ describe('browser node: gossipd in a module Worker, its store in IndexedDB', () 
     node = fresh.node;
     // 'synced' needs our query_channel_range to reach the peer (gossipd → connectd port) and its
     // reply_channel_range to come back (connectd → gossipd port).
-    const synced = new Promise<SyncProgress>((resolve) => {
+    const synced = new Promise<SyncProgress>(resolve => {
       const fn = (p: SyncProgress): void => {
         if (p.state !== 'synced') return;
         node!.off('gossip_progress', fn);

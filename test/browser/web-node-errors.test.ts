@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 function deleteDb(name: string): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const r = indexedDB.deleteDatabase(name);
     r.onsuccess = r.onerror = r.onblocked = () => resolve();
   });
@@ -44,7 +44,14 @@ describe('browser node: JSON-RPC errors with numeric codes', () => {
   it('an RpcError crosses a Comlink port as an RpcError with its numeric code and data', async () => {
     installErrorTransfer();
     const { port1, port2 } = new MessageChannel();
-    Comlink.expose({ fail: () => { throw new RpcError(205, 'no route', { tried: 3 }); } }, port1);
+    Comlink.expose(
+      {
+        fail: () => {
+          throw new RpcError(205, 'no route', { tried: 3 });
+        },
+      },
+      port1,
+    );
     const remote = Comlink.wrap<{ fail(): void }>(port2);
     try {
       const e = await rejects<RpcError>(remote.fail() as Promise<void>, RpcError);
@@ -59,7 +66,7 @@ describe('browser node: JSON-RPC errors with numeric codes', () => {
   it('help is Core Lightning\'s shape; stop answers "Shutdown complete" and the node is stopped', async () => {
     const h = (await node.call('help')) as { help: { command: string; category: string }[]; 'format-hint': string };
     equal(h['format-hint'], 'simple');
-    equal(h.help.find((c) => c.command.startsWith('connect '))?.category, 'network');
+    equal(h.help.find(c => c.command.startsWith('connect '))?.category, 'network');
     equal(await node.call('stop'), 'Shutdown complete');
     await rejects(node.call('getinfo'), WebNodeError, 'stopped');
     // The data name is free again.

@@ -2,13 +2,20 @@
 // Workers, reaching a Node node (test/support/wtr-lightning-plugin.mjs starts it and a
 // WebSocket-to-TCP bridge in the test runner's process, on 127.0.0.1) through the bridge.
 import { openDB } from 'idb';
-import { BOLTWORKER_VERSION, startNode, WebNodeError, type WebNode, type WebNodeEventName, type WebNodeEvents } from '../../src/web/index.ts';
+import {
+  BOLTWORKER_VERSION,
+  startNode,
+  WebNodeError,
+  type WebNode,
+  type WebNodeEventName,
+  type WebNodeEvents,
+} from '../../src/web/index.ts';
 import { HSM_SECRET_DB } from '../../src/web/hsm-secret-idb.ts';
 import { LIGHTNINGD_DB } from '../../src/web/lightningd-storage-idb.ts';
 import { gossipDbName } from '../../src/web/worker-api.ts';
-import { ourFeatures } from '../../src/core/features.ts';
-import { toHex } from '../../src/core/bytes.ts';
-import { getPublicKey } from '../../src/core/crypto.ts';
+import { ourFeatures } from '../../src/core/features/index.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
+import { getPublicKey } from '../../src/core/crypto/primitives.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 interface Lightning {
@@ -39,7 +46,7 @@ const freshName = (): string => {
 
 /** The next `event` whose payload passes `pred`. */
 function next<K extends WebNodeEventName>(node: WebNode, event: K, pred: (p: WebNodeEvents[K]) => boolean): Promise<WebNodeEvents[K]> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const fn = (p: WebNodeEvents[K]): void => {
       if (!pred(p)) return;
       node.off(event, fn);
@@ -59,7 +66,7 @@ async function readSecret(dataName: string): Promise<Uint8Array> {
 }
 
 function deleteDb(name: string): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const r = indexedDB.deleteDatabase(name);
     r.onsuccess = r.onerror = r.onblocked = () => resolve();
   });
@@ -99,9 +106,9 @@ describe('browser node: startNode with daemons in module Workers', () => {
 
   it('runs hsmd, connectd and gossipd as module Workers from their own entries', () => {
     equal(workersMade.length, 3);
-    const paths = workersMade.map((w) => new URL(w.url).pathname).sort();
+    const paths = workersMade.map(w => new URL(w.url).pathname).sort();
     deepEqual(paths, ['/src/web/workers/connectd.worker.ts', '/src/web/workers/gossipd.worker.ts', '/src/web/workers/hsmd.worker.ts']);
-    ok(workersMade.every((w) => w.type === 'module'));
+    ok(workersMade.every(w => w.type === 'module'));
     ok(/^0[23][0-9a-f]{64}$/.test(node.id), node.id);
   });
 
@@ -117,7 +124,7 @@ describe('browser node: startNode with daemons in module Workers', () => {
   });
 
   it('connect id@127.0.0.1:port goes through the bridge to the Node node: direction out, its features', async () => {
-    const connected = next(node, 'peer_connected', (e) => e.id === ln.id);
+    const connected = next(node, 'peer_connected', e => e.id === ln.id);
     const r = (await node.call('connect', { id: `${ln.id}@${ln.host}:${ln.port}` })) as { id: string; direction: string; features: string };
     equal(r.id, ln.id);
     equal(r.direction, 'out');
@@ -143,15 +150,15 @@ describe('browser node: startNode with daemons in module Workers', () => {
 
   it('the Node node sees the browser node connected, incoming', async () => {
     const theirs = await getJson<{ peers: PeerRow[] }>('/__lightning/peers');
-    const me = theirs.peers.find((p) => p.id === node.id);
+    const me = theirs.peers.find(p => p.id === node.id);
     ok(me, 'the Node node lists the browser node');
     equal(me.connected, true);
     const events = await getJson<NodeEvent[]>('/__lightning/events');
-    ok(events.some((e) => e.event === 'peer_connected' && e.id === node.id && e.direction === 'in'));
+    ok(events.some(e => e.event === 'peer_connected' && e.id === node.id && e.direction === 'in'));
   });
 
   it('disconnect: peer_disconnected, then connect again by id alone (the address was saved)', async () => {
-    const gone = next(node, 'peer_disconnected', (e) => e.id === ln.id);
+    const gone = next(node, 'peer_disconnected', e => e.id === ln.id);
     deepEqual(await node.call('disconnect', { id: ln.id }), {});
     await gone;
     equal(((await node.call('listpeers')) as { peers: unknown[] }).peers.length, 0);
@@ -201,7 +208,7 @@ describe('browser node: startNode with daemons in module Workers', () => {
       startNode({
         network: 'regtest',
         dataName: name,
-        createWorker: (daemon) => new Worker(blobUrl(`throw new Error('${daemon} will not start');`), { type: 'module' }),
+        createWorker: daemon => new Worker(blobUrl(`throw new Error('${daemon} will not start');`), { type: 'module' }),
       }),
       WebNodeError,
       'worker_failed',
@@ -219,7 +226,7 @@ describe('browser node: startNode with daemons in module Workers', () => {
     equal(node.id, id);
     const secret = await readSecret(dataName);
     equal(secret.length, 32);
-    equal(toHex(getPublicKey(secret)), id, 'the stored secret is this node\'s key');
+    equal(toHex(getPublicKey(secret)), id, "the stored secret is this node's key");
     // lightningd's database persisted too: the peer's address is remembered.
     const r = (await node.call('connect', { id: ln.id })) as { id: string; direction: string };
     equal(r.id, ln.id);
@@ -229,7 +236,7 @@ describe('browser node: startNode with daemons in module Workers', () => {
   it('peers: connected at start, announced by peer_connected', async () => {
     const n = await startNode({ network: 'regtest', bridge: ln.bridge, dataName: freshName(), peers: [`${ln.id}@${ln.host}:${ln.port}`] });
     try {
-      const connected = next(n, 'peer_connected', (e) => e.id === ln.id);
+      const connected = next(n, 'peer_connected', e => e.id === ln.id);
       const lp = (await n.call('listpeers')) as { peers: PeerRow[] };
       if (lp.peers.length === 0) await connected;
       const now = (await n.call('listpeers')) as { peers: PeerRow[] };
@@ -334,10 +341,10 @@ describe('browser node: the node secret never crosses a port', () => {
       else records.push(d);
     };
     const flushAll = (n: number, realms: string[]): Promise<void> =>
-      new Promise((resolve) => {
+      new Promise(resolve => {
         flushed.set(n, new Set());
         const check = (ev: MessageEvent): void => {
-          if ((ev.data as { flushed?: number }).flushed === n && realms.every((r) => flushed.get(n)!.has(r))) {
+          if ((ev.data as { flushed?: number }).flushed === n && realms.every(r => flushed.get(n)!.has(r))) {
             listen.removeEventListener('message', check);
             resolve();
           }
@@ -361,7 +368,7 @@ describe('browser node: the node secret never crosses a port', () => {
         dataName,
         // The spy, then the real entry, as static imports: no top-level await, so the Worker takes
         // its first message only once the entry has run (and Comlink listens).
-        createWorker: (daemon) => {
+        createWorker: daemon => {
           const spy = blobUrl(`(${spyRealm.toString()})(${JSON.stringify(daemon)}, ${JSON.stringify(channel)});\n`);
           const main = blobUrl(`import ${JSON.stringify(spy)};\nimport ${JSON.stringify(entries[daemon])};\n`);
           return new Worker(main, { type: 'module', name: daemon });
@@ -381,13 +388,23 @@ describe('browser node: the node secret never crosses a port', () => {
     }
 
     const secret = await readSecret(dataName);
-    equal(toHex(getPublicKey(secret)), node!.id, 'this is the node\'s secret');
+    equal(toHex(getPublicKey(secret)), node!.id, "this is the node's secret");
     const secretHex = toHex(secret);
 
     // The spies saw real traffic in every realm, including hsmd's ECDH answers (32 bytes each).
-    for (const realm of ['page', 'hsmd', 'connectd']) ok(records.some((x) => x.realm === realm), `no message recorded from ${realm}`);
-    ok(records.some((x) => x.realm === 'hsmd' && x.via === 'MessagePort' && x.bytes.some((b) => b.length === 32)), 'hsmd\'s ECDH answers were recorded');
-    ok(records.some((x) => x.realm === 'connectd' && x.strings.includes(ln.id)), 'connectd\'s messages were recorded');
+    for (const realm of ['page', 'hsmd', 'connectd'])
+      ok(
+        records.some(x => x.realm === realm),
+        `no message recorded from ${realm}`,
+      );
+    ok(
+      records.some(x => x.realm === 'hsmd' && x.via === 'MessagePort' && x.bytes.some(b => b.length === 32)),
+      "hsmd's ECDH answers were recorded",
+    );
+    ok(
+      records.some(x => x.realm === 'connectd' && x.strings.includes(ln.id)),
+      "connectd's messages were recorded",
+    );
 
     for (const x of records) {
       for (const b of x.bytes) ok(!contains(b, secret), `the secret crossed a port: ${x.realm} via ${x.via}`);

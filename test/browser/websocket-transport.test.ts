@@ -1,7 +1,7 @@
 // The platform WebSocket transport in real Chromium, against the `ws` server that
 // test/support/wtr-echo-plugin.mjs starts on 127.0.0.1.
-import type { ByteStream, DialTarget } from '../../src/core/transport.ts';
-import { concat } from '../../src/core/bytes.ts';
+import type { ByteStream, DialTarget } from '../../src/core/net/transport.ts';
+import { concat } from '../../src/core/base/bytes.ts';
 import { BrowserWebSocketDialer } from '../../src/transports/browser-websocket.ts';
 import { TransportError } from '../../src/transports/errors.ts';
 import { TEXT_FRAME_REASON } from '../../src/transports/stream-base.ts';
@@ -28,16 +28,16 @@ function sink(s: ByteStream): { chunks: Uint8Array[]; closed: Promise<string>; a
   let total = 0;
   const want: { n: number; resolve: () => void }[] = [];
   let resolveClosed!: (r: string) => void;
-  const closed = new Promise<string>((r) => (resolveClosed = r));
+  const closed = new Promise<string>(r => (resolveClosed = r));
   s.start({
     data(c) {
       chunks.push(c);
       total += c.length;
       for (const w of want) if (total >= w.n) w.resolve();
     },
-    close: (r) => resolveClosed(r),
+    close: r => resolveClosed(r),
   });
-  return { chunks, closed, atLeast: (n) => (total >= n ? Promise.resolve() : new Promise((resolve) => want.push({ n, resolve }))) };
+  return { chunks, closed, atLeast: n => (total >= n ? Promise.resolve() : new Promise(resolve => want.push({ n, resolve }))) };
 }
 
 describe('browser WebSocket transport', () => {
@@ -71,7 +71,11 @@ describe('browser WebSocket transport', () => {
     }
     for (const c of chunks) await s.write(c);
     await got.atLeast(off);
-    deepEqual(got.chunks.map((c) => c.length), chunks.map((c) => c.length), 'one frame back per frame sent');
+    deepEqual(
+      got.chunks.map(c => c.length),
+      chunks.map(c => c.length),
+      'one frame back per frame sent',
+    );
     deepEqual(concat(...got.chunks), pattern(off));
     s.close('done');
   });
@@ -86,7 +90,7 @@ describe('browser WebSocket transport', () => {
     let seen: { path: string; code: number; reason: string } | undefined;
     while (!seen) {
       const all = (await (await fetch('/__echo_closes')).json()) as { path: string; code: number; reason: string }[];
-      seen = all.find((c) => c.path === path);
+      seen = all.find(c => c.path === path);
     }
     equal(seen.code, 4003);
     ok(seen.reason.includes('text frame'), seen.reason);

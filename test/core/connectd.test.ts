@@ -3,19 +3,25 @@
 // well-behaved node never would. Covers the handshake and init both ways, feature and network
 // refusals, ping/pong (BOLT 1), timeouts, replacement, routing, bad bytes in every act and after,
 // and that one bad peer costs nobody else anything.
-import { concat, equal as bytesEqual, fromHex, toHex } from '../../src/core/bytes.ts';
-import { chainHash, networkOfChainHash, NETWORKS } from '../../src/core/chains.ts';
-import { sha256d } from '../../src/core/crypto.ts';
+import { concat, equal as bytesEqual, fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { chainHash, networkOfChainHash, NETWORKS } from '../../src/core/chain/chains.ts';
+import { sha256d } from '../../src/core/crypto/primitives.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
 import { unpackGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from '../../src/core/daemons/connectd/netaddr.ts';
 import { UNKNOWN_REPLY_BURST, UNKNOWN_REPLY_REFILL_MS } from '../../src/core/daemons/connectd/unknown-channel.ts';
-import { DEFAULT_CONFIG, type ChannelOwner, type ConnectdConfig, type PeerConnectedEvent, type PeerDisconnectedEvent } from '../../src/core/daemons/connectd/types.ts';
+import {
+  DEFAULT_CONFIG,
+  type ChannelOwner,
+  type ConnectdConfig,
+  type PeerConnectedEvent,
+  type PeerDisconnectedEvent,
+} from '../../src/core/daemons/connectd/types.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { FeatureVector, ourFeatures } from '../../src/core/features.ts';
+import { FeatureVector, ourFeatures } from '../../src/core/features/index.ts';
 import { NoiseInitiator, NoiseResponder, NoiseTransport } from '../../src/core/noise/index.ts';
-import type { AbortSignalLike, DialTarget, NetAddress } from '../../src/core/transport.ts';
+import type { AbortSignalLike, DialTarget, NetAddress } from '../../src/core/net/transport.ts';
 import { decodeMessage, encodeMessage, type Message, type UnknownMessage } from '../../src/core/wire/messages.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
@@ -94,27 +100,27 @@ class Node {
       nodeId: this.hsmd.nodeId(),
       ecdhLink: this.hsmd.linkFor(['ecdh']),
       dialer: { dial: (t, signal) => this.dial(t, signal) },
-      randomBytes: (k) => rng.bytes(k),
+      randomBytes: k => rng.bytes(k),
       clock: net.clock,
       log: {
-        debug: (m) => this.logs.push(`debug: ${m}`),
-        info: (m) => this.logs.push(`info: ${m}`),
-        warn: (m) => this.logs.push(`warn: ${m}`),
+        debug: m => this.logs.push(`debug: ${m}`),
+        info: m => this.logs.push(`info: ${m}`),
+        warn: m => this.logs.push(`warn: ${m}`),
       },
       events: {
-        peerConnected: (e) => void this.connected.push(e),
-        peerDisconnected: (e) => void this.disconnected.push(e),
+        peerConnected: e => void this.connected.push(e),
+        peerDisconnected: e => void this.disconnected.push(e),
         peerSpoke: (id, msg) => void this.spoke.push({ id, msg }),
       },
       gossipLink: {
         newPeer: (id, features) => void this.newPeers.push({ id, features }),
         gossipBatch: (id, batch) => {
-          unpackGossipBatch(batch, (msg) => void this.gossip.push({ id, msg }));
+          unpackGossipBatch(batch, msg => void this.gossip.push({ id, msg }));
           this.batches.push(batch.length);
           if (opts.gossipThrows) throw new Error('gossipd fell over');
           return opts.gossipBehind?.(id);
         },
-        peerGone: (id) => void this.gone.push(id),
+        peerGone: id => void this.gone.push(id),
       },
       config: { ...TEST_CONFIG, ...opts.config },
     });
@@ -146,7 +152,7 @@ class Node {
   }
 
   hasLog(re: RegExp): boolean {
-    return this.logs.some((l) => re.test(l));
+    return this.logs.some(l => re.test(l));
   }
 }
 
@@ -168,7 +174,7 @@ class RawPeer {
     this.hsmd = new Hsmd(secretOf(n));
     this.id = toHex(this.hsmd.nodeId());
     this.rng = new Rng(`raw-${n}`);
-    stream.start({ data: (c) => this.onData(c), close: (r) => (this.closed = r) });
+    stream.start({ data: c => this.onData(c), close: r => (this.closed = r) });
   }
 
   /** A raw peer that dials into `node` (the node is the BOLT 8 responder). */
@@ -204,11 +210,16 @@ class RawPeer {
   }
 
   initiator(remote: string): NoiseInitiator {
-    return new NoiseInitiator({ localStatic: this.hsmd.nodeId(), ecdh: (p) => this.hsmd.ecdh(p), ephemeralSecret: this.ephemeral(), remoteStatic: fromHex(remote) });
+    return new NoiseInitiator({
+      localStatic: this.hsmd.nodeId(),
+      ecdh: p => this.hsmd.ecdh(p),
+      ephemeralSecret: this.ephemeral(),
+      remoteStatic: fromHex(remote),
+    });
   }
 
   responder(): NoiseResponder {
-    return new NoiseResponder({ localStatic: this.hsmd.nodeId(), ecdh: (p) => this.hsmd.ecdh(p), ephemeralSecret: this.ephemeral() });
+    return new NoiseResponder({ localStatic: this.hsmd.nodeId(), ecdh: p => this.hsmd.ecdh(p), ephemeralSecret: this.ephemeral() });
   }
 
   useTransport(t: NoiseTransport): void {
@@ -252,11 +263,11 @@ class RawPeer {
   }
 
   decoded(): (Message | UnknownMessage)[] {
-    return this.msgs.map((m) => decodeMessage(m));
+    return this.msgs.map(m => decodeMessage(m));
   }
 
   named<N extends Message['name']>(name: N): Extract<Message, { name: N }>[] {
-    return this.decoded().filter((m) => m.name === name) as Extract<Message, { name: N }>[];
+    return this.decoded().filter(m => m.name === name) as Extract<Message, { name: N }>[];
   }
 }
 
@@ -268,7 +279,10 @@ function rawMessage(type: number, body: Uint8Array = new Uint8Array(0)): Uint8Ar
 }
 
 function connectedIds(n: Node): string[] {
-  return n.connectd.listPeers().filter((p) => p.connected).map((p) => p.id);
+  return n.connectd
+    .listPeers()
+    .filter(p => p.connected)
+    .map(p => p.id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,7 +351,8 @@ describe('connectd: address descriptors for remote_addr', () => {
     for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', '169.254.1.1', '0.0.0.0', '224.0.0.1']) {
       equal(isPublicIp({ type: 'ipv4', address: a, port: 1 }), false, a);
     }
-    for (const a of ['::1', '::', 'fd00::1', 'fe80::1', 'ff02::1', '::ffff:c0a8:101']) equal(isPublicIp({ type: 'ipv6', address: a, port: 1 }), false, a);
+    for (const a of ['::1', '::', 'fd00::1', 'fe80::1', 'ff02::1', '::ffff:c0a8:101'])
+      equal(isPublicIp({ type: 'ipv6', address: a, port: 1 }), false, a);
     ok(isPublicIp({ type: 'ipv4', address: '203.0.113.9', port: 1 }));
     ok(isPublicIp({ type: 'ipv6', address: '2001:db8::1', port: 1 }));
     equal(isPublicIp({ type: 'dns', address: 'example.com', port: 1 }), false);
@@ -360,8 +375,12 @@ describe('connectd: handshake and init', () => {
     deepEqual(b.connected, [{ id: a.id, counter: 1, features, direction: 'in', address: a.addr }]);
     deepEqual(a.newPeers, [{ id: b.id, features }]);
     deepEqual(b.newPeers, [{ id: a.id, features }]);
-    deepEqual(a.connectd.listPeers(), [{ id: b.id, connected: true, netaddr: ['198.51.100.2:9735'], features, direction: 'out', counter: 1, remote_addr: a.addr }]);
-    deepEqual(b.connectd.listPeers(), [{ id: a.id, connected: true, netaddr: ['203.0.113.1:40001'], features, direction: 'in', counter: 1 }]);
+    deepEqual(a.connectd.listPeers(), [
+      { id: b.id, connected: true, netaddr: ['198.51.100.2:9735'], features, direction: 'out', counter: 1, remote_addr: a.addr },
+    ]);
+    deepEqual(b.connectd.listPeers(), [
+      { id: a.id, connected: true, netaddr: ['203.0.113.1:40001'], features, direction: 'in', counter: 1 },
+    ]);
     // connect to a connected peer answers at once, without dialing.
     const dials = net.dials.length;
     deepEqual(await a.connectd.connectToPeer(b.id, [target]), r);
@@ -375,7 +394,13 @@ describe('connectd: handshake and init', () => {
     await a.connectd.connectToPeer(b.id, [b.listen('198.51.100.2', 9735)]);
     await settle();
     equal(b.connected.length, 1);
-    for (const [len, pong] of [[0, 0], [1, 1], [1000, 5], [3, 65531], [65529, 0]] as const) {
+    for (const [len, pong] of [
+      [0, 0],
+      [1, 1],
+      [1000, 5],
+      [3, 65531],
+      [65529, 0],
+    ] as const) {
       deepEqual(await a.connectd.ping(b.id, len, pong), { totlen: pong + 4 });
       deepEqual(await b.connectd.ping(a.id, len, pong), { totlen: pong + 4 });
     }
@@ -389,7 +414,7 @@ describe('connectd: handshake and init', () => {
     equal(a.connected[0]!.remote_addr, undefined);
   });
 
-  it('as responder, sends init right after Act Three and waits for the peer\'s before anything else', async () => {
+  it("as responder, sends init right after Act Three and waits for the peer's before anything else", async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2);
     const r = RawPeer.into(b, 9);
@@ -400,7 +425,11 @@ describe('connectd: handshake and init', () => {
     equal(init.name, 'init');
     equal(toHex(init.features), ourFeatures('I').toHex());
     // globalfeatures: only bits up to 13 (BOLT 1: "SHOULD NOT set features greater than 13").
-    ok(FeatureVector.fromBytes(init.globalfeatures).bits().every((x) => x <= 13));
+    ok(
+      FeatureVector.fromBytes(init.globalfeatures)
+        .bits()
+        .every(x => x <= 13),
+    );
     deepEqual(init.tlvs?.networks?.chains, [chainHash('bitcoin')]);
     deepEqual(decodeAddressDescriptor(init.tlvs!.remote_addr!.data), { type: 'ipv4', address: '198.51.100.9', port: 50009 });
     equal(b.connected.length, 0);
@@ -478,13 +507,17 @@ describe('connectd: handshake and init', () => {
     const net = new Net();
     const a = new Node(net, 'a', 1);
     await rejects(a.connectd.connectToPeer(a.id, [{ kind: 'tcp', host: '203.0.113.1', port: 9735 }]), ConnectError, 'bad_request');
-    await rejects(a.connectd.connectToPeer('02' + '00'.repeat(32), [{ kind: 'tcp', host: '203.0.113.1', port: 9735 }]), ConnectError, 'bad_request');
+    await rejects(
+      a.connectd.connectToPeer('02' + '00'.repeat(32), [{ kind: 'tcp', host: '203.0.113.1', port: 9735 }]),
+      ConnectError,
+      'bad_request',
+    );
     await rejects(a.connectd.connectToPeer('zz', []), ConnectError, 'bad_request');
   });
 });
 
 describe('connectd: trying addresses', () => {
-  it('fails with no_address without targets, and all_failed with every address\'s reason', async () => {
+  it("fails with no_address without targets, and all_failed with every address's reason", async () => {
     const net = new Net();
     const a = new Node(net, 'a', 1);
     const b = new Node(net, 'b', 2);
@@ -498,7 +531,7 @@ describe('connectd: trying addresses', () => {
       'all_failed',
     );
     deepEqual(
-      e.attempts.map((x) => [x.address, x.reason]),
+      e.attempts.map(x => [x.address, x.reason]),
       [
         ['198.51.100.2:9735', 'connection refused'],
         ['wss://bridge.example/198.51.100.2:9735', 'connection refused'],
@@ -514,14 +547,18 @@ describe('connectd: trying addresses', () => {
     // 198.51.100.50 accepts the stream and never answers Act One.
     net.raw.set('198.51.100.50:9735', () => {});
     const good = b.listen('198.51.100.2', 9735);
-    const p = a.connectd.connectToPeer(b.id, [{ kind: 'tcp', host: '198.51.100.1', port: 9735 }, { kind: 'tcp', host: '198.51.100.50', port: 9735 }, good]);
+    const p = a.connectd.connectToPeer(b.id, [
+      { kind: 'tcp', host: '198.51.100.1', port: 9735 },
+      { kind: 'tcp', host: '198.51.100.50', port: 9735 },
+      good,
+    ]);
     await settle();
     equal(a.connected.length, 0);
     await net.clock.tick(30_000);
     const r = await p;
     equal(r.address!.address, '198.51.100.2');
     deepEqual(
-      net.dials.map((d) => [d.to, d.at]),
+      net.dials.map(d => [d.to, d.at]),
       [
         ['198.51.100.1:9735', 0],
         ['198.51.100.50:9735', 0],
@@ -587,12 +624,18 @@ describe('connectd: ping and pong (BOLT 1)', () => {
     await r.send(encodeMessage({ name: 'ping', num_pong_bytes: 3, ignored: new Uint8Array(100) }));
     await r.send(encodeMessage({ name: 'ping', num_pong_bytes: 65531, ignored: new Uint8Array(0) }));
     const pongs = r.named('pong');
-    deepEqual(pongs.map((p) => p.ignored.length), [3, 65531]);
-    ok(pongs.every((p) => p.ignored.every((x) => x === 0)), 'pong bytes are zeros');
+    deepEqual(
+      pongs.map(p => p.ignored.length),
+      [3, 65531],
+    );
+    ok(
+      pongs.every(p => p.ignored.every(x => x === 0)),
+      'pong bytes are zeros',
+    );
     equal(r.closed, undefined);
   });
 
-  it('the ping RPC resolves with the pong\'s total length, or 0 when no pong is due', async () => {
+  it("the ping RPC resolves with the pong's total length, or 0 when no pong is due", async () => {
     const net = new Net();
     const a = new Node(net, 'a', 1);
     const b = new Node(net, 'b', 2);
@@ -663,16 +706,25 @@ describe('connectd: one connection per node id', () => {
     await settle();
     await a2.connectd.connectToPeer(b.id, [t]);
     await settle();
-    deepEqual(b.connected.map((e) => [e.id, e.counter, e.address!.address]), [
-      [a.id, 1, '203.0.113.1'],
-      [a.id, 2, '203.0.113.77'],
-    ]);
+    deepEqual(
+      b.connected.map(e => [e.id, e.counter, e.address!.address]),
+      [
+        [a.id, 1, '203.0.113.1'],
+        [a.id, 2, '203.0.113.77'],
+      ],
+    );
     equal(b.disconnected.length, 1);
     equal(b.disconnected[0]!.counter, 1);
     ok(/replaced by a new incoming connection/.test(b.disconnected[0]!.reason));
-    deepEqual(b.newPeers.map((x) => x.id), [a.id, a.id]);
+    deepEqual(
+      b.newPeers.map(x => x.id),
+      [a.id, a.id],
+    );
     deepEqual(b.gone, [a.id]);
-    deepEqual(b.connectd.listPeers().map((p) => [p.id, p.counter, p.netaddr]), [[a.id, 2, ['203.0.113.77:4777']]]);
+    deepEqual(
+      b.connectd.listPeers().map(p => [p.id, p.counter, p.netaddr]),
+      [[a.id, 2, ['203.0.113.77:4777']]],
+    );
     // The old side saw its connection end; the new one works.
     equal(a.disconnected.length, 1);
     deepEqual(await a2.connectd.ping(b.id, 1, 1), { totlen: 5 });
@@ -684,7 +736,7 @@ describe('connectd: gossip to gossipd in batches, with backpressure', () => {
     const net = new Net();
     // gossipd behind: every batch's promise waits until the test lets it go.
     const waiting: (() => void)[] = [];
-    const b = new Node(net, 'b', 2, { gossipBehind: () => new Promise<void>((r) => waiting.push(r)) });
+    const b = new Node(net, 'b', 2, { gossipBehind: () => new Promise<void>(r => waiting.push(r)) });
     const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
     b.connectd.acceptStream(theirs);
     const r = new RawPeer(9, mine);
@@ -693,7 +745,7 @@ describe('connectd: gossip to gossipd in batches, with backpressure', () => {
     // Ten messages in one write: one read, one batch.
     const first = Array.from({ length: 10 }, (_, i) => rawMessage(258, new Uint8Array(100).fill(i)));
     sent.push(...first);
-    await r.stream.write(concat(...first.map((m) => r.transport!.encrypt(m))));
+    await r.stream.write(concat(...first.map(m => r.transport!.encrypt(m))));
     await settle();
     deepEqual(b.batches.length, 1);
     equal(b.gossip.length, 10);
@@ -728,7 +780,10 @@ describe('connectd: gossip to gossipd in batches, with backpressure', () => {
       waiting.shift()!();
       await settle();
     }
-    deepEqual(b.gossip.map((g) => toHex(g.msg)), sent.map(toHex));
+    deepEqual(
+      b.gossip.map(g => toHex(g.msg)),
+      sent.map(toHex),
+    );
     ok(theirs.pauses >= 1);
     ok(b.batches.length < sent.length, `${b.batches.length} batches for ${sent.length} messages`);
     void pinged.catch(() => {});
@@ -745,19 +800,25 @@ describe('connectd: routing after init', () => {
     const qcr = rawMessage(263, new Uint8Array(32 + 8));
     await r.send(cu);
     await r.send(qcr);
-    deepEqual(b.gossip.map((g) => [g.id, toHex(g.msg)]), [
-      [r.id, toHex(cu)],
-      [r.id, toHex(qcr)],
-    ]);
+    deepEqual(
+      b.gossip.map(g => [g.id, toHex(g.msg)]),
+      [
+        [r.id, toHex(cu)],
+        [r.id, toHex(qcr)],
+      ],
+    );
     // open_channel (32): chain_hash then temporary_channel_id; nobody owns it: lightningd decides.
     const temp = new Uint8Array(32).fill(0xab);
     const open = rawMessage(32, concat(chainHash('bitcoin'), temp, new Uint8Array(200)));
     await r.send(open);
-    deepEqual(b.spoke.map((s) => [s.id, toHex(s.msg)]), [[r.id, toHex(open)]]);
+    deepEqual(
+      b.spoke.map(s => [s.id, toHex(s.msg)]),
+      [[r.id, toHex(open)]],
+    );
     // Once an owner is attached for the channel, its messages go there.
     const owned: Uint8Array[] = [];
     const gone: string[] = [];
-    const owner: ChannelOwner = { deliver: (m) => void owned.push(m), peerGone: (why) => void gone.push(why) };
+    const owner: ChannelOwner = { deliver: m => void owned.push(m), peerGone: why => void gone.push(why) };
     b.connectd.setOwner(r.id, temp, owner);
     const accept = rawMessage(33, concat(temp, new Uint8Array(100)));
     const other = rawMessage(33, concat(new Uint8Array(32).fill(1), new Uint8Array(100)));
@@ -858,7 +919,7 @@ describe('connectd: routing after init', () => {
     await rejects(b.connectd.sendToPeer(r.id, rawMessage(263)), ConnectError, 'not_connected');
   });
 
-  it('resolves sendToPeer only once the transport has taken the message (what paces gossipd\'s answers)', async () => {
+  it("resolves sendToPeer only once the transport has taken the message (what paces gossipd's answers)", async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2);
     const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
@@ -866,7 +927,7 @@ describe('connectd: routing after init', () => {
     let held = false;
     const drains: (() => void)[] = [];
     const write = theirs.write.bind(theirs);
-    theirs.write = (data) => write(data).then(() => (held ? new Promise<void>((r) => drains.push(r)) : undefined));
+    theirs.write = data => write(data).then(() => (held ? new Promise<void>(r => drains.push(r)) : undefined));
     b.connectd.acceptStream(theirs);
     const r = new RawPeer(9, mine);
     await r.connect(b);
@@ -905,7 +966,7 @@ describe('connectd: bad handshakes', () => {
   }
 
   it('garbage in Act One closes without a word', async () => {
-    const { b, r } = await inbound(async (r) => {
+    const { b, r } = await inbound(async r => {
       const g = new Rng('garbage1').bytes(50);
       g[0] = 0;
       await r.stream.write(g);
@@ -936,7 +997,7 @@ describe('connectd: bad handshakes', () => {
   });
 
   it('an Act One for another node id fails (the MAC does not check)', async () => {
-    const { r } = await inbound(async (r) => {
+    const { r } = await inbound(async r => {
       const other = toHex(new Hsmd(secretOf(77)).nodeId());
       await r.stream.write(r.initiator(other).act1());
     });
@@ -973,7 +1034,7 @@ describe('connectd: bad handshakes', () => {
     const net = new Net();
     const a = new Node(net, 'a', 1);
     let r!: RawPeer;
-    net.raw.set('198.51.100.9:9735', (s) => (r = new RawPeer(9, s)));
+    net.raw.set('198.51.100.9:9735', s => (r = new RawPeer(9, s)));
     const p = a.connectd.connectToPeer(toHex(new Hsmd(secretOf(9)).nodeId()), [{ kind: 'tcp', host: '198.51.100.9', port: 9735 }]);
     p.catch(() => {});
     await settle();
@@ -987,7 +1048,7 @@ describe('connectd: bad handshakes', () => {
   }
 
   it('garbage in Act Two fails the connect, with the reason', async () => {
-    const e = await outbound(async (r) => {
+    const e = await outbound(async r => {
       const g = new Rng('garbage2').bytes(50);
       g[0] = 0;
       await r.stream.write(g);
@@ -996,7 +1057,7 @@ describe('connectd: bad handshakes', () => {
   });
 
   it('a wrong version byte in Act Two fails the connect (bad_version)', async () => {
-    const e = await outbound(async (r) => {
+    const e = await outbound(async r => {
       const act2 = await r.responder().act1(r.take(50));
       act2[0] = 1;
       await r.stream.write(act2);
@@ -1005,7 +1066,7 @@ describe('connectd: bad handshakes', () => {
   });
 
   it('a peer closing mid-handshake fails the connect', async () => {
-    const e = await outbound(async (r) => {
+    const e = await outbound(async r => {
       r.stream.close('go away');
     });
     ok(/peer closed the connection during the handshake \(act two\)/.test(e.attempts[0]!.reason), e.attempts[0]!.reason);
@@ -1064,7 +1125,7 @@ describe('connectd: a bad peer disturbs nobody else', () => {
     deepEqual(await a.connectd.ping(b.id, 1, 2), { totlen: 6 });
   });
 
-  it('garbage from one peer during another\'s handshake, all at once, with split writes', async () => {
+  it("garbage from one peer during another's handshake, all at once, with split writes", async () => {
     const rng = new Rng('mixed');
     const net = new Net(rng);
     const a = new Node(net, 'a', 1);
@@ -1133,7 +1194,10 @@ describe('connectd: important peers', () => {
     await settle();
     deepEqual(connectedIds(a), [b.id]);
     const before = net.dials.length;
-    await a.connectd.sendWarning(b.id, 'gossipd: bad_signature: most of your recent gossip was invalid', { disconnect: true, redialAfterMs: 600_000 });
+    await a.connectd.sendWarning(b.id, 'gossipd: bad_signature: most of your recent gossip was invalid', {
+      disconnect: true,
+      redialAfterMs: 600_000,
+    });
     await settle();
     deepEqual(connectedIds(a), []);
     // The backoff alone would have dialled after 1 s.
@@ -1175,7 +1239,7 @@ describe('connectd: the node secret stays in hsmd', () => {
 describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
   const FLOOD: Partial<ConnectdConfig> = { pingBurst: 5, pingRefillMs: 10_000 };
   const ping = (n = 0) => encodeMessage({ name: 'ping', num_pong_bytes: n, ignored: new Uint8Array(0) });
-  const warnings = (r: RawPeer) => r.named('warning').map((w) => text(w.data));
+  const warnings = (r: RawPeer) => r.named('warning').map(w => text(w.data));
 
   it('answers a burst of pings, then warns and disconnects on one more; another peer carries on', async () => {
     const net = new Net();
@@ -1217,7 +1281,7 @@ describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
     equal(r.named('pong').length, 11);
   });
 
-  it('earns one ping per 16 other messages: LDK\'s ping after every 32 messages never trips it', async () => {
+  it("earns one ping per 16 other messages: LDK's ping after every 32 messages never trips it", async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2, { config: FLOOD });
     const r = RawPeer.into(b, 9);
@@ -1245,7 +1309,8 @@ describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
     // Unknown odd types and empty peer_storage cost a peer nothing to send: they buy no pongs.
     for (let round = 0; round < 10 && r.closed === undefined; round++) {
       const frames: Uint8Array[] = [];
-      for (let i = 0; i < 32; i++) frames.push(r.transport!.encrypt(i % 2 ? rawMessage(0x8001) : encodeMessage({ name: 'peer_storage', blob: new Uint8Array(0) })));
+      for (let i = 0; i < 32; i++)
+        frames.push(r.transport!.encrypt(i % 2 ? rawMessage(0x8001) : encodeMessage({ name: 'peer_storage', blob: new Uint8Array(0) })));
       frames.push(r.transport!.encrypt(ping()));
       await r.stream.write(concat(...frames));
       await settle();
@@ -1270,7 +1335,7 @@ describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
     ok(r3.closed !== undefined);
   });
 
-  it('with the default allowance, a ping every 10 s (LDK\'s timer tick) for an hour is fine', async () => {
+  it("with the default allowance, a ping every 10 s (LDK's timer tick) for an hour is fine", async () => {
     const net = new Net();
     const defaults = { pingBurst: DEFAULT_CONFIG.pingBurst, pingRefillMs: DEFAULT_CONFIG.pingRefillMs, pingIntervalMs: 0 };
     const b = new Node(net, 'b', 2, { config: defaults });
@@ -1281,7 +1346,7 @@ describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
       await net.clock.tick(10_000);
     }
     equal(r.named('pong').length, 360);
-    equal(b.disconnected.filter((d) => /too many/.test(d.reason)).length, 0);
+    equal(b.disconnected.filter(d => /too many/.test(d.reason)).length, 0);
   });
 
   it('pongs that answer no ping are forgiven within the allowance, then end the connection', async () => {
@@ -1321,8 +1386,11 @@ describe('connectd: connections before init are bounded', () => {
     const stalled = [RawPeer.into(b, 10), RawPeer.into(b, 11), RawPeer.into(b, 12)];
     const extra = RawPeer.into(b, 13);
     await settle();
-    ok(extra.closed !== undefined && /refused 198\.51\.100\.13:50013: 3 incoming connections are still before init/.test(extra.closed), extra.closed);
-    ok(stalled.every((s) => s.closed === undefined));
+    ok(
+      extra.closed !== undefined && /refused 198\.51\.100\.13:50013: 3 incoming connections are still before init/.test(extra.closed),
+      extra.closed,
+    );
+    ok(stalled.every(s => s.closed === undefined));
     ok(b.hasLog(/^warn: refused 198\.51\.100\.13/));
     // A second refusal in the same run is only a debug line.
     const extra2 = RawPeer.into(b, 14);
@@ -1390,18 +1458,28 @@ describe('connectd: places before init are shared per address (issue 10 finding 
     const held = [RawPeer.into(b, 10, at('198.51.100.50', 1)), RawPeer.into(b, 11, at('198.51.100.50', 2))];
     const more = [3, 4, 5, 6].map((port, i) => RawPeer.into(b, 12 + i, at('198.51.100.50', port)));
     await settle();
-    ok(held.every((h) => h.closed === undefined));
-    ok(more.every((m) => m.closed !== undefined && /2 incoming connections from 198\.51\.100\.50 are still before init/.test(m.closed)), more[0]!.closed);
+    ok(held.every(h => h.closed === undefined));
+    ok(
+      more.every(m => m.closed !== undefined && /2 incoming connections from 198\.51\.100\.50 are still before init/.test(m.closed)),
+      more[0]!.closed,
+    );
     // Another address gets in, and all the way to init.
     const other = RawPeer.into(b, 20, at('198.51.100.51', 1));
     await other.connect(b);
     equal(other.closed, undefined);
     deepEqual(connectedIds(b), [other.id]);
     // One host's IPv6 addresses count by their /64; an IPv4-mapped address counts as its IPv4.
-    const v6 = [RawPeer.into(b, 21, at('2001:db8:0:1::1', 1)), RawPeer.into(b, 22, at('2001:db8:0:1::2', 1)), RawPeer.into(b, 23, at('2001:db8:0:1:ffff::3', 1))];
+    const v6 = [
+      RawPeer.into(b, 21, at('2001:db8:0:1::1', 1)),
+      RawPeer.into(b, 22, at('2001:db8:0:1::2', 1)),
+      RawPeer.into(b, 23, at('2001:db8:0:1:ffff::3', 1)),
+    ];
     const mapped = RawPeer.into(b, 24, at('::ffff:198.51.100.50', 7));
     await settle();
-    deepEqual(v6.map((p) => p.closed !== undefined), [false, false, true]);
+    deepEqual(
+      v6.map(p => p.closed !== undefined),
+      [false, false, true],
+    );
     ok(mapped.closed !== undefined && /from 198\.51\.100\.50/.test(mapped.closed), mapped.closed);
     // 4 places are taken (2 + 2): the global cap of 5 leaves one, then refuses whoever comes.
     const fifth = RawPeer.into(b, 25, at('203.0.113.9', 1));
@@ -1488,7 +1566,10 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
     deepEqual(errors[0]!.channel_id, temp);
     equal(text(errors[0]!.data), 'This node does not accept channels');
     // lightningd still hears of it, and the peer stays connected (the error fails one channel only).
-    deepEqual(b.spoke.map((s) => toHex(s.msg)), [toHex(openChannel)]);
+    deepEqual(
+      b.spoke.map(s => toHex(s.msg)),
+      [toHex(openChannel)],
+    );
     deepEqual(connectedIds(b), [r.id]);
     equal(r.closed, undefined);
   });
@@ -1501,18 +1582,21 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
     await r.send(reestablish);
     await r.send(rawMessage(128, concat(cid, new Uint8Array(1400)))); // update_add_htlc
     await r.send(rawMessage(64, concat(chainHash('bitcoin'), temp, new Uint8Array(200)))); // open_channel2
-    deepEqual(r.named('error').map((e) => [toHex(e.channel_id), text(e.data)]), [
-      [toHex(cid), 'Unknown channel for reestablish'],
-      [toHex(cid), 'Unknown channel (message type 128)'],
-      [toHex(temp), 'This node does not accept channels'],
-    ]);
+    deepEqual(
+      r.named('error').map(e => [toHex(e.channel_id), text(e.data)]),
+      [
+        [toHex(cid), 'Unknown channel for reestablish'],
+        [toHex(cid), 'Unknown channel (message type 128)'],
+        [toHex(temp), 'This node does not accept channels'],
+      ],
+    );
     // BOLT 1 answers types 32-255 only: stfu (2) and announcement_signatures (259) get nothing.
     await r.send(rawMessage(2, concat(cid, new Uint8Array([1]))));
     await r.send(rawMessage(259, concat(cid, new Uint8Array(8 + 64 + 64))));
     equal(r.named('error').length, 3);
     // A channel a daemon owns is not unknown: its messages go to the owner, unanswered by connectd.
     const owned: Uint8Array[] = [];
-    b.connectd.setOwner(r.id, cid, { deliver: (m) => void owned.push(m) });
+    b.connectd.setOwner(r.id, cid, { deliver: m => void owned.push(m) });
     await r.send(reestablish);
     equal(owned.length, 1);
     equal(r.named('error').length, 3);

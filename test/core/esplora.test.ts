@@ -1,9 +1,9 @@
 // EsploraChainSource against a fake fetch serving canned Esplora answers: a real-looking chain with
 // a P2WSH funding output built by fundingScriptPubKey for two funding keys, a spent one, a P2WPKH
 // one, and failures (404s, 5xx, 429, a dead network, garbage bodies, a request that never ends).
-import { concat, toHex, u32be } from '../../src/core/bytes.ts';
+import { concat, toHex, u32be } from '../../src/core/base/bytes.ts';
 import { ChainSourceError, EsploraChainSource, type FetchResponseLike, type EsploraOptions } from '../../src/core/chain/esplora.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
@@ -78,7 +78,7 @@ class FakeEsplora {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      if (this.gate) await new Promise<void>((r) => this.held.push(r));
+      if (this.gate) await new Promise<void>(r => this.held.push(r));
       return this.answer(path);
     } finally {
       this.inFlight--;
@@ -107,9 +107,16 @@ class FakeEsplora {
     if (p[0] === 'tx') {
       const tx = this.txs.get(p[1]!);
       if (!tx) return text(404, 'Transaction not found');
-      if (p.length === 2) return json({ txid: p[1], vout: tx.vout.map((o) => ({ ...o, scriptpubkey_type: o.scriptpubkey.startsWith('0020') ? 'v0_p2wsh' : 'v0_p2wpkh' })) });
+      if (p.length === 2)
+        return json({
+          txid: p[1],
+          vout: tx.vout.map(o => ({ ...o, scriptpubkey_type: o.scriptpubkey.startsWith('0020') ? 'v0_p2wsh' : 'v0_p2wpkh' })),
+        });
       // Esplora answers {spent:false} for an output that does not exist, too.
-      if (p[2] === 'outspend') return json(tx.spent?.includes(Number(p[3])) ? { spent: true, txid: h('spender'), vin: 0, status: { confirmed: true } } : { spent: false });
+      if (p[2] === 'outspend')
+        return json(
+          tx.spent?.includes(Number(p[3])) ? { spent: true, txid: h('spender'), vin: 0, status: { confirmed: true } } : { spent: false },
+        );
     }
     return text(404, 'not found');
   }
@@ -229,7 +236,7 @@ describe('esplora: failures are typed', () => {
         const id = n++;
         return { signal: id, abort: () => aborted.push(id) };
       },
-      fetch: (url) => (hang ? new Promise<FetchResponseLike>(() => {}) : fake.fetch(url)),
+      fetch: url => (hang ? new Promise<FetchResponseLike>(() => {}) : fake.fetch(url)),
     });
     const p = c.fundingOutput(scid(700_000, 1, 1));
     let failed = false;
@@ -245,7 +252,11 @@ describe('esplora: failures are typed', () => {
   });
 
   it('refuses a base URL that is not http(s)', () => {
-    throws(() => new EsploraChainSource({ baseUrl: 'ftp://x', fetch: new FakeEsplora().fetch, clock: new FakeClock() }), ChainSourceError, 'bad_url');
+    throws(
+      () => new EsploraChainSource({ baseUrl: 'ftp://x', fetch: new FakeEsplora().fetch, clock: new FakeClock() }),
+      ChainSourceError,
+      'bad_url',
+    );
   });
 });
 
@@ -256,7 +267,10 @@ describe('esplora: concurrency and cache', () => {
     const c = source(fake, { maxConcurrent: 3 });
     let finished = false;
     const all = Promise.all(Array.from({ length: 9 }, (_, i) => c.fundingOutput(scid(700_001 + i, 1, 0))));
-    void all.then(() => (finished = true), () => (finished = true));
+    void all.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
     for (let rounds = 0; !finished; rounds++) {
       await settle();
       ok(fake.inFlight <= 3, `in flight ${fake.inFlight}`);
@@ -265,7 +279,10 @@ describe('esplora: concurrency and cache', () => {
       ok(rounds < 500, 'lookups never finished');
     }
     const outs = await all;
-    deepEqual(outs.map((o) => o?.amount_sat), [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => 1_000 * i));
+    deepEqual(
+      outs.map(o => o?.amount_sat),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9].map(i => 1_000 * i),
+    );
     equal(fake.maxInFlight, 3, 'the cap was reached and held');
     equal(c.stats.max_in_flight, 3);
     equal(fake.urls.length, 9 * 4);
@@ -278,8 +295,8 @@ describe('esplora: concurrency and cache', () => {
     equal(a?.amount_sat, 2_000_000);
     equal(b?.amount_sat, 500_000);
     await c.fundingOutput(scid(700_000, 1, 1));
-    equal(fake.urls.filter((u) => u === '/block-height/700000').length, 1);
-    equal(fake.urls.filter((u) => u === `/block/${h('block', 0)}/txid/1`).length, 1, 'the txid is cached too');
+    equal(fake.urls.filter(u => u === '/block-height/700000').length, 1);
+    equal(fake.urls.filter(u => u === `/block/${h('block', 0)}/txid/1`).length, 1, 'the txid is cached too');
     equal(c.stats.cache_hits, 3);
     // A height past the tip is not remembered: the block may be mined by the next question.
     equal(await c.blockHash(700_010), undefined);
@@ -301,7 +318,15 @@ describe('esplora: following blocks for spends', () => {
     const c = source(fake, { spends: { lookbackBlocks: 2 } });
     // Real blocks at 700,008 and 700,009 (their hashes are what /block-height answers).
     const b8 = rawBlock(h('block', 7), 700_008, [rawTx([{ txid: h('funding tx'), vout: 1 }], true)]);
-    const b9 = rawBlock(b8.hash, 700_009, [rawTx([{ txid: h('funding tx'), vout: 2 }, { txid: h('other tx'), vout: 0 }], false)]);
+    const b9 = rawBlock(b8.hash, 700_009, [
+      rawTx(
+        [
+          { txid: h('funding tx'), vout: 2 },
+          { txid: h('other tx'), vout: 0 },
+        ],
+        false,
+      ),
+    ]);
     fake.blocks.set(700_008, b8.hash);
     fake.blocks.set(700_009, b9.hash);
     fake.bytes.set(`/block/${b8.hash}/raw`, b8.raw);
@@ -309,11 +334,17 @@ describe('esplora: following blocks for spends', () => {
     const watched = (txid: string, vout: number) => txid === h('funding tx') && vout !== 2;
     const r = await c.newSpends(watched);
     deepEqual(r, { height: 700_009, blocks: 2, spent: [{ txid: h('funding tx'), vout: 1, blockheight: 700_008 }] });
-    deepEqual(fake.urls, ['/blocks/tip/height', '/block-height/700008', `/block/${b8.hash}/raw`, '/block-height/700009', `/block/${b9.hash}/raw`]);
+    deepEqual(fake.urls, [
+      '/blocks/tip/height',
+      '/block-height/700008',
+      `/block/${b8.hash}/raw`,
+      '/block-height/700009',
+      `/block/${b9.hash}/raw`,
+    ]);
     fake.urls.length = 0;
     deepEqual(await c.newSpends(watched), { height: 700_009, blocks: 0, spent: [] });
     deepEqual(fake.urls, ['/blocks/tip/height'], 'no new block: one request');
-    equal(fake.urls.filter((u) => u.includes('outspend')).length, 0);
+    equal(fake.urls.filter(u => u.includes('outspend')).length, 0);
   });
 
   it('a garbage or wrong block is a typed error in the scan, a body without arrayBuffer bad_response, a missing block bad_block', async () => {
@@ -334,6 +365,10 @@ describe('esplora: following blocks for spends', () => {
     fake.body.set(`/block/${h('block', 4)}/raw`, 'binary?');
     await rejects(c.rawBlock(h('block', 4)), ChainSourceError, 'bad_response');
     fake.status.set('/blocks/tip/height', 503);
-    await rejects(c.newSpends(() => true), ChainSourceError, 'http_status');
+    await rejects(
+      c.newSpends(() => true),
+      ChainSourceError,
+      'http_status',
+    );
   });
 });

@@ -1,7 +1,7 @@
 // 100,000 seeded random feature vectors through parse and every check: each passes or throws a
 // FeatureError, nothing else; and the verdicts agree with a plain restatement of the rules.
-import { equal as bytesEqual, toHex } from '../../src/core/bytes.ts';
-import { FeatureError } from '../../src/core/errors.ts';
+import { equal as bytesEqual, toHex } from '../../src/core/base/bytes.ts';
+import { FeatureError } from '../../src/core/base/errors.ts';
 import {
   FeatureVector,
   MAX_FEATURE_BYTES,
@@ -13,7 +13,7 @@ import {
   initFeatures,
   ourFeatures,
   type FeaturePlace,
-} from '../../src/core/features.ts';
+} from '../../src/core/features/index.ts';
 import { AssertionError } from '../support/assert.ts';
 import { Rng } from '../support/fuzz.ts';
 
@@ -75,7 +75,7 @@ describe('features fuzz', () => {
       }
       // ...and refusing an unknown even bit is the only reason for unknown_required_feature.
       if (init instanceof FeatureError && init.code === 'unknown_required_feature') {
-        const some = fv.bits().some((b) => b % 2 === 0 && !(featureByBit(b) && assignedIn(featureByBit(b)!, 'I')));
+        const some = fv.bits().some(b => b % 2 === 0 && !(featureByBit(b) && assignedIn(featureByBit(b)!, 'I')));
         if (!some) fail('unknown_required_feature without an unknown even bit', input);
       }
 
@@ -88,7 +88,7 @@ describe('features fuzz', () => {
       const other = vector(rng);
       const merged = initFeatures(input, other);
       const want = new Set([...fv.bits(), ...FeatureVector.fromBytes(other).bits()]);
-      if (merged.bits().length !== want.size || !merged.bits().every((b) => want.has(b))) fail('OR', input);
+      if (merged.bits().length !== want.size || !merged.bits().every(b => want.has(b))) fail('OR', input);
     }
     if (accepted === 0 || refused === 0) throw new AssertionError(`fuzz never exercised both outcomes: ${accepted}/${refused}`);
   });

@@ -1,5 +1,5 @@
-import { fromHex, toHex } from '../../src/core/bytes.ts';
-import { FeatureError } from '../../src/core/errors.ts';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { FeatureError } from '../../src/core/base/errors.ts';
 import {
   FEATURES,
   FeatureVector,
@@ -14,7 +14,7 @@ import {
   isNegotiated,
   ourFeatures,
   ourFeaturesMarkdown,
-} from '../../src/core/features.ts';
+} from '../../src/core/features/index.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
 
 const bits = (...b: number[]): FeatureVector => FeatureVector.fromBits(b);
@@ -47,7 +47,7 @@ describe('BOLT 9 table', () => {
       ['option_splice', 62],
     ];
     deepEqual(
-      FEATURES.map((f) => [f.name, f.bit]),
+      FEATURES.map(f => [f.name, f.bit]),
       expected,
     );
   });
@@ -69,9 +69,9 @@ describe('BOLT 9 table', () => {
     deepEqual(featureByName('option_zeroconf')!.dependencies, ['option_scid_alias']);
     deepEqual(featureByName('option_simple_close')!.dependencies, ['option_shutdown_anysegwit']);
     deepEqual(featureByName('option_payment_metadata')!.contexts, ['9']);
-    const assumed = FEATURES.filter((f) => f.assumed).map((f) => f.name);
+    const assumed = FEATURES.filter(f => f.assumed).map(f => f.name);
     deepEqual(assumed, ['option_data_loss_protect', 'var_onion_optin', 'option_static_remotekey', 'payment_secret', 'option_channel_type']);
-    for (const f of FEATURES.filter((x) => x.assumed)) deepEqual(f.contexts, [], `${f.name}: BOLT 9 column is empty`);
+    for (const f of FEATURES.filter(x => x.assumed)) deepEqual(f.contexts, [], `${f.name}: BOLT 9 column is empty`);
   });
 
   it('finds rows by either bit and by old names', () => {
@@ -165,7 +165,10 @@ describe('FeatureVector encoding (BOLT 1: bit 0 is the least significant bit of 
     const v = bits(0, 1, 9, 23, 101);
     deepEqual(v.names(), ['option_data_loss_protect', 'var_onion_optin', 'option_anchors', 'unknown_100']);
     deepEqual(v.list()[0], { bit: 0, name: 'option_data_loss_protect', support: 'required' });
-    equal(v.toString(), 'option_data_loss_protect/even,option_data_loss_protect/odd,var_onion_optin/odd,option_anchors/odd,unknown_100/odd');
+    equal(
+      v.toString(),
+      'option_data_loss_protect/even,option_data_loss_protect/odd,var_onion_optin/odd,option_anchors/odd,unknown_100/odd',
+    );
   });
 
   it('ORs vectors of different lengths (BOLT 1: init features = globalfeatures | features)', () => {
@@ -347,7 +350,7 @@ describe('ourFeatures', () => {
     checkOwnFeatures(ourFeatures('N'), 'N');
   });
 
-  it("offers what LDK 0.1 demands: bits 0, 8, 12 and 14 (optional or required)", () => {
+  it('offers what LDK 0.1 demands: bits 0, 8, 12 and 14 (optional or required)', () => {
     const ours = ourFeatures('I');
     for (const b of [0, 8, 12, 14]) ok(ours.has(b), `bit ${b}`);
     ok(ours.has('option_static_remotekey'), 'ChannelManager::peer_connected checks it');

@@ -1,6 +1,6 @@
 // The graph: Core Lightning's listchannels/listnodes shapes and filters, growth past its initial
 // size, removal and BOLT 7 pruning (stale updates, spent funding outputs after 12 blocks).
-import { concat, toHex } from '../../src/core/bytes.ts';
+import { concat, toHex } from '../../src/core/base/bytes.ts';
 import { encodeAddresses } from '../../src/core/gossip/address.ts';
 import { QueryError } from '../../src/core/gossip/errors.ts';
 import { Graph } from '../../src/core/gossip/graph.ts';
@@ -31,12 +31,17 @@ function upd(s: bigint, direction: 0 | 1, over: Partial<{ timestamp: number; dis
 
 function chan(g: Graph, b: number, x: number, y: number, capacity?: number): bigint {
   const s = scid(b);
-  ok(g.addChannel({ short_channel_id: s, node_id_1: id(Math.min(x, y)), node_id_2: id(Math.max(x, y)), features: new Uint8Array(0) }, capacity));
+  ok(
+    g.addChannel(
+      { short_channel_id: s, node_id_1: id(Math.min(x, y)), node_id_2: id(Math.max(x, y)), features: new Uint8Array(0) },
+      capacity,
+    ),
+  );
   return s;
 }
 
 describe('listchannels', () => {
-  it('has Core Lightning\'s shape, one entry per direction with an update', () => {
+  it("has Core Lightning's shape, one entry per direction with an update", () => {
     const g = new Graph();
     const s = chan(g, 700000, 1, 2, 1_000_000);
     deepEqual(listchannels(g), []);
@@ -44,14 +49,40 @@ describe('listchannels', () => {
     ok(g.applyChannelUpdate(upd(s, 1, { disabled: true, timestamp: NOW + 5 })));
     deepEqual(listchannels(g), [
       {
-        source: hex(1), destination: hex(2), short_channel_id: '700000x1x0', direction: 0, public: true, amount_msat: 1_000_000_000,
-        message_flags: 1, channel_flags: 0, active: true, last_update: NOW, base_fee_millisatoshi: 1000, fee_per_millionth: 10, delay: 40,
-        htlc_minimum_msat: 1000, htlc_maximum_msat: 990_000_000, features: '',
+        source: hex(1),
+        destination: hex(2),
+        short_channel_id: '700000x1x0',
+        direction: 0,
+        public: true,
+        amount_msat: 1_000_000_000,
+        message_flags: 1,
+        channel_flags: 0,
+        active: true,
+        last_update: NOW,
+        base_fee_millisatoshi: 1000,
+        fee_per_millionth: 10,
+        delay: 40,
+        htlc_minimum_msat: 1000,
+        htlc_maximum_msat: 990_000_000,
+        features: '',
       },
       {
-        source: hex(2), destination: hex(1), short_channel_id: '700000x1x0', direction: 1, public: true, amount_msat: 1_000_000_000,
-        message_flags: 1, channel_flags: 3, active: false, last_update: NOW + 5, base_fee_millisatoshi: 1000, fee_per_millionth: 11, delay: 41,
-        htlc_minimum_msat: 1000, htlc_maximum_msat: 990_000_000, features: '',
+        source: hex(2),
+        destination: hex(1),
+        short_channel_id: '700000x1x0',
+        direction: 1,
+        public: true,
+        amount_msat: 1_000_000_000,
+        message_flags: 1,
+        channel_flags: 3,
+        active: false,
+        last_update: NOW + 5,
+        base_fee_millisatoshi: 1000,
+        fee_per_millionth: 11,
+        delay: 41,
+        htlc_minimum_msat: 1000,
+        htlc_maximum_msat: 990_000_000,
+        features: '',
       },
     ]);
   });
@@ -61,10 +92,32 @@ describe('listchannels', () => {
     const b = chan(g, 101, 2, 3);
     for (const s of [a, b]) for (const d of [0, 1] as const) g.applyChannelUpdate(upd(s, d));
     equal(listchannels(g).length, 4);
-    deepEqual(listchannels(g, { short_channel_id: '101x1x0' }).map((e) => [e.source, e.direction]), [[hex(2), 0], [hex(3), 1]]);
+    deepEqual(
+      listchannels(g, { short_channel_id: '101x1x0' }).map(e => [e.source, e.direction]),
+      [
+        [hex(2), 0],
+        [hex(3), 1],
+      ],
+    );
     deepEqual(listchannels(g, { short_channel_id: b }).length, 2);
-    deepEqual(listchannels(g, { source: hex(2) }).map((e) => [e.short_channel_id, e.destination]).sort(), [['100x1x0', hex(1)], ['101x1x0', hex(3)]]);
-    deepEqual(listchannels(g, { destination: id(2) }).map((e) => [e.short_channel_id, e.source]).sort(), [['100x1x0', hex(1)], ['101x1x0', hex(3)]]);
+    deepEqual(
+      listchannels(g, { source: hex(2) })
+        .map(e => [e.short_channel_id, e.destination])
+        .sort(),
+      [
+        ['100x1x0', hex(1)],
+        ['101x1x0', hex(3)],
+      ],
+    );
+    deepEqual(
+      listchannels(g, { destination: id(2) })
+        .map(e => [e.short_channel_id, e.source])
+        .sort(),
+      [
+        ['100x1x0', hex(1)],
+        ['101x1x0', hex(3)],
+      ],
+    );
     deepEqual(listchannels(g, { source: hex(9) }), []);
     deepEqual(listchannels(g, { short_channel_id: '1x1x1' }), []);
     throws(() => listchannels(g, { source: hex(1), destination: hex(2) }), QueryError, 'bad_params');
@@ -76,9 +129,15 @@ describe('listchannels', () => {
     const s = chan(g, 5, 1, 2);
     g.applyChannelUpdate(upd(s, 0, { max: 7000n }));
     g.applyChannelUpdate(upd(s, 1, { max: 9000n }));
-    deepEqual(listchannels(g).map((e) => e.amount_msat), [9000, 9000]);
+    deepEqual(
+      listchannels(g).map(e => e.amount_msat),
+      [9000, 9000],
+    );
     ok(g.setCapacity(s, 50));
-    deepEqual(listchannels(g).map((e) => e.amount_msat), [50_000, 50_000]);
+    deepEqual(
+      listchannels(g).map(e => e.amount_msat),
+      [50_000, 50_000],
+    );
   });
   it('channel features are hex', () => {
     const g = new Graph();
@@ -95,14 +154,30 @@ describe('listnodes', () => {
     deepEqual(listnodes(g), [{ nodeid: hex(1) }, { nodeid: hex(2) }]);
     const alias = new Uint8Array(32);
     alias.set(new TextEncoder().encode('bob ⚡'));
-    ok(g.applyNodeAnnouncement({
-      node_id: id(2), timestamp: NOW, features: new Uint8Array([0x08, 0x00]), rgb_color: new Uint8Array([1, 2, 3]), alias,
-      addresses: encodeAddresses([{ type: 'ipv6', address: '::1', port: 9735 }, { type: 'dns', address: 'bob.example', port: 9736 }]),
-    }));
+    ok(
+      g.applyNodeAnnouncement({
+        node_id: id(2),
+        timestamp: NOW,
+        features: new Uint8Array([0x08, 0x00]),
+        rgb_color: new Uint8Array([1, 2, 3]),
+        alias,
+        addresses: encodeAddresses([
+          { type: 'ipv6', address: '::1', port: 9735 },
+          { type: 'dns', address: 'bob.example', port: 9736 },
+        ]),
+      }),
+    );
     deepEqual(listnodes(g, { id: hex(2) }), [
       {
-        nodeid: hex(2), alias: 'bob ⚡', color: '010203', last_timestamp: NOW, features: '0800',
-        addresses: [{ type: 'ipv6', address: '::1', port: 9735 }, { type: 'dns', address: 'bob.example', port: 9736 }],
+        nodeid: hex(2),
+        alias: 'bob ⚡',
+        color: '010203',
+        last_timestamp: NOW,
+        features: '0800',
+        addresses: [
+          { type: 'ipv6', address: '::1', port: 9735 },
+          { type: 'dns', address: 'bob.example', port: 9736 },
+        ],
       },
     ]);
     deepEqual(listnodes(g, { id: hex(7) }), []);
@@ -110,7 +185,14 @@ describe('listnodes', () => {
   });
   it('a node_announcement for a node without channels is not kept; older ones do not replace', () => {
     const g = new Graph();
-    const ann = (i: number, timestamp: number) => ({ node_id: id(i), timestamp, features: new Uint8Array(0), rgb_color: new Uint8Array(3), alias: new Uint8Array(32), addresses: new Uint8Array(0) });
+    const ann = (i: number, timestamp: number) => ({
+      node_id: id(i),
+      timestamp,
+      features: new Uint8Array(0),
+      rgb_color: new Uint8Array(3),
+      alias: new Uint8Array(32),
+      addresses: new Uint8Array(0),
+    });
     ok(!g.applyNodeAnnouncement(ann(5, NOW)));
     chan(g, 1, 5, 6);
     ok(g.applyNodeAnnouncement(ann(5, NOW)));
@@ -150,15 +232,23 @@ describe('graph storage', () => {
     equal(g.channel(b), undefined);
     ok(!g.nodeHasChannel(id(3)));
     ok(g.nodeHasChannel(id(2)));
-    deepEqual(listchannels(g, { source: hex(2) }).map((e) => e.short_channel_id).sort(), ['3x1x0']);
-    deepEqual(listchannels(g, { destination: hex(2) }).map((e) => e.short_channel_id), ['1x1x0']);
+    deepEqual(
+      listchannels(g, { source: hex(2) })
+        .map(e => e.short_channel_id)
+        .sort(),
+      ['3x1x0'],
+    );
+    deepEqual(
+      listchannels(g, { destination: hex(2) }).map(e => e.short_channel_id),
+      ['1x1x0'],
+    );
     const d = chan(g, 4, 5, 6);
     equal(g.findChannel(d), bSlot);
     equal(g.channelSlots, 3);
     equal(g.channelCount, 3);
     equal(listnodes(g).length, 5);
   });
-  it('answers validation\'s questions (GossipView)', () => {
+  it("answers validation's questions (GossipView)", () => {
     const g = new Graph();
     const s = chan(g, 1, 1, 2, 5000);
     deepEqual(g.channel(s), { node_id_1: id(1), node_id_2: id(2), capacity_sat: 5000, spent: false });
@@ -171,7 +261,7 @@ describe('graph storage', () => {
 });
 
 describe('pruning (BOLT 7 "Pruning the Network View")', () => {
-  it('stale: both directions older than two weeks by default; either, as the spec\'s letter, on request', () => {
+  it("stale: both directions older than two weeks by default; either, as the spec's letter, on request", () => {
     const old = NOW - STALE_SECONDS - 1;
     const build = () => {
       const g = new Graph();

@@ -1,11 +1,11 @@
 // getroute on small hand-made graphs whose answers are worked out by hand here: BOLT 7's own
 // "Routing Example" (A, B, C, D), reverse directions, disabled channels, htlc limits, capacity,
 // exclude, riskfactor (with the figures of Core Lightning's getroute doc), maxhops, no route.
-import { concat, toHex } from '../../src/core/bytes.ts';
+import { concat, toHex } from '../../src/core/base/bytes.ts';
 import { QueryError, RouteError } from '../../src/core/gossip/errors.ts';
 import { Graph } from '../../src/core/gossip/graph.ts';
 import { getroute, type GetrouteParams } from '../../src/core/gossip/route.ts';
-import { FeatureVector } from '../../src/core/features.ts';
+import { FeatureVector } from '../../src/core/features/index.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, throws } from '../support/assert.ts';
 
@@ -22,10 +22,22 @@ interface Policy {
 }
 
 /** Adds channel `block`x1x0 between nodes x and y; pxy is x's policy for x → y (its channel_update). */
-function link(g: Graph, block: number, x: number, y: number, pxy: Policy | null, pyx: Policy | null, capacity_sat?: number, features: Uint8Array = new Uint8Array(0)): void {
+function link(
+  g: Graph,
+  block: number,
+  x: number,
+  y: number,
+  pxy: Policy | null,
+  pyx: Policy | null,
+  capacity_sat?: number,
+  features: Uint8Array = new Uint8Array(0),
+): void {
   const s = scidFromParts({ block, txindex: 1, outnum: 0 });
   g.addChannel({ short_channel_id: s, node_id_1: id(Math.min(x, y)), node_id_2: id(Math.max(x, y)), features }, capacity_sat);
-  for (const [from, to, p] of [[x, y, pxy], [y, x, pyx]] as const) {
+  for (const [from, to, p] of [
+    [x, y, pxy],
+    [y, x, pyx],
+  ] as const) {
     if (!p) continue;
     const direction = from < to ? 0 : 1; // node_id_1 (the lesser) sends direction 0
     g.applyChannelUpdate({
@@ -43,7 +55,10 @@ function link(g: Graph, block: number, x: number, y: number, pxy: Policy | null,
 }
 
 // BOLT 7 "Routing Example": each node's policy on every channel it sends on.
-const A = 1, B = 2, C = 3, D = 4;
+const A = 1,
+  B = 2,
+  C = 3,
+  D = 4;
 const POLICY: Record<number, Policy> = {
   [A]: { base: 100, ppm: 1000, delta: 10 },
   [B]: { base: 200, ppm: 2000, delta: 20 },
@@ -62,7 +77,14 @@ function square(over: { bc?: Partial<Policy>; cb?: Partial<Policy>; bcCapacity?:
 }
 
 // "C also uses a min_final_cltv_expiry_delta of 18 ... add a shadow route to give an extra CLTV of 42".
-const toC = (over: Partial<GetrouteParams> = {}): GetrouteParams => ({ id: hex(C), fromid: hex(A), amount_msat: 4_999_999, riskfactor: 0, cltv: 18 + 42, ...over });
+const toC = (over: Partial<GetrouteParams> = {}): GetrouteParams => ({
+  id: hex(C),
+  fromid: hex(A),
+  amount_msat: 4_999_999,
+  riskfactor: 0,
+  cltv: 18 + 42,
+  ...over,
+});
 
 // A->B->C: "200 + ( 4999999 * 2000 / 1000000 ) = 10199", A->B's amount_msat 5010198, cltv_expiry +20+18+42.
 const VIA_B = [
@@ -76,7 +98,7 @@ const VIA_D = [
 ];
 
 describe('getroute: BOLT 7 Routing Example', () => {
-  it('A->B->C is cheapest: B\'s fee on B->C, its delta on top of the final CLTV; A\'s own channel is free', () => {
+  it("A->B->C is cheapest: B's fee on B->C, its delta on top of the final CLTV; A's own channel is free", () => {
     deepEqual(getroute(square(), toC()).route, VIA_B);
   });
   it('A->D->C when B is excluded', () => {
@@ -103,9 +125,15 @@ describe('getroute: BOLT 7 Routing Example', () => {
     deepEqual(getroute(square({ bc: { max: 4_999_999n } }), toC()).route, VIA_B);
     deepEqual(getroute(square({ bc: { min: 5_000_000n } }), toC()).route, VIA_D);
     const probe = getroute(square({ bc: { min: 5_000_000n } }), toC({ amount_msat: 0 })).route;
-    deepEqual(probe.map((h) => [h.channel, h.amount_msat]), [['1x1x0', 200], ['2x1x0', 0]]);
+    deepEqual(
+      probe.map(h => [h.channel, h.amount_msat]),
+      [
+        ['1x1x0', 200],
+        ['2x1x0', 0],
+      ],
+    );
   });
-  it('the first hop\'s own limits apply to the amount it carries (fees included)', () => {
+  it("the first hop's own limits apply to the amount it carries (fees included)", () => {
     const g = new Graph();
     link(g, 1, A, B, { ...POLICY[A]!, max: 5_010_197n }, POLICY[B]!);
     link(g, 2, B, C, POLICY[B]!, POLICY[C]!);
@@ -122,7 +150,10 @@ describe('getroute: BOLT 7 Routing Example', () => {
     // "if htlc_maximum_msat is greater than channel capacity: ... SHOULD ignore this channel during route considerations"
     deepEqual(getroute(square({ bcCapacity: 5_000, bc: { max: 5_000_001n } }), toC()).route, VIA_D);
     // "if htlc_maximum_msat < htlc_minimum_msat: SHOULD ignore this channel during route considerations"
-    deepEqual(getroute(square({ bc: { min: 1n, max: 0n } }), toC({ amount_msat: 0 })).route.map((h) => h.channel), ['3x1x0', '4x1x0']);
+    deepEqual(
+      getroute(square({ bc: { min: 1n, max: 0n } }), toC({ amount_msat: 0 })).route.map(h => h.channel),
+      ['3x1x0', '4x1x0'],
+    );
     // Once the capacity is known to be large enough, it is used again.
     const g = square({ bcCapacity: 5_000, bc: { max: 6_000_000n } });
     g.setCapacity(g.scid[1]!, 6_000);
@@ -142,7 +173,10 @@ describe('getroute: BOLT 7 Routing Example', () => {
 describe('getroute: riskfactor, as Core Lightning prices it', () => {
   // S pays T through X (fee 1000, cltv_expiry_delta 144) or Y (fee 2000, delta 14). The payer's own
   // channels S->X and S->Y charge nothing, whatever they announce.
-  const S = 20, X = 21, Y = 22, T = 23;
+  const S = 20,
+    X = 21,
+    Y = 22,
+    T = 23;
   function graph(): Graph {
     const g = new Graph();
     link(g, 10, S, X, { base: 1_000_000, ppm: 0, delta: 500 }, { base: 0, ppm: 0, delta: 6 });
@@ -162,7 +196,7 @@ describe('getroute: riskfactor, as Core Lightning prices it', () => {
     equal(via(1), hex(Y));
     equal(via(0.1), hex(X));
   });
-  it('the route\'s amounts and delays do not include the risk fee', () => {
+  it("the route's amounts and delays do not include the risk fee", () => {
     deepEqual(getroute(graph(), { id: hex(T), fromid: hex(S), amount_msat: 100_000_000, riskfactor: 10, cltv: 9 }).route, [
       { id: hex(Y), channel: '12x1x0', direction: 0, amount_msat: 100_002_000, delay: 9 + 14, style: 'tlv' },
       { id: hex(T), channel: '13x1x0', direction: 0, amount_msat: 100_000_000, delay: 9, style: 'tlv' },
@@ -172,7 +206,12 @@ describe('getroute: riskfactor, as Core Lightning prices it', () => {
 
 describe('getroute: maxhops, no route, bad parameters', () => {
   // S -> M1 -> M2 -> M3 -> T costs nothing; S -> X -> T costs X's 1000 msat.
-  const S = 30, M1 = 31, M2 = 32, M3 = 33, T = 34, X = 35;
+  const S = 30,
+    M1 = 31,
+    M2 = 32,
+    M3 = 33,
+    T = 34,
+    X = 35;
   const free: Policy = { base: 0, ppm: 0, delta: 10 };
   function graph(): Graph {
     const g = new Graph();
@@ -185,10 +224,27 @@ describe('getroute: maxhops, no route, bad parameters', () => {
     link(g, 26, 40, 41, free, free); // an island
     return g;
   }
-  const p = (over: Partial<GetrouteParams> = {}): GetrouteParams => ({ id: hex(T), fromid: hex(S), amount_msat: 1000, riskfactor: 0, ...over });
+  const p = (over: Partial<GetrouteParams> = {}): GetrouteParams => ({
+    id: hex(T),
+    fromid: hex(S),
+    amount_msat: 1000,
+    riskfactor: 0,
+    ...over,
+  });
   it('the cheapest route when it fits in maxhops (default 20)', () => {
-    deepEqual(getroute(graph(), p()).route.map((h) => h.channel), ['20x1x0', '21x1x0', '22x1x0', '23x1x0']);
-    deepEqual(getroute(graph(), p()).route.map((h) => [h.amount_msat, h.delay]), [[1000, 39], [1000, 29], [1000, 19], [1000, 9]]);
+    deepEqual(
+      getroute(graph(), p()).route.map(h => h.channel),
+      ['20x1x0', '21x1x0', '22x1x0', '23x1x0'],
+    );
+    deepEqual(
+      getroute(graph(), p()).route.map(h => [h.amount_msat, h.delay]),
+      [
+        [1000, 39],
+        [1000, 29],
+        [1000, 19],
+        [1000, 9],
+      ],
+    );
   });
   it('a shorter route when the cheapest is too long', () => {
     deepEqual(getroute(graph(), p({ maxhops: 3 })).route, [
@@ -233,7 +289,14 @@ describe('getroute: BOLT 7 unknown even feature bits', () => {
     return g;
   }
   function announce(g: Graph, node: number, features: Uint8Array): void {
-    g.applyNodeAnnouncement({ node_id: id(node), timestamp: 1_700_000_000, features, rgb_color: new Uint8Array(3), alias: new Uint8Array(32), addresses: new Uint8Array(0) });
+    g.applyNodeAnnouncement({
+      node_id: id(node),
+      timestamp: 1_700_000_000,
+      features,
+      rgb_color: new Uint8Array(3),
+      alias: new Uint8Array(32),
+      addresses: new Uint8Array(0),
+    });
   }
 
   it('channel_announcement: "MUST NOT attempt to route messages through the channel"', () => {
@@ -269,14 +332,24 @@ describe('getroute: BOLT 7 unknown even feature bits', () => {
     const g = square();
     announce(g, B, bits(100));
     deepEqual(getroute(g, toC()).route, VIA_D);
-    g.applyNodeAnnouncement({ node_id: id(B), timestamp: 1_700_000_001, features: bits(101), rgb_color: new Uint8Array(3), alias: new Uint8Array(32), addresses: new Uint8Array(0) });
+    g.applyNodeAnnouncement({
+      node_id: id(B),
+      timestamp: 1_700_000_001,
+      features: bits(101),
+      rgb_color: new Uint8Array(3),
+      alias: new Uint8Array(32),
+      addresses: new Uint8Array(0),
+    });
     deepEqual(getroute(g, toC()).route, VIA_B);
   });
 });
 
-describe('getroute: the payer\'s first channel, as Core Lightning ranks routes', () => {
+describe("getroute: the payer's first channel, as Core Lightning ranks routes", () => {
   // S pays T through X or Y. S->X announces fee 1,000,000 msat, S->Y nothing; X charges 1000, Y 2000.
-  const S = 20, X = 21, Y = 22, T = 23;
+  const S = 20,
+    X = 21,
+    Y = 22,
+    T = 23;
   function graph(): Graph {
     const g = new Graph();
     link(g, 10, S, X, { base: 1_000_000, ppm: 0, delta: 6 }, { base: 0, ppm: 0, delta: 6 });
@@ -285,12 +358,18 @@ describe('getroute: the payer\'s first channel, as Core Lightning ranks routes',
     link(g, 13, Y, T, { base: 2000, ppm: 0, delta: 10 }, { base: 0, ppm: 0, delta: 6 });
     return g;
   }
-  const p = (over: Partial<GetrouteParams> = {}): GetrouteParams => ({ id: hex(T), fromid: hex(S), amount_msat: 100_000_000, riskfactor: 0, ...over });
+  const p = (over: Partial<GetrouteParams> = {}): GetrouteParams => ({
+    id: hex(T),
+    fromid: hex(S),
+    amount_msat: 100_000_000,
+    riskfactor: 0,
+    ...over,
+  });
   it('from this node (localid = fromid, or no localid): its own channels cost it nothing', () => {
     equal(getroute(graph(), p()).route[0]!.id, hex(X));
     equal(getroute(graph(), p({ localid: hex(S) })).route[0]!.id, hex(X));
   });
-  it('from another node: that node\'s first channel\'s fee counts when ranking (Core Lightning\'s Dijkstra)', () => {
+  it("from another node: that node's first channel's fee counts when ranking (Core Lightning's Dijkstra)", () => {
     // X: 1,000,000 + 1000 > Y: 0 + 2000. The amounts still leave out the first channel's fee.
     deepEqual(getroute(graph(), p({ localid: hex(T) })).route, [
       { id: hex(Y), channel: '12x1x0', direction: 0, amount_msat: 100_002_000, delay: 9 + 10, style: 'tlv' },
@@ -299,9 +378,10 @@ describe('getroute: the payer\'s first channel, as Core Lightning ranks routes',
     // A localid that is not in the graph is not the payer either.
     equal(getroute(graph(), p({ localid: hex(99) })).route[0]!.id, hex(Y));
   });
-  it('from another node: its first channel\'s risk counts too', () => {
+  it("from another node: its first channel's risk counts too", () => {
     // Fees equal on both sides; S->P1 has cltv_expiry_delta 1000, S->P2 only 6.
-    const P1 = 24, P2 = 25;
+    const P1 = 24,
+      P2 = 25;
     const g = new Graph();
     link(g, 20, S, P1, { base: 0, ppm: 0, delta: 1000 }, { base: 0, ppm: 0, delta: 6 });
     link(g, 21, P1, T, { base: 100, ppm: 0, delta: 10 }, { base: 0, ppm: 0, delta: 6 });

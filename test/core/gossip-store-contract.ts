@@ -1,8 +1,8 @@
 // What every GossipStore must do (src/core/gossip/store.ts), as one suite each backend's test runs:
 // memory (test/core), file (test/node), IndexedDB (test/browser). Not a test file itself.
 import { GossipStoreError, channelUpdateKey, type GossipRecord, type GossipStore } from '../../src/core/gossip/store.ts';
-import { sha256 } from '../../src/core/crypto.ts';
-import { toHex } from '../../src/core/bytes.ts';
+import { sha256 } from '../../src/core/crypto/primitives.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 export interface StoreHarness {
@@ -31,7 +31,7 @@ export function nodeId(i: number): string {
 
 export async function loadAll(store: GossipStore): Promise<GossipRecord[]> {
   const out: GossipRecord[] = [];
-  await store.load((r) => out.push(r));
+  await store.load(r => out.push(r));
   return out;
 }
 
@@ -40,7 +40,7 @@ function tagOf(r: GossipRecord): string {
 }
 
 function byKey(rs: GossipRecord[]): Map<string, GossipRecord> {
-  return new Map(rs.map((r) => [`${r.type}:${r.key}`, r]));
+  return new Map(rs.map(r => [`${r.type}:${r.key}`, r]));
 }
 
 export function gossipStoreContract(name: string, h: StoreHarness): void {
@@ -50,7 +50,7 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
       const res = await s.load(() => ok(false, 'no record expected'));
       equal(res.live, 0);
       equal(res.discarded, 0);
-      deepEqual(await s.stats().then((x) => x.live), 0);
+      deepEqual(await s.stats().then(x => x.live), 0);
       await s.close();
     });
 
@@ -113,10 +113,24 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
       let s = await h.fresh();
       await loadAll(s);
       await s.writeBatch([rec(256, 1n, 'c1'), rec(256, 2n, 'c2'), rec(258, 2n, 'u2'), rec(257, nodeId(3), 'n3')]);
-      await s.delete([{ type: 256, key: 1n }, { type: 256, key: 99n }, { type: 257, key: nodeId(3) }, { type: 257, key: nodeId(3) }]);
-      await s.writeBatch([rec(256, 2n, 'c2-again')], [{ type: 256, key: 2n }, { type: 258, key: 2n }]);
+      await s.delete([
+        { type: 256, key: 1n },
+        { type: 256, key: 99n },
+        { type: 257, key: nodeId(3) },
+        { type: 257, key: nodeId(3) },
+      ]);
+      await s.writeBatch(
+        [rec(256, 2n, 'c2-again')],
+        [
+          { type: 256, key: 2n },
+          { type: 258, key: 2n },
+        ],
+      );
       const check = (got: GossipRecord[]): void => {
-        deepEqual(got.map((r) => `${r.type}:${r.key}:${tagOf(r)}`), ['256:2:c2-again']);
+        deepEqual(
+          got.map(r => `${r.type}:${r.key}:${tagOf(r)}`),
+          ['256:2:c2-again'],
+        );
       };
       check(await loadAll(s));
       equal((await s.stats()).live, 1);
@@ -231,27 +245,34 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
       equal((await s.stats()).live, 0);
       await s.writeBatch([rec(256, 2n, 'b')]);
       if (h.reopen) s = await h.reopen(s);
-      deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}`), ['256:2']);
+      deepEqual(
+        (await loadAll(s)).map(r => `${r.type}:${r.key}`),
+        ['256:2'],
+      );
       await s.close();
     });
 
     it('compacts without losing a live record', async () => {
       let s = await h.fresh();
       await loadAll(s);
-      for (let i = 0; i < 50; i++) await s.writeBatch([rec(256, BigInt(i % 10), `c${i}`), rec(258, BigInt(i % 7), `u${i}`)], i % 5 === 4 ? [{ type: 256, key: BigInt((i + 3) % 10) }] : []);
-      const want = (await loadAll(s)).map((r) => `${r.type}:${r.key}:${tagOf(r)}`).sort();
+      for (let i = 0; i < 50; i++)
+        await s.writeBatch(
+          [rec(256, BigInt(i % 10), `c${i}`), rec(258, BigInt(i % 7), `u${i}`)],
+          i % 5 === 4 ? [{ type: 256, key: BigInt((i + 3) % 10) }] : [],
+        );
+      const want = (await loadAll(s)).map(r => `${r.type}:${r.key}:${tagOf(r)}`).sort();
       await s.compact();
       const st = await s.stats();
       equal(st.dead, 0);
       equal(st.live, want.length);
-      deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}:${tagOf(r)}`).sort(), want);
+      deepEqual((await loadAll(s)).map(r => `${r.type}:${r.key}:${tagOf(r)}`).sort(), want);
       await s.writeBatch([rec(256, 1000n, 'after')]);
       want.push('256:1000:after');
       want.sort();
-      deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}:${tagOf(r)}`).sort(), want);
+      deepEqual((await loadAll(s)).map(r => `${r.type}:${r.key}:${tagOf(r)}`).sort(), want);
       if (h.reopen) {
         s = await h.reopen(s);
-        deepEqual((await loadAll(s)).map((r) => `${r.type}:${r.key}:${tagOf(r)}`).sort(), want);
+        deepEqual((await loadAll(s)).map(r => `${r.type}:${r.key}:${tagOf(r)}`).sort(), want);
       }
       await s.close();
     });
@@ -276,11 +297,14 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
         { type: 258 as const, key: channelUpdateKey(5n, 1) },
         { type: 256 as const, key: 5n },
         { type: 257 as const, key: nodeId(5) },
-        ...many.map((r) => ({ type: r.type, key: r.key })).reverse(),
+        ...many.map(r => ({ type: r.type, key: r.key })).reverse(),
       ];
-      const want = [n.raw, undefined, u0b.raw, undefined, c.raw, undefined, ...many.map((r) => r.raw).reverse()].map((x) => (x ? toHex(x) : x));
+      const want = [n.raw, undefined, u0b.raw, undefined, c.raw, undefined, ...many.map(r => r.raw).reverse()].map(x => (x ? toHex(x) : x));
       const check = async (): Promise<void> => {
-        deepEqual((await s.read(keys)).map((x) => (x ? toHex(x) : x)), want);
+        deepEqual(
+          (await s.read(keys)).map(x => (x ? toHex(x) : x)),
+          want,
+        );
         deepEqual(await s.read([]), []);
       };
       await check();
@@ -319,7 +343,11 @@ export function gossipStoreContract(name: string, h: StoreHarness): void {
       await s.close();
       await s.close();
       await rejects(s.writeBatch([rec(256, 1n, 'late')]), GossipStoreError, 'closed');
-      await rejects(s.load(() => undefined), GossipStoreError, 'closed');
+      await rejects(
+        s.load(() => undefined),
+        GossipStoreError,
+        'closed',
+      );
       await rejects(s.stats(), GossipStoreError, 'closed');
     });
   });

@@ -11,7 +11,10 @@ describe('MemoryGossipStore', () => {
     const s = new MemoryGossipStore();
     await s.writeBatch([rec(256, 1n, 'a'), rec(256, 2n, 'b'), rec(257, `03${'ab'.repeat(32)}`, 'n')]);
     await s.writeBatch([rec(256, 1n, 'a2')]);
-    deepEqual((await loadAll(s)).map((r) => keyId(r.type, r.key)), ['256:2', `257:03${'ab'.repeat(32)}`, '256:1']);
+    deepEqual(
+      (await loadAll(s)).map(r => keyId(r.type, r.key)),
+      ['256:2', `257:03${'ab'.repeat(32)}`, '256:1'],
+    );
   });
 
   it('counts live records and bytes, never dead ones', async () => {
@@ -22,7 +25,10 @@ describe('MemoryGossipStore', () => {
     equal(st.live, 2);
     equal(st.dead, 0);
     ok(st.bytes > 0);
-    await s.delete([{ type: 256, key: 1n }, { type: 258, key: 3n }]);
+    await s.delete([
+      { type: 256, key: 1n },
+      { type: 258, key: 3n },
+    ]);
     deepEqual(await s.stats(), { live: 0, dead: 0, bytes: 0 });
   });
 });

@@ -5,8 +5,8 @@
 //   channel_update whose key every batch rewrites (superseding); and when b % 5 == 0 and b >= 10,
 //   deletes of every key batch b - 10 wrote. Not a test file itself.
 import { channelUpdateKey, type GossipKeyRef, type GossipRecord, type GossipRecordType } from '../../src/core/gossip/store.ts';
-import { sha256 } from '../../src/core/crypto.ts';
-import { equal as bytesEqual, toHex } from '../../src/core/bytes.ts';
+import { sha256 } from '../../src/core/crypto/primitives.ts';
+import { equal as bytesEqual, toHex } from '../../src/core/base/bytes.ts';
 
 export const HEAD_KEY = channelUpdateKey(1n << 63n, 1);
 const HEAD_INDEX = 0xffff;
@@ -120,7 +120,8 @@ export function verifyStore(records: readonly GossipRecord[], acked: number): Ve
     const deleted = b % 5 === 0 && b + 10 < next;
     const want = deleted ? 0 : batchSize(b);
     const got = count.get(b) ?? 0;
-    if (got !== want) problems.push(`batch ${b}: ${got} of ${batchSize(b)} records${deleted ? ' (batch ' + (b + 10) + ' deleted them)' : ''}`);
+    if (got !== want)
+      problems.push(`batch ${b}: ${got} of ${batchSize(b)} records${deleted ? ' (batch ' + (b + 10) + ' deleted them)' : ''}`);
   }
   if (next > 0 && head !== next - 1) problems.push(`head record from batch ${String(head)}, want ${next - 1}`);
   if (next === 0 && head !== undefined) problems.push('a head record without its batch');

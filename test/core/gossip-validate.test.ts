@@ -1,17 +1,24 @@
 // BOLT 7 receiving-node rules on synthetic, correctly signed gossip (sign.ts) and on each way it
 // can be wrong; the split between the cheap "already known?" check and the batched signature checks.
-import { compare, concat, fromHex, toHex } from '../../src/core/bytes.ts';
-import { getPublicKey, signDigest } from '../../src/core/crypto.ts';
-import { DecodeError, ProtocolError } from '../../src/core/errors.ts';
+import { compare, concat, fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { getPublicKey, signDigest } from '../../src/core/crypto/primitives.ts';
+import { DecodeError, ProtocolError } from '../../src/core/base/errors.ts';
 import { Graph } from '../../src/core/gossip/graph.ts';
 import { listnodes } from '../../src/core/gossip/list.ts';
 import { gossipDigest } from '../../src/core/gossip/peek.ts';
-import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement, type ChannelParty, type ChannelUpdateParams } from '../../src/core/gossip/sign.ts';
+import {
+  signChannelAnnouncement,
+  signChannelUpdate,
+  signNodeAnnouncement,
+  type ChannelParty,
+  type ChannelUpdateParams,
+} from '../../src/core/gossip/sign.ts';
 import { verifyGossipSignatures } from '../../src/core/gossip/signatures.ts';
 import { decodeMessage } from '../../src/core/wire/messages.ts';
 import {
   MAX_FUTURE_SECONDS,
-  announcementKeys, keyDigest,
+  announcementKeys,
+  keyDigest,
   STALE_SECONDS,
   finishGossip,
   hasUnknownEvenBit,
@@ -33,17 +40,36 @@ const party = (i: number): ChannelParty => ({ nodeSecret: key(i), bitcoinSecret:
 const SCID = scidFromParts({ block: 103, txindex: 1, outnum: 0 });
 
 /** The two parties of SCID sorted as BOLT 7 orders them: node_1 has the lesser node id. */
-const [P1, P2] = [party(1), party(2)].sort((a, b) => compare(getPublicKey(a.nodeSecret), getPublicKey(b.nodeSecret))) as [ChannelParty, ChannelParty];
+const [P1, P2] = [party(1), party(2)].sort((a, b) => compare(getPublicKey(a.nodeSecret), getPublicKey(b.nodeSecret))) as [
+  ChannelParty,
+  ChannelParty,
+];
 const ID1 = getPublicKey(P1.nodeSecret);
 const ID2 = getPublicKey(P2.nodeSecret);
 
-function announcement(opts: { scid?: bigint; chainHash?: Uint8Array; features?: Uint8Array; parties?: [ChannelParty, ChannelParty]; keepOrder?: boolean } = {}): Uint8Array {
-  return signChannelAnnouncement({ chainHash: opts.chainHash ?? REGTEST, short_channel_id: opts.scid ?? SCID, parties: opts.parties ?? [P1, P2], ...(opts.features ? { features: opts.features } : {}), ...(opts.keepOrder ? { keepOrder: true } : {}) });
+function announcement(
+  opts: { scid?: bigint; chainHash?: Uint8Array; features?: Uint8Array; parties?: [ChannelParty, ChannelParty]; keepOrder?: boolean } = {},
+): Uint8Array {
+  return signChannelAnnouncement({
+    chainHash: opts.chainHash ?? REGTEST,
+    short_channel_id: opts.scid ?? SCID,
+    parties: opts.parties ?? [P1, P2],
+    ...(opts.features ? { features: opts.features } : {}),
+    ...(opts.keepOrder ? { keepOrder: true } : {}),
+  });
 }
 
 function update(from: ChannelParty, over: Partial<ChannelUpdateParams> = {}): Uint8Array {
   const peer = from === P1 ? ID2 : ID1;
-  return signChannelUpdate({ secret: from.nodeSecret, peer, chainHash: REGTEST, short_channel_id: SCID, timestamp: NOW - 60, htlc_maximum_msat: 500_000_000n, ...over });
+  return signChannelUpdate({
+    secret: from.nodeSecret,
+    peer,
+    chainHash: REGTEST,
+    short_channel_id: SCID,
+    timestamp: NOW - 60,
+    htlc_maximum_msat: 500_000_000n,
+    ...over,
+  });
 }
 
 /** A graph holding SCID (1,000,000 sat, or of unknown capacity: null) and nothing else. */
@@ -99,13 +125,17 @@ describe('channel_announcement', () => {
     const raw = announcement({ parties: [P2, P1], keepOrder: true });
     expectReject(validateGossip(raw, new Graph(), rules), ProtocolError, 'node_ids_out_of_order');
     // The same node twice is not strictly ordered either.
-    expectReject(validateGossip(announcement({ parties: [P1, P1], keepOrder: true }), new Graph(), rules), ProtocolError, 'node_ids_out_of_order');
+    expectReject(
+      validateGossip(announcement({ parties: [P1, P1], keepOrder: true }), new Graph(), rules),
+      ProtocolError,
+      'node_ids_out_of_order',
+    );
   });
   it('an unknown even feature bit is ignored; an odd one is fine', () => {
     expectIgnore(validateGossip(announcement({ features: fromHex('01') }), new Graph(), rules), 'unknown_required_feature');
     expectIgnore(validateGossip(announcement({ features: fromHex('0400') }), new Graph(), rules), 'unknown_required_feature');
     equal(validateGossip(announcement({ features: fromHex('02') }), new Graph(), rules).result, 'accept');
-    ok(!hasUnknownEvenBit(fromHex('0100'), (bit) => bit === 8));
+    ok(!hasUnknownEvenBit(fromHex('0100'), bit => bit === 8));
     ok(hasUnknownEvenBit(fromHex('0100')));
   });
   it('a duplicate is dropped before any signature check', () => {
@@ -123,11 +153,16 @@ describe('channel_announcement', () => {
   it('another key set for a held short_channel_id is checked (a conflict for gossipd), unless a chain source vouched for the held bitcoin keys', () => {
     const g = graphWithChannel();
     const held = keyDigest(announcementKeys(announcement()));
-    const withKeys: GossipRules = { ...rules, channelKeys: (s) => (s === SCID ? held : undefined) };
+    const withKeys: GossipRules = { ...rules, channelKeys: s => (s === SCID ? held : undefined) };
     // The same keys: a duplicate, before any signature check.
     expectIgnore(validateGossip(announcement(), g, withKeys), 'duplicate');
     // Other node ids, or the same node ids with other bitcoin keys: signatures checked, then a conflict.
-    const other = announcement({ parties: [P1, party(3)].sort((a, b) => compare(getPublicKey(a.nodeSecret), getPublicKey(b.nodeSecret))) as [ChannelParty, ChannelParty] });
+    const other = announcement({
+      parties: [P1, party(3)].sort((a, b) => compare(getPublicKey(a.nodeSecret), getPublicKey(b.nodeSecret))) as [
+        ChannelParty,
+        ChannelParty,
+      ],
+    });
     const sameNodes = announcement({ parties: [{ ...P1, bitcoinSecret: key(200) }, P2] });
     for (const raw of [other, sameNodes]) {
       const pre = precheckGossip(raw, g, withKeys);
@@ -143,7 +178,8 @@ describe('channel_announcement', () => {
     expectIgnore(validateGossip(sameNodes, g, chain), 'conflicting_channel');
     expectIgnore(validateGossip(other, g, chain), 'conflicting_channel');
     // The same bitcoin keys with another node id ("keys leaked"): checked, then a conflict.
-    const sorted = (a: ChannelParty, b: ChannelParty) => [a, b].sort((x, y) => compare(getPublicKey(x.nodeSecret), getPublicKey(y.nodeSecret))) as [ChannelParty, ChannelParty];
+    const sorted = (a: ChannelParty, b: ChannelParty) =>
+      [a, b].sort((x, y) => compare(getPublicKey(x.nodeSecret), getPublicKey(y.nodeSecret))) as [ChannelParty, ChannelParty];
     const leaked = announcement({ parties: sorted(P1, { nodeSecret: key(3), bitcoinSecret: P2.bitcoinSecret }) });
     const pre = precheckGossip(leaked, g, chain);
     ok(pre.result === 'new' && pre.conflict === true, pre.result);
@@ -168,7 +204,10 @@ describe('channel_announcement', () => {
 describe('channel_update', () => {
   it('is accepted from either end, checked against node_id_1 or node_id_2 by the direction bit', () => {
     const g = graphWithChannel();
-    for (const [from, dir] of [[P1, 0], [P2, 1]] as const) {
+    for (const [from, dir] of [
+      [P1, 0],
+      [P2, 1],
+    ] as const) {
       const v = validateGossip(update(from), g, rules);
       ok(v.result === 'accept' && v.msg.name === 'channel_update', show(v));
       equal(v.msg.channel_flags & 1, dir);
@@ -296,7 +335,15 @@ describe('channel_update', () => {
 
 describe('node_announcement', () => {
   const na = (from: ChannelParty, over: Partial<Parameters<typeof signNodeAnnouncement>[0]> = {}) =>
-    signNodeAnnouncement({ secret: from.nodeSecret, timestamp: NOW - 10, alias: 'alice', rgb_color: fromHex('ff8000'), features: fromHex('0a'), addresses: [{ type: 'ipv4', address: '203.0.113.7', port: 9735 }], ...over });
+    signNodeAnnouncement({
+      secret: from.nodeSecret,
+      timestamp: NOW - 10,
+      alias: 'alice',
+      rgb_color: fromHex('ff8000'),
+      features: fromHex('0a'),
+      addresses: [{ type: 'ipv4', address: '203.0.113.7', port: 9735 }],
+      ...over,
+    });
 
   it('for a node with no known channel: pending, so the caller can hold it briefly', () => {
     const v = validateGossip(na(P1), new Graph(), rules);
@@ -310,7 +357,14 @@ describe('node_announcement', () => {
     deepEqual(v.addresses?.addresses, [{ type: 'ipv4', address: '203.0.113.7', port: 9735 }]);
     ok(g.applyGossip(v.msg));
     deepEqual(listnodes(g, { id: ID1 }), [
-      { nodeid: toHex(ID1), alias: 'alice', color: 'ff8000', last_timestamp: NOW - 10, features: '0a', addresses: [{ type: 'ipv4', address: '203.0.113.7', port: 9735 }] },
+      {
+        nodeid: toHex(ID1),
+        alias: 'alice',
+        color: 'ff8000',
+        last_timestamp: NOW - 10,
+        features: '0a',
+        addresses: [{ type: 'ipv4', address: '203.0.113.7', port: 9735 }],
+      },
     ]);
   });
   it('newer timestamp wins; equal is a duplicate; older is ignored', () => {
@@ -354,8 +408,8 @@ describe('the split: precheck, then one batch of signature checks for many messa
   it('prepare → verifyGossipSignatures(batch) → finish', () => {
     const g = graphWithChannel();
     const raws = [update(P1), update(P2), signNodeAnnouncement({ secret: P1.nodeSecret, timestamp: NOW })];
-    const prepared = raws.map((r) => prepareGossip(r, g, rules));
-    const batch = prepared.flatMap((p) => (p.result === 'verify' ? p.checks : []));
+    const prepared = raws.map(r => prepareGossip(r, g, rules));
+    const batch = prepared.flatMap(p => (p.result === 'verify' ? p.checks : []));
     equal(batch.length, 3);
     const results = verifyGossipSignatures(batch);
     deepEqual(results, [true, true, true]);
@@ -370,8 +424,11 @@ describe('the split: precheck, then one batch of signature checks for many messa
   it('a channel_announcement needs four checks over one digest; one failure names its field', () => {
     const p = prepareGossip(announcement(), new Graph(), rules);
     ok(p.result === 'verify');
-    deepEqual(p.checks.map((c) => c.field), ['node_signature_1', 'node_signature_2', 'bitcoin_signature_1', 'bitcoin_signature_2']);
-    ok(p.checks.every((c) => toHex(c.digest) === toHex(p.checks[0]!.digest)));
+    deepEqual(
+      p.checks.map(c => c.field),
+      ['node_signature_1', 'node_signature_2', 'bitcoin_signature_1', 'bitcoin_signature_2'],
+    );
+    ok(p.checks.every(c => toHex(c.digest) === toHex(p.checks[0]!.digest)));
     const v = finishGossip(p, [true, true, false, true]);
     ok(v.result === 'reject' && v.error.message.includes('bitcoin_signature_1'));
     // A worker pool's verdicts (verify-pool.ts: Uint8Array of 1/0) are taken as they come.
@@ -379,7 +436,10 @@ describe('the split: precheck, then one batch of signature checks for many messa
     equal(finishGossip(p, new Uint8Array([1, 0, 1, 1])).result, 'reject');
   });
   it('verifyGossipSignatures never throws on garbage', () => {
-    deepEqual(verifyGossipSignatures([{ sig: new Uint8Array(64), digest: new Uint8Array(32), pub: new Uint8Array(33), field: 'signature' }]), [false]);
+    deepEqual(
+      verifyGossipSignatures([{ sig: new Uint8Array(64), digest: new Uint8Array(32), pub: new Uint8Array(33), field: 'signature' }]),
+      [false],
+    );
   });
   it('the graph re-checks order when verified messages arrive late', () => {
     const g = graphWithChannel();

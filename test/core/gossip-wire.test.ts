@@ -1,9 +1,9 @@
 // BOLT 7 on the wire: every message round-trips through the declared codec; encoded arrays
 // (encoding 0, and zlib encoding 1 through an injected inflate); address descriptors; the
 // channel_update checksum (CRC32C, RFC 3720 vectors); signed digests from the right offsets.
-import { concat, fromHex, toHex } from '../../src/core/bytes.ts';
-import { getPublicKey, sha256d, verifyDigest } from '../../src/core/crypto.ts';
-import { DecodeError, EncodeError } from '../../src/core/errors.ts';
+import { concat, fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { getPublicKey, sha256d, verifyDigest } from '../../src/core/crypto/primitives.ts';
+import { DecodeError, EncodeError } from '../../src/core/base/errors.ts';
 import { encodeAddresses, parseAddresses, type NodeAddress } from '../../src/core/gossip/address.ts';
 import { channelUpdateChecksum, crc32c } from '../../src/core/gossip/checksum.ts';
 import {
@@ -31,7 +31,13 @@ const scid = (block: number, txindex: number, outnum: number) => scidFromParts({
 
 describe('BOLT 7 messages: declared once, round-trip through the generic codec', () => {
   const cases: Message[] = [
-    { name: 'announcement_signatures', channel_id: new Uint8Array(32).fill(7), short_channel_id: scid(539268, 845, 1), node_signature: sig(1), bitcoin_signature: sig(2) },
+    {
+      name: 'announcement_signatures',
+      channel_id: new Uint8Array(32).fill(7),
+      short_channel_id: scid(539268, 845, 1),
+      node_signature: sig(1),
+      bitcoin_signature: sig(2),
+    },
     {
       name: 'channel_announcement',
       node_signature_1: sig(1),
@@ -79,7 +85,13 @@ describe('BOLT 7 messages: declared once, round-trip through the generic codec',
     },
     { name: 'query_short_channel_ids', chain_hash: REGTEST, encoded_short_ids: encodeShortChannelIds([]) },
     { name: 'reply_short_channel_ids_end', chain_hash: REGTEST, full_information: 1 },
-    { name: 'query_channel_range', chain_hash: REGTEST, first_blocknum: 100, number_of_blocks: 1000, tlvs: { query_option: { query_option_flags: 3n } } },
+    {
+      name: 'query_channel_range',
+      chain_hash: REGTEST,
+      first_blocknum: 100,
+      number_of_blocks: 1000,
+      tlvs: { query_option: { query_option_flags: 3n } },
+    },
     {
       name: 'reply_channel_range',
       chain_hash: REGTEST,
@@ -92,7 +104,12 @@ describe('BOLT 7 messages: declared once, round-trip through the generic codec',
           { timestamp_node_id_1: 1700000000, timestamp_node_id_2: 0 },
           { timestamp_node_id_1: 1, timestamp_node_id_2: 2 },
         ]),
-        checksums_tlv: { checksums: [{ checksum_node_id_1: 0xdeadbeef, checksum_node_id_2: 0 }, { checksum_node_id_1: 1, checksum_node_id_2: 2 }] },
+        checksums_tlv: {
+          checksums: [
+            { checksum_node_id_1: 0xdeadbeef, checksum_node_id_2: 0 },
+            { checksum_node_id_1: 1, checksum_node_id_2: 2 },
+          ],
+        },
       },
     },
     { name: 'gossip_timestamp_filter', chain_hash: REGTEST, first_timestamp: 0xffffffff, timestamp_range: 0 },
@@ -106,9 +123,15 @@ describe('BOLT 7 messages: declared once, round-trip through the generic codec',
   }
   it('uses the type numbers of BOLT 7', () => {
     const want: [number, string][] = [
-      [256, 'channel_announcement'], [257, 'node_announcement'], [258, 'channel_update'], [259, 'announcement_signatures'],
-      [261, 'query_short_channel_ids'], [262, 'reply_short_channel_ids_end'], [263, 'query_channel_range'],
-      [264, 'reply_channel_range'], [265, 'gossip_timestamp_filter'],
+      [256, 'channel_announcement'],
+      [257, 'node_announcement'],
+      [258, 'channel_update'],
+      [259, 'announcement_signatures'],
+      [261, 'query_short_channel_ids'],
+      [262, 'reply_short_channel_ids_end'],
+      [263, 'query_channel_range'],
+      [264, 'reply_channel_range'],
+      [265, 'gossip_timestamp_filter'],
     ];
     for (const [t, n] of want) equal(messageName(t), n);
   });
@@ -124,7 +147,14 @@ describe('BOLT 7 messages: declared once, round-trip through the generic codec',
     throws(() => decodeMessage(b), DecodeError, 'short_read');
   });
   it('checksums_tlv must hold whole channel_update_checksums', () => {
-    const m = encodeMessage({ name: 'reply_channel_range', chain_hash: REGTEST, first_blocknum: 1, number_of_blocks: 1, sync_complete: 1, encoded_short_ids: fromHex('00') });
+    const m = encodeMessage({
+      name: 'reply_channel_range',
+      chain_hash: REGTEST,
+      first_blocknum: 1,
+      number_of_blocks: 1,
+      sync_complete: 1,
+      encoded_short_ids: fromHex('00'),
+    });
     throws(() => decodeMessage(concat(m, fromHex('0305 0000000100'))), DecodeError);
   });
   it('node_announcement whose node_id is not a compressed point is a DecodeError', () => {
@@ -165,15 +195,33 @@ describe('BOLT 7 encoded arrays', () => {
     deepEqual(decodeShortChannelIds(fromHex('01' + zlibIds), inflate, 1000), ids);
     deepEqual(seen, [zlibIds, 1000]);
     throws(() => decodeShortChannelIds(fromHex('01' + zlibIds), () => new Uint8Array(16), 8), DecodeError, 'too_long');
-    throws(() => decodeShortChannelIds(fromHex('01' + zlibIds), () => { throw new Error('incorrect header check'); }), DecodeError, 'bad_zlib');
-    throws(() => decodeShortChannelIds(fromHex('01' + zlibIds), (() => Promise.resolve(fromHex(rawIds))) as never), DecodeError, 'zlib_async');
+    throws(
+      () =>
+        decodeShortChannelIds(fromHex('01' + zlibIds), () => {
+          throw new Error('incorrect header check');
+        }),
+      DecodeError,
+      'bad_zlib',
+    );
+    throws(
+      () => decodeShortChannelIds(fromHex('01' + zlibIds), (() => Promise.resolve(fromHex(rawIds))) as never),
+      DecodeError,
+      'zlib_async',
+    );
   });
 
   // The runtimes' own zlib (Node 20 and Chromium both have DecompressionStream('deflate')).
-  interface Stream { readable: unknown; writable: unknown }
+  interface Stream {
+    readable: unknown;
+    writable: unknown;
+  }
   const DS = (globalThis as unknown as { DecompressionStream?: new (f: string) => Stream }).DecompressionStream;
-  const realInflate: InflateAsync = async (b) => {
-    const R = (globalThis as unknown as { Response: new (body: unknown) => { body: { pipeThrough(s: Stream): unknown }; arrayBuffer(): Promise<ArrayBuffer> } }).Response;
+  const realInflate: InflateAsync = async b => {
+    const R = (
+      globalThis as unknown as {
+        Response: new (body: unknown) => { body: { pipeThrough(s: Stream): unknown }; arrayBuffer(): Promise<ArrayBuffer> };
+      }
+    ).Response;
     const out = new R(new R(b).body.pipeThrough(new DS!('deflate')));
     return new Uint8Array(await out.arrayBuffer());
   };
@@ -191,7 +239,13 @@ describe('BOLT 7 encoded arrays', () => {
     const tlv = encodeTimestamps(ts);
     equal(toHex(tlv.encoded_timestamps), '6553f100000000006553f1646553f1c8');
     deepEqual(decodeTimestamps(tlv), ts);
-    deepEqual(await decodeTimestampsAsync({ encoding_type: 1, encoded_timestamps: fromHex('789c4b0dfec80002a9c11f5380f804002aa90628') }, realInflate), ts);
+    deepEqual(
+      await decodeTimestampsAsync(
+        { encoding_type: 1, encoded_timestamps: fromHex('789c4b0dfec80002a9c11f5380f804002aa90628') },
+        realInflate,
+      ),
+      ts,
+    );
     throws(() => decodeTimestamps({ encoding_type: 0, encoded_timestamps: fromHex('00000001') }), DecodeError, 'bad_encoded_length');
   });
   it('encoded_query_flags: minimal bigsizes', () => {
@@ -304,7 +358,12 @@ describe('signed digests: double-SHA256 from the byte after the signatures', () 
     equal(toHex(gossipDigest(cu)), toHex(sha256d(cu.subarray(66))));
   });
   it('peekGossip reads ids and timestamps without a full decode', () => {
-    const raw = signChannelAnnouncement({ chainHash: REGTEST, short_channel_id: scid(103, 1, 0), parties: [A, B], features: fromHex('02') });
+    const raw = signChannelAnnouncement({
+      chainHash: REGTEST,
+      short_channel_id: scid(103, 1, 0),
+      parties: [A, B],
+      features: fromHex('02'),
+    });
     const p = peekGossip(raw);
     ok(p.type === 'channel_announcement' && p.short_channel_id === scid(103, 1, 0) && toHex(p.chain_hash) === toHex(REGTEST));
     const n = peekGossip(signNodeAnnouncement({ secret: key(2), timestamp: 77, features: fromHex('0102') }));
@@ -330,6 +389,9 @@ describe('funding output (BOLT 3) for the chain check', () => {
     // BOLT 3 Appendix B: local_funding_pubkey / remote_funding_pubkey and the funding witness script.
     const local = fromHex('023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb');
     const remote = fromHex('030e9f7b623d2ccc7c9bd44d66d5ce21ce504c0acf6385a132cec6d3c39fa711c1');
-    equal(toHex(fundingWitnessScript(local, remote)), '5221023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb21030e9f7b623d2ccc7c9bd44d66d5ce21ce504c0acf6385a132cec6d3c39fa711c152ae');
+    equal(
+      toHex(fundingWitnessScript(local, remote)),
+      '5221023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb21030e9f7b623d2ccc7c9bd44d66d5ce21ce504c0acf6385a132cec6d3c39fa711c152ae',
+    );
   });
 });

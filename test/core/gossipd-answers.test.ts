@@ -4,9 +4,9 @@
 // messages), the cap on queries waiting (warning, then disconnect), answers read back from the
 // store whole and in order, and two BOLT 7 rules on what is sent: no node_announcement with two DNS
 // names (finding 4), and range replies that stay within a u32 and end with sync_complete (finding 12).
-import { concat, fromHex, toHex, u32be } from '../../src/core/bytes.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { concat, fromHex, toHex, u32be } from '../../src/core/base/bytes.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import type { PeerLink } from '../../src/core/daemons/gossipd/types.ts';
 import { decodeShortChannelIds, encodeShortChannelIds, QUERY_OPTION } from '../../src/core/gossip/encoding.ts';
@@ -44,22 +44,48 @@ async function bigStore(channels: number, nodes: number): Promise<{ store: Memor
     scids.push(s);
     const [a, b] = [ids[k % nodes]!, ids[(k * 7 + 1) % nodes]!];
     const ann = encodeMessage({
-      name: 'channel_announcement', node_signature_1: SIG, node_signature_2: SIG, bitcoin_signature_1: SIG, bitcoin_signature_2: SIG,
-      features: new Uint8Array(0), chain_hash: CHAIN, short_channel_id: s, node_id_1: a, node_id_2: b, bitcoin_key_1: a, bitcoin_key_2: b,
+      name: 'channel_announcement',
+      node_signature_1: SIG,
+      node_signature_2: SIG,
+      bitcoin_signature_1: SIG,
+      bitcoin_signature_2: SIG,
+      features: new Uint8Array(0),
+      chain_hash: CHAIN,
+      short_channel_id: s,
+      node_id_1: a,
+      node_id_2: b,
+      bitcoin_key_1: a,
+      bitcoin_key_2: b,
     });
     records.push({ type: 256, key: s, timestamp: 0, raw: ann });
     for (const d of [0, 1] as const) {
       const upd = encodeMessage({
-        name: 'channel_update', signature: SIG, chain_hash: CHAIN, short_channel_id: s, timestamp: NOW - k, message_flags: 1, channel_flags: d,
-        cltv_expiry_delta: 40, htlc_minimum_msat: 1000n, fee_base_msat: 1000, fee_proportional_millionths: 1, htlc_maximum_msat: 1_000_000_000n,
+        name: 'channel_update',
+        signature: SIG,
+        chain_hash: CHAIN,
+        short_channel_id: s,
+        timestamp: NOW - k,
+        message_flags: 1,
+        channel_flags: d,
+        cltv_expiry_delta: 40,
+        htlc_minimum_msat: 1000n,
+        fee_base_msat: 1000,
+        fee_proportional_millionths: 1,
+        htlc_maximum_msat: 1_000_000_000n,
       });
       records.push({ type: 258, key: channelUpdateKey(s, d), timestamp: NOW - k, raw: upd });
     }
   }
   ids.forEach((id, i) => {
     const na = encodeMessage({
-      name: 'node_announcement', signature: SIG, features: new Uint8Array(0), timestamp: NOW - i, node_id: id,
-      rgb_color: new Uint8Array(3), alias: new Uint8Array(32), addresses: new Uint8Array([1, 10, 0, 0, 1, 0x26, 0x07]),
+      name: 'node_announcement',
+      signature: SIG,
+      features: new Uint8Array(0),
+      timestamp: NOW - i,
+      node_id: id,
+      rgb_color: new Uint8Array(3),
+      alias: new Uint8Array(32),
+      addresses: new Uint8Array([1, 10, 0, 0, 1, 0x26, 0x07]),
     });
     records.push({ type: 257, key: toHex(id), timestamp: NOW - i, raw: na });
   });
@@ -87,7 +113,7 @@ class SlowLink implements PeerLink {
     this.sent.push(raw);
     this.outstanding += raw.length;
     this.peak = Math.max(this.peak, this.outstanding);
-    return new Promise((resolve) => this.queue.push({ bytes: raw.length, resolve }));
+    return new Promise(resolve => this.queue.push({ bytes: raw.length, resolve }));
   }
 
   warn(_id: string, text: string, disconnect: boolean): void {
@@ -115,14 +141,23 @@ class SlowLink implements PeerLink {
 
 async function daemon(store: MemoryGossipStore, link: PeerLink): Promise<{ g: Gossipd; clock: FakeClock }> {
   const clock = new FakeClock();
-  const g = new Gossipd({ chainHash: CHAIN, store, verifier: new CountingVerifier(), peers: link, clock, log: quiet, now: () => NOW, config: { answerWindowBytes: WINDOW } });
+  const g = new Gossipd({
+    chainHash: CHAIN,
+    store,
+    verifier: new CountingVerifier(),
+    peers: link,
+    clock,
+    log: quiet,
+    now: () => NOW,
+    config: { answerWindowBytes: WINDOW },
+  });
   await g.load();
   return { g, clock };
 }
 
 /** Lets the transport drain `step` bytes at a time until gossipd sends nothing more. */
 async function drainAll(link: SlowLink, step = 64 * 1024): Promise<void> {
-  for (let quiet = 0; quiet < 3; ) {
+  for (let quiet = 0; quiet < 3;) {
     const before = link.sent.length;
     link.drain(step);
     await settle();
@@ -131,9 +166,16 @@ async function drainAll(link: SlowLink, step = 64 * 1024): Promise<void> {
 }
 
 const rangeQuery = (first: number, number: number, options = 0n): Uint8Array =>
-  encodeMessage({ name: 'query_channel_range', chain_hash: CHAIN, first_blocknum: first, number_of_blocks: number, ...(options ? { tlvs: { query_option: { query_option_flags: options } } } : {}) });
-const scidQuery = (scids: readonly bigint[]): Uint8Array => encodeMessage({ name: 'query_short_channel_ids', chain_hash: CHAIN, encoded_short_ids: encodeShortChannelIds(scids) });
-const names = (xs: readonly Uint8Array[]) => xs.map((x) => decodeMessage(x).name);
+  encodeMessage({
+    name: 'query_channel_range',
+    chain_hash: CHAIN,
+    first_blocknum: first,
+    number_of_blocks: number,
+    ...(options ? { tlvs: { query_option: { query_option_flags: options } } } : {}),
+  });
+const scidQuery = (scids: readonly bigint[]): Uint8Array =>
+  encodeMessage({ name: 'query_short_channel_ids', chain_hash: CHAIN, encoded_short_ids: encodeShortChannelIds(scids) });
+const names = (xs: readonly Uint8Array[]) => xs.map(x => decodeMessage(x).name);
 const WINDOW = 256 * 1024;
 /** The window, and the one message that may cross it. */
 const BOUND = WINDOW + 65_535;
@@ -150,7 +192,8 @@ describe('gossipd: answers bounded by the peer’s transport', () => {
     // As many queries as a peer may have waiting: 2 ranges with timestamps and checksums (about
     // 0.5 MB of replies each) and 2 query_short_channel_ids of 8,000 ids (about 7 MB each).
     const wanted = [scids.slice(0, 8000), scids.slice(8000, 16_000)];
-    for (const m of [rangeQuery(0, 0xffffffff, BOTH), scidQuery(wanted[0]!), rangeQuery(600_000, 1000, BOTH), scidQuery(wanted[1]!)]) g.gossip(PEER, m);
+    for (const m of [rangeQuery(0, 0xffffffff, BOTH), scidQuery(wanted[0]!), rangeQuery(600_000, 1000, BOTH), scidQuery(wanted[1]!)])
+      g.gossip(PEER, m);
     await drainAll(link);
     ok(link.peak <= BOUND, `at most ${BOUND} bytes in flight, saw ${link.peak}`);
     const got = link.sent.slice(first);
@@ -159,20 +202,29 @@ describe('gossipd: answers bounded by the peer’s transport', () => {
     equal(link.warnings.length, 0);
 
     // In order, each whole: range 1, scid query 1, range 2, scid query 2.
-    const msgs = got.map((m) => decodeMessage(m));
-    const ends = msgs.flatMap((m, i) => (m.name === 'reply_short_channel_ids_end' || (m.name === 'reply_channel_range' && m.sync_complete) ? [i] : []));
+    const msgs = got.map(m => decodeMessage(m));
+    const ends = msgs.flatMap((m, i) =>
+      m.name === 'reply_short_channel_ids_end' || (m.name === 'reply_channel_range' && m.sync_complete) ? [i] : [],
+    );
     equal(ends.length, 4);
     const part = (k: number) => msgs.slice(k ? ends[k - 1]! + 1 : 0, ends[k]! + 1);
-    const listed = (ms: ReturnType<typeof decodeMessage>[]) => ms.flatMap((m) => (m.name === 'reply_channel_range' ? decodeShortChannelIds(m.encoded_short_ids) : []));
+    const listed = (ms: ReturnType<typeof decodeMessage>[]) =>
+      ms.flatMap(m => (m.name === 'reply_channel_range' ? decodeShortChannelIds(m.encoded_short_ids) : []));
     deepEqual(listed(part(0)), scids);
-    deepEqual(listed(part(2)), scids.filter((s) => s >> 40n < 601_000n));
+    deepEqual(
+      listed(part(2)),
+      scids.filter(s => s >> 40n < 601_000n),
+    );
     for (const k of [1, 3]) {
       const ms = part(k);
-      const anns = ms.filter((m) => m.name === 'channel_announcement');
-      deepEqual(anns.map((m) => (m.name === 'channel_announcement' ? m.short_channel_id : 0n)), wanted[(k - 1) / 2]!);
-      equal(ms.filter((m) => m.name === 'channel_update').length, 2 * 8000);
+      const anns = ms.filter(m => m.name === 'channel_announcement');
+      deepEqual(
+        anns.map(m => (m.name === 'channel_announcement' ? m.short_channel_id : 0n)),
+        wanted[(k - 1) / 2]!,
+      );
+      equal(ms.filter(m => m.name === 'channel_update').length, 2 * 8000);
       // Each node once per query: all 2,000 appear among 8,000 channels.
-      equal(ms.filter((m) => m.name === 'node_announcement').length, 2000);
+      equal(ms.filter(m => m.name === 'node_announcement').length, 2000);
       equal(ms[ms.length - 1]!.name, 'reply_short_channel_ids_end');
     }
     await g.close();
@@ -189,7 +241,10 @@ describe('gossipd: answers bounded by the peer’s transport', () => {
     for (let i = 0; i < 20; i++) g.gossip(PEER, rangeQuery(0, 0xffffffff, BOTH));
     for (let i = 0; i < 5; i++) g.gossip(PEER, scidQuery(scids.slice(i * 4000, i * 4000 + 8000)));
     await settle();
-    deepEqual(link.warnings.map((w) => w.disconnect), [false, true]);
+    deepEqual(
+      link.warnings.map(w => w.disconnect),
+      [false, true],
+    );
     ok(link.gone);
     const sent = link.sent.length;
     link.gone = false; // whatever gossipd would still send, let it through to be counted
@@ -205,7 +260,7 @@ describe('gossipd: backfill for a gossip_timestamp_filter', () => {
     const { store, scids } = await bigStore(3_000, 100);
     let reads = 0;
     const read = store.read.bind(store);
-    store.read = (keys) => {
+    store.read = keys => {
       reads++;
       return read(keys);
     };
@@ -214,17 +269,18 @@ describe('gossipd: backfill for a gossip_timestamp_filter', () => {
     g.newPeer(PEER, '80');
     await settle();
     const from = link.sent.length;
-    const filter = (first: number) => encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: first, timestamp_range: 0xffffffff });
+    const filter = (first: number) =>
+      encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: first, timestamp_range: 0xffffffff });
     // 50 filters at once: 49 asking for the newest 1,000 channels' updates, the last for everything.
     for (let i = 0; i < 49; i++) g.gossip(PEER, filter(NOW - 999));
     g.gossip(PEER, filter(0));
     await drainAll(link);
     ok(link.peak <= BOUND);
-    const got = link.sent.slice(from).map((m) => decodeMessage(m));
-    const chans = got.flatMap((m) => (m.name === 'channel_announcement' ? [m.short_channel_id] : []));
+    const got = link.sent.slice(from).map(m => decodeMessage(m));
+    const chans = got.flatMap(m => (m.name === 'channel_announcement' ? [m.short_channel_id] : []));
     // The last filter's backfill, whole: every channel (a gossipd that kept to an earlier filter sends only k < 1000).
     deepEqual([...new Set(chans)].sort(), [...scids].sort());
-    equal(got.filter((m) => m.name === 'node_announcement').length >= 100, true);
+    equal(got.filter(m => m.name === 'node_announcement').length >= 100, true);
     // One backfill at a time: its reads (a chunk of 1,000 channels each), not one per filter.
     ok(reads >= 1 && reads <= 5, `${reads} reads of the store for 50 filters`);
     await g.close();
@@ -247,13 +303,42 @@ describe('gossipd: what answers may carry', () => {
   it('never sends a node_announcement with two DNS hostnames, in query replies or backfill (BOLT 7 "MUST not forward")', async () => {
     const [sa, sb] = [secret('dns node', 1), secret('dns node', 2)];
     const s = scidFromParts({ block: 700, txindex: 1, outnum: 0 });
-    const ann = signChannelAnnouncement({ chainHash: CHAIN, short_channel_id: s, parties: [{ nodeSecret: sa, bitcoinSecret: secret('btc', 1) }, { nodeSecret: sb, bitcoinSecret: secret('btc', 2) }] });
-    const upd = [sa, sb].map((sk, i) => signChannelUpdate({ secret: sk, chainHash: CHAIN, short_channel_id: s, timestamp: NOW - 10, peer: getPublicKey(i ? sa : sb), htlc_maximum_msat: 1_000_000n }));
-    const twoNames = signNodeAnnouncement({ secret: sa, timestamp: NOW - 5, alias: 'two', addresses: concat(dns('a.example.com', 9735), dns('b.example.com', 9735)) });
+    const ann = signChannelAnnouncement({
+      chainHash: CHAIN,
+      short_channel_id: s,
+      parties: [
+        { nodeSecret: sa, bitcoinSecret: secret('btc', 1) },
+        { nodeSecret: sb, bitcoinSecret: secret('btc', 2) },
+      ],
+    });
+    const upd = [sa, sb].map((sk, i) =>
+      signChannelUpdate({
+        secret: sk,
+        chainHash: CHAIN,
+        short_channel_id: s,
+        timestamp: NOW - 10,
+        peer: getPublicKey(i ? sa : sb),
+        htlc_maximum_msat: 1_000_000n,
+      }),
+    );
+    const twoNames = signNodeAnnouncement({
+      secret: sa,
+      timestamp: NOW - 5,
+      alias: 'two',
+      addresses: concat(dns('a.example.com', 9735), dns('b.example.com', 9735)),
+    });
     const oneName = signNodeAnnouncement({ secret: sb, timestamp: NOW - 5, alias: 'one', addresses: dns('c.example.com', 9735) });
     const link = new SlowLink();
     const clock = new FakeClock();
-    const g = new Gossipd({ chainHash: CHAIN, store: new MemoryGossipStore(), verifier: new CountingVerifier(), peers: link, clock, log: quiet, now: () => NOW });
+    const g = new Gossipd({
+      chainHash: CHAIN,
+      store: new MemoryGossipStore(),
+      verifier: new CountingVerifier(),
+      peers: link,
+      clock,
+      log: quiet,
+      now: () => NOW,
+    });
     await g.load();
     // Learnt from a peer (validated, kept in the graph, not relayed)...
     g.newPeer('03' + '01'.repeat(32), '');
@@ -269,13 +354,22 @@ describe('gossipd: what answers may carry', () => {
     g.gossip(PEER, scidQuery([s]));
     await drainAll(link);
     const reply = link.sent.slice(from);
-    deepEqual(names(reply), ['channel_announcement', 'channel_update', 'channel_update', 'node_announcement', 'reply_short_channel_ids_end']);
+    deepEqual(names(reply), [
+      'channel_announcement',
+      'channel_update',
+      'channel_update',
+      'node_announcement',
+      'reply_short_channel_ids_end',
+    ]);
     equal(toHex(reply[3]!), toHex(oneName));
     const from2 = link.sent.length;
     g.gossip(PEER, encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
     await drainAll(link);
-    const backfill = link.sent.slice(from2).filter((m) => decodeMessage(m).name === 'node_announcement');
-    deepEqual(backfill.map((m) => toHex(m)), [toHex(oneName)]);
+    const backfill = link.sent.slice(from2).filter(m => decodeMessage(m).name === 'node_announcement');
+    deepEqual(
+      backfill.map(m => toHex(m)),
+      [toHex(oneName)],
+    );
     await g.close();
   });
 
@@ -289,7 +383,7 @@ describe('gossipd: what answers may carry', () => {
       const from = link.sent.length;
       g.gossip(PEER, q);
       await drainAll(link);
-      const rs = link.sent.slice(from).map((m) => decodeMessage(m));
+      const rs = link.sent.slice(from).map(m => decodeMessage(m));
       ok(rs.length >= 1);
       rs.forEach((r, i) => {
         ok(r.name === 'reply_channel_range');
@@ -309,7 +403,11 @@ describe('gossipd: what answers may carry', () => {
     await check(rangeQuery(1, 0xffffffff), CHAIN, 1);
     // A chain we do not keep: one empty, final reply.
     const other = chainHash('bitcoin');
-    await check(encodeMessage({ name: 'query_channel_range', chain_hash: other, first_blocknum: 5, number_of_blocks: 0xffffffff }), other, 5);
+    await check(
+      encodeMessage({ name: 'query_channel_range', chain_hash: other, first_blocknum: 5, number_of_blocks: 0xffffffff }),
+      other,
+      5,
+    );
     await g.close();
   });
 });

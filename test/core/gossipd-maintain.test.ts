@@ -5,18 +5,24 @@
 // transactions, real header hashes) and served by a fake Esplora: the channel is marked spent at
 // the spending block's height and forgotten 12 blocks later, not before. Also the raw block parser
 // and the block follower's reorganisation handling on their own.
-import { concat, toHex } from '../../src/core/bytes.ts';
+import { concat, toHex } from '../../src/core/base/bytes.ts';
 import { parseBlock } from '../../src/core/chain/block.ts';
 import { ChainSourceError, EsploraChainSource, type FetchResponseLike } from '../../src/core/chain/esplora.ts';
 import { SpendFollower, type BlockSource } from '../../src/core/chain/spends.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import { FundingIndex } from '../../src/core/daemons/gossipd/maintain.ts';
 import type { ChainSource, GossipdConfig, Log } from '../../src/core/daemons/gossipd/types.ts';
 import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
 import { signChannelAnnouncement, signChannelUpdate, type ChannelParty } from '../../src/core/gossip/sign.ts';
-import { GossipStoreError, channelUpdateKey, type GossipLoadResult, type GossipRecord, type GossipStoreStats } from '../../src/core/gossip/store.ts';
+import {
+  GossipStoreError,
+  channelUpdateKey,
+  type GossipLoadResult,
+  type GossipRecord,
+  type GossipStoreStats,
+} from '../../src/core/gossip/store.ts';
 import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
 import { STALE_SECONDS } from '../../src/core/gossip/validate.ts';
 import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
@@ -31,7 +37,10 @@ import { rawBlock as block, rawTx as tx } from '../support/raw-block.ts';
 const CHAIN = chainHash('regtest');
 const NOW = 1_700_000_000;
 const enc = new TextEncoder();
-const party = (i: number): ChannelParty => ({ nodeSecret: sha256(enc.encode(`maintain node ${i}`)), bitcoinSecret: sha256(enc.encode(`maintain funding ${i}`)) });
+const party = (i: number): ChannelParty => ({
+  nodeSecret: sha256(enc.encode(`maintain node ${i}`)),
+  bitcoinSecret: sha256(enc.encode(`maintain funding ${i}`)),
+});
 const PARTIES = [0, 1, 2, 3, 4, 5, 6].map(party);
 const quiet: Log = { debug() {}, info() {}, warn() {} };
 
@@ -41,7 +50,14 @@ function channel(k: number, scid: bigint, age: number): { ann: Uint8Array; updat
   const b = PARTIES[k + 1]!;
   const ann = signChannelAnnouncement({ chainHash: CHAIN, short_channel_id: scid, parties: [a, b] });
   const updates = [a, b].map((x, i) =>
-    signChannelUpdate({ secret: x.nodeSecret, chainHash: CHAIN, short_channel_id: scid, timestamp: NOW - age, peer: getPublicKey((i === 0 ? b : a).nodeSecret), htlc_maximum_msat: 100_000_000n }),
+    signChannelUpdate({
+      secret: x.nodeSecret,
+      chainHash: CHAIN,
+      short_channel_id: scid,
+      timestamp: NOW - age,
+      peer: getPublicKey((i === 0 ? b : a).nodeSecret),
+      htlc_maximum_msat: 100_000_000n,
+    }),
   );
   return { ann, updates };
 }
@@ -49,7 +65,12 @@ function channel(k: number, scid: bigint, age: number): { ann: Uint8Array; updat
 function records(scid: bigint, c: { ann: Uint8Array; updates: Uint8Array[] }, age: number): GossipRecord[] {
   return [
     { type: 256, key: scid, timestamp: 0, raw: c.ann },
-    ...c.updates.map((u): GossipRecord => ({ type: 258, key: channelUpdateKey(scid, (u[2 + 64 + 32 + 8 + 4 + 1]! & 1) as 0 | 1), timestamp: NOW - age, raw: u })),
+    ...c.updates.map((u): GossipRecord => ({
+      type: 258,
+      key: channelUpdateKey(scid, (u[2 + 64 + 32 + 8 + 4 + 1]! & 1) as 0 | 1),
+      timestamp: NOW - age,
+      raw: u,
+    })),
   ];
 }
 
@@ -69,24 +90,48 @@ class CountingStore extends MemoryGossipStore {
   }
 }
 
-function gossipd(clock: FakeClock, store: MemoryGossipStore, now: () => number, config: Partial<GossipdConfig>, chainSource?: ChainSource, log = quiet, send: (raw: Uint8Array) => void = () => {}): Gossipd {
-  return new Gossipd({ chainHash: CHAIN, store, verifier: new InlineVerifier(), peers: { send: (_id, raw) => send(raw), warn() {} }, clock, log, now, config, ...(chainSource ? { chainSource } : {}) });
+function gossipd(
+  clock: FakeClock,
+  store: MemoryGossipStore,
+  now: () => number,
+  config: Partial<GossipdConfig>,
+  chainSource?: ChainSource,
+  log = quiet,
+  send: (raw: Uint8Array) => void = () => {},
+): Gossipd {
+  return new Gossipd({
+    chainHash: CHAIN,
+    store,
+    verifier: new InlineVerifier(),
+    peers: { send: (_id, raw) => send(raw), warn() {} },
+    clock,
+    log,
+    now,
+    config,
+    ...(chainSource ? { chainSource } : {}),
+  });
 }
 
 /** What `g` tells `peer` about `scid` when asked: the ids in its reply_channel_range, the gossip for query_short_channel_ids, and for a gossip_timestamp_filter from 0. */
-async function offered(g: Gossipd, clock: FakeClock, sent: Uint8Array[], peer: string, scid: bigint): Promise<{ range: bigint[]; gossip: string[]; filtered: string[] }> {
+async function offered(
+  g: Gossipd,
+  clock: FakeClock,
+  sent: Uint8Array[],
+  peer: string,
+  scid: bigint,
+): Promise<{ range: bigint[]; gossip: string[]; filtered: string[] }> {
   g.newPeer(peer, '');
   sent.length = 0;
   g.gossip(peer, encodeMessage({ name: 'query_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 1_000_000 }));
   g.gossip(peer, encodeMessage({ name: 'query_short_channel_ids', chain_hash: CHAIN, encoded_short_ids: encodeShortChannelIds([scid]) }));
   await clock.tick(1);
-  const replies = sent.map((r) => decodeMessage(r));
-  const range = replies.flatMap((m) => (m.name === 'reply_channel_range' ? decodeShortChannelIds(m.encoded_short_ids) : []));
-  const gossip = replies.filter((m) => m.name === 'channel_announcement' || m.name === 'channel_update').map((m) => m.name);
+  const replies = sent.map(r => decodeMessage(r));
+  const range = replies.flatMap(m => (m.name === 'reply_channel_range' ? decodeShortChannelIds(m.encoded_short_ids) : []));
+  const gossip = replies.filter(m => m.name === 'channel_announcement' || m.name === 'channel_update').map(m => m.name);
   sent.length = 0;
   g.gossip(peer, encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
   await clock.tick(2_000);
-  const filtered = sent.map((r) => decodeMessage(r).name).filter((n) => n === 'channel_announcement' || n === 'channel_update');
+  const filtered = sent.map(r => decodeMessage(r).name).filter(n => n === 'channel_announcement' || n === 'channel_update');
   return { range, gossip, filtered };
 }
 
@@ -98,11 +143,14 @@ describe('gossipd maintenance: stale channels and compaction', () => {
     const clock = new FakeClock();
     const store = new CountingStore();
     await store.load(() => {});
-    const scids = [0, 1, 2].map((k) => scidFromParts({ block: 500 + k, txindex: 1, outnum: 0 }));
+    const scids = [0, 1, 2].map(k => scidFromParts({ block: 500 + k, txindex: 1, outnum: 0 }));
     // Channel 0 is fresh; channel 1 goes stale in one hour; channel 2 in two hours.
     const ages = [100, STALE_SECONDS - 3_600 + 60, STALE_SECONDS - 7_200 + 60];
     for (let k = 0; k < 3; k++) await store.writeBatch(records(scids[k]!, channel(k, scids[k]!, ages[k]!), ages[k]!));
-    const g = gossipd(clock, store, () => NOW + Math.floor(clock.now() / 1000), { maintenanceFirstMs: 2 * MIN, maintenanceIntervalMs: HOUR });
+    const g = gossipd(clock, store, () => NOW + Math.floor(clock.now() / 1000), {
+      maintenanceFirstMs: 2 * MIN,
+      maintenanceIntervalMs: HOUR,
+    });
     await g.load();
     equal(g.graph.channelCount, 3);
     await clock.tick(2 * MIN - 1);
@@ -134,7 +182,10 @@ describe('gossipd maintenance: stale channels and compaction', () => {
     const s = scidFromParts({ block: 600, txindex: 1, outnum: 0 });
     await store.writeBatch(records(s, channel(0, s, 100), 100));
     const warnings: string[] = [];
-    const g = gossipd(clock, store, () => NOW, { maintenanceFirstMs: MIN, maintenanceIntervalMs: HOUR }, undefined, { ...quiet, warn: (m: string) => void warnings.push(m) });
+    const g = gossipd(clock, store, () => NOW, { maintenanceFirstMs: MIN, maintenanceIntervalMs: HOUR }, undefined, {
+      ...quiet,
+      warn: (m: string) => void warnings.push(m),
+    });
     await g.load();
     store.dead = 5; // fewer than live... and below shouldCompact's minimum
     await clock.tick(MIN);
@@ -145,7 +196,7 @@ describe('gossipd maintenance: stale channels and compaction', () => {
     equal(g.stats.compactions, 1);
     // A compaction that takes hours: no second run starts meanwhile.
     let release!: () => void;
-    store.hold = new Promise<void>((r) => (release = r));
+    store.hold = new Promise<void>(r => (release = r));
     await clock.tick(HOUR);
     equal(store.compactions, 2);
     await clock.tick(5 * HOUR);
@@ -160,7 +211,10 @@ describe('gossipd maintenance: stale channels and compaction', () => {
     store.failStats = true;
     await clock.tick(HOUR);
     equal(g.stats.maintenance_errors, 1);
-    ok(warnings.some((w) => w.includes('stats broke')), warnings.join('\n'));
+    ok(
+      warnings.some(w => w.includes('stats broke')),
+      warnings.join('\n'),
+    );
     store.failStats = false;
     await clock.tick(HOUR);
     equal(store.compactions, 4);
@@ -201,7 +255,8 @@ describe('raw block parser', () => {
 
   it('a truncated block, bytes left over, a wild count or an unknown segwit flag is ChainSourceError bad_block', () => {
     const b = block(txidOf('prev'), 1, [tx([{ txid: txidOf('a'), vout: 1 }], true)]);
-    for (const cut of [0, 50, 80, 81, 120, b.raw.length - 1]) throws(() => parseBlock(b.raw.subarray(0, cut)), ChainSourceError, 'bad_block');
+    for (const cut of [0, 50, 80, 81, 120, b.raw.length - 1])
+      throws(() => parseBlock(b.raw.subarray(0, cut)), ChainSourceError, 'bad_block');
     throws(() => parseBlock(concat(b.raw, Uint8Array.of(0))), ChainSourceError, 'bad_block');
     const wild = b.raw.slice();
     wild[80] = 0xfe; // a transaction count of 2^32-ish
@@ -223,15 +278,25 @@ describe('block follower', () => {
     const grow = (to: number, spendAt?: number, salt = 0) => {
       for (let h = tip + 1; h <= to; h++) {
         const prev = chain.get(h - 1)?.hash ?? '00'.repeat(32);
-        chain.set(h, block(prev, h, h === spendAt ? [tx([{ txid: txidOf(`x${h}`), vout: 0 }], false), tx([watched], true)] : [tx([{ txid: txidOf(`y${h}`), vout: 1 }], true)], salt));
+        chain.set(
+          h,
+          block(
+            prev,
+            h,
+            h === spendAt
+              ? [tx([{ txid: txidOf(`x${h}`), vout: 0 }], false), tx([watched], true)]
+              : [tx([{ txid: txidOf(`y${h}`), vout: 1 }], true)],
+            salt,
+          ),
+        );
       }
       tip = to;
     };
     const asked: string[] = [];
     const src: BlockSource = {
       tipHeight: async () => tip,
-      currentBlockHash: async (h) => chain.get(h)?.hash,
-      rawBlock: async (hash) => {
+      currentBlockHash: async h => chain.get(h)?.hash,
+      rawBlock: async hash => {
         asked.push(hash);
         for (const b of chain.values()) if (b.hash === hash) return b.raw;
         throw new ChainSourceError('bad_block', 'no such block');
@@ -247,7 +312,11 @@ describe('block follower', () => {
     const f = new SpendFollower(src, { maxBlocksPerScan: 5 });
     grow(100);
     let r = await f.scan(isWatched);
-    deepEqual({ height: r.height, spent: r.spent, blocks: r.blocks }, { height: 100, spent: [], blocks: 0 }, 'the first scan starts at the tip');
+    deepEqual(
+      { height: r.height, spent: r.spent, blocks: r.blocks },
+      { height: 100, spent: [], blocks: 0 },
+      'the first scan starts at the tip',
+    );
     grow(103, 102);
     r = await f.scan(isWatched);
     deepEqual(r.spent, [{ ...watched, blockheight: 102 }]);
@@ -283,7 +352,10 @@ describe('block follower', () => {
     equal(r.height, 130);
     equal(r.blocks, 5);
     equal(r.skipped, 17, 'blocks 109 to 125 passed over, and said so');
-    deepEqual(asked, [126, 127, 128, 129, 130].map((h) => chain.get(h)!.hash));
+    deepEqual(
+      asked,
+      [126, 127, 128, 129, 130].map(h => chain.get(h)!.hash),
+    );
   });
 
   it('a block that is not the one asked for, or does not parse, ends the scan with a typed error and what was found', async () => {
@@ -294,16 +366,16 @@ describe('block follower', () => {
     let corrupt = true;
     const src: BlockSource = {
       tipHeight: async () => tip,
-      currentBlockHash: async (h) => blocks[h - 1]?.hash,
-      rawBlock: async (hash) => {
-        const b = blocks.find((x) => x.hash === hash)!;
+      currentBlockHash: async h => blocks[h - 1]?.hash,
+      rawBlock: async hash => {
+        const b = blocks.find(x => x.hash === hash)!;
         return b === blocks[2] && corrupt ? b.raw.subarray(0, 100) : b.raw;
       },
     };
     const f = new SpendFollower(src);
     await f.scan(() => true);
     tip = 3;
-    let r = await f.scan((t) => t === txidOf('w'));
+    let r = await f.scan(t => t === txidOf('w'));
     equal(r.height, 2);
     deepEqual(r.spent, [{ txid: txidOf('w'), vout: 0, blockheight: 2 }]);
     ok(r.error instanceof ChainSourceError);
@@ -326,7 +398,7 @@ describe('block follower', () => {
     equal(x.match(t, 2), s2);
     equal(x.match(t, 0), s0);
     equal(x.match(t, 1), undefined);
-    x.retain((s) => s !== s0);
+    x.retain(s => s !== s0);
     equal(x.size, 1);
     equal(x.match(t, 0), undefined);
     equal(x.match(t, 2), s2);
@@ -354,7 +426,8 @@ class FakeChain {
   ) {}
 
   mine(to: number): void {
-    for (let h = this.tip + 1; h <= to; h++) this.blocks.push(block(this.blocks[h - 1]?.hash ?? '00'.repeat(32), h, this.txsAt.get(h) ?? []));
+    for (let h = this.tip + 1; h <= to; h++)
+      this.blocks.push(block(this.blocks[h - 1]?.hash ?? '00'.repeat(32), h, this.txsAt.get(h) ?? []));
     this.tip = to;
   }
 
@@ -363,15 +436,20 @@ class FakeChain {
     const path = url.slice(BASE.length);
     this.urls.push(path);
     const p = path.split('/').slice(1);
-    const text = (status: number, body: string): FetchResponseLike => ({ status, text: async () => body, json: async () => JSON.parse(body) as unknown });
+    const text = (status: number, body: string): FetchResponseLike => ({
+      status,
+      text: async () => body,
+      json: async () => JSON.parse(body) as unknown,
+    });
     if (path === '/blocks/tip/height') return text(200, String(this.tip));
     if (p[0] === 'block-height') {
       const b = this.blocks[Number(p[1])];
       return b ? text(200, b.hash) : text(404, 'Block not found');
     }
-    if (p[0] === 'block' && p[2] === 'txid') return p[1] === this.blocks[FUNDING_HEIGHT]?.hash && p[3] === '1' ? text(200, this.fundingTxid) : text(404, 'not found');
+    if (p[0] === 'block' && p[2] === 'txid')
+      return p[1] === this.blocks[FUNDING_HEIGHT]?.hash && p[3] === '1' ? text(200, this.fundingTxid) : text(404, 'not found');
     if (p[0] === 'block' && p[2] === 'raw') {
-      const h = this.blocks.findIndex((b) => b.hash === p[1]);
+      const h = this.blocks.findIndex(b => b.hash === p[1]);
       if (h < 0) return text(404, 'Block not found');
       const raw = this.corrupt.has(h) ? this.blocks[h]!.raw.subarray(0, 90) : this.blocks[h]!.raw;
       return { ...text(200, ''), arrayBuffer: async () => raw.slice().buffer };
@@ -471,12 +549,18 @@ describe('gossipd: an unreadable store', () => {
     const scid = scidFromParts({ block: 600, txindex: 1, outnum: 0 });
     await store.writeBatch(records(scid, channel(0, scid, 100), 100));
     const warnings: string[] = [];
-    const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }, undefined, { ...quiet, warn: (m: string) => void warnings.push(m) });
+    const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }, undefined, {
+      ...quiet,
+      warn: (m: string) => void warnings.push(m),
+    });
     deepEqual(await g.load(), { channels: 0, nodes: 0, records: 0 });
     equal(store.cleared, 1);
     equal((await store.stats()).live, 0);
     equal(g.stats.load_errors, 1);
-    ok(warnings.some((w) => w.includes('unreadable')), warnings.join('\n'));
+    ok(
+      warnings.some(w => w.includes('unreadable')),
+      warnings.join('\n'),
+    );
     await g.close();
     // Any other failure is not papered over.
     class Broken extends MemoryGossipStore {
@@ -484,7 +568,11 @@ describe('gossipd: an unreadable store', () => {
         throw new GossipStoreError('io', 'disk gone');
       }
     }
-    await rejects(gossipd(clock, new Broken(), () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }).load(), GossipStoreError, 'io');
+    await rejects(
+      gossipd(clock, new Broken(), () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }).load(),
+      GossipStoreError,
+      'io',
+    );
   });
 });
 
@@ -495,10 +583,21 @@ describe('gossipd maintenance: spent funding outputs', () => {
       const store = new MemoryGossipStore();
       await store.load(() => {});
       const sent: Uint8Array[] = [];
-      const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, relayIntervalMs: 1_000, verifyBatchDelayMs: 1 }, undefined, quiet, (raw) => sent.push(raw));
+      const g = gossipd(
+        clock,
+        store,
+        () => NOW,
+        { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, relayIntervalMs: 1_000, verifyBatchDelayMs: 1 },
+        undefined,
+        quiet,
+        raw => sent.push(raw),
+      );
       await g.load();
       g.newPeer('listener', '');
-      g.gossip('listener', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+      g.gossip(
+        'listener',
+        encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }),
+      );
       g.newPeer('source', '');
       const scid = scidFromParts({ block: 700, txindex: 1, outnum: 0 });
       const c = channel(0, scid, 100);
@@ -509,7 +608,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
       sent.length = 0;
       if (spendFirst) g.graph.markSpent(scid, 800);
       await clock.tick(1_000);
-      const names = sent.map((r) => decodeMessage(r).name).filter((n) => n === 'channel_announcement' || n === 'channel_update');
+      const names = sent.map(r => decodeMessage(r).name).filter(n => n === 'channel_announcement' || n === 'channel_update');
       await g.close();
       return names;
     };
@@ -527,7 +626,16 @@ describe('gossipd maintenance: spent funding outputs', () => {
     // The closing transaction (segwit) spends output 0 of the funding transaction at 310; an
     // unrelated one at 309 spends output 1 (not ours).
     chain.txsAt.set(309, [tx([{ txid: fundingTxid, vout: 1 }], true)]);
-    chain.txsAt.set(SPEND, [tx([{ txid: txidOf('other'), vout: 3 }], false), tx([{ txid: txidOf('z'), vout: 0 }, { txid: fundingTxid, vout: 0 }], true)]);
+    chain.txsAt.set(SPEND, [
+      tx([{ txid: txidOf('other'), vout: 3 }], false),
+      tx(
+        [
+          { txid: txidOf('z'), vout: 0 },
+          { txid: fundingTxid, vout: 0 },
+        ],
+        true,
+      ),
+    ]);
     chain.txsAt.set(315, [tx([{ txid: txidOf('q'), vout: 0 }], true)]);
     chain.corrupt.add(315);
     chain.mine(306);
@@ -537,7 +645,15 @@ describe('gossipd maintenance: spent funding outputs', () => {
     const warnings: string[] = [];
     const config = { maintenanceFirstMs: MIN, spendCheckIntervalMs: 10 * MIN, maintenanceIntervalMs: HOUR, verifyBatchDelayMs: 1 };
     const sent: Uint8Array[] = [];
-    const g = gossipd(clock, store, () => NOW, config, esplora, { ...quiet, warn: (m: string) => void warnings.push(m) }, (raw) => sent.push(raw));
+    const g = gossipd(
+      clock,
+      store,
+      () => NOW,
+      config,
+      esplora,
+      { ...quiet, warn: (m: string) => void warnings.push(m) },
+      raw => sent.push(raw),
+    );
     await g.load();
     g.newPeer('peer', '');
     const c = channel(0, scid, 100);
@@ -548,8 +664,8 @@ describe('gossipd maintenance: spent funding outputs', () => {
     ok(ch >= 0, 'the channel passed the chain check');
     // The funding txid went into the store with the record.
     const stored: GossipRecord[] = [];
-    await store.load((r) => stored.push(r));
-    deepEqual(stored.find((r) => r.type === 256)?.extra, { amount_sat: 2_500_000, funding_txid: fundingTxid });
+    await store.load(r => stored.push(r));
+    deepEqual(stored.find(r => r.type === 256)?.extra, { amount_sat: 2_500_000, funding_txid: fundingTxid });
     equal((g.info() as { funding_outputs_watched: number }).funding_outputs_watched, 1);
 
     // The first check starts at the tip (306); then each check reads the new blocks.
@@ -560,7 +676,11 @@ describe('gossipd maintenance: spent funding outputs', () => {
     equal(g.graph.spentHeight[ch], 0, 'output 1 of the funding transaction is not the channel');
     const route = { id: toHex(getPublicKey(b.nodeSecret)), amount_msat: 1000, riskfactor: 1, fromid: toHex(getPublicKey(a.nodeSecret)) };
     equal(((await g.rpc('getroute', route)) as { route: unknown[] }).route.length, 1);
-    deepEqual(await offered(g, clock, sent, 'asker', scid), { range: [scid], gossip: ['channel_announcement', 'channel_update', 'channel_update'], filtered: ['channel_announcement', 'channel_update', 'channel_update'] });
+    deepEqual(await offered(g, clock, sent, 'asker', scid), {
+      range: [scid],
+      gossip: ['channel_announcement', 'channel_update', 'channel_update'],
+      filtered: ['channel_announcement', 'channel_update', 'channel_update'],
+    });
     chain.mine(SPEND + 1);
     await clock.tick(10 * MIN);
     equal(g.graph.spentHeight[g.graph.findChannel(scid)], SPEND);
@@ -578,13 +698,16 @@ describe('gossipd maintenance: spent funding outputs', () => {
     await restarted.close();
     // While spent: updates ignored, no route, not offered to peers.
     const { channels } = (await g.rpc('listchannels', {})) as { channels: { active: boolean }[] };
-    ok(channels.length === 2 && channels.every((x) => !x.active), 'listed as inactive');
+    ok(channels.length === 2 && channels.every(x => !x.active), 'listed as inactive');
     deepEqual(await offered(g, clock, sent, 'asker2', scid), { range: [], gossip: [], filtered: [] }, 'not offered to peers while spent');
     await rejects(g.rpc('getroute', route), RouteError, 'route_not_found');
     // A corrupt block at 315: logged, a typed error, the check goes on once it is served whole.
     chain.mine(320);
     await clock.tick(10 * MIN);
-    ok(warnings.some((w) => w.includes('stopped at 314')), warnings.join('\n'));
+    ok(
+      warnings.some(w => w.includes('stopped at 314')),
+      warnings.join('\n'),
+    );
     equal((g.info() as { spent_check_height: number }).spent_check_height, 314);
     chain.corrupt.delete(315);
     // 12 blocks after the spend minus one (321): still there.
@@ -601,8 +724,8 @@ describe('gossipd maintenance: spent funding outputs', () => {
     equal((await store.stats()).live, 0, 'and gone from the store');
     equal((g.info() as { funding_outputs_watched: number }).funding_outputs_watched, 0);
     // One raw block per block, never one outspend request per channel.
-    equal(chain.urls.filter((u) => u.includes('/outspend/')).length, 1, 'only the announcement check');
-    const raws = chain.urls.filter((u) => u.endsWith('/raw'));
+    equal(chain.urls.filter(u => u.includes('/outspend/')).length, 1, 'only the announcement check');
+    const raws = chain.urls.filter(u => u.endsWith('/raw'));
     equal(raws.length, SPEND + 12 - 306 + 1, 'each block read once, 315 twice');
     equal(g.stats.maintenance_errors, 0);
     await g.close();
@@ -637,7 +760,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
 describe('gossipd: chain checks of channel_announcements', () => {
   it('runs several at once, and still applies each channel_update after its channel_announcement', async () => {
     const clock = new FakeClock();
-    const scids = [0, 1, 2, 3, 4, 5].map((k) => scidFromParts({ block: 700 + k, txindex: 2, outnum: 1 }));
+    const scids = [0, 1, 2, 3, 4, 5].map(k => scidFromParts({ block: 700 + k, txindex: 2, outnum: 1 }));
     const chans = scids.map((s, k) => channel(k, s, 100));
     const waiting = new Map<bigint, () => void>();
     const source: ChainSource = {
@@ -645,7 +768,15 @@ describe('gossipd: chain checks of channel_announcements', () => {
         const k = scids.indexOf(s);
         const m = decodeMessage(chans[k]!.ann);
         ok(m.name === 'channel_announcement');
-        return new Promise((resolve) => waiting.set(s, () => resolve({ amount_sat: 1_000_000 + k, scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2), txid: txidOf(`f${k}`) })));
+        return new Promise(resolve =>
+          waiting.set(s, () =>
+            resolve({
+              amount_sat: 1_000_000 + k,
+              scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2),
+              txid: txidOf(`f${k}`),
+            }),
+          ),
+        );
       },
     };
     const g = gossipd(clock, new MemoryGossipStore(), () => NOW, { verifyBatchDelayMs: 1, maintenanceIntervalMs: 0 }, source);

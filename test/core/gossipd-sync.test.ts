@@ -6,9 +6,9 @@
 // after our sync; several peers, each channel asked of one; peers that answer without the TLVs.
 import { encodeShortChannelIds } from '../../src/core/gossip/encoding.ts';
 import { CountingVerifier } from '../support/counting-verifier.ts';
-import { concat, toHex, u32be } from '../../src/core/bytes.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { concat, toHex, u32be } from '../../src/core/base/bytes.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import { FILTER_MARGIN_S, MAX_RANGE_REPLIES, MAX_ROUNDS } from '../../src/core/daemons/gossipd/sync.ts';
 import type { GossipdConfig } from '../../src/core/daemons/gossipd/types.ts';
@@ -36,7 +36,7 @@ const key = (tag: string, i: number) => sha256(concat(enc.encode(tag), u32be(i))
 
 const nodeSecrets = Array.from({ length: N }, (_, i) => key('sync node', i));
 const btcSecrets = Array.from({ length: N }, (_, i) => key('sync funding', i));
-const nodeIds = nodeSecrets.map((s) => toHex(getPublicKey(s)));
+const nodeIds = nodeSecrets.map(s => toHex(getPublicKey(s)));
 const scids = Array.from({ length: N }, (_, k) => scidFromParts({ block: 500 + k, txindex: 1, outnum: 0 }));
 /** Channel k's ends as [node_id_1, node_id_2] (BOLT 7: node_id_1 is the lesser). */
 const ends = (k: number): [number, number] => {
@@ -54,11 +54,23 @@ const announcement = (k: number) =>
     ],
   });
 const update = (k: number, direction: 0 | 1, timestamp: number, fee_base_msat = 1000) =>
-  signChannelUpdate({ secret: nodeSecrets[ends(k)[direction]]!, chainHash: CHAIN, short_channel_id: scids[k]!, timestamp, direction, fee_base_msat, htlc_maximum_msat: 100_000_000n });
+  signChannelUpdate({
+    secret: nodeSecrets[ends(k)[direction]]!,
+    chainHash: CHAIN,
+    short_channel_id: scids[k]!,
+    timestamp,
+    direction,
+    fee_base_msat,
+    htlc_maximum_msat: 100_000_000n,
+  });
 const nodeAnn = (i: number) => signNodeAnnouncement({ secret: nodeSecrets[i]!, timestamp: OLD, alias: `n${i}` });
 
 /** The store records of a graph: channels `ks` with both updates at OLD (unless `upd` says otherwise), and the nodes `nodes`. */
-function records(ks: number[], nodes: number[], upd: (k: number, d: 0 | 1) => Uint8Array | undefined = (k, d) => update(k, d, OLD)): GossipRecord[] {
+function records(
+  ks: number[],
+  nodes: number[],
+  upd: (k: number, d: 0 | 1) => Uint8Array | undefined = (k, d) => update(k, d, OLD),
+): GossipRecord[] {
   const out: GossipRecord[] = [];
   for (const k of ks) {
     out.push({ type: 256, key: scids[k]!, timestamp: 0, raw: announcement(k) });
@@ -86,7 +98,6 @@ async function store(recs: GossipRecord[]): Promise<MemoryGossipStore> {
 
 // ---------------------------------------------------------------------------------------------
 // Gossipd instances linked in memory
-
 
 interface Wire {
   from: string;
@@ -145,7 +156,9 @@ class Mesh {
   }
 
   sent<K extends Message['name']>(name: K, from: string, to?: string): MessageOf<K>[] {
-    return this.wire.filter((w) => w.m.name === name && w.from === from && (to === undefined || w.to === to)).map((w) => w.m as unknown as MessageOf<K>);
+    return this.wire
+      .filter(w => w.m.name === name && w.from === from && (to === undefined || w.to === to))
+      .map(w => w.m as unknown as MessageOf<K>);
   }
 
   async until(done: () => boolean, maxMs = 300_000): Promise<void> {
@@ -175,7 +188,8 @@ function asked(qs: readonly MessageOf<'query_short_channel_ids'>[]): Map<bigint,
 
 const updTs = (g: Gossipd, k: number, d: 0 | 1) => g.raw.update(scids[k]!, d)?.timestamp;
 
-const sideOf = (k: number, node: number) => (ends(k)[0] === node ? QUERY_FLAG.node_announcement_node_1 : QUERY_FLAG.node_announcement_node_2);
+const sideOf = (k: number, node: number) =>
+  ends(k)[0] === node ? QUERY_FLAG.node_announcement_node_1 : QUERY_FLAG.node_announcement_node_2;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -206,11 +220,14 @@ describe('gossipd sync: query_option and query_flags', () => {
     equal(ranges.length, 1);
     equal(ranges[0]!.tlvs?.query_option?.query_option_flags, 3n);
     const replies = mesh.sent('reply_channel_range', 'b', 'a');
-    ok(replies.every((r) => r.tlvs?.timestamps_tlv && r.tlvs.checksums_tlv));
+    ok(replies.every(r => r.tlvs?.timestamps_tlv && r.tlvs.checksums_tlv));
 
     // Node 3 sits on channels 2 and 3: asked once, on channel 2 (the first), beside its updates.
     const queries = mesh.sent('query_short_channel_ids', 'a', 'b');
-    ok(queries.every((q) => q.tlvs?.query_flags), 'query_flags with every query to a peer that gave timestamps');
+    ok(
+      queries.every(q => q.tlvs?.query_flags),
+      'query_flags with every query to a peer that gave timestamps',
+    );
     deepEqual(
       [...asked(queries)].sort((x, y) => (x[0] < y[0] ? -1 : 1)),
       [
@@ -275,10 +292,22 @@ describe('gossipd sync: query_option and query_flags', () => {
 
     // The next round (resyncMs after the first) asks for what b has gained: channels 3-5, and
     // node 3's announcement on channel 2 (joining nodes 2 and 3).
-    await mesh.until(() => a.graph.channelCount === N && all.every((k) => updTs(a, k, 0) !== undefined && updTs(a, k, 1) !== undefined && a.raw.hasNode(nodeIds[k]!)));
+    await mesh.until(
+      () =>
+        a.graph.channelCount === N &&
+        all.every(k => updTs(a, k, 0) !== undefined && updTs(a, k, 1) !== undefined && a.raw.hasNode(nodeIds[k]!)),
+    );
     equal(mesh.sent('query_channel_range', 'a', 'b').length, 2);
     const second = asked(mesh.sent('query_short_channel_ids', 'a', 'b').slice(-1));
-    deepEqual([...second], [[scids[2]!, sideOf(2, 3)], [scids[3]!, QUERY_FLAG_ALL], [scids[4]!, QUERY_FLAG_ALL], [scids[5]!, QUERY_FLAG_ALL]]);
+    deepEqual(
+      [...second],
+      [
+        [scids[2]!, sideOf(2, 3)],
+        [scids[3]!, QUERY_FLAG_ALL],
+        [scids[4]!, QUERY_FLAG_ALL],
+        [scids[5]!, QUERY_FLAG_ALL],
+      ],
+    );
   });
 
   it('asks again for a node_announcement nobody has, but a round that got nothing starts no further round', async () => {
@@ -305,7 +334,9 @@ describe('gossipd sync: query_option and query_flags', () => {
     mesh.link('b', 'src', '');
     // Each round, b has accepted a newer update for channel 0 (older than the filter's start).
     for (let r = 1; r <= MAX_ROUNDS + 2; r++) {
-      await mesh.until(() => mesh.sent('query_channel_range', 'a', 'b').length >= Math.min(r, MAX_ROUNDS) && a.peerSyncState('b') === 'done');
+      await mesh.until(
+        () => mesh.sent('query_channel_range', 'a', 'b').length >= Math.min(r, MAX_ROUNDS) && a.peerSyncState('b') === 'done',
+      );
       mesh.send('src', 'b', update(0, 0, OLD + r, 1000 + r));
       await mesh.run(RESYNC_MS + 1000);
     }
@@ -329,8 +360,12 @@ describe('gossipd sync: several peers, and peers without the TLVs', () => {
     const fromC = asked(mesh.sent('query_short_channel_ids', 'a', 'c'));
     const both = [...fromB.keys(), ...fromC.keys()];
     equal(new Set(both).size, both.length, 'no short_channel_id asked of both peers');
-    deepEqual(both.sort((x, y) => (x < y ? -1 : 1)), [scids[0]!, scids[1]!, scids[2]!, scids[3]!, scids[4]!, scids[5]!]);
-    for (const k of [0, 1, 2]) equal(fromB.get(scids[k]!) ?? fromC.get(scids[k]!), QUERY_FLAG.channel_update_node_1 | QUERY_FLAG.channel_update_node_2);
+    deepEqual(
+      both.sort((x, y) => (x < y ? -1 : 1)),
+      [scids[0]!, scids[1]!, scids[2]!, scids[3]!, scids[4]!, scids[5]!],
+    );
+    for (const k of [0, 1, 2])
+      equal(fromB.get(scids[k]!) ?? fromC.get(scids[k]!), QUERY_FLAG.channel_update_node_1 | QUERY_FLAG.channel_update_node_2);
     for (const k of [0, 1, 2, 3]) equal(updTs(a, k, 1), NEWER);
   });
 
@@ -340,20 +375,37 @@ describe('gossipd sync: several peers, and peers without the TLVs', () => {
     mesh.scripts.set('endless', (from, m) => {
       if (m.name !== 'query_channel_range') return;
       for (let i = 0; i < MAX_RANGE_REPLIES + 5; i++) {
-        mesh.send('endless', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: i, number_of_blocks: 1, sync_complete: 1, encoded_short_ids: encodeShortChannelIds([]) }));
+        mesh.send(
+          'endless',
+          from,
+          encodeMessage({
+            name: 'reply_channel_range',
+            chain_hash: CHAIN,
+            first_blocknum: i,
+            number_of_blocks: 1,
+            sync_complete: 1,
+            encoded_short_ids: encodeShortChannelIds([]),
+          }),
+        );
       }
     });
     const a = await mesh.node('a');
     mesh.link('a', 'endless');
     await mesh.until(() => a.peerSyncState('endless') === 'done');
-    ok(mesh.warnings.some((w) => w.from === 'a' && w.to === 'endless' && w.text.includes('range_too_long')), JSON.stringify(mesh.warnings));
+    ok(
+      mesh.warnings.some(w => w.from === 'a' && w.to === 'endless' && w.text.includes('range_too_long')),
+      JSON.stringify(mesh.warnings),
+    );
     equal(a.progress().state, 'synced');
   });
 
   it('asks a peer that answers without timestamps only for the channels it lacks, without query_flags', async () => {
     const mesh = new Mesh();
     const all = [...Array(N).keys()];
-    const b = await mesh.node('b', records(all, all, (k, d) => update(k, d, NEWER, 1777)));
+    const b = await mesh.node(
+      'b',
+      records(all, all, (k, d) => update(k, d, NEWER, 1777)),
+    );
     // "old" stands between a and b and strips the TLVs from the range query and its replies, as
     // a peer without the query extensions answers.
     mesh.scripts.set('old', (from, m, raw) => {
@@ -371,10 +423,10 @@ describe('gossipd sync: several peers, and peers without the TLVs', () => {
     mesh.link('a', 'old');
     await mesh.until(() => a.peerSyncState('old') === 'done' && a.graph.channelCount === N);
     const queries = mesh.sent('query_short_channel_ids', 'a', 'old');
-    ok(queries.every((q) => !q.tlvs?.query_flags));
+    ok(queries.every(q => !q.tlvs?.query_flags));
     deepEqual([...asked(queries).keys()], [scids[4]!, scids[5]!]);
     equal(updTs(a, 0, 0), OLD);
-    ok(mesh.sent('reply_channel_range', 'old', 'a').every((r) => !r.tlvs?.timestamps_tlv));
+    ok(mesh.sent('reply_channel_range', 'old', 'a').every(r => !r.tlvs?.timestamps_tlv));
     equal(b.graph.channelCount, N);
   });
 });

@@ -6,9 +6,9 @@
 // relay once to each filtering peer, and loading the store without a signature check.
 import { CountingVerifier } from '../support/counting-verifier.ts';
 import { packGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
-import { concat, fromHex, toHex, u32be } from '../../src/core/bytes.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { concat, fromHex, toHex, u32be } from '../../src/core/base/bytes.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { channelRangeReplies, scidReplies } from '../../src/core/daemons/gossipd/answer.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import { RawGossip } from '../../src/core/daemons/gossipd/raw.ts';
@@ -59,7 +59,7 @@ function fixture(): Fixture {
   if (cached) return cached;
   const nodeSecrets = Array.from({ length: N_NODES }, (_, i) => secret('gossipd node', i));
   const btcSecrets = Array.from({ length: N_NODES }, (_, i) => secret('gossipd funding', i));
-  const nodeIds = nodeSecrets.map((s) => toHex(getPublicKey(s)));
+  const nodeIds = nodeSecrets.map(s => toHex(getPublicKey(s)));
   const f: Fixture = { nodeSecrets, nodeIds, scids: [], anns: [], updates: [], nodeAnns: [], all: [], records: [] };
   for (let k = 0; k < N_CHANNELS; k++) {
     const a = k % N_NODES;
@@ -96,7 +96,12 @@ function fixture(): Fixture {
     upd.forEach((u, d) => f.records.push({ type: 258, key: channelUpdateKey(s, d as 0 | 1), timestamp: NOW - 100 - k, raw: u }));
   }
   nodeSecrets.forEach((sk, i) => {
-    const na = signNodeAnnouncement({ secret: sk, timestamp: NOW - 50 + i, alias: `node${i}`, addresses: [{ type: 'ipv4', address: `10.0.0.${i + 1}`, port: 9735 }] });
+    const na = signNodeAnnouncement({
+      secret: sk,
+      timestamp: NOW - 50 + i,
+      alias: `node${i}`,
+      addresses: [{ type: 'ipv4', address: `10.0.0.${i + 1}`, port: 9735 }],
+    });
     f.nodeAnns.push(na);
     f.all.push(na);
     f.records.push({ type: 257, key: nodeIds[i]!, timestamp: NOW - 50 + i, raw: na });
@@ -107,7 +112,6 @@ function fixture(): Fixture {
 
 // ---------------------------------------------------------------------------------------------
 // Harness
-
 
 interface Sent {
   from: string;
@@ -141,7 +145,14 @@ class Net {
   /** What every Gossipd here takes as the time, in UNIX seconds. */
   nowSec = NOW;
 
-  add(id: string, config: Partial<GossipdConfig> = {}, store = new MemoryGossipStore(), nodeId?: string, inflate?: InflateAsync, chainSource?: ChainSource): Gossipd {
+  add(
+    id: string,
+    config: Partial<GossipdConfig> = {},
+    store = new MemoryGossipStore(),
+    nodeId?: string,
+    inflate?: InflateAsync,
+    chainSource?: ChainSource,
+  ): Gossipd {
     const verifier = new CountingVerifier();
     const g = new Gossipd({
       chainHash: CHAIN,
@@ -160,7 +171,7 @@ class Net {
       clock: this.clock,
       log: quietLog,
       now: () => this.nowSec,
-      onProgress: (p) => this.progress.push([id, p]),
+      onProgress: p => this.progress.push([id, p]),
       config: { relayIntervalMs: 1000, ...config },
     });
     this.nodes.set(id, g);
@@ -194,7 +205,7 @@ class Net {
   }
 
   sentTo(to: string, from?: string): Sent[] {
-    return this.sent.filter((s) => s.to === to && (from === undefined || s.from === from));
+    return this.sent.filter(s => s.to === to && (from === undefined || s.from === from));
   }
 
   private deliver(from: string, to: string, raw: Uint8Array): void {
@@ -239,7 +250,7 @@ async function storedCount(s: MemoryGossipStore): Promise<number> {
   return (await s.stats()).live;
 }
 
-const hexes = (xs: readonly Uint8Array[]) => xs.map((x) => toHex(x));
+const hexes = (xs: readonly Uint8Array[]) => xs.map(x => toHex(x));
 
 /** `n` channel_announcements of channels nobody has, each with a broken node_signature_1 (four checks, one failing). */
 function forgedAnnouncements(n: number): Uint8Array[] {
@@ -276,7 +287,9 @@ describe('gossipd: load', () => {
     deepEqual(g.nodeAddresses('02' + '11'.repeat(32)), []);
     // getroute: amount as a string, exclude as scid/direction; fromid defaults to our node id.
     const dest = f.nodeIds[6]!;
-    const route = (await g.rpc('getroute', { id: dest, amount_msat: '1000msat', riskfactor: 1 })) as { route: { id: string; amount_msat: number }[] };
+    const route = (await g.rpc('getroute', { id: dest, amount_msat: '1000msat', riskfactor: 1 })) as {
+      route: { id: string; amount_msat: number }[];
+    };
     ok(route.route.length >= 1);
     equal(route.route[route.route.length - 1]!.id, dest);
     equal(route.route[route.route.length - 1]!.amount_msat, 1000);
@@ -322,19 +335,21 @@ describe('gossipd: sync', () => {
     const { channels } = (await a.rpc('listchannels', {})) as { channels: unknown[] };
     equal(channels.length, 2 * N_CHANNELS);
     const { nodes } = (await a.rpc('listnodes', {})) as { nodes: { alias?: string }[] };
-    equal(nodes.filter((n) => n.alias?.startsWith('node')).length, N_NODES);
+    equal(nodes.filter(n => n.alias?.startsWith('node')).length, N_NODES);
 
     // What a sent b: one range query for the whole chain, ceil(30/7) = 5 id queries, each only
     // after the previous one's reply_short_channel_ids_end, then the timestamp filter from now.
-    const log = net.sent.filter((s) => (s.from === 'a' && s.to === 'b') || (s.from === 'b' && s.to === 'a' && s.name === 'reply_short_channel_ids_end'));
-    const fromA = log.filter((s) => s.from === 'a').map((s) => decodeMessage(s.raw) as Message);
-    const range = fromA.filter((m) => m.name === 'query_channel_range');
+    const log = net.sent.filter(
+      s => (s.from === 'a' && s.to === 'b') || (s.from === 'b' && s.to === 'a' && s.name === 'reply_short_channel_ids_end'),
+    );
+    const fromA = log.filter(s => s.from === 'a').map(s => decodeMessage(s.raw) as Message);
+    const range = fromA.filter(m => m.name === 'query_channel_range');
     equal(range.length, 1);
     const q0 = range[0]!;
     ok(q0.name === 'query_channel_range' && q0.first_blocknum === 0 && q0.number_of_blocks === 0xffffffff);
-    const idQueries = fromA.filter((m) => m.name === 'query_short_channel_ids');
+    const idQueries = fromA.filter(m => m.name === 'query_short_channel_ids');
     equal(idQueries.length, 5);
-    const asked = idQueries.flatMap((m) => (m.name === 'query_short_channel_ids' ? decodeShortChannelIds(m.encoded_short_ids) : []));
+    const asked = idQueries.flatMap(m => (m.name === 'query_short_channel_ids' ? decodeShortChannelIds(m.encoded_short_ids) : []));
     deepEqual(asked.sort(), [...f.scids].sort());
     let outstanding = 0;
     for (const s of log) {
@@ -347,13 +362,25 @@ describe('gossipd: sync', () => {
     // Progress was reported along the way (throttled), the last report with the final counts.
     await net.run(500);
     const reports = net.progress.filter(([id]) => id === 'a').map(([, p]) => p);
-    ok(reports.some((p) => p.state === 'syncing'));
+    ok(reports.some(p => p.state === 'syncing'));
     ok(reports.length < 20, `progress reports are throttled (${reports.length})`);
-    deepEqual(a.progress(), { state: 'synced', peers_syncing: 0, channels_known: N_CHANNELS, channels_expected: N_CHANNELS, nodes_known: N_NODES });
+    deepEqual(a.progress(), {
+      state: 'synced',
+      peers_syncing: 0,
+      channels_known: N_CHANNELS,
+      channels_expected: N_CHANNELS,
+      nodes_known: N_NODES,
+    });
     deepEqual(reports[reports.length - 1], a.progress());
     // A listed channel forgotten later is expected again (graph.onChannel keeps the count).
     a.graph.removeChannel(f.scids[0]!);
-    deepEqual(a.progress(), { state: 'synced', peers_syncing: 0, channels_known: N_CHANNELS - 1, channels_expected: N_CHANNELS, nodes_known: a.graph.nodeCount });
+    deepEqual(a.progress(), {
+      state: 'synced',
+      peers_syncing: 0,
+      channels_known: N_CHANNELS - 1,
+      channels_expected: N_CHANNELS,
+      nodes_known: a.graph.nodeCount,
+    });
   });
 
   it('asks each missing channel of one peer only when syncing from two', async () => {
@@ -364,8 +391,8 @@ describe('gossipd: sync', () => {
     net.connect('a', 'c');
     await net.until(() => a.graph.channelCount === N_CHANNELS && a.progress().state === 'synced');
     await a.flush();
-    const asked = net.sent.filter((s) => s.from === 'a' && s.name === 'query_short_channel_ids');
-    const ids = asked.flatMap((s) => {
+    const asked = net.sent.filter(s => s.from === 'a' && s.name === 'query_short_channel_ids');
+    const ids = asked.flatMap(s => {
       const m = decodeMessage(s.raw);
       return m.name === 'query_short_channel_ids' ? decodeShortChannelIds(m.encoded_short_ids) : [];
     });
@@ -389,8 +416,21 @@ describe('gossipd: sync', () => {
       if (m.name === 'query_channel_range') {
         ranges.push({ first: m.first_blocknum, blocks: m.number_of_blocks });
         const end = m.first_blocknum + m.number_of_blocks;
-        const sorted = [...f.scids].filter((s) => Number(s >> 40n) >= m.first_blocknum && Number(s >> 40n) < end).sort((x, y) => (x < y ? -1 : 1));
-        net.inject('ldk', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(sorted) }));
+        const sorted = [...f.scids]
+          .filter(s => Number(s >> 40n) >= m.first_blocknum && Number(s >> 40n) < end)
+          .sort((x, y) => (x < y ? -1 : 1));
+        net.inject(
+          'ldk',
+          from,
+          encodeMessage({
+            name: 'reply_channel_range',
+            chain_hash: CHAIN,
+            first_blocknum: m.first_blocknum,
+            number_of_blocks: m.number_of_blocks,
+            sync_complete: 1,
+            encoded_short_ids: encodeShortChannelIds(sorted),
+          }),
+        );
       } else if (m.name === 'gossip_timestamp_filter') {
         for (const r of f.all) net.inject('ldk', from, r);
       }
@@ -398,9 +438,15 @@ describe('gossipd: sync', () => {
     net.connect('a', 'ldk');
     await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES, 60_000);
     // The probe: a query_channel_range for block 0 right behind the first query_short_channel_ids.
-    deepEqual(ranges, [{ first: 0, blocks: 0xffffffff }, { first: 0, blocks: 1 }]);
+    deepEqual(ranges, [
+      { first: 0, blocks: 0xffffffff },
+      { first: 0, blocks: 1 },
+    ]);
     deepEqual((a.info() as { sync_fallbacks: unknown }).sync_fallbacks, { silent: 1, timeout: 0 });
-    const filters = net.sentTo('ldk', 'a').filter((s) => s.name === 'gossip_timestamp_filter').map((s) => decodeMessage(s.raw));
+    const filters = net
+      .sentTo('ldk', 'a')
+      .filter(s => s.name === 'gossip_timestamp_filter')
+      .map(s => decodeMessage(s.raw));
     equal(filters.length, 1);
     const fl = filters[0]!;
     ok(fl.name === 'gossip_timestamp_filter' && fl.first_timestamp === 0 && fl.timestamp_range === 0xffffffff);
@@ -418,7 +464,18 @@ describe('gossipd: sync', () => {
       const m = decodeMessage(raw);
       if (m.name === 'query_channel_range') {
         const ids = m.number_of_blocks === 1 ? [] : sorted;
-        net.inject('ooo', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(ids) }));
+        net.inject(
+          'ooo',
+          from,
+          encodeMessage({
+            name: 'reply_channel_range',
+            chain_hash: CHAIN,
+            first_blocknum: m.first_blocknum,
+            number_of_blocks: m.number_of_blocks,
+            sync_complete: 1,
+            encoded_short_ids: encodeShortChannelIds(ids),
+          }),
+        );
       } else if (m.name === 'query_short_channel_ids') {
         // Answered a second later, after the probe.
         net.clock.setTimeout(() => {
@@ -430,7 +487,10 @@ describe('gossipd: sync', () => {
     net.connect('a', 'ooo');
     await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES);
     await net.run(2000);
-    deepEqual(net.warnings.filter((w) => w.to === 'ooo'), []);
+    deepEqual(
+      net.warnings.filter(w => w.to === 'ooo'),
+      [],
+    );
     deepEqual((a.info() as { sync_fallbacks: unknown }).sync_fallbacks, { silent: 1, timeout: 0 });
   });
 
@@ -447,7 +507,18 @@ describe('gossipd: sync', () => {
       if (m.name !== 'query_channel_range' || listed) return;
       listed = true;
       const sorted = [...f.scids].sort((x, y) => (x < y ? -1 : 1));
-      net.inject('silent', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: encodeShortChannelIds(sorted) }));
+      net.inject(
+        'silent',
+        from,
+        encodeMessage({
+          name: 'reply_channel_range',
+          chain_hash: CHAIN,
+          first_blocknum: 0,
+          number_of_blocks: 0xffffffff,
+          sync_complete: 1,
+          encoded_short_ids: encodeShortChannelIds(sorted),
+        }),
+      );
     });
     net.connect('a', 'silent');
     await net.until(() => a.peerSyncState('silent') === 'scids');
@@ -455,10 +526,10 @@ describe('gossipd: sync', () => {
     net.connect('a', 'b');
     // b lists the same channels, but silent was asked for them first: b is asked for nothing yet.
     await net.until(() => a.peerSyncState('b') === 'done');
-    equal(net.sentTo('b', 'a').filter((s) => s.name === 'query_short_channel_ids').length, 0);
+    equal(net.sentTo('b', 'a').filter(s => s.name === 'query_short_channel_ids').length, 0);
     // silent times out; its channels go to b.
     await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES, 60_000);
-    ok(net.sentTo('b', 'a').filter((s) => s.name === 'query_short_channel_ids').length > 0);
+    ok(net.sentTo('b', 'a').filter(s => s.name === 'query_short_channel_ids').length > 0);
     await a.flush();
     equal(net.verifiers.get('a')!.items, TOTAL_CHECKS());
   });
@@ -481,12 +552,23 @@ describe('gossipd: sync', () => {
       listed = true;
       const ids = encodeShortChannelIds([...f.scids].sort((x, y) => (x < y ? -1 : 1)));
       const zlib = concat(new Uint8Array([1, 0x78]), ids.subarray(1));
-      net.inject('z', from, encodeMessage({ name: 'reply_channel_range', chain_hash: CHAIN, first_blocknum: 0, number_of_blocks: 0xffffffff, sync_complete: 1, encoded_short_ids: zlib }));
+      net.inject(
+        'z',
+        from,
+        encodeMessage({
+          name: 'reply_channel_range',
+          chain_hash: CHAIN,
+          first_blocknum: 0,
+          number_of_blocks: 0xffffffff,
+          sync_complete: 1,
+          encoded_short_ids: zlib,
+        }),
+      );
     });
     net.connect('a', 'z');
     await net.until(() => a.peerSyncState('z') === 'scids');
     deepEqual(inflated, [8 * N_CHANNELS]);
-    const q = net.sentTo('z', 'a').find((s) => s.name === 'query_short_channel_ids');
+    const q = net.sentTo('z', 'a').find(s => s.name === 'query_short_channel_ids');
     ok(q);
     // Our own queries always use encoding 0.
     const m = decodeMessage(q.raw);
@@ -502,7 +584,7 @@ describe('gossipd: sync', () => {
     equal(a.progress().state, 'syncing');
     await net.run(5_100);
     equal(a.peerSyncState('mute'), 'done');
-    const last = net.sentTo('mute', 'a').map((s) => decodeMessage(s.raw));
+    const last = net.sentTo('mute', 'a').map(s => decodeMessage(s.raw));
     ok(last[last.length - 1]!.name === 'gossip_timestamp_filter');
   });
 
@@ -512,7 +594,7 @@ describe('gossipd: sync', () => {
     net.script('old');
     net.connect('a', 'old', QUERIES, '');
     await net.run(100);
-    const got = net.sentTo('old', 'a').map((s) => decodeMessage(s.raw));
+    const got = net.sentTo('old', 'a').map(s => decodeMessage(s.raw));
     equal(got.length, 1);
     const m = got[0]!;
     ok(m.name === 'gossip_timestamp_filter' && m.first_timestamp === 0xffffffff && m.timestamp_range === 0);
@@ -525,7 +607,7 @@ describe('gossipd: nothing dropped, nothing claimed early', () => {
     await net.add('b', {}, await filledStore()).load();
     const a = net.add('a', { scidsPerQuery: 7 });
     let open!: () => void;
-    net.verifiers.get('a')!.gate = new Promise<void>((r) => (open = r));
+    net.verifiers.get('a')!.gate = new Promise<void>(r => (open = r));
     net.connect('a', 'b');
     // Every query answered (the syncer is done with b), none of it checked yet.
     await net.until(() => a.peerSyncState('b') === 'done');
@@ -548,7 +630,7 @@ describe('gossipd: nothing dropped, nothing claimed early', () => {
     net.script('p');
     net.connect('a', 'p');
     let open!: () => void;
-    net.verifiers.get('a')!.gate = new Promise<void>((r) => (open = r));
+    net.verifiers.get('a')!.gate = new Promise<void>(r => (open = r));
     const first = g.gossipBatch('p', packGossipBatch(f.all.slice(0, 8)));
     equal(first, undefined); // room: connectd goes on reading
     let roomAgain = false;
@@ -576,23 +658,45 @@ describe('gossipd: answering queries', () => {
     net.connect('q', 'b');
     await net.run(100);
     const before = net.sentTo('q', 'b').length;
-    net.inject('q', 'b', encodeMessage({ name: 'query_short_channel_ids', chain_hash: CHAIN, encoded_short_ids: encodeShortChannelIds([1n, f.scids[0]!]) }));
+    net.inject(
+      'q',
+      'b',
+      encodeMessage({ name: 'query_short_channel_ids', chain_hash: CHAIN, encoded_short_ids: encodeShortChannelIds([1n, f.scids[0]!]) }),
+    );
     await net.run(100);
     const got = net.sentTo('q', 'b').slice(before);
-    deepEqual(got.map((s) => s.name), ['channel_announcement', 'channel_update', 'channel_update', 'node_announcement', 'node_announcement', 'reply_short_channel_ids_end']);
-    deepEqual(hexes(got.slice(0, 3).map((s) => s.raw)), hexes([f.anns[0]!, f.updates[0]!, f.updates[1]!]));
+    deepEqual(
+      got.map(s => s.name),
+      ['channel_announcement', 'channel_update', 'channel_update', 'node_announcement', 'node_announcement', 'reply_short_channel_ids_end'],
+    );
+    deepEqual(hexes(got.slice(0, 3).map(s => s.raw)), hexes([f.anns[0]!, f.updates[0]!, f.updates[1]!]));
     const end = decodeMessage(got[5]!.raw);
     ok(end.name === 'reply_short_channel_ids_end' && end.full_information === 1);
 
     const n2 = net.sentTo('q', 'b').length;
-    net.inject('q', 'b', encodeMessage({ name: 'query_short_channel_ids', chain_hash: OTHER_CHAIN, encoded_short_ids: encodeShortChannelIds([f.scids[0]!]) }));
-    net.inject('q', 'b', encodeMessage({ name: 'query_channel_range', chain_hash: OTHER_CHAIN, first_blocknum: 0, number_of_blocks: 1000 }));
+    net.inject(
+      'q',
+      'b',
+      encodeMessage({ name: 'query_short_channel_ids', chain_hash: OTHER_CHAIN, encoded_short_ids: encodeShortChannelIds([f.scids[0]!]) }),
+    );
+    net.inject(
+      'q',
+      'b',
+      encodeMessage({ name: 'query_channel_range', chain_hash: OTHER_CHAIN, first_blocknum: 0, number_of_blocks: 1000 }),
+    );
     await net.run(100);
-    const other = net.sentTo('q', 'b').slice(n2).map((s) => decodeMessage(s.raw));
+    const other = net
+      .sentTo('q', 'b')
+      .slice(n2)
+      .map(s => decodeMessage(s.raw));
     equal(other.length, 2);
     ok(other[0]!.name === 'reply_short_channel_ids_end' && other[0]!.full_information === 0);
     // BOLT 7 since lightning/bolts#826: the final reply_channel_range "MUST set sync_complete to true", for any chain.
-    ok(other[1]!.name === 'reply_channel_range' && other[1]!.sync_complete === 1 && decodeShortChannelIds(other[1]!.encoded_short_ids).length === 0);
+    ok(
+      other[1]!.name === 'reply_channel_range' &&
+        other[1]!.sync_complete === 1 &&
+        decodeShortChannelIds(other[1]!.encoded_short_ids).length === 0,
+    );
   });
 
   it('answers query_channel_range with the channels in the range, with timestamps when asked', async () => {
@@ -604,9 +708,22 @@ describe('gossipd: answering queries', () => {
     await net.run(100);
     const before = net.sentTo('q', 'b').length;
     // Blocks 100..129: channels k = 0..9 (block 100 + 3k).
-    net.inject('q', 'b', encodeMessage({ name: 'query_channel_range', chain_hash: CHAIN, first_blocknum: 100, number_of_blocks: 30, tlvs: { query_option: { query_option_flags: 1n } } }));
+    net.inject(
+      'q',
+      'b',
+      encodeMessage({
+        name: 'query_channel_range',
+        chain_hash: CHAIN,
+        first_blocknum: 100,
+        number_of_blocks: 30,
+        tlvs: { query_option: { query_option_flags: 1n } },
+      }),
+    );
     await net.run(100);
-    const replies = net.sentTo('q', 'b').slice(before).map((s) => decodeMessage(s.raw));
+    const replies = net
+      .sentTo('q', 'b')
+      .slice(before)
+      .map(s => decodeMessage(s.raw));
     equal(replies.length, 1);
     const r = replies[0]!;
     ok(r.name === 'reply_channel_range');
@@ -621,7 +738,14 @@ describe('gossipd: answering queries', () => {
   it('splits a large reply_channel_range into messages that fit and cover the range contiguously', () => {
     const scids: bigint[] = [];
     for (let i = 0; i < 20_000; i++) scids.push(scidFromParts({ block: 500_000 + Math.floor(i / 3), txindex: i % 3, outnum: 0 }));
-    const replies = [...channelRangeReplies(CHAIN, { first_blocknum: 0, number_of_blocks: 0xffffffff, options: 0n }, BigUint64Array.from(scids), () => undefined)];
+    const replies = [
+      ...channelRangeReplies(
+        CHAIN,
+        { first_blocknum: 0, number_of_blocks: 0xffffffff, options: 0n },
+        BigUint64Array.from(scids),
+        () => undefined,
+      ),
+    ];
     ok(replies.length >= 3);
     let covered = 0;
     const got: bigint[] = [];
@@ -638,7 +762,9 @@ describe('gossipd: answering queries', () => {
     equal(covered, 0xffffffff);
     equal(got.length, scids.length);
     // An empty graph still answers, once, with the whole range.
-    const empty = [...channelRangeReplies(CHAIN, { first_blocknum: 7, number_of_blocks: 10, options: 0n }, new BigUint64Array(0), () => undefined)];
+    const empty = [
+      ...channelRangeReplies(CHAIN, { first_blocknum: 7, number_of_blocks: 10, options: 0n }, new BigUint64Array(0), () => undefined),
+    ];
     equal(empty.length, 1);
     ok(empty[0]!.first_blocknum === 7 && empty[0]!.number_of_blocks === 10 && empty[0]!.sync_complete === 1);
   });
@@ -648,9 +774,16 @@ describe('gossipd: answering queries', () => {
     const store = await filledStore();
     const g = new Graph();
     for (const m of f.all) g.applyGossip(decodeMessage(m) as GossipMessage);
-    const raw = new RawGossip(g, (keys) => store.read(keys));
+    const raw = new RawGossip(g, keys => store.read(keys));
     const out: Uint8Array[] = [];
-    for await (const m of scidReplies([f.scids[0]!], [4n], raw, () => ['x', 'y'], () => true)) out.push(m);
+    for await (const m of scidReplies(
+      [f.scids[0]!],
+      [4n],
+      raw,
+      () => ['x', 'y'],
+      () => true,
+    ))
+      out.push(m);
     deepEqual(hexes(out), hexes([f.updates[1]!]));
   });
 });
@@ -780,18 +913,21 @@ describe('gossipd: gossip in', () => {
     await net.run(200);
     await a.flush();
     ok(net.links.has('bad|a'), 'four bad messages: warned, still connected');
-    equal(net.warnings.filter((w) => w.to === 'bad').length, 1);
+    equal(net.warnings.filter(w => w.to === 'bad').length, 1);
     net.inject('bad', 'a', forged[4]!);
     await net.run(200);
     await a.flush();
     const last = net.warnings[net.warnings.length - 1]!;
-    deepEqual({ to: last.to, disconnect: last.disconnect, redialAfterMs: last.redialAfterMs }, { to: 'bad', disconnect: true, redialAfterMs: 600_000 });
+    deepEqual(
+      { to: last.to, disconnect: last.disconnect, redialAfterMs: last.redialAfterMs },
+      { to: 'bad', disconnect: true, redialAfterMs: 600_000 },
+    );
     ok(last.text.includes('invalid'), last.text);
     ok(!net.links.has('bad|a'));
     equal(a.stats.peers_disconnected, 1);
     equal(a.graph.channelCount, 0);
     // It dials back in: nothing it sends is taken, nothing asked of it.
-    const queries = () => net.sentTo('bad', 'a').filter((s) => s.name === 'query_channel_range').length;
+    const queries = () => net.sentTo('bad', 'a').filter(s => s.name === 'query_channel_range').length;
     const asked = queries();
     net.connect('bad', 'a');
     await net.run(100);
@@ -807,7 +943,7 @@ describe('gossipd: gossip in', () => {
     await net.until(() => a.graph.channelCount === N_CHANNELS);
     await a.flush();
     equal(await storedCount(net.stores.get('a')!), f.records.length);
-    ok(net.warnings.every((w) => w.to === 'bad'));
+    ok(net.warnings.every(w => w.to === 'bad'));
     // After the ban, a new connection is served again.
     net.disconnect('bad', 'a');
     await net.run(600_000, 10_000);
@@ -852,9 +988,30 @@ describe('gossipd: gossip in', () => {
     await net.run(100);
     for (const r of f.all) net.inject('p', 'a', r);
     await net.until(() => a.graph.channelCount === N_CHANNELS);
-    const stale = signChannelUpdate({ secret: f.nodeSecrets[0]!, chainHash: CHAIN, short_channel_id: f.scids[0]!, timestamp: NOW - STALE_SECONDS - 10, direction: 0, htlc_maximum_msat: 1n });
-    const otherChain = signChannelUpdate({ secret: f.nodeSecrets[0]!, chainHash: OTHER_CHAIN, short_channel_id: f.scids[0]!, timestamp: NOW, direction: 0, htlc_maximum_msat: 1n });
-    const unknown = signChannelUpdate({ secret: f.nodeSecrets[0]!, chainHash: CHAIN, short_channel_id: 999n, timestamp: NOW, direction: 0, htlc_maximum_msat: 1n });
+    const stale = signChannelUpdate({
+      secret: f.nodeSecrets[0]!,
+      chainHash: CHAIN,
+      short_channel_id: f.scids[0]!,
+      timestamp: NOW - STALE_SECONDS - 10,
+      direction: 0,
+      htlc_maximum_msat: 1n,
+    });
+    const otherChain = signChannelUpdate({
+      secret: f.nodeSecrets[0]!,
+      chainHash: OTHER_CHAIN,
+      short_channel_id: f.scids[0]!,
+      timestamp: NOW,
+      direction: 0,
+      htlc_maximum_msat: 1n,
+    });
+    const unknown = signChannelUpdate({
+      secret: f.nodeSecrets[0]!,
+      chainHash: CHAIN,
+      short_channel_id: 999n,
+      timestamp: NOW,
+      direction: 0,
+      htlc_maximum_msat: 1n,
+    });
     for (let i = 0; i < 20; i++) for (const r of [stale, otherChain, unknown, ...f.all]) net.inject('p', 'a', r);
     await net.run(500);
     await a.flush();
@@ -872,7 +1029,15 @@ describe('gossipd: gossip in', () => {
     net.inject('p', 'a', f.anns[0]!);
     await net.until(() => a.graph.channelCount === 1);
     // Signed by the other end of the channel: fails against the node id we hold.
-    const wrongEnd = (t: number) => signChannelUpdate({ secret: f.nodeSecrets[1]!, chainHash: CHAIN, short_channel_id: f.scids[0]!, timestamp: t, direction: 0, htlc_maximum_msat: 1000n });
+    const wrongEnd = (t: number) =>
+      signChannelUpdate({
+        secret: f.nodeSecrets[1]!,
+        chainHash: CHAIN,
+        short_channel_id: f.scids[0]!,
+        timestamp: t,
+        direction: 0,
+        htlc_maximum_msat: 1000n,
+      });
     for (let i = 0; i < 10; i++) net.inject('p', 'a', wrongEnd(NOW - 10 - i));
     await net.run(200);
     await a.flush();
@@ -894,7 +1059,7 @@ describe('gossipd: gossip in', () => {
     net.inject('q', 'b', wrongEnd(NOW - 10));
     await net.run(200);
     await b.flush();
-    equal(net.warnings.filter((w) => w.from === 'b').length, 1);
+    equal(net.warnings.filter(w => w.from === 'b').length, 1);
     equal(b.stats.unattributed, 0);
   });
   it('checks channel_announcements against the chain source when there is one', async () => {
@@ -917,7 +1082,10 @@ describe('gossipd: gossip in', () => {
           if (k === 1 || k < 0) return undefined;
           const m = decodeMessage(f.anns[k]!);
           if (m.name !== 'channel_announcement') return undefined;
-          return { amount_sat: 1_000_000 + k, scriptPubKey: k === 2 ? new Uint8Array(34) : fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2) };
+          return {
+            amount_sat: 1_000_000 + k,
+            scriptPubKey: k === 2 ? new Uint8Array(34) : fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2),
+          };
         },
       },
     });
@@ -928,7 +1096,10 @@ describe('gossipd: gossip in', () => {
     deepEqual(asked, f.scids.slice(0, 3));
     equal(g.graph.channelCount, 1);
     const { channels } = (await g.rpc('listchannels', {})) as { channels: { amount_msat: number }[] };
-    deepEqual(channels.map((c) => c.amount_msat), [1_000_000_000, 1_000_000_000]);
+    deepEqual(
+      channels.map(c => c.amount_msat),
+      [1_000_000_000, 1_000_000_000],
+    );
     equal((g.info() as { chain_source: string }).chain_source, 'chain backend');
   });
 
@@ -960,10 +1131,11 @@ describe('gossipd: gossip in', () => {
     for (const r of f.all) net.inject('src', 'a', r);
     await net.until(() => a.graph.nodeCount === N_NODES && a.graph.channelCount === N_CHANNELS);
     await net.run(5_000);
-    const gossipTo = (p: string) => net.sentTo(p, 'a').filter((s) => ['channel_announcement', 'channel_update', 'node_announcement'].includes(s.name));
+    const gossipTo = (p: string) =>
+      net.sentTo(p, 'a').filter(s => ['channel_announcement', 'channel_update', 'node_announcement'].includes(s.name));
     const r1 = gossipTo('r1');
     equal(r1.length, f.all.length);
-    equal(new Set(hexes(r1.map((s) => s.raw))).size, f.all.length);
+    equal(new Set(hexes(r1.map(s => s.raw))).size, f.all.length);
     // Each channel_announcement before its channel_updates.
     const at = new Map(r1.map((s, i) => [toHex(s.raw), i]));
     f.scids.forEach((_, k) => ok(at.get(toHex(f.anns[k]!))! < at.get(toHex(f.updates[2 * k]!))!));
@@ -975,20 +1147,37 @@ describe('gossipd: gossip in', () => {
 
     // A filter set now gets the stored gossip within its range: the 10 newest channels'
     // updates (timestamps NOW-109..NOW-100) with their announcements, and every node (NOW-50..).
-    net.inject('nofilter', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: NOW - 109, timestamp_range: 0xffffffff }));
+    net.inject(
+      'nofilter',
+      'a',
+      encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: NOW - 109, timestamp_range: 0xffffffff }),
+    );
     await net.run(3_000);
     const late = gossipTo('nofilter');
     equal(late.length, 10 * 3 + N_NODES);
-    deepEqual(hexes(late.slice(0, 3).map((s) => s.raw)), hexes([f.anns[0]!, f.updates[0]!, f.updates[1]!]));
+    deepEqual(hexes(late.slice(0, 3).map(s => s.raw)), hexes([f.anns[0]!, f.updates[0]!, f.updates[1]!]));
   });
 });
 
 describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused channels', () => {
   /** A channel_announcement for `scid` under keys of the hijacker's own, with a valid update from each of its ends. */
   function hijack(scid: bigint): { ann: Uint8Array; updates: Uint8Array[] } {
-    const parties = [0, 1].map((i) => ({ nodeSecret: secret('hijacker node', i), bitcoinSecret: secret('hijacker btc', i) }));
-    const ann = signChannelAnnouncement({ chainHash: CHAIN, short_channel_id: scid, parties: parties as [typeof parties[0], typeof parties[0]] });
-    const updates = parties.map((p, i) => signChannelUpdate({ secret: p.nodeSecret, peer: getPublicKey(parties[1 - i]!.nodeSecret), chainHash: CHAIN, short_channel_id: scid, timestamp: NOW - 5, htlc_maximum_msat: 1_000_000n }));
+    const parties = [0, 1].map(i => ({ nodeSecret: secret('hijacker node', i), bitcoinSecret: secret('hijacker btc', i) }));
+    const ann = signChannelAnnouncement({
+      chainHash: CHAIN,
+      short_channel_id: scid,
+      parties: parties as [(typeof parties)[0], (typeof parties)[0]],
+    });
+    const updates = parties.map((p, i) =>
+      signChannelUpdate({
+        secret: p.nodeSecret,
+        peer: getPublicKey(parties[1 - i]!.nodeSecret),
+        chainHash: CHAIN,
+        short_channel_id: scid,
+        timestamp: NOW - 5,
+        htlc_maximum_msat: 1_000_000n,
+      }),
+    );
     return { ann, updates };
   }
   const gossipScid = (raw: Uint8Array): bigint | undefined => {
@@ -1008,10 +1197,14 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
         net.connect(p, 'a');
       }
       await net.run(100);
-      net.inject('r1', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+      net.inject(
+        'r1',
+        'a',
+        encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }),
+      );
       const s0 = f.scids[0]!;
       const evil = hijack(s0);
-      const sendEvil = () => [evil.ann, ...evil.updates].forEach((r) => net.inject('evil', 'a', r));
+      const sendEvil = () => [evil.ann, ...evil.updates].forEach(r => net.inject('evil', 'a', r));
       if (evilFirst) {
         sendEvil();
         await net.until(() => a.graph.findChannel(s0) >= 0);
@@ -1024,11 +1217,11 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
       equal(a.graph.findChannel(s0), -1, 'neither key set is routed');
       equal(a.graph.channelCount, N_CHANNELS - 1);
       equal(a.stats.conflicts, 1);
-      equal(((a.info() as { stats: { conflicts: number } }).stats).conflicts, 1);
+      equal((a.info() as { stats: { conflicts: number } }).stats.conflicts, 1);
       equal(net.warnings.length, 0);
       const { channels } = (await a.rpc('listchannels', {})) as { channels: { short_channel_id: string }[] };
-      ok(!channels.some((c) => c.short_channel_id === '100x0x0'));
-      equal(net.sentTo('r1', 'a').filter((m) => gossipScid(m.raw) === s0).length, 0, 'neither relayed');
+      ok(!channels.some(c => c.short_channel_id === '100x0x0'));
+      equal(net.sentTo('r1', 'a').filter(m => gossipScid(m.raw) === s0).length, 0, 'neither relayed');
       ok(!(await storeKeys(store)).includes(s0), 'nothing of it left in the store');
       // Whatever comes later for it is refused too, from anyone, before any signature check.
       const checks = net.verifiers.get('a')!.items;
@@ -1060,7 +1253,10 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     const m = decodeMessage(f.anns[0]!);
     ok(m.name === 'channel_announcement');
     const a = net.add('a', {}, undefined, undefined, undefined, {
-      fundingOutput: async (s) => (s === m.short_channel_id ? { amount_sat: 1_000_000, scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2) } : undefined),
+      fundingOutput: async s =>
+        s === m.short_channel_id
+          ? { amount_sat: 1_000_000, scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2) }
+          : undefined,
     });
     for (const p of ['honest', 'evil']) {
       net.script(p);
@@ -1156,12 +1352,20 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
       net.connect(p, 'a');
     }
     await net.run(100);
-    net.inject('r1', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+    net.inject(
+      'r1',
+      'a',
+      encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }),
+    );
     // Channel 0 (nodes 0 and 1), and its nodes' announcements, but no channel_update yet.
     for (const r of [f.anns[0]!, f.nodeAnns[0]!, f.nodeAnns[1]!]) net.inject('src', 'a', r);
     await net.until(() => a.graph.nodeAnnouncementTimestamp(fromHex(f.nodeIds[1]!)) !== undefined);
     await net.run(3_000);
-    const names = () => net.sentTo('r1', 'a').map((s) => s.name).filter((n) => n !== 'query_channel_range' && n !== 'gossip_timestamp_filter');
+    const names = () =>
+      net
+        .sentTo('r1', 'a')
+        .map(s => s.name)
+        .filter(n => n !== 'query_channel_range' && n !== 'gossip_timestamp_filter');
     deepEqual(names(), []);
     for (const r of [f.updates[0]!, f.updates[1]!]) net.inject('src', 'a', r);
     await net.run(3_000);
@@ -1169,7 +1373,7 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     const sent = names();
     equal(sent.length, 5);
     equal(sent[0], 'channel_announcement');
-    equal(sent.filter((n) => n === 'node_announcement').length, 2);
+    equal(sent.filter(n => n === 'node_announcement').length, 2);
   });
 
   it('dont_forward updates: ignored for a channel not ours; for ours, used but never stored or relayed', async () => {
@@ -1181,7 +1385,11 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
       net.connect(p, 'a');
     }
     await net.run(100);
-    net.inject('r1', 'a', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+    net.inject(
+      'r1',
+      'a',
+      encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }),
+    );
     for (const r of f.all) net.inject('src', 'a', r);
     await net.until(() => a.graph.channelCount === N_CHANNELS && a.graph.nodeCount === N_NODES);
     await net.run(3_000);
@@ -1189,7 +1397,16 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     const relayed = net.sentTo('r1', 'a').length;
     // Channel 0 joins nodes 0 and 1 (ours is node 0); channel 5 joins nodes 5 and 6.
     const dontForward = (k: number, from: number, peer: number) =>
-      signChannelUpdate({ secret: f.nodeSecrets[from]!, peer: fromHex(f.nodeIds[peer]!), chainHash: CHAIN, short_channel_id: f.scids[k]!, timestamp: NOW - 1, message_flags: 3, fee_base_msat: 7, htlc_maximum_msat: 1_000_000n });
+      signChannelUpdate({
+        secret: f.nodeSecrets[from]!,
+        peer: fromHex(f.nodeIds[peer]!),
+        chainHash: CHAIN,
+        short_channel_id: f.scids[k]!,
+        timestamp: NOW - 1,
+        message_flags: 3,
+        fee_base_msat: 7,
+        htlc_maximum_msat: 1_000_000n,
+      });
     const ours = dontForward(0, 1, 0);
     const theirs = dontForward(5, 5, 6);
     net.inject('src', 'a', ours);
@@ -1201,7 +1418,7 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     ok(a.graph.channelUpdate(f.scids[5]!, d(5, 5))!.fee_base_msat !== 7, 'theirs: ignored');
     equal(net.sentTo('r1', 'a').length, relayed, 'neither relayed');
     equal(await storedCount(net.stores.get('a')!), f.records.length);
-    ok(!(await storedRaws(net.stores.get('a')!)).some((r) => toHex(r) === toHex(ours)), 'not stored');
+    ok(!(await storedRaws(net.stores.get('a')!)).some(r => toHex(r) === toHex(ours)), 'not stored');
   });
 
   it('a channel refused (an unknown even feature bit) does not keep sync rounds going', async () => {
@@ -1228,7 +1445,7 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     await net.until(() => a.graph.channelCount === N_CHANNELS && a.progress().state === 'synced');
     await net.run(15 * 60_000, 1000);
     // Round 1 fetched the graph; round 2 asked for the refused channel again and took nothing: no round 3.
-    equal(net.sentTo('b', 'a').filter((s) => s.name === 'query_channel_range').length, 2);
+    equal(net.sentTo('b', 'a').filter(s => s.name === 'query_channel_range').length, 2);
     equal(a.graph.channelCount, N_CHANNELS);
   });
 });
@@ -1239,12 +1456,12 @@ function compareHex(x: string, y: string): number {
 
 async function storedRaws(s: MemoryGossipStore): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
-  await s.load((r) => void out.push(r.raw));
+  await s.load(r => void out.push(r.raw));
   return out;
 }
 
 async function storeKeys(s: MemoryGossipStore): Promise<bigint[]> {
-  return (await storedRaws(s)).map((r) => gossipScidOf(r)).filter((k): k is bigint => k !== undefined);
+  return (await storedRaws(s)).map(r => gossipScidOf(r)).filter((k): k is bigint => k !== undefined);
 }
 
 function gossipScidOf(raw: Uint8Array): bigint | undefined {

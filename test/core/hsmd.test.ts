@@ -1,10 +1,17 @@
 // hsmd: the node secret's only holder. ECDH against BOLT 8's Appendix A keys, signatures that
 // verify, links that expose only the capabilities granted, and no object hsmd hands out (or any
 // error it throws) carrying the secret.
-import { concat, fromHex, toHex } from '../../src/core/bytes.ts';
-import { sha256d, verifyDigest } from '../../src/core/crypto.ts';
-import { Hsmd, HsmError, HSM_CAPABILITIES, checkNodeSecret, createNodeSecret, isValidNodeSecret } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { NoiseError } from '../../src/core/errors.ts';
+import { concat, fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { sha256d, verifyDigest } from '../../src/core/crypto/primitives.ts';
+import {
+  Hsmd,
+  HsmError,
+  HSM_CAPABILITIES,
+  checkNodeSecret,
+  createNodeSecret,
+  isValidNodeSecret,
+} from '../../src/core/daemons/hsmd/hsmd.ts';
+import { NoiseError } from '../../src/core/base/errors.ts';
 import { encodeMessage } from '../../src/core/wire/messages.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
 
@@ -46,7 +53,10 @@ function assertNoSecret(what: string, v: unknown, secret: Uint8Array): void {
   const json = JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? toHex(x) : typeof x === 'bigint' ? String(x) : x)) ?? '';
   ok(!json.includes(hex), `${what}: JSON holds the secret`);
   // Bytes as JSON numbers too: {"0":17,"1":17,...}
-  ok(!JSON.stringify(v)?.includes(JSON.stringify(Object.fromEntries(Array.from(secret).map((b, i) => [i, b])))), `${what}: JSON holds the secret bytes`);
+  ok(
+    !JSON.stringify(v)?.includes(JSON.stringify(Object.fromEntries(Array.from(secret).map((b, i) => [i, b])))),
+    `${what}: JSON holds the secret bytes`,
+  );
   let clone: unknown;
   try {
     clone = structuredCloneFn(v);
@@ -69,7 +79,7 @@ describe('hsmd: the node secret', () => {
   it('refuses invalid secrets without quoting them', () => {
     for (const bad of [new Uint8Array(32), fromHex(CURVE_ORDER), new Uint8Array(31).fill(1), new Uint8Array(33).fill(1)]) {
       const e = throws<HsmError>(() => checkNodeSecret(bad), HsmError, 'bad_secret');
-      ok(!e.message.includes(toHex(bad)) || bad.every((x) => x === 0));
+      ok(!e.message.includes(toHex(bad)) || bad.every(x => x === 0));
       throws(() => new Hsmd(bad), HsmError, 'bad_secret');
       equal(isValidNodeSecret(bad), false);
     }
@@ -166,7 +176,7 @@ describe('hsmd: capabilities per link', () => {
   it('a link for ecdh exposes ecdh and nothing else', () => {
     const link = h.linkFor(['ecdh']);
     equal(toHex(link.ecdh(fromHex(E_PUB))), SS_ES);
-    for (const other of HSM_CAPABILITIES.filter((c) => c !== 'ecdh')) {
+    for (const other of HSM_CAPABILITIES.filter(c => c !== 'ecdh')) {
       equal((link as unknown as Record<string, unknown>)[other], undefined, other);
       ok(!(other in link), other);
     }
@@ -204,14 +214,18 @@ describe('hsmd: capabilities per link', () => {
       ['nodeId()', hsmd.nodeId()],
       ['ecdh()', hsmd.ecdh(fromHex(E_PUB))],
       ['signMessage()', hsmd.signMessage(new Uint8Array(32).fill(1))],
-      ...HSM_CAPABILITIES.map((c) => [`linkFor([${c}])`, hsmd.linkFor([c])] as [string, unknown]),
+      ...HSM_CAPABILITIES.map(c => [`linkFor([${c}])`, hsmd.linkFor([c])] as [string, unknown]),
       ['linkFor(all)', hsmd.linkFor(HSM_CAPABILITIES)],
     ];
     for (const [what, v] of everything) assertNoSecret(what, v, secret);
     // structuredClone of hsmd itself copies no private field.
     deepEqual(structuredCloneFn(hsmd), {});
     equal(JSON.stringify(hsmd), '{}');
-    for (const fn of [() => hsmd.ecdh(fromHex('02' + '00'.repeat(32))), () => hsmd.signNodeAnnouncement(new Uint8Array(3)), () => hsmd.linkFor(['x' as 'ecdh'])]) {
+    for (const fn of [
+      () => hsmd.ecdh(fromHex('02' + '00'.repeat(32))),
+      () => hsmd.signNodeAnnouncement(new Uint8Array(3)),
+      () => hsmd.linkFor(['x' as 'ecdh']),
+    ]) {
       try {
         fn();
         ok(false, 'expected a throw');

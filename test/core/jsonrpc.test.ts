@@ -6,7 +6,12 @@ import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 function make() {
   const d = new RpcDispatcher();
-  d.register('echo', { params: ['id', 'len?'], category: 'utility', description: 'Echo back.', handler: (p) => ({ id: p.id, len: p.len ?? 128 }) });
+  d.register('echo', {
+    params: ['id', 'len?'],
+    category: 'utility',
+    description: 'Echo back.',
+    handler: p => ({ id: p.id, len: p.len ?? 128 }),
+  });
   return d;
 }
 
@@ -62,9 +67,32 @@ describe('JSON-RPC dispatch (Core Lightning conventions)', () => {
   });
   it('whatever a handler throws is an RpcError to call() and an answer to handle()', async () => {
     const d = new RpcDispatcher();
-    d.register('boom', { params: [], category: 'utility', description: 'Throws.', handler: () => { throw new TypeError('kaboom'); } });
-    d.register('weird', { params: [], category: 'utility', description: 'Throws a non-Error.', handler: () => { throw Object.create(null); } });
-    d.register('cyclic', { params: [], category: 'utility', description: 'Returns a cycle.', handler: () => { const o: Record<string, unknown> = {}; o.o = o; return o; } });
+    d.register('boom', {
+      params: [],
+      category: 'utility',
+      description: 'Throws.',
+      handler: () => {
+        throw new TypeError('kaboom');
+      },
+    });
+    d.register('weird', {
+      params: [],
+      category: 'utility',
+      description: 'Throws a non-Error.',
+      handler: () => {
+        throw Object.create(null);
+      },
+    });
+    d.register('cyclic', {
+      params: [],
+      category: 'utility',
+      description: 'Returns a cycle.',
+      handler: () => {
+        const o: Record<string, unknown> = {};
+        o.o = o;
+        return o;
+      },
+    });
     const e = await rejects<RpcError>(d.call('boom'), RpcError);
     equal(e.code, -1);
     equal(e.message, 'kaboom');
@@ -75,13 +103,25 @@ describe('JSON-RPC dispatch (Core Lightning conventions)', () => {
     }
   });
   it('help has Core Lightning\'s shape: category, description, verbose, and format-hint "simple"', async () => {
-    const h = (await make().call('help')) as { help: { command: string; category: string; description: string; verbose: string }[]; 'format-hint': string };
-    deepEqual(h.help.map((c) => c.command), ['echo id [len]', 'help [command]']);
-    deepEqual(h.help.map((c) => c.category), ['utility', 'utility']);
-    ok(h.help.every((c) => c.description.length > 0 && c.verbose.length > 0));
+    const h = (await make().call('help')) as {
+      help: { command: string; category: string; description: string; verbose: string }[];
+      'format-hint': string;
+    };
+    deepEqual(
+      h.help.map(c => c.command),
+      ['echo id [len]', 'help [command]'],
+    );
+    deepEqual(
+      h.help.map(c => c.category),
+      ['utility', 'utility'],
+    );
+    ok(h.help.every(c => c.description.length > 0 && c.verbose.length > 0));
     equal(h['format-hint'], 'simple');
     const one = (await make().call('help', { command: 'echo' })) as { help: { command: string }[] };
-    deepEqual(one.help.map((c) => c.command), ['echo id [len]']);
+    deepEqual(
+      one.help.map(c => c.command),
+      ['echo id [len]'],
+    );
     equal((await rejects<RpcError>(make().call('help', ['nosuch']), RpcError)).code, -32601);
   });
   it('results are JSON-safe: bigints and bytes', async () => {
@@ -113,7 +153,10 @@ describe('JSON-RPC from text: nothing a client sends crashes or bloats the node'
     // At the limit it is accepted (the envelope is one level, params another).
     const atLimit = `{"jsonrpc":"2.0","id":2,"method":"echo","params":[${'['.repeat(62)}${']'.repeat(62)}]}`;
     equal((parse(await answerText(d, atLimit)) as Answer).id, 2);
-    equal(((parse(await answerText(d, '{"jsonrpc":"2.0","id":3,"method":"help"}')) as Answer).result as { help: unknown[] }).help.length, 2);
+    equal(
+      ((parse(await answerText(d, '{"jsonrpc":"2.0","id":3,"method":"help"}')) as Answer).result as { help: unknown[] }).help.length,
+      2,
+    );
   });
   it('brackets inside strings do not count as nesting', () => {
     equal(nestsDeeperThan(JSON.stringify({ s: '[[[[[[[[\\"{{{{' }), 2), false);
@@ -134,44 +177,60 @@ describe('JSON-RPC from text: nothing a client sends crashes or bloats the node'
     equal(a.error?.code, -32600);
     ok(a.error?.message.includes(`at most ${RPC_LIMITS.maxBatch}`), a.error?.message);
     // Within the limit a batch is answered item by item, in order; an empty one is -32600.
-    const ok64 = parse(await answerText(make(), `[${Array.from({ length: RPC_LIMITS.maxBatch }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"help"}`).join(',')}]`)) as Answer[];
-    deepEqual(ok64.map((x) => x.id), Array.from({ length: RPC_LIMITS.maxBatch }, (_, i) => i));
+    const ok64 = parse(
+      await answerText(
+        make(),
+        `[${Array.from({ length: RPC_LIMITS.maxBatch }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"help"}`).join(',')}]`,
+      ),
+    ) as Answer[];
+    deepEqual(
+      ok64.map(x => x.id),
+      Array.from({ length: RPC_LIMITS.maxBatch }, (_, i) => i),
+    );
     equal((parse(await answerText(make(), '[]')) as Answer).error?.code, -32600);
   });
   it('batch items run a few at a time, not all at once', async () => {
     const { d, most } = slowDispatcher();
-    const out = parse(await answerText(d, `[${Array.from({ length: 40 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"slow"}`).join(',')}]`)) as Answer[];
+    const out = parse(
+      await answerText(d, `[${Array.from({ length: 40 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"slow"}`).join(',')}]`),
+    ) as Answer[];
     equal(out.length, 40);
-    ok(out.every((a) => a.result !== undefined));
+    ok(out.every(a => a.result !== undefined));
     equal(most(), RPC_LIMITS.batchConcurrency);
   });
   it('requests from many clients at once run at most nodeConcurrency at a time in the whole node', async () => {
     const { d, most } = slowDispatcher();
     // 16 clients, each a batch of 4 (their own bound) and a single request: 80 requests at once.
     const batch = `[${Array.from({ length: 4 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"slow"}`).join(',')}]`;
-    const all = await Promise.all(Array.from({ length: 16 }, () => [answerText(d, batch), answerText(d, '{"jsonrpc":"2.0","id":9,"method":"slow"}')]).flat());
-    ok(all.every((t) => !t.includes('"error"')));
+    const all = await Promise.all(
+      Array.from({ length: 16 }, () => [answerText(d, batch), answerText(d, '{"jsonrpc":"2.0","id":9,"method":"slow"}')]).flat(),
+    );
+    ok(all.every(t => !t.includes('"error"')));
     equal(most(), RPC_LIMITS.nodeConcurrency);
   });
   it('an answer over the size bound is an error; a batch stops growing at the bound', async () => {
     const d = new RpcDispatcher();
-    d.register('big', { params: ['n'], category: 'utility', description: 'n characters.', handler: (p) => ({ s: 'x'.repeat(Number(p.n)) }) });
+    d.register('big', { params: ['n'], category: 'utility', description: 'n characters.', handler: p => ({ s: 'x'.repeat(Number(p.n)) }) });
     const limits = { ...RPC_LIMITS, maxResponseChars: 5000 };
     const single = parse(await answerText(d, '{"jsonrpc":"2.0","id":1,"method":"big","params":[6000]}', limits)) as Answer;
     equal(single.id, 1);
     equal(single.error?.code, -1);
     ok(single.error?.message.startsWith('response too large'), single.error?.message);
-    const text = await answerText(d, `[${Array.from({ length: 10 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"big","params":[1000]}`).join(',')}]`, limits);
+    const text = await answerText(
+      d,
+      `[${Array.from({ length: 10 }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"big","params":[1000]}`).join(',')}]`,
+      limits,
+    );
     const batch = parse(text) as Answer[];
     equal(batch.length, 10);
-    const answered = batch.filter((a) => a.result !== undefined).length;
+    const answered = batch.filter(a => a.result !== undefined).length;
     ok(answered >= 3 && answered < 10, `${answered} answered in full`);
-    ok(batch.filter((a) => a.error).every((a) => a.error!.message.startsWith('response too large')));
+    ok(batch.filter(a => a.error).every(a => a.error!.message.startsWith('response too large')));
     ok(text.length < limits.maxResponseChars + 10 * 300, `batch answer of ${text.length} characters`);
   });
 });
 
-describe('lightningd\'s own commands: help categories, stop, listconfigs, getinfo.lightning-dir', () => {
+describe("lightningd's own commands: help categories, stop, listconfigs, getinfo.lightning-dir", () => {
   const id = '02' + '11'.repeat(32);
   async function node(extra: Partial<LightningdOptions> = {}) {
     const db = new LightningdDb(new MemoryLightningdStorage());
@@ -183,19 +242,37 @@ describe('lightningd\'s own commands: help categories, stop, listconfigs, getinf
       alias: 'ALIAS',
       color: '112233',
       ourFeatures: { init: '', node: '', channel: '', invoice: '' },
-      connectd: { connectToPeer: () => { throw new Error('no'); }, listPeers: () => [], ping: () => { throw new Error('no'); }, disconnect: () => undefined },
+      connectd: {
+        connectToPeer: () => {
+          throw new Error('no');
+        },
+        listPeers: () => [],
+        ping: () => {
+          throw new Error('no');
+        },
+        disconnect: () => undefined,
+      },
       db,
       caps: { tcp: true, websocket: true, bridges: [], secureContext: true },
       ...extra,
     });
   }
-  it('help gives Core Lightning\'s categories', async () => {
+  it("help gives Core Lightning's categories", async () => {
     const ld = await node();
     const h = (await ld.rpc.call('help')) as { help: { command: string; category: string }[] };
-    const cat = Object.fromEntries(h.help.map((c) => [c.command.split(' ')[0], c.category]));
+    const cat = Object.fromEntries(h.help.map(c => [c.command.split(' ')[0], c.category]));
     deepEqual(cat, {
-      connect: 'network', disconnect: 'network', getinfo: 'utility', getroute: 'channels', help: 'utility', listchannels: 'channels',
-      listconfigs: 'utility', listnodes: 'network', listpeers: 'network', ping: 'network', stop: 'utility',
+      connect: 'network',
+      disconnect: 'network',
+      getinfo: 'utility',
+      getroute: 'channels',
+      help: 'utility',
+      listchannels: 'channels',
+      listconfigs: 'utility',
+      listnodes: 'network',
+      listpeers: 'network',
+      ping: 'network',
+      stop: 'utility',
     });
   });
   it('stop runs the runtime\'s stop, then answers "Shutdown complete"; without one it is refused', async () => {
@@ -206,13 +283,21 @@ describe('lightningd\'s own commands: help categories, stop, listconfigs, getinf
     deepEqual(await ld.rpc.handle({ jsonrpc: '2.0', id: 1, method: 'stop' }), { jsonrpc: '2.0', id: 1, result: 'Shutdown complete' });
     equal((await rejects<RpcError>((await node()).rpc.call('stop'), RpcError)).code, -1);
   });
-  it('listconfigs: configs by name in Core Lightning\'s shape, the runtime\'s entries over lightningd\'s', async () => {
-    const ld = await node({ lightningDir: '/tmp/ln', configs: () => ({ network: { value_str: 'regtest', source: 'cmdline' }, 'rpc-file': { value_str: 'lightning-rpc', source: 'default' } }) });
+  it("listconfigs: configs by name in Core Lightning's shape, the runtime's entries over lightningd's", async () => {
+    const ld = await node({
+      lightningDir: '/tmp/ln',
+      configs: () => ({
+        network: { value_str: 'regtest', source: 'cmdline' },
+        'rpc-file': { value_str: 'lightning-rpc', source: 'default' },
+      }),
+    });
     const all = (await ld.rpc.call('listconfigs')) as { configs: Record<string, { value_str: string; source: string }> };
     deepEqual(Object.keys(all.configs), ['alias', 'lightning-dir', 'network', 'rgb', 'rpc-file']);
     deepEqual(all.configs.network, { value_str: 'regtest', source: 'cmdline' });
     deepEqual(all.configs.alias, { value_str: 'ALIAS', source: 'default' });
-    deepEqual(await ld.rpc.call('listconfigs', ['lightning-dir']), { configs: { 'lightning-dir': { value_str: '/tmp/ln', source: 'default' } } });
+    deepEqual(await ld.rpc.call('listconfigs', ['lightning-dir']), {
+      configs: { 'lightning-dir': { value_str: '/tmp/ln', source: 'default' } },
+    });
     equal((await rejects<RpcError>(ld.rpc.call('listconfigs', { config: 'nosuch' }), RpcError)).code, -32602);
   });
   it('getinfo has lightning-dir when the runtime has one', async () => {

@@ -2,7 +2,7 @@
 // (gossipd), and one of them that we cannot dial must not hide the others (issue 9 finding 10).
 import { MemoryLightningdStorage, LightningdDb } from '../../src/core/daemons/lightningd/db.ts';
 import { Lightningd, type ConnectdApi, type GossipdApi } from '../../src/core/daemons/lightningd/lightningd.ts';
-import type { DialTarget, NetAddress } from '../../src/core/transport.ts';
+import type { DialTarget, NetAddress } from '../../src/core/net/transport.ts';
 import { deepEqual } from '../support/assert.ts';
 
 // BOLT 8 appendix: the responder's static public key rs.pub.

@@ -6,9 +6,9 @@
 // ECDH is the costly part (a few ms each in Node), so most act inputs fail before it: the static-key
 // ECDH is injected (as hsmd's is) and answers from a table for the vector's keys, a hash otherwise.
 import { NoiseInitiator, NoiseResponder, NoiseTransport, type Ecdh } from '../../src/core/noise/index.ts';
-import { equal as bytesEqual, fromHex, toHex } from '../../src/core/bytes.ts';
-import { ecdh, sha256 } from '../../src/core/crypto.ts';
-import { BoltError, EncodeError, NoiseError } from '../../src/core/errors.ts';
+import { equal as bytesEqual, fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { ecdh, sha256 } from '../../src/core/crypto/primitives.ts';
+import { BoltError, EncodeError, NoiseError } from '../../src/core/base/errors.ts';
 import { equal, ok } from '../support/assert.ts';
 import { Rng, attempt, attemptAsync, chunks, mutate } from '../support/fuzz.ts';
 
@@ -22,7 +22,9 @@ const R_LS_PUB = h('028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b46913
 const R_E_PRIV = h('2222222222222222222222222222222222222222222222222222222222222222');
 const ACT1 = h('00036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c6a');
 const ACT2 = h('0002466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730ae');
-const ACT3 = h('00b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139ba');
+const ACT3 = h(
+  '00b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139ba',
+);
 const ACT_DONORS = [ACT1, ACT2, ACT3];
 
 const ACT_CODES = new Set(['bad_length', 'bad_version', 'bad_pubkey', 'bad_mac']);
@@ -33,7 +35,7 @@ let total = 0;
 function tableEcdh(priv: string, known: Uint8Array): Ecdh {
   const real = ecdh(h(priv), known);
   const knownHex = toHex(known);
-  return (pub) => (toHex(pub) === knownHex ? real : sha256(pub));
+  return pub => (toHex(pub) === knownHex ? real : sha256(pub));
 }
 
 /** The code a malformed act must fail with when its framing is wrong; undefined when framing is fine. */
@@ -130,7 +132,12 @@ describe('BOLT 8 fuzz', () => {
     const rng = new Rng('noise-fuzz/transport');
     // Scenarios: each has its own random keys and a stream of frames; a few are long enough to
     // cross the key rotation at message 500 (nonce 1000).
-    interface Scenario { key: Uint8Array; ck: Uint8Array; msgs: Uint8Array[]; stream: Uint8Array }
+    interface Scenario {
+      key: Uint8Array;
+      ck: Uint8Array;
+      msgs: Uint8Array[];
+      stream: Uint8Array;
+    }
     const scenarios: Scenario[] = [];
     for (let s = 0; s < 48; s++) {
       const sk = rng.bytes(32);
@@ -142,7 +149,7 @@ describe('BOLT 8 fuzz', () => {
         const size = s === 3 ? 65535 : rng.chance(0.05) ? rng.size(5000) : rng.size(300);
         msgs.push(rng.bytes(size));
       }
-      const frames = msgs.map((msg) => tx.encrypt(msg));
+      const frames = msgs.map(msg => tx.encrypt(msg));
       const stream = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
       let o = 0;
       for (const f of frames) {
@@ -151,7 +158,7 @@ describe('BOLT 8 fuzz', () => {
       }
       scenarios.push({ key: sk, ck, msgs, stream });
     }
-    const donors = scenarios.map((s) => s.stream).filter((s) => s.length < 20000);
+    const donors = scenarios.map(s => s.stream).filter(s => s.length < 20000);
     const rare = new Set([0, 1, 2, 3]);
 
     let failures = 0;
@@ -161,11 +168,7 @@ describe('BOLT 8 fuzz', () => {
       while (rare.has(idx) && !rng.chance(0.02)) idx = rng.int(scenarios.length);
       const sc = scenarios[idx]!;
       const r = rng.int(40);
-      const input = r === 0
-        ? rng.bytes(rng.size(300))
-        : r === 1
-          ? sc.stream.slice()
-          : mutate(rng, sc.stream, { donors, maxOps: 3 });
+      const input = r === 0 ? rng.bytes(rng.size(300)) : r === 1 ? sc.stream.slice() : mutate(rng, sc.stream, { donors, maxOps: 3 });
       const rx = new NoiseTransport({ sk: rng.bytes(32), rk: sc.key, ck: sc.ck });
       const got: Uint8Array[] = [];
       let failed = false;

@@ -1,11 +1,9 @@
 // BOLT 8 (Noise_XK) handshake and transport against every vector of BOLT 8's "Appendix A: Transport
 // Test Vectors", plus the state machine's own rules (order of calls, lengths, injected ECDH).
-import {
-  NoiseInitiator, NoiseResponder, NoiseTransport, MAX_MESSAGE_SIZE, type Ecdh,
-} from '../../src/core/noise/index.ts';
-import { concat, fromHex, toHex } from '../../src/core/bytes.ts';
-import { ecdh, getPublicKey } from '../../src/core/crypto.ts';
-import { EncodeError, NoiseError } from '../../src/core/errors.ts';
+import { NoiseInitiator, NoiseResponder, NoiseTransport, MAX_MESSAGE_SIZE, type Ecdh } from '../../src/core/noise/index.ts';
+import { concat, fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { ecdh, getPublicKey } from '../../src/core/crypto/primitives.ts';
+import { EncodeError, NoiseError } from '../../src/core/base/errors.ts';
 import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
 
 const h = fromHex;
@@ -40,7 +38,10 @@ const MESSAGE_OUTPUTS: Record<number, string> = {
 };
 const HELLO = new TextEncoder().encode('hello');
 
-const staticEcdh = (priv: string): Ecdh => (pub) => ecdh(h(priv), pub);
+const staticEcdh =
+  (priv: string): Ecdh =>
+  pub =>
+    ecdh(h(priv), pub);
 
 function initiator(ecdhFn: Ecdh = staticEcdh(I.lsPriv)): NoiseInitiator {
   return new NoiseInitiator({ localStatic: h(I.lsPub), ecdh: ecdhFn, ephemeralSecret: h(I.ePriv), remoteStatic: h(I.rsPub) });
@@ -85,25 +86,41 @@ describe('BOLT 8 appendix A: initiator tests', () => {
   it('transport-initiator act2 short read test', async () => {
     const i = initiator();
     equal(toHex(i.act1()), I.act1);
-    await rejects(i.act2(h('0002466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730')), NoiseError, 'bad_length');
+    await rejects(
+      i.act2(h('0002466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730')),
+      NoiseError,
+      'bad_length',
+    );
   });
 
   it('transport-initiator act2 bad version test', async () => {
     const i = initiator();
     equal(toHex(i.act1()), I.act1);
-    await rejects(i.act2(h('0102466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730ae')), NoiseError, 'bad_version');
+    await rejects(
+      i.act2(h('0102466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730ae')),
+      NoiseError,
+      'bad_version',
+    );
   });
 
   it('transport-initiator act2 bad key serialization test', async () => {
     const i = initiator();
     equal(toHex(i.act1()), I.act1);
-    await rejects(i.act2(h('0004466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730ae')), NoiseError, 'bad_pubkey');
+    await rejects(
+      i.act2(h('0004466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730ae')),
+      NoiseError,
+      'bad_pubkey',
+    );
   });
 
   it('transport-initiator act2 bad MAC test', async () => {
     const i = initiator();
     equal(toHex(i.act1()), I.act1);
-    await rejects(i.act2(h('0002466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730af')), NoiseError, 'bad_mac');
+    await rejects(
+      i.act2(h('0002466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f276e2470b93aac583c9ef6eafca3f730af')),
+      NoiseError,
+      'bad_mac',
+    );
   });
 });
 
@@ -117,44 +134,105 @@ describe('BOLT 8 appendix A: responder tests', () => {
   });
 
   it('transport-responder act1 short read test', async () => {
-    await rejects(responder().act1(h('00036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c')), NoiseError, 'bad_length');
+    await rejects(
+      responder().act1(h('00036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c')),
+      NoiseError,
+      'bad_length',
+    );
   });
 
   it('transport-responder act1 bad version test', async () => {
-    await rejects(responder().act1(h('01036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c6a')), NoiseError, 'bad_version');
+    await rejects(
+      responder().act1(h('01036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c6a')),
+      NoiseError,
+      'bad_version',
+    );
   });
 
   it('transport-responder act1 bad key serialization test', async () => {
-    await rejects(responder().act1(h('00046360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c6a')), NoiseError, 'bad_pubkey');
+    await rejects(
+      responder().act1(h('00046360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c6a')),
+      NoiseError,
+      'bad_pubkey',
+    );
   });
 
   it('transport-responder act1 bad MAC test', async () => {
-    await rejects(responder().act1(h('00036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c6b')), NoiseError, 'bad_mac');
+    await rejects(
+      responder().act1(h('00036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f70df6086551151f58b8afe6c195782c6b')),
+      NoiseError,
+      'bad_mac',
+    );
   });
 
   it('transport-responder act3 bad version test', async () => {
     const r = await responderAtAct3();
-    throws(() => r.act3(h('01b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139ba')), NoiseError, 'bad_version');
+    throws(
+      () =>
+        r.act3(
+          h(
+            '01b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139ba',
+          ),
+        ),
+      NoiseError,
+      'bad_version',
+    );
   });
 
   it('transport-responder act3 short read test', async () => {
     const r = await responderAtAct3();
-    throws(() => r.act3(h('00b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139')), NoiseError, 'bad_length');
+    throws(
+      () =>
+        r.act3(
+          h(
+            '00b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139',
+          ),
+        ),
+      NoiseError,
+      'bad_length',
+    );
   });
 
   it('transport-responder act3 bad MAC for ciphertext test', async () => {
     const r = await responderAtAct3();
-    throws(() => r.act3(h('00c9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139ba')), NoiseError, 'bad_mac');
+    throws(
+      () =>
+        r.act3(
+          h(
+            '00c9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139ba',
+          ),
+        ),
+      NoiseError,
+      'bad_mac',
+    );
   });
 
   it('transport-responder act3 bad rs test', async () => {
     const r = await responderAtAct3();
-    throws(() => r.act3(h('00bfe3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa2235536ad09a8ee351870c2bb7f78b754a26c6cef79a98d25139c856d7efd252c2ae73c')), NoiseError, 'bad_pubkey');
+    throws(
+      () =>
+        r.act3(
+          h(
+            '00bfe3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa2235536ad09a8ee351870c2bb7f78b754a26c6cef79a98d25139c856d7efd252c2ae73c',
+          ),
+        ),
+      NoiseError,
+      'bad_pubkey',
+    );
   });
 
   it('transport-responder act3 bad MAC test', async () => {
     const r = await responderAtAct3();
-    throws(() => r.act3(h('00b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139bb')), NoiseError, 'bad_mac');
+    throws(
+      () =>
+        r.act3(
+          h(
+            '00b9e3a702e93e3a9948c2ed6e5fd7590a6e1c3a0344cfc9d5b57357049aa22355361aa02e55a8fc28fef5bd6d71ad0c38228dc68b1c466263b47fdf31e560e139bb',
+          ),
+        ),
+      NoiseError,
+      'bad_mac',
+    );
   });
 });
 
@@ -195,7 +273,7 @@ describe('BOLT 8 appendix A: message encryption tests', () => {
     for (let i = 0; i <= 1001; i++) frames.push(tx.encrypt(HELLO));
     const out = vectorTransport('responder').push(concat(...frames));
     equal(out.length, 1002);
-    ok(out.every((m) => toHex(m) === toHex(HELLO)));
+    ok(out.every(m => toHex(m) === toHex(HELLO)));
   });
 
   it('each direction rotates on its own chaining key', () => {
@@ -216,8 +294,11 @@ describe('BOLT 8 transport framing', () => {
     const rx = vectorTransport('responder');
     const sizes = [0, 1, 2, 64, 1000, MAX_MESSAGE_SIZE, 0, 3];
     const msgs = sizes.map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + k) & 0xff));
-    const stream = concat(...msgs.map((m) => tx.encrypt(m)));
-    equal(stream.length, sizes.reduce((s, n) => s + n + 34, 0));
+    const stream = concat(...msgs.map(m => tx.encrypt(m)));
+    equal(
+      stream.length,
+      sizes.reduce((s, n) => s + n + 34, 0),
+    );
     const out: Uint8Array[] = [];
     const cuts = [1, 17, 18, 19, 40, 1000, 7, 70000, 3];
     let pos = 0;
@@ -284,11 +365,18 @@ describe('BOLT 8 handshake state machine', () => {
   it('a full handshake with random keys and an async ECDH (as hsmd answers over a port)', async () => {
     const iPriv = h('aa'.repeat(32));
     const rPriv = h('bb'.repeat(32));
-    const asyncEcdh = (priv: Uint8Array): Ecdh => async (pub) => {
-      await Promise.resolve();
-      return ecdh(priv, pub);
-    };
-    const i = new NoiseInitiator({ localStatic: getPublicKey(iPriv), ecdh: asyncEcdh(iPriv), ephemeralSecret: h('cc'.repeat(32)), remoteStatic: getPublicKey(rPriv) });
+    const asyncEcdh =
+      (priv: Uint8Array): Ecdh =>
+      async pub => {
+        await Promise.resolve();
+        return ecdh(priv, pub);
+      };
+    const i = new NoiseInitiator({
+      localStatic: getPublicKey(iPriv),
+      ecdh: asyncEcdh(iPriv),
+      ephemeralSecret: h('cc'.repeat(32)),
+      remoteStatic: getPublicKey(rPriv),
+    });
     const r = new NoiseResponder({ localStatic: getPublicKey(rPriv), ecdh: asyncEcdh(rPriv), ephemeralSecret: h('dd'.repeat(32)) });
     const a1 = i.act1();
     equal(a1.length, 50);
@@ -319,8 +407,8 @@ describe('BOLT 8 handshake state machine', () => {
 
   it('a second call while the ECDH is pending is NoiseError(bad_state)', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((res) => (release = res));
-    const r = responder(async (pub) => {
+    const gate = new Promise<void>(res => (release = res));
+    const r = responder(async pub => {
       await gate;
       return ecdh(h(R.lsPriv), pub);
     });
@@ -355,9 +443,21 @@ describe('BOLT 8 handshake state machine', () => {
   });
 
   it('the injected ECDH: an Error or a wrong-sized answer is NoiseError(ecdh_failed), a NoiseError passes through', async () => {
-    await rejects(responder(() => { throw new Error('port closed'); }).act1(h(I.act1)), NoiseError, 'ecdh_failed');
+    await rejects(
+      responder(() => {
+        throw new Error('port closed');
+      }).act1(h(I.act1)),
+      NoiseError,
+      'ecdh_failed',
+    );
     await rejects(responder(async () => new Uint8Array(31)).act1(h(I.act1)), NoiseError, 'ecdh_failed');
-    await rejects(responder(() => { throw new NoiseError('bad_pubkey', 'x'); }).act1(h(I.act1)), NoiseError, 'bad_pubkey');
+    await rejects(
+      responder(() => {
+        throw new NoiseError('bad_pubkey', 'x');
+      }).act1(h(I.act1)),
+      NoiseError,
+      'bad_pubkey',
+    );
     const i = initiator(() => Promise.reject(new Error('hsmd gone')));
     i.act1();
     await rejects(i.act2(h(I.act2)), NoiseError, 'ecdh_failed');
@@ -366,9 +466,21 @@ describe('BOLT 8 handshake state machine', () => {
   it('bad constructor keys are typed errors', () => {
     const ok33 = h(I.lsPub);
     const ecdhFn = staticEcdh(I.lsPriv);
-    throws(() => new NoiseInitiator({ localStatic: ok33, ecdh: ecdhFn, ephemeralSecret: h(I.ePriv), remoteStatic: h('04' + I.rsPub.slice(2)) }), NoiseError, 'bad_pubkey');
-    throws(() => new NoiseInitiator({ localStatic: ok33.subarray(1), ecdh: ecdhFn, ephemeralSecret: h(I.ePriv), remoteStatic: h(I.rsPub) }), NoiseError, 'bad_pubkey');
+    throws(
+      () => new NoiseInitiator({ localStatic: ok33, ecdh: ecdhFn, ephemeralSecret: h(I.ePriv), remoteStatic: h('04' + I.rsPub.slice(2)) }),
+      NoiseError,
+      'bad_pubkey',
+    );
+    throws(
+      () => new NoiseInitiator({ localStatic: ok33.subarray(1), ecdh: ecdhFn, ephemeralSecret: h(I.ePriv), remoteStatic: h(I.rsPub) }),
+      NoiseError,
+      'bad_pubkey',
+    );
     throws(() => new NoiseResponder({ localStatic: ok33, ecdh: ecdhFn, ephemeralSecret: new Uint8Array(32) }), NoiseError, 'bad_secret');
-    throws(() => new NoiseResponder({ localStatic: ok33, ecdh: ecdhFn, ephemeralSecret: new Uint8Array(31).fill(1) }), NoiseError, 'bad_secret');
+    throws(
+      () => new NoiseResponder({ localStatic: ok33, ecdh: ecdhFn, ephemeralSecret: new Uint8Array(31).fill(1) }),
+      NoiseError,
+      'bad_secret',
+    );
   });
 });

@@ -11,7 +11,8 @@ describe('U64Map', () => {
     const ref = new Map<bigint, number>();
     // Keys from a small pool (so deletes and overwrites hit), spread over all 64 bits, edges included.
     const pool = [0n, 1n, (1n << 32n) - 1n, 1n << 32n, (1n << 64n) - 1n];
-    while (pool.length < 30_000) pool.push(BigInt.asUintN(64, (BigInt(rng.int(2 ** 30)) << 34n) ^ BigInt(rng.int(2 ** 30)) ^ (BigInt(rng.int(4)) << 62n)));
+    while (pool.length < 30_000)
+      pool.push(BigInt.asUintN(64, (BigInt(rng.int(2 ** 30)) << 34n) ^ BigInt(rng.int(2 ** 30)) ^ (BigInt(rng.int(4)) << 62n)));
     for (let op = 0; op < 200_000; op++) {
       const k = pool[rng.int(pool.length)]!;
       const r = rng.int(10);
@@ -26,7 +27,7 @@ describe('U64Map', () => {
         equal(m.has(k), ref.has(k));
       }
       if (op % 50_000 === 0) {
-        m.remap((v) => v ^ 1);
+        m.remap(v => v ^ 1);
         for (const [key, v] of ref) ref.set(key, v ^ 1);
       }
     }

@@ -2,7 +2,7 @@
 // worker's message handler, and the pool's scheduling (split, order, retry once, reject, close)
 // driven through in-thread fake workers whose deaths the test decides.
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { curvesEngine, engineSelfTest, highSTwin, nobleEngine, selectEngine } from '../../src/core/crypto-verify.ts';
+import { curvesEngine, engineSelfTest, highSTwin, nobleEngine, selectEngine } from '../../src/core/crypto/verify-engines.ts';
 import {
   ITEM_BYTES,
   InlineVerifier,
@@ -21,7 +21,7 @@ import {
 import { verifyGossipSignatures } from '../../src/core/gossip/signatures.ts';
 import { expectedVerdicts, firstMismatch, mixedItems, type LabelledItem } from '../support/verify-items.ts';
 
-const tick = () => new Promise<void>((r) => Promise.resolve().then(() => r()));
+const tick = () => new Promise<void>(r => Promise.resolve().then(() => r()));
 async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await tick();
 }
@@ -94,12 +94,21 @@ describe('verify pool: packed format and engines', () => {
   it('carries the key-reuse hint: a bitcoin_signature_* key is single-use, any other key may sign again', () => {
     const v = items[0]!;
     const fields = ['bitcoin_signature_1', 'bitcoin_signature_2', 'node_signature_1', 'signature', undefined];
-    deepEqual(fields.map((field) => keyReused({ ...v, ...(field ? { field } : {}) })), [false, false, true, true, true]);
-    const packed = packItems(fields.map((field) => ({ ...v, ...(field ? { field } : {}) })));
-    deepEqual(Array.from({ length: 5 }, (_, i) => packed[i * ITEM_BYTES + 129]), [0, 0, 1, 1, 1]);
+    deepEqual(
+      fields.map(field => keyReused({ ...v, ...(field ? { field } : {}) })),
+      [false, false, true, true, true],
+    );
+    const packed = packItems(fields.map(field => ({ ...v, ...(field ? { field } : {}) })));
+    deepEqual(
+      Array.from({ length: 5 }, (_, i) => packed[i * ITEM_BYTES + 129]),
+      [0, 0, 1, 1, 1],
+    );
     // The hint reaches the engine and changes no verdict.
     const seen: boolean[] = [];
-    const spy = { name: 'noble' as const, verify: (s: Uint8Array, d: Uint8Array, p: Uint8Array, r?: boolean) => (seen.push(!!r), nobleEngine.verify(s, d, p)) };
+    const spy = {
+      name: 'noble' as const,
+      verify: (s: Uint8Array, d: Uint8Array, p: Uint8Array, r?: boolean) => (seen.push(!!r), nobleEngine.verify(s, d, p)),
+    };
     deepEqual(verifyPacked(packed, spy), Uint8Array.from([1, 1, 1, 1, 1]));
     deepEqual(seen, [false, false, true, true, true]);
   });
@@ -107,8 +116,11 @@ describe('verify pool: packed format and engines', () => {
   it('verifyGossipSignatures and InlineVerifier run one loop (verifyItems) with one verdict', async () => {
     const want = expectedVerdicts(items);
     deepEqual(verifyItems(items), want);
-    const checks = items.map((it) => ({ ...it, field: 'signature' as const }));
-    deepEqual(verifyGossipSignatures(checks), Array.from(want, (v) => v === 1));
+    const checks = items.map(it => ({ ...it, field: 'signature' as const }));
+    deepEqual(
+      verifyGossipSignatures(checks),
+      Array.from(want, v => v === 1),
+    );
     deepEqual(await new InlineVerifier().verifyBatch(items), want);
     const out = new Uint8Array(items.length).fill(9);
     verifyItems(items, curvesEngine, out, 10, 20);
@@ -118,16 +130,16 @@ describe('verify pool: packed format and engines', () => {
   });
 
   it('every kind of broken item is refused and every valid one holds, by noble and curves alike', () => {
-    const kinds = new Set(items.map((i) => i.kind));
+    const kinds = new Set(items.map(i => i.kind));
     ok(kinds.size >= 13, `kinds covered: ${[...kinds].join(',')}`);
     for (const engine of [nobleEngine, curvesEngine]) {
-      const got = Uint8Array.from(items, (it) => (engine.verify(it.sig, it.digest, it.pub) ? 1 : 0));
+      const got = Uint8Array.from(items, it => (engine.verify(it.sig, it.digest, it.pub) ? 1 : 0));
       equal(firstMismatch(items, got), undefined, engine.name);
     }
   });
 
   it('the high-S twin of a valid signature is refused (BOLT 1 low-S)', () => {
-    const v = items.find((i) => i.valid)!;
+    const v = items.find(i => i.valid)!;
     ok(nobleEngine.verify(v.sig, v.digest, v.pub));
     ok(!nobleEngine.verify(highSTwin(v.sig), v.digest, v.pub));
     deepEqual(highSTwin(highSTwin(v.sig)), v.sig);
@@ -142,7 +154,7 @@ describe('verify pool: packed format and engines', () => {
   });
 
   it('malformed items (wrong lengths) are invalid, not errors', async () => {
-    const v = items.find((i) => i.valid)!;
+    const v = items.find(i => i.valid)!;
     const bad = [
       { sig: v.sig.subarray(0, 63), digest: v.digest, pub: v.pub },
       { sig: v.sig, digest: v.digest.subarray(1), pub: v.pub },
@@ -173,20 +185,29 @@ describe('verify pool: worker message handler', () => {
   it('answers batches that arrive before init, in order, and reports its engine', async () => {
     const items = mixedItems(30);
     const posted: FromVerifyWorker[] = [];
-    const handle = serveVerifyWorker((m) => posted.push(m), () => 1);
+    const handle = serveVerifyWorker(
+      m => posted.push(m),
+      () => 1,
+    );
     handle({ t: 'verify', id: 1, items: packItems(items, 0, 10).buffer });
     handle({ t: 'verify', id: 2, items: packItems(items, 10, 30).buffer });
     await settle();
     equal(posted.length, 0);
     handle({ t: 'init', engine: 'noble' });
     await settle();
-    const results = posted.filter((m) => m.t === 'result');
-    deepEqual(results.map((m) => m.id), [1, 2]);
+    const results = posted.filter(m => m.t === 'result');
+    deepEqual(
+      results.map(m => m.id),
+      [1, 2],
+    );
     const all = new Uint8Array(30);
     all.set(new Uint8Array(results[0]!.verdicts), 0);
     all.set(new Uint8Array(results[1]!.verdicts), 10);
     deepEqual(all, expectedVerdicts(items));
-    deepEqual(posted.find((m) => m.t === 'ready'), { t: 'ready', engine: 'noble' });
+    deepEqual(
+      posted.find(m => m.t === 'ready'),
+      { t: 'ready', engine: 'noble' },
+    );
   });
 });
 
@@ -215,7 +236,10 @@ describe('verify pool: scheduling over fake workers', () => {
     const pool = new VerifyPool({ size: 2, spawn });
     const p = pool.verifyBatch(items.slice(0, 4));
     await settle();
-    deepEqual(workers.map((w) => w.inbox.length), [1, 1]);
+    deepEqual(
+      workers.map(w => w.inbox.length),
+      [1, 1],
+    );
     for (const w of workers) w.run();
     deepEqual(await p, want.slice(0, 4));
     await pool.close();
@@ -226,11 +250,17 @@ describe('verify pool: scheduling over fake workers', () => {
     const pool = new VerifyPool({ size: 2, spawn, maxChunk: 10 });
     const p = pool.verifyBatch(items.slice(0, 60));
     await settle();
-    deepEqual(workers.map((w) => w.inbox.length), [2, 2]);
+    deepEqual(
+      workers.map(w => w.inbox.length),
+      [2, 2],
+    );
     workers[1]!.run();
     await settle();
     // Worker 1 answered both: it gets the last two chunks; worker 0 still holds two.
-    deepEqual(workers.map((w) => w.inbox.length), [2, 2]);
+    deepEqual(
+      workers.map(w => w.inbox.length),
+      [2, 2],
+    );
     for (let i = 0; i < 3; i++) {
       for (const w of workers) w.run();
       await settle();
@@ -242,7 +272,10 @@ describe('verify pool: scheduling over fake workers', () => {
     const single = new VerifyPool({ size: 2, spawn: one.spawn, maxChunk: 10, depth: 1 });
     const q = single.verifyBatch(items.slice(0, 60));
     await settle();
-    deepEqual(one.workers.map((w) => w.inbox.length), [1, 1]);
+    deepEqual(
+      one.workers.map(w => w.inbox.length),
+      [1, 1],
+    );
     for (let i = 0; i < 4; i++) {
       for (const w of one.workers) w.run();
       await settle();
@@ -256,7 +289,10 @@ describe('verify pool: scheduling over fake workers', () => {
     const pool = new VerifyPool({ size: 2, spawn, maxChunk: 15 });
     const p = pool.verifyBatch(items.slice(0, 60));
     await settle();
-    deepEqual(workers.map((w) => w.inbox.length), [2, 2]);
+    deepEqual(
+      workers.map(w => w.inbox.length),
+      [2, 2],
+    );
     workers[0]!.die();
     await settle();
     equal(pool.spawned, 3);
@@ -303,7 +339,7 @@ describe('verify pool: scheduling over fake workers', () => {
   });
 
   it('a worker that answers with the wrong number of verdicts fails the batch', async () => {
-    const liar: SpawnVerifyWorker = (events) => ({
+    const liar: SpawnVerifyWorker = events => ({
       post(msg) {
         if (msg.t === 'verify') void tick().then(() => events.message({ t: 'result', id: msg.id, verdicts: new ArrayBuffer(1) }));
       },
@@ -335,7 +371,7 @@ describe('verify pool: scheduling over fake workers', () => {
     await settle();
     await pool.close();
     await closedErr;
-    ok(workers.every((w) => w.terminated));
+    ok(workers.every(w => w.terminated));
     await rejects(pool.verifyBatch(items), VerifyPoolError, 'closed');
     await pool.close();
   });

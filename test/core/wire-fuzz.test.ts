@@ -1,7 +1,7 @@
 // Fuzzing the wire decoders: 100,000+ mutated and random inputs per run through the message
 // decoder, the TLV stream decoder and bigsize; each either decodes or throws a BoltError, and
 // whatever decodes re-encodes to a message that decodes to the same value.
-import { fromHex } from '../../src/core/bytes.ts';
+import { fromHex } from '../../src/core/base/bytes.ts';
 import { decodeBigSize } from '../../src/core/wire/bigsize.ts';
 import { decodeTlvStream } from '../../src/core/wire/codec.ts';
 import { decodeMessage, encodeMessage, MESSAGES, type Message } from '../../src/core/wire/messages.ts';
@@ -22,7 +22,14 @@ const seeds = [
 const n1 = {
   1: ['tlv1', [['amount_msat', 'tu64']]],
   2: ['tlv2', [['scid', 'short_channel_id']]],
-  3: ['tlv3', [['node_id', 'point'], ['amount_msat_1', 'u64'], ['amount_msat_2', 'u64']]],
+  3: [
+    'tlv3',
+    [
+      ['node_id', 'point'],
+      ['amount_msat_1', 'u64'],
+      ['amount_msat_2', 'u64'],
+    ],
+  ],
   254: ['tlv4', [['cltv_delta', 'u16']]],
 } as const satisfies TlvStreamDecl;
 const tlvSeeds = ['0100', '010101', '02080000000000000226', 'fd00fe020226', '21000f012a', 'fd020100'].map(fromHex);
@@ -47,7 +54,7 @@ describe('wire fuzz', () => {
   });
   it('30,000 random messages of every declared type', () => {
     const rng = new Rng('wire-random');
-    const types = Object.values(MESSAGES).map((m) => m.type);
+    const types = Object.values(MESSAGES).map(m => m.type);
     for (let i = 0; i < 30_000; i++) {
       const t = rng.chance(0.9) ? rng.pick(types) : rng.int(65536);
       const input = new Uint8Array([t >> 8, t & 0xff, ...rng.bytes(rng.size(300))]);

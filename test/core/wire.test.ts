@@ -1,7 +1,7 @@
 // BOLT 1 wire format: the spec's Appendix A (bigsize), Appendix B (TLV) and Appendix C (message
 // extension) vectors, plus round trips of every BOLT 1 message and short_channel_id forms.
-import { fromHex, toHex, Reader } from '../../src/core/bytes.ts';
-import { DecodeError } from '../../src/core/errors.ts';
+import { fromHex, toHex, Reader } from '../../src/core/base/bytes.ts';
+import { DecodeError } from '../../src/core/base/errors.ts';
 import { decodeBigSize, encodeBigSize } from '../../src/core/wire/bigsize.ts';
 import { decodeTlvStream, encodeTlvStream } from '../../src/core/wire/codec.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
@@ -51,7 +51,14 @@ describe('BOLT 1 Appendix A: bigsize', () => {
 const n1 = {
   1: ['tlv1', [['amount_msat', 'tu64']]],
   2: ['tlv2', [['scid', 'short_channel_id']]],
-  3: ['tlv3', [['node_id', 'point'], ['amount_msat_1', 'u64'], ['amount_msat_2', 'u64']]],
+  3: [
+    'tlv3',
+    [
+      ['node_id', 'point'],
+      ['amount_msat_1', 'u64'],
+      ['amount_msat_2', 'u64'],
+    ],
+  ],
   254: ['tlv4', [['cltv_delta', 'u16']]],
 } as const satisfies TlvStreamDecl;
 const n2 = {
@@ -61,23 +68,43 @@ const n2 = {
 
 describe('BOLT 1 Appendix B: TLV decoding failures', () => {
   const anyNamespace = [
-    'fd', 'fd01', 'fd0001 00', 'fd0101', '0f fd', '0f fd26', '0f fd2602', '0f fd0001 00',
+    'fd',
+    'fd01',
+    'fd0001 00',
+    'fd0101',
+    '0f fd',
+    '0f fd26',
+    '0f fd2602',
+    '0f fd0001 00',
     '0f fd0201' + '00'.repeat(256),
   ];
   const eitherNamespace = ['12 00', 'fd0102 00', 'fe01000002 00', 'ff0100000000000002 00'];
   const n1Only = [
-    '01 09 ffffffffffffffffff', '01 01 00', '01 02 0001', '01 03 000100', '01 04 00010000',
-    '01 05 0001000000', '01 06 000100000000', '01 07 00010000000000', '01 08 0001000000000000',
-    '02 07 01010101010101', '02 09 010101010101010101',
+    '01 09 ffffffffffffffffff',
+    '01 01 00',
+    '01 02 0001',
+    '01 03 000100',
+    '01 04 00010000',
+    '01 05 0001000000',
+    '01 06 000100000000',
+    '01 07 00010000000000',
+    '01 08 0001000000000000',
+    '02 07 01010101010101',
+    '02 09 010101010101010101',
     '03 21 023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb',
     '03 29 023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb0000000000000001',
     '03 30 023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb000000000000000100000000000001',
     '03 31 043da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb00000000000000010000000000000002',
     '03 32 023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb0000000000000001000000000000000001',
-    'fd00fe 00', 'fd00fe 01 01', 'fd00fe 03 010101', '00 00',
+    'fd00fe 00',
+    'fd00fe 01 01',
+    'fd00fe 03 010101',
+    '00 00',
     // "TLV Stream Decoding Failure" in n1
-    '02 08 0000000000000226 01 01 2a', '02 08 0000000000000231 02 08 0000000000000451',
-    '1f 00 0f 01 2a', '1f 00 1f 01 2a',
+    '02 08 0000000000000226 01 01 2a',
+    '02 08 0000000000000231 02 08 0000000000000451',
+    '1f 00 0f 01 2a',
+    '1f 00 1f 01 2a',
   ];
   for (const s of [...anyNamespace, ...eitherNamespace]) {
     it(`fails in n1 and n2: ${s.slice(0, 40)}`, () => {
@@ -110,7 +137,7 @@ describe('BOLT 1 Appendix B: TLV decoding successes', () => {
     it(`decodes and ignores in n1 and n2: "${s}"`, () => {
       for (const ns of [n1, n2] as TlvStreamDecl[]) {
         const v = decodeTlvStream(ns, hex(s));
-        const named = Object.keys(v).filter((k) => k !== 'unknown');
+        const named = Object.keys(v).filter(k => k !== 'unknown');
         equal(named.length, 0);
         equal((v.unknown as unknown[] | undefined)?.length ?? 0, s === '' ? 0 : 1);
       }
@@ -129,7 +156,13 @@ describe('BOLT 1 Appendix B: TLV decoding successes', () => {
     ['02 08 0000000000000226', { tlv2: { scid: scidFromParts({ block: 0, txindex: 0, outnum: 550 }) } }],
     [
       '03 31 023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb00000000000000010000000000000002',
-      { tlv3: { node_id: fromHex('023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb'), amount_msat_1: 1n, amount_msat_2: 2n } },
+      {
+        tlv3: {
+          node_id: fromHex('023da092f6980e58d2c037173180e9a465476026ee50f96695963e8efe436f54eb'),
+          amount_msat_1: 1n,
+          amount_msat_2: 2n,
+        },
+      },
     ],
     ['fd00fe 02 0226', { tlv4: { cltv_delta: 550 } }],
   ];
@@ -176,7 +209,12 @@ describe('BOLT 1 Appendix C: message extension', () => {
 describe('BOLT 1 messages', () => {
   const regtest = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
   const cases: Message[] = [
-    { name: 'init', globalfeatures: new Uint8Array(0), features: fromHex('028a82'), tlvs: { networks: { chains: [regtest] }, remote_addr: { data: fromHex('017f000001260f') } } },
+    {
+      name: 'init',
+      globalfeatures: new Uint8Array(0),
+      features: fromHex('028a82'),
+      tlvs: { networks: { chains: [regtest] }, remote_addr: { data: fromHex('017f000001260f') } },
+    },
     { name: 'error', channel_id: new Uint8Array(32), data: new TextEncoder().encode('bad things') },
     { name: 'warning', channel_id: new Uint8Array(32).fill(1), data: new Uint8Array(0) },
     { name: 'ping', num_pong_bytes: 4, ignored: new Uint8Array(10) },

@@ -24,8 +24,14 @@ declare const document: { getElementById(id: string): PageElement | null };
 
 /** web-test-runner.config.mjs's `chromiumArgs`: headless as root, nothing that reaches beyond this machine. */
 const chromiumArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 
 const TIMEOUT = 60_000;
@@ -33,13 +39,13 @@ const TIMEOUT = 60_000;
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
   const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  await new Promise<void>(r => s.listen(0, '127.0.0.1', r));
   const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
+  await new Promise<void>(r => s.close(() => r()));
   return port;
 }
 
-describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
+describe("demo: npm start's network and page", { timeout: 300_000 }, () => {
   let demo: Demo;
   let browser: Browser;
   let context: BrowserContext;
@@ -47,10 +53,14 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
 
   before(async () => {
     demo = await startDemo({ serve: 'dev' });
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: chromiumArgs,
+    });
     context = await browser.newContext();
     page = await context.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    page.on('pageerror', e => console.error('page error:', e.message));
     await page.goto(demo.pageUrl);
   });
 
@@ -62,15 +72,22 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
   it('connects to node B through the bridge and decodes its init features', async () => {
     await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
     const features = await page.locator('#features li').allTextContents();
-    ok(features.some((f) => f.startsWith('var_onion_optin')), `feature names shown: ${features.join(', ')}`);
+    ok(
+      features.some(f => f.startsWith('var_onion_optin')),
+      `feature names shown: ${features.join(', ')}`,
+    );
     const conn = await page.locator('#conn').textContent();
     ok(conn?.includes(demo.b.id), 'the peer shown is node B');
   });
 
   it('syncs the full channel count and finds a route', async () => {
-    await page.waitForFunction((n) => Number(document.getElementById('sync-text')?.dataset?.channels) >= n, demo.expected.channels, { timeout: TIMEOUT });
+    await page.waitForFunction(n => Number(document.getElementById('sync-text')?.dataset?.channels) >= n, demo.expected.channels, {
+      timeout: TIMEOUT,
+    });
     // channel_updates follow their announcements: the map counts them (listchannels entries).
-    await page.waitForFunction((n) => Number(document.getElementById('graph')?.dataset?.directions) >= n, demo.expected.directions, { timeout: TIMEOUT });
+    await page.waitForFunction(n => Number(document.getElementById('graph')?.dataset?.directions) >= n, demo.expected.directions, {
+      timeout: TIMEOUT,
+    });
     const got = await page.evaluate(async () => {
       const bw = window.boltworker!;
       const nodes = ((await bw.call('listnodes')) as { nodes: { nodeid: string }[] }).nodes;
@@ -79,7 +96,9 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
       // The first node to any other one that has a route.
       for (const to of nodes.slice(1)) {
         try {
-          const r = (await bw.call('getroute', { id: to.nodeid, fromid: nodes[0]!.nodeid, amount_msat: 1000, riskfactor: 10 })) as { route: { id: string; delay: number }[] };
+          const r = (await bw.call('getroute', { id: to.nodeid, fromid: nodes[0]!.nodeid, amount_msat: 1000, riskfactor: 10 })) as {
+            route: { id: string; delay: number }[];
+          };
           return { channels: info.gossip.channels_known, directions, nodes: nodes.length, route: r.route, to: to.nodeid };
         } catch {
           // no route to this one: try the next
@@ -118,13 +137,17 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
   });
 
   it('the console lists the RPC methods that help gives', async () => {
-    const shown = await page.locator('#rpc-methods button').evaluateAll((bs) => bs.map((b) => (b as unknown as PageElement).dataset.method));
-    const help = await page.evaluate(async () => ((await window.boltworker!.call('help')) as { help: { command: string }[] }).help.map((h) => h.command.split(' ')[0]));
+    const shown = await page.locator('#rpc-methods button').evaluateAll(bs => bs.map(b => (b as unknown as PageElement).dataset.method));
+    const help = await page.evaluate(async () =>
+      ((await window.boltworker!.call('help')) as { help: { command: string }[] }).help.map(h => h.command.split(' ')[0]),
+    );
     equal(shown.join(' '), help.join(' '));
     for (const m of ['getinfo', 'connect', 'getroute', 'listconfigs', 'stop']) ok(shown.includes(m), `${m} listed`);
     await page.fill('#rpc-method', 'nosuchmethod');
     await page.click('#rpc-form button');
-    await page.waitForFunction(() => (document.getElementById('rpc-out')?.textContent ?? '').includes('-32601'), undefined, { timeout: TIMEOUT });
+    await page.waitForFunction(() => (document.getElementById('rpc-out')?.textContent ?? '').includes('-32601'), undefined, {
+      timeout: TIMEOUT,
+    });
   });
 
   it('the peers table cuts the id with an ellipsis and keeps the whole id as its title', async () => {
@@ -133,8 +156,12 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
     equal(await cell.getAttribute('title'), demo.b.id);
     ok(((await cell.textContent()) ?? '').length < 20);
     // On one line (the table wrapped it letter by letter): its text makes a single line box.
-    const lines = await cell.evaluate((td) => {
-      const r = (globalThis as unknown as { document: { createRange(): { selectNodeContents(n: unknown): void; getClientRects(): { length: number } } } }).document.createRange();
+    const lines = await cell.evaluate(td => {
+      const r = (
+        globalThis as unknown as {
+          document: { createRange(): { selectNodeContents(n: unknown): void; getClientRects(): { length: number } } };
+        }
+      ).document.createRange();
       r.selectNodeContents(td);
       return r.getClientRects().length;
     });
@@ -146,7 +173,9 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
     const dot = await page.evaluate(() => {
       const c = document.getElementById('graph')!;
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - 0xff) + Math.abs(d[i + 1]! - 0xd2) + Math.abs(d[i + 2]! - 0x4a) < 20) return { x: (i / 4) % c.width, y: Math.floor(i / 4 / c.width), w: c.width, h: c.height };
+      for (let i = 0; i < d.length; i += 4)
+        if (Math.abs(d[i]! - 0xff) + Math.abs(d[i + 1]! - 0xd2) + Math.abs(d[i + 2]! - 0x4a) < 20)
+          return { x: (i / 4) % c.width, y: Math.floor(i / 4 / c.width), w: c.width, h: c.height };
       return undefined;
     });
     ok(dot, 'a node drawn on the map');
@@ -155,17 +184,23 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
     await page.mouse.move(box.x + ((dot.x + 1) * box.width) / dot.w, box.y + ((dot.y + 2) * box.height) / dot.h);
     const hovered = await page.evaluate(() => document.getElementById('graph')?.dataset.hover ?? '');
     ok(hovered, 'the node under the pointer');
-    const alias = await page.evaluate(async (id) => ((await window.boltworker!.call('listnodes', { id })) as { nodes: { alias: string }[] }).nodes[0]!.alias, hovered);
+    const alias = await page.evaluate(
+      async id => ((await window.boltworker!.call('listnodes', { id })) as { nodes: { alias: string }[] }).nodes[0]!.alias,
+      hovered,
+    );
     ok((await page.locator('#graph-hover').textContent())?.includes(alias), `the card names ${alias}`);
     ok((await page.locator('#graph').getAttribute('title'))?.includes(hovered));
   });
 
   it('a disconnect shows why, and the reconnect says what it followed', async () => {
     await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
-    await page.evaluate(async (id) => window.boltworker!.call('disconnect', { id, force: true }), demo.b.id);
+    await page.evaluate(async id => window.boltworker!.call('disconnect', { id, force: true }), demo.b.id);
     await page.waitForSelector('#conn-state[data-state="connected"]', { timeout: TIMEOUT });
     const log = await page.locator('#conn-log li').allTextContents();
-    ok(log.some((l) => l.includes('disconnected') && l.includes('disconnect requested')), log.join(' | '));
+    ok(
+      log.some(l => l.includes('disconnected') && l.includes('disconnect requested')),
+      log.join(' | '),
+    );
     ok(log[0]?.includes('reconnected') && log[0].includes('disconnect requested'), `latest: ${log[0]}`);
   });
 
@@ -190,6 +225,9 @@ describe('demo: npm start\'s network and page', { timeout: 300_000 }, () => {
     const reason = (await page.locator('#conn-reason').textContent()) ?? '';
     ok(reason.includes('answered, but the peer behind it did not'), reason);
     const log = await page.locator('#conn-log li').allTextContents();
-    ok(log.some((l) => l.includes('disconnected') && l.includes('peer closed')), log.join(' | '));
+    ok(
+      log.some(l => l.includes('disconnected') && l.includes('peer closed')),
+      log.join(' | '),
+    );
   });
 });

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
 import { startBridge, type BridgeServer } from '../../src/transports/bridge-server.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
@@ -44,7 +44,7 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise(r => setTimeout(r, 20));
   }
 }
 
@@ -69,15 +69,15 @@ describe('connectd interop with LDK (TCP and through the bridge)', () => {
   const connected: PeerConnected[] = [];
   const disconnected: PeerDisconnected[] = [];
 
-  const lastConnected = (id: string) => [...connected].reverse().find((e) => e.id === id);
+  const lastConnected = (id: string) => [...connected].reverse().find(e => e.id === id);
   const ourPeer = async (id: string): Promise<ListedPeer | undefined> =>
-    ((await node.call('listpeers', { id })) as { peers: ListedPeer[] }).peers.find((p) => p.id === id);
+    ((await node.call('listpeers', { id })) as { peers: ListedPeer[] }).peers.find(p => p.id === id);
   /** Disconnects LDK from our side and waits until both sides have let go. */
   const hangUp = async (): Promise<void> => {
     const c = lastConnected(ldk.nodeId)!;
     deepEqual(await node.call('disconnect', { id: ldk.nodeId }), {});
     await ldk.waitForPeerGone(node.id);
-    await until('our peer_disconnected', () => disconnected.find((d) => d.counter === c.counter));
+    await until('our peer_disconnected', () => disconnected.find(d => d.counter === c.counter));
   };
 
   before(async () => {
@@ -130,24 +130,29 @@ describe('connectd interop with LDK (TCP and through the bridge)', () => {
     await hangUp();
   });
 
-  it('we dial LDK: connect answers direction out with LDK\'s features', async () => {
-    const r = (await node.call('connect', { id: `${ldk.nodeId}@127.0.0.1:${ldkPort}` })) as { id: string; direction: string; features: string; address: unknown };
+  it("we dial LDK: connect answers direction out with LDK's features", async () => {
+    const r = (await node.call('connect', { id: `${ldk.nodeId}@127.0.0.1:${ldkPort}` })) as {
+      id: string;
+      direction: string;
+      features: string;
+      address: unknown;
+    };
     equal(r.id, ldk.nodeId);
     equal(r.direction, 'out');
     equal(r.features, ldkFeatures);
     deepEqual(r.address, { type: 'ipv4', address: '127.0.0.1', port: ldkPort });
-    const ev = await until('peer_connected to LDK', () => [...connected].reverse().find((e) => e.id === ldk.nodeId && e.direction === 'out'));
+    const ev = await until('peer_connected to LDK', () => [...connected].reverse().find(e => e.id === ldk.nodeId && e.direction === 'out'));
     equal(ev.features, ldkFeatures);
     equal((await ourPeer(ldk.nodeId))?.features, ldkFeatures);
     await ldk.waitForPeer(node.id);
     equal(ldk.peerDetails()[0]!.inbound, true);
   });
 
-  it('ping/pong both ways: our ping RPC gets LDK\'s pong; LDK\'s keepalive pings are answered and LDK keeps us', async () => {
+  it("ping/pong both ways: our ping RPC gets LDK's pong; LDK's keepalive pings are answered and LDK keeps us", async () => {
     const counter = lastConnected(ldk.nodeId)!.counter;
     const from = ldk.messages.length;
     deepEqual(await node.call('ping', { id: ldk.nodeId, len: 100, pongbytes: 50 }), { totlen: 54 });
-    const seen = await ldk.waitForMessage((e) => e.direction === 'in' && e.type === 'Ping' && e.peer === node.id, from);
+    const seen = await ldk.waitForMessage(e => e.direction === 'in' && e.type === 'Ping' && e.peer === node.id, from);
     equal(seen.detail, '{ ponglen: 50, byteslen: 100 }');
     deepEqual(await node.call('ping', { id: ldk.nodeId, len: 0, pongbytes: 0 }), { totlen: 4 });
     // LDK pings on each timer tick and drops a peer whose pong to the previous ping has not come:
@@ -155,13 +160,13 @@ describe('connectd interop with LDK (TCP and through the bridge)', () => {
     for (let i = 0; i < 3; i++) {
       const at = ldk.messages.length;
       ldk.tick();
-      await ldk.waitForMessage((e) => e.direction === 'out' && e.type === 'Ping' && e.peer === node.id, at);
-      await ldk.waitForMessage((e) => e.direction === 'in' && e.type === 'Pong' && e.peer === node.id, at);
+      await ldk.waitForMessage(e => e.direction === 'out' && e.type === 'Ping' && e.peer === node.id, at);
+      await ldk.waitForMessage(e => e.direction === 'in' && e.type === 'Pong' && e.peer === node.id, at);
     }
     ldk.tick();
     deepEqual(ldk.connectedPeers(), [node.id]);
     equal(lastConnected(ldk.nodeId)!.counter, counter);
-    ok(!disconnected.some((d) => d.counter === counter), 'no disconnect');
+    ok(!disconnected.some(d => d.counter === counter), 'no disconnect');
   });
 
   it(`${MANY} pings and pongs on one connection: both sides rotate their BOLT 8 keys (every 500 messages) and stay in step`, async () => {
@@ -177,16 +182,16 @@ describe('connectd interop with LDK (TCP and through the bridge)', () => {
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     for (let i = 0; i < MANY; i++) equal(results[i]?.totlen, (i % 41) + 4, `pong ${i}`);
-    const pings = ldk.messages.slice(from).filter((e) => e.direction === 'in' && e.type === 'Ping' && e.peer === node.id);
+    const pings = ldk.messages.slice(from).filter(e => e.direction === 'in' && e.type === 'Ping' && e.peer === node.id);
     ok(pings.length >= MANY, `LDK received ${pings.length} pings`);
     // Still the same connection, and one more message each way after the rotations.
     equal(lastConnected(ldk.nodeId)!.counter, counter);
-    ok(!disconnected.some((d) => d.counter === counter), 'no disconnect');
+    ok(!disconnected.some(d => d.counter === counter), 'no disconnect');
     deepEqual(ldk.connectedPeers(), [node.id]);
     deepEqual(await node.call('ping', { id: ldk.nodeId, len: 10, pongbytes: 20 }), { totlen: 24 });
     const at = ldk.messages.length;
     ldk.tick();
-    await ldk.waitForMessage((e) => e.direction === 'in' && e.type === 'Pong' && e.peer === node.id, at);
+    await ldk.waitForMessage(e => e.direction === 'in' && e.type === 'Pong' && e.peer === node.id, at);
     ldk.tick();
     deepEqual(ldk.connectedPeers(), [node.id]);
     equal(lastConnected(ldk.nodeId)!.counter, counter);
@@ -198,7 +203,10 @@ describe('connectd interop with LDK (TCP and through the bridge)', () => {
     const before = connected.length;
     // The bridge URL form (`ws://bridge/{host}:{port}`) is a WebSocket endpoint our dialer opens
     // directly: the only way this connect can reach LDK is the bridge.
-    const r = (await node.call('connect', { id: ldk.nodeId, host: `${bridge.url}/127.0.0.1:${ldkPort}` })) as { direction: string; features: string };
+    const r = (await node.call('connect', { id: ldk.nodeId, host: `${bridge.url}/127.0.0.1:${ldkPort}` })) as {
+      direction: string;
+      features: string;
+    };
     equal(r.direction, 'out');
     equal(r.features, ldkFeatures);
     await until('peer_connected through the bridge', () => (connected.length === before + 1 ? true : undefined));
@@ -206,12 +214,16 @@ describe('connectd interop with LDK (TCP and through the bridge)', () => {
     await ldk.waitForPeer(node.id);
     const counter = lastConnected(ldk.nodeId)!.counter;
     // The largest ping (65,529 ignored bytes: a 65,535-byte message) crosses the bridge too.
-    for (const [len, pongbytes] of [[0, 0], [1000, 500], [65529, 1]] as const) {
+    for (const [len, pongbytes] of [
+      [0, 0],
+      [1000, 500],
+      [65529, 1],
+    ] as const) {
       deepEqual(await node.call('ping', { id: ldk.nodeId, len, pongbytes }), { totlen: pongbytes + 4 });
     }
     const at = ldk.messages.length;
     ldk.tick();
-    await ldk.waitForMessage((e) => e.direction === 'in' && e.type === 'Pong' && e.peer === node.id, at);
+    await ldk.waitForMessage(e => e.direction === 'in' && e.type === 'Pong' && e.peer === node.id, at);
     ldk.tick();
     deepEqual(ldk.connectedPeers(), [node.id]);
     equal(lastConnected(ldk.nodeId)!.counter, counter);

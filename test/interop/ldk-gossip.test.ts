@@ -8,11 +8,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getPublicKey, randomSecretKey } from '../../src/core/crypto.ts';
-import { toHex } from '../../src/core/bytes.ts';
+import { getPublicKey, randomSecretKey } from '../../src/core/crypto/primitives.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
-import { makeScid, signedChannelAnnouncement, signedChannelUpdate, signedNodeAnnouncement, sortedNodeSecrets, type ChannelKeys } from './ldk/signed-gossip.ts';
+import {
+  makeScid,
+  signedChannelAnnouncement,
+  signedChannelUpdate,
+  signedNodeAnnouncement,
+  sortedNodeSecrets,
+  type ChannelKeys,
+} from './ldk/signed-gossip.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 
 const CHANNELS = 60;
@@ -30,7 +37,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise(r => setTimeout(r, 100));
   }
 }
 
@@ -49,7 +56,10 @@ describe('gossip interop: LDK and our Node nodes', () => {
     ldk = await startLdkPeer({ tickIntervalMs: 0, name: 'ldk-gossip' });
     const now = Math.floor(Date.now() / 1000);
     for (let i = 0; i < CHANNELS; i++) {
-      const keys: ChannelKeys = { nodeSecrets: [randomSecretKey(), randomSecretKey()], bitcoinSecrets: [randomSecretKey(), randomSecretKey()] };
+      const keys: ChannelKeys = {
+        nodeSecrets: [randomSecretKey(), randomSecretKey()],
+        bitcoinSecrets: [randomSecretKey(), randomSecretKey()],
+      };
       const [s1, s2] = sortedNodeSecrets(keys);
       const scid = makeScid(200 + i, 1, 0);
       scids.push(`${200 + i}x1x0`);
@@ -67,11 +77,11 @@ describe('gossip interop: LDK and our Node nodes', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('our node syncs LDK\'s signed gossip, validates it and answers listchannels/listnodes/getroute', async () => {
+  it("our node syncs LDK's signed gossip, validates it and answers listchannels/listnodes/getroute", async () => {
     const port = await ldk.listen();
     const t0 = Date.now();
     await a.call('connect', { id: `${ldk.nodeId}@127.0.0.1:${port}` });
-    const got = await until('our graph to hold LDK\'s channels', async () => {
+    const got = await until("our graph to hold LDK's channels", async () => {
       for (let i = 0; i < 5; i++) ldk.processEvents();
       const r = (await a.call('listchannels')) as Channels;
       return r.channels.length === 2 * CHANNELS ? r : undefined;
@@ -80,12 +90,15 @@ describe('gossip interop: LDK and our Node nodes', () => {
     // Recognised as a peer that does not answer query_short_channel_ids, once, and not by a timeout.
     const gi = (await a.call('getinfo')) as { gossip: { sync_fallbacks: { silent: number; timeout: number } } };
     deepEqual(gi.gossip.sync_fallbacks, { silent: 1, timeout: 0 });
-    deepEqual([...new Set(got.channels.map((c) => c.short_channel_id))].sort(), [...scids].sort());
-    const c0 = got.channels.find((c) => c.short_channel_id === scids[0]);
+    deepEqual([...new Set(got.channels.map(c => c.short_channel_id))].sort(), [...scids].sort());
+    const c0 = got.channels.find(c => c.short_channel_id === scids[0]);
     ok(c0 && (c0.base_fee_millisatoshi === 1000 || c0.delay === 40), 'the policies are the signed ones');
     const nodes = (await a.call('listnodes')) as { nodes: { nodeid: string; alias?: string }[] };
-    ok(nodes.nodes.every((n) => nodeIds.has(n.nodeid)));
-    ok(nodes.nodes.some((n) => n.alias === 'ldk-node-0'), 'node_announcements stored');
+    ok(nodes.nodes.every(n => nodeIds.has(n.nodeid)));
+    ok(
+      nodes.nodes.some(n => n.alias === 'ldk-node-0'),
+      'node_announcements stored',
+    );
   });
 
   it('a second LDK that connects to us receives our gossip: its graph then holds our channels', async () => {
@@ -94,9 +107,9 @@ describe('gossip interop: LDK and our Node nodes', () => {
     const g = await until('LDK 2 to learn our channels', () => {
       ldk2.processEvents();
       const gr = ldk2.graph();
-      return gr.channels.filter((c) => c.hasAnnouncement).length === CHANNELS ? gr : undefined;
+      return gr.channels.filter(c => c.hasAnnouncement).length === CHANNELS ? gr : undefined;
     });
-    deepEqual(g.channels.map((c) => c.scid).sort(), [...scids].sort());
+    deepEqual(g.channels.map(c => c.scid).sort(), [...scids].sort());
   });
 
   it('a second node of ours syncs from the first with query_channel_range and query_short_channel_ids', async () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ldk from 'lightningdevkit';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
@@ -44,9 +44,12 @@ describe('LDK opens a channel to us (we accept none)', () => {
     const temp = toHex(r.res.get_a());
     equal(cm.list_channels().length, 1);
     ldkPeer.processEvents(); // sends open_channel
-    const sent = await ldkPeer.waitForMessage((e) => e.direction === 'out' && e.type === 'OpenChannel' && e.peer === node.id, from);
+    const sent = await ldkPeer.waitForMessage(e => e.direction === 'out' && e.type === 'OpenChannel' && e.peer === node.id, from);
     ok(sent.detail.includes(temp), 'LDK logs the temporary_channel_id it sent');
-    const err = await bounded('our error', ldkPeer.waitForMessage((e) => e.direction === 'in' && e.type === 'Error' && e.peer === node.id, from));
+    const err = await bounded(
+      'our error',
+      ldkPeer.waitForMessage(e => e.direction === 'in' && e.type === 'Error' && e.peer === node.id, from),
+    );
     ok(err.detail.includes(temp), `the error names the temporary_channel_id: ${err.detail}`);
     ok(err.detail.includes('This node does not accept channels'), err.detail);
     // LDK has failed that channel, and only it: the peer is still connected.

@@ -2,19 +2,28 @@
 // loopback TCP, exchange init and ping/pong, and serve gossip fed into their graph.
 import { describe, it } from 'node:test';
 import { ok, equal, deepEqual } from '../support/assert.ts';
-import { concat, fromHex, toHex, u16be, u32be, u64be } from '../../src/core/bytes.ts';
-import { getPublicKey, randomSecretKey } from '../../src/core/crypto.ts';
+import { concat, fromHex, toHex, u16be, u32be, u64be } from '../../src/core/base/bytes.ts';
+import { getPublicKey, randomSecretKey } from '../../src/core/crypto/primitives.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/index.ts';
 import { RawClient, featureBits, featureBytes, initMessage, messageType, parseInit } from './ldk/raw-client.ts';
 import {
-  REGTEST_CHAIN_HASH, makeScid, signedChannelAnnouncement, signedChannelUpdate, signedNodeAnnouncement,
-  sortedNodeSecrets, type ChannelKeys,
+  REGTEST_CHAIN_HASH,
+  makeScid,
+  signedChannelAnnouncement,
+  signedChannelUpdate,
+  signedNodeAnnouncement,
+  sortedNodeSecrets,
+  type ChannelKeys,
 } from './ldk/signed-gossip.ts';
 
 // Guards against a hang only (the runner then fails the test); nothing asserts on time.
 const limit = { timeout: 20_000 };
 
-async function withPeers(n: number, fn: (peers: LdkPeer[]) => Promise<void>, opts: Parameters<typeof startLdkPeer>[0][] = []): Promise<void> {
+async function withPeers(
+  n: number,
+  fn: (peers: LdkPeer[]) => Promise<void>,
+  opts: Parameters<typeof startLdkPeer>[0][] = [],
+): Promise<void> {
   const peers: LdkPeer[] = [];
   try {
     for (let i = 0; i < n; i++) peers.push(await startLdkPeer({ name: String.fromCharCode(97 + i), tickIntervalMs: 0, ...opts[i] }));
@@ -37,10 +46,11 @@ describe('LDK harness', () => {
       equal(a!.peerDetails()[0]!.inbound, true);
       equal(b!.peerDetails()[0]!.inbound, false);
       // Each saw the other's init, which (with a ChannelManager) names regtest in `networks`.
-      const init = await a!.waitForMessage((e) => e.direction === 'out' && e.type === 'Init');
+      const init = await a!.waitForMessage(e => e.direction === 'out' && e.type === 'Init');
       ok(init.detail.includes(`networks: Some([${toHex(REGTEST_CHAIN_HASH)}])`), init.detail);
-      await b!.waitForMessage((e) => e.direction === 'in' && e.type === 'Init' && e.peer === a!.nodeId);
-    }));
+      await b!.waitForMessage(e => e.direction === 'in' && e.type === 'Init' && e.peer === a!.nodeId);
+    }),
+  );
 
   it('an LDK timer tick sends ping(ponglen 0, 64 bytes) and the other side answers pong', limit, () =>
     withPeers(2, async ([a, b]) => {
@@ -48,10 +58,11 @@ describe('LDK harness', () => {
       await b!.connect(a!.nodeId, '127.0.0.1', port);
       const from = b!.messages.length;
       b!.tick();
-      const ping = await a!.waitForMessage((e) => e.direction === 'in' && e.type === 'Ping');
+      const ping = await a!.waitForMessage(e => e.direction === 'in' && e.type === 'Ping');
       equal(ping.detail, '{ ponglen: 0, byteslen: 64 }');
-      await b!.waitForMessage((e) => e.direction === 'in' && e.type === 'Pong' && e.peer === a!.nodeId, from);
-    }));
+      await b!.waitForMessage(e => e.direction === 'in' && e.type === 'Pong' && e.peer === a!.nodeId, from);
+    }),
+  );
 
   it('disconnect and stop close the connection on both sides', limit, () =>
     withPeers(2, async ([a, b]) => {
@@ -64,7 +75,8 @@ describe('LDK harness', () => {
       // Reconnects on the same listener.
       await b!.connect(a!.nodeId, '127.0.0.1', port);
       deepEqual(b!.connectedPeers(), [a!.nodeId]);
-    }));
+    }),
+  );
 
   it('connect rejects when the listener has another node id', limit, () =>
     withPeers(2, async ([a, b]) => {
@@ -74,17 +86,23 @@ describe('LDK harness', () => {
       await b!.connect(wrong, '127.0.0.1', port).catch(() => (failed = true));
       ok(failed, 'BOLT 8 act two cannot be decrypted with the wrong responder key');
       deepEqual(b!.connectedPeers(), []);
-    }));
+    }),
+  );
 
   it('an ErroringMessageHandler peer connects too', limit, () =>
-    withPeers(2, async ([a, b]) => {
-      const port = await a!.listen();
-      await b!.connect(a!.nodeId, '127.0.0.1', port);
-      await a!.waitForPeer(b!.nodeId);
-      // Without a ChannelManager LDK's init carries no `networks`.
-      const init = await b!.waitForMessage((e) => e.direction === 'out' && e.type === 'Init');
-      ok(init.detail.includes('networks: None'), init.detail);
-    }, [{}, { channelHandler: 'erroring' }]));
+    withPeers(
+      2,
+      async ([a, b]) => {
+        const port = await a!.listen();
+        await b!.connect(a!.nodeId, '127.0.0.1', port);
+        await a!.waitForPeer(b!.nodeId);
+        // Without a ChannelManager LDK's init carries no `networks`.
+        const init = await b!.waitForMessage(e => e.direction === 'out' && e.type === 'Init');
+        ok(init.detail.includes('networks: None'), init.detail);
+      },
+      [{}, { channelHandler: 'erroring' }],
+    ),
+  );
 
   it('gossip fed to one LDK graph is listed, and served to a peer that sends gossip_timestamp_filter', limit, () =>
     withPeers(2, async ([a, b]) => {
@@ -118,20 +136,27 @@ describe('LDK harness', () => {
       equal(ch.hasAnnouncement, true);
       equal(ch.oneToTwo?.feeBaseMsat, 1234);
       equal(ch.twoToOne?.cltvExpiryDelta, 144);
-      deepEqual(g.nodes.map((n) => n.nodeId), [ch.node1, ch.node2].sort());
-      equal(g.nodes.find((n) => n.nodeId === ch.node1)?.alias, 'boltworker-test');
+      deepEqual(
+        g.nodes.map(n => n.nodeId),
+        [ch.node1, ch.node2].sort(),
+      );
+      equal(g.nodes.find(n => n.nodeId === ch.node1)?.alias, 'boltworker-test');
 
       // B (gossip_queries) sends gossip_timestamp_filter on connect; A then syncs its graph to B.
       const port = await a!.listen();
       await b!.connect(a!.nodeId, '127.0.0.1', port);
       // (LDK does not log an incoming gossip_timestamp_filter; B's outgoing one is.)
-      await b!.waitForMessage((e) => e.direction === 'out' && e.type === 'GossipTimestampFilter');
-      await b!.waitForMessage((e) => e.direction === 'in' && e.type === 'NodeAnnouncement');
+      await b!.waitForMessage(e => e.direction === 'out' && e.type === 'GossipTimestampFilter');
+      await b!.waitForMessage(e => e.direction === 'in' && e.type === 'NodeAnnouncement');
       const gb = b!.graph();
-      deepEqual(gb.channels.map((c) => c.scid), ['101x1x0']);
+      deepEqual(
+        gb.channels.map(c => c.scid),
+        ['101x1x0'],
+      );
       equal(gb.channels[0]!.oneToTwo?.feeBaseMsat, 1234);
-      equal(gb.nodes.find((n) => n.nodeId === ch.node1)?.alias, 'boltworker-test');
-    }));
+      equal(gb.nodes.find(n => n.nodeId === ch.node1)?.alias, 'boltworker-test');
+    }),
+  );
 
   describe('our hand-made BOLT 8 client (src/core/noise) against LDK', () => {
     const MAINNET = fromHex('6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000');
@@ -142,7 +167,7 @@ describe('LDK harness', () => {
     const ping = (numPongBytes: number, ignored = 0) => concat(u16be(18), u16be(numPongBytes), u16be(ignored), new Uint8Array(ignored));
     const pong = (len: number) => concat(u16be(19), u16be(len), new Uint8Array(len));
 
-    it('completes the handshake, gets LDK\'s init (regtest networks) and exchanges ping/pong', limit, () =>
+    it("completes the handshake, gets LDK's init (regtest networks) and exchanges ping/pong", limit, () =>
       withPeers(1, async ([a]) => {
         const port = await a!.listen();
         const c = await RawClient.connect(a!.nodeId, port);
@@ -163,21 +188,22 @@ describe('LDK harness', () => {
           a!.tick();
           deepEqual(await c.nextOfType(18), ping(0, 64));
           c.send(pong(0));
-          await a!.waitForMessage((e) => e.direction === 'in' && e.type === 'Pong' && e.peer === c.nodeId);
+          await a!.waitForMessage(e => e.direction === 'in' && e.type === 'Pong' && e.peer === c.nodeId);
           a!.tick();
           deepEqual(await c.nextOfType(18), ping(0, 64), 'a second ping, so the first was answered in time');
           deepEqual(a!.connectedPeers(), [c.nodeId]);
         } finally {
           await c.close();
         }
-      }));
+      }),
+    );
 
     it('is dropped without bits 0/8/12/14, with another chain in networks, or when a ping goes unanswered', limit, () =>
       withPeers(1, async ([a]) => {
         const port = await a!.listen();
-        const tries: [string, Uint8Array][] = NEEDED.map((bit) => [
+        const tries: [string, Uint8Array][] = NEEDED.map(bit => [
           `without bit ${bit - 1}/${bit}`,
-          initMessage(featureBytes(NEEDED.filter((b) => b !== bit))),
+          initMessage(featureBytes(NEEDED.filter(b => b !== bit))),
         ]);
         tries.push(['mainnet only in networks', initMessage(featureBytes(NEEDED), [MAINNET])]);
         for (const [what, init] of tries) {
@@ -195,7 +221,8 @@ describe('LDK harness', () => {
         a!.tick();
         await c.closed;
         await a!.waitForPeerGone(c.nodeId);
-      }));
+      }),
+    );
 
     it('serves its whole graph on any gossip_timestamp_filter and never answers query_short_channel_ids', limit, () =>
       withPeers(1, async ([a]) => {
@@ -229,10 +256,14 @@ describe('LDK harness', () => {
           c.send(ping(2));
           const skipped: Uint8Array[] = [];
           deepEqual(await c.nextOfType(19, skipped), pong(2));
-          deepEqual(skipped.map(messageType).filter((t) => t === 262), []);
+          deepEqual(
+            skipped.map(messageType).filter(t => t === 262),
+            [],
+          );
         } finally {
           await c.close();
         }
-      }));
+      }),
+    );
   });
 });

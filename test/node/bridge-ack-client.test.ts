@@ -6,8 +6,8 @@
 // bridge answers with no subprotocol. A direct WebSocket to a node offers nothing.
 import { WebSocketServer, WebSocket as WsWebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { BRIDGE_ACK_EVERY, BRIDGE_ACK_PROTOCOL, BRIDGE_CLIENT_PROTOCOLS } from '../../src/core/bridge-policy.ts';
-import type { ByteStream } from '../../src/core/transport.ts';
+import { BRIDGE_ACK_EVERY, BRIDGE_ACK_PROTOCOL, BRIDGE_CLIENT_PROTOCOLS } from '../../src/core/bridge/policy.ts';
+import type { ByteStream } from '../../src/core/net/transport.ts';
 import { BrowserWebSocketDialer } from '../../src/transports/browser-websocket.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 
@@ -24,7 +24,7 @@ async function server(pick: (offered: Set<string>) => string | false): Promise<S
   const offered: string[][] = [];
   const acks: number[] = [];
   let last: WsWebSocket | undefined;
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => pick(p) });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: p => pick(p) });
   wss.on('connection', (ws, req) => {
     last = ws;
     ws.on('message', (data, binary) => {
@@ -32,8 +32,15 @@ async function server(pick: (offered: Set<string>) => string | false): Promise<S
     });
     void req;
   });
-  wss.on('headers', (_h, req) => offered.push((req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean)));
-  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wss.on('headers', (_h, req) =>
+    offered.push(
+      (req.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map(s => s.trim())
+        .filter(Boolean),
+    ),
+  );
+  await new Promise<void>(r => wss.once('listening', () => r()));
   const { port } = wss.address() as AddressInfo;
   return {
     url: `ws://127.0.0.1:${port}/127.0.0.1:9735`,
@@ -43,7 +50,7 @@ async function server(pick: (offered: Set<string>) => string | false): Promise<S
       for (let i = 0; i < n; i++) last!.send(new Uint8Array(size).fill(i & 0xff), { binary: true });
     },
     close: () =>
-      new Promise<void>((r) => {
+      new Promise<void>(r => {
         for (const c of wss.clients) c.terminate();
         wss.close(() => r());
       }),
@@ -62,9 +69,9 @@ after(() => {
 
 async function received(s: ByteStream, n: number): Promise<void> {
   let got = 0;
-  await new Promise<void>((resolve) => {
+  await new Promise<void>(resolve => {
     s.start({
-      data: (c) => {
+      data: c => {
         got += c.length;
         if (got >= n) resolve();
       },
@@ -73,11 +80,11 @@ async function received(s: ByteStream, n: number): Promise<void> {
   });
 }
 
-const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
+const settle = (ms = 50) => new Promise(r => setTimeout(r, ms));
 
 describe('browser WebSocket transport: bridge-ack', () => {
   it('through a bridge: offers the subprotocol (not first), and acknowledges at least every 16 KiB once the bridge picked it', async () => {
-    const srv = await server((p) => (p.has(BRIDGE_ACK_PROTOCOL) ? BRIDGE_ACK_PROTOCOL : false));
+    const srv = await server(p => (p.has(BRIDGE_ACK_PROTOCOL) ? BRIDGE_ACK_PROTOCOL : false));
     try {
       const s = await new BrowserWebSocketDialer().dial({ kind: 'websocket', url: srv.url, host: '127.0.0.1', port: 9735, bridge: true });
       deepEqual(srv.offered[0], [...BRIDGE_CLIENT_PROTOCOLS]);
@@ -97,11 +104,11 @@ describe('browser WebSocket transport: bridge-ack', () => {
   });
 
   it('while paused, nothing is acknowledged; on resume, everything received is', async () => {
-    const srv = await server((p) => (p.has(BRIDGE_ACK_PROTOCOL) ? BRIDGE_ACK_PROTOCOL : false));
+    const srv = await server(p => (p.has(BRIDGE_ACK_PROTOCOL) ? BRIDGE_ACK_PROTOCOL : false));
     try {
       const s = await new BrowserWebSocketDialer().dial({ kind: 'websocket', url: srv.url, host: '127.0.0.1', port: 9735, bridge: true });
       let got = 0;
-      s.start({ data: (c) => void (got += c.length), close: () => {} });
+      s.start({ data: c => void (got += c.length), close: () => {} });
       s.pause!();
       srv.send(64, 1024);
       await settle(150);
@@ -135,7 +142,7 @@ describe('browser WebSocket transport: bridge-ack', () => {
   });
 
   it('a server that echoes the first offered subprotocol gets no acknowledgement; a direct WebSocket offers nothing', async () => {
-    const echo = await server((p) => [...p][0] ?? false);
+    const echo = await server(p => [...p][0] ?? false);
     try {
       const s = await new BrowserWebSocketDialer().dial({ kind: 'websocket', url: echo.url, host: '127.0.0.1', port: 9735, bridge: true });
       const done = received(s, 40 * 1024);

@@ -21,9 +21,9 @@ interface Target {
   close(): Promise<void>;
 }
 
-async function tcpTarget(onConn: (s: Socket) => void = (s) => s.pipe(s)): Promise<Target> {
+async function tcpTarget(onConn: (s: Socket) => void = s => s.pipe(s)): Promise<Target> {
   const sockets: Socket[] = [];
-  const server = createServer((s) => {
+  const server = createServer(s => {
     sockets.push(s);
     s.on('error', () => {});
     onConn(s);
@@ -36,7 +36,7 @@ async function tcpTarget(onConn: (s: Socket) => void = (s) => s.pipe(s)): Promis
     server,
     close: async () => {
       for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>(r => server.close(() => r()));
     },
   };
 }
@@ -100,7 +100,7 @@ function open(url: string, opts: WebSocket.ClientOptions = {}): Promise<Opened> 
 }
 
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return new Promise(resolve => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 }
 
 async function refusedWith(url: string, opts?: WebSocket.ClientOptions): Promise<{ code: number; reason: string }> {
@@ -150,7 +150,7 @@ describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_LOOPBACK', { tim
     const want = Buffer.concat(frames);
     const got: Buffer[] = [];
     let n = 0;
-    const done = new Promise<void>((resolve) =>
+    const done = new Promise<void>(resolve =>
       ws.on('message', (d: Buffer, isBinary: boolean) => {
         ok(isBinary, 'binary frames only');
         got.push(d);
@@ -185,7 +185,7 @@ describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_LOOPBACK', { tim
   });
 
   it('target close reaches the client as 1000 after the last bytes; client close reaches the target', async () => {
-    const target = await tcpTarget((s) => s.once('data', () => s.end('goodbye')));
+    const target = await tcpTarget(s => s.once('data', () => s.end('goodbye')));
     const w2 = await startWorker({ BRIDGE_ALLOW_LOOPBACK: 'true', BRIDGE_ALLOWED_PORTS: String(target.port) });
     try {
       const { ws } = await open(`${w2.url}/bridge/127.0.0.1:${target.port}`);
@@ -216,11 +216,14 @@ describe('bridge-worker (miniflare): bridging with BRIDGE_ALLOW_LOOPBACK', { tim
   it('per-client cap (per isolate): of 10 simultaneous connections, 4 open and 6 get 429', async () => {
     const url = `${w.url}/bridge/127.0.0.1:${echo.port}`;
     const results = await Promise.all(Array.from({ length: 10 }, () => open(url)));
-    const opened = results.filter((r) => r.status === undefined);
+    const opened = results.filter(r => r.status === undefined);
     equal(opened.length, 4);
-    deepEqual(results.filter((r) => r.status !== undefined).map((r) => r.status), [429, 429, 429, 429, 429, 429]);
+    deepEqual(
+      results.filter(r => r.status !== undefined).map(r => r.status),
+      [429, 429, 429, 429, 429, 429],
+    );
     for (const r of opened) r.ws.close();
-    await Promise.all(opened.map((r) => (r.ws.readyState === WebSocket.CLOSED ? undefined : closed(r.ws))));
+    await Promise.all(opened.map(r => (r.ws.readyState === WebSocket.CLOSED ? undefined : closed(r.ws))));
     // Slots come back once the Worker has seen the closes.
     let again: Opened;
     for (;;) {
@@ -278,7 +281,11 @@ describe('bridge-worker (miniflare): refusals with the default policy', { timeou
   });
 
   it('refuses to run with a flow window under 64 KiB or a bad switch (500, before any connection)', async () => {
-    const cases: Record<string, string>[] = [{ BRIDGE_FLOW_WINDOW: '1000' }, { BRIDGE_CONNECT_NAMES: 'yes' }, { BRIDGE_ALLOW_LOOPBACK: 'on' }];
+    const cases: Record<string, string>[] = [
+      { BRIDGE_FLOW_WINDOW: '1000' },
+      { BRIDGE_CONNECT_NAMES: 'yes' },
+      { BRIDGE_ALLOW_LOOPBACK: 'on' },
+    ];
     for (const bindings of cases) {
       const bad = await startWorker(bindings);
       try {
@@ -302,7 +309,10 @@ describe('bridge-worker (miniflare): refusals with the default policy', { timeou
 
 /** Every `bridge ...` line the Worker logged names the client, target, decision and reason. */
 function everyLineComplete(w: Worker): void {
-  const lines = w.output.join('').split('\n').filter((l) => /bridge (open|closed|refused)/.test(l));
+  const lines = w.output
+    .join('')
+    .split('\n')
+    .filter(l => /bridge (open|closed|refused)/.test(l));
   ok(lines.length > 0, 'the Worker logged its decisions');
   for (const l of lines) {
     const fields = JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>;
@@ -321,12 +331,23 @@ describe('bridge-worker (miniflare): loopback and private ranges, each its own s
 
   it('BRIDGE_ALLOW_PRIVATE alone does not reach loopback; neither switch reaches link-local or metadata', async () => {
     const w = await startWorker({ BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_ALLOWED_PORTS: `9735,${echo.port}` });
-    const both = await startWorker({ BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_ALLOW_LOOPBACK: 'true', BRIDGE_ALLOWED_PORTS: `9735,${echo.port}` });
+    const both = await startWorker({
+      BRIDGE_ALLOW_PRIVATE: 'true',
+      BRIDGE_ALLOW_LOOPBACK: 'true',
+      BRIDGE_ALLOWED_PORTS: `9735,${echo.port}`,
+    });
     try {
       const r = await refusedWith(`${w.url}/bridge/127.0.0.1:${echo.port}`);
       equal(r.code, 1008);
       ok(r.reason.startsWith('special_use_address:') && r.reason.includes('loopback'), r.reason);
-      for (const t of ['169.254.169.254:9735', '169.254.10.1:9735', '[fe80::1]:9735', '[fd00:ec2::254]:9735', '100.100.100.200:9735', `localhost:${echo.port}`]) {
+      for (const t of [
+        '169.254.169.254:9735',
+        '169.254.10.1:9735',
+        '[fe80::1]:9735',
+        '[fd00:ec2::254]:9735',
+        '100.100.100.200:9735',
+        `localhost:${echo.port}`,
+      ]) {
         const x = await refusedWith(`${both.url}/bridge/${t}`);
         equal(x.code, 1008, t);
         ok(x.reason.startsWith('special_use_'), `${t}: ${x.reason}`);
@@ -349,13 +370,13 @@ describe('bridge-worker (miniflare): backpressure towards a client that does not
   before(async () => {
     // A target that sends TOTAL bytes as fast as its socket takes them; `flushed` counts the bytes
     // the kernel took, so it stops growing once the bridge stops reading.
-    source = await tcpTarget((s) => {
+    source = await tcpTarget(s => {
       let sent = 0;
       const more = (): void => {
         while (sent < TOTAL) {
           const chunk = pattern(CHUNK, sent / CHUNK + 1);
           sent += CHUNK;
-          if (!s.write(chunk, (err) => !err && (flushed += CHUNK))) {
+          if (!s.write(chunk, err => !err && (flushed += CHUNK))) {
             s.once('drain', more);
             return;
           }
@@ -364,7 +385,11 @@ describe('bridge-worker (miniflare): backpressure towards a client that does not
       };
       more();
     });
-    w = await startWorker({ BRIDGE_ALLOW_LOOPBACK: 'true', BRIDGE_ALLOWED_PORTS: String(source.port), BRIDGE_FLOW_WINDOW: String(256 << 10) });
+    w = await startWorker({
+      BRIDGE_ALLOW_LOOPBACK: 'true',
+      BRIDGE_ALLOWED_PORTS: String(source.port),
+      BRIDGE_FLOW_WINDOW: String(256 << 10),
+    });
   });
   after(async () => {
     await w.mf.dispose();
@@ -388,7 +413,7 @@ describe('bridge-worker (miniflare): backpressure towards a client that does not
     let n = 0;
     let acking = false;
     let allIn!: () => void;
-    const all = new Promise<void>((resolve) => (allIn = resolve));
+    const all = new Promise<void>(resolve => (allIn = resolve));
     const ws = new WebSocket(`${w.url}/bridge/127.0.0.1:${source.port}`, 'bridge-ack', { perMessageDeflate: false });
     ws.binaryType = 'nodebuffer';
     // Listening from the start: frames that arrive with the 101 are emitted before `open` resolves.

@@ -19,9 +19,9 @@ interface Target {
 }
 
 /** A TCP server on 127.0.0.1; `onConn` decides what each connection does (default: echo). */
-async function tcpTarget(onConn: (s: Socket) => void = (s) => s.pipe(s)): Promise<Target> {
+async function tcpTarget(onConn: (s: Socket) => void = s => s.pipe(s)): Promise<Target> {
   const sockets: Socket[] = [];
-  const server = createServer((s) => {
+  const server = createServer(s => {
     sockets.push(s);
     s.on('error', () => {});
     onConn(s);
@@ -35,7 +35,7 @@ async function tcpTarget(onConn: (s: Socket) => void = (s) => s.pipe(s)): Promis
     server,
     close: async () => {
       for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>(r => server.close(() => r()));
     },
   };
 }
@@ -74,7 +74,7 @@ function open(url: string, opts: WebSocket.ClientOptions = {}): Promise<Opened> 
 
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   if (ws.readyState === WebSocket.CLOSED) throw new Error('already closed');
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return new Promise(resolve => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 }
 
 /** Opens and expects the bridge to close the WebSocket at once (a refusal after the upgrade). */
@@ -116,7 +116,7 @@ describe('bridge-server: refusals by default (never an open proxy)', { timeout: 
     bridge = await startBridge({
       allowedPorts: [9735, echo.port],
       logger: log,
-      lookup: async (name) => {
+      lookup: async name => {
         lookups.push(name);
         const a = dns[name];
         if (!a) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
@@ -168,7 +168,16 @@ describe('bridge-server: refusals by default (never an open proxy)', { timeout: 
   });
 
   it('refuses localhost and other special-use names without asking DNS', async () => {
-    for (const name of ['localhost', 'LOCALHOST.', 'foo.localhost', 'printer.local', 'metadata.google.internal', 'router', 'x.home.arpa', '127.0.0.1.nip.io']) {
+    for (const name of [
+      'localhost',
+      'LOCALHOST.',
+      'foo.localhost',
+      'printer.local',
+      'metadata.google.internal',
+      'router',
+      'x.home.arpa',
+      '127.0.0.1.nip.io',
+    ]) {
       const { code, reason } = await refusedWith(`${bridge.url}/${name}:9735`);
       equal(code, 1008, name);
       ok(reason.startsWith('special_use_name:'), reason);
@@ -212,7 +221,21 @@ describe('bridge-server: refusals by default (never an open proxy)', { timeout: 
   });
 
   it('refuses bad paths', async () => {
-    const bad = ['/', '/nohost', '/1.1.1.1', '/1.1.1.1:', '/1.1.1.1:0', '/1.1.1.1:99999', '/1.1.1.1:09735', '/a/b:9735', '/%zz:9735', '/[::1:9735', '/[fe80::1%25eth0]:9735', '/user@host.example.com:9735', '/exa_mple.com:9735'];
+    const bad = [
+      '/',
+      '/nohost',
+      '/1.1.1.1',
+      '/1.1.1.1:',
+      '/1.1.1.1:0',
+      '/1.1.1.1:99999',
+      '/1.1.1.1:09735',
+      '/a/b:9735',
+      '/%zz:9735',
+      '/[::1:9735',
+      '/[fe80::1%25eth0]:9735',
+      '/user@host.example.com:9735',
+      '/exa_mple.com:9735',
+    ];
     for (const p of bad) {
       const { code, reason } = await refusedWith(`${bridge.url}${p}`);
       equal(code, 1008, p);
@@ -221,10 +244,10 @@ describe('bridge-server: refusals by default (never an open proxy)', { timeout: 
   });
 
   it('logs every refusal through the injected logger', () => {
-    const refused = log.entries.filter((e) => e.message === 'bridge refused');
+    const refused = log.entries.filter(e => e.message === 'bridge refused');
     ok(refused.length >= special.length + 20, `only ${refused.length} refusals logged`);
-    ok(refused.every((e) => e.level === 'warn' && typeof e.fields?.code === 'string' && typeof e.fields?.client === 'string'));
-    ok(!log.entries.some((e) => e.message === 'bridge open'), 'no bridge may have opened');
+    ok(refused.every(e => e.level === 'warn' && typeof e.fields?.code === 'string' && typeof e.fields?.client === 'string'));
+    ok(!log.entries.some(e => e.message === 'bridge open'), 'no bridge may have opened');
   });
 
   it('frees the slot of an upgrade whose handshake is malformed', async () => {
@@ -239,7 +262,7 @@ describe('bridge-server: refusals by default (never an open proxy)', { timeout: 
 
   it('answers a plain HTTP request with 426 and keeps serving', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      httpGet(`http://127.0.0.1:${bridge.port}/1.1.1.1:9735`, (res) => {
+      httpGet(`http://127.0.0.1:${bridge.port}/1.1.1.1:9735`, res => {
         res.resume();
         resolve(res.statusCode ?? 0);
       }).on('error', reject);
@@ -260,7 +283,7 @@ describe('bridge-server: bridging (allowLoopback, echo server on 127.0.0.1)', { 
       allowLoopback: true,
       allowedPorts: [echo.port],
       logger: log,
-      lookup: async (name) => (name === 'peer.example.com' ? ['127.0.0.1'] : []),
+      lookup: async name => (name === 'peer.example.com' ? ['127.0.0.1'] : []),
     });
   });
   after(async () => {
@@ -275,7 +298,7 @@ describe('bridge-server: bridging (allowLoopback, echo server on 127.0.0.1)', { 
     const want = Buffer.concat(frames);
     const got: Buffer[] = [];
     let n = 0;
-    const done = new Promise<void>((resolve) =>
+    const done = new Promise<void>(resolve =>
       ws.on('message', (d: Buffer, isBinary: boolean) => {
         ok(isBinary, 'the bridge sends binary frames only');
         got.push(d);
@@ -306,7 +329,11 @@ describe('bridge-server: bridging (allowLoopback, echo server on 127.0.0.1)', { 
     ws.send(Buffer.from('via dns'));
     const [d] = (await once(ws, 'message')) as [Buffer];
     equal(d.toString(), 'via dns');
-    ok(log.entries.some((e) => e.message === 'bridge open' && e.fields?.address === '127.0.0.1' && e.fields?.target === `peer.example.com:${echo.port}`));
+    ok(
+      log.entries.some(
+        e => e.message === 'bridge open' && e.fields?.address === '127.0.0.1' && e.fields?.target === `peer.example.com:${echo.port}`,
+      ),
+    );
     ws.close();
     await closed(ws);
   });
@@ -341,9 +368,9 @@ describe('bridge-server: closing', { timeout: 60_000 }, () => {
   it('client close: the target gets the last bytes, then end of stream', async () => {
     const received: Buffer[] = [];
     let ended!: () => void;
-    const endSeen = new Promise<void>((r) => (ended = r));
-    const target = await tcpTarget((s) => {
-      s.on('data', (d) => received.push(d));
+    const endSeen = new Promise<void>(r => (ended = r));
+    const target = await tcpTarget(s => {
+      s.on('data', d => received.push(d));
       s.on('end', () => ended());
     });
     const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], logger: recorder() });
@@ -361,7 +388,7 @@ describe('bridge-server: closing', { timeout: 60_000 }, () => {
   });
 
   it('target close: the client gets the last bytes, then close 1000 with a reason', async () => {
-    const target = await tcpTarget((s) => s.once('data', () => s.end('goodbye')));
+    const target = await tcpTarget(s => s.once('data', () => s.end('goodbye')));
     const bridge = await startBridge({ allowLoopback: true, allowedPorts: [target.port], logger: recorder() });
     try {
       const { ws } = await open(`${bridge.url}/127.0.0.1:${target.port}`);
@@ -414,9 +441,9 @@ describe('bridge-server: backpressure', { timeout: 60_000 }, () => {
     const chunks: Buffer[] = [];
     let target!: Target;
     let resumed = false;
-    target = await tcpTarget((s) => {
+    target = await tcpTarget(s => {
       s.pause();
-      s.on('data', (d) => {
+      s.on('data', d => {
         received += d.length;
         chunks.push(d);
       });
@@ -431,9 +458,16 @@ describe('bridge-server: backpressure', { timeout: 60_000 }, () => {
       const frames: Buffer[] = [];
       for (let i = 0; i < total / (64 * 1024); i++) frames.push(pattern(64 * 1024, i + 1));
       let sent = 0;
-      for (const f of frames) ws.send(f, () => { sent++; sample(); });
+      for (const f of frames)
+        ws.send(f, () => {
+          sent++;
+          sample();
+        });
       // The target reads nothing for a while; then it drains everything.
-      await until(() => { sample(); return target.sockets.length === 1; });
+      await until(() => {
+        sample();
+        return target.sockets.length === 1;
+      });
       const wait = setInterval(sample, 2);
       await sleep(300);
       resumed = true;
@@ -455,7 +489,7 @@ describe('bridge-server: backpressure', { timeout: 60_000 }, () => {
   it('slow WebSocket reader: the bridge stops reading TCP instead of buffering', async () => {
     const total = 32 * MiB;
     const data = pattern(total, 7);
-    const target = await tcpTarget((s) => {
+    const target = await tcpTarget(s => {
       for (let o = 0; o < total; o += 64 * 1024) s.write(data.subarray(o, o + 64 * 1024));
     });
     const highWaterMark = 256 * 1024;
@@ -503,17 +537,23 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
     const log = recorder();
     // Pending (not yet upgraded) connections are capped too (8 by default): lift that cap here so
     // that all 100 reach the upgrade and meet the per-client cap on bridges.
-    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxPendingPerClient: 100, maxPendingTotal: 100, logger: log });
+    const bridge = await startBridge({
+      allowLoopback: true,
+      allowedPorts: [echo.port],
+      maxPendingPerClient: 100,
+      maxPendingTotal: 100,
+      logger: log,
+    });
     try {
       const url = `${bridge.url}/127.0.0.1:${echo.port}`;
       const results = await Promise.all(Array.from({ length: 100 }, () => open(url)));
-      const opened = results.filter((r) => r.status === undefined);
-      const refused = results.filter((r) => r.status !== undefined);
+      const opened = results.filter(r => r.status === undefined);
+      const refused = results.filter(r => r.status !== undefined);
       equal(opened.length, 8);
       equal(refused.length, 92);
-      ok(refused.every((r) => r.status === 429));
+      ok(refused.every(r => r.status === 429));
       equal(bridge.stats.perClient('127.0.0.1'), 8);
-      ok(log.entries.filter((e) => e.fields?.code === 'per_client_limit').length === 92);
+      ok(log.entries.filter(e => e.fields?.code === 'per_client_limit').length === 92);
       // The opened ones work; another client address is not affected.
       const first = opened[0]!.ws;
       first.send(Buffer.from('still bridging'));
@@ -539,9 +579,12 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
     const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxTotal: 3, logger: recorder() });
     try {
       const url = `${bridge.url}/127.0.0.1:${echo.port}`;
-      const results = await Promise.all([1, 2, 3, 4, 5].map((i) => open(url, { localAddress: `127.0.0.${i}` })));
-      equal(results.filter((r) => r.status === undefined).length, 3);
-      deepEqual(results.filter((r) => r.status !== undefined).map((r) => r.status), [503, 503]);
+      const results = await Promise.all([1, 2, 3, 4, 5].map(i => open(url, { localAddress: `127.0.0.${i}` })));
+      equal(results.filter(r => r.status === undefined).length, 3);
+      deepEqual(
+        results.filter(r => r.status !== undefined).map(r => r.status),
+        [503, 503],
+      );
       for (const r of results) if (r.status === undefined) r.ws.close();
       await until(() => bridge.stats.total === 0);
       equal((await open(url)).status, undefined);
@@ -552,7 +595,12 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
 
   it('Origin allow-list: other or missing Origins get 403 before the upgrade', async () => {
     const log = recorder();
-    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], allowedOrigins: ['https://app.example'], logger: log });
+    const bridge = await startBridge({
+      allowLoopback: true,
+      allowedPorts: [echo.port],
+      allowedOrigins: ['https://app.example'],
+      logger: log,
+    });
     try {
       const url = `${bridge.url}/127.0.0.1:${echo.port}`;
       equal((await open(url, { origin: 'https://evil.example' })).status, 403);
@@ -562,7 +610,7 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
       equal(good.status, undefined);
       good.ws.close();
       await closed(good.ws);
-      equal(log.entries.filter((e) => e.fields?.code === 'origin_not_allowed').length, 3);
+      equal(log.entries.filter(e => e.fields?.code === 'origin_not_allowed').length, 3);
     } finally {
       await bridge.close();
     }
@@ -573,7 +621,8 @@ describe('bridge-server: caps and Origin', { timeout: 60_000 }, () => {
 function everyLineComplete(log: { entries: LogEntry[] }): void {
   for (const e of log.entries) {
     if (e.message === 'bridge listening') continue;
-    for (const f of ['client', 'target', 'decision', 'reason']) ok(typeof e.fields?.[f] === 'string' && e.fields[f] !== '', `${e.message}: no ${f} in ${JSON.stringify(e.fields)}`);
+    for (const f of ['client', 'target', 'decision', 'reason'])
+      ok(typeof e.fields?.[f] === 'string' && e.fields[f] !== '', `${e.message}: no ${f} in ${JSON.stringify(e.fields)}`);
   }
 }
 
@@ -593,7 +642,7 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
     try {
       for (let i = 0; i < 10; i++) conns.push(halfOpen(bridge.port));
       // Seven are closed by the bridge at once, three wait for their header timeout (10 s).
-      await eventually(() => conns.filter((c) => c.closed()).length === 7, '7 of 10 half-open upgrades closed');
+      await eventually(() => conns.filter(c => c.closed()).length === 7, '7 of 10 half-open upgrades closed');
       equal(bridge.stats.pending.count('127.0.0.1'), 3);
       // Another address is not affected: it bridges, and so does the first once its slots free.
       const other = await open(`${bridge.url}/127.0.0.1:${echo.port}`, { localAddress: '127.0.0.2' });
@@ -607,7 +656,7 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
       again.ws.close();
       other.ws.close();
       await eventually(() => bridge.stats.total === 0, 'bridges closed');
-      ok(log.entries.some((e) => e.fields?.decision === 'refused' && String(e.fields.reason).includes('before upgrade')));
+      ok(log.entries.some(e => e.fields?.decision === 'refused' && String(e.fields.reason).includes('before upgrade')));
       everyLineComplete(log);
     } finally {
       for (const c of conns) c.sock.destroy();
@@ -621,9 +670,9 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
     const conns = [halfOpen(bridge.port), halfOpen(bridge.port, '127.0.0.3')];
     try {
       // Without our timer Node waits 60 s (headersTimeout, checked every 30 s): past this test's timeout.
-      await eventually(() => conns.every((c) => c.closed()), 'half-open upgrades closed by the header timeout');
+      await eventually(() => conns.every(c => c.closed()), 'half-open upgrades closed by the header timeout');
       equal(bridge.stats.pending.total, 0);
-      equal(log.entries.filter((e) => String(e.fields?.reason).includes('no completed upgrade within 200 ms')).length, 2);
+      equal(log.entries.filter(e => String(e.fields?.reason).includes('no completed upgrade within 200 ms')).length, 2);
       // A complete upgrade is not affected by the timer once upgraded: it stays open past 200 ms.
       const ok1 = await open(`${bridge.url}/127.0.0.1:${echo.port}`);
       equal(ok1.status, undefined);
@@ -639,7 +688,7 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
     }
   });
 
-  it('accepts bridge-ack (the edge bridge\'s acknowledgements) and checks the counts', async () => {
+  it("accepts bridge-ack (the edge bridge's acknowledgements) and checks the counts", async () => {
     const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port] });
     try {
       const ws = new WebSocket(`${bridge.url}/127.0.0.1:${echo.port}`, 'bridge-ack', { perMessageDeflate: false });
@@ -656,7 +705,7 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
       equal(code, 1008);
       ok(reason.startsWith('bad acknowledgement'), reason);
       const other = new WebSocket(`${bridge.url}/127.0.0.1:${echo.port}`, 'something-else', { perMessageDeflate: false });
-      const err = await new Promise<Error>((resolve) => other.once('error', resolve));
+      const err = await new Promise<Error>(resolve => other.once('error', resolve));
       ok(/no subprotocol/.test(err.message), err.message);
     } finally {
       await bridge.close();
@@ -672,7 +721,7 @@ describe('bridge-server: connections before the upgrade (finding 11)', { timeout
       const fifth = halfOpen(bridge.port, '127.0.0.5');
       conns.push(fifth);
       await eventually(() => fifth.closed(), 'the fifth connection dropped');
-      ok(conns.slice(0, 4).every((c) => !c.closed()));
+      ok(conns.slice(0, 4).every(c => !c.closed()));
       conns[0]!.sock.destroy();
       await eventually(() => bridge.stats.pending.total === 3, 'a slot freed');
       const ws = await open(`${bridge.url}/127.0.0.1:${echo.port}`);
@@ -726,7 +775,7 @@ describe('bridge-server: a full bridge is shared fairly (finding 14)', { timeout
       equal(bridge.stats.perClient('127.0.0.1'), 2);
       const third = await open(url, { localAddress: '127.0.0.2' });
       equal(third.status, 503, 'no eviction from a holder with only one more');
-      ok(log.entries.some((e) => e.fields?.decision === 'evicted'));
+      ok(log.entries.some(e => e.fields?.decision === 'evicted'));
       everyLineComplete(log);
       for (const w of [...hog, newcomer.ws, second.ws]) w.close();
       await eventually(() => bridge.stats.total === 0, 'all closed');
@@ -736,7 +785,14 @@ describe('bridge-server: a full bridge is shared fairly (finding 14)', { timeout
   });
 
   it('from 3/4 of the total, idle bridges close after busyIdleTimeoutMs instead of idleTimeoutMs', async () => {
-    const bridge = await startBridge({ allowLoopback: true, allowedPorts: [echo.port], maxTotal: 4, idleTimeoutMs: 600_000, busyIdleTimeoutMs: 300, logger: recorder() });
+    const bridge = await startBridge({
+      allowLoopback: true,
+      allowedPorts: [echo.port],
+      maxTotal: 4,
+      idleTimeoutMs: 600_000,
+      busyIdleTimeoutMs: 300,
+      logger: recorder(),
+    });
     const opened: WebSocket[] = [];
     let firstClosed: Promise<{ code: number; reason: string }> | undefined;
     try {

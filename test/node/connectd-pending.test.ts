@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chainHash } from '../../src/core/chains.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
 import { DEFAULT_CONFIG } from '../../src/core/daemons/connectd/types.ts';
-import { ourFeatures } from '../../src/core/features.ts';
+import { ourFeatures } from '../../src/core/features/index.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
 import { RawClient, initMessage } from '../interop/ldk/raw-client.ts';
 import { equal, ok } from '../support/assert.ts';
@@ -20,7 +20,7 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20
   const end = Date.now() + ms;
   while (!(await fn())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise(r => setTimeout(r, 20));
   }
 }
 
@@ -56,7 +56,7 @@ describe('connectd over TCP: one address cannot take every place before init', (
       sockets.push(s);
       s.on('error', () => {});
       s.once('close', () => closed++);
-      await new Promise<void>((resolve) => {
+      await new Promise<void>(resolve => {
         s.once('connect', () => resolve());
         s.once('close', () => resolve());
       });
@@ -79,6 +79,6 @@ describe('connectd over TCP: one address cannot take every place before init', (
     const kept = DEFAULT_CONFIG.maxPendingInboundPerAddress;
     await until(`${SILENT - kept} refusals`, () => closed >= SILENT - kept);
     equal(closed, SILENT - kept);
-    equal(sockets.filter((s) => !s.closed).length, kept);
+    equal(sockets.filter(s => !s.closed).length, kept);
   });
 });

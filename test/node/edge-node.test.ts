@@ -20,14 +20,14 @@ import { ok, equal } from '../support/assert.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
 import { Hsmd, createNodeSecret } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { ourFeatures } from '../../src/core/features.ts';
-import { toHex } from '../../src/core/bytes.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { ourFeatures } from '../../src/core/features/index.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { WsDialer } from '../../src/transports/ws-node.ts';
-import type { Dialer } from '../../src/core/transport.ts';
+import type { Dialer } from '../../src/core/net/transport.ts';
 import { TcpDialer, listenTcp, type Listener } from '../../src/transports/tcp-node.ts';
 import { nodeClock } from '../../src/node/clock.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { signChannelAnnouncement, signChannelUpdate, type ChannelParty } from '../../src/core/gossip/sign.ts';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -67,7 +67,12 @@ async function workerScript(): Promise<string> {
   return out.outputFiles[0]!.text;
 }
 
-function startWorker(script: string, persist: string, bindings: Record<string, string>, wasm: Uint8Array<ArrayBuffer> = new Uint8Array(readFileSync(WASM_PATH))): Miniflare {
+function startWorker(
+  script: string,
+  persist: string,
+  bindings: Record<string, string>,
+  wasm: Uint8Array<ArrayBuffer> = new Uint8Array(readFileSync(WASM_PATH)),
+): Miniflare {
   return new Miniflare({
     modules: [
       { type: 'ESModule', path: 'worker.mjs', contents: script },
@@ -94,7 +99,11 @@ async function result(mf: Miniflare, method: string, params: unknown = {}): Prom
   return r.result;
 }
 
-async function rpc(mf: Miniflare, method: string, params: unknown = {}): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
+async function rpc(
+  mf: Miniflare,
+  method: string,
+  params: unknown = {},
+): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
   const res = await mf.dispatchFetch('http://localhost/rpc', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -130,7 +139,14 @@ function signedGossip(): Uint8Array[] {
     [a, b],
     [b, a],
   ].map(([from, to]) =>
-    signChannelUpdate({ secret: from!.nodeSecret, peer: getPublicKey(to!.nodeSecret), chainHash: chain, short_channel_id: scid(GOOD_BLOCK), timestamp, htlc_maximum_msat: 1_000_000_000n }),
+    signChannelUpdate({
+      secret: from!.nodeSecret,
+      peer: getPublicKey(to!.nodeSecret),
+      chainHash: chain,
+      short_channel_id: scid(GOOD_BLOCK),
+      timestamp,
+      htlc_maximum_msat: 1_000_000_000n,
+    }),
   );
   const bad = signChannelAnnouncement({ chainHash: chain, short_channel_id: scid(BAD_BLOCK), parties: [a, party('c')] });
   bad[2 + 64 + 10]! ^= 1; // node_signature_2
@@ -149,17 +165,17 @@ interface Feeder {
 
 /** A connectd of a fresh node id with no lightningd or gossipd behind it. */
 function bareConnectd(dialer: Dialer, peerConnected: (id: string) => void = () => {}): { connectd: Connectd; id: string } {
-  const hsmd = new Hsmd(createNodeSecret((n) => new Uint8Array(randomBytes(n))));
+  const hsmd = new Hsmd(createNodeSecret(n => new Uint8Array(randomBytes(n))));
   const connectd = new Connectd({
     chainHash: chain,
     ourFeatures: ourFeatures('I'),
     nodeId: hsmd.nodeId(),
     ecdhLink: hsmd.linkFor(['ecdh']),
     dialer,
-    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    randomBytes: n => new Uint8Array(randomBytes(n)),
     clock: nodeClock,
     log: quiet,
-    events: { peerConnected: (e) => peerConnected(e.id), peerDisconnected() {}, peerSpoke() {} },
+    events: { peerConnected: e => peerConnected(e.id), peerDisconnected() {}, peerSpoke() {} },
     gossipLink: { newPeer() {}, gossipBatch() {}, peerGone() {} },
   });
   return { connectd, id: toHex(hsmd.nodeId()) };
@@ -168,16 +184,16 @@ function bareConnectd(dialer: Dialer, peerConnected: (id: string) => void = () =
 async function startFeeder(): Promise<Feeder> {
   const seen = new Set<string>();
   const waiting = new Map<string, () => void>();
-  const { connectd, id } = bareConnectd(new TcpDialer(), (peer) => {
+  const { connectd, id } = bareConnectd(new TcpDialer(), peer => {
     seen.add(peer);
     waiting.get(peer)?.();
   });
-  const listener: Listener = await listenTcp('127.0.0.1', 0, (s) => connectd.acceptStream(s));
+  const listener: Listener = await listenTcp('127.0.0.1', 0, s => connectd.acceptStream(s));
   return {
     id,
     port: listener.port,
     connectd,
-    connected: (id) => (seen.has(id) ? Promise.resolve() : new Promise((r) => waiting.set(id, r))),
+    connected: id => (seen.has(id) ? Promise.resolve() : new Promise(r => waiting.set(id, r))),
     async stop() {
       connectd.stop();
       await listener.close();
@@ -194,7 +210,11 @@ interface GossipInfo {
  * Sends signedGossip() from `feeder` to `edge` and waits (a bounded number of polls) until the
  * edge node has checked every signature and listed the good channel's two halves.
  */
-async function feedAndCheck(feeder: Feeder, edge: string, call: (method: string, params?: unknown) => Promise<Record<string, unknown>>): Promise<GossipInfo> {
+async function feedAndCheck(
+  feeder: Feeder,
+  edge: string,
+  call: (method: string, params?: unknown) => Promise<Record<string, unknown>>,
+): Promise<GossipInfo> {
   const msgs = signedGossip();
   for (const m of msgs) await feeder.connectd.sendToPeer(edge, m);
   let info: GossipInfo | undefined;
@@ -203,7 +223,7 @@ async function feedAndCheck(feeder: Feeder, edge: string, call: (method: string,
     info = (await call('getinfo')).gossip as GossipInfo;
     halves = ((await call('listchannels', { short_channel_id: `${GOOD_BLOCK}x1x0` })).channels as unknown[]).length;
     if (info.stats.signatures_checked >= 10 && halves === 2) break;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise(r => setTimeout(r, 50));
   }
   equal(halves, 2, 'the good channel_announcement and both channel_updates are in the graph');
   const bad = (await call('listchannels', { short_channel_id: `${BAD_BLOCK}x1x0` })).channels as unknown[];
@@ -267,9 +287,12 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
     equal(r.result.id, peer.id);
     equal(r.result.direction, 'out');
     const peers = (await peer.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
-    ok(peers.peers.some((p) => p.id === edgeId && p.connected), 'the Node node sees the edge node connected');
+    ok(
+      peers.peers.some(p => p.id === edgeId && p.connected),
+      'the Node node sees the edge node connected',
+    );
     const lp = await rpc(mf!, 'listpeers');
-    ok((lp.result?.peers as { id: string; connected: boolean }[]).some((p) => p.id === peer.id && p.connected));
+    ok((lp.result?.peers as { id: string; connected: boolean }[]).some(p => p.id === peer.id && p.connected));
   });
 
   it('checks gossip signatures in the isolate with libsecp256k1 (WASM): good accepted, bad rejected', async () => {
@@ -287,7 +310,10 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
       const res = await client.connectToPeer(peer.id, [{ kind: 'websocket', url, host: '127.0.0.1', port: peerPort }]);
       equal(res.id, peer.id);
       const peers = (await peer.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
-      ok(peers.peers.some((p) => p.id === clientId && p.connected), 'the Node node finished init with the bridged client');
+      ok(
+        peers.peers.some(p => p.id === clientId && p.connected),
+        'the Node node finished init with the bridged client',
+      );
     } finally {
       client.stop();
     }
@@ -321,85 +347,112 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
 
 // The Deno entry (src/edge/deno.ts) with the deno binary from the npm package `deno`.
 const DENO = 'node_modules/.bin/deno';
-describe('edge node in Deno (src/edge/deno.ts)', { timeout: 60_000, skip: existsSync(DENO) ? false : 'the deno package is not installed' }, () => {
-  let peer: RunningNode;
-  let proc: ChildProcess | undefined;
-  let ready: { id: string; rpc: string; binding: { type: string; address: string; port: number }[] };
-  let feeder: Feeder | undefined;
+describe(
+  'edge node in Deno (src/edge/deno.ts)',
+  { timeout: 60_000, skip: existsSync(DENO) ? false : 'the deno package is not installed' },
+  () => {
+    let peer: RunningNode;
+    let proc: ChildProcess | undefined;
+    let ready: { id: string; rpc: string; binding: { type: string; address: string; port: number }[] };
+    let feeder: Feeder | undefined;
 
-  before(async () => {
-    peer = await startNode({ network: 'regtest', lightningDir: tmp(), bindAddr: ['127.0.0.1:0'] });
-    feeder = await startFeeder();
-    const data = tmp();
-    proc = spawn(DENO, ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${data},.`, `--allow-write=${data}`, '--allow-env', 'src/edge/deno.ts', '--network', 'regtest', '--data-dir', data, '--rpc-port', '0', '--bind-addr', '127.0.0.1:0'], {
-      env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(data, '.deno'), NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    before(async () => {
+      peer = await startNode({ network: 'regtest', lightningDir: tmp(), bindAddr: ['127.0.0.1:0'] });
+      feeder = await startFeeder();
+      const data = tmp();
+      proc = spawn(
+        DENO,
+        [
+          'run',
+          '--no-prompt',
+          '--allow-net=127.0.0.1',
+          `--allow-read=${data},.`,
+          `--allow-write=${data}`,
+          '--allow-env',
+          'src/edge/deno.ts',
+          '--network',
+          'regtest',
+          '--data-dir',
+          data,
+          '--rpc-port',
+          '0',
+          '--bind-addr',
+          '127.0.0.1:0',
+        ],
+        {
+          env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(data, '.deno'), NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      const exited = new Promise<never>((_, reject) => proc!.once('exit', code => reject(new Error(`deno exited with ${code}`))));
+      const line = new Promise<string>(resolve => createInterface({ input: proc!.stdout! }).once('line', resolve));
+      ready = JSON.parse(await Promise.race([line, exited])) as typeof ready;
     });
-    const exited = new Promise<never>((_, reject) => proc!.once('exit', (code) => reject(new Error(`deno exited with ${code}`))));
-    const line = new Promise<string>((resolve) => createInterface({ input: proc!.stdout! }).once('line', resolve));
-    ready = JSON.parse(await Promise.race([line, exited])) as typeof ready;
-  });
-  after(async () => {
-    if (proc && proc.exitCode === null) {
-      const gone = new Promise((r) => proc!.once('exit', r));
-      proc.kill('SIGTERM');
-      await gone;
+    after(async () => {
+      if (proc && proc.exitCode === null) {
+        const gone = new Promise(r => proc!.once('exit', r));
+        proc.kill('SIGTERM');
+        await gone;
+      }
+      await feeder?.stop();
+      await peer?.stop();
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    });
+
+    async function call(method: string, params: unknown = {}): Promise<Record<string, unknown>> {
+      const res = await fetch(ready.rpc, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+      const body = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
+      ok(body.result, JSON.stringify(body.error));
+      return body.result;
     }
-    await feeder?.stop();
-    await peer?.stop();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
 
-  async function call(method: string, params: unknown = {}): Promise<Record<string, unknown>> {
-    const res = await fetch(ready.rpc, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-    const body = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
-    ok(body.result, JSON.stringify(body.error));
-    return body.result;
-  }
+    it('answers getinfo over POST /rpc on 127.0.0.1 and connects to a Node node over TCP', async () => {
+      ok(ready.rpc.startsWith('http://127.0.0.1:'), ready.rpc);
+      equal((await call('getinfo')).id, ready.id);
+      const r = await call('connect', { id: `${peer.id}@127.0.0.1:${peer.binding[0]!.port}` });
+      equal(r.id, peer.id);
+      const peers = (await peer.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
+      ok(
+        peers.peers.some(p => p.id === ready.id && p.connected),
+        'the Node node finished init with the Deno node',
+      );
+    });
 
-  it('answers getinfo over POST /rpc on 127.0.0.1 and connects to a Node node over TCP', async () => {
-    ok(ready.rpc.startsWith('http://127.0.0.1:'), ready.rpc);
-    equal((await call('getinfo')).id, ready.id);
-    const r = await call('connect', { id: `${peer.id}@127.0.0.1:${peer.binding[0]!.port}` });
-    equal(r.id, peer.id);
-    const peers = (await peer.call('listpeers')) as { peers: { id: string; connected: boolean }[] };
-    ok(peers.peers.some((p) => p.id === ready.id && p.connected), 'the Node node finished init with the Deno node');
-  });
+    it('listens on --bind-addr 127.0.0.1: a Node node connects in, listpeers shows it, ping works both ways', async () => {
+      equal(ready.binding.length, 1);
+      const bind = ready.binding[0]!;
+      equal(bind.address, '127.0.0.1');
+      ok(bind.port > 0, `port ${bind.port}`);
+      equal(((await call('getinfo')).binding as unknown[]).length, 1, 'getinfo reports the listener');
+      // The outbound connection from the test above goes first, so this one is inbound.
+      await call('disconnect', { id: peer.id });
+      for (let i = 0; i < 200; i++) {
+        const seen = (await peer.call('listpeers')) as { peers: { id: string }[] };
+        if (!seen.peers.some(p => p.id === ready.id)) break;
+        await new Promise(r => setTimeout(r, 50));
+      }
+      const r = (await peer.call('connect', { id: `${ready.id}@127.0.0.1:${bind.port}` })) as { id: string; direction: string };
+      equal(r.id, ready.id);
+      equal(r.direction, 'out', 'the Node node dialled the Deno node');
+      // The Node node is done once it has the Deno node's init; the Deno node may still be reading its.
+      let listed = false;
+      for (let i = 0; i < 200 && !listed; i++) {
+        const lp = (await call('listpeers')).peers as { id: string; connected: boolean }[];
+        listed = lp.some(p => p.id === peer.id && p.connected);
+        if (!listed) await new Promise(r => setTimeout(r, 50));
+      }
+      ok(listed, 'the Deno node lists the Node node');
+      const pong = await call('ping', { id: peer.id, len: 16, pongbytes: 32 });
+      equal(pong.totlen, 32 + 4, 'pong: type, byteslen and 32 ignored bytes');
+      const back = (await peer.call('ping', { id: ready.id, len: 16, pongbytes: 8 })) as { totlen: number };
+      equal(back.totlen, 8 + 4);
+    });
 
-  it('listens on --bind-addr 127.0.0.1: a Node node connects in, listpeers shows it, ping works both ways', async () => {
-    equal(ready.binding.length, 1);
-    const bind = ready.binding[0]!;
-    equal(bind.address, '127.0.0.1');
-    ok(bind.port > 0, `port ${bind.port}`);
-    equal(((await call('getinfo')).binding as unknown[]).length, 1, 'getinfo reports the listener');
-    // The outbound connection from the test above goes first, so this one is inbound.
-    await call('disconnect', { id: peer.id });
-    for (let i = 0; i < 200; i++) {
-      const seen = (await peer.call('listpeers')) as { peers: { id: string }[] };
-      if (!seen.peers.some((p) => p.id === ready.id)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const r = (await peer.call('connect', { id: `${ready.id}@127.0.0.1:${bind.port}` })) as { id: string; direction: string };
-    equal(r.id, ready.id);
-    equal(r.direction, 'out', 'the Node node dialled the Deno node');
-    // The Node node is done once it has the Deno node's init; the Deno node may still be reading its.
-    let listed = false;
-    for (let i = 0; i < 200 && !listed; i++) {
-      const lp = (await call('listpeers')).peers as { id: string; connected: boolean }[];
-      listed = lp.some((p) => p.id === peer.id && p.connected);
-      if (!listed) await new Promise((r) => setTimeout(r, 50));
-    }
-    ok(listed, 'the Deno node lists the Node node');
-    const pong = await call('ping', { id: peer.id, len: 16, pongbytes: 32 });
-    equal(pong.totlen, 32 + 4, 'pong: type, byteslen and 32 ignored bytes');
-    const back = (await peer.call('ping', { id: ready.id, len: 16, pongbytes: 8 })) as { totlen: number };
-    equal(back.totlen, 8 + 4);
-  });
-
-  it('checks gossip signatures with libsecp256k1 (WASM) from a peer that connected in: good accepted, bad rejected', async () => {
-    const r = await feeder!.connectd.connectToPeer(ready.id, [{ kind: 'tcp', host: '127.0.0.1', port: ready.binding[0]!.port }]);
-    equal(r.id, ready.id);
-    const info = await feedAndCheck(feeder!, ready.id, call);
-    equal(info.verify_engine, 'libsecp256k1');
-  });
-});
+    it('checks gossip signatures with libsecp256k1 (WASM) from a peer that connected in: good accepted, bad rejected', async () => {
+      const r = await feeder!.connectd.connectToPeer(ready.id, [{ kind: 'tcp', host: '127.0.0.1', port: ready.binding[0]!.port }]);
+      equal(r.id, ready.id);
+      const info = await feedAndCheck(feeder!, ready.id, call);
+      equal(info.verify_engine, 'libsecp256k1');
+    });
+  },
+);

@@ -6,10 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { concat, toHex, u32be } from '../../src/core/bytes.ts';
+import { concat, toHex, u32be } from '../../src/core/base/bytes.ts';
 import { ChainSourceError, EsploraChainSource } from '../../src/core/chain/esplora.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
 import { signChannelAnnouncement, type ChannelParty } from '../../src/core/gossip/sign.ts';
@@ -22,20 +22,40 @@ import { rawBlock, rawTx } from '../support/raw-block.ts';
 const CHAIN = chainHash('regtest');
 const enc = new TextEncoder();
 const hash = (tag: string, i = 0) => toHex(sha256(concat(enc.encode(tag), u32be(i))));
-const party = (i: number): ChannelParty => ({ nodeSecret: sha256(enc.encode(`esplora node ${i}`)), bitcoinSecret: sha256(enc.encode(`esplora funding ${i}`)) });
-const script = (a: ChannelParty, b: ChannelParty) => toHex(fundingScriptPubKey(getPublicKey(a.bitcoinSecret), getPublicKey(b.bitcoinSecret)));
+const party = (i: number): ChannelParty => ({
+  nodeSecret: sha256(enc.encode(`esplora node ${i}`)),
+  bitcoinSecret: sha256(enc.encode(`esplora funding ${i}`)),
+});
+const script = (a: ChannelParty, b: ChannelParty) =>
+  toHex(fundingScriptPubKey(getPublicKey(a.bitcoinSecret), getPublicKey(b.bitcoinSecret)));
 
-const [P0, P1, P2, P3, P4, P5] = [0, 1, 2, 3, 4, 5].map(party) as [ChannelParty, ChannelParty, ChannelParty, ChannelParty, ChannelParty, ChannelParty];
+const [P0, P1, P2, P3, P4, P5] = [0, 1, 2, 3, 4, 5].map(party) as [
+  ChannelParty,
+  ChannelParty,
+  ChannelParty,
+  ChannelParty,
+  ChannelParty,
+  ChannelParty,
+];
 const OPEN = scidFromParts({ block: 300, txindex: 1, outnum: 0 });
 const SPENT = scidFromParts({ block: 301, txindex: 1, outnum: 1 });
 const BROKEN = scidFromParts({ block: 302, txindex: 1, outnum: 0 });
 
 /** height -> block hash; block hash -> txids; txid -> outputs and which are spent. */
-const blocks = new Map<number, string>([300, 301, 302].map((n) => [n, hash('block', n)]));
-const txids = new Map<string, string[]>([300, 301, 302].map((n) => [hash('block', n), [hash('coinbase', n), hash('funding', n)]]));
+const blocks = new Map<number, string>([300, 301, 302].map(n => [n, hash('block', n)]));
+const txids = new Map<string, string[]>([300, 301, 302].map(n => [hash('block', n), [hash('coinbase', n), hash('funding', n)]]));
 const txs = new Map<string, { vout: { scriptpubkey: string; value: number }[]; spent: number[] }>([
   [hash('funding', 300), { vout: [{ scriptpubkey: script(P0, P1), value: 1_500_000 }], spent: [] }],
-  [hash('funding', 301), { vout: [{ scriptpubkey: '0014' + hash('change').slice(0, 40), value: 10_000 }, { scriptpubkey: script(P2, P3), value: 700_000 }], spent: [1] }],
+  [
+    hash('funding', 301),
+    {
+      vout: [
+        { scriptpubkey: '0014' + hash('change').slice(0, 40), value: 10_000 },
+        { scriptpubkey: script(P2, P3), value: 700_000 },
+      ],
+      spent: [1],
+    },
+  ],
   [hash('funding', 302), { vout: [{ scriptpubkey: script(P4, P5), value: 900_000 }], spent: [] }],
 ]);
 /** The tip, 305, is a real block spending the SPENT channel's funding output (for the spend watch). */
@@ -54,7 +74,8 @@ function esplora(path: string): [number, string, string | Uint8Array] {
     const h = blocks.get(Number(p[1]));
     return h ? [200, 'text/plain', h] : [404, 'text/plain', 'Block not found'];
   }
-  if (p[0] === 'block' && p[2] === 'raw' && p.length === 3) return p[1] === TIP.hash ? [200, 'application/octet-stream', TIP.raw] : [404, 'text/plain', 'Block not found'];
+  if (p[0] === 'block' && p[2] === 'raw' && p.length === 3)
+    return p[1] === TIP.hash ? [200, 'application/octet-stream', TIP.raw] : [404, 'text/plain', 'Block not found'];
   if (p[0] === 'block' && p[2] === 'txid' && p.length === 4) {
     const ids = txids.get(p[1]!);
     if (!ids) return [404, 'text/plain', 'Block not found'];
@@ -67,7 +88,13 @@ function esplora(path: string): [number, string, string | Uint8Array] {
     if (p.length === 2) return [200, 'application/json', JSON.stringify({ txid: p[1], vout: tx.vout })];
     if (p[2] === 'outspend' && p.length === 4) {
       const spent = tx.spent.includes(Number(p[3]));
-      return [200, 'application/json', JSON.stringify(spent ? { spent: true, txid: hash('closing'), vin: 0, status: { confirmed: true, block_height: 304 } } : { spent: false })];
+      return [
+        200,
+        'application/json',
+        JSON.stringify(
+          spent ? { spent: true, txid: hash('closing'), vin: 0, status: { confirmed: true, block_height: 304 } } : { spent: false },
+        ),
+      ];
     }
   }
   return [404, 'text/plain', 'not found'];
@@ -89,13 +116,13 @@ describe('esplora over HTTP', () => {
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
   });
 
   after(async () => {
     server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>(r => server.close(() => r()));
   });
 
   const source = () => new EsploraChainSource({ baseUrl: base, fetch, clock: realClock, timeoutMs: 10_000 });
@@ -113,7 +140,11 @@ describe('esplora over HTTP', () => {
     equal(await c.tipHeight(), 305);
     // The spend watch reads the raw block through the global fetch's arrayBuffer().
     const follow = new EsploraChainSource({ baseUrl: base, fetch, clock: realClock, timeoutMs: 10_000, spends: { lookbackBlocks: 1 } });
-    deepEqual(await follow.newSpends((t) => t === hash('funding', 301)), { height: 305, blocks: 1, spent: [{ txid: hash('funding', 301), vout: 1, blockheight: 305 }] });
+    deepEqual(await follow.newSpends(t => t === hash('funding', 301)), {
+      height: 305,
+      blocks: 1,
+      spent: [{ txid: hash('funding', 301), vout: 1, blockheight: 305 }],
+    });
     const e = await rejects<ChainSourceError>(c.fundingOutput(BROKEN), ChainSourceError, 'http_status');
     equal(e.status, 503);
   });
@@ -126,14 +157,18 @@ describe('esplora over HTTP', () => {
       verifier: new InlineVerifier(),
       peers: { send() {}, warn() {} },
       clock: realClock,
-      log: { debug() {}, info() {}, warn: (m) => warnings.push(m) },
+      log: { debug() {}, info() {}, warn: m => warnings.push(m) },
       chainSource: source(),
       config: { verifyBatchDelayMs: 1 },
     });
     await g.load();
     g.newPeer('peer', '');
     requests.length = 0;
-    for (const [s, a, b] of [[OPEN, P0, P1], [SPENT, P2, P3], [BROKEN, P4, P5]] as const) {
+    for (const [s, a, b] of [
+      [OPEN, P0, P1],
+      [SPENT, P2, P3],
+      [BROKEN, P4, P5],
+    ] as const) {
       g.gossip('peer', signChannelAnnouncement({ chainHash: CHAIN, short_channel_id: s, parties: [a, b] }));
     }
     await g.flush();
@@ -147,10 +182,11 @@ describe('esplora over HTTP', () => {
     // A ChainSource error is not the peer's fault: gossipd logs it and drops the message unpunished.
     equal(warnings.length, 1);
     ok(warnings[0]!.includes('HTTP 503'), warnings[0]);
-    deepEqual(
-      requests.filter((r) => r.startsWith('/api/block-height/')).sort(),
-      ['/api/block-height/300', '/api/block-height/301', '/api/block-height/302'],
-    );
+    deepEqual(requests.filter(r => r.startsWith('/api/block-height/')).sort(), [
+      '/api/block-height/300',
+      '/api/block-height/301',
+      '/api/block-height/302',
+    ]);
     equal((g.info() as { chain_source: string }).chain_source, `esplora ${base.replace(/\/$/, '')}`);
     await g.close();
   });

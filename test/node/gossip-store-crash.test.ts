@@ -75,7 +75,7 @@ function runAndKill(path: string, killInCompaction: boolean): Promise<Round> {
 async function loadAndVerify(path: string, acked: number): Promise<{ next: number; discarded: number; live: number }> {
   const store = await FileGossipStore.open(path);
   const records: GossipRecord[] = [];
-  const res = await store.load((r) => records.push(r));
+  const res = await store.load(r => records.push(r));
   await store.close();
   const v = verifyStore(records, acked);
   deepEqual(v.problems, [], 'store after the kill');

@@ -22,13 +22,13 @@ async function openLoaded(path: string): Promise<FileGossipStore> {
 
 gossipStoreContract('FileGossipStore', {
   fresh: async () => FileGossipStore.open(freshPath()),
-  reopen: async (s) => {
+  reopen: async s => {
     await s.close();
     return FileGossipStore.open((s as FileGossipStore).path);
   },
 });
 
-const tags = (rs: GossipRecord[]): string[] => rs.map((r) => new TextDecoder().decode(r.raw.subarray(2)).split('#')[0]!);
+const tags = (rs: GossipRecord[]): string[] => rs.map(r => new TextDecoder().decode(r.raw.subarray(2)).split('#')[0]!);
 
 describe('FileGossipStore file format', () => {
   it('checksums with CRC32C: the RFC 3720 check value, and the same as checksum.ts at every length and offset', () => {
@@ -53,13 +53,20 @@ describe('FileGossipStore file format', () => {
     dv.setUint32(8, crc32c(f.subarray(12, 8 + 16 + dv.getUint32(8 + 8))));
     writeFileSync(path, f);
     s = await FileGossipStore.open(path);
-    await rejects(s.load(() => ok(false, 'no record before the whole file is read')), GossipStoreError, 'corrupt');
+    await rejects(
+      s.load(() => ok(false, 'no record before the whole file is read')),
+      GossipStoreError,
+      'corrupt',
+    );
     equal(statSync(path).size, f.length, 'the file was not cut');
     await s.clear();
     await s.writeBatch([rec(256, 8n, 'b')]);
     await s.close();
     s = await openLoaded(path);
-    deepEqual((await loadAll(s)).map((r) => r.key), [8n]);
+    deepEqual(
+      (await loadAll(s)).map(r => r.key),
+      [8n],
+    );
     await s.close();
   });
 
@@ -95,13 +102,21 @@ describe('FileGossipStore file format', () => {
     const p1 = freshPath();
     writeFileSync(p1, 'hello, this is not a store');
     const s1 = await FileGossipStore.open(p1);
-    await rejects(s1.load(() => undefined), GossipStoreError, 'bad_header');
+    await rejects(
+      s1.load(() => undefined),
+      GossipStoreError,
+      'bad_header',
+    );
     await s1.close();
     equal(readFileSync(p1, 'utf8'), 'hello, this is not a store');
     const p2 = freshPath();
     writeFileSync(p2, new Uint8Array([0x42, 0x57, 0x47, 0x53, 2, 0, 0, 0]));
     const s2 = await FileGossipStore.open(p2);
-    await rejects(s2.load(() => undefined), GossipStoreError, 'version');
+    await rejects(
+      s2.load(() => undefined),
+      GossipStoreError,
+      'version',
+    );
     await s2.close();
   });
 
@@ -148,7 +163,7 @@ describe('FileGossipStore recovery', () => {
       writeFileSync(path, whole.subarray(0, cut));
       const s = await FileGossipStore.open(path);
       const got: GossipRecord[] = [];
-      const res = await s.load((r) => got.push(r));
+      const res = await s.load(r => got.push(r));
       deepEqual(tags(got), ['a', 'b'], `cut at ${cut}`);
       equal(res.discarded, cut - firstEnd);
       equal(statSync(path).size, firstEnd);
@@ -209,8 +224,12 @@ describe('FileGossipStore compaction', () => {
   it('counts dead entries, rewrites live records in write order, shrinks the file', async () => {
     const path = freshPath();
     let s: GossipStore = await openLoaded(path);
-    for (let i = 0; i < 100; i++) await s.writeBatch([rec(258, channelUpdateKey(BigInt(i % 5), 0), `u${i}`), rec(256, BigInt(1000 + i), `c${i}`)]);
-    await s.delete([{ type: 256, key: 1000n }, { type: 256, key: 1001n }]);
+    for (let i = 0; i < 100; i++)
+      await s.writeBatch([rec(258, channelUpdateKey(BigInt(i % 5), 0), `u${i}`), rec(256, BigInt(1000 + i), `c${i}`)]);
+    await s.delete([
+      { type: 256, key: 1000n },
+      { type: 256, key: 1001n },
+    ]);
     const before = await s.stats();
     equal(before.live, 5 + 98);
     equal(before.dead, 95 + 2 + 2); // superseded updates, deleted channels, their tombstones
@@ -227,7 +246,7 @@ describe('FileGossipStore compaction', () => {
     await s.close();
     s = await FileGossipStore.open(path);
     const got = tags(await loadAll(s));
-    deepEqual(got, [...order.filter((t) => t !== 'c50'), 'c50-new']);
+    deepEqual(got, [...order.filter(t => t !== 'c50'), 'c50-new']);
     await s.close();
   });
 
@@ -263,7 +282,7 @@ describe('FileGossipStore at mainnet size', () => {
     const r = await FileGossipStore.open(path);
     let count = 0;
     let sum = 0;
-    const res = await r.load((x) => {
+    const res = await r.load(x => {
       count++;
       sum += x.raw.length;
     });
@@ -273,9 +292,9 @@ describe('FileGossipStore at mainnet size', () => {
     equal(res.live, N);
     ok(sum > 35e6);
     // spot checks, byte for byte
-    const want = new Map([0, 1, 2, 77_777, N - 1].map((i) => [i, syntheticRecord(i)]));
+    const want = new Map([0, 1, 2, 77_777, N - 1].map(i => [i, syntheticRecord(i)]));
     const seen = new Map<number, GossipRecord>();
-    await r.load((x) => {
+    await r.load(x => {
       const i = Number(new DataView(x.raw.buffer, x.raw.byteOffset).getUint32(2));
       if (want.has(i)) seen.set(i, x);
     });

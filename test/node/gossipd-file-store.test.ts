@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toHex } from '../../src/core/bytes.ts';
-import { chainHash } from '../../src/core/chains.ts';
-import { getPublicKey, sha256 } from '../../src/core/crypto.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import { signChannelAnnouncement, signChannelUpdate, type ChannelParty } from '../../src/core/gossip/sign.ts';
 import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
@@ -19,12 +19,20 @@ import { FakeClock } from '../support/fake-clock.ts';
 const CHAIN = chainHash('regtest');
 const NOW = 1_700_000_000;
 const enc = new TextEncoder();
-const party = (i: number): ChannelParty => ({ nodeSecret: sha256(enc.encode(`file node ${i}`)), bitcoinSecret: sha256(enc.encode(`file funding ${i}`)) });
+const party = (i: number): ChannelParty => ({
+  nodeSecret: sha256(enc.encode(`file node ${i}`)),
+  bitcoinSecret: sha256(enc.encode(`file funding ${i}`)),
+});
 const quiet = { debug() {}, info() {}, warn() {} };
 
 function gossipd(clock: FakeClock, store: FileGossipStore, send: (raw: Uint8Array) => void): Gossipd {
   return new Gossipd({
-    chainHash: CHAIN, store, verifier: new InlineVerifier(), clock, log: quiet, now: () => NOW,
+    chainHash: CHAIN,
+    store,
+    verifier: new InlineVerifier(),
+    clock,
+    log: quiet,
+    now: () => NOW,
     peers: { send: (_id, raw) => send(raw), warn() {} },
     config: { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, verifyBatchDelayMs: 1 },
   });
@@ -40,7 +48,14 @@ describe('gossipd over the file store', () => {
       const scid = scidFromParts({ block: 900, txindex: 2, outnum: 1 });
       const ann = signChannelAnnouncement({ chainHash: CHAIN, short_channel_id: scid, parties: [a, b] });
       const updates = [a, b].map((x, i) =>
-        signChannelUpdate({ secret: x.nodeSecret, chainHash: CHAIN, short_channel_id: scid, timestamp: NOW - 60, peer: getPublicKey((i === 0 ? b : a).nodeSecret), htlc_maximum_msat: 5_000_000n }),
+        signChannelUpdate({
+          secret: x.nodeSecret,
+          chainHash: CHAIN,
+          short_channel_id: scid,
+          timestamp: NOW - 60,
+          peer: getPublicKey((i === 0 ? b : a).nodeSecret),
+          htlc_maximum_msat: 5_000_000n,
+        }),
       );
       let store = await FileGossipStore.open(path);
       let g = gossipd(clock, store, () => {});
@@ -54,14 +69,21 @@ describe('gossipd over the file store', () => {
 
       store = await FileGossipStore.open(path);
       const sent: Uint8Array[] = [];
-      g = gossipd(clock, store, (raw) => sent.push(raw));
+      g = gossipd(clock, store, raw => sent.push(raw));
       equal((await g.load()).channels, 1);
       g.newPeer('asker', '');
-      g.gossip('asker', encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }));
+      g.gossip(
+        'asker',
+        encodeMessage({ name: 'gossip_timestamp_filter', chain_hash: CHAIN, first_timestamp: 0, timestamp_range: 0xffffffff }),
+      );
       await clock.tick(100);
-      const gossip = sent.filter((r) => r[0] === 1 && r[1]! <= 2);
+      const gossip = sent.filter(r => r[0] === 1 && r[1]! <= 2);
       deepEqual(gossip.map(toHex).sort(), [ann, ...updates].map(toHex).sort());
-      for (const r of gossip) ok(r.byteOffset === 0 && r.byteLength === r.buffer.byteLength, `a ${r.byteLength}-byte message sent in a ${r.buffer.byteLength}-byte buffer`);
+      for (const r of gossip)
+        ok(
+          r.byteOffset === 0 && r.byteLength === r.buffer.byteLength,
+          `a ${r.byteLength}-byte message sent in a ${r.buffer.byteLength}-byte buffer`,
+        );
       await g.close();
       await store.close();
     } finally {

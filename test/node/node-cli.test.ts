@@ -35,9 +35,9 @@ function run(args: string[], env: Record<string, string> = {}): ChildProcess {
 async function output(p: ChildProcess): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  p.stdout?.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (err += d));
-  const code = p.exitCode ?? (await new Promise<number>((r) => p.once('exit', (c) => r(c ?? -1))));
+  p.stdout?.on('data', d => (out += d));
+  p.stderr!.on('data', d => (err += d));
+  const code = p.exitCode ?? (await new Promise<number>(r => p.once('exit', c => r(c ?? -1))));
   return { code, out, err };
 }
 
@@ -45,13 +45,13 @@ async function firstLine(p: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
     let err = '';
-    p.stderr!.on('data', (d) => (err += d));
-    p.stdout!.on('data', (d) => {
+    p.stderr!.on('data', d => (err += d));
+    p.stdout!.on('data', d => {
       buf += d;
       const i = buf.indexOf('\n');
       if (i >= 0) resolve(buf.slice(0, i));
     });
-    p.once('exit', (c) => reject(new Error(`exited ${c} before printing: ${err}`)));
+    p.once('exit', c => reject(new Error(`exited ${c} before printing: ${err}`)));
   });
 }
 
@@ -63,10 +63,10 @@ function rawSocket(path: string, chunks: string[], count: number): Promise<strin
     s.on('connect', async () => {
       for (const c of chunks) {
         s.write(c);
-        await new Promise((r) => setImmediate(r));
+        await new Promise(r => setImmediate(r));
       }
     });
-    s.on('data', (d) => {
+    s.on('data', d => {
       got += d;
       if (got.split('\n\n').length - 1 >= count) {
         s.end();
@@ -77,11 +77,16 @@ function rawSocket(path: string, chunks: string[], count: number): Promise<strin
   });
 }
 
-function http(port: number, headers: Record<string, string>, body: string, method = 'POST'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function http(
+  port: number,
+  headers: Record<string, string>,
+  body: string,
+  method = 'POST',
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path: '/', headers, setHost: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path: '/', headers, setHost: false }, res => {
       let b = '';
-      res.on('data', (d) => (b += d));
+      res.on('data', d => (b += d));
       res.on('end', () => resolve({ status: res.statusCode!, body: b, headers: res.headers }));
     });
     req.on('error', reject);
@@ -93,7 +98,10 @@ describe('options as Core Lightning spells them', () => {
   it('an unknown option is an error naming the nearest known one (the command line and config files)', async () => {
     const e = throws<UsageError>(() => parseCommandLine(NODE_OPTIONS, ['--netwrk', 'regtest']), UsageError);
     ok(e.message.includes('--netwrk') && e.message.includes('did you mean --network?'), e.message);
-    const c = throws<UsageError>(() => parseConfigFile(NODE_OPTIONS, '# mine\nnetwork=regtest\nlog-levle=debug\n', '/x/config'), UsageError);
+    const c = throws<UsageError>(
+      () => parseConfigFile(NODE_OPTIONS, '# mine\nnetwork=regtest\nlog-levle=debug\n', '/x/config'),
+      UsageError,
+    );
     ok(c.message.startsWith('/x/config:3') && c.message.includes('--log-level'), c.message);
     // A flag given a value, a value option without one: errors too, not silently something else.
     throws(() => parseCommandLine(NODE_OPTIONS, ['--regtest=yes']), UsageError);
@@ -110,12 +118,12 @@ describe('options as Core Lightning spells them', () => {
     const p = run(['regtest', '--listen', '127.0.0.1:0']);
     try {
       const ready = JSON.parse(await firstLine(p)) as { esplora: string; height: number };
-      const tip = await fetch(`${ready.esplora}/blocks/tip/height`).then((r) => r.text());
+      const tip = await fetch(`${ready.esplora}/blocks/tip/height`).then(r => r.text());
       equal(Number(tip), ready.height);
     } finally {
       p.kill('SIGTERM');
     }
-    equal(await new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (c) => r(c)))), 0);
+    equal(await new Promise<number | null>(r => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', c => r(c)))), 0);
   });
 
   it('boltworker node --netwrk regtest exits with the suggestion and starts nothing', async () => {
@@ -136,7 +144,8 @@ describe('options as Core Lightning spells them', () => {
         const r = await output(run([sub, h], { HOME: home }));
         equal(r.code, 0, r.err);
         for (const s of specs) ok(r.out.includes(`--${s.name}`), `${sub} ${h} lacks --${s.name}`);
-        for (const s of specs) if (s.default !== undefined) ok(r.out.includes(`(default: ${s.default})`), `${sub} ${h} lacks the default of --${s.name}`);
+        for (const s of specs)
+          if (s.default !== undefined) ok(r.out.includes(`(default: ${s.default})`), `${sub} ${h} lacks the default of --${s.name}`);
       }
     }
     const b = await output(run(['bridge', '--help'], { HOME: home }));
@@ -150,7 +159,14 @@ describe('options as Core Lightning spells them', () => {
   });
 
   it('--version on every subcommand and alone', async () => {
-    for (const args of [['--version'], ['node', '--version'], ['cli', '--version'], ['bridge', '--version'], ['regtest', '--version'], ['cli', '-V']]) {
+    for (const args of [
+      ['--version'],
+      ['node', '--version'],
+      ['cli', '--version'],
+      ['bridge', '--version'],
+      ['regtest', '--version'],
+      ['cli', '-V'],
+    ]) {
       const r = await output(run(args));
       equal(r.code, 0, r.err);
       equal(r.out.trim(), VERSION);
@@ -162,7 +178,14 @@ describe('options as Core Lightning spells them', () => {
     writeFileSync(join(d, 'config'), '# base\nnetwork=regtest\nalias=from-base\nlog-level=debug\n');
     mkdirSync(join(d, 'regtest'));
     writeFileSync(join(d, 'regtest', 'config'), 'alias=from-network\nbind-addr=127.0.0.1:0\n');
-    const { values, network, lightningDir } = await nodeOptions(['--lightning-dir', d, '--log-level', 'info', '--bind-addr', '127.0.0.1:1']);
+    const { values, network, lightningDir } = await nodeOptions([
+      '--lightning-dir',
+      d,
+      '--log-level',
+      'info',
+      '--bind-addr',
+      '127.0.0.1:1',
+    ]);
     equal(network, 'regtest');
     equal(lightningDir, d);
     const configs = configsOf(NODE_OPTIONS, values, ['help', 'version']);
@@ -208,14 +231,17 @@ describe('<lightning-dir>/<network>/ and its lock', () => {
     } finally {
       await Promise.all([r.stop(), t.stop()]);
     }
-    ok(!existsSync(join(d, 'regtest', 'lightningd.pid')) && !existsSync(join(d, 'regtest', 'lightning-rpc')), 'lock and socket removed at stop');
+    ok(
+      !existsSync(join(d, 'regtest', 'lightningd.pid')) && !existsSync(join(d, 'regtest', 'lightning-rpc')),
+      'lock and socket removed at stop',
+    );
   });
 
   it('a second node on the same directory and network is refused; a stale lock from a dead process is taken over', async () => {
     const d = tmp();
     // A pid file left by a process that has exited.
     const dead = spawn(process.execPath, ['-e', '']);
-    await new Promise((r) => dead.once('exit', r));
+    await new Promise(r => dead.once('exit', r));
     mkdirSync(join(d, 'regtest'));
     writeFileSync(join(d, 'regtest', 'lightningd.pid'), `${dead.pid}\n`);
     const a = await startNode({ network: 'regtest', lightningDir: d, verifyWorkers: 1 });
@@ -243,7 +269,10 @@ describe('<lightning-dir>/<network>/ and its lock', () => {
     ok(e.message.includes(file), e.message);
     const cwd = tmp();
     for (const dir of ['', '/proc/bw']) {
-      const p = spawn(process.execPath, [join(process.cwd(), 'bin/boltworker.mjs'), 'node', '--regtest', '--lightning-dir', dir], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [join(process.cwd(), 'bin/boltworker.mjs'), 'node', '--regtest', '--lightning-dir', dir], {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const r = await output(p);
       equal(r.code, 1);
       ok(/lightning-dir/.test(r.err), r.err);
@@ -254,14 +283,29 @@ describe('<lightning-dir>/<network>/ and its lock', () => {
 
 describe('the JSON-RPC Unix socket', () => {
   it('mode 0600; objects back to back in and out ("\\n\\n" after each), split anywhere; a malformed stream is answered and closed', async () => {
-    const n = await startNode({ network: 'regtest', lightningDir: tmp(), verifyWorkers: 1, addr: ['127.0.0.1:0'], announceAddr: ['203.0.113.5:9735'] });
+    const n = await startNode({
+      network: 'regtest',
+      lightningDir: tmp(),
+      verifyWorkers: 1,
+      addr: ['127.0.0.1:0'],
+      announceAddr: ['203.0.113.5:9735'],
+    });
     try {
       const path = n.rpcSocket!;
       equal(path, join(n.networkDir, 'lightning-rpc'));
       equal(statSync(path).mode & 0o777, 0o600);
-      const two = await rawSocket(path, ['{"jsonrpc":"2.0","id":1,"method":"getinfo"}{"jsonrpc":"2.0","id":"b","meth', 'od":"getinfo","params":{}}'], 2);
-      const answers = two.split('\n\n').filter((s) => s !== '').map((s) => JSON.parse(s) as { id: unknown; result: { id: string; binding: unknown[]; address: { address: string; port: number }[] } });
-      deepEqual(answers.map((a) => a.id).sort(), [1, 'b']);
+      const two = await rawSocket(
+        path,
+        ['{"jsonrpc":"2.0","id":1,"method":"getinfo"}{"jsonrpc":"2.0","id":"b","meth', 'od":"getinfo","params":{}}'],
+        2,
+      );
+      const answers = two
+        .split('\n\n')
+        .filter(s => s !== '')
+        .map(
+          s => JSON.parse(s) as { id: unknown; result: { id: string; binding: unknown[]; address: { address: string; port: number }[] } },
+        );
+      deepEqual(answers.map(a => a.id).sort(), [1, 'b']);
       equal(answers[0]!.result.id, n.id);
       // --addr listens and announces (with the port bound); --announce-addr only announces.
       const port = n.binding[0]!.port;
@@ -271,7 +315,9 @@ describe('the JSON-RPC Unix socket', () => {
       ]);
       const bad = JSON.parse((await rawSocket(path, ['[1,2]'], 1)).trim()) as { error: { code: number } };
       equal(bad.error.code, -32700);
-      const deep = JSON.parse((await rawSocket(path, ['{"a":' + '['.repeat(10_000)], 1)).trim()) as { error: { code: number; message: string } };
+      const deep = JSON.parse((await rawSocket(path, ['{"a":' + '['.repeat(10_000)], 1)).trim()) as {
+        error: { code: number; message: string };
+      };
       equal(deep.error.code, -32700);
       ok(deep.error.message.includes('deeper'), deep.error.message);
       equal(((await n.call('getinfo')) as { id: string }).id, n.id, 'still serving');
@@ -293,13 +339,23 @@ describe('the HTTP endpoint (--rpc-addr)', () => {
   });
 
   it('requires the cookie, the bound address as Host, a listed Origin (or none) and application/json', async () => {
-    const n = await startNode({ network: 'regtest', lightningDir: tmp(), verifyWorkers: 1, rpcAddr: '127.0.0.1:0', rpcAllowOrigin: ['https://app.example'] });
+    const n = await startNode({
+      network: 'regtest',
+      lightningDir: tmp(),
+      verifyWorkers: 1,
+      rpcAddr: '127.0.0.1:0',
+      rpcAllowOrigin: ['https://app.example'],
+    });
     try {
       const h = n.rpcHttp!;
       ok(h.port > 0, 'the port actually bound');
       equal(h.cookieFile, `${n.rpcSocket}.cookie`);
       equal(statSync(h.cookieFile).mode & 0o777, 0o600);
-      const good = { host: `127.0.0.1:${h.port}`, 'content-type': 'application/json', authorization: basicAuth(readFileSync(h.cookieFile, 'utf8')) };
+      const good = {
+        host: `127.0.0.1:${h.port}`,
+        'content-type': 'application/json',
+        authorization: basicAuth(readFileSync(h.cookieFile, 'utf8')),
+      };
       const body = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'getinfo' });
       const ok200 = await http(h.port, good, body);
       equal(ok200.status, 200, ok200.body);
@@ -330,7 +386,11 @@ describe('the HTTP endpoint (--rpc-addr)', () => {
   it('stop over HTTP: answered "Shutdown complete", then the node stops and releases its directory', async () => {
     const n = await startNode({ network: 'regtest', lightningDir: tmp(), verifyWorkers: 1, rpcAddr: '127.0.0.1:0' });
     const h = n.rpcHttp!;
-    const headers = { host: `127.0.0.1:${h.port}`, 'content-type': 'application/json', authorization: basicAuth(readFileSync(h.cookieFile, 'utf8')) };
+    const headers = {
+      host: `127.0.0.1:${h.port}`,
+      'content-type': 'application/json',
+      authorization: basicAuth(readFileSync(h.cookieFile, 'utf8')),
+    };
     const r = await http(h.port, headers, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'stop' }));
     equal(r.status, 200, r.body);
     equal((JSON.parse(r.body) as { result: unknown }).result, 'Shutdown complete');
@@ -364,7 +424,7 @@ describe('boltworker node + boltworker cli', () => {
     writeFileSync(join(d2, 'config'), 'network=regtest\n');
     n1 = run(['node', '--network=regtest', '--lightning-dir', d1, '--rpc-addr', '127.0.0.1:0', '--alias', 'one', '--log-file', 'node.log']);
     n2 = run(['node', '--lightning-dir', d2, '--alias', 'two', '--log-level', 'broken']);
-    n2.stderr!.on('data', (d) => (n2err += d));
+    n2.stderr!.on('data', d => (n2err += d));
     i1 = JSON.parse(await firstLine(n1));
     i2 = JSON.parse(await firstLine(n2));
   });

@@ -29,7 +29,8 @@ describe('boltworker node (worker threads, JSON-RPC)', () => {
 
   it('getinfo has Core Lightning fields', async () => {
     const info = (await a.call('getinfo')) as Record<string, unknown>;
-    for (const k of ['id', 'alias', 'color', 'num_peers', 'version', 'network', 'blockheight', 'address', 'binding', 'our_features']) ok(k in info, `getinfo lacks ${k}`);
+    for (const k of ['id', 'alias', 'color', 'num_peers', 'version', 'network', 'blockheight', 'address', 'binding', 'our_features'])
+      ok(k in info, `getinfo lacks ${k}`);
     equal(info.id, a.id);
     equal(info.network, 'regtest');
     equal((info.binding as unknown[]).length, 2);
@@ -46,7 +47,12 @@ describe('boltworker node (worker threads, JSON-RPC)', () => {
   });
   it('connect over TCP: handshake and init, then listpeers, ping and disconnect', async () => {
     const port = a.binding[0]!.port;
-    const r = (await b.call('connect', [`${a.id}@127.0.0.1:${port}`])) as { id: string; direction: string; features: string; address: unknown };
+    const r = (await b.call('connect', [`${a.id}@127.0.0.1:${port}`])) as {
+      id: string;
+      direction: string;
+      features: string;
+      address: unknown;
+    };
     equal(r.id, a.id);
     equal(r.direction, 'out');
     ok(/^[0-9a-f]+$/.test(r.features));
@@ -56,7 +62,10 @@ describe('boltworker node (worker threads, JSON-RPC)', () => {
     equal(lp.peers[0]!.connected, true);
     equal(lp.peers[0]!.num_channels, 0);
     const theirs = (await a.call('listpeers')) as { peers: { id: string }[] };
-    ok(theirs.peers.some((p) => p.id === b.id), 'the listener sees the incoming peer');
+    ok(
+      theirs.peers.some(p => p.id === b.id),
+      'the listener sees the incoming peer',
+    );
     deepEqual(await b.call('ping', { id: a.id, len: 1000, pongbytes: 500 }), { totlen: 504 });
     deepEqual(await b.call('disconnect', { id: a.id }), {});
     const after = (await b.call('listpeers')) as { peers: unknown[] };
@@ -91,21 +100,21 @@ function run(args: string[], env: Record<string, string> = {}): ChildProcess {
 async function output(p: ChildProcess): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (err += d));
-  const code = await new Promise<number>((r) => p.once('exit', (c) => r(c ?? -1)));
+  p.stdout!.on('data', d => (out += d));
+  p.stderr!.on('data', d => (err += d));
+  const code = await new Promise<number>(r => p.once('exit', c => r(c ?? -1)));
   return { code, out, err };
 }
 
 async function firstLine(p: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
-    p.stdout!.on('data', (d) => {
+    p.stdout!.on('data', d => {
       buf += d;
       const i = buf.indexOf('\n');
       if (i >= 0) resolve(buf.slice(0, i));
     });
-    p.once('exit', (c) => reject(new Error(`exited ${c} before printing`)));
+    p.once('exit', c => reject(new Error(`exited ${c} before printing`)));
   });
 }
 
@@ -122,11 +131,22 @@ describe('the boltworker command', () => {
       const info = await output(run(['cli', '--lightning-dir', d1, '--regtest', '--rpc-addr', i1.rpc, 'getinfo']));
       equal(info.code, 0, info.err);
       equal((JSON.parse(info.out) as { id: string }).id, i1.id);
-      const c = await output(run(['cli', '--lightning-dir', d2, '--regtest', 'connect', `id=${i1.id}`, 'host=127.0.0.1', `port=${i1.binding[0]!.port}`]));
+      const c = await output(
+        run(['cli', '--lightning-dir', d2, '--regtest', 'connect', `id=${i1.id}`, 'host=127.0.0.1', `port=${i1.binding[0]!.port}`]),
+      );
       equal(c.code, 0, c.err);
       equal((JSON.parse(c.out) as { direction: string }).direction, 'out');
       ok(i2.id !== i1.id);
-      const bad = await output(run(['cli', '--lightning-dir', d2, '--regtest', 'connect', `${'0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'}@127.0.0.1:1`]));
+      const bad = await output(
+        run([
+          'cli',
+          '--lightning-dir',
+          d2,
+          '--regtest',
+          'connect',
+          `${'0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'}@127.0.0.1:1`,
+        ]),
+      );
       equal(bad.code, 1);
       // As lightning-cli: the node's error on stdout.
       equal((JSON.parse(bad.out) as { code: number }).code, 401);

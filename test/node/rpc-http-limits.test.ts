@@ -11,7 +11,11 @@ describe('HTTP JSON-RPC: requests that crashed or bloated the node', () => {
   let server: Awaited<ReturnType<typeof startRpcHttp>>;
   const cookie = '__cookie__:00ff';
   const post = async (body: string) => {
-    const r = await fetch(`http://127.0.0.1:${server.port}/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basicAuth(cookie) }, body });
+    const r = await fetch(`http://127.0.0.1:${server.port}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth(cookie) },
+      body,
+    });
     return { status: r.status, text: await r.text() };
   };
 

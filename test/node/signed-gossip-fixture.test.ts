@@ -3,8 +3,8 @@
 // topology's policies; each bad case is refused with the expected verdict; tiny-secp256k1's signer
 // gives the same bytes as crypto.ts's; the packed file round-trips and its input id follows its inputs.
 import { describe, it } from 'node:test';
-import { toHex } from '../../src/core/bytes.ts';
-import { chainHash } from '../../src/core/chains.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
+import { chainHash } from '../../src/core/chain/chains.ts';
 import { Graph } from '../../src/core/gossip/graph.ts';
 import { validateGossip } from '../../src/core/gossip/validate.ts';
 import { decodeMessage } from '../../src/core/wire/messages.ts';
@@ -66,7 +66,7 @@ describe('signed gossip fixture', () => {
   });
 
   it('carries the topology: node order, directions, disabled bits, policies, aliases, timestamps', () => {
-    const byScid = new Map(topology.channels.map((c) => [c.short_channel_id, orderChannel(c, keys)]));
+    const byScid = new Map(topology.channels.map(c => [c.short_channel_id, orderChannel(c, keys)]));
     for (const raw of good().messages) {
       const m = decodeMessage(raw);
       if (m.name === 'channel_announcement') {
@@ -83,7 +83,7 @@ describe('signed gossip fixture', () => {
         equal(m.htlc_maximum_msat, p.htlc_maximum_msat);
         ok(m.timestamp <= NOW - 60 && m.timestamp >= NOW - 13 * 86_400, 'timestamp within 13 days before now');
       } else if (m.name === 'node_announcement') {
-        const i = keys.node_ids.findIndex((k) => toHex(k) === toHex(m.node_id));
+        const i = keys.node_ids.findIndex(k => toHex(k) === toHex(m.node_id));
         equal(new TextDecoder().decode(m.alias).replace(/\0+$/, ''), topology.nodes[i]!.alias);
       }
     }
@@ -92,10 +92,17 @@ describe('signed gossip fixture', () => {
   it('each bad case is refused with the expected verdict', () => {
     const { graph } = ingestAll();
     const cases = badGossip(topology, { chainHash: CHAIN, otherChainHash: chainHash('bitcoin'), now: NOW, keys, good: good() });
-    deepEqual(
-      [...new Set(cases.map((c) => c.kind))].sort(),
-      ['bad_signature_announcement', 'bad_signature_node', 'bad_signature_update', 'duplicate', 'future', 'out_of_order', 'stale', 'unknown_channel', 'wrong_chain'],
-    );
+    deepEqual([...new Set(cases.map(c => c.kind))].sort(), [
+      'bad_signature_announcement',
+      'bad_signature_node',
+      'bad_signature_update',
+      'duplicate',
+      'future',
+      'out_of_order',
+      'stale',
+      'unknown_channel',
+      'wrong_chain',
+    ]);
     const rules = { chainHash: CHAIN, now: () => NOW };
     for (const c of cases) {
       for (const raw of c.setup ?? []) {
@@ -103,7 +110,12 @@ describe('signed gossip fixture', () => {
         ok(s.result === 'accept' && graph.applyGossip(s.msg), `${c.kind}: setup accepted`);
       }
       const v = validateGossip(c.raw, graph, rules);
-      const got = v.result === 'reject' ? { result: 'reject', code: v.error.code } : v.result === 'ignore' ? { result: 'ignore', code: v.code } : { result: v.result };
+      const got =
+        v.result === 'reject'
+          ? { result: 'reject', code: v.error.code }
+          : v.result === 'ignore'
+            ? { result: 'ignore', code: v.code }
+            : { result: v.result };
       deepEqual(got, c.expect, c.kind);
     }
   });
@@ -117,19 +129,23 @@ describe('signed gossip fixture', () => {
 
   it('packs and unpacks; the input id follows topology, seed, now and chain', () => {
     const id = signedGossipInputId(topology, CHAIN, NOW, 1);
-    const { header, gossip } = unpackSignedGossip(packSignedGossip(good(), { version: SIGNED_GOSSIP_VERSION, inputId: id, now: NOW, chainHash: CHAIN }));
+    const { header, gossip } = unpackSignedGossip(
+      packSignedGossip(good(), { version: SIGNED_GOSSIP_VERSION, inputId: id, now: NOW, chainHash: CHAIN }),
+    );
     equal(header.version, SIGNED_GOSSIP_VERSION);
     equal(header.now, NOW);
     equal(toHex(header.inputId), toHex(id));
     deepEqual(gossip.messages.map(toHex), good().messages.map(toHex));
     equal(gossip.disabled_updates, good().disabled_updates);
-    const other = new Set([
-      signedGossipInputId(topology, CHAIN, NOW, 2),
-      signedGossipInputId(topology, CHAIN, NOW + 1, 1),
-      signedGossipInputId(topology, chainHash('bitcoin'), NOW, 1),
-      signedGossipInputId({ ...topology, channels: topology.channels.slice(1) }, CHAIN, NOW, 1),
-      signedGossipInputId({ ...topology, nodes: topology.nodes.map((n, i) => (i === 7 ? { alias: 'renamed' } : n)) }, CHAIN, NOW, 1),
-    ].map(toHex));
+    const other = new Set(
+      [
+        signedGossipInputId(topology, CHAIN, NOW, 2),
+        signedGossipInputId(topology, CHAIN, NOW + 1, 1),
+        signedGossipInputId(topology, chainHash('bitcoin'), NOW, 1),
+        signedGossipInputId({ ...topology, channels: topology.channels.slice(1) }, CHAIN, NOW, 1),
+        signedGossipInputId({ ...topology, nodes: topology.nodes.map((n, i) => (i === 7 ? { alias: 'renamed' } : n)) }, CHAIN, NOW, 1),
+      ].map(toHex),
+    );
     equal(other.size, 5);
     ok(!other.has(toHex(id)), 'a change of input changes the id');
   });

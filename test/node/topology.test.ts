@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { compare, concat, toHex, u32be } from '../../src/core/bytes.ts';
-import { DecodeError } from '../../src/core/errors.ts';
+import { compare, concat, toHex, u32be } from '../../src/core/base/bytes.ts';
+import { DecodeError } from '../../src/core/base/errors.ts';
 import { encodeBigSize } from '../../src/core/wire/bigsize.ts';
 import { scidParts } from '../../src/core/wire/scid.ts';
 import { bitcoinSecret, deriveFixtureKeys, nodeSecret, orderChannel } from '../../bench/fixtures/keys.ts';
@@ -39,20 +39,60 @@ const SKIP = mainnetAvailable() ? false : 'no ../shared/data/mainnet-topology/ n
 
 /** A GOSSMAP_COMPRESSv1 file from bigsize values, after the header. */
 function file(...values: (number | bigint)[]): Uint8Array {
-  return concat(new TextEncoder().encode('GOSSMAP_COMPRESSv1\0'), ...values.map((v) => encodeBigSize(v)));
+  return concat(new TextEncoder().encode('GOSSMAP_COMPRESSv1\0'), ...values.map(v => encodeBigSize(v)));
 }
 
 /** CLN's example (channels 0→1 and 0→2), node 0's half of channel 1 disabled. */
 function tinyFile(): Uint8Array {
   return file(
-    2, 0, 0, 1, 2, // channel ends
-    3, 4, // disabled: 2*1+1 (channel 1, direction 1), then 4 = 2N ends the list
-    2, 1_000_000, 0xfd, 0, 1, // capacity: 2 values, channel 0 -> 1,000,000 sat, channel 1 -> 253 sat
-    2, 0, 1000, 1, 1, 1, 0, // htlc_minimum_msat
-    2, 0, 1, 0, 1, 1, 0, // htlc_maximum_msat: 0 = capacity, 1 = 99% of capacity
-    2, 0, 1000, 1, 0, 1, 0, // fee_base_msat
-    2, 0, 70_000, 1, 1, 1, 0, // fee_proportional_millionths (70,000 is a 0xfe bigsize)
-    3, 0, 40, 144, 1, 2, 2, 0, // cltv_expiry_delta
+    2,
+    0,
+    0,
+    1,
+    2, // channel ends
+    3,
+    4, // disabled: 2*1+1 (channel 1, direction 1), then 4 = 2N ends the list
+    2,
+    1_000_000,
+    0xfd,
+    0,
+    1, // capacity: 2 values, channel 0 -> 1,000,000 sat, channel 1 -> 253 sat
+    2,
+    0,
+    1000,
+    1,
+    1,
+    1,
+    0, // htlc_minimum_msat
+    2,
+    0,
+    1,
+    0,
+    1,
+    1,
+    0, // htlc_maximum_msat: 0 = capacity, 1 = 99% of capacity
+    2,
+    0,
+    1000,
+    1,
+    0,
+    1,
+    0, // fee_base_msat
+    2,
+    0,
+    70_000,
+    1,
+    1,
+    1,
+    0, // fee_proportional_millionths (70,000 is a 0xfe bigsize)
+    3,
+    0,
+    40,
+    144,
+    1,
+    2,
+    2,
+    0, // cltv_expiry_delta
   );
 }
 
@@ -219,7 +259,6 @@ describe('mainnet topology 2026-02-03 (README figures)', () => {
     const naive = policyConsistency(without);
     ok(withMap > naive + 0.1, `policy consistency with node ids ${withMap.toFixed(3)} vs file order ${naive.toFixed(3)}`);
   });
-
 });
 
 describe('generateTopology', () => {
@@ -236,7 +275,10 @@ describe('generateTopology', () => {
       degree[c.node2]!++;
       for (const h of c.halves) ok(h.htlc_minimum_msat <= h.htlc_maximum_msat && h.htlc_maximum_msat <= c.capacity_sat * 1000n);
     }
-    ok(degree.every((d) => d >= 1), 'every node has a channel');
+    ok(
+      degree.every(d => d >= 1),
+      'every node has a channel',
+    );
     checkScids(t);
   });
 
@@ -244,8 +286,11 @@ describe('generateTopology', () => {
     const a = generateTopology({ nodes: 300, channels: 900, seed: 42 });
     deepEqual(a, generateTopology({ nodes: 300, channels: 900, seed: 42 }));
     const b = generateTopology({ nodes: 300, channels: 900, seed: 43 });
-    ok(JSON.stringify(a.channels.slice(0, 20), (_k, v) => (typeof v === 'bigint' ? String(v) : v)) !==
-      JSON.stringify(b.channels.slice(0, 20), (_k, v) => (typeof v === 'bigint' ? String(v) : v)), 'another seed, another graph');
+    ok(
+      JSON.stringify(a.channels.slice(0, 20), (_k, v) => (typeof v === 'bigint' ? String(v) : v)) !==
+        JSON.stringify(b.channels.slice(0, 20), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      'another seed, another graph',
+    );
   });
 
   it('at mainnet size has mainnet skew: ~54% single-channel nodes, hubs near 2,000', () => {

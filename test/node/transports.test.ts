@@ -2,8 +2,8 @@
 // a dialer against our own listener, and against raw servers where a test needs a misbehaving peer.
 import net from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { ByteStream, DialTarget } from '../../src/core/transport.ts';
-import { concat } from '../../src/core/bytes.ts';
+import type { ByteStream, DialTarget } from '../../src/core/net/transport.ts';
+import { concat } from '../../src/core/base/bytes.ts';
 import { TcpDialer, listenTcp } from '../../src/transports/tcp-node.ts';
 import { WsDialer } from '../../src/transports/ws-node.ts';
 import { listenWebSocket } from '../../src/transports/ws-listener-node.ts';
@@ -13,7 +13,7 @@ import { TEXT_FRAME_REASON } from '../../src/transports/stream-base.ts';
 import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
 
 const HOST = '127.0.0.1';
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const tick = (): Promise<void> => new Promise(r => setImmediate(r));
 
 /** Bytes whose value depends on their offset, so any reordering or loss shows. */
 function pattern(n: number, from = 0): Uint8Array {
@@ -37,7 +37,7 @@ function sink(s: ByteStream, onData?: (c: Uint8Array) => void): Sink {
   let total = 0;
   const want: { n: number; resolve: () => void }[] = [];
   let resolveClosed!: (r: string) => void;
-  const closed = new Promise<string>((r) => (resolveClosed = r));
+  const closed = new Promise<string>(r => (resolveClosed = r));
   s.start({
     data(c) {
       chunks.push(c);
@@ -55,7 +55,7 @@ function sink(s: ByteStream, onData?: (c: Uint8Array) => void): Sink {
     closes,
     closed,
     bytes: () => concat(...chunks),
-    atLeast: (n) => (total >= n ? Promise.resolve() : new Promise((resolve) => want.push({ n, resolve }))),
+    atLeast: n => (total >= n ? Promise.resolve() : new Promise(resolve => want.push({ n, resolve }))),
   };
 }
 
@@ -64,20 +64,20 @@ function acceptQueue(): { onStream: (s: ByteStream) => void; next(): Promise<Byt
   const ready: ByteStream[] = [];
   const waiting: ((s: ByteStream) => void)[] = [];
   return {
-    onStream: (s) => (waiting.length ? waiting.shift()!(s) : ready.push(s)),
-    next: () => (ready.length ? Promise.resolve(ready.shift()!) : new Promise((r) => waiting.push(r))),
+    onStream: s => (waiting.length ? waiting.shift()!(s) : ready.push(s)),
+    next: () => (ready.length ? Promise.resolve(ready.shift()!) : new Promise(r => waiting.push(r))),
   };
 }
 
 function echo(s: ByteStream): void {
-  s.start({ data: (c) => void s.write(c).catch(() => {}), close: () => {} });
+  s.start({ data: c => void s.write(c).catch(() => {}), close: () => {} });
 }
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, HOST, r));
+  await new Promise<void>(r => srv.listen(0, HOST, r));
   const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
+  await new Promise<void>(r => srv.close(() => r()));
   return port;
 }
 
@@ -129,10 +129,15 @@ for (const kind of ['tcp', 'ws'] as const) {
         const there = sink(server);
         const chunks = manyChunks(1500);
         const total = chunks.reduce((n, c) => n + c.length, 0);
-        await Promise.all(chunks.map((c) => s.write(c)));
+        await Promise.all(chunks.map(c => s.write(c)));
         await there.atLeast(total);
         deepEqual(there.bytes(), pattern(total), 'server got every byte in order');
-        if (kind === 'ws') deepEqual(there.chunks.map((c) => c.length), chunks.map((c) => c.length), 'one frame per write');
+        if (kind === 'ws')
+          deepEqual(
+            there.chunks.map(c => c.length),
+            chunks.map(c => c.length),
+            'one frame per write',
+          );
         for (const c of chunks.reverse()) await server.write(c);
         await back.atLeast(total);
         deepEqual(back.bytes(), concat(...chunks), 'client got every byte in order');
@@ -182,7 +187,7 @@ for (const kind of ['tcp', 'ws'] as const) {
     });
 
     it('delivers data that arrived before start(), then the close', async () => {
-      const l = await listen(kind, (srv) => {
+      const l = await listen(kind, srv => {
         srv.start({ data: () => {}, close: () => {} });
         void srv.write(new TextEncoder().encode('early')).then(() => srv.close('sent'));
       });
@@ -218,34 +223,36 @@ describe('transports: backpressure', () => {
   const BIG = 32 * 1024 * 1024; // far more than loopback socket buffers hold
 
   /** A raw peer on a random port that accepts one connection and reads nothing until resume(). */
-  async function stalledPeer(kind: Kind): Promise<{ port: number; accepted: Promise<void>; resume(onData: (b: Buffer) => void): void; close(): void }> {
+  async function stalledPeer(
+    kind: Kind,
+  ): Promise<{ port: number; accepted: Promise<void>; resume(onData: (b: Buffer) => void): void; close(): void }> {
     let resumeFn: ((f: (b: Buffer) => void) => void) | undefined;
     let ready!: () => void;
-    const accepted = new Promise<void>((r) => (ready = r));
+    const accepted = new Promise<void>(r => (ready = r));
     let server: net.Server | WebSocketServer;
     if (kind === 'tcp') {
-      server = net.createServer((sock) => {
+      server = net.createServer(sock => {
         sock.pause();
-        resumeFn = (f) => sock.on('data', f).resume();
+        resumeFn = f => sock.on('data', f).resume();
         ready();
       });
       server.listen(0, HOST);
     } else {
       server = new WebSocketServer({ host: HOST, port: 0, perMessageDeflate: false, maxPayload: 2 * BIG });
-      server.on('connection', (ws) => {
+      server.on('connection', ws => {
         ws.pause();
-        resumeFn = (f) => {
+        resumeFn = f => {
           ws.on('message', (d: Buffer) => f(d));
           ws.resume();
         };
         ready();
       });
     }
-    await new Promise<void>((r) => server.once('listening', () => r()));
+    await new Promise<void>(r => server.once('listening', () => r()));
     return {
       port: (server.address() as net.AddressInfo).port,
       accepted,
-      resume: (f) => resumeFn!(f),
+      resume: f => resumeFn!(f),
       close: () => void server.close(),
     };
   }
@@ -262,8 +269,8 @@ describe('transports: backpressure', () => {
       ok(!settled, 'a write larger than every buffer must wait while the peer does not read');
       let got = 0;
       let inOrder = true;
-      const all = new Promise<void>((done) =>
-        peer.resume((b) => {
+      const all = new Promise<void>(done =>
+        peer.resume(b => {
           for (let i = 0; i < b.length; i += 4099) if (b[i] !== big[got + i]) inOrder = false;
           got += b.length;
           if (got >= BIG) done();
@@ -296,13 +303,13 @@ describe('transports: pausing the reader (connectd backpressure to the peer)', (
     let closeRemote: () => void;
     if (kind === 'tcp') {
       const c = net.connect({ host: HOST, port: l.port });
-      await new Promise<void>((r) => c.once('connect', () => r()));
+      await new Promise<void>(r => c.once('connect', () => r()));
       c.write(big);
       unsent = () => c.writableLength;
       closeRemote = () => c.destroy();
     } else {
       const c = new WebSocket(`ws://${HOST}:${l.port}/`, { perMessageDeflate: false });
-      await new Promise<void>((r) => c.once('open', () => r()));
+      await new Promise<void>(r => c.once('open', () => r()));
       c.send(big);
       unsent = () => c.bufferedAmount;
       closeRemote = () => c.terminate();
@@ -331,9 +338,9 @@ describe('transports: pausing the reader (connectd backpressure to the peer)', (
 describe('transports: WebSocket frames', () => {
   it('a text frame from the server is a protocol error that closes the client stream (1003)', async () => {
     const wss = new WebSocketServer({ host: HOST, port: 0 });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    const serverSaw = new Promise<[number, string]>((resolve) =>
-      wss.on('connection', (ws) => {
+    await new Promise<void>(r => wss.once('listening', () => r()));
+    const serverSaw = new Promise<[number, string]>(resolve =>
+      wss.on('connection', ws => {
         ws.on('close', (code, reason) => resolve([code, reason.toString()]));
         ws.send(new Uint8Array([1, 2, 3])); // a binary frame first: delivered
         ws.send('not binary');
@@ -358,8 +365,8 @@ describe('transports: WebSocket frames', () => {
     const l = await listenWebSocket(HOST, 0, q.onStream);
     try {
       const ws = new WebSocket(`ws://${HOST}:${l.port}/`);
-      const clientSaw = new Promise<number>((r) => ws.on('close', (code) => r(code)));
-      await new Promise<void>((r) => ws.once('open', () => r()));
+      const clientSaw = new Promise<number>(r => ws.on('close', code => r(code)));
+      await new Promise<void>(r => ws.once('open', () => r()));
       const got = sink(await q.next());
       ws.send('hello');
       equal(await got.closed, TEXT_FRAME_REASON);
@@ -372,17 +379,25 @@ describe('transports: WebSocket frames', () => {
   it('a dial aborted while the server stalls the upgrade fails as aborted', async () => {
     const c = new AbortController();
     const stall = net.createServer(() => c.abort()).listen(0, HOST);
-    await new Promise<void>((r) => stall.once('listening', () => r()));
+    await new Promise<void>(r => stall.once('listening', () => r()));
     try {
       const port = (stall.address() as net.AddressInfo).port;
-      await rejects(new WsDialer().dial({ kind: 'websocket', url: `ws://${HOST}:${port}/`, host: HOST, port }, c.signal), TransportError, 'dial_aborted');
+      await rejects(
+        new WsDialer().dial({ kind: 'websocket', url: `ws://${HOST}:${port}/`, host: HOST, port }, c.signal),
+        TransportError,
+        'dial_aborted',
+      );
     } finally {
       stall.close();
     }
   });
 
   it('a dialer refuses the wrong kind of target', async () => {
-    await rejects(new TcpDialer().dial({ kind: 'websocket', url: 'ws://127.0.0.1:1/', host: HOST, port: 1 }), TransportError, 'unsupported_target');
+    await rejects(
+      new TcpDialer().dial({ kind: 'websocket', url: 'ws://127.0.0.1:1/', host: HOST, port: 1 }),
+      TransportError,
+      'unsupported_target',
+    );
     await rejects(new WsDialer().dial({ kind: 'tcp', host: HOST, port: 1 }), TransportError, 'unsupported_target');
     await rejects(combineDialers({}).dial({ kind: 'tcp', host: HOST, port: 1 }), TransportError, 'unsupported_target');
   });

@@ -5,7 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import * as tiny from 'tiny-secp256k1';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { curvesEngine, highSTwin, instantiateLibsecp256k1, nobleEngine, type VerifyEngine } from '../../src/core/crypto-verify.ts';
+import { curvesEngine, highSTwin, instantiateLibsecp256k1, nobleEngine, type VerifyEngine } from '../../src/core/crypto/verify-engines.ts';
 import { VerifyPoolError } from '../../src/core/gossip/verify-pool.ts';
 import { createNodeVerifyPool, defaultVerifyWorkers, libsecp256k1Module } from '../../src/node/verify-pool.ts';
 import { checkKeyCache, checkPoolWithHints } from '../support/key-cache-checks.ts';
@@ -19,7 +19,7 @@ before(() => {
 });
 
 function verdicts(engine: VerifyEngine, list: readonly LabelledItem[]): Uint8Array {
-  return Uint8Array.from(list, (it) => (engine.verify(it.sig, it.digest, it.pub) ? 1 : 0));
+  return Uint8Array.from(list, it => (engine.verify(it.sig, it.digest, it.pub) ? 1 : 0));
 }
 
 describe('verify engines agree (Node)', () => {
@@ -42,13 +42,16 @@ describe('verify engines agree (Node)', () => {
         }
       },
     };
-    const results = [nobleEngine, curvesEngine, wasm, wasmTiny, tinyStrict].map((e) => verdicts(e, items));
+    const results = [nobleEngine, curvesEngine, wasm, wasmTiny, tinyStrict].map(e => verdicts(e, items));
     for (const [i, got] of results.entries()) equal(firstMismatch(items, got), undefined, `engine ${i}`);
-    equal(want.reduce((a, b) => a + b, 0), items.filter((i) => i.valid).length);
+    equal(
+      want.reduce((a, b) => a + b, 0),
+      items.filter(i => i.valid).length,
+    );
   });
 
   it('tiny-secp256k1 normalises high-S unless strict: we must (and do) call it strict', async () => {
-    const v = items.find((i) => i.valid)!;
+    const v = items.find(i => i.valid)!;
     const twin = highSTwin(v.sig);
     equal(tiny.verify(v.digest, v.pub, twin), true, 'non-strict accepts the twin');
     equal(tiny.verify(v.digest, v.pub, twin, true), false);
@@ -64,7 +67,7 @@ describe('verify engines agree (Node)', () => {
   for (const build of ['verify', 'tiny'] as const) {
     it(`the key cache (65-byte keys) never changes a verdict: ${build} build`, async () => {
       const module = await libsecp256k1Module(build);
-      await checkKeyCache((keyCache) => instantiateLibsecp256k1(module, () => 1, { keyCache }), items.slice(0, 400));
+      await checkKeyCache(keyCache => instantiateLibsecp256k1(module, () => 1, { keyCache }), items.slice(0, 400));
     });
   }
 });
@@ -77,7 +80,7 @@ describe('verify pool on worker_threads', () => {
 
   it('uses libsecp256k1 by default and returns the 2,000 verdicts in order across workers', async () => {
     const workers: Worker[] = [];
-    const pool = createNodeVerifyPool({ size: 2, maxChunk: 97, onSpawn: (w) => workers.push(w) });
+    const pool = createNodeVerifyPool({ size: 2, maxChunk: 97, onSpawn: w => workers.push(w) });
     try {
       equal(await pool.engine(), 'libsecp256k1');
       const [all, part] = await Promise.all([pool.verifyBatch(items), pool.verifyBatch(items.slice(333, 777))]);
@@ -113,7 +116,7 @@ describe('verify pool on worker_threads', () => {
 
   it('a worker killed mid-batch is replaced and the batch still completes', async () => {
     const workers: Worker[] = [];
-    const pool = createNodeVerifyPool({ size: 2, onSpawn: (w) => workers.push(w) });
+    const pool = createNodeVerifyPool({ size: 2, onSpawn: w => workers.push(w) });
     try {
       await pool.engine();
       const p = pool.verifyBatch(items);
@@ -127,10 +130,10 @@ describe('verify pool on worker_threads', () => {
 
   it('a worker that crashes (uncaught exception) is replaced too', async () => {
     const workers: Worker[] = [];
-    const pool = createNodeVerifyPool({ size: 1, onSpawn: (w) => workers.push(w) });
+    const pool = createNodeVerifyPool({ size: 1, onSpawn: w => workers.push(w) });
     try {
       await pool.engine();
-      const exited = new Promise((r) => workers[0]!.once('exit', r));
+      const exited = new Promise(r => workers[0]!.once('exit', r));
       workers[0]!.postMessage({ t: 'crash' });
       await exited;
       deepEqual(await pool.verifyBatch(items.slice(0, 200)), want.slice(0, 200));
@@ -165,14 +168,17 @@ describe('verify pool on worker_threads', () => {
 
   it('close() rejects what is pending, refuses new batches and ends every worker', async () => {
     const workers: Worker[] = [];
-    const pool = createNodeVerifyPool({ size: 2, onSpawn: (w) => workers.push(w) });
-    const exits = workers.map((w) => new Promise((r) => w.once('exit', r)));
+    const pool = createNodeVerifyPool({ size: 2, onSpawn: w => workers.push(w) });
+    const exits = workers.map(w => new Promise(r => w.once('exit', r)));
     const p = pool.verifyBatch(items);
     const closed = rejects(p, VerifyPoolError, 'closed');
     await pool.close();
     await closed;
     await Promise.all(exits);
-    ok(workers.every((w) => w.threadId === -1), 'all threads ended');
+    ok(
+      workers.every(w => w.threadId === -1),
+      'all threads ended',
+    );
     await rejects(pool.verifyBatch(items.slice(0, 3)), VerifyPoolError, 'closed');
   });
 });

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import WebSocket from 'ws';
-import type { ByteStream } from '../../src/core/transport.ts';
+import type { ByteStream } from '../../src/core/net/transport.ts';
 import { WsDialer } from '../../src/transports/ws-node.ts';
 import { listenWebSocket } from '../../src/transports/ws-listener-node.ts';
 import { equal } from '../support/assert.ts';
@@ -12,7 +12,7 @@ import { eventually, halfOpen, type HalfOpen } from './fixtures/half-open.ts';
 
 /** Opens a WebSocket from `localAddress`; 'open' (then closes it) or 'failed'. */
 function wsOpen(port: number, localAddress: string): Promise<'open' | 'failed'> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress, perMessageDeflate: false });
     ws.once('open', () => {
       ws.close();
@@ -42,11 +42,11 @@ async function dialOnce(port: number, accepted: ByteStream[]): Promise<void> {
 describe('ws-listener-node: bounded before the upgrade (finding 11)', { timeout: 30_000 }, () => {
   it('holds at most maxPendingPerClient half-open upgrades per address; other addresses connect', async () => {
     const accepted: ByteStream[] = [];
-    const l = await listenWebSocket('127.0.0.1', 0, (s) => accepted.push(s), { maxPendingPerClient: 2 });
+    const l = await listenWebSocket('127.0.0.1', 0, s => accepted.push(s), { maxPendingPerClient: 2 });
     const conns: HalfOpen[] = [];
     try {
       for (let i = 0; i < 8; i++) conns.push(halfOpen(l.port));
-      await eventually(() => conns.filter((c) => c.closed()).length === 6, '6 of 8 closed at accept');
+      await eventually(() => conns.filter(c => c.closed()).length === 6, '6 of 8 closed at accept');
       // The same address has no slot left while two half-open upgrades wait...
       const same = await wsOpen(l.port, '127.0.0.1');
       equal(same, 'failed');
@@ -54,7 +54,7 @@ describe('ws-listener-node: bounded before the upgrade (finding 11)', { timeout:
       equal(await wsOpen(l.port, '127.0.0.2'), 'open');
       await eventually(() => accepted.length === 1, 'stream accepted');
       for (const c of conns) c.sock.destroy();
-      await eventually(() => accepted.length === 1 && conns.every((c) => c.closed()), 'half-open closed');
+      await eventually(() => accepted.length === 1 && conns.every(c => c.closed()), 'half-open closed');
       await dialOnce(l.port, accepted);
     } finally {
       for (const c of conns) c.sock.destroy();
@@ -65,11 +65,11 @@ describe('ws-listener-node: bounded before the upgrade (finding 11)', { timeout:
 
   it('closes upgrades not completed within headerTimeoutMs', async () => {
     const accepted: ByteStream[] = [];
-    const l = await listenWebSocket('127.0.0.1', 0, (s) => accepted.push(s), { headerTimeoutMs: 200 });
+    const l = await listenWebSocket('127.0.0.1', 0, s => accepted.push(s), { headerTimeoutMs: 200 });
     const conns = [halfOpen(l.port, '127.0.0.1'), halfOpen(l.port, '127.0.0.2')];
     try {
       // Node alone would wait 60 s (headersTimeout, checked every 30 s): past this test's timeout.
-      await eventually(() => conns.every((c) => c.closed()), 'half-open upgrades closed by the header timeout');
+      await eventually(() => conns.every(c => c.closed()), 'half-open upgrades closed by the header timeout');
       await dialOnce(l.port, accepted);
     } finally {
       for (const c of conns) c.sock.destroy();
@@ -80,14 +80,14 @@ describe('ws-listener-node: bounded before the upgrade (finding 11)', { timeout:
 
   it('caps TCP connections held at once with maxConnections', async () => {
     const accepted: ByteStream[] = [];
-    const l = await listenWebSocket('127.0.0.1', 0, (s) => accepted.push(s), { maxConnections: 3 });
+    const l = await listenWebSocket('127.0.0.1', 0, s => accepted.push(s), { maxConnections: 3 });
     const conns: HalfOpen[] = [];
     try {
       for (let i = 1; i <= 3; i++) conns.push(halfOpen(l.port, `127.0.0.${i}`));
       await sleep(50);
       const fourth = halfOpen(l.port, '127.0.0.4');
       await eventually(() => fourth.closed(), 'the fourth dropped (maxConnections 3)');
-      equal(conns.filter((c) => c.closed()).length, 0, 'the first three wait for their 10 s header timeout');
+      equal(conns.filter(c => c.closed()).length, 0, 'the first three wait for their 10 s header timeout');
       conns[0]!.sock.destroy();
       await eventually(() => conns[0]!.closed(), 'one closed');
       await dialOnce(l.port, accepted);

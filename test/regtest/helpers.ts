@@ -1,7 +1,7 @@
 // Keys, outputs and signed spends for the regtest chain's tests, built with @scure/btc-signer.
 import { p2pk, p2tr, p2tr_pk, p2wpkh, p2wsh, Script, SigHash, Transaction } from '@scure/btc-signer';
 import { pubECDSA, pubSchnorr, signECDSA } from '@scure/btc-signer/utils.js';
-import { sha256 } from '../../src/core/crypto.ts';
+import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { REGTEST_NETWORK } from '../../src/regtest/params.ts';
 import type { RegtestChain } from '../../src/regtest/chain.ts';
 import { decodeTx, makeTx, type Tx } from '../../src/regtest/tx.ts';
@@ -29,7 +29,12 @@ export function payment(kind: Kind): { script: Uint8Array; address: string; inpu
     }
     case 'tr-script': {
       const p = p2tr(pubSchnorr(KEY_A), { script: p2tr_pk(pubSchnorr(KEY_B)).script }, REGTEST_NETWORK, true);
-      return { script: p.script, address: p.address!, input: { tapInternalKey: p.tapInternalKey, tapLeafScript: p.tapLeafScript }, signer: KEY_B };
+      return {
+        script: p.script,
+        address: p.address!,
+        input: { tapInternalKey: p.tapInternalKey, tapLeafScript: p.tapLeafScript },
+        signer: KEY_B,
+      };
     }
   }
 }
@@ -47,7 +52,7 @@ export function fund(chain: RegtestChain, kind: Kind, value: bigint, confirm = t
   const txid = chain.wallet.send(pay.address, value);
   if (confirm) chain.mine(1);
   const tx = chain.findTx(txid)!.tx;
-  const vout = tx.outputs.findIndex((o) => o.value === value && o.script.every((b, i) => b === pay.script[i]));
+  const vout = tx.outputs.findIndex(o => o.value === value && o.script.every((b, i) => b === pay.script[i]));
   return { txid, vout, value, kind };
 }
 
@@ -64,7 +69,13 @@ export function spend(coins: Coin[], outputs: { script: Uint8Array; value: bigin
   const tx = new Transaction({ version: o.version ?? 2, lockTime: o.lockTime ?? 0, allowUnknownOutputs: true, allowUnknownVersion: true });
   for (const c of coins) {
     const pay = payment(c.kind);
-    tx.addInput({ txid: c.txid, index: c.vout, sequence: o.sequence ?? 0xfffffffd, witnessUtxo: { script: pay.script, amount: c.value }, ...pay.input });
+    tx.addInput({
+      txid: c.txid,
+      index: c.vout,
+      sequence: o.sequence ?? 0xfffffffd,
+      witnessUtxo: { script: pay.script, amount: c.value },
+      ...pay.input,
+    });
   }
   for (const out of outputs) tx.addOutput({ script: out.script, amount: out.value });
   coins.forEach((c, i) => tx.signIdx(payment(c.kind).signer, i));
@@ -87,17 +98,36 @@ export function rebuild(t: Tx): Uint8Array {
 export const SINK = p2wpkh(pubECDSA(KEY_B), REGTEST_NETWORK);
 
 /** A P2WSH output of `<lock> OP_CHECKLOCKTIMEVERIFY|OP_CHECKSEQUENCEVERIFY OP_DROP <KEY_A> OP_CHECKSIG`. */
-export function lockScript(op: 'CHECKLOCKTIMEVERIFY' | 'CHECKSEQUENCEVERIFY', lock: number): { witnessScript: Uint8Array; script: Uint8Array; address: string } {
+export function lockScript(
+  op: 'CHECKLOCKTIMEVERIFY' | 'CHECKSEQUENCEVERIFY',
+  lock: number,
+): { witnessScript: Uint8Array; script: Uint8Array; address: string } {
   const witnessScript = Script.encode([lock, op, 'DROP', pubECDSA(KEY_A), 'CHECKSIG']);
   const p = p2wsh({ type: 'unknown', script: witnessScript } as never, REGTEST_NETWORK);
   return { witnessScript, script: p.script, address: p.address! };
 }
 
 /** Spends a lockScript output (signed by KEY_A over BIP 143's digest). */
-export function spendLocked(coin: { txid: string; vout: number; value: bigint }, witnessScript: Uint8Array, outputs: { script: Uint8Array; value: bigint }[], o: { lockTime?: number; sequence?: number }): Uint8Array {
-  const tx = new Transaction({ version: 2, lockTime: o.lockTime ?? 0, allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
+export function spendLocked(
+  coin: { txid: string; vout: number; value: bigint },
+  witnessScript: Uint8Array,
+  outputs: { script: Uint8Array; value: bigint }[],
+  o: { lockTime?: number; sequence?: number },
+): Uint8Array {
+  const tx = new Transaction({
+    version: 2,
+    lockTime: o.lockTime ?? 0,
+    allowUnknownOutputs: true,
+    allowUnknownInputs: true,
+    disableScriptCheck: true,
+  });
   const p2wshScript = Uint8Array.of(0x00, 0x20, ...sha256(witnessScript));
-  tx.addInput({ txid: coin.txid, index: coin.vout, sequence: o.sequence ?? 0xfffffffd, witnessUtxo: { script: p2wshScript, amount: coin.value } });
+  tx.addInput({
+    txid: coin.txid,
+    index: coin.vout,
+    sequence: o.sequence ?? 0xfffffffd,
+    witnessUtxo: { script: p2wshScript, amount: coin.value },
+  });
   for (const out of outputs) tx.addOutput({ script: out.script, amount: out.value });
   const digest = tx.preimageWitnessV0(0, witnessScript, SigHash.ALL, coin.value);
   const sig = Uint8Array.of(...signECDSA(digest, KEY_A), SigHash.ALL);

@@ -76,8 +76,30 @@ describe('regtest mempool acceptance', () => {
     const vsize = decodeTx(spend([coin], to(50_000n))).vsize;
     equal(reject(chain, spend([coin], to(50_000n - BigInt(vsize) + 1n))), 'min relay fee not met', 'one sat short');
     equal(reject(chain, spend([coin], [{ script: Uint8Array.of(0x51), value: 40_000n }])), 'scriptpubkey');
-    equal(reject(chain, spend([coin], [{ script: SINK.script, value: 293n }, { script: SINK.script, value: 40_000n }])), 'dust', 'P2WPKH dust is below 294');
-    accepted(chain, spend([coin], [{ script: SINK.script, value: 294n }, { script: SINK.script, value: 40_000n }]));
+    equal(
+      reject(
+        chain,
+        spend(
+          [coin],
+          [
+            { script: SINK.script, value: 293n },
+            { script: SINK.script, value: 40_000n },
+          ],
+        ),
+      ),
+      'dust',
+      'P2WPKH dust is below 294',
+    );
+    accepted(
+      chain,
+      spend(
+        [coin],
+        [
+          { script: SINK.script, value: 294n },
+          { script: SINK.script, value: 40_000n },
+        ],
+      ),
+    );
   });
 
   it('refuses a coinbase spend before 100 confirmations', () => {
@@ -99,7 +121,11 @@ describe('regtest mempool acceptance', () => {
     accepted(chain, spend([coin], to(49_000n), { lockTime: lock, sequence: 0xfffffffe }));
     const coin2 = fund(chain, 'wpkh', 50_000n);
     const mtp = chain.medianTimePast(chain.tip);
-    equal(reject(chain, spend([coin2], to(49_000n), { lockTime: mtp, sequence: 0xfffffffe })), 'non-final', 'time lock at the median time past');
+    equal(
+      reject(chain, spend([coin2], to(49_000n), { lockTime: mtp, sequence: 0xfffffffe })),
+      'non-final',
+      'time lock at the median time past',
+    );
     accepted(chain, spend([coin2], to(49_000n), { lockTime: mtp - 1, sequence: 0xfffffffe }));
   });
 
@@ -126,7 +152,7 @@ describe('regtest mempool acceptance', () => {
   function fundLocked(lock: ReturnType<typeof lockScript>, value: bigint): { txid: string; vout: number; value: bigint } {
     const txid = chain.wallet.send(lock.address, value);
     chain.mine(1);
-    const vout = chain.findTx(txid)!.tx.outputs.findIndex((o) => o.value === value);
+    const vout = chain.findTx(txid)!.tx.outputs.findIndex(o => o.value === value);
     return { txid, vout, value };
   }
 
@@ -134,7 +160,10 @@ describe('regtest mempool acceptance', () => {
     const lock = chain.height + 3;
     const cltv = lockScript('CHECKLOCKTIMEVERIFY', lock);
     const coin = fundLocked(cltv, 60_000n);
-    equal(reject(chain, spendLocked(coin, cltv.witnessScript, to(59_000n), { lockTime: chain.height, sequence: 0xfffffffe })), 'mandatory-script-verify-flag-failed (Locktime requirement not satisfied)');
+    equal(
+      reject(chain, spendLocked(coin, cltv.witnessScript, to(59_000n), { lockTime: chain.height, sequence: 0xfffffffe })),
+      'mandatory-script-verify-flag-failed (Locktime requirement not satisfied)',
+    );
     equal(reject(chain, spendLocked(coin, cltv.witnessScript, to(59_000n), { lockTime: lock, sequence: 0xfffffffe })), 'non-final');
     chain.mine(2);
     accepted(chain, spendLocked(coin, cltv.witnessScript, to(59_000n), { lockTime: lock, sequence: 0xfffffffe }));
@@ -143,7 +172,10 @@ describe('regtest mempool acceptance', () => {
   it('evaluates OP_CHECKSEQUENCEVERIFY against the input nSequence', () => {
     const csv = lockScript('CHECKSEQUENCEVERIFY', 3);
     const coin = fundLocked(csv, 60_000n);
-    equal(reject(chain, spendLocked(coin, csv.witnessScript, to(59_000n), { sequence: 1 })), 'mandatory-script-verify-flag-failed (Locktime requirement not satisfied)');
+    equal(
+      reject(chain, spendLocked(coin, csv.witnessScript, to(59_000n), { sequence: 1 })),
+      'mandatory-script-verify-flag-failed (Locktime requirement not satisfied)',
+    );
     equal(reject(chain, spendLocked(coin, csv.witnessScript, to(59_000n), { sequence: 3 })), 'non-BIP68-final');
     chain.mine(2);
     accepted(chain, spendLocked(coin, csv.witnessScript, to(59_000n), { sequence: 3 }));

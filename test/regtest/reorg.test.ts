@@ -13,7 +13,13 @@ describe('regtest reorganisation', () => {
     const [cbHash] = chain.mine(1, payment('wpkh').script);
     const cb = chain.index.get(cbHash!)!.block.txs[0]!;
     chain.mine(100);
-    const fromCoinbase = spend([{ txid: cb.txid, vout: 0, value: cb.outputs[0]!.value, kind: 'wpkh' } as Coin], [{ script: SINK.script, value: 1_000_000n }, { script: payment('wpkh').script, value: cb.outputs[0]!.value - 1_010_000n }]);
+    const fromCoinbase = spend(
+      [{ txid: cb.txid, vout: 0, value: cb.outputs[0]!.value, kind: 'wpkh' } as Coin],
+      [
+        { script: SINK.script, value: 1_000_000n },
+        { script: payment('wpkh').script, value: cb.outputs[0]!.value - 1_010_000n },
+      ],
+    );
     const a = chain.accept(fromCoinbase);
     ok(a.ok, JSON.stringify(a));
     const coin = fund(chain, 'tr-key', 40_000n, false); // spends an old coinbase of the chain's own

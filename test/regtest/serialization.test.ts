@@ -2,14 +2,14 @@
 import { describe, it } from 'node:test';
 import bitcore from 'bitcore-lib';
 import { equal, ok, deepEqual } from '../support/assert.ts';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { checkProofOfWork, decodeBlock, genesisBlock, heightPush, merkleBranch, merkleRoot } from '../../src/regtest/block.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
 import { scriptAsm } from '../../src/regtest/asm.ts';
 import { fund, spend, SINK } from './helpers.ts';
-import { sha256d } from '../../src/core/crypto.ts';
+import { sha256d } from '../../src/core/crypto/primitives.ts';
 
 const B = bitcore as unknown as { Transaction: new (b: Uint8Array) => { hash: string; witnessHash?: string; _getHash(): Uint8Array } };
 
@@ -48,9 +48,11 @@ describe('regtest serialization', () => {
     equal(block.hash, hash);
     equal(block.txs.length, 3);
     ok(checkProofOfWork(block.hash, block.header.bits));
-    equal(block.header.merkleRoot, merkleRoot(block.txs.map((t) => t.txid)));
+    equal(block.header.merkleRoot, merkleRoot(block.txs.map(t => t.txid)));
     // bitcore-lib's block parser agrees on the merkle root.
-    const bb = (bitcore as unknown as { Block: { fromBuffer(b: Uint8Array): { validMerkleRoot(): boolean } } }).Block.fromBuffer(Buffer.from(block.raw));
+    const bb = (bitcore as unknown as { Block: { fromBuffer(b: Uint8Array): { validMerkleRoot(): boolean } } }).Block.fromBuffer(
+      Buffer.from(block.raw),
+    );
     ok(bb.validMerkleRoot(), 'bitcore-lib: valid merkle root');
     // BIP 34: the coinbase scriptSig starts with the height (102 = 0x66, one byte).
     deepEqual(block.txs[0]!.inputs[0]!.scriptSig.subarray(0, 2), heightPush(102));
@@ -58,11 +60,11 @@ describe('regtest serialization', () => {
     deepEqual(heightPush(16), Uint8Array.of(0x60));
     deepEqual(heightPush(300), Uint8Array.of(2, 0x2c, 0x01));
     // BIP 141 commitment: sha256d(witness root with a zero coinbase wtxid || 32 zero bytes).
-    const root = fromHex(merkleRoot(['0'.repeat(64), ...block.txs.slice(1).map((t) => t.wtxid)])).reverse();
-    const commit = block.txs[0]!.outputs.find((o) => toHex(o.script).startsWith('6a24aa21a9ed'))!;
+    const root = fromHex(merkleRoot(['0'.repeat(64), ...block.txs.slice(1).map(t => t.wtxid)])).reverse();
+    const commit = block.txs[0]!.outputs.find(o => toHex(o.script).startsWith('6a24aa21a9ed'))!;
     equal(toHex(commit.script.subarray(6)), toHex(sha256d(new Uint8Array([...root, ...new Uint8Array(32)]))));
     // A merkle branch folds back to the root.
-    const ids = block.txs.map((t) => t.txid);
+    const ids = block.txs.map(t => t.txid);
     for (let pos = 0; pos < ids.length; pos++) {
       let h = fromHex(ids[pos]!).reverse();
       merkleBranch(ids, pos).forEach((sib, level) => {

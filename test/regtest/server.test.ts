@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, appendFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deepEqual, equal, ok } from '../support/assert.ts';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
-import { sha256, sha256d } from '../../src/core/crypto.ts';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { sha256, sha256d } from '../../src/core/crypto/primitives.ts';
 import { EsploraChainSource } from '../../src/core/chain/esplora.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
@@ -28,7 +28,11 @@ async function getJson(url: string): Promise<any> {
 }
 async function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
   const json = typeof body !== 'string';
-  const r = await fetch(url, { method: 'POST', body: json ? JSON.stringify(body) : body, headers: json ? { 'content-type': 'application/json' } : {} });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: json ? JSON.stringify(body) : body,
+    headers: json ? { 'content-type': 'application/json' } : {},
+  });
   return { status: r.status, text: await r.text() };
 }
 async function control(url: string, body: unknown): Promise<any> {
@@ -80,7 +84,12 @@ describe('boltworker regtest over HTTP', () => {
     ok(funded.fee > 0, 'fee from the prevouts');
     const { hashes } = await control(`${u}/regtest/mine`, { blocks: 1 });
     equal(hashes.length, 1);
-    deepEqual(await getJson(`${u}/tx/${fundTxid}/status`), { confirmed: true, block_height: 102, block_hash: hashes[0], block_time: (await getJson(`${u}/block/${hashes[0]}`)).timestamp });
+    deepEqual(await getJson(`${u}/tx/${fundTxid}/status`), {
+      confirmed: true,
+      block_height: 102,
+      block_hash: hashes[0],
+      block_time: (await getJson(`${u}/block/${hashes[0]}`)).timestamp,
+    });
     const coin: Coin = { txid: fundTxid, vout, value: 70_000n, kind: 'wpkh' };
 
     // Refusals come back as electrs passes bitcoind's on: 400 with the reject reason.
@@ -110,8 +119,14 @@ describe('boltworker regtest over HTTP', () => {
     equal(pool.count, 1);
     equal(pool.total_fee, 1000);
     equal(pool.vsize, decodeTx(raw).vsize);
-    deepEqual((await getJson(`${u}/mempool/recent`)).map((t: any) => t.txid), [txid]);
-    deepEqual((await getJson(`${u}/address/${pay.address}/txs/mempool`)).map((t: any) => t.txid), [txid]);
+    deepEqual(
+      (await getJson(`${u}/mempool/recent`)).map((t: any) => t.txid),
+      [txid],
+    );
+    deepEqual(
+      (await getJson(`${u}/address/${pay.address}/txs/mempool`)).map((t: any) => t.txid),
+      [txid],
+    );
     const [mined] = (await control(`${u}/regtest/mine`, { blocks: 1 })).hashes;
     const proof = await getJson(`${u}/tx/${txid}/merkle-proof`);
     equal(proof.block_height, 103);
@@ -119,16 +134,30 @@ describe('boltworker regtest over HTTP', () => {
     equal(proof.merkle.length, 1);
     equal((await getJson(`${u}/tx/${fundTxid}/outspend/${vout}`)).status.block_hash, mined);
     const txs = await getJson(`${u}/address/${pay.address}/txs`);
-    deepEqual(txs.map((t: any) => t.txid), [txid, fundTxid], 'newest first');
-    deepEqual((await getJson(`${u}/address/${pay.address}/txs/chain`)).map((t: any) => t.txid), [txid, fundTxid]);
-    deepEqual((await getJson(`${u}/address/${pay.address}/txs/chain/${txid}`)).map((t: any) => t.txid), [fundTxid], 'paged after the last seen');
+    deepEqual(
+      txs.map((t: any) => t.txid),
+      [txid, fundTxid],
+      'newest first',
+    );
+    deepEqual(
+      (await getJson(`${u}/address/${pay.address}/txs/chain`)).map((t: any) => t.txid),
+      [txid, fundTxid],
+    );
+    deepEqual(
+      (await getJson(`${u}/address/${pay.address}/txs/chain/${txid}`)).map((t: any) => t.txid),
+      [fundTxid],
+      'paged after the last seen',
+    );
     deepEqual(await getJson(`${u}/address/${pay.address}/txs/mempool`), []);
     const stats = await getJson(`${u}/address/${pay.address}`);
     deepEqual(stats.chain_stats, { funded_txo_count: 1, funded_txo_sum: 70_000, spent_txo_count: 1, spent_txo_sum: 70_000, tx_count: 2 });
     equal(stats.mempool_stats.tx_count, 0);
     // The same history by scripthash: SHA-256 of the output script, hex as electrs takes it.
     const sh = toHex(sha256(pay.script));
-    deepEqual((await getJson(`${u}/scripthash/${sh}/txs`)).map((t: any) => t.txid), [txid, fundTxid]);
+    deepEqual(
+      (await getJson(`${u}/scripthash/${sh}/txs`)).map((t: any) => t.txid),
+      [txid, fundTxid],
+    );
     deepEqual((await getJson(`${u}/scripthash/${sh}`)).chain_stats, stats.chain_stats);
     deepEqual(await getJson(`${u}/scripthash/${sh}/utxo`), []);
     equal((await get(`${u}/scripthash/xyz/utxo`)).status, 400);
@@ -162,7 +191,11 @@ describe('boltworker regtest over HTTP', () => {
   });
 
   it("is read by the project's Esplora client (src/core/chain/esplora.ts)", async () => {
-    const src = new EsploraChainSource({ baseUrl: u, fetch: (url, init) => fetch(url, init), clock: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) } });
+    const src = new EsploraChainSource({
+      baseUrl: u,
+      fetch: (url, init) => fetch(url, init),
+      clock: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: t => clearTimeout(t as ReturnType<typeof setTimeout>) },
+    });
     const start = await src.tipHeight();
     equal(start, h.chain.height);
     equal(await src.blockHash(0), '0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206');
@@ -171,7 +204,7 @@ describe('boltworker regtest over HTTP', () => {
     const { txid } = await control(`${u}/regtest/send`, { address: pay.address, amount_sat: 80_000 });
     await control(`${u}/regtest/mine`, { blocks: 1 });
     const loc = h.chain.txIndex.get(txid)!;
-    const vout = loc.entry.block.txs[loc.index]!.outputs.findIndex((o) => o.value === 80_000n);
+    const vout = loc.entry.block.txs[loc.index]!.outputs.findIndex(o => o.value === 80_000n);
     const scid = scidFromParts({ block: loc.entry.height, txindex: loc.index, outnum: vout });
     const f = await src.fundingOutput(scid);
     ok(f, 'found');
@@ -188,7 +221,11 @@ describe('boltworker regtest over HTTP', () => {
     await control(`${u}/regtest/mine`, { blocks: 1 });
     const scan = await src.newSpends((t, v) => t === txid && v === vout);
     equal(scan.height, start + 2);
-    deepEqual(scan.spent.map((s) => [s.txid, s.vout]), [[txid, vout]], 'the follower read our raw blocks');
+    deepEqual(
+      scan.spent.map(s => [s.txid, s.vout]),
+      [[txid, vout]],
+      'the follower read our raw blocks',
+    );
   });
 });
 
@@ -222,10 +259,10 @@ describe('boltworker regtest persistence and limits', () => {
 
   it('refuses to listen beyond loopback', async () => {
     let err: unknown;
-    await startRegtest({ host: '0.0.0.0' }).catch((e) => (err = e));
+    await startRegtest({ host: '0.0.0.0' }).catch(e => (err = e));
     ok(err instanceof Error && /loopback/.test(err.message), String(err));
     err = undefined;
-    await regtestMain(['--listen', '192.168.1.2:9000'], () => {}).catch((e) => (err = e));
+    await regtestMain(['--listen', '192.168.1.2:9000'], () => {}).catch(e => (err = e));
     ok(err instanceof Error && /loopback/.test(err.message), String(err));
     deepEqual(parseRegtestArgs(['--listen', '127.0.0.1:7000', '--data-dir', '/x']), { host: '127.0.0.1', port: 7000, dataDir: '/x' });
     deepEqual(parseRegtestArgs(['--listen=[::1]:7001']), { host: '::1', port: 7001, dataDir: undefined });
@@ -233,7 +270,7 @@ describe('boltworker regtest persistence and limits', () => {
 
   it('prints one JSON line with its Esplora URL when ready', async () => {
     const lines: string[] = [];
-    const h = await regtestMain(['--listen', '127.0.0.1:0'], (l) => lines.push(l));
+    const h = await regtestMain(['--listen', '127.0.0.1:0'], l => lines.push(l));
     try {
       equal(lines.length, 1);
       const ready = JSON.parse(lines[0]!);
@@ -252,13 +289,19 @@ describe('boltworker regtest and bad clients', () => {
     const h = await startRegtest({});
     try {
       const port = Number(new URL(h.url).port);
-      await new Promise<void>((resolve) => {
+      await new Promise<void>(resolve => {
         const s = connect(port, '127.0.0.1', () => {
           s.write('POST /tx HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0200');
-          setImmediate(() => { s.destroy(); resolve(); });
+          setImmediate(() => {
+            s.destroy();
+            resolve();
+          });
         });
       });
-      const big = await fetch(`${h.url}/tx`, { method: 'POST', body: 'a'.repeat(5 * 1024 * 1024) }).then((r) => r.status, () => 413);
+      const big = await fetch(`${h.url}/tx`, { method: 'POST', body: 'a'.repeat(5 * 1024 * 1024) }).then(
+        r => r.status,
+        () => 413,
+      );
       equal(big, 413);
       equal((await get(`${h.url}/blocks/tip/height`)).text, '0', 'still serving');
     } finally {

@@ -1,5 +1,5 @@
 // A small assertion module that runs the same in Node and in the browser.
-import { equal as bytesEqual, toHex } from '../../src/core/bytes.ts';
+import { equal as bytesEqual, toHex } from '../../src/core/base/bytes.ts';
 
 export class AssertionError extends Error {
   override name = 'AssertionError';
@@ -38,10 +38,10 @@ function deepEq(a: unknown, b: unknown): boolean {
   }
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  const ka = Object.keys(a as object).filter(k => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter(k => (b as Record<string, unknown>)[k] !== undefined);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEq((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(k => deepEq((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;

@@ -1,8 +1,8 @@
 // Deterministic fuzzing helpers shared by the fuzz tests: a seeded PRNG (sfc32), byte mutators
 // (bit flips, byte sets, truncations, extensions, insertions, deletions, splices), random chunking,
 // and the one rule every decoder is held to: succeed or throw a BoltError, never anything else.
-import { toHex } from '../../src/core/bytes.ts';
-import { BoltError } from '../../src/core/errors.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
+import { BoltError } from '../../src/core/base/errors.ts';
 import { AssertionError } from './assert.ts';
 
 /** sfc32: small, fast, and the same sequence in every runtime for a given seed. */
@@ -198,14 +198,30 @@ export function mutate(rng: Rng, input: Uint8Array, opts: MutateOptions = {}): U
   const ops = rng.range(1, opts.maxOps ?? 3);
   for (let i = 0; i < ops; i++) {
     switch (rng.pick(kinds)) {
-      case 'flip': b = flipBits(rng, b, rng.range(1, 3), opts.region); break;
-      case 'set': b = setBytes(rng, b, rng.range(1, 3), opts.region); break;
-      case 'truncate': b = truncate(rng, b); break;
-      case 'extend': b = extend(rng, b); break;
-      case 'insert': b = insertBytes(rng, b); break;
-      case 'delete': b = deleteBytes(rng, b); break;
-      case 'splice': b = splice(rng, b, opts.donors?.length ? rng.pick(opts.donors) : input); break;
-      case 'duplicate': b = duplicate(rng, b); break;
+      case 'flip':
+        b = flipBits(rng, b, rng.range(1, 3), opts.region);
+        break;
+      case 'set':
+        b = setBytes(rng, b, rng.range(1, 3), opts.region);
+        break;
+      case 'truncate':
+        b = truncate(rng, b);
+        break;
+      case 'extend':
+        b = extend(rng, b);
+        break;
+      case 'insert':
+        b = insertBytes(rng, b);
+        break;
+      case 'delete':
+        b = deleteBytes(rng, b);
+        break;
+      case 'splice':
+        b = splice(rng, b, opts.donors?.length ? rng.pick(opts.donors) : input);
+        break;
+      case 'duplicate':
+        b = duplicate(rng, b);
+        break;
     }
   }
   return b;
@@ -230,7 +246,8 @@ export function chunks(rng: Rng, b: Uint8Array, maxChunk = 4096): Uint8Array[] {
  */
 export function checkBoltError(e: unknown, what: string, input?: Uint8Array): BoltError {
   if (e instanceof BoltError) return e;
-  const shown = input === undefined ? '' : ` on input ${toHex(input.subarray(0, 200))}${input.length > 200 ? `… (${input.length} bytes)` : ''}`;
+  const shown =
+    input === undefined ? '' : ` on input ${toHex(input.subarray(0, 200))}${input.length > 200 ? `… (${input.length} bytes)` : ''}`;
   const err = new AssertionError(`${what}: threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${shown}`);
   if (e instanceof Error && e.stack) err.stack = `${err.message}\ncaused by ${e.stack}`;
   throw err;

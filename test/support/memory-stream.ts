@@ -1,7 +1,7 @@
-// An in-memory ByteStream pair (src/core/transport.ts): what one end writes, the other receives,
+// An in-memory ByteStream pair (src/core/net/transport.ts): what one end writes, the other receives,
 // in order and asynchronously (on the microtask queue, as a real transport delivers on a later
 // turn). Optionally splits every write into chunks at random points, so readers must reassemble.
-import type { ByteStream, NetAddress, StreamHandlers } from '../../src/core/transport.ts';
+import type { ByteStream, NetAddress, StreamHandlers } from '../../src/core/net/transport.ts';
 import type { Rng } from './fuzz.ts';
 
 type Event = { data: Uint8Array } | { close: string };
@@ -126,5 +126,5 @@ const macrotask = (globalThis as unknown as { setTimeout(fn: () => void, ms: num
  * assertion: nothing under test waits on real time; the fake clock drives every timer.
  */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 2; i++) await new Promise<void>((r) => macrotask(r, 0));
+  for (let i = 0; i < 2; i++) await new Promise<void>(r => macrotask(r, 0));
 }

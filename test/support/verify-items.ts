@@ -1,9 +1,9 @@
 // Deterministic signature-check items for the verify engines and pools, valid and deliberately
 // broken in every way BOLT 1/7 signatures can be (compact 64-byte, low-S, 33-byte compressed key),
 // each labelled with the verdict every engine must give.
-import { concat, fromHex, u32be } from '../../src/core/bytes.ts';
-import { getPublicKey, isValidPublicKey, sha256, signDigest } from '../../src/core/crypto.ts';
-import { highSTwin } from '../../src/core/crypto-verify.ts';
+import { concat, fromHex, u32be } from '../../src/core/base/bytes.ts';
+import { getPublicKey, isValidPublicKey, sha256, signDigest } from '../../src/core/crypto/primitives.ts';
+import { highSTwin } from '../../src/core/crypto/verify-engines.ts';
 import type { VerifyItem } from '../../src/core/gossip/verify-pool.ts';
 
 export interface LabelledItem extends VerifyItem {
@@ -15,9 +15,24 @@ const enc = new TextEncoder();
 const N_BYTES = fromHex('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
 
 const KINDS = [
-  'valid', 'valid', 'valid', 'valid', 'valid', 'valid',
-  'flipped_sig_bit', 'flipped_digest_bit', 'wrong_key', 'high_s', 'off_curve_pub', 'bad_prefix_pub',
-  'pub_x_ge_p', 'zero_r', 'zero_s', 'overflow_r_or_s', 'zero_sig', 'flipped_parity_pub',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'flipped_sig_bit',
+  'flipped_digest_bit',
+  'wrong_key',
+  'high_s',
+  'off_curve_pub',
+  'bad_prefix_pub',
+  'pub_x_ge_p',
+  'zero_r',
+  'zero_s',
+  'overflow_r_or_s',
+  'zero_sig',
+  'flipped_parity_pub',
 ] as const;
 
 function tagged(tag: string, i: number): Uint8Array {
@@ -27,7 +42,7 @@ function tagged(tag: string, i: number): Uint8Array {
 /** `count` items cycling through KINDS; keys are reused (32 of them) to keep generation quick. */
 export function mixedItems(count = 2000): LabelledItem[] {
   const secrets = Array.from({ length: 32 }, (_, i) => tagged('verify-items key', i));
-  const pubs = secrets.map((s) => getPublicKey(s));
+  const pubs = secrets.map(s => getPublicKey(s));
   const out: LabelledItem[] = [];
   for (let i = 0; i < count; i++) {
     const kind = KINDS[i % KINDS.length]!;
@@ -97,7 +112,7 @@ function broken(kind: string, i: number, sig: Uint8Array, digest: Uint8Array, pu
 
 /** The verdicts every engine must give for `items`. */
 export function expectedVerdicts(items: readonly LabelledItem[]): Uint8Array {
-  return Uint8Array.from(items, (it) => (it.valid ? 1 : 0));
+  return Uint8Array.from(items, it => (it.valid ? 1 : 0));
 }
 
 /** The first index where `got` differs from the labels, with its kind, for a readable failure. */

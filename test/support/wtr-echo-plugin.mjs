@@ -21,9 +21,9 @@ export function wsEchoPlugin() {
       });
       port = wss.address().port;
       const probe = net.createServer();
-      await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+      await new Promise(r => probe.listen(0, '127.0.0.1', r));
       closedPort = probe.address().port;
-      await new Promise((r) => probe.close(r));
+      await new Promise(r => probe.close(r));
       wss.on('connection', (ws, req) => {
         const path = req.url ?? '/';
         ws.on('close', (code, reason) => closes.push({ path, code, reason: reason.toString() }));
@@ -40,7 +40,7 @@ export function wsEchoPlugin() {
     async serverStop() {
       if (!wss) return;
       for (const c of wss.clients) c.terminate();
-      await new Promise((r) => wss.close(r));
+      await new Promise(r => wss.close(r));
     },
     serve(context) {
       if (context.path === '/__echo_port') return { body: String(port), type: 'text/plain' };

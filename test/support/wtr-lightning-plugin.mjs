@@ -47,11 +47,11 @@ export function lightningPlugin() {
     });
     const port = node.binding[0].port;
     bridge = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [port] });
-    sink = createServer((c) => {
+    sink = createServer(c => {
       sinkConnections++;
       c.destroy();
     });
-    await new Promise((r) => sink.listen(0, HOST, r));
+    await new Promise(r => sink.listen(0, HOST, r));
     return {
       id: node.id,
       host: HOST,
@@ -62,7 +62,7 @@ export function lightningPlugin() {
     };
   }
 
-  const json = (v) => ({ body: JSON.stringify(v), type: 'application/json' });
+  const json = v => ({ body: JSON.stringify(v), type: 'application/json' });
 
   return {
     name: 'lightning-node',
@@ -77,8 +77,10 @@ export function lightningPlugin() {
       // The control for /sink: the same `connect` asked by the runner itself, which may.
       if (context.path === '/__lightning/sink/connect') {
         const before = sinkConnections;
-        await node.call('connect', { id: `0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798@${HOST}:${info.sink}` }).catch(() => undefined);
-        for (let i = 0; i < 50 && sinkConnections === before; i++) await new Promise((r) => setTimeout(r, 20));
+        await node
+          .call('connect', { id: `0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798@${HOST}:${info.sink}` })
+          .catch(() => undefined);
+        for (let i = 0; i < 50 && sinkConnections === before; i++) await new Promise(r => setTimeout(r, 20));
         return json({ connections: sinkConnections });
       }
       return undefined;
@@ -87,7 +89,7 @@ export function lightningPlugin() {
       if (!starting) return;
       await starting.catch(() => undefined);
       await bridge?.close();
-      await new Promise((r) => (sink ? sink.close(r) : r()));
+      await new Promise(r => (sink ? sink.close(r) : r()));
       await node?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     },

@@ -3,7 +3,7 @@
 // serializations are read: legacy, and BIP 144 segwit (`marker` 0x00, `flag` 0x01 after the
 // version, witnesses after the outputs). Pure; every length is checked against the bytes left, so
 // a truncated or garbage block is a ChainSourceError('bad_block'), never a crash or a huge loop.
-import { sha256d } from '../crypto.ts';
+import { sha256d } from '../crypto/primitives.ts';
 import { ChainSourceError } from './errors.ts';
 
 /** An outpoint a transaction input spends: `txid` in display order (as Esplora prints it). */
@@ -40,7 +40,8 @@ class Cursor {
   constructor(private readonly b: Uint8Array) {}
 
   need(n: number, what: string): void {
-    if (n < 0 || this.at + n > this.b.length) throw new ChainSourceError('bad_block', `raw block ends inside ${what} (byte ${this.at} of ${this.b.length})`);
+    if (n < 0 || this.at + n > this.b.length)
+      throw new ChainSourceError('bad_block', `raw block ends inside ${what} (byte ${this.at} of ${this.b.length})`);
   }
 
   u8(what: string): number {
@@ -78,7 +79,8 @@ class Cursor {
       this.at += 8;
       n = hi ? Number.MAX_SAFE_INTEGER : lo;
     }
-    if (n * minEach > this.b.length - this.at) throw new ChainSourceError('bad_block', `${what}: ${n} does not fit in the ${this.b.length - this.at} bytes left`);
+    if (n * minEach > this.b.length - this.at)
+      throw new ChainSourceError('bad_block', `${what}: ${n} does not fit in the ${this.b.length - this.at} bytes left`);
     return n;
   }
 }

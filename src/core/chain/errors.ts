@@ -1,5 +1,5 @@
 // The chain backend's typed failure, shared by the Esplora client and the block parser.
-import { BoltError } from '../errors.ts';
+import { BoltError } from '../base/errors.ts';
 
 /**
  * The backend could not answer: `code` is 'http_status' (`status` set: 5xx, 429, another

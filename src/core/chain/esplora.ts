@@ -15,7 +15,7 @@
 // HTTP 404 means "no such block / transaction / output": the answer is `undefined`. Anything else
 // that is not a usable 200 (5xx, 429, a timeout, a network failure, a malformed body) is a
 // ChainSourceError, so the caller can tell "the chain says no" from "we could not ask".
-import { fromHex } from '../bytes.ts';
+import { fromHex } from '../base/bytes.ts';
 import { scidParts } from '../wire/scid.ts';
 import { ChainSourceError } from './errors.ts';
 import { SpendFollower, type SpendFollowerOptions, type SpendScan } from './spends.ts';
@@ -117,7 +117,11 @@ export class EsploraChainSource {
     this.abort = o.abortController ?? defaultAbort();
     this.fetchFn = o.fetch;
     this.follower = new SpendFollower(
-      { tipHeight: () => this.tipHeight(), currentBlockHash: (h) => this.getHash(`/block-height/${h}`), rawBlock: (hash) => this.rawBlock(hash) },
+      {
+        tipHeight: () => this.tipHeight(),
+        currentBlockHash: h => this.getHash(`/block-height/${h}`),
+        rawBlock: hash => this.rawBlock(hash),
+      },
       o.spends,
     );
   }
@@ -158,7 +162,7 @@ export class EsploraChainSource {
   async rawBlock(hash: string): Promise<Uint8Array> {
     if (!HASH_RE.test(hash)) throw new ChainSourceError('bad_block', `not a block hash: ${hash.slice(0, 70)}`);
     const path = `/block/${hash}/raw`;
-    const buf = await this.request(path, (r) => {
+    const buf = await this.request(path, r => {
       if (typeof r.arrayBuffer !== 'function') throw new Error('the fetch response has no arrayBuffer()');
       return r.arrayBuffer();
     });
@@ -183,7 +187,8 @@ export class EsploraChainSource {
   async tipHeight(): Promise<number> {
     const t = await this.getText('/blocks/tip/height');
     const h = t === undefined ? NaN : Number(t);
-    if (t === undefined || !/^\d+$/.test(t) || !Number.isSafeInteger(h)) throw new ChainSourceError('bad_response', `/blocks/tip/height: not a height: ${String(t).slice(0, 40)}`);
+    if (t === undefined || !/^\d+$/.test(t) || !Number.isSafeInteger(h))
+      throw new ChainSourceError('bad_response', `/blocks/tip/height: not a height: ${String(t).slice(0, 40)}`);
     return h;
   }
 
@@ -199,7 +204,7 @@ export class EsploraChainSource {
       this.stats.cache_hits++;
       return pending;
     }
-    const p = this.getHash(`/block-height/${height}`).then((h) => {
+    const p = this.getHash(`/block-height/${height}`).then(h => {
       // A block not yet mined is not remembered: it may be there next time.
       if (h !== undefined) remember(this.hashes, height, h, this.maxCached);
       return h;
@@ -225,7 +230,7 @@ export class EsploraChainSource {
       this.stats.cache_hits++;
       return pending;
     }
-    const p = this.getHash(`/block/${hash}/txid/${txindex}`).then((t) => {
+    const p = this.getHash(`/block/${hash}/txid/${txindex}`).then(t => {
       if (t !== undefined) remember(this.txids, key, t, this.maxCached);
       return t;
     });
@@ -271,18 +276,18 @@ export class EsploraChainSource {
   }
 
   private getText(path: string): Promise<string | undefined> {
-    return this.request(path, (r) => r.text());
+    return this.request(path, r => r.text());
   }
 
   private getJson(path: string): Promise<unknown> {
-    return this.request(path, (r) => r.json());
+    return this.request(path, r => r.json());
   }
 
   /** One GET under the concurrency cap and the timeout: the body, or undefined on HTTP 404. */
   private async request<T>(path: string, read: (r: FetchResponseLike) => Promise<T>): Promise<T | undefined> {
     await this.acquire();
     try {
-      return await this.timed(path, async (signal) => {
+      return await this.timed(path, async signal => {
         this.stats.requests++;
         let r: FetchResponseLike;
         try {
@@ -317,11 +322,11 @@ export class EsploraChainSource {
         reject(new ChainSourceError('timeout', `${path}: no answer within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       run(ctl?.signal).then(
-        (v) => {
+        v => {
           this.o.clock.clearTimeout(timer);
           if (!over) resolve(v);
         },
-        (e) => {
+        e => {
           this.o.clock.clearTimeout(timer);
           if (!over) reject(e);
         },
@@ -336,7 +341,7 @@ export class EsploraChainSource {
       return Promise.resolve();
     }
     // The slot is handed over by release(), so inFlight stays counted.
-    return new Promise<void>((r) => this.waiting.push(r));
+    return new Promise<void>(r => this.waiting.push(r));
   }
 
   private release(): void {

@@ -1,6 +1,6 @@
 // Checking feature vectors against BOLT 9's table, as an origin (our own vectors) and as a reader
 // (`init` per BOLT 1, announcements per BOLT 7). Every refusal is a FeatureError with a stable code.
-import { FeatureError } from '../errors.ts';
+import { FeatureError } from '../base/errors.ts';
 import { assignedIn, FEATURES, featureByBit, featureByName, type FeaturePlace, type FeatureSpec } from './table.ts';
 import type { FeatureBit, FeatureVector } from './vector.ts';
 
@@ -39,7 +39,7 @@ function pushCapped(list: number[], bit: number): void {
 
 function describeBits(bits: readonly number[]): string {
   return bits
-    .map((b) => {
+    .map(b => {
       const f = featureByBit(b);
       return f ? `${b} (${f.name})` : String(b);
     })
@@ -147,34 +147,38 @@ export function checkInitFeatures(theirs: FeatureVector, ours: FeatureVector): I
   // here: the same reading as Core Lightning's features_unsupported(..., INIT_FEATURE) and LDK's
   // InitContext mask.
   if (report.unknownRequired.length > 0) {
-    const wrong = report.unknownRequired.filter((b) => report.wrongContext.includes(b));
+    const wrong = report.unknownRequired.filter(b => report.wrongContext.includes(b));
     throw new FeatureError(
       'unknown_required_feature',
-      `peer requires unknown feature bits ${describeBits(report.unknownRequired)}` + (wrong.length > 0 ? ` (${wrong.join(', ')} not assigned to init)` : ''),
+      `peer requires unknown feature bits ${describeBits(report.unknownRequired)}` +
+        (wrong.length > 0 ? ` (${wrong.join(', ')} not assigned to init)` : ''),
     );
   }
   // BOLT 1: the local node can assume a peer supports what it "offered as even", "as it did not
   // disconnect as it would be required to do". So a peer requiring a feature we do not offer is
   // refused, as Core Lightning (features_unsupported), LDK (requires_unknown_bits_from) and Eclair
   // (testSupported) do. ASSUMED features are exempt: BOLT 9 says they "can be safely ignored".
-  const unsupported = report.known.filter((k) => k.support === 'required' && !featureByName(k.name)!.assumed && !ours.has(k.bit));
+  const unsupported = report.known.filter(k => k.support === 'required' && !featureByName(k.name)!.assumed && !ours.has(k.bit));
   if (unsupported.length > 0) {
-    throw new FeatureError('unsupported_required_feature', `peer requires ${unsupported.map((k) => k.name).join(', ')}, which we do not support`);
+    throw new FeatureError(
+      'unsupported_required_feature',
+      `peer requires ${unsupported.map(k => k.name).join(', ')}, which we do not support`,
+    );
   }
   // BOLT 1: "if the feature vector does not set all known, transitive dependencies: MUST close the
   // connection." We fail, not warn. A missing ASSUMED dependency (e.g. basic_mpp without
   // payment_secret) is met by assumption: BOLT 9 assumes it "present by all nodes".
-  const dep = report.missingDependencies.find((d) => !d.assumed);
+  const dep = report.missingDependencies.find(d => !d.assumed);
   if (dep) throw new FeatureError('missing_feature_dependency', `peer offers ${dep.feature} without ${dep.missing}`);
   // The converse of the rule above: a feature we require that they do not offer (LDK and Eclair
   // refuse such peers the same way).
-  const lacking = FEATURES.filter((f) => assignedIn(f, 'I') && ours.requires(f.bit) && !theirs.has(f.bit));
+  const lacking = FEATURES.filter(f => assignedIn(f, 'I') && ours.requires(f.bit) && !theirs.has(f.bit));
   if (lacking.length > 0) {
-    throw new FeatureError('peer_lacks_required_feature', `peer does not offer ${lacking.map((f) => f.name).join(', ')}, which we require`);
+    throw new FeatureError('peer_lacks_required_feature', `peer does not offer ${lacking.map(f => f.name).join(', ')}, which we require`);
   }
   // BOLT 9 (receiving node): "if both the optional and the mandatory feature bits in a pair are
   // set, the feature should be treated as mandatory": not an error (FeatureVector.requires is true).
-  const negotiated = FEATURES.filter((f) => assignedIn(f, 'I') && isNegotiated(ours, theirs, f.name)).map((f) => f.name);
+  const negotiated = FEATURES.filter(f => assignedIn(f, 'I') && isNegotiated(ours, theirs, f.name)).map(f => f.name);
   return { report, negotiated };
 }
 

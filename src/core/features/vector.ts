@@ -2,8 +2,8 @@
 // _even_, and the next most significant bit is numbered 1, which is _odd_", and all fields are
 // big-endian: bit 0 is the least significant bit of the LAST byte. Immutable: every change
 // returns a new vector.
-import { toHex } from '../bytes.ts';
-import { FeatureError } from '../errors.ts';
+import { toHex } from '../base/bytes.ts';
+import { FeatureError } from '../base/errors.ts';
 import { featureByBit, featureByName, type FeatureSpec, type FeatureSupport } from './table.ts';
 
 /** Every field that carries features (`init`'s `globalfeatures`/`features`, `node_announcement`,
@@ -100,7 +100,8 @@ export class FeatureVector {
    * bit only. `feature` is a BOLT 9 name or a bit number (meaning the pair holding it).
    */
   has(feature: string | number, support?: FeatureSupport): boolean {
-    const even = typeof feature === 'number' ? (feature >= 0 && Number.isInteger(feature) ? feature - (feature % 2) : -1) : spec(feature).bit;
+    const even =
+      typeof feature === 'number' ? (feature >= 0 && Number.isInteger(feature) ? feature - (feature % 2) : -1) : spec(feature).bit;
     if (even < 0) return false;
     if (support === 'required') return this.isSet(even);
     if (support === 'optional') return this.isSet(even + 1);
@@ -173,7 +174,7 @@ export class FeatureVector {
 
   /** Set bits with their BOLT 9 names, ascending (both bits of a pair appear if both are set). */
   list(): FeatureBit[] {
-    return this.bits().map((bit) => ({
+    return this.bits().map(bit => ({
       bit,
       name: featureByBit(bit)?.name ?? `unknown_${bit - (bit % 2)}`,
       support: bit % 2 === 0 ? 'required' : 'optional',
@@ -189,7 +190,7 @@ export class FeatureVector {
 
   toString(): string {
     return this.list()
-      .map((f) => `${f.name}/${f.support === 'required' ? 'even' : 'odd'}`)
+      .map(f => `${f.name}/${f.support === 'required' ? 'even' : 'odd'}`)
       .join(',');
   }
 }

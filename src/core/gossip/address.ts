@@ -1,9 +1,15 @@
 // BOLT 7 node_announcement `addresses` to and from Core Lightning's listnodes shape
 // `{type: 'ipv4'|'ipv6'|'torv3'|'dns', address, port}`: the rules of the whole list (order, port 0,
 // one DNS name, where to stop) over the one-descriptor reader and writer in address-descriptor.ts.
-import { readAddressDescriptor, writeAddressDescriptor, DESCRIPTOR_TYPE, type AddressType, type NodeAddress } from '../address-descriptor.ts';
-import { Writer } from '../bytes.ts';
-import { EncodeError } from '../errors.ts';
+import {
+  readAddressDescriptor,
+  writeAddressDescriptor,
+  DESCRIPTOR_TYPE,
+  type AddressType,
+  type NodeAddress,
+} from '../net/address-descriptor.ts';
+import { Writer } from '../base/bytes.ts';
+import { EncodeError } from '../base/errors.ts';
 
 export type { AddressType, NodeAddress };
 

@@ -1,7 +1,7 @@
 // BOLT 7 `channel_update_checksums`: "the CRC32C checksum as specified in RFC3720 of this
 // channel_update without its signature and timestamp fields", for reply_channel_range's
 // checksums_tlv (gossip_queries_ex).
-import { DecodeError } from '../errors.ts';
+import { DecodeError } from '../base/errors.ts';
 
 // Slicing-by-8: eight 256-entry tables, eight bytes a step (about three times the plain table's
 // speed, which matters to the file gossip store: it checks every record of a ~45 MB load).

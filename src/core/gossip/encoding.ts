@@ -4,8 +4,8 @@
 // read it from older peers. The core has no zlib: the runtime passes an `Inflate` (Node:
 // `(b, max) => zlib.inflateSync(b, { maxOutputLength: max })`; browsers:
 // `new DecompressionStream('deflate')`, which is async, hence the async decoders).
-import { Reader, Writer } from '../bytes.ts';
-import { DecodeError, EncodeError } from '../errors.ts';
+import { Reader, Writer } from '../base/bytes.ts';
+import { DecodeError, EncodeError } from '../base/errors.ts';
 import { readBigSize, writeBigSize } from '../wire/bigsize.ts';
 
 export const ENCODING_UNCOMPRESSED = 0;
@@ -63,7 +63,12 @@ export function encodeQueryFlags(flags: readonly (number | bigint)[]): { encodin
 
 // ---- Decoding ----
 
-function unwrap(encodingType: number, data: Uint8Array, inflate: InflateAsync | undefined, maxLength: number): Uint8Array | Promise<Uint8Array> {
+function unwrap(
+  encodingType: number,
+  data: Uint8Array,
+  inflate: InflateAsync | undefined,
+  maxLength: number,
+): Uint8Array | Promise<Uint8Array> {
   if (encodingType === ENCODING_UNCOMPRESSED) return data;
   if (encodingType !== ENCODING_ZLIB) throw new DecodeError('unknown_encoding', `unknown encoding type ${encodingType}`);
   if (!inflate) throw new DecodeError('zlib_unsupported', 'zlib-encoded array and no inflate was given');
@@ -92,7 +97,8 @@ function sync(p: Uint8Array | Promise<Uint8Array>): Uint8Array {
 
 function parseScids(b: Uint8Array): bigint[] {
   // "if `encoded_short_ids` does not decode into a whole number of `short_channel_id`: MAY send a warning"
-  if (b.length % 8 !== 0) throw new DecodeError('bad_encoded_length', `encoded_short_ids: ${b.length} bytes is not a whole number of short_channel_ids`);
+  if (b.length % 8 !== 0)
+    throw new DecodeError('bad_encoded_length', `encoded_short_ids: ${b.length} bytes is not a whole number of short_channel_ids`);
   const r = new Reader(b);
   const out: bigint[] = new Array(b.length / 8);
   for (let i = 0; i < out.length; i++) out[i] = r.u64();
@@ -100,7 +106,8 @@ function parseScids(b: Uint8Array): bigint[] {
 }
 
 function parseTimestamps(b: Uint8Array): ChannelUpdateTimestamps[] {
-  if (b.length % 8 !== 0) throw new DecodeError('bad_encoded_length', `encoded_timestamps: ${b.length} bytes is not a whole number of timestamp pairs`);
+  if (b.length % 8 !== 0)
+    throw new DecodeError('bad_encoded_length', `encoded_timestamps: ${b.length} bytes is not a whole number of timestamp pairs`);
   const r = new Reader(b);
   const out: ChannelUpdateTimestamps[] = [];
   while (r.remaining > 0) out.push({ timestamp_node_id_1: r.u32(), timestamp_node_id_2: r.u32() });
@@ -130,19 +137,35 @@ export async function decodeShortChannelIdsAsync(encoded: Uint8Array, inflate?: 
   return parseScids(await unwrap(t, data, inflate, maxLength));
 }
 
-export function decodeTimestamps(tlv: { encoding_type: number; encoded_timestamps: Uint8Array }, inflate?: Inflate, maxLength = MAX_INFLATED): ChannelUpdateTimestamps[] {
+export function decodeTimestamps(
+  tlv: { encoding_type: number; encoded_timestamps: Uint8Array },
+  inflate?: Inflate,
+  maxLength = MAX_INFLATED,
+): ChannelUpdateTimestamps[] {
   return parseTimestamps(sync(unwrap(tlv.encoding_type, tlv.encoded_timestamps, inflate, maxLength)));
 }
 
-export async function decodeTimestampsAsync(tlv: { encoding_type: number; encoded_timestamps: Uint8Array }, inflate?: InflateAsync, maxLength = MAX_INFLATED): Promise<ChannelUpdateTimestamps[]> {
+export async function decodeTimestampsAsync(
+  tlv: { encoding_type: number; encoded_timestamps: Uint8Array },
+  inflate?: InflateAsync,
+  maxLength = MAX_INFLATED,
+): Promise<ChannelUpdateTimestamps[]> {
   return parseTimestamps(await unwrap(tlv.encoding_type, tlv.encoded_timestamps, inflate, maxLength));
 }
 
-export function decodeQueryFlags(tlv: { encoding_type: number; encoded_query_flags: Uint8Array }, inflate?: Inflate, maxLength = MAX_INFLATED): bigint[] {
+export function decodeQueryFlags(
+  tlv: { encoding_type: number; encoded_query_flags: Uint8Array },
+  inflate?: Inflate,
+  maxLength = MAX_INFLATED,
+): bigint[] {
   return parseQueryFlags(sync(unwrap(tlv.encoding_type, tlv.encoded_query_flags, inflate, maxLength)));
 }
 
-export async function decodeQueryFlagsAsync(tlv: { encoding_type: number; encoded_query_flags: Uint8Array }, inflate?: InflateAsync, maxLength = MAX_INFLATED): Promise<bigint[]> {
+export async function decodeQueryFlagsAsync(
+  tlv: { encoding_type: number; encoded_query_flags: Uint8Array },
+  inflate?: InflateAsync,
+  maxLength = MAX_INFLATED,
+): Promise<bigint[]> {
   return parseQueryFlags(await unwrap(tlv.encoding_type, tlv.encoded_query_flags, inflate, maxLength));
 }
 

@@ -1,6 +1,6 @@
 // Typed errors of the graph queries (listchannels, listnodes, getroute), shaped after Core
 // Lightning's answers: bad parameters (JSON-RPC -32602) and no route (PAY_ROUTE_NOT_FOUND, 205).
-import { BoltError } from '../errors.ts';
+import { BoltError } from '../base/errors.ts';
 
 /** A query parameter we cannot use: a malformed node id, short_channel_id, exclude entry, amount. */
 export class QueryError extends BoltError {}

@@ -1,8 +1,8 @@
 // The funding output a channel_announcement must point at, for the chain backend's check
 // (BOLT 7: "if the short_channel_id's output does NOT correspond to a P2WSH (using bitcoin_key_1
 // and bitcoin_key_2, as specified in BOLT #3) OR the output is spent: MUST ignore the message").
-import { compare, concat } from '../bytes.ts';
-import { sha256 } from '../crypto.ts';
+import { compare, concat } from '../base/bytes.ts';
+import { sha256 } from '../crypto/primitives.ts';
 
 /** BOLT 3 "Funding Transaction Output": `2 <pubkey1> <pubkey2> 2 OP_CHECKMULTISIG`, keys sorted. */
 export function fundingWitnessScript(bitcoin_key_1: Uint8Array, bitcoin_key_2: Uint8Array): Uint8Array {

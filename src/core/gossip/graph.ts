@@ -8,7 +8,7 @@
 // 90,000 BTC); a direction BOLT 7 says to leave out of routes has -1 as its routing maximum
 // (route.ts then never uses it). The graph holds what passed validation; it only
 // re-checks ordering (a newer timestamp wins), as messages may finish verifying out of order.
-import { equal, toHex } from '../bytes.ts';
+import { equal, toHex } from '../base/bytes.ts';
 import type { GossipMessage, GossipView, KnownChannel, KnownUpdate } from './validate.ts';
 import { STALE_SECONDS } from './validate.ts';
 
@@ -43,7 +43,11 @@ export interface NodeAnnouncementFields {
 
 const EMPTY = new Uint8Array(0);
 
-function grow<T extends Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array | BigUint64Array>(a: T, size: number, fill?: number): T {
+function grow<T extends Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array | BigUint64Array>(
+  a: T,
+  size: number,
+  fill?: number,
+): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a as never);
   if (fill !== undefined) (b as Float64Array).fill(fill, a.length);
@@ -238,7 +242,8 @@ export class Graph implements GossipView {
     const c = this.findChannel(short_channel_id);
     if (c < 0) return false;
     this.capacitySat[c] = capacity_sat;
-    for (const h of [2 * c, 2 * c + 1]) if (this.updTimestamp[h]! >= 0) this.updHtlcMax[h] = this.routingMax(c, this.updHtlcMinExact[h]!, this.updHtlcMaxExact[h]!);
+    for (const h of [2 * c, 2 * c + 1])
+      if (this.updTimestamp[h]! >= 0) this.updHtlcMax[h] = this.routingMax(c, this.updHtlcMinExact[h]!, this.updHtlcMaxExact[h]!);
     return true;
   }
 

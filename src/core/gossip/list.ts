@@ -1,8 +1,8 @@
 // listchannels and listnodes over the graph, in Core Lightning's JSON shapes (its
 // plugins/topology.c and doc/schemas/listchannels.json, listnodes.json). Amounts are JSON numbers
 // of msat, as Core Lightning prints them.
-import { fromHex, toHex } from '../bytes.ts';
-import { BoltError } from '../errors.ts';
+import { fromHex, toHex } from '../base/bytes.ts';
+import { BoltError } from '../base/errors.ts';
 import { formatScid, parseScid } from '../wire/scid.ts';
 import { parseAddresses, type NodeAddress } from './address.ts';
 import { QueryError } from './errors.ts';
@@ -102,7 +102,7 @@ function halfEntry(g: Graph, c: number, d: 0 | 1): ListChannelsEntry | undefined
  * `source` lists the directions leaving that node, `destination` those arriving at it.
  */
 export function listchannels(g: Graph, filter: ListChannelsFilter = {}): ListChannelsEntry[] {
-  const given = [filter.short_channel_id, filter.source, filter.destination].filter((x) => x !== undefined).length;
+  const given = [filter.short_channel_id, filter.source, filter.destination].filter(x => x !== undefined).length;
   if (given > 1) throw new QueryError('bad_params', 'Can only specify one of `short_channel_id`, `source` or `destination`');
   const out: ListChannelsEntry[] = [];
   const push = (e: ListChannelsEntry | undefined) => e && out.push(e);

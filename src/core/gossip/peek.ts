@@ -1,9 +1,9 @@
 // Cheap reads of the three gossip messages straight from their raw bytes (2-byte type included),
 // for the "is it already known?" check that runs before any decode or signature check (most real
 // gossip is duplicates), and the digests their signatures sign.
-import { Reader } from '../bytes.ts';
-import { sha256d } from '../crypto.ts';
-import { DecodeError } from '../errors.ts';
+import { Reader } from '../base/bytes.ts';
+import { sha256d } from '../crypto/primitives.ts';
+import { DecodeError } from '../base/errors.ts';
 import type { KnownUpdate } from './validate.ts';
 
 export const CHANNEL_ANNOUNCEMENT = 256;
@@ -26,7 +26,13 @@ export const SIGNED_FROM: Readonly<Record<GossipType, number>> = {
 export function gossipType(raw: Uint8Array): GossipType | undefined {
   if (raw.length < 2) return undefined;
   const t = (raw[0]! << 8) | raw[1]!;
-  return t === CHANNEL_ANNOUNCEMENT ? 'channel_announcement' : t === NODE_ANNOUNCEMENT ? 'node_announcement' : t === CHANNEL_UPDATE ? 'channel_update' : undefined;
+  return t === CHANNEL_ANNOUNCEMENT
+    ? 'channel_announcement'
+    : t === NODE_ANNOUNCEMENT
+      ? 'node_announcement'
+      : t === CHANNEL_UPDATE
+        ? 'channel_update'
+        : undefined;
 }
 
 /** The digest a gossip message's signatures sign: sha256d of the raw bytes after the signatures. */

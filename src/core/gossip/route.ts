@@ -22,8 +22,8 @@
 // BOLT 7: a channel whose channel_announcement `features` has an unknown even bit — "MUST NOT
 // attempt to route messages through the channel"; a node whose node_announcement does — "MUST NOT
 // route a payment _through_ the node" (the payer and the destination are not "through").
-import { toHex } from '../bytes.ts';
-import { checkAnnouncedFeatures, FeatureVector } from '../features.ts';
+import { toHex } from '../base/bytes.ts';
+import { checkAnnouncedFeatures, FeatureVector } from '../features/index.ts';
 import { nodeParam } from './list.ts';
 import { formatScid, parseScid } from '../wire/scid.ts';
 import { QueryError, RouteError } from './errors.ts';
@@ -294,7 +294,7 @@ function search(
 /** The path src → dst found by search: [channel, direction, node reached] per hop. */
 function walk(g: Graph, s: Scratch, src: number, dst: number): [number, 0 | 1, number][] {
   const path: [number, 0 | 1, number][] = [];
-  for (let n = src; n !== dst; ) {
+  for (let n = src; n !== dst;) {
     const e = s.via[n]!;
     const c = e >> 1;
     const d = (e & 1) as 0 | 1; // n is node_(d+1): it sends in direction d
@@ -307,8 +307,10 @@ function walk(g: Graph, s: Scratch, src: number, dst: number): [number, 0 | 1, n
 
 export function getroute(g: Graph, p: GetrouteParams): { route: RouteHop[] } {
   const amountIn = typeof p.amount_msat === 'bigint' ? p.amount_msat : Number.isSafeInteger(p.amount_msat) ? BigInt(p.amount_msat) : -1n;
-  if (amountIn < 0n || amountIn > BigInt(Number.MAX_SAFE_INTEGER)) throw new QueryError('bad_params', 'amount_msat must be a whole number of msat');
-  if (typeof p.riskfactor !== 'number' || !Number.isFinite(p.riskfactor) || p.riskfactor < 0) throw new QueryError('bad_params', 'riskfactor must be a non-negative number');
+  if (amountIn < 0n || amountIn > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new QueryError('bad_params', 'amount_msat must be a whole number of msat');
+  if (typeof p.riskfactor !== 'number' || !Number.isFinite(p.riskfactor) || p.riskfactor < 0)
+    throw new QueryError('bad_params', 'riskfactor must be a non-negative number');
   const cltv = p.cltv ?? DEFAULT_CLTV;
   if (!Number.isInteger(cltv) || cltv < 0 || cltv > 0xffffffff) throw new QueryError('bad_params', 'cltv must be a u32');
   const maxhops = p.maxhops ?? DEFAULT_MAXHOPS;
@@ -321,7 +323,8 @@ export function getroute(g: Graph, p: GetrouteParams): { route: RouteHop[] } {
 
   const s = scratch(g);
   const amount = Number(amountIn);
-  if (!search(g, s, src, dst, amount, p.riskfactor, ex, false, sourceFree)) throw new RouteError('route_not_found', 'Could not find a route');
+  if (!search(g, s, src, dst, amount, p.riskfactor, ex, false, sourceFree))
+    throw new RouteError('route_not_found', 'Could not find a route');
   let path = walk(g, s, src, dst);
   if (path.length > maxhops) {
     search(g, s, src, dst, amount, p.riskfactor, ex, true, sourceFree);
@@ -335,7 +338,14 @@ export function getroute(g: Graph, p: GetrouteParams): { route: RouteHop[] } {
   let delayAt = cltv;
   for (let i = path.length - 1; i >= 0; i--) {
     const [c, d, reached] = path[i]!;
-    route[i] = { id: g.nodeKey[reached]!, channel: formatScid(g.scid[c]!), direction: d, amount_msat: Number(amountAt), delay: delayAt, style: 'tlv' };
+    route[i] = {
+      id: g.nodeKey[reached]!,
+      channel: formatScid(g.scid[c]!),
+      direction: d,
+      amount_msat: Number(amountAt),
+      delay: delayAt,
+      style: 'tlv',
+    };
     // The node sending on this hop's channel charges its fee (BOLT 7 "HTLC Fees") and adds its
     // cltv_expiry_delta, both from the channel_update it signed for this direction.
     const h = 2 * c + d;

@@ -1,8 +1,8 @@
 // Signed gossip for fixtures, tests and benchmarks: each message is encoded by the generic codec
 // with a blank signature, its digest taken over the raw bytes (peek.ts), and the signatures
 // written in. Signing goes through crypto.ts like everything else.
-import { compare } from '../bytes.ts';
-import { getPublicKey, signDigest } from '../crypto.ts';
+import { compare } from '../base/bytes.ts';
+import { getPublicKey, signDigest } from '../crypto/primitives.ts';
 import { encodeMessage } from '../wire/messages.ts';
 import { encodeAddresses, type NodeAddress } from './address.ts';
 import { gossipDigest } from './peek.ts';

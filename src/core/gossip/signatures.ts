@@ -1,15 +1,10 @@
 // The signature checks of gossip, as plain data: validation (validate.ts) turns each new message
 // into SignatureChecks, and `verifyGossipSignatures` runs a batch of them. It is pure and takes and
 // returns only transferable values, so a pool of workers can run it off the main path.
-import { ProtocolError } from '../errors.ts';
+import { ProtocolError } from '../base/errors.ts';
 import { verifyItems } from './verify-pool.ts';
 
-export type SignatureField =
-  | 'node_signature_1'
-  | 'node_signature_2'
-  | 'bitcoin_signature_1'
-  | 'bitcoin_signature_2'
-  | 'signature';
+export type SignatureField = 'node_signature_1' | 'node_signature_2' | 'bitcoin_signature_1' | 'bitcoin_signature_2' | 'signature';
 
 /**
  * Structurally a verify-pool.ts `VerifyItem` (sig, digest, pub, and `field` as its key-reuse hint),
@@ -32,7 +27,7 @@ export interface SignatureCheck {
  * Uint8Array of 1/0 verdicts is accepted by finishGossip too.)
  */
 export function verifyGossipSignatures(batch: readonly SignatureCheck[]): boolean[] {
-  return Array.from(verifyItems(batch), (v) => v === 1);
+  return Array.from(verifyItems(batch), v => v === 1);
 }
 
 /**

@@ -19,7 +19,7 @@
 // position in the log, which records are live and how many entries are dead, so a store can report
 // `shouldCompact`, rewrite only the live records, and read one record back (`locate`, `entryRaw`).
 // Pure: bytes in, bytes out.
-import { fromHex, toHex } from '../bytes.ts';
+import { fromHex, toHex } from '../base/bytes.ts';
 import { crc32cRange } from './checksum.ts';
 import { U64Map } from './u64-map.ts';
 import {
@@ -191,11 +191,16 @@ export class GossipLog {
    * read is GossipStoreError('corrupt'). No record is handed out before the whole log is read. Then calls `onRecord` for each live record in
    * write order, its `raw` a view into its part (which must not change afterwards).
    */
-  load(parts: Uint8Array | readonly Uint8Array[], start: number, onRecord: (record: GossipRecord) => void, opts: { crc?: boolean; whole?: boolean } = {}): ScanResult {
+  load(
+    parts: Uint8Array | readonly Uint8Array[],
+    start: number,
+    onRecord: (record: GossipRecord) => void,
+    opts: { crc?: boolean; whole?: boolean } = {},
+  ): ScanResult {
     this.reset(start);
     const list = parts instanceof Uint8Array ? [parts] : parts;
     const checkCrc = opts.crc ?? true;
-    const views = list.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));
+    const views = list.map(b => new DataView(b.buffer, b.byteOffset, b.byteLength));
     // A single buffer holds the log at its own indices (a file: the header comes first); parts
     // follow one another from `start`.
     const base: number[] = [];
@@ -281,7 +286,7 @@ export class GossipLog {
     for (const d of deletes) checkKey(d.type, d.key);
     for (const r of records) checkRecord(r);
     const seen = new Set<string>();
-    const tombs = deletes.filter((d) => {
+    const tombs = deletes.filter(d => {
       const id = keyId(d.type, d.key);
       if (seen.has(id) || !mapFor(this.index, d.type).has(d.key)) return false;
       seen.add(id);
@@ -401,7 +406,7 @@ export class GossipLog {
         const renumber = new Int32Array(this.offsets.length);
         let n = 0;
         for (let i = 0; i < this.offsets.length; i++) if (!this.dead[i]) renumber[i] = n++;
-        for (const m of [this.index.channels, this.index.updates, this.index.nodes]) m.remap((ord) => renumber[ord]!);
+        for (const m of [this.index.channels, this.index.updates, this.index.nodes]) m.remap(ord => renumber[ord]!);
         this.offsets = newOffsets;
         this.sizes = newSizes;
         this.dead = new Uint8Array(Math.max(1024, newOffsets.length * 2));
@@ -417,8 +422,7 @@ export class GossipLog {
     const type = dv.getUint16(at + 6);
     const kl = keyLength(type);
     const ok =
-      kl > 0 &&
-      ((kind === KIND_TOMBSTONE && len === kl) || (kind === KIND_RECORD && len >= kl + 1 + buf[at + ENTRY_HEAD + kl]! + 2));
+      kl > 0 && ((kind === KIND_TOMBSTONE && len === kl) || (kind === KIND_RECORD && len >= kl + 1 + buf[at + ENTRY_HEAD + kl]! + 2));
     if (!ok) throw new GossipStoreError('corrupt', `${this.label}: unreadable entry at ${at}`);
   }
 

@@ -43,7 +43,7 @@ export class MemoryGossipStore implements GossipStore {
   async read(keys: readonly GossipKeyRef[]): Promise<(Uint8Array | undefined)[]> {
     this.check();
     for (const k of keys) checkKey(k.type, k.key);
-    return keys.map((k) => this.records.get(keyId(k.type, k.key))?.raw.slice());
+    return keys.map(k => this.records.get(keyId(k.type, k.key))?.raw.slice());
   }
 
   delete(keys: readonly GossipKeyRef[]): Promise<void> {

@@ -3,7 +3,7 @@
 // load, it only ever holds what passed). One interface, one implementation per runtime:
 // store-memory.ts (tests, edge), src/node/gossip-store-file.ts (an append-only file in the spirit of
 // Core Lightning's gossip_store), src/web/gossip-store-idb.ts (IndexedDB). Pure: types and checks.
-import { BoltError } from '../errors.ts';
+import { BoltError } from '../base/errors.ts';
 
 /** BOLT 7 message types the store holds. */
 export type GossipRecordType = 256 | 257 | 258;

@@ -36,7 +36,8 @@ export class U64Map {
   }
 
   set(key: bigint, value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new RangeError(`U64Map value ${value} is not a non-negative int32`);
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff)
+      throw new RangeError(`U64Map value ${value} is not a non-negative int32`);
     const f = this.find(key);
     if (f >= 0) {
       this.val[f] = value;

@@ -8,9 +8,9 @@
 //   4. finishGossip: the verdict once the signatures are known. Then the caller applies the
 //      message to its graph (graph.ts), which re-checks the timestamp order.
 // validateGossip runs 2-4 in one go. Time is injected (rules.now(), seconds).
-import { compare, equal } from '../bytes.ts';
-import { sha256Fast } from '../sha256.ts';
-import { BoltError, DecodeError, ProtocolError } from '../errors.ts';
+import { compare, equal } from '../base/bytes.ts';
+import { sha256Fast } from '../crypto/sha256.ts';
+import { BoltError, DecodeError, ProtocolError } from '../base/errors.ts';
 import { decodeMessage, type MessageOf } from '../wire/messages.ts';
 import { parseAddresses, type ParsedAddresses } from './address.ts';
 import { gossipDigest, peekGossip, type GossipPeek, type ChannelUpdatePeek } from './peek.ts';
@@ -222,13 +222,19 @@ function precheckUpdate(u: ChannelUpdatePeek, view: GossipView, rules: GossipRul
   // peer and would be discarded"). Ignored unless the channel is one of ours.
   const dontForward = (u.message_flags & 2) !== 0;
   if (dontForward && !rules.ownNodeId) return ignore('dont_forward', 'channel_update with dont_forward (not for us to pass on)');
-  if (view.conflicted?.(u.short_channel_id)) return ignore('conflicting_channel', 'channel_update for a short_channel_id announced with two key sets');
+  if (view.conflicted?.(u.short_channel_id))
+    return ignore('conflicting_channel', 'channel_update for a short_channel_id announced with two key sets');
   // "if the short_channel_id does NOT match a previous channel_announcement, OR if the channel has
   // been closed in the meantime: MUST ignore channel_updates that do NOT correspond to one of its own channels."
   const chan = view.channel(u.short_channel_id);
   if (!chan) {
     if (dontForward) return ignore('dont_forward', 'channel_update with dont_forward for an unknown channel');
-    return { result: 'unknown_channel', short_channel_id: u.short_channel_id, direction: (u.channel_flags & 1) as 0 | 1, timestamp: u.timestamp };
+    return {
+      result: 'unknown_channel',
+      short_channel_id: u.short_channel_id,
+      direction: (u.channel_flags & 1) as 0 | 1,
+      timestamp: u.timestamp,
+    };
   }
   if (chan.spent) return ignore('channel_closed', 'channel_update for a closed channel');
   if (dontForward && !equal(chan.node_id_1, rules.ownNodeId!) && !equal(chan.node_id_2, rules.ownNodeId!)) {
@@ -346,7 +352,13 @@ export function prepareGossip(raw: Uint8Array, view: GossipView, rules: GossipRu
     case 'channel_update': {
       const m = decoded;
       const chan = view.channel(m.short_channel_id);
-      if (!chan) return { result: 'unknown_channel', short_channel_id: m.short_channel_id, direction: (m.channel_flags & 1) as 0 | 1, timestamp: m.timestamp };
+      if (!chan)
+        return {
+          result: 'unknown_channel',
+          short_channel_id: m.short_channel_id,
+          direction: (m.channel_flags & 1) as 0 | 1,
+          timestamp: m.timestamp,
+        };
       // "The node_id for the signature verification is taken from the corresponding
       // channel_announcement: node_id_1 if the least-significant bit of flags is 0 or node_id_2 otherwise."
       const pubkey = (m.channel_flags & 1) === 0 ? chan.node_id_1 : chan.node_id_2;
@@ -363,7 +375,14 @@ export function prepareGossip(raw: Uint8Array, view: GossipView, rules: GossipRu
       }
       // "if more than one type 5 address is announced: ... MUST not forward the node_announcement."
       const forward = !addresses.multipleDns;
-      return { result: 'verify', raw, msg: m, checks: [{ sig: m.signature, digest, pub: m.node_id, field: 'signature' }], forward, addresses };
+      return {
+        result: 'verify',
+        raw,
+        msg: m,
+        checks: [{ sig: m.signature, digest, pub: m.node_id, field: 'signature' }],
+        forward,
+        addresses,
+      };
     }
     default:
       return reject(new DecodeError('not_gossip', 'not a gossip message'));
@@ -394,14 +413,23 @@ function prepareUpdate(raw: Uint8Array, u: ChannelUpdatePeek, chan: KnownChannel
   // channel_announcement: node_id_1 if the least-significant bit of flags is 0 or node_id_2 otherwise."
   const pubkey = (m.channel_flags & 1) === 0 ? chan.node_id_1 : chan.node_id_2;
   const checks: SignatureCheck[] = [{ sig: m.signature, digest: gossipDigest(raw), pub: pubkey, field: 'signature' }];
-  return local ? { result: 'verify', raw, msg: m, checks, forward: false, local } : { result: 'verify', raw, msg: m, checks, forward: true };
+  return local
+    ? { result: 'verify', raw, msg: m, checks, forward: false, local }
+    : { result: 'verify', raw, msg: m, checks, forward: true };
 }
 
 /** Step 4: the verdict on a prepared message once its signature checks have run. */
 export function finishGossip(p: ToVerify, results: ArrayLike<boolean | number>): Accepted | Rejected {
   const err = signatureError(p.checks, results);
   if (err) return reject(err);
-  return { result: 'accept', raw: p.raw, msg: p.msg, forward: p.forward, ...(p.local ? { local: true } : {}), ...(p.addresses ? { addresses: p.addresses } : {}) };
+  return {
+    result: 'accept',
+    raw: p.raw,
+    msg: p.msg,
+    forward: p.forward,
+    ...(p.local ? { local: true } : {}),
+    ...(p.addresses ? { addresses: p.addresses } : {}),
+  };
 }
 
 /** All of it, synchronously, in this thread: for tests, tools and small volumes. */

@@ -5,8 +5,8 @@
 // crosses a port as one transferable buffer, the pool's scheduling (split, order, retry, close) over
 // an injected `spawn`, the worker's message handler, and an in-thread verifier for runtimes without
 // workers and for tests. src/node/verify-pool.ts and src/web/verify-pool.ts supply real workers.
-import { BoltError } from '../errors.ts';
-import { nobleEngine, selectEngine, type EngineName, type VerifyEngine } from '../crypto-verify.ts';
+import { BoltError } from '../base/errors.ts';
+import { nobleEngine, selectEngine, type EngineName, type VerifyEngine } from '../crypto/verify-engines.ts';
 
 export interface VerifyItem {
   /** 64-byte compact signature (BOLT 1 `signature`). */
@@ -65,9 +65,12 @@ export function packItems(items: readonly VerifyItem[], start = 0, end = items.l
 function wellFormed(it: VerifyItem | undefined): boolean {
   return (
     !!it &&
-    it.sig instanceof Uint8Array && it.sig.length === 64 &&
-    it.digest instanceof Uint8Array && it.digest.length === 32 &&
-    it.pub instanceof Uint8Array && it.pub.length === 33
+    it.sig instanceof Uint8Array &&
+    it.sig.length === 64 &&
+    it.digest instanceof Uint8Array &&
+    it.digest.length === 32 &&
+    it.pub instanceof Uint8Array &&
+    it.pub.length === 33
   );
 }
 
@@ -173,19 +176,19 @@ export function serveVerifyWorker(
   randomInt32: () => number,
 ): (msg: ToVerifyWorker) => void {
   let choose!: (e: Promise<VerifyEngine>) => void;
-  const engine = new Promise<VerifyEngine>((resolve) => (choose = resolve));
+  const engine = new Promise<VerifyEngine>(resolve => (choose = resolve));
   let initialised = false;
-  return (msg) => {
+  return msg => {
     if (msg?.t === 'init' && !initialised) {
       initialised = true;
       const chosen = selectEngine(msg.engine, msg.wasm, randomInt32, msg.keyCache !== undefined ? { keyCache: msg.keyCache } : {});
       choose(chosen);
-      chosen.then((e) => post({ t: 'ready', engine: e.name }, []));
+      chosen.then(e => post({ t: 'ready', engine: e.name }, []));
       return;
     }
     if (msg?.t !== 'verify') return;
     const { id, items } = msg;
-    engine.then((e) => {
+    engine.then(e => {
       let verdicts: ArrayBuffer;
       try {
         verdicts = verifyPacked(new Uint8Array(items), e).buffer;
@@ -321,11 +324,15 @@ export class VerifyPool implements SigVerifier {
     this.#queue.length = 0;
     this.#inFlight.clear();
     this.#engineSettle.reject(err);
-    const ends = this.#slots.map((s) => {
+    const ends = this.#slots.map(s => {
       s.dead = true;
       const h = s.handle;
       s.handle = null;
-      return h ? Promise.resolve().then(() => h.terminate()).catch(() => {}) : undefined;
+      return h
+        ? Promise.resolve()
+            .then(() => h.terminate())
+            .catch(() => {})
+        : undefined;
     });
     await Promise.all(ends);
   }
@@ -336,10 +343,10 @@ export class VerifyPool implements SigVerifier {
     try {
       slot.handle = this.#spawn(
         {
-          message: (msg) => {
+          message: msg => {
             if (!slot.dead) this.#onMessage(slot, msg);
           },
-          died: (reason) => {
+          died: reason => {
             if (!slot.dead) this.#onDeath(slot, reason);
           },
         },
@@ -381,7 +388,10 @@ export class VerifyPool implements SigVerifier {
     slot.dead = true;
     const h = slot.handle;
     slot.handle = null;
-    if (h) Promise.resolve().then(() => h.terminate()).catch(() => {});
+    if (h)
+      Promise.resolve()
+        .then(() => h.terminate())
+        .catch(() => {});
     const held = slot.busy;
     slot.busy = [];
     for (const [id, c] of this.#inFlight) if (held.includes(c)) this.#inFlight.delete(id);
@@ -394,7 +404,7 @@ export class VerifyPool implements SigVerifier {
         retry.push(chunk);
       }
     }
-    this.#queue.unshift(...retry.filter((c) => !c.batch.done));
+    this.#queue.unshift(...retry.filter(c => !c.batch.done));
     this.#pump();
   }
 
@@ -421,7 +431,7 @@ export class VerifyPool implements SigVerifier {
       }
     }
     // No worker could be started at all: nothing would ever take the queue.
-    if (this.#queue.length > 0 && this.#slots.every((s) => s.dead)) {
+    if (this.#queue.length > 0 && this.#slots.every(s => s.dead)) {
       const err = new VerifyPoolError('worker_died', 'no verify worker could be started');
       for (const c of this.#queue.splice(0)) this.#fail(c.batch, err);
     }

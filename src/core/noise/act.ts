@@ -1,7 +1,7 @@
 // The three fixed-size handshake messages of BOLT 8 ("Handshake Exchange"): their sizes, their
 // parsing (length, version, key checks before any ECDH) and the injected static-key ECDH.
-import { isValidPublicKey, isValidSecretKey } from '../crypto.ts';
-import { isBoltError, NoiseError } from '../errors.ts';
+import { isValidPublicKey, isValidSecretKey } from '../crypto/primitives.ts';
+import { isBoltError, NoiseError } from '../base/errors.ts';
 
 /** BOLT 8 "Authenticated Key Exchange Handshake Specification": exact act sizes. */
 export const ACT_ONE_SIZE = 50;

@@ -1,8 +1,8 @@
 // One direction of a BOLT 8 transport: a key, its nonce and its own chaining key, rotated every
 // 1000 uses ("Lightning Message Key Rotation"). The hot path: no bigint, the 12-byte nonce is one
 // buffer rewritten in place, and the AEAD writes straight into the caller's output.
-import { hkdf2, rawChacha20Poly1305 } from '../crypto.ts';
-import { NoiseError } from '../errors.ts';
+import { hkdf2, rawChacha20Poly1305 } from '../crypto/primitives.ts';
+import { NoiseError } from '../base/errors.ts';
 
 /** BOLT 8: "A key is to be rotated after a party sends or decrypts 1000 messages with it". */
 export const KEY_ROTATION_INTERVAL = 1000;

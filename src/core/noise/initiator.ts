@@ -1,10 +1,8 @@
 // The initiator of BOLT 8's Noise_XK handshake as a state machine: bytes in, bytes out. It knows the
 // responder's static key beforehand (`<- s`), sends Act One, reads Act Two, sends Act Three.
-import { ecdh as localEcdh, getPublicKey, isValidPublicKey } from '../crypto.ts';
-import { NoiseError } from '../errors.ts';
-import {
-  checkLocalKeys, readEphemeralAct, staticEcdh, writeActThree, writeEphemeralAct, type Ecdh,
-} from './act.ts';
+import { ecdh as localEcdh, getPublicKey, isValidPublicKey } from '../crypto/primitives.ts';
+import { NoiseError } from '../base/errors.ts';
+import { checkLocalKeys, readEphemeralAct, staticEcdh, writeActThree, writeEphemeralAct, type Ecdh } from './act.ts';
 import { SymmetricState } from './symmetric.ts';
 import { NoiseTransport } from './transport.ts';
 

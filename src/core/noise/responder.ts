@@ -1,7 +1,7 @@
 // The responder of BOLT 8's Noise_XK handshake as a state machine: bytes in, bytes out. It reads
 // Act One, sends Act Two, reads Act Three and so learns the initiator's node id.
-import { ecdh as localEcdh, getPublicKey, isValidPublicKey } from '../crypto.ts';
-import { NoiseError } from '../errors.ts';
+import { ecdh as localEcdh, getPublicKey, isValidPublicKey } from '../crypto/primitives.ts';
+import { NoiseError } from '../base/errors.ts';
 import { checkLocalKeys, readActThree, readEphemeralAct, staticEcdh, writeEphemeralAct, type Ecdh } from './act.ts';
 import { SymmetricState } from './symmetric.ts';
 import { NoiseTransport } from './transport.ts';

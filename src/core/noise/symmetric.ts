@@ -1,7 +1,7 @@
 // BOLT 8 "Handshake State" (`h`, `ck`) and the steps both sides apply to it. Pure: SHA-256, HKDF
-// and ChaCha20-Poly1305 through src/core/crypto.ts; no ECDH here (the acts decide whose key).
-import { concat } from '../bytes.ts';
-import { decryptWithAD, encryptWithAD, hkdf2, sha256 } from '../crypto.ts';
+// and ChaCha20-Poly1305 through src/core/crypto/primitives.ts; no ECDH here (the acts decide whose key).
+import { concat } from '../base/bytes.ts';
+import { decryptWithAD, encryptWithAD, hkdf2, sha256 } from '../crypto/primitives.ts';
 
 /** BOLT 8 "Noise Protocol Instantiation": the protocol name hashed into the first `h`. */
 export const PROTOCOL_NAME = 'Noise_XK_secp256k1_ChaChaPoly_SHA256';

@@ -1,6 +1,6 @@
 // BOLT 8 "Lightning Message Specification": framing of encrypted messages and a streaming decoder
 // that takes the peer's bytes in chunks of any size and gives back whole plaintext messages in order.
-import { EncodeError, NoiseError } from '../errors.ts';
+import { EncodeError, NoiseError } from '../base/errors.ts';
 import { CipherState } from './cipher-state.ts';
 
 /** BOLT 8: "The *maximum* size of _any_ Lightning message MUST NOT exceed `65535` bytes." */

@@ -1,7 +1,7 @@
 // BOLT 1 `bigsize`: CompactSize with big-endian multi-byte values, which readers MUST check is
 // minimally encoded ("decoded bigsize is not canonical").
-import { Reader, Writer } from '../bytes.ts';
-import { DecodeError, EncodeError } from '../errors.ts';
+import { Reader, Writer } from '../base/bytes.ts';
+import { DecodeError, EncodeError } from '../base/errors.ts';
 
 const MAX_U64 = (1n << 64n) - 1n;
 

@@ -1,7 +1,7 @@
 // The one generic codec: it encodes and decodes every declared message, struct and TLV stream.
 // Hand-written per-message encoders drift; declarations (bolt1.ts, bolt7.ts) do not.
-import { Reader, Writer } from '../bytes.ts';
-import { DecodeError, EncodeError } from '../errors.ts';
+import { Reader, Writer } from '../base/bytes.ts';
+import { DecodeError, EncodeError } from '../base/errors.ts';
 import { readBigSize, writeBigSize } from './bigsize.ts';
 import { FIELDS, type FieldCodec, type PrimitiveName } from './fields.ts';
 import type { FieldDecl, StructDecl, TlvStreamDecl, UnknownTlv } from './schema.ts';
@@ -14,7 +14,7 @@ function codecOf(type: PrimitiveName | StructDecl): FieldCodec<unknown> {
     if (!c) throw new EncodeError('bad_schema', `unknown field type ${type}`);
     return c;
   }
-  return { read: (r) => readFields(r, type.struct), write: (w, v) => writeFields(w, type.struct, v as Obj) };
+  return { read: r => readFields(r, type.struct), write: (w, v) => writeFields(w, type.struct, v as Obj) };
 }
 
 export function readFields(r: Reader, fields: readonly FieldDecl[]): Obj {

@@ -1,7 +1,7 @@
 // BOLT 1 "Fundamental Types": one codec per type name. Messages and TLV records name these types
 // in their declarations; the generic codec (codec.ts) looks them up here.
-import { Reader, Writer } from '../bytes.ts';
-import { DecodeError, EncodeError } from '../errors.ts';
+import { Reader, Writer } from '../base/bytes.ts';
+import { DecodeError, EncodeError } from '../base/errors.ts';
 import { readBigSize, writeBigSize } from './bigsize.ts';
 
 export interface FieldCodec<T> {
@@ -32,7 +32,7 @@ function uint(size: 1 | 2 | 4, name: string): FieldCodec<number> {
   const max = 2 ** (8 * size) - 1;
   return {
     size,
-    read: (r) => (size === 1 ? r.u8(name) : size === 2 ? r.u16(name) : r.u32(name)),
+    read: r => (size === 1 ? r.u8(name) : size === 2 ? r.u16(name) : r.u32(name)),
     write(w, v) {
       if (!Number.isInteger(v) || v < 0 || v > max) throw new EncodeError('int_range', `${name} out of range: ${v}`);
       if (size === 1) w.u8(v);
@@ -46,7 +46,7 @@ const U64_MAX = (1n << 64n) - 1n;
 function u64Codec(name: string): FieldCodec<bigint> {
   return {
     size: 8,
-    read: (r) => r.u64(name),
+    read: r => r.u64(name),
     write(w, v) {
       if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new EncodeError('int_range', `${name} out of range: ${v}`);
       w.u64(v);
@@ -81,7 +81,7 @@ function truncated(maxBytes: 2 | 4 | 8, name: string): FieldCodec<bigint> {
 }
 
 function asNumber(c: FieldCodec<bigint>): FieldCodec<number> {
-  return { read: (r) => Number(c.read(r)), write: (w, v) => c.write(w, BigInt(v)) };
+  return { read: r => Number(c.read(r)), write: (w, v) => c.write(w, BigInt(v)) };
 }
 
 /**

@@ -1,6 +1,6 @@
 // Every message boltworker speaks, from the per-BOLT tables, behind one encode and one decode.
-import { Reader, Writer } from '../bytes.ts';
-import { DecodeError, EncodeError } from '../errors.ts';
+import { Reader, Writer } from '../base/bytes.ts';
+import { DecodeError, EncodeError } from '../base/errors.ts';
 import { readFields, readTlvStream, writeFields, writeTlvStream } from './codec.ts';
 import { BOLT1 } from './bolt1.ts';
 import { BOLT4 } from './bolt4.ts';

@@ -56,7 +56,12 @@ export type Fields<Fs extends readonly FieldDecl[]> = { -readonly [F in Fs[numbe
 
 /** Decoded records by name (all optional), plus the unknown odd records kept as they came. */
 export type TlvValues<T extends TlvStreamDecl> = {
-  -readonly [K in keyof T as T[K] extends readonly [infer N extends string, unknown] ? N : never]?: T[K] extends readonly [string, infer Fs extends readonly FieldDecl[]] ? Fields<Fs> : never;
+  -readonly [K in keyof T as T[K] extends readonly [infer N extends string, unknown] ? N : never]?: T[K] extends readonly [
+    string,
+    infer Fs extends readonly FieldDecl[],
+  ]
+    ? Fields<Fs>
+    : never;
 } & { unknown?: UnknownTlv[] };
 
 export interface UnknownTlv {

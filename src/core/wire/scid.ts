@@ -1,6 +1,6 @@
 // BOLT 7 short_channel_id: 3 bytes block height, 3 bytes transaction index, 2 bytes output index,
 // carried as a u64; printed as Core Lightning does, `BLOCKxTXxOUT`.
-import { DecodeError, EncodeError } from '../errors.ts';
+import { DecodeError, EncodeError } from '../base/errors.ts';
 
 export interface ScidParts {
   block: number;

@@ -6,9 +6,9 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Connectd } from '../../core/daemons/connectd/connectd.ts';
 import type { ConnectdEvents, GossipLink, ConnectdConfig } from '../../core/daemons/connectd/types.ts';
-import type { DialTarget } from '../../core/transport.ts';
-import { chainHash } from '../../core/chains.ts';
-import { fromHex } from '../../core/bytes.ts';
+import type { DialTarget } from '../../core/net/transport.ts';
+import { chainHash } from '../../core/chain/chains.ts';
+import { fromHex } from '../../core/base/bytes.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { gossipLinkTo, noGossip } from '../../links/gossip-link.ts';
 import { combineDialers } from '../../transports/dialer.ts';
@@ -41,9 +41,9 @@ const api = {
       chainHash: chainHash(o.network),
       ourFeatures: fromHex(o.features),
       nodeId: fromHex(o.nodeId),
-      ecdhLink: { ecdh: (pub) => ecdh.ecdh(pub) },
+      ecdhLink: { ecdh: pub => ecdh.ecdh(pub) },
       dialer: combineDialers({ tcp: new TcpDialer(), websocket: new WsDialer() }),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      randomBytes: n => new Uint8Array(randomBytes(n)),
       clock: nodeClock,
       log: consoleLog('connectd'),
       events,
@@ -54,7 +54,8 @@ const api = {
   /** `--bind-addr HOST:PORT` (TCP) or `--bind-addr ws:HOST:PORT` (WebSocket): returns the bound port. */
   async listen(kind: 'tcp' | 'ws', host: string, port: number): Promise<number> {
     const c = need();
-    const l = kind === 'tcp' ? await listenTcp(host, port, (s) => c.acceptStream(s)) : await listenWebSocket(host, port, (s) => c.acceptStream(s));
+    const l =
+      kind === 'tcp' ? await listenTcp(host, port, s => c.acceptStream(s)) : await listenWebSocket(host, port, s => c.acceptStream(s));
     listeners.push(l);
     return l.port;
   },
@@ -62,7 +63,11 @@ const api = {
   servePeerLink(port: MessagePort): void {
     const c = need();
     Comlink.expose(
-      { send: (id: string, m: Uint8Array) => c.sendToPeer(id, m), warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) => c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }) },
+      {
+        send: (id: string, m: Uint8Array) => c.sendToPeer(id, m),
+        warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) =>
+          c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }),
+      },
       port as unknown as Comlink.Endpoint,
     );
   },
@@ -74,7 +79,7 @@ const api = {
   addImportantPeer: (id: string, targets: DialTarget[]) => need().addImportantPeer(id, targets),
   async stop(): Promise<void> {
     connectd?.stop();
-    await Promise.all(listeners.map((l) => l.close()));
+    await Promise.all(listeners.map(l => l.close()));
   },
 };
 export type ConnectdWorkerApi = typeof api;

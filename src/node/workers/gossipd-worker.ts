@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Gossipd } from '../../core/daemons/gossipd/gossipd.ts';
 import type { PeerLink } from '../../core/daemons/gossipd/types.ts';
-import { chainHash } from '../../core/chains.ts';
+import { chainHash } from '../../core/chain/chains.ts';
 import { EsploraChainSource } from '../../core/chain/esplora.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { gossipLinkOf } from '../../links/gossip-link.ts';
@@ -36,7 +36,12 @@ const need = (): Gossipd => {
 
 const api = {
   /** Opens and loads the store (no signature is checked again), then serves connectd's link. */
-  async init(o: GossipdInit, fromConnectd: MessagePort, toConnectd: MessagePort, onProgress?: (p: unknown) => void): Promise<{ channels: number; nodes: number; records: number }> {
+  async init(
+    o: GossipdInit,
+    fromConnectd: MessagePort,
+    toConnectd: MessagePort,
+    onProgress?: (p: unknown) => void,
+  ): Promise<{ channels: number; nodes: number; records: number }> {
     const peers = Comlink.wrap<PeerLink>(toConnectd as unknown as Comlink.Endpoint);
     const store = await FileGossipStore.open(join(o.lightningDir, 'gossip_store'));
     const verifier = createNodeVerifyPool(o.verifyWorkers ? { size: o.verifyWorkers } : {});
@@ -49,12 +54,14 @@ const api = {
       nodeId: o.nodeId,
       store,
       verifier,
-      chainSource: o.esplora ? new EsploraChainSource({ baseUrl: o.esplora, fetch: (u, i) => fetch(u, i as RequestInit), clock: nodeClock }) : undefined,
+      chainSource: o.esplora
+        ? new EsploraChainSource({ baseUrl: o.esplora, fetch: (u, i) => fetch(u, i as RequestInit), clock: nodeClock })
+        : undefined,
       peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d, r) => peers.warn(id, t, d, r) },
       clock: nodeClock,
       log: consoleLog('gossipd'),
       inflate: (b, max) => new Uint8Array(inflateSync(b, { maxOutputLength: max })),
-      onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+      onProgress: onProgress ? p => void onProgress(p) : undefined,
       config: o.config,
     } as ConstructorParameters<typeof Gossipd>[0]);
     const loaded = await gossipd.load();

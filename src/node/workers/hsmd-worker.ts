@@ -4,7 +4,7 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Hsmd, isValidNodeSecret, type HsmCapability } from '../../core/daemons/hsmd/hsmd.ts';
-import { toHex } from '../../core/bytes.ts';
+import { toHex } from '../../core/base/bytes.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { loadOrCreateSecret } from '../hsm-secret.ts';
 

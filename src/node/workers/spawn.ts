@@ -17,9 +17,9 @@ export interface DaemonWorker<T> {
 
 export function spawnDaemon<T>(name: string, entry: URL): DaemonWorker<T> {
   const worker = new Worker(BOOT, { workerData: { entry: entry.href, log: logConfig() }, name });
-  const exited = new Promise<string>((resolve) => {
-    worker.once('error', (e) => resolve(`${name} crashed: ${e.message}`));
-    worker.once('exit', (code) => resolve(`${name} exited with code ${code}`));
+  const exited = new Promise<string>(resolve => {
+    worker.once('error', e => resolve(`${name} crashed: ${e.message}`));
+    worker.once('exit', code => resolve(`${name} exited with code ${code}`));
   });
   const api = Comlink.wrap<T>(nodeEndpoint(worker));
   return {

@@ -1,6 +1,6 @@
 /*
  * A verify-only WebAssembly build of libsecp256k1 for gossipd's signature checks (BOLT 7), with the
- * same exports as the subset of tiny-secp256k1 2.2.4's secp256k1.wasm that src/core/crypto-verify.ts
+ * same exports as the subset of tiny-secp256k1 2.2.4's secp256k1.wasm that src/core/crypto/verify-engines.ts
  * drives, so one glue serves both: fixed input slots HASH_INPUT, PUBLIC_KEY_INPUT, SIGNATURE_INPUT,
  * and verify / pointCompress / initializeContext. build.sh compiles this file, which includes the
  * libsecp256k1 sources shipped by the npm package `secp256k1` (node_modules/secp256k1/src/secp256k1)

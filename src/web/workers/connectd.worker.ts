@@ -6,9 +6,9 @@
 import * as Comlink from 'comlink';
 import { Connectd } from '../../core/daemons/connectd/connectd.ts';
 import type { Clock, ConnectdEvents, GossipLink } from '../../core/daemons/connectd/types.ts';
-import type { DialTarget } from '../../core/transport.ts';
-import { chainHash } from '../../core/chains.ts';
-import { fromHex } from '../../core/bytes.ts';
+import type { DialTarget } from '../../core/net/transport.ts';
+import { chainHash } from '../../core/chain/chains.ts';
+import { fromHex } from '../../core/base/bytes.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { gossipLinkTo, noGossip } from '../../links/gossip-link.ts';
 import { combineDialers } from '../../transports/dialer.ts';
@@ -23,9 +23,8 @@ installErrorTransfer();
 const clock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as number),
+  clearTimeout: h => clearTimeout(h as number),
 };
-
 
 let connectd: Connectd | undefined;
 const need = (): Connectd => {
@@ -42,7 +41,7 @@ const api = {
       chainHash: chainHash(o.network),
       ourFeatures: fromHex(o.features),
       nodeId: fromHex(o.nodeId),
-      ecdhLink: { ecdh: (pub) => hsm.ecdh(pub) },
+      ecdhLink: { ecdh: pub => hsm.ecdh(pub) },
       dialer: combineDialers({ websocket: new BrowserWebSocketDialer() }),
       randomBytes,
       clock,
@@ -64,7 +63,8 @@ const api = {
     Comlink.expose(
       {
         send: (id: string, m: Uint8Array) => c.sendToPeer(id, m),
-        warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) => c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }),
+        warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) =>
+          c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }),
       },
       port,
     );

@@ -9,7 +9,7 @@ import { Gossipd } from '../../core/daemons/gossipd/gossipd.ts';
 import type { Clock, PeerLink, SyncProgress } from '../../core/daemons/gossipd/types.ts';
 import type { SigVerifier } from '../../core/gossip/verify-pool.ts';
 import type { GossipStore } from '../../core/gossip/store.ts';
-import { chainHash } from '../../core/chains.ts';
+import { chainHash } from '../../core/chain/chains.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { gossipLinkOf } from '../../links/gossip-link.ts';
 import { openOrRecreateIdbGossipStore } from '../gossip-store-idb.ts';
@@ -23,9 +23,8 @@ installErrorTransfer();
 const clock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as number),
+  clearTimeout: h => clearTimeout(h as number),
 };
-
 
 /** Counts the signatures handed to the verifier (tests: a restart must count none). */
 function counting(v: SigVerifier): SigVerifier & { checks: number } {
@@ -55,7 +54,9 @@ const api = {
     if (gossipd || store) throw new Error('gossipd already initialised');
     const peers = Comlink.wrap<PeerLink>(toConnectd);
     const log = consoleLog('gossipd', o.log);
-    store = await openOrRecreateIdbGossipStore({ name: gossipDbName(o.dataName) }, (e) => log.warn(`gossipd: ${e.message}; starting from an empty gossip store`));
+    store = await openOrRecreateIdbGossipStore({ name: gossipDbName(o.dataName) }, e =>
+      log.warn(`gossipd: ${e.message}; starting from an empty gossip store`),
+    );
     verifier = counting(createWebVerifyPool(o.verifyWorkers ? { size: o.verifyWorkers } : {}));
     gossipd = new Gossipd({
       chainHash: chainHash(o.network),
@@ -66,7 +67,7 @@ const api = {
       clock,
       log,
       inflate: inflateZlib,
-      ...(onProgress ? { onProgress: (p) => void onProgress(p) } : {}),
+      ...(onProgress ? { onProgress: p => void onProgress(p) } : {}),
       ...(o.config ? { config: o.config } : {}),
     });
     const loaded = await gossipd.load();

@@ -3,7 +3,7 @@
 // answers ECDH only (Hsmd.linkFor).
 import * as Comlink from 'comlink';
 import { Hsmd, type HsmCapability } from '../../core/daemons/hsmd/hsmd.ts';
-import { toHex } from '../../core/bytes.ts';
+import { toHex } from '../../core/base/bytes.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { loadOrCreateSecretIdb } from '../hsm-secret-idb.ts';
 import type { HsmdWorkerApi } from '../worker-api.ts';

@@ -1,7 +1,7 @@
 // Reading and feeding LDK's NetworkGraph (lightning/src/routing/gossip.rs) with raw BOLT 7 messages,
 // so a test can make LDK hold gossip and later serve it to our node.
 import * as ldk from 'lightningdevkit';
-import { toHex } from '../../../src/core/bytes.ts';
+import { toHex } from '../../../src/core/base/bytes.ts';
 
 /** BOLT 7 message types the graph takes. */
 export const CHANNEL_ANNOUNCEMENT = 256;
@@ -134,17 +134,20 @@ export function addGossip(graph: ldk.NetworkGraph, wire: Uint8Array): void {
   switch (type) {
     case CHANNEL_ANNOUNCEMENT: {
       const r = ldk.ChannelAnnouncement.constructor_read(body);
-      if (!(r instanceof ldk.Result_ChannelAnnouncementDecodeErrorZ_OK)) return decodeErr('channel_announcement', (r as ldk.Result_ChannelAnnouncementDecodeErrorZ_Err).err);
+      if (!(r instanceof ldk.Result_ChannelAnnouncementDecodeErrorZ_OK))
+        return decodeErr('channel_announcement', (r as ldk.Result_ChannelAnnouncementDecodeErrorZ_Err).err);
       return lightningErr(graph.update_channel_from_announcement_no_lookup(r.res), 'channel_announcement');
     }
     case NODE_ANNOUNCEMENT: {
       const r = ldk.NodeAnnouncement.constructor_read(body);
-      if (!(r instanceof ldk.Result_NodeAnnouncementDecodeErrorZ_OK)) return decodeErr('node_announcement', (r as ldk.Result_NodeAnnouncementDecodeErrorZ_Err).err);
+      if (!(r instanceof ldk.Result_NodeAnnouncementDecodeErrorZ_OK))
+        return decodeErr('node_announcement', (r as ldk.Result_NodeAnnouncementDecodeErrorZ_Err).err);
       return lightningErr(graph.update_node_from_announcement(r.res), 'node_announcement');
     }
     case CHANNEL_UPDATE: {
       const r = ldk.ChannelUpdate.constructor_read(body);
-      if (!(r instanceof ldk.Result_ChannelUpdateDecodeErrorZ_OK)) return decodeErr('channel_update', (r as ldk.Result_ChannelUpdateDecodeErrorZ_Err).err);
+      if (!(r instanceof ldk.Result_ChannelUpdateDecodeErrorZ_OK))
+        return decodeErr('channel_update', (r as ldk.Result_ChannelUpdateDecodeErrorZ_Err).err);
       return lightningErr(graph.update_channel(r.res), 'channel_update');
     }
     default:

@@ -2,7 +2,13 @@
 export { startLdkPeer, LdkPeer, type LdkPeerOptions, type LdkPeerDetails, type LdkNetwork } from './peer.ts';
 export { type LdkMessageEvent, type LdkLogLine, parseMessageLine } from './log.ts';
 export {
-  type LdkGraphSnapshot, type LdkChannel, type LdkNode, type LdkChannelUpdateInfo,
-  scidString, CHANNEL_ANNOUNCEMENT, NODE_ANNOUNCEMENT, CHANNEL_UPDATE,
+  type LdkGraphSnapshot,
+  type LdkChannel,
+  type LdkNode,
+  type LdkChannelUpdateInfo,
+  scidString,
+  CHANNEL_ANNOUNCEMENT,
+  NODE_ANNOUNCEMENT,
+  CHANNEL_UPDATE,
 } from './graph.ts';
 export { loadLdk } from './wasm.ts';

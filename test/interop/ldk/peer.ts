@@ -12,7 +12,7 @@
 // - IgnoringMessageHandler for onion and custom messages.
 import { createServer, connect as netConnect, isIPv4, type Server, type Socket } from 'node:net';
 import * as ldk from 'lightningdevkit';
-import { fromHex, toHex } from '../../../src/core/bytes.ts';
+import { fromHex, toHex } from '../../../src/core/base/bytes.ts';
 import { loadLdk } from './wasm.ts';
 import { bindSocket } from './socket.ts';
 import { makeLogger, type LdkLogLine, type LdkMessageEvent } from './log.ts';
@@ -77,12 +77,7 @@ function featureBytes(f: ldk.InitFeatures): Uint8Array {
   return f.write().subarray(2);
 }
 
-function buildChannelManager(
-  network: ldk.Network,
-  logger: ldk.Logger,
-  keys: ldk.KeysManager,
-  graph: ldk.NetworkGraph,
-): ldk.ChannelManager {
+function buildChannelManager(network: ldk.Network, logger: ldk.Logger, keys: ldk.KeysManager, graph: ldk.NetworkGraph): ldk.ChannelManager {
   const feeEstimator = ldk.FeeEstimator.new_impl({
     get_est_sat_per_1000_weight: () => 253,
   } as ldk.FeeEstimatorInterface);
@@ -94,17 +89,38 @@ function buildChannelManager(
     update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
     archive_persisted_channel: () => {},
   } as ldk.PersistInterface);
-  const chainMonitor = ldk.ChainMonitor.constructor_new(ldk.Option_FilterZ.constructor_none(), broadcaster, logger, feeEstimator, persister);
+  const chainMonitor = ldk.ChainMonitor.constructor_new(
+    ldk.Option_FilterZ.constructor_none(),
+    broadcaster,
+    logger,
+    feeEstimator,
+    persister,
+  );
   const scorer = ldk.ProbabilisticScorer.constructor_new(ldk.ProbabilisticScoringDecayParameters.constructor_default(), graph, logger);
   const lockableScore = ldk.MultiThreadedLockableScore.constructor_new(scorer.as_Score());
   const entropy = keys.as_EntropySource();
-  const router = ldk.DefaultRouter.constructor_new(graph, logger, entropy, lockableScore.as_LockableScore(), ldk.ProbabilisticScoringFeeParameters.constructor_default());
+  const router = ldk.DefaultRouter.constructor_new(
+    graph,
+    logger,
+    entropy,
+    lockableScore.as_LockableScore(),
+    ldk.ProbabilisticScoringFeeParameters.constructor_default(),
+  );
   const messageRouter = ldk.DefaultMessageRouter.constructor_new(graph, entropy);
   const params = ldk.ChainParameters.constructor_new(network, ldk.BestBlock.constructor_from_network(network));
   return ldk.ChannelManager.constructor_new(
-    feeEstimator, chainMonitor.as_Watch(), broadcaster, router.as_Router(), messageRouter.as_MessageRouter(),
-    logger, entropy, keys.as_NodeSigner(), keys.as_SignerProvider(), ldk.UserConfig.constructor_default(),
-    params, Math.floor(Date.now() / 1000),
+    feeEstimator,
+    chainMonitor.as_Watch(),
+    broadcaster,
+    router.as_Router(),
+    messageRouter.as_MessageRouter(),
+    logger,
+    entropy,
+    keys.as_NodeSigner(),
+    keys.as_SignerProvider(),
+    ldk.UserConfig.constructor_default(),
+    params,
+    Math.floor(Date.now() / 1000),
   );
 }
 
@@ -138,8 +154,8 @@ export class LdkPeer {
     const network = networks[opts.network ?? 'regtest'];
     const print = opts.debug ?? process.env['LDK_DEBUG'] === '1';
     const logger = makeLogger(opts.name ?? 'ldk', print, {
-      line: (l) => this.logs.push(l),
-      message: (e) => {
+      line: l => this.logs.push(l),
+      message: e => {
         this.messages.push(e);
         // Only JS work here: this runs inside an LDK call, which must not be re-entered.
         this.runWaiters(true);
@@ -189,7 +205,7 @@ export class LdkPeer {
   /** Accepts inbound connections on 127.0.0.1; resolves with the port (0 picks a free one). */
   listen(port = 0): Promise<number> {
     this.assertLive();
-    const server = createServer((sock) => {
+    const server = createServer(sock => {
       if (this.stopped) {
         sock.destroy();
         return;
@@ -246,12 +262,12 @@ export class LdkPeer {
   /** Node ids (hex) of peers that completed the handshake and init. */
   connectedPeers(): string[] {
     if (this.stopped) return [];
-    return this.peerManager.list_peers().map((p) => toHex(p.get_counterparty_node_id()));
+    return this.peerManager.list_peers().map(p => toHex(p.get_counterparty_node_id()));
   }
 
   peerDetails(): LdkPeerDetails[] {
     if (this.stopped) return [];
-    return this.peerManager.list_peers().map((p) => ({
+    return this.peerManager.list_peers().map(p => ({
       nodeId: toHex(p.get_counterparty_node_id()),
       inbound: Boolean(p.get_is_inbound_connection()),
       initFeatures: toHex(featureBytes(p.get_init_features())),
@@ -285,7 +301,7 @@ export class LdkPeer {
       }
       return false;
     };
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       if (check()) return resolve(found!);
       this.waiters.push({ check, resolve: () => resolve(found!) });
     });
@@ -344,10 +360,10 @@ export class LdkPeer {
     this.stopped = true;
     const closing: Promise<unknown>[] = [];
     for (const s of this.sockets) {
-      if (!s.closed) closing.push(new Promise((r) => s.once('close', r)));
+      if (!s.closed) closing.push(new Promise(r => s.once('close', r)));
       s.destroy();
     }
-    for (const srv of this.servers) closing.push(new Promise((r) => srv.close(() => r(undefined))));
+    for (const srv of this.servers) closing.push(new Promise(r => srv.close(() => r(undefined))));
     await Promise.all(closing);
     this.runWaiters(false); // settles waitForPeerGone
   }
@@ -357,7 +373,7 @@ export class LdkPeer {
     return bindSocket(this.peerManager, sock, {
       live: () => !this.stopped,
       flush: () => this.processEvents(),
-      wrote: (n) => (this.bytesWritten += n),
+      wrote: n => (this.bytesWritten += n),
       closed: () => {
         this.sockets.delete(sock);
         this.runWaiters(false);
@@ -367,7 +383,7 @@ export class LdkPeer {
   }
 
   private waitUntil(check: () => boolean): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       if (check()) return resolve();
       this.waiters.push({ check, resolve });
     });

@@ -2,8 +2,8 @@
 // (src/core/noise) over node:net, then plaintext Lightning messages in and out, nothing else (no
 // init logic, no automatic pong). Interop tests use it to check what LDK does with exact bytes.
 import { connect as netConnect, type Socket } from 'node:net';
-import { concat, fromHex, toHex, u16be } from '../../../src/core/bytes.ts';
-import { ecdh, getPublicKey, randomSecretKey } from '../../../src/core/crypto.ts';
+import { concat, fromHex, toHex, u16be } from '../../../src/core/base/bytes.ts';
+import { ecdh, getPublicKey, randomSecretKey } from '../../../src/core/crypto/primitives.ts';
 import { ACT_TWO_SIZE, NoiseInitiator, type NoiseTransport } from '../../../src/core/noise/index.ts';
 
 export class RawClient {
@@ -44,11 +44,11 @@ export class RawClient {
   static async connect(remoteNodeId: string, port: number, secret = randomSecretKey(), localAddress?: string): Promise<RawClient> {
     const socket = netConnect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     socket.setNoDelay(true);
-    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    const closed = new Promise<void>(r => socket.once('close', () => r()));
     socket.on('error', () => {});
     const initiator = new NoiseInitiator({
       localStatic: getPublicKey(secret),
-      ecdh: (pub) => ecdh(secret, pub),
+      ecdh: pub => ecdh(secret, pub),
       ephemeralSecret: randomSecretKey(),
       remoteStatic: fromHex(remoteNodeId),
     });
@@ -89,7 +89,7 @@ export class RawClient {
     const m = this.queue.shift();
     if (m) return Promise.resolve(m);
     if (this.ended) return Promise.resolve(undefined);
-    return new Promise((r) => this.readers.push(r));
+    return new Promise(r => this.readers.push(r));
   }
 
   /** Skips messages until one of `type` arrives; undefined if the connection closes first. */

@@ -1,8 +1,8 @@
 // Small hand-built, correctly signed BOLT 7 messages for tests of the harness (an LDK graph to fill
 // without our own gossip codec). Layouts and signature rules: BOLT 7 `channel_announcement`,
 // `node_announcement`, `channel_update`.
-import { compare, concat, fromHex, u16be, u32be, u64be } from '../../../src/core/bytes.ts';
-import { getPublicKey, sha256d, signDigest } from '../../../src/core/crypto.ts';
+import { compare, concat, fromHex, u16be, u32be, u64be } from '../../../src/core/base/bytes.ts';
+import { getPublicKey, sha256d, signDigest } from '../../../src/core/crypto/primitives.ts';
 
 /** The regtest genesis hash as it appears in `chain_hash` fields. */
 export const REGTEST_CHAIN_HASH = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');

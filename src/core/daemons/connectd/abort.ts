@@ -1,6 +1,6 @@
 // The part of AbortController connectd needs to cancel a dial (src/core has no DOM types). It
 // follows the DOM's behaviour: listeners run once, on the first abort only.
-import type { AbortSignalLike } from '../../transport.ts';
+import type { AbortSignalLike } from '../../net/transport.ts';
 
 class Signal implements AbortSignalLike {
   aborted = false;

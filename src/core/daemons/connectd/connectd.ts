@@ -4,12 +4,12 @@
 // to gossipd on their own link, a channel's messages to the daemon that owns the channel, anything
 // else to lightningd. As in Core Lightning since 2022, connectd keeps each connection for its whole
 // life and passes messages on; peers are keyed by node id, one connection each.
-import { clientKey, ConnectionLimits } from '../../bridge-policy.ts';
-import { fromHex, toHex } from '../../bytes.ts';
-import { isValidPublicKey } from '../../crypto.ts';
-import { isBoltError } from '../../errors.ts';
-import { FeatureVector } from '../../features.ts';
-import type { ByteStream, DialTarget } from '../../transport.ts';
+import { clientKey, ConnectionLimits } from '../../bridge/policy.ts';
+import { fromHex, toHex } from '../../base/bytes.ts';
+import { isValidPublicKey } from '../../crypto/primitives.ts';
+import { isBoltError } from '../../base/errors.ts';
+import { FeatureVector } from '../../features/index.ts';
+import type { ByteStream, DialTarget } from '../../net/transport.ts';
 import { AbortControl } from './abort.ts';
 import { packGossipBatch } from './batch.ts';
 import { Connection, type ConnectionDeps, type ConnectionHooks } from './connection.ts';
@@ -71,7 +71,7 @@ interface Attempt {
 const ZERO_CHANNEL_ID = new Uint8Array(32);
 
 function isZero(b: Uint8Array): boolean {
-  return b.every((x) => x === 0);
+  return b.every(x => x === 0);
 }
 
 /** Other messages from a peer that earn it one more ping (flood.ts: LDK pings after every 32). */
@@ -132,8 +132,8 @@ export class Connectd {
     const link = options.ecdhLink;
     this.deps = {
       nodeId: options.nodeId.slice(),
-      ecdh: (pub) => link.ecdh(pub),
-      randomBytes: (n) => options.randomBytes(n),
+      ecdh: pub => link.ecdh(pub),
+      randomBytes: n => options.randomBytes(n),
       clock: options.clock,
       log: options.log,
       config: this.config,
@@ -147,13 +147,13 @@ export class Connectd {
       maxMs: this.config.reconnectMaxMs,
       stableMs: this.config.reconnectStableMs,
       connect: (id, targets) => this.connectToPeer(id, targets),
-      isConnected: (id) => this.peers.has(id),
+      isConnected: id => this.peers.has(id),
     });
     this.hooks = {
-      ready: (c) => this.onReady(c),
+      ready: c => this.onReady(c),
       message: (c, m) => this.onMessage(c, m),
       closed: (c, r) => this.onClosed(c, r),
-      drained: (c) => {
+      drained: c => {
         const peer = this.byConn.get(c);
         if (peer && peer.inFlight === 0) this.flushGossip(peer);
       },
@@ -167,7 +167,7 @@ export class Connectd {
    * Resolves at once if the peer is already connected; concurrent calls for one id share one
    * attempt. Rejects with ConnectError: 'no_address' (no targets), 'all_failed' (with each
    * address's reason in `attempts`), 'disconnected' (disconnect() or stop() during the attempt).
-   * Turning address hints into targets is planDial's job (src/core/address.ts).
+   * Turning address hints into targets is planDial's job (src/core/net/address.ts).
    */
   async connectToPeer(id: string | Uint8Array, targets: readonly DialTarget[] = []): Promise<ConnectResult> {
     const { hex, bytes } = this.parseId(id);
@@ -255,13 +255,13 @@ export class Connectd {
       id,
       promise,
       settled: false,
-      resolve: (r) => {
+      resolve: r => {
         if (attempt.settled) return;
         attempt.settled = true;
         if (this.attempts.get(id) === attempt) this.attempts.delete(id);
         resolve(r);
       },
-      reject: (e) => {
+      reject: e => {
         if (attempt.settled) return;
         attempt.settled = true;
         if (this.attempts.get(id) === attempt) this.attempts.delete(id);
@@ -296,7 +296,7 @@ export class Connectd {
       attempt.resolve(this.resultOf(live));
       return;
     }
-    const summary = failures.map((f) => `${f.address}: ${f.reason}`).join('; ');
+    const summary = failures.map(f => `${f.address}: ${f.reason}`).join('; ');
     attempt.reject(new ConnectError('all_failed', `all ${failures.length} address(es) failed: ${summary}`, failures));
   }
 
@@ -310,7 +310,12 @@ export class Connectd {
 
   /** Dials one target and runs the handshake and `init` on it; resolves when the peer is ready. */
   private async tryTarget(attempt: Attempt, idBytes: Uint8Array, target: DialTarget): Promise<void> {
-    if (!target || (target.kind !== 'tcp' && target.kind !== 'websocket') || typeof target.host !== 'string' || !Number.isInteger(target.port)) {
+    if (
+      !target ||
+      (target.kind !== 'tcp' && target.kind !== 'websocket') ||
+      typeof target.host !== 'string' ||
+      !Number.isInteger(target.port)
+    ) {
       throw new ConnectError('bad_request', 'not a dial target');
     }
     const stream = await this.dial(attempt, target);
@@ -321,7 +326,7 @@ export class Connectd {
     const conn = new Connection(this.deps, this.hooks, stream, 'out', targetAddress(target), idBytes);
     this.addPending(conn);
     attempt.conn = conn;
-    attempt.abort = (reason) => conn.close(reason, 'aborted');
+    attempt.abort = reason => conn.close(reason, 'aborted');
     conn.start();
     await conn.whenReady();
   }
@@ -347,7 +352,7 @@ export class Connectd {
         () => finish(new ConnectError('all_failed', `dial timed out after ${this.config.dialTimeoutMs} ms`)),
         this.config.dialTimeoutMs,
       );
-      attempt.abort = (reason) => finish(new ConnectError('disconnected', reason));
+      attempt.abort = reason => finish(new ConnectError('disconnected', reason));
       let p: Promise<ByteStream>;
       try {
         p = Promise.resolve(this.o.dialer.dial(target, ctl.signal));
@@ -355,8 +360,8 @@ export class Connectd {
         p = Promise.reject(e);
       }
       p.then(
-        (s) => finish(undefined, s),
-        (e) => finish(e instanceof Error ? e : new Error(String(e))),
+        s => finish(undefined, s),
+        e => finish(e instanceof Error ? e : new Error(String(e))),
       );
     });
   }
@@ -379,10 +384,10 @@ export class Connectd {
       intervalMs: this.config.pingIntervalMs,
       timeoutMs: this.config.pongTimeoutMs,
       send,
-      fail: (reason) => conn.close(reason, 'pong_timeout'),
+      fail: reason => conn.close(reason, 'pong_timeout'),
       // We do not read the peer while gossipd is behind, so its pong may wait unread in the socket.
       notReading: () => peer.paused || this.o.clock.now() - peer.resumedAt < this.config.pongTimeoutMs,
-      debug: (msg) => log.debug(`${conn.label}: ${msg}`),
+      debug: msg => log.debug(`${conn.label}: ${msg}`),
     });
     const allowance = new PingAllowance({
       clock: this.o.clock,
@@ -391,7 +396,12 @@ export class Connectd {
       creditEvery: MESSAGES_PER_PING,
     });
     // The same token bucket as for pings, without credit for other messages.
-    const unknownReplies = new PingAllowance({ clock: this.o.clock, burst: UNKNOWN_REPLY_BURST, refillMs: UNKNOWN_REPLY_REFILL_MS, creditEvery: 0 });
+    const unknownReplies = new PingAllowance({
+      clock: this.o.clock,
+      burst: UNKNOWN_REPLY_BURST,
+      refillMs: UNKNOWN_REPLY_REFILL_MS,
+      creditEvery: 0,
+    });
     const peer: Peer = {
       id,
       conn,
@@ -407,7 +417,7 @@ export class Connectd {
         log,
         pinger,
         allowance,
-        ownerOf: (channelId) => owners.get(toHex(channelId)),
+        ownerOf: channelId => owners.get(toHex(channelId)),
         deliver: (owner, msg) => this.call('owner deliver', () => owner.deliver(msg)),
         send,
         close: (reason, code) => conn.close(reason, code),
@@ -475,7 +485,8 @@ export class Connectd {
     // Only messages delivered somewhere (and pongs, which answer our pings: LDK pings after every
     // 32 messages it sends, pongs included) earn ping credit; dropped or ignored ones (an empty
     // peer_storage, an unknown odd type) are free to send and must not buy pongs.
-    const delivered = route.to === 'gossipd' || route.to === 'lightningd' || route.to === 'channel' || (route.to === 'local' && route.name === 'pong');
+    const delivered =
+      route.to === 'gossipd' || route.to === 'lightningd' || route.to === 'channel' || (route.to === 'local' && route.name === 'pong');
     if (delivered) peer.allowance.noteMessage();
     switch (route.to) {
       case 'gossipd':
@@ -582,7 +593,11 @@ export class Connectd {
    * Sends a BOLT 1 `warning`; with `disconnect`, closes the connection once it is written, and with
    * `redialAfterMs` too, an important peer is not dialled again before that long (gossipd's bad peers).
    */
-  async sendWarning(id: string | Uint8Array, text: string, opts: { channelId?: Uint8Array; disconnect?: boolean; redialAfterMs?: number } = {}): Promise<void> {
+  async sendWarning(
+    id: string | Uint8Array,
+    text: string,
+    opts: { channelId?: Uint8Array; disconnect?: boolean; redialAfterMs?: number } = {},
+  ): Promise<void> {
     const peer = this.livePeer(id);
     const msg = Connection.warning(String(text), opts.channelId ?? ZERO_CHANNEL_ID);
     if (opts.disconnect && opts.redialAfterMs !== undefined && opts.redialAfterMs > 0) this.important.holdOff(peer.id, opts.redialAfterMs);
@@ -717,7 +732,8 @@ export class Connectd {
     let bytes: Uint8Array | undefined;
     if (id instanceof Uint8Array) bytes = id;
     else if (typeof id === 'string' && /^[0-9a-fA-F]{66}$/.test(id)) bytes = fromHex(id);
-    if (!bytes || !isValidPublicKey(bytes)) throw new ConnectError('bad_request', 'a node id is a 33-byte compressed public key (66 hex characters)');
+    if (!bytes || !isValidPublicKey(bytes))
+      throw new ConnectError('bad_request', 'a node id is a 33-byte compressed public key (66 hex characters)');
     return { hex: toHex(bytes), bytes };
   }
 

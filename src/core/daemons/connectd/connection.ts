@@ -1,12 +1,20 @@
 // One peer connection over one ByteStream: the BOLT 8 handshake (either role, ECDH through hsmd's
 // link), the BOLT 1 `init` exchange, then decrypted messages handed to connectd in order. Anything
 // the peer does wrong ends this connection only, with a reason; nothing escapes to the caller.
-import { concat, equal, toHex } from '../../bytes.ts';
-import { isValidSecretKey } from '../../crypto.ts';
-import { BoltError, isBoltError, NoiseError, ProtocolError } from '../../errors.ts';
-import type { FeatureVector } from '../../features.ts';
-import { ACT_ONE_SIZE, ACT_THREE_SIZE, ACT_TWO_SIZE, NoiseInitiator, NoiseResponder, NoiseTransport, type Ecdh } from '../../noise/index.ts';
-import type { ByteStream, NetAddress } from '../../transport.ts';
+import { concat, equal, toHex } from '../../base/bytes.ts';
+import { isValidSecretKey } from '../../crypto/primitives.ts';
+import { BoltError, isBoltError, NoiseError, ProtocolError } from '../../base/errors.ts';
+import type { FeatureVector } from '../../features/index.ts';
+import {
+  ACT_ONE_SIZE,
+  ACT_THREE_SIZE,
+  ACT_TWO_SIZE,
+  NoiseInitiator,
+  NoiseResponder,
+  NoiseTransport,
+  type Ecdh,
+} from '../../noise/index.ts';
+import type { ByteStream, NetAddress } from '../../net/transport.ts';
 import { decodeMessage, encodeMessage, type MessageOf } from '../../wire/messages.ts';
 import { ConnectError } from './errors.ts';
 import { buildInit, readPeerInit } from './init.ts';
@@ -102,12 +110,20 @@ export class Connection {
     this.phaseStart = this.d.clock.now();
     // An incoming connection has a shorter deadline for Act One (actOneTimeoutMs), then the rest of
     // handshakeTimeoutMs for Act Three.
-    const first = this.direction === 'in' ? Math.min(this.d.config.actOneTimeoutMs, this.d.config.handshakeTimeoutMs) : this.d.config.handshakeTimeoutMs;
+    const first =
+      this.direction === 'in'
+        ? Math.min(this.d.config.actOneTimeoutMs, this.d.config.handshakeTimeoutMs)
+        : this.d.config.handshakeTimeoutMs;
     this.armTimer(first);
     try {
       const ephemeralSecret = this.ephemeral();
       if (this.direction === 'out') {
-        this.initiator = new NoiseInitiator({ localStatic: this.d.nodeId, ecdh: this.d.ecdh, ephemeralSecret, remoteStatic: this.remoteId! });
+        this.initiator = new NoiseInitiator({
+          localStatic: this.d.nodeId,
+          ecdh: this.d.ecdh,
+          ephemeralSecret,
+          remoteStatic: this.remoteId!,
+        });
         this.step = 'act two';
         this.need = ACT_TWO_SIZE;
       } else {
@@ -120,7 +136,7 @@ export class Connection {
       return;
     }
     try {
-      this.stream.start({ data: (chunk) => this.onData(chunk), close: (reason) => this.onStreamClosed(reason) });
+      this.stream.start({ data: chunk => this.onData(chunk), close: reason => this.onStreamClosed(reason) });
     } catch (e) {
       this.fail(e);
       return;
@@ -343,7 +359,7 @@ export class Connection {
     if (this.state === 'closed') return;
     const code = isBoltError(e) ? e.code : 'internal_error';
     const text = e instanceof Error ? e.message : String(e);
-    if (!isBoltError(e)) this.d.log.warn(`${this.label}: internal error, closing: ${e instanceof Error ? e.stack ?? text : text}`);
+    if (!isBoltError(e)) this.d.log.warn(`${this.label}: internal error, closing: ${e instanceof Error ? (e.stack ?? text) : text}`);
     if (this.state === 'handshake') {
       this.close(`handshake failed (${this.step}): ${text}`, code);
     } else if (e instanceof NoiseError) {

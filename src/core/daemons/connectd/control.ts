@@ -1,7 +1,7 @@
 // BOLT 1 control messages from a connected peer, answered by connectd itself: ping, pong, warning,
 // error (and a repeated init).
-import { toHex } from '../../bytes.ts';
-import { ProtocolError } from '../../errors.ts';
+import { toHex } from '../../base/bytes.ts';
+import { ProtocolError } from '../../base/errors.ts';
 import { decodeMessage, encodeMessage, type MessageOf } from '../../wire/messages.ts';
 import type { PingAllowance } from './flood.ts';
 import { NO_PONG_THRESHOLD, type Pinger } from './ping.ts';
@@ -28,12 +28,12 @@ const MAX_SHOWN_BYTES = 300;
 export function printableData(data: Uint8Array): string {
   const shown = data.subarray(0, MAX_SHOWN_BYTES);
   const more = data.length > MAX_SHOWN_BYTES ? `… (${data.length} bytes)` : '';
-  if (shown.every((c) => c >= 32 && c <= 126)) return JSON.stringify(String.fromCharCode(...shown)) + more;
+  if (shown.every(c => c >= 32 && c <= 126)) return JSON.stringify(String.fromCharCode(...shown)) + more;
   return `hex:${toHex(shown)}${more}`;
 }
 
 function isZero(b: Uint8Array): boolean {
-  return b.every((x) => x === 0);
+  return b.every(x => x === 0);
 }
 
 /** Handles one control message. A malformed one throws DecodeError (the caller closes with a warning). */

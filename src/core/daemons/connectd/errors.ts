@@ -1,7 +1,7 @@
 // connectd's typed failures. `connect` failures carry each address tried and why it failed, so that
 // lightningd can answer as Core Lightning does (connect_errors: 400, 401, 402).
-import { BoltError } from '../../errors.ts';
-import type { DialTarget } from '../../transport.ts';
+import { BoltError } from '../../base/errors.ts';
+import type { DialTarget } from '../../net/transport.ts';
 
 export interface AttemptFailure {
   /** The address tried, as `host:port` or the WebSocket URL. */

@@ -1,9 +1,9 @@
 // BOLT 1 "The init Message": the one we send, and the checks on the one we receive.
-import { describeChain } from '../../chains.ts';
-import { equal } from '../../bytes.ts';
-import { ProtocolError } from '../../errors.ts';
-import { checkInitFeatures, FeatureVector, initFeatures } from '../../features.ts';
-import type { NetAddress } from '../../transport.ts';
+import { describeChain } from '../../chain/chains.ts';
+import { equal } from '../../base/bytes.ts';
+import { ProtocolError } from '../../base/errors.ts';
+import { checkInitFeatures, FeatureVector, initFeatures } from '../../features/index.ts';
+import type { NetAddress } from '../../net/transport.ts';
 import { encodeMessage, type MessageOf } from '../../wire/messages.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from './netaddr.ts';
 
@@ -18,7 +18,7 @@ const MAX_GLOBAL_FEATURE_BIT = 13;
  * "SHOULD NOT set private addresses as `remote_addr`".
  */
 export function buildInit(ours: FeatureVector, chainHash: Uint8Array, incomingFrom?: NetAddress): Uint8Array {
-  const globalfeatures = FeatureVector.fromBits(ours.bits().filter((b) => b <= MAX_GLOBAL_FEATURE_BIT)).toBytes();
+  const globalfeatures = FeatureVector.fromBits(ours.bits().filter(b => b <= MAX_GLOBAL_FEATURE_BIT)).toBytes();
   const remote = incomingFrom && isPublicIp(incomingFrom) ? encodeAddressDescriptor(incomingFrom) : undefined;
   const init: MessageOf<'init'> = {
     name: 'init',
@@ -45,7 +45,7 @@ export function readPeerInit(init: MessageOf<'init'>, ours: FeatureVector, chain
   const features = initFeatures(init.globalfeatures, init.features);
   checkInitFeatures(features, ours);
   const networks = init.tlvs?.networks;
-  if (networks && !networks.chains.some((c) => equal(c, chainHash))) {
+  if (networks && !networks.chains.some(c => equal(c, chainHash))) {
     const theirs = networks.chains.length ? networks.chains.slice(0, 4).map(describeChain).join(', ') : 'none';
     throw new ProtocolError('no_common_chain', `no common chain: we serve ${describeChain(chainHash)}, peer offers ${theirs}`);
   }

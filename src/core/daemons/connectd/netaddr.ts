@@ -1,11 +1,11 @@
 // Addresses as connectd reports and sends them: a dial target as a NetAddress, `host:port` text
 // (Core Lightning's `netaddr`), and BOLT 7 address descriptors for the `remote_addr` init TLV.
-import { parseHost } from '../../address.ts';
-import { readAddressDescriptor, writeAddressDescriptor, type NodeAddress, type ReadDescriptor } from '../../address-descriptor.ts';
-import { Writer } from '../../bytes.ts';
-import { DecodeError } from '../../errors.ts';
-import { ipv4FromText, ipv6FromText } from '../../ip.ts';
-import type { DialTarget, NetAddress } from '../../transport.ts';
+import { parseHost } from '../../net/address.ts';
+import { readAddressDescriptor, writeAddressDescriptor, type NodeAddress, type ReadDescriptor } from '../../net/address-descriptor.ts';
+import { Writer } from '../../base/bytes.ts';
+import { DecodeError } from '../../base/errors.ts';
+import { ipv4FromText, ipv6FromText } from '../../net/ip.ts';
+import type { DialTarget, NetAddress } from '../../net/transport.ts';
 
 /** Where a dial target leads: the peer's host and port (through a bridge, still the peer's). */
 export function targetAddress(t: DialTarget): NetAddress {
@@ -81,8 +81,8 @@ export function isPublicIp(a: NetAddress): boolean {
     const b = ipBytes(a);
     if (!b) return false;
     // ::ffff:a.b.c.d (IPv4-mapped) is as public as its IPv4 address.
-    if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return isPublicV4(b.subarray(12));
-    if (b.subarray(0, 15).every((x) => x === 0)) return false; // :: and ::1
+    if (b.subarray(0, 10).every(x => x === 0) && b[10] === 0xff && b[11] === 0xff) return isPublicV4(b.subarray(12));
+    if (b.subarray(0, 15).every(x => x === 0)) return false; // :: and ::1
     if ((b[0]! & 0xfe) === 0xfc) return false; // fc00::/7 unique local
     if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return false; // fe80::/10 link local
     if (b[0] === 0xff) return false; // multicast

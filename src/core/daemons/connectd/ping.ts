@@ -85,7 +85,7 @@ export class Pinger {
    * so (false); control.ts charges unasked pongs to the peer's ping allowance (flood.ts).
    */
   onPong(byteslen: number): boolean {
-    const i = this.outstanding.findIndex((o) => o.numPongBytes === byteslen);
+    const i = this.outstanding.findIndex(o => o.numPongBytes === byteslen);
     if (i < 0) {
       this.d.debug(`pong with ${byteslen} bytes matches no ping we sent; ignored`);
       return false;

@@ -1,7 +1,7 @@
 // Important peers (Core Lightning's: peers we have channels with, or were told to keep): connect
 // now, and after every disconnect or failed attempt try again after a delay that starts at 1 s and
 // doubles up to 300 s. A connection that stayed up for `stableMs` resets the delay.
-import type { DialTarget } from '../../transport.ts';
+import type { DialTarget } from '../../net/transport.ts';
 import type { Clock, Log } from './types.ts';
 
 export interface ReconnectorDeps {

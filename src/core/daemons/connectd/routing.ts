@@ -2,7 +2,7 @@
 // (connectd never decodes gossip: gossipd does, after dropping duplicates). As in Core Lightning's
 // connectd/multiplex.c: BOLT 1 control messages are handled here, gossip goes to gossipd, a
 // channel's messages to the daemon that owns the channel, anything else known to lightningd.
-import { DecodeError, ProtocolError } from '../../errors.ts';
+import { DecodeError, ProtocolError } from '../../base/errors.ts';
 import { messageName } from '../../wire/messages.ts';
 
 /** BOLT 1 messages connectd answers itself. */

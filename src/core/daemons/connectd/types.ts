@@ -2,8 +2,8 @@
 // edge runtime and a unit test all drive the same class) and the plain objects it hands out. Node
 // ids and feature vectors are lowercase hex in everything connectd reports, as Core Lightning's
 // JSON does; message bodies are bytes.
-import type { FeatureVector } from '../../features.ts';
-import type { ByteStream, Dialer, NetAddress } from '../../transport.ts';
+import type { FeatureVector } from '../../features/index.ts';
+import type { ByteStream, Dialer, NetAddress } from '../../net/transport.ts';
 
 /**
  * Time and timers, injected: src/core has no timers of its own (tests drive a fake clock). Called
@@ -134,9 +134,9 @@ export const DEFAULT_CONFIG: Readonly<ConnectdConfig> = Object.freeze({
 });
 
 export interface ConnectdOptions {
-  /** BOLT 0 `chain_hash` of the one chain we serve (src/core/chains.ts `chainHash(network)`). */
+  /** BOLT 0 `chain_hash` of the one chain we serve (src/core/chain/chains.ts `chainHash(network)`). */
   chainHash: Uint8Array;
-  /** Our `init` features (src/core/features.ts `ourFeatures('I')`). */
+  /** Our `init` features (src/core/features/index.ts `ourFeatures('I')`). */
   ourFeatures: FeatureVector | Uint8Array;
   /** Our node id, 33 bytes. */
   nodeId: Uint8Array;

@@ -92,11 +92,17 @@ export function* channelRangeReplies(
       encoded_short_ids: encodeShortChannelIds(chunk),
     };
     if (withTs || withCs) {
-      const ours = chunk.map((s) => [update(s, 0), update(s, 1)] as const);
+      const ours = chunk.map(s => [update(s, 0), update(s, 1)] as const);
       m.tlvs = {};
       // "0 if there was no channel_update from that node" (timestamps), likewise for checksums.
-      if (withTs) m.tlvs.timestamps_tlv = encodeTimestamps(ours.map(([a, b]) => ({ timestamp_node_id_1: a?.timestamp ?? 0, timestamp_node_id_2: b?.timestamp ?? 0 })));
-      if (withCs) m.tlvs.checksums_tlv = { checksums: ours.map(([a, b]) => ({ checksum_node_id_1: a?.checksum ?? 0, checksum_node_id_2: b?.checksum ?? 0 })) };
+      if (withTs)
+        m.tlvs.timestamps_tlv = encodeTimestamps(
+          ours.map(([a, b]) => ({ timestamp_node_id_1: a?.timestamp ?? 0, timestamp_node_id_2: b?.timestamp ?? 0 })),
+        );
+      if (withCs)
+        m.tlvs.checksums_tlv = {
+          checksums: ours.map(([a, b]) => ({ checksum_node_id_1: a?.checksum ?? 0, checksum_node_id_2: b?.checksum ?? 0 })),
+        };
     }
     yield m;
     if (last) return;
@@ -112,7 +118,11 @@ export function* channelRangeReplies(
  * sync_complete to true" whatever the chain, and the rule for unknown chains stays only on
  * reply_short_channel_ids_end's full_information.
  */
-export function unknownChainReply(chainHash: Uint8Array, first_blocknum: number, number_of_blocks: number): MessageOf<'reply_channel_range'> {
+export function unknownChainReply(
+  chainHash: Uint8Array,
+  first_blocknum: number,
+  number_of_blocks: number,
+): MessageOf<'reply_channel_range'> {
   return {
     name: 'reply_channel_range',
     chain_hash: chainHash,
@@ -157,7 +167,13 @@ export async function* scidReplies(
   forwardNode: (node_id_hex: string) => boolean,
 ): AsyncGenerator<Uint8Array> {
   const sentNodes = new Set<string>();
-  const all = BigInt(QUERY_FLAG.channel_announcement | QUERY_FLAG.channel_update_node_1 | QUERY_FLAG.channel_update_node_2 | QUERY_FLAG.node_announcement_node_1 | QUERY_FLAG.node_announcement_node_2);
+  const all = BigInt(
+    QUERY_FLAG.channel_announcement |
+      QUERY_FLAG.channel_update_node_1 |
+      QUERY_FLAG.channel_update_node_2 |
+      QUERY_FLAG.node_announcement_node_1 |
+      QUERY_FLAG.node_announcement_node_2,
+  );
   for (let from = 0; from < scids.length; from += READ_CHUNK) {
     const refs: GossipKeyRef[] = [];
     for (let i = from; i < Math.min(scids.length, from + READ_CHUNK); i++) {
@@ -210,9 +226,9 @@ export async function* filteredGossip(g: Graph, raw: RawGossip, f: TimestampFilt
   for (let c = 0; c < g.channelSlots; c++) {
     if (g.node1[c]! < 0 || g.spentHeight[c] !== 0) continue;
     const s = g.scid[c]!;
-    const dirs = ([0, 1] as const).filter((d) => g.updTimestamp[2 * c + d]! >= 0 && inFilter(f, g.updTimestamp[2 * c + d]!));
+    const dirs = ([0, 1] as const).filter(d => g.updTimestamp[2 * c + d]! >= 0 && inFilter(f, g.updTimestamp[2 * c + d]!));
     if (!dirs.length) continue;
-    refs.push(channelRef(s), ...dirs.map((d) => updateRef(s, d)));
+    refs.push(channelRef(s), ...dirs.map(d => updateRef(s, d)));
     if (refs.length >= 3 * READ_CHUNK) {
       yield* readAll(raw, refs);
       refs = [];

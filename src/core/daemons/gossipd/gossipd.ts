@@ -12,9 +12,9 @@
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
 // The store is trusted on load: it only ever holds what passed validation, so `load()` checks no
 // signature (design.md "start").
-import { equal, fromHex, toHex } from '../../bytes.ts';
-import { BoltError, DecodeError } from '../../errors.ts';
-import { FeatureVector } from '../../features.ts';
+import { equal, fromHex, toHex } from '../../base/bytes.ts';
+import { BoltError, DecodeError } from '../../base/errors.ts';
+import { FeatureVector } from '../../features/index.ts';
 import { decodeQueryFlagsAsync, decodeShortChannelIdsAsync } from '../../gossip/encoding.ts';
 import { fundingScriptPubKey } from '../../gossip/funding.ts';
 import { Graph, type ChannelUpdateFields } from '../../gossip/graph.ts';
@@ -31,13 +31,28 @@ import {
   type GossipRecord,
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
-import { announcementKeys, keyDigest, KEY_DIGEST_HALF, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
+import {
+  announcementKeys,
+  keyDigest,
+  KEY_DIGEST_HALF,
+  type Accepted,
+  type GossipMessage,
+  type GossipRules,
+} from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
-import type { NetAddress } from '../../transport.ts';
+import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
 import type { GossipdApi } from '../lightningd/lightningd.ts';
-import { channelRangeReplies, filteredGossip, nodeForwardable, offeredChannels, offeredEnds, scidReplies, unknownChainReply } from './answer.ts';
+import {
+  channelRangeReplies,
+  filteredGossip,
+  nodeForwardable,
+  offeredChannels,
+  offeredEnds,
+  scidReplies,
+  unknownChainReply,
+} from './answer.ts';
 import { Ingest } from './ingest.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';
 import { Outbox } from './outbox.ts';
@@ -47,7 +62,14 @@ import { Relay, type TimestampFilter } from './relay.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
 import { Syncer } from './sync.ts';
 import { StoreWriter } from './writer.ts';
-import { DEFAULT_GOSSIPD_CONFIG, type ChainSource, type GossipdConfig, type GossipdOptions, type GossipdStats, type SyncProgress } from './types.ts';
+import {
+  DEFAULT_GOSSIPD_CONFIG,
+  type ChainSource,
+  type GossipdConfig,
+  type GossipdOptions,
+  type GossipdStats,
+  type SyncProgress,
+} from './types.ts';
 
 const PROGRESS_MS = 250;
 /** The store's meta key for the last block the spend watch read. */
@@ -97,13 +119,31 @@ function ownBuffer(raw: Uint8Array): Uint8Array {
 export class Gossipd implements GossipLink, GossipdApi {
   readonly graph = new Graph();
   /** The raw gossip behind the graph: read back from the store (through the writer, so what is queued is found too). */
-  readonly raw = new RawGossip(this.graph, (keys) => this.writer.read(keys));
+  readonly raw = new RawGossip(this.graph, keys => this.writer.read(keys));
   readonly config: GossipdConfig;
   readonly stats: GossipdStats = {
-    received: 0, accepted: 0, duplicates: 0, ignored: 0, rejected: 0, verify_batches: 0,
-    signatures_checked: 0, held: 0, relayed: 0, stored: 0, load_errors: 0,
-    pruned_stale: 0, marked_spent: 0, pruned_spent: 0, compactions: 0, maintenance_errors: 0,
-    held_bytes: 0, held_dropped: 0, conflicts: 0, unattributed: 0, warnings_suppressed: 0, peers_disconnected: 0,
+    received: 0,
+    accepted: 0,
+    duplicates: 0,
+    ignored: 0,
+    rejected: 0,
+    verify_batches: 0,
+    signatures_checked: 0,
+    held: 0,
+    relayed: 0,
+    stored: 0,
+    load_errors: 0,
+    pruned_stale: 0,
+    marked_spent: 0,
+    pruned_spent: 0,
+    compactions: 0,
+    maintenance_errors: 0,
+    held_bytes: 0,
+    held_dropped: 0,
+    conflicts: 0,
+    unattributed: 0,
+    warnings_suppressed: 0,
+    peers_disconnected: 0,
   };
   private readonly rules: GossipRules;
   private readonly ingest: Ingest;
@@ -144,17 +184,30 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.config = { ...DEFAULT_GOSSIPD_CONFIG, ...o.config };
     this.nowSeconds = o.now ?? (() => Math.floor(o.clock.now() / 1000));
     this.writer = new StoreWriter({
-      store: o.store, clock: o.clock, log: o.log, batchMax: this.config.storeBatchMax, flushMs: this.config.storeFlushMs,
-      stored: (n) => void (this.stats.stored += n),
+      store: o.store,
+      clock: o.clock,
+      log: o.log,
+      batchMax: this.config.storeBatchMax,
+      flushMs: this.config.storeFlushMs,
+      stored: n => void (this.stats.stored += n),
     });
     this.rules = {
       chainHash: o.chainHash,
       now: this.nowSeconds,
       ...(o.nodeId && /^0[23][0-9a-fA-F]{64}$/.test(o.nodeId) ? { ownNodeId: fromHex(o.nodeId) } : {}),
-      channelKeys: (s) => this.raw.channelKeys(s),
+      channelKeys: s => this.raw.channelKeys(s),
       fundingChecked: !!o.chainSource,
     };
-    this.ingest = new Ingest(this.graph, this.rules, o.verifier, { accept: (a, peer) => this.accept(a, peer), bad: (peer, e, checked) => this.bad(peer, e, checked), prefetch: (a) => this.prefetch(a) }, o.clock, o.log, this.config, this.stats);
+    this.ingest = new Ingest(
+      this.graph,
+      this.rules,
+      o.verifier,
+      { accept: (a, peer) => this.accept(a, peer), bad: (peer, e, checked) => this.bad(peer, e, checked), prefetch: a => this.prefetch(a) },
+      o.clock,
+      o.log,
+      this.config,
+      this.stats,
+    );
     this.graph.onChannel = (s, present) => {
       if (this.syncer.expected.has(s)) this.expectedMissing += present ? -1 : 1;
     };
@@ -162,8 +215,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       o.chainHash,
       {
         send: (id, m) => this.send(id, m),
-        known: (s) => this.graph.findChannel(s) >= 0 || this.ingest.announcementInFlight(s),
-        listed: (s) => {
+        known: s => this.graph.findChannel(s) >= 0 || this.ingest.announcementInFlight(s),
+        listed: s => {
           if (this.graph.findChannel(s) < 0) this.expectedMissing++;
         },
         // Still taking in what a peer sent: its silence meanwhile is ours (we do not read it), not its.
@@ -185,8 +238,18 @@ export class Gossipd implements GossipLink, GossipdApi {
       o.clock,
       o.log,
       [
-        { name: 'maintenance', everyMs: this.config.maintenanceIntervalMs, firstMs: this.config.maintenanceFirstMs, run: () => this.maintain() },
-        { name: 'spend check', everyMs: spends ? this.config.spendCheckIntervalMs : 0, firstMs: this.config.maintenanceFirstMs, run: async () => void (await this.checkSpends()) },
+        {
+          name: 'maintenance',
+          everyMs: this.config.maintenanceIntervalMs,
+          firstMs: this.config.maintenanceFirstMs,
+          run: () => this.maintain(),
+        },
+        {
+          name: 'spend check',
+          everyMs: spends ? this.config.spendCheckIntervalMs : 0,
+          firstMs: this.config.maintenanceFirstMs,
+          run: async () => void (await this.checkSpends()),
+        },
       ],
       () => this.stats.maintenance_errors++,
     );
@@ -218,7 +281,8 @@ export class Gossipd implements GossipLink, GossipdApi {
           case 'channel_update':
             if (m.htlc_maximum_msat === undefined) throw new DecodeError('short_read', 'channel_update without htlc_maximum_msat');
             if (!last && g.findChannel(m.short_channel_id) < 0) return void later.push(r);
-            if (g.applyChannelUpdate(m as ChannelUpdateFields)) this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, r.raw);
+            if (g.applyChannelUpdate(m as ChannelUpdateFields))
+              this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, r.raw);
             return;
           case 'node_announcement':
             if (!last && g.findNode(m.node_id) < 0) return void later.push(r);
@@ -230,7 +294,7 @@ export class Gossipd implements GossipLink, GossipdApi {
         this.stats.load_errors++;
       }
     };
-    const load = this.o.store.load((r) => {
+    const load = this.o.store.load(r => {
       records++;
       apply(r, false);
     });
@@ -297,7 +361,7 @@ export class Gossipd implements GossipLink, GossipdApi {
    */
   async maintain(): Promise<void> {
     await this.prune();
-    const ok = await this.writer.after('compacting the gossip store', async (store) => {
+    const ok = await this.writer.after('compacting the gossip store', async store => {
       if (!shouldCompact(await store.stats())) return;
       await store.compact();
       this.stats.compactions++;
@@ -351,7 +415,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     // Saved after the spends it found are in the store (the writer keeps that order).
     if (advanced && this.o.store.setMeta) {
       const height = String(r.height);
-      await this.writer.after('saving the spend watch height', (store) => store.setMeta!(SPEND_HEIGHT_META, height));
+      await this.writer.after('saving the spend watch height', store => store.setMeta!(SPEND_HEIGHT_META, height));
     }
     if (r.spent.length) this.progressChanged();
     return gone;
@@ -374,15 +438,19 @@ export class Gossipd implements GossipLink, GossipdApi {
     }
     for (const s of gone) {
       this.freshAnnouncements.delete(s);
-      deletes.push({ type: STORE_CHANNEL_ANNOUNCEMENT, key: s }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 0) }, { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 1) });
+      deletes.push(
+        { type: STORE_CHANNEL_ANNOUNCEMENT, key: s },
+        { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 0) },
+        { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 1) },
+      );
     }
     for (const id of this.nodesAwaitingRelay.keys()) if (this.graph.findNode(id) < 0) this.nodesAwaitingRelay.delete(id);
     for (const id of nodes) deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
     if (deletes.length) {
-      await this.writer.after('pruning the store', (store) => store.delete(deletes));
+      await this.writer.after('pruning the store', store => store.delete(deletes));
     }
     if (gone.length) {
-      this.funding.retain((s) => this.graph.findChannel(s) >= 0);
+      this.funding.retain(s => this.graph.findChannel(s) >= 0);
       this.progressChanged();
     }
   }
@@ -403,12 +471,24 @@ export class Gossipd implements GossipLink, GossipdApi {
     const until = this.bans.get(id);
     const banned = until !== undefined && until > now;
     if (!banned) this.bans.delete(id);
-    const outbox = new Outbox((raw) => this.o.peers.send(id, ownBuffer(raw)), this.config.answerWindowBytes, (e) =>
-      this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`),
+    const outbox = new Outbox(
+      raw => this.o.peers.send(id, ownBuffer(raw)),
+      this.config.answerWindowBytes,
+      e => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`),
     );
     this.peers.set(id, {
-      id, score: this.newScore(now), lastWarnAt: -Infinity, suppressed: 0, banned, answering: Promise.resolve(),
-      queries: 0, overruns: 0, outbox, filter: undefined, filterSeq: 0, backfilling: false,
+      id,
+      score: this.newScore(now),
+      lastWarnAt: -Infinity,
+      suppressed: 0,
+      banned,
+      answering: Promise.resolve(),
+      queries: 0,
+      overruns: 0,
+      outbox,
+      filter: undefined,
+      filterSeq: 0,
+      backfilling: false,
     });
     // Disconnected for bad gossip not long ago (it dialled us): nothing is asked of it, sent to it or taken from it.
     if (banned) return;
@@ -429,7 +509,7 @@ export class Gossipd implements GossipLink, GossipdApi {
    * otherwise once it is back under `ingestMax`, and connectd reads no more of this peer until then.
    */
   gossipBatch(id: string, batch: Uint8Array): Promise<void> | undefined {
-    unpackGossipBatch(batch, (m) => this.gossip(id, m));
+    unpackGossipBatch(batch, m => this.gossip(id, m));
     return this.ingest.pending > this.config.ingestMax ? this.ingest.below(this.config.ingestMax) : undefined;
   }
 
@@ -459,7 +539,7 @@ export class Gossipd implements GossipLink, GossipdApi {
         this.query(peer, m);
         return;
       case 'reply_channel_range':
-        this.syncer.replyChannelRange(id, m).catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: ${e}`)));
+        this.syncer.replyChannelRange(id, m).catch(e => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: ${e}`)));
         return;
       case 'reply_short_channel_ids_end':
         try {
@@ -491,7 +571,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     const n = this.graph.findNode(id);
     if (n < 0) return [];
     try {
-      return parseAddresses(this.graph.nodeAddresses[n] ?? new Uint8Array(0)).addresses.map((a) => ({ ...a }));
+      return parseAddresses(this.graph.nodeAddresses[n] ?? new Uint8Array(0)).addresses.map(a => ({ ...a }));
     } catch {
       return [];
     }
@@ -503,10 +583,18 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   info(): Record<string, unknown> {
     return {
-      chain_source: this.o.chainSource ? ((this.o.chainSource as { description?: string }).description ?? 'chain backend') : 'trust announcements',
+      chain_source: this.o.chainSource
+        ? ((this.o.chainSource as { description?: string }).description ?? 'chain backend')
+        : 'trust announcements',
       // BOLT 7 "Pruning the Network View" needs to see funding outputs spent: only with a chain
       // source that reports spends; otherwise closed channels go when stale (two weeks).
-      spent_pruning: this.o.chainSource?.newSpends ? (this.config.spendCheckIntervalMs > 0 ? 'on' : 'off (spendCheckIntervalMs 0)') : this.o.chainSource ? 'off (the chain source reports no spends)' : 'off (trust announcements)',
+      spent_pruning: this.o.chainSource?.newSpends
+        ? this.config.spendCheckIntervalMs > 0
+          ? 'on'
+          : 'off (spendCheckIntervalMs 0)'
+        : this.o.chainSource
+          ? 'off (the chain source reports no spends)'
+          : 'off (trust announcements)',
       ...(this.chainHeight !== undefined ? { spent_check_height: this.chainHeight } : {}),
       funding_outputs_watched: this.funding.size,
       // Trust mode: short_channel_ids announced with two key sets, refused (this run and earlier ones).
@@ -551,7 +639,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     raw = ownBuffer(raw);
     Promise.resolve()
       .then(() => this.o.peers.send(id, raw))
-      .catch((e) => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
+      .catch(e => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
   }
 
   private newScore(now: number): PeerScore {
@@ -593,7 +681,9 @@ export class Gossipd implements GossipLink, GossipdApi {
       this.stats.peers_disconnected++;
       this.ban(id, now + c.banMs);
       text += verdict === 'mostly_invalid' ? '; most of your recent gossip was invalid' : '; too many bad signatures';
-      this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${more} (disconnecting: ${verdict}, ${JSON.stringify(peer.score.totals(now))})`);
+      this.o.log.info(
+        `gossipd: ${id}: ${err.code}: ${err.message}${more} (disconnecting: ${verdict}, ${JSON.stringify(peer.score.totals(now))})`,
+      );
     } else {
       this.o.log.info(`gossipd: ${id}: ${err.code}: ${err.message}${more}`);
     }
@@ -650,7 +740,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       if (out.txid !== undefined && /^[0-9a-f]{64}$/.test(out.txid)) txid = out.txid;
     }
     // Whether the channel_announcement still has to be relayed: only with its first (public) update.
-    const firstUpdate = m.name === 'channel_update' && !this.raw.hasUpdate(m.short_channel_id, 0) && !this.raw.hasUpdate(m.short_channel_id, 1);
+    const firstUpdate =
+      m.name === 'channel_update' && !this.raw.hasUpdate(m.short_channel_id, 0) && !this.raw.hasUpdate(m.short_channel_id, 1);
     if (!this.graph.applyGossip(m, capacity)) {
       this.stats.duplicates++;
       return;
@@ -662,7 +753,10 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (a.local) return this.progressChanged();
     this.remember(m, a.raw);
     if (m.name === 'channel_announcement' && txid !== undefined) this.funding.add(m.short_channel_id, txid);
-    this.store(m, a.raw, { ...(capacity !== undefined ? { amount_sat: capacity } : {}), ...(txid !== undefined ? { funding_txid: txid } : {}) });
+    this.store(m, a.raw, {
+      ...(capacity !== undefined ? { amount_sat: capacity } : {}),
+      ...(txid !== undefined ? { funding_txid: txid } : {}),
+    });
     if (a.forward) {
       // BOLT 7 gossip_timestamp_filter: a channel_announcement is sent only once it has a
       // channel_update, with that update's timestamp, and before it.
@@ -734,7 +828,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   private saveConflicts(): void {
     if (this.conflictsSaving || !this.o.store.setMeta) return;
     this.conflictsSaving = true;
-    void this.writer.after('saving conflicted channels', async (store) => {
+    void this.writer.after('saving conflicted channels', async store => {
       this.conflictsSaving = false;
       await store.setMeta!(CONFLICTS_META, [...this.graph.conflicts].join(','));
     });
@@ -801,17 +895,28 @@ export class Gossipd implements GossipLink, GossipdApi {
         if (stored) this.relayAwaitingNodes(short_channel_id);
         this.armRelay();
       })
-      .catch((e) => this.o.log.warn(`gossipd: reading a channel_announcement to relay: ${(e as Error)?.message ?? e}`));
+      .catch(e => this.o.log.warn(`gossipd: reading a channel_announcement to relay: ${(e as Error)?.message ?? e}`));
   }
 
   private store(m: GossipMessage, raw: Uint8Array, extra: GossipRecordExtra): void {
     let rec: GossipRecord;
     switch (m.name) {
       case 'channel_announcement':
-        rec = { type: STORE_CHANNEL_ANNOUNCEMENT, key: m.short_channel_id, timestamp: 0, raw, ...(Object.keys(extra).length ? { extra } : {}) };
+        rec = {
+          type: STORE_CHANNEL_ANNOUNCEMENT,
+          key: m.short_channel_id,
+          timestamp: 0,
+          raw,
+          ...(Object.keys(extra).length ? { extra } : {}),
+        };
         break;
       case 'channel_update':
-        rec = { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(m.short_channel_id, (m.channel_flags & 1) as 0 | 1), timestamp: m.timestamp, raw };
+        rec = {
+          type: STORE_CHANNEL_UPDATE,
+          key: channelUpdateKey(m.short_channel_id, (m.channel_flags & 1) as 0 | 1),
+          timestamp: m.timestamp,
+          raw,
+        };
         break;
       case 'node_announcement':
         rec = { type: STORE_NODE_ANNOUNCEMENT, key: toHex(m.node_id), timestamp: m.timestamp, raw };
@@ -826,7 +931,11 @@ export class Gossipd implements GossipLink, GossipdApi {
     const c = this.graph.findChannel(short_channel_id);
     if (!raw || c < 0) return;
     const cap = this.graph.capacitySat[c]!;
-    const extra: GossipRecordExtra = { funding_txid, ...(spent_height !== undefined ? { spent_height } : {}), ...(Number.isNaN(cap) ? {} : { amount_sat: cap }) };
+    const extra: GossipRecordExtra = {
+      funding_txid,
+      ...(spent_height !== undefined ? { spent_height } : {}),
+      ...(Number.isNaN(cap) ? {} : { amount_sat: cap }),
+    };
     this.writer.queue({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id, timestamp: 0, raw, extra });
   }
 
@@ -834,7 +943,10 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (this.relayTimer !== undefined || this.closed) return;
     this.relayTimer = this.o.clock.setTimeout(() => {
       this.relayTimer = undefined;
-      this.relay.tick((id, raw) => this.sendRaw(id, raw), (raw) => this.stillRelayable(raw));
+      this.relay.tick(
+        (id, raw) => this.sendRaw(id, raw),
+        raw => this.stillRelayable(raw),
+      );
       this.stats.relayed = this.relay.relayed;
       if (this.relay.logBusy) this.armRelay();
     }, this.config.relayIntervalMs);
@@ -879,7 +991,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     peer.queries++;
     peer.answering = peer.answering
       .then(() => this.answer(peer, m))
-      .catch((e) => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)))
+      .catch(e => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)))
       .finally(() => void peer.queries--);
   }
 
@@ -908,10 +1020,17 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (m.tlvs?.query_flags) {
       flags = await decodeQueryFlagsAsync(m.tlvs.query_flags, this.o.inflate);
       // "if encoded_query_flags does not decode to exactly one flag per short_channel_id: MAY send a warning"
-      if (flags.length !== scids.length) throw new DecodeError('bad_query_flags', `${flags.length} query flags for ${scids.length} short_channel_ids`);
+      if (flags.length !== scids.length)
+        throw new DecodeError('bad_query_flags', `${flags.length} query flags for ${scids.length} short_channel_ids`);
     }
     // "SHOULD NOT wait for the next outgoing gossip flush to send these."
-    for await (const r of scidReplies(scids, flags, this.raw, (s) => offeredEnds(this.graph, s), (n) => nodeForwardable(this.graph, n))) {
+    for await (const r of scidReplies(
+      scids,
+      flags,
+      this.raw,
+      s => offeredEnds(this.graph, s),
+      n => nodeForwardable(this.graph, n),
+    )) {
       if (!(await out.send(r))) return;
     }
     await out.send(encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 }));
@@ -931,7 +1050,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (peer.backfilling) return; // the running backfill turns to this filter at its next message
     peer.backfilling = true;
     void (async () => {
-      for (let seq = -1; seq !== peer.filterSeq; ) {
+      for (let seq = -1; seq !== peer.filterSeq;) {
         seq = peer.filterSeq;
         for await (const raw of filteredGossip(this.graph, this.raw, peer.filter!)) {
           if (peer.filterSeq !== seq) break;
@@ -939,7 +1058,7 @@ export class Gossipd implements GossipLink, GossipdApi {
         }
       }
     })()
-      .catch((e) => this.o.log.warn(`gossipd: backfill for ${id}: ${(e as Error)?.message ?? e}`))
+      .catch(e => this.o.log.warn(`gossipd: backfill for ${id}: ${(e as Error)?.message ?? e}`))
       .finally(() => void (peer.backfilling = false));
   }
 
@@ -959,11 +1078,14 @@ export class Gossipd implements GossipLink, GossipdApi {
       return;
     }
     if (this.progressTimer === undefined) {
-      this.progressTimer = this.o.clock.setTimeout(() => {
-        this.progressTimer = undefined;
-        this.lastProgress = undefined;
-        this.progressChanged();
-      }, PROGRESS_MS - (now - this.lastProgress.at));
+      this.progressTimer = this.o.clock.setTimeout(
+        () => {
+          this.progressTimer = undefined;
+          this.lastProgress = undefined;
+          this.progressChanged();
+        },
+        PROGRESS_MS - (now - this.lastProgress.at),
+      );
     }
   }
 }

@@ -16,10 +16,19 @@
 //      soon as its signatures are checked (`IngestHost.prefetch`), so lookups run several at once
 //      while messages are still applied one by one in arrival order: a channel_update never
 //      overtakes the channel_announcement it depends on.
-import { equal, toHex } from '../../bytes.ts';
-import type { BoltError } from '../../errors.ts';
+import { equal, toHex } from '../../base/bytes.ts';
+import type { BoltError } from '../../base/errors.ts';
 import type { Graph } from '../../gossip/graph.ts';
-import { MAX_FUTURE_SECONDS, announcementKeys, finishGossip, prepareGossip, type Accepted, type GossipRules, type Rejected, type ToVerify } from '../../gossip/validate.ts';
+import {
+  MAX_FUTURE_SECONDS,
+  announcementKeys,
+  finishGossip,
+  prepareGossip,
+  type Accepted,
+  type GossipRules,
+  type Rejected,
+  type ToVerify,
+} from '../../gossip/validate.ts';
 import type { SigVerifier, VerifyItem } from '../../gossip/verify-pool.ts';
 import type { Clock, GossipdConfig, GossipdStats, Log } from './types.ts';
 
@@ -127,11 +136,11 @@ export class Ingest {
    */
   below(max: number): Promise<void> {
     if (this.pending <= max) return Promise.resolve();
-    return new Promise<void>((resolve) => this.waiters.push(() => (this.pending <= max || this.closed ? (resolve(), true) : false)));
+    return new Promise<void>(resolve => this.waiters.push(() => (this.pending <= max || this.closed ? (resolve(), true) : false)));
   }
 
   private wake(): void {
-    if (this.waiters.length) this.waiters = this.waiters.filter((w) => !w());
+    if (this.waiters.length) this.waiters = this.waiters.filter(w => !w());
   }
 
   /** One channel_announcement, node_announcement or channel_update from a peer (type included). */
@@ -149,7 +158,14 @@ export class Ingest {
       case 'unknown_channel':
         // Its channel_announcement being checked right now (the usual case in a sync): expected,
         // so not charged to the peer's share (two per announcement in flight and peer at most).
-        this.hold((p.short_channel_id << 1n) | BigInt(p.direction), peer, raw, p.timestamp, this.config.holdUpdateMaxBytes, this.announcing.has(p.short_channel_id));
+        this.hold(
+          (p.short_channel_id << 1n) | BigInt(p.direction),
+          peer,
+          raw,
+          p.timestamp,
+          this.config.holdUpdateMaxBytes,
+          this.announcing.has(p.short_channel_id),
+        );
         return;
       case 'pending':
         this.hold(toHex(p.node_id), peer, raw, p.timestamp, this.config.holdNodeMaxBytes, false);
@@ -161,7 +177,8 @@ export class Ingest {
           return;
         }
         this.inflight.add(key);
-        if (p.msg.name === 'channel_announcement') this.announcing.set(p.msg.short_channel_id, (this.announcing.get(p.msg.short_channel_id) ?? 0) + 1);
+        if (p.msg.name === 'channel_announcement')
+          this.announcing.set(p.msg.short_channel_id, (this.announcing.get(p.msg.short_channel_id) ?? 0) + 1);
         this.queue.push({ peer, p, key });
         if (this.queue.length >= this.config.verifyBatchMax) this.flushQueue();
         else if (this.timer === undefined) this.timer = this.clock.setTimeout(() => this.flushQueue(), this.config.verifyBatchDelayMs);
@@ -173,7 +190,7 @@ export class Ingest {
   released(short_channel_id: bigint, node_ids: readonly Uint8Array[]): void {
     if (this.heldCount === 0) return; // the usual case: nothing is waiting
     const again: Held[] = [];
-    for (const k of [short_channel_id << 1n, (short_channel_id << 1n) | 1n, ...node_ids.map((id) => toHex(id))]) {
+    for (const k of [short_channel_id << 1n, (short_channel_id << 1n) | 1n, ...node_ids.map(id => toHex(id))]) {
       const list = this.held.get(k);
       if (!list) continue;
       for (const h of [...list]) {
@@ -266,7 +283,7 @@ export class Ingest {
     h.raw = EMPTY;
     // Removed entries pile up in `order` when a peer keeps replacing its messages: compact now and then.
     if (this.order.length > 1024 && this.order.length > 4 * this.heldCount) {
-      this.order = this.order.slice(this.orderHead).filter((x) => x.live);
+      this.order = this.order.slice(this.orderHead).filter(x => x.live);
       this.orderHead = 0;
     }
   }
@@ -334,7 +351,7 @@ export class Ingest {
     for (const q of batch) for (const c of q.p.checks) items.push(c);
     this.stats.verify_batches++;
     this.stats.signatures_checked += items.length;
-    const verdicts = this.verifier.verifyBatch(items).then((v) => this.finish(batch, v));
+    const verdicts = this.verifier.verifyBatch(items).then(v => this.finish(batch, v));
     verdicts.catch(() => {}); // handled below, in order
     this.applying = this.applying.then(() => this.apply(batch, verdicts)).then(() => this.wake());
   }
@@ -342,7 +359,7 @@ export class Ingest {
   /** Each message's verdict from the batch's signature results; lets the host start its lookups. */
   private finish(batch: Queued[], v: Uint8Array): (Accepted | Rejected)[] {
     let at = 0;
-    const out = batch.map((q) => {
+    const out = batch.map(q => {
       const n = q.p.checks.length;
       const verdict = finishGossip(q.p, v.subarray(at, at + n));
       at += n;

@@ -40,19 +40,22 @@ export class Maintenance {
     if (this.closed) return;
     this.timers.set(
       j,
-      this.clock.setTimeout(() => {
-        this.timers.delete(j);
-        this.running = this.running.then(async () => {
-          if (this.closed) return;
-          try {
-            await j.run();
-          } catch (e) {
-            this.onError(j.name, e);
-            this.log.warn(`gossipd: ${j.name} failed: ${(e as Error)?.message ?? e}`);
-          }
-          this.arm(j, j.everyMs);
-        });
-      }, Math.max(0, ms)),
+      this.clock.setTimeout(
+        () => {
+          this.timers.delete(j);
+          this.running = this.running.then(async () => {
+            if (this.closed) return;
+            try {
+              await j.run();
+            } catch (e) {
+              this.onError(j.name, e);
+              this.log.warn(`gossipd: ${j.name} failed: ${(e as Error)?.message ?? e}`);
+            }
+            this.arm(j, j.everyMs);
+          });
+        },
+        Math.max(0, ms),
+      ),
     );
   }
 }

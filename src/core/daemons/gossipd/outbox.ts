@@ -26,7 +26,7 @@ export class Outbox {
 
   /** Sends `raw` once fewer than `limit` bytes are in flight; false (nothing sent) once closed. */
   async send(raw: Uint8Array): Promise<boolean> {
-    while (this.inFlight >= this.limit && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
+    while (this.inFlight >= this.limit && !this.closed) await new Promise<void>(r => this.waiters.push(r));
     if (this.closed) return false;
     const n = raw.length;
     this.inFlight += n;

@@ -9,7 +9,13 @@
 import { channelUpdateChecksum } from '../../gossip/checksum.ts';
 import type { Graph } from '../../gossip/graph.ts';
 import { announcementKeys, keyDigest } from '../../gossip/validate.ts';
-import { channelUpdateKey, STORE_CHANNEL_ANNOUNCEMENT, STORE_CHANNEL_UPDATE, STORE_NODE_ANNOUNCEMENT, type GossipKeyRef } from '../../gossip/store.ts';
+import {
+  channelUpdateKey,
+  STORE_CHANNEL_ANNOUNCEMENT,
+  STORE_CHANNEL_UPDATE,
+  STORE_NODE_ANNOUNCEMENT,
+  type GossipKeyRef,
+} from '../../gossip/store.ts';
 
 /** Reads raw messages back by key (gossipd: the store, behind the writes queued before). */
 export type RawReader = (keys: readonly GossipKeyRef[]) => Promise<(Uint8Array | undefined)[]>;
@@ -21,7 +27,10 @@ export interface UpdateInfo {
 }
 
 export const channelRef = (short_channel_id: bigint): GossipKeyRef => ({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id });
-export const updateRef = (short_channel_id: bigint, direction: 0 | 1): GossipKeyRef => ({ type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(short_channel_id, direction) });
+export const updateRef = (short_channel_id: bigint, direction: 0 | 1): GossipKeyRef => ({
+  type: STORE_CHANNEL_UPDATE,
+  key: channelUpdateKey(short_channel_id, direction),
+});
 export const nodeRef = (node_id_hex: string): GossipKeyRef => ({ type: STORE_NODE_ANNOUNCEMENT, key: node_id_hex });
 
 export class RawGossip {

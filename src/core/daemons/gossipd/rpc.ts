@@ -53,7 +53,8 @@ function parseExclude(v: unknown): string[] | undefined {
       x = [x];
     }
   }
-  if (!Array.isArray(x) || !x.every((e) => typeof e === 'string')) throw new QueryError('bad_params', 'exclude must be an array of short_channel_id/direction or node ids');
+  if (!Array.isArray(x) || !x.every(e => typeof e === 'string'))
+    throw new QueryError('bad_params', 'exclude must be an array of short_channel_id/direction or node ids');
   return x as string[];
 }
 

@@ -36,8 +36,8 @@
 // its late reply_short_channel_ids_end is not held against it. `scidTimeoutMs` stays as the last
 // resort for peers that go quiet.
 // Peers that answer without timestamps are asked only for the channels we lack.
-import { equal, toHex } from '../../bytes.ts';
-import { BoltError, ProtocolError } from '../../errors.ts';
+import { equal, toHex } from '../../base/bytes.ts';
+import { BoltError, ProtocolError } from '../../base/errors.ts';
 import {
   decodeShortChannelIdsAsync,
   decodeTimestampsAsync,
@@ -203,9 +203,28 @@ export class Syncer {
       return;
     }
     const p: PeerSync = {
-      id, state: 'done', offered: new Set(), listed: new Map(), extended: false, rangeEnd: 0, rangeReplies: 0, queue: [], want: new Map(),
-      outstanding: undefined, timer: undefined, resyncTimer: undefined, round: 0, fresh: 0, accepted: 0, startedAt: this.host.now(), fallback: false, filterSent: false,
-      asked: new Set(), answered: false, probe: 'none', heardAt: 0,
+      id,
+      state: 'done',
+      offered: new Set(),
+      listed: new Map(),
+      extended: false,
+      rangeEnd: 0,
+      rangeReplies: 0,
+      queue: [],
+      want: new Map(),
+      outstanding: undefined,
+      timer: undefined,
+      resyncTimer: undefined,
+      round: 0,
+      fresh: 0,
+      accepted: 0,
+      startedAt: this.host.now(),
+      fallback: false,
+      filterSent: false,
+      asked: new Set(),
+      answered: false,
+      probe: 'none',
+      heardAt: 0,
     };
     this.peers.set(id, p);
     if (this.syncing >= this.config.syncPeers) {
@@ -310,7 +329,10 @@ export class Syncer {
     // specifies the type of extended information it would like to receive"; timestamps and
     // checksums (gossip_queries_ex). The TLV is odd: peers that do not know it ignore it.
     this.host.send(p.id, {
-      name: 'query_channel_range', chain_hash: this.chainHash, first_blocknum: 0, number_of_blocks: U32_MAX,
+      name: 'query_channel_range',
+      chain_hash: this.chainHash,
+      first_blocknum: 0,
+      number_of_blocks: U32_MAX,
       tlvs: { query_option: { query_option_flags: BigInt(QUERY_OPTION.timestamps | QUERY_OPTION.checksums) } },
     });
     this.arm(p, this.config.rangeTimeoutMs);
@@ -415,17 +437,26 @@ export class Syncer {
     p.asked = new Set(chunk);
     p.answered = false;
     p.heardAt = this.clock.now();
-    const m: MessageOf<'query_short_channel_ids'> = { name: 'query_short_channel_ids', chain_hash: this.chainHash, encoded_short_ids: encodeShortChannelIds(chunk) };
+    const m: MessageOf<'query_short_channel_ids'> = {
+      name: 'query_short_channel_ids',
+      chain_hash: this.chainHash,
+      encoded_short_ids: encodeShortChannelIds(chunk),
+    };
     // BOLT 7: "MAY include an optional query_flags. If so: ... MUST encode one query flag per
     // short_channel_id." Without it the peer sends the announcement, both updates and both nodes.
-    if (p.extended || flags.some((f) => f !== QUERY_FLAG_ALL)) m.tlvs = { query_flags: encodeQueryFlags(flags) };
+    if (p.extended || flags.some(f => f !== QUERY_FLAG_ALL)) m.tlvs = { query_flags: encodeQueryFlags(flags) };
     this.host.send(p.id, m);
     this.arm(p, this.config.scidTimeoutMs);
     // A peer without the query extensions may be one that never answers this (LDK): probe it
     // with a query it does answer, right behind this one.
     if (!p.extended && p.probe === 'none') {
       p.probe = 'sent';
-      this.host.send(p.id, { name: 'query_channel_range', chain_hash: this.chainHash, first_blocknum: PROBE_FIRST, number_of_blocks: PROBE_BLOCKS });
+      this.host.send(p.id, {
+        name: 'query_channel_range',
+        chain_hash: this.chainHash,
+        first_blocknum: PROBE_FIRST,
+        number_of_blocks: PROBE_BLOCKS,
+      });
     }
   }
 
@@ -439,7 +470,9 @@ export class Syncer {
     if (m.first_blocknum + m.number_of_blocks < PROBE_FIRST + PROBE_BLOCKS) return;
     p.probe = 'done';
     if (p.state !== 'scids' || !p.outstanding || p.answered) return;
-    this.log.info(`gossipd: ${p.id} answered a later query_channel_range but nothing of query_short_channel_ids; asking for everything with gossip_timestamp_filter`);
+    this.log.info(
+      `gossipd: ${p.id} answered a later query_channel_range but nothing of query_short_channel_ids; asking for everything with gossip_timestamp_filter`,
+    );
     this.fallbacks.silent++;
     this.giveUp(p);
   }
@@ -483,7 +516,9 @@ export class Syncer {
     }
     // gossipd is still taking in what arrived (and connectd is not reading meanwhile): not the peer's silence.
     if (this.host.busy?.()) return this.arm(p, p.state === 'range' ? this.config.rangeTimeoutMs : this.config.scidTimeoutMs);
-    this.log.info(`gossipd: ${p.id} did not answer ${p.state === 'range' ? 'query_channel_range' : 'query_short_channel_ids'}; asking for everything with gossip_timestamp_filter`);
+    this.log.info(
+      `gossipd: ${p.id} did not answer ${p.state === 'range' ? 'query_channel_range' : 'query_short_channel_ids'}; asking for everything with gossip_timestamp_filter`,
+    );
     this.fallbacks.timeout++;
     this.giveUp(p);
   }

@@ -33,7 +33,16 @@ export interface ChainSource {
    * (each with the height of its spending block), and the height reached. A failure part way sets
    * `error` and still reports what was found. Without it, spent channels go only when stale.
    */
-  newSpends?(watched: (txid: string, vout: number) => boolean, after?: number): Promise<{ height: number; spent: { txid: string; vout: number; blockheight: number }[]; error?: Error; skipped?: number; unspent?: { txid: string; vout: number; blockheight: number }[] }>;
+  newSpends?(
+    watched: (txid: string, vout: number) => boolean,
+    after?: number,
+  ): Promise<{
+    height: number;
+    spent: { txid: string; vout: number; blockheight: number }[];
+    error?: Error;
+    skipped?: number;
+    unspent?: { txid: string; vout: number; blockheight: number }[];
+  }>;
 }
 
 export interface GossipdConfig {

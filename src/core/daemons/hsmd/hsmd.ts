@@ -4,9 +4,9 @@
 // field, is never returned, logged or put in an error, and no object hsmd returns holds it (a link
 // has no own properties, so JSON, structuredClone and Comlink see nothing in it but the allowed
 // methods).
-import { equal, Reader } from '../../bytes.ts';
-import { ecdh, getPublicKey, sha256d, signDigest } from '../../crypto.ts';
-import { isBoltError } from '../../errors.ts';
+import { equal, Reader } from '../../base/bytes.ts';
+import { ecdh, getPublicKey, sha256d, signDigest } from '../../crypto/primitives.ts';
+import { isBoltError } from '../../base/errors.ts';
 import { checkNodeSecret, HsmError } from './secret.ts';
 
 export { checkNodeSecret, createNodeSecret, HsmError, isValidNodeSecret, NODE_SECRET_SIZE } from './secret.ts';

@@ -1,8 +1,8 @@
 // The node secret: how it is made and what a valid one is. Storing and loading it is the runtime's
 // job (a file in Node, IndexedDB in a browser, Durable Object storage on the edge); it hands the
 // bytes to `new Hsmd(secret)` and nothing else ever sees them.
-import { isValidSecretKey } from '../../crypto.ts';
-import { BoltError } from '../../errors.ts';
+import { isValidSecretKey } from '../../crypto/primitives.ts';
+import { BoltError } from '../../base/errors.ts';
 
 /** A refusal by hsmd: a bad secret, a capability it does not have, a request it will not sign. */
 export class HsmError extends BoltError {}

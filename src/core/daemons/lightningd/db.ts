@@ -1,7 +1,7 @@
 // lightningd's own database: the peers we have met and the addresses seen for them, and config.
 // Runtimes persist it (a JSON file in Node, IndexedDB in the browser, Durable Object storage on the
 // edge); this in-memory shape and its (de)serialisation are shared.
-import type { Endpoint } from '../../address.ts';
+import type { Endpoint } from '../../net/address.ts';
 
 export interface PeerRecord {
   id: string;
@@ -57,7 +57,7 @@ export class LightningdDb {
     const rec = this.state.peers[id] ?? { id, addresses: [] };
     if (endpoint) {
       const key = JSON.stringify(endpoint);
-      rec.addresses = [endpoint, ...rec.addresses.filter((a) => JSON.stringify(a) !== key)].slice(0, MAX_ADDRESSES);
+      rec.addresses = [endpoint, ...rec.addresses.filter(a => JSON.stringify(a) !== key)].slice(0, MAX_ADDRESSES);
     }
     rec.last_connected = now;
     if (important !== undefined) rec.important = important;

@@ -1,7 +1,7 @@
 // JSON-RPC dispatch with Core Lightning's conventions: method names, parameters by name or by
 // position, errors as {code, message}. The transport (HTTP in Node, postMessage in the browser,
 // fetch on the edge) is the runtime's business.
-import { BoltError } from '../../errors.ts';
+import { BoltError } from '../../base/errors.ts';
 
 /** Core Lightning's JSON-RPC error codes that we use (common/jsonrpc_errors.h, connect_errors). */
 export const RpcCode = {
@@ -37,7 +37,9 @@ export class RpcError extends Error {
     return this.code;
   }
   toJSON(): { code: number; message: string; data?: unknown } {
-    return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
   }
 }
 
@@ -69,7 +71,7 @@ export class RpcDispatcher {
       category: 'utility',
       description: 'List available commands, or give verbose help on one {command}.',
       verbose: 'help [command]\nWithout [command]: every command with its category and description.\nWith [command]: that command alone.',
-      handler: (p) => this.help(p.command),
+      handler: p => this.help(p.command),
     });
   }
 
@@ -83,7 +85,7 @@ export class RpcDispatcher {
   }
 
   private usage(name: string, cmd: Command): string {
-    return [name, ...cmd.params.map((p) => (p.endsWith('?') ? `[${p.slice(0, -1)}]` : p))].join(' ');
+    return [name, ...cmd.params.map(p => (p.endsWith('?') ? `[${p.slice(0, -1)}]` : p))].join(' ');
   }
 
   /** Core Lightning's `help` (doc/schemas/help.json): `help[]` sorted by name, and `format-hint`. */
@@ -92,9 +94,14 @@ export class RpcDispatcher {
     if (command !== undefined && !this.commands.has(command)) throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Unknown command '${command}'`);
     const list = command === undefined ? this.names() : [command];
     return {
-      help: list.map((name) => {
+      help: list.map(name => {
         const cmd = this.commands.get(name)!;
-        return { command: this.usage(name, cmd), category: cmd.category, description: cmd.description, verbose: cmd.verbose ?? cmd.description };
+        return {
+          command: this.usage(name, cmd),
+          category: cmd.category,
+          description: cmd.description,
+          verbose: cmd.verbose ?? cmd.description,
+        };
       }),
       // Tells lightning-cli (and ours) this is simple enough to print flat for humans.
       'format-hint': 'simple',
@@ -103,11 +110,12 @@ export class RpcDispatcher {
 
   /** Maps positional or named params onto the command's parameter names, checking required ones. */
   private bind(name: string, cmd: Command, params: unknown): Params {
-    const names = cmd.params.map((p) => p.replace(/\?$/, ''));
+    const names = cmd.params.map(p => p.replace(/\?$/, ''));
     let out: Params;
     if (params === undefined || params === null) out = {};
     else if (Array.isArray(params)) {
-      if (params.length > names.length) throw new RpcError(RpcCode.INVALID_PARAMS, `too many parameters: got ${params.length}, expected at most ${names.length}`);
+      if (params.length > names.length)
+        throw new RpcError(RpcCode.INVALID_PARAMS, `too many parameters: got ${params.length}, expected at most ${names.length}`);
       out = {};
       params.forEach((v, i) => {
         if (v !== null && v !== undefined) out[names[i]!] = v;
@@ -145,7 +153,8 @@ export class RpcDispatcher {
     // An id we could not echo safely is answered with null (JSON-RPC 2.0 section 5).
     const id = validId(rawId) ? rawId : null;
     try {
-      if (!r || typeof r !== 'object' || Array.isArray(r)) throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: expected an object {jsonrpc, id, method, params}');
+      if (!r || typeof r !== 'object' || Array.isArray(r))
+        throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: expected an object {jsonrpc, id, method, params}');
       if (!validId(rawId)) throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: id must be a string, a number or null');
       if (typeof r.method !== 'string') throw new RpcError(RpcCode.INVALID_REQUEST, 'invalid request: method must be a string');
       const result = await this.call(r.method, r.params);
@@ -160,7 +169,8 @@ export class RpcDispatcher {
 export function rpcErrorOf(e: unknown): RpcError {
   if (e instanceof RpcError) return e;
   const f = e as { name?: unknown; code?: unknown; message?: unknown; data?: unknown } | null;
-  if (f && typeof f === 'object' && f.name === 'RpcError' && typeof f.code === 'number' && typeof f.message === 'string') return new RpcError(f.code, f.message, f.data);
+  if (f && typeof f === 'object' && f.name === 'RpcError' && typeof f.code === 'number' && typeof f.message === 'string')
+    return new RpcError(f.code, f.message, f.data);
   if (e instanceof BoltError) return new RpcError(RpcCode.LIGHTNINGD, `${e.code}: ${e.message}`);
   let message: string;
   try {
@@ -173,7 +183,8 @@ export function rpcErrorOf(e: unknown): RpcError {
 
 /** JSON has no bigint or bytes: bigints become numbers when exact (else strings), bytes hex. */
 export function toJson(v: unknown): unknown {
-  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (typeof v === 'bigint')
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   if (v instanceof Uint8Array) {
     let s = '';
     for (const b of v) s += b.toString(16).padStart(2, '0');

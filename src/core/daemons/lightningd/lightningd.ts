@@ -1,15 +1,22 @@
 // lightningd: the master. It owns the node's own database and the JSON-RPC API, and decides which
 // daemon gets a peer; it holds no peer socket and no secret (design.md). The daemons it talks to
 // are given as small interfaces: Comlink proxies in Workers, plain objects in one isolate or a test.
-import { endpointsFromAnnouncement, parseEndpoint, parsePeerAddress, planDial, type DialCapabilities, type Endpoint } from '../../address.ts';
-import type { NetAddress } from '../../transport.ts';
+import {
+  endpointsFromAnnouncement,
+  parseEndpoint,
+  parsePeerAddress,
+  planDial,
+  type DialCapabilities,
+  type Endpoint,
+} from '../../net/address.ts';
+import type { NetAddress } from '../../net/transport.ts';
 import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent, PeerInfo, PingResult } from '../connectd/types.ts';
 import type { LightningdDb } from './db.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 
 /** What lightningd needs of connectd (all may be async: a Comlink proxy). */
 export interface ConnectdApi {
-  connectToPeer(id: string, targets: readonly import('../../transport.ts').DialTarget[]): Promise<ConnectResult> | ConnectResult;
+  connectToPeer(id: string, targets: readonly import('../../net/transport.ts').DialTarget[]): Promise<ConnectResult> | ConnectResult;
   listPeers(): Promise<PeerInfo[]> | PeerInfo[];
   ping(id: string, len: number, pongbytes: number): Promise<PingResult> | PingResult;
   disconnect(id: string, force: boolean): Promise<void> | void;
@@ -63,12 +70,14 @@ export interface LightningdOptions {
 /** Maps a connectd failure (possibly flattened by a port: only {code, message, attempts}) to Core Lightning's codes. */
 function connectRpcError(e: unknown): RpcError {
   const err = e as { code?: string; message?: string; attempts?: { address: string; reason: string }[] };
-  const reasons = (err.attempts ?? []).map((a) => `${a.address}: ${a.reason}`).join('. ');
+  const reasons = (err.attempts ?? []).map(a => `${a.address}: ${a.reason}`).join('. ');
   switch (err.code) {
     case 'no_address':
       return new RpcError(RpcCode.CONNECT_NO_KNOWN_ADDRESS, `Unable to connect, no address known for peer${reasons ? `: ${reasons}` : ''}`);
     case 'all_failed':
-      return new RpcError(RpcCode.CONNECT_ALL_ADDRESSES_FAILED, `All addresses failed: ${reasons || err.message}`, { addresses: err.attempts });
+      return new RpcError(RpcCode.CONNECT_ALL_ADDRESSES_FAILED, `All addresses failed: ${reasons || err.message}`, {
+        addresses: err.attempts,
+      });
     case 'disconnected':
       return new RpcError(RpcCode.CONNECT_DISCONNECTED_DURING, err.message ?? 'peer disconnected while connecting');
     default:
@@ -136,7 +145,11 @@ export class Lightningd {
     const base: Record<string, unknown> = { network: known(this.o.network), alias: known(this.o.alias), rgb: known(this.o.color) };
     if (this.o.lightningDir !== undefined) base['lightning-dir'] = known(this.o.lightningDir);
     const all = { ...base, ...(this.o.configs?.() ?? {}) };
-    return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+    return Object.fromEntries(
+      Object.keys(all)
+        .sort()
+        .map(k => [k, all[k]]),
+    );
   }
 
   private registerCommands(): void {
@@ -151,7 +164,7 @@ export class Lightningd {
           id: this.o.nodeId,
           alias: this.o.alias,
           color: this.o.color,
-          num_peers: peers.filter((p) => p.connected).length,
+          num_peers: peers.filter(p => p.connected).length,
           num_pending_channels: 0,
           num_active_channels: 0,
           num_inactive_channels: 0,
@@ -170,8 +183,8 @@ export class Lightningd {
     r.register('connect', {
       category: 'network',
       params: ['id', 'host?', 'port?'],
-      description: 'Connect to {id} at {host} (which can end in \':port\' if not specified separately).',
-      handler: async (p) => {
+      description: "Connect to {id} at {host} (which can end in ':port' if not specified separately).",
+      handler: async p => {
         if (typeof p.id !== 'string') throw new RpcError(RpcCode.INVALID_PARAMS, 'id: should be a node id string');
         let peer;
         let explicit: Endpoint | undefined;
@@ -180,21 +193,27 @@ export class Lightningd {
           peer = parsePeerAddress(p.id, { network: this.o.network, port });
           explicit = peer.endpoint;
           if (p.host !== undefined) {
-            if (explicit) throw new RpcError(RpcCode.INVALID_PARAMS, 'Can\'t specify host as both xxx@yyy and separate argument');
-            explicit = parseEndpoint(port === undefined ? String(p.host) : `${String(p.host).replace(/:\d+$/, '')}:${port}`, peer.endpoint?.port ?? undefined);
+            if (explicit) throw new RpcError(RpcCode.INVALID_PARAMS, "Can't specify host as both xxx@yyy and separate argument");
+            explicit = parseEndpoint(
+              port === undefined ? String(p.host) : `${String(p.host).replace(/:\d+$/, '')}:${port}`,
+              peer.endpoint?.port ?? undefined,
+            );
           }
         } catch (e) {
           if (e instanceof RpcError) throw e;
           throw new RpcError(RpcCode.INVALID_PARAMS, (e as Error).message);
         }
         if (explicit === undefined && p.port !== undefined) {
-          throw new RpcError(RpcCode.INVALID_PARAMS, 'Can\'t specify port without host');
+          throw new RpcError(RpcCode.INVALID_PARAMS, "Can't specify port without host");
         }
         const endpoints = await this.endpointsFor(peer.id, explicit);
         if (endpoints.length === 0) throw connectRpcError({ code: 'no_address' });
         const targets = planDial(endpoints, this.o.caps);
         if (targets.length === 0) {
-          throw new RpcError(RpcCode.CONNECT_NO_KNOWN_ADDRESS, `Unable to connect, no address this runtime can reach (configure a bridge): ${endpoints.map((e) => (e.kind === 'tcp' ? `${e.host}:${e.port}` : e.url)).join(', ')}`);
+          throw new RpcError(
+            RpcCode.CONNECT_NO_KNOWN_ADDRESS,
+            `Unable to connect, no address this runtime can reach (configure a bridge): ${endpoints.map(e => (e.kind === 'tcp' ? `${e.host}:${e.port}` : e.url)).join(', ')}`,
+          );
         }
         let res: ConnectResult;
         try {
@@ -202,7 +221,7 @@ export class Lightningd {
         } catch (e) {
           throw connectRpcError(e);
         }
-        const used = res.address ? endpoints.find((e) => e.host === res.address!.address && e.port === res.address!.port) : undefined;
+        const used = res.address ? endpoints.find(e => e.host === res.address!.address && e.port === res.address!.port) : undefined;
         await this.o.db.peerReached(peer.id, used ?? (endpoints.length === 1 ? endpoints[0] : undefined), this.now());
         return { id: res.id, features: res.features, direction: res.direction, address: res.address };
       },
@@ -211,11 +230,11 @@ export class Lightningd {
       category: 'network',
       params: ['id?'],
       description: 'Show current peers; if {id} is given, only that peer.',
-      handler: async (p) => {
+      handler: async p => {
         const all = await this.o.connectd.listPeers();
         const peers = all
-          .filter((x) => x.connected && (p.id === undefined || x.id === p.id))
-          .map((x) => ({ id: x.id, connected: x.connected, num_channels: 0, netaddr: x.netaddr, features: x.features ?? '' }));
+          .filter(x => x.connected && (p.id === undefined || x.id === p.id))
+          .map(x => ({ id: x.id, connected: x.connected, num_channels: 0, netaddr: x.netaddr, features: x.features ?? '' }));
         return { peers };
       },
     });
@@ -223,11 +242,13 @@ export class Lightningd {
       category: 'network',
       params: ['id', 'len?', 'pongbytes?'],
       description: 'Send a ping of {len} bytes to {id}, asking for {pongbytes} back.',
-      handler: async (p) => {
+      handler: async p => {
         const len = p.len === undefined ? 128 : Number(p.len);
         const pongbytes = p.pongbytes === undefined ? 128 : Number(p.pongbytes);
-        if (!Number.isInteger(len) || len < 0 || len > 65529) throw new RpcError(RpcCode.INVALID_PARAMS, 'len: should be 0 to 65529 (a ping is at most 65535 bytes)');
-        if (!Number.isInteger(pongbytes) || pongbytes < 0 || pongbytes > 65535) throw new RpcError(RpcCode.INVALID_PARAMS, 'pongbytes: should be 0 to 65535');
+        if (!Number.isInteger(len) || len < 0 || len > 65529)
+          throw new RpcError(RpcCode.INVALID_PARAMS, 'len: should be 0 to 65529 (a ping is at most 65535 bytes)');
+        if (!Number.isInteger(pongbytes) || pongbytes < 0 || pongbytes > 65535)
+          throw new RpcError(RpcCode.INVALID_PARAMS, 'pongbytes: should be 0 to 65535');
         try {
           return await this.o.connectd.ping(String(p.id), len, pongbytes);
         } catch (e) {
@@ -240,9 +261,9 @@ export class Lightningd {
       category: 'network',
       params: ['id', 'force?'],
       description: 'Disconnect from {id}; {force} disconnects even with channels.',
-      handler: async (p) => {
+      handler: async p => {
         const peers = await this.o.connectd.listPeers();
-        if (!peers.some((x) => x.id === p.id && x.connected)) throw new RpcError(RpcCode.LIGHTNINGD, 'Peer not connected');
+        if (!peers.some(x => x.id === p.id && x.connected)) throw new RpcError(RpcCode.LIGHTNINGD, 'Peer not connected');
         await this.o.connectd.disconnect(String(p.id), p.force === true || p.force === 'true');
         return {};
       },
@@ -252,7 +273,7 @@ export class Lightningd {
         category,
         params,
         description,
-        handler: async (p) => {
+        handler: async p => {
           if (!this.o.gossipd) throw new RpcError(RpcCode.LIGHTNINGD, 'gossipd is not running');
           try {
             return await this.o.gossipd.rpc(name, p);
@@ -262,7 +283,12 @@ export class Lightningd {
         },
       });
     gossip('listnodes', 'network', ['id?'], 'Show nodes in our local network view, or only node {id}.');
-    gossip('listchannels', 'channels', ['short_channel_id?', 'source?', 'destination?'], 'Show channels in our local network view, filtered by {short_channel_id}, {source} or {destination}.');
+    gossip(
+      'listchannels',
+      'channels',
+      ['short_channel_id?', 'source?', 'destination?'],
+      'Show channels in our local network view, filtered by {short_channel_id}, {source} or {destination}.',
+    );
     r.register('stop', {
       category: 'utility',
       params: [],
@@ -277,14 +303,20 @@ export class Lightningd {
     r.register('listconfigs', {
       category: 'utility',
       params: ['config?'],
-      description: 'List this node\'s configuration options, or only {config}.',
-      handler: (p) => {
+      description: "List this node's configuration options, or only {config}.",
+      handler: p => {
         const configs = this.configs();
         if (p.config === undefined) return { configs };
-        if (typeof p.config !== 'string' || !Object.hasOwn(configs, p.config)) throw new RpcError(RpcCode.INVALID_PARAMS, `Unknown config option ${JSON.stringify(p.config)}`);
+        if (typeof p.config !== 'string' || !Object.hasOwn(configs, p.config))
+          throw new RpcError(RpcCode.INVALID_PARAMS, `Unknown config option ${JSON.stringify(p.config)}`);
         return { configs: { [p.config]: configs[p.config] } };
       },
     });
-    gossip('getroute', 'channels', ['id', 'amount_msat', 'riskfactor', 'cltv?', 'fromid?', 'fuzzpercent?', 'exclude?', 'maxhops?'], 'Find a route to {id} for {amount_msat}, weighing delays by {riskfactor}.');
+    gossip(
+      'getroute',
+      'channels',
+      ['id', 'amount_msat', 'riskfactor', 'cltv?', 'fromid?', 'fuzzpercent?', 'exclude?', 'maxhops?'],
+      'Find a route to {id} for {amount_msat}, weighing delays by {riskfactor}.',
+    );
   }
 }

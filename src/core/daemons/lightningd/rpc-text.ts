@@ -40,13 +40,14 @@ class Slots {
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly n: number) {}
   async run<T>(f: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.n) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.busy >= this.n) await new Promise<void>(r => this.waiting.push(r));
     else this.busy++;
     try {
       return await f();
     } finally {
       const next = this.waiting.shift();
-      if (next) next(); // the slot passes on
+      if (next)
+        next(); // the slot passes on
       else this.busy--;
     }
   }
@@ -74,7 +75,8 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -90,10 +92,19 @@ function encode(res: Record<string, unknown>, budget: number): string {
   try {
     s = JSON.stringify(res);
   } catch (e) {
-    return failure(res.id ?? null, new RpcError(RpcCode.LIGHTNINGD, `internal error: the answer could not be encoded (${rpcErrorOf(e).message})`));
+    return failure(
+      res.id ?? null,
+      new RpcError(RpcCode.LIGHTNINGD, `internal error: the answer could not be encoded (${rpcErrorOf(e).message})`),
+    );
   }
   if (s.length <= budget) return s;
-  return failure(res.id ?? null, new RpcError(RpcCode.LIGHTNINGD, `response too large: ${s.length} characters, over the limit of ${budget} left for it; ask for less (e.g. listchannels with short_channel_id, source or destination)`));
+  return failure(
+    res.id ?? null,
+    new RpcError(
+      RpcCode.LIGHTNINGD,
+      `response too large: ${s.length} characters, over the limit of ${budget} left for it; ask for less (e.g. listchannels with short_channel_id, source or destination)`,
+    ),
+  );
 }
 
 /** Runs `f` over `items` with at most `n` at once, results in order. */
@@ -115,8 +126,10 @@ async function mapBounded<T, R>(items: readonly T[], n: number, f: (item: T) => 
  * error, -32700 for text that is not JSON, -32600 for a request over a limit or not a request.
  */
 export async function answerText(rpc: RpcRequestHandler, text: string, limits: Readonly<RpcLimits> = RPC_LIMITS): Promise<string> {
-  if (text.length > limits.maxRequestChars) return failure(null, new RpcError(RpcCode.INVALID_REQUEST, `request too large: over ${limits.maxRequestChars} characters`));
-  if (nestsDeeperThan(text, limits.maxDepth)) return failure(null, new RpcError(RpcCode.INVALID_REQUEST, `request nested deeper than ${limits.maxDepth} levels`));
+  if (text.length > limits.maxRequestChars)
+    return failure(null, new RpcError(RpcCode.INVALID_REQUEST, `request too large: over ${limits.maxRequestChars} characters`));
+  if (nestsDeeperThan(text, limits.maxDepth))
+    return failure(null, new RpcError(RpcCode.INVALID_REQUEST, `request nested deeper than ${limits.maxDepth} levels`));
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -126,10 +139,11 @@ export async function answerText(rpc: RpcRequestHandler, text: string, limits: R
   if (!Array.isArray(body)) return encode(await handleBounded(rpc, body, limits.nodeConcurrency), limits.maxResponseChars);
   // JSON-RPC 2.0 section 6: an empty batch is one Invalid Request.
   if (body.length === 0) return failure(null, new RpcError(RpcCode.INVALID_REQUEST, 'empty batch'));
-  if (body.length > limits.maxBatch) return failure(null, new RpcError(RpcCode.INVALID_REQUEST, `batch of ${body.length} requests: at most ${limits.maxBatch}`));
+  if (body.length > limits.maxBatch)
+    return failure(null, new RpcError(RpcCode.INVALID_REQUEST, `batch of ${body.length} requests: at most ${limits.maxBatch}`));
   // Each item is encoded as soon as it is answered, against what the batch has left.
   let left = limits.maxResponseChars - 2;
-  const parts = await mapBounded(body, limits.batchConcurrency, async (req) => {
+  const parts = await mapBounded(body, limits.batchConcurrency, async req => {
     const s = encode(await handleBounded(rpc, req, limits.nodeConcurrency), Math.max(0, left - 1));
     left -= s.length + 1;
     return s;

@@ -1,7 +1,7 @@
-// The key cache of the libsecp256k1 engine (src/core/point-cache.ts): least-recently-used eviction
+// The key cache of the libsecp256k1 engine (src/core/crypto/point-cache.ts): least-recently-used eviction
 // at capacity, exact-bytes keys, and the check that a 65-byte form belongs to a 33-byte key.
-import { deepEqual, equal, ok } from '../support/assert.ts';
-import { PointCache, isUncompressedOf } from '../../src/core/point-cache.ts';
+import { deepEqual, equal, ok } from '../../support/assert.ts';
+import { PointCache, isUncompressedOf } from '../../../src/core/crypto/point-cache.ts';
 
 function key(n: number, prefix = 0x02): Uint8Array {
   const k = new Uint8Array(33);
@@ -59,13 +59,30 @@ describe('isUncompressedOf', () => {
     k.fill(7, 1);
     const even = point(7);
     ok(isUncompressedOf(even, k));
-    ok(!isUncompressedOf(even, Uint8Array.from(k, (b, i) => (i === 0 ? 0x03 : b))), 'odd prefix, even y');
-    ok(isUncompressedOf(point(7, true), Uint8Array.from(k, (b, i) => (i === 0 ? 0x03 : b))));
+    ok(
+      !isUncompressedOf(
+        even,
+        Uint8Array.from(k, (b, i) => (i === 0 ? 0x03 : b)),
+      ),
+      'odd prefix, even y',
+    );
+    ok(
+      isUncompressedOf(
+        point(7, true),
+        Uint8Array.from(k, (b, i) => (i === 0 ? 0x03 : b)),
+      ),
+    );
     ok(!isUncompressedOf(point(8), k), 'other x');
     const bad = even.slice();
     bad[0] = 0x06;
     ok(!isUncompressedOf(bad, k), 'not 0x04');
-    ok(!isUncompressedOf(even, Uint8Array.from(k, (b, i) => (i === 0 ? 0x04 : b))), 'not a compressed key');
+    ok(
+      !isUncompressedOf(
+        even,
+        Uint8Array.from(k, (b, i) => (i === 0 ? 0x04 : b)),
+      ),
+      'not a compressed key',
+    );
     ok(!isUncompressedOf(even.subarray(0, 64), k), 'short');
   });
 });

@@ -10,8 +10,8 @@ export {
   type FeaturePlace,
   type FeatureSpec,
   type FeatureSupport,
-} from './features/table.ts';
-export { FeatureVector, MAX_FEATURE_BIT, MAX_FEATURE_BYTES, initFeatures, type FeatureBit } from './features/vector.ts';
+} from './table.ts';
+export { FeatureVector, MAX_FEATURE_BIT, MAX_FEATURE_BYTES, initFeatures, type FeatureBit } from './vector.ts';
 export {
   MAX_LISTED_BITS,
   checkAnnouncedFeatures,
@@ -23,5 +23,5 @@ export {
   type FeatureReport,
   type InitFeatureResult,
   type MissingDependency,
-} from './features/validate.ts';
-export { OUR_FEATURES, ourFeatures, ourFeaturesMarkdown, type OurFeature } from './features/ours.ts';
+} from './validate.ts';
+export { OUR_FEATURES, ourFeatures, ourFeaturesMarkdown, type OurFeature } from './ours.ts';

@@ -1,9 +1,9 @@
 // BOLT 7 `address descriptor`s, one at a time, for both places that carry them: a
 // node_announcement's `addresses` (gossip/address.ts applies the list's rules) and BOLT 1 init's
 // `remote_addr` (daemons/connectd/netaddr.ts).
-import { DecodeError, EncodeError } from './errors.ts';
+import { DecodeError, EncodeError } from '../base/errors.ts';
 import { ipv4FromText, ipv4Text, ipv6FromText, ipv6Text } from './ip.ts';
-import type { Writer } from './bytes.ts';
+import type { Writer } from '../base/bytes.ts';
 
 export type AddressType = 'ipv4' | 'ipv6' | 'torv3' | 'dns';
 

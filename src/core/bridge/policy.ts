@@ -9,12 +9,12 @@
 // checked here for its syntax and for special-use names; the Node bridge then resolves it and
 // checks every address it got (checkResolvedAddresses) before connecting to that checked address,
 // never to the name. Connection caps and their fair sharing: bridge-limits.ts.
-import { BoltError } from './errors.ts';
-import { ipv4FromText, ipv6FromText } from './ip.ts';
+import { BoltError } from '../base/errors.ts';
+import { ipv4FromText, ipv6FromText } from '../net/ip.ts';
 
-import { LimitRefusal } from './bridge-limits.ts';
+import { LimitRefusal } from './limits.ts';
 
-export { BridgeActivity, ConnectionLimits, IdleWatch, LimitRefusal, clientKey, type Slot, type SlotHolder } from './bridge-limits.ts';
+export { BridgeActivity, ConnectionLimits, IdleWatch, LimitRefusal, clientKey, type Slot, type SlotHolder } from './limits.ts';
 
 /** Why a bridge refused a request; `code` is stable, `message` is sent to the client. */
 export class BridgeRefusal extends BoltError {}
@@ -166,7 +166,7 @@ export function resolveBridgePolicy(o: BridgePolicyOptions = {}): BridgePolicy {
   }
   let origins: Set<string> | undefined;
   if (o.allowedOrigins && o.allowedOrigins.length > 0) {
-    origins = new Set(o.allowedOrigins.map((s) => s.trim().toLowerCase().replace(/\/+$/, '')));
+    origins = new Set(o.allowedOrigins.map(s => s.trim().toLowerCase().replace(/\/+$/, '')));
   }
   const idleTimeoutMs = positiveInt(o.idleTimeoutMs, 300_000, 'idleTimeoutMs');
   return {
@@ -198,8 +198,12 @@ export function bridgePolicyFromEnv(env: Readonly<Record<string, unknown>>): Bri
     if (!/^\d+$/.test(v)) throw new BridgeRefusal('bad_config', `${k} must be a number, got ${JSON.stringify(v)}`);
     return Number(v);
   };
-  const list = (k: string): string[] | undefined => str(k)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const ports = list('BRIDGE_ALLOWED_PORTS')?.map((p) => {
+  const list = (k: string): string[] | undefined =>
+    str(k)
+      ?.split(',')
+      .map(s => s.trim())
+      .filter(s => s !== '');
+  const ports = list('BRIDGE_ALLOWED_PORTS')?.map(p => {
     if (!/^\d{1,5}$/.test(p)) throw new BridgeRefusal('bad_config', `BRIDGE_ALLOWED_PORTS: bad port ${JSON.stringify(p)}`);
     return Number(p);
   });
@@ -350,10 +354,26 @@ export function classAllowed(c: TargetClass, policy: Pick<BridgePolicy, 'allowLo
 // no switch lifts them.
 const METADATA_NAMES = ['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal'];
 const NAME_SUFFIXES: ReadonlyArray<readonly [suffix: string, cls: TargetClass]> = [
-  ['localhost', 'loopback'], ['localdomain', 'loopback'], ['localtest.me', 'loopback'], ['lvh.me', 'loopback'],
-  ['local', 'private'], ['internal', 'private'], ['intranet', 'private'], ['private', 'private'], ['corp', 'private'],
-  ['home', 'private'], ['lan', 'private'], ['test', 'private'], ['nip.io', 'private'], ['sslip.io', 'private'], ['xip.io', 'private'],
-  ['arpa', 'never'], ['invalid', 'never'], ['example', 'never'], ['onion', 'never'], ['alt', 'never'],
+  ['localhost', 'loopback'],
+  ['localdomain', 'loopback'],
+  ['localtest.me', 'loopback'],
+  ['lvh.me', 'loopback'],
+  ['local', 'private'],
+  ['internal', 'private'],
+  ['intranet', 'private'],
+  ['private', 'private'],
+  ['corp', 'private'],
+  ['home', 'private'],
+  ['lan', 'private'],
+  ['test', 'private'],
+  ['nip.io', 'private'],
+  ['sslip.io', 'private'],
+  ['xip.io', 'private'],
+  ['arpa', 'never'],
+  ['invalid', 'never'],
+  ['example', 'never'],
+  ['onion', 'never'],
+  ['alt', 'never'],
 ];
 
 /** What is special about a DNS name, or undefined. `name` must already be lowercase, no final dot. */
@@ -494,7 +514,15 @@ export function checkOrigin(origin: string | null | undefined, policy: BridgePol
 export type BridgeEnd = 'client' | 'target' | 'bridge' | 'evicted';
 
 /** The fields of a bridge's `bridge closed` log line, the same from both bridges. */
-export function closedLogFields(client: string, target: string, by: BridgeEnd, code: number, reason: string, bytesToTarget: number, bytesToClient: number): Record<string, unknown> {
+export function closedLogFields(
+  client: string,
+  target: string,
+  by: BridgeEnd,
+  code: number,
+  reason: string,
+  bytesToTarget: number,
+  bytesToClient: number,
+): Record<string, unknown> {
   return { client, target, decision: by === 'evicted' ? 'evicted' : 'closed', by, code, reason, bytesToTarget, bytesToClient };
 }
 

@@ -1,10 +1,10 @@
 // Peer addresses as people and Core Lightning write them (`id@host:port`, `id@[v6]:port`, `id`,
 // `ws:host:port`, `ws://host:port/path`), bridge URL conventions, and the dial plan: which concrete
-// `DialTarget`s (src/core/transport.ts) to try, in order, for a peer given what the runtime can open.
+// `DialTarget`s (src/core/net/transport.ts) to try, in order, for a peer given what the runtime can open.
 // Pure: strings in, plain objects out, every bad input a DecodeError with a stable code.
-import { DecodeError } from './errors.ts';
-import { fromHex, toHex } from './bytes.ts';
-import { isValidPublicKey } from './crypto.ts';
+import { DecodeError } from '../base/errors.ts';
+import { fromHex, toHex } from '../base/bytes.ts';
+import { isValidPublicKey } from '../crypto/primitives.ts';
 import { ipv4FromText, ipv4Text, ipv6Text, readIpv6 } from './ip.ts';
 import type { DialTarget, NetAddress } from './transport.ts';
 
@@ -243,7 +243,10 @@ export function parsePeerAddress(text: string, opts: PeerAddressOptions = {}): P
  * are kept, as BOLT 7 has receivers ignore a bad descriptor (port 0, Tor v2, a second DNS name)
  * without dropping the rest.
  */
-export function endpointsFromAnnouncement(addresses: readonly NetAddress[], skipped: { address: NetAddress; reason: string }[] = []): Endpoint[] {
+export function endpointsFromAnnouncement(
+  addresses: readonly NetAddress[],
+  skipped: { address: NetAddress; reason: string }[] = [],
+): Endpoint[] {
   const tcp: Endpoint[] = [];
   const wsPorts: number[] = [];
   for (const a of addresses) {

@@ -1,11 +1,11 @@
-// One BOLT 7 address descriptor at a time (src/core/address-descriptor.ts): the reader and writer
+// One BOLT 7 address descriptor at a time (src/core/net/address-descriptor.ts): the reader and writer
 // behind node_announcement `addresses` (gossip/address.ts) and init `remote_addr` (connectd).
-import { readAddressDescriptor, writeAddressDescriptor, type NodeAddress } from '../../src/core/address-descriptor.ts';
-import { fromHex, toHex, Writer } from '../../src/core/bytes.ts';
-import { decodeAddressDescriptor } from '../../src/core/daemons/connectd/netaddr.ts';
-import { DecodeError, EncodeError } from '../../src/core/errors.ts';
-import { parseAddresses } from '../../src/core/gossip/address.ts';
-import { deepEqual, equal, throws } from '../support/assert.ts';
+import { readAddressDescriptor, writeAddressDescriptor, type NodeAddress } from '../../../src/core/net/address-descriptor.ts';
+import { fromHex, toHex, Writer } from '../../../src/core/base/bytes.ts';
+import { decodeAddressDescriptor } from '../../../src/core/daemons/connectd/netaddr.ts';
+import { DecodeError, EncodeError } from '../../../src/core/base/errors.ts';
+import { parseAddresses } from '../../../src/core/gossip/address.ts';
+import { deepEqual, equal, throws } from '../../support/assert.ts';
 
 const write = (a: NodeAddress): string => {
   const w = new Writer();
@@ -21,16 +21,20 @@ describe('address descriptors: reading one', () => {
     const b = fromHex('ff' + '01cb007109260f' + 'aa');
     deepEqual(readAddressDescriptor(b, 1), { type: 1, end: 8, address: { type: 'ipv4', address: '203.0.113.9', port: 9743 } });
     deepEqual(readAddressDescriptor(fromHex('02' + '20010db8000000000000000000000001' + '2607'), 0), {
-      type: 2, end: 19, address: { type: 'ipv6', address: '2001:db8::1', port: 9735 },
+      type: 2,
+      end: 19,
+      address: { type: 'ipv6', address: '2001:db8::1', port: 9735 },
     });
     deepEqual(readAddressDescriptor(fromHex('05' + '0b' + toHex(new TextEncoder().encode('example.com')) + '0050'), 0), {
-      type: 5, end: 15, address: { type: 'dns', address: 'example.com', port: 80 },
+      type: 5,
+      end: 15,
+      address: { type: 'dns', address: 'example.com', port: 80 },
     });
     const tor = readAddressDescriptor(fromHex('04' + '00'.repeat(34) + '03' + '01bb'), 0);
     deepEqual(tor, { type: 4, end: 38, address: { type: 'torv3', address: `${'a'.repeat(55)}d.onion`, port: 443 } });
   });
 
-  it('keeps port 0 and any hostname bytes: what to drop is the caller\'s rule', () => {
+  it("keeps port 0 and any hostname bytes: what to drop is the caller's rule", () => {
     deepEqual(readAddressDescriptor(fromHex('017f0000010000'), 0)?.address, { type: 'ipv4', address: '127.0.0.1', port: 0 });
     deepEqual(readAddressDescriptor(fromHex('0502c3a90001'), 0)?.address, { type: 'dns', address: '\u00c3\u00a9', port: 1 });
     deepEqual(readAddressDescriptor(fromHex('05000001'), 0), { type: 5, end: 4, address: { type: 'dns', address: '', port: 1 } });
@@ -47,7 +51,16 @@ describe('address descriptors: reading one', () => {
   });
 
   it('throws DecodeError(bad_addresses) for a known type cut short', () => {
-    for (const hex of ['017f0000', '017f00000126', '02' + '00'.repeat(17), '03' + '00'.repeat(11), '04' + '00'.repeat(36), '05', '050361626300', '050a61']) {
+    for (const hex of [
+      '017f0000',
+      '017f00000126',
+      '02' + '00'.repeat(17),
+      '03' + '00'.repeat(11),
+      '04' + '00'.repeat(36),
+      '05',
+      '050361626300',
+      '050a61',
+    ]) {
       throws(() => readAddressDescriptor(fromHex(hex), 0), DecodeError, 'bad_addresses');
     }
   });
@@ -101,7 +114,12 @@ describe('address descriptors: writing one', () => {
 
 describe('address descriptors: one reader for gossip and remote_addr', () => {
   it('gives node_announcement addresses and remote_addr the same address for the same bytes', () => {
-    for (const hex of ['01cb0071092607', '0220010db80000000000000000000000012607', '0509612e6578616d706c652607', '04' + '00'.repeat(34) + '03' + '2607']) {
+    for (const hex of [
+      '01cb0071092607',
+      '0220010db80000000000000000000000012607',
+      '0509612e6578616d706c652607',
+      '04' + '00'.repeat(34) + '03' + '2607',
+    ]) {
       const b = fromHex(hex);
       deepEqual(parseAddresses(b).addresses, [decodeAddressDescriptor(b)], hex);
     }

@@ -5,11 +5,11 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { concat, u64le } from './bytes.ts';
-import { NoiseError } from './errors.ts';
+import { concat, u64le } from '../base/bytes.ts';
+import { NoiseError } from '../base/errors.ts';
 import { sha256dFast } from './sha256.ts';
 
-secp.hashes.sha256 = (m) => nobleSha256(m);
+secp.hashes.sha256 = m => nobleSha256(m);
 secp.hashes.hmacSha256 = (k, m) => hmac(nobleSha256, k, m);
 
 export function sha256(data: Uint8Array): Uint8Array {

@@ -2,9 +2,9 @@
 // of the target chain's genesis block", and for Bitcoin "the chain_hash value MUST be (encoded in
 // hex): 6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000", i.e. the genesis block
 // hash in its internal byte order: the reverse of the hex block explorers show.
-import { equal, fromHex, toHex } from './bytes.ts';
-import { DecodeError } from './errors.ts';
-import type { NetworkName } from './address.ts';
+import { equal, fromHex, toHex } from '../base/bytes.ts';
+import { DecodeError } from '../base/errors.ts';
+import type { NetworkName } from '../net/address.ts';
 
 export type { NetworkName };
 
@@ -19,9 +19,7 @@ const GENESIS_DISPLAYED: Readonly<Record<NetworkName, string>> = Object.freeze({
 
 export const NETWORKS: readonly NetworkName[] = Object.freeze(Object.keys(GENESIS_DISPLAYED) as NetworkName[]);
 
-const CHAIN_HASHES = new Map<NetworkName, Uint8Array>(
-  NETWORKS.map((n) => [n, fromHex(GENESIS_DISPLAYED[n]).reverse()]),
-);
+const CHAIN_HASHES = new Map<NetworkName, Uint8Array>(NETWORKS.map(n => [n, fromHex(GENESIS_DISPLAYED[n]).reverse()]));
 
 function isNetwork(name: string): name is NetworkName {
   return Object.prototype.hasOwnProperty.call(GENESIS_DISPLAYED, name);

@@ -21,11 +21,11 @@ import {
   resolveBridgePolicy,
   specialUseAddress,
   specialUseName,
-} from '../../src/core/bridge-policy.ts';
-import type { SlotHolder } from '../../src/core/bridge-policy.ts';
-import { fromHex } from '../../src/core/bytes.ts';
-import { FakeClock } from '../support/fake-clock.ts';
-import { deepEqual, equal, ok, throws } from '../support/assert.ts';
+} from '../../../src/core/bridge/policy.ts';
+import type { SlotHolder } from '../../../src/core/bridge/policy.ts';
+import { fromHex } from '../../../src/core/base/bytes.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
+import { deepEqual, equal, ok, throws } from '../../support/assert.ts';
 
 describe('bridge-policy: IP parsing', () => {
   it('parses IPv4 dotted quads strictly', () => {
@@ -44,7 +44,20 @@ describe('bridge-policy: IP parsing', () => {
     deepEqual(parseIPv6('::ffff:129.144.52.38'), fromHex('00000000000000000000ffff81903426'));
     deepEqual(parseIPv6('0:0:0:0:0:0:13.1.68.3'), fromHex('0000000000000000000000000d014403'));
     deepEqual(parseIPv6('1:2:3:4:5:6:7::'), fromHex('00010002000300040005000600070000'));
-    for (const bad of [':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '12345::', 'g::1', '::1.2.3', '1.2.3.4::', 'fe80::1%eth0', ':1', '1:']) {
+    for (const bad of [
+      ':',
+      ':::',
+      '1::2::3',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7:8::',
+      '12345::',
+      'g::1',
+      '::1.2.3',
+      '1.2.3.4::',
+      'fe80::1%eth0',
+      ':1',
+      '1:',
+    ]) {
       equal(parseIPv6(bad), undefined, bad);
     }
   });
@@ -52,24 +65,83 @@ describe('bridge-policy: IP parsing', () => {
 
 describe('bridge-policy: special-use addresses', () => {
   it('refuses every special-purpose IPv4 range', () => {
-    const special = ['0.0.0.0', '0.1.2.3', '10.255.255.255', '100.64.0.0', '100.127.255.255', '127.0.0.1', '127.255.0.9', '169.254.169.254', '172.16.0.1', '172.31.255.255', '192.0.0.8', '192.0.2.1', '192.88.99.1', '192.168.1.1', '198.18.0.1', '198.19.255.255', '198.51.100.1', '203.0.113.255', '224.0.0.1', '239.255.255.250', '240.0.0.1', '255.255.255.255'];
+    const special = [
+      '0.0.0.0',
+      '0.1.2.3',
+      '10.255.255.255',
+      '100.64.0.0',
+      '100.127.255.255',
+      '127.0.0.1',
+      '127.255.0.9',
+      '169.254.169.254',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.0.0.8',
+      '192.0.2.1',
+      '192.88.99.1',
+      '192.168.1.1',
+      '198.18.0.1',
+      '198.19.255.255',
+      '198.51.100.1',
+      '203.0.113.255',
+      '224.0.0.1',
+      '239.255.255.250',
+      '240.0.0.1',
+      '255.255.255.255',
+    ];
     for (const a of special) ok(specialUseAddress(a), `${a} must be special-use`);
   });
 
   it('accepts ordinary public IPv4, including the neighbours of special ranges', () => {
-    for (const a of ['1.1.1.1', '8.8.8.8', '9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255', '192.169.0.0', '198.17.255.255', '198.20.0.0', '223.255.255.255']) {
+    for (const a of [
+      '1.1.1.1',
+      '8.8.8.8',
+      '9.255.255.255',
+      '11.0.0.0',
+      '100.63.255.255',
+      '100.128.0.0',
+      '172.15.255.255',
+      '172.32.0.0',
+      '192.167.255.255',
+      '192.169.0.0',
+      '198.17.255.255',
+      '198.20.0.0',
+      '223.255.255.255',
+    ]) {
       equal(specialUseAddress(a), undefined, a);
     }
   });
 
   it('refuses special-purpose IPv6 and anything outside 2000::/3', () => {
-    const special = ['::', '::1', '::ffff:8.8.8.8', '::ffff:0:8.8.8.8', '64:ff9b::808:808', '64:ff9b:1::1', '100::1', '2001::1', '2001:db8::1', '2002:808:808::1', '3fff::1', 'fc00::1', 'fdff::1', 'fe80::1', 'febf::1', 'fec0::1', 'ff02::1', '::8.8.8.8', '4000::1', '1::'];
+    const special = [
+      '::',
+      '::1',
+      '::ffff:8.8.8.8',
+      '::ffff:0:8.8.8.8',
+      '64:ff9b::808:808',
+      '64:ff9b:1::1',
+      '100::1',
+      '2001::1',
+      '2001:db8::1',
+      '2002:808:808::1',
+      '3fff::1',
+      'fc00::1',
+      'fdff::1',
+      'fe80::1',
+      'febf::1',
+      'fec0::1',
+      'ff02::1',
+      '::8.8.8.8',
+      '4000::1',
+      '1::',
+    ];
     for (const a of special) ok(specialUseAddress(a), `${a} must be special-use`);
     equal(specialUseAddress('[::1]'), 'loopback ::1');
   });
 
   it('accepts global unicast IPv6', () => {
-    for (const a of ['2606:4700:4700::1111', '2a01:4f8::1', '2001:200::1', '3ffe::1', '2c0f:fb50::1']) equal(specialUseAddress(a), undefined, a);
+    for (const a of ['2606:4700:4700::1111', '2a01:4f8::1', '2001:200::1', '3ffe::1', '2c0f:fb50::1'])
+      equal(specialUseAddress(a), undefined, a);
   });
 });
 
@@ -93,7 +165,17 @@ describe('bridge-policy: names and paths', () => {
     throws(() => parseBridgePath('/::1:9735'), BridgeRefusal, 'bad_host');
     throws(() => parseBridgePath('/[::1]9735'), BridgeRefusal, 'bad_host');
     throws(() => parseBridgePath('/[zz::1]:9735'), BridgeRefusal, 'bad_host');
-    for (const h of ['127.1', '2130706433', '0x7f.1', '-a.example', 'a-.example', 'a..example', 'under_score.example', 'a.123', `${'a'.repeat(64)}.example`]) {
+    for (const h of [
+      '127.1',
+      '2130706433',
+      '0x7f.1',
+      '-a.example',
+      'a-.example',
+      'a..example',
+      'under_score.example',
+      'a.123',
+      `${'a'.repeat(64)}.example`,
+    ]) {
       throws(() => parseBridgePath(`/${h}:9735`), BridgeRefusal, 'bad_host');
     }
     deepEqual(parseHostPort('127.0.0.1:0', true), { kind: 'ipv4', host: '127.0.0.1', port: 0 });
@@ -102,7 +184,19 @@ describe('bridge-policy: names and paths', () => {
   });
 
   it('knows special-use names', () => {
-    for (const n of ['localhost', 'a.localhost', 'x.local', 'metadata.google.internal', 'router', 'x.home.arpa', '1.0.0.127.in-addr.arpa', 'abc.onion', 'a.test', '10.0.0.1.nip.io']) ok(specialUseName(n), n);
+    for (const n of [
+      'localhost',
+      'a.localhost',
+      'x.local',
+      'metadata.google.internal',
+      'router',
+      'x.home.arpa',
+      '1.0.0.127.in-addr.arpa',
+      'abc.onion',
+      'a.test',
+      '10.0.0.1.nip.io',
+    ])
+      ok(specialUseName(n), n);
     for (const n of ['node.example.com', 'lnd.bitcoin.org', 'localhosts.com', 'mylocal.com']) equal(specialUseName(n), undefined, n);
   });
 });
@@ -145,7 +239,22 @@ describe('bridge-policy: checks', () => {
 
   it('never lifts link-local, cloud metadata or other special-use ranges, whatever is set', () => {
     const everything = resolveBridgePolicy({ allowLoopback: true, allowPrivate: true });
-    const never = ['169.254.169.254', '169.254.0.1', '[fe80::1]', '[fd00:ec2::254]', '100.100.100.200', '168.63.129.16', '0.0.0.0', '224.0.0.1', '[::ffff:127.0.0.1]', '[::]', 'metadata.google.internal', 'metadata', 'abc.onion', 'x.invalid'];
+    const never = [
+      '169.254.169.254',
+      '169.254.0.1',
+      '[fe80::1]',
+      '[fd00:ec2::254]',
+      '100.100.100.200',
+      '168.63.129.16',
+      '0.0.0.0',
+      '224.0.0.1',
+      '[::ffff:127.0.0.1]',
+      '[::]',
+      'metadata.google.internal',
+      'metadata',
+      'abc.onion',
+      'x.invalid',
+    ];
     for (const t of never) {
       throws(() => checkTarget(parseBridgePath(`/${t}:9735`), everything), BridgeRefusal, refusalOf(t));
       const bytes = parseIPv4(t) ?? parseIPv6(t.replace(/^\[|\]$/g, ''));
@@ -251,7 +360,11 @@ describe('bridge-policy: checks', () => {
     const clock = new FakeClock();
     let limit = 300_000;
     let idled = 0;
-    const w = new IdleWatch(clock, () => limit, () => idled++);
+    const w = new IdleWatch(
+      clock,
+      () => limit,
+      () => idled++,
+    );
     await clock.tick(20_000);
     w.touch();
     await clock.tick(40_000);
@@ -260,7 +373,11 @@ describe('bridge-policy: checks', () => {
     w.review();
     await clock.tick(0);
     equal(idled, 1);
-    const w2 = new IdleWatch(clock, () => 1000, () => idled++);
+    const w2 = new IdleWatch(
+      clock,
+      () => 1000,
+      () => idled++,
+    );
     await clock.tick(999);
     w2.touch();
     await clock.tick(999);
@@ -270,7 +387,13 @@ describe('bridge-policy: checks', () => {
   });
 
   it('reads its configuration from env-style strings', () => {
-    const p = bridgePolicyFromEnv({ BRIDGE_ALLOWED_PORTS: '9735, 19735', BRIDGE_ALLOW_PRIVATE: 'true', BRIDGE_MAX_PER_CLIENT: '2', BRIDGE_ALLOWED_ORIGINS: 'https://a.example,https://b.example', BRIDGE_IDLE_TIMEOUT_MS: '1000' });
+    const p = bridgePolicyFromEnv({
+      BRIDGE_ALLOWED_PORTS: '9735, 19735',
+      BRIDGE_ALLOW_PRIVATE: 'true',
+      BRIDGE_MAX_PER_CLIENT: '2',
+      BRIDGE_ALLOWED_ORIGINS: 'https://a.example,https://b.example',
+      BRIDGE_IDLE_TIMEOUT_MS: '1000',
+    });
     deepEqual([...p.allowedPorts], [9735, 19735]);
     equal(p.allowPrivate, true);
     equal(p.allowLoopback, false);

@@ -10,9 +10,9 @@
 // a 64-byte compact signature (BOLT 1 `signature`), low-S required, over a 32-byte digest, by a
 // 33-byte compressed key; false, never a throw, for any bad input.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { fromHex } from './bytes.ts';
-import { verifyDigest } from './crypto.ts';
-import { BoltError } from './errors.ts';
+import { fromHex } from '../base/bytes.ts';
+import { verifyDigest } from './primitives.ts';
+import { BoltError } from '../base/errors.ts';
 import { PointCache, UNCOMPRESSED_BYTES, isUncompressedOf } from './point-cache.ts';
 
 export type EngineName = 'noble' | 'curves' | 'libsecp256k1';
@@ -71,7 +71,7 @@ function isLibsecpExports(x: unknown): x is Libsecp256k1Exports {
     typeof e.verify === 'function' &&
     typeof e.initializeContext === 'function' &&
     typeof e.memory === 'object' &&
-    ['HASH_INPUT', 'PUBLIC_KEY_INPUT', 'SIGNATURE_INPUT'].every((k) => typeof (e[k] as { value?: unknown } | undefined)?.value === 'number')
+    ['HASH_INPUT', 'PUBLIC_KEY_INPUT', 'SIGNATURE_INPUT'].every(k => typeof (e[k] as { value?: unknown } | undefined)?.value === 'number')
   );
 }
 
@@ -212,7 +212,7 @@ export function engineSelfTest(engine: VerifyEngine): boolean {
   badPub[0] = 0x03;
   // Each case twice with the key-reuse hint: once to fill a key cache, once to read it.
   return [false, true, true].every(
-    (reused) =>
+    reused =>
       engine.verify(TEST_SIG, TEST_DIGEST, TEST_PUB, reused) &&
       !engine.verify(flipped, TEST_DIGEST, TEST_PUB, reused) &&
       !engine.verify(highSTwin(TEST_SIG), TEST_DIGEST, TEST_PUB, reused) &&

@@ -1,17 +1,20 @@
-// Our SHA-256 (src/core/sha256.ts, the gossip digests' hot path) against the FIPS 180-2 appendix
+// Our SHA-256 (src/core/crypto/sha256.ts, the gossip digests' hot path) against the FIPS 180-2 appendix
 // examples and against @noble/hashes at every length around the block and padding boundaries.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { sha256Fast, sha256dFast } from '../../src/core/sha256.ts';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
-import { equal } from '../support/assert.ts';
+import { sha256Fast, sha256dFast } from '../../../src/core/crypto/sha256.ts';
+import { fromHex, toHex } from '../../../src/core/base/bytes.ts';
+import { equal } from '../../support/assert.ts';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-describe('sha256 (src/core/sha256.ts)', () => {
+describe('sha256 (src/core/crypto/sha256.ts)', () => {
   it('gives the FIPS 180-2 example digests', () => {
     equal(toHex(sha256Fast(text('abc'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     equal(toHex(sha256Fast(new Uint8Array(0))), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    equal(toHex(sha256Fast(text('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+    equal(
+      toHex(sha256Fast(text('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))),
+      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+    );
     equal(toHex(sha256Fast(new Uint8Array(1_000_000).fill(0x61))), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0');
   });
 

@@ -1,12 +1,24 @@
 import {
-  NETWORK_PORTS, defaultPort, parseNodeId, parseHost, parseHostPort, parseEndpoint, parsePeerAddress,
-  parseWebSocketUrl, parseBridge, bridgeUrl, planDial, endpointsFromAnnouncement, formatHostPort,
-  type Endpoint, type Bridge,
-} from '../../src/core/address.ts';
-import { toHex } from '../../src/core/bytes.ts';
-import { DecodeError } from '../../src/core/errors.ts';
-import type { NetAddress } from '../../src/core/transport.ts';
-import { deepEqual, equal, ok, throws } from '../support/assert.ts';
+  NETWORK_PORTS,
+  defaultPort,
+  parseNodeId,
+  parseHost,
+  parseHostPort,
+  parseEndpoint,
+  parsePeerAddress,
+  parseWebSocketUrl,
+  parseBridge,
+  bridgeUrl,
+  planDial,
+  endpointsFromAnnouncement,
+  formatHostPort,
+  type Endpoint,
+  type Bridge,
+} from '../../../src/core/net/address.ts';
+import { toHex } from '../../../src/core/base/bytes.ts';
+import { DecodeError } from '../../../src/core/base/errors.ts';
+import type { NetAddress } from '../../../src/core/net/transport.ts';
+import { deepEqual, equal, ok, throws } from '../../support/assert.ts';
 
 // BOLT 8 appendix: the responder's static public key rs.pub.
 const ID = '028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7';
@@ -25,9 +37,15 @@ describe('address: networks and node ids', () => {
   });
   it('rejects node ids that are not valid compressed keys', () => {
     for (const bad of [
-      '', ID.slice(0, 64), `${ID}00`, `x${ID.slice(1)}`, `04${ID.slice(2)}`, `05${ID.slice(2)}`,
+      '',
+      ID.slice(0, 64),
+      `${ID}00`,
+      `x${ID.slice(1)}`,
+      `04${ID.slice(2)}`,
+      `05${ID.slice(2)}`,
       `02${'ff'.repeat(32)}`, // x >= p: not on the curve
-      `0x${ID.slice(2)}`, ` ${ID}`,
+      `0x${ID.slice(2)}`,
+      ` ${ID}`,
     ]) {
       throws(() => parseNodeId(bad), DecodeError, 'bad_node_id');
     }
@@ -124,20 +142,55 @@ describe('address: endpoints and peer addresses', () => {
     deepEqual(parsePeerAddress(`${ID}@1.2.3.4`).endpoint, { kind: 'tcp', type: 'ipv4', host: '1.2.3.4', port: 9735 });
     deepEqual(parsePeerAddress(`${ID}@1.2.3.4`, { network: 'testnet' }).endpoint?.port, 19735);
     deepEqual(parsePeerAddress(`${ID}@node.example`, { network: 'signet' }).endpoint?.port, 39735);
-    deepEqual(parsePeerAddress(`${ID}@[2001:db8::1]`, { network: 'regtest' }).endpoint, { kind: 'tcp', type: 'ipv6', host: '2001:db8::1', port: 19846 });
+    deepEqual(parsePeerAddress(`${ID}@[2001:db8::1]`, { network: 'regtest' }).endpoint, {
+      kind: 'tcp',
+      type: 'ipv6',
+      host: '2001:db8::1',
+      port: 19846,
+    });
     deepEqual(parsePeerAddress(`${ID}@1.2.3.4:1234`, { network: 'regtest' }).endpoint?.port, 1234);
     deepEqual(parsePeerAddress(`${ID}@h.example`, { port: 7 }).endpoint?.port, 7);
     deepEqual(parsePeerAddress(`  ${ID.toUpperCase()}@${ONION}:9735 `).endpoint, { kind: 'tcp', type: 'torv3', host: ONION, port: 9735 });
     equal(parsePeerAddress(ID.toUpperCase()).id, ID);
   });
   it("parses Core Lightning's ws: spelling and ws:// / wss:// URLs", () => {
-    deepEqual(parseEndpoint('ws:127.0.0.1:5019'), { kind: 'websocket', url: 'ws://127.0.0.1:5019/', type: 'ipv4', host: '127.0.0.1', port: 5019 });
+    deepEqual(parseEndpoint('ws:127.0.0.1:5019'), {
+      kind: 'websocket',
+      url: 'ws://127.0.0.1:5019/',
+      type: 'ipv4',
+      host: '127.0.0.1',
+      port: 5019,
+    });
     deepEqual(parseEndpoint('ws:[::1]', 19846), { kind: 'websocket', url: 'ws://[::1]:19846/', type: 'ipv6', host: '::1', port: 19846 });
-    deepEqual(parsePeerAddress(`${ID}@ws:Node.Example:80`).endpoint, { kind: 'websocket', url: 'ws://node.example:80/', type: 'dns', host: 'node.example', port: 80 });
+    deepEqual(parsePeerAddress(`${ID}@ws:Node.Example:80`).endpoint, {
+      kind: 'websocket',
+      url: 'ws://node.example:80/',
+      type: 'dns',
+      host: 'node.example',
+      port: 80,
+    });
     deepEqual(parseEndpoint('ws://1.2.3.4'), { kind: 'websocket', url: 'ws://1.2.3.4:80/', type: 'ipv4', host: '1.2.3.4', port: 80 });
-    deepEqual(parseEndpoint('WSS://Node.Example/ln?x=1'), { kind: 'websocket', url: 'wss://node.example:443/ln?x=1', type: 'dns', host: 'node.example', port: 443 });
-    deepEqual(parseEndpoint('wss://[::1]:8443/a/b'), { kind: 'websocket', url: 'wss://[::1]:8443/a/b', type: 'ipv6', host: '::1', port: 8443 });
-    deepEqual(parseEndpoint('wss://h.example?q'), { kind: 'websocket', url: 'wss://h.example:443/?q', type: 'dns', host: 'h.example', port: 443 });
+    deepEqual(parseEndpoint('WSS://Node.Example/ln?x=1'), {
+      kind: 'websocket',
+      url: 'wss://node.example:443/ln?x=1',
+      type: 'dns',
+      host: 'node.example',
+      port: 443,
+    });
+    deepEqual(parseEndpoint('wss://[::1]:8443/a/b'), {
+      kind: 'websocket',
+      url: 'wss://[::1]:8443/a/b',
+      type: 'ipv6',
+      host: '::1',
+      port: 8443,
+    });
+    deepEqual(parseEndpoint('wss://h.example?q'), {
+      kind: 'websocket',
+      url: 'wss://h.example:443/?q',
+      type: 'dns',
+      host: 'h.example',
+      port: 443,
+    });
     deepEqual(parsePeerAddress(`${ID}@wss://h.example:9999/ws`).endpoint?.kind, 'websocket');
   });
   it('rejects bad peer addresses with typed errors', () => {
@@ -174,9 +227,10 @@ describe('address: endpoints and peer addresses', () => {
       { type: 'ipv6', address: '2001:db8::1', port: 9735 },
       { type: 'torv3', address: ONION, port: 9735 },
     ]);
-    deepEqual(eps.map((e) => (e.kind === 'tcp' ? `tcp ${formatHostPort(e)}` : e.url)), [
-      'tcp 1.2.3.4:9735', 'tcp [2001:db8::1]:9735', `tcp ${ONION}:9735`, 'ws://1.2.3.4:5019/', 'ws://[2001:db8::1]:5019/',
-    ]);
+    deepEqual(
+      eps.map(e => (e.kind === 'tcp' ? `tcp ${formatHostPort(e)}` : e.url)),
+      ['tcp 1.2.3.4:9735', 'tcp [2001:db8::1]:9735', `tcp ${ONION}:9735`, 'ws://1.2.3.4:5019/', 'ws://[2001:db8::1]:5019/'],
+    );
   });
   it('skips an announced address it cannot dial and keeps the others (issue 9 finding 10)', () => {
     // BOLT 7 asks only for ASCII in a `hostname`: `ln_node.example.com` is a valid descriptor, but
@@ -193,8 +247,14 @@ describe('address: endpoints and peer addresses', () => {
       ],
       skipped,
     );
-    deepEqual(eps.map((e) => (e.kind === 'tcp' ? `tcp ${formatHostPort(e)}` : e.url)), ['tcp 1.2.3.4:9735', 'ws://1.2.3.4:5019/']);
-    deepEqual(skipped.map((s) => s.address.address || String(s.address.port)), ['2001:db8::1', 'ln_node.example.com', '5.6.7.8', '70000']);
+    deepEqual(
+      eps.map(e => (e.kind === 'tcp' ? `tcp ${formatHostPort(e)}` : e.url)),
+      ['tcp 1.2.3.4:9735', 'ws://1.2.3.4:5019/'],
+    );
+    deepEqual(
+      skipped.map(s => s.address.address || String(s.address.port)),
+      ['2001:db8::1', 'ln_node.example.com', '5.6.7.8', '70000'],
+    );
     ok(/bad host name: "ln_node\.example\.com"/.test(skipped[1]!.reason), skipped[1]!.reason);
     deepEqual(endpointsFromAnnouncement([{ type: 'dns', address: 'ln_node.example.com', port: 9735 }]), []);
   });
@@ -242,7 +302,7 @@ describe('address: dial plan', () => {
   const local = parseBridge('ws://127.0.0.1:8080/{host}:{port}');
   const wsfy: Bridge = parseBridge('wss://wsfy.example', '1.2.3.4:9735');
   const show = (eps: Endpoint | Endpoint[], caps: Parameters<typeof planDial>[1]): string[] =>
-    planDial(eps, caps).map((t) => (t.kind === 'tcp' ? `tcp ${t.host}:${t.port}` : `ws ${t.url} -> ${t.host}:${t.port}`));
+    planDial(eps, caps).map(t => (t.kind === 'tcp' ? `tcp ${t.host}:${t.port}` : `ws ${t.url} -> ${t.host}:${t.port}`));
 
   it('Node: TCP and direct WebSocket in the order given, then bridges', () => {
     deepEqual(show([ws, tcp, onion], { tcp: true, websocket: true, bridges: [tpl] }), [
@@ -261,12 +321,20 @@ describe('address: dial plan', () => {
     ]);
   });
   it('a secure page drops ws:// except to loopback', () => {
-    deepEqual(show([tcp, ws, parseEndpoint('ws:127.0.0.1:5019'), parseEndpoint('ws:localhost:1')], { tcp: false, websocket: true, secureContext: true, bridges: [plain, local, tpl] }), [
-      'ws ws://127.0.0.1:5019/ -> 127.0.0.1:5019',
-      'ws ws://localhost:1/ -> localhost:1',
-      'ws ws://127.0.0.1:8080/1.2.3.4:9735 -> 1.2.3.4:9735',
-      'ws wss://bridge.example/1.2.3.4:9735 -> 1.2.3.4:9735',
-    ]);
+    deepEqual(
+      show([tcp, ws, parseEndpoint('ws:127.0.0.1:5019'), parseEndpoint('ws:localhost:1')], {
+        tcp: false,
+        websocket: true,
+        secureContext: true,
+        bridges: [plain, local, tpl],
+      }),
+      [
+        'ws ws://127.0.0.1:5019/ -> 127.0.0.1:5019',
+        'ws ws://localhost:1/ -> localhost:1',
+        'ws ws://127.0.0.1:8080/1.2.3.4:9735 -> 1.2.3.4:9735',
+        'ws wss://bridge.example/1.2.3.4:9735 -> 1.2.3.4:9735',
+      ],
+    );
   });
   it('raw TCP only (an edge runtime without WebSocket) and nothing at all', () => {
     deepEqual(show([tcp, ws, onion], { tcp: true, websocket: false, bridges: [tpl] }), ['tcp 1.2.3.4:9735']);

@@ -83,12 +83,12 @@ export function ipv6Text(b: Uint8Array): string {
   const g = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && g[j] === 0) j++;
     if (j - i > bestLen) [best, bestLen] = [i, j - i];
     i = j === i ? i + 1 : j;
   }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  const hex = (xs: number[]): string => xs.map(x => x.toString(16)).join(':');
   return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }

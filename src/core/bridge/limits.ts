@@ -10,9 +10,9 @@
 //   and no set of addresses can keep a newcomer out while holding more than it.
 // - From 3/4 of maxTotal ("busy"), a bridge idle for busyIdleTimeoutMs (default 30 s) is closed,
 //   not idleTimeoutMs (default 300 s): idle holders give their slots back ten times sooner.
-import { BoltError } from './errors.ts';
-import { ipv4FromText, ipv6FromText } from './ip.ts';
-import type { Clock } from './daemons/connectd/types.ts';
+import { BoltError } from '../base/errors.ts';
+import { ipv4FromText, ipv6FromText } from '../net/ip.ts';
+import type { Clock } from '../daemons/connectd/types.ts';
 
 /** A refusal by a limit: `per_client_limit` or `total_limit`. */
 export class LimitRefusal extends BoltError {}
@@ -91,7 +91,8 @@ export class ConnectionLimits {
 
   acquire(key: string): Slot {
     const n = this.count(key);
-    if (n >= this.maxPerClient) throw new LimitRefusal('per_client_limit', `too many connections from this client (max ${this.maxPerClient})`);
+    if (n >= this.maxPerClient)
+      throw new LimitRefusal('per_client_limit', `too many connections from this client (max ${this.maxPerClient})`);
     if (this.#total >= this.maxTotal && !(this.fair && this.#makeRoom(key, n))) {
       throw new LimitRefusal('total_limit', `full (${this.maxTotal} connections)`);
     }

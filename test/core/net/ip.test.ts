@@ -1,8 +1,8 @@
-// IPv4 and IPv6 text to bytes and back (src/core/ip.ts), the one parser behind address.ts,
+// IPv4 and IPv6 text to bytes and back (src/core/net/ip.ts), the one parser behind address.ts,
 // bridge-policy.ts and the BOLT 7 address descriptors.
-import { fromHex, toHex } from '../../src/core/bytes.ts';
-import { ipv4FromText, ipv4Text, ipv6FromText, ipv6Text, readIpv6 } from '../../src/core/ip.ts';
-import { deepEqual, equal } from '../support/assert.ts';
+import { fromHex, toHex } from '../../../src/core/base/bytes.ts';
+import { ipv4FromText, ipv4Text, ipv6FromText, ipv6Text, readIpv6 } from '../../../src/core/net/ip.ts';
+import { deepEqual, equal } from '../../support/assert.ts';
 
 describe('ip: IPv4 text', () => {
   it('reads dotted quads', () => {
@@ -14,10 +14,30 @@ describe('ip: IPv4 text', () => {
 
   it('refuses leading zeros, shortened, hex and out-of-range forms', () => {
     const bad = [
-      '01.2.3.4', '1.02.3.4', '1.2.3.00', '00.0.0.0', '1.2.3.010', // leading zeros: octal to some parsers
-      '127.1', '1.2.3', '1.2.3.4.5', '2130706433', // shortened or a single number
-      '0x7f.0.0.1', '1.2.3.0x4', '256.1.1.1', '1.2.3.1000', '1.2.3.-4', '+1.2.3.4',
-      '1..2.3', '.1.2.3', '1.2.3.', '', ' 1.2.3.4', '1.2.3.4 ', '1.2.3.4\n', '١.2.3.4', '1.2.3.4/32',
+      '01.2.3.4',
+      '1.02.3.4',
+      '1.2.3.00',
+      '00.0.0.0',
+      '1.2.3.010', // leading zeros: octal to some parsers
+      '127.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '2130706433', // shortened or a single number
+      '0x7f.0.0.1',
+      '1.2.3.0x4',
+      '256.1.1.1',
+      '1.2.3.1000',
+      '1.2.3.-4',
+      '+1.2.3.4',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '',
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      '1.2.3.4\n',
+      '١.2.3.4',
+      '1.2.3.4/32',
     ];
     for (const s of bad) equal(ipv4FromText(s), undefined, JSON.stringify(s));
   });
@@ -67,10 +87,27 @@ describe('ip: IPv6 text', () => {
 
   it('refuses too many or too few groups, empty groups and stray colons', () => {
     const bad = [
-      '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1::2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7:8',
-      '1:2:3:4:5:6:1.2.3.4:5', '1:2:3:4:5:6:7:1.2.3.4', '1:2:3:4:5:6::1.2.3.4', '::1:2:3:4:5:6:1.2.3.4',
-      '', ':', ':::', '1:::2', '1::2::3', '::1::', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '1:2::3:', ':1::2',
-      '1:2:3:4::5:6:7:', '1:2:3:4:5:6:7:8:',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '1::2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7:8::',
+      '::1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:1.2.3.4:5',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '1:2:3:4:5:6::1.2.3.4',
+      '::1:2:3:4:5:6:1.2.3.4',
+      '',
+      ':',
+      ':::',
+      '1:::2',
+      '1::2::3',
+      '::1::',
+      ':1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7:',
+      '1:2::3:',
+      ':1::2',
+      '1:2:3:4::5:6:7:',
+      '1:2:3:4:5:6:7:8:',
     ];
     for (const s of bad) equal(v6(s), undefined, s);
   });

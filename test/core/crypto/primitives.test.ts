@@ -1,7 +1,16 @@
-import { sha256, hkdf2, ecdh, getPublicKey, signDigest, verifyDigest, encryptWithAD, decryptWithAD } from '../../src/core/crypto.ts';
-import { fromHex, toHex } from '../../src/core/bytes.ts';
-import { NoiseError } from '../../src/core/errors.ts';
-import { equal, ok, throws } from '../support/assert.ts';
+import {
+  sha256,
+  hkdf2,
+  ecdh,
+  getPublicKey,
+  signDigest,
+  verifyDigest,
+  encryptWithAD,
+  decryptWithAD,
+} from '../../../src/core/crypto/primitives.ts';
+import { fromHex, toHex } from '../../../src/core/base/bytes.ts';
+import { NoiseError } from '../../../src/core/base/errors.ts';
+import { equal, ok, throws } from '../../support/assert.ts';
 
 describe('crypto', () => {
   it('sha256 of "abc" (FIPS 180-2 vector)', () => {
