@@ -5,6 +5,7 @@ import * as secp from '@noble/secp256k1';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '../crypto/primitives.ts';
 import { Bolt3Error } from './errors.ts';
+import { compactFromDer, derFromCompact } from './der.ts';
 
 const N = secp.Point.CURVE().n;
 
@@ -71,13 +72,13 @@ export { ripemd160 };
 
 /** Deterministic (RFC 6979) low-S ECDSA over a 32-byte digest, DER-encoded (no sighash byte). */
 export function signDer(digest: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return secp.sign(digest, secretKey, { prehash: false, lowS: true, format: 'der' });
+  return derFromCompact(secp.sign(digest, secretKey, { prehash: false, lowS: true, format: 'compact' }));
 }
 
 /** Verifies a DER signature (no sighash byte) over a 32-byte digest; false on any bad input. */
 export function verifyDer(sig: Uint8Array, digest: Uint8Array, pub: Uint8Array): boolean {
   try {
-    return secp.verify(sig, digest, pub, { prehash: false, lowS: true, format: 'der' });
+    return secp.verify(compactFromDer(sig), digest, pub, { prehash: false, lowS: true, format: 'compact' });
   } catch {
     return false;
   }

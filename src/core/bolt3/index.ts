@@ -12,4 +12,5 @@ export * from './obscure.ts';
 export * from './commitment.ts';
 export * from './htlc-tx.ts';
 export * from './sign.ts';
+export * from './der.ts';
 export { hash160, signDer, verifyDer } from './ec.ts';
