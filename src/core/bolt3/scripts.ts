@@ -16,6 +16,11 @@ export function p2wpkh(pubkey: Uint8Array): Uint8Array {
   return concat(new Uint8Array([0x00, 0x14]), hash160(pubkey));
 }
 
+/** The BIP 143 scriptCode a P2WPKH spend signs: OP_DUP OP_HASH160 <HASH160(pubkey)> OP_EQUALVERIFY OP_CHECKSIG. */
+export function p2wpkhScriptCode(pubkey: Uint8Array): Uint8Array {
+  return Script.encode(['DUP', 'HASH160', hash160(point(pubkey).toBytes(true)), 'EQUALVERIFY', 'CHECKSIG']);
+}
+
 /**
  * BOLT 3 "Funding Transaction Output": `2 <pubkey1> <pubkey2> 2 OP_CHECKMULTISIG`, pubkey1 the
  * lexicographically lesser of the two `funding_pubkey`s.
