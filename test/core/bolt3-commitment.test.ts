@@ -6,6 +6,8 @@ import { sha256 } from '../../src/core/crypto/primitives.ts';
 import {
   Bolt3Error,
   buildCommitment,
+  compactFromDer,
+  derFromCompact,
   commitmentNumberOf,
   derivePrivkey,
   derivePubkey,
@@ -146,6 +148,26 @@ function signHtlcTxs(c: Commitment, feeratePerKw: number, anchors: boolean) {
   });
 }
 
+/** Signs the commitment and its HTLC transactions as both sides and compares them with a vector's. */
+function checkSigned(
+  c: Commitment,
+  s: CommitmentSpec,
+  want: { remoteSig: string; localSig?: string; tx: string },
+  wantHtlcs: { remoteSig: string; tx: string }[],
+) {
+  const sigs = signCommitment(c, s.fundingSatoshis);
+  equal(der(sigs.remote), want.remoteSig, 'remote signature');
+  if (want.localSig) equal(der(sigs.local), want.localSig, 'local signature');
+  equal(toHex(c.tx.toBytes(true, true)), want.tx, 'commitment transaction');
+  const htlcTxs = signHtlcTxs(c, s.feeratePerKw, s.anchors);
+  equal(htlcTxs.length, wantHtlcs.length, 'HTLC transactions');
+  wantHtlcs.forEach((w, i) => {
+    equal(der(htlcTxs[i]!.remote), w.remoteSig, `remote HTLC signature #${i}`);
+    equal(toHex(htlcTxs[i]!.htlcTx.tx.toBytes(true, true)), w.tx, `HTLC transaction #${i}`);
+  });
+  return htlcTxs;
+}
+
 describe('BOLT 3 Appendix C: the keys and the obscured commitment number', () => {
   it('derives the keys Appendix C lists from the secrets in its comment block', () => {
     equal(toHex(pcp), toHex(hex(common.internal_local_per_commitment_point)));
@@ -213,21 +235,18 @@ describe('BOLT 3 Appendix C: commitment and HTLC transactions (option_static_rem
       }
       equal(c.outputs.filter(o => o.htlc).length, Number(v.num_htlcs), 'num_htlcs');
 
-      const sigs = signCommitment(c, s.fundingSatoshis);
-      equal(der(sigs.remote), v.remote_signature, 'remote_signature');
-      equal(der(sigs.local), v.local_signature, 'local_signature');
-      equal(toHex(c.tx.toBytes(true, true)), v.commit_tx, 'commit_tx');
-
-      const htlcTxs = signHtlcTxs(c, s.feeratePerKw, false);
-      equal(htlcTxs.length, v.htlcs.length);
+      const htlcTxs = checkSigned(
+        c,
+        s,
+        { remoteSig: v.remote_signature, localSig: v.local_signature, tx: v.commit_tx },
+        v.htlcs.map(h => ({ remoteSig: h.remote_htlc_signature, tx: h.tx })),
+      );
       v.htlcs.forEach((want, i) => {
         const got = htlcTxs[i]!;
         equal(got.outputIndex, want.output, `output #${want.output}`);
         equal(got.output.htlc!.id, BigInt(want.htlc));
         equal(got.output.htlc!.offered ? 'htlc-timeout' : 'htlc-success', want.kind);
-        equal(der(got.remote), want.remote_htlc_signature, `remote_htlc_signature #${i}`);
         equal(der(got.local), want.local_htlc_signature, `local_htlc_signature #${i}`);
-        equal(toHex(got.htlcTx.tx.toBytes(true, true)), want.tx, `${want.kind} tx for htlc #${want.htlc}`);
       });
     });
   }
@@ -239,19 +258,14 @@ describe('BOLT 3 Appendix F: commitment and HTLC transactions (option_anchors)',
       const s = spec(v.Name, BigInt(v.LocalBalance), BigInt(v.RemoteBalance), v.FeePerKw, BigInt(v.DustLimitSatoshis), true);
       equal(s.htlcs.length > 0, v.UseTestHtlcs);
       const c = buildCommitment(s);
-      const sigs = signCommitment(c, s.fundingSatoshis);
-      equal(der(sigs.remote), v.RemoteSigHex, 'RemoteSigHex');
-      equal(toHex(c.tx.toBytes(true, true)), v.ExpectedCommitmentTxHex, 'ExpectedCommitmentTxHex');
-
-      const htlcTxs = signHtlcTxs(c, s.feeratePerKw, true);
-      equal(htlcTxs.length, v.HtlcDescs.length);
-      v.HtlcDescs.forEach((want, i) => {
-        const got = htlcTxs[i]!;
-        // The remote's signature is SIGHASH_SINGLE|SIGHASH_ANYONECANPAY under anchors.
-        equal(got.remote[got.remote.length - 1], 0x83);
-        equal(der(got.remote), want.RemoteSigHex, `RemoteSigHex #${i}`);
-        equal(toHex(got.htlcTx.tx.toBytes(true, true)), want.ResolutionTxHex, `ResolutionTxHex #${i}`);
-      });
+      const htlcTxs = checkSigned(
+        c,
+        s,
+        { remoteSig: v.RemoteSigHex, tx: v.ExpectedCommitmentTxHex },
+        v.HtlcDescs.map(h => ({ remoteSig: h.RemoteSigHex, tx: h.ResolutionTxHex })),
+      );
+      // The remote's HTLC signatures are SIGHASH_SINGLE|SIGHASH_ANYONECANPAY under anchors.
+      for (const got of htlcTxs) equal(got.remote[got.remote.length - 1], 0x83);
     });
   }
 });
@@ -317,5 +331,41 @@ describe('BOLT 3 commitment construction rules', () => {
       [505, 506],
     );
     equal(toHex(offered[0]!.script), toHex(offered[1]!.script));
+  });
+});
+
+describe('DER signatures (BOLT 2 sends the compact form, scripts take DER)', () => {
+  it('converts every signature of Appendices C and F to compact and back', () => {
+    const all = [
+      ...appendixC.flatMap(v => [
+        v.remote_signature,
+        v.local_signature,
+        ...v.htlcs.flatMap(h => [h.remote_htlc_signature, h.local_htlc_signature]),
+      ]),
+      ...appendixF.flatMap(v => [v.RemoteSigHex, ...v.HtlcDescs.map(h => h.RemoteSigHex)]),
+    ];
+    // C: 16 commitments (2 signatures each) and 33 HTLC transactions (2 each); F: 9 commitments and 15 HTLC transactions.
+    equal(all.length, 32 + 66 + 9 + 15);
+    for (const d of all) {
+      const compact = compactFromDer(hex(d));
+      equal(compact.length, 64);
+      equal(toHex(derFromCompact(compact)), d);
+    }
+  });
+
+  it('refuses DER that is not strict', () => {
+    const good = hex(appendixC[0]!.remote_signature); // 3045022100c3...: r has a 0x00 pad byte
+    throws(() => compactFromDer(good.subarray(0, good.length - 1)), Bolt3Error, 'bad_signature');
+    const trailing = new Uint8Array([...good, 0x01]);
+    throws(() => compactFromDer(trailing), Bolt3Error, 'bad_signature');
+    const unpadded = good.slice();
+    unpadded[4] = 0x20; // r claims 32 bytes but keeps its pad: lengths no longer add up
+    throws(() => compactFromDer(unpadded), Bolt3Error, 'bad_signature');
+    // r = 0x00 0x01 ...: a zero byte not needed for the sign is not minimal.
+    const nonMinimal = hex('3008020200010202' + '0001');
+    throws(() => compactFromDer(nonMinimal), Bolt3Error, 'bad_signature');
+    const negative = hex('300602018102017f');
+    throws(() => compactFromDer(negative), Bolt3Error, 'bad_signature');
+    throws(() => derFromCompact(new Uint8Array(63)), Bolt3Error, 'bad_signature');
   });
 });

@@ -129,6 +129,13 @@ function verdict(tx: Transaction, prev: Prev): string | undefined {
   return bitcoreVerifier(decodeTx(tx.toBytes(true, true)), [{ value: prev.amount, script: prev.script }])?.reason;
 }
 
+type Opts = { sequence: number; lockTime?: number };
+type WitnessOf = (tx: Transaction) => Uint8Array[];
+/** The interpreter accepts this spend. */
+const accepts = (prev: Prev, o: Opts, w: WitnessOf, what?: string): void => equal(trySpend(prev, o, w), undefined, what);
+/** The interpreter refuses this spend (any script error). */
+const refuses = (prev: Prev, o: Opts, w: WitnessOf, why: string): void => ok(trySpend(prev, o, w), `accepted though ${why}`);
+
 const prevOf = (c: Commitment, o: CommitmentOutput): Prev => ({
   txid: c.tx.id,
   vout: c.outputs.indexOf(o),
@@ -154,42 +161,29 @@ for (const anchors of [false, true]) {
     it('to_local: `<local_delayedsig> <>` after to_self_delay, `<revocation_sig> 1` at once', () => {
       const o = out('to_local');
       const p = prevOf(c, o);
-      equal(
-        trySpend(p, { sequence: TO_SELF_DELAY }, tx => toLocalDelayedWitness(o.witnessScript!, sign(tx, o, priv.localDelayed))),
-        undefined,
-      );
-      ok(
-        trySpend(p, { sequence: TO_SELF_DELAY - 1 }, tx => toLocalDelayedWitness(o.witnessScript!, sign(tx, o, priv.localDelayed))),
+      accepts(p, { sequence: TO_SELF_DELAY }, tx => toLocalDelayedWitness(o.witnessScript!, sign(tx, o, priv.localDelayed)));
+      refuses(
+        p,
+        { sequence: TO_SELF_DELAY - 1 },
+        tx => toLocalDelayedWitness(o.witnessScript!, sign(tx, o, priv.localDelayed)),
         'CSV not reached',
       );
-      equal(
-        trySpend(p, { sequence: 0 }, tx => toLocalRevokedWitness(o.witnessScript!, sign(tx, o, priv.revocation))),
-        undefined,
-      );
-      ok(
-        trySpend(p, { sequence: 0 }, tx => toLocalRevokedWitness(o.witnessScript!, sign(tx, o, priv.localDelayed))),
-        'wrong key',
-      );
+      accepts(p, { sequence: 0 }, tx => toLocalRevokedWitness(o.witnessScript!, sign(tx, o, priv.revocation)));
+      refuses(p, { sequence: 0 }, tx => toLocalRevokedWitness(o.witnessScript!, sign(tx, o, priv.localDelayed)), 'wrong key');
     });
 
     it(anchors ? 'to_remote: `<remote_sig>` with nSequence 1' : 'to_remote: P2WPKH `<remote_sig> <remotepubkey>`', () => {
       const o = out('to_remote');
       const p = prevOf(c, o);
       if (anchors) {
-        equal(
-          trySpend(p, { sequence: 1 }, tx => toRemoteAnchorsWitness(o.witnessScript!, sign(tx, o, priv.remote))),
-          undefined,
-        );
-        ok(
-          trySpend(p, { sequence: 0 }, tx => toRemoteAnchorsWitness(o.witnessScript!, sign(tx, o, priv.remote))),
-          'CSV 1 not reached',
-        );
+        accepts(p, { sequence: 1 }, tx => toRemoteAnchorsWitness(o.witnessScript!, sign(tx, o, priv.remote)));
+        refuses(p, { sequence: 0 }, tx => toRemoteAnchorsWitness(o.witnessScript!, sign(tx, o, priv.remote)), 'CSV 1 not reached');
       } else {
         const code = p2wpkhScriptCode(keys.remotePubkey);
         const w = (k: Uint8Array) => (tx: Transaction) =>
           toRemoteP2wpkhWitness(keys.remotePubkey, signInput(tx, 0, code, o.amount, k, SIGHASH_ALL));
-        equal(trySpend(p, { sequence: 0 }, w(priv.remote)), undefined);
-        ok(trySpend(p, { sequence: 0 }, w(priv.localHtlc)), 'wrong key');
+        accepts(p, { sequence: 0 }, w(priv.remote));
+        refuses(p, { sequence: 0 }, w(priv.localHtlc), 'wrong key');
       }
     });
 
@@ -202,72 +196,53 @@ for (const anchors of [false, true]) {
           const o = out(kind);
           const p = prevOf(c, o);
           equal(o.amount, 330n);
-          equal(
-            trySpend(p, { sequence: 0 }, tx => anchorOwnerWitness(o.witnessScript!, sign(tx, o, key))),
-            undefined,
-          );
-          equal(
-            trySpend(p, { sequence: 16 }, () => anchorAnyoneWitness(o.witnessScript!)),
-            undefined,
-          );
-          ok(
-            trySpend(p, { sequence: 15 }, () => anchorAnyoneWitness(o.witnessScript!)),
-            'before 16 blocks',
-          );
+          accepts(p, { sequence: 0 }, tx => anchorOwnerWitness(o.witnessScript!, sign(tx, o, key)));
+          accepts(p, { sequence: 16 }, () => anchorAnyoneWitness(o.witnessScript!));
+          refuses(p, { sequence: 15 }, () => anchorAnyoneWitness(o.witnessScript!), 'before 16 blocks');
         }
       });
     }
 
-    it('offered HTLC: remote with `<remotehtlcsig> <payment_preimage>`, revocation, and the HTLC-timeout transaction', () => {
+    it('offered HTLC: remote with `<remotehtlcsig> <payment_preimage>` and revocation', () => {
       const o = out('offered_htlc');
       const p = prevOf(c, o);
-      equal(
-        trySpend(p, { sequence: htlcSeq }, tx =>
-          offeredHtlcPreimageWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), preimage.offered),
-        ),
-        undefined,
-      );
-      ok(
-        trySpend(p, { sequence: htlcSeq }, tx =>
-          offeredHtlcPreimageWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), preimage.received),
-        ),
+      accepts(p, { sequence: htlcSeq }, tx => offeredHtlcPreimageWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), preimage.offered));
+      refuses(
+        p,
+        { sequence: htlcSeq },
+        tx => offeredHtlcPreimageWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), preimage.received),
         'wrong preimage',
       );
       if (anchors)
-        ok(
-          trySpend(p, { sequence: 0 }, tx => offeredHtlcPreimageWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), preimage.offered)),
+        refuses(
+          p,
+          { sequence: 0 },
+          tx => offeredHtlcPreimageWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), preimage.offered),
           'CSV 1',
         );
-      equal(
-        trySpend(p, { sequence: 0 }, tx => htlcRevokedWitness(o.witnessScript!, sign(tx, o, priv.revocation), keys.revocationPubkey)),
-        undefined,
-      );
-      ok(
-        trySpend(p, { sequence: 0 }, tx => htlcRevokedWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), keys.revocationPubkey)),
+      accepts(p, { sequence: 0 }, tx => htlcRevokedWitness(o.witnessScript!, sign(tx, o, priv.revocation), keys.revocationPubkey));
+      refuses(
+        p,
+        { sequence: 0 },
+        tx => htlcRevokedWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc), keys.revocationPubkey),
         'wrong key',
       );
     });
 
-    it('received HTLC: remote `<remotehtlcsig> <>` after cltv_expiry, revocation, and the HTLC-success transaction', () => {
+    it('received HTLC: remote `<remotehtlcsig> <>` after cltv_expiry, and revocation', () => {
       const o = out('received_htlc');
       const p = prevOf(c, o);
       const seq = anchors ? 1 : 0xfffffffe;
-      equal(
-        trySpend(p, { sequence: seq, lockTime: CLTV.received }, tx =>
-          receivedHtlcTimeoutWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc)),
-        ),
-        undefined,
+      accepts(p, { sequence: seq, lockTime: CLTV.received }, tx =>
+        receivedHtlcTimeoutWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc)),
       );
-      ok(
-        trySpend(p, { sequence: seq, lockTime: CLTV.received - 1 }, tx =>
-          receivedHtlcTimeoutWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc)),
-        ),
+      refuses(
+        p,
+        { sequence: seq, lockTime: CLTV.received - 1 },
+        tx => receivedHtlcTimeoutWitness(o.witnessScript!, sign(tx, o, priv.remoteHtlc)),
         'CLTV',
       );
-      equal(
-        trySpend(p, { sequence: 0 }, tx => htlcRevokedWitness(o.witnessScript!, sign(tx, o, priv.revocation), keys.revocationPubkey)),
-        undefined,
-      );
+      accepts(p, { sequence: 0 }, tx => htlcRevokedWitness(o.witnessScript!, sign(tx, o, priv.revocation), keys.revocationPubkey));
     });
 
     it('HTLC-timeout and HTLC-success transactions, then their outputs (delayed and revoked)', () => {
@@ -291,18 +266,9 @@ for (const anchors of [false, true]) {
 
         const p: Prev = { txid: tx.id, vout: 0, script: tx.getOutput(0).script!, amount: htlcTx.amount };
         const o2 = { witnessScript: htlcTx.outputWitnessScript, amount: htlcTx.amount };
-        equal(
-          trySpend(p, { sequence: TO_SELF_DELAY }, t => toLocalDelayedWitness(o2.witnessScript, sign(t, o2, priv.localDelayed))),
-          undefined,
-        );
-        ok(
-          trySpend(p, { sequence: 1 }, t => toLocalDelayedWitness(o2.witnessScript, sign(t, o2, priv.localDelayed))),
-          'CSV',
-        );
-        equal(
-          trySpend(p, { sequence: 0 }, t => toLocalRevokedWitness(o2.witnessScript, sign(t, o2, priv.revocation))),
-          undefined,
-        );
+        accepts(p, { sequence: TO_SELF_DELAY }, t => toLocalDelayedWitness(o2.witnessScript, sign(t, o2, priv.localDelayed)));
+        refuses(p, { sequence: 1 }, t => toLocalDelayedWitness(o2.witnessScript, sign(t, o2, priv.localDelayed)), 'CSV');
+        accepts(p, { sequence: 0 }, t => toLocalRevokedWitness(o2.witnessScript, sign(t, o2, priv.revocation)));
       }
     });
 

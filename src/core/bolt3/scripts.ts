@@ -76,43 +76,56 @@ export interface HtlcScriptKeys {
   remoteHtlcPubkey: Uint8Array;
 }
 
-/** The revocation branch both HTLC scripts open with: OP_DUP OP_HASH160 <RIPEMD160(SHA256(revocationpubkey))> OP_EQUAL OP_IF OP_CHECKSIG OP_ELSE. */
-function revocationBranch(revocationPubkey: Uint8Array): ScriptType {
-  return ['DUP', 'HASH160', hash160(point(revocationPubkey).toBytes(true)), 'EQUAL', 'IF', 'CHECKSIG', 'ELSE'];
-}
-
-/** With option_anchors both HTLC scripts end in `1 OP_CHECKSEQUENCEVERIFY OP_DROP` before the last OP_ENDIF. */
-function closing(anchors: boolean): ScriptType {
-  return anchors ? [1, 'CHECKSEQUENCEVERIFY', 'DROP', 'ENDIF'] : ['ENDIF'];
-}
-
-function checkHash(paymentHash: Uint8Array): Uint8Array {
-  if (paymentHash.length !== 32) throw new Bolt3Error('bad_payment_hash', 'a payment_hash is 32 bytes');
-  return ripemd160(paymentHash);
-}
-
-/** BOLT 3 "Offered HTLC Outputs" (with or without option_anchors). */
-export function offeredHtlcScript(keys: HtlcScriptKeys, paymentHash: Uint8Array, anchors: boolean): Uint8Array {
-  return Script.encode([
-    ...revocationBranch(keys.revocationPubkey),
+/**
+ * The opening both HTLC scripts share: OP_DUP OP_HASH160 <RIPEMD160(SHA256(revocationpubkey))>
+ * OP_EQUAL OP_IF OP_CHECKSIG OP_ELSE <remote_htlcpubkey> OP_SWAP OP_SIZE 32 OP_EQUAL.
+ */
+function htlcOpening(keys: HtlcScriptKeys): ScriptType {
+  const rev = hash160(point(keys.revocationPubkey).toBytes(true));
+  return [
+    'DUP',
+    'HASH160',
+    rev,
+    'EQUAL',
+    'IF',
+    'CHECKSIG',
+    'ELSE',
     point(keys.remoteHtlcPubkey).toBytes(true),
     'SWAP',
     'SIZE',
     32,
     'EQUAL',
+  ];
+}
+
+/** The 2-of-2 both HTLC scripts take for the second-stage transaction: 2 OP_SWAP <local_htlcpubkey> 2 OP_CHECKMULTISIG. */
+function htlcMultisig(keys: HtlcScriptKeys): ScriptType {
+  return [2, 'SWAP', point(keys.localHtlcPubkey).toBytes(true), 2, 'CHECKMULTISIG'];
+}
+
+/** OP_HASH160 <RIPEMD160(payment_hash)> OP_EQUALVERIFY. */
+function preimageCheck(paymentHash: Uint8Array): ScriptType {
+  if (paymentHash.length !== 32) throw new Bolt3Error('bad_payment_hash', 'a payment_hash is 32 bytes');
+  return ['HASH160', ripemd160(paymentHash), 'EQUALVERIFY'];
+}
+
+/** With option_anchors both HTLC scripts end in `1 OP_CHECKSEQUENCEVERIFY OP_DROP` before the last OP_ENDIF. */
+function closing(anchors: boolean): ScriptType {
+  return anchors ? ['ENDIF', 1, 'CHECKSEQUENCEVERIFY', 'DROP', 'ENDIF'] : ['ENDIF', 'ENDIF'];
+}
+
+/** BOLT 3 "Offered HTLC Outputs" (with or without option_anchors). */
+export function offeredHtlcScript(keys: HtlcScriptKeys, paymentHash: Uint8Array, anchors: boolean): Uint8Array {
+  return Script.encode([
+    ...htlcOpening(keys),
     'NOTIF',
+    // To local node via HTLC-timeout transaction (timelocked).
     'DROP',
-    2,
-    'SWAP',
-    point(keys.localHtlcPubkey).toBytes(true),
-    2,
-    'CHECKMULTISIG',
+    ...htlcMultisig(keys),
     'ELSE',
-    'HASH160',
-    checkHash(paymentHash),
-    'EQUALVERIFY',
+    // To remote node with preimage.
+    ...preimageCheck(paymentHash),
     'CHECKSIG',
-    'ENDIF',
     ...closing(anchors),
   ]);
 }
@@ -123,28 +136,18 @@ export function receivedHtlcScript(keys: HtlcScriptKeys, paymentHash: Uint8Array
     throw new Bolt3Error('bad_cltv', `cltv_expiry ${cltvExpiry} is not a u32`);
   }
   return Script.encode([
-    ...revocationBranch(keys.revocationPubkey),
-    point(keys.remoteHtlcPubkey).toBytes(true),
-    'SWAP',
-    'SIZE',
-    32,
-    'EQUAL',
+    ...htlcOpening(keys),
     'IF',
-    'HASH160',
-    checkHash(paymentHash),
-    'EQUALVERIFY',
-    2,
-    'SWAP',
-    point(keys.localHtlcPubkey).toBytes(true),
-    2,
-    'CHECKMULTISIG',
+    // To local node via HTLC-success transaction.
+    ...preimageCheck(paymentHash),
+    ...htlcMultisig(keys),
     'ELSE',
+    // To remote node after timeout.
     'DROP',
     cltvExpiry,
     'CHECKLOCKTIMEVERIFY',
     'DROP',
     'CHECKSIG',
-    'ENDIF',
     ...closing(anchors),
   ]);
 }
