@@ -301,6 +301,14 @@ describe('BOLT 3 commitment construction rules', () => {
       htlcs: [{ offered: true, amountMsat: 1000000000n, paymentHash: new Uint8Array(32), cltvExpiry: 600 }],
     });
     deepEqual(withHtlc.outputs.map(o => o.kind).sort(), ['offered_htlc', 'to_local', 'to_local_anchor', 'to_remote_anchor']);
+    const noLocal = buildCommitment({
+      ...s,
+      localIsOpener: false,
+      toLocalMsat: 0n,
+      toRemoteMsat: 9000000000n,
+      htlcs: [{ offered: false, amountMsat: 1000000000n, paymentHash: new Uint8Array(32), cltvExpiry: 600 }],
+    });
+    deepEqual(noLocal.outputs.map(o => o.kind).sort(), ['received_htlc', 'to_local_anchor', 'to_remote', 'to_remote_anchor']);
   });
 
   it('trims HTLCs against the HTLC transaction fee without anchors, and against the bare amount with them', () => {
