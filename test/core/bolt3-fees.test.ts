@@ -4,11 +4,13 @@
 import { Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import {
+  TX_OPTS,
   WEIGHT,
   buildCommitment,
   buildHtlcTx,
   commitmentFee,
   fundingScript,
+  fundingTxExpectedWeight,
   fundingWitness,
   htlcSuccessFee,
   htlcSuccessWitness,
@@ -114,6 +116,25 @@ describe('BOLT 3 Appendix A: expected weights', () => {
       equal(weightOf(success), (anchors ? WEIGHT.htlcSuccessAnchors : WEIGHT.htlcSuccess) - 1);
     });
   }
+});
+
+describe('BOLT 3 Appendix A: expected weight of the funding transaction (v2)', () => {
+  it('matches a funding transaction with one P2WPKH input and a change output', () => {
+    const ws = fundingScript(key(6), key(7));
+    const tx = new Transaction({ version: 2, ...TX_OPTS });
+    tx.addInput({ txid: new Uint8Array(32).fill(3), index: 0, sequence: 0xfffffffd });
+    tx.addOutput({ script: p2wsh(ws), amount: 200000n });
+    tx.addOutput({ script: p2wpkh(key(8)), amount: 50000n });
+    const witness = [new Uint8Array(72), key(9)];
+    setWitness(tx, 0, witness);
+    // Serialized witness: item count, then each item's length and bytes.
+    const witnessLen = 1 + witness.reduce((n, w) => n + 1 + w.length, 0);
+    equal(weightOf(tx), fundingTxExpectedWeight(1, [22], [witnessLen]));
+  });
+
+  it("gives Appendix G's opener weight (609) for one input at the minimum witness weight of 107", () => {
+    equal(fundingTxExpectedWeight(1, [22], [107]), 609);
+  });
 });
 
 describe('BOLT 3 "Fees": the worked example', () => {

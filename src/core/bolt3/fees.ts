@@ -57,3 +57,14 @@ export function isTrimmed(
   const fee = offered ? htlcTimeoutFee(feeratePerKw, anchors) : htlcSuccessFee(feeratePerKw, anchors);
   return amountMsat / 1000n - fee < dustLimitSatoshis;
 }
+
+/**
+ * BOLT 3 Appendix A "Expected Weight of the Funding Transaction (v2 Channel Establishment)":
+ * 4 * (43 + num_inputs * 41 + num_outputs * 9 + sum(scriptlen) + 10) + 2 + sum(witness_len), where
+ * the outputs are the non-funding ones and each witness length is its serialized size.
+ */
+export function fundingTxExpectedWeight(inputs: number, nonFundingScriptLens: readonly number[], witnessLens: readonly number[]): number {
+  const scripts = nonFundingScriptLens.reduce((a, b) => a + b, 0);
+  const fundingTransaction = 43 + inputs * 41 + nonFundingScriptLens.length * 9 + scripts;
+  return 4 * (fundingTransaction + 10) + 2 + witnessLens.reduce((a, b) => a + b, 0);
+}
