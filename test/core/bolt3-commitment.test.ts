@@ -6,11 +6,11 @@ import { sha256 } from '../../src/core/crypto/primitives.ts';
 import {
   Bolt3Error,
   buildCommitment,
+  commitmentKeys,
   compactFromDer,
   derFromCompact,
   commitmentNumberOf,
   derivePrivkey,
-  derivePubkey,
   fundingWitness,
   htlcSighashType,
   htlcSuccessWitness,
@@ -52,13 +52,24 @@ const remoteFundingPrivkey = priv(common.internal_remote_funding_privkey);
 // are the payment basepoint secrets.
 const localHtlcPrivkey = derivePrivkey(localPaymentBasepointSecret, pcp);
 const remoteHtlcPrivkey = derivePrivkey(remotePaymentBasepointSecret, pcp);
-const keys = {
-  revocationPubkey: revocationPubkey(pubkeyOf(priv(common.internal_remote_revocation_basepoint_secret)), pcp),
-  localDelayedPubkey: derivePubkey(pubkeyOf(priv(common.internal_local_delayed_payment_basepoint_secret)), pcp),
-  remotePubkey: hex(common.remote_payment_basepoint),
-  localHtlcPubkey: derivePubkey(hex(common.local_htlc_basepoint), pcp),
-  remoteHtlcPubkey: derivePubkey(hex(common.remote_htlc_basepoint), pcp),
-};
+// Appendix C does not give the local revocation basepoint nor the remote delayed one: the local
+// commitment does not use them, so any point stands in.
+const unused = pubkeyOf(new Uint8Array(32).fill(0x55));
+const keys = commitmentKeys(
+  {
+    revocationBasepoint: unused,
+    paymentBasepoint: hex(common.local_payment_basepoint),
+    delayedPaymentBasepoint: hex(common.internal_local_delayed_payment_basepoint),
+    htlcBasepoint: hex(common.local_htlc_basepoint),
+  },
+  {
+    revocationBasepoint: hex(common.internal_remote_revocation_basepoint),
+    paymentBasepoint: hex(common.remote_payment_basepoint),
+    delayedPaymentBasepoint: unused,
+    htlcBasepoint: hex(common.remote_htlc_basepoint),
+  },
+  pcp,
+);
 
 /** Appendix C: HTLCs 0-4 in every test with HTLCs but the last; HTLCs 5 and 6 (with 1) only in the "same amount and preimage" test. */
 function htlcsFor(name: string, toLocalMsat: bigint, toRemoteMsat: bigint): Htlc[] {
@@ -179,6 +190,15 @@ describe('BOLT 3 Appendix C: the keys and the obscured commitment number', () =>
     equal(toHex(pubkeyOf(remoteFundingPrivkey)), toHex(hex(common.remote_funding_pubkey)));
     equal(toHex(pubkeyOf(localPaymentBasepointSecret)), toHex(hex(common.local_payment_basepoint)));
     equal(toHex(pubkeyOf(remotePaymentBasepointSecret)), toHex(hex(common.remote_payment_basepoint)));
+    equal(
+      toHex(pubkeyOf(priv(common.internal_remote_revocation_basepoint_secret))),
+      toHex(hex(common.internal_remote_revocation_basepoint)),
+    );
+    equal(
+      toHex(pubkeyOf(priv(common.internal_local_delayed_payment_basepoint_secret))),
+      toHex(hex(common.internal_local_delayed_payment_basepoint)),
+    );
+    equal(toHex(keys.remotePubkey), toHex(hex(common.remote_payment_basepoint)));
     equal(toHex(localHtlcPrivkey), toHex(priv(common.local_privkey)));
     equal(toHex(derivePrivkey(remotePaymentBasepointSecret, pcp)), toHex(priv(common.internal_remote_privkey)));
     equal(

@@ -13,8 +13,8 @@ import {
   anchorAnyoneWitness,
   anchorOwnerWitness,
   buildCommitment,
+  commitmentKeys,
   derivePrivkey,
-  derivePubkey,
   fundingWitness,
   htlcRevokedWitness,
   htlcSighashType,
@@ -28,7 +28,6 @@ import {
   pubkeyOf,
   receivedHtlcTimeoutWitness,
   revocationPrivkey,
-  revocationPubkey,
   setWitness,
   signInput,
   toLocalDelayedWitness,
@@ -54,13 +53,27 @@ const basepointSecret = {
 };
 const perCommitmentSecret = secret(9);
 const pcp = perCommitmentPoint(perCommitmentSecret);
-const keys = {
-  revocationPubkey: revocationPubkey(pubkeyOf(basepointSecret.remoteRevocation), pcp),
-  localDelayedPubkey: derivePubkey(pubkeyOf(basepointSecret.localDelayed), pcp),
-  remotePubkey: pubkeyOf(basepointSecret.remotePayment),
-  localHtlcPubkey: derivePubkey(pubkeyOf(basepointSecret.localHtlc), pcp),
-  remoteHtlcPubkey: derivePubkey(pubkeyOf(basepointSecret.remoteHtlc), pcp),
-};
+const basepoints = (s: { revocation: Uint8Array; payment: Uint8Array; delayed: Uint8Array; htlc: Uint8Array }) => ({
+  revocationBasepoint: pubkeyOf(s.revocation),
+  paymentBasepoint: pubkeyOf(s.payment),
+  delayedPaymentBasepoint: pubkeyOf(s.delayed),
+  htlcBasepoint: pubkeyOf(s.htlc),
+});
+const keys = commitmentKeys(
+  basepoints({
+    revocation: secret(10),
+    payment: basepointSecret.localPayment,
+    delayed: basepointSecret.localDelayed,
+    htlc: basepointSecret.localHtlc,
+  }),
+  basepoints({
+    revocation: basepointSecret.remoteRevocation,
+    payment: basepointSecret.remotePayment,
+    delayed: secret(11),
+    htlc: basepointSecret.remoteHtlc,
+  }),
+  pcp,
+);
 const priv = {
   revocation: revocationPrivkey(basepointSecret.remoteRevocation, perCommitmentSecret),
   localDelayed: derivePrivkey(basepointSecret.localDelayed, pcp),

@@ -58,3 +58,28 @@ export function remotePubkey(remotePaymentBasepoint: Uint8Array): Uint8Array {
   point(remotePaymentBasepoint);
   return remotePaymentBasepoint;
 }
+
+/** A node's four basepoints, from its `open_channel` or `accept_channel`. */
+export interface Basepoints {
+  revocationBasepoint: Uint8Array;
+  paymentBasepoint: Uint8Array;
+  delayedPaymentBasepoint: Uint8Array;
+  htlcBasepoint: Uint8Array;
+}
+
+/**
+ * The keys of the commitment transaction held by `owner`, for that commitment's
+ * per_commitment_point (BOLT 3 "Key Derivation"): the revocation key from the other side's
+ * revocation_basepoint (only the other side can learn its secret), the delayed key from the
+ * owner's, `remotepubkey` the other side's payment_basepoint (option_static_remotekey), and each
+ * side's HTLC key from its htlc_basepoint.
+ */
+export function commitmentKeys(owner: Basepoints, other: Basepoints, perCommitmentPoint: Uint8Array) {
+  return {
+    revocationPubkey: revocationPubkey(other.revocationBasepoint, perCommitmentPoint),
+    localDelayedPubkey: derivePubkey(owner.delayedPaymentBasepoint, perCommitmentPoint),
+    remotePubkey: remotePubkey(other.paymentBasepoint),
+    localHtlcPubkey: derivePubkey(owner.htlcBasepoint, perCommitmentPoint),
+    remoteHtlcPubkey: derivePubkey(other.htlcBasepoint, perCommitmentPoint),
+  };
+}
