@@ -28,7 +28,7 @@ export function secretScalar(secret: Uint8Array): bigint {
   return x;
 }
 
-/** A hash as a scalar (SHA256 output reduced mod n, as libsecp256k1's tweak functions take it). */
+/** A SHA256 output as a tweak scalar; one not below n is refused, as libsecp256k1's tweak functions refuse it. */
 export function hashScalar(h: Uint8Array): bigint {
   const x = bytesToScalar(h);
   if (x >= N) throw new Bolt3Error('bad_scalar', 'tweak out of range');
