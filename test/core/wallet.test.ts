@@ -118,6 +118,33 @@ describe('wallet: following the chain', () => {
     equal(wallet.tip()!.height, 3);
   });
 
+  it('drops an unconfirmed receive whose inputs a block spends in another transaction', async () => {
+    const { wallet } = await open();
+    await mineEmpty(wallet, 0, 10);
+    const receive = payTx([{ address: await wallet.newaddr('p2tr'), sat: 20_000 }]);
+    await wallet.txSeen(receive);
+    equal(wallet.listfunds().length, 1);
+    // The conflicting transaction spends the receive's (made-up) input and pays someone else.
+    const t = Transaction.fromRaw(receive, { allowUnknownInputs: true, allowUnknownOutputs: true });
+    const conflict = new Transaction({ allowUnknownInputs: true, allowUnknownOutputs: true });
+    conflict.addInput({ txid: t.getInput(0).txid!, index: 0 });
+    conflict.addOutput({ script: scriptOf(SINK_ADDRESS), amount: 19_000n });
+    await wallet.blockConnected(block(11, [conflict.unsignedTx]));
+    equal(wallet.listfunds().length, 0, 'the receive can never confirm');
+    equal(wallet.listtransactions().length, 0);
+  });
+
+  it('skips an undecodable transaction in a block, saying so, and follows the rest', async () => {
+    const logs: string[] = [];
+    const signer = new TestWalletSigner(SEED);
+    const wallet = await Wallet.open({ network: 'regtest', signer, storage: new MemoryWalletStorage(), log: m => logs.push(m) });
+    const addr = await wallet.newaddr('p2tr');
+    await wallet.blockConnected(block(0, [Uint8Array.of(1, 2, 3), payTx([{ address: addr, sat: 5000 }])]));
+    equal(wallet.listfunds().length, 1);
+    equal(logs.length, 1);
+    ok(/block 0 transaction 0/.test(logs[0]!), logs[0]);
+  });
+
   it('finds payments to keys beyond those handed out, within the gap, and moves newaddr past them', async () => {
     const { wallet } = await open();
     // The address of key 7 is what newaddr would give after seven calls: derive it from a twin wallet.
@@ -263,6 +290,28 @@ describe('wallet: withdraw', () => {
     ok(e.message.includes('bad-txns-inputs-missingorspent'), e.message);
     equal(wallet.listfunds().length, 1, 'no change was recorded');
     equal(wallet.listfunds()[0]!.reserved, false);
+  });
+
+  it('a conflicting spend confirmed elsewhere drops our unconfirmed withdrawal and its change', async () => {
+    const { wallet, storage } = await funded([30_000]);
+    const sent: Uint8Array[] = [];
+    const ours = await wallet.withdraw(req({}), accept(sent));
+    equal(wallet.listfunds().length, 2, 'the coin (reserved) and the change');
+    // A twin of this wallet (the same seed, the store as it was before) spends the coin elsewhere.
+    const twinStore = new MemoryWalletStorage();
+    twinStore.state = cloneWalletState(storage.state!);
+    for (const o of Object.values(twinStore.state.outputs)) delete o.reserved_to_block;
+    delete twinStore.state.txs[ours.txid];
+    for (const k of Object.keys(twinStore.state.outputs)) if (k.startsWith(ours.txid)) delete twinStore.state.outputs[k];
+    const twin = (await open(twinStore)).wallet;
+    const theirs: Uint8Array[] = [];
+    await twin.withdraw(req({ amount: 'all' }), accept(theirs));
+    await wallet.blockConnected(block(102, [theirs[0]!]));
+    equal(wallet.listfunds().length, 0, 'no phantom change');
+    const spent = wallet.listfunds(true);
+    equal(spent.length, 1);
+    equal(spent[0]!.status, 'spent');
+    ok(!wallet.listtransactions().some(t => t.hash === ours.txid), 'our withdrawal is gone');
   });
 
   it('refuses a signed PSBT of another transaction', async () => {

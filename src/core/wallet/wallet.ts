@@ -15,7 +15,7 @@ import { addressScript, btcNetwork, scriptAddress, type BtcNetwork } from './net
 import { selectCoins, type Candidate } from './select.ts';
 import { WALLET_KEY_TYPES, type WalletKeyType, type WalletSigner } from './signer.ts';
 import { cloneWalletState, emptyWalletState, isWalletState, type WalletOutput, type WalletState, type WalletStorage } from './state.ts';
-import { parseTx, READ_OPTS } from './tx.ts';
+import { parseTx, READ_OPTS, type ParsedTx } from './tx.ts';
 
 /** Core Lightning reserves a withdrawal's inputs for 72 blocks (RESERVATION_DEFAULT, about 12 hours). */
 export const RESERVATION_BLOCKS = 72;
@@ -67,6 +67,8 @@ export interface WalletOptions {
   signer: WalletSigner;
   storage: WalletStorage;
   reservationBlocks?: number;
+  /** Told of what the wallet skipped (an undecodable transaction in a block). */
+  log?: (message: string) => void;
 }
 
 const outKey = (txid: string, n: number) => `${txid}:${n}`;
@@ -136,7 +138,14 @@ export class Wallet implements ChainListener {
       }
       if (s.tip && block.height > s.tip.height + 1)
         throw new Error(`block ${block.height} does not follow the wallet's tip ${s.tip.height}: blocks are missing`);
-      block.txs.forEach((raw, txindex) => this.applyTx(s, raw, { height: block.height, txindex }));
+      const spent = new Set<string>();
+      block.txs.forEach((raw, txindex) => {
+        const tx = this.read(raw, `block ${block.height} transaction ${txindex}`);
+        if (!tx) return;
+        for (const i of tx.inputs) spent.add(outKey(i.txid, i.index));
+        this.applyTx(s, tx, raw, { height: block.height, txindex });
+      });
+      this.evictConflicts(s, spent);
       s.tip = { height: block.height, hash: block.hash };
       s.recent = [...s.recent.filter(r => r.height < block.height && r.height > block.height - RECENT_BLOCKS), s.tip];
       await this.commit(s);
@@ -154,14 +163,14 @@ export class Wallet implements ChainListener {
 
   txSeen(raw: Uint8Array): Promise<void> {
     return this.run(async () => {
+      const tx = this.read(raw, 'an unconfirmed transaction');
       const s = cloneWalletState(this.s);
-      if (this.applyTx(s, raw)) await this.commit(s);
+      if (tx && this.applyTx(s, tx, raw)) await this.commit(s);
     });
   }
 
   /** Applies one transaction (in a block when `at` is given); true when it touched the wallet. */
-  private applyTx(s: WalletState, raw: Uint8Array, at?: { height: number; txindex: number }): boolean {
-    const tx = parseTx(raw);
+  private applyTx(s: WalletState, tx: ParsedTx, raw: Uint8Array, at?: { height: number; txindex: number }): boolean {
     const known = s.txs[tx.txid];
     // Seen unconfirmed after a block already holds it: nothing new.
     if (!at && known?.blockheight !== undefined) return false;
@@ -197,6 +206,49 @@ export class Wallet implements ChainListener {
       s.txs[tx.txid] = { txid: tx.txid, rawtx: toHex(raw), ...(at ? { blockheight: at.height, txindex: at.txindex } : {}) };
     }
     return touched;
+  }
+
+  /** Decodes a transaction; one that cannot be decoded cannot be followed: skipped, and said so. */
+  private read(raw: Uint8Array, where: string): ParsedTx | undefined {
+    try {
+      return parseTx(raw);
+    } catch (e) {
+      this.o.log?.(`wallet: skipped ${where}: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Unconfirmed transactions of ours that spend an outpoint the block spent (without being in it)
+   * can never confirm: their outputs go, and what they spent of ours is free again (its confirmed
+   * spend, if the block holds one, stays). Their unconfirmed descendants go with them.
+   */
+  private evictConflicts(s: WalletState, spentInBlock: Set<string>): void {
+    const dead = new Set<string>();
+    for (const t of Object.values(s.txs)) {
+      if (t.blockheight !== undefined) continue;
+      if (parseTx(fromHex(t.rawtx)).inputs.some(i => spentInBlock.has(outKey(i.txid, i.index)))) dead.add(t.txid);
+    }
+    for (let grew = dead.size > 0; grew; ) {
+      grew = false;
+      for (const t of Object.values(s.txs)) {
+        if (t.blockheight !== undefined || dead.has(t.txid)) continue;
+        if (parseTx(fromHex(t.rawtx)).inputs.some(i => dead.has(i.txid))) {
+          dead.add(t.txid);
+          grew = true;
+        }
+      }
+    }
+    for (const txid of dead) {
+      delete s.txs[txid];
+      for (const [key, o] of Object.entries(s.outputs)) {
+        if (o.txid === txid && o.blockheight === undefined) delete s.outputs[key];
+        else if (o.spent_by === txid && o.spent_height === undefined) {
+          delete o.spent_by;
+          delete o.reserved_to_block;
+        }
+      }
+    }
   }
 
   /** Key `k` was paid: newaddr never hands it out again, and the watched window moves past it. */
@@ -401,7 +453,7 @@ export class Wallet implements ChainListener {
         throw e;
       }
       const sent = cloneWalletState(this.s);
-      this.applyTx(sent, raw);
+      this.applyTx(sent, parseTx(raw), raw);
       await this.commit(sent);
       return { tx: toHex(raw), txid: tx.id, psbt: base64.encode(psbt) };
     });
