@@ -181,6 +181,28 @@ describe('wallet on boltworker regtest', () => {
     deepEqual(unspent(twin.wallet), []);
   });
 
+  it('holds a coinbase output immature for 100 confirmations, then spends it as the chain allows', async () => {
+    const { bech32 } = (await a.rpc.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+    await control('/regtest/mine', { blocks: 1, address: bech32 });
+    await a.sync();
+    const [cb] = a.wallet.listfunds();
+    equal(cb!.status, 'immature');
+    await mine(98);
+    await a.sync();
+    equal(a.wallet.listfunds()[0]!.status, 'immature', '99 confirmations');
+    let e: RpcError | undefined;
+    await a.rpc.call('withdraw', { destination: SINK_ADDRESS, satoshi: 'all' }).catch(x => (e = x as RpcError));
+    equal(e?.code, 301, 'an immature coinbase is not spendable');
+    await mine(1);
+    await a.sync();
+    equal(a.wallet.listfunds()[0]!.status, 'confirmed', '100 confirmations');
+    const r = (await a.rpc.call('withdraw', { destination: SINK_ADDRESS, satoshi: 'all' })) as { txid: string };
+    equal((await getJson(`/tx/${r.txid}/status`)).confirmed, false, 'the chain accepted the spend into its mempool');
+    await mine();
+    await a.sync();
+    deepEqual(unspent(a.wallet), []);
+  });
+
   it('answers bad parameters with Core Lightning’s codes', async () => {
     const fails = async (params: Record<string, unknown>, code: number) => {
       let e: RpcError | undefined;
