@@ -7,6 +7,7 @@ import { LightningdDb, MemoryLightningdStorage } from '../../src/core/daemons/li
 import { RpcError } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { Lightningd } from '../../src/core/daemons/lightningd/lightningd.ts';
 import { parseSatOrAll } from '../../src/core/daemons/lightningd/wallet-rpc.ts';
+import { FeerateError, feerateForBlocks, parseFeerate } from '../../src/core/wallet/fees.ts';
 import { fromHex } from '../../src/core/base/bytes.ts';
 import { MemoryWalletStorage } from '../../src/core/wallet/state.ts';
 import { Wallet } from '../../src/core/wallet/wallet.ts';
@@ -198,6 +199,30 @@ describe('wallet RPC', () => {
         throw new Error(`accepted ${String(bad)}`);
       } catch (e) {
         ok(e instanceof RpcError && e.code === -32602, String(e));
+      }
+  });
+
+  it('reads feerates as Core Lightning does: names, blocks (interpolated), perkw, perkb, never below the floor', () => {
+    const est = CLN_EXAMPLE;
+    equal(parseFeerate('urgent', est), 11000);
+    equal(parseFeerate('normal', est), 7500);
+    equal(parseFeerate('slow', est), 3750);
+    equal(parseFeerate('minimum', est), 253);
+    // 9 blocks: halfway between 6 (44,000 perkb) and 12 (30,000 perkb).
+    equal(parseFeerate('9blocks', est), 37000 / 4);
+    equal(feerateForBlocks(est, 1), 15000, 'before the first target: the first');
+    equal(feerateForBlocks(est, 1000), 3750, 'past the last: the last, no extrapolation');
+    equal(parseFeerate('2000perkw', est), 2000);
+    equal(parseFeerate('8000perkb', est), 2000);
+    equal(parseFeerate(8000, est), 2000, 'a bare number is perkb');
+    equal(parseFeerate('100perkw', est), 253, 'raised to the floor');
+    equal(parseFeerate('minimum', { feerate_floor: 5000, feerates: [] }), 1250, "the backend's floor when higher");
+    for (const bad of ['fast', '1.5perkw', '-1', '0blocks', '', true])
+      try {
+        parseFeerate(bad, est);
+        throw new Error(`accepted ${String(bad)}`);
+      } catch (e) {
+        ok(e instanceof FeerateError, String(e));
       }
   });
 });
