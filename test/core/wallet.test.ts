@@ -7,7 +7,13 @@ import { toHex } from '../../src/core/base/bytes.ts';
 import type { SendResult } from '../../src/core/chain/backend.ts';
 import { WalletError } from '../../src/core/wallet/errors.ts';
 import { DUST_LIMIT_SAT } from '../../src/core/wallet/fees.ts';
-import { cloneWalletState, MemoryWalletStorage, type WalletState } from '../../src/core/wallet/state.ts';
+import {
+  cloneWalletState,
+  keyValueWalletStorage,
+  MemoryWalletStorage,
+  type WalletState,
+  type WalletStorage,
+} from '../../src/core/wallet/state.ts';
 import { RESERVATION_BLOCKS, Wallet, type WithdrawRequest } from '../../src/core/wallet/wallet.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { block, payTx, scriptOf, SINK_ADDRESS } from '../support/wallet-blocks.ts';
@@ -15,7 +21,10 @@ import { TestWalletSigner, testSeed } from '../support/wallet-signer.ts';
 
 const SEED = testSeed('wallet core test seed');
 
-async function open(storage = new MemoryWalletStorage(), seed = SEED) {
+async function open<S extends WalletStorage = MemoryWalletStorage>(
+  storage: S = new MemoryWalletStorage() as WalletStorage as S,
+  seed = SEED,
+) {
   const signer = new TestWalletSigner(seed);
   const wallet = await Wallet.open({ network: 'regtest', signer, storage });
   return { wallet, signer, storage };
@@ -389,5 +398,59 @@ describe('wallet: storage', () => {
         .sort();
     equal(key(restored).length, 30);
     deepEqual(key(restored), key(wallet));
+  });
+
+  it('keeps its state as one value of a key-value store (the edge: a Durable Object)', async () => {
+    const values = new Map<string, unknown>();
+    let puts = 0;
+    const kv = {
+      get: async <T>(k: string) => values.get(k) as T | undefined,
+      put: async <T>(k: string, v: T) => {
+        puts++;
+        values.set(k, JSON.parse(JSON.stringify(v)));
+      },
+    };
+    const wallet = (await open(keyValueWalletStorage(kv))).wallet;
+    const a = await wallet.newaddr('p2tr');
+    await wallet.blockConnected(
+      block(0, [
+        payTx([
+          { address: a, sat: 5000 },
+          { address: a, sat: 6000 },
+        ]),
+      ]),
+    );
+    equal(puts, 2, 'one write per action, one per block');
+    deepEqual([...values.keys()], ['wallet']);
+    const again = (await open(keyValueWalletStorage(kv))).wallet;
+    deepEqual(again.listfunds(), wallet.listfunds());
+  });
+});
+
+describe('wallet: a signer with one chain for both types (as hsmd derives them)', () => {
+  it('receives on key k of both types and spends both in one withdrawal', async () => {
+    const signer = new TestWalletSigner(SEED, { oneChain: true });
+    equal(signer.walletXpub('p2wpkh'), signer.walletXpub('p2tr'));
+    const wallet = await Wallet.open({ network: 'regtest', signer, storage: new MemoryWalletStorage() });
+    await mineEmpty(wallet, 0, 100);
+    const tr = await wallet.newaddr('p2tr');
+    const wpkh = await wallet.newaddr('p2wpkh');
+    await wallet.blockConnected(
+      block(101, [
+        payTx([
+          { address: tr, sat: 20_000 },
+          { address: wpkh, sat: 20_000 },
+        ]),
+      ]),
+    );
+    equal(wallet.listfunds().length, 2);
+    const sent: Uint8Array[] = [];
+    await wallet.withdraw(req({ amount: 30_000 }), accept(sent));
+    const tx = Transaction.fromRaw(sent[0]!);
+    equal(tx.inputsLength, 2);
+    deepEqual(
+      signer.asked[0]!.inputs.map(i => i.index),
+      [0, 0],
+    );
   });
 });

@@ -12,9 +12,11 @@ export class TestWalletSigner implements WalletSigner {
   /** Every PSBT asked to sign, as given. */
   readonly asked: { psbt: Uint8Array; inputs: WalletInputKey[] }[] = [];
 
-  constructor(seed: Uint8Array) {
+  /** `oneChain`: both types from the BIP 86 chain (address k of either type is the same key, as hsmd derives them). */
+  constructor(seed: Uint8Array, o: { oneChain?: boolean } = {}) {
     const master = HDKey.fromMasterSeed(seed);
-    this.roots = { p2wpkh: master.derive(ACCOUNT.p2wpkh), p2tr: master.derive(ACCOUNT.p2tr) };
+    const tr = master.derive(ACCOUNT.p2tr);
+    this.roots = { p2wpkh: o.oneChain ? tr : master.derive(ACCOUNT.p2wpkh), p2tr: tr };
   }
 
   walletXpub(type: WalletKeyType): string {

@@ -76,6 +76,17 @@ export function isWalletState(v: unknown): v is WalletState {
   );
 }
 
+/** A key-value store whose `put` replaces one value atomically (a Durable Object's storage, Deno KV). */
+export interface KeyValueStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  put<T>(key: string, value: T): Promise<void>;
+}
+
+/** The wallet's state as one value of a key-value store: one atomic put per block. */
+export function keyValueWalletStorage(kv: KeyValueStore, key = 'wallet'): WalletStorage {
+  return { load: () => kv.get<WalletState>(key), save: s => kv.put(key, s) };
+}
+
 export class MemoryWalletStorage implements WalletStorage {
   state: WalletState | undefined;
   saves = 0;
