@@ -3,7 +3,7 @@
 // store that fails mid-block, restart and restore from the seed.
 import { base64 } from '@scure/base';
 import { Transaction } from '@scure/btc-signer';
-import { toHex } from '../../src/core/base/bytes.ts';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import type { SendResult } from '../../src/core/chain/backend.ts';
 import { WalletError } from '../../src/core/wallet/errors.ts';
 import { DUST_LIMIT_SAT } from '../../src/core/wallet/fees.ts';
@@ -268,7 +268,12 @@ describe('wallet: withdraw', () => {
     const { wallet } = await funded([30_000]);
     await wallet.withdraw(req({}), accept());
     await rejects(wallet.withdraw(req({}), accept()), 'cannot_afford');
-    await mineEmpty(wallet, 102, 101 + RESERVATION_BLOCKS - 1);
+    // Seen again in the mempool at every block: the reservation does not move.
+    const [spend] = wallet.listtransactions().filter(t => t.blockheight === 0);
+    for (let h = 102; h <= 101 + RESERVATION_BLOCKS - 1; h++) {
+      await wallet.blockConnected(block(h, []));
+      await wallet.txSeen(fromHex(spend!.rawtx));
+    }
     equal(wallet.listfunds().find(o => o.status === 'confirmed')!.reserved, true);
     await wallet.blockConnected(block(101 + RESERVATION_BLOCKS, []));
     const o = wallet.listfunds().find(o => o.status === 'confirmed')!;

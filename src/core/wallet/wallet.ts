@@ -172,17 +172,17 @@ export class Wallet implements ChainListener {
   /** Applies one transaction (in a block when `at` is given); true when it touched the wallet. */
   private applyTx(s: WalletState, tx: ParsedTx, raw: Uint8Array, at?: { height: number; txindex: number }): boolean {
     const known = s.txs[tx.txid];
-    // Seen unconfirmed after a block already holds it: nothing new.
-    if (!at && known?.blockheight !== undefined) return false;
+    // Seen unconfirmed again (the follower polls the mempool), or after a block holds it: nothing new.
+    if (!at && known) return false;
     let touched = false;
     for (const inp of tx.inputs) {
       const o = s.outputs[outKey(inp.txid, inp.index)];
       if (!o) continue;
       touched = true;
+      // A new spend in the mempool keeps the output from being selected until it confirms or lapses.
+      if (!at && o.spent_by !== tx.txid) o.reserved_to_block = Math.max(o.reserved_to_block ?? 0, this.heightOf(s) + this.reservation);
       o.spent_by = tx.txid;
       if (at) o.spent_height = at.height;
-      // A spend in the mempool keeps the output from being selected until it confirms or lapses.
-      else o.reserved_to_block = Math.max(o.reserved_to_block ?? 0, this.heightOf(s) + this.reservation);
     }
     tx.outputs.forEach((out, n) => {
       const k = this.keys.owner(out.script);
@@ -229,7 +229,7 @@ export class Wallet implements ChainListener {
       if (t.blockheight !== undefined) continue;
       if (parseTx(fromHex(t.rawtx)).inputs.some(i => spentInBlock.has(outKey(i.txid, i.index)))) dead.add(t.txid);
     }
-    for (let grew = dead.size > 0; grew; ) {
+    for (let grew = dead.size > 0; grew;) {
       grew = false;
       for (const t of Object.values(s.txs)) {
         if (t.blockheight !== undefined || dead.has(t.txid)) continue;
