@@ -433,29 +433,28 @@ describe('wallet: storage', () => {
 });
 
 describe('wallet: a signer with one chain for both types (as hsmd derives them)', () => {
-  it('receives on key k of both types and spends both in one withdrawal', async () => {
+  it('never shows one key in two address types, except both addresses of newaddr all, and spends both', async () => {
     const signer = new TestWalletSigner(SEED, { oneChain: true });
     equal(signer.walletXpub('p2wpkh'), signer.walletXpub('p2tr'));
     const wallet = await Wallet.open({ network: 'regtest', signer, storage: new MemoryWalletStorage() });
     await mineEmpty(wallet, 0, 100);
     const tr = await wallet.newaddr('p2tr');
     const wpkh = await wallet.newaddr('p2wpkh');
+    const both = await wallet.newaddrs(['p2tr', 'p2wpkh']);
     await wallet.blockConnected(
       block(101, [
         payTx([
           { address: tr, sat: 20_000 },
           { address: wpkh, sat: 20_000 },
+          { address: both.p2tr, sat: 20_000 },
+          { address: both.p2wpkh, sat: 20_000 },
         ]),
       ]),
     );
-    equal(wallet.listfunds().length, 2);
+    equal(wallet.listfunds().length, 4);
     const sent: Uint8Array[] = [];
-    await wallet.withdraw(req({ amount: 30_000 }), accept(sent));
-    const tx = Transaction.fromRaw(sent[0]!);
-    equal(tx.inputsLength, 2);
-    deepEqual(
-      signer.asked[0]!.inputs.map(i => i.index),
-      [0, 0],
-    );
+    await wallet.withdraw(req({ amount: 75_000 }), accept(sent));
+    equal(Transaction.fromRaw(sent[0]!).inputsLength, 4);
+    deepEqual(signer.asked[0]!.inputs.map(i => `${i.type}/${i.index}`).sort(), ['p2tr/0', 'p2tr/2', 'p2wpkh/1', 'p2wpkh/2']);
   });
 });

@@ -36,8 +36,11 @@ export interface WalletState {
   version: 1;
   /** The signer's extended public keys this state was built from (a store is never read with another seed's keys). */
   xpubs?: Record<WalletKeyType, string>;
-  /** The next key index newaddr hands out, per type (and the lowest unused one). */
-  next: Record<WalletKeyType, number>;
+  /**
+   * The next key index newaddr hands out, one counter for both types (as Core Lightning's keyidx):
+   * a signer deriving both from one chain never shows one key in two address types.
+   */
+  next: number;
   /** The last block applied, and the recent ones (for a follower to find a fork point after a restart). */
   tip?: { height: number; hash: string };
   recent: { height: number; hash: string }[];
@@ -54,7 +57,7 @@ export interface WalletStorage {
 }
 
 export function emptyWalletState(): WalletState {
-  return { version: 1, next: { p2wpkh: 0, p2tr: 0 }, recent: [], outputs: {}, txs: {} };
+  return { version: 1, next: 0, recent: [], outputs: {}, txs: {} };
 }
 
 export function cloneWalletState(s: WalletState): WalletState {
@@ -68,8 +71,7 @@ export function isWalletState(v: unknown): v is WalletState {
     !!s &&
     typeof s === 'object' &&
     s.version === 1 &&
-    typeof s.next?.p2wpkh === 'number' &&
-    typeof s.next?.p2tr === 'number' &&
+    Number.isSafeInteger(s.next) &&
     Array.isArray(s.recent) &&
     typeof s.outputs === 'object' &&
     typeof s.txs === 'object'

@@ -82,7 +82,7 @@ export class Wallet implements ChainListener {
     private readonly net: BtcNetwork,
     private s: WalletState,
   ) {
-    for (const t of WALLET_KEY_TYPES) keys.watchBelow(t, s.next[t] + ADDRESS_GAP);
+    for (const t of WALLET_KEY_TYPES) keys.watchBelow(t, s.next + ADDRESS_GAP);
   }
 
   /** Loads the wallet's state and asks the signer for its extended public keys. */
@@ -253,8 +253,8 @@ export class Wallet implements ChainListener {
 
   /** Key `k` was paid: newaddr never hands it out again, and the watched window moves past it. */
   private used(s: WalletState, k: DerivedKey): void {
-    if (k.index >= s.next[k.type]) s.next[k.type] = k.index + 1;
-    this.keys.watchBelow(k.type, s.next[k.type] + ADDRESS_GAP);
+    if (k.index >= s.next) s.next = k.index + 1;
+    for (const t of WALLET_KEY_TYPES) this.keys.watchBelow(t, s.next + ADDRESS_GAP);
   }
 
   private disconnectInto(s: WalletState, height: number): void {
@@ -346,15 +346,25 @@ export class Wallet implements ChainListener {
       });
   }
 
-  /** A fresh address of `type` (the next unused key index), saved before it is handed out. */
-  newaddr(type: WalletKeyType): Promise<string> {
+  /** Fresh addresses of `types`, all of the next unused key index (newaddr `all`), saved before they are handed out. */
+  newaddrs<T extends WalletKeyType>(types: T[]): Promise<Record<T, string>> {
     return this.run(async () => {
       const s = cloneWalletState(this.s);
-      const k = this.keys.key(type, s.next[type]);
-      this.used(s, k);
+      const out = {} as Record<T, string>;
+      const index = s.next;
+      for (const t of types) {
+        const k = this.keys.key(t, index);
+        out[t] = k.address;
+        this.used(s, k);
+      }
       await this.commit(s);
-      return k.address;
+      return out;
     });
+  }
+
+  /** A fresh address of `type`. */
+  async newaddr(type: WalletKeyType): Promise<string> {
+    return (await this.newaddrs([type]))[type];
   }
 
   // ---- spending -------------------------------------------------------------------------------
@@ -402,7 +412,7 @@ export class Wallet implements ChainListener {
         throw new WalletError('bad_params', 'Could not parse destination address, destination should be a valid address');
       }
       const tip = this.height;
-      const change = this.keys.key('p2tr', this.s.next.p2tr);
+      const change = this.keys.key('p2tr', this.s.next);
       const sel = selectCoins({
         candidates: req.utxos ? this.named(req.utxos) : this.candidates(req.minconf),
         amount: req.amount,

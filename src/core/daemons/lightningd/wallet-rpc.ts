@@ -155,10 +155,9 @@ export function registerWalletCommands(rpc: RpcDispatcher, d: WalletRpcDeps): vo
     handler: guarded(async p => {
       const t = p.addresstype ?? 'p2tr';
       if (t !== 'bech32' && t !== 'p2tr' && t !== 'all') throw bad(`addresstype: should be one of "bech32", "p2tr" or "all"`);
-      const out: { p2tr?: string; bech32?: string } = {};
-      if (t === 'p2tr' || t === 'all') out.p2tr = await d.wallet.newaddr('p2tr');
-      if (t === 'bech32' || t === 'all') out.bech32 = await d.wallet.newaddr('p2wpkh');
-      return out;
+      // `all`: both addresses of one key index, as Core Lightning gives them.
+      const a = await d.wallet.newaddrs(t === 'all' ? ['p2tr', 'p2wpkh'] : [t === 'p2tr' ? 'p2tr' : 'p2wpkh']);
+      return { ...(a.p2tr ? { p2tr: a.p2tr } : {}), ...(a.p2wpkh ? { bech32: a.p2wpkh } : {}) };
     }),
   });
   rpc.register('listfunds', {
