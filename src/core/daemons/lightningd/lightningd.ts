@@ -13,6 +13,7 @@ import type { NetAddress } from '../../net/transport.ts';
 import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent, PeerInfo, PingResult } from '../connectd/types.ts';
 import type { LightningdDb } from './db.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
+import { registerWalletCommands, type WalletRpcDeps } from './wallet-rpc.ts';
 
 /** What lightningd needs of connectd (all may be async: a Comlink proxy). */
 export interface ConnectdApi {
@@ -65,6 +66,8 @@ export interface LightningdOptions {
    * (network, alias, rgb, lightning-dir).
    */
   configs?: () => Record<string, unknown>;
+  /** The on-chain wallet and the chain it spends on: newaddr, listfunds, withdraw, listtransactions, feerates. */
+  wallet?: WalletRpcDeps;
 }
 
 /** Maps a connectd failure (possibly flattened by a port: only {code, message, attempts}) to Core Lightning's codes. */
@@ -109,6 +112,7 @@ export class Lightningd {
   constructor(private readonly o: LightningdOptions) {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
     this.registerCommands();
+    if (o.wallet) registerWalletCommands(this.rpc, o.wallet);
   }
 
   /** connectd → lightningd: a peer finished `init`. */
