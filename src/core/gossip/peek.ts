@@ -4,11 +4,13 @@
 import { Reader } from '../base/bytes.ts';
 import { sha256d } from '../crypto/primitives.ts';
 import { DecodeError } from '../base/errors.ts';
+import { fieldOffset } from '../wire/layout.ts';
+import { readType, TYPE } from '../wire/messages.ts';
 import type { KnownUpdate } from './validate.ts';
 
-export const CHANNEL_ANNOUNCEMENT = 256;
-export const NODE_ANNOUNCEMENT = 257;
-export const CHANNEL_UPDATE = 258;
+export const CHANNEL_ANNOUNCEMENT = TYPE.channel_announcement;
+export const NODE_ANNOUNCEMENT = TYPE.node_announcement;
+export const CHANNEL_UPDATE = TYPE.channel_update;
 
 export type GossipType = 'channel_announcement' | 'node_announcement' | 'channel_update';
 
@@ -18,14 +20,13 @@ export type GossipType = 'channel_announcement' | 'node_announcement' | 'channel
  * node_announcement and channel_update: "the entire remaining packet after signature".
  */
 export const SIGNED_FROM: Readonly<Record<GossipType, number>> = {
-  channel_announcement: 2 + 4 * 64,
-  node_announcement: 2 + 64,
-  channel_update: 2 + 64,
+  channel_announcement: fieldOffset('channel_announcement', 'features'),
+  node_announcement: fieldOffset('node_announcement', 'features'),
+  channel_update: fieldOffset('channel_update', 'chain_hash'),
 };
 
 export function gossipType(raw: Uint8Array): GossipType | undefined {
-  if (raw.length < 2) return undefined;
-  const t = (raw[0]! << 8) | raw[1]!;
+  const t = readType(raw);
   return t === CHANNEL_ANNOUNCEMENT
     ? 'channel_announcement'
     : t === NODE_ANNOUNCEMENT

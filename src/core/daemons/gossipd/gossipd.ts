@@ -39,7 +39,7 @@ import {
   type GossipMessage,
   type GossipRules,
 } from '../../gossip/validate.ts';
-import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
+import { decodeMessage, encodeMessage, readType, TYPE, type Message, type MessageOf } from '../../wire/messages.ts';
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
@@ -519,9 +519,9 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (!peer || peer.banned || this.closed) return;
     this.stats.received++;
     peer.score.seen(this.o.clock.now());
-    if (msg.length < 2) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
-    const type = (msg[0]! << 8) | msg[1]!;
-    if (type === 256 || type === 257 || type === 258) {
+    const type = readType(msg);
+    if (type < 0) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
+    if (type === TYPE.channel_announcement || type === TYPE.node_announcement || type === TYPE.channel_update) {
       this.syncer.heard(id, msg);
       this.ingest.submit(id, msg);
       return;
