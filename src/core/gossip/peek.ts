@@ -6,7 +6,6 @@ import { sha256d } from '../crypto/primitives.ts';
 import { DecodeError } from '../base/errors.ts';
 import { fieldOffset } from '../wire/layout.ts';
 import { readType, TYPE } from '../wire/messages.ts';
-import type { KnownUpdate } from './validate.ts';
 
 export const CHANNEL_ANNOUNCEMENT = TYPE.channel_announcement;
 export const NODE_ANNOUNCEMENT = TYPE.node_announcement;
@@ -43,6 +42,18 @@ export function gossipDigest(raw: Uint8Array): Uint8Array {
   const from = SIGNED_FROM[type];
   if (raw.length < from) throw new DecodeError('short_read', `${type} shorter than its signatures`);
   return sha256d(raw.subarray(from));
+}
+
+/** The fields of the channel_update held for one direction. */
+export interface KnownUpdate {
+  timestamp: number;
+  message_flags: number;
+  channel_flags: number;
+  cltv_expiry_delta: number;
+  htlc_minimum_msat: bigint;
+  fee_base_msat: number;
+  fee_proportional_millionths: number;
+  htlc_maximum_msat: bigint;
 }
 
 export interface ChannelAnnouncementPeek {

@@ -14,7 +14,9 @@ import { BoltError, DecodeError, ProtocolError } from '../base/errors.ts';
 import { fieldPlace, placeIn } from '../wire/layout.ts';
 import { decodeMessage, type MessageOf } from '../wire/messages.ts';
 import { parseAddresses, type ParsedAddresses } from './address.ts';
-import { gossipDigest, peekGossip, type GossipPeek, type ChannelUpdatePeek } from './peek.ts';
+import { gossipDigest, peekGossip, type GossipPeek, type ChannelUpdatePeek, type KnownUpdate } from './peek.ts';
+
+export type { KnownUpdate } from './peek.ts';
 import { signatureError, verifyGossipSignatures, type SignatureCheck } from './signatures.ts';
 
 /** BOLT 7 "Recommendation on Pruning Stale Entries": two weeks (1209600 seconds). */
@@ -52,18 +54,6 @@ export interface KnownChannel {
   capacity_sat?: number;
   /** The funding output was spent: "if the channel has been closed in the meantime" (BOLT 7). */
   spent: boolean;
-}
-
-/** The fields of the channel_update held for one direction. */
-export interface KnownUpdate {
-  timestamp: number;
-  message_flags: number;
-  channel_flags: number;
-  cltv_expiry_delta: number;
-  htlc_minimum_msat: bigint;
-  fee_base_msat: number;
-  fee_proportional_millionths: number;
-  htlc_maximum_msat: bigint;
 }
 
 export interface GossipView {
