@@ -450,4 +450,59 @@ export class Graph implements GossipView {
   isNode(n: number, node_id: Uint8Array): boolean {
     return this.nodeKey[n] !== undefined && equal(this.nodeIds.subarray(33 * n, 33 * n + 33), node_id);
   }
+
+  // ---------------------------------------------------------------- reads by slot (gossipd)
+  // Cheap, allocation-free reads for gossipd's answers and relay, so that nothing outside this
+  // folder indexes the arrays above.
+
+  /** Node slot n's id (hex), or undefined for a free slot. */
+  nodeHex(n: number): string | undefined {
+    return this.nodeKey[n];
+  }
+
+  /** Node slot n's node_announcement timestamp, -1 when none is held. */
+  nodeTimestampAt(n: number): number {
+    return this.nodeTimestamp[n] ?? -1;
+  }
+
+  /** Node slot n's raw `addresses` field, undefined when no node_announcement is held. */
+  nodeAddressesAt(n: number): Uint8Array | undefined {
+    return this.nodeAddresses[n];
+  }
+
+  /** Whether some channel of node slot n satisfies `test` (its short_channel_id). */
+  someChannelOf(n: number, test: (short_channel_id: bigint) => boolean): boolean {
+    for (let e = n < 0 ? -1 : this.nodeHead[n]!; e >= 0; e = this.edgeNext[e]!) if (test(this.scid[e >> 1]!)) return true;
+    return false;
+  }
+
+  /** Whether channel slot c holds a channel (slots up to channelSlots may be free). */
+  channelAt(c: number): boolean {
+    return c >= 0 && c < this.channelSlots && this.node1[c]! >= 0;
+  }
+
+  /** Channel slot c's short_channel_id. */
+  scidAt(c: number): bigint {
+    return this.scid[c]!;
+  }
+
+  /** Channel slot c's two node ids (hex), node_id_1 first. */
+  endsAt(c: number): [string, string] {
+    return [this.nodeKey[this.node1[c]!]!, this.nodeKey[this.node2[c]!]!];
+  }
+
+  /** Channel slot c's two node slots, node_id_1 first. */
+  nodesAt(c: number): [number, number] {
+    return [this.node1[c]!, this.node2[c]!];
+  }
+
+  /** The block height channel slot c's funding output was spent at, 0 while unspent. */
+  spentAt(c: number): number {
+    return this.spentHeight[c]!;
+  }
+
+  /** The timestamp of the channel_update held for channel slot c in `direction`, -1 when none. */
+  updateTimestampAt(c: number, direction: 0 | 1): number {
+    return this.updTimestamp[2 * c + direction]!;
+  }
 }
