@@ -485,7 +485,7 @@ export async function run(report: Reporter): Promise<void> {
     }
 
     // ---- 5. answering from the store: one query_short_channel_ids of 8,000 ids, read back as sent
-    const all = [...g3.graph.channelIndex.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const all = [...g3.graph.channelIds()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     const asked = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / 8000)) === 0).slice(0, 8000);
     g3.newPeer(ASKER, '80');
     answered.count = answered.bytes = 0;
