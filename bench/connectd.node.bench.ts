@@ -12,6 +12,7 @@ import type { ConnectdEvents, GossipLink, PeerConnectedEvent, PeerDisconnectedEv
 import { chainHash } from '../src/core/chain/chains.ts';
 import { ecdh, getPublicKey, randomSecretKey } from '../src/core/crypto/primitives.ts';
 import { toHex } from '../src/core/base/bytes.ts';
+import { TYPE } from '../src/core/wire/messages.ts';
 import { ourFeatures } from '../src/core/features/index.ts';
 import type { DialTarget } from '../src/core/net/transport.ts';
 import { combineDialers } from '../src/transports/dialer.ts';
@@ -185,8 +186,8 @@ export async function run(report: Reporter): Promise<void> {
     // counted when they reach the receiver's gossipd link, with at most WINDOW in flight.
     const sent = new Map<string, number>();
     for (const [type, size, what] of [
-      [258, 138, 'channel_update-sized'],
-      [261, 32_768, '32 KiB'],
+      [TYPE.channel_update, 138, 'channel_update-sized'],
+      [TYPE.query_short_channel_ids, 32_768, '32 KiB'],
     ] as const) {
       const msg = new Uint8Array(size).fill(0x5a);
       msg[0] = type >> 8;

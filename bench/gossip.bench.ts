@@ -19,7 +19,7 @@ import { Graph } from '../src/core/gossip/graph.ts';
 import { gossipDigest } from '../src/core/gossip/peek.ts';
 import type { GossipStore } from '../src/core/gossip/store.ts';
 import type { VerifyItem, VerifyPool } from '../src/core/gossip/verify-pool.ts';
-import { decodeMessage, encodeMessage } from '../src/core/wire/messages.ts';
+import { decodeMessage, encodeMessage, readType, TYPE } from '../src/core/wire/messages.ts';
 import { encodeShortChannelIds } from '../src/core/gossip/encoding.ts';
 import { unpackSignedGossip, type SignedGossip } from './fixtures/signed-gossip.ts';
 import type { ColdStartRequest, ColdStartResult } from './cold/measure.ts';
@@ -202,9 +202,8 @@ function pageMemory(): (() => Promise<number>) | undefined {
   };
 }
 
-/** BOLT 7 type 256. */
 function isAnnouncement(m: Uint8Array): boolean {
-  return m[0] === 0x01 && m[1] === 0x00;
+  return readType(m) === TYPE.channel_announcement;
 }
 
 /** The messages of the first `fraction` of channels (each channel's updates and new nodes follow it). */
@@ -285,7 +284,7 @@ function daemon(fx: Fixture, store: GossipStore, verifier: VerifyPool, answered?
     if (!answered) return;
     answered.count++;
     answered.bytes += m.length;
-    if (m[0] === 0x01 && m[1] === 0x06) answered.end?.(); // 262 reply_short_channel_ids_end
+    if (readType(m) === TYPE.reply_short_channel_ids_end) answered.end?.();
   };
   return new Gossipd({ chainHash: fx.chainHash, store, verifier, peers: { send, warn() {} }, clock, log: quiet, now: () => fx.now });
 }
@@ -486,7 +485,7 @@ export async function run(report: Reporter): Promise<void> {
     }
 
     // ---- 5. answering from the store: one query_short_channel_ids of 8,000 ids, read back as sent
-    const all = [...g3.graph.channelIndex.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const all = [...g3.graph.channelIds()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     const asked = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / 8000)) === 0).slice(0, 8000);
     g3.newPeer(ASKER, '80');
     answered.count = answered.bytes = 0;

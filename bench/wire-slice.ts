@@ -5,6 +5,8 @@
 // refuse, so the graph a correct node ends with is exactly the good set's (`expectedGraph`).
 // Pure: no I/O.
 import { Reader, toHex } from '../src/core/base/bytes.ts';
+import { fieldOffset, fieldPlace, placeIn, type FieldPlace } from '../src/core/wire/layout.ts';
+import { readType, TYPE } from '../src/core/wire/messages.ts';
 import { MAX_FUTURE_SECONDS, STALE_SECONDS } from '../src/core/gossip/validate.ts';
 import { channelUpdateBytes, type SignFn, type SignedGossip } from './fixtures/signed-gossip.ts';
 import { nodeSecret, orderChannel, type FixtureKeys } from './fixtures/keys.ts';
@@ -50,25 +52,27 @@ export interface Served {
   goodMessages: number;
 }
 
-const typeOf = (m: Uint8Array) => (m[0]! << 8) | m[1]!;
-const UPDATE_TS_AT = 2 + 64 + 32 + 8;
-const UPDATE_FLAGS_AT = UPDATE_TS_AT + 4 + 1;
-const ANN_SCID_AT = (m: Uint8Array) => 2 + 256 + 2 + ((m[258]! << 8) | m[259]!) + 32;
+const UPDATE_FLAGS_AT = fieldOffset('channel_update', 'channel_flags');
+const UPDATE_SCID_AT = fieldOffset('channel_update', 'short_channel_id');
+const UPDATE_TS_AT = fieldOffset('channel_update', 'timestamp');
+const ANN_SCID = fieldPlace('channel_announcement', 'short_channel_id');
+const ANN_NODE_1 = fieldPlace('channel_announcement', 'node_id_1');
+const ANN_NODE_2 = fieldPlace('channel_announcement', 'node_id_2');
+const NODE_ID = fieldPlace('node_announcement', 'node_id');
 
 export function scidOf(m: Uint8Array): bigint {
-  const t = typeOf(m);
-  if (t === 256) return new Reader(m.subarray(ANN_SCID_AT(m))).u64();
-  return new Reader(m.subarray(2 + 64 + 32)).u64();
+  if (readType(m) === TYPE.channel_announcement) return new Reader(m.subarray(placeIn(m, ANN_SCID))).u64();
+  return new Reader(m.subarray(UPDATE_SCID_AT)).u64();
 }
 
+const pointAt = (m: Uint8Array, p: FieldPlace): string => toHex(m.subarray(placeIn(m, p), placeIn(m, p) + p.size));
+
 function announcementEnds(m: Uint8Array): [string, string] {
-  const at = ANN_SCID_AT(m) + 8;
-  return [toHex(m.subarray(at, at + 33)), toHex(m.subarray(at + 33, at + 66))];
+  return [pointAt(m, ANN_NODE_1), pointAt(m, ANN_NODE_2)];
 }
 
 function nodeIdOf(m: Uint8Array): string {
-  const at = 2 + 64 + 2 + ((m[66]! << 8) | m[67]!) + 4;
-  return toHex(m.subarray(at, at + 33));
+  return pointAt(m, NODE_ID);
 }
 
 /** The good set grouped per channel: each channel_update and node_announcement goes with the channel the set sends it after. */
@@ -79,8 +83,8 @@ export function groupByScid(g: SignedGossip, channels?: number): Served {
   let n = 0;
   let goodMessages = 0;
   for (const m of g.messages) {
-    const t = typeOf(m);
-    if (t === 256) {
+    const t = readType(m);
+    if (t === TYPE.channel_announcement) {
       if (channels !== undefined && n >= channels) break;
       n++;
       cur = {
@@ -94,8 +98,8 @@ export function groupByScid(g: SignedGossip, channels?: number): Served {
         reordered: false,
       };
       answers.set(cur.scid, cur);
-    } else if (t === 258) cur!.updates[m[UPDATE_FLAGS_AT]! & 1] = m;
-    else if (t === 257) nodes.set(nodeIdOf(m), m);
+    } else if (t === TYPE.channel_update) cur!.updates[m[UPDATE_FLAGS_AT]! & 1] = m;
+    else if (t === TYPE.node_announcement) nodes.set(nodeIdOf(m), m);
     cur!.messages.push(m);
     goodMessages++;
   }

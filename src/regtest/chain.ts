@@ -9,27 +9,9 @@ import { isCoinbase, outpointKey, type Tx, type TxOutput } from './tx.ts';
 import { Mempool, type AcceptResult } from './mempool.ts';
 import type { ScriptVerifier } from './scripts.ts';
 import { RegtestWallet } from './wallet.ts';
+import type { BlockEntry, ChainState, Coin, TxLocation } from './chain-state.ts';
 
-export interface Coin {
-  value: bigint;
-  script: Uint8Array;
-  /** Height of the block holding it. */
-  height: number;
-  coinbase: boolean;
-}
-
-export interface BlockEntry {
-  block: Block;
-  height: number;
-  prev: BlockEntry | undefined;
-  /** The coins this block spent, for disconnecting it (set while it is active). */
-  undo?: [string, Coin][];
-}
-
-export interface TxLocation {
-  entry: BlockEntry;
-  index: number;
-}
+export type { BlockEntry, Coin, TxLocation } from './chain-state.ts';
 
 export interface ChainOptions {
   /** UNIX seconds for new blocks' timestamps (default the wall clock). */
@@ -49,7 +31,7 @@ export class ChainError extends Error {
   override name = 'ChainError';
 }
 
-export class RegtestChain {
+export class RegtestChain implements ChainState {
   readonly index = new Map<string, BlockEntry>();
   /** The active chain by height; [0] is genesis. */
   readonly active: BlockEntry[] = [];

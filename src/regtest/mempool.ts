@@ -14,7 +14,7 @@ import { decodeTx, isCoinbase, outpointKey, TxDecodeError, type Tx, type TxOutpu
 import { dustThreshold, isPushOnly, isStandardOutput, scriptKind } from './policy.ts';
 import { isFinalTx, sequenceLocksOk } from './locks.ts';
 import type { ScriptVerifier } from './scripts.ts';
-import type { RegtestChain } from './chain.ts';
+import type { ChainState } from './chain-state.ts';
 
 export interface MempoolEntry {
   tx: Tx;
@@ -58,7 +58,7 @@ export class Mempool {
   private seq = 0;
 
   constructor(
-    private readonly chain: RegtestChain,
+    private readonly chain: ChainState,
     private readonly verify: ScriptVerifier,
     private readonly maxTxs = MAX_MEMPOOL_TXS,
   ) {}

@@ -8,7 +8,14 @@ import { sha256 } from '../core/crypto/primitives.ts';
 import { COINBASE_MATURITY, REGTEST_NETWORK } from './params.ts';
 import { addressScript, dustThreshold } from './policy.ts';
 import { outpointKey } from './tx.ts';
-import type { RegtestChain } from './chain.ts';
+import type { ChainState } from './chain-state.ts';
+import type { AcceptResult, Mempool } from './mempool.ts';
+
+/** What the wallet uses of the chain (chain.ts): its state, its mempool and accepting a transaction. */
+interface WalletChain extends ChainState {
+  readonly mempool: Mempool;
+  accept(raw: Uint8Array): AcceptResult;
+}
 
 /** The chain wallet's key: SHA-256 of a fixed label, so a reloaded chain can spend what it mined. */
 const WALLET_KEY = sha256(new TextEncoder().encode('boltworker regtest chain wallet'));
@@ -29,7 +36,7 @@ export class RegtestWallet {
   readonly script: Uint8Array;
   readonly address: string;
 
-  constructor(private readonly chain: RegtestChain) {
+  constructor(private readonly chain: WalletChain) {
     const pay = p2wpkh(pubECDSA(WALLET_KEY), REGTEST_NETWORK);
     this.script = pay.script;
     this.address = pay.address!;

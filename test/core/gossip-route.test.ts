@@ -156,7 +156,7 @@ describe('getroute: BOLT 7 Routing Example', () => {
     );
     // Once the capacity is known to be large enough, it is used again.
     const g = square({ bcCapacity: 5_000, bc: { max: 6_000_000n } });
-    g.setCapacity(g.scid[1]!, 6_000);
+    g.setCapacity(g.scidAt(1), 6_000);
     deepEqual(getroute(g, toC()).route, VIA_B);
   });
   it('a direction without a channel_update is not used', () => {

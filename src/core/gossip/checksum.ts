@@ -2,6 +2,7 @@
 // channel_update without its signature and timestamp fields", for reply_channel_range's
 // checksums_tlv (gossip_queries_ex).
 import { DecodeError } from '../base/errors.ts';
+import { fieldOffset } from '../wire/layout.ts';
 
 // Slicing-by-8: eight 256-entry tables, eight bytes a step (about three times the plain table's
 // speed, which matters to the file gossip store: it checks every record of a ~45 MB load).
@@ -49,13 +50,16 @@ export function crc32c(data: Uint8Array, crc = 0): number {
   return crc32cRange(data, 0, data.length, crc);
 }
 
+/** chain_hash and short_channel_id run from the end of the signature to the timestamp. */
+const SIG_END = fieldOffset('channel_update', 'chain_hash');
+const TIMESTAMP_AT = fieldOffset('channel_update', 'timestamp');
+const AFTER_TIMESTAMP = fieldOffset('channel_update', 'message_flags');
+
 /**
  * The checksum of a raw channel_update (2-byte type included): chain_hash and short_channel_id,
  * then everything after timestamp (as Core Lightning's get_cupdate_parts cuts it).
  */
 export function channelUpdateChecksum(raw: Uint8Array): number {
-  const sigEnd = 2 + 64;
-  const tsAt = sigEnd + 32 + 8;
-  if (raw.length <= tsAt + 4) throw new DecodeError('short_read', 'channel_update too short for a checksum');
-  return crc32c(raw.subarray(tsAt + 4), crc32c(raw.subarray(sigEnd, tsAt)));
+  if (raw.length <= AFTER_TIMESTAMP) throw new DecodeError('short_read', 'channel_update too short for a checksum');
+  return crc32c(raw.subarray(AFTER_TIMESTAMP), crc32c(raw.subarray(SIG_END, TIMESTAMP_AT)));
 }

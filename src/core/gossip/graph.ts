@@ -54,20 +54,53 @@ function grow<T extends Float64Array | Int32Array | Uint32Array | Uint16Array | 
   return b;
 }
 
+/**
+ * The graph's arrays, for its readers beside it (route.ts walks them in its search, list.ts builds
+ * listchannels and listnodes rows from them): read-only, and valid until the graph next changes
+ * (a growing array is replaced). Everything else reads the graph through its methods.
+ */
+export interface GraphTables {
+  readonly nodeKey: readonly (string | undefined)[];
+  readonly nodeHead: Int32Array;
+  readonly nodeTimestamp: Float64Array;
+  readonly nodeColor: Uint8Array;
+  readonly nodeAlias: Uint8Array;
+  readonly nodeFeatures: readonly (Uint8Array | undefined)[];
+  readonly nodeAddresses: readonly (Uint8Array | undefined)[];
+  readonly scid: BigUint64Array;
+  readonly node1: Int32Array;
+  readonly node2: Int32Array;
+  readonly capacitySat: Float64Array;
+  readonly spentHeight: Uint32Array;
+  readonly channelFeatures: readonly Uint8Array[];
+  readonly edgeNext: Int32Array;
+  readonly updTimestamp: Float64Array;
+  readonly updMessageFlags: Uint8Array;
+  readonly updChannelFlags: Uint8Array;
+  readonly updCltvDelta: Uint16Array;
+  readonly updHtlcMin: Float64Array;
+  readonly updHtlcMax: Float64Array;
+  readonly updHtlcMinExact: BigUint64Array;
+  readonly updHtlcMaxExact: BigUint64Array;
+  readonly updFeeBase: Uint32Array;
+  readonly updFeeProp: Uint32Array;
+}
+
 export class Graph implements GossipView {
   // ---- nodes (slot n) ----
   nodeSlots = 0; // slots ever used (live ones have nodeKey[n] set)
   nodeCount = 0;
-  nodeIds: Uint8Array; // 33 bytes per slot
-  nodeKey: (string | undefined)[] = []; // hex node id
-  nodeIndex = new Map<string, number>();
-  nodeChannels: Uint32Array; // live channels per node
-  nodeHead: Int32Array; // first half-edge, -1 for none
+  private nodeIds: Uint8Array; // 33 bytes per slot
+  private nodeKey: (string | undefined)[] = []; // hex node id
+  private nodeIndex = new Map<string, number>();
+  private nodeChannels: Uint32Array; // live channels per node
+  private nodeHead: Int32Array; // first half-edge, -1 for none
+  /** @deprecated outside graph.ts: use nodeTimestampAt(n). Still public for the chain code and tests another change replaces. */
   nodeTimestamp: Float64Array; // node_announcement timestamp, -1 for none
-  nodeColor: Uint8Array; // 3 bytes per slot
-  nodeAlias: Uint8Array; // 32 bytes per slot
-  nodeFeatures: (Uint8Array | undefined)[] = [];
-  nodeAddresses: (Uint8Array | undefined)[] = [];
+  private nodeColor: Uint8Array; // 3 bytes per slot
+  private nodeAlias: Uint8Array; // 32 bytes per slot
+  private nodeFeatures: (Uint8Array | undefined)[] = [];
+  private nodeAddresses: (Uint8Array | undefined)[] = [];
   /** nodeId(n)'s copies: every channel_update's check needs its signer's id. */
   private nodeIdCopies: (Uint8Array | undefined)[] = [];
   private freeNodes: number[] = [];
@@ -75,31 +108,34 @@ export class Graph implements GossipView {
   // ---- channels (slot c) ----
   channelSlots = 0;
   channelCount = 0;
-  scid: BigUint64Array;
-  channelIndex = new Map<bigint, number>();
+  private scid: BigUint64Array;
+  private channelIndex = new Map<bigint, number>();
   /** Told of each channel added (true) and removed (false): gossipd keeps its sync's count of expected channels from it. */
   onChannel: ((short_channel_id: bigint, present: boolean) => void) | undefined;
-  node1: Int32Array; // node slot of node_id_1, -1 for a free slot
-  node2: Int32Array;
+  private node1: Int32Array; // node slot of node_id_1, -1 for a free slot
+  private node2: Int32Array;
+  /** @deprecated outside graph.ts: use channel(short_channel_id).capacity_sat. Still public for the chain code and tests another change replaces. */
   capacitySat: Float64Array; // NaN when unknown
+  /** @deprecated outside graph.ts: use spentAt(c). Still public for the chain code and tests another change replaces. */
   spentHeight: Uint32Array; // block height the funding output was spent at, 0 if unspent
-  channelFeatures: Uint8Array[] = [];
-  edgeNext: Int32Array; // per half-edge (2*c + side): the node's next half-edge, -1 to end
+  private channelFeatures: Uint8Array[] = [];
+  private edgeNext: Int32Array; // per half-edge (2*c + side): the node's next half-edge, -1 to end
   private freeChannels: number[] = [];
   /** short_channel_ids announced with two key sets: kept out of the graph (markConflict). */
   readonly conflicts = new Set<bigint>();
 
   // ---- half-channels (slot h = 2*c + direction): the channel_update from node_(direction+1) ----
+  /** @deprecated outside graph.ts: use updateTimestampAt(c, direction). Still public for the chain code and tests another change replaces. */
   updTimestamp: Float64Array; // -1 when no update is held
-  updMessageFlags: Uint8Array;
-  updChannelFlags: Uint8Array;
-  updCltvDelta: Uint16Array;
-  updHtlcMin: Float64Array; // float64 copies for routing
-  updHtlcMax: Float64Array;
-  updHtlcMinExact: BigUint64Array; // the u64 values, for listchannels and duplicate checks
-  updHtlcMaxExact: BigUint64Array;
-  updFeeBase: Uint32Array;
-  updFeeProp: Uint32Array;
+  private updMessageFlags: Uint8Array;
+  private updChannelFlags: Uint8Array;
+  private updCltvDelta: Uint16Array;
+  private updHtlcMin: Float64Array; // float64 copies for routing
+  private updHtlcMax: Float64Array;
+  private updHtlcMinExact: BigUint64Array; // the u64 values, for listchannels and duplicate checks
+  private updHtlcMaxExact: BigUint64Array;
+  private updFeeBase: Uint32Array;
+  private updFeeProp: Uint32Array;
 
   constructor(opts: GraphOptions = {}) {
     const c = Math.max(16, opts.channels ?? 1024);
@@ -449,5 +485,95 @@ export class Graph implements GossipView {
   /** True when node slot n is node_id (used by tests and callers holding a slot across awaits). */
   isNode(n: number, node_id: Uint8Array): boolean {
     return this.nodeKey[n] !== undefined && equal(this.nodeIds.subarray(33 * n, 33 * n + 33), node_id);
+  }
+
+  /** The arrays, for route.ts and list.ts (GraphTables): take them again after the graph changes. */
+  tables(): GraphTables {
+    return {
+      nodeKey: this.nodeKey,
+      nodeHead: this.nodeHead,
+      nodeTimestamp: this.nodeTimestamp,
+      nodeColor: this.nodeColor,
+      nodeAlias: this.nodeAlias,
+      nodeFeatures: this.nodeFeatures,
+      nodeAddresses: this.nodeAddresses,
+      scid: this.scid,
+      node1: this.node1,
+      node2: this.node2,
+      capacitySat: this.capacitySat,
+      spentHeight: this.spentHeight,
+      channelFeatures: this.channelFeatures,
+      edgeNext: this.edgeNext,
+      updTimestamp: this.updTimestamp,
+      updMessageFlags: this.updMessageFlags,
+      updChannelFlags: this.updChannelFlags,
+      updCltvDelta: this.updCltvDelta,
+      updHtlcMin: this.updHtlcMin,
+      updHtlcMax: this.updHtlcMax,
+      updHtlcMinExact: this.updHtlcMinExact,
+      updHtlcMaxExact: this.updHtlcMaxExact,
+      updFeeBase: this.updFeeBase,
+      updFeeProp: this.updFeeProp,
+    };
+  }
+
+  // ---------------------------------------------------------------- reads by slot (gossipd)
+  // Cheap, allocation-free reads for gossipd's answers and relay, so that nothing outside this
+  // folder indexes the arrays above.
+
+  /** Every channel's short_channel_id (in no particular order). */
+  *channelIds(): IterableIterator<bigint> {
+    yield* this.channelIndex.keys();
+  }
+
+  /** Node slot n's id (hex), or undefined for a free slot. */
+  nodeHex(n: number): string | undefined {
+    return this.nodeKey[n];
+  }
+
+  /** Node slot n's node_announcement timestamp, -1 when none is held. */
+  nodeTimestampAt(n: number): number {
+    return this.nodeTimestamp[n] ?? -1;
+  }
+
+  /** Node slot n's raw `addresses` field, undefined when no node_announcement is held. */
+  nodeAddressesAt(n: number): Uint8Array | undefined {
+    return this.nodeAddresses[n];
+  }
+
+  /** Whether some channel of node slot n satisfies `test` (its short_channel_id). */
+  someChannelOf(n: number, test: (short_channel_id: bigint) => boolean): boolean {
+    for (let e = n < 0 ? -1 : this.nodeHead[n]!; e >= 0; e = this.edgeNext[e]!) if (test(this.scid[e >> 1]!)) return true;
+    return false;
+  }
+
+  /** Whether channel slot c holds a channel (slots up to channelSlots may be free). */
+  channelAt(c: number): boolean {
+    return c >= 0 && c < this.channelSlots && this.node1[c]! >= 0;
+  }
+
+  /** Channel slot c's short_channel_id. */
+  scidAt(c: number): bigint {
+    return this.scid[c]!;
+  }
+
+  /** Channel slot c's two node ids (hex), node_id_1 first. */
+  endsAt(c: number): [string, string] {
+    return [this.nodeKey[this.node1[c]!]!, this.nodeKey[this.node2[c]!]!];
+  }
+
+  /** Channel slot c's two node slots, node_id_1 first. */
+  nodesAt(c: number): [number, number] {
+    return [this.node1[c]!, this.node2[c]!];
+  }
+
+  /** The block height channel slot c's funding output was spent at, 0 while unspent. */
+  spentAt(c: number): number {
+    return this.spentHeight[c]!;
+  }
+
+  /** The timestamp of the channel_update held for channel slot c in `direction`, -1 when none. */
+  updateTimestampAt(c: number, direction: 0 | 1): number {
+    return this.updTimestamp[2 * c + direction]!;
   }
 }

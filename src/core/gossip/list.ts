@@ -6,7 +6,7 @@ import { BoltError } from '../base/errors.ts';
 import { formatScid, parseScid } from '../wire/scid.ts';
 import { parseAddresses, type NodeAddress } from './address.ts';
 import { QueryError } from './errors.ts';
-import type { Graph } from './graph.ts';
+import type { Graph, GraphTables } from './graph.ts';
 
 export interface ListChannelsEntry {
   source: string;
@@ -69,7 +69,7 @@ function scidParam(v: string | bigint): bigint {
 }
 
 /** One listchannels entry for half-channel h (= 2*channel + direction); undefined if it has no update. */
-function halfEntry(g: Graph, c: number, d: 0 | 1): ListChannelsEntry | undefined {
+function halfEntry(g: GraphTables, c: number, d: 0 | 1): ListChannelsEntry | undefined {
   const h = 2 * c + d;
   const ts = g.updTimestamp[h]!;
   if (ts < 0) return undefined; // Core Lightning lists a direction only once it has a channel_update.
@@ -109,8 +109,8 @@ export function listchannels(g: Graph, filter: ListChannelsFilter = {}): ListCha
   if (filter.short_channel_id !== undefined) {
     const c = g.findChannel(scidParam(filter.short_channel_id));
     if (c >= 0) {
-      push(halfEntry(g, c, 0));
-      push(halfEntry(g, c, 1));
+      push(halfEntry(g.tables(), c, 0));
+      push(halfEntry(g.tables(), c, 1));
     }
     return out;
   }
@@ -118,25 +118,27 @@ export function listchannels(g: Graph, filter: ListChannelsFilter = {}): ListCha
   if (end !== undefined) {
     const n = nodeParam(g, filter.source !== undefined ? 'source' : 'destination', end);
     if (n < 0) return out;
-    for (let e = g.nodeHead[n]!; e >= 0; e = g.edgeNext[e]!) {
+    const t = g.tables();
+    for (let e = t.nodeHead[n]!; e >= 0; e = t.edgeNext[e]!) {
       // Half-edge e = 2*c + side: the node is node_(side+1), so it is the source of direction side.
       const c = e >> 1;
       const side = (e & 1) as 0 | 1;
-      push(halfEntry(g, c, filter.source !== undefined ? side : ((side ^ 1) as 0 | 1)));
+      push(halfEntry(t, c, filter.source !== undefined ? side : ((side ^ 1) as 0 | 1)));
     }
     return out;
   }
+  const t = g.tables();
   for (let c = 0; c < g.channelSlots; c++) {
-    if (g.node1[c]! < 0) continue;
-    push(halfEntry(g, c, 0));
-    push(halfEntry(g, c, 1));
+    if (!g.channelAt(c)) continue;
+    push(halfEntry(t, c, 0));
+    push(halfEntry(t, c, 1));
   }
   return out;
 }
 
 const utf8 = new TextDecoder('utf-8');
 
-function nodeEntry(g: Graph, n: number): ListNodesEntry {
+function nodeEntry(g: GraphTables, n: number): ListNodesEntry {
   const e: ListNodesEntry = { nodeid: g.nodeKey[n]! };
   const ts = g.nodeTimestamp[n]!;
   if (ts < 0) return e;
@@ -160,9 +162,10 @@ function nodeEntry(g: Graph, n: number): ListNodesEntry {
 export function listnodes(g: Graph, filter: { id?: string | Uint8Array } = {}): ListNodesEntry[] {
   if (filter.id !== undefined) {
     const n = nodeParam(g, 'id', filter.id);
-    return n < 0 ? [] : [nodeEntry(g, n)];
+    return n < 0 ? [] : [nodeEntry(g.tables(), n)];
   }
   const out: ListNodesEntry[] = [];
-  for (let n = 0; n < g.nodeSlots; n++) if (g.nodeKey[n] !== undefined) out.push(nodeEntry(g, n));
+  const t = g.tables();
+  for (let n = 0; n < g.nodeSlots; n++) if (t.nodeKey[n] !== undefined) out.push(nodeEntry(t, n));
   return out;
 }

@@ -4,11 +4,12 @@
 import { Reader } from '../base/bytes.ts';
 import { sha256d } from '../crypto/primitives.ts';
 import { DecodeError } from '../base/errors.ts';
-import type { KnownUpdate } from './validate.ts';
+import { fieldOffset } from '../wire/layout.ts';
+import { readType, TYPE } from '../wire/messages.ts';
 
-export const CHANNEL_ANNOUNCEMENT = 256;
-export const NODE_ANNOUNCEMENT = 257;
-export const CHANNEL_UPDATE = 258;
+export const CHANNEL_ANNOUNCEMENT = TYPE.channel_announcement;
+export const NODE_ANNOUNCEMENT = TYPE.node_announcement;
+export const CHANNEL_UPDATE = TYPE.channel_update;
 
 export type GossipType = 'channel_announcement' | 'node_announcement' | 'channel_update';
 
@@ -18,14 +19,13 @@ export type GossipType = 'channel_announcement' | 'node_announcement' | 'channel
  * node_announcement and channel_update: "the entire remaining packet after signature".
  */
 export const SIGNED_FROM: Readonly<Record<GossipType, number>> = {
-  channel_announcement: 2 + 4 * 64,
-  node_announcement: 2 + 64,
-  channel_update: 2 + 64,
+  channel_announcement: fieldOffset('channel_announcement', 'features'),
+  node_announcement: fieldOffset('node_announcement', 'features'),
+  channel_update: fieldOffset('channel_update', 'chain_hash'),
 };
 
 export function gossipType(raw: Uint8Array): GossipType | undefined {
-  if (raw.length < 2) return undefined;
-  const t = (raw[0]! << 8) | raw[1]!;
+  const t = readType(raw);
   return t === CHANNEL_ANNOUNCEMENT
     ? 'channel_announcement'
     : t === NODE_ANNOUNCEMENT
@@ -42,6 +42,18 @@ export function gossipDigest(raw: Uint8Array): Uint8Array {
   const from = SIGNED_FROM[type];
   if (raw.length < from) throw new DecodeError('short_read', `${type} shorter than its signatures`);
   return sha256d(raw.subarray(from));
+}
+
+/** The fields of the channel_update held for one direction. */
+export interface KnownUpdate {
+  timestamp: number;
+  message_flags: number;
+  channel_flags: number;
+  cltv_expiry_delta: number;
+  htlc_minimum_msat: bigint;
+  fee_base_msat: number;
+  fee_proportional_millionths: number;
+  htlc_maximum_msat: bigint;
 }
 
 export interface ChannelAnnouncementPeek {

@@ -226,9 +226,10 @@ function search(
   heap[size++] = dst;
   pos[dst] = 0;
 
-  const { node1, node2, nodeHead, edgeNext, updTimestamp: ts, updChannelFlags: cflags, updHtlcMin: hmin, updHtlcMax: hmax } = g;
-  const { updFeeBase: base, updFeeProp: prop, updCltvDelta: delta, capacitySat: cap, spentHeight: spent } = g;
-  const { channelFeatures, nodeFeatures } = g;
+  const t = g.tables();
+  const { node1, node2, nodeHead, edgeNext, updTimestamp: ts, updChannelFlags: cflags, updHtlcMin: hmin, updHtlcMax: hmax } = t;
+  const { updFeeBase: base, updFeeProp: prop, updCltvDelta: delta, capacitySat: cap, spentHeight: spent } = t;
+  const { channelFeatures, nodeFeatures } = t;
   const riskPerBlock = riskfactor / 100 / BLOCKS_PER_YEAR;
   const checkExcludedHalves = ex.halves.size > 0;
 
@@ -298,7 +299,8 @@ function walk(g: Graph, s: Scratch, src: number, dst: number): [number, 0 | 1, n
     const e = s.via[n]!;
     const c = e >> 1;
     const d = (e & 1) as 0 | 1; // n is node_(d+1): it sends in direction d
-    const next = d === 0 ? g.node2[c]! : g.node1[c]!;
+    const [n1, n2] = g.nodesAt(c);
+    const next = d === 0 ? n2 : n1;
     path.push([c, d, next]);
     n = next;
   }
@@ -333,14 +335,15 @@ export function getroute(g: Graph, p: GetrouteParams): { route: RouteHop[] } {
   }
 
   // Amounts and delays backwards from the destination, exactly (BigInt) this time.
+  const t = g.tables();
   const route = new Array<RouteHop>(path.length);
   let amountAt = amountIn;
   let delayAt = cltv;
   for (let i = path.length - 1; i >= 0; i--) {
     const [c, d, reached] = path[i]!;
     route[i] = {
-      id: g.nodeKey[reached]!,
-      channel: formatScid(g.scid[c]!),
+      id: t.nodeKey[reached]!,
+      channel: formatScid(t.scid[c]!),
       direction: d,
       amount_msat: Number(amountAt),
       delay: delayAt,
@@ -349,8 +352,8 @@ export function getroute(g: Graph, p: GetrouteParams): { route: RouteHop[] } {
     // The node sending on this hop's channel charges its fee (BOLT 7 "HTLC Fees") and adds its
     // cltv_expiry_delta, both from the channel_update it signed for this direction.
     const h = 2 * c + d;
-    amountAt += BigInt(g.updFeeBase[h]!) + (amountAt * BigInt(g.updFeeProp[h]!)) / 1_000_000n;
-    delayAt += g.updCltvDelta[h]!;
+    amountAt += BigInt(t.updFeeBase[h]!) + (amountAt * BigInt(t.updFeeProp[h]!)) / 1_000_000n;
+    delayAt += t.updCltvDelta[h]!;
   }
   return { route };
 }

@@ -3,11 +3,18 @@
 // written in. Signing goes through crypto.ts like everything else.
 import { compare } from '../base/bytes.ts';
 import { getPublicKey, signDigest } from '../crypto/primitives.ts';
+import { fieldOffset } from '../wire/layout.ts';
 import { encodeMessage } from '../wire/messages.ts';
 import { encodeAddresses, type NodeAddress } from './address.ts';
 import { gossipDigest } from './peek.ts';
 
 const SIG0 = new Uint8Array(64);
+/** Where each signature goes, in the order of the keys that sign (node 1, node 2, bitcoin 1, bitcoin 2). */
+const ANNOUNCEMENT_SIGS = (['node_signature_1', 'node_signature_2', 'bitcoin_signature_1', 'bitcoin_signature_2'] as const).map(f =>
+  fieldOffset('channel_announcement', f),
+);
+const UPDATE_SIG = fieldOffset('channel_update', 'signature');
+const NODE_SIG = fieldOffset('node_announcement', 'signature');
 
 export interface ChannelParty {
   /** Node secret key: signs node_signature_N and this node's channel_updates. */
@@ -45,7 +52,7 @@ export function signChannelAnnouncement(p: ChannelAnnouncementParams): Uint8Arra
     bitcoin_key_2: getPublicKey(b.bitcoinSecret),
   });
   const h = gossipDigest(raw);
-  [a.nodeSecret, b.nodeSecret, a.bitcoinSecret, b.bitcoinSecret].forEach((k, i) => raw.set(signDigest(h, k), 2 + 64 * i));
+  [a.nodeSecret, b.nodeSecret, a.bitcoinSecret, b.bitcoinSecret].forEach((k, i) => raw.set(signDigest(h, k), ANNOUNCEMENT_SIGS[i]!));
   return raw;
 }
 
@@ -87,7 +94,7 @@ export function signChannelUpdate(p: ChannelUpdateParams): Uint8Array {
     fee_proportional_millionths: p.fee_proportional_millionths ?? 1,
     htlc_maximum_msat: p.htlc_maximum_msat,
   });
-  raw.set(signDigest(gossipDigest(raw), p.secret), 2);
+  raw.set(signDigest(gossipDigest(raw), p.secret), UPDATE_SIG);
   return raw;
 }
 
@@ -116,6 +123,6 @@ export function signNodeAnnouncement(p: NodeAnnouncementParams): Uint8Array {
     alias,
     addresses: p.addresses instanceof Uint8Array ? p.addresses : encodeAddresses(p.addresses ?? []),
   });
-  raw.set(signDigest(gossipDigest(raw), p.secret), 2);
+  raw.set(signDigest(gossipDigest(raw), p.secret), NODE_SIG);
   return raw;
 }

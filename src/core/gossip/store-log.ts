@@ -24,6 +24,9 @@ import { crc32cRange } from './checksum.ts';
 import { U64Map } from './u64-map.ts';
 import {
   GossipStoreError,
+  STORE_CHANNEL_ANNOUNCEMENT,
+  STORE_CHANNEL_UPDATE,
+  STORE_NODE_ANNOUNCEMENT,
   checkKey,
   checkRecord,
   keyId,
@@ -47,12 +50,12 @@ const TLV_SPENT_HEIGHT = 3;
 const MAX_BODY = 33 + 1 + 255 + 65535;
 
 function keyLength(type: number): number {
-  return type === 256 ? 8 : type === 258 ? 9 : type === 257 ? 33 : -1;
+  return type === STORE_CHANNEL_ANNOUNCEMENT ? 8 : type === STORE_CHANNEL_UPDATE ? 9 : type === STORE_NODE_ANNOUNCEMENT ? 33 : -1;
 }
 
 function writeKey(dv: DataView, out: Uint8Array, at: number, type: GossipRecordType, key: GossipKey): void {
-  if (type === 257) out.set(fromHex(key as string), at);
-  else if (type === 256) dv.setBigUint64(at, key as bigint);
+  if (type === STORE_NODE_ANNOUNCEMENT) out.set(fromHex(key as string), at);
+  else if (type === STORE_CHANNEL_ANNOUNCEMENT) dv.setBigUint64(at, key as bigint);
   else {
     dv.setBigUint64(at, (key as bigint) >> 1n);
     out[at + 8] = Number((key as bigint) & 1n);
@@ -60,8 +63,8 @@ function writeKey(dv: DataView, out: Uint8Array, at: number, type: GossipRecordT
 }
 
 function readKey(dv: DataView, buf: Uint8Array, at: number, type: number): GossipKey {
-  if (type === 257) return toHex(buf.subarray(at, at + 33));
-  if (type === 256) return dv.getBigUint64(at);
+  if (type === STORE_NODE_ANNOUNCEMENT) return toHex(buf.subarray(at, at + 33));
+  if (type === STORE_CHANNEL_ANNOUNCEMENT) return dv.getBigUint64(at);
   return (dv.getBigUint64(at) << 1n) | BigInt(buf[at + 8]! & 1);
 }
 
@@ -461,7 +464,9 @@ export class GossipLog {
 }
 
 function mapFor(index: Index, type: number): OrdMap<GossipKey> {
-  return (type === 256 ? index.channels : type === 258 ? index.updates : index.nodes) as OrdMap<GossipKey>;
+  return (
+    type === STORE_CHANNEL_ANNOUNCEMENT ? index.channels : type === STORE_CHANNEL_UPDATE ? index.updates : index.nodes
+  ) as OrdMap<GossipKey>;
 }
 
 /** The wire message in a record entry's bytes (as `locate` places them): a view, no copy. */

@@ -4,12 +4,13 @@
 // store-memory.ts (tests, edge), src/node/gossip-store-file.ts (an append-only file in the spirit of
 // Core Lightning's gossip_store), src/web/gossip-store-idb.ts (IndexedDB). Pure: types and checks.
 import { BoltError } from '../base/errors.ts';
+import { TYPE } from '../wire/messages.ts';
 
+export const STORE_CHANNEL_ANNOUNCEMENT = TYPE.channel_announcement;
+export const STORE_NODE_ANNOUNCEMENT = TYPE.node_announcement;
+export const STORE_CHANNEL_UPDATE = TYPE.channel_update;
 /** BOLT 7 message types the store holds. */
-export type GossipRecordType = 256 | 257 | 258;
-export const STORE_CHANNEL_ANNOUNCEMENT = 256;
-export const STORE_NODE_ANNOUNCEMENT = 257;
-export const STORE_CHANNEL_UPDATE = 258;
+export type GossipRecordType = typeof STORE_CHANNEL_ANNOUNCEMENT | typeof STORE_NODE_ANNOUNCEMENT | typeof STORE_CHANNEL_UPDATE;
 
 /**
  * What a record is filed under, by type:
@@ -148,7 +149,7 @@ export function checkKey(type: number, key: unknown): asserts key is GossipKey {
   if (type === STORE_CHANNEL_ANNOUNCEMENT || type === STORE_CHANNEL_UPDATE) {
     const max = type === STORE_CHANNEL_ANNOUNCEMENT ? U64 : U64 << 1n;
     if (typeof key !== 'bigint' || key < 0n || key >= max) {
-      throw new GossipStoreError('bad_record', `type ${type} needs a bigint key below 2^${type === 256 ? 64 : 65}`);
+      throw new GossipStoreError('bad_record', `type ${type} needs a bigint key below 2^${type === STORE_CHANNEL_ANNOUNCEMENT ? 64 : 65}`);
     }
   } else if (type === STORE_NODE_ANNOUNCEMENT) {
     if (typeof key !== 'string' || !NODE_ID_HEX.test(key)) {

@@ -11,9 +11,12 @@
 import { compare, equal } from '../base/bytes.ts';
 import { sha256Fast } from '../crypto/sha256.ts';
 import { BoltError, DecodeError, ProtocolError } from '../base/errors.ts';
+import { fieldPlace, placeIn } from '../wire/layout.ts';
 import { decodeMessage, type MessageOf } from '../wire/messages.ts';
 import { parseAddresses, type ParsedAddresses } from './address.ts';
-import { gossipDigest, peekGossip, type GossipPeek, type ChannelUpdatePeek } from './peek.ts';
+import { gossipDigest, peekGossip, type GossipPeek, type ChannelUpdatePeek, type KnownUpdate } from './peek.ts';
+
+export type { KnownUpdate } from './peek.ts';
 import { signatureError, verifyGossipSignatures, type SignatureCheck } from './signatures.ts';
 
 /** BOLT 7 "Recommendation on Pruning Stale Entries": two weeks (1209600 seconds). */
@@ -51,18 +54,6 @@ export interface KnownChannel {
   capacity_sat?: number;
   /** The funding output was spent: "if the channel has been closed in the meantime" (BOLT 7). */
   spent: boolean;
-}
-
-/** The fields of the channel_update held for one direction. */
-export interface KnownUpdate {
-  timestamp: number;
-  message_flags: number;
-  channel_flags: number;
-  cltv_expiry_delta: number;
-  htlc_minimum_msat: bigint;
-  fee_base_msat: number;
-  fee_proportional_millionths: number;
-  htlc_maximum_msat: bigint;
 }
 
 export interface GossipView {
@@ -266,16 +257,21 @@ function precheckUpdate(u: ChannelUpdatePeek, view: GossipView, rules: GossipRul
   return { result: 'new', peek: u, channel: chan, ...(dontForward ? { local: true } : {}) };
 }
 
+/** node_id_1, the first of the four keys, after the `features` of variable length. */
+const KEYS = fieldPlace('channel_announcement', 'node_id_1');
+/** node_id_1, node_id_2, bitcoin_key_1, bitcoin_key_2: four points. */
+const KEYS_LENGTH = 4 * KEYS.size;
+/** channel_update's signature, where prepareUpdate takes it from. */
+const UPDATE_SIG = fieldPlace('channel_update', 'signature');
+
 /**
  * A channel_announcement's key set: node_id_1, node_id_2, bitcoin_key_1, bitcoin_key_2 (132 bytes,
  * a view into `raw`). Two announcements of one short_channel_id with different key sets conflict.
  */
 export function announcementKeys(raw: Uint8Array, peek?: { features: Uint8Array }): Uint8Array {
-  // type (2), four signatures (256), len (2), features, chain_hash (32), short_channel_id (8).
-  const flen = peek ? peek.features.length : (raw[258]! << 8) | raw[259]!;
-  const at = 2 + 256 + 2 + flen + 32 + 8;
-  if (raw.length < at + 132) throw new DecodeError('short_read', 'channel_announcement shorter than its keys');
-  return raw.subarray(at, at + 132);
+  const at = peek ? KEYS.at + peek.features.length : placeIn(raw, KEYS);
+  if (at < 0 || raw.length < at + KEYS_LENGTH) throw new DecodeError('short_read', 'channel_announcement shorter than its keys');
+  return raw.subarray(at, at + KEYS_LENGTH);
 }
 
 /** Bytes in each half of a key digest (keyDigest). */
@@ -391,13 +387,13 @@ export function prepareGossip(raw: Uint8Array, view: GossipView, rules: GossipRu
 
 /**
  * A channel_update is all fixed-size fields, which the precheck's peek has already read (the
- * signature is bytes 2..66): the message is assembled from them rather than decoded twice (most
+ * signature is its first field): the message is assembled from them rather than decoded twice (most
  * of a sync's messages are channel_updates).
  */
 function prepareUpdate(raw: Uint8Array, u: ChannelUpdatePeek, chan: KnownChannel, local: boolean): Prepared {
   const m: MessageOf<'channel_update'> = {
     name: 'channel_update',
-    signature: raw.subarray(2, 66),
+    signature: raw.subarray(UPDATE_SIG.at, UPDATE_SIG.at + UPDATE_SIG.size),
     chain_hash: u.chain_hash,
     short_channel_id: u.short_channel_id,
     timestamp: u.timestamp,

@@ -26,8 +26,22 @@ for (const [name, decl] of Object.entries(MESSAGES) as [MessageName, MessageDecl
   BY_TYPE.set(decl.type, [name, decl]);
 }
 
+/** Each message's type number by name, from the declarations (`TYPE.channel_update` is 258). */
+export const TYPE = Object.freeze(Object.fromEntries(Object.entries(MESSAGES).map(([name, decl]) => [name, decl.type]))) as {
+  readonly [N in MessageName]: (typeof MESSAGES)[N]['type'];
+};
+
 export function messageType(name: MessageName): number {
   return MESSAGES[name].type;
+}
+
+/**
+ * The type of a raw message: its first two bytes, big-endian (BOLT 1 "Lightning Message Format":
+ * `type` is a 2-byte big-endian field), or -1 when it is shorter than that. The one place a type
+ * is read from bytes; cheap enough for every message on the wire.
+ */
+export function readType(msg: Uint8Array): number {
+  return msg.length < 2 ? -1 : (msg[0]! << 8) | msg[1]!;
 }
 
 export function messageName(type: number): MessageName | undefined {

@@ -32,11 +32,11 @@ export function struct<const F extends readonly FieldDecl[]>(fields: F): { reado
   return { struct: fields };
 }
 
-export function message<const F extends readonly FieldDecl[], const T extends TlvStreamDecl = {}>(
-  type: number,
+export function message<const N extends number, const F extends readonly FieldDecl[], const T extends TlvStreamDecl = {}>(
+  type: N,
   fields: F,
   tlvs?: T,
-): { readonly type: number; readonly fields: F; readonly tlvs: T } {
+): { readonly type: N; readonly fields: F; readonly tlvs: T } {
   return { type, fields, tlvs: (tlvs ?? {}) as T };
 }
 

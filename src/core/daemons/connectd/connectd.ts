@@ -3,20 +3,21 @@
 // exchange and feature checks, ping/pong, and routing each plaintext message to its owner — gossip
 // to gossipd on their own link, a channel's messages to the daemon that owns the channel, anything
 // else to lightningd. As in Core Lightning since 2022, connectd keeps each connection for its whole
-// life and passes messages on; peers are keyed by node id, one connection each.
+// life and passes messages on; peers are keyed by node id, one connection each. Dialing (each
+// target in turn, timeouts) is dial.ts's; reconnecting to important peers is reconnect.ts's;
+// where each message goes is routing.ts's.
 import { clientKey, ConnectionLimits } from '../../bridge/policy.ts';
 import { fromHex, toHex } from '../../base/bytes.ts';
 import { isValidPublicKey } from '../../crypto/primitives.ts';
-import { isBoltError } from '../../base/errors.ts';
 import { FeatureVector } from '../../features/index.ts';
 import type { ByteStream, DialTarget } from '../../net/transport.ts';
-import { AbortControl } from './abort.ts';
 import { packGossipBatch } from './batch.ts';
 import { Connection, type ConnectionDeps, type ConnectionHooks } from './connection.ts';
 import { handleControl, type ControlContext } from './control.ts';
-import { ConnectError, type AttemptFailure } from './errors.ts';
+import { Dialing } from './dial.ts';
+import { ConnectError, errorText } from './errors.ts';
 import { PingAllowance } from './flood.ts';
-import { describeTarget, formatNetAddress, targetAddress } from './netaddr.ts';
+import { formatNetAddress, targetAddress } from './netaddr.ts';
 import { MAX_PING_PADDING, Pinger } from './ping.ts';
 import { Reconnector } from './reconnect.ts';
 import { messageTypeOf, routeMessage } from './routing.ts';
@@ -55,19 +56,6 @@ interface Peer {
   resumedAt: number;
 }
 
-/** A `connect` in progress: every caller for the same id shares it. */
-interface Attempt {
-  id: string;
-  promise: Promise<ConnectResult>;
-  settled: boolean;
-  resolve(r: ConnectResult): void;
-  reject(e: ConnectError): void;
-  /** Stops whatever the attempt is doing now (a dial or a handshake). */
-  abort?: (reason: string) => void;
-  /** The connection the attempt is handshaking on, if any. */
-  conn?: Connection;
-}
-
 const ZERO_CHANNEL_ID = new Uint8Array(32);
 
 function isZero(b: Uint8Array): boolean {
@@ -89,10 +77,6 @@ export const GOSSIP_BATCH_BYTES = 256 * 1024;
  */
 export const GOSSIP_BATCHES_IN_FLIGHT = 2;
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export class Connectd {
   private readonly o: ConnectdOptions;
   private readonly config: ConnectdConfig;
@@ -112,7 +96,7 @@ export class Connectd {
   private readonly pendingRelease = new Map<Connection, () => void>();
   /** Incoming connections refused since the last one we accepted (logged once per run). */
   private refusedIn = 0;
-  private readonly attempts = new Map<string, Attempt>();
+  private readonly dialing: Dialing;
   private readonly important: Reconnector;
   private counter = 0;
   private stopped = false;
@@ -140,6 +124,22 @@ export class Connectd {
       ourFeatures: this.ourFeatures,
       chainHash: options.chainHash.slice(),
     };
+    this.dialing = new Dialing({
+      config: this.config,
+      clock: options.clock,
+      log: options.log,
+      dialer: options.dialer,
+      stopped: () => this.stopped,
+      connected: id => {
+        const live = this.peers.get(id);
+        return live && this.resultOf(live);
+      },
+      open: (stream, target, idBytes) => {
+        const conn = new Connection(this.deps, this.hooks, stream, 'out', targetAddress(target), idBytes);
+        this.addPending(conn);
+        return conn;
+      },
+    });
     this.important = new Reconnector({
       clock: options.clock,
       log: options.log,
@@ -174,13 +174,11 @@ export class Connectd {
     if (hex === this.nodeIdHex) throw new ConnectError('bad_request', 'cannot connect to ourselves');
     const live = this.peers.get(hex);
     if (live) return this.resultOf(live);
-    const running = this.attempts.get(hex);
+    const running = this.dialing.get(hex);
     if (running) return running.promise;
     if (this.stopped) throw new ConnectError('disconnected', 'connectd is shutting down');
     if (!Array.isArray(targets) || targets.length === 0) throw new ConnectError('no_address', `no address known for ${hex}`);
-    const attempt = this.newAttempt(hex);
-    void this.runAttempt(attempt, bytes, [...targets]);
-    return attempt.promise;
+    return this.dialing.start(hex, bytes, [...targets]);
   }
 
   /** A stream a listener accepted: we are the BOLT 8 responder. */
@@ -242,128 +240,6 @@ export class Connectd {
       this.pendingRelease.delete(conn);
       release();
     }
-  }
-
-  private newAttempt(id: string): Attempt {
-    let resolve!: (r: ConnectResult) => void;
-    let reject!: (e: ConnectError) => void;
-    const promise = new Promise<ConnectResult>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const attempt: Attempt = {
-      id,
-      promise,
-      settled: false,
-      resolve: r => {
-        if (attempt.settled) return;
-        attempt.settled = true;
-        if (this.attempts.get(id) === attempt) this.attempts.delete(id);
-        resolve(r);
-      },
-      reject: e => {
-        if (attempt.settled) return;
-        attempt.settled = true;
-        if (this.attempts.get(id) === attempt) this.attempts.delete(id);
-        reject(e);
-      },
-    };
-    this.attempts.set(id, attempt);
-    return attempt;
-  }
-
-  private async runAttempt(attempt: Attempt, idBytes: Uint8Array, targets: DialTarget[]): Promise<void> {
-    const failures: AttemptFailure[] = [];
-    for (const target of targets) {
-      if (attempt.settled) return;
-      try {
-        await this.tryTarget(attempt, idBytes, target);
-        // Ready: onReady has settled the attempt.
-        return;
-      } catch (e) {
-        if (attempt.settled) return;
-        const failure: AttemptFailure = { address: this.describe(target), target, reason: errorText(e) };
-        if (isBoltError(e)) failure.code = e.code;
-        failures.push(failure);
-        this.o.log.debug(`connect ${attempt.id.slice(0, 16)}: ${failure.address} failed: ${failure.reason}`);
-      } finally {
-        attempt.abort = undefined;
-        attempt.conn = undefined;
-      }
-    }
-    const live = this.peers.get(attempt.id);
-    if (live) {
-      attempt.resolve(this.resultOf(live));
-      return;
-    }
-    const summary = failures.map(f => `${f.address}: ${f.reason}`).join('; ');
-    attempt.reject(new ConnectError('all_failed', `all ${failures.length} address(es) failed: ${summary}`, failures));
-  }
-
-  private describe(t: DialTarget): string {
-    try {
-      return describeTarget(t);
-    } catch {
-      return String((t as { url?: unknown; host?: unknown }).url ?? (t as { host?: unknown }).host);
-    }
-  }
-
-  /** Dials one target and runs the handshake and `init` on it; resolves when the peer is ready. */
-  private async tryTarget(attempt: Attempt, idBytes: Uint8Array, target: DialTarget): Promise<void> {
-    if (
-      !target ||
-      (target.kind !== 'tcp' && target.kind !== 'websocket') ||
-      typeof target.host !== 'string' ||
-      !Number.isInteger(target.port)
-    ) {
-      throw new ConnectError('bad_request', 'not a dial target');
-    }
-    const stream = await this.dial(attempt, target);
-    if (attempt.settled || this.stopped) {
-      stream.close('no longer needed');
-      return;
-    }
-    const conn = new Connection(this.deps, this.hooks, stream, 'out', targetAddress(target), idBytes);
-    this.addPending(conn);
-    attempt.conn = conn;
-    attempt.abort = reason => conn.close(reason, 'aborted');
-    conn.start();
-    await conn.whenReady();
-  }
-
-  /** `dialer.dial` bounded by `dialTimeoutMs` and abortable; a stream that arrives late is closed. */
-  private dial(attempt: Attempt, target: DialTarget): Promise<ByteStream> {
-    return new Promise<ByteStream>((resolve, reject) => {
-      const ctl = new AbortControl();
-      let done = false;
-      const finish = (err: Error | undefined, stream?: ByteStream): void => {
-        if (done) {
-          if (stream) stream.close('dial no longer wanted');
-          return;
-        }
-        done = true;
-        this.o.clock.clearTimeout(timer);
-        if (err) {
-          ctl.abort();
-          reject(err);
-        } else resolve(stream!);
-      };
-      const timer = this.o.clock.setTimeout(
-        () => finish(new ConnectError('all_failed', `dial timed out after ${this.config.dialTimeoutMs} ms`)),
-        this.config.dialTimeoutMs,
-      );
-      attempt.abort = reason => finish(new ConnectError('disconnected', reason));
-      let p: Promise<ByteStream>;
-      try {
-        p = Promise.resolve(this.o.dialer.dial(target, ctl.signal));
-      } catch (e) {
-        p = Promise.reject(e);
-      }
-      p.then(
-        s => finish(undefined, s),
-        e => finish(e instanceof Error ? e : new Error(String(e))),
-      );
-    });
   }
 
   // ---- connection events ----
@@ -446,7 +322,7 @@ export class Connectd {
     this.call('gossipd newPeer', () => this.o.gossipLink.newPeer(id, features));
     peer.pinger.start();
     // Any `connect` waiting for this id is answered by this connection, whoever dialed.
-    const attempt = this.attempts.get(id);
+    const attempt = this.dialing.get(id);
     if (attempt) {
       if (attempt.conn && attempt.conn !== conn) attempt.abort?.('superseded by another connection');
       attempt.resolve(this.resultOf(peer));
@@ -644,7 +520,7 @@ export class Connectd {
   disconnect(id: string | Uint8Array, force = false): void {
     const { hex } = this.parseId(id);
     const peer = this.peers.get(hex);
-    const attempt = this.attempts.get(hex);
+    const attempt = this.dialing.get(hex);
     if (!peer && !attempt) throw new ConnectError('not_connected', `${hex} is not connected`);
     if (peer && peer.owners.size > 0 && !force) {
       throw new ConnectError('has_channels', `${hex} has ${peer.owners.size} active channel(s); use force`);
@@ -700,7 +576,7 @@ export class Connectd {
     if (this.stopped) return;
     this.stopped = true;
     this.important.stop();
-    for (const a of [...this.attempts.values()]) {
+    for (const a of this.dialing.all()) {
       a.abort?.('connectd is shutting down');
       a.reject(new ConnectError('disconnected', 'connectd is shutting down'));
     }

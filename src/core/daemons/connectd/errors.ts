@@ -50,3 +50,8 @@ export class ConnectError extends BoltError {
     return { code: this.code, message: this.message, attempts: this.attempts };
   }
 }
+
+/** An error's message for a log line or a failure reason (anything thrown, not only Errors). */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

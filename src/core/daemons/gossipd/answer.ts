@@ -139,9 +139,9 @@ export function unknownChainReply(
  */
 export function nodeForwardable(g: Graph, node_id_hex: string): boolean {
   const n = g.findNode(node_id_hex);
-  if (n < 0 || g.nodeTimestamp[n]! < 0) return false;
+  if (n < 0 || g.nodeTimestampAt(n) < 0) return false;
   try {
-    return !parseAddresses(g.nodeAddresses[n] ?? new Uint8Array(0)).multipleDns;
+    return !parseAddresses(g.nodeAddressesAt(n) ?? new Uint8Array(0)).multipleDns;
   } catch {
     return false;
   }
@@ -200,17 +200,17 @@ export async function* scidReplies(
 /** The channels we offer in reply_channel_range, sorted: not one whose funding output is spent (it is forgotten 12 blocks later). */
 export function offeredChannels(g: Graph): BigUint64Array {
   let n = 0;
-  for (const [, c] of g.channelIndex) if (g.spentHeight[c] === 0) n++;
+  for (let c = 0; c < g.channelSlots; c++) if (g.channelAt(c) && g.spentAt(c) === 0) n++;
   const scids = new BigUint64Array(n);
   let i = 0;
-  for (const [s, c] of g.channelIndex) if (g.spentHeight[c] === 0) scids[i++] = s;
+  for (let c = 0; c < g.channelSlots; c++) if (g.channelAt(c) && g.spentAt(c) === 0) scids[i++] = g.scidAt(c);
   return scids.sort();
 }
 
 /** A channel's two node ids (hex) for scidReplies, or undefined when we do not offer it (unknown, or spent: answered as unknown, like Core Lightning's dying channels). */
 export function offeredEnds(g: Graph, short_channel_id: bigint): [string, string] | undefined {
   const c = g.findChannel(short_channel_id);
-  return c < 0 || g.spentHeight[c] !== 0 ? undefined : [g.nodeKey[g.node1[c]!]!, g.nodeKey[g.node2[c]!]!];
+  return c < 0 || g.spentAt(c) !== 0 ? undefined : g.endsAt(c);
 }
 
 /**
@@ -224,9 +224,9 @@ export async function* filteredGossip(g: Graph, raw: RawGossip, f: TimestampFilt
   if (f.timestamp_range === 0) return;
   let refs: GossipKeyRef[] = [];
   for (let c = 0; c < g.channelSlots; c++) {
-    if (g.node1[c]! < 0 || g.spentHeight[c] !== 0) continue;
-    const s = g.scid[c]!;
-    const dirs = ([0, 1] as const).filter(d => g.updTimestamp[2 * c + d]! >= 0 && inFilter(f, g.updTimestamp[2 * c + d]!));
+    if (!g.channelAt(c) || g.spentAt(c) !== 0) continue;
+    const s = g.scidAt(c);
+    const dirs = ([0, 1] as const).filter(d => g.updateTimestampAt(c, d) >= 0 && inFilter(f, g.updateTimestampAt(c, d)));
     if (!dirs.length) continue;
     refs.push(channelRef(s), ...dirs.map(d => updateRef(s, d)));
     if (refs.length >= 3 * READ_CHUNK) {
@@ -235,8 +235,9 @@ export async function* filteredGossip(g: Graph, raw: RawGossip, f: TimestampFilt
     }
   }
   for (let n = 0; n < g.nodeSlots; n++) {
-    const key = g.nodeKey[n];
-    if (key === undefined || g.nodeTimestamp[n]! < 0 || !inFilter(f, g.nodeTimestamp[n]!) || !nodeForwardable(g, key)) continue;
+    const key = g.nodeHex(n);
+    const ts = g.nodeTimestampAt(n);
+    if (key === undefined || ts < 0 || !inFilter(f, ts) || !nodeForwardable(g, key)) continue;
     refs.push(nodeRef(key));
     if (refs.length >= 3 * READ_CHUNK) {
       yield* readAll(raw, refs);

@@ -10,14 +10,18 @@
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
+//   prune.ts   forgetting channels (stale, spent, conflicted) in the graph, raw index and store
+//   load.ts    filling the graph from the store on start
+//   queries.ts admitting and answering a peer's queries, timestamp filter backfill
+//   peers.ts   each peer's state (score, warnings, queries, outbox) and the bans
+//   status.ts  sync progress for getinfo and the UI
 // The store is trusted on load: it only ever holds what passed validation, so `load()` checks no
 // signature (design.md "start").
 import { equal, fromHex, toHex } from '../../base/bytes.ts';
 import { BoltError, DecodeError } from '../../base/errors.ts';
 import { FeatureVector } from '../../features/index.ts';
-import { decodeQueryFlagsAsync, decodeShortChannelIdsAsync } from '../../gossip/encoding.ts';
 import { fundingScriptPubKey } from '../../gossip/funding.ts';
-import { Graph, type ChannelUpdateFields } from '../../gossip/graph.ts';
+import { Graph } from '../../gossip/graph.ts';
 import { peekGossip } from '../../gossip/peek.ts';
 import { parseAddresses } from '../../gossip/address.ts';
 import {
@@ -25,9 +29,6 @@ import {
   STORE_CHANNEL_ANNOUNCEMENT,
   STORE_CHANNEL_UPDATE,
   STORE_NODE_ANNOUNCEMENT,
-  shouldCompact,
-  GossipStoreError,
-  type GossipKeyRef,
   type GossipRecord,
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
@@ -39,26 +40,21 @@ import {
   type GossipMessage,
   type GossipRules,
 } from '../../gossip/validate.ts';
-import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
+import { decodeMessage, encodeMessage, readType, TYPE, type Message } from '../../wire/messages.ts';
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
 import type { GossipdApi } from '../lightningd/lightningd.ts';
-import {
-  channelRangeReplies,
-  filteredGossip,
-  nodeForwardable,
-  offeredChannels,
-  offeredEnds,
-  scidReplies,
-  unknownChainReply,
-} from './answer.ts';
 import { Ingest } from './ingest.ts';
+import { CONFLICTS_META, loadStore, savedConflicts } from './load.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';
 import { Outbox } from './outbox.ts';
+import { Peers } from './peers.ts';
+import { Pruning } from './prune.ts';
+import { QueryAnswers } from './queries.ts';
 import { channelRef, RawGossip } from './raw.ts';
-import { PeerScore } from './score.ts';
-import { Relay, type TimestampFilter } from './relay.ts';
+import { Relay } from './relay.ts';
+import { Progress } from './status.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
 import { Syncer } from './sync.ts';
 import { StoreWriter } from './writer.ts';
@@ -71,40 +67,10 @@ import {
   type SyncProgress,
 } from './types.ts';
 
-const PROGRESS_MS = 250;
 /** The store's meta key for the last block the spend watch read. */
 const SPEND_HEIGHT_META = 'spent_check_height';
-/** The store's meta key for the conflicted short_channel_ids (decimal, comma-separated), so a restart keeps refusing them. */
-const CONFLICTS_META = 'conflicted_scids';
 /** At most this many conflicted short_channel_ids are remembered (the oldest are forgotten first). */
 const MAX_CONFLICTS = 20_000;
-/** At most this many disconnected peers are remembered for `banMs`. */
-const MAX_BANS = 1_000;
-
-interface PeerState {
-  id: string;
-  /** Its recent gossip, good and bad (score.ts). */
-  score: PeerScore;
-  /** When it was last warned (clock ms), and the warnings left out since (rate limit). */
-  lastWarnAt: number;
-  suppressed: number;
-  /** Disconnected for misbehaving (or back before its ban ended): what it still sends is dropped. */
-  banned: boolean;
-  /** Its queries are answered one after another (BOLT 7 lets a peer have one of each kind unanswered). */
-  answering: Promise<void>;
-  /** Queries received and not fully answered yet (the one being answered included). */
-  queries: number;
-  /** Times it sent a query with `maxQueuedQueries` waiting already: warned once, disconnected the next time. */
-  overruns: number;
-  /** Answers and backfill to it, paced by its transport. */
-  outbox: Outbox;
-  /** The latest gossip_timestamp_filter, bumped `filterSeq` each time: the backfill of an older one stops. */
-  filter: TimestampFilter | undefined;
-  filterSeq: number;
-  /** Its backfill is being sent (one at a time, whatever number of filters it sends). */
-  backfilling: boolean;
-}
-
 /** At most this many channel_announcements accepted since the start wait in memory for their first channel_update (to relay them with it); older ones are read back. */
 const FRESH_ANNOUNCEMENTS_MAX = 10_000;
 
@@ -149,14 +115,13 @@ export class Gossipd implements GossipLink, GossipdApi {
   private readonly ingest: Ingest;
   private readonly syncer: Syncer;
   private readonly relay: Relay;
-  private readonly peers = new Map<string, PeerState>();
+  private readonly peers = new Peers(() => ({ clock: this.o.clock, config: this.config }));
   private readonly writer: StoreWriter;
   private relayTimer: unknown;
   /** channel_announcements accepted since the start that have no channel_update yet: relayed with their first one. */
   private readonly freshAnnouncements = new Map<bigint, Uint8Array>();
   private readonly nowSeconds: () => number;
   private closed = false;
-  private lastProgress: { at: number; state: string } | undefined;
   /**
    * Channels some peer listed (the syncer's `expected`) that the graph does not hold, kept as they
    * come and go (graph.onChannel, the syncer's `listed`): progress() is asked for on every getinfo
@@ -164,9 +129,6 @@ export class Gossipd implements GossipLink, GossipdApi {
    * mainnet sync in Chromium (bench/wire-profile.ts).
    */
   private expectedMissing = 0;
-  /** reply_short_channel_ids_end received whose answers are not all applied yet: not `synced` before. */
-  private unapplied = 0;
-  private progressTimer: unknown;
   /** Funding outpoints of the channels checked against the chain source, watched for spends. */
   private readonly funding = new FundingIndex();
   private readonly maintenance: Maintenance;
@@ -174,11 +136,36 @@ export class Gossipd implements GossipLink, GossipdApi {
   private chainHeight: number | undefined;
   /** Funding output checks started early (Ingest prefetch), by short_channel_id, taken by accept(). */
   private readonly lookups = new Map<bigint, ReturnType<ChainSource['fundingOutput']>>();
-  /** Peers disconnected for bad gossip → until when (clock ms) they are not served again. */
-  private readonly bans = new Map<string, number>();
   /** node_announcements waiting for one of their node's channel_announcements to be relayed first (hex node id). */
   private readonly nodesAwaitingRelay = new Map<string, { raw: Uint8Array; timestamp: number; origin: string }>();
   private conflictsSaving = false;
+  private readonly status = new Progress({
+    graph: this.graph,
+    syncer: () => this.syncer,
+    options: () => this.o,
+    expectedMissing: () => this.expectedMissing,
+    closed: () => this.closed,
+  });
+  private readonly answers = new QueryAnswers(
+    this.graph,
+    this.raw,
+    () => ({ ...this.o, config: this.config, relay: this.relay }),
+    (id, e) => this.bad(id, e),
+  );
+  private readonly pruning = new Pruning({
+    graph: this.graph,
+    raw: this.raw,
+    writer: () => this.writer,
+    funding: this.funding,
+    stats: this.stats,
+    now: () => this.nowSeconds(),
+    drain: () => this.ingest.drain(),
+    dropped: s => {
+      if (s !== undefined) this.freshAnnouncements.delete(s);
+      else for (const id of this.nodesAwaitingRelay.keys()) if (this.graph.findNode(id) < 0) this.nodesAwaitingRelay.delete(id);
+    },
+    changed: () => this.progressChanged(),
+  });
 
   constructor(private readonly o: GossipdOptions) {
     this.config = { ...DEFAULT_GOSSIPD_CONFIG, ...o.config };
@@ -259,62 +246,17 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   /**
    * Fills the graph from the store, checking no signature (the store holds only what passed) and
-   * decoding only the fields the graph keeps (peek.ts). No message is kept: the store holds them
-   * and answers read them back (raw.ts); only each channel_update's checksum is kept beside the graph.
+   * decoding only the fields the graph keeps (load.ts); then the conflicted ids of earlier runs.
    */
   async load(): Promise<{ channels: number; nodes: number; records: number }> {
-    let records = 0;
-    const g = this.graph;
-    // A channel_announcement rewritten later in the log (with its spent_height) comes after its
-    // channel_updates: what finds no channel or node yet is applied once the rest is in.
-    let later: GossipRecord[] = [];
-    const apply = (r: GossipRecord, last: boolean): void => {
-      try {
-        const m = peekGossip(r.raw);
-        switch (m.type) {
-          case 'channel_announcement':
-            if (g.addChannel(m, r.extra?.amount_sat)) this.raw.setChannelKeys(m.short_channel_id, r.raw, m);
-            if (r.extra?.funding_txid) this.funding.add(m.short_channel_id, r.extra.funding_txid);
-            // Seen spent before the restart: still forgotten 12 blocks after the spend.
-            if (r.extra?.spent_height) g.markSpent(m.short_channel_id, r.extra.spent_height);
-            return;
-          case 'channel_update':
-            if (m.htlc_maximum_msat === undefined) throw new DecodeError('short_read', 'channel_update without htlc_maximum_msat');
-            if (!last && g.findChannel(m.short_channel_id) < 0) return void later.push(r);
-            if (g.applyChannelUpdate(m as ChannelUpdateFields))
-              this.raw.setUpdate(m.short_channel_id, (m.channel_flags & 1) as 0 | 1, r.raw);
-            return;
-          case 'node_announcement':
-            if (!last && g.findNode(m.node_id) < 0) return void later.push(r);
-            g.applyNodeAnnouncement(m);
-            return;
-        }
-      } catch (e) {
-        if (!(e instanceof BoltError)) throw e;
-        this.stats.load_errors++;
-      }
-    };
-    const load = this.o.store.load(r => {
-      records++;
-      apply(r, false);
+    const records = await loadStore({
+      graph: this.graph,
+      raw: this.raw,
+      funding: this.funding,
+      store: this.o.store,
+      log: this.o.log,
+      stats: this.stats,
     });
-    try {
-      const result = await load;
-      // Updates first, then node_announcements (a node needs its channel, not its updates).
-      const held = later.sort((a, b) => b.type - a.type);
-      later = [];
-      for (const r of held) apply(r, true);
-      // A torn tail (a batch never acknowledged) is normal after a crash; more is worth a line.
-      if (result.discarded > 0) this.o.log.info(`gossipd: the gossip store dropped ${result.discarded} bytes after its last whole batch`);
-    } catch (e) {
-      // A store that cannot be read (damaged, or written by something else) must not keep the
-      // node from starting: gossip can be fetched from peers again. The stores read the whole log
-      // before handing out a record, so nothing of it reached the graph.
-      if (!(e instanceof GossipStoreError) || e.code !== 'corrupt' || records > 0) throw e;
-      this.o.log.warn(`gossipd: the gossip store is unreadable (${e.message}); starting again from an empty one`);
-      this.stats.load_errors++;
-      await this.o.store.clear();
-    }
     await this.loadConflicts();
     this.progressChanged();
     return { channels: this.graph.channelCount, nodes: this.graph.nodeCount, records };
@@ -336,37 +278,19 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.syncer.close();
     if (this.relayTimer !== undefined) this.o.clock.clearTimeout(this.relayTimer);
     this.writer.stopTimer();
-    if (this.progressTimer !== undefined) this.o.clock.clearTimeout(this.progressTimer);
-    this.relayTimer = this.progressTimer = undefined;
+    this.status.close();
+    this.relayTimer = undefined;
     for (const p of this.peers.values()) p.outbox.close();
   }
 
-  /**
-   * BOLT 7 "Recommendation on Pruning Stale Entries": forgets channels whose channel_updates are
-   * all older than two weeks (graph.ts pruneStale), and nodes left without a channel ("MAY purge
-   * the origin node"), in the graph, the raw index and the store. The maintenance timer calls it
-   * every `maintenanceIntervalMs` (Core Lightning: every hour or so).
-   */
+  /** Forgets stale channels and the nodes left without one (prune.ts); the maintenance timer calls it every `maintenanceIntervalMs`. */
   async prune(): Promise<bigint[]> {
-    await this.ingest.drain();
-    const gone = this.graph.pruneStale(this.nowSeconds());
-    this.stats.pruned_stale += gone.length;
-    await this.forget(gone);
-    return gone;
+    return this.pruning.prune();
   }
 
-  /**
-   * The maintenance timer's run (maintain.ts): prune stale channels, then compact the store when
-   * most of it is dead records (store.ts `shouldCompact`).
-   */
+  /** The maintenance timer's run (maintain.ts): prune stale channels, then compact the store (prune.ts). */
   async maintain(): Promise<void> {
-    await this.prune();
-    const ok = await this.writer.after('compacting the gossip store', async store => {
-      if (!shouldCompact(await store.stats())) return;
-      await store.compact();
-      this.stats.compactions++;
-    });
-    if (!ok) this.stats.maintenance_errors++;
+    return this.pruning.maintain();
   }
 
   /**
@@ -421,38 +345,9 @@ export class Gossipd implements GossipLink, GossipdApi {
     return gone;
   }
 
-  /** Channels the graph just removed: out of the funding watch and the store, with the nodes left without a channel. */
-  private async forget(gone: readonly bigint[]): Promise<void> {
-    const deletes: GossipKeyRef[] = [];
-    // Their ends, from their announcements (still in the store): the nodes the graph dropped with them.
-    const anns = gone.length ? await this.raw.read(gone.map(channelRef)) : [];
-    const nodes = new Set<string>();
-    for (const a of anns) {
-      try {
-        const p = a && peekGossip(a);
-        if (p?.type !== 'channel_announcement') continue;
-        for (const id of [toHex(p.node_id_1), toHex(p.node_id_2)]) if (this.graph.findNode(id) < 0) nodes.add(id);
-      } catch (e) {
-        if (!(e instanceof BoltError)) throw e;
-      }
-    }
-    for (const s of gone) {
-      this.freshAnnouncements.delete(s);
-      deletes.push(
-        { type: STORE_CHANNEL_ANNOUNCEMENT, key: s },
-        { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 0) },
-        { type: STORE_CHANNEL_UPDATE, key: channelUpdateKey(s, 1) },
-      );
-    }
-    for (const id of this.nodesAwaitingRelay.keys()) if (this.graph.findNode(id) < 0) this.nodesAwaitingRelay.delete(id);
-    for (const id of nodes) deletes.push({ type: STORE_NODE_ANNOUNCEMENT, key: id });
-    if (deletes.length) {
-      await this.writer.after('pruning the store', store => store.delete(deletes));
-    }
-    if (gone.length) {
-      this.funding.retain(s => this.graph.findChannel(s) >= 0);
-      this.progressChanged();
-    }
+  /** Channels the graph just removed: out of the funding watch and the store, with the nodes left without a channel (prune.ts). */
+  private forget(gone: readonly bigint[]): Promise<void> {
+    return this.pruning.forget(gone);
   }
 
   // ------------------------------------------------------------------ GossipLink (from connectd)
@@ -467,38 +362,19 @@ export class Gossipd implements GossipLink, GossipdApi {
     } catch {
       offers = false;
     }
-    const now = this.o.clock.now();
-    const until = this.bans.get(id);
-    const banned = until !== undefined && until > now;
-    if (!banned) this.bans.delete(id);
     const outbox = new Outbox(
       raw => this.o.peers.send(id, ownBuffer(raw)),
       this.config.answerWindowBytes,
       e => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`),
     );
-    this.peers.set(id, {
-      id,
-      score: this.newScore(now),
-      lastWarnAt: -Infinity,
-      suppressed: 0,
-      banned,
-      answering: Promise.resolve(),
-      queries: 0,
-      overruns: 0,
-      outbox,
-      filter: undefined,
-      filterSeq: 0,
-      backfilling: false,
-    });
     // Disconnected for bad gossip not long ago (it dialled us): nothing is asked of it, sent to it or taken from it.
-    if (banned) return;
+    if (this.peers.open(id, outbox).banned) return;
     this.relay.addPeer(id);
     this.syncer.start(id, offers);
   }
 
   peerGone(id: string): void {
-    this.peers.get(id)?.outbox.close();
-    this.peers.delete(id);
+    this.peers.close(id);
     this.relay.removePeer(id);
     // After close() the syncer is stopped: nothing may arm its timers again.
     if (!this.closed) this.syncer.gone(id);
@@ -519,9 +395,9 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (!peer || peer.banned || this.closed) return;
     this.stats.received++;
     peer.score.seen(this.o.clock.now());
-    if (msg.length < 2) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
-    const type = (msg[0]! << 8) | msg[1]!;
-    if (type === 256 || type === 257 || type === 258) {
+    const type = readType(msg);
+    if (type < 0) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
+    if (type === TYPE.channel_announcement || type === TYPE.node_announcement || type === TYPE.channel_update) {
       this.syncer.heard(id, msg);
       this.ingest.submit(id, msg);
       return;
@@ -536,7 +412,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     switch (m.name) {
       case 'query_channel_range':
       case 'query_short_channel_ids':
-        this.query(peer, m);
+        this.answers.query(peer, m);
         return;
       case 'reply_channel_range':
         this.syncer.replyChannelRange(id, m).catch(e => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: ${e}`)));
@@ -550,14 +426,14 @@ export class Gossipd implements GossipLink, GossipdApi {
         }
         // The answer is all here; `synced` waits until it is all applied too (the next query is
         // already on its way: the peer sends while we check).
-        this.unapplied++;
+        this.status.unapplied++;
         void this.ingest.below(0).then(() => {
-          this.unapplied--;
+          this.status.unapplied--;
           this.progressChanged();
         });
         return;
       case 'gossip_timestamp_filter':
-        this.timestampFilter(id, m);
+        this.answers.timestampFilter(peer, m);
         return;
       default:
         // announcement_signatures and the rest are not gossipd's (connectd routes them elsewhere).
@@ -571,7 +447,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     const n = this.graph.findNode(id);
     if (n < 0) return [];
     try {
-      return parseAddresses(this.graph.nodeAddresses[n] ?? new Uint8Array(0)).addresses.map(a => ({ ...a }));
+      return parseAddresses(this.graph.nodeAddressesAt(n) ?? new Uint8Array(0)).addresses.map(a => ({ ...a }));
     } catch {
       return [];
     }
@@ -608,20 +484,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   progress(): SyncProgress {
-    const syncing = this.syncer.syncing;
-    const expected = this.graph.channelCount + this.expectedMissing;
-    return {
-      state: this.progressState(),
-      peers_syncing: syncing,
-      channels_known: this.graph.channelCount,
-      channels_expected: expected,
-      nodes_known: this.graph.nodeCount,
-    };
-  }
-
-  /** `synced` only once every query's answer has come (the syncer is done) and been applied. */
-  private progressState(): SyncProgress['state'] {
-    return this.syncer.syncing > 0 || this.unapplied > 0 ? 'syncing' : this.syncer.completed > 0 ? 'synced' : 'idle';
+    return this.status.progress();
   }
 
   /** A peer's sync state ('range', 'scids', 'done'), for tests and the UI. */
@@ -640,11 +503,6 @@ export class Gossipd implements GossipLink, GossipdApi {
     Promise.resolve()
       .then(() => this.o.peers.send(id, raw))
       .catch(e => this.o.log.debug(`gossipd: send to ${id} failed: ${(e as Error)?.message ?? e}`));
-  }
-
-  private newScore(now: number): PeerScore {
-    const c = this.config;
-    return new PeerScore({ windowMs: c.badWindowMs, ratio: c.badRatio, minBad: c.badMinMessages, sigsPerSecond: c.badSigsPerSecond }, now);
   }
 
   /**
@@ -693,14 +551,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   private ban(id: string, until: number): void {
-    if (this.bans.size >= MAX_BANS) {
-      const now = this.o.clock.now();
-      for (const [k, t] of this.bans) if (t <= now) this.bans.delete(k);
-      // Still full: the oldest ban goes.
-      if (this.bans.size >= MAX_BANS) this.bans.delete(this.bans.keys().next().value!);
-    }
-    this.bans.delete(id);
-    this.bans.set(id, until);
+    this.peers.ban(id, until);
   }
 
   /** A verified message: chain check (when we have a chain source), graph, raw index, store, relay. */
@@ -777,13 +628,7 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   /** Whether one of the node's channels has been relayed (its announcement goes out with its first update). */
   private nodeRelayed(node_id: Uint8Array): boolean {
-    const g = this.graph;
-    const n = g.findNode(node_id);
-    for (let e = n < 0 ? -1 : g.nodeHead[n]!; e >= 0; e = g.edgeNext[e]!) {
-      const s = g.scid[e >> 1]!;
-      if (this.raw.hasUpdate(s, 0) || this.raw.hasUpdate(s, 1)) return true;
-    }
-    return false;
+    return this.graph.someChannelOf(this.graph.findNode(node_id), s => this.raw.hasUpdate(s, 0) || this.raw.hasUpdate(s, 1));
   }
 
   /** A channel's announcement was just queued for relay: its ends' node_announcements may follow. */
@@ -791,13 +636,13 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (!this.nodesAwaitingRelay.size) return;
     const c = this.graph.findChannel(short_channel_id);
     if (c < 0) return;
-    for (const n of [this.graph.node1[c]!, this.graph.node2[c]!]) {
-      const key = this.graph.nodeKey[n]!;
+    for (const n of this.graph.nodesAt(c)) {
+      const key = this.graph.nodeHex(n)!;
       const w = this.nodesAwaitingRelay.get(key);
       if (!w) continue;
       this.nodesAwaitingRelay.delete(key);
       // Only if it is still the node's latest.
-      if (this.graph.nodeTimestamp[n] === w.timestamp) this.relay.push(w.raw, w.timestamp, w.origin);
+      if (this.graph.nodeTimestampAt(n) === w.timestamp) this.relay.push(w.raw, w.timestamp, w.origin);
     }
   }
 
@@ -836,12 +681,8 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   /** The conflicted ids of earlier runs: refused again (and anything of them the store still held forgotten). */
   private async loadConflicts(): Promise<void> {
-    const saved = this.o.store.getMeta ? await this.o.store.getMeta(CONFLICTS_META).catch(() => undefined) : undefined;
-    if (!saved) return;
     const gone: bigint[] = [];
-    for (const t of saved.split(',')) {
-      if (!/^[0-9]{1,20}$/.test(t)) continue;
-      const s = BigInt(t);
+    for (const s of await savedConflicts(this.o.store)) {
       if (this.graph.findChannel(s) >= 0) gone.push(s);
       this.graph.markConflict(s);
     }
@@ -962,130 +803,14 @@ export class Gossipd implements GossipLink, GossipdApi {
       // A node forgotten since (no channel left) is not announced either.
       if (p.type === 'node_announcement') return this.graph.findNode(p.node_id) >= 0;
       const c = this.graph.findChannel(p.short_channel_id);
-      return c >= 0 && this.graph.spentHeight[c] === 0;
+      return c >= 0 && this.graph.spentAt(c) === 0;
     } catch {
       return false;
     }
   }
 
-  /**
-   * A query_channel_range or query_short_channel_ids: answered after the ones before it, one at a
-   * time. BOLT 7 has a peer wait for each answer ("MUST NOT send query_short_channel_ids if it has
-   * sent a previous query_short_channel_ids ... and not received reply_short_channel_ids_end", the
-   * same for query_channel_range) and lets the receiver "send a warning" and "close the connection"
-   * when it does not: a few waiting queries are tolerated (one of each kind, and some slack), more
-   * are dropped with a warning, and a peer that does it again is disconnected.
-   */
-  private query(peer: PeerState, m: MessageOf<'query_channel_range'> | MessageOf<'query_short_channel_ids'>): void {
-    const id = peer.id;
-    if (peer.queries > this.config.maxQueuedQueries) {
-      peer.overruns++;
-      const disconnect = peer.overruns > 1;
-      if (disconnect) peer.banned = true;
-      this.o.log.info(`gossipd: ${id}: ${m.name} with ${peer.queries} queries unanswered${disconnect ? ' again (disconnecting)' : ''}`);
-      Promise.resolve()
-        .then(() => this.o.peers.warn(id, `gossipd: ${m.name} while ${peer.queries} earlier queries are still being answered`, disconnect))
-        .catch(() => {});
-      return;
-    }
-    peer.queries++;
-    peer.answering = peer.answering
-      .then(() => this.answer(peer, m))
-      .catch(e => (e instanceof BoltError ? this.bad(id, e) : this.o.log.warn(`gossipd: answering ${id}: ${e}`)))
-      .finally(() => void peer.queries--);
-  }
-
-  /** One query's answer, made as the peer's transport takes it (outbox.ts): nothing of it waits in memory. */
-  private async answer(peer: PeerState, m: MessageOf<'query_channel_range'> | MessageOf<'query_short_channel_ids'>): Promise<void> {
-    const out = peer.outbox;
-    if (m.name === 'query_channel_range') {
-      if (!equal(m.chain_hash, this.o.chainHash)) {
-        await out.send(encodeMessage(unknownChainReply(m.chain_hash, m.first_blocknum, m.number_of_blocks)));
-        return;
-      }
-      const options = m.tlvs?.query_option?.query_option_flags ?? 0n;
-      const q = { first_blocknum: m.first_blocknum, number_of_blocks: m.number_of_blocks, options };
-      for (const r of channelRangeReplies(this.o.chainHash, q, offeredChannels(this.graph), (s, d) => this.raw.update(s, d))) {
-        if (!(await out.send(encodeMessage(r)))) return;
-      }
-      return;
-    }
-    if (!equal(m.chain_hash, this.o.chainHash)) {
-      // "if does not maintain up-to-date channel information for chain_hash: MUST set full_information to 0."
-      await out.send(encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: m.chain_hash, full_information: 0 }));
-      return;
-    }
-    const scids = await decodeShortChannelIdsAsync(m.encoded_short_ids, this.o.inflate);
-    let flags: bigint[] | undefined;
-    if (m.tlvs?.query_flags) {
-      flags = await decodeQueryFlagsAsync(m.tlvs.query_flags, this.o.inflate);
-      // "if encoded_query_flags does not decode to exactly one flag per short_channel_id: MAY send a warning"
-      if (flags.length !== scids.length)
-        throw new DecodeError('bad_query_flags', `${flags.length} query flags for ${scids.length} short_channel_ids`);
-    }
-    // "SHOULD NOT wait for the next outgoing gossip flush to send these."
-    for await (const r of scidReplies(
-      scids,
-      flags,
-      this.raw,
-      s => offeredEnds(this.graph, s),
-      n => nodeForwardable(this.graph, n),
-    )) {
-      if (!(await out.send(r))) return;
-    }
-    await out.send(encodeMessage({ name: 'reply_short_channel_ids_end', chain_hash: this.o.chainHash, full_information: 1 }));
-  }
-
-  /**
-   * BOLT 7 gossip_timestamp_filter: record it, and send the stored gossip within its range, read
-   * back from the store as the peer's transport takes it (a newer filter stops this one's).
-   */
-  private timestampFilter(id: string, m: MessageOf<'gossip_timestamp_filter'>): void {
-    const peer = this.peers.get(id);
-    if (!peer || !equal(m.chain_hash, this.o.chainHash)) return;
-    const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
-    this.relay.setFilter(id, f);
-    peer.filter = f;
-    peer.filterSeq++;
-    if (peer.backfilling) return; // the running backfill turns to this filter at its next message
-    peer.backfilling = true;
-    void (async () => {
-      for (let seq = -1; seq !== peer.filterSeq;) {
-        seq = peer.filterSeq;
-        for await (const raw of filteredGossip(this.graph, this.raw, peer.filter!)) {
-          if (peer.filterSeq !== seq) break;
-          if (!(await peer.outbox.send(raw))) return;
-        }
-      }
-    })()
-      .catch(e => this.o.log.warn(`gossipd: backfill for ${id}: ${(e as Error)?.message ?? e}`))
-      .finally(() => void (peer.backfilling = false));
-  }
-
-  /**
-   * Tells `onProgress` (the UI's progress bar): at once when the state changes, otherwise at most
-   * every PROGRESS_MS, with a last report after a burst so the final counts always arrive.
-   */
+  /** Tells `onProgress` (the UI's progress bar), paced (status.ts). */
   private progressChanged(): void {
-    if (!this.o.onProgress || this.closed) return;
-    // Called for every accepted message: the full report (which walks the channels a sync still
-    // expects) is built only when it is sent.
-    const state = this.progressState();
-    const now = this.o.clock.now();
-    if (!this.lastProgress || this.lastProgress.state !== state || now - this.lastProgress.at >= PROGRESS_MS) {
-      this.lastProgress = { at: now, state };
-      this.o.onProgress(this.progress());
-      return;
-    }
-    if (this.progressTimer === undefined) {
-      this.progressTimer = this.o.clock.setTimeout(
-        () => {
-          this.progressTimer = undefined;
-          this.lastProgress = undefined;
-          this.progressChanged();
-        },
-        PROGRESS_MS - (now - this.lastProgress.at),
-      );
-    }
+    this.status.changed();
   }
 }

@@ -80,27 +80,26 @@ export class RawGossip {
   /** Whether the graph holds a channel_update for that direction (no allocation: on the path of every update). */
   hasUpdate(short_channel_id: bigint, direction: 0 | 1): boolean {
     const c = this.graph.findChannel(short_channel_id);
-    return c >= 0 && this.graph.updTimestamp[2 * c + direction]! >= 0;
+    return c >= 0 && this.graph.updateTimestampAt(c, direction) >= 0;
   }
 
   /** Our latest channel_update for that direction: its timestamp (from the graph) and checksum, or undefined. */
   update(short_channel_id: bigint, direction: 0 | 1): UpdateInfo | undefined {
     const c = this.graph.findChannel(short_channel_id);
     if (c < 0) return undefined;
-    const t = this.graph.updTimestamp[2 * c + direction]!;
+    const t = this.graph.updateTimestampAt(c, direction);
     return t < 0 ? undefined : { timestamp: t, checksum: this.checksums[2 * c + direction] ?? 0 };
   }
 
   /** The two node ids (hex) of a channel in the graph. */
   ends(short_channel_id: bigint): [string, string] | undefined {
-    const g = this.graph;
-    const c = g.findChannel(short_channel_id);
-    return c < 0 ? undefined : [g.nodeKey[g.node1[c]!]!, g.nodeKey[g.node2[c]!]!];
+    const c = this.graph.findChannel(short_channel_id);
+    return c < 0 ? undefined : this.graph.endsAt(c);
   }
 
   /** We hold a node_announcement of this node. */
   hasNode(node_id_hex: string): boolean {
     const n = this.graph.findNode(node_id_hex);
-    return n >= 0 && this.graph.nodeTimestamp[n]! >= 0;
+    return n >= 0 && this.graph.nodeTimestampAt(n) >= 0;
   }
 }

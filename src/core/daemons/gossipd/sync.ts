@@ -50,7 +50,8 @@ import {
   type InflateAsync,
 } from '../../gossip/encoding.ts';
 import { STALE_SECONDS } from '../../gossip/validate.ts';
-import type { Message, MessageOf } from '../../wire/messages.ts';
+import { fieldPlace, placeIn } from '../../wire/layout.ts';
+import { readType, TYPE, type Message, type MessageOf } from '../../wire/messages.ts';
 import type { Clock, GossipdConfig, Log } from './types.ts';
 
 const U32_MAX = 0xffffffff;
@@ -146,17 +147,17 @@ interface PeerSync {
 /** The probe: a query_channel_range for block 0 alone, which holds no channel. */
 const PROBE_FIRST = 0;
 const PROBE_BLOCKS = 1;
-/** channel_update: type 2, signature 64, chain_hash 32, then short_channel_id. */
-const UPDATE_SCID_AT = 2 + 64 + 32;
+const UPDATE_SCID = fieldPlace('channel_update', 'short_channel_id');
+const ANNOUNCEMENT_SCID = fieldPlace('channel_announcement', 'short_channel_id');
 
 /** The short_channel_id of a raw channel_announcement or channel_update, or undefined (node_announcement, too short). */
 function gossipScid(raw: Uint8Array): bigint | undefined {
-  const type = (raw[0]! << 8) | raw[1]!;
+  const type = readType(raw);
   let at: number;
-  if (type === 258) at = UPDATE_SCID_AT;
-  else if (type === 256 && raw.length >= 260) at = 2 + 256 + 2 + ((raw[258]! << 8) | raw[259]!) + 32;
+  if (type === TYPE.channel_update) at = UPDATE_SCID.at;
+  else if (type === TYPE.channel_announcement) at = placeIn(raw, ANNOUNCEMENT_SCID);
   else return undefined;
-  if (raw.length < at + 8) return undefined;
+  if (at < 0 || raw.length < at + 8) return undefined;
   let s = 0n;
   for (let i = 0; i < 8; i++) s = (s << 8n) | BigInt(raw[at + i]!);
   return s;

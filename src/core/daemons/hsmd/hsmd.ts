@@ -7,6 +7,8 @@
 import { equal, Reader } from '../../base/bytes.ts';
 import { ecdh, getPublicKey, sha256d, signDigest } from '../../crypto/primitives.ts';
 import { isBoltError } from '../../base/errors.ts';
+import { fieldOffset } from '../../wire/layout.ts';
+import { readType, TYPE } from '../../wire/messages.ts';
 import { checkNodeSecret, HsmError } from './secret.ts';
 
 export { checkNodeSecret, createNodeSecret, HsmError, isValidNodeSecret, NODE_SECRET_SIZE } from './secret.ts';
@@ -42,11 +44,10 @@ export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
 /** A link that can call exactly the methods named in `C`. */
 export type HsmLink<C extends HsmCapability> = Pick<HsmApi, C>;
 
-/** BOLT 7 message types hsmd signs for. */
-const NODE_ANNOUNCEMENT = 257;
-const CHANNEL_UPDATE = 258;
 /** BOLT 7: node_announcement and channel_update sign "the entire remaining packet after signature". */
-const SIGNED_FROM = 2 + 64;
+const SIGNED_FROM = fieldOffset('channel_update', 'chain_hash');
+/** A channel_update is read up to its channel_flags (the direction) before hsmd signs it. */
+const UPDATE_MIN_LENGTH = fieldOffset('channel_update', 'channel_flags') + 1;
 
 function bytesArg(v: unknown, len: number | undefined, what: string): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new HsmError('bad_request', `${what} must be a Uint8Array`);
@@ -84,7 +85,7 @@ export class Hsmd implements HsmApi {
     try {
       // BOLT 7 node_announcement: type, signature, u16 flen, features, u32 timestamp, node_id, ...
       const r = new Reader(msg);
-      if (r.u16('type') !== NODE_ANNOUNCEMENT) throw new HsmError('bad_request', 'signNodeAnnouncement: not a node_announcement');
+      if (r.u16('type') !== TYPE.node_announcement) throw new HsmError('bad_request', 'signNodeAnnouncement: not a node_announcement');
       r.bytes(64, 'signature');
       r.bytes(r.u16('flen'), 'features');
       r.u32('timestamp');
@@ -102,7 +103,7 @@ export class Hsmd implements HsmApi {
   signChannelUpdate(msg: Uint8Array): Uint8Array {
     bytesArg(msg, undefined, 'signChannelUpdate: the message');
     // BOLT 7 channel_update: type, signature, chain_hash, short_channel_id, timestamp, flags...
-    if (msg.length < SIGNED_FROM + 32 + 8 + 4 + 1 + 1 || ((msg[0]! << 8) | msg[1]!) !== CHANNEL_UPDATE) {
+    if (msg.length < UPDATE_MIN_LENGTH || readType(msg) !== TYPE.channel_update) {
       throw new HsmError('bad_request', 'signChannelUpdate: not a channel_update');
     }
     return signDigest(sha256d(msg.subarray(SIGNED_FROM)), this.#secret);

@@ -14,6 +14,7 @@ import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent, PeerInfo
 import type { LightningdDb } from './db.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 import { registerWalletCommands, type WalletRpcDeps } from './wallet-rpc.ts';
+import { readType } from '../../wire/messages.ts';
 
 /** What lightningd needs of connectd (all may be async: a Comlink proxy). */
 export interface ConnectdApi {
@@ -126,7 +127,7 @@ export class Lightningd {
 
   /** connectd → lightningd: a message no daemon owns. With no channel daemons yet we only log it. */
   async peerSpoke(id: string, msg: Uint8Array): Promise<void> {
-    this.o.emit?.('peer_spoke', { id, type: msg.length >= 2 ? (msg[0]! << 8) | msg[1]! : -1 });
+    this.o.emit?.('peer_spoke', { id, type: readType(msg) });
   }
 
   private async endpointsFor(id: string, explicit?: Endpoint): Promise<Endpoint[]> {
