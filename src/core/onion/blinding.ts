@@ -2,13 +2,12 @@
 // `encrypted_recipient_data`), and each node on it derives its blinded key, decrypts its data
 // and the next `path_key`.
 
-import { DecodeError } from '../base/errors.ts';
 import { getPublicKey } from '../crypto/primitives.ts';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { decodeTlvStream, encodeTlvStream } from '../wire/codec.ts';
 import type { TlvStreamDecl, TlvValues } from '../wire/schema.ts';
 import { blindingFactor, generateKey, multiplyPoint, multiplySecret, sharedSecret } from './crypto.ts';
 import { OnionError } from './errors.ts';
+import { onionTlvCodec } from './tlv.ts';
 
 /** BOLT 4 "Inside `encrypted_recipient_data`: `encrypted_data_tlv`". */
 export const ENCRYPTED_DATA_TLVS = {
@@ -37,18 +36,10 @@ export const ENCRYPTED_DATA_TLVS = {
 
 export type EncryptedData = TlvValues<typeof ENCRYPTED_DATA_TLVS>;
 
-export function encodeEncryptedData(d: EncryptedData): Uint8Array {
-  return encodeTlvStream(ENCRYPTED_DATA_TLVS, d as Record<string, unknown>);
-}
+const ENCRYPTED_DATA_CODEC = onionTlvCodec(ENCRYPTED_DATA_TLVS, 'bad_encrypted_data', 'invalid_onion_blinding');
 
-export function decodeEncryptedData(bytes: Uint8Array): EncryptedData {
-  try {
-    return decodeTlvStream(ENCRYPTED_DATA_TLVS, bytes) as EncryptedData;
-  } catch (e) {
-    if (e instanceof DecodeError) throw new OnionError('bad_encrypted_data', e.message, 'invalid_onion_blinding');
-    throw e;
-  }
-}
+export const encodeEncryptedData = ENCRYPTED_DATA_CODEC.encode;
+export const decodeEncryptedData = ENCRYPTED_DATA_CODEC.decode;
 
 const ZERO_NONCE = new Uint8Array(12);
 

@@ -1,9 +1,8 @@
 // BOLT 4 "`payload` format": the hop payload TLV stream, and the reader's checks on which
 // records a hop must find (blinded or not, forwarding or final).
-import { DecodeError } from '../base/errors.ts';
-import { decodeTlvStream, encodeTlvStream } from '../wire/codec.ts';
 import type { TlvStreamDecl, TlvValues } from '../wire/schema.ts';
 import { OnionError } from './errors.ts';
+import { onionTlvCodec } from './tlv.ts';
 
 export const PAYLOAD_TLVS = {
   2: ['amt_to_forward', [['amt_to_forward', 'tu64']]],
@@ -24,19 +23,11 @@ export const PAYLOAD_TLVS = {
 
 export type HopPayload = TlvValues<typeof PAYLOAD_TLVS>;
 
-export function encodeHopPayload(p: HopPayload): Uint8Array {
-  return encodeTlvStream(PAYLOAD_TLVS, p as Record<string, unknown>);
-}
+const PAYLOAD_CODEC = onionTlvCodec(PAYLOAD_TLVS, 'bad_payload', 'invalid_onion_payload');
 
+export const encodeHopPayload = PAYLOAD_CODEC.encode;
 /** A payload that is not a valid TLV stream fails with `invalid_onion_payload`. */
-export function decodeHopPayload(bytes: Uint8Array): HopPayload {
-  try {
-    return decodeTlvStream(PAYLOAD_TLVS, bytes) as HopPayload;
-  } catch (e) {
-    if (e instanceof DecodeError) throw new OnionError('bad_payload', `hop payload: ${e.message}`, 'invalid_onion_payload');
-    throw e;
-  }
-}
+export const decodeHopPayload = PAYLOAD_CODEC.decode;
 
 export interface PayloadContext {
   /** This node is the final node (the onion's next HMAC is all zero). */
