@@ -221,6 +221,13 @@ describe('BOLT 11 writer and reader rules', () => {
       { tag: 'unknown', type: 6, words: [0, 1, 28] },
     ]);
     throws(() => decodeInvoice(padded), Bolt11Error, 'not_minimal');
+    // a `d` (type 13) whose bytes are not UTF-8 (0xff 0xfe)
+    const notUtf8 = enc([
+      { tag: 'p', value: hash },
+      { tag: 's', value: secret },
+      { tag: 'unknown', type: 13, words: [31, 31, 30, 0] },
+    ]);
+    throws(() => decodeInvoice(notUtf8), Bolt11Error, 'bad_utf8');
     // basic_mpp (17) depends on payment_secret, which BOLT 9 now marks ASSUMED: accepted without it.
     const dep = enc(
       buildInvoiceFields({ paymentHash: hash, paymentSecret: secret, description: 'd', features: FeatureVector.fromBits([17]) }),
