@@ -120,6 +120,8 @@ describe('BOLT 11 human-readable part', () => {
     throws(() => parseHrp('lnbc1mm'), Bolt11Error, 'bad_amount');
     throws(() => parseHrp('lnbc1.5m'), Bolt11Error, 'bad_amount');
     throws(() => parseHrp('lnbc0'), Bolt11Error, 'bad_amount');
+    equal(parseHrp('lnbc184467440737095516150p').amountMsat, (1n << 64n) - 1n);
+    throws(() => parseHrp('lnbc184467440737095516160p'), Bolt11Error, 'bad_amount');
     throws(() => parseHrp('lnbc15p'), Bolt11Error, 'sub_msat_amount');
   });
 

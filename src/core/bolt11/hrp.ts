@@ -22,6 +22,8 @@ const MULTIPLIERS = Object.freeze({
   // pico (0.000000000001) is a tenth of a millisatoshi: handled apart.
 });
 
+const MAX_MSAT = (1n << 64n) - 1n;
+
 export interface Hrp {
   currency: Currency;
   /** Absent when the invoice leaves the amount to the payer. */
@@ -54,6 +56,8 @@ export function parseHrp(hrp: string): Hrp {
     msat = digits * MULTIPLIERS[mult as keyof typeof MULTIPLIERS];
   }
   if (msat === 0n) throw new Bolt11Error('bad_amount', 'amount is zero');
+  // An HTLC amount is a u64 of millisatoshi (BOLT 2 `update_add_htlc`): nothing larger is payable.
+  if (msat > MAX_MSAT) throw new Bolt11Error('bad_amount', `amount ${msat} msat does not fit in 64 bits`);
   return { currency, amountMsat: msat };
 }
 
@@ -64,7 +68,7 @@ export function parseHrp(hrp: string): Hrp {
 export function formatHrp({ currency, amountMsat }: Hrp): string {
   if (!(currency in CURRENCIES)) throw new Bolt11Error('bad_invoice', `unknown currency ${String(currency)}`);
   if (amountMsat === undefined) return `ln${currency}`;
-  if (amountMsat <= 0n) throw new Bolt11Error('bad_invoice', `amount must be positive: ${amountMsat}`);
+  if (amountMsat <= 0n || amountMsat > MAX_MSAT) throw new Bolt11Error('bad_invoice', `amount out of range: ${amountMsat}`);
   for (const [letter, unit] of Object.entries(MULTIPLIERS)) {
     if (amountMsat % unit === 0n) return `ln${currency}${amountMsat / unit}${letter}`;
   }

@@ -114,14 +114,18 @@ export interface UnblindedHop {
 /** BOLT 4 onion decryption with a `path_key`: "Tweak its own `node_privkey` ... by multiplying
  * by HMAC256("blinded_node_id", blinding_ss)": the key that peels this hop's onion layer. */
 export function blindedNodeSecret(nodeSecret: Uint8Array, pathKey: Uint8Array): Uint8Array {
-  return multiplySecret(nodeSecret, generateKey('blinded_node_id', sharedSecret(nodeSecret, pathKey)));
+  return blindSecret(nodeSecret, sharedSecret(nodeSecret, pathKey));
+}
+
+function blindSecret(nodeSecret: Uint8Array, ss: Uint8Array): Uint8Array {
+  return multiplySecret(nodeSecret, generateKey('blinded_node_id', ss));
 }
 
 /** A node on a blinded path: its blinded key, its decrypted data and the next `path_key`. A data
  * that does not decrypt fails the HTLC with `invalid_onion_blinding`. */
 export function unblindHop(nodeSecret: Uint8Array, pathKey: Uint8Array, encryptedData: Uint8Array): UnblindedHop {
   const ss = sharedSecret(nodeSecret, pathKey);
-  const blindedSecret = multiplySecret(nodeSecret, generateKey('blinded_node_id', ss));
+  const blindedSecret = blindSecret(nodeSecret, ss);
   let data: Uint8Array;
   try {
     data = chacha20poly1305(generateKey('rho', ss), ZERO_NONCE).decrypt(encryptedData);
