@@ -1106,7 +1106,7 @@ describe('gossipd: gossip in', () => {
       channels.map(c => c.amount_msat),
       [1_000_000_000, 1_000_000_000],
     );
-    equal((g.info() as { chain_source: string }).chain_source, 'chain backend');
+    equal((g.info() as { chain_source: string }).chain_source, 'lightningd');
   });
 
   it('warns on a malformed query and on replies nobody asked for', async () => {

@@ -17,9 +17,9 @@ import type { ChainLink, Txout } from '../gossipd/types.ts';
 /** What lightningd tells gossipd about the chain (Core Lightning's gossipd_outpoints_spent, and its undoing in a reorganisation). */
 export interface GossipdChainApi {
   /** The funding outputs of these channels were spent in the block at `blockheight`; also: the chain is at `blockheight` now. */
-  outpointsSpent(short_channel_ids: bigint[], blockheight: number): void | Promise<void>;
+  outpointsSpent(short_channel_ids: bigint[], blockheight: number): unknown;
   /** The block at `blockheight` was disconnected: these channels' funding outputs are unspent again. */
-  outpointsUnspent(short_channel_ids: bigint[], blockheight: number): void | Promise<void>;
+  outpointsUnspent(short_channel_ids: bigint[], blockheight: number): unknown;
 }
 
 export interface ChainServiceOptions {
@@ -62,14 +62,17 @@ export class ChainService {
       ...(o.store ? { store: o.store } : {}),
       ...(o.startHeight !== undefined ? { startHeight: o.startHeight } : {}),
     });
-    this.follower.addListener(this.watches);
+    // The watches, then gossipd told what they saw in that block (also on the way back: the
+    // follower disconnects listeners in reverse order, and gossipd must hear after the watches).
     this.follower.addListener({
       blockConnected: async b => {
+        await this.watches.blockConnected(b);
         // Dropped only once gossipd has them: a failure replays the block, and the watches report a spend once.
         await this.gossipd?.outpointsSpent(this.spentNow, b.height);
         this.spentNow = [];
       },
       blockDisconnected: async b => {
+        await this.watches.blockDisconnected(b);
         await this.gossipd?.outpointsUnspent(this.unspentNow, b.height);
         this.unspentNow = [];
       },
