@@ -5,7 +5,7 @@
 // transactions, real header hashes) and served by a fake Esplora: the channel is marked spent at
 // the spending block's height and forgotten 12 blocks later, not before. Also the raw block parser
 // and the block follower's reorganisation handling on their own.
-import { concat, toHex } from '../../src/core/base/bytes.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { parseTx } from '../../src/core/chain/block.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
@@ -28,7 +28,7 @@ import { decodeShortChannelIds, encodeShortChannelIds } from '../../src/core/gos
 import { RouteError } from '../../src/core/gossip/errors.ts';
 import { decodeMessage, encodeMessage } from '../../src/core/wire/messages.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
-import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { MemoryChain } from '../support/memory-chain.ts';
 import { ChainService } from '../../src/core/daemons/lightningd/chain.ts';

@@ -13,6 +13,7 @@ import { ChainWatches } from '../../chain/watch.ts';
 import { scidParts } from '../../wire/scid.ts';
 import type { Clock, Log } from '../connectd/types.ts';
 import type { ChainLink, Txout } from '../gossipd/types.ts';
+import type { LightningdDb } from './db.ts';
 
 /** What lightningd tells gossipd about the chain (Core Lightning's gossipd_outpoints_spent, and its undoing in a reorganisation). */
 export interface GossipdChainApi {
@@ -223,4 +224,9 @@ export class ChainService {
     }
     this.schedule(this.o.pollIntervalMs ?? 30_000);
   }
+}
+
+/** The follower's state kept in lightningd's database, saved (atomically, with the rest) after each block. */
+export function dbFollowerStore(db: LightningdDb): FollowerStore {
+  return { load: async () => db.chainState(), save: s => db.setChainState(s) };
 }
