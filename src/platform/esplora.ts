@@ -117,6 +117,8 @@ export class EsploraBackend implements ChainBackend {
   private readonly waiting: (() => void)[] = [];
   private readonly hashes = new Map<number, string>();
   private readonly txids = new Map<string, string>();
+  /** Lookups in flight by path: a second asker shares the first one's request (a gossip sync asks for many channels of one block at once). */
+  private readonly pending = new Map<string, Promise<string | undefined>>();
   private tipSeen = -1;
   private chain: string | undefined;
 
@@ -220,7 +222,7 @@ export class EsploraBackend implements ChainBackend {
       this.stats.cache_hits++;
       return hit;
     }
-    const h = await this.getHash(`/block-height/${height}`);
+    const h = await this.sharedHash(`/block-height/${height}`);
     // Only buried blocks are remembered: a recent one may yet be replaced.
     if (h !== undefined && this.tipSeen - height >= CACHE_DEPTH) remember(this.hashes, height, h, this.maxCached);
     return h;
@@ -235,7 +237,7 @@ export class EsploraBackend implements ChainBackend {
       this.stats.cache_hits++;
       return hit;
     }
-    const t = await this.getHash(`/block/${hash}/txid/${txindex}`);
+    const t = await this.sharedHash(`/block/${hash}/txid/${txindex}`);
     if (t !== undefined) remember(this.txids, key, t, this.maxCached);
     return t;
   }
@@ -258,6 +260,17 @@ export class EsploraBackend implements ChainBackend {
       return r.arrayBuffer();
     });
     return buf && new Uint8Array(buf);
+  }
+
+  private sharedHash(path: string): Promise<string | undefined> {
+    const p = this.pending.get(path);
+    if (p) {
+      this.stats.cache_hits++;
+      return p;
+    }
+    const q = this.getHash(path).finally(() => this.pending.delete(path));
+    this.pending.set(path, q);
+    return q;
   }
 
   /** A block hash or txid: 64 lowercase hex characters (checked, as it goes into the next URL). */

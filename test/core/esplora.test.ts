@@ -167,6 +167,43 @@ describe('esplora backend: the chain backend contract', () => {
   });
 });
 
+describe('esplora backend: concurrency and cache', () => {
+  it('never has more than maxConcurrent requests in flight, shares a lookup in flight, and caches only buried block hashes', async () => {
+    const fake = new FakeEsplora();
+    let inFlight = 0;
+    let most = 0;
+    const held: (() => void)[] = [];
+    const gated = async (url: string, init?: FetchInitLike) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise<void>(r => held.push(r));
+      inFlight--;
+      return fake.fetch(url, init);
+    };
+    const c = new EsploraBackend({ baseUrls: [A], fetch: gated, clock: new FakeClock(), maxConcurrent: 2 });
+    const all = Promise.all([1, 2, 3, 4, 5, 5, 5].map(n => c.getblockhash(n)));
+    for (let i = 0; i < 10; i++) {
+      await settle();
+      held.splice(0).forEach(r => r());
+    }
+    deepEqual(
+      await all,
+      [1, 2, 3, 4, 5, 5, 5].map(n => fake.chain.blocks[n]!.hash),
+    );
+    equal(most, 2);
+    equal(fake.log.length, 5, 'height 5 asked once for three askers');
+    // Block hashes 6 or more below the tip seen are kept; recent ones may yet be replaced.
+    const d = backend(fake);
+    await d.getchaininfo();
+    fake.log.length = 0;
+    await d.getblockhash(14);
+    await d.getblockhash(14);
+    await d.getblockhash(15);
+    await d.getblockhash(15);
+    deepEqual(fake.log, ['A /block-height/14', 'A /block-height/15', 'A /block-height/15']);
+  });
+});
+
 describe('esplora backend: failing servers', () => {
   it('a 5xx, 429 or network failure moves to the next URL, which is then asked first', async () => {
     const fake = new FakeEsplora();
