@@ -216,6 +216,32 @@ describe('boltworker regtest persistence and limits', () => {
     }
   });
 
+  it('keeps its mempool in the data directory: a restart accepts it again, in order; once mined it is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regtest-'));
+    try {
+      const a = await startRegtest({ dataDir: dir, premine: 101 });
+      const { txid: kept } = await control(`${a.url}/regtest/send`, { address: SINK.address, amount_sat: 7000 });
+      const { txid: second } = await control(`${a.url}/regtest/send`, { address: SINK.address, amount_sat: 8000 });
+      ok(a.chain.mempool.get(kept) && a.chain.mempool.get(second));
+      await a.close();
+      const b = await startRegtest({ dataDir: dir, premine: 101 });
+      deepEqual(
+        b.chain.mempool.list().map(e => e.tx.txid),
+        [kept, second],
+        'both back, in the order they entered',
+      );
+      await control(`${b.url}/regtest/mine`, { blocks: 1 });
+      equal(b.chain.mempool.size, 0);
+      await b.close();
+      const c = await startRegtest({ dataDir: dir, premine: 101 });
+      equal(c.chain.mempool.size, 0, 'mined: the saved mempool was emptied');
+      equal(c.chain.findTx(kept)?.location?.entry.height, c.chain.height);
+      await c.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to listen beyond loopback', async () => {
     let err: unknown;
     await startRegtest({ host: '0.0.0.0' }).catch(e => (err = e));
