@@ -6,6 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Address, OutScript } from '@scure/btc-signer';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
@@ -18,6 +21,7 @@ import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
 import { getPublicKey } from '../../src/core/crypto/primitives.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { EsploraBackend } from '../../src/platform/esplora.ts';
+import { startNode } from '../../src/node/node.ts';
 import { REGTEST_NETWORK } from '../../src/regtest/params.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
@@ -191,6 +195,41 @@ describe('lightningd chain over Esplora, against boltworker regtest', () => {
       equal(two.stats.retries, 1, 'the dead URL was tried once, then the live one asked first');
     } finally {
       await new Promise<void>(r => proxy.close(() => r()));
+    }
+  });
+
+  it('in `boltworker node`, lightningd follows the chain from --esplora (several URLs), and keeps its place across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-chain-'));
+    const gone = 'http://127.0.0.1:9'; // nothing listens on the discard port: the next URL is used
+    const info = async (n: Awaited<ReturnType<typeof startNode>>, height: number) => {
+      for (let i = 0; i < 200; i++) {
+        const got = (await n.call('getinfo')) as { blockheight: number; gossip: { chain_source: string } };
+        if (got.blockheight === height) return got;
+        await new Promise(r => setTimeout(r, 25));
+      }
+      throw new Error(`getinfo never reached block ${height}`);
+    };
+    try {
+      const n = await startNode({ network: 'regtest', lightningDir: dir, esplora: [gone, h.url], verifyWorkers: 1 });
+      const got = await info(n, h.chain.height);
+      equal(got.gossip.chain_source, `esplora ${gone}, ${h.url}`);
+      await n.stop();
+      await control(`${h.url}/regtest/mine`, { blocks: 3 });
+      const again = await startNode({ network: 'regtest', lightningDir: dir, esplora: [h.url], verifyWorkers: 1 });
+      await info(again, h.chain.height);
+      await again.stop();
+      // The follower went on from the block it had recorded: the three blocks mined while it was down
+      // were connected (a first start would have begun at the tip, knowing one hash).
+      const state = JSON.parse(readFileSync(join(n.networkDir, 'lightningd.json'), 'utf8')) as {
+        chain: { height: number; hashes: string[] };
+      };
+      equal(state.chain.height, h.chain.height);
+      deepEqual(
+        state.chain.hashes.slice(-4),
+        [3, 2, 1, 0].map(k => h.chain.at(h.chain.height - k)!.block.hash),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
