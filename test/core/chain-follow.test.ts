@@ -112,13 +112,35 @@ describe('block follower', () => {
     equal(f.height, 103);
   });
 
-  it('starts at startHeight on a first start', async () => {
+  it('starts at startHeight on a first start, below the tip or above it (waiting for it)', async () => {
     const chain = new MemoryChain(10);
     const f = new BlockFollower({ backend: chain, startHeight: 8 });
     const r = new Recorder();
     f.addListener(r);
     await f.poll();
     deepEqual(r.seen, ['+8', '+9', '+10']);
+    const g = new BlockFollower({ backend: chain, startHeight: 13 });
+    const q = new Recorder();
+    g.addListener(q);
+    await g.poll();
+    chain.mine(12);
+    await g.poll();
+    deepEqual(q.seen, []);
+    chain.mine(14);
+    await g.poll();
+    deepEqual(q.seen, ['+13', '+14']);
+  });
+
+  it('stop() ends the poll in progress after its block; the next poll goes on', async () => {
+    const chain = new MemoryChain(1);
+    const f = new BlockFollower({ backend: chain });
+    const seen: number[] = [];
+    f.addListener({ blockConnected: b => void (seen.push(b.height), b.height === 3 && f.stop()), blockDisconnected() {} });
+    await f.poll();
+    chain.mine(5);
+    equal((await f.poll()).height, 3);
+    equal((await f.poll()).height, 5);
+    deepEqual(seen, [2, 3, 4, 5]);
   });
 
   it('on a reorganisation disconnects down to the fork (listeners in reverse order), then connects the new branch', async () => {

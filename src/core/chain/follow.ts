@@ -71,9 +71,9 @@ export class BlockFollower {
     return this.state?.hashes.at(-1);
   }
 
-  /** Ends a poll in progress after its current block. */
+  /** Ends a poll in progress after its current block (the next poll runs as usual). */
   stop(): void {
-    this.stopped = true;
+    if (this.running) this.stopped = true;
   }
 
   /**
@@ -84,6 +84,7 @@ export class BlockFollower {
   poll(): Promise<PollResult> {
     if (this.running) return this.running;
     const p = this.run().finally(() => {
+      this.stopped = false;
       if (this.running === p) this.running = undefined;
     });
     this.running = p;
@@ -96,8 +97,9 @@ export class BlockFollower {
       return { height: stored.height, hashes: stored.hashes.slice(-this.keep) };
     }
     const tip = (await this.o.backend.getchaininfo()).blockcount;
-    const height = Math.min(tip, (this.o.startHeight ?? tip + 1) - 1);
-    const hash = height >= 0 ? await this.hashAt(height) : undefined;
+    // From startHeight (waiting for it when the chain is not there yet), else after the tip.
+    const height = (this.o.startHeight ?? tip + 1) - 1;
+    const hash = height >= 0 && height <= tip ? await this.hashAt(height) : undefined;
     const s = { height, hashes: hash ? [hash] : [] };
     await this.o.store?.save(s);
     return s;
