@@ -4,6 +4,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { wsEchoPlugin } from './test/support/wtr-echo-plugin.mjs';
 import { lightningPlugin } from './test/support/wtr-lightning-plugin.mjs';
+import { regtestPlugin } from './test/support/wtr-regtest-plugin.mjs';
 
 export const chromiumArgs = [
   '--headless',
@@ -22,7 +23,7 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 20 * 60 * 1000,
   browserStartTimeout: 120000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), wsEchoPlugin(), lightningPlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), wsEchoPlugin(), lightningPlugin(), regtestPlugin()],
   testFramework: { config: { timeout: 300000 } },
   browsers: [
     playwrightLauncher({

@@ -41,7 +41,12 @@ export const NODE_OPTIONS: OptionSpec[] = [
   { name: 'log-level', arg: 'LEVEL', default: 'info', help: `Log level: ${LOG_LEVELS.join(', ')}` },
   { name: 'log-file', arg: 'PATH', help: 'Log to this file (relative to <lightning-dir>/<network>) instead of stderr' },
   { name: 'bridge', arg: 'URL', multi: true, help: 'WebSocket-to-TCP bridge for WebSocket-only targets (ws://host/{host}:{port})' },
-  { name: 'esplora', arg: 'URL', help: 'Esplora API to check funding outputs (default: trust announcements)' },
+  {
+    name: 'esplora',
+    arg: 'URL',
+    multi: true,
+    help: "lightningd's chain backend: an Esplora API, the next one used when one fails (default: none; gossipd trusts announcements)",
+  },
   ...COMMON_OPTIONS,
 ];
 
@@ -158,7 +163,7 @@ async function nodeMain(argv: string[]): Promise<number> {
     alias: v('alias'),
     color: rgb?.toLowerCase(),
     bridges: allValues(values, 'bridge'),
-    esplora: v('esplora'),
+    esplora: allValues(values, 'esplora'),
     configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version']),
   });
   // The log says it too; a log file would hide it from whoever started the node.

@@ -3,6 +3,7 @@
 // ECDH-only channel; connectd ↔ gossipd on a channel of their own).
 import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import { ChainService, dbFollowerStore } from '../core/daemons/lightningd/chain.ts';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb } from '../core/daemons/lightningd/db.ts';
 import { ourFeatures } from '../core/features/index.ts';
@@ -19,6 +20,9 @@ import { startRpcSocket, type RpcSocketServer } from './rpc-socket.ts';
 import { inNetworkDir, openNetworkDir } from './network-dir.ts';
 import { writeCookie } from './rpc-cookie.ts';
 import { nodeLog } from './log.ts';
+import { nodeClock } from './clock.ts';
+import { EsploraBackend } from '../platform/esplora.ts';
+import type { NetworkName } from '../core/chain/chains.ts';
 import { VERSION } from './version.ts';
 
 export interface NodeOptions {
@@ -48,8 +52,8 @@ export interface NodeOptions {
   gossipdConfig?: Record<string, number>;
   /** Signature-check workers for gossipd (default: the machine's cores, at most 4). */
   verifyWorkers?: number;
-  /** Esplora API base URL for funding-output checks (default: trust announcements, as getinfo says). */
-  esplora?: string;
+  /** Esplora API base URLs, used in turn when one fails: lightningd's chain backend (default: none; gossipd trusts announcements, as getinfo says). */
+  esplora?: string | string[];
   /** listconfigs' `configs` (the command line builds it from the options it parsed). */
   configs?: () => Record<string, unknown>;
   onEvent?: (event: string, payload: unknown) => void;
@@ -134,6 +138,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const storage = new FileLightningdStorage(dir);
   const db = new LightningdDb(storage);
   let lightningd: Lightningd | undefined;
+  let chain: ChainService | undefined;
   let rpcSocket: RpcSocketServer | undefined;
   let rpcHttp: RpcHttpServer | undefined;
   let cookie: Awaited<ReturnType<typeof writeCookie>> | undefined;
@@ -143,11 +148,33 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     // connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
     const gossipIn = new MessageChannel();
     const gossipOut = new MessageChannel();
+    // lightningd's chain: the only chain backend of the node; gossipd asks it (gossipd_get_txout).
+    const esplora = typeof o.esplora === 'string' ? [o.esplora] : (o.esplora ?? []);
+    if (esplora.length) {
+      const backend = new EsploraBackend({ baseUrls: esplora, fetch: (u, i) => fetch(u, i as RequestInit), clock: nodeClock });
+      chain = new ChainService({
+        backend,
+        network: o.network as NetworkName,
+        clock: nodeClock,
+        log: nodeLog('chain'),
+        store: dbFollowerStore(db),
+        description: backend.description,
+      });
+      chain.attachGossipd(gossipd.api);
+    }
     const gossipLoaded = gossipd.api.init(
-      { network: o.network, nodeId, lightningDir: dir, verifyWorkers: o.verifyWorkers, esplora: o.esplora, config: o.gossipdConfig },
+      {
+        network: o.network,
+        nodeId,
+        lightningDir: dir,
+        verifyWorkers: o.verifyWorkers,
+        chainDescription: chain?.description,
+        config: o.gossipdConfig,
+      },
       Comlink.transfer(gossipIn.port2, [gossipIn.port2]) as never,
       Comlink.transfer(gossipOut.port1, [gossipOut.port1]) as never,
       Comlink.proxy((p: unknown) => o.onEvent?.('gossip_progress', p)) as never,
+      chain ? (Comlink.proxy(chain.gossipLink) as never) : undefined,
     );
     const ecdh = new MessageChannel();
     await hsmd.api.serve(Comlink.transfer(ecdh.port1, [ecdh.port1]) as never, ['ecdh']);
@@ -165,6 +192,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     );
     await connectd.api.servePeerLink(Comlink.transfer(gossipOut.port2, [gossipOut.port2]) as never);
     await gossipLoaded;
+    // gossipd has handed lightningd the funding outputs from its store: follow the chain.
+    chain?.start();
     const binding: NetAddress[] = [];
     const address: NetAddress[] = [...announce];
     const announced = new Set((o.addr ?? []).map(b => parseBind('addr', b, o.network)));
@@ -180,6 +209,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     let daemonsDown: Promise<void> | undefined;
     const stopDaemons = () =>
       (daemonsDown ??= (async () => {
+        chain?.stop();
         await connectd.api.stop().catch(() => undefined);
         await gossipd.api.stop().catch(() => undefined);
         await db.flush();
@@ -199,6 +229,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       binding,
       address,
       lightningDir: dir,
+      ...(chain ? { blockheight: () => chain!.blockheight } : {}),
       configs: o.configs ?? (() => defaultConfigs(o, nd.lightningDir)),
       // The `stop` command: the daemons go down, then it answers (as lightningd), then the RPC closes.
       stop: async () => {

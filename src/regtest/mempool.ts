@@ -1,15 +1,10 @@
 // The mempool and its acceptance rules, in Bitcoin Core's order and with its reject reasons
 // (MemPoolAccept::PreChecks, ReplacementChecks, PolicyScriptChecks in src/validation.cpp;
 // CheckTransaction and CheckTxInputs in src/consensus; IsStandardTx in src/policy/policy.cpp).
-// Replacement follows BIP 125 (opt-in signalling, rules 3, 4 and 6 on fees).
-import {
-  COIN,
-  COINBASE_MATURITY,
-  MAX_BIP125_RBF_SEQUENCE,
-  MAX_STANDARD_TX_WEIGHT,
-  MIN_RELAY_SAT_PER_KVB,
-  MIN_STANDARD_TX_NONWITNESS_SIZE,
-} from './params.ts';
+// Replacement is Bitcoin Core 28's: full RBF (mempoolfullrbf on by default: a conflicting transaction
+// is replaceable whether or not it signals BIP 125), with BIP 125's rules 2 to 6 as Core applies them
+// (ReplacementChecks in src/validation.cpp, src/policy/rbf.cpp).
+import { COIN, COINBASE_MATURITY, MAX_STANDARD_TX_WEIGHT, MIN_RELAY_SAT_PER_KVB, MIN_STANDARD_TX_NONWITNESS_SIZE } from './params.ts';
 import { decodeTx, isCoinbase, outpointKey, TxDecodeError, type Tx, type TxOutput } from './tx.ts';
 import { dustThreshold, isPushOnly, isStandardOutput, scriptKind } from './policy.ts';
 import { isFinalTx, sequenceLocksOk } from './locks.ts';
@@ -38,6 +33,8 @@ const MAX_MONEY = 21_000_000n * COIN;
 /** The most transactions the mempool holds by default (a bound on memory; Bitcoin Core bounds its by size). */
 export const MAX_MEMPOOL_TXS = 50_000;
 const MAX_SCRIPTSIG_SIZE = 1650;
+/** BIP 125 rule 5: at most this many transactions evicted by one replacement (Core's MAX_REPLACEMENT_CANDIDATES). */
+export const MAX_REPLACEMENT_CANDIDATES = 100;
 
 class Reject {
   constructor(
@@ -134,13 +131,12 @@ export class Mempool {
     const mtp = chain.medianTimePast(tip);
     if (!isFinalTx(tx, nextHeight, mtp)) throw new Reject('non-final');
 
-    // Conflicts with the mempool (BIP 125 rule 1: every replaced transaction must signal).
+    // Conflicts with the mempool: replaceable whether they signal or not (full RBF).
     const conflicts = new Set<string>();
     for (const k of keys) {
       const other = this.spends.get(k);
       if (other !== undefined) conflicts.add(other);
     }
-    for (const c of conflicts) if (!this.signalsReplacement(c)) throw new Reject('txn-mempool-conflict');
     const replaced = this.withDescendants(conflicts);
 
     // Inputs: in the UTXO set, or outputs of a mempool transaction not being replaced.
@@ -160,7 +156,10 @@ export class Mempool {
       } else {
         const parent = this.entries.get(i.txid);
         const out = parent?.tx.outputs[i.vout];
-        if (!parent || !out || replaced.has(i.txid)) {
+        // Core's EntriesAndTxidsDisjoint: spending what it replaces (a conflict is then its ancestor).
+        if (parent && out && replaced.has(i.txid))
+          throw new Reject('bad-txns-spends-conflicting-tx', `${tx.txid} spends conflicting transaction ${i.txid}`);
+        if (!parent || !out) {
           if (chain.txIndex.has(tx.txid)) throw new Reject('txn-already-known', '', RPC_VERIFY_ALREADY_IN_CHAIN);
           throw new Reject('bad-txns-inputs-missingorspent', '', RPC_VERIFY_ERROR);
         }
@@ -179,7 +178,7 @@ export class Mempool {
     const minFee = minRelayFee(tx.vsize);
     if (fee < minFee) throw new Reject('min relay fee not met', `${fee} < ${minFee}`);
 
-    // BIP 125 rules 6, 3 and 4 against everything it would evict.
+    // BIP 125 rules 6, 5, 2, then 3 and 4 against everything it would evict, in Core's order.
     if (replaced.size > 0) {
       let oldFees = 0n;
       for (const t of replaced) oldFees += this.entries.get(t)!.fee;
@@ -193,6 +192,17 @@ export class Mempool {
           );
         }
       }
+      if (replaced.size > MAX_REPLACEMENT_CANDIDATES)
+        throw new Reject(
+          'too many potential replacements',
+          `rejecting replacement ${tx.txid}; too many potential replacements (${replaced.size} > ${MAX_REPLACEMENT_CANDIDATES})`,
+        );
+      // Rule 2: no unconfirmed input the replaced transactions did not already spend from.
+      const parentsOfConflicts = new Set<string>();
+      for (const c of conflicts) for (const i of this.entries.get(c)!.tx.inputs) parentsOfConflicts.add(i.txid);
+      for (const [n, i] of tx.inputs.entries())
+        if (!parentsOfConflicts.has(i.txid) && this.entries.has(i.txid))
+          throw new Reject('replacement-adds-unconfirmed', `replacement ${tx.txid} adds unconfirmed input, idx ${n}`);
       if (fee < oldFees)
         throw new Reject(
           'insufficient fee',
@@ -243,16 +253,6 @@ export class Mempool {
       });
     }
     return out;
-  }
-
-  /** BIP 125: replaceable if it, or an unconfirmed ancestor, has an input with nSequence ≤ 0xfffffffd. */
-  private signalsReplacement(txid: string, seen = new Set<string>()): boolean {
-    if (seen.has(txid)) return false;
-    seen.add(txid);
-    const e = this.entries.get(txid);
-    if (!e) return false;
-    if (e.tx.inputs.some(i => i.sequence <= MAX_BIP125_RBF_SEQUENCE)) return true;
-    return e.tx.inputs.some(i => this.entries.has(i.txid) && this.signalsReplacement(i.txid, seen));
   }
 
   /** Transactions for the next block: in entry order (parents first) up to `maxWeight`. */

@@ -35,8 +35,6 @@ export const SEQUENCE_LOCKTIME_DISABLE_FLAG = 0x80000000;
 export const SEQUENCE_LOCKTIME_TYPE_FLAG = 0x00400000;
 export const SEQUENCE_LOCKTIME_MASK = 0x0000ffff;
 export const SEQUENCE_LOCKTIME_GRANULARITY = 9;
-/** BIP 125: an input with nSequence below this signals replaceability. */
-export const MAX_BIP125_RBF_SEQUENCE = 0xfffffffd;
 
 /** The regtest genesis block: its header fields and its one (unspendable) coinbase transaction. */
 export const GENESIS = Object.freeze({

@@ -1,8 +1,22 @@
 // `boltworker regtest` in Node: the regtest chain behind Esplora's REST API on node:http, loopback
 // only, with its blocks appended to `<dataDir>/blocks.dat` (each record: u32 little-endian length,
-// then the block) and reloaded on start. A torn last record (a crash mid-write) is cut off.
+// then the block) and reloaded on start. A torn last record (a crash mid-write) is cut off. The
+// mempool is kept beside it in `mempool.dat` (the same records, one transaction each, in the order
+// they entered), rewritten whole (a temporary file renamed over it) after each request that may
+// change it, and accepted again on start, as Bitcoin Core reloads its mempool.dat.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { RegtestChain } from './chain.ts';
 import { handleEsplora } from './esplora-api.ts';
@@ -39,21 +53,48 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** The complete records of a file of length-prefixed records (u32 little-endian), and where they end. */
+function readRecords(data: Uint8Array): { records: Uint8Array[]; end: number } {
+  const records: Uint8Array[] = [];
+  let off = 0;
+  while (off + 4 <= data.length) {
+    const len = new DataView(data.buffer, data.byteOffset + off, 4).getUint32(0, true);
+    if (off + 4 + len > data.length) break;
+    records.push(data.subarray(off + 4, off + 4 + len));
+    off += 4 + len;
+  }
+  return { records, end: off };
+}
+
+function record(raw: Uint8Array): Uint8Array {
+  const rec = new Uint8Array(4 + raw.length);
+  new DataView(rec.buffer).setUint32(0, raw.length, true);
+  rec.set(raw, 4);
+  return rec;
+}
+
+/** Replaces `<dir>/mempool.dat` with these transactions, atomically (a crash leaves the old file or the new one). */
+function saveMempool(dir: string, txs: Uint8Array[]): void {
+  const path = join(dir, 'mempool.dat');
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const t of txs) writeSync(fd, record(t));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
 /** Opens `<dir>/blocks.dat`, returns its complete records and an fd positioned to append. */
 function openBlockFile(dir: string): { fd: number; blocks: Uint8Array[] } {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'blocks.dat');
   const data = existsSync(path) ? readFileSync(path) : new Uint8Array(0);
-  const blocks: Uint8Array[] = [];
-  let off = 0;
-  while (off + 4 <= data.length) {
-    const len = new DataView(data.buffer, data.byteOffset + off, 4).getUint32(0, true);
-    if (off + 4 + len > data.length) break;
-    blocks.push(data.subarray(off + 4, off + 4 + len));
-    off += 4 + len;
-  }
+  const { records: blocks, end } = readRecords(data);
   const fd = openSync(path, 'a+');
-  if (off < data.length) ftruncateSync(fd, off);
+  if (end < data.length) ftruncateSync(fd, end);
   return { fd, blocks };
 }
 
@@ -69,10 +110,7 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
     verifier: bitcoreVerifier,
     onBlock: raw => {
       if (fd === undefined) return;
-      const rec = new Uint8Array(4 + raw.length);
-      new DataView(rec.buffer).setUint32(0, raw.length, true);
-      rec.set(raw, 4);
-      writeSync(fd, rec);
+      writeSync(fd, record(raw));
       dirty = true;
     },
   });
@@ -82,11 +120,30 @@ export async function startRegtest(opts: RegtestOptions = {}): Promise<RegtestHa
     if (fd !== undefined) closeSync(fd);
     throw new RegtestConfigError(`${opts.dataDir}/blocks.dat: ${(e as Error).message}`);
   }
+  const dataDir = opts.dataDir;
+  let mempoolSaved = '';
   const sync = () => {
     if (fd !== undefined && dirty) fdatasyncSync(fd);
     dirty = false;
+    if (dataDir === undefined || fd === undefined) return;
+    const txs = chain.mempool.list().map(e => e.tx);
+    const now = txs.map(t => t.txid).join();
+    if (now === mempoolSaved) return;
+    saveMempool(
+      dataDir,
+      txs.map(t => t.raw),
+    );
+    mempoolSaved = now;
   };
   if (opts.premine !== undefined && chain.height < opts.premine) chain.mine(opts.premine - chain.height);
+  // The mempool of the last run, each transaction accepted again (those no longer valid are dropped).
+  if (dataDir !== undefined && existsSync(join(dataDir, 'mempool.dat'))) {
+    for (const raw of readRecords(readFileSync(join(dataDir, 'mempool.dat'))).records) chain.accept(raw.slice());
+    mempoolSaved = chain.mempool
+      .list()
+      .map(e => e.tx.txid)
+      .join();
+  }
   sync();
 
   const server: Server = createServer((req, res) => serve(req, res));

@@ -5,15 +5,13 @@
 // transactions, real header hashes) and served by a fake Esplora: the channel is marked spent at
 // the spending block's height and forgotten 12 blocks later, not before. Also the raw block parser
 // and the block follower's reorganisation handling on their own.
-import { concat, toHex } from '../../src/core/base/bytes.ts';
-import { parseBlock } from '../../src/core/chain/block.ts';
-import { ChainSourceError, EsploraChainSource, type FetchResponseLike } from '../../src/core/chain/esplora.ts';
-import { SpendFollower, type BlockSource } from '../../src/core/chain/spends.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
+import { parseTx } from '../../src/core/chain/block.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
 import { FundingIndex } from '../../src/core/daemons/gossipd/maintain.ts';
-import type { ChainSource, GossipdConfig, Log } from '../../src/core/daemons/gossipd/types.ts';
+import type { ChainLink, GossipdConfig, Log } from '../../src/core/daemons/gossipd/types.ts';
 import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
 import { signChannelAnnouncement, signChannelUpdate, type ChannelParty } from '../../src/core/gossip/sign.ts';
 import {
@@ -30,9 +28,11 @@ import { decodeShortChannelIds, encodeShortChannelIds } from '../../src/core/gos
 import { RouteError } from '../../src/core/gossip/errors.ts';
 import { decodeMessage, encodeMessage } from '../../src/core/wire/messages.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
-import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { rawBlock as block, rawTx as tx } from '../support/raw-block.ts';
+import { MemoryChain } from '../support/memory-chain.ts';
+import { ChainService } from '../../src/core/daemons/lightningd/chain.ts';
+import { rawTx as tx } from '../support/raw-block.ts';
 
 const CHAIN = chainHash('regtest');
 const NOW = 1_700_000_000;
@@ -95,7 +95,7 @@ function gossipd(
   store: MemoryGossipStore,
   now: () => number,
   config: Partial<GossipdConfig>,
-  chainSource?: ChainSource,
+  chain?: ChainLink,
   log = quiet,
   send: (raw: Uint8Array) => void = () => {},
 ): Gossipd {
@@ -108,7 +108,7 @@ function gossipd(
     log,
     now,
     config,
-    ...(chainSource ? { chainSource } : {}),
+    ...(chain ? { chain } : {}),
   });
 }
 
@@ -239,154 +239,8 @@ describe('gossipd maintenance: stale channels and compaction', () => {
 
 const txidOf = (tag: string) => toHex(sha256(enc.encode(tag)));
 
-describe('raw block parser', () => {
-  it('reads the inputs of legacy and segwit transactions, skipping the coinbase, and the header hashes', () => {
-    const spends = [
-      { txid: txidOf('a'), vout: 0 },
-      { txid: txidOf('b'), vout: 7 },
-    ];
-    const b = block(txidOf('prev'), 800_000, [tx([spends[0]!], false), tx([spends[1]!, { txid: txidOf('c'), vout: 70_000 }], true)]);
-    const p = parseBlock(b.raw);
-    equal(p.hash, b.hash);
-    equal(p.prevHash, txidOf('prev'));
-    equal(p.txCount, 3);
-    deepEqual(p.inputs, [...spends, { txid: txidOf('c'), vout: 70_000 }]);
-  });
-
-  it('a truncated block, bytes left over, a wild count or an unknown segwit flag is ChainSourceError bad_block', () => {
-    const b = block(txidOf('prev'), 1, [tx([{ txid: txidOf('a'), vout: 1 }], true)]);
-    for (const cut of [0, 50, 80, 81, 120, b.raw.length - 1])
-      throws(() => parseBlock(b.raw.subarray(0, cut)), ChainSourceError, 'bad_block');
-    throws(() => parseBlock(concat(b.raw, Uint8Array.of(0))), ChainSourceError, 'bad_block');
-    const wild = b.raw.slice();
-    wild[80] = 0xfe; // a transaction count of 2^32-ish
-    throws(() => parseBlock(wild), ChainSourceError, 'bad_block');
-    const flag = b.raw.slice();
-    // The coinbase: version (4 bytes) then marker 0x00 and flag 0x01 at 85..86.
-    equal(flag[85], 0);
-    flag[86] = 2;
-    throws(() => parseBlock(flag), ChainSourceError, 'bad_block');
-    throws(() => parseBlock(new Uint8Array(200).fill(0xff)), ChainSourceError, 'bad_block');
-  });
-});
-
-describe('block follower', () => {
-  it('reports spends of watched outputs once, follows a reorganisation, and catches up at most maxBlocksPerScan', async () => {
-    const watched = { txid: txidOf('funding'), vout: 1 };
-    const chain = new Map<number, { hash: string; raw: Uint8Array }>();
-    let tip = 0;
-    const grow = (to: number, spendAt?: number, salt = 0) => {
-      for (let h = tip + 1; h <= to; h++) {
-        const prev = chain.get(h - 1)?.hash ?? '00'.repeat(32);
-        chain.set(
-          h,
-          block(
-            prev,
-            h,
-            h === spendAt
-              ? [tx([{ txid: txidOf(`x${h}`), vout: 0 }], false), tx([watched], true)]
-              : [tx([{ txid: txidOf(`y${h}`), vout: 1 }], true)],
-            salt,
-          ),
-        );
-      }
-      tip = to;
-    };
-    const asked: string[] = [];
-    const src: BlockSource = {
-      tipHeight: async () => tip,
-      currentBlockHash: async h => chain.get(h)?.hash,
-      rawBlock: async hash => {
-        asked.push(hash);
-        for (const b of chain.values()) if (b.hash === hash) return b.raw;
-        throw new ChainSourceError('bad_block', 'no such block');
-      },
-    };
-    const isWatched = (t: string, v: number) => t === watched.txid && v === watched.vout;
-    // A follower told where an earlier run stopped reads from the next block.
-    grow(100, 99);
-    const resumed = new SpendFollower(src, { maxBlocksPerScan: 5 });
-    const rr = await resumed.scan(isWatched, 97);
-    deepEqual([rr.spent, rr.blocks, rr.height], [[{ ...watched, blockheight: 99 }], 3, 100]);
-    asked.length = 0;
-    const f = new SpendFollower(src, { maxBlocksPerScan: 5 });
-    grow(100);
-    let r = await f.scan(isWatched);
-    deepEqual(
-      { height: r.height, spent: r.spent, blocks: r.blocks },
-      { height: 100, spent: [], blocks: 0 },
-      'the first scan starts at the tip',
-    );
-    grow(103, 102);
-    r = await f.scan(isWatched);
-    deepEqual(r.spent, [{ ...watched, blockheight: 102 }]);
-    equal(r.blocks, 3);
-    r = await f.scan(isWatched);
-    deepEqual([r.height, r.spent.length, r.blocks], [103, 0, 0], 'nothing new: nothing read');
-    // A reorganisation: 102 and 103 replaced, the spend now in 104.
-    tip = 101;
-    grow(104, 104, 1);
-    asked.length = 0;
-    r = await f.scan(isWatched);
-    deepEqual(r.spent, [{ ...watched, blockheight: 104 }]);
-    deepEqual(r.unspent, [{ ...watched, blockheight: 102 }], 'the spend reported at 102 is taken back');
-    equal(r.height, 104);
-    // 104 (prev mismatch), 103' (mismatch), 102' (fits 101), 103', 104' read again.
-    equal(asked.length, 5);
-    // Another reorganisation moves the spend from 104 to 107: taken back there, reported here.
-    tip = 103;
-    grow(107, 107, 3);
-    r = await f.scan(isWatched);
-    deepEqual(r.spent, [{ ...watched, blockheight: 107 }]);
-    deepEqual(r.unspent, [{ ...watched, blockheight: 104 }]);
-    // and no spend at all in the new branch: only taken back.
-    tip = 106;
-    grow(108, undefined, 4);
-    r = await f.scan(isWatched);
-    deepEqual(r.spent, []);
-    deepEqual(r.unspent, [{ ...watched, blockheight: 107 }]);
-    // Far behind: only the last 5 blocks are read.
-    grow(130);
-    asked.length = 0;
-    r = await f.scan(isWatched);
-    equal(r.height, 130);
-    equal(r.blocks, 5);
-    equal(r.skipped, 17, 'blocks 109 to 125 passed over, and said so');
-    deepEqual(
-      asked,
-      [126, 127, 128, 129, 130].map(h => chain.get(h)!.hash),
-    );
-  });
-
-  it('a block that is not the one asked for, or does not parse, ends the scan with a typed error and what was found', async () => {
-    const blocks = [block('00'.repeat(32), 1, [])];
-    blocks.push(block(blocks[0]!.hash, 2, [tx([{ txid: txidOf('w'), vout: 0 }], true)]));
-    blocks.push(block(blocks[1]!.hash, 3, []));
-    let tip = 1;
-    let corrupt = true;
-    const src: BlockSource = {
-      tipHeight: async () => tip,
-      currentBlockHash: async h => blocks[h - 1]?.hash,
-      rawBlock: async hash => {
-        const b = blocks.find(x => x.hash === hash)!;
-        return b === blocks[2] && corrupt ? b.raw.subarray(0, 100) : b.raw;
-      },
-    };
-    const f = new SpendFollower(src);
-    await f.scan(() => true);
-    tip = 3;
-    let r = await f.scan(t => t === txidOf('w'));
-    equal(r.height, 2);
-    deepEqual(r.spent, [{ txid: txidOf('w'), vout: 0, blockheight: 2 }]);
-    ok(r.error instanceof ChainSourceError);
-    equal(r.error.code, 'bad_block');
-    corrupt = false;
-    r = await f.scan(() => true);
-    equal(r.height, 3);
-    equal(r.error, undefined);
-  });
-
-  it('FundingIndex matches txid and output index, and forgets what is not kept', () => {
+describe('FundingIndex', () => {
+  it("keeps each channel's funding txid, lists them for lightningd, and forgets what is not kept", () => {
     const x = new FundingIndex();
     const t = txidOf('batch');
     const s0 = scidFromParts({ block: 5, txindex: 1, outnum: 0 });
@@ -395,139 +249,86 @@ describe('block follower', () => {
     x.add(s2, t);
     x.add(s2, t);
     equal(x.size, 2);
-    equal(x.match(t, 2), s2);
-    equal(x.match(t, 0), s0);
-    equal(x.match(t, 1), undefined);
+    equal(x.txidOf(s2), t);
+    equal(x.txidOf(scidFromParts({ block: 5, txindex: 1, outnum: 1 })), undefined);
+    deepEqual(x.entries(), [
+      { short_channel_id: s0, txid: t },
+      { short_channel_id: s2, txid: t },
+    ]);
     x.retain(s => s !== s0);
     equal(x.size, 1);
-    equal(x.match(t, 0), undefined);
-    equal(x.match(t, 2), s2);
+    equal(x.txidOf(s0), undefined);
   });
 });
 
 // ---------------------------------------------------------------------------------------------
-// Spent funding outputs, end to end through Esplora
+// Spent funding outputs, end to end: lightningd's chain service following a chain of real blocks,
+// gossipd told through its link (gossipd_get_txout, gossipd_outpoints_spent)
 
-const BASE = 'https://esplora.invalid/api';
 const FUNDING_HEIGHT = 300;
 
-/** An Esplora over a chain of real blocks: heights 0..tip, the funding transaction in block 300. */
-class FakeChain {
-  readonly blocks: { hash: string; raw: Uint8Array }[] = [];
-  readonly urls: string[] = [];
-  /** Extra transactions for a height, and heights served corrupt. */
-  readonly txsAt = new Map<number, Uint8Array[]>();
-  readonly corrupt = new Set<number>();
-  tip = -1;
+/** A chain with the funding transaction at index 1 of block 300; its outputs as getutxout answers them. */
+function fundedChain(fundingScript: Uint8Array): { chain: MemoryChain; fundingTxid: string } {
+  const funding = tx([{ txid: txidOf('coins'), vout: 0 }], true);
+  const chain = new MemoryChain(0);
+  chain.txsAt.set(FUNDING_HEIGHT, [funding]);
+  const fundingTxid = parseTx(funding).txid;
+  chain.utxos.set(`${fundingTxid}:0`, { amount_sat: 2_500_000, script: fundingScript });
+  return { chain, fundingTxid };
+}
 
-  constructor(
-    readonly fundingTxid: string,
-    readonly fundingScript: string,
-  ) {}
+function chainService(chain: MemoryChain, clock: FakeClock, log: Log = quiet, pollIntervalMs = 10 * MIN): ChainService {
+  return new ChainService({ backend: chain, network: 'regtest', clock, log, pollIntervalMs, description: 'memory chain' });
+}
 
-  mine(to: number): void {
-    for (let h = this.tip + 1; h <= to; h++)
-      this.blocks.push(block(this.blocks[h - 1]?.hash ?? '00'.repeat(32), h, this.txsAt.get(h) ?? []));
-    this.tip = to;
-  }
-
-  readonly fetch = async (url: string): Promise<FetchResponseLike> => {
-    ok(url.startsWith(BASE + '/'), url);
-    const path = url.slice(BASE.length);
-    this.urls.push(path);
-    const p = path.split('/').slice(1);
-    const text = (status: number, body: string): FetchResponseLike => ({
-      status,
-      text: async () => body,
-      json: async () => JSON.parse(body) as unknown,
-    });
-    if (path === '/blocks/tip/height') return text(200, String(this.tip));
-    if (p[0] === 'block-height') {
-      const b = this.blocks[Number(p[1])];
-      return b ? text(200, b.hash) : text(404, 'Block not found');
-    }
-    if (p[0] === 'block' && p[2] === 'txid')
-      return p[1] === this.blocks[FUNDING_HEIGHT]?.hash && p[3] === '1' ? text(200, this.fundingTxid) : text(404, 'not found');
-    if (p[0] === 'block' && p[2] === 'raw') {
-      const h = this.blocks.findIndex(b => b.hash === p[1]);
-      if (h < 0) return text(404, 'Block not found');
-      const raw = this.corrupt.has(h) ? this.blocks[h]!.raw.subarray(0, 90) : this.blocks[h]!.raw;
-      return { ...text(200, ''), arrayBuffer: async () => raw.slice().buffer };
-    }
-    if (p[0] === 'tx' && p[1] === this.fundingTxid) {
-      if (p.length === 2) return text(200, JSON.stringify({ vout: [{ scriptpubkey: this.fundingScript, value: 2_500_000 }] }));
-      if (p[2] === 'outspend') return text(200, JSON.stringify({ spent: false }));
-    }
-    return text(404, 'not found');
-  };
+/** gossipd linked to lightningd's chain service, both ways. */
+function linked(
+  clock: FakeClock,
+  store: MemoryGossipStore,
+  config: Partial<GossipdConfig>,
+  chain: ChainService,
+  log = quiet,
+  send?: (raw: Uint8Array) => void,
+): Gossipd {
+  const g = gossipd(clock, store, () => NOW, config, chain.gossipLink, log, send);
+  chain.attachGossipd(g);
+  return g;
 }
 
 describe('gossipd: a spend taken back by a reorganisation', () => {
   it('opens the channel again, in the graph and in the store', async () => {
     const clock = new FakeClock();
     const [a, b] = [PARTIES[2]!, PARTIES[3]!];
-    const scid = scidFromParts({ block: 300, txindex: 4, outnum: 0 });
-    const fundingTxid = txidOf('reorged funding');
-    const script = fundingScriptPubKey(getPublicKey(a.bitcoinSecret), getPublicKey(b.bitcoinSecret));
-    const answers = [
-      { height: 310, spent: [{ txid: fundingTxid, vout: 0, blockheight: 310 }] },
-      { height: 311, spent: [], unspent: [{ txid: fundingTxid, vout: 0, blockheight: 310 }] },
-    ];
-    const chain: ChainSource = {
-      fundingOutput: async () => ({ amount_sat: 1_000_000, scriptPubKey: script, txid: fundingTxid }),
-      newSpends: async () => answers.shift() ?? { height: 311, spent: [] },
-    };
+    const scid = scidFromParts({ block: FUNDING_HEIGHT, txindex: 1, outnum: 0 });
+    const { chain, fundingTxid } = fundedChain(fundingScriptPubKey(getPublicKey(a.bitcoinSecret), getPublicKey(b.bitcoinSecret)));
+    chain.mine(305);
+    const service = chainService(chain, clock);
     const store = new MemoryGossipStore();
     await store.load(() => {});
-    const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, verifyBatchDelayMs: 1 }, chain);
+    const g = linked(clock, store, { maintenanceIntervalMs: 0, verifyBatchDelayMs: 1 }, service);
     await g.load();
+    await service.sync();
     g.newPeer('peer', '');
     const c = channel(2, scid, 100);
     for (const m of [c.ann, ...c.updates]) g.gossip('peer', m);
     await clock.tick(10);
     await g.flush();
-    await g.checkSpends();
+    ok(g.graph.findChannel(scid) >= 0);
+    chain.txsAt.set(310, [tx([{ txid: fundingTxid, vout: 0 }], true)]);
+    chain.mine(310);
+    await service.sync();
     equal(g.graph.spentHeight[g.graph.findChannel(scid)], 310);
-    await g.checkSpends();
+    chain.txsAt.delete(310);
+    chain.reorg(1, 311);
+    await service.sync();
     equal(g.graph.spentHeight[g.graph.findChannel(scid)], 0, 'open again');
     await g.flush();
-    const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 });
+    const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0 });
     await restarted.load();
     equal(restarted.graph.spentHeight[restarted.graph.findChannel(scid)], 0, 'and so after a restart');
     await g.close();
     await restarted.close();
-  });
-});
-
-describe('gossipd: the spend watch across a restart', () => {
-  it('goes on from the last block the previous run read, kept beside the store', async () => {
-    const clock = new FakeClock();
-    const afters: (number | undefined)[] = [];
-    let tip = 305;
-    const chain: ChainSource = {
-      fundingOutput: async () => undefined,
-      newSpends: async (_watched, after) => {
-        afters.push(after);
-        return { height: tip, spent: [] };
-      },
-    };
-    const store = new MemoryGossipStore();
-    await store.load(() => {});
-    const config = { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 };
-    const g = gossipd(clock, store, () => NOW, config, chain);
-    await g.load();
-    await g.checkSpends();
-    tip = 307;
-    await g.checkSpends();
-    deepEqual(afters, [undefined, 305], 'a fresh store: from the tip; then from where it was');
-    equal(await store.getMeta('spent_check_height'), '307');
-    await g.close();
-    tip = 320;
-    const again = gossipd(clock, store, () => NOW, config, chain);
-    await again.load();
-    await again.checkSpends();
-    deepEqual(afters, [undefined, 305, 307], 'the restarted node goes on after 307');
-    await again.close();
+    service.stop();
   });
 });
 
@@ -549,7 +350,7 @@ describe('gossipd: an unreadable store', () => {
     const scid = scidFromParts({ block: 600, txindex: 1, outnum: 0 });
     await store.writeBatch(records(scid, channel(0, scid, 100), 100));
     const warnings: string[] = [];
-    const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }, undefined, {
+    const g = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0 }, undefined, {
       ...quiet,
       warn: (m: string) => void warnings.push(m),
     });
@@ -568,11 +369,7 @@ describe('gossipd: an unreadable store', () => {
         throw new GossipStoreError('io', 'disk gone');
       }
     }
-    await rejects(
-      gossipd(clock, new Broken(), () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 }).load(),
-      GossipStoreError,
-      'io',
-    );
+    await rejects(gossipd(clock, new Broken(), () => NOW, { maintenanceIntervalMs: 0 }).load(), GossipStoreError, 'io');
   });
 });
 
@@ -587,7 +384,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
         clock,
         store,
         () => NOW,
-        { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, relayIntervalMs: 1_000, verifyBatchDelayMs: 1 },
+        { maintenanceIntervalMs: 0, relayIntervalMs: 1_000, verifyBatchDelayMs: 1 },
         undefined,
         quiet,
         raw => sent.push(raw),
@@ -620,8 +417,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
     const clock = new FakeClock();
     const [a, b] = [PARTIES[0]!, PARTIES[1]!];
     const scid = scidFromParts({ block: FUNDING_HEIGHT, txindex: 1, outnum: 0 });
-    const fundingTxid = txidOf('funding tx');
-    const chain = new FakeChain(fundingTxid, toHex(fundingScriptPubKey(getPublicKey(a.bitcoinSecret), getPublicKey(b.bitcoinSecret))));
+    const { chain, fundingTxid } = fundedChain(fundingScriptPubKey(getPublicKey(a.bitcoinSecret), getPublicKey(b.bitcoinSecret)));
     const SPEND = 310;
     // The closing transaction (segwit) spends output 0 of the funding transaction at 310; an
     // unrelated one at 309 spends output 1 (not ours).
@@ -639,22 +435,17 @@ describe('gossipd maintenance: spent funding outputs', () => {
     chain.txsAt.set(315, [tx([{ txid: txidOf('q'), vout: 0 }], true)]);
     chain.corrupt.add(315);
     chain.mine(306);
-    const esplora = new EsploraChainSource({ baseUrl: BASE, fetch: chain.fetch, clock });
+    const warnings: string[] = [];
+    const log = { ...quiet, warn: (m: string) => void warnings.push(m) };
+    const service = chainService(chain, clock, log);
     const store = new MemoryGossipStore();
     await store.load(() => {});
-    const warnings: string[] = [];
-    const config = { maintenanceFirstMs: MIN, spendCheckIntervalMs: 10 * MIN, maintenanceIntervalMs: HOUR, verifyBatchDelayMs: 1 };
+    const config = { maintenanceFirstMs: MIN, maintenanceIntervalMs: HOUR, verifyBatchDelayMs: 1 };
     const sent: Uint8Array[] = [];
-    const g = gossipd(
-      clock,
-      store,
-      () => NOW,
-      config,
-      esplora,
-      { ...quiet, warn: (m: string) => void warnings.push(m) },
-      raw => sent.push(raw),
-    );
+    const g = linked(clock, store, config, service, log, raw => sent.push(raw));
     await g.load();
+    service.start();
+    await clock.tick(0);
     g.newPeer('peer', '');
     const c = channel(0, scid, 100);
     for (const m of [c.ann, ...c.updates]) g.gossip('peer', m);
@@ -667,12 +458,12 @@ describe('gossipd maintenance: spent funding outputs', () => {
     await store.load(r => stored.push(r));
     deepEqual(stored.find(r => r.type === 256)?.extra, { amount_sat: 2_500_000, funding_txid: fundingTxid });
     equal((g.info() as { funding_outputs_watched: number }).funding_outputs_watched, 1);
+    equal(service.watches.outputCount, 1, 'lightningd watches the funding output');
 
-    // The first check starts at the tip (306); then each check reads the new blocks.
-    await clock.tick(MIN);
-    equal((g.info() as { spent_check_height: number }).spent_check_height, 306);
+    // The follower started at the tip (306); each poll reads the new blocks.
     chain.mine(309);
     await clock.tick(10 * MIN);
+    equal((g.info() as { spent_check_height: number }).spent_check_height, 309);
     equal(g.graph.spentHeight[ch], 0, 'output 1 of the funding transaction is not the channel');
     const route = { id: toHex(getPublicKey(b.nodeSecret)), amount_msat: 1000, riskfactor: 1, fromid: toHex(getPublicKey(a.nodeSecret)) };
     equal(((await g.rpc('getroute', route)) as { route: unknown[] }).route.length, 1);
@@ -688,7 +479,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
     // The spend went into the store with the announcement: a node restarted from it keeps the
     // channel spent (and forgets it on schedule) rather than bringing it back.
     await g.flush();
-    const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0 });
+    const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0 });
     await restarted.load();
     const rc = restarted.graph.findChannel(scid);
     equal(restarted.graph.spentHeight[rc], SPEND);
@@ -701,11 +492,11 @@ describe('gossipd maintenance: spent funding outputs', () => {
     ok(channels.length === 2 && channels.every(x => !x.active), 'listed as inactive');
     deepEqual(await offered(g, clock, sent, 'asker2', scid), { range: [], gossip: [], filtered: [] }, 'not offered to peers while spent');
     await rejects(g.rpc('getroute', route), RouteError, 'route_not_found');
-    // A corrupt block at 315: logged, a typed error, the check goes on once it is served whole.
+    // A corrupt block at 315: logged, a typed error, the follower goes on once it is served whole.
     chain.mine(320);
     await clock.tick(10 * MIN);
     ok(
-      warnings.some(w => w.includes('stopped at 314')),
+      warnings.some(w => w.includes('following blocks') && w.includes('does not fit')),
       warnings.join('\n'),
     );
     equal((g.info() as { spent_check_height: number }).spent_check_height, 314);
@@ -723,35 +514,37 @@ describe('gossipd maintenance: spent funding outputs', () => {
     equal(g.graph.nodeCount, 0);
     equal((await store.stats()).live, 0, 'and gone from the store');
     equal((g.info() as { funding_outputs_watched: number }).funding_outputs_watched, 0);
-    // One raw block per block, never one outspend request per channel.
-    equal(chain.urls.filter(u => u.includes('/outspend/')).length, 1, 'only the announcement check');
-    const raws = chain.urls.filter(u => u.endsWith('/raw'));
+    // One raw block per block, never one output lookup per channel per block.
+    equal(chain.calls.filter(u => u.startsWith('getutxout')).length, 1, 'only the announcement check');
+    const raws = chain.calls.filter(u => u.startsWith('getrawblockbyheight'));
     equal(raws.length, SPEND + 12 - 306 + 1, 'each block read once, 315 twice');
     equal(g.stats.maintenance_errors, 0);
+    service.stop();
     await g.close();
     equal(clock.pending, 0);
   });
 
-  it('watches the funding outputs recorded in the store after a restart', async () => {
+  it('hands lightningd the funding outputs recorded in the store after a restart, and hears of their spends', async () => {
     const clock = new FakeClock();
     const scid = scidFromParts({ block: FUNDING_HEIGHT, txindex: 1, outnum: 0 });
     const fundingTxid = txidOf('stored funding');
-    const chain = new FakeChain(fundingTxid, '00');
+    const chain = new MemoryChain(400);
     chain.txsAt.set(402, [tx([{ txid: fundingTxid, vout: 0 }], true)]);
-    chain.mine(400);
     const store = new MemoryGossipStore();
     await store.load(() => {});
     const recs = records(scid, channel(1, scid, 100), 100);
     recs[0] = { ...recs[0]!, extra: { amount_sat: 1_000, funding_txid: fundingTxid } };
     await store.writeBatch(recs);
-    const esplora = new EsploraChainSource({ baseUrl: BASE, fetch: chain.fetch, clock });
-    const g = gossipd(clock, store, () => NOW, { maintenanceFirstMs: MIN, spendCheckIntervalMs: MIN }, esplora);
+    const service = chainService(chain, clock);
+    const g = linked(clock, store, { maintenanceFirstMs: MIN }, service);
     await g.load();
     equal((g.info() as { funding_outputs_watched: number }).funding_outputs_watched, 1);
     equal((g.info() as { spent_pruning: string }).spent_pruning, 'on');
-    await clock.tick(MIN);
+    equal((g.info() as { chain_source: string }).chain_source, 'memory chain');
+    equal(service.watches.outputCount, 1);
+    await service.sync();
     chain.mine(403);
-    await clock.tick(MIN);
+    await service.sync();
     equal(g.graph.spentHeight[g.graph.findChannel(scid)], 402);
     await g.close();
   });
@@ -763,8 +556,9 @@ describe('gossipd: chain checks of channel_announcements', () => {
     const scids = [0, 1, 2, 3, 4, 5].map(k => scidFromParts({ block: 700 + k, txindex: 2, outnum: 1 }));
     const chans = scids.map((s, k) => channel(k, s, 100));
     const waiting = new Map<bigint, () => void>();
-    const source: ChainSource = {
-      fundingOutput(s) {
+    const source: ChainLink = {
+      watchTxouts: () => {},
+      getTxout(s) {
         const k = scids.indexOf(s);
         const m = decodeMessage(chans[k]!.ann);
         ok(m.name === 'channel_announcement');
@@ -772,7 +566,7 @@ describe('gossipd: chain checks of channel_announcements', () => {
           waiting.set(s, () =>
             resolve({
               amount_sat: 1_000_000 + k,
-              scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2),
+              script: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2),
               txid: txidOf(`f${k}`),
             }),
           ),

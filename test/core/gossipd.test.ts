@@ -16,7 +16,7 @@ import { Graph } from '../../src/core/gossip/graph.ts';
 import type { GossipMessage } from '../../src/core/gossip/validate.ts';
 import { Relay } from '../../src/core/daemons/gossipd/relay.ts';
 import { parseMsat } from '../../src/core/daemons/gossipd/rpc.ts';
-import type { ChainSource, GossipdConfig, SyncProgress } from '../../src/core/daemons/gossipd/types.ts';
+import type { ChainLink, GossipdConfig, SyncProgress } from '../../src/core/daemons/gossipd/types.ts';
 import { decodeShortChannelIds, encodeShortChannelIds, type InflateAsync } from '../../src/core/gossip/encoding.ts';
 import { QueryError } from '../../src/core/gossip/errors.ts';
 import { fundingScriptPubKey } from '../../src/core/gossip/funding.ts';
@@ -28,6 +28,9 @@ import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+
+/** A funding txid for the chain link's answers. */
+const TXID = 'ab'.repeat(32);
 
 // ---------------------------------------------------------------------------------------------
 // A small signed graph
@@ -151,14 +154,14 @@ class Net {
     store = new MemoryGossipStore(),
     nodeId?: string,
     inflate?: InflateAsync,
-    chainSource?: ChainSource,
+    chain?: ChainLink,
   ): Gossipd {
     const verifier = new CountingVerifier();
     const g = new Gossipd({
       chainHash: CHAIN,
       ...(nodeId ? { nodeId } : {}),
       ...(inflate ? { inflate } : {}),
-      ...(chainSource ? { chainSource } : {}),
+      ...(chain ? { chain } : {}),
       store,
       verifier,
       peers: {
@@ -1049,7 +1052,8 @@ describe('gossipd: gossip in', () => {
     const m = decodeMessage(f.anns[0]!);
     ok(m.name === 'channel_announcement');
     const b = net.add('b', { badMinMessages: 2 }, undefined, undefined, undefined, {
-      fundingOutput: async () => ({ amount_sat: 1_000_000, scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2) }),
+      getTxout: async () => ({ amount_sat: 1_000_000, script: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2), txid: TXID }),
+      watchTxouts: () => {},
     });
     net.script('q');
     net.connect('q', 'b');
@@ -1074,8 +1078,9 @@ describe('gossipd: gossip in', () => {
       clock: net.clock,
       log: quietLog,
       now: () => NOW,
-      chainSource: {
-        async fundingOutput(scid) {
+      chain: {
+        watchTxouts: () => {},
+        async getTxout(scid) {
           asked.push(scid);
           const k = f.scids.indexOf(scid);
           // Channel 0: the right output; channel 1: spent (none); channel 2: another script.
@@ -1084,7 +1089,8 @@ describe('gossipd: gossip in', () => {
           if (m.name !== 'channel_announcement') return undefined;
           return {
             amount_sat: 1_000_000 + k,
-            scriptPubKey: k === 2 ? new Uint8Array(34) : fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2),
+            script: k === 2 ? new Uint8Array(34) : fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2),
+            txid: TXID,
           };
         },
       },
@@ -1100,7 +1106,7 @@ describe('gossipd: gossip in', () => {
       channels.map(c => c.amount_msat),
       [1_000_000_000, 1_000_000_000],
     );
-    equal((g.info() as { chain_source: string }).chain_source, 'chain backend');
+    equal((g.info() as { chain_source: string }).chain_source, 'lightningd');
   });
 
   it('warns on a malformed query and on replies nobody asked for', async () => {
@@ -1253,9 +1259,10 @@ describe('gossipd: conflicts, held gossip, relay order, dont_forward, refused ch
     const m = decodeMessage(f.anns[0]!);
     ok(m.name === 'channel_announcement');
     const a = net.add('a', {}, undefined, undefined, undefined, {
-      fundingOutput: async s =>
+      watchTxouts: () => {},
+      getTxout: async s =>
         s === m.short_channel_id
-          ? { amount_sat: 1_000_000, scriptPubKey: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2) }
+          ? { amount_sat: 1_000_000, script: fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2), txid: TXID }
           : undefined,
     });
     for (const p of ['honest', 'evil']) {

@@ -34,7 +34,7 @@ function gossipd(clock: FakeClock, store: FileGossipStore, send: (raw: Uint8Arra
     log: quiet,
     now: () => NOW,
     peers: { send: (_id, raw) => send(raw), warn() {} },
-    config: { maintenanceIntervalMs: 0, spendCheckIntervalMs: 0, verifyBatchDelayMs: 1 },
+    config: { maintenanceIntervalMs: 0, verifyBatchDelayMs: 1 },
   });
 }
 

@@ -181,20 +181,40 @@ describe('regtest mempool acceptance', () => {
     accepted(chain, spendLocked(coin, csv.witnessScript, to(59_000n), { sequence: 3 }));
   });
 
-  it('replaces by fee only a signalling transaction paying more (BIP 125)', () => {
+  it('replaces by fee any conflicting transaction paying more, signalling or not (full RBF, Bitcoin Core 28)', () => {
     const coin = fund(chain, 'wpkh', 50_000n);
     const first = accepted(chain, spend([coin], to(49_000n), { sequence: 0xffffffff }));
-    equal(reject(chain, spend([coin], to(40_000n))), 'txn-mempool-conflict', 'the first does not signal');
-    chain.mine(1);
-    ok(chain.txIndex.has(first));
-    const coin2 = fund(chain, 'wpkh', 50_000n);
-    const a = accepted(chain, spend([coin2], to(49_000n)));
-    equal(reject(chain, spend([coin2], to(49_000n - 50n))), 'insufficient fee', 'more fee but not 1 sat/vB more');
+    equal(reject(chain, spend([coin], to(49_000n - 50n))), 'insufficient fee', 'more fee but not 1 sat/vB more');
     // (lockTime 1 only makes it a different transaction paying the same fee)
-    equal(reject(chain, spend([coin2], to(49_000n), { lockTime: 1 })), 'insufficient fee', 'same fee');
-    const b = accepted(chain, spend([coin2], to(48_000n)));
-    ok(!chain.mempool.get(a), 'the replaced one left the mempool');
-    ok(chain.mempool.get(b));
+    equal(reject(chain, spend([coin], to(49_000n), { lockTime: 1 })), 'insufficient fee', 'same fee');
+    const second = accepted(chain, spend([coin], to(48_000n)));
+    ok(!chain.mempool.get(first), 'the non-signalling one was replaced and left the mempool');
+    ok(chain.mempool.get(second));
+    chain.mine(1);
+    ok(chain.txIndex.has(second));
+  });
+
+  it('refuses a replacement that spends what it replaces, adds an unconfirmed input, or evicts more than 100', () => {
+    const coin = fund(chain, 'wpkh', 900_000n);
+    const other = fund(chain, 'wpkh', 50_000n);
+    // A parent with 101 outputs to our key, and a child of it: replacing the parent evicts both.
+    const parent = decodeTx(spend([coin], [...Array.from({ length: 101 }, () => ({ script: payment('wpkh').script, value: 8_000n }))]));
+    accepted(chain, parent.raw);
+    const out = (n: number): Coin => ({ txid: parent.txid, vout: n, value: 8_000n, kind: 'wpkh' });
+    const child = accepted(chain, spend([out(0)], to(7_000n)));
+    equal(reject(chain, spend([coin, out(1)], to(890_000n))), 'bad-txns-spends-conflicting-tx', 'an output of the transaction it replaces');
+    // Rule 2: an unconfirmed input (the child's output) that no replaced transaction spent from.
+    const other2 = accepted(chain, spend([other], to(49_000n)));
+    equal(
+      reject(chain, spend([other, { txid: child, vout: 0, value: 7_000n, kind: 'wpkh' } as Coin], to(40_000n))),
+      'replacement-adds-unconfirmed',
+    );
+    ok(chain.mempool.get(other2));
+    // Rule 5: 100 more children make 101 descendants with the parent: one replacement may evict at most 100.
+    for (let n = 1; n < 101; n++) accepted(chain, spend([out(n)], to(7_000n)));
+    equal(reject(chain, spend([coin], to(100_000n))), 'too many potential replacements');
+    chain.mine(1);
+    equal(chain.mempool.size, 0);
   });
 
   it('holds a bounded number of transactions ("mempool full" beyond)', () => {

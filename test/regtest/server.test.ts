@@ -1,5 +1,5 @@
-// `boltworker regtest` over HTTP: Esplora's paths, the /regtest controls, the project's own Esplora
-// client (src/core/chain/esplora.ts) reading it, persistence across a restart, loopback only.
+// `boltworker regtest` over HTTP: Esplora's paths, the /regtest controls, persistence across a
+// restart, loopback only. The project's own Esplora client reading it: test/node/esplora-regtest.test.ts.
 import { describe, it, before, after } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync, statSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,14 +7,11 @@ import { join } from 'node:path';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256, sha256d } from '../../src/core/crypto/primitives.ts';
-import { EsploraChainSource } from '../../src/core/chain/esplora.ts';
-import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { parseRegtestArgs, regtestMain } from '../../src/regtest/main.ts';
 import { decodeBlock } from '../../src/regtest/block.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
-import { KEY_A, payment, spend, SINK, type Coin } from './helpers.ts';
-import { pubECDSA } from '@scure/btc-signer/utils.js';
+import { payment, spend, SINK, type Coin } from './helpers.ts';
 
 async function get(url: string): Promise<{ status: number; text: string; bytes: Uint8Array }> {
   const r = await fetch(url);
@@ -189,44 +186,6 @@ describe('boltworker regtest over HTTP', () => {
     equal(bad.status, 400);
     equal((await post(`${u}/regtest/mine`, { blocks: 0 })).status, 400);
   });
-
-  it("is read by the project's Esplora client (src/core/chain/esplora.ts)", async () => {
-    const src = new EsploraChainSource({
-      baseUrl: u,
-      fetch: (url, init) => fetch(url, init),
-      clock: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: t => clearTimeout(t as ReturnType<typeof setTimeout>) },
-    });
-    const start = await src.tipHeight();
-    equal(start, h.chain.height);
-    equal(await src.blockHash(0), '0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206');
-    await src.newSpends(() => true); // starts following at the tip
-    const pay = payment('wsh'); // a P2WSH output, as a funding output is
-    const { txid } = await control(`${u}/regtest/send`, { address: pay.address, amount_sat: 80_000 });
-    await control(`${u}/regtest/mine`, { blocks: 1 });
-    const loc = h.chain.txIndex.get(txid)!;
-    const vout = loc.entry.block.txs[loc.index]!.outputs.findIndex(o => o.value === 80_000n);
-    const scid = scidFromParts({ block: loc.entry.height, txindex: loc.index, outnum: vout });
-    const f = await src.fundingOutput(scid);
-    ok(f, 'found');
-    equal(f.amount_sat, 80_000);
-    equal(f.txid, txid);
-    deepEqual(f.scriptPubKey, pay.script);
-    equal(await src.isSpent(scid), false);
-    const spendTx = spend([{ txid, vout, value: 80_000n, kind: 'wsh' }], [{ script: SINK.script, value: 79_000n }]);
-    equal((await post(`${u}/tx`, toHex(spendTx))).status, 200);
-    equal(await src.isSpent(scid), true, 'spent in the mempool');
-    const spendJson = await getJson(`${u}/tx/${decodeTx(spendTx).txid}`);
-    equal(spendJson.vin[0].inner_witnessscript_asm, `OP_PUSHBYTES_33 ${toHex(pubECDSA(KEY_A))} OP_CHECKSIG`);
-    equal(spendJson.vin[0].prevout.scriptpubkey_asm, `OP_0 OP_PUSHBYTES_32 ${toHex(pay.script.subarray(2))}`);
-    await control(`${u}/regtest/mine`, { blocks: 1 });
-    const scan = await src.newSpends((t, v) => t === txid && v === vout);
-    equal(scan.height, start + 2);
-    deepEqual(
-      scan.spent.map(s => [s.txid, s.vout]),
-      [[txid, vout]],
-      'the follower read our raw blocks',
-    );
-  });
 });
 
 describe('boltworker regtest persistence and limits', () => {
@@ -252,6 +211,32 @@ describe('boltworker regtest persistence and limits', () => {
       ok(b.chain.mempool.get(again));
       await b.close();
       ok(readFileSync(join(dir, 'blocks.dat')).length === size, 'nothing mined: nothing appended');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps its mempool in the data directory: a restart accepts it again, in order; once mined it is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regtest-'));
+    try {
+      const a = await startRegtest({ dataDir: dir, premine: 101 });
+      const { txid: kept } = await control(`${a.url}/regtest/send`, { address: SINK.address, amount_sat: 7000 });
+      const { txid: second } = await control(`${a.url}/regtest/send`, { address: SINK.address, amount_sat: 8000 });
+      ok(a.chain.mempool.get(kept) && a.chain.mempool.get(second));
+      await a.close();
+      const b = await startRegtest({ dataDir: dir, premine: 101 });
+      deepEqual(
+        b.chain.mempool.list().map(e => e.tx.txid),
+        [kept, second],
+        'both back, in the order they entered',
+      );
+      await control(`${b.url}/regtest/mine`, { blocks: 1 });
+      equal(b.chain.mempool.size, 0);
+      await b.close();
+      const c = await startRegtest({ dataDir: dir, premine: 101 });
+      equal(c.chain.mempool.size, 0, 'mined: the saved mempool was emptied');
+      equal(c.chain.findTx(kept)?.location?.entry.height, c.chain.height);
+      await c.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

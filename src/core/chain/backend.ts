@@ -48,6 +48,20 @@ export interface ChainBackend {
   /** undefined: the output does not exist or is spent. `txid` in display order hex. */
   getutxout(txid: string, vout: number): Promise<UtxOut | undefined>;
   sendrawtransaction(tx: Uint8Array, allowhighfees?: boolean): Promise<SendResult>;
+  /**
+   * Optional, beyond Core Lightning's contract: the best chain's block hash at `height` (display
+   * order hex), undefined past the tip. The follower uses it to see a reorganisation that leaves the
+   * height unchanged without downloading the block (Esplora: `/block-height/:height`).
+   */
+  getblockhash?(height: number): Promise<string | undefined>;
+  /**
+   * Optional, beyond Core Lightning's contract: the txid (display order hex) at `txindex` in the best
+   * chain's block at `height`, undefined when there is none. lightningd resolves a gossiped
+   * short_channel_id with it (gossipd_get_txout): during a gossip sync that is tens of thousands of
+   * channels in as many blocks, and one raw block per channel (what Core Lightning reads from its
+   * local bitcoind) would be gigabytes over HTTP (Esplora: `/block/:hash/txid/:index`).
+   */
+  gettxidbyposition?(height: number, txindex: number): Promise<string | undefined>;
 }
 
 /** A block the follower connected to the best chain, with its transactions serialized (witness included). */
@@ -59,6 +73,10 @@ export interface ConnectedBlock {
   /** Block header time (seconds). */
   time: number;
   txs: Uint8Array[];
+  /** The txids of `txs`, in the same order (display order hex), when the follower computed them. */
+  txids?: string[];
+  /** The outpoints each of `txs` spends (txid display order; none for the coinbase), when the follower read them. */
+  inputs?: { txid: string; vout: number }[][];
 }
 
 /**

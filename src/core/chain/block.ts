@@ -1,8 +1,10 @@
-// A raw Bitcoin block, read only as far as following the chain and spotting spends needs: the
-// header's previous-block hash, and each transaction's inputs (the outpoints they spend). Both
+// A raw Bitcoin block, read only as far as following the chain and watching it needs: the header's
+// previous-block hash and time, and each transaction's txid, inputs (the outpoints they spend) and
+// bytes. Both
 // serializations are read: legacy, and BIP 144 segwit (`marker` 0x00, `flag` 0x01 after the
 // version, witnesses after the outputs). Pure; every length is checked against the bytes left, so
 // a truncated or garbage block is a ChainSourceError('bad_block'), never a crash or a huge loop.
+import { concat } from '../base/bytes.ts';
 import { sha256d } from '../crypto/primitives.ts';
 import { ChainSourceError } from './errors.ts';
 
@@ -12,14 +14,23 @@ export interface Outpoint {
   vout: number;
 }
 
+export interface ParsedTx {
+  /** Display order: double SHA-256 of the serialization without witnesses (BIP 144), reversed. */
+  txid: string;
+  /** The outpoints its inputs spend; empty for the coinbase (its input spends nothing). */
+  inputs: Outpoint[];
+  /** The transaction as serialized in the block (witnesses included): a view into the block's bytes. */
+  raw: Uint8Array;
+}
+
 export interface ParsedBlock {
   /** This block's hash, display order (double SHA-256 of the 80-byte header, reversed). */
   hash: string;
   /** The previous block's hash, display order. */
   prevHash: string;
-  txCount: number;
-  /** Every input of every transaction but the coinbase's, in block order. */
-  inputs: Outpoint[];
+  /** The header's time (UNIX seconds). */
+  time: number;
+  txs: ParsedTx[];
 }
 
 const HEADER = 80;
@@ -85,6 +96,60 @@ class Cursor {
   }
 }
 
+/** The txid of a transaction at `start..end` of `raw`: witness data (BIP 144) left out of the hash. */
+function txidOf(raw: Uint8Array, start: number, end: number, segwit: { inputsAt: number; witnessAt: number } | undefined): string {
+  const body = segwit
+    ? concat(raw.subarray(start, start + 4), raw.subarray(segwit.inputsAt, segwit.witnessAt), raw.subarray(end - 4, end))
+    : raw.subarray(start, end);
+  return reversedHex(sha256d(body), 0);
+}
+
+const NULL_TXID = '00'.repeat(32);
+
+/** One transaction from the cursor on (`what` names it in errors). */
+function readTx(c: Cursor, raw: Uint8Array, what: string): ParsedTx {
+  const start = c.at;
+  c.skip(4, 'tx version');
+  // BIP 144: a zero input count followed by a non-zero byte is the segwit marker and flag.
+  let nIn = c.count('input count', MIN_INPUT - 1);
+  let segwit = false;
+  if (nIn === 0) {
+    const flag = c.u8('segwit flag');
+    if (flag !== 1) throw new ChainSourceError('bad_block', `${what}: unknown segwit flag ${flag}`);
+    segwit = true;
+    nIn = c.count('input count', MIN_INPUT);
+  }
+  if (nIn === 0) throw new ChainSourceError('bad_block', `${what} has no input`);
+  // Where the input count starts (after the marker and flag): the txid hashes from there.
+  const inputsAt = segwit ? start + 6 : start + 4;
+  const inputs: Outpoint[] = [];
+  for (let i = 0; i < nIn; i++) {
+    c.need(36, 'outpoint');
+    const txidAt = c.at;
+    c.at += 32;
+    const vout = c.u32('outpoint index');
+    const txid = reversedHex(raw, txidAt);
+    // A coinbase's single input spends nothing (the null outpoint).
+    if (!(vout === 0xffffffff && txid === NULL_TXID)) inputs.push({ txid, vout });
+    c.skip(c.count('scriptSig length'), 'scriptSig');
+    c.skip(4, 'sequence');
+  }
+  const nOut = c.count('output count', MIN_OUTPUT);
+  for (let o = 0; o < nOut; o++) {
+    c.skip(8, 'output value');
+    c.skip(c.count('scriptPubKey length'), 'scriptPubKey');
+  }
+  const witnessAt = c.at;
+  if (segwit) {
+    for (let i = 0; i < nIn; i++) {
+      const items = c.count('witness item count');
+      for (let w = 0; w < items; w++) c.skip(c.count('witness item length'), 'witness item');
+    }
+  }
+  c.skip(4, 'lock time');
+  return { txid: txidOf(raw, start, c.at, segwit ? { inputsAt, witnessAt } : undefined), inputs, raw: raw.subarray(start, c.at) };
+}
+
 /**
  * Parses a raw block (`/block/:hash/raw`). Throws ChainSourceError('bad_block') when the bytes are
  * not a whole block: short, a count or length past the end, an unknown segwit flag, bytes left over.
@@ -94,45 +159,21 @@ export function parseBlock(raw: Uint8Array): ParsedBlock {
   const hash = reversedHex(sha256d(raw.subarray(0, HEADER)), 0);
   const prevHash = reversedHex(raw, 4);
   const c = new Cursor(raw);
+  c.at = 68;
+  const time = c.u32('header time');
   c.at = HEADER;
   const txCount = c.count('transaction count', 10);
   if (txCount === 0) throw new ChainSourceError('bad_block', 'a block without a coinbase transaction');
-  const inputs: Outpoint[] = [];
-  for (let t = 0; t < txCount; t++) {
-    c.skip(4, 'tx version');
-    // BIP 144: a zero input count followed by a non-zero byte is the segwit marker and flag.
-    let nIn = c.count('input count', MIN_INPUT - 1);
-    let segwit = false;
-    if (nIn === 0) {
-      const flag = c.u8('segwit flag');
-      if (flag !== 1) throw new ChainSourceError('bad_block', `transaction ${t}: unknown segwit flag ${flag}`);
-      segwit = true;
-      nIn = c.count('input count', MIN_INPUT);
-    }
-    if (nIn === 0) throw new ChainSourceError('bad_block', `transaction ${t} has no input`);
-    for (let i = 0; i < nIn; i++) {
-      c.need(36, 'outpoint');
-      const txidAt = c.at;
-      c.at += 32;
-      const vout = c.u32('outpoint index');
-      // The coinbase's single input spends nothing (null outpoint).
-      if (t > 0) inputs.push({ txid: reversedHex(raw, txidAt), vout });
-      c.skip(c.count('scriptSig length'), 'scriptSig');
-      c.skip(4, 'sequence');
-    }
-    const nOut = c.count('output count', MIN_OUTPUT);
-    for (let o = 0; o < nOut; o++) {
-      c.skip(8, 'output value');
-      c.skip(c.count('scriptPubKey length'), 'scriptPubKey');
-    }
-    if (segwit) {
-      for (let i = 0; i < nIn; i++) {
-        const items = c.count('witness item count');
-        for (let w = 0; w < items; w++) c.skip(c.count('witness item length'), 'witness item');
-      }
-    }
-    c.skip(4, 'lock time');
-  }
+  const txs: ParsedTx[] = [];
+  for (let t = 0; t < txCount; t++) txs.push(readTx(c, raw, `transaction ${t}`));
   if (c.at !== raw.length) throw new ChainSourceError('bad_block', `${raw.length - c.at} bytes after the last transaction`);
-  return { hash, prevHash, txCount, inputs };
+  return { hash, prevHash, time, txs };
+}
+
+/** One serialized transaction (witnesses allowed), read as parseBlock reads a block's. Throws ChainSourceError('bad_block'). */
+export function parseTx(raw: Uint8Array): ParsedTx {
+  const c = new Cursor(raw);
+  const tx = readTx(c, raw, 'transaction');
+  if (c.at !== raw.length) throw new ChainSourceError('bad_block', `${raw.length - c.at} bytes after the transaction`);
+  return tx;
 }

@@ -43,3 +43,22 @@ export function networkOfChainHash(hash: Uint8Array): NetworkName | undefined {
 export function describeChain(hash: Uint8Array): string {
   return networkOfChainHash(hash) ?? toHex(hash);
 }
+
+/** Bitcoin Core's name for a network (getblockchaininfo `chain`, Core Lightning's getchaininfo `chain`). */
+const CORE_CHAIN: Readonly<Record<NetworkName, string>> = Object.freeze({
+  bitcoin: 'main',
+  testnet: 'test',
+  testnet4: 'testnet4',
+  signet: 'signet',
+  regtest: 'regtest',
+});
+
+export function bitcoindChainName(network: NetworkName): string {
+  return CORE_CHAIN[network];
+}
+
+/** The network whose genesis block has this hash (display order hex, as Esplora prints it), if known. */
+export function networkOfGenesis(displayedHash: string): NetworkName | undefined {
+  for (const n of NETWORKS) if (GENESIS_DISPLAYED[n] === displayedHash) return n;
+  return undefined;
+}

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Gossipd } from '../../core/daemons/gossipd/gossipd.ts';
-import type { PeerLink } from '../../core/daemons/gossipd/types.ts';
+import type { ChainLink, PeerLink } from '../../core/daemons/gossipd/types.ts';
 import { chainHash } from '../../core/chain/chains.ts';
-import { EsploraChainSource } from '../../core/chain/esplora.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { gossipLinkOf } from '../../links/gossip-link.ts';
 import { FileGossipStore } from '../gossip-store-file.ts';
@@ -22,8 +21,8 @@ export interface GossipdInit {
   nodeId: string;
   lightningDir: string;
   verifyWorkers?: number;
-  /** An Esplora API base URL: check each channel's funding output (else: trust announcements). */
-  esplora?: string;
+  /** With `chain` (init's link to lightningd): which backend lightningd asks, for info(). */
+  chainDescription?: string;
   config?: Record<string, number>;
 }
 
@@ -41,6 +40,7 @@ const api = {
     fromConnectd: MessagePort,
     toConnectd: MessagePort,
     onProgress?: (p: unknown) => void,
+    chain?: Pick<ChainLink, 'getTxout' | 'watchTxouts'>,
   ): Promise<{ channels: number; nodes: number; records: number }> {
     const peers = Comlink.wrap<PeerLink>(toConnectd as unknown as Comlink.Endpoint);
     const store = await FileGossipStore.open(join(o.lightningDir, 'gossip_store'));
@@ -54,8 +54,13 @@ const api = {
       nodeId: o.nodeId,
       store,
       verifier,
-      chainSource: o.esplora
-        ? new EsploraChainSource({ baseUrl: o.esplora, fetch: (u, i) => fetch(u, i as RequestInit), clock: nodeClock })
+      // lightningd's chain (gossipd_get_txout); without it: trust announcements.
+      chain: chain
+        ? {
+            getTxout: s => chain.getTxout(s),
+            watchTxouts: outs => chain.watchTxouts(outs),
+            ...(o.chainDescription ? { description: o.chainDescription } : {}),
+          }
         : undefined,
       peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d, r) => peers.warn(id, t, d, r) },
       clock: nodeClock,
@@ -72,6 +77,9 @@ const api = {
   nodeAddresses: (id: string) => need().nodeAddresses(id),
   rpc: (method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>) => need().rpc(method, params),
   info: () => need().info(),
+  /** lightningd → gossipd: gossipd_outpoints_spent, and its undoing in a reorganisation. */
+  outpointsSpent: (scids: bigint[], blockheight: number) => need().outpointsSpent(scids, blockheight),
+  outpointsUnspent: (scids: bigint[], blockheight: number) => need().outpointsUnspent(scids, blockheight),
   flush: () => need().flush(),
   async stop(): Promise<void> {
     await gossipd?.close();

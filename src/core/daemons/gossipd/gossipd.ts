@@ -60,15 +60,13 @@ import { Syncer } from './sync.ts';
 import { StoreWriter } from './writer.ts';
 import {
   DEFAULT_GOSSIPD_CONFIG,
-  type ChainSource,
+  type Txout,
   type GossipdConfig,
   type GossipdOptions,
   type GossipdStats,
   type SyncProgress,
 } from './types.ts';
 
-/** The store's meta key for the last block the spend watch read. */
-const SPEND_HEIGHT_META = 'spent_check_height';
 /** At most this many conflicted short_channel_ids are remembered (the oldest are forgotten first). */
 const MAX_CONFLICTS = 20_000;
 /** At most this many channel_announcements accepted since the start wait in memory for their first channel_update (to relay them with it); older ones are read back. */
@@ -129,13 +127,13 @@ export class Gossipd implements GossipLink, GossipdApi {
    * mainnet sync in Chromium (bench/wire-profile.ts).
    */
   private expectedMissing = 0;
-  /** Funding outpoints of the channels checked against the chain source, watched for spends. */
+  /** Funding txids of the channels lightningd checked (and watches for spends), kept with their announcements. */
   private readonly funding = new FundingIndex();
   private readonly maintenance: Maintenance;
-  /** The last block the chain source's spend watch read. */
+  /** The last block lightningd told us about (outpointsSpent). */
   private chainHeight: number | undefined;
   /** Funding output checks started early (Ingest prefetch), by short_channel_id, taken by accept(). */
-  private readonly lookups = new Map<bigint, ReturnType<ChainSource['fundingOutput']>>();
+  private readonly lookups = new Map<bigint, Promise<Txout | undefined>>();
   /** node_announcements waiting for one of their node's channel_announcements to be relayed first (hex node id). */
   private readonly nodesAwaitingRelay = new Map<string, { raw: Uint8Array; timestamp: number; origin: string }>();
   private conflictsSaving = false;
@@ -183,7 +181,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       now: this.nowSeconds,
       ...(o.nodeId && /^0[23][0-9a-fA-F]{64}$/.test(o.nodeId) ? { ownNodeId: fromHex(o.nodeId) } : {}),
       channelKeys: s => this.raw.channelKeys(s),
-      fundingChecked: !!o.chainSource,
+      fundingChecked: !!o.chain,
     };
     this.ingest = new Ingest(
       this.graph,
@@ -220,7 +218,6 @@ export class Gossipd implements GossipLink, GossipdApi {
       o.inflate,
     );
     this.relay = new Relay(this.config.relayPerTick);
-    const spends = !!o.chainSource?.newSpends;
     this.maintenance = new Maintenance(
       o.clock,
       o.log,
@@ -230,12 +227,6 @@ export class Gossipd implements GossipLink, GossipdApi {
           everyMs: this.config.maintenanceIntervalMs,
           firstMs: this.config.maintenanceFirstMs,
           run: () => this.maintain(),
-        },
-        {
-          name: 'spend check',
-          everyMs: spends ? this.config.spendCheckIntervalMs : 0,
-          firstMs: this.config.maintenanceFirstMs,
-          run: async () => void (await this.checkSpends()),
         },
       ],
       () => this.stats.maintenance_errors++,
@@ -258,6 +249,8 @@ export class Gossipd implements GossipLink, GossipdApi {
       stats: this.stats,
     });
     await this.loadConflicts();
+    // lightningd watches the funding outputs kept from earlier runs again (it tells us their spends).
+    if (this.o.chain && this.funding.size) await this.o.chain.watchTxouts(this.funding.entries());
     this.progressChanged();
     return { channels: this.graph.channelCount, nodes: this.graph.nodeCount, records };
   }
@@ -294,55 +287,37 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   /**
-   * BOLT 7 "Pruning the Network View": "once its funding output has been spent OR reorganized out:
-   * SHOULD forget a channel after a 12-block delay". Asks the chain source which watched funding
-   * outputs the new blocks spend, marks those channels spent at that height (no longer routed
-   * through, relayed or answered with, their updates ignored), and forgets the channels spent 12
-   * blocks ago or more (graph.ts pruneSpent). Does nothing without a chain source that reports
-   * spends ("trust announcements").
+   * lightningd → gossipd (Core Lightning's gossipd_outpoints_spent), after each block: the funding
+   * outputs of these channels were spent in the block at `blockheight`. BOLT 7 "Pruning the Network
+   * View": "once its funding output has been spent OR reorganized out: SHOULD forget a channel after
+   * a 12-block delay". They are marked spent at that height (no longer routed through, relayed or
+   * answered with, their updates ignored), and the channels spent 12 blocks ago or more are
+   * forgotten (graph.ts pruneSpent). Returns those forgotten. A block told again (lightningd replays
+   * one after a crash) changes nothing.
    */
-  async checkSpends(): Promise<bigint[]> {
-    const source = this.o.chainSource;
-    if (!source?.newSpends) return [];
+  async outpointsSpent(short_channel_ids: readonly bigint[], blockheight: number): Promise<bigint[]> {
     await this.ingest.drain();
-    // The first check of a run goes on from the last block the previous run read (kept beside the
-    // store), so spends mined while the node was down are seen too.
-    let after = this.chainHeight;
-    if (after === undefined && this.o.store.getMeta) {
-      const saved = Number(await this.o.store.getMeta(SPEND_HEIGHT_META).catch(() => undefined));
-      if (Number.isSafeInteger(saved) && saved >= 0) after = saved;
-    }
-    const r = await source.newSpends((txid, vout) => this.funding.match(txid, vout) !== undefined, after);
-    if (r.error) this.o.log.warn(`gossipd: reading blocks for spent channels stopped at ${r.height}: ${r.error.message}`);
-    // Channels closed in those blocks stay until their updates go stale (two weeks).
-    if (r.skipped) this.o.log.warn(`gossipd: ${r.skipped} blocks passed over unread for spent channels (too far behind the tip)`);
-    // A reorganisation replaced the block of an earlier spend: the channel is open again (the new
-    // branch's spend, if any, follows in `spent`).
-    for (const sp of r.unspent ?? []) {
-      const s = this.funding.match(sp.txid, sp.vout);
-      if (s !== undefined && this.graph.unmarkSpent(s, sp.blockheight)) {
-        await this.storeSpent(s, sp.txid, undefined);
-      }
-    }
-    for (const sp of r.spent) {
-      const s = this.funding.match(sp.txid, sp.vout);
-      if (s !== undefined && this.graph.markSpent(s, sp.blockheight)) {
+    let marked = 0;
+    for (const s of short_channel_ids) {
+      if (this.graph.markSpent(s, blockheight)) {
+        marked++;
         this.stats.marked_spent++;
-        await this.storeSpent(s, sp.txid, sp.blockheight);
+        await this.storeSpent(s, blockheight);
       }
     }
-    const advanced = r.height >= 0 && r.height !== this.chainHeight;
-    if (r.height >= 0) this.chainHeight = r.height;
-    const gone = this.chainHeight === undefined ? [] : this.graph.pruneSpent(this.chainHeight);
+    this.chainHeight = blockheight;
+    const gone = this.graph.pruneSpent(blockheight);
     this.stats.pruned_spent += gone.length;
     await this.forget(gone);
-    // Saved after the spends it found are in the store (the writer keeps that order).
-    if (advanced && this.o.store.setMeta) {
-      const height = String(r.height);
-      await this.writer.after('saving the spend watch height', store => store.setMeta!(SPEND_HEIGHT_META, height));
-    }
-    if (r.spent.length) this.progressChanged();
+    if (marked) this.progressChanged();
     return gone;
+  }
+
+  /** lightningd → gossipd: the block at `blockheight` was disconnected (a reorganisation); these channels are open again. */
+  async outpointsUnspent(short_channel_ids: readonly bigint[], blockheight: number): Promise<void> {
+    await this.ingest.drain();
+    for (const s of short_channel_ids) if (this.graph.unmarkSpent(s, blockheight)) await this.storeSpent(s, undefined);
+    this.chainHeight = blockheight - 1;
   }
 
   /** Channels the graph just removed: out of the funding watch and the store, with the nodes left without a channel (prune.ts). */
@@ -459,18 +434,10 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   info(): Record<string, unknown> {
     return {
-      chain_source: this.o.chainSource
-        ? ((this.o.chainSource as { description?: string }).description ?? 'chain backend')
-        : 'trust announcements',
-      // BOLT 7 "Pruning the Network View" needs to see funding outputs spent: only with a chain
-      // source that reports spends; otherwise closed channels go when stale (two weeks).
-      spent_pruning: this.o.chainSource?.newSpends
-        ? this.config.spendCheckIntervalMs > 0
-          ? 'on'
-          : 'off (spendCheckIntervalMs 0)'
-        : this.o.chainSource
-          ? 'off (the chain source reports no spends)'
-          : 'off (trust announcements)',
+      chain_source: this.o.chain ? (this.o.chain.description ?? 'lightningd') : 'trust announcements',
+      // BOLT 7 "Pruning the Network View" needs to see funding outputs spent: lightningd tells us;
+      // without a chain, closed channels go when stale (two weeks).
+      spent_pruning: this.o.chain ? 'on' : 'off (trust announcements)',
       ...(this.chainHeight !== undefined ? { spent_check_height: this.chainHeight } : {}),
       funding_outputs_watched: this.funding.size,
       // Trust mode: short_channel_ids announced with two key sets, refused (this run and earlier ones).
@@ -516,7 +483,7 @@ export class Gossipd implements GossipLink, GossipdApi {
   private bad(id: string, err: BoltError, checked?: { signatures: number; update: boolean }): void {
     const peer = this.peers.get(id);
     if (!peer || peer.banned) return;
-    if (checked?.update && !this.o.chainSource) {
+    if (checked?.update && !this.o.chain) {
       this.stats.unattributed++;
       this.o.log.debug(`gossipd: ${id}: ${err.code}: ${err.message} (against an unverified channel_announcement: not counted)`);
       return;
@@ -571,19 +538,19 @@ export class Gossipd implements GossipLink, GossipdApi {
       }
       // With a chain source the held one matched the funding output, which commits to its bitcoin
       // keys (the second half of the key digest): other bitcoin keys cannot.
-      if (this.o.chainSource && !equal(ours.subarray(KEY_DIGEST_HALF), theirs.subarray(KEY_DIGEST_HALF))) {
+      if (this.o.chain && !equal(ours.subarray(KEY_DIGEST_HALF), theirs.subarray(KEY_DIGEST_HALF))) {
         this.stats.ignored++;
         return;
       }
       // Both validly signed, with other keys: see conflict().
       return this.conflict(m.short_channel_id, peer);
     }
-    if (m.name === 'channel_announcement' && this.o.chainSource) {
+    if (m.name === 'channel_announcement' && this.o.chain) {
       const early = this.lookups.get(m.short_channel_id);
       this.lookups.delete(m.short_channel_id);
-      const out = await (early ?? this.o.chainSource.fundingOutput(m.short_channel_id));
+      const out = await (early ?? this.o.chain.getTxout(m.short_channel_id));
       // BOLT 7: the output must be the P2WSH of bitcoin_key_1 and bitcoin_key_2 and unspent.
-      if (!out || !equal(out.scriptPubKey, fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2))) {
+      if (!out || !equal(out.script, fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2))) {
         this.stats.ignored++;
         return;
       }
@@ -693,9 +660,9 @@ export class Gossipd implements GossipLink, GossipdApi {
   /** Starts the chain check of a verified channel_announcement while earlier messages are applied (ingest.ts). */
   private prefetch(a: Accepted): void {
     const m = a.msg;
-    if (m.name !== 'channel_announcement' || !this.o.chainSource || this.closed) return;
+    if (m.name !== 'channel_announcement' || !this.o.chain || this.closed) return;
     if (this.lookups.has(m.short_channel_id) || this.graph.findChannel(m.short_channel_id) >= 0) return;
-    const p = this.o.chainSource.fundingOutput(m.short_channel_id);
+    const p = this.o.chain.getTxout(m.short_channel_id);
     p.catch(() => {}); // accept() sees the failure
     this.lookups.set(m.short_channel_id, p);
   }
@@ -767,10 +734,11 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   /** The channel_announcement again, now with the spend's height (or without, when taken back), so a restart agrees. */
-  private async storeSpent(short_channel_id: bigint, funding_txid: string, spent_height: number | undefined): Promise<void> {
+  private async storeSpent(short_channel_id: bigint, spent_height: number | undefined): Promise<void> {
     const [raw] = await this.raw.read([channelRef(short_channel_id)]);
     const c = this.graph.findChannel(short_channel_id);
-    if (!raw || c < 0) return;
+    const funding_txid = this.funding.txidOf(short_channel_id);
+    if (!raw || c < 0 || funding_txid === undefined) return;
     const cap = this.graph.capacitySat[c]!;
     const extra: GossipRecordExtra = {
       funding_txid,

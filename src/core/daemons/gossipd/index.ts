@@ -3,7 +3,8 @@ export { Gossipd } from './gossipd.ts';
 export { parseMsat, gossipRpc, type GossipRpcMethod } from './rpc.ts';
 export {
   DEFAULT_GOSSIPD_CONFIG,
-  type ChainSource,
+  type ChainLink,
+  type Txout,
   type GossipdConfig,
   type GossipdOptions,
   type GossipdStats,

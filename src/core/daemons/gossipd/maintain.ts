@@ -61,47 +61,33 @@ export class Maintenance {
 }
 
 /**
- * Funding outpoints gossipd watches for spends: txid → the short_channel_id(s) funded by it (the
- * output index is the short_channel_id's, BOLT 7 "Definition of short_channel_id"). Keyed by txid
- * alone so the txid string is the only copy; a transaction funding several channels (a batch
- * open) maps to a list.
+ * The funding txid of each channel lightningd checked (gossipd_get_txout), kept in the store with
+ * its announcement so that after a restart lightningd can watch the output again (the output index
+ * is the short_channel_id's, BOLT 7 "Definition of short_channel_id").
  */
 export class FundingIndex {
-  private readonly byTxid = new Map<string, bigint | bigint[]>();
-  private count = 0;
+  private readonly byScid = new Map<bigint, string>();
 
   get size(): number {
-    return this.count;
+    return this.byScid.size;
   }
 
   add(short_channel_id: bigint, txid: string): void {
-    const have = this.byTxid.get(txid);
-    if (have === undefined) this.byTxid.set(txid, short_channel_id);
-    else if (typeof have === 'bigint') {
-      if (have === short_channel_id) return;
-      this.byTxid.set(txid, [have, short_channel_id]);
-    } else {
-      if (have.includes(short_channel_id)) return;
-      have.push(short_channel_id);
-    }
-    this.count++;
+    this.byScid.set(short_channel_id, txid);
   }
 
-  /** The channel funded by output `vout` of `txid`, if watched. */
-  match(txid: string, vout: number): bigint | undefined {
-    const have = this.byTxid.get(txid);
-    if (have === undefined) return undefined;
-    for (const s of typeof have === 'bigint' ? [have] : have) if (Number(s & 0xffffn) === vout) return s;
-    return undefined;
+  /** The funding transaction of a channel, if known. */
+  txidOf(short_channel_id: bigint): string | undefined {
+    return this.byScid.get(short_channel_id);
+  }
+
+  /** Every channel with its funding txid (for lightningd to watch again after a restart). */
+  entries(): { short_channel_id: bigint; txid: string }[] {
+    return [...this.byScid].map(([short_channel_id, txid]) => ({ short_channel_id, txid }));
   }
 
   /** Keeps only the channels `keep` accepts (after channels were forgotten). */
   retain(keep: (short_channel_id: bigint) => boolean): void {
-    for (const [txid, have] of this.byTxid) {
-      const list = (typeof have === 'bigint' ? [have] : have).filter(keep);
-      this.count -= (typeof have === 'bigint' ? 1 : have.length) - list.length;
-      if (!list.length) this.byTxid.delete(txid);
-      else this.byTxid.set(txid, list.length === 1 ? list[0]! : list);
-    }
+    for (const s of this.byScid.keys()) if (!keep(s)) this.byScid.delete(s);
   }
 }

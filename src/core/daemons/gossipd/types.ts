@@ -17,32 +17,28 @@ export interface PeerLink {
   warn(id: string, text: string, disconnect: boolean, redialAfterMs?: number): void | Promise<void>;
 }
 
+/** Core Lightning's gossipd_get_txout answer: the output a short_channel_id names. */
+export interface Txout {
+  amount_sat: number;
+  script: Uint8Array;
+  /** The funding transaction's txid (64 hex digits, display order), kept in the store with the announcement. */
+  txid: string;
+}
+
 /**
- * The chain backend's answer for a channel_announcement (BOLT 7: "if the short_channel_id's output
- * does NOT correspond to a P2WSH ... OR the output is spent: MUST ignore the message").
+ * gossipd's link to lightningd for the chain (design.md: gossipd never talks to the chain itself).
+ * BOLT 7 "The channel_announcement Message", receiving node: "if the short_channel_id's output does
+ * NOT correspond to a P2WSH (using bitcoin_key_1 and bitcoin_key_2, as specified in BOLT #3) OR the
+ * output is spent: MUST ignore the message." lightningd watches each output it found for its spend
+ * and tells gossipd (Gossipd.outpointsSpent), for BOLT 7 "Pruning the Network View".
  */
-export interface ChainSource {
-  /**
-   * The funding output named by the short_channel_id, or undefined if there is none or it is spent.
-   * `txid` (64 hex digits, display order), when given, lets gossipd watch the output for its spend.
-   */
-  fundingOutput(short_channel_id: bigint): Promise<{ amount_sat: number; scriptPubKey: Uint8Array; txid?: string } | undefined>;
-  /**
-   * Optional: for BOLT 7 "Pruning the Network View". Follows the chain from one call to the next
-   * and returns the outputs `watched` accepts that the blocks mined since the previous call spend
-   * (each with the height of its spending block), and the height reached. A failure part way sets
-   * `error` and still reports what was found. Without it, spent channels go only when stale.
-   */
-  newSpends?(
-    watched: (txid: string, vout: number) => boolean,
-    after?: number,
-  ): Promise<{
-    height: number;
-    spent: { txid: string; vout: number; blockheight: number }[];
-    error?: Error;
-    skipped?: number;
-    unspent?: { txid: string; vout: number; blockheight: number }[];
-  }>;
+export interface ChainLink {
+  /** Core Lightning's gossipd_get_txout: the unspent output, or undefined if there is none or it is spent. */
+  getTxout(short_channel_id: bigint): Promise<Txout | undefined>;
+  /** The funding outputs gossipd kept from an earlier run (its store): lightningd watches them again. */
+  watchTxouts(outs: { short_channel_id: bigint; txid: string }[]): void | Promise<void>;
+  /** For info(): which chain backend lightningd asks. */
+  description?: string;
 }
 
 export interface GossipdConfig {
@@ -111,8 +107,6 @@ export interface GossipdConfig {
   maintenanceIntervalMs: number;
   /** The first maintenance run, this long after start. */
   maintenanceFirstMs: number;
-  /** With a chain source that reports spends: new blocks are read for spent funding outputs this often. 0: never. */
-  spendCheckIntervalMs: number;
 }
 
 export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
@@ -145,7 +139,6 @@ export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
   resyncMs: 60_000,
   maintenanceIntervalMs: 3_600_000,
   maintenanceFirstMs: 60_000,
-  spendCheckIntervalMs: 600_000,
 });
 
 /** Sync progress, for `info()` and the UI's progress bar. */
@@ -170,8 +163,8 @@ export interface GossipdOptions {
   peers: PeerLink;
   clock: Clock;
   log: Log;
-  /** Absent: channel_announcements are trusted without a chain check ("trust announcements"). */
-  chainSource?: ChainSource;
+  /** lightningd, for the chain. Absent: channel_announcements are trusted without a chain check ("trust announcements"). */
+  chain?: ChainLink;
   /** zlib for encoding 1 arrays from old peers (encoding.ts `InflateAsync`). */
   inflate?: InflateAsync;
   /** UNIX seconds; default `clock.now() / 1000`. */

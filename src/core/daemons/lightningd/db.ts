@@ -16,6 +16,8 @@ export interface LightningdState {
   version: 1;
   peers: Record<string, PeerRecord>;
   config: Record<string, unknown>;
+  /** Where the block follower stands (chain/follow.ts FollowerState), recorded after each block. */
+  chain?: { height: number; hashes: string[] };
 }
 
 /** Where the state lives; `save` replaces it whole, atomically (the state is small). */
@@ -62,6 +64,17 @@ export class LightningdDb {
     rec.last_connected = now;
     if (important !== undefined) rec.important = important;
     this.state.peers[id] = rec;
+    return this.flush();
+  }
+
+  /** The block follower's state (chain.ts dbFollowerStore). */
+  chainState(): { height: number; hashes: string[] } | undefined {
+    const c = this.state.chain;
+    return c && { height: c.height, hashes: [...c.hashes] };
+  }
+
+  setChainState(c: { height: number; hashes: string[] }): Promise<void> {
+    this.state.chain = { height: c.height, hashes: [...c.hashes] };
     return this.flush();
   }
 
