@@ -495,3 +495,49 @@ function decodeRecord(dv: DataView, buf: Uint8Array, at: number, key: GossipKey)
   if (extra) r.extra = extra;
   return r;
 }
+
+/** The entries of a log's bytes (whole entries, as `encode` makes them), as views. */
+export function splitEntries(bytes: Uint8Array): Uint8Array[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const end = at + ENTRY_HEAD + dv.getUint32(at + 8);
+    out.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return out;
+}
+
+/**
+ * `parts` laid end to end and cut into pieces of about `size` bytes, each in a buffer of its own
+ * (a part is never split, so a piece of whole entries stays whole): how the stores that keep the
+ * log as values (IndexedDB, Durable Object rows) pack it.
+ */
+export function packParts(parts: readonly Uint8Array[], size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let group: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    out.push(concatParts(group, bytes));
+    group = [];
+    bytes = 0;
+  };
+  for (const p of parts) {
+    if (bytes > 0 && bytes + p.length > size) flush();
+    group.push(p);
+    bytes += p.length;
+  }
+  if (bytes > 0) flush();
+  return out;
+}
+
+/** `parts` end to end, in one new buffer. */
+export function concatParts(parts: readonly Uint8Array[], size = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
