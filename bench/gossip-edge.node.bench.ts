@@ -9,7 +9,11 @@
 //      compiled): (a) bench/cold/measure.ts inside the object: DoGossipStore -> gossipd.load() ->
 //      getroute, timed by workerd's clock; (b) the node Worker itself (src/edge/worker.ts): workerd
 //      up, then the first request is a getroute over POST /rpc, timed from Node: hsmd, lightningd's
-//      database, gossipd's load and the route, all in that one request.
+//      database, gossipd's load and the route, all in that one request; (c) interleaved with them,
+//      the same records in a FileGossipStore loaded by a new Node process (bench/cold/node.ts, as
+//      gossip.bench.ts's 2b): a reference measured under the same load, since the machine's load
+//      moves the absolute figures several-fold between the runtimes' turns of one run.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +23,9 @@ import { toHex } from '../src/core/base/bytes.ts';
 import { loadSignedGossip } from './fixtures/signed-gossip-cache.ts';
 import { routable } from './gossip.bench.ts';
 import { wireNow } from './wire.node.bench.ts';
-import type { ColdStartResult } from './cold/measure.ts';
+import type { ColdStartRequest, ColdStartResult } from './cold/measure.ts';
+import { recordOf } from './cold/records.ts';
+import { FileGossipStore } from '../src/node/gossip-store-file.ts';
 import { bundleWorker, startWorker } from '../test/node/miniflare.ts';
 
 export const title = 'edge node cold start at mainnet size: Durable Object SQLite storage under miniflare (workerd)';
@@ -45,6 +51,15 @@ function frames(msgs: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
     at += 4 + m.length;
   }
   return out;
+}
+
+/** bench/cold/measure.ts over the file store in a new Node process. */
+function nodeColdStart(file: string, r: ColdStartRequest): Promise<ColdStartResult> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', 'bench/cold/node.ts', file, JSON.stringify(r)], (err, stdout) =>
+      err ? reject(err) : resolve(JSON.parse(stdout) as ColdStartResult),
+    ),
+  );
 }
 
 async function post(mf: Miniflare, path: string, body: string | Uint8Array<ArrayBuffer>): Promise<unknown> {
@@ -73,6 +88,11 @@ export async function run(report: Reporter): Promise<void> {
     const t0 = performance.now();
     for (let w = 0; w + 1 < starts.length; w++) await post(mf, '/fill', frames(msgs.slice(starts[w], starts[w + 1])));
     const fillMs = performance.now() - t0;
+    const file = join(persist, 'gossip_store');
+    const fileStore = await FileGossipStore.open(file);
+    await fileStore.load(() => undefined);
+    for (let w = 0; w + 1 < starts.length; w++) await fileStore.writeBatch(msgs.slice(starts[w], starts[w + 1]).map(recordOf));
+    await fileStore.close();
     const st = (await post(mf, '/stats', '')) as { live: number; bytes: number; fragments: number };
     report.note(
       `1. store: ${k(msgs.length)} messages (${fx.topology.source}, ${k(fx.gossip.channel_announcements)} channels) written in ${starts.length - 1} batches in ${s(fillMs)}: ${k(st.live)} live records, ${st.fragments} rows, SQLite database ${(st.bytes / 2 ** 20).toFixed(1)} MiB`,
@@ -93,58 +113,66 @@ export async function run(report: Reporter): Promise<void> {
     await mf.dispose();
     mf = undefined;
 
-    // ---- 2a. the store and gossipd alone, in a new workerd each time
+    // ---- 2. cold starts, (a), (b) and (c) in turn each round, so they share the machine's load
+    const req: ColdStartRequest = { chainHash: toHex(fx.chainHash), now: fx.now, ...pair, amount_msat: AMOUNT_MSAT };
     const inside: ColdStartResult[] = [];
     const insideTotal: number[] = [];
+    const up: number[] = [];
+    const first: number[] = [];
+    const ref: number[] = [];
+    const ratioA: number[] = [];
+    const ratioB: number[] = [];
+    let known = 0;
     for (let r = 0; r < ROUNDS; r++) {
+      // (a) the store and gossipd alone
       mf = startWorker({ script: fillScript, durableObjects: objects, persist });
       await mf.ready;
-      const t = performance.now();
-      const req = { chainHash: toHex(fx.chainHash), now: fx.now, ...pair, amount_msat: AMOUNT_MSAT };
+      let t = performance.now();
       inside.push((await post(mf, '/cold', JSON.stringify(req))) as ColdStartResult);
       insideTotal.push(performance.now() - t);
       await mf.dispose();
       mf = undefined;
-    }
-    const last = inside[inside.length - 1]!;
-    report.note(
-      `2a. cold start in a new workerd (store + gossipd alone): first request to route **${s(median(insideTotal))}** median of ${ROUNDS} (${spread(insideTotal)}); ` +
-        `inside the object by workerd's clock: open ${s(median(inside.map(x => x.openMs)))} + gossipd.load() ${s(median(inside.map(x => x.loadMs)))} (${k(last.records)} records, ${k(last.channels)} channels) + getroute ${s(median(inside.map(x => x.routeMs)))} (${last.hops} hops)`,
-    );
-
-    // ---- 2b. the node Worker: the whole node rebuilt by its first request, a getroute
-    const up: number[] = [];
-    const first: number[] = [];
-    let known = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-      const t = performance.now();
+      // (b) the node Worker: the whole node rebuilt by its first request, a getroute
+      t = performance.now();
       mf = startWorker({ script: nodeScript, durableObjects: objects, persist, bindings: { NETWORK: 'regtest' } });
       await mf.ready;
       const t1 = performance.now();
-      const body = JSON.stringify({
+      const getroute = {
         jsonrpc: '2.0',
         id: 1,
         method: 'getroute',
         params: { id: pair.to, fromid: pair.from, amount_msat: AMOUNT_MSAT, riskfactor: 10 },
-      });
-      const answer = (await post(mf, '/rpc', body)) as { result?: { route: unknown[] }; error?: unknown };
+      };
+      const answer = (await post(mf, '/rpc', JSON.stringify(getroute))) as { result?: { route: unknown[] }; error?: unknown };
       if (!answer.result) throw new Error(`getroute: ${JSON.stringify(answer.error)}`);
       first.push(performance.now() - t1);
       up.push(t1 - t);
-      known = (
-        (await post(mf, '/rpc', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'getinfo' }))) as {
-          result: { gossip: { channels_known: number } };
-        }
-      ).result.gossip.channels_known;
+      const info = (await post(mf, '/rpc', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'getinfo' }))) as {
+        result: { gossip: { channels_known: number } };
+      };
+      known = info.result.gossip.channels_known;
       await mf.dispose();
       mf = undefined;
+      // (c) the same records from the file store, in a new Node process
+      const c = await nodeColdStart(file, req);
+      ref.push(c.openMs + c.loadMs + c.routeMs);
+      ratioA.push(insideTotal[r]! / ref[r]!);
+      ratioB.push(first[r]! / ref[r]!);
     }
+    const last = inside[inside.length - 1]!;
+    const x = (xs: number[]) => `${median(xs).toFixed(2)}x`;
     report.note(
-      `2b. cold start of the node Worker (src/edge/worker.ts) in a new workerd: workerd up ${s(median(up))}, then the first request, a getroute over POST /rpc, answered in **${s(median(first))}** median of ${ROUNDS} (${spread(first)}) with ${k(known)} channels loaded from storage, none from a peer`,
+      `2a. cold start in a new workerd, the store and gossipd alone (bench/cold/measure.ts in the object): first request to route **${s(median(insideTotal))}** median of ${ROUNDS} (${spread(insideTotal)}); ` +
+        `by workerd's clock: gossipd.load() ${s(median(inside.map(v => v.loadMs)))} (${k(last.records)} records, ${k(last.channels)} channels; opening the store is lazy, inside the load) + getroute ${s(median(inside.map(v => v.routeMs)))} (${last.hops} hops)`,
     );
     report.note(
-      'the machine is shared with other jobs: these figures are noisy; compare with gossip.bench.ts 2b (Chromium, IndexedDB) of the same run',
+      `2b. cold start of the node Worker (src/edge/worker.ts) in a new workerd: workerd up ${s(median(up))}, then its first request, a getroute over POST /rpc, answered in **${s(median(first))}** (${spread(first)}), ${k(known)} channels loaded from storage, none from a peer`,
     );
+    report.note(
+      `2c. reference, interleaved with 2a and 2b: the same records in a FileGossipStore, a new Node process, store → first route ${s(median(ref))} (${spread(ref)}); ` +
+        `edge ÷ Node, median of the rounds' ratios: 2a **${x(ratioA)}**, 2b **${x(ratioB)}** (gossip.bench.ts 2b gives Chromium's IndexedDB cold start beside Node's in the same run)`,
+    );
+    report.note('the machine is shared with other jobs: the absolute figures are noisy (several-fold between quiet and loaded moments)');
   } finally {
     await mf?.dispose();
     rmSync(persist, { recursive: true, force: true });

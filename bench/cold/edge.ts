@@ -2,28 +2,18 @@
 // Durable Object of the node's class name, so its SQLite storage is the one the node Worker
 // (src/edge/worker.ts) opens afterwards on the same persist directory.
 //   POST /fill     framed gossip messages (u32 length, then the message), stored as gossipd stores
-//                  them (trust mode: no chain source, so no `extra`), as one batch
+//                  them (bench/cold/records.ts), as one batch
 //   POST /stats    the store's stats
 //   POST /cold     bench/cold/measure.ts in this object: open the store, gossipd.load(), one getroute
 import { DurableObject } from 'cloudflare:workers';
 import { DoGossipStore } from '../../src/edge/gossip-store-do.ts';
-import { fromHex, toHex } from '../../src/core/base/bytes.ts';
-import { decodeMessage } from '../../src/core/wire/messages.ts';
-import { channelUpdateKey, type GossipRecord } from '../../src/core/gossip/store.ts';
+import { fromHex } from '../../src/core/base/bytes.ts';
+import type { GossipRecord } from '../../src/core/gossip/store.ts';
+import { recordOf } from './records.ts';
 import { measureColdStart, type ColdStartRequest } from './measure.ts';
 
 interface Env {
   NODE: DurableObjectNamespace;
-}
-
-/** A gossip message as gossipd's store() files it. */
-function recordOf(raw: Uint8Array): GossipRecord {
-  const m = decodeMessage(raw);
-  if (m.name === 'channel_announcement') return { type: 256, key: m.short_channel_id, timestamp: 0, raw };
-  if (m.name === 'channel_update')
-    return { type: 258, key: channelUpdateKey(m.short_channel_id, (m.channel_flags & 1) as 0 | 1), timestamp: m.timestamp, raw };
-  if (m.name === 'node_announcement') return { type: 257, key: toHex(m.node_id), timestamp: m.timestamp, raw };
-  throw new Error(`not gossip: ${m.name}`);
 }
 
 export class BoltworkerNode extends DurableObject<Env> {

@@ -18,7 +18,8 @@
 // it: there are no torn rows to detect, so load does not check CRCs and refuses a log that does not
 // read to its very end (GossipStoreError('corrupt'), which gossipd answers with clear()).
 // compact() deletes and rewrites every row in one transaction: the old log or the new one.
-import { GossipLog, concatParts, entryRaw, packParts, splitEntries } from '../core/gossip/store-log.ts';
+import { concat } from '../core/base/bytes.ts';
+import { GossipLog, entryRaw, packParts, partAt, splitEntries } from '../core/gossip/store-log.ts';
 import {
   GossipStoreError,
   type GossipKeyRef,
@@ -121,7 +122,7 @@ export class DoGossipStore implements GossipStore {
       return keys.map(k => {
         const at = this.log.locate(k);
         if (!at) return undefined;
-        const r = this.rowAt(at.position);
+        const r = partAt(this.rowStarts, at.position);
         // SQLite's substr counts BLOB bytes from 1.
         const rows = this.storage.sql
           .exec<{ b: ArrayBuffer }>(
@@ -145,7 +146,7 @@ export class DoGossipStore implements GossipStore {
       if (!this.loaded) this.doLoad(() => undefined);
       // Nothing dead and already packed: nothing to give back.
       if (!this.log.hasDead && this.rowKeys.length <= PACKED_ROWS) return;
-      const next = this.log.compacted(concatParts(this.readRows().map(r => r.bytes)), 0, 0);
+      const next = this.log.compacted(concat(...this.readRows().map(r => r.bytes)), 0, 0);
       const rows = packParts(next.parts, this.rowBytes);
       this.storage.transactionSync(() => {
         this.storage.sql.exec('DELETE FROM gossip_log');
@@ -244,18 +245,6 @@ export class DoGossipStore implements GossipStore {
     this.rowStarts = [];
     for (let i = 0, at = 0; i < rows.length; at += rows[i]!.length, i++) this.rowStarts.push(at);
     this.nextRow = keys.length ? keys[keys.length - 1]! + 1 : 0;
-  }
-
-  /** The index (in rowKeys) of the row holding log position `position`. */
-  private rowAt(position: number): number {
-    let lo = 0;
-    let hi = this.rowStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.rowStarts[mid]! <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   private checkWritable(): void {

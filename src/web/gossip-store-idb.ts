@@ -12,7 +12,8 @@
 // the old log or the new one. Records come in write order. read() finds a record's value by its
 // log position and cuts the record out of it; the last few values read stay cached.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { GossipLog, concatParts, entryRaw, packParts } from '../core/gossip/store-log.ts';
+import { concat } from '../core/base/bytes.ts';
+import { GossipLog, entryRaw, packParts, partAt } from '../core/gossip/store-log.ts';
 import {
   GossipStoreError,
   type GossipKeyRef,
@@ -224,7 +225,7 @@ export class IdbGossipStore implements GossipStore {
       keys.forEach((k, i) => {
         const at = this.log.locate(k);
         if (!at) return;
-        const v = this.valueAt(at.position);
+        const v = partAt(this.valueStarts, at.position);
         const list = byValue.get(v);
         if (list) list.push({ i, ...at });
         else byValue.set(v, [{ i, ...at }]);
@@ -247,7 +248,7 @@ export class IdbGossipStore implements GossipStore {
       if (!this.log.hasDead && this.values <= PACKED_VALUES) return;
       const tx = this.db.transaction('log', 'readwrite', { durability: this.durability });
       const values = await tx.store.getAll();
-      const next = this.log.compacted(concatParts(values.map(v => new Uint8Array(v))), 0, 0);
+      const next = this.log.compacted(concat(...values.map(v => new Uint8Array(v))), 0, 0);
       const pending: Promise<unknown>[] = [tx.store.clear()];
       let key = 0;
       const packed = packParts(next.parts, COMPACT_VALUE_BYTES).map(v => v.buffer as ArrayBuffer);
@@ -335,18 +336,6 @@ export class IdbGossipStore implements GossipStore {
     this.cache.clear();
     this.loaded = true;
     return { ...this.log.stats(await usage()), fragments: this.values, discarded: 0 };
-  }
-
-  /** The index (in valueKeys) of the value holding log position `position`. */
-  private valueAt(position: number): number {
-    let lo = 0;
-    let hi = this.valueStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.valueStarts[mid]! <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   /** Value number `v` of the log, from the cache or IndexedDB. */

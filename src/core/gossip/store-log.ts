@@ -1,6 +1,7 @@
 // The gossip store's log: the one byte format and index that every persistent store shares (the
 // file store appends it to a file, src/node/gossip-store-file.ts; the IndexedDB store keeps it as a
-// sequence of values, src/web/gossip-store-idb.ts). In the spirit of Core Lightning's gossip_store
+// sequence of values, src/web/gossip-store-idb.ts, and the Durable Object store as a sequence of
+// SQLite rows, src/edge/gossip-store-do.ts). In the spirit of Core Lightning's gossip_store
 // (common/gossip_store.h: records of flags, length, CRC32C, timestamp, message):
 //
 //   log     = entry*
@@ -19,7 +20,7 @@
 // position in the log, which records are live and how many entries are dead, so a store can report
 // `shouldCompact`, rewrite only the live records, and read one record back (`locate`, `entryRaw`).
 // Pure: bytes in, bytes out.
-import { fromHex, toHex } from '../base/bytes.ts';
+import { concat, fromHex, toHex } from '../base/bytes.ts';
 import { crc32cRange } from './checksum.ts';
 import { U64Map } from './u64-map.ts';
 import {
@@ -518,7 +519,7 @@ export function packParts(parts: readonly Uint8Array[], size: number): Uint8Arra
   let group: Uint8Array[] = [];
   let bytes = 0;
   const flush = (): void => {
-    out.push(concatParts(group, bytes));
+    out.push(concat(...group));
     group = [];
     bytes = 0;
   };
@@ -531,13 +532,14 @@ export function packParts(parts: readonly Uint8Array[], size: number): Uint8Arra
   return out;
 }
 
-/** `parts` end to end, in one new buffer. */
-export function concatParts(parts: readonly Uint8Array[], size = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** The index of the part holding log position `position`, given where each part starts (ascending, the first at 0 or below). */
+export function partAt(starts: readonly number[], position: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= position) lo = mid;
+    else hi = mid - 1;
   }
-  return out;
+  return lo;
 }
