@@ -219,7 +219,7 @@ function prefix(g: SignedGossip, fraction: number): Uint8Array[] {
 }
 
 /** Node ids (hex) with an enabled channel_update out of them, and those with one into them. */
-function routable(msgs: readonly Uint8Array[]): { sources: string[]; sinks: string[] } {
+export function routable(msgs: readonly Uint8Array[]): { sources: string[]; sinks: string[] } {
   const ends = new Map<bigint, [string, string]>();
   const out = new Set<string>();
   const into = new Set<string>();

@@ -2,12 +2,15 @@
 // secret and lightningd's database live in this object's storage (`ctx.storage`); the secret is
 // read only by the hsmd part of the node. Cloudflare may evict an idle object at any time: then
 // the node and its peer sockets are gone, and the next request rebuilds it from storage (the same
-// node id, the same known peers). Nothing here listens: a Worker has no inbound TCP.
+// node id, the same known peers) and gossipd loads its graph from the gossip store kept in the
+// object's SQLite storage (src/edge/gossip-store-do.ts): route-ready without a peer. Nothing here
+// listens: a Worker has no inbound TCP.
 import { DurableObject } from 'cloudflare:workers';
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { CloudflareSocketDialer } from '../transports/cloudflare-socket.ts';
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
+import { DoGossipStore } from './gossip-store-do.ts';
 // libsecp256k1 for gossip signatures, compiled by wrangler (a CompiledWasm module: workerd cannot
 // compile WASM at run time).
 import verifyWasm from '../wasm/secp256k1/verify.wasm';
@@ -52,6 +55,7 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
         alias: this.env.ALIAS,
         secretStore,
         storage: state,
+        gossipStore: new DoGossipStore(storage),
         dialer: new CloudflareSocketDialer(),
         caps: { tcp: true, websocket: false },
         verifyWasm,

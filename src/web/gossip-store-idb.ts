@@ -12,7 +12,8 @@
 // the old log or the new one. Records come in write order. read() finds a record's value by its
 // log position and cuts the record out of it; the last few values read stay cached.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { GossipLog, entryRaw } from '../core/gossip/store-log.ts';
+import { concat } from '../core/base/bytes.ts';
+import { GossipLog, entryRaw, packParts, partAt } from '../core/gossip/store-log.ts';
 import {
   GossipStoreError,
   type GossipKeyRef,
@@ -224,7 +225,7 @@ export class IdbGossipStore implements GossipStore {
       keys.forEach((k, i) => {
         const at = this.log.locate(k);
         if (!at) return;
-        const v = this.valueAt(at.position);
+        const v = partAt(this.valueStarts, at.position);
         const list = byValue.get(v);
         if (list) list.push({ i, ...at });
         else byValue.set(v, [{ i, ...at }]);
@@ -247,10 +248,10 @@ export class IdbGossipStore implements GossipStore {
       if (!this.log.hasDead && this.values <= PACKED_VALUES) return;
       const tx = this.db.transaction('log', 'readwrite', { durability: this.durability });
       const values = await tx.store.getAll();
-      const next = this.log.compacted(concat(values), 0, 0);
+      const next = this.log.compacted(concat(...values.map(v => new Uint8Array(v))), 0, 0);
       const pending: Promise<unknown>[] = [tx.store.clear()];
       let key = 0;
-      const packed = pack(next.parts, COMPACT_VALUE_BYTES);
+      const packed = packParts(next.parts, COMPACT_VALUE_BYTES).map(v => v.buffer as ArrayBuffer);
       for (const value of packed) pending.push(tx.store.put(value, key++));
       pending.push(tx.done);
       try {
@@ -337,18 +338,6 @@ export class IdbGossipStore implements GossipStore {
     return { ...this.log.stats(await usage()), fragments: this.values, discarded: 0 };
   }
 
-  /** The index (in valueKeys) of the value holding log position `position`. */
-  private valueAt(position: number): number {
-    let lo = 0;
-    let hi = this.valueStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.valueStarts[mid]! <= position) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
   /** Value number `v` of the log, from the cache or IndexedDB. */
   private async value(v: number): Promise<Uint8Array> {
     const key = this.valueKeys[v]!;
@@ -379,44 +368,6 @@ export class IdbGossipStore implements GossipStore {
     this.queue = p.catch(() => undefined);
     return p;
   }
-}
-
-/** The values' bytes end to end: the log. */
-function concat(values: readonly ArrayBuffer[]): Uint8Array {
-  let size = 0;
-  for (const v of values) size += v.byteLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const v of values) {
-    out.set(new Uint8Array(v), at);
-    at += v.byteLength;
-  }
-  return out;
-}
-
-/** `parts` laid end to end and cut into values of about `size` bytes (a part is never split). */
-function pack(parts: readonly Uint8Array[], size: number): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
-  let group: Uint8Array[] = [];
-  let bytes = 0;
-  const flush = (): void => {
-    const v = new Uint8Array(bytes);
-    let at = 0;
-    for (const p of group) {
-      v.set(p, at);
-      at += p.length;
-    }
-    out.push(v.buffer);
-    group = [];
-    bytes = 0;
-  };
-  for (const p of parts) {
-    if (bytes > 0 && bytes + p.length > size) flush();
-    group.push(p);
-    bytes += p.length;
-  }
-  if (bytes > 0) flush();
-  return out;
 }
 
 async function usage(): Promise<number> {

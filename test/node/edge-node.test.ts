@@ -6,15 +6,15 @@
 // isolate by libsecp256k1 (WASM): a peer of the test's own sends signed gossip, good and bad, and
 // getinfo names the engine that checked it. In Deno also: peers accepted on --bind-addr.
 // Everything stays on 127.0.0.1.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { build, type Plugin } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
+import { bundleWorker, startWorker as startMiniflare } from './miniflare.ts';
 import { after, before, describe, it } from 'node:test';
 import { ok, equal } from '../support/assert.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
@@ -30,9 +30,6 @@ import { nodeClock } from '../../src/node/clock.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { signChannelAnnouncement, signChannelUpdate, type ChannelParty } from '../../src/core/gossip/sign.ts';
 
-process.env.WRANGLER_SEND_METRICS = 'false';
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
-
 const dirs: string[] = [];
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'bw-edge-'));
@@ -40,56 +37,10 @@ function tmp(): string {
   return d;
 }
 
-// The Worker imports src/wasm/secp256k1/verify.wasm; wrangler makes it a CompiledWasm module, and
-// here it is one too: left out of the bundle as ./verify.wasm and given to miniflare beside it.
-const WASM_PATH = 'src/wasm/secp256k1/verify.wasm';
-const wasmExternal: Plugin = {
-  name: 'wasm-external',
-  setup(b) {
-    b.onResolve({ filter: /\.wasm$/ }, () => ({ path: './verify.wasm', external: true }));
-  },
-};
+const workerScript = (): Promise<string> => bundleWorker('src/edge/worker.ts');
 
-async function workerScript(): Promise<string> {
-  const out = await build({
-    plugins: [wasmExternal],
-    entryPoints: ['src/edge/worker.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    external: ['cloudflare:*'],
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    write: false,
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0]!.text;
-}
-
-function startWorker(
-  script: string,
-  persist: string,
-  bindings: Record<string, string>,
-  wasm: Uint8Array<ArrayBuffer> = new Uint8Array(readFileSync(WASM_PATH)),
-): Miniflare {
-  return new Miniflare({
-    modules: [
-      { type: 'ESModule', path: 'worker.mjs', contents: script },
-      { type: 'CompiledWasm', path: 'verify.wasm', contents: wasm },
-    ],
-    compatibilityDate: '2026-04-01',
-    durableObjects: { NODE: 'BoltworkerNode' },
-    durableObjectsPersist: persist,
-    bindings,
-    cf: false,
-    host: '127.0.0.1',
-    port: 0,
-    handleRuntimeStdio: (stdout, stderr) => {
-      stdout.resume();
-      stderr.resume();
-    },
-  });
+function startWorker(script: string, persist: string, bindings: Record<string, string>, wasm?: Uint8Array<ArrayBuffer>): Miniflare {
+  return startMiniflare({ script, durableObjects: { NODE: 'BoltworkerNode' }, persist, bindings, wasm });
 }
 
 /** The result of an RPC call through the Worker; an error fails the test. */
@@ -317,6 +268,41 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
     } finally {
       client.stop();
     }
+  });
+
+  it('keeps its gossip in Durable Object storage: restarted, it lists the channel and routes over it without a peer', async () => {
+    // gossipd writes its store in batches: wait until the good channel and both updates are stored.
+    let stored = 0;
+    for (let i = 0; i < 200 && stored < 3; i++) {
+      stored = ((await result(mf!, 'getinfo')).gossip as { stats: { stored: number } }).stats.stored;
+      if (stored < 3) await new Promise(r => setTimeout(r, 50));
+    }
+    ok(stored >= 3, `stored ${stored}`);
+    await mf!.dispose();
+    mf = undefined;
+    mf = startWorker(script, persist, bindings);
+    // A new workerd, a new object on the same storage: the graph is there before any gossip came.
+    const gossip = (await result(mf, 'getinfo')).gossip as {
+      channels_known: number;
+      stats: { accepted: number; signatures_checked: number };
+    };
+    equal(gossip.stats.accepted, 0, 'no gossip taken from a peer since the restart');
+    equal(gossip.stats.signatures_checked, 0);
+    ok(gossip.channels_known >= 1, `channels_known ${gossip.channels_known}`);
+    const halves = (await result(mf, 'listchannels', { short_channel_id: `${GOOD_BLOCK}x1x0` })).channels as {
+      source: string;
+      destination: string;
+    }[];
+    equal(halves.length, 2);
+    const [a, b] = [party('a'), party('b')].map(p => toHex(getPublicKey(p.nodeSecret)));
+    const route = (await result(mf, 'getroute', { id: b, fromid: a, amount_msat: 1000, riskfactor: 1 })).route as {
+      channel: string;
+      id: string;
+    }[];
+    equal(route.length, 1);
+    equal(route[0]!.channel, `${GOOD_BLOCK}x1x0`);
+    equal(route[0]!.id, b);
+    equal(((await result(mf, 'listchannels', { short_channel_id: `${BAD_BLOCK}x1x0` })).channels as unknown[]).length, 0);
   });
 
   it('keeps its secret and peers in Durable Object storage across a restart', async () => {

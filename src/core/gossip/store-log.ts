@@ -1,6 +1,7 @@
 // The gossip store's log: the one byte format and index that every persistent store shares (the
 // file store appends it to a file, src/node/gossip-store-file.ts; the IndexedDB store keeps it as a
-// sequence of values, src/web/gossip-store-idb.ts). In the spirit of Core Lightning's gossip_store
+// sequence of values, src/web/gossip-store-idb.ts, and the Durable Object store as a sequence of
+// SQLite rows, src/edge/gossip-store-do.ts). In the spirit of Core Lightning's gossip_store
 // (common/gossip_store.h: records of flags, length, CRC32C, timestamp, message):
 //
 //   log     = entry*
@@ -19,7 +20,7 @@
 // position in the log, which records are live and how many entries are dead, so a store can report
 // `shouldCompact`, rewrite only the live records, and read one record back (`locate`, `entryRaw`).
 // Pure: bytes in, bytes out.
-import { fromHex, toHex } from '../base/bytes.ts';
+import { concat, fromHex, toHex } from '../base/bytes.ts';
 import { crc32cRange } from './checksum.ts';
 import { U64Map } from './u64-map.ts';
 import {
@@ -499,4 +500,51 @@ function decodeRecord(dv: DataView, buf: Uint8Array, at: number, key: GossipKey)
   }
   if (extra) r.extra = extra;
   return r;
+}
+
+/** The entries of a log's bytes (whole entries, as `encode` makes them), as views. */
+export function splitEntries(bytes: Uint8Array): Uint8Array[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const end = at + ENTRY_HEAD + dv.getUint32(at + 8);
+    out.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return out;
+}
+
+/**
+ * `parts` laid end to end and cut into pieces of about `size` bytes, each in a buffer of its own
+ * (a part is never split, so a piece of whole entries stays whole): how the stores that keep the
+ * log as values (IndexedDB, Durable Object rows) pack it.
+ */
+export function packParts(parts: readonly Uint8Array[], size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let group: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    out.push(concat(...group));
+    group = [];
+    bytes = 0;
+  };
+  for (const p of parts) {
+    if (bytes > 0 && bytes + p.length > size) flush();
+    group.push(p);
+    bytes += p.length;
+  }
+  if (bytes > 0) flush();
+  return out;
+}
+
+/** The index of the part holding log position `position`, given where each part starts (ascending, the first at 0 or below). */
+export function partAt(starts: readonly number[], position: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= position) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

@@ -1,8 +1,9 @@
 // The gossip store: every gossip message that passed validation, kept so that gossipd can rebuild
 // its graph on start without checking a signature twice (design.md "start": the store is trusted on
 // load, it only ever holds what passed). One interface, one implementation per runtime:
-// store-memory.ts (tests, edge), src/node/gossip-store-file.ts (an append-only file in the spirit of
-// Core Lightning's gossip_store), src/web/gossip-store-idb.ts (IndexedDB). Pure: types and checks.
+// store-memory.ts (tests), src/node/gossip-store-file.ts (an append-only file in the spirit of
+// Core Lightning's gossip_store), src/web/gossip-store-idb.ts (IndexedDB), src/edge/gossip-store-do.ts
+// (a Durable Object's SQLite storage). Pure: types and checks.
 import { BoltError } from '../base/errors.ts';
 import { TYPE } from '../wire/messages.ts';
 
