@@ -21,6 +21,7 @@ import { ourFeatures } from '../src/core/features/index.ts';
 import { decodeQueryFlags, decodeShortChannelIds } from '../src/core/gossip/encoding.ts';
 import { decodeMessage, encodeMessage } from '../src/core/wire/messages.ts';
 import { nodeClock } from '../src/node/clock.ts';
+import { nodeTransportAead } from '../src/node/aead.ts';
 import { listenTcp } from '../src/transports/tcp-node.ts';
 import { listenWebSocket } from '../src/transports/ws-listener-node.ts';
 import { combineDialers } from '../src/transports/dialer.ts';
@@ -126,6 +127,7 @@ connectd = new Connectd({
   log: quiet,
   events: { peerConnected() {}, peerDisconnected() {}, peerSpoke() {} },
   gossipLink: link,
+  aead: nodeTransportAead,
 });
 const tcp = await listenTcp('127.0.0.1', 0, s => connectd.acceptStream(s));
 const ws = await listenWebSocket('127.0.0.1', 0, s => connectd.acceptStream(s));

@@ -139,6 +139,7 @@ export class Connectd {
       config: this.config,
       ourFeatures: this.ourFeatures,
       chainHash: options.chainHash.slice(),
+      ...(options.aead ? { aead: options.aead } : {}),
     };
     this.important = new Reconnector({
       clock: options.clock,
