@@ -21,12 +21,14 @@ import { ourFeatures } from '../src/core/features/index.ts';
 import { decodeQueryFlags, decodeShortChannelIds } from '../src/core/gossip/encoding.ts';
 import { decodeMessage, encodeMessage } from '../src/core/wire/messages.ts';
 import { nodeClock } from '../src/node/clock.ts';
+import { nodeTransportAead } from '../src/node/aead.ts';
 import { listenTcp } from '../src/transports/tcp-node.ts';
 import { listenWebSocket } from '../src/transports/ws-listener-node.ts';
 import { combineDialers } from '../src/transports/dialer.ts';
 import { TcpDialer } from '../src/transports/tcp-node.ts';
 import { fastSigner, loadSignedGossip } from './fixtures/signed-gossip-cache.ts';
 import { loadFixtureKeys } from './fixtures/load.ts';
+import { generateTopology } from './fixtures/topology.ts';
 import { addBadSlice, answerMessages, expectedGraph, groupByScid } from './wire-slice.ts';
 
 export interface PeerArgs {
@@ -36,21 +38,33 @@ export interface PeerArgs {
   /** The set's `now` and cache file (the bench built it first). */
   now: number;
   file: string;
+  /** A small generated topology instead of the mainnet one, built here (test/node/wire-path.test.ts). */
+  generated?: { nodes: number; channels: number; seed: number };
+  /** Where the signed set (and its keys) are cached; default bench/out. */
+  cacheDir?: string;
+  /** Bad messages on one channel in this many (wire-slice.ts SliceOptions.stride; default 30). */
+  stride?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as PeerArgs;
-const fx = await loadSignedGossip({ now: args.now, file: args.file });
+const fx = await loadSignedGossip({
+  now: args.now,
+  file: args.file,
+  ...(args.generated ? { topology: generateTopology(args.generated) } : {}),
+  ...(args.cacheDir ? { cacheDir: args.cacheDir } : {}),
+});
 const chain = fx.chainHash;
 const served = groupByScid(fx.gossip, args.channels);
 if (args.adversarial) {
   const sign = await fastSigner();
   addBadSlice(served, {
     topology: fx.topology,
-    keys: loadFixtureKeys(fx.topology.nodes.length),
+    keys: loadFixtureKeys(fx.topology.nodes.length, args.cacheDir),
     chainHash: chain,
     otherChainHash: chainHash('testnet'),
     now: fx.now,
     sign: sign ?? (await import('../src/core/crypto/primitives.ts')).signDigest,
+    ...(args.stride ? { stride: args.stride } : {}),
   });
 }
 const expected = expectedGraph(fx.gossip, served);
@@ -126,6 +140,7 @@ connectd = new Connectd({
   log: quiet,
   events: { peerConnected() {}, peerDisconnected() {}, peerSpoke() {} },
   gossipLink: link,
+  aead: nodeTransportAead,
 });
 const tcp = await listenTcp('127.0.0.1', 0, s => connectd.acceptStream(s));
 const ws = await listenWebSocket('127.0.0.1', 0, s => connectd.acceptStream(s));

@@ -44,10 +44,23 @@ export async function startPeer(a: {
   channels?: number;
   adversarial: boolean;
   now: number;
+  /** Extra Node flags for the peer process (bench/wire-cpu.ts: --cpu-prof). */
+  execArgv?: string[];
+  /** A small generated set instead of the mainnet one, cached in `cacheDir` as `file` (test/node/wire-path.test.ts). */
+  generated?: { nodes: number; channels: number; seed: number };
+  cacheDir?: string;
+  file?: string;
+  /** One channel in `stride` gets a bad message (adversarial; default 30). */
+  stride?: number;
 }): Promise<{ info: PeerInfo; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/wire-peer.ts', JSON.stringify({ ...a, file: WIRE_FILE })], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const { execArgv = [], ...peerArgs } = a;
+  const child = spawn(
+    process.execPath,
+    [...execArgv, '--import', 'tsx', 'bench/wire-peer.ts', JSON.stringify({ file: WIRE_FILE, ...peerArgs })],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const rl = createInterface({ input: child.stdout! });
   const info = await new Promise<PeerInfo>((resolve, reject) => {
     rl.once('line', l => resolve(JSON.parse(l) as PeerInfo));

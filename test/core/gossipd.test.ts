@@ -650,6 +650,40 @@ describe('gossipd: nothing dropped, nothing claimed early', () => {
     equal(g.graph.nodeCount, N_NODES);
     equal(g.stats.accepted, f.all.length);
   });
+  it('updates and node_announcements held for an announcement being checked count as pending: the peer is slowed before the hold caps drop any', async () => {
+    const f = fixture();
+    const net = new Net();
+    // Each announcement then its two updates, as a peer answers a query: the updates wait for an
+    // announcement still being checked. Counting only the announcements, 8 of them in flight let 16
+    // updates be held, past holdMax, and the oldest were dropped though the sync asked for them.
+    const g = net.add('a', { ingestMax: 8, holdMax: 12 });
+    net.script('p');
+    net.connect('a', 'p');
+    let open: (() => void) | undefined;
+    net.verifiers.get('a')!.gate = new Promise<void>(r => (open = r));
+    let slowed = 0;
+    const order = f.anns.flatMap((ann, i) => [ann, f.updates[2 * i]!, f.updates[2 * i + 1]!]).concat(f.nodeAnns);
+    for (const m of order) {
+      const wait = g.gossipBatch('p', packGossipBatch([m]));
+      // Time for the batch timer: the announcements leave the queue for the (gated) verifier.
+      await net.run(10);
+      if (!wait) continue;
+      // As connectd does: no more reading until gossipd has room again.
+      slowed++;
+      let room = false;
+      void wait.then(() => (room = true));
+      open?.();
+      open = undefined;
+      net.verifiers.get('a')!.gate = undefined;
+      await net.until(() => room);
+    }
+    ok(slowed > 0, 'the peer was slowed down');
+    await g.flush();
+    equal(g.stats.held_dropped, 0, 'nothing held was dropped');
+    equal(g.graph.channelCount, N_CHANNELS);
+    equal(g.graph.nodeCount, N_NODES);
+    equal(g.stats.accepted, f.all.length);
+  });
 });
 
 describe('gossipd: answering queries', () => {

@@ -1,9 +1,10 @@
 // BOLT 8 (Noise_XK) handshake and transport against every vector of BOLT 8's "Appendix A: Transport
 // Test Vectors", plus the state machine's own rules (order of calls, lengths, injected ECDH).
-import { NoiseInitiator, NoiseResponder, NoiseTransport, MAX_MESSAGE_SIZE, type Ecdh } from '../../src/core/noise/index.ts';
+import { NoiseInitiator, NoiseResponder, NoiseTransport, type Ecdh } from '../../src/core/noise/index.ts';
+import { nobleAead, smallMessageAead, type TransportAead } from '../../src/core/crypto/aead.ts';
 import { concat, fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { ecdh, getPublicKey } from '../../src/core/crypto/primitives.ts';
-import { EncodeError, NoiseError } from '../../src/core/base/errors.ts';
+import { NoiseError } from '../../src/core/base/errors.ts';
 import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
 
 const h = fromHex;
@@ -24,19 +25,7 @@ const R = {
   lsPub: '028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7',
   ePriv: '2222222222222222222222222222222222222222222222222222222222222222',
 };
-// Appendix A: the keys both sides derive, and "Message Encryption Tests".
-const CK = '919219dbb2920afa8db80f9a51787a840bcf111ed8d588caf9ab4be716e42b01';
-const SK = '969ab31b4d288cedf6218839b27a3e2140827047f2c0f01bf5c04435d43511a9';
-const RK = 'bb9020b8965f4df047e07f955f3c4b88418984aadc5cdb35096b9ea8fa5c3442';
-const MESSAGE_OUTPUTS: Record<number, string> = {
-  0: 'cf2b30ddf0cf3f80e7c35a6e6730b59fe802473180f396d88a8fb0db8cbcf25d2f214cf9ea1d95',
-  1: '72887022101f0b6753e0c7de21657d35a4cb2a1f5cde2650528bbc8f837d0f0d7ad833b1a256a1',
-  500: '178cb9d7387190fa34db9c2d50027d21793c9bc2d40b1e14dcf30ebeeeb220f48364f7a4c68bf8',
-  501: '1b186c57d44eb6de4c057c49940d79bb838a145cb528d6e8fd26dbe50a60ca2c104b56b60e45bd',
-  1000: '4a2f3cc3b5e78ddb83dcb426d9863d9d9a723b0337c89dd0b005d89f8d3c05c52b76b29b740f09',
-  1001: '2ecd8c8a5629d0d02ab457a0fdd0f7b90a192cd46be5ecb6ca570bfc5e268338b1a16cf4ef2d36',
-};
-const HELLO = new TextEncoder().encode('hello');
+import { CK, HELLO, RK, SK, transportSuite } from '../support/noise-transport-suite.ts';
 
 const staticEcdh =
   (priv: string): Ecdh =>
@@ -236,128 +225,68 @@ describe('BOLT 8 appendix A: responder tests', () => {
   });
 });
 
-describe('BOLT 8 appendix A: message encryption tests', () => {
-  it('transport-message test: outputs 0, 1, 500, 501, 1000, 1001 through two key rotations', () => {
-    const t = vectorTransport('initiator');
-    const seen: Record<number, string> = {};
-    for (let i = 0; i <= 1001; i++) {
-      const frame = t.encrypt(HELLO);
-      equal(frame.length, 18 + 5 + 16);
-      if (MESSAGE_OUTPUTS[i] !== undefined) seen[i] = toHex(frame);
-    }
-    deepEqual(seen, MESSAGE_OUTPUTS);
+// The transport vectors and framing for every pure engine, and across engines (sealed by one,
+// opened by the other); src/node/aead.ts's engine in test/node/aead.test.ts.
+transportSuite('@noble/ciphers, the default');
+transportSuite('noble, given', nobleAead);
+transportSuite('our ChaCha20Poly1305 below 1 KiB', smallMessageAead());
+transportSuite('sealed by noble, opened by ours', nobleAead, smallMessageAead());
+transportSuite('sealed by ours, opened by noble', smallMessageAead(), nobleAead);
+
+describe('BOLT 8: the injected AEAD', () => {
+  /** An engine that counts its calls and hands them to noble. */
+  const counting = (): TransportAead & { calls: number } => {
+    const e = {
+      name: 'counting',
+      calls: 0,
+      seal(k: Uint8Array, n: Uint8Array, p: Uint8Array, o: Uint8Array) {
+        e.calls++;
+        nobleAead.seal(k, n, p, o);
+      },
+      open(k: Uint8Array, n: Uint8Array, c: Uint8Array, o: Uint8Array) {
+        e.calls++;
+        return nobleAead.open(k, n, c, o);
+      },
+    };
+    return e;
+  };
+
+  it('both handshake roles hand their engine to the transport, and the vector keys still come out', async () => {
+    const ie = counting();
+    const re = counting();
+    const i = new NoiseInitiator({
+      localStatic: h(I.lsPub),
+      ecdh: staticEcdh(I.lsPriv),
+      ephemeralSecret: h(I.ePriv),
+      remoteStatic: h(I.rsPub),
+      aead: ie,
+    });
+    const r = new NoiseResponder({ localStatic: h(R.lsPub), ecdh: staticEcdh(R.lsPriv), ephemeralSecret: h(R.ePriv), aead: re });
+    const act2 = await r.act1(i.act1());
+    const { act3, transport: it } = await i.act2(act2);
+    const { transport: rt } = r.act3(act3);
+    equal(ie.calls + re.calls, 0, 'the handshake itself uses encryptWithAD with its hash as AD, not the engine');
+    checkTransportKeys(it, 'initiator');
+    equal(ie.calls, 2 + 2, 'one frame sealed (length, body) and one opened');
+    checkTransportKeys(rt, 'responder');
+    equal(re.calls, 4);
   });
 
-  it('the receiver decrypts all 1002 frames, one byte at a time, across both rotations', () => {
-    const tx = vectorTransport('initiator');
-    const rx = vectorTransport('responder');
-    let got = 0;
-    for (let i = 0; i <= 1001; i++) {
-      const frame = tx.encrypt(HELLO);
-      for (let j = 0; j < frame.length; j++) {
-        const out = rx.push(frame.subarray(j, j + 1));
-        if (j < frame.length - 1) equal(out.length, 0, 'no message before its last byte');
-        else {
-          deepEqual(out, [HELLO]);
-          got++;
-        }
-      }
-      equal(rx.buffered, 0);
-    }
-    equal(got, 1002);
-  });
-
-  it('the receiver decrypts the vector frames all in one chunk', () => {
-    const tx = vectorTransport('initiator');
-    const frames: Uint8Array[] = [];
-    for (let i = 0; i <= 1001; i++) frames.push(tx.encrypt(HELLO));
-    const out = vectorTransport('responder').push(concat(...frames));
-    equal(out.length, 1002);
-    ok(out.every(m => toHex(m) === toHex(HELLO)));
-  });
-
-  it('each direction rotates on its own chaining key', () => {
-    const a = vectorTransport('initiator');
-    for (let i = 0; i < 1500; i++) a.encrypt(HELLO); // a's sending key rotated once
-    // a's receiving side and the responder's sending side are untouched: frame 0 under rk.
-    const b = vectorTransport('responder');
-    const fresh = vectorTransport('responder');
-    const f = b.encrypt(HELLO);
-    equal(toHex(f), toHex(fresh.encrypt(HELLO)));
-    deepEqual(a.push(f), [HELLO]);
-  });
-});
-
-describe('BOLT 8 transport framing', () => {
-  it('round-trips 0, 1, 2, 64, 1000 and 65,535-byte messages in mixed chunks', () => {
-    const tx = vectorTransport('initiator');
-    const rx = vectorTransport('responder');
-    const sizes = [0, 1, 2, 64, 1000, MAX_MESSAGE_SIZE, 0, 3];
-    const msgs = sizes.map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + k) & 0xff));
-    const stream = concat(...msgs.map(m => tx.encrypt(m)));
-    equal(
-      stream.length,
-      sizes.reduce((s, n) => s + n + 34, 0),
-    );
-    const out: Uint8Array[] = [];
-    const cuts = [1, 17, 18, 19, 40, 1000, 7, 70000, 3];
-    let pos = 0;
-    for (let k = 0; pos < stream.length; k++) {
-      const n = cuts[k % cuts.length]!;
-      out.push(...rx.push(stream.subarray(pos, pos + n)));
-      pos += n;
-    }
-    deepEqual(out, msgs);
-    equal(rx.buffered, 0);
-  });
-
-  it('a message over 65,535 bytes is an EncodeError(message_too_long)', () => {
-    const t = vectorTransport('initiator');
-    throws(() => t.encrypt(new Uint8Array(MAX_MESSAGE_SIZE + 1)), EncodeError, 'message_too_long');
-    // nothing was consumed: the next frame is still output 0
-    equal(toHex(t.encrypt(HELLO)), MESSAGE_OUTPUTS[0]);
-  });
-
-  it('the length prefix is encrypted big-endian: 65,535 gives a 65,569-byte frame', () => {
-    const frame = vectorTransport('initiator').encrypt(new Uint8Array(MAX_MESSAGE_SIZE));
-    equal(frame.length, 65569);
-  });
-
-  it('a flipped bit is NoiseError(bad_mac), and the receiver stays failed', () => {
-    const tx = vectorTransport('initiator');
-    const rx = vectorTransport('responder');
+  it("an engine's refusal is NoiseError(bad_mac), as is an engine that throws", () => {
+    const tx = new NoiseTransport({ sk: h(SK), rk: h(RK), ck: h(CK) });
     const frame = tx.encrypt(HELLO);
-    frame[20]! ^= 0x01; // in the body
-    throws(() => rx.push(frame), NoiseError, 'bad_mac');
-    throws(() => rx.push(tx.encrypt(HELLO)), NoiseError, 'bad_mac');
-    const rx2 = vectorTransport('responder');
-    const f2 = vectorTransport('initiator').encrypt(HELLO);
-    f2[3]! ^= 0x80; // in the length prefix
-    throws(() => rx2.push(f2), NoiseError, 'bad_mac');
-  });
-
-  it('feed/next give the messages before a bad frame, then the error', () => {
-    const tx = vectorTransport('initiator');
-    const good = [tx.encrypt(HELLO), tx.encrypt(new Uint8Array([1, 2]))];
-    const bad = tx.encrypt(HELLO);
-    bad[bad.length - 1]! ^= 1;
-    const rx = vectorTransport('responder');
-    rx.feed(concat(...good, bad));
-    deepEqual(rx.next(), HELLO);
-    deepEqual(rx.next(), new Uint8Array([1, 2]));
-    throws(() => rx.next(), NoiseError, 'bad_mac');
-    throws(() => rx.feed(HELLO), NoiseError, 'bad_mac');
-  });
-
-  it('a partial frame waits; the chunk it came in may be reused by the caller', () => {
-    const tx = vectorTransport('initiator');
-    const rx = vectorTransport('responder');
-    const frame = tx.encrypt(HELLO);
-    const buf = frame.slice(0, 30);
-    deepEqual(rx.push(buf), []);
-    equal(rx.buffered, 30);
-    buf.fill(0); // the decoder copied what it kept
-    deepEqual(rx.push(frame.subarray(30)), [HELLO]);
+    const refuses: TransportAead = { name: 'refuses', seal: nobleAead.seal, open: () => false };
+    const throwsEngine: TransportAead = {
+      name: 'throws',
+      seal: nobleAead.seal,
+      open: () => {
+        throw new Error('engine failure');
+      },
+    };
+    for (const e of [refuses, throwsEngine]) {
+      const rx = new NoiseTransport({ sk: h(RK), rk: h(SK), ck: h(CK) }, e);
+      throws(() => rx.push(frame), NoiseError, 'bad_mac');
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import { NoiseError } from '../base/errors.ts';
 import { checkLocalKeys, readEphemeralAct, staticEcdh, writeActThree, writeEphemeralAct, type Ecdh } from './act.ts';
 import { SymmetricState } from './symmetric.ts';
 import { NoiseTransport } from './transport.ts';
+import type { TransportAead } from '../crypto/aead.ts';
 
 export interface NoiseInitiatorOptions {
   /** Our node id, `ls.pub` (33-byte compressed). */
@@ -13,6 +14,8 @@ export interface NoiseInitiatorOptions {
   ecdh: Ecdh;
   /** `e.priv`: a fresh random secret per connection (BOLT 8 MUST); injected so vectors reproduce. */
   ephemeralSecret: Uint8Array;
+  /** The transport's ChaCha20-Poly1305 engine (crypto/aead.ts); @noble/ciphers when not given. */
+  aead?: TransportAead;
   /** The responder's node id, `rs.pub`. */
   remoteStatic: Uint8Array;
 }
@@ -33,6 +36,7 @@ export class NoiseInitiator {
   private readonly localStatic: Uint8Array;
   private readonly ecdh: Ecdh;
   private readonly e: Uint8Array;
+  private readonly aead: TransportAead | undefined;
   readonly remoteStatic: Uint8Array;
 
   constructor(opts: NoiseInitiatorOptions) {
@@ -43,6 +47,7 @@ export class NoiseInitiator {
     this.localStatic = opts.localStatic.slice();
     this.ecdh = opts.ecdh;
     this.e = opts.ephemeralSecret.slice();
+    this.aead = opts.aead;
     this.remoteStatic = opts.remoteStatic.slice();
     // "Handshake State Initialization": the initiator mixes in `rs.pub`.
     this.ss = new SymmetricState(this.remoteStatic);
@@ -82,7 +87,7 @@ export class NoiseInitiator {
       const tempK3 = this.ss.mixKey(se); //                    4. ck, temp_k3 = HKDF(ck, ss)
       const t = this.ss.encryptAndHash(tempK3, 0n, EMPTY); //  5. t = encryptWithAD(temp_k3, 0, h, zero)
       const [sk, rk] = this.ss.split(); //                     6. sk, rk = HKDF(ck, zero)
-      const transport = new NoiseTransport({ sk, rk, ck: this.ss.ck }); // 7. rn = 0, sn = 0
+      const transport = new NoiseTransport({ sk, rk, ck: this.ss.ck }, this.aead); // 7. rn = 0, sn = 0
       this.state = 'done';
       return { act3: writeActThree(c3, t), transport }; //     8. m = 0 || c || t
     } catch (e) {

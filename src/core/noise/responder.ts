@@ -5,6 +5,7 @@ import { NoiseError } from '../base/errors.ts';
 import { checkLocalKeys, readActThree, readEphemeralAct, staticEcdh, writeEphemeralAct, type Ecdh } from './act.ts';
 import { SymmetricState } from './symmetric.ts';
 import { NoiseTransport } from './transport.ts';
+import type { TransportAead } from '../crypto/aead.ts';
 
 export interface NoiseResponderOptions {
   /** Our node id, `ls.pub` (33-byte compressed). */
@@ -13,6 +14,8 @@ export interface NoiseResponderOptions {
   ecdh: Ecdh;
   /** `e.priv`: a fresh random secret per connection (BOLT 8 MUST); injected so vectors reproduce. */
   ephemeralSecret: Uint8Array;
+  /** The transport's ChaCha20-Poly1305 engine (crypto/aead.ts); @noble/ciphers when not given. */
+  aead?: TransportAead;
 }
 
 export interface ResponderResult {
@@ -30,12 +33,14 @@ export class NoiseResponder {
   private readonly ss: SymmetricState;
   private readonly ecdh: Ecdh;
   private readonly e: Uint8Array;
+  private readonly aead: TransportAead | undefined;
   private tempK2: Uint8Array | undefined;
 
   constructor(opts: NoiseResponderOptions) {
     checkLocalKeys(opts.localStatic, opts.ephemeralSecret, opts.ecdh);
     this.ecdh = opts.ecdh;
     this.e = opts.ephemeralSecret.slice();
+    this.aead = opts.aead;
     // "Handshake State Initialization": the responder mixes in its own `ls.pub`.
     this.ss = new SymmetricState(opts.localStatic);
   }
@@ -83,7 +88,7 @@ export class NoiseResponder {
       const tempK3 = this.ss.mixKey(se); //                     7. ck, temp_k3 = HKDF(ck, ss)
       this.ss.decryptAndHash(tempK3, 0n, t); //                 8. p = decryptWithAD(temp_k3, 0, h, t)
       const [rk, sk] = this.ss.split(); //                      9. rk, sk = HKDF(ck, zero)
-      const transport = new NoiseTransport({ sk, rk, ck: this.ss.ck }); // 10. rn = 0, sn = 0
+      const transport = new NoiseTransport({ sk, rk, ck: this.ss.ck }, this.aead); // 10. rn = 0, sn = 0
       this.state = 'done';
       this.tempK2 = undefined;
       return { remoteStatic: rs, transport };

@@ -2,6 +2,7 @@
 // that takes the peer's bytes in chunks of any size and gives back whole plaintext messages in order.
 import { EncodeError, NoiseError } from '../base/errors.ts';
 import { CipherState } from './cipher-state.ts';
+import type { TransportAead } from '../crypto/aead.ts';
 
 /** BOLT 8: "The *maximum* size of _any_ Lightning message MUST NOT exceed `65535` bytes." */
 export const MAX_MESSAGE_SIZE = 65535;
@@ -36,9 +37,10 @@ export class NoiseTransport {
   private need = LENGTH_HEADER_SIZE;
   private failed: NoiseError | undefined;
 
-  constructor(keys: TransportKeys) {
-    this.send = new CipherState(keys.sk, keys.ck);
-    this.recv = new CipherState(keys.rk, keys.ck);
+  /** `aead`: the ChaCha20-Poly1305 engine (crypto/aead.ts), @noble/ciphers when not given. */
+  constructor(keys: TransportKeys, aead?: TransportAead) {
+    this.send = new CipherState(keys.sk, keys.ck, aead);
+    this.recv = new CipherState(keys.rk, keys.ck, aead);
   }
 
   /**

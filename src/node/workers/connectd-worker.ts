@@ -16,6 +16,7 @@ import { TcpDialer, listenTcp, type Listener } from '../../transports/tcp-node.t
 import { WsDialer } from '../../transports/ws-node.ts';
 import { listenWebSocket } from '../../transports/ws-listener-node.ts';
 import { consoleLog, nodeClock } from '../clock.ts';
+import { nodeTransportAead } from '../aead.ts';
 
 installErrorTransfer();
 
@@ -49,6 +50,7 @@ const api = {
       events,
       gossipLink: gossip ? gossipLinkTo(gossip) : noGossip,
       config: o.config,
+      aead: nodeTransportAead,
     });
   },
   /** `--bind-addr HOST:PORT` (TCP) or `--bind-addr ws:HOST:PORT` (WebSocket): returns the bound port. */

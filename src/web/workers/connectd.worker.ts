@@ -3,6 +3,7 @@
 // only: a peer's own WebSocket listener, or a WebSocket-to-TCP bridge that lightningd's dial plan
 // put in the target's URL. ECDH goes to hsmd over a port that answers nothing else; gossip goes to
 // gossipd over a port of its own, and gossipd's sends and warnings come back on another.
+import { smallMessageAead } from '../../core/crypto/aead.ts';
 import * as Comlink from 'comlink';
 import { Connectd } from '../../core/daemons/connectd/connectd.ts';
 import type { Clock, ConnectdEvents, GossipLink } from '../../core/daemons/connectd/types.ts';
@@ -49,6 +50,7 @@ const api = {
       events,
       gossipLink: gossip ? gossipLinkTo(gossip) : noGossip,
       config: o.config,
+      aead: smallMessageAead(),
     });
   },
   connectToPeer: (id: string, targets: DialTarget[]) => need().connectToPeer(id, targets),

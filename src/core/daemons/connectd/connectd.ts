@@ -123,6 +123,7 @@ export class Connectd {
       config: this.config,
       ourFeatures: this.ourFeatures,
       chainHash: options.chainHash.slice(),
+      ...(options.aead ? { aead: options.aead } : {}),
     };
     this.dialing = new Dialing({
       config: this.config,

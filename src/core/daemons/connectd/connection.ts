@@ -3,6 +3,7 @@
 // the peer does wrong ends this connection only, with a reason; nothing escapes to the caller.
 import { concat, equal, toHex } from '../../base/bytes.ts';
 import { isValidSecretKey } from '../../crypto/primitives.ts';
+import type { TransportAead } from '../../crypto/aead.ts';
 import { BoltError, isBoltError, NoiseError, ProtocolError } from '../../base/errors.ts';
 import type { FeatureVector } from '../../features/index.ts';
 import {
@@ -30,6 +31,8 @@ export interface ConnectionDeps {
   config: ConnectdConfig;
   ourFeatures: FeatureVector;
   chainHash: Uint8Array;
+  /** BOLT 8's ChaCha20-Poly1305 engine (ConnectdOptions.aead); @noble/ciphers when not given. */
+  aead?: TransportAead;
 }
 
 export interface ConnectionHooks {
@@ -123,11 +126,17 @@ export class Connection {
           ecdh: this.d.ecdh,
           ephemeralSecret,
           remoteStatic: this.remoteId!,
+          ...(this.d.aead ? { aead: this.d.aead } : {}),
         });
         this.step = 'act two';
         this.need = ACT_TWO_SIZE;
       } else {
-        this.responder = new NoiseResponder({ localStatic: this.d.nodeId, ecdh: this.d.ecdh, ephemeralSecret });
+        this.responder = new NoiseResponder({
+          localStatic: this.d.nodeId,
+          ecdh: this.d.ecdh,
+          ephemeralSecret,
+          ...(this.d.aead ? { aead: this.d.aead } : {}),
+        });
         this.step = 'act one';
         this.need = ACT_ONE_SIZE;
       }

@@ -4,6 +4,7 @@
 // JSON does; message bodies are bytes.
 import type { FeatureVector } from '../../features/index.ts';
 import type { ByteStream, Dialer, NetAddress } from '../../net/transport.ts';
+import type { TransportAead } from '../../crypto/aead.ts';
 
 /**
  * Time and timers, injected: src/core has no timers of its own (tests drive a fake clock). Called
@@ -150,6 +151,8 @@ export interface ConnectdOptions {
   events: ConnectdEvents;
   gossipLink: GossipLink;
   config?: Partial<ConnectdConfig>;
+  /** BOLT 8's ChaCha20-Poly1305 engine (src/core/crypto/aead.ts): the runtime's fastest; @noble/ciphers when not given. */
+  aead?: TransportAead;
 }
 
 /** `connect`'s answer, as Core Lightning gives it. */

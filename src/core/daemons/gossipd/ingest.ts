@@ -53,6 +53,8 @@ interface Queued {
   peer: string;
   p: ToVerify;
   key: bigint | string;
+  /** A channel_announcement's node ids (hex), counted in `announcingNodes` while it is in flight. */
+  nodes?: [string, string];
 }
 
 /** A held message: waiting for its channel (key: short_channel_id*2 + direction) or node (key: node id hex). */
@@ -63,6 +65,8 @@ interface Held {
   timestamp: number;
   until: number;
   live: boolean;
+  /** Its channel_announcement (or, for a node_announcement, one of the node's) was in flight: counted in `pending`. */
+  expected: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -95,6 +99,14 @@ export class Ingest {
   private readonly inflight = new Set<bigint | string>();
   /** channel_announcements queued or being verified, by short_channel_id. */
   private readonly announcing = new Map<bigint, number>();
+  /** Node ids (hex) of the channel_announcements queued or being verified, with how many. */
+  private readonly announcingNodes = new Map<string, number>();
+  /**
+   * Held messages whose announcement is in flight: gossip a sync asked for, which will be applied
+   * as soon as that announcement is. They count in `pending`, so that gossipd's backpressure stops
+   * the peer before they can overflow the hold caps (and `synced` waits for them).
+   */
+  private expectedHeld = 0;
   /** Held messages by key, at most `holdPerKey` each (one per peer). */
   private readonly held = new Map<bigint | string, Held[]>();
   /** Held messages in the order they came (for expiry and eviction); removed ones stay, not live, until passed. */
@@ -126,8 +138,9 @@ export class Ingest {
     return this.announcing.has(short_channel_id);
   }
 
+  /** Messages queued, being verified or waiting to be applied (all in `inflight`), and the expected held ones. */
   get pending(): number {
-    return this.queue.length + this.inflight.size;
+    return this.inflight.size + this.expectedHeld;
   }
 
   /**
@@ -167,9 +180,11 @@ export class Ingest {
           this.announcing.has(p.short_channel_id),
         );
         return;
-      case 'pending':
-        this.hold(toHex(p.node_id), peer, raw, p.timestamp, this.config.holdNodeMaxBytes, false);
+      case 'pending': {
+        const node = toHex(p.node_id);
+        this.hold(node, peer, raw, p.timestamp, this.config.holdNodeMaxBytes, this.announcingNodes.has(node));
         return;
+      }
       case 'verify': {
         const key = inflightKey(p);
         if (this.inflight.has(key)) {
@@ -177,9 +192,13 @@ export class Ingest {
           return;
         }
         this.inflight.add(key);
-        if (p.msg.name === 'channel_announcement')
+        let nodes: [string, string] | undefined;
+        if (p.msg.name === 'channel_announcement') {
           this.announcing.set(p.msg.short_channel_id, (this.announcing.get(p.msg.short_channel_id) ?? 0) + 1);
-        this.queue.push({ peer, p, key });
+          nodes = [toHex(p.msg.node_id_1), toHex(p.msg.node_id_2)];
+          for (const n of nodes) this.announcingNodes.set(n, (this.announcingNodes.get(n) ?? 0) + 1);
+        }
+        this.queue.push(nodes ? { peer, p, key, nodes } : { peer, p, key });
         if (this.queue.length >= this.config.verifyBatchMax) this.flushQueue();
         else if (this.timer === undefined) this.timer = this.clock.setTimeout(() => this.flushQueue(), this.config.verifyBatchDelayMs);
       }
@@ -256,7 +275,8 @@ export class Ingest {
     // One peer's share: what it sends beyond is dropped (it costs itself, not other peers).
     if (!expected && (this.heldByPeer.get(peer) ?? 0) + raw.length > c.holdPeerBytes) return void this.stats.held_dropped++;
     while (this.heldCount > 0 && (this.heldCount >= c.holdMax || this.heldBytes + raw.length > c.holdBytes)) if (!this.evictOldest()) break;
-    const h: Held = { key, peer, raw, timestamp, until: this.clock.now() + c.holdMs, live: true };
+    const h: Held = { key, peer, raw, timestamp, until: this.clock.now() + c.holdMs, live: true, expected };
+    if (expected) this.expectedHeld++;
     const l = this.held.get(key);
     if (l) l.push(h);
     else this.held.set(key, [h]);
@@ -272,6 +292,7 @@ export class Ingest {
   private unhold(h: Held): void {
     if (!h.live) return;
     h.live = false;
+    this.unexpect(h);
     const list = this.held.get(h.key)!;
     list.splice(list.indexOf(h), 1);
     if (!list.length) this.held.delete(h.key);
@@ -286,6 +307,18 @@ export class Ingest {
       this.order = this.order.slice(this.orderHead).filter(x => x.live);
       this.orderHead = 0;
     }
+  }
+
+  private unexpect(h: Held): void {
+    if (!h.expected) return;
+    h.expected = false;
+    this.expectedHeld--;
+  }
+
+  /** What waited for an announcement no longer in flight is no longer counted (released already if it was accepted). */
+  private unexpectAll(key: bigint | string): void {
+    const list = this.held.get(key);
+    if (list) for (const h of list) this.unexpect(h);
   }
 
   /** Drops the oldest held message; false if there was none. */
@@ -385,7 +418,19 @@ export class Ingest {
     if (m.name !== 'channel_announcement') return;
     const n = (this.announcing.get(m.short_channel_id) ?? 1) - 1;
     if (n > 0) this.announcing.set(m.short_channel_id, n);
-    else this.announcing.delete(m.short_channel_id);
+    else {
+      this.announcing.delete(m.short_channel_id);
+      this.unexpectAll(m.short_channel_id << 1n);
+      this.unexpectAll((m.short_channel_id << 1n) | 1n);
+    }
+    for (const node of q.nodes ?? []) {
+      const left = (this.announcingNodes.get(node) ?? 1) - 1;
+      if (left > 0) this.announcingNodes.set(node, left);
+      else {
+        this.announcingNodes.delete(node);
+        this.unexpectAll(node);
+      }
+    }
   }
 
   private async apply(batch: Queued[], verdicts: Promise<(Accepted | Rejected)[]>): Promise<void> {
