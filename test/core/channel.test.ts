@@ -314,7 +314,10 @@ describe('BOLT 2 limits: each refused with the rule it breaks', () => {
     await deliver(b, add(a, 50_000_000n));
     await refused(() => fulfill(b, 0n), 'htlc_not_committed');
     await refuses(a, fulfillMsg(0n, 1), 'unknown_htlc');
-    await dance(a, b);
+    // In B's commitment now, but A has not revoked its own previous one yet.
+    await commit(a, b);
+    await refused(() => fulfill(b, 0n), 'htlc_not_committed');
+    await commit(b, a);
     await refuses(a, fulfillMsg(7n, 1), 'unknown_htlc');
     await refuses(a, fulfillMsg(0n, 2), 'bad_preimage');
     await refused(() => sendRemoval(b.state, { kind: 'fulfill', id: 0n, preimage: preimage(2) }), 'bad_preimage');
@@ -390,6 +393,7 @@ describe('BOLT 2 signatures and revocations', () => {
     await refuses(b, { ...m, htlc_signature: [m.htlc_signature[0]!, flip(m.htlc_signature[1]!)] }, 'bad_htlc_signature');
     await refuses(b, { ...m, htlc_signature: [m.htlc_signature[1]!, m.htlc_signature[0]!] }, 'bad_htlc_signature');
     await refuses(b, { ...m, htlc_signature: [m.htlc_signature[0]!] }, 'htlc_signature_count');
+    await refuses(b, { ...m, htlc_signature: [...m.htlc_signature, m.htlc_signature[0]!] }, 'htlc_signature_count');
   });
 
   it('refuses a per_commitment_secret that does not generate the previous point', async () => {
