@@ -104,7 +104,7 @@ function stateBefore(ids: number[], toLocalMsat: bigint, toRemoteMsat: bigint, f
     };
     return { offered: isOffered, add };
   });
-  const last = all.findLast(h => !h.offered)!;
+  const last = all.filter(h => !h.offered).at(-1)!;
   const committed = all.filter(h => h !== last);
   const spec = { htlcs: committed, toLocalMsat, toRemoteMsat: toRemoteMsat + last.add.amountMsat, feeratePerKw };
   const state: ChannelState = {
