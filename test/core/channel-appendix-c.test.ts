@@ -155,17 +155,23 @@ function vectorIds(name: string): number[] {
   return name.includes('same amount and preimage') ? [1, 5, 6] : [0, 1, 2, 3, 4];
 }
 
+/** Our channel at commitment 41 takes the remote's add, then its commitment_signed with the vector's signatures. */
+async function signWith(t: (typeof tests)[number], expiryShift = 0) {
+  const { state, addMsg } = stateBefore(
+    vectorIds(t.name),
+    BigInt(t.to_local_msat),
+    BigInt(t.to_remote_msat),
+    Number(t.local_feerate_per_kw),
+    expiryShift,
+  );
+  const added = await receiveMessage(state, addMsg, signer);
+  return receiveMessage(added.state, commitmentSigned(t), signer);
+}
+
 describe('BOLT 3 Appendix C reproduced by the BOLT 2 state machine', () => {
   for (const t of withHtlcs) {
     it(t.name, async () => {
-      const { state, addMsg } = stateBefore(
-        vectorIds(t.name),
-        BigInt(t.to_local_msat),
-        BigInt(t.to_remote_msat),
-        Number(t.local_feerate_per_kw),
-      );
-      const added = await receiveMessage(state, addMsg, signer);
-      const r = await receiveMessage(added.state, commitmentSigned(t), signer);
+      const r = await signWith(t);
       equal(r.state.localCommit.index, 42n);
       equal(r.state.localCommit.htlcSignatures.length, Number(t.num_htlcs));
       const revoke = r.messages[0] as MessageOf<'revoke_and_ack'>;
@@ -175,15 +181,6 @@ describe('BOLT 3 Appendix C reproduced by the BOLT 2 state machine', () => {
   }
 
   it('refuses the same signatures when one HTLC’s cltv_expiry differs from the vector’s', async () => {
-    const t = withHtlcs[0]!;
-    const { state, addMsg } = stateBefore(
-      vectorIds(t.name),
-      BigInt(t.to_local_msat),
-      BigInt(t.to_remote_msat),
-      Number(t.local_feerate_per_kw),
-      1,
-    );
-    const added = await receiveMessage(state, addMsg, signer);
-    await rejects(receiveMessage(added.state, commitmentSigned(t), signer), ChannelError, 'bad_commitment_signature');
+    await rejects(signWith(withHtlcs[0]!, 1), ChannelError, 'bad_commitment_signature');
   });
 });

@@ -91,7 +91,10 @@ export function checkOurAdd(s: ChannelState, add: AddHtlc): void {
   // maintaining its channel reserve": the fee spike buffer, at twice the feerate.
   if (s.params.localIsOpener) {
     const reserveMsat = s.params.remote.channelReserveSatoshis * 1000n;
-    const left = spendableMsat(s.params, 'remote', remoteSpec, 'local', remoteSpec.feeratePerKw * FEE_SPIKE_MULTIPLE, 1);
+    const left = spendableMsat(s.params, 'remote', remoteSpec, 'local', {
+      feeratePerKw: remoteSpec.feeratePerKw * FEE_SPIKE_MULTIPLE,
+      extraHtlcs: 1,
+    });
     if (left < reserveMsat) {
       throw new ChannelError(
         'fee_spike_buffer',

@@ -57,34 +57,28 @@ function trimmed(params: ChannelParams, owner: Owner, h: SpecHtlc, feeratePerKw:
   return isTrimmed(h.offered, h.add.amountMsat, feeratePerKw, params[owner].dustLimitSatoshis, params.anchors);
 }
 
+/** A feerate other than the commitment's, and HTLCs to count beyond its own (the fee spike buffer). */
+export interface FeeAt {
+  feeratePerKw?: number;
+  extraHtlcs?: number;
+}
+
 /**
  * What the opener pays on this commitment, in msat: the base fee for its untrimmed HTLCs (plus
- * `extraHtlcs` more) at `feeratePerKw`, and with option_anchors the two anchors (BOLT 3).
+ * `extraHtlcs` more) at the feerate, and with option_anchors the two anchors (BOLT 3).
  */
-export function openerCostMsat(
-  params: ChannelParams,
-  owner: Owner,
-  spec: CommitSpec,
-  feeratePerKw = spec.feeratePerKw,
-  extraHtlcs = 0,
-): bigint {
+export function openerCostMsat(params: ChannelParams, owner: Owner, spec: CommitSpec, at: FeeAt = {}): bigint {
+  const feeratePerKw = at.feeratePerKw ?? spec.feeratePerKw;
   const untrimmed = spec.htlcs.filter(h => !trimmed(params, owner, h, feeratePerKw)).length;
   const anchors = params.anchors ? 2n * ANCHOR_SATOSHIS : 0n;
-  return (commitmentFee(feeratePerKw, untrimmed + extraHtlcs, params.anchors) + anchors) * 1000n;
+  return (commitmentFee(feeratePerKw, untrimmed + (at.extraHtlcs ?? 0), params.anchors) + anchors) * 1000n;
 }
 
 /** One side's balance on this commitment, less what it pays as opener. */
-export function spendableMsat(
-  params: ChannelParams,
-  owner: Owner,
-  spec: CommitSpec,
-  side: Owner,
-  feeratePerKw = spec.feeratePerKw,
-  extraHtlcs = 0,
-): bigint {
+export function spendableMsat(params: ChannelParams, owner: Owner, spec: CommitSpec, side: Owner, at: FeeAt = {}): bigint {
   const balance = side === owner ? spec.toLocalMsat : spec.toRemoteMsat;
   const pays = ownerIsOpener(params, owner) === (side === owner);
-  return pays ? balance - openerCostMsat(params, owner, spec, feeratePerKw, extraHtlcs) : balance;
+  return pays ? balance - openerCostMsat(params, owner, spec, at) : balance;
 }
 
 /** BOLT 2 "dust balance" of a commitment: the HTLCs it trims, which go to miners if it is broadcast. */

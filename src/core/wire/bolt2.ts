@@ -23,6 +23,16 @@ const attributionTlvs = {
   ],
 } as const;
 
+/** The keys open_channel and accept_channel both carry, in the same order. */
+const channelKeys = [
+  ['funding_pubkey', 'point'],
+  ['revocation_basepoint', 'point'],
+  ['payment_basepoint', 'point'],
+  ['delayed_payment_basepoint', 'point'],
+  ['htlc_basepoint', 'point'],
+  ['first_per_commitment_point', 'point'],
+] as const;
+
 export const BOLT2 = {
   // BOLT 2 "The open_channel Message"
   open_channel: message(
@@ -39,12 +49,7 @@ export const BOLT2 = {
       ['feerate_per_kw', 'u32'],
       ['to_self_delay', 'u16'],
       ['max_accepted_htlcs', 'u16'],
-      ['funding_pubkey', 'point'],
-      ['revocation_basepoint', 'point'],
-      ['payment_basepoint', 'point'],
-      ['delayed_payment_basepoint', 'point'],
-      ['htlc_basepoint', 'point'],
-      ['first_per_commitment_point', 'point'],
+      ...channelKeys,
       ['channel_flags', 'byte'],
     ],
     channelOpeningTlvs,
@@ -61,12 +66,7 @@ export const BOLT2 = {
       ['minimum_depth', 'u32'],
       ['to_self_delay', 'u16'],
       ['max_accepted_htlcs', 'u16'],
-      ['funding_pubkey', 'point'],
-      ['revocation_basepoint', 'point'],
-      ['payment_basepoint', 'point'],
-      ['delayed_payment_basepoint', 'point'],
-      ['htlc_basepoint', 'point'],
-      ['first_per_commitment_point', 'point'],
+      ...channelKeys,
     ],
     channelOpeningTlvs,
   ),
