@@ -16,6 +16,7 @@ import {
   type ChannelState,
   type NormalOperationMessage,
   type SideParams,
+  type Update,
 } from '../../src/core/channel/index.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
 
@@ -25,6 +26,8 @@ export interface Node {
   signer: ChannelSigner;
   /** Messages received, in order (for the tests' assertions). */
   received: Message[];
+  /** The peer's updates reported irrevocably committed, in order. */
+  settled: Update[];
 }
 
 const secret = (tag: string) => sha256(new TextEncoder().encode(tag));
@@ -123,8 +126,20 @@ export async function openPair(o: PairOptions = {}): Promise<{ a: Node; b: Node 
     commitmentNumber: 0n,
   });
   return {
-    a: { name: 'A', state: { ...draftA, localCommit: { ...draftA.localCommit, signature: sigForA } }, signer: signerA, received: [] },
-    b: { name: 'B', state: { ...draftB, localCommit: { ...draftB.localCommit, signature: sigForB } }, signer: signerB, received: [] },
+    a: {
+      name: 'A',
+      state: { ...draftA, localCommit: { ...draftA.localCommit, signature: sigForA } },
+      signer: signerA,
+      received: [],
+      settled: [],
+    },
+    b: {
+      name: 'B',
+      state: { ...draftB, localCommit: { ...draftB.localCommit, signature: sigForB } },
+      signer: signerB,
+      received: [],
+      settled: [],
+    },
   };
 }
 
@@ -136,6 +151,7 @@ export async function deliver(to: Node, messages: readonly Message[]): Promise<M
     to.received.push(wire);
     const r = await receiveMessage(to.state, wire, to.signer);
     to.state = r.state;
+    to.settled.push(...(r.settled ?? []));
     out.push(...r.messages);
   }
   return out;

@@ -83,9 +83,19 @@ describe('BOLT 2 normal operation: the commitment dance', () => {
       [[false, 0n]],
     );
     equal(b.state.localCommit.htlcSignatures.length, 1, 'one HTLC signature for the untrimmed HTLC');
+    // A's revoke_and_ack told B the HTLC is irrevocably committed: B may now fulfill it.
+    deepEqual(
+      b.settled.map(u => [u.kind, 'id' in u ? u.id : undefined]),
+      [['add', 0n]],
+    );
+    equal(a.settled.length, 0);
     await deliver(a, fulfill(b, 0n));
     await dance(b, a);
     settledBothWays(a, b);
+    deepEqual(
+      a.settled.map(u => u.kind),
+      ['fulfill'],
+    );
     equal(a.state.localCommit.spec.toLocalMsat, 7_000_000_000n - 50_000_000n);
     equal(b.state.localCommit.spec.toLocalMsat, 3_000_000_000n + 50_000_000n);
     equal(a.state.localCommit.spec.htlcs.length, 0);
