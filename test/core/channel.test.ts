@@ -8,6 +8,7 @@ import {
   canSendCommit,
   ChannelError,
   deserializeChannel,
+  peerMessageFor,
   receiveMessage,
   sendAdd,
   sendCommit,
@@ -240,7 +241,8 @@ describe('BOLT 2 limits: each refused with the rule it breaks', () => {
   it('amount_msat 0 (MUST offer amount_msat greater than 0)', async () => {
     const { a, b } = await openPair();
     await refused(() => add(a, 0n), 'htlc_amount_zero');
-    await refuses(b, addMsg(b, { amount_msat: 0n }), 'htlc_amount_zero');
+    const e = await refuses(b, addMsg(b, { amount_msat: 0n }), 'htlc_amount_zero');
+    equal(peerMessageFor(e, cid(b)).name, 'warning', 'BOLT 2: SHOULD send a warning and close the connection');
   });
 
   it('below the receiver’s htlc_minimum_msat', async () => {
@@ -415,6 +417,9 @@ describe('BOLT 2 signatures and revocations', () => {
       'bad_per_commitment_secret',
     );
     equal(e.action, 'error', 'BOLT 2: MUST send an error and fail the channel');
+    const sent = peerMessageFor(e, a.state.params.channelId);
+    equal(sent.name, 'error');
+    equal(new TextDecoder().decode(sent.data).startsWith('bad_per_commitment_secret: '), true);
     await refuses(a, { ...revoke!, per_commitment_secret: new Uint8Array(32).fill(0xff) }, 'bad_per_commitment_secret');
     await deliver(a, [revoke!]);
     ok(bytesEqual(a.state.remoteCommit.perCommitmentPoint, revoke!.next_per_commitment_point) === false);

@@ -2,6 +2,7 @@
 // receiver to do about it: `warning` (send BOLT 1 `warning` and close the connection) or `error`
 // (send BOLT 1 `error` and fail the channel). channeld turns one into the other message.
 import { BoltError } from '../base/errors.ts';
+import type { MessageOf } from '../wire/messages.ts';
 
 export type ChannelRule =
   // update_add_htlc
@@ -42,4 +43,12 @@ export class ChannelError extends BoltError {
     super(code, message);
     this.action = action;
   }
+}
+
+/**
+ * The BOLT 1 message channeld sends the peer for a refused update: `warning` (then closes the
+ * connection) or `error` (then fails the channel), naming the rule in its data.
+ */
+export function peerMessageFor(e: ChannelError, channelId: Uint8Array): MessageOf<'warning'> | MessageOf<'error'> {
+  return { name: e.action, channel_id: channelId, data: new TextEncoder().encode(`${e.code}: ${e.message}`) };
 }
