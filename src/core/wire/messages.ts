@@ -3,11 +3,12 @@ import { Reader, Writer } from '../base/bytes.ts';
 import { DecodeError, EncodeError } from '../base/errors.ts';
 import { readFields, readTlvStream, writeFields, writeTlvStream } from './codec.ts';
 import { BOLT1 } from './bolt1.ts';
+import { BOLT2 } from './bolt2.ts';
 import { BOLT4 } from './bolt4.ts';
 import { BOLT7 } from './bolt7.ts';
 import type { MessageDecl, MessageValue, TlvStreamDecl } from './schema.ts';
 
-export const MESSAGES = { ...BOLT1, ...BOLT4, ...BOLT7 } as const;
+export const MESSAGES = { ...BOLT1, ...BOLT2, ...BOLT4, ...BOLT7 } as const;
 
 export type MessageName = keyof typeof MESSAGES;
 export type MessageOf<N extends MessageName> = { name: N } & MessageValue<(typeof MESSAGES)[N]>;

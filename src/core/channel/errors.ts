@@ -1,0 +1,54 @@
+// A BOLT 2 rule the peer (or our own caller) broke, named by `code`, with what the spec tells the
+// receiver to do about it: `warning` (send BOLT 1 `warning` and close the connection) or `error`
+// (send BOLT 1 `error` and fail the channel). channeld turns one into the other message.
+import { BoltError } from '../base/errors.ts';
+import type { MessageOf } from '../wire/messages.ts';
+
+export type ChannelRule =
+  // update_add_htlc
+  | 'htlc_amount_zero'
+  | 'htlc_minimum_msat'
+  | 'htlc_id'
+  | 'cltv_expiry'
+  | 'max_accepted_htlcs'
+  | 'max_htlc_value_in_flight_msat'
+  | 'cannot_afford'
+  | 'fee_spike_buffer'
+  | 'dust_exposure'
+  // removals
+  | 'unknown_htlc'
+  | 'htlc_not_committed'
+  | 'bad_preimage'
+  | 'badonion_not_set'
+  // update_fee
+  | 'update_fee_not_opener'
+  | 'feerate_out_of_range'
+  | 'cannot_afford_fee'
+  // commitment_signed
+  | 'commitment_without_updates'
+  | 'awaiting_revoke_and_ack'
+  | 'bad_commitment_signature'
+  | 'htlc_signature_count'
+  | 'bad_htlc_signature'
+  // revoke_and_ack
+  | 'unexpected_revoke_and_ack'
+  | 'bad_per_commitment_secret'
+  | 'secret_not_from_shachain';
+
+export class ChannelError extends BoltError {
+  declare readonly code: ChannelRule;
+  /** What BOLT 2 says the receiver does: send `warning` and close, or send `error` and fail the channel. */
+  readonly action: 'warning' | 'error';
+  constructor(code: ChannelRule, message: string, action: 'warning' | 'error' = 'warning') {
+    super(code, message);
+    this.action = action;
+  }
+}
+
+/**
+ * The BOLT 1 message channeld sends the peer for a refused update: `warning` (then closes the
+ * connection) or `error` (then fails the channel), naming the rule in its data.
+ */
+export function peerMessageFor(e: ChannelError, channelId: Uint8Array): MessageOf<'warning'> | MessageOf<'error'> {
+  return { name: e.action, channel_id: channelId, data: new TextEncoder().encode(`${e.code}: ${e.message}`) };
+}
