@@ -353,11 +353,7 @@ describe('browser node: the node secret never crosses a port', () => {
         listen.postMessage({ flush: n });
       });
 
-    const entries = {
-      hsmd: new URL('../../src/web/workers/hsmd.worker.ts', import.meta.url).href,
-      connectd: new URL('../../src/web/workers/connectd.worker.ts', import.meta.url).href,
-      gossipd: new URL('../../src/web/workers/gossipd.worker.ts', import.meta.url).href,
-    };
+    const entry = new URL('../../src/web/workers/host.worker.ts', import.meta.url).href;
     const restorePage = spyRealm('page', channel);
     const dataName = freshName();
     let node: WebNode | undefined;
@@ -370,7 +366,7 @@ describe('browser node: the node secret never crosses a port', () => {
         // its first message only once the entry has run (and Comlink listens).
         createWorker: daemon => {
           const spy = blobUrl(`(${spyRealm.toString()})(${JSON.stringify(daemon)}, ${JSON.stringify(channel)});\n`);
-          const main = blobUrl(`import ${JSON.stringify(spy)};\nimport ${JSON.stringify(entries[daemon])};\n`);
+          const main = blobUrl(`import ${JSON.stringify(spy)};\nimport ${JSON.stringify(entry)};\n`);
           return new Worker(main, { type: 'module', name: daemon });
         },
       });

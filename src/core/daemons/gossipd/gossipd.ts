@@ -43,7 +43,7 @@ import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../.
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
-import type { GossipdApi } from '../lightningd/lightningd.ts';
+import type { GossipdApi } from './interface.ts';
 import {
   channelRangeReplies,
   filteredGossip,

@@ -1,0 +1,173 @@
+// The one node assembly: every runtime's node is built here from the table (daemons.ts) and the
+// runtime's platform (platform.ts). It starts the daemons in order (hsmd first: the others need the
+// node id), creates each link's channel and hands its ends to the two daemons as they start (so no
+// port ever crosses a port after start: the edge runtime cannot move one), and builds lightningd,
+// which answers the daemons' events. lightningd's database loads while hsmd starts and gossipd
+// loads its store (design.md "start": in parallel, nothing verified twice).
+import type {
+  ConnectdEvents,
+  ConnectdInit,
+  ConnectdSpec,
+  PeerConnectedEvent,
+  PeerDisconnectedEvent,
+} from '../daemons/connectd/interface.ts';
+import type { GossipdEvents, GossipdInit, GossipdSpec, SyncProgress } from '../daemons/gossipd/interface.ts';
+import type { LightningdOptions } from '../daemons/lightningd/interface.ts';
+import { LightningdDb } from '../daemons/lightningd/db.ts';
+import { Lightningd } from '../daemons/lightningd/lightningd.ts';
+import { ourFeatures } from '../features/index.ts';
+import { DAEMONS, LINKS, type LinkEnd, type LinkSpec } from './daemons.ts';
+import type { Platform } from './platform.ts';
+import { superviseDaemons, type DaemonSupervisor, type LinkEnds, type RunningDaemon } from './supervisor.ts';
+
+export interface AssemblyOptions {
+  network: string;
+  alias?: string;
+  /** Six hex digits. */
+  color?: string;
+  connectdConfig?: ConnectdInit['config'];
+  gossipdConfig?: GossipdInit['config'];
+  /** Listeners connectd opens once it runs (where the runtime can listen); their ports in `listening`. */
+  listen?: { kind: 'tcp' | 'ws'; host: string; port: number }[];
+  /** Runtime-level events (peer_connected, peer_disconnected, gossip_progress, ...). */
+  emit?(event: string, payload: unknown): void;
+  /** lightningd's options that only the runtime knows (where it listens, its directory, `stop`), once the daemons run. */
+  lightningd?(started: { nodeId: string; listening: number[] }): Partial<LightningdOptions>;
+}
+
+export interface AssembledNode<Port> {
+  /** Our node id, hex. */
+  id: string;
+  lightningd: Lightningd;
+  db: LightningdDb;
+  connectd: RunningDaemon<ConnectdSpec>;
+  gossipd: RunningDaemon<GossipdSpec>;
+  daemons: DaemonSupervisor<Port>;
+  /** The ports `listen` bound, in its order. */
+  listening: number[];
+  /** Stops connectd, then gossipd (which writes what it holds), saves lightningd's database, then ends every host. Idempotent. */
+  stop(): Promise<void>;
+}
+
+type Ends<Port> = Record<LinkEnd, LinkEnds<Port>>;
+
+/** One channel per link in the table, its ends sorted by who gets them. */
+function linkEnds<Port>(p: Platform<Port, unknown>, links: readonly LinkSpec[]): Ends<Port> {
+  const ends: Ends<Port> = {
+    hsmd: { uses: {}, serves: {} },
+    connectd: { uses: {}, serves: {} },
+    gossipd: { uses: {}, serves: {} },
+    lightningd: { uses: {}, serves: {} },
+  };
+  for (const l of links) {
+    const [client, server] = p.links.channel();
+    ends[l.client].uses[l.uses] = { port: client, ...(l.transfer ? { transfer: true } : {}) };
+    ends[l.server].serves[l.uses] = { port: server, caps: l.caps ?? [] };
+  }
+  return ends;
+}
+
+export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: AssemblyOptions): Promise<AssembledNode<Port>> {
+  const log = p.log('lightningd');
+  const daemons = superviseDaemons(p, p.clock);
+  const ends = linkEnds(p, LINKS);
+  const db = new LightningdDb(p.storage.lightningd);
+  let lightningd: Lightningd | undefined;
+  // What lightningd answers the daemons, each on its link (LINKS: server 'lightningd'), by client.
+  const connectdEvents: ConnectdEvents = {
+    peerConnected: (e: PeerConnectedEvent) => lightningd?.peerConnected(e),
+    peerDisconnected: (e: PeerDisconnectedEvent) => lightningd?.peerDisconnected(e),
+    peerSpoke: (id: string, m: Uint8Array) => lightningd?.peerSpoke(id, m),
+  };
+  const gossipdEvents: GossipdEvents = { progress: (s: SyncProgress) => o.emit?.('gossip_progress', s) };
+  const answers: Partial<Record<LinkEnd, object>> = { connectd: connectdEvents, gossipd: gossipdEvents };
+  for (const l of LINKS) {
+    if (l.server !== 'lightningd') continue;
+    const answer = answers[l.client];
+    const end = ends.lightningd.serves[l.uses];
+    if (!answer || !end) throw new Error(`lightningd answers nothing on ${l.client}'s link '${l.uses}'`);
+    p.links.expose(answer, end.port);
+  }
+
+  const started: { instance: string; stop(graceMs?: number): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const d of [...started].reverse()) await d.stop(p.stopGraceMs?.(d.instance)).catch(() => undefined);
+  };
+  try {
+    const [hsmd] = await Promise.all([daemons.start(DAEMONS.hsmd, 'hsmd', {}, ends.hsmd), db.load()]);
+    started.push(hsmd);
+    const nodeId = await hsmd.guard(hsmd.api.nodeId());
+    const features = ourFeatures('I').toHex();
+    const [gossipd, connectd] = await Promise.all([
+      daemons
+        .start(
+          DAEMONS.gossipd,
+          'gossipd',
+          { network: o.network, nodeId, ...(o.gossipdConfig ? { config: o.gossipdConfig } : {}) },
+          ends.gossipd,
+        )
+        .then(d => {
+          started.push(d);
+          return d;
+        }),
+      daemons
+        .start(
+          DAEMONS.connectd,
+          'connectd',
+          { network: o.network, nodeId, features, ...(o.connectdConfig ? { config: o.connectdConfig } : {}) },
+          ends.connectd,
+        )
+        .then(d => {
+          started.push(d);
+          return d;
+        }),
+    ]);
+    const listening: number[] = [];
+    for (const l of o.listen ?? []) listening.push(await connectd.guard(connectd.api.listen(l.kind, l.host, l.port)));
+
+    let stopping: Promise<void> | undefined;
+    const node: AssembledNode<Port> = {
+      id: nodeId,
+      db,
+      connectd,
+      gossipd,
+      daemons,
+      listening,
+      lightningd: new Lightningd({
+        network: o.network,
+        version: p.version,
+        nodeId,
+        alias: `boltworker-${nodeId.slice(0, 8)}`,
+        color: nodeId.slice(2, 8),
+        ...(o.alias !== undefined ? { alias: o.alias } : {}),
+        ...(o.color !== undefined ? { color: o.color } : {}),
+        ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
+        connectd: connectd.api,
+        gossipd: gossipd.api,
+        daemons,
+        db,
+        caps: p.caps,
+        ...(o.emit ? { emit: o.emit } : {}),
+        ...(o.lightningd?.({ nodeId, listening }) ?? {}),
+      }),
+      stop() {
+        stopping ??= (async () => {
+          try {
+            // Peers first (nothing more arrives), then gossipd writes what it holds.
+            await connectd.stop(p.stopGraceMs?.('connectd'));
+            await gossipd.stop(p.stopGraceMs?.('gossipd'));
+            await db.flush().catch(e => log.warn(`saving lightningd's database failed: ${e instanceof Error ? e.message : String(e)}`));
+          } finally {
+            await stopAll();
+          }
+        })();
+        return stopping;
+      },
+    };
+    lightningd = node.lightningd;
+    return node;
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

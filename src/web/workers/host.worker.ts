@@ -1,0 +1,77 @@
+// The browser's one daemon host: a module Worker that runs the daemons lightningd starts in it
+// (core/node/host.ts), each with what a browser gives it here. hsmd loads the node secret of this
+// node's data name from IndexedDB itself, so the secret never crosses a port; connectd keeps every
+// peer WebSocket (a WebSocket cannot move between realms, a MessagePort can) and, with no TCP and no
+// listening in a browser, dials WebSockets only (a peer's own, or a bridge lightningd's dial plan
+// put in the target's URL); gossipd keeps its IndexedDB store and a pool of signature-check Workers
+// nested in this one. The store is trusted on load: a restart checks no signature.
+import * as Comlink from 'comlink';
+import type { ConnectdEnv } from '../../core/daemons/connectd/interface.ts';
+import type { GossipdEnv } from '../../core/daemons/gossipd/interface.ts';
+import type { HsmdEnv } from '../../core/daemons/hsmd/interface.ts';
+import type { SigVerifier } from '../../core/gossip/verify-pool.ts';
+import type { DaemonEnv } from '../../core/node/daemon.ts';
+import { ownPortAnswers } from '../../core/node/host.ts';
+import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { inflateZlib } from '../../platform/inflate.ts';
+import { consoleLog, randomBytes, systemClock } from '../../platform/system.ts';
+import { BrowserWebSocketDialer } from '../../transports/browser-websocket.ts';
+import { combineDialers } from '../../transports/dialer.ts';
+import { openOrRecreateIdbGossipStore } from '../gossip-store-idb.ts';
+import { loadOrCreateSecretIdb } from '../hsm-secret-idb.ts';
+import { createWebVerifyPool } from '../verify-pool.ts';
+import { gossipDbName, webLinks, type WebHostCtx } from '../worker-api.ts';
+
+installErrorTransfer();
+
+/** Counts the signatures handed to the verifier (tests: a restart must count none). */
+function counting(v: SigVerifier): SigVerifier & { checks: number } {
+  const c = {
+    checks: 0,
+    verifyBatch(items: Parameters<SigVerifier['verifyBatch']>[0]) {
+      c.checks += items.length;
+      return v.verifyBatch(items);
+    },
+    close: () => v.close(),
+  };
+  return c;
+}
+
+function env(kind: string, ctx: WebHostCtx): DaemonEnv {
+  const base: DaemonEnv = { clock: systemClock, log: consoleLog(kind, ctx.log), randomBytes };
+  switch (kind) {
+    case 'hsmd': {
+      const hsmd: DaemonEnv & HsmdEnv = {
+        ...base,
+        loadOrCreateSecret: () => {
+          if (typeof ctx.dataName !== 'string' || ctx.dataName === '') throw new Error('hsmd: a data name is needed');
+          return loadOrCreateSecretIdb(ctx.dataName, randomBytes);
+        },
+      };
+      return hsmd;
+    }
+    case 'connectd': {
+      const connectd: DaemonEnv & ConnectdEnv = { ...base, dialer: combineDialers({ websocket: new BrowserWebSocketDialer() }) };
+      return connectd;
+    }
+    case 'gossipd': {
+      let verifier: (SigVerifier & { checks: number }) | undefined;
+      const gossipd: DaemonEnv & GossipdEnv = {
+        ...base,
+        openStore: () =>
+          openOrRecreateIdbGossipStore({ name: gossipDbName(ctx.dataName) }, e =>
+            base.log.warn(`gossipd: ${e.message}; starting from an empty gossip store`),
+          ),
+        verifier: () => (verifier = counting(createWebVerifyPool(ctx.verifyWorkers ? { size: ctx.verifyWorkers } : {}))),
+        inflate: inflateZlib,
+        // Signatures this Worker's verifier was given.
+        info: () => ({ verifier_checks: verifier?.checks ?? 0 }),
+      };
+      return gossipd;
+    }
+    default:
+      return base;
+  }
+}
+
+Comlink.expose(ownPortAnswers<MessagePort, WebHostCtx>({ links: webLinks, env }));
