@@ -5,11 +5,14 @@ import * as Comlink from 'comlink';
 import type { Remote } from '../core/node/daemon.ts';
 import type { LinkLayer } from '../core/node/host.ts';
 
+/** What Comlink lists to move with a message (the DOM's Transferable; Node's ports too). */
+type Movable = Parameters<typeof Comlink.transfer>[1][number];
+
 export interface PortKind<Port> {
   channel(): [Port, Port];
   endpoint(port: Port): Comlink.Endpoint;
   /** How a port is listed to be moved with a message; undefined where ports cannot move (workerd). */
-  transferable?(port: Port): Transferable;
+  transferable?(port: Port): Movable;
   close(port: Port): void;
 }
 

@@ -60,9 +60,11 @@ function linkEnds<Port>(p: Platform<Port, unknown>, links: readonly LinkSpec[]):
     lightningd: { uses: {}, serves: {} },
   };
   for (const l of links) {
+    if (ends[l.client].uses[l.uses] || ends[l.server].serves[l.serves])
+      throw new Error(`the node table names ${l.client}'s link '${l.uses}' or ${l.server}'s '${l.serves}' twice`);
     const [client, server] = p.links.channel();
     ends[l.client].uses[l.uses] = { port: client, ...(l.transfer ? { transfer: true } : {}) };
-    ends[l.server].serves[l.uses] = { port: server, caps: l.caps ?? [] };
+    ends[l.server].serves[l.serves] = { port: server, caps: l.caps ?? [] };
   }
   return ends;
 }
@@ -80,12 +82,10 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     peerSpoke: (id: string, m: Uint8Array) => lightningd?.peerSpoke(id, m),
   };
   const gossipdEvents: GossipdEvents = { progress: (s: SyncProgress) => o.emit?.('gossip_progress', s) };
-  const answers: Partial<Record<LinkEnd, object>> = { connectd: connectdEvents, gossipd: gossipdEvents };
-  for (const l of LINKS) {
-    if (l.server !== 'lightningd') continue;
-    const answer = answers[l.client];
-    const end = ends.lightningd.serves[l.uses];
-    if (!answer || !end) throw new Error(`lightningd answers nothing on ${l.client}'s link '${l.uses}'`);
+  const answers: Record<string, object> = { connectd: connectdEvents, gossipd: gossipdEvents };
+  for (const [name, end] of Object.entries(ends.lightningd.serves)) {
+    const answer = answers[name];
+    if (!answer) throw new Error(`lightningd answers no link '${name}'`);
     p.links.expose(answer, end.port);
   }
 

@@ -53,7 +53,7 @@ export type Uses<S extends DaemonSpec> = { [N in keyof S['uses']]: Remote<S['use
 export interface Started<S extends DaemonSpec> {
   api: S['api'];
   /**
-   * What it answers on the link it knows as `name` (node/daemons.ts LINKS), given only `caps`
+   * What it answers on the link it serves as `name` (node/daemons.ts LINKS `serves`), given only `caps`
    * when the link is limited to some (hsmd's per-client permissions).
    */
   serve(name: string, caps: readonly string[]): object;

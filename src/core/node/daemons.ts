@@ -33,30 +33,31 @@ export type LinkEnd = DaemonKind | 'lightningd';
 
 /**
  * A link: a MessageChannel lightningd creates at start, one end to `client`, which calls it by the
- * name `uses`, the other to `server`, which answers there what it `serve`s under that name (given
- * only `caps`, when set). `transfer`: byte arguments move to the server's realm instead of being
+ * name `uses`, the other to `server`, which answers there what it serves by the name `serves`
+ * (given only `caps`, when set). `transfer`: byte arguments move to the server's realm instead of being
  * copied (the caller gives them up). lightningd ↔ each daemon is the Worker's own port (not listed).
  */
 export interface LinkSpec {
   client: LinkEnd;
   uses: string;
   server: LinkEnd;
+  serves: string;
   caps?: readonly HsmCapability[];
   transfer?: boolean;
 }
 
 export const LINKS: readonly LinkSpec[] = [
   // connectd ↔ hsmd: ECDH and nothing else (BOLT 8 handshakes).
-  { client: 'connectd', uses: 'ecdh', server: 'hsmd', caps: ['ecdh'] },
+  { client: 'connectd', uses: 'ecdh', server: 'hsmd', serves: 'connectd', caps: ['ecdh'] },
   // gossipd ↔ hsmd: signing our own gossip and nothing else.
-  { client: 'gossipd', uses: 'hsm', server: 'hsmd', caps: ['signNodeAnnouncement', 'signChannelUpdate'] },
+  { client: 'gossipd', uses: 'hsm', server: 'hsmd', serves: 'gossipd', caps: ['signNodeAnnouncement', 'signChannelUpdate'] },
   // connectd → gossipd: gossip in, in batches (never through lightningd).
-  { client: 'connectd', uses: 'gossip', server: 'gossipd', transfer: true },
+  { client: 'connectd', uses: 'gossip', server: 'gossipd', serves: 'gossip', transfer: true },
   // gossipd → connectd: sends and warnings to peers.
-  { client: 'gossipd', uses: 'peers', server: 'connectd' },
+  { client: 'gossipd', uses: 'peers', server: 'connectd', serves: 'peers' },
   // The daemons' events to lightningd.
-  { client: 'connectd', uses: 'events', server: 'lightningd' },
-  { client: 'gossipd', uses: 'events', server: 'lightningd' },
+  { client: 'connectd', uses: 'events', server: 'lightningd', serves: 'connectd' },
+  { client: 'gossipd', uses: 'events', server: 'lightningd', serves: 'gossipd' },
 ];
 
 /** The table's daemons in start order: hsmd first (the others need the node id). */
