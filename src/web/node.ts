@@ -55,8 +55,8 @@ export interface WebNodeOptions {
   /** Daemons' console logging (default 'warn'). */
   log?: LogLevel;
   /**
-   * Creates each daemon's module Worker. Default: the bundled entries `./workers/hsmd.worker.ts`,
-   * `./workers/connectd.worker.ts` and `./workers/gossipd.worker.ts`. For a build that serves them
+   * Creates the module Worker for a daemon kind. Default: the bundled host entry
+   * `./workers/host.worker.ts`, named `boltworker-KIND`. For a build that serves it
    * elsewhere, or a test that wraps them.
    */
   createWorker?: (daemon: DaemonName) => Worker;
