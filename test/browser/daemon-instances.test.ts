@@ -9,11 +9,14 @@ describe('daemon instances in module Workers', () => {
   it('two instances share one Worker, are linked, and stop one at a time', async () => {
     installErrorTransfer();
     const errors: string[] = [];
-    await checkInstances({
-      links: webLinks,
-      spawnHost: kind => spawnHost(kind, defaultWorker, m => errors.push(m)),
-      ctx: { dataName: `instances-${crypto.randomUUID()}`, log: 'silent' },
-    });
+    await checkInstances(
+      {
+        links: webLinks,
+        spawnHost: kind => spawnHost(kind, defaultWorker, m => errors.push(m)),
+        ctx: { dataName: `instances-${crypto.randomUUID()}`, log: 'silent' },
+      },
+      new URL('../support/echod.ts', import.meta.url).href,
+    );
     if (errors.length) throw new Error(errors.join('; '));
   });
 });

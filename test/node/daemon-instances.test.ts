@@ -9,6 +9,9 @@ import { checkInstances } from '../support/daemon-instances.ts';
 describe('daemon instances in worker threads', () => {
   it('two instances share one thread, are linked, and stop one at a time', async () => {
     installErrorTransfer();
-    await checkInstances({ links: nodeLinks, spawnHost, ctx: { networkDir: '/nonexistent' } });
+    await checkInstances(
+      { links: nodeLinks, spawnHost, ctx: { networkDir: '/nonexistent' } },
+      new URL('../support/echod.ts', import.meta.url).href,
+    );
   });
 });

@@ -8,9 +8,9 @@ import { deepEqual, equal, ok } from './assert.ts';
 import { FakeClock } from './fake-clock.ts';
 import type { EchodSpec } from './echod.ts';
 
-export const ECHOD: DaemonRef<EchodSpec> = { kind: 'echod', many: true, module: new URL('./echod.ts', import.meta.url).href };
-
-export async function checkInstances<Port, Ctx>(hosting: DaemonHosting<Port, Ctx>): Promise<void> {
+/** `echodModule`: test/support/echod.ts's URL, as the host imports it. */
+export async function checkInstances<Port, Ctx>(hosting: DaemonHosting<Port, Ctx>, echodModule: string): Promise<void> {
+  const ECHOD: DaemonRef<EchodSpec> = { kind: 'echod', many: true, module: echodModule };
   const daemons = superviseDaemons(hosting, new FakeClock());
   const [toA, atA] = daemons.channel();
   const a = await daemons.start(ECHOD, 'echo-a', { name: 'a' }, { uses: {}, serves: { echo: { port: atA, caps: [] } } });

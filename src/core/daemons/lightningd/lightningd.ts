@@ -1,14 +1,7 @@
 // lightningd: the master. It owns the node's own database and the JSON-RPC API, and decides which
 // daemon gets a peer; it holds no peer socket and no secret (design.md). The daemons it talks to
 // are given as small interfaces: Comlink proxies in Workers, plain objects in one isolate or a test.
-import {
-  endpointsFromAnnouncement,
-  parseEndpoint,
-  parsePeerAddress,
-  planDial,
-  type DialCapabilities,
-  type Endpoint,
-} from '../../net/address.ts';
+import { endpointsFromAnnouncement, parseEndpoint, parsePeerAddress, planDial, type Endpoint } from '../../net/address.ts';
 import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent } from '../connectd/interface.ts';
 import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
