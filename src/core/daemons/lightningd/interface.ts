@@ -8,6 +8,7 @@ import type { DaemonSupervisor } from '../../node/supervisor.ts';
 import type { ConnectdApi } from '../connectd/interface.ts';
 import type { GossipdApi } from '../gossipd/interface.ts';
 import type { LightningdDb } from './db.ts';
+import type { WalletRpcDeps } from './wallet-rpc.ts';
 
 export type { ConnectdApi, GossipdApi };
 
@@ -52,4 +53,6 @@ export interface LightningdOptions {
    * (network, alias, rgb, lightning-dir).
    */
   configs?: () => Record<string, unknown>;
+  /** The on-chain wallet and the chain it spends on: newaddr, listfunds, withdraw, listtransactions, feerates. */
+  wallet?: WalletRpcDeps;
 }

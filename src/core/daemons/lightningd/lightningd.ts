@@ -5,6 +5,7 @@ import { endpointsFromAnnouncement, parseEndpoint, parsePeerAddress, planDial, t
 import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent } from '../connectd/interface.ts';
 import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
+import { registerWalletCommands } from './wallet-rpc.ts';
 
 export type { LightningdOptions } from './interface.ts';
 
@@ -50,6 +51,7 @@ export class Lightningd {
   constructor(private readonly o: LightningdOptions) {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
     this.registerCommands();
+    if (o.wallet) registerWalletCommands(this.rpc, o.wallet);
   }
 
   /** connectd → lightningd: a peer finished `init`. */
