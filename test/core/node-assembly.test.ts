@@ -14,7 +14,7 @@ import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
 import { LINKS } from '../../src/core/node/daemons.ts';
 import { daemonHost, type LinkLayer } from '../../src/core/node/host.ts';
 import type { Platform } from '../../src/core/node/platform.ts';
-import { deepEqual, equal } from '../support/assert.ts';
+import { deepEqual, equal, rejects } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 /** A "port": both ends share one slot, where the server's answer is put. */
@@ -52,7 +52,7 @@ const links: LinkLayer<Slot> = {
 const secret = new Uint8Array(32).fill(7);
 const silent = { debug() {}, info() {}, warn() {} };
 
-function env(kind: string): DaemonEnv {
+function env(kind: string, storeFails = false): DaemonEnv {
   const base: DaemonEnv = { clock: new FakeClock(), log: silent, randomBytes: n => new Uint8Array(n).fill(1) };
   if (kind === 'hsmd') {
     const e: DaemonEnv & HsmdEnv = { ...base, loadOrCreateSecret: async () => secret.slice() };
@@ -70,37 +70,50 @@ function env(kind: string): DaemonEnv {
     return e;
   }
   if (kind === 'gossipd') {
-    const e: DaemonEnv & GossipdEnv = { ...base, openStore: async () => new MemoryGossipStore(), verifier: () => new InlineVerifier() };
+    const e: DaemonEnv & GossipdEnv = {
+      ...base,
+      openStore: async () => {
+        if (storeFails) throw new Error('the gossip store will not open');
+        return new MemoryGossipStore();
+      },
+      verifier: () => new InlineVerifier(),
+    };
     return e;
   }
   return base;
 }
 
+/** This test's platform: hosts are objects here; `hosts` and `ended` record what started and ended. */
+function testPlatform(storeFails = false) {
+  const hosts: string[] = [];
+  const ended: string[] = [];
+  const platform: Platform<Slot, undefined> = {
+    links,
+    ctx: undefined,
+    spawnHost(kind) {
+      hosts.push(kind);
+      const own: Slot = {};
+      const control = daemonHost<Slot, undefined>({ links, env: k => env(k, storeFails), main: api => (own.answer = api) });
+      return {
+        control,
+        main: () => links.wrap(own),
+        failed: new Promise<never>(() => undefined),
+        terminate: async () => void ended.push(kind),
+      };
+    },
+    storage: { lightningd: { load: async () => undefined, save: async () => undefined } },
+    caps: { tcp: true, websocket: false },
+    clock: new FakeClock(),
+    randomBytes: n => new Uint8Array(n),
+    log: () => silent,
+    version: 'boltworker-test',
+  };
+  return { platform, hosts, ended };
+}
+
 describe('the node assembly', () => {
   it('builds the node from the table, each link limited as the table says, and stops every host', async () => {
-    const hosts: string[] = [];
-    const ended: string[] = [];
-    const platform: Platform<Slot, undefined> = {
-      links,
-      ctx: undefined,
-      spawnHost(kind) {
-        hosts.push(kind);
-        const own: Slot = {};
-        const control = daemonHost<Slot, undefined>({ links, env, main: api => (own.answer = api) });
-        return {
-          control,
-          main: () => links.wrap(own),
-          failed: new Promise<never>(() => undefined),
-          terminate: async () => void ended.push(kind),
-        };
-      },
-      storage: { lightningd: { load: async () => undefined, save: async () => undefined } },
-      caps: { tcp: true, websocket: false },
-      clock: new FakeClock(),
-      randomBytes: n => new Uint8Array(n),
-      log: () => silent,
-      version: 'boltworker-test',
-    };
+    const { platform, hosts, ended } = testPlatform();
     const events: string[] = [];
     const node = await assembleNode(platform, { network: 'regtest', emit: e => void events.push(e) });
     equal(node.id, toHex(getPublicKey(secret)));
@@ -131,5 +144,12 @@ describe('the node assembly', () => {
     await node.stop();
     deepEqual([...ended].sort(), ['connectd', 'gossipd', 'hsmd'], 'every host ended');
     deepEqual(node.daemons.running(), []);
+  });
+
+  it('a daemon that fails to start fails the assembly, and every host started is ended', async () => {
+    const { platform, hosts, ended } = testPlatform(true);
+    await rejects(assembleNode(platform, { network: 'regtest' }), Error);
+    deepEqual([...hosts].sort(), ['connectd', 'gossipd', 'hsmd']);
+    deepEqual([...ended].sort(), ['connectd', 'gossipd', 'hsmd'], 'no host left running');
   });
 });

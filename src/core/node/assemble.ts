@@ -16,6 +16,7 @@ import type { LightningdOptions } from '../daemons/lightningd/interface.ts';
 import { LightningdDb } from '../daemons/lightningd/db.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ourFeatures } from '../features/index.ts';
+import type { DaemonRef, DaemonSpec } from './daemon.ts';
 import { DAEMONS, LINKS, type LinkEnd, type LinkSpec } from './daemons.ts';
 import type { Platform } from './platform.ts';
 import { superviseDaemons, type DaemonSupervisor, type LinkEnds, type RunningDaemon } from './supervisor.ts';
@@ -93,35 +94,34 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
   const stopAll = async () => {
     for (const d of [...started].reverse()) await d.stop(p.stopGraceMs?.(d.instance)).catch(() => undefined);
   };
+  /** Starts one of the table's daemons with its link ends; kept for stopAll as soon as it runs. */
+  const start = async <S extends DaemonSpec>(ref: DaemonRef<S>, init: S['init'], links: LinkEnds<Port>) => {
+    const d = await daemons.start(ref, ref.kind, init, links);
+    started.push(d);
+    return d;
+  };
   try {
-    const [hsmd] = await Promise.all([daemons.start(DAEMONS.hsmd, 'hsmd', {}, ends.hsmd), db.load()]);
-    started.push(hsmd);
+    // Each pair settles before either is awaited: nothing is left starting behind a failure.
+    const hsmdStarted = start(DAEMONS.hsmd, {}, ends.hsmd);
+    const dbLoaded = db.load();
+    await Promise.allSettled([hsmdStarted, dbLoaded]);
+    const hsmd = await hsmdStarted;
+    await dbLoaded;
     const nodeId = await hsmd.guard(hsmd.api.nodeId());
     const features = ourFeatures('I').toHex();
-    const [gossipd, connectd] = await Promise.all([
-      daemons
-        .start(
-          DAEMONS.gossipd,
-          'gossipd',
-          { network: o.network, nodeId, ...(o.gossipdConfig ? { config: o.gossipdConfig } : {}) },
-          ends.gossipd,
-        )
-        .then(d => {
-          started.push(d);
-          return d;
-        }),
-      daemons
-        .start(
-          DAEMONS.connectd,
-          'connectd',
-          { network: o.network, nodeId, features, ...(o.connectdConfig ? { config: o.connectdConfig } : {}) },
-          ends.connectd,
-        )
-        .then(d => {
-          started.push(d);
-          return d;
-        }),
-    ]);
+    const gossipdStarted = start(
+      DAEMONS.gossipd,
+      { network: o.network, nodeId, ...(o.gossipdConfig ? { config: o.gossipdConfig } : {}) },
+      ends.gossipd,
+    );
+    const connectdStarted = start(
+      DAEMONS.connectd,
+      { network: o.network, nodeId, features, ...(o.connectdConfig ? { config: o.connectdConfig } : {}) },
+      ends.connectd,
+    );
+    await Promise.allSettled([gossipdStarted, connectdStarted]);
+    const gossipd = await gossipdStarted;
+    const connectd = await connectdStarted;
     const listening: number[] = [];
     for (const l of o.listen ?? []) listening.push(await connectd.guard(connectd.api.listen(l.kind, l.host, l.port)));
 
