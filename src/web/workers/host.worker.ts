@@ -7,37 +7,19 @@
 // nested in this one. The store is trusted on load: a restart checks no signature.
 import * as Comlink from 'comlink';
 import type { ConnectdEnv } from '../../core/daemons/connectd/interface.ts';
-import type { GossipdEnv } from '../../core/daemons/gossipd/interface.ts';
 import type { HsmdEnv } from '../../core/daemons/hsmd/interface.ts';
-import type { SigVerifier } from '../../core/gossip/verify-pool.ts';
 import type { DaemonEnv } from '../../core/node/daemon.ts';
 import { ownPortAnswers } from '../../core/node/host.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
-import { inflateZlib } from '../../platform/inflate.ts';
 import { consoleLog, randomBytes, systemClock } from '../../platform/system.ts';
 import { BrowserWebSocketDialer } from '../../transports/browser-websocket.ts';
 import { combineDialers } from '../../transports/dialer.ts';
-import { openOrRecreateIdbGossipStore } from '../gossip-store-idb.ts';
 import { loadOrCreateSecretIdb } from '../hsm-secret-idb.ts';
-import { createWebVerifyPool } from '../verify-pool.ts';
-import { gossipDbName, webLinks, type WebHostCtx } from '../worker-api.ts';
+import { webLinks, type WebHostCtx } from '../worker-api.ts';
 
 installErrorTransfer();
 
-/** Counts the signatures handed to the verifier (tests: a restart must count none). */
-function counting(v: SigVerifier): SigVerifier & { checks: number } {
-  const c = {
-    checks: 0,
-    verifyBatch(items: Parameters<SigVerifier['verifyBatch']>[0]) {
-      c.checks += items.length;
-      return v.verifyBatch(items);
-    },
-    close: () => v.close(),
-  };
-  return c;
-}
-
-function env(kind: string, ctx: WebHostCtx): DaemonEnv {
+function env(kind: string, ctx: WebHostCtx): DaemonEnv | Promise<DaemonEnv> {
   const base: DaemonEnv = { clock: systemClock, log: consoleLog(kind, ctx.log), randomBytes };
   switch (kind) {
     case 'hsmd': {
@@ -54,21 +36,9 @@ function env(kind: string, ctx: WebHostCtx): DaemonEnv {
       const connectd: DaemonEnv & ConnectdEnv = { ...base, dialer: combineDialers({ websocket: new BrowserWebSocketDialer() }) };
       return connectd;
     }
-    case 'gossipd': {
-      let verifier: (SigVerifier & { checks: number }) | undefined;
-      const gossipd: DaemonEnv & GossipdEnv = {
-        ...base,
-        openStore: () =>
-          openOrRecreateIdbGossipStore({ name: gossipDbName(ctx.dataName) }, e =>
-            base.log.warn(`gossipd: ${e.message}; starting from an empty gossip store`),
-          ),
-        verifier: () => (verifier = counting(createWebVerifyPool(ctx.verifyWorkers ? { size: ctx.verifyWorkers } : {}))),
-        inflate: inflateZlib,
-        // Signatures this Worker's verifier was given.
-        info: () => ({ verifier_checks: verifier?.checks ?? 0 }),
-      };
-      return gossipd;
-    }
+    case 'gossipd':
+      // Its store and verifier pool (with the libsecp256k1 wasm) load only in gossipd's Worker.
+      return import('./gossipd-env.ts').then(m => m.gossipdEnv(base, ctx));
     default:
       return base;
   }
