@@ -11,6 +11,7 @@ import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from
 import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
 import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
+import type { Listening } from '../core/daemons/connectd/interface.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
@@ -89,7 +90,7 @@ async function readOrUndefined<T>(f: () => Promise<T>): Promise<T | undefined> {
  * Accepts TCP connections on `host:port` (main passes 127.0.0.1 only) and hands each to `accept`: connectd's
  * inbound path, where we are the BOLT 8 responder. Runs until the process ends.
  */
-export function listenDenoTcp(host: string, port: number, accept: (s: ByteStream) => void): NetAddress {
+export function listenDenoTcp(host: string, port: number, accept: (s: ByteStream) => void): Listening {
   const listener = Deno.listen({ hostname: host, port, transport: 'tcp' });
   void (async () => {
     try {
@@ -98,7 +99,7 @@ export function listenDenoTcp(host: string, port: number, accept: (s: ByteStream
       // the listener closed
     }
   })();
-  return { type: 'ipv4', address: listener.addr.hostname, port: listener.addr.port };
+  return { port: listener.addr.port, close: () => listener.close() };
 }
 
 /** `HOST:PORT` of --bind-addr. */
@@ -148,7 +149,6 @@ export async function main(): Promise<void> {
       await Deno.rename(`${dir}/lightningd.json.tmp`, `${dir}/lightningd.json`);
     },
   };
-  let binding: NetAddress[] = [];
   const node = await buildEdgeNode({
     network,
     secretStore,
@@ -159,14 +159,17 @@ export async function main(): Promise<void> {
     // `stop` over the RPC: answer it (shutdown lets requests in flight finish), then exit.
     onStop: () => void server.shutdown().finally(() => Deno.exit(0)),
     ...(bindAddr
-      ? { listen: async (accept: (s: ByteStream) => void) => (binding = [listenDenoTcp(bindAddr.host, bindAddr.port, accept)]) }
+      ? {
+          bind: [bindAddr],
+          listener: async (host: string, port: number, accept: (s: ByteStream) => void) => listenDenoTcp(host, port, accept),
+        }
       : {}),
   });
   const server = Deno.serve(
     {
       hostname: '127.0.0.1',
       port,
-      onListen: a => console.log(JSON.stringify({ id: node.id, rpc: `http://${a.hostname}:${a.port}/rpc`, binding })),
+      onListen: a => console.log(JSON.stringify({ id: node.id, rpc: `http://${a.hostname}:${a.port}/rpc`, binding: node.binding })),
     },
     async req => {
       if (new URL(req.url).pathname !== '/rpc') return new Response('POST /rpc\n', { status: 404 });

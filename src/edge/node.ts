@@ -1,46 +1,39 @@
 // The edge runtime's node: a whole node in one isolate (a Durable Object, or a Deno process). There
-// are no workers here, so each daemon is an object in this isolate, but the links are drawn as
+// are no workers here, so each daemon runs in a host object in this isolate, but the node is
+// assembled from the same table as every runtime (core/node/assemble.ts) and its links are drawn as
 // design.md draws them, Comlink over MessageChannels, so the daemon classes run unchanged and each
-// sees only what its link allows:
-//   lightningd ↔ hsmd, lightningd ↔ connectd, lightningd ↔ gossipd: one channel each;
-//   connectd ↔ hsmd: a channel on which hsmd answers ECDH and nothing else;
-//   connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
-// The node secret is read by the hsmd part alone (through `SecretStore`) and never crosses a port.
-// Peer sockets live in connectd and die with the isolate: state worth keeping lives in the
+// sees only what its link allows (connectd ↔ hsmd: ECDH only). workerd cannot move a port through a
+// port: every link's ends are handed to its daemons as they start, never later.
+// The node secret is read by hsmd's host env alone (through `SecretStore`) and never crosses a
+// port. Peer sockets live in connectd and die with the isolate: state worth keeping lives in the
 // injected stores (Durable Object storage on Cloudflare). Gossip signatures are checked in this
 // isolate too (no workers), by libsecp256k1 compiled to WASM when the runtime hands its module in
 // (`verifyWasm`), else by @noble/secp256k1.
 import * as Comlink from 'comlink';
-import { inflateZlib } from '../platform/inflate.ts';
-import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
-import { LightningdDb, type LightningdStorage } from '../core/daemons/lightningd/db.ts';
-import { Hsmd, createNodeSecret, isValidNodeSecret, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
-import { Connectd } from '../core/daemons/connectd/connectd.ts';
-import type {
-  Clock,
-  ConnectdConfig,
-  ConnectdEvents,
-  GossipLink,
-  Log,
-  PeerConnectedEvent,
-  PeerDisconnectedEvent,
-} from '../core/daemons/connectd/types.ts';
-import { Gossipd } from '../core/daemons/gossipd/gossipd.ts';
-import type { GossipdConfig, PeerLink } from '../core/daemons/gossipd/types.ts';
+import type { ConnectdConfig, ConnectdEnv, Listening } from '../core/daemons/connectd/interface.ts';
+import type { GossipdConfig, GossipdEnv } from '../core/daemons/gossipd/interface.ts';
+import { createNodeSecret, isValidNodeSecret } from '../core/daemons/hsmd/hsmd.ts';
+import type { HsmdEnv } from '../core/daemons/hsmd/interface.ts';
+import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
+import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
+import { selectEngine } from '../core/crypto/verify-engines.ts';
 import { MemoryGossipStore } from '../core/gossip/store-memory.ts';
 import type { GossipStore } from '../core/gossip/store.ts';
 import { InlineVerifier } from '../core/gossip/verify-pool.ts';
-import { selectEngine } from '../core/crypto/verify-engines.ts';
-import { chainHash } from '../core/chain/chains.ts';
-import { fromHex, toHex } from '../core/base/bytes.ts';
-import { ourFeatures } from '../core/features/index.ts';
 import type { DialCapabilities } from '../core/net/address.ts';
-import type { ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
+import type { ByteStream, Dialer, NetAddress } from '../core/net/transport.ts';
+import { assembleNode } from '../core/node/assemble.ts';
+import type { DaemonEnv } from '../core/node/daemon.ts';
+import { daemonHost } from '../core/node/host.ts';
+import type { HostHandle, Platform } from '../core/node/platform.ts';
+import { comlinkLinks } from '../links/comlink-links.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
-import { gossipLinkOf, gossipLinkTo } from '../links/gossip-link.ts';
+import { inflateZlib } from '../platform/inflate.ts';
+import { consoleLog, randomBytes, systemClock } from '../platform/system.ts';
+import { NODE_VERSION } from '../platform/version.ts';
 
-/** Version reported by getinfo (mirrors package.json, as src/web/node.ts does). */
-export const EDGE_VERSION = 'boltworker-0.1.0';
+/** Version reported by getinfo (src/platform/version.ts). */
+export const EDGE_VERSION = NODE_VERSION;
 
 // workerd (compatibility date ≥ 2025) and Deno have MessageChannel; the default workers-types do
 // not declare it.
@@ -60,7 +53,10 @@ export interface EdgeNodeOptions {
   dialer: Dialer;
   /** What `dialer` can do (planDial picks targets from it). */
   caps: DialCapabilities;
-  /** Default: an in-memory store (gossip is re-learnt after an eviction). */
+  /**
+   * gossipd's store (the platform's storage slot for gossip): opened for gossipd and closed when it
+   * stops. Default: an in-memory store (gossip is re-learnt after an eviction).
+   */
   gossipStore?: GossipStore;
   alias?: string;
   color?: string;
@@ -74,11 +70,12 @@ export interface EdgeNodeOptions {
    */
   verifyWasm?: unknown;
   /**
-   * Starts the runtime's listeners (Deno: --bind-addr) once connectd is up: each accepted stream
-   * goes to `accept` (connectd's inbound path, we are the BOLT 8 responder). Returns where it
-   * listens (getinfo `binding`). Absent on Workers, which take no inbound TCP.
+   * Where connectd listens once it runs (Deno: --bind-addr), through `listener`, which hands each
+   * accepted stream to connectd (we are the BOLT 8 responder) and says where it listens (getinfo
+   * `binding`). Absent on Workers, which take no inbound TCP.
    */
-  listen?: (accept: (stream: ByteStream) => void) => Promise<NetAddress[]>;
+  bind?: { host: string; port: number }[];
+  listener?: (host: string, port: number, accept: (stream: ByteStream) => void) => Promise<Listening>;
   onEvent?: (event: string, payload: unknown) => void;
   /** Called once when the node starts stopping (stop(), or `stop` over the RPC). */
   onStop?: () => void;
@@ -88,37 +85,17 @@ export interface EdgeNode {
   /** Our node id, hex. */
   readonly id: string;
   readonly lightningd: Lightningd;
+  /** Where connectd listens (getinfo `binding`). */
+  readonly binding: NetAddress[];
   call(method: string, params?: unknown): Promise<unknown>;
   /** One JSON-RPC 2.0 request object in, one response object out (never throws). */
   handle(req: unknown): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
-const clock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: h => clearTimeout(h as number),
-};
-
-function consoleLog(prefix: string, level: 'debug' | 'info' | 'warn'): Log {
-  const rank = { debug: 0, info: 1, warn: 2 } as const;
-  const out = (l: keyof typeof rank, m: string) => {
-    if (rank[l] >= rank[level]) console.log(`${l.toUpperCase()} ${prefix}: ${m}`);
-  };
-  return { debug: m => out('debug', m), info: m => out('info', m), warn: m => out('warn', m) };
-}
-
-/** crypto.getRandomValues fills at most 65,536 bytes per call. */
-function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  return out;
-}
-
 /**
  * A port as a Comlink endpoint. workerd's postMessage takes no transfer list (and cannot move a
- * port through a port), so messages are cloned and every port is handed to its daemon when the
- * daemon is built: lightningd still creates each channel and decides who gets which end.
+ * port through a port), so messages are cloned.
  */
 function endpoint(p: MessagePort): Comlink.Endpoint {
   return {
@@ -129,234 +106,127 @@ function endpoint(p: MessagePort): Comlink.Endpoint {
   } as Comlink.Endpoint;
 }
 
-/** A fresh channel: `api` is served on one end, the other end is returned wrapped. */
-function link<T>(api: object): Comlink.Remote<T> {
-  const ch = new MessageChannel();
-  Comlink.expose(api, endpoint(ch.port1));
-  return Comlink.wrap<T>(endpoint(ch.port2));
-}
+const edgeLinks = comlinkLinks<MessagePort>({
+  channel() {
+    const c = new MessageChannel();
+    return [c.port1, c.port2];
+  },
+  endpoint,
+  close: p => p.close(),
+});
 
-// ---- hsmd: the only part that touches the secret ----
-function hsmdPart(store: SecretStore, clients: Record<string, MessagePort>) {
-  let hsmd: Hsmd | undefined;
-  return {
-    async init(): Promise<string> {
-      let secret = await store.load();
-      if (!isValidNodeSecret(secret)) {
-        secret = createNodeSecret(randomBytes);
-        await store.save(secret);
-      }
-      hsmd = new Hsmd(secret);
-      secret.fill(0);
-      return toHex(hsmd.nodeId());
-    },
-    /** Serves `client`'s link exposing exactly `caps` (Core Lightning's per-client permissions). */
-    serve(client: string, caps: HsmCapability[]): void {
-      if (!hsmd) throw new Error('hsmd not initialised');
-      const port = clients[client];
-      if (!port) throw new Error(`hsmd has no channel to ${client}`);
-      Comlink.expose(hsmd.linkFor(caps), endpoint(port));
-    },
-  };
-}
-
-// ---- connectd: every peer socket ----
-interface ConnectdInit {
-  network: string;
-  nodeId: string;
-  features: string;
-  config?: Partial<ConnectdConfig>;
-}
-
-interface ConnectdPorts {
-  /** hsmd's ECDH-only link. */
-  hsm: MessagePort;
-  /** connectd → lightningd: peer_connected, peer_disconnected, other messages. */
-  events: MessagePort;
-  /** connectd → gossipd: gossip in. */
-  gossipIn: MessagePort;
-  /** gossipd → connectd: sends and warnings. */
-  gossipOut: MessagePort;
-}
-
-function connectdPart(dialer: Dialer, log: Log, ports: ConnectdPorts) {
-  let connectd: Connectd | undefined;
-  const need = (): Connectd => {
-    if (!connectd) throw new Error('connectd not initialised');
-    return connectd;
-  };
-  return {
-    init(o: ConnectdInit): void {
-      const hsm = Comlink.wrap<{ ecdh(pub: Uint8Array): Uint8Array }>(endpoint(ports.hsm));
-      const gossip = Comlink.wrap<GossipLink>(endpoint(ports.gossipIn));
-      const events = Comlink.wrap<ConnectdEvents>(endpoint(ports.events));
-      connectd = new Connectd({
-        chainHash: chainHash(o.network),
-        ourFeatures: fromHex(o.features),
-        nodeId: fromHex(o.nodeId),
-        ecdhLink: { ecdh: pub => hsm.ecdh(pub) },
-        dialer,
-        randomBytes,
-        clock,
-        log,
-        events: {
-          peerConnected: e => events.peerConnected(e),
-          peerDisconnected: e => events.peerDisconnected(e),
-          peerSpoke: (id, m) => events.peerSpoke(id, m),
-        },
-        gossipLink: gossipLinkTo(gossip),
-        config: o.config,
-      });
-      // gossipd's way back to peers, on a channel of its own: sends and warnings only.
-      const c = connectd;
-      Comlink.expose(
-        {
-          send: (id: string, m: Uint8Array) => c.sendToPeer(id, m),
-          warn: (id: string, text: string, disconnect: boolean, redialAfterMs?: number) =>
-            c.sendWarning(id, text, { disconnect, ...(redialAfterMs !== undefined ? { redialAfterMs } : {}) }),
-        },
-        endpoint(ports.gossipOut),
-      );
-    },
-    /** An inbound stream from a listener in this isolate (called directly, never over a port). */
-    acceptStream: (stream: ByteStream) => need().acceptStream(stream),
-    connectToPeer: (id: string, targets: DialTarget[]) => need().connectToPeer(id, targets),
-    listPeers: () => need().listPeers(),
-    ping: (id: string, len: number, pongbytes: number) => need().ping(id, len, pongbytes),
-    disconnect: (id: string, force: boolean) => need().disconnect(id, force),
-    stop(): void {
-      connectd?.stop();
-    },
-  };
-}
-
-// ---- gossipd: the graph, from a store of its own ----
 /** A 32-bit random number (seeds tiny-secp256k1's context blinding; ours ignores it). */
 function randomInt32(): number {
   return crypto.getRandomValues(new Int32Array(1))[0]!;
 }
 
-function gossipdPart(store: GossipStore, log: Log, ports: { fromConnectd: MessagePort; toConnectd: MessagePort }, verifyWasm: unknown) {
-  let gossipd: Gossipd | undefined;
-  let verifier: InlineVerifier | undefined;
-  const need = (): Gossipd => {
-    if (!gossipd) throw new Error('gossipd not initialised');
-    return gossipd;
-  };
-  return {
-    async init(o: { network: string; nodeId: string; config?: Partial<GossipdConfig> }): Promise<void> {
-      const peers = Comlink.wrap<PeerLink>(endpoint(ports.toConnectd));
-      // In this thread, a chunk at a time so requests and peers are served between chunks.
-      verifier = new InlineVerifier({
-        engine: await selectEngine('auto', await Promise.resolve(verifyWasm).catch(() => undefined), randomInt32),
-        pause: () => new Promise(r => setTimeout(r, 0)),
-      });
-      gossipd = new Gossipd({
-        chainHash: chainHash(o.network),
-        nodeId: o.nodeId,
-        store,
-        verifier,
-        peers: { send: (id, m) => peers.send(id, m), warn: (id, t, d, r) => peers.warn(id, t, d, r) },
-        clock,
-        log,
+/** What each daemon gets in this isolate. */
+function edgeEnv(o: EdgeNodeOptions, kind: string): DaemonEnv {
+  const base: DaemonEnv = { clock: systemClock, log: consoleLog(kind, o.log ?? 'warn'), randomBytes };
+  switch (kind) {
+    case 'hsmd': {
+      const hsmd: DaemonEnv & HsmdEnv = {
+        ...base,
+        async loadOrCreateSecret() {
+          const secret = await o.secretStore.load();
+          if (isValidNodeSecret(secret)) return secret;
+          const fresh = createNodeSecret(randomBytes);
+          await o.secretStore.save(fresh);
+          return fresh;
+        },
+      };
+      return hsmd;
+    }
+    case 'connectd': {
+      const listener = o.listener;
+      const connectd: DaemonEnv & ConnectdEnv = {
+        ...base,
+        dialer: o.dialer,
+        ...(listener ? { listen: (_kind, host, port, accept) => listener(host, port, accept) } : {}),
+      };
+      return connectd;
+    }
+    case 'gossipd': {
+      let verifier: InlineVerifier | undefined;
+      const gossipd: DaemonEnv & GossipdEnv = {
+        ...base,
+        openStore: async () => o.gossipStore ?? new MemoryGossipStore(),
+        // In this thread, a chunk at a time so requests and peers are served between chunks.
+        verifier: async () =>
+          (verifier = new InlineVerifier({
+            engine: await selectEngine('auto', await Promise.resolve(o.verifyWasm).catch(() => undefined), randomInt32),
+            pause: () => new Promise(r => setTimeout(r, 0)),
+          })),
         inflate: inflateZlib,
-        config: o.config,
-      });
-      await gossipd.load();
-      const g = gossipd;
-      Comlink.expose(gossipLinkOf(g), endpoint(ports.fromConnectd));
-    },
-    nodeAddresses: (id: string) => need().nodeAddresses(id),
-    rpc: (method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>) => need().rpc(method, params),
-    /** gossipd's info, and which engine checks its signatures ('libsecp256k1' or 'noble'). */
-    info: () => ({ ...need().info(), verify_engine: verifier?.engine }),
-    async stop(): Promise<void> {
-      await gossipd?.close();
-      await verifier?.close();
+        // Which engine checks its signatures ('libsecp256k1' or 'noble').
+        info: () => ({ verify_engine: verifier?.engine }),
+      };
+      return gossipd;
+    }
+    default:
+      return base;
+  }
+}
+
+/** A daemon host in this isolate: its control called directly, its main daemon's API over a channel. */
+function isolateHost(o: EdgeNodeOptions): HostHandle<MessagePort, undefined> {
+  const own = new MessageChannel();
+  const control = daemonHost<MessagePort, undefined>({
+    links: edgeLinks,
+    env: kind => edgeEnv(o, kind),
+    main: api => api && edgeLinks.expose(api, own.port1),
+  });
+  return {
+    control,
+    main: () => edgeLinks.wrap(own.port2),
+    failed: new Promise<never>(() => undefined),
+    async terminate() {
+      own.port1.close();
+      own.port2.close();
     },
   };
 }
 
-type HsmdApi = ReturnType<typeof hsmdPart>;
-type ConnectdApi = ReturnType<typeof connectdPart>;
-type GossipdApi = ReturnType<typeof gossipdPart>;
-
 /** Builds and starts a whole node in this isolate. */
 export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   installErrorTransfer();
-  const level = o.log ?? 'warn';
-  // The channels between daemons (design.md "Links"), each end given to its daemon when built.
-  const ecdh = new MessageChannel(); // connectd ↔ hsmd: ECDH only
-  const gossipIn = new MessageChannel(); // connectd → gossipd
-  const gossipOut = new MessageChannel(); // gossipd → connectd
-  const events = new MessageChannel(); // connectd → lightningd
-  const hsmd = link<HsmdApi>(hsmdPart(o.secretStore, { connectd: ecdh.port1 }));
-  const connectdApi = connectdPart(o.dialer, consoleLog('connectd', level), {
-    hsm: ecdh.port2,
-    events: events.port2,
-    gossipIn: gossipIn.port1,
-    gossipOut: gossipOut.port2,
-  });
-  const connectd = link<ConnectdApi>(connectdApi);
-  const gossipd = link<GossipdApi>(
-    gossipdPart(
-      o.gossipStore ?? new MemoryGossipStore(),
-      consoleLog('gossipd', level),
-      { fromConnectd: gossipIn.port2, toConnectd: gossipOut.port1 },
-      o.verifyWasm,
-    ),
-  );
-  const db = new LightningdDb(o.storage);
-  let lightningd: Lightningd | undefined;
-  const connectdEvents: ConnectdEvents = {
-    peerConnected: (e: PeerConnectedEvent) => lightningd?.peerConnected(e),
-    peerDisconnected: (e: PeerDisconnectedEvent) => lightningd?.peerDisconnected(e),
-    peerSpoke: (id: string, m: Uint8Array) => lightningd?.peerSpoke(id, m),
-  };
-  Comlink.expose(connectdEvents, endpoint(events.port1));
-
-  // lightningd's database loads while hsmd loads the secret (design.md "start": in parallel).
-  const [nodeId] = await Promise.all([hsmd.init(), db.load()]);
-  const gossipLoaded = gossipd.init({ network: o.network, nodeId, config: o.gossipdConfig });
-  gossipLoaded.catch(() => undefined); // awaited below
-  await hsmd.serve('connectd', ['ecdh']);
-  const features = ourFeatures('I').toHex();
-  await connectd.init({ network: o.network, nodeId, features, config: o.connectdConfig });
-  await gossipLoaded;
-  // Listeners start once connectd can take what they accept (as in the Node runtime); a stream
-  // cannot cross a port, so it goes to connectd's object directly, as a listener in its thread would.
-  const binding = o.listen ? await o.listen(s => connectdApi.acceptStream(s)) : [];
-
-  lightningd = new Lightningd({
-    network: o.network,
-    version: EDGE_VERSION,
-    nodeId,
-    alias: o.alias ?? `boltworker-${nodeId.slice(0, 8)}`,
-    color: o.color ?? nodeId.slice(2, 8),
-    ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
-    connectd: connectd as never,
-    gossipd: gossipd as never,
-    db,
+  const platform: Platform<MessagePort, undefined> = {
+    links: edgeLinks,
+    spawnHost: () => isolateHost(o),
+    ctx: undefined,
+    storage: { lightningd: o.storage },
     caps: o.caps,
-    binding,
+    clock: systemClock,
+    randomBytes,
+    log: prefix => consoleLog(prefix, o.log ?? 'warn'),
+    version: EDGE_VERSION,
+  };
+  const binding: NetAddress[] = [];
+  const bind = o.listener ? (o.bind ?? []) : [];
+  const n = await assembleNode(platform, {
+    network: o.network,
+    ...(o.alias !== undefined ? { alias: o.alias } : {}),
+    ...(o.color !== undefined ? { color: o.color } : {}),
+    ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
+    ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
+    listen: bind.map(b => ({ kind: 'tcp', host: b.host, port: b.port })),
     emit: (ev, payload) => o.onEvent?.(ev, payload),
-    // `stop` over the RPC stops this node as stop() does.
-    stop: () => node.stop(),
+    lightningd: ({ listening }) => {
+      bind.forEach((b, i) => binding.push({ type: 'ipv4', address: b.host, port: listening[i]! }));
+      // `stop` over the RPC stops this node as stop() does.
+      return { binding, stop: () => node.stop() };
+    },
   });
-  const ld = lightningd;
   let stopping: Promise<void> | undefined;
   const node: EdgeNode = {
-    id: nodeId,
-    lightningd: ld,
-    call: (method, params) => ld.rpc.call(method, params),
-    handle: req => ld.rpc.handle(req),
+    id: n.id,
+    lightningd: n.lightningd,
+    binding,
+    call: (method, params) => n.lightningd.rpc.call(method, params),
+    handle: req => n.lightningd.rpc.handle(req),
     stop() {
       if (!stopping) o.onStop?.();
-      stopping ??= (async () => {
-        await connectd.stop().catch(() => undefined);
-        await gossipd.stop().catch(() => undefined);
-        await db.flush();
-      })();
+      stopping ??= n.stop();
       return stopping;
     },
   };

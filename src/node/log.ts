@@ -3,6 +3,7 @@
 // Each worker thread gets the same settings through its workerData and writes the file itself.
 import { openSync, writeSync } from 'node:fs';
 import { isMainThread, workerData } from 'node:worker_threads';
+import type { Log } from '../core/node/daemon.ts';
 
 export const LOG_LEVELS = ['io', 'debug', 'info', 'unusual', 'broken'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -13,11 +14,8 @@ export interface LogConfig {
   file?: string;
 }
 
-export interface Logger {
-  debug(m: string): void;
-  info(m: string): void;
-  warn(m: string): void;
-}
+/** A daemon's logger, as core takes it. */
+export type Logger = Log;
 
 function fromEnv(): LogConfig {
   const env = process.env.BOLTWORKER_LOG;

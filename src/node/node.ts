@@ -1,29 +1,31 @@
 // The Node runtime: lightningd in the main thread, each daemon in its own worker thread, linked as
 // design.md draws it (lightningd ↔ each daemon over the worker's port; connectd ↔ hsmd on an
 // ECDH-only channel; connectd ↔ gossipd on a channel of their own).
-import { MessageChannel } from 'node:worker_threads';
-import * as Comlink from 'comlink';
-import { ChainService, dbFollowerStore } from '../core/daemons/lightningd/chain.ts';
-import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
-import { LightningdDb } from '../core/daemons/lightningd/db.ts';
-import { ourFeatures } from '../core/features/index.ts';
-import { defaultPort, parseBridge, parseHost, parseHostPort, type Bridge, type Host } from '../core/net/address.ts';
+import type { MessagePort } from 'node:worker_threads';
+import type { ConnectdConfig } from '../core/daemons/connectd/interface.ts';
+import type { GossipdConfig } from '../core/daemons/gossipd/interface.ts';
+import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
+import { defaultPort, parseBridge, parseHost, parseHostPort, type Host } from '../core/net/address.ts';
 import type { NetAddress } from '../core/net/transport.ts';
+import { assembleNode, type AssembledNode } from '../core/node/assemble.ts';
+import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
-import { spawnDaemon, type DaemonWorker } from './workers/spawn.ts';
-import type { HsmdWorkerApi } from './workers/hsmd-worker.ts';
-import type { ConnectdWorkerApi } from './workers/connectd-worker.ts';
-import type { GossipdWorkerApi } from './workers/gossipd-worker.ts';
+import { randomBytes, systemClock } from '../platform/system.ts';
+import { NODE_VERSION } from '../platform/version.ts';
+import { EsploraBackend } from '../platform/esplora.ts';
+
+/** lightningd's chain backend: Esplora over Node's fetch, several URLs used in turn. */
+function esploraBackend(baseUrls: string[]): EsploraBackend {
+  return new EsploraBackend({ baseUrls, fetch: (u, i) => fetch(u, i as RequestInit), clock: systemClock });
+}
+import { nodeLinks, type NodeHostCtx } from './workers/links.ts';
+import { spawnHost } from './workers/spawn.ts';
 import { FileLightningdStorage } from './lightningd-storage.ts';
 import { isLoopback, startRpcHttp, type RpcHttpServer } from './rpc-http.ts';
 import { startRpcSocket, type RpcSocketServer } from './rpc-socket.ts';
 import { inNetworkDir, openNetworkDir } from './network-dir.ts';
 import { writeCookie } from './rpc-cookie.ts';
 import { nodeLog } from './log.ts';
-import { nodeClock } from './clock.ts';
-import { EsploraBackend } from '../platform/esplora.ts';
-import type { NetworkName } from '../core/chain/chains.ts';
-import { VERSION } from './version.ts';
 
 export interface NodeOptions {
   network: string;
@@ -48,8 +50,8 @@ export interface NodeOptions {
   /** Bridges for WebSocket-only targets (not needed in Node, which has TCP). */
   bridges?: string[];
   /** Timeouts etc. for connectd (tests shorten them). */
-  connectdConfig?: Record<string, number>;
-  gossipdConfig?: Record<string, number>;
+  connectdConfig?: Partial<ConnectdConfig>;
+  gossipdConfig?: Partial<GossipdConfig>;
   /** Signature-check workers for gossipd (default: the machine's cores, at most 4). */
   verifyWorkers?: number;
   /** Esplora API base URLs, used in turn when one fails: lightningd's chain backend (default: none; gossipd trusts announcements, as getinfo says). */
@@ -131,120 +133,70 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   }
   installErrorTransfer();
   const log = nodeLog('lightningd');
-  const hsmd = spawnDaemon<HsmdWorkerApi>('hsmd', new URL('./workers/hsmd-worker.ts', import.meta.url));
-  const connectd = spawnDaemon<ConnectdWorkerApi>('connectd', new URL('./workers/connectd-worker.ts', import.meta.url));
-  const gossipd = spawnDaemon<GossipdWorkerApi>('gossipd', new URL('./workers/gossipd-worker.ts', import.meta.url));
-  const workers: DaemonWorker<unknown>[] = [hsmd, connectd, gossipd];
-  const storage = new FileLightningdStorage(dir);
-  const db = new LightningdDb(storage);
-  let lightningd: Lightningd | undefined;
-  let chain: ChainService | undefined;
+  let assembled: AssembledNode<MessagePort> | undefined;
   let rpcSocket: RpcSocketServer | undefined;
   let rpcHttp: RpcHttpServer | undefined;
   let cookie: Awaited<ReturnType<typeof writeCookie>> | undefined;
   try {
-    // lightningd's db loads while hsmd starts and gossipd loads its store: in parallel.
-    const [nodeId] = await Promise.all([hsmd.api.init(dir), db.load()]);
-    // connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
-    const gossipIn = new MessageChannel();
-    const gossipOut = new MessageChannel();
-    // lightningd's chain: the only chain backend of the node; gossipd asks it (gossipd_get_txout).
     const esplora = typeof o.esplora === 'string' ? [o.esplora] : (o.esplora ?? []);
-    if (esplora.length) {
-      const backend = new EsploraBackend({ baseUrls: esplora, fetch: (u, i) => fetch(u, i as RequestInit), clock: nodeClock });
-      chain = new ChainService({
-        backend,
-        network: o.network as NetworkName,
-        clock: nodeClock,
-        log: nodeLog('chain'),
-        store: dbFollowerStore(db),
-        description: backend.description,
-      });
-      chain.attachGossipd(gossipd.api);
-    }
-    const gossipLoaded = gossipd.api.init(
-      {
-        network: o.network,
-        nodeId,
-        lightningDir: dir,
-        verifyWorkers: o.verifyWorkers,
-        chainDescription: chain?.description,
-        config: o.gossipdConfig,
+    const platform: Platform<MessagePort, NodeHostCtx> = {
+      links: nodeLinks,
+      spawnHost,
+      ctx: {
+        networkDir: dir,
+        ...(o.verifyWorkers !== undefined ? { verifyWorkers: o.verifyWorkers } : {}),
       },
-      Comlink.transfer(gossipIn.port2, [gossipIn.port2]) as never,
-      Comlink.transfer(gossipOut.port1, [gossipOut.port1]) as never,
-      Comlink.proxy((p: unknown) => o.onEvent?.('gossip_progress', p)) as never,
-      chain ? (Comlink.proxy(chain.gossipLink) as never) : undefined,
-    );
-    const ecdh = new MessageChannel();
-    await hsmd.api.serve(Comlink.transfer(ecdh.port1, [ecdh.port1]) as never, ['ecdh']);
-    const features = ourFeatures('I').toHex();
-    const events = {
-      peerConnected: (e: never) => lightningd?.peerConnected(e),
-      peerDisconnected: (e: never) => lightningd?.peerDisconnected(e),
-      peerSpoke: (id: string, m: Uint8Array) => lightningd?.peerSpoke(id, m),
+      storage: { lightningd: new FileLightningdStorage(dir) },
+      // Bridges for WebSocket-only targets (Node has TCP and `ws` itself).
+      caps: { tcp: true, websocket: true, bridges: (o.bridges ?? []).map(u => parseBridge(u)) },
+      clock: systemClock,
+      randomBytes,
+      log: nodeLog,
+      version: NODE_VERSION,
+      ...(esplora.length ? { chain: { backend: esploraBackend(esplora), description: `esplora ${esplora.join(', ')}` } } : {}),
     };
-    await connectd.api.init(
-      { network: o.network, nodeId, features, config: o.connectdConfig },
-      Comlink.transfer(ecdh.port2, [ecdh.port2]) as never,
-      Comlink.proxy(events) as never,
-      Comlink.transfer(gossipIn.port1, [gossipIn.port1]) as never,
-    );
-    await connectd.api.servePeerLink(Comlink.transfer(gossipOut.port2, [gossipOut.port2]) as never);
-    await gossipLoaded;
-    // gossipd has handed lightningd the funding outputs from its store: follow the chain.
-    chain?.start();
     const binding: NetAddress[] = [];
     const address: NetAddress[] = [...announce];
-    const announced = new Set((o.addr ?? []).map(b => parseBind('addr', b, o.network)));
-    for (const b of binds) {
-      const port = await connectd.api.listen(b.kind, b.host.host, b.port);
-      binding.push(netAddress(b, port));
-      // --addr: announce what we listen on (with the port actually bound), never a wildcard address.
-      if ([...announced].some(a => a.kind === b.kind && a.host.host === b.host.host && a.port === b.port) && !WILDCARD.has(b.host.host))
-        address.push(netAddress(b, port));
-    }
-    const bridges: Bridge[] = (o.bridges ?? []).map(u => parseBridge(u));
+    const announced = (o.addr ?? []).map(b => parseBind('addr', b, o.network));
     let api: RunningNode | undefined;
-    let daemonsDown: Promise<void> | undefined;
-    const stopDaemons = () =>
-      (daemonsDown ??= (async () => {
-        chain?.stop();
-        await connectd.api.stop().catch(() => undefined);
-        await gossipd.api.stop().catch(() => undefined);
-        await db.flush();
-        await Promise.all(workers.map(w => w.terminate()));
-      })());
-    lightningd = new Lightningd({
+    assembled = await assembleNode(platform, {
       network: o.network,
-      version: `boltworker-${VERSION}`,
-      nodeId,
-      alias: o.alias ?? `boltworker-${nodeId.slice(0, 8)}`,
-      color: o.color ?? nodeId.slice(2, 8),
-      ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
-      connectd: connectd.api,
-      gossipd: gossipd.api,
-      db,
-      caps: { tcp: true, websocket: true, bridges },
-      binding,
-      address,
-      lightningDir: dir,
-      ...(chain ? { blockheight: () => chain!.blockheight } : {}),
-      configs: o.configs ?? (() => defaultConfigs(o, nd.lightningDir)),
-      // The `stop` command: the daemons go down, then it answers (as lightningd), then the RPC closes.
-      stop: async () => {
-        try {
-          await stopDaemons();
-        } finally {
-          setImmediate(() => void api?.stop());
-        }
-      },
+      ...(o.alias !== undefined ? { alias: o.alias } : {}),
+      ...(o.color !== undefined ? { color: o.color } : {}),
+      ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
+      ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
+      listen: binds.map(b => ({ kind: b.kind, host: b.host.host, port: b.port })),
       emit: (ev, payload) => {
         log.debug(`${ev} ${JSON.stringify(payload)}`);
         o.onEvent?.(ev, payload);
       },
+      lightningd: ({ listening }) => {
+        binds.forEach((b, i) => {
+          const port = listening[i]!;
+          binding.push(netAddress(b, port));
+          // --addr: announce what we listen on (with the port actually bound), never a wildcard address.
+          if (announced.some(a => a.kind === b.kind && a.host.host === b.host.host && a.port === b.port) && !WILDCARD.has(b.host.host))
+            address.push(netAddress(b, port));
+        });
+        return {
+          binding,
+          address,
+          lightningDir: dir,
+          configs: o.configs ?? (() => defaultConfigs(o, nd.lightningDir)),
+          // The `stop` command: the daemons go down, then it answers (as lightningd), then the RPC closes.
+          stop: async () => {
+            try {
+              await assembled?.stop();
+            } finally {
+              setImmediate(() => void api?.stop());
+            }
+          },
+        };
+      },
     });
-    const ld = lightningd;
+    const node = assembled;
+    const nodeId = node.id;
+    const ld = node.lightningd;
     if (o.rpcFile !== null) {
       rpcSocket = await startRpcSocket(ld.rpc, inNetworkDir(dir, o.rpcFile ?? 'lightning-rpc'), o.rpcFileMode ?? 0o600);
       log.info(`JSON-RPC on ${rpcSocket.path}`);
@@ -280,7 +232,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
             await rpcHttp?.close();
             await rpcSocket?.close();
             await cookie?.remove();
-            await stopDaemons();
+            await node.stop();
           } finally {
             await nd.release();
             stoppedResolve();
@@ -294,7 +246,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await rpcHttp?.close().catch(() => undefined);
     await rpcSocket?.close().catch(() => undefined);
     await cookie?.remove().catch(() => undefined);
-    await Promise.all(workers.map(w => w.terminate()));
+    await assembled?.stop().catch(() => undefined);
     await nd.release();
     throw e;
   }

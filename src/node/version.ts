@@ -1,4 +1,2 @@
-// The package version, for `--version` and getinfo (inlined when the command line is bundled).
-import pkg from '../../package.json' with { type: 'json' };
-
-export const VERSION: string = pkg.version;
+// The package version (src/platform/version.ts, the one place it is declared), for `--version`.
+export { VERSION } from '../platform/version.ts';

@@ -1,15 +1,10 @@
-// The browser runtime: lightningd in the calling realm (the page), hsmd, connectd and gossipd each in
-// a module Worker, linked as design.md draws it: lightningd ↔ each daemon over the Worker's own port
-// (Comlink), connectd ↔ hsmd on a MessageChannel that answers ECDH and nothing else, connectd ↔
-// gossipd on two channels of their own (gossip in; gossipd's sends and warnings out), so gossip never
-// passes through the page. The node secret is loaded inside the hsmd Worker and never crosses a
-// port; peer WebSockets live in connectd; the gossip store (IndexedDB) lives in gossipd.
-import * as Comlink from 'comlink';
-import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
-import { LightningdDb } from '../core/daemons/lightningd/db.ts';
-import type { ConnectdConfig, ConnectdEvents, PeerConnectedEvent, PeerDisconnectedEvent } from '../core/daemons/connectd/types.ts';
-import type { GossipdConfig, SyncProgress } from '../core/daemons/gossipd/types.ts';
-import { ourFeatures } from '../core/features/index.ts';
+// The browser runtime: lightningd in the calling realm (the page), each daemon in a module Worker
+// of its own (one generic host, workers/host.worker.ts), assembled from the node table by
+// core/node/assemble.ts with the browser's platform: module Workers, IndexedDB, WebSockets, Web
+// Locks for one node per data name. The node secret is loaded inside the hsmd Worker and never
+// crosses a port; peer WebSockets live in connectd; the gossip store (IndexedDB) lives in gossipd.
+import type { ConnectdConfig } from '../core/daemons/connectd/interface.ts';
+import type { GossipdConfig } from '../core/daemons/gossipd/interface.ts';
 import {
   defaultPort,
   parseBridge,
@@ -20,16 +15,20 @@ import {
   type PeerAddress,
 } from '../core/net/address.ts';
 import { isBoltError } from '../core/base/errors.ts';
+import { assembleNode } from '../core/node/assemble.ts';
+import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
+import { consoleLog, randomBytes, systemClock } from '../platform/system.ts';
+import { NODE_VERSION, VERSION } from '../platform/version.ts';
 import { WebNodeError } from './errors.ts';
 import { Emitter, type Listener, type WebNodeEventName } from './events.ts';
 import { IdbLightningdStorage } from './lightningd-storage-idb.ts';
 import { lockName, tryLock } from './lock.ts';
-import { defaultWorker, spawnDaemon, type DaemonName, type DaemonWorker } from './spawn.ts';
-import type { ConnectdWorkerApi, GossipdWorkerApi, HsmdWorkerApi, LogLevel } from './worker-api.ts';
+import { defaultWorker, spawnHost, type DaemonName } from './spawn.ts';
+import { webLinks, type LogLevel, type WebHostCtx } from './worker-api.ts';
 
 /** Mirrors package.json's version (test/browser/web-node.test.ts checks that they agree). */
-export const BOLTWORKER_VERSION = '0.1.0';
+export const BOLTWORKER_VERSION = VERSION;
 
 export interface WebNodeOptions {
   /** 'bitcoin', 'testnet', 'testnet4', 'signet' or 'regtest'. */
@@ -56,8 +55,8 @@ export interface WebNodeOptions {
   /** Daemons' console logging (default 'warn'). */
   log?: LogLevel;
   /**
-   * Creates each daemon's module Worker. Default: the bundled entries `./workers/hsmd.worker.ts`,
-   * `./workers/connectd.worker.ts` and `./workers/gossipd.worker.ts`. For a build that serves them
+   * Creates the module Worker for a daemon kind. Default: the bundled host entry
+   * `./workers/host.worker.ts`, named `boltworker-KIND`. For a build that serves it
    * elsewhere, or a test that wraps them.
    */
   createWorker?: (daemon: DaemonName) => Worker;
@@ -115,12 +114,6 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
   return { dataName, bridges, peers };
 }
 
-async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  let t: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise<void>(r => (t = setTimeout(r, ms)))]);
-  clearTimeout(t);
-}
-
 export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   installErrorTransfer();
   const { dataName, bridges, peers } = checkOptions(options);
@@ -136,127 +129,78 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
 
   const emitter = new Emitter();
   const create = options.createWorker ?? defaultWorker;
-  const workers: DaemonWorker<unknown>[] = [];
-  const daemonError = (daemon: DaemonName) => (message: string) => emitter.emit('daemon_error', { daemon, message });
   const storage = new IdbLightningdStorage(dataName);
-  let lightningd: Lightningd | undefined;
-  let gossipd: DaemonWorker<GossipdWorkerApi> | undefined;
+  const level = options.log ?? 'warn';
+  // A browser opens WebSockets only; from an https page, `wss:` or loopback `ws:` only.
+  const caps: DialCapabilities = { tcp: false, websocket: true, bridges, secureContext: location.protocol === 'https:' };
+  const platform: Platform<MessagePort, WebHostCtx> = {
+    links: webLinks,
+    spawnHost: kind => spawnHost(kind, create, message => emitter.emit('daemon_error', { daemon: kind, message })),
+    ctx: { dataName, log: level, ...(options.verifyWorkers !== undefined ? { verifyWorkers: options.verifyWorkers } : {}) },
+    storage: { lightningd: storage },
+    caps,
+    clock: systemClock,
+    randomBytes,
+    log: prefix => consoleLog(prefix, level),
+    version: NODE_VERSION,
+    stopGraceMs: kind => (kind === 'gossipd' ? GOSSIPD_STOP_GRACE_MS : STOP_GRACE_MS),
+  };
+  let stopping: Promise<void> | undefined;
+  let assembled;
   try {
-    const hsmd = spawnDaemon<HsmdWorkerApi>('hsmd', create, daemonError('hsmd'));
-    workers.push(hsmd as DaemonWorker<unknown>);
-    const connectd = spawnDaemon<ConnectdWorkerApi>('connectd', create, daemonError('connectd'));
-    workers.push(connectd as DaemonWorker<unknown>);
-    gossipd = spawnDaemon<GossipdWorkerApi>('gossipd', create, daemonError('gossipd'));
-    workers.push(gossipd as DaemonWorker<unknown>);
-    const gd = gossipd;
-    const db = new LightningdDb(storage);
-    // lightningd's database loads while hsmd loads the secret and the other modules load.
-    const [nodeId] = await Promise.all([hsmd.guard(hsmd.api.init(dataName)), db.load()]);
-
-    // connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another. The
-    // gossip store loads while connectd starts (design.md "start": in parallel, nothing re-verified).
-    const gossipIn = new MessageChannel();
-    const gossipOut = new MessageChannel();
-    const gossipLoaded = gd.guard(
-      gd.api.init(
-        {
-          network: options.network,
-          nodeId,
-          dataName,
-          log: options.log ?? 'warn',
-          ...(options.verifyWorkers !== undefined ? { verifyWorkers: options.verifyWorkers } : {}),
-          ...(options.gossipdConfig ? { config: options.gossipdConfig } : {}),
-        },
-        Comlink.transfer(gossipIn.port2, [gossipIn.port2]),
-        Comlink.transfer(gossipOut.port1, [gossipOut.port1]),
-        Comlink.proxy((p: SyncProgress) => emitter.emit('gossip_progress', p)),
-      ),
-    );
-    gossipLoaded.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-
-    const ecdh = new MessageChannel();
-    await hsmd.guard(hsmd.api.serve(Comlink.transfer(ecdh.port1, [ecdh.port1]), ['ecdh']));
-    const features = ourFeatures('I').toHex();
-    // connectd → lightningd. Comlink calls these fire-and-forget.
-    const events: ConnectdEvents = {
-      peerConnected: (e: PeerConnectedEvent) => lightningd?.peerConnected(e),
-      peerDisconnected: (e: PeerDisconnectedEvent) => lightningd?.peerDisconnected(e),
-      peerSpoke: (id: string, m: Uint8Array) => lightningd?.peerSpoke(id, m),
-    };
-    await connectd.guard(
-      connectd.api.init(
-        { network: options.network, nodeId, features, config: options.connectdConfig, log: options.log ?? 'warn' },
-        Comlink.transfer(ecdh.port2, [ecdh.port2]),
-        Comlink.proxy(events),
-        Comlink.transfer(gossipIn.port1, [gossipIn.port1]),
-      ),
-    );
-    await connectd.guard(connectd.api.servePeerLink(Comlink.transfer(gossipOut.port2, [gossipOut.port2])));
-    await gossipLoaded;
-
-    // A browser opens WebSockets only; from an https page, `wss:` or loopback `ws:` only.
-    const caps: DialCapabilities = { tcp: false, websocket: true, bridges, secureContext: location.protocol === 'https:' };
-    lightningd = new Lightningd({
+    assembled = await assembleNode(platform, {
       network: options.network,
-      version: `boltworker-${BOLTWORKER_VERSION}`,
-      nodeId,
-      alias: options.alias ?? `boltworker-${nodeId.slice(0, 8)}`,
-      color: options.color ?? nodeId.slice(2, 8),
-      ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
-      connectd: connectd.api,
-      gossipd: gd.api,
-      db,
-      caps,
-      binding: [], // a browser cannot listen
+      ...(options.alias !== undefined ? { alias: options.alias } : {}),
+      ...(options.color !== undefined ? { color: options.color } : {}),
+      ...(options.connectdConfig ? { connectdConfig: options.connectdConfig } : {}),
+      ...(options.gossipdConfig ? { gossipdConfig: options.gossipdConfig } : {}),
       emit: (event, payload) => emitter.emit(event, payload),
-      // `stop` over the RPC stops the node as stop() does.
-      stop: () => node.stop(),
+      lightningd: () => ({
+        binding: [], // a browser cannot listen
+        // `stop` over the RPC stops the node as stop() does.
+        stop: () => node.stop(),
+      }),
     });
-    const ld = lightningd;
-
-    for (const p of peers) {
-      const targets = planDial(p.endpoint!, caps);
-      if (targets.length === 0)
-        throw new WebNodeError('bad_option', `peers (${p.id}): no way to reach it from a browser (configure a bridge)`);
-      await connectd.guard(connectd.api.addImportantPeer(p.id, targets));
-    }
-
-    let stopping: Promise<void> | undefined;
-    const node: WebNode = {
-      id: nodeId,
-      dataName,
-      network: options.network,
-      call(method, params) {
-        if (stopping) return Promise.reject(new WebNodeError('stopped', `the node '${dataName}' was stopped`));
-        // Every failure comes back as an RpcError with Core Lightning's numeric code.
-        return ld.rpc.call(method, params);
-      },
-      on: (event, fn) => emitter.on(event, fn),
-      off: (event, fn) => emitter.off(event, fn),
-      stop() {
-        stopping ??= (async () => {
-          try {
-            await withTimeout(connectd.api.stop(), STOP_GRACE_MS);
-            // Closes gossipd (after writing what it holds), its verify pool and its store.
-            await withTimeout(gd.guard(gd.api.stop()), GOSSIPD_STOP_GRACE_MS);
-            await db.flush().catch(e => console.warn('boltworker: saving lightningd state failed', e));
-          } finally {
-            for (const w of workers) w.terminate();
-            await storage.close();
-            emitter.clear();
-            lock.release();
-          }
-        })();
-        return stopping;
-      },
-    };
-    return node;
   } catch (e) {
-    // The store's connection closes with its Worker (IndexedDB commits a batch whole or not at all).
-    if (gossipd) await withTimeout(gossipd.guard(gossipd.api.stop()), STOP_GRACE_MS);
-    for (const w of workers) w.terminate();
     await storage.close();
     lock.release();
     throw e;
   }
+  const n = assembled;
+  const node: WebNode = {
+    id: n.id,
+    dataName,
+    network: options.network,
+    call(method, params) {
+      if (stopping) return Promise.reject(new WebNodeError('stopped', `the node '${dataName}' was stopped`));
+      // Every failure comes back as an RpcError with Core Lightning's numeric code.
+      return n.lightningd.rpc.call(method, params);
+    },
+    on: (event, fn) => emitter.on(event, fn),
+    off: (event, fn) => emitter.off(event, fn),
+    stop() {
+      stopping ??= (async () => {
+        try {
+          await n.stop();
+        } finally {
+          await storage.close();
+          emitter.clear();
+          lock.release();
+        }
+      })();
+      return stopping;
+    },
+  };
+  try {
+    for (const p of peers) {
+      const targets = planDial(p.endpoint!, caps);
+      if (targets.length === 0)
+        throw new WebNodeError('bad_option', `peers (${p.id}): no way to reach it from a browser (configure a bridge)`);
+      await n.connectd.guard(n.connectd.api.addImportantPeer(p.id, targets));
+    }
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  return node;
 }

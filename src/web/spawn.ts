@@ -1,41 +1,28 @@
-// One daemon's module Worker, linked to lightningd with Comlink over the Worker's own port.
-import * as Comlink from 'comlink';
+// A daemon host in a module Worker (core/node/platform.ts HostHandle), answering on the Worker's
+// own port: lightningd's control and its main daemon's API.
+import type { HostControl } from '../core/node/host.ts';
+import type { HostHandle } from '../core/node/platform.ts';
 import { WebNodeError } from './errors.ts';
+import { wrapEndpoint } from '../links/comlink-links.ts';
+import type { WebHostCtx } from './worker-api.ts';
 
-export type DaemonName = 'hsmd' | 'connectd' | 'gossipd';
-
-export interface DaemonWorker<T> {
-  name: DaemonName;
-  worker: Worker;
-  api: Comlink.Remote<T>;
-  /** Rejects (WebNodeError 'worker_failed') on the Worker's first `error` event: a module that did not load, an uncaught error. */
-  failed: Promise<never>;
-  /** `p`, unless the Worker fails first. */
-  guard<R>(p: Promise<R>): Promise<R>;
-  terminate(): void;
-}
+/** The daemon kind a Worker is made for (core/node/daemons.ts), also its Worker's name. */
+export type DaemonName = string;
 
 /**
- * Each literal `new Worker(new URL('./workers/….ts', import.meta.url), { type: 'module' })` is what
- * Vite (and other bundlers) recognise to bundle a worker entry; the test runner's dev server serves
- * the same URL as transformed TypeScript. Keep them literal.
+ * The literal `new Worker(new URL('./workers/host.worker.ts', import.meta.url), { type: 'module' })`
+ * is what Vite (and other bundlers) recognise to bundle a worker entry; the test runner's dev
+ * server serves the same URL as transformed TypeScript. Keep it literal.
  */
 export function defaultWorker(name: DaemonName): Worker {
-  switch (name) {
-    case 'hsmd':
-      return new Worker(new URL('./workers/hsmd.worker.ts', import.meta.url), { type: 'module', name: 'boltworker-hsmd' });
-    case 'connectd':
-      return new Worker(new URL('./workers/connectd.worker.ts', import.meta.url), { type: 'module', name: 'boltworker-connectd' });
-    case 'gossipd':
-      return new Worker(new URL('./workers/gossipd.worker.ts', import.meta.url), { type: 'module', name: 'boltworker-gossipd' });
-  }
+  return new Worker(new URL('./workers/host.worker.ts', import.meta.url), { type: 'module', name: `boltworker-${name}` });
 }
 
-export function spawnDaemon<T>(
+export function spawnHost(
   name: DaemonName,
   create: (name: DaemonName) => Worker,
   onError: (message: string) => void,
-): DaemonWorker<T> {
+): HostHandle<MessagePort, WebHostCtx> {
   const worker = create(name);
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (ev: ErrorEvent) => {
@@ -49,15 +36,11 @@ export function spawnDaemon<T>(
     });
   });
   failed.catch(() => undefined);
-  const api = Comlink.wrap<T>(worker);
   return {
-    name,
-    worker,
-    api,
+    control: wrapEndpoint<HostControl<MessagePort, WebHostCtx>>(worker),
+    main: () => wrapEndpoint(worker),
     failed,
-    guard: p => Promise.race([p, failed]),
-    terminate() {
-      api[Comlink.releaseProxy]();
+    async terminate() {
       worker.terminate();
     },
   };

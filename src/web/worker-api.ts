@@ -1,80 +1,31 @@
-// What each daemon Worker exposes to lightningd over Comlink (the page side wraps the Worker with
-// these types; each worker entry `satisfies` its interface). Kept apart from the worker entries so
-// the window code and the worker code type-check in separate projects (DOM vs WebWorker libs).
-import type { HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
-import type { ConnectdConfig, ConnectdEvents, ConnectResult, PeerInfo, PingResult } from '../core/daemons/connectd/types.ts';
-import type { DialTarget, NetAddress } from '../core/net/transport.ts';
-import type { GossipdConfig, SyncProgress } from '../core/daemons/gossipd/types.ts';
+// What the page tells each daemon Worker it starts (the web runtime's host context), and how the
+// page and the Workers join ports. Shared by the page and the Worker code, which type-check in
+// separate projects (DOM vs WebWorker libs): nothing here names either.
+import type { ConsoleLevel } from '../platform/system.ts';
+import { comlinkLinks } from '../links/comlink-links.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'silent';
+export type LogLevel = ConsoleLevel;
 
-export interface HsmdWorkerApi {
-  /** Loads (or creates) the node secret of `dataName` in this worker's IndexedDB; returns the node id, hex. */
-  init(dataName: string): Promise<string>;
-  /** Serves a link on `port` exposing exactly `caps` (Core Lightning's per-client hsmd permissions). */
-  serve(port: MessagePort, caps: HsmCapability[]): void;
-}
-
-export interface ConnectdInit {
-  network: string;
-  nodeId: string;
-  /** Our `init` features, hex. */
-  features: string;
-  config?: Partial<ConnectdConfig>;
-  log?: LogLevel;
-}
-
-export interface ConnectdWorkerApi {
-  init(o: ConnectdInit, hsmPort: MessagePort, events: ConnectdEvents, gossipPort?: MessagePort): void;
-  connectToPeer(id: string, targets: DialTarget[]): Promise<ConnectResult>;
-  listPeers(): PeerInfo[];
-  ping(id: string, len: number, pongbytes: number): Promise<PingResult>;
-  disconnect(id: string, force: boolean): void;
-  sendToPeer(id: string, msg: Uint8Array): Promise<void>;
-  addImportantPeer(id: string, targets: DialTarget[]): void;
-  /** gossipd's way back to peers, on a channel of its own: sends and warnings only. */
-  servePeerLink(port: MessagePort): void;
-  stop(): void;
-}
-
-export interface GossipdInit {
-  network: string;
-  /** Our node id, hex (getroute's default `fromid`). */
-  nodeId: string;
-  /** Names the IndexedDB gossip store (GOSSIP_DB_PREFIX + dataName). */
+/** What every daemon host in this browser node is told (core/node/host.ts StartRequest `ctx`). */
+export interface WebHostCtx {
+  /** Names this node's data in this origin: the hsmd secret's and the gossip store's IndexedDB. */
   dataName: string;
-  /** Signature-check Workers (default: one per core, at most 4). */
+  /** Daemons' console logging. */
+  log: LogLevel;
+  /** gossipd's signature-check Workers (default: one per core, at most 4). */
   verifyWorkers?: number;
-  config?: Partial<GossipdConfig>;
-  log?: LogLevel;
 }
 
 /** The IndexedDB database that holds a node's gossip store. */
 export const gossipDbName = (dataName: string): string => `boltworker-gossip:${dataName}`;
 
-export interface GossipdWorkerApi {
-  /**
-   * Opens and loads the IndexedDB store (no signature is checked again), then serves connectd's
-   * gossip on `fromConnectd` and sends through connectd's PeerLink on `toConnectd`.
-   */
-  init(
-    o: GossipdInit,
-    fromConnectd: MessagePort,
-    toConnectd: MessagePort,
-    onProgress?: (p: SyncProgress) => void,
-  ): Promise<{ channels: number; nodes: number; records: number }>;
-  nodeAddresses(id: string): NetAddress[];
-  rpc(method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>): Promise<unknown>;
-  /** gossipd's info() (sync progress and stats), plus `verifier_checks`: signatures this Worker's verifier was given. */
-  info(): Record<string, unknown>;
-  /** Verifies and applies everything received so far and writes it to the store. */
-  flush(): Promise<void>;
-  /**
-   * TEST ONLY: hands `msgs` to gossipd exactly as connectd would (`newPeer` once, then `gossip`
-   * per message) for a peer that has no connection. Lets a browser test feed gossip without a
-   * peer that has it; production code never calls it.
-   */
-  ingestForTest(peerId: string, msgs: Uint8Array[]): void;
-  /** Closes gossipd (after a flush), the verify pool and the store. */
-  stop(): Promise<void>;
-}
+/** MessagePorts as they are: Comlink endpoints that move with a message. */
+export const webLinks = comlinkLinks<MessagePort>({
+  channel() {
+    const c = new MessageChannel();
+    return [c.port1, c.port2];
+  },
+  endpoint: p => p,
+  transferable: p => p,
+  close: p => p.close(),
+});

@@ -11,7 +11,8 @@
 import * as Comlink from 'comlink';
 import { startNode, type WebNode } from '../../src/web/index.ts';
 import { defaultWorker, type DaemonName } from '../../src/web/spawn.ts';
-import { gossipDbName, type GossipdWorkerApi } from '../../src/web/worker-api.ts';
+import { gossipDbName } from '../../src/web/worker-api.ts';
+import type { GossipdDaemonApi as GossipdWorkerApi } from '../../src/core/daemons/gossipd/interface.ts';
 import { HSM_SECRET_DB } from '../../src/web/hsm-secret-idb.ts';
 import { LIGHTNINGD_DB } from '../../src/web/lightningd-storage-idb.ts';
 import type { GossipdConfig, SyncProgress } from '../../src/core/daemons/gossipd/types.ts';

@@ -76,7 +76,7 @@ describe('browser node: startNode with daemons in module Workers', () => {
   let ln: Lightning;
   let node: WebNode;
   let dataName: string;
-  const workersMade: { url: string; type?: string }[] = [];
+  const workersMade: { url: string; type?: string; name?: string }[] = [];
 
   before(async () => {
     ln = await getJson<Lightning>('/__lightning');
@@ -86,7 +86,7 @@ describe('browser node: startNode with daemons in module Workers', () => {
     globalThis.Worker = class extends RealWorker {
       constructor(url: string | URL, opts?: WorkerOptions) {
         super(url, opts);
-        workersMade.push({ url: String(url), type: opts?.type });
+        workersMade.push({ url: String(url), type: opts?.type, name: opts?.name });
       }
     };
     try {
@@ -104,10 +104,11 @@ describe('browser node: startNode with daemons in module Workers', () => {
     }
   });
 
-  it('runs hsmd, connectd and gossipd as module Workers from their own entries', () => {
+  it('runs hsmd, connectd and gossipd each in a module Worker of its own, from the one host entry', () => {
     equal(workersMade.length, 3);
-    const paths = workersMade.map(w => new URL(w.url).pathname).sort();
-    deepEqual(paths, ['/src/web/workers/connectd.worker.ts', '/src/web/workers/gossipd.worker.ts', '/src/web/workers/hsmd.worker.ts']);
+    const paths = workersMade.map(w => new URL(w.url).pathname);
+    deepEqual(paths, ['/src/web/workers/host.worker.ts', '/src/web/workers/host.worker.ts', '/src/web/workers/host.worker.ts']);
+    deepEqual(workersMade.map(w => w.name).sort(), ['boltworker-connectd', 'boltworker-gossipd', 'boltworker-hsmd']);
     ok(workersMade.every(w => w.type === 'module'));
     ok(/^0[23][0-9a-f]{64}$/.test(node.id), node.id);
   });
@@ -353,11 +354,7 @@ describe('browser node: the node secret never crosses a port', () => {
         listen.postMessage({ flush: n });
       });
 
-    const entries = {
-      hsmd: new URL('../../src/web/workers/hsmd.worker.ts', import.meta.url).href,
-      connectd: new URL('../../src/web/workers/connectd.worker.ts', import.meta.url).href,
-      gossipd: new URL('../../src/web/workers/gossipd.worker.ts', import.meta.url).href,
-    };
+    const entry = new URL('../../src/web/workers/host.worker.ts', import.meta.url).href;
     const restorePage = spyRealm('page', channel);
     const dataName = freshName();
     let node: WebNode | undefined;
@@ -370,7 +367,7 @@ describe('browser node: the node secret never crosses a port', () => {
         // its first message only once the entry has run (and Comlink listens).
         createWorker: daemon => {
           const spy = blobUrl(`(${spyRealm.toString()})(${JSON.stringify(daemon)}, ${JSON.stringify(channel)});\n`);
-          const main = blobUrl(`import ${JSON.stringify(spy)};\nimport ${JSON.stringify(entries[daemon])};\n`);
+          const main = blobUrl(`import ${JSON.stringify(spy)};\nimport ${JSON.stringify(entry)};\n`);
           return new Worker(main, { type: 'module', name: daemon });
         },
       });

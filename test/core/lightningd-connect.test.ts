@@ -1,7 +1,9 @@
 // lightningd's `connect` with no address given: the addresses come from the node's announcement
 // (gossipd), and one of them that we cannot dial must not hide the others (issue 9 finding 10).
 import { MemoryLightningdStorage, LightningdDb } from '../../src/core/daemons/lightningd/db.ts';
-import { Lightningd, type ConnectdApi, type GossipdApi } from '../../src/core/daemons/lightningd/lightningd.ts';
+import { Lightningd } from '../../src/core/daemons/lightningd/lightningd.ts';
+import type { ConnectdApi } from '../../src/core/daemons/connectd/interface.ts';
+import type { GossipdApi } from '../../src/core/daemons/gossipd/interface.ts';
 import type { DialTarget, NetAddress } from '../../src/core/net/transport.ts';
 import { deepEqual } from '../support/assert.ts';
 

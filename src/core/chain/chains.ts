@@ -21,7 +21,7 @@ export const NETWORKS: readonly NetworkName[] = Object.freeze(Object.keys(GENESI
 
 const CHAIN_HASHES = new Map<NetworkName, Uint8Array>(NETWORKS.map(n => [n, fromHex(GENESIS_DISPLAYED[n]).reverse()]));
 
-function isNetwork(name: string): name is NetworkName {
+export function isNetwork(name: string): name is NetworkName {
   return Object.prototype.hasOwnProperty.call(GENESIS_DISPLAYED, name);
 }
 

@@ -1,33 +1,29 @@
-// Starts one daemon in a worker thread and links it to lightningd with Comlink over the worker's
+// A daemon host in a worker thread (core/node/platform.ts HostHandle), answering on the worker's
 // own port (design.md: "lightningd ↔ each daemon: Comlink over the worker's own port").
-import { Worker } from 'node:worker_threads';
-import * as Comlink from 'comlink';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { HostControl } from '../../core/node/host.ts';
+import type { HostHandle } from '../../core/node/platform.ts';
+import { wrapEndpoint } from '../../links/comlink-links.ts';
 import { logConfig } from '../log.ts';
+import type { NodeHostCtx } from './links.ts';
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
+const HOST = new URL('./host.ts', import.meta.url);
 
-export interface DaemonWorker<T> {
-  api: Comlink.Remote<T>;
-  worker: Worker;
-  /** Resolves with the reason when the worker exits for any reason. */
-  exited: Promise<string>;
-  terminate(): Promise<void>;
-}
-
-export function spawnDaemon<T>(name: string, entry: URL): DaemonWorker<T> {
-  const worker = new Worker(BOOT, { workerData: { entry: entry.href, log: logConfig() }, name });
-  const exited = new Promise<string>(resolve => {
-    worker.once('error', e => resolve(`${name} crashed: ${e.message}`));
-    worker.once('exit', code => resolve(`${name} exited with code ${code}`));
+export function spawnHost(name: string): HostHandle<MessagePort, NodeHostCtx> {
+  const worker = new Worker(BOOT, { workerData: { entry: HOST.href, log: logConfig() }, name });
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', e => reject(new Error(`${name} crashed: ${e.message}`)));
+    worker.once('exit', code => reject(new Error(`${name} exited with code ${code}`)));
   });
-  const api = Comlink.wrap<T>(nodeEndpoint(worker));
+  failed.catch(() => undefined);
+  const endpoint = nodeEndpoint(worker);
   return {
-    api,
-    worker,
-    exited,
+    control: wrapEndpoint<HostControl<MessagePort, NodeHostCtx>>(endpoint),
+    main: () => wrapEndpoint(endpoint),
+    failed,
     async terminate() {
-      api[Comlink.releaseProxy]();
       await worker.terminate();
     },
   };

@@ -44,7 +44,7 @@ import { decodeMessage, encodeMessage, readType, TYPE, type Message } from '../.
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
-import type { GossipdApi } from '../lightningd/lightningd.ts';
+import type { GossipdApi } from './interface.ts';
 import { Ingest } from './ingest.ts';
 import { CONFLICTS_META, loadStore, savedConflicts } from './load.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';

@@ -10,39 +10,10 @@ import { isBoltError } from '../../base/errors.ts';
 import { fieldOffset } from '../../wire/layout.ts';
 import { readType, TYPE } from '../../wire/messages.ts';
 import { checkNodeSecret, HsmError } from './secret.ts';
+import { HSM_CAPABILITIES, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
 
 export { checkNodeSecret, createNodeSecret, HsmError, isValidNodeSecret, NODE_SECRET_SIZE } from './secret.ts';
-
-/** Everything hsmd can do for a client. A link exposes a subset of these methods. */
-export interface HsmApi {
-  /** Our node id (BOLT 8 `ls.pub`, BOLT 7 `node_id`): the 33-byte compressed public key. */
-  nodeId(): Uint8Array;
-  /** BOLT 8 `ECDH(k, rk)` with the node secret: SHA-256 of the compressed shared point. */
-  ecdh(pub: Uint8Array): Uint8Array;
-  /**
-   * A compact low-S signature over a 32-byte digest that the caller computed from a message of
-   * our own (our node_announcement, our channel_update). A capability to grant sparingly.
-   */
-  signMessage(digest: Uint8Array): Uint8Array;
-  /** Signs our own node_announcement (BOLT 7): refuses one whose `node_id` is not ours. */
-  signNodeAnnouncement(msg: Uint8Array): Uint8Array;
-  /** Signs a channel_update (BOLT 7): the double-SHA256 of the message after its signature. */
-  signChannelUpdate(msg: Uint8Array): Uint8Array;
-}
-
-/** The permission names: one per method (Core Lightning's hsmd permission bits, by name). */
-export type HsmCapability = keyof HsmApi;
-
-export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
-  'nodeId',
-  'ecdh',
-  'signMessage',
-  'signNodeAnnouncement',
-  'signChannelUpdate',
-]);
-
-/** A link that can call exactly the methods named in `C`. */
-export type HsmLink<C extends HsmCapability> = Pick<HsmApi, C>;
+export { HSM_CAPABILITIES, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
 
 /** BOLT 7: node_announcement and channel_update sign "the entire remaining packet after signature". */
 const SIGNED_FROM = fieldOffset('channel_update', 'chain_hash');

@@ -1,75 +1,14 @@
 // lightningd: the master. It owns the node's own database and the JSON-RPC API, and decides which
 // daemon gets a peer; it holds no peer socket and no secret (design.md). The daemons it talks to
 // are given as small interfaces: Comlink proxies in Workers, plain objects in one isolate or a test.
-import {
-  endpointsFromAnnouncement,
-  parseEndpoint,
-  parsePeerAddress,
-  planDial,
-  type DialCapabilities,
-  type Endpoint,
-} from '../../net/address.ts';
-import type { NetAddress } from '../../net/transport.ts';
-import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent, PeerInfo, PingResult } from '../connectd/types.ts';
-import type { LightningdDb } from './db.ts';
+import { endpointsFromAnnouncement, parseEndpoint, parsePeerAddress, planDial, type Endpoint } from '../../net/address.ts';
+import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent } from '../connectd/interface.ts';
+import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
-import { registerWalletCommands, type WalletRpcDeps } from './wallet-rpc.ts';
+import { registerWalletCommands } from './wallet-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
-/** What lightningd needs of connectd (all may be async: a Comlink proxy). */
-export interface ConnectdApi {
-  connectToPeer(id: string, targets: readonly import('../../net/transport.ts').DialTarget[]): Promise<ConnectResult> | ConnectResult;
-  listPeers(): Promise<PeerInfo[]> | PeerInfo[];
-  ping(id: string, len: number, pongbytes: number): Promise<PingResult> | PingResult;
-  disconnect(id: string, force: boolean): Promise<void> | void;
-}
-
-/** What lightningd needs of gossipd: its RPC methods, and what it knows of a node's addresses. */
-export interface GossipdApi {
-  nodeAddresses(id: string): Promise<NetAddress[]> | NetAddress[];
-  rpc(method: 'listnodes' | 'listchannels' | 'getroute', params: Record<string, unknown>): Promise<unknown>;
-  info?(): Promise<Record<string, unknown>> | Record<string, unknown>;
-}
-
-export interface LightningdOptions {
-  network: string;
-  version: string;
-  nodeId: string;
-  alias: string;
-  /** Six hex digits. */
-  color: string;
-  /** Our features by context (getinfo's `our_features`), hex. */
-  ourFeatures: { init: string; node: string; channel: string; invoice: string };
-  connectd: ConnectdApi;
-  gossipd?: GossipdApi;
-  db: LightningdDb;
-  caps: DialCapabilities;
-  /** Where we listen (getinfo `binding`) and what we announce (getinfo `address`). */
-  binding?: NetAddress[];
-  address?: NetAddress[];
-  blockheight?: () => number | Promise<number>;
-  now?: () => number;
-  /** Runtime-level events for embedders (peer_connected, peer_disconnected, ...). */
-  emit?: (event: string, payload: unknown) => void;
-  /** getinfo's `lightning-dir` and listconfigs' `lightning-dir`, where the runtime has one. */
-  lightningDir?: string;
-  /**
-   * `stop`: shuts the node down; the RPC answers "Shutdown complete" once it resolves (as Core
-   * Lightning, which answers after its daemons are down). It must not wait for the RPC transport to
-   * finish this very request: close the listener, resolve, and let the answer go out before exiting.
-   * Without it `stop` is refused (-32601 would lie: the command exists).
-   */
-  stop?: () => Promise<void>;
-  /**
-   * listconfigs' `configs`, in Core Lightning's shape (doc/schemas/listconfigs.json): each option by
-   * name as `{value_str | value_int | value_bool | values_str…, source}`, `source` being 'default',
-   * 'cmdline' or 'FILE:LINE'. Entries given here replace the ones lightningd knows by itself
-   * (network, alias, rgb, lightning-dir).
-   */
-  configs?: () => Record<string, unknown>;
-  /** The on-chain wallet and the chain it spends on: newaddr, listfunds, withdraw, listtransactions, feerates. */
-  wallet?: WalletRpcDeps;
-}
+export type { LightningdOptions } from './interface.ts';
 
 /** Maps a connectd failure (possibly flattened by a port: only {code, message, attempts}) to Core Lightning's codes. */
 function connectRpcError(e: unknown): RpcError {

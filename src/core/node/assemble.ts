@@ -1,0 +1,207 @@
+// The one node assembly: every runtime's node is built here from the table (daemons.ts) and the
+// runtime's platform (platform.ts). It starts the daemons in order (hsmd first: the others need the
+// node id), creates each link's channel and hands its ends to the two daemons as they start (so no
+// port ever crosses a port after start: the edge runtime cannot move one), and builds lightningd,
+// which answers the daemons' events. lightningd's database loads while hsmd starts and gossipd
+// loads its store (design.md "start": in parallel, nothing verified twice).
+import type {
+  ConnectdEvents,
+  ConnectdInit,
+  ConnectdSpec,
+  PeerConnectedEvent,
+  PeerDisconnectedEvent,
+} from '../daemons/connectd/interface.ts';
+import type { GossipdEvents, GossipdInit, GossipdSpec, SyncProgress } from '../daemons/gossipd/interface.ts';
+import type { LightningdOptions } from '../daemons/lightningd/interface.ts';
+import { LightningdDb } from '../daemons/lightningd/db.ts';
+import { ChainService, dbFollowerStore } from '../daemons/lightningd/chain.ts';
+import type { ChainLink } from '../daemons/gossipd/interface.ts';
+import { isNetwork } from '../chain/chains.ts';
+import { Lightningd } from '../daemons/lightningd/lightningd.ts';
+import { ourFeatures } from '../features/index.ts';
+import type { DaemonRef, DaemonSpec } from './daemon.ts';
+import { DAEMONS, LINKS, type LinkEnd, type LinkSpec } from './daemons.ts';
+import type { Platform } from './platform.ts';
+import { superviseDaemons, type DaemonSupervisor, type LinkEnds, type RunningDaemon } from './supervisor.ts';
+
+export interface AssemblyOptions {
+  network: string;
+  alias?: string;
+  /** Six hex digits. */
+  color?: string;
+  connectdConfig?: ConnectdInit['config'];
+  gossipdConfig?: GossipdInit['config'];
+  /** Listeners connectd opens once it runs (where the runtime can listen); their ports in `listening`. */
+  listen?: { kind: 'tcp' | 'ws'; host: string; port: number }[];
+  /** Runtime-level events (peer_connected, peer_disconnected, gossip_progress, ...). */
+  emit?(event: string, payload: unknown): void;
+  /** lightningd's options that only the runtime knows (where it listens, its directory, `stop`), once the daemons run. */
+  lightningd?(started: { nodeId: string; listening: number[] }): Partial<LightningdOptions>;
+}
+
+export interface AssembledNode<Port> {
+  /** Our node id, hex. */
+  id: string;
+  lightningd: Lightningd;
+  db: LightningdDb;
+  connectd: RunningDaemon<ConnectdSpec>;
+  gossipd: RunningDaemon<GossipdSpec>;
+  daemons: DaemonSupervisor<Port>;
+  /** lightningd's chain (when the platform has a backend): follows blocks, watches, fees, broadcast. */
+  chain?: ChainService;
+  /** The ports `listen` bound, in its order. */
+  listening: number[];
+  /** Stops connectd, then gossipd (which writes what it holds), saves lightningd's database, then ends every host. Idempotent. */
+  stop(): Promise<void>;
+}
+
+type Ends<Port> = Record<LinkEnd, LinkEnds<Port>>;
+
+/** One channel per link in the table, its ends sorted by who gets them. */
+function linkEnds<Port>(p: Platform<Port, unknown>, links: readonly LinkSpec[]): Ends<Port> {
+  const ends: Ends<Port> = {
+    hsmd: { uses: {}, serves: {} },
+    connectd: { uses: {}, serves: {} },
+    gossipd: { uses: {}, serves: {} },
+    lightningd: { uses: {}, serves: {} },
+  };
+  for (const l of links) {
+    if (ends[l.client].uses[l.uses] || ends[l.server].serves[l.serves])
+      throw new Error(`the node table names ${l.client}'s link '${l.uses}' or ${l.server}'s '${l.serves}' twice`);
+    const [client, server] = p.links.channel();
+    ends[l.client].uses[l.uses] = { port: client, ...(l.transfer ? { transfer: true } : {}) };
+    ends[l.server].serves[l.serves] = { port: server, caps: l.caps ?? [] };
+  }
+  return ends;
+}
+
+export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: AssemblyOptions): Promise<AssembledNode<Port>> {
+  const log = p.log('lightningd');
+  const daemons = superviseDaemons(p, p.clock);
+  const ends = linkEnds(p, LINKS);
+  const db = new LightningdDb(p.storage.lightningd);
+  let lightningd: Lightningd | undefined;
+  // What lightningd answers the daemons, each on its link (LINKS: server 'lightningd'), by client.
+  const connectdEvents: ConnectdEvents = {
+    peerConnected: (e: PeerConnectedEvent) => lightningd?.peerConnected(e),
+    peerDisconnected: (e: PeerDisconnectedEvent) => lightningd?.peerDisconnected(e),
+    peerSpoke: (id: string, m: Uint8Array) => lightningd?.peerSpoke(id, m),
+  };
+  const gossipdEvents: GossipdEvents = { progress: (s: SyncProgress) => o.emit?.('gossip_progress', s) };
+  // lightningd owns the chain: the only backend of the node; gossipd asks it (gossipd_get_txout).
+  let chain: ChainService | undefined;
+  if (p.chain) {
+    if (!isNetwork(o.network)) throw new Error(`no chain backend for network '${o.network}'`);
+    chain = new ChainService({
+      backend: p.chain.backend,
+      network: o.network,
+      clock: p.clock,
+      log: p.log('chain'),
+      store: dbFollowerStore(db),
+      description: p.chain.description,
+      ...(p.chain.pollIntervalMs !== undefined ? { pollIntervalMs: p.chain.pollIntervalMs } : {}),
+    });
+  }
+  const noChain: ChainLink = {
+    getTxout: () => Promise.reject(new Error('lightningd has no chain backend')),
+    watchTxouts: () => undefined,
+  };
+  const answers: Record<string, object> = { connectd: connectdEvents, gossipd: gossipdEvents, chain: chain?.gossipLink ?? noChain };
+  for (const [name, end] of Object.entries(ends.lightningd.serves)) {
+    const answer = answers[name];
+    if (!answer) throw new Error(`lightningd answers no link '${name}'`);
+    p.links.expose(answer, end.port);
+  }
+
+  const started: { instance: string; stop(graceMs?: number): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const d of [...started].reverse()) await d.stop(p.stopGraceMs?.(d.instance)).catch(() => undefined);
+  };
+  /** Starts one of the table's daemons with its link ends; kept for stopAll as soon as it runs. */
+  const start = async <S extends DaemonSpec>(ref: DaemonRef<S>, init: S['init'], links: LinkEnds<Port>) => {
+    const d = await daemons.start(ref, ref.kind, init, links);
+    started.push(d);
+    return d;
+  };
+  try {
+    // Each pair settles before either is awaited: nothing is left starting behind a failure.
+    const hsmdStarted = start(DAEMONS.hsmd, {}, ends.hsmd);
+    const dbLoaded = db.load();
+    await Promise.allSettled([hsmdStarted, dbLoaded]);
+    const hsmd = await hsmdStarted;
+    await dbLoaded;
+    const nodeId = await hsmd.guard(hsmd.api.nodeId());
+    const features = ourFeatures('I').toHex();
+    const gossipdStarted = start(
+      DAEMONS.gossipd,
+      {
+        network: o.network,
+        nodeId,
+        ...(o.gossipdConfig ? { config: o.gossipdConfig } : {}),
+        ...(chain ? { chain: chain.description } : {}),
+      },
+      ends.gossipd,
+    );
+    const connectdStarted = start(
+      DAEMONS.connectd,
+      { network: o.network, nodeId, features, ...(o.connectdConfig ? { config: o.connectdConfig } : {}) },
+      ends.connectd,
+    );
+    await Promise.allSettled([gossipdStarted, connectdStarted]);
+    const gossipd = await gossipdStarted;
+    const connectd = await connectdStarted;
+    // gossipd has handed lightningd the funding outputs from its store: follow the chain.
+    chain?.attachGossipd(gossipd.api);
+    chain?.start();
+    const listening: number[] = [];
+    for (const l of o.listen ?? []) listening.push(await connectd.guard(connectd.api.listen(l.kind, l.host, l.port)));
+
+    let stopping: Promise<void> | undefined;
+    const node: AssembledNode<Port> = {
+      id: nodeId,
+      db,
+      connectd,
+      gossipd,
+      daemons,
+      listening,
+      ...(chain ? { chain } : {}),
+      lightningd: new Lightningd({
+        network: o.network,
+        version: p.version,
+        nodeId,
+        alias: `boltworker-${nodeId.slice(0, 8)}`,
+        color: nodeId.slice(2, 8),
+        ...(o.alias !== undefined ? { alias: o.alias } : {}),
+        ...(o.color !== undefined ? { color: o.color } : {}),
+        ourFeatures: { init: features, node: ourFeatures('N').toHex(), channel: '', invoice: '' },
+        connectd: connectd.api,
+        gossipd: gossipd.api,
+        daemons,
+        db,
+        caps: p.caps,
+        ...(chain ? { blockheight: () => chain.blockheight } : {}),
+        ...(o.emit ? { emit: o.emit } : {}),
+        ...(o.lightningd?.({ nodeId, listening }) ?? {}),
+      }),
+      stop() {
+        stopping ??= (async () => {
+          try {
+            // The chain first (nothing more to tell gossipd), then peers (nothing more arrives), then gossipd writes what it holds.
+            chain?.stop();
+            await connectd.stop(p.stopGraceMs?.('connectd'));
+            await gossipd.stop(p.stopGraceMs?.('gossipd'));
+            await db.flush().catch(e => log.warn(`saving lightningd's database failed: ${e instanceof Error ? e.message : String(e)}`));
+          } finally {
+            await stopAll();
+          }
+        })();
+        return stopping;
+      },
+    };
+    lightningd = node.lightningd;
+    return node;
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

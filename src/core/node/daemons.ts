@@ -1,0 +1,66 @@
+// The node's table: which daemons exist, which links join them, and what each link may do
+// (design.md "Links"). The one node assembly (assemble.ts) builds every runtime's node from it;
+// a runtime only says how to start a daemon and what to give it (platform.ts). Adding a daemon is
+// a folder in src/core/daemons/ (its interface.ts and host.ts) and an entry here.
+import type { ConnectdSpec } from '../daemons/connectd/interface.ts';
+import type { GossipdSpec } from '../daemons/gossipd/interface.ts';
+import type { HsmCapability, HsmdSpec } from '../daemons/hsmd/interface.ts';
+import type { DaemonDefinition, DaemonRef, DaemonSpec } from './daemon.ts';
+
+/** A daemon kind in the table: how lightningd names it, and how its host loads its definition. */
+export interface DaemonEntry<S extends DaemonSpec> extends DaemonRef<S> {
+  /** Loaded in the daemon's own realm only (a Worker holds the code of the daemons it runs). */
+  load(): Promise<DaemonDefinition<S>>;
+}
+
+function entry<S extends DaemonSpec>(kind: string, load: () => Promise<DaemonDefinition<S>>): DaemonEntry<S> {
+  return { kind, load };
+}
+
+export const DAEMONS = {
+  /** The node secret; ECDH and signing, per link capabilities. */
+  hsmd: entry<HsmdSpec>('hsmd', () => import('../daemons/hsmd/host.ts').then(m => m.daemon)),
+  /** Every peer connection. */
+  connectd: entry<ConnectdSpec>('connectd', () => import('../daemons/connectd/host.ts').then(m => m.daemon)),
+  /** BOLT 7: the gossip store and the graph. */
+  gossipd: entry<GossipdSpec>('gossipd', () => import('../daemons/gossipd/host.ts').then(m => m.daemon)),
+};
+
+export type DaemonKind = keyof typeof DAEMONS;
+
+/** lightningd, which runs in the runtime's own realm and answers the daemons' events. */
+export type LinkEnd = DaemonKind | 'lightningd';
+
+/**
+ * A link: a MessageChannel lightningd creates at start, one end to `client`, which calls it by the
+ * name `uses`, the other to `server`, which answers there what it serves by the name `serves`
+ * (given only `caps`, when set). `transfer`: byte arguments move to the server's realm instead of being
+ * copied (the caller gives them up). lightningd ↔ each daemon is the Worker's own port (not listed).
+ */
+export interface LinkSpec {
+  client: LinkEnd;
+  uses: string;
+  server: LinkEnd;
+  serves: string;
+  caps?: readonly HsmCapability[];
+  transfer?: boolean;
+}
+
+export const LINKS: readonly LinkSpec[] = [
+  // connectd ↔ hsmd: ECDH and nothing else (BOLT 8 handshakes).
+  { client: 'connectd', uses: 'ecdh', server: 'hsmd', serves: 'connectd', caps: ['ecdh'] },
+  // gossipd ↔ hsmd: signing our own gossip and nothing else.
+  { client: 'gossipd', uses: 'hsm', server: 'hsmd', serves: 'gossipd', caps: ['signNodeAnnouncement', 'signChannelUpdate'] },
+  // connectd → gossipd: gossip in, in batches (never through lightningd).
+  { client: 'connectd', uses: 'gossip', server: 'gossipd', serves: 'gossip', transfer: true },
+  // gossipd → connectd: sends and warnings to peers.
+  { client: 'gossipd', uses: 'peers', server: 'connectd', serves: 'peers' },
+  // The daemons' events to lightningd.
+  { client: 'connectd', uses: 'events', server: 'lightningd', serves: 'connectd' },
+  { client: 'gossipd', uses: 'events', server: 'lightningd', serves: 'gossipd' },
+  // gossipd → lightningd: the chain (gossipd_get_txout); gossipd never talks to the chain itself.
+  { client: 'gossipd', uses: 'chain', server: 'lightningd', serves: 'chain' },
+];
+
+/** The table's daemons in start order: hsmd first (the others need the node id). */
+export const START_ORDER: readonly DaemonKind[] = ['hsmd', 'connectd', 'gossipd'];

@@ -1,0 +1,64 @@
+// Node's one daemon host: a worker thread that runs the daemons lightningd starts in it
+// (core/node/host.ts), each with what Node gives it here: hsmd the node secret from the network
+// directory (it loads it itself, so the secret never crosses a port), connectd TCP and `ws`
+// (dialing and --bind-addr listeners), gossipd its file store, a pool of signature-check threads
+// (lightningd owns the chain: it runs in the main thread, src/node/node.ts).
+import { parentPort } from 'node:worker_threads';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { ConnectdEnv } from '../../core/daemons/connectd/interface.ts';
+import type { GossipdEnv } from '../../core/daemons/gossipd/interface.ts';
+import { isValidNodeSecret } from '../../core/daemons/hsmd/hsmd.ts';
+import type { HsmdEnv } from '../../core/daemons/hsmd/interface.ts';
+import type { DaemonEnv } from '../../core/node/daemon.ts';
+import { ownPortAnswers } from '../../core/node/host.ts';
+import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { randomBytes, systemClock } from '../../platform/system.ts';
+import { combineDialers } from '../../transports/dialer.ts';
+import { TcpDialer, listenTcp } from '../../transports/tcp-node.ts';
+import { listenWebSocket } from '../../transports/ws-listener-node.ts';
+import { WsDialer } from '../../transports/ws-node.ts';
+import { FileGossipStore } from '../gossip-store-file.ts';
+import { loadOrCreateSecret } from '../hsm-secret.ts';
+import { nodeLog } from '../log.ts';
+import { createNodeVerifyPool } from '../verify-pool.ts';
+import { nodeLinks, type NodeHostCtx } from './links.ts';
+import { nodeTransportAead } from '../aead.ts';
+
+installErrorTransfer();
+
+function env(kind: string, ctx: NodeHostCtx): DaemonEnv {
+  const base: DaemonEnv = { clock: systemClock, log: nodeLog(kind), randomBytes };
+  switch (kind) {
+    case 'hsmd': {
+      const hsmd: DaemonEnv & HsmdEnv = { ...base, loadOrCreateSecret: () => loadOrCreateSecret(ctx.networkDir, isValidNodeSecret) };
+      return hsmd;
+    }
+    case 'connectd': {
+      const connectd: DaemonEnv & ConnectdEnv = {
+        ...base,
+        dialer: combineDialers({ tcp: new TcpDialer(), websocket: new WsDialer() }),
+        // `--bind-addr HOST:PORT` (TCP) or `--bind-addr ws:HOST:PORT` (WebSocket).
+        listen: (kind, host, port, accept) => (kind === 'tcp' ? listenTcp(host, port, accept) : listenWebSocket(host, port, accept)),
+        // BOLT 8 with Node's built-in ChaCha20-Poly1305 for large messages (src/node/aead.ts).
+        aead: nodeTransportAead,
+      };
+      return connectd;
+    }
+    case 'gossipd': {
+      const gossipd: DaemonEnv & GossipdEnv = {
+        ...base,
+        openStore: () => FileGossipStore.open(join(ctx.networkDir, 'gossip_store')),
+        verifier: () => createNodeVerifyPool(ctx.verifyWorkers ? { size: ctx.verifyWorkers } : {}),
+        inflate: (b, max) => new Uint8Array(inflateSync(b, { maxOutputLength: max })),
+      };
+      return gossipd;
+    }
+    default:
+      return base;
+  }
+}
+
+Comlink.expose(ownPortAnswers({ links: nodeLinks, env }), nodeEndpoint(parentPort!));

@@ -1,0 +1,53 @@
+// The browser's one daemon host: a module Worker that runs the daemons lightningd starts in it
+// (core/node/host.ts), each with what a browser gives it here. hsmd loads the node secret of this
+// node's data name from IndexedDB itself, so the secret never crosses a port; connectd keeps every
+// peer WebSocket (a WebSocket cannot move between realms, a MessagePort can) and, with no TCP and no
+// listening in a browser, dials WebSockets only (a peer's own, or a bridge lightningd's dial plan
+// put in the target's URL); gossipd keeps its IndexedDB store and a pool of signature-check Workers
+// nested in this one. The store is trusted on load: a restart checks no signature.
+import * as Comlink from 'comlink';
+import { smallMessageAead } from '../../core/crypto/aead.ts';
+import type { ConnectdEnv } from '../../core/daemons/connectd/interface.ts';
+import type { HsmdEnv } from '../../core/daemons/hsmd/interface.ts';
+import type { DaemonEnv } from '../../core/node/daemon.ts';
+import { ownPortAnswers } from '../../core/node/host.ts';
+import { installErrorTransfer } from '../../links/comlink-errors.ts';
+import { consoleLog, randomBytes, systemClock } from '../../platform/system.ts';
+import { BrowserWebSocketDialer } from '../../transports/browser-websocket.ts';
+import { combineDialers } from '../../transports/dialer.ts';
+import { loadOrCreateSecretIdb } from '../hsm-secret-idb.ts';
+import { webLinks, type WebHostCtx } from '../worker-api.ts';
+
+installErrorTransfer();
+
+function env(kind: string, ctx: WebHostCtx): DaemonEnv | Promise<DaemonEnv> {
+  const base: DaemonEnv = { clock: systemClock, log: consoleLog(kind, ctx.log), randomBytes };
+  switch (kind) {
+    case 'hsmd': {
+      const hsmd: DaemonEnv & HsmdEnv = {
+        ...base,
+        loadOrCreateSecret: () => {
+          if (typeof ctx.dataName !== 'string' || ctx.dataName === '') throw new Error('hsmd: a data name is needed');
+          return loadOrCreateSecretIdb(ctx.dataName, randomBytes);
+        },
+      };
+      return hsmd;
+    }
+    case 'connectd': {
+      const connectd: DaemonEnv & ConnectdEnv = {
+        ...base,
+        dialer: combineDialers({ websocket: new BrowserWebSocketDialer() }),
+        // BOLT 8 with reused cipher state for small messages (src/core/crypto/aead.ts).
+        aead: smallMessageAead(),
+      };
+      return connectd;
+    }
+    case 'gossipd':
+      // Its store and verifier pool (with the libsecp256k1 wasm) load only in gossipd's Worker.
+      return import('./gossipd-env.ts').then(m => m.gossipdEnv(base, ctx));
+    default:
+      return base;
+  }
+}
+
+Comlink.expose(ownPortAnswers<MessagePort, WebHostCtx>({ links: webLinks, env }));
