@@ -20,6 +20,7 @@ import { cliMain, writeOut } from './cli.ts';
 import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './network-dir.ts';
 import { LOG_LEVELS, setLogConfig, type LogLevel } from './log.ts';
 import { VERSION } from './version.ts';
+import { HSM_OPTIONS } from './hsm-secret.ts';
 
 export const NODE_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS.slice(0, 1),
@@ -42,6 +43,7 @@ export const NODE_OPTIONS: OptionSpec[] = [
   { name: 'log-file', arg: 'PATH', help: 'Log to this file (relative to <lightning-dir>/<network>) instead of stderr' },
   { name: 'bridge', arg: 'URL', multi: true, help: 'WebSocket-to-TCP bridge for WebSocket-only targets (ws://host/{host}:{port})' },
   { name: 'esplora', arg: 'URL', help: 'Esplora API to check funding outputs (default: trust announcements)' },
+  ...HSM_OPTIONS,
   ...COMMON_OPTIONS,
 ];
 
@@ -159,7 +161,9 @@ async function nodeMain(argv: string[]): Promise<number> {
     color: rgb?.toLowerCase(),
     bridges: allValues(values, 'bridge'),
     esplora: v('esplora'),
-    configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version']),
+    recover: v('recover'),
+    // The mnemonic is never shown back: listconfigs leaves --recover out.
+    configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version', 'recover']),
   });
   // The log says it too; a log file would hide it from whoever started the node.
   const warning = node.rpcHttp && logFile !== undefined && rpcAddrWarning(node.rpcHttp.host, node.rpcHttp.port);

@@ -50,6 +50,8 @@ export interface NodeOptions {
   verifyWorkers?: number;
   /** Esplora API base URL for funding-output checks (default: trust announcements, as getinfo says). */
   esplora?: string;
+  /** `--recover`: restore from this BIP39 mnemonic (or legacy 64-hex secret) into a new hsm_secret. */
+  recover?: string;
   /** listconfigs' `configs` (the command line builds it from the options it parsed). */
   configs?: () => Record<string, unknown>;
   onEvent?: (event: string, payload: unknown) => void;
@@ -139,7 +141,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let cookie: Awaited<ReturnType<typeof writeCookie>> | undefined;
   try {
     // lightningd's db loads while hsmd starts and gossipd loads its store: in parallel.
-    const [nodeId] = await Promise.all([hsmd.api.init(dir), db.load()]);
+    const [nodeId] = await Promise.all([hsmd.api.init(dir, o.recover), db.load()]);
     // connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
     const gossipIn = new MessageChannel();
     const gossipOut = new MessageChannel();

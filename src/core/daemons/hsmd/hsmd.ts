@@ -1,15 +1,21 @@
-// hsmd: the only holder of the node secret. Like Core Lightning's hsmd it has no network connection
-// and answers each client only what that client's permissions allow: connectd gets a link that can
-// do ECDH and nothing else; gossip signing goes through another link. The secret lives in a private
-// field, is never returned, logged or put in an error, and no object hsmd returns holds it (a link
-// has no own properties, so JSON, structuredClone and Comlink see nothing in it but the allowed
-// methods).
+// hsmd: the only holder of the root secret (the BIP39 seed, or a legacy 32-byte hsm_secret), from
+// which it derives the node key, the wallet's keys and each channel's secrets (src/core/keys). Like
+// Core Lightning's hsmd it has no network connection and answers each client only what that client's
+// permissions allow: connectd gets a link that can do ECDH and nothing else; gossip signing and
+// wallet signing go through other links. The secrets live in private fields, are never returned,
+// logged or put in an error, and no object hsmd returns holds them (a link has no own properties,
+// so JSON, structuredClone and Comlink see nothing in it but the allowed methods).
 import { equal, Reader } from '../../base/bytes.ts';
 import { ecdh, getPublicKey, sha256d, signDigest } from '../../crypto/primitives.ts';
 import { isBoltError } from '../../base/errors.ts';
-import { checkNodeSecret, HsmError } from './secret.ts';
+import type { HDKey } from '@scure/bip32';
+import { checkSecretData, nodeSecretKey, walletChain, type WalletAddressType } from '../../keys/derive.ts';
+import { HsmError } from './secret.ts';
+import { signWithdrawal, type WithdrawalInput } from './withdrawal.ts';
 
-export { checkNodeSecret, createNodeSecret, HsmError, isValidNodeSecret, NODE_SECRET_SIZE } from './secret.ts';
+export { createNodeSecret, HsmError } from './secret.ts';
+export type { WalletAddressType } from '../../keys/derive.ts';
+export type { WithdrawalInput } from './withdrawal.ts';
 
 /** Everything hsmd can do for a client. A link exposes a subset of these methods. */
 export interface HsmApi {
@@ -26,6 +32,21 @@ export interface HsmApi {
   signNodeAnnouncement(msg: Uint8Array): Uint8Array;
   /** Signs a channel_update (BOLT 7): the double-SHA256 of the message after its signature. */
   signChannelUpdate(msg: Uint8Array): Uint8Array;
+  /**
+   * The BIP32 extended public key (`xpub...`, mainnet version bytes on every network) of the
+   * wallet's chain for `type`: wallet address k of that type is its child k (non-hardened). The
+   * chain is m/86'/0'/0'/0 for a mnemonic seed and m/0/0 for a legacy secret, the same for both
+   * types (one index space, as Core Lightning: README "Keys").
+   */
+  walletXpub(type: WalletAddressType): string;
+  /**
+   * Signs each input i of `psbt` with wallet key `inputs[i]` and returns the PSBT with the
+   * signatures (not finalized). Refuses (HsmError, nothing signed) a PSBT that does not parse
+   * (`bad_psbt`), an input list that does not name every input (`bad_inputs`), an input without
+   * witnessUtxo (`no_witness_utxo`), one whose script is not the wallet's for that key and type or
+   * that is spent by taproot script path (`not_ours`).
+   */
+  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
 }
 
 /** The permission names: one per method (Core Lightning's hsmd permission bits, by name). */
@@ -37,6 +58,8 @@ export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
   'signMessage',
   'signNodeAnnouncement',
   'signChannelUpdate',
+  'walletXpub',
+  'signWithdrawal',
 ]);
 
 /** A link that can call exactly the methods named in `C`. */
@@ -55,14 +78,21 @@ function bytesArg(v: unknown, len: number | undefined, what: string): Uint8Array
 }
 
 export class Hsmd implements HsmApi {
+  /** The node key (libhsmd.c node_key()), not the root secret. */
   readonly #secret: Uint8Array;
   readonly #nodeId: Uint8Array;
+  readonly #wallet: HDKey;
 
-  /** Takes a copy of `secret` (the caller should then drop or zero its own). */
-  constructor(secret: Uint8Array) {
-    checkNodeSecret(secret);
-    this.#secret = secret.slice();
+  /**
+   * `secretData` is what Core Lightning's hsmd_init takes: a legacy 32-byte hsm_secret or the
+   * 64-byte BIP39 seed (src/core/keys/seed.ts reads either from an hsm_secret file). Everything is
+   * derived from it here; the caller should then drop or zero its own copy.
+   */
+  constructor(secretData: Uint8Array) {
+    checkSecretData(secretData);
+    this.#secret = nodeSecretKey(secretData);
     this.#nodeId = getPublicKey(this.#secret);
+    this.#wallet = walletChain(secretData);
   }
 
   nodeId(): Uint8Array {
@@ -106,6 +136,15 @@ export class Hsmd implements HsmApi {
       throw new HsmError('bad_request', 'signChannelUpdate: not a channel_update');
     }
     return signDigest(sha256d(msg.subarray(SIGNED_FROM)), this.#secret);
+  }
+
+  walletXpub(type: WalletAddressType): string {
+    if (type !== 'p2wpkh' && type !== 'p2tr') throw new HsmError('bad_request', 'walletXpub: type must be p2wpkh or p2tr');
+    return this.#wallet.publicExtendedKey;
+  }
+
+  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array {
+    return signWithdrawal(this.#wallet, psbt, inputs);
   }
 
   /**
