@@ -5,7 +5,7 @@
 //   lightningd ↔ hsmd, lightningd ↔ connectd, lightningd ↔ gossipd: one channel each;
 //   connectd ↔ hsmd: a channel on which hsmd answers ECDH and nothing else;
 //   connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another.
-// The node secret is read by the hsmd part alone (through `SecretStore`) and never crosses a port.
+// The seed is read by the hsmd part alone (through `SecretStore`) and never crosses a port.
 // Peer sockets live in connectd and die with the isolate: state worth keeping lives in the
 // injected stores (Durable Object storage on Cloudflare). Gossip signatures are checked in this
 // isolate too (no workers), by libsecp256k1 compiled to WASM when the runtime hands its module in
@@ -14,7 +14,8 @@ import * as Comlink from 'comlink';
 import { inflateZlib } from '../platform/inflate.ts';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb, type LightningdStorage } from '../core/daemons/lightningd/db.ts';
-import { Hsmd, createNodeSecret, isValidNodeSecret, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
+import { Hsmd, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
+import { createMnemonic, decodeHsmSecret, encodeHsmSecret } from '../core/keys/seed.ts';
 import { Connectd } from '../core/daemons/connectd/connectd.ts';
 import type {
   Clock,
@@ -141,13 +142,17 @@ function hsmdPart(store: SecretStore, clients: Record<string, MessagePort>) {
   let hsmd: Hsmd | undefined;
   return {
     async init(): Promise<string> {
-      let secret = await store.load();
-      if (!isValidNodeSecret(secret)) {
-        secret = createNodeSecret(randomBytes);
-        await store.save(secret);
+      // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts): a new
+      // node stores a fresh mnemonic; an unreadable one is an error, never silently replaced.
+      let file = await store.load();
+      if (file === undefined) {
+        file = encodeHsmSecret(createMnemonic(randomBytes));
+        await store.save(file);
       }
-      hsmd = new Hsmd(secret);
-      secret.fill(0);
+      // (The loaded bytes are not zeroed: a store may hand back its own cached copy.)
+      const root = decodeHsmSecret(file, 'the stored hsm_secret');
+      hsmd = new Hsmd(root.secretData);
+      root.secretData.fill(0);
       return toHex(hsmd.nodeId());
     },
     /** Serves `client`'s link exposing exactly `caps` (Core Lightning's per-client permissions). */

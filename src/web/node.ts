@@ -20,6 +20,7 @@ import {
   type PeerAddress,
 } from '../core/net/address.ts';
 import { isBoltError } from '../core/base/errors.ts';
+import { recoveryFile } from '../core/keys/seed.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { WebNodeError } from './errors.ts';
 import { Emitter, type Listener, type WebNodeEventName } from './events.ts';
@@ -47,6 +48,11 @@ export interface WebNodeOptions {
   alias?: string;
   /** Six hex digits. */
   color?: string;
+  /**
+   * Restores a node from its BIP39 mnemonic (or a legacy secret as 64 hex digits) into a data name
+   * that holds no seed yet; one that does is refused (WebNodeError 'seed_exists').
+   */
+  recover?: string;
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
   /** gossipd's batching and sync settings (tests shorten them). */
@@ -75,6 +81,12 @@ export interface WebNode {
    * `stop` stops the node as stop() does and answers "Shutdown complete".
    */
   call(method: string, params?: unknown): Promise<unknown>;
+  /**
+   * The BIP39 mnemonic of a node this startNode created, once: the first call returns it (show it to
+   * the user to write down; `recover` restores the node from it), every later call, and any call on
+   * a node that was loaded or restored, returns undefined. hsmd keeps the seed; nothing else does.
+   */
+  takeMnemonic(): string | undefined;
   on<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
   off<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
   /** Closes every connection, saves, ends the Workers and releases the data name. Idempotent. */
@@ -109,6 +121,7 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
       throw e;
     }
   };
+  if (o.recover !== undefined) wrap('recover', () => recoveryFile(o.recover));
   const bridges = o.bridge === undefined ? [] : [wrap('bridge', () => parseBridge(o.bridge!))];
   const peers = (o.peers ?? []).map(p => wrap(`peers (${p})`, () => parsePeerAddress(p, { network: o.network, port })));
   for (const p of peers) if (!p.endpoint) bad(`peers (${p.id}): an address is needed (id@host:port)`);
@@ -151,7 +164,14 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     const gd = gossipd;
     const db = new LightningdDb(storage);
     // lightningd's database loads while hsmd loads the secret and the other modules load.
-    const [nodeId] = await Promise.all([hsmd.guard(hsmd.api.init(dataName)), db.load()]);
+    const [seed] = await Promise.all([
+      hsmd.guard(hsmd.api.init(dataName, options.recover)).catch((e: { code?: unknown; message?: string }) => {
+        throw e?.code === 'seed_exists' ? new WebNodeError('seed_exists', String(e.message)) : e;
+      }),
+      db.load(),
+    ]);
+    const nodeId = seed.id;
+    let mnemonic = seed.mnemonic;
 
     // connectd ↔ gossipd: gossip in on one channel, gossipd's sends and warnings on another. The
     // gossip store loads while connectd starts (design.md "start": in parallel, nothing re-verified).
@@ -226,6 +246,11 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
       id: nodeId,
       dataName,
       network: options.network,
+      takeMnemonic() {
+        const m = mnemonic;
+        mnemonic = undefined;
+        return m;
+      },
       call(method, params) {
         if (stopping) return Promise.reject(new WebNodeError('stopped', `the node '${dataName}' was stopped`));
         // Every failure comes back as an RpcError with Core Lightning's numeric code.

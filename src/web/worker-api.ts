@@ -9,8 +9,11 @@ import type { GossipdConfig, SyncProgress } from '../core/daemons/gossipd/types.
 export type LogLevel = 'debug' | 'info' | 'warn' | 'silent';
 
 export interface HsmdWorkerApi {
-  /** Loads (or creates) the node secret of `dataName` in this worker's IndexedDB; returns the node id, hex. */
-  init(dataName: string): Promise<string>;
+  /**
+   * Loads (or creates, or with `recover` restores) the seed of `dataName` in this worker's
+   * IndexedDB; returns the node id, hex, and the mnemonic only when this call created the seed.
+   */
+  init(dataName: string, recover?: string): Promise<{ id: string; mnemonic?: string }>;
   /** Serves a link on `port` exposing exactly `caps` (Core Lightning's per-client hsmd permissions). */
   serve(port: MessagePort, caps: HsmCapability[]): void;
 }

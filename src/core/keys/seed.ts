@@ -87,7 +87,7 @@ export function decodeHsmSecret(file: unknown, what = 'hsm_secret'): RootSecret 
   if (!file.subarray(0, PASSPHRASE_HASH_LEN).every(b => b === 0)) {
     throw new HsmError('bad_secret', `${what} holds a mnemonic with a passphrase, which boltworker does not support`);
   }
-  const mnemonic = new TextDecoder('utf-8', { fatal: false }).decode(file.subarray(PASSPHRASE_HASH_LEN));
+  const mnemonic = new TextDecoder().decode(file.subarray(PASSPHRASE_HASH_LEN));
   try {
     return { format: 'mnemonic', secretData: mnemonicSeed(mnemonic) };
   } catch (e) {
