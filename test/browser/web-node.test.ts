@@ -298,8 +298,18 @@ function spyRealm(realm: string, channelName: string): () => void {
     }
   };
   const restores: (() => void)[] = [];
-  for (const cls of ['MessagePort', 'Worker', 'DedicatedWorkerGlobalScope']) {
-    const proto = g[cls]?.prototype;
+  // WebIDL puts a [Global] interface's operations on the global object itself, not on its
+  // prototype: a Worker's `self.postMessage` (Comlink's replies to the page) is patched there.
+  const workerGlobal = g.DedicatedWorkerGlobalScope
+    ? { prototype: globalThis as unknown as { postMessage: (...a: unknown[]) => void } }
+    : undefined;
+  const targets: [string, { prototype: { postMessage: (...a: unknown[]) => void } } | undefined][] = [
+    ['MessagePort', g.MessagePort],
+    ['Worker', g.Worker],
+    ['DedicatedWorkerGlobalScope', workerGlobal],
+  ];
+  for (const [cls, target] of targets) {
+    const proto = target?.prototype;
     if (!proto) continue;
     const original = proto.postMessage;
     proto.postMessage = function (this: unknown, ...args: unknown[]) {
@@ -417,6 +427,10 @@ describe('browser node: the node secret never crosses a port', () => {
     ok(
       records.some(x => x.realm === 'connectd' && x.strings.includes(ln.id)),
       "connectd's messages were recorded",
+    );
+    ok(
+      records.some(x => x.realm === 'hsmd' && x.via === 'DedicatedWorkerGlobalScope'),
+      "hsmd's answers to the page were recorded",
     );
 
     for (const x of records) {
