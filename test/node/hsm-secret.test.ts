@@ -3,6 +3,16 @@
 // refused over an existing one; a legacy 32-byte file keeps working. `boltworker node` says where the
 // mnemonic is and never prints the mnemonic itself.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { HDKey } from '@scure/bip32';
+import { Transaction } from '@scure/btc-signer';
+import { spawnDaemon } from '../../src/node/workers/spawn.ts';
+import type { HsmdWorkerApi } from '../../src/node/workers/hsmd-worker.ts';
+import type { HsmLink } from '../../src/core/daemons/hsmd/hsmd.ts';
+import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
+import { installErrorTransfer } from '../../src/links/comlink-errors.ts';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +107,38 @@ function watch(p: ChildProcess): { first: Promise<string>; all: Promise<{ out: s
   const all = new Promise<{ out: string; err: string; code: number }>(r => p.once('exit', c => r({ out, err, code: c ?? -1 })));
   return { first, all };
 }
+
+describe('Node: the hsmd worker serves wallet signing on a link', () => {
+  it('walletXpub and signWithdrawal across a worker port; a refusal arrives as HsmError with its code', async () => {
+    installErrorTransfer();
+    const d = tmp();
+    await loadOrCreateSecret(d, ABANDON);
+    const hsmd = spawnDaemon<HsmdWorkerApi>('hsmd', new URL('../../src/node/workers/hsmd-worker.ts', import.meta.url));
+    try {
+      equal(await hsmd.api.init(d), '03653e90c1ce4660fd8505dd6d643356e93cfe202af109d382787639dd5890e87d');
+      const { port1, port2 } = new MessageChannel();
+      await hsmd.api.serve(Comlink.transfer(port1, [port1]) as unknown as MessagePort, ['walletXpub', 'signWithdrawal']);
+      const wallet = Comlink.wrap<HsmLink<'walletXpub' | 'signWithdrawal'>>(nodeEndpoint(port2));
+      const chain = HDKey.fromExtendedKey(await wallet.walletXpub('p2tr'));
+      // BIP86's first address key for this mnemonic.
+      equal(toHex(chain.deriveChild(0).publicKey!.subarray(1)), 'cc8a4bc64d897bddc5fbc2f670f7a8ba0b386779106cf1223c6fc5d7cd6fc115');
+      const tx = new Transaction();
+      tx.addInput({
+        txid: new Uint8Array(32).fill(1),
+        index: 0,
+        witnessUtxo: { script: walletScript(chain.deriveChild(2).publicKey!, 'p2tr'), amount: 5000n },
+      });
+      tx.addOutput({ script: walletScript(chain.deriveChild(3).publicKey!, 'p2wpkh'), amount: 4000n });
+      const signed = Transaction.fromPSBT(await wallet.signWithdrawal(tx.toPSBT(), [{ index: 2, type: 'p2tr' }]));
+      equal(signed.getInput(0).tapKeySig?.length, 64);
+      const e = await rejects<HsmError>(wallet.signWithdrawal(tx.toPSBT(), [{ index: 1, type: 'p2tr' }]), Error);
+      equal(e.code, 'not_ours');
+      port2.close();
+    } finally {
+      await hsmd.terminate();
+    }
+  });
+});
 
 describe('Node: boltworker node and the seed', () => {
   it('says where to read the mnemonic, never prints it; --recover restores the node id; refused over an existing seed', async () => {
