@@ -15,7 +15,7 @@ import { inflateZlib } from '../platform/inflate.ts';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb, type LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { Hsmd, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
-import { createMnemonic, decodeHsmSecret, encodeHsmSecret } from '../core/keys/seed.ts';
+import { openSeed } from '../core/keys/seed.ts';
 import { Connectd } from '../core/daemons/connectd/connectd.ts';
 import type {
   Clock,
@@ -81,6 +81,11 @@ export interface EdgeNodeOptions {
    */
   listen?: (accept: (stream: ByteStream) => void) => Promise<NetAddress[]>;
   onEvent?: (event: string, payload: unknown) => void;
+  /**
+   * Restores the node from its BIP39 mnemonic (or a legacy secret as 64 hex digits) into a store
+   * that holds no seed yet (Core Lightning's --recover); one that holds a seed is refused.
+   */
+  recover?: string;
   /** Called once when the node starts stopping (stop(), or `stop` over the RPC). */
   onStop?: () => void;
 }
@@ -138,19 +143,12 @@ function link<T>(api: object): Comlink.Remote<T> {
 }
 
 // ---- hsmd: the only part that touches the secret ----
-function hsmdPart(store: SecretStore, clients: Record<string, MessagePort>) {
+function hsmdPart(store: SecretStore, clients: Record<string, MessagePort>, recover?: string) {
   let hsmd: Hsmd | undefined;
   return {
     async init(): Promise<string> {
-      // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts): a new
-      // node stores a fresh mnemonic; an unreadable one is an error, never silently replaced.
-      let file = await store.load();
-      if (file === undefined) {
-        file = encodeHsmSecret(createMnemonic(randomBytes));
-        await store.save(file);
-      }
-      // (The loaded bytes are not zeroed: a store may hand back its own cached copy.)
-      const root = decodeHsmSecret(file, 'the stored hsm_secret');
+      // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts).
+      const root = await openSeed(store, randomBytes, recover);
       hsmd = new Hsmd(root.secretData);
       root.secretData.fill(0);
       return toHex(hsmd.nodeId());
@@ -295,7 +293,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   const gossipIn = new MessageChannel(); // connectd → gossipd
   const gossipOut = new MessageChannel(); // gossipd → connectd
   const events = new MessageChannel(); // connectd → lightningd
-  const hsmd = link<HsmdApi>(hsmdPart(o.secretStore, { connectd: ecdh.port1 }));
+  const hsmd = link<HsmdApi>(hsmdPart(o.secretStore, { connectd: ecdh.port1 }, o.recover));
   const connectdApi = connectdPart(o.dialer, consoleLog('connectd', level), {
     hsm: ecdh.port2,
     events: events.port2,

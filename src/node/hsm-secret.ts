@@ -6,7 +6,7 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createMnemonic, decodeHsmSecret, encodeHsmSecret, recoveryFile, type RootSecret } from '../core/keys/seed.ts';
+import { openSeed, type RootSecret } from '../core/keys/seed.ts';
 import type { OptionSpec } from './options.ts';
 
 /** `boltworker node` options that reach hsmd (Core Lightning's `--recover`). */
@@ -47,25 +47,17 @@ async function readIfThere(path: string): Promise<Uint8Array | undefined> {
 
 /**
  * Loads `<dir>/hsm_secret`, or creates it: from `recover` when given (refused if the file exists,
- * as Core Lightning refuses), else from a fresh 12-word mnemonic.
+ * as Core Lightning refuses), else from a fresh 12-word mnemonic. The network directory's lock
+ * (lightningd.pid) is held meanwhile, so no other daemon writes it; 'wx' refuses to overwrite anyway.
  */
 export async function loadOrCreateSecret(dir: string, recover?: string): Promise<LoadedSecret> {
   const path = join(dir, 'hsm_secret');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const found = await readIfThere(path);
-  if (recover !== undefined) {
-    if (found) throw new Error(`--recover: ${path} already exists; recover only into a new lightning-dir`);
-    const file = recoveryFile(recover);
-    await writeNew(path, file);
-    return { ...decodeHsmSecret(file, path), path, made: 'recovered' };
-  }
-  if (found) return { ...decodeHsmSecret(found, path), path };
-  const file = encodeHsmSecret(createMnemonic(n => new Uint8Array(randomBytes(n))));
-  try {
-    await writeNew(path, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return { ...decodeHsmSecret(await readFile(path), path), path };
-  }
-  return { ...decodeHsmSecret(file, path), path, made: 'created' };
+  const root = await openSeed(
+    { load: () => readIfThere(path), save: file => writeNew(path, file) },
+    n => new Uint8Array(randomBytes(n)),
+    recover,
+    path,
+  );
+  return { ...root, path };
 }

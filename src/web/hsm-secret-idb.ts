@@ -6,8 +6,7 @@
 // transaction, so two tabs starting at once cannot both create a seed: one creates it, the other
 // reads it. A legacy 32-byte value (before mnemonics) keeps working as a legacy hsm_secret.
 import { openDB } from 'idb';
-import { HsmError } from '../core/daemons/hsmd/secret.ts';
-import { createMnemonic, decodeHsmSecret, encodeHsmSecret, recoveryFile } from '../core/keys/seed.ts';
+import { openSeed, type SeedStore } from '../core/keys/seed.ts';
 
 /** Where the seed lives (Core Lightning's `hsm_secret`, by name). Tests read it from here. */
 export const HSM_SECRET_DB = Object.freeze({
@@ -34,32 +33,24 @@ export async function loadOrCreateSecretIdb(
   random: (n: number) => Uint8Array,
   recover?: string,
 ): Promise<LoadedSecretIdb> {
-  const recovered = recover === undefined ? undefined : recoveryFile(recover);
   const db = await openDB(HSM_SECRET_DB.name(dataName), HSM_SECRET_DB.version, {
     upgrade(d) {
       if (!d.objectStoreNames.contains(HSM_SECRET_DB.store)) d.createObjectStore(HSM_SECRET_DB.store);
     },
   });
-  const what = `IndexedDB ${HSM_SECRET_DB.name(dataName)}`;
   try {
     const tx = db.transaction(HSM_SECRET_DB.store, 'readwrite');
     const store = tx.objectStore(HSM_SECRET_DB.store);
-    const found: unknown = await store.get(HSM_SECRET_DB.key);
+    // Only IndexedDB requests are awaited in between, so the transaction stays open from get to add;
+    // add(), not put(): never overwrite a seed.
+    const seedStore: SeedStore = {
+      load: async () => ((await store.get(HSM_SECRET_DB.key)) as Uint8Array | undefined) ?? undefined,
+      save: async file => void (await store.add(file, HSM_SECRET_DB.key)),
+    };
     let out: LoadedSecretIdb;
     try {
-      if (found !== undefined) {
-        if (recovered) throw new HsmError('seed_exists', `${what} already holds a seed: restore into a new data name`);
-        out = decodeHsmSecret(found, what);
-      } else if (recovered) {
-        out = decodeHsmSecret(recovered, what);
-        // add(), not put(): never overwrite a seed.
-        await store.add(recovered, HSM_SECRET_DB.key);
-      } else {
-        const mnemonic = createMnemonic(random);
-        const file = encodeHsmSecret(mnemonic);
-        out = { secretData: decodeHsmSecret(file, what).secretData, mnemonic };
-        await store.add(file, HSM_SECRET_DB.key);
-      }
+      const root = await openSeed(seedStore, random, recover, `IndexedDB ${HSM_SECRET_DB.name(dataName)}`);
+      out = root.mnemonic === undefined ? { secretData: root.secretData } : { secretData: root.secretData, mnemonic: root.mnemonic };
     } catch (e) {
       tx.abort();
       await tx.done.catch(() => undefined);

@@ -16,7 +16,9 @@ import {
   encodeHsmSecret,
   mnemonicSeed,
   normalizeMnemonic,
+  openSeed,
   recoveryFile,
+  type SeedStore,
 } from '../../src/core/keys/seed.ts';
 import { channelSecrets, deriveBip32, nodeIdOf, walletChain, WALLET_CHAIN } from '../../src/core/keys/derive.ts';
 import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
@@ -131,6 +133,40 @@ describe("keys: the hsm_secret file (Core Lightning's format)", () => {
     equal(toHex(recoveryFile(` ${ABANDON} `)), toHex(encodeHsmSecret(ABANDON)));
     equal(toHex(recoveryFile('AB'.repeat(32))), 'ab'.repeat(32));
     throws(() => recoveryFile('ab'.repeat(31)), HsmError, 'bad_mnemonic');
+  });
+});
+
+describe('keys: a seed in a store (the edge runtime)', () => {
+  const memory = (initial?: Uint8Array): SeedStore & { value?: Uint8Array } => {
+    const st: SeedStore & { value?: Uint8Array } = {
+      value: initial,
+      load: async () => st.value?.slice(),
+      save: async v => void (st.value = v.slice()),
+    };
+    return st;
+  };
+
+  it('stores a new mnemonic once; recover restores the same root into an empty store and is refused over a seed', async () => {
+    const first = memory();
+    const a = await openSeed(first, n => new Uint8Array(n).fill(0));
+    equal(toHex(first.value!), toHex(encodeHsmSecret(ABANDON)));
+    equal(toHex(a.secretData), toHex(mnemonicSeed(ABANDON)));
+    const again = await openSeed(first, () => {
+      throw new Error('must not create again');
+    });
+    equal(toHex(again.secretData), toHex(a.secretData));
+    const restored = memory();
+    equal(toHex((await openSeed(restored, () => new Uint8Array(16).fill(7), ABANDON)).secretData), toHex(a.secretData));
+    equal(toHex(restored.value!), toHex(first.value!));
+    const e = await openSeed(restored, () => new Uint8Array(16), ABANDON).catch((x: unknown) => x);
+    ok(e instanceof HsmError && e.code === 'seed_exists', String(e));
+  });
+
+  it('bytes it cannot read are an error, never silently replaced', async () => {
+    const broken = memory(new Uint8Array(20).fill(1));
+    const e = await openSeed(broken, n => new Uint8Array(n)).catch((x: unknown) => x);
+    ok(e instanceof HsmError && e.code === 'bad_secret', String(e));
+    equal(toHex(broken.value!), '01'.repeat(20));
   });
 });
 

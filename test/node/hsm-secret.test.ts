@@ -166,7 +166,7 @@ describe('Node: boltworker node and the seed', () => {
     const again = watch(run(['node', '--lightning-dir', d2, ...common, `--recover=${m}`]));
     const r = await again.all;
     ok(r.code !== 0, 'recover over an existing seed must fail');
-    ok(/already exists/.test(r.err), r.err);
+    ok(/already holds a seed/.test(r.err), r.err);
     ok(!r.err.includes(m), 'the error quotes the mnemonic');
   });
 });

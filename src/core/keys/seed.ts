@@ -106,3 +106,40 @@ export function recoveryFile(recover: unknown): Uint8Array {
   }
   return encodeHsmSecret(normalizeMnemonic(recover));
 }
+
+/** Where a runtime keeps the hsm_secret bytes when it has no file of its own (Durable Object storage). */
+export interface SeedStore {
+  load(): Promise<Uint8Array | undefined>;
+  save(file: Uint8Array): Promise<void>;
+}
+
+/**
+ * Loads the seed from `store`, or creates it: from `recover` when given (refused with
+ * HsmError('seed_exists') if the store holds a seed, as Core Lightning refuses --recover over an
+ * hsm_secret), else a fresh mnemonic from `random`. Bytes it cannot read are an error, never
+ * replaced. `what` names the store in errors (a path). Only a seed it created comes back with its
+ * `mnemonic` (for a runtime that shows it once).
+ */
+export async function openSeed(
+  store: SeedStore,
+  random: (n: number) => Uint8Array,
+  recover?: string,
+  what = 'the stored hsm_secret',
+): Promise<RootSecret & { made?: 'created' | 'recovered'; mnemonic?: string }> {
+  const found = await store.load();
+  if (found !== undefined) {
+    if (recover !== undefined) throw new HsmError('seed_exists', `recover: ${what} already holds a seed; restore into a new node`);
+    return decodeHsmSecret(found, what);
+  }
+  if (recover !== undefined) {
+    const file = recoveryFile(recover);
+    const root = decodeHsmSecret(file, what);
+    await store.save(file);
+    return { ...root, made: 'recovered' };
+  }
+  const mnemonic = createMnemonic(random);
+  const file = encodeHsmSecret(mnemonic);
+  const root = decodeHsmSecret(file, what);
+  await store.save(file);
+  return { ...root, made: 'created', mnemonic };
+}
