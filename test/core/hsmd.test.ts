@@ -9,7 +9,7 @@ import { ecdh, getPublicKey, isValidSecretKey, sha256d, verifyDigest } from '../
 import { Hsmd, HsmError, HSM_CAPABILITIES, createNodeSecret } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
 import { mnemonicSeed } from '../../src/core/keys/seed.ts';
-import { nodeSecretKey, walletChain } from '../../src/core/keys/derive.ts';
+import { channelSecrets, nodeSecretKey, walletChain } from '../../src/core/keys/derive.ts';
 import { NoiseError } from '../../src/core/base/errors.ts';
 import { encodeMessage } from '../../src/core/wire/messages.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
@@ -124,6 +124,20 @@ describe('hsmd: ECDH and node id (BOLT 8 Appendix A)', () => {
     equal(toHex(h.nodeId()), id);
   });
 
+  it('channelBasepoints are the public keys of channelSecrets(peer_id, dbid)', () => {
+    const h = new Hsmd(SEED);
+    const peer = fromHex(RS_PUB);
+    const s = channelSecrets(SEED, peer, 42n);
+    const b = h.channelBasepoints(peer, 42n);
+    equal(toHex(b.funding_pubkey), toHex(getPublicKey(s.funding_privkey)));
+    equal(toHex(b.revocation_basepoint), toHex(getPublicKey(s.revocation_basepoint_secret)));
+    equal(toHex(b.payment_basepoint), toHex(getPublicKey(s.payment_basepoint_secret)));
+    equal(toHex(b.delayed_payment_basepoint), toHex(getPublicKey(s.delayed_payment_basepoint_secret)));
+    equal(toHex(b.htlc_basepoint), toHex(getPublicKey(s.htlc_basepoint_secret)));
+    ok(toHex(h.channelBasepoints(peer, 43n).funding_pubkey) !== toHex(b.funding_pubkey));
+    throws(() => h.channelBasepoints(peer.subarray(1), 42n), HsmError, 'bad_request');
+  });
+
   it('walletXpub is a public key only, and refuses unknown types', () => {
     const h = new Hsmd(SEED);
     const k = HDKey.fromExtendedKey(h.walletXpub('p2wpkh'));
@@ -232,6 +246,7 @@ describe('hsmd: capabilities per link', () => {
       ['the wallet chain key', chain.privateKey!],
       ['wallet key 0', chain.deriveChild(0).privateKey!],
       ['wallet key 1', chain.deriveChild(1).privateKey!],
+      ...Object.entries(channelSecrets(SEED, fromHex(RS_PUB), 7n)),
     ];
     const tx = new Transaction();
     tx.addInput({
@@ -257,6 +272,7 @@ describe('hsmd: capabilities per link', () => {
       ['walletXpub(p2wpkh)', hsmd.walletXpub('p2wpkh')],
       ['walletXpub(p2tr)', hsmd.walletXpub('p2tr')],
       ['signWithdrawal()', hsmd.signWithdrawal(tx.toPSBT(), inputs)],
+      ['channelBasepoints()', hsmd.channelBasepoints(fromHex(RS_PUB), 7n)],
       ...HSM_CAPABILITIES.map(c => [`linkFor([${c}])`, hsmd.linkFor([c])] as [string, unknown]),
       ['linkFor(all)', hsmd.linkFor(HSM_CAPABILITIES)],
     ];
@@ -277,6 +293,8 @@ describe('hsmd: capabilities per link', () => {
       () => hsmd.signWithdrawal(tx.toPSBT(), [inputs[1]!, inputs[0]!]),
       () => hsmd.signWithdrawal(new Uint8Array(5), inputs),
       () => hsmd.walletXpub('x' as 'p2tr'),
+      () => hsmd.channelBasepoints(new Uint8Array(32), 7n),
+      () => hsmd.channelBasepoints(fromHex(RS_PUB), -7n),
     ]) {
       try {
         fn();

@@ -9,7 +9,7 @@ import { equal, Reader } from '../../base/bytes.ts';
 import { ecdh, getPublicKey, sha256d, signDigest } from '../../crypto/primitives.ts';
 import { isBoltError } from '../../base/errors.ts';
 import type { HDKey } from '@scure/bip32';
-import { checkSecretData, nodeSecretKey, walletChain, type WalletAddressType } from '../../keys/derive.ts';
+import { channelSecrets, checkSecretData, nodeSecretKey, walletChain, type WalletAddressType } from '../../keys/derive.ts';
 import { HsmError } from './secret.ts';
 import { signWithdrawal, type WithdrawalInput } from './withdrawal.ts';
 
@@ -47,6 +47,20 @@ export interface HsmApi {
    * that is spent by taproot script path (`not_ours`).
    */
   signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  /**
+   * The public basepoints of channel `dbid` with `peerId` (Core Lightning's
+   * hsmd_get_channel_basepoints), from the secrets src/core/keys/derive.ts channelSecrets gives.
+   */
+  channelBasepoints(peerId: Uint8Array, dbid: bigint): ChannelBasepoints;
+}
+
+/** BOLT 2 open_channel's keys, each a 33-byte compressed point. */
+export interface ChannelBasepoints {
+  funding_pubkey: Uint8Array;
+  revocation_basepoint: Uint8Array;
+  payment_basepoint: Uint8Array;
+  delayed_payment_basepoint: Uint8Array;
+  htlc_basepoint: Uint8Array;
 }
 
 /** The permission names: one per method (Core Lightning's hsmd permission bits, by name). */
@@ -60,6 +74,7 @@ export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
   'signChannelUpdate',
   'walletXpub',
   'signWithdrawal',
+  'channelBasepoints',
 ]);
 
 /** A link that can call exactly the methods named in `C`. */
@@ -78,7 +93,9 @@ function bytesArg(v: unknown, len: number | undefined, what: string): Uint8Array
 }
 
 export class Hsmd implements HsmApi {
-  /** The node key (libhsmd.c node_key()), not the root secret. */
+  /** The root secret (channel secrets are derived from it on demand). */
+  readonly #root: Uint8Array;
+  /** The node key (libhsmd.c node_key()). */
   readonly #secret: Uint8Array;
   readonly #nodeId: Uint8Array;
   readonly #wallet: HDKey;
@@ -90,6 +107,7 @@ export class Hsmd implements HsmApi {
    */
   constructor(secretData: Uint8Array) {
     checkSecretData(secretData);
+    this.#root = secretData.slice();
     this.#secret = nodeSecretKey(secretData);
     this.#nodeId = getPublicKey(this.#secret);
     this.#wallet = walletChain(secretData);
@@ -145,6 +163,19 @@ export class Hsmd implements HsmApi {
 
   signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array {
     return signWithdrawal(this.#wallet, psbt, inputs);
+  }
+
+  channelBasepoints(peerId: Uint8Array, dbid: bigint): ChannelBasepoints {
+    const s = channelSecrets(this.#root, bytesArg(peerId, 33, 'channelBasepoints: peer_id'), dbid);
+    const out = {
+      funding_pubkey: getPublicKey(s.funding_privkey),
+      revocation_basepoint: getPublicKey(s.revocation_basepoint_secret),
+      payment_basepoint: getPublicKey(s.payment_basepoint_secret),
+      delayed_payment_basepoint: getPublicKey(s.delayed_payment_basepoint_secret),
+      htlc_basepoint: getPublicKey(s.htlc_basepoint_secret),
+    };
+    for (const k of Object.values(s)) k.fill(0);
+    return out;
   }
 
   /**
