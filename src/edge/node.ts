@@ -15,7 +15,7 @@ import { inflateZlib } from '../platform/inflate.ts';
 import { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { LightningdDb, type LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { Hsmd, type HsmCapability } from '../core/daemons/hsmd/hsmd.ts';
-import { openSeed } from '../core/keys/seed.ts';
+import { openSeed, type SeedStore } from '../core/keys/seed.ts';
 import { Connectd } from '../core/daemons/connectd/connectd.ts';
 import type {
   Clock,
@@ -48,10 +48,8 @@ export const EDGE_VERSION = 'boltworker-0.1.0';
 declare const MessageChannel: new () => { port1: MessagePort; port2: MessagePort };
 
 /** Where the node secret lives. Only the hsmd part of this file calls it. */
-export interface SecretStore {
-  load(): Promise<Uint8Array | undefined>;
-  save(secret: Uint8Array): Promise<void>;
-}
+/** The hsm_secret bytes' store (Durable Object storage, a file in Deno). */
+export type SecretStore = SeedStore;
 
 export interface EdgeNodeOptions {
   network: string;

@@ -107,7 +107,7 @@ export function recoveryFile(recover: unknown): Uint8Array {
   return encodeHsmSecret(normalizeMnemonic(recover));
 }
 
-/** Where a runtime keeps the hsm_secret bytes when it has no file of its own (Durable Object storage). */
+/** Where a runtime keeps the hsm_secret bytes: a file, an IndexedDB transaction, Durable Object storage. */
 export interface SeedStore {
   load(): Promise<Uint8Array | undefined>;
   save(file: Uint8Array): Promise<void>;

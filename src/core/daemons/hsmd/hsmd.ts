@@ -44,7 +44,8 @@ export interface HsmApi {
    * signatures (not finalized). Refuses (HsmError, nothing signed) a PSBT that does not parse
    * (`bad_psbt`), an input list that does not name every input (`bad_inputs`), an input without
    * witnessUtxo (`no_witness_utxo`), one whose script is not the wallet's for that key and type or
-   * that is spent by taproot script path (`not_ours`).
+   * that is spent by taproot script path (`not_ours`), and one btc-signer will not sign as asked,
+   * e.g. a non-default sighash (`cannot_sign`).
    */
   signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
   /**
