@@ -4,7 +4,7 @@
 // database are files in the data dir. Gossip signatures are checked by libsecp256k1
 // (src/wasm/secp256k1/verify.wasm, read and compiled here), else by @noble/secp256k1.
 //   deno run --allow-net=127.0.0.1 --allow-read=DIR,src/wasm --allow-write=DIR src/edge/deno.ts \
-//     --network regtest --data-dir DIR --rpc-port 9835 [--bind-addr 127.0.0.1:9735]
+//     --network regtest --data-dir DIR --rpc-port 9835 [--bind-addr 127.0.0.1:9735] [--recover MNEMONIC]
 // Prints one JSON line {id, rpc, binding} when ready. Only loopback is served.
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
@@ -153,6 +153,8 @@ export async function main(): Promise<void> {
     network,
     secretStore,
     storage,
+    // Core Lightning's --recover=<mnemonic>: restores the seed into a DIR without one.
+    recover: Deno.args.includes('--recover') ? option('recover') : undefined,
     dialer: new DenoTcpDialer(),
     caps: { tcp: true, websocket: false },
     verifyWasm: verifyWasm(),

@@ -4,7 +4,7 @@
 // design.md draws them, Comlink over MessageChannels, so the daemon classes run unchanged and each
 // sees only what its link allows (connectd ↔ hsmd: ECDH only). workerd cannot move a port through a
 // port: every link's ends are handed to its daemons as they start, never later.
-// The node secret is read by hsmd's host env alone (through `SecretStore`) and never crosses a
+// The seed is read by hsmd's host env alone (through `SecretStore`) and never crosses a
 // port. Peer sockets live in connectd and die with the isolate: state worth keeping lives in the
 // injected stores (Durable Object storage on Cloudflare). Gossip signatures are checked in this
 // isolate too (no workers), by libsecp256k1 compiled to WASM when the runtime hands its module in
@@ -12,7 +12,7 @@
 import * as Comlink from 'comlink';
 import type { ConnectdConfig, ConnectdEnv, Listening } from '../core/daemons/connectd/interface.ts';
 import type { GossipdConfig, GossipdEnv } from '../core/daemons/gossipd/interface.ts';
-import { createNodeSecret, isValidNodeSecret } from '../core/daemons/hsmd/hsmd.ts';
+import { openSeed, type SeedStore } from '../core/keys/seed.ts';
 import type { HsmdEnv } from '../core/daemons/hsmd/interface.ts';
 import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
@@ -39,11 +39,8 @@ export const EDGE_VERSION = NODE_VERSION;
 // not declare it.
 declare const MessageChannel: new () => { port1: MessagePort; port2: MessagePort };
 
-/** Where the node secret lives. Only the hsmd part of this file calls it. */
-export interface SecretStore {
-  load(): Promise<Uint8Array | undefined>;
-  save(secret: Uint8Array): Promise<void>;
-}
+/** The hsm_secret bytes' store (Durable Object storage, a file in Deno). */
+export type SecretStore = SeedStore;
 
 export interface EdgeNodeOptions {
   network: string;
@@ -79,6 +76,11 @@ export interface EdgeNodeOptions {
   onEvent?: (event: string, payload: unknown) => void;
   /** Called once when the node starts stopping (stop(), or `stop` over the RPC). */
   onStop?: () => void;
+  /**
+   * Restores the node from its BIP39 mnemonic (or a legacy secret as 64 hex digits) into a store
+   * that holds no seed yet (Core Lightning's --recover); one that holds a seed is refused.
+   */
+  recover?: string;
 }
 
 export interface EdgeNode {
@@ -127,13 +129,8 @@ function edgeEnv(o: EdgeNodeOptions, kind: string): DaemonEnv {
     case 'hsmd': {
       const hsmd: DaemonEnv & HsmdEnv = {
         ...base,
-        async loadOrCreateSecret() {
-          const secret = await o.secretStore.load();
-          if (isValidNodeSecret(secret)) return secret;
-          const fresh = createNodeSecret(randomBytes);
-          await o.secretStore.save(fresh);
-          return fresh;
-        },
+        // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts).
+        loadOrCreateSecret: recover => openSeed(o.secretStore, randomBytes, recover),
       };
       return hsmd;
     }
@@ -209,6 +206,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     ...(o.color !== undefined ? { color: o.color } : {}),
     ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
     ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
+    ...(o.recover !== undefined ? { recover: o.recover } : {}),
     listen: bind.map(b => ({ kind: 'tcp', host: b.host, port: b.port })),
     emit: (ev, payload) => o.onEvent?.(ev, payload),
     lightningd: ({ listening }) => {

@@ -20,6 +20,7 @@ import { cliMain, writeOut } from './cli.ts';
 import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './network-dir.ts';
 import { LOG_LEVELS, setLogConfig, type LogLevel } from './log.ts';
 import { VERSION } from './version.ts';
+import { HSM_OPTIONS } from './hsm-secret.ts';
 
 export const NODE_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS.slice(0, 1),
@@ -47,6 +48,7 @@ export const NODE_OPTIONS: OptionSpec[] = [
     multi: true,
     help: "lightningd's chain backend: an Esplora API, the next one used when one fails (default: none; gossipd trusts announcements)",
   },
+  ...HSM_OPTIONS,
   ...COMMON_OPTIONS,
 ];
 
@@ -164,7 +166,9 @@ async function nodeMain(argv: string[]): Promise<number> {
     color: rgb?.toLowerCase(),
     bridges: allValues(values, 'bridge'),
     esplora: allValues(values, 'esplora'),
-    configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version']),
+    recover: v('recover'),
+    // The mnemonic is never shown back: listconfigs leaves --recover out.
+    configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version', 'recover']),
   });
   // The log says it too; a log file would hide it from whoever started the node.
   const warning = node.rpcHttp && logFile !== undefined && rpcAddrWarning(node.rpcHttp.host, node.rpcHttp.port);

@@ -56,6 +56,8 @@ export interface NodeOptions {
   verifyWorkers?: number;
   /** Esplora API base URLs, used in turn when one fails: lightningd's chain backend (default: none; gossipd trusts announcements, as getinfo says). */
   esplora?: string | string[];
+  /** `--recover`: restore from this BIP39 mnemonic (or legacy 64-hex secret) into a new hsm_secret. */
+  recover?: string;
   /** listconfigs' `configs` (the command line builds it from the options it parsed). */
   configs?: () => Record<string, unknown>;
   onEvent?: (event: string, payload: unknown) => void;
@@ -165,6 +167,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       ...(o.color !== undefined ? { color: o.color } : {}),
       ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
       ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
+      ...(o.recover !== undefined ? { recover: o.recover } : {}),
       listen: binds.map(b => ({ kind: b.kind, host: b.host.host, port: b.port })),
       emit: (ev, payload) => {
         log.debug(`${ev} ${JSON.stringify(payload)}`);

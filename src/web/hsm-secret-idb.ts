@@ -1,11 +1,14 @@
-// The node secret in the browser: 32 bytes in an IndexedDB database of its own per data name, which
-// only the hsmd Worker opens (lightningd's database is another one), so the secret is read in that
-// worker and never crosses a port. Loading and creating happen in one readwrite transaction, so two
-// tabs starting at once cannot both create a secret: one creates it, the other reads it.
+// The seed in the browser: the hsm_secret bytes (Core Lightning's format, src/core/keys/seed.ts) in
+// an IndexedDB database of its own per data name, which only the hsmd Worker opens (lightningd's
+// database is another one), so the seed is read in that worker and never crosses a port. Two
+// exceptions, both by the user's hand: a new node's mnemonic goes out once, to be shown and written
+// down; a mnemonic to restore comes in once. Loading and creating happen in one readwrite
+// transaction, so two tabs starting at once cannot both create a seed: one creates it, the other
+// reads it. A legacy 32-byte value (before mnemonics) keeps working as a legacy hsm_secret.
 import { openDB } from 'idb';
-import { createNodeSecret, isValidNodeSecret, HsmError } from '../core/daemons/hsmd/hsmd.ts';
+import { openSeed, type SeedStore } from '../core/keys/seed.ts';
 
-/** Where the secret lives (Core Lightning's `hsm_secret`, by name). Tests read it from here. */
+/** Where the seed lives (Core Lightning's `hsm_secret`, by name). Tests read it from here. */
 export const HSM_SECRET_DB = Object.freeze({
   name: (dataName: string): string => `boltworker-hsm:${dataName}`,
   version: 1,
@@ -13,7 +16,23 @@ export const HSM_SECRET_DB = Object.freeze({
   key: 'hsm_secret',
 });
 
-export async function loadOrCreateSecretIdb(dataName: string, random: (n: number) => Uint8Array): Promise<Uint8Array> {
+export interface LoadedSecretIdb {
+  /** hsmd's root secret (32 or 64 bytes). */
+  secretData: Uint8Array;
+  /** Only when this call created the seed: its mnemonic, for the user to write down. */
+  mnemonic?: string;
+}
+
+/**
+ * Loads the seed of `dataName`, or creates it: from `recover` (a mnemonic, or a legacy secret as 64
+ * hex digits) when given, refused with HsmError('seed_exists') if a seed is there; else a fresh
+ * 12-word mnemonic from `random`.
+ */
+export async function loadOrCreateSecretIdb(
+  dataName: string,
+  random: (n: number) => Uint8Array,
+  recover?: string,
+): Promise<LoadedSecretIdb> {
   const db = await openDB(HSM_SECRET_DB.name(dataName), HSM_SECRET_DB.version, {
     upgrade(d) {
       if (!d.objectStoreNames.contains(HSM_SECRET_DB.store)) d.createObjectStore(HSM_SECRET_DB.store);
@@ -22,20 +41,23 @@ export async function loadOrCreateSecretIdb(dataName: string, random: (n: number
   try {
     const tx = db.transaction(HSM_SECRET_DB.store, 'readwrite');
     const store = tx.objectStore(HSM_SECRET_DB.store);
-    const found: unknown = await store.get(HSM_SECRET_DB.key);
-    let secret: Uint8Array;
-    if (found === undefined) {
-      secret = createNodeSecret(random);
-      // add(), not put(): never overwrite a secret.
-      await store.add(secret, HSM_SECRET_DB.key);
-    } else if (isValidNodeSecret(found)) {
-      secret = found;
-    } else {
+    // Only IndexedDB requests are awaited in between, so the transaction stays open from get to add;
+    // add(), not put(): never overwrite a seed.
+    const seedStore: SeedStore = {
+      load: async () => ((await store.get(HSM_SECRET_DB.key)) as Uint8Array | undefined) ?? undefined,
+      save: async file => void (await store.add(file, HSM_SECRET_DB.key)),
+    };
+    let out: LoadedSecretIdb;
+    try {
+      const root = await openSeed(seedStore, random, recover, `IndexedDB ${HSM_SECRET_DB.name(dataName)}`);
+      out = root.mnemonic === undefined ? { secretData: root.secretData } : { secretData: root.secretData, mnemonic: root.mnemonic };
+    } catch (e) {
       tx.abort();
-      throw new HsmError('bad_secret', `IndexedDB ${HSM_SECRET_DB.name(dataName)} holds no valid 32-byte node secret`);
+      await tx.done.catch(() => undefined);
+      throw e;
     }
     await tx.done;
-    return secret;
+    return out;
   } finally {
     db.close();
   }

@@ -15,6 +15,7 @@ import {
   type PeerAddress,
 } from '../core/net/address.ts';
 import { isBoltError } from '../core/base/errors.ts';
+import { recoveryFile } from '../core/keys/seed.ts';
 import { assembleNode } from '../core/node/assemble.ts';
 import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
@@ -46,6 +47,11 @@ export interface WebNodeOptions {
   alias?: string;
   /** Six hex digits. */
   color?: string;
+  /**
+   * Restores a node from its BIP39 mnemonic (or a legacy secret as 64 hex digits) into a data name
+   * that holds no seed yet; one that does is refused (WebNodeError 'seed_exists').
+   */
+  recover?: string;
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
   /** gossipd's batching and sync settings (tests shorten them). */
@@ -74,6 +80,12 @@ export interface WebNode {
    * `stop` stops the node as stop() does and answers "Shutdown complete".
    */
   call(method: string, params?: unknown): Promise<unknown>;
+  /**
+   * The BIP39 mnemonic of a node this startNode created, once: the first call returns it (show it to
+   * the user to write down; `recover` restores the node from it), every later call, and any call on
+   * a node that was loaded or restored, returns undefined. hsmd keeps the seed; nothing else does.
+   */
+  takeMnemonic(): string | undefined;
   on<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
   off<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
   /** Closes every connection, saves, ends the Workers and releases the data name. Idempotent. */
@@ -108,6 +120,7 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
       throw e;
     }
   };
+  if (o.recover !== undefined) wrap('recover', () => recoveryFile(o.recover!));
   const bridges = o.bridge === undefined ? [] : [wrap('bridge', () => parseBridge(o.bridge!))];
   const peers = (o.peers ?? []).map(p => wrap(`peers (${p})`, () => parsePeerAddress(p, { network: o.network, port })));
   for (const p of peers) if (!p.endpoint) bad(`peers (${p.id}): an address is needed (id@host:port)`);
@@ -154,6 +167,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
       ...(options.color !== undefined ? { color: options.color } : {}),
       ...(options.connectdConfig ? { connectdConfig: options.connectdConfig } : {}),
       ...(options.gossipdConfig ? { gossipdConfig: options.gossipdConfig } : {}),
+      ...(options.recover !== undefined ? { recover: options.recover } : {}),
       emit: (event, payload) => emitter.emit(event, payload),
       lightningd: () => ({
         binding: [], // a browser cannot listen
@@ -164,13 +178,21 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   } catch (e) {
     await storage.close();
     lock.release();
-    throw e;
+    const code = (e as { code?: unknown } | undefined)?.code;
+    throw code === 'seed_exists' ? new WebNodeError('seed_exists', String((e as Error).message)) : e;
   }
   const n = assembled;
+  // hsmd hands a new seed's mnemonic over once; the page gets it once (takeMnemonic).
+  let mnemonic = await n.hsmd.guard(n.hsmd.api.takeMnemonic());
   const node: WebNode = {
     id: n.id,
     dataName,
     network: options.network,
+    takeMnemonic() {
+      const m = mnemonic;
+      mnemonic = undefined;
+      return m;
+    },
     call(method, params) {
       if (stopping) return Promise.reject(new WebNodeError('stopped', `the node '${dataName}' was stopped`));
       // Every failure comes back as an RpcError with Core Lightning's numeric code.

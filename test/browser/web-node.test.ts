@@ -16,6 +16,8 @@ import { gossipDbName } from '../../src/web/worker-api.ts';
 import { ourFeatures } from '../../src/core/features/index.ts';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { getPublicKey } from '../../src/core/crypto/primitives.ts';
+import { decodeHsmSecret } from '../../src/core/keys/seed.ts';
+import { nodeSecretKey } from '../../src/core/keys/derive.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 interface Lightning {
@@ -56,6 +58,7 @@ function next<K extends WebNodeEventName>(node: WebNode, event: K, pred: (p: Web
   });
 }
 
+/** The stored hsm_secret (Core Lightning's format: 32 zero bytes, then the mnemonic). */
 async function readSecret(dataName: string): Promise<Uint8Array> {
   const db = await openDB(HSM_SECRET_DB.name(dataName), HSM_SECRET_DB.version);
   try {
@@ -63,6 +66,13 @@ async function readSecret(dataName: string): Promise<Uint8Array> {
   } finally {
     db.close();
   }
+}
+
+/** What hsmd holds for `dataName`: the mnemonic, the seed and the node key derived from it. */
+async function readSeed(dataName: string): Promise<{ mnemonic: string; seed: Uint8Array; nodeKey: Uint8Array }> {
+  const file = await readSecret(dataName);
+  const seed = decodeHsmSecret(file).secretData;
+  return { mnemonic: new TextDecoder().decode(file.subarray(32)), seed, nodeKey: nodeSecretKey(seed) };
 }
 
 function deleteDb(name: string): Promise<void> {
@@ -225,9 +235,9 @@ describe('browser node: startNode with daemons in module Workers', () => {
     await rejects(node.call('getinfo'), WebNodeError, 'stopped');
     node = await startNode({ network: 'regtest', bridge: ln.bridge, dataName });
     equal(node.id, id);
-    const secret = await readSecret(dataName);
-    equal(secret.length, 32);
-    equal(toHex(getPublicKey(secret)), id, "the stored secret is this node's key");
+    const { mnemonic, nodeKey } = await readSeed(dataName);
+    equal(mnemonic.split(' ').length, 12, 'a 12-word mnemonic is stored');
+    equal(toHex(getPublicKey(nodeKey)), id, "the stored seed gives this node's key");
     // lightningd's database persisted too: the peer's address is remembered.
     const r = (await node.call('connect', { id: ln.id })) as { id: string; direction: string };
     equal(r.id, ln.id);
@@ -289,8 +299,18 @@ function spyRealm(realm: string, channelName: string): () => void {
     }
   };
   const restores: (() => void)[] = [];
-  for (const cls of ['MessagePort', 'Worker', 'DedicatedWorkerGlobalScope']) {
-    const proto = g[cls]?.prototype;
+  // WebIDL puts a [Global] interface's operations on the global object itself, not on its
+  // prototype: a Worker's `self.postMessage` (Comlink's replies to the page) is patched there.
+  const workerGlobal = g.DedicatedWorkerGlobalScope
+    ? { prototype: globalThis as unknown as { postMessage: (...a: unknown[]) => void } }
+    : undefined;
+  const targets: [string, { prototype: { postMessage: (...a: unknown[]) => void } } | undefined][] = [
+    ['MessagePort', g.MessagePort],
+    ['Worker', g.Worker],
+    ['DedicatedWorkerGlobalScope', workerGlobal],
+  ];
+  for (const [cls, target] of targets) {
+    const proto = target?.prototype;
     if (!proto) continue;
     const original = proto.postMessage;
     proto.postMessage = function (this: unknown, ...args: unknown[]) {
@@ -384,9 +404,12 @@ describe('browser node: the node secret never crosses a port', () => {
       listen.close();
     }
 
-    const secret = await readSecret(dataName);
-    equal(toHex(getPublicKey(secret)), node!.id, "this is the node's secret");
-    const secretHex = toHex(secret);
+    const { mnemonic, seed, nodeKey } = await readSeed(dataName);
+    equal(toHex(getPublicKey(nodeKey)), node!.id, "this is the node's seed");
+    const secrets: [string, Uint8Array][] = [
+      ['the seed', seed],
+      ['the node key', nodeKey],
+    ];
 
     // The spies saw real traffic in every realm, including hsmd's ECDH answers (32 bytes each).
     for (const realm of ['page', 'hsmd', 'connectd'])
@@ -402,10 +425,23 @@ describe('browser node: the node secret never crosses a port', () => {
       records.some(x => x.realm === 'connectd' && x.strings.includes(ln.id)),
       "connectd's messages were recorded",
     );
+    ok(
+      records.some(x => x.realm === 'hsmd' && x.via === 'DedicatedWorkerGlobalScope'),
+      "hsmd's answers to the page were recorded",
+    );
 
     for (const x of records) {
-      for (const b of x.bytes) ok(!contains(b, secret), `the secret crossed a port: ${x.realm} via ${x.via}`);
-      for (const s of x.strings) ok(!s.toLowerCase().includes(secretHex), `the secret crossed a port as hex: ${x.realm} via ${x.via}`);
+      for (const [name, secret] of secrets) {
+        for (const b of x.bytes) ok(!contains(b, secret), `${name} crossed a port: ${x.realm} via ${x.via}`);
+        for (const s of x.strings) ok(!s.toLowerCase().includes(toHex(secret)), `${name} crossed a port as hex: ${x.realm} via ${x.via}`);
+      }
     }
+    // The new node's mnemonic left hsmd exactly once, in its answer to init (to be shown to the user).
+    const carrying = records.filter(
+      x => x.strings.some(s => s.includes(mnemonic)) || x.bytes.some(b => contains(b, new TextEncoder().encode(mnemonic))),
+    );
+    equal(carrying.length, 1, `messages carrying the mnemonic: ${carrying.map(x => `${x.realm} via ${x.via}`).join(', ')}`);
+    equal(carrying[0]!.realm, 'hsmd');
+    equal(node!.takeMnemonic(), mnemonic);
   });
 });

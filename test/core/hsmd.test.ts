@@ -1,16 +1,15 @@
-// hsmd: the node secret's only holder. ECDH against BOLT 8's Appendix A keys, signatures that
-// verify, links that expose only the capabilities granted, and no object hsmd hands out (or any
-// error it throws) carrying the secret.
+// hsmd: the only holder of the root secret. ECDH with the derived node key against BOLT 8's Appendix
+// A keys, signatures that verify, links that expose only the capabilities granted, and no object
+// hsmd hands out (or any error it throws), wallet signing included, carrying any secret: the root
+// secret, the node key, the wallet's keys.
+import { HDKey } from '@scure/bip32';
+import { Transaction } from '@scure/btc-signer';
 import { concat, fromHex, toHex } from '../../src/core/base/bytes.ts';
-import { sha256d, verifyDigest } from '../../src/core/crypto/primitives.ts';
-import {
-  Hsmd,
-  HsmError,
-  HSM_CAPABILITIES,
-  checkNodeSecret,
-  createNodeSecret,
-  isValidNodeSecret,
-} from '../../src/core/daemons/hsmd/hsmd.ts';
+import { ecdh, getPublicKey, isValidSecretKey, sha256d, verifyDigest } from '../../src/core/crypto/primitives.ts';
+import { Hsmd, HsmError, HSM_CAPABILITIES, createNodeSecret } from '../../src/core/daemons/hsmd/hsmd.ts';
+import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
+import { mnemonicSeed } from '../../src/core/keys/seed.ts';
+import { channelSecrets, nodeSecretKey, walletChain } from '../../src/core/keys/derive.ts';
 import { NoiseError } from '../../src/core/base/errors.ts';
 import { encodeMessage } from '../../src/core/wire/messages.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
@@ -26,6 +25,9 @@ const E_PUB = '036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f
 const SS_ES = '1e2fb3c8fe8fb9f262f649f64d26ecf0f2c0a805a767cf02dc2d77a6ef1fdcc3';
 /** secp256k1's group order n: not a valid secret. */
 const CURVE_ORDER = 'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141';
+
+/** The root secret of most tests: a BIP39 seed. */
+const SEED = mnemonicSeed('legal winner thank year wave sausage worth useful legal winner thank yellow');
 
 const structuredCloneFn = (globalThis as unknown as { structuredClone(v: unknown): unknown }).structuredClone;
 
@@ -66,61 +68,87 @@ function assertNoSecret(what: string, v: unknown, secret: Uint8Array): void {
   for (const b of byteArrays(clone)) ok(!containsSecret(b, secret), `${what}: structuredClone holds the secret`);
 }
 
-describe('hsmd: the node secret', () => {
-  it('creates valid secrets from the random source, skipping invalid draws', () => {
+describe('hsmd: the root secret', () => {
+  it('createNodeSecret makes valid legacy secrets from the random source, skipping invalid draws', () => {
     const draws = [new Uint8Array(32), fromHex(CURVE_ORDER), fromHex(LS_PRIV)];
     const s = createNodeSecret(() => draws.shift()!);
     equal(toHex(s), LS_PRIV);
-    ok(isValidNodeSecret(s));
+    ok(isValidSecretKey(s));
     throws(() => createNodeSecret(() => new Uint8Array(32)), HsmError, 'bad_random');
     throws(() => createNodeSecret(() => new Uint8Array(31).fill(1)), HsmError, 'bad_random');
   });
 
-  it('refuses invalid secrets without quoting them', () => {
-    for (const bad of [new Uint8Array(32), fromHex(CURVE_ORDER), new Uint8Array(31).fill(1), new Uint8Array(33).fill(1)]) {
-      const e = throws<HsmError>(() => checkNodeSecret(bad), HsmError, 'bad_secret');
-      ok(!e.message.includes(toHex(bad)) || bad.every(x => x === 0));
-      throws(() => new Hsmd(bad), HsmError, 'bad_secret');
-      equal(isValidNodeSecret(bad), false);
+  it('takes a 32-byte legacy secret or a 64-byte seed, and refuses anything else without quoting it', () => {
+    for (const bad of [new Uint8Array(31).fill(1), new Uint8Array(33).fill(1), new Uint8Array(65).fill(1)]) {
+      const e = throws<HsmError>(() => new Hsmd(bad), HsmError, 'bad_secret');
+      ok(!e.message.includes(toHex(bad)));
     }
-    throws(() => checkNodeSecret('11'.repeat(32)), HsmError, 'bad_secret');
+    throws(() => new Hsmd('11'.repeat(32) as unknown as Uint8Array), HsmError, 'bad_secret');
+    equal(new Hsmd(fromHex(LS_PRIV)).nodeId().length, 33);
+    equal(new Hsmd(SEED).nodeId().length, 33);
   });
 
-  it('keeps its own copy of the secret', () => {
-    const secret = fromHex(LS_PRIV);
-    const h = new Hsmd(secret);
-    secret.fill(0);
-    equal(toHex(h.nodeId()), LS_PUB);
+  it('keeps its own copy of what it derives', () => {
+    const root = SEED.slice();
+    const h = new Hsmd(root);
+    const id = toHex(h.nodeId());
+    root.fill(0);
+    equal(toHex(h.nodeId()), id);
   });
 });
 
 describe('hsmd: ECDH and node id (BOLT 8 Appendix A)', () => {
-  it('derives the node id', () => {
-    equal(toHex(new Hsmd(fromHex(LS_PRIV)).nodeId()), LS_PUB);
-    equal(toHex(new Hsmd(fromHex(RS_PRIV)).nodeId()), RS_PUB);
+  it("the node id is the derived node key's public key", () => {
+    equal(toHex(new Hsmd(SEED).nodeId()), toHex(getPublicKey(nodeSecretKey(SEED))));
   });
 
   it('ECDH is SHA-256 of the compressed shared point, the same from both sides', () => {
-    equal(toHex(new Hsmd(fromHex(E_PRIV)).ecdh(fromHex(RS_PUB))), SS_ES);
-    equal(toHex(new Hsmd(fromHex(RS_PRIV)).ecdh(fromHex(E_PUB))), SS_ES);
+    const h = new Hsmd(SEED);
+    // BOLT 8's vector for the ECDH itself, then ours against the other side's computation.
+    equal(toHex(ecdh(fromHex(E_PRIV), fromHex(RS_PUB))), SS_ES);
+    equal(toHex(ecdh(fromHex(RS_PRIV), fromHex(E_PUB))), SS_ES);
+    equal(toHex(h.ecdh(fromHex(E_PUB))), toHex(ecdh(fromHex(E_PRIV), h.nodeId())));
   });
 
   it('refuses bad public keys with typed errors', () => {
-    const h = new Hsmd(fromHex(LS_PRIV));
+    const h = new Hsmd(SEED);
     throws(() => h.ecdh(fromHex('02' + '00'.repeat(32))), NoiseError, 'bad_pubkey');
     throws(() => h.ecdh(new Uint8Array(32)), HsmError, 'bad_request');
     throws(() => h.ecdh('03' as unknown as Uint8Array), HsmError, 'bad_request');
   });
 
   it('hands out copies of the node id', () => {
-    const h = new Hsmd(fromHex(LS_PRIV));
+    const h = new Hsmd(SEED);
+    const id = toHex(h.nodeId());
     h.nodeId().fill(0);
-    equal(toHex(h.nodeId()), LS_PUB);
+    equal(toHex(h.nodeId()), id);
+  });
+
+  it('channelBasepoints are the public keys of channelSecrets(peer_id, dbid)', () => {
+    const h = new Hsmd(SEED);
+    const peer = fromHex(RS_PUB);
+    const s = channelSecrets(SEED, peer, 42n);
+    const b = h.channelBasepoints(peer, 42n);
+    equal(toHex(b.funding_pubkey), toHex(getPublicKey(s.funding_privkey)));
+    equal(toHex(b.revocation_basepoint), toHex(getPublicKey(s.revocation_basepoint_secret)));
+    equal(toHex(b.payment_basepoint), toHex(getPublicKey(s.payment_basepoint_secret)));
+    equal(toHex(b.delayed_payment_basepoint), toHex(getPublicKey(s.delayed_payment_basepoint_secret)));
+    equal(toHex(b.htlc_basepoint), toHex(getPublicKey(s.htlc_basepoint_secret)));
+    ok(toHex(h.channelBasepoints(peer, 43n).funding_pubkey) !== toHex(b.funding_pubkey));
+    throws(() => h.channelBasepoints(peer.subarray(1), 42n), HsmError, 'bad_request');
+  });
+
+  it('walletXpub is a public key only, and refuses unknown types', () => {
+    const h = new Hsmd(SEED);
+    const k = HDKey.fromExtendedKey(h.walletXpub('p2wpkh'));
+    equal(k.privateKey, null);
+    ok(h.walletXpub('p2tr').startsWith('xpub'));
+    throws(() => h.walletXpub('p2pkh' as 'p2tr'), HsmError, 'bad_request');
   });
 });
 
 describe('hsmd: signing our own gossip', () => {
-  const h = new Hsmd(fromHex(LS_PRIV));
+  const h = new Hsmd(SEED);
   const nodeAnnouncement = (nodeId: Uint8Array) =>
     encodeMessage({
       name: 'node_announcement',
@@ -171,11 +199,11 @@ describe('hsmd: signing our own gossip', () => {
 });
 
 describe('hsmd: capabilities per link', () => {
-  const h = new Hsmd(fromHex(RS_PRIV));
+  const h = new Hsmd(SEED);
 
   it('a link for ecdh exposes ecdh and nothing else', () => {
     const link = h.linkFor(['ecdh']);
-    equal(toHex(link.ecdh(fromHex(E_PUB))), SS_ES);
+    equal(toHex(link.ecdh(fromHex(E_PUB))), toHex(h.ecdh(fromHex(E_PUB))));
     for (const other of HSM_CAPABILITIES.filter(c => c !== 'ecdh')) {
       equal((link as unknown as Record<string, unknown>)[other], undefined, other);
       ok(!(other in link), other);
@@ -195,7 +223,7 @@ describe('hsmd: capabilities per link', () => {
 
   it('a link for gossip signing has exactly those methods', () => {
     const link = h.linkFor(['nodeId', 'signNodeAnnouncement']);
-    equal(toHex(link.nodeId()), RS_PUB);
+    equal(toHex(link.nodeId()), toHex(h.nodeId()));
     equal(typeof link.signNodeAnnouncement, 'function');
     equal((link as unknown as Record<string, unknown>).ecdh, undefined);
   });
@@ -206,18 +234,55 @@ describe('hsmd: capabilities per link', () => {
     }
   });
 
-  it('no object hsmd hands out, nor hsmd itself, nor its errors, holds the secret', () => {
-    const secret = fromHex(RS_PRIV);
-    const hsmd = new Hsmd(secret);
+  it('no object hsmd hands out, nor hsmd itself, nor its errors, holds a secret (wallet signing included)', () => {
+    const hsmd = new Hsmd(SEED);
+    const chain = walletChain(SEED);
+    // Every secret hsmd holds or derives: the seed, the part the node key and channel seeds come
+    // from, the node key, the wallet chain's key and chain code, and the wallet keys it signs with.
+    const secrets: [string, Uint8Array][] = [
+      ['the seed', SEED],
+      ["the seed's first half", SEED.subarray(0, 32)],
+      ['the node key', nodeSecretKey(SEED)],
+      ['the wallet chain key', chain.privateKey!],
+      ['wallet key 0', chain.deriveChild(0).privateKey!],
+      ['wallet key 1', chain.deriveChild(1).privateKey!],
+      ...Object.entries(channelSecrets(SEED, fromHex(RS_PUB), 7n)),
+    ];
+    const tx = new Transaction();
+    tx.addInput({
+      txid: new Uint8Array(32).fill(1),
+      index: 0,
+      witnessUtxo: { script: walletScript(chain.deriveChild(0).publicKey!, 'p2wpkh'), amount: 5000n },
+    });
+    tx.addInput({
+      txid: new Uint8Array(32).fill(2),
+      index: 0,
+      witnessUtxo: { script: walletScript(chain.deriveChild(1).publicKey!, 'p2tr'), amount: 5000n },
+    });
+    tx.addOutput({ script: walletScript(chain.deriveChild(9).publicKey!, 'p2tr'), amount: 9000n });
+    const inputs = [
+      { index: 0, type: 'p2wpkh' as const },
+      { index: 1, type: 'p2tr' as const },
+    ];
     const everything: [string, unknown][] = [
       ['hsmd', hsmd],
       ['nodeId()', hsmd.nodeId()],
       ['ecdh()', hsmd.ecdh(fromHex(E_PUB))],
       ['signMessage()', hsmd.signMessage(new Uint8Array(32).fill(1))],
+      ['walletXpub(p2wpkh)', hsmd.walletXpub('p2wpkh')],
+      ['walletXpub(p2tr)', hsmd.walletXpub('p2tr')],
+      ['signWithdrawal()', hsmd.signWithdrawal(tx.toPSBT(), inputs)],
+      ['channelBasepoints()', hsmd.channelBasepoints(fromHex(RS_PUB), 7n)],
       ...HSM_CAPABILITIES.map(c => [`linkFor([${c}])`, hsmd.linkFor([c])] as [string, unknown]),
       ['linkFor(all)', hsmd.linkFor(HSM_CAPABILITIES)],
     ];
-    for (const [what, v] of everything) assertNoSecret(what, v, secret);
+    // walletXpub is base58: its decoded bytes must not hold a private key either.
+    const xpubBytes = (x: string) => {
+      const k = HDKey.fromExtendedKey(x);
+      return concat(k.publicKey!, k.chainCode!);
+    };
+    everything.push(['walletXpub bytes', xpubBytes(hsmd.walletXpub('p2tr'))]);
+    for (const [what, v] of everything) for (const [name, secret] of secrets) assertNoSecret(`${what} (${name})`, v, secret);
     // structuredClone of hsmd itself copies no private field.
     deepEqual(structuredCloneFn(hsmd), {});
     equal(JSON.stringify(hsmd), '{}');
@@ -225,14 +290,21 @@ describe('hsmd: capabilities per link', () => {
       () => hsmd.ecdh(fromHex('02' + '00'.repeat(32))),
       () => hsmd.signNodeAnnouncement(new Uint8Array(3)),
       () => hsmd.linkFor(['x' as 'ecdh']),
+      () => hsmd.signWithdrawal(tx.toPSBT(), [inputs[1]!, inputs[0]!]),
+      () => hsmd.signWithdrawal(new Uint8Array(5), inputs),
+      () => hsmd.walletXpub('x' as 'p2tr'),
+      () => hsmd.channelBasepoints(new Uint8Array(32), 7n),
+      () => hsmd.channelBasepoints(fromHex(RS_PUB), -7n),
     ]) {
       try {
         fn();
         ok(false, 'expected a throw');
       } catch (e) {
         const err = e as Error;
-        ok(!`${err.message} ${err.stack ?? ''}`.includes(toHex(secret)));
-        assertNoSecret('error', { ...err, message: err.message }, secret);
+        for (const [name, secret] of secrets) {
+          ok(!`${err.message} ${err.stack ?? ''}`.includes(toHex(secret)), name);
+          assertNoSecret(`error (${name})`, { ...err, message: err.message }, secret);
+        }
       }
     }
   });

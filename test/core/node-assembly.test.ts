@@ -2,7 +2,7 @@
 // daemon host is an object in this realm and every link a direct call, so what is checked here is
 // the table and the assembly themselves: the node comes up, each link carries exactly what the
 // table says (connectd's link to hsmd answers ECDH and nothing else), and stopping stops every host.
-import { getPublicKey } from '../../src/core/crypto/primitives.ts';
+import { nodeIdOf } from '../../src/core/keys/derive.ts';
 import { toHex } from '../../src/core/base/bytes.ts';
 import type { ConnectdEnv } from '../../src/core/daemons/connectd/interface.ts';
 import type { GossipdEnv } from '../../src/core/daemons/gossipd/interface.ts';
@@ -55,7 +55,7 @@ const silent = { debug() {}, info() {}, warn() {} };
 function env(kind: string, storeFails = false): DaemonEnv {
   const base: DaemonEnv = { clock: new FakeClock(), log: silent, randomBytes: n => new Uint8Array(n).fill(1) };
   if (kind === 'hsmd') {
-    const e: DaemonEnv & HsmdEnv = { ...base, loadOrCreateSecret: async () => secret.slice() };
+    const e: DaemonEnv & HsmdEnv = { ...base, loadOrCreateSecret: async () => ({ secretData: secret.slice() }) };
     return e;
   }
   if (kind === 'connectd') {
@@ -116,7 +116,7 @@ describe('the node assembly', () => {
     const { platform, hosts, ended } = testPlatform();
     const events: string[] = [];
     const node = await assembleNode(platform, { network: 'regtest', emit: e => void events.push(e) });
-    equal(node.id, toHex(getPublicKey(secret)));
+    equal(node.id, toHex(nodeIdOf(secret)), 'the id is the key hsmd derives from the secret');
     deepEqual([...hosts].sort(), ['connectd', 'gossipd', 'hsmd'], 'one host per daemon');
     const info = (await node.lightningd.rpc.call('getinfo', {})) as { id: string; version: string; num_peers: number };
     equal(info.id, node.id);

@@ -31,6 +31,11 @@ export function hkdf2(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Arra
   return [out.slice(0, 32), out.slice(32, 64)];
 }
 
+/** RFC 5869 HKDF-SHA256 (Core Lightning's `hkdf_sha256(out, len, salt, ikm, info)`, in that order). */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  return hkdf(nobleSha256, ikm, salt, info, length);
+}
+
 /** BOLT 8 nonce: 32 zero bits then the little-endian 64-bit counter. */
 function nonce(n: bigint): Uint8Array {
   return concat(new Uint8Array(4), u64le(n));

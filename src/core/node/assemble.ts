@@ -13,6 +13,7 @@ import type {
 } from '../daemons/connectd/interface.ts';
 import type { GossipdEvents, GossipdInit, GossipdSpec, SyncProgress } from '../daemons/gossipd/interface.ts';
 import type { LightningdOptions } from '../daemons/lightningd/interface.ts';
+import type { HsmdSpec } from '../daemons/hsmd/interface.ts';
 import { LightningdDb } from '../daemons/lightningd/db.ts';
 import { ChainService, dbFollowerStore } from '../daemons/lightningd/chain.ts';
 import type { ChainLink } from '../daemons/gossipd/interface.ts';
@@ -31,6 +32,8 @@ export interface AssemblyOptions {
   color?: string;
   connectdConfig?: ConnectdInit['config'];
   gossipdConfig?: GossipdInit['config'];
+  /** Restore hsmd's seed from this mnemonic (or legacy 64-hex secret) into storage that holds none (Core Lightning's --recover). */
+  recover?: string;
   /** Listeners connectd opens once it runs (where the runtime can listen); their ports in `listening`. */
   listen?: { kind: 'tcp' | 'ws'; host: string; port: number }[];
   /** Runtime-level events (peer_connected, peer_disconnected, gossip_progress, ...). */
@@ -44,6 +47,7 @@ export interface AssembledNode<Port> {
   id: string;
   lightningd: Lightningd;
   db: LightningdDb;
+  hsmd: RunningDaemon<HsmdSpec>;
   connectd: RunningDaemon<ConnectdSpec>;
   gossipd: RunningDaemon<GossipdSpec>;
   daemons: DaemonSupervisor<Port>;
@@ -125,7 +129,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
   };
   try {
     // Each pair settles before either is awaited: nothing is left starting behind a failure.
-    const hsmdStarted = start(DAEMONS.hsmd, {}, ends.hsmd);
+    const hsmdStarted = start(DAEMONS.hsmd, o.recover !== undefined ? { recover: o.recover } : {}, ends.hsmd);
     const dbLoaded = db.load();
     await Promise.allSettled([hsmdStarted, dbLoaded]);
     const hsmd = await hsmdStarted;
@@ -160,6 +164,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     const node: AssembledNode<Port> = {
       id: nodeId,
       db,
+      hsmd,
       connectd,
       gossipd,
       daemons,

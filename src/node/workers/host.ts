@@ -10,7 +10,6 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { ConnectdEnv } from '../../core/daemons/connectd/interface.ts';
 import type { GossipdEnv } from '../../core/daemons/gossipd/interface.ts';
-import { isValidNodeSecret } from '../../core/daemons/hsmd/hsmd.ts';
 import type { HsmdEnv } from '../../core/daemons/hsmd/interface.ts';
 import type { DaemonEnv } from '../../core/node/daemon.ts';
 import { ownPortAnswers } from '../../core/node/host.ts';
@@ -33,7 +32,19 @@ function env(kind: string, ctx: NodeHostCtx): DaemonEnv {
   const base: DaemonEnv = { clock: systemClock, log: nodeLog(kind), randomBytes };
   switch (kind) {
     case 'hsmd': {
-      const hsmd: DaemonEnv & HsmdEnv = { ...base, loadOrCreateSecret: () => loadOrCreateSecret(ctx.networkDir, isValidNodeSecret) };
+      const hsmd: DaemonEnv & HsmdEnv = {
+        ...base,
+        async loadOrCreateSecret(recover) {
+          const root = await loadOrCreateSecret(ctx.networkDir, recover);
+          // Where to read the mnemonic, never the mnemonic itself.
+          if (root.made === 'created')
+            base.log.info(
+              `created a new node seed in ${root.path}: its BIP39 mnemonic is the text after the first 32 bytes (tail -c +33 ${root.path}); write it down and keep it offline, it restores the node (--recover)`,
+            );
+          if (root.made === 'recovered') base.log.info(`restored the node seed into ${root.path}`);
+          return { secretData: root.secretData };
+        },
+      };
       return hsmd;
     }
     case 'connectd': {

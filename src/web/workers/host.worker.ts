@@ -26,9 +26,9 @@ function env(kind: string, ctx: WebHostCtx): DaemonEnv | Promise<DaemonEnv> {
     case 'hsmd': {
       const hsmd: DaemonEnv & HsmdEnv = {
         ...base,
-        loadOrCreateSecret: () => {
+        loadOrCreateSecret: recover => {
           if (typeof ctx.dataName !== 'string' || ctx.dataName === '') throw new Error('hsmd: a data name is needed');
-          return loadOrCreateSecretIdb(ctx.dataName, randomBytes);
+          return loadOrCreateSecretIdb(ctx.dataName, randomBytes, recover);
         },
       };
       return hsmd;

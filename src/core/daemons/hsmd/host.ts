@@ -13,13 +13,23 @@ function isCapability(c: string): c is HsmCapability {
 
 export const daemon: DaemonDefinition<HsmdSpec> = {
   kind: 'hsmd',
-  async start(_init, _uses, env) {
-    const secret = await env.loadOrCreateSecret();
-    const hsmd = new Hsmd(secret);
-    secret.fill(0); // Hsmd keeps its own copy
+  async start(init, _uses, env) {
+    const root = await env.loadOrCreateSecret(init.recover);
+    const hsmd = new Hsmd(root.secretData);
+    root.secretData.fill(0); // Hsmd keeps what it derived
     const nodeId = toHex(hsmd.nodeId());
+    let mnemonic = root.mnemonic;
     return {
-      api: { nodeId: () => nodeId },
+      api: {
+        nodeId: () => nodeId,
+        takeMnemonic() {
+          const m = mnemonic;
+          mnemonic = undefined;
+          return m;
+        },
+        walletXpub: type => hsmd.walletXpub(type),
+        signWithdrawal: (psbt, inputs) => hsmd.signWithdrawal(psbt, inputs),
+      },
       serve(name, caps) {
         const granted = caps.filter(isCapability);
         if (granted.length !== caps.length) throw new HsmError('unknown_capability', `hsmd has no such capability (link '${name}')`);

@@ -1,19 +1,25 @@
-// hsmd: the only holder of the node secret. Like Core Lightning's hsmd it has no network connection
-// and answers each client only what that client's permissions allow: connectd gets a link that can
-// do ECDH and nothing else; gossip signing goes through another link. The secret lives in a private
-// field, is never returned, logged or put in an error, and no object hsmd returns holds it (a link
-// has no own properties, so JSON, structuredClone and Comlink see nothing in it but the allowed
-// methods).
+// hsmd: the only holder of the root secret (the BIP39 seed, or a legacy 32-byte hsm_secret), from
+// which it derives the node key, the wallet's keys and each channel's secrets (src/core/keys). Like
+// Core Lightning's hsmd it has no network connection and answers each client only what that client's
+// permissions allow: connectd gets a link that can do ECDH and nothing else; gossip signing and
+// wallet signing go through other links. The secrets live in private fields, are never returned,
+// logged or put in an error, and no object hsmd returns holds them (a link has no own properties,
+// so JSON, structuredClone and Comlink see nothing in it but the allowed methods).
 import { equal, Reader } from '../../base/bytes.ts';
 import { ecdh, getPublicKey, sha256d, signDigest } from '../../crypto/primitives.ts';
 import { isBoltError } from '../../base/errors.ts';
 import { fieldOffset } from '../../wire/layout.ts';
 import { readType, TYPE } from '../../wire/messages.ts';
-import { checkNodeSecret, HsmError } from './secret.ts';
-import { HSM_CAPABILITIES, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
+import type { HDKey } from '@scure/bip32';
+import { channelSecrets, checkSecretData, nodeSecretKey, walletChain, type WalletAddressType } from '../../keys/derive.ts';
+import { HsmError } from './secret.ts';
+import { signWithdrawal, type WithdrawalInput } from './withdrawal.ts';
+import { HSM_CAPABILITIES, type ChannelBasepoints, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
 
-export { checkNodeSecret, createNodeSecret, HsmError, isValidNodeSecret, NODE_SECRET_SIZE } from './secret.ts';
-export { HSM_CAPABILITIES, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
+export { createNodeSecret, HsmError } from './secret.ts';
+export type { WalletAddressType } from '../../keys/derive.ts';
+export type { WithdrawalInput } from './withdrawal.ts';
+export { HSM_CAPABILITIES, type ChannelBasepoints, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
 
 /** BOLT 7: node_announcement and channel_update sign "the entire remaining packet after signature". */
 const SIGNED_FROM = fieldOffset('channel_update', 'chain_hash');
@@ -27,14 +33,24 @@ function bytesArg(v: unknown, len: number | undefined, what: string): Uint8Array
 }
 
 export class Hsmd implements HsmApi {
+  /** The root secret (channel secrets are derived from it on demand). */
+  readonly #root: Uint8Array;
+  /** The node key (libhsmd.c node_key()). */
   readonly #secret: Uint8Array;
   readonly #nodeId: Uint8Array;
+  readonly #wallet: HDKey;
 
-  /** Takes a copy of `secret` (the caller should then drop or zero its own). */
-  constructor(secret: Uint8Array) {
-    checkNodeSecret(secret);
-    this.#secret = secret.slice();
+  /**
+   * `secretData` is what Core Lightning's hsmd_init takes: a legacy 32-byte hsm_secret or the
+   * 64-byte BIP39 seed (src/core/keys/seed.ts reads either from an hsm_secret file). Everything is
+   * derived from it here; the caller should then drop or zero its own copy.
+   */
+  constructor(secretData: Uint8Array) {
+    checkSecretData(secretData);
+    this.#root = secretData.slice();
+    this.#secret = nodeSecretKey(secretData);
     this.#nodeId = getPublicKey(this.#secret);
+    this.#wallet = walletChain(secretData);
   }
 
   nodeId(): Uint8Array {
@@ -78,6 +94,28 @@ export class Hsmd implements HsmApi {
       throw new HsmError('bad_request', 'signChannelUpdate: not a channel_update');
     }
     return signDigest(sha256d(msg.subarray(SIGNED_FROM)), this.#secret);
+  }
+
+  walletXpub(type: WalletAddressType): string {
+    if (type !== 'p2wpkh' && type !== 'p2tr') throw new HsmError('bad_request', 'walletXpub: type must be p2wpkh or p2tr');
+    return this.#wallet.publicExtendedKey;
+  }
+
+  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array {
+    return signWithdrawal(this.#wallet, psbt, inputs);
+  }
+
+  channelBasepoints(peerId: Uint8Array, dbid: bigint): ChannelBasepoints {
+    const s = channelSecrets(this.#root, bytesArg(peerId, 33, 'channelBasepoints: peer_id'), dbid);
+    const out = {
+      funding_pubkey: getPublicKey(s.funding_privkey),
+      revocation_basepoint: getPublicKey(s.revocation_basepoint_secret),
+      payment_basepoint: getPublicKey(s.payment_basepoint_secret),
+      delayed_payment_basepoint: getPublicKey(s.delayed_payment_basepoint_secret),
+      htlc_basepoint: getPublicKey(s.htlc_basepoint_secret),
+    };
+    for (const k of Object.values(s)) k.fill(0);
+    return out;
   }
 
   /**

@@ -2,6 +2,8 @@
 // what it can do, the capabilities a link may be given (one per method, Core Lightning's hsmd
 // permission bits by name), what it answers lightningd, and what the runtime gives it. It needs no
 // link of its own: it only answers.
+import type { WalletAddressType } from '../../keys/derive.ts';
+import type { WithdrawalInput } from './withdrawal.ts';
 
 /** Everything hsmd can do for a client. A link exposes a subset of these methods. */
 export interface HsmApi {
@@ -18,6 +20,36 @@ export interface HsmApi {
   signNodeAnnouncement(msg: Uint8Array): Uint8Array;
   /** Signs a channel_update (BOLT 7): the double-SHA256 of the message after its signature. */
   signChannelUpdate(msg: Uint8Array): Uint8Array;
+  /**
+   * The BIP32 extended public key (`xpub...`, mainnet version bytes on every network) of the
+   * wallet's chain for `type`: wallet address k of that type is its child k (non-hardened). The
+   * chain is m/86'/0'/0'/0 for a mnemonic seed and m/0/0 for a legacy secret, the same for both
+   * types (one index space, as Core Lightning: README "Keys").
+   */
+  walletXpub(type: WalletAddressType): string;
+  /**
+   * Signs each input i of `psbt` with wallet key `inputs[i]` and returns the PSBT with the
+   * signatures (not finalized). Refuses (HsmError, nothing signed) a PSBT that does not parse
+   * (`bad_psbt`), an input list that does not name every input (`bad_inputs`), an input without
+   * witnessUtxo (`no_witness_utxo`), one whose script is not the wallet's for that key and type or
+   * that is spent by taproot script path (`not_ours`), and one btc-signer will not sign as asked,
+   * e.g. a non-default sighash (`cannot_sign`).
+   */
+  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  /**
+   * The public basepoints of channel `dbid` with `peerId` (Core Lightning's
+   * hsmd_get_channel_basepoints), from the secrets src/core/keys/derive.ts channelSecrets gives.
+   */
+  channelBasepoints(peerId: Uint8Array, dbid: bigint): ChannelBasepoints;
+}
+
+/** BOLT 2 open_channel's keys, each a 33-byte compressed point. */
+export interface ChannelBasepoints {
+  funding_pubkey: Uint8Array;
+  revocation_basepoint: Uint8Array;
+  payment_basepoint: Uint8Array;
+  delayed_payment_basepoint: Uint8Array;
+  htlc_basepoint: Uint8Array;
 }
 
 /** The permission names: one per method (Core Lightning's hsmd permission bits, by name). */
@@ -29,6 +61,9 @@ export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
   'signMessage',
   'signNodeAnnouncement',
   'signChannelUpdate',
+  'walletXpub',
+  'signWithdrawal',
+  'channelBasepoints',
 ]);
 
 /** A link that can call exactly the methods named in `C`. */
@@ -39,21 +74,37 @@ export type HsmLink<C extends HsmCapability> = Pick<HsmApi, C>;
 export interface HsmdDaemonApi {
   /** Our node id, hex. */
   nodeId(): string;
+  /**
+   * The BIP39 mnemonic of a seed this start created, once: for the user to write down (the browser
+   * API returns it once). Forgotten after the first call; undefined for a seed that was there.
+   */
+  takeMnemonic(): string | undefined;
+  /** The on-chain wallet's keys (lightningd's wallet: addresses from the xpub, inputs signed here). */
+  walletXpub(type: WalletAddressType): string;
+  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
 }
 
 // ---- What the runtime gives hsmd in its realm ----
 
 export interface HsmdEnv {
   /**
-   * The node secret from this runtime's storage (a file, IndexedDB, Durable Object storage),
-   * created and saved first if there is none. hsmd keeps a copy and zeroes what it was given.
+   * hsmd's root secret (a BIP39 seed, or a legacy 32-byte hsm_secret) from this runtime's storage
+   * (a file, IndexedDB, Durable Object storage), created (with its mnemonic, returned this once) or
+   * restored from `recover` and saved first if there is none. hsmd derives what it needs and
+   * zeroes what it was given.
    */
-  loadOrCreateSecret(): Promise<Uint8Array>;
+  loadOrCreateSecret(recover?: string): Promise<{ secretData: Uint8Array; mnemonic?: string }>;
+}
+
+/** What lightningd gives hsmd when it starts it. */
+export interface HsmdInit {
+  /** Restore from this BIP39 mnemonic (or a legacy 64-hex secret) into empty storage: the one time a secret comes in (README "Keys"). */
+  recover?: string;
 }
 
 /** hsmd's spec for the node table: no init, no links of its own. */
 export interface HsmdSpec {
-  init: Record<string, never>;
+  init: HsmdInit;
   api: HsmdDaemonApi;
   uses: Record<string, never>;
   env: HsmdEnv;
