@@ -79,6 +79,20 @@ function linkEnds<Port>(p: Platform<Port, unknown>, links: readonly LinkSpec[]):
   return ends;
 }
 
+/** Closes every link end still in this realm (the ones handed to a daemon have moved and are not touched): an answered port keeps a runtime alive. */
+function closeEnds<Port>(p: Platform<Port, unknown>, ends: Ends<Port>, only?: LinkEnd): void {
+  for (const [who, e] of Object.entries(ends) as [LinkEnd, LinkEnds<Port>][]) {
+    if (only && who !== only) continue;
+    for (const end of [...Object.values(e.uses), ...Object.values(e.serves)]) {
+      try {
+        p.links.close(end.port);
+      } catch {
+        // Already moved or closed.
+      }
+    }
+  }
+}
+
 export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: AssemblyOptions): Promise<AssembledNode<Port>> {
   const log = p.log('lightningd');
   const daemons = superviseDaemons(p, p.clock);
@@ -198,6 +212,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
             await db.flush().catch(e => log.warn(`saving lightningd's database failed: ${e instanceof Error ? e.message : String(e)}`));
           } finally {
             await stopAll();
+            closeEnds(p, ends, 'lightningd');
           }
         })();
         return stopping;
@@ -206,7 +221,10 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     lightningd = node.lightningd;
     return node;
   } catch (e) {
+    chain?.stop();
     await stopAll();
+    // A daemon that never started leaves its ends here, and lightningd's answered ones stay open.
+    closeEnds(p, ends);
     throw e;
   }
 }
