@@ -42,6 +42,9 @@ describe('graph reads by slot', () => {
     ok(g.applyChannelUpdate(update(s, 1, NOW)));
     equal(g.updateTimestampAt(c, 0), -1);
     equal(g.updateTimestampAt(c, 1), NOW);
+    equal(g.capacityAt(c), undefined, 'capacity unknown without a chain source');
+    ok(g.setCapacity(s, 250_000));
+    equal(g.capacityAt(c), 250_000);
     equal(g.spentAt(c), 0);
     ok(g.markSpent(s, 800_000));
     equal(g.spentAt(c), 800_000);

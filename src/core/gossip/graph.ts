@@ -95,8 +95,7 @@ export class Graph implements GossipView {
   private nodeIndex = new Map<string, number>();
   private nodeChannels: Uint32Array; // live channels per node
   private nodeHead: Int32Array; // first half-edge, -1 for none
-  /** @deprecated outside graph.ts: use nodeTimestampAt(n). Still public for the chain code and tests another change replaces. */
-  nodeTimestamp: Float64Array; // node_announcement timestamp, -1 for none
+  private nodeTimestamp: Float64Array; // node_announcement timestamp, -1 for none
   private nodeColor: Uint8Array; // 3 bytes per slot
   private nodeAlias: Uint8Array; // 32 bytes per slot
   private nodeFeatures: (Uint8Array | undefined)[] = [];
@@ -114,10 +113,8 @@ export class Graph implements GossipView {
   onChannel: ((short_channel_id: bigint, present: boolean) => void) | undefined;
   private node1: Int32Array; // node slot of node_id_1, -1 for a free slot
   private node2: Int32Array;
-  /** @deprecated outside graph.ts: use channel(short_channel_id).capacity_sat. Still public for the chain code and tests another change replaces. */
-  capacitySat: Float64Array; // NaN when unknown
-  /** @deprecated outside graph.ts: use spentAt(c). Still public for the chain code and tests another change replaces. */
-  spentHeight: Uint32Array; // block height the funding output was spent at, 0 if unspent
+  private capacitySat: Float64Array; // NaN when unknown
+  private spentHeight: Uint32Array; // block height the funding output was spent at, 0 if unspent
   private channelFeatures: Uint8Array[] = [];
   private edgeNext: Int32Array; // per half-edge (2*c + side): the node's next half-edge, -1 to end
   private freeChannels: number[] = [];
@@ -125,8 +122,7 @@ export class Graph implements GossipView {
   readonly conflicts = new Set<bigint>();
 
   // ---- half-channels (slot h = 2*c + direction): the channel_update from node_(direction+1) ----
-  /** @deprecated outside graph.ts: use updateTimestampAt(c, direction). Still public for the chain code and tests another change replaces. */
-  updTimestamp: Float64Array; // -1 when no update is held
+  private updTimestamp: Float64Array; // -1 when no update is held
   private updMessageFlags: Uint8Array;
   private updChannelFlags: Uint8Array;
   private updCltvDelta: Uint16Array;
@@ -565,6 +561,12 @@ export class Graph implements GossipView {
   /** Channel slot c's two node slots, node_id_1 first. */
   nodesAt(c: number): [number, number] {
     return [this.node1[c]!, this.node2[c]!];
+  }
+
+  /** Channel slot c's capacity in satoshis, undefined while unknown (no chain source and no stored amount). */
+  capacityAt(c: number): number | undefined {
+    const cap = this.capacitySat[c];
+    return cap === undefined || Number.isNaN(cap) ? undefined : cap;
   }
 
   /** The block height channel slot c's funding output was spent at, 0 while unspent. */

@@ -739,11 +739,11 @@ export class Gossipd implements GossipLink, GossipdApi {
     const c = this.graph.findChannel(short_channel_id);
     const funding_txid = this.funding.txidOf(short_channel_id);
     if (!raw || c < 0 || funding_txid === undefined) return;
-    const cap = this.graph.capacitySat[c]!;
+    const cap = this.graph.capacityAt(c);
     const extra: GossipRecordExtra = {
       funding_txid,
       ...(spent_height !== undefined ? { spent_height } : {}),
-      ...(Number.isNaN(cap) ? {} : { amount_sat: cap }),
+      ...(cap === undefined ? {} : { amount_sat: cap }),
     };
     this.writer.queue({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id, timestamp: 0, raw, extra });
   }
