@@ -32,14 +32,7 @@ import {
   type GossipRecord,
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
-import {
-  announcementKeys,
-  keyDigest,
-  KEY_DIGEST_HALF,
-  type Accepted,
-  type GossipMessage,
-  type GossipRules,
-} from '../../gossip/validate.ts';
+import { announcementKeys, compareKeys, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, readType, TYPE, type Message } from '../../wire/messages.ts';
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
@@ -531,14 +524,14 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (m.name === 'channel_announcement' && this.graph.findChannel(m.short_channel_id) >= 0) {
       this.lookups.delete(m.short_channel_id);
       const ours = this.raw.channelKeys(m.short_channel_id);
-      const theirs = keyDigest(announcementKeys(a.raw));
-      if (!ours || equal(ours, theirs)) {
+      const theirs = ours && compareKeys(ours, announcementKeys(a.raw));
+      if (!ours || theirs === 'same') {
         this.stats.duplicates++;
         return;
       }
       // With a chain source the held one matched the funding output, which commits to its bitcoin
       // keys (the second half of the key digest): other bitcoin keys cannot.
-      if (this.o.chain && !equal(ours.subarray(KEY_DIGEST_HALF), theirs.subarray(KEY_DIGEST_HALF))) {
+      if (this.o.chain && theirs === 'other_bitcoin_keys') {
         this.stats.ignored++;
         return;
       }
