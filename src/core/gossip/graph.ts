@@ -9,6 +9,7 @@
 // (route.ts then never uses it). The graph holds what passed validation; it only
 // re-checks ordering (a newer timestamp wins), as messages may finish verifying out of order.
 import { equal, toHex } from '../base/bytes.ts';
+import { addressesForwardable } from './address.ts';
 import type { GossipMessage, GossipView, KnownChannel, KnownUpdate } from './validate.ts';
 import { STALE_SECONDS } from './validate.ts';
 
@@ -100,6 +101,8 @@ export class Graph implements GossipView {
   private nodeAlias: Uint8Array; // 32 bytes per slot
   private nodeFeatures: (Uint8Array | undefined)[] = [];
   private nodeAddresses: (Uint8Array | undefined)[] = [];
+  /** Node slots whose node_announcement must not be forwarded (more than one DNS name: rare), decided once per announcement. */
+  private nodesNotForwarded = new Set<number>();
   /** nodeId(n)'s copies: every channel_update's check needs its signer's id. */
   private nodeIdCopies: (Uint8Array | undefined)[] = [];
   private freeNodes: number[] = [];
@@ -207,6 +210,7 @@ export class Graph implements GossipView {
     this.nodeIdCopies[n] = undefined;
     this.nodeFeatures[n] = undefined;
     this.nodeAddresses[n] = undefined;
+    this.nodesNotForwarded.delete(n);
     this.nodeTimestamp[n] = -1;
     this.nodeColor.fill(0, 3 * n, 3 * n + 3);
     this.nodeAlias.fill(0, 32 * n, 32 * n + 32);
@@ -319,10 +323,13 @@ export class Graph implements GossipView {
   }
 
   /** Applies a validated node_announcement; false if the node has no channel or it is not newer. */
-  applyNodeAnnouncement(a: NodeAnnouncementFields): boolean {
+  applyNodeAnnouncement(a: NodeAnnouncementFields, forward?: boolean): boolean {
     const n = this.findNode(a.node_id);
     if (n < 0 || a.timestamp <= this.nodeTimestamp[n]!) return false;
     this.nodeTimestamp[n] = a.timestamp;
+    // `forward`: validation's answer (validate.ts Accepted.forward), else read from the addresses here.
+    if (forward ?? addressesForwardable(a.addresses)) this.nodesNotForwarded.delete(n);
+    else this.nodesNotForwarded.add(n);
     this.nodeFeatures[n] = a.features.length ? a.features.slice() : EMPTY;
     this.nodeAddresses[n] = a.addresses.length ? a.addresses.slice() : EMPTY;
     this.nodeColor.set(a.rgb_color.subarray(0, 3), 3 * n);
@@ -331,14 +338,14 @@ export class Graph implements GossipView {
   }
 
   /** Applies any accepted gossip message (validate.ts `Accepted.msg`). */
-  applyGossip(msg: GossipMessage, capacity_sat?: number): boolean {
+  applyGossip(msg: GossipMessage, capacity_sat?: number, forward?: boolean): boolean {
     switch (msg.name) {
       case 'channel_announcement':
         return this.addChannel(msg, capacity_sat);
       case 'channel_update':
         return this.applyChannelUpdate(msg);
       case 'node_announcement':
-        return this.applyNodeAnnouncement(msg);
+        return this.applyNodeAnnouncement(msg, forward);
     }
   }
 
@@ -530,6 +537,11 @@ export class Graph implements GossipView {
   /** Node slot n's node_announcement timestamp, -1 when none is held. */
   nodeTimestampAt(n: number): number {
     return this.nodeTimestamp[n] ?? -1;
+  }
+
+  /** Node slot n holds a node_announcement that may be forwarded (BOLT 7: not one with more than one DNS name). */
+  nodeForwardableAt(n: number): boolean {
+    return this.nodeTimestampAt(n) >= 0 && !this.nodesNotForwarded.has(n);
   }
 
   /** Node slot n's raw `addresses` field, undefined when no node_announcement is held. */

@@ -553,7 +553,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     // Whether the channel_announcement still has to be relayed: only with its first (public) update.
     const firstUpdate =
       m.name === 'channel_update' && !this.raw.hasUpdate(m.short_channel_id, 0) && !this.raw.hasUpdate(m.short_channel_id, 1);
-    if (!this.graph.applyGossip(m, capacity)) {
+    if (!this.graph.applyGossip(m, capacity, a.forward)) {
       this.stats.duplicates++;
       return;
     }
