@@ -42,6 +42,9 @@ describe('graph reads by slot', () => {
     ok(g.applyChannelUpdate(update(s, 1, NOW)));
     equal(g.updateTimestampAt(c, 0), -1);
     equal(g.updateTimestampAt(c, 1), NOW);
+    equal(g.capacityAt(c), undefined, 'capacity unknown without a chain source');
+    ok(g.setCapacity(s, 250_000));
+    equal(g.capacityAt(c), 250_000);
     equal(g.spentAt(c), 0);
     ok(g.markSpent(s, 800_000));
     equal(g.spentAt(c), 800_000);
@@ -95,5 +98,41 @@ describe('graph reads by slot', () => {
     equal(g.scidAt(c), t);
     equal(g.updateTimestampAt(c, 0), -1);
     deepEqual(g.endsAt(c), [toHex(id(4)), toHex(id(5))]);
+  });
+
+  it('node forwardability (BOLT 7: not with more than one DNS name) is decided when the announcement is applied', () => {
+    const g = new Graph();
+    const s = chan(g, 700_000, 1, 2);
+    const dns = (name: string) => {
+      const b = new TextEncoder().encode(name);
+      return [5, b.length, ...b, 0x26, 0x07];
+    };
+    const announce = (i: number, timestamp: number, addresses: number[], forward?: boolean) =>
+      g.applyNodeAnnouncement(
+        {
+          node_id: id(i),
+          timestamp,
+          features: new Uint8Array(0),
+          rgb_color: new Uint8Array(3),
+          alias: new Uint8Array(32),
+          addresses: new Uint8Array(addresses),
+        },
+        forward,
+      );
+    const n = g.findNode(id(1));
+    equal(g.nodeForwardableAt(n), false, 'no announcement held');
+    ok(announce(1, NOW, [...dns('a.example'), ...dns('b.example')]));
+    equal(g.nodeForwardableAt(n), false, 'two DNS names, read from the addresses');
+    ok(announce(1, NOW + 1, dns('a.example')));
+    equal(g.nodeForwardableAt(n), true, 'a newer one with one name');
+    ok(announce(1, NOW + 2, dns('a.example'), false));
+    equal(g.nodeForwardableAt(n), false, "validation's answer when given");
+    equal(g.nodeForwardableAt(-1), false);
+    // The slot freed and reused: the new node starts without the old one's verdict.
+    ok(g.removeChannel(s));
+    chan(g, 700_001, 3, 4);
+    equal(g.findNode(id(3)) === n || g.findNode(id(4)) === n, true, 'slot reused');
+    ok(announce(3, NOW, []) && announce(4, NOW, []));
+    equal(g.nodeForwardableAt(n), true);
   });
 });

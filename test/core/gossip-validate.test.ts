@@ -18,6 +18,7 @@ import { decodeMessage } from '../../src/core/wire/messages.ts';
 import {
   MAX_FUTURE_SECONDS,
   announcementKeys,
+  compareKeys,
   keyDigest,
   STALE_SECONDS,
   finishGossip,
@@ -183,6 +184,10 @@ describe('channel_announcement', () => {
     const leaked = announcement({ parties: sorted(P1, { nodeSecret: key(3), bitcoinSecret: P2.bitcoinSecret }) });
     const pre = precheckGossip(leaked, g, chain);
     ok(pre.result === 'new' && pre.conflict === true, pre.result);
+    // compareKeys, which precheck and gossipd share, tells the three apart.
+    equal(compareKeys(held, announcementKeys(announcement())), 'same');
+    equal(compareKeys(held, announcementKeys(sameNodes)), 'other_bitcoin_keys');
+    equal(compareKeys(held, announcementKeys(leaked)), 'other_node_ids');
   });
   it('a conflicted short_channel_id: its announcements and updates are ignored, not held', () => {
     const g = new Graph();

@@ -344,7 +344,7 @@ describe('gossipd: what answers may carry', () => {
     g.newPeer('03' + '01'.repeat(32), '');
     for (const m of [ann, ...upd, twoNames, oneName]) g.gossip('03' + '01'.repeat(32), m);
     await g.flush();
-    const announced = (sk: Uint8Array) => g.graph.nodeTimestamp[g.graph.findNode(toHex(getPublicKey(sk)))]! >= 0;
+    const announced = (sk: Uint8Array) => g.graph.nodeTimestampAt(g.graph.findNode(toHex(getPublicKey(sk)))) >= 0;
     ok(announced(sa), 'the graph holds the two-name announcement');
     ok(announced(sb));
     // ...then asked for by another.

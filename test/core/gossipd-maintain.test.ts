@@ -317,15 +317,15 @@ describe('gossipd: a spend taken back by a reorganisation', () => {
     chain.txsAt.set(310, [tx([{ txid: fundingTxid, vout: 0 }], true)]);
     chain.mine(310);
     await service.sync();
-    equal(g.graph.spentHeight[g.graph.findChannel(scid)], 310);
+    equal(g.graph.spentAt(g.graph.findChannel(scid)), 310);
     chain.txsAt.delete(310);
     chain.reorg(1, 311);
     await service.sync();
-    equal(g.graph.spentHeight[g.graph.findChannel(scid)], 0, 'open again');
+    equal(g.graph.spentAt(g.graph.findChannel(scid)), 0, 'open again');
     await g.flush();
     const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0 });
     await restarted.load();
-    equal(restarted.graph.spentHeight[restarted.graph.findChannel(scid)], 0, 'and so after a restart');
+    equal(restarted.graph.spentAt(restarted.graph.findChannel(scid)), 0, 'and so after a restart');
     await g.close();
     await restarted.close();
     service.stop();
@@ -464,7 +464,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
     chain.mine(309);
     await clock.tick(10 * MIN);
     equal((g.info() as { spent_check_height: number }).spent_check_height, 309);
-    equal(g.graph.spentHeight[ch], 0, 'output 1 of the funding transaction is not the channel');
+    equal(g.graph.spentAt(ch), 0, 'output 1 of the funding transaction is not the channel');
     const route = { id: toHex(getPublicKey(b.nodeSecret)), amount_msat: 1000, riskfactor: 1, fromid: toHex(getPublicKey(a.nodeSecret)) };
     equal(((await g.rpc('getroute', route)) as { route: unknown[] }).route.length, 1);
     deepEqual(await offered(g, clock, sent, 'asker', scid), {
@@ -474,7 +474,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
     });
     chain.mine(SPEND + 1);
     await clock.tick(10 * MIN);
-    equal(g.graph.spentHeight[g.graph.findChannel(scid)], SPEND);
+    equal(g.graph.spentAt(g.graph.findChannel(scid)), SPEND);
     equal(g.stats.marked_spent, 1);
     // The spend went into the store with the announcement: a node restarted from it keeps the
     // channel spent (and forgets it on schedule) rather than bringing it back.
@@ -482,9 +482,9 @@ describe('gossipd maintenance: spent funding outputs', () => {
     const restarted = gossipd(clock, store, () => NOW, { maintenanceIntervalMs: 0 });
     await restarted.load();
     const rc = restarted.graph.findChannel(scid);
-    equal(restarted.graph.spentHeight[rc], SPEND);
+    equal(restarted.graph.spentAt(rc), SPEND);
     // The announcement came back after its updates in the log (it was rewritten): they still apply.
-    ok(restarted.graph.updTimestamp[2 * rc]! > 0 && restarted.graph.updTimestamp[2 * rc + 1]! > 0, 'both channel_updates loaded');
+    ok(restarted.graph.updateTimestampAt(rc, 0) > 0 && restarted.graph.updateTimestampAt(rc, 1) > 0, 'both channel_updates loaded');
     equal(restarted.stats.load_errors, 0);
     await restarted.close();
     // While spent: updates ignored, no route, not offered to peers.
@@ -545,7 +545,7 @@ describe('gossipd maintenance: spent funding outputs', () => {
     await service.sync();
     chain.mine(403);
     await service.sync();
-    equal(g.graph.spentHeight[g.graph.findChannel(scid)], 402);
+    equal(g.graph.spentAt(g.graph.findChannel(scid)), 402);
     await g.close();
   });
 });
@@ -588,7 +588,7 @@ describe('gossipd: chain checks of channel_announcements', () => {
     equal(g.graph.channelCount, 6);
     for (const s of scids) {
       const c = g.graph.findChannel(s);
-      ok(g.graph.updTimestamp[2 * c]! > 0 && g.graph.updTimestamp[2 * c + 1]! > 0, 'both updates applied');
+      ok(g.graph.updateTimestampAt(c, 0) > 0 && g.graph.updateTimestampAt(c, 1) > 0, 'both updates applied');
     }
     equal((g.info() as { funding_outputs_watched: number }).funding_outputs_watched, 6);
     await g.close();

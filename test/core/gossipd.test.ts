@@ -872,6 +872,17 @@ describe('gossipd: relay', () => {
     deepEqual(got, [0, 3, 4]);
     equal(r.relayed, 3);
   });
+
+  it("keeps each peer's latest filter, the one record gossipd backfills from", () => {
+    const r = new Relay(2);
+    r.addPeer('x');
+    equal(r.filterOf('x'), undefined, 'none before its first gossip_timestamp_filter');
+    r.setFilter('x', { first_timestamp: 10, timestamp_range: 100 });
+    r.setFilter('x', { first_timestamp: 20, timestamp_range: 5 });
+    deepEqual(r.filterOf('x'), { first_timestamp: 20, timestamp_range: 5 }, 'replaced by the newer one');
+    r.removePeer('x');
+    equal(r.filterOf('x'), undefined, 'gone with the peer');
+  });
 });
 
 describe('gossipd: gossip in', () => {

@@ -151,7 +151,7 @@ describe('lightningd chain over Esplora, against boltworker regtest', () => {
     await g.flush();
     ok(g.graph.findChannel(scid) >= 0, 'accepted: lightningd found the output');
     equal(g.graph.findChannel(wrong), -1, 'ignored: not the P2WSH of its keys');
-    equal(g.graph.capacitySat[g.graph.findChannel(scid)], 250_000);
+    equal(g.graph.capacityAt(g.graph.findChannel(scid)), 250_000);
     equal((g.info() as { chain_source: string }).chain_source, 'regtest');
     equal(chain.watches.outputCount, 1);
     await g.close();

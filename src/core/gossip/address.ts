@@ -67,6 +67,19 @@ export function parseAddresses(bytes: Uint8Array): ParsedAddresses {
 }
 
 /**
+ * Whether a node_announcement with these `addresses` may be passed on: BOLT 7 "if more than one
+ * `type 5` address is announced: ... MUST not forward the `node_announcement`"; nor one whose
+ * addresses do not parse.
+ */
+export function addressesForwardable(bytes: Uint8Array): boolean {
+  try {
+    return !parseAddresses(bytes).multipleDns;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Encodes descriptors as an origin node must: "MUST place address descriptors in ascending order",
  * "MUST NOT create a type 1, type 2 or type 5 address descriptor with port equal to 0", "MUST NOT
  * announce more than one type 5 DNS hostname".

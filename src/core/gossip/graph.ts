@@ -9,6 +9,7 @@
 // (route.ts then never uses it). The graph holds what passed validation; it only
 // re-checks ordering (a newer timestamp wins), as messages may finish verifying out of order.
 import { equal, toHex } from '../base/bytes.ts';
+import { addressesForwardable } from './address.ts';
 import type { GossipMessage, GossipView, KnownChannel, KnownUpdate } from './validate.ts';
 import { STALE_SECONDS } from './validate.ts';
 
@@ -95,12 +96,13 @@ export class Graph implements GossipView {
   private nodeIndex = new Map<string, number>();
   private nodeChannels: Uint32Array; // live channels per node
   private nodeHead: Int32Array; // first half-edge, -1 for none
-  /** @deprecated outside graph.ts: use nodeTimestampAt(n). Still public for the chain code and tests another change replaces. */
-  nodeTimestamp: Float64Array; // node_announcement timestamp, -1 for none
+  private nodeTimestamp: Float64Array; // node_announcement timestamp, -1 for none
   private nodeColor: Uint8Array; // 3 bytes per slot
   private nodeAlias: Uint8Array; // 32 bytes per slot
   private nodeFeatures: (Uint8Array | undefined)[] = [];
   private nodeAddresses: (Uint8Array | undefined)[] = [];
+  /** Node slots whose node_announcement must not be forwarded (more than one DNS name: rare), decided once per announcement. */
+  private nodesNotForwarded = new Set<number>();
   /** nodeId(n)'s copies: every channel_update's check needs its signer's id. */
   private nodeIdCopies: (Uint8Array | undefined)[] = [];
   private freeNodes: number[] = [];
@@ -114,10 +116,8 @@ export class Graph implements GossipView {
   onChannel: ((short_channel_id: bigint, present: boolean) => void) | undefined;
   private node1: Int32Array; // node slot of node_id_1, -1 for a free slot
   private node2: Int32Array;
-  /** @deprecated outside graph.ts: use channel(short_channel_id).capacity_sat. Still public for the chain code and tests another change replaces. */
-  capacitySat: Float64Array; // NaN when unknown
-  /** @deprecated outside graph.ts: use spentAt(c). Still public for the chain code and tests another change replaces. */
-  spentHeight: Uint32Array; // block height the funding output was spent at, 0 if unspent
+  private capacitySat: Float64Array; // NaN when unknown
+  private spentHeight: Uint32Array; // block height the funding output was spent at, 0 if unspent
   private channelFeatures: Uint8Array[] = [];
   private edgeNext: Int32Array; // per half-edge (2*c + side): the node's next half-edge, -1 to end
   private freeChannels: number[] = [];
@@ -125,8 +125,7 @@ export class Graph implements GossipView {
   readonly conflicts = new Set<bigint>();
 
   // ---- half-channels (slot h = 2*c + direction): the channel_update from node_(direction+1) ----
-  /** @deprecated outside graph.ts: use updateTimestampAt(c, direction). Still public for the chain code and tests another change replaces. */
-  updTimestamp: Float64Array; // -1 when no update is held
+  private updTimestamp: Float64Array; // -1 when no update is held
   private updMessageFlags: Uint8Array;
   private updChannelFlags: Uint8Array;
   private updCltvDelta: Uint16Array;
@@ -211,6 +210,7 @@ export class Graph implements GossipView {
     this.nodeIdCopies[n] = undefined;
     this.nodeFeatures[n] = undefined;
     this.nodeAddresses[n] = undefined;
+    this.nodesNotForwarded.delete(n);
     this.nodeTimestamp[n] = -1;
     this.nodeColor.fill(0, 3 * n, 3 * n + 3);
     this.nodeAlias.fill(0, 32 * n, 32 * n + 32);
@@ -323,10 +323,13 @@ export class Graph implements GossipView {
   }
 
   /** Applies a validated node_announcement; false if the node has no channel or it is not newer. */
-  applyNodeAnnouncement(a: NodeAnnouncementFields): boolean {
+  applyNodeAnnouncement(a: NodeAnnouncementFields, forward?: boolean): boolean {
     const n = this.findNode(a.node_id);
     if (n < 0 || a.timestamp <= this.nodeTimestamp[n]!) return false;
     this.nodeTimestamp[n] = a.timestamp;
+    // `forward`: validation's answer (validate.ts Accepted.forward), else read from the addresses here.
+    if (forward ?? addressesForwardable(a.addresses)) this.nodesNotForwarded.delete(n);
+    else this.nodesNotForwarded.add(n);
     this.nodeFeatures[n] = a.features.length ? a.features.slice() : EMPTY;
     this.nodeAddresses[n] = a.addresses.length ? a.addresses.slice() : EMPTY;
     this.nodeColor.set(a.rgb_color.subarray(0, 3), 3 * n);
@@ -335,14 +338,14 @@ export class Graph implements GossipView {
   }
 
   /** Applies any accepted gossip message (validate.ts `Accepted.msg`). */
-  applyGossip(msg: GossipMessage, capacity_sat?: number): boolean {
+  applyGossip(msg: GossipMessage, capacity_sat?: number, forward?: boolean): boolean {
     switch (msg.name) {
       case 'channel_announcement':
         return this.addChannel(msg, capacity_sat);
       case 'channel_update':
         return this.applyChannelUpdate(msg);
       case 'node_announcement':
-        return this.applyNodeAnnouncement(msg);
+        return this.applyNodeAnnouncement(msg, forward);
     }
   }
 
@@ -536,6 +539,11 @@ export class Graph implements GossipView {
     return this.nodeTimestamp[n] ?? -1;
   }
 
+  /** Node slot n holds a node_announcement that may be forwarded (BOLT 7: not one with more than one DNS name). */
+  nodeForwardableAt(n: number): boolean {
+    return this.nodeTimestampAt(n) >= 0 && !this.nodesNotForwarded.has(n);
+  }
+
   /** Node slot n's raw `addresses` field, undefined when no node_announcement is held. */
   nodeAddressesAt(n: number): Uint8Array | undefined {
     return this.nodeAddresses[n];
@@ -565,6 +573,12 @@ export class Graph implements GossipView {
   /** Channel slot c's two node slots, node_id_1 first. */
   nodesAt(c: number): [number, number] {
     return [this.node1[c]!, this.node2[c]!];
+  }
+
+  /** Channel slot c's capacity in satoshis, undefined while unknown (no chain source and no stored amount). */
+  capacityAt(c: number): number | undefined {
+    const cap = this.capacitySat[c];
+    return cap === undefined || Number.isNaN(cap) ? undefined : cap;
   }
 
   /** The block height channel slot c's funding output was spent at, 0 while unspent. */

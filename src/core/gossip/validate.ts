@@ -163,12 +163,12 @@ export function precheckGossip(raw: Uint8Array, view: GossipView, rules: GossipR
       if (known) {
         // Same channel again: most gossip is this, dropped before any signature check.
         const held = rules.channelKeys?.(peek.short_channel_id);
-        const keys = held && keyDigest(announcementKeys(raw, peek));
-        const same = held ? equal(held, keys!) : equal(known.node_id_1, peek.node_id_1) && equal(known.node_id_2, peek.node_id_2);
+        const keys = held ? compareKeys(held, announcementKeys(raw, peek)) : undefined;
+        const same = held ? keys === 'same' : equal(known.node_id_1, peek.node_id_1) && equal(known.node_id_2, peek.node_id_2);
         if (same) return ignore('duplicate', 'channel already known');
         // Another key set. With a chain source, the held one matched the funding output, which
         // commits to its bitcoin keys: other bitcoin keys cannot ("MUST ignore the message").
-        if (!held || (rules.fundingChecked && !equal(held.subarray(KEY_DIGEST_HALF), keys!.subarray(KEY_DIGEST_HALF)))) {
+        if (!held || (rules.fundingChecked && keys === 'other_bitcoin_keys')) {
           return ignore('conflicting_channel', 'known channel announced with other keys');
         }
         // BOLT 7: "if it has previously received a valid channel_announcement, for the same
@@ -287,8 +287,22 @@ export const KEY_DIGEST_HALF = 8;
 export function keyDigest(keys: Uint8Array): Uint8Array {
   const out = new Uint8Array(2 * KEY_DIGEST_HALF);
   out.set(sha256Fast(keys).subarray(0, KEY_DIGEST_HALF), 0);
-  out.set(sha256Fast(keys.subarray(66)).subarray(0, KEY_DIGEST_HALF), KEY_DIGEST_HALF);
+  out.set(bitcoinKeysDigest(keys), KEY_DIGEST_HALF);
   return out;
+}
+
+function bitcoinKeysDigest(keys: Uint8Array): Uint8Array {
+  return sha256Fast(keys.subarray(66)).subarray(0, KEY_DIGEST_HALF);
+}
+
+/**
+ * How a channel_announcement's key set (announcementKeys) compares with a held key digest
+ * (keyDigest): the same keys (a duplicate), other bitcoin keys, or the same bitcoin keys with other
+ * node ids. Hashes only what it needs: one SHA-256 for a duplicate, the most common announcement.
+ */
+export function compareKeys(held: Uint8Array, keys: Uint8Array): 'same' | 'other_bitcoin_keys' | 'other_node_ids' {
+  if (equal(held.subarray(0, KEY_DIGEST_HALF), sha256Fast(keys).subarray(0, KEY_DIGEST_HALF))) return 'same';
+  return equal(held.subarray(KEY_DIGEST_HALF), bitcoinKeysDigest(keys)) ? 'other_node_ids' : 'other_bitcoin_keys';
 }
 
 function sameFields(u: ChannelUpdatePeek, h: KnownUpdate): boolean {

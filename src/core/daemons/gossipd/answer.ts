@@ -4,7 +4,6 @@
 // what is in flight, never its whole answer: a range over mainnet is ~50 messages of 64 KB, a
 // query_short_channel_ids of 8,000 ids some 30,000 messages read back from the store in chunks.
 import { encodeShortChannelIds, encodeTimestamps, QUERY_FLAG, QUERY_OPTION } from '../../gossip/encoding.ts';
-import { parseAddresses } from '../../gossip/address.ts';
 import type { MessageOf } from '../../wire/messages.ts';
 import type { Graph } from '../../gossip/graph.ts';
 import type { GossipKeyRef } from '../../gossip/store.ts';
@@ -139,12 +138,7 @@ export function unknownChainReply(
  */
 export function nodeForwardable(g: Graph, node_id_hex: string): boolean {
   const n = g.findNode(node_id_hex);
-  if (n < 0 || g.nodeTimestampAt(n) < 0) return false;
-  try {
-    return !parseAddresses(g.nodeAddressesAt(n) ?? new Uint8Array(0)).multipleDns;
-  } catch {
-    return false;
-  }
+  return n >= 0 && g.nodeForwardableAt(n);
 }
 
 /** Reads `refs` (in chunks of about READ_CHUNK channels' worth) and yields what the store has, in order. */

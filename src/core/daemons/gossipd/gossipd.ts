@@ -32,14 +32,7 @@ import {
   type GossipRecord,
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
-import {
-  announcementKeys,
-  keyDigest,
-  KEY_DIGEST_HALF,
-  type Accepted,
-  type GossipMessage,
-  type GossipRules,
-} from '../../gossip/validate.ts';
+import { announcementKeys, compareKeys, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, readType, TYPE, type Message } from '../../wire/messages.ts';
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
@@ -531,14 +524,14 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (m.name === 'channel_announcement' && this.graph.findChannel(m.short_channel_id) >= 0) {
       this.lookups.delete(m.short_channel_id);
       const ours = this.raw.channelKeys(m.short_channel_id);
-      const theirs = keyDigest(announcementKeys(a.raw));
-      if (!ours || equal(ours, theirs)) {
+      const theirs = ours && compareKeys(ours, announcementKeys(a.raw));
+      if (!ours || theirs === 'same') {
         this.stats.duplicates++;
         return;
       }
       // With a chain source the held one matched the funding output, which commits to its bitcoin
       // keys (the second half of the key digest): other bitcoin keys cannot.
-      if (this.o.chain && !equal(ours.subarray(KEY_DIGEST_HALF), theirs.subarray(KEY_DIGEST_HALF))) {
+      if (this.o.chain && theirs === 'other_bitcoin_keys') {
         this.stats.ignored++;
         return;
       }
@@ -560,7 +553,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     // Whether the channel_announcement still has to be relayed: only with its first (public) update.
     const firstUpdate =
       m.name === 'channel_update' && !this.raw.hasUpdate(m.short_channel_id, 0) && !this.raw.hasUpdate(m.short_channel_id, 1);
-    if (!this.graph.applyGossip(m, capacity)) {
+    if (!this.graph.applyGossip(m, capacity, a.forward)) {
       this.stats.duplicates++;
       return;
     }
@@ -739,11 +732,11 @@ export class Gossipd implements GossipLink, GossipdApi {
     const c = this.graph.findChannel(short_channel_id);
     const funding_txid = this.funding.txidOf(short_channel_id);
     if (!raw || c < 0 || funding_txid === undefined) return;
-    const cap = this.graph.capacitySat[c]!;
+    const cap = this.graph.capacityAt(c);
     const extra: GossipRecordExtra = {
       funding_txid,
       ...(spent_height !== undefined ? { spent_height } : {}),
-      ...(Number.isNaN(cap) ? {} : { amount_sat: cap }),
+      ...(cap === undefined ? {} : { amount_sat: cap }),
     };
     this.writer.queue({ type: STORE_CHANNEL_ANNOUNCEMENT, key: short_channel_id, timestamp: 0, raw, extra });
   }

@@ -1,9 +1,8 @@
 // gossipd's peers: what it keeps of each connected peer (its score, warnings, queries, outbox,
-// timestamp filter) and the peers disconnected for bad gossip, not served again until their ban
+// timestamp filter's sequence) and the peers disconnected for bad gossip, not served again until their ban
 // ends. gossipd.ts decides what happens to a peer (newPeer, bad); this file holds the state.
 import type { Outbox } from './outbox.ts';
 import { PeerScore } from './score.ts';
-import type { TimestampFilter } from './relay.ts';
 import type { Clock, GossipdConfig } from './types.ts';
 
 /** At most this many bans are remembered; beyond, expired ones and then the oldest go. */
@@ -26,8 +25,7 @@ export interface PeerState {
   overruns: number;
   /** Answers and backfill to it, paced by its transport. */
   outbox: Outbox;
-  /** The latest gossip_timestamp_filter, bumped `filterSeq` each time: the backfill of an older one stops. */
-  filter: TimestampFilter | undefined;
+  /** Bumped by each gossip_timestamp_filter (the filter itself is kept by relay.ts): the backfill of an older one stops. */
   filterSeq: number;
   /** Its backfill is being sent (one at a time, whatever number of filters it sends). */
   backfilling: boolean;
@@ -59,7 +57,6 @@ export class Peers extends Map<string, PeerState> {
       queries: 0,
       overruns: 0,
       outbox,
-      filter: undefined,
       filterSeq: 0,
       backfilling: false,
     };

@@ -122,14 +122,15 @@ export class QueryAnswers {
     if (!equal(m.chain_hash, chainHash)) return;
     const f: TimestampFilter = { first_timestamp: m.first_timestamp, timestamp_range: m.timestamp_range };
     relay.setFilter(peer.id, f);
-    peer.filter = f;
     peer.filterSeq++;
     if (peer.backfilling) return; // the running backfill turns to this filter at its next message
     peer.backfilling = true;
     void (async () => {
       for (let seq = -1; seq !== peer.filterSeq;) {
         seq = peer.filterSeq;
-        for await (const r of filteredGossip(graph, raw, peer.filter!)) {
+        const filter = relay.filterOf(peer.id);
+        if (!filter) return; // gone
+        for await (const r of filteredGossip(graph, raw, filter)) {
           if (peer.filterSeq !== seq) break;
           if (!(await peer.outbox.send(r))) return;
         }

@@ -91,15 +91,15 @@ export class RawGossip {
     return t < 0 ? undefined : { timestamp: t, checksum: this.checksums[2 * c + direction] ?? 0 };
   }
 
-  /** The two node ids (hex) of a channel in the graph. */
-  ends(short_channel_id: bigint): [string, string] | undefined {
+  /**
+   * A channel's two ends as the sync asks for their node_announcements: each node id (hex), or
+   * undefined where we hold that node's node_announcement; undefined while the graph lacks the channel.
+   */
+  unannouncedEnds(short_channel_id: bigint): [string | undefined, string | undefined] | undefined {
     const c = this.graph.findChannel(short_channel_id);
-    return c < 0 ? undefined : this.graph.endsAt(c);
-  }
-
-  /** We hold a node_announcement of this node. */
-  hasNode(node_id_hex: string): boolean {
-    const n = this.graph.findNode(node_id_hex);
-    return n >= 0 && this.graph.nodeTimestampAt(n) >= 0;
+    if (c < 0) return undefined;
+    const [n1, n2] = this.graph.nodesAt(c);
+    const unannounced = (n: number) => (this.graph.nodeTimestampAt(n) >= 0 ? undefined : this.graph.nodeHex(n));
+    return [unannounced(n1), unannounced(n2)];
   }
 }

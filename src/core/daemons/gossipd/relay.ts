@@ -57,6 +57,11 @@ export class Relay {
     this.trim();
   }
 
+  /** The peer's latest gossip_timestamp_filter (gossipd's one record of it), undefined before its first or once it is gone. */
+  filterOf(id: string): TimestampFilter | undefined {
+    return this.peers.get(id)?.filter;
+  }
+
   /**
    * Whether a message from `origin` would go to anyone: a peer other than its origin has a filter.
    * A peer without one gets nothing from the log (BOLT 7), and one that sets a filter later gets

@@ -78,10 +78,8 @@ export type PeerSyncState = 'range' | 'scids' | 'done';
 export interface RawView {
   /** Our channel_update for that direction: its timestamp and checksum (raw.ts). */
   update(short_channel_id: bigint, direction: 0 | 1): { timestamp: number; checksum: number } | undefined;
-  /** The channel's two node ids (hex), once its announcement is in the graph. */
-  ends(short_channel_id: bigint): [string, string] | undefined;
-  /** We hold a node_announcement of this node. */
-  hasNode(node_id_hex: string): boolean;
+  /** The channel's two node ids (hex), undefined for one whose node_announcement we hold; undefined until its announcement is in the graph. */
+  unannouncedEnds(short_channel_id: bigint): [string | undefined, string | undefined] | undefined;
 }
 
 export interface SyncHost {
@@ -393,13 +391,14 @@ export class Syncer {
    */
   private missingNodes(raw: RawView, s: bigint, thisRound: Set<string>): { flags: number; fresh: boolean } {
     const none = { flags: 0, fresh: false };
-    const ends = raw.ends(s);
+    const ends = raw.unannouncedEnds(s);
     if (!ends) return none; // still being verified
     let flags = 0;
     let fresh = false;
     ends.forEach((node, side) => {
+      if (node === undefined) return; // its node_announcement is held
       const asks = this.nodeAsks.get(node) ?? 0;
-      if (thisRound.has(node) || asks >= MAX_NODE_ASKS || raw.hasNode(node)) return;
+      if (thisRound.has(node) || asks >= MAX_NODE_ASKS) return;
       thisRound.add(node);
       this.nodeAsks.set(node, asks + 1);
       if (asks === 0) fresh = true;

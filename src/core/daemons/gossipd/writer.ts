@@ -3,7 +3,7 @@
 // mainnet sync is a few hundred writes, not 170,000), and deletes and compactions wait their turn
 // behind what is queued. A failed write is logged, not thrown: the graph keeps what it has, and
 // what the store lost is fetched from peers again after a restart.
-import { keyId, type GossipKeyRef, type GossipRecord, type GossipStore } from '../../gossip/store.ts';
+import type { GossipKey, GossipKeyRef, GossipRecord, GossipRecordType, GossipStore } from '../../gossip/store.ts';
 import type { Clock, Log } from './types.ts';
 
 export interface StoreWriterOptions {
@@ -20,6 +20,11 @@ export class StoreWriter {
   private buffer: GossipRecord[] = [];
   /** Batches handed to the store and not yet written. */
   private inFlight = new Set<GossipRecord[]>();
+  /**
+   * The newest record queued or in flight for each key, by type then key, kept as records are
+   * queued and written, so that read() looks keys up without building anything.
+   */
+  private pending = new Map<GossipRecordType, Map<GossipKey, GossipRecord>>();
   private timer: unknown;
   private chain: Promise<void> = Promise.resolve();
 
@@ -28,6 +33,9 @@ export class StoreWriter {
   /** Queues a record; written with the next batch. */
   queue(rec: GossipRecord): void {
     this.buffer.push(rec);
+    let byKey = this.pending.get(rec.type);
+    if (!byKey) this.pending.set(rec.type, (byKey = new Map()));
+    byKey.set(rec.key, rec);
     if (this.buffer.length >= this.o.batchMax) void this.flush();
     else if (this.timer === undefined) {
       this.timer = this.o.clock.setTimeout(() => {
@@ -52,6 +60,11 @@ export class StoreWriter {
           this.o.log.warn(`gossipd: gossip store write of ${batch.length} records failed: ${(e as Error)?.message ?? e}`);
         } finally {
           this.inFlight.delete(batch);
+          // A key queued again since stays pending: its newer record is in a later batch.
+          for (const r of batch) {
+            const byKey = this.pending.get(r.type);
+            if (byKey?.get(r.key) === r) byKey.delete(r.key);
+          }
         }
       });
     }
@@ -66,9 +79,11 @@ export class StoreWriter {
     const got = await this.o.store.read(keys);
     // Looked at only now: a batch still in flight here was queued in the store after this read.
     if (this.buffer.length === 0 && this.inFlight.size === 0) return got;
-    const recent = new Map<string, Uint8Array>();
-    for (const batch of [...this.inFlight, this.buffer]) for (const r of batch) recent.set(keyId(r.type, r.key), r.raw);
-    return keys.map((k, i) => recent.get(keyId(k.type, k.key)) ?? got[i]);
+    for (let i = 0; i < keys.length; i++) {
+      const r = this.pending.get(keys[i]!.type)?.get(keys[i]!.key);
+      if (r) got[i] = r.raw;
+    }
+    return got;
   }
 
   /** Runs `fn` on the store after everything queued so far; a failure is logged as `what` and swallowed. */
