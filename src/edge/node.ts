@@ -15,6 +15,8 @@ import type { GossipdConfig, GossipdEnv } from '../core/daemons/gossipd/interfac
 import { openSeed, type SeedStore } from '../core/keys/seed.ts';
 import type { HsmdEnv } from '../core/daemons/hsmd/interface.ts';
 import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
+import type { WalletStorage } from '../core/wallet/state.ts';
+import { esploraChain } from '../platform/esplora.ts';
 import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { selectEngine } from '../core/crypto/verify-engines.ts';
 import { MemoryGossipStore } from '../core/gossip/store-memory.ts';
@@ -55,6 +57,13 @@ export interface EdgeNodeOptions {
    * stops. Default: an in-memory store (gossip is re-learnt after an eviction).
    */
   gossipStore?: GossipStore;
+  /**
+   * Esplora servers for the chain (used in turn when one fails): lightningd follows blocks, checks
+   * funding outputs and runs the on-chain wallet over them. Without one: no chain, no wallet.
+   */
+  esplora?: string | string[];
+  /** The on-chain wallet's state (a key of the Durable Object's storage: keyValueWalletStorage); needs `esplora`. */
+  walletStorage?: WalletStorage;
   alias?: string;
   color?: string;
   connectdConfig?: Partial<ConnectdConfig>;
@@ -187,11 +196,13 @@ function isolateHost(o: EdgeNodeOptions): HostHandle<MessagePort, undefined> {
 /** Builds and starts a whole node in this isolate. */
 export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   installErrorTransfer();
+  const chain = esploraChain(o.esplora, systemClock);
   const platform: Platform<MessagePort, undefined> = {
     links: edgeLinks,
     spawnHost: () => isolateHost(o),
     ctx: undefined,
-    storage: { lightningd: o.storage },
+    storage: { lightningd: o.storage, ...(o.walletStorage ? { wallet: o.walletStorage } : {}) },
+    ...(chain ? { chain } : {}),
     caps: o.caps,
     clock: systemClock,
     randomBytes,

@@ -12,15 +12,12 @@ import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { randomBytes, systemClock } from '../platform/system.ts';
 import { NODE_VERSION } from '../platform/version.ts';
-import { EsploraBackend } from '../platform/esplora.ts';
+import { esploraChain } from '../platform/esplora.ts';
 
 /** lightningd's chain backend: Esplora over Node's fetch, several URLs used in turn. */
-function esploraBackend(baseUrls: string[]): EsploraBackend {
-  return new EsploraBackend({ baseUrls, fetch: (u, i) => fetch(u, i as RequestInit), clock: systemClock });
-}
 import { nodeLinks, type NodeHostCtx } from './workers/links.ts';
 import { spawnHost } from './workers/spawn.ts';
-import { FileLightningdStorage } from './lightningd-storage.ts';
+import { FileLightningdStorage, FileWalletStorage } from './lightningd-storage.ts';
 import { isLoopback, startRpcHttp, type RpcHttpServer } from './rpc-http.ts';
 import { startRpcSocket, type RpcSocketServer } from './rpc-socket.ts';
 import { inNetworkDir, openNetworkDir } from './network-dir.ts';
@@ -140,7 +137,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let rpcHttp: RpcHttpServer | undefined;
   let cookie: Awaited<ReturnType<typeof writeCookie>> | undefined;
   try {
-    const esplora = typeof o.esplora === 'string' ? [o.esplora] : (o.esplora ?? []);
+    const chain = esploraChain(o.esplora, systemClock);
     const platform: Platform<MessagePort, NodeHostCtx> = {
       links: nodeLinks,
       spawnHost,
@@ -148,14 +145,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         networkDir: dir,
         ...(o.verifyWorkers !== undefined ? { verifyWorkers: o.verifyWorkers } : {}),
       },
-      storage: { lightningd: new FileLightningdStorage(dir) },
+      storage: { lightningd: new FileLightningdStorage(dir), wallet: new FileWalletStorage(dir) },
       // Bridges for WebSocket-only targets (Node has TCP and `ws` itself).
       caps: { tcp: true, websocket: true, bridges: (o.bridges ?? []).map(u => parseBridge(u)) },
       clock: systemClock,
       randomBytes,
       log: nodeLog,
       version: NODE_VERSION,
-      ...(esplora.length ? { chain: { backend: esploraBackend(esplora), description: `esplora ${esplora.join(', ')}` } } : {}),
+      ...(chain ? { chain } : {}),
     };
     const binding: NetAddress[] = [];
     const address: NetAddress[] = [...announce];

@@ -21,12 +21,23 @@ import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { consoleLog, randomBytes, systemClock } from '../platform/system.ts';
 import { NODE_VERSION, VERSION } from '../platform/version.ts';
+import { esploraChain } from '../platform/esplora.ts';
 import { WebNodeError } from './errors.ts';
 import { Emitter, type Listener, type WebNodeEventName } from './events.ts';
-import { IdbLightningdStorage } from './lightningd-storage-idb.ts';
+import { IdbLightningdStorage, IdbWalletStorage } from './lightningd-storage-idb.ts';
 import { lockName, tryLock } from './lock.ts';
 import { defaultWorker, spawnHost, type DaemonName } from './spawn.ts';
 import { webLinks, type LogLevel, type WebHostCtx } from './worker-api.ts';
+
+/** The platform's chain from the `esplora` option; a malformed URL is the caller's bad option. */
+function chainOf(urls: string | string[] | undefined): Pick<Platform<MessagePort, WebHostCtx>, 'chain'> {
+  try {
+    const chain = esploraChain(urls, systemClock);
+    return chain ? { chain } : {};
+  } catch (e) {
+    throw new WebNodeError('bad_option', `esplora: ${(e as Error).message}`);
+  }
+}
 
 /** Mirrors package.json's version (test/browser/web-node.test.ts checks that they agree). */
 export const BOLTWORKER_VERSION = VERSION;
@@ -52,6 +63,12 @@ export interface WebNodeOptions {
    * that holds no seed yet; one that does is refused (WebNodeError 'seed_exists').
    */
   recover?: string;
+  /**
+   * Esplora servers for the chain (e.g. 'https://blockstream.info/api', or `boltworker regtest`'s URL):
+   * lightningd follows blocks, checks funding outputs and runs the on-chain wallet (newaddr, listfunds,
+   * withdraw) over them, each used in turn when one fails. Without one the node has no chain and no wallet.
+   */
+  esplora?: string | string[];
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
   /** gossipd's batching and sync settings (tests shorten them). */
@@ -143,6 +160,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   const emitter = new Emitter();
   const create = options.createWorker ?? defaultWorker;
   const storage = new IdbLightningdStorage(dataName);
+  const walletStorage = new IdbWalletStorage(dataName);
   const level = options.log ?? 'warn';
   // A browser opens WebSockets only; from an https page, `wss:` or loopback `ws:` only.
   const caps: DialCapabilities = { tcp: false, websocket: true, bridges, secureContext: location.protocol === 'https:' };
@@ -150,7 +168,8 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     links: webLinks,
     spawnHost: kind => spawnHost(kind, create, message => emitter.emit('daemon_error', { daemon: kind, message })),
     ctx: { dataName, log: level, ...(options.verifyWorkers !== undefined ? { verifyWorkers: options.verifyWorkers } : {}) },
-    storage: { lightningd: storage },
+    storage: { lightningd: storage, wallet: walletStorage },
+    ...chainOf(options.esplora),
     caps,
     clock: systemClock,
     randomBytes,
@@ -177,6 +196,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     });
   } catch (e) {
     await storage.close();
+    await walletStorage.close();
     lock.release();
     const code = (e as { code?: unknown } | undefined)?.code;
     throw code === 'seed_exists' ? new WebNodeError('seed_exists', String((e as Error).message)) : e;
@@ -206,6 +226,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
           await n.stop();
         } finally {
           await storage.close();
+          await walletStorage.close();
           emitter.clear();
           lock.release();
         }
