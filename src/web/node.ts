@@ -197,7 +197,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   } catch (e) {
     await storage.close();
     await walletStorage.close();
-    lock.release();
+    await lock.release();
     const code = (e as { code?: unknown } | undefined)?.code;
     throw code === 'seed_exists' ? new WebNodeError('seed_exists', String((e as Error).message)) : e;
   }
@@ -228,7 +228,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
           await storage.close();
           await walletStorage.close();
           emitter.clear();
-          lock.release();
+          await lock.release();
         }
       })();
       return stopping;

@@ -71,9 +71,9 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
       ok(got.outputs.every(o => o.blockheight === height));
 
       // More than the wallet holds: 301 FUND_CANNOT_AFFORD; a bad address: -32602.
-      equal((await rejects<{ code: number }>(n.call('withdraw', { destination: SINK_ADDRESS, satoshi: 400_000 }), Error)).code, 301);
+      equal((await rejects<Error & { code: number }>(n.call('withdraw', { destination: SINK_ADDRESS, satoshi: 400_000 }), Error)).code, 301);
       equal(
-        (await rejects<{ code: number }>(n.call('withdraw', { destination: 'bcrt1qnotanaddress', satoshi: 1000 }), Error)).code,
+        (await rejects<Error & { code: number }>(n.call('withdraw', { destination: 'bcrt1qnotanaddress', satoshi: 1000 }), Error)).code,
         -32602,
       );
 
@@ -112,7 +112,7 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
   it('a node without a chain has no wallet: newaddr is an unknown method', async () => {
     const n = await startNode({ network: 'regtest', lightningDir: tmp(), verifyWorkers: 1 });
     try {
-      equal((await rejects<{ code: number }>(n.call('newaddr', {}), Error)).code, -32601);
+      equal((await rejects<Error & { code: number }>(n.call('newaddr', {}), Error)).code, -32601);
     } finally {
       await n.stop();
     }
