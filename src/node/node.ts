@@ -53,6 +53,8 @@ export interface NodeOptions {
   verifyWorkers?: number;
   /** Esplora API base URLs, used in turn when one fails: lightningd's chain backend (default: none; gossipd trusts announcements, as getinfo says). */
   esplora?: string | string[];
+  /** Core Lightning's --rescan: blocks to follow again at start (negative: from that absolute height). */
+  rescan?: number;
   /** `--recover`: restore from this BIP39 mnemonic (or legacy 64-hex secret) into a new hsm_secret. */
   recover?: string;
   /** listconfigs' `configs` (the command line builds it from the options it parsed). */
@@ -165,6 +167,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
       ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
       ...(o.recover !== undefined ? { recover: o.recover } : {}),
+      ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
       listen: binds.map(b => ({ kind: b.kind, host: b.host.host, port: b.port })),
       emit: (ev, payload) => {
         log.debug(`${ev} ${JSON.stringify(payload)}`);

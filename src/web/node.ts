@@ -69,6 +69,11 @@ export interface WebNodeOptions {
    * withdraw) over them, each used in turn when one fails. Without one the node has no chain and no wallet.
    */
   esplora?: string | string[];
+  /**
+   * Core Lightning's --rescan: at start, follow the chain again from this many blocks back, or from
+   * block -N when negative (a node restored with `recover` finds the coins paid to its seed before).
+   */
+  rescan?: number;
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
   /** gossipd's batching and sync settings (tests shorten them). */
@@ -138,6 +143,8 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
     }
   };
   if (o.recover !== undefined) wrap('recover', () => recoveryFile(o.recover!));
+  if (o.rescan !== undefined && (!Number.isSafeInteger(o.rescan) || Math.abs(o.rescan) > 1e8))
+    bad('rescan: expected a whole number of blocks');
   const bridges = o.bridge === undefined ? [] : [wrap('bridge', () => parseBridge(o.bridge!))];
   const peers = (o.peers ?? []).map(p => wrap(`peers (${p})`, () => parsePeerAddress(p, { network: o.network, port })));
   for (const p of peers) if (!p.endpoint) bad(`peers (${p.id}): an address is needed (id@host:port)`);
@@ -187,6 +194,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
       ...(options.connectdConfig ? { connectdConfig: options.connectdConfig } : {}),
       ...(options.gossipdConfig ? { gossipdConfig: options.gossipdConfig } : {}),
       ...(options.recover !== undefined ? { recover: options.recover } : {}),
+      ...(options.rescan !== undefined ? { rescan: options.rescan } : {}),
       emit: (event, payload) => emitter.emit(event, payload),
       lightningd: () => ({
         binding: [], // a browser cannot listen

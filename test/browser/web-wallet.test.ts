@@ -3,7 +3,7 @@
 // lightningd's chain in the page, state in IndexedDB. Coins sent to a `newaddr` are in `listfunds`
 // once mined; `withdraw` is signed by hsmd and accepted by the chain (which evaluates every input's
 // script); a second start of the same data name has the same coins; a reorganisation sends a
-// confirmed receive back to unconfirmed.
+// confirmed receive back to unconfirmed; a node restored from the mnemonic with `rescan` finds the coins.
 import { startNode, WebNodeError, type WebNode } from '../../src/web/index.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
@@ -34,6 +34,8 @@ describe('browser: the wallet in the node, against boltworker regtest', () => {
     const { url } = await ask<{ url: string }>('/__regtest');
     const dataName = `wallet-${Math.random().toString(36).slice(2)}`;
     let n = await startNode({ network: 'regtest', dataName, esplora: url, verifyWorkers: 1 });
+    const mnemonic = n.takeMnemonic()!;
+    const id = n.id;
     try {
       const { p2tr } = (await n.call('newaddr', {})) as { p2tr: string };
       const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
@@ -65,6 +67,23 @@ describe('browser: the wallet in the node, against boltworker regtest', () => {
           .sort(),
         [t1, t2].map(t => `${t}:confirmed:true`).sort(),
       );
+      await n.stop();
+
+      // Restored from the mnemonic into another data name, rescanning from the block that paid it:
+      // the same node id, and the coins found on the chain (the withdrawal, back in the mempool, is
+      // not the restored wallet's to know of: its two inputs are confirmed and unspent to it).
+      const paidAt = got.outputs[0]!.blockheight!;
+      n = await startNode({
+        network: 'regtest',
+        dataName: `${dataName}-restored`,
+        esplora: url,
+        verifyWorkers: 1,
+        recover: mnemonic,
+        rescan: -paidAt,
+      });
+      equal(n.id, id);
+      const found = await fundsWhen(n, f => f.outputs.length === 2, 'the two coins, found by rescanning');
+      deepEqual(found.outputs.map(o => `${o.txid}:${o.status}`).sort(), [t1, t2].map(t => `${t}:confirmed`).sort());
     } finally {
       await n.stop();
     }

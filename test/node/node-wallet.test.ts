@@ -2,7 +2,7 @@
 // lightningd's wallet takes its keys from hsmd (in its worker thread) and its blocks from lightningd's
 // chain; coins the chain sends to a `newaddr` are in `listfunds` once mined; `withdraw` is signed by
 // hsmd and accepted by the chain (which evaluates every input's script); the wallet's file keeps it
-// across a restart; a node without a chain has no wallet commands; Core Lightning's error codes.
+// across a restart; a node restored from its mnemonic with --rescan finds the same coins; a node without a chain has no wallet commands; Core Lightning's error codes.
 import { after, before, describe, it } from 'node:test';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,7 +71,10 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
       ok(got.outputs.every(o => o.blockheight === height));
 
       // More than the wallet holds: 301 FUND_CANNOT_AFFORD; a bad address: -32602.
-      equal((await rejects<Error & { code: number }>(n.call('withdraw', { destination: SINK_ADDRESS, satoshi: 400_000 }), Error)).code, 301);
+      equal(
+        (await rejects<Error & { code: number }>(n.call('withdraw', { destination: SINK_ADDRESS, satoshi: 400_000 }), Error)).code,
+        301,
+      );
       equal(
         (await rejects<Error & { code: number }>(n.call('withdraw', { destination: 'bcrt1qnotanaddress', satoshi: 1000 }), Error)).code,
         -32602,
@@ -103,6 +106,29 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
         deepEqual(kept.outputs, after.outputs, 'the same coins after a restart');
       } finally {
         await again.stop();
+      }
+
+      // Restored from the mnemonic into a new directory (--recover) and rescanning from the block
+      // that paid it (--rescan=-HEIGHT): the same node id, and the same coins found on the chain.
+      const mnemonic = readFileSync(join(n.networkDir, 'hsm_secret')).subarray(32).toString('utf8');
+      const restored = await startNode({
+        network: 'regtest',
+        lightningDir: tmp(),
+        esplora: h.url,
+        verifyWorkers: 1,
+        recover: mnemonic,
+        rescan: -height,
+      });
+      try {
+        equal(restored.id, n.id);
+        const found = await fundsWhen(
+          restored,
+          f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
+          'the change, found by rescanning',
+        );
+        deepEqual(found.outputs, after.outputs);
+      } finally {
+        await restored.stop();
       }
     } finally {
       if (!stopped) await n.stop();

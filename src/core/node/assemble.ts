@@ -37,6 +37,8 @@ export interface AssemblyOptions {
   gossipdConfig?: GossipdInit['config'];
   /** Restore hsmd's seed from this mnemonic (or legacy 64-hex secret) into storage that holds none (Core Lightning's --recover). */
   recover?: string;
+  /** Core Lightning's --rescan: blocks to go back at start (negative: from that absolute height); see BlockFollower. */
+  rescan?: number;
   /** Listeners connectd opens once it runs (where the runtime can listen); their ports in `listening`. */
   listen?: { kind: 'tcp' | 'ws'; host: string; port: number }[];
   /** Runtime-level events (peer_connected, peer_disconnected, gossip_progress, ...). */
@@ -158,6 +160,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       log: p.log('chain'),
       store: dbFollowerStore(db),
       description: p.chain.description,
+      ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
       // Regtest blocks come when someone mines them, and whoever mined wants to see them: poll each second there.
       pollIntervalMs: p.chain.pollIntervalMs ?? (o.network === 'regtest' ? REGTEST_POLL_MS : DEFAULT_POLL_MS),
     });
