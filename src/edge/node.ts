@@ -62,6 +62,8 @@ export interface EdgeNodeOptions {
    * funding outputs and runs the on-chain wallet over them. Without one: no chain, no wallet.
    */
   esplora?: string | string[];
+  /** Core Lightning's --rescan: at start, follow the chain again from this many blocks back (negative: from that absolute height). */
+  rescan?: number;
   /** The on-chain wallet's state (a key of the Durable Object's storage: keyValueWalletStorage); needs `esplora`. */
   walletStorage?: WalletStorage;
   alias?: string;
@@ -218,6 +220,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
     ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
     ...(o.recover !== undefined ? { recover: o.recover } : {}),
+    ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
     listen: bind.map(b => ({ kind: 'tcp', host: b.host, port: b.port })),
     emit: (ev, payload) => o.onEvent?.(ev, payload),
     lightningd: ({ listening }) => {
