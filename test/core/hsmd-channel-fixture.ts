@@ -1,0 +1,110 @@
+// A channel A → B (channel-fixture.ts) whose B side is hsmd: B's keys are hsmd's channelBasepoints
+// for (PEER, DBID), B's signer is hsmdSigner over hsmd's channel link, and hsmd was set up with the
+// channel and has validated B's commitment 0 (funding_signed). A memory store keeps hsmd's channel
+// state as JSON text, as a file would.
+import { HDKey } from '@scure/bip32';
+import { Transaction } from '@scure/btc-signer';
+import { fromHex } from '../../src/core/base/bytes.ts';
+import { TX_OPTS } from '../../src/core/bolt3/index.ts';
+import { buildFor, hsmdSigner } from '../../src/core/channel/index.ts';
+import { CHANNEL_CAPABILITIES, Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
+import type { ChannelSetup, HsmChannelStore, StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
+import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
+import { mnemonicSeed } from '../../src/core/keys/seed.ts';
+import { openPair, secretsOf, sideParams, type Node } from './channel-fixture.ts';
+
+export const SEED = mnemonicSeed('legal winner thank year wave sausage worth useful legal winner thank yellow');
+/** BOLT 8 Appendix A's responder key, as the peer's node id. */
+export const PEER = fromHex('028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7');
+export const DBID = 7n;
+/** channel-fixture.ts's funding outpoint and amount. */
+export const FUNDING_TXID = '8984484a580b825b9972d7adb15050b3ab624ccd731946b3eeddb92f4e7ef6be';
+export const FUNDING_SATOSHIS = 10_000_000n;
+
+/** hsmd's channel records as JSON text (what a file holds); `saves` counts the writes. */
+export class MemoryChannelStore implements HsmChannelStore {
+  readonly data = new Map<string, string>();
+  saves = 0;
+  async load(): Promise<Record<string, StoredChannelRecord>> {
+    return Object.fromEntries([...this.data].map(([k, v]) => [k, JSON.parse(v) as StoredChannelRecord]));
+  }
+  async save(key: string, record: StoredChannelRecord): Promise<void> {
+    this.data.set(key, JSON.stringify(record));
+    this.saves++;
+  }
+}
+
+/** The setup hsmd gets for B's side of channel-fixture.ts's channel (A opened it). */
+export function setupB(anchors = false): ChannelSetup {
+  const a = sideParams(secretsOf('A'));
+  return {
+    isOpener: false,
+    fundingTxid: FUNDING_TXID,
+    fundingOutputIndex: 0,
+    fundingSatoshis: FUNDING_SATOSHIS,
+    anchors,
+    remoteFundingPubkey: a.fundingPubkey,
+    remoteBasepoints: a.basepoints,
+    // A's to_self_delay applies to B's to_local, and B's (also 144 in the fixture) to A's.
+    holderToSelfDelay: a.toSelfDelay,
+    counterpartyToSelfDelay: 144,
+  };
+}
+
+export interface HsmdPair {
+  a: Node;
+  b: Node;
+  hsmd: Hsmd;
+  link: ReturnType<Hsmd['linkForChannel']>;
+}
+
+/** The channel with B's signer in hsmd; B's commitment 0 validated. */
+export async function hsmdPair(hsmd: Hsmd, anchors = false): Promise<HsmdPair> {
+  await hsmd.setupChannel(PEER, DBID, setupB(anchors));
+  const link = hsmd.linkForChannel(PEER, DBID, CHANNEL_CAPABILITIES);
+  const bp = hsmd.channelBasepoints(PEER, DBID);
+  const { a, b } = await openPair({
+    anchors,
+    b: {
+      fundingPubkey: bp.funding_pubkey,
+      basepoints: {
+        revocationBasepoint: bp.revocation_basepoint,
+        paymentBasepoint: bp.payment_basepoint,
+        delayedPaymentBasepoint: bp.delayed_payment_basepoint,
+        htlcBasepoint: bp.htlc_basepoint,
+      },
+    },
+    signerB: () => hsmdSigner(link),
+  });
+  const built = buildFor(b.state.params, 'local', b.state.localCommit.spec, 0n, await b.signer.perCommitmentPoint(0n));
+  await b.signer.validateCommitment!({
+    commitmentNumber: 0n,
+    tx: built.commitment.tx,
+    signature: b.state.localCommit.signature,
+    htlcs: [],
+    htlcSignatures: [],
+  });
+  return { a, b, hsmd, link };
+}
+
+/** B's current commitment as channeld would build it. */
+export async function localCommitmentOf(b: Node) {
+  const s = b.state;
+  return buildFor(s.params, 'local', s.localCommit.spec, s.localCommit.index, await b.signer.perCommitmentPoint(s.localCommit.index));
+}
+
+/** The script of hsmd's wallet key `index` (p2wpkh), from its xpub. */
+export function walletOut(hsmd: Hsmd, index: number): Uint8Array {
+  return walletScript(HDKey.fromExtendedKey(hsmd.walletXpub('p2wpkh')).deriveChild(index).publicKey!, 'p2wpkh');
+}
+
+/** An unsigned transaction spending `outpoints` to `outputs`. */
+export function spend(
+  inputs: { txid: string; index: number; sequence?: number }[],
+  outputs: { script: Uint8Array; amount: bigint }[],
+): Transaction {
+  const tx = new Transaction({ ...TX_OPTS, version: 2 });
+  for (const i of inputs) tx.addInput({ txid: i.txid, index: i.index, sequence: i.sequence ?? 0xffffffff });
+  for (const o of outputs) tx.addOutput(o);
+  return tx;
+}
