@@ -76,7 +76,8 @@ describe('hsmd channel state: durable before the answer', () => {
 
   it('a failed write returns no secret, and the channel is refused until hsmd reads its store again', async () => {
     const store = new FaultyStore();
-    const p = await hsmdPair(new Hsmd(SEED, store));
+    const hsmd = new Hsmd(SEED, store);
+    const p = await hsmdPair(hsmd);
     await validateOne(p);
     store.mode = 'fail_before';
     await rejects(p.link.revokeCommitment(0n), HsmError, 'store_failed');
@@ -84,7 +85,7 @@ describe('hsmd channel state: durable before the answer', () => {
     await rejects(p.link.revokeCommitment(0n), HsmError, 'store_failed');
     await rejects(p.link.getPerCommitmentPoint(2n), HsmError, 'store_failed');
     // Another channel of the same hsmd is not affected.
-    await rejects(p.hsmd.revokeCommitment(PEER, DBID + 1n, 0n), HsmError, 'not_replaced');
+    await rejects(hsmd.revokeCommitment(PEER, DBID + 1n, 0n), HsmError, 'not_replaced');
     // A restarted hsmd reads the store (the reveal never landed) and goes on.
     const again = new Hsmd(SEED, store);
     deepEqual(await again.revokeCommitment(PEER, DBID, 0n), secret0());

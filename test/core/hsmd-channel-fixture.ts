@@ -8,7 +8,7 @@ import { fromHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
 import { buildFor, hsmdSigner } from '../../src/core/channel/index.ts';
 import { CHANNEL_CAPABILITIES, Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import type { ChannelSetup, HsmChannelStore, StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
+import type { ChannelLink, ChannelSetup, HsmApi, HsmChannelStore, StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
 import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
 import { mnemonicSeed } from '../../src/core/keys/seed.ts';
 import { openPair, secretsOf, sideParams, type Node } from './channel-fixture.ts';
@@ -51,18 +51,29 @@ export function setupB(anchors = false): ChannelSetup {
   };
 }
 
+/** hsmd's channel methods, in process (Hsmd) or over a port (a Comlink link with those capabilities). */
+export type ChannelHsm = Pick<HsmApi, (typeof CHANNEL_CAPABILITIES)[number]>;
+
 export interface HsmdPair {
   a: Node;
   b: Node;
-  hsmd: Hsmd;
-  link: ReturnType<Hsmd['linkForChannel']>;
+  link: ChannelLink<(typeof CHANNEL_CAPABILITIES)[number]>;
+}
+
+/** (PEER, DBID) bound, as Hsmd.linkForChannel binds them, for an hsmd reached over a port. */
+function bindChannel(h: ChannelHsm): HsmdPair['link'] {
+  const out: Record<string, unknown> = {};
+  for (const name of CHANNEL_CAPABILITIES) {
+    out[name] = (...args: unknown[]) => (h[name] as (...a: unknown[]) => unknown)(PEER, DBID, ...args);
+  }
+  return out as HsmdPair['link'];
 }
 
 /** The channel with B's signer in hsmd; B's commitment 0 validated. */
-export async function hsmdPair(hsmd: Hsmd, anchors = false): Promise<HsmdPair> {
+export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false): Promise<HsmdPair> {
   await hsmd.setupChannel(PEER, DBID, setupB(anchors));
-  const link = hsmd.linkForChannel(PEER, DBID, CHANNEL_CAPABILITIES);
-  const bp = hsmd.channelBasepoints(PEER, DBID);
+  const link = hsmd instanceof Hsmd ? hsmd.linkForChannel(PEER, DBID, CHANNEL_CAPABILITIES) : bindChannel(hsmd);
+  const bp = await hsmd.channelBasepoints(PEER, DBID);
   const { a, b } = await openPair({
     anchors,
     b: {
@@ -84,7 +95,7 @@ export async function hsmdPair(hsmd: Hsmd, anchors = false): Promise<HsmdPair> {
     htlcs: [],
     htlcSignatures: [],
   });
-  return { a, b, hsmd, link };
+  return { a, b, link };
 }
 
 /** B's current commitment as channeld would build it. */

@@ -56,7 +56,7 @@ const verifies = (tx: Transaction, script: Uint8Array, amount: bigint, pub: Uint
 async function fresh(anchors = false) {
   const store = new MemoryChannelStore();
   const hsmd = new Hsmd(SEED, store);
-  return { store, ...(await hsmdPair(hsmd, anchors)) };
+  return { store, hsmd, ...(await hsmdPair(hsmd, anchors)) };
 }
 
 describe('hsmd channel signing: signatures on BOLT 3 keys', () => {
