@@ -2,14 +2,12 @@
 // seed, written with durability 'strict'. A commitment revoked before hsmd restarts (a new store
 // over the same database) is refused for broadcast after; the seed beside them is untouched.
 import { toHex } from '../../src/core/base/bytes.ts';
-import { sendAdd } from '../../src/core/channel/index.ts';
 import { Hsmd, HsmError } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { channelSecrets } from '../../src/core/keys/derive.ts';
 import { IdbHsmChannelStore } from '../../src/web/hsm-channels-idb.ts';
 import { HSM_SECRET_DB, loadOrCreateSecretIdb } from '../../src/web/hsm-secret-idb.ts';
 import { equal, ok, rejects } from '../support/assert.ts';
-import { commit, deliver } from '../core/channel-fixture.ts';
-import { DBID, hsmdPair, localCommitmentOf, PEER, SEED } from '../core/hsmd-channel-fixture.ts';
+import { advance, DBID, hsmdPair, localCommitmentOf, PEER, SEED } from '../core/hsmd-channel-fixture.ts';
 
 const ABANDON = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
 
@@ -29,15 +27,7 @@ describe('browser: hsmd channel state in IndexedDB', () => {
     const first = new IdbHsmChannelStore(name);
     const p = await hsmdPair(new Hsmd(SEED, first));
     const c0 = (await localCommitmentOf(p.b)).commitment.tx.unsignedTx;
-    const r = sendAdd(p.a.state, {
-      amountMsat: 50_000_000n,
-      paymentHash: new Uint8Array(32).fill(1),
-      cltvExpiry: 800_144,
-      onion: new Uint8Array(1366),
-    });
-    p.a.state = r.state;
-    await deliver(p.b, r.messages);
-    await commit(p.a, p.b); // hsmd validated 1 and revealed 0
+    await advance(p); // hsmd validated 1 and revealed 0
     await first.close();
 
     const second = new IdbHsmChannelStore(name);

@@ -4,15 +4,13 @@
 // hsmd knowing the commitment was revoked.
 import { commitmentSecret } from '../../src/core/bolt3/index.ts';
 import { toHex } from '../../src/core/base/bytes.ts';
-import { buildFor, htlcInputs, sendAdd, sendCommit } from '../../src/core/channel/index.ts';
+import { buildFor, htlcInputs, sendCommit } from '../../src/core/channel/index.ts';
 import { nextLocalSpec } from '../../src/core/channel/views.ts';
-import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { Hsmd, HsmError } from '../../src/core/daemons/hsmd/hsmd.ts';
 import type { StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
 import { channelSecrets } from '../../src/core/keys/derive.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { deliver } from './channel-fixture.ts';
-import { DBID, hsmdPair, localCommitmentOf, MemoryChannelStore, PEER, SEED, type HsmdPair } from './hsmd-channel-fixture.ts';
+import { addFromA, DBID, hsmdPair, localCommitmentOf, MemoryChannelStore, PEER, SEED, type HsmdPair } from './hsmd-channel-fixture.ts';
 
 const KEY = `${toHex(PEER)}/${DBID}`;
 const secret0 = () => commitmentSecret(channelSecrets(SEED, PEER, DBID).shachain_seed, 0n);
@@ -33,14 +31,7 @@ class FaultyStore extends MemoryChannelStore {
 
 /** A adds an HTLC and signs B's commitment 1; hsmd validates it (what B's receiveCommit does before revealing 0). */
 async function validateOne(p: HsmdPair): Promise<void> {
-  const r = sendAdd(p.a.state, {
-    amountMsat: 50_000_000n,
-    paymentHash: sha256(new Uint8Array(32)),
-    cltvExpiry: 800_144,
-    onion: new Uint8Array(1366),
-  });
-  p.a.state = r.state;
-  await deliver(p.b, r.messages);
+  await addFromA(p);
   const c = await sendCommit(p.a.state, p.a.signer);
   p.a.state = c.state;
   const m = c.messages[0]!;

@@ -6,12 +6,12 @@ import { HDKey } from '@scure/bip32';
 import { Transaction } from '@scure/btc-signer';
 import { fromHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
-import { buildFor, hsmdSigner } from '../../src/core/channel/index.ts';
+import { buildFor, hsmdSigner, sendAdd } from '../../src/core/channel/index.ts';
 import { CHANNEL_CAPABILITIES, Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
 import type { ChannelLink, ChannelSetup, HsmApi, HsmChannelStore, StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
 import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
 import { mnemonicSeed } from '../../src/core/keys/seed.ts';
-import { openPair, secretsOf, sideParams, type Node } from './channel-fixture.ts';
+import { commit, deliver, openPair, secretsOf, sideParams, type Node } from './channel-fixture.ts';
 
 export const SEED = mnemonicSeed('legal winner thank year wave sausage worth useful legal winner thank yellow');
 /** BOLT 8 Appendix A's responder key, as the peer's node id. */
@@ -118,4 +118,23 @@ export function spend(
   for (const i of inputs) tx.addInput({ txid: i.txid, index: i.index, sequence: i.sequence ?? 0xffffffff });
   for (const o of outputs) tx.addOutput(o);
   return tx;
+}
+
+/** A offers B an HTLC (its update_add_htlc delivered to B). */
+export async function addFromA(p: { a: Node; b: Node }, amountMsat = 50_000_000n): Promise<void> {
+  const r = sendAdd(p.a.state, { amountMsat, paymentHash: new Uint8Array(32).fill(1), cltvExpiry: 800_144, onion: new Uint8Array(1366) });
+  p.a.state = r.state;
+  await deliver(p.b, r.messages);
+}
+
+/** addFromA, then A signs: B's signer (hsmd) validates B's next commitment and revokes the one before. */
+export async function advance(p: { a: Node; b: Node }): Promise<void> {
+  await addFromA(p);
+  await commit(p.a, p.b);
+}
+
+/** B's commitment `n` at another feerate: a transaction hsmd never validated under that number. */
+export async function otherCommitment(b: Node, n: bigint): Promise<Transaction> {
+  const spec = { ...b.state.localCommit.spec, feeratePerKw: b.state.localCommit.spec.feeratePerKw + 500 };
+  return buildFor(b.state.params, 'local', spec, n, await b.signer.perCommitmentPoint(n)).commitment.tx;
 }

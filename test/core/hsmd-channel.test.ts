@@ -25,6 +25,7 @@ import { deepEqual, equal, ok, rejects, throws } from '../support/assert.ts';
 import { commit, dance, deliver, secretsOf, type Node } from './channel-fixture.ts';
 import {
   DBID,
+  otherCommitment,
   FUNDING_SATOSHIS,
   FUNDING_TXID,
   hsmdPair,
@@ -171,17 +172,11 @@ describe('hsmd channel signing: refusals', () => {
       'out_of_order',
     );
     // Another transaction claiming number 1 (commitment 0's with 1's number is not available: use 1's built with another feerate).
-    const other = buildFor(
-      b.state.params,
-      'local',
-      { ...b.state.localCommit.spec, feeratePerKw: 3000 },
-      1n,
-      await link.getPerCommitmentPoint(1n),
-    );
+    const other = await otherCommitment(b, 1n);
     await rejects(
       link.validateCommitment({
         commitmentNumber: 1n,
-        tx: other.commitment.tx.unsignedTx,
+        tx: other.unsignedTx,
         signature: b.state.localCommit.signature,
         htlcs: htlcInputs(c1).map(h => ({ tx: h.tx.unsignedTx, witnessScript: h.witnessScript, amount: h.amount })),
         htlcSignatures: b.state.localCommit.htlcSignatures,
@@ -226,14 +221,8 @@ describe('hsmd channel signing: refusals', () => {
     await rejects(link.signLocalCommitment(c0.commitment.tx.unsignedTx), HsmError, 'revoked');
     const c1 = await localCommitmentOf(b);
     // A commitment that is not the validated one (another feerate, number 1).
-    const other = buildFor(
-      b.state.params,
-      'local',
-      { ...b.state.localCommit.spec, feeratePerKw: 3000 },
-      1n,
-      await link.getPerCommitmentPoint(1n),
-    );
-    await rejects(link.signLocalCommitment(other.commitment.tx.unsignedTx), HsmError, 'not_validated');
+    const other = await otherCommitment(b, 1n);
+    await rejects(link.signLocalCommitment(other.unsignedTx), HsmError, 'not_validated');
     const sig = await link.signLocalCommitment(c1.commitment.tx.unsignedTx);
     const f = fundingInput(b.state.params, c1);
     ok(verifies(f.tx, f.witnessScript, f.amount, bp.funding_pubkey, sig), 'signs our latest commitment with our funding key');

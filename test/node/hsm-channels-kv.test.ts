@@ -1,12 +1,10 @@
 // The edge's hsmd channel store (src/edge/hsm-channels-kv.ts) over a key-value storage with
 // Durable Object storage's list/put shape (values kept as structured clones, as Durable Object
 // storage keeps them): records under their prefix beside other keys, read back by a restarted hsmd.
-import { sendAdd } from '../../src/core/channel/index.ts';
 import { Hsmd, HsmError } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { HSM_CHANNEL_KV_PREFIX, kvHsmChannelStore, type KvStorage } from '../../src/edge/hsm-channels-kv.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { commit, deliver } from '../core/channel-fixture.ts';
-import { DBID, hsmdPair, localCommitmentOf, PEER, SEED } from '../core/hsmd-channel-fixture.ts';
+import { advance, DBID, hsmdPair, localCommitmentOf, PEER, SEED } from '../core/hsmd-channel-fixture.ts';
 
 class MapKv implements KvStorage {
   readonly map = new Map<string, unknown>([
@@ -26,15 +24,7 @@ describe('edge: hsmd channel state in key-value storage', () => {
     const kv = new MapKv();
     const p = await hsmdPair(new Hsmd(SEED, kvHsmChannelStore(kv)));
     const c0 = (await localCommitmentOf(p.b)).commitment.tx.unsignedTx;
-    const r = sendAdd(p.a.state, {
-      amountMsat: 50_000_000n,
-      paymentHash: new Uint8Array(32).fill(1),
-      cltvExpiry: 800_144,
-      onion: new Uint8Array(1366),
-    });
-    p.a.state = r.state;
-    await deliver(p.b, r.messages);
-    await commit(p.a, p.b);
+    await advance(p);
     deepEqual(
       [...kv.map.keys()].filter(k => !k.startsWith(HSM_CHANNEL_KV_PREFIX)),
       ['hsm_secret', 'lightningd'],

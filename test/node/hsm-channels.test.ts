@@ -20,12 +20,9 @@ import { FileHsmChannelStore, HSM_CHANNELS_FILE } from '../../src/node/hsm-chann
 import { loadOrCreateSecret } from '../../src/node/hsm-secret.ts';
 import { nodeLinks } from '../../src/node/workers/links.ts';
 import { spawnHost } from '../../src/node/workers/spawn.ts';
-import { commit, deliver } from '../core/channel-fixture.ts';
-import { DBID, hsmdPair, localCommitmentOf, PEER, SEED, setupB } from '../core/hsmd-channel-fixture.ts';
-import { sendAdd } from '../../src/core/channel/index.ts';
+import { advance, DBID, hsmdPair, localCommitmentOf, PEER, SEED, setupB } from '../core/hsmd-channel-fixture.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { equal, ok, rejects } from '../support/assert.ts';
-import type { HsmdPair } from '../core/hsmd-channel-fixture.ts';
 
 const ABANDON = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
 const dirs: string[] = [];
@@ -37,19 +34,6 @@ const tmp = () => {
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** A adds an HTLC; the dance's first half: A signs, B (hsmd) validates commitment 1 and revokes 0. */
-async function advance(p: HsmdPair): Promise<void> {
-  const r = sendAdd(p.a.state, {
-    amountMsat: 50_000_000n,
-    paymentHash: new Uint8Array(32).fill(1),
-    cltvExpiry: 800_144,
-    onion: new Uint8Array(1366),
-  });
-  p.a.state = r.state;
-  await deliver(p.b, r.messages);
-  await commit(p.a, p.b);
-}
 
 describe('Node: hsmd channel state in hsm_channels.json', () => {
   it('survives a restart: a revoked commitment stays refused; the file is 0600, atomic, and holds no secret', async () => {

@@ -17,13 +17,14 @@ import {
   toLocalRevokedWitness,
   type Commitment,
 } from '../../src/core/bolt3/index.ts';
-import { buildFor, sendAdd } from '../../src/core/channel/index.ts';
+import { buildFor } from '../../src/core/channel/index.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
 import { equal, ok } from '../support/assert.ts';
-import { dance, deliver, secretsOf } from '../core/channel-fixture.ts';
+import { dance, secretsOf } from '../core/channel-fixture.ts';
 import {
+  addFromA,
   DBID,
   FUNDING_SATOSHIS,
   hsmdPair,
@@ -55,14 +56,7 @@ describe("hsmd's channel signatures on chain (the regtest script interpreter)", 
     const pointA = (n: bigint) => perCommitmentPoint(commitmentSecret(secretsOf('A').seed, n));
     // A's commitment 0, revoked once the dance below is done.
     const a0 = buildFor(p.a.state.params, 'local', p.a.state.localCommit.spec, 0n, pointA(0n)).commitment;
-    const r = sendAdd(p.a.state, {
-      amountMsat: 50_000_000n,
-      paymentHash: new Uint8Array(32).fill(1),
-      cltvExpiry: 800_144,
-      onion: new Uint8Array(1366),
-    });
-    p.a.state = r.state;
-    await deliver(p.b, r.messages);
+    await addFromA(p);
     await dance(p.a, p.b);
     const bp = hsmd.channelBasepoints(PEER, DBID);
 

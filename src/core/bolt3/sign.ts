@@ -22,15 +22,9 @@ export function signInput(
 }
 
 /** The same signature in BOLT 2's compact form (64 bytes: r and s), as commitment_signed carries it. */
-export function signCompact(
-  tx: Transaction,
-  index: number,
-  witnessScript: Uint8Array,
-  amount: bigint,
-  secretKey: Uint8Array,
-  type: number,
-): Uint8Array {
-  return compactFromDer(signDer(sighash(tx, index, witnessScript, amount, type), secretKey));
+export function signCompact(...a: Parameters<typeof signInput>): Uint8Array {
+  // signInput's witness item is the DER signature and one sighash byte.
+  return compactFromDer(signInput(...a).subarray(0, -1));
 }
 
 /** Whether `sig` (DER, no sighash byte: BOLT 2 sends the compact form) signs input `index` for `pubkey`. */

@@ -31,17 +31,7 @@ import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 export { createNodeSecret, HsmError } from './secret.ts';
 export type { WalletAddressType } from '../../keys/derive.ts';
 export type { WithdrawalInput } from './withdrawal.ts';
-export {
-  CHANNEL_CAPABILITIES,
-  HSM_CAPABILITIES,
-  ONCHAIN_CAPABILITIES,
-  type ChannelBasepoints,
-  type ChannelCapability,
-  type ChannelLink,
-  type HsmApi,
-  type HsmCapability,
-  type HsmLink,
-} from './interface.ts';
+export * from './interface.ts';
 
 /** BOLT 7: node_announcement and channel_update sign "the entire remaining packet after signature". */
 const SIGNED_FROM = fieldOffset('channel_update', 'chain_hash');

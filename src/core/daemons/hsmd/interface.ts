@@ -95,26 +95,6 @@ export interface ChannelBasepoints {
 /** The permission names: one per method (Core Lightning's hsmd permission bits, by name). */
 export type HsmCapability = keyof HsmApi;
 
-export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
-  'nodeId',
-  'ecdh',
-  'signMessage',
-  'signNodeAnnouncement',
-  'signChannelUpdate',
-  'walletXpub',
-  'signWithdrawal',
-  'channelBasepoints',
-  'setupChannel',
-  'getPerCommitmentPoint',
-  'signRemoteCommitment',
-  'signRemoteHtlcs',
-  'validateCommitment',
-  'revokeCommitment',
-  'signLocalCommitment',
-  'signMutualClose',
-  'signSweep',
-]);
-
 /** What a channel daemon (openingd, channeld, closingd) may ask of hsmd: its channel's signing. */
 export const CHANNEL_CAPABILITIES = Object.freeze([
   'channelBasepoints',
@@ -130,6 +110,18 @@ export const CHANNEL_CAPABILITIES = Object.freeze([
 
 /** What onchaind may ask: our commitment to broadcast, and sweeps to the wallet. */
 export const ONCHAIN_CAPABILITIES = Object.freeze(['signLocalCommitment', 'signSweep'] as const satisfies readonly HsmCapability[]);
+
+export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
+  'nodeId',
+  'ecdh',
+  'signMessage',
+  'signNodeAnnouncement',
+  'signChannelUpdate',
+  'walletXpub',
+  'signWithdrawal',
+  ...CHANNEL_CAPABILITIES,
+  'signSweep',
+] satisfies HsmCapability[]);
 
 /** A link that can call exactly the methods named in `C`. */
 export type HsmLink<C extends HsmCapability> = Pick<HsmApi, C>;
