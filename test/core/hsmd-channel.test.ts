@@ -266,6 +266,9 @@ describe('hsmd channel signing: refusals', () => {
       HsmError,
       'bad_request',
     );
+    // A close that pays us nothing and burns our part as its fee.
+    const burn = spend([{ txid: FUNDING_TXID, index: 0 }], [{ script: theirs, amount: FUNDING_SATOSHIS - owed / 1000n }]).unsignedTx;
+    await rejects(link.signMutualClose({ tx: burn, toUsMsat: owed, destination }), HsmError, 'fee_too_high');
     // Our part less a fee share (the close pays 1000 sat; we give up at most that): signed.
     const tx = close(2_999_000n, 1000n);
     const sig = await link.signMutualClose({ tx, toUsMsat: owed, destination });

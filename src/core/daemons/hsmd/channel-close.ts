@@ -8,11 +8,14 @@
 // the CSV wait). It cannot know our balance to the millisatoshi: channeld states it. So hsmd refuses
 // a close whose payment to us, plus the fee, is below the larger of the stated balance and that
 // to_local: a channeld that understates our balance still cannot get a close that pays us less than
-// our own latest commitment does (fee aside), and one that states it truly gets exactly that.
+// our own latest commitment does (fee aside), and one that states it truly gets exactly that. The
+// fee itself is bounded (MAX_CLOSE_FEERATE_PER_KW over the close's weight): otherwise a close that
+// pays us nothing and burns our part as fee would pass "paid + fee >= owed".
 import type { Transaction } from '@scure/btc-signer';
 import {
   derivePrivkey,
   derivePubkey,
+  feeFor,
   perCommitmentPoint,
   pubkeyOf,
   revocationPrivkey,
@@ -24,6 +27,14 @@ import { asHsmError, bytes, checkSpendsFunding, commitmentNumber, ourPoint, outp
 import type { ChannelRecord, ChannelSetup } from './channel-state.ts';
 import { HsmError } from './secret.ts';
 import { walletKeyOf, walletScript, type WithdrawalInput } from './withdrawal.ts';
+
+/**
+ * The highest feerate hsmd signs a close at: 100,000 sat/kw (400 sat/vB), far above what a close
+ * needs; channeld negotiates the real one (BOLT 2 closing_signed) well below it.
+ */
+export const MAX_CLOSE_FEERATE_PER_KW = 100_000;
+/** BOLT 3 "Expected Weight of the Commitment Transaction": the funding input's witness, 222; plus the segwit marker and flag, 2. */
+const FUNDING_WITNESS_WEIGHT = 224;
 
 export interface MutualCloseRequest {
   /** The unsigned closing transaction (BOLT 2 closing_signed / closing_complete). */
@@ -51,6 +62,8 @@ export function checkMutualClose(
   const total = outputsTotal(tx);
   if (total > setup.fundingSatoshis) throw new HsmError('bad_tx', `${what}: the outputs spend more than the funding output holds`);
   const fee = setup.fundingSatoshis - total;
+  const maxFee = feeFor(MAX_CLOSE_FEERATE_PER_KW, tx.unsignedTx.length * 4 + FUNDING_WITNESS_WEIGHT);
+  if (fee > maxFee) throw new HsmError('fee_too_high', `${what}: a fee of ${fee} sat is above ${maxFee} sat for this close`);
   const paid = paidTo(tx, walletScript(walletPub(dest.index), dest.type));
   const stated = req.toUsMsat / 1000n;
   const ownCommitment = rec.holder?.toLocalSat ?? 0n;
