@@ -12,6 +12,7 @@ import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
 import { DoGossipStore } from './gossip-store-do.ts';
 import { keyValueWalletStorage } from '../core/wallet/state.ts';
+import { kvHsmChannelStore } from './hsm-channels-kv.ts';
 // libsecp256k1 for gossip signatures, compiled by wrangler (a CompiledWasm module: workerd cannot
 // compile WASM at run time).
 import verifyWasm from '../wasm/secp256k1/verify.wasm';
@@ -60,6 +61,7 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
         network: this.env.NETWORK ?? 'bitcoin',
         alias: this.env.ALIAS,
         secretStore,
+        hsmChannels: kvHsmChannelStore(storage),
         storage: state,
         gossipStore: new DoGossipStore(storage),
         // ESPLORA: comma-separated Esplora URLs; the wallet's state is one value of this object's storage.

@@ -13,7 +13,7 @@ import * as Comlink from 'comlink';
 import type { ConnectdConfig, ConnectdEnv, Listening } from '../core/daemons/connectd/interface.ts';
 import type { GossipdConfig, GossipdEnv } from '../core/daemons/gossipd/interface.ts';
 import { openSeed, type SeedStore } from '../core/keys/seed.ts';
-import type { HsmdEnv } from '../core/daemons/hsmd/interface.ts';
+import type { HsmChannelStore, HsmdEnv } from '../core/daemons/hsmd/interface.ts';
 import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import type { WalletStorage } from '../core/wallet/state.ts';
 import { esploraChain } from '../platform/esplora.ts';
@@ -47,6 +47,8 @@ export type SecretStore = SeedStore;
 export interface EdgeNodeOptions {
   network: string;
   secretStore: SecretStore;
+  /** hsmd's channel signer state, durable (src/edge/hsm-channels-kv.ts); without it hsmd signs nothing for channels. */
+  hsmChannels?: HsmChannelStore;
   storage: LightningdStorage;
   /** How connectd reaches peers: `CloudflareSocketDialer` on Workers, a Deno dialer in Deno. */
   dialer: Dialer;
@@ -142,6 +144,7 @@ function edgeEnv(o: EdgeNodeOptions, kind: string): DaemonEnv {
         ...base,
         // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts).
         loadOrCreateSecret: recover => openSeed(o.secretStore, randomBytes, recover),
+        ...(o.hsmChannels ? { openChannelStore: async () => o.hsmChannels! } : {}),
       };
       return hsmd;
     }
