@@ -24,7 +24,7 @@ import type { GossipStore } from '../core/gossip/store.ts';
 import { InlineVerifier } from '../core/gossip/verify-pool.ts';
 import type { DialCapabilities } from '../core/net/address.ts';
 import type { ByteStream, Dialer, NetAddress } from '../core/net/transport.ts';
-import { assembleNode } from '../core/node/assemble.ts';
+import { assembleNode, commonNodeOptions } from '../core/node/assemble.ts';
 import type { DaemonEnv } from '../core/node/daemon.ts';
 import { daemonHost } from '../core/node/host.ts';
 import type { HostHandle, Platform } from '../core/node/platform.ts';
@@ -217,13 +217,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   const binding: NetAddress[] = [];
   const bind = o.listener ? (o.bind ?? []) : [];
   const n = await assembleNode(platform, {
-    network: o.network,
-    ...(o.alias !== undefined ? { alias: o.alias } : {}),
-    ...(o.color !== undefined ? { color: o.color } : {}),
-    ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
-    ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
-    ...(o.recover !== undefined ? { recover: o.recover } : {}),
-    ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
+    ...commonNodeOptions(o),
     listen: bind.map(b => ({ kind: 'tcp', host: b.host, port: b.port })),
     emit: (ev, payload) => o.onEvent?.(ev, payload),
     lightningd: ({ listening }) => {

@@ -7,7 +7,7 @@ import type { GossipdConfig } from '../core/daemons/gossipd/interface.ts';
 import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { defaultPort, parseBridge, parseHost, parseHostPort, type Host } from '../core/net/address.ts';
 import type { NetAddress } from '../core/net/transport.ts';
-import { assembleNode, type AssembledNode } from '../core/node/assemble.ts';
+import { assembleNode, commonNodeOptions, type AssembledNode } from '../core/node/assemble.ts';
 import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { randomBytes, systemClock } from '../platform/system.ts';
@@ -161,13 +161,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     const announced = (o.addr ?? []).map(b => parseBind('addr', b, o.network));
     let api: RunningNode | undefined;
     assembled = await assembleNode(platform, {
-      network: o.network,
-      ...(o.alias !== undefined ? { alias: o.alias } : {}),
-      ...(o.color !== undefined ? { color: o.color } : {}),
-      ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
-      ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
-      ...(o.recover !== undefined ? { recover: o.recover } : {}),
-      ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
+      ...commonNodeOptions(o),
       listen: binds.map(b => ({ kind: b.kind, host: b.host.host, port: b.port })),
       emit: (ev, payload) => {
         log.debug(`${ev} ${JSON.stringify(payload)}`);

@@ -16,7 +16,7 @@ import {
 } from '../core/net/address.ts';
 import { isBoltError } from '../core/base/errors.ts';
 import { recoveryFile } from '../core/keys/seed.ts';
-import { assembleNode } from '../core/node/assemble.ts';
+import { assembleNode, commonNodeOptions } from '../core/node/assemble.ts';
 import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { consoleLog, randomBytes, systemClock } from '../platform/system.ts';
@@ -188,13 +188,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   let assembled;
   try {
     assembled = await assembleNode(platform, {
-      network: options.network,
-      ...(options.alias !== undefined ? { alias: options.alias } : {}),
-      ...(options.color !== undefined ? { color: options.color } : {}),
-      ...(options.connectdConfig ? { connectdConfig: options.connectdConfig } : {}),
-      ...(options.gossipdConfig ? { gossipdConfig: options.gossipdConfig } : {}),
-      ...(options.recover !== undefined ? { recover: options.recover } : {}),
-      ...(options.rescan !== undefined ? { rescan: options.rescan } : {}),
+      ...commonNodeOptions(options),
       emit: (event, payload) => emitter.emit(event, payload),
       lightningd: () => ({
         binding: [], // a browser cannot listen

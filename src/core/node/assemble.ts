@@ -47,6 +47,22 @@ export interface AssemblyOptions {
   lightningd?(started: { nodeId: string; listening: number[] }): Partial<LightningdOptions>;
 }
 
+/** The options every runtime's node takes and hands the assembly as they are. */
+export type CommonNodeOptions = Pick<
+  AssemblyOptions,
+  'network' | 'alias' | 'color' | 'connectdConfig' | 'gossipdConfig' | 'recover' | 'rescan'
+>;
+const COMMON_KEYS = ['alias', 'color', 'connectdConfig', 'gossipdConfig', 'recover', 'rescan'] as const;
+
+/** A runtime's options, cut to the common ones that are set (a runtime's option types allow `undefined`). */
+export function commonNodeOptions(
+  o: { network: string } & { [K in (typeof COMMON_KEYS)[number]]?: CommonNodeOptions[K] | undefined },
+): CommonNodeOptions {
+  const out: Record<string, unknown> = { network: o.network };
+  for (const k of COMMON_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out as unknown as CommonNodeOptions;
+}
+
 export interface AssembledNode<Port> {
   /** Our node id, hex. */
   id: string;
