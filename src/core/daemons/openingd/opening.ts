@@ -20,7 +20,7 @@ import {
 import type { Owner } from '../../channel/spec.ts';
 import { FeatureVector, isNegotiated } from '../../features/index.ts';
 import type { MessageOf } from '../../wire/messages.ts';
-import { checkChannelType, type ChannelType } from './channel-type.ts';
+import { checkChannelType, SCID_ALIAS, type ChannelType } from './channel-type.ts';
 import { OpeningError } from './errors.ts';
 import { checkFirstCommitment, checkFunding, checkReserves, checkSide, type Amounts, type OpeningPolicy } from './rules.ts';
 
@@ -452,15 +452,18 @@ export async function receiveFundingCreated(
 
 // ---- channel_ready, both roles ----
 
+/** Whether channel_ready must carry an alias: option_scid_alias is in the channel_type. */
+export function needsAlias(f: Funded): boolean {
+  return FeatureVector.fromBytes(f.channelType).isSet(SCID_ALIAS);
+}
+
 /**
  * BOLT 2 channel_ready, the sender: "MUST set `second_per_commitment_point` to the per-commitment
  * point to be used for commitment transaction #1"; "if `option_scid_alias` was negotiated: MUST
  * set `short_channel_id` `alias`" (lightningd picks it).
  */
 export async function channelReady(f: Funded, signer: ChannelSigner, alias?: bigint): Promise<MessageOf<'channel_ready'>> {
-  const scidAlias = FeatureVector.fromBytes(f.channelType).isSet(46);
-  if (scidAlias && alias === undefined)
-    throw new OpeningError('channel_type_unsuitable', 'option_scid_alias needs an alias in channel_ready');
+  if (needsAlias(f) && alias === undefined) throw new Error('option_scid_alias needs an alias in channel_ready');
   return {
     name: 'channel_ready',
     channel_id: f.params.channelId,

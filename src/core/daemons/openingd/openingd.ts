@@ -13,6 +13,7 @@ import type { ChannelOwner, OpeningdDaemonApi, OpeningdInit, OpeningdSpec, Openi
 import {
   channelReady,
   createFunding,
+  needsAlias,
   openChannel,
   receiveAcceptChannel,
   receiveChannelReady,
@@ -133,8 +134,12 @@ export class Openingd {
         await this.#send(message);
         return funded;
       }),
-    ready: alias =>
-      this.#step(undefined, async (): Promise<ChannelState> => {
+    ready: alias => {
+      // lightningd's mistake, not the peer's: refused before anything is sent, the channel untouched.
+      if (this.#funded && needsAlias(this.#funded) && alias === undefined) {
+        return Promise.reject(new Error('openingd: option_scid_alias needs an alias for channel_ready'));
+      }
+      return this.#step(undefined, async (): Promise<ChannelState> => {
         const f = this.#funded;
         if (!f) throw new Error(`openingd: channel_ready before the channel is funded (${this.#stage})`);
         await this.#send(await channelReady(f, this.#uses.hsm, alias));
@@ -142,7 +147,8 @@ export class Openingd {
         const state = receiveChannelReady(f, await this.#next('channel_ready'));
         this.#stage = 'ready';
         return state;
-      }),
+      });
+    },
     status: () => ({ stage: this.#stage, ...(this.#failed ? { failed: this.#failed } : {}) }),
   };
 
