@@ -213,6 +213,35 @@ describe('openingd: a refused open', () => {
     ok(lastError(p.b.sent).text.startsWith('unexpected_message'));
   });
 
+  it('a message that does not parse: `warning` (BOLT 1), and the open fails', async () => {
+    const p = await pair();
+    const accepting = p.b.api.accept();
+    await settle();
+    p.b.owner.deliver(Uint8Array.of(0x00, 0x20, 0x01)); // open_channel cut short
+    await rejects(accepting, OpeningError, 'bad_message');
+    equal(p.b.sent.length, 0, 'the peer never named a channel: nothing to name in a reply');
+    const q = await pair();
+    const accepting2 = q.b.api.accept();
+    await q.a.api.open();
+    await settle();
+    q.b.owner.deliver(Uint8Array.of(0x00, 0x22, 0x01)); // funding_created cut short
+    await rejects(accepting2, OpeningError, 'bad_message');
+    const w = q.b.sent.at(-1);
+    ok(w?.name === 'warning' && bytesEqual(w.channel_id, TEMP_ID(q.a.sent)), 'a warning naming the temporary_channel_id');
+  });
+
+  it('lightningd calling out of turn is refused and the channel is untouched (nothing sent, still funded)', async () => {
+    const { a, b } = await open();
+    const before = a.sent.length;
+    await rejects(a.api.fund(FUNDING_TXID, 0), Error);
+    await rejects(a.api.open(), Error);
+    await rejects(b.api.fund(FUNDING_TXID, 0), Error);
+    equal(a.sent.length, before);
+    equal(a.api.status().stage, 'funded');
+    equal(b.api.status().stage, 'funded');
+    equal(a.failures.length + b.failures.length, 0);
+  });
+
   it('the peer leaving ends the open, with nothing sent', async () => {
     const p = await pair();
     const accepting = p.b.api.accept();

@@ -25,7 +25,7 @@ import {
   type OpeningContext,
 } from './opening.ts';
 
-type Inbound = Message | { name: 'gone'; reason: string };
+type Inbound = Message | { name: 'gone' | 'undecodable'; reason: string };
 
 /** Failures that come from the peer itself: nothing is sent back. */
 const FROM_PEER = new Set(['peer_error', 'peer_gone']);
@@ -73,7 +73,7 @@ export class Openingd {
         m = d;
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
-        this.#push({ name: 'gone', reason: `undecodable message: ${e.message}` });
+        this.#push({ name: 'undecodable', reason: e.message });
         return;
       }
       this.#push(m);
@@ -83,7 +83,7 @@ export class Openingd {
 
   readonly api: OpeningdDaemonApi = {
     open: () =>
-      this.#step('opener', async () => {
+      this.#step('opener', 'starting', async () => {
         const c = this.#init.open;
         if (!c) throw new Error('openingd: an opener needs its choices (init.open)');
         this.#temporaryChannelId = this.#env.randomBytes(32);
@@ -108,7 +108,7 @@ export class Openingd {
         return { ...next.funding, temporaryChannelId: this.#temporaryChannelId };
       }),
     fund: (txid, outputIndex) =>
-      this.#step('opener', async () => {
+      this.#step('opener', 'awaiting_funding_outpoint', async () => {
         const created = await createFunding(this.#current(), { txid, outputIndex }, this.#uses.hsm);
         this.#set(created.state);
         await this.#send(created.message);
@@ -119,7 +119,7 @@ export class Openingd {
         return funded;
       }),
     accept: () =>
-      this.#step('accepter', async () => {
+      this.#step('accepter', 'starting', async () => {
         const open = this.#init.openChannel ? this.#decodeOpen(this.#init.openChannel) : await this.#next('open_channel');
         this.#temporaryChannelId = open.temporary_channel_id;
         this.#peerKnows = true;
@@ -139,7 +139,7 @@ export class Openingd {
       if (this.#funded && needsAlias(this.#funded) && alias === undefined) {
         return Promise.reject(new Error('openingd: option_scid_alias needs an alias for channel_ready'));
       }
-      return this.#step(undefined, async (): Promise<ChannelState> => {
+      return this.#step(undefined, 'funded', async (): Promise<ChannelState> => {
         const f = this.#funded;
         if (!f) throw new Error(`openingd: channel_ready before the channel is funded (${this.#stage})`);
         await this.#send(await channelReady(f, this.#uses.hsm, alias));
@@ -197,6 +197,8 @@ export class Openingd {
     for (;;) {
       const m = this.#inbox.shift() ?? (await this.#wait(name));
       if (m.name === 'gone') throw new OpeningError('peer_gone', `the peer left while we awaited ${name}: ${m.reason}`);
+      // BOLT 1: a message that does not parse is answered with `warning` (and connectd closes the connection).
+      if (m.name === 'undecodable') throw new OpeningError('bad_message', `a message that does not parse: ${m.reason}`, 'warning');
       if (m.name === 'error') throw new OpeningError('peer_error', `the peer failed the open: ${new TextDecoder().decode(m.data)}`);
       if (m.name === 'warning') {
         this.#env.log.warn(`openingd ${this.#init.peerId}: warning from the peer: ${new TextDecoder().decode(m.data)}`);
@@ -225,11 +227,13 @@ export class Openingd {
     });
   }
 
-  /** One API step: one at a time, in its role, and the first failure ends the open. */
-  async #step<R>(role: OpeningdInit['role'] | undefined, run: () => Promise<R>): Promise<R> {
+  /** One API step: one at a time, in its role and stage; the first failure in it ends the open. */
+  async #step<R>(role: OpeningdInit['role'] | undefined, stage: string, run: () => Promise<R>): Promise<R> {
     if (this.#failure !== undefined) throw this.#failure;
+    // lightningd calling out of turn is lightningd's mistake: refused, the channel untouched.
     if (role && role !== this.#init.role) throw new Error(`openingd: this instance is the ${this.#init.role}, not the ${role}`);
     if (this.#busy) throw new Error('openingd: a step is already running');
+    if (this.#stage !== stage) throw new Error(`openingd: this step needs the open ${stage}, it is ${this.#stage}`);
     this.#busy = true;
     try {
       return await run();
