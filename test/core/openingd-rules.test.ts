@@ -8,7 +8,6 @@ import { pubkeyOf } from '../../src/core/bolt3/index.ts';
 import { FeatureVector } from '../../src/core/features/index.ts';
 import { OpeningError, type OpeningRule } from '../../src/core/daemons/openingd/errors.ts';
 import {
-  channelIdOf,
   createFunding,
   openChannel,
   receiveAcceptChannel,
@@ -18,6 +17,7 @@ import {
   type OpeningContext,
   type OpenRequest,
 } from '../../src/core/daemons/openingd/opening.ts';
+import { channelIdOf } from '../../src/core/daemons/openingd/funding.ts';
 import type { MessageOf } from '../../src/core/wire/messages.ts';
 import { deepEqual, equal, rejects, throws } from '../support/assert.ts';
 import { common } from './bolt3/appendix-c.ts';

@@ -5,7 +5,8 @@
 // witness BOLT 3 gives (`0 <sig1> <sig2> <funding witness script>`), passes the chain's script
 // check, and the opener's is accepted into the mempool and mined; with one signature it is refused.
 import { derFromCompact, fundingWitness, scriptSig, setWitness, SIGHASH_ALL, signInput } from '../../src/core/bolt3/index.ts';
-import { localFirstCommitment, type Funded } from '../../src/core/daemons/openingd/opening.ts';
+import type { Funded } from '../../src/core/daemons/openingd/opening.ts';
+import { localFirstCommitment } from '../../src/core/daemons/openingd/ready.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';

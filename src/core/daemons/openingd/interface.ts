@@ -7,7 +7,8 @@ import type { ChannelSigner } from '../../channel/signer.ts';
 import type { ChannelPolicy, ChannelState, SideParams } from '../../channel/state.ts';
 import type { NetworkName } from '../../chain/chains.ts';
 import type { ChannelOwner } from '../connectd/interface.ts';
-import type { FundingOutput, Funded } from './opening.ts';
+import type { FundingOutput } from './funding.ts';
+import type { Funded } from './opening.ts';
 import type { OpeningRule } from './errors.ts';
 import type { OpeningPolicy } from './rules.ts';
 

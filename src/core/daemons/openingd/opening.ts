@@ -3,9 +3,8 @@
 // data and returns the next one with the message to send; the first commitments are built with
 // BOLT 3 (src/core/channel/commitment.ts) and signed by the channel's ChannelSigner. Any refusal is
 // an OpeningError: openingd sends it to the peer (errors.ts) and forgets the channel.
-import { equal, fromHex, toHex } from '../../base/bytes.ts';
-import { fundingScript, obscuringFactor, p2wsh, type Basepoints } from '../../bolt3/index.ts';
-import { point } from '../../bolt3/ec.ts';
+import { equal, toHex } from '../../base/bytes.ts';
+import { obscuringFactor, type Basepoints } from '../../bolt3/index.ts';
 import { buildFor, checkRemoteSignatures, fundingInput, type BuiltCommitment } from '../../channel/commitment.ts';
 import { ChannelError } from '../../channel/errors.ts';
 import type { ChannelSigner } from '../../channel/signer.ts';
@@ -20,9 +19,10 @@ import {
 import type { Owner } from '../../channel/spec.ts';
 import { FeatureVector, isNegotiated } from '../../features/index.ts';
 import type { MessageOf } from '../../wire/messages.ts';
-import { checkChannelType, SCID_ALIAS, type ChannelType } from './channel-type.ts';
+import { checkChannelType, type ChannelType } from './channel-type.ts';
 import { OpeningError } from './errors.ts';
-import { checkFirstCommitment, checkFunding, checkReserves, checkSide, type Amounts, type OpeningPolicy } from './rules.ts';
+import { channelIdOf, displayTxid, fundingOutputOf, internalTxid, type FundingOutput } from './funding.ts';
+import { checkFirstCommitment, checkFunding, checkPoint, checkReserves, checkSide, type Amounts, type OpeningPolicy } from './rules.ts';
 
 /** What lightningd decided for this channel, whichever side opens it. */
 export interface OpeningContext {
@@ -135,14 +135,6 @@ function typeContext(ctx: OpeningContext, announce: boolean, trustZeroconf: bool
   return { ours: FeatureVector.fromBytes(ctx.ourFeatures), theirs: FeatureVector.fromBytes(ctx.theirFeatures), announce, trustZeroconf };
 }
 
-function checkPoint(p: Uint8Array, what: string): void {
-  try {
-    point(p);
-  } catch {
-    throw new OpeningError('bad_pubkey', `${what} is not a valid compressed point`);
-  }
-}
-
 // ---- The opener ----
 
 /**
@@ -180,18 +172,6 @@ export function openChannel(
     tlvs: tlvsFor(channelType),
   };
   return { state: { stage: 'awaiting_accept_channel', ctx, open: message, amounts, channelType }, message };
-}
-
-/** The P2WSH output the funding transaction must pay, and its witness script (BOLT 3 "Funding Transaction Output"). */
-export interface FundingOutput {
-  script: Uint8Array;
-  witnessScript: Uint8Array;
-  amount: bigint;
-}
-
-export function fundingOutputOf(deal: Deal): FundingOutput {
-  const witnessScript = fundingScript(deal.opener.fundingPubkey, deal.accepter.fundingPubkey);
-  return { script: p2wsh(witnessScript), witnessScript, amount: deal.fundingSatoshis };
 }
 
 /** The peer accepts: its proposal checked against ours (BOLT 2 accept_channel, "The receiver"). */
@@ -235,21 +215,6 @@ export function receiveAcceptChannel(s: Opening, m: MessageOf<'accept_channel'>)
   };
   return { state: { stage: 'awaiting_funding_outpoint', ctx, deal }, funding: fundingOutputOf(deal) };
 }
-
-/**
- * BOLT 2 "Definition of `channel_id`": the funding_txid (as funding_created carries it, in
- * internal byte order) with `funding_output_index` XORed into its last 2 bytes, big-endian.
- */
-export function channelIdOf(fundingTxid: Uint8Array, outputIndex: number): Uint8Array {
-  const id = fundingTxid.slice();
-  id[30]! ^= outputIndex >> 8;
-  id[31]! ^= outputIndex & 0xff;
-  return id;
-}
-
-/** A txid as displayed (bitcoin's big-endian hex) from its internal bytes, and back. */
-export const displayTxid = (internal: Uint8Array): string => toHex(internal.slice().reverse());
-export const internalTxid = (display: string): Uint8Array => fromHex(display).reverse();
 
 function paramsOf(ctx: OpeningContext, deal: Deal, localIsOpener: boolean, txid: Uint8Array, outputIndex: number): ChannelParams {
   return {
@@ -448,53 +413,4 @@ export async function receiveFundingCreated(
     funded: fundedOf(s.deal, params, m.signature),
     message: { name: 'funding_signed', channel_id: params.channelId, signature },
   };
-}
-
-// ---- channel_ready, both roles ----
-
-/** Whether channel_ready must carry an alias: option_scid_alias is in the channel_type. */
-export function needsAlias(f: Funded): boolean {
-  return FeatureVector.fromBytes(f.channelType).isSet(SCID_ALIAS);
-}
-
-/**
- * BOLT 2 channel_ready, the sender: "MUST set `second_per_commitment_point` to the per-commitment
- * point to be used for commitment transaction #1"; "if `option_scid_alias` was negotiated: MUST
- * set `short_channel_id` `alias`" (lightningd picks it).
- */
-export async function channelReady(f: Funded, signer: ChannelSigner, alias?: bigint): Promise<MessageOf<'channel_ready'>> {
-  if (needsAlias(f) && alias === undefined) throw new Error('option_scid_alias needs an alias in channel_ready');
-  return {
-    name: 'channel_ready',
-    channel_id: f.params.channelId,
-    second_per_commitment_point: await signer.perCommitmentPoint(1n),
-    ...(alias !== undefined ? { tlvs: { short_channel_id: { alias } } } : {}),
-  };
-}
-
-/** The peer's channel_ready: the channel in normal operation (src/core/channel), commitment 0 on both sides. */
-export function receiveChannelReady(f: Funded, m: MessageOf<'channel_ready'>): ChannelState {
-  if (!equal(m.channel_id, f.params.channelId)) {
-    throw new OpeningError('channel_id', `channel_ready names channel ${toHex(m.channel_id)}, not ${toHex(f.params.channelId)}`);
-  }
-  checkPoint(m.second_per_commitment_point, 'channel_ready second_per_commitment_point');
-  return openedChannel({
-    params: f.params,
-    toLocalMsat: f.toLocalMsat,
-    feeratePerKw: f.feeratePerKw,
-    localCommitSignature: f.localCommitSignature,
-    remoteFirstPerCommitmentPoint: f.remoteFirstPerCommitmentPoint,
-    remoteSecondPerCommitmentPoint: m.second_per_commitment_point,
-  });
-}
-
-/** Our commitment 0, unsigned, as both first commitments were built (for the funded channel's first broadcastable state). */
-export function localFirstCommitment(f: Funded): BuiltCommitment {
-  const spec: CommitSpec = {
-    htlcs: [],
-    toLocalMsat: f.toLocalMsat,
-    toRemoteMsat: f.params.fundingSatoshis * 1000n - f.toLocalMsat,
-    feeratePerKw: f.feeratePerKw,
-  };
-  return buildFor(f.params, 'local', spec, 0n, f.localFirstPerCommitmentPoint);
 }

@@ -9,14 +9,12 @@ import type { ChannelState } from '../../channel/state.ts';
 import type { DaemonEnv, Uses } from '../../node/daemon.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageName, type MessageOf } from '../../wire/messages.ts';
 import { failMessage, OpeningError } from './errors.ts';
+import { channelReady, needsAlias, receiveChannelReady } from './ready.ts';
 import type { ChannelOwner, OpeningdDaemonApi, OpeningdInit, OpeningdSpec, OpeningStatus } from './interface.ts';
 import {
-  channelReady,
   createFunding,
-  needsAlias,
   openChannel,
   receiveAcceptChannel,
-  receiveChannelReady,
   receiveFundingCreated,
   receiveFundingSigned,
   receiveOpenChannel,

@@ -159,3 +159,12 @@ export function checkFirstCommitment(a: Amounts, opener: SideParams, accepter: S
     throw new OpeningError('reserve_unmet', `neither side's first balance (${openerSat - cost}, ${accepterSat} sat) is above its reserve`);
   }
 }
+
+/** A point a message carries beyond the basepoints (first and second per_commitment_point): a valid compressed secp256k1 point. */
+export function checkPoint(p: Uint8Array, what: string): void {
+  try {
+    point(p);
+  } catch {
+    throw new OpeningError('bad_pubkey', `${what} is not a valid compressed point`);
+  }
+}
