@@ -17,6 +17,7 @@ import type { DaemonEnv, Log } from '../../src/core/node/daemon.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { common } from './bolt3/appendix-c.ts';
+import { sideParams } from './channel-fixture.ts';
 
 const priv = (s: string) => fromHex(s).subarray(0, 32);
 const label = (s: string) => sha256(new TextEncoder().encode(s));
@@ -49,25 +50,15 @@ export function signerOf(who: Who): ChannelSigner {
   return keySigner({ fundingSecret: k.funding, htlcBasepointSecret: k.htlc, shachainSeed: k.seed });
 }
 
+/** What `who` proposes: its keys, Appendix C's dust limit (546) and delay (144), a 1% reserve, up to 483 HTLCs. */
 export function localOf(who: Who, o: Partial<SideParams> = {}): SideParams {
-  const k = SECRETS[who];
-  return {
-    fundingPubkey: pubkeyOf(k.funding),
-    basepoints: {
-      revocationBasepoint: pubkeyOf(k.revocation),
-      paymentBasepoint: pubkeyOf(k.payment),
-      delayedPaymentBasepoint: pubkeyOf(k.delayed),
-      htlcBasepoint: pubkeyOf(k.htlc),
-    },
-    // Appendix C: local_dust_limit_satoshi 546, local_delay 144.
+  return sideParams(SECRETS[who], {
     dustLimitSatoshis: BigInt(common.local_dust_limit_satoshi),
-    maxHtlcValueInFlightMsat: 5_000_000_000n,
-    channelReserveSatoshis: 100_000n,
-    htlcMinimumMsat: 1_000n,
     toSelfDelay: Number(common.local_delay),
+    channelReserveSatoshis: 100_000n,
     maxAcceptedHtlcs: 483,
     ...o,
-  };
+  });
 }
 
 export const POLICY: OpeningPolicy = {

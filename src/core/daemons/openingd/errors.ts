@@ -1,8 +1,8 @@
 // A BOLT 2 channel-establishment rule the peer broke (or lightningd's own choice broke, for what we
 // send), named by `code`. openingd answers the peer with BOLT 1 `error` (or `warning`) naming the
-// temporary or final channel id, and forgets the channel: nothing is half-open after one of these.
+// temporary or final channel id (channel/errors.ts peerMessageFor), and forgets the channel:
+// nothing is half-open after one of these.
 import { BoltError } from '../../base/errors.ts';
-import type { MessageOf } from '../../wire/messages.ts';
 
 export type OpeningRule =
   // open_channel / accept_channel
@@ -45,12 +45,4 @@ export class OpeningError extends BoltError {
     super(code, message);
     this.action = action;
   }
-}
-
-/**
- * BOLT 1 "The error and warning Messages": the message for a refused open, naming `channelId` (the
- * temporary_channel_id before funding_signed, BOLT 2 "Definition of channel_id") and the rule.
- */
-export function failMessage(e: OpeningError, channelId: Uint8Array): MessageOf<'error'> | MessageOf<'warning'> {
-  return { name: e.action, channel_id: channelId, data: new TextEncoder().encode(`${e.code}: ${e.message}`) };
 }

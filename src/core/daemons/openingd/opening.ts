@@ -1,5 +1,5 @@
 // BOLT 2 "Channel Establishment v1", both roles, pure: open_channel → accept_channel →
-// funding_created → funding_signed, then channel_ready both ways. Each step takes the state as
+// funding_created → funding_signed (channel_ready is ready.ts). Each step takes the state as
 // data and returns the next one with the message to send; the first commitments are built with
 // BOLT 3 (src/core/channel/commitment.ts) and signed by the channel's ChannelSigner. Any refusal is
 // an OpeningError: openingd sends it to the peer (errors.ts) and forgets the channel.

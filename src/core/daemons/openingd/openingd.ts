@@ -8,7 +8,8 @@ import { chainHash } from '../../chain/chains.ts';
 import type { ChannelState } from '../../channel/state.ts';
 import type { DaemonEnv, Uses } from '../../node/daemon.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageName, type MessageOf } from '../../wire/messages.ts';
-import { failMessage, OpeningError } from './errors.ts';
+import { peerMessageFor } from '../../channel/errors.ts';
+import { OpeningError } from './errors.ts';
 import { channelReady, needsAlias, receiveChannelReady } from './ready.ts';
 import type { ChannelOwner, OpeningdDaemonApi, OpeningdInit, OpeningdSpec, OpeningStatus } from './interface.ts';
 import {
@@ -254,7 +255,8 @@ export class Openingd {
     if (this.#peerKnows && !FROM_PEER.has(code)) {
       const out = err ?? new OpeningError('bad_message', 'internal error');
       try {
-        await this.#send(failMessage(out, this.#channelId()));
+        // BOLT 1: the temporary_channel_id before funding_created, then the channel_id.
+        await this.#send(peerMessageFor(out, this.#channelId()));
         sent = out.action;
       } catch (s) {
         this.#env.log.warn(`openingd ${this.#init.peerId}: could not tell the peer: ${String(s)}`);
