@@ -93,11 +93,11 @@ export const APPENDIX = {
 
 export function contextOf(
   who: Who,
-  o: { local?: Partial<SideParams>; policy?: Partial<OpeningPolicy>; theirFeatures?: string } = {},
+  o: { local?: Partial<SideParams>; policy?: Partial<OpeningPolicy>; ourFeatures?: string; theirFeatures?: string } = {},
 ): OpeningContext {
   return {
     chainHash: chainHash('regtest'),
-    ourFeatures: fromHex(FEATURES),
+    ourFeatures: fromHex(o.ourFeatures ?? FEATURES),
     theirFeatures: fromHex(o.theirFeatures ?? FEATURES),
     local: localOf(who, o.local),
     policy: { ...POLICY, ...o.policy },

@@ -156,6 +156,14 @@ describe('openingd rules: the accepter refuses open_channel', () => {
     receiveOpenChannel(ctx, { ...m, funding_satoshis: (1n << 24n) - 1n }, POINT_B, 3);
   });
 
+  it('dual_fund_negotiated: "if `option_dual_fund` has been negotiated: fail the channel"', () => {
+    const withDualFund = FeatureVector.fromBits([12, 19, 23, 29, 47, 51]).toHex();
+    const m = opened().message;
+    receiveOpenChannel(contextOf('b', { ourFeatures: withDualFund }), m, POINT_B, 3); // offered by us alone: not negotiated
+    const ctx = contextOf('b', { ourFeatures: withDualFund, theirFeatures: withDualFund });
+    throws(() => receiveOpenChannel(ctx, m, POINT_B, 3), OpeningError, 'dual_fund_negotiated');
+  });
+
   it('option_zeroconf from a trusted peer is accepted with minimum_depth 0, whatever lightningd asked', () => {
     const ctx = contextOf('b', { policy: { trustZeroconf: true } });
     const m = opened({ channelType: bits(12, 50) }).message;

@@ -244,6 +244,21 @@ describe('openingd: a refused open', () => {
     equal(a.failures.length + b.failures.length, 0);
   });
 
+  it('our own failure (the signer refuses) ends the open too: the peer gets `error` naming no rule of its own', async () => {
+    const refusing = { ...signerOf('b'), signRemoteCommitment: async () => Promise.reject(new Error('hsmd: refused')) };
+    const p = await pair({ signerB: refusing });
+    const accepting = p.b.api.accept();
+    await p.a.api.open();
+    void p.a.api.fund(FUNDING_TXID, 0).catch(() => undefined);
+    await rejects(accepting, Error);
+    deepEqual(
+      p.b.failures.map(f => [f.code, f.sent]),
+      [['internal', 'error']],
+    );
+    ok(lastError(p.b.sent).text.startsWith('internal:'));
+    equal(p.b.funded.length, 0);
+  });
+
   it('the peer leaving ends the open, with nothing sent', async () => {
     const p = await pair();
     const accepting = p.b.api.accept();

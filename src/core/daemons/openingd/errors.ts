@@ -10,6 +10,7 @@ export type OpeningRule =
   | 'channel_type_missing'
   | 'channel_type_unsuitable'
   | 'channel_type_mismatch'
+  | 'dual_fund_negotiated'
   | 'zeroconf_untrusted'
   | 'push_too_large'
   | 'funding_too_large'

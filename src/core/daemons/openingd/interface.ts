@@ -49,7 +49,7 @@ export interface OpeningdInit {
   channelPolicy: ChannelPolicy;
   /** role 'opener': what to open. */
   open?: OpenerChoices;
-  /** role 'accepter': the minimum_depth we ask (ignored with option_zeroconf, which asks 0). */
+  /** role 'accepter': the minimum_depth we ask (3 if absent; ignored with option_zeroconf, which asks 0). */
   minimumDepth?: number;
   /**
    * role 'accepter': the open_channel that made lightningd start us (connectd gave it to
@@ -82,8 +82,10 @@ export interface OpeningdDaemonApi {
    */
   accept(): Promise<Funded>;
   /**
-   * Either role, once funded and the funding transaction is deep enough (or at once with
-   * option_zeroconf): sends channel_ready and answers with the channel in normal operation once
+   * Either role, once funded and lightningd has seen the funding output pay exactly
+   * funding_satoshis to the 2-of-2 at minimum_depth (BOLT 2 channel_ready, the sender: "MUST NOT
+   * send `channel_ready` unless outpoint ... pays exactly `funding_satoshis`"), or at once with
+   * option_zeroconf: sends channel_ready and answers with the channel in normal operation once
    * the peer's channel_ready came.
    */
   ready(alias?: bigint): Promise<ChannelState>;

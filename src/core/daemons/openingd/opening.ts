@@ -343,6 +343,10 @@ export function receiveOpenChannel(
   // "if the message doesn't include a `channel_type`: fail the channel."
   const type = m.tlvs?.channel_type?.type;
   if (!type) throw new OpeningError('channel_type_missing', 'open_channel has no channel_type');
+  // "if `option_dual_fund` has been negotiated: fail the channel" (open_channel2 is the way then).
+  if (isNegotiated(FeatureVector.fromBytes(ctx.ourFeatures), FeatureVector.fromBytes(ctx.theirFeatures), 'option_dual_fund')) {
+    throw new OpeningError('dual_fund_negotiated', 'option_dual_fund was negotiated: open_channel2, not open_channel');
+  }
   // "MUST ignore undefined bits in `channel_flags`": only announce_channel is read.
   const channelType = checkChannelType(type, typeContext(ctx, (m.channel_flags & 1) === 1, ctx.policy.trustZeroconf));
   const amounts: Amounts = {

@@ -253,7 +253,8 @@ export class Openingd {
     this.#stage = 'failed';
     let sent: 'error' | 'warning' | undefined;
     if (this.#peerKnows && !FROM_PEER.has(code)) {
-      const out = err ?? new OpeningError('bad_message', 'internal error');
+      // Our own failure (a link, the signer) is not the peer's: it learns only that the open ended.
+      const out = err ?? { action: 'error' as const, code: 'internal', message: 'the open failed on our side' };
       try {
         // BOLT 1: the temporary_channel_id before funding_created, then the channel_id.
         await this.#send(peerMessageFor(out, this.#channelId()));
