@@ -1,7 +1,7 @@
 // openingd end to end on the regtest chain (its mempool refuses what Bitcoin Core refuses): ours as
 // opener and ours as accepter open a channel through their daemons; the opener's caller pays the
 // funding output openingd gave it from a regtest coin, broadcasts only after funding_signed, and
-// the funding transaction confirms. Then each side's commitment 0, signed by both with the
+// the funding transaction confirms; at minimum_depth both send channel_ready. Then each side's commitment 0, signed by both with the
 // witness BOLT 3 gives (`0 <sig1> <sig2> <funding witness script>`), passes the chain's script
 // check, and the opener's is accepted into the mempool and mined; with one signature it is refused.
 import { derFromCompact, fundingWitness, scriptSig, setWitness, SIGHASH_ALL, signInput } from '../../src/core/bolt3/index.ts';
@@ -10,7 +10,8 @@ import { localFirstCommitment } from '../../src/core/daemons/openingd/ready.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx } from '../../src/regtest/tx.ts';
-import { equal, ok } from '../support/assert.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
+import { deepEqual, equal, ok } from '../support/assert.ts';
 import { pair, SECRETS, TYPE, type Who } from '../core/openingd-fixture.ts';
 import { fund, SINK, spend } from './helpers.ts';
 
@@ -64,6 +65,17 @@ describe('openingd on the regtest chain', () => {
       now += 600;
       chain.mine(1);
       equal(chain.txIndex.get(txid)?.entry.height, chain.height, 'the funding transaction confirmed');
+
+      // What lightningd checks before ready() (BOLT 2 channel_ready: the outpoint "pays exactly
+      // `funding_satoshis` to the scriptpubkey"), at the accepter's minimum_depth.
+      const paid = chain.output(txid, fa.params.fundingOutputIndex);
+      ok(paid && paid.value === FUNDING && toHex(paid.script) === toHex(out.script), 'the funding output pays the 2-of-2');
+      now += 600;
+      chain.mine(fb.minimumDepth - 1);
+      equal(chain.height - chain.txIndex.get(txid)!.entry.height + 1, fb.minimumDepth);
+      const [sa, sb] = await Promise.all([a.api.ready(), b.api.ready()]);
+      deepEqual(sa.params.channelId, sb.params.channelId);
+      equal(sa.localCommit.spec.toLocalMsat, FUNDING * 1000n - 100_000_000n);
 
       const prevout = [{ value: FUNDING, script: out.script }];
       for (const [f, who] of [
