@@ -11,7 +11,8 @@ import { OpeningError } from '../../src/core/daemons/openingd/errors.ts';
 import { channelIdOf, internalTxid } from '../../src/core/daemons/openingd/funding.ts';
 import type { Funded } from '../../src/core/daemons/openingd/opening.ts';
 import { localFirstCommitment } from '../../src/core/daemons/openingd/ready.ts';
-import type { Message } from '../../src/core/wire/messages.ts';
+import { encodeMessage, type Message } from '../../src/core/wire/messages.ts';
+import { MAX_QUEUED } from '../../src/core/daemons/openingd/openingd.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { settle } from '../support/memory-stream.ts';
 import { common } from './bolt3/appendix-c.ts';
@@ -257,6 +258,18 @@ describe('openingd: a refused open', () => {
     );
     ok(lastError(p.b.sent).text.startsWith('internal:'));
     equal(p.b.funded.length, 0);
+  });
+
+  it(`a peer that floods messages before we answer fails its own open; the queue holds at most ${MAX_QUEUED}`, async () => {
+    const p = await pair();
+    const accepting = p.b.api.accept();
+    await p.a.api.open();
+    // While A's lightningd builds the funding transaction, B sends warnings without end.
+    const warning = encodeMessage({ name: 'warning', channel_id: new Uint8Array(32), data: new Uint8Array(10) });
+    for (let i = 0; i < 10_000; i++) await p.a.owner.deliver(warning);
+    await rejects(p.a.api.fund(FUNDING_TXID, 0), OpeningError, 'unexpected_message');
+    ok(lastError(p.a.sent).text.includes(`more than ${MAX_QUEUED} messages`));
+    void accepting.catch(() => undefined);
   });
 
   it('the peer leaving ends the open, with nothing sent', async () => {

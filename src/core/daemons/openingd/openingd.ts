@@ -24,7 +24,14 @@ import {
   type OpeningContext,
 } from './opening.ts';
 
-type Inbound = Message | { name: 'gone' | 'undecodable'; reason: string };
+type Inbound = Message | { name: 'gone' | 'undecodable' | 'flood'; reason: string };
+
+/**
+ * At most this many of the peer's messages wait for a step (an establishment step expects one;
+ * warnings and an early channel_ready may come with it): a peer that sends more fails its own
+ * open, and what it sends beyond is dropped, so it never grows our memory.
+ */
+export const MAX_QUEUED = 8;
 
 /** Failures that come from the peer itself: nothing is sent back. */
 const FROM_PEER = new Set(['peer_error', 'peer_gone']);
@@ -185,6 +192,9 @@ export class Openingd {
   }
 
   #push(m: Inbound): void {
+    const last = this.#inbox.at(-1);
+    if (last?.name === 'flood') return;
+    if (this.#inbox.length >= MAX_QUEUED) m = { name: 'flood', reason: `more than ${MAX_QUEUED} messages before we could answer` };
     this.#inbox.push(m);
     const w = this.#wake;
     this.#wake = undefined;
@@ -197,6 +207,7 @@ export class Openingd {
       const m = this.#inbox.shift() ?? (await this.#wait(name));
       if (m.name === 'gone') throw new OpeningError('peer_gone', `the peer left while we awaited ${name}: ${m.reason}`);
       // BOLT 1: a message that does not parse is answered with `warning` (and connectd closes the connection).
+      if (m.name === 'flood') throw new OpeningError('unexpected_message', m.reason);
       if (m.name === 'undecodable') throw new OpeningError('bad_message', `a message that does not parse: ${m.reason}`, 'warning');
       if (m.name === 'error') throw new OpeningError('peer_error', `the peer failed the open: ${new TextDecoder().decode(m.data)}`);
       if (m.name === 'warning') {
