@@ -12,10 +12,9 @@ import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
 import { assembleNode } from '../../src/core/node/assemble.ts';
 import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { LINKS } from '../../src/core/node/daemons.ts';
-import { daemonHost } from '../../src/core/node/host.ts';
 import type { Platform } from '../../src/core/node/platform.ts';
 import { deepEqual, equal, rejects } from '../support/assert.ts';
-import { directLinks, type Slot } from '../support/direct-links.ts';
+import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const { links, exposed } = directLinks();
@@ -63,14 +62,7 @@ function testPlatform(storeFails = false) {
     ctx: undefined,
     spawnHost(kind) {
       hosts.push(kind);
-      const own: Slot = {};
-      const control = daemonHost<Slot, undefined>({ links, env: k => env(k, storeFails), main: api => (own.answer = api) });
-      return {
-        control,
-        main: () => links.wrap(own),
-        failed: new Promise<never>(() => undefined),
-        terminate: async () => void ended.push(kind),
-      };
+      return directHost(links, kind, k => env(k, storeFails), ended);
     },
     storage: { lightningd: { load: async () => undefined, save: async () => undefined } },
     caps: { tcp: true, websocket: false },

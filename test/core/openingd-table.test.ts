@@ -7,11 +7,10 @@ import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts'
 import type { Funded, OpeningdSpec, PeerSend } from '../../src/core/daemons/openingd/interface.ts';
 import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
 import { DAEMONS } from '../../src/core/node/daemons.ts';
-import { daemonHost } from '../../src/core/node/host.ts';
 import type { DaemonHosting } from '../../src/core/node/platform.ts';
 import { superviseDaemons } from '../../src/core/node/supervisor.ts';
 import { deepEqual, equal } from '../support/assert.ts';
-import { directLinks, type Slot } from '../support/direct-links.ts';
+import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { initOf, signerOf, type Who } from './openingd-fixture.ts';
 
@@ -28,14 +27,7 @@ describe('openingd in the node table', () => {
       ctx: undefined,
       spawnHost(kind) {
         hosts.push(kind);
-        const own: Slot = {};
-        const control = daemonHost<Slot, undefined>({ links, env, main: api => (own.answer = api) });
-        return {
-          control,
-          main: () => links.wrap(own),
-          failed: new Promise<never>(() => undefined),
-          terminate: async () => void ended.push(kind),
-        };
+        return directHost(links, kind, env, ended);
       },
     };
     const daemons = superviseDaemons(hosting, clock);

@@ -1,8 +1,9 @@
 // A LinkLayer for tests whose daemon hosts are objects in the test's own realm: a "port" is a slot
 // both ends share, where the server's answer is put, and every call across it is a direct call
 // (no structured clone). What such a test checks is the table, the hosts and the links themselves.
-import type { Remote } from '../../src/core/node/daemon.ts';
-import type { LinkLayer } from '../../src/core/node/host.ts';
+import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
+import { daemonHost, type LinkLayer } from '../../src/core/node/host.ts';
+import type { HostHandle } from '../../src/core/node/platform.ts';
 
 export interface Slot {
   answer?: object;
@@ -37,4 +38,24 @@ export function directLinks(): { links: LinkLayer<Slot>; exposed: Map<Slot, obje
     },
   };
   return { links, exposed };
+}
+
+/**
+ * A daemon host that is an object here, its kinds given `env`; `ended` gets its kind when it is
+ * terminated. What a test platform's spawnHost returns.
+ */
+export function directHost(
+  links: LinkLayer<Slot>,
+  kind: string,
+  env: (kind: string) => DaemonEnv,
+  ended: string[],
+): HostHandle<Slot, undefined> {
+  const own: Slot = {};
+  const control = daemonHost<Slot, undefined>({ links, env, main: api => (own.answer = api) });
+  return {
+    control,
+    main: () => links.wrap(own),
+    failed: new Promise<never>(() => undefined),
+    terminate: async () => void ended.push(kind),
+  };
 }
