@@ -7,7 +7,9 @@ import { ROUTE_HOP_BYTES, TAGGED_FIELDS, type KnownTag, type RouteHop, type Tagg
 import { bytesToWords, uintToWords, wordsToBytes, wordsToUint } from './words.ts';
 
 const BY_TYPE = new Map<number, KnownTag>(Object.entries(TAGGED_FIELDS).map(([tag, [type]]) => [type, tag as KnownTag]));
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// Both fields named: workers-types requires ignoreBOM beside fatal.
+const STRICT_UTF8 = { fatal: true, ignoreBOM: false };
+const UTF8 = new TextDecoder('utf-8', STRICT_UTF8);
 const UTF8_ENCODER = new TextEncoder();
 
 /** BOLT 11: `c`, `x` or `9` "which has a non-minimal `data_length` (i.e. begins with 0 field
