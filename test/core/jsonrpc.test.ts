@@ -263,6 +263,7 @@ describe("lightningd's own commands: help categories, stop, listconfigs, getinfo
     const cat = Object.fromEntries(h.help.map(c => [c.command.split(' ')[0], c.category]));
     deepEqual(cat, {
       connect: 'network',
+      decode: 'utility',
       disconnect: 'network',
       getinfo: 'utility',
       getroute: 'channels',
