@@ -17,6 +17,7 @@ import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socke
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import type { Listening } from '../core/daemons/connectd/interface.ts';
 import { FileGossipStore } from '../node/gossip-store-file.ts';
+import { parseListenHostPort, type HostPort } from '../core/net/host.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
@@ -108,12 +109,16 @@ export function listenDenoTcp(host: string, port: number, accept: (s: ByteStream
   return { port: listener.addr.port, close: () => listener.close() };
 }
 
-/** `HOST:PORT` of --bind-addr. */
+/** `127.0.0.1:PORT` of --bind-addr (only loopback is served); port 0: any free port. */
 function parseBindAddr(v: string): { host: string; port: number } {
-  const m = /^(127\.0\.0\.1):(\d{1,5})$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new Error(`--bind-addr ${v}: expected 127.0.0.1:PORT`);
-  return { host: m[1]!, port };
+  let hp: HostPort | undefined;
+  try {
+    hp = parseListenHostPort(v);
+  } catch {
+    // the message below says what is expected
+  }
+  if (hp?.host !== '127.0.0.1') throw new Error(`--bind-addr ${v}: expected 127.0.0.1:PORT`);
+  return { host: hp.host, port: hp.port };
 }
 
 // The ES2022 lib and the Workers types declare no WebAssembly.compile (Deno has it).

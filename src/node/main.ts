@@ -21,6 +21,7 @@ import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './net
 import { LOG_LEVELS, setLogConfig, type LogLevel } from './log.ts';
 import { VERSION } from './version.ts';
 import { HSM_OPTIONS } from './hsm-secret.ts';
+import { parseHostPort as parseBridgeListen } from '../core/bridge/policy.ts';
 
 export const NODE_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS.slice(0, 1),
@@ -203,7 +204,11 @@ async function bridgeMain(argv: string[]): Promise<number> {
   if (values.has('version')) return writeOut(`${VERSION}\n`, 0);
   if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
   const listen = lastValue(values, 'listen') ?? '127.0.0.1:8080';
-  if (!/^\[?[^\]]+?\]?:\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT, got ${listen}`);
+  try {
+    parseBridgeListen(listen, true); // as the bridge will parse it
+  } catch (e) {
+    throw new UsageError(`--listen: expected HOST:PORT, got ${listen} (${(e as Error).message})`);
+  }
   const ports = allValues(values, 'allow-port').map(p => {
     if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new UsageError(`--allow-port: bad port '${p}'`);
     return Number(p);
