@@ -117,6 +117,9 @@ describe('options as Core Lightning spells them', () => {
     const bridge = await output(run(['bridge', '--listen', '127.0.0.1:99999']));
     equal(bridge.code, 1);
     ok(bridge.err.includes('--listen: expected HOST:PORT'), bridge.err);
+    const port = await output(run(['bridge', '--listen', '127.0.0.1:0', '--allow-port', '99999']));
+    equal(port.code, 1);
+    ok(port.err.includes("--allow-port: bad port '99999'"), port.err);
     const regtest = await output(run(['regtest', '--listen', '300.1.1.1:0']));
     equal(regtest.code, 1);
     ok(regtest.err.includes('--listen wants HOST:PORT') && regtest.err.includes('IPv4'), regtest.err);
