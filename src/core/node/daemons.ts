@@ -13,8 +13,9 @@ export interface DaemonEntry<S extends DaemonSpec> extends DaemonRef<S> {
   load(): Promise<DaemonDefinition<S>>;
 }
 
-function entry<S extends DaemonSpec>(kind: string, load: () => Promise<DaemonDefinition<S>>): DaemonEntry<S> {
-  return { kind, load };
+/** `many`: one instance per channel (or per anything), several sharing a host (supervisor.ts). */
+function entry<S extends DaemonSpec>(kind: string, load: () => Promise<DaemonDefinition<S>>, many = false): DaemonEntry<S> {
+  return many ? { kind, load, many } : { kind, load };
 }
 
 export const DAEMONS = {
