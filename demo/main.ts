@@ -3,11 +3,13 @@
 // shows the connection (and why it failed, dropped or came back), the sync, the map, routes, peers
 // and a JSON-RPC console listing the node's methods.
 // Query parameters: `bridge` (URL template), `peer` (id@host:port), `data` (the node's data name,
-// default 'demo'), `channels` (the full channel count, for the progress bar before the peer says).
+// default 'demo'), `channels` (the full channel count, for the progress bar before the peer says),
+// `esplora` (the chain's Esplora URL: the node checks channels on it and runs its wallet over it).
 import { startNode, type WebNode } from '../src/web/index.ts';
 import { FeatureVector } from '../src/core/features/index.ts';
 import { fromHex } from '../src/core/base/bytes.ts';
 import { GraphMap, type MapNode } from './graph.ts';
+import { showWallet } from './wallet.ts';
 
 declare global {
   interface Window {
@@ -21,6 +23,7 @@ const bridge = q.get('bridge') ?? undefined;
 const peer = q.get('peer') ?? undefined;
 const peerId = peer?.split('@')[0];
 const dataName = q.get('data') ?? 'demo';
+const esplora = q.get('esplora') ?? undefined;
 const fullChannels = Number(q.get('channels') ?? 0) || 0;
 /** While the peer is not connected, the page asks `connect` this often (connectd also retries on its own). */
 const PROBE_MS = 5000;
@@ -133,12 +136,14 @@ async function main(): Promise<void> {
     alias: 'boltworker-demo-tab',
     ...(bridge ? { bridge } : {}),
     ...(peer ? { peers: [peer] } : {}),
+    ...(esplora ? { esplora } : {}),
     gossipdConfig: { rangeTimeoutMs: 10_000, scidTimeoutMs: 10_000 },
   });
   window.boltworker = { call: (m, p) => node.call(m, p), node };
   addEventListener('pagehide', () => void node.stop());
   status.textContent = 'running';
   document.body.dataset.ready = 'true';
+  if (esplora) showWallet(node, { balance: $('wallet-balance'), button: $<HTMLButtonElement>('wallet-coins'), text: $('wallet-text') });
   node.on('daemon_error', (e) => showError({ message: `${e.daemon} failed: ${e.message}` }));
 
   const info = (await node.call('getinfo')) as Record<string, unknown>;

@@ -4,7 +4,8 @@
 // `init` and then every message (A's gossipd validates each signature as it would any peer's);
 // node B, connected to A at once, syncs from A with BOLT 7 queries while A is still validating
 // (what A accepts later comes in B's next query rounds, `resyncMs` apart); our WebSocket-to-TCP
-// bridge, allowed to reach A and B only; and the page (Vite, dev server or the built files). `startDemo()` is used by
+// bridge, allowed to reach A and B only; `boltworker regtest` with every channel's funding output on
+// it (scripts/demo-chain.ts), which A, B and the page follow over Esplora; and the page (Vite, dev server or the built files). `startDemo()` is used by
 // scripts/demo.mjs (`npm start`) and by test/e2e/demo.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,8 @@ import { buildSignedGossip } from '../bench/fixtures/signed-gossip.ts';
 import { fastSigner } from '../bench/fixtures/signed-gossip-cache.ts';
 import { generateTopology } from '../bench/fixtures/topology.ts';
 import { RawClient, initMessage, messageType } from '../test/interop/ldk/raw-client.ts';
+import type { RegtestHandle } from '../src/regtest/server-node.ts';
+import { fundTopology, startDemoChain } from './demo-chain.ts';
 
 const HOST = '127.0.0.1';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,6 +49,8 @@ export interface Demo {
   peer: string;
   a: RunningNode;
   b: RunningNode;
+  /** The chain every channel is funded on: its Esplora URL (the page's `esplora`); the page reaches its controls at /chain/regtest/. */
+  chain: RegtestHandle;
   /** What a full sync holds: channels, channel directions with a channel_update (listchannels entries), announced nodes. */
   expected: { channels: number; directions: number; nodes: number };
   stop(): Promise<void>;
@@ -59,7 +64,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: numb
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`demo: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise(r => setTimeout(r, 100));
   }
 }
 
@@ -68,7 +73,11 @@ async function holds(n: RunningNode): Promise<{ channels: number; directions: nu
   const info = (await n.call('getinfo')) as { gossip?: { channels_known?: number } };
   const lc = (await n.call('listchannels')) as { channels: unknown[] };
   const ln = (await n.call('listnodes')) as { nodes: { alias?: string }[] };
-  return { channels: info.gossip?.channels_known ?? 0, directions: lc.channels.length, nodes: ln.nodes.filter((x) => x.alias !== undefined).length };
+  return {
+    channels: info.gossip?.channels_known ?? 0,
+    directions: lc.channels.length,
+    nodes: ln.nodes.filter(x => x.alias !== undefined).length,
+  };
 }
 
 /**
@@ -80,7 +89,7 @@ async function feedGossip(nodeId: string, port: number, messages: Uint8Array[]):
   const client = await RawClient.connect(nodeId, port);
   client.send(initMessage(ourFeatures('I').toBytes(), [chainHash('regtest')]));
   const init = await client.nextOfType(16);
-  if (!init) throw new Error('demo: node A closed the gossip source\'s connection before init');
+  if (!init) throw new Error("demo: node A closed the gossip source's connection before init");
   void (async () => {
     for (;;) {
       const m = await client.next();
@@ -105,14 +114,29 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   const log = o.log ?? (() => {});
   const nodes = o.nodes ?? 300;
   const channels = o.channels ?? 800;
-  const topology = generateTopology({ nodes, channels, seed: o.seed ?? 2026 });
   const keys = deriveFixtureKeys(nodes);
+  // The chain first: the graph's short_channel_ids are where its funding outputs land.
+  const chain = await startDemoChain(HOST);
+  let topology;
+  try {
+    topology = fundTopology(chain, generateTopology({ nodes, channels, seed: o.seed ?? 2026 }), keys);
+  } catch (e) {
+    await chain.close();
+    throw e;
+  }
+  log(`regtest chain at ${chain.url}: ${channels} channels funded, height ${chain.chain.height}`);
   const sign = await fastSigner();
-  const gossip = buildSignedGossip(topology, { chainHash: chainHash('regtest'), now: Math.floor(Date.now() / 1000), seed: 11, keys, ...(sign ? { sign } : {}) });
+  const gossip = buildSignedGossip(topology, {
+    chainHash: chainHash('regtest'),
+    now: Math.floor(Date.now() / 1000),
+    seed: 11,
+    keys,
+    ...(sign ? { sign } : {}),
+  });
   log(`signed ${gossip.messages.length} gossip messages: ${gossip.channel_announcements} channels, ${gossip.node_announcements} nodes`);
 
   const dir = mkdtempSync(join(tmpdir(), 'boltworker-demo-'));
-  const started: { stop(): Promise<unknown> | unknown }[] = [];
+  const started: { stop(): Promise<unknown> | unknown }[] = [{ stop: () => chain.close() }];
   let source: RawClient | undefined;
   const stopAll = async () => {
     await source?.close();
@@ -120,9 +144,25 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const a = await startNode({ network: 'regtest', lightningDir: join(dir, 'a'), alias: 'demo-a', bindAddr: [`${HOST}:0`], gossipdConfig, verifyWorkers: 2 });
+    const a = await startNode({
+      network: 'regtest',
+      lightningDir: join(dir, 'a'),
+      alias: 'demo-a',
+      esplora: chain.url,
+      bindAddr: [`${HOST}:0`],
+      gossipdConfig,
+      verifyWorkers: 2,
+    });
     started.push(a);
-    const b = await startNode({ network: 'regtest', lightningDir: join(dir, 'b'), alias: 'demo-b', bindAddr: [`${HOST}:0`], gossipdConfig, verifyWorkers: 1 });
+    const b = await startNode({
+      network: 'regtest',
+      lightningDir: join(dir, 'b'),
+      alias: 'demo-b',
+      esplora: chain.url,
+      bindAddr: [`${HOST}:0`],
+      gossipdConfig,
+      verifyWorkers: 1,
+    });
     started.push(b);
     const portA = a.binding[0]!.port;
     const portB = b.binding[0]!.port;
@@ -130,15 +170,15 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     log(`node B ${b.id} on ${HOST}:${portB}`);
 
     // Every channel, both directions (those whose htlc_maximum_msat < htlc_minimum_msat too: BOLT 7
-    // leaves them out of routes, not out of the graph), every node's announcement. B connects while A is still validating: the
-    // gossip A accepts after B's first query round carries past timestamps, outside B's timestamp
-    // filter, and comes in B's later rounds.
+    // leaves them out of routes, not out of the graph), every node's announcement. A checks each
+    // channel's funding output on the chain; B connects once A holds the graph and syncs it with
+    // BOLT 7 queries, checking the chain too.
     const full = { channels, directions: 2 * channels, nodes: gossip.node_announcements };
     const complete = (h: typeof full) => h.channels >= full.channels && h.directions >= full.directions && h.nodes >= full.nodes;
     source = await feedGossip(a.id, portA, gossip.messages);
-    await b.call('connect', { id: `${a.id}@${HOST}:${portA}` });
     await until('node A to validate the gossip', async () => (complete(await holds(a)) ? true : undefined), 60_000);
     log(`node A validated ${full.channels} channels (${full.directions} channel_updates) and ${full.nodes} node_announcements`);
+    await b.call('connect', { id: `${a.id}@${HOST}:${portA}` });
     await until('node B to sync from A', async () => (complete(await holds(b)) ? true : undefined), 60_000);
     log(`node B synced all of it from A`);
 
@@ -147,22 +187,32 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     const bridge = `${bridgeServer.url}/{host}:{port}`;
     const peer = `${b.id}@${HOST}:${portB}`;
 
+    // The page reaches the chain's controls (send, mine) through its own origin: the chain refuses them cross-origin.
+    const proxy = { '/chain': { target: chain.url, rewrite: (path: string) => path.replace(/^\/chain/, '') } };
     let server: ViteDevServer | PreviewServer;
     if ((o.serve ?? 'dev') === 'dev') {
-      const dev = await createServer({ configFile: DEMO_CONFIG, logLevel: 'warn', server: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined } });
+      const dev = await createServer({
+        configFile: DEMO_CONFIG,
+        logLevel: 'warn',
+        server: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined, proxy },
+      });
       await dev.listen();
       server = dev;
       started.push({ stop: () => dev.close() });
     } else {
-      const p = await preview({ configFile: DEMO_CONFIG, logLevel: 'warn', preview: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined } });
+      const p = await preview({
+        configFile: DEMO_CONFIG,
+        logLevel: 'warn',
+        preview: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined, proxy },
+      });
       server = p;
       started.push({ stop: () => p.close() });
     }
     const addr = server.httpServer?.address();
     if (!addr || typeof addr === 'string') throw new Error('demo: the page server has no address');
-    const q = new URLSearchParams({ bridge, peer, channels: String(channels) });
+    const q = new URLSearchParams({ bridge, peer, channels: String(channels), esplora: chain.url });
     const pageUrl = `http://${HOST}:${addr.port}/?${q}`;
-    return { pageUrl, bridge, peer, a, b, expected: full, stop: stopAll };
+    return { pageUrl, bridge, peer, a, b, chain, expected: full, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

@@ -11,6 +11,8 @@ import { CloudflareSocketDialer } from '../transports/cloudflare-socket.ts';
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
 import { DoGossipStore } from './gossip-store-do.ts';
+import { keyValueWalletStorage } from '../core/wallet/state.ts';
+import { kvHsmChannelStore } from './hsm-channels-kv.ts';
 // libsecp256k1 for gossip signatures, compiled by wrangler (a CompiledWasm module: workerd cannot
 // compile WASM at run time).
 import verifyWasm from '../wasm/secp256k1/verify.wasm';
@@ -21,6 +23,11 @@ export interface NodeEnv {
   ALIAS?: string;
   /** Daemons' console logging: 'debug', 'info' or 'warn' (default). */
   LOG_LEVEL?: string;
+  /**
+   * Esplora URLs, comma-separated: the node follows the chain and runs its on-chain wallet over them.
+   * A Durable Object is evicted when idle, so blocks are read when a request wakes it, not as they come.
+   */
+  ESPLORA?: string;
 }
 
 const SECRET_KEY = 'hsm_secret';
@@ -54,8 +61,12 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
         network: this.env.NETWORK ?? 'bitcoin',
         alias: this.env.ALIAS,
         secretStore,
+        hsmChannels: kvHsmChannelStore(storage),
         storage: state,
         gossipStore: new DoGossipStore(storage),
+        // ESPLORA: comma-separated Esplora URLs; the wallet's state is one value of this object's storage.
+        ...(this.env.ESPLORA ? { esplora: this.env.ESPLORA.split(',').map(u => u.trim()) } : {}),
+        walletStorage: keyValueWalletStorage(storage),
         dialer: new CloudflareSocketDialer(),
         caps: { tcp: true, websocket: false },
         verifyWasm,

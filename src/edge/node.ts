@@ -13,8 +13,10 @@ import * as Comlink from 'comlink';
 import type { ConnectdConfig, ConnectdEnv, Listening } from '../core/daemons/connectd/interface.ts';
 import type { GossipdConfig, GossipdEnv } from '../core/daemons/gossipd/interface.ts';
 import { openSeed, type SeedStore } from '../core/keys/seed.ts';
-import type { HsmdEnv } from '../core/daemons/hsmd/interface.ts';
+import type { HsmChannelStore, HsmdEnv } from '../core/daemons/hsmd/interface.ts';
 import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
+import type { WalletStorage } from '../core/wallet/state.ts';
+import { esploraChain } from '../platform/esplora.ts';
 import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { selectEngine } from '../core/crypto/verify-engines.ts';
 import { MemoryGossipStore } from '../core/gossip/store-memory.ts';
@@ -22,7 +24,7 @@ import type { GossipStore } from '../core/gossip/store.ts';
 import { InlineVerifier } from '../core/gossip/verify-pool.ts';
 import type { DialCapabilities } from '../core/net/address.ts';
 import type { ByteStream, Dialer, NetAddress } from '../core/net/transport.ts';
-import { assembleNode } from '../core/node/assemble.ts';
+import { assembleNode, commonNodeOptions } from '../core/node/assemble.ts';
 import type { DaemonEnv } from '../core/node/daemon.ts';
 import { daemonHost } from '../core/node/host.ts';
 import type { HostHandle, Platform } from '../core/node/platform.ts';
@@ -45,6 +47,8 @@ export type SecretStore = SeedStore;
 export interface EdgeNodeOptions {
   network: string;
   secretStore: SecretStore;
+  /** hsmd's channel signer state, durable (src/edge/hsm-channels-kv.ts); without it hsmd signs nothing for channels. */
+  hsmChannels?: HsmChannelStore;
   storage: LightningdStorage;
   /** How connectd reaches peers: `CloudflareSocketDialer` on Workers, a Deno dialer in Deno. */
   dialer: Dialer;
@@ -55,6 +59,15 @@ export interface EdgeNodeOptions {
    * stops. Default: an in-memory store (gossip is re-learnt after an eviction).
    */
   gossipStore?: GossipStore;
+  /**
+   * Esplora servers for the chain (used in turn when one fails): lightningd follows blocks, checks
+   * funding outputs and runs the on-chain wallet over them. Without one: no chain, no wallet.
+   */
+  esplora?: string | string[];
+  /** Core Lightning's --rescan: at start, follow the chain again from this many blocks back (negative: from that absolute height). */
+  rescan?: number;
+  /** The on-chain wallet's state (a key of the Durable Object's storage: keyValueWalletStorage); needs `esplora`. */
+  walletStorage?: WalletStorage;
   alias?: string;
   color?: string;
   connectdConfig?: Partial<ConnectdConfig>;
@@ -131,6 +144,7 @@ function edgeEnv(o: EdgeNodeOptions, kind: string): DaemonEnv {
         ...base,
         // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts).
         loadOrCreateSecret: recover => openSeed(o.secretStore, randomBytes, recover),
+        ...(o.hsmChannels ? { openChannelStore: async () => o.hsmChannels! } : {}),
       };
       return hsmd;
     }
@@ -187,11 +201,13 @@ function isolateHost(o: EdgeNodeOptions): HostHandle<MessagePort, undefined> {
 /** Builds and starts a whole node in this isolate. */
 export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   installErrorTransfer();
+  const chain = esploraChain(o.esplora, systemClock);
   const platform: Platform<MessagePort, undefined> = {
     links: edgeLinks,
     spawnHost: () => isolateHost(o),
     ctx: undefined,
-    storage: { lightningd: o.storage },
+    storage: { lightningd: o.storage, ...(o.walletStorage ? { wallet: o.walletStorage } : {}) },
+    ...(chain ? { chain } : {}),
     caps: o.caps,
     clock: systemClock,
     randomBytes,
@@ -201,12 +217,7 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
   const binding: NetAddress[] = [];
   const bind = o.listener ? (o.bind ?? []) : [];
   const n = await assembleNode(platform, {
-    network: o.network,
-    ...(o.alias !== undefined ? { alias: o.alias } : {}),
-    ...(o.color !== undefined ? { color: o.color } : {}),
-    ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
-    ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
-    ...(o.recover !== undefined ? { recover: o.recover } : {}),
+    ...commonNodeOptions(o),
     listen: bind.map(b => ({ kind: 'tcp', host: b.host, port: b.port })),
     emit: (ev, payload) => o.onEvent?.(ev, payload),
     lightningd: ({ listening }) => {

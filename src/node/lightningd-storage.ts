@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import type { WalletState, WalletStorage } from '../core/wallet/state.ts';
 
-class AtomicJsonFile<T> {
+export class AtomicJsonFile<T> {
   private readonly path: string;
   constructor(
     private readonly dir: string,

@@ -50,6 +50,11 @@ export const NODE_OPTIONS: OptionSpec[] = [
     multi: true,
     help: "lightningd's chain backend: an Esplora API, the next one used when one fails (default: none; gossipd trusts announcements)",
   },
+  {
+    name: 'rescan',
+    arg: 'BLOCKS',
+    help: 'at start, follow the chain again from BLOCKS blocks back, or from block -BLOCKS if negative (Core Lightning; default: none)',
+  },
   ...HSM_OPTIONS,
   ...COMMON_OPTIONS,
 ];
@@ -168,6 +173,7 @@ async function nodeMain(argv: string[]): Promise<number> {
     color: rgb?.toLowerCase(),
     bridges: allValues(values, 'bridge'),
     esplora: allValues(values, 'esplora'),
+    rescan: rescanOf(v('rescan')),
     recover: v('recover'),
     // The mnemonic is never shown back: listconfigs leaves --recover out.
     configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version', 'recover']),
@@ -193,6 +199,13 @@ async function nodeMain(argv: string[]): Promise<number> {
   if (signal) process.stderr.write(`boltworker: ${signal}, shutting down\n`);
   await node.stop();
   return 0;
+}
+
+/** --rescan: a whole number of blocks (negative: an absolute height). */
+function rescanOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d{1,9}$/.test(v)) throw new UsageError(`--rescan: expected a number of blocks, got '${v}'`);
+  return Number(v);
 }
 
 /** The name of the first SIGINT or SIGTERM, or undefined when `stopped` comes first. */

@@ -7,20 +7,17 @@ import type { GossipdConfig } from '../core/daemons/gossipd/interface.ts';
 import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import { defaultPort, parseBridge, parseHost, parseHostPort, type Host } from '../core/net/address.ts';
 import type { NetAddress } from '../core/net/transport.ts';
-import { assembleNode, type AssembledNode } from '../core/node/assemble.ts';
+import { assembleNode, commonNodeOptions, type AssembledNode } from '../core/node/assemble.ts';
 import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { randomBytes, systemClock } from '../platform/system.ts';
 import { NODE_VERSION } from '../platform/version.ts';
-import { EsploraBackend } from '../platform/esplora.ts';
+import { esploraChain } from '../platform/esplora.ts';
 
 /** lightningd's chain backend: Esplora over Node's fetch, several URLs used in turn. */
-function esploraBackend(baseUrls: string[]): EsploraBackend {
-  return new EsploraBackend({ baseUrls, fetch: (u, i) => fetch(u, i as RequestInit), clock: systemClock });
-}
 import { nodeLinks, type NodeHostCtx } from './workers/links.ts';
 import { spawnHost } from './workers/spawn.ts';
-import { FileLightningdStorage } from './lightningd-storage.ts';
+import { FileLightningdStorage, FileWalletStorage } from './lightningd-storage.ts';
 import { isLoopback, startRpcHttp, type RpcHttpServer } from './rpc-http.ts';
 import { startRpcSocket, type RpcSocketServer } from './rpc-socket.ts';
 import { inNetworkDir, openNetworkDir } from './network-dir.ts';
@@ -56,6 +53,8 @@ export interface NodeOptions {
   verifyWorkers?: number;
   /** Esplora API base URLs, used in turn when one fails: lightningd's chain backend (default: none; gossipd trusts announcements, as getinfo says). */
   esplora?: string | string[];
+  /** Core Lightning's --rescan: blocks to follow again at start (negative: from that absolute height). */
+  rescan?: number;
   /** `--recover`: restore from this BIP39 mnemonic (or legacy 64-hex secret) into a new hsm_secret. */
   recover?: string;
   /** listconfigs' `configs` (the command line builds it from the options it parsed). */
@@ -140,7 +139,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let rpcHttp: RpcHttpServer | undefined;
   let cookie: Awaited<ReturnType<typeof writeCookie>> | undefined;
   try {
-    const esplora = typeof o.esplora === 'string' ? [o.esplora] : (o.esplora ?? []);
+    const chain = esploraChain(o.esplora, systemClock);
     const platform: Platform<MessagePort, NodeHostCtx> = {
       links: nodeLinks,
       spawnHost,
@@ -148,26 +147,21 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         networkDir: dir,
         ...(o.verifyWorkers !== undefined ? { verifyWorkers: o.verifyWorkers } : {}),
       },
-      storage: { lightningd: new FileLightningdStorage(dir) },
+      storage: { lightningd: new FileLightningdStorage(dir), wallet: new FileWalletStorage(dir) },
       // Bridges for WebSocket-only targets (Node has TCP and `ws` itself).
       caps: { tcp: true, websocket: true, bridges: (o.bridges ?? []).map(u => parseBridge(u)) },
       clock: systemClock,
       randomBytes,
       log: nodeLog,
       version: NODE_VERSION,
-      ...(esplora.length ? { chain: { backend: esploraBackend(esplora), description: `esplora ${esplora.join(', ')}` } } : {}),
+      ...(chain ? { chain } : {}),
     };
     const binding: NetAddress[] = [];
     const address: NetAddress[] = [...announce];
     const announced = (o.addr ?? []).map(b => parseBind('addr', b, o.network));
     let api: RunningNode | undefined;
     assembled = await assembleNode(platform, {
-      network: o.network,
-      ...(o.alias !== undefined ? { alias: o.alias } : {}),
-      ...(o.color !== undefined ? { color: o.color } : {}),
-      ...(o.connectdConfig ? { connectdConfig: o.connectdConfig } : {}),
-      ...(o.gossipdConfig ? { gossipdConfig: o.gossipdConfig } : {}),
-      ...(o.recover !== undefined ? { recover: o.recover } : {}),
+      ...commonNodeOptions(o),
       listen: binds.map(b => ({ kind: b.kind, host: b.host.host, port: b.port })),
       emit: (ev, payload) => {
         log.debug(`${ev} ${JSON.stringify(payload)}`);

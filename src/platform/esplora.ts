@@ -401,3 +401,19 @@ function remember<K, V>(m: Map<K, V>, k: K, v: V, max: number): void {
   m.set(k, v);
   while (m.size > max) m.delete(m.keys().next().value as K);
 }
+
+/**
+ * A platform's chain (core/node/platform.ts `chain`) over Esplora servers with the global `fetch`:
+ * what every runtime gives lightningd when it is told of Esplora URLs (none: undefined, no chain).
+ */
+export function esploraChain(
+  urls: string | readonly string[] | undefined,
+  clock: TimerLike,
+): { backend: EsploraBackend; description: string } | undefined {
+  const baseUrls = typeof urls === 'string' ? [urls] : [...(urls ?? [])];
+  if (!baseUrls.length) return undefined;
+  const global = (globalThis as unknown as { fetch?: FetchLike }).fetch;
+  if (!global) throw new ChainSourceError('bad_url', 'this runtime has no fetch');
+  const backend = new EsploraBackend({ baseUrls, fetch: (u, i) => global(u, i), clock });
+  return { backend, description: `esplora ${baseUrls.join(', ')}` };
+}

@@ -68,13 +68,21 @@ export class RegtestWallet {
 
   /** Pays `amount` sat to `address` (change back to the wallet); returns the txid once in the mempool. */
   send(address: string, amount: bigint): string {
-    let dest: Uint8Array;
-    try {
-      dest = addressScript(address);
-    } catch (e) {
-      throw new WalletError(`not a regtest address: ${address.slice(0, 100)}`);
-    }
-    if (amount <= 0n) throw new WalletError('amount must be positive');
+    return this.sendMany([{ address, amount }]);
+  }
+
+  /** Pays each output in one transaction, in the order given (change last, back to the wallet); returns the txid once in the mempool. */
+  sendMany(outputs: readonly { address: string; amount: bigint }[]): string {
+    if (!outputs.length) throw new WalletError('nothing to send');
+    const dests = outputs.map(o => {
+      try {
+        return { script: addressScript(o.address), amount: o.amount };
+      } catch {
+        throw new WalletError(`not a regtest address: ${o.address.slice(0, 100)}`);
+      }
+    });
+    if (dests.some(d => d.amount <= 0n)) throw new WalletError('amount must be positive');
+    const amount = dests.reduce((s, d) => s + d.amount, 0n);
     const picked: Spendable[] = [];
     let total = 0n;
     let fee = 0n;
@@ -82,7 +90,7 @@ export class RegtestWallet {
       picked.push(c);
       total += c.value;
       // P2WPKH inputs are 68 vB, outputs 31-43 vB, the rest 11 vB.
-      fee = SEND_FEERATE * BigInt(11 + 68 * picked.length + 43 + 31);
+      fee = SEND_FEERATE * BigInt(11 + 68 * picked.length + 43 * dests.length + 31);
       if (total >= amount + fee) break;
     }
     if (total < amount + fee)
@@ -92,7 +100,7 @@ export class RegtestWallet {
     const tx = new Transaction({ version: 2, allowUnknownOutputs: true });
     for (const c of picked)
       tx.addInput({ txid: c.txid, index: c.vout, sequence: 0xfffffffd, witnessUtxo: { script: this.script, amount: c.value } });
-    tx.addOutput({ script: dest, amount });
+    for (const d of dests) tx.addOutput(d);
     const change = total - amount - fee;
     if (change >= dustThreshold(this.script)) tx.addOutput({ script: this.script, amount: change });
     tx.sign(WALLET_KEY);

@@ -5,7 +5,7 @@
 // down; a mnemonic to restore comes in once. Loading and creating happen in one readwrite
 // transaction, so two tabs starting at once cannot both create a seed: one creates it, the other
 // reads it. A legacy 32-byte value (before mnemonics) keeps working as a legacy hsm_secret.
-import { openDB } from 'idb';
+import { openDB, type IDBPDatabase } from 'idb';
 import { openSeed, type SeedStore } from '../core/keys/seed.ts';
 
 /** Where the seed lives (Core Lightning's `hsm_secret`, by name). Tests read it from here. */
@@ -15,6 +15,15 @@ export const HSM_SECRET_DB = Object.freeze({
   store: 'hsm',
   key: 'hsm_secret',
 });
+
+/** hsmd's database of `dataName` (the seed, and hsmd's channel records: hsm-channels-idb.ts). */
+export function openHsmDb(dataName: string): Promise<IDBPDatabase> {
+  return openDB(HSM_SECRET_DB.name(dataName), HSM_SECRET_DB.version, {
+    upgrade(d) {
+      if (!d.objectStoreNames.contains(HSM_SECRET_DB.store)) d.createObjectStore(HSM_SECRET_DB.store);
+    },
+  });
+}
 
 export interface LoadedSecretIdb {
   /** hsmd's root secret (32 or 64 bytes). */
@@ -33,11 +42,7 @@ export async function loadOrCreateSecretIdb(
   random: (n: number) => Uint8Array,
   recover?: string,
 ): Promise<LoadedSecretIdb> {
-  const db = await openDB(HSM_SECRET_DB.name(dataName), HSM_SECRET_DB.version, {
-    upgrade(d) {
-      if (!d.objectStoreNames.contains(HSM_SECRET_DB.store)) d.createObjectStore(HSM_SECRET_DB.store);
-    },
-  });
+  const db = await openHsmDb(dataName);
   try {
     const tx = db.transaction(HSM_SECRET_DB.store, 'readwrite');
     const store = tx.objectStore(HSM_SECRET_DB.store);

@@ -5,7 +5,8 @@ import { WebNodeError } from './errors.ts';
 
 export interface HeldLock {
   readonly name: string;
-  release(): void;
+  /** Lets the lock go; resolves once the browser has released it (a new node of the same name may start then). */
+  release(): Promise<void>;
 }
 
 export function lockName(dataName: string): string {
@@ -21,10 +22,11 @@ export async function tryLock(name: string): Promise<HeldLock | null> {
       'this browser context has no Web Locks (navigator.locks needs a secure context: https or localhost)',
     );
   }
-  let release!: () => void;
-  const held = new Promise<void>(r => (release = r));
+  let letGo!: () => void;
+  const held = new Promise<void>(r => (letGo = r));
+  let released: Promise<unknown> = Promise.resolve();
   const got = await new Promise<boolean>((resolve, reject) => {
-    locks
+    released = locks
       .request(name, { ifAvailable: true }, async lock => {
         if (!lock) {
           resolve(false);
@@ -35,5 +37,10 @@ export async function tryLock(name: string): Promise<HeldLock | null> {
       })
       .catch(reject);
   });
+  // request() settles once the callback's promise has and the lock is released.
+  const release = async () => {
+    letGo();
+    await released.catch(() => undefined);
+  };
   return got ? { name, release } : null;
 }

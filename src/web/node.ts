@@ -16,17 +16,28 @@ import {
 } from '../core/net/address.ts';
 import { isBoltError } from '../core/base/errors.ts';
 import { recoveryFile } from '../core/keys/seed.ts';
-import { assembleNode } from '../core/node/assemble.ts';
+import { assembleNode, commonNodeOptions } from '../core/node/assemble.ts';
 import type { Platform } from '../core/node/platform.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { consoleLog, randomBytes, systemClock } from '../platform/system.ts';
 import { NODE_VERSION, VERSION } from '../platform/version.ts';
+import { esploraChain } from '../platform/esplora.ts';
 import { WebNodeError } from './errors.ts';
 import { Emitter, type Listener, type WebNodeEventName } from './events.ts';
-import { IdbLightningdStorage } from './lightningd-storage-idb.ts';
+import { IdbLightningdStorage, IdbWalletStorage } from './lightningd-storage-idb.ts';
 import { lockName, tryLock } from './lock.ts';
 import { defaultWorker, spawnHost, type DaemonName } from './spawn.ts';
 import { webLinks, type LogLevel, type WebHostCtx } from './worker-api.ts';
+
+/** The platform's chain from the `esplora` option; a malformed URL is the caller's bad option. */
+function chainOf(urls: string | string[] | undefined): Pick<Platform<MessagePort, WebHostCtx>, 'chain'> {
+  try {
+    const chain = esploraChain(urls, systemClock);
+    return chain ? { chain } : {};
+  } catch (e) {
+    throw new WebNodeError('bad_option', `esplora: ${(e as Error).message}`);
+  }
+}
 
 /** Mirrors package.json's version (test/browser/web-node.test.ts checks that they agree). */
 export const BOLTWORKER_VERSION = VERSION;
@@ -52,6 +63,17 @@ export interface WebNodeOptions {
    * that holds no seed yet; one that does is refused (WebNodeError 'seed_exists').
    */
   recover?: string;
+  /**
+   * Esplora servers for the chain (e.g. 'https://blockstream.info/api', or `boltworker regtest`'s URL):
+   * lightningd follows blocks, checks funding outputs and runs the on-chain wallet (newaddr, listfunds,
+   * withdraw) over them, each used in turn when one fails. Without one the node has no chain and no wallet.
+   */
+  esplora?: string | string[];
+  /**
+   * Core Lightning's --rescan: at start, follow the chain again from this many blocks back, or from
+   * block -N when negative (a node restored with `recover` finds the coins paid to its seed before).
+   */
+  rescan?: number;
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
   /** gossipd's batching and sync settings (tests shorten them). */
@@ -121,6 +143,8 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
     }
   };
   if (o.recover !== undefined) wrap('recover', () => recoveryFile(o.recover!));
+  if (o.rescan !== undefined && (!Number.isSafeInteger(o.rescan) || Math.abs(o.rescan) > 1e8))
+    bad('rescan: expected a whole number of blocks');
   const bridges = o.bridge === undefined ? [] : [wrap('bridge', () => parseBridge(o.bridge!))];
   const peers = (o.peers ?? []).map(p => wrap(`peers (${p})`, () => parsePeerAddress(p, { network: o.network, port })));
   for (const p of peers) if (!p.endpoint) bad(`peers (${p.id}): an address is needed (id@host:port)`);
@@ -143,6 +167,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   const emitter = new Emitter();
   const create = options.createWorker ?? defaultWorker;
   const storage = new IdbLightningdStorage(dataName);
+  const walletStorage = new IdbWalletStorage(dataName);
   const level = options.log ?? 'warn';
   // A browser opens WebSockets only; from an https page, `wss:` or loopback `ws:` only.
   const caps: DialCapabilities = { tcp: false, websocket: true, bridges, secureContext: location.protocol === 'https:' };
@@ -150,7 +175,8 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     links: webLinks,
     spawnHost: kind => spawnHost(kind, create, message => emitter.emit('daemon_error', { daemon: kind, message })),
     ctx: { dataName, log: level, ...(options.verifyWorkers !== undefined ? { verifyWorkers: options.verifyWorkers } : {}) },
-    storage: { lightningd: storage },
+    storage: { lightningd: storage, wallet: walletStorage },
+    ...chainOf(options.esplora),
     caps,
     clock: systemClock,
     randomBytes,
@@ -162,12 +188,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   let assembled;
   try {
     assembled = await assembleNode(platform, {
-      network: options.network,
-      ...(options.alias !== undefined ? { alias: options.alias } : {}),
-      ...(options.color !== undefined ? { color: options.color } : {}),
-      ...(options.connectdConfig ? { connectdConfig: options.connectdConfig } : {}),
-      ...(options.gossipdConfig ? { gossipdConfig: options.gossipdConfig } : {}),
-      ...(options.recover !== undefined ? { recover: options.recover } : {}),
+      ...commonNodeOptions(options),
       emit: (event, payload) => emitter.emit(event, payload),
       lightningd: () => ({
         binding: [], // a browser cannot listen
@@ -177,7 +198,8 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     });
   } catch (e) {
     await storage.close();
-    lock.release();
+    await walletStorage.close();
+    await lock.release();
     const code = (e as { code?: unknown } | undefined)?.code;
     throw code === 'seed_exists' ? new WebNodeError('seed_exists', String((e as Error).message)) : e;
   }
@@ -206,8 +228,9 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
           await n.stop();
         } finally {
           await storage.close();
+          await walletStorage.close();
           emitter.clear();
-          lock.release();
+          await lock.release();
         }
       })();
       return stopping;

@@ -5,7 +5,6 @@ import { startNode, WebNodeError, type WebNode } from '../../src/web/index.ts';
 import { HSM_SECRET_DB } from '../../src/web/hsm-secret-idb.ts';
 import { LIGHTNINGD_DB } from '../../src/web/lightningd-storage-idb.ts';
 import { gossipDbName } from '../../src/web/worker-api.ts';
-import { lockName } from '../../src/web/lock.ts';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { openDB } from 'idb';
@@ -28,9 +27,6 @@ function deleteDb(name: string): Promise<void> {
 describe('browser node: one seed, shown once, restorable', () => {
   const running: WebNode[] = [];
   const start = async (o: { dataName: string; recover?: string }): Promise<WebNode> => {
-    // stop() resolves before the browser has freed the node's Web Lock (src/web/lock.ts releases it
-    // asynchronously): wait until the lock is free rather than race it.
-    await navigator.locks.request(lockName(o.dataName), async () => undefined);
     const n = await startNode({ network: 'regtest', ...o });
     running.push(n);
     return n;

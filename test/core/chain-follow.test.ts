@@ -112,6 +112,35 @@ describe('block follower', () => {
     equal(f.height, 103);
   });
 
+  it("rescans as Core Lightning's --rescan: N blocks back from where it stood (or the tip), or from block -N", async () => {
+    const chain = new MemoryChain(20);
+    const store = new MemoryStore();
+    const first = new BlockFollower({ backend: chain, store });
+    await first.poll();
+    chain.mine(25);
+    await first.poll();
+    equal(store.state!.height, 25);
+    const run = async (o: { rescan: number }) => {
+      const f = new BlockFollower({ backend: chain, store, ...o });
+      const r = new Recorder();
+      f.addListener(r);
+      await f.poll();
+      return r.seen;
+    };
+    deepEqual(await run({ rescan: 3 }), ['+23', '+24', '+25'], 'three blocks back from the stored height');
+    deepEqual(await run({ rescan: -22 }), ['+22', '+23', '+24', '+25'], 'from block 22');
+    deepEqual(await run({ rescan: 0 }), [], 'nothing again');
+    deepEqual(await run({ rescan: -30 }), [], 'an absolute height above where it stands goes back nowhere');
+    // The hashes kept below the rescan point still catch a reorganisation there.
+    equal(store.state!.hashes.at(-1), chain.blocks[25]!.hash);
+    // A first start (nothing stored): from the tip back.
+    const fresh = new BlockFollower({ backend: chain, rescan: 2 });
+    const r = new Recorder();
+    fresh.addListener(r);
+    await fresh.poll();
+    deepEqual(r.seen, ['+24', '+25']);
+  });
+
   it('starts at startHeight on a first start, below the tip or above it (waiting for it)', async () => {
     const chain = new MemoryChain(10);
     const f = new BlockFollower({ backend: chain, startHeight: 8 });

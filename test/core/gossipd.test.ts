@@ -686,6 +686,27 @@ describe('gossipd: nothing dropped, nothing claimed early', () => {
   });
 });
 
+describe('gossipd: held messages expire', () => {
+  it('an update held for a channel that never comes is dropped after holdMs and counted; its channel arriving later does not bring it back', async () => {
+    const f = fixture();
+    const net = new Net();
+    const g = net.add('a', { holdMs: 5_000 });
+    net.script('p');
+    net.connect('a', 'p');
+    g.gossipBatch('p', packGossipBatch([f.updates[0]!]));
+    await net.run(100);
+    equal(g.stats.held, 1, 'held for its channel');
+    equal(g.stats.held_dropped, 0);
+    await net.run(6_000, 500);
+    equal(g.stats.held, 0, 'gone after holdMs');
+    equal(g.stats.held_dropped, 1, 'counted as dropped');
+    g.gossipBatch('p', packGossipBatch([f.anns[0]!]));
+    await g.flush();
+    equal(g.graph.channelCount, 1);
+    equal(g.stats.accepted, 1, 'only the announcement: the expired update was not kept');
+  });
+});
+
 describe('gossipd: answering queries', () => {
   it('answers query_short_channel_ids with the raw gossip, and other chains with full_information 0', async () => {
     const f = fixture();

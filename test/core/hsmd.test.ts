@@ -13,6 +13,12 @@ import { channelSecrets, nodeSecretKey, walletChain } from '../../src/core/keys/
 import { NoiseError } from '../../src/core/base/errors.ts';
 import { encodeMessage } from '../../src/core/wire/messages.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
+import * as Comlink from 'comlink';
+import { derivePrivkey } from '../../src/core/bolt3/index.ts';
+import { sendAdd } from '../../src/core/channel/index.ts';
+import { CHANNEL_CAPABILITIES, type HsmLink } from '../../src/core/daemons/hsmd/hsmd.ts';
+import { dance, deliver } from './channel-fixture.ts';
+import { DBID, hsmdPair, localCommitmentOf, MemoryChannelStore, PEER, setupB } from './hsmd-channel-fixture.ts';
 
 // BOLT 8 Appendix A: the initiator's and responder's keys.
 const LS_PRIV = '1111111111111111111111111111111111111111111111111111111111111111';
@@ -56,7 +62,9 @@ function assertNoSecret(what: string, v: unknown, secret: Uint8Array): void {
   ok(!json.includes(hex), `${what}: JSON holds the secret`);
   // Bytes as JSON numbers too: {"0":17,"1":17,...}
   ok(
-    !JSON.stringify(v)?.includes(JSON.stringify(Object.fromEntries(Array.from(secret).map((b, i) => [i, b])))),
+    !JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x))?.includes(
+      JSON.stringify(Object.fromEntries(Array.from(secret).map((b, i) => [i, b]))),
+    ),
     `${what}: JSON holds the secret bytes`,
   );
   let clone: unknown;
@@ -306,6 +314,87 @@ describe('hsmd: capabilities per link', () => {
           assertNoSecret(`error (${name})`, { ...err, message: err.message }, secret);
         }
       }
+    }
+  });
+
+  it('channel signing: no answer, refusal, or stored record holds a secret, across a MessagePort too', async () => {
+    const store = new MemoryChannelStore();
+    const hsmd = new Hsmd(SEED, store);
+    const cs = channelSecrets(SEED, PEER, DBID);
+    const secrets: [string, Uint8Array][] = [
+      ['the seed', SEED],
+      ["the seed's first half", SEED.subarray(0, 32)],
+      ['the node key', nodeSecretKey(SEED)],
+      ...Object.entries(cs),
+      [
+        'our delayed key of commitment 0',
+        derivePrivkey(cs.delayed_payment_basepoint_secret, await hsmd.getPerCommitmentPoint(PEER, DBID, 0n)),
+      ],
+      ['our HTLC key of commitment 1', derivePrivkey(cs.htlc_basepoint_secret, await hsmd.getPerCommitmentPoint(PEER, DBID, 1n))],
+    ];
+    // Every message posted on any MessagePort, as the browser test spies on every realm.
+    const posted: unknown[] = [];
+    const g = globalThis as unknown as {
+      MessagePort: { prototype: { postMessage: (...a: unknown[]) => void } };
+      MessageChannel: new () => { port1: Comlink.Endpoint & { close(): void }; port2: Comlink.Endpoint & { close(): void } };
+    };
+    const proto = g.MessagePort.prototype;
+    const original = proto.postMessage;
+    proto.postMessage = function (this: unknown, ...args: unknown[]) {
+      posted.push(structuredCloneFn(args[0]));
+      return original.apply(this, args);
+    };
+    const { port1, port2 } = new g.MessageChannel();
+    const answers: unknown[] = [];
+    const keep = async <T>(p: Promise<T>): Promise<T> => {
+      const v = await p;
+      answers.push(v);
+      return v;
+    };
+    try {
+      Comlink.expose(hsmd.linkFor(CHANNEL_CAPABILITIES), port1);
+      const remote = Comlink.wrap<HsmLink<(typeof CHANNEL_CAPABILITIES)[number]>>(port2);
+      const p = await hsmdPair(remote as unknown as HsmLink<(typeof CHANNEL_CAPABILITIES)[number]>);
+      const pay = (from: typeof p.a, amountMsat: bigint) => {
+        const r = sendAdd(from.state, {
+          amountMsat,
+          paymentHash: new Uint8Array(32).fill(3),
+          cltvExpiry: 800_144,
+          onion: new Uint8Array(1366),
+        });
+        from.state = r.state;
+        return r.messages;
+      };
+      await deliver(p.b, pay(p.a, 50_000_000n));
+      await dance(p.a, p.b);
+      await deliver(p.a, pay(p.b, 40_000_000n));
+      await dance(p.b, p.a);
+      answers.push(...p.a.received);
+      const c = await localCommitmentOf(p.b);
+      await keep(p.link.signLocalCommitment(c.commitment.tx.unsignedTx));
+      for (const refused of [
+        p.link.revokeCommitment(7n),
+        p.link.signLocalCommitment(new Uint8Array(3)),
+        remote.setupChannel(PEER, DBID, { ...setupB(), anchors: true }),
+      ]) {
+        const e = await refused.then(
+          () => undefined,
+          (x: unknown) => x as Error,
+        );
+        ok(e instanceof Error, 'refused');
+        answers.push({ message: e.message, stack: e.stack });
+      }
+    } finally {
+      proto.postMessage = original;
+      port1.close();
+      port2.close();
+    }
+    ok(posted.length > 20, 'the traffic was recorded');
+    const stored = [...store.data.values()].join('\n');
+    for (const [name, secret] of secrets) {
+      for (const m of posted) assertNoSecret(`a port message (${name})`, m, secret);
+      for (const a of answers) assertNoSecret(`an answer (${name})`, a, secret);
+      ok(!stored.includes(toHex(secret)), `the store holds ${name}`);
     }
   });
 });

@@ -150,6 +150,33 @@ describe("demo: npm start's network and page", { timeout: 300_000 }, () => {
     });
   });
 
+  it('"get test coins": the chain sends to a newaddr and mines, and the page shows the balance; the graph was checked on the chain', async () => {
+    await page.waitForSelector('#wallet-coins:not([disabled])', { timeout: TIMEOUT });
+    equal(await page.getAttribute('#wallet-balance', 'data-sat'), '0');
+    await page.click('#wallet-coins');
+    await page.waitForFunction(() => Number(document.getElementById('wallet-balance')?.dataset.sat) > 0, undefined, { timeout: TIMEOUT });
+    equal(await page.getAttribute('#wallet-balance', 'data-sat'), '1000000');
+    const funds = await page.evaluate(
+      async () => (await window.boltworker!.call('listfunds', {})) as { outputs: { txid: string; status: string }[] },
+    );
+    equal(funds.outputs.length, 1);
+    equal(funds.outputs[0]!.status, 'confirmed');
+    // The coins are on the chain itself, in the block the button mined.
+    const status = (await (await fetch(`${demo.chain.url}/tx/${funds.outputs[0]!.txid}/status`)).json()) as {
+      confirmed: boolean;
+      block_height: number;
+    };
+    equal(status.confirmed, true);
+    equal(status.block_height, demo.chain.chain.height);
+    // Every channel the page holds was checked against its funding output on the chain.
+    const gossip = await page.evaluate(
+      async () =>
+        ((await window.boltworker!.call('getinfo')) as { gossip: { chain_source: string; funding_outputs_watched: number } }).gossip,
+    );
+    equal(gossip.chain_source, `esplora ${demo.chain.url}`);
+    equal(gossip.funding_outputs_watched, demo.expected.channels);
+  });
+
   it('the peers table cuts the id with an ellipsis and keeps the whole id as its title', async () => {
     await page.waitForSelector('#peers tbody tr', { timeout: TIMEOUT });
     const cell = page.locator('#peers tbody tr td').first();

@@ -8,6 +8,7 @@
 //   /__regtest                        JSON {url, flaky}: the chain's Esplora URL, the proxy's
 //   /__regtest/mine?blocks=N          JSON {hashes}
 //   /__regtest/reorg?depth=N          JSON {hashes}
+//   /__regtest/send?address=A&amount_sat=N   JSON {txid}: the chain's own coins to A
 //   /__regtest/flaky?fail=N           the proxy answers 500 to its next N requests; JSON {url}
 import { createServer } from 'node:http';
 import { tsImport } from 'tsx/esm/api';
@@ -66,6 +67,7 @@ export function regtestPlugin() {
       const q = context.query ?? {};
       if (context.path === '/__regtest') return { body: JSON.stringify(info), type: 'application/json' };
       if (context.path === '/__regtest/mine') return control('mine', { blocks: Number(q.blocks ?? 1) });
+      if (context.path === '/__regtest/send') return control('send', { address: String(q.address), amount_sat: Number(q.amount_sat) });
       if (context.path === '/__regtest/reorg') return control('reorg', { depth: Number(q.depth ?? 1) });
       if (context.path === '/__regtest/flaky') {
         failures = Number(q.fail ?? 0);

@@ -1,5 +1,6 @@
 // BIP 143 signature hashes and signatures for BOLT 3's segwit v0 inputs.
 import type { Transaction } from '@scure/btc-signer';
+import { compactFromDer } from './der.ts';
 import { signDer, verifyDer } from './ec.ts';
 import { scriptSig } from './witness.ts';
 
@@ -18,6 +19,12 @@ export function signInput(
   type: number,
 ): Uint8Array {
   return scriptSig(signDer(sighash(tx, index, witnessScript, amount, type), secretKey), type);
+}
+
+/** The same signature in BOLT 2's compact form (64 bytes: r and s), as commitment_signed carries it. */
+export function signCompact(...a: Parameters<typeof signInput>): Uint8Array {
+  // signInput's witness item is the DER signature and one sighash byte.
+  return compactFromDer(signInput(...a).subarray(0, -1));
 }
 
 /** Whether `sig` (DER, no sighash byte: BOLT 2 sends the compact form) signs input `index` for `pubkey`. */

@@ -29,6 +29,13 @@ export interface FollowerOptions {
   store?: FollowerStore;
   /** A first start (nothing stored) connects blocks from this height on; default the block after the tip. */
   startHeight?: number;
+  /**
+   * Core Lightning's --rescan, at start: go back this many blocks from where the follower stood (from
+   * the tip, on a first start); negative: start again from that absolute height (-N: block N is the
+   * first connected). The blocks are connected again: listeners take a block they saw without harm,
+   * and a wallet restored from its seed finds the coins paid to it before it ran.
+   */
+  rescan?: number;
   /** Hashes kept to step back over a reorganisation (default 144, a day of blocks). */
   keep?: number;
 }
@@ -92,15 +99,30 @@ export class BlockFollower {
   }
 
   private async start(): Promise<FollowerState> {
-    const stored = await this.o.store?.load();
-    if (stored && Number.isSafeInteger(stored.height) && stored.height >= -1 && Array.isArray(stored.hashes)) {
-      return { height: stored.height, hashes: stored.hashes.slice(-this.keep) };
-    }
+    const loaded = await this.o.store?.load();
+    const stored =
+      loaded && Number.isSafeInteger(loaded.height) && loaded.height >= -1 && Array.isArray(loaded.hashes)
+        ? { height: loaded.height, hashes: loaded.hashes.slice(-this.keep) }
+        : undefined;
+    if (stored && this.o.rescan === undefined) return stored;
     const tip = (await this.o.backend.getchaininfo()).blockcount;
-    // From startHeight (waiting for it when the chain is not there yet), else after the tip.
-    const height = (this.o.startHeight ?? tip + 1) - 1;
-    const hash = height >= 0 && height <= tip ? await this.hashAt(height) : undefined;
-    const s = { height, hashes: hash ? [hash] : [] };
+    let height: number;
+    let hashes: string[] = [];
+    if (this.o.rescan !== undefined) {
+      const from = stored?.height ?? tip;
+      const r = this.o.rescan;
+      height = Math.max(-1, Math.min(from, r < 0 ? -r - 1 : from - r));
+      // The hashes kept below the new height still guard against a reorganisation there.
+      if (stored) hashes = stored.hashes.slice(0, Math.max(0, stored.hashes.length - (stored.height - height)));
+    } else {
+      // From startHeight (waiting for it when the chain is not there yet), else after the tip.
+      height = (this.o.startHeight ?? tip + 1) - 1;
+    }
+    if (!hashes.length && height >= 0 && height <= tip) {
+      const hash = await this.hashAt(height);
+      if (hash) hashes = [hash];
+    }
+    const s = { height, hashes };
     await this.o.store?.save(s);
     return s;
   }

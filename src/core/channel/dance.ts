@@ -68,6 +68,14 @@ export async function receiveCommit(
   const index = s.localCommit.index + 1n;
   const built = buildFor(s.params, 'local', spec, index, await signer.perCommitmentPoint(index));
   checkRemoteSignatures(s.params, built, m.signature, m.htlc_signature);
+  // A validating signer (hsmd) checks the signatures itself and reveals the old secret only after.
+  await signer.validateCommitment?.({
+    commitmentNumber: index,
+    tx: built.commitment.tx,
+    signature: m.signature,
+    htlcs: htlcInputs(built),
+    htlcSignatures: m.htlc_signature,
+  });
   const secret = await signer.revealSecret(s.localCommit.index);
   const next = await signer.perCommitmentPoint(index + 1n);
   const state: ChannelState = {

@@ -1,8 +1,11 @@
-// What the channel asks of whoever holds its secrets (hsmd later): our per-commitment points and
-// secrets, and our signatures on the remote's commitment and HTLC transactions. keySigner holds
-// the secrets itself, for tests and for hsmd to build on.
+// What the channel asks of whoever holds its secrets: our per-commitment points and secrets, our
+// signatures on the remote's commitment and HTLC transactions, and (for a validating signer) the
+// peer's signatures on our commitment, and our signature to broadcast it. hsmdSigner asks hsmd over
+// a channel link (hsmd checks each request and keeps the channel's signer state, durably);
+// keySigner holds the secrets itself and checks nothing, for tests.
 import type { Transaction } from '@scure/btc-signer';
-import { compactFromDer, commitmentSecret, derivePrivkey, perCommitmentPoint, sighash, SIGHASH_ALL, signDer } from '../bolt3/index.ts';
+import type { ChannelLink, RawInput } from '../daemons/hsmd/interface.ts';
+import { commitmentSecret, derivePrivkey, perCommitmentPoint, SIGHASH_ALL, signCompact } from '../bolt3/index.ts';
 
 export interface ToSign {
   tx: Transaction;
@@ -23,6 +26,24 @@ export interface ChannelSigner {
    * remote's `perCommitmentPoint` and the sighash type BOLT 3 gives the remote side's signature.
    */
   signRemoteHtlcs(req: { htlcs: ToSign[]; perCommitmentPoint: Uint8Array; sighashType: number }): Promise<Uint8Array[]>;
+  /**
+   * Our commitment `commitmentNumber` as the peer signed it (commitment_signed, funding_signed),
+   * before we revoke the one it replaces: a validating signer checks the signatures itself and
+   * will reveal the secret of commitment n only once commitment n + 1 went through here. A signer
+   * that keeps no state (keySigner) may omit it; the channel calls it when it is there.
+   */
+  validateCommitment?(req: ValidateRequest): Promise<void>;
+  /** Our signature on our latest validated commitment `tx`, to broadcast it; refused for a revoked one. */
+  signLocalCommitment?(tx: Transaction): Promise<Uint8Array>;
+}
+
+export interface ValidateRequest {
+  commitmentNumber: bigint;
+  tx: Transaction;
+  /** The peer's signature on the funding input, and on each HTLC transaction (in `htlcs` order). */
+  signature: Uint8Array;
+  htlcs: ToSign[];
+  htlcSignatures: readonly Uint8Array[];
 }
 
 export interface ChannelSecrets {
@@ -33,7 +54,7 @@ export interface ChannelSecrets {
 }
 
 function sign(t: ToSign, secret: Uint8Array, type: number): Uint8Array {
-  return compactFromDer(signDer(sighash(t.tx, 0, t.witnessScript, t.amount, type), secret));
+  return signCompact(t.tx, 0, t.witnessScript, t.amount, secret, type);
 }
 
 /** A signer over secrets held in memory (RFC 6979, so its signatures are deterministic). */
@@ -46,5 +67,36 @@ export function keySigner(k: ChannelSecrets): ChannelSigner {
       const key = derivePrivkey(k.htlcBasepointSecret, req.perCommitmentPoint);
       return req.htlcs.map(h => sign(h, key, req.sighashType));
     },
+  };
+}
+
+/** The hsmd methods a channel signer uses, on a channel's link (Hsmd.linkForChannel), maybe over Comlink. */
+export type HsmdChannelLink = ChannelLink<
+  'getPerCommitmentPoint' | 'revokeCommitment' | 'signRemoteCommitment' | 'signRemoteHtlcs' | 'validateCommitment' | 'signLocalCommitment'
+>;
+
+const raw = (t: ToSign): RawInput => ({ tx: t.tx.unsignedTx, witnessScript: t.witnessScript, amount: t.amount });
+
+/**
+ * A signer that asks hsmd: transactions go as unsigned raw bytes; hsmd uses its own funding script
+ * and keys (not the caller's), and refuses what its channel state forbids (HsmError codes in
+ * src/core/daemons/hsmd/interface.ts).
+ */
+export function hsmdSigner(link: HsmdChannelLink): ChannelSigner {
+  return {
+    perCommitmentPoint: index => link.getPerCommitmentPoint(index),
+    revealSecret: index => link.revokeCommitment(index),
+    signRemoteCommitment: req => link.signRemoteCommitment({ commitmentNumber: req.commitmentNumber, tx: req.tx.unsignedTx }),
+    signRemoteHtlcs: req =>
+      link.signRemoteHtlcs({ perCommitmentPoint: req.perCommitmentPoint, sighashType: req.sighashType, htlcs: req.htlcs.map(raw) }),
+    validateCommitment: req =>
+      link.validateCommitment({
+        commitmentNumber: req.commitmentNumber,
+        tx: req.tx.unsignedTx,
+        signature: req.signature,
+        htlcs: req.htlcs.map(raw),
+        htlcSignatures: [...req.htlcSignatures],
+      }),
+    signLocalCommitment: tx => link.signLocalCommitment(tx.unsignedTx),
   };
 }

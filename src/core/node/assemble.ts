@@ -18,7 +18,10 @@ import { LightningdDb } from '../daemons/lightningd/db.ts';
 import { ChainService, dbFollowerStore } from '../daemons/lightningd/chain.ts';
 import type { ChainLink } from '../daemons/gossipd/interface.ts';
 import { isNetwork } from '../chain/chains.ts';
+import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
+import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
+import { Wallet } from '../wallet/wallet.ts';
 import { ourFeatures } from '../features/index.ts';
 import type { DaemonRef, DaemonSpec } from './daemon.ts';
 import { DAEMONS, LINKS, type LinkEnd, type LinkSpec } from './daemons.ts';
@@ -34,12 +37,30 @@ export interface AssemblyOptions {
   gossipdConfig?: GossipdInit['config'];
   /** Restore hsmd's seed from this mnemonic (or legacy 64-hex secret) into storage that holds none (Core Lightning's --recover). */
   recover?: string;
+  /** Core Lightning's --rescan: blocks to go back at start (negative: from that absolute height); see BlockFollower. */
+  rescan?: number;
   /** Listeners connectd opens once it runs (where the runtime can listen); their ports in `listening`. */
   listen?: { kind: 'tcp' | 'ws'; host: string; port: number }[];
   /** Runtime-level events (peer_connected, peer_disconnected, gossip_progress, ...). */
   emit?(event: string, payload: unknown): void;
   /** lightningd's options that only the runtime knows (where it listens, its directory, `stop`), once the daemons run. */
   lightningd?(started: { nodeId: string; listening: number[] }): Partial<LightningdOptions>;
+}
+
+/** The options every runtime's node takes and hands the assembly as they are. */
+export type CommonNodeOptions = Pick<
+  AssemblyOptions,
+  'network' | 'alias' | 'color' | 'connectdConfig' | 'gossipdConfig' | 'recover' | 'rescan'
+>;
+const COMMON_KEYS = ['alias', 'color', 'connectdConfig', 'gossipdConfig', 'recover', 'rescan'] as const;
+
+/** A runtime's options, cut to the common ones that are set (a runtime's option types allow `undefined`). */
+export function commonNodeOptions(
+  o: { network: string } & { [K in (typeof COMMON_KEYS)[number]]?: CommonNodeOptions[K] | undefined },
+): CommonNodeOptions {
+  const out: Record<string, unknown> = { network: o.network };
+  for (const k of COMMON_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out as unknown as CommonNodeOptions;
 }
 
 export interface AssembledNode<Port> {
@@ -53,11 +74,17 @@ export interface AssembledNode<Port> {
   daemons: DaemonSupervisor<Port>;
   /** lightningd's chain (when the platform has a backend): follows blocks, watches, fees, broadcast. */
   chain?: ChainService;
+  /** The on-chain wallet (with the chain, when the platform gives it storage); its keys stay in hsmd. */
+  wallet?: Wallet;
   /** The ports `listen` bound, in its order. */
   listening: number[];
   /** Stops connectd, then gossipd (which writes what it holds), saves lightningd's database, then ends every host. Idempotent. */
   stop(): Promise<void>;
 }
+
+/** How often lightningd asks the chain backend for new blocks (Core Lightning's bitcoind poll: 30 s). */
+const DEFAULT_POLL_MS = 30_000;
+const REGTEST_POLL_MS = 1_000;
 
 type Ends<Port> = Record<LinkEnd, LinkEnds<Port>>;
 
@@ -77,6 +104,38 @@ function linkEnds<Port>(p: Platform<Port, unknown>, links: readonly LinkSpec[]):
     ends[l.server].serves[l.serves] = { port: server, caps: l.caps ?? [] };
   }
   return ends;
+}
+
+/**
+ * Opens the wallet in lightningd's realm over hsmd's keys (design.md "Chain, keys and state"): it
+ * reads the extended public keys from hsmd and has hsmd sign what it spends; no private key leaves hsmd.
+ */
+async function openWallet<Port, Ctx>(p: Platform<Port, Ctx>, network: string, hsmd: RunningDaemon<HsmdSpec>): Promise<Wallet> {
+  const log = p.log('wallet');
+  return Wallet.open({
+    network,
+    storage: p.storage.wallet!,
+    signer: {
+      walletXpub: type => hsmd.guard(hsmd.api.walletXpub(type)),
+      signWithdrawal: (psbt, inputs) => hsmd.guard(hsmd.api.signWithdrawal(psbt, inputs)),
+    },
+    log: m => log.warn(m),
+  });
+}
+
+/**
+ * The wallet RPC's view of the chain. Broadcasts go to the backend itself, not through ChainService
+ * (whose listeners, the wallet among them, would be shown the transaction while the wallet's own
+ * withdrawal still holds its queue): the wallet records what it sent once the backend accepts it.
+ */
+function walletRpc(wallet: Wallet, backend: ChainBackend): WalletRpcDeps {
+  return {
+    wallet,
+    chain: {
+      estimatefees: () => backend.estimatefees(),
+      sendrawtransaction: (tx, allowhighfees) => backend.sendrawtransaction(tx, allowhighfees),
+    },
+  };
 }
 
 /** Closes every link end still in this realm (the ones handed to a daemon have moved and are not touched): an answered port keeps a runtime alive. */
@@ -117,7 +176,9 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       log: p.log('chain'),
       store: dbFollowerStore(db),
       description: p.chain.description,
-      ...(p.chain.pollIntervalMs !== undefined ? { pollIntervalMs: p.chain.pollIntervalMs } : {}),
+      ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
+      // Regtest blocks come when someone mines them, and whoever mined wants to see them: poll each second there.
+      pollIntervalMs: p.chain.pollIntervalMs ?? (o.network === 'regtest' ? REGTEST_POLL_MS : DEFAULT_POLL_MS),
     });
   }
   const noChain: ChainLink = {
@@ -168,6 +229,9 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     await Promise.allSettled([gossipdStarted, connectdStarted]);
     const gossipd = await gossipdStarted;
     const connectd = await connectdStarted;
+    const wallet = chain && p.storage.wallet ? await openWallet(p, o.network, hsmd) : undefined;
+    // The wallet follows the chain before the first block is read (a replayed block is taken again without harm).
+    if (wallet) chain?.addListener(wallet);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
     chain?.start();
@@ -184,6 +248,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       daemons,
       listening,
       ...(chain ? { chain } : {}),
+      ...(wallet ? { wallet } : {}),
       lightningd: new Lightningd({
         network: o.network,
         version: p.version,
@@ -199,6 +264,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         db,
         caps: p.caps,
         ...(chain ? { blockheight: () => chain.blockheight } : {}),
+        ...(wallet && p.chain ? { wallet: walletRpc(wallet, p.chain.backend) } : {}),
         ...(o.emit ? { emit: o.emit } : {}),
         ...(o.lightningd?.({ nodeId, listening }) ?? {}),
       }),

@@ -6,6 +6,7 @@
 import type { DialCapabilities } from '../net/address.ts';
 import type { LightningdStorage } from '../daemons/lightningd/db.ts';
 import type { ChainBackend } from '../chain/backend.ts';
+import type { WalletStorage } from '../wallet/state.ts';
 import type { Clock, Log, Remote } from './daemon.ts';
 import type { HostControl, LinkLayer } from './host.ts';
 
@@ -35,7 +36,11 @@ export interface Platform<Port, Ctx> extends DaemonHosting<Port, Ctx> {
    * Storage the node assembly opens in lightningd's realm. Daemons open theirs in their own realm
    * (the host env): hsmd its secret, gossipd its store.
    */
-  storage: { lightningd: LightningdStorage };
+  storage: {
+    lightningd: LightningdStorage;
+    /** The on-chain wallet's state (opened with the chain: a node without a chain backend has no wallet). */
+    wallet?: WalletStorage;
+  };
   /**
    * lightningd's chain backend (design.md "Chain, keys and state": Esplora in every runtime), with
    * what getinfo says of it. Absent: no chain; gossipd trusts announcements.

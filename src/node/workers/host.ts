@@ -16,6 +16,7 @@ import { TcpDialer, listenTcp } from '../../transports/tcp-node.ts';
 import { listenWebSocket } from '../../transports/ws-listener-node.ts';
 import { WsDialer } from '../../transports/ws-node.ts';
 import { FileGossipStore } from '../gossip-store-file.ts';
+import { FileHsmChannelStore } from '../hsm-channels.ts';
 import { loadOrCreateSecret } from '../hsm-secret.ts';
 import { nodeLog } from '../log.ts';
 import { createNodeVerifyPool } from '../verify-pool.ts';
@@ -38,6 +39,8 @@ const envs: RuntimeEnvs<NodeHostCtx> = {
       if (root.made === 'recovered') base.log.info(`restored the node seed into ${root.path}`);
       return { secretData: root.secretData };
     },
+    // hsm_channels.json beside hsm_secret (src/node/hsm-channels.ts).
+    openChannelStore: async () => new FileHsmChannelStore(ctx.networkDir),
   }),
   connectd: base => ({
     ...base,

@@ -12,6 +12,7 @@ import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { consoleLog, randomBytes, systemClock } from '../../platform/system.ts';
 import { BrowserWebSocketDialer } from '../../transports/browser-websocket.ts';
 import { combineDialers } from '../../transports/dialer.ts';
+import { IdbHsmChannelStore } from '../hsm-channels-idb.ts';
 import { loadOrCreateSecretIdb } from '../hsm-secret-idb.ts';
 import { webLinks, type WebHostCtx } from '../worker-api.ts';
 
@@ -25,6 +26,8 @@ const envs: RuntimeEnvs<WebHostCtx> = {
       if (typeof ctx.dataName !== 'string' || ctx.dataName === '') throw new Error('hsmd: a data name is needed');
       return loadOrCreateSecretIdb(ctx.dataName, randomBytes, recover);
     },
+    // Beside the seed, in hsmd's own database (src/web/hsm-channels-idb.ts).
+    openChannelStore: async () => new IdbHsmChannelStore(ctx.dataName),
   }),
   connectd: base => ({
     ...base,

@@ -364,6 +364,8 @@ export class Ingest {
       const h = this.order[this.orderHead]!;
       if (h.live && h.until > now) break;
       this.orderHead++;
+      // Its channel or node never came within holdMs: dropped, and counted as such.
+      if (h.live) this.stats.held_dropped++;
       this.unhold(h);
     }
     this.trimOrder();

@@ -274,7 +274,7 @@ export interface GossipdStats {
   /** verifyBatch calls and the signature checks they carried. */
   verify_batches: number;
   signatures_checked: number;
-  /** Held for a channel or node not known yet: messages, bytes, and those refused (caps, size, repeats). */
+  /** Held for a channel or node not known yet: messages, bytes, and those refused (caps, size, repeats) or dropped (evicted, expired after holdMs). */
   held: number;
   held_bytes: number;
   held_dropped: number;

@@ -15,7 +15,9 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
   kind: 'hsmd',
   async start(init, _uses, env) {
     const root = await env.loadOrCreateSecret(init.recover);
-    const hsmd = new Hsmd(root.secretData);
+    // The channels' signer state: opened (and read) before hsmd answers anything.
+    const channels = await env.openChannelStore?.();
+    const hsmd = new Hsmd(root.secretData, channels);
     root.secretData.fill(0); // Hsmd keeps what it derived
     const nodeId = toHex(hsmd.nodeId());
     let mnemonic = root.mnemonic;

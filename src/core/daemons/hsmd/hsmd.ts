@@ -14,12 +14,24 @@ import type { HDKey } from '@scure/bip32';
 import { channelSecrets, checkSecretData, nodeSecretKey, walletChain, type WalletAddressType } from '../../keys/derive.ts';
 import { HsmError } from './secret.ts';
 import { signWithdrawal, type WithdrawalInput } from './withdrawal.ts';
-import { HSM_CAPABILITIES, type ChannelBasepoints, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
+import {
+  CHANNEL_CAPABILITIES,
+  HSM_CAPABILITIES,
+  type ChannelBasepoints,
+  type ChannelCapability,
+  type ChannelLink,
+  type HsmApi,
+  type HsmCapability,
+  type HsmLink,
+} from './interface.ts';
+import { HsmChannels, type HolderCommitment, type RemoteHtlcs } from './channel.ts';
+import type { MutualCloseRequest, SweepRequest } from './channel-close.ts';
+import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
 export { createNodeSecret, HsmError } from './secret.ts';
 export type { WalletAddressType } from '../../keys/derive.ts';
 export type { WithdrawalInput } from './withdrawal.ts';
-export { HSM_CAPABILITIES, type ChannelBasepoints, type HsmApi, type HsmCapability, type HsmLink } from './interface.ts';
+export * from './interface.ts';
 
 /** BOLT 7: node_announcement and channel_update sign "the entire remaining packet after signature". */
 const SIGNED_FROM = fieldOffset('channel_update', 'chain_hash');
@@ -39,18 +51,35 @@ export class Hsmd implements HsmApi {
   readonly #secret: Uint8Array;
   readonly #nodeId: Uint8Array;
   readonly #wallet: HDKey;
+  /** The channels' validating signer, when the runtime gave hsmd a durable store for it. */
+  readonly #channels: HsmChannels | undefined;
 
   /**
    * `secretData` is what Core Lightning's hsmd_init takes: a legacy 32-byte hsm_secret or the
    * 64-byte BIP39 seed (src/core/keys/seed.ts reads either from an hsm_secret file). Everything is
-   * derived from it here; the caller should then drop or zero its own copy.
+   * derived from it here; the caller should then drop or zero its own copy. `channelStore`: where
+   * the channels' signer state lives (interface.ts HsmdEnv.openChannelStore); without it hsmd
+   * refuses every channel signing request.
    */
-  constructor(secretData: Uint8Array) {
+  constructor(secretData: Uint8Array, channelStore?: HsmChannelStore) {
     checkSecretData(secretData);
     this.#root = secretData.slice();
     this.#secret = nodeSecretKey(secretData);
     this.#nodeId = getPublicKey(this.#secret);
     this.#wallet = walletChain(secretData);
+    this.#channels =
+      channelStore &&
+      new HsmChannels(
+        channelStore,
+        (peerId, dbid) => channelSecrets(this.#root, peerId, dbid),
+        index => this.#wallet.deriveChild(index).publicKey!,
+      );
+  }
+
+  #ch(): HsmChannels {
+    if (!this.#channels)
+      throw new HsmError('no_channel_store', 'hsmd has no durable store for channel state: it signs nothing for channels');
+    return this.#channels;
   }
 
   nodeId(): Uint8Array {
@@ -118,6 +147,42 @@ export class Hsmd implements HsmApi {
     return out;
   }
 
+  async setupChannel(peerId: Uint8Array, dbid: bigint, setup: ChannelSetup): Promise<void> {
+    return this.#ch().setupChannel(peerId, dbid, setup);
+  }
+
+  async getPerCommitmentPoint(peerId: Uint8Array, dbid: bigint, n: bigint): Promise<Uint8Array> {
+    return this.#ch().getPerCommitmentPoint(peerId, dbid, n);
+  }
+
+  async signRemoteCommitment(peerId: Uint8Array, dbid: bigint, req: { commitmentNumber: bigint; tx: Uint8Array }): Promise<Uint8Array> {
+    return this.#ch().signRemoteCommitment(peerId, dbid, req);
+  }
+
+  async signRemoteHtlcs(peerId: Uint8Array, dbid: bigint, req: RemoteHtlcs): Promise<Uint8Array[]> {
+    return this.#ch().signRemoteHtlcs(peerId, dbid, req);
+  }
+
+  async validateCommitment(peerId: Uint8Array, dbid: bigint, c: HolderCommitment): Promise<void> {
+    return this.#ch().validateCommitment(peerId, dbid, c);
+  }
+
+  async revokeCommitment(peerId: Uint8Array, dbid: bigint, n: bigint): Promise<Uint8Array> {
+    return this.#ch().revokeCommitment(peerId, dbid, n);
+  }
+
+  async signLocalCommitment(peerId: Uint8Array, dbid: bigint, tx: Uint8Array): Promise<Uint8Array> {
+    return this.#ch().signLocalCommitment(peerId, dbid, tx);
+  }
+
+  async signMutualClose(peerId: Uint8Array, dbid: bigint, req: MutualCloseRequest): Promise<Uint8Array> {
+    return this.#ch().signMutualClose(peerId, dbid, req);
+  }
+
+  async signSweep(peerId: Uint8Array, dbid: bigint, req: SweepRequest): Promise<{ signature: Uint8Array; witnessScript: Uint8Array }> {
+    return this.#ch().signSweep(peerId, dbid, req);
+  }
+
   /**
    * An object exposing only the methods named in `capabilities`, for one client (e.g.
    * `linkFor(['ecdh'])` for connectd). The methods live on a frozen prototype and the object has no
@@ -125,17 +190,35 @@ export class Hsmd implements HsmApi {
    * it. Expose it over a MessagePort with Comlink and the other side can call only those methods.
    */
   linkFor<const C extends HsmCapability>(capabilities: readonly C[]): HsmLink<C> {
+    return this.#link(capabilities, []) as HsmLink<C>;
+  }
+
+  /**
+   * A link for one channel's daemon, as Core Lightning gives each channel daemon an hsmd client
+   * bound to its peer and dbid: the channel methods in `capabilities`, with (peerId, dbid) fixed,
+   * so that daemon cannot ask anything of another channel.
+   */
+  linkForChannel<const C extends ChannelCapability>(peerId: Uint8Array, dbid: bigint, capabilities: readonly C[]): ChannelLink<C> {
+    const peer = bytesArg(peerId, 33, 'linkForChannel: peer_id').slice();
+    if (typeof dbid !== 'bigint' || dbid < 0n || dbid >= 1n << 64n) throw new HsmError('bad_request', 'linkForChannel: dbid must be a u64');
+    if (!Array.isArray(capabilities) || capabilities.some(c => !(CHANNEL_CAPABILITIES as readonly unknown[]).includes(c))) {
+      throw new HsmError('unknown_capability', 'linkForChannel: only channel capabilities');
+    }
+    return this.#link(capabilities, [peer, dbid]) as ChannelLink<C>;
+  }
+
+  #link(capabilities: readonly unknown[], bound: unknown[]): object {
     if (!Array.isArray(capabilities)) throw new HsmError('unknown_capability', 'capabilities must be an array');
     const proto: Record<string, unknown> = Object.create(null);
-    for (const cap of capabilities as readonly unknown[]) {
+    for (const cap of capabilities) {
       if (!HSM_CAPABILITIES.includes(cap as HsmCapability)) {
         throw new HsmError('unknown_capability', `hsmd has no capability ${JSON.stringify(String(cap))}`);
       }
       const name = cap as HsmCapability;
-      const method = this[name] as (...args: never[]) => unknown;
-      // A bound function: its target `this` cannot be read back from it.
-      proto[name] = method.bind(this);
+      const method = this[name] as (...args: unknown[]) => unknown;
+      // A bound function: its target `this` (and bound arguments) cannot be read back from it.
+      proto[name] = method.bind(this, ...bound);
     }
-    return Object.freeze(Object.create(Object.freeze(proto))) as HsmLink<C>;
+    return Object.freeze(Object.create(Object.freeze(proto)));
   }
 }

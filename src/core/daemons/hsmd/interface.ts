@@ -4,6 +4,13 @@
 // link of its own: it only answers.
 import type { WalletAddressType } from '../../keys/derive.ts';
 import type { WithdrawalInput } from './withdrawal.ts';
+import type { HolderCommitment, RemoteHtlcs } from './channel.ts';
+import type { MutualCloseRequest, SweepRequest } from './channel-close.ts';
+import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
+
+export type { ChannelSetup, HsmChannelStore, StoredChannelRecord } from './channel-state.ts';
+export type { HolderCommitment, RawInput, RemoteHtlcs } from './channel.ts';
+export type { MutualCloseRequest, SweepRequest } from './channel-close.ts';
 
 /** Everything hsmd can do for a client. A link exposes a subset of these methods. */
 export interface HsmApi {
@@ -41,6 +48,39 @@ export interface HsmApi {
    * hsmd_get_channel_basepoints), from the secrets src/core/keys/derive.ts channelSecrets gives.
    */
   channelBasepoints(peerId: Uint8Array, dbid: bigint): ChannelBasepoints;
+
+  // ---- A channel's validating signer (channel.ts), keyed by (peerId, dbid) ----
+  // Each refusal is an HsmError with its code; each answer that changes the channel's signer state
+  // leaves hsmd only once that state is in the runtime's store (HsmdEnv.openChannelStore).
+
+  /** The channel's shape, once, before anything is signed for it (`already_setup` if it differs). */
+  setupChannel(peerId: Uint8Array, dbid: bigint, setup: ChannelSetup): Promise<void>;
+  /** BOLT 3 per_commitment_point of our commitment `n`. */
+  getPerCommitmentPoint(peerId: Uint8Array, dbid: bigint, n: bigint): Promise<Uint8Array>;
+  /**
+   * Our signature on the remote's commitment `commitmentNumber` (unsigned raw tx): it must spend the
+   * funding output and carry that number; remote commitments go forward one at a time
+   * (`stale_commitment`, `skipped_commitment`), none after a mutual close (`closing`).
+   */
+  signRemoteCommitment(peerId: Uint8Array, dbid: bigint, req: { commitmentNumber: bigint; tx: Uint8Array }): Promise<Uint8Array>;
+  /** Our signatures on the remote's HTLC transactions (`bad_sighash`, `not_our_htlc`). */
+  signRemoteHtlcs(peerId: Uint8Array, dbid: bigint, req: RemoteHtlcs): Promise<Uint8Array[]>;
+  /**
+   * Checks the peer's signatures on our commitment (`bad_signature`, `bad_htlc_signature`) and
+   * records it as our latest; numbers go forward one at a time (`out_of_order`, `conflicting_commitment`).
+   */
+  validateCommitment(peerId: Uint8Array, dbid: bigint, c: HolderCommitment): Promise<void>;
+  /**
+   * Our per_commitment_secret of commitment `n`, only once n + 1 is validated (`not_replaced`) and
+   * never for a commitment signed for broadcast (`broadcast`).
+   */
+  revokeCommitment(peerId: Uint8Array, dbid: bigint, n: bigint): Promise<Uint8Array>;
+  /** Our signature on our latest validated commitment, to broadcast it (`revoked`, `not_validated`). */
+  signLocalCommitment(peerId: Uint8Array, dbid: bigint, tx: Uint8Array): Promise<Uint8Array>;
+  /** Our signature on a mutual close that pays the wallet what the channel owes us (`underpays`). */
+  signMutualClose(peerId: Uint8Array, dbid: bigint, req: MutualCloseRequest): Promise<Uint8Array>;
+  /** onchaind: our signature sweeping our delayed to_local or a revoked to_local to the wallet (`not_to_wallet`). */
+  signSweep(peerId: Uint8Array, dbid: bigint, req: SweepRequest): Promise<{ signature: Uint8Array; witnessScript: Uint8Array }>;
 }
 
 /** BOLT 2 open_channel's keys, each a 33-byte compressed point. */
@@ -55,6 +95,22 @@ export interface ChannelBasepoints {
 /** The permission names: one per method (Core Lightning's hsmd permission bits, by name). */
 export type HsmCapability = keyof HsmApi;
 
+/** What a channel daemon (openingd, channeld, closingd) may ask of hsmd: its channel's signing. */
+export const CHANNEL_CAPABILITIES = Object.freeze([
+  'channelBasepoints',
+  'setupChannel',
+  'getPerCommitmentPoint',
+  'signRemoteCommitment',
+  'signRemoteHtlcs',
+  'validateCommitment',
+  'revokeCommitment',
+  'signLocalCommitment',
+  'signMutualClose',
+] as const satisfies readonly HsmCapability[]);
+
+/** What onchaind may ask: our commitment to broadcast, and sweeps to the wallet. */
+export const ONCHAIN_CAPABILITIES = Object.freeze(['signLocalCommitment', 'signSweep'] as const satisfies readonly HsmCapability[]);
+
 export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
   'nodeId',
   'ecdh',
@@ -63,11 +119,20 @@ export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
   'signChannelUpdate',
   'walletXpub',
   'signWithdrawal',
-  'channelBasepoints',
-]);
+  ...CHANNEL_CAPABILITIES,
+  'signSweep',
+] satisfies HsmCapability[]);
 
 /** A link that can call exactly the methods named in `C`. */
 export type HsmLink<C extends HsmCapability> = Pick<HsmApi, C>;
+
+export type ChannelCapability = (typeof CHANNEL_CAPABILITIES)[number] | (typeof ONCHAIN_CAPABILITIES)[number];
+
+/** A channel method with its (peerId, dbid) already given. */
+type BoundToChannel<F> = F extends (peerId: Uint8Array, dbid: bigint, ...rest: infer A) => infer R ? (...rest: A) => R : never;
+
+/** One channel's link (Hsmd.linkForChannel): the methods named in `C`, for that channel only. */
+export type ChannelLink<C extends ChannelCapability> = { [K in C]: BoundToChannel<HsmApi[K]> };
 
 // ---- What hsmd answers lightningd ----
 
@@ -94,6 +159,13 @@ export interface HsmdEnv {
    * zeroes what it was given.
    */
   loadOrCreateSecret(recover?: string): Promise<{ secretData: Uint8Array; mnemonic?: string }>;
+  /**
+   * hsmd's channel signer state in this runtime's durable storage (a file beside hsm_secret written
+   * with fsync and rename, IndexedDB with strict durability, Durable Object storage): a save
+   * resolves only once the record would survive a crash. Without it hsmd signs nothing for
+   * channels (HsmError `no_channel_store`): it never keeps a signer's state in memory only.
+   */
+  openChannelStore?(): Promise<HsmChannelStore>;
 }
 
 /** What lightningd gives hsmd when it starts it. */

@@ -29,14 +29,17 @@ function checkInputs(inputs: unknown, count: number): WithdrawalInput[] {
   if (inputs.length !== count) {
     throw new HsmError('bad_inputs', `signWithdrawal: the PSBT has ${count} inputs but ${inputs.length} were named`);
   }
-  return inputs.map((x: unknown, i) => {
-    const { index, type } = (x ?? {}) as Partial<WithdrawalInput>;
-    if (!Number.isInteger(index) || index! < 0 || index! > MAX_INDEX) {
-      throw new HsmError('bad_inputs', `signWithdrawal: input ${i}: index must be an integer in [0, 2^31)`);
-    }
-    if (!TYPES.includes(type as string)) throw new HsmError('bad_inputs', `signWithdrawal: input ${i}: type must be p2wpkh or p2tr`);
-    return { index: index!, type: type! };
-  });
+  return inputs.map((x: unknown, i) => walletKeyOf(x, `signWithdrawal: input ${i}`, 'bad_inputs'));
+}
+
+/** A wallet key named by index and type (a WithdrawalInput), checked; `code` names the refusal. */
+export function walletKeyOf(x: unknown, what: string, code = 'bad_request'): WithdrawalInput {
+  const { index, type } = (x ?? {}) as Partial<WithdrawalInput>;
+  if (!Number.isInteger(index) || index! < 0 || index! > MAX_INDEX) {
+    throw new HsmError(code, `${what}: index must be an integer in [0, 2^31)`);
+  }
+  if (!TYPES.includes(type as string)) throw new HsmError(code, `${what}: type must be p2wpkh or p2tr`);
+  return { index: index!, type: type! };
 }
 
 /** Signs every input of `psbt` with the wallet key `inputs[i]` names; returns the PSBT with the signatures. */

@@ -35,6 +35,8 @@ export interface ChainServiceOptions {
   pollIntervalMs?: number;
   /** A first start follows from this height (default: the block after the tip). */
   startHeight?: number;
+  /** Core Lightning's --rescan (BlockFollower's `rescan`). */
+  rescan?: number;
   /** For getinfo (e.g. `esplora https://...`). */
   description?: string;
 }
@@ -62,6 +64,7 @@ export class ChainService {
       backend: o.backend,
       ...(o.store ? { store: o.store } : {}),
       ...(o.startHeight !== undefined ? { startHeight: o.startHeight } : {}),
+      ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
     });
     // The watches, then gossipd told what they saw in that block (also on the way back: the
     // follower disconnects listeners in reverse order, and gossipd must hear after the watches).

@@ -6,6 +6,7 @@ import type { ConnectResult, PeerConnectedEvent, PeerDisconnectedEvent } from '.
 import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 import { registerWalletCommands } from './wallet-rpc.ts';
+import { registerDecodeCommands } from './decode-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
 export type { LightningdOptions } from './interface.ts';
@@ -53,6 +54,7 @@ export class Lightningd {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
     this.registerCommands();
     if (o.wallet) registerWalletCommands(this.rpc, o.wallet);
+    registerDecodeCommands(this.rpc);
   }
 
   /** connectd → lightningd: a peer finished `init`. */

@@ -1,0 +1,74 @@
+// The on-chain wallet in the edge node (miniflare: the Worker, the Durable Object, the node in its
+// isolate) with ESPLORA set to `boltworker regtest`: keys from hsmd in the isolate, blocks over the
+// isolate's fetch, the wallet's state a value of the Durable Object's storage. Coins the chain sends
+// to a `newaddr` are in `listfunds` once mined, and still there after the runtime is restarted on
+// the same storage.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Miniflare } from 'miniflare';
+import { after, before, describe, it } from 'node:test';
+import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
+import { deepEqual, equal, ok } from '../support/assert.ts';
+import { bundleWorker, startWorker } from './miniflare.ts';
+
+type Funds = { outputs: { txid: string; amount_msat: number; status: string }[] };
+
+async function call(mf: Miniflare, method: string, params: unknown = {}): Promise<Record<string, unknown>> {
+  const res = await mf.dispatchFetch('http://localhost/rpc', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  equal(res.status, 200);
+  const r = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
+  ok(r.result, JSON.stringify(r.error));
+  return r.result!;
+}
+
+describe('edge node (miniflare): the wallet over ESPLORA', { timeout: 120_000 }, () => {
+  let h: RegtestHandle;
+  let persist: string;
+  let script: string;
+  let mf: Miniflare | undefined;
+  before(async () => {
+    h = await startRegtest({ port: 0, premine: 101 });
+    persist = mkdtempSync(join(tmpdir(), 'bw-edge-wallet-'));
+    script = await bundleWorker('src/edge/worker.ts');
+  });
+  after(async () => {
+    await mf?.dispose();
+    await h?.close();
+    rmSync(persist, { recursive: true, force: true });
+  });
+  const start = () =>
+    startWorker({ script, durableObjects: { NODE: 'BoltworkerNode' }, persist, bindings: { NETWORK: 'regtest', ESPLORA: h.url } });
+
+  it('receives to a newaddr, and keeps the coins in Durable Object storage across a restart', async () => {
+    mf = start();
+    await mf.ready;
+    const { p2tr } = (await call(mf, 'newaddr')) as { p2tr: string };
+    ok(p2tr.startsWith('bcrt1p'), p2tr);
+    const r = await fetch(`${h.url}/regtest/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ address: p2tr, amount_sat: 250_000 }),
+    });
+    const { txid } = (await r.json()) as { txid: string };
+    await fetch(`${h.url}/regtest/mine`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"blocks":1}' });
+    let funds: Funds | undefined;
+    for (let i = 0; i < 200; i++) {
+      funds = (await call(mf, 'listfunds')) as Funds;
+      if (funds.outputs.some(o => o.status === 'confirmed')) break;
+      await new Promise(res => setTimeout(res, 100));
+    }
+    deepEqual(
+      funds!.outputs.map(o => `${o.txid}:${o.amount_msat}:${o.status}`),
+      [`${txid}:250000000:confirmed`],
+    );
+    await mf.dispose();
+    mf = start();
+    await mf.ready;
+    deepEqual(((await call(mf, 'listfunds')) as Funds).outputs, funds!.outputs, 'the same coins from storage');
+  });
+});
