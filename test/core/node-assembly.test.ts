@@ -10,44 +10,14 @@ import type { HsmdEnv } from '../../src/core/daemons/hsmd/interface.ts';
 import { MemoryGossipStore } from '../../src/core/gossip/store-memory.ts';
 import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
 import { assembleNode } from '../../src/core/node/assemble.ts';
-import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
+import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { LINKS } from '../../src/core/node/daemons.ts';
-import { daemonHost, type LinkLayer } from '../../src/core/node/host.ts';
 import type { Platform } from '../../src/core/node/platform.ts';
 import { deepEqual, equal, rejects } from '../support/assert.ts';
+import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
-/** A "port": both ends share one slot, where the server's answer is put. */
-interface Slot {
-  answer?: object;
-}
-
-const exposed = new Map<Slot, object>();
-const links: LinkLayer<Slot> = {
-  channel() {
-    const s: Slot = {};
-    return [s, s];
-  },
-  wrap<T>(port: Slot): Remote<T> {
-    const call =
-      (name: string) =>
-      async (...args: unknown[]) => {
-        const f: unknown = port.answer && Reflect.get(port.answer, name);
-        if (typeof f !== 'function') throw new Error(`nothing answers ${name} on this link`);
-        return Reflect.apply(f, port.answer, args);
-      };
-    // A test double for a port: any method name is a call across it.
-    return new Proxy({}, { get: (_, name) => (name === 'then' || typeof name === 'symbol' ? undefined : call(name)) }) as Remote<T>;
-  },
-  expose(obj, port) {
-    port.answer = obj;
-    exposed.set(port, obj);
-  },
-  transfer: value => value,
-  close(port) {
-    delete port.answer;
-  },
-};
+const { links, exposed } = directLinks();
 
 const secret = new Uint8Array(32).fill(7);
 const silent = { debug() {}, info() {}, warn() {} };
@@ -92,14 +62,7 @@ function testPlatform(storeFails = false) {
     ctx: undefined,
     spawnHost(kind) {
       hosts.push(kind);
-      const own: Slot = {};
-      const control = daemonHost<Slot, undefined>({ links, env: k => env(k, storeFails), main: api => (own.answer = api) });
-      return {
-        control,
-        main: () => links.wrap(own),
-        failed: new Promise<never>(() => undefined),
-        terminate: async () => void ended.push(kind),
-      };
+      return directHost(links, kind, k => env(k, storeFails), ended);
     },
     storage: { lightningd: { load: async () => undefined, save: async () => undefined } },
     caps: { tcp: true, websocket: false },

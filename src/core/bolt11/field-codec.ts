@@ -7,10 +7,9 @@ import { ROUTE_HOP_BYTES, TAGGED_FIELDS, type KnownTag, type RouteHop, type Tagg
 import { bytesToWords, uintToWords, wordsToBytes, wordsToUint } from './words.ts';
 
 const BY_TYPE = new Map<number, KnownTag>(Object.entries(TAGGED_FIELDS).map(([tag, [type]]) => [type, tag as KnownTag]));
-// ignoreBOM spelled out (its default), in a variable: Deno's type check (tsconfig.deno.json) sees the
-// workers' TextDecoder type (which requires it) beside core's own (src/core/base/env.d.ts).
-const UTF8_OPTIONS = { fatal: true, ignoreBOM: false };
-const UTF8 = new TextDecoder('utf-8', UTF8_OPTIONS);
+// Both fields named: workers-types requires ignoreBOM beside fatal.
+const STRICT_UTF8 = { fatal: true, ignoreBOM: false };
+const UTF8 = new TextDecoder('utf-8', STRICT_UTF8);
 const UTF8_ENCODER = new TextEncoder();
 
 /** BOLT 11: `c`, `x` or `9` "which has a non-minimal `data_length` (i.e. begins with 0 field

@@ -46,9 +46,13 @@ export class ChannelError extends BoltError {
 }
 
 /**
- * The BOLT 1 message channeld sends the peer for a refused update: `warning` (then closes the
- * connection) or `error` (then fails the channel), naming the rule in its data.
+ * The BOLT 1 message a channel daemon sends the peer for a refused update (channeld) or open
+ * (openingd): `warning` (then closes the connection) or `error` (then fails the channel), naming
+ * the rule in its data.
  */
-export function peerMessageFor(e: ChannelError, channelId: Uint8Array): MessageOf<'warning'> | MessageOf<'error'> {
+export function peerMessageFor(
+  e: { action: 'warning' | 'error'; code: string; message: string },
+  channelId: Uint8Array,
+): MessageOf<'warning'> | MessageOf<'error'> {
   return { name: e.action, channel_id: channelId, data: new TextEncoder().encode(`${e.code}: ${e.message}`) };
 }

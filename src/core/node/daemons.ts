@@ -5,6 +5,7 @@
 import type { ConnectdSpec } from '../daemons/connectd/interface.ts';
 import type { GossipdSpec } from '../daemons/gossipd/interface.ts';
 import type { HsmCapability, HsmdSpec } from '../daemons/hsmd/interface.ts';
+import type { OpeningdSpec } from '../daemons/openingd/interface.ts';
 import type { DaemonDefinition, DaemonRef, DaemonSpec } from './daemon.ts';
 
 /** A daemon kind in the table: how lightningd names it, and how its host loads its definition. */
@@ -13,9 +14,8 @@ export interface DaemonEntry<S extends DaemonSpec> extends DaemonRef<S> {
   load(): Promise<DaemonDefinition<S>>;
 }
 
-/** `many`: one instance per channel (or per anything), several sharing a host (supervisor.ts). */
-function entry<S extends DaemonSpec>(kind: string, load: () => Promise<DaemonDefinition<S>>, many = false): DaemonEntry<S> {
-  return many ? { kind, load, many } : { kind, load };
+function entry<S extends DaemonSpec>(kind: string, load: () => Promise<DaemonDefinition<S>>, many?: true): DaemonEntry<S> {
+  return { kind, load, ...(many ? { many } : {}) };
 }
 
 export const DAEMONS = {
@@ -25,12 +25,17 @@ export const DAEMONS = {
   connectd: entry<ConnectdSpec>('connectd', () => import('../daemons/connectd/host.ts').then(m => m.daemon)),
   /** BOLT 7: the gossip store and the graph. */
   gossipd: entry<GossipdSpec>('gossipd', () => import('../daemons/gossipd/host.ts').then(m => m.daemon)),
+  /** BOLT 2 channel establishment, one per channel being opened; lightningd starts each with its own links. */
+  openingd: entry<OpeningdSpec>('openingd', () => import('../daemons/openingd/host.ts').then(m => m.daemon), true),
 };
 
 export type DaemonKind = keyof typeof DAEMONS;
 
+/** Kinds with one instance per channel (`many`): lightningd gives each instance links of its own, never the table's LINKS. */
+export type PerChannelKind = 'openingd';
+
 /** lightningd, which runs in the runtime's own realm and answers the daemons' events. */
-export type LinkEnd = DaemonKind | 'lightningd';
+export type LinkEnd = Exclude<DaemonKind, PerChannelKind> | 'lightningd';
 
 /**
  * A link: a MessageChannel lightningd creates at start, one end to `client`, which calls it by the
