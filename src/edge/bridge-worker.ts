@@ -53,7 +53,7 @@ import {
   type BridgeTarget,
   type Slot,
 } from '../core/bridge/policy.ts';
-import type { Clock } from '../core/daemons/connectd/types.ts';
+import { systemClock as clock } from '../platform/system.ts';
 
 export interface BridgeEnv {
   BRIDGE_ALLOWED_PORTS?: string;
@@ -78,12 +78,6 @@ const MIN_FLOW_WINDOW = 64 << 10;
 /** Bytes from the client allowed to wait for a slow (or not yet connected) target. */
 const MAX_QUEUED = 4 << 20;
 const CONNECT_TIMEOUT_MS = 10_000;
-
-const clock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: h => clearTimeout(h as number),
-};
 
 interface EdgeConfig {
   policy: BridgePolicy;

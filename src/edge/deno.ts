@@ -1,8 +1,12 @@
 // A Deno entry: the edge node (src/edge/node.ts) in one Deno process, JSON-RPC 2.0 on
 // `POST /rpc` at 127.0.0.1, peers dialled over TCP with Deno.connect, and with `--bind-addr
-// 127.0.0.1:PORT` peers accepted over TCP with Deno.listen. The node secret and lightningd's
-// database are files in the data dir. Gossip signatures are checked by libsecp256k1
-// (src/wasm/secp256k1/verify.wasm, read and compiled here), else by @noble/secp256k1.
+// 127.0.0.1:PORT` peers accepted over TCP with Deno.listen. The node secret, lightningd's
+// database and the gossip store are files in the data dir: the gossip store is the Node runtime's
+// file store (src/node/gossip-store-file.ts, through Deno's `node:fs`), the same store log as
+// every runtime, so a restarted node is route-ready from DIR/gossip_store, not from its peers.
+// Gossip signatures are checked by libsecp256k1 (src/wasm/secp256k1/verify.wasm, read and
+// compiled here), else by @noble/secp256k1. SIGINT/SIGTERM and `stop` stop the node, then exit.
+// Type-checked by tsconfig.deno.json (web APIs and Node built-ins, both of which Deno has).
 //   deno run --allow-net=127.0.0.1 --allow-read=DIR,src/wasm --allow-write=DIR src/edge/deno.ts \
 //     --network regtest --data-dir DIR --rpc-port 9835 [--bind-addr 127.0.0.1:9735] [--recover MNEMONIC]
 // Prints one JSON line {id, rpc, binding} when ready. Only loopback is served.
@@ -12,6 +16,8 @@ import { TransportError, abortError, errorMessage } from '../transports/errors.t
 import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import type { Listening } from '../core/daemons/connectd/interface.ts';
+import { FileGossipStore } from '../node/gossip-store-file.ts';
+import { parseListenHostPort, type HostPort } from '../core/net/host.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
@@ -32,6 +38,7 @@ declare const Deno: {
     h: (r: Request) => Response | Promise<Response>,
   ): { finished: Promise<void>; shutdown(): Promise<void> };
   exit(code?: number): never;
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   readFile(path: string | URL): Promise<Uint8Array>;
   writeFile(path: string, data: Uint8Array, o?: { mode?: number }): Promise<void>;
   readTextFile(path: string): Promise<string>;
@@ -102,12 +109,16 @@ export function listenDenoTcp(host: string, port: number, accept: (s: ByteStream
   return { port: listener.addr.port, close: () => listener.close() };
 }
 
-/** `HOST:PORT` of --bind-addr. */
+/** `127.0.0.1:PORT` of --bind-addr (only loopback is served); port 0: any free port. */
 function parseBindAddr(v: string): { host: string; port: number } {
-  const m = /^(127\.0\.0\.1):(\d{1,5})$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new Error(`--bind-addr ${v}: expected 127.0.0.1:PORT`);
-  return { host: m[1]!, port };
+  let hp: HostPort | undefined;
+  try {
+    hp = parseListenHostPort(v);
+  } catch {
+    // the message below says what is expected
+  }
+  if (hp?.host !== '127.0.0.1') throw new Error(`--bind-addr ${v}: expected 127.0.0.1:PORT`);
+  return { host: hp.host, port: hp.port };
 }
 
 // The ES2022 lib and the Workers types declare no WebAssembly.compile (Deno has it).
@@ -157,9 +168,16 @@ export async function main(): Promise<void> {
     recover: Deno.args.includes('--recover') ? option('recover') : undefined,
     dialer: new DenoTcpDialer(),
     caps: { tcp: true, websocket: false },
+    // Opened here, loaded and closed by gossipd (its batches are fdatasync'd as in Node).
+    gossipStore: await FileGossipStore.open(`${dir}/gossip_store`),
     verifyWasm: verifyWasm(),
-    // `stop` over the RPC: answer it (shutdown lets requests in flight finish), then exit.
-    onStop: () => void server.shutdown().finally(() => Deno.exit(0)),
+    // `stop` over the RPC (or a signal): answer it (shutdown lets requests in flight finish), let
+    // the node finish stopping (gossipd writes what it holds and closes its store), then exit.
+    onStop: () =>
+      void server
+        .shutdown()
+        .then(() => node.stop())
+        .finally(() => Deno.exit(0)),
     ...(bindAddr
       ? {
           bind: [bindAddr],
@@ -182,6 +200,7 @@ export async function main(): Promise<void> {
       return new Response(await answerText(node, text), { headers: { 'content-type': 'application/json' } });
     },
   );
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) Deno.addSignalListener(signal, () => void node.stop());
 }
 
 if ((import.meta as { main?: boolean }).main) await main();

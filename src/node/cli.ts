@@ -18,6 +18,7 @@ import {
   type OptionValues,
 } from './options.ts';
 import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './network-dir.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../core/net/host.ts';
 import { JsonSplitter } from './json-stream.ts';
 import { basicAuth } from './rpc-cookie.ts';
 import { VERSION } from './version.ts';
@@ -136,9 +137,13 @@ export function socketCall(path: string, request: object): Promise<Reply> {
 
 /** One request over the HTTP endpoint, with the cookie. */
 export async function httpCall(addr: string, cookieFile: string, request: object): Promise<Reply> {
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(addr);
-  if (!m) throw new UsageError(`--rpc-addr: expected HOST:PORT, got ${addr}`);
-  const host = m[1]!.includes(':') ? `[${m[1]}]` : m[1]!;
+  let hp: HostPort;
+  try {
+    hp = parseHostPort(addr);
+  } catch (e) {
+    throw new UsageError(`--rpc-addr: expected HOST:PORT, got ${addr} (${(e as Error).message})`);
+  }
+  const url = `http://${formatHostPort(hp)}/`;
   let cookie: string;
   try {
     cookie = await readFile(cookieFile, 'utf8');
@@ -147,20 +152,20 @@ export async function httpCall(addr: string, cookieFile: string, request: object
   }
   let res: Response;
   try {
-    res = await fetch(`http://${host}:${m[2]}/`, {
+    res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: basicAuth(cookie) },
       body: JSON.stringify(request),
     });
   } catch (e) {
     const cause = (e as { cause?: Error }).cause;
-    throw new TalkError(`connecting to http://${host}:${m[2]}/: ${cause?.message ?? (e as Error).message}`);
+    throw new TalkError(`connecting to ${url}: ${cause?.message ?? (e as Error).message}`);
   }
   const text = await res.text();
   try {
     return JSON.parse(text) as Reply;
   } catch {
-    throw new TalkError(`HTTP ${res.status} from http://${host}:${m[2]}/: ${text.slice(0, 200)}`);
+    throw new TalkError(`HTTP ${res.status} from ${url}: ${text.slice(0, 200)}`);
   }
 }
 

@@ -21,6 +21,8 @@ import { LOCATION_OPTIONS, inNetworkDir, lightningDirOf, networkOf } from './net
 import { LOG_LEVELS, setLogConfig, type LogLevel } from './log.ts';
 import { VERSION } from './version.ts';
 import { HSM_OPTIONS } from './hsm-secret.ts';
+import { parseHostPort as parseBridgeListen } from '../core/bridge/policy.ts';
+import { parsePort } from '../core/net/host.ts';
 
 export const NODE_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS.slice(0, 1),
@@ -193,11 +195,7 @@ async function nodeMain(argv: string[]): Promise<number> {
       : {}),
   };
   process.stdout.write(JSON.stringify(started) + '\n');
-  const signal = await new Promise<string | undefined>(done => {
-    process.once('SIGINT', () => done('SIGINT'));
-    process.once('SIGTERM', () => done('SIGTERM'));
-    node.stopped.then(() => done(undefined));
-  });
+  const signal = await untilSignal(node.stopped);
   if (signal) process.stderr.write(`boltworker: ${signal}, shutting down\n`);
   await node.stop();
   return 0;
@@ -210,16 +208,39 @@ function rescanOf(v: string | undefined): number | undefined {
   return Number(v);
 }
 
-async function bridgeMain(argv: string[]): Promise<number> {
-  const { values, positional } = parseCommandLine(BRIDGE_OPTIONS, argv);
-  if (values.has('help')) return writeOut(usage(BRIDGE_SYNOPSIS, BRIDGE_OPTIONS), 0);
+/** The name of the first SIGINT or SIGTERM, or undefined when `stopped` comes first. */
+function untilSignal(stopped?: Promise<unknown>): Promise<string | undefined> {
+  return new Promise(done => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+    void stopped?.then(() => done(undefined));
+  });
+}
+
+/** A subcommand's options (no positional arguments); `--help` and `--version` answered here: their exit code. */
+function subcommandOptions(specs: OptionSpec[], synopsis: string, argv: string[]): OptionValues | number {
+  const { values, positional } = parseCommandLine(specs, argv);
+  if (values.has('help')) return writeOut(usage(synopsis, specs), 0);
   if (values.has('version')) return writeOut(`${VERSION}\n`, 0);
   if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
+  return values;
+}
+
+async function bridgeMain(argv: string[]): Promise<number> {
+  const values = subcommandOptions(BRIDGE_OPTIONS, BRIDGE_SYNOPSIS, argv);
+  if (typeof values === 'number') return values;
   const listen = lastValue(values, 'listen') ?? '127.0.0.1:8080';
-  if (!/^\[?[^\]]+?\]?:\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT, got ${listen}`);
+  try {
+    parseBridgeListen(listen, true); // as the bridge will parse it
+  } catch (e) {
+    throw new UsageError(`--listen: expected HOST:PORT, got ${listen} (${(e as Error).message})`);
+  }
   const ports = allValues(values, 'allow-port').map(p => {
-    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new UsageError(`--allow-port: bad port '${p}'`);
-    return Number(p);
+    try {
+      return parsePort(p);
+    } catch (e) {
+      throw new UsageError(`--allow-port: bad port '${p}' (${(e as Error).message})`);
+    }
   });
   const { startBridge } = await import('../transports/bridge-server.ts');
   const b = await startBridge({
@@ -235,19 +256,14 @@ async function bridgeMain(argv: string[]): Promise<number> {
     },
   });
   process.stdout.write(JSON.stringify({ bridge: `${b.url}/{host}:{port}` }) + '\n');
-  await new Promise<void>(done => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  await untilSignal();
   await b.close();
   return 0;
 }
 
 async function regtestCmd(argv: string[]): Promise<number> {
-  const { values, positional } = parseCommandLine(REGTEST_OPTIONS, argv);
-  if (values.has('help')) return writeOut(usage(REGTEST_SYNOPSIS, REGTEST_OPTIONS), 0);
-  if (values.has('version')) return writeOut(`${VERSION}\n`, 0);
-  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
+  const values = subcommandOptions(REGTEST_OPTIONS, REGTEST_SYNOPSIS, argv);
+  if (typeof values === 'number') return values;
   const dataDir = lastValue(values, 'data-dir');
   const { regtestMain } = await import('../regtest/main.ts');
   const h = await regtestMain([
@@ -255,10 +271,7 @@ async function regtestCmd(argv: string[]): Promise<number> {
     lastValue(values, 'listen') ?? '127.0.0.1:0',
     ...(dataDir !== undefined ? ['--data-dir', dataDir] : []),
   ]);
-  await new Promise<void>(done => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  await untilSignal();
   await h.close();
   return 0;
 }

@@ -6,7 +6,8 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { VerifyPool, type EngineChoice, type ToVerifyWorker } from '../core/gossip/verify-pool.ts';
+import type { VerifyPool } from '../core/gossip/verify-pool.ts';
+import { compiledOnce, workerVerifyPool, type WorkerPoolOptions } from '../core/gossip/worker-pool.ts';
 
 const BOOT = new URL('./workers/boot.mjs', import.meta.url);
 const ENTRY = new URL('./workers/verify-worker.ts', import.meta.url);
@@ -22,7 +23,6 @@ export function defaultVerifyWorkers(): number {
  */
 export type WasmBuild = 'auto' | 'verify' | 'tiny';
 
-const compiled = new Map<'verify' | 'tiny', Promise<WebAssembly.Module | null>>();
 // The ES2022 lib has no WebAssembly value and @types/node declares only its types.
 const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
 
@@ -32,65 +32,36 @@ function wasmUrl(build: 'verify' | 'tiny'): URL {
     : new URL('./secp256k1.wasm', import.meta.resolve('tiny-secp256k1'));
 }
 
+const compile = compiledOnce(async (build: 'verify' | 'tiny') => wasmApi.compile(await readFile(wasmUrl(build))));
+
 /** A secp256k1.wasm, compiled once per process; null when it cannot be loaded. */
 export async function libsecp256k1Module(build: WasmBuild = 'auto'): Promise<WebAssembly.Module | null> {
-  if (build === 'auto') return (await libsecp256k1Module('verify')) ?? libsecp256k1Module('tiny');
-  let p = compiled.get(build);
-  if (!p) {
-    p = (async () => {
-      try {
-        return await wasmApi.compile(await readFile(wasmUrl(build)));
-      } catch {
-        return null;
-      }
-    })();
-    compiled.set(build, p);
-  }
-  return p;
+  if (build === 'auto') return (await compile('verify')) ?? compile('tiny');
+  return compile(build);
 }
 
-export interface NodeVerifyPoolOptions {
-  /** Default: defaultVerifyWorkers(). */
-  size?: number;
-  /** Default 'auto': libsecp256k1 (WASM) when it loads, else @noble/secp256k1. */
-  engine?: EngineChoice;
-  maxChunk?: number;
-  /** Chunks a worker may hold at once (VerifyPoolOptions.depth). */
-  depth?: number;
+export interface NodeVerifyPoolOptions extends WorkerPoolOptions {
   /** Which secp256k1.wasm; default 'auto'. */
   wasm?: WasmBuild;
-  /** Keys each worker keeps decompressed (crypto-verify.ts DEFAULT_KEY_CACHE; 0: none). */
-  keyCache?: number;
   /** Sees each worker as it starts, replacements included (tests use it to kill one). */
   onSpawn?: (worker: Worker, index: number) => void;
 }
 
 export function createNodeVerifyPool(opts: NodeVerifyPoolOptions = {}): VerifyPool {
-  const engine = opts.engine ?? 'auto';
-  const wasm = engine === 'auto' || engine === 'libsecp256k1' ? libsecp256k1Module(opts.wasm) : Promise.resolve(null);
-  const keyCache = opts.keyCache !== undefined ? { keyCache: opts.keyCache } : {};
-  return new VerifyPool({
-    size: opts.size ?? defaultVerifyWorkers(),
-    ...(opts.maxChunk !== undefined ? { maxChunk: opts.maxChunk } : {}),
-    ...(opts.depth !== undefined ? { depth: opts.depth } : {}),
-    spawn(events, index) {
+  return workerVerifyPool(
+    opts,
+    defaultVerifyWorkers(),
+    () => libsecp256k1Module(opts.wasm),
+    (events, index) => {
       const worker = new Worker(BOOT, { workerData: { entry: ENTRY.href }, name: `verify-${index}` });
       worker.on('message', msg => events.message(msg));
       worker.once('error', e => events.died(`verify worker ${index} crashed: ${e.message}`));
       worker.once('exit', code => events.died(`verify worker ${index} exited with code ${code}`));
-      void wasm.then(module => {
-        const init: ToVerifyWorker = module ? { t: 'init', engine, wasm: module, ...keyCache } : { t: 'init', engine };
-        try {
-          worker.postMessage(init);
-        } catch {
-          // already gone: its 'exit' reports it
-        }
-      });
       opts.onSpawn?.(worker, index);
       return {
         post: (msg, transfer) => worker.postMessage(msg, transfer),
         terminate: () => worker.terminate(),
       };
     },
-  });
+  );
 }

@@ -23,6 +23,11 @@ export function randomBytes(n: number): Uint8Array {
   return out;
 }
 
+/** A random signed 32-bit integer (seeds tiny-secp256k1's context blinding; our build ignores it). */
+export function randomInt32(): number {
+  return crypto.getRandomValues(new Int32Array(1))[0]!;
+}
+
 export type ConsoleLevel = 'debug' | 'info' | 'warn' | 'silent';
 
 const RANK = { debug: 0, info: 1, warn: 2, silent: 3 } as const;

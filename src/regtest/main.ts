@@ -4,6 +4,7 @@
 // A fresh chain is mined to height 101 so its own coins (`POST /regtest/send`) are spendable.
 // Runs until SIGINT/SIGTERM (`runRegtest`). Also runnable directly: node --import tsx src/regtest/main.ts ARGS.
 import { pathToFileURL } from 'node:url';
+import { parseListenHostPort, type HostPort } from '../core/net/host.ts';
 import { RegtestConfigError, startRegtest, type RegtestHandle } from './server-node.ts';
 
 export interface RegtestArgs {
@@ -28,9 +29,13 @@ export function parseRegtestArgs(argv: string[]): RegtestArgs {
     else if (a.startsWith('--data-dir=')) dataDir = a.slice(11);
     else throw new RegtestConfigError(`unknown argument: ${a}`);
   }
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
-  if (!m || Number(m[2]) > 65535) throw new RegtestConfigError(`--listen wants HOST:PORT, got ${listen}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), dataDir };
+  let hp: HostPort;
+  try {
+    hp = parseListenHostPort(listen);
+  } catch (e) {
+    throw new RegtestConfigError(`--listen wants HOST:PORT, got ${listen} (${(e as Error).message})`);
+  }
+  return { host: hp.host, port: hp.port, dataDir };
 }
 
 /** Starts the chain from command-line arguments and prints the ready line; returns the handle. */

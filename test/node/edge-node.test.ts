@@ -6,7 +6,7 @@
 // isolate by libsecp256k1 (WASM): a peer of the test's own sends signed gossip, good and bad, and
 // getinfo names the engine that checked it. In Deno also: peers accepted on --bind-addr.
 // Everything stays on 127.0.0.1.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -185,6 +185,42 @@ async function feedAndCheck(
   return info!;
 }
 
+/**
+ * After a restart with no peer: the good channel, both its updates and a route over it are in the
+ * graph, and no gossip was received or checked since, so they came from the node's store.
+ */
+async function graphFromStore(call: (method: string, params?: unknown) => Promise<Record<string, unknown>>): Promise<void> {
+  const gossip = (await call('getinfo')).gossip as {
+    channels_known: number;
+    stats: { received: number; accepted: number; signatures_checked: number };
+  };
+  equal(gossip.stats.received, 0, 'no gossip received from a peer since the restart');
+  equal(gossip.stats.accepted, 0);
+  equal(gossip.stats.signatures_checked, 0);
+  ok(gossip.channels_known >= 1, `channels_known ${gossip.channels_known}`);
+  const halves = (await call('listchannels', { short_channel_id: `${GOOD_BLOCK}x1x0` })).channels as unknown[];
+  equal(halves.length, 2, 'the channel and both of its updates came back from the store');
+  const [a, b] = [party('a'), party('b')].map(p => toHex(getPublicKey(p.nodeSecret)));
+  const route = (await call('getroute', { id: b, fromid: a, amount_msat: 1000, riskfactor: 1 })).route as {
+    channel: string;
+    id: string;
+  }[];
+  equal(route.length, 1);
+  equal(route[0]!.channel, `${GOOD_BLOCK}x1x0`);
+  equal(route[0]!.id, b);
+  equal(((await call('listchannels', { short_channel_id: `${BAD_BLOCK}x1x0` })).channels as unknown[]).length, 0);
+}
+
+/** Polls getinfo until gossipd has stored (written and synced) at least `n` records. */
+async function storedAtLeast(n: number, call: (method: string, params?: unknown) => Promise<Record<string, unknown>>): Promise<void> {
+  let stored = 0;
+  for (let i = 0; i < 200 && stored < n; i++) {
+    stored = ((await call('getinfo')).gossip as { stats: { stored: number } }).stats.stored;
+    if (stored < n) await new Promise(r => setTimeout(r, 50));
+  }
+  ok(stored >= n, `stored ${stored}`);
+}
+
 describe('edge node (miniflare): Worker → Durable Object → node', { timeout: 60_000 }, () => {
   let script: string;
   let persist: string;
@@ -272,37 +308,12 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
 
   it('keeps its gossip in Durable Object storage: restarted, it lists the channel and routes over it without a peer', async () => {
     // gossipd writes its store in batches: wait until the good channel and both updates are stored.
-    let stored = 0;
-    for (let i = 0; i < 200 && stored < 3; i++) {
-      stored = ((await result(mf!, 'getinfo')).gossip as { stats: { stored: number } }).stats.stored;
-      if (stored < 3) await new Promise(r => setTimeout(r, 50));
-    }
-    ok(stored >= 3, `stored ${stored}`);
+    await storedAtLeast(3, (m, p) => result(mf!, m, p));
     await mf!.dispose();
     mf = undefined;
     mf = startWorker(script, persist, bindings);
     // A new workerd, a new object on the same storage: the graph is there before any gossip came.
-    const gossip = (await result(mf, 'getinfo')).gossip as {
-      channels_known: number;
-      stats: { accepted: number; signatures_checked: number };
-    };
-    equal(gossip.stats.accepted, 0, 'no gossip taken from a peer since the restart');
-    equal(gossip.stats.signatures_checked, 0);
-    ok(gossip.channels_known >= 1, `channels_known ${gossip.channels_known}`);
-    const halves = (await result(mf, 'listchannels', { short_channel_id: `${GOOD_BLOCK}x1x0` })).channels as {
-      source: string;
-      destination: string;
-    }[];
-    equal(halves.length, 2);
-    const [a, b] = [party('a'), party('b')].map(p => toHex(getPublicKey(p.nodeSecret)));
-    const route = (await result(mf, 'getroute', { id: b, fromid: a, amount_msat: 1000, riskfactor: 1 })).route as {
-      channel: string;
-      id: string;
-    }[];
-    equal(route.length, 1);
-    equal(route[0]!.channel, `${GOOD_BLOCK}x1x0`);
-    equal(route[0]!.id, b);
-    equal(((await result(mf, 'listchannels', { short_channel_id: `${BAD_BLOCK}x1x0` })).channels as unknown[]).length, 0);
+    await graphFromStore((m, p) => result(mf!, m, p));
   });
 
   it('keeps its secret and peers in Durable Object storage across a restart', async () => {
@@ -341,11 +352,10 @@ describe(
     let proc: ChildProcess | undefined;
     let ready: { id: string; rpc: string; binding: { type: string; address: string; port: number }[] };
     let feeder: Feeder | undefined;
+    let data: string;
 
-    before(async () => {
-      peer = await startNode({ network: 'regtest', lightningDir: tmp(), bindAddr: ['127.0.0.1:0'] });
-      feeder = await startFeeder();
-      const data = tmp();
+    /** Starts src/edge/deno.ts on `data` and waits for its ready line. */
+    async function startDeno(): Promise<void> {
       proc = spawn(
         DENO,
         [
@@ -373,13 +383,28 @@ describe(
       const exited = new Promise<never>((_, reject) => proc!.once('exit', code => reject(new Error(`deno exited with ${code}`))));
       const line = new Promise<string>(resolve => createInterface({ input: proc!.stdout! }).once('line', resolve));
       ready = JSON.parse(await Promise.race([line, exited])) as typeof ready;
+    }
+
+    /** Sends the Deno process `signal` and waits until it has exited: how it exited. */
+    async function stopDeno(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null || p.signalCode !== null) return undefined;
+      const gone = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(r =>
+        p.once('exit', (code, signal) => r({ code, signal })),
+      );
+      p.kill(signal);
+      return gone;
+    }
+
+    before(async () => {
+      peer = await startNode({ network: 'regtest', lightningDir: tmp(), bindAddr: ['127.0.0.1:0'] });
+      feeder = await startFeeder();
+      data = tmp();
+      await startDeno();
     });
     after(async () => {
-      if (proc && proc.exitCode === null) {
-        const gone = new Promise(r => proc!.once('exit', r));
-        proc.kill('SIGTERM');
-        await gone;
-      }
+      await stopDeno('SIGTERM');
       await feeder?.stop();
       await peer?.stop();
       for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -439,6 +464,31 @@ describe(
       equal(r.id, ready.id);
       const info = await feedAndCheck(feeder!, ready.id, call);
       equal(info.verify_engine, 'libsecp256k1');
+    });
+
+    it('keeps its gossip in DIR/gossip_store: killed and restarted, it lists the channel and routes over it without a peer', async () => {
+      // gossipd writes its store in batches, each fdatasync'd before it counts as stored: wait
+      // until the good channel and both updates are stored.
+      await storedAtLeast(3, call);
+      const id = ready.id;
+      // As an eviction: no shutdown, nothing written on the way out. The peer that sent the
+      // gossip goes too, so it cannot be learnt again.
+      await stopDeno('SIGKILL');
+      await feeder!.stop();
+      feeder = undefined;
+      await startDeno();
+      equal(ready.id, id, 'the same node (hsm_secret in DIR)');
+      await graphFromStore(call);
+      ok(statSync(join(data, 'gossip_store')).size > 8, 'DIR/gossip_store holds more than its header');
+    });
+
+    it('stops on SIGTERM as `stop` does (exit 0 once the node has stopped), and the next start loads the store', async () => {
+      const exit = await stopDeno('SIGTERM');
+      equal(exit?.signal, null, 'not killed by the signal: it stopped itself');
+      equal(exit?.code, 0);
+      await startDeno();
+      const halves = (await call('listchannels', { short_channel_id: `${GOOD_BLOCK}x1x0` })).channels as unknown[];
+      equal(halves.length, 2);
     });
   },
 );

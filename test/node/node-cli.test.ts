@@ -108,6 +108,23 @@ describe('options as Core Lightning spells them', () => {
     throws(() => parseCommandLine(NODE_OPTIONS, ['--alias']), UsageError);
   });
 
+  it('HOST:PORT options are parsed as hosts and ports (one parser): out of range or bad hosts are usage errors', async () => {
+    const d = tmp();
+    // cli: a usage error (exit 3) before anything is read or dialled, not a failure to talk (2).
+    const cli = await output(run(['cli', '--lightning-dir', d, '--regtest', '--rpc-addr', '127.0.0.1:99999', 'getinfo']));
+    equal(cli.code, 3, cli.err);
+    ok(cli.err.includes('--rpc-addr: expected HOST:PORT') && cli.err.includes('65535'), cli.err);
+    const bridge = await output(run(['bridge', '--listen', '127.0.0.1:99999']));
+    equal(bridge.code, 1);
+    ok(bridge.err.includes('--listen: expected HOST:PORT'), bridge.err);
+    const port = await output(run(['bridge', '--listen', '127.0.0.1:0', '--allow-port', '99999']));
+    equal(port.code, 1);
+    ok(port.err.includes("--allow-port: bad port '99999'"), port.err);
+    const regtest = await output(run(['regtest', '--listen', '300.1.1.1:0']));
+    equal(regtest.code, 1);
+    ok(regtest.err.includes('--listen wants HOST:PORT') && regtest.err.includes('IPv4'), regtest.err);
+  });
+
   it('boltworker regtest: strict options, loopback only, and a ready line with its Esplora URL', async () => {
     const bad = await output(run(['regtest', '--lisen', '127.0.0.1:0']));
     equal(bad.code, 1);

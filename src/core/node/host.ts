@@ -3,7 +3,7 @@
 // a request (the kind's definition, its init, the ends of its links) and stops them one by one. A
 // runtime gives it only how ports are wrapped (links) and what each kind gets in this realm (env).
 import type { DaemonDefinition, DaemonEnv, DaemonSpec, Remote, Started } from './daemon.ts';
-import { DAEMONS, type DaemonEntry } from './daemons.ts';
+import { DAEMONS, type DaemonEntry, type DaemonKind } from './daemons.ts';
 
 /** How a runtime joins realms: Comlink over its MessagePorts. */
 export interface LinkLayer<Port> {
@@ -51,6 +51,29 @@ export interface HostOptions<Port, Ctx> {
   env(kind: string, ctx: Ctx): DaemonEnv | Promise<DaemonEnv>;
   /** Answers (or, with undefined, stops answering) the main instance's API on the host's own port. */
   main(api: object | undefined): void;
+}
+
+/** A table daemon's env: the common one and its own (its interface.ts `env`). */
+export type EnvOf<K extends DaemonKind> = (typeof DAEMONS)[K] extends DaemonEntry<infer S> ? S['env'] & DaemonEnv : never;
+
+/**
+ * What a runtime gives the table's daemons in its realm, by kind, each made from the common env and
+ * typed by its interface.ts. A kind it does not name (one needing nothing of the runtime) gets the
+ * common env alone.
+ */
+export type RuntimeEnvs<Ctx> = { [K in DaemonKind]?: (base: DaemonEnv, ctx: Ctx) => EnvOf<K> | Promise<EnvOf<K>> };
+
+function isTableKind(kind: string): kind is DaemonKind {
+  return Object.prototype.hasOwnProperty.call(DAEMONS, kind);
+}
+
+/** HostOptions' `env` from the runtime's common env (`base`) and its envs by kind. */
+export function envByKind<Ctx>(base: (kind: string, ctx: Ctx) => DaemonEnv, envs: RuntimeEnvs<Ctx>): HostOptions<unknown, Ctx>['env'] {
+  return (kind, ctx) => {
+    const common = base(kind, ctx);
+    const make = isTableKind(kind) ? envs[kind] : undefined;
+    return make ? make(common, ctx) : common;
+  };
 }
 
 function tableEntry(kind: string): DaemonEntry<DaemonSpec> | undefined {

@@ -8,11 +8,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { ConnectdEnv } from '../../core/daemons/connectd/interface.ts';
-import type { GossipdEnv } from '../../core/daemons/gossipd/interface.ts';
-import type { HsmdEnv } from '../../core/daemons/hsmd/interface.ts';
-import type { DaemonEnv } from '../../core/node/daemon.ts';
-import { ownPortAnswers } from '../../core/node/host.ts';
+import { envByKind, ownPortAnswers, type RuntimeEnvs } from '../../core/node/host.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { randomBytes, systemClock } from '../../platform/system.ts';
 import { combineDialers } from '../../transports/dialer.ts';
@@ -29,50 +25,39 @@ import { nodeTransportAead } from '../aead.ts';
 
 installErrorTransfer();
 
-function env(kind: string, ctx: NodeHostCtx): DaemonEnv {
-  const base: DaemonEnv = { clock: systemClock, log: nodeLog(kind), randomBytes };
-  switch (kind) {
-    case 'hsmd': {
-      const hsmd: DaemonEnv & HsmdEnv = {
-        ...base,
-        async loadOrCreateSecret(recover) {
-          const root = await loadOrCreateSecret(ctx.networkDir, recover);
-          // Where to read the mnemonic, never the mnemonic itself.
-          if (root.made === 'created')
-            base.log.info(
-              `created a new node seed in ${root.path}: its BIP39 mnemonic is the text after the first 32 bytes (tail -c +33 ${root.path}); write it down and keep it offline, it restores the node (--recover)`,
-            );
-          if (root.made === 'recovered') base.log.info(`restored the node seed into ${root.path}`);
-          return { secretData: root.secretData };
-        },
-        // hsm_channels.json beside hsm_secret (src/node/hsm-channels.ts).
-        openChannelStore: async () => new FileHsmChannelStore(ctx.networkDir),
-      };
-      return hsmd;
-    }
-    case 'connectd': {
-      const connectd: DaemonEnv & ConnectdEnv = {
-        ...base,
-        dialer: combineDialers({ tcp: new TcpDialer(), websocket: new WsDialer() }),
-        // `--bind-addr HOST:PORT` (TCP) or `--bind-addr ws:HOST:PORT` (WebSocket).
-        listen: (kind, host, port, accept) => (kind === 'tcp' ? listenTcp(host, port, accept) : listenWebSocket(host, port, accept)),
-        // BOLT 8 with Node's built-in ChaCha20-Poly1305 for large messages (src/node/aead.ts).
-        aead: nodeTransportAead,
-      };
-      return connectd;
-    }
-    case 'gossipd': {
-      const gossipd: DaemonEnv & GossipdEnv = {
-        ...base,
-        openStore: () => FileGossipStore.open(join(ctx.networkDir, 'gossip_store')),
-        verifier: () => createNodeVerifyPool(ctx.verifyWorkers ? { size: ctx.verifyWorkers } : {}),
-        inflate: (b, max) => new Uint8Array(inflateSync(b, { maxOutputLength: max })),
-      };
-      return gossipd;
-    }
-    default:
-      return base;
-  }
-}
+/** What each daemon gets in this thread beyond the common env (clock, log, random source). */
+const envs: RuntimeEnvs<NodeHostCtx> = {
+  hsmd: (base, ctx) => ({
+    ...base,
+    async loadOrCreateSecret(recover) {
+      const root = await loadOrCreateSecret(ctx.networkDir, recover);
+      // Where to read the mnemonic, never the mnemonic itself.
+      if (root.made === 'created')
+        base.log.info(
+          `created a new node seed in ${root.path}: its BIP39 mnemonic is the text after the first 32 bytes (tail -c +33 ${root.path}); write it down and keep it offline, it restores the node (--recover)`,
+        );
+      if (root.made === 'recovered') base.log.info(`restored the node seed into ${root.path}`);
+      return { secretData: root.secretData };
+    },
+    // hsm_channels.json beside hsm_secret (src/node/hsm-channels.ts).
+    openChannelStore: async () => new FileHsmChannelStore(ctx.networkDir),
+  }),
+  connectd: base => ({
+    ...base,
+    dialer: combineDialers({ tcp: new TcpDialer(), websocket: new WsDialer() }),
+    // `--bind-addr HOST:PORT` (TCP) or `--bind-addr ws:HOST:PORT` (WebSocket).
+    listen: (kind, host, port, accept) => (kind === 'tcp' ? listenTcp(host, port, accept) : listenWebSocket(host, port, accept)),
+    // BOLT 8 with Node's built-in ChaCha20-Poly1305 for large messages (src/node/aead.ts).
+    aead: nodeTransportAead,
+  }),
+  gossipd: (base, ctx) => ({
+    ...base,
+    openStore: () => FileGossipStore.open(join(ctx.networkDir, 'gossip_store')),
+    verifier: () => createNodeVerifyPool(ctx.verifyWorkers ? { size: ctx.verifyWorkers } : {}),
+    inflate: (b, max) => new Uint8Array(inflateSync(b, { maxOutputLength: max })),
+  }),
+};
+
+const env = envByKind<NodeHostCtx>(kind => ({ clock: systemClock, log: nodeLog(kind), randomBytes }), envs);
 
 Comlink.expose(ownPortAnswers({ links: nodeLinks, env }), nodeEndpoint(parentPort!));

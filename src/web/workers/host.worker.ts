@@ -7,10 +7,7 @@
 // nested in this one. The store is trusted on load: a restart checks no signature.
 import * as Comlink from 'comlink';
 import { smallMessageAead } from '../../core/crypto/aead.ts';
-import type { ConnectdEnv } from '../../core/daemons/connectd/interface.ts';
-import type { HsmdEnv } from '../../core/daemons/hsmd/interface.ts';
-import type { DaemonEnv } from '../../core/node/daemon.ts';
-import { ownPortAnswers } from '../../core/node/host.ts';
+import { envByKind, ownPortAnswers, type RuntimeEnvs } from '../../core/node/host.ts';
 import { installErrorTransfer } from '../../links/comlink-errors.ts';
 import { consoleLog, randomBytes, systemClock } from '../../platform/system.ts';
 import { BrowserWebSocketDialer } from '../../transports/browser-websocket.ts';
@@ -21,36 +18,27 @@ import { webLinks, type WebHostCtx } from '../worker-api.ts';
 
 installErrorTransfer();
 
-function env(kind: string, ctx: WebHostCtx): DaemonEnv | Promise<DaemonEnv> {
-  const base: DaemonEnv = { clock: systemClock, log: consoleLog(kind, ctx.log), randomBytes };
-  switch (kind) {
-    case 'hsmd': {
-      const hsmd: DaemonEnv & HsmdEnv = {
-        ...base,
-        loadOrCreateSecret: recover => {
-          if (typeof ctx.dataName !== 'string' || ctx.dataName === '') throw new Error('hsmd: a data name is needed');
-          return loadOrCreateSecretIdb(ctx.dataName, randomBytes, recover);
-        },
-        // Beside the seed, in hsmd's own database (src/web/hsm-channels-idb.ts).
-        openChannelStore: async () => new IdbHsmChannelStore(ctx.dataName),
-      };
-      return hsmd;
-    }
-    case 'connectd': {
-      const connectd: DaemonEnv & ConnectdEnv = {
-        ...base,
-        dialer: combineDialers({ websocket: new BrowserWebSocketDialer() }),
-        // BOLT 8 with reused cipher state for small messages (src/core/crypto/aead.ts).
-        aead: smallMessageAead(),
-      };
-      return connectd;
-    }
-    case 'gossipd':
-      // Its store and verifier pool (with the libsecp256k1 wasm) load only in gossipd's Worker.
-      return import('./gossipd-env.ts').then(m => m.gossipdEnv(base, ctx));
-    default:
-      return base;
-  }
-}
+/** What each daemon gets in this Worker beyond the common env (clock, log, random source). */
+const envs: RuntimeEnvs<WebHostCtx> = {
+  hsmd: (base, ctx) => ({
+    ...base,
+    loadOrCreateSecret: recover => {
+      if (typeof ctx.dataName !== 'string' || ctx.dataName === '') throw new Error('hsmd: a data name is needed');
+      return loadOrCreateSecretIdb(ctx.dataName, randomBytes, recover);
+    },
+    // Beside the seed, in hsmd's own database (src/web/hsm-channels-idb.ts).
+    openChannelStore: async () => new IdbHsmChannelStore(ctx.dataName),
+  }),
+  connectd: base => ({
+    ...base,
+    dialer: combineDialers({ websocket: new BrowserWebSocketDialer() }),
+    // BOLT 8 with reused cipher state for small messages (src/core/crypto/aead.ts).
+    aead: smallMessageAead(),
+  }),
+  // Its store and verifier pool (with the libsecp256k1 wasm) load only in gossipd's Worker.
+  gossipd: (base, ctx) => import('./gossipd-env.ts').then(m => m.gossipdEnv(base, ctx)),
+};
+
+const env = envByKind<WebHostCtx>((kind, ctx) => ({ clock: systemClock, log: consoleLog(kind, ctx.log), randomBytes }), envs);
 
 Comlink.expose(ownPortAnswers<MessagePort, WebHostCtx>({ links: webLinks, env }));

@@ -1,13 +1,11 @@
 // gossipd's signature-check worker in the browser (a module Worker started by src/web/verify-pool.ts):
 // raw postMessage rather than Comlink, since each message is one packed batch on the hot path.
 import { serveVerifyWorker, type ToVerifyWorker } from '../../core/gossip/verify-pool.ts';
+import { randomInt32 } from '../../platform/system.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-const handle = serveVerifyWorker(
-  (msg, transfer) => scope.postMessage(msg, transfer),
-  () => crypto.getRandomValues(new Int32Array(1))[0]!,
-);
+const handle = serveVerifyWorker((msg, transfer) => scope.postMessage(msg, transfer), randomInt32);
 
 let crashed = false;
 

@@ -4,6 +4,7 @@ import {
   parseNodeId,
   parseHost,
   parseHostPort,
+  parseListenHostPort,
   parseEndpoint,
   parsePeerAddress,
   parseWebSocketUrl,
@@ -126,6 +127,15 @@ describe('address: hosts and ports', () => {
     throws(() => parseHostPort('[::1]x'), DecodeError, 'bad_host');
     throws(() => parseHostPort('[::1'), DecodeError, 'bad_host');
     throws(() => parseHostPort('[::1]:'), DecodeError, 'bad_port');
+  });
+  it('takes port 0 (any free port) only where we listen, with the same forms and limits', () => {
+    deepEqual(parseListenHostPort('127.0.0.1:0'), { type: 'ipv4', host: '127.0.0.1', port: 0 });
+    deepEqual(parseListenHostPort('[::1]:0'), { type: 'ipv6', host: '::1', port: 0 });
+    deepEqual(parseListenHostPort('localhost:9835'), { type: 'dns', host: 'localhost', port: 9835 });
+    deepEqual(parseListenHostPort('::', 19846), { type: 'ipv6', host: '::', port: 19846 });
+    for (const p of ['65536', '-1', '', '0x10']) throws(() => parseListenHostPort(`1.2.3.4:${p}`), DecodeError, 'bad_port');
+    throws(() => parseListenHostPort('1.2.3.4'), DecodeError, 'missing_port');
+    throws(() => parseListenHostPort('1.2.3:0'), DecodeError, 'bad_ipv4');
   });
   it('formats IPv6 with brackets', () => {
     equal(formatHostPort({ type: 'ipv6', host: '::1', port: 9735 }), '[::1]:9735');
