@@ -5,7 +5,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ConnectdConfig } from '../core/daemons/connectd/interface.ts';
 import type { GossipdConfig } from '../core/daemons/gossipd/interface.ts';
 import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
-import { defaultPort, parseBridge, parseHost, parseHostPort, type Host } from '../core/net/address.ts';
+import { defaultPort, parseBridge, parseHostPort, type Host } from '../core/net/address.ts';
+import { parseListenHostPort } from '../core/net/host.ts';
 import type { NetAddress } from '../core/net/transport.ts';
 import { assembleNode, commonNodeOptions, type AssembledNode } from '../core/node/assemble.ts';
 import type { Platform } from '../core/node/platform.ts';
@@ -88,15 +89,9 @@ interface Bind {
 /** `[ws:]HOST[:PORT]` as Core Lightning's addr options take it; port 0 (any free port) is allowed for listening. */
 function parseBind(option: string, s: string, network: string): Bind {
   const ws = s.startsWith('ws:');
-  const rest = ws ? s.slice(3) : s;
-  let hostText = rest;
-  let portText: string | undefined;
-  const close = rest.startsWith('[') ? rest.indexOf(']') : -1;
-  if (close > 0) [hostText, portText] = [rest.slice(0, close + 1), rest[close + 1] === ':' ? rest.slice(close + 2) : undefined];
-  else if (rest.split(':').length === 2) [hostText, portText] = rest.split(':') as [string, string];
   try {
-    if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)) throw new Error(`bad port '${portText}'`);
-    return { kind: ws ? 'ws' : 'tcp', host: parseHost(hostText), port: portText === undefined ? defaultPort(network) : Number(portText) };
+    const { type, host, port } = parseListenHostPort(ws ? s.slice(3) : s, defaultPort(network));
+    return { kind: ws ? 'ws' : 'tcp', host: { type, host }, port };
   } catch (e) {
     throw new Error(`--${option} ${s}: ${(e as Error).message} (expected [ws:]HOST[:PORT])`);
   }
@@ -200,10 +195,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     }
     let httpInfo: RunningNode['rpcHttp'];
     if (o.rpcAddr) {
-      const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(o.rpcAddr);
-      if (!m || Number(m[2]) > 65535) throw new Error(`--rpc-addr: expected HOST:PORT, got ${o.rpcAddr}`);
+      let at: { host: string; port: number };
+      try {
+        at = parseListenHostPort(o.rpcAddr);
+      } catch (e) {
+        throw new Error(`--rpc-addr: expected HOST:PORT, got ${o.rpcAddr} (${(e as Error).message})`);
+      }
       cookie = await writeCookie(cookiePath(dir, o.rpcFile));
-      rpcHttp = await startRpcHttp(ld.rpc, { host: m[1]!, port: Number(m[2]), cookie: cookie.value, allowOrigins: o.rpcAllowOrigin });
+      rpcHttp = await startRpcHttp(ld.rpc, { host: at.host, port: at.port, cookie: cookie.value, allowOrigins: o.rpcAllowOrigin });
       const url = `http://${rpcHttp.host.includes(':') ? `[${rpcHttp.host}]` : rpcHttp.host}:${rpcHttp.port}/`;
       httpInfo = { host: rpcHttp.host, port: rpcHttp.port, url, cookieFile: cookie.path, beyondLoopback: rpcHttp.beyondLoopback };
       log.info(`JSON-RPC over HTTP on ${url} (credential: ${cookie.path})`);
