@@ -10,10 +10,10 @@
 // isolate too (no workers), by libsecp256k1 compiled to WASM when the runtime hands its module in
 // (`verifyWasm`), else by @noble/secp256k1.
 import * as Comlink from 'comlink';
-import type { ConnectdConfig, ConnectdEnv, Listening } from '../core/daemons/connectd/interface.ts';
-import type { GossipdConfig, GossipdEnv } from '../core/daemons/gossipd/interface.ts';
+import type { ConnectdConfig, Listening } from '../core/daemons/connectd/interface.ts';
+import type { GossipdConfig } from '../core/daemons/gossipd/interface.ts';
 import { openSeed, type SeedStore } from '../core/keys/seed.ts';
-import type { HsmChannelStore, HsmdEnv } from '../core/daemons/hsmd/interface.ts';
+import type { HsmChannelStore } from '../core/daemons/hsmd/interface.ts';
 import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import type { WalletStorage } from '../core/wallet/state.ts';
 import { esploraChain } from '../platform/esplora.ts';
@@ -25,13 +25,12 @@ import { InlineVerifier } from '../core/gossip/verify-pool.ts';
 import type { DialCapabilities } from '../core/net/address.ts';
 import type { ByteStream, Dialer, NetAddress } from '../core/net/transport.ts';
 import { assembleNode, commonNodeOptions } from '../core/node/assemble.ts';
-import type { DaemonEnv } from '../core/node/daemon.ts';
-import { daemonHost } from '../core/node/host.ts';
+import { daemonHost, envByKind, type RuntimeEnvs } from '../core/node/host.ts';
 import type { HostHandle, Platform } from '../core/node/platform.ts';
 import { comlinkLinks } from '../links/comlink-links.ts';
 import { installErrorTransfer } from '../links/comlink-errors.ts';
 import { inflateZlib } from '../platform/inflate.ts';
-import { consoleLog, randomBytes, systemClock } from '../platform/system.ts';
+import { consoleLog, randomBytes, randomInt32, systemClock } from '../platform/system.ts';
 import { NODE_VERSION } from '../platform/version.ts';
 
 /** Version reported by getinfo (src/platform/version.ts). */
@@ -130,36 +129,26 @@ const edgeLinks = comlinkLinks<MessagePort>({
   close: p => p.close(),
 });
 
-/** A 32-bit random number (seeds tiny-secp256k1's context blinding; ours ignores it). */
-function randomInt32(): number {
-  return crypto.getRandomValues(new Int32Array(1))[0]!;
-}
-
-/** What each daemon gets in this isolate. */
-function edgeEnv(o: EdgeNodeOptions, kind: string): DaemonEnv {
-  const base: DaemonEnv = { clock: systemClock, log: consoleLog(kind, o.log ?? 'warn'), randomBytes };
-  switch (kind) {
-    case 'hsmd': {
-      const hsmd: DaemonEnv & HsmdEnv = {
-        ...base,
-        // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts).
-        loadOrCreateSecret: recover => openSeed(o.secretStore, randomBytes, recover),
-        ...(o.hsmChannels ? { openChannelStore: async () => o.hsmChannels! } : {}),
-      };
-      return hsmd;
-    }
-    case 'connectd': {
+/** What each daemon of the table gets in this isolate, by kind (core/node/host.ts envByKind). */
+function edgeEnvs(o: EdgeNodeOptions): RuntimeEnvs<undefined> {
+  return {
+    hsmd: base => ({
+      ...base,
+      // The stored bytes are an hsm_secret in Core Lightning's format (src/core/keys/seed.ts).
+      loadOrCreateSecret: recover => openSeed(o.secretStore, randomBytes, recover),
+      ...(o.hsmChannels ? { openChannelStore: async () => o.hsmChannels! } : {}),
+    }),
+    connectd: base => {
       const listener = o.listener;
-      const connectd: DaemonEnv & ConnectdEnv = {
+      return {
         ...base,
         dialer: o.dialer,
         ...(listener ? { listen: (_kind, host, port, accept) => listener(host, port, accept) } : {}),
       };
-      return connectd;
-    }
-    case 'gossipd': {
+    },
+    gossipd: base => {
       let verifier: InlineVerifier | undefined;
-      const gossipd: DaemonEnv & GossipdEnv = {
+      return {
         ...base,
         openStore: async () => o.gossipStore ?? new MemoryGossipStore(),
         // In this thread, a chunk at a time so requests and peers are served between chunks.
@@ -172,11 +161,8 @@ function edgeEnv(o: EdgeNodeOptions, kind: string): DaemonEnv {
         // Which engine checks its signatures ('libsecp256k1' or 'noble').
         info: () => ({ verify_engine: verifier?.engine }),
       };
-      return gossipd;
-    }
-    default:
-      return base;
-  }
+    },
+  };
 }
 
 /** A daemon host in this isolate: its control called directly, its main daemon's API over a channel. */
@@ -184,7 +170,7 @@ function isolateHost(o: EdgeNodeOptions): HostHandle<MessagePort, undefined> {
   const own = new MessageChannel();
   const control = daemonHost<MessagePort, undefined>({
     links: edgeLinks,
-    env: kind => edgeEnv(o, kind),
+    env: envByKind<undefined>(kind => ({ clock: systemClock, log: consoleLog(kind, o.log ?? 'warn'), randomBytes }), edgeEnvs(o)),
     main: api => api && edgeLinks.expose(api, own.port1),
   });
   return {
