@@ -8,15 +8,17 @@
 // compiled here), else by @noble/secp256k1. SIGINT/SIGTERM and `stop` stop the node, then exit.
 // Type-checked by tsconfig.deno.json (web APIs and Node built-ins, both of which Deno has).
 //   deno run --allow-net=127.0.0.1 --allow-read=DIR,src/wasm --allow-write=DIR src/edge/deno.ts \
-//     --network regtest --data-dir DIR --rpc-port 9835 [--bind-addr 127.0.0.1:9735] [--recover MNEMONIC]
+//     --network regtest --data-dir DIR --rpc-port 9835 [--bind-addr 127.0.0.1:9735] [--recover MNEMONIC] \
+//     [--esplora URL]... [--rescan N]     (an Esplora beyond 127.0.0.1 needs its host in --allow-net)
 // Prints one JSON line {id, rpc, binding} when ready. Only loopback is served.
-import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import type { AbortSignalLike, ByteStream, DialTarget, Dialer, NetAddress } from '../core/net/transport.ts';
 import { TransportError, abortError, errorMessage } from '../transports/errors.ts';
 import { WebStreamSocket, type StreamPair } from '../transports/web-stream-socket.ts';
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import type { Listening } from '../core/daemons/connectd/interface.ts';
 import { FileGossipStore } from '../node/gossip-store-file.ts';
+import { FileLightningdStorage, FileWalletStorage } from '../node/lightningd-storage.ts';
+import { FileHsmChannelStore } from '../node/hsm-channels.ts';
 import { parseListenHostPort, type HostPort } from '../core/net/host.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
@@ -140,6 +142,20 @@ function option(name: string, fallback?: string): string {
   return v;
 }
 
+/** Every value of a repeatable option. */
+function options(name: string): string[] {
+  const out: string[] = [];
+  Deno.args.forEach((a, i) => {
+    if (a === `--${name}` && Deno.args[i + 1] !== undefined) out.push(Deno.args[i + 1]!);
+  });
+  return out;
+}
+
+function rescanOf(v: string): number {
+  if (!/^-?\d{1,9}$/.test(v)) throw new Error(`--rescan: expected a number of blocks, got '${v}'`);
+  return Number(v);
+}
+
 const MAX_BODY = 1 << 20;
 
 export async function main(): Promise<void> {
@@ -153,19 +169,20 @@ export async function main(): Promise<void> {
     load: () => readOrUndefined(() => Deno.readFile(`${dir}/hsm_secret`)),
     save: s => Deno.writeFile(`${dir}/hsm_secret`, s, { mode: 0o600 }),
   };
-  const storage: LightningdStorage = {
-    load: () => readOrUndefined(async () => JSON.parse(await Deno.readTextFile(`${dir}/lightningd.json`)) as LightningdState),
-    async save(state) {
-      await Deno.writeTextFile(`${dir}/lightningd.json.tmp`, JSON.stringify(state));
-      await Deno.rename(`${dir}/lightningd.json.tmp`, `${dir}/lightningd.json`);
-    },
-  };
+  // lightningd's database, the wallet and hsmd's channel state: the Node runtime's atomic files
+  // (temporary file, fsync, rename) through Deno's node:fs, as for the gossip store.
+  const storage = new FileLightningdStorage(dir);
   const node = await buildEdgeNode({
     network,
     secretStore,
     storage,
     // Core Lightning's --recover=<mnemonic>: restores the seed into a DIR without one.
     recover: Deno.args.includes('--recover') ? option('recover') : undefined,
+    // --esplora URL (repeatable): the chain, and with it the wallet (DIR/wallet.json); --rescan N as Core Lightning's.
+    esplora: options('esplora'),
+    walletStorage: new FileWalletStorage(dir),
+    hsmChannels: new FileHsmChannelStore(dir),
+    rescan: Deno.args.includes('--rescan') ? rescanOf(option('rescan')) : undefined,
     dialer: new DenoTcpDialer(),
     caps: { tcp: true, websocket: false },
     // Opened here, loaded and closed by gossipd (its batches are fdatasync'd as in Node).

@@ -112,6 +112,19 @@ describe('block follower', () => {
     equal(f.height, 103);
   });
 
+  it('prepare() fixes the start at the tip: a block mined before the first poll is still connected', async () => {
+    const chain = new MemoryChain(50);
+    const store = new MemoryStore();
+    const f = new BlockFollower({ backend: chain, store });
+    const r = new Recorder();
+    f.addListener(r);
+    await f.prepare();
+    deepEqual(store.state, { height: 50, hashes: [chain.blocks[50]!.hash] });
+    chain.mine(51);
+    await f.poll();
+    deepEqual(r.seen, ['+51'], 'without prepare() the first poll would start after 51');
+  });
+
   it("rescans as Core Lightning's --rescan: N blocks back from where it stood (or the tip), or from block -N", async () => {
     const chain = new MemoryChain(20);
     const store = new MemoryStore();

@@ -18,6 +18,7 @@ import { bundleWorker, startWorker as startMiniflare } from './miniflare.ts';
 import { after, before, describe, it } from 'node:test';
 import { ok, equal } from '../support/assert.ts';
 import { startNode, type RunningNode } from '../../src/node/node.ts';
+import { startRegtest } from '../../src/regtest/server-node.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
 import { Hsmd, createNodeSecret } from '../../src/core/daemons/hsmd/hsmd.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
@@ -344,45 +345,63 @@ describe('edge node (miniflare): Worker → Durable Object → node', { timeout:
 
 // The Deno entry (src/edge/deno.ts) with the deno binary from the npm package `deno`.
 const DENO = 'node_modules/.bin/deno';
+
+interface DenoReady {
+  id: string;
+  rpc: string;
+  binding: { type: string; address: string; port: number }[];
+}
+
+/** Runs src/edge/deno.ts on `data` (regtest, RPC on any port, `extra` options) and waits for its ready line. */
+async function spawnDeno(data: string, extra: string[]): Promise<{ proc: ChildProcess; ready: DenoReady }> {
+  const proc = spawn(
+    DENO,
+    [
+      'run',
+      '--no-prompt',
+      '--allow-net=127.0.0.1',
+      `--allow-read=${data},.`,
+      `--allow-write=${data}`,
+      '--allow-env',
+      'src/edge/deno.ts',
+      '--network',
+      'regtest',
+      '--data-dir',
+      data,
+      '--rpc-port',
+      '0',
+      ...extra,
+    ],
+    {
+      env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(data, '.deno'), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise<never>((_, reject) => proc.once('exit', code => reject(new Error(`deno exited with ${code}`))));
+  const line = new Promise<string>(resolve => createInterface({ input: proc.stdout! }).once('line', resolve));
+  return { proc, ready: JSON.parse(await Promise.race([line, exited])) as DenoReady };
+}
+
+/** One JSON-RPC call to a Deno node; an error fails the test. */
+async function denoCall(ready: DenoReady, method: string, params: unknown = {}): Promise<Record<string, unknown>> {
+  const res = await fetch(ready.rpc, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const r = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
+  ok(r.result, JSON.stringify(r.error));
+  return r.result!;
+}
 describe(
   'edge node in Deno (src/edge/deno.ts)',
   { timeout: 60_000, skip: existsSync(DENO) ? false : 'the deno package is not installed' },
   () => {
     let peer: RunningNode;
     let proc: ChildProcess | undefined;
-    let ready: { id: string; rpc: string; binding: { type: string; address: string; port: number }[] };
+    let ready: DenoReady;
     let feeder: Feeder | undefined;
     let data: string;
 
     /** Starts src/edge/deno.ts on `data` and waits for its ready line. */
     async function startDeno(): Promise<void> {
-      proc = spawn(
-        DENO,
-        [
-          'run',
-          '--no-prompt',
-          '--allow-net=127.0.0.1',
-          `--allow-read=${data},.`,
-          `--allow-write=${data}`,
-          '--allow-env',
-          'src/edge/deno.ts',
-          '--network',
-          'regtest',
-          '--data-dir',
-          data,
-          '--rpc-port',
-          '0',
-          '--bind-addr',
-          '127.0.0.1:0',
-        ],
-        {
-          env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(data, '.deno'), NO_COLOR: '1' },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      const exited = new Promise<never>((_, reject) => proc!.once('exit', code => reject(new Error(`deno exited with ${code}`))));
-      const line = new Promise<string>(resolve => createInterface({ input: proc!.stdout! }).once('line', resolve));
-      ready = JSON.parse(await Promise.race([line, exited])) as typeof ready;
+      ({ proc, ready } = await spawnDeno(data, ['--bind-addr', '127.0.0.1:0']));
     }
 
     /** Sends the Deno process `signal` and waits until it has exited: how it exited. */
@@ -489,6 +508,44 @@ describe(
       await startDeno();
       const halves = (await call('listchannels', { short_channel_id: `${GOOD_BLOCK}x1x0` })).channels as unknown[];
       equal(halves.length, 2);
+    });
+  },
+);
+
+describe(
+  'edge node in Deno: the wallet over --esplora',
+  { timeout: 60_000, skip: existsSync(DENO) ? false : 'the deno package is not installed' },
+  () => {
+    it('receives to a newaddr from boltworker regtest, kept in DIR/wallet.json across a restart', async () => {
+      const chain = await startRegtest({ port: 0, premine: 101 });
+      const data = mkdtempSync(join(tmpdir(), 'bw-deno-wallet-'));
+      let proc: ChildProcess | undefined;
+      try {
+        let d = await spawnDeno(data, ['--esplora', chain.url]);
+        proc = d.proc;
+        const { p2tr } = (await denoCall(d.ready, 'newaddr')) as { p2tr: string };
+        const txid = chain.chain.wallet.send(p2tr, 300_000n);
+        chain.chain.mine(1);
+        let outputs: { txid: string; status: string }[] = [];
+        for (let i = 0; i < 200 && !outputs.some(o => o.status === 'confirmed'); i++) {
+          await new Promise(r => setTimeout(r, 100));
+          outputs = (await denoCall(d.ready, 'listfunds')).outputs as typeof outputs;
+        }
+        equal(outputs.length, 1);
+        equal(outputs[0]!.status, 'confirmed');
+        equal(outputs[0]!.txid, txid);
+        ok(existsSync(join(data, 'wallet.json')));
+        const gone = new Promise(r => proc!.once('exit', r));
+        proc.kill('SIGTERM');
+        await gone;
+        d = await spawnDeno(data, ['--esplora', chain.url]);
+        proc = d.proc;
+        equal(JSON.stringify((await denoCall(d.ready, 'listfunds')).outputs), JSON.stringify(outputs), 'the same coins after a restart');
+      } finally {
+        proc?.kill('SIGKILL');
+        await chain.close();
+        rmSync(data, { recursive: true, force: true });
+      }
     });
   },
 );

@@ -50,6 +50,7 @@ export interface PollResult {
 export class BlockFollower {
   private readonly listeners: ChainListener[] = [];
   private state: FollowerState | undefined;
+  private starting: Promise<FollowerState> | undefined;
   private running: Promise<PollResult> | undefined;
   private stopped = false;
   private readonly keep: number;
@@ -76,6 +77,14 @@ export class BlockFollower {
   /** The hash of the last block connected, if known. */
   get tipHash(): string | undefined {
     return this.state?.hashes.at(-1);
+  }
+
+  /**
+   * Fixes where following starts (the stored place, or on a first start the tip now) without
+   * connecting anything: whatever is mined after this is connected, even before the first poll.
+   */
+  async prepare(): Promise<void> {
+    this.state ??= await (this.starting ??= this.start().finally(() => (this.starting = undefined)));
   }
 
   /** Ends a poll in progress after its current block (the next poll runs as usual). */
@@ -133,7 +142,8 @@ export class BlockFollower {
   }
 
   private async run(): Promise<PollResult> {
-    const s = (this.state ??= await this.start());
+    await this.prepare();
+    const s = this.state!;
     const out: PollResult = { height: s.height, connected: 0, disconnected: 0 };
     const tip = (await this.o.backend.getchaininfo()).blockcount;
     // A backend behind us (another server that has not seen the last blocks yet) is waited for:

@@ -85,6 +85,8 @@ export interface AssembledNode<Port> {
 /** How often lightningd asks the chain backend for new blocks (Core Lightning's bitcoind poll: 30 s). */
 const DEFAULT_POLL_MS = 30_000;
 const REGTEST_POLL_MS = 1_000;
+/** How long the start waits for the chain backend to say where its tip is (then the first poll does). */
+const CHAIN_PREPARE_MS = 5_000;
 
 type Ends<Port> = Record<LinkEnd, LinkEnds<Port>>;
 
@@ -234,6 +236,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     if (wallet) chain?.addListener(wallet);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
+    // Where following starts is fixed before the node is handed out: coins paid to a newaddr at once are seen.
+    await chain?.prepare(CHAIN_PREPARE_MS);
     chain?.start();
     const listening: number[] = [];
     for (const l of o.listen ?? []) listening.push(await connectd.guard(connectd.api.listen(l.kind, l.host, l.port)));

@@ -107,6 +107,20 @@ export class ChainService {
   }
 
   /** Follows the chain: a poll now, then every `pollIntervalMs`. A backend on another chain stops it (logged). */
+  /**
+   * Fixes where the follower starts (one getchaininfo on a first start), so that blocks mined once
+   * the node is up are followed even if the first poll has not run yet (an address handed out and
+   * paid at once). Gives up after `ms` (a backend that is down delays nothing more); the poll does it then.
+   */
+  async prepare(ms: number): Promise<void> {
+    let timer: unknown;
+    await Promise.race([
+      this.follower.prepare().catch(e => this.o.log.warn(`chain: ${e instanceof Error ? e.message : String(e)}`)),
+      new Promise<void>(r => (timer = this.o.clock.setTimeout(r, ms))),
+    ]);
+    this.o.clock.clearTimeout(timer);
+  }
+
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
