@@ -20,6 +20,7 @@ import { FileGossipStore } from '../node/gossip-store-file.ts';
 import { FileLightningdStorage, FileWalletStorage } from '../node/lightningd-storage.ts';
 import { FileHsmChannelStore } from '../node/hsm-channels.ts';
 import { parseListenHostPort, type HostPort } from '../core/net/host.ts';
+import { parseRescan } from '../core/chain/follow.ts';
 import { buildEdgeNode, type SecretStore } from './node.ts';
 
 /** The part of Deno's API used here (the project type-checks without Deno's own types). */
@@ -152,8 +153,9 @@ function options(name: string): string[] {
 }
 
 function rescanOf(v: string): number {
-  if (!/^-?\d{1,9}$/.test(v)) throw new Error(`--rescan: expected a number of blocks, got '${v}'`);
-  return Number(v);
+  const n = parseRescan(v);
+  if (n === undefined) throw new Error(`--rescan: expected a number of blocks, got '${v}'`);
+  return n;
 }
 
 const MAX_BODY = 1 << 20;

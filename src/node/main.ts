@@ -1,6 +1,7 @@
 // `boltworker node | cli | bridge | regtest`, with options as Core Lightning spells them (lightningd/options.c):
 // strict parsing, config files `<lightning-dir>/config` then `<lightning-dir>/<network>/config`,
 // the command line last.
+import { parseRescan } from '../core/chain/follow.ts';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
@@ -204,8 +205,9 @@ async function nodeMain(argv: string[]): Promise<number> {
 /** --rescan: a whole number of blocks (negative: an absolute height). */
 function rescanOf(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^-?\d{1,9}$/.test(v)) throw new UsageError(`--rescan: expected a number of blocks, got '${v}'`);
-  return Number(v);
+  const n = parseRescan(v);
+  if (n === undefined) throw new UsageError(`--rescan: expected a number of blocks, got '${v}'`);
+  return n;
 }
 
 /** The name of the first SIGINT or SIGTERM, or undefined when `stopped` comes first. */

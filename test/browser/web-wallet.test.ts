@@ -6,6 +6,7 @@
 // confirmed receive back to unconfirmed; a node restored from the mnemonic with `rescan` finds the coins.
 import { startNode, WebNodeError, type WebNode } from '../../src/web/index.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
 
 type Funds = { outputs: { txid: string; output: number; amount_msat: number; status: string; blockheight?: number }[] };
 
@@ -15,16 +16,7 @@ async function ask<T>(path: string): Promise<T> {
   return (await r.json()) as T;
 }
 
-/** Waits (a regtest node polls its chain each second) until `pred` holds of listfunds. */
-async function fundsWhen(n: WebNode, pred: (f: Funds) => boolean, what: string): Promise<Funds> {
-  let f: Funds | undefined;
-  for (let i = 0; i < 300; i++) {
-    f = (await n.call('listfunds', {})) as Funds;
-    if (pred(f)) return f;
-    await new Promise(r => setTimeout(r, 50));
-  }
-  throw new Error(`listfunds never showed ${what}: ${JSON.stringify(f)}`);
-}
+const funds = (n: WebNode) => () => n.call('listfunds', {}) as Promise<Funds>;
 
 // A regtest P2WPKH address nobody here holds a key for (hash160 = 20 × 0x07).
 const SINK = 'bcrt1qqurswpc8qurswpc8qurswpc8qurswpc8dxm0gk';
@@ -43,13 +35,17 @@ describe('browser: the wallet in the node, against boltworker regtest', () => {
       const t1 = (await ask<{ txid: string }>(`/__regtest/send?address=${p2tr}&amount_sat=200000`)).txid;
       const t2 = (await ask<{ txid: string }>(`/__regtest/send?address=${bech32}&amount_sat=150000`)).txid;
       await ask('/__regtest/mine?blocks=1');
-      const got = await fundsWhen(n, f => f.outputs.length === 2 && f.outputs.every(o => o.status === 'confirmed'), 'both coins confirmed');
+      const got = await fundsWhen(
+        funds(n),
+        f => f.outputs.length === 2 && f.outputs.every(o => o.status === 'confirmed'),
+        'both coins confirmed',
+      );
       deepEqual(got.outputs.map(o => o.txid).sort(), [t1, t2].sort());
 
       const w = (await n.call('withdraw', { destination: SINK, satoshi: 300_000, feerate: '2000perkw' })) as { txid: string };
       equal((await ask<{ confirmed: boolean }>(`${url}/tx/${w.txid}/status`)).confirmed, false, 'in the chain’s mempool');
       await ask('/__regtest/mine?blocks=1');
-      const after = await fundsWhen(n, f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed', 'the change confirmed');
+      const after = await fundsWhen(funds(n), f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed', 'the change confirmed');
       equal(after.outputs[0]!.txid, w.txid);
       await n.stop();
 
@@ -59,7 +55,11 @@ describe('browser: the wallet in the node, against boltworker regtest', () => {
       // the withdrawal is back in its mempool): its change is unconfirmed again, and the coins it
       // spends are back as confirmed outputs, reserved for it (not spendable by another withdrawal).
       await ask('/__regtest/reorg?depth=1');
-      const back = await fundsWhen(n, f => f.outputs.some(o => o.txid === w.txid && o.status === 'unconfirmed'), 'the change unconfirmed');
+      const back = await fundsWhen(
+        funds(n),
+        f => f.outputs.some(o => o.txid === w.txid && o.status === 'unconfirmed'),
+        'the change unconfirmed',
+      );
       deepEqual(
         back.outputs
           .filter(o => o.txid !== w.txid)
@@ -82,7 +82,7 @@ describe('browser: the wallet in the node, against boltworker regtest', () => {
         rescan: -paidAt,
       });
       equal(n.id, id);
-      const found = await fundsWhen(n, f => f.outputs.length === 2, 'the two coins, found by rescanning');
+      const found = await fundsWhen(funds(n), f => f.outputs.length === 2, 'the two coins, found by rescanning');
       deepEqual(found.outputs.map(o => `${o.txid}:${o.status}`).sort(), [t1, t2].map(t => `${t}:confirmed`).sort());
     } finally {
       await n.stop();

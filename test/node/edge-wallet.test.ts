@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { bundleWorker, startWorker } from './miniflare.ts';
+import { fundsWhen, postJson } from '../support/regtest-client.ts';
 
 type Funds = { outputs: { txid: string; amount_msat: number; status: string }[] };
 
@@ -49,26 +50,20 @@ describe('edge node (miniflare): the wallet over ESPLORA', { timeout: 120_000 },
     await mf.ready;
     const { p2tr } = (await call(mf, 'newaddr')) as { p2tr: string };
     ok(p2tr.startsWith('bcrt1p'), p2tr);
-    const r = await fetch(`${h.url}/regtest/send`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ address: p2tr, amount_sat: 250_000 }),
-    });
-    const { txid } = (await r.json()) as { txid: string };
-    await fetch(`${h.url}/regtest/mine`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"blocks":1}' });
-    let funds: Funds | undefined;
-    for (let i = 0; i < 200; i++) {
-      funds = (await call(mf, 'listfunds')) as Funds;
-      if (funds.outputs.some(o => o.status === 'confirmed')) break;
-      await new Promise(res => setTimeout(res, 100));
-    }
+    const { txid } = (await postJson(`${h.url}/regtest/send`, { address: p2tr, amount_sat: 250_000 })) as { txid: string };
+    await postJson(`${h.url}/regtest/mine`, { blocks: 1 });
+    const funds = await fundsWhen(
+      async () => (await call(mf!, 'listfunds')) as Funds,
+      f => f.outputs.some(o => o.status === 'confirmed'),
+      'the coins confirmed',
+    );
     deepEqual(
-      funds!.outputs.map(o => `${o.txid}:${o.amount_msat}:${o.status}`),
+      funds.outputs.map(o => `${o.txid}:${o.amount_msat}:${o.status}`),
       [`${txid}:250000000:confirmed`],
     );
     await mf.dispose();
     mf = start();
     await mf.ready;
-    deepEqual(((await call(mf, 'listfunds')) as Funds).outputs, funds!.outputs, 'the same coins from storage');
+    deepEqual(((await call(mf, 'listfunds')) as Funds).outputs, funds.outputs, 'the same coins from storage');
   });
 });

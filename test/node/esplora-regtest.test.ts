@@ -27,6 +27,7 @@ import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.
 import { decodeTx } from '../../src/regtest/tx.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { payment, spend, SINK } from '../regtest/helpers.ts';
+import { postJson } from '../support/regtest-client.ts';
 
 const quiet = { debug() {}, info() {}, warn() {} };
 const timers = {
@@ -35,12 +36,7 @@ const timers = {
   clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>),
 };
 
-async function control(url: string, body: unknown): Promise<any> {
-  const r = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  const text = await r.text();
-  equal(r.status, 200, `POST ${url}: ${text}`);
-  return JSON.parse(text);
-}
+const control = postJson;
 
 function esplora(urls: string[], o: Partial<ConstructorParameters<typeof EsploraBackend>[0]> = {}): EsploraBackend {
   return new EsploraBackend({ baseUrls: urls, fetch: (u, i) => fetch(u, i as RequestInit), clock: timers, backoffMs: 20, ...o });

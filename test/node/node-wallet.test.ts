@@ -13,6 +13,7 @@ import { startNode } from '../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { SINK_ADDRESS } from '../support/wallet-blocks.ts';
+import { fundsWhen, postJson } from '../support/regtest-client.ts';
 
 type Funds = { outputs: { txid: string; output: number; amount_msat: number; status: string; address?: string; blockheight?: number }[] };
 
@@ -31,26 +32,8 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
     dirs.push(d);
     return d;
   };
-  async function control(path: string, body: unknown): Promise<any> {
-    const r = await fetch(`${h.url}${path}`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json' },
-    });
-    const text = await r.text();
-    equal(r.status, 200, `${path}: ${text}`);
-    return JSON.parse(text);
-  }
-  /** Waits (the node polls regtest each second) until `pred` holds of listfunds. */
-  async function fundsWhen(n: Awaited<ReturnType<typeof startNode>>, pred: (f: Funds) => boolean, what: string): Promise<Funds> {
-    let f: Funds | undefined;
-    for (let i = 0; i < 300; i++) {
-      f = (await n.call('listfunds', {})) as Funds;
-      if (pred(f)) return f;
-      await new Promise(r => setTimeout(r, 50));
-    }
-    throw new Error(`listfunds never showed ${what}: ${JSON.stringify(f)}`);
-  }
+  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
+  const funds = (n: Awaited<ReturnType<typeof startNode>>) => () => n.call('listfunds', {}) as Promise<Funds>;
 
   it('receives, withdraws through hsmd, keeps its coins across a restart, and answers with Core Lightning’s codes', async () => {
     const dir = tmp();
@@ -65,7 +48,11 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
       const t2 = (await control('/regtest/send', { address: bech32, amount_sat: 150_000 })).txid as string;
       await control('/regtest/mine', { blocks: 1 });
       const height = h.chain.height;
-      const got = await fundsWhen(n, f => f.outputs.length === 2 && f.outputs.every(o => o.status === 'confirmed'), 'both coins confirmed');
+      const got = await fundsWhen(
+        funds(n),
+        f => f.outputs.length === 2 && f.outputs.every(o => o.status === 'confirmed'),
+        'both coins confirmed',
+      );
       deepEqual(got.outputs.map(o => o.txid).sort(), [t1, t2].sort());
       deepEqual(got.outputs.map(o => o.amount_msat).sort(), [150_000_000, 200_000_000]);
       ok(got.outputs.every(o => o.blockheight === height));
@@ -89,7 +76,7 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
       const status = (await (await fetch(`${h.url}/tx/${w.txid}/status`)).json()) as { confirmed: boolean };
       equal(status.confirmed, false, 'in the chain’s mempool');
       await control('/regtest/mine', { blocks: 1 });
-      const after = await fundsWhen(n, f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed', 'the change confirmed');
+      const after = await fundsWhen(funds(n), f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed', 'the change confirmed');
       equal(after.outputs[0]!.txid, w.txid);
       await n.stop();
       stopped = true;
@@ -122,7 +109,7 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
       try {
         equal(restored.id, n.id);
         const found = await fundsWhen(
-          restored,
+          funds(restored),
           f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
           'the change, found by rescanning',
         );

@@ -19,6 +19,7 @@ import { deepEqual, equal, ok } from '../support/assert.ts';
 import { TestFollower } from '../support/chain-follower.ts';
 import { TestEsploraBackend } from '../support/esplora-backend.ts';
 import { SINK_ADDRESS } from '../support/wallet-blocks.ts';
+import { postJson } from '../support/regtest-client.ts';
 import { TestWalletSigner, testSeed } from '../support/wallet-signer.ts';
 
 const SEED = testSeed('wallet regtest seed');
@@ -28,16 +29,7 @@ describe('wallet on boltworker regtest', () => {
   let backend: TestEsploraBackend;
   let dir: string;
 
-  async function control(path: string, body: unknown): Promise<any> {
-    const r = await fetch(`${h.url}${path}`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json' },
-    });
-    const text = await r.text();
-    equal(r.status, 200, `${path}: ${text}`);
-    return JSON.parse(text);
-  }
+  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
   async function getJson(path: string): Promise<any> {
     const r = await fetch(`${h.url}${path}`);
     equal(r.status, 200, path);

@@ -40,6 +40,11 @@ export interface FollowerOptions {
   keep?: number;
 }
 
+/** Core Lightning's --rescan value as text: a whole number of blocks (negative: an absolute height); undefined if it is not one. */
+export function parseRescan(text: string): number | undefined {
+  return /^-?\d{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
 export interface PollResult {
   /** The last block connected after this poll. */
   height: number;

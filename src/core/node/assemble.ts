@@ -22,6 +22,7 @@ import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
 import { Wallet } from '../wallet/wallet.ts';
+import type { WalletStorage } from '../wallet/state.ts';
 import { ourFeatures } from '../features/index.ts';
 import type { DaemonRef, DaemonSpec } from './daemon.ts';
 import { DAEMONS, LINKS, type LinkEnd, type LinkSpec } from './daemons.ts';
@@ -82,8 +83,7 @@ export interface AssembledNode<Port> {
   stop(): Promise<void>;
 }
 
-/** How often lightningd asks the chain backend for new blocks (Core Lightning's bitcoind poll: 30 s). */
-const DEFAULT_POLL_MS = 30_000;
+/** How often lightningd asks a regtest chain for new blocks. */
 const REGTEST_POLL_MS = 1_000;
 /** How long the start waits for the chain backend to say where its tip is (then the first poll does). */
 const CHAIN_PREPARE_MS = 5_000;
@@ -112,11 +112,16 @@ function linkEnds<Port>(p: Platform<Port, unknown>, links: readonly LinkSpec[]):
  * Opens the wallet in lightningd's realm over hsmd's keys (design.md "Chain, keys and state"): it
  * reads the extended public keys from hsmd and has hsmd sign what it spends; no private key leaves hsmd.
  */
-async function openWallet<Port, Ctx>(p: Platform<Port, Ctx>, network: string, hsmd: RunningDaemon<HsmdSpec>): Promise<Wallet> {
+async function openWallet<Port, Ctx>(
+  p: Platform<Port, Ctx>,
+  network: string,
+  hsmd: RunningDaemon<HsmdSpec>,
+  storage: WalletStorage,
+): Promise<Wallet> {
   const log = p.log('wallet');
   return Wallet.open({
     network,
-    storage: p.storage.wallet!,
+    storage,
     signer: {
       walletXpub: type => hsmd.guard(hsmd.api.walletXpub(type)),
       signWithdrawal: (psbt, inputs) => hsmd.guard(hsmd.api.signWithdrawal(psbt, inputs)),
@@ -171,6 +176,9 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
   let chain: ChainService | undefined;
   if (p.chain) {
     if (!isNetwork(o.network)) throw new Error(`no chain backend for network '${o.network}'`);
+    // ChainService polls every 30 s (Core Lightning's bitcoind poll) unless told otherwise. Regtest
+    // blocks come when someone mines them, and whoever mined wants to see them: each second there.
+    const pollIntervalMs = p.chain.pollIntervalMs ?? (o.network === 'regtest' ? REGTEST_POLL_MS : undefined);
     chain = new ChainService({
       backend: p.chain.backend,
       network: o.network,
@@ -179,8 +187,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       store: dbFollowerStore(db),
       description: p.chain.description,
       ...(o.rescan !== undefined ? { rescan: o.rescan } : {}),
-      // Regtest blocks come when someone mines them, and whoever mined wants to see them: poll each second there.
-      pollIntervalMs: p.chain.pollIntervalMs ?? (o.network === 'regtest' ? REGTEST_POLL_MS : DEFAULT_POLL_MS),
+      ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
     });
   }
   const noChain: ChainLink = {
@@ -231,7 +238,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     await Promise.allSettled([gossipdStarted, connectdStarted]);
     const gossipd = await gossipdStarted;
     const connectd = await connectdStarted;
-    const wallet = chain && p.storage.wallet ? await openWallet(p, o.network, hsmd) : undefined;
+    const wallet = chain && p.storage.wallet ? await openWallet(p, o.network, hsmd, p.storage.wallet) : undefined;
     // The wallet follows the chain before the first block is read (a replayed block is taken again without harm).
     if (wallet) chain?.addListener(wallet);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
