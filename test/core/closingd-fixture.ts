@@ -21,7 +21,8 @@ import type { DaemonEnv, Log } from '../../src/core/node/daemon.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { MemoryChannelStore } from './hsmd-channel-fixture.ts';
+import { hsmdKeys, MemoryChannelStore } from './hsmd-channel-fixture.ts';
+import { secretsOf, sideParams } from './channel-fixture.ts';
 
 export type Who = 'a' | 'b';
 const other = (w: Who): Who => (w === 'a' ? 'b' : 'a');
@@ -63,22 +64,9 @@ export function fundingOutputScript(h: Record<Who, HsmSide>): Uint8Array {
   return p2wsh(fundingScript(h.a.basepoints.funding_pubkey, h.b.basepoints.funding_pubkey));
 }
 
-function sideParams(bp: ChannelBasepoints, dustLimitSatoshis: bigint): SideParams {
-  return {
-    fundingPubkey: bp.funding_pubkey,
-    basepoints: {
-      revocationBasepoint: bp.revocation_basepoint,
-      paymentBasepoint: bp.payment_basepoint,
-      delayedPaymentBasepoint: bp.delayed_payment_basepoint,
-      htlcBasepoint: bp.htlc_basepoint,
-    },
-    dustLimitSatoshis,
-    maxHtlcValueInFlightMsat: 5_000_000_000n,
-    channelReserveSatoshis: 10_000n,
-    htlcMinimumMsat: 1_000n,
-    toSelfDelay: 144,
-    maxAcceptedHtlcs: 30,
-  };
+/** channel-fixture's side (limits) with hsmd's keys. */
+function sideOf(bp: ChannelBasepoints, dustLimitSatoshis: bigint): SideParams {
+  return sideParams(secretsOf('unused'), { ...hsmdKeys(bp), dustLimitSatoshis });
 }
 
 export interface ChannelOptions {
@@ -99,8 +87,8 @@ export async function hsmdChannel(h: Record<Who, HsmSide>, o: ChannelOptions = {
   const fundingSatoshis = o.fundingSatoshis ?? 1_000_000n;
   const push = o.pushMsat ?? 300_000_000n;
   const feeratePerKw = o.feeratePerKw ?? 2_500;
-  const pa = sideParams(h.a.basepoints, o.dust?.a ?? 546n);
-  const pb = sideParams(h.b.basepoints, o.dust?.b ?? 546n);
+  const pa = sideOf(h.a.basepoints, o.dust?.a ?? 546n);
+  const pb = sideOf(h.b.basepoints, o.dust?.b ?? 546n);
   const common = {
     channelId: sha256(new TextEncoder().encode('closingd channel')),
     fundingTxid: o.fundingTxid ?? FUNDING_TXID,
