@@ -26,6 +26,15 @@ import {
   sendShutdown,
   type ShutdownContext,
 } from '../../src/core/channel/shutdown.ts';
+import {
+  closerFields,
+  closingComplete,
+  closingSig,
+  receiveClosingComplete,
+  receiveClosingSig,
+  simpleClosingTx,
+} from '../../src/core/channel/simple-close.ts';
+import { Transaction } from '@scure/btc-signer';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
 import { openPair, secretsOf } from './channel-fixture.ts';
 
@@ -315,5 +324,157 @@ describe('BOLT 2 closing_signed fee negotiation', () => {
     deepEqual(receiveOffer(mid, 2_000n).decision, { kind: 'accept', fee: 2_000n });
     // A fundee's first answer outside its range: its ideal.
     deepEqual(receiveOffer(fundee, 200n).decision, { kind: 'counter', fee: fundee.ideal });
+  });
+});
+
+describe('BOLT 2 option_simple_close: closing_complete and closing_sig', () => {
+  const keyA = secretsOf('A').funding;
+  const keyB = secretsOf('B').funding;
+  /** The channel from A's side (local) and from B's (local), A holding 700,000 sat. */
+  const fromA = sides({
+    localFundingPubkey: pubkeyOf(keyA),
+    remoteFundingPubkey: pubkeyOf(keyB),
+    toLocalMsat: 700_000_000n,
+    toRemoteMsat: 300_000_000n,
+  });
+  const fromB: ClosingSides = {
+    ...fromA,
+    localFundingPubkey: fromA.remoteFundingPubkey,
+    remoteFundingPubkey: fromA.localFundingPubkey,
+    localScript: fromA.remoteScript,
+    remoteScript: fromA.localScript,
+    toLocalMsat: fromA.toRemoteMsat,
+    toRemoteMsat: fromA.toLocalMsat,
+    localIsOpener: false,
+  };
+  const features = { anysegwit: true, simpleClose: true };
+  const signWith = (key: Uint8Array) => async (t: { tx: Transaction; fundingScript: Uint8Array }) =>
+    signCompact(t.tx, 0, t.fundingScript, 1_000_000n, key, SIGHASH_ALL);
+  const cid = new Uint8Array(32).fill(5);
+
+  it('the closer pays its fee alone; the message locktime; sequence 0xFFFFFFFD; an OP_RETURN output is 0', () => {
+    const t = simpleClosingTx(
+      fromB,
+      { closer: 'local', closerScript: P2WPKH, closeeScript: P2WSH, feeSatoshis: 400n, lockTime: 800_000 },
+      'closer_and_closee_outputs',
+    );
+    equal(t.tx.lockTime, 800_000);
+    equal(t.tx.getInput(0).sequence, 0xfffffffd);
+    deepEqual([t.toLocal, t.toRemote], [299_600n, 700_000n]);
+    const burn = simpleClosingTx(
+      fromB,
+      { closer: 'local', closerScript: RETURN_6, closeeScript: P2WSH, feeSatoshis: 400n, lockTime: 0 },
+      'closer_and_closee_outputs',
+    );
+    equal(burn.toLocal, 0n);
+    throws(
+      () =>
+        simpleClosingTx(
+          fromB,
+          { closer: 'local', closerScript: P2WPKH, closeeScript: P2WSH, feeSatoshis: 300_001n, lockTime: 0 },
+          'closer_output_only',
+        ),
+      ClosingError,
+      'funder_cannot_afford_fee',
+    );
+  });
+
+  it('the closer signs the variants BOLT 2 names: by who holds less, and whose output is dust', () => {
+    const terms = (feeSatoshis: bigint) => ({
+      closer: 'local' as const,
+      closerScript: P2WSH,
+      closeeScript: P2WPKH,
+      feeSatoshis,
+      lockTime: 0,
+    });
+    deepEqual(closerFields(fromA, terms(500n)), ['closer_output_only', 'closer_and_closee_outputs']);
+    deepEqual(closerFields(fromB, { ...terms(500n), closerScript: P2WPKH, closeeScript: P2WSH }), ['closer_and_closee_outputs']);
+    const poor = { ...fromB, toLocalMsat: 600_000n, toRemoteMsat: 999_400_000n };
+    deepEqual(closerFields(poor, { ...terms(400n), closerScript: P2WPKH, closeeScript: P2WSH }), ['closee_output_only']);
+    const rich = { ...fromA, toLocalMsat: 999_400_000n, toRemoteMsat: 600_000n };
+    // The closee's 600 sat P2WPKH is not dust (294), a 200-sat one would be.
+    deepEqual(closerFields(rich, terms(400n)), ['closer_output_only', 'closer_and_closee_outputs']);
+    deepEqual(closerFields({ ...rich, toLocalMsat: 999_800_000n, toRemoteMsat: 200_000n }, terms(400n)), ['closer_output_only']);
+  });
+
+  it('closing_complete → closing_sig → both hold the same transaction, signed by each', async () => {
+    const complete = await closingComplete(
+      fromA,
+      cid,
+      { closerScript: P2WSH, closeeScript: P2WPKH, feeSatoshis: 700n, lockTime: 9 },
+      signWith(keyA),
+    );
+    deepEqual(Object.keys(complete.tlvs!).sort(), ['closer_and_closee_outputs', 'closer_output_only']);
+    const got = receiveClosingComplete(fromB, complete, P2WPKH, features);
+    equal(got.field, 'closer_and_closee_outputs');
+    const sig = closingSig(complete, got.field, await signWith(keyB)(got.tx));
+    const back = receiveClosingSig(fromA, complete, sig);
+    equal(back.tx.tx.id, got.tx.tx.id);
+    // The closee's own output dust: it must take closer_output_only.
+    const dusty = { ...fromB, toLocalMsat: 200_000n, toRemoteMsat: 999_800_000n };
+    const richA = { ...fromA, toLocalMsat: 999_800_000n, toRemoteMsat: 200_000n };
+    const c2 = await closingComplete(
+      richA,
+      cid,
+      { closerScript: P2WSH, closeeScript: P2WPKH, feeSatoshis: 700n, lockTime: 0 },
+      signWith(keyA),
+    );
+    equal(receiveClosingComplete(dusty, c2, P2WPKH, features).field, 'closer_output_only');
+  });
+
+  it('refusals: a closee script we did not send, a bad closer script, a missing or bad signature, a closing_sig that answers something else', async () => {
+    const complete = await closingComplete(
+      fromA,
+      cid,
+      { closerScript: P2WSH, closeeScript: P2WPKH, feeSatoshis: 700n, lockTime: 9 },
+      signWith(keyA),
+    );
+    equal(
+      throws<ClosingError>(() => receiveClosingComplete(fromB, complete, P2PKH, features), ClosingError, 'bad_shutdown_script').action,
+      'warning',
+    );
+    throws(
+      () => receiveClosingComplete(fromB, { ...complete, closer_scriptpubkey: RETURN_6 }, P2WPKH, { anysegwit: true, simpleClose: false }),
+      ClosingError,
+      'bad_shutdown_script',
+    );
+    throws(
+      () =>
+        receiveClosingComplete(fromB, { ...complete, tlvs: { closer_output_only: complete.tlvs!.closer_output_only! } }, P2WPKH, features),
+      ClosingError,
+      'bad_closing_signature',
+    );
+    throws(
+      () => receiveClosingComplete(fromB, { ...complete, fee_satoshis: 701n }, P2WPKH, features),
+      ClosingError,
+      'bad_closing_signature',
+    );
+    throws(
+      () => receiveClosingComplete(fromB, { ...complete, fee_satoshis: 700_001n }, P2WPKH, features),
+      ClosingError,
+      'funder_cannot_afford_fee',
+    );
+    const got = receiveClosingComplete(fromB, complete, P2WPKH, features);
+    const sig = closingSig(complete, got.field, await signWith(keyB)(got.tx));
+    throws(() => receiveClosingSig(fromA, complete, { ...sig, fee_satoshis: 701n }), ClosingError, 'unexpected_message');
+    throws(
+      () =>
+        receiveClosingSig(fromA, complete, {
+          ...sig,
+          tlvs: { ...sig.tlvs, closer_output_only: { sig: sig.tlvs!.closer_and_closee_outputs!.sig } },
+        }),
+      ClosingError,
+      'bad_closing_signature',
+    );
+    throws(
+      () => receiveClosingSig(fromA, complete, { ...sig, tlvs: { closee_output_only: sig.tlvs!.closer_and_closee_outputs! } }),
+      ClosingError,
+      'bad_closing_signature',
+    );
+    throws(
+      () => receiveClosingSig(fromA, complete, { ...sig, tlvs: { closer_output_only: sig.tlvs!.closer_and_closee_outputs! } }),
+      ClosingError,
+      'bad_closing_signature',
+    );
   });
 });

@@ -18,6 +18,7 @@ import {
 import { closingSidesOf, closingWeight } from '../../src/core/channel/closing-tx.ts';
 import type { ChannelState } from '../../src/core/channel/state.ts';
 import type { Message, MessageOf } from '../../src/core/wire/messages.ts';
+import { FeatureVector } from '../../src/core/features/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { settle } from '../support/memory-stream.ts';
 import { FakeClock } from '../support/fake-clock.ts';
@@ -258,6 +259,43 @@ describe('closingd with hsmd on both sides', () => {
       a.failures.map(f => f.sent),
       ['error'],
     );
+  });
+});
+
+describe('closingd with option_simple_close', () => {
+  const SIMPLE = FeatureVector.fromBits([13, 27, 61]).toHex();
+  const simple = { ourFeatures: SIMPLE, theirFeatures: SIMPLE, lockTime: 800_000 };
+
+  it('each side sends closing_complete paying its own fee and signs back the other’s: two closes, each durable before its closing_sig', async () => {
+    const h = hsmds();
+    const states = await hsmdChannel(h, { fundingSatoshis: FUNDING, pushMsat: PUSH });
+    const { a, b } = await closePair(h, { states, init: { a: simple, b: simple } });
+    const { ra, rb } = await run(a, b);
+    ok(ra.status === 'fulfilled' && rb.status === 'fulfilled', JSON.stringify([a.failures, b.failures]));
+    const w = closingWeight(closingSidesOf(states.a, walletOut(h.a, 5), walletOut(h.b, 5)), 0n);
+    for (const [me, peer, who, fee] of [
+      [a, b, 'a', feeFor(FEERATES.a.ideal, w)],
+      [b, a, 'b', feeFor(FEERATES.b.ideal, w)],
+    ] as const) {
+      equal(me.sent.filter(m => m.name === 'closing_complete').length, 1);
+      equal(peer.sent.filter(m => m.name === 'closing_sig').length, 1);
+      // Its own close: it pays the fee alone; the other side gets its whole balance.
+      const own = ra.status === 'fulfilled' && rb.status === 'fulfilled' ? (who === 'a' ? ra.value : rb.value) : undefined;
+      equal(own!.feeSatoshis, fee);
+      const tx = Transaction.fromRaw(own!.tx, TX_OPTS);
+      equal(tx.lockTime, 800_000);
+      equal(tx.getInput(0).sequence, 0xfffffffd);
+      const balance = { a: FUNDING - PUSH / 1000n, b: PUSH / 1000n };
+      const paid = (x: 'a' | 'b') => outputs(tx).find(o => toHex(o.script) === toHex(walletOut(h[x], 5)))?.amount;
+      equal(paid(who), balance[who] - fee);
+      equal(paid(who === 'a' ? 'b' : 'a'), balance[who === 'a' ? 'b' : 'a']);
+      checkWitness(h, tx);
+      // Both sides hold both closes.
+      deepEqual(me.closed.map(c => c.txid).sort(), peer.closed.map(c => c.txid).sort());
+      equal(me.closed.length, 2);
+      const i = me.log.indexOf('sent:closing_sig');
+      equal(me.log[i - 1], 'agreed', 'durable before our closing_sig leaves');
+    }
   });
 });
 

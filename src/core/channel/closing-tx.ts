@@ -78,8 +78,8 @@ export function closingTx(c: ClosingSides, feeSatoshis: bigint, dustLimitSatoshi
   else remote -= feeSatoshis;
   const keep = (amount: bigint, side: 'local' | 'remote') => omit !== side && amount >= dustLimitSatoshis;
   const outputs = [
-    ...(keep(local, 'local') ? [{ side: 'local' as const, amount: local, script: c.localScript }] : []),
-    ...(keep(remote, 'remote') ? [{ side: 'remote' as const, amount: remote, script: c.remoteScript }] : []),
+    ...(keep(local, 'local') ? [{ side: 'local' as const, amount: local }] : []),
+    ...(keep(remote, 'remote') ? [{ side: 'remote' as const, amount: remote }] : []),
   ];
   if (outputs.length === 0) {
     throw new ClosingError(
@@ -87,16 +87,29 @@ export function closingTx(c: ClosingSides, feeSatoshis: bigint, dustLimitSatoshi
       `both outputs are below the dust limit of ${dustLimitSatoshis} sat at a fee of ${feeSatoshis} sat`,
     );
   }
+  return assembleClose(c, outputs, 0, 0xffffffff);
+}
+
+/**
+ * A closing transaction spending the funding output with `sequence` and `lockTime`, paying each
+ * side in `outputs` to its script (BOLT 3 "Transaction Output Ordering": BIP 69).
+ */
+export function assembleClose(
+  c: ClosingSides,
+  outputs: readonly { side: 'local' | 'remote'; amount: bigint }[],
+  lockTime: number,
+  sequence: number,
+): ClosingTx {
   const script = fundingScript(c.localFundingPubkey, c.remoteFundingPubkey);
-  const tx = new Transaction({ version: 2, lockTime: 0, ...TX_OPTS });
+  const tx = new Transaction({ version: 2, lockTime, ...TX_OPTS });
   tx.addInput({
     txid: fromHex(c.fundingTxid),
     index: c.fundingOutputIndex,
-    sequence: 0xffffffff,
+    sequence,
     witnessUtxo: { script: p2wsh(script), amount: c.fundingSatoshis },
   });
-  // BOLT 3 "Transaction Output Ordering" (BIP 69).
-  for (const o of sortOutputs(outputs)) tx.addOutput({ script: o.script, amount: o.amount });
+  const scripted = outputs.map(o => ({ ...o, script: o.side === 'local' ? c.localScript : c.remoteScript }));
+  for (const o of sortOutputs(scripted)) tx.addOutput({ script: o.script, amount: o.amount });
   const amountOf = (side: 'local' | 'remote') => outputs.find(o => o.side === side)?.amount;
   return { tx, fundingScript: script, toLocal: amountOf('local'), toRemote: amountOf('remote') };
 }

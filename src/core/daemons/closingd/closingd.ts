@@ -20,7 +20,15 @@ import {
 } from '../../channel/closing-tx.ts';
 import { peerMessageFor } from '../../channel/errors.ts';
 import { deserializeChannel } from '../../channel/serialize.ts';
-import { checkShutdownScript, isValidShutdownScript, quiescentWithoutHtlcs, shutdownFeatures } from '../../channel/shutdown.ts';
+import {
+  checkShutdownScript,
+  isValidShutdownScript,
+  quiescentWithoutHtlcs,
+  shutdownFeatures,
+  type ShutdownFeatures,
+} from '../../channel/shutdown.ts';
+import { closingComplete, closingSig, receiveClosingComplete, receiveClosingSig } from '../../channel/simple-close.ts';
+import { feeFor } from '../../bolt3/index.ts';
 import type { ChannelState } from '../../channel/state.ts';
 import { FeatureVector } from '../../features/index.ts';
 import type { DaemonEnv, Uses } from '../../node/daemon.ts';
@@ -30,6 +38,10 @@ import type { ChannelOwner, ClosingdDaemonApi, ClosingdInit, ClosingdSpec, Closi
 
 /** At most this many of the peer's messages wait (one closing_signed is expected at a time; retransmits may come with it). */
 export const MAX_QUEUED = 8;
+
+type NegotiationMessage = 'closing_signed' | 'closing_complete' | 'closing_sig';
+/** One of the messages named `N` (distributed, so `name` tells which). */
+type OneOf<N extends NegotiationMessage> = N extends NegotiationMessage ? MessageOf<N> : never;
 
 /** Retransmissions after a reconnect that closingd ignores, as Core Lightning's closingd does. */
 const IGNORED = new Set(['shutdown', 'channel_ready', 'announcement_signatures']);
@@ -88,6 +100,8 @@ export class Closingd {
     );
     if (!isValidShutdownScript(this.#sides.localScript, f)) throw new Error('closingd: our shutdown scriptpubkey is not a valid one');
     checkShutdownScript(this.#sides.remoteScript, f);
+    // BOLT 2: "if `option_simple_close` is negotiated, the section above applies, otherwise this legacy section applies".
+    if (f.simpleClose) return this.#simpleExchange(f);
     const s = this.#sides;
     let n = startNegotiation({
       localIsOpener: s.localIsOpener,
@@ -105,7 +119,7 @@ export class Closingd {
       await this.#offer(n, closingTx(s, first.fee, this.#dust));
     }
     for (;;) {
-      const m = await this.#nextClosingSigned();
+      const m = await this.#next('closing_signed');
       const fee = m.fee_satoshis;
       // "if the `signature` is not valid for either variant of closing transaction ...: MUST send
       // a `warning` and close the connection"; "if one of the outputs in the closing transaction
@@ -121,31 +135,106 @@ export class Closingd {
         continue;
       }
       const ours = await this.#sign(theirs);
-      const result: ClosingResult = { tx: signedClosing(s, theirs, ours, m.signature), txid: theirs.tx.id, feeSatoshis: fee };
-      // Persist before send: once our closing_signed at this fee is out, the peer can broadcast.
-      await this.#uses.events.agreed(result);
+      let reply: Message | undefined;
       if (r.decision.kind === 'accept') {
+        // Our closing_signed at their fee: over our own variant (the peer checks it as one of its two).
         const standard = closingTx(s, fee, this.#dust);
-        await this.#offer(n, standard, standard.tx.id === theirs.tx.id ? ours : undefined);
+        reply = await this.#offerMessage(n, standard, standard.tx.id === theirs.tx.id ? ours : undefined);
       }
-      await this.#uses.events.closed(result);
-      return result;
+      // Persist before send: once our closing_signed at this fee is out, the peer can broadcast.
+      return this.#complete(theirs, m.signature, fee, ours, reply);
     }
   }
 
-  /** Our closing_signed at `t`'s fee, with our fee_range (unless lightningd turned it off). */
-  async #offer(n: Negotiation, t: ClosingTx, signature?: Uint8Array): Promise<void> {
+  /**
+   * BOLT 2 option_simple_close: we send closing_complete paying our own fee (at lightningd's ideal
+   * feerate, unless our balance cannot pay it), and sign back the peer's closing_complete with
+   * closing_sig. Each fully signed transaction goes to lightningd (agreed, made durable before our
+   * closing_sig leaves; then closed); it answers once both are done, or once ours is and the peer
+   * sends no closing_complete within the reply timeout.
+   */
+  async #simpleExchange(f: ShutdownFeatures): Promise<ClosingResult> {
+    const s = this.#sides;
+    const channelId = this.#state.params.channelId;
+    this.#status = { stage: 'negotiating' };
+    const fee = feeFor(this.#init.feerates.ideal, closingWeight(s, 0n));
+    let ours: MessageOf<'closing_complete'> | undefined;
+    try {
+      ours = await closingComplete(
+        s,
+        channelId,
+        { closerScript: s.localScript, closeeScript: s.remoteScript, feeSatoshis: fee, lockTime: this.#init.lockTime ?? 0 },
+        t => this.#sign(t),
+      );
+    } catch (e) {
+      // Our balance cannot pay the fee or leaves only dust: we only sign the peer's.
+      if (!(e instanceof ClosingError) || (e.code !== 'funder_cannot_afford_fee' && e.code !== 'no_outputs')) throw e;
+    }
+    if (ours) {
+      await this.#send(ours);
+      this.#status = { ...this.#status, sent: fee };
+    }
+    let mine: ClosingResult | undefined;
+    let theirs: ClosingResult | undefined;
+    while (!(theirs && (mine || !ours))) {
+      let m: OneOf<'closing_complete' | 'closing_sig'>;
+      try {
+        m = await this.#next('closing_complete', 'closing_sig');
+      } catch (e) {
+        if (mine && e instanceof ClosingError && e.code === 'timeout') return mine;
+        throw e;
+      }
+      if (m.name === 'closing_sig') {
+        if (!ours || mine) throw new ClosingError('unexpected_message', 'closing_sig for no closing_complete of ours');
+        const got = receiveClosingSig(s, ours, m);
+        mine = await this.#complete(got.tx, got.signature, ours.fee_satoshis);
+      } else {
+        const got = receiveClosingComplete(s, m, s.localScript, f);
+        this.#status = { ...this.#status, received: m.fee_satoshis };
+        const signature = await this.#sign(got.tx);
+        theirs = await this.#complete(got.tx, got.signature, m.fee_satoshis, signature, closingSig(m, got.field, signature));
+      }
+    }
+    return (mine ?? theirs)!;
+  }
+
+  /**
+   * A close with both signatures: lightningd makes it durable (agreed), then `reply` (our
+   * closing_sig) goes to the peer, then lightningd broadcasts it (closed).
+   */
+  async #complete(
+    t: ClosingTx,
+    theirSignature: Uint8Array,
+    feeSatoshis: bigint,
+    ourSignature?: Uint8Array,
+    reply?: Message,
+  ): Promise<ClosingResult> {
+    const sig = ourSignature ?? (await this.#sign(t));
+    const result: ClosingResult = { tx: signedClosing(this.#sides, t, sig, theirSignature), txid: t.tx.id, feeSatoshis };
+    await this.#uses.events.agreed(result);
+    if (reply) await this.#send(reply);
+    await this.#uses.events.closed(result);
+    return result;
+  }
+
+  /** Sends our closing_signed at `t`'s fee. */
+  async #offer(n: Negotiation, t: ClosingTx): Promise<void> {
+    await this.#send(await this.#offerMessage(n, t));
+  }
+
+  /** Our closing_signed at `t`'s fee (n.sent), with our fee_range (unless lightningd turned it off). */
+  async #offerMessage(n: Negotiation, t: ClosingTx, signature?: Uint8Array): Promise<MessageOf<'closing_signed'>> {
     const fee = n.sent!;
     const sig = signature ?? (await this.#sign(t));
     const withRange = this.#init.feeRange ?? true;
-    await this.#send({
+    this.#status = { ...this.#status, sent: fee };
+    return {
       name: 'closing_signed',
       channel_id: this.#state.params.channelId,
       fee_satoshis: fee,
       signature: sig,
       ...(withRange ? { tlvs: { fee_range: { min_fee_satoshis: n.range.min, max_fee_satoshis: n.range.max } } } : {}),
-    });
-    this.#status = { ...this.#status, sent: fee };
+    };
   }
 
   /** hsmd's signature on `t`, with our balance as the channel states it (hsmd checks the close pays it). */
@@ -161,18 +250,17 @@ export class Closingd {
     await this.#uses.peer.send(encodeMessage(m));
   }
 
-  /** The peer's next closing_signed (retransmissions skipped, warnings logged). */
-  async #nextClosingSigned(): Promise<MessageOf<'closing_signed'>> {
+  /** The peer's next message of those `names` (retransmissions skipped, warnings logged); `timeout` ends the wait. */
+  async #next<N extends NegotiationMessage>(...names: N[]): Promise<OneOf<N>> {
     for (;;) {
       const m = await this.#inbox.next(this.#env.clock, this.#init.replyTimeoutMs);
+      if ((names as string[]).includes(m.name)) return m as OneOf<N>;
       switch (m.name) {
-        case 'closing_signed':
-          return m;
         case 'gone':
           throw new ClosingError('peer_gone', `the peer left during the negotiation: ${m.reason}`);
         case 'timeout':
           // "if it doesn't receive a `closing_signed` response after a reasonable amount of time: MUST fail the channel".
-          throw new ClosingError('timeout', `no closing_signed: ${m.reason}`, 'error');
+          throw new ClosingError('timeout', `no ${names.join(' or ')}: ${m.reason}`, 'error');
         case 'flood':
           throw new ClosingError('unexpected_message', m.reason);
         case 'undecodable':

@@ -2,7 +2,8 @@
 // closingd_wire.csv): one instance per channel whose shutdowns are both out and whose commitments
 // hold no HTLC (the node table's `many`). lightningd starts it with the channel's state, both
 // shutdown scripts and its feerates; it negotiates BOLT 2's closing_signed with the peer and hands
-// back the fully signed closing transaction. A reconnect ends it: after channel_reestablish
+// back the fully signed closing transaction; with option_simple_close, closing_complete and
+// closing_sig instead (each side pays its own close's fee). A reconnect ends it: after channel_reestablish
 // (channeld retransmits shutdown), lightningd starts a new one and the negotiation restarts
 // (BOLT 2: "negotiation restarts on reconnection").
 import type { CloseFeerates } from '../../channel/closing-fee.ts';
@@ -39,6 +40,8 @@ export interface ClosingdInit {
    * absent. Without it each offer must move strictly between the last two.
    */
   feeRange?: boolean;
+  /** option_simple_close: the nLockTime of our closing_complete (the tip's height, against fee sniping); 0 if absent. */
+  lockTime?: number;
   /** BOLT 2: "if it doesn't receive a `closing_signed` response after a reasonable amount of time: MUST fail the channel". None if absent. */
   replyTimeoutMs?: number;
 }
