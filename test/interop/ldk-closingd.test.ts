@@ -1,8 +1,9 @@
-// Mutual close with LDK over a real BOLT 8 connection, on a channel our openingd opened to LDK and
-// funded from the regtest chain: LDK is told of the funding's confirmations (Confirm), both sides
+// Mutual close with LDK over a real BOLT 8 connection, on a channel our openingd opened to LDK (or
+// LDK opened to us) and funded from the regtest chain: LDK is told of the funding's confirmations (Confirm), both sides
 // send channel_ready; then the shutdown exchange runs with src/core/channel/shutdown.ts (as
 // channeld will) and our closingd negotiates closing_signed with LDK: once LDK starts the close
-// (close_channel: LDK sends shutdown first), once we do. LDK reports the channel closed
+// (close_channel: LDK sends shutdown first), once we do, and once with LDK the funder (it sends
+// the first closing_signed, our closingd answers as fundee). LDK reports the channel closed
 // cooperatively, and the closing transaction closingd hands lightningd relays and confirms on the
 // regtest chain: both signatures, ours and LDK's, satisfy its script check.
 import { p2wpkh, Transaction } from '@scure/btc-signer';
@@ -28,7 +29,7 @@ import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { initOf, localOf, SECRETS, signerOf, TYPE } from '../core/openingd-fixture.ts';
+import { initOf, localOf, SECRETS, signerOf, TYPE, type Who } from '../core/openingd-fixture.ts';
 import { fund, SINK, spend } from '../regtest/helpers.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 import { RawClient, initMessage, messageType, parseInit } from './ldk/raw-client.ts';
@@ -77,8 +78,11 @@ describe('closingd closes a channel with LDK', () => {
     return events;
   }
 
-  /** Our openingd opens a funded, confirmed, ready channel to LDK over a new connection. */
-  async function openToLdk(): Promise<{ raw: RawClient; link: Link; state: ChannelState; theirFeatures: string }> {
+  /**
+   * A funded, confirmed, ready channel between our openingd and LDK over a new connection: we open
+   * (`who` 'a', the opener) or LDK opens to us ('b', the accepter).
+   */
+  async function channelWithLdk(who: Who): Promise<{ raw: RawClient; link: Link; state: ChannelState; theirFeatures: string }> {
     const raw = await RawClient.connect(peer.nodeId, port);
     clients.push(raw);
     const ours = ourFeatures('I').toBytes();
@@ -88,15 +92,15 @@ describe('closingd closes a channel with LDK', () => {
     const failures: string[] = [];
     const started = await openingd.start(
       {
-        ...initOf('a', { fundingSatoshis: FUNDING, pushMsat: PUSH, feeratePerKw: 253, type: TYPE.staticRemotekey }),
+        ...initOf(who, { fundingSatoshis: FUNDING, pushMsat: PUSH, feeratePerKw: 253, type: TYPE.staticRemotekey }),
         peerId: peer.nodeId,
         ourFeatures: toHex(ours),
         theirFeatures: toHex(theirs),
-        local: localOf('a', { channelReserveSatoshis: 2_000n, maxAcceptedHtlcs: 30 }),
+        local: localOf(who, { channelReserveSatoshis: 2_000n, maxAcceptedHtlcs: 30 }),
       },
       {
         peer: link,
-        hsm: signerOf('a'),
+        hsm: signerOf(who),
         events: {
           funded: () => undefined,
           failed: (e: { code: string; message: string }) => void failures.push(`${e.code}: ${e.message}`),
@@ -105,17 +109,55 @@ describe('closingd closes a channel with LDK', () => {
       env as OpeningdSpec['env'] & DaemonEnv,
     );
     link.owner = started.serve('peer', []) as ChannelOwner;
-    const out = await started.api.open();
-    const coin = fund(chain, 'wpkh', FUNDING + 50_000n);
-    const fundingTx = spend(
-      [coin],
-      [
-        { script: out.script, value: FUNDING },
-        { script: SINK.script, value: 49_000n },
-      ],
-    );
+    /** A regtest coin's transaction paying `script` the channel's amount. */
+    const fundingTo = (script: Uint8Array) =>
+      spend(
+        [fund(chain, 'wpkh', FUNDING + 50_000n)],
+        [
+          { script, value: FUNDING },
+          { script: SINK.script, value: 49_000n },
+        ],
+      );
+    let fundingTx: Uint8Array;
+    if (who === 'a') {
+      const out = await started.api.open();
+      fundingTx = fundingTo(out.script);
+      await started.api.fund(Transaction.fromRaw(fundingTx, TX_OPTS).id, 0);
+    } else {
+      const accepting = started.api.accept();
+      void accepting.catch(e => failures.push(String(e)));
+      let built: Uint8Array | undefined;
+      const handler = ldk.EventHandler.new_impl({
+        handle_event: (e: ldk.Event) => {
+          if (e instanceof ldk.Event_FundingGenerationReady) {
+            built = fundingTo(e.output_script);
+            const r = cm().funding_transaction_generated(e.temporary_channel_id, e.counterparty_node_id, built);
+            if (!(r instanceof ldk.Result_NoneAPIErrorZ_OK)) failures.push('LDK refused our funding transaction');
+          }
+          return ldk.Result_NoneReplayEventZ.constructor_ok();
+        },
+      } as ldk.EventHandlerInterface);
+      const r = cm().create_channel(fromHex(raw.nodeId), FUNDING, PUSH, 42n, null, null);
+      ok(r instanceof ldk.Result_ChannelIdAPIErrorZ_OK, 'LDK starts the open');
+      for (let i = 0; i < 500 && !built; i++) {
+        peer.processEvents();
+        cm().as_EventsProvider().process_pending_events(handler);
+        await new Promise(r => setTimeout(r, 20));
+      }
+      ok(built, `LDK asked for its funding transaction ${failures.join('; ')}`);
+      fundingTx = built;
+      peer.processEvents();
+      await accepting;
+      // LDK takes our funding_signed (ChannelPending) before it is told of confirmations.
+      let pending = false;
+      for (let i = 0; i < 500 && !pending; i++) {
+        pending = ldkEvents().some(e => e instanceof ldk.Event_ChannelPending);
+        if (!pending) await new Promise(r => setTimeout(r, 20));
+      }
+      ok(pending, 'LDK reports the channel pending');
+    }
     const txid = Transaction.fromRaw(fundingTx, TX_OPTS).id;
-    await started.api.fund(txid, 0);
+    // LDK's broadcaster goes nowhere: the test broadcasts (the opener only after funding_signed).
     const sent = chain.accept(fundingTx);
     ok(sent.ok, sent.ok ? '' : sent.message);
     now += 600;
@@ -138,6 +180,7 @@ describe('closingd closes a channel with LDK', () => {
 
   /** What channeld does from the first shutdown to closingd: the exchange, then closingd started on the channel. */
   async function closeWith(o: {
+    who?: Who;
     link: Link;
     state: ChannelState;
     theirFeatures: string;
@@ -177,7 +220,7 @@ describe('closingd closes a channel with LDK', () => {
       },
       {
         peer: o.link,
-        hsm: keyClosingSigner(o.state),
+        hsm: keyClosingSigner(o.state, o.who ?? 'a'),
         events: {
           agreed: () => undefined,
           closed: () => undefined,
@@ -197,7 +240,8 @@ describe('closingd closes a channel with LDK', () => {
   function confirmsOnChain(r: ClosingResult, state: ChannelState): void {
     const tx = Transaction.fromRaw(r.tx, TX_OPTS);
     const ours = Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i)).find(o => toHex(o.script!) === toHex(OUR_SCRIPT));
-    equal(ours?.amount, state.localCommit.spec.toLocalMsat / 1000n - r.feeSatoshis, 'the funder (us) pays the fee');
+    const fee = state.params.localIsOpener ? r.feeSatoshis : 0n;
+    equal(ours?.amount, state.localCommit.spec.toLocalMsat / 1000n - fee, 'the funder pays the fee');
     const sent = chain.accept(r.tx);
     ok(sent.ok, sent.ok ? '' : sent.message);
     now += 600;
@@ -217,7 +261,7 @@ describe('closingd closes a channel with LDK', () => {
   }
 
   it("LDK's close_channel: LDK sends shutdown, we answer, closingd negotiates with LDK; the close confirms", async () => {
-    const { raw, link, state, theirFeatures } = await openToLdk();
+    const { raw, link, state, theirFeatures } = await channelWithLdk('a');
     const theirShutdown = link.expect('shutdown');
     const r = cm().close_channel(ldk.ChannelId.constructor_new(state.params.channelId), fromHex(raw.nodeId));
     ok(r instanceof ldk.Result_NoneAPIErrorZ_OK, 'LDK starts the close');
@@ -228,19 +272,31 @@ describe('closingd closes a channel with LDK', () => {
   });
 
   it('our shutdown: LDK answers, closingd negotiates with LDK; the close confirms', async () => {
-    const { link, state, theirFeatures } = await openToLdk();
+    const { link, state, theirFeatures } = await channelWithLdk('a');
     const result = await closeWith({ link, state, theirFeatures });
     ok((await ldkClosed(state.params.channelId)) instanceof ldk.ClosureReason_CounterpartyInitiatedCooperativeClosure);
+    confirmsOnChain(result, state);
+  });
+
+  it('LDK opens to us and closes (close_channel): LDK, the funder, opens the negotiation; our closingd as fundee; the close confirms', async () => {
+    const { raw, link, state, theirFeatures } = await channelWithLdk('b');
+    equal(state.params.localIsOpener, false);
+    const theirShutdown = link.expect('shutdown');
+    const r = cm().close_channel(ldk.ChannelId.constructor_new(state.params.channelId), fromHex(raw.nodeId));
+    ok(r instanceof ldk.Result_NoneAPIErrorZ_OK, 'LDK starts the close');
+    peer.processEvents();
+    const result = await closeWith({ who: 'b', link, state, theirFeatures, theirShutdown });
+    ok((await ldkClosed(state.params.channelId)) instanceof ldk.ClosureReason_LocallyInitiatedCooperativeClosure);
     confirmsOnChain(result, state);
   });
 });
 
 /** Our funding key signing the closing transaction (a test's signer; in the node, hsmd's signMutualClose). */
-function keyClosingSigner(state: ChannelState): ClosingSigner {
+function keyClosingSigner(state: ChannelState, who: Who): ClosingSigner {
   const script = fundingScript(state.params.local.fundingPubkey, state.params.remote.fundingPubkey);
   return {
     signMutualClose: async req =>
-      signCompact(Transaction.fromRaw(req.tx, TX_OPTS), 0, script, state.params.fundingSatoshis, SECRETS.a.funding, SIGHASH_ALL),
+      signCompact(Transaction.fromRaw(req.tx, TX_OPTS), 0, script, state.params.fundingSatoshis, SECRETS[who].funding, SIGHASH_ALL),
   };
 }
 
