@@ -17,7 +17,7 @@ import {
 } from '../../src/core/bolt3/index.ts';
 import { closingSidesOf, closingWeight } from '../../src/core/channel/closing-tx.ts';
 import type { ChannelState } from '../../src/core/channel/state.ts';
-import type { Message, MessageOf } from '../../src/core/wire/messages.ts';
+import { encodeMessage, type Message, type MessageOf } from '../../src/core/wire/messages.ts';
 import { FeatureVector } from '../../src/core/features/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { settle } from '../support/memory-stream.ts';
@@ -245,6 +245,29 @@ describe('closingd with hsmd on both sides', () => {
       ['warning'],
     );
     ok(FEATURES !== noAnysegwit.theirFeatures);
+  });
+
+  it('a fee above what the funder holds: warning; a flood of messages: warning; neither grows the queue nor agrees', async () => {
+    const { h, states } = await weight();
+    const greedy = (m: Message) => (m.name === 'closing_signed' ? { ...m, fee_satoshis: 800_000n } : m);
+    const one = await closePair(h, { states, tamper: { a: greedy } });
+    const pb = one.b.api.negotiate().catch((e: { code?: string }) => e.code);
+    void one.a.api.negotiate().catch(() => undefined);
+    equal(await pb, 'funder_cannot_afford_fee');
+    deepEqual(
+      one.b.failures.map(f => f.sent),
+      ['warning'],
+    );
+
+    const two = await closePair(h, { states });
+    const pa = two.a.api.negotiate().catch((e: { code?: string }) => e.code);
+    await settle();
+    // B never answers; instead 50 warnings (each one alone would be logged and skipped) arrive at once.
+    const warning = encodeMessage({ name: 'warning', channel_id: states.a.params.channelId, data: new Uint8Array(0) });
+    for (let i = 0; i < 50; i++) two.a.owner.deliver(warning);
+    equal(await pa, 'unexpected_message');
+    ok(two.a.failures[0]!.message.startsWith('more than 8 messages'), two.a.failures[0]!.message);
+    equal(two.a.agreed.length, 0);
   });
 
   it('no closing_signed in time: the funder fails the channel with an error', async () => {
