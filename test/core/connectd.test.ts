@@ -1555,23 +1555,34 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
   // your_last_per_commitment_secret, my_current_per_commitment_point (BOLT 2).
   const reestablish = rawMessage(136, concat(cid, new Uint8Array(8 + 8 + 32), new Uint8Array(33).fill(2)));
 
-  it('answers open_channel with an error naming its temporary_channel_id, and keeps the connection', async () => {
+  it('leaves open_channel to lightningd (which starts openingd or answers it), and keeps the connection', async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2);
     const r = RawPeer.into(b, 9);
     await r.connect(b);
     await r.send(openChannel);
-    const errors = r.named('error');
-    equal(errors.length, 1);
-    deepEqual(errors[0]!.channel_id, temp);
-    equal(text(errors[0]!.data), 'This node does not accept channels');
-    // lightningd still hears of it, and the peer stays connected (the error fails one channel only).
+    // connectd does not answer it: lightningd decides (issue 13, "open_channel goes up to lightningd").
+    deepEqual(r.named('error'), []);
     deepEqual(
       b.spoke.map(s => toHex(s.msg)),
       [toHex(openChannel)],
     );
     deepEqual(connectedIds(b), [r.id]);
     equal(r.closed, undefined);
+  });
+
+  it('never answers messages for a channel lightningd holds as unknown, though no daemon owns it now', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    b.connectd.holdChannel(r.id, cid, true);
+    await r.send(reestablish);
+    deepEqual(r.named('error'), [], 'no error: the peer would drop its commitment to the chain');
+    equal(b.spoke.length, 1, 'lightningd hears of it');
+    b.connectd.holdChannel(r.id, cid, false);
+    await r.send(reestablish);
+    equal(r.named('error').length, 1, 'once forgotten, the channel is unknown again');
   });
 
   it('answers channel_reestablish and other channel messages (types 32-255) with an error naming the channel', async () => {
@@ -1618,7 +1629,7 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
     await net.clock.tick(3 * UNKNOWN_REPLY_REFILL_MS);
     for (let i = 0; i < 10; i++) await r.send(reestablish);
     equal(r.named('error').length, UNKNOWN_REPLY_BURST + 3);
-    await s.send(openChannel);
+    await s.send(reestablish);
     equal(s.named('error').length, 1);
     deepEqual(connectedIds(b).sort(), [r.id, s.id].sort());
   });
