@@ -91,10 +91,15 @@ export class OpenFailed extends Error {
   }
 }
 
+/** Peers whose open_channel may be answered at once (each holds one openingd until funded or failed). */
+export const MAX_ACCEPTING = 16;
+
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class ChannelControl implements ChainListener {
   private readonly openings = new Map<string, Opening>();
+  /** Peers whose open_channel we are answering, until it is funded or failed. */
+  private readonly accepting = new Set<string>();
 
   constructor(private readonly o: ChannelControlOptions) {}
 
@@ -201,12 +206,17 @@ export class ChannelControl implements ChainListener {
     if (m.name !== 'open_channel') return;
     const peers = await this.o.connectd.guard(this.o.connectd.api.listPeers());
     const theirFeatures = peers.find(p => p.id === peerId && p.connected)?.features;
-    if (!this.canOpen || theirFeatures === undefined) {
-      // BOLT 1: the error names the temporary_channel_id, so the opener fails that channel only.
-      const error = encodeMessage({ name: 'error', channel_id: m.temporary_channel_id, data: new TextEncoder().encode(NO_CHANNELS_TEXT) });
+    // BOLT 1: the error names the temporary_channel_id, so the opener fails that channel only.
+    const refuse = async (text: string) => {
+      const error = encodeMessage({ name: 'error', channel_id: m.temporary_channel_id, data: new TextEncoder().encode(text) });
       await this.o.connectd.api.sendToPeer(peerId, error).catch(() => undefined);
-      return;
-    }
+    };
+    if (!this.canOpen || theirFeatures === undefined) return refuse(NO_CHANNELS_TEXT);
+    // One unfunded open per peer at a time (as Core Lightning), and a bound on all of them: a peer
+    // sending open_channel after open_channel costs one openingd, never more.
+    if (this.accepting.has(peerId)) return refuse('Already opening a channel with you: one at a time');
+    if (this.accepting.size >= MAX_ACCEPTING) return refuse('Too many channels being opened: try again later');
+    this.accepting.add(peerId);
     let op: Opening | undefined;
     try {
       op = await this.startOpeningd(peerId, theirFeatures, 'accepter', m.temporary_channel_id, m.funding_satoshis, {
@@ -222,6 +232,8 @@ export class ChannelControl implements ChainListener {
     } catch (e) {
       this.o.log.info(`open_channel from ${peerId} failed: ${errorText(e)}`);
       if (op && !op.record) await this.end(op);
+    } finally {
+      this.accepting.delete(peerId);
     }
   }
 
