@@ -11,6 +11,7 @@ import { CHANNEL_CAPABILITIES, Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts'
 import type { ChannelLink, ChannelSetup, HsmApi, HsmChannelStore, StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
 import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
 import { mnemonicSeed } from '../../src/core/keys/seed.ts';
+import { keysOf } from '../../src/core/daemons/lightningd/channel-config.ts';
 import { commit, deliver, openPair, secretsOf, sideParams, type Node } from './channel-fixture.ts';
 
 export const SEED = mnemonicSeed('legal winner thank year wave sausage worth useful legal winner thank yellow');
@@ -76,15 +77,7 @@ export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false): Promis
   const bp = await hsmd.channelBasepoints(PEER, DBID);
   const { a, b } = await openPair({
     anchors,
-    b: {
-      fundingPubkey: bp.funding_pubkey,
-      basepoints: {
-        revocationBasepoint: bp.revocation_basepoint,
-        paymentBasepoint: bp.payment_basepoint,
-        delayedPaymentBasepoint: bp.delayed_payment_basepoint,
-        htlcBasepoint: bp.htlc_basepoint,
-      },
-    },
+    b: keysOf(bp),
     signerB: () => hsmdSigner(link),
   });
   const built = buildFor(b.state.params, 'local', b.state.localCommit.spec, 0n, await b.signer.perCommitmentPoint(0n));

@@ -20,6 +20,19 @@ const HTLC_MINIMUM_MSAT = 1n;
 /** Core Lightning's `funding-confirms`: the minimum_depth we ask as accepter. */
 export const MINIMUM_DEPTH = 3;
 
+/** hsmd's channel basepoints (BOLT 2 field names) as a SideParams' keys. */
+export function keysOf(bp: ChannelBasepoints): Pick<SideParams, 'fundingPubkey' | 'basepoints'> {
+  return {
+    fundingPubkey: bp.funding_pubkey,
+    basepoints: {
+      revocationBasepoint: bp.revocation_basepoint,
+      paymentBasepoint: bp.payment_basepoint,
+      delayedPaymentBasepoint: bp.delayed_payment_basepoint,
+      htlcBasepoint: bp.htlc_basepoint,
+    },
+  };
+}
+
 /**
  * Our side of a channel of `fundingSatoshis`: hsmd's keys for it, and what we ask of the peer. The
  * reserve is Core Lightning's 1% of the funding (never below our dust limit, BOLT 2: "MUST set
@@ -29,13 +42,7 @@ export function localSide(bp: ChannelBasepoints, fundingSatoshis: bigint, reserv
   const onePercent = fundingSatoshis / 100n;
   const r = reserve ?? (onePercent > DUST_LIMIT_SATOSHIS ? onePercent : DUST_LIMIT_SATOSHIS);
   return {
-    fundingPubkey: bp.funding_pubkey,
-    basepoints: {
-      revocationBasepoint: bp.revocation_basepoint,
-      paymentBasepoint: bp.payment_basepoint,
-      delayedPaymentBasepoint: bp.delayed_payment_basepoint,
-      htlcBasepoint: bp.htlc_basepoint,
-    },
+    ...keysOf(bp),
     dustLimitSatoshis: DUST_LIMIT_SATOSHIS,
     maxHtlcValueInFlightMsat: fundingSatoshis * 1000n,
     channelReserveSatoshis: r,
