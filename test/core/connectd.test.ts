@@ -7,6 +7,7 @@ import { concat, equal as bytesEqual, fromHex, toHex } from '../../src/core/base
 import { chainHash, networkOfChainHash, NETWORKS } from '../../src/core/chain/chains.ts';
 import { sha256d } from '../../src/core/crypto/primitives.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
+import { daemon as connectdDaemon } from '../../src/core/daemons/connectd/host.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
 import { unpackGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from '../../src/core/daemons/connectd/netaddr.ts';
@@ -14,6 +15,7 @@ import { UNKNOWN_REPLY_BURST, UNKNOWN_REPLY_REFILL_MS } from '../../src/core/dae
 import {
   DEFAULT_CONFIG,
   type ChannelOwner,
+  type ChannelPeerSend,
   type ConnectdConfig,
   type PeerConnectedEvent,
   type PeerDisconnectedEvent,
@@ -1632,5 +1634,72 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
     await s.send(reestablish);
     equal(s.named('error').length, 1);
     deepEqual(connectedIds(b).sort(), [r.id, s.id].sort());
+  });
+});
+
+describe("connectd: a channel daemon's link (lightningd attaches it to connectd's host)", () => {
+  const temp = new Uint8Array(32).fill(0x11);
+  const cid = new Uint8Array(32).fill(0x22);
+  const channelReady = (id: Uint8Array) => rawMessage(36, concat(id, new Uint8Array(33).fill(2)));
+  const acceptChannel = (id: Uint8Array) => rawMessage(33, concat(id, new Uint8Array(270)));
+
+  it("routes the channel's messages to its daemon by temporary then final id, sends for it to that peer, tells it when the peer leaves; detached, the channel is unknown again", async () => {
+    const net = new Net();
+    const hsmd = new Hsmd(secretOf(2));
+    let accept: ((s: MemoryStream) => void) | undefined;
+    const quiet = { debug() {}, info() {}, warn() {} };
+    const started = await connectdDaemon.start(
+      { network: 'bitcoin', nodeId: toHex(hsmd.nodeId()), features: ourFeatures('I').toHex(), config: TEST_CONFIG },
+      {
+        ecdh: hsmd.linkFor(['ecdh']),
+        gossip: { newPeer() {}, gossipBatch() {}, peerGone() {} },
+        events: { peerConnected() {}, peerDisconnected() {}, peerSpoke() {} },
+      } as unknown as Parameters<typeof connectdDaemon.start>[1],
+      {
+        dialer: { dial: () => Promise.reject(new Error('no dialing here')) },
+        listen: async (_k, _h, _p, a) => {
+          accept = a as (s: MemoryStream) => void;
+          return { port: 1, close() {} };
+        },
+        clock: net.clock,
+        log: quiet,
+        randomBytes: n => new Uint8Array(n).fill(3),
+      },
+    );
+    await started.api.listen('tcp', '127.0.0.1', 1);
+    const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
+    accept!(theirs);
+    const r = new RawPeer(9, mine);
+    await r.handshake(toHex(hsmd.nodeId()));
+    await r.sendInit();
+
+    const delivered: Uint8Array[] = [];
+    const gone: string[] = [];
+    const owner = { deliver: (m: Uint8Array) => void delivered.push(m), peerGone: (why: string) => void gone.push(why) };
+    const link = (await started.attach!('channel', 'channel-1', { peerId: r.id, channelId: temp }, owner as never)) as ChannelPeerSend;
+    await r.send(acceptChannel(temp));
+    equal(delivered.length, 1, 'by its temporary_channel_id');
+    await link.send(channelReady(cid));
+    await settle();
+    deepEqual(
+      r.named('channel_ready').map(m => toHex(m.channel_id)),
+      [toHex(cid)],
+      'what the daemon sends reaches its peer',
+    );
+    await started.api.addChannelId('channel-1', cid);
+    await r.send(channelReady(cid));
+    equal(delivered.length, 2, 'and by its channel_id');
+    deepEqual(r.named('error'), [], 'nothing answered as unknown');
+
+    await started.detach!('channel-1');
+    await r.send(channelReady(cid));
+    equal(delivered.length, 2, 'detached: nothing more for it');
+    equal(r.named('error').length, 1, 'its id is unknown again (lightningd did not hold it)');
+
+    await started.attach!('channel', 'channel-2', { peerId: r.id, channelId: cid }, owner as never);
+    r.stream.close('bye');
+    await settle();
+    equal(gone.length, 1, 'the daemon hears that its peer left');
+    await started.stop();
   });
 });
