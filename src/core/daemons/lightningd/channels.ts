@@ -182,7 +182,8 @@ export class ChannelControl implements ChainListener {
         mindepth: funded.minimumDepth,
       };
     } catch (e) {
-      if (broadcastable || e instanceof OpenFailed) throw e;
+      // Once funding_signed came, the channel is funded and durable: nothing is released.
+      if (broadcastable) throw e;
       await wallet.releaseFunding(reservation).catch(x => this.o.log.warn(`releasing the funding coins: ${errorText(x)}`));
       if (op) await this.end(op);
       // The wallet's own refusals (cannot afford, dust) keep their type for the RPC's codes.
