@@ -17,7 +17,10 @@ import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { fundsWhen, postJson } from '../support/regtest-client.ts';
 
 type Node = Awaited<ReturnType<typeof startNode>>;
-type Funds = { outputs: { txid: string; output: number; amount_msat: number; status: string; reserved: boolean }[] };
+type Funds = {
+  outputs: { txid: string; output: number; amount_msat: number; status: string; reserved: boolean }[];
+  channels: { peer_id: string; our_amount_msat: number; amount_msat: number; funding_txid: string; connected: boolean; state: string }[];
+};
 type PeerChannel = {
   peer_id: string;
   peer_connected: boolean;
@@ -165,6 +168,11 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     // The wallet spent its coin into the funding transaction (and got change back).
     const f = await fundsWhen(funds(a!), x => x.outputs.every(o => o.txid === r.txid && o.status === 'confirmed'), 'the change confirmed');
     equal(f.outputs.length, 1);
+    // listfunds' channels: our balance in the channel, beside the wallet's outputs.
+    deepEqual(
+      f.channels.map(c => [c.peer_id, c.our_amount_msat, c.amount_msat, c.funding_txid, c.connected, c.state]),
+      [[b!.id, FUNDING_SAT * 1000 - PUSH_MSAT, FUNDING_SAT * 1000, r.txid, true, 'CHANNELD_NORMAL']],
+    );
 
     await a!.stop();
     a = await startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });

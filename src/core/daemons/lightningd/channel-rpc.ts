@@ -140,6 +140,29 @@ function channelJson(c: ChannelRecord, connected: boolean): Record<string, unkno
   };
 }
 
+/** listfunds' `channels`: each channel we hold, with our balance in it (doc/schemas/listfunds.json). */
+export async function fundsChannels(d: Pick<ChannelRpcDeps, 'channels' | 'connectd'>): Promise<Record<string, unknown>[]> {
+  const connected = new Set((await d.connectd.listPeers()).filter(x => x.connected).map(x => x.id));
+  return d.channels.list().flatMap(({ record: c }) => {
+    if (!c) return [];
+    const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+    const toUs = state ? state.localCommit.spec.toLocalMsat : deserializeValue<Funded>(c.funded).toLocalMsat;
+    return [
+      {
+        peer_id: c.peer_id,
+        our_amount_msat: num(toUs),
+        amount_msat: num(BigInt(c.funding_sat) * 1000n),
+        funding_txid: c.funding_txid,
+        funding_output: c.funding_outnum,
+        connected: connected.has(c.peer_id),
+        state: c.state,
+        channel_id: c.channel_id,
+        ...(c.short_channel_id ? { short_channel_id: c.short_channel_id } : {}),
+      },
+    ];
+  });
+}
+
 export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): void {
   rpc.register('fundchannel', {
     category: 'channels',

@@ -7,7 +7,7 @@ import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 import { registerWalletCommands } from './wallet-rpc.ts';
 import { registerDecodeCommands } from './decode-rpc.ts';
-import { registerChannelCommands } from './channel-rpc.ts';
+import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
 export type { LightningdOptions } from './interface.ts';
@@ -54,7 +54,13 @@ export class Lightningd {
   constructor(private readonly o: LightningdOptions) {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
     this.registerCommands();
-    if (o.wallet) registerWalletCommands(this.rpc, o.wallet);
+    if (o.wallet) {
+      const channels = o.channels;
+      registerWalletCommands(this.rpc, {
+        ...o.wallet,
+        ...(channels ? { channels: () => fundsChannels({ channels, connectd: o.connectd }) } : {}),
+      });
+    }
     if (o.channels) {
       const wallet = o.wallet;
       registerChannelCommands(this.rpc, {
