@@ -9,7 +9,7 @@ import { fromHex, toHex } from '../../base/bytes.ts';
 import type { ChainListener, ConnectedBlock, SendResult } from '../../chain/backend.ts';
 import type { NetworkName } from '../../chain/chains.ts';
 import { deserializeValue, serializeChannel, serializeValue } from '../../channel/serialize.ts';
-import type { Log } from '../../node/daemon.ts';
+import type { DaemonRef, DaemonSpec, Log } from '../../node/daemon.ts';
 import { DAEMONS } from '../../node/daemons.ts';
 import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
 import type { Reservation, Wallet } from '../../wallet/wallet.ts';
@@ -39,14 +39,18 @@ export interface ChannelControlOptions {
   log: Log;
 }
 
+/** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
+interface ChannelDaemon<S extends DaemonSpec> {
+  daemon: RunningDaemon<S>;
+  key: string;
+  events: { port: unknown; close(): void };
+}
+
 /** A channel being opened: its openingd instance and its links, until it is in normal operation or failed. */
-interface Opening {
+interface Opening extends ChannelDaemon<OpeningdSpec> {
   dbid: bigint;
   peerId: string;
   role: OpeningdInit['role'];
-  daemon: RunningDaemon<OpeningdSpec>;
-  key: string;
-  events: { port: unknown; close(): void };
   /** Set once funded (persisted). */
   record?: ChannelRecord;
   failed?: string;
@@ -238,7 +242,7 @@ export class ChannelControl implements ChainListener {
     }
   }
 
-  /** Starts an openingd for a new channel with its links: hsmd for this channel only, connectd for this channel's messages, our events. */
+  /** Starts an openingd for a new channel with its links (startWithLinks), and our answers to its events. */
   private async startOpeningd(
     peerId: string,
     theirFeatures: string,
@@ -248,52 +252,85 @@ export class ChannelControl implements ChainListener {
     roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel'>,
     reserve?: bigint,
   ): Promise<Opening> {
-    const { daemons, hsmd, connectd } = this.o;
     const dbid = await this.o.db.newDbid();
-    const key = `channel-${dbid}`;
-    const bp = await hsmd.guard(hsmd.api.channelBasepoints(peerId, dbid));
-    const op = { dbid, peerId, role, key } as Opening;
+    const bp = await this.o.hsmd.guard(this.o.hsmd.api.channelBasepoints(peerId, dbid));
+    const op = { dbid, peerId, role } as Opening;
     const events: OpeningdEvents = {
       funded: f => this.funded(op, f),
       failed: e => void (op.failed = e.message),
     };
-    op.events = daemons.serve(events);
+    const init: OpeningdInit = {
+      peerId,
+      nodeId: this.o.nodeId,
+      dbid,
+      role,
+      network: this.o.network,
+      ourFeatures: this.o.ourFeatures,
+      theirFeatures,
+      local: localSide(bp, fundingSatoshis, reserve),
+      policy: OPENING_POLICY,
+      channelPolicy: CHANNEL_POLICY,
+      ...roleInit,
+    };
+    const started = await this.startWithLinks(
+      DAEMONS.openingd,
+      `openingd-${dbid}`,
+      init,
+      { peerId, dbid, channelId: temporaryChannelId },
+      events,
+    );
+    Object.assign(op, started);
+    this.openings.set(op.key, op);
+    return op;
+  }
+
+  /**
+   * Starts a channel daemon (openingd; channeld next) with the links Core Lightning gives one
+   * (design.md "Links"): `hsm`, hsmd's link for this channel only (attached to hsmd's host);
+   * `peer` both ways, a MessageChannel each way with connectd (attached to connectd's host as
+   * this peer's owner of `channelId`); `events`, lightningd's answers. Its instance name is
+   * unique in the node; `key` names its links until `endLinks`.
+   */
+  private async startWithLinks<S extends DaemonSpec>(
+    ref: DaemonRef<S>,
+    instance: string,
+    init: S['init'],
+    ch: { peerId: string; dbid: bigint; channelId: Uint8Array },
+    events: object,
+  ): Promise<ChannelDaemon<S>> {
+    const { daemons, hsmd, connectd } = this.o;
+    const key = `channel-${ch.dbid}`;
+    const answers = daemons.serve(events);
     const [peerUse, peerServe] = daemons.channel();
     const [ownerServe, ownerUse] = daemons.channel();
     const [hsmUse, hsmServe] = daemons.channel();
-    const hsmArgs: HsmLinkArgs = { peerId, dbid };
-    let attached = 0;
+    const hsmArgs: HsmLinkArgs = { peerId: ch.peerId, dbid: ch.dbid };
+    let daemon: RunningDaemon<S> | undefined;
+    let attached = false;
     try {
       await hsmd.attach({ key, name: HSMD_CHANNEL_LINK, args: hsmArgs, serves: { port: hsmServe, caps: [] } });
-      attached = 1;
-      const init: OpeningdInit = {
-        peerId,
-        nodeId: this.o.nodeId,
-        dbid,
-        role,
-        network: this.o.network,
-        ourFeatures: this.o.ourFeatures,
-        theirFeatures,
-        local: localSide(bp, fundingSatoshis, reserve),
-        policy: OPENING_POLICY,
-        channelPolicy: CHANNEL_POLICY,
-        ...roleInit,
-      };
-      op.daemon = await daemons.start(DAEMONS.openingd, `openingd-${dbid}`, init, {
-        uses: { peer: { port: peerUse }, hsm: { port: hsmUse }, events: { port: op.events.port } },
+      attached = true;
+      daemon = await daemons.start(ref, instance, init, {
+        uses: { peer: { port: peerUse }, hsm: { port: hsmUse }, events: { port: answers.port } },
         serves: { peer: { port: ownerServe, caps: [] } },
       });
-      attached = 2;
-      const args: ChannelLinkArgs = { peerId, channelId: temporaryChannelId };
+      const args: ChannelLinkArgs = { peerId: ch.peerId, channelId: ch.channelId };
       await connectd.attach({ key, name: CONNECTD_CHANNEL_LINK, args, uses: { port: ownerUse }, serves: { port: peerServe, caps: [] } });
-      this.openings.set(key, op);
-      return op;
+      return { daemon, key, events: answers };
     } catch (e) {
-      if (attached >= 2) await op.daemon.stop().catch(() => undefined);
-      if (attached >= 1) await hsmd.detach(key).catch(() => undefined);
-      op.events.close();
+      await daemon?.stop().catch(() => undefined);
+      if (attached) await hsmd.detach(key).catch(() => undefined);
+      answers.close();
       throw e;
     }
+  }
+
+  /** Ends a channel daemon and its links (connectd's first: nothing more is delivered to it). */
+  private async endLinks(d: Partial<ChannelDaemon<DaemonSpec>> & { key: string; events: { close(): void } }): Promise<void> {
+    await this.o.connectd.detach(d.key).catch(() => undefined);
+    await d.daemon?.stop().catch(() => undefined);
+    await this.o.hsmd.detach(d.key).catch(() => undefined);
+    d.events.close();
   }
 
   /**
@@ -324,13 +361,10 @@ export class ChannelControl implements ChainListener {
     if (!p.localIsOpener) await this.o.connectd.guard(this.o.connectd.api.addChannelId(op.key, p.channelId));
   }
 
-  /** Ends an opening's openingd and its links (connectd's first: nothing more is delivered to it). */
+  /** Ends an opening's openingd and its links. */
   private async end(op: Opening): Promise<void> {
     this.openings.delete(op.key);
-    await this.o.connectd.detach(op.key).catch(() => undefined);
-    await op.daemon?.stop().catch(() => undefined);
-    await this.o.hsmd.detach(op.key).catch(() => undefined);
-    op.events.close();
+    await this.endLinks(op);
   }
 
   // ---- the funding output's depth (ChainListener) ----
@@ -402,9 +436,10 @@ export class ChannelControl implements ChainListener {
 
   /**
    * The channel is in normal operation (its ChannelState recorded): channeld takes it from here
-   * (init: the serialized ChannelState, peerId, dbid; a link to connectd for its messages and one
-   * to hsmd for its signing, as openingd had). Until channeld exists, the channel stays in
-   * CHANNELD_NORMAL with no daemon, and connectd holds its id (no `error` for its messages).
+   * (init: the serialized ChannelState, peerId, dbid), started by startWithLinks(DAEMONS.channeld,
+   * `channeld-${dbid}`, init, {peerId, dbid, channelId}, its events) with the links openingd had.
+   * Until channeld exists, the channel stays in CHANNELD_NORMAL with no daemon, and connectd holds
+   * its id (no `error` for its messages).
    */
   private async startChannelDaemon(c: ChannelRecord): Promise<void> {
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id} is in normal operation (${c.short_channel_id ?? 'no scid'})`);
