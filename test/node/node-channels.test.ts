@@ -71,7 +71,7 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('refuses a peer that is not connected (306 unknown, 305 known), and more than the wallet holds (301), reserving nothing', async () => {
+  it('refuses a peer that is not connected (306 unknown, 305 known), more than the wallet holds (301), dust (302), and leaves no coin reserved', async () => {
     const { bech32 } = (await a!.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
     await control('/regtest/send', { address: bech32, amount_sat: 1_000_000 });
     await control('/regtest/mine', { blocks: 1 });
@@ -84,6 +84,7 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
 
     await a!.call('connect', { id: `${b!.id}@127.0.0.1:${b!.binding[0]!.port}` });
     equal(await code(a!.call('fundchannel', { id: b!.id, amount: 5_000_000 })), 301, 'FUND_CANNOT_AFFORD');
+    equal(await code(a!.call('fundchannel', { id: b!.id, amount: 500 })), 302, 'FUND_OUTPUT_IS_DUST');
     equal(await code(a!.call('fundchannel', { id: b!.id, amount: 16_777_216 })), 300, 'FUND_MAX_EXCEEDED without large channels');
     // The open fails in openingd after the wallet reserved the coin (the opener could not pay the
     // commitment fee with everything pushed): the coin is free again.
