@@ -21,7 +21,8 @@ import type { DaemonEnv, Log } from '../../src/core/node/daemon.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../src/core/wire/messages.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { hsmdKeys, MemoryChannelStore } from './hsmd-channel-fixture.ts';
+import { MemoryChannelStore } from './hsmd-channel-fixture.ts';
+import { keysOf } from '../../src/core/daemons/lightningd/channel-config.ts';
 import { secretsOf, sideParams } from './channel-fixture.ts';
 
 export type Who = 'a' | 'b';
@@ -66,7 +67,7 @@ export function fundingOutputScript(h: Record<Who, HsmSide>): Uint8Array {
 
 /** channel-fixture's side (limits) with hsmd's keys. */
 function sideOf(bp: ChannelBasepoints, dustLimitSatoshis: bigint): SideParams {
-  return sideParams(secretsOf('unused'), { ...hsmdKeys(bp), dustLimitSatoshis });
+  return sideParams(secretsOf('unused'), { ...keysOf(bp), dustLimitSatoshis });
 }
 
 export interface ChannelOptions {

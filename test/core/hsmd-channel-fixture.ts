@@ -8,17 +8,10 @@ import { fromHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
 import { buildFor, hsmdSigner, sendAdd } from '../../src/core/channel/index.ts';
 import { CHANNEL_CAPABILITIES, Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import type {
-  ChannelBasepoints,
-  ChannelLink,
-  ChannelSetup,
-  HsmApi,
-  HsmChannelStore,
-  StoredChannelRecord,
-} from '../../src/core/daemons/hsmd/interface.ts';
-import type { SideParams } from '../../src/core/channel/state.ts';
+import type { ChannelLink, ChannelSetup, HsmApi, HsmChannelStore, StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
 import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
 import { mnemonicSeed } from '../../src/core/keys/seed.ts';
+import { keysOf } from '../../src/core/daemons/lightningd/channel-config.ts';
 import { commit, deliver, openPair, secretsOf, sideParams, type Node } from './channel-fixture.ts';
 
 export const SEED = mnemonicSeed('legal winner thank year wave sausage worth useful legal winner thank yellow');
@@ -78,18 +71,6 @@ function bindChannel(h: ChannelHsm): HsmdPair['link'] {
 }
 
 /** hsmd's channelBasepoints as a side's keys in open_channel / accept_channel. */
-export function hsmdKeys(bp: ChannelBasepoints): Pick<SideParams, 'fundingPubkey' | 'basepoints'> {
-  return {
-    fundingPubkey: bp.funding_pubkey,
-    basepoints: {
-      revocationBasepoint: bp.revocation_basepoint,
-      paymentBasepoint: bp.payment_basepoint,
-      delayedPaymentBasepoint: bp.delayed_payment_basepoint,
-      htlcBasepoint: bp.htlc_basepoint,
-    },
-  };
-}
-
 /** The channel with B's signer in hsmd; B's commitment 0 validated. */
 export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false): Promise<HsmdPair> {
   await hsmd.setupChannel(PEER, DBID, setupB(anchors));
@@ -97,7 +78,7 @@ export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false): Promis
   const bp = await hsmd.channelBasepoints(PEER, DBID);
   const { a, b } = await openPair({
     anchors,
-    b: hsmdKeys(bp),
+    b: keysOf(bp),
     signerB: () => hsmdSigner(link),
   });
   const built = buildFor(b.state.params, 'local', b.state.localCommit.spec, 0n, await b.signer.perCommitmentPoint(0n));

@@ -108,6 +108,17 @@ export const CHANNEL_CAPABILITIES = Object.freeze([
   'signMutualClose',
 ] as const satisfies readonly HsmCapability[]);
 
+/** The name of the link lightningd attaches to hsmd for one channel's daemon (node/host.ts AttachRequest). */
+export const CHANNEL_LINK = 'channel';
+
+/** What that link is for: one channel, and (if narrower) which of CHANNEL_CAPABILITIES it may use. */
+export interface ChannelLinkArgs {
+  /** hex */
+  peerId: string;
+  dbid: bigint;
+  caps?: (typeof CHANNEL_CAPABILITIES)[number][];
+}
+
 /** What onchaind may ask: our commitment to broadcast, and sweeps to the wallet. */
 export const ONCHAIN_CAPABILITIES = Object.freeze(['signLocalCommitment', 'signSweep'] as const satisfies readonly HsmCapability[]);
 
@@ -147,6 +158,8 @@ export interface HsmdDaemonApi {
   /** The on-chain wallet's keys (lightningd's wallet: addresses from the xpub, inputs signed here). */
   walletXpub(type: WalletAddressType): string;
   signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
+  channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
 }
 
 // ---- What the runtime gives hsmd in its realm ----
