@@ -1,0 +1,21 @@
+// channeld as lightningd starts it, one instance per open channel and connection (the node
+// table's `many`): it calls the peer (connectd), the channel's signer (hsmd) and lightningd's
+// events, and answers connectd on its `peer` link with this channel's messages.
+import type { DaemonDefinition } from '../../node/daemon.ts';
+import { Channeld } from './channeld.ts';
+import { PEER_LINK, type ChanneldSpec } from './interface.ts';
+
+export const daemon: DaemonDefinition<ChanneldSpec> = {
+  kind: 'channeld',
+  start(init, uses, env) {
+    const c = new Channeld(init, uses, env);
+    return {
+      api: c.api,
+      serve(name) {
+        if (name !== PEER_LINK) throw new Error(`channeld answers no link '${name}'`);
+        return c.owner;
+      },
+      stop() {},
+    };
+  },
+};
