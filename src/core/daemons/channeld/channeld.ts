@@ -319,12 +319,14 @@ export class Channeld {
           await t.run();
           continue;
         }
+        let committed = false;
         try {
-          if (this.#live() && (await this.#commitIfDue())) continue;
+          committed = this.#live() && (await this.#commitIfDue());
         } catch (e) {
           await this.#internal(e);
         }
-        break;
+        // A task that came while we were committing (its own pump call saw us running) runs now.
+        if (!committed && this.#tasks.length === 0) break;
       }
     } finally {
       this.#running = false;
