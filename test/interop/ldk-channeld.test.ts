@@ -6,7 +6,7 @@
 // ours over ITS commitment as LDK builds it), then fail the HTLC back, and the dance again. Then
 // the connection drops, a new connection and a new channeld reestablish with LDK, and another
 // HTLC goes through the same way.
-import { p2wpkh, Transaction } from '@scure/btc-signer';
+import { Transaction } from '@scure/btc-signer';
 import { pubECDSA } from '@scure/btc-signer/utils.js';
 import * as ldk from 'lightningdevkit';
 import { toHex } from '../../src/core/base/bytes.ts';
@@ -18,11 +18,12 @@ import { CHANNEL_ID_OFFSET } from '../../src/core/daemons/connectd/routing.ts';
 import { daemon as openingd } from '../../src/core/daemons/openingd/host.ts';
 import { daemon as channeld } from '../../src/core/daemons/channeld/host.ts';
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
-import type { ChannelFailure, ChanneldDaemonApi, HtlcChange } from '../../src/core/daemons/channeld/interface.ts';
+import type { ChannelFailure, ChanneldDaemonApi, HtlcChange, Persist } from '../../src/core/daemons/channeld/interface.ts';
 import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { initOf, localOf, signerOf, TYPE } from '../core/openingd-fixture.ts';
+import { fundingTx } from './ldk/funding-tx.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 import { RawClient, initMessage, messageType, parseInit } from './ldk/raw-client.ts';
 
@@ -53,17 +54,6 @@ async function until(done: () => boolean, peer: LdkPeer, polls = 500): Promise<b
     await new Promise(r => setTimeout(r, 20));
   }
   return false;
-}
-
-function fundingTx(script: Uint8Array, value: bigint): Uint8Array {
-  const key = sha256(new TextEncoder().encode('channeld funding input key'));
-  const pay = p2wpkh(pubECDSA(key));
-  const tx = new Transaction();
-  tx.addInput({ txid: sha256(key), index: 0, witnessUtxo: { script: pay.script, amount: value + 1_000n } });
-  tx.addOutput({ script, amount: value });
-  tx.signIdx(key, 0);
-  tx.finalize();
-  return tx.extract();
 }
 
 /** An 80-byte block header at `height` (LDK's Confirm takes headers as given: no proof of work here). */
@@ -117,11 +107,11 @@ describe('channeld with LDK', () => {
         },
         hsm: signerOf('a'),
         events: {
-          persist: async p => {
+          persist: async (p: Persist) => {
             durable = p.state;
             ledger.push(...p.changes);
           },
-          failed: async f => void failures.push(f),
+          failed: async (f: ChannelFailure) => void failures.push(f),
         },
       } as unknown as Parameters<typeof channeld.start>[1],
       env as Parameters<typeof channeld.start>[2],
