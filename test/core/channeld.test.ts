@@ -2,7 +2,7 @@
 // lightningd: HTLCs both ways through the whole commitment dance, fulfilled and failed, update_fee,
 // updates crossing, every limit refused, persist before send, the peer's violations answered with
 // warning or error, channel_reestablish's retransmissions, and option_data_loss_protect.
-import { deserializeChannel, ChannelError, type CommitSpec } from '../../src/core/channel/index.ts';
+import { deserializeChannel, serializeChannel, ChannelError, type CommitSpec } from '../../src/core/channel/index.ts';
 import { ChanneldError } from '../../src/core/daemons/channeld/errors.ts';
 import type { Message } from '../../src/core/wire/messages.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
@@ -144,6 +144,34 @@ describe('channeld: HTLCs through the commitment dance', () => {
     equal(stateOf(net.b).localCommit.spec.feeratePerKw, 5_000);
     await rejects(net.b.api!.updateFee(6_000), ChannelError, 'update_fee_not_opener');
     await rejects(net.a.api!.updateFee(1), ChannelError, 'feerate_out_of_range');
+  });
+});
+
+describe('channeld: dust exposure of incoming HTLCs', () => {
+  it('an incoming HTLC over our dust exposure bound is told `overDustExposure` once committed, even across a restart', async () => {
+    const net = await makeNet({ autoResolve: false });
+    // B's own bound is 0: any trimmed HTLC A offers breaks it (A's bound lets A offer it).
+    const b = deserializeChannel(net.b.durable);
+    net.b.durable = serializeChannel({ ...b, params: { ...b.params, policy: { ...b.params.policy, maxDustHtlcExposureMsat: 0n } } });
+    await connect(net, false);
+    // A's revoke_and_ack for B's commitment never arrives: the HTLC is not committed yet when the connection drops.
+    net.tamper = (from, m) => (from === net.a && m.name === 'revoke_and_ack' ? undefined : m);
+    want(net.a, offer(1, 400_000n));
+    want(net.a, offer(2, 60_000_000n));
+    await idle();
+    equal(changes(net.b, 'incoming').length, 0);
+    ok(deserializeChannel(net.b.durable).failOnceCommitted?.length === 1, 'the mark is durable');
+    net.tamper = undefined;
+    await restart(net);
+    await idle();
+    deepEqual(
+      changes(net.b, 'incoming').map(c => [c.amountMsat, c.overDustExposure ?? false]),
+      [
+        [400_000n, true],
+        [60_000_000n, false],
+      ],
+    );
+    equal(deserializeChannel(net.b.durable).failOnceCommitted, undefined, 'told once, then forgotten');
   });
 });
 

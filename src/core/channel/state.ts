@@ -137,6 +137,11 @@ export interface ChannelState {
    * transmitted". Absent until we send either.
    */
   lastSent?: 'commitment_signed' | 'revoke_and_ack';
+  /**
+   * The peer's HTLCs (ids) that broke our dust exposure bound: BOLT 2 "SHOULD fail this HTLC once
+   * it's committed" (channeld tells lightningd so when they are). Absent when none.
+   */
+  failOnceCommitted?: bigint[];
 }
 
 /** A transition's result: the new state (persist it first) and the messages to send after. */

@@ -25,7 +25,8 @@ export function onOurRevocation(before: ChannelState): HtlcChange[] {
  * The peer revokes its commitment: its updates we had signed (`settled`) are irrevocably committed:
  * its adds reach lightningd, its removals of our HTLCs are final.
  */
-export function onTheirRevocation(settled: readonly Update[], overDust: ReadonlySet<bigint>): HtlcChange[] {
+export function onTheirRevocation(settled: readonly Update[], failOnceCommitted: readonly bigint[] = []): HtlcChange[] {
+  const overDust = new Set(failOnceCommitted);
   return settled.flatMap((u): HtlcChange[] => {
     switch (u.kind) {
       case 'add':
@@ -60,7 +61,18 @@ export function onTheirRevocation(settled: readonly Update[], overDust: Readonly
  */
 export function reverseUncommitted(s: ChannelState): ChannelState {
   const adds = s.remoteChanges.proposed.filter(u => u.kind === 'add').length;
-  return { ...s, remoteChanges: { ...s.remoteChanges, proposed: [] }, remoteNextHtlcId: s.remoteNextHtlcId - BigInt(adds) };
+  const next = s.remoteNextHtlcId - BigInt(adds);
+  return withFailOnceCommitted(
+    { ...s, remoteChanges: { ...s.remoteChanges, proposed: [] }, remoteNextHtlcId: next },
+    (s.failOnceCommitted ?? []).filter(id => id < next),
+  );
+}
+
+/** The state with these HTLCs marked to fail once committed (the field absent when none). */
+export function withFailOnceCommitted(s: ChannelState, ids: readonly bigint[]): ChannelState {
+  const out: ChannelState = { ...s, failOnceCommitted: [...ids] };
+  if (ids.length === 0) delete out.failOnceCommitted;
+  return out;
 }
 
 /** Whether we already proposed (or are committing) a removal of the peer's HTLC `id`. */

@@ -14,7 +14,7 @@ import type { ChannelState } from '../../channel/state.ts';
 import { sendAdd, sendFee, sendRemoval, updateMessage } from '../../channel/updates.ts';
 import type { DaemonEnv, Uses } from '../../node/daemon.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../wire/messages.ts';
-import { offered, onOurRevocation, onTheirRevocation, removing, reverseUncommitted } from './changes.ts';
+import { offered, onOurRevocation, onTheirRevocation, removing, reverseUncommitted, withFailOnceCommitted } from './changes.ts';
 import { ChanneldError } from './errors.ts';
 import type {
   ChannelFailure,
@@ -64,8 +64,6 @@ export class Channeld {
   #running = false;
   /** addHtlc calls waiting for their HTLC to be committed, by id. */
   readonly #committing = new Map<bigint, { resolve(v: { id: bigint }): void; reject(e: unknown): void }>();
-  /** Peer HTLCs over our dust exposure bound: failed by lightningd once committed (BOLT 2). */
-  readonly #overDust = new Set<bigint>();
   readonly #ready: Promise<void>;
   #readyResolve!: () => void;
   #readyReject!: (e: unknown) => void;
@@ -201,16 +199,25 @@ export class Channeld {
       if (e instanceof ChannelError) return this.#violation(e);
       throw e;
     }
-    if (r.failOnceCommitted !== undefined) this.#overDust.add(r.failOnceCommitted);
+    let next = r.state;
+    const marked = before.failOnceCommitted ?? [];
+    if (r.failOnceCommitted !== undefined) next = withFailOnceCommitted(next, [...marked, r.failOnceCommitted]);
     let changes: HtlcChange[] = [];
     if (m.name === 'commitment_signed') changes = onOurRevocation(before);
-    if (m.name === 'revoke_and_ack') changes = onTheirRevocation(r.settled ?? [], this.#overDust);
+    if (m.name === 'revoke_and_ack') {
+      changes = onTheirRevocation(r.settled ?? [], marked);
+      const told = new Set(changes.filter(c => c.kind === 'incoming').map(c => c.id));
+      next = withFailOnceCommitted(
+        next,
+        marked.filter(id => !told.has(id)),
+      );
+    }
     // An update received changes nothing durable: BOLT 2 lets it be forgotten until its commitment_signed.
     if (r.messages.length === 0 && m.name !== 'revoke_and_ack') {
-      this.#state = r.state;
+      this.#state = next;
       return;
     }
-    await this.#step(r.state, r.messages, changes);
+    await this.#step(next, r.messages, changes);
   }
 
   async #reestablish(m: Extract<Message, { name: 'channel_reestablish' }>): Promise<void> {
