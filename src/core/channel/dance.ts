@@ -82,7 +82,7 @@ export async function receiveCommit(
   const built = buildFor(s.params, 'local', spec, index, await signer.perCommitmentPoint(index));
   checkRemoteSignatures(s.params, built, m.signature, m.htlc_signature);
   // A validating signer (hsmd) checks the signatures itself and reveals the old secret only after.
-  await signer.validateCommitment?.({
+  await signer.validateCommitment({
     commitmentNumber: index,
     tx: built.commitment.tx,
     signature: m.signature,

@@ -1,0 +1,99 @@
+// channeld as the node table has it: a kind with one instance per channel (`many`), loaded by the
+// generic host from the table and started by the supervisor as lightningd will start it, with links
+// of its own: the peer (relayed as connectd relays it), the channel's signer and lightningd's
+// events. Two instances, one per side of a channel, share one host and move an HTLC through the
+// whole dance; the host ends with the last of them.
+import { serializeChannel } from '../../src/core/channel/index.ts';
+import type { ChanneldSpec, ChannelFailure, HtlcChange, Persist } from '../../src/core/daemons/channeld/interface.ts';
+import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
+import type { PeerSend } from '../../src/core/daemons/openingd/interface.ts';
+import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
+import { DAEMONS } from '../../src/core/node/daemons.ts';
+import type { DaemonHosting } from '../../src/core/node/platform.ts';
+import { superviseDaemons } from '../../src/core/node/supervisor.ts';
+import { deepEqual, equal } from '../support/assert.ts';
+import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+import { settle } from '../support/memory-stream.ts';
+import { openPair } from './channel-fixture.ts';
+import { offer, preimageOf } from './channeld-fixture.ts';
+
+describe('channeld in the node table', () => {
+  it('is a per-channel kind: two instances in one host move an HTLC through the dance over their own links', async () => {
+    equal(DAEMONS.channeld.many, true);
+    const { links } = directLinks();
+    const hosts: string[] = [];
+    const ended: string[] = [];
+    const clock = new FakeClock();
+    const env = (): DaemonEnv => ({ clock, log: { debug() {}, info() {}, warn() {} }, randomBytes: n => new Uint8Array(n).fill(9) });
+    const hosting: DaemonHosting<Slot, undefined> = {
+      links,
+      ctx: undefined,
+      spawnHost(kind) {
+        hosts.push(kind);
+        return directHost(links, kind, env, ended);
+      },
+    };
+    const daemons = superviseDaemons(hosting, clock);
+    const pair = await openPair();
+    type Who = 'a' | 'b';
+    const owners: Partial<Record<Who, Remote<ChannelOwner>>> = {};
+    const ledger: Record<Who, HtlcChange[]> = { a: [], b: [] };
+    const failures: ChannelFailure[] = [];
+    // Both ends are up before either's channel_reestablish is carried (connectd holds the connection).
+    let bothUp!: () => void;
+    const up = new Promise<void>(r => (bothUp = r));
+    const start = async (who: Who) => {
+      const other: Who = who === 'a' ? 'b' : 'a';
+      const [peerUse, peerAnswer] = daemons.channel();
+      const [hsmUse, hsmAnswer] = daemons.channel();
+      const [eventsUse, eventsAnswer] = daemons.channel();
+      const [ownerUse, ownerAnswer] = daemons.channel();
+      const relay: PeerSend = { send: msg => void up.then(() => owners[other]!.deliver(msg)) };
+      links.expose(relay, peerAnswer);
+      links.expose(pair[who].signer, hsmAnswer);
+      links.expose(
+        { persist: (p: Persist) => void ledger[who].push(...p.changes), failed: (f: ChannelFailure) => void failures.push(f) },
+        eventsAnswer,
+      );
+      owners[who] = links.wrap<ChannelOwner>(ownerUse);
+      const init = {
+        peerId: who,
+        dbid: 1n,
+        state: serializeChannel(pair[who].state),
+        ourFeatures: '',
+        theirFeatures: '',
+        reestablish: true,
+      };
+      return daemons.start<ChanneldSpec>(DAEMONS.channeld, `channeld-${who}`, init, {
+        uses: { peer: { port: peerUse }, hsm: { port: hsmUse }, events: { port: eventsUse } },
+        serves: { peer: { port: ownerAnswer, caps: [] } },
+      });
+    };
+    const a = await start('a');
+    const b = await start('b');
+    bothUp();
+    deepEqual(hosts, ['channeld'], 'one host for both instances');
+    const added = await a.api.addHtlc(offer(1));
+    equal(added.id, 0n);
+    await settle();
+    const incoming = ledger.b.find(c => c.kind === 'incoming')!;
+    deepEqual(incoming.id, 0n);
+    await b.api.fulfillHtlc(0n, preimageOf(1));
+    for (let i = 0; i < 3; i++) await settle();
+    deepEqual(
+      ledger.a.map(c => c.kind),
+      ['offered', 'committed', 'fulfilled'],
+    );
+    deepEqual(
+      ledger.b.map(c => c.kind),
+      ['incoming', 'resolved'],
+    );
+    deepEqual(failures, []);
+    equal((await a.api.status()).phase, 'normal');
+    await a.stop();
+    deepEqual(ended, [], 'the host stays for the other instance');
+    await b.stop();
+    deepEqual(ended, ['channeld'], 'and ends with the last one');
+  });
+});
