@@ -262,6 +262,47 @@ describe('channeld: persist before send', () => {
   });
 });
 
+describe('channeld: our own trouble', () => {
+  it('a persist that fails: the instance ends (disconnect), the message that depended on it never leaves', async () => {
+    const net = await makeNet();
+    await connect(net, false);
+    // lightningd's store refuses the write.
+    const api = net.a.api!;
+    const persistFails = new Error('disk full');
+    net.fate = side => {
+      if (side === net.a) throw persistFails;
+      return 'ok';
+    };
+    await rejects(api.addHtlc(offer(1)), Error);
+    await idle();
+    deepEqual(sentNames(net.a), []);
+    deepEqual(
+      net.a.failures.map(f => [f.code, f.action, f.sent]),
+      [['internal', 'disconnect', undefined]],
+    );
+    equal(api.status().phase, 'stopped');
+  });
+
+  it('the signer refuses (hsmd): no commitment_signed leaves, the instance ends, nothing crashes', async () => {
+    const net = await makeNet();
+    const signer = net.a.signer;
+    net.a.signer = {
+      ...signer,
+      signRemoteCommitment: async () => {
+        throw new Error('hsmd refuses');
+      },
+    };
+    await connect(net, false);
+    want(net.a, offer(1));
+    await idle();
+    deepEqual(sentNames(net.a), ['update_add_htlc']);
+    deepEqual(
+      net.a.failures.map(f => [f.code, f.message, f.action]),
+      [['internal', 'hsmd refuses', 'disconnect']],
+    );
+  });
+});
+
 describe('channeld: the peer’s violations', () => {
   it('a bad commitment signature: B answers warning and ends (disconnect), its state untouched', async () => {
     const net = await makeNet();
