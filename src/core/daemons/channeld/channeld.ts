@@ -10,6 +10,7 @@ import { canSendCommit, sendCommit } from '../../channel/dance.ts';
 import { ChannelError, peerMessageFor } from '../../channel/errors.ts';
 import { receiveMessage, type NormalOperationMessage } from '../../channel/receive.ts';
 import { deserializeChannel, serializeChannel } from '../../channel/serialize.ts';
+import type { ChannelSigner } from '../../channel/signer.ts';
 import type { ChannelState } from '../../channel/state.ts';
 import { sendAdd, sendFee, sendRemoval, updateMessage } from '../../channel/updates.ts';
 import type { DaemonEnv, Uses } from '../../node/daemon.ts';
@@ -50,11 +51,14 @@ interface Violation {
   action: 'warning' | 'error';
 }
 
+/** Its links as the host hands them over: the signer already in this realm (host.ts wraps hsmd's link). */
+export type ChanneldLinks = Omit<Uses<ChanneldSpec>, 'hsm'> & { hsm: ChannelSigner };
+
 type Task = { fromPeer: boolean; run: () => Promise<void>; reject(e: unknown): void };
 
 export class Channeld {
   readonly #init: ChanneldInit;
-  readonly #uses: Uses<ChanneldSpec>;
+  readonly #uses: ChanneldLinks;
   readonly #env: DaemonEnv;
   #state: ChannelState;
   #phase: ChanneldPhase;
@@ -68,7 +72,7 @@ export class Channeld {
   #readyResolve!: () => void;
   #readyReject!: (e: unknown) => void;
 
-  constructor(init: ChanneldInit, uses: Uses<ChanneldSpec>, env: DaemonEnv) {
+  constructor(init: ChanneldInit, uses: ChanneldLinks, env: DaemonEnv) {
     this.#init = init;
     this.#uses = uses;
     this.#env = env;

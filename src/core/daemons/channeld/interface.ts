@@ -3,7 +3,7 @@
 // table's `many`; lightningd starts a new one after each reconnect or restart). What lightningd
 // gives it at start, what it answers lightningd, the links it calls (the peer through connectd,
 // the channel's signer in hsmd, lightningd's events) and the link connectd delivers to.
-import type { ChannelSigner } from '../../channel/signer.ts';
+import type { ChannelSigner, HsmdChannelLink } from '../../channel/signer.ts';
 import type { ChannelOwner } from '../connectd/interface.ts';
 import type { PeerSend } from '../openingd/interface.ts';
 
@@ -33,6 +33,13 @@ export interface ChanneldInit {
   reestablish: boolean;
   /** option_scid_alias: the alias to repeat if channel_ready must be retransmitted. */
   alias?: bigint;
+  /**
+   * What the `hsm` link is. 'hsmd' (the node): hsmd's channel link for (peerId, dbid), which takes
+   * and gives only bytes, so it crosses a port; channeld wraps it in hsmdSigner in its own realm.
+   * Absent: a ChannelSigner in channeld's realm (tests), whose requests carry transaction objects
+   * that cannot cross a port.
+   */
+  signer?: 'hsmd';
 }
 
 // ---- What channeld answers lightningd ----
@@ -172,8 +179,8 @@ export interface ChanneldEvents {
 export interface ChanneldUses {
   /** connectd, this peer only. */
   peer: PeerSend;
-  /** hsmd, this channel's validating signer (hsmdSigner over hsmd's channel link). */
-  hsm: ChannelSigner;
+  /** hsmd, this channel's validating signer: its channel link (init.signer 'hsmd'), or a ChannelSigner. */
+  hsm: ChannelSigner | HsmdChannelLink;
   events: ChanneldEvents;
 }
 
