@@ -116,4 +116,28 @@ describe('channeld: a crash at every step of the dance', () => {
     const runs = await crashLoop(true, k => (FULL ? ['hang', 'crash_after'] : [k % 2 ? 'hang' : 'crash_after']));
     ok(runs >= 20);
   });
+
+  it('a second crash while recovering from the first: still converges, each change told once', async () => {
+    const clean = await makeNet();
+    const a0 = deserializeChannel(clean.a.durable).localCommit.spec.toLocalMsat;
+    await scenario(clean);
+    let runs = 0;
+    for (let k = 1; k <= clean.persistsTotal; k += 4) {
+      for (const j of [1, 2, 3]) {
+        const net = await makeNet();
+        net.fate = (_side, n) => (n === k ? 'crash_after' : 'ok');
+        await scenario(net);
+        const base = net.persistsTotal;
+        // The recovery's j-th persist: made durable, then that process dies too.
+        net.fate = (_side, n) => (n === base + j ? 'crash_after' : 'ok');
+        await restart(net);
+        await idle();
+        await restart(net);
+        await idle();
+        checkConverged(net, a0, `cut ${k}, then recovery cut ${j}`);
+        runs++;
+      }
+    }
+    ok(runs >= 24);
+  });
 });
