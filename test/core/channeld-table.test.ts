@@ -7,12 +7,10 @@ import { serializeChannel } from '../../src/core/channel/index.ts';
 import type { ChanneldSpec, ChannelFailure, HtlcChange, Persist } from '../../src/core/daemons/channeld/interface.ts';
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
 import type { PeerSend } from '../../src/core/daemons/openingd/interface.ts';
-import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
+import type { Remote } from '../../src/core/node/daemon.ts';
 import { DAEMONS } from '../../src/core/node/daemons.ts';
-import type { DaemonHosting } from '../../src/core/node/platform.ts';
-import { superviseDaemons } from '../../src/core/node/supervisor.ts';
 import { deepEqual, equal } from '../support/assert.ts';
-import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
+import { directSupervisor } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { settle } from '../support/memory-stream.ts';
 import { openPair } from './channel-fixture.ts';
@@ -35,20 +33,7 @@ describe('channeld in the node table', () => {
   for (const withHsmd of [false, true]) {
     it(`is a per-channel kind: two instances in one host move an HTLC through the dance over their own links${withHsmd ? ' (B: hsmd’s channel link across a port)' : ''}`, async () => {
       equal(DAEMONS.channeld.many, true);
-      const { links } = directLinks();
-      const hosts: string[] = [];
-      const ended: string[] = [];
-      const clock = new FakeClock();
-      const env = (): DaemonEnv => ({ clock, log: { debug() {}, info() {}, warn() {} }, randomBytes: n => new Uint8Array(n).fill(9) });
-      const hosting: DaemonHosting<Slot, undefined> = {
-        links,
-        ctx: undefined,
-        spawnHost(kind) {
-          hosts.push(kind);
-          return directHost(links, kind, env, ended);
-        },
-      };
-      const daemons = superviseDaemons(hosting, clock);
+      const { links, hosts, ended, daemons } = directSupervisor(new FakeClock());
       const hsmd = withHsmd ? new Hsmd(SEED, new MemoryChannelStore()) : undefined;
       const pair = hsmd ? await hsmdPair(hsmd) : await openPair();
       // hsmd's link takes and gives bytes only: it crosses a port; channeld wraps it in its own realm.
