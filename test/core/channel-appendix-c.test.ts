@@ -82,6 +82,7 @@ const signer: ChannelSigner = {
   signRemoteHtlcs: async () => {
     throw new Error('not used');
   },
+  validateCommitment: async () => undefined,
 };
 
 type VectorHtlc = { direction: string; amount_msat: string; expiry: string; payment_preimage: string };

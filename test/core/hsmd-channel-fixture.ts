@@ -82,7 +82,7 @@ export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false): Promis
     signerB: () => hsmdSigner(link),
   });
   const built = buildFor(b.state.params, 'local', b.state.localCommit.spec, 0n, await b.signer.perCommitmentPoint(0n));
-  await b.signer.validateCommitment!({
+  await b.signer.validateCommitment({
     commitmentNumber: 0n,
     tx: built.commitment.tx,
     signature: b.state.localCommit.signature,

@@ -6,12 +6,10 @@
 // to each other, each side's hsmd holds its commitment 0 validated, and the host ends with the last of them.
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
 import type { Funded, OpeningdSpec, PeerSend } from '../../src/core/daemons/openingd/interface.ts';
-import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
+import type { Remote } from '../../src/core/node/daemon.ts';
 import { DAEMONS } from '../../src/core/node/daemons.ts';
-import type { DaemonHosting } from '../../src/core/node/platform.ts';
-import { superviseDaemons } from '../../src/core/node/supervisor.ts';
 import { deepEqual, equal } from '../support/assert.ts';
-import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
+import { directSupervisor } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { initOf, type Who } from './openingd-fixture.ts';
 import { CHANNEL_CAPABILITIES, Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
@@ -21,20 +19,7 @@ import { MemoryChannelStore } from './hsmd-channel-fixture.ts';
 describe('openingd in the node table', () => {
   it('is a per-channel kind: two instances in one host open a channel to each other over their own links', async () => {
     equal(DAEMONS.openingd.many, true);
-    const { links } = directLinks();
-    const hosts: string[] = [];
-    const ended: string[] = [];
-    const clock = new FakeClock();
-    const env = (): DaemonEnv => ({ clock, log: { debug() {}, info() {}, warn() {} }, randomBytes: n => new Uint8Array(n).fill(9) });
-    const hosting: DaemonHosting<Slot, undefined> = {
-      links,
-      ctx: undefined,
-      spawnHost(kind) {
-        hosts.push(kind);
-        return directHost(links, kind, env, ended);
-      },
-    };
-    const daemons = superviseDaemons(hosting, clock);
+    const { links, hosts, ended, daemons } = directSupervisor(new FakeClock());
     // lightningd's side of each instance's links: the signer it answers (hsmd, here keySigner), the
     // events, and connectd's relay from one instance's `peer` to the other's.
     const owners: Partial<Record<Who, Remote<ChannelOwner>>> = {};

@@ -6,8 +6,6 @@
 // byte. The funding transaction is never broadcast (LDK does not look at the chain before then).
 // And the other way: LDK opens to our openingd (the accepter), and reports the channel pending
 // only once our funding_signed verified.
-import { p2wpkh, Transaction } from '@scure/btc-signer';
-import { pubECDSA } from '@scure/btc-signer/utils.js';
 import * as ldk from 'lightningdevkit';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
@@ -21,6 +19,7 @@ import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { initOf, localOf, signerOf, startOpeningd, TYPE, type Who } from '../core/openingd-fixture.ts';
+import { fundingTx } from './ldk/funding-tx.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 import { RawClient, initMessage, messageType, parseInit } from './ldk/raw-client.ts';
 
@@ -185,16 +184,4 @@ async function until(done: () => boolean, polls = 500): Promise<boolean> {
     await new Promise(r => setTimeout(r, 20));
   }
   return false;
-}
-
-/** A segwit transaction paying `value` to `script` (LDK needs witness inputs; it never sees the chain here). */
-function fundingTx(script: Uint8Array, value: bigint): Uint8Array {
-  const key = sha256(new TextEncoder().encode('ldk funding input key'));
-  const pay = p2wpkh(pubECDSA(key));
-  const tx = new Transaction();
-  tx.addInput({ txid: sha256(key), index: 0, witnessUtxo: { script: pay.script, amount: value + 1_000n } });
-  tx.addOutput({ script, amount: value });
-  tx.signIdx(key, 0);
-  tx.finalize();
-  return tx.extract();
 }

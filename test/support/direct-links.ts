@@ -3,7 +3,9 @@
 // (no structured clone). What such a test checks is the table, the hosts and the links themselves.
 import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
 import { daemonHost, type LinkLayer } from '../../src/core/node/host.ts';
-import type { HostHandle } from '../../src/core/node/platform.ts';
+import type { DaemonHosting, HostHandle } from '../../src/core/node/platform.ts';
+import { superviseDaemons } from '../../src/core/node/supervisor.ts';
+import type { FakeClock } from './fake-clock.ts';
 
 export interface Slot {
   answer?: object;
@@ -58,4 +60,24 @@ export function directHost(
     failed: new Promise<never>(() => undefined),
     terminate: async () => void ended.push(kind),
   };
+}
+
+/**
+ * The node's supervisor over direct hosts (a per-channel kind's tests): `hosts` gets each kind a
+ * host was spawned for, `ended` each kind whose host ended.
+ */
+export function directSupervisor(clock: FakeClock) {
+  const { links } = directLinks();
+  const hosts: string[] = [];
+  const ended: string[] = [];
+  const env = (): DaemonEnv => ({ clock, log: { debug() {}, info() {}, warn() {} }, randomBytes: n => new Uint8Array(n).fill(9) });
+  const hosting: DaemonHosting<Slot, undefined> = {
+    links,
+    ctx: undefined,
+    spawnHost(kind) {
+      hosts.push(kind);
+      return directHost(links, kind, env, ended);
+    },
+  };
+  return { links, hosts, ended, daemons: superviseDaemons(hosting, clock) };
 }

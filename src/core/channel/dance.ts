@@ -8,7 +8,7 @@ import type { MessageOf } from '../wire/messages.ts';
 import { buildFor, checkRemoteSignatures, fundingInput, htlcInputs } from './commitment.ts';
 import { ChannelError } from './errors.ts';
 import type { ChannelSigner } from './signer.ts';
-import type { ChannelState, Step, Update } from './state.ts';
+import type { ChannelState, RemoteCommit, Step, Update } from './state.ts';
 import { nextLocalSpec, nextRemoteSpec } from './views.ts';
 
 /** Whether our commitment_signed would carry updates: ours proposed, or theirs we acked. */
@@ -28,25 +28,38 @@ export async function sendCommit(s: ChannelState, signer: ChannelSigner): Promis
     throw new ChannelError('awaiting_revoke_and_ack', 'the remote has not revoked its previous commitment yet');
   }
   if (!canSendCommit(s)) throw new ChannelError('commitment_without_updates', 'no updates to commit');
-  const spec = nextRemoteSpec(s);
-  const index = s.remoteCommit.index + 1n;
-  const pcp = s.remoteNextPerCommitmentPoint;
-  const built = buildFor(s.params, 'remote', spec, index, pcp);
-  const signature = await signer.signRemoteCommitment({ ...fundingInput(s.params, built), commitmentNumber: index });
-  const htlcSignatures = await signer.signRemoteHtlcs({
-    htlcs: htlcInputs(built),
-    perCommitmentPoint: pcp,
-    sighashType: htlcSighashType(s.params.anchors, true),
-  });
+  const next: RemoteCommit = {
+    index: s.remoteCommit.index + 1n,
+    spec: nextRemoteSpec(s),
+    perCommitmentPoint: s.remoteNextPerCommitmentPoint,
+  };
+  const message = await signRemoteCommit(s, next, signer);
   const state: ChannelState = {
     ...s,
-    nextRemoteCommit: { index, spec, perCommitmentPoint: pcp },
+    nextRemoteCommit: next,
     remoteNextPerCommitmentPoint: undefined,
     localChanges: { ...s.localChanges, proposed: [], signed: s.localChanges.proposed },
     remoteChanges: { ...s.remoteChanges, acked: [], signed: s.remoteChanges.acked },
+    lastSent: 'commitment_signed',
   };
   delete state.remoteNextPerCommitmentPoint;
-  return { state, messages: [{ name: 'commitment_signed', channel_id: s.params.channelId, signature, htlc_signature: htlcSignatures }] };
+  return { state, messages: [message] };
+}
+
+/**
+ * Our commitment_signed for the remote commitment `c`: sendCommit's, and the same again when
+ * channel_reestablish asks for it (BOLT 2: "MUST reuse the same commitment number for its next
+ * `commitment_signed`").
+ */
+export async function signRemoteCommit(s: ChannelState, c: RemoteCommit, signer: ChannelSigner): Promise<MessageOf<'commitment_signed'>> {
+  const built = buildFor(s.params, 'remote', c.spec, c.index, c.perCommitmentPoint);
+  const signature = await signer.signRemoteCommitment({ ...fundingInput(s.params, built), commitmentNumber: c.index });
+  const htlcSignatures = await signer.signRemoteHtlcs({
+    htlcs: htlcInputs(built),
+    perCommitmentPoint: c.perCommitmentPoint,
+    sighashType: htlcSighashType(s.params.anchors, true),
+  });
+  return { name: 'commitment_signed', channel_id: s.params.channelId, signature, htlc_signature: htlcSignatures };
 }
 
 /**
@@ -69,24 +82,34 @@ export async function receiveCommit(
   const built = buildFor(s.params, 'local', spec, index, await signer.perCommitmentPoint(index));
   checkRemoteSignatures(s.params, built, m.signature, m.htlc_signature);
   // A validating signer (hsmd) checks the signatures itself and reveals the old secret only after.
-  await signer.validateCommitment?.({
+  await signer.validateCommitment({
     commitmentNumber: index,
     tx: built.commitment.tx,
     signature: m.signature,
     htlcs: htlcInputs(built),
     htlcSignatures: m.htlc_signature,
   });
-  const secret = await signer.revealSecret(s.localCommit.index);
-  const next = await signer.perCommitmentPoint(index + 1n);
   const state: ChannelState = {
     ...s,
     localCommit: { index, spec, signature: m.signature, htlcSignatures: m.htlc_signature },
     localChanges: { ...s.localChanges, acked: [] },
     remoteChanges: { ...s.remoteChanges, proposed: [], acked: [...s.remoteChanges.acked, ...s.remoteChanges.proposed] },
+    lastSent: 'revoke_and_ack',
   };
+  return { state, messages: [await revokeCurrent(state, signer)] };
+}
+
+/**
+ * The revoke_and_ack for our commitment before the current one (receiveCommit's, and the same
+ * again when channel_reestablish asks for it): the secret of commitment n - 1 and the point of n + 1.
+ */
+export async function revokeCurrent(s: ChannelState, signer: ChannelSigner): Promise<MessageOf<'revoke_and_ack'>> {
+  const n = s.localCommit.index;
   return {
-    state,
-    messages: [{ name: 'revoke_and_ack', channel_id: s.params.channelId, per_commitment_secret: secret, next_per_commitment_point: next }],
+    name: 'revoke_and_ack',
+    channel_id: s.params.channelId,
+    per_commitment_secret: await signer.revealSecret(n - 1n),
+    next_per_commitment_point: await signer.perCommitmentPoint(n + 1n),
   };
 }
 

@@ -33,7 +33,13 @@ export type ChannelRule =
   // revoke_and_ack
   | 'unexpected_revoke_and_ack'
   | 'bad_per_commitment_secret'
-  | 'secret_not_from_shachain';
+  | 'secret_not_from_shachain'
+  // channel_reestablish (BOLT 2 "Message Retransmission")
+  | 'reestablish_commitment_number'
+  | 'reestablish_revocation_number'
+  | 'reestablish_bad_secret'
+  | 'reestablish_bad_point'
+  | 'we_are_behind';
 
 export class ChannelError extends BoltError {
   declare readonly code: ChannelRule;

@@ -35,9 +35,10 @@ export interface ChannelSigner {
    * Our commitment `commitmentNumber` as the peer signed it (commitment_signed, funding_signed),
    * before we revoke the one it replaces: a validating signer checks the signatures itself and
    * will reveal the secret of commitment n only once commitment n + 1 went through here. A signer
-   * that keeps no state (keySigner) may omit it; the channel calls it when it is there.
+   * that keeps no state (keySigner) accepts it and checks nothing. Not optional: across a port
+   * (Comlink, a test link) every method name looks present, so the channel always calls it.
    */
-  validateCommitment?(req: ValidateRequest): Promise<void>;
+  validateCommitment(req: ValidateRequest): Promise<void>;
   /** Our signature on our latest validated commitment `tx`, to broadcast it; refused for a revoked one. */
   signLocalCommitment?(tx: Transaction): Promise<Uint8Array>;
 }
@@ -67,6 +68,8 @@ export function keySigner(k: ChannelSecrets): ChannelSigner {
   return {
     perCommitmentPoint: async index => perCommitmentPoint(commitmentSecret(k.shachainSeed, index)),
     revealSecret: async index => commitmentSecret(k.shachainSeed, index),
+    // It keeps no state: the channel's own checks (commitment.ts) are all there is.
+    validateCommitment: async () => undefined,
     signRemoteCommitment: async req => sign(req, k.fundingSecret, SIGHASH_ALL),
     signRemoteHtlcs: async req => {
       const key = derivePrivkey(k.htlcBasepointSecret, req.perCommitmentPoint);

@@ -131,6 +131,17 @@ export interface ChannelState {
   remoteNextHtlcId: bigint;
   /** The remote's revealed per-commitment secrets (bolt3 Shachain entries). */
   remoteSecrets: KnownSecret[];
+  /**
+   * Which of commitment_signed and revoke_and_ack we sent last: BOLT 2 channel_reestablish "MUST
+   * retransmit `revoke_and_ack` and `commitment_signed` in the same relative order as initially
+   * transmitted". Absent until we send either.
+   */
+  lastSent?: 'commitment_signed' | 'revoke_and_ack';
+  /**
+   * The peer's HTLCs (ids) that broke our dust exposure bound: BOLT 2 "SHOULD fail this HTLC once
+   * it's committed" (channeld tells lightningd so when they are). Absent when none.
+   */
+  failOnceCommitted?: bigint[];
 }
 
 /** A transition's result: the new state (persist it first) and the messages to send after. */

@@ -13,6 +13,7 @@ export const BADONION = 0x8000;
 
 type Removal = Exclude<Update, AddHtlc | { kind: 'fee' }>;
 type RemovalMessage = MessageOf<'update_fulfill_htlc'> | MessageOf<'update_fail_htlc'> | MessageOf<'update_fail_malformed_htlc'>;
+export type UpdateMessage = RemovalMessage | MessageOf<'update_add_htlc'> | MessageOf<'update_fee'>;
 
 function propose(c: Changes, u: Update): Changes {
   return { ...c, proposed: [...c.proposed, u] };
@@ -25,9 +26,17 @@ export function sendAdd(
 ): Step<MessageOf<'update_add_htlc'>> & { add: AddHtlc } {
   const add: AddHtlc = { kind: 'add', id: s.localNextHtlcId, ...h };
   checkOurAdd(s, add);
-  const m: MessageOf<'update_add_htlc'> = {
+  return {
+    state: { ...s, localChanges: propose(s.localChanges, add), localNextHtlcId: add.id + 1n },
+    messages: [addMessage(s.params.channelId, add)],
+    add,
+  };
+}
+
+function addMessage(channel_id: Uint8Array, add: AddHtlc): MessageOf<'update_add_htlc'> {
+  return {
     name: 'update_add_htlc',
-    channel_id: s.params.channelId,
+    channel_id,
     id: add.id,
     amount_msat: add.amountMsat,
     payment_hash: add.paymentHash,
@@ -35,7 +44,17 @@ export function sendAdd(
     onion_routing_packet: add.onion,
     ...(add.pathKey ? { tlvs: { blinded_path: { path_key: add.pathKey } } } : {}),
   };
-  return { state: { ...s, localChanges: propose(s.localChanges, add), localNextHtlcId: add.id + 1n }, messages: [m], add };
+}
+
+/** The message that proposed update `u` (channel_reestablish retransmits ours from the state). */
+export function updateMessage(channelId: Uint8Array, u: Update): UpdateMessage {
+  if (u.kind === 'add') return addMessage(channelId, u);
+  if (u.kind === 'fee') return feeMessage(channelId, u.feeratePerKw);
+  return removalMessage(channelId, u);
+}
+
+function feeMessage(channel_id: Uint8Array, feeratePerKw: number): MessageOf<'update_fee'> {
+  return { name: 'update_fee', channel_id, feerate_per_kw: feeratePerKw };
 }
 
 /** The remote offers an HTLC. `overDustExposure`: BOLT 2 says fail it once committed, reveal no preimage. */
@@ -66,8 +85,7 @@ function committedHtlc(s: ChannelState, offeredByUs: boolean, id: bigint, remove
   return inLocal && inRemote && !removing ? inLocal.add : undefined;
 }
 
-function removalMessage(s: ChannelState, r: Removal): RemovalMessage {
-  const channel_id = s.params.channelId;
+function removalMessage(channel_id: Uint8Array, r: Removal): RemovalMessage {
   if (r.kind === 'fulfill') return { name: 'update_fulfill_htlc', channel_id, id: r.id, payment_preimage: r.preimage };
   if (r.kind === 'fail') return { name: 'update_fail_htlc', channel_id, id: r.id, reason: r.reason };
   return { name: 'update_fail_malformed_htlc', channel_id, id: r.id, sha256_of_onion: r.sha256OfOnion, failure_code: r.failureCode };
@@ -99,7 +117,7 @@ function checkRemoval(add: AddHtlc | undefined, r: Removal, notFound: 'unknown_h
  */
 export function sendRemoval(s: ChannelState, r: Removal): Step<RemovalMessage> {
   checkRemoval(committedHtlc(s, false, r.id, s.localChanges), r, 'htlc_not_committed');
-  return { state: { ...s, localChanges: propose(s.localChanges, r) }, messages: [removalMessage(s, r)] };
+  return { state: { ...s, localChanges: propose(s.localChanges, r) }, messages: [removalMessage(s.params.channelId, r)] };
 }
 
 /**
@@ -120,7 +138,7 @@ export function sendFee(s: ChannelState, feeratePerKw: number): Step<MessageOf<'
   checkOurFee(s, fee);
   return {
     state: { ...s, localChanges: propose(s.localChanges, fee) },
-    messages: [{ name: 'update_fee', channel_id: s.params.channelId, feerate_per_kw: feeratePerKw }],
+    messages: [feeMessage(s.params.channelId, feeratePerKw)],
   };
 }
 

@@ -2,6 +2,7 @@
 // (design.md "Links"). The one node assembly (assemble.ts) builds every runtime's node from it;
 // a runtime only says how to start a daemon and what to give it (platform.ts). Adding a daemon is
 // a folder in src/core/daemons/ (its interface.ts and host.ts) and an entry here.
+import type { ChanneldSpec } from '../daemons/channeld/interface.ts';
 import type { ConnectdSpec } from '../daemons/connectd/interface.ts';
 import type { GossipdSpec } from '../daemons/gossipd/interface.ts';
 import type { HsmCapability, HsmdSpec } from '../daemons/hsmd/interface.ts';
@@ -30,12 +31,14 @@ export const DAEMONS = {
   openingd: entry<OpeningdSpec>('openingd', () => import('../daemons/openingd/host.ts').then(m => m.daemon), true),
   /** BOLT 2 closing_signed negotiation, one per channel whose shutdowns are both out and whose HTLCs are gone. */
   closingd: entry<ClosingdSpec>('closingd', () => import('../daemons/closingd/host.ts').then(m => m.daemon), true),
+  /** BOLT 2 normal operation, one per open channel and connection; lightningd starts each with its own links. */
+  channeld: entry<ChanneldSpec>('channeld', () => import('../daemons/channeld/host.ts').then(m => m.daemon), true),
 };
 
 export type DaemonKind = keyof typeof DAEMONS;
 
 /** Kinds with one instance per channel (`many`): lightningd gives each instance links of its own, never the table's LINKS. */
-export type PerChannelKind = 'openingd' | 'closingd';
+export type PerChannelKind = 'openingd' | 'channeld' | 'closingd';
 
 /** lightningd, which runs in the runtime's own realm and answers the daemons' events. */
 export type LinkEnd = Exclude<DaemonKind, PerChannelKind> | 'lightningd';

@@ -1,0 +1,421 @@
+// channeld, one per open channel and connection: it runs BOLT 2 normal operation (src/core/channel)
+// against the peer's messages (delivered by connectd on its `peer` link), lightningd's requests and
+// the channel's signer (hsmd). One thing at a time, in order: each step computes the new state,
+// has lightningd make it durable (events.persist) and only then sends the messages that depend on
+// it (issue 13 "Persist before send"). It signs a commitment_signed itself whenever updates wait
+// to be committed. A protocol violation is answered with `warning` or `error` as BOLT 2 says and
+// ends this instance; nothing the peer sends crashes it.
+import { DecodeError } from '../../base/errors.ts';
+import { canSendCommit, sendCommit } from '../../channel/dance.ts';
+import { ChannelError, peerMessageFor } from '../../channel/errors.ts';
+import { receiveMessage, type NormalOperationMessage } from '../../channel/receive.ts';
+import { deserializeChannel, serializeChannel } from '../../channel/serialize.ts';
+import type { ChannelSigner } from '../../channel/signer.ts';
+import type { ChannelState } from '../../channel/state.ts';
+import { sendAdd, sendFee, sendRemoval, updateMessage } from '../../channel/updates.ts';
+import type { DaemonEnv, Uses } from '../../node/daemon.ts';
+import { decodeMessage, encodeMessage, type Message } from '../../wire/messages.ts';
+import { offered, onOurRevocation, onTheirRevocation, removing, reverseUncommitted, withFailOnceCommitted } from './changes.ts';
+import { ChanneldError } from './errors.ts';
+import type {
+  ChannelFailure,
+  ChannelOwner,
+  ChanneldDaemonApi,
+  ChanneldInit,
+  ChanneldPhase,
+  ChanneldSpec,
+  ChanneldStatus,
+  HtlcChange,
+} from './interface.ts';
+import { ourReestablish, receiveReestablish } from './reestablish.ts';
+
+/**
+ * At most this many of the peer's messages wait while a step runs (a persist or a signature): a
+ * peer that sends more is warned and disconnected, so it never grows our memory.
+ */
+export const MAX_QUEUED = 2_000;
+
+const NORMAL_OPERATION = new Set<string>([
+  'update_add_htlc',
+  'update_fulfill_htlc',
+  'update_fail_htlc',
+  'update_fail_malformed_htlc',
+  'update_fee',
+  'commitment_signed',
+  'revoke_and_ack',
+]);
+
+interface Violation {
+  code: string;
+  message: string;
+  action: 'warning' | 'error';
+}
+
+/** Its links as the host hands them over: the signer already in this realm (host.ts wraps hsmd's link). */
+export type ChanneldLinks = Omit<Uses<ChanneldSpec>, 'hsm'> & { hsm: ChannelSigner };
+
+type Task = { fromPeer: boolean; run: () => Promise<void>; reject(e: unknown): void };
+
+export class Channeld {
+  readonly #init: ChanneldInit;
+  readonly #uses: ChanneldLinks;
+  readonly #env: DaemonEnv;
+  #state: ChannelState;
+  #phase: ChanneldPhase;
+  #failure: ChannelFailure | undefined;
+  readonly #tasks: Task[] = [];
+  #queuedFromPeer = 0;
+  #running = false;
+  /** addHtlc calls waiting for their HTLC to be committed, by id. */
+  readonly #committing = new Map<bigint, { resolve(v: { id: bigint }): void; reject(e: unknown): void }>();
+  readonly #ready: Promise<void>;
+  #readyResolve!: () => void;
+  #readyReject!: (e: unknown) => void;
+
+  constructor(init: ChanneldInit, uses: ChanneldLinks, env: DaemonEnv) {
+    this.#init = init;
+    this.#uses = uses;
+    this.#env = env;
+    this.#state = reverseUncommitted(deserializeChannel(init.state));
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#readyResolve = resolve;
+      this.#readyReject = reject;
+    });
+    this.#ready.catch(() => undefined);
+    if (init.reestablish) {
+      this.#phase = 'reestablishing';
+      // BOLT 2: "upon reconnection: MUST transmit `channel_reestablish` for each channel".
+      void this.#enqueue(false, async () => {
+        if (this.#live()) await this.#send([await ourReestablish(this.#state, this.#uses.hsm)]);
+      }).catch(() => undefined);
+    } else {
+      this.#phase = 'normal';
+      this.#readyResolve();
+    }
+  }
+
+  /** What connectd delivers to: this channel's messages from the peer (warning and error naming it too). */
+  readonly owner: ChannelOwner = {
+    deliver: msg => {
+      if (!this.#live()) return;
+      if (this.#queuedFromPeer >= MAX_QUEUED) {
+        if (this.#queuedFromPeer === MAX_QUEUED) {
+          this.#queuedFromPeer++;
+          void this.#violation({ code: 'flood', message: `more than ${MAX_QUEUED} messages waiting`, action: 'warning' });
+        }
+        return;
+      }
+      void this.#enqueue(true, () => this.#fromPeer(msg)).catch(() => undefined);
+    },
+    peerGone: reason => void this.#end({ code: 'peer_gone', message: `the peer left: ${reason}`, action: 'disconnect' }),
+  };
+
+  readonly api: ChanneldDaemonApi = {
+    addHtlc: async h => {
+      // The queue moves on once the add is sent; the answer waits for the commitment dance.
+      const { committed } = await this.#request(async () => {
+        const r = sendAdd(this.#state, h);
+        const committed = new Promise<{ id: bigint }>((resolve, reject) => this.#committing.set(r.add.id, { resolve, reject }));
+        committed.catch(() => undefined);
+        await this.#step(r.state, r.messages, [offered(r.add)]);
+        return { committed };
+      });
+      return committed;
+    },
+    fulfillHtlc: (id, preimage) => this.#remove({ kind: 'fulfill', id, preimage }),
+    failHtlc: (id, reason) => this.#remove({ kind: 'fail', id, reason }),
+    failMalformedHtlc: (id, sha256OfOnion, failureCode) => this.#remove({ kind: 'fail_malformed', id, sha256OfOnion, failureCode }),
+    updateFee: feeratePerKw =>
+      this.#request(async () => {
+        const r = sendFee(this.#state, feeratePerKw);
+        await this.#step(r.state, r.messages, []);
+      }),
+    status: () => this.#status(),
+  };
+
+  // ---- lightningd's requests ----
+
+  /** Runs a request once the channel is in normal operation, in turn with everything else. */
+  async #request<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#phase === 'reestablishing') await this.#ready;
+    this.#checkLive();
+    return this.#enqueue(false, async () => {
+      this.#checkLive();
+      return run();
+    });
+  }
+
+  #remove(r: Parameters<typeof sendRemoval>[1]): Promise<void> {
+    return this.#request(async () => {
+      const already = removing(this.#state, r.id);
+      // lightningd repeating a removal it already gave (after a restart): nothing new to do.
+      if (already && already.kind === r.kind) return;
+      const step = sendRemoval(this.#state, r);
+      await this.#step(step.state, step.messages, []);
+    });
+  }
+
+  // ---- the peer's messages ----
+
+  async #fromPeer(bytes: Uint8Array): Promise<void> {
+    if (!this.#live()) return;
+    let d: ReturnType<typeof decodeMessage>;
+    try {
+      d = decodeMessage(bytes);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      // BOLT 1: a message that does not parse is answered with `warning` and the connection closed.
+      return this.#violation({ code: 'bad_message', message: e.message, action: 'warning' });
+    }
+    if (d.name === 'unknown') return;
+    const m = d;
+    if (m.name === 'error') {
+      // BOLT 1 "upon receiving `error`": "MUST fail the channel referred to by `channel_id`".
+      const text = new TextDecoder().decode(m.data);
+      return this.#end({ code: 'peer_error', message: `the peer failed the channel: ${text}`, action: 'fail_channel' });
+    }
+    if (m.name === 'warning') {
+      this.#env.log.warn(`channeld ${this.#init.peerId}: warning from the peer: ${new TextDecoder().decode(m.data)}`);
+      return;
+    }
+    if (this.#phase === 'reestablishing') {
+      // BOLT 2: a node "MUST wait to receive the other node's `channel_reestablish` message before sending any other messages".
+      if (m.name !== 'channel_reestablish') {
+        return this.#violation({ code: 'unexpected_message', message: `${m.name} before channel_reestablish`, action: 'warning' });
+      }
+      return this.#reestablish(m);
+    }
+    if (NORMAL_OPERATION.has(m.name)) return this.#receive(m as NormalOperationMessage);
+    // BOLT 2: "upon reconnection: MUST ignore any redundant `channel_ready` it receives".
+    if (m.name === 'channel_ready') return;
+    if (m.name === 'channel_reestablish') {
+      return this.#violation({ code: 'unexpected_message', message: 'a second channel_reestablish', action: 'warning' });
+    }
+    this.#env.log.info(`channeld ${this.#init.peerId}: ${m.name} is not handled by channeld (ignored)`);
+  }
+
+  async #receive(m: NormalOperationMessage): Promise<void> {
+    const before = this.#state;
+    let r: Awaited<ReturnType<typeof receiveMessage>>;
+    try {
+      r = await receiveMessage(before, m, this.#uses.hsm);
+    } catch (e) {
+      if (e instanceof ChannelError) return this.#violation(e);
+      throw e;
+    }
+    let next = r.state;
+    const marked = before.failOnceCommitted ?? [];
+    if (r.failOnceCommitted !== undefined) next = withFailOnceCommitted(next, [...marked, r.failOnceCommitted]);
+    let changes: HtlcChange[] = [];
+    if (m.name === 'commitment_signed') changes = onOurRevocation(before);
+    if (m.name === 'revoke_and_ack') {
+      changes = onTheirRevocation(r.settled ?? [], marked);
+      const told = new Set(changes.filter(c => c.kind === 'incoming').map(c => c.id));
+      next = withFailOnceCommitted(
+        next,
+        marked.filter(id => !told.has(id)),
+      );
+    }
+    // An update received changes nothing durable: BOLT 2 lets it be forgotten until its commitment_signed.
+    if (r.messages.length === 0 && m.name !== 'revoke_and_ack') {
+      this.#state = next;
+      return;
+    }
+    await this.#step(next, r.messages, changes);
+  }
+
+  async #reestablish(m: Extract<Message, { name: 'channel_reestablish' }>): Promise<void> {
+    let out: Awaited<ReturnType<typeof receiveReestablish>>;
+    try {
+      out = await receiveReestablish(this.#state, m, this.#uses.hsm, () => this.#channelReady());
+    } catch (e) {
+      if (e instanceof ChannelError) return this.#violation(e);
+      throw e;
+    }
+    if (out.kind === 'behind') {
+      // option_data_loss_protect: "MUST NOT broadcast its commitment transaction. SHOULD send an
+      // `error` to request the peer to fail the channel." Nothing of ours is signed from here on.
+      const message = 'the peer proved our channel state is old: please close the channel';
+      await this.#sendQuietly(peerMessageFor({ code: 'we_are_behind', message, action: 'error' }, this.#state.params.channelId));
+      return this.#end({
+        code: 'we_are_behind',
+        message,
+        action: 'data_loss',
+        sent: 'error',
+        theirCurrentPerCommitmentPoint: out.theirCurrentPerCommitmentPoint,
+      });
+    }
+    // Then our updates the peer reversed at the disconnection, proposed again as they were.
+    const again = this.#state.localChanges.proposed.map(u => updateMessage(this.#state.params.channelId, u));
+    await this.#send([...out.retransmit, ...again]);
+    this.#phase = 'normal';
+    this.#readyResolve();
+  }
+
+  async #channelReady(): Promise<Message> {
+    const alias = this.#init.alias;
+    return {
+      name: 'channel_ready',
+      channel_id: this.#state.params.channelId,
+      second_per_commitment_point: await this.#uses.hsm.perCommitmentPoint(1n),
+      ...(alias !== undefined ? { tlvs: { short_channel_id: { alias } } } : {}),
+    };
+  }
+
+  // ---- steps, persist before send ----
+
+  /**
+   * The new state made durable (with what it does to HTLCs), then current, then its messages sent:
+   * issue 13 "Persist before send".
+   */
+  async #step(next: ChannelState, messages: Message[], changes: HtlcChange[]): Promise<void> {
+    await this.#uses.events.persist({ state: serializeChannel(next), changes });
+    this.#state = next;
+    if (!this.#live()) return;
+    await this.#send(messages);
+    for (const c of changes) {
+      if (c.kind !== 'committed') continue;
+      this.#committing.get(c.id)?.resolve({ id: c.id });
+      this.#committing.delete(c.id);
+    }
+  }
+
+  /** BOLT 2 commitment_signed, whenever updates wait to be committed and the peer has revoked its last. */
+  async #commitIfDue(): Promise<boolean> {
+    if (this.#phase !== 'normal' || !canSendCommit(this.#state) || !this.#state.remoteNextPerCommitmentPoint) return false;
+    const c = await sendCommit(this.#state, this.#uses.hsm);
+    await this.#step(c.state, c.messages, []);
+    return true;
+  }
+
+  async #send(messages: readonly Message[]): Promise<void> {
+    for (const m of messages) await this.#uses.peer.send(encodeMessage(m));
+  }
+
+  async #sendQuietly(m: Message): Promise<void> {
+    try {
+      await this.#send([m]);
+    } catch (e) {
+      this.#env.log.warn(`channeld ${this.#init.peerId}: could not tell the peer: ${String(e)}`);
+    }
+  }
+
+  // ---- one thing at a time ----
+
+  #enqueue<T>(fromPeer: boolean, run: () => Promise<T>): Promise<T> {
+    if (fromPeer) this.#queuedFromPeer++;
+    return new Promise<T>((resolve, reject) => {
+      this.#tasks.push({
+        fromPeer,
+        reject,
+        run: () =>
+          run().then(resolve, e => {
+            reject(e);
+            // Our requests' refusals are the caller's; anything else is our own trouble.
+            if (!(e instanceof ChannelError) && !(e instanceof ChanneldError)) return this.#internal(e);
+          }),
+      });
+      void this.#pump();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      for (;;) {
+        const t = this.#tasks.shift();
+        if (t) {
+          if (t.fromPeer) this.#queuedFromPeer--;
+          await t.run();
+          continue;
+        }
+        let committed = false;
+        try {
+          committed = this.#live() && (await this.#commitIfDue());
+        } catch (e) {
+          await this.#internal(e);
+        }
+        // A task that came while we were committing (its own pump call saw us running) runs now.
+        if (!committed && this.#tasks.length === 0) break;
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  // ---- endings ----
+
+  #live(): boolean {
+    return this.#phase === 'normal' || this.#phase === 'reestablishing';
+  }
+
+  #checkLive(): void {
+    if (this.#live()) return;
+    const failed = this.#phase === 'failed';
+    throw new ChanneldError(
+      failed ? 'channel_failed' : 'disconnected',
+      `channeld ${this.#init.peerId}: ${this.#failure?.message ?? this.#phase}`,
+    );
+  }
+
+  /** The peer broke a rule: BOLT 2's `warning` (and the connection closes) or `error` (and the channel fails). */
+  async #violation(v: Violation): Promise<void> {
+    if (!this.#live()) return;
+    await this.#sendQuietly(peerMessageFor(v, this.#state.params.channelId));
+    await this.#end({
+      code: v.code,
+      message: v.message,
+      action: v.action === 'error' ? 'fail_channel' : 'disconnect',
+      sent: v.action,
+    });
+  }
+
+  /** Our own trouble (a persist or the signer failed): the peer learns nothing, the connection ends, the durable state stands. */
+  async #internal(e: unknown): Promise<void> {
+    if (!this.#live()) return;
+    this.#env.log.warn(`channeld ${this.#init.peerId}: ${String(e)}`);
+    await this.#end({ code: 'internal', message: e instanceof Error ? e.message : String(e), action: 'disconnect' });
+  }
+
+  async #end(f: ChannelFailure): Promise<void> {
+    if (!this.#live()) return;
+    this.#phase = f.action === 'disconnect' ? 'stopped' : 'failed';
+    this.#failure = f;
+    const err = new ChanneldError(this.#phase === 'failed' ? 'channel_failed' : 'disconnected', f.message);
+    this.#readyReject(err);
+    for (const w of this.#committing.values()) w.reject(err);
+    this.#committing.clear();
+    for (const t of this.#tasks.splice(0)) t.reject(err);
+    this.#queuedFromPeer = 0;
+    try {
+      await this.#uses.events.failed(f);
+    } catch (e) {
+      this.#env.log.warn(`channeld ${this.#init.peerId}: lightningd did not take the failure: ${String(e)}`);
+    }
+  }
+
+  #status(): ChanneldStatus {
+    const s = this.#state;
+    const spec = s.localCommit.spec;
+    const pending = [s.localChanges, s.remoteChanges].reduce((n, c) => n + c.proposed.length + c.signed.length + c.acked.length, 0);
+    return {
+      phase: this.#phase,
+      localCommitmentNumber: s.localCommit.index,
+      remoteCommitmentNumber: s.remoteCommit.index,
+      toUsMsat: spec.toLocalMsat,
+      toThemMsat: spec.toRemoteMsat,
+      feeratePerKw: spec.feeratePerKw,
+      htlcs: spec.htlcs.map(h => ({
+        direction: h.offered ? 'out' : 'in',
+        id: h.add.id,
+        amountMsat: h.add.amountMsat,
+        paymentHash: h.add.paymentHash,
+        cltvExpiry: h.add.cltvExpiry,
+      })),
+      pendingUpdates: pending,
+      ...(this.#failure ? { failed: this.#failure } : {}),
+      state: serializeChannel(s),
+    };
+  }
+}
