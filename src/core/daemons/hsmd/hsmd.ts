@@ -25,7 +25,8 @@ import {
   type HsmLink,
 } from './interface.ts';
 import { HsmChannels, type HolderCommitment, type RemoteHtlcs } from './channel.ts';
-import type { MutualCloseRequest, SweepRequest } from './channel-close.ts';
+import type { MutualCloseRequest } from './channel-close.ts';
+import type { SweepRequest } from './channel-sweep.ts';
 import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
 export { createNodeSecret, HsmError } from './secret.ts';
