@@ -1,0 +1,83 @@
+// lightningd's part for onchaind on the regtest chain (its mempool refuses what Bitcoin Core
+// refuses, its script interpreter checks every input): watches the outpoints onchaind names, hands
+// it each new block with the transactions spending them, and broadcasts what it asks, recording
+// every refusal (a spend broadcast too early would show here).
+import { toHex } from '../../src/core/base/bytes.ts';
+import { daemon } from '../../src/core/daemons/onchaind/host.ts';
+import type { OnchainStatus, OnchaindDaemonApi, OnchaindInit } from '../../src/core/daemons/onchaind/interface.ts';
+import type { DaemonEnv } from '../../src/core/node/daemon.ts';
+import type { RegtestChain } from '../../src/regtest/chain.ts';
+import { decodeTx, type Tx } from '../../src/regtest/tx.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+import { onchainHsm, type Closing } from '../core/onchain-fixture.ts';
+
+export class Lightningd {
+  readonly watched = new Set<string>();
+  /** Accepted broadcasts, each once: the tx and the tip when it was first sent. */
+  readonly sent: { tx: Tx; tip: number }[] = [];
+  /** Refusals other than "already in the mempool" (a rebroadcast). */
+  readonly refused: string[] = [];
+  readonly preimages: Uint8Array[] = [];
+  resolved: OnchainStatus | undefined;
+  api!: OnchaindDaemonApi;
+
+  constructor(readonly chain: RegtestChain) {}
+
+  readonly events = {
+    watch: (ops: { txid: string; vout: number }[]) => {
+      for (const o of ops) this.watched.add(`${o.txid}:${o.vout}`);
+    },
+    broadcast: async (raw: Uint8Array) => {
+      const r = this.chain.accept(raw);
+      // sendrawtransaction answers a transaction already in the mempool with its txid (Bitcoin Core too).
+      if (!r.ok) {
+        if (r.reason !== 'txn-already-in-mempool') this.refused.push(`${r.reason}: ${r.message}`);
+      } else if (!this.sent.some(s => s.tx.txid === r.txid)) this.sent.push({ tx: decodeTx(raw), tip: this.chain.height });
+      if (!r.ok) throw new Error(r.message);
+    },
+    preimage: (p: { paymentHash: Uint8Array; preimage: Uint8Array }) => {
+      this.preimages.push(p.preimage);
+    },
+    resolved: (s: OnchainStatus) => {
+      this.resolved = s;
+    },
+  };
+
+  async start(x: Closing, init: OnchaindInit): Promise<OnchaindDaemonApi> {
+    const env: DaemonEnv = {
+      clock: new FakeClock(),
+      log: { debug() {}, info() {}, warn() {} },
+      randomBytes: n => new Uint8Array(n),
+    };
+    const started = await daemon.start(init, { hsm: onchainHsm(x.hsmd), events: this.events } as never, env as never);
+    this.api = started.api;
+    return started.api;
+  }
+
+  /** The transactions of the block at `height` that spend an outpoint onchaind watches. */
+  spendsAt(height: number): Uint8Array[] {
+    const txs = this.chain.at(height)!.block.txs;
+    return txs.filter(t => t.inputs.some(i => this.watched.has(`${i.txid}:${i.vout}`))).map(t => t.raw);
+  }
+
+  /** Mines `n` blocks, telling onchaind of each. */
+  async mine(n = 1): Promise<OnchainStatus> {
+    let s: OnchainStatus | undefined;
+    for (let k = 0; k < n; k++) {
+      this.chain.mine(1);
+      s = await this.api.block({ height: this.chain.height, spends: this.spendsAt(this.chain.height) });
+    }
+    return s ?? this.api.status();
+  }
+
+  /** Broadcast sends spending `txid:vout`. */
+  spendsOf(txid: string, vout: number): { tx: Tx; tip: number }[] {
+    return this.sent.filter(s => s.tx.inputs.some(i => i.txid === txid && i.vout === vout));
+  }
+
+  /** What sends paid to `script`. */
+  paidTo(script: Uint8Array): bigint {
+    const hex = toHex(script);
+    return this.sent.reduce((sum, s) => sum + s.tx.outputs.filter(o => toHex(o.script) === hex).reduce((a, o) => a + o.value, 0n), 0n);
+  }
+}
