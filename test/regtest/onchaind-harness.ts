@@ -2,7 +2,9 @@
 // refuses, its script interpreter checks every input): watches the outpoints onchaind names, hands
 // it each new block with the transactions spending them, and broadcasts what it asks, recording
 // every refusal (a spend broadcast too early would show here).
-import { toHex } from '../../src/core/base/bytes.ts';
+import { Transaction } from '@scure/btc-signer';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { p2wpkhScriptCode, pubkeyOf, setWitness, SIGHASH_ALL, signInput, TX_OPTS } from '../../src/core/bolt3/index.ts';
 import { daemon } from '../../src/core/daemons/onchaind/host.ts';
 import type { OnchainStatus, OnchaindDaemonApi, OnchaindInit } from '../../src/core/daemons/onchaind/interface.ts';
 import type { DaemonEnv } from '../../src/core/node/daemon.ts';
@@ -10,6 +12,7 @@ import type { RegtestChain } from '../../src/regtest/chain.ts';
 import { decodeTx, type Tx } from '../../src/regtest/tx.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { onchainHsm, type Closing } from '../core/onchain-fixture.ts';
+import { KEY_A, type Coin } from './helpers.ts';
 
 export class Lightningd {
   readonly watched = new Set<string>();
@@ -20,14 +23,46 @@ export class Lightningd {
   readonly preimages: Uint8Array[] = [];
   resolved: OnchainStatus | undefined;
   api!: OnchaindDaemonApi;
+  /** Wallet coins (KEY_A's P2WPKH) that `fund` adds to zero-fee HTLC transactions, and those it used. */
+  readonly coins: Coin[] = [];
+  readonly used: Coin[] = [];
 
   constructor(readonly chain: RegtestChain) {}
+
+  /** What `fund` adds: one wallet coin (P2WPKH, its witness about 108 weight units) and change to onchaind's destination. */
+  #fund(req: { tx: Uint8Array; inputWitnessWeight: number; feeratePerKw: number }, destination: Uint8Array): Uint8Array {
+    const coin = this.coins.shift();
+    if (!coin) throw new Error('no wallet coin to fund with');
+    this.used.push(coin);
+    const tx = Transaction.fromRaw(req.tx, TX_OPTS);
+    tx.addInput({ txid: fromHex(coin.txid), index: coin.vout, sequence: 0xfffffffd });
+    tx.addOutput({ script: destination, amount: coin.value });
+    const weight = tx.unsignedTx.length * 4 + 2 + req.inputWitnessWeight + 109;
+    tx.updateOutput(1, { amount: coin.value - BigInt(Math.ceil((req.feeratePerKw * weight) / 1000)) - 1n }, true);
+    return tx.unsignedTx;
+  }
+
+  /** lightningd signs the wallet inputs `fund` added (BIP 143, P2WPKH), leaving onchaind's input 0 as signed. */
+  #signWallet(raw: Uint8Array): Uint8Array {
+    const tx = Transaction.fromRaw(raw, TX_OPTS);
+    const pub = pubkeyOf(KEY_A);
+    for (let i = 1; i < tx.inputsLength; i++) {
+      const input = tx.getInput(i);
+      const coin = this.used.find(c => c.txid === toHex(input.txid!) && c.vout === input.index);
+      if (!coin) continue;
+      const sig = signInput(tx, i, p2wpkhScriptCode(pub), coin.value, KEY_A, SIGHASH_ALL);
+      setWitness(tx, i, [sig, pub]);
+    }
+    return tx.toBytes(true, true);
+  }
 
   readonly events = {
     watch: (ops: { txid: string; vout: number }[]) => {
       for (const o of ops) this.watched.add(`${o.txid}:${o.vout}`);
     },
-    broadcast: async (raw: Uint8Array) => {
+    fund: async (req: { tx: Uint8Array; inputWitnessWeight: number; feeratePerKw: number }) => this.#fund(req, this.destination!),
+    broadcast: async (signed: Uint8Array) => {
+      const raw = this.#signWallet(signed);
       const r = this.chain.accept(raw);
       // sendrawtransaction answers a transaction already in the mempool with its txid (Bitcoin Core too).
       if (!r.ok) {
@@ -43,7 +78,10 @@ export class Lightningd {
     },
   };
 
+  destination: Uint8Array | undefined;
+
   async start(x: Closing, init: OnchaindInit): Promise<OnchaindDaemonApi> {
+    this.destination = init.destination.script;
     const env: DaemonEnv = {
       clock: new FakeClock(),
       log: { debug() {}, info() {}, warn() {} },

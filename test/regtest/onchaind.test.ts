@@ -28,6 +28,7 @@ import {
   signedB,
   type Closing,
 } from '../core/onchain-fixture.ts';
+import { fund } from './helpers.ts';
 import { Lightningd } from './onchaind-harness.ts';
 
 let now = 1_700_000_000;
@@ -77,66 +78,73 @@ const spendsOutput = (raw: Uint8Array, txid: string, vout: number) => decodeTx(r
 const vouts = (raw: Uint8Array) => decodeTx(raw).outputs.length;
 
 describe('onchaind on the regtest chain', () => {
-  it('our commitment: HTLC-success at once, HTLC-timeout at cltv_expiry, to_local and the HTLC outputs after to_self_delay, resolved at 100 blocks', async () => {
-    const { chain, x, ln } = await setup(false);
-    const ours = await signedB(x);
-    const h = broadcastAndMine(chain, ours.raw);
-    const c = ours.built.commitment;
-    const txid = c.tx.id;
-    const vout = (kind: string, hash?: Uint8Array) =>
-      c.outputs.findIndex(o => o.kind === kind && (!hash || toHex(o.htlc!.paymentHash) === toHex(hash)));
-    const init = initFor(x, ours.raw, h);
-    const api = await ln.start(x, init);
-    deepEqual([api.status().close, api.status().commitmentNumber], ['local', x.b.state.localCommit.index]);
+  for (const anchors of [false, true]) {
+    const label = anchors ? 'option_anchors (HTLC transactions funded by the wallet)' : 'option_static_remotekey';
+    it(`${label}: our commitment: HTLC-success at once, HTLC-timeout at cltv_expiry, to_local and the HTLC outputs after to_self_delay, resolved at 100 blocks`, async () => {
+      const { chain, x, ln } = await setup(anchors);
+      // lightningd's wallet coins, for the zero-fee HTLC transactions of option_anchors.
+      if (anchors) for (let i = 0; i < 3; i++) ln.coins.push(fund(chain, 'wpkh', 100_000n));
+      const ours = await signedB(x);
+      const h = broadcastAndMine(chain, ours.raw);
+      const c = ours.built.commitment;
+      const txid = c.tx.id;
+      const vout = (kind: string, hash?: Uint8Array) =>
+        c.outputs.findIndex(o => o.kind === kind && (!hash || toHex(o.htlc!.paymentHash) === toHex(hash)));
+      const init = initFor(x, ours.raw, h);
+      const api = await ln.start(x, init);
+      deepEqual([api.status().close, api.status().commitmentNumber], ['local', x.b.state.localCommit.index]);
 
-    // The HTLC A offered us, whose preimage we hold: our HTLC-success transaction, at once.
-    const success = ln.spendsOf(txid, vout('received_htlc', sha256(PREIMAGE.toB)));
-    equal(success.length, 1, 'HTLC-success sent at once');
-    ok(
-      success[0]!.tx.inputs[0]!.witness.some(w => toHex(w) === toHex(PREIMAGE.toB)),
-      'with the preimage',
-    );
+      // The HTLC A offered us, whose preimage we hold: our HTLC-success transaction, at once.
+      const success = ln.spendsOf(txid, vout('received_htlc', sha256(PREIMAGE.toB)));
+      equal(success.length, 1, 'HTLC-success sent at once');
+      ok(
+        success[0]!.tx.inputs[0]!.witness.some(w => toHex(w) === toHex(PREIMAGE.toB)),
+        'with the preimage',
+      );
 
-    // to_local: the same sweep is refused one block before to_self_delay (144) and sent exactly then.
-    const toLocal = vout('to_local');
-    await ln.mine(h + 144 - 2 - chain.height);
-    equal(ln.spendsOf(txid, toLocal).length, 0, 'nothing sent before the delay');
-    const early = await sameSpend(x, ours.raw, t => t.kind === 'our_to_local');
-    const refused = chain.accept(early);
-    ok(!refused.ok && refused.reason === 'non-BIP68-final', 'the sweep one block early is refused');
-    await ln.mine(1);
-    const sweep = ln.spendsOf(txid, toLocal);
-    equal(sweep.length, 1, 'sent once the delay is met');
-    equal(sweep[0]!.tx.txid, decodeTx(early).txid, 'the very transaction refused a block earlier');
-    equal(sweep[0]!.tx.outputs[0]!.script.length, 22, 'to the wallet (P2WPKH)');
-    deepEqual(sweep[0]!.tx.outputs[0]!.script, init.destination.script);
+      // to_local: the same sweep is refused one block before to_self_delay (144) and sent exactly then.
+      const toLocal = vout('to_local');
+      await ln.mine(h + 144 - 2 - chain.height);
+      equal(ln.spendsOf(txid, toLocal).length, 0, 'nothing sent before the delay');
+      const early = await sameSpend(x, ours.raw, t => t.kind === 'our_to_local');
+      const refused = chain.accept(early);
+      ok(!refused.ok && refused.reason === 'non-BIP68-final', 'the sweep one block early is refused');
+      await ln.mine(1);
+      const sweep = ln.spendsOf(txid, toLocal);
+      equal(sweep.length, 1, 'sent once the delay is met');
+      equal(sweep[0]!.tx.txid, decodeTx(early).txid, 'the very transaction refused a block earlier');
+      equal(sweep[0]!.tx.outputs[0]!.script.length, 22, 'to the wallet (P2WPKH)');
+      deepEqual(sweep[0]!.tx.outputs[0]!.script, init.destination.script);
 
-    // The HTLC we offered: HTLC-timeout, refused before cltv_expiry, sent at it (the tip is past it here).
-    const timeout = ln.spendsOf(txid, vout('offered_htlc', sha256(PREIMAGE.toA)));
-    equal(timeout.length, 1);
-    equal(timeout[0]!.tip, x.cltv.toA, 'sent when the next block may hold it');
-    equal(timeout[0]!.tx.lockTime, x.cltv.toA);
+      // The HTLC we offered: HTLC-timeout, refused before cltv_expiry, sent at it (the tip is past it here).
+      const timeout = ln.spendsOf(txid, vout('offered_htlc', sha256(PREIMAGE.toA)));
+      equal(timeout.length, 1);
+      equal(timeout[0]!.tip, x.cltv.toA, 'sent when the next block may hold it');
+      equal(timeout[0]!.tx.lockTime, x.cltv.toA);
 
-    // The small HTLC A offered: we learn its preimage later; HTLC-success then.
-    const small = vout('received_htlc', sha256(PREIMAGE.small));
-    equal(ln.spendsOf(txid, small).length, 0);
-    await api.preimage(PREIMAGE.small);
-    equal(ln.spendsOf(txid, small).length, 1, 'HTLC-success once the preimage is known');
+      // The small HTLC A offered: we learn its preimage later; HTLC-success then.
+      const small = vout('received_htlc', sha256(PREIMAGE.small));
+      equal(ln.spendsOf(txid, small).length, 0);
+      await api.preimage(PREIMAGE.small);
+      equal(ln.spendsOf(txid, small).length, 1, 'HTLC-success once the preimage is known');
 
-    // The HTLC transactions' outputs, each after its own to_self_delay; then 100 blocks: resolved.
-    for (let i = 0; i < 400 && !ln.resolved; i++) await ln.mine(1);
-    ok(ln.resolved, 'resolved');
-    equal(ln.refused.length, 0, ln.refused.join('; '));
-    for (const s of ln.sent.filter(s => s.tx.outputs.length === 1 && vouts(s.tx.raw) === 1)) {
-      const second = s.tx.inputs[0]!.txid !== txid;
-      if (second) equal(s.tx.inputs[0]!.sequence, 144, 'an HTLC transaction output is swept after to_self_delay');
-    }
-    const expected = c.outputs[toLocal]!.amount + (AMOUNT.toB + AMOUNT.toA + AMOUNT.small) / 1000n;
-    const paid = ln.paidTo(init.destination.script);
-    // Fees: the three HTLC transactions at the commitment feerate (2500 sat/kw: about 1.7k sat each), four sweeps at 1000 sat/kw.
-    ok(paid < expected && paid > expected - 8_000n, `the wallet got ${paid} of ${expected} sat less fees`);
-    equal(ln.resolved!.outputs.filter(o => o.state !== 'resolved').length, 0);
-  });
+      // The HTLC transactions' outputs, each after its own to_self_delay; then 100 blocks: resolved.
+      for (let i = 0; i < 400 && !ln.resolved; i++) await ln.mine(1);
+      ok(ln.resolved, 'resolved');
+      equal(ln.refused.length, 0, ln.refused.join('; '));
+      for (const s of ln.sent.filter(s => s.tx.outputs.length === 1 && vouts(s.tx.raw) === 1)) {
+        const second = s.tx.inputs[0]!.txid !== txid;
+        if (second) equal(s.tx.inputs[0]!.sequence, 144, 'an HTLC transaction output is swept after to_self_delay');
+      }
+      const coins = ln.used.reduce((s, c) => s + c.value, 0n);
+      equal(ln.used.length, anchors ? 3 : 0, 'a wallet coin per HTLC transaction with option_anchors only');
+      const expected = c.outputs[toLocal]!.amount + (AMOUNT.toB + AMOUNT.toA + AMOUNT.small) / 1000n + coins;
+      const paid = ln.paidTo(init.destination.script);
+      // Fees: the three HTLC transactions at the commitment feerate (2500 sat/kw: about 1.7k sat each), four sweeps at 1000 sat/kw.
+      ok(paid < expected && paid > expected - 8_000n, `the wallet got ${paid} of ${expected} sat less fees`);
+      equal(ln.resolved!.outputs.filter(o => o.state !== 'resolved').length, 0);
+    });
+  }
 
   for (const anchors of [false, true]) {
     const label = anchors ? 'option_anchors' : 'option_static_remotekey';

@@ -3,7 +3,7 @@
 // has signed. One output per transaction (as Core Lightning's onchaind): a spend the peer races
 // for one output never holds back another.
 import { Transaction } from '@scure/btc-signer';
-import { fromHex } from '../base/bytes.ts';
+import { equal, fromHex, toHex } from '../base/bytes.ts';
 import {
   derFromCompact,
   feeFor,
@@ -36,8 +36,15 @@ export interface BuiltSpend {
   /** The unsigned transaction. */
   tx: Transaction;
   request: SweepRequest;
-  /** The signed transaction, from hsmd's compact signature. */
-  finish(signature: Uint8Array): Uint8Array;
+  /**
+   * option_anchors' HTLC transactions pay no fee (BOLT 3): lightningd's wallet must add an input
+   * and change (the peer signed SIGHASH_SINGLE|SIGHASH_ANYONECANPAY), then hsmd signs the whole.
+   */
+  needsFee: boolean;
+  /** The weight input 0's witness will add (for the fee of a funded transaction). */
+  witnessWeight: number;
+  /** The signed transaction (input 0), from hsmd's compact signature over `tx` (or `funded`). */
+  finish(signature: Uint8Array, funded?: Uint8Array): Uint8Array;
 }
 
 /** Bitcoin Core's dust threshold for a P2WPKH (294) or P2TR (330) output at 3 sat/vB. */
@@ -79,10 +86,44 @@ function witnessOf(plan: SpendPlan, sig: Uint8Array, preimage: Uint8Array | unde
 
 const varintLen = (n: number) => (n < 0xfd ? 1 : n <= 0xffff ? 3 : 5);
 
+const witnessSize = (witness: Uint8Array[]) => varintLen(witness.length) + witness.reduce((s, x) => s + varintLen(x.length) + x.length, 0);
+
 /** BIP 141 weight of `tx` once input 0 carries `witness` (the only input). */
 function weightWith(tx: Transaction, witness: Uint8Array[]): number {
-  const w = varintLen(witness.length) + witness.reduce((s, x) => s + varintLen(x.length) + x.length, 0);
-  return tx.unsignedTx.length * 4 + 2 + w;
+  return tx.unsignedTx.length * 4 + 2 + witnessSize(witness);
+}
+
+/**
+ * A funded HTLC transaction (lightningd added wallet inputs and change): input 0, output 0 and the
+ * locktime are ours unchanged, and every other output pays the wallet (hsmd checks that again).
+ */
+export function checkFunded(ours: Transaction, funded: Uint8Array, destination: Destination): Transaction {
+  let tx: Transaction;
+  try {
+    tx = Transaction.fromRaw(funded, TX_OPTS);
+  } catch (e) {
+    throw new OnchainError('bad_funding', `the funded transaction does not parse (${(e as Error).message})`);
+  }
+  const a = ours.getInput(0);
+  const b = tx.getInput(0);
+  const o = ours.getOutput(0);
+  const p = tx.getOutput(0);
+  const same =
+    tx.lockTime === ours.lockTime &&
+    tx.version === ours.version &&
+    toHex(a.txid!) === toHex(b.txid ?? new Uint8Array()) &&
+    a.index === b.index &&
+    a.sequence === b.sequence &&
+    p.amount === o.amount &&
+    !!p.script &&
+    equal(p.script, o.script!);
+  if (!same) throw new OnchainError('bad_funding', 'the funded transaction changed our input, our output or the locktime');
+  for (let i = 1; i < tx.outputsLength; i++) {
+    const script = tx.getOutput(i).script;
+    if (!script || !equal(script, destination.script))
+      throw new OnchainError('bad_funding', 'the funded transaction pays outside the wallet');
+  }
+  return tx;
 }
 
 /**
@@ -117,8 +158,10 @@ export function buildSpend(
   return {
     tx,
     request,
-    finish(signature) {
-      const signed = Transaction.fromRaw(tx.unsignedTx, TX_OPTS);
+    needsFee: !!plan.htlcTx && plan.htlcTx.sighashType !== SIGHASH_ALL,
+    witnessWeight: witnessSize(witnessOf(plan, DUMMY_SIG, DUMMY_PREIMAGE, DUMMY_KEY)),
+    finish(signature, funded) {
+      const signed = Transaction.fromRaw(funded ?? tx.unsignedTx, TX_OPTS);
       setWitness(signed, 0, witnessOf(plan, scriptSig(derFromCompact(signature), SIGHASH_ALL), o.preimage, o.paymentBasepoint));
       return signed.toBytes(true, true);
     },

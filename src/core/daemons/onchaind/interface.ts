@@ -80,10 +80,19 @@ export interface OnchaindEvents {
   /** Tell onchaind of spends of these outpoints (in `block`) until `resolved`. Called again as outputs are added. */
   watch(outpoints: { txid: string; vout: number }[]): void | Promise<void>;
   /**
-   * Send this signed transaction to the chain (sendrawtransaction). May reject (not yet valid, a
+   * Send this transaction to the chain (sendrawtransaction), once lightningd has signed the wallet
+   * inputs `fund` added to it (onchaind signs its own input 0). May reject (not yet valid, a
    * conflict): onchaind tries again at the next block while it still matters.
    */
   broadcast(tx: Uint8Array): Promise<void>;
+  /**
+   * option_anchors: our HTLC-timeout/HTLC-success transactions pay no fee (BOLT 3; the peer signed
+   * them SIGHASH_SINGLE|SIGHASH_ANYONECANPAY). Add wallet inputs after input 0 and change outputs
+   * after output 0, paying onchaind's `destination` only, so that the whole pays `feeratePerKw`
+   * (input 0's witness will weigh `inputWitnessWeight`); answer the unsigned funded transaction.
+   * onchaind checks input 0, output 0 and the locktime are unchanged, and hsmd signs input 0 over it.
+   */
+  fund(req: { tx: Uint8Array; inputWitnessWeight: number; feeratePerKw: number }): Promise<Uint8Array>;
   /** The peer revealed this preimage on chain (BOLT 5): fulfill the incoming HTLC upstream. */
   preimage(p: { paymentHash: Uint8Array; preimage: Uint8Array }): void | Promise<void>;
   /** Every output is irrevocably resolved: lightningd may forget the channel (and stop onchaind). */

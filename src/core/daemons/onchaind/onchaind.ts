@@ -13,6 +13,7 @@ import { sha256 } from '../../crypto/primitives.ts';
 import type { DaemonEnv, Remote } from '../../node/daemon.ts';
 import {
   buildSpend,
+  checkFunded,
   classifyClose,
   IRREVOCABLE_DEPTH,
   OnchainError,
@@ -173,8 +174,20 @@ export class Onchaind {
       this.#env.log.info(`onchaind: ${w.txid}:${w.vout} (${w.amount} sat) is not worth its fee; left`);
       return false;
     }
-    const { signature } = await this.#uses.hsm.signSweep(built.request);
-    w.ours = { txid: built.tx.id, raw: built.finish(signature) };
+    if (!built.needsFee) {
+      const { signature } = await this.#uses.hsm.signSweep(built.request);
+      w.ours = { txid: built.tx.id, raw: built.finish(signature) };
+      return true;
+    }
+    // option_anchors: our zero-fee HTLC transaction gets a wallet input and change from lightningd.
+    const raw = await this.#uses.events.fund({
+      tx: built.tx.unsignedTx,
+      inputWitnessWeight: built.witnessWeight,
+      feeratePerKw: this.#feeratePerKw,
+    });
+    const funded = checkFunded(built.tx, raw, this.#destination);
+    const { signature } = await this.#uses.hsm.signSweep({ ...built.request, tx: funded.unsignedTx });
+    w.ours = { txid: funded.id, raw: built.finish(signature, funded.unsignedTx) };
     return true;
   }
 
