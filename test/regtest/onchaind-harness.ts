@@ -14,6 +14,18 @@ import { FakeClock } from '../support/fake-clock.ts';
 import { onchainHsm, type Closing } from '../core/onchain-fixture.ts';
 import { KEY_A, type Coin } from './helpers.ts';
 
+/** Signs the inputs of `tx` that spend `coins` (KEY_A's P2WPKH, BIP 143), as lightningd signs its wallet's. */
+export function signWalletInputs(tx: Transaction, coins: readonly Coin[]): Transaction {
+  const pub = pubkeyOf(KEY_A);
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const input = tx.getInput(i);
+    const coin = coins.find(c => c.txid === toHex(input.txid!) && c.vout === input.index);
+    if (!coin) continue;
+    setWitness(tx, i, [signInput(tx, i, p2wpkhScriptCode(pub), coin.value, KEY_A, SIGHASH_ALL), pub]);
+  }
+  return tx;
+}
+
 export class Lightningd {
   readonly watched = new Set<string>();
   /** Accepted broadcasts, each once: the tx and the tip when it was first sent. */
@@ -42,18 +54,9 @@ export class Lightningd {
     return tx.unsignedTx;
   }
 
-  /** lightningd signs the wallet inputs `fund` added (BIP 143, P2WPKH), leaving onchaind's input 0 as signed. */
+  /** lightningd signs the wallet inputs `fund` added, leaving onchaind's input 0 as signed. */
   #signWallet(raw: Uint8Array): Uint8Array {
-    const tx = Transaction.fromRaw(raw, TX_OPTS);
-    const pub = pubkeyOf(KEY_A);
-    for (let i = 1; i < tx.inputsLength; i++) {
-      const input = tx.getInput(i);
-      const coin = this.used.find(c => c.txid === toHex(input.txid!) && c.vout === input.index);
-      if (!coin) continue;
-      const sig = signInput(tx, i, p2wpkhScriptCode(pub), coin.value, KEY_A, SIGHASH_ALL);
-      setWitness(tx, i, [sig, pub]);
-    }
-    return tx.toBytes(true, true);
+    return signWalletInputs(Transaction.fromRaw(raw, TX_OPTS), this.used).toBytes(true, true);
   }
 
   readonly events = {
