@@ -48,6 +48,11 @@ export interface SpendPlan {
   then?: { kind: 'our_htlc_tx_output' | 'revoked_htlc_tx_output'; script: Uint8Array; plan: SpendPlan };
 }
 
+/** A plan whose input waits `csv` blocks (its sequence that CSV, or RBF's without one), no locktime, no preimage. */
+function waiting(sign: SignRequest, witness: WitnessKind, witnessScript: Uint8Array | undefined, csv: number): SpendPlan {
+  return { sign, witness, ...(witnessScript ? { witnessScript } : {}), sequence: csv || RBF, lockTime: 0, csv, needsPreimage: false };
+}
+
 /** The plans for `state`'s channel. */
 export function plans(state: ChannelState) {
   const p = state.params;
@@ -56,16 +61,7 @@ export function plans(state: ChannelState) {
   const self = {
     /** BOLT 5 "Local Commitment": to_local (and our HTLC transactions' outputs) after to_self_delay. */
     ourDelayed(commitmentNumber: bigint, witnessScript: Uint8Array): SpendPlan {
-      const delay = p.remote.toSelfDelay;
-      return {
-        sign: { kind: 'delayed', commitmentNumber },
-        witness: 'delayed',
-        witnessScript,
-        sequence: delay,
-        lockTime: 0,
-        csv: delay,
-        needsPreimage: false,
-      };
+      return waiting({ kind: 'delayed', commitmentNumber }, 'delayed', witnessScript, p.remote.toSelfDelay);
     },
     /**
      * BOLT 5 "HTLC Output Handling: Local Commitment": our offered HTLC by the HTLC-timeout
@@ -92,15 +88,9 @@ export function plans(state: ChannelState) {
     },
     /** BOLT 5 "Unilateral Close Handling: Remote Commitment": to_remote is ours (1-block CSV with option_anchors). */
     toUs(): SpendPlan {
-      return {
-        sign: { kind: 'to_remote' },
-        witness: p.anchors ? 'to_remote_anchors' : 'to_remote_p2wpkh',
-        ...(p.anchors ? { witnessScript: toRemoteAnchorsScript(p.local.basepoints.paymentBasepoint) } : {}),
-        sequence: anchorsSeq,
-        lockTime: 0,
-        csv: anchorsCsv,
-        needsPreimage: false,
-      };
+      return p.anchors
+        ? waiting({ kind: 'to_remote' }, 'to_remote_anchors', toRemoteAnchorsScript(p.local.basepoints.paymentBasepoint), 1)
+        : waiting({ kind: 'to_remote' }, 'to_remote_p2wpkh', undefined, 0);
     },
     /** BOLT 5 "HTLC Output Handling: Remote Commitment": the peer's offered HTLC by preimage, ours after cltv_expiry. */
     remoteHtlc(perCommitmentPoint: Uint8Array, witnessScript: Uint8Array, path: 'preimage' | 'timeout', cltvExpiry: number): SpendPlan {
@@ -116,26 +106,12 @@ export function plans(state: ChannelState) {
     },
     /** BOLT 5 "Revoked Transaction Close Handling": to_local (and the peer's HTLC transactions' outputs) by the revocation key. */
     penalty(perCommitmentSecret: Uint8Array, witnessScript: Uint8Array): SpendPlan {
-      return {
-        sign: { kind: 'penalty', perCommitmentSecret },
-        witness: 'revoked',
-        witnessScript,
-        sequence: RBF,
-        lockTime: 0,
-        csv: 0,
-        needsPreimage: false,
-      };
+      return waiting({ kind: 'penalty', perCommitmentSecret }, 'revoked', witnessScript, 0);
     },
     /** Same section: each HTLC output by the revocation key, at once. */
     revokedHtlc(perCommitmentSecret: Uint8Array, witnessScript: Uint8Array, revocationPubkey: Uint8Array, toLocal: Uint8Array): SpendPlan {
       return {
-        sign: { kind: 'revoked_htlc', perCommitmentSecret, witnessScript },
-        witness: 'revoked_htlc',
-        witnessScript,
-        sequence: RBF,
-        lockTime: 0,
-        csv: 0,
-        needsPreimage: false,
+        ...waiting({ kind: 'revoked_htlc', perCommitmentSecret, witnessScript }, 'revoked_htlc', witnessScript, 0),
         revocationPubkey,
         then: { kind: 'revoked_htlc_tx_output', script: p2wsh(toLocal), plan: self.penalty(perCommitmentSecret, toLocal) },
       };
