@@ -53,6 +53,8 @@ export interface Closing {
   b: Node;
   /** A's state when its commitment with the first two HTLCs was current (revoked since). */
   revokedA: ChannelState;
+  /** B's state then: a backup older than the channel (option_data_loss_protect's case). */
+  staleB: ChannelState;
   /** cltv_expiry of each HTLC. */
   cltv: { toB: number; toA: number; small: number };
 }
@@ -71,8 +73,9 @@ export async function closing(o: { anchors?: boolean; funding?: { txid: string; 
   await add(p.a, p.b, AMOUNT.toB, PREIMAGE.toB, cltv.toB);
   await add(p.b, p.a, AMOUNT.toA, PREIMAGE.toA, cltv.toA);
   const revokedA = p.a.state;
+  const staleB = p.b.state;
   await add(p.a, p.b, AMOUNT.small, PREIMAGE.small, cltv.small);
-  return { hsmd, a: p.a, b: p.b, revokedA, cltv };
+  return { hsmd, a: p.a, b: p.b, revokedA, staleB, cltv };
 }
 
 /** A's commitment in `state` signed by both (A's key, and B's signature A holds), ready to broadcast. */

@@ -6,7 +6,7 @@
 import { Transaction } from '@scure/btc-signer';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
-import { deserializeChannel } from '../../src/core/channel/index.ts';
+import { deserializeChannel, serializeChannel } from '../../src/core/channel/index.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { anchorCpfp, buildSpend, classifyClose, stubsOf, trackClose, type Tracked } from '../../src/core/onchain/index.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
@@ -262,5 +262,24 @@ describe('onchaind on the regtest chain', () => {
     chain.mine(1);
     equal(chain.txIndex.get(parent.txid)?.entry.height, chain.height);
     equal(chain.txIndex.get(c.txid)?.entry.height, chain.height);
+  });
+
+  it('a commitment of theirs newer than our state (we lost data): our to_remote is still swept, nothing else touched', async () => {
+    const { chain, x, ln } = await setup(false);
+    const theirs = signedA(x.a.state);
+    const h = broadcastAndMine(chain, theirs.raw);
+    const init = { ...initFor(x, theirs.raw, h, h, { irrevocableDepth: 3 }), channel: serializeChannel(x.staleB) };
+    const api = await ln.start(x, init);
+    deepEqual([api.status().close, api.status().commitmentNumber], ['future', x.a.state.localCommit.index]);
+    const c = theirs.built.commitment;
+    const toUs = c.outputs.findIndex(o => o.kind === 'to_remote');
+    deepEqual(
+      ln.sent.map(s => `${s.tx.inputs[0]!.txid}:${s.tx.inputs[0]!.vout}`),
+      [`${c.tx.id}:${toUs}`],
+    );
+    await ln.mine(1);
+    equal(chain.txIndex.get(ln.sent[0]!.tx.txid)?.entry.height, chain.height, 'confirmed');
+    deepEqual(ln.sent[0]!.tx.outputs[0]!.script, init.destination.script);
+    equal(ln.refused.length, 0, ln.refused.join('; '));
   });
 });
