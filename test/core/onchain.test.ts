@@ -228,4 +228,23 @@ describe('onchain: Resolution (when, what the peer reveals, reorganisations, irr
     equal(r.done(), true);
     equal(r.watching().length, 0);
   });
+
+  it('HTLCs we offered are failed at reasonable depth: timed out on chain, or missing from the close; not when claimed', () => {
+    const r = new Resolution({ txid: tx.id, height: H }, tracked, 100, H);
+    const offered = tracked.find(t => t.kind === 'our_htlc')!;
+    const missing = { offeredByUs: true, paymentHash: sha256(new Uint8Array([42])), cltvExpiry: 7, id: 99n };
+    const ours = [offered.htlc!, missing];
+    equal(r.failedHtlcs(ours, 3).length, 0);
+    r.block(H + 2);
+    deepEqual(r.failedHtlcs(ours, 3), [missing], 'missing: once the close is 3 deep');
+    r.block(H + 3);
+    r.spend(spender(offered.txid, offered.vout, [new Uint8Array(72), new Uint8Array(72)]), H + 3);
+    r.block(H + 5);
+    deepEqual(r.failedHtlcs(ours, 3), [offered.htlc!, missing], 'timed out, 3 deep');
+    // Claimed with the preimage instead: not failed.
+    const r2 = new Resolution({ txid: tx.id, height: H }, tracked, 100, H + 3);
+    r2.spend(spender(offered.txid, offered.vout, [new Uint8Array(72), PREIMAGE.toA]), H + 3);
+    r2.block(H + 9);
+    deepEqual(r2.failedHtlcs([offered.htlc!], 3), []);
+  });
 });

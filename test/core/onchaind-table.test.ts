@@ -36,6 +36,7 @@ describe('onchaind in the node table', () => {
         throw new Error('no fee inputs without option_anchors');
       },
       preimage: () => undefined,
+      htlcFailed: () => undefined,
       resolved: () => undefined,
     };
     const [hsmUse, hsmAnswer] = daemons.channel();

@@ -33,6 +33,7 @@ describe('onchaind in a worker thread', () => {
         broadcast: (raw: Uint8Array) => void sent.push(Transaction.fromRaw(raw, TX_OPTS)),
         fund: () => Promise.reject(new Error('not needed')),
         preimage: () => undefined,
+        htlcFailed: () => undefined,
         resolved: () => undefined,
       },
       eventsAnswer,

@@ -33,6 +33,8 @@ export class Lightningd {
   /** Refusals other than "already in the mempool" (a rebroadcast). */
   readonly refused: string[] = [];
   readonly preimages: Uint8Array[] = [];
+  /** HTLCs onchaind reported failed (their payment hashes, hex), with the tip then. */
+  readonly failed: { hash: string; tip: number }[] = [];
   resolved: OnchainStatus | undefined;
   api!: OnchaindDaemonApi;
   /** Wallet coins (KEY_A's P2WPKH) that `fund` adds to zero-fee HTLC transactions, and those it used. */
@@ -75,6 +77,9 @@ export class Lightningd {
     },
     preimage: (p: { paymentHash: Uint8Array; preimage: Uint8Array }) => {
       this.preimages.push(p.preimage);
+    },
+    htlcFailed: (h: { paymentHash: Uint8Array }) => {
+      this.failed.push({ hash: toHex(h.paymentHash), tip: this.chain.height });
     },
     resolved: (s: OnchainStatus) => {
       this.resolved = s;

@@ -196,6 +196,7 @@ describe('onchaind on the regtest chain', () => {
         const mine = o.kind === 'to_remote' || o.kind === 'offered_htlc' || o.kind === 'received_htlc';
         equal(spent.has(`${txid}:${i}`), mine, `${o.kind} ${mine ? 'taken' : 'left'}`);
       });
+      deepEqual(ln.failed, [{ hash: toHex(sha256(PREIMAGE.toA)), tip: x.cltv.toA + 3 }], 'our HTLC failed upstream at 3 blocks');
     });
 
     it(`${label}: a revoked commitment of theirs: the penalty takes to_local and every HTLC output${anchors ? '' : ', and their HTLC-success output'}`, async () => {
@@ -229,6 +230,11 @@ describe('onchaind on the regtest chain', () => {
       const total = ln.paidTo(init.destination.script);
       const channel = c.outputs.filter(o => !o.kind.includes('anchor')).reduce((s, o) => s + o.amount, 0n);
       ok(total > channel - 6_000n, `the wallet got ${total} of ${channel} sat (fees aside)`);
+      // Our HTLC on it: claimed by the peer with the preimage (not failed), or taken back by the penalty (failed).
+      deepEqual(
+        ln.failed.map(f => f.hash),
+        anchors ? [toHex(sha256(PREIMAGE.toA))] : [],
+      );
     });
   }
 
@@ -281,5 +287,7 @@ describe('onchaind on the regtest chain', () => {
     equal(chain.txIndex.get(ln.sent[0]!.tx.txid)?.entry.height, chain.height, 'confirmed');
     deepEqual(ln.sent[0]!.tx.outputs[0]!.script, init.destination.script);
     equal(ln.refused.length, 0, ln.refused.join('; '));
+    await ln.mine(5);
+    deepEqual(ln.failed, [], 'HTLCs on a commitment we cannot read are not failed upstream');
   });
 });

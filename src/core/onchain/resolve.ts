@@ -6,7 +6,7 @@
 import type { Transaction } from '@scure/btc-signer';
 import { equal, toHex } from '../base/bytes.ts';
 import { sha256 } from '../crypto/primitives.ts';
-import type { Tracked } from './outputs.ts';
+import type { HtlcStub, Tracked } from './outputs.ts';
 
 /** BOLT 5 "irrevocably resolved": 100 blocks deep. */
 export const IRREVOCABLE_DEPTH = 100;
@@ -14,8 +14,11 @@ export const IRREVOCABLE_DEPTH = 100;
 export interface Watched extends Tracked {
   /** The height of the block holding the transaction that created it (its CSV counts from there). */
   height: number;
-  /** The transaction that spent it, in the block at `height`; `byUs`: our own spend. */
-  spent?: { txid: string; height: number; byUs: boolean };
+  /**
+   * The transaction that spent it, in the block at `height`; `byUs`: our own spend; `preimage`:
+   * its witness carries the HTLC's payment preimage (a claim, not a timeout).
+   */
+  spent?: { txid: string; height: number; byUs: boolean; preimage: boolean };
   /** Our spend of it once built: the same transaction is broadcast again each block until it confirms. */
   ours?: { txid: string; raw: Uint8Array };
   /** Not worth its fee at the feerate we had: left (BOLT 5 MAY ignore it). */
@@ -82,13 +85,11 @@ export class Resolution {
       const w = this.outputs.find(o => o.txid === toHex(input.txid!) && o.vout === input.index);
       if (!w || w.spent?.txid === txid) continue;
       const byUs = w.ours?.txid === txid;
-      w.spent = { txid, height, byUs };
       // BOLT 5: "MUST extract the payment preimage from the transaction input witness" (the peer's
       // HTLC-success, or its claim of our offered HTLC with the preimage).
-      if (w.htlc && !byUs) {
-        const preimage = (input.finalScriptWitness ?? []).find(x => x.length === 32 && equal(sha256(x), w.htlc!.paymentHash));
-        if (preimage) learned.preimages.push({ paymentHash: w.htlc.paymentHash, preimage });
-      }
+      const preimage = w.htlc && (input.finalScriptWitness ?? []).find(x => x.length === 32 && equal(sha256(x), w.htlc!.paymentHash));
+      w.spent = { txid, height, byUs, preimage: !!preimage };
+      if (w.htlc && preimage && !byUs) learned.preimages.push({ paymentHash: w.htlc.paymentHash, preimage });
       const then = w.plan?.then;
       const out = i < tx.outputsLength ? tx.getOutput(i) : undefined;
       if (then && out?.script && equal(out.script, then.script) && !this.outputs.some(o => o.txid === txid && o.vout === i)) {
@@ -124,6 +125,22 @@ export class Resolution {
     );
   }
 
+  /**
+   * HTLCs we offered that are now failed for good (BOLT 5 "MUST fail the corresponding incoming
+   * HTLC"): timed out on chain (spent without the preimage) `depth` blocks deep, or, once the
+   * closing transaction is that deep, missing from it (trimmed, or on another commitment).
+   */
+  failedHtlcs(ours: readonly HtlcStub[], depth: number): HtlcStub[] {
+    const deep = (h: number) => this.#tip - h + 1 >= depth;
+    const out: HtlcStub[] = [];
+    const offered = this.outputs.filter(w => w.htlc?.offeredByUs && (w.kind === 'our_htlc' || w.kind === 'revoked_htlc'));
+    for (const w of offered) if (w.spent && !w.spent.preimage && deep(w.spent.height)) out.push(w.htlc!);
+    if (deep(this.close.height)) {
+      for (const h of ours) if (h.offeredByUs && !offered.some(w => sameHtlc(w.htlc!, h))) out.push(h);
+    }
+    return out;
+  }
+
   isResolved(w: Watched): boolean {
     if (w.spent) return this.#tip - w.spent.height + 1 >= this.depth;
     if (!w.plan || w.uneconomical) return this.#tip - w.height + 1 >= this.depth;
@@ -134,4 +151,11 @@ export class Resolution {
   done(): boolean {
     return this.#tip - this.close.height + 1 >= this.depth && this.outputs.every(w => this.isResolved(w));
   }
+}
+
+/** The same HTLC: payment hash and expiry, and id where both know it. */
+export function sameHtlc(a: HtlcStub, b: HtlcStub): boolean {
+  return (
+    equal(a.paymentHash, b.paymentHash) && a.cltvExpiry === b.cltvExpiry && (a.id === undefined || b.id === undefined || a.id === b.id)
+  );
 }

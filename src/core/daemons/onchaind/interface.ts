@@ -36,6 +36,8 @@ export interface OnchaindInit {
   feeratePerKw: number;
   /** BOLT 5 "irrevocably resolved" depth; 100 if absent. */
   irrevocableDepth?: number;
+  /** BOLT 5's "reasonable depth" after which an HTLC we offered is failed upstream; 3 if absent. */
+  reasonableDepth?: number;
   /** After a restart: the transactions seen spending the outputs onchaind watched, with their heights, in order. */
   spends?: { tx: Uint8Array; height: number }[];
 }
@@ -95,6 +97,12 @@ export interface OnchaindEvents {
   fund(req: { tx: Uint8Array; inputWitnessWeight: number; feeratePerKw: number }): Promise<Uint8Array>;
   /** The peer revealed this preimage on chain (BOLT 5): fulfill the incoming HTLC upstream. */
   preimage(p: { paymentHash: Uint8Array; preimage: Uint8Array }): void | Promise<void>;
+  /**
+   * An HTLC we offered is failed for good (BOLT 5 "MUST fail the corresponding incoming HTLC"): timed
+   * out on chain, or missing from the closing transaction, at `reasonableDepth`. Once per HTLC;
+   * lightningd ignores it for an HTLC it already settled.
+   */
+  htlcFailed(h: HtlcStub): void | Promise<void>;
   /** Every output is irrevocably resolved: lightningd may forget the channel (and stop onchaind). */
   resolved(status: OnchainStatus): void | Promise<void>;
 }

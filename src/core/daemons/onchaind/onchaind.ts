@@ -22,6 +22,7 @@ import {
   trackClose,
   type Close,
   type Destination,
+  type HtlcStub,
   type Learned,
   type Watched,
 } from '../../onchain/index.ts';
@@ -50,10 +51,16 @@ function checkInit(init: OnchaindInit): void {
   if (init.irrevocableDepth !== undefined && (!Number.isSafeInteger(init.irrevocableDepth) || init.irrevocableDepth < 1)) {
     throw new OnchainError('bad_init', 'onchaind: irrevocableDepth must be a positive integer');
   }
+  if (init.reasonableDepth !== undefined && (!Number.isSafeInteger(init.reasonableDepth) || init.reasonableDepth < 1)) {
+    throw new OnchainError('bad_init', 'onchaind: reasonableDepth must be a positive integer');
+  }
 }
 
 /** Its links as it receives them: each far end across a port. */
 type Links = { hsm: Remote<OnchaindUses['hsm']>; events: Remote<OnchaindUses['events']> };
+
+/** Core Lightning fails an HTLC we offered upstream once its timeout is 3 blocks deep. */
+const REASONABLE_DEPTH = 3;
 
 export class Onchaind {
   readonly #uses: Links;
@@ -65,6 +72,10 @@ export class Onchaind {
   readonly #preimages = new Map<string, Uint8Array>();
   #feeratePerKw: number;
   #reportedResolved = false;
+  /** Our offered HTLCs in the state, and those already reported failed. */
+  readonly #offered: HtlcStub[];
+  readonly #reasonableDepth: number;
+  readonly #failed = new Set<string>();
   /** One event at a time: each block's actions finish before the next block's begin. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -76,6 +87,10 @@ export class Onchaind {
     this.#res = res;
     this.#destination = { index: init.destination.index, type: init.destination.type, script: init.destination.script };
     this.#feeratePerKw = init.feeratePerKw;
+    this.#reasonableDepth = init.reasonableDepth ?? REASONABLE_DEPTH;
+    // A commitment from a state we lost holds HTLC outputs we cannot read: the peer may still claim
+    // ours there with the preimage, so none is failed upstream as missing.
+    this.#offered = close.kind === 'future' ? [] : stubsOf(state).filter(h => h.offeredByUs);
     for (const p of init.preimages ?? []) this.#preimages.set(toHex(sha256(p)), p);
   }
 
@@ -154,6 +169,12 @@ export class Onchaind {
         // A refusal (not valid yet, a conflict, hsmd's) costs this output this block only.
         this.#env.log.warn(`onchaind: spending ${w.txid}:${w.vout} (${w.kind}): ${(e as Error).message}`);
       }
+    }
+    for (const h of this.#res.failedHtlcs(this.#offered, this.#reasonableDepth)) {
+      const key = `${toHex(h.paymentHash)}:${h.cltvExpiry}:${h.id ?? ''}`;
+      if (this.#failed.has(key)) continue;
+      this.#failed.add(key);
+      await this.#uses.events.htlcFailed(h);
     }
     if (!this.#reportedResolved && this.#res.done()) {
       this.#reportedResolved = true;
