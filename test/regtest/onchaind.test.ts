@@ -290,4 +290,29 @@ describe('onchaind on the regtest chain', () => {
     await ln.mine(5);
     deepEqual(ln.failed, [], 'HTLCs on a commitment we cannot read are not failed upstream');
   });
+
+  it('a penalty not yet confirmed is replaced (BIP 125) when the feerate rises; the replacement confirms', async () => {
+    const { chain, x, ln } = await setup(false);
+    const revoked = signedA(x.revokedA);
+    const h = broadcastAndMine(chain, revoked.raw);
+    await ln.start(x, initFor(x, revoked.raw, h, h, { irrevocableDepth: 3 }));
+    const txid = revoked.built.commitment.tx.id;
+    const first = new Map(ln.sent.map(s => [`${s.tx.inputs[0]!.txid}:${s.tx.inputs[0]!.vout}`, s.tx]));
+    equal(first.size, revoked.built.commitment.outputs.length);
+    // A block without them (lightningd's follower saw one; the regtest chain has not mined it yet), and fees rose.
+    await ln.api.block({ height: h + 1, spends: [], feeratePerKw: 5_000 });
+    equal(ln.refused.length, 0, ln.refused.join('; '));
+    const fee = (t: { outputs: { value: bigint }[] }, amount: bigint) => amount - t.outputs.reduce((s, o) => s + o.value, 0n);
+    chain.mine(1);
+    await ln.api.block({ height: chain.height, spends: ln.spendsAt(chain.height) });
+    revoked.built.commitment.outputs.forEach((o, i) => {
+      const spentBy = chain.spentBy.get(`${txid}:${i}`);
+      ok(spentBy, `output ${i} spent`);
+      const t = chain.findTx(spentBy.txid)!.tx;
+      ok(t.txid !== first.get(`${txid}:${i}`)!.txid, 'by the replacement');
+      ok(fee(t, o.amount) > 4n * fee(first.get(`${txid}:${i}`)!, o.amount), 'at the new feerate');
+    });
+    for (let i = 0; i < 4 && !ln.resolved; i++) await ln.mine(1);
+    ok(ln.resolved, 'resolved with the replacements as our own spends');
+  });
 });

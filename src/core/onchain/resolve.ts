@@ -19,8 +19,12 @@ export interface Watched extends Tracked {
    * its witness carries the HTLC's payment preimage (a claim, not a timeout).
    */
   spent?: { txid: string; height: number; byUs: boolean; preimage: boolean };
-  /** Our spend of it once built: the same transaction is broadcast again each block until it confirms. */
-  ours?: { txid: string; raw: Uint8Array };
+  /**
+   * Our spend of it once built: broadcast again each block until it confirms; a sweep is replaced
+   * (BIP 125) when the feerate has risen enough (`feeratePerKw` it was built at; `replaced`: the
+   * txids it replaced, any of which may still confirm).
+   */
+  ours?: { txid: string; raw: Uint8Array; feeratePerKw?: number; replaced: string[] };
   /** Not worth its fee at the feerate we had: left (BOLT 5 MAY ignore it). */
   uneconomical?: boolean;
   /** The txid of the spend that created this output (a second stage), undone with that spend. */
@@ -84,7 +88,7 @@ export class Resolution {
       if (!input.txid) continue;
       const w = this.outputs.find(o => o.txid === toHex(input.txid!) && o.vout === input.index);
       if (!w || w.spent?.txid === txid) continue;
-      const byUs = w.ours?.txid === txid;
+      const byUs = w.ours !== undefined && (w.ours.txid === txid || w.ours.replaced.includes(txid));
       // BOLT 5: "MUST extract the payment preimage from the transaction input witness" (the peer's
       // HTLC-success, or its claim of our offered HTLC with the preimage).
       const preimage = w.htlc && (input.finalScriptWitness ?? []).find(x => x.length === 32 && equal(sha256(x), w.htlc!.paymentHash));
@@ -158,4 +162,13 @@ export function sameHtlc(a: HtlcStub, b: HtlcStub): boolean {
   return (
     equal(a.paymentHash, b.paymentHash) && a.cltvExpiry === b.cltvExpiry && (a.id === undefined || b.id === undefined || a.id === b.id)
   );
+}
+
+/**
+ * Whether a sweep built at `built` sat/kw is worth replacing at `now` (BIP 125: the replacement must
+ * pay more, by at least the incremental relay feerate, 1 sat/vB = 250 sat/kw): by a quarter, and at
+ * least 500 sat/kw.
+ */
+export function worthReplacing(built: number, now: number): boolean {
+  return now >= built + Math.max(500, Math.ceil(built / 4));
 }

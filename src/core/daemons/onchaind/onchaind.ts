@@ -25,6 +25,7 @@ import {
   type HtlcStub,
   type Learned,
   type Watched,
+  worthReplacing,
 } from '../../onchain/index.ts';
 import type { OnchainOutputStatus, OnchainStatus, OnchaindDaemonApi, OnchaindInit, OnchaindUses } from './interface.ts';
 
@@ -163,7 +164,8 @@ export class Onchaind {
     const due = this.#res.due(h => this.#preimages.has(toHex(h)));
     for (const w of due) {
       try {
-        if (!w.ours && !(await this.#build(w))) continue;
+        const stale = w.ours?.feeratePerKw !== undefined && worthReplacing(w.ours.feeratePerKw, this.#feeratePerKw);
+        if ((!w.ours || stale) && !(await this.#build(w))) continue;
         await this.#uses.events.broadcast(w.ours!.raw);
       } catch (e) {
         // A refusal (not valid yet, a conflict, hsmd's) costs this output this block only.
@@ -191,13 +193,18 @@ export class Onchaind {
       paymentBasepoint: this.#state.params.local.basepoints.paymentBasepoint,
     });
     if (!built) {
+      // Not worth it at the new feerate: the spend already sent stands.
+      if (w.ours) return true;
       w.uneconomical = true;
       this.#env.log.info(`onchaind: ${w.txid}:${w.vout} (${w.amount} sat) is not worth its fee; left`);
       return false;
     }
     if (!built.needsFee) {
       const { signature } = await this.#uses.hsm.signSweep(built.request);
-      w.ours = { txid: built.tx.id, raw: built.finish(signature) };
+      const replaced = w.ours ? [...w.ours.replaced, w.ours.txid] : [];
+      // Our HTLC transactions' fee is the one the peer signed: only sweeps are replaced at a new feerate.
+      const feeratePerKw = w.plan!.htlcTx ? undefined : this.#feeratePerKw;
+      w.ours = { txid: built.tx.id, raw: built.finish(signature), replaced, ...(feeratePerKw ? { feeratePerKw } : {}) };
       return true;
     }
     // option_anchors: our zero-fee HTLC transaction gets a wallet input and change from lightningd.
@@ -208,7 +215,7 @@ export class Onchaind {
     });
     const funded = checkFunded(built.tx, raw, this.#destination);
     const { signature } = await this.#uses.hsm.signSweep({ ...built.request, tx: funded.unsignedTx });
-    w.ours = { txid: funded.id, raw: built.finish(signature, funded.unsignedTx) };
+    w.ours = { txid: funded.id, raw: built.finish(signature, funded.unsignedTx), replaced: [] };
     return true;
   }
 
