@@ -67,7 +67,9 @@ export interface OnchaindDaemonApi {
   /**
    * A new block at `height` (at or below the last one: a reorganisation replaced blocks from there),
    * with every transaction in it that spends an output onchaind watches (raw), in block order.
-   * Answers once onchaind has acted on it (signed and asked to broadcast what became valid).
+   * Answers once onchaind has acted on it (signed and asked to broadcast what became valid). When a
+   * reorganisation removes the spending transaction itself, lightningd stops this onchaind (the
+   * channel's funding output is unspent again) and starts another on the next spend.
    */
   block(b: { height: number; spends: Uint8Array[]; feeratePerKw?: number }): Promise<OnchainStatus>;
   /** A preimage lightningd learned elsewhere (an upstream fulfill): claim the HTLC with it. */

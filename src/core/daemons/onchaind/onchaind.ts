@@ -98,7 +98,12 @@ export class Onchaind {
   /** Classifies the spend, watches its outputs, replays what lightningd saw before a restart, and acts. */
   static async start(init: OnchaindInit, uses: Links, env: DaemonEnv): Promise<Onchaind> {
     checkInit(init);
-    const state = deserializeChannel(init.channel);
+    let state: ChannelState;
+    try {
+      state = deserializeChannel(init.channel);
+    } catch (e) {
+      throw new OnchainError('bad_init', `onchaind: the channel state does not parse (${(e as Error).message})`);
+    }
     const tx = parseRaw(init.spendingTx, 'spendingTx');
     const localPoint = await uses.hsm.getPerCommitmentPoint(state.localCommit.index);
     const close = classifyClose(state, tx, localPoint);
