@@ -136,6 +136,56 @@ const cases: [string, Message, string][] = [
     '0027' + cidHex + u64(300n) + sigHex(0x66) + '0110' + u64(200n) + u64(400n),
   ],
   [
+    "closing_complete with both of the closer's signatures (option_simple_close)",
+    {
+      name: 'closing_complete',
+      channel_id: cid,
+      closer_scriptpubkey: h('0014' + hexFill(20, 0x77)),
+      closee_scriptpubkey: h('6a06' + hexFill(6, 0x01)),
+      fee_satoshis: 750n,
+      locktime: 800_000,
+      tlvs: { closer_output_only: { sig: sig(0x21) }, closer_and_closee_outputs: { sig: sig(0x23) } },
+    },
+    '0028' +
+      cidHex +
+      '0016' +
+      '0014' +
+      hexFill(20, 0x77) +
+      '0008' +
+      '6a06' +
+      hexFill(6, 0x01) +
+      u64(750n) +
+      u32(800_000) +
+      '0140' +
+      sigHex(0x21) +
+      '0340' +
+      sigHex(0x23),
+  ],
+  [
+    'closing_sig',
+    {
+      name: 'closing_sig',
+      channel_id: cid,
+      closer_scriptpubkey: h('0014' + hexFill(20, 0x77)),
+      closee_scriptpubkey: h('0014' + hexFill(20, 0x78)),
+      fee_satoshis: 750n,
+      locktime: 0,
+      tlvs: { closee_output_only: { sig: sig(0x22) } },
+    },
+    '0029' +
+      cidHex +
+      '0016' +
+      '0014' +
+      hexFill(20, 0x77) +
+      '0016' +
+      '0014' +
+      hexFill(20, 0x78) +
+      u64(750n) +
+      u32(0) +
+      '0240' +
+      sigHex(0x22),
+  ],
+  [
     'update_add_htlc with a blinded path key',
     {
       name: 'update_add_htlc',
@@ -238,6 +288,8 @@ describe('BOLT 2 messages: exact bytes both ways', () => {
           'channel_ready',
           'shutdown',
           'closing_signed',
+          'closing_complete',
+          'closing_sig',
           'update_add_htlc',
           'update_fulfill_htlc',
           'update_fail_htlc',
@@ -257,6 +309,8 @@ describe('BOLT 2 messages: exact bytes both ways', () => {
       channel_ready: 36,
       shutdown: 38,
       closing_signed: 39,
+      closing_complete: 40,
+      closing_sig: 41,
       update_add_htlc: 128,
       update_fulfill_htlc: 130,
       update_fail_htlc: 131,

@@ -7,6 +7,7 @@ import { concat, equal as bytesEqual, fromHex, toHex } from '../../src/core/base
 import { chainHash, networkOfChainHash, NETWORKS } from '../../src/core/chain/chains.ts';
 import { sha256d } from '../../src/core/crypto/primitives.ts';
 import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
+import { daemon as connectdDaemon } from '../../src/core/daemons/connectd/host.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
 import { unpackGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
 import { decodeAddressDescriptor, encodeAddressDescriptor, isPublicIp } from '../../src/core/daemons/connectd/netaddr.ts';
@@ -14,6 +15,7 @@ import { UNKNOWN_REPLY_BURST, UNKNOWN_REPLY_REFILL_MS } from '../../src/core/dae
 import {
   DEFAULT_CONFIG,
   type ChannelOwner,
+  type ChannelPeerSend,
   type ConnectdConfig,
   type PeerConnectedEvent,
   type PeerDisconnectedEvent,
@@ -1555,23 +1557,34 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
   // your_last_per_commitment_secret, my_current_per_commitment_point (BOLT 2).
   const reestablish = rawMessage(136, concat(cid, new Uint8Array(8 + 8 + 32), new Uint8Array(33).fill(2)));
 
-  it('answers open_channel with an error naming its temporary_channel_id, and keeps the connection', async () => {
+  it('leaves open_channel to lightningd (which starts openingd or answers it), and keeps the connection', async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2);
     const r = RawPeer.into(b, 9);
     await r.connect(b);
     await r.send(openChannel);
-    const errors = r.named('error');
-    equal(errors.length, 1);
-    deepEqual(errors[0]!.channel_id, temp);
-    equal(text(errors[0]!.data), 'This node does not accept channels');
-    // lightningd still hears of it, and the peer stays connected (the error fails one channel only).
+    // connectd does not answer it: lightningd decides (issue 13, "open_channel goes up to lightningd").
+    deepEqual(r.named('error'), []);
     deepEqual(
       b.spoke.map(s => toHex(s.msg)),
       [toHex(openChannel)],
     );
     deepEqual(connectedIds(b), [r.id]);
     equal(r.closed, undefined);
+  });
+
+  it('never answers messages for a channel lightningd holds as unknown, though no daemon owns it now', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    b.connectd.holdChannel(r.id, cid, true);
+    await r.send(reestablish);
+    deepEqual(r.named('error'), [], 'no error: the peer would drop its commitment to the chain');
+    equal(b.spoke.length, 1, 'lightningd hears of it');
+    b.connectd.holdChannel(r.id, cid, false);
+    await r.send(reestablish);
+    equal(r.named('error').length, 1, 'once forgotten, the channel is unknown again');
   });
 
   it('answers channel_reestablish and other channel messages (types 32-255) with an error naming the channel', async () => {
@@ -1618,8 +1631,75 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
     await net.clock.tick(3 * UNKNOWN_REPLY_REFILL_MS);
     for (let i = 0; i < 10; i++) await r.send(reestablish);
     equal(r.named('error').length, UNKNOWN_REPLY_BURST + 3);
-    await s.send(openChannel);
+    await s.send(reestablish);
     equal(s.named('error').length, 1);
     deepEqual(connectedIds(b).sort(), [r.id, s.id].sort());
+  });
+});
+
+describe("connectd: a channel daemon's link (lightningd attaches it to connectd's host)", () => {
+  const temp = new Uint8Array(32).fill(0x11);
+  const cid = new Uint8Array(32).fill(0x22);
+  const channelReady = (id: Uint8Array) => rawMessage(36, concat(id, new Uint8Array(33).fill(2)));
+  const acceptChannel = (id: Uint8Array) => rawMessage(33, concat(id, new Uint8Array(270)));
+
+  it("routes the channel's messages to its daemon by temporary then final id, sends for it to that peer, tells it when the peer leaves; detached, the channel is unknown again", async () => {
+    const net = new Net();
+    const hsmd = new Hsmd(secretOf(2));
+    let accept: ((s: MemoryStream) => void) | undefined;
+    const quiet = { debug() {}, info() {}, warn() {} };
+    const started = await connectdDaemon.start(
+      { network: 'bitcoin', nodeId: toHex(hsmd.nodeId()), features: ourFeatures('I').toHex(), config: TEST_CONFIG },
+      {
+        ecdh: hsmd.linkFor(['ecdh']),
+        gossip: { newPeer() {}, gossipBatch() {}, peerGone() {} },
+        events: { peerConnected() {}, peerDisconnected() {}, peerSpoke() {} },
+      } as unknown as Parameters<typeof connectdDaemon.start>[1],
+      {
+        dialer: { dial: () => Promise.reject(new Error('no dialing here')) },
+        listen: async (_k, _h, _p, a) => {
+          accept = a as (s: MemoryStream) => void;
+          return { port: 1, close() {} };
+        },
+        clock: net.clock,
+        log: quiet,
+        randomBytes: n => new Uint8Array(n).fill(3),
+      },
+    );
+    await started.api.listen('tcp', '127.0.0.1', 1);
+    const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
+    accept!(theirs);
+    const r = new RawPeer(9, mine);
+    await r.handshake(toHex(hsmd.nodeId()));
+    await r.sendInit();
+
+    const delivered: Uint8Array[] = [];
+    const gone: string[] = [];
+    const owner = { deliver: (m: Uint8Array) => void delivered.push(m), peerGone: (why: string) => void gone.push(why) };
+    const link = (await started.attach!('channel', 'channel-1', { peerId: r.id, channelId: temp }, owner as never)) as ChannelPeerSend;
+    await r.send(acceptChannel(temp));
+    equal(delivered.length, 1, 'by its temporary_channel_id');
+    await link.send(channelReady(cid));
+    await settle();
+    deepEqual(
+      r.named('channel_ready').map(m => toHex(m.channel_id)),
+      [toHex(cid)],
+      'what the daemon sends reaches its peer',
+    );
+    await started.api.addChannelId('channel-1', cid);
+    await r.send(channelReady(cid));
+    equal(delivered.length, 2, 'and by its channel_id');
+    deepEqual(r.named('error'), [], 'nothing answered as unknown');
+
+    await started.detach!('channel-1');
+    await r.send(channelReady(cid));
+    equal(delivered.length, 2, 'detached: nothing more for it');
+    equal(r.named('error').length, 1, 'its id is unknown again (lightningd did not hold it)');
+
+    await started.attach!('channel', 'channel-2', { peerId: r.id, channelId: cid }, owner as never);
+    r.stream.close('bye');
+    await settle();
+    equal(gone.length, 1, 'the daemon hears that its peer left');
+    await started.stop();
   });
 });

@@ -11,6 +11,7 @@ import { CHANNEL_CAPABILITIES, Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts'
 import type { ChannelLink, ChannelSetup, HsmApi, HsmChannelStore, StoredChannelRecord } from '../../src/core/daemons/hsmd/interface.ts';
 import { walletScript } from '../../src/core/daemons/hsmd/withdrawal.ts';
 import { mnemonicSeed } from '../../src/core/keys/seed.ts';
+import { keysOf } from '../../src/core/daemons/lightningd/channel-config.ts';
 import { commit, deliver, openPair, secretsOf, sideParams, type Node } from './channel-fixture.ts';
 
 export const SEED = mnemonicSeed('legal winner thank year wave sausage worth useful legal winner thank yellow');
@@ -69,6 +70,7 @@ function bindChannel(h: ChannelHsm): HsmdPair['link'] {
   return out as HsmdPair['link'];
 }
 
+/** hsmd's channelBasepoints as a side's keys in open_channel / accept_channel. */
 /** The channel with B's signer in hsmd; B's commitment 0 validated. */
 export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false, funding?: { txid: string; vout: number }): Promise<HsmdPair> {
   await hsmd.setupChannel(PEER, DBID, setupB(anchors, funding));
@@ -77,15 +79,7 @@ export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false, funding
   const { a, b } = await openPair({
     anchors,
     ...(funding ? { funding } : {}),
-    b: {
-      fundingPubkey: bp.funding_pubkey,
-      basepoints: {
-        revocationBasepoint: bp.revocation_basepoint,
-        paymentBasepoint: bp.payment_basepoint,
-        delayedPaymentBasepoint: bp.delayed_payment_basepoint,
-        htlcBasepoint: bp.htlc_basepoint,
-      },
-    },
+    b: keysOf(bp),
     signerB: () => hsmdSigner(link),
   });
   const built = buildFor(b.state.params, 'local', b.state.localCommit.spec, 0n, await b.signer.perCommitmentPoint(0n));

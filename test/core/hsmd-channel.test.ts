@@ -269,6 +269,11 @@ describe('hsmd channel signing: refusals', () => {
     // A close that pays us nothing and burns our part as its fee.
     const burn = spend([{ txid: FUNDING_TXID, index: 0 }], [{ script: theirs, amount: FUNDING_SATOSHIS - owed / 1000n }]).unsignedTx;
     await rejects(link.signMutualClose({ tx: burn, toUsMsat: owed, destination }), HsmError, 'fee_too_high');
+    // Only our output, less 100,000 sat of ours to the fee (above the cap): refused; the peer's whole
+    // part as the fee (option_simple_close's closer_output_only) costs us nothing: signed.
+    const onlyOurs = (toUs: bigint) => spend([{ txid: FUNDING_TXID, index: 0 }], [{ script: ours, amount: toUs }]).unsignedTx;
+    await rejects(link.signMutualClose({ tx: onlyOurs(2_900_000n), toUsMsat: owed, destination }), HsmError, 'fee_too_high');
+    await link.signMutualClose({ tx: onlyOurs(2_999_500n), toUsMsat: owed, destination });
     // Our part less a fee share (the close pays 1000 sat; we give up at most that): signed.
     const tx = close(2_999_000n, 1000n);
     const sig = await link.signMutualClose({ tx, toUsMsat: owed, destination });

@@ -8,7 +8,7 @@ import { chainHash } from '../../src/core/chain/chains.ts';
 import { pubkeyOf } from '../../src/core/bolt3/index.ts';
 import { keySigner, type ChannelPolicy, type ChannelSigner, type SideParams } from '../../src/core/channel/index.ts';
 import { FeatureVector } from '../../src/core/features/index.ts';
-import { daemon } from '../../src/core/daemons/openingd/host.ts';
+import { Openingd, type OpeningdLinks } from '../../src/core/daemons/openingd/openingd.ts';
 import type { Funded, OpeningdDaemonApi, OpeningdInit, OpeningdSpec } from '../../src/core/daemons/openingd/interface.ts';
 import type { OpeningContext } from '../../src/core/daemons/openingd/opening.ts';
 import type { OpeningPolicy } from '../../src/core/daemons/openingd/rules.ts';
@@ -162,6 +162,16 @@ export function initOf(who: Who, o: PairOptions): OpeningdInit {
   return { ...base, ...(who === 'a' ? o.a : o.b) };
 }
 
+/** openingd as its host starts it, with a ChannelSigner of the test's own (keySigner) in place of hsmd's link. */
+export function startOpeningd(
+  init: OpeningdInit,
+  uses: OpeningdLinks,
+  env: DaemonEnv,
+): { api: OpeningdDaemonApi; serve(name: string, caps: string[]): ChannelOwner } {
+  const o = new Openingd(init, uses, env);
+  return { api: o.api, serve: () => o.owner };
+}
+
 export async function pair(o: PairOptions = {}, clock = new FakeClock()): Promise<{ a: Side; b: Side; clock: FakeClock }> {
   const env: DaemonEnv = { clock, log: quiet, randomBytes: n => label(`temporary ${n}`).subarray(0, n) };
   const sides: Partial<Record<Who, Side>> = {};
@@ -169,7 +179,7 @@ export async function pair(o: PairOptions = {}, clock = new FakeClock()): Promis
     const other: Who = who === 'a' ? 'b' : 'a';
     const tamper = who === 'a' ? o.tamperAtoB : o.tamperBtoA;
     const side = { sent: [], log: [], funded: [], failures: [] } as unknown as Side;
-    const uses: Parameters<typeof daemon.start>[1] = {
+    const uses: OpeningdLinks = {
       peer: {
         async send(msg: Uint8Array) {
           const m = decodeMessage(msg) as Message;
@@ -195,8 +205,8 @@ export async function pair(o: PairOptions = {}, clock = new FakeClock()): Promis
           side.failures.push(e);
         },
       },
-    } as Parameters<typeof daemon.start>[1];
-    const started = await daemon.start(initOf(who, o), uses, env as OpeningdSpec['env'] & DaemonEnv);
+    } as OpeningdLinks;
+    const started = startOpeningd(initOf(who, o), uses, env);
     side.api = started.api;
     side.owner = started.serve('peer', []) as ChannelOwner;
     return side;

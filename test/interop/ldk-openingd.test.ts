@@ -14,13 +14,13 @@ import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { ourFeatures } from '../../src/core/features/index.ts';
 import { CHANNEL_ID_OFFSET } from '../../src/core/daemons/connectd/routing.ts';
-import { daemon } from '../../src/core/daemons/openingd/host.ts';
+import type { OpeningdLinks } from '../../src/core/daemons/openingd/openingd.ts';
 import type { Funded, OpeningdSpec } from '../../src/core/daemons/openingd/interface.ts';
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
 import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { initOf, localOf, signerOf, TYPE, type Who } from '../core/openingd-fixture.ts';
+import { initOf, localOf, signerOf, startOpeningd, TYPE, type Who } from '../core/openingd-fixture.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 import { RawClient, initMessage, messageType, parseInit } from './ldk/raw-client.ts';
 
@@ -53,7 +53,7 @@ describe('openingd opens a channel to LDK', () => {
     const failures: string[] = [];
     const funded: Funded[] = [];
     const init0 = initOf('a', { fundingSatoshis: 200_000n, pushMsat: 0n, feeratePerKw: 253, type: TYPE.staticRemotekey });
-    const started = await daemon.start(
+    const started = startOpeningd(
       {
         ...init0,
         peerId: peer.nodeId,
@@ -88,7 +88,7 @@ describe('openingd opens a channel to LDK', () => {
       raw2.send(initMessage(ours, [chainHash('regtest')]));
       const init = parseInit((await raw2.nextOfType(16))!);
       const failures: string[] = [];
-      const started = await daemon.start(
+      const started = startOpeningd(
         {
           ...initOf('b', {}),
           peerId: peer.nodeId,
@@ -147,7 +147,7 @@ const env: DaemonEnv = {
 const ENV = env as OpeningdSpec['env'] & DaemonEnv;
 
 /** openingd's links: the peer is LDK over `raw` (LDK answers when its peer manager runs), its signer keySigner. */
-function usesOver(raw: RawClient, who: Who, failures: string[], funded: Funded[] = []): Parameters<typeof daemon.start>[1] {
+function usesOver(raw: RawClient, who: Who, failures: string[], funded: Funded[] = []): OpeningdLinks {
   return {
     peer: {
       send: async (msg: Uint8Array) => {
@@ -160,7 +160,7 @@ function usesOver(raw: RawClient, who: Who, failures: string[], funded: Funded[]
       funded: async (f: Funded) => void funded.push(f),
       failed: async (e: { code: string; message: string }) => void failures.push(`${e.code}: ${e.message}`),
     },
-  } as Parameters<typeof daemon.start>[1];
+  } as OpeningdLinks;
 }
 
 let peerRef: LdkPeer | undefined;

@@ -13,6 +13,10 @@
 //                       /__lightning) has received: what a page that drove the node's RPC would
 //                       make it dial (/__lightning/sink/connect: the runner asks the same `connect`
 //                       itself, the control). The node serves its HTTP JSON-RPC at `rpc` (cookie required).
+//   /__lightning/chain-node?esplora=URL   JSON {id, host, port, bridge}: a second Node node, on the
+//                       chain at URL (the regtest plugin's) with its wallet, behind a bridge of its own
+//                       (started on the first request)
+//   /__lightning/chain-node/channels      JSON: that node's `listpeerchannels`
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,10 +68,33 @@ export function lightningPlugin() {
 
   const json = v => ({ body: JSON.stringify(v), type: 'application/json' });
 
+  // The node on a chain, for channel tests: its own directory and bridge.
+  let chainStarting;
+  let chainNode;
+  let chainBridge;
+  let chainDir;
+  async function startChainNode(esplora) {
+    const { startNode } = await tsImport('../../src/node/node.ts', import.meta.url);
+    const { startBridge } = await tsImport('../../src/transports/bridge-server.ts', import.meta.url);
+    chainDir = await mkdtemp(join(tmpdir(), 'bw-wtr-chain-'));
+    chainNode = await startNode({ network: 'regtest', lightningDir: chainDir, bindAddr: [`${HOST}:0`], esplora, verifyWorkers: 1 });
+    const port = chainNode.binding[0].port;
+    chainBridge = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [port] });
+    return { id: chainNode.id, host: HOST, port, bridge: `${chainBridge.url}/{host}:{port}` };
+  }
+
   return {
     name: 'lightning-node',
     async serve(context) {
       if (!context.path.startsWith('/__lightning')) return undefined;
+      if (context.path === '/__lightning/chain-node') {
+        chainStarting ??= startChainNode(String(context.query?.esplora));
+        return json(await chainStarting);
+      }
+      if (context.path === '/__lightning/chain-node/channels') {
+        if (!chainNode) return { status: 404, body: 'no chain node' };
+        return json(await chainNode.call('listpeerchannels', {}));
+      }
       starting ??= start();
       const info = await starting;
       if (context.path === '/__lightning') return json(info);
@@ -86,6 +113,12 @@ export function lightningPlugin() {
       return undefined;
     },
     async serverStop() {
+      if (chainStarting) {
+        await chainStarting.catch(() => undefined);
+        await chainBridge?.close();
+        await chainNode?.stop();
+        if (chainDir) await rm(chainDir, { recursive: true, force: true });
+      }
       if (!starting) return;
       await starting.catch(() => undefined);
       await bridge?.close();

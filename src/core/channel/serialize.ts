@@ -4,6 +4,15 @@ import { fromHex, toHex } from '../base/bytes.ts';
 import type { ChannelState } from './state.ts';
 
 export function serializeChannel(s: ChannelState): string {
+  return serializeValue(s);
+}
+
+export function deserializeChannel(text: string): ChannelState {
+  return deserializeValue<ChannelState>(text);
+}
+
+/** Any plain data of bigints, bytes and JSON values (a funded channel, a ChannelState) as a string. */
+export function serializeValue(s: unknown): string {
   return JSON.stringify(s, (_k, v: unknown) => {
     if (typeof v === 'bigint') return { $n: v.toString() };
     if (v instanceof Uint8Array) return { $b: toHex(v) };
@@ -11,7 +20,7 @@ export function serializeChannel(s: ChannelState): string {
   });
 }
 
-export function deserializeChannel(text: string): ChannelState {
+export function deserializeValue<T>(text: string): T {
   return JSON.parse(text, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
@@ -20,5 +29,5 @@ export function deserializeChannel(text: string): ChannelState {
       if (keys.length === 1 && typeof o.$b === 'string') return fromHex(o.$b);
     }
     return v;
-  }) as ChannelState;
+  }) as T;
 }

@@ -4,7 +4,7 @@
 // a channel link (hsmd checks each request and keeps the channel's signer state, durably);
 // keySigner holds the secrets itself and checks nothing, for tests.
 import type { Transaction } from '@scure/btc-signer';
-import type { ChannelLink, RawInput } from '../daemons/hsmd/interface.ts';
+import type { ChannelLink, ChannelSetup, RawInput } from '../daemons/hsmd/interface.ts';
 import { commitmentSecret, derivePrivkey, perCommitmentPoint, SIGHASH_ALL, signCompact } from '../bolt3/index.ts';
 
 export interface ToSign {
@@ -15,6 +15,11 @@ export interface ToSign {
 }
 
 export interface ChannelSigner {
+  /**
+   * A validating signer learns the channel's shape once, before it signs anything for it (Core
+   * Lightning's hsmd_setup_channel); a signer that checks nothing (keySigner) omits it.
+   */
+  setupChannel?(setup: ChannelSetup): Promise<void>;
   /** Our per_commitment_point for commitment `index`. */
   perCommitmentPoint(index: bigint): Promise<Uint8Array>;
   /** Our per_commitment_secret for commitment `index`, revealed in revoke_and_ack once it is replaced. */
@@ -72,7 +77,13 @@ export function keySigner(k: ChannelSecrets): ChannelSigner {
 
 /** The hsmd methods a channel signer uses, on a channel's link (Hsmd.linkForChannel), maybe over Comlink. */
 export type HsmdChannelLink = ChannelLink<
-  'getPerCommitmentPoint' | 'revokeCommitment' | 'signRemoteCommitment' | 'signRemoteHtlcs' | 'validateCommitment' | 'signLocalCommitment'
+  | 'setupChannel'
+  | 'getPerCommitmentPoint'
+  | 'revokeCommitment'
+  | 'signRemoteCommitment'
+  | 'signRemoteHtlcs'
+  | 'validateCommitment'
+  | 'signLocalCommitment'
 >;
 
 const raw = (t: ToSign): RawInput => ({ tx: t.tx.unsignedTx, witnessScript: t.witnessScript, amount: t.amount });
@@ -84,6 +95,7 @@ const raw = (t: ToSign): RawInput => ({ tx: t.tx.unsignedTx, witnessScript: t.wi
  */
 export function hsmdSigner(link: HsmdChannelLink): ChannelSigner {
   return {
+    setupChannel: setup => link.setupChannel(setup),
     perCommitmentPoint: index => link.getPerCommitmentPoint(index),
     revealSecret: index => link.revokeCommitment(index),
     signRemoteCommitment: req => link.signRemoteCommitment({ commitmentNumber: req.commitmentNumber, tx: req.tx.unsignedTx }),

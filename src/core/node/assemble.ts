@@ -17,9 +17,10 @@ import type { HsmdSpec } from '../daemons/hsmd/interface.ts';
 import { LightningdDb } from '../daemons/lightningd/db.ts';
 import { ChainService, dbFollowerStore } from '../daemons/lightningd/chain.ts';
 import type { ChainLink } from '../daemons/gossipd/interface.ts';
-import { isNetwork } from '../chain/chains.ts';
+import { isNetwork, type NetworkName } from '../chain/chains.ts';
 import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
+import { ChannelControl } from '../daemons/lightningd/channels.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
 import { Wallet } from '../wallet/wallet.ts';
 import type { WalletStorage } from '../wallet/state.ts';
@@ -241,6 +242,21 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     const wallet = chain && p.storage.wallet ? await openWallet(p, o.network, hsmd, p.storage.wallet) : undefined;
     // The wallet follows the chain before the first block is read (a replayed block is taken again without harm).
     if (wallet) chain?.addListener(wallet);
+    // lightningd's channels (design.md "Flows: channel"): openingd per open, fed by the wallet, watched on the chain.
+    const channels = new ChannelControl({
+      network: o.network as NetworkName,
+      nodeId,
+      ourFeatures: features,
+      db,
+      daemons,
+      hsmd,
+      connectd,
+      ...(wallet && chain ? { wallet, broadcast: (tx: Uint8Array) => chain!.sendrawtransaction(tx) } : {}),
+      randomBytes: n => p.randomBytes(n),
+      log: p.log('channels'),
+    });
+    await channels.load();
+    chain?.addListener(channels);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
     // Where following starts is fixed before the node is handed out: coins paid to a newaddr at once are seen.
@@ -276,6 +292,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         caps: p.caps,
         ...(chain ? { blockheight: () => chain.blockheight } : {}),
         ...(wallet && p.chain ? { wallet: walletRpc(wallet, p.chain.backend) } : {}),
+        channels,
         ...(o.emit ? { emit: o.emit } : {}),
         ...(o.lightningd?.({ nodeId, listening }) ?? {}),
       }),
@@ -284,6 +301,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
           try {
             // The chain first (nothing more to tell gossipd), then peers (nothing more arrives), then gossipd writes what it holds.
             chain?.stop();
+            await channels.stop();
             await connectd.stop(p.stopGraceMs?.('connectd'));
             await gossipd.stop(p.stopGraceMs?.('gossipd'));
             await db.flush().catch(e => log.warn(`saving lightningd's database failed: ${e instanceof Error ? e.message : String(e)}`));

@@ -57,6 +57,13 @@ export interface Started<S extends DaemonSpec> {
    * when the link is limited to some (hsmd's per-client permissions).
    */
   serve(name: string, caps: readonly string[]): object;
+  /**
+   * A link lightningd hands it after start (host.ts AttachRequest): `link` is the far end it may
+   * call (when the request has a `uses` end); what it returns is answered on the `serves` end.
+   */
+  attach?(name: string, key: string, args: unknown, link: Remote<object> | undefined): object | undefined | Promise<object | undefined>;
+  /** The link `key` ended: forget it. */
+  detach?(key: string): void | Promise<void>;
   /** Stops it and closes what it opened (stores, verifiers, listeners). */
   stop(): Promise<void> | void;
 }

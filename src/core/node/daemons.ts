@@ -5,6 +5,7 @@
 import type { ConnectdSpec } from '../daemons/connectd/interface.ts';
 import type { GossipdSpec } from '../daemons/gossipd/interface.ts';
 import type { HsmCapability, HsmdSpec } from '../daemons/hsmd/interface.ts';
+import type { ClosingdSpec } from '../daemons/closingd/interface.ts';
 import type { OnchaindSpec } from '../daemons/onchaind/interface.ts';
 import type { OpeningdSpec } from '../daemons/openingd/interface.ts';
 import type { DaemonDefinition, DaemonRef, DaemonSpec } from './daemon.ts';
@@ -28,6 +29,8 @@ export const DAEMONS = {
   gossipd: entry<GossipdSpec>('gossipd', () => import('../daemons/gossipd/host.ts').then(m => m.daemon)),
   /** BOLT 2 channel establishment, one per channel being opened; lightningd starts each with its own links. */
   openingd: entry<OpeningdSpec>('openingd', () => import('../daemons/openingd/host.ts').then(m => m.daemon), true),
+  /** BOLT 2 closing_signed negotiation, one per channel whose shutdowns are both out and whose HTLCs are gone. */
+  closingd: entry<ClosingdSpec>('closingd', () => import('../daemons/closingd/host.ts').then(m => m.daemon), true),
   /** BOLT 5, one per channel whose funding output is spent: resolves every output; lightningd feeds it blocks and spends. */
   onchaind: entry<OnchaindSpec>('onchaind', () => import('../daemons/onchaind/host.ts').then(m => m.daemon), true),
 };
@@ -35,7 +38,7 @@ export const DAEMONS = {
 export type DaemonKind = keyof typeof DAEMONS;
 
 /** Kinds with one instance per channel (`many`): lightningd gives each instance links of its own, never the table's LINKS. */
-export type PerChannelKind = 'openingd' | 'onchaind';
+export type PerChannelKind = 'openingd' | 'closingd' | 'onchaind';
 
 /** lightningd, which runs in the runtime's own realm and answers the daemons' events. */
 export type LinkEnd = Exclude<DaemonKind, PerChannelKind> | 'lightningd';

@@ -38,11 +38,28 @@ export interface StartRequest<Port, Ctx> {
   ctx: Ctx;
 }
 
+/**
+ * One more link for a running instance (Core Lightning passes a channel's fd to connectd and a
+ * per-channel hsmd client this way): a channel end it calls (`uses`) and/or one it answers
+ * (`serves`), named `key` until `detach`. `args`: plain data saying what the link is for.
+ */
+export interface AttachRequest<Port> {
+  key: string;
+  name: string;
+  args: unknown;
+  uses?: { port: Port; transfer?: boolean };
+  serves?: { port: Port; caps: readonly string[] };
+}
+
 /** What a host answers on its own port, beside its main instance's API. */
 export interface HostControl<Port, Ctx> {
   startDaemon(req: StartRequest<Port, Ctx>): Promise<void>;
   /** Stops one instance; answers how many this host still runs. */
   stopDaemon(instance: string): Promise<number>;
+  /** Hands a running instance a link (AttachRequest); refused by an instance that takes none by that name. */
+  attach(instance: string, req: AttachRequest<Port>): Promise<void>;
+  /** Ends a link `attach` gave: the instance forgets it and its ports close. Unknown keys are ignored. */
+  detach(instance: string, key: string): Promise<void>;
 }
 
 export interface HostOptions<Port, Ctx> {
@@ -91,7 +108,10 @@ async function definition(kind: string, module: string | undefined): Promise<Dae
 }
 
 export function daemonHost<Port, Ctx>(o: HostOptions<Port, Ctx>): HostControl<Port, Ctx> {
-  const running = new Map<string, { started: Started<DaemonSpec>; ports: Port[]; main: boolean }>();
+  const running = new Map<string, { started: Started<DaemonSpec>; ports: Port[]; main: boolean; attached: Map<string, Port[]> }>();
+  const closeAll = (ports: Port[]) => {
+    for (const p of ports) o.links.close(p);
+  };
   let mainTaken = false;
   return {
     async startDaemon(req) {
@@ -110,7 +130,37 @@ export function daemonHost<Port, Ctx>(o: HostOptions<Port, Ctx>): HostControl<Po
         o.links.expose(started.api, req.api);
         ports.push(req.api);
       }
-      running.set(req.instance, { started, ports, main: req.api === undefined });
+      running.set(req.instance, { started, ports, main: req.api === undefined, attached: new Map() });
+    },
+    async attach(instance, req) {
+      const r = running.get(instance);
+      const ports = [...(req.uses ? [req.uses.port] : []), ...(req.serves ? [req.serves.port] : [])];
+      try {
+        if (!r) throw new Error(`no daemon '${instance}' runs here`);
+        if (r.attached.has(req.key)) throw new Error(`${instance} already holds a link '${req.key}'`);
+        if (!r.started.attach) throw new Error(`${instance} takes no links after start`);
+        const link = req.uses ? o.links.wrap<object>(req.uses.port, req.uses.transfer) : undefined;
+        const answer = await r.started.attach(req.name, req.key, req.args, link);
+        if (req.serves) {
+          if (!answer) throw new Error(`${instance} answers nothing on its '${req.name}' link`);
+          o.links.expose(answer, req.serves.port);
+        }
+        r.attached.set(req.key, ports);
+      } catch (e) {
+        closeAll(ports);
+        throw e;
+      }
+    },
+    async detach(instance, key) {
+      const r = running.get(instance);
+      const ports = r?.attached.get(key);
+      if (!r || !ports) return;
+      r.attached.delete(key);
+      try {
+        await r.started.detach?.(key);
+      } finally {
+        closeAll(ports);
+      }
     },
     async stopDaemon(instance) {
       const r = running.get(instance);
@@ -119,7 +169,8 @@ export function daemonHost<Port, Ctx>(o: HostOptions<Port, Ctx>): HostControl<Po
         try {
           await r.started.stop();
         } finally {
-          for (const p of r.ports) o.links.close(p);
+          closeAll(r.ports);
+          for (const a of r.attached.values()) closeAll(a);
           if (r.main) {
             o.main(undefined);
             mainTaken = false;
@@ -130,6 +181,8 @@ export function daemonHost<Port, Ctx>(o: HostOptions<Port, Ctx>): HostControl<Po
     },
   };
 }
+
+const CONTROL_NAMES: readonly (keyof HostControl<unknown, unknown>)[] = ['startDaemon', 'stopDaemon', 'attach', 'detach'];
 
 /**
  * What a Worker (or thread) answers on its own port: the host's control and, once it runs its main
@@ -146,12 +199,12 @@ export function ownPortAnswers<Port, Ctx>(o: Omit<HostOptions<Port, Ctx>, 'main'
       mainKeys = [];
       if (!api) return;
       const keys = Object.keys(api);
-      if (keys.some(k => k === 'startDaemon' || k === 'stopDaemon')) throw new Error('a daemon API may not name startDaemon or stopDaemon');
+      if (keys.some(k => (CONTROL_NAMES as readonly string[]).includes(k)))
+        throw new Error(`a daemon API may not name ${CONTROL_NAMES.join(', ')}`);
       Object.assign(answers, api);
       mainKeys = keys;
     },
   });
-  answers.startDaemon = control.startDaemon;
-  answers.stopDaemon = control.stopDaemon;
+  for (const k of CONTROL_NAMES) answers[k] = control[k];
   return answers;
 }

@@ -4,7 +4,7 @@
 // own, and the host ends with its last instance. lightningd starts every daemon this way: the
 // node assembly its fixed ones, and later the channel daemons.
 import type { Clock, DaemonRef, DaemonSpec, Remote } from './daemon.ts';
-import type { StartRequest } from './host.ts';
+import type { AttachRequest, StartRequest } from './host.ts';
 import type { DaemonHosting, HostHandle } from './platform.ts';
 
 /** The ends of a new instance's links (host.ts StartRequest). */
@@ -17,11 +17,17 @@ export interface RunningDaemon<S extends DaemonSpec> {
   guard<R>(p: Promise<R>): Promise<R>;
   /** Stops it (its own stop, within `graceMs` when given), then frees its host if nothing else runs there. */
   stop(graceMs?: number): Promise<void>;
+  /** Hands it a link after start (host.ts AttachRequest: a channel's, to connectd or hsmd); its ports move to the daemon's realm. */
+  attach(req: AttachRequest<unknown>): Promise<void>;
+  /** Ends that link. */
+  detach(key: string): Promise<void>;
 }
 
 export interface DaemonSupervisor<Port = unknown> {
   /** A fresh channel for a link between two instances. */
   channel(): [Port, Port];
+  /** lightningd answers `obj` on a fresh channel: the other end, for a daemon to call, and how to close ours. */
+  serve(obj: object): { port: Port; close(): void };
   start<S extends DaemonSpec>(ref: DaemonRef<S>, instance: string, init: S['init'], links?: LinkEnds<Port>): Promise<RunningDaemon<S>>;
   /** Every instance still running, in the order they started. */
   running(): string[];
@@ -43,6 +49,20 @@ export function superviseDaemons<Port, Ctx>(h: DaemonHosting<Port, Ctx>, clock: 
   const instances: string[] = [];
   return {
     channel: () => h.links.channel(),
+    serve(obj: object) {
+      const [mine, theirs] = h.links.channel();
+      h.links.expose(obj, mine);
+      return {
+        port: theirs,
+        close() {
+          try {
+            h.links.close(mine);
+          } catch {
+            // Already closed.
+          }
+        },
+      };
+    },
     running: () => [...instances],
     async start<S extends DaemonSpec>(ref: DaemonRef<S>, instance: string, init: S['init'], links?: LinkEnds<Port>) {
       if (instances.includes(instance)) throw new Error(`a daemon '${instance}' already runs`);
@@ -97,6 +117,12 @@ export function superviseDaemons<Port, Ctx>(h: DaemonHosting<Port, Ctx>, clock: 
         instance,
         api,
         guard,
+        attach(r: AttachRequest<unknown>) {
+          const a = r as AttachRequest<Port>;
+          const ports = [...(a.uses ? [a.uses.port] : []), ...(a.serves ? [a.serves.port] : [])];
+          return guard(host.control.attach(instance, h.links.transfer(a, ports)));
+        },
+        detach: (key: string) => guard(host.control.detach(instance, key)),
         stop(graceMs?: number) {
           stopping ??= (async () => {
             try {

@@ -61,6 +61,29 @@ export interface WithdrawResult {
   psbt: string;
 }
 
+/** What a spend selects coins for: `amount` (or all) to an output of `destScriptLength` bytes. */
+interface SpendRequest {
+  destScriptLength: number;
+  amount: number | 'all';
+  perkw: number;
+  minconf: number;
+  utxos?: string[];
+}
+
+/** Coins reserved for one spend (plain data: lightningd keeps it while a channel opens). */
+export interface Reservation {
+  /** `txid:vout` of each input. */
+  inputs: string[];
+  /** What the destination output gets. */
+  amount_sat: number;
+  change_sat: number;
+  changeIndex: number;
+  lockTime: number;
+}
+
+/** BOLT 3 funding output: P2WSH, `OP_0 <32 bytes>`. */
+const P2WSH_SCRIPT_LENGTH = 34;
+
 export interface WalletOptions {
   /** Core Lightning's network name: bitcoin, testnet, testnet4, signet, regtest. */
   network: string;
@@ -400,6 +423,75 @@ export class Wallet implements ChainListener {
   }
 
   /**
+   * Selects coins paying `amount` to an output of `destScriptLength` bytes, and reserves them (and
+   * a change key) durably before anything is signed: nothing else spends them meanwhile.
+   */
+  private async reserve(req: SpendRequest): Promise<Reservation> {
+    const tip = this.height;
+    const change = this.keys.key('p2tr', this.s.next);
+    const sel = selectCoins({
+      candidates: req.utxos ? this.named(req.utxos) : this.candidates(req.minconf),
+      amount: req.amount,
+      perkw: req.perkw,
+      destScriptLength: req.destScriptLength,
+      changeScriptLength: change.script.length,
+      useAll: req.utxos !== undefined,
+    });
+    const inputs = sel.inputs.map(c => this.s.outputs[c.key]!);
+    const reserving = cloneWalletState(this.s);
+    for (const o of inputs) reserving.outputs[outKey(o.txid, o.output)]!.reserved_to_block = tip + this.reservation;
+    if (sel.change_sat > 0) this.used(reserving, change);
+    await this.commit(reserving);
+    return {
+      inputs: inputs.map(o => outKey(o.txid, o.output)),
+      amount_sat: sel.amount_sat,
+      change_sat: sel.change_sat,
+      changeIndex: change.index,
+      // Anti fee sniping: locktime at the tip (as Core Lightning and Bitcoin Core do).
+      lockTime: tip,
+    };
+  }
+
+  /** The transaction a reservation pays `dest` with, signed by the signer (not broadcast). */
+  private async signReserved(r: Reservation, dest: Uint8Array): Promise<{ tx: Transaction; raw: Uint8Array; psbt: Uint8Array }> {
+    const inputs = r.inputs.map(k => {
+      const o = this.s.outputs[k];
+      if (!o) throw new WalletError('bad_params', `Unknown UTXO ${k}`);
+      return o;
+    });
+    const tx = new Transaction({ version: 2, lockTime: r.lockTime });
+    for (const o of inputs) {
+      const k = this.keys.key(o.type, o.index);
+      tx.addInput({
+        txid: o.txid,
+        index: o.output,
+        sequence: SEQUENCE_RBF,
+        witnessUtxo: { script: fromHex(o.script), amount: BigInt(o.amount_sat) },
+        ...(k.internalKey ? { tapInternalKey: k.internalKey } : {}),
+      });
+    }
+    tx.addOutput({ script: dest, amount: BigInt(r.amount_sat) });
+    if (r.change_sat > 0) tx.addOutput({ script: this.keys.key('p2tr', r.changeIndex).script, amount: BigInt(r.change_sat) });
+    const psbt = tx.toPSBT();
+    const raw = await this.sign(
+      tx,
+      psbt,
+      inputs.map(o => ({ index: o.index, type: o.type })),
+    );
+    return { tx, raw, psbt };
+  }
+
+  /** Frees a reservation's coins (what they were reserved for never left). */
+  private async release(r: Reservation): Promise<void> {
+    const release = cloneWalletState(this.s);
+    for (const k of r.inputs) {
+      const o = release.outputs[k];
+      if (o && o.spent_by === undefined) delete o.reserved_to_block;
+    }
+    await this.commit(release);
+  }
+
+  /**
    * Builds, signs and broadcasts a withdrawal. Its inputs are reserved (and a change key taken)
    * durably before the signer is asked; a refused broadcast releases them again.
    */
@@ -411,62 +503,48 @@ export class Wallet implements ChainListener {
       } catch {
         throw new WalletError('bad_params', 'Could not parse destination address, destination should be a valid address');
       }
-      const tip = this.height;
-      const change = this.keys.key('p2tr', this.s.next);
-      const sel = selectCoins({
-        candidates: req.utxos ? this.named(req.utxos) : this.candidates(req.minconf),
-        amount: req.amount,
-        perkw: req.perkw,
-        destScriptLength: dest.length,
-        changeScriptLength: change.script.length,
-        useAll: req.utxos !== undefined,
-      });
-      const inputs = sel.inputs.map(c => this.s.outputs[c.key]!);
-      // Anti fee sniping: locktime at the tip (as Core Lightning and Bitcoin Core do).
-      const tx = new Transaction({ version: 2, lockTime: tip });
-      for (const o of inputs) {
-        const k = this.keys.key(o.type, o.index);
-        tx.addInput({
-          txid: o.txid,
-          index: o.output,
-          sequence: SEQUENCE_RBF,
-          witnessUtxo: { script: fromHex(o.script), amount: BigInt(o.amount_sat) },
-          ...(k.internalKey ? { tapInternalKey: k.internalKey } : {}),
-        });
-      }
-      tx.addOutput({ script: dest, amount: BigInt(sel.amount_sat) });
-      if (sel.change_sat > 0) tx.addOutput({ script: change.script, amount: BigInt(sel.change_sat) });
-      const psbt = tx.toPSBT();
-
-      const reserving = cloneWalletState(this.s);
-      for (const o of inputs) reserving.outputs[outKey(o.txid, o.output)]!.reserved_to_block = tip + this.reservation;
-      if (sel.change_sat > 0) this.used(reserving, change);
-      await this.commit(reserving);
-
-      let raw: Uint8Array;
+      const r = await this.reserve({ ...req, destScriptLength: dest.length });
+      let signed: Awaited<ReturnType<Wallet['signReserved']>>;
       try {
-        raw = await this.sign(
-          tx,
-          psbt,
-          inputs.map(o => ({ index: o.index, type: o.type })),
-        );
-        const res = await broadcast(raw);
+        signed = await this.signReserved(r, dest);
+        const res = await broadcast(signed.raw);
         if (!res.success)
           throw new WalletError(
             'broadcast_failed',
-            `Error broadcasting transaction: ${res.errmsg ?? 'refused'}. Unsent tx discarded ${toHex(raw)}`,
+            `Error broadcasting transaction: ${res.errmsg ?? 'refused'}. Unsent tx discarded ${toHex(signed.raw)}`,
           );
       } catch (e) {
-        const release = cloneWalletState(this.s);
-        for (const o of inputs) delete release.outputs[outKey(o.txid, o.output)]!.reserved_to_block;
-        await this.commit(release);
+        await this.release(r);
         throw e;
       }
       const sent = cloneWalletState(this.s);
-      this.applyTx(sent, parseTx(raw), raw);
+      this.applyTx(sent, parseTx(signed.raw), signed.raw);
       await this.commit(sent);
-      return { tx: toHex(raw), txid: tx.id, psbt: base64.encode(psbt) };
+      return { tx: toHex(signed.raw), txid: signed.tx.id, psbt: base64.encode(signed.psbt) };
     });
+  }
+
+  /**
+   * fundchannel's coins: `amount` (or all) for a P2WSH funding output (BOLT 3: 34 bytes of
+   * script), reserved durably. The caller learns the amount `all` gives, then has the transaction
+   * signed (signFunding) once the peer accepted, and broadcasts it only after funding_signed; or
+   * releases the coins (releaseFunding) when the open fails first.
+   */
+  reserveFunding(req: Omit<SpendRequest, 'destScriptLength'>): Promise<Reservation> {
+    return this.run(() => this.reserve({ ...req, destScriptLength: P2WSH_SCRIPT_LENGTH }));
+  }
+
+  /** The funding transaction paying `script` (the 2-of-2 P2WSH) from a reservation, signed, NOT broadcast. */
+  signFunding(r: Reservation, script: Uint8Array): Promise<{ tx: Uint8Array; txid: string; outnum: number }> {
+    return this.run(async () => {
+      if (script.length !== P2WSH_SCRIPT_LENGTH) throw new WalletError('bad_params', 'a funding output is P2WSH');
+      const signed = await this.signReserved(r, script);
+      return { tx: signed.raw, txid: signed.tx.id, outnum: 0 };
+    });
+  }
+
+  releaseFunding(r: Reservation): Promise<void> {
+    return this.run(() => this.release(r));
   }
 
   /** Has the signer sign `psbt`, checks it signed that very transaction, finalizes and extracts it. */

@@ -9,6 +9,20 @@ const channelOpeningTlvs = {
   1: ['channel_type', [['type', 'bytes', '...']]],
 } as const;
 
+/** BOLT 2 closing_complete and closing_sig: the same fields, and the same `closing_tlvs`. */
+const closingFields = [
+  ['channel_id', 'channel_id'],
+  ['closer_scriptpubkey', 'bytes', 'u16'],
+  ['closee_scriptpubkey', 'bytes', 'u16'],
+  ['fee_satoshis', 'u64'],
+  ['locktime', 'u32'],
+] as const;
+const closingTlvs = {
+  1: ['closer_output_only', [['sig', 'signature']]],
+  2: ['closee_output_only', [['sig', 'signature']]],
+  3: ['closer_and_closee_outputs', [['sig', 'signature']]],
+} as const;
+
 /**
  * BOLT 2 `attribution_data` (option_attribution_data), on update_fulfill_htlc and update_fail_htlc:
  * `20*u32` htlc_hold_times (80 bytes) and `210*sha256[..4]` truncated_hmacs (840 bytes), kept as bytes.
@@ -114,6 +128,10 @@ export const BOLT2 = {
       ],
     },
   ),
+  // BOLT 2 "Closing Negotiation: closing_complete and closing_sig" (option_simple_close): the
+  // closer's signatures on each variant of its closing transaction, and the closee's one back.
+  closing_complete: message(40, closingFields, closingTlvs),
+  closing_sig: message(41, closingFields, closingTlvs),
   // BOLT 2 "Adding an HTLC: update_add_htlc"; the onion is BOLT 4's 1366-byte packet.
   update_add_htlc: message(
     128,

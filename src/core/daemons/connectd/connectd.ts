@@ -85,6 +85,8 @@ export class Connectd {
   private readonly deps: ConnectionDeps;
   private readonly hooks: ConnectionHooks;
   private readonly peers = new Map<string, Peer>();
+  /** Channels lightningd holds with each peer (by hex id), daemon or not: never "unknown" to that peer. */
+  private readonly held = new Map<string, Set<string>>();
   private readonly byConn = new Map<Connection, Peer>();
   private readonly pending = new Set<Connection>();
   /**
@@ -432,13 +434,17 @@ export class Connectd {
   }
 
   /**
-   * A message about a channel no daemon owns: lightningd hears of it, and since no daemon can take a
-   * channel yet, the peer gets the `error` BOLT 1 asks for (unknown-channel.ts) at once, within a
-   * per-peer allowance, instead of waiting for its own timeout. The connection stays up: an error
-   * naming one channel fails that channel only.
+   * A message about a channel no daemon owns: lightningd hears of it. An `open_channel` is
+   * lightningd's to decide (it starts openingd, or answers BOLT 1 `error` itself); anything else
+   * gets the `error` BOLT 1 asks for (unknown-channel.ts) at once, within a per-peer allowance,
+   * instead of waiting for its own timeout. The connection stays up: an error naming one channel
+   * fails that channel only.
    */
   private unknownChannel(peer: Peer, msg: Uint8Array, channelId: Uint8Array): void {
     this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
+    // A channel lightningd holds without a daemon running for it now is not unknown: an `error`
+    // would make the peer drop its commitment to the chain.
+    if (this.held.get(peer.id)?.has(toHex(channelId))) return;
     const text = unknownChannelReply(messageTypeOf(msg));
     if (text === undefined) return;
     if (!peer.unknownReplies.take()) {
@@ -455,6 +461,26 @@ export class Connectd {
     const peer = this.livePeer(id);
     if (!(msg instanceof Uint8Array) || msg.length < 2) throw new ConnectError('bad_request', 'a message is at least its 2-byte type');
     await peer.conn.send(msg);
+  }
+
+  /** Marks a channel lightningd holds with peer `id` (hex) as known, or (held false) forgets it. */
+  holdChannel(id: string, channelId: Uint8Array, held: boolean): void {
+    if (!(channelId instanceof Uint8Array) || channelId.length !== 32) throw new ConnectError('bad_request', 'channelId must be 32 bytes');
+    const set = this.held.get(id) ?? new Set<string>();
+    if (held) set.add(toHex(channelId));
+    else set.delete(toHex(channelId));
+    if (set.size) this.held.set(id, set);
+    else this.held.delete(id);
+  }
+
+  /**
+   * Detaches `owner` from `channelId` with peer `id`, if it still owns it there (a peer that left,
+   * or came back on a new connection, has forgotten its owners already).
+   */
+  releaseOwner(id: string, channelId: Uint8Array, owner: ChannelOwner): void {
+    const peer = this.peers.get(id);
+    const key = toHex(channelId);
+    if (peer?.owners.get(key) === owner) peer.owners.delete(key);
   }
 
   /** Attaches (or with null, detaches) the daemon that owns `channelId` with this peer. */

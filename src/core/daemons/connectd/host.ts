@@ -6,7 +6,15 @@ import { chainHash } from '../../chain/chains.ts';
 import type { DaemonDefinition } from '../../node/daemon.ts';
 import type { PeerLink } from '../gossipd/interface.ts';
 import { Connectd } from './connectd.ts';
-import type { ConnectdDaemonApi, ConnectdSpec, Listening } from './interface.ts';
+import {
+  CHANNEL_LINK,
+  type ChannelLinkArgs,
+  type ChannelOwner,
+  type ChannelPeerSend,
+  type ConnectdDaemonApi,
+  type ConnectdSpec,
+  type Listening,
+} from './interface.ts';
 
 export const daemon: DaemonDefinition<ConnectdSpec> = {
   kind: 'connectd',
@@ -26,6 +34,8 @@ export const daemon: DaemonDefinition<ConnectdSpec> = {
       config: o.config,
     });
     const listeners: Listening[] = [];
+    // Each channel daemon's link (attach), by lightningd's key: its peer, owner and the ids it answers to.
+    const channels = new Map<string, { peerId: string; owner: ChannelOwner; ids: Uint8Array[] }>();
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
@@ -39,6 +49,13 @@ export const daemon: DaemonDefinition<ConnectdSpec> = {
       disconnect: (id, force) => c.disconnect(id, force),
       addImportantPeer: (id, targets) => c.addImportantPeer(id, targets),
       sendToPeer: (id, msg) => c.sendToPeer(id, msg),
+      holdChannel: (id, channelId, held) => c.holdChannel(id, channelId, held),
+      addChannelId(key, channelId) {
+        const ch = channels.get(key);
+        if (!ch) throw new Error(`connectd holds no channel link '${key}'`);
+        c.setOwner(ch.peerId, channelId, ch.owner);
+        ch.ids.push(channelId);
+      },
       async listen(kind, host, port) {
         if (!env.listen) throw new Error('connectd cannot listen in this runtime');
         const l = await env.listen(kind, host, port, s => c.acceptStream(s));
@@ -58,6 +75,21 @@ export const daemon: DaemonDefinition<ConnectdSpec> = {
       serve(name) {
         if (name !== 'peers') throw new Error(`connectd answers no link '${name}'`);
         return peers;
+      },
+      // A channel daemon's link: its messages flow between it and its peer only (design.md "Links").
+      attach(name, key, args, link) {
+        if (name !== CHANNEL_LINK || !link) throw new Error(`connectd takes no link '${name}' after start`);
+        const { peerId, channelId } = args as ChannelLinkArgs;
+        const owner = link as ChannelOwner;
+        c.setOwner(peerId, channelId, owner);
+        channels.set(key, { peerId, owner, ids: [channelId] });
+        const send: ChannelPeerSend = { send: msg => c.sendToPeer(peerId, msg) };
+        return send;
+      },
+      detach(key) {
+        const ch = channels.get(key);
+        channels.delete(key);
+        for (const id of ch?.ids ?? []) c.releaseOwner(ch!.peerId, id, ch!.owner);
       },
       stop,
     };

@@ -27,7 +27,36 @@ export interface ConnectdDaemonApi extends ConnectdApi {
   /** Listens (`--bind-addr`): TCP, or WebSocket (`ws`); returns the port bound. Refused where the runtime cannot listen. */
   listen(kind: 'tcp' | 'ws', host: string, port: number): Promise<number>;
   sendToPeer(id: string, msg: Uint8Array): Promise<void>;
+  /**
+   * The channel lightningd attached as `key` (CHANNEL_LINK) is also named `channelId` from now on
+   * (BOLT 2: its channel_id once funding_created is out, after the temporary_channel_id).
+   */
+  addChannelId(key: string, channelId: Uint8Array): void | Promise<void>;
+  /**
+   * A channel lightningd holds with peer `id` (funded, in its database), whether a daemon runs for
+   * it or not: its messages without an owner go to lightningd only, never answered as unknown.
+   */
+  holdChannel(id: string, channelId: Uint8Array, held: boolean): void | Promise<void>;
   stop(): void | Promise<void>;
+}
+
+/**
+ * The link lightningd attaches to connectd for one channel's daemon (node/host.ts AttachRequest,
+ * design.md "Links"): connectd calls the daemon's ChannelOwner on its `uses` end, and answers the
+ * daemon's PeerSend (this peer only) on its `serves` end.
+ */
+export const CHANNEL_LINK = 'channel';
+
+export interface ChannelLinkArgs {
+  /** The peer's node id, hex. */
+  peerId: string;
+  /** The id its messages carry now: the temporary_channel_id during an open. */
+  channelId: Uint8Array;
+}
+
+/** What connectd answers a channel daemon on that link: sends to its peer (type included). */
+export interface ChannelPeerSend {
+  send(msg: Uint8Array): Promise<void>;
 }
 
 // ---- What connectd answers gossipd, on their own link (gossipd's PeerLink) ----
@@ -128,7 +157,7 @@ export interface GossipLink {
   peerGone(id: string): void | Promise<void>;
 }
 
-/** The daemon that owns one channel with a peer (later: a MessagePort to channeld/openingd). */
+/** The daemon that owns one channel with a peer (its CHANNEL_LINK, across a port). */
 export interface ChannelOwner {
   /** A message for this channel, type included. */
   deliver(msg: Uint8Array): void | Promise<void>;

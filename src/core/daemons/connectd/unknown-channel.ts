@@ -1,10 +1,12 @@
-// The answer to a message about a channel no daemon owns. boltworker does not open or accept
-// channels yet, so every such message is about a channel we do not have: without an answer the peer
-// waits for its own timeout.
+// The answer to a message about a channel no daemon owns: without an answer the peer waits for its
+// own timeout. open_channel is the exception: lightningd decides whether a daemon takes it.
 
 /** BOLT 1 answers unknown channels for message types 32 to 255 (the channel messages of BOLT 2). */
 const FIRST_ANSWERED = 32;
 const LAST_ANSWERED = 255;
+
+/** What a peer is told when we take none of its channels (open_channel2: we do not dual-fund). */
+export const NO_CHANNELS_TEXT = 'This node does not accept channels';
 
 const OPEN_CHANNEL = 32;
 const OPEN_CHANNEL2 = 64;
@@ -20,7 +22,7 @@ export const UNKNOWN_REPLY_REFILL_MS = 1_000;
  * send `error` with the unknown `channel_id` in reply to messages of type `32`-`255` related to
  * unknown channels". stfu (2) and announcement_signatures (259) are outside that range: no reply.
  *
- *  - `open_channel` / `open_channel2`: we accept no channels, and the error names the
+ *  - `open_channel2`: we do not dual-fund, and the error names the
  *    `temporary_channel_id` (BOLT 1: the fundee "MUST use `temporary_channel_id` in lieu of
  *    `channel_id`" in errors before `funding_signed`), so the opener fails that channel only, as
  *    Core Lightning and LDK answer an open they refuse.
@@ -31,7 +33,9 @@ export const UNKNOWN_REPLY_REFILL_MS = 1_000;
  */
 export function unknownChannelReply(type: number): string | undefined {
   if (type < FIRST_ANSWERED || type > LAST_ANSWERED) return undefined;
-  if (type === OPEN_CHANNEL || type === OPEN_CHANNEL2) return 'This node does not accept channels';
+  // lightningd decides: it starts openingd for it, or answers this same error (NO_CHANNELS_TEXT).
+  if (type === OPEN_CHANNEL) return undefined;
+  if (type === OPEN_CHANNEL2) return NO_CHANNELS_TEXT;
   if (type === CHANNEL_REESTABLISH) return 'Unknown channel for reestablish';
   return `Unknown channel (message type ${type})`;
 }

@@ -8,8 +8,9 @@
 // a close whose payment to us, plus the fee, is below the larger of the stated balance and that
 // to_local: a channeld that understates our balance still cannot get a close that pays us less than
 // our own latest commitment does (fee aside), and one that states it truly gets exactly that. The
-// fee itself is bounded (MAX_CLOSE_FEERATE_PER_KW over the close's weight): otherwise a close that
-// pays us nothing and burns our part as fee would pass "paid + fee >= owed".
+// fee share taken from our part is bounded (MAX_CLOSE_FEERATE_PER_KW over the close's weight):
+// otherwise a close that pays us nothing and burns our part as fee would pass "paid + fee >= owed".
+// A larger fee that only burns the peer's part (a simple close without the peer's output) is signed.
 import type { Transaction } from '@scure/btc-signer';
 import { feeFor } from '../../bolt3/index.ts';
 import { checkSpendsFunding, outputsTotal, paidTo, parseTx } from './channel-checks.ts';
@@ -52,13 +53,21 @@ export function checkMutualClose(
   if (total > setup.fundingSatoshis) throw new HsmError('bad_tx', `${what}: the outputs spend more than the funding output holds`);
   const fee = setup.fundingSatoshis - total;
   const maxFee = feeFor(MAX_CLOSE_FEERATE_PER_KW, tx.unsignedTx.length * 4 + FUNDING_WITNESS_WEIGHT);
-  if (fee > maxFee) throw new HsmError('fee_too_high', `${what}: a fee of ${fee} sat is above ${maxFee} sat for this close`);
   const paid = paidTo(tx, walletScript(walletPub(dest.index), dest.type));
   const stated = req.toUsMsat / 1000n;
   const ownCommitment = rec.holder?.toLocalSat ?? 0n;
   const owed = stated > ownCommitment ? stated : ownCommitment;
   if (paid + fee < owed) {
     throw new HsmError('underpays', `${what}: pays us ${paid} sat (fee ${fee} sat) of the ${owed} sat the channel owes us`);
+  }
+  // At most maxFee of what we are owed may go to the fee. A larger fee is fine when it is the
+  // peer's part that goes (option_simple_close's closer_output_only drops the closee's output),
+  // never ours.
+  if (paid + (fee < maxFee ? fee : maxFee) < owed) {
+    throw new HsmError(
+      'fee_too_high',
+      `${what}: ${owed - paid} sat of our part goes to a fee of ${fee} sat, above ${maxFee} sat for this close`,
+    );
   }
   return tx;
 }

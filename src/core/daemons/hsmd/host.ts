@@ -1,10 +1,17 @@
 // hsmd as the node assembly starts it: it loads (or creates) the node secret from the runtime's
 // storage in its own realm, so the secret never crosses a port; lightningd may ask for the node id,
 // and each link it answers is limited to the capabilities the node table gives that link.
-import { toHex } from '../../base/bytes.ts';
+import { fromHex, toHex } from '../../base/bytes.ts';
 import type { DaemonDefinition } from '../../node/daemon.ts';
 import { Hsmd } from './hsmd.ts';
-import { HSM_CAPABILITIES, type HsmCapability, type HsmdSpec } from './interface.ts';
+import {
+  CHANNEL_CAPABILITIES,
+  CHANNEL_LINK,
+  HSM_CAPABILITIES,
+  type ChannelLinkArgs,
+  type HsmCapability,
+  type HsmdSpec,
+} from './interface.ts';
 import { HsmError } from './secret.ts';
 
 function isCapability(c: string): c is HsmCapability {
@@ -31,11 +38,21 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
         },
         walletXpub: type => hsmd.walletXpub(type),
         signWithdrawal: (psbt, inputs) => hsmd.signWithdrawal(psbt, inputs),
+        channelBasepoints: (peerId, dbid) => hsmd.channelBasepoints(fromHex(peerId), dbid),
       },
       serve(name, caps) {
         const granted = caps.filter(isCapability);
         if (granted.length !== caps.length) throw new HsmError('unknown_capability', `hsmd has no such capability (link '${name}')`);
         return hsmd.linkFor(granted);
+      },
+      // lightningd's request for one channel's signer (Core Lightning's hsmd client per channel
+      // daemon): this channel only, the channel capabilities only; `caps` can only narrow them.
+      attach(name, _key, args, _link) {
+        if (name !== CHANNEL_LINK) throw new HsmError('bad_request', `hsmd takes no link '${name}' after start`);
+        const a = args as ChannelLinkArgs;
+        if (!a || typeof a.peerId !== 'string' || !/^[0-9a-f]{66}$/.test(a.peerId))
+          throw new HsmError('bad_request', 'a channel link needs peerId');
+        return hsmd.linkForChannel(fromHex(a.peerId), a.dbid, a.caps ?? CHANNEL_CAPABILITIES);
       },
       stop() {},
     };

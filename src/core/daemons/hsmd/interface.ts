@@ -114,6 +114,20 @@ export const CHANNEL_CAPABILITIES = Object.freeze([
   'signMutualClose',
 ] as const satisfies readonly HsmCapability[]);
 
+/** The name of the link lightningd attaches to hsmd for one channel's daemon (node/host.ts AttachRequest). */
+export const CHANNEL_LINK = 'channel';
+
+/**
+ * What that link is for: one channel, and (if narrower) which channel capabilities it may use
+ * (CHANNEL_CAPABILITIES for channeld and its kin, ONCHAIN_CAPABILITIES for onchaind).
+ */
+export interface ChannelLinkArgs {
+  /** hex */
+  peerId: string;
+  dbid: bigint;
+  caps?: ChannelCapability[];
+}
+
 /** What onchaind may ask: our per-commitment points (to know our commitment), our commitment to broadcast, and sweeps to the wallet. */
 export const ONCHAIN_CAPABILITIES = Object.freeze([
   'getPerCommitmentPoint',
@@ -157,6 +171,8 @@ export interface HsmdDaemonApi {
   /** The on-chain wallet's keys (lightningd's wallet: addresses from the xpub, inputs signed here). */
   walletXpub(type: WalletAddressType): string;
   signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
+  channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
 }
 
 // ---- What the runtime gives hsmd in its realm ----

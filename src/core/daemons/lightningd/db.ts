@@ -12,10 +12,46 @@ export interface PeerRecord {
   last_connected?: number;
 }
 
+/** Core Lightning's channel states (listpeerchannels `state`) that a channel in our database can be in. */
+export type ChannelStateName = 'CHANNELD_AWAITING_LOCKIN' | 'CHANNELD_NORMAL';
+
+/**
+ * A channel lightningd holds: written once it is funded (both first commitments signed), before
+ * the accepter's funding_signed leaves or the opener broadcasts; then at each change of state.
+ */
+export interface ChannelRecord {
+  /** Decimal: with peer_id, what hsmd derives the channel's keys from (never reused). */
+  dbid: string;
+  peer_id: string;
+  state: ChannelStateName;
+  opener: 'local' | 'remote';
+  channel_id: string;
+  funding_txid: string;
+  funding_outnum: number;
+  /** The funding output's amount and push_msat, decimal. */
+  funding_sat: string;
+  push_msat: string;
+  /** BOLT 2 channel_type, hex. */
+  channel_type: string;
+  announce: boolean;
+  minimum_depth: number;
+  /** The funded channel as openingd gave it (opening.ts Funded), channel/serialize.ts serializeValue. */
+  funded: string;
+  /** The channel in normal operation (ChannelState, serializeChannel), from channel_ready on. */
+  channel?: string;
+  /** Where the funding transaction confirmed, and the short_channel_id that gives (`BLOCKxTXxOUT`). */
+  funding_height?: number;
+  short_channel_id?: string;
+}
+
 export interface LightningdState {
   version: 1;
   peers: Record<string, PeerRecord>;
   config: Record<string, unknown>;
+  /** Channels by dbid. */
+  channels?: Record<string, ChannelRecord>;
+  /** The next channel dbid to hand out (Core Lightning's channel ids count from 1). */
+  next_dbid?: number;
   /** Where the block follower stands (chain/follow.ts FollowerState), recorded after each block. */
   chain?: { height: number; hashes: string[] };
 }
@@ -76,6 +112,24 @@ export class LightningdDb {
   setChainState(c: { height: number; hashes: string[] }): Promise<void> {
     this.state.chain = { height: c.height, hashes: [...c.hashes] };
     return this.flush();
+  }
+
+  channels(): ChannelRecord[] {
+    return Object.values(this.state.channels ?? {}).map(c => ({ ...c }));
+  }
+
+  /** Writes a channel's record; resolves once it is durable (the runtime's save). */
+  saveChannel(c: ChannelRecord): Promise<void> {
+    this.state.channels = { ...this.state.channels, [c.dbid]: { ...c } };
+    return this.flush();
+  }
+
+  /** A fresh channel dbid, durable before it is used: hsmd derives keys from it, and keys shown to a peer are never reused. */
+  async newDbid(): Promise<bigint> {
+    const id = this.state.next_dbid ?? 1;
+    this.state.next_dbid = id + 1;
+    await this.flush();
+    return BigInt(id);
   }
 
   /** Saves are serialised so a slow write never lands after a newer one. */

@@ -9,6 +9,7 @@ import type { ConnectdApi } from '../connectd/interface.ts';
 import type { GossipdApi } from '../gossipd/interface.ts';
 import type { LightningdDb } from './db.ts';
 import type { WalletRpcDeps } from './wallet-rpc.ts';
+import type { ChannelControl } from './channels.ts';
 
 export type { ConnectdApi, GossipdApi };
 
@@ -55,4 +56,6 @@ export interface LightningdOptions {
   configs?: () => Record<string, unknown>;
   /** The on-chain wallet and the chain it spends on: newaddr, listfunds, withdraw, listtransactions, feerates. */
   wallet?: WalletRpcDeps;
+  /** The node's channels (channels.ts): fundchannel, listpeerchannels, and open_channel from peers. */
+  channels?: ChannelControl;
 }

@@ -7,6 +7,7 @@ import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 import { registerWalletCommands } from './wallet-rpc.ts';
 import { registerDecodeCommands } from './decode-rpc.ts';
+import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
 export type { LightningdOptions } from './interface.ts';
@@ -53,7 +54,24 @@ export class Lightningd {
   constructor(private readonly o: LightningdOptions) {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
     this.registerCommands();
-    if (o.wallet) registerWalletCommands(this.rpc, o.wallet);
+    if (o.wallet) {
+      const channels = o.channels;
+      registerWalletCommands(this.rpc, {
+        ...o.wallet,
+        ...(channels ? { channels: () => fundsChannels({ channels, connectd: o.connectd }) } : {}),
+      });
+    }
+    if (o.channels) {
+      const wallet = o.wallet;
+      registerChannelCommands(this.rpc, {
+        channels: o.channels,
+        connectd: o.connectd,
+        db: o.db,
+        ourFeatures: o.ourFeatures.init,
+        estimatefees: () => (wallet ? wallet.chain.estimatefees() : Promise.reject(new Error('lightningd has no chain backend'))),
+        blockheight: () => o.blockheight?.() ?? 0,
+      });
+    }
     registerDecodeCommands(this.rpc);
   }
 
@@ -66,9 +84,24 @@ export class Lightningd {
     this.o.emit?.('peer_disconnected', e);
   }
 
-  /** connectd → lightningd: a message no daemon owns. With no channel daemons yet we only log it. */
+  /** connectd → lightningd: a message no daemon owns (an open_channel: lightningd decides who answers it). */
   async peerSpoke(id: string, msg: Uint8Array): Promise<void> {
     this.o.emit?.('peer_spoke', { id, type: readType(msg) });
+    await this.o.channels?.peerSpoke(id, msg);
+  }
+
+  /** Channels held with each peer (listpeers' num_channels), and getinfo's counts by state. */
+  private channelCounts(): { byPeer: Map<string, number>; pending: number; active: number } {
+    const byPeer = new Map<string, number>();
+    let pending = 0;
+    let active = 0;
+    for (const c of this.o.channels?.list() ?? []) {
+      const peer = c.record?.peer_id ?? c.opening!.peerId;
+      byPeer.set(peer, (byPeer.get(peer) ?? 0) + 1);
+      if (c.record?.state === 'CHANNELD_NORMAL') active++;
+      else pending++;
+    }
+    return { byPeer, pending, active };
   }
 
   private async endpointsFor(id: string, explicit?: Endpoint): Promise<Endpoint[]> {
@@ -111,8 +144,8 @@ export class Lightningd {
           alias: this.o.alias,
           color: this.o.color,
           num_peers: peers.filter(p => p.connected).length,
-          num_pending_channels: 0,
-          num_active_channels: 0,
+          num_pending_channels: this.channelCounts().pending,
+          num_active_channels: this.channelCounts().active,
           num_inactive_channels: 0,
           address: this.o.address ?? [],
           binding: this.o.binding ?? [],
@@ -180,7 +213,13 @@ export class Lightningd {
         const all = await this.o.connectd.listPeers();
         const peers = all
           .filter(x => x.connected && (p.id === undefined || x.id === p.id))
-          .map(x => ({ id: x.id, connected: x.connected, num_channels: 0, netaddr: x.netaddr, features: x.features ?? '' }));
+          .map(x => ({
+            id: x.id,
+            connected: x.connected,
+            num_channels: this.channelCounts().byPeer.get(x.id) ?? 0,
+            netaddr: x.netaddr,
+            features: x.features ?? '',
+          }));
         return { peers };
       },
     });

@@ -15,6 +15,8 @@ export const FUND_OUTPUT_IS_DUST = 302;
 export interface WalletRpcDeps {
   wallet: Wallet;
   chain: Pick<ChainBackend, 'estimatefees' | 'sendrawtransaction'>;
+  /** listfunds' `channels` (channel-rpc.ts fundsChannels); none without. */
+  channels?: () => Promise<unknown[]>;
 }
 
 /** The most satoshis there can be (21 million bitcoin). */
@@ -164,10 +166,10 @@ export function registerWalletCommands(rpc: RpcDispatcher, d: WalletRpcDeps): vo
     category: 'utility',
     params: ['spent?'],
     description: 'Show available funds from the internal wallet (and spent outputs too if {spent}).',
-    handler: guarded(p => {
+    handler: guarded(async p => {
       if (p.spent !== undefined && typeof p.spent !== 'boolean' && p.spent !== 'true' && p.spent !== 'false')
         throw bad('spent: should be a boolean');
-      return { outputs: d.wallet.listfunds(p.spent === true || p.spent === 'true'), channels: [] };
+      return { outputs: d.wallet.listfunds(p.spent === true || p.spent === 'true'), channels: (await d.channels?.()) ?? [] };
     }),
   });
   rpc.register('listtransactions', {

@@ -3,7 +3,7 @@
 // role. What lightningd gives it at start, what it answers lightningd, the links it calls (the
 // peer, through connectd; the channel's signer, hsmd; lightningd's events) and what it answers on
 // the link connectd delivers the peer's messages to.
-import type { ChannelSigner } from '../../channel/signer.ts';
+import type { HsmdChannelLink } from '../../channel/signer.ts';
 import type { ChannelPolicy, ChannelState, SideParams } from '../../channel/state.ts';
 import type { NetworkName } from '../../chain/chains.ts';
 import type { ChannelOwner } from '../connectd/interface.ts';
@@ -18,6 +18,8 @@ export type { ChannelOwner, FundingOutput, Funded, OpeningPolicy };
 
 /** The opener's choices (fundchannel's amount, push_msat, feerate, channel_type, announce). */
 export interface OpenerChoices {
+  /** BOLT 2 temporary_channel_id: lightningd's choice (connectd routes the peer's answer by it), else random. */
+  temporaryChannelId?: Uint8Array;
   fundingSatoshis: bigint;
   pushMsat: bigint;
   feeratePerKw: number;
@@ -120,8 +122,8 @@ export interface OpeningdEvents {
 export interface OpeningdUses {
   /** connectd, this peer only. */
   peer: PeerSend;
-  /** hsmd, this channel's signer (Core Lightning's per-channel hsmd client). */
-  hsm: ChannelSigner;
+  /** hsmd, this channel's signer (Core Lightning's per-channel hsmd client): bound to this channel, plain data only. */
+  hsm: HsmdChannelLink;
   events: OpeningdEvents;
 }
 

@@ -8,6 +8,7 @@ import { obscuringFactor, type Basepoints } from '../../bolt3/index.ts';
 import { buildFor, checkRemoteSignatures, fundingInput, type BuiltCommitment } from '../../channel/commitment.ts';
 import { ChannelError } from '../../channel/errors.ts';
 import type { ChannelSigner } from '../../channel/signer.ts';
+import type { ChannelSetup } from '../hsmd/interface.ts';
 import {
   openedChannel,
   type ChannelParams,
@@ -232,6 +233,25 @@ function paramsOf(ctx: OpeningContext, deal: Deal, localIsOpener: boolean, txid:
   };
 }
 
+/**
+ * What a validating signer (hsmd) is told of the channel before it signs anything for it (Core
+ * Lightning's hsmd_setup_channel): known once the funding outpoint is, before commitment 0 is signed.
+ */
+export function signerSetupOf(params: ChannelParams): ChannelSetup {
+  return {
+    isOpener: params.localIsOpener,
+    fundingTxid: params.fundingTxid,
+    fundingOutputIndex: params.fundingOutputIndex,
+    fundingSatoshis: params.fundingSatoshis,
+    anchors: params.anchors,
+    remoteFundingPubkey: params.remote.fundingPubkey,
+    remoteBasepoints: params.remote.basepoints,
+    // SideParams.toSelfDelay is what that side asks of the other's to-self outputs.
+    holderToSelfDelay: params.remote.toSelfDelay,
+    counterpartyToSelfDelay: params.local.toSelfDelay,
+  };
+}
+
 /** Commitment 0 of `owner`: the opener keeps funding less push_msat, the accepter push_msat. */
 function firstCommitment(params: ChannelParams, deal: Deal, owner: Owner, point: Uint8Array): BuiltCommitment {
   const openerMsat = deal.fundingSatoshis * 1000n - deal.pushMsat;
@@ -281,6 +301,7 @@ export async function createFunding(
   }
   const txid = internalTxid(outpoint.txid);
   const params = paramsOf(s.ctx, s.deal, true, txid, outpoint.outputIndex);
+  await signer.setupChannel?.(signerSetupOf(params));
   const signature = await signTheirs(params, s.deal, s.deal.accepterFirstPoint, signer);
   return {
     state: { stage: 'awaiting_funding_signed', ctx: s.ctx, deal: s.deal, params },
@@ -412,6 +433,7 @@ export async function receiveFundingCreated(
   }
   const params = paramsOf(s.ctx, s.deal, false, m.funding_txid, m.funding_output_index);
   checkTheirSignature(params, s.deal, s.deal.accepterFirstPoint, m.signature, 'funding_created');
+  await signer.setupChannel?.(signerSetupOf(params));
   const signature = await signTheirs(params, s.deal, s.deal.openerFirstPoint, signer);
   return {
     funded: fundedOf(s.deal, params, m.signature),

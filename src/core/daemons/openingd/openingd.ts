@@ -6,12 +6,20 @@ import { fromHex } from '../../base/bytes.ts';
 import { DecodeError } from '../../base/errors.ts';
 import { chainHash } from '../../chain/chains.ts';
 import type { ChannelState } from '../../channel/state.ts';
-import type { DaemonEnv, Uses } from '../../node/daemon.ts';
+import type { DaemonEnv, Remote } from '../../node/daemon.ts';
+import type { ChannelSigner } from '../../channel/signer.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageName, type MessageOf } from '../../wire/messages.ts';
 import { peerMessageFor } from '../../channel/errors.ts';
 import { OpeningError } from './errors.ts';
-import { channelReady, needsAlias, receiveChannelReady } from './ready.ts';
-import type { ChannelOwner, OpeningdDaemonApi, OpeningdInit, OpeningdSpec, OpeningStatus } from './interface.ts';
+import { channelReady, needsAlias, receiveChannelReady, validateFirstCommitment } from './ready.ts';
+import type { ChannelOwner, OpeningdDaemonApi, OpeningdEvents, OpeningdInit, OpeningStatus, PeerSend } from './interface.ts';
+
+/** openingd's links as the class takes them: the peer and lightningd across ports, the signer as a ChannelSigner. */
+export interface OpeningdLinks {
+  peer: Remote<PeerSend>;
+  hsm: ChannelSigner;
+  events: Remote<OpeningdEvents>;
+}
 import {
   createFunding,
   openChannel,
@@ -38,7 +46,8 @@ const FROM_PEER = new Set(['peer_error', 'peer_gone']);
 
 export class Openingd {
   readonly #init: OpeningdInit;
-  readonly #uses: Uses<OpeningdSpec>;
+  readonly #uses: OpeningdLinks;
+  readonly #signer: ChannelSigner;
   readonly #env: DaemonEnv;
   readonly #ctx: OpeningContext;
   #state: Opening | undefined;
@@ -54,9 +63,11 @@ export class Openingd {
   #wake: (() => void) | undefined;
   #busy = false;
 
-  constructor(init: OpeningdInit, uses: Uses<OpeningdSpec>, env: DaemonEnv) {
+  /** `uses.hsm`: the channel's signer (host.ts wraps hsmd's channel link in hsmdSigner; tests give keySigner). */
+  constructor(init: OpeningdInit, uses: OpeningdLinks, env: DaemonEnv) {
     this.#init = init;
     this.#uses = uses;
+    this.#signer = uses.hsm;
     this.#env = env;
     this.#ctx = {
       chainHash: chainHash(init.network),
@@ -92,8 +103,8 @@ export class Openingd {
       this.#step('opener', 'starting', async () => {
         const c = this.#init.open;
         if (!c) throw new Error('openingd: an opener needs its choices (init.open)');
-        this.#temporaryChannelId = this.#env.randomBytes(32);
-        const first = await this.#uses.hsm.perCommitmentPoint(0n);
+        this.#temporaryChannelId = c.temporaryChannelId ?? this.#env.randomBytes(32);
+        const first = await this.#signer.perCommitmentPoint(0n);
         const { state, message } = openChannel(
           this.#ctx,
           {
@@ -115,10 +126,11 @@ export class Openingd {
       }),
     fund: (txid, outputIndex) =>
       this.#step('opener', 'awaiting_funding_outpoint', async () => {
-        const created = await createFunding(this.#current(), { txid, outputIndex }, this.#uses.hsm);
+        const created = await createFunding(this.#current(), { txid, outputIndex }, this.#signer);
         this.#set(created.state);
         await this.#send(created.message);
         const funded = receiveFundingSigned(created.state, await this.#next('funding_signed'));
+        await validateFirstCommitment(funded, this.#signer);
         // lightningd persists the channel, then broadcasts the funding transaction.
         await this.#uses.events.funded(funded);
         this.#setFunded(funded);
@@ -129,11 +141,12 @@ export class Openingd {
         const open = this.#init.openChannel ? this.#decodeOpen(this.#init.openChannel) : await this.#next('open_channel');
         this.#temporaryChannelId = open.temporary_channel_id;
         this.#peerKnows = true;
-        const first = await this.#uses.hsm.perCommitmentPoint(0n);
+        const first = await this.#signer.perCommitmentPoint(0n);
         const accepted = receiveOpenChannel(this.#ctx, open, first, this.#init.minimumDepth ?? 3);
         this.#set(accepted.state);
         await this.#send(accepted.message);
-        const { funded, message } = await receiveFundingCreated(accepted.state, await this.#next('funding_created'), this.#uses.hsm);
+        const { funded, message } = await receiveFundingCreated(accepted.state, await this.#next('funding_created'), this.#signer);
+        await validateFirstCommitment(funded, this.#signer);
         // Persist before send: funding_signed leaves only once lightningd holds the channel.
         await this.#uses.events.funded(funded);
         this.#setFunded(funded);
@@ -148,7 +161,7 @@ export class Openingd {
       return this.#step(undefined, 'funded', async (): Promise<ChannelState> => {
         const f = this.#funded;
         if (!f) throw new Error(`openingd: channel_ready before the channel is funded (${this.#stage})`);
-        await this.#send(await channelReady(f, this.#uses.hsm, alias));
+        await this.#send(await channelReady(f, this.#signer, alias));
         this.#stage = 'awaiting_channel_ready';
         const state = receiveChannelReady(f, await this.#next('channel_ready'));
         this.#stage = 'ready';

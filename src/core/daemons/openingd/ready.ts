@@ -58,3 +58,20 @@ export function localFirstCommitment(f: Funded): BuiltCommitment {
   };
   return buildFor(f.params, 'local', spec, 0n, f.localFirstPerCommitmentPoint);
 }
+
+/**
+ * Our commitment 0 as the peer signed it (funding_signed, or funding_created for the accepter) goes
+ * to a validating signer before anything depends on it: hsmd then knows the first state it may sign
+ * for broadcast, and will reveal its secret only once commitment 1 replaced it.
+ */
+export async function validateFirstCommitment(f: Funded, signer: ChannelSigner): Promise<void> {
+  if (!signer.validateCommitment) return;
+  const built = localFirstCommitment(f);
+  await signer.validateCommitment({
+    commitmentNumber: 0n,
+    tx: built.commitment.tx,
+    signature: f.localCommitSignature,
+    htlcs: [],
+    htlcSignatures: [],
+  });
+}

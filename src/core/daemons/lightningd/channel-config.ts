@@ -1,0 +1,86 @@
+// What lightningd proposes and accepts when a channel opens (Core Lightning's defaults, lightningd
+// options it does not expose yet): our side's limits over hsmd's basepoints, our bounds on what a
+// peer may ask, and the names Core Lightning gives a channel_type's bits.
+import { fromHex } from '../../base/bytes.ts';
+import type { ChannelPolicy, SideParams } from '../../channel/state.ts';
+import { FeatureVector } from '../../features/index.ts';
+import type { ChannelBasepoints } from '../hsmd/interface.ts';
+import { ANCHORS, SCID_ALIAS, STATIC_REMOTEKEY, ZEROCONF } from '../openingd/channel-type.ts';
+import type { OpeningPolicy } from '../openingd/rules.ts';
+
+/** Core Lightning's dust limit for what it proposes (546 sat, the largest standard dust threshold). */
+const DUST_LIMIT_SATOSHIS = 546n;
+/** Core Lightning's `watchtime-blocks`: the to_self_delay we ask of the peer. */
+const TO_SELF_DELAY = 144;
+/** Core Lightning's `max-concurrent-htlcs`. */
+const MAX_ACCEPTED_HTLCS = 30;
+/** Core Lightning's `htlc-minimum-msat` (0); BOLT 2 lets it be 0, we ask 1 msat. */
+const HTLC_MINIMUM_MSAT = 1n;
+
+/** Core Lightning's `funding-confirms`: the minimum_depth we ask as accepter. */
+export const MINIMUM_DEPTH = 3;
+
+/** hsmd's channel basepoints (BOLT 2 field names) as a SideParams' keys. */
+export function keysOf(bp: ChannelBasepoints): Pick<SideParams, 'fundingPubkey' | 'basepoints'> {
+  return {
+    fundingPubkey: bp.funding_pubkey,
+    basepoints: {
+      revocationBasepoint: bp.revocation_basepoint,
+      paymentBasepoint: bp.payment_basepoint,
+      delayedPaymentBasepoint: bp.delayed_payment_basepoint,
+      htlcBasepoint: bp.htlc_basepoint,
+    },
+  };
+}
+
+/**
+ * Our side of a channel of `fundingSatoshis`: hsmd's keys for it, and what we ask of the peer. The
+ * reserve is Core Lightning's 1% of the funding (never below our dust limit, BOLT 2: "MUST set
+ * `channel_reserve_satoshis` greater than or equal to `dust_limit_satoshis`"), or `reserve`.
+ */
+export function localSide(bp: ChannelBasepoints, fundingSatoshis: bigint, reserve?: bigint): SideParams {
+  const onePercent = fundingSatoshis / 100n;
+  const r = reserve ?? (onePercent > DUST_LIMIT_SATOSHIS ? onePercent : DUST_LIMIT_SATOSHIS);
+  return {
+    ...keysOf(bp),
+    dustLimitSatoshis: DUST_LIMIT_SATOSHIS,
+    maxHtlcValueInFlightMsat: fundingSatoshis * 1000n,
+    channelReserveSatoshis: r,
+    htlcMinimumMsat: HTLC_MINIMUM_MSAT,
+    toSelfDelay: TO_SELF_DELAY,
+    maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
+  };
+}
+
+/** Our bounds on a peer's proposal (Core Lightning's check_config_bounds and its defaults). */
+export const OPENING_POLICY: OpeningPolicy = {
+  // max-locktime-blocks
+  maxToSelfDelay: 2016,
+  minFeeratePerKw: 253,
+  maxFeeratePerKw: 500_000,
+  maxDustLimitSatoshis: 20_000n,
+  maxMinimumDepth: 100,
+  // min-capacity-sat
+  minFundingSatoshis: 10_000n,
+  trustZeroconf: false,
+};
+
+/** Our normal-operation policy (Core Lightning's max-dust-htlc-exposure-msat: 50,000 sat). */
+export const CHANNEL_POLICY: ChannelPolicy = { maxDustHtlcExposureMsat: 50_000_000n, minFeeratePerKw: 253, maxFeeratePerKw: 500_000 };
+
+/** The channel_type we open with: option_static_remotekey, the one type our `init` offers (features/ours.ts). */
+export const DEFAULT_CHANNEL_TYPE = FeatureVector.fromBits([STATIC_REMOTEKEY]).toHex();
+
+/** Core Lightning's names for a channel_type's bits (doc/schemas/fundchannel.json `channel_type.names`). */
+const TYPE_NAMES: Record<number, string> = {
+  [STATIC_REMOTEKEY]: 'static_remotekey/even',
+  [ANCHORS]: 'anchors/even',
+  [SCID_ALIAS]: 'scid_alias/even',
+  [ZEROCONF]: 'zeroconf/even',
+};
+
+/** fundchannel's and listpeerchannels' `channel_type`: `{bits, names}`. */
+export function channelTypeJson(hex: string): { bits: number[]; names: string[] } {
+  const bits = FeatureVector.fromBytes(fromHex(hex)).bits();
+  return { bits, names: bits.map(b => TYPE_NAMES[b] ?? `${b}`) };
+}

@@ -1,0 +1,286 @@
+// The channel JSON-RPC in Core Lightning's shapes: fundchannel (doc/schemas/fundchannel.json, its
+// error codes from common/jsonrpc_errors.h) and listpeerchannels (doc/schemas/listpeerchannels.json).
+import { fromHex } from '../../base/bytes.ts';
+import { deserializeChannel, deserializeValue } from '../../channel/serialize.ts';
+import type { ChannelState } from '../../channel/state.ts';
+import { commitmentFee } from '../../bolt3/index.ts';
+import type { FeeEstimates } from '../../chain/backend.ts';
+import { FeatureVector, isNegotiated } from '../../features/index.ts';
+import { FeerateError, parseFeerate } from '../../wallet/fees.ts';
+import { WalletError } from '../../wallet/errors.ts';
+import type { ConnectdApi } from '../connectd/interface.ts';
+import { LARGE_CHANNEL_SATOSHIS } from '../openingd/rules.ts';
+import type { Funded } from '../openingd/opening.ts';
+import { ANCHORS, SCID_ALIAS, STATIC_REMOTEKEY, ZEROCONF } from '../openingd/channel-type.ts';
+import { channelTypeJson, DEFAULT_CHANNEL_TYPE } from './channel-config.ts';
+import { OpenFailed, type ChannelControl } from './channels.ts';
+import type { ChannelRecord, LightningdDb } from './db.ts';
+import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
+import { FUND_CANNOT_AFFORD, FUND_OUTPUT_IS_DUST, parseSatOrAll } from './wallet-rpc.ts';
+
+/** common/jsonrpc_errors.h */
+export const FUND_MAX_EXCEEDED = 300;
+export const FUNDING_BROADCAST_FAIL = 303;
+export const FUNDING_STILL_SYNCING_BITCOIN = 304;
+export const FUNDING_PEER_NOT_CONNECTED = 305;
+export const FUNDING_UNKNOWN_PEER = 306;
+
+/** Core Lightning's fee-base and fee-per-satoshi defaults (what our channel_update will say). */
+const FEE_BASE_MSAT = 1;
+const FEE_PROPORTIONAL_MILLIONTHS = 10;
+
+export interface ChannelRpcDeps {
+  channels: ChannelControl;
+  connectd: ConnectdApi;
+  db: LightningdDb;
+  estimatefees(): Promise<FeeEstimates>;
+  /** Our `init` features, hex. */
+  ourFeatures: string;
+  /** The chain's height: 0 until lightningd has followed a block. */
+  blockheight(): number | Promise<number>;
+}
+
+const bad = (message: string) => new RpcError(RpcCode.INVALID_PARAMS, message);
+
+function bool(v: unknown, name: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw bad(`${name}: should be a boolean`);
+}
+
+function uint(v: unknown, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw bad(`${name}: should be an unsigned integer`);
+  return n;
+}
+
+/** Core Lightning's `msat`: a whole number of millisatoshis, or `Nmsat`, `Nsat`. */
+function msat(v: unknown, name: string): bigint {
+  if (v === undefined) return 0n;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === 'string') {
+    let m: RegExpExecArray | null;
+    if ((m = /^(\d+)(msat)?$/.exec(v))) return BigInt(m[1]!);
+    if ((m = /^(\d+)sat$/.exec(v))) return BigInt(m[1]!) * 1000n;
+  }
+  throw bad(`${name}: should be a millisatoshi amount`);
+}
+
+function utxoList(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  if (!Array.isArray(list) || list.some(u => typeof u !== 'string')) throw bad('utxos: should be an array of txid:vout');
+  return list as string[];
+}
+
+/** listpeerchannels' `features`: Core Lightning's names for what the channel_type holds. */
+function featureNames(typeHex: string): string[] {
+  const v = FeatureVector.fromBytes(fromHex(typeHex));
+  const names: [number, string][] = [
+    [STATIC_REMOTEKEY, 'option_static_remotekey'],
+    [ANCHORS, 'option_anchors'],
+    [SCID_ALIAS, 'option_scid_alias'],
+    [ZEROCONF, 'option_zeroconf'],
+  ];
+  return names.filter(([b]) => v.isSet(b)).map(([, n]) => n);
+}
+
+const num = (v: bigint) => Number(v);
+
+/** One listpeerchannels entry for a channel we hold. */
+function channelJson(c: ChannelRecord, connected: boolean): Record<string, unknown> {
+  const funded = deserializeValue<Funded>(c.funded);
+  const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+  const p = funded.params;
+  const total = p.fundingSatoshis * 1000n;
+  const toUs = state ? state.localCommit.spec.toLocalMsat : funded.toLocalMsat;
+  // SideParams.channelReserveSatoshis is what that side asks the OTHER to keep.
+  const ourReserve = p.remote.channelReserveSatoshis * 1000n;
+  const theirReserve = p.local.channelReserveSatoshis * 1000n;
+  // The opener pays the commitment's fee (BOLT 3), from what it may spend.
+  const fee = commitmentFee(funded.feeratePerKw, 0, p.anchors) * 1000n;
+  const spendable = toUs - ourReserve - (p.localIsOpener ? fee : 0n);
+  const receivable = total - toUs - theirReserve - (p.localIsOpener ? 0n : fee);
+  const push = BigInt(c.push_msat);
+  return {
+    peer_id: c.peer_id,
+    peer_connected: connected,
+    state: c.state,
+    channel_type: channelTypeJson(c.channel_type),
+    ...(c.short_channel_id ? { short_channel_id: c.short_channel_id } : {}),
+    channel_id: c.channel_id,
+    funding_txid: c.funding_txid,
+    funding_outnum: c.funding_outnum,
+    private: !c.announce,
+    opener: c.opener,
+    features: featureNames(c.channel_type),
+    funding: {
+      local_funds_msat: num(c.opener === 'local' ? total : 0n),
+      remote_funds_msat: num(c.opener === 'local' ? 0n : total),
+      pushed_msat: num(push),
+    },
+    to_us_msat: num(toUs),
+    total_msat: num(total),
+    fee_base_msat: FEE_BASE_MSAT,
+    fee_proportional_millionths: FEE_PROPORTIONAL_MILLIONTHS,
+    dust_limit_msat: num(p.local.dustLimitSatoshis * 1000n),
+    their_reserve_msat: num(theirReserve),
+    our_reserve_msat: num(ourReserve),
+    spendable_msat: num(spendable > 0n ? spendable : 0n),
+    receivable_msat: num(receivable > 0n ? receivable : 0n),
+    minimum_htlc_in_msat: num(p.local.htlcMinimumMsat),
+    their_to_self_delay: p.local.toSelfDelay,
+    our_to_self_delay: p.remote.toSelfDelay,
+    max_accepted_htlcs: p.local.maxAcceptedHtlcs,
+    minimum_depth: c.minimum_depth,
+    status: [],
+    htlcs: [],
+  };
+}
+
+/** listfunds' `channels`: each channel we hold, with our balance in it (doc/schemas/listfunds.json). */
+export async function fundsChannels(d: Pick<ChannelRpcDeps, 'channels' | 'connectd'>): Promise<Record<string, unknown>[]> {
+  const connected = new Set((await d.connectd.listPeers()).filter(x => x.connected).map(x => x.id));
+  return d.channels.list().flatMap(({ record: c }) => {
+    if (!c) return [];
+    const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+    const toUs = state ? state.localCommit.spec.toLocalMsat : deserializeValue<Funded>(c.funded).toLocalMsat;
+    return [
+      {
+        peer_id: c.peer_id,
+        our_amount_msat: num(toUs),
+        amount_msat: num(BigInt(c.funding_sat) * 1000n),
+        funding_txid: c.funding_txid,
+        funding_output: c.funding_outnum,
+        connected: connected.has(c.peer_id),
+        state: c.state,
+        channel_id: c.channel_id,
+        ...(c.short_channel_id ? { short_channel_id: c.short_channel_id } : {}),
+      },
+    ];
+  });
+}
+
+export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): void {
+  rpc.register('fundchannel', {
+    category: 'channels',
+    params: [
+      'id',
+      'amount',
+      'feerate?',
+      'announce?',
+      'minconf?',
+      'utxos?',
+      'push_msat?',
+      'close_to?',
+      'request_amt?',
+      'compact_lease?',
+      'mindepth?',
+      'reserve?',
+      'channel_type?',
+    ],
+    description:
+      'Fund a channel with {id} using {amount} satoshis (or "all"), at {feerate}, from outputs with {minconf} confirmations or the given {utxos}.',
+    handler: async p => {
+      if (typeof p.id !== 'string' || !/^0[23][0-9a-f]{64}$/.test(p.id)) throw bad('id: should be a node id');
+      const amount = parseSatOrAll(p.amount);
+      const announce = bool(p.announce, 'announce', true);
+      const minconf = uint(p.minconf, 'minconf', 1);
+      const pushMsat = msat(p.push_msat, 'push_msat');
+      const utxos = utxoList(p.utxos);
+      if (p.close_to !== undefined || p.request_amt !== undefined || p.compact_lease !== undefined || p.mindepth !== undefined)
+        throw bad('close_to, request_amt, compact_lease and mindepth are not supported');
+      if (p.channel_type !== undefined) throw bad('channel_type: only the default (static_remotekey) is supported');
+      const reserve = p.reserve === undefined ? undefined : parseSatOrAll(p.reserve);
+      if (reserve === 'all') throw bad('reserve: should be a satoshi amount');
+      if (!d.channels.canOpen) throw new RpcError(RpcCode.LIGHTNINGD, 'this node has no wallet and chain backend to fund channels');
+      if ((await d.blockheight()) === 0) throw new RpcError(FUNDING_STILL_SYNCING_BITCOIN, 'Still syncing with bitcoin network');
+      const peer = (await d.connectd.listPeers()).find(x => x.id === p.id && x.connected);
+      if (!peer) {
+        if (d.db.peer(p.id)) throw new RpcError(FUNDING_PEER_NOT_CONNECTED, 'Peer not connected');
+        throw new RpcError(FUNDING_UNKNOWN_PEER, 'Unknown peer');
+      }
+      const theirs = peer.features ?? '';
+      // BOLT 2: without option_support_large_channel, "MUST set `funding_satoshis` to less than 2^24 satoshi".
+      const large = isNegotiated(
+        FeatureVector.fromBytes(fromHex(d.ourFeatures)),
+        FeatureVector.fromBytes(fromHex(theirs)),
+        'option_support_large_channel',
+      );
+      if (!large && amount !== 'all' && amount >= Number(LARGE_CHANNEL_SATOSHIS))
+        throw new RpcError(FUND_MAX_EXCEEDED, `Amount exceeded ${Number(LARGE_CHANNEL_SATOSHIS) - 1}sat`);
+      if (pushMsat > BigInt(amount === 'all' ? 0 : amount) * 1000n && amount !== 'all')
+        throw bad('push_msat: must be less than the channel amount');
+      let perkw: number;
+      try {
+        perkw = parseFeerate(p.feerate ?? 'normal', await d.estimatefees());
+      } catch (e) {
+        if (e instanceof FeerateError)
+          throw new RpcError(e.message.startsWith('Cannot estimate') ? RpcCode.LIGHTNINGD : RpcCode.INVALID_PARAMS, e.message);
+        throw new RpcError(RpcCode.LIGHTNINGD, `Cannot estimate fees: ${(e as Error).message}`);
+      }
+      try {
+        const r = await d.channels.fund({
+          peerId: p.id,
+          theirFeatures: theirs,
+          amount,
+          perkw,
+          minconf,
+          ...(utxos ? { utxos } : {}),
+          announce,
+          pushMsat,
+          channelType: DEFAULT_CHANNEL_TYPE,
+          ...(reserve !== undefined ? { reserve: BigInt(reserve) } : {}),
+          maxSatoshis: large ? undefined : Number(LARGE_CHANNEL_SATOSHIS) - 1,
+        });
+        return {
+          tx: r.tx,
+          txid: r.txid,
+          outnum: r.outnum,
+          channel_type: channelTypeJson(r.channel_type),
+          channel_id: r.channel_id,
+          mindepth: r.mindepth,
+        };
+      } catch (e) {
+        if (e instanceof WalletError) {
+          if (e.code === 'cannot_afford') throw new RpcError(FUND_CANNOT_AFFORD, e.message);
+          if (e.code === 'dust') throw new RpcError(FUND_OUTPUT_IS_DUST, e.message);
+          if (e.code === 'bad_params' || e.code === 'reserved') throw bad(e.message);
+          throw new RpcError(RpcCode.LIGHTNINGD, e.message);
+        }
+        if (e instanceof OpenFailed) throw new RpcError(e.reason === 'broadcast' ? FUNDING_BROADCAST_FAIL : RpcCode.LIGHTNINGD, e.message);
+        throw e;
+      }
+    },
+  });
+  rpc.register('listpeerchannels', {
+    category: 'network',
+    params: ['id?', 'short_channel_id?'],
+    description: 'Show channels with direct peers, or only with peer {id}.',
+    handler: async p => {
+      const connected = new Set((await d.connectd.listPeers()).filter(x => x.connected).map(x => x.id));
+      const channels = d.channels
+        .list()
+        .map(c => {
+          if (c.record) return channelJson(c.record, connected.has(c.record.peer_id));
+          const o = c.opening!;
+          return {
+            peer_id: o.peerId,
+            peer_connected: connected.has(o.peerId),
+            state: 'OPENINGD',
+            opener: o.role === 'opener' ? 'local' : 'remote',
+            features: [],
+            status: [],
+            htlcs: [],
+          };
+        })
+        .filter(
+          c =>
+            (p.id === undefined || c.peer_id === p.id) && (p.short_channel_id === undefined || c.short_channel_id === p.short_channel_id),
+        );
+      return { channels };
+    },
+  });
+}

@@ -1,0 +1,449 @@
+// lightningd's channels (design.md "Flows: channel", Core Lightning's lightningd/opening_control.c
+// and channel_control.c): it starts an openingd per channel being opened, with a link to connectd
+// for that channel's messages (a MessageChannel each way, one end to each daemon) and a link to
+// hsmd limited to that channel's signing; it persists the channel once funded, before anything
+// that depends on it leaves (the accepter's funding_signed, the opener's broadcast); it follows the
+// funding output's depth on the chain, has openingd send channel_ready at minimum_depth, records
+// the channel in normal operation and hands it to channeld (startChannelDaemon).
+import { fromHex, toHex } from '../../base/bytes.ts';
+import type { ChainListener, ConnectedBlock, SendResult } from '../../chain/backend.ts';
+import type { NetworkName } from '../../chain/chains.ts';
+import { deserializeValue, serializeChannel, serializeValue } from '../../channel/serialize.ts';
+import type { DaemonRef, DaemonSpec, Log } from '../../node/daemon.ts';
+import { DAEMONS } from '../../node/daemons.ts';
+import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
+import type { Reservation, Wallet } from '../../wallet/wallet.ts';
+import { parseTx } from '../../wallet/tx.ts';
+import { decodeMessage, encodeMessage } from '../../wire/messages.ts';
+import { CHANNEL_LINK as CONNECTD_CHANNEL_LINK, type ChannelLinkArgs, type ConnectdSpec } from '../connectd/interface.ts';
+import { NO_CHANNELS_TEXT } from '../connectd/unknown-channel.ts';
+import { CHANNEL_LINK as HSMD_CHANNEL_LINK, type ChannelLinkArgs as HsmLinkArgs, type HsmdSpec } from '../hsmd/interface.ts';
+import { channelIdOf, fundingOutputOf, internalTxid } from '../openingd/funding.ts';
+import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec } from '../openingd/interface.ts';
+import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
+import type { ChannelRecord, LightningdDb } from './db.ts';
+
+export interface ChannelControlOptions {
+  network: NetworkName;
+  nodeId: string;
+  /** Our `init` features, hex. */
+  ourFeatures: string;
+  db: LightningdDb;
+  daemons: DaemonSupervisor;
+  hsmd: RunningDaemon<HsmdSpec>;
+  connectd: RunningDaemon<ConnectdSpec>;
+  /** The wallet that funds our opens, and the chain that carries them; without them we open and accept nothing. */
+  wallet?: Wallet;
+  broadcast?(tx: Uint8Array): Promise<SendResult>;
+  randomBytes(n: number): Uint8Array;
+  log: Log;
+}
+
+/** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
+interface ChannelDaemon<S extends DaemonSpec> {
+  daemon: RunningDaemon<S>;
+  key: string;
+  events: { port: unknown; close(): void };
+}
+
+/** A channel being opened: its openingd instance and its links, until it is in normal operation or failed. */
+interface Opening extends ChannelDaemon<OpeningdSpec> {
+  dbid: bigint;
+  peerId: string;
+  role: OpeningdInit['role'];
+  /** Set once funded (persisted). */
+  record?: ChannelRecord;
+  failed?: string;
+  /** channel_ready in flight. */
+  locking?: boolean;
+}
+
+/** What fundchannel asks (already parsed). */
+export interface FundRequest {
+  peerId: string;
+  /** The peer's `init` features, hex. */
+  theirFeatures: string;
+  amount: number | 'all';
+  perkw: number;
+  minconf: number;
+  utxos?: string[];
+  announce: boolean;
+  pushMsat: bigint;
+  channelType: string;
+  reserve?: bigint;
+  /** `all` gives at most this (BOLT 2: under 2^24 sat without option_support_large_channel). */
+  maxSatoshis?: number | undefined;
+}
+
+export interface FundResult {
+  tx: string;
+  txid: string;
+  outnum: number;
+  channel_id: string;
+  channel_type: string;
+  mindepth: number;
+}
+
+/** Why an open failed, with what fundchannel answers (wallet codes stay the wallet's). */
+export class OpenFailed extends Error {
+  constructor(
+    readonly reason: 'broadcast' | 'open',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OpenFailed';
+  }
+}
+
+/** Peers whose open_channel may be answered at once (each holds one openingd until funded or failed). */
+export const MAX_ACCEPTING = 16;
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class ChannelControl implements ChainListener {
+  private readonly openings = new Map<string, Opening>();
+  /** Peers whose open_channel we are answering, until it is funded or failed. */
+  private readonly accepting = new Set<string>();
+
+  constructor(private readonly o: ChannelControlOptions) {}
+
+  /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
+  get canOpen(): boolean {
+    return this.o.wallet !== undefined && this.o.broadcast !== undefined;
+  }
+
+  /** Channels lightningd holds (its database) and opens in flight, for listpeerchannels. */
+  list(): { record?: ChannelRecord; opening?: { peerId: string; role: OpeningdInit['role']; dbid: bigint } }[] {
+    const held = this.o.db.channels();
+    const heldIds = new Set(held.map(c => c.dbid));
+    const inFlight = [...this.openings.values()]
+      .filter(op => !heldIds.has(op.dbid.toString()) && !op.failed)
+      .map(op => ({ opening: { peerId: op.peerId, role: op.role, dbid: op.dbid } }));
+    return [...held.map(record => ({ record })), ...inFlight];
+  }
+
+  /** At start: connectd learns every channel we hold, so none of their messages is answered as unknown. */
+  async load(): Promise<void> {
+    for (const c of this.o.db.channels()) await this.hold(c);
+  }
+
+  private async hold(c: ChannelRecord): Promise<void> {
+    await this.o.connectd.guard(this.o.connectd.api.holdChannel(c.peer_id, fromHex(c.channel_id), true));
+  }
+
+  /** Ends every openingd still running (the node stops; what is funded is in the database already). */
+  async stop(): Promise<void> {
+    await Promise.all([...this.openings.values()].map(op => this.end(op)));
+  }
+
+  // ---- opening ----
+
+  /**
+   * fundchannel: the wallet reserves the coins, openingd opens, the wallet signs the funding
+   * transaction paying the output openingd names, openingd sends funding_created, and only once
+   * the peer's funding_signed is valid (and the channel durable) is the transaction broadcast.
+   * Any failure before releases the coins.
+   */
+  async fund(r: FundRequest): Promise<FundResult> {
+    const wallet = this.o.wallet;
+    if (!wallet || !this.o.broadcast) throw new OpenFailed('open', 'this node has no wallet and chain to fund a channel');
+    const spend = { perkw: r.perkw, minconf: r.minconf, ...(r.utxos ? { utxos: r.utxos } : {}) };
+    let reservation = await wallet.reserveFunding({ ...spend, amount: r.amount });
+    if (r.amount === 'all' && r.maxSatoshis !== undefined && reservation.amount_sat > r.maxSatoshis) {
+      await wallet.releaseFunding(reservation);
+      reservation = await wallet.reserveFunding({ ...spend, amount: r.maxSatoshis });
+    }
+    let op: Opening | undefined;
+    let broadcastable = false;
+    try {
+      const fundingSatoshis = BigInt(reservation.amount_sat);
+      const temporaryChannelId = this.o.randomBytes(32);
+      const open: OpenerChoices = {
+        temporaryChannelId,
+        fundingSatoshis,
+        pushMsat: r.pushMsat,
+        feeratePerKw: r.perkw,
+        channelType: r.channelType,
+        announce: r.announce,
+      };
+      op = await this.startOpeningd(r.peerId, r.theirFeatures, 'opener', temporaryChannelId, fundingSatoshis, { open }, r.reserve);
+      const out = await op.daemon.guard(op.daemon.api.open());
+      const signed = await wallet.signFunding(reservation, out.script);
+      // The peer's funding_signed names the channel by its channel_id (BOLT 2): connectd routes it here.
+      const channelId = channelIdOf(internalTxid(signed.txid), signed.outnum);
+      await this.o.connectd.guard(this.o.connectd.api.addChannelId(op.key, channelId));
+      const funded = await op.daemon.guard(op.daemon.api.fund(signed.txid, signed.outnum));
+      broadcastable = true;
+      // BOLT 2 funding_signed, the receiver: "on receipt of a valid `funding_signed`: SHOULD broadcast the funding transaction".
+      const sent = await this.o.broadcast(signed.tx);
+      if (!sent.success) throw new OpenFailed('broadcast', `Error broadcasting funding transaction: ${sent.errmsg ?? 'refused'}`);
+      return {
+        tx: toHex(signed.tx),
+        txid: signed.txid,
+        outnum: signed.outnum,
+        channel_id: toHex(funded.params.channelId),
+        channel_type: toHex(funded.channelType),
+        mindepth: funded.minimumDepth,
+      };
+    } catch (e) {
+      // Once funding_signed came, the channel is funded and durable: nothing is released.
+      if (broadcastable) throw e;
+      await wallet.releaseFunding(reservation).catch(x => this.o.log.warn(`releasing the funding coins: ${errorText(x)}`));
+      if (op) await this.end(op);
+      // The wallet's own refusals (cannot afford, dust) keep their type for the RPC's codes.
+      if (!op) throw e;
+      throw new OpenFailed('open', op.failed ?? errorText(e));
+    }
+  }
+
+  /**
+   * connectd → lightningd: a message for no daemon. An `open_channel` is ours to decide (Core
+   * Lightning's peer_control): openingd answers it as accepter, or the peer gets BOLT 1 `error`
+   * naming its temporary_channel_id when we take no channels.
+   */
+  async peerSpoke(peerId: string, msg: Uint8Array): Promise<void> {
+    let m;
+    try {
+      m = decodeMessage(msg);
+    } catch {
+      return;
+    }
+    if (m.name !== 'open_channel') return;
+    const peers = await this.o.connectd.guard(this.o.connectd.api.listPeers());
+    const theirFeatures = peers.find(p => p.id === peerId && p.connected)?.features;
+    // BOLT 1: the error names the temporary_channel_id, so the opener fails that channel only.
+    const refuse = async (text: string) => {
+      const error = encodeMessage({ name: 'error', channel_id: m.temporary_channel_id, data: new TextEncoder().encode(text) });
+      await this.o.connectd.api.sendToPeer(peerId, error).catch(() => undefined);
+    };
+    if (!this.canOpen || theirFeatures === undefined) return refuse(NO_CHANNELS_TEXT);
+    // One unfunded open per peer at a time (as Core Lightning), and a bound on all of them: a peer
+    // sending open_channel after open_channel costs one openingd, never more.
+    if (this.accepting.has(peerId)) return refuse('Already opening a channel with you: one at a time');
+    if (this.accepting.size >= MAX_ACCEPTING) return refuse('Too many channels being opened: try again later');
+    this.accepting.add(peerId);
+    let op: Opening | undefined;
+    try {
+      op = await this.startOpeningd(peerId, theirFeatures, 'accepter', m.temporary_channel_id, m.funding_satoshis, {
+        minimumDepth: MINIMUM_DEPTH,
+        openChannel: msg,
+      });
+      const opening = op;
+      // openingd refuses (and tells the peer) what it must; lightningd waits for the chain after.
+      await op.daemon.guard(op.daemon.api.accept());
+      this.o.log.info(
+        `channel ${opening.record?.channel_id} from ${peerId} funded; awaiting ${opening.record?.minimum_depth} confirmations`,
+      );
+    } catch (e) {
+      this.o.log.info(`open_channel from ${peerId} failed: ${errorText(e)}`);
+      if (op && !op.record) await this.end(op);
+    } finally {
+      this.accepting.delete(peerId);
+    }
+  }
+
+  /** Starts an openingd for a new channel with its links (startWithLinks), and our answers to its events. */
+  private async startOpeningd(
+    peerId: string,
+    theirFeatures: string,
+    role: OpeningdInit['role'],
+    temporaryChannelId: Uint8Array,
+    fundingSatoshis: bigint,
+    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel'>,
+    reserve?: bigint,
+  ): Promise<Opening> {
+    const dbid = await this.o.db.newDbid();
+    const bp = await this.o.hsmd.guard(this.o.hsmd.api.channelBasepoints(peerId, dbid));
+    const op = { dbid, peerId, role } as Opening;
+    const events: OpeningdEvents = {
+      funded: f => this.funded(op, f),
+      failed: e => void (op.failed = e.message),
+    };
+    const init: OpeningdInit = {
+      peerId,
+      nodeId: this.o.nodeId,
+      dbid,
+      role,
+      network: this.o.network,
+      ourFeatures: this.o.ourFeatures,
+      theirFeatures,
+      local: localSide(bp, fundingSatoshis, reserve),
+      policy: OPENING_POLICY,
+      channelPolicy: CHANNEL_POLICY,
+      ...roleInit,
+    };
+    const started = await this.startWithLinks(
+      DAEMONS.openingd,
+      `openingd-${dbid}`,
+      init,
+      { peerId, dbid, channelId: temporaryChannelId },
+      events,
+    );
+    Object.assign(op, started);
+    this.openings.set(op.key, op);
+    return op;
+  }
+
+  /**
+   * Starts a channel daemon (openingd; channeld next) with the links Core Lightning gives one
+   * (design.md "Links"): `hsm`, hsmd's link for this channel only (attached to hsmd's host);
+   * `peer` both ways, a MessageChannel each way with connectd (attached to connectd's host as
+   * this peer's owner of `channelId`); `events`, lightningd's answers. Its instance name is
+   * unique in the node; `key` names its links until `endLinks`.
+   */
+  private async startWithLinks<S extends DaemonSpec>(
+    ref: DaemonRef<S>,
+    instance: string,
+    init: S['init'],
+    ch: { peerId: string; dbid: bigint; channelId: Uint8Array },
+    events: object,
+  ): Promise<ChannelDaemon<S>> {
+    const { daemons, hsmd, connectd } = this.o;
+    const key = `channel-${ch.dbid}`;
+    const answers = daemons.serve(events);
+    const [peerUse, peerServe] = daemons.channel();
+    const [ownerServe, ownerUse] = daemons.channel();
+    const [hsmUse, hsmServe] = daemons.channel();
+    const hsmArgs: HsmLinkArgs = { peerId: ch.peerId, dbid: ch.dbid };
+    let daemon: RunningDaemon<S> | undefined;
+    let attached = false;
+    try {
+      await hsmd.attach({ key, name: HSMD_CHANNEL_LINK, args: hsmArgs, serves: { port: hsmServe, caps: [] } });
+      attached = true;
+      daemon = await daemons.start(ref, instance, init, {
+        uses: { peer: { port: peerUse }, hsm: { port: hsmUse }, events: { port: answers.port } },
+        serves: { peer: { port: ownerServe, caps: [] } },
+      });
+      const args: ChannelLinkArgs = { peerId: ch.peerId, channelId: ch.channelId };
+      await connectd.attach({ key, name: CONNECTD_CHANNEL_LINK, args, uses: { port: ownerUse }, serves: { port: peerServe, caps: [] } });
+      return { daemon, key, events: answers };
+    } catch (e) {
+      await daemon?.stop().catch(() => undefined);
+      if (attached) await hsmd.detach(key).catch(() => undefined);
+      answers.close();
+      throw e;
+    }
+  }
+
+  /** Ends a channel daemon and its links (connectd's first: nothing more is delivered to it). */
+  private async endLinks(d: Partial<ChannelDaemon<DaemonSpec>> & { key: string; events: { close(): void } }): Promise<void> {
+    await this.o.connectd.detach(d.key).catch(() => undefined);
+    await d.daemon?.stop().catch(() => undefined);
+    await this.o.hsmd.detach(d.key).catch(() => undefined);
+    d.events.close();
+  }
+
+  /**
+   * openingd → lightningd: both first commitments are signed. The channel is durable before this
+   * answers (the accepter sends funding_signed only then; the opener broadcasts only after), and
+   * connectd routes the channel_id to openingd and holds it from now on.
+   */
+  private async funded(op: Opening, f: Funded): Promise<void> {
+    const p = f.params;
+    const record: ChannelRecord = {
+      dbid: op.dbid.toString(),
+      peer_id: op.peerId,
+      state: 'CHANNELD_AWAITING_LOCKIN',
+      opener: p.localIsOpener ? 'local' : 'remote',
+      channel_id: toHex(p.channelId),
+      funding_txid: p.fundingTxid,
+      funding_outnum: p.fundingOutputIndex,
+      funding_sat: p.fundingSatoshis.toString(),
+      push_msat: (p.localIsOpener ? p.fundingSatoshis * 1000n - f.toLocalMsat : f.toLocalMsat).toString(),
+      channel_type: toHex(f.channelType),
+      announce: (f.channelFlags & 1) === 1,
+      minimum_depth: f.minimumDepth,
+      funded: serializeValue(f),
+    };
+    await this.o.db.saveChannel(record);
+    op.record = record;
+    await this.hold(record);
+    if (!p.localIsOpener) await this.o.connectd.guard(this.o.connectd.api.addChannelId(op.key, p.channelId));
+  }
+
+  /** Ends an opening's openingd and its links. */
+  private async end(op: Opening): Promise<void> {
+    this.openings.delete(op.key);
+    await this.endLinks(op);
+  }
+
+  // ---- the funding output's depth (ChainListener) ----
+
+  async blockConnected(b: ConnectedBlock): Promise<void> {
+    for (const c of this.o.db.channels()) {
+      if (c.state !== 'CHANNELD_AWAITING_LOCKIN') continue;
+      if (c.funding_height === undefined) {
+        const index = b.txids?.indexOf(c.funding_txid) ?? -1;
+        if (index < 0) continue;
+        if (!this.paysFunding(c, b.txs[index]!)) {
+          this.o.log.warn(`channel ${c.channel_id}: the funding transaction does not pay the 2-of-2 its funding_satoshis`);
+          continue;
+        }
+        // BOLT 7 "Definition of short_channel_id": block height, transaction index, output index.
+        await this.o.db.saveChannel({ ...c, funding_height: b.height, short_channel_id: `${b.height}x${index}x${c.funding_outnum}` });
+      }
+    }
+    for (const c of this.o.db.channels()) {
+      if (c.state === 'CHANNELD_AWAITING_LOCKIN' && c.funding_height !== undefined && b.height - c.funding_height + 1 >= c.minimum_depth) {
+        this.lockIn(c);
+      }
+    }
+  }
+
+  async blockDisconnected(b: { height: number }): Promise<void> {
+    for (const c of this.o.db.channels()) {
+      if (c.state === 'CHANNELD_AWAITING_LOCKIN' && c.funding_height === b.height) {
+        const { funding_height: _h, short_channel_id: _s, ...rest } = c;
+        await this.o.db.saveChannel(rest);
+      }
+    }
+  }
+
+  /** BOLT 2 channel_ready, the sender: "MUST NOT send `channel_ready` unless outpoint of given by `funding_txid` and `funding_output_index` in the `funding_created` message pays exactly `funding_satoshis` to the scriptpubkey specified in [BOLT #3]". */
+  private paysFunding(c: ChannelRecord, raw: Uint8Array): boolean {
+    const f = deserializeValue<Funded>(c.funded);
+    const opener = f.params.localIsOpener ? f.params.local : f.params.remote;
+    const accepter = f.params.localIsOpener ? f.params.remote : f.params.local;
+    const want = fundingOutputOf({ opener, accepter, fundingSatoshis: f.params.fundingSatoshis });
+    const out = parseTx(raw).outputs[c.funding_outnum];
+    return out !== undefined && BigInt(out.amount_sat) === want.amount && toHex(out.script) === toHex(want.script);
+  }
+
+  /** At minimum_depth: openingd sends channel_ready and, with the peer's, the channel is in normal operation. */
+  private lockIn(c: ChannelRecord): void {
+    const op = this.openings.get(`channel-${c.dbid}`);
+    // After a restart no openingd runs for it: channeld's channel_reestablish will carry on from here.
+    if (!op || op.locking) return;
+    op.locking = true;
+    void (async () => {
+      try {
+        const state = await op.daemon.guard(op.daemon.api.ready());
+        const locked: ChannelRecord = { ...(this.record(c.dbid) ?? c), state: 'CHANNELD_NORMAL', channel: serializeChannel(state) };
+        await this.o.db.saveChannel(locked);
+        await this.end(op);
+        await this.startChannelDaemon(locked);
+      } catch (e) {
+        // openingd ends at its first failure: the channel stays funded, awaiting channeld's reestablish.
+        this.o.log.warn(`channel ${c.channel_id}: channel_ready failed: ${errorText(e)}`);
+        await this.end(op);
+      }
+    })();
+  }
+
+  private record(dbid: string): ChannelRecord | undefined {
+    return this.o.db.channels().find(c => c.dbid === dbid);
+  }
+
+  /**
+   * The channel is in normal operation (its ChannelState recorded): channeld takes it from here
+   * (init: the serialized ChannelState, peerId, dbid), started by startWithLinks(DAEMONS.channeld,
+   * `channeld-${dbid}`, init, {peerId, dbid, channelId}, its events) with the links openingd had.
+   * Until channeld exists, the channel stays in CHANNELD_NORMAL with no daemon, and connectd holds
+   * its id (no `error` for its messages).
+   */
+  private async startChannelDaemon(c: ChannelRecord): Promise<void> {
+    this.o.log.info(`channel ${c.channel_id} with ${c.peer_id} is in normal operation (${c.short_channel_id ?? 'no scid'})`);
+  }
+}
+
+export type { Reservation };
