@@ -76,6 +76,8 @@ export interface PairOptions {
   b?: Partial<SideParams>;
   policy?: Partial<ChannelPolicy>;
   signerB?: (k: Secrets) => ChannelSigner;
+  /** A real funding outpoint (a chain test); the fixed one below otherwise. */
+  funding?: { txid: string; vout: number };
 }
 
 export const signerOf = (k: Secrets) => keySigner({ fundingSecret: k.funding, htlcBasepointSecret: k.htlc, shachainSeed: k.seed });
@@ -91,8 +93,8 @@ export async function openPair(o: PairOptions = {}): Promise<{ a: Node; b: Node 
   const feeratePerKw = o.feeratePerKw ?? 2_500;
   const common = {
     channelId: sha256(concat(secret('channel'))),
-    fundingTxid: '8984484a580b825b9972d7adb15050b3ab624ccd731946b3eeddb92f4e7ef6be',
-    fundingOutputIndex: 0,
+    fundingTxid: o.funding?.txid ?? '8984484a580b825b9972d7adb15050b3ab624ccd731946b3eeddb92f4e7ef6be',
+    fundingOutputIndex: o.funding?.vout ?? 0,
     fundingSatoshis,
     anchors: o.anchors ?? false,
     obscuringFactor: obscuringFactor(pa.basepoints.paymentBasepoint, pb.basepoints.paymentBasepoint),

@@ -36,12 +36,12 @@ export class MemoryChannelStore implements HsmChannelStore {
 }
 
 /** The setup hsmd gets for B's side of channel-fixture.ts's channel (A opened it). */
-export function setupB(anchors = false): ChannelSetup {
+export function setupB(anchors = false, funding?: { txid: string; vout: number }): ChannelSetup {
   const a = sideParams(secretsOf('A'));
   return {
     isOpener: false,
-    fundingTxid: FUNDING_TXID,
-    fundingOutputIndex: 0,
+    fundingTxid: funding?.txid ?? FUNDING_TXID,
+    fundingOutputIndex: funding?.vout ?? 0,
     fundingSatoshis: FUNDING_SATOSHIS,
     anchors,
     remoteFundingPubkey: a.fundingPubkey,
@@ -72,12 +72,13 @@ function bindChannel(h: ChannelHsm): HsmdPair['link'] {
 
 /** hsmd's channelBasepoints as a side's keys in open_channel / accept_channel. */
 /** The channel with B's signer in hsmd; B's commitment 0 validated. */
-export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false): Promise<HsmdPair> {
-  await hsmd.setupChannel(PEER, DBID, setupB(anchors));
+export async function hsmdPair(hsmd: Hsmd | ChannelHsm, anchors = false, funding?: { txid: string; vout: number }): Promise<HsmdPair> {
+  await hsmd.setupChannel(PEER, DBID, setupB(anchors, funding));
   const link = hsmd instanceof Hsmd ? hsmd.linkForChannel(PEER, DBID, CHANNEL_CAPABILITIES) : bindChannel(hsmd);
   const bp = await hsmd.channelBasepoints(PEER, DBID);
   const { a, b } = await openPair({
     anchors,
+    ...(funding ? { funding } : {}),
     b: keysOf(bp),
     signerB: () => hsmdSigner(link),
   });

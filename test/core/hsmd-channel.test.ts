@@ -341,7 +341,9 @@ describe('hsmd channel signing: refusals', () => {
     // The link's methods take no peer or dbid: (PEER, DBID) is bound.
     equal(link.revokeCommitment.length, 1, 'revokeCommitment(n)');
     ok(!('ecdh' in link) && !('signWithdrawal' in link));
-    for (const bad of ['ecdh', 'signWithdrawal', 'nodeId', 'signSweep', '__proto__']) {
+    // onchaind's link (ONCHAIN_CAPABILITIES) is a channel link too.
+    ok('signSweep' in hsmd.linkForChannel(PEER, DBID, ['signSweep']));
+    for (const bad of ['ecdh', 'signWithdrawal', 'nodeId', 'walletXpub', '__proto__']) {
       throws(() => hsmd.linkForChannel(PEER, DBID, [bad as 'revokeCommitment']), HsmError, 'unknown_capability');
     }
     const bare = new Hsmd(SEED);

@@ -7,6 +7,7 @@ import type { ConnectdSpec } from '../daemons/connectd/interface.ts';
 import type { GossipdSpec } from '../daemons/gossipd/interface.ts';
 import type { HsmCapability, HsmdSpec } from '../daemons/hsmd/interface.ts';
 import type { ClosingdSpec } from '../daemons/closingd/interface.ts';
+import type { OnchaindSpec } from '../daemons/onchaind/interface.ts';
 import type { OpeningdSpec } from '../daemons/openingd/interface.ts';
 import type { DaemonDefinition, DaemonRef, DaemonSpec } from './daemon.ts';
 
@@ -33,12 +34,14 @@ export const DAEMONS = {
   closingd: entry<ClosingdSpec>('closingd', () => import('../daemons/closingd/host.ts').then(m => m.daemon), true),
   /** BOLT 2 normal operation, one per open channel and connection; lightningd starts each with its own links. */
   channeld: entry<ChanneldSpec>('channeld', () => import('../daemons/channeld/host.ts').then(m => m.daemon), true),
+  /** BOLT 5, one per channel whose funding output is spent: resolves every output; lightningd feeds it blocks and spends. */
+  onchaind: entry<OnchaindSpec>('onchaind', () => import('../daemons/onchaind/host.ts').then(m => m.daemon), true),
 };
 
 export type DaemonKind = keyof typeof DAEMONS;
 
 /** Kinds with one instance per channel (`many`): lightningd gives each instance links of its own, never the table's LINKS. */
-export type PerChannelKind = 'openingd' | 'channeld' | 'closingd';
+export type PerChannelKind = 'openingd' | 'channeld' | 'closingd' | 'onchaind';
 
 /** lightningd, which runs in the runtime's own realm and answers the daemons' events. */
 export type LinkEnd = Exclude<DaemonKind, PerChannelKind> | 'lightningd';

@@ -1,6 +1,5 @@
-// What hsmd checks before it signs a channel's funds away from the channel: a mutual close (Core
-// Lightning's hsmd_sign_mutual_close_tx) and onchaind's sweeps of our to_local after its delay
-// (hsmd_sign_delayed_payment_to_us) or of a revoked to_local of the peer's (hsmd_sign_penalty_to_us).
+// What hsmd checks before it signs a mutual close (Core Lightning's hsmd_sign_mutual_close_tx);
+// onchaind's sweeps are channel-sweep.ts.
 //
 // What hsmd can know of a close: the funding amount, the close's fee (funding minus outputs), the
 // wallet script our part must go to (it derives it from the wallet key named), and the to_local
@@ -13,18 +12,8 @@
 // otherwise a close that pays us nothing and burns our part as fee would pass "paid + fee >= owed".
 // A larger fee that only burns the peer's part (a simple close without the peer's output) is signed.
 import type { Transaction } from '@scure/btc-signer';
-import {
-  derivePrivkey,
-  derivePubkey,
-  feeFor,
-  perCommitmentPoint,
-  pubkeyOf,
-  revocationPrivkey,
-  revocationPubkey,
-  toLocalScript,
-} from '../../bolt3/index.ts';
-import type { ChannelSecrets } from '../../keys/derive.ts';
-import { asHsmError, bytes, checkSpendsFunding, commitmentNumber, ourPoint, outputsTotal, paidTo, parseTx } from './channel-checks.ts';
+import { feeFor } from '../../bolt3/index.ts';
+import { checkSpendsFunding, outputsTotal, paidTo, parseTx } from './channel-checks.ts';
 import type { ChannelRecord, ChannelSetup } from './channel-state.ts';
 import { HsmError } from './secret.ts';
 import { walletKeyOf, walletScript, type WithdrawalInput } from './withdrawal.ts';
@@ -81,71 +70,4 @@ export function checkMutualClose(
     );
   }
   return tx;
-}
-
-/** An input of ours for onchaind to sweep to the wallet; every output of `tx` must pay `destination`. */
-export type SweepRequest = {
-  tx: Uint8Array;
-  /** The input to sign, and the amount of the output it spends. */
-  input: number;
-  amount: bigint;
-  destination: WithdrawalInput;
-} & (
-  | {
-      /** Our to_local on our commitment `commitmentNumber`, after its CSV delay (BOLT 5 "Local Commitment"). */
-      kind: 'delayed';
-      commitmentNumber: bigint;
-    }
-  | {
-      /** The peer's to_local on its revoked commitment, whose secret it gave us (BOLT 5 "Revoked Transaction Close"). */
-      kind: 'penalty';
-      perCommitmentSecret: Uint8Array;
-    }
-);
-
-/** The checked sweep: the transaction, the input, the BOLT 3 to_local script hsmd rebuilt, and the key for it. */
-export function sweepScriptAndKey(
-  req: SweepRequest,
-  setup: ChannelSetup,
-  rec: ChannelRecord,
-  s: ChannelSecrets,
-  walletPub: (index: number) => Uint8Array,
-): { tx: Transaction; input: number; witnessScript: Uint8Array; key: Uint8Array } {
-  const what = 'signSweep';
-  const tx = parseTx(req?.tx, `${what}: tx`);
-  if (!Number.isInteger(req.input) || req.input < 0 || req.input >= tx.inputsLength) {
-    throw new HsmError('bad_request', `${what}: input must name one of the transaction's inputs`);
-  }
-  if (typeof req.amount !== 'bigint' || req.amount <= 0n) throw new HsmError('bad_request', `${what}: amount must be a positive bigint`);
-  const dest = walletKeyOf(req.destination, `${what}: destination`);
-  const ours = walletScript(walletPub(dest.index), dest.type);
-  if (tx.outputsLength === 0 || paidTo(tx, ours) !== outputsTotal(tx)) {
-    throw new HsmError('not_to_wallet', `${what}: every output must pay the wallet key named`);
-  }
-  if (req.kind === 'delayed') {
-    const n = commitmentNumber(req.commitmentNumber, `${what}: commitmentNumber`);
-    if (!rec.holder || n > rec.holder.number) throw new HsmError('not_validated', `${what}: commitment ${n} of ours was never validated`);
-    // BIP 68: the input's sequence must meet the script's CSV, or the transaction is invalid.
-    if ((tx.getInput(req.input).sequence ?? 0xffffffff) < setup.holderToSelfDelay) {
-      throw new HsmError('bad_sequence', `${what}: the input's sequence is below the ${setup.holderToSelfDelay}-block delay`);
-    }
-    const pcp = ourPoint(s, n);
-    const witnessScript = toLocalScript(
-      revocationPubkey(setup.remoteBasepoints.revocationBasepoint, pcp),
-      setup.holderToSelfDelay,
-      derivePubkey(pubkeyOf(s.delayed_payment_basepoint_secret), pcp),
-    );
-    return { tx, input: req.input, witnessScript, key: derivePrivkey(s.delayed_payment_basepoint_secret, pcp) };
-  }
-  if (req.kind === 'penalty') {
-    const secret = bytes(req.perCommitmentSecret, 32, `${what}: perCommitmentSecret`);
-    const pcp = asHsmError(what, () => perCommitmentPoint(secret));
-    const witnessScript = toLocalScript(
-      revocationPubkey(pubkeyOf(s.revocation_basepoint_secret), pcp),
-      setup.counterpartyToSelfDelay,
-      derivePubkey(setup.remoteBasepoints.delayedPaymentBasepoint, pcp),
-    );
-    return { tx, input: req.input, witnessScript, key: revocationPrivkey(s.revocation_basepoint_secret, secret) };
-  }
-  throw new HsmError('bad_request', `${what}: kind must be 'delayed' or 'penalty'`);
 }

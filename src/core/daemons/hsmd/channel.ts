@@ -38,7 +38,8 @@ import {
   parseTx,
   type RawInput,
 } from './channel-checks.ts';
-import { checkMutualClose, sweepScriptAndKey, type MutualCloseRequest, type SweepRequest } from './channel-close.ts';
+import { checkMutualClose, type MutualCloseRequest } from './channel-close.ts';
+import { sweepScriptAndKey, type SweepRequest } from './channel-sweep.ts';
 import { channelKey, decodeRecord, encodeRecord, type ChannelRecord, type ChannelSetup, type HsmChannelStore } from './channel-state.ts';
 import { HsmError } from './secret.ts';
 

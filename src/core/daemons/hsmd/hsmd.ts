@@ -17,6 +17,7 @@ import { signWithdrawal, type WithdrawalInput } from './withdrawal.ts';
 import {
   CHANNEL_CAPABILITIES,
   HSM_CAPABILITIES,
+  ONCHAIN_CAPABILITIES,
   type ChannelBasepoints,
   type ChannelCapability,
   type ChannelLink,
@@ -25,7 +26,8 @@ import {
   type HsmLink,
 } from './interface.ts';
 import { HsmChannels, type HolderCommitment, type RemoteHtlcs } from './channel.ts';
-import type { MutualCloseRequest, SweepRequest } from './channel-close.ts';
+import type { MutualCloseRequest } from './channel-close.ts';
+import type { SweepRequest } from './channel-sweep.ts';
 import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
 export { createNodeSecret, HsmError } from './secret.ts';
@@ -201,7 +203,8 @@ export class Hsmd implements HsmApi {
   linkForChannel<const C extends ChannelCapability>(peerId: Uint8Array, dbid: bigint, capabilities: readonly C[]): ChannelLink<C> {
     const peer = bytesArg(peerId, 33, 'linkForChannel: peer_id').slice();
     if (typeof dbid !== 'bigint' || dbid < 0n || dbid >= 1n << 64n) throw new HsmError('bad_request', 'linkForChannel: dbid must be a u64');
-    if (!Array.isArray(capabilities) || capabilities.some(c => !(CHANNEL_CAPABILITIES as readonly unknown[]).includes(c))) {
+    const allowed: readonly unknown[] = [...CHANNEL_CAPABILITIES, ...ONCHAIN_CAPABILITIES];
+    if (!Array.isArray(capabilities) || capabilities.some(c => !allowed.includes(c))) {
       throw new HsmError('unknown_capability', 'linkForChannel: only channel capabilities');
     }
     return this.#link(capabilities, [peer, dbid]) as ChannelLink<C>;

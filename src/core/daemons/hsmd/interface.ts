@@ -5,12 +5,14 @@
 import type { WalletAddressType } from '../../keys/derive.ts';
 import type { WithdrawalInput } from './withdrawal.ts';
 import type { HolderCommitment, RemoteHtlcs } from './channel.ts';
-import type { MutualCloseRequest, SweepRequest } from './channel-close.ts';
+import type { MutualCloseRequest } from './channel-close.ts';
+import type { SweepRequest } from './channel-sweep.ts';
 import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
 export type { ChannelSetup, HsmChannelStore, StoredChannelRecord } from './channel-state.ts';
 export type { HolderCommitment, RawInput, RemoteHtlcs } from './channel.ts';
-export type { MutualCloseRequest, SweepRequest } from './channel-close.ts';
+export type { MutualCloseRequest } from './channel-close.ts';
+export type { SweepRequest } from './channel-sweep.ts';
 
 /** Everything hsmd can do for a client. A link exposes a subset of these methods. */
 export interface HsmApi {
@@ -79,7 +81,11 @@ export interface HsmApi {
   signLocalCommitment(peerId: Uint8Array, dbid: bigint, tx: Uint8Array): Promise<Uint8Array>;
   /** Our signature on a mutual close that pays the wallet what the channel owes us (`underpays`). */
   signMutualClose(peerId: Uint8Array, dbid: bigint, req: MutualCloseRequest): Promise<Uint8Array>;
-  /** onchaind: our signature sweeping our delayed to_local or a revoked to_local to the wallet (`not_to_wallet`). */
+  /**
+   * onchaind: our signature on a spend of a channel output once the funding output is spent (channel-sweep.ts:
+   * delayed, penalty, revoked_htlc, to_remote, remote_htlc, local_htlc, anchor); refused: `not_to_wallet`,
+   * `bad_sequence`, `not_validated`, `revoked`, `not_our_output`.
+   */
   signSweep(peerId: Uint8Array, dbid: bigint, req: SweepRequest): Promise<{ signature: Uint8Array; witnessScript: Uint8Array }>;
 }
 
@@ -111,16 +117,23 @@ export const CHANNEL_CAPABILITIES = Object.freeze([
 /** The name of the link lightningd attaches to hsmd for one channel's daemon (node/host.ts AttachRequest). */
 export const CHANNEL_LINK = 'channel';
 
-/** What that link is for: one channel, and (if narrower) which of CHANNEL_CAPABILITIES it may use. */
+/**
+ * What that link is for: one channel, and (if narrower) which channel capabilities it may use
+ * (CHANNEL_CAPABILITIES for channeld and its kin, ONCHAIN_CAPABILITIES for onchaind).
+ */
 export interface ChannelLinkArgs {
   /** hex */
   peerId: string;
   dbid: bigint;
-  caps?: (typeof CHANNEL_CAPABILITIES)[number][];
+  caps?: ChannelCapability[];
 }
 
-/** What onchaind may ask: our commitment to broadcast, and sweeps to the wallet. */
-export const ONCHAIN_CAPABILITIES = Object.freeze(['signLocalCommitment', 'signSweep'] as const satisfies readonly HsmCapability[]);
+/** What onchaind may ask: our per-commitment points (to know our commitment), our commitment to broadcast, and sweeps to the wallet. */
+export const ONCHAIN_CAPABILITIES = Object.freeze([
+  'getPerCommitmentPoint',
+  'signLocalCommitment',
+  'signSweep',
+] as const satisfies readonly HsmCapability[]);
 
 export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
   'nodeId',
