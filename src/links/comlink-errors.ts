@@ -1,7 +1,7 @@
 // Links between daemons are Comlink over MessagePorts in every runtime. Comlink's default error
 // handler keeps only name/message/stack; our typed errors also carry `code` (a string for a
 // BoltError, Core Lightning's number for an RpcError), connectd's `attempts` and an RpcError's
-// `data`, which the receiving side decides on. This handler keeps them, and an RpcError arrives as
+// `data`, and a channel rule's `action` (PeerRuleError), which the receiving side decides on. This handler keeps them, and an RpcError arrives as
 // an RpcError (so `e.code === 205` and `instanceof` hold across a port).
 import * as Comlink from 'comlink';
 import { RpcError } from '../core/daemons/lightningd/jsonrpc.ts';
@@ -11,6 +11,8 @@ interface SerializedError {
   message: string;
   stack?: string;
   code?: string | number;
+  /** A PeerRuleError's BOLT 1 answer: 'warning' or 'error'. */
+  action?: string;
   attempts?: unknown;
   data?: unknown;
 }
@@ -40,6 +42,8 @@ export function installErrorTransfer(): void {
         const e = w.value as Error & { code?: unknown; attempts?: unknown; data?: unknown };
         const s: SerializedError = { name: e.name, message: e.message, stack: e.stack };
         if (typeof e.code === 'string' || typeof e.code === 'number') s.code = e.code;
+        const action = (e as { action?: unknown }).action;
+        if (action === 'warning' || action === 'error') s.action = action;
         const attempts = plain(e.attempts);
         if (attempts !== undefined) s.attempts = attempts;
         const data = plain(e.data);

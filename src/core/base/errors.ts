@@ -11,6 +11,22 @@ export class BoltError extends Error {
   }
 }
 
+/**
+ * A BOLT 2 rule the peer (or our own caller) broke, named by `code` from the rule set `R`, with
+ * what the spec tells the receiver to do: `warning` (send BOLT 1 `warning` and close the
+ * connection) or `error` (send BOLT 1 `error` and fail the channel). openingd, channeld and closingd
+ * each have their set (OpeningError, ChannelError, ClosingError); channel/errors.ts peerMessageFor
+ * turns one into the message.
+ */
+export class PeerRuleError<R extends string> extends BoltError {
+  declare readonly code: R;
+  readonly action: 'warning' | 'error';
+  constructor(code: R, message: string, action: 'warning' | 'error') {
+    super(code, message);
+    this.action = action;
+  }
+}
+
 /** Malformed bytes: wire fields, bigsize, TLV streams, messages (BOLT 1). */
 export class DecodeError extends BoltError {}
 

@@ -2,7 +2,7 @@
 // own side cannot meet, named by `code`, with what the spec tells the receiver to do: `warning`
 // (send BOLT 1 `warning` and close the connection) or `error` (send BOLT 1 `error` and fail the
 // channel). channeld and closingd turn one into the message with channel/errors.ts peerMessageFor.
-import { BoltError } from '../base/errors.ts';
+import { PeerRuleError } from '../base/errors.ts';
 
 export type ClosingRule =
   // shutdown
@@ -30,12 +30,8 @@ export type ClosingRule =
   | 'peer_gone'
   | 'timeout';
 
-export class ClosingError extends BoltError {
-  declare readonly code: ClosingRule;
-  /** What BOLT 2 says the receiver does: send `warning` and close, or send `error` and fail the channel. */
-  readonly action: 'warning' | 'error';
+export class ClosingError extends PeerRuleError<ClosingRule> {
   constructor(code: ClosingRule, message: string, action: 'warning' | 'error' = 'warning') {
-    super(code, message);
-    this.action = action;
+    super(code, message, action);
   }
 }

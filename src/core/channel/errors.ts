@@ -1,7 +1,7 @@
 // A BOLT 2 rule the peer (or our own caller) broke, named by `code`, with what the spec tells the
 // receiver to do about it: `warning` (send BOLT 1 `warning` and close the connection) or `error`
 // (send BOLT 1 `error` and fail the channel). channeld turns one into the other message.
-import { BoltError } from '../base/errors.ts';
+import { PeerRuleError } from '../base/errors.ts';
 import type { MessageOf } from '../wire/messages.ts';
 
 export type ChannelRule =
@@ -41,13 +41,9 @@ export type ChannelRule =
   | 'reestablish_bad_point'
   | 'we_are_behind';
 
-export class ChannelError extends BoltError {
-  declare readonly code: ChannelRule;
-  /** What BOLT 2 says the receiver does: send `warning` and close, or send `error` and fail the channel. */
-  readonly action: 'warning' | 'error';
+export class ChannelError extends PeerRuleError<ChannelRule> {
   constructor(code: ChannelRule, message: string, action: 'warning' | 'error' = 'warning') {
-    super(code, message);
-    this.action = action;
+    super(code, message, action);
   }
 }
 

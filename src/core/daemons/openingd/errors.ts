@@ -2,7 +2,7 @@
 // send), named by `code`. openingd answers the peer with BOLT 1 `error` (or `warning`) naming the
 // temporary or final channel id (channel/errors.ts peerMessageFor), and forgets the channel:
 // nothing is half-open after one of these.
-import { BoltError } from '../../base/errors.ts';
+import { PeerRuleError } from '../../base/errors.ts';
 
 export type OpeningRule =
   // open_channel / accept_channel
@@ -38,12 +38,8 @@ export type OpeningRule =
   | 'timeout'
   | 'bad_message';
 
-export class OpeningError extends BoltError {
-  declare readonly code: OpeningRule;
-  /** What we send the peer: BOLT 1 `error` (fail the channel) or `warning` (and close the connection). */
-  readonly action: 'error' | 'warning';
-  constructor(code: OpeningRule, message: string, action: 'error' | 'warning' = 'error') {
-    super(code, message);
-    this.action = action;
+export class OpeningError extends PeerRuleError<OpeningRule> {
+  constructor(code: OpeningRule, message: string, action: 'warning' | 'error' = 'error') {
+    super(code, message, action);
   }
 }
