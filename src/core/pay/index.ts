@@ -35,7 +35,7 @@ export { failureAction, unattributableAction, type FailureAction } from './failu
 export { RouteOverlay, halfKey } from './overlay.ts';
 export { planRoute, priceRoute, type PartRequest, type PathHop, type PayGraph, type PricedHop } from './route.ts';
 export { buildPartOnion, hopPayloads, type FinalHopData, type PartOnion } from './onion-build.ts';
-export { KEYSEND_TLV, keysendPreimage, keysendRecord } from './keysend.ts';
+export { KEYSEND_TLV, keysendPreimage, keysendFinal } from './keysend.ts';
 export { graphForPayments, PAY_RISKFACTOR } from './graph.ts';
 export {
   DEFAULT_MAXDELAY,

@@ -12,7 +12,9 @@ export interface FinalHopData {
   payment_secret?: Uint8Array;
   total_msat?: bigint;
   payment_metadata?: Uint8Array;
-  /** Extra odd records (keysend's preimage, `extratlvs`). */
+  /** keysend.ts: the preimage the payer chose. */
+  keysend_preimage?: Uint8Array;
+  /** Extra odd records (keysend's `extratlvs`). */
   extra?: UnknownTlv[];
 }
 
@@ -46,6 +48,7 @@ export function hopPayloads(route: readonly PricedHop[], blockheight: number, fi
     };
     if (final.payment_secret) p.payment_data = { payment_secret: final.payment_secret, total_msat: final.total_msat ?? h.amount_msat };
     if (final.payment_metadata) p.payment_metadata = { payment_metadata: final.payment_metadata };
+    if (final.keysend_preimage) p.keysend_preimage = { payment_preimage: final.keysend_preimage };
     if (final.extra?.length) p.unknown = [...final.extra].sort((a, b) => (a.type < b.type ? -1 : 1));
     return p;
   });

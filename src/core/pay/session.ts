@@ -35,7 +35,9 @@ export interface PayRequest {
   final_cltv: number;
   payment_secret?: Uint8Array;
   payment_metadata?: Uint8Array;
-  /** Odd records for the final hop (keysend.ts, keysend's `extratlvs`). */
+  /** keysend: the preimage we chose (keysend.ts), sent to the destination. */
+  keysend_preimage?: Uint8Array;
+  /** Odd records for the final hop (keysend's `extratlvs`). */
   extra?: UnknownTlv[];
   /** Default: as Core Lightning's pay, 0.5% of the amount, and 5000 msat at least. */
   maxfee_msat?: bigint;
@@ -268,6 +270,7 @@ export class PaySession {
       {
         ...(this.req.payment_secret ? { payment_secret: this.req.payment_secret, total_msat: this.req.amount_msat } : {}),
         ...(this.req.payment_metadata ? { payment_metadata: this.req.payment_metadata } : {}),
+        ...(this.req.keysend_preimage ? { keysend_preimage: this.req.keysend_preimage } : {}),
         ...(this.req.extra ? { extra: this.req.extra } : {}),
       },
       this.req.payment_hash,
