@@ -28,6 +28,7 @@ import {
   type InvoiceTerms,
   type OutgoingChannel,
   type OutgoingPart,
+  type PayGraph,
   type PayRequest,
   type PayResult,
 } from '../../src/core/pay/index.ts';
@@ -94,28 +95,38 @@ export class Net {
   readonly log: string[] = [];
 
   /** Channel `block`x1x0 between x and y, each side with its policy in the graph and in its own view. */
-  link(block: number, x: number, y: number, px: Policy, py: Policy, spendable = { x: 1_000_000_000n, y: 1_000_000_000n }): string {
+  link(
+    block: number,
+    x: number,
+    y: number,
+    px: Policy,
+    py: Policy,
+    spendable = { x: 1_000_000_000n, y: 1_000_000_000n },
+    isPrivate = false,
+  ): string {
     const scid = `${block}x1x0`;
     const [n1, n2] = dir(x, y) === 0 ? [x, y] : [y, x];
-    this.graph.addChannel(
-      { short_channel_id: parseScid(scid), node_id_1: pub(n1), node_id_2: pub(n2), features: new Uint8Array(0) },
-      10_000_000,
-    );
+    if (!isPrivate)
+      this.graph.addChannel(
+        { short_channel_id: parseScid(scid), node_id_1: pub(n1), node_id_2: pub(n2), features: new Uint8Array(0) },
+        10_000_000,
+      );
     for (const [from, to, p, sp] of [
       [x, y, px, spendable.x],
       [y, x, py, spendable.y],
     ] as const) {
-      this.graph.applyChannelUpdate({
-        short_channel_id: parseScid(scid),
-        timestamp: 1_000,
-        message_flags: 1,
-        channel_flags: dir(from, to),
-        cltv_expiry_delta: p.delta,
-        htlc_minimum_msat: 0n,
-        fee_base_msat: p.base,
-        fee_proportional_millionths: p.ppm,
-        htlc_maximum_msat: 5_000_000_000n,
-      });
+      if (!isPrivate)
+        this.graph.applyChannelUpdate({
+          short_channel_id: parseScid(scid),
+          timestamp: 1_000,
+          message_flags: 1,
+          channel_flags: dir(from, to),
+          cltv_expiry_delta: p.delta,
+          htlc_minimum_msat: 0n,
+          fee_base_msat: p.base,
+          fee_proportional_millionths: p.ppm,
+          htlc_maximum_msat: 5_000_000_000n,
+        });
       this.real.set(`${from}/${scid}`, {
         fee_base_msat: p.base,
         fee_proportional_millionths: p.ppm,
@@ -130,7 +141,11 @@ export class Net {
     return scid;
   }
 
-  session(req: Partial<PayRequest> & { amount_msat: bigint }, localSpendable?: Record<string, bigint>): PaySession {
+  session(
+    req: Partial<PayRequest> & { amount_msat: bigint },
+    localSpendable?: Record<string, bigint>,
+    wrap = (g: PayGraph) => g,
+  ): PaySession {
     let k = 100;
     const channels = [...this.real.entries()]
       .filter(([key]) => key.startsWith(`${U}/`))
@@ -144,7 +159,7 @@ export class Net {
         now: () => this.t,
         blockheight: () => HEIGHT,
         sessionKey: () => new Uint8Array(32).fill(k++ & 0xff),
-        graph: graphForPayments(this.graph, hex(U)),
+        graph: wrap(graphForPayments(this.graph, hex(U))),
         channels,
         chain_hash: CHAIN,
       },

@@ -11,10 +11,11 @@ import {
   checkFailureUpdate,
   failureAction,
   unattributableAction,
+  withHints,
   type PricedHop,
 } from '../../src/core/pay/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
-import { B, C, CHAIN, D, PREIMAGE, diamond, dir, hex, pub, signedUpdate } from './pay-session-net.ts';
+import { B, C, CHAIN, D, Net, PREIMAGE, U, diamond, dir, hex, pub, signedUpdate } from './pay-session-net.ts';
 import { parseScid } from '../../src/core/wire/scid.ts';
 
 const viaOf = (route: readonly PricedHop[]) => route.map(h => h.channel).join(',');
@@ -135,6 +136,39 @@ describe('payment session (xpay) over a live small network', () => {
       s2.records().map(p => viaOf(p.route)),
       ['1x1x0,3x1x0', '2x1x0,4x1x0'],
     );
+  });
+
+  it("reaches a payee on a private channel through the invoice's route hint", () => {
+    const net = new Net();
+    const zero = { base: 0, ppm: 0, delta: 6 };
+    net.link(1, U, B, zero, zero);
+    net.link(2, U, C, zero, zero);
+    net.link(3, B, C, { base: 10, ppm: 10, delta: 10 }, zero);
+    net.link(4, C, D, { base: 2000, ppm: 2000, delta: 40 }, zero, undefined, true);
+    const hint = [
+      { pubkey: pub(C), shortChannelId: parseScid('4x1x0'), feeBaseMsat: 2000, feeProportionalMillionths: 2000, cltvExpiryDelta: 40 },
+    ];
+    // Without the hint there is no route.
+    const bare = net.run(net.session({ amount_msat: 100_000n }));
+    ok(bare.status === 'failed');
+    equal(bare.code, PAY_ROUTE_NOT_FOUND);
+    const s = net.session({ amount_msat: 100_000n }, undefined, g => withHints(g, hex(U), hex(D), [hint]));
+    const r = net.run(s);
+    ok(r.status === 'complete');
+    equal(r.amount_sent_msat, 102_200n);
+    equal(viaOf(s.records().at(-1)!.route), '2x1x0,4x1x0');
+  });
+
+  it('pays a peer over our private channel to it', () => {
+    const net = diamond();
+    net.link(5, U, D, { base: 0, ppm: 0, delta: 6 }, { base: 0, ppm: 0, delta: 6 }, undefined, true);
+    const s = net.session({ amount_msat: 100_000n }, undefined, g =>
+      withHints(g, hex(U), hex(D), [], [{ short_channel_id: '5x1x0', peer: hex(D) }]),
+    );
+    const r = net.run(s);
+    ok(r.status === 'complete');
+    equal(r.amount_sent_msat, 100_000n);
+    equal(viaOf(s.records()[0]!.route), '5x1x0');
   });
 
   it('keeps within maxfee and maxdelay', () => {

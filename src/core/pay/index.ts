@@ -53,3 +53,4 @@ export {
   type PayRequest,
   type PayResult,
 } from './session.ts';
+export { withHints, type PrivateChannel } from './hints.ts';
