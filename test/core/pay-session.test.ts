@@ -105,6 +105,21 @@ describe('payment session (xpay) over a live small network', () => {
     ok(s.overlay.maxCarry('3x1x0', dir(B, D))! < 80_000_000n);
   });
 
+  it('waits for held parts, which the payee fails with mpp_timeout after 60 s; retry_for then ends it', () => {
+    const net = diamond({ ub: 60_000_000n });
+    net.intercept = node => (node === C ? { name: 'temporary_node_failure' } : undefined);
+    const s = net.session({ amount_msat: 100_000_000n, retry_for_s: 60 });
+    const r = net.run(s);
+    ok(r.status === 'failed');
+    equal(r.code, PAY_STOPPED_RETRYING);
+    ok(r.message.includes('mpp_timeout'), r.message);
+    const parts = s.records();
+    ok(parts.every(p => p.status === 'failed'));
+    // Every part through B reached D and was held there, none fulfilled without the whole amount.
+    ok(parts.filter(p => p.route[0]!.channel === '1x1x0').every(p => p.failure?.startsWith('mpp_timeout')));
+    equal(net.sets.size, 0);
+  });
+
   it("stops at the destination's incorrect_or_unknown_payment_details, without retrying", () => {
     const net = diamond();
     net.invoice = { ...net.invoice, payment_secret: new Uint8Array(32).fill(1) };
