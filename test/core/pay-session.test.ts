@@ -11,6 +11,8 @@ import {
   checkFailureUpdate,
   failureAction,
   unattributableAction,
+  PaySession,
+  type PayEnv,
   withHints,
   type PricedHop,
 } from '../../src/core/pay/index.ts';
@@ -184,6 +186,29 @@ describe('payment session (xpay) over a live small network', () => {
     ok(r.status === 'complete');
     equal(r.amount_sent_msat, 100_000n);
     equal(viaOf(s.records()[0]!.route), '5x1x0');
+  });
+
+  it('survives a restart from its snapshot: pending parts are not sent again, and their end is read with the stored secrets', () => {
+    const net = diamond();
+    const real = net.real.get(`${B}/3x1x0`)!;
+    Object.assign(real, { fee_base_msat: 1500, channel_update: signedUpdate('3x1x0', B, D, { base: 1500, ppm: 1000, delta: 40 }, 2_000) });
+    const s = net.session({ amount_msat: 100_000n });
+    const first = s.step();
+    ok('send' in first && first.send.length === 1);
+    // As a store would keep it (structured clone: what IndexedDB and worker messages do).
+    const stored = (globalThis as unknown as { structuredClone<T>(v: T): T }).structuredClone(s.snapshot());
+    const outcome = net.deliver(first.send[0]!);
+    ok(outcome.kind === 'failed');
+    // The node restarts: the session comes back from its record.
+    const again = PaySession.restore(stored, (s as unknown as { env: PayEnv }).env);
+    const waiting = again.step();
+    ok('send' in waiting);
+    equal(waiting.send.length, 0); // the part is in flight: nothing is sent twice
+    again.failed(outcome.partid, outcome.reason);
+    equal(again.overlay.policy('3x1x0', dir(B, D), () => undefined)?.fee_base_msat, 1500);
+    const r = net.run(again);
+    ok(r.status === 'complete');
+    equal(r.amount_sent_msat, 101_600n);
   });
 
   it('keeps within maxfee and maxdelay', () => {

@@ -32,7 +32,7 @@ export {
 } from './forward.ts';
 export { checkFailureUpdate, readFailureUpdate, type ExpectedUpdate, type UpdateVerdict } from './failure-update.ts';
 export { failureAction, unattributableAction, type FailureAction } from './failure-action.ts';
-export { RouteOverlay, halfKey } from './overlay.ts';
+export { RouteOverlay, halfKey, type OverlaySnapshot } from './overlay.ts';
 export { planRoute, priceRoute, type PartRequest, type PathHop, type PayGraph, type PricedHop } from './route.ts';
 export { buildPartOnion, hopPayloads, type FinalHopData, type PartOnion } from './onion-build.ts';
 export { KEYSEND_TLV, keysendPreimage, keysendFinal } from './keysend.ts';
@@ -52,5 +52,6 @@ export {
   type PayEnv,
   type PayRequest,
   type PayResult,
+  type PaySnapshot,
 } from './session.ts';
 export { withHints, type PrivateChannel } from './hints.ts';

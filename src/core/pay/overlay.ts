@@ -39,4 +39,23 @@ export class RouteOverlay {
   exclude(key: string): void {
     this.excluded.add(key);
   }
+
+  /** Plain data (structured-clone safe) for the payment's durable record. */
+  snapshot(): OverlaySnapshot {
+    return { updates: [...this.updates], bounds: [...this.bounds], excluded: [...this.excluded] };
+  }
+
+  static restore(s: OverlaySnapshot): RouteOverlay {
+    const o = new RouteOverlay();
+    for (const [k, u] of s.updates) o.updates.set(k, u);
+    for (const [k, b] of s.bounds) o.bounds.set(k, b);
+    for (const k of s.excluded) o.excluded.add(k);
+    return o;
+  }
+}
+
+export interface OverlaySnapshot {
+  updates: [string, KnownUpdate][];
+  bounds: [string, bigint][];
+  excluded: string[];
 }

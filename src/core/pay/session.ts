@@ -13,7 +13,7 @@ import { parseScid } from '../wire/scid.ts';
 import { checkFailureUpdate } from './failure-update.ts';
 import { failureAction, unattributableAction, type FailureAction } from './failure-action.ts';
 import { buildPartOnion, type PartOnion } from './onion-build.ts';
-import { halfKey, RouteOverlay } from './overlay.ts';
+import { halfKey, RouteOverlay, type OverlaySnapshot } from './overlay.ts';
 import { planRoute, type PayGraph, type PricedHop } from './route.ts';
 
 /** Core Lightning's JSON-RPC error codes for a payment that ends without a preimage. */
@@ -90,15 +90,31 @@ export type PayResult =
     }
   | { status: 'failed'; code: number; message: string; failed_parts: number };
 
-interface Held extends PartRecord {
+export interface Held extends PartRecord {
   sharedSecrets: Uint8Array[];
 }
 
+/**
+ * A session as plain data (structured-clone safe: bigint, Uint8Array): store it durably after
+ * `step` returns parts and before any of them is offered to a channel, so that after a restart
+ * every part sent is known, and resolved (`fulfilled`/`failed`) from the channel's HTLCs, never sent twice.
+ */
+export interface PaySnapshot {
+  req: PayRequest;
+  startedAt: number;
+  nextPartid: number;
+  parts: Held[];
+  preimage?: Uint8Array;
+  stop?: { code: number; message: string };
+  lastReason: string;
+  overlay: OverlaySnapshot;
+}
+
 export class PaySession {
-  readonly overlay = new RouteOverlay();
+  overlay = new RouteOverlay();
   private readonly parts = new Map<number, Held>();
   private nextPartid = 1;
-  private readonly startedAt: number;
+  private startedAt: number;
   private preimage: Uint8Array | undefined;
   private stop: { code: number; message: string } | undefined;
   private lastReason = 'no attempt made';
@@ -112,6 +128,32 @@ export class PaySession {
     this.startedAt = env.now();
     const pct = req.amount_msat / 200n;
     this.maxfee = req.maxfee_msat ?? (pct > 5000n ? pct : 5000n);
+  }
+
+  snapshot(): PaySnapshot {
+    return {
+      req: this.req,
+      startedAt: this.startedAt,
+      nextPartid: this.nextPartid,
+      parts: [...this.parts.values()].map(p => ({ ...p, route: [...p.route], sharedSecrets: [...p.sharedSecrets] })),
+      ...(this.preimage ? { preimage: this.preimage } : {}),
+      ...(this.stop ? { stop: this.stop } : {}),
+      lastReason: this.lastReason,
+      overlay: this.overlay.snapshot(),
+    };
+  }
+
+  /** The session as it was stored; `retry_for` still counts from the original start. */
+  static restore(s: PaySnapshot, env: PayEnv): PaySession {
+    const session = new PaySession(s.req, env);
+    session.startedAt = s.startedAt;
+    session.nextPartid = s.nextPartid;
+    for (const p of s.parts) session.parts.set(p.partid, { ...p });
+    session.preimage = s.preimage;
+    session.stop = s.stop;
+    session.lastReason = s.lastReason;
+    session.overlay = RouteOverlay.restore(s.overlay);
+    return session;
   }
 
   /** Every part so far, for listsendpays / xpay's parts. */
