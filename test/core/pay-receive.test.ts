@@ -10,6 +10,7 @@ import {
   finalPayload,
   keysendPreimage,
   keysendFinal,
+  checkKeysendHtlc,
   type FinalPayload,
   type InvoiceTerms,
 } from '../../src/core/pay/index.ts';
@@ -146,6 +147,18 @@ describe('final node checks (BOLT 4)', () => {
     equal(toHex(keysendPreimage(p, sha256(pre))!), toHex(pre));
     equal(keysendPreimage(p, sha256(new Uint8Array(32))), undefined);
     equal(p.payment_data, undefined);
+    const fp = finalPayload(p);
+    const at = { amount_msat: built.amount_msat, cltv_expiry: built.cltv_expiry, payment_hash: sha256(pre) };
+    const v = checkKeysendHtlc(at, fp, keysendPreimage(p, sha256(pre)), 22, ctx);
+    ok(v.ok);
+    equal(toHex(v.preimage!), toHex(pre));
+    deepEqual(checkKeysendHtlc({ ...at, payment_hash: new Uint8Array(32) }, fp, pre, 22, ctx), {
+      ok: false,
+      failure: { name: 'incorrect_or_unknown_payment_details', htlc_msat: 1_000n, height: 800 },
+      why: 'no keysend preimage for this payment_hash',
+    });
+    equal(failureOf(checkKeysendHtlc(at, fp, pre, 23, ctx)).name, 'incorrect_or_unknown_payment_details');
+    equal(failureOf(checkKeysendHtlc({ ...at, amount_msat: 999n }, fp, pre, 22, ctx)).name, 'final_incorrect_htlc_amount');
     deepEqual(p.unknown, [{ type: 7777777n, value: fromHex('ab') }]);
   });
 });

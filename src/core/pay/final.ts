@@ -1,6 +1,7 @@
 // BOLT 4 "Requirements for the final node": what the payee checks on one incoming HTLC before it
 // joins its payment's HTLC set (mpp.ts). Pure: the invoice, the block height and the time are given.
 import { equal } from '../base/bytes.ts';
+import { sha256 } from '../crypto/primitives.ts';
 import type { Failure } from '../onion/failures.ts';
 import type { HopPayload } from '../onion/payload.ts';
 
@@ -57,25 +58,16 @@ export interface FinalContext {
  * goes to the HTLC set (mpp.ts) under its `total_msat`; it is not yet to be fulfilled.
  */
 export function checkFinalHtlc(htlc: IncomingHtlc, p: FinalPayload, invoice: InvoiceTerms | undefined, ctx: FinalContext): FinalVerdict {
-  // BOLT 4 (payload reader, final node) "MUST return an error if: incoming `amount_msat` < `amt_to_forward`"
-  if (htlc.amount_msat < p.amt_to_forward) {
-    return fail({ name: 'final_incorrect_htlc_amount', incoming_htlc_amt: htlc.amount_msat }, 'HTLC amount below amt_to_forward');
-  }
-  // "incoming `cltv_expiry` < `outgoing_cltv_value`"
-  if (htlc.cltv_expiry < p.outgoing_cltv_value) {
-    return fail({ name: 'final_incorrect_cltv_expiry', cltv_expiry: htlc.cltv_expiry }, 'HTLC cltv_expiry below outgoing_cltv_value');
-  }
-  // incorrect_or_unknown_payment_details carries [u64:htlc_msat][u32:height].
-  const details = (why: string): FinalVerdict =>
-    fail({ name: 'incorrect_or_unknown_payment_details', htlc_msat: htlc.amount_msat, height: ctx.blockheight }, why);
+  const basic = checkAgainstPayload(htlc, p);
+  if (basic) return basic;
+  const details = unknownDetails(htlc, ctx);
   // "The `payment_hash` is unknown to the final node"; "if the payment hash has already been paid:
   // MAY treat the payment hash as unknown" (we do: the preimage is already out, nothing to add).
   if (!invoice) return details('unknown payment_hash');
   if (invoice.status !== 'unpaid' || ctx.now >= invoice.expires_at)
     return details(`invoice ${invoice.status === 'unpaid' ? 'expired' : invoice.status}`);
-  // "incoming `cltv_expiry` < `current_block_height` + `min_final_cltv_expiry_delta`": the expiry
-  // "is too close to the current block height for safe handling by the final node".
-  if (htlc.cltv_expiry < ctx.blockheight + invoice.min_final_cltv_expiry) return details('cltv_expiry too soon');
+  const soon = tooSoon(htlc, invoice.min_final_cltv_expiry, ctx);
+  if (soon) return soon;
   // "if the `payment_secret` doesn't match the expected value for that `payment_hash`, or the
   // `payment_secret` is required and is not present: MUST fail the HTLC." (BOLT 11 makes `s` mandatory.)
   if (!p.payment_secret || !equal(p.payment_secret, invoice.payment_secret)) return details('payment_secret missing or wrong');
@@ -91,6 +83,48 @@ export function checkFinalHtlc(htlc: IncomingHtlc, p: FinalPayload, invoice: Inv
     if (p.total_msat > 2n * invoice.amount_msat) return details('total_msat over twice the invoice amount');
   }
   return { ok: true, payload: p };
+}
+
+/**
+ * A keysend HTLC (keysend.ts): no invoice, the preimage in the payload must hash to the HTLC's
+ * payment_hash; the same BOLT 4 checks of the HTLC against its payload, and our own final delta.
+ */
+export function checkKeysendHtlc(
+  htlc: IncomingHtlc & { payment_hash: Uint8Array },
+  p: FinalPayload,
+  preimage: Uint8Array | undefined,
+  minFinalCltvExpiry: number,
+  ctx: FinalContext,
+): FinalVerdict & { preimage?: Uint8Array } {
+  const basic = checkAgainstPayload(htlc, p);
+  if (basic) return basic;
+  if (!preimage || !equal(sha256(preimage), htlc.payment_hash))
+    return unknownDetails(htlc, ctx)('no keysend preimage for this payment_hash');
+  return tooSoon(htlc, minFinalCltvExpiry, ctx) ?? { ok: true, payload: p, preimage };
+}
+
+/** BOLT 4 (payload reader, final node) "MUST return an error if:" the HTLC carries less than the payload says. */
+function checkAgainstPayload(htlc: IncomingHtlc, p: FinalPayload): FinalVerdict | undefined {
+  // "incoming `amount_msat` < `amt_to_forward`"
+  if (htlc.amount_msat < p.amt_to_forward) {
+    return fail({ name: 'final_incorrect_htlc_amount', incoming_htlc_amt: htlc.amount_msat }, 'HTLC amount below amt_to_forward');
+  }
+  // "incoming `cltv_expiry` < `outgoing_cltv_value`"
+  if (htlc.cltv_expiry < p.outgoing_cltv_value) {
+    return fail({ name: 'final_incorrect_cltv_expiry', cltv_expiry: htlc.cltv_expiry }, 'HTLC cltv_expiry below outgoing_cltv_value');
+  }
+  return undefined;
+}
+
+/** incorrect_or_unknown_payment_details carries [u64:htlc_msat][u32:height]. */
+function unknownDetails(htlc: IncomingHtlc, ctx: FinalContext): (why: string) => FinalVerdict {
+  return why => fail({ name: 'incorrect_or_unknown_payment_details', htlc_msat: htlc.amount_msat, height: ctx.blockheight }, why);
+}
+
+/** "incoming `cltv_expiry` < `current_block_height` + `min_final_cltv_expiry_delta`": the expiry "is
+ * too close to the current block height for safe handling by the final node". */
+function tooSoon(htlc: IncomingHtlc, minFinal: number, ctx: FinalContext): FinalVerdict | undefined {
+  return htlc.cltv_expiry < ctx.blockheight + minFinal ? unknownDetails(htlc, ctx)('cltv_expiry too soon') : undefined;
 }
 
 function fail(failure: Failure, why: string): FinalVerdict {

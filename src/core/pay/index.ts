@@ -2,6 +2,7 @@
 // checks (forward), and the payer's session (send). BOLT 4, BOLT 7 "HTLC Fees", BOLT 11.
 export {
   checkFinalHtlc,
+  checkKeysendHtlc,
   finalPayload,
   type FinalContext,
   type FinalPayload,
