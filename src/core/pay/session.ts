@@ -273,8 +273,14 @@ export class PaySession {
       const ch = this.env.channels.find(c => c.short_channel_id === channel);
       return ch ? ch.spendable_msat - (used.get(channel) ?? 0n) : 0n;
     };
+    // No part can deliver more than our best channel can still carry: start there, not higher.
+    const mostAvailable = () =>
+      this.env.channels.reduce((m, c) => (available(c.short_channel_id) > m ? available(c.short_channel_id) : m), 0n);
     let target = remaining;
     while (remaining > 0n && this.count('pending') < MAX_PARTS_IN_FLIGHT) {
+      const cap = mostAvailable();
+      if (cap <= 0n) break;
+      if (target > cap) target = cap;
       // Each part may spend its share of the fee budget left.
       const budget = this.maxfee - feesCommitted;
       const route =
