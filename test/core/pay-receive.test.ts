@@ -226,6 +226,19 @@ describe('HTLC sets (BOLT 4 basic multi-part payments)', () => {
     equal(sets.add(part(3, 40_000n), 800).status, 'complete');
   });
 
+  it('fails a held set before any of its HTLCs comes within the margin of its expiry', () => {
+    const sets = new HtlcSets<number>({ now: () => 0 });
+    sets.add(part(1, 30_000n, { cltv_expiry: 900 }), 800);
+    sets.add(part(2, 30_000n, { cltv_expiry: 850 }), 800);
+    sets.add(part(3, 30_000n, { payment_hash: new Uint8Array(32).fill(2), cltv_expiry: 950 }), 800);
+    deepEqual(sets.expireByHeight(839, 10), []);
+    deepEqual(sets.expireByHeight(840, 10), [
+      { id: 1, failure: { name: 'mpp_timeout' } },
+      { id: 2, failure: { name: 'mpp_timeout' } },
+    ]);
+    equal(sets.size, 1);
+  });
+
   it('bounds the parts of one set and the parts held in all', () => {
     const sets = new HtlcSets<number>({ now: () => 0, maxPartsPerSet: 2, maxPartsHeld: 3 });
     sets.add(part(1, 1n), 800);

@@ -19,6 +19,8 @@ export interface HeldPart<K> {
   amt_to_forward: bigint;
   total_msat: bigint;
   payment_secret?: Uint8Array;
+  /** The HTLC's expiry: a set is failed before any of its parts can time out on chain. */
+  cltv_expiry?: number;
 }
 
 export interface PartFailure<K> {
@@ -109,6 +111,21 @@ export class HtlcSets<K> {
     const out: PartFailure<K>[] = [];
     for (const [key, set] of this.sets) {
       if (now - set.firstAt < this.timeoutMs) continue;
+      this.drop(key);
+      for (const p of set.parts) out.push({ id: p.id, failure: { name: 'mpp_timeout' } });
+    }
+    return out;
+  }
+
+  /**
+   * Sets with a part whose `cltv_expiry` is within `margin` blocks of `blockheight`: failed whole
+   * (mpp_timeout), so that no held HTLC runs to its expiry and forces the channel on chain (BOLT 2:
+   * an HTLC must be failed back before its deadline). Call on each new block.
+   */
+  expireByHeight(blockheight: number, margin: number): PartFailure<K>[] {
+    const out: PartFailure<K>[] = [];
+    for (const [key, set] of this.sets) {
+      if (!set.parts.some(p => p.cltv_expiry !== undefined && p.cltv_expiry <= blockheight + margin)) continue;
       this.drop(key);
       for (const p of set.parts) out.push({ id: p.id, failure: { name: 'mpp_timeout' } });
     }
