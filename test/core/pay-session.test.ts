@@ -35,7 +35,7 @@ describe('payment session (xpay) over a live small network', () => {
     // B charges 1000 + 100,000 * 1000 / 1,000,000 = 1100.
     deepEqual([r.amount_msat, r.amount_sent_msat, r.successful_parts, r.failed_parts], [100_000n, 101_100n, 1, 0]);
     equal(viaOf(s.records()[0]!.route), '1x1x0,3x1x0');
-    equal(s.records()[0]!.route[0]!.delay, 58); // 18 final + B's 40
+    equal(s.records()[0]!.route[0]!.delay, 59); // 18 final + 1 block of slack + B's 40
   });
 
   it('splits the amount when no channel of ours can carry it, and the payee takes the parts together', () => {
@@ -259,6 +259,10 @@ describe('acting on failures (xpay rules)', () => {
   it('ends on a destination failure except mpp_timeout', () => {
     equal(failureAction(route, 2, { name: 'incorrect_or_unknown_payment_details', htlc_msat: 1n, height: 1 }).kind, 'final');
     equal(failureAction(route, 2, { name: 'final_incorrect_cltv_expiry', cltv_expiry: 1 }).kind, 'final');
+    // A payee ahead of us (its height in the failure) is worth another try; at our height it is final.
+    const ipd = { name: 'incorrect_or_unknown_payment_details', htlc_msat: 1000n, height: 801 } as const;
+    equal(failureAction(route, 2, ipd, 800).kind, 'retry');
+    equal(failureAction(route, 2, ipd, 801).kind, 'final');
     deepEqual(failureAction(route, 2, { name: 'mpp_timeout' }), {
       kind: 'retry',
       exclude: [],

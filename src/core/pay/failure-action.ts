@@ -23,9 +23,9 @@ const half = (h: PricedHop) => `${h.channel}/${h.direction}`;
 
 /**
  * `hop`: index in `route` of the node that produced the error (onion/error-onion.ts DecodedError),
- * the last index being the destination.
+ * the last index being the destination. `sentAt`: our block height when the part was built.
  */
-export function failureAction(route: readonly PricedHop[], hop: number, failure: Failure | UnknownFailure): FailureAction {
+export function failureAction(route: readonly PricedHop[], hop: number, failure: Failure | UnknownFailure, sentAt?: number): FailureAction {
   const code = failure.name === 'unknown' ? failure.code : failureCode(failure.name);
   const who = route[hop]!;
   const next = route[hop + 1];
@@ -34,6 +34,11 @@ export function failureAction(route: readonly PricedHop[], hop: number, failure:
     // The destination. mpp_timeout: "the complete amount of the multi-part payment was not received
     // within a reasonable time": the parts may be sent again. Anything else it says is its answer.
     if (failure.name === 'mpp_timeout') return { kind: 'retry', exclude: [], reason };
+    // incorrect_or_unknown_payment_details carries the payee's `height`: a payee ahead of us may
+    // have found our expiry too soon; that is worth another try, not an answer (Core Lightning does the same).
+    if (failure.name === 'incorrect_or_unknown_payment_details' && sentAt !== undefined && failure.height > sentAt) {
+      return { kind: 'retry', exclude: [], reason: `${reason} at height ${failure.height}, ahead of our ${sentAt}` };
+    }
     return { kind: 'final', reason };
   }
   switch (failure.name) {

@@ -26,6 +26,8 @@ export const DEFAULT_MAXDELAY = 2016;
 /** No part smaller than this is split off (the whole remainder may still be smaller). */
 export const MIN_PART_MSAT = 1000n;
 export const MAX_PARTS_IN_FLIGHT = 32;
+/** Blocks added to the invoice's min_final_cltv_expiry: the payee may see a block before we do. */
+export const FINAL_CLTV_SLACK = 1;
 
 export interface PayRequest {
   destination: string;
@@ -92,6 +94,8 @@ export type PayResult =
 
 export interface Held extends PartRecord {
   sharedSecrets: Uint8Array[];
+  /** Our block height when the part was built. */
+  blockheight: number;
 }
 
 /**
@@ -158,7 +162,7 @@ export class PaySession {
 
   /** Every part so far, for listsendpays / xpay's parts. */
   records(): PartRecord[] {
-    return [...this.parts.values()].map(({ sharedSecrets: _s, ...r }) => ({ ...r, route: [...r.route] }));
+    return [...this.parts.values()].map(({ sharedSecrets: _s, blockheight: _b, ...r }) => ({ ...r, route: [...r.route] }));
   }
 
   /** Parts to send now, or the payment's end. An empty `send` means: wait for the parts in flight. */
@@ -193,7 +197,7 @@ export class PaySession {
     let action: FailureAction;
     try {
       const d = decodeErrorPacket(p.sharedSecrets, reason);
-      action = failureAction(p.route, d.hop, d.failure);
+      action = failureAction(p.route, d.hop, d.failure, p.blockheight);
     } catch (e) {
       if (!(e instanceof OnionError)) throw e;
       action = unattributableAction(p.route);
@@ -289,7 +293,7 @@ export class PaySession {
           : planRoute(this.env.graph, this.overlay, {
               destination: this.req.destination,
               amount_msat: target,
-              final_cltv: this.req.final_cltv,
+              final_cltv: this.req.final_cltv + FINAL_CLTV_SLACK,
               maxfee_msat: (budget * target) / remaining,
               maxdelay: this.req.maxdelay ?? DEFAULT_MAXDELAY,
               localAvailable: available,
@@ -312,9 +316,10 @@ export class PaySession {
   }
 
   private launch(route: PricedHop[], delivers: bigint): OutgoingPart {
+    const blockheight = this.env.blockheight();
     const onion = buildPartOnion(
       route,
-      this.env.blockheight(),
+      blockheight,
       {
         ...(this.req.payment_secret ? { payment_secret: this.req.payment_secret, total_msat: this.req.amount_msat } : {}),
         ...(this.req.payment_metadata ? { payment_metadata: this.req.payment_metadata } : {}),
@@ -332,6 +337,7 @@ export class PaySession {
       sent_msat: onion.amount_msat,
       status: 'pending',
       sharedSecrets: onion.sharedSecrets,
+      blockheight,
     });
     return { ...onion, partid, payment_hash: this.req.payment_hash, route, delivers_msat: delivers };
   }
