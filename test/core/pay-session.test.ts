@@ -293,6 +293,20 @@ describe('acting on failures (xpay rules)', () => {
     equal(unattributableAction(route.slice(2)).kind, 'final');
   });
 
+  it('takes any bytes as a failure reason without throwing: a bad peer cannot crash the payer', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    for (let i = 0; i < 60; i++) {
+      const net = diamond();
+      const s = net.session({ amount_msat: 100_000n });
+      const st = s.step();
+      ok('send' in st);
+      const len = [0, 10, 36, 292, 300][i % 5]!;
+      s.failed(st.send[0]!.partid, Uint8Array.from({ length: len }, rnd));
+      equal(s.records()[0]!.status, 'failed');
+    }
+  });
+
   it('treats a garbled error packet as unattributable in the session', () => {
     const net = diamond();
     const s = net.session({ amount_msat: 100_000n });
