@@ -19,6 +19,9 @@ export const PAYLOAD_TLVS = {
   12: ['current_path_key', [['path_key', 'point']]],
   16: ['payment_metadata', [['payment_metadata', 'bytes', '...']]],
   18: ['total_amount_msat', [['total_msat', 'tu64']]],
+  // keysend (bLIP 3): the payer's preimage for the final node. An even type: a node that does not
+  // take keysend fails the payload (BOLT 1 "it's OK to be odd").
+  5482373484: ['keysend_preimage', [['payment_preimage', 'bytes', 32]]],
 } as const satisfies TlvStreamDecl;
 
 export type HopPayload = TlvValues<typeof PAYLOAD_TLVS>;

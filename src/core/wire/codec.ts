@@ -89,7 +89,7 @@ export function readTlvStream(r: Reader, decl: TlvStreamDecl): Obj {
     const len = readBigSize(r);
     if (len > BigInt(r.remaining)) throw new DecodeError('tlv_too_long', `TLV ${type} length ${len} exceeds the ${r.remaining} bytes left`);
     const value = r.bytes(Number(len), 'tlv value');
-    const known = type <= 0xffffffffn ? decl[Number(type)] : undefined;
+    const known = type <= BigInt(Number.MAX_SAFE_INTEGER) ? decl[Number(type)] : undefined; // keysend is 5482373484
     if (known) {
       const [name, fields] = known;
       const vr = new Reader(value);
