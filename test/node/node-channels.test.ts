@@ -37,6 +37,8 @@ type PeerChannel = {
   minimum_depth: number;
   features: string[];
   channel_type: { bits: number[]; names: string[] };
+  status: string[];
+  htlcs: unknown[];
 };
 
 const FUNDING_SAT = 500_000;
@@ -57,6 +59,20 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
   const funds = (n: Node) => () => n.call('listfunds', {}) as Promise<Funds>;
   const code = async (p: Promise<unknown>) => (await rejects<Error & { code: number }>(p, Error)).code;
   let dirA: string;
+  /** The channeld instance listpeerchannels' status names, once it runs in normal operation with the peer connected. */
+  const channeldOf = async (n: Node, not?: string) => {
+    const l = await fundsWhen(
+      channelsOf(n),
+      x => {
+        const c = x.channels[0];
+        const m = /^CHANNELD_NORMAL:channeld normal \((channeld-[\d-]+)\)/.exec(c?.status[0] ?? '');
+        return x.channels.length === 1 && c!.peer_connected && m !== null && m[1] !== not;
+      },
+      `a channeld in normal operation${not ? ` other than ${not}` : ''}`,
+    );
+    return { channel: l.channels[0]!, instance: /\((channeld-[\d-]+)\)/.exec(l.channels[0]!.status[0]!)![1]! };
+  };
+  const instances: Record<'a' | 'b', string> = { a: '', b: '' };
 
   before(async () => {
     h = await startRegtest({ port: 0, premine: 101 });
@@ -160,6 +176,9 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
       deepEqual(c.features, ['option_static_remotekey']);
     }
     equal(ca.short_channel_id, cb.short_channel_id);
+    // openingd handed over to channeld on each side (no reestablish on the same connection).
+    instances.a = (await channeldOf(a!)).instance;
+    instances.b = (await channeldOf(b!)).instance;
     equal(ca.spendable_msat > cb.spendable_msat, true, 'the opener holds more');
     const peers = (await a!.call('listpeers', { id: b!.id })) as { peers: { num_channels: number }[] };
     equal(peers.peers[0]!.num_channels, 1);
@@ -180,8 +199,41 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     const again = (await channelsOf(a)()).channels;
     equal(again.length, 1, 'the channel survives a restart');
     deepEqual(
-      [again[0]!.state, again[0]!.channel_id, again[0]!.to_us_msat, again[0]!.short_channel_id, again[0]!.peer_connected],
-      ['CHANNELD_NORMAL', r.channel_id, FUNDING_SAT * 1000 - PUSH_MSAT, ca.short_channel_id, false],
+      [again[0]!.state, again[0]!.channel_id, again[0]!.to_us_msat, again[0]!.short_channel_id],
+      ['CHANNELD_NORMAL', r.channel_id, FUNDING_SAT * 1000 - PUSH_MSAT, ca.short_channel_id],
+    );
+  });
+
+  it('after A restarts it reconnects to B, and a new channeld on each side reestablishes: both still CHANNELD_NORMAL', async () => {
+    // A dials B by itself (B is where A last reached it); each side starts a channeld with channel_reestablish
+    // (A's is in a new process: its instance names start again).
+    const ra = await channeldOf(a!);
+    const rb = await channeldOf(b!, instances.b);
+    for (const [r, toUs] of [
+      [ra, FUNDING_SAT * 1000 - PUSH_MSAT],
+      [rb, PUSH_MSAT],
+    ] as const) {
+      equal(r.channel.state, 'CHANNELD_NORMAL');
+      equal(r.channel.to_us_msat, toUs);
+      equal(r.channel.status[0], `CHANNELD_NORMAL:channeld normal (${r.instance}), commitments 0/0`);
+      deepEqual(r.channel.htlcs, []);
+    }
+    instances.a = ra.instance;
+    instances.b = rb.instance;
+  });
+
+  it('B disconnects A: A redials, and new channelds reestablish on both sides', async () => {
+    await b!.call('disconnect', { id: a!.id, force: true });
+    const ra = await channeldOf(a!, instances.a);
+    const rb = await channeldOf(b!, instances.b);
+    deepEqual(
+      [ra.channel.state, rb.channel.state, ra.channel.status[0], rb.channel.status[0]],
+      [
+        'CHANNELD_NORMAL',
+        'CHANNELD_NORMAL',
+        `CHANNELD_NORMAL:channeld normal (${ra.instance}), commitments 0/0`,
+        `CHANNELD_NORMAL:channeld normal (${rb.instance}), commitments 0/0`,
+      ],
     );
   });
 });

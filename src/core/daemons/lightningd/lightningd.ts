@@ -78,6 +78,7 @@ export class Lightningd {
   /** connectd → lightningd: a peer finished `init`. */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
     this.o.emit?.('peer_connected', e);
+    await this.o.channels?.peerConnected(e);
   }
 
   async peerDisconnected(e: PeerDisconnectedEvent): Promise<void> {
