@@ -75,6 +75,11 @@ export class Lightningd {
     registerDecodeCommands(this.rpc);
   }
 
+  /** lightningd's channels (their daemons: what an RPC that moves HTLCs, or an embedder, drives). */
+  get channels(): LightningdOptions['channels'] {
+    return this.o.channels;
+  }
+
   /** connectd → lightningd: a peer finished `init`. */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
     this.o.emit?.('peer_connected', e);
