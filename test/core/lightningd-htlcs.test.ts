@@ -1,5 +1,4 @@
 // lightningd's record of a channel's HTLCs, from channeld's changes (each told once, with the state).
-import { describe, it } from 'node:test';
 import { applyHtlcChanges } from '../../src/core/daemons/lightningd/channel-htlcs.ts';
 import { deepEqual } from '../support/assert.ts';
 
