@@ -6,7 +6,7 @@
 import { concat, equal as bytesEqual, fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { chainHash, networkOfChainHash, NETWORKS } from '../../src/core/chain/chains.ts';
 import { sha256d } from '../../src/core/crypto/primitives.ts';
-import { Connectd } from '../../src/core/daemons/connectd/connectd.ts';
+import { Connectd, HELD_MESSAGES } from '../../src/core/daemons/connectd/connectd.ts';
 import { daemon as connectdDaemon } from '../../src/core/daemons/connectd/host.ts';
 import { ConnectError } from '../../src/core/daemons/connectd/errors.ts';
 import { unpackGossipBatch } from '../../src/core/daemons/connectd/batch.ts';
@@ -1585,6 +1585,35 @@ describe('connectd: messages about channels we do not have (issue 9 finding 9)',
     b.connectd.holdChannel(r.id, cid, false);
     await r.send(reestablish);
     equal(r.named('error').length, 1, 'once forgotten, the channel is unknown again');
+  });
+
+  it("keeps a held channel's messages, in order and bounded, for the daemon that attaches for it on that connection", async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    b.connectd.holdChannel(r.id, cid, true);
+    // The peer's channel_reestablish arrives before lightningd's channeld is attached (it starts on peer_connected).
+    const add = rawMessage(128, concat(cid, new Uint8Array(1400)));
+    await r.send(reestablish);
+    await r.send(add);
+    const owned: Uint8Array[] = [];
+    b.connectd.setOwner(r.id, cid, { deliver: m => void owned.push(m) });
+    deepEqual(
+      owned.map(m => toHex(m)),
+      [toHex(reestablish), toHex(add)],
+      'delivered first, in order',
+    );
+    await r.send(reestablish);
+    equal(owned.length, 3, 'then as they come');
+    b.connectd.setOwner(r.id, cid, null);
+    // At most HELD_MESSAGES wait; more are dropped (the next reestablish recovers them), never an error.
+    for (let i = 0; i < HELD_MESSAGES + 5; i++) await r.send(reestablish);
+    const later: Uint8Array[] = [];
+    b.connectd.setOwner(r.id, cid, { deliver: m => void later.push(m) });
+    equal(later.length, HELD_MESSAGES);
+    ok(b.hasLog(/has no daemon yet; message dropped/));
+    deepEqual(r.named('error'), []);
   });
 
   it('answers channel_reestablish and other channel messages (types 32-255) with an error naming the channel', async () => {

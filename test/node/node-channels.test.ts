@@ -37,6 +37,8 @@ type PeerChannel = {
   minimum_depth: number;
   features: string[];
   channel_type: { bits: number[]; names: string[] };
+  status: string[];
+  htlcs: unknown[];
 };
 
 const FUNDING_SAT = 500_000;
@@ -57,6 +59,20 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
   const funds = (n: Node) => () => n.call('listfunds', {}) as Promise<Funds>;
   const code = async (p: Promise<unknown>) => (await rejects<Error & { code: number }>(p, Error)).code;
   let dirA: string;
+  /** The channeld instance listpeerchannels' status names, once it runs in normal operation with the peer connected. */
+  const channeldOf = async (n: Node, not?: string) => {
+    const l = await fundsWhen(
+      channelsOf(n),
+      x => {
+        const c = x.channels[0];
+        const m = /^CHANNELD_NORMAL:channeld normal \((channeld-[\d-]+)\)/.exec(c?.status[0] ?? '');
+        return x.channels.length === 1 && c!.peer_connected && m !== null && m[1] !== not;
+      },
+      `a channeld in normal operation${not ? ` other than ${not}` : ''}`,
+    );
+    return { channel: l.channels[0]!, instance: /\((channeld-[\d-]+)\)/.exec(l.channels[0]!.status[0]!)![1]! };
+  };
+  const instances: Record<'a' | 'b', string> = { a: '', b: '' };
 
   before(async () => {
     h = await startRegtest({ port: 0, premine: 101 });
@@ -160,6 +176,9 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
       deepEqual(c.features, ['option_static_remotekey']);
     }
     equal(ca.short_channel_id, cb.short_channel_id);
+    // openingd handed over to channeld on each side (no reestablish on the same connection).
+    instances.a = (await channeldOf(a!)).instance;
+    instances.b = (await channeldOf(b!)).instance;
     equal(ca.spendable_msat > cb.spendable_msat, true, 'the opener holds more');
     const peers = (await a!.call('listpeers', { id: b!.id })) as { peers: { num_channels: number }[] };
     equal(peers.peers[0]!.num_channels, 1);
@@ -180,8 +199,98 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     const again = (await channelsOf(a)()).channels;
     equal(again.length, 1, 'the channel survives a restart');
     deepEqual(
-      [again[0]!.state, again[0]!.channel_id, again[0]!.to_us_msat, again[0]!.short_channel_id, again[0]!.peer_connected],
-      ['CHANNELD_NORMAL', r.channel_id, FUNDING_SAT * 1000 - PUSH_MSAT, ca.short_channel_id, false],
+      [again[0]!.state, again[0]!.channel_id, again[0]!.to_us_msat, again[0]!.short_channel_id],
+      ['CHANNELD_NORMAL', r.channel_id, FUNDING_SAT * 1000 - PUSH_MSAT, ca.short_channel_id],
     );
+  });
+
+  it('after A restarts it reconnects to B, and a new channeld on each side reestablishes: both still CHANNELD_NORMAL', async () => {
+    // A dials B by itself (B is where A last reached it); each side starts a channeld with channel_reestablish
+    // (A's is in a new process: its instance names start again).
+    const ra = await channeldOf(a!);
+    const rb = await channeldOf(b!, instances.b);
+    for (const [r, toUs] of [
+      [ra, FUNDING_SAT * 1000 - PUSH_MSAT],
+      [rb, PUSH_MSAT],
+    ] as const) {
+      equal(r.channel.state, 'CHANNELD_NORMAL');
+      equal(r.channel.to_us_msat, toUs);
+      equal(r.channel.status[0], `CHANNELD_NORMAL:channeld normal (${r.instance}), commitments 0/0`);
+      deepEqual(r.channel.htlcs, []);
+    }
+    instances.a = ra.instance;
+    instances.b = rb.instance;
+  });
+
+  it('B disconnects A: A redials, and new channelds reestablish on both sides', async () => {
+    await b!.call('disconnect', { id: a!.id, force: true });
+    const ra = await channeldOf(a!, instances.a);
+    const rb = await channeldOf(b!, instances.b);
+    deepEqual(
+      [ra.channel.state, rb.channel.state, ra.channel.status[0], rb.channel.status[0]],
+      [
+        'CHANNELD_NORMAL',
+        'CHANNELD_NORMAL',
+        `CHANNELD_NORMAL:channeld normal (${ra.instance}), commitments 0/0`,
+        `CHANNELD_NORMAL:channeld normal (${rb.instance}), commitments 0/0`,
+      ],
+    );
+  });
+
+  it("an HTLC A offers through its channeld is committed on both sides, and B's failure of it after A restarts reaches A: the balance is back", async () => {
+    const channeldFor = (n: Node) => {
+      const channels = n.lightningd.channels!;
+      const dbid = channels.list()[0]!.record!.dbid;
+      const d = channels.channeldOf(dbid);
+      ok(d, 'a channeld runs');
+      return d!;
+    };
+    const amount = 10_000_000n;
+    const { id } = await channeldFor(a!).api.addHtlc({
+      amountMsat: amount,
+      paymentHash: new Uint8Array(32).fill(7),
+      cltvExpiry: h.chain.height + 100,
+      onion: new Uint8Array(1366),
+    });
+    equal(id, 0n);
+    // Irrevocably committed: each side's last persisted state carries it (listpeerchannels reads that).
+    const withHtlc = (n: Node, direction: string) =>
+      fundsWhen(
+        channelsOf(n),
+        l => (l.channels[0]?.htlcs as { direction: string }[]).some(x => x.direction === direction),
+        `the HTLC (${direction})`,
+      );
+    const [la, lb] = [(await withHtlc(a!, 'out')).channels[0]!, (await withHtlc(b!, 'in')).channels[0]!];
+    deepEqual(la.htlcs, [
+      {
+        direction: 'out',
+        id: 0,
+        amount_msat: Number(amount),
+        expiry: h.chain.height + 100,
+        payment_hash: '07'.repeat(32),
+        state: 'SENT_ADD_ACK_REVOCATION',
+      },
+    ]);
+    equal(lb.htlcs.length, 1);
+    equal(la.to_us_msat, FUNDING_SAT * 1000 - PUSH_MSAT - Number(amount));
+
+    await a!.stop();
+    a = await startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
+    const ra = await channeldOf(a);
+    await channeldOf(b!, instances.b);
+    deepEqual(
+      (ra.channel.htlcs as { id: number }[]).map(x => x.id),
+      [0],
+      'the HTLC survives the restart',
+    );
+    // B fails it (what lightningd will do for an HTLC it cannot take); the removal's dance reaches A's new channeld.
+    await channeldFor(b!).api.failHtlc(0n, new Uint8Array(292));
+    const back = (n: Node, toUs: number) =>
+      fundsWhen(channelsOf(n), l => l.channels[0]?.htlcs.length === 0 && l.channels[0]!.to_us_msat === toUs, 'the HTLC removed');
+    await back(a!, FUNDING_SAT * 1000 - PUSH_MSAT);
+    await back(b!, PUSH_MSAT);
+    const [fa, fb] = [(await channeldOf(a!)).channel, (await channeldOf(b!)).channel];
+    deepEqual([fa.state, fb.state], ['CHANNELD_NORMAL', 'CHANNELD_NORMAL']);
+    ok(/commitments 2\/2$/.test(fa.status[0]!), fa.status[0]);
   });
 });

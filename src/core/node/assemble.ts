@@ -21,6 +21,7 @@ import { isNetwork, type NetworkName } from '../chain/chains.ts';
 import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
+import { planDial } from '../net/address.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
 import { Wallet } from '../wallet/wallet.ts';
 import type { WalletStorage } from '../wallet/state.ts';
@@ -252,6 +253,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       hsmd,
       connectd,
       ...(wallet && chain ? { wallet, broadcast: (tx: Uint8Array) => chain!.sendrawtransaction(tx) } : {}),
+      dialTargets: id => planDial(db.peer(id)?.addresses ?? [], p.caps),
       randomBytes: n => p.randomBytes(n),
       log: p.log('channels'),
     });
@@ -314,6 +316,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       },
     };
     lightningd = node.lightningd;
+    // Now that lightningd hears peers connect: reconnect those we have channels with (their channelds start then).
+    await channels.reconnect();
     return node;
   } catch (e) {
     chain?.stop();

@@ -45,6 +45,12 @@ interface Peer {
   unknownReplies: PingAllowance;
   /** Channel daemons by channel_id (hex). */
   owners: Map<string, ChannelOwner>;
+  /**
+   * Messages for channels lightningd holds while no daemon owns them (between openingd and
+   * channeld, or before lightningd started this connection's channeld), in order, at most
+   * HELD_MESSAGES: the daemon that attaches for the channel gets them first.
+   */
+  waiting: { channelId: string; msg: Uint8Array }[];
   control: ControlContext;
   /** Gossip read but not yet handed to gossipd (one batch), and its size packed. */
   batch: Uint8Array[];
@@ -57,6 +63,14 @@ interface Peer {
 }
 
 const ZERO_CHANNEL_ID = new Uint8Array(32);
+
+/**
+ * Messages per connection kept for held channels whose daemon has not attached yet (a few:
+ * channel_reestablish, and what the peer sends after it before our channeld is up); more are
+ * dropped, and the next reestablish recovers them (BOLT 2 "Message Retransmission").
+ */
+export const HELD_MESSAGES = 64;
+export const HELD_BYTES = 256 * 1024;
 
 function isZero(b: Uint8Array): boolean {
   return b.every(x => x === 0);
@@ -288,6 +302,7 @@ export class Connectd {
       connectedAt: this.o.clock.now(),
       features,
       owners,
+      waiting: [],
       pinger,
       allowance,
       unknownReplies,
@@ -443,8 +458,14 @@ export class Connectd {
   private unknownChannel(peer: Peer, msg: Uint8Array, channelId: Uint8Array): void {
     this.call('peerSpoke', () => this.o.events.peerSpoke(peer.id, msg));
     // A channel lightningd holds without a daemon running for it now is not unknown: an `error`
-    // would make the peer drop its commitment to the chain.
-    if (this.held.get(peer.id)?.has(toHex(channelId))) return;
+    // would make the peer drop its commitment to the chain. Its daemon is on its way (lightningd
+    // starts channeld when the peer connects, or as openingd hands over): the message waits for it.
+    if (this.held.get(peer.id)?.has(toHex(channelId))) {
+      const bytes = peer.waiting.reduce((n, w) => n + w.msg.length, msg.length);
+      if (peer.waiting.length < HELD_MESSAGES && bytes <= HELD_BYTES) peer.waiting.push({ channelId: toHex(channelId), msg });
+      else this.o.log.warn(`${peer.conn.label}: channel ${toHex(channelId)} has no daemon yet; message dropped (${HELD_MESSAGES} waiting)`);
+      return;
+    }
     const text = unknownChannelReply(messageTypeOf(msg));
     if (text === undefined) return;
     if (!peer.unknownReplies.take()) {
@@ -488,8 +509,16 @@ export class Connectd {
     const peer = this.livePeer(id);
     if (!(channelId instanceof Uint8Array) || channelId.length !== 32) throw new ConnectError('bad_request', 'channelId must be 32 bytes');
     const key = toHex(channelId);
-    if (owner) peer.owners.set(key, owner);
-    else peer.owners.delete(key);
+    if (!owner) {
+      peer.owners.delete(key);
+      return;
+    }
+    peer.owners.set(key, owner);
+    // What came for the channel before its daemon attached, in order, before anything newer.
+    const mine = peer.waiting.filter(w => w.channelId === key);
+    if (mine.length === 0) return;
+    peer.waiting = peer.waiting.filter(w => w.channelId !== key);
+    for (const w of mine) this.call('owner deliver', () => owner.deliver(w.msg));
   }
 
   /**

@@ -1,6 +1,6 @@
 // The channel JSON-RPC in Core Lightning's shapes: fundchannel (doc/schemas/fundchannel.json, its
 // error codes from common/jsonrpc_errors.h) and listpeerchannels (doc/schemas/listpeerchannels.json).
-import { fromHex } from '../../base/bytes.ts';
+import { fromHex, toHex } from '../../base/bytes.ts';
 import { deserializeChannel, deserializeValue } from '../../channel/serialize.ts';
 import type { ChannelState } from '../../channel/state.ts';
 import { commitmentFee } from '../../bolt3/index.ts';
@@ -90,19 +90,33 @@ function featureNames(typeHex: string): string[] {
 const num = (v: bigint) => Number(v);
 
 /** One listpeerchannels entry for a channel we hold. */
-function channelJson(c: ChannelRecord, connected: boolean): Record<string, unknown> {
+function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []): Record<string, unknown> {
   const funded = deserializeValue<Funded>(c.funded);
   const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
   const p = funded.params;
   const total = p.fundingSatoshis * 1000n;
-  const toUs = state ? state.localCommit.spec.toLocalMsat : funded.toLocalMsat;
+  // The last durable state (channeld's last persist, or openingd's), else the funded channel.
+  const spec = state?.localCommit.spec;
+  const toUs = spec ? spec.toLocalMsat : funded.toLocalMsat;
   // SideParams.channelReserveSatoshis is what that side asks the OTHER to keep.
   const ourReserve = p.remote.channelReserveSatoshis * 1000n;
   const theirReserve = p.local.channelReserveSatoshis * 1000n;
-  // The opener pays the commitment's fee (BOLT 3), from what it may spend.
-  const fee = commitmentFee(funded.feeratePerKw, 0, p.anchors) * 1000n;
+  // The opener pays the commitment's fee (BOLT 3), from what it may spend; every HTLC is counted
+  // untrimmed (an upper bound on the fee).
+  const fee = commitmentFee(spec?.feeratePerKw ?? funded.feeratePerKw, spec?.htlcs.length ?? 0, p.anchors) * 1000n;
+  // What the peer holds outside HTLCs in flight.
+  const toThem = spec ? spec.toRemoteMsat : total - toUs;
   const spendable = toUs - ourReserve - (p.localIsOpener ? fee : 0n);
-  const receivable = total - toUs - theirReserve - (p.localIsOpener ? 0n : fee);
+  const receivable = toThem - theirReserve - (p.localIsOpener ? 0n : fee);
+  // Core Lightning's htlcs[]: those in our current commitment (its *_ACK_REVOCATION states: committed).
+  const htlcs = (spec?.htlcs ?? []).map(h => ({
+    direction: h.offered ? 'out' : 'in',
+    id: num(h.add.id),
+    amount_msat: num(h.add.amountMsat),
+    expiry: h.add.cltvExpiry,
+    payment_hash: toHex(h.add.paymentHash),
+    state: h.offered ? 'SENT_ADD_ACK_REVOCATION' : 'RCVD_ADD_ACK_REVOCATION',
+  }));
   const push = BigInt(c.push_msat);
   return {
     peer_id: c.peer_id,
@@ -135,9 +149,22 @@ function channelJson(c: ChannelRecord, connected: boolean): Record<string, unkno
     our_to_self_delay: p.remote.toSelfDelay,
     max_accepted_htlcs: p.local.maxAcceptedHtlcs,
     minimum_depth: c.minimum_depth,
-    status: [],
-    htlcs: [],
+    status,
+    htlcs,
   };
+}
+
+/** The status line of the channeld running for `c`, if one does. */
+async function channeldStatus(channels: ChannelControl, c: ChannelRecord): Promise<string[]> {
+  const d = channels.channeldOf(c.dbid);
+  if (!d) return [];
+  try {
+    const s = await d.guard(d.api.status());
+    const text = s.failed ? `${s.failed.code}: ${s.failed.message}` : `commitments ${s.localCommitmentNumber}/${s.remoteCommitmentNumber}`;
+    return [`${c.state}:channeld ${s.phase} (${d.instance}), ${text}`];
+  } catch {
+    return [];
+  }
 }
 
 /** listfunds' `channels`: each channel we hold, with our balance in it (doc/schemas/listfunds.json). */
@@ -261,10 +288,12 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
     description: 'Show channels with direct peers, or only with peer {id}.',
     handler: async p => {
       const connected = new Set((await d.connectd.listPeers()).filter(x => x.connected).map(x => x.id));
-      const channels = d.channels
-        .list()
-        .map(c => {
-          if (c.record) return channelJson(c.record, connected.has(c.record.peer_id));
+      const all = d.channels.list();
+      // Core Lightning's status[]: what the channel's daemon says now ("STATE:text"), while one runs.
+      const statuses = await Promise.all(all.map(c => (c.record ? channeldStatus(d.channels, c.record) : [])));
+      const channels = all
+        .map((c, i) => {
+          if (c.record) return channelJson(c.record, connected.has(c.record.peer_id), statuses[i]);
           const o = c.opening!;
           return {
             peer_id: o.peerId,

@@ -4,23 +4,32 @@
 // hsmd limited to that channel's signing; it persists the channel once funded, before anything
 // that depends on it leaves (the accepter's funding_signed, the opener's broadcast); it follows the
 // funding output's depth on the chain, has openingd send channel_ready at minimum_depth, records
-// the channel in normal operation and hands it to channeld (startChannelDaemon).
+// the channel in normal operation and hands it to channeld (startChanneld), and starts a new
+// channeld with channel_reestablish at each reconnection (peerConnected), as channel_control.c.
 import { fromHex, toHex } from '../../base/bytes.ts';
 import type { ChainListener, ConnectedBlock, SendResult } from '../../chain/backend.ts';
 import type { NetworkName } from '../../chain/chains.ts';
 import { deserializeValue, serializeChannel, serializeValue } from '../../channel/serialize.ts';
+import type { DialTarget } from '../../net/transport.ts';
 import type { DaemonRef, DaemonSpec, Log } from '../../node/daemon.ts';
 import { DAEMONS } from '../../node/daemons.ts';
 import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
 import type { Reservation, Wallet } from '../../wallet/wallet.ts';
 import { parseTx } from '../../wallet/tx.ts';
 import { decodeMessage, encodeMessage } from '../../wire/messages.ts';
-import { CHANNEL_LINK as CONNECTD_CHANNEL_LINK, type ChannelLinkArgs, type ConnectdSpec } from '../connectd/interface.ts';
+import type { ChannelFailure, ChanneldEvents, ChanneldInit, ChanneldSpec, Persist } from '../channeld/interface.ts';
+import {
+  CHANNEL_LINK as CONNECTD_CHANNEL_LINK,
+  type ChannelLinkArgs,
+  type ConnectdSpec,
+  type PeerConnectedEvent,
+} from '../connectd/interface.ts';
 import { NO_CHANNELS_TEXT } from '../connectd/unknown-channel.ts';
 import { CHANNEL_LINK as HSMD_CHANNEL_LINK, type ChannelLinkArgs as HsmLinkArgs, type HsmdSpec } from '../hsmd/interface.ts';
 import { channelIdOf, fundingOutputOf, internalTxid } from '../openingd/funding.ts';
 import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec } from '../openingd/interface.ts';
 import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
+import { applyHtlcChanges } from './channel-htlcs.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 
 export interface ChannelControlOptions {
@@ -35,6 +44,8 @@ export interface ChannelControlOptions {
   /** The wallet that funds our opens, and the chain that carries them; without them we open and accept nothing. */
   wallet?: Wallet;
   broadcast?(tx: Uint8Array): Promise<SendResult>;
+  /** Where we can dial a peer from its recorded addresses (empty: we cannot reach it ourselves). */
+  dialTargets?(peerId: string): DialTarget[];
   randomBytes(n: number): Uint8Array;
   log: Log;
 }
@@ -56,6 +67,13 @@ interface Opening extends ChannelDaemon<OpeningdSpec> {
   failed?: string;
   /** channel_ready in flight. */
   locking?: boolean;
+}
+
+/** A channeld instance: one per channel and connection (a new one after each reconnect or restart). */
+interface Running extends ChannelDaemon<ChanneldSpec> {
+  dbid: string;
+  peerId: string;
+  ended?: boolean;
 }
 
 /** What fundchannel asks (already parsed). */
@@ -104,6 +122,11 @@ export class ChannelControl implements ChainListener {
   private readonly openings = new Map<string, Opening>();
   /** Peers whose open_channel we are answering, until it is funded or failed. */
   private readonly accepting = new Set<string>();
+  /** The channeld running for each channel (by dbid). */
+  private readonly running = new Map<string, Running>();
+  /** Each channel's daemon starts and ends, one at a time (they share the channel's link key). */
+  private readonly turns = new Map<string, Promise<void>>();
+  private instances = 0;
 
   constructor(private readonly o: ChannelControlOptions) {}
 
@@ -131,9 +154,28 @@ export class ChannelControl implements ChainListener {
     await this.o.connectd.guard(this.o.connectd.api.holdChannel(c.peer_id, fromHex(c.channel_id), true));
   }
 
-  /** Ends every openingd still running (the node stops; what is funded is in the database already). */
+  /**
+   * As Core Lightning, a node keeps the peers it has channels with connected (connectd's important
+   * peers, redialled with backoff): each connection then starts their channelds (peerConnected).
+   */
+  async reconnect(): Promise<void> {
+    const peers = new Set(
+      this.o.db
+        .channels()
+        .filter(c => this.resumable(c))
+        .map(c => c.peer_id),
+    );
+    for (const id of peers) {
+      const targets = this.o.dialTargets?.(id) ?? [];
+      if (targets.length === 0) continue; // It reaches us (we know no address of it).
+      await this.o.connectd.guard(this.o.connectd.api.addImportantPeer(id, targets));
+    }
+  }
+
+  /** Ends every openingd and channeld still running (the node stops; what is funded is in the database already). */
   async stop(): Promise<void> {
     await Promise.all([...this.openings.values()].map(op => this.end(op)));
+    await Promise.all([...this.running.values()].map(r => this.inTurn(r.dbid, () => this.endChanneld(r))));
   }
 
   // ---- opening ----
@@ -421,7 +463,8 @@ export class ChannelControl implements ChainListener {
         const locked: ChannelRecord = { ...(this.record(c.dbid) ?? c), state: 'CHANNELD_NORMAL', channel: serializeChannel(state) };
         await this.o.db.saveChannel(locked);
         await this.end(op);
-        await this.startChannelDaemon(locked);
+        // Taking over from openingd on the same connection: no channel_reestablish (channeld's init).
+        await this.inTurn(locked.dbid, () => this.startChanneld(locked, false));
       } catch (e) {
         // openingd ends at its first failure: the channel stays funded, awaiting channeld's reestablish.
         this.o.log.warn(`channel ${c.channel_id}: channel_ready failed: ${errorText(e)}`);
@@ -434,15 +477,126 @@ export class ChannelControl implements ChainListener {
     return this.o.db.channels().find(c => c.dbid === dbid);
   }
 
+  // ---- channeld: one per channel in normal operation and connection ----
+
+  /** A channel channeld can carry on: in normal operation, its state recorded. */
+  private resumable(c: ChannelRecord): boolean {
+    return c.state === 'CHANNELD_NORMAL' && c.channel !== undefined;
+  }
+
+  /** Runs `f` after every earlier start or end of this channel's daemon. */
+  private inTurn(dbid: string, f: () => Promise<void>): Promise<void> {
+    const next = (this.turns.get(dbid) ?? Promise.resolve()).then(f, f);
+    const settled = next.catch(e => this.o.log.warn(`channel ${dbid}: ${errorText(e)}`));
+    this.turns.set(dbid, settled);
+    return settled;
+  }
+
   /**
-   * The channel is in normal operation (its ChannelState recorded): channeld takes it from here
-   * (init: the serialized ChannelState, peerId, dbid), started by startWithLinks(DAEMONS.channeld,
-   * `channeld-${dbid}`, init, {peerId, dbid, channelId}, its events) with the links openingd had.
-   * Until channeld exists, the channel stays in CHANNELD_NORMAL with no daemon, and connectd holds
-   * its id (no `error` for its messages).
+   * connectd → lightningd: a peer finished `init`. BOLT 2 "Message Retransmission": "upon
+   * reconnection ... MUST transmit `channel_reestablish` for each channel": a new channeld with
+   * reestablish for every channel in normal operation with it (the previous one ended with its
+   * connection).
    */
-  private async startChannelDaemon(c: ChannelRecord): Promise<void> {
-    this.o.log.info(`channel ${c.channel_id} with ${c.peer_id} is in normal operation (${c.short_channel_id ?? 'no scid'})`);
+  async peerConnected(e: PeerConnectedEvent): Promise<void> {
+    const mine = this.o.db.channels().filter(c => c.peer_id === e.id && this.resumable(c));
+    await Promise.all(mine.map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))));
+  }
+
+  /**
+   * Starts channeld for a channel (init: its last durable state), with the links openingd had
+   * (startWithLinks). Not while its peer is away: peerConnected starts it then.
+   */
+  private async startChanneld(c: ChannelRecord, reestablish: boolean, theirFeatures?: string): Promise<void> {
+    if (!this.resumable(c)) return;
+    const old = this.running.get(c.dbid);
+    if (old) await this.endChanneld(old);
+    const features =
+      theirFeatures ??
+      (await this.o.connectd.guard(this.o.connectd.api.listPeers())).find(p => p.id === c.peer_id && p.connected)?.features;
+    if (features === undefined) return;
+    const dbid = BigInt(c.dbid);
+    const r = { dbid: c.dbid, peerId: c.peer_id } as Running;
+    const events: ChanneldEvents = {
+      persist: p => this.persist(r, p),
+      failed: f => void this.inTurn(r.dbid, () => this.channeldFailed(r, f)),
+    };
+    const init: ChanneldInit = {
+      peerId: c.peer_id,
+      dbid,
+      state: c.channel!,
+      ourFeatures: this.o.ourFeatures,
+      theirFeatures: features,
+      reestablish,
+      signer: 'hsmd',
+    };
+    const started = await this.startWithLinks(
+      DAEMONS.channeld,
+      `channeld-${c.dbid}-${++this.instances}`,
+      init,
+      { peerId: c.peer_id, dbid, channelId: fromHex(c.channel_id) },
+      events,
+    );
+    Object.assign(r, started);
+    this.running.set(c.dbid, r);
+    this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
+  }
+
+  private async endChanneld(r: Running): Promise<void> {
+    if (this.running.get(r.dbid) === r) this.running.delete(r.dbid);
+    if (r.ended) return;
+    r.ended = true;
+    await this.endLinks(r);
+  }
+
+  /**
+   * channeld → lightningd: its new state and what it did to HTLCs, in ONE write of lightningd's
+   * database (issue 13 "Persist before send": channeld sends what depends on it only after this).
+   * An instance lightningd has replaced persists nothing.
+   */
+  private async persist(r: Running, p: Persist): Promise<void> {
+    const c = this.record(r.dbid);
+    if (r.ended || this.running.get(r.dbid) !== r || !c) throw new Error(`channel ${r.dbid}: this channeld was replaced`);
+    await this.o.db.saveChannel({ ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) });
+  }
+
+  /** The instance `r` ended (channeld's ChannelFailure says what now). */
+  private async channeldFailed(r: Running, f: ChannelFailure): Promise<void> {
+    if (r.ended) return;
+    await this.endChanneld(r);
+    const c = this.record(r.dbid);
+    this.o.log.info(`channel ${c?.channel_id ?? r.dbid}: channeld ended (${f.action}, ${f.code}): ${f.message}`);
+    if (!c) return;
+    if (f.action === 'disconnect') {
+      // The channel is fine: the connection ends, and the next one starts a new channeld.
+      if (f.code !== 'peer_gone') await this.o.connectd.guard(this.o.connectd.api.disconnect(c.peer_id, true)).catch(() => undefined);
+      return;
+    }
+    const failure: ChannelRecord['failure'] = {
+      code: f.code,
+      message: f.message,
+      action: f.action,
+      ...(f.theirCurrentPerCommitmentPoint ? { their_current_per_commitment_point: toHex(f.theirCurrentPerCommitmentPoint) } : {}),
+    };
+    await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure });
+    // BOLT 2 option_data_loss_protect: a node that finds itself behind "MUST NOT broadcast its
+    // commitment transaction"; its funds come from the peer's commitment (onchaind).
+    if (f.action === 'fail_channel') await this.broadcastOurCommitment(c);
+  }
+
+  /**
+   * BOLT 5 "Failing a Channel": broadcast our latest commitment. TODO(issue 13): hsmd's
+   * signLocalCommitment over the recorded state, broadcast, then onchaind resolves the outputs;
+   * until those are wired the channel stays AWAITING_UNILATERAL with nothing broadcast.
+   */
+  private async broadcastOurCommitment(c: ChannelRecord): Promise<void> {
+    this.o.log.warn(`channel ${c.channel_id}: failed; broadcasting our commitment is not wired yet (hsmd signLocalCommitment, onchaind)`);
+  }
+
+  /** channeld's status, while one runs for the channel (listpeerchannels). */
+  channeldOf(dbid: string): RunningDaemon<ChanneldSpec> | undefined {
+    const r = this.running.get(dbid);
+    return r && !r.ended ? r.daemon : undefined;
   }
 }
 

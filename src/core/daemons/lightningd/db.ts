@@ -13,7 +13,24 @@ export interface PeerRecord {
 }
 
 /** Core Lightning's channel states (listpeerchannels `state`) that a channel in our database can be in. */
-export type ChannelStateName = 'CHANNELD_AWAITING_LOCKIN' | 'CHANNELD_NORMAL';
+export type ChannelStateName = 'CHANNELD_AWAITING_LOCKIN' | 'CHANNELD_NORMAL' | 'AWAITING_UNILATERAL';
+
+/**
+ * An HTLC lightningd knows of in a channel (channeld's HtlcChange, written with the state that
+ * carries it): ours from `offered` until `fulfilled`/`failed`, the peer's from `incoming` until
+ * `resolved`. Amounts decimal, hashes and onions hex.
+ */
+export interface HtlcRecord {
+  direction: 'in' | 'out';
+  id: string;
+  amount_msat: string;
+  payment_hash: string;
+  cltv_expiry: number;
+  /** out: 'offered' then 'committed'; in: 'incoming' (lightningd must fulfill or fail it). */
+  state: 'offered' | 'committed' | 'incoming';
+  onion?: string;
+  over_dust_exposure?: boolean;
+}
 
 /**
  * A channel lightningd holds: written once it is funded (both first commitments signed), before
@@ -42,6 +59,10 @@ export interface ChannelRecord {
   /** Where the funding transaction confirmed, and the short_channel_id that gives (`BLOCKxTXxOUT`). */
   funding_height?: number;
   short_channel_id?: string;
+  /** HTLCs not yet resolved, by `${direction}:${id}`. */
+  htlcs?: Record<string, HtlcRecord>;
+  /** Why the channel failed (channeld's ChannelFailure), once it is AWAITING_UNILATERAL. */
+  failure?: { code: string; message: string; action: 'fail_channel' | 'data_loss'; their_current_per_commitment_point?: string };
 }
 
 export interface LightningdState {

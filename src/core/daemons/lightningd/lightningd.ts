@@ -75,9 +75,15 @@ export class Lightningd {
     registerDecodeCommands(this.rpc);
   }
 
+  /** lightningd's channels (their daemons: what an RPC that moves HTLCs, or an embedder, drives). */
+  get channels(): LightningdOptions['channels'] {
+    return this.o.channels;
+  }
+
   /** connectd → lightningd: a peer finished `init`. */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
     this.o.emit?.('peer_connected', e);
+    await this.o.channels?.peerConnected(e);
   }
 
   async peerDisconnected(e: PeerDisconnectedEvent): Promise<void> {
@@ -91,17 +97,20 @@ export class Lightningd {
   }
 
   /** Channels held with each peer (listpeers' num_channels), and getinfo's counts by state. */
-  private channelCounts(): { byPeer: Map<string, number>; pending: number; active: number } {
+  private channelCounts(): { byPeer: Map<string, number>; pending: number; active: number; inactive: number } {
     const byPeer = new Map<string, number>();
     let pending = 0;
     let active = 0;
+    let inactive = 0;
     for (const c of this.o.channels?.list() ?? []) {
       const peer = c.record?.peer_id ?? c.opening!.peerId;
       byPeer.set(peer, (byPeer.get(peer) ?? 0) + 1);
       if (c.record?.state === 'CHANNELD_NORMAL') active++;
+      // Core Lightning counts a failed channel (awaiting its close on chain) as inactive.
+      else if (c.record?.state === 'AWAITING_UNILATERAL') inactive++;
       else pending++;
     }
-    return { byPeer, pending, active };
+    return { byPeer, pending, active, inactive };
   }
 
   private async endpointsFor(id: string, explicit?: Endpoint): Promise<Endpoint[]> {
@@ -146,7 +155,7 @@ export class Lightningd {
           num_peers: peers.filter(p => p.connected).length,
           num_pending_channels: this.channelCounts().pending,
           num_active_channels: this.channelCounts().active,
-          num_inactive_channels: 0,
+          num_inactive_channels: this.channelCounts().inactive,
           address: this.o.address ?? [],
           binding: this.o.binding ?? [],
           version: this.o.version,
