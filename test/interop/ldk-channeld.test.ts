@@ -15,14 +15,13 @@ import { chainHash } from '../../src/core/chain/chains.ts';
 import { serializeChannel } from '../../src/core/channel/index.ts';
 import { ourFeatures } from '../../src/core/features/index.ts';
 import { CHANNEL_ID_OFFSET } from '../../src/core/daemons/connectd/routing.ts';
-import { daemon as openingd } from '../../src/core/daemons/openingd/host.ts';
 import { daemon as channeld } from '../../src/core/daemons/channeld/host.ts';
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
 import type { ChannelFailure, ChanneldDaemonApi, HtlcChange, Persist } from '../../src/core/daemons/channeld/interface.ts';
 import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { initOf, localOf, signerOf, TYPE } from '../core/openingd-fixture.ts';
+import { initOf, localOf, signerOf, startOpeningd, TYPE } from '../core/openingd-fixture.ts';
 import { fundingTx } from './ldk/funding-tx.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 import { RawClient, initMessage, messageType, parseInit } from './ldk/raw-client.ts';
@@ -153,7 +152,7 @@ describe('channeld with LDK', () => {
   it('opens to LDK, offers an HTLC LDK cannot read: LDK fails it back after the commitment dance, both commitments agree', async () => {
     const theirs = await connect();
     const openFailures: string[] = [];
-    const opening = await openingd.start(
+    const opening = startOpeningd(
       {
         ...initOf('a', { fundingSatoshis: 200_000n, pushMsat: 0n, feeratePerKw: 253, type: TYPE.staticRemotekey }),
         peerId: peer.nodeId,
@@ -170,8 +169,8 @@ describe('channeld with LDK', () => {
         },
         hsm: signerOf('a'),
         events: { funded: async () => undefined, failed: async (e: { code: string }) => void openFailures.push(e.code) },
-      } as unknown as Parameters<typeof openingd.start>[1],
-      env as Parameters<typeof openingd.start>[2],
+      } as unknown as Parameters<typeof startOpeningd>[1],
+      env as Parameters<typeof startOpeningd>[2],
     );
     target.owner = opening.serve('peer', []) as ChannelOwner;
     pump(raw, target);

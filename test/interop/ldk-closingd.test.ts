@@ -21,7 +21,6 @@ import { CHANNEL_ID_OFFSET } from '../../src/core/daemons/connectd/routing.ts';
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
 import { daemon as closingd } from '../../src/core/daemons/closingd/host.ts';
 import type { ClosingdSpec, ClosingResult, ClosingSigner } from '../../src/core/daemons/closingd/interface.ts';
-import { daemon as openingd } from '../../src/core/daemons/openingd/host.ts';
 import type { OpeningdSpec } from '../../src/core/daemons/openingd/interface.ts';
 import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../src/core/wire/messages.ts';
@@ -29,7 +28,7 @@ import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { initOf, localOf, SECRETS, signerOf, TYPE, type Who } from '../core/openingd-fixture.ts';
+import { initOf, localOf, SECRETS, signerOf, startOpeningd, TYPE, type Who } from '../core/openingd-fixture.ts';
 import { fund, SINK, spend } from '../regtest/helpers.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 import { RawClient, initMessage, messageType, parseInit } from './ldk/raw-client.ts';
@@ -90,7 +89,7 @@ describe('closingd closes a channel with LDK', () => {
     const theirs = parseInit((await raw.nextOfType(16))!).features;
     const link = new Link(raw, () => peer.processEvents());
     const failures: string[] = [];
-    const started = await openingd.start(
+    const started = startOpeningd(
       {
         ...initOf(who, { fundingSatoshis: FUNDING, pushMsat: PUSH, feeratePerKw: 253, type: TYPE.staticRemotekey }),
         peerId: peer.nodeId,
@@ -105,7 +104,7 @@ describe('closingd closes a channel with LDK', () => {
           funded: () => undefined,
           failed: (e: { code: string; message: string }) => void failures.push(`${e.code}: ${e.message}`),
         },
-      } as unknown as Parameters<typeof openingd.start>[1],
+      } as unknown as Parameters<typeof startOpeningd>[1],
       env as OpeningdSpec['env'] & DaemonEnv,
     );
     link.owner = started.serve('peer', []) as ChannelOwner;
