@@ -8,6 +8,7 @@
 // its high-water mark, else when the transport drains (what the last send waits for), so
 // backpressure holds and at most COALESCE_BYTES wait here. close() sends what is gathered first.
 import type { ByteStream, NetAddress, StreamHandlers } from '../core/net/transport.ts';
+import { concat } from '../core/base/bytes.ts';
 import { deferTask } from './defer.ts';
 import { TransportError, errorMessage } from './errors.ts';
 
@@ -79,13 +80,12 @@ export abstract class StreamBase implements ByteStream {
   /** Hands what is gathered to the transport as one write; the promise is the send's (rejects when it fails, which also closes the stream). */
   private flush(): Promise<void> {
     const chunks = this.gathered;
-    const n = this.gatheredBytes;
     this.gathered = [];
     this.gatheredBytes = 0;
     if (!chunks.length) return this.backlog ?? Promise.resolve();
     let sent: Promise<void>;
     try {
-      sent = this.send(chunks.length === 1 ? chunks[0]! : joined(chunks, n));
+      sent = this.send(chunks.length === 1 ? chunks[0]! : concat(...chunks));
     } catch (e) {
       sent = Promise.reject(e);
     }
@@ -129,7 +129,7 @@ export abstract class StreamBase implements ByteStream {
       const chunks = this.gathered;
       this.gathered = [];
       try {
-        void this.send(joined(chunks, this.gatheredBytes)).catch(() => {});
+        void this.send(concat(...chunks)).catch(() => {});
       } catch {
         // The transport is already gone.
       }
@@ -191,17 +191,6 @@ export abstract class StreamBase implements ByteStream {
     this.notified = true;
     this.handlers!.close(this.reason!);
   }
-}
-
-/** `chunks` (`n` bytes in all) as one buffer. */
-function joined(chunks: readonly Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** A WebSocket close frame's reason is at most 123 bytes of UTF-8 (RFC 6455 5.5); cut on a character boundary. */
