@@ -1,11 +1,21 @@
 // What every ByteStream shares, whatever carries the bytes: data that arrives before start() is
 // kept and delivered in order, the close handler runs exactly once with the first reason, and
 // writes still waiting for the buffer to drain reject when the stream closes.
+// Writes are gathered: the writes of one task (connectd encrypts and writes each message: a
+// gossip answer is thousands of ~200-byte messages) go to the transport as one write at the end of
+// the task (one syscall, one TCP segment train, one WebSocket frame), or at once when they reach
+// COALESCE_BYTES. Order is kept (one queue); a write resolves at once while the transport is under
+// its high-water mark, else when the transport drains (what the last send waits for), so
+// backpressure holds and at most COALESCE_BYTES wait here. close() sends what is gathered first.
 import type { ByteStream, NetAddress, StreamHandlers } from '../core/net/transport.ts';
+import { concat } from '../core/base/bytes.ts';
+import { deferTask } from './defer.ts';
 import { TransportError, errorMessage } from './errors.ts';
 
 /** Bytes a transport may hold unsent before write() waits (a few BOLT 8 messages of 65,553 bytes). */
 export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+/** Gathered writes go to the transport at once when they reach this many bytes. */
+export const COALESCE_BYTES = 64 * 1024;
 
 export interface StreamOptions {
   /** write() resolves once the transport buffers at most this many bytes. */
@@ -21,6 +31,12 @@ export abstract class StreamBase implements ByteStream {
   private paused = false;
   /** What arrived while paused (transports that cannot stop reading at once, or at all). */
   private held: Uint8Array[] = [];
+  /** Writes gathered for the end of this task, and their bytes. */
+  private gathered: Uint8Array[] = [];
+  private gatheredBytes = 0;
+  private flushQueued = false;
+  /** The last send, until it resolves: while the transport is over its high-water mark, writes wait for it. */
+  private backlog: Promise<void> | undefined;
 
   constructor(readonly remote?: NetAddress) {}
 
@@ -47,19 +63,55 @@ export abstract class StreamBase implements ByteStream {
 
   write(data: Uint8Array): Promise<void> {
     if (this.reason !== undefined) return Promise.reject(new TransportError('closed', `stream closed: ${this.reason}`));
+    this.gathered.push(data);
+    this.gatheredBytes += data.length;
+    if (this.gatheredBytes >= COALESCE_BYTES) return this.track(this.flush());
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      deferTask(() => {
+        this.flushQueued = false;
+        // Nobody waits on this send: a failure ends the stream (and later writes reject).
+        if (this.reason === undefined) this.flush().catch(() => {});
+      });
+    }
+    return this.backlog ? this.track(this.backlog) : Promise.resolve();
+  }
+
+  /** Hands what is gathered to the transport as one write; the promise is the send's (rejects when it fails, which also closes the stream). */
+  private flush(): Promise<void> {
+    const chunks = this.gathered;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    if (!chunks.length) return this.backlog ?? Promise.resolve();
+    let sent: Promise<void>;
+    try {
+      sent = this.send(chunks.length === 1 ? chunks[0]! : concat(...chunks));
+    } catch (e) {
+      sent = Promise.reject(e);
+    }
+    const p: Promise<void> = sent.then(
+      () => {
+        if (this.backlog === p) this.backlog = undefined;
+      },
+      (e: unknown) => {
+        if (this.backlog === p) this.backlog = undefined;
+        const err = e instanceof TransportError ? e : new TransportError('closed', `write failed: ${errorMessage(e)}`);
+        this.close(err.message);
+        throw err;
+      },
+    );
+    this.backlog = p;
+    return p;
+  }
+
+  /** A write's promise: `sent`'s outcome, or a rejection when the stream closes first. */
+  private track(sent: Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const fail = (e: Error): void => {
         this.waiting.delete(fail);
         reject(e);
       };
       this.waiting.add(fail);
-      let sent: Promise<void>;
-      try {
-        sent = this.send(data);
-      } catch (e) {
-        fail(new TransportError('closed', `write failed: ${errorMessage(e)}`));
-        return;
-      }
       sent.then(
         () => {
           this.waiting.delete(fail);
@@ -72,6 +124,17 @@ export abstract class StreamBase implements ByteStream {
 
   close(reason: string): void {
     if (this.reason !== undefined) return;
+    // What was written before close() goes first (a farewell `warning`, say).
+    if (this.gathered.length) {
+      const chunks = this.gathered;
+      this.gathered = [];
+      try {
+        void this.send(concat(...chunks)).catch(() => {});
+      } catch {
+        // The transport is already gone.
+      }
+      this.gatheredBytes = 0;
+    }
     this.reason = reason;
     this.shutdown(reason);
     this.release();
@@ -116,6 +179,8 @@ export abstract class StreamBase implements ByteStream {
 
   private release(): void {
     this.held = [];
+    this.gathered = [];
+    this.gatheredBytes = 0;
     const err = new TransportError('closed', `stream closed: ${this.reason}`);
     for (const fail of [...this.waiting]) fail(err);
     if (this.handlers) this.notify();

@@ -4,7 +4,7 @@ import type { ByteStream, DialTarget } from '../../src/core/net/transport.ts';
 import { concat } from '../../src/core/base/bytes.ts';
 import { BrowserWebSocketDialer } from '../../src/transports/browser-websocket.ts';
 import { TransportError } from '../../src/transports/errors.ts';
-import { TEXT_FRAME_REASON } from '../../src/transports/stream-base.ts';
+import { COALESCE_BYTES, TEXT_FRAME_REASON } from '../../src/transports/stream-base.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 
 const HOST = '127.0.0.1';
@@ -71,11 +71,9 @@ describe('browser WebSocket transport', () => {
     }
     for (const c of chunks) await s.write(c);
     await got.atLeast(off);
-    deepEqual(
-      got.chunks.map(c => c.length),
-      chunks.map(c => c.length),
-      'one frame back per frame sent',
-    );
+    // The writes of one task go as one frame (stream-base.ts), up to COALESCE_BYTES or so each.
+    ok(got.chunks.length < chunks.length, `${got.chunks.length} frames for ${chunks.length} writes`);
+    ok(Math.max(...got.chunks.map(c => c.length)) < COALESCE_BYTES + 5000, 'a frame ends once it reaches COALESCE_BYTES');
     deepEqual(concat(...got.chunks), pattern(off));
     s.close('done');
   });

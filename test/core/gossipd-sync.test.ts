@@ -10,7 +10,7 @@ import { concat, toHex, u32be } from '../../src/core/base/bytes.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import { Gossipd } from '../../src/core/daemons/gossipd/gossipd.ts';
-import { FILTER_MARGIN_S, MAX_RANGE_REPLIES, MAX_ROUNDS } from '../../src/core/daemons/gossipd/sync.ts';
+import { FILTER_MARGIN_S, MAX_NODE_ASKS, MAX_RANGE_REPLIES, MAX_ROUNDS } from '../../src/core/daemons/gossipd/sync.ts';
 import type { GossipdConfig } from '../../src/core/daemons/gossipd/types.ts';
 import { decodeQueryFlags, decodeShortChannelIds, QUERY_FLAG, QUERY_FLAG_ALL } from '../../src/core/gossip/encoding.ts';
 import { signChannelAnnouncement, signChannelUpdate, signNodeAnnouncement } from '../../src/core/gossip/sign.ts';
@@ -103,6 +103,8 @@ interface Wire {
   from: string;
   to: string;
   m: Message;
+  /** The fake clock's time when it was sent (ms). */
+  at: number;
 }
 
 const QUERIES = '80'; // gossip_queries, optional
@@ -148,7 +150,7 @@ class Mesh {
   send(from: string, to: string, raw: Uint8Array): void {
     if (!this.up.has(`${from}>${to}`)) return;
     const copy = raw.slice();
-    this.wire.push({ from, to, m: decodeMessage(copy) as Message });
+    this.wire.push({ from, to, m: decodeMessage(copy) as Message, at: this.clock.now() });
     void Promise.resolve().then(() => {
       this.nodes.get(to)?.gossip(from, copy);
       this.scripts.get(to)?.(from, decodeMessage(copy) as Message, copy);
@@ -324,6 +326,74 @@ describe('gossipd sync: query_option and query_flags', () => {
     const qs = mesh.sent('query_short_channel_ids', 'a', 'b');
     deepEqual([...asked(qs.slice(-1))], [[scids[4]!, sideOf(4, 5)]]);
     equal(a.graph.channelCount, N);
+  });
+
+  it('asks a peer still catching up for a node_announcement again later, spaced in time, not once a round', async () => {
+    // The demo's case: b is still validating and keeps finding something each round (resyncMs
+    // apart), but accepts node 5's announcement only after several rounds, with a timestamp from
+    // before a's filter (so b never relays it to a). Asked once a round, node 5 was asked in
+    // rounds 2-4 and never again: a ended synced without it until a reconnect.
+    const mesh = new Mesh();
+    const all = [...Array(N).keys()];
+    const b = await mesh.node('b', records(all, [0, 1, 2, 3, 4]));
+    const R = 5_000; // a's resyncMs (short: fewer fake-clock ticks)
+    const a = await mesh.node('a', [], { resyncMs: R });
+    mesh.link('a', 'b');
+    mesh.scripts.set('src', () => {});
+    mesh.link('b', 'src', '');
+    const LATE_ROUND = 6;
+    for (let r = 1; r <= LATE_ROUND; r++) {
+      await mesh.until(() => mesh.sent('query_channel_range', 'a', 'b').length >= r && a.peerSyncState('b') === 'done');
+      mesh.send('src', 'b', update(0, 0, OLD + r, 1000 + r));
+      await mesh.run(R + 1000);
+    }
+    ok(!announced(a, nodeIds[5]!), 'node 5 is not announced yet anywhere');
+    mesh.send('src', 'b', nodeAnn(5));
+    await mesh.until(() => announced(b, nodeIds[5]!));
+    await mesh.until(() => announced(a, nodeIds[5]!), 40 * R);
+    equal(a.progress().state, 'synced');
+    // Each ask for node 5 came later than the one before by resyncMs, then twice that, and so on.
+    const side = sideOf(4, 5) | sideOf(5, 5);
+    const asks = mesh.wire
+      .filter(w => w.from === 'a' && w.m.name === 'query_short_channel_ids')
+      .filter(w =>
+        [...asked([w.m as MessageOf<'query_short_channel_ids'>])].some(
+          ([s, f]) => (s === scids[4] || s === scids[5]) && f & side && f !== QUERY_FLAG_ALL,
+        ),
+      )
+      .map(w => w.at);
+    ok(asks.length >= 2 && asks.length <= MAX_NODE_ASKS, `asked ${asks.length} times`);
+    for (let i = 1; i < asks.length; i++) ok(asks[i]! - asks[i - 1]! >= R * 2 ** (i - 1), `ask ${i + 1} too soon: ${asks}`);
+  });
+
+  it('asks for a node_announcement nobody has MAX_NODE_ASKS times in all, spaced, then never again', async () => {
+    const mesh = new Mesh();
+    await mesh.node('b', records([...Array(N).keys()], [0, 1, 2, 3, 4]));
+    await mesh.node('c', records([...Array(N).keys()], [0, 1, 2, 3, 4]));
+    const R = 2_000; // a's resyncMs (short: fewer fake-clock ticks)
+    const a = await mesh.node('a', [], { resyncMs: R });
+    mesh.link('a', 'b');
+    mesh.link('a', 'c');
+    await mesh.run(40 * R);
+    const nodeAsks = (to: string) =>
+      mesh.wire
+        .filter(w => w.from === 'a' && w.to === to && w.m.name === 'query_short_channel_ids')
+        .filter(w => [...asked([w.m as MessageOf<'query_short_channel_ids'>])].some(([, f]) => f !== QUERY_FLAG_ALL));
+    const all = [...nodeAsks('b'), ...nodeAsks('c')].sort((x, y) => x.at - y.at);
+    // Over both peers: MAX_NODE_ASKS asks, each for node 5 alone, resyncMs × 1, 2, 4, 8 apart.
+    equal(all.length, MAX_NODE_ASKS);
+    for (const w of all) {
+      const q = [...asked([w.m as MessageOf<'query_short_channel_ids'>])];
+      equal(q.length, 1);
+      ok(q[0]![1] === sideOf(4, 5) || q[0]![1] === sideOf(5, 5), `asked ${q}`);
+    }
+    for (let i = 1; i < all.length; i++) ok(all[i]!.at - all[i - 1]!.at >= R * 2 ** (i - 1), `ask ${i + 1} too soon`);
+    // Nothing more, however long it runs.
+    const queries = () => mesh.wire.filter(w => w.from === 'a' && w.m.name.startsWith('query')).length;
+    const before = queries();
+    await mesh.run(40 * R);
+    equal(queries(), before);
+    equal(a.progress().state, 'synced');
   });
 
   it('stops after MAX_ROUNDS even when every round finds something', async () => {

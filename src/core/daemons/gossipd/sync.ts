@@ -8,7 +8,8 @@
 //      and not received reply_short_channel_ids_end"), for the channels we lack and, with
 //      `query_flags`, for just the channel_updates the peer holds newer versions of (its
 //      timestamp greater and its checksum different, or ours getting old), and the
-//      node_announcements we lack of channels we know (each in up to MAX_NODE_ASKS rounds);
+//      node_announcements we lack of channels we know (each at most MAX_NODE_ASKS times, spaced
+//      in time: see below);
 //   3. after the first round, gossip_timestamp_filter from the time the sync started minus
 //      FILTER_MARGIN_S, so the peer relays what it accepts from then on.
 // Gossip carries its origin's timestamp, not the time a peer accepted it: a peer that was itself
@@ -18,6 +19,14 @@
 // query_channel_range too: gossipd/seeker.c), until a round is not or MAX_ROUNDS is reached; only
 // what is missing or newer is asked again, and gossipd drops what it already has before any
 // signature check.
+// node_announcements we lack are asked again spaced in time, not once a round: a peer still
+// catching up may accept a node's announcement well after its channels, and rounds `resyncMs`
+// apart would spend every ask on it before then (past timestamps never pass the filter, so we would
+// not learn it before a reconnect). After the k-th ask a node is asked again no sooner than
+// resyncMs × 2^(k-1) later, in the next round or, when no round is coming, in a query of its own
+// (a query_short_channel_ids with just the node flags, as Core Lightning's seeker asks for
+// unannounced nodes: gossipd/seeker.c get_unannounced_nodes). Bounded: MAX_NODE_ASKS asks per node
+// in all, over every peer; one entry per node of the graph we lacked an announcement for.
 // Several peers: every peer lists its channels (8 bytes each, 24 with timestamps and checksums),
 // but each channel is asked of one peer only, the first that listed it: asking all would
 // download the graph once per peer. When that peer fails (a timeout, full_information 0, a
@@ -63,8 +72,12 @@ const U32_MAX = 0xffffffff;
 export const FILTER_MARGIN_S = 600;
 /** At most this many rounds of queries per peer (mainnet churn could keep every round busy). */
 export const MAX_ROUNDS = 10;
-/** A node_announcement we lack is asked for in this many rounds at most (a node need not announce itself). */
-export const MAX_NODE_ASKS = 3;
+/**
+ * A node_announcement we lack is asked for this many times at most (a node need not announce
+ * itself), the k-th ask resyncMs × 2^(k-2) after the one before: with the default 60 s, at 0, 1,
+ * 3, 7 and 15 minutes.
+ */
+export const MAX_NODE_ASKS = 5;
 /** Channels one peer may list in one round (mainnet has about 50,000). */
 export const MAX_LISTED = 1_000_000;
 /** reply_channel_range messages one round may take (mainnet needs about 20 with timestamps and checksums). */
@@ -123,6 +136,8 @@ interface PeerSync {
   outstanding: bigint[] | undefined;
   timer: unknown;
   resyncTimer: unknown;
+  /** The next query for node_announcements that are due again (when no round is coming). */
+  nodeTimer: unknown;
   /** Rounds started, and how many of this round's asks were new: a channel, a newer update, a node not asked for before. */
   round: number;
   fresh: number;
@@ -140,6 +155,15 @@ interface PeerSync {
   heardAt: number;
   /** The probe query_channel_range behind the first query_short_channel_ids (peers without timestamps). */
   probe: 'none' | 'sent' | 'done';
+}
+
+/** A node_announcement we lacked and asked for. */
+interface NodeAsk {
+  asks: number;
+  /** clock.now() from which it may be asked again. */
+  dueAt: number;
+  /** The channel it was last asked on (the one the node-only query names). */
+  scid: bigint;
 }
 
 /** The probe: a query_channel_range for block 0 alone, which holds no channel. */
@@ -165,8 +189,8 @@ export class Syncer {
   private readonly peers = new Map<string, PeerSync>();
   /** short_channel_id → the peer asked for it. */
   private readonly owner = new Map<bigint, string>();
-  /** node_announcements we lacked (node id hex) → the rounds they were asked for in, of any peer. */
-  private readonly nodeAsks = new Map<string, number>();
+  /** node_announcements we lacked (node id hex) → how often they were asked for (of any peer), and when again. */
+  private readonly nodeAsks = new Map<string, NodeAsk>();
   /** Every channel some peer listed. */
   readonly expected = new Set<bigint>();
   /** Rounds finished (or given up on), over all peers. */
@@ -214,6 +238,7 @@ export class Syncer {
       outstanding: undefined,
       timer: undefined,
       resyncTimer: undefined,
+      nodeTimer: undefined,
       round: 0,
       fresh: 0,
       accepted: 0,
@@ -237,7 +262,7 @@ export class Syncer {
     const p = this.peers.get(id);
     if (!p) return;
     this.disarm(p);
-    if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
+    this.disarmLater(p);
     this.peers.delete(id);
     this.reassign([...p.queue, ...(p.outstanding ?? [])], id);
     this.host.changed();
@@ -387,24 +412,79 @@ export class Syncer {
 
   /**
    * query_flags bits for the node_announcements we lack of a known channel's ends: each node once
-   * a round, in MAX_NODE_ASKS rounds at most; `fresh` when one was never asked for before.
+   * a round, and only when due (nodeDue); `fresh` when one was never asked for before.
    */
   private missingNodes(raw: RawView, s: bigint, thisRound: Set<string>): { flags: number; fresh: boolean } {
     const none = { flags: 0, fresh: false };
     const ends = raw.unannouncedEnds(s);
     if (!ends) return none; // still being verified
+    const now = this.clock.now();
     let flags = 0;
     let fresh = false;
     ends.forEach((node, side) => {
       if (node === undefined) return; // its node_announcement is held
-      const asks = this.nodeAsks.get(node) ?? 0;
-      if (thisRound.has(node) || asks >= MAX_NODE_ASKS) return;
+      if (thisRound.has(node) || !this.nodeDue(node, now)) return;
       thisRound.add(node);
-      this.nodeAsks.set(node, asks + 1);
-      if (asks === 0) fresh = true;
-      flags |= side === 0 ? QUERY_FLAG.node_announcement_node_1 : QUERY_FLAG.node_announcement_node_2;
+      if (this.askedNode(node, s, now) === 1) fresh = true;
+      flags |= nodeFlag(side);
     });
     return { flags, fresh };
+  }
+
+  /** A node_announcement we lack may be asked for now: never asked, or its spacing is over and it has asks left. */
+  private nodeDue(node: string, now: number): boolean {
+    const a = this.nodeAsks.get(node);
+    return !a || (a.asks < MAX_NODE_ASKS && now >= a.dueAt);
+  }
+
+  /** Counts an ask for a node_announcement (on channel `s`) and spaces the next: resyncMs after the first, doubling. Returns the asks so far. */
+  private askedNode(node: string, s: bigint, now: number): number {
+    const asks = (this.nodeAsks.get(node)?.asks ?? 0) + 1;
+    this.nodeAsks.set(node, { asks, dueAt: now + this.config.resyncMs * 2 ** (asks - 1), scid: s });
+    return asks;
+  }
+
+  /**
+   * When no round with this peer is coming: a timer for the earliest node_announcement it could be
+   * asked for again (one on a channel it listed, asks left). Nothing due ever: no timer.
+   */
+  private armNodeAsks(p: PeerSync, atLeastMs = 0): void {
+    if (p.nodeTimer !== undefined) this.clock.clearTimeout(p.nodeTimer);
+    p.nodeTimer = undefined;
+    if (p.fallback || p.state !== 'done' || p.resyncTimer !== undefined) return;
+    let first = Infinity;
+    for (const a of this.nodeAsks.values()) if (a.asks < MAX_NODE_ASKS && a.dueAt < first && p.offered.has(a.scid)) first = a.dueAt;
+    if (first === Infinity) return;
+    p.nodeTimer = this.clock.setTimeout(() => this.askNodes(p), Math.max(atLeastMs, first - this.clock.now()));
+  }
+
+  /** A query_short_channel_ids of its own for the node_announcements due again (those of channels this peer listed). */
+  private askNodes(p: PeerSync): void {
+    p.nodeTimer = undefined;
+    if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback || p.resyncTimer !== undefined) return;
+    if (this.syncing >= this.config.syncPeers) return this.armNodeAsks(p, this.config.resyncMs);
+    const raw = this.host.raw();
+    const now = this.clock.now();
+    for (const [node, a] of this.nodeAsks) {
+      if (a.asks >= MAX_NODE_ASKS || now < a.dueAt || !p.offered.has(a.scid) || this.owner.has(a.scid)) continue;
+      const side = raw.unannouncedEnds(a.scid)?.indexOf(node) ?? -1;
+      // Announced since, or its channel is gone: nothing to ask (and nothing to remember).
+      if (side < 0) {
+        this.nodeAsks.delete(node);
+        continue;
+      }
+      this.askedNode(node, a.scid, now);
+      if (!p.want.has(a.scid)) p.queue.push(a.scid);
+      p.want.set(a.scid, (p.want.get(a.scid) ?? 0) | nodeFlag(side));
+    }
+    // None due after all (asked of another peer meanwhile, or being asked on a channel another
+    // peer is answering): look again no sooner than resyncMs from now.
+    if (!p.queue.length) return this.armNodeAsks(p, this.config.resyncMs);
+    for (const s of p.queue) this.owner.set(s, p.id);
+    // Not a round: it does not count towards MAX_ROUNDS, and it starts none.
+    p.fresh = 0;
+    p.accepted = 0;
+    this.next(p);
   }
 
   /** The next query_short_channel_ids for this peer, or the end of its round. */
@@ -489,6 +569,7 @@ export class Syncer {
     }
     // A round that found something may not have seen everything the peer is still accepting.
     if (!p.fallback && p.round > 0 && p.fresh > 0 && p.round < MAX_ROUNDS) this.armResync(p);
+    else this.armNodeAsks(p);
     this.host.changed();
   }
 
@@ -496,8 +577,10 @@ export class Syncer {
     if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
     p.resyncTimer = this.clock.setTimeout(() => {
       p.resyncTimer = undefined;
-      // Asked for something new, but nothing of it was accepted (refused channels or updates): done.
-      if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback || p.accepted === 0) return;
+      if (this.peers.get(p.id) !== p || p.state !== 'done' || p.fallback) return;
+      // Asked for something new, but nothing of it was accepted (refused channels or updates): no
+      // more rounds; only node_announcements still due are asked for.
+      if (p.accepted === 0) return this.armNodeAsks(p);
       if (this.syncing >= this.config.syncPeers) return this.armResync(p);
       this.beginRound(p);
     }, this.config.resyncMs);
@@ -564,11 +647,18 @@ export class Syncer {
     p.timer = undefined;
   }
 
+  /** Clears the timers of later rounds and node asks. */
+  private disarmLater(p: PeerSync): void {
+    if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
+    if (p.nodeTimer !== undefined) this.clock.clearTimeout(p.nodeTimer);
+    p.resyncTimer = undefined;
+    p.nodeTimer = undefined;
+  }
+
   close(): void {
     for (const p of this.peers.values()) {
       this.disarm(p);
-      if (p.resyncTimer !== undefined) this.clock.clearTimeout(p.resyncTimer);
-      p.resyncTimer = undefined;
+      this.disarmLater(p);
     }
   }
 }
@@ -601,6 +691,11 @@ function newerUpdates(raw: RawView, s: bigint, theirs: Theirs, now: number): num
     flags |= bit;
   }
   return flags;
+}
+
+/** The query_flags bit for a channel's node_announcement on that side (0: node_id_1). */
+function nodeFlag(side: number): number {
+  return side === 0 ? QUERY_FLAG.node_announcement_node_1 : QUERY_FLAG.node_announcement_node_2;
 }
 
 function cmp(a: bigint, b: bigint): number {
