@@ -7,6 +7,7 @@ import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 import { registerWalletCommands } from './wallet-rpc.ts';
 import { registerDecodeCommands } from './decode-rpc.ts';
+import { registerSignMessageCommands } from './signmessage-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
@@ -73,6 +74,15 @@ export class Lightningd {
       });
     }
     registerDecodeCommands(this.rpc);
+    if (o.hsm) {
+      const gossipd = o.gossipd;
+      registerSignMessageCommands(this.rpc, {
+        signMessage: m => o.hsm!.signMessage(m),
+        ...(gossipd
+          ? { knownNode: async (id: string) => ((await gossipd.rpc('listnodes', { id })) as { nodes: unknown[] }).nodes.length > 0 }
+          : {}),
+      });
+    }
   }
 
   /** connectd → lightningd: a peer finished `init`. */
