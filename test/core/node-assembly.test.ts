@@ -92,6 +92,9 @@ describe('the node assembly', () => {
       pubkey: node.id,
       verified: true,
     });
+    // ...and its signInvoice: the invoice's payee is our node id.
+    const made = (await node.lightningd.rpc.call('invoice', { amount_msat: 1000, label: 'l', description: 'd' })) as { bolt11: string };
+    equal(((await node.lightningd.rpc.call('decode', [made.bolt11])) as { payee: string }).payee, node.id);
 
     // Every link in the table has its channel, answered by its server.
     equal(exposed.size, LINKS.length, "every link is answered (the daemons' APIs are on their hosts' own ports)");
