@@ -6,6 +6,7 @@
 import * as secp from '@noble/secp256k1';
 import { concat } from '../base/bytes.ts';
 import { sha256d } from './primitives.ts';
+import { bytesToWords, wordsToBytes } from '../bolt11/words.ts';
 
 export const SIGNED_MESSAGE_PREFIX = 'Lightning Signed Message:';
 /** Core Lightning: "Message must be < 64k" (bytes of UTF-8). */
@@ -31,19 +32,9 @@ export function signMessageHash(hash: Uint8Array, secretKey: Uint8Array): Uint8A
 
 /** zbase32 of bytes, as Core Lightning's to_zbase32: 8-bit groups to 5-bit ones, the last padded with zeros. */
 export function toZbase32(bytes: Uint8Array): string {
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = ((acc << 8) | b) & 0xfff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ZBASE32[(acc >> bits) & 31];
-    }
-  }
-  if (bits > 0) out += ZBASE32[(acc << (5 - bits)) & 31];
-  return out;
+  return bytesToWords(bytes)
+    .map(w => ZBASE32[w])
+    .join('');
 }
 
 /**
@@ -52,20 +43,8 @@ export function toZbase32(bytes: Uint8Array): string {
  */
 export function fromZbase32(s: string): Uint8Array | undefined {
   if ((s.length * 5) % 8 !== 0) return undefined;
-  const out: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const c of s) {
-    const v = ZBASE32.indexOf(c);
-    if (v < 0) return undefined;
-    acc = ((acc << 5) | v) & 0xfff;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((acc >> bits) & 0xff);
-    }
-  }
-  return Uint8Array.from(out);
+  const words = [...s].map(c => ZBASE32.indexOf(c));
+  return words.some(w => w < 0) ? undefined : wordsToBytes(words);
 }
 
 /** The zbase string of a 65-byte recovered signature (recid first): its first byte is 31 + recid. */
