@@ -169,12 +169,16 @@ describe('hsmd: signing our own gossip', () => {
       addresses: new Uint8Array(0),
     });
 
-  it('signMessage signs a digest that verifies against the node id', () => {
+  it('signMessage signs the prefixed message only: no digest the caller chose', () => {
     const digest = sha256d(new TextEncoder().encode('hello'));
-    const sig = h.signMessage(digest);
-    equal(sig.length, 64);
-    ok(verifyDigest(sig, digest, h.nodeId()));
-    throws(() => h.signMessage(new Uint8Array(31)), HsmError, 'bad_request');
+    const sig = h.signMessage('hello');
+    equal(sig.length, 65);
+    // Not a signature over the digest of the bare message (what the old digest capability signed)...
+    ok(!verifyDigest(sig.subarray(1), digest, h.nodeId()));
+    // ...but over SHA-256d("Lightning Signed Message:" || message).
+    ok(verifyDigest(sig.subarray(1), sha256d(new TextEncoder().encode('Lightning Signed Message:hello')), h.nodeId()));
+    throws(() => h.signMessage(digest as unknown as string), HsmError, 'bad_request');
+    throws(() => h.signMessage('x'.repeat(65536)), HsmError, 'bad_request');
   });
 
   it('signs our node_announcement over the double SHA-256 after the signature, and only ours', () => {
@@ -276,7 +280,7 @@ describe('hsmd: capabilities per link', () => {
       ['hsmd', hsmd],
       ['nodeId()', hsmd.nodeId()],
       ['ecdh()', hsmd.ecdh(fromHex(E_PUB))],
-      ['signMessage()', hsmd.signMessage(new Uint8Array(32).fill(1))],
+      ['signMessage()', hsmd.signMessage('hello')],
       ['walletXpub(p2wpkh)', hsmd.walletXpub('p2wpkh')],
       ['walletXpub(p2tr)', hsmd.walletXpub('p2tr')],
       ['signWithdrawal()', hsmd.signWithdrawal(tx.toPSBT(), inputs)],

@@ -86,6 +86,15 @@ describe('the node assembly', () => {
     equal(info.version, 'boltworker-test');
     equal(info.num_peers, 0);
     deepEqual(await node.lightningd.rpc.call('listchannels', {}), { channels: [] });
+    // lightningd reaches hsmd's signMessage: what it signs verifies against the node id.
+    const signed = (await node.lightningd.rpc.call('signmessage', { message: 'hi' })) as { zbase: string };
+    deepEqual(await node.lightningd.rpc.call('checkmessage', { message: 'hi', zbase: signed.zbase, pubkey: node.id }), {
+      pubkey: node.id,
+      verified: true,
+    });
+    // ...and its signInvoice: the invoice's payee is our node id.
+    const made = (await node.lightningd.rpc.call('invoice', { amount_msat: 1000, label: 'l', description: 'd' })) as { bolt11: string };
+    equal(((await node.lightningd.rpc.call('decode', [made.bolt11])) as { payee: string }).payee, node.id);
 
     // Every link in the table has its channel, answered by its server.
     equal(exposed.size, LINKS.length, "every link is answered (the daemons' APIs are on their hosts' own ports)");

@@ -36,6 +36,32 @@ describe('boltworker node (worker threads, JSON-RPC)', () => {
     equal((info.binding as unknown[]).length, 2);
     equal((info.gossip as { chain_source?: string }).chain_source, 'trust announcements');
   });
+  it("signmessage through hsmd's worker, checked by another node; an invoice kept across a restart", async () => {
+    const s = (await a.call('signmessage', { message: 'from a' })) as { zbase: string };
+    deepEqual(await b.call('checkmessage', { message: 'from a', zbase: s.zbase, pubkey: a.id }), { pubkey: a.id, verified: true });
+    equal(((await b.call('checkmessage', { message: 'from b', zbase: s.zbase, pubkey: a.id })) as { verified: boolean }).verified, false);
+    const dir = tmp();
+    let c = await startNode({ network: 'regtest', lightningDir: dir });
+    let made: { bolt11: string; payment_hash: string };
+    try {
+      made = (await c.call('invoice', { amount_msat: 5000, label: 'kept', description: 'coffee' })) as typeof made;
+      equal(((await c.call('decode', [made.bolt11])) as { payee: string }).payee, c.id);
+    } finally {
+      await c.stop();
+    }
+    c = await startNode({ network: 'regtest', lightningDir: dir });
+    try {
+      const list = (await c.call('listinvoices', { label: 'kept' })) as { invoices: { bolt11: string; status: string }[] };
+      deepEqual(
+        list.invoices.map(i => [i.bolt11, i.status]),
+        [[made.bolt11, 'unpaid']],
+      );
+      equal((await rejects<RpcError>(c.call('invoice', { amount_msat: 1, label: 'kept', description: 'd' }), RpcError)).code, 900);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('with --esplora, getinfo says which chain source checks funding outputs', async () => {
     const n = await startNode({ network: 'regtest', lightningDir: tmp(), esplora: 'http://127.0.0.1:3002/api', verifyWorkers: 1 });
     try {

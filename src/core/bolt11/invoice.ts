@@ -172,10 +172,19 @@ function dataWords(c: InvoiceContent): number[] {
 /** Signs and encodes an invoice (lower case, without the 90-character limit). The caller keeps
  * the writer rules on which fields to include; `buildInvoiceFields` does so. */
 export function encodeInvoice(c: InvoiceContent, secretKey: Uint8Array): string {
-  const hrp = formatHrp(c);
-  const data = dataWords(c);
-  const sig = signInvoiceHash(signingHash(hrp, data), secretKey);
-  return bech32.encode(hrp, [...data, ...sigToWords(sig)], false);
+  const { hrp, data } = invoiceToSign(c);
+  return signedInvoice(hrp, data, signInvoiceHash(signingHash(hrp, data), secretKey));
+}
+
+/** The parts a signer signs (signature.ts signingData): the human-readable part and the data words. */
+export function invoiceToSign(c: InvoiceContent): { hrp: string; data: number[] } {
+  return { hrp: formatHrp(c), data: dataWords(c) };
+}
+
+/** The invoice string from its parts and the 65-byte signature (R || S, recovery id) a signer made over them. */
+export function signedInvoice(hrp: string, data: readonly number[], sig65: Uint8Array): string {
+  if (sig65.length !== 65) throw new Bolt11Error('bad_invoice', 'an invoice signature is 65 bytes');
+  return bech32.encode(hrp, [...data, ...sigToWords(sig65)], false);
 }
 
 function sigToWords(sig65: Uint8Array): number[] {

@@ -295,6 +295,11 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         ...(chain ? { blockheight: () => chain.blockheight } : {}),
         ...(wallet && p.chain ? { wallet: walletRpc(wallet, p.chain.backend) } : {}),
         channels,
+        hsm: {
+          signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
+          signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),
+        },
+        randomBytes: n => p.randomBytes(n),
         ...(o.emit ? { emit: o.emit } : {}),
         ...(o.lightningd?.({ nodeId, listening }) ?? {}),
       }),

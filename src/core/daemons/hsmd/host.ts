@@ -38,6 +38,8 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
         },
         walletXpub: type => hsmd.walletXpub(type),
         signWithdrawal: (psbt, inputs) => hsmd.signWithdrawal(psbt, inputs),
+        signMessage: message => hsmd.signMessage(message),
+        signInvoice: (hrp, data) => hsmd.signInvoice(hrp, data),
         channelBasepoints: (peerId, dbid) => hsmd.channelBasepoints(fromHex(peerId), dbid),
       },
       serve(name, caps) {

@@ -14,6 +14,9 @@ import type { HDKey } from '@scure/bip32';
 import { channelSecrets, checkSecretData, nodeSecretKey, walletChain, type WalletAddressType } from '../../keys/derive.ts';
 import { HsmError } from './secret.ts';
 import { signWithdrawal, type WithdrawalInput } from './withdrawal.ts';
+import { checkInvoiceToSign } from './invoice.ts';
+import { signedMessageBytes, signedMessageHash, signMessageHash } from '../../crypto/signed-message.ts';
+import { signingHash, signInvoiceHash } from '../../bolt11/signature.ts';
 import {
   CHANNEL_CAPABILITIES,
   HSM_CAPABILITIES,
@@ -93,8 +96,15 @@ export class Hsmd implements HsmApi {
     return ecdh(this.#secret, bytesArg(pub, 33, 'ecdh: the public key'));
   }
 
-  signMessage(digest: Uint8Array): Uint8Array {
-    return signDigest(bytesArg(digest, 32, 'signMessage: the digest'), this.#secret);
+  signMessage(message: string): Uint8Array {
+    const bytes = signedMessageBytes(message);
+    if (!bytes) throw new HsmError('bad_request', 'signMessage: the message must be a string of at most 65535 bytes');
+    return signMessageHash(signedMessageHash(bytes), this.#secret);
+  }
+
+  signInvoice(hrp: string, data: readonly number[]): Uint8Array {
+    checkInvoiceToSign(hrp, data);
+    return signInvoiceHash(signingHash(hrp, data), this.#secret);
   }
 
   signNodeAnnouncement(msg: Uint8Array): Uint8Array {

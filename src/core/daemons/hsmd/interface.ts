@@ -21,10 +21,19 @@ export interface HsmApi {
   /** BOLT 8 `ECDH(k, rk)` with the node secret: SHA-256 of the compressed shared point. */
   ecdh(pub: Uint8Array): Uint8Array;
   /**
-   * A compact low-S signature over a 32-byte digest that the caller computed from a message of
-   * our own (our node_announcement, our channel_update). A capability to grant sparingly.
+   * Core Lightning's hsmd_sign_message: a recoverable signature (65 bytes, the recovery id first,
+   * then R || S low-S) over SHA-256d("Lightning Signed Message:" || the message's UTF-8), what
+   * `signmessage` answers (crypto/signed-message.ts). hsmd adds the prefix itself, so this signs no
+   * digest the caller chose. `bad_request`: not a string, or over 65,535 bytes.
    */
-  signMessage(digest: Uint8Array): Uint8Array;
+  signMessage(message: string): Uint8Array;
+  /**
+   * Core Lightning's hsmd_sign_invoice: the BOLT 11 signature (65 bytes, R || S low-S then the
+   * recovery id) over SHA-256 of `hrp` and the data part's 5-bit words. hsmd checks that `hrp` is a
+   * BOLT 11 human-readable part and `data` a timestamp and whole tagged fields before it signs, so
+   * this signs invoices only (`bad_request` otherwise).
+   */
+  signInvoice(hrp: string, data: readonly number[]): Uint8Array;
   /** Signs our own node_announcement (BOLT 7): refuses one whose `node_id` is not ours. */
   signNodeAnnouncement(msg: Uint8Array): Uint8Array;
   /** Signs a channel_update (BOLT 7): the double-SHA256 of the message after its signature. */
@@ -139,6 +148,7 @@ export const HSM_CAPABILITIES: readonly HsmCapability[] = Object.freeze([
   'nodeId',
   'ecdh',
   'signMessage',
+  'signInvoice',
   'signNodeAnnouncement',
   'signChannelUpdate',
   'walletXpub',
@@ -171,6 +181,9 @@ export interface HsmdDaemonApi {
   /** The on-chain wallet's keys (lightningd's wallet: addresses from the xpub, inputs signed here). */
   walletXpub(type: WalletAddressType): string;
   signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  /** `signmessage` and `invoice`: lightningd's signing requests, as HsmApi's methods of those names. */
+  signMessage(message: string): Uint8Array;
+  signInvoice(hrp: string, data: readonly number[]): Uint8Array;
   /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
   channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
 }

@@ -65,6 +65,39 @@ export interface ChannelRecord {
   failure?: { code: string; message: string; action: 'fail_channel' | 'data_loss'; their_current_per_commitment_point?: string };
 }
 
+/**
+ * An invoice we made (invoice-rpc.ts), by label: Core Lightning's invoices table. The preimage is
+ * lightningd's, as in Core Lightning's wallet: it leaves only when the invoice is paid.
+ */
+export interface InvoiceRecord {
+  label: string;
+  bolt11: string;
+  /** hex */
+  payment_hash: string;
+  payment_secret: string;
+  payment_preimage: string;
+  /** Decimal; absent for an invoice of "any" amount. */
+  amount_msat?: string;
+  description: string;
+  /** The invoice carries the description's hash (`h`), not the description. */
+  deschashonly?: boolean;
+  /** Core Lightning's created_index: 1, 2, ... never reused (delinvoice leaves a gap). */
+  created_index: number;
+  expires_at: number;
+  status: 'unpaid' | 'paid';
+  paid_at?: number;
+  pay_index?: number;
+  amount_received_msat?: string;
+}
+
+/** An invoice whose label or payment_hash another invoice has (Core Lightning's 900 and 901). */
+export class DuplicateInvoiceError extends Error {
+  constructor(readonly field: 'label' | 'payment_hash') {
+    super(`an invoice with this ${field} exists`);
+    this.name = 'DuplicateInvoiceError';
+  }
+}
+
 export interface LightningdState {
   version: 1;
   peers: Record<string, PeerRecord>;
@@ -75,6 +108,9 @@ export interface LightningdState {
   next_dbid?: number;
   /** Where the block follower stands (chain/follow.ts FollowerState), recorded after each block. */
   chain?: { height: number; hashes: string[] };
+  /** Our invoices by label, and the created_index the next one gets. */
+  invoices?: Record<string, InvoiceRecord>;
+  next_invoice_index?: number;
 }
 
 /** Where the state lives; `save` replaces it whole, atomically (the state is small). */
@@ -151,6 +187,43 @@ export class LightningdDb {
     this.state.next_dbid = id + 1;
     await this.flush();
     return BigInt(id);
+  }
+
+  /** Our invoices, oldest first. */
+  invoices(): InvoiceRecord[] {
+    return Object.values(this.state.invoices ?? {})
+      .sort((a, b) => a.created_index - b.created_index)
+      .map(i => ({ ...i }));
+  }
+
+  invoice(label: string): InvoiceRecord | undefined {
+    const i = this.state.invoices?.[label];
+    return i && Object.hasOwn(this.state.invoices!, label) ? { ...i } : undefined;
+  }
+
+  /**
+   * Adds an invoice under the next created_index (which it returns), checked against every other
+   * invoice's label and payment_hash at once (DuplicateInvoiceError), so two concurrent `invoice`
+   * calls cannot both take a label; resolves once it is durable.
+   */
+  async addInvoice(inv: Omit<InvoiceRecord, 'created_index'>): Promise<number> {
+    const all = this.state.invoices ?? {};
+    if (Object.hasOwn(all, inv.label)) throw new DuplicateInvoiceError('label');
+    if (Object.values(all).some(i => i.payment_hash === inv.payment_hash)) throw new DuplicateInvoiceError('payment_hash');
+    const created_index = this.state.next_invoice_index ?? 1;
+    this.state.next_invoice_index = created_index + 1;
+    this.state.invoices = { ...all, [inv.label]: { ...inv, created_index } };
+    await this.flush();
+    return created_index;
+  }
+
+  /** Removes the invoice of `label` (if any); resolves once durable. */
+  deleteInvoice(label: string): Promise<void> {
+    if (this.state.invoices && Object.hasOwn(this.state.invoices, label)) {
+      const { [label]: _gone, ...rest } = this.state.invoices;
+      this.state.invoices = rest;
+    }
+    return this.flush();
   }
 
   /** Saves are serialised so a slow write never lands after a newer one. */

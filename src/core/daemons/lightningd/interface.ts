@@ -58,4 +58,13 @@ export interface LightningdOptions {
   wallet?: WalletRpcDeps;
   /** The node's channels (channels.ts): fundchannel, listpeerchannels, and open_channel from peers. */
   channels?: ChannelControl;
+  /** hsmd's signing for lightningd's own RPCs: `signmessage` and `invoice` (hsmd/interface.ts HsmdDaemonApi). */
+  hsm?: LightningdHsm;
+  /** The platform's secure random bytes (an invoice's preimage and payment_secret). */
+  randomBytes?: (n: number) => Uint8Array;
+}
+
+export interface LightningdHsm {
+  signMessage(message: string): Uint8Array | Promise<Uint8Array>;
+  signInvoice(hrp: string, data: readonly number[]): Uint8Array | Promise<Uint8Array>;
 }

@@ -7,6 +7,8 @@ import type { LightningdOptions } from './interface.ts';
 import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 import { registerWalletCommands } from './wallet-rpc.ts';
 import { registerDecodeCommands } from './decode-rpc.ts';
+import { registerSignMessageCommands } from './signmessage-rpc.ts';
+import { registerInvoiceCommands } from './invoice-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
@@ -73,6 +75,23 @@ export class Lightningd {
       });
     }
     registerDecodeCommands(this.rpc);
+    if (o.hsm && o.randomBytes)
+      registerInvoiceCommands(this.rpc, {
+        db: o.db,
+        network: o.network,
+        signInvoice: (hrp, data) => o.hsm!.signInvoice(hrp, data),
+        randomBytes: o.randomBytes,
+        now: this.now,
+      });
+    if (o.hsm) {
+      const gossipd = o.gossipd;
+      registerSignMessageCommands(this.rpc, {
+        signMessage: m => o.hsm!.signMessage(m),
+        ...(gossipd
+          ? { knownNode: async (id: string) => ((await gossipd.rpc('listnodes', { id })) as { nodes: unknown[] }).nodes.length > 0 }
+          : {}),
+      });
+    }
   }
 
   /** lightningd's channels (their daemons: what an RPC that moves HTLCs, or an embedder, drives). */
