@@ -6,12 +6,10 @@ import { toHex } from '../../src/core/base/bytes.ts';
 import { serializeChannel } from '../../src/core/channel/serialize.ts';
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
 import type { ClosingdInit, ClosingdSpec, ClosingResult, PeerSend } from '../../src/core/daemons/closingd/interface.ts';
-import type { DaemonEnv, Remote } from '../../src/core/node/daemon.ts';
+import type { Remote } from '../../src/core/node/daemon.ts';
 import { DAEMONS } from '../../src/core/node/daemons.ts';
-import type { DaemonHosting } from '../../src/core/node/platform.ts';
-import { superviseDaemons } from '../../src/core/node/supervisor.ts';
 import { deepEqual, equal } from '../support/assert.ts';
-import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
+import { directSupervisor } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { DBID, FEATURES, FEERATES, hsmdChannel, hsmds, walletOut, type Who } from './closingd-fixture.ts';
 
@@ -20,20 +18,8 @@ describe('closingd in the node table', () => {
     equal(DAEMONS.closingd.many, true);
     const h = hsmds();
     const states = await hsmdChannel(h);
-    const { links } = directLinks();
-    const hosts: string[] = [];
-    const ended: string[] = [];
     const clock = new FakeClock();
-    const env = (): DaemonEnv => ({ clock, log: { debug() {}, info() {}, warn() {} }, randomBytes: n => new Uint8Array(n).fill(9) });
-    const hosting: DaemonHosting<Slot, undefined> = {
-      links,
-      ctx: undefined,
-      spawnHost(kind) {
-        hosts.push(kind);
-        return directHost(links, kind, env, ended);
-      },
-    };
-    const daemons = superviseDaemons(hosting, clock);
+    const { links, hosts, ended, daemons } = directSupervisor(clock);
     const owners: Partial<Record<Who, Remote<ChannelOwner>>> = {};
     const closed: Record<Who, ClosingResult[]> = { a: [], b: [] };
     const start = async (who: Who) => {

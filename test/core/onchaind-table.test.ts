@@ -7,12 +7,9 @@ import { Transaction } from '@scure/btc-signer';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
 import type { OnchaindEvents, OnchaindSpec } from '../../src/core/daemons/onchaind/interface.ts';
-import type { DaemonEnv } from '../../src/core/node/daemon.ts';
 import { DAEMONS } from '../../src/core/node/daemons.ts';
-import type { DaemonHosting } from '../../src/core/node/platform.ts';
-import { superviseDaemons } from '../../src/core/node/supervisor.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
-import { directHost, directLinks, type Slot } from '../support/direct-links.ts';
+import { directSupervisor } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { closing, initFor, onchainHsm, signedB } from './onchain-fixture.ts';
 
@@ -21,12 +18,8 @@ describe('onchaind in the node table', () => {
     equal(DAEMONS.onchaind.many, true);
     const x = await closing({ cltvBase: 5000 });
     const ours = await signedB(x);
-    const { links } = directLinks();
     const clock = new FakeClock();
-    const env = (): DaemonEnv => ({ clock, log: { debug() {}, info() {}, warn() {} }, randomBytes: n => new Uint8Array(n) });
-    const ended: string[] = [];
-    const hosting: DaemonHosting<Slot, undefined> = { links, ctx: undefined, spawnHost: kind => directHost(links, kind, env, ended) };
-    const daemons = superviseDaemons(hosting, clock);
+    const { links, ended, daemons } = directSupervisor(clock);
     const sent: Transaction[] = [];
     const watched: string[] = [];
     const events: OnchaindEvents = {
