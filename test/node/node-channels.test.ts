@@ -289,7 +289,10 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
       fundsWhen(channelsOf(n), l => l.channels[0]?.htlcs.length === 0 && l.channels[0]!.to_us_msat === toUs, 'the HTLC removed');
     await back(a!, FUNDING_SAT * 1000 - PUSH_MSAT);
     await back(b!, PUSH_MSAT);
-    const [fa, fb] = [(await channeldOf(a!)).channel, (await channeldOf(b!)).channel];
+    // B's revoke_and_ack of commitment 2 reaches A after B's own balance shows the removal: wait for A to take it.
+    const at22 = (l: { channels: PeerChannel[] }) => /commitments 2\/2$/.test(l.channels[0]?.status[0] ?? '');
+    const fa = (await fundsWhen(channelsOf(a!), at22, "A's channeld at commitments 2/2")).channels[0]!;
+    const fb = (await channeldOf(b!)).channel;
     deepEqual([fa.state, fb.state], ['CHANNELD_NORMAL', 'CHANNELD_NORMAL']);
     ok(/commitments 2\/2$/.test(fa.status[0]!), fa.status[0]);
   });
