@@ -18,6 +18,7 @@ import { LightningdDb } from '../daemons/lightningd/db.ts';
 import { ChainService, dbFollowerStore } from '../daemons/lightningd/chain.ts';
 import type { ChainLink } from '../daemons/gossipd/interface.ts';
 import { isNetwork, type NetworkName } from '../chain/chains.ts';
+import { feerateFor } from '../chain/fees.ts';
 import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
@@ -85,6 +86,8 @@ export interface AssembledNode<Port> {
   stop(): Promise<void>;
 }
 
+/** The confirmation target of onchaind's sweeps (Core Lightning's unilateral-close feerate: 6 blocks). */
+const SWEEP_BLOCKS = 6;
 /** How often lightningd asks a regtest chain for new blocks. */
 const REGTEST_POLL_MS = 1_000;
 /** How long the start waits for the chain backend to say where its tip is (then the first poll does). */
@@ -252,7 +255,15 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       daemons,
       hsmd,
       connectd,
-      ...(wallet && chain ? { wallet, broadcast: (tx: Uint8Array) => chain!.sendrawtransaction(tx) } : {}),
+      ...(wallet && chain
+        ? {
+            wallet,
+            broadcast: (tx: Uint8Array) => chain!.sendrawtransaction(tx),
+            // onchaind's sweeps: Core Lightning's "unilateral close" target.
+            feeratePerKw: async () => feerateFor(await chain!.feerates(), SWEEP_BLOCKS),
+            tip: () => chain!.blockheight,
+          }
+        : {}),
       dialTargets: id => planDial(db.peer(id)?.addresses ?? [], p.caps),
       randomBytes: n => p.randomBytes(n),
       log: p.log('channels'),

@@ -385,6 +385,22 @@ export class Wallet implements ChainListener {
     });
   }
 
+  /** A fresh key of `type` for a payment to ourselves (onchaind's sweeps), saved before it is handed out: the wallet sees what pays it. */
+  newKey(type: WalletKeyType): Promise<{ index: number; type: WalletKeyType; script: Uint8Array }> {
+    return this.run(async () => {
+      const s = cloneWalletState(this.s);
+      const k = this.keys.key(type, s.next);
+      this.used(s, k);
+      await this.commit(s);
+      return { index: k.index, type, script: k.script };
+    });
+  }
+
+  /** The output script of wallet key `index` of `type` (one newKey handed out). */
+  keyScript(type: WalletKeyType, index: number): Uint8Array {
+    return this.keys.key(type, index).script;
+  }
+
   /** A fresh address of `type`. */
   async newaddr(type: WalletKeyType): Promise<string> {
     return (await this.newaddrs([type]))[type];

@@ -186,6 +186,13 @@ export interface HsmdDaemonApi {
   signInvoice(hrp: string, data: readonly number[]): Uint8Array;
   /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
   channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
+  /**
+   * Failing a channel (BOLT 5): lightningd rebuilds our latest commitment and has hsmd sign it
+   * (Core Lightning's hsmd_sign_commitment_tx from lightningd), as HsmApi's methods of those names:
+   * hsmd refuses a commitment it has revoked (`revoked`) or one that is not its latest validated.
+   */
+  getPerCommitmentPoint(peerId: string, dbid: bigint, n: bigint): Promise<Uint8Array>;
+  signLocalCommitment(peerId: string, dbid: bigint, tx: Uint8Array): Promise<Uint8Array>;
 }
 
 // ---- What the runtime gives hsmd in its realm ----

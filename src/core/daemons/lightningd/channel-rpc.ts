@@ -157,7 +157,7 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
 /** The status line of the channeld running for `c`, if one does. */
 async function channeldStatus(channels: ChannelControl, c: ChannelRecord): Promise<string[]> {
   const d = channels.channeldOf(c.dbid);
-  if (!d) return [];
+  if (!d) return channels.onchainStatus(c);
   try {
     const s = await d.guard(d.api.status());
     const text = s.failed ? `${s.failed.code}: ${s.failed.message}` : `commitments ${s.localCommitmentNumber}/${s.remoteCommitmentNumber}`;

@@ -31,6 +31,7 @@ import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec 
 import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
 import { applyHtlcChanges } from './channel-htlcs.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
+import { OnchainControl } from './onchain-control.ts';
 
 export interface ChannelControlOptions {
   network: NetworkName;
@@ -44,6 +45,9 @@ export interface ChannelControlOptions {
   /** The wallet that funds our opens, and the chain that carries them; without them we open and accept nothing. */
   wallet?: Wallet;
   broadcast?(tx: Uint8Array): Promise<SendResult>;
+  /** The feerate onchaind's sweeps pay (perkw), and the last block followed: with a wallet and a chain, failed channels resolve on chain. */
+  feeratePerKw?(): Promise<number>;
+  tip?(): number;
   /** Where we can dial a peer from its recorded addresses (empty: we cannot reach it ourselves). */
   dialTargets?(peerId: string): DialTarget[];
   randomBytes(n: number): Uint8Array;
@@ -127,8 +131,27 @@ export class ChannelControl implements ChainListener {
   /** Each channel's daemon starts and ends, one at a time (they share the channel's link key). */
   private readonly turns = new Map<string, Promise<void>>();
   private instances = 0;
+  /** Our commitment broadcast when a channel fails, and onchaind for each spent funding output (onchain-control.ts). */
+  private readonly onchain: OnchainControl | undefined;
 
-  constructor(private readonly o: ChannelControlOptions) {}
+  constructor(private readonly o: ChannelControlOptions) {
+    const { wallet, broadcast } = o;
+    this.onchain =
+      wallet && broadcast
+        ? new OnchainControl({
+            db: o.db,
+            daemons: o.daemons,
+            hsmd: o.hsmd,
+            wallet,
+            broadcast,
+            feeratePerKw: o.feeratePerKw ?? (async () => 253),
+            tip: o.tip ?? (() => 0),
+            endChannel: dbid => this.turn(dbid, () => this.endDaemons(dbid)),
+            forgotten: c => this.o.connectd.guard(this.o.connectd.api.holdChannel(c.peer_id, fromHex(c.channel_id), false)),
+            log: o.log,
+          })
+        : undefined;
+  }
 
   /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
   get canOpen(): boolean {
@@ -148,6 +171,7 @@ export class ChannelControl implements ChainListener {
   /** At start: connectd learns every channel we hold, so none of their messages is answered as unknown. */
   async load(): Promise<void> {
     for (const c of this.o.db.channels()) await this.hold(c);
+    await this.onchain?.load();
   }
 
   private async hold(c: ChannelRecord): Promise<void> {
@@ -176,6 +200,7 @@ export class ChannelControl implements ChainListener {
   async stop(): Promise<void> {
     await Promise.all([...this.openings.values()].map(op => this.end(op)));
     await Promise.all([...this.running.values()].map(r => this.inTurn(r.dbid, () => this.endChanneld(r))));
+    await this.onchain?.stop();
   }
 
   // ---- opening ----
@@ -430,6 +455,7 @@ export class ChannelControl implements ChainListener {
         this.lockIn(c);
       }
     }
+    await this.onchain?.blockConnected(b);
   }
 
   async blockDisconnected(b: { height: number }): Promise<void> {
@@ -439,6 +465,7 @@ export class ChannelControl implements ChainListener {
         await this.o.db.saveChannel(rest);
       }
     }
+    await this.onchain?.blockDisconnected(b);
   }
 
   /** BOLT 2 channel_ready, the sender: "MUST NOT send `channel_ready` unless outpoint of given by `funding_txid` and `funding_output_index` in the `funding_created` message pays exactly `funding_satoshis` to the scriptpubkey specified in [BOLT #3]". */
@@ -484,12 +511,22 @@ export class ChannelControl implements ChainListener {
     return c.state === 'CHANNELD_NORMAL' && c.channel !== undefined;
   }
 
-  /** Runs `f` after every earlier start or end of this channel's daemon. */
+  /** Runs `f` after every earlier start or end of this channel's daemon; failures are logged. */
   private inTurn(dbid: string, f: () => Promise<void>): Promise<void> {
+    return this.turn(dbid, f).catch(() => undefined);
+  }
+
+  /** inTurn, answering `f`'s result or failure. */
+  private turn<T>(dbid: string, f: () => Promise<T>): Promise<T> {
     const next = (this.turns.get(dbid) ?? Promise.resolve()).then(f, f);
-    const settled = next.catch(e => this.o.log.warn(`channel ${dbid}: ${errorText(e)}`));
-    this.turns.set(dbid, settled);
-    return settled;
+    this.turns.set(
+      dbid,
+      next.then(
+        () => undefined,
+        e => this.o.log.warn(`channel ${dbid}: ${errorText(e)}`),
+      ),
+    );
+    return next;
   }
 
   /**
@@ -584,13 +621,38 @@ export class ChannelControl implements ChainListener {
     if (f.action === 'fail_channel') await this.broadcastOurCommitment(c);
   }
 
-  /**
-   * BOLT 5 "Failing a Channel": broadcast our latest commitment. TODO(issue 13): hsmd's
-   * signLocalCommitment over the recorded state, broadcast, then onchaind resolves the outputs;
-   * until those are wired the channel stays AWAITING_UNILATERAL with nothing broadcast.
-   */
+  /** BOLT 5 "Failing a Channel": our latest commitment, signed by hsmd, recorded, broadcast (onchain-control.ts). */
   private async broadcastOurCommitment(c: ChannelRecord): Promise<void> {
-    this.o.log.warn(`channel ${c.channel_id}: failed; broadcasting our commitment is not wired yet (hsmd signLocalCommitment, onchaind)`);
+    if (!this.onchain) return this.o.log.warn(`channel ${c.channel_id}: failed; this node has no chain to broadcast our commitment on`);
+    await this.onchain.forceClose(c.dbid, c.failure?.message ?? 'failed');
+  }
+
+  /**
+   * A unilateral close (Core Lightning's `close` with `unilateraltimeout`, and channeld's
+   * fail_channel): the channel's daemon ends, then our latest commitment is signed by hsmd,
+   * recorded AWAITING_UNILATERAL and broadcast. Refused (ForceCloseRefused) after option_data_loss_protect
+   * found us behind, or once the funding output is spent.
+   */
+  async forceClose(dbid: string, reason: string): Promise<{ tx: string; txid: string }> {
+    const onchain = this.onchain;
+    if (!onchain) throw new Error('this node has no wallet and chain to close a channel on');
+    return this.turn(dbid, async () => {
+      await this.endDaemons(dbid);
+      return onchain.forceClose(dbid, reason);
+    });
+  }
+
+  /** Ends whichever daemon runs for the channel (openingd awaiting lock-in, or channeld). */
+  private async endDaemons(dbid: string): Promise<void> {
+    const r = this.running.get(dbid);
+    if (r) await this.endChanneld(r);
+    const op = this.openings.get(`channel-${dbid}`);
+    if (op) await this.end(op);
+  }
+
+  /** listpeerchannels' status for a channel failed or closed on chain. */
+  onchainStatus(c: ChannelRecord): string[] {
+    return this.onchain?.status(c) ?? [];
   }
 
   /** channeld's status, while one runs for the channel (listpeerchannels). */

@@ -13,7 +13,29 @@ export interface PeerRecord {
 }
 
 /** Core Lightning's channel states (listpeerchannels `state`) that a channel in our database can be in. */
-export type ChannelStateName = 'CHANNELD_AWAITING_LOCKIN' | 'CHANNELD_NORMAL' | 'AWAITING_UNILATERAL';
+export type ChannelStateName =
+  'CHANNELD_AWAITING_LOCKIN' | 'CHANNELD_NORMAL' | 'CLOSINGD_COMPLETE' | 'AWAITING_UNILATERAL' | 'FUNDING_SPEND_SEEN' | 'ONCHAIN';
+
+/**
+ * A channel's life on chain (onchain-control.ts): our commitment once signed for broadcast, the
+ * transaction that spent the funding output, and what onchaind needs again after a restart.
+ * Transactions raw hex, txids display order.
+ */
+export interface OnchainRecord {
+  /** Our latest commitment, signed by hsmd and the peer, recorded before its first broadcast. */
+  commitment_tx?: string;
+  commitment_txid?: string;
+  /** The transaction that spent the funding output, and the height of its block. */
+  spend?: { tx: string; txid: string; height: number };
+  /** 'mutual': a closing transaction (nothing for onchaind to sweep); else a commitment. */
+  close?: 'mutual' | 'commitment';
+  /** The wallet key onchaind's sweeps pay (so listfunds shows them), the same across restarts. */
+  destination?: { index: number; type: 'p2wpkh' | 'p2tr' };
+  /** Transactions seen spending the outputs onchaind watches, in order: replayed to it at a restart. */
+  spends?: { tx: string; height: number }[];
+  /** The height at which every output was irrevocably resolved. */
+  resolved_height?: number;
+}
 
 /**
  * An HTLC lightningd knows of in a channel (channeld's HtlcChange, written with the state that
@@ -63,6 +85,8 @@ export interface ChannelRecord {
   htlcs?: Record<string, HtlcRecord>;
   /** Why the channel failed (channeld's ChannelFailure), once it is AWAITING_UNILATERAL. */
   failure?: { code: string; message: string; action: 'fail_channel' | 'data_loss'; their_current_per_commitment_point?: string };
+  /** Once failed or closed: its life on chain. */
+  onchain?: OnchainRecord;
 }
 
 /**
@@ -104,6 +128,8 @@ export interface LightningdState {
   config: Record<string, unknown>;
   /** Channels by dbid. */
   channels?: Record<string, ChannelRecord>;
+  /** Channels whose outputs are all irrevocably resolved on chain (listclosedchannels), by dbid. */
+  closed_channels?: Record<string, ChannelRecord>;
   /** The next channel dbid to hand out (Core Lightning's channel ids count from 1). */
   next_dbid?: number;
   /** Where the block follower stands (chain/follow.ts FollowerState), recorded after each block. */
@@ -179,6 +205,21 @@ export class LightningdDb {
   saveChannel(c: ChannelRecord): Promise<void> {
     this.state.channels = { ...this.state.channels, [c.dbid]: { ...c } };
     return this.flush();
+  }
+
+  /** Moves a channel whose close is irrevocably resolved out of the channels we hold (into closed_channels); resolves once durable. */
+  forgetChannel(dbid: string): Promise<void> {
+    const c = this.state.channels?.[dbid];
+    if (c) {
+      const { [dbid]: _gone, ...rest } = this.state.channels!;
+      this.state.channels = rest;
+      this.state.closed_channels = { ...this.state.closed_channels, [dbid]: c };
+    }
+    return this.flush();
+  }
+
+  closedChannels(): ChannelRecord[] {
+    return Object.values(this.state.closed_channels ?? {}).map(c => ({ ...c }));
   }
 
   /** A fresh channel dbid, durable before it is used: hsmd derives keys from it, and keys shown to a peer are never reused. */

@@ -126,7 +126,7 @@ export class Lightningd {
       byPeer.set(peer, (byPeer.get(peer) ?? 0) + 1);
       if (c.record?.state === 'CHANNELD_NORMAL') active++;
       // Core Lightning counts a failed channel (awaiting its close on chain) as inactive.
-      else if (c.record?.state === 'AWAITING_UNILATERAL') inactive++;
+      else if (c.record && c.record.state !== 'CHANNELD_AWAITING_LOCKIN') inactive++;
       else pending++;
     }
     return { byPeer, pending, active, inactive };
