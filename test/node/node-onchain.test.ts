@@ -1,0 +1,205 @@
+// Failing a channel and resolving it on chain (BOLT 5), in whole Node nodes on `boltworker regtest`
+// (whose mempool refuses what Bitcoin Core refuses and whose script interpreter checks every input):
+// A's forceClose has hsmd sign A's latest commitment and broadcasts it; once mined each side's
+// lightningd hands the spend to an onchaind: B sweeps its to_remote at once, A its to_local after
+// the CSV delay B asked (144 blocks), across a restart of A; an HTLC in flight goes back to A by
+// HTLC-timeout once its cltv_expiry is reached; a node that found itself behind
+// (option_data_loss_protect) never broadcasts its stale commitment and recovers from the peer's.
+import { after, before, describe, it } from 'node:test';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transaction } from '@scure/btc-signer';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { TX_OPTS } from '../../src/core/bolt3/index.ts';
+import { startNode } from '../../src/node/node.ts';
+import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+import { postJson } from '../support/regtest-client.ts';
+
+type Node = Awaited<ReturnType<typeof startNode>>;
+type Funds = {
+  outputs: { txid: string; output: number; amount_msat: number; status: string }[];
+  channels: { channel_id: string; state: string }[];
+};
+type PeerChannel = {
+  state: string;
+  channel_id: string;
+  funding_txid: string;
+  funding_outnum: number;
+  status: string[];
+  htlcs: { direction: string }[];
+};
+type EsploraTx = {
+  txid: string;
+  locktime: number;
+  vin: { txid: string; vout: number }[];
+  vout: { scriptpubkey_type: string; value: number }[];
+};
+type Outspend = { spent: boolean; txid?: string; status?: { confirmed: boolean } };
+
+const FUNDING_SAT = 500_000;
+const PUSH_MSAT = 20_000_000;
+/** Core Lightning's watchtime-blocks: the to_self_delay each of our nodes asks of the other. */
+const TO_SELF_DELAY = 144;
+
+/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds: a node follows a regtest chain by polling it each second. */
+async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
+  let v: T | undefined;
+  for (let i = 0; i < 1200; i++) {
+    v = await read();
+    if (pred(v)) return v;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
+}
+
+describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltworker regtest', () => {
+  let h: RegtestHandle;
+  let a: Node | undefined;
+  let b: Node | undefined;
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'bw-node-onchain-'));
+    dirs.push(d);
+    return d;
+  };
+  let dirA: string;
+  const startA = () => startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
+  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
+  const get = async <T>(path: string) => (await (await fetch(`${h.url}${path}`)).json()) as T;
+  const mine = (blocks: number) => control('/regtest/mine', { blocks });
+  const channelsOf = async (n: Node) => ((await n.call('listpeerchannels', {})) as { channels: PeerChannel[] }).channels;
+  const channel = async (n: Node, id: string) => (await channelsOf(n)).find(c => c.channel_id === id);
+  const funds = (n: Node) => n.call('listfunds', {}) as Promise<Funds>;
+  /** The node has followed the chain to its tip. */
+  const synced = (n: Node) =>
+    until(
+      () => n.call('getinfo', {}) as Promise<{ blockheight: number }>,
+      i => i.blockheight === h.chain.height,
+      `height ${h.chain.height}`,
+    );
+  const stateIs = (n: Node, id: string, state: string | undefined) =>
+    until(
+      () => channel(n, id),
+      c => c?.state === state,
+      `channel ${id} in ${state ?? 'no state (forgotten)'}`,
+    );
+  const dbidOf = (n: Node, id: string) => n.lightningd.channels!.list().find(c => c.record?.channel_id === id)!.record!.dbid;
+  const outspend = (txid: string, vout: number) => get<Outspend>(`/tx/${txid}/outspend/${vout}`);
+
+  /** A opens a channel to B (pushing PUSH_MSAT) and both reach CHANNELD_NORMAL. */
+  async function open(): Promise<{ channel_id: string; txid: string }> {
+    const r = (await a!.call('fundchannel', { id: b!.id, amount: FUNDING_SAT, push_msat: PUSH_MSAT, feerate: '2000perkw' })) as {
+      channel_id: string;
+      txid: string;
+    };
+    await mine(3);
+    for (const n of [a!, b!]) await stateIs(n, r.channel_id, 'CHANNELD_NORMAL');
+    // Each side's channeld runs (it is what an HTLC goes through).
+    await until(
+      async () => (await channel(a!, r.channel_id))?.status[0] ?? '',
+      s => s.startsWith('CHANNELD_NORMAL:channeld normal'),
+      "A's channeld",
+    );
+    return r;
+  }
+
+  before(async () => {
+    h = await startRegtest({ port: 0, premine: 101 });
+    dirA = tmp();
+    a = await startA();
+    b = await startNode({ network: 'regtest', lightningDir: tmp(), esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] });
+    const { bech32 } = (await a.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+    await control('/regtest/send', { address: bech32, amount_sat: 3_000_000 });
+    await mine(1);
+    await until(
+      () => funds(a!),
+      f => f.outputs.some(o => o.status === 'confirmed'),
+      "A's coin",
+    );
+    await a.call('connect', { id: `${b.id}@127.0.0.1:${b.binding[0]!.port}` });
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    await h?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("A's forceClose: its commitment, signed by hsmd, in the mempool; mined, B sweeps its to_remote, A (restarted) its to_local after the CSV delay; both wallets hold the coins; forgotten 100 blocks later", async () => {
+    const ch = await open();
+    const bFundsBefore = (await funds(b!)).outputs.length;
+    const r = await a!.lightningd.channels!.forceClose(dbidOf(a!, ch.channel_id), 'test');
+    const tx = Transaction.fromRaw(fromHex(r.tx), TX_OPTS);
+    equal(tx.id, r.txid);
+    deepEqual([toHex(tx.getInput(0).txid!), tx.getInput(0).index], [ch.txid, 0], 'it spends the funding output');
+    // Accepted by the chain's mempool: the 2-of-2 witness (hsmd's signature and B's) is valid.
+    equal((await get<{ confirmed: boolean }>(`/tx/${r.txid}/status`)).confirmed, false);
+    const failed = (await channel(a!, ch.channel_id))!;
+    equal(failed.state, 'AWAITING_UNILATERAL');
+    ok(
+      failed.status.some(s => s.includes(r.txid)),
+      failed.status.join('; '),
+    );
+    equal((await a!.lightningd.channels!.forceClose(dbidOf(a!, ch.channel_id), 'again')).txid, r.txid, 'the same commitment again');
+
+    await mine(1);
+    const closedAt = h.chain.height;
+    for (const n of [a!, b!]) await stateIs(n, ch.channel_id, 'ONCHAIN');
+    const commitment = await get<EsploraTx>(`/tx/${r.txid}`);
+    // static_remotekey: B's to_remote is a P2WPKH of PUSH_MSAT; A's to_local the P2WSH.
+    const toRemote = commitment.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wpkh');
+    const toLocal = commitment.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wsh');
+    equal(commitment.vout[toRemote]!.value, PUSH_MSAT / 1000);
+    ok(toLocal >= 0);
+
+    // B sweeps its to_remote to its wallet at once.
+    const swept = await until(
+      () => outspend(r.txid, toRemote),
+      o => o.spent,
+      "B's sweep of to_remote",
+    );
+    await mine(1);
+    const bFunds = await until(
+      () => funds(b!),
+      f => f.outputs.some(o => o.txid === swept.txid && o.status === 'confirmed'),
+      "B's swept coin confirmed",
+    );
+    equal(bFunds.outputs.length, bFundsBefore + 1);
+    const bCoin = bFunds.outputs.find(o => o.txid === swept.txid)!;
+    ok(bCoin.amount_msat < PUSH_MSAT && bCoin.amount_msat > PUSH_MSAT - 2_000_000, `${bCoin.amount_msat}`);
+
+    // A restarts while its to_local waits for its CSV delay: onchaind starts again from the recorded spend.
+    await a!.stop();
+    a = await startA();
+    equal((await channel(a, ch.channel_id))?.state, 'ONCHAIN');
+    // One block short of the delay, A's to_local cannot be spent (BIP 68): nothing spends it.
+    await mine(closedAt + TO_SELF_DELAY - 2 - h.chain.height);
+    await synced(a);
+    equal((await outspend(r.txid, toLocal)).spent, false, 'to_local not spent before its CSV delay');
+    await mine(1);
+    const sweep = await until(
+      () => outspend(r.txid, toLocal),
+      o => o.spent,
+      "A's sweep of to_local",
+    );
+    await mine(1);
+    const aFunds = await until(
+      () => funds(a!),
+      f => f.outputs.some(o => o.txid === sweep.txid && o.status === 'confirmed'),
+      "A's swept coin confirmed",
+    );
+    const aCoin = aFunds.outputs.find(o => o.txid === sweep.txid)!;
+    const ours = commitment.vout[toLocal]!.value * 1000;
+    ok(aCoin.amount_msat < ours && aCoin.amount_msat > ours - 2_000_000, `${aCoin.amount_msat} of ${ours}`);
+
+    // Core Lightning forgets a channel once every output is 100 blocks deep.
+    await mine(98);
+    await synced(a!);
+    equal((await channel(a!, ch.channel_id))?.state, 'ONCHAIN', 'A waits for its sweep to be 100 deep');
+    await mine(1);
+    for (const n of [a!, b!]) await stateIs(n, ch.channel_id, undefined);
+    for (const n of [a!, b!]) ok(!(await funds(n)).channels.some(c => c.channel_id === ch.channel_id));
+  });
+});
