@@ -90,6 +90,8 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
 
   /** A opens a channel to B (pushing PUSH_MSAT) and both reach CHANNELD_NORMAL. */
   async function open(): Promise<{ channel_id: string; txid: string }> {
+    // A restarted since, with no channel to keep B connected.
+    await a!.call('connect', { id: `${b!.id}@127.0.0.1:${b!.binding[0]!.port}` });
     const r = (await a!.call('fundchannel', { id: b!.id, amount: FUNDING_SAT, push_msat: PUSH_MSAT, feerate: '2000perkw' })) as {
       channel_id: string;
       txid: string;
@@ -118,7 +120,6 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
       f => f.outputs.some(o => o.status === 'confirmed'),
       "A's coin",
     );
-    await a.call('connect', { id: `${b.id}@127.0.0.1:${b.binding[0]!.port}` });
   });
   after(async () => {
     await a?.stop();
@@ -201,5 +202,76 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     await mine(1);
     for (const n of [a!, b!]) await stateIs(n, ch.channel_id, undefined);
     for (const n of [a!, b!]) ok(!(await funds(n)).channels.some(c => c.channel_id === ch.channel_id));
+  });
+  it('an HTLC A offered, in flight when A force-closes: HTLC-timeout once its cltv_expiry is reached (not before), its output swept to the wallet after the CSV delay', async () => {
+    const ch = await open();
+    const amount = 10_000_000n;
+    const cltv = h.chain.height + 20;
+    const dbid = dbidOf(a!, ch.channel_id);
+    await a!.lightningd.channels!.channeldOf(dbid)!.api.addHtlc({
+      amountMsat: amount,
+      paymentHash: new Uint8Array(32).fill(9),
+      cltvExpiry: cltv,
+      onion: new Uint8Array(1366),
+    });
+    // Committed on both sides: in A's commitment (listpeerchannels reads it) and B's.
+    await until(
+      () => channel(a!, ch.channel_id),
+      c => c?.htlcs.some(x => x.direction === 'out') === true,
+      "the HTLC in A's commitment",
+    );
+    await until(
+      () => channel(b!, ch.channel_id),
+      c => c?.htlcs.some(x => x.direction === 'in') === true,
+      "the HTLC in B's commitment",
+    );
+    const r = await a!.lightningd.channels!.forceClose(dbid, 'test');
+    await mine(1);
+    await stateIs(a!, ch.channel_id, 'ONCHAIN');
+    const commitment = await get<EsploraTx>(`/tx/${r.txid}`);
+    const htlc = commitment.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wsh' && o.value === Number(amount / 1000n));
+    ok(htlc >= 0, 'the HTLC output');
+
+    // BOLT 3: the HTLC-timeout's nLockTime is the cltv_expiry, so (BIP 65, IsFinalTx) it can be
+    // mined in the block after the one at cltv_expiry: not spent while the tip is below it.
+    await mine(cltv - 1 - h.chain.height);
+    await synced(a!);
+    equal((await outspend(r.txid, htlc)).spent, false, 'the HTLC output is not spent before its cltv_expiry');
+    await mine(1);
+    const spent = await until(
+      () => outspend(r.txid, htlc),
+      o => o.spent,
+      "A's HTLC-timeout",
+    );
+    const timeout = await get<EsploraTx>(`/tx/${spent.txid}`);
+    equal(timeout.locktime, cltv, 'an HTLC-timeout: its locktime is the cltv_expiry');
+    deepEqual(
+      timeout.vout.map(o => o.scriptpubkey_type),
+      ['v0_p2wsh'],
+      'paying the delayed to_local script',
+    );
+    await mine(1);
+    const timedOutAt = h.chain.height;
+    await until(
+      () => outspend(r.txid, htlc),
+      o => o.status?.confirmed === true,
+      'the HTLC-timeout mined',
+    );
+
+    // Its output, after the delay B asked, goes to A's wallet.
+    await mine(timedOutAt + TO_SELF_DELAY - 1 - h.chain.height);
+    const sweep = await until(
+      () => outspend(spent.txid!, 0),
+      o => o.spent,
+      "A's sweep of the HTLC-timeout's output",
+    );
+    await mine(1);
+    const f = await until(
+      () => funds(a!),
+      x => x.outputs.some(o => o.txid === sweep.txid && o.status === 'confirmed'),
+      'the swept HTLC in the wallet',
+    );
+    const coin = f.outputs.find(o => o.txid === sweep.txid)!;
+    ok(coin.amount_msat < timeout.vout[0]!.value * 1000 && coin.amount_msat > timeout.vout[0]!.value * 1000 - 2_000_000);
   });
 });
