@@ -65,6 +65,8 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     return d;
   };
   let dirA: string;
+  let bDir: string;
+  let bPort: number;
   const startA = () => startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
   const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
   const get = async <T>(path: string) => (await (await fetch(`${h.url}${path}`)).json()) as T;
@@ -111,7 +113,9 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     h = await startRegtest({ port: 0, premine: 101 });
     dirA = tmp();
     a = await startA();
-    b = await startNode({ network: 'regtest', lightningDir: tmp(), esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] });
+    bDir = tmp();
+    b = await startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] });
+    bPort = b.binding[0]!.port;
     const { bech32 } = (await a.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
     await control('/regtest/send', { address: bech32, amount_sat: 3_000_000 });
     await mine(1);
@@ -273,5 +277,101 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     );
     const coin = f.outputs.find(o => o.txid === sweep.txid)!;
     ok(coin.amount_msat < timeout.vout[0]!.value * 1000 && coin.amount_msat > timeout.vout[0]!.value * 1000 - 2_000_000);
+  });
+  it("a node restored from an old state: hsmd refuses to sign the commitment it revoked, and once the peer proves it behind (option_data_loss_protect) it never broadcasts; it takes its funds from the peer's commitment", async () => {
+    const ch = await open();
+    const dbid = dbidOf(a!, ch.channel_id);
+    const net = join(dirA, 'regtest');
+    const snap = tmp();
+    // A backup of A at commitment 0.
+    await a!.stop();
+    for (const f of ['lightningd.json', 'hsm_channels.json']) cpSync(join(net, f), join(snap, f));
+    a = await startA();
+    const normal = (n: Node) =>
+      until(
+        () => channel(n, ch.channel_id),
+        c => /^CHANNELD_NORMAL:channeld normal .*commitments/.test(c?.status[0] ?? ''),
+        'channeld reestablished',
+      );
+    await normal(a);
+    await normal(b!);
+    // An HTLC added and failed: commitments 0 and 1 of A's are revoked.
+    await a.lightningd.channels!.channeldOf(dbid)!.api.addHtlc({
+      amountMsat: 5_000_000n,
+      paymentHash: new Uint8Array(32).fill(3),
+      cltvExpiry: h.chain.height + 100,
+      onion: new Uint8Array(1366),
+    });
+    await until(
+      () => channel(b!, ch.channel_id),
+      c => c?.htlcs.length === 1,
+      'the HTLC at B',
+    );
+    await b!.lightningd.channels!.channeldOf(dbidOf(b!, ch.channel_id))!.api.failHtlc(0n, new Uint8Array(292));
+    await until(
+      () => channel(a!, ch.channel_id),
+      c => /commitments 2\/2$/.test(c?.status[0] ?? '') && c!.htlcs.length === 0,
+      "A's commitments at 2/2",
+    );
+    const funding = () => outspend(ch.txid, 0);
+
+    // lightningd's state alone goes back (hsmd's is current), with B away: lightningd would sign
+    // commitment 0, which hsmd has revoked. hsmd refuses; nothing is broadcast or recorded.
+    await b!.stop();
+    await a.stop();
+    cpSync(join(snap, 'lightningd.json'), join(net, 'lightningd.json'));
+    a = await startA();
+    const refused = await rejects<Error & { code?: string }>(a.lightningd.channels!.forceClose(dbid, 'test'), Error);
+    ok(refused.code === 'revoked' || /revoked/.test(refused.message), `${refused.code}: ${refused.message}`);
+    equal((await funding()).spent, false);
+    equal((await channel(a, ch.channel_id))?.state, 'CHANNELD_NORMAL');
+
+    // Both go back (a node restored from its backup): at reestablish B proves A behind. A never broadcasts.
+    await a.stop();
+    cpSync(join(snap, 'hsm_channels.json'), join(net, 'hsm_channels.json'));
+    a = await startA();
+    b = await startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: [`127.0.0.1:${bPort}`] });
+    const behind = await stateIs(a, ch.channel_id, 'AWAITING_UNILATERAL');
+    ok(
+      behind!.status.some(x => /behind/.test(x)),
+      behind!.status.join('; '),
+    );
+    const stale = await rejects<Error & { reason?: string }>(a.lightningd.channels!.forceClose(dbid, 'test'), Error);
+    equal(stale.reason, 'data_loss');
+    equal(
+      a.lightningd.channels!.list().find(c => c.record?.dbid === dbid)!.record!.onchain?.commitment_tx,
+      undefined,
+      'nothing of A signed',
+    );
+    // A's error asked B to fail the channel: B broadcasts its own commitment, the only spend of the funding output.
+    const spent = await until(funding, o => o.spent, "B's commitment");
+    const bRecord = b.lightningd.channels!.list().find(c => c.record?.channel_id === ch.channel_id)!.record!;
+    equal(spent.txid, bRecord.onchain?.commitment_txid);
+
+    // Mined, A's onchaind takes its output of B's commitment (static_remotekey: no point needed) to A's wallet.
+    await mine(1);
+    const onchain = await stateIs(a, ch.channel_id, 'ONCHAIN');
+    await until(
+      async () => (await channel(a!, ch.channel_id))?.status ?? [],
+      st => st.some(x => /a state we lost/.test(x)),
+      "A's onchaind on B's commitment",
+    );
+    ok(onchain);
+    const theirs = await get<EsploraTx>(`/tx/${spent.txid}`);
+    const ours = theirs.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wpkh');
+    const sweep = await until(
+      () => outspend(spent.txid!, ours),
+      o => o.spent,
+      "A's sweep of its output",
+    );
+    await mine(1);
+    const f = await until(
+      () => funds(a!),
+      x => x.outputs.some(o => o.txid === sweep.txid && o.status === 'confirmed'),
+      "the coin in A's wallet",
+    );
+    const coin = f.outputs.find(o => o.txid === sweep.txid)!;
+    const value = theirs.vout[ours]!.value * 1000;
+    ok(coin.amount_msat < value && coin.amount_msat > value - 2_000_000 && value > (FUNDING_SAT - 20_000) * 1000 - PUSH_MSAT);
   });
 });

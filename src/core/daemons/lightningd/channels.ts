@@ -618,13 +618,13 @@ export class ChannelControl implements ChainListener {
     await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure });
     // BOLT 2 option_data_loss_protect: a node that finds itself behind "MUST NOT broadcast its
     // commitment transaction"; its funds come from the peer's commitment (onchaind).
-    if (f.action === 'fail_channel') await this.broadcastOurCommitment(c);
+    if (f.action === 'fail_channel') await this.broadcastOurCommitment(c, f.message);
   }
 
   /** BOLT 5 "Failing a Channel": our latest commitment, signed by hsmd, recorded, broadcast (onchain-control.ts). */
-  private async broadcastOurCommitment(c: ChannelRecord): Promise<void> {
+  private async broadcastOurCommitment(c: ChannelRecord, reason: string): Promise<void> {
     if (!this.onchain) return this.o.log.warn(`channel ${c.channel_id}: failed; this node has no chain to broadcast our commitment on`);
-    await this.onchain.forceClose(c.dbid, c.failure?.message ?? 'failed');
+    await this.onchain.forceClose(c.dbid, reason);
   }
 
   /**
