@@ -47,13 +47,14 @@ export interface HsmApi {
   walletXpub(type: WalletAddressType): string;
   /**
    * Signs each input i of `psbt` with wallet key `inputs[i]` and returns the PSBT with the
-   * signatures (not finalized). Refuses (HsmError, nothing signed) a PSBT that does not parse
+   * signatures (not finalized); an input named `null` is not the wallet's and stays unsigned (at
+   * least one must be named: a wallet input paying the fee of onchaind's HTLC transaction). Refuses (HsmError, nothing signed) a PSBT that does not parse
    * (`bad_psbt`), an input list that does not name every input (`bad_inputs`), an input without
    * witnessUtxo (`no_witness_utxo`), one whose script is not the wallet's for that key and type or
    * that is spent by taproot script path (`not_ours`), and one btc-signer will not sign as asked,
    * e.g. a non-default sighash (`cannot_sign`).
    */
-  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  signWithdrawal(psbt: Uint8Array, inputs: (WithdrawalInput | null)[]): Uint8Array;
   /**
    * The public basepoints of channel `dbid` with `peerId` (Core Lightning's
    * hsmd_get_channel_basepoints), from the secrets src/core/keys/derive.ts channelSecrets gives.
@@ -180,7 +181,7 @@ export interface HsmdDaemonApi {
   takeMnemonic(): string | undefined;
   /** The on-chain wallet's keys (lightningd's wallet: addresses from the xpub, inputs signed here). */
   walletXpub(type: WalletAddressType): string;
-  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  signWithdrawal(psbt: Uint8Array, inputs: (WithdrawalInput | null)[]): Uint8Array;
   /** `signmessage` and `invoice`: lightningd's signing requests, as HsmApi's methods of those names. */
   signMessage(message: string): Uint8Array;
   signInvoice(hrp: string, data: readonly number[]): Uint8Array;

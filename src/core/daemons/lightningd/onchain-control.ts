@@ -288,6 +288,7 @@ export class OnchainControl {
       c = (await this.onchainOf(dbid, r => ({ ...r, destination: { index: k.index, type: k.type } })))!;
     }
     const dest = c.onchain!.destination!;
+    const destination = { ...dest, script: this.o.wallet.keyScript(dest.type, dest.index) };
     const t: Tracking = { dbid, key: `onchaind-${dbid}`, watched: new Set() };
     this.tracking.set(dbid, t);
     const events: OnchaindEvents = {
@@ -295,10 +296,13 @@ export class OnchainControl {
         for (const x of ops) t.watched.add(outpoint(x.txid, x.vout));
       },
       broadcast: async tx => {
-        const r = await this.o.broadcast(tx);
+        // A transaction `fund` paid the fee of: the wallet signs its own inputs (hsmd signs only those).
+        const signed = await this.o.wallet.signChild(tx, (txid, vout) => this.prevout(dbid, txid, vout));
+        const r = await this.o.broadcast(signed);
         if (!r.success) throw new Error(r.errmsg ?? 'refused');
       },
-      fund: () => Promise.reject(new Error('lightningd does not fund zero-fee HTLC transactions yet (option_anchors)')),
+      // option_anchors: our zero-fee HTLC transactions get wallet coins and change to onchaind's destination.
+      fund: req => this.o.wallet.fundChild({ ...req, change: destination.script }),
       preimage: p => this.htlcGone(dbid, 'out', toHex(p.paymentHash), 'the peer revealed its preimage on chain'),
       htlcFailed: h => this.htlcGone(dbid, 'out', toHex(h.paymentHash), 'failed on chain'),
       resolved: s => {
@@ -315,7 +319,7 @@ export class OnchainControl {
       tip: Math.max(spend.height, this.o.tip()),
       preimages: this.preimagesFor(c),
       htlcs: stubsOf(c),
-      destination: { ...dest, script: this.o.wallet.keyScript(dest.type, dest.index) },
+      destination,
       feeratePerKw: await this.o.feeratePerKw(),
       spends: (c.onchain!.spends ?? []).map(s => ({ tx: fromHex(s.tx), height: s.height })),
     };
@@ -359,6 +363,18 @@ export class OnchainControl {
     await this.o.db.forgetChannel(dbid);
     await this.o.forgotten?.(c).catch(() => undefined);
     this.o.log.info(`channel ${c.channel_id}: resolved on chain; forgotten`);
+  }
+
+  /** The output `txid:vout` of a transaction of the channel's close (the spend, or one seen spending its outputs). */
+  private prevout(dbid: string, txid: string, vout: number): { script: Uint8Array; amount: bigint } | undefined {
+    const on = this.record(dbid)?.onchain;
+    for (const raw of [on?.spend?.tx, ...(on?.spends ?? []).map(s => s.tx)]) {
+      if (!raw) continue;
+      const tx = parseTx(fromHex(raw));
+      const out = tx.txid === txid ? tx.outputs[vout] : undefined;
+      if (out) return { script: out.script, amount: BigInt(out.amount_sat) };
+    }
+    return undefined;
   }
 
   /** Payment preimages we hold (our invoices) for the channel's HTLCs: onchaind claims what we received with them. */
