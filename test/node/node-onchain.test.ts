@@ -206,6 +206,17 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     await mine(1);
     for (const n of [a!, b!]) await stateIs(n, ch.channel_id, undefined);
     for (const n of [a!, b!]) ok(!(await funds(n)).channels.some(c => c.channel_id === ch.channel_id));
+    // listclosedchannels: A closed it (with the RPC's forceClose), B saw A's commitment.
+    const closed = async (n: Node) =>
+      ((await n.call('listclosedchannels', {})) as { closedchannels: Record<string, unknown>[] }).closedchannels.find(
+        c => c.channel_id === ch.channel_id,
+      );
+    const [ca, cb] = [(await closed(a!))!, (await closed(b!))!];
+    deepEqual(
+      [ca.closer, ca.close_cause, ca.last_commitment_txid, ca.opener, ca.total_msat],
+      ['local', 'user', r.txid, 'local', FUNDING_SAT * 1000],
+    );
+    deepEqual([cb.closer, cb.close_cause, cb.opener, cb.final_to_us_msat], ['remote', 'onchain', 'remote', PUSH_MSAT]);
   });
   it('an HTLC A offered, in flight when A force-closes: HTLC-timeout once its cltv_expiry is reached (not before), its output swept to the wallet after the CSV delay', async () => {
     const ch = await open();

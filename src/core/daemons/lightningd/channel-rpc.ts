@@ -154,6 +154,39 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
   };
 }
 
+/**
+ * One listclosedchannels entry (doc/schemas/listclosedchannels.json), the fields we know:
+ * `closer` and `close_cause` from what spent the funding output (our commitment: we closed,
+ * `user` from the RPC or `protocol` when channeld failed it; another commitment: the peer,
+ * `onchain`; a mutual close: `unknown`).
+ */
+function closedJson(c: ChannelRecord): Record<string, unknown> {
+  const funded = deserializeValue<Funded>(c.funded);
+  const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+  const on = c.onchain;
+  const ours = on?.spend !== undefined && on.spend.txid === on.commitment_txid;
+  const mutual = on?.close === 'mutual';
+  return {
+    peer_id: c.peer_id,
+    channel_id: c.channel_id,
+    ...(c.short_channel_id ? { short_channel_id: c.short_channel_id } : {}),
+    opener: c.opener,
+    ...(mutual ? {} : { closer: ours ? 'local' : 'remote' }),
+    private: !c.announce,
+    channel_type: channelTypeJson(c.channel_type),
+    total_local_commitments: num(state?.localCommit.index ?? 0n),
+    total_remote_commitments: num(state?.remoteCommit.index ?? 0n),
+    funding_txid: c.funding_txid,
+    funding_outnum: c.funding_outnum,
+    leased: false,
+    funding_pushed_msat: num(BigInt(c.push_msat)),
+    total_msat: num(funded.params.fundingSatoshis * 1000n),
+    final_to_us_msat: num(state ? state.localCommit.spec.toLocalMsat : funded.toLocalMsat),
+    ...(on?.commitment_txid ? { last_commitment_txid: on.commitment_txid } : {}),
+    close_cause: mutual ? 'unknown' : !ours ? 'onchain' : c.failure ? 'protocol' : 'user',
+  };
+}
+
 /** The status line of the channeld running for `c`, if one does. */
 async function channeldStatus(channels: ChannelControl, c: ChannelRecord): Promise<string[]> {
   const d = channels.channeldOf(c.dbid);
@@ -281,6 +314,17 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
         throw e;
       }
     },
+  });
+  rpc.register('listclosedchannels', {
+    category: 'channels',
+    params: ['id?'],
+    description: 'Show channels closed and resolved on chain, or only those with peer {id}.',
+    handler: async p => ({
+      closedchannels: d.db
+        .closedChannels()
+        .filter(c => p.id === undefined || c.peer_id === p.id)
+        .map(closedJson),
+    }),
   });
   rpc.register('listpeerchannels', {
     category: 'network',
