@@ -90,6 +90,28 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
   const dbidOf = (n: Node, id: string) => n.lightningd.channels!.list().find(c => c.record?.channel_id === id)!.record!.dbid;
   const outspend = (txid: string, vout: number) => get<Outspend>(`/tx/${txid}/outspend/${vout}`);
 
+  /**
+   * Waits for `n`'s sweep of output `vout` of `txid`, mines it, and checks `n`'s wallet holds the
+   * output's value less a fee (under 2,000 sat). The sweep's txid.
+   */
+  async function sweptToWallet(n: Node, txid: string, vout: number, what: string): Promise<string> {
+    const value = (await get<EsploraTx>(`/tx/${txid}`)).vout[vout]!.value * 1000;
+    const sweep = await until(
+      () => outspend(txid, vout),
+      o => o.spent,
+      what,
+    );
+    await mine(1);
+    const f = await until(
+      () => funds(n),
+      x => x.outputs.some(o => o.txid === sweep.txid && o.status === 'confirmed'),
+      `${what}, confirmed in the wallet`,
+    );
+    const coin = f.outputs.find(o => o.txid === sweep.txid)!;
+    ok(coin.amount_msat < value && coin.amount_msat > value - 2_000_000, `${what}: ${coin.amount_msat} of ${value} msat`);
+    return sweep.txid!;
+  }
+
   /** A opens a channel to B (pushing PUSH_MSAT) and both reach CHANNELD_NORMAL. */
   async function open(): Promise<{ channel_id: string; txid: string }> {
     // A restarted since, with no channel to keep B connected.
@@ -160,20 +182,8 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     ok(toLocal >= 0);
 
     // B sweeps its to_remote to its wallet at once.
-    const swept = await until(
-      () => outspend(r.txid, toRemote),
-      o => o.spent,
-      "B's sweep of to_remote",
-    );
-    await mine(1);
-    const bFunds = await until(
-      () => funds(b!),
-      f => f.outputs.some(o => o.txid === swept.txid && o.status === 'confirmed'),
-      "B's swept coin confirmed",
-    );
-    equal(bFunds.outputs.length, bFundsBefore + 1);
-    const bCoin = bFunds.outputs.find(o => o.txid === swept.txid)!;
-    ok(bCoin.amount_msat < PUSH_MSAT && bCoin.amount_msat > PUSH_MSAT - 2_000_000, `${bCoin.amount_msat}`);
+    await sweptToWallet(b!, r.txid, toRemote, "B's sweep of to_remote");
+    equal((await funds(b!)).outputs.length, bFundsBefore + 1);
 
     // A restarts while its to_local waits for its CSV delay: onchaind starts again from the recorded spend.
     await a!.stop();
@@ -184,20 +194,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     await synced(a);
     equal((await outspend(r.txid, toLocal)).spent, false, 'to_local not spent before its CSV delay');
     await mine(1);
-    const sweep = await until(
-      () => outspend(r.txid, toLocal),
-      o => o.spent,
-      "A's sweep of to_local",
-    );
-    await mine(1);
-    const aFunds = await until(
-      () => funds(a!),
-      f => f.outputs.some(o => o.txid === sweep.txid && o.status === 'confirmed'),
-      "A's swept coin confirmed",
-    );
-    const aCoin = aFunds.outputs.find(o => o.txid === sweep.txid)!;
-    const ours = commitment.vout[toLocal]!.value * 1000;
-    ok(aCoin.amount_msat < ours && aCoin.amount_msat > ours - 2_000_000, `${aCoin.amount_msat} of ${ours}`);
+    await sweptToWallet(a!, r.txid, toLocal, "A's sweep of to_local");
 
     // Core Lightning forgets a channel once every output is 100 blocks deep.
     await mine(98);
@@ -275,19 +272,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
 
     // Its output, after the delay B asked, goes to A's wallet.
     await mine(timedOutAt + TO_SELF_DELAY - 1 - h.chain.height);
-    const sweep = await until(
-      () => outspend(spent.txid!, 0),
-      o => o.spent,
-      "A's sweep of the HTLC-timeout's output",
-    );
-    await mine(1);
-    const f = await until(
-      () => funds(a!),
-      x => x.outputs.some(o => o.txid === sweep.txid && o.status === 'confirmed'),
-      'the swept HTLC in the wallet',
-    );
-    const coin = f.outputs.find(o => o.txid === sweep.txid)!;
-    ok(coin.amount_msat < timeout.vout[0]!.value * 1000 && coin.amount_msat > timeout.vout[0]!.value * 1000 - 2_000_000);
+    await sweptToWallet(a!, spent.txid!, 0, "A's sweep of the HTLC-timeout's output");
   });
   it("a node restored from an old state: hsmd refuses to sign the commitment it revoked, and once the peer proves it behind (option_data_loss_protect) it never broadcasts; it takes its funds from the peer's commitment", async () => {
     const ch = await open();
@@ -370,19 +355,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     ok(onchain);
     const theirs = await get<EsploraTx>(`/tx/${spent.txid}`);
     const ours = theirs.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wpkh');
-    const sweep = await until(
-      () => outspend(spent.txid!, ours),
-      o => o.spent,
-      "A's sweep of its output",
-    );
-    await mine(1);
-    const f = await until(
-      () => funds(a!),
-      x => x.outputs.some(o => o.txid === sweep.txid && o.status === 'confirmed'),
-      "the coin in A's wallet",
-    );
-    const coin = f.outputs.find(o => o.txid === sweep.txid)!;
-    const value = theirs.vout[ours]!.value * 1000;
-    ok(coin.amount_msat < value && coin.amount_msat > value - 2_000_000 && value > (FUNDING_SAT - 20_000) * 1000 - PUSH_MSAT);
+    ok(theirs.vout[ours]!.value * 1000 > (FUNDING_SAT - 20_000) * 1000 - PUSH_MSAT, 'our balance, less the commitment fee');
+    await sweptToWallet(a!, spent.txid!, ours, "A's sweep of its output of B's commitment");
   });
 });

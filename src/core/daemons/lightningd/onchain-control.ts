@@ -202,6 +202,7 @@ export class OnchainControl {
     // Funding outputs not yet spent, by outpoint.
     const funding = new Map<string, ChannelRecord>();
     for (const c of this.o.db.channels()) if (!c.onchain?.spend) funding.set(outpoint(c.funding_txid, c.funding_outnum), c);
+    if (funding.size === 0 && this.tracking.size === 0 && !this.o.db.channels().some(c => c.onchain)) return;
     const spendsOf = (i: number) => b.inputs?.[i] ?? parseTx(b.txs[i]!).inputs.map(x => ({ txid: x.txid, vout: x.index }));
     const inputs = b.txs.map((_, i) => spendsOf(i));
     for (let i = 0; i < b.txs.length; i++) {
@@ -210,10 +211,12 @@ export class OnchainControl {
         if (c) await this.fundingSpent(c, b.txs[i]!, b.height);
       }
     }
+    // One feerate for every onchaind this block (the backend is asked once); none: each keeps its own.
+    const feeratePerKw = this.tracking.size > 0 ? await this.o.feeratePerKw().catch(() => undefined) : undefined;
     for (const t of [...this.tracking.values()]) {
       if (t.ended || !t.daemon) continue;
       const spends = b.txs.filter((_, i) => inputs[i]!.some(x => t.watched.has(outpoint(x.txid, x.vout))));
-      await this.feed(t, b.height, spends);
+      await this.feed(t, b.height, spends, feeratePerKw);
     }
     for (const c of this.o.db.channels()) {
       const spend = c.onchain?.spend;
@@ -259,7 +262,7 @@ export class OnchainControl {
   }
 
   /** Records this block's spends of what `t` watches (replayed after a restart), then hands onchaind the block. */
-  private async feed(t: Tracking, height: number, spends: Uint8Array[]): Promise<void> {
+  private async feed(t: Tracking, height: number, spends: Uint8Array[], feeratePerKw: number | undefined): Promise<void> {
     const d = t.daemon!;
     const prior = this.record(t.dbid)?.onchain?.spends ?? [];
     if (spends.length > 0 || prior.some(s => s.height >= height)) {
@@ -267,8 +270,7 @@ export class OnchainControl {
       await this.onchainOf(t.dbid, r => ({ ...r, spends: [...kept, ...spends.map(tx => ({ tx: toHex(tx), height }))] }));
     }
     try {
-      const feeratePerKw = await this.o.feeratePerKw();
-      t.status = await d.guard(d.api.block({ height, spends, feeratePerKw }));
+      t.status = await d.guard(d.api.block({ height, spends, ...(feeratePerKw !== undefined ? { feeratePerKw } : {}) }));
     } catch (e) {
       this.o.log.warn(`channel ${t.dbid}: onchaind at block ${height}: ${errorText(e)}`);
     }
