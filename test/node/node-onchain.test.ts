@@ -4,7 +4,8 @@
 // lightningd hands the spend to an onchaind: B sweeps its to_remote at once, A its to_local after
 // the CSV delay B asked (144 blocks), across a restart of A; an HTLC in flight goes back to A by
 // HTLC-timeout once its cltv_expiry is reached; a node that found itself behind
-// (option_data_loss_protect) never broadcasts its stale commitment and recovers from the peer's.
+// (option_data_loss_protect) never broadcasts its stale commitment and recovers from the peer's;
+// one restored whole while its peer is away broadcasts a revoked commitment, and loses it to a penalty.
 import { after, before, describe, it } from 'node:test';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,6 +112,48 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     ok(coin.amount_msat < value && coin.amount_msat > value - 2_000_000, `${what}: ${coin.amount_msat} of ${value} msat`);
     return sweep.txid!;
   }
+
+  /**
+   * A new channel, a backup of A's lightningd and hsmd state at its commitment 0 (A stopped for the
+   * copy), then an HTLC added and failed: A's commitments 0 and 1 are revoked, both sides at 2/2.
+   */
+  async function backedUpThenAdvanced() {
+    const ch = await open();
+    const dbid = dbidOf(a!, ch.channel_id);
+    const net = join(dirA, 'regtest');
+    const snap = tmp();
+    await a!.stop();
+    for (const f of ['lightningd.json', 'hsm_channels.json']) cpSync(join(net, f), join(snap, f));
+    a = await startA();
+    const normal = (n: Node) =>
+      until(
+        () => channel(n, ch.channel_id),
+        c => /^CHANNELD_NORMAL:channeld normal .*commitments/.test(c?.status[0] ?? ''),
+        'channeld reestablished',
+      );
+    await normal(a);
+    await normal(b!);
+    await a.lightningd.channels!.channeldOf(dbid)!.api.addHtlc({
+      amountMsat: 5_000_000n,
+      paymentHash: new Uint8Array(32).fill(3),
+      cltvExpiry: h.chain.height + 100,
+      onion: new Uint8Array(1366),
+    });
+    await until(
+      () => channel(b!, ch.channel_id),
+      c => c?.htlcs.length === 1,
+      'the HTLC at B',
+    );
+    await b!.lightningd.channels!.channeldOf(dbidOf(b!, ch.channel_id))!.api.failHtlc(0n, new Uint8Array(292));
+    await until(
+      () => channel(a!, ch.channel_id),
+      c => /commitments 2\/2$/.test(c?.status[0] ?? '') && c!.htlcs.length === 0,
+      "A's commitments at 2/2",
+    );
+    return { ch, dbid, net, snap };
+  }
+  const startB = () =>
+    startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: [`127.0.0.1:${bPort}`] });
 
   /** A opens a channel to B (pushing PUSH_MSAT) and both reach CHANNELD_NORMAL. */
   async function open(): Promise<{ channel_id: string; txid: string }> {
@@ -275,40 +318,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     await sweptToWallet(a!, spent.txid!, 0, "A's sweep of the HTLC-timeout's output");
   });
   it("a node restored from an old state: hsmd refuses to sign the commitment it revoked, and once the peer proves it behind (option_data_loss_protect) it never broadcasts; it takes its funds from the peer's commitment", async () => {
-    const ch = await open();
-    const dbid = dbidOf(a!, ch.channel_id);
-    const net = join(dirA, 'regtest');
-    const snap = tmp();
-    // A backup of A at commitment 0.
-    await a!.stop();
-    for (const f of ['lightningd.json', 'hsm_channels.json']) cpSync(join(net, f), join(snap, f));
-    a = await startA();
-    const normal = (n: Node) =>
-      until(
-        () => channel(n, ch.channel_id),
-        c => /^CHANNELD_NORMAL:channeld normal .*commitments/.test(c?.status[0] ?? ''),
-        'channeld reestablished',
-      );
-    await normal(a);
-    await normal(b!);
-    // An HTLC added and failed: commitments 0 and 1 of A's are revoked.
-    await a.lightningd.channels!.channeldOf(dbid)!.api.addHtlc({
-      amountMsat: 5_000_000n,
-      paymentHash: new Uint8Array(32).fill(3),
-      cltvExpiry: h.chain.height + 100,
-      onion: new Uint8Array(1366),
-    });
-    await until(
-      () => channel(b!, ch.channel_id),
-      c => c?.htlcs.length === 1,
-      'the HTLC at B',
-    );
-    await b!.lightningd.channels!.channeldOf(dbidOf(b!, ch.channel_id))!.api.failHtlc(0n, new Uint8Array(292));
-    await until(
-      () => channel(a!, ch.channel_id),
-      c => /commitments 2\/2$/.test(c?.status[0] ?? '') && c!.htlcs.length === 0,
-      "A's commitments at 2/2",
-    );
+    const { ch, dbid, net, snap } = await backedUpThenAdvanced();
     const funding = () => outspend(ch.txid, 0);
 
     // lightningd's state alone goes back (hsmd's is current), with B away: lightningd would sign
@@ -326,7 +336,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     await a.stop();
     cpSync(join(snap, 'hsm_channels.json'), join(net, 'hsm_channels.json'));
     a = await startA();
-    b = await startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: [`127.0.0.1:${bPort}`] });
+    b = await startB();
     const behind = await stateIs(a, ch.channel_id, 'AWAITING_UNILATERAL');
     ok(
       behind!.status.some(x => /behind/.test(x)),
@@ -357,5 +367,32 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     const ours = theirs.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wpkh');
     ok(theirs.vout[ours]!.value * 1000 > (FUNDING_SAT - 20_000) * 1000 - PUSH_MSAT, 'our balance, less the commitment fee');
     await sweptToWallet(a!, spent.txid!, ours, "A's sweep of its output of B's commitment");
+  });
+  it("A, restored from an old backup while B is away, broadcasts its revoked commitment: B's onchaind takes A's to_local with a penalty (BOLT 5 revoked transaction close)", async () => {
+    const { ch, dbid, net, snap } = await backedUpThenAdvanced();
+    // B away, A goes back whole (lightningd and hsmd): hsmd believes commitment 0 its latest, and signs it.
+    await b!.stop();
+    await a!.stop();
+    for (const f of ['lightningd.json', 'hsm_channels.json']) cpSync(join(snap, f), join(net, f));
+    a = await startA();
+    const r = await a.lightningd.channels!.forceClose(dbid, 'test');
+    await a.stop();
+    a = undefined;
+    b = await startB();
+    await mine(1);
+    await stateIs(b, ch.channel_id, 'ONCHAIN');
+    await until(
+      async () => (await channel(b!, ch.channel_id))?.status ?? [],
+      st => st.some(x => /illegal close: taking all funds/.test(x)),
+      "B's onchaind on A's revoked commitment",
+    );
+    const revoked = await get<EsploraTx>(`/tx/${r.txid}`);
+    // A's to_local (its whole balance) is B's by the revocation key, at once; B's own to_remote too.
+    const toLocal = revoked.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wsh');
+    const toRemote = revoked.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wpkh');
+    ok(revoked.vout[toLocal]!.value * 1000 > (FUNDING_SAT - 20_000) * 1000 - PUSH_MSAT, "A's balance");
+    await sweptToWallet(b, r.txid, toLocal, "B's penalty on A's to_local");
+    await sweptToWallet(b, r.txid, toRemote, "B's sweep of its to_remote");
+    a = await startA();
   });
 });
