@@ -91,7 +91,7 @@ describe('lightningd: funding outputs spent on chain', () => {
 
     // The block goes: the funding output is unspent again; the same close in the new block is seen again.
     await control.blockDisconnected({ height: 201 });
-    equal(db.channels()[0]!.onchain?.spend, undefined);
+    deepEqual([db.channels()[0]!.state, db.channels()[0]!.onchain?.spend], ['CLOSINGD_COMPLETE', undefined]);
     await connect(block(201, []));
     await connect(block(202, [closing]));
     equal(db.channels()[0]!.onchain?.spend?.height, 202);

@@ -235,8 +235,10 @@ export class OnchainControl {
         // The funding output is unspent again: its next spend starts a new onchaind.
         const t = this.tracking.get(c.dbid);
         if (t) await this.endOnchaind(t);
-        const { spend: _s, close: _c, spends: _p, ...rest } = on;
-        await this.update(c.dbid, () => ({ state: rest.commitment_tx ? 'AWAITING_UNILATERAL' : 'FUNDING_SPEND_SEEN', onchain: rest }));
+        const { spend: _s, close, spends: _p, ...rest } = on;
+        // Back to where it was: our commitment broadcast, a mutual close signed, or (a commitment of the peer's) failed.
+        const state = rest.commitment_tx ? 'AWAITING_UNILATERAL' : close === 'mutual' ? 'CLOSINGD_COMPLETE' : 'FUNDING_SPEND_SEEN';
+        await this.update(c.dbid, () => ({ state, onchain: rest }));
       } else if (on.spends?.some(s => s.height >= b.height)) {
         await this.onchainOf(c.dbid, r => ({ ...r, spends: (r.spends ?? []).filter(s => s.height < b.height) }));
       }
