@@ -17,7 +17,7 @@ import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
 import type { Reservation, Wallet } from '../../wallet/wallet.ts';
 import { parseTx } from '../../wallet/tx.ts';
 import { decodeMessage, encodeMessage } from '../../wire/messages.ts';
-import type { ChannelFailure, ChanneldEvents, ChanneldInit, ChanneldSpec, Persist } from '../channeld/interface.ts';
+import type { ChannelFailure, ChanneldEvents, ChanneldInit, ChanneldSpec, HtlcChange, Persist } from '../channeld/interface.ts';
 import {
   CHANNEL_LINK as CONNECTD_CHANNEL_LINK,
   type ChannelLinkArgs,
@@ -76,6 +76,21 @@ interface Running extends ChannelDaemon<ChanneldSpec> {
   ended?: boolean;
 }
 
+/**
+ * Who follows the channels' HTLCs in lightningd (receive, send, forward: Core Lightning's
+ * peer_htlcs.c). `staging` runs synchronously inside channeld's persist, before the write: what it
+ * records in the database (LightningdDb's tables, invoices) is made durable in the SAME write as
+ * the channel state and the HTLC changes, so a preimage learned or a payment settled is never lost
+ * between two writes. `persisted` runs once that write is durable: it must not block (queue work).
+ * `started` runs when a channeld instance for the channel is up (after each reconnect or restart):
+ * the time to act again on HTLCs the database says are undecided.
+ */
+export interface HtlcListener {
+  staging?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
+  persisted?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
+  started?(channel: Readonly<ChannelRecord>): void;
+}
+
 /** What fundchannel asks (already parsed). */
 export interface FundRequest {
   peerId: string;
@@ -127,8 +142,26 @@ export class ChannelControl implements ChainListener {
   /** Each channel's daemon starts and ends, one at a time (they share the channel's link key). */
   private readonly turns = new Map<string, Promise<void>>();
   private instances = 0;
+  private readonly htlcListeners = new Set<HtlcListener>();
 
   constructor(private readonly o: ChannelControlOptions) {}
+
+  /** Follows every channel's HTLC changes (HtlcListener); returns how to stop. */
+  onHtlcs(l: HtlcListener): () => void {
+    this.htlcListeners.add(l);
+    return () => this.htlcListeners.delete(l);
+  }
+
+  /** Each listener's hook, one listener's throw never stopping the others (nor channeld). */
+  private tell<K extends keyof HtlcListener>(hook: K, ...args: Parameters<NonNullable<HtlcListener[K]>>): void {
+    for (const l of this.htlcListeners) {
+      try {
+        (l[hook] as ((...a: typeof args) => void) | undefined)?.call(l, ...args);
+      } catch (e) {
+        this.o.log.warn(`htlc listener ${hook}: ${errorText(e)}`);
+      }
+    }
+  }
 
   /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
   get canOpen(): boolean {
@@ -540,6 +573,7 @@ export class ChannelControl implements ChainListener {
     Object.assign(r, started);
     this.running.set(c.dbid, r);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
+    this.tell('started', this.record(c.dbid) ?? c);
   }
 
   private async endChanneld(r: Running): Promise<void> {
@@ -557,7 +591,10 @@ export class ChannelControl implements ChainListener {
   private async persist(r: Running, p: Persist): Promise<void> {
     const c = this.record(r.dbid);
     if (r.ended || this.running.get(r.dbid) !== r || !c) throw new Error(`channel ${r.dbid}: this channeld was replaced`);
-    await this.o.db.saveChannel({ ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) });
+    const next: ChannelRecord = { ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) };
+    if (p.changes.length > 0) this.tell('staging', c, p.changes);
+    await this.o.db.saveChannel(next);
+    if (p.changes.length > 0) this.tell('persisted', next, p.changes);
   }
 
   /** The instance `r` ended (channeld's ChannelFailure says what now). */
