@@ -142,6 +142,8 @@ export class ChannelControl implements ChainListener {
   /** Each channel's daemon starts and ends, one at a time (they share the channel's link key). */
   private readonly turns = new Map<string, Promise<void>>();
   private instances = 0;
+  /** The height of the last block connected. */
+  private tip: number | undefined;
   private readonly htlcListeners = new Set<HtlcListener>();
 
   constructor(private readonly o: ChannelControlOptions) {}
@@ -195,7 +197,7 @@ export class ChannelControl implements ChainListener {
     const peers = new Set(
       this.o.db
         .channels()
-        .filter(c => this.resumable(c))
+        .filter(c => this.resumable(c) || c.state === 'CHANNELD_AWAITING_LOCKIN')
         .map(c => c.peer_id),
     );
     for (const id of peers) {
@@ -324,10 +326,11 @@ export class ChannelControl implements ChainListener {
     role: OpeningdInit['role'],
     temporaryChannelId: Uint8Array,
     fundingSatoshis: bigint,
-    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel'>,
+    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel' | 'funded'>,
     reserve?: bigint,
+    funded?: bigint,
   ): Promise<Opening> {
-    const dbid = await this.o.db.newDbid();
+    const dbid = funded ?? (await this.o.db.newDbid());
     const bp = await this.o.hsmd.guard(this.o.hsmd.api.channelBasepoints(peerId, dbid));
     const op = { dbid, peerId, role } as Opening;
     const events: OpeningdEvents = {
@@ -458,10 +461,9 @@ export class ChannelControl implements ChainListener {
         await this.o.db.saveChannel({ ...c, funding_height: b.height, short_channel_id: `${b.height}x${index}x${c.funding_outnum}` });
       }
     }
+    this.tip = b.height;
     for (const c of this.o.db.channels()) {
-      if (c.state === 'CHANNELD_AWAITING_LOCKIN' && c.funding_height !== undefined && b.height - c.funding_height + 1 >= c.minimum_depth) {
-        this.lockIn(c);
-      }
+      if (this.deepEnough(c, b.height)) this.lockIn(c);
     }
   }
 
@@ -472,6 +474,16 @@ export class ChannelControl implements ChainListener {
         await this.o.db.saveChannel(rest);
       }
     }
+  }
+
+  /** Awaiting lock-in with its funding output `minimum_depth` deep at `height`. */
+  private deepEnough(c: ChannelRecord, height: number | undefined): boolean {
+    return (
+      c.state === 'CHANNELD_AWAITING_LOCKIN' &&
+      c.funding_height !== undefined &&
+      height !== undefined &&
+      height - c.funding_height + 1 >= c.minimum_depth
+    );
   }
 
   /** BOLT 2 channel_ready, the sender: "MUST NOT send `channel_ready` unless outpoint of given by `funding_txid` and `funding_output_index` in the `funding_created` message pays exactly `funding_satoshis` to the scriptpubkey specified in [BOLT #3]". */
@@ -532,8 +544,47 @@ export class ChannelControl implements ChainListener {
    * connection).
    */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
-    const mine = this.o.db.channels().filter(c => c.peer_id === e.id && this.resumable(c));
-    await Promise.all(mine.map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))));
+    const theirs = this.o.db.channels().filter(c => c.peer_id === e.id);
+    await Promise.all([
+      ...theirs
+        .filter(c => this.resumable(c))
+        .map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))),
+      ...theirs.filter(c => c.state === 'CHANNELD_AWAITING_LOCKIN').map(c => this.inTurn(c.dbid, () => this.resumeOpening(c, e.features))),
+    ]);
+  }
+
+  /**
+   * A funded channel whose channel_ready exchange this connection has not seen (the openingd that
+   * funded it ended with its connection, or the node restarted): a new openingd reestablishes it
+   * (BOLT 2 "upon reconnection: MUST transmit `channel_reestablish`") and, at minimum_depth, sends
+   * channel_ready and hands the channel to channeld as lockIn does.
+   */
+  private async resumeOpening(c: ChannelRecord, theirFeatures: string): Promise<void> {
+    const old = this.openings.get(`channel-${c.dbid}`);
+    if (old) await this.end(old);
+    const dbid = BigInt(c.dbid);
+    let op: Opening | undefined;
+    try {
+      op = await this.startOpeningd(
+        c.peer_id,
+        theirFeatures,
+        'resume',
+        fromHex(c.channel_id),
+        BigInt(c.funding_sat),
+        { funded: c.funded },
+        undefined,
+        dbid,
+      );
+      op.record = c;
+      await op.daemon.guard(op.daemon.api.resume());
+      this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: reestablished, awaiting lock-in`);
+    } catch (e) {
+      this.o.log.warn(`channel ${c.channel_id}: reestablishing before lock-in failed: ${errorText(e)}`);
+      if (op) await this.end(op);
+      return;
+    }
+    const now = this.record(c.dbid);
+    if (now && this.deepEnough(now, this.tip ?? this.o.db.chainState()?.height)) this.lockIn(now);
   }
 
   /**
