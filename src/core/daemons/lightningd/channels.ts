@@ -17,7 +17,7 @@ import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
 import type { Reservation, Wallet } from '../../wallet/wallet.ts';
 import { parseTx } from '../../wallet/tx.ts';
 import { decodeMessage, encodeMessage } from '../../wire/messages.ts';
-import type { ChannelFailure, ChanneldEvents, ChanneldInit, ChanneldSpec, Persist } from '../channeld/interface.ts';
+import type { ChannelFailure, ChanneldEvents, ChanneldInit, ChanneldSpec, HtlcChange, Persist } from '../channeld/interface.ts';
 import {
   CHANNEL_LINK as CONNECTD_CHANNEL_LINK,
   type ChannelLinkArgs,
@@ -80,6 +80,21 @@ interface Running extends ChannelDaemon<ChanneldSpec> {
   ended?: boolean;
 }
 
+/**
+ * Who follows the channels' HTLCs in lightningd (receive, send, forward: Core Lightning's
+ * peer_htlcs.c). `staging` runs synchronously inside channeld's persist, before the write: what it
+ * records in the database (LightningdDb's tables, invoices) is made durable in the SAME write as
+ * the channel state and the HTLC changes, so a preimage learned or a payment settled is never lost
+ * between two writes. `persisted` runs once that write is durable: it must not block (queue work).
+ * `started` runs when a channeld instance for the channel is up (after each reconnect or restart):
+ * the time to act again on HTLCs the database says are undecided.
+ */
+export interface HtlcListener {
+  staging?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
+  persisted?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
+  started?(channel: Readonly<ChannelRecord>): void;
+}
+
 /** What fundchannel asks (already parsed). */
 export interface FundRequest {
   peerId: string;
@@ -133,6 +148,9 @@ export class ChannelControl implements ChainListener {
   private instances = 0;
   /** Our commitment broadcast when a channel fails, and onchaind for each spent funding output (onchain-control.ts). */
   private readonly onchain: OnchainControl | undefined;
+  /** The height of the last block connected. */
+  private tip: number | undefined;
+  private readonly htlcListeners = new Set<HtlcListener>();
 
   constructor(private readonly o: ChannelControlOptions) {
     const { wallet, broadcast } = o;
@@ -151,6 +169,23 @@ export class ChannelControl implements ChainListener {
             log: o.log,
           })
         : undefined;
+  }
+
+  /** Follows every channel's HTLC changes (HtlcListener); returns how to stop. */
+  onHtlcs(l: HtlcListener): () => void {
+    this.htlcListeners.add(l);
+    return () => this.htlcListeners.delete(l);
+  }
+
+  /** Each listener's hook, one listener's throw never stopping the others (nor channeld). */
+  private tell<K extends keyof HtlcListener>(hook: K, ...args: Parameters<NonNullable<HtlcListener[K]>>): void {
+    for (const l of this.htlcListeners) {
+      try {
+        (l[hook] as ((...a: typeof args) => void) | undefined)?.call(l, ...args);
+      } catch (e) {
+        this.o.log.warn(`htlc listener ${hook}: ${errorText(e)}`);
+      }
+    }
   }
 
   /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
@@ -186,7 +221,7 @@ export class ChannelControl implements ChainListener {
     const peers = new Set(
       this.o.db
         .channels()
-        .filter(c => this.resumable(c))
+        .filter(c => this.resumable(c) || c.state === 'CHANNELD_AWAITING_LOCKIN')
         .map(c => c.peer_id),
     );
     for (const id of peers) {
@@ -316,10 +351,11 @@ export class ChannelControl implements ChainListener {
     role: OpeningdInit['role'],
     temporaryChannelId: Uint8Array,
     fundingSatoshis: bigint,
-    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel'>,
+    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel' | 'funded'>,
     reserve?: bigint,
+    funded?: bigint,
   ): Promise<Opening> {
-    const dbid = await this.o.db.newDbid();
+    const dbid = funded ?? (await this.o.db.newDbid());
     const bp = await this.o.hsmd.guard(this.o.hsmd.api.channelBasepoints(peerId, dbid));
     const op = { dbid, peerId, role } as Opening;
     const events: OpeningdEvents = {
@@ -450,10 +486,9 @@ export class ChannelControl implements ChainListener {
         await this.o.db.saveChannel({ ...c, funding_height: b.height, short_channel_id: `${b.height}x${index}x${c.funding_outnum}` });
       }
     }
+    this.tip = b.height;
     for (const c of this.o.db.channels()) {
-      if (c.state === 'CHANNELD_AWAITING_LOCKIN' && c.funding_height !== undefined && b.height - c.funding_height + 1 >= c.minimum_depth) {
-        this.lockIn(c);
-      }
+      if (this.deepEnough(c, b.height)) this.lockIn(c);
     }
     await this.onchain?.blockConnected(b);
   }
@@ -466,6 +501,16 @@ export class ChannelControl implements ChainListener {
       }
     }
     await this.onchain?.blockDisconnected(b);
+  }
+
+  /** Awaiting lock-in with its funding output `minimum_depth` deep at `height`. */
+  private deepEnough(c: ChannelRecord, height: number | undefined): boolean {
+    return (
+      c.state === 'CHANNELD_AWAITING_LOCKIN' &&
+      c.funding_height !== undefined &&
+      height !== undefined &&
+      height - c.funding_height + 1 >= c.minimum_depth
+    );
   }
 
   /** BOLT 2 channel_ready, the sender: "MUST NOT send `channel_ready` unless outpoint of given by `funding_txid` and `funding_output_index` in the `funding_created` message pays exactly `funding_satoshis` to the scriptpubkey specified in [BOLT #3]". */
@@ -536,8 +581,47 @@ export class ChannelControl implements ChainListener {
    * connection).
    */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
-    const mine = this.o.db.channels().filter(c => c.peer_id === e.id && this.resumable(c));
-    await Promise.all(mine.map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))));
+    const theirs = this.o.db.channels().filter(c => c.peer_id === e.id);
+    await Promise.all([
+      ...theirs
+        .filter(c => this.resumable(c))
+        .map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))),
+      ...theirs.filter(c => c.state === 'CHANNELD_AWAITING_LOCKIN').map(c => this.inTurn(c.dbid, () => this.resumeOpening(c, e.features))),
+    ]);
+  }
+
+  /**
+   * A funded channel whose channel_ready exchange this connection has not seen (the openingd that
+   * funded it ended with its connection, or the node restarted): a new openingd reestablishes it
+   * (BOLT 2 "upon reconnection: MUST transmit `channel_reestablish`") and, at minimum_depth, sends
+   * channel_ready and hands the channel to channeld as lockIn does.
+   */
+  private async resumeOpening(c: ChannelRecord, theirFeatures: string): Promise<void> {
+    const old = this.openings.get(`channel-${c.dbid}`);
+    if (old) await this.end(old);
+    const dbid = BigInt(c.dbid);
+    let op: Opening | undefined;
+    try {
+      op = await this.startOpeningd(
+        c.peer_id,
+        theirFeatures,
+        'resume',
+        fromHex(c.channel_id),
+        BigInt(c.funding_sat),
+        { funded: c.funded },
+        undefined,
+        dbid,
+      );
+      op.record = c;
+      await op.daemon.guard(op.daemon.api.resume());
+      this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: reestablished, awaiting lock-in`);
+    } catch (e) {
+      this.o.log.warn(`channel ${c.channel_id}: reestablishing before lock-in failed: ${errorText(e)}`);
+      if (op) await this.end(op);
+      return;
+    }
+    const now = this.record(c.dbid);
+    if (now && this.deepEnough(now, this.tip ?? this.o.db.chainState()?.height)) this.lockIn(now);
   }
 
   /**
@@ -577,6 +661,7 @@ export class ChannelControl implements ChainListener {
     Object.assign(r, started);
     this.running.set(c.dbid, r);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
+    this.tell('started', this.record(c.dbid) ?? c);
   }
 
   private async endChanneld(r: Running): Promise<void> {
@@ -594,7 +679,10 @@ export class ChannelControl implements ChainListener {
   private async persist(r: Running, p: Persist): Promise<void> {
     const c = this.record(r.dbid);
     if (r.ended || this.running.get(r.dbid) !== r || !c) throw new Error(`channel ${r.dbid}: this channeld was replaced`);
-    await this.o.db.saveChannel({ ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) });
+    const next: ChannelRecord = { ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) };
+    if (p.changes.length > 0) this.tell('staging', c, p.changes);
+    await this.o.db.saveChannel(next);
+    if (p.changes.length > 0) this.tell('persisted', next, p.changes);
   }
 
   /** The instance `r` ended (channeld's ChannelFailure says what now). */

@@ -137,6 +137,8 @@ export interface LightningdState {
   /** Our invoices by label, and the created_index the next one gets. */
   invoices?: Record<string, InvoiceRecord>;
   next_invoice_index?: number;
+  /** Tables of other parts of lightningd (payments, forwards...), by table name then key (LightningdDb.table). */
+  tables?: Record<string, Record<string, unknown>>;
 }
 
 /** Where the state lives; `save` replaces it whole, atomically (the state is small). */
@@ -265,6 +267,31 @@ export class LightningdDb {
       this.state.invoices = rest;
     }
     return this.flush();
+  }
+
+  /** A copy of every record of table `name` (a part of lightningd's own: payments, forwards...), by key. */
+  table<T>(name: string): Record<string, T> {
+    return JSON.parse(JSON.stringify(this.state.tables?.[name] ?? {})) as Record<string, T>;
+  }
+
+  /** One record of table `name`, or undefined. */
+  record<T>(name: string, key: string): T | undefined {
+    const t = this.state.tables?.[name];
+    return t && Object.hasOwn(t, key) ? (JSON.parse(JSON.stringify(t[key])) as T) : undefined;
+  }
+
+  /**
+   * Sets (or with undefined, removes) one record of table `name`, in memory only: it is durable
+   * with the next write (flush, or any save), which lets a record ride in the same atomic write as
+   * a channel's state (HtlcListener.staging). Call flush() to make it durable on its own.
+   */
+  stage<T>(name: string, key: string, value: T | undefined): void {
+    const tables = { ...this.state.tables };
+    const t = { ...tables[name] };
+    if (value === undefined) delete t[key];
+    else t[key] = JSON.parse(JSON.stringify(value)) as unknown;
+    tables[name] = t;
+    this.state.tables = tables;
   }
 
   /** Saves are serialised so a slow write never lands after a newer one. */
