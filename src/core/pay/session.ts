@@ -33,6 +33,8 @@ export interface PayRequest {
   destination: string;
   payment_hash: Uint8Array;
   amount_msat: bigint;
+  /** The invoice's amount when we pay only `amount_msat` of it (xpay's partial_msat): the onion's `total_msat`. */
+  total_msat?: bigint;
   /** The invoice's min_final_cltv_expiry. */
   final_cltv: number;
   payment_secret?: Uint8Array;
@@ -321,7 +323,9 @@ export class PaySession {
       route,
       blockheight,
       {
-        ...(this.req.payment_secret ? { payment_secret: this.req.payment_secret, total_msat: this.req.amount_msat } : {}),
+        ...(this.req.payment_secret
+          ? { payment_secret: this.req.payment_secret, total_msat: this.req.total_msat ?? this.req.amount_msat }
+          : {}),
         ...(this.req.payment_metadata ? { payment_metadata: this.req.payment_metadata } : {}),
         ...(this.req.keysend_preimage ? { keysend_preimage: this.req.keysend_preimage } : {}),
         ...(this.req.extra ? { extra: this.req.extra } : {}),
