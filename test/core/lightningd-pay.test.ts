@@ -172,7 +172,7 @@ async function invoiceOfD(amount_msat: number, preimage = '42'.repeat(32)) {
 
 /** Lets the payment run until `cond` (bounded: it must get there by itself). */
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000 && !cond(); i++) await new Promise(r => setImmediate(r));
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise(r => setTimeout(r, 0));
   ok(cond(), what);
 }
 
