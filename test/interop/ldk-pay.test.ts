@@ -14,6 +14,7 @@ import { startNode } from '../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { equal, ok } from '../support/assert.ts';
 import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { showLdkBlock } from './ldk/confirm.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 
 const FUNDING_SAT = 200_000;
@@ -38,21 +39,7 @@ describe('we pay LDK on boltworker regtest', () => {
   const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
   const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
 
-  /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
-  async function showLdk(height: number, txids: string[]): Promise<void> {
-    const hash = await get(`/block-height/${height}`);
-    const header = fromHex(await get(`/block/${hash}/header`));
-    const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
-    const txdata = await Promise.all(
-      txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
-    );
-    const confirm = peer!.channelManager!.as_Confirm();
-    confirm.transactions_confirmed(header, txdata, height);
-    const tipHash = await get('/blocks/tip/hash');
-    const tip = Number(await get('/blocks/tip/height'));
-    confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), tip);
-    peer!.processEvents();
-  }
+  const showLdk = (height: number, txids: string[]) => showLdkBlock(peer!, h.url, height, txids);
 
   /** LDK's loop: forwards held HTLCs, sends what it queued, handles its events (outside its callback: no re-entry). */
   function ldkLoop(): void {
