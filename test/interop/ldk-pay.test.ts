@@ -27,6 +27,8 @@ interface LdkSide {
   claimed: { hash: string; amount: bigint }[];
   /** Fail (instead of claim) the payments of these hashes. */
   refuse: Set<string>;
+  /** Neither claim nor fail these yet (the test claims them later). */
+  hold: Set<string>;
 }
 
 describe('we pay LDK on boltworker regtest', () => {
@@ -35,8 +37,16 @@ describe('we pay LDK on boltworker regtest', () => {
   let peer: LdkPeer | undefined;
   let dir: string;
   let pump: ReturnType<typeof setInterval> | undefined;
-  const side: LdkSide = { claimable: [], claimed: [], refuse: new Set() };
+  const side: LdkSide = { claimable: [], claimed: [], refuse: new Set(), hold: new Set() };
   const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
+  const nodeOptions = () => ({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
+  const channeldRunning = (n: NonNullable<typeof node>) =>
+    fundsWhen(
+      () => n.call('listpeerchannels', {}) as Promise<{ channels: { state: string; status: string[] }[] }>,
+      // openingd hands over to channeld just after the state is recorded: wait for channeld itself.
+      l => /^CHANNELD_NORMAL:channeld normal/.test(l.channels[0]?.status[0] ?? ''),
+      'a channeld in normal operation with LDK',
+    );
   const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
 
   const showLdk = (height: number, txids: string[]) => showLdkBlock(peer!, h.url, height, txids);
@@ -63,6 +73,7 @@ describe('we pay LDK on boltworker regtest', () => {
           preimage = p.payment_preimage.some;
         if (p instanceof ldk.PaymentPurpose_SpontaneousPayment) preimage = p.spontaneous_payment;
         side.claimable.push({ hash, amount: e.amount_msat, ...(preimage ? { preimage } : {}) });
+        if (side.hold.has(hash)) continue;
         if (side.refuse.has(hash) || !preimage) cm.fail_htlc_backwards(e.payment_hash);
         else cm.claim_funds(preimage);
       } else if (e instanceof ldk.Event_PaymentClaimed) {
@@ -88,7 +99,7 @@ describe('we pay LDK on boltworker regtest', () => {
   before(async () => {
     h = await startRegtest({ port: 0, premine: 101 });
     dir = mkdtempSync(join(tmpdir(), 'bw-ldk-pay-'));
-    node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
+    node = await startNode(nodeOptions());
     peer = await startLdkPeer({ name: 'ldk-pay' });
     const n = node;
     const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
@@ -109,12 +120,7 @@ describe('we pay LDK on boltworker regtest', () => {
     const fundingHeight = h.chain.height;
     await control('/regtest/mine', { blocks: r.mindepth - 1 });
     await showLdk(fundingHeight, [r.txid]);
-    await fundsWhen(
-      () => n.call('listpeerchannels', {}) as Promise<{ channels: { state: string; status: string[] }[] }>,
-      // openingd hands over to channeld just after the state is recorded: wait for channeld itself.
-      l => /^CHANNELD_NORMAL:channeld normal/.test(l.channels[0]?.status[0] ?? ''),
-      'a channeld in normal operation with LDK',
-    );
+    await channeldRunning(n);
     // Both at the same tip: the CLTVs we put in onions are the ones LDK checks.
     await fundsWhen(
       async () => ((await n.call('getinfo', {})) as { blockheight: number }).blockheight,
@@ -207,5 +213,39 @@ describe('we pay LDK on boltworker regtest', () => {
     ok(pays.pays[0]!.erroronion, 'the error onion kept');
     const sp = (await n.call('listsendpays', { payment_hash: hash })) as { payments: { status: string }[] };
     equal(sp.payments.length, 1, 'the destination said no: one part, not retried');
+  });
+
+  it('a part in flight when our node stops is resolved from the channel after the restart, never sent again', async () => {
+    const bolt11 = ldkInvoice(PAY_MSAT / 4n);
+    const hash = toHex(
+      (ldk.Bolt11Invoice.constructor_from_str(bolt11) as ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK).res.payment_hash(),
+    );
+    side.hold.add(hash);
+    void node!.call('xpay', { invstring: bolt11 }).catch(() => undefined);
+    const held = await fundsWhen(
+      async () => side.claimable.find(c => c.hash === hash),
+      c => c !== undefined,
+      'LDK holding our HTLC',
+    );
+    await node!.stop();
+    node = await startNode(nodeOptions());
+    const n = node;
+    const pending = (await n.call('listpays', { payment_hash: hash })) as { pays: { status: string }[] };
+    equal(pending.pays[0]!.status, 'pending', 'the part is in flight: the payment waits for it');
+    // Our node dials LDK again (a peer we have a channel with); channeld reestablishes; LDK claims.
+    await channeldRunning(n);
+    side.hold.delete(hash);
+    peer!.channelManager!.claim_funds(held!.preimage!);
+    const done = await fundsWhen(
+      () => n.call('listpays', { payment_hash: hash }) as Promise<{ pays: { status: string; preimage?: string }[] }>,
+      l => l.pays[0]?.status === 'complete',
+      'the payment complete from the fulfill after the restart',
+    );
+    equal(done.pays[0]!.preimage, toHex(held!.preimage!));
+    const r = (await n.call('xpay', { invstring: bolt11 })) as { payment_preimage: string };
+    equal(r.payment_preimage, toHex(held!.preimage!));
+    const sp = (await n.call('listsendpays', { payment_hash: hash })) as { payments: unknown[] };
+    equal(sp.payments.length, 1, 'one part, never sent again');
+    equal(side.claimable.filter(c => c.hash === hash).length, 1);
   });
 });
