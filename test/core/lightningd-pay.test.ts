@@ -302,6 +302,26 @@ describe('lightningd: xpay over the channels', () => {
     equal(((await paying) as Record<string, unknown>).failed_parts, 1);
   });
 
+  it('fails a part whose channeld ended before recording its add once the next channeld runs, and sends the amount again', async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
+    fake.refuse = () => {
+      if (fake.calls.length !== 1) return undefined;
+      fake.running.delete('1');
+      return Object.assign(new Error('channeld ended'), { code: 'disconnected' });
+    };
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.calls.length === 1, 'the add asked');
+    for (let i = 0; i < 1000; i++) await Promise.resolve();
+    equal(parts(db)[0]!.status, 'pending', 'whether it was recorded is the channel’s to say');
+    fake.start('1');
+    await until(() => fake.committed === 1, 'the amount offered again on the new channeld');
+    equal(parts(db)[0]!.status, 'failed');
+    equal(parts(db)[1]!.amount_msat, '50000', 'nothing learnt about the channel: the whole amount again');
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[1]!.htlc_id!), preimage: inv.preimage }]);
+    equal(((await paying) as Record<string, unknown>).payment_preimage, toHex(inv.preimage));
+  });
+
   it('answers a paid hash with the first result and never pays it twice; refuses one being paid (200)', async () => {
     const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
     const inv = await invoiceOfD(50_000);

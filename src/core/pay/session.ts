@@ -230,6 +230,11 @@ export class PaySession {
     });
   }
 
+  /** The part never left (its channel stopped before the add was recorded): nothing learnt, the amount is routed again. */
+  unsent(partid: number, why: string): void {
+    this.settle(this.part(partid), { kind: 'retry', exclude: [], reason: why });
+  }
+
   private settle(p: Held, action: FailureAction): void {
     p.status = 'failed';
     p.failure = action.reason;

@@ -8,6 +8,7 @@
 import { fromHex, toHex } from '../../base/bytes.ts';
 import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
 import { chainHash } from '../../chain/chains.ts';
+import { sha256 } from '../../crypto/primitives.ts';
 import type { ListChannelsEntry } from '../../gossip/list.ts';
 import type { Log } from '../../node/daemon.ts';
 import { decodeErrorPacket } from '../../onion/error-onion.ts';
@@ -284,7 +285,7 @@ export class PayControl implements HtlcListener {
       );
       const refused = call.then(
         () => undefined,
-        e => this.refused(key, e),
+        e => this.refused(key, e, channel.dbid, d),
       );
       await Promise.race([offered, refused]);
       this.offering.delete(key);
@@ -300,23 +301,36 @@ export class PayControl implements HtlcListener {
     return next;
   }
 
-  /** channeld refused an add. Refused at once (a BOLT 2 limit): never sent. Its instance ended: the next one says (started). */
-  private async refused(key: string, e: unknown): Promise<void> {
+  /**
+   * channeld refused an add. Refused at once (a BOLT 2 limit): never sent. Its instance ended: the
+   * channel's durable HTLCs say, once the next instance runs (started; or now, if it already does).
+   */
+  private async refused(key: string, e: unknown, dbid: string, asked: unknown): Promise<void> {
     const rec = this.o.db.record<SendpayRecord>('sendpays', key);
     if (!rec || rec.status !== 'pending' || rec.htlc_id !== undefined) return; // offered: the channel tells its end
     const code = (e as { code?: unknown } | undefined)?.code;
-    if (code === 'disconnected' || code === 'channel_failed') return;
+    if (code === 'disconnected' || code === 'channel_failed') {
+      const now = this.o.channels.channeldOf(dbid);
+      const c = this.o.db.channels().find(x => x.dbid === dbid);
+      this.offering.delete(key);
+      if (now && now !== asked && c && this.reconcile(c)) await this.o.db.flush();
+      return;
+    }
     await this.localFailure(rec, errorText(e));
   }
 
-  /** A part that never left: failed durably, and its session told (the channel carries less than that now). */
-  private async localFailure(rec: SendpayRecord, why: string): Promise<void> {
+  /**
+   * A part that never left: failed durably, and its session told: refused by channeld (`limit`:
+   * the channel carries less than that now), or never recorded by a channeld that ended.
+   */
+  private async localFailure(rec: SendpayRecord, why: string, limit = true): Promise<void> {
     const now = Math.floor(this.o.nowMs() / 1000);
     stageSendpay(this.o.db, { ...rec, status: 'failed', failure: why, completed_at: now });
     await this.o.db.flush();
     const run = this.runs.get(paymentKey(rec.payment_hash, rec.groupid));
     if (run) {
-      run.session.localFailure(rec.partid, why);
+      if (limit) run.session.localFailure(rec.partid, why);
+      else run.session.unsent(rec.partid, why);
       this.wake(run);
     } else this.settleOrphan(rec.payment_hash, rec.groupid);
   }
@@ -354,6 +368,11 @@ export class PayControl implements HtlcListener {
         const p = this.byHtlc(c.dbid, ch.id);
         if (!p || p.status !== 'pending') continue;
         const preimage = toHex(ch.preimage);
+        // channeld takes no update_fulfill_htlc whose preimage is wrong (BOLT 2); a record never says paid without it.
+        if (toHex(sha256(ch.preimage)) !== p.payment_hash) {
+          this.o.log.warn(`payment ${p.payment_hash} part ${p.partid}: a preimage that does not hash to it`);
+          continue;
+        }
         stageSendpay(db, { ...p, status: 'complete', payment_preimage: preimage, completed_at: now });
         const pay = db.record<PaymentRecord>('payments', paymentKey(p.payment_hash, p.groupid));
         // The payment is paid from this write on: a second xpay of the hash answers this one.
@@ -421,7 +440,7 @@ export class PayControl implements HtlcListener {
       if (i >= 0) {
         stageSendpay(db, { ...s, htlc_id: unclaimed[i]!.id });
         unclaimed.splice(i, 1);
-      } else void this.localFailure(s, 'never sent: its channel stopped before the add was recorded');
+      } else void this.localFailure(s, 'never sent: its channel stopped before the add was recorded', false);
     }
     return changed;
   }
