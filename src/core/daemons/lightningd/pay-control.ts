@@ -5,13 +5,11 @@
 // writes the preimage in the same write as the channel state (staging: a preimage learned is never
 // lost), `failed` keeps the error onion, decoded with the part's shared secrets. After a restart a
 // part in flight is resolved the same way, from the channel, and never sent again.
-import { fromHex, toHex } from '../../base/bytes.ts';
+import { toHex } from '../../base/bytes.ts';
 import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
 import { chainHash } from '../../chain/chains.ts';
-import { sha256 } from '../../crypto/primitives.ts';
 import type { ListChannelsEntry } from '../../gossip/list.ts';
 import type { Log } from '../../node/daemon.ts';
-import { decodeErrorPacket } from '../../onion/error-onion.ts';
 import {
   graphForPayments,
   PaySession,
@@ -27,7 +25,10 @@ import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { RpcError } from './jsonrpc.ts';
 import { paymentGraph } from './pay-graph.ts';
+import { matchRecordedAdds, partOfHtlc, stagePartChanges } from './pay-htlcs.ts';
 import {
+  PAYMENTS,
+  SENDPAYS,
   paymentKey,
   payments,
   sendpayKey,
@@ -91,18 +92,6 @@ interface Run {
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** A failed part's reason, read from its error onion with its shared secrets (BOLT 4 "Returning Errors"). */
-export function failureText(p: Pick<SendpayRecord, 'erroronion' | 'failcode' | 'shared_secrets' | 'route'>): string {
-  if (p.failcode !== undefined) return `our peer could not read the onion (0x${p.failcode.toString(16)})`;
-  try {
-    const d = decodeErrorPacket(p.shared_secrets.map(fromHex), fromHex(p.erroronion ?? ''));
-    const code = d.failure.name === 'unknown' ? d.failure.code : undefined;
-    return `${d.failure.name}${code !== undefined ? ` (0x${code.toString(16)})` : ''} from ${p.route[d.hop]?.id ?? `hop ${d.hop}`}`;
-  } catch {
-    return 'unreadable error onion';
-  }
-}
 
 export class PayControl implements HtlcListener {
   private readonly runs = new Map<string, Run>();
@@ -182,7 +171,7 @@ export class PayControl implements HtlcListener {
     } finally {
       this.runs.delete(key);
     }
-    const now = db.record<PaymentRecord>('payments', key) ?? record;
+    const now = db.record<PaymentRecord>(PAYMENTS, key) ?? record;
     if (done.status === 'complete' || now.status === 'complete') {
       if (now.completed_at === undefined) stagePayment(db, { ...now, status: 'complete', completed_at: Math.floor(this.o.nowMs() / 1000) });
       await db.flush();
@@ -306,7 +295,7 @@ export class PayControl implements HtlcListener {
    * channel's durable HTLCs say, once the next instance runs (started; or now, if it already does).
    */
   private async refused(key: string, e: unknown, dbid: string, asked: unknown): Promise<void> {
-    const rec = this.o.db.record<SendpayRecord>('sendpays', key);
+    const rec = this.o.db.record<SendpayRecord>(SENDPAYS, key);
     if (!rec || rec.status !== 'pending' || rec.htlc_id !== undefined) return; // offered: the channel tells its end
     const code = (e as { code?: unknown } | undefined)?.code;
     if (code === 'disconnected' || code === 'channel_failed') {
@@ -339,64 +328,19 @@ export class PayControl implements HtlcListener {
     return sendpays(this.o.db).filter(s => s.payment_hash === hash && s.groupid === groupid);
   }
 
-  private byHtlc(dbid: string, id: bigint): SendpayRecord | undefined {
-    return sendpays(this.o.db).find(s => s.channel === dbid && s.htlc_id === id.toString());
-  }
-
   // ---- HtlcListener ----
 
   /** Inside the channel's write: each HTLC change of ours recorded in the same write (never a preimage lost). */
   staging(c: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void {
-    const db = this.o.db;
-    const now = Math.floor(this.o.nowMs() / 1000);
-    for (const ch of changes) {
-      if (ch.kind === 'offered') {
-        const hash = toHex(ch.paymentHash);
-        const p = sendpays(db).find(
-          s =>
-            s.status === 'pending' &&
-            s.channel === c.dbid &&
-            s.htlc_id === undefined &&
-            s.payment_hash === hash &&
-            s.amount_sent_msat === ch.amountMsat.toString() &&
-            s.cltv_expiry === ch.cltvExpiry,
-        );
-        if (!p) continue;
-        stageSendpay(db, { ...p, htlc_id: ch.id.toString() });
-        this.offering.get(sendpayKey(p.payment_hash, p.groupid, p.partid))?.();
-      } else if (ch.kind === 'fulfilled') {
-        const p = this.byHtlc(c.dbid, ch.id);
-        if (!p || p.status !== 'pending') continue;
-        const preimage = toHex(ch.preimage);
-        // channeld takes no update_fulfill_htlc whose preimage is wrong (BOLT 2); a record never says paid without it.
-        if (toHex(sha256(ch.preimage)) !== p.payment_hash) {
-          this.o.log.warn(`payment ${p.payment_hash} part ${p.partid}: a preimage that does not hash to it`);
-          continue;
-        }
-        stageSendpay(db, { ...p, status: 'complete', payment_preimage: preimage, completed_at: now });
-        const pay = db.record<PaymentRecord>('payments', paymentKey(p.payment_hash, p.groupid));
-        // The payment is paid from this write on: a second xpay of the hash answers this one.
-        if (pay && pay.status !== 'complete') stagePayment(db, { ...pay, status: 'complete', payment_preimage: preimage });
-      } else if (ch.kind === 'failed') {
-        const p = this.byHtlc(c.dbid, ch.id);
-        if (!p || p.status !== 'pending') continue;
-        const failed: SendpayRecord = {
-          ...p,
-          status: 'failed',
-          completed_at: now,
-          ...(ch.reason ? { erroronion: toHex(ch.reason) } : {}),
-          ...(ch.failureCode !== undefined && !ch.reason ? { failcode: ch.failureCode } : {}),
-        };
-        stageSendpay(db, { ...failed, failure: failureText(failed) });
-      }
-    }
+    const offered = stagePartChanges(this.o.db, c.dbid, changes, Math.floor(this.o.nowMs() / 1000), this.o.log);
+    for (const key of offered) this.offering.get(key)?.();
   }
 
   /** Once durable: the sessions learn what became of their parts. */
   persisted(c: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void {
     for (const ch of changes) {
       if (ch.kind !== 'fulfilled' && ch.kind !== 'failed') continue;
-      const p = this.byHtlc(c.dbid, ch.id);
+      const p = partOfHtlc(this.o.db, c.dbid, ch.id);
       if (!p) continue;
       const run = this.runs.get(paymentKey(p.payment_hash, p.groupid));
       if (!run) {
@@ -420,29 +364,11 @@ export class PayControl implements HtlcListener {
     if (this.reconcile(c)) void this.o.db.flush().catch(e => this.o.log.warn(`payments on channel ${c.dbid}: ${errorText(e)}`));
   }
 
-  /**
-   * Pending parts on `c` with no HTLC id (their addHtlc ended without an answer): the channel's
-   * durable HTLCs say whether the add was recorded (then it is that HTLC) or not (never sent: failed).
-   */
+  /** Parts on `c` whose addHtlc ended unanswered: tied to the HTLC the channel recorded, or failed (never sent). */
   private reconcile(c: Readonly<ChannelRecord>): boolean {
-    const db = this.o.db;
-    const all = sendpays(db);
-    const claimed = new Set(all.filter(s => s.channel === c.dbid && s.htlc_id !== undefined).map(s => s.htlc_id));
-    const unclaimed = Object.values(c.htlcs ?? {}).filter(h => h.direction === 'out' && !claimed.has(h.id));
-    let changed = false;
-    for (const s of all) {
-      if (s.channel !== c.dbid || s.status !== 'pending' || s.htlc_id !== undefined) continue;
-      if (this.offering.has(sendpayKey(s.payment_hash, s.groupid, s.partid))) continue;
-      const i = unclaimed.findIndex(
-        h => h.payment_hash === s.payment_hash && h.amount_msat === s.amount_sent_msat && h.cltv_expiry === s.cltv_expiry,
-      );
-      changed = true;
-      if (i >= 0) {
-        stageSendpay(db, { ...s, htlc_id: unclaimed[i]!.id });
-        unclaimed.splice(i, 1);
-      } else void this.localFailure(s, 'never sent: its channel stopped before the add was recorded', false);
-    }
-    return changed;
+    const { assigned, unsent } = matchRecordedAdds(this.o.db, c, key => this.offering.has(key));
+    for (const s of unsent) void this.localFailure(s, 'never sent: its channel stopped before the add was recorded', false);
+    return assigned + unsent.length > 0;
   }
 
   /**
@@ -452,7 +378,7 @@ export class PayControl implements HtlcListener {
    */
   private settleOrphan(hash: string, groupid: number): void {
     if (this.runs.has(paymentKey(hash, groupid))) return;
-    const pay = this.o.db.record<PaymentRecord>('payments', paymentKey(hash, groupid));
+    const pay = this.o.db.record<PaymentRecord>(PAYMENTS, paymentKey(hash, groupid));
     if (!pay || pay.status !== 'pending') return;
     const s = summarize(this.group(hash, groupid));
     if (s.pending_parts > 0) return;
