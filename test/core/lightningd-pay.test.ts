@@ -133,7 +133,7 @@ function row(scid: string, source: string, destination: string, fee: number): Li
   };
 }
 
-async function setup(o: { storage?: RecordingStorage; channels?: ChannelRecord[]; rows?: ListChannelsEntry[] } = {}) {
+async function setup(o: { storage?: RecordingStorage; channels?: ChannelRecord[]; rows?: ListChannelsEntry[]; spendable?: bigint } = {}) {
   const storage = o.storage ?? new RecordingStorage();
   const db = new LightningdDb(storage);
   await db.load();
@@ -150,7 +150,7 @@ async function setup(o: { storage?: RecordingStorage; channels?: ChannelRecord[]
     blockheight: () => HEIGHT,
     randomBytes: k => sha256(new TextEncoder().encode(`random ${++n}`)).subarray(0, k),
     nowMs: () => T0 * 1000,
-    spendable: () => 500_000_000n,
+    spendable: () => o.spendable ?? 500_000_000n,
     log: { debug() {}, info() {}, warn() {} },
   });
   await control.load();
@@ -422,6 +422,27 @@ describe('lightningd: keysend and the pay commands’ parameters', () => {
     });
     await rpcCode(expired.call('xpay', { invstring: inv.bolt11 }), 207);
     equal(decodeInvoice(inv.bolt11).amountMsat, 50_000n);
+  });
+
+  it('splits only when the invoice offers basic_mpp; a keysend is one part', async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0'), channel('2', D, '100x2x0')], spendable: 30_000n });
+    // Our invoices do not offer basic_mpp yet: neither channel carries 50,000 alone.
+    const inv = await invoiceOfD(50_000);
+    for (const [method, params] of [
+      ['xpay', { invstring: inv.bolt11 }],
+      ['keysend', { destination: D, amount_msat: 50_000 }],
+    ] as const) {
+      let answer: unknown;
+      const call = rpc.call(method, params).then(
+        () => (answer = 'paid'),
+        (e: RpcError) => (answer = e.code),
+      );
+      await until(() => answer !== undefined || fake.calls.length > 0, `${method} answered or split`);
+      equal(fake.calls.length, 0, `${method}: no part offered`);
+      await call;
+      equal(answer, 205);
+    }
+    equal(parts(db).length, 0);
   });
 
   it('answers 205 when no route reaches the destination', async () => {

@@ -43,6 +43,11 @@ export interface PayRequest {
   keysend_preimage?: Uint8Array;
   /** Odd records for the final hop (keysend's `extratlvs`). */
   extra?: UnknownTlv[];
+  /**
+   * false: one part only (BOLT 11: "MUST NOT ... split" unless the invoice offers `basic_mpp`; a
+   * keysend has no payment_secret to bind parts). Default: parts as the channels need.
+   */
+  mpp?: boolean;
   /** Default: as Core Lightning's pay, 0.5% of the amount, and 5000 msat at least. */
   maxfee_msat?: bigint;
   maxdelay?: number;
@@ -291,7 +296,10 @@ export class PaySession {
     while (remaining > 0n && this.count('pending') < MAX_PARTS_IN_FLIGHT) {
       const cap = mostAvailable();
       if (cap <= 0n) break;
-      if (target > cap) target = cap;
+      if (target > cap) {
+        if (this.req.mpp === false) break;
+        target = cap;
+      }
       // Each part may spend its share of the fee budget left.
       const budget = this.maxfee - feesCommitted;
       const route =
@@ -307,7 +315,7 @@ export class PaySession {
             });
       if (!route) {
         // "split into parts when one channel cannot carry the amount": try half as much.
-        if (target <= MIN_PART_MSAT) break;
+        if (target <= MIN_PART_MSAT || this.req.mpp === false) break;
         target = (target + 1n) / 2n;
         continue;
       }

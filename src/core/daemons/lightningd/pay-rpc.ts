@@ -64,6 +64,8 @@ function invoiceRequest(inv: Invoice, amount: bigint, now: number): PayRequest {
     final_cltv: inv.minFinalCltvExpiry,
     payment_secret: inv.paymentSecret,
     ...(inv.metadata ? { payment_metadata: inv.metadata } : {}),
+    // BOLT 11: "if the `basic_mpp` feature is offered in the invoice: MAY pay using Basic multi-part payments".
+    mpp: inv.features?.has('basic_mpp') ?? false,
   };
 }
 
@@ -217,6 +219,8 @@ export function registerPayCommands(rpc: RpcDispatcher, d: PayRpcDeps): void {
           amount_msat: amount,
           final_cltv: KEYSEND_FINAL_CLTV,
           keysend_preimage: preimage,
+          // One part: a keysend has no payment_secret to bind parts together.
+          mpp: false,
           ...(extra?.length ? { extra } : {}),
           ...limits(p, amount),
         },
