@@ -44,7 +44,7 @@ export interface PayRequest {
   /** Odd records for the final hop (keysend's `extratlvs`). */
   extra?: UnknownTlv[];
   /**
-   * false: one part only (BOLT 11: "MUST NOT ... split" unless the invoice offers `basic_mpp`; a
+   * false: one part only (BOLT 11 lets a payer split only when the invoice offers `basic_mpp`; a
    * keysend has no payment_secret to bind parts). Default: parts as the channels need.
    */
   mpp?: boolean;
