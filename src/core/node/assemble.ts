@@ -22,6 +22,9 @@ import { feerateFor } from '../chain/fees.ts';
 import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
+import { PayControl } from '../daemons/lightningd/pay-control.ts';
+import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
+import type { ListChannelsEntry } from '../gossip/list.ts';
 import { planDial } from '../net/address.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
 import { Wallet } from '../wallet/wallet.ts';
@@ -269,6 +272,20 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       log: p.log('channels'),
     });
     await channels.load();
+    // Our payments follow the channels' HTLCs from before the first channeld starts (parts in flight at a restart).
+    const pay = new PayControl({
+      nodeId,
+      network: o.network,
+      db,
+      channels,
+      listchannels: async () => ((await gossipd.guard(gossipd.api.rpc('listchannels', {}))) as { channels: ListChannelsEntry[] }).channels,
+      blockheight: () => chain?.blockheight ?? 0,
+      randomBytes: n => p.randomBytes(n),
+      nowMs: () => Date.now(),
+      spendable: c => channelBalance(c).spendable,
+      log: p.log('pay'),
+    });
+    await pay.load();
     chain?.addListener(channels);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
@@ -306,6 +323,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         ...(chain ? { blockheight: () => chain.blockheight } : {}),
         ...(wallet && p.chain ? { wallet: walletRpc(wallet, p.chain.backend) } : {}),
         channels,
+        pay,
         hsm: {
           signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
           signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),

@@ -49,7 +49,7 @@ function bool(v: unknown, name: string, dflt: boolean): boolean {
   throw bad(`${name}: should be a boolean`);
 }
 
-function uint(v: unknown, name: string, dflt: number): number {
+export function uint(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw bad(`${name}: should be an unsigned integer`);
@@ -57,7 +57,7 @@ function uint(v: unknown, name: string, dflt: number): number {
 }
 
 /** Core Lightning's `msat`: a whole number of millisatoshis, or `Nmsat`, `Nsat`. */
-function msat(v: unknown, name: string): bigint {
+export function msat(v: unknown, name: string): bigint {
   if (v === undefined) return 0n;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === 'string') {
@@ -89,10 +89,12 @@ function featureNames(typeHex: string): string[] {
 
 const num = (v: bigint) => Number(v);
 
-/** One listpeerchannels entry for a channel we hold. */
-function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []): Record<string, unknown> {
-  const funded = deserializeValue<Funded>(c.funded);
-  const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+/** What a channel can send and receive now, from its last durable state (listpeerchannels, and what a payment may take). */
+export function channelBalance(c: ChannelRecord): { spendable: bigint; receivable: bigint } {
+  return balanceOf(deserializeValue<Funded>(c.funded), c.channel ? deserializeChannel(c.channel) : undefined);
+}
+
+function balanceOf(funded: Funded, state: ChannelState | undefined): { toUs: bigint; spendable: bigint; receivable: bigint } {
   const p = funded.params;
   const total = p.fundingSatoshis * 1000n;
   // The last durable state (channeld's last persist, or openingd's), else the funded channel.
@@ -108,6 +110,19 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
   const toThem = spec ? spec.toRemoteMsat : total - toUs;
   const spendable = toUs - ourReserve - (p.localIsOpener ? fee : 0n);
   const receivable = toThem - theirReserve - (p.localIsOpener ? 0n : fee);
+  return { toUs, spendable: spendable > 0n ? spendable : 0n, receivable: receivable > 0n ? receivable : 0n };
+}
+
+/** One listpeerchannels entry for a channel we hold. */
+function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []): Record<string, unknown> {
+  const funded = deserializeValue<Funded>(c.funded);
+  const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+  const p = funded.params;
+  const total = p.fundingSatoshis * 1000n;
+  const spec = state?.localCommit.spec;
+  const { toUs, spendable, receivable } = balanceOf(funded, state);
+  const ourReserve = p.remote.channelReserveSatoshis * 1000n;
+  const theirReserve = p.local.channelReserveSatoshis * 1000n;
   // Core Lightning's htlcs[]: those in our current commitment (its *_ACK_REVOCATION states: committed).
   const htlcs = (spec?.htlcs ?? []).map(h => ({
     direction: h.offered ? 'out' : 'in',
@@ -142,8 +157,8 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
     dust_limit_msat: num(p.local.dustLimitSatoshis * 1000n),
     their_reserve_msat: num(theirReserve),
     our_reserve_msat: num(ourReserve),
-    spendable_msat: num(spendable > 0n ? spendable : 0n),
-    receivable_msat: num(receivable > 0n ? receivable : 0n),
+    spendable_msat: num(spendable),
+    receivable_msat: num(receivable),
     minimum_htlc_in_msat: num(p.local.htlcMinimumMsat),
     their_to_self_delay: p.local.toSelfDelay,
     our_to_self_delay: p.remote.toSelfDelay,

@@ -10,6 +10,7 @@ import type { GossipdApi } from '../gossipd/interface.ts';
 import type { LightningdDb } from './db.ts';
 import type { WalletRpcDeps } from './wallet-rpc.ts';
 import type { ChannelControl } from './channels.ts';
+import type { PayControl } from './pay-control.ts';
 
 export type { ConnectdApi, GossipdApi };
 
@@ -58,6 +59,8 @@ export interface LightningdOptions {
   wallet?: WalletRpcDeps;
   /** The node's channels (channels.ts): fundchannel, listpeerchannels, and open_channel from peers. */
   channels?: ChannelControl;
+  /** Our payments (pay-control.ts): xpay, pay, keysend, listpays, listsendpays. */
+  pay?: PayControl;
   /** hsmd's signing for lightningd's own RPCs: `signmessage` and `invoice` (hsmd/interface.ts HsmdDaemonApi). */
   hsm?: LightningdHsm;
   /** The platform's secure random bytes (an invoice's preimage and payment_secret). */

@@ -9,6 +9,7 @@ import { registerWalletCommands } from './wallet-rpc.ts';
 import { registerDecodeCommands } from './decode-rpc.ts';
 import { registerSignMessageCommands } from './signmessage-rpc.ts';
 import { registerInvoiceCommands } from './invoice-rpc.ts';
+import { registerPayCommands } from './pay-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
@@ -83,6 +84,8 @@ export class Lightningd {
         randomBytes: o.randomBytes,
         now: this.now,
       });
+    if (o.pay && o.randomBytes)
+      registerPayCommands(this.rpc, { pay: o.pay, network: o.network, randomBytes: o.randomBytes, now: this.now });
     if (o.hsm) {
       const gossipd = o.gossipd;
       registerSignMessageCommands(this.rpc, {
