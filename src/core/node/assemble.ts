@@ -298,7 +298,10 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         hsm: {
           signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
           signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),
+          ecdh: pub => hsmd.guard(hsmd.api.ecdh(pub)),
         },
+        clock: p.clock,
+        log,
         randomBytes: n => p.randomBytes(n),
         ...(o.emit ? { emit: o.emit } : {}),
         ...(o.lightningd?.({ nodeId, listening }) ?? {}),
@@ -308,6 +311,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
           try {
             // The chain first (nothing more to tell gossipd), then peers (nothing more arrives), then gossipd writes what it holds.
             chain?.stop();
+            node.lightningd.receiver?.stop();
             await channels.stop();
             await connectd.stop(p.stopGraceMs?.('connectd'));
             await gossipd.stop(p.stopGraceMs?.('gossipd'));
