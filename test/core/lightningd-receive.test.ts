@@ -78,7 +78,7 @@ async function setup(storage = new HeldStorage(), clock = new FakeClock()) {
     blockheight: () => HEIGHT,
     now: () => now.t,
     clock,
-    keysendInvoice: (pre, amt) => createKeysendInvoice(invoices, pre, amt, now.t * 1000),
+    keysendInvoice: pre => createKeysendInvoice(invoices, pre, now.t * 1000),
     log: quiet,
   });
   const incoming = new IncomingHtlcs({

@@ -2,8 +2,8 @@
 // listinvoices.json, delinvoice.json; lightningd/invoice.c): the invoice is built here with
 // src/core/bolt11 and signed by hsmd (signInvoice: a BOLT 11 hrp and data part only), the
 // preimage and payment_secret come from the platform's random bytes, and the record lives in
-// lightningd's database (db.ts), which each runtime persists. Not yet: route hints for private
-// channels (`exposeprivatechannels` is accepted and adds none), `fallbacks`, BOLT 12 offers
+// lightningd's database (db.ts), which each runtime persists; route hints for our private
+// channels (invoice-hints.ts). Not yet: `fallbacks`, BOLT 12 offers
 // (`offer_id` finds nothing). Invoices are paid by htlcs-in.ts; waitinvoice and waitanyinvoice
 // are in invoice-wait-rpc.ts.
 import { fromHex, toHex } from '../../base/bytes.ts';
@@ -14,7 +14,9 @@ import { CURRENCIES, type Currency } from '../../bolt11/hrp.ts';
 import { DEFAULT_EXPIRY } from '../../bolt11/fields.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { FeatureVector } from '../../features/index.ts';
-import { DuplicateInvoiceError, type InvoiceRecord, type LightningdDb } from './db.ts';
+import { DuplicateInvoiceError, type ChannelRecord, type InvoiceRecord, type LightningdDb } from './db.ts';
+import { hintChannels, routeHints, type PeerPolicy } from './invoice-hints.ts';
+import type { RouteHop } from '../../bolt11/fields.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
 
 /** Core Lightning's invoice error codes (common/jsonrpc_errors.h). */
@@ -45,6 +47,10 @@ export interface InvoiceDeps {
   randomBytes(n: number): Uint8Array;
   /** Seconds since 1970. */
   now(): number;
+  /** Our channels (route hints for the private ones: invoice-hints.ts). */
+  channels?(): ChannelRecord[];
+  /** The peer's channel_update towards us on `scid`, when known. */
+  peerPolicy?(scid: string, peer: string): Promise<PeerPolicy | undefined>;
 }
 
 const bad = (msg: string) => new RpcError(RpcCode.INVALID_PARAMS, msg);
@@ -125,6 +131,8 @@ export interface InvoiceRequest {
   preimage: Uint8Array;
   cltv: number;
   hashOnly: boolean;
+  /** BOLT 11 `r` route hints. */
+  routes?: RouteHop[][];
 }
 
 /** Builds, signs (hsmd) and records an invoice: `invoice`'s result, or Core Lightning's 900/901. */
@@ -151,6 +159,7 @@ export async function createInvoice(d: InvoiceDeps, q: InvoiceRequest): Promise<
     ...(expiry !== DEFAULT_EXPIRY ? { expiry } : {}),
     minFinalCltvExpiry: cltv,
     features: INVOICE_FEATURES,
+    ...(q.routes?.length ? { routes: q.routes } : {}),
   });
   let hrp: string;
   let data: number[];
@@ -193,15 +202,19 @@ export async function createInvoice(d: InvoiceDeps, q: InvoiceRequest): Promise<
   return { payment_hash, expires_at, bolt11, payment_secret: toHex(paymentSecret), created_index };
 }
 
+/** Keeps keysend labels apart within one millisecond (our clocks give no nanoseconds). */
+let keysendSeq = 0;
+
 /**
- * A keysend's invoice-like entry, as Core Lightning's keysend plugin makes one (label
- * `keysend-SECONDS.NANOSECONDS`, description "keysend", the payer's preimage, the amount received):
+ * A keysend's invoice-like entry, as Core Lightning's keysend plugin makes one: label
+ * `keysend-SECONDS.NANOSECONDS`, amount "any", description "keysend", the payer's preimage;
  * unpaid until the caller marks it paid. Returns its label.
  */
-export async function createKeysendInvoice(d: InvoiceDeps, preimage: Uint8Array, amountMsat: bigint, nowMs: number): Promise<string> {
-  const label = `keysend-${Math.floor(nowMs / 1000)}.${String((nowMs % 1000) * 1_000_000).padStart(9, '0')}-${toHex(sha256(preimage)).slice(0, 8)}`;
+export async function createKeysendInvoice(d: InvoiceDeps, preimage: Uint8Array, nowMs: number): Promise<string> {
+  keysendSeq = (keysendSeq + 1) % 1_000_000;
+  const nanos = (nowMs % 1000) * 1_000_000 + keysendSeq;
+  const label = `keysend-${Math.floor(nowMs / 1000)}.${String(nanos).padStart(9, '0')}`;
   await createInvoice(d, {
-    amountMsat,
     label,
     description: 'keysend',
     expiry: DEFAULT_INVOICE_EXPIRY,
@@ -227,7 +240,7 @@ export function registerInvoiceCommands(rpc: RpcDispatcher, d: InvoiceDeps): voi
       'deschashonly?',
     ],
     description:
-      'Create an invoice for {amount_msat} (or "any") with {label} and {description}, valid for {expiry} seconds (a week); no route hints yet.',
+      'Create an invoice for {amount_msat} (or "any") with {label} and {description}, valid for {expiry} seconds (a week), with route hints for private channels ({exposeprivatechannels}).',
     handler: async p => {
       const amountMsat = amountParam(p.amount_msat);
       const label = labelParam(p.label);
@@ -237,7 +250,10 @@ export function registerInvoiceCommands(rpc: RpcDispatcher, d: InvoiceDeps): voi
       const preimage = p.preimage === undefined ? d.randomBytes(32) : fromHex(hashParam(p.preimage, 'preimage'));
       const cltv = uintParam(p.cltv, 'cltv', DEFAULT_CLTV_FINAL, 2 ** 32 - 1);
       const hashOnly = boolParam(p.deschashonly, 'deschashonly');
+      const hinted = hintChannels(d.channels?.() ?? [], p.exposeprivatechannels);
+      const routes = routeHints(hinted, await Promise.all(hinted.map(c => d.peerPolicy?.(c.short_channel_id!, c.peer_id))));
       return createInvoice(d, {
+        routes,
         ...(amountMsat !== undefined ? { amountMsat } : {}),
         label,
         description: p.description,

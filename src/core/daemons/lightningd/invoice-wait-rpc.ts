@@ -68,7 +68,7 @@ export function registerInvoiceWaitCommands(rpc: RpcDispatcher, d: InvoiceWaitDe
         throw bad('label: should be a string or number');
       const label = typeof p.label === 'string' ? p.label : JSON.stringify(p.label);
       let inv = d.db.invoice(label);
-      if (!inv) throw new RpcError(RpcCode.LIGHTNINGD, 'Unknown invoice');
+      if (!inv) throw new RpcError(RpcCode.LIGHTNINGD, 'Label not found');
       return waitFor(
         d,
         () => {
@@ -104,7 +104,8 @@ export function registerInvoiceWaitCommands(rpc: RpcDispatcher, d: InvoiceWaitDe
             .filter((i): i is InvoiceRecord & { pay_index: number } => i.status === 'paid' && (i.pay_index ?? 0) > last)
             .sort((a, b) => a.pay_index - b.pay_index)[0];
           if (next) return invoiceEntry(next, d.now());
-          if (deadline !== undefined && d.clock.now() >= deadline) throw new RpcError(WaitCode.WAIT_TIMED_OUT, 'Timed out while waiting');
+          if (deadline !== undefined && d.clock.now() >= deadline)
+            throw new RpcError(WaitCode.WAIT_TIMED_OUT, 'Timed out while waiting for invoice to be paid');
           return undefined;
         },
         () => (deadline === undefined ? undefined : deadline - d.clock.now()),

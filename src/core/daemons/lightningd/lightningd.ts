@@ -10,6 +10,7 @@ import { registerDecodeCommands } from './decode-rpc.ts';
 import { registerSignMessageCommands } from './signmessage-rpc.ts';
 import { createKeysendInvoice, registerInvoiceCommands, type InvoiceDeps } from './invoice-rpc.ts';
 import { registerInvoiceWaitCommands } from './invoice-wait-rpc.ts';
+import type { PeerPolicy } from './invoice-hints.ts';
 import { IncomingHtlcs } from './htlcs-in.ts';
 import { FinalReceiver } from './receive.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
@@ -52,6 +53,16 @@ function gossipRpcError(e: unknown): RpcError {
   }
 }
 
+/** The peer's channel_update towards us on `scid`, as gossipd knows it (invoice route hints). */
+async function peerPolicy(gossipd: NonNullable<LightningdOptions['gossipd']>, scid: string, peer: string): Promise<PeerPolicy | undefined> {
+  try {
+    const r = (await gossipd.rpc('listchannels', { short_channel_id: scid })) as { channels: (PeerPolicy & { source: string })[] };
+    return r.channels.find(c => c.source === peer);
+  } catch {
+    return undefined;
+  }
+}
+
 export class Lightningd {
   readonly rpc = new RpcDispatcher();
   private readonly now: () => number;
@@ -87,6 +98,8 @@ export class Lightningd {
         signInvoice: (hrp, data) => o.hsm!.signInvoice(hrp, data),
         randomBytes: o.randomBytes,
         now: this.now,
+        ...(o.channels ? { channels: () => o.channels!.list().flatMap(c => (c.record ? [c.record] : [])) } : {}),
+        ...(o.gossipd ? { peerPolicy: (scid: string, peer: string) => peerPolicy(o.gossipd!, scid, peer) } : {}),
       };
       registerInvoiceCommands(this.rpc, invoices);
       const clock = o.clock;
@@ -101,7 +114,7 @@ export class Lightningd {
           blockheight: () => o.blockheight?.() ?? 0,
           now: this.now,
           clock,
-          keysendInvoice: (preimage, amount) => createKeysendInvoice(invoices, preimage, amount, Date.now()),
+          keysendInvoice: preimage => createKeysendInvoice(invoices, preimage, Date.now()),
           log,
         });
         channels.onHtlcs(

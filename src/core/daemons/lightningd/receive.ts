@@ -40,7 +40,7 @@ export interface ReceiveDeps {
   /** The MPP timeout's clock (milliseconds). */
   clock: Clock;
   /** Records a keysend's invoice-like entry (unpaid; invoice-rpc.ts createKeysendInvoice): its label. */
-  keysendInvoice(preimage: Uint8Array, amountMsat: bigint): Promise<string>;
+  keysendInvoice(preimage: Uint8Array): Promise<string>;
   log: Log;
   /** The MPP timeout (default pay/mpp.ts MPP_TIMEOUT_MS, BOLT 4's 60 s). */
   mppTimeoutMs?: number;
@@ -131,7 +131,7 @@ export class FinalReceiver {
     try {
       let inv = this.d.db.invoiceByHash(hash);
       if (!inv && first.keysend) {
-        await this.d.keysendInvoice(first.keysend, received);
+        await this.d.keysendInvoice(first.keysend);
         inv = this.d.db.invoiceByHash(hash);
       }
       if (!inv || inv.status !== 'unpaid' || this.d.now() >= inv.expires_at) {
