@@ -27,11 +27,14 @@ const quiet = { debug() {}, info() {}, warn() {} };
 class HeldStorage {
   state: LightningdState | undefined;
   hold = false;
+  /** Saves fail (the disk is gone). */
+  broken = false;
   private held: (() => void)[] = [];
   async load() {
     return this.state && (JSON.parse(JSON.stringify(this.state)) as LightningdState);
   }
   save(s: LightningdState): Promise<void> {
+    if (this.broken) return Promise.reject(new Error('disk gone'));
     const write = () => void (this.state = JSON.parse(JSON.stringify(s)) as LightningdState);
     if (!this.hold) return Promise.resolve(write());
     return new Promise(r => this.held.push(() => (write(), r())));
@@ -409,6 +412,29 @@ describe('lightningd: receiving payments', () => {
     equal(s.clock.pending, 0, 'no timer left');
   });
 
+  it('multi-part: a held set fails (mpp_timeout) once a block comes within 3 of a part’s expiry', async () => {
+    const s = await setup();
+    const inv = (await s.rpc.call('invoice', { amount_msat: 90_000, label: 'm', description: 'd' })) as Made;
+    const hash = fromHex(inv.payment_hash);
+    const p1 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n));
+    const a = s.arrive({ amount: 30_000n, hash, onion: p1.onion, cltv: HEIGHT + 40 });
+    await settle();
+    s.receiver.blockConnected({ height: HEIGHT + 36 });
+    await settle();
+    deepEqual(s.calls, [], '4 blocks left');
+    s.receiver.blockConnected({ height: HEIGHT + 37 });
+    await settle();
+    equal(
+      failureOf(
+        s.calls.find(x => x.id === a),
+        p1.secrets,
+      ).name,
+      'mpp_timeout',
+    );
+    equal(s.receiver.held, 0);
+    equal(s.clock.pending, 0, 'its timer went with it');
+  });
+
   it('keysend: the payer’s preimage is taken, recorded as a paid keysend-… invoice, then the HTLC fulfilled', async () => {
     const s = await setup();
     const preimage = sha256(new TextEncoder().encode('keysend preimage'));
@@ -488,6 +514,28 @@ describe('lightningd: receiving payments', () => {
     t.start();
     await settle();
     equal(t.calls.length, 4, 'resolved: nothing more');
+  });
+
+  it('a paid state that cannot be written releases nothing and fails nothing; a restart decides from what is durable', async () => {
+    const storage = new HeldStorage();
+    const s = await setup(storage);
+    const inv = (await s.rpc.call('invoice', { amount_msat: 50_000, label: 'a', description: 'd' })) as Made;
+    const hash = fromHex(inv.payment_hash);
+    storage.broken = true;
+    s.arrive({ amount: 50_000n, hash, onion: onionTo(s.nodeId, hash, finalPayload(50_000n, inv.payment_secret)).onion });
+    await settle();
+    deepEqual(s.calls, []);
+    equal(storage.state?.invoices?.a?.status, 'unpaid');
+    storage.broken = false;
+    const t = await setup(storage);
+    t.channel.htlcs = s.channel.htlcs;
+    t.start();
+    await settle();
+    deepEqual(
+      t.calls.map(c => c.kind),
+      ['fulfill'],
+    );
+    equal(storage.state?.invoices?.a?.status, 'paid');
   });
 
   it('an invoice deleted while a part is held: later parts fail at once, the held one at the MPP timeout', async () => {

@@ -325,6 +325,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       },
     };
     lightningd = node.lightningd;
+    // Held parts of a payment fail before their expiry (receive.ts).
+    if (lightningd.receiver) chain?.addListener(lightningd.receiver);
     // Now that lightningd hears peers connect: reconnect those we have channels with (their channelds start then).
     await channels.reconnect();
     return node;

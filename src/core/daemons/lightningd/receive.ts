@@ -5,6 +5,7 @@
 // up to total_msat, or fail with mpp_timeout after 60 s. When a payment is whole, the invoice is
 // marked paid and that is made DURABLE before the preimage goes to any part's channeld.
 import { fromHex, toHex } from '../../base/bytes.ts';
+import type { ChainListener } from '../../chain/backend.ts';
 import type { Clock, Log } from '../../node/daemon.ts';
 import type { Failure, HopPayload } from '../../onion/index.ts';
 import {
@@ -53,7 +54,13 @@ interface PartKey {
   keysend?: Uint8Array;
 }
 
-export class FinalReceiver {
+/**
+ * Held parts whose expiry is this close (blocks) fail with the rest of their set: an incoming
+ * HTLC we cannot fulfil must be failed before its cltv_expiry, or the peer goes on chain for it.
+ */
+export const HELD_EXPIRY_MARGIN = 3;
+
+export class FinalReceiver implements ChainListener {
   private readonly sets: HtlcSets<PartKey>;
   private timer: unknown;
   private timerAt: number | undefined;
@@ -128,6 +135,7 @@ export class FinalReceiver {
         failure: { name: 'incorrect_or_unknown_payment_details', htlc_msat: k.part.amount_msat, height } as Failure,
       }));
     };
+    let writing = false;
     try {
       let inv = this.d.db.invoiceByHash(hash);
       if (!inv && first.keysend) {
@@ -138,6 +146,7 @@ export class FinalReceiver {
         this.d.log.info(`payment ${hash}: attempt to pay an expired, deleted or paid invoice`);
         return this.failAll(await detailsAll());
       }
+      writing = true;
       const paid = await this.d.db.markInvoicePaid(inv.label, {
         paid_at: this.d.now(),
         amount_received_msat: received,
@@ -148,9 +157,11 @@ export class FinalReceiver {
       this.d.log.info(`invoice ${paid.label} paid: ${received} msat in ${parts.length} part(s)`);
       for (const k of parts) this.done(k.part, { kind: 'fulfill', preimage });
     } catch (e) {
-      // The paid state could not be made durable: nothing was released; fail the parts back.
       this.d.log.warn(`payment ${hash}: ${e instanceof Error ? e.message : String(e)}`);
-      this.failAll(parts.map(k => ({ id: k, failure: { name: 'temporary_node_failure' } as Failure })));
+      // Before the paid state was written (the keysend entry, hsmd): nothing happened, fail back.
+      // A failed write of the paid state may still have landed (and stays in memory): the parts
+      // are neither fulfilled nor failed, and a restart decides them again from what is durable.
+      if (!writing) this.failAll(parts.map(k => ({ id: k, failure: { name: 'temporary_node_failure' } as Failure })));
     }
   }
 
@@ -180,6 +191,14 @@ export class FinalReceiver {
       Math.max(0, at - this.d.clock.now()),
     );
   }
+
+  /** ChainListener: on each block, sets with a part near its expiry fail (mpp_timeout). */
+  blockConnected(block: { height: number }): void {
+    this.failAll(this.sets.expireByHeight(block.height, HELD_EXPIRY_MARGIN));
+    this.schedule();
+  }
+
+  blockDisconnected(): void {}
 
   /** Stops the MPP timer (the node stops). */
   stop(): void {
