@@ -138,7 +138,26 @@ async function setup(storage = new HeldStorage(), clock = new FakeClock()) {
     channel.htlcs = rest;
     incoming.persisted(channel, [{ kind: 'resolved', id }]);
   };
+  /** The failure's name the payer reads for HTLC `id`. */
+  const failed = (id: bigint, secrets: Uint8Array[]) =>
+    failureOf(
+      calls.find(x => x.id === id),
+      secrets,
+    ).name;
+  /** An invoice of `amount` msat: its payment_hash (bytes) and payment_secret. */
+  const invoice = async (label: string, amount: number, extra: Record<string, unknown> = {}) => {
+    const inv = (await rpc.call('invoice', { amount_msat: amount, label, description: 'd', ...extra })) as Made;
+    return { hash: fromHex(inv.payment_hash), secret: inv.payment_secret, payment_hash: inv.payment_hash };
+  };
+  /** One part of `total` paying `amt` to the invoice of `hash`: its HTLC id and the payer's shared secrets. */
+  const part = (hash: Uint8Array, secret: string, amt: bigint, total = amt) => {
+    const o = onionTo(hsmd.nodeId(), hash, finalPayload(amt, secret, total));
+    return { id: arrive({ amount: amt, hash, onion: o.onion }), secrets: o.secrets };
+  };
   return {
+    failed,
+    invoice,
+    part,
     hsmd,
     db,
     rpc,
@@ -182,6 +201,8 @@ function failureOf(call: Call | undefined, secrets: Uint8Array[]) {
   equal(d.hop, 0);
   return d.failure as Record<string, unknown> & { name: string };
 }
+
+type Setup = Awaited<ReturnType<typeof setup>>;
 
 interface Made {
   payment_hash: string;
@@ -311,13 +332,7 @@ describe('lightningd: receiving payments', () => {
     const { onion, secrets } = onionTo(s.nodeId, hash, { ...finalPayload(1000n), short_channel_id: { short_channel_id: 5n } }, next);
     const id = s.arrive({ amount: 1000n, hash, onion });
     await settle();
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === id),
-        secrets,
-      ).name,
-      'unknown_next_peer',
-    );
+    equal(s.failed(id, secrets), 'unknown_next_peer');
   });
 
   it('an onion we cannot read fails malformed with BADONION codes and the onion’s SHA256', async () => {
@@ -349,64 +364,41 @@ describe('lightningd: receiving payments', () => {
 
   it('multi-part: parts are held until total_msat arrives, then all fulfilled; a paid invoice refuses a new part', async () => {
     const s = await setup();
-    const inv = (await s.rpc.call('invoice', { amount_msat: 90_000, label: 'm', description: 'd' })) as Made;
-    const hash = fromHex(inv.payment_hash);
-    const a = s.arrive({ amount: 30_000n, hash, onion: onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n)).onion });
-    const b = s.arrive({ amount: 30_000n, hash, onion: onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n)).onion });
+    const { hash, secret } = await s.invoice('m', 90_000);
+    const a = s.part(hash, secret, 30_000n, 90_000n);
+    const b = s.part(hash, secret, 30_000n, 90_000n);
     await settle();
     deepEqual(s.calls, [], 'held: 60 000 of 90 000');
     equal(s.receiver.held, 2);
     await s.clock.tick(59_000);
     deepEqual(s.calls, []);
-    const c = s.arrive({ amount: 30_000n, hash, onion: onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n)).onion });
+    const c = s.part(hash, secret, 30_000n, 90_000n);
     await settle();
     const preimage = s.db.invoice('m')!.payment_preimage;
     deepEqual(
       s.calls.map(x => x.kind === 'fulfill' && [x.id, x.preimage]),
-      [a, b, c].map(id => [id, preimage]),
+      [a, b, c].map(p => [p.id, preimage]),
     );
     equal(s.db.invoice('m')!.amount_received_msat, '90000');
     equal(s.db.invoice('m')!.paid_htlcs!.length, 3);
-    const late = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n));
-    const d = s.arrive({ amount: 30_000n, hash, onion: late.onion });
+    const late = s.part(hash, secret, 30_000n, 90_000n);
     await settle();
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === d),
-        late.secrets,
-      ).name,
-      'incorrect_or_unknown_payment_details',
-    );
+    equal(s.failed(late.id, late.secrets), 'incorrect_or_unknown_payment_details');
   });
 
   it('multi-part: a set that does not complete in 60 s fails every part with mpp_timeout; the invoice stays unpaid', async () => {
     const s = await setup();
-    const inv = (await s.rpc.call('invoice', { amount_msat: 90_000, label: 'm', description: 'd' })) as Made;
-    const hash = fromHex(inv.payment_hash);
-    const p1 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n));
-    const p2 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n));
-    const a = s.arrive({ amount: 30_000n, hash, onion: p1.onion });
+    const { hash, secret } = await s.invoice('m', 90_000);
+    const a = s.part(hash, secret, 30_000n, 90_000n);
     await settle();
     await s.clock.tick(30_000);
-    const b = s.arrive({ amount: 30_000n, hash, onion: p2.onion });
+    const b = s.part(hash, secret, 30_000n, 90_000n);
     await settle();
     await s.clock.tick(29_999);
     deepEqual(s.calls, [], 'not yet: 60 s from the first part');
     await s.clock.tick(1);
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === a),
-        p1.secrets,
-      ).name,
-      'mpp_timeout',
-    );
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === b),
-        p2.secrets,
-      ).name,
-      'mpp_timeout',
-    );
+    equal(s.failed(a.id, a.secrets), 'mpp_timeout');
+    equal(s.failed(b.id, b.secrets), 'mpp_timeout');
     equal(s.db.invoice('m')!.status, 'unpaid');
     equal(s.receiver.held, 0);
     equal(s.clock.pending, 0, 'no timer left');
@@ -414,23 +406,15 @@ describe('lightningd: receiving payments', () => {
 
   it('multi-part: a held set fails (mpp_timeout) once a block comes within 3 of a part’s expiry', async () => {
     const s = await setup();
-    const inv = (await s.rpc.call('invoice', { amount_msat: 90_000, label: 'm', description: 'd' })) as Made;
-    const hash = fromHex(inv.payment_hash);
-    const p1 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 90_000n));
-    const a = s.arrive({ amount: 30_000n, hash, onion: p1.onion, cltv: HEIGHT + 40 });
+    const { hash, secret } = await s.invoice('m', 90_000);
+    const a = s.part(hash, secret, 30_000n, 90_000n); // cltv_expiry HEIGHT + 40
     await settle();
     s.receiver.blockConnected({ height: HEIGHT + 36 });
     await settle();
     deepEqual(s.calls, [], '4 blocks left');
     s.receiver.blockConnected({ height: HEIGHT + 37 });
     await settle();
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === a),
-        p1.secrets,
-      ).name,
-      'mpp_timeout',
-    );
+    equal(s.failed(a.id, a.secrets), 'mpp_timeout');
     equal(s.receiver.held, 0);
     equal(s.clock.pending, 0, 'its timer went with it');
   });
@@ -453,13 +437,7 @@ describe('lightningd: receiving payments', () => {
     const bad = onionTo(s.nodeId, other, { ...finalPayload(7_000n), keysend_preimage: { payment_preimage: preimage } });
     const id2 = s.arrive({ amount: 7_000n, hash: other, onion: bad.onion });
     await settle();
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === id2),
-        bad.secrets,
-      ).name,
-      'incorrect_or_unknown_payment_details',
-    );
+    equal(s.failed(id2, bad.secrets), 'incorrect_or_unknown_payment_details');
   });
 
   it('after a restart, a paid invoice’s unresolved HTLC is fulfilled again and an undecided one is decided', async () => {
@@ -519,10 +497,9 @@ describe('lightningd: receiving payments', () => {
   it('a paid state that cannot be written releases nothing and fails nothing; a restart decides from what is durable', async () => {
     const storage = new HeldStorage();
     const s = await setup(storage);
-    const inv = (await s.rpc.call('invoice', { amount_msat: 50_000, label: 'a', description: 'd' })) as Made;
-    const hash = fromHex(inv.payment_hash);
+    const { hash, secret } = await s.invoice('a', 50_000);
     storage.broken = true;
-    s.arrive({ amount: 50_000n, hash, onion: onionTo(s.nodeId, hash, finalPayload(50_000n, inv.payment_secret)).onion });
+    s.part(hash, secret, 50_000n);
     await settle();
     deepEqual(s.calls, []);
     equal(storage.state?.invoices?.a?.status, 'unpaid');
@@ -538,74 +515,34 @@ describe('lightningd: receiving payments', () => {
     equal(storage.state?.invoices?.a?.status, 'paid');
   });
 
-  it('an invoice deleted while a part is held: later parts fail at once, the held one at the MPP timeout', async () => {
-    const s = await setup();
-    const inv = (await s.rpc.call('invoice', { amount_msat: 60_000, label: 'x', description: 'd' })) as Made;
-    const hash = fromHex(inv.payment_hash);
-    const p1 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 60_000n));
-    const p2 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 60_000n));
-    const a = s.arrive({ amount: 30_000n, hash, onion: p1.onion });
-    await settle();
-    await s.rpc.call('delinvoice', { label: 'x', status: 'unpaid' });
-    const b = s.arrive({ amount: 30_000n, hash, onion: p2.onion });
-    await settle();
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === b),
-        p2.secrets,
-      ).name,
-      'incorrect_or_unknown_payment_details',
-    );
-    equal(
-      s.calls.find(x => x.id === a),
-      undefined,
-    );
-    await s.clock.tick(60_000);
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === a),
-        p1.secrets,
-      ).name,
-      'mpp_timeout',
-    );
-  });
-
-  it('an invoice that expires while its parts are held: the completed set fails, nothing is paid', async () => {
-    const s = await setup();
-    const inv = (await s.rpc.call('invoice', { amount_msat: 60_000, label: 'x', description: 'd', expiry: 30 })) as Made;
-    const hash = fromHex(inv.payment_hash);
-    const p1 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 60_000n));
-    const a = s.arrive({ amount: 30_000n, hash, onion: p1.onion });
-    await settle();
-    s.now.t += 30;
-    const p2 = onionTo(s.nodeId, hash, finalPayload(30_000n, inv.payment_secret, 60_000n));
-    const b = s.arrive({ amount: 30_000n, hash, onion: p2.onion });
-    await settle();
-    // The second part is checked against the expired invoice and refused; the first waits for its timeout.
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === b),
-        p2.secrets,
-      ).name,
-      'incorrect_or_unknown_payment_details',
-    );
-    await s.clock.tick(60_000);
-    equal(
-      failureOf(
-        s.calls.find(x => x.id === a),
-        p1.secrets,
-      ).name,
-      'mpp_timeout',
-    );
-    equal(s.db.invoice('x')!.status, 'unpaid');
-  });
+  for (const [how, end] of [
+    ['deleted', (s: Setup) => s.rpc.call('delinvoice', { label: 'x', status: 'unpaid' })],
+    ['expired', async (s: Setup) => void (s.now.t += 30)],
+  ] as const) {
+    it(`an invoice ${how} while a part is held: later parts fail at once, the held one at the MPP timeout; nothing paid`, async () => {
+      const s = await setup();
+      const { hash, secret } = await s.invoice('x', 60_000, { expiry: 30 });
+      const a = s.part(hash, secret, 30_000n, 60_000n);
+      await settle();
+      await end(s);
+      const b = s.part(hash, secret, 30_000n, 60_000n);
+      await settle();
+      equal(s.failed(b.id, b.secrets), 'incorrect_or_unknown_payment_details');
+      equal(
+        s.calls.find(x => x.id === a.id),
+        undefined,
+      );
+      await s.clock.tick(60_000);
+      equal(s.failed(a.id, a.secrets), 'mpp_timeout');
+      equal(s.db.invoice('x')?.status ?? 'deleted', how === 'deleted' ? 'deleted' : 'unpaid');
+    });
+  }
 });
 
 describe('lightningd: waitinvoice, waitanyinvoice', () => {
-  async function paid(s: Awaited<ReturnType<typeof setup>>, label: string, amount: number) {
-    const inv = (await s.rpc.call('invoice', { amount_msat: amount, label, description: 'd' })) as Made;
-    const hash = fromHex(inv.payment_hash);
-    s.arrive({ amount: BigInt(amount), hash, onion: onionTo(s.nodeId, hash, finalPayload(BigInt(amount), inv.payment_secret)).onion });
+  async function paid(s: Setup, label: string, amount: number) {
+    const { hash, secret } = await s.invoice(label, amount);
+    s.part(hash, secret, BigInt(amount));
     await settle();
   }
 

@@ -5,55 +5,30 @@
 // interface, as an Electrum-style client would), and at both sides' minimum_depth channel_ready
 // crosses both ways: our node lists the channel CHANNELD_NORMAL and LDK reports it ready.
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as ldk from 'lightningdevkit';
-import { fromHex, toHex } from '../../src/core/base/bytes.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { equal, ok } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
-import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import type { LdkPeer } from './ldk/peer.ts';
+import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
 
 const FUNDING_SAT = 200_000;
 
 describe('fundchannel to LDK on boltworker regtest', () => {
-  let h: RegtestHandle;
-  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let env: RegtestWithLdk;
+  let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  let dir: string;
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
-  const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
+  let h: RegtestWithLdk['h'];
+  const control = (path: string, body: unknown) => env.control(path, body);
+  const get = (path: string) => env.get(path);
+  const showLdk = (height: number, txids: string[]) => env.showLdk(height, txids);
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
-    dir = mkdtempSync(join(tmpdir(), 'bw-ldk-fund-'));
-    node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
-    peer = await startLdkPeer({ name: 'ldk-fundchannel' });
+    env = await startRegtestWithLdk('ldk-fundchannel');
+    ({ node, peer, h } = env);
   });
   after(async () => {
-    await node?.stop();
-    await peer?.stop();
-    await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await env?.stop();
   });
-
-  /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
-  async function showLdk(height: number, txids: string[]): Promise<void> {
-    const hash = await get(`/block-height/${height}`);
-    const header = fromHex(await get(`/block/${hash}/header`));
-    const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
-    const txdata = await Promise.all(
-      txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
-    );
-    const confirm = peer!.channelManager!.as_Confirm();
-    confirm.transactions_confirmed(header, txdata, height);
-    const tipHash = await get('/blocks/tip/hash');
-    const tip = Number(await get('/blocks/tip/height'));
-    confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), tip);
-    peer!.processEvents();
-  }
 
   it('LDK accepts our fundchannel; the funding confirms and the channel is ready on both sides', async () => {
     const n = node!;

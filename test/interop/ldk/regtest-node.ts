@@ -1,0 +1,71 @@
+// Our whole Node node and an LDK node on `boltworker regtest`, for interop tests that open real
+// channels: the chain's HTTP controls, and LDK shown the blocks through its Confirm interface (as an
+// Electrum-style client would: LDK has no chain source of its own here).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ldk from 'lightningdevkit';
+import { fromHex } from '../../../src/core/base/bytes.ts';
+import { startNode } from '../../../src/node/node.ts';
+import { startRegtest, type RegtestHandle } from '../../../src/regtest/server-node.ts';
+import { postJson } from '../../support/regtest-client.ts';
+import { startLdkPeer, type LdkPeer } from './peer.ts';
+
+export interface RegtestWithLdk {
+  h: RegtestHandle;
+  node: Awaited<ReturnType<typeof startNode>>;
+  peer: LdkPeer;
+  /** POSTs to the chain's /regtest/ controls. */
+  control(path: string, body: unknown): Promise<unknown>;
+  /** GETs one of the chain's Esplora paths, as text. */
+  get(path: string): Promise<string>;
+  /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
+  showLdk(height: number, txids: string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A regtest chain (101 blocks premined), our node on it in a fresh lightning-dir, and an LDK peer named `name`. */
+export async function startRegtestWithLdk(name: string): Promise<RegtestWithLdk> {
+  const h = await startRegtest({ port: 0, premine: 101 });
+  const dir = mkdtempSync(join(tmpdir(), `bw-${name}-`));
+  let node: RegtestWithLdk['node'] | undefined;
+  let peer: LdkPeer;
+  try {
+    node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
+    peer = await startLdkPeer({ name });
+  } catch (e) {
+    await node?.stop();
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
+  const n = node;
+  return {
+    h,
+    node: n,
+    peer,
+    control: (path, body) => postJson(`${h.url}${path}`, body),
+    get,
+    async showLdk(height, txids) {
+      const hash = await get(`/block-height/${height}`);
+      const header = fromHex(await get(`/block/${hash}/header`));
+      const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
+      const txdata = await Promise.all(
+        txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
+      );
+      const confirm = peer.channelManager!.as_Confirm();
+      confirm.transactions_confirmed(header, txdata, height);
+      const tipHash = await get('/blocks/tip/hash');
+      const tip = Number(await get('/blocks/tip/height'));
+      confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), tip);
+      peer.processEvents();
+    },
+    async stop() {
+      await n.stop();
+      await peer.stop();
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
