@@ -1,6 +1,6 @@
 // LDK pays our node, on `boltworker regtest`: we open a channel to LDK with `fundchannel`, pushing
 // it half, and once the channel is ready on both sides LDK pays our BOLT 11 invoice (parsed by
-// LDK, routed over the channel): our lightningd peels the onion with hsmd's ECDH, marks the
+// LDK, with a route hint for our private channel, routed over it): our lightningd peels the onion with hsmd's ECDH, marks the
 // invoice paid durably, then fulfills; LDK reports PaymentSent with our preimage and
 // `waitinvoice` answers paid. Then a keysend from LDK (the preimage LDK chose, recorded as a
 // `keysend-…` invoice), and a payment of too little, failed back with
@@ -9,7 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import * as ldk from 'lightningdevkit';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
-import { equal, ok } from '../support/assert.ts';
+import { decodeInvoice } from '../../src/core/bolt11/invoice.ts';
+import { formatScid } from '../../src/core/wire/scid.ts';
+import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
 import type { LdkPeer } from './ldk/peer.ts';
 import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
@@ -114,6 +116,10 @@ describe('LDK pays our node on boltworker regtest', () => {
       payment_hash: string;
     };
     const waiting = n.call('waitinvoice', { label: 'ldk-1' }) as Promise<Paid>;
+    // Our channel is private: the invoice hints it, from LDK over its short_channel_id.
+    const { channels } = (await n.call('listpeerchannels', {})) as { channels: { short_channel_id: string }[] };
+    const hints = decodeInvoice(inv.bolt11).routes.map(r => r.map(hop => [toHex(hop.pubkey), formatScid(hop.shortChannelId)]));
+    deepEqual(hints, [[[peer!.nodeId, channels[0]!.short_channel_id]]]);
     const parsed = ldk.Bolt11Invoice.constructor_from_str(inv.bolt11);
     ok(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK, 'LDK parses our invoice');
     const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
