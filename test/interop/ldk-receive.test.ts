@@ -1,7 +1,7 @@
 // LDK pays our node, on `boltworker regtest`: we open a channel to LDK with `fundchannel`, pushing
 // it half, and once the channel is ready on both sides LDK pays our BOLT 11 invoice (parsed by
-// LDK, with a route hint for our private channel, routed over it): our lightningd peels the onion with hsmd's ECDH, marks the
-// invoice paid durably, then fulfills; LDK reports PaymentSent with our preimage and
+// LDK, hinting our private channel, routed over it): our lightningd peels the onion with hsmd's
+// ECDH, marks the invoice paid durably, then fulfills; LDK reports PaymentSent with our preimage and
 // `waitinvoice` answers paid. Then a keysend from LDK (the preimage LDK chose, recorded as a
 // `keysend-…` invoice), and a payment of too little, failed back with
 // incorrect_or_unknown_payment_details, which LDK decodes from our error onion and reports.
