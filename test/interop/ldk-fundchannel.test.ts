@@ -17,14 +17,11 @@ describe('fundchannel to LDK on boltworker regtest', () => {
   let env: RegtestWithLdk;
   let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  let h: RegtestWithLdk['h'];
-  const control = (path: string, body: unknown) => env.control(path, body);
   const get = (path: string) => env.get(path);
-  const showLdk = (height: number, txids: string[]) => env.showLdk(height, txids);
 
   before(async () => {
     env = await startRegtestWithLdk('ldk-fundchannel');
-    ({ node, peer, h } = env);
+    ({ node, peer } = env);
   });
   after(async () => {
     await env?.stop();
@@ -32,16 +29,7 @@ describe('fundchannel to LDK on boltworker regtest', () => {
 
   it('LDK accepts our fundchannel; the funding confirms and the channel is ready on both sides', async () => {
     const n = node!;
-    const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 1_000_000 });
-    await control('/regtest/mine', { blocks: 1 });
-    await fundsWhen(
-      () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-      f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-      'the coin confirmed',
-    );
-    const port = await peer!.listen();
-    await n.call('connect', { id: `${peer!.nodeId}@127.0.0.1:${port}` });
+    await env.fundAndConnect(1_000_000);
 
     const r = (await n.call('fundchannel', { id: peer!.nodeId, amount: FUNDING_SAT, feerate: '253perkw', announce: false })) as {
       txid: string;
@@ -56,10 +44,7 @@ describe('fundchannel to LDK on boltworker regtest', () => {
     const status = JSON.parse(await get(`/tx/${r.txid}/status`)) as { confirmed: boolean };
     equal(status.confirmed, false, 'broadcast, in the mempool (its inputs passed the script check)');
 
-    await control('/regtest/mine', { blocks: 1 });
-    const fundingHeight = h.chain.height;
-    await control('/regtest/mine', { blocks: r.mindepth - 1 });
-    await showLdk(fundingHeight, [r.txid]);
+    const fundingHeight = await env.confirmFunding(r.txid, r.mindepth);
     const normal = await fundsWhen(
       () => n.call('listpeerchannels', {}) as Promise<{ channels: { state: string; to_us_msat: number; short_channel_id?: string }[] }>,
       l => l.channels[0]?.state === 'CHANNELD_NORMAL',

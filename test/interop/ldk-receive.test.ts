@@ -32,14 +32,11 @@ describe('LDK pays our node on boltworker regtest', () => {
   let env: RegtestWithLdk;
   let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  let h: RegtestWithLdk['h'];
   const events: ldk.Event[] = [];
-  const control = (path: string, body: unknown) => env.control(path, body);
-  const showLdk = (height: number, txids: string[]) => env.showLdk(height, txids);
 
   before(async () => {
     env = await startRegtestWithLdk('ldk-receive');
-    ({ node, peer, h } = env);
+    ({ node, peer } = env);
   });
   after(async () => {
     await env?.stop();
@@ -76,16 +73,7 @@ describe('LDK pays our node on boltworker regtest', () => {
 
   it('opens a channel to LDK, pushing it half; ready on both sides', async () => {
     const n = node!;
-    const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 1_000_000 });
-    await control('/regtest/mine', { blocks: 1 });
-    await fundsWhen(
-      () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-      f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-      'the coin confirmed',
-    );
-    const port = await peer!.listen();
-    await n.call('connect', { id: `${peer!.nodeId}@127.0.0.1:${port}` });
+    await env.fundAndConnect(1_000_000);
     const r = (await n.call('fundchannel', {
       id: peer!.nodeId,
       amount: FUNDING_SAT,
@@ -93,10 +81,7 @@ describe('LDK pays our node on boltworker regtest', () => {
       announce: false,
       push_msat: PUSH_MSAT,
     })) as { txid: string; mindepth: number };
-    await control('/regtest/mine', { blocks: 1 });
-    const fundingHeight = h.chain.height;
-    await control('/regtest/mine', { blocks: r.mindepth - 1 });
-    await showLdk(fundingHeight, [r.txid]);
+    await env.confirmFunding(r.txid, r.mindepth);
     await fundsWhen(
       () => n.call('listpeerchannels', {}) as Promise<{ channels: { state: string }[] }>,
       l => l.channels[0]?.state === 'CHANNELD_NORMAL',

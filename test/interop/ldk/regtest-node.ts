@@ -8,7 +8,7 @@ import * as ldk from 'lightningdevkit';
 import { fromHex } from '../../../src/core/base/bytes.ts';
 import { startNode } from '../../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../../src/regtest/server-node.ts';
-import { postJson } from '../../support/regtest-client.ts';
+import { fundsWhen, postJson } from '../../support/regtest-client.ts';
 import { startLdkPeer, type LdkPeer } from './peer.ts';
 
 export interface RegtestWithLdk {
@@ -21,6 +21,10 @@ export interface RegtestWithLdk {
   get(path: string): Promise<string>;
   /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
   showLdk(height: number, txids: string[]): Promise<void>;
+  /** Our wallet gets a confirmed coin of `sat`, and our node connects to LDK. */
+  fundAndConnect(sat: number): Promise<void>;
+  /** Mines the funding transaction `txid` and `mindepth - 1` blocks on it, and shows LDK where it confirmed. */
+  confirmFunding(txid: string, mindepth: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -41,25 +45,46 @@ export async function startRegtestWithLdk(name: string): Promise<RegtestWithLdk>
   }
   const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
   const n = node;
+  const showLdk = async (height: number, txids: string[]): Promise<void> => {
+    const hash = await get(`/block-height/${height}`);
+    const header = fromHex(await get(`/block/${hash}/header`));
+    const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
+    const txdata = await Promise.all(
+      txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
+    );
+    const confirm = peer.channelManager!.as_Confirm();
+    confirm.transactions_confirmed(header, txdata, height);
+    const tipHash = await get('/blocks/tip/hash');
+    const tip = Number(await get('/blocks/tip/height'));
+    confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), tip);
+    peer.processEvents();
+  };
+  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
   return {
     h,
     node: n,
     peer,
-    control: (path, body) => postJson(`${h.url}${path}`, body),
+    control,
     get,
-    async showLdk(height, txids) {
-      const hash = await get(`/block-height/${height}`);
-      const header = fromHex(await get(`/block/${hash}/header`));
-      const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
-      const txdata = await Promise.all(
-        txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
+    showLdk,
+    async fundAndConnect(sat) {
+      const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+      await control('/regtest/send', { address: bech32, amount_sat: sat });
+      await control('/regtest/mine', { blocks: 1 });
+      await fundsWhen(
+        () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
+        f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
+        'the coin confirmed',
       );
-      const confirm = peer.channelManager!.as_Confirm();
-      confirm.transactions_confirmed(header, txdata, height);
-      const tipHash = await get('/blocks/tip/hash');
-      const tip = Number(await get('/blocks/tip/height'));
-      confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), tip);
-      peer.processEvents();
+      const port = await peer.listen();
+      await n.call('connect', { id: `${peer.nodeId}@127.0.0.1:${port}` });
+    },
+    async confirmFunding(txid, mindepth) {
+      await control('/regtest/mine', { blocks: 1 });
+      const height = h.chain.height;
+      await control('/regtest/mine', { blocks: mindepth - 1 });
+      await showLdk(height, [txid]);
+      return height;
     },
     async stop() {
       await n.stop();
