@@ -13,9 +13,7 @@ import {
   OnionError,
   checkHopPayload,
   checkOnionVersion,
-  createErrorPacket,
   decodeHopPayload,
-  encodeFailure,
   failureCode,
   parseOnion,
   peelWithSharedSecret,
@@ -27,6 +25,7 @@ import {
 import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, HtlcRecord } from './db.ts';
+import { failWith, type Resolution } from './htlc-resolution.ts';
 import type { FinalReceiver, IncomingPart } from './receive.ts';
 
 /** What lightningd asks of a channel's current channeld (its RunningDaemon's api, guarded). */
@@ -41,12 +40,6 @@ export interface IncomingDeps {
   receiver: FinalReceiver;
   log: Log;
 }
-
-/** What was decided for one incoming HTLC: applied to channeld until it reports the HTLC resolved. */
-export type Resolution =
-  | { kind: 'fulfill'; preimage: Uint8Array }
-  | { kind: 'fail'; reason: Uint8Array }
-  | { kind: 'malformed'; sha256OfOnion: Uint8Array; code: number };
 
 const keyOf = (dbid: string, id: string) => `${dbid}/${id}`;
 
@@ -99,7 +92,7 @@ export class IncomingHtlcs implements HtlcListener {
         payload = decodeHopPayload(r.payload);
         checkHopPayload(payload, { final: !r.next, pathKeyInHtlc: false });
       } catch (e) {
-        if (e instanceof OnionError) return fail(payloadFailure(e, r.payload));
+        if (e instanceof OnionError) return fail(payloadFailure(e));
         throw e;
       }
       if (r.next) return this.forward(dbid, h, payload, r.next, r.sharedSecret);
@@ -147,7 +140,7 @@ export class IncomingHtlcs implements HtlcListener {
       if (!(e instanceof OnionError) || !e.failure) throw e;
       const name = e.failure as FailureName;
       if (failureCode(name) & BADONION) return malformed(name);
-      return { resolution: failWith(ss, payloadFailure(e, new Uint8Array(0))) };
+      return { resolution: failWith(ss, payloadFailure(e)) };
     }
   }
 
@@ -180,17 +173,12 @@ export class IncomingHtlcs implements HtlcListener {
   }
 }
 
-/** BOLT 4 "Returning Errors": the failure in an error onion with this hop's shared secret. */
-export function failWith(sharedSecret: Uint8Array, f: Failure): Resolution {
-  return { kind: 'fail', reason: createErrorPacket(sharedSecret, encodeFailure(f)) };
-}
-
 /**
  * An unreadable or incomplete payload: BOLT 4 `invalid_onion_payload` carries "the `type` and
  * byte `offset` of the problem" (the missing record's type when one is missing); a blinded
  * payload's problem is `invalid_onion_blinding`, in an error onion here (we are its final node).
  */
-function payloadFailure(e: OnionError, _payload: Uint8Array): Failure {
+function payloadFailure(e: OnionError): Failure {
   if (e.failure === 'invalid_onion_blinding') return { name: 'invalid_onion_blinding', sha256_of_onion: new Uint8Array(32) };
   const missing = /amt_to_forward/.test(e.message) ? 2n : /short_channel_id/.test(e.message) ? 6n : 0n;
   return { name: 'invalid_onion_payload', type: missing, offset: 0 };

@@ -18,7 +18,7 @@ import {
   type PartFailure,
 } from '../../pay/index.ts';
 import type { InvoiceRecord, LightningdDb } from './db.ts';
-import { failWith, type Resolution } from './htlcs-in.ts';
+import { failWith, type Resolution } from './htlc-resolution.ts';
 import { DEFAULT_CLTV_FINAL } from './invoice-rpc.ts';
 
 /** An incoming HTLC whose onion ends at this node. */
