@@ -327,7 +327,10 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         hsm: {
           signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
           signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),
+          ecdh: pub => hsmd.guard(hsmd.api.ecdh(pub)),
         },
+        clock: p.clock,
+        log,
         randomBytes: n => p.randomBytes(n),
         ...(o.emit ? { emit: o.emit } : {}),
         ...(o.lightningd?.({ nodeId, listening }) ?? {}),
@@ -337,6 +340,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
           try {
             // The chain first (nothing more to tell gossipd), then peers (nothing more arrives), then gossipd writes what it holds.
             chain?.stop();
+            node.lightningd.receiver?.stop();
             await channels.stop();
             await connectd.stop(p.stopGraceMs?.('connectd'));
             await gossipd.stop(p.stopGraceMs?.('gossipd'));
@@ -350,6 +354,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       },
     };
     lightningd = node.lightningd;
+    // Held parts of a payment fail before their expiry (receive.ts).
+    if (lightningd.receiver) chain?.addListener(lightningd.receiver);
     // Now that lightningd hears peers connect: reconnect those we have channels with (their channelds start then).
     await channels.reconnect();
     return node;

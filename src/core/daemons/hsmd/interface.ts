@@ -185,6 +185,8 @@ export interface HsmdDaemonApi {
   /** `signmessage` and `invoice`: lightningd's signing requests, as HsmApi's methods of those names. */
   signMessage(message: string): Uint8Array;
   signInvoice(hrp: string, data: readonly number[]): Uint8Array;
+  /** ECDH with the node key (Core Lightning's hsmd_ecdh_req): an incoming HTLC's onion shared secret. */
+  ecdh(pub: Uint8Array): Uint8Array;
   /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
   channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
   /**

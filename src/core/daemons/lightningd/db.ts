@@ -109,9 +109,29 @@ export interface InvoiceRecord {
   created_index: number;
   expires_at: number;
   status: 'unpaid' | 'paid';
+  /** BOLT 11 `c`: the final hop's least cltv_expiry delta (absent in older records: Core Lightning's 18). */
+  min_final_cltv_expiry?: number;
   paid_at?: number;
+  /** Core Lightning's pay_index: 1, 2, ... in the order invoices were paid. */
   pay_index?: number;
+  /** Core Lightning's updated_index: counts every change of an invoice's status. */
+  updated_index?: number;
   amount_received_msat?: string;
+  /** The HTLCs that paid it (channel dbid, HTLC id): fulfilled again if still unresolved after a restart. */
+  paid_htlcs?: PaidHtlc[];
+}
+
+export interface PaidHtlc {
+  channel: string;
+  id: string;
+  amount_msat: string;
+}
+
+/** What marks an invoice paid (LightningdDb.markInvoicePaid). */
+export interface InvoicePayment {
+  paid_at: number;
+  amount_received_msat: bigint;
+  htlcs: PaidHtlc[];
 }
 
 /** An invoice whose label or payment_hash another invoice has (Core Lightning's 900 and 901). */
@@ -137,6 +157,9 @@ export interface LightningdState {
   /** Our invoices by label, and the created_index the next one gets. */
   invoices?: Record<string, InvoiceRecord>;
   next_invoice_index?: number;
+  /** The pay_index and updated_index the next paid invoice gets. */
+  next_pay_index?: number;
+  next_invoice_updated_index?: number;
   /** Tables of other parts of lightningd (payments, forwards...), by table name then key (LightningdDb.table). */
   tables?: Record<string, Record<string, unknown>>;
 }
@@ -156,6 +179,7 @@ export function emptyState(): LightningdState {
 export class LightningdDb {
   private state: LightningdState = emptyState();
   private saving: Promise<void> = Promise.resolve();
+  private readonly invoiceListeners = new Set<(label: string) => void>();
   constructor(private readonly storage: LightningdStorage) {}
 
   async load(): Promise<void> {
@@ -261,12 +285,57 @@ export class LightningdDb {
   }
 
   /** Removes the invoice of `label` (if any); resolves once durable. */
-  deleteInvoice(label: string): Promise<void> {
+  async deleteInvoice(label: string): Promise<void> {
     if (this.state.invoices && Object.hasOwn(this.state.invoices, label)) {
       const { [label]: _gone, ...rest } = this.state.invoices;
       this.state.invoices = rest;
     }
-    return this.flush();
+    await this.flush();
+    this.invoiceChanged(label);
+  }
+
+  /** The invoice of `payment_hash` (hex), or undefined. */
+  invoiceByHash(payment_hash: string): InvoiceRecord | undefined {
+    const i = Object.values(this.state.invoices ?? {}).find(v => v.payment_hash === payment_hash);
+    return i && { ...i };
+  }
+
+  /**
+   * Marks the unpaid invoice of `label` paid (pay_index and updated_index counted as Core
+   * Lightning counts them) and resolves once that is DURABLE: only then may its preimage leave
+   * (issue 14 "the preimage released only once ... the state durable"). Refused (undefined, nothing
+   * written) when the invoice is gone or not unpaid.
+   */
+  async markInvoicePaid(label: string, p: InvoicePayment): Promise<InvoiceRecord | undefined> {
+    const inv = this.state.invoices?.[label];
+    if (!inv || !Object.hasOwn(this.state.invoices!, label) || inv.status !== 'unpaid') return undefined;
+    const pay_index = this.state.next_pay_index ?? 1;
+    const updated_index = this.state.next_invoice_updated_index ?? 1;
+    this.state.next_pay_index = pay_index + 1;
+    this.state.next_invoice_updated_index = updated_index + 1;
+    const paid: InvoiceRecord = {
+      ...inv,
+      status: 'paid',
+      paid_at: p.paid_at,
+      pay_index,
+      updated_index,
+      amount_received_msat: p.amount_received_msat.toString(),
+      paid_htlcs: p.htlcs.map(h => ({ ...h })),
+    };
+    this.state.invoices = { ...this.state.invoices, [label]: paid };
+    await this.flush();
+    this.invoiceChanged(label);
+    return { ...paid };
+  }
+
+  /** Calls `l(label)` after each durable change of an invoice's status (paid, deleted): waitinvoice, waitanyinvoice. */
+  onInvoiceChange(l: (label: string) => void): () => void {
+    this.invoiceListeners.add(l);
+    return () => this.invoiceListeners.delete(l);
+  }
+
+  private invoiceChanged(label: string): void {
+    for (const l of [...this.invoiceListeners]) l(label);
   }
 
   /** A copy of every record of table `name` (a part of lightningd's own: payments, forwards...), by key. */
