@@ -48,7 +48,7 @@ const hash = (i: number): string => i.toString(16).padStart(64, '0');
 
 /** Fills a db with every kind of record lightningd keeps, odd keys included. */
 export async function fillDb(db: LightningdDb): Promise<void> {
-  await db.peerReached('03'.repeat(33), { kind: 'tcp', host: '127.0.0.1', port: 9735 }, 1000, true);
+  await db.peerReached('03'.repeat(33), { kind: 'tcp', type: 'ipv4', host: '127.0.0.1', port: 9735 }, 1000, true);
   await db.setChainState({ height: 101, hashes: ['aa'.repeat(32), 'bb'.repeat(32)] });
   equal(await db.newDbid(), 1n);
   await db.saveChannel(
@@ -158,4 +158,36 @@ export function lightningdStorageContract(name: string, h: LightningdStorageHarn
       deepEqual(dbContent(third), dbContent(db));
     });
   });
+}
+
+/** The invoice iteration `n` of the crash writer (test/node/fixtures/lightningd-db-writer.ts) adds. */
+export const crashInvoice = (n: number) => ({
+  ...testInvoice(`inv-${n}`, hash(n + 1_000_000)),
+  description: `crash ${n} ${'d'.repeat(200)}`,
+});
+
+/**
+ * Checks a db the crash writer wrote: every batch whole or absent. Returns the last iteration whose
+ * first batch is there (-1 for none) and what is wrong; `acked` is the last one acknowledged.
+ */
+export function lightningdCrashCheck(db: LightningdDb, acked: number): { last: number; problems: string[] } {
+  const problems: string[] = [];
+  const crash = db.table<{ n: number }>('crash');
+  const last = crash['a']?.n ?? -1;
+  if (last < acked) problems.push(`iteration ${acked} was acknowledged, the store ends at ${last}`);
+  if ((crash['b']?.n ?? -1) !== last) problems.push(`crash:b is ${crash['b']?.n}, crash:a ${last}: a torn batch`);
+  const funded = db.channels().find(c => c.dbid === '1')?.funded;
+  if ((funded === undefined ? -1 : (JSON.parse(funded) as { n: number }).n) !== last)
+    problems.push(`channel 1 holds ${funded}, crash:a ${last}`);
+  const gone = Object.keys(crash).filter(k => k.startsWith('gone-'));
+  if (last >= 0 && (gone.length !== 1 || gone[0] !== `gone-${last}`)) problems.push(`gone records ${gone.join(',')} at ${last}`);
+  const invoices = new Set(db.invoices().map(i => i.label));
+  for (let n = Math.max(0, last - 29); n < last; n++) if (!invoices.has(`inv-${n}`)) problems.push(`inv-${n} is missing at ${last}`);
+  if (last >= 30 && !invoices.has(`inv-${last - 30}`) && !invoices.has(`inv-${last}`))
+    problems.push(`inv-${last - 30} went before inv-${last} came`);
+  for (const label of invoices) {
+    const n = Number(label.slice(4));
+    if (n > last || n < last - 30) problems.push(`${label} should not be there at ${last}`);
+  }
+  return { last, problems };
 }
