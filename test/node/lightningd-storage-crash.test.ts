@@ -6,6 +6,7 @@
 // cache whole, so every other round also plays a power cut: the log is cut at a random length past
 // what the child last reported durable, leaving a torn last line to recover from.
 import { spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
 import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
