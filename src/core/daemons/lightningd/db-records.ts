@@ -40,10 +40,12 @@ export function toRecords(state: object): Map<string, string> {
   const meta: Meta = { fields: {}, maps: [] };
   const cut = (path: string[], map: Record<string, Record<string, unknown>>): void => {
     meta.maps.push(path);
-    for (const [k, v] of Object.entries(map)) {
-      const p = [...path, k];
-      if (p.length <= MAX_DEPTH && isMapOfRecords(v)) cut(p, v);
-      else out.set(recordKey(p), JSON.stringify(v));
+    const prefix = `${recordKey(path)}:`;
+    for (const k in map) {
+      if (!Object.hasOwn(map, k)) continue;
+      const v = map[k];
+      if (path.length < MAX_DEPTH && isMapOfRecords(v)) cut([...path, k], v);
+      else out.set(prefix + encodeURIComponent(k), JSON.stringify(v));
     }
   };
   for (const [field, v] of Object.entries(state)) {
