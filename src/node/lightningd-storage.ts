@@ -12,6 +12,7 @@
 //   removed once the first batch (which rewrites it as records) is durable.
 // wallet.json (the on-chain wallet, written once per block) stays one JSON file replaced whole.
 import { open, readFile, rename, mkdir, rm, type FileHandle } from 'node:fs/promises';
+import { Buffer } from 'node:buffer';
 import { dirname, join } from 'node:path';
 import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { LEGACY_STATE_KEY } from '../core/daemons/lightningd/db-records.ts';
