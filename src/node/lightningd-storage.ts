@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import type { LightningdStorage } from '../core/daemons/lightningd/db.ts';
 import { LEGACY_STATE_KEY } from '../core/daemons/lightningd/db-records.ts';
 import type { WalletState, WalletStorage } from '../core/wallet/state.ts';
+import { syncDir } from './fs-sync.ts';
 
 /** One JSON file, replaced atomically: a temporary file, fsync, rename, fsync of the directory. */
 export class AtomicJsonFile<T> {
@@ -244,18 +245,4 @@ async function replaceFile(path: string, text: string): Promise<void> {
   }
   await rename(tmp, path);
   await syncDir(dirname(path));
-}
-
-/** fsync of a directory: makes a create, rename or unlink in it durable (POSIX; not possible on Windows). */
-export async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EBADF') throw e;
-  } finally {
-    await fh?.close();
-  }
 }

@@ -6,21 +6,7 @@ import { LEGACY_STATE_KEY } from '../../src/core/daemons/lightningd/db-records.t
 import { deepEqual, equal, rejects } from '../support/assert.ts';
 import { fillDb, lightningdStorageContract, testChannel, testInvoice } from './lightningd-storage-contract.ts';
 
-const channel = {
-  dbid: '1',
-  peer_id: '02'.repeat(33),
-  state: 'CHANNELD_NORMAL' as const,
-  opener: 'local' as const,
-  channel_id: '00'.repeat(32),
-  funding_txid: '00'.repeat(32),
-  funding_outnum: 0,
-  funding_sat: '100000',
-  push_msat: '0',
-  channel_type: '',
-  announce: false,
-  minimum_depth: 3,
-  funded: '{}',
-};
+const channel = testChannel('1');
 
 describe('lightningd: database tables', () => {
   it('a staged record is not durable until the next write, which carries it with the channel', async () => {
