@@ -1,34 +1,12 @@
 // A Worker for test/node/lightningd-storage-do.test.ts, run under miniflare (workerd): the
 // LightningdStorage contract (test/core/lightningd-storage-contract.ts) on the Durable Object
-// storage (src/edge/lightningd-storage-do.ts), each test in an object of its own (fresh storage).
-//   GET /list          -> the test names, JSON
-//   GET /run?name=N    -> runs test N in the object named N: {} or {error}
-import { DurableObject } from 'cloudflare:workers';
+// storage (src/edge/lightningd-storage-do.ts), each test in an object of its own
+// (test/edge/do-test-harness.ts).
 import { DoLightningdStorage } from '../../src/edge/lightningd-storage-do.ts';
 import { LEGACY_STATE_KEY } from '../../src/core/daemons/lightningd/db-records.ts';
 import { lightningdStorageContract } from '../core/lightningd-storage-contract.ts';
 import { equal, ok } from '../support/assert.ts';
-
-interface Env {
-  STORE: DurableObjectNamespace;
-}
-
-const tests = new Map<string, () => Promise<void>>();
-const path: string[] = [];
-Object.assign(globalThis, {
-  describe(name: string, fn: () => void) {
-    path.push(name);
-    fn();
-    path.pop();
-  },
-  it(name: string, fn: () => Promise<void>) {
-    tests.set([...path, name].join(' > '), fn);
-  },
-});
-
-/** The storage of the object running the current test. */
-let current: DurableObjectStorage | undefined;
-const storage = (): DurableObjectStorage => current!;
+import { storage, testWorker } from './do-test-harness.ts';
 
 lightningdStorageContract('DoLightningdStorage', {
   fresh: async () => new DoLightningdStorage(storage()),
@@ -100,28 +78,5 @@ describe('DoLightningdStorage', () => {
   });
 });
 
-export class StoreObject extends DurableObject<Env> {
-  override async fetch(request: Request): Promise<Response> {
-    const name = new URL(request.url).searchParams.get('name') ?? '';
-    const test = tests.get(name);
-    if (!test) return Response.json({ error: `no test ${name}` });
-    current = this.ctx.storage;
-    try {
-      await test();
-      return Response.json({});
-    } catch (e) {
-      return Response.json({ error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e) });
-    } finally {
-      current = undefined;
-    }
-  }
-}
-
-export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    if (url.pathname === '/list') return Response.json([...tests.keys()]);
-    const name = url.searchParams.get('name') ?? '';
-    return env.STORE.get(env.STORE.idFromName(name)).fetch(request);
-  },
-} satisfies ExportedHandler<Env>;
+export { StoreObject } from './do-test-harness.ts';
+export default testWorker;
