@@ -6,6 +6,7 @@
 // cache whole, so every other round also plays a power cut: the log is cut at a random length past
 // what the child last reported durable, leaving a torn last line to recover from.
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,25 +36,19 @@ function runAndKill(): Promise<Round> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     const round: Round = { ready: -1, acked: -1, durable: -1, signal: null };
-    let buf = '';
     let timer: ReturnType<typeof setTimeout> | undefined;
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const [word, arg, bytes] = buf.slice(0, nl).split(' ');
-        buf = buf.slice(nl + 1);
-        if (word === 'ready') round.ready = Number(arg);
-        else if (word === 'ack') {
-          round.acked = Number(arg);
-          round.durable = Number(bytes);
-          timer ??= setTimeout(() => p.kill('SIGKILL'), Math.random() * 400);
-        } else if (word === 'bad') reject(new Error(`the child found a bad database: ${arg}`));
-      }
+    createInterface({ input: p.stdout }).on('line', line => {
+      const [word, arg, bytes] = line.split(' ');
+      if (word === 'ready') round.ready = Number(arg);
+      else if (word === 'ack') {
+        round.acked = Number(arg);
+        round.durable = Number(bytes);
+        timer ??= setTimeout(() => p.kill('SIGKILL'), Math.random() * 400);
+      } else if (word === 'bad') reject(new Error(`the child found a bad database: ${line}`));
     });
     p.on('error', reject);
-    p.on('exit', (_code, signal) => {
+    // 'close', not 'exit': every line the child wrote has been read by then.
+    p.on('close', (_code, signal) => {
       clearTimeout(timer);
       round.signal = signal;
       resolve(round);
