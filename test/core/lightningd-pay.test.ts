@@ -4,7 +4,9 @@
 // failure's error onion is decoded and the payment retried on another route, a part in flight at a
 // restart is resolved from its channel, and a hash paid once is never paid again.
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
-import { decodeInvoice } from '../../src/core/bolt11/invoice.ts';
+import { buildInvoiceFields } from '../../src/core/bolt11/build.ts';
+import { decodeInvoice, invoiceToSign, signedInvoice } from '../../src/core/bolt11/invoice.ts';
+import { FeatureVector } from '../../src/core/features/index.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
 import type { HtlcChange, OfferHtlc } from '../../src/core/daemons/channeld/interface.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
@@ -32,10 +34,10 @@ const D = toHex(payee.nodeId());
 
 /** Every write of the database, as it was written. */
 class RecordingStorage extends MemoryLightningdStorage {
-  writes: LightningdState[] = [];
-  override async save(s: LightningdState) {
-    await super.save(s);
-    this.writes.push(JSON.parse(JSON.stringify(s)) as LightningdState);
+  states: LightningdState[] = [];
+  override async write(puts: [string, string][], deletes: string[]) {
+    await super.write(puts, deletes);
+    this.states.push(JSON.parse(JSON.stringify(this.state)) as LightningdState);
   }
 }
 
@@ -173,6 +175,20 @@ async function invoiceOfD(amount_msat: number, preimage = '42'.repeat(32)) {
   return { bolt11: r.bolt11, preimage: fromHex(preimage), hash: toHex(sha256(fromHex(preimage))) };
 }
 
+/** An invoice of D that does not offer basic_mpp (as some wallets make): one part only. */
+async function singlePartInvoiceOfD(amountMsat: bigint) {
+  const preimage = new Uint8Array(32).fill(0x43);
+  const fields = buildInvoiceFields({
+    paymentHash: sha256(preimage),
+    paymentSecret: new Uint8Array(32).fill(3),
+    description: 'd',
+    minFinalCltvExpiry: 18,
+    features: FeatureVector.fromFeatures({ var_onion_optin: 'required', payment_secret: 'required' }),
+  });
+  const { hrp, data } = invoiceToSign({ currency: 'bcrt', amountMsat, timestamp: T0, fields });
+  return signedInvoice(hrp, data, payee.signInvoice(hrp, data));
+}
+
 /** Lets the payment run until `cond` (bounded: it must get there by itself). */
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 100_000 && !cond(); i++) await Promise.resolve();
@@ -203,10 +219,10 @@ describe('lightningd: xpay over the channels', () => {
     equal(before[0]!.shared_secrets.length, 1);
     equal(before[0]!.htlc_id, undefined);
 
-    const writes = storage.writes.length;
+    const writes = storage.states.length;
     await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[0]!.htlc_id!), preimage: inv.preimage }]);
     // The write that removed the HTLC from the channel also completed the part and the payment.
-    const w = storage.writes[writes]!;
+    const w = storage.states[writes]!;
     deepEqual(w.channels!['1']!.htlcs, {});
     const part = Object.values(w.tables!.sendpays!)[0] as SendpayRecord;
     equal(part.status, 'complete');
@@ -426,10 +442,10 @@ describe('lightningd: keysend and the pay commands’ parameters', () => {
 
   it('splits only when the invoice offers basic_mpp; a keysend is one part', async () => {
     const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0'), channel('2', D, '100x2x0')], spendable: 30_000n });
-    // Our invoices do not offer basic_mpp yet: neither channel carries 50,000 alone.
-    const inv = await invoiceOfD(50_000);
+    // Neither channel carries 50,000 alone, and this invoice does not offer basic_mpp.
+    const single = await singlePartInvoiceOfD(50_000n);
     for (const [method, params] of [
-      ['xpay', { invstring: inv.bolt11 }],
+      ['xpay', { invstring: single }],
       ['keysend', { destination: D, amount_msat: 50_000 }],
     ] as const) {
       let answer: unknown;

@@ -4,7 +4,7 @@
 // preimage never given before the invoice's paid state is durable (a storage whose save is held),
 // and a restart deciding the undecided HTLCs again with the same result.
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { LightningdDb, type ChannelRecord, type HtlcRecord, type LightningdState } from '../../src/core/daemons/lightningd/db.ts';
+import { LightningdDb, MemoryLightningdStorage, type ChannelRecord, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
 import { RpcDispatcher, RpcError } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { createKeysendInvoice, registerInvoiceCommands, type InvoiceDeps } from '../../src/core/daemons/lightningd/invoice-rpc.ts';
 import { registerInvoiceWaitCommands } from '../../src/core/daemons/lightningd/invoice-wait-rpc.ts';
@@ -24,20 +24,15 @@ const HEIGHT = 500;
 const quiet = { debug() {}, info() {}, warn() {} };
 
 /** A storage whose saves can be held: proves what waits for durability. */
-class HeldStorage {
-  state: LightningdState | undefined;
+class HeldStorage extends MemoryLightningdStorage {
   hold = false;
   /** Saves fail (the disk is gone). */
   broken = false;
   private held: (() => void)[] = [];
-  async load() {
-    return this.state && (JSON.parse(JSON.stringify(this.state)) as LightningdState);
-  }
-  save(s: LightningdState): Promise<void> {
+  override write(puts: [string, string][], deletes: string[]): Promise<void> {
     if (this.broken) return Promise.reject(new Error('disk gone'));
-    const write = () => void (this.state = JSON.parse(JSON.stringify(s)) as LightningdState);
-    if (!this.hold) return Promise.resolve(write());
-    return new Promise(r => this.held.push(() => (write(), r())));
+    if (!this.hold) return super.write(puts, deletes);
+    return new Promise(r => this.held.push(() => void super.write(puts, deletes).then(r)));
   }
   get pending() {
     return this.held.length;

@@ -1,7 +1,10 @@
-// lightningd's own database: the peers we have met and the addresses seen for them, and config.
-// Runtimes persist it (a JSON file in Node, IndexedDB in the browser, Durable Object storage on the
-// edge); this in-memory shape and its (de)serialisation are shared.
+// lightningd's own database: the peers we have met and the addresses seen for them, config, the
+// chain position, channels, invoices and the tables of other parts of lightningd. It is held in
+// memory and written as records (db-records.ts), only those that changed, one atomic batch per
+// flush; runtimes persist the records (a log of batches in Node and Deno, an IndexedDB object store
+// in the browser, Durable Object storage on the edge).
 import type { Endpoint } from '../../net/address.ts';
+import { LEGACY_STATE_KEY, diffRecords, fromRecords, toRecords } from './db-records.ts';
 
 export interface PeerRecord {
   id: string;
@@ -164,10 +167,16 @@ export interface LightningdState {
   tables?: Record<string, Record<string, unknown>>;
 }
 
-/** Where the state lives; `save` replaces it whole, atomically (the state is small). */
+/**
+ * Where the state lives, as records (db-records.ts: a peer, a channel, an invoice, a table's record
+ * each under its own key, the rest under `meta`), each value JSON text. `load` gives every record;
+ * `write` puts and deletes records and resolves once the whole batch is durable: all of it or none
+ * of it survives a crash. A store written before records may hold the whole state as JSON under
+ * LEGACY_STATE_KEY: LightningdDb loads it and its first write rewrites it as records and deletes it.
+ */
 export interface LightningdStorage {
-  load(): Promise<LightningdState | undefined>;
-  save(state: LightningdState): Promise<void>;
+  load(): Promise<Map<string, string>>;
+  write(puts: [key: string, json: string][], deletes: string[]): Promise<void>;
 }
 
 const MAX_ADDRESSES = 8;
@@ -180,10 +189,15 @@ export class LightningdDb {
   private state: LightningdState = emptyState();
   private saving: Promise<void> = Promise.resolve();
   private readonly invoiceListeners = new Set<(label: string) => void>();
+  /** The records as the last flush left them: what the store holds once the writes queued so far land. */
+  private flushed = new Map<string, string>();
   constructor(private readonly storage: LightningdStorage) {}
 
   async load(): Promise<void> {
-    const s = await this.storage.load();
+    const records = await this.storage.load();
+    this.flushed = new Map(records);
+    const legacy = records.get(LEGACY_STATE_KEY);
+    const s = (fromRecords(records) ?? (legacy === undefined ? undefined : JSON.parse(legacy))) as LightningdState | undefined;
     if (s && s.version === 1 && typeof s.peers === 'object') this.state = s;
   }
 
@@ -363,24 +377,39 @@ export class LightningdDb {
     this.state.tables = tables;
   }
 
-  /** Saves are serialised so a slow write never lands after a newer one. */
+  /**
+   * Writes what changed since the last flush (the records whose JSON differs, db-records.ts) in one
+   * atomic batch, after the batches before it, so a slow write never lands after a newer one; a
+   * record staged before it rides in the same batch. Resolves once the batch is durable.
+   */
   flush(): Promise<void> {
-    const snapshot = structuredCloneState(this.state);
-    this.saving = this.saving.then(() => this.storage.save(snapshot));
+    const next = toRecords(this.state);
+    const { puts, deletes } = diffRecords(this.flushed, next);
+    this.flushed = next;
+    this.saving = this.saving.then(() => (puts.length > 0 || deletes.length > 0 ? this.storage.write(puts, deletes) : undefined));
     return this.saving;
   }
 }
 
-function structuredCloneState(s: LightningdState): LightningdState {
-  return JSON.parse(JSON.stringify(s)) as LightningdState;
-}
-
+/** Records in memory, for tests: `writes` lists the keys each write touched. */
 export class MemoryLightningdStorage implements LightningdStorage {
-  state: LightningdState | undefined;
-  async load() {
-    return this.state && structuredCloneState(this.state);
+  records = new Map<string, string>();
+  writes: { puts: string[]; deletes: string[] }[] = [];
+  /** The state the records hold, or undefined before the first write. */
+  get state(): LightningdState | undefined {
+    const legacy = this.records.get(LEGACY_STATE_KEY);
+    return (fromRecords(this.records) ?? (legacy === undefined ? undefined : JSON.parse(legacy))) as LightningdState | undefined;
   }
-  async save(s: LightningdState) {
-    this.state = structuredCloneState(s);
+  /** Holds `s` as a store written before records did: one whole-state value. */
+  set state(s: LightningdState | undefined) {
+    this.records = new Map(s ? [[LEGACY_STATE_KEY, JSON.stringify(s)]] : []);
+  }
+  async load() {
+    return new Map(this.records);
+  }
+  async write(puts: [string, string][], deletes: string[]) {
+    for (const k of deletes) this.records.delete(k);
+    for (const [k, v] of puts) this.records.set(k, v);
+    this.writes.push({ puts: puts.map(([k]) => k), deletes: [...deletes] });
   }
 }
