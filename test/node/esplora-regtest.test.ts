@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Address, OutScript } from '@scure/btc-signer';
@@ -21,6 +21,8 @@ import { InlineVerifier } from '../../src/core/gossip/verify-pool.ts';
 import { getPublicKey } from '../../src/core/crypto/primitives.ts';
 import { scidFromParts } from '../../src/core/wire/scid.ts';
 import { EsploraBackend } from '../../src/platform/esplora.ts';
+import { LightningdDb } from '../../src/core/daemons/lightningd/db.ts';
+import { FileLightningdStorage } from '../../src/node/lightningd-storage.ts';
 import { startNode } from '../../src/node/node.ts';
 import { REGTEST_NETWORK } from '../../src/regtest/params.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
@@ -216,12 +218,12 @@ describe('lightningd chain over Esplora, against boltworker regtest', () => {
       await again.stop();
       // The follower went on from the block it had recorded: the three blocks mined while it was down
       // were connected (a first start would have begun at the tip, knowing one hash).
-      const state = JSON.parse(readFileSync(join(n.networkDir, 'lightningd.json'), 'utf8')) as {
-        chain: { height: number; hashes: string[] };
-      };
-      equal(state.chain.height, h.chain.height);
+      const db = new LightningdDb(new FileLightningdStorage(n.networkDir));
+      await db.load();
+      const chain = db.chainState()!;
+      equal(chain.height, h.chain.height);
       deepEqual(
-        state.chain.hashes.slice(-4),
+        chain.hashes.slice(-4),
         [3, 2, 1, 0].map(k => h.chain.at(h.chain.height - k)!.block.hash),
       );
     } finally {

@@ -7,7 +7,7 @@
 // (option_data_loss_protect) never broadcasts its stale commitment and recovers from the peer's;
 // one restored whole while its peer is away broadcasts a revoked commitment, and loses it to a penalty.
 import { after, before, describe, it } from 'node:test';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transaction } from '@scure/btc-signer';
@@ -113,6 +113,16 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     return sweep.txid!;
   }
 
+  /** lightningd's database files (a log of batches and its snapshot), hsmd's channel records. */
+  const LIGHTNINGD_FILES = ['lightningd.log', 'lightningd.snapshot.json'];
+  /** Copies `files` from `from` to `to`, those that exist; in `to` the others are removed (a restore leaves no newer file behind). */
+  const copyFiles = (files: string[], from: string, to: string) => {
+    for (const f of files) {
+      rmSync(join(to, f), { force: true });
+      if (existsSync(join(from, f))) cpSync(join(from, f), join(to, f));
+    }
+  };
+
   /**
    * A new channel, a backup of A's lightningd and hsmd state at its commitment 0 (A stopped for the
    * copy), then an HTLC added and failed: A's commitments 0 and 1 are revoked, both sides at 2/2.
@@ -123,7 +133,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     const net = join(dirA, 'regtest');
     const snap = tmp();
     await a!.stop();
-    for (const f of ['lightningd.json', 'hsm_channels.json']) cpSync(join(net, f), join(snap, f));
+    copyFiles([...LIGHTNINGD_FILES, 'hsm_channels.json'], net, snap);
     a = await startA();
     const normal = (n: Node) =>
       until(
@@ -325,7 +335,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     // commitment 0, which hsmd has revoked. hsmd refuses; nothing is broadcast or recorded.
     await b!.stop();
     await a.stop();
-    cpSync(join(snap, 'lightningd.json'), join(net, 'lightningd.json'));
+    copyFiles(LIGHTNINGD_FILES, snap, net);
     a = await startA();
     const refused = await rejects<Error & { code?: string }>(a.lightningd.channels!.forceClose(dbid, 'test'), Error);
     ok(refused.code === 'revoked' || /revoked/.test(refused.message), `${refused.code}: ${refused.message}`);
@@ -373,7 +383,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     // B away, A goes back whole (lightningd and hsmd): hsmd believes commitment 0 its latest, and signs it.
     await b!.stop();
     await a!.stop();
-    for (const f of ['lightningd.json', 'hsm_channels.json']) cpSync(join(snap, f), join(net, f));
+    copyFiles([...LIGHTNINGD_FILES, 'hsm_channels.json'], snap, net);
     a = await startA();
     const r = await a.lightningd.channels!.forceClose(dbid, 'test');
     await a.stop();
