@@ -10,6 +10,7 @@ import { registerDecodeCommands } from './decode-rpc.ts';
 import { registerSignMessageCommands } from './signmessage-rpc.ts';
 import { registerInvoiceCommands } from './invoice-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
+import { registerCloseCommands } from './close-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
 export type { LightningdOptions } from './interface.ts';
@@ -73,6 +74,10 @@ export class Lightningd {
         estimatefees: () => (wallet ? wallet.chain.estimatefees() : Promise.reject(new Error('lightningd has no chain backend'))),
         blockheight: () => o.blockheight?.() ?? 0,
       });
+      registerCloseCommands(this.rpc, {
+        channels: o.channels,
+        estimatefees: () => (wallet ? wallet.chain.estimatefees() : Promise.reject(new Error('lightningd has no chain backend'))),
+      });
     }
     registerDecodeCommands(this.rpc);
     if (o.hsm && o.randomBytes)
@@ -124,7 +129,9 @@ export class Lightningd {
     for (const c of this.o.channels?.list() ?? []) {
       const peer = c.record?.peer_id ?? c.opening!.peerId;
       byPeer.set(peer, (byPeer.get(peer) ?? 0) + 1);
-      if (c.record?.state === 'CHANNELD_NORMAL') active++;
+      if (c.record?.state === 'CHANNELD_NORMAL' || c.record?.state === 'CHANNELD_SHUTTING_DOWN') active++;
+      // A channel closing by agreement counts as inactive once closingd has it, as in Core Lightning.
+      else if (c.record?.state === 'CLOSINGD_SIGEXCHANGE' || c.record?.state === 'CLOSINGD_COMPLETE') inactive++;
       // Core Lightning counts a failed channel (awaiting its close on chain) as inactive.
       else if (c.record?.state === 'AWAITING_UNILATERAL') inactive++;
       else pending++;
