@@ -123,15 +123,11 @@ export class CloseControl {
     if (c.state !== 'CHANNELD_NORMAL' && !CLOSING_STATES.includes(c.state)) {
       throw new CloseFailed('not_closable', `Channel is in state ${c.state}`);
     }
+    // A refusal here (a bad destination) leaves any earlier `close` of this channel waiting.
+    await this.ourShutdown(c, req);
     const done = new Promise<CloseOutcome>((resolve, reject) => {
       this.waiting.set(dbid, [...(this.waiting.get(dbid) ?? []), { resolve, reject }]);
     });
-    try {
-      await this.ourShutdown(c, req);
-    } catch (e) {
-      this.settle(dbid, undefined, e);
-      throw e;
-    }
     if (timeoutMs === undefined || timeoutMs <= 0 || !this.o.clock || !unilateral) return done;
     const clock = this.o.clock;
     let timer: unknown;
