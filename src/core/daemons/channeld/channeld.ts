@@ -276,8 +276,15 @@ export class Channeld {
     this.#shutdownSeen = true;
     if (r.kind === 'again') return;
     await this.#step(r.state, [], []);
-    if (r.replyDue && !this.#shutdownWanted)
-      void Promise.resolve(this.#uses.events.shutdownReceived(m.scriptpubkey)).catch(() => undefined);
+    if (r.replyDue) this.#shutdownReceived(m.scriptpubkey);
+  }
+
+  /** lightningd is told, unless it already gave our script; not awaited (it answers with api.shutdown, queued behind this). */
+  #shutdownReceived(script: Uint8Array): void {
+    if (this.#shutdownWanted) return;
+    void (async () => this.#uses.events.shutdownReceived(script))().catch(e =>
+      this.#env.log.warn(`channeld ${this.#init.peerId}: lightningd did not take the peer's shutdown: ${String(e)}`),
+    );
   }
 
   async #reestablish(m: Extract<Message, { name: 'channel_reestablish' }>): Promise<void> {
@@ -307,6 +314,9 @@ export class Channeld {
     await this.#send([...out.retransmit, ...again, ...shutdownRetransmit(this.#state)]);
     this.#phase = 'normal';
     this.#readyResolve();
+    // The peer's shutdown is durable but ours never left (lightningd may not have answered before a restart): ask again.
+    const sd = this.#state.shutdown;
+    if (sd?.received && !sd.sent) this.#shutdownReceived(sd.received);
   }
 
   async #channelReady(): Promise<Message> {

@@ -7,6 +7,8 @@
 import { equal, fromHex } from '../../base/bytes.ts';
 import { ClosingError } from '../../channel/closing-errors.ts';
 import {
+  checkShutdownScript,
+  checkUpfrontScript,
   readyToNegotiate,
   receiveShutdown,
   sendShutdown,
@@ -62,7 +64,8 @@ export function askShutdown(s: ChannelState, script: Uint8Array, ctx: ShutdownCo
   if (before && !equal(before, script)) throw new ClosingError('shutdown_twice', 'our shutdown already has another scriptpubkey');
   if (sd.sent) return 'sent';
   // The script is checked now, so lightningd hears of a bad one at once (and again as it leaves).
-  sendShutdown(s, {}, script, ctx);
+  checkShutdownScript(script, ctx.features, 'our');
+  checkUpfrontScript(script, ctx.localUpfront, 'our');
   return 'wanted';
 }
 
