@@ -147,6 +147,8 @@ export class ChannelControl implements ChainListener {
       ourFeatures: o.ourFeatures,
       theirFeatures: async id => (await o.connectd.guard(o.connectd.api.listPeers())).find(p => p.id === id && p.connected)?.features,
       channeldOf: dbid => this.channeldOf(dbid),
+      failChannel: (dbid, f) => this.inTurn(dbid, () => this.failClosing(dbid, f)),
+      disconnect: id => o.connectd.guard(o.connectd.api.disconnect(id, true)).catch(() => undefined),
       ...(o.wallet ? { wallet: o.wallet } : {}),
       ...(o.broadcast ? { broadcast: o.broadcast } : {}),
       ...(o.estimatefees ? { estimatefees: o.estimatefees } : {}),
@@ -631,6 +633,14 @@ export class ChannelControl implements ChainListener {
     // BOLT 2 option_data_loss_protect: a node that finds itself behind "MUST NOT broadcast its
     // commitment transaction"; its funds come from the peer's commitment (onchaind).
     if (f.action === 'fail_channel') await this.broadcastOurCommitment(c);
+  }
+
+  /** closingd's negotiation ended with BOLT 1 `error`: the channel is failed as channeld's would be. */
+  private async failClosing(dbid: string, f: { code: string; message: string }): Promise<void> {
+    const c = this.record(dbid);
+    if (!c || c.state === 'CLOSINGD_COMPLETE') return; // An agreed close stands: it is on its way to the chain.
+    await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure: { ...f, action: 'fail_channel' } });
+    await this.broadcastOurCommitment(c);
   }
 
   /**

@@ -8,7 +8,9 @@
 // retransmits shutdown and hands over again, and the negotiation restarts (BOLT 2).
 import { fromHex, toHex } from '../../base/bytes.ts';
 import type { FeeEstimates, SendResult } from '../../chain/backend.ts';
+import { commitmentFee } from '../../bolt3/index.ts';
 import type { CloseFeerates } from '../../channel/closing-fee.ts';
+import { closingSidesOf, closingWeight } from '../../channel/closing-tx.ts';
 import { deserializeChannel } from '../../channel/serialize.ts';
 import type { DaemonRef, DaemonSpec, Log, Clock } from '../../node/daemon.ts';
 import { DAEMONS } from '../../node/daemons.ts';
@@ -70,6 +72,10 @@ export interface CloseControlOptions {
   ourFeatures: string;
   /** The peer's `init` features while it is connected. */
   theirFeatures(peerId: string): Promise<string | undefined>;
+  /** BOLT 1 `error` during the close: the channel is failed (AWAITING_UNILATERAL, our commitment to the chain). */
+  failChannel(dbid: string, f: { code: string; message: string }): Promise<void>;
+  /** Ends the connection to a peer (the reconnect restarts the negotiation). */
+  disconnect(peerId: string): Promise<void>;
   /** The channeld running for a channel, if any. */
   channeldOf(dbid: string): RunningDaemon<ChanneldSpec> | undefined;
   wallet?: Wallet;
@@ -85,11 +91,22 @@ type Waiter = { resolve(o: CloseOutcome): void; reject(e: unknown): void };
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Core Lightning's closingd feerates from the chain's estimates: the floor, 100 blocks, 6 blocks (or `feerange`). */
-export function closeFeerates(est: FeeEstimates, feerange?: [number, number]): CloseFeerates {
+/**
+ * Core Lightning's closingd feerates from the chain's estimates: the floor, 100 blocks, and at most
+ * the larger of 6 blocks and the fee of the final commitment transaction (Core Lightning bounds a
+ * legacy close by it, as BOLT 2 once required: "MUST set `fee_satoshis` less than or equal to the
+ * base fee of the final commitment transaction"), as a feerate over the close's `closingWeight`;
+ * or `feerange`.
+ */
+export function closeFeerates(
+  est: FeeEstimates,
+  final: { commitmentFeeSat: bigint; closingWeight: number },
+  feerange?: [number, number],
+): CloseFeerates {
   const floor = floorPerkw(est);
   const ideal = Math.max(floor, feerateForBlocks(est, MUTUAL_CLOSE_BLOCKS) ?? floor);
-  const max = Math.max(ideal, feerateForBlocks(est, UNILATERAL_CLOSE_BLOCKS) ?? ideal);
+  const commitmentRate = Math.floor(Number(final.commitmentFeeSat * 1000n) / final.closingWeight);
+  const max = Math.max(ideal, feerateForBlocks(est, UNILATERAL_CLOSE_BLOCKS) ?? ideal, commitmentRate);
   if (!feerange) return { min: floor, ideal, max };
   const [lo, hi] = feerange;
   return { min: lo, ideal: Math.min(Math.max(ideal, lo), hi), max: hi };
@@ -212,7 +229,11 @@ export class CloseControl {
     if (theirFeatures === undefined) return; // The reconnect hands over again.
     let feerates: CloseFeerates;
     try {
-      feerates = closeFeerates(await this.fees(), closing.feerange);
+      const final = {
+        commitmentFeeSat: commitmentFee(s.localCommit.spec.feeratePerKw, 0, s.params.anchors),
+        closingWeight: closingWeight(closingSidesOf(s, sent, received), s.params.local.dustLimitSatoshis),
+      };
+      feerates = closeFeerates(await this.fees(), final, closing.feerange);
     } catch (e) {
       this.o.log.warn(`channel ${c.channel_id}: no feerates for the close: ${errorText(e)}`);
       return;
@@ -234,7 +255,7 @@ export class CloseControl {
     const events: ClosingdEvents = {
       agreed: r => this.agreed(dbid, r),
       closed: r => this.closed(dbid, r),
-      failed: e => void this.o.log.info(`channel ${c.channel_id}: closingd failed (${e.code}): ${e.message}`),
+      failed: e => this.closingdFailed(dbid, e),
     };
     const started = await this.o.links.start(
       DAEMONS.closingd,
@@ -252,6 +273,24 @@ export class CloseControl {
       .finally(() => {
         if (this.running.get(dbid) === started) void this.endClosingd(dbid);
       });
+  }
+
+  /**
+   * closingd failed. An `error` either way fails the channel (BOLT 1: "MUST fail the channel"):
+   * ChannelControl records AWAITING_UNILATERAL and goes to the chain. A `warning` (or our own
+   * trouble) ends the connection: the reconnect restarts the negotiation (BOLT 2). The peer
+   * leaving needs nothing: its return does the same.
+   */
+  private async closingdFailed(dbid: string, e: { code: string; message: string; sent?: 'error' | 'warning' }): Promise<void> {
+    const c = this.record(dbid);
+    this.o.log.info(`channel ${c?.channel_id ?? dbid}: closingd failed (${e.code}${e.sent ? `, sent ${e.sent}` : ''}): ${e.message}`);
+    if (!c || e.code === 'peer_gone') return;
+    if (e.code === 'peer_error' || e.sent === 'error') {
+      this.settle(dbid, undefined, new CloseFailed('not_closable', `the close failed: ${e.message}`));
+      await this.o.failChannel(dbid, { code: e.code, message: e.message });
+      return;
+    }
+    await this.o.disconnect(c.peer_id);
   }
 
   private async fees(): Promise<FeeEstimates> {

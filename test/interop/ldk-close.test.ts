@@ -1,0 +1,164 @@
+// Mutual close between our whole Node node and LDK on `boltworker regtest`: we open to LDK with
+// `fundchannel` (as ldk-fundchannel.test.ts), then our `close` sends shutdown, LDK answers, our
+// closingd negotiates closing_signed with LDK and lightningd broadcasts the agreed close, which
+// the chain (evaluating every input's script) accepts and mines; listfunds shows our coins. Then
+// LDK closes (close_channel) a second channel: its shutdown reaches our channeld, our lightningd
+// answers with a fresh wallet script, and the close lands the same way.
+import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ldk from 'lightningdevkit';
+import { Transaction } from '@scure/btc-signer';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { startNode } from '../../src/node/node.ts';
+import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
+import { deepEqual, equal, ok } from '../support/assert.ts';
+import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
+
+const FUNDING_SAT = 200_000;
+
+type PeerChannel = { channel_id: string; state: string; to_us_msat: number; close_to?: string };
+type CloseResult = { type: string; tx: string; txid: string; txs: string[]; txids: string[] };
+type Funds = { outputs: { txid: string; amount_msat: number; status: string; scriptpubkey: string }[] };
+
+describe('close with LDK on boltworker regtest', () => {
+  let h: RegtestHandle;
+  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let peer: LdkPeer | undefined;
+  let dir: string;
+  const seen: ldk.Event[] = [];
+  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
+  const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
+  const cm = () => peer!.channelManager!;
+  const channels = () => node!.call('listpeerchannels', {}) as Promise<{ channels: PeerChannel[] }>;
+  const funds = () => node!.call('listfunds', {}) as Promise<Funds>;
+
+  before(async () => {
+    h = await startRegtest({ port: 0, premine: 101 });
+    dir = mkdtempSync(join(tmpdir(), 'bw-ldk-close-'));
+    node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
+    peer = await startLdkPeer({ name: 'ldk-close' });
+    const { bech32 } = (await node.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+    await control('/regtest/send', { address: bech32, amount_sat: 2_000_000 });
+    await control('/regtest/mine', { blocks: 1 });
+    await fundsWhen(funds, f => f.outputs.some(o => o.status === 'confirmed'), 'the coin confirmed');
+    const port = await peer.listen();
+    await node.call('connect', { id: `${peer.nodeId}@127.0.0.1:${port}` });
+  });
+  after(async () => {
+    await node?.stop();
+    await peer?.stop();
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** LDK's events so far (kept: each call drains LDK's queue). */
+  function ldkEvents(): ldk.Event[] {
+    const handler = ldk.EventHandler.new_impl({
+      handle_event: (e: ldk.Event) => {
+        seen.push(e);
+        return ldk.Result_NoneReplayEventZ.constructor_ok();
+      },
+    } as ldk.EventHandlerInterface);
+    peer!.processEvents();
+    cm().as_EventsProvider().process_pending_events(handler);
+    return seen;
+  }
+
+  async function ldkClosed(channelId: string): Promise<ldk.ClosureReason | undefined> {
+    for (let i = 0; i < 1000; i++) {
+      const closed = ldkEvents().find(
+        (e): e is ldk.Event_ChannelClosed => e instanceof ldk.Event_ChannelClosed && toHex(e.channel_id.get_a()) === channelId,
+      );
+      if (closed) return closed.reason;
+      await new Promise(r => setTimeout(r, 20));
+    }
+    return undefined;
+  }
+
+  /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
+  async function showLdk(height: number, txids: string[]): Promise<void> {
+    const hash = await get(`/block-height/${height}`);
+    const header = fromHex(await get(`/block/${hash}/header`));
+    const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
+    const txdata = await Promise.all(
+      txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
+    );
+    const confirm = cm().as_Confirm();
+    confirm.transactions_confirmed(header, txdata, height);
+    const tipHash = await get('/blocks/tip/hash');
+    confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), Number(await get('/blocks/tip/height')));
+    peer!.processEvents();
+  }
+
+  /** We open to LDK; both sides ready: CHANNELD_NORMAL here, channel_ready at LDK. */
+  async function open(): Promise<string> {
+    const r = (await node!.call('fundchannel', { id: peer!.nodeId, amount: FUNDING_SAT, feerate: '253perkw', announce: false })) as {
+      txid: string;
+      channel_id: string;
+      mindepth: number;
+    };
+    await control('/regtest/mine', { blocks: 1 });
+    const fundingHeight = h.chain.height;
+    await control('/regtest/mine', { blocks: r.mindepth - 1 });
+    await showLdk(fundingHeight, [r.txid]);
+    await fundsWhen(channels, l => l.channels.find(c => c.channel_id === r.channel_id)?.state === 'CHANNELD_NORMAL', 'CHANNELD_NORMAL');
+    const ready = cm()
+      .list_channels()
+      .find(c => toHex(c.get_channel_id().get_a()) === r.channel_id);
+    ok(ready?.get_is_channel_ready(), 'LDK has our channel_ready');
+    return r.channel_id;
+  }
+
+  /** The close is in the mempool (scripts checked), pays our close_to our balance less the fee (we opened), is mined, and listfunds has it. */
+  async function lands(r: CloseResult, channelId: string): Promise<void> {
+    equal(r.type, 'mutual');
+    deepEqual([r.txs, r.txids], [[r.tx], [r.txid]]);
+    // Broadcast right after it was made durable: wait for the chain to have it.
+    const status = await fundsWhen(
+      async () => {
+        const res = await fetch(`${h.url}/tx/${r.txid}/status`);
+        return res.ok ? ((await res.json()) as { confirmed: boolean }) : undefined;
+      },
+      s => s !== undefined,
+      'the close in the mempool',
+    );
+    equal(status!.confirmed, false, 'in the mempool');
+    const c = (await channels()).channels.find(x => x.channel_id === channelId)!;
+    equal(c.state, 'CLOSINGD_COMPLETE');
+    const tx = Transaction.fromRaw(fromHex(r.tx));
+    const ours = Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i)).find(o => toHex(o.script!) === c.close_to);
+    ok(ours, `an output pays our close_to ${c.close_to}`);
+    const fee =
+      BigInt(FUNDING_SAT) - Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i).amount!).reduce((a, b) => a + b, 0n);
+    equal(ours!.amount, BigInt(c.to_us_msat / 1000) - fee, 'we, the funder, pay the fee');
+    await control('/regtest/mine', { blocks: 1 });
+    const f = await fundsWhen(
+      funds,
+      x => x.outputs.some(o => o.txid === r.txid && o.status === 'confirmed'),
+      "the close's output confirmed",
+    );
+    equal(f.outputs.find(o => o.txid === r.txid)!.amount_msat, Number(ours!.amount) * 1000);
+  }
+
+  it('our close: LDK answers our shutdown, negotiates closing_signed with our closingd, the close is broadcast, mined and in listfunds', async () => {
+    const id = await open();
+    const r = (await node!.call('close', { id })) as CloseResult;
+    ok((await ldkClosed(id)) instanceof ldk.ClosureReason_CounterpartyInitiatedCooperativeClosure, 'LDK saw our close');
+    await lands(r, id);
+  });
+
+  it("LDK's close_channel: LDK's shutdown reaches our channeld, our lightningd answers, the close is broadcast by us, mined and in listfunds", async () => {
+    const id = await open();
+    const res = cm().close_channel(ldk.ChannelId.constructor_new(fromHex(id)), fromHex(node!.id));
+    ok(res instanceof ldk.Result_NoneAPIErrorZ_OK, 'LDK starts the close');
+    peer!.processEvents();
+    await fundsWhen(channels, l => l.channels.find(c => c.channel_id === id)?.state === 'CLOSINGD_COMPLETE', 'CLOSINGD_COMPLETE');
+    ok((await ldkClosed(id)) instanceof ldk.ClosureReason_LocallyInitiatedCooperativeClosure, 'LDK saw the close agreed');
+    // `close` now answers the agreed close at once.
+    const r = (await node!.call('close', { id })) as CloseResult;
+    await lands(r, id);
+  });
+});
