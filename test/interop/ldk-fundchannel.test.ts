@@ -8,12 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ldk from 'lightningdevkit';
-import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { startNode } from '../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { equal, ok } from '../support/assert.ts';
 import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { showLdkBlock } from './ldk/esplora-confirm.ts';
 import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
 
 const FUNDING_SAT = 200_000;
@@ -40,20 +40,7 @@ describe('fundchannel to LDK on boltworker regtest', () => {
   });
 
   /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
-  async function showLdk(height: number, txids: string[]): Promise<void> {
-    const hash = await get(`/block-height/${height}`);
-    const header = fromHex(await get(`/block/${hash}/header`));
-    const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
-    const txdata = await Promise.all(
-      txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
-    );
-    const confirm = peer!.channelManager!.as_Confirm();
-    confirm.transactions_confirmed(header, txdata, height);
-    const tipHash = await get('/blocks/tip/hash');
-    const tip = Number(await get('/blocks/tip/height'));
-    confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), tip);
-    peer!.processEvents();
-  }
+  const showLdk = (height: number, txids: string[]) => showLdkBlock(peer!, h.url, height, txids);
 
   it('LDK accepts our fundchannel; the funding confirms and the channel is ready on both sides', async () => {
     const n = node!;

@@ -77,7 +77,7 @@ describe('Node: close (mutual) between two nodes on boltworker regtest', () => {
       () => channelOf(n, id),
       c => c?.state === state && (state !== 'CHANNELD_NORMAL' || (c.peer_connected && /channeld normal/.test(c.status[0] ?? ''))),
       `channel ${id} in ${state}`,
-    );
+    ).then(c => c!);
   const dbidOf = (n: Node, channelId: string) => n.lightningd.channels!.list().find(c => c.record?.channel_id === channelId)!.record!.dbid;
 
   /** A opens a channel to B (pushing PUSH_MSAT), mined to minimum_depth: both CHANNELD_NORMAL. */

@@ -115,7 +115,7 @@ export class Channeld {
   /** What connectd delivers to: this channel's messages from the peer (warning and error naming it too). */
   readonly owner: ChannelOwner = {
     deliver: msg => {
-      if (this.#phase === 'closing' && this.#handover.length < MAX_HANDOVER_MESSAGES) this.#handover.push(msg);
+      if (this.#phase === 'closing') return this.#keepForClosingd(msg);
       if (!this.#live()) return;
       if (this.#queuedFromPeer >= MAX_QUEUED) {
         if (this.#queuedFromPeer === MAX_QUEUED) {
@@ -194,7 +194,14 @@ export class Channeld {
 
   // ---- the peer's messages ----
 
+  /** After the handover: what the peer sends is closingd's (lightningd takes it with handoverMessages). */
+  #keepForClosingd(msg: Uint8Array): void {
+    if (this.#handover.length < MAX_HANDOVER_MESSAGES) this.#handover.push(msg);
+  }
+
   async #fromPeer(bytes: Uint8Array): Promise<void> {
+    // A message queued while channeld handed over is closingd's.
+    if (this.#phase === 'closing') return this.#keepForClosingd(bytes);
     if (!this.#live()) return;
     let d: ReturnType<typeof decodeMessage>;
     try {

@@ -1,0 +1,20 @@
+// Shows LDK blocks of `boltworker regtest` through its Esplora API (ChannelManager's Confirm, as an
+// Electrum-style client would): the block at `height` with the transactions LDK holds, then the tip.
+import * as ldk from 'lightningdevkit';
+import { fromHex } from '../../../src/core/base/bytes.ts';
+import type { LdkPeer } from './peer.ts';
+
+export async function showLdkBlock(peer: LdkPeer, esplora: string, height: number, txids: string[]): Promise<void> {
+  const get = async (path: string) => (await fetch(`${esplora}${path}`)).text();
+  const hash = await get(`/block-height/${height}`);
+  const header = fromHex(await get(`/block/${hash}/header`));
+  const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
+  const txdata = await Promise.all(
+    txids.map(async t => ldk.TwoTuple_usizeTransactionZ.constructor_new(all.indexOf(t), fromHex(await get(`/tx/${t}/hex`)))),
+  );
+  const confirm = peer.channelManager!.as_Confirm();
+  confirm.transactions_confirmed(header, txdata, height);
+  const tipHash = await get('/blocks/tip/hash');
+  confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), Number(await get('/blocks/tip/height')));
+  peer.processEvents();
+}
