@@ -310,7 +310,10 @@ export class CloseControl {
   private async closed(dbid: string, r: ClosingResult): Promise<void> {
     const outcome = { tx: toHex(r.tx), txid: r.txid };
     const sent = await this.broadcast(r.tx);
-    if (!sent.success) this.o.log.warn(`channel ${dbid}: broadcasting the close ${r.txid}: ${sent.errmsg ?? 'refused'}`);
+    // The peer broadcasting the same close first is no failure (Bitcoin Core: txn-already-known / -in-mempool).
+    if (!sent.success && !/already/.test(sent.errmsg ?? '')) {
+      this.o.log.warn(`channel ${dbid}: broadcasting the close ${r.txid}: ${sent.errmsg ?? 'refused'}`);
+    }
     this.settle(dbid, outcome);
   }
 
