@@ -1,12 +1,13 @@
 // The Durable Object that holds an edge node (src/edge/node.ts). One object is one node: its node
-// secret and lightningd's database live in this object's storage (`ctx.storage`); the secret is
-// read only by the hsmd part of the node. Cloudflare may evict an idle object at any time: then
-// the node and its peer sockets are gone, and the next request rebuilds it from storage (the same
+// secret and lightningd's database (a value per record, src/edge/lightningd-storage-do.ts) live in
+// this object's storage (`ctx.storage`); the secret is read only by the hsmd part of the node.
+// Cloudflare may evict an idle object at any time: then the node and its peer sockets are gone,
+// and the next request rebuilds it from storage (the same
 // node id, the same known peers) and gossipd loads its graph from the gossip store kept in the
 // object's SQLite storage (src/edge/gossip-store-do.ts): route-ready without a peer. Nothing here
 // listens: a Worker has no inbound TCP.
 import { DurableObject } from 'cloudflare:workers';
-import type { LightningdState, LightningdStorage } from '../core/daemons/lightningd/db.ts';
+import { DoLightningdStorage } from './lightningd-storage-do.ts';
 import { CloudflareSocketDialer } from '../transports/cloudflare-socket.ts';
 import { answerText } from '../core/daemons/lightningd/rpc-text.ts';
 import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
@@ -31,7 +32,6 @@ export interface NodeEnv {
 }
 
 const SECRET_KEY = 'hsm_secret';
-const STATE_KEY = 'lightningd';
 const MAX_BODY = 1 << 20;
 
 function json(body: unknown, status = 200): Response {
@@ -52,10 +52,8 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
         },
         save: s => storage.put(SECRET_KEY, s),
       };
-      const state: LightningdStorage = {
-        load: () => storage.get<LightningdState>(STATE_KEY),
-        save: s => storage.put(STATE_KEY, s),
-      };
+      // lightningd's records, one value each, a batch per transaction (lightningd-storage-do.ts).
+      const state = new DoLightningdStorage(storage);
       const level = this.env.LOG_LEVEL === 'debug' || this.env.LOG_LEVEL === 'info' ? this.env.LOG_LEVEL : 'warn';
       const p = buildEdgeNode({
         network: this.env.NETWORK ?? 'bitcoin',

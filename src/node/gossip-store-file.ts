@@ -24,6 +24,7 @@
 import { crc32cRange } from '../core/gossip/checksum.ts';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { syncDir } from './fs-sync.ts';
 import { GossipLog, entryRaw } from '../core/gossip/store-log.ts';
 import {
   GossipStoreError,
@@ -87,7 +88,7 @@ export class FileGossipStore implements GossipStore {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('open', e);
       try {
         fh = await open(path, 'wx+');
-        await syncDir(path);
+        await syncDir(dirname(path));
       } catch (e2) {
         throw ioError('create', e2);
       }
@@ -164,7 +165,7 @@ export class FileGossipStore implements GossipStore {
           await fh.close();
         }
         await rename(tmp, `${this.path}.meta`);
-        await syncDir(this.path);
+        await syncDir(dirname(this.path));
       } catch (e) {
         throw ioError('meta write', e);
       }
@@ -324,7 +325,7 @@ export class FileGossipStore implements GossipStore {
       out = undefined;
       await old.close().catch(() => undefined);
       next.done();
-      await syncDir(this.path); // makes the rename itself durable
+      await syncDir(dirname(this.path)); // makes the rename itself durable
     } catch (e) {
       if (out) await out.close().catch(() => undefined);
       await rm(tmp, { force: true }).catch(() => undefined);
@@ -397,21 +398,6 @@ async function writeFully(fh: FileHandle, bytes: Uint8Array, position: number): 
   while (done < bytes.length) {
     const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
-  }
-}
-
-/** Makes a create or rename in the store's directory durable (fsync of the directory, POSIX). */
-async function syncDir(path: string): Promise<void> {
-  let dh: FileHandle | undefined;
-  try {
-    dh = await open(dirname(path), 'r');
-    await dh.sync();
-  } catch (e) {
-    // Some platforms cannot fsync a directory (Windows: EPERM/EISDIR); nothing more can be done there.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EBADF') throw e;
-  } finally {
-    await dh?.close();
   }
 }
 

@@ -4,7 +4,6 @@
 // loss): a crash leaves the old or the new state, never a mix, and a save resolves only once the
 // new state is on disk. Only hsmd's worker opens it; it holds commitment numbers, txids and the
 // channel's public keys, no secret.
-import { open } from 'node:fs/promises';
 import type { HsmChannelStore, StoredChannelRecord } from '../core/daemons/hsmd/interface.ts';
 import { AtomicJsonFile } from './lightningd-storage.ts';
 
@@ -14,13 +13,11 @@ type Records = Record<string, StoredChannelRecord>;
 
 export class FileHsmChannelStore implements HsmChannelStore {
   readonly #file: AtomicJsonFile<Records>;
-  readonly #dir: string;
   #records: Records | undefined;
   /** Saves one after another: each writes the records as they are after it. */
   #tail: Promise<void> = Promise.resolve();
 
   constructor(dir: string) {
-    this.#dir = dir;
     this.#file = new AtomicJsonFile<Records>(dir, HSM_CHANNELS_FILE);
   }
 
@@ -35,21 +32,10 @@ export class FileHsmChannelStore implements HsmChannelStore {
       // Until this save is done, what the file holds is read back from it: a failed save may have
       // landed, and the next save (of another channel) must not write over it with older state.
       this.#records = undefined;
-      await this.#file.save(next);
-      await syncDir(this.#dir);
+      await this.#file.save(next); // fsyncs the directory too
       this.#records = next;
     });
     this.#tail = run.catch(() => undefined);
     return run;
-  }
-}
-
-/** fsync of a directory: makes a rename in it durable (POSIX). */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

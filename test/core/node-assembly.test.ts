@@ -64,7 +64,7 @@ function testPlatform(storeFails = false) {
       hosts.push(kind);
       return directHost(links, kind, k => env(k, storeFails), ended);
     },
-    storage: { lightningd: { load: async () => undefined, save: async () => undefined } },
+    storage: { lightningd: { load: async () => new Map(), write: async () => undefined } },
     caps: { tcp: true, websocket: false },
     clock: new FakeClock(),
     randomBytes: n => new Uint8Array(n),

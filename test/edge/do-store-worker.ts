@@ -1,36 +1,17 @@
 // A Worker for test/node/gossip-store-do.test.ts, run under miniflare (workerd): the GossipStore
 // contract (test/core/gossip-store-contract.ts) and the Durable Object store's own tests run here,
-// inside a SQLite-backed Durable Object, each test in an object of its own (fresh storage).
-//   GET /list          -> the test names, JSON
-//   GET /run?name=N    -> runs test N in the object named N: {} or {error}
-import { DurableObject } from 'cloudflare:workers';
+// inside a SQLite-backed Durable Object, each test in an object of its own (fresh storage,
+// test/edge/do-test-harness.ts).
 import { DoGossipStore, DO_SCHEMA, type DoStorage } from '../../src/edge/gossip-store-do.ts';
 import { GossipStoreError, channelUpdateKey, shouldCompact, type GossipRecord, type GossipStore } from '../../src/core/gossip/store.ts';
 import { gossipStoreContract, loadAll, nodeId, rec, syntheticRecord } from '../core/gossip-store-contract.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+import { onEachTest, storage, testWorker } from './do-test-harness.ts';
 
-interface Env {
-  STORE: DurableObjectNamespace;
-}
-
-// describe/it as the contract calls them: registered here, run one at a time from Node.
-const tests = new Map<string, () => Promise<void>>();
-const path: string[] = [];
-Object.assign(globalThis, {
-  describe(name: string, fn: () => void) {
-    path.push(name);
-    fn();
-    path.pop();
-  },
-  it(name: string, fn: () => Promise<void>) {
-    tests.set([...path, name].join(' > '), fn);
-  },
-});
-
-/** The storage of the object running the current test. */
-let current: DurableObjectStorage | undefined;
 let freshCalls = 0;
-const storage = (): DurableObjectStorage => current!;
+onEachTest(() => {
+  freshCalls = 0;
+});
 
 gossipStoreContract('DoGossipStore', {
   fresh: async () => {
@@ -179,29 +160,5 @@ describe('DoGossipStore', () => {
   });
 });
 
-export class StoreObject extends DurableObject<Env> {
-  override async fetch(request: Request): Promise<Response> {
-    const name = new URL(request.url).searchParams.get('name') ?? '';
-    const test = tests.get(name);
-    if (!test) return Response.json({ error: `no test ${name}` });
-    current = this.ctx.storage;
-    freshCalls = 0;
-    try {
-      await test();
-      return Response.json({});
-    } catch (e) {
-      return Response.json({ error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e) });
-    } finally {
-      current = undefined;
-    }
-  }
-}
-
-export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    if (url.pathname === '/list') return Response.json([...tests.keys()]);
-    const name = url.searchParams.get('name') ?? '';
-    return env.STORE.get(env.STORE.idFromName(name)).fetch(request);
-  },
-} satisfies ExportedHandler<Env>;
+export { StoreObject } from './do-test-harness.ts';
+export default testWorker;

@@ -5,18 +5,13 @@
 // LDK closes (close_channel) a second channel: its shutdown reaches our channeld, our lightningd
 // answers with a fresh wallet script, and the close lands the same way.
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as ldk from 'lightningdevkit';
 import { Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
-import { showLdkBlock } from './ldk/esplora-confirm.ts';
-import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import type { LdkPeer } from './ldk/peer.ts';
+import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
 
 const FUNDING_SAT = 200_000;
 
@@ -25,33 +20,22 @@ type CloseResult = { type: string; tx: string; txid: string; txs: string[]; txid
 type Funds = { outputs: { txid: string; amount_msat: number; status: string; scriptpubkey: string }[] };
 
 describe('close with LDK on boltworker regtest', () => {
-  let h: RegtestHandle;
-  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let env: RegtestWithLdk;
+  let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  let dir: string;
   const seen: ldk.Event[] = [];
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
+  const control = (path: string, body: unknown) => env.control(path, body);
   const cm = () => peer!.channelManager!;
   const channels = () => node!.call('listpeerchannels', {}) as Promise<{ channels: PeerChannel[] }>;
   const funds = () => node!.call('listfunds', {}) as Promise<Funds>;
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
-    dir = mkdtempSync(join(tmpdir(), 'bw-ldk-close-'));
-    node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
-    peer = await startLdkPeer({ name: 'ldk-close' });
-    const { bech32 } = (await node.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 2_000_000 });
-    await control('/regtest/mine', { blocks: 1 });
-    await fundsWhen(funds, f => f.outputs.some(o => o.status === 'confirmed'), 'the coin confirmed');
-    const port = await peer.listen();
-    await node.call('connect', { id: `${peer.nodeId}@127.0.0.1:${port}` });
+    env = await startRegtestWithLdk('ldk-close');
+    ({ node, peer } = env);
+    await env.fundAndConnect(2_000_000);
   });
   after(async () => {
-    await node?.stop();
-    await peer?.stop();
-    await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await env?.stop();
   });
 
   /** LDK's events so far (kept: each call drains LDK's queue). */
@@ -78,9 +62,6 @@ describe('close with LDK on boltworker regtest', () => {
     return undefined;
   }
 
-  /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
-  const showLdk = (height: number, txids: string[]) => showLdkBlock(peer!, h.url, height, txids);
-
   /** We open to LDK; both sides ready: CHANNELD_NORMAL here, channel_ready at LDK. */
   async function open(): Promise<string> {
     const r = (await node!.call('fundchannel', { id: peer!.nodeId, amount: FUNDING_SAT, feerate: '253perkw', announce: false })) as {
@@ -88,10 +69,7 @@ describe('close with LDK on boltworker regtest', () => {
       channel_id: string;
       mindepth: number;
     };
-    await control('/regtest/mine', { blocks: 1 });
-    const fundingHeight = h.chain.height;
-    await control('/regtest/mine', { blocks: r.mindepth - 1 });
-    await showLdk(fundingHeight, [r.txid]);
+    await env.confirmFunding(r.txid, r.mindepth);
     await fundsWhen(channels, l => l.channels.find(c => c.channel_id === r.channel_id)?.state === 'CHANNELD_NORMAL', 'CHANNELD_NORMAL');
     const ready = cm()
       .list_channels()
@@ -107,7 +85,7 @@ describe('close with LDK on boltworker regtest', () => {
     // Broadcast right after it was made durable: wait for the chain to have it.
     const status = await fundsWhen(
       async () => {
-        const res = await fetch(`${h.url}/tx/${r.txid}/status`);
+        const res = await fetch(`${env.h.url}/tx/${r.txid}/status`);
         return res.ok ? ((await res.json()) as { confirmed: boolean }) : undefined;
       },
       s => s !== undefined,

@@ -5,55 +5,31 @@
 // interface, as an Electrum-style client would), and at both sides' minimum_depth channel_ready
 // crosses both ways: our node lists the channel CHANNELD_NORMAL and LDK reports it ready.
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { toHex } from '../../src/core/base/bytes.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { equal, ok } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
-import { showLdkBlock } from './ldk/esplora-confirm.ts';
-import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import type { LdkPeer } from './ldk/peer.ts';
+import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
 
 const FUNDING_SAT = 200_000;
 
 describe('fundchannel to LDK on boltworker regtest', () => {
-  let h: RegtestHandle;
-  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let env: RegtestWithLdk;
+  let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  let dir: string;
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
-  const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
+  const get = (path: string) => env.get(path);
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
-    dir = mkdtempSync(join(tmpdir(), 'bw-ldk-fund-'));
-    node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
-    peer = await startLdkPeer({ name: 'ldk-fundchannel' });
+    env = await startRegtestWithLdk('ldk-fundchannel');
+    ({ node, peer } = env);
   });
   after(async () => {
-    await node?.stop();
-    await peer?.stop();
-    await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await env?.stop();
   });
-
-  /** Shows LDK the block at `height` with the transactions it holds, then the tip (ChannelManager's Confirm). */
-  const showLdk = (height: number, txids: string[]) => showLdkBlock(peer!, h.url, height, txids);
 
   it('LDK accepts our fundchannel; the funding confirms and the channel is ready on both sides', async () => {
     const n = node!;
-    const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 1_000_000 });
-    await control('/regtest/mine', { blocks: 1 });
-    await fundsWhen(
-      () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-      f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-      'the coin confirmed',
-    );
-    const port = await peer!.listen();
-    await n.call('connect', { id: `${peer!.nodeId}@127.0.0.1:${port}` });
+    await env.fundAndConnect(1_000_000);
 
     const r = (await n.call('fundchannel', { id: peer!.nodeId, amount: FUNDING_SAT, feerate: '253perkw', announce: false })) as {
       txid: string;
@@ -68,10 +44,7 @@ describe('fundchannel to LDK on boltworker regtest', () => {
     const status = JSON.parse(await get(`/tx/${r.txid}/status`)) as { confirmed: boolean };
     equal(status.confirmed, false, 'broadcast, in the mempool (its inputs passed the script check)');
 
-    await control('/regtest/mine', { blocks: 1 });
-    const fundingHeight = h.chain.height;
-    await control('/regtest/mine', { blocks: r.mindepth - 1 });
-    await showLdk(fundingHeight, [r.txid]);
+    const fundingHeight = await env.confirmFunding(r.txid, r.mindepth);
     const normal = await fundsWhen(
       () => n.call('listpeerchannels', {}) as Promise<{ channels: { state: string; to_us_msat: number; short_channel_id?: string }[] }>,
       l => l.channels[0]?.state === 'CHANNELD_NORMAL',

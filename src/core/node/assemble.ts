@@ -18,9 +18,13 @@ import { LightningdDb } from '../daemons/lightningd/db.ts';
 import { ChainService, dbFollowerStore } from '../daemons/lightningd/chain.ts';
 import type { ChainLink } from '../daemons/gossipd/interface.ts';
 import { isNetwork, type NetworkName } from '../chain/chains.ts';
+import { feerateFor } from '../chain/fees.ts';
 import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
+import { PayControl } from '../daemons/lightningd/pay-control.ts';
+import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
+import type { ListChannelsEntry } from '../gossip/list.ts';
 import { planDial } from '../net/address.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
 import { Wallet } from '../wallet/wallet.ts';
@@ -85,6 +89,8 @@ export interface AssembledNode<Port> {
   stop(): Promise<void>;
 }
 
+/** The confirmation target of onchaind's sweeps (Core Lightning's unilateral-close feerate: 6 blocks). */
+const SWEEP_BLOCKS = 6;
 /** How often lightningd asks a regtest chain for new blocks. */
 const REGTEST_POLL_MS = 1_000;
 /** How long the start waits for the chain backend to say where its tip is (then the first poll does). */
@@ -252,7 +258,15 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       daemons,
       hsmd,
       connectd,
-      ...(wallet && chain ? { wallet, broadcast: (tx: Uint8Array) => chain!.sendrawtransaction(tx) } : {}),
+      ...(wallet && chain
+        ? {
+            wallet,
+            broadcast: (tx: Uint8Array) => chain!.sendrawtransaction(tx),
+            // onchaind's sweeps: Core Lightning's "unilateral close" target.
+            feeratePerKw: async () => feerateFor(await chain!.feerates(), SWEEP_BLOCKS),
+            tip: () => chain!.blockheight,
+          }
+        : {}),
       dialTargets: id => planDial(db.peer(id)?.addresses ?? [], p.caps),
       randomBytes: n => p.randomBytes(n),
       log: p.log('channels'),
@@ -262,6 +276,20 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       clock: p.clock,
     });
     await channels.load();
+    // Our payments follow the channels' HTLCs from before the first channeld starts (parts in flight at a restart).
+    const pay = new PayControl({
+      nodeId,
+      network: o.network,
+      db,
+      channels,
+      listchannels: async () => ((await gossipd.guard(gossipd.api.rpc('listchannels', {}))) as { channels: ListChannelsEntry[] }).channels,
+      blockheight: () => chain?.blockheight ?? 0,
+      randomBytes: n => p.randomBytes(n),
+      nowMs: () => Date.now(),
+      spendable: c => channelBalance(c).spendable,
+      log: p.log('pay'),
+    });
+    await pay.load();
     chain?.addListener(channels);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
@@ -299,10 +327,14 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         ...(chain ? { blockheight: () => chain.blockheight } : {}),
         ...(wallet && p.chain ? { wallet: walletRpc(wallet, p.chain.backend) } : {}),
         channels,
+        pay,
         hsm: {
           signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
           signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),
+          ecdh: pub => hsmd.guard(hsmd.api.ecdh(pub)),
         },
+        clock: p.clock,
+        log,
         randomBytes: n => p.randomBytes(n),
         ...(o.emit ? { emit: o.emit } : {}),
         ...(o.lightningd?.({ nodeId, listening }) ?? {}),
@@ -312,6 +344,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
           try {
             // The chain first (nothing more to tell gossipd), then peers (nothing more arrives), then gossipd writes what it holds.
             chain?.stop();
+            node.lightningd.receiver?.stop();
             await channels.stop();
             await connectd.stop(p.stopGraceMs?.('connectd'));
             await gossipd.stop(p.stopGraceMs?.('gossipd'));
@@ -325,6 +358,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       },
     };
     lightningd = node.lightningd;
+    // Held parts of a payment fail before their expiry (receive.ts).
+    if (lightningd.receiver) chain?.addListener(lightningd.receiver);
     // Now that lightningd hears peers connect: reconnect those we have channels with (their channelds start then).
     await channels.reconnect();
     return node;

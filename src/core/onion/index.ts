@@ -5,7 +5,7 @@ export { generateKey, generateCipherStream } from './crypto.ts';
 export { hopKeys, type HopKeys } from './keys.ts';
 export { HMAC_SIZE, ONION_PACKET_SIZE, ONION_VERSION, ROUTING_INFO_SIZE, parseOnion, serializeOnion, type OnionPacket } from './packet.ts';
 export { createOnion, generateFiller, type BuiltOnion, type OnionHop } from './construct.ts';
-export { peelOnion, type PeeledOnion } from './process.ts';
+export { checkOnionVersion, peelOnion, peelWithSharedSecret, type PeeledOnion } from './process.ts';
 export { PAYLOAD_TLVS, checkHopPayload, decodeHopPayload, encodeHopPayload, type HopPayload, type PayloadContext } from './payload.ts';
 export {
   BADONION,

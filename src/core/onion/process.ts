@@ -35,9 +35,21 @@ export function peelOnion(
   size = ROUTING_INFO_SIZE,
 ): PeeledOnion {
   const p = onion instanceof Uint8Array ? parseOnion(onion, size) : onion;
-  // "if `version` is not 0: MUST abort processing the packet and fail" (invalid_onion_version)
+  checkOnionVersion(p);
+  return peelWithSharedSecret(sharedSecret(nodeSecret, p.publicKey), p, associatedData, size);
+}
+
+/** "if `version` is not 0: MUST abort processing the packet and fail" (invalid_onion_version). */
+export function checkOnionVersion(p: OnionPacket): void {
   if (p.version !== ONION_VERSION) throw new OnionError('bad_onion_version', `onion version ${p.version}`, 'invalid_onion_version');
-  const ss = sharedSecret(nodeSecret, p.publicKey);
+}
+
+/**
+ * peelOnion given the shared secret (ECDH of the node key and the packet's public key) computed
+ * elsewhere: by hsmd, which alone holds the node key (lightningd's incoming HTLCs).
+ */
+export function peelWithSharedSecret(ss: Uint8Array, p: OnionPacket, associatedData: Uint8Array, size = ROUTING_INFO_SIZE): PeeledOnion {
+  checkOnionVersion(p);
   // "MUST compute ... the HMAC ... and if it does not match: MUST abort" (invalid_onion_hmac)
   const hmac = hmacSha256(generateKey('mu', ss), concat(p.hopPayloads, associatedData));
   if (!macEqual(hmac, p.hmac)) throw new OnionError('bad_onion_hmac', 'onion HMAC does not match', 'invalid_onion_hmac');

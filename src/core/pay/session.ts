@@ -33,6 +33,8 @@ export interface PayRequest {
   destination: string;
   payment_hash: Uint8Array;
   amount_msat: bigint;
+  /** The invoice's amount when we pay only `amount_msat` of it (xpay's partial_msat): the onion's `total_msat`. */
+  total_msat?: bigint;
   /** The invoice's min_final_cltv_expiry. */
   final_cltv: number;
   payment_secret?: Uint8Array;
@@ -41,6 +43,11 @@ export interface PayRequest {
   keysend_preimage?: Uint8Array;
   /** Odd records for the final hop (keysend's `extratlvs`). */
   extra?: UnknownTlv[];
+  /**
+   * false: one part only (BOLT 11 lets a payer split only when the invoice offers `basic_mpp`; a
+   * keysend has no payment_secret to bind parts). Default: parts as the channels need.
+   */
+  mpp?: boolean;
   /** Default: as Core Lightning's pay, 0.5% of the amount, and 5000 msat at least. */
   maxfee_msat?: bigint;
   maxdelay?: number;
@@ -228,6 +235,11 @@ export class PaySession {
     });
   }
 
+  /** The part never left (its channel stopped before the add was recorded): nothing learnt, the amount is routed again. */
+  unsent(partid: number, why: string): void {
+    this.settle(this.part(partid), { kind: 'retry', exclude: [], reason: why });
+  }
+
   private settle(p: Held, action: FailureAction): void {
     p.status = 'failed';
     p.failure = action.reason;
@@ -284,7 +296,10 @@ export class PaySession {
     while (remaining > 0n && this.count('pending') < MAX_PARTS_IN_FLIGHT) {
       const cap = mostAvailable();
       if (cap <= 0n) break;
-      if (target > cap) target = cap;
+      if (target > cap) {
+        if (this.req.mpp === false) break;
+        target = cap;
+      }
       // Each part may spend its share of the fee budget left.
       const budget = this.maxfee - feesCommitted;
       const route =
@@ -300,7 +315,7 @@ export class PaySession {
             });
       if (!route) {
         // "split into parts when one channel cannot carry the amount": try half as much.
-        if (target <= MIN_PART_MSAT) break;
+        if (target <= MIN_PART_MSAT || this.req.mpp === false) break;
         target = (target + 1n) / 2n;
         continue;
       }
@@ -321,7 +336,9 @@ export class PaySession {
       route,
       blockheight,
       {
-        ...(this.req.payment_secret ? { payment_secret: this.req.payment_secret, total_msat: this.req.amount_msat } : {}),
+        ...(this.req.payment_secret
+          ? { payment_secret: this.req.payment_secret, total_msat: this.req.total_msat ?? this.req.amount_msat }
+          : {}),
         ...(this.req.payment_metadata ? { payment_metadata: this.req.payment_metadata } : {}),
         ...(this.req.keysend_preimage ? { keysend_preimage: this.req.keysend_preimage } : {}),
         ...(this.req.extra ? { extra: this.req.extra } : {}),

@@ -22,7 +22,7 @@ export interface WalletSigner {
   walletXpub(type: WalletKeyType): string | Promise<string>;
   /**
    * Signs every input of `psbt` (a serialized BIP 174 PSBT, each input carrying its witnessUtxo);
-   * `inputs[i]` names the key of PSBT input i. Returns the signed PSBT (finalized or not).
+   * `inputs[i]` names the key of PSBT input i (`null`: not the wallet's, left unsigned). Returns the signed PSBT (finalized or not).
    */
-  signWithdrawal(psbt: Uint8Array, inputs: WalletInputKey[]): Uint8Array | Promise<Uint8Array>;
+  signWithdrawal(psbt: Uint8Array, inputs: (WalletInputKey | null)[]): Uint8Array | Promise<Uint8Array>;
 }

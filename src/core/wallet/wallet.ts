@@ -13,6 +13,7 @@ import { WalletError } from './errors.ts';
 import { ADDRESS_GAP, WalletKeys, type DerivedKey } from './keys.ts';
 import { addressScript, btcNetwork, scriptAddress, type BtcNetwork } from './network.ts';
 import { selectCoins, type Candidate } from './select.ts';
+import { childPsbt, fundChild, type ChildRequest, type Prevout } from './child.ts';
 import { WALLET_KEY_TYPES, type WalletKeyType, type WalletSigner } from './signer.ts';
 import { cloneWalletState, emptyWalletState, isWalletState, type WalletOutput, type WalletState, type WalletStorage } from './state.ts';
 import { parseTx, READ_OPTS, type ParsedTx } from './tx.ts';
@@ -385,6 +386,22 @@ export class Wallet implements ChainListener {
     });
   }
 
+  /** A fresh key of `type` for a payment to ourselves (onchaind's sweeps), saved before it is handed out: the wallet sees what pays it. */
+  newKey(type: WalletKeyType): Promise<{ index: number; type: WalletKeyType; script: Uint8Array }> {
+    return this.run(async () => {
+      const s = cloneWalletState(this.s);
+      const k = this.keys.key(type, s.next);
+      this.used(s, k);
+      await this.commit(s);
+      return { index: k.index, type, script: k.script };
+    });
+  }
+
+  /** The output script of wallet key `index` of `type` (one newKey handed out). */
+  keyScript(type: WalletKeyType, index: number): Uint8Array {
+    return this.keys.key(type, index).script;
+  }
+
   /** A fresh address of `type`. */
   async newaddr(type: WalletKeyType): Promise<string> {
     return (await this.newaddrs([type]))[type];
@@ -558,8 +575,53 @@ export class Wallet implements ChainListener {
     return this.run(() => this.release(r));
   }
 
-  /** Has the signer sign `psbt`, checks it signed that very transaction, finalizes and extracts it. */
-  private async sign(unsigned: Transaction, psbt: Uint8Array, keys: { index: number; type: WalletKeyType }[]): Promise<Uint8Array> {
+  /**
+   * Pays the fee of a transaction of onchaind's (child.ts): confirmed coins added after its inputs,
+   * change to `req.change` after its outputs, the coins reserved durably before the unsigned
+   * transaction is answered (signChild signs them when it is broadcast).
+   */
+  fundChild(req: ChildRequest): Promise<Uint8Array> {
+    return this.run(async () => {
+      const funded = fundChild(req, this.candidates(1));
+      const s = cloneWalletState(this.s);
+      for (const c of funded.inputs) s.outputs[c.key]!.reserved_to_block = this.height + this.reservation;
+      await this.commit(s);
+      return funded.tx;
+    });
+  }
+
+  /**
+   * Signs the wallet's inputs of `raw` (a transaction fundChild funded); the others keep their
+   * witnesses. `prevouts(i)`: the output input i spends when it is not the wallet's. A transaction
+   * with no input of the wallet's comes back as it was.
+   */
+  signChild(raw: Uint8Array, prevouts: (txid: string, vout: number) => Prevout | undefined): Promise<Uint8Array> {
+    return this.run(async () => {
+      const tx = parseTx(raw);
+      const ours = tx.inputs.map(i => this.s.outputs[outKey(i.txid, i.index)]);
+      if (ours.every(o => o === undefined)) return raw;
+      const spent = tx.inputs.map((i, n) => {
+        const o = ours[n];
+        const p = o ? { script: fromHex(o.script), amount: BigInt(o.amount_sat) } : prevouts(i.txid, i.index);
+        if (!p) throw new WalletError('bad_params', `the output input ${n} spends (${outKey(i.txid, i.index)}) is unknown`);
+        return p;
+      });
+      const c = childPsbt(raw, spent);
+      const keys = ours.map(o => (o ? { index: o.index, type: o.type } : null));
+      return this.sign(c.unsigned, c.psbt, keys, c.witnesses);
+    });
+  }
+
+  /**
+   * Has the signer sign `psbt`, checks it signed that very transaction, finalizes and extracts it;
+   * inputs that are not the wallet's (`null` keys) get their witness from `theirs`.
+   */
+  private async sign(
+    unsigned: Transaction,
+    psbt: Uint8Array,
+    keys: ({ index: number; type: WalletKeyType } | null)[],
+    theirs: (Uint8Array[] | undefined)[] = [],
+  ): Promise<Uint8Array> {
     let signed: Transaction;
     try {
       signed = Transaction.fromPSBT(await this.o.signer.signWithdrawal(psbt, keys), READ_OPTS);
@@ -568,7 +630,11 @@ export class Wallet implements ChainListener {
     }
     if (signed.id !== unsigned.id) throw new WalletError('signer', 'the signer returned a different transaction');
     try {
-      for (let i = 0; i < signed.inputsLength; i++) if (!signed.getInput(i).finalScriptWitness) signed.finalizeIdx(i);
+      for (let i = 0; i < signed.inputsLength; i++) {
+        const w = theirs[i];
+        if (w) signed.updateInput(i, { finalScriptWitness: w }, true);
+        else if (!signed.getInput(i).finalScriptWitness) signed.finalizeIdx(i);
+      }
       return signed.extract();
     } catch (e) {
       throw new WalletError('signer', `the signed withdrawal is incomplete: ${(e as Error).message}`);

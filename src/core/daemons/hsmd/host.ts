@@ -40,7 +40,10 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
         signWithdrawal: (psbt, inputs) => hsmd.signWithdrawal(psbt, inputs),
         signMessage: message => hsmd.signMessage(message),
         signInvoice: (hrp, data) => hsmd.signInvoice(hrp, data),
+        ecdh: pub => hsmd.ecdh(pub),
         channelBasepoints: (peerId, dbid) => hsmd.channelBasepoints(fromHex(peerId), dbid),
+        getPerCommitmentPoint: (peerId, dbid, n) => hsmd.getPerCommitmentPoint(fromHex(peerId), dbid, n),
+        signLocalCommitment: (peerId, dbid, tx) => hsmd.signLocalCommitment(fromHex(peerId), dbid, tx),
       },
       serve(name, caps) {
         const granted = caps.filter(isCapability);

@@ -142,7 +142,7 @@ export class Hsmd implements HsmApi {
     return this.#wallet.publicExtendedKey;
   }
 
-  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array {
+  signWithdrawal(psbt: Uint8Array, inputs: (WithdrawalInput | null)[]): Uint8Array {
     return signWithdrawal(this.#wallet, psbt, inputs);
   }
 

@@ -47,13 +47,14 @@ export interface HsmApi {
   walletXpub(type: WalletAddressType): string;
   /**
    * Signs each input i of `psbt` with wallet key `inputs[i]` and returns the PSBT with the
-   * signatures (not finalized). Refuses (HsmError, nothing signed) a PSBT that does not parse
+   * signatures (not finalized); an input named `null` is not the wallet's and stays unsigned (at
+   * least one must be named: a wallet input paying the fee of onchaind's HTLC transaction). Refuses (HsmError, nothing signed) a PSBT that does not parse
    * (`bad_psbt`), an input list that does not name every input (`bad_inputs`), an input without
    * witnessUtxo (`no_witness_utxo`), one whose script is not the wallet's for that key and type or
    * that is spent by taproot script path (`not_ours`), and one btc-signer will not sign as asked,
    * e.g. a non-default sighash (`cannot_sign`).
    */
-  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  signWithdrawal(psbt: Uint8Array, inputs: (WithdrawalInput | null)[]): Uint8Array;
   /**
    * The public basepoints of channel `dbid` with `peerId` (Core Lightning's
    * hsmd_get_channel_basepoints), from the secrets src/core/keys/derive.ts channelSecrets gives.
@@ -180,12 +181,21 @@ export interface HsmdDaemonApi {
   takeMnemonic(): string | undefined;
   /** The on-chain wallet's keys (lightningd's wallet: addresses from the xpub, inputs signed here). */
   walletXpub(type: WalletAddressType): string;
-  signWithdrawal(psbt: Uint8Array, inputs: WithdrawalInput[]): Uint8Array;
+  signWithdrawal(psbt: Uint8Array, inputs: (WithdrawalInput | null)[]): Uint8Array;
   /** `signmessage` and `invoice`: lightningd's signing requests, as HsmApi's methods of those names. */
   signMessage(message: string): Uint8Array;
   signInvoice(hrp: string, data: readonly number[]): Uint8Array;
+  /** ECDH with the node key (Core Lightning's hsmd_ecdh_req): an incoming HTLC's onion shared secret. */
+  ecdh(pub: Uint8Array): Uint8Array;
   /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
   channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
+  /**
+   * Failing a channel (BOLT 5): lightningd rebuilds our latest commitment and has hsmd sign it
+   * (Core Lightning's hsmd_sign_commitment_tx from lightningd), as HsmApi's methods of those names:
+   * hsmd refuses a commitment it has revoked (`revoked`) or one that is not its latest validated.
+   */
+  getPerCommitmentPoint(peerId: string, dbid: bigint, n: bigint): Promise<Uint8Array>;
+  signLocalCommitment(peerId: string, dbid: bigint, tx: Uint8Array): Promise<Uint8Array>;
 }
 
 // ---- What the runtime gives hsmd in its realm ----

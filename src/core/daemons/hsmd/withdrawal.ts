@@ -1,5 +1,6 @@
 // hsmd signs the wallet's own inputs of a PSBT (Core Lightning's hsmd_sign_withdrawal), and nothing
-// else: each input must name the wallet key it spends (index k, address type), carry its
+// else: each input it signs must name the wallet key it spends (an input named `null` is not the
+// wallet's and is left unsigned: onchaind's HTLC transaction that the wallet pays the fee of) (index k, address type), carry its
 // witnessUtxo, and that output's script must be exactly the wallet's script for key k of that
 // type. A script-path taproot input, another internal key, or a non-default sighash is refused.
 // PSBT parsing and sighashes come from @scure/btc-signer (BIP174, BIP143, BIP341).
@@ -24,12 +25,13 @@ export function walletScript(pub: Uint8Array, type: WalletAddressType): Uint8Arr
   return type === 'p2wpkh' ? p2wpkh(pub).script : p2tr(pub.subarray(1)).script;
 }
 
-function checkInputs(inputs: unknown, count: number): WithdrawalInput[] {
+function checkInputs(inputs: unknown, count: number): (WithdrawalInput | null)[] {
   if (!Array.isArray(inputs)) throw new HsmError('bad_inputs', 'signWithdrawal: inputs must be an array');
   if (inputs.length !== count) {
     throw new HsmError('bad_inputs', `signWithdrawal: the PSBT has ${count} inputs but ${inputs.length} were named`);
   }
-  return inputs.map((x: unknown, i) => walletKeyOf(x, `signWithdrawal: input ${i}`, 'bad_inputs'));
+  if (inputs.every(x => x === null)) throw new HsmError('bad_inputs', "signWithdrawal: no input is named as the wallet's");
+  return inputs.map((x: unknown, i) => (x === null ? null : walletKeyOf(x, `signWithdrawal: input ${i}`, 'bad_inputs')));
 }
 
 /** A wallet key named by index and type (a WithdrawalInput), checked; `code` names the refusal. */
@@ -42,7 +44,7 @@ export function walletKeyOf(x: unknown, what: string, code = 'bad_request'): Wit
   return { index: index!, type: type! };
 }
 
-/** Signs every input of `psbt` with the wallet key `inputs[i]` names; returns the PSBT with the signatures. */
+/** Signs each input of `psbt` with the wallet key `inputs[i]` names (none for `null`); returns the PSBT with the signatures. */
 export function signWithdrawal(chain: HDKey, psbt: unknown, inputs: unknown): Uint8Array {
   if (!(psbt instanceof Uint8Array)) throw new HsmError('bad_psbt', 'signWithdrawal: the PSBT must be a Uint8Array');
   let tx: Transaction;
@@ -57,6 +59,7 @@ export function signWithdrawal(chain: HDKey, psbt: unknown, inputs: unknown): Ui
   for (let i = 0; i < named.length; i++) {
     const input = tx.getInput(i);
     if (!input.witnessUtxo) throw new HsmError('no_witness_utxo', `signWithdrawal: input ${i} has no witnessUtxo`);
+    if (named[i] === null) continue;
     const { index, type } = named[i]!;
     const pub = chain.deriveChild(index).publicKey!;
     if (!equal(input.witnessUtxo.script, walletScript(pub, type))) {
@@ -72,6 +75,7 @@ export function signWithdrawal(chain: HDKey, psbt: unknown, inputs: unknown): Ui
     }
   }
   for (let i = 0; i < named.length; i++) {
+    if (named[i] === null) continue;
     const { index, type } = named[i]!;
     const key = chain.deriveChild(index);
     try {

@@ -49,7 +49,7 @@ function bool(v: unknown, name: string, dflt: boolean): boolean {
   throw bad(`${name}: should be a boolean`);
 }
 
-function uint(v: unknown, name: string, dflt: number): number {
+export function uint(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw bad(`${name}: should be an unsigned integer`);
@@ -57,7 +57,7 @@ function uint(v: unknown, name: string, dflt: number): number {
 }
 
 /** Core Lightning's `msat`: a whole number of millisatoshis, or `Nmsat`, `Nsat`. */
-function msat(v: unknown, name: string): bigint {
+export function msat(v: unknown, name: string): bigint {
   if (v === undefined) return 0n;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === 'string') {
@@ -89,10 +89,12 @@ function featureNames(typeHex: string): string[] {
 
 const num = (v: bigint) => Number(v);
 
-/** One listpeerchannels entry for a channel we hold. */
-function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []): Record<string, unknown> {
-  const funded = deserializeValue<Funded>(c.funded);
-  const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+/** What a channel can send and receive now, from its last durable state (listpeerchannels, and what a payment may take). */
+export function channelBalance(c: ChannelRecord): { spendable: bigint; receivable: bigint } {
+  return balanceOf(deserializeValue<Funded>(c.funded), c.channel ? deserializeChannel(c.channel) : undefined);
+}
+
+function balanceOf(funded: Funded, state: ChannelState | undefined): { toUs: bigint; spendable: bigint; receivable: bigint } {
   const p = funded.params;
   const total = p.fundingSatoshis * 1000n;
   // The last durable state (channeld's last persist, or openingd's), else the funded channel.
@@ -108,6 +110,19 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
   const toThem = spec ? spec.toRemoteMsat : total - toUs;
   const spendable = toUs - ourReserve - (p.localIsOpener ? fee : 0n);
   const receivable = toThem - theirReserve - (p.localIsOpener ? 0n : fee);
+  return { toUs, spendable: spendable > 0n ? spendable : 0n, receivable: receivable > 0n ? receivable : 0n };
+}
+
+/** One listpeerchannels entry for a channel we hold. */
+function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []): Record<string, unknown> {
+  const funded = deserializeValue<Funded>(c.funded);
+  const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+  const p = funded.params;
+  const total = p.fundingSatoshis * 1000n;
+  const spec = state?.localCommit.spec;
+  const { toUs, spendable, receivable } = balanceOf(funded, state);
+  const ourReserve = p.remote.channelReserveSatoshis * 1000n;
+  const theirReserve = p.local.channelReserveSatoshis * 1000n;
   // Core Lightning's htlcs[]: those in our current commitment (its *_ACK_REVOCATION states: committed).
   const htlcs = (spec?.htlcs ?? []).map(h => ({
     direction: h.offered ? 'out' : 'in',
@@ -142,8 +157,8 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
     dust_limit_msat: num(p.local.dustLimitSatoshis * 1000n),
     their_reserve_msat: num(theirReserve),
     our_reserve_msat: num(ourReserve),
-    spendable_msat: num(spendable > 0n ? spendable : 0n),
-    receivable_msat: num(receivable > 0n ? receivable : 0n),
+    spendable_msat: num(spendable),
+    receivable_msat: num(receivable),
     minimum_htlc_in_msat: num(p.local.htlcMinimumMsat),
     their_to_self_delay: p.local.toSelfDelay,
     our_to_self_delay: p.remote.toSelfDelay,
@@ -156,6 +171,39 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
   };
 }
 
+/**
+ * One listclosedchannels entry (doc/schemas/listclosedchannels.json), the fields we know:
+ * `closer` and `close_cause` from what spent the funding output (our commitment: we closed,
+ * `user` from the RPC or `protocol` when channeld failed it; another commitment: the peer,
+ * `onchain`; a mutual close: `unknown`).
+ */
+function closedJson(c: ChannelRecord): Record<string, unknown> {
+  const funded = deserializeValue<Funded>(c.funded);
+  const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
+  const on = c.onchain;
+  const ours = on?.spend !== undefined && on.spend.txid === on.commitment_txid;
+  const mutual = on?.close === 'mutual';
+  return {
+    peer_id: c.peer_id,
+    channel_id: c.channel_id,
+    ...(c.short_channel_id ? { short_channel_id: c.short_channel_id } : {}),
+    opener: c.opener,
+    ...(mutual ? {} : { closer: ours ? 'local' : 'remote' }),
+    private: !c.announce,
+    channel_type: channelTypeJson(c.channel_type),
+    total_local_commitments: num(state?.localCommit.index ?? 0n),
+    total_remote_commitments: num(state?.remoteCommit.index ?? 0n),
+    funding_txid: c.funding_txid,
+    funding_outnum: c.funding_outnum,
+    leased: false,
+    funding_pushed_msat: num(BigInt(c.push_msat)),
+    total_msat: num(funded.params.fundingSatoshis * 1000n),
+    final_to_us_msat: num(state ? state.localCommit.spec.toLocalMsat : funded.toLocalMsat),
+    ...(on?.commitment_txid ? { last_commitment_txid: on.commitment_txid } : {}),
+    close_cause: mutual ? 'unknown' : !ours ? 'onchain' : c.failure ? 'protocol' : 'user',
+  };
+}
+
 /** The status line of the channeld running for `c`, if one does. */
 async function channeldStatus(channels: ChannelControl, c: ChannelRecord): Promise<string[]> {
   const closing = channels.closes.closingdOf(c.dbid);
@@ -164,7 +212,7 @@ async function channeldStatus(channels: ChannelControl, c: ChannelRecord): Promi
     return s ? [`${c.state}:closingd ${s.stage}${s.sent !== undefined ? `, we offered ${s.sent} sat` : ''}`] : [];
   }
   const d = channels.channeldOf(c.dbid);
-  if (!d) return [];
+  if (!d) return channels.onchainStatus(c);
   try {
     const s = await d.guard(d.api.status());
     const text = s.failed ? `${s.failed.code}: ${s.failed.message}` : `commitments ${s.localCommitmentNumber}/${s.remoteCommitmentNumber}`;
@@ -288,6 +336,17 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
         throw e;
       }
     },
+  });
+  rpc.register('listclosedchannels', {
+    category: 'channels',
+    params: ['id?'],
+    description: 'Show channels closed and resolved on chain, or only those with peer {id}.',
+    handler: async p => ({
+      closedchannels: d.db
+        .closedChannels()
+        .filter(c => p.id === undefined || c.peer_id === p.id)
+        .map(closedJson),
+    }),
   });
   rpc.register('listpeerchannels', {
     category: 'network',

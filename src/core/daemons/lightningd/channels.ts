@@ -17,7 +17,7 @@ import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
 import type { Reservation, Wallet } from '../../wallet/wallet.ts';
 import { parseTx } from '../../wallet/tx.ts';
 import { decodeMessage, encodeMessage } from '../../wire/messages.ts';
-import type { ChannelFailure, ChanneldEvents, ChanneldInit, ChanneldSpec, Persist } from '../channeld/interface.ts';
+import type { ChannelFailure, ChanneldEvents, ChanneldInit, ChanneldSpec, HtlcChange, Persist } from '../channeld/interface.ts';
 import {
   CHANNEL_LINK as CONNECTD_CHANNEL_LINK,
   type ChannelLinkArgs,
@@ -37,6 +37,7 @@ import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './chan
 import { applyHtlcChanges } from './channel-htlcs.ts';
 import { CloseControl } from './close-control.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
+import { OnchainControl } from './onchain-control.ts';
 
 export interface ChannelControlOptions {
   network: NetworkName;
@@ -50,6 +51,9 @@ export interface ChannelControlOptions {
   /** The wallet that funds our opens, and the chain that carries them; without them we open and accept nothing. */
   wallet?: Wallet;
   broadcast?(tx: Uint8Array): Promise<SendResult>;
+  /** The feerate onchaind's sweeps pay (perkw), and the last block followed: with a wallet and a chain, failed channels resolve on chain. */
+  feeratePerKw?(): Promise<number>;
+  tip?(): number;
   /** Where we can dial a peer from its recorded addresses (empty: we cannot reach it ourselves). */
   dialTargets?(peerId: string): DialTarget[];
   randomBytes(n: number): Uint8Array;
@@ -84,6 +88,21 @@ interface Running extends ChannelDaemon<ChanneldSpec> {
   dbid: string;
   peerId: string;
   ended?: boolean;
+}
+
+/**
+ * Who follows the channels' HTLCs in lightningd (receive, send, forward: Core Lightning's
+ * peer_htlcs.c). `staging` runs synchronously inside channeld's persist, before the write: what it
+ * records in the database (LightningdDb's tables, invoices) is made durable in the SAME write as
+ * the channel state and the HTLC changes, so a preimage learned or a payment settled is never lost
+ * between two writes. `persisted` runs once that write is durable: it must not block (queue work).
+ * `started` runs when a channeld instance for the channel is up (after each reconnect or restart):
+ * the time to act again on HTLCs the database says are undecided.
+ */
+export interface HtlcListener {
+  staging?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
+  persisted?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
+  started?(channel: Readonly<ChannelRecord>): void;
 }
 
 /** What fundchannel asks (already parsed). */
@@ -137,10 +156,31 @@ export class ChannelControl implements ChainListener {
   /** Each channel's daemon starts and ends, one at a time (they share the channel's link key). */
   private readonly turns = new Map<string, Promise<void>>();
   private instances = 0;
+  /** Our commitment broadcast when a channel fails, and onchaind for each spent funding output (onchain-control.ts). */
+  private readonly onchain: OnchainControl | undefined;
+  /** The height of the last block connected. */
+  private tip: number | undefined;
+  private readonly htlcListeners = new Set<HtlcListener>();
   /** Mutual closes: shutdown, closingd, the close transaction. */
   readonly closes: CloseControl;
 
   constructor(private readonly o: ChannelControlOptions) {
+    const { wallet, broadcast } = o;
+    this.onchain =
+      wallet && broadcast
+        ? new OnchainControl({
+            db: o.db,
+            daemons: o.daemons,
+            hsmd: o.hsmd,
+            wallet,
+            broadcast,
+            feeratePerKw: o.feeratePerKw ?? (async () => 253),
+            tip: o.tip ?? (() => 0),
+            endChannel: dbid => this.turn(dbid, () => this.endDaemons(dbid)),
+            forgotten: c => this.o.connectd.guard(this.o.connectd.api.holdChannel(c.peer_id, fromHex(c.channel_id), false)),
+            log: o.log,
+          })
+        : undefined;
     this.closes = new CloseControl({
       db: o.db,
       links: { start: (...a) => this.startWithLinks(...a), end: d => this.endLinks(d) },
@@ -156,6 +196,23 @@ export class ChannelControl implements ChainListener {
       ...(o.clock ? { clock: o.clock } : {}),
       log: o.log,
     });
+  }
+
+  /** Follows every channel's HTLC changes (HtlcListener); returns how to stop. */
+  onHtlcs(l: HtlcListener): () => void {
+    this.htlcListeners.add(l);
+    return () => this.htlcListeners.delete(l);
+  }
+
+  /** Each listener's hook, one listener's throw never stopping the others (nor channeld). */
+  private tell<K extends keyof HtlcListener>(hook: K, ...args: Parameters<NonNullable<HtlcListener[K]>>): void {
+    for (const l of this.htlcListeners) {
+      try {
+        (l[hook] as ((...a: typeof args) => void) | undefined)?.call(l, ...args);
+      } catch (e) {
+        this.o.log.warn(`htlc listener ${hook}: ${errorText(e)}`);
+      }
+    }
   }
 
   /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
@@ -176,6 +233,7 @@ export class ChannelControl implements ChainListener {
   /** At start: connectd learns every channel we hold, so none of their messages is answered as unknown. */
   async load(): Promise<void> {
     for (const c of this.o.db.channels()) await this.hold(c);
+    await this.onchain?.load();
     await this.closes.rebroadcast();
   }
 
@@ -191,7 +249,7 @@ export class ChannelControl implements ChainListener {
     const peers = new Set(
       this.o.db
         .channels()
-        .filter(c => this.resumable(c))
+        .filter(c => this.resumable(c) || c.state === 'CHANNELD_AWAITING_LOCKIN')
         .map(c => c.peer_id),
     );
     for (const id of peers) {
@@ -205,6 +263,7 @@ export class ChannelControl implements ChainListener {
   async stop(): Promise<void> {
     await Promise.all([...this.openings.values()].map(op => this.end(op)));
     await Promise.all([...this.running.values()].map(r => this.inTurn(r.dbid, () => this.endChanneld(r))));
+    await this.onchain?.stop();
     await this.closes.stop();
   }
 
@@ -321,10 +380,11 @@ export class ChannelControl implements ChainListener {
     role: OpeningdInit['role'],
     temporaryChannelId: Uint8Array,
     fundingSatoshis: bigint,
-    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel'>,
+    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel' | 'funded'>,
     reserve?: bigint,
+    funded?: bigint,
   ): Promise<Opening> {
-    const dbid = await this.o.db.newDbid();
+    const dbid = funded ?? (await this.o.db.newDbid());
     const bp = await this.o.hsmd.guard(this.o.hsmd.api.channelBasepoints(peerId, dbid));
     const op = { dbid, peerId, role } as Opening;
     const events: OpeningdEvents = {
@@ -456,11 +516,11 @@ export class ChannelControl implements ChainListener {
         await this.o.db.saveChannel({ ...c, funding_height: b.height, short_channel_id: `${b.height}x${index}x${c.funding_outnum}` });
       }
     }
+    this.tip = b.height;
     for (const c of this.o.db.channels()) {
-      if (c.state === 'CHANNELD_AWAITING_LOCKIN' && c.funding_height !== undefined && b.height - c.funding_height + 1 >= c.minimum_depth) {
-        this.lockIn(c);
-      }
+      if (this.deepEnough(c, b.height)) this.lockIn(c);
     }
+    await this.onchain?.blockConnected(b);
   }
 
   async blockDisconnected(b: { height: number }): Promise<void> {
@@ -470,6 +530,17 @@ export class ChannelControl implements ChainListener {
         await this.o.db.saveChannel(rest);
       }
     }
+    await this.onchain?.blockDisconnected(b);
+  }
+
+  /** Awaiting lock-in with its funding output `minimum_depth` deep at `height`. */
+  private deepEnough(c: ChannelRecord, height: number | undefined): boolean {
+    return (
+      c.state === 'CHANNELD_AWAITING_LOCKIN' &&
+      c.funding_height !== undefined &&
+      height !== undefined &&
+      height - c.funding_height + 1 >= c.minimum_depth
+    );
   }
 
   /** BOLT 2 channel_ready, the sender: "MUST NOT send `channel_ready` unless outpoint of given by `funding_txid` and `funding_output_index` in the `funding_created` message pays exactly `funding_satoshis` to the scriptpubkey specified in [BOLT #3]". */
@@ -517,12 +588,22 @@ export class ChannelControl implements ChainListener {
     return states.includes(c.state) && c.channel !== undefined;
   }
 
-  /** Runs `f` after every earlier start or end of this channel's daemon. */
+  /** Runs `f` after every earlier start or end of this channel's daemon; failures are logged. */
   private inTurn(dbid: string, f: () => Promise<void>): Promise<void> {
+    return this.turn(dbid, f).catch(() => undefined);
+  }
+
+  /** inTurn, answering `f`'s result or failure. */
+  private turn<T>(dbid: string, f: () => Promise<T>): Promise<T> {
     const next = (this.turns.get(dbid) ?? Promise.resolve()).then(f, f);
-    const settled = next.catch(e => this.o.log.warn(`channel ${dbid}: ${errorText(e)}`));
-    this.turns.set(dbid, settled);
-    return settled;
+    this.turns.set(
+      dbid,
+      next.then(
+        () => undefined,
+        e => this.o.log.warn(`channel ${dbid}: ${errorText(e)}`),
+      ),
+    );
+    return next;
   }
 
   /**
@@ -532,8 +613,47 @@ export class ChannelControl implements ChainListener {
    * connection).
    */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
-    const mine = this.o.db.channels().filter(c => c.peer_id === e.id && this.resumable(c));
-    await Promise.all(mine.map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))));
+    const theirs = this.o.db.channels().filter(c => c.peer_id === e.id);
+    await Promise.all([
+      ...theirs
+        .filter(c => this.resumable(c))
+        .map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))),
+      ...theirs.filter(c => c.state === 'CHANNELD_AWAITING_LOCKIN').map(c => this.inTurn(c.dbid, () => this.resumeOpening(c, e.features))),
+    ]);
+  }
+
+  /**
+   * A funded channel whose channel_ready exchange this connection has not seen (the openingd that
+   * funded it ended with its connection, or the node restarted): a new openingd reestablishes it
+   * (BOLT 2 "upon reconnection: MUST transmit `channel_reestablish`") and, at minimum_depth, sends
+   * channel_ready and hands the channel to channeld as lockIn does.
+   */
+  private async resumeOpening(c: ChannelRecord, theirFeatures: string): Promise<void> {
+    const old = this.openings.get(`channel-${c.dbid}`);
+    if (old) await this.end(old);
+    const dbid = BigInt(c.dbid);
+    let op: Opening | undefined;
+    try {
+      op = await this.startOpeningd(
+        c.peer_id,
+        theirFeatures,
+        'resume',
+        fromHex(c.channel_id),
+        BigInt(c.funding_sat),
+        { funded: c.funded },
+        undefined,
+        dbid,
+      );
+      op.record = c;
+      await op.daemon.guard(op.daemon.api.resume());
+      this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: reestablished, awaiting lock-in`);
+    } catch (e) {
+      this.o.log.warn(`channel ${c.channel_id}: reestablishing before lock-in failed: ${errorText(e)}`);
+      if (op) await this.end(op);
+      return;
+    }
+    const now = this.record(c.dbid);
+    if (now && this.deepEnough(now, this.tip ?? this.o.db.chainState()?.height)) this.lockIn(now);
   }
 
   /**
@@ -576,6 +696,7 @@ export class ChannelControl implements ChainListener {
     Object.assign(r, started);
     this.running.set(c.dbid, r);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
+    this.tell('started', this.record(c.dbid) ?? c);
     // A close in progress: channeld gets our shutdown script again (a no-op once it is out).
     this.closes.askChanneld(c.dbid);
   }
@@ -608,7 +729,10 @@ export class ChannelControl implements ChainListener {
   private async persist(r: Running, p: Persist): Promise<void> {
     const c = this.record(r.dbid);
     if (r.ended || this.running.get(r.dbid) !== r || !c) throw new Error(`channel ${r.dbid}: this channeld was replaced`);
-    await this.o.db.saveChannel({ ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) });
+    const next: ChannelRecord = { ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) };
+    if (p.changes.length > 0) this.tell('staging', c, p.changes);
+    await this.o.db.saveChannel(next);
+    if (p.changes.length > 0) this.tell('persisted', next, p.changes);
   }
 
   /** The instance `r` ended (channeld's ChannelFailure says what now). */
@@ -632,7 +756,13 @@ export class ChannelControl implements ChainListener {
     await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure });
     // BOLT 2 option_data_loss_protect: a node that finds itself behind "MUST NOT broadcast its
     // commitment transaction"; its funds come from the peer's commitment (onchaind).
-    if (f.action === 'fail_channel') await this.broadcastOurCommitment(c);
+    if (f.action === 'fail_channel') await this.broadcastOurCommitment(c, f.message);
+  }
+
+  /** BOLT 5 "Failing a Channel": our latest commitment, signed by hsmd, recorded, broadcast (onchain-control.ts). */
+  private async broadcastOurCommitment(c: ChannelRecord, reason: string): Promise<void> {
+    if (!this.onchain) return this.o.log.warn(`channel ${c.channel_id}: failed; this node has no chain to broadcast our commitment on`);
+    await this.onchain.forceClose(c.dbid, reason);
   }
 
   /** closingd's negotiation ended with BOLT 1 `error`: the channel is failed as channeld's would be. */
@@ -640,16 +770,36 @@ export class ChannelControl implements ChainListener {
     const c = this.record(dbid);
     if (!c || c.state === 'CLOSINGD_COMPLETE') return; // An agreed close stands: it is on its way to the chain.
     await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure: { ...f, action: 'fail_channel' } });
-    await this.broadcastOurCommitment(c);
+    await this.broadcastOurCommitment(c, f.message);
   }
 
   /**
-   * BOLT 5 "Failing a Channel": broadcast our latest commitment. TODO(issue 13): hsmd's
-   * signLocalCommitment over the recorded state, broadcast, then onchaind resolves the outputs;
-   * until those are wired the channel stays AWAITING_UNILATERAL with nothing broadcast.
+   * A unilateral close (Core Lightning's `close` with `unilateraltimeout`, and channeld's
+   * fail_channel): the channel's daemon ends, then our latest commitment is signed by hsmd,
+   * recorded AWAITING_UNILATERAL and broadcast. Refused (ForceCloseRefused) after option_data_loss_protect
+   * found us behind, or once the funding output is spent.
    */
-  private async broadcastOurCommitment(c: ChannelRecord): Promise<void> {
-    this.o.log.warn(`channel ${c.channel_id}: failed; broadcasting our commitment is not wired yet (hsmd signLocalCommitment, onchaind)`);
+  async forceClose(dbid: string, reason: string): Promise<{ tx: string; txid: string }> {
+    const onchain = this.onchain;
+    if (!onchain) throw new Error('this node has no wallet and chain to close a channel on');
+    return this.turn(dbid, async () => {
+      await this.endDaemons(dbid);
+      return onchain.forceClose(dbid, reason);
+    });
+  }
+
+  /** Ends whichever daemon runs for the channel (openingd awaiting lock-in, or channeld). */
+  private async endDaemons(dbid: string): Promise<void> {
+    const r = this.running.get(dbid);
+    if (r) await this.endChanneld(r);
+    await this.closes.endClosingd(dbid);
+    const op = this.openings.get(`channel-${dbid}`);
+    if (op) await this.end(op);
+  }
+
+  /** listpeerchannels' status for a channel failed or closed on chain. */
+  onchainStatus(c: ChannelRecord): string[] {
+    return this.onchain?.status(c) ?? [];
   }
 
   /** channeld's status, while one runs for the channel (listpeerchannels). */

@@ -76,12 +76,13 @@ async function feerange(v: unknown, fees: () => Promise<FeeEstimates>): Promise<
 }
 
 /**
- * unilateraltimeout reached without a mutual close. LEAD: connect it to
- * `channels.forceClose(dbid, reason)` (branch `onchain`) here, and answer Core Lightning's
- * {type: 'unilateral', tx, txid, txs, txids}; until then `close` reports the timeout.
+ * unilateraltimeout reached without a mutual close: our commitment goes to the chain
+ * (ChannelControl.forceClose, which ends the channel's daemons first), and `close` answers Core
+ * Lightning's {type: 'unilateral', tx, txid}.
  */
-async function unilateralFallback(_channels: ChannelControl, c: ChannelRecord): Promise<CloseOutcome & { type?: string }> {
-  throw new RpcError(RpcCode.LIGHTNINGD, `channel ${c.channel_id}: no mutual close before unilateraltimeout (force close not connected)`);
+async function unilateralFallback(channels: ChannelControl, c: ChannelRecord): Promise<CloseOutcome & { type: string }> {
+  const r = await channels.forceClose(c.dbid, 'close: unilateraltimeout reached without a mutual close');
+  return { type: 'unilateral', tx: r.tx, txid: r.txid };
 }
 
 export function registerCloseCommands(rpc: RpcDispatcher, d: CloseRpcDeps): void {

@@ -1,7 +1,10 @@
-// lightningd's own database: the peers we have met and the addresses seen for them, and config.
-// Runtimes persist it (a JSON file in Node, IndexedDB in the browser, Durable Object storage on the
-// edge); this in-memory shape and its (de)serialisation are shared.
+// lightningd's own database: the peers we have met and the addresses seen for them, config, the
+// chain position, channels, invoices and the tables of other parts of lightningd. It is held in
+// memory and written as records (db-records.ts), only those that changed, one atomic batch per
+// flush; runtimes persist the records (a log of batches in Node and Deno, an IndexedDB object store
+// in the browser, Durable Object storage on the edge).
 import type { Endpoint } from '../../net/address.ts';
+import { LEGACY_STATE_KEY, diffRecords, fromRecords, toRecords } from './db-records.ts';
 
 export interface PeerRecord {
   id: string;
@@ -19,7 +22,9 @@ export type ChannelStateName =
   | 'CHANNELD_SHUTTING_DOWN'
   | 'CLOSINGD_SIGEXCHANGE'
   | 'CLOSINGD_COMPLETE'
-  | 'AWAITING_UNILATERAL';
+  | 'AWAITING_UNILATERAL'
+  | 'FUNDING_SPEND_SEEN'
+  | 'ONCHAIN';
 
 /** A mutual close in progress (close-control.ts), from the first shutdown on. Scripts and txs hex. */
 export interface CloseRecord {
@@ -34,6 +39,27 @@ export interface CloseRecord {
   tx?: string;
   txid?: string;
   fee_sat?: string;
+}
+
+/**
+ * A channel's life on chain (onchain-control.ts): our commitment once signed for broadcast, the
+ * transaction that spent the funding output, and what onchaind needs again after a restart.
+ * Transactions raw hex, txids display order.
+ */
+export interface OnchainRecord {
+  /** Our latest commitment, signed by hsmd and the peer, recorded before its first broadcast. */
+  commitment_tx?: string;
+  commitment_txid?: string;
+  /** The transaction that spent the funding output, and the height of its block. */
+  spend?: { tx: string; txid: string; height: number };
+  /** 'mutual': a closing transaction (nothing for onchaind to sweep); else a commitment. */
+  close?: 'mutual' | 'commitment';
+  /** The wallet key onchaind's sweeps pay (so listfunds shows them), the same across restarts. */
+  destination?: { index: number; type: 'p2wpkh' | 'p2tr' };
+  /** Transactions seen spending the outputs onchaind watches, in order: replayed to it at a restart. */
+  spends?: { tx: string; height: number }[];
+  /** The height at which every output was irrevocably resolved. */
+  resolved_height?: number;
 }
 
 /**
@@ -86,6 +112,8 @@ export interface ChannelRecord {
   failure?: { code: string; message: string; action: 'fail_channel' | 'data_loss'; their_current_per_commitment_point?: string };
   /** The mutual close, once either side sent shutdown. */
   closing?: CloseRecord;
+  /** Once failed or closed: its life on chain. */
+  onchain?: OnchainRecord;
 }
 
 /**
@@ -108,9 +136,29 @@ export interface InvoiceRecord {
   created_index: number;
   expires_at: number;
   status: 'unpaid' | 'paid';
+  /** BOLT 11 `c`: the final hop's least cltv_expiry delta (absent in older records: Core Lightning's 18). */
+  min_final_cltv_expiry?: number;
   paid_at?: number;
+  /** Core Lightning's pay_index: 1, 2, ... in the order invoices were paid. */
   pay_index?: number;
+  /** Core Lightning's updated_index: counts every change of an invoice's status. */
+  updated_index?: number;
   amount_received_msat?: string;
+  /** The HTLCs that paid it (channel dbid, HTLC id): fulfilled again if still unresolved after a restart. */
+  paid_htlcs?: PaidHtlc[];
+}
+
+export interface PaidHtlc {
+  channel: string;
+  id: string;
+  amount_msat: string;
+}
+
+/** What marks an invoice paid (LightningdDb.markInvoicePaid). */
+export interface InvoicePayment {
+  paid_at: number;
+  amount_received_msat: bigint;
+  htlcs: PaidHtlc[];
 }
 
 /** An invoice whose label or payment_hash another invoice has (Core Lightning's 900 and 901). */
@@ -127,6 +175,8 @@ export interface LightningdState {
   config: Record<string, unknown>;
   /** Channels by dbid. */
   channels?: Record<string, ChannelRecord>;
+  /** Channels whose outputs are all irrevocably resolved on chain (listclosedchannels), by dbid. */
+  closed_channels?: Record<string, ChannelRecord>;
   /** The next channel dbid to hand out (Core Lightning's channel ids count from 1). */
   next_dbid?: number;
   /** Where the block follower stands (chain/follow.ts FollowerState), recorded after each block. */
@@ -134,12 +184,23 @@ export interface LightningdState {
   /** Our invoices by label, and the created_index the next one gets. */
   invoices?: Record<string, InvoiceRecord>;
   next_invoice_index?: number;
+  /** The pay_index and updated_index the next paid invoice gets. */
+  next_pay_index?: number;
+  next_invoice_updated_index?: number;
+  /** Tables of other parts of lightningd (payments, forwards...), by table name then key (LightningdDb.table). */
+  tables?: Record<string, Record<string, unknown>>;
 }
 
-/** Where the state lives; `save` replaces it whole, atomically (the state is small). */
+/**
+ * Where the state lives, as records (db-records.ts: a peer, a channel, an invoice, a table's record
+ * each under its own key, the rest under `meta`), each value JSON text. `load` gives every record;
+ * `write` puts and deletes records and resolves once the whole batch is durable: all of it or none
+ * of it survives a crash. A store written before records may hold the whole state as JSON under
+ * LEGACY_STATE_KEY: LightningdDb loads it and its first write rewrites it as records and deletes it.
+ */
 export interface LightningdStorage {
-  load(): Promise<LightningdState | undefined>;
-  save(state: LightningdState): Promise<void>;
+  load(): Promise<Map<string, string>>;
+  write(puts: [key: string, json: string][], deletes: string[]): Promise<void>;
 }
 
 const MAX_ADDRESSES = 8;
@@ -151,10 +212,16 @@ export function emptyState(): LightningdState {
 export class LightningdDb {
   private state: LightningdState = emptyState();
   private saving: Promise<void> = Promise.resolve();
+  private readonly invoiceListeners = new Set<(label: string) => void>();
+  /** The records as the last flush left them: what the store holds once the writes queued so far land. */
+  private flushed = new Map<string, string>();
   constructor(private readonly storage: LightningdStorage) {}
 
   async load(): Promise<void> {
-    const s = await this.storage.load();
+    const records = await this.storage.load();
+    this.flushed = new Map(records);
+    const legacy = records.get(LEGACY_STATE_KEY);
+    const s = (fromRecords(records) ?? (legacy === undefined ? undefined : JSON.parse(legacy))) as LightningdState | undefined;
     if (s && s.version === 1 && typeof s.peers === 'object') this.state = s;
   }
 
@@ -204,6 +271,21 @@ export class LightningdDb {
     return this.flush();
   }
 
+  /** Moves a channel whose close is irrevocably resolved out of the channels we hold (into closed_channels); resolves once durable. */
+  forgetChannel(dbid: string): Promise<void> {
+    const c = this.state.channels?.[dbid];
+    if (c) {
+      const { [dbid]: _gone, ...rest } = this.state.channels!;
+      this.state.channels = rest;
+      this.state.closed_channels = { ...this.state.closed_channels, [dbid]: c };
+    }
+    return this.flush();
+  }
+
+  closedChannels(): ChannelRecord[] {
+    return Object.values(this.state.closed_channels ?? {}).map(c => ({ ...c }));
+  }
+
   /** A fresh channel dbid, durable before it is used: hsmd derives keys from it, and keys shown to a peer are never reused. */
   async newDbid(): Promise<bigint> {
     const id = this.state.next_dbid ?? 1;
@@ -241,32 +323,117 @@ export class LightningdDb {
   }
 
   /** Removes the invoice of `label` (if any); resolves once durable. */
-  deleteInvoice(label: string): Promise<void> {
+  async deleteInvoice(label: string): Promise<void> {
     if (this.state.invoices && Object.hasOwn(this.state.invoices, label)) {
       const { [label]: _gone, ...rest } = this.state.invoices;
       this.state.invoices = rest;
     }
-    return this.flush();
+    await this.flush();
+    this.invoiceChanged(label);
   }
 
-  /** Saves are serialised so a slow write never lands after a newer one. */
+  /** The invoice of `payment_hash` (hex), or undefined. */
+  invoiceByHash(payment_hash: string): InvoiceRecord | undefined {
+    const i = Object.values(this.state.invoices ?? {}).find(v => v.payment_hash === payment_hash);
+    return i && { ...i };
+  }
+
+  /**
+   * Marks the unpaid invoice of `label` paid (pay_index and updated_index counted as Core
+   * Lightning counts them) and resolves once that is DURABLE: only then may its preimage leave
+   * (issue 14 "the preimage released only once ... the state durable"). Refused (undefined, nothing
+   * written) when the invoice is gone or not unpaid.
+   */
+  async markInvoicePaid(label: string, p: InvoicePayment): Promise<InvoiceRecord | undefined> {
+    const inv = this.state.invoices?.[label];
+    if (!inv || !Object.hasOwn(this.state.invoices!, label) || inv.status !== 'unpaid') return undefined;
+    const pay_index = this.state.next_pay_index ?? 1;
+    const updated_index = this.state.next_invoice_updated_index ?? 1;
+    this.state.next_pay_index = pay_index + 1;
+    this.state.next_invoice_updated_index = updated_index + 1;
+    const paid: InvoiceRecord = {
+      ...inv,
+      status: 'paid',
+      paid_at: p.paid_at,
+      pay_index,
+      updated_index,
+      amount_received_msat: p.amount_received_msat.toString(),
+      paid_htlcs: p.htlcs.map(h => ({ ...h })),
+    };
+    this.state.invoices = { ...this.state.invoices, [label]: paid };
+    await this.flush();
+    this.invoiceChanged(label);
+    return { ...paid };
+  }
+
+  /** Calls `l(label)` after each durable change of an invoice's status (paid, deleted): waitinvoice, waitanyinvoice. */
+  onInvoiceChange(l: (label: string) => void): () => void {
+    this.invoiceListeners.add(l);
+    return () => this.invoiceListeners.delete(l);
+  }
+
+  private invoiceChanged(label: string): void {
+    for (const l of [...this.invoiceListeners]) l(label);
+  }
+
+  /** A copy of every record of table `name` (a part of lightningd's own: payments, forwards...), by key. */
+  table<T>(name: string): Record<string, T> {
+    return JSON.parse(JSON.stringify(this.state.tables?.[name] ?? {})) as Record<string, T>;
+  }
+
+  /** One record of table `name`, or undefined. */
+  record<T>(name: string, key: string): T | undefined {
+    const t = this.state.tables?.[name];
+    return t && Object.hasOwn(t, key) ? (JSON.parse(JSON.stringify(t[key])) as T) : undefined;
+  }
+
+  /**
+   * Sets (or with undefined, removes) one record of table `name`, in memory only: it is durable
+   * with the next write (flush, or any save), which lets a record ride in the same atomic write as
+   * a channel's state (HtlcListener.staging). Call flush() to make it durable on its own.
+   */
+  stage<T>(name: string, key: string, value: T | undefined): void {
+    const tables = { ...this.state.tables };
+    const t = { ...tables[name] };
+    if (value === undefined) delete t[key];
+    else t[key] = JSON.parse(JSON.stringify(value)) as unknown;
+    tables[name] = t;
+    this.state.tables = tables;
+  }
+
+  /**
+   * Writes what changed since the last flush (the records whose JSON differs, db-records.ts) in one
+   * atomic batch, after the batches before it, so a slow write never lands after a newer one; a
+   * record staged before it rides in the same batch. Resolves once the batch is durable.
+   */
   flush(): Promise<void> {
-    const snapshot = structuredCloneState(this.state);
-    this.saving = this.saving.then(() => this.storage.save(snapshot));
+    const next = toRecords(this.state);
+    const { puts, deletes } = diffRecords(this.flushed, next);
+    this.flushed = next;
+    this.saving = this.saving.then(() => (puts.length > 0 || deletes.length > 0 ? this.storage.write(puts, deletes) : undefined));
     return this.saving;
   }
 }
 
-function structuredCloneState(s: LightningdState): LightningdState {
-  return JSON.parse(JSON.stringify(s)) as LightningdState;
-}
-
+/** Records in memory, for tests: `writes` lists the keys each write touched. */
 export class MemoryLightningdStorage implements LightningdStorage {
-  state: LightningdState | undefined;
-  async load() {
-    return this.state && structuredCloneState(this.state);
+  records = new Map<string, string>();
+  writes: { puts: string[]; deletes: string[] }[] = [];
+  /** The state the records hold, or undefined before the first write. */
+  get state(): LightningdState | undefined {
+    const legacy = this.records.get(LEGACY_STATE_KEY);
+    return (fromRecords(this.records) ?? (legacy === undefined ? undefined : JSON.parse(legacy))) as LightningdState | undefined;
   }
-  async save(s: LightningdState) {
-    this.state = structuredCloneState(s);
+  /** Holds `s` as a store written before records did: one whole-state value. */
+  set state(s: LightningdState | undefined) {
+    this.records = new Map(s ? [[LEGACY_STATE_KEY, JSON.stringify(s)]] : []);
+  }
+  async load() {
+    return new Map(this.records);
+  }
+  async write(puts: [string, string][], deletes: string[]) {
+    for (const k of deletes) this.records.delete(k);
+    for (const [k, v] of puts) this.records.set(k, v);
+    this.writes.push({ puts: puts.map(([k]) => k), deletes: [...deletes] });
   }
 }

@@ -4,12 +4,14 @@
 // Its own API is Core Lightning's JSON-RPC (jsonrpc.ts).
 import type { DialCapabilities } from '../../net/address.ts';
 import type { NetAddress } from '../../net/transport.ts';
+import type { Clock, Log } from '../../node/daemon.ts';
 import type { DaemonSupervisor } from '../../node/supervisor.ts';
 import type { ConnectdApi } from '../connectd/interface.ts';
 import type { GossipdApi } from '../gossipd/interface.ts';
 import type { LightningdDb } from './db.ts';
 import type { WalletRpcDeps } from './wallet-rpc.ts';
 import type { ChannelControl } from './channels.ts';
+import type { PayControl } from './pay-control.ts';
 
 export type { ConnectdApi, GossipdApi };
 
@@ -36,6 +38,9 @@ export interface LightningdOptions {
   address?: NetAddress[];
   blockheight?: () => number | Promise<number>;
   now?: () => number;
+  /** Timers (the MPP timeout, waitinvoice's expiry, waitanyinvoice's timeout): the runtime's clock. */
+  clock?: Clock;
+  log?: Log;
   /** Runtime-level events for embedders (peer_connected, peer_disconnected, ...). */
   emit?: (event: string, payload: unknown) => void;
   /** getinfo's `lightning-dir` and listconfigs' `lightning-dir`, where the runtime has one. */
@@ -58,6 +63,8 @@ export interface LightningdOptions {
   wallet?: WalletRpcDeps;
   /** The node's channels (channels.ts): fundchannel, listpeerchannels, and open_channel from peers. */
   channels?: ChannelControl;
+  /** Our payments (pay-control.ts): xpay, pay, keysend, listpays, listsendpays. */
+  pay?: PayControl;
   /** hsmd's signing for lightningd's own RPCs: `signmessage` and `invoice` (hsmd/interface.ts HsmdDaemonApi). */
   hsm?: LightningdHsm;
   /** The platform's secure random bytes (an invoice's preimage and payment_secret). */
@@ -67,4 +74,6 @@ export interface LightningdOptions {
 export interface LightningdHsm {
   signMessage(message: string): Uint8Array | Promise<Uint8Array>;
   signInvoice(hrp: string, data: readonly number[]): Uint8Array | Promise<Uint8Array>;
+  /** ECDH with the node key (an incoming HTLC's onion: htlcs-in.ts); without it no HTLC is decided. */
+  ecdh?(pub: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }

@@ -2,9 +2,10 @@
 // listinvoices.json, delinvoice.json; lightningd/invoice.c): the invoice is built here with
 // src/core/bolt11 and signed by hsmd (signInvoice: a BOLT 11 hrp and data part only), the
 // preimage and payment_secret come from the platform's random bytes, and the record lives in
-// lightningd's database (db.ts), which each runtime persists. Not yet: route hints for private
-// channels (`exposeprivatechannels` is accepted and adds none), `fallbacks`, BOLT 12 offers
-// (`offer_id` finds nothing), being paid (every invoice stays unpaid until receiving lands).
+// lightningd's database (db.ts), which each runtime persists; route hints for our private
+// channels (invoice-hints.ts). Not yet: `fallbacks`, BOLT 12 offers
+// (`offer_id` finds nothing). Invoices are paid by htlcs-in.ts; waitinvoice and waitanyinvoice
+// are in invoice-wait-rpc.ts.
 import { fromHex, toHex } from '../../base/bytes.ts';
 import { isBoltError } from '../../base/errors.ts';
 import { buildInvoiceFields } from '../../bolt11/build.ts';
@@ -13,7 +14,9 @@ import { CURRENCIES, type Currency } from '../../bolt11/hrp.ts';
 import { DEFAULT_EXPIRY } from '../../bolt11/fields.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { FeatureVector } from '../../features/index.ts';
-import { DuplicateInvoiceError, type InvoiceRecord, type LightningdDb } from './db.ts';
+import { DuplicateInvoiceError, type ChannelRecord, type InvoiceRecord, type LightningdDb } from './db.ts';
+import { hintChannels, routeHints, type PeerPolicy } from './invoice-hints.ts';
+import type { RouteHop } from '../../bolt11/fields.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
 
 /** Core Lightning's invoice error codes (common/jsonrpc_errors.h). */
@@ -26,14 +29,15 @@ export const InvoiceCode = {
 
 /** Core Lightning's defaults: a week (`expiry`), and --cltv-final 18. */
 const DEFAULT_INVOICE_EXPIRY = 7 * 24 * 3600;
-const DEFAULT_CLTV_FINAL = 18;
+export const DEFAULT_CLTV_FINAL = 18;
 /** BOLT 11: "the maximum length of a Tagged Field's data is ... 639 bytes" (Core Lightning's BOLT11_FIELD_BYTE_LIMIT). */
 const FIELD_BYTE_LIMIT = 639;
 /**
  * The features our invoices set: BOLT 9 var_onion_optin and payment_secret, both required (BOLT 11:
- * "MUST set `payment_secret` feature as required"). basic_mpp waits for multi-part receive.
+ * "MUST set `payment_secret` feature as required"), and basic_mpp (optional): we take multi-part
+ * payments (htlcs-in.ts, pay/mpp.ts).
  */
-const INVOICE_FEATURES = FeatureVector.fromFeatures({ var_onion_optin: 'required', payment_secret: 'required' });
+const INVOICE_FEATURES = FeatureVector.fromFeatures({ var_onion_optin: 'required', payment_secret: 'required', basic_mpp: 'optional' });
 
 export interface InvoiceDeps {
   db: LightningdDb;
@@ -43,6 +47,10 @@ export interface InvoiceDeps {
   randomBytes(n: number): Uint8Array;
   /** Seconds since 1970. */
   now(): number;
+  /** Our channels (route hints for the private ones: invoice-hints.ts). */
+  channels?(): ChannelRecord[];
+  /** The peer's channel_update towards us on `scid`, when known. */
+  peerPolicy?(scid: string, peer: string): Promise<PeerPolicy | undefined>;
 }
 
 const bad = (msg: string) => new RpcError(RpcCode.INVALID_PARAMS, msg);
@@ -91,7 +99,7 @@ function currencyOf(network: string): Currency {
 }
 
 /** An invoice as listinvoices (and delinvoice) show it; `status` expired once past expires_at. */
-function invoiceEntry(i: InvoiceRecord, now: number): Record<string, unknown> {
+export function invoiceEntry(i: InvoiceRecord, now: number): Record<string, unknown> {
   const status = i.status === 'unpaid' && now >= i.expires_at ? 'expired' : i.status;
   return {
     label: i.label,
@@ -102,6 +110,7 @@ function invoiceEntry(i: InvoiceRecord, now: number): Record<string, unknown> {
     expires_at: i.expires_at,
     ...(i.amount_msat !== undefined ? { amount_msat: BigInt(i.amount_msat) } : {}),
     created_index: i.created_index,
+    ...(i.updated_index !== undefined ? { updated_index: i.updated_index } : {}),
     ...(i.status === 'paid'
       ? {
           pay_index: i.pay_index,
@@ -111,6 +120,109 @@ function invoiceEntry(i: InvoiceRecord, now: number): Record<string, unknown> {
         }
       : {}),
   };
+}
+
+/** What `invoice` (and a keysend's invoice-like entry) asks, parsed. */
+export interface InvoiceRequest {
+  amountMsat?: bigint;
+  label: string;
+  description: string;
+  expiry: number;
+  preimage: Uint8Array;
+  cltv: number;
+  hashOnly: boolean;
+  /** BOLT 11 `r` route hints. */
+  routes?: RouteHop[][];
+}
+
+/** Builds, signs (hsmd) and records an invoice: `invoice`'s result, or Core Lightning's 900/901. */
+export async function createInvoice(d: InvoiceDeps, q: InvoiceRequest): Promise<Record<string, unknown>> {
+  const { amountMsat, label, description, expiry, preimage, cltv, hashOnly } = q;
+  const descBytes = new TextEncoder().encode(description);
+  if (descBytes.length > FIELD_BYTE_LIMIT && !hashOnly)
+    throw bad(`Description greater than ${FIELD_BYTE_LIMIT} bytes invalid (description length ${descBytes.length})`);
+
+  const paymentHash = sha256(preimage);
+  const payment_hash = toHex(paymentHash);
+  // Core Lightning checks the preimage before the label.
+  const existing = d.db.invoices();
+  if (existing.some(i => i.payment_hash === payment_hash)) throw new RpcError(InvoiceCode.PREIMAGE_ALREADY_EXISTS, 'preimage already used');
+  if (existing.some(i => i.label === label)) throw new RpcError(InvoiceCode.LABEL_ALREADY_EXISTS, `Duplicate label '${label}'`);
+
+  const paymentSecret = d.randomBytes(32);
+  const timestamp = d.now();
+  const fields = buildInvoiceFields({
+    paymentHash,
+    paymentSecret,
+    ...(hashOnly ? { descriptionHash: sha256(descBytes) } : { description }),
+    // BOLT 11: `x` "default is 3600 (1 hour) if not specified": written only when it differs.
+    ...(expiry !== DEFAULT_EXPIRY ? { expiry } : {}),
+    minFinalCltvExpiry: cltv,
+    features: INVOICE_FEATURES,
+    ...(q.routes?.length ? { routes: q.routes } : {}),
+  });
+  let hrp: string;
+  let data: number[];
+  try {
+    ({ hrp, data } = invoiceToSign({
+      currency: currencyOf(d.network),
+      ...(amountMsat !== undefined ? { amountMsat } : {}),
+      timestamp,
+      fields,
+    }));
+  } catch (e) {
+    if (isBoltError(e)) throw bad(e.message);
+    throw e;
+  }
+  const bolt11 = signedInvoice(hrp, data, await d.signInvoice(hrp, data));
+  const expires_at = timestamp + expiry;
+  let created_index: number;
+  try {
+    created_index = await d.db.addInvoice({
+      label,
+      bolt11,
+      payment_hash,
+      payment_secret: toHex(paymentSecret),
+      payment_preimage: toHex(preimage),
+      ...(amountMsat !== undefined ? { amount_msat: amountMsat.toString() } : {}),
+      description,
+      ...(hashOnly ? { deschashonly: true } : {}),
+      expires_at,
+      status: 'unpaid',
+      min_final_cltv_expiry: cltv,
+    });
+  } catch (e) {
+    // A concurrent `invoice` took the label or preimage while hsmd signed.
+    if (e instanceof DuplicateInvoiceError)
+      throw e.field === 'label'
+        ? new RpcError(InvoiceCode.LABEL_ALREADY_EXISTS, `Duplicate label '${label}'`)
+        : new RpcError(InvoiceCode.PREIMAGE_ALREADY_EXISTS, 'preimage already used');
+    throw e;
+  }
+  return { payment_hash, expires_at, bolt11, payment_secret: toHex(paymentSecret), created_index };
+}
+
+/** Keeps keysend labels apart within one millisecond (our clocks give no nanoseconds). */
+let keysendSeq = 0;
+
+/**
+ * A keysend's invoice-like entry, as Core Lightning's keysend plugin makes one: label
+ * `keysend-SECONDS.NANOSECONDS`, amount "any", description "keysend", the payer's preimage;
+ * unpaid until the caller marks it paid. Returns its label.
+ */
+export async function createKeysendInvoice(d: InvoiceDeps, preimage: Uint8Array, nowMs: number): Promise<string> {
+  keysendSeq = (keysendSeq + 1) % 1_000_000;
+  const nanos = (nowMs % 1000) * 1_000_000 + keysendSeq;
+  const label = `keysend-${Math.floor(nowMs / 1000)}.${String(nanos).padStart(9, '0')}`;
+  await createInvoice(d, {
+    label,
+    description: 'keysend',
+    expiry: DEFAULT_INVOICE_EXPIRY,
+    preimage,
+    cltv: DEFAULT_CLTV_FINAL,
+    hashOnly: false,
+  });
+  return label;
 }
 
 export function registerInvoiceCommands(rpc: RpcDispatcher, d: InvoiceDeps): void {
@@ -128,78 +240,28 @@ export function registerInvoiceCommands(rpc: RpcDispatcher, d: InvoiceDeps): voi
       'deschashonly?',
     ],
     description:
-      'Create an invoice for {amount_msat} (or "any") with {label} and {description}, valid for {expiry} seconds (a week); no route hints yet.',
+      'Create an invoice for {amount_msat} (or "any") with {label} and {description}, valid for {expiry} seconds (a week), with route hints for private channels ({exposeprivatechannels}).',
     handler: async p => {
       const amountMsat = amountParam(p.amount_msat);
       const label = labelParam(p.label);
       if (typeof p.description !== 'string') throw bad('description: should be a string');
-      const description = p.description;
       const expiry = uintParam(p.expiry, 'expiry', DEFAULT_INVOICE_EXPIRY, 2 ** 35 - 1);
       if (p.fallbacks !== undefined) throw bad('fallbacks: not supported yet');
       const preimage = p.preimage === undefined ? d.randomBytes(32) : fromHex(hashParam(p.preimage, 'preimage'));
       const cltv = uintParam(p.cltv, 'cltv', DEFAULT_CLTV_FINAL, 2 ** 32 - 1);
       const hashOnly = boolParam(p.deschashonly, 'deschashonly');
-      const descBytes = new TextEncoder().encode(description);
-      if (descBytes.length > FIELD_BYTE_LIMIT && !hashOnly)
-        throw bad(`Description greater than ${FIELD_BYTE_LIMIT} bytes invalid (description length ${descBytes.length})`);
-
-      const paymentHash = sha256(preimage);
-      const payment_hash = toHex(paymentHash);
-      // Core Lightning checks the preimage before the label.
-      const existing = d.db.invoices();
-      if (existing.some(i => i.payment_hash === payment_hash))
-        throw new RpcError(InvoiceCode.PREIMAGE_ALREADY_EXISTS, 'preimage already used');
-      if (existing.some(i => i.label === label)) throw new RpcError(InvoiceCode.LABEL_ALREADY_EXISTS, `Duplicate label '${label}'`);
-
-      const paymentSecret = d.randomBytes(32);
-      const timestamp = d.now();
-      const fields = buildInvoiceFields({
-        paymentHash,
-        paymentSecret,
-        ...(hashOnly ? { descriptionHash: sha256(descBytes) } : { description }),
-        // BOLT 11: `x` "default is 3600 (1 hour) if not specified": written only when it differs.
-        ...(expiry !== DEFAULT_EXPIRY ? { expiry } : {}),
-        minFinalCltvExpiry: cltv,
-        features: INVOICE_FEATURES,
+      const hinted = hintChannels(d.channels?.() ?? [], p.exposeprivatechannels);
+      const routes = routeHints(hinted, await Promise.all(hinted.map(c => d.peerPolicy?.(c.short_channel_id!, c.peer_id))));
+      return createInvoice(d, {
+        routes,
+        ...(amountMsat !== undefined ? { amountMsat } : {}),
+        label,
+        description: p.description,
+        expiry,
+        preimage,
+        cltv,
+        hashOnly,
       });
-      let hrp: string;
-      let data: number[];
-      try {
-        ({ hrp, data } = invoiceToSign({
-          currency: currencyOf(d.network),
-          ...(amountMsat !== undefined ? { amountMsat } : {}),
-          timestamp,
-          fields,
-        }));
-      } catch (e) {
-        if (isBoltError(e)) throw bad(e.message);
-        throw e;
-      }
-      const bolt11 = signedInvoice(hrp, data, await d.signInvoice(hrp, data));
-      const expires_at = timestamp + expiry;
-      let created_index: number;
-      try {
-        created_index = await d.db.addInvoice({
-          label,
-          bolt11,
-          payment_hash,
-          payment_secret: toHex(paymentSecret),
-          payment_preimage: toHex(preimage),
-          ...(amountMsat !== undefined ? { amount_msat: amountMsat.toString() } : {}),
-          description,
-          ...(hashOnly ? { deschashonly: true } : {}),
-          expires_at,
-          status: 'unpaid',
-        });
-      } catch (e) {
-        // A concurrent `invoice` took the label or preimage while hsmd signed.
-        if (e instanceof DuplicateInvoiceError)
-          throw e.field === 'label'
-            ? new RpcError(InvoiceCode.LABEL_ALREADY_EXISTS, `Duplicate label '${label}'`)
-            : new RpcError(InvoiceCode.PREIMAGE_ALREADY_EXISTS, 'preimage already used');
-        throw e;
-      }
-      return { payment_hash, expires_at, bolt11, payment_secret: toHex(paymentSecret), created_index };
     },
   });
 

@@ -8,7 +8,12 @@ import { RpcCode, RpcDispatcher, RpcError } from './jsonrpc.ts';
 import { registerWalletCommands } from './wallet-rpc.ts';
 import { registerDecodeCommands } from './decode-rpc.ts';
 import { registerSignMessageCommands } from './signmessage-rpc.ts';
-import { registerInvoiceCommands } from './invoice-rpc.ts';
+import { createKeysendInvoice, registerInvoiceCommands, type InvoiceDeps } from './invoice-rpc.ts';
+import { registerInvoiceWaitCommands } from './invoice-wait-rpc.ts';
+import type { PeerPolicy } from './invoice-hints.ts';
+import { IncomingHtlcs } from './htlcs-in.ts';
+import { FinalReceiver } from './receive.ts';
+import { registerPayCommands } from './pay-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { registerCloseCommands } from './close-rpc.ts';
 import { readType } from '../../wire/messages.ts';
@@ -50,9 +55,21 @@ function gossipRpcError(e: unknown): RpcError {
   }
 }
 
+/** The peer's channel_update towards us on `scid`, as gossipd knows it (invoice route hints). */
+async function peerPolicy(gossipd: NonNullable<LightningdOptions['gossipd']>, scid: string, peer: string): Promise<PeerPolicy | undefined> {
+  try {
+    const r = (await gossipd.rpc('listchannels', { short_channel_id: scid })) as { channels: (PeerPolicy & { source: string })[] };
+    return r.channels.find(c => c.source === peer);
+  } catch {
+    return undefined;
+  }
+}
+
 export class Lightningd {
   readonly rpc = new RpcDispatcher();
   private readonly now: () => number;
+  /** The final node's part (receive.ts), once lightningd decides incoming HTLCs. */
+  readonly receiver?: FinalReceiver;
 
   constructor(private readonly o: LightningdOptions) {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
@@ -80,14 +97,53 @@ export class Lightningd {
       });
     }
     registerDecodeCommands(this.rpc);
-    if (o.hsm && o.randomBytes)
-      registerInvoiceCommands(this.rpc, {
+    if (o.hsm && o.randomBytes) {
+      const invoices: InvoiceDeps = {
         db: o.db,
         network: o.network,
         signInvoice: (hrp, data) => o.hsm!.signInvoice(hrp, data),
         randomBytes: o.randomBytes,
         now: this.now,
-      });
+        ...(o.channels ? { channels: () => o.channels!.list().flatMap(c => (c.record ? [c.record] : [])) } : {}),
+        ...(o.gossipd ? { peerPolicy: (scid: string, peer: string) => peerPolicy(o.gossipd!, scid, peer) } : {}),
+      };
+      registerInvoiceCommands(this.rpc, invoices);
+      const clock = o.clock;
+      if (clock) registerInvoiceWaitCommands(this.rpc, { db: o.db, now: this.now, clock });
+      // Incoming HTLCs decided (Core Lightning's peer_htlcs.c): paid invoices, keysends, failures.
+      const channels = o.channels;
+      const ecdh = o.hsm.ecdh?.bind(o.hsm);
+      if (channels && ecdh && clock) {
+        const log = o.log ?? { debug() {}, info() {}, warn() {} };
+        this.receiver = new FinalReceiver({
+          db: o.db,
+          blockheight: () => o.blockheight?.() ?? 0,
+          now: this.now,
+          clock,
+          keysendInvoice: preimage => createKeysendInvoice(invoices, preimage, Date.now()),
+          log,
+        });
+        channels.onHtlcs(
+          new IncomingHtlcs({
+            channeld: dbid => {
+              const d = channels.channeldOf(dbid);
+              return (
+                d && {
+                  fulfillHtlc: (id, preimage) => d.guard(d.api.fulfillHtlc(id, preimage)),
+                  failHtlc: (id, reason) => d.guard(d.api.failHtlc(id, reason)),
+                  failMalformedHtlc: (id, h, code) => d.guard(d.api.failMalformedHtlc(id, h, code)),
+                }
+              );
+            },
+            ecdh: async pub => ecdh(pub),
+            receiver: this.receiver,
+            log,
+          }),
+        );
+      }
+    }
+    if (o.pay && o.randomBytes)
+      registerPayCommands(this.rpc, { pay: o.pay, network: o.network, randomBytes: o.randomBytes, now: this.now });
     if (o.hsm) {
       const gossipd = o.gossipd;
       registerSignMessageCommands(this.rpc, {
@@ -133,7 +189,7 @@ export class Lightningd {
       // A channel closing by agreement counts as inactive once closingd has it, as in Core Lightning.
       else if (c.record?.state === 'CLOSINGD_SIGEXCHANGE' || c.record?.state === 'CLOSINGD_COMPLETE') inactive++;
       // Core Lightning counts a failed channel (awaiting its close on chain) as inactive.
-      else if (c.record?.state === 'AWAITING_UNILATERAL') inactive++;
+      else if (c.record && c.record.state !== 'CHANNELD_AWAITING_LOCKIN') inactive++;
       else pending++;
     }
     return { byPeer, pending, active, inactive };

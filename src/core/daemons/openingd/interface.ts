@@ -35,7 +35,11 @@ export interface OpeningdInit {
   nodeId: string;
   /** The channel's database id: with peerId, what hsmd derives this channel's keys from. */
   dbid: bigint;
-  role: 'opener' | 'accepter';
+  /**
+   * 'resume': a channel funded before this connection (after a reconnect or restart) whose
+   * channel_ready exchange is not done: reestablish (resume()), then channel_ready (ready()).
+   */
+  role: 'opener' | 'accepter' | 'resume';
   network: NetworkName;
   /** Our `init` features and the peer's, hex (BOLT 1). */
   ourFeatures: string;
@@ -58,6 +62,8 @@ export interface OpeningdInit {
    * lightningd, which decided to answer it); absent, the first message on the peer link is.
    */
   openChannel?: Uint8Array;
+  /** role 'resume': the funded channel as lightningd made it durable (its record's `funded`, channel/serialize.ts serializeValue). */
+  funded?: string;
   /** Fail the open (BOLT 1 `error`) when the peer takes longer than this to answer a step; none if absent. */
   replyTimeoutMs?: number;
 }
@@ -84,7 +90,12 @@ export interface OpeningdDaemonApi {
    */
   accept(): Promise<Funded>;
   /**
-   * Either role, once funded and lightningd has seen the funding output pay exactly
+   * 'resume': sends channel_reestablish for the funded channel and answers once the peer's agrees
+   * that neither side went beyond commitment #0; then ready() may follow.
+   */
+  resume(): Promise<void>;
+  /**
+   * Any role, once funded and lightningd has seen the funding output pay exactly
    * funding_satoshis to the 2-of-2 at minimum_depth (BOLT 2 channel_ready, the sender: "MUST NOT
    * send `channel_ready` unless outpoint ... pays exactly `funding_satoshis`"), or at once with
    * option_zeroconf: sends channel_ready and answers with the channel in normal operation once

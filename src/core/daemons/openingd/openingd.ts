@@ -12,6 +12,8 @@ import { decodeMessage, encodeMessage, type Message, type MessageName, type Mess
 import { peerMessageFor } from '../../channel/errors.ts';
 import { OpeningError } from './errors.ts';
 import { channelReady, needsAlias, receiveChannelReady, validateFirstCommitment } from './ready.ts';
+import { fundedReestablish, receiveFundedReestablish } from './resume.ts';
+import { deserializeValue } from '../../channel/serialize.ts';
 import type { ChannelOwner, OpeningdDaemonApi, OpeningdEvents, OpeningdInit, OpeningStatus, PeerSend } from './interface.ts';
 
 /** openingd's links as the class takes them: the peer and lightningd across ports, the signer as a ChannelSigner. */
@@ -152,6 +154,16 @@ export class Openingd {
         this.#setFunded(funded);
         await this.#send(message);
         return funded;
+      }),
+    resume: () =>
+      this.#step('resume', 'starting', async () => {
+        if (!this.#init.funded) throw new Error('openingd: resuming needs the funded channel (init.funded)');
+        const f = deserializeValue<Funded>(this.#init.funded);
+        this.#funded = f;
+        this.#peerKnows = true;
+        await this.#send(await fundedReestablish(f, this.#signer));
+        receiveFundedReestablish(f, await this.#next('channel_reestablish'));
+        this.#setFunded(f);
       }),
     ready: alias => {
       // lightningd's mistake, not the peer's: refused before anything is sent, the channel untouched.

@@ -1,11 +1,11 @@
-// Shows LDK blocks of `boltworker regtest` through its Esplora API (ChannelManager's Confirm, as an
-// Electrum-style client would): the block at `height` with the transactions LDK holds, then the tip.
+// Shows LDK the chain of `boltworker regtest` (its Esplora API): the block at a height with the
+// transactions LDK holds in it, then the tip (ChannelManager's Confirm, as an Electrum-style client would).
 import * as ldk from 'lightningdevkit';
 import { fromHex } from '../../../src/core/base/bytes.ts';
 import type { LdkPeer } from './peer.ts';
 
-export async function showLdkBlock(peer: LdkPeer, esplora: string, height: number, txids: string[]): Promise<void> {
-  const get = async (path: string) => (await fetch(`${esplora}${path}`)).text();
+export async function showLdkBlock(peer: LdkPeer, url: string, height: number, txids: string[]): Promise<void> {
+  const get = async (path: string) => (await fetch(`${url}${path}`)).text();
   const hash = await get(`/block-height/${height}`);
   const header = fromHex(await get(`/block/${hash}/header`));
   const all = JSON.parse(await get(`/block/${hash}/txids`)) as string[];
@@ -15,6 +15,7 @@ export async function showLdkBlock(peer: LdkPeer, esplora: string, height: numbe
   const confirm = peer.channelManager!.as_Confirm();
   confirm.transactions_confirmed(header, txdata, height);
   const tipHash = await get('/blocks/tip/hash');
-  confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), Number(await get('/blocks/tip/height')));
+  const tip = Number(await get('/blocks/tip/height'));
+  confirm.best_block_updated(fromHex(await get(`/block/${tipHash}/header`)), tip);
   peer.processEvents();
 }

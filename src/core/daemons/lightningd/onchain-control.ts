@@ -1,0 +1,429 @@
+// lightningd's part of BOLT 5 (Core Lightning's peer_control.c drop_to_chain and
+// lightningd/onchain_control.c): failing a channel broadcasts our latest commitment, signed by
+// hsmd, recorded before it leaves and sent again at each block until one confirms it; every
+// channel's funding output is watched, and the transaction that spends it is recorded
+// (FUNDING_SPEND_SEEN) and handed to an onchaind of its own (ONCHAIN), with a link to hsmd
+// limited to ONCHAIN_CAPABILITIES. lightningd feeds it each block's spends of what it watches
+// (recorded first, replayed after a restart), broadcasts what it asks, and forgets the channel
+// once onchaind says every output is irrevocably resolved (100 blocks deep). A mutual close
+// needs no onchaind: its outputs pay the wallet and the peer directly.
+import { Transaction } from '@scure/btc-signer';
+import { fromHex, toHex } from '../../base/bytes.ts';
+import { commitmentNumberOf, derFromCompact, fundingWitness, scriptSig, setWitness, SIGHASH_ALL, TX_OPTS } from '../../bolt3/index.ts';
+import type { ConnectedBlock, SendResult } from '../../chain/backend.ts';
+import { buildFor } from '../../channel/commitment.ts';
+import { deserializeChannel, deserializeValue, serializeChannel } from '../../channel/serialize.ts';
+import { openedChannel, type ChannelState } from '../../channel/state.ts';
+import type { Log } from '../../node/daemon.ts';
+import { DAEMONS } from '../../node/daemons.ts';
+import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
+import { IRREVOCABLE_DEPTH } from '../../onchain/resolve.ts';
+import { sha256 } from '../../crypto/primitives.ts';
+import { parseTx } from '../../wallet/tx.ts';
+import type { Wallet } from '../../wallet/wallet.ts';
+import { CHANNEL_LINK, ONCHAIN_CAPABILITIES, type ChannelLinkArgs, type HsmdSpec } from '../hsmd/interface.ts';
+import type { HtlcStub, OnchainStatus, OnchaindEvents, OnchaindInit, OnchaindSpec } from '../onchaind/interface.ts';
+import type { Funded } from '../openingd/interface.ts';
+import type { ChannelRecord, LightningdDb, OnchainRecord } from './db.ts';
+
+export interface OnchainControlOptions {
+  db: LightningdDb;
+  daemons: DaemonSupervisor;
+  hsmd: RunningDaemon<HsmdSpec>;
+  /** Where sweeps go (a fresh key per channel, so listfunds shows them). */
+  wallet: Wallet;
+  broadcast(tx: Uint8Array): Promise<SendResult>;
+  /** The feerate onchaind's sweeps pay now (sat per 1000 weight). */
+  feeratePerKw(): Promise<number>;
+  /** The last block lightningd followed (0 before the first). */
+  tip(): number;
+  /** Ends the channel's channeld, if one runs (the channel is failed, or its funding output spent). */
+  endChannel(dbid: string): Promise<void>;
+  /** The channel is forgotten: connectd no longer holds its channel_id. */
+  forgotten?(c: ChannelRecord): Promise<void>;
+  log: Log;
+}
+
+/** Why forceClose refused. */
+export class ForceCloseRefused extends Error {
+  constructor(
+    readonly reason: 'data_loss' | 'closed' | 'not_funded',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ForceCloseRefused';
+  }
+}
+
+/** An onchaind lightningd runs for a channel, and the outpoints it asked to watch. */
+interface Tracking {
+  dbid: string;
+  key: string;
+  daemon?: RunningDaemon<OnchaindSpec>;
+  events?: { close(): void };
+  watched: Set<string>;
+  status?: OnchainStatus;
+  resolved?: boolean;
+  ended?: boolean;
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const outpoint = (txid: string, vout: number) => `${txid}:${vout}`;
+
+/** A channel's state as onchaind takes it: channeld's last, or (before channel_ready) commitment 0 from the funded channel. */
+function channelStateOf(c: ChannelRecord): string {
+  if (c.channel) return c.channel;
+  const f = deserializeValue<Funded>(c.funded);
+  // The peer's second point comes with its channel_ready; before it no commitment of its uses it.
+  return serializeChannel(openedChannel({ ...f, remoteSecondPerCommitmentPoint: f.remoteFirstPerCommitmentPoint }));
+}
+
+/** Every HTLC lightningd recorded for the channel (onchaind adds the state's own). */
+function stubsOf(c: ChannelRecord): HtlcStub[] {
+  return Object.values(c.htlcs ?? {}).map(h => ({
+    offeredByUs: h.direction === 'out',
+    paymentHash: fromHex(h.payment_hash),
+    cltvExpiry: h.cltv_expiry,
+    id: BigInt(h.id),
+  }));
+}
+
+export class OnchainControl {
+  private readonly tracking = new Map<string, Tracking>();
+  private instances = 0;
+
+  constructor(private readonly o: OnchainControlOptions) {}
+
+  private record(dbid: string): ChannelRecord | undefined {
+    return this.o.db.channels().find(c => c.dbid === dbid);
+  }
+
+  /** Writes the channel's latest record with `change` applied (read again: others write it too). */
+  private async update(dbid: string, change: (c: ChannelRecord) => Partial<ChannelRecord>): Promise<ChannelRecord | undefined> {
+    const c = this.record(dbid);
+    if (!c) return undefined;
+    const next = { ...c, ...change(c) };
+    await this.o.db.saveChannel(next);
+    return next;
+  }
+
+  private async onchainOf(dbid: string, change: (o: OnchainRecord) => OnchainRecord): Promise<ChannelRecord | undefined> {
+    return this.update(dbid, c => ({ onchain: change(c.onchain ?? {}) }));
+  }
+
+  // ---- our commitment ----
+
+  /**
+   * BOLT 5 "Failing a Channel": "MUST broadcast its latest commitment transaction" (never, BOLT 2
+   * option_data_loss_protect, a stale one: a channel that found itself behind is refused). hsmd
+   * signs our latest validated commitment (it refuses one it revoked); the channel is recorded
+   * AWAITING_UNILATERAL with the transaction before it is broadcast, then sent again each block.
+   */
+  async forceClose(dbid: string, reason: string): Promise<{ tx: string; txid: string }> {
+    const c = this.record(dbid);
+    if (!c) throw new ForceCloseRefused('closed', `no channel ${dbid}`);
+    if (c.failure?.action === 'data_loss') {
+      throw new ForceCloseRefused('data_loss', 'our state is behind the peer (option_data_loss_protect): broadcasting it could lose funds');
+    }
+    if (c.onchain?.spend) throw new ForceCloseRefused('closed', `the funding output was spent by ${c.onchain.spend.txid}`);
+    let tx = c.onchain?.commitment_tx;
+    let txid = c.onchain?.commitment_txid;
+    if (tx === undefined || txid === undefined) {
+      const signed = await this.signCommitment(c);
+      tx = toHex(signed.raw);
+      txid = signed.txid;
+      const at = { commitment_tx: tx, commitment_txid: txid };
+      await this.update(dbid, r => ({ state: r.onchain?.spend ? r.state : 'AWAITING_UNILATERAL', onchain: { ...r.onchain, ...at } }));
+      this.o.log.warn(`channel ${c.channel_id}: failed (${reason}); broadcasting our commitment ${txid}`);
+    }
+    // The caller has ended the channel's daemon (ChannelControl.forceClose, or channeld itself failed).
+    await this.send(c, fromHex(tx), 'our commitment');
+    return { tx, txid };
+  }
+
+  /** Our latest commitment with both signatures: the peer's (in the state) and hsmd's. */
+  private async signCommitment(c: ChannelRecord): Promise<{ raw: Uint8Array; txid: string }> {
+    const st: ChannelState = deserializeChannel(channelStateOf(c));
+    const hsmd = this.o.hsmd;
+    const dbid = BigInt(c.dbid);
+    const lc = st.localCommit;
+    const point = await hsmd.guard(hsmd.api.getPerCommitmentPoint(c.peer_id, dbid, lc.index));
+    const built = buildFor(st.params, 'local', lc.spec, lc.index, point);
+    const tx = built.commitment.tx;
+    const ours = await hsmd.guard(hsmd.api.signLocalCommitment(c.peer_id, dbid, tx.unsignedTx));
+    setWitness(
+      tx,
+      0,
+      fundingWitness(
+        built.commitment.fundingScript,
+        { pubkey: st.params.local.fundingPubkey, sig: scriptSig(derFromCompact(ours), SIGHASH_ALL) },
+        { pubkey: st.params.remote.fundingPubkey, sig: scriptSig(derFromCompact(lc.signature), SIGHASH_ALL) },
+      ),
+    );
+    return { raw: tx.toBytes(true, true), txid: tx.id };
+  }
+
+  private async send(c: ChannelRecord, raw: Uint8Array, what: string): Promise<boolean> {
+    try {
+      const r = await this.o.broadcast(raw);
+      if (r.success) return true;
+      this.o.log.info(`channel ${c.channel_id}: ${what} not accepted: ${r.errmsg ?? 'refused'}`);
+    } catch (e) {
+      this.o.log.info(`channel ${c.channel_id}: broadcasting ${what}: ${errorText(e)}`);
+    }
+    return false;
+  }
+
+  // ---- starting, and at a restart ----
+
+  /**
+   * At start: onchaind again for each channel whose funding output was spent (with the spends it
+   * saw, replayed), and our commitment again for each failed channel (signed first if a crash came
+   * between hsmd's signature and the record).
+   */
+  async load(): Promise<void> {
+    for (const c of this.o.db.channels()) {
+      try {
+        if (c.onchain?.spend && c.onchain.close !== 'mutual') await this.startOnchaind(c.dbid);
+        else if (c.state === 'AWAITING_UNILATERAL' && c.failure?.action !== 'data_loss') await this.forceClose(c.dbid, 'restart');
+      } catch (e) {
+        this.o.log.warn(`channel ${c.channel_id}: ${errorText(e)}`);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.tracking.values()].map(t => this.endOnchaind(t)));
+  }
+
+  // ---- the chain ----
+
+  async blockConnected(b: ConnectedBlock): Promise<void> {
+    // Funding outputs not yet spent, by outpoint.
+    const funding = new Map<string, ChannelRecord>();
+    for (const c of this.o.db.channels()) if (!c.onchain?.spend) funding.set(outpoint(c.funding_txid, c.funding_outnum), c);
+    if (funding.size === 0 && this.tracking.size === 0 && !this.o.db.channels().some(c => c.onchain)) return;
+    const spendsOf = (i: number) => b.inputs?.[i] ?? parseTx(b.txs[i]!).inputs.map(x => ({ txid: x.txid, vout: x.index }));
+    const inputs = b.txs.map((_, i) => spendsOf(i));
+    for (let i = 0; i < b.txs.length; i++) {
+      for (const inp of inputs[i]!) {
+        const c = funding.get(outpoint(inp.txid, inp.vout));
+        if (c) await this.fundingSpent(c, b.txs[i]!, b.height);
+      }
+    }
+    // One feerate for every onchaind this block (the backend is asked once); none: each keeps its own.
+    const feeratePerKw = this.tracking.size > 0 ? await this.o.feeratePerKw().catch(() => undefined) : undefined;
+    for (const t of [...this.tracking.values()]) {
+      if (t.ended || !t.daemon) continue;
+      const spends = b.txs.filter((_, i) => inputs[i]!.some(x => t.watched.has(outpoint(x.txid, x.vout))));
+      await this.feed(t, b.height, spends, feeratePerKw);
+    }
+    for (const c of this.o.db.channels()) {
+      const spend = c.onchain?.spend;
+      if (!spend && c.onchain?.commitment_tx) await this.send(c, fromHex(c.onchain.commitment_tx), 'our commitment (again)');
+      // A mutual close is resolved once its transaction is as deep as onchaind would wait.
+      if (spend && c.onchain?.close === 'mutual' && b.height - spend.height + 1 >= IRREVOCABLE_DEPTH) await this.forget(c.dbid);
+    }
+  }
+
+  /** A reorganisation took the block at `b.height`: what it held is undone (onchaind's own outputs, at its next block). */
+  async blockDisconnected(b: { height: number }): Promise<void> {
+    for (const c of this.o.db.channels()) {
+      const on = c.onchain;
+      if (!on?.spend) continue;
+      if (on.spend.height >= b.height) {
+        // The funding output is unspent again: its next spend starts a new onchaind.
+        const t = this.tracking.get(c.dbid);
+        if (t) await this.endOnchaind(t);
+        const { spend: _s, close, spends: _p, ...rest } = on;
+        // Back to where it was: our commitment broadcast, a mutual close signed, or (a commitment of the peer's) failed.
+        const state = rest.commitment_tx ? 'AWAITING_UNILATERAL' : close === 'mutual' ? 'CLOSINGD_COMPLETE' : 'FUNDING_SPEND_SEEN';
+        await this.update(c.dbid, () => ({ state, onchain: rest }));
+      } else if (on.spends?.some(s => s.height >= b.height)) {
+        await this.onchainOf(c.dbid, r => ({ ...r, spends: (r.spends ?? []).filter(s => s.height < b.height) }));
+      }
+    }
+  }
+
+  /**
+   * `raw` spent the channel's funding output in the block at `height`: recorded (FUNDING_SPEND_SEEN,
+   * or ONCHAIN for a mutual close: BOLT 3 "Closing Transaction" carries no commitment number),
+   * channeld ended, and onchaind started for a commitment.
+   */
+  private async fundingSpent(c: ChannelRecord, raw: Uint8Array, height: number): Promise<void> {
+    const tx = Transaction.fromRaw(raw, TX_OPTS);
+    const mutual = commitmentNumberOf(tx.lockTime, tx.getInput(0).sequence ?? 0, 0n) === undefined;
+    const spend = { tx: toHex(raw), txid: tx.id, height };
+    await this.update(c.dbid, r => ({
+      state: mutual ? 'ONCHAIN' : 'FUNDING_SPEND_SEEN',
+      onchain: { ...r.onchain, spend, close: mutual ? 'mutual' : 'commitment', spends: [] },
+    }));
+    this.o.log.info(`channel ${c.channel_id}: funding output spent by ${tx.id} at ${height} (${mutual ? 'mutual close' : 'a commitment'})`);
+    await this.o.endChannel(c.dbid);
+    if (!mutual) await this.startOnchaind(c.dbid);
+  }
+
+  /** Records this block's spends of what `t` watches (replayed after a restart), then hands onchaind the block. */
+  private async feed(t: Tracking, height: number, spends: Uint8Array[], feeratePerKw: number | undefined): Promise<void> {
+    const d = t.daemon!;
+    const prior = this.record(t.dbid)?.onchain?.spends ?? [];
+    if (spends.length > 0 || prior.some(s => s.height >= height)) {
+      const kept = prior.filter(s => s.height < height);
+      await this.onchainOf(t.dbid, r => ({ ...r, spends: [...kept, ...spends.map(tx => ({ tx: toHex(tx), height }))] }));
+    }
+    try {
+      t.status = await d.guard(d.api.block({ height, spends, ...(feeratePerKw !== undefined ? { feeratePerKw } : {}) }));
+    } catch (e) {
+      this.o.log.warn(`channel ${t.dbid}: onchaind at block ${height}: ${errorText(e)}`);
+    }
+    if (t.resolved) await this.forget(t.dbid);
+  }
+
+  // ---- onchaind ----
+
+  /** Starts onchaind for a channel whose funding output was spent (recorded), and records it ONCHAIN. */
+  private async startOnchaind(dbid: string): Promise<void> {
+    if (this.tracking.has(dbid)) return;
+    let c = this.record(dbid);
+    const spend = c?.onchain?.spend;
+    if (!c || !spend) return;
+    if (!c.onchain!.destination) {
+      const k = await this.o.wallet.newKey('p2wpkh');
+      c = (await this.onchainOf(dbid, r => ({ ...r, destination: { index: k.index, type: k.type } })))!;
+    }
+    const dest = c.onchain!.destination!;
+    const destination = { ...dest, script: this.o.wallet.keyScript(dest.type, dest.index) };
+    const t: Tracking = { dbid, key: `onchaind-${dbid}`, watched: new Set() };
+    this.tracking.set(dbid, t);
+    const events: OnchaindEvents = {
+      watch: ops => {
+        for (const x of ops) t.watched.add(outpoint(x.txid, x.vout));
+      },
+      broadcast: async tx => {
+        // A transaction `fund` paid the fee of: the wallet signs its own inputs (hsmd signs only those).
+        const signed = await this.o.wallet.signChild(tx, (txid, vout) => this.prevout(dbid, txid, vout));
+        const r = await this.o.broadcast(signed);
+        if (!r.success) throw new Error(r.errmsg ?? 'refused');
+      },
+      // option_anchors: our zero-fee HTLC transactions get wallet coins and change to onchaind's destination.
+      fund: req => this.o.wallet.fundChild({ ...req, change: destination.script }),
+      preimage: p => this.htlcGone(dbid, 'out', toHex(p.paymentHash), 'the peer revealed its preimage on chain'),
+      htlcFailed: h => this.htlcGone(dbid, 'out', toHex(h.paymentHash), 'failed on chain'),
+      resolved: s => {
+        t.status = s;
+        t.resolved = true;
+      },
+    };
+    const init: OnchaindInit = {
+      peerId: c.peer_id,
+      dbid: BigInt(dbid),
+      channel: channelStateOf(c),
+      spendingTx: fromHex(spend.tx),
+      height: spend.height,
+      tip: Math.max(spend.height, this.o.tip()),
+      preimages: this.preimagesFor(c),
+      htlcs: stubsOf(c),
+      destination,
+      feeratePerKw: await this.o.feeratePerKw(),
+      spends: (c.onchain!.spends ?? []).map(s => ({ tx: fromHex(s.tx), height: s.height })),
+    };
+    const { daemons, hsmd } = this.o;
+    const answers = daemons.serve(events);
+    const [hsmUse, hsmServe] = daemons.channel();
+    const args: ChannelLinkArgs = { peerId: c.peer_id, dbid: BigInt(dbid), caps: [...ONCHAIN_CAPABILITIES] };
+    t.events = answers;
+    try {
+      await hsmd.attach({ key: t.key, name: CHANNEL_LINK, args, serves: { port: hsmServe, caps: [] } });
+      t.daemon = await daemons.start(DAEMONS.onchaind, `onchaind-${dbid}-${++this.instances}`, init, {
+        uses: { hsm: { port: hsmUse }, events: { port: answers.port } },
+        serves: {},
+      });
+      t.status = await t.daemon.guard(t.daemon.api.status());
+    } catch (e) {
+      this.o.log.warn(`channel ${c.channel_id}: onchaind did not start: ${errorText(e)}`);
+      await this.endOnchaind(t);
+      return;
+    }
+    if (c.state !== 'ONCHAIN') await this.update(dbid, () => ({ state: 'ONCHAIN' }));
+    if (t.resolved) await this.forget(dbid);
+  }
+
+  private async endOnchaind(t: Tracking): Promise<void> {
+    if (this.tracking.get(t.dbid) === t) this.tracking.delete(t.dbid);
+    if (t.ended) return;
+    t.ended = true;
+    await t.daemon?.stop().catch(() => undefined);
+    await this.o.hsmd.detach(t.key).catch(() => undefined);
+    t.events?.close();
+  }
+
+  /** Every output irrevocably resolved (or a mutual close deep enough): the channel moves to closed_channels. */
+  private async forget(dbid: string): Promise<void> {
+    const t = this.tracking.get(dbid);
+    if (t) await this.endOnchaind(t);
+    const c = this.record(dbid);
+    if (!c) return;
+    await this.o.db.saveChannel({ ...c, onchain: { ...c.onchain, resolved_height: this.o.tip() } });
+    await this.o.db.forgetChannel(dbid);
+    await this.o.forgotten?.(c).catch(() => undefined);
+    this.o.log.info(`channel ${c.channel_id}: resolved on chain; forgotten`);
+  }
+
+  /** The output `txid:vout` of a transaction of the channel's close (the spend, or one seen spending its outputs). */
+  private prevout(dbid: string, txid: string, vout: number): { script: Uint8Array; amount: bigint } | undefined {
+    const on = this.record(dbid)?.onchain;
+    for (const raw of [on?.spend?.tx, ...(on?.spends ?? []).map(s => s.tx)]) {
+      if (!raw) continue;
+      const tx = parseTx(fromHex(raw));
+      const out = tx.txid === txid ? tx.outputs[vout] : undefined;
+      if (out) return { script: out.script, amount: BigInt(out.amount_sat) };
+    }
+    return undefined;
+  }
+
+  /** Payment preimages we hold (our invoices) for the channel's HTLCs: onchaind claims what we received with them. */
+  private preimagesFor(c: ChannelRecord): Uint8Array[] {
+    const st = deserializeChannel(channelStateOf(c));
+    const hashes = new Set([
+      ...Object.values(c.htlcs ?? {}).map(h => h.payment_hash),
+      ...[st.localCommit, st.remoteCommit].flatMap(x => x.spec.htlcs.map(h => toHex(h.add.paymentHash))),
+    ]);
+    return this.o.db
+      .invoices()
+      .filter(i => hashes.has(i.payment_hash))
+      .map(i => fromHex(i.payment_preimage))
+      .filter(p => hashes.has(toHex(sha256(p))));
+  }
+
+  /** An HTLC of ours settled on chain (BOLT 5): no longer in flight. */
+  private async htlcGone(dbid: string, direction: 'in' | 'out', paymentHash: string, why: string): Promise<void> {
+    this.o.log.info(`channel ${dbid}: HTLC ${paymentHash} ${why}`);
+    await this.update(dbid, c => ({
+      htlcs: Object.fromEntries(
+        Object.entries(c.htlcs ?? {}).filter(([, h]) => !(h.direction === direction && h.payment_hash === paymentHash)),
+      ),
+    }));
+  }
+
+  /** listpeerchannels' `status` for a channel on its way to the chain, in Core Lightning's words. */
+  status(c: ChannelRecord): string[] {
+    const on = c.onchain;
+    if (c.state === 'AWAITING_UNILATERAL') {
+      if (c.failure?.action === 'data_loss') return [`${c.state}:We are behind the peer: waiting for its commitment transaction`];
+      return on?.commitment_txid ? [`${c.state}:Attempting to reconnect; our commitment ${on.commitment_txid} broadcast`] : [];
+    }
+    if (!on?.spend) return [];
+    if (on.close === 'mutual') return [`${c.state}:Tracking mutual close transaction`];
+    const s = this.tracking.get(c.dbid)?.status;
+    if (!s) return [`${c.state}:Funding output spent by ${on.spend.txid}`];
+    const what = {
+      mutual: 'Tracking mutual close transaction',
+      local: 'Tracking our own unilateral close',
+      remote: 'Tracking their unilateral close',
+      revoked: 'Tracking their illegal close: taking all funds',
+      future: 'Tracking their unilateral close from a state we lost',
+    }[s.close];
+    const open = s.outputs.filter(x => x.state !== 'resolved').length;
+    return [`${c.state}:${what}`, `${c.state}:${open === 0 ? 'All outputs resolved' : `${open} outputs unresolved`}`];
+  }
+}

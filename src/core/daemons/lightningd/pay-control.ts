@@ -1,0 +1,395 @@
+// lightningd pays (Core Lightning's xpay over its sendpay machinery, lightningd/pay.c): a
+// PaySession (src/core/pay) plans the parts; each part is recorded durably (pay-store.ts) BEFORE
+// channeld is asked to add its HTLC, and what the channel does with the HTLC comes back through
+// ChannelControl's HtlcListener: `offered` ties the record to channeld's HTLC id, `fulfilled`
+// writes the preimage in the same write as the channel state (staging: a preimage learned is never
+// lost), `failed` keeps the error onion, decoded with the part's shared secrets. After a restart a
+// part in flight is resolved the same way, from the channel, and never sent again.
+import { toHex } from '../../base/bytes.ts';
+import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
+import { chainHash } from '../../chain/chains.ts';
+import type { ListChannelsEntry } from '../../gossip/list.ts';
+import type { Log } from '../../node/daemon.ts';
+import {
+  graphForPayments,
+  PaySession,
+  withHints,
+  type OutgoingPart,
+  type PayEnv,
+  type PayRequest,
+  type PayResult,
+} from '../../pay/index.ts';
+import { formatScid } from '../../wire/scid.ts';
+import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
+import type { HtlcListener } from './channels.ts';
+import type { ChannelRecord, LightningdDb } from './db.ts';
+import { RpcError } from './jsonrpc.ts';
+import { paymentGraph } from './pay-graph.ts';
+import { matchRecordedAdds, partOfHtlc, stagePartChanges } from './pay-htlcs.ts';
+import {
+  PAYMENTS,
+  SENDPAYS,
+  paymentKey,
+  payments,
+  sendpayKey,
+  sendpays,
+  stagePayment,
+  stageSendpay,
+  summarize,
+  type GroupSummary,
+  type PaymentRecord,
+  type SendpayRecord,
+} from './pay-store.ts';
+
+/** Core Lightning's PAY_IN_PROGRESS and PAY_STOPPED_RETRYING. */
+export const PAY_IN_PROGRESS = 200;
+const PAY_STOPPED_RETRYING = 210;
+
+/** What PayControl needs of ChannelControl (channels.ts). */
+export interface PayChannels {
+  onHtlcs(l: HtlcListener): () => void;
+  channeldOf(dbid: string): { api: Pick<ChanneldDaemonApi, 'addHtlc'>; guard<R>(p: Promise<R>): Promise<R> } | undefined;
+}
+
+export interface PayControlOptions {
+  nodeId: string;
+  network: string;
+  db: LightningdDb;
+  channels: PayChannels;
+  /** gossipd's channels (listchannels rows); absent: our own channels and the invoice's hints only. */
+  listchannels?(): Promise<ListChannelsEntry[]>;
+  blockheight(): number | Promise<number>;
+  randomBytes(n: number): Uint8Array;
+  /** Milliseconds since 1970. */
+  nowMs(): number;
+  /** What a channel can add now (channel-rpc.ts channelBalance). */
+  spendable(c: ChannelRecord): bigint;
+  log: Log;
+}
+
+/** A payment to make: the session's request and what listpays shows of it. */
+export interface PayOrder {
+  req: PayRequest;
+  bolt11?: string;
+  description?: string;
+  label?: string;
+  /** The invoice's `r` fields. */
+  hints?: HintHop[][];
+}
+
+/** A payment that completed (now or before): its attempt and what its parts add up to. */
+export interface Paid extends GroupSummary {
+  payment: PaymentRecord;
+  preimage: string;
+}
+
+/** A payment running in this process: its session, and a wake-up for each event it waits for. */
+interface Run {
+  session: PaySession;
+  height: number;
+  signalled: boolean;
+  waiter?: () => void;
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class PayControl implements HtlcListener {
+  private readonly runs = new Map<string, Run>();
+  /** Parts whose addHtlc is in flight, until channeld reports them `offered` (or refuses them). */
+  private readonly offering = new Map<string, () => void>();
+  /** Each channel's addHtlc calls, one at a time: an `offered` change names the part it is. */
+  private readonly turns = new Map<string, Promise<void>>();
+  private readonly stopListening: () => void;
+
+  constructor(private readonly o: PayControlOptions) {
+    this.stopListening = o.channels.onHtlcs(this);
+  }
+
+  get db(): LightningdDb {
+    return this.o.db;
+  }
+
+  stop(): void {
+    this.stopListening();
+  }
+
+  /**
+   * At start (the database loaded, the channels known): parts never offered are failed (channeld
+   * never sent what it never recorded), and attempts whose parts are all resolved get their end.
+   * Parts in flight stay pending: their channel tells what became of them.
+   */
+  async load(): Promise<void> {
+    for (const c of this.o.db.channels()) this.reconcile(c);
+    for (const p of payments(this.o.db)) if (p.status === 'pending') this.settleOrphan(p.payment_hash, p.groupid);
+    await this.o.db.flush();
+  }
+
+  /** The attempt that paid `hash`, if one did. */
+  paid(hash: string): Paid | undefined {
+    const p = payments(this.o.db).find(x => x.payment_hash === hash && x.status === 'complete');
+    if (!p) return undefined;
+    const s = summarize(this.group(hash, p.groupid));
+    return { ...s, payment: p, preimage: s.preimage ?? p.payment_preimage! };
+  }
+
+  /**
+   * Pays `o` to the end: its preimage (and what it cost), or an RpcError with Core Lightning's code.
+   * A hash already paid answers the first payment's result, and nothing is sent again; a hash
+   * being paid is refused (PAY_IN_PROGRESS).
+   */
+  async pay(o: PayOrder): Promise<Paid> {
+    const db = this.o.db;
+    const hash = toHex(o.req.payment_hash);
+    const before = this.paid(hash);
+    if (before) return before;
+    const mine = payments(db).filter(p => p.payment_hash === hash);
+    if (mine.some(p => p.status === 'pending')) throw new RpcError(PAY_IN_PROGRESS, 'Already paying this payment_hash');
+    const groupid = Math.max(0, ...mine.map(p => p.groupid)) + 1;
+    // Recorded before the first await: a second call for the hash sees it.
+    const record: PaymentRecord = {
+      payment_hash: hash,
+      groupid,
+      status: 'pending',
+      destination: o.req.destination,
+      amount_msat: o.req.amount_msat.toString(),
+      created_at: Math.floor(this.o.nowMs() / 1000),
+      ...(o.bolt11 !== undefined ? { bolt11: o.bolt11 } : {}),
+      ...(o.description !== undefined ? { description: o.description } : {}),
+      ...(o.label !== undefined ? { label: o.label } : {}),
+    };
+    stagePayment(db, record);
+    const key = paymentKey(hash, groupid);
+    let done: PayResult;
+    try {
+      await db.flush();
+      const run: Run = { height: await this.o.blockheight(), signalled: false } as Run;
+      run.session = new PaySession(o.req, await this.env(o, run));
+      this.runs.set(key, run);
+      done = await this.drive(run, hash, groupid, o);
+    } catch (e) {
+      done = { status: 'failed', code: e instanceof RpcError ? e.code : -1, message: errorText(e), failed_parts: 0 };
+    } finally {
+      this.runs.delete(key);
+    }
+    const now = db.record<PaymentRecord>(PAYMENTS, key) ?? record;
+    if (done.status === 'complete' || now.status === 'complete') {
+      if (now.completed_at === undefined) stagePayment(db, { ...now, status: 'complete', completed_at: Math.floor(this.o.nowMs() / 1000) });
+      await db.flush();
+      return this.paid(hash)!;
+    }
+    if (summarize(this.group(hash, groupid)).pending_parts === 0) {
+      stagePayment(db, {
+        ...now,
+        status: 'failed',
+        completed_at: Math.floor(this.o.nowMs() / 1000),
+        error: { code: done.code, message: done.message },
+      });
+      await db.flush();
+    }
+    throw new RpcError(done.code, done.message);
+  }
+
+  /** The session's steps: send what it plans, then wait for the next part's end, until it is done. */
+  private async drive(run: Run, hash: string, groupid: number, o: PayOrder): Promise<PayResult> {
+    for (;;) {
+      run.height = await this.o.blockheight();
+      const r = run.session.step();
+      if ('done' in r) return r.done;
+      for (const part of r.send)
+        void this.launch(run, part, hash, groupid, o).catch(e => this.o.log.warn(`payment ${hash}: ${errorText(e)}`));
+      await new Promise<void>(resolve => {
+        if (run.signalled) resolve();
+        else run.waiter = resolve;
+      });
+      run.signalled = false;
+    }
+  }
+
+  private wake(run: Run | undefined): void {
+    if (!run) return;
+    run.signalled = true;
+    const w = run.waiter;
+    run.waiter = undefined;
+    w?.();
+  }
+
+  private async env(o: PayOrder, run: Run): Promise<PayEnv> {
+    const ours = this.o.db
+      .channels()
+      .filter(c => c.state === 'CHANNELD_NORMAL' && c.short_channel_id !== undefined && this.o.channels.channeldOf(c.dbid));
+    const rows = this.o.listchannels ? await this.o.listchannels() : [];
+    const own = ours.map(c => ({ short_channel_id: c.short_channel_id!, peer: c.peer_id, capacity_sat: Number(c.funding_sat) }));
+    const graph = paymentGraph(this.o.nodeId, rows, own);
+    return {
+      now: () => this.o.nowMs(),
+      blockheight: () => run.height,
+      sessionKey: () => this.o.randomBytes(32),
+      graph: withHints(graphForPayments(graph, this.o.nodeId), this.o.nodeId, o.req.destination, o.hints ?? []),
+      channels: ours.map(c => ({ short_channel_id: c.short_channel_id!, spendable_msat: this.o.spendable(c) })),
+      chain_hash: chainHash(this.o.network),
+    };
+  }
+
+  /** One part: its record durable, then channeld's addHtlc (one at a time per channel). */
+  private async launch(run: Run, part: OutgoingPart, hash: string, groupid: number, o: PayOrder): Promise<void> {
+    const db = this.o.db;
+    const scid = formatScid(part.short_channel_id);
+    const channel = db.channels().find(c => c.short_channel_id === scid);
+    const rec: SendpayRecord = {
+      created_index: Math.max(0, ...sendpays(db).map(s => s.created_index)) + 1,
+      payment_hash: hash,
+      groupid,
+      partid: part.partid,
+      status: 'pending',
+      destination: o.req.destination,
+      amount_msat: part.delivers_msat.toString(),
+      amount_sent_msat: part.amount_msat.toString(),
+      created_at: Math.floor(this.o.nowMs() / 1000),
+      ...(o.bolt11 !== undefined ? { bolt11: o.bolt11 } : {}),
+      ...(o.description !== undefined ? { description: o.description } : {}),
+      ...(o.label !== undefined ? { label: o.label } : {}),
+      channel: channel?.dbid ?? '',
+      short_channel_id: scid,
+      cltv_expiry: part.cltv_expiry,
+      route: part.route.map(h => ({
+        id: h.id,
+        channel: h.channel,
+        direction: h.direction,
+        amount_msat: h.amount_msat.toString(),
+        delay: h.delay,
+      })),
+      shared_secrets: part.sharedSecrets.map(toHex),
+      blockheight: run.height,
+    };
+    stageSendpay(db, rec);
+    await db.flush();
+    if (!channel) return this.localFailure(rec, `no channel ${scid}`);
+    const key = sendpayKey(hash, groupid, part.partid);
+    await this.inTurn(channel.dbid, async () => {
+      const d = this.o.channels.channeldOf(channel.dbid);
+      if (!d) return this.localFailure(rec, `channel ${scid} is not running`);
+      const offered = new Promise<void>(resolve => this.offering.set(key, resolve));
+      const call = d.guard(
+        d.api.addHtlc({ amountMsat: part.amount_msat, paymentHash: part.payment_hash, cltvExpiry: part.cltv_expiry, onion: part.onion }),
+      );
+      const refused = call.then(
+        () => undefined,
+        e => this.refused(key, e, channel.dbid, d),
+      );
+      await Promise.race([offered, refused]);
+      this.offering.delete(key);
+    });
+  }
+
+  private inTurn(dbid: string, f: () => Promise<void>): Promise<void> {
+    const next = (this.turns.get(dbid) ?? Promise.resolve()).then(f, f);
+    this.turns.set(
+      dbid,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  /**
+   * channeld refused an add. Refused at once (a BOLT 2 limit): never sent. Its instance ended: the
+   * channel's durable HTLCs say, once the next instance runs (started; or now, if it already does).
+   */
+  private async refused(key: string, e: unknown, dbid: string, asked: unknown): Promise<void> {
+    const rec = this.o.db.record<SendpayRecord>(SENDPAYS, key);
+    if (!rec || rec.status !== 'pending' || rec.htlc_id !== undefined) return; // offered: the channel tells its end
+    const code = (e as { code?: unknown } | undefined)?.code;
+    if (code === 'disconnected' || code === 'channel_failed') {
+      const now = this.o.channels.channeldOf(dbid);
+      const c = this.o.db.channels().find(x => x.dbid === dbid);
+      this.offering.delete(key);
+      if (now && now !== asked && c && this.reconcile(c)) await this.o.db.flush();
+      return;
+    }
+    await this.localFailure(rec, errorText(e));
+  }
+
+  /**
+   * A part that never left: failed durably, and its session told: refused by channeld (`limit`:
+   * the channel carries less than that now), or never recorded by a channeld that ended.
+   */
+  private async localFailure(rec: SendpayRecord, why: string, limit = true): Promise<void> {
+    const now = Math.floor(this.o.nowMs() / 1000);
+    stageSendpay(this.o.db, { ...rec, status: 'failed', failure: why, completed_at: now });
+    await this.o.db.flush();
+    const run = this.runs.get(paymentKey(rec.payment_hash, rec.groupid));
+    if (run) {
+      if (limit) run.session.localFailure(rec.partid, why);
+      else run.session.unsent(rec.partid, why);
+      this.wake(run);
+    } else this.settleOrphan(rec.payment_hash, rec.groupid);
+  }
+
+  private group(hash: string, groupid: number): SendpayRecord[] {
+    return sendpays(this.o.db).filter(s => s.payment_hash === hash && s.groupid === groupid);
+  }
+
+  // ---- HtlcListener ----
+
+  /** Inside the channel's write: each HTLC change of ours recorded in the same write (never a preimage lost). */
+  staging(c: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void {
+    const offered = stagePartChanges(this.o.db, c.dbid, changes, Math.floor(this.o.nowMs() / 1000), this.o.log);
+    for (const key of offered) this.offering.get(key)?.();
+  }
+
+  /** Once durable: the sessions learn what became of their parts. */
+  persisted(c: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void {
+    for (const ch of changes) {
+      if (ch.kind !== 'fulfilled' && ch.kind !== 'failed') continue;
+      const p = partOfHtlc(this.o.db, c.dbid, ch.id);
+      if (!p) continue;
+      const run = this.runs.get(paymentKey(p.payment_hash, p.groupid));
+      if (!run) {
+        this.settleOrphan(p.payment_hash, p.groupid);
+        void this.o.db.flush().catch(e => this.o.log.warn(`payment ${p.payment_hash}: ${errorText(e)}`));
+        continue;
+      }
+      try {
+        if (ch.kind === 'fulfilled') run.session.fulfilled(p.partid, ch.preimage);
+        else if (ch.reason) run.session.failed(p.partid, ch.reason);
+        else run.session.failedMalformed(p.partid, ch.failureCode ?? 0);
+      } catch (e) {
+        this.o.log.warn(`payment ${p.payment_hash} part ${p.partid}: ${errorText(e)}`);
+      }
+      this.wake(run);
+    }
+  }
+
+  /** A new channeld runs: parts whose add it never recorded were never sent. */
+  started(c: Readonly<ChannelRecord>): void {
+    if (this.reconcile(c)) void this.o.db.flush().catch(e => this.o.log.warn(`payments on channel ${c.dbid}: ${errorText(e)}`));
+  }
+
+  /** Parts on `c` whose addHtlc ended unanswered: tied to the HTLC the channel recorded, or failed (never sent). */
+  private reconcile(c: Readonly<ChannelRecord>): boolean {
+    const { assigned, unsent } = matchRecordedAdds(this.o.db, c, key => this.offering.has(key));
+    for (const s of unsent) void this.localFailure(s, 'never sent: its channel stopped before the add was recorded', false);
+    return assigned + unsent.length > 0;
+  }
+
+  /**
+   * An attempt with no session running (the node restarted while its parts were in flight): it
+   * ends once every part has: complete with a preimage (already so from the write that brought
+   * it), else failed.
+   */
+  private settleOrphan(hash: string, groupid: number): void {
+    if (this.runs.has(paymentKey(hash, groupid))) return;
+    const pay = this.o.db.record<PaymentRecord>(PAYMENTS, paymentKey(hash, groupid));
+    if (!pay || pay.status !== 'pending') return;
+    const s = summarize(this.group(hash, groupid));
+    if (s.pending_parts > 0) return;
+    const completed_at = Math.floor(this.o.nowMs() / 1000);
+    if (s.preimage) stagePayment(this.o.db, { ...pay, status: 'complete', payment_preimage: s.preimage, completed_at });
+    else
+      stagePayment(this.o.db, {
+        ...pay,
+        status: 'failed',
+        completed_at,
+        error: { code: PAY_STOPPED_RETRYING, message: `Interrupted by a restart; its parts failed: ${s.lastFailure ?? 'none was sent'}` },
+      });
+  }
+}

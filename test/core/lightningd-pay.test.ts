@@ -1,0 +1,469 @@
+// lightningd pays (pay-control.ts, pay-rpc.ts) over a fake ChannelControl whose channels persist
+// as ChannelControl does (staging, one write of the channel with the HTLC changes, persisted): the
+// part is durable before addHtlc, the preimage is in the same write as the `fulfilled` change, a
+// failure's error onion is decoded and the payment retried on another route, a part in flight at a
+// restart is resolved from its channel, and a hash paid once is never paid again.
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { buildInvoiceFields } from '../../src/core/bolt11/build.ts';
+import { decodeInvoice, invoiceToSign, signedInvoice } from '../../src/core/bolt11/invoice.ts';
+import { FeatureVector } from '../../src/core/features/index.ts';
+import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
+import type { HtlcChange, OfferHtlc } from '../../src/core/daemons/channeld/interface.ts';
+import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
+import { applyHtlcChanges } from '../../src/core/daemons/lightningd/channel-htlcs.ts';
+import type { HtlcListener } from '../../src/core/daemons/lightningd/channels.ts';
+import { LightningdDb, MemoryLightningdStorage, type ChannelRecord, type LightningdState } from '../../src/core/daemons/lightningd/db.ts';
+import { registerInvoiceCommands } from '../../src/core/daemons/lightningd/invoice-rpc.ts';
+import { RpcDispatcher, RpcError } from '../../src/core/daemons/lightningd/jsonrpc.ts';
+import { PayControl, type PayChannels } from '../../src/core/daemons/lightningd/pay-control.ts';
+import { registerPayCommands } from '../../src/core/daemons/lightningd/pay-rpc.ts';
+import type { SendpayRecord } from '../../src/core/daemons/lightningd/pay-store.ts';
+import type { ListChannelsEntry } from '../../src/core/gossip/list.ts';
+import { createErrorPacket } from '../../src/core/onion/error-onion.ts';
+import { encodeFailure } from '../../src/core/onion/failures.ts';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+
+const T0 = 1_800_000_000;
+const HEIGHT = 500;
+const key = (s: string) => sha256(new TextEncoder().encode(s));
+const US = toHex(getPublicKey(key('us')));
+const M = toHex(getPublicKey(key('m')));
+const M2 = toHex(getPublicKey(key('m2')));
+const payee = new Hsmd(new Uint8Array(32).fill(7));
+const D = toHex(payee.nodeId());
+
+/** Every write of the database, as it was written. */
+class RecordingStorage extends MemoryLightningdStorage {
+  states: LightningdState[] = [];
+  override async write(puts: [string, string][], deletes: string[]) {
+    await super.write(puts, deletes);
+    this.states.push(JSON.parse(JSON.stringify(this.state)) as LightningdState);
+  }
+}
+
+/** ChannelControl's part: channeld instances that add and settle HTLCs, persisting as ChannelControl.persist does. */
+class FakeChannels implements PayChannels {
+  readonly listeners = new Set<HtlcListener>();
+  readonly calls: { dbid: string; h: OfferHtlc; durable: LightningdState | undefined }[] = [];
+  readonly running = new Set<string>();
+  private ids = 0n;
+  /** HTLCs added and committed (addHtlc answered). */
+  committed = 0;
+  /** What addHtlc does: offer and commit (default), or refuse at once with this error. */
+  refuse?: (dbid: string) => Error | undefined;
+
+  constructor(
+    private readonly db: LightningdDb,
+    private readonly storage: RecordingStorage,
+  ) {}
+
+  onHtlcs(l: HtlcListener) {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  channeldOf(dbid: string) {
+    if (!this.running.has(dbid)) return undefined;
+    return { api: { addHtlc: (h: OfferHtlc) => this.add(dbid, h) }, guard: <R>(p: Promise<R>) => p };
+  }
+
+  private async add(dbid: string, h: OfferHtlc): Promise<{ id: bigint }> {
+    this.calls.push({ dbid, h, durable: this.storage.state && (JSON.parse(JSON.stringify(this.storage.state)) as LightningdState) });
+    const refusal = this.refuse?.(dbid);
+    if (refusal) throw refusal;
+    const id = this.ids++;
+    await this.persist(dbid, [{ kind: 'offered', id, amountMsat: h.amountMsat, paymentHash: h.paymentHash, cltvExpiry: h.cltvExpiry }]);
+    await this.persist(dbid, [{ kind: 'committed', id }]);
+    this.committed++;
+    return { id };
+  }
+
+  async persist(dbid: string, changes: HtlcChange[]): Promise<void> {
+    const c = this.db.channels().find(x => x.dbid === dbid)!;
+    for (const l of this.listeners) l.staging?.(c, changes);
+    const next = { ...c, htlcs: applyHtlcChanges(c.htlcs, changes) };
+    await this.db.saveChannel(next);
+    for (const l of this.listeners) l.persisted?.(next, changes);
+  }
+
+  start(dbid: string): void {
+    this.running.add(dbid);
+    const c = this.db.channels().find(x => x.dbid === dbid)!;
+    for (const l of this.listeners) l.started?.(c);
+  }
+}
+
+function channel(dbid: string, peer: string, scid: string): ChannelRecord {
+  return {
+    dbid,
+    peer_id: peer,
+    state: 'CHANNELD_NORMAL',
+    opener: 'local',
+    channel_id: dbid.padStart(64, '0'),
+    funding_txid: '00'.repeat(32),
+    funding_outnum: 0,
+    funding_sat: '1000000',
+    push_msat: '0',
+    channel_type: '',
+    announce: false,
+    minimum_depth: 1,
+    funded: '',
+    channel: '',
+    short_channel_id: scid,
+  };
+}
+
+/** A gossip row for `source` → `destination`. */
+function row(scid: string, source: string, destination: string, fee: number): ListChannelsEntry {
+  return {
+    source,
+    destination,
+    short_channel_id: scid,
+    direction: source < destination ? 0 : 1,
+    public: true,
+    amount_msat: 1e9,
+    message_flags: 1,
+    channel_flags: source < destination ? 0 : 1,
+    active: true,
+    last_update: T0,
+    base_fee_millisatoshi: fee,
+    fee_per_millionth: 0,
+    delay: 6,
+    htlc_minimum_msat: 0,
+    htlc_maximum_msat: 1e9,
+    features: '',
+  };
+}
+
+async function setup(o: { storage?: RecordingStorage; channels?: ChannelRecord[]; rows?: ListChannelsEntry[]; spendable?: bigint } = {}) {
+  const storage = o.storage ?? new RecordingStorage();
+  const db = new LightningdDb(storage);
+  await db.load();
+  for (const c of o.channels ?? []) await db.saveChannel(c);
+  const fake = new FakeChannels(db, storage);
+  for (const c of db.channels()) fake.running.add(c.dbid);
+  let n = 0;
+  const control = new PayControl({
+    nodeId: US,
+    network: 'regtest',
+    db,
+    channels: fake,
+    ...(o.rows ? { listchannels: async () => o.rows! } : {}),
+    blockheight: () => HEIGHT,
+    randomBytes: k => sha256(new TextEncoder().encode(`random ${++n}`)).subarray(0, k),
+    nowMs: () => T0 * 1000,
+    spendable: () => o.spendable ?? 500_000_000n,
+    log: { debug() {}, info() {}, warn() {} },
+  });
+  await control.load();
+  const rpc = new RpcDispatcher();
+  registerPayCommands(rpc, { pay: control, network: 'regtest', randomBytes: k => new Uint8Array(k).fill(++n), now: () => T0 });
+  return { storage, db, fake, control, rpc };
+}
+
+/** An invoice of D's for `amount_msat` (signed by D's hsmd), and its preimage. */
+async function invoiceOfD(amount_msat: number, preimage = '42'.repeat(32)) {
+  const rpc = new RpcDispatcher();
+  registerInvoiceCommands(rpc, {
+    db: new LightningdDb(new MemoryLightningdStorage()),
+    network: 'regtest',
+    signInvoice: (hrp, data) => payee.signInvoice(hrp, data),
+    randomBytes: k => new Uint8Array(k).fill(3),
+    now: () => T0,
+  });
+  const r = (await rpc.call('invoice', { amount_msat, label: 'x', description: 'd', preimage })) as { bolt11: string };
+  return { bolt11: r.bolt11, preimage: fromHex(preimage), hash: toHex(sha256(fromHex(preimage))) };
+}
+
+/** An invoice of D that does not offer basic_mpp (as some wallets make): one part only. */
+async function singlePartInvoiceOfD(amountMsat: bigint) {
+  const preimage = new Uint8Array(32).fill(0x43);
+  const fields = buildInvoiceFields({
+    paymentHash: sha256(preimage),
+    paymentSecret: new Uint8Array(32).fill(3),
+    description: 'd',
+    minFinalCltvExpiry: 18,
+    features: FeatureVector.fromFeatures({ var_onion_optin: 'required', payment_secret: 'required' }),
+  });
+  const { hrp, data } = invoiceToSign({ currency: 'bcrt', amountMsat, timestamp: T0, fields });
+  return signedInvoice(hrp, data, payee.signInvoice(hrp, data));
+}
+
+/** Lets the payment run until `cond` (bounded: it must get there by itself). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100_000 && !cond(); i++) await Promise.resolve();
+  ok(cond(), what);
+}
+
+const parts = (db: LightningdDb) => Object.values(db.table<SendpayRecord>('sendpays')).sort((a, b) => a.created_index - b.created_index);
+
+async function rpcCode(p: Promise<unknown>, code: number): Promise<RpcError> {
+  const e = await rejects<RpcError>(p, RpcError);
+  equal(e.code, code, e.message);
+  return e;
+}
+
+describe('lightningd: xpay over the channels', () => {
+  it('records the part durably before addHtlc, and writes the preimage in the same write as the fulfilled HTLC', async () => {
+    const { storage, db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.committed === 1, 'the part offered');
+    const call = fake.calls[0]!;
+    equal(call.h.amountMsat, 50_000n);
+    equal(toHex(call.h.paymentHash), inv.hash);
+    // Durable before addHtlc: the write before the call holds the part, pending, with its secrets.
+    const before = Object.values(call.durable?.tables?.sendpays ?? {}) as SendpayRecord[];
+    equal(before.length, 1);
+    equal(before[0]!.status, 'pending');
+    equal(before[0]!.shared_secrets.length, 1);
+    equal(before[0]!.htlc_id, undefined);
+
+    const writes = storage.states.length;
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[0]!.htlc_id!), preimage: inv.preimage }]);
+    // The write that removed the HTLC from the channel also completed the part and the payment.
+    const w = storage.states[writes]!;
+    deepEqual(w.channels!['1']!.htlcs, {});
+    const part = Object.values(w.tables!.sendpays!)[0] as SendpayRecord;
+    equal(part.status, 'complete');
+    equal(part.payment_preimage, toHex(inv.preimage));
+    equal((Object.values(w.tables!.payments!)[0] as { status: string }).status, 'complete');
+
+    const r = (await paying) as Record<string, unknown>;
+    deepEqual(r, {
+      payment_preimage: toHex(inv.preimage),
+      failed_parts: 0,
+      successful_parts: 1,
+      amount_msat: 50_000n,
+      amount_sent_msat: 50_000n,
+    });
+    const pays = (await rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
+    equal(pays.pays.length, 1);
+    equal(pays.pays[0]!.status, 'complete');
+    equal(pays.pays[0]!.preimage, toHex(inv.preimage));
+    equal(pays.pays[0]!.bolt11, inv.bolt11);
+    const sp = (await rpc.call('listsendpays', { payment_hash: inv.hash })) as { payments: Record<string, unknown>[] };
+    equal(sp.payments.length, 1);
+    equal(sp.payments[0]!.status, 'complete');
+    equal(sp.payments[0]!.destination, D);
+  });
+
+  it('decodes a failure from the route, avoids that channel and pays along another route', async () => {
+    const { db, fake, rpc } = await setup({
+      channels: [channel('1', M, '100x1x0'), channel('2', M2, '100x2x0')],
+      rows: [row('200x1x0', M, D, 10), row('200x1x0', D, M, 10), row('200x2x0', M2, D, 500), row('200x2x0', D, M2, 500)],
+    });
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.committed === 1, 'the first part offered');
+    const first = parts(db)[0]!;
+    equal(first.route.map(h => h.id).join(','), `${M},${D}`, 'the cheaper route first');
+    equal(first.amount_sent_msat, '50010');
+    // M cannot reach the next channel: unknown_next_peer, in an error onion only our shared secret with M opens.
+    const reason = createErrorPacket(fromHex(first.shared_secrets[0]!), encodeFailure({ name: 'unknown_next_peer' }));
+    await fake.persist('1', [{ kind: 'failed', id: BigInt(first.htlc_id!), reason }]);
+    await until(() => fake.committed === 2, 'a second part offered');
+    const second = parts(db)[1]!;
+    equal(second.route.map(h => h.id).join(','), `${M2},${D}`);
+    equal(parts(db)[0]!.status, 'failed');
+    equal(parts(db)[0]!.failure, `unknown_next_peer from ${M}`);
+    await fake.persist('2', [{ kind: 'fulfilled', id: BigInt(second.htlc_id!), preimage: inv.preimage }]);
+    const r = (await paying) as Record<string, unknown>;
+    equal(r.payment_preimage, toHex(inv.preimage));
+    equal(r.failed_parts, 1);
+    equal(r.successful_parts, 1);
+    equal(r.amount_sent_msat, 50_500n);
+    const sp = (await rpc.call('listsendpays', {})) as { payments: Record<string, unknown>[] };
+    deepEqual(
+      sp.payments.map(p => [p.partid, p.status, typeof p.erroronion]),
+      [
+        [1, 'failed', 'string'],
+        [2, 'complete', 'undefined'],
+      ],
+    );
+  });
+
+  it("answers the destination's refusal with 203 and its decoded BOLT 4 reason; listpays shows it failed", async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.committed === 1, 'the part offered');
+    const p = parts(db)[0]!;
+    const reason = createErrorPacket(
+      fromHex(p.shared_secrets[0]!),
+      encodeFailure({ name: 'incorrect_or_unknown_payment_details', htlc_msat: 50_000n, height: HEIGHT }),
+    );
+    await fake.persist('1', [{ kind: 'failed', id: BigInt(p.htlc_id!), reason }]);
+    const e = await rpcCode(paying, 203);
+    ok(e.message.includes(`incorrect_or_unknown_payment_details (0x400f) from ${D}`), e.message);
+    const pays = (await rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
+    equal(pays.pays[0]!.status, 'failed');
+    equal(pays.pays[0]!.erroronion, toHex(reason));
+    equal(fake.calls.length, 1, 'the destination said no: nothing retried');
+  });
+
+  it('retries on another channel when channeld refuses the add at once (a BOLT 2 limit)', async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0'), channel('2', D, '100x2x0')] });
+    fake.refuse = dbid =>
+      dbid === fake.calls[0]?.dbid && fake.calls.length === 1
+        ? Object.assign(new Error('cannot afford'), { code: 'cannot_afford' })
+        : undefined;
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.committed === 1, 'the second part offered');
+    equal(parts(db)[0]!.status, 'failed');
+    equal(parts(db)[0]!.failure, 'cannot afford');
+    ok(fake.calls[1]!.dbid !== fake.calls[0]!.dbid, 'the other channel');
+    await fake.persist(fake.calls[1]!.dbid, [{ kind: 'fulfilled', id: BigInt(parts(db)[1]!.htlc_id!), preimage: inv.preimage }]);
+    equal(((await paying) as Record<string, unknown>).failed_parts, 1);
+  });
+
+  it('fails a part whose channeld ended before recording its add once the next channeld runs, and sends the amount again', async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
+    fake.refuse = () => {
+      if (fake.calls.length !== 1) return undefined;
+      fake.running.delete('1');
+      return Object.assign(new Error('channeld ended'), { code: 'disconnected' });
+    };
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.calls.length === 1, 'the add asked');
+    for (let i = 0; i < 1000; i++) await Promise.resolve();
+    equal(parts(db)[0]!.status, 'pending', 'whether it was recorded is the channel’s to say');
+    fake.start('1');
+    await until(() => fake.committed === 1, 'the amount offered again on the new channeld');
+    equal(parts(db)[0]!.status, 'failed');
+    equal(parts(db)[1]!.amount_msat, '50000', 'nothing learnt about the channel: the whole amount again');
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[1]!.htlc_id!), preimage: inv.preimage }]);
+    equal(((await paying) as Record<string, unknown>).payment_preimage, toHex(inv.preimage));
+  });
+
+  it('answers a paid hash with the first result and never pays it twice; refuses one being paid (200)', async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.committed === 1, 'the part offered');
+    await rpcCode(rpc.call('xpay', { invstring: inv.bolt11 }), 200);
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[0]!.htlc_id!), preimage: inv.preimage }]);
+    const first = await paying;
+    deepEqual(await rpc.call('xpay', { invstring: inv.bolt11 }), first);
+    const again = (await rpc.call('pay', { bolt11: inv.bolt11 })) as Record<string, unknown>;
+    equal(again.payment_preimage, toHex(inv.preimage));
+    equal(again.status, 'complete');
+    equal(again.payment_hash, inv.hash);
+    equal(fake.calls.length, 1, 'one HTLC ever offered');
+  });
+});
+
+describe('lightningd: payments across a restart', () => {
+  it('resolves a part in flight from its channel after a restart, and never sends it again', async () => {
+    const storage = new RecordingStorage();
+    const a = await setup({ storage, channels: [channel('1', D, '100x1x0')] });
+    const inv = await invoiceOfD(50_000);
+    void a.rpc.call('xpay', { invstring: inv.bolt11 }).catch(() => undefined);
+    await until(() => a.fake.committed === 1, 'the part offered');
+    const id = BigInt(parts(a.db)[0]!.htlc_id!);
+    a.control.stop();
+
+    // The node comes back: the database as it was written, the HTLC in the channel's state.
+    const b = await setup({ storage });
+    equal(parts(b.db)[0]!.status, 'pending');
+    const pays = (await b.rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
+    equal(pays.pays[0]!.status, 'pending');
+    await rpcCode(b.rpc.call('xpay', { invstring: inv.bolt11 }), 200);
+    // The new channeld learns the peer's fulfill.
+    b.fake.start('1');
+    await b.fake.persist('1', [{ kind: 'fulfilled', id, preimage: inv.preimage }]);
+    const after = (await b.rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
+    equal(after.pays[0]!.status, 'complete');
+    equal(after.pays[0]!.preimage, toHex(inv.preimage));
+    const r = (await b.rpc.call('xpay', { invstring: inv.bolt11 })) as Record<string, unknown>;
+    equal(r.payment_preimage, toHex(inv.preimage));
+    equal(b.fake.calls.length, 0, 'nothing offered again');
+  });
+
+  it('fails a part recorded but never offered before the stop, and a new xpay pays in a new attempt', async () => {
+    const storage = new RecordingStorage();
+    const a = await setup({ storage, channels: [channel('1', D, '100x1x0')] });
+    // channeld ends before it records the add (the node stops): addHtlc never answers.
+    a.fake.running.delete('1');
+    a.fake.running.add('1');
+    const hang = new Promise<never>(() => undefined);
+    a.fake.channeldOf = () => ({ api: { addHtlc: () => hang }, guard: <R>(p: Promise<R>) => p });
+    const inv = await invoiceOfD(50_000);
+    void a.rpc.call('xpay', { invstring: inv.bolt11 }).catch(() => undefined);
+    await until(() => parts(a.db).length === 1 && storage.state?.tables?.sendpays !== undefined, 'the part recorded');
+    a.control.stop();
+
+    const b = await setup({ storage });
+    equal(parts(b.db)[0]!.status, 'failed');
+    const pays = (await b.rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
+    equal(pays.pays[0]!.status, 'failed');
+    const paying = b.rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => b.fake.committed === 1, 'a new part offered');
+    equal(parts(b.db)[1]!.groupid, 2);
+    await b.fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(b.db)[1]!.htlc_id!), preimage: inv.preimage }]);
+    equal(((await paying) as Record<string, unknown>).payment_preimage, toHex(inv.preimage));
+  });
+});
+
+describe('lightningd: keysend and the pay commands’ parameters', () => {
+  it('keysend sends our preimage in the final payload and answers pay’s fields', async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
+    const paying = rpc.call('keysend', { destination: D, amount_msat: 1234, extratlvs: { '133773310': 'cafe' } });
+    await until(() => fake.committed === 1, 'the part offered');
+    equal(fake.calls[0]!.h.cltvExpiry, HEIGHT + 22 + 1);
+    const pre = new Uint8Array(32).fill(1); // the rpc's first random bytes
+    equal(toHex(fake.calls[0]!.h.paymentHash), toHex(sha256(pre)), 'the hash of the preimage we chose');
+    await fake.persist('1', [{ kind: 'fulfilled', id: 0n, preimage: pre }]);
+    const r = (await paying) as Record<string, unknown>;
+    equal(r.status, 'complete');
+    equal(r.destination, D);
+    equal(r.payment_preimage, toHex(pre));
+    equal(r.amount_msat, 1234n);
+  });
+
+  it('checks the invoice: network, amount, expiry', async () => {
+    const { rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
+    const inv = await invoiceOfD(50_000);
+    await rpcCode(rpc.call('xpay', { invstring: inv.bolt11, amount_msat: 10 }), -32602);
+    await rpcCode(rpc.call('xpay', { invstring: 'lnbc1nope' }), -32602);
+    const expired = new RpcDispatcher();
+    const { control } = await setup();
+    registerPayCommands(expired, {
+      pay: control,
+      network: 'regtest',
+      randomBytes: k => new Uint8Array(k),
+      now: () => T0 + 7 * 24 * 3600 + 1,
+    });
+    await rpcCode(expired.call('xpay', { invstring: inv.bolt11 }), 207);
+    equal(decodeInvoice(inv.bolt11).amountMsat, 50_000n);
+  });
+
+  it('splits only when the invoice offers basic_mpp; a keysend is one part', async () => {
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0'), channel('2', D, '100x2x0')], spendable: 30_000n });
+    // Neither channel carries 50,000 alone, and this invoice does not offer basic_mpp.
+    const single = await singlePartInvoiceOfD(50_000n);
+    for (const [method, params] of [
+      ['xpay', { invstring: single }],
+      ['keysend', { destination: D, amount_msat: 50_000 }],
+    ] as const) {
+      let answer: unknown;
+      const call = rpc.call(method, params).then(
+        () => (answer = 'paid'),
+        (e: RpcError) => (answer = e.code),
+      );
+      await until(() => answer !== undefined || fake.calls.length > 0, `${method} answered or split`);
+      equal(fake.calls.length, 0, `${method}: no part offered`);
+      await call;
+      equal(answer, 205);
+    }
+    equal(parts(db).length, 0);
+  });
+
+  it('answers 205 when no route reaches the destination', async () => {
+    const { rpc } = await setup({ channels: [channel('1', M, '100x1x0')] });
+    const inv = await invoiceOfD(50_000);
+    await rpcCode(rpc.call('xpay', { invstring: inv.bolt11 }), 205);
+  });
+});
