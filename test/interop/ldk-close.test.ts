@@ -71,10 +71,16 @@ describe('close with LDK on boltworker regtest', () => {
     };
     await env.confirmFunding(r.txid, r.mindepth);
     await fundsWhen(channels, l => l.channels.find(c => c.channel_id === r.channel_id)?.state === 'CHANNELD_NORMAL', 'CHANNELD_NORMAL');
-    const ready = cm()
-      .list_channels()
-      .find(c => toHex(c.get_channel_id().get_a()) === r.channel_id);
-    ok(ready?.get_is_channel_ready(), 'LDK has our channel_ready');
+    // LDK takes our channel_ready on its process_events.
+    let ready = false;
+    for (let i = 0; i < 600 && !ready; i++) {
+      ldkEvents();
+      ready = cm()
+        .list_channels()
+        .some(c => toHex(c.get_channel_id().get_a()) === r.channel_id && c.get_is_channel_ready());
+      if (!ready) await new Promise(res => setTimeout(res, 50));
+    }
+    ok(ready, 'LDK has our channel_ready');
     return r.channel_id;
   }
 
