@@ -136,7 +136,8 @@ export class CloseControl {
   async close(dbid: string, req: CloseRequest, timeoutMs?: number, unilateral?: () => Promise<CloseOutcome>): Promise<CloseOutcome> {
     const c = this.record(dbid);
     if (!c) throw new CloseFailed('not_closable', 'Unknown channel');
-    if (c.state === 'CLOSINGD_COMPLETE' && c.closing?.tx) return { tx: c.closing.tx, txid: c.closing.txid! };
+    // An agreed close (CLOSINGD_COMPLETE, or ONCHAIN once it confirmed) answers again.
+    if (c.closing?.tx) return { tx: c.closing.tx, txid: c.closing.txid! };
     if (c.state !== 'CHANNELD_NORMAL' && !CLOSING_STATES.includes(c.state)) {
       throw new CloseFailed('not_closable', `Channel is in state ${c.state}`);
     }
