@@ -58,6 +58,11 @@ export interface Side {
   persists: number;
   /** What the peer sent on this connection before this side's instance started. */
   early: Uint8Array[];
+  /** The shutdown script lightningd answers a peer's shutdown with (events.shutdownReceived). */
+  shutdownScript?: Uint8Array;
+  /** The peer's shutdowns lightningd was told of, and the state channeld handed over (events.shutdownComplete). */
+  shutdownsReceived: Uint8Array[];
+  handedOver?: string;
 }
 
 export interface Net {
@@ -90,6 +95,7 @@ function sideOf(name: 'A' | 'B', state: ChannelState, signer: ChannelSigner): Si
     preimages: new Map(),
     persists: 0,
     early: [],
+    shutdownsReceived: [],
   };
 }
 
@@ -182,6 +188,13 @@ export async function start(net: Net, side: Side, reestablish: boolean, init: Pa
       persist: persistFor(net, side, generation),
       failed(f: ChannelFailure) {
         side.failures.push(f);
+      },
+      shutdownReceived(script: Uint8Array) {
+        side.shutdownsReceived.push(script);
+        if (side.shutdownScript) side.api?.shutdown(side.shutdownScript).catch(() => undefined);
+      },
+      shutdownComplete(state: string) {
+        side.handedOver = state;
       },
     },
   };

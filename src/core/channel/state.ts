@@ -142,6 +142,11 @@ export interface ChannelState {
    * it's committed" (channeld tells lightningd so when they are). Absent when none.
    */
   failOnceCommitted?: bigint[];
+  /**
+   * BOLT 2 "Closing Initiation: shutdown": the scriptpubkey of the shutdown we sent and of the
+   * peer's (channel/shutdown.ts Shutdown), each once it is durable. Absent until either.
+   */
+  shutdown?: { sent?: Uint8Array; received?: Uint8Array };
 }
 
 /** A transition's result: the new state (persist it first) and the messages to send after. */

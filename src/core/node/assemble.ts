@@ -270,6 +270,10 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       dialTargets: id => planDial(db.peer(id)?.addresses ?? [], p.caps),
       randomBytes: n => p.randomBytes(n),
       log: p.log('channels'),
+      // Mutual closes: closingd's feerates, nLockTime and the close RPC's unilateraltimeout.
+      ...(p.chain ? { estimatefees: () => p.chain!.backend.estimatefees() } : {}),
+      ...(chain ? { blockheight: () => chain!.blockheight } : {}),
+      clock: p.clock,
     });
     await channels.load();
     // Our payments follow the channels' HTLCs from before the first channeld starts (parts in flight at a restart).

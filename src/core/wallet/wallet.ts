@@ -407,6 +407,17 @@ export class Wallet implements ChainListener {
     return (await this.newaddrs([type]))[type];
   }
 
+  /** The scriptpubkey of `address` on this wallet's network (throws for an address of another network, or none). */
+  scriptOf(address: string): Uint8Array {
+    return addressScript(address, this.net);
+  }
+
+  /** The wallet key that `script` pays, if it is one of ours (a channel close names it to hsmd). */
+  keyOf(script: Uint8Array): { index: number; type: WalletKeyType } | undefined {
+    const k = this.keys.owner(script);
+    return k && { index: k.index, type: k.type };
+  }
+
   // ---- spending -------------------------------------------------------------------------------
 
   /** Outputs a withdrawal may spend: unspent, unreserved, mature, with `minconf` confirmations. */

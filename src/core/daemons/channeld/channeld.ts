@@ -5,7 +5,7 @@
 // it (issue 13 "Persist before send"). It signs a commitment_signed itself whenever updates wait
 // to be committed. A protocol violation is answered with `warning` or `error` as BOLT 2 says and
 // ends this instance; nothing the peer sends crashes it.
-import { DecodeError } from '../../base/errors.ts';
+import { DecodeError, PeerRuleError } from '../../base/errors.ts';
 import { canSendCommit, sendCommit } from '../../channel/dance.ts';
 import { ChannelError, peerMessageFor } from '../../channel/errors.ts';
 import { receiveMessage, type NormalOperationMessage } from '../../channel/receive.ts';
@@ -28,6 +28,17 @@ import type {
   HtlcChange,
 } from './interface.ts';
 import { ourReestablish, receiveReestablish } from './reestablish.ts';
+import {
+  askShutdown,
+  checkOurAdd,
+  checkTheirAdd,
+  handoverDue,
+  MAX_HANDOVER_MESSAGES,
+  peerShutdown,
+  shutdownContext,
+  shutdownDue,
+  shutdownRetransmit,
+} from './shutdown.ts';
 
 /**
  * At most this many of the peer's messages wait while a step runs (a persist or a signature): a
@@ -68,6 +79,13 @@ export class Channeld {
   #running = false;
   /** addHtlc calls waiting for their HTLC to be committed, by id. */
   readonly #committing = new Map<bigint, { resolve(v: { id: bigint }): void; reject(e: unknown): void }>();
+  /** The script lightningd asked our shutdown to carry, until it is out (then it is in the state). */
+  #shutdownWanted: Uint8Array | undefined;
+  #shutdownSent: { resolve(): void; reject(e: unknown): void }[] = [];
+  /** Whether the peer's shutdown came on this connection (a second one is a violation; the first after a reconnect, a retransmission). */
+  #shutdownSeen = false;
+  /** What the peer sent after the handover to closingd (phase `closing`). */
+  #handover: Uint8Array[] = [];
   readonly #ready: Promise<void>;
   #readyResolve!: () => void;
   #readyReject!: (e: unknown) => void;
@@ -97,6 +115,7 @@ export class Channeld {
   /** What connectd delivers to: this channel's messages from the peer (warning and error naming it too). */
   readonly owner: ChannelOwner = {
     deliver: msg => {
+      if (this.#phase === 'closing') return this.#keepForClosingd(msg);
       if (!this.#live()) return;
       if (this.#queuedFromPeer >= MAX_QUEUED) {
         if (this.#queuedFromPeer === MAX_QUEUED) {
@@ -114,6 +133,7 @@ export class Channeld {
     addHtlc: async h => {
       // The queue moves on once the add is sent; the answer waits for the commitment dance.
       const { committed } = await this.#request(async () => {
+        checkOurAdd(this.#state, this.#shutdownWanted);
         const r = sendAdd(this.#state, h);
         const committed = new Promise<{ id: bigint }>((resolve, reject) => this.#committing.set(r.add.id, { resolve, reject }));
         committed.catch(() => undefined);
@@ -130,8 +150,25 @@ export class Channeld {
         const r = sendFee(this.#state, feeratePerKw);
         await this.#step(r.state, r.messages, []);
       }),
+    shutdown: async scriptpubkey => {
+      // The queue moves on at once; the answer waits for the shutdown to be out.
+      const out = await this.#request(async () => {
+        if (askShutdown(this.#state, scriptpubkey, this.#shutdownCtx, this.#shutdownWanted) === 'sent') return undefined;
+        this.#shutdownWanted = scriptpubkey;
+        // Sent by the pump once nothing of ours is pending on the peer's commitment.
+        const sent = new Promise<void>((resolve, reject) => this.#shutdownSent.push({ resolve, reject }));
+        sent.catch(() => undefined);
+        return { sent };
+      });
+      await out?.sent;
+    },
+    handoverMessages: () => this.#handover.splice(0),
     status: () => this.#status(),
   };
+
+  get #shutdownCtx() {
+    return shutdownContext(this.#init.ourFeatures, this.#init.theirFeatures);
+  }
 
   // ---- lightningd's requests ----
 
@@ -157,7 +194,14 @@ export class Channeld {
 
   // ---- the peer's messages ----
 
+  /** After the handover: what the peer sends is closingd's (lightningd takes it with handoverMessages). */
+  #keepForClosingd(msg: Uint8Array): void {
+    if (this.#handover.length < MAX_HANDOVER_MESSAGES) this.#handover.push(msg);
+  }
+
   async #fromPeer(bytes: Uint8Array): Promise<void> {
+    // A message queued while channeld handed over is closingd's.
+    if (this.#phase === 'closing') return this.#keepForClosingd(bytes);
     if (!this.#live()) return;
     let d: ReturnType<typeof decodeMessage>;
     try {
@@ -186,6 +230,7 @@ export class Channeld {
       return this.#reestablish(m);
     }
     if (NORMAL_OPERATION.has(m.name)) return this.#receive(m as NormalOperationMessage);
+    if (m.name === 'shutdown') return this.#receiveShutdown(m);
     // BOLT 2: "upon reconnection: MUST ignore any redundant `channel_ready` it receives".
     if (m.name === 'channel_ready') return;
     if (m.name === 'channel_reestablish') {
@@ -196,6 +241,8 @@ export class Channeld {
 
   async #receive(m: NormalOperationMessage): Promise<void> {
     const before = this.#state;
+    const late = m.name === 'update_add_htlc' ? checkTheirAdd(before) : undefined;
+    if (late) return this.#violation(late);
     let r: Awaited<ReturnType<typeof receiveMessage>>;
     try {
       r = await receiveMessage(before, m, this.#uses.hsm);
@@ -224,6 +271,29 @@ export class Channeld {
     await this.#step(next, r.messages, changes);
   }
 
+  /** BOLT 2 shutdown, the receiver (channeld/shutdown.ts): durable first; then lightningd gives our reply's script. */
+  async #receiveShutdown(m: Extract<Message, { name: 'shutdown' }>): Promise<void> {
+    let r: ReturnType<typeof peerShutdown>;
+    try {
+      r = peerShutdown(this.#state, m, this.#shutdownCtx, this.#shutdownSeen);
+    } catch (e) {
+      if (e instanceof PeerRuleError) return this.#violation(e);
+      throw e;
+    }
+    this.#shutdownSeen = true;
+    if (r.kind === 'again') return;
+    await this.#step(r.state, [], []);
+    if (r.replyDue) this.#shutdownReceived(m.scriptpubkey);
+  }
+
+  /** lightningd is told, unless it already gave our script; not awaited (it answers with api.shutdown, queued behind this). */
+  #shutdownReceived(script: Uint8Array): void {
+    if (this.#shutdownWanted) return;
+    void (async () => this.#uses.events.shutdownReceived(script))().catch(e =>
+      this.#env.log.warn(`channeld ${this.#init.peerId}: lightningd did not take the peer's shutdown: ${String(e)}`),
+    );
+  }
+
   async #reestablish(m: Extract<Message, { name: 'channel_reestablish' }>): Promise<void> {
     let out: Awaited<ReturnType<typeof receiveReestablish>>;
     try {
@@ -247,9 +317,13 @@ export class Channeld {
     }
     // Then our updates the peer reversed at the disconnection, proposed again as they were.
     const again = this.#state.localChanges.proposed.map(u => updateMessage(this.#state.params.channelId, u));
-    await this.#send([...out.retransmit, ...again]);
+    // BOLT 2: "upon reconnection: if it has sent a previous `shutdown`: MUST retransmit `shutdown`".
+    await this.#send([...out.retransmit, ...again, ...shutdownRetransmit(this.#state)]);
     this.#phase = 'normal';
     this.#readyResolve();
+    // The peer's shutdown is durable but ours never left (lightningd may not have answered before a restart): ask again.
+    const sd = this.#state.shutdown;
+    if (sd?.received && !sd.sent) this.#shutdownReceived(sd.received);
   }
 
   async #channelReady(): Promise<Message> {
@@ -288,6 +362,29 @@ export class Channeld {
     return true;
   }
 
+  /**
+   * After the dance: our shutdown once it may leave (durable first), then, with both out and no
+   * HTLC left, the handover to closingd. True if it sent something.
+   */
+  async #closingStep(): Promise<boolean> {
+    if (this.#phase !== 'normal') return false;
+    const due = shutdownDue(this.#state, this.#shutdownWanted, this.#shutdownCtx);
+    if (due) {
+      await this.#step(due.state, [due.message], []);
+      this.#shutdownWanted = undefined;
+      for (const w of this.#shutdownSent.splice(0)) w.resolve();
+      return true;
+    }
+    if (!handoverDue(this.#state)) return false;
+    this.#phase = 'closing';
+    try {
+      await this.#uses.events.shutdownComplete(serializeChannel(this.#state));
+    } catch (e) {
+      this.#env.log.warn(`channeld ${this.#init.peerId}: lightningd did not take the handover: ${String(e)}`);
+    }
+    return false;
+  }
+
   async #send(messages: readonly Message[]): Promise<void> {
     for (const m of messages) await this.#uses.peer.send(encodeMessage(m));
   }
@@ -312,7 +409,7 @@ export class Channeld {
           run().then(resolve, e => {
             reject(e);
             // Our requests' refusals are the caller's; anything else is our own trouble.
-            if (!(e instanceof ChannelError) && !(e instanceof ChanneldError)) return this.#internal(e);
+            if (!(e instanceof PeerRuleError) && !(e instanceof ChanneldError)) return this.#internal(e);
           }),
       });
       void this.#pump();
@@ -332,7 +429,7 @@ export class Channeld {
         }
         let committed = false;
         try {
-          committed = this.#live() && (await this.#commitIfDue());
+          committed = this.#live() && ((await this.#commitIfDue()) || (await this.#closingStep()));
         } catch (e) {
           await this.#internal(e);
         }
@@ -385,6 +482,7 @@ export class Channeld {
     const err = new ChanneldError(this.#phase === 'failed' ? 'channel_failed' : 'disconnected', f.message);
     this.#readyReject(err);
     for (const w of this.#committing.values()) w.reject(err);
+    for (const w of this.#shutdownSent.splice(0)) w.reject(err);
     this.#committing.clear();
     for (const t of this.#tasks.splice(0)) t.reject(err);
     this.#queuedFromPeer = 0;

@@ -75,10 +75,20 @@ export interface ChanneldDaemonApi {
   failMalformedHtlc(id: bigint, sha256OfOnion: Uint8Array, failureCode: number): Promise<void>;
   /** The opener changes the commitment feerate (update_fee). */
   updateFee(feeratePerKw: number): Promise<void>;
+  /**
+   * BOLT 2 shutdown with our `scriptpubkey` (lightningd's close, or its answer to events.shutdownReceived):
+   * sent once no update of ours is pending on the peer's commitment, made durable in the state
+   * before it leaves; answers once it is out. The same script again is a no-op; from then on no
+   * new HTLC is offered. Refused (ClosingError) for a script BOLT 2 does not allow.
+   */
+  shutdown(scriptpubkey: Uint8Array): Promise<void>;
+  /** After events.shutdownComplete: what the peer sent meanwhile (closingd's), in order, once each. */
+  handoverMessages(): Uint8Array[];
   status(): ChanneldStatus;
 }
 
-export type ChanneldPhase = 'reestablishing' | 'normal' | 'stopped' | 'failed';
+/** `closing`: both shutdowns are out and no HTLC is left; the channel is closingd's (events.shutdownComplete). */
+export type ChanneldPhase = 'reestablishing' | 'normal' | 'closing' | 'stopped' | 'failed';
 
 export interface HtlcStatus {
   /** 'out': we offered it; 'in': the peer did. */
@@ -173,6 +183,17 @@ export interface ChanneldEvents {
   persist(p: Persist): void | Promise<void>;
   /** This instance ended (see ChannelFailure); it sends and answers nothing more. */
   failed(f: ChannelFailure): void | Promise<void>;
+  /**
+   * The peer's shutdown is durable and ours is not sent: lightningd answers with api.shutdown
+   * (BOLT 2: "MUST reply to a `shutdown` message with a `shutdown`"). Not awaited by channeld.
+   */
+  shutdownReceived(scriptpubkey: Uint8Array): void | Promise<void>;
+  /**
+   * Both shutdowns are out and no HTLC is left in either commitment (BOLT 2 "Closing Negotiation"):
+   * `state` is the channel as persisted, both scripts in it; this instance sends nothing more and
+   * keeps what the peer sends for api.handoverMessages (lightningd starts closingd).
+   */
+  shutdownComplete(state: string): void | Promise<void>;
 }
 
 /** channeld's links, by the name lightningd gives them when it starts the instance. */

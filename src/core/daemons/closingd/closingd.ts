@@ -62,6 +62,7 @@ export class Closingd {
     this.#env = env;
     this.#state = deserializeChannel(init.channel);
     this.#sides = closingSidesOf(this.#state, fromHex(init.localScript), fromHex(init.remoteScript));
+    for (const m of init.pending ?? []) this.#inbox.deliver(m);
   }
 
   readonly owner: ChannelOwner = {

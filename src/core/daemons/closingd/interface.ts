@@ -44,6 +44,8 @@ export interface ClosingdInit {
   lockTime?: number;
   /** BOLT 2: "if it doesn't receive a `closing_signed` response after a reasonable amount of time: MUST fail the channel". None if absent. */
   replyTimeoutMs?: number;
+  /** What the peer sent for this channel before closingd started (channeld kept it at the handover), in order. */
+  pending?: Uint8Array[];
 }
 
 // ---- What closingd answers lightningd ----

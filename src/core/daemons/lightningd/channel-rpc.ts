@@ -164,6 +164,8 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
     our_to_self_delay: p.remote.toSelfDelay,
     max_accepted_htlcs: p.local.maxAcceptedHtlcs,
     minimum_depth: c.minimum_depth,
+    // Core Lightning's close_to: where our side of a mutual close goes, once chosen.
+    ...(c.closing?.local_script ? { close_to: c.closing.local_script } : {}),
     status,
     htlcs,
   };
@@ -204,6 +206,11 @@ function closedJson(c: ChannelRecord): Record<string, unknown> {
 
 /** The status line of the channeld running for `c`, if one does. */
 async function channeldStatus(channels: ChannelControl, c: ChannelRecord): Promise<string[]> {
+  const closing = channels.closes.closingdOf(c.dbid);
+  if (closing) {
+    const s = await closing.guard(closing.api.status()).catch(() => undefined);
+    return s ? [`${c.state}:closingd ${s.stage}${s.sent !== undefined ? `, we offered ${s.sent} sat` : ''}`] : [];
+  }
   const d = channels.channeldOf(c.dbid);
   if (!d) return channels.onchainStatus(c);
   try {

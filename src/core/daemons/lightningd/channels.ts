@@ -7,11 +7,11 @@
 // the channel in normal operation and hands it to channeld (startChanneld), and starts a new
 // channeld with channel_reestablish at each reconnection (peerConnected), as channel_control.c.
 import { fromHex, toHex } from '../../base/bytes.ts';
-import type { ChainListener, ConnectedBlock, SendResult } from '../../chain/backend.ts';
+import type { ChainListener, ConnectedBlock, FeeEstimates, SendResult } from '../../chain/backend.ts';
 import type { NetworkName } from '../../chain/chains.ts';
 import { deserializeValue, serializeChannel, serializeValue } from '../../channel/serialize.ts';
 import type { DialTarget } from '../../net/transport.ts';
-import type { DaemonRef, DaemonSpec, Log } from '../../node/daemon.ts';
+import type { Clock, DaemonRef, DaemonSpec, Log } from '../../node/daemon.ts';
 import { DAEMONS } from '../../node/daemons.ts';
 import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
 import type { Reservation, Wallet } from '../../wallet/wallet.ts';
@@ -25,11 +25,17 @@ import {
   type PeerConnectedEvent,
 } from '../connectd/interface.ts';
 import { NO_CHANNELS_TEXT } from '../connectd/unknown-channel.ts';
-import { CHANNEL_LINK as HSMD_CHANNEL_LINK, type ChannelLinkArgs as HsmLinkArgs, type HsmdSpec } from '../hsmd/interface.ts';
+import {
+  CHANNEL_LINK as HSMD_CHANNEL_LINK,
+  type ChannelCapability,
+  type ChannelLinkArgs as HsmLinkArgs,
+  type HsmdSpec,
+} from '../hsmd/interface.ts';
 import { channelIdOf, fundingOutputOf, internalTxid } from '../openingd/funding.ts';
 import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec } from '../openingd/interface.ts';
 import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
 import { applyHtlcChanges } from './channel-htlcs.ts';
+import { CloseControl } from './close-control.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { OnchainControl } from './onchain-control.ts';
 
@@ -52,6 +58,10 @@ export interface ChannelControlOptions {
   dialTargets?(peerId: string): DialTarget[];
   randomBytes(n: number): Uint8Array;
   log: Log;
+  /** For mutual closes (close-control.ts): the chain's fee estimates, its height, and timers (unilateraltimeout). */
+  estimatefees?(): Promise<FeeEstimates>;
+  blockheight?(): number;
+  clock?: Clock;
 }
 
 /** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
@@ -151,6 +161,8 @@ export class ChannelControl implements ChainListener {
   /** The height of the last block connected. */
   private tip: number | undefined;
   private readonly htlcListeners = new Set<HtlcListener>();
+  /** Mutual closes: shutdown, closingd, the close transaction. */
+  readonly closes: CloseControl;
 
   constructor(private readonly o: ChannelControlOptions) {
     const { wallet, broadcast } = o;
@@ -169,6 +181,21 @@ export class ChannelControl implements ChainListener {
             log: o.log,
           })
         : undefined;
+    this.closes = new CloseControl({
+      db: o.db,
+      links: { start: (...a) => this.startWithLinks(...a), end: d => this.endLinks(d) },
+      ourFeatures: o.ourFeatures,
+      theirFeatures: async id => (await o.connectd.guard(o.connectd.api.listPeers())).find(p => p.id === id && p.connected)?.features,
+      channeldOf: dbid => this.channeldOf(dbid),
+      failChannel: (dbid, f) => this.inTurn(dbid, () => this.failClosing(dbid, f)),
+      disconnect: id => o.connectd.guard(o.connectd.api.disconnect(id, true)).catch(() => undefined),
+      ...(o.wallet ? { wallet: o.wallet } : {}),
+      ...(o.broadcast ? { broadcast: o.broadcast } : {}),
+      ...(o.estimatefees ? { estimatefees: o.estimatefees } : {}),
+      ...(o.blockheight ? { blockheight: o.blockheight } : {}),
+      ...(o.clock ? { clock: o.clock } : {}),
+      log: o.log,
+    });
   }
 
   /** Follows every channel's HTLC changes (HtlcListener); returns how to stop. */
@@ -207,6 +234,7 @@ export class ChannelControl implements ChainListener {
   async load(): Promise<void> {
     for (const c of this.o.db.channels()) await this.hold(c);
     await this.onchain?.load();
+    await this.closes.rebroadcast();
   }
 
   private async hold(c: ChannelRecord): Promise<void> {
@@ -236,6 +264,7 @@ export class ChannelControl implements ChainListener {
     await Promise.all([...this.openings.values()].map(op => this.end(op)));
     await Promise.all([...this.running.values()].map(r => this.inTurn(r.dbid, () => this.endChanneld(r))));
     await this.onchain?.stop();
+    await this.closes.stop();
   }
 
   // ---- opening ----
@@ -400,6 +429,7 @@ export class ChannelControl implements ChainListener {
     init: S['init'],
     ch: { peerId: string; dbid: bigint; channelId: Uint8Array },
     events: object,
+    caps?: ChannelCapability[],
   ): Promise<ChannelDaemon<S>> {
     const { daemons, hsmd, connectd } = this.o;
     const key = `channel-${ch.dbid}`;
@@ -407,7 +437,7 @@ export class ChannelControl implements ChainListener {
     const [peerUse, peerServe] = daemons.channel();
     const [ownerServe, ownerUse] = daemons.channel();
     const [hsmUse, hsmServe] = daemons.channel();
-    const hsmArgs: HsmLinkArgs = { peerId: ch.peerId, dbid: ch.dbid };
+    const hsmArgs: HsmLinkArgs = { peerId: ch.peerId, dbid: ch.dbid, ...(caps ? { caps } : {}) };
     let daemon: RunningDaemon<S> | undefined;
     let attached = false;
     try {
@@ -553,7 +583,9 @@ export class ChannelControl implements ChainListener {
 
   /** A channel channeld can carry on: in normal operation, its state recorded. */
   private resumable(c: ChannelRecord): boolean {
-    return c.state === 'CHANNELD_NORMAL' && c.channel !== undefined;
+    // A close not yet agreed resumes too: channeld reestablishes, retransmits shutdown, and hands over to closingd again (BOLT 2).
+    const states: ChannelRecord['state'][] = ['CHANNELD_NORMAL', 'CHANNELD_SHUTTING_DOWN', 'CLOSINGD_SIGEXCHANGE'];
+    return states.includes(c.state) && c.channel !== undefined;
   }
 
   /** Runs `f` after every earlier start or end of this channel's daemon; failures are logged. */
@@ -641,6 +673,9 @@ export class ChannelControl implements ChainListener {
     const events: ChanneldEvents = {
       persist: p => this.persist(r, p),
       failed: f => void this.inTurn(r.dbid, () => this.channeldFailed(r, f)),
+      shutdownReceived: script =>
+        void this.closes.shutdownReceived(r.dbid, script).catch(e => this.o.log.warn(`channel ${r.dbid}: ${errorText(e)}`)),
+      shutdownComplete: state => void this.inTurn(r.dbid, () => this.handover(r, state)),
     };
     const init: ChanneldInit = {
       peerId: c.peer_id,
@@ -662,6 +697,21 @@ export class ChannelControl implements ChainListener {
     this.running.set(c.dbid, r);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
     this.tell('started', this.record(c.dbid) ?? c);
+    // A close in progress: channeld gets our shutdown script again (a no-op once it is out).
+    this.closes.askChanneld(c.dbid);
+  }
+
+  /**
+   * channeld → lightningd: both shutdowns are out and no HTLC is left. connectd stops delivering
+   * to it (what the peer sends next waits in connectd), channeld gives what came meanwhile, and
+   * closingd takes the channel (close-control.ts).
+   */
+  private async handover(r: Running, state: string): Promise<void> {
+    if (r.ended) return;
+    await this.o.connectd.detach(r.key).catch(() => undefined);
+    const held = await r.daemon.guard(r.daemon.api.handoverMessages()).catch(() => [] as Uint8Array[]);
+    await this.endChanneld(r);
+    await this.closes.negotiate(r.dbid, state, held);
   }
 
   private async endChanneld(r: Running): Promise<void> {
@@ -715,6 +765,14 @@ export class ChannelControl implements ChainListener {
     await this.onchain.forceClose(c.dbid, reason);
   }
 
+  /** closingd's negotiation ended with BOLT 1 `error`: the channel is failed as channeld's would be. */
+  private async failClosing(dbid: string, f: { code: string; message: string }): Promise<void> {
+    const c = this.record(dbid);
+    if (!c || c.state === 'CLOSINGD_COMPLETE') return; // An agreed close stands: it is on its way to the chain.
+    await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure: { ...f, action: 'fail_channel' } });
+    await this.broadcastOurCommitment(c, f.message);
+  }
+
   /**
    * A unilateral close (Core Lightning's `close` with `unilateraltimeout`, and channeld's
    * fail_channel): the channel's daemon ends, then our latest commitment is signed by hsmd,
@@ -734,6 +792,7 @@ export class ChannelControl implements ChainListener {
   private async endDaemons(dbid: string): Promise<void> {
     const r = this.running.get(dbid);
     if (r) await this.endChanneld(r);
+    await this.closes.endClosingd(dbid);
     const op = this.openings.get(`channel-${dbid}`);
     if (op) await this.end(op);
   }

@@ -17,7 +17,29 @@ export interface PeerRecord {
 
 /** Core Lightning's channel states (listpeerchannels `state`) that a channel in our database can be in. */
 export type ChannelStateName =
-  'CHANNELD_AWAITING_LOCKIN' | 'CHANNELD_NORMAL' | 'CLOSINGD_COMPLETE' | 'AWAITING_UNILATERAL' | 'FUNDING_SPEND_SEEN' | 'ONCHAIN';
+  | 'CHANNELD_AWAITING_LOCKIN'
+  | 'CHANNELD_NORMAL'
+  | 'CHANNELD_SHUTTING_DOWN'
+  | 'CLOSINGD_SIGEXCHANGE'
+  | 'CLOSINGD_COMPLETE'
+  | 'AWAITING_UNILATERAL'
+  | 'FUNDING_SPEND_SEEN'
+  | 'ONCHAIN';
+
+/** A mutual close in progress (close-control.ts), from the first shutdown on. Scripts and txs hex. */
+export interface CloseRecord {
+  /** Our shutdown scriptpubkey and the wallet key it pays (hsmd signs only a close paying it). */
+  local_script?: string;
+  destination?: { index: number; type: 'p2wpkh' | 'p2tr' };
+  /** The peer's shutdown scriptpubkey, once received. */
+  remote_script?: string;
+  /** The `close` RPC's feerange (perkw), if it gave one. */
+  feerange?: [number, number];
+  /** The closing transaction both signed (CLOSINGD_COMPLETE), made durable before our last closing_signed left. */
+  tx?: string;
+  txid?: string;
+  fee_sat?: string;
+}
 
 /**
  * A channel's life on chain (onchain-control.ts): our commitment once signed for broadcast, the
@@ -88,6 +110,8 @@ export interface ChannelRecord {
   htlcs?: Record<string, HtlcRecord>;
   /** Why the channel failed (channeld's ChannelFailure), once it is AWAITING_UNILATERAL. */
   failure?: { code: string; message: string; action: 'fail_channel' | 'data_loss'; their_current_per_commitment_point?: string };
+  /** The mutual close, once either side sent shutdown. */
+  closing?: CloseRecord;
   /** Once failed or closed: its life on chain. */
   onchain?: OnchainRecord;
 }

@@ -15,6 +15,7 @@ import { IncomingHtlcs } from './htlcs-in.ts';
 import { FinalReceiver } from './receive.ts';
 import { registerPayCommands } from './pay-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
+import { registerCloseCommands } from './close-rpc.ts';
 import { readType } from '../../wire/messages.ts';
 
 export type { LightningdOptions } from './interface.ts';
@@ -89,6 +90,10 @@ export class Lightningd {
         ourFeatures: o.ourFeatures.init,
         estimatefees: () => (wallet ? wallet.chain.estimatefees() : Promise.reject(new Error('lightningd has no chain backend'))),
         blockheight: () => o.blockheight?.() ?? 0,
+      });
+      registerCloseCommands(this.rpc, {
+        channels: o.channels,
+        estimatefees: () => (wallet ? wallet.chain.estimatefees() : Promise.reject(new Error('lightningd has no chain backend'))),
       });
     }
     registerDecodeCommands(this.rpc);
@@ -180,7 +185,9 @@ export class Lightningd {
     for (const c of this.o.channels?.list() ?? []) {
       const peer = c.record?.peer_id ?? c.opening!.peerId;
       byPeer.set(peer, (byPeer.get(peer) ?? 0) + 1);
-      if (c.record?.state === 'CHANNELD_NORMAL') active++;
+      if (c.record?.state === 'CHANNELD_NORMAL' || c.record?.state === 'CHANNELD_SHUTTING_DOWN') active++;
+      // A channel closing by agreement counts as inactive once closingd has it, as in Core Lightning.
+      else if (c.record?.state === 'CLOSINGD_SIGEXCHANGE' || c.record?.state === 'CLOSINGD_COMPLETE') inactive++;
       // Core Lightning counts a failed channel (awaiting its close on chain) as inactive.
       else if (c.record && c.record.state !== 'CHANNELD_AWAITING_LOCKIN') inactive++;
       else pending++;
