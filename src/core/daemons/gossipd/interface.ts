@@ -182,14 +182,7 @@ export interface GossipdConfig {
   maxQueuedQueries: number;
   /** How many peers we sync from at once (query_channel_range + query_short_channel_ids). */
   syncPeers: number;
-  /**
-   * short_channel_ids per query_short_channel_ids: 8 bytes each, and 1 of query_flags, so about
-   * 7,270 fit in 65,535 bytes. Large, because a peer sends a node_announcement once per query
-   * whatever number of asked channels it ends (BOLT 7 "SHOULD avoid sending duplicate
-   * node_announcements in response to a single query_short_channel_ids"): at 1,000 a mainnet sync
-   * brought 46,000 duplicates (a quarter of all its gossip, each one decrypted and dropped), at
-   * 7,000 about half as many.
-   */
+  /** short_channel_ids per query_short_channel_ids (8,000 is the most that fits in 65,535 bytes). */
   scidsPerQuery: number;
   /** A query_channel_range whose replies stop coming for this long is given up. */
   rangeTimeoutMs: number;
@@ -230,7 +223,7 @@ export const DEFAULT_GOSSIPD_CONFIG: Readonly<GossipdConfig> = Object.freeze({
   answerWindowBytes: 256 * 1024,
   maxQueuedQueries: 3,
   syncPeers: 3,
-  scidsPerQuery: 7_000,
+  scidsPerQuery: 1_000,
   rangeTimeoutMs: 60_000,
   scidTimeoutMs: 30_000,
   resyncMs: 60_000,
