@@ -3,6 +3,9 @@
 // read from /proc (Linux): what a wall-clock ratio on a shared machine cannot show. Usage:
 //   node --import tsx bench/wire-cpu.ts [--quick] [--adversarial] [--workers N]
 // Run it under `perf record -e task-clock` (with NODE_OPTIONS=--perf-basic-prof) to name the functions.
+// `--bare`: first the bare signature checks of the same messages on a pool like the node's, with
+// their CPU time, and the run's CPU over theirs: on a machine shared with other work the wall-clock
+// ratio moves with the load, the CPU one much less (with every core busy, wall ≈ CPU / cores).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +13,17 @@ import { startNode } from '../src/node/node.ts';
 import { defaultVerifyWorkers } from '../src/node/verify-pool.ts';
 import { loadSignedGossip } from './fixtures/signed-gossip-cache.ts';
 import { startPeer, wireNow } from './wire.node.bench.ts';
-import { describe, s, wireRun } from './wire-shared.ts';
+import { bareChecks, describe, prefixMessages, s, wireRun } from './wire-shared.ts';
+import { createNodeVerifyPool } from '../src/node/verify-pool.ts';
+import { signatureItems } from './gossip.bench.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const adversarial = argv.includes('--adversarial');
 const wi = argv.indexOf('--workers');
 const workers = wi >= 0 ? Number(argv[wi + 1]) : defaultVerifyWorkers();
+/** `--timeline`: one line per second of the run (accepted, stored, pending, duplicates). */
+const timeline = argv.includes('--timeline');
 const pi = argv.indexOf('--peer-prof');
 /** `--peer-prof DIR`: the peer process writes a V8 CPU profile there. */
 const peerExecArgv = pi >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${argv[pi + 1]}`] : [];
@@ -39,7 +46,19 @@ function threadCpu(pid: number | 'self'): Map<number, number> {
 }
 
 const now = wireNow();
-await loadSignedGossip({ now, file: 'wire-signed-gossip.bin' });
+const fx = await loadSignedGossip({ now, file: 'wire-signed-gossip.bin' });
+const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+let bareCpu: number | undefined;
+if (argv.includes('--bare')) {
+  const items = signatureItems(prefixMessages(fx.gossip.messages, quick ? 2000 : undefined));
+  const pool = createNodeVerifyPool({ size: workers, engine: 'libsecp256k1' });
+  await pool.verifyBatch(items.slice(0, 256));
+  const c0 = sum(threadCpu('self'));
+  const ms = await bareChecks(pool, items);
+  bareCpu = sum(threadCpu('self')) - c0;
+  await pool.close();
+  console.log(`bare checks: ${s(ms)} wall, ${bareCpu.toFixed(1)} s CPU (${items.length} signatures)`);
+}
 const { info, child } = await startPeer({ ...(quick ? { channels: 2000 } : {}), adversarial, now, execArgv: peerExecArgv });
 const dir = mkdtempSync(join(tmpdir(), 'bw-wire-cpu-'));
 const before = threadCpu('self');
@@ -47,7 +66,14 @@ const peerBefore = threadCpu(child.pid!);
 const node = await startNode({ network: 'regtest', lightningDir: dir, verifyWorkers: workers });
 try {
   const startCpu = threadCpu('self');
-  const r = await wireRun(node, info, `127.0.0.1:${info.tcp}`);
+  let shown = -1;
+  const r = await wireRun(node, info, `127.0.0.1:${info.tcp}`, (ms, st, pending) => {
+    if (!timeline || Math.floor(ms / 1000) === shown) return;
+    shown = Math.floor(ms / 1000);
+    console.log(
+      `  ${(ms / 1000).toFixed(1)} s: accepted ${st.accepted}, stored ${st.stored}, pending ${pending}, duplicates ${st.duplicates}`,
+    );
+  });
   const after = threadCpu('self');
   const g = ((await node.call('getinfo')) as { gossip: { stats: Record<string, number> } }).gossip;
   console.log(`gossipd stats: ${JSON.stringify(g.stats)}`);
@@ -75,6 +101,7 @@ try {
       .reduce((a, r) => a + r[1], 0)
       .toFixed(1)}`,
   );
+  if (bareCpu !== undefined) console.log(`run CPU / bare CPU = ${(total / bareCpu).toFixed(2)}x; wall ${s(r.ms)}`);
   for (const [name, c] of rows) console.log(`  ${name}: ${c.toFixed(2)}`);
 } finally {
   await node.stop();

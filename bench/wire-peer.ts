@@ -68,11 +68,19 @@ if (args.adversarial) {
   });
 }
 const expected = expectedGraph(fx.gossip, served);
-/** Each served channel_update's timestamp and checksum, for range replies that ask for them. */
-const updateInfo = (scid: bigint, direction: 0 | 1): UpdateInfo | undefined => {
-  const u = served.answers.get(scid)?.updates[direction];
-  return u ? { timestamp: (peekGossip(u) as { timestamp: number }).timestamp, checksum: channelUpdateChecksum(u) } : undefined;
-};
+/**
+ * Each served channel_update's timestamp and checksum, for range replies that ask for them: worked
+ * out before the peer listens (a peer keeps them with its gossip), not while the node syncs.
+ */
+const infos = new Map<bigint, (UpdateInfo | undefined)[]>();
+for (const [scid, a] of served.answers)
+  infos.set(
+    scid,
+    a.updates.map(u =>
+      u ? { timestamp: (peekGossip(u) as { timestamp: number }).timestamp, checksum: channelUpdateChecksum(u) } : undefined,
+    ),
+  );
+const updateInfo = (scid: bigint, direction: 0 | 1): UpdateInfo | undefined => infos.get(scid)?.[direction];
 /** The served scids in order, as range replies take them (the bad slice adds none: it is read once here). */
 const scidArray = BigUint64Array.from(served.scids);
 /** Channels whose bad messages went out already (they go with the first answer only). */

@@ -72,6 +72,8 @@ export async function wireRun(
   node: { call(method: string, params?: unknown): Promise<unknown> },
   peer: PeerInfo,
   target: string,
+  /** Sees each poll: milliseconds since `connect` and gossipd's stats (bench/wire-cpu.ts --timeline). */
+  onPoll?: (ms: number, stats: GossipInfo['stats'], pending: number) => void,
 ): Promise<WireRun> {
   const t0 = performance.now();
   await node.call('connect', { id: `${peer.nodeId}@${target}` });
@@ -83,6 +85,7 @@ export async function wireRun(
     const info = (await node.call('getinfo')) as { gossip: GossipInfo };
     const g = info.gossip;
     const now = performance.now();
+    onPoll?.(now - t0, g.stats, g.pending);
     if (g.state === 'synced' && syncedAt === undefined) {
       syncedAt = now - t0;
       syncedAccepted = g.stats.accepted;

@@ -649,6 +649,9 @@ export class Connectd {
   }
 
   private livePeer(id: string | Uint8Array): Peer {
+    // The hot path (every message gossipd sends): a connected peer's id as connectd spells it.
+    const known = typeof id === 'string' ? this.peers.get(id) : undefined;
+    if (known) return known;
     const { hex } = this.parseId(id);
     const peer = this.peers.get(hex);
     if (!peer) throw new ConnectError('not_connected', `${hex} is not connected`);

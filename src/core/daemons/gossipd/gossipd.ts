@@ -33,7 +33,7 @@ import {
   type GossipRecordExtra,
 } from '../../gossip/store.ts';
 import { announcementKeys, compareKeys, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
-import { decodeMessage, encodeMessage, readType, TYPE, type Message } from '../../wire/messages.ts';
+import { decodeMessage, encodeMessage, readType, TYPE, type Message, type MessageOf } from '../../wire/messages.ts';
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
@@ -514,13 +514,15 @@ export class Gossipd implements GossipLink, GossipdApi {
     this.peers.ban(id, until);
   }
 
-  /** A verified message: chain check (when we have a chain source), graph, raw index, store, relay. */
-  private async accept(a: Accepted, peer: string): Promise<void> {
+  /**
+   * A verified message, in order (Ingest): chain check (when we have a chain source), graph, raw
+   * index, store, relay. Synchronous unless a channel_announcement waits for the
+   * chain source's funding output: a promise (and a turn of the event loop) per message only then.
+   */
+  private accept(a: Accepted, peer: string): void | Promise<void> {
     const m = a.msg;
     // Our own copy: it is kept (raw index, relay log) and must not share a caller's buffer.
     a = { ...a, raw: a.raw.slice() };
-    let capacity: number | undefined;
-    let txid: string | undefined;
     if (m.name === 'channel_announcement' && this.graph.findChannel(m.short_channel_id) >= 0) {
       this.lookups.delete(m.short_channel_id);
       const ours = this.raw.channelKeys(m.short_channel_id);
@@ -538,18 +540,31 @@ export class Gossipd implements GossipLink, GossipdApi {
       // Both validly signed, with other keys: see conflict().
       return this.conflict(m.short_channel_id, peer);
     }
-    if (m.name === 'channel_announcement' && this.o.chain) {
-      const early = this.lookups.get(m.short_channel_id);
-      this.lookups.delete(m.short_channel_id);
-      const out = await (early ?? this.o.chain.getTxout(m.short_channel_id));
-      // BOLT 7: the output must be the P2WSH of bitcoin_key_1 and bitcoin_key_2 and unspent.
-      if (!out || !equal(out.script, fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2))) {
-        this.stats.ignored++;
-        return;
-      }
-      capacity = out.amount_sat;
-      if (out.txid !== undefined && /^[0-9a-f]{64}$/.test(out.txid)) txid = out.txid;
+    if (m.name === 'channel_announcement' && this.o.chain) return this.acceptFunded(a, m, this.o.chain, peer);
+    this.applyAccepted(a, peer);
+  }
+
+  /** A channel_announcement with a chain source: applied once its funding output checks. */
+  private async acceptFunded(
+    a: Accepted,
+    m: MessageOf<'channel_announcement'>,
+    chain: NonNullable<GossipdOptions['chain']>,
+    peer: string,
+  ): Promise<void> {
+    const early = this.lookups.get(m.short_channel_id);
+    this.lookups.delete(m.short_channel_id);
+    const out = await (early ?? chain.getTxout(m.short_channel_id));
+    // BOLT 7: the output must be the P2WSH of bitcoin_key_1 and bitcoin_key_2 and unspent.
+    if (!out || !equal(out.script, fundingScriptPubKey(m.bitcoin_key_1, m.bitcoin_key_2))) {
+      this.stats.ignored++;
+      return;
     }
+    this.applyAccepted(a, peer, out.amount_sat, out.txid !== undefined && /^[0-9a-f]{64}$/.test(out.txid) ? out.txid : undefined);
+  }
+
+  /** Into the graph, the raw index, the store and relay (accept() decided it is taken). */
+  private applyAccepted(a: Accepted, peer: string, capacity?: number, txid?: string): void {
+    const m = a.msg;
     // Whether the channel_announcement still has to be relayed: only with its first (public) update.
     const firstUpdate =
       m.name === 'channel_update' && !this.raw.hasUpdate(m.short_channel_id, 0) && !this.raw.hasUpdate(m.short_channel_id, 1);

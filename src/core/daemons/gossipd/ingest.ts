@@ -33,8 +33,8 @@ import type { SigVerifier, VerifyItem } from '../../gossip/verify-pool.ts';
 import type { Clock, GossipdConfig, GossipdStats, Log } from './types.ts';
 
 export interface IngestHost {
-  /** A verified message, in order; resolves when it has been applied. */
-  accept(a: Accepted, peer: string): Promise<void>;
+  /** A verified message, in order; applied on return, or when the promise it returns resolves. */
+  accept(a: Accepted, peer: string): void | Promise<void>;
   /**
    * The peer broke a rule (undecodable gossip, a bad signature). `checked`: the message failed its
    * signature checks (`signatures` of them; `update`: a channel_update, checked against the key of
@@ -70,6 +70,8 @@ interface Held {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Added to an update's in-flight key (inflightKey). */
+const UPDATE_KEY_BASE = 1n << 100n;
 /** Held per channel direction (or node) and peer: its newest this many. */
 const HOLD_PER_PEER = 2;
 
@@ -85,8 +87,9 @@ function inflightKey(p: ToVerify): bigint | string {
     case 'channel_announcement':
       return `${m.short_channel_id}:${toHex(announcementKeys(p.raw))}`;
     case 'channel_update':
-      // Above 2^64, so never equal to an announcement's key: (scid * 2 + direction) * 2^32 + timestamp.
-      return ((((m.short_channel_id << 1n) | BigInt(m.channel_flags & 1)) << 32n) | BigInt(m.timestamp)) + (1n << 100n);
+      // Above 2^64, so never equal to an announcement's key: (scid * 2 + direction) * 2^32 + timestamp
+      // (direction * 2^32 + timestamp is below 2^33, exact as a number: one BigInt made, not five).
+      return ((m.short_channel_id << 33n) | BigInt((m.channel_flags & 1) * 0x100000000 + m.timestamp)) + UPDATE_KEY_BASE;
     case 'node_announcement':
       return `${toHex(m.node_id)}/${m.timestamp}`;
   }
@@ -455,7 +458,9 @@ export class Ingest {
         continue;
       }
       try {
-        await this.host.accept(verdict, q.peer);
+        // Most are applied at once: no promise, no turn of the event loop per message.
+        const r = this.host.accept(verdict, q.peer);
+        if (r) await r;
       } catch (e) {
         this.log.warn(`gossipd: applying ${q.p.msg.name} failed: ${(e as Error)?.message ?? e}`);
       }
