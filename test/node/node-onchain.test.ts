@@ -334,7 +334,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     // lightningd's state alone goes back (hsmd's is current), with B away: lightningd would sign
     // commitment 0, which hsmd has revoked. hsmd refuses; nothing is broadcast or recorded.
     await b!.stop();
-    await a.stop();
+    await a!.stop();
     copyFiles(LIGHTNINGD_FILES, snap, net);
     a = await startA();
     const refused = await rejects<Error & { code?: string }>(a.lightningd.channels!.forceClose(dbid, 'test'), Error);
