@@ -113,7 +113,8 @@ describe('browser: the tab pays a Node node and is paid by it, on boltworker reg
       equal(await balance(), expected);
 
       // WebLN: nothing before enable; then sendPayment and makeInvoice paid both ways.
-      const provider = webln(n);
+      // retry_for 10: the payment too large for the channel is given up on soon.
+      const provider = webln(n, { retryFor: 10 });
       equal((await rejection(provider.sendPayment(theirs.bolt11))).name, 'RejectionError', 'not enabled');
       equal((globalThis as { webln?: unknown }).webln, undefined, 'nothing on window unless the page asks');
       await provider.enable();
