@@ -3,7 +3,7 @@
 // is paid on an invoice of its own (a route hint for its private channel), pays and is paid again
 // through its WebLN provider (src/web/webln.ts), and after a reload (a new startNode on the same
 // data name) still lists every payment and invoice.
-import { startNode, webln, WebLNError, type WebNode } from '../../src/web/index.ts';
+import { enableWebLN, startNode, webln, WebLNError, type WebNode } from '../../src/web/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
 
@@ -158,6 +158,14 @@ describe('browser: the tab pays a Node node and is paid by it, on boltworker reg
       );
       await settledTab();
       equal(await balance(), expected, 'the balance moved by exactly what was paid');
+
+      // The page's opt-in to WebLN's global: window.webln and a webln:ready event.
+      let announced = 0;
+      addEventListener('webln:ready', () => announced++, { once: true });
+      const injected = enableWebLN(n);
+      equal((globalThis as { webln?: unknown }).webln, injected);
+      equal(announced, 1);
+      delete (globalThis as { webln?: unknown }).webln;
 
       const pays = async () =>
         ((await n.call('listpays', {})) as { pays: { payment_hash: string; status: string; preimage?: string }[] }).pays;
