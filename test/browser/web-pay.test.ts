@@ -6,15 +6,11 @@
 import { enableWebLN, startNode, webln, WebLNError, type WebNode } from '../../src/web/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
+import { ask, fundTab } from './tab-regtest.ts';
 
 type PeerChannel = { channel_id: string; state: string; status: string[]; to_us_msat: number; htlcs: unknown[]; short_channel_id?: string };
 type Invoice = { label: string; status: string; payment_preimage?: string; payment_hash: string; amount_received_msat?: number };
 
-async function ask<T>(path: string): Promise<T> {
-  const r = await fetch(path);
-  if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status}: ${await r.text()}`);
-  return (await r.json()) as T;
-}
 /** The Node node's RPC (the test plugin's allowlist of payment methods). */
 const peerCall = <T>(method: string, params: unknown) =>
   ask<T>(`/__lightning/chain-node/rpc?method=${method}&params=${encodeURIComponent(JSON.stringify(params))}`);
@@ -43,14 +39,7 @@ describe('browser: the tab pays a Node node and is paid by it, on boltworker reg
     const options = { network: 'regtest', dataName, esplora: url, bridge: peer.bridge, verifyWorkers: 1 };
     let n: WebNode = await startNode(options);
     try {
-      const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-      await ask(`/__regtest/send?address=${bech32}&amount_sat=1000000`);
-      await ask('/__regtest/mine?blocks=1');
-      await fundsWhen(
-        () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-        f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-        'the coin confirmed',
-      );
+      await fundTab(n);
       await n.call('connect', { id: `${peer.id}@${peer.host}:${peer.port}` });
       const r = (await n.call('fundchannel', {
         id: peer.id,
