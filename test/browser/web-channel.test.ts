@@ -6,14 +6,9 @@
 import { startNode, type WebNode } from '../../src/web/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
+import { ask, fundTab } from './tab-regtest.ts';
 
 type PeerChannel = { peer_id: string; state: string; channel_id: string; to_us_msat: number; total_msat: number; opener: string };
-
-async function ask<T>(path: string): Promise<T> {
-  const r = await fetch(path);
-  if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status}: ${await r.text()}`);
-  return (await r.json()) as T;
-}
 
 const FUNDING_SAT = 300_000;
 const PUSH_MSAT = 5_000_000;
@@ -27,14 +22,7 @@ describe('browser: fundchannel from a tab to a Node node, on boltworker regtest'
     const dataName = `channel-${Math.random().toString(36).slice(2)}`;
     let n: WebNode = await startNode({ network: 'regtest', dataName, esplora: url, bridge: peer.bridge, verifyWorkers: 1 });
     try {
-      const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-      await ask(`/__regtest/send?address=${bech32}&amount_sat=1000000`);
-      await ask('/__regtest/mine?blocks=1');
-      await fundsWhen(
-        () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-        f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-        'the coin confirmed',
-      );
+      await fundTab(n);
       await n.call('connect', { id: `${peer.id}@${peer.host}:${peer.port}` });
       const r = (await n.call('fundchannel', { id: peer.id, amount: FUNDING_SAT, push_msat: PUSH_MSAT, feerate: '1000perkw' })) as {
         txid: string;

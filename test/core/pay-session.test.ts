@@ -107,18 +107,28 @@ describe('payment session (xpay) over a live small network', () => {
     ok(s.overlay.maxCarry('3x1x0', dir(B, D))! < 80_000_000n);
   });
 
-  it('waits for held parts, which the payee fails with mpp_timeout after 60 s; retry_for then ends it', () => {
+  it('waits for held parts, which the payee fails with mpp_timeout after 60 s; then no set of routes carries the whole amount: 205', () => {
     const net = diamond({ ub: 60_000_000n });
     net.intercept = node => (node === C ? { name: 'temporary_node_failure' } : undefined);
     const s = net.session({ amount_msat: 100_000_000n, retry_for_s: 60 });
     const r = net.run(s);
     ok(r.status === 'failed');
-    equal(r.code, PAY_STOPPED_RETRYING);
-    ok(r.message.includes('mpp_timeout'), r.message);
+    // C excluded, B alone carries 60 of the 100: no part is sent again to be held for nothing.
+    equal(r.code, PAY_ROUTE_NOT_FOUND);
     const parts = s.records();
     ok(parts.every(p => p.status === 'failed'));
     // Every part through B reached D and was held there, none fulfilled without the whole amount.
     ok(parts.filter(p => p.route[0]!.channel === '1x1x0').every(p => p.failure?.startsWith('mpp_timeout')));
+    equal(net.sets.size, 0);
+  });
+
+  it('sends nothing when our channels together cannot carry the amount: 205 at once, no part held at the payee', () => {
+    const net = diamond({ ub: 60_000_000n, uc: 30_000_000n });
+    const s = net.session({ amount_msat: 100_000_000n, retry_for_s: 60 });
+    const r = net.run(s);
+    ok(r.status === 'failed');
+    equal(r.code, PAY_ROUTE_NOT_FOUND);
+    deepEqual(s.records(), [], 'no part sent');
     equal(net.sets.size, 0);
   });
 

@@ -17,6 +17,9 @@
 //                       chain at URL (the regtest plugin's) with its wallet, behind a bridge of its own
 //                       (started on the first request)
 //   /__lightning/chain-node/channels      JSON: that node's `listpeerchannels`
+//   /__lightning/chain-node/rpc?method=M&params=JSON   JSON: that node's answer to one of the payment
+//                       methods (invoice, xpay, keysend, waitinvoice, listinvoices, listpays, getinfo, checkmessage),
+//                       or HTTP 500 {code, message}
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +27,8 @@ import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
 
 const HOST = '127.0.0.1';
+/** What the browser's payment tests may ask the chain node. */
+const CHAIN_NODE_RPC = new Set(['invoice', 'xpay', 'keysend', 'waitinvoice', 'listinvoices', 'listpays', 'getinfo', 'checkmessage']);
 
 export function lightningPlugin() {
   let starting;
@@ -66,7 +71,8 @@ export function lightningPlugin() {
     };
   }
 
-  const json = v => ({ body: JSON.stringify(v), type: 'application/json' });
+  // The node's own calls answer amounts as bigints: numbers in JSON, as its JSON-RPC writes them.
+  const json = v => ({ body: JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x)), type: 'application/json' });
 
   // The node on a chain, for channel tests: its own directory and bridge.
   let chainStarting;
@@ -90,6 +96,16 @@ export function lightningPlugin() {
       if (context.path === '/__lightning/chain-node') {
         chainStarting ??= startChainNode(String(context.query?.esplora));
         return json(await chainStarting);
+      }
+      if (context.path === '/__lightning/chain-node/rpc') {
+        if (!chainNode) return { status: 404, body: 'no chain node' };
+        const method = String(context.query?.method);
+        if (!CHAIN_NODE_RPC.has(method)) return { status: 403, body: `not allowed: ${method}` };
+        try {
+          return json(await chainNode.call(method, JSON.parse(String(context.query?.params ?? '{}'))));
+        } catch (e) {
+          return { status: 500, ...json({ code: e?.code, message: e?.message }) };
+        }
       }
       if (context.path === '/__lightning/chain-node/channels') {
         if (!chainNode) return { status: 404, body: 'no chain node' };

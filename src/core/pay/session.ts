@@ -293,7 +293,8 @@ export class PaySession {
     const mostAvailable = () =>
       this.env.channels.reduce((m, c) => (available(c.short_channel_id) > m ? available(c.short_channel_id) : m), 0n);
     let target = remaining;
-    while (remaining > 0n && this.count('pending') < MAX_PARTS_IN_FLIGHT) {
+    const planned: { route: PricedHop[]; target: bigint }[] = [];
+    while (remaining > 0n && this.count('pending') + planned.length < MAX_PARTS_IN_FLIGHT) {
       const cap = mostAvailable();
       if (cap <= 0n) break;
       if (target > cap) {
@@ -319,14 +320,19 @@ export class PaySession {
         target = (target + 1n) / 2n;
         continue;
       }
-      const part = this.launch(route, target);
-      out.push(part);
-      used.set(route[0]!.channel, (used.get(route[0]!.channel) ?? 0n) + part.amount_msat);
-      feesCommitted += part.amount_msat - target;
+      planned.push({ route, target });
+      used.set(route[0]!.channel, (used.get(route[0]!.channel) ?? 0n) + route[0]!.amount_msat);
+      feesCommitted += route[0]!.amount_msat - target;
       remaining -= target;
       target = remaining;
     }
-    if (out.length === 0 && remaining > 0n && this.lastReason === 'no attempt made') this.lastReason = 'no route found';
+    // Parts are sent only when together they route the whole amount (as xpay's askrene answers
+    // "could not find a usable set of paths" at once): parts that could never add up would be held
+    // by the payee until its mpp_timeout. Capped by parts in flight is not short of routes.
+    const short = remaining > 0n && this.count('pending') + planned.length < MAX_PARTS_IN_FLIGHT;
+    if (short && this.lastReason === 'no attempt made') this.lastReason = 'no route found';
+    if (short) return [];
+    for (const { route, target: t } of planned) out.push(this.launch(route, t));
     return out;
   }
 
