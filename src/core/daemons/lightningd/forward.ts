@@ -79,6 +79,8 @@ export class Forwarder implements HtlcListener, ForwardPoint {
   private resolveUpstream: (channel: string, id: string, r: Resolution) => void = () => undefined;
   /** Forwards whose addHtlc is in flight (their record durable, channeld not yet answered). */
   private readonly offering = new Set<string>();
+  /** Forwards whose outgoing channel's HTLCs are being read (carryOn), once at a time. */
+  private readonly checking = new Set<string>();
   private readonly stopListening: () => void;
 
   constructor(private readonly o: ForwarderOptions) {
@@ -251,7 +253,17 @@ export class Forwarder implements HtlcListener, ForwardPoint {
     if (rec.upstream_reason)
       return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, { kind: 'fail', reason: fromHex(rec.upstream_reason) });
     if (rec.status !== 'offered' || rec.out_htlc_id !== undefined || rec.out_channel === undefined) return;
-    if (this.offering.has(forwardKey(rec.in_channel, rec.in_htlc_id))) return;
+    const key = forwardKey(rec.in_channel, rec.in_htlc_id);
+    if (this.offering.has(key) || this.checking.has(key)) return;
+    this.checking.add(key);
+    try {
+      await this.matchOrFail(rec);
+    } finally {
+      this.checking.delete(key);
+    }
+  }
+
+  private async matchOrFail(rec: ForwardRecord): Promise<void> {
     const c = this.o.db.channels().find(x => x.dbid === rec.out_channel);
     const claimed = new Set(
       forwards(this.o.db)
