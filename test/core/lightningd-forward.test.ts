@@ -426,8 +426,8 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
     const other = sha256(new Uint8Array(32).fill(1));
     const s1 = n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: other });
     await until(() => n.adds.length === 2);
-    await n.forwarder.onchain('2', toHex(HASH), HASH_PRE);
-    await n.forwarder.onchain('2', toHex(other));
+    await n.forwarder.resolvedOnChain('2', toHex(HASH), HASH_PRE);
+    await n.forwarder.resolvedOnChain('2', toHex(other));
     await until(() => n.upstream.length === 2);
     deepEqual(
       n.upstream.find(u => u.id === 0n),

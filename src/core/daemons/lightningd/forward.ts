@@ -344,7 +344,12 @@ export class Forwarder implements HtlcListener, ForwardPoint {
    * The outgoing HTLC was resolved on chain (onchaind, BOLT 5): the peer's preimage claims it
    * upstream; its timeout fails the forward upstream (temporary_channel_failure).
    */
-  async onchain(dbid: string, paymentHash: string, preimage?: Uint8Array): Promise<void> {
+  onchain(dbid: string, paymentHash: string, preimage?: Uint8Array): void {
+    void this.resolvedOnChain(dbid, paymentHash, preimage).catch(e => this.o.log.warn(`forward ${paymentHash} on chain: ${errorText(e)}`));
+  }
+
+  /** onchain() (exported for the tests' await). */
+  async resolvedOnChain(dbid: string, paymentHash: string, preimage?: Uint8Array): Promise<void> {
     const now = this.o.nowMs() / 1000;
     const open = forwards(this.o.db).filter(f => f.out_channel === dbid && f.payment_hash === paymentHash && f.status === 'offered');
     for (const f of open) {
