@@ -22,7 +22,7 @@ import {
 import { checkForward, forwardPayload, type OutgoingChannel } from '../../pay/forward.ts';
 import { encodeMessage } from '../../wire/messages.ts';
 import { formatScid, parseScid } from '../../wire/scid.ts';
-import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
+import type { HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import {
@@ -39,13 +39,11 @@ import {
   type ForwardRecord,
 } from './forward-store.ts';
 import type { Resolution } from './htlc-resolution.ts';
+import type { PayChannels } from './pay-control.ts';
 import type { IncomingPart } from './receive.ts';
 
-/** What the forwarder needs of ChannelControl (channels.ts). */
-export interface ForwardChannels {
-  onHtlcs(l: HtlcListener): () => void;
-  channeldOf(dbid: string): { api: Pick<ChanneldDaemonApi, 'addHtlc'>; guard<R>(p: Promise<R>): Promise<R> } | undefined;
-}
+/** What the forwarder needs of ChannelControl (channels.ts): what the payer needs (an add, the HTLC changes). */
+export type ForwardChannels = PayChannels;
 
 export interface ForwarderOptions {
   db: LightningdDb;
