@@ -115,4 +115,19 @@ describe('Node: A pays C through B (B forwards)', () => {
     const f = (await b.call('listforwards', { status: 'failed' })) as { forwards: Forward[] };
     equal(f.forwards.length, 1);
   });
+
+  it("setchannel raises B's fee: listpeerchannels shows it, A learns it from the fee_insufficient update and pays at it", async () => {
+    const set = (await b.call('setchannel', { id: c.id, feebase: 2000 })) as { channels: { fee_base_msat: number }[] };
+    equal(set.channels[0]!.fee_base_msat, 2000);
+    const lc = (await b.call('listpeerchannels', { id: c.id })) as { channels: { peer_id: string; fee_base_msat: number }[] };
+    equal(lc.channels.find(x => x.peer_id === c.id)!.fee_base_msat, 2000);
+    const inv = (await c.call('invoice', { amount_msat: 10_000_000, label: 'new-fee', description: 'd', exposeprivatechannels: true })) as {
+      bolt11: string;
+    };
+    const paid = (await a.call('xpay', { invstring: inv.bolt11 })) as { amount_sent_msat: number; failed_parts: number };
+    equal(Number(paid.amount_sent_msat), 10_000_000 + 2000 + 100);
+    ok(Number(paid.failed_parts) >= 1, "the first attempt, at the hint's fee, failed");
+    const f = (await b.call('listforwards', { status: 'local_failed' })) as { forwards: (Forward & { failreason: string })[] };
+    equal(f.forwards.at(-1)!.failreason, 'WIRE_FEE_INSUFFICIENT');
+  });
 });
