@@ -28,6 +28,7 @@ describe('Node: A pays C through B (B forwards)', () => {
   };
   const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
   let a: Node, b: Node, c: Node;
+  let bDir = '';
 
   const normal = (n: Node, count: number) =>
     fundsWhen(
@@ -45,8 +46,11 @@ describe('Node: A pays C through B (B forwards)', () => {
 
   before(async () => {
     h = await startRegtest({ port: 0, premine: 101 });
-    for (let i = 0; i < 3; i++)
-      nodes.push(await startNode({ network: 'regtest', lightningDir: tmp(), esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] }));
+    for (let i = 0; i < 3; i++) {
+      const d = tmp();
+      if (i === 1) bDir = d;
+      nodes.push(await startNode({ network: 'regtest', lightningDir: d, esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] }));
+    }
     [a, b, c] = nodes as [Node, Node, Node];
   });
   after(async () => {
@@ -129,5 +133,36 @@ describe('Node: A pays C through B (B forwards)', () => {
     ok(Number(paid.failed_parts) >= 1, "the first attempt, at the hint's fee, failed");
     const f = (await b.call('listforwards', { status: 'local_failed' })) as { forwards: (Forward & { failreason: string })[] };
     equal(f.forwards.at(-1)!.failreason, 'WIRE_FEE_INSUFFICIENT');
+  });
+
+  it("B restarted with a forward in flight finishes it: C holds A's part until B pays the rest", async () => {
+    const inv = (await c.call('invoice', { amount_msat: 2_000_000, label: 'held', description: 'd', exposeprivatechannels: true })) as {
+      bolt11: string;
+    };
+    // A's half goes through B; C holds it in its HTLC set until the total arrives.
+    const fromA = a.call('xpay', { invstring: inv.bolt11, partial_msat: 1_000_000 }) as Promise<{ payment_preimage: string }>;
+    fromA.catch(() => undefined);
+    await fundsWhen(
+      () => b.call('listforwards', { status: 'offered' }) as Promise<{ forwards: (Forward & { out_htlc_id?: number })[] }>,
+      x => x.forwards.some(f => f.out_htlc_id !== undefined),
+      'the forward offered to C',
+    );
+    const port = b.binding[0]!.port;
+    await b.stop();
+    b = await startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: [`127.0.0.1:${port}`] });
+    nodes.push(b);
+    // A (whose address B never learnt: it dialled in) reconnects.
+    await a.call('connect', { id: `${b.id}@127.0.0.1:${port}` });
+    await normal(b, 2);
+    // B pays the other half itself: C has the total and fulfills both; B's forward gives A the preimage.
+    await b.call('xpay', { invstring: inv.bolt11, partial_msat: 1_000_000 });
+    const paid = await fromA;
+    equal(paid.payment_preimage.length, 64);
+    const f = await fundsWhen(
+      () => b.call('listforwards', {}) as Promise<{ forwards: Forward[] }>,
+      x => x.forwards.at(-1)!.status === 'settled',
+      'the forward settled after the restart',
+    );
+    equal(Number(f.forwards.at(-1)!.out_msat), 1_000_000);
   });
 });
