@@ -22,6 +22,7 @@ import { feerateFor } from '../chain/fees.ts';
 import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
+import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
 import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
 import type { ListChannelsEntry } from '../gossip/list.ts';
@@ -290,6 +291,18 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       log: p.log('pay'),
     });
     await pay.load();
+    // Forwarding (Core Lightning's peer_htlcs.c forward_htlc): our policy, records before each add.
+    const forward = new Forwarder({
+      db,
+      channels,
+      nodeId,
+      network: o.network,
+      blockheight: () => chain?.blockheight ?? 0,
+      nowMs: () => Date.now(),
+      spendable: c => channelBalance(c).spendable,
+      signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
+      log: p.log('forward'),
+    });
     chain?.addListener(channels);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
@@ -328,6 +341,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         ...(wallet && p.chain ? { wallet: walletRpc(wallet, p.chain.backend) } : {}),
         channels,
         pay,
+        forward,
         hsm: {
           signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
           signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),

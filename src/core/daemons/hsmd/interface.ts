@@ -187,6 +187,8 @@ export interface HsmdDaemonApi {
   signInvoice(hrp: string, data: readonly number[]): Uint8Array;
   /** ECDH with the node key (Core Lightning's hsmd_ecdh_req): an incoming HTLC's onion shared secret. */
   ecdh(pub: Uint8Array): Uint8Array;
+  /** Our channel_update for a forwarding failure (BOLT 4 UPDATE failures carry it): HsmApi's signChannelUpdate. */
+  signChannelUpdate(msg: Uint8Array): Uint8Array;
   /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
   channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
   /**

@@ -15,6 +15,7 @@ import { ANCHORS, SCID_ALIAS, STATIC_REMOTEKEY, ZEROCONF } from '../openingd/cha
 import { channelTypeJson, DEFAULT_CHANNEL_TYPE } from './channel-config.ts';
 import { OpenFailed, type ChannelControl } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
+import { DEFAULT_FEE_BASE_MSAT, DEFAULT_FEE_PPM, policyOf, type PolicyRecord } from './forward-store.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
 import { FUND_CANNOT_AFFORD, FUND_OUTPUT_IS_DUST, parseSatOrAll } from './wallet-rpc.ts';
 
@@ -24,10 +25,6 @@ export const FUNDING_BROADCAST_FAIL = 303;
 export const FUNDING_STILL_SYNCING_BITCOIN = 304;
 export const FUNDING_PEER_NOT_CONNECTED = 305;
 export const FUNDING_UNKNOWN_PEER = 306;
-
-/** Core Lightning's fee-base and fee-per-satoshi defaults (what our channel_update will say). */
-const FEE_BASE_MSAT = 1;
-const FEE_PROPORTIONAL_MILLIONTHS = 10;
 
 export interface ChannelRpcDeps {
   channels: ChannelControl;
@@ -114,7 +111,7 @@ function balanceOf(funded: Funded, state: ChannelState | undefined): { toUs: big
 }
 
 /** One listpeerchannels entry for a channel we hold. */
-function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []): Record<string, unknown> {
+function channelJson(c: ChannelRecord, connected: boolean, status: string[] = [], policy: PolicyRecord = {}): Record<string, unknown> {
   const funded = deserializeValue<Funded>(c.funded);
   const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
   const p = funded.params;
@@ -152,8 +149,9 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
     },
     to_us_msat: num(toUs),
     total_msat: num(total),
-    fee_base_msat: FEE_BASE_MSAT,
-    fee_proportional_millionths: FEE_PROPORTIONAL_MILLIONTHS,
+    // Our forwarding policy (setchannel), else Core Lightning's defaults (forward-store.ts).
+    fee_base_msat: policy.fee_base_msat ?? DEFAULT_FEE_BASE_MSAT,
+    fee_proportional_millionths: policy.fee_proportional_millionths ?? DEFAULT_FEE_PPM,
     dust_limit_msat: num(p.local.dustLimitSatoshis * 1000n),
     their_reserve_msat: num(theirReserve),
     our_reserve_msat: num(ourReserve),
@@ -359,7 +357,7 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
       const statuses = await Promise.all(all.map(c => (c.record ? channeldStatus(d.channels, c.record) : [])));
       const channels = all
         .map((c, i) => {
-          if (c.record) return channelJson(c.record, connected.has(c.record.peer_id), statuses[i]);
+          if (c.record) return channelJson(c.record, connected.has(c.record.peer_id), statuses[i], policyOf(d.db, c.record.dbid));
           const o = c.opening!;
           return {
             peer_id: o.peerId,

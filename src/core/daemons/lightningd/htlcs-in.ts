@@ -2,7 +2,7 @@
 // peer irrevocably committed (channeld's `incoming` change) is decided here: its onion peeled with
 // hsmd's ECDH (the node key never leaves hsmd), then failed (update_fail_malformed_htlc for a
 // BADONION, else an error onion), handed to the final node (receive.ts), or to the forwarding
-// point (`forward`, which for now fails with unknown_next_peer). A decision is kept until channeld
+// point (forward.ts; without one, every next peer is unknown). A decision is kept until channeld
 // reports the HTLC `resolved`, and applied again to each new channeld instance (`started`); after
 // a restart the HTLCs still `incoming` in the database are decided again, with the same result.
 import { fromHex } from '../../base/bytes.ts';
@@ -26,6 +26,7 @@ import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, HtlcRecord } from './db.ts';
 import { failWith, type Resolution } from './htlc-resolution.ts';
+import type { ForwardPoint } from './forward.ts';
 import type { FinalReceiver, IncomingPart } from './receive.ts';
 
 /** What lightningd asks of a channel's current channeld (its RunningDaemon's api, guarded). */
@@ -38,6 +39,8 @@ export interface IncomingDeps {
   ecdh(pub: Uint8Array): Promise<Uint8Array>;
   /** The final node's part (receive.ts). */
   receiver: FinalReceiver;
+  /** The forwarding point (forward.ts); absent: a payload for a next hop fails with unknown_next_peer. */
+  forwarder?: ForwardPoint;
   log: Log;
 }
 
@@ -51,6 +54,7 @@ export class IncomingHtlcs implements HtlcListener {
 
   constructor(private readonly d: IncomingDeps) {
     d.receiver.bind((part, r) => this.resolve(part.channel, part.id, r));
+    d.forwarder?.bind((channel, id, r) => this.resolve(channel, id, r));
   }
 
   /** HtlcListener: once channeld's write is durable, each new incoming HTLC is decided. */
@@ -95,7 +99,6 @@ export class IncomingHtlcs implements HtlcListener {
         if (e instanceof OnionError) return fail(payloadFailure(e));
         throw e;
       }
-      if (r.next) return this.forward(dbid, h, payload, r.next, r.sharedSecret);
       const part: IncomingPart = {
         channel: dbid,
         id: h.id,
@@ -104,6 +107,7 @@ export class IncomingHtlcs implements HtlcListener {
         payment_hash: fromHex(h.payment_hash),
         sharedSecret: r.sharedSecret,
       };
+      if (r.next) return await this.forward(part, payload, r.next);
       // The receiver resolves it now or later (an HTLC set), through resolve().
       await this.d.receiver.receive(part, payload);
     } catch (e) {
@@ -145,11 +149,13 @@ export class IncomingHtlcs implements HtlcListener {
   }
 
   /**
-   * The forwarding point: a payload for a next hop. Forwarding is not built yet, so every next
-   * peer is unknown (BOLT 4 `unknown_next_peer`: "The origin node does not know the next peer").
+   * The forwarding point: a payload for a next hop goes to the forwarder, which resolves it now or
+   * once the outgoing channel does. Without one every next peer is unknown (BOLT 4
+   * `unknown_next_peer`: "The origin node does not know the next peer").
    */
-  private forward(dbid: string, h: HtlcRecord, _payload: HopPayload, _next: OnionPacket, ss: Uint8Array): void {
-    this.resolve(dbid, h.id, failWith(ss, { name: 'unknown_next_peer' }));
+  private async forward(part: IncomingPart, payload: HopPayload, next: OnionPacket): Promise<void> {
+    if (!this.d.forwarder) return this.resolve(part.channel, part.id, failWith(part.sharedSecret, { name: 'unknown_next_peer' }));
+    await this.d.forwarder.forward(part, payload, next);
   }
 
   /** Records the decision and applies it. */

@@ -12,6 +12,7 @@ import type { LightningdDb } from './db.ts';
 import type { WalletRpcDeps } from './wallet-rpc.ts';
 import type { ChannelControl } from './channels.ts';
 import type { PayControl } from './pay-control.ts';
+import type { Forwarder } from './forward.ts';
 
 export type { ConnectdApi, GossipdApi };
 
@@ -65,6 +66,8 @@ export interface LightningdOptions {
   channels?: ChannelControl;
   /** Our payments (pay-control.ts): xpay, pay, keysend, listpays, listsendpays. */
   pay?: PayControl;
+  /** Our forwards (forward.ts): HTLCs through us, listforwards, setchannel. */
+  forward?: Forwarder;
   /** hsmd's signing for lightningd's own RPCs: `signmessage` and `invoice` (hsmd/interface.ts HsmdDaemonApi). */
   hsm?: LightningdHsm;
   /** The platform's secure random bytes (an invoice's preimage and payment_secret). */

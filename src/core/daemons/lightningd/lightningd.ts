@@ -14,6 +14,7 @@ import type { PeerPolicy } from './invoice-hints.ts';
 import { IncomingHtlcs } from './htlcs-in.ts';
 import { FinalReceiver } from './receive.ts';
 import { registerPayCommands } from './pay-rpc.ts';
+import { registerForwardCommands } from './forward-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { registerCloseCommands } from './close-rpc.ts';
 import { readType } from '../../wire/messages.ts';
@@ -96,6 +97,10 @@ export class Lightningd {
         estimatefees: () => (wallet ? wallet.chain.estimatefees() : Promise.reject(new Error('lightningd has no chain backend'))),
       });
     }
+    if (o.forward) {
+      const channels = o.channels;
+      registerForwardCommands(this.rpc, { db: o.db, channels: () => channels?.list().flatMap(c => (c.record ? [c.record] : [])) ?? [] });
+    }
     registerDecodeCommands(this.rpc);
     if (o.hsm && o.randomBytes) {
       const invoices: InvoiceDeps = {
@@ -137,6 +142,7 @@ export class Lightningd {
             },
             ecdh: async pub => ecdh(pub),
             receiver: this.receiver,
+            ...(o.forward ? { forwarder: o.forward } : {}),
             log,
           }),
         );

@@ -41,6 +41,11 @@ export interface OnchainControlOptions {
   endChannel(dbid: string): Promise<void>;
   /** The channel is forgotten: connectd no longer holds its channel_id. */
   forgotten?(c: ChannelRecord): Promise<void>;
+  /**
+   * An HTLC we offered settled on chain (BOLT 5): with the preimage the peer revealed, or failed
+   * (timed out): a forward's incoming HTLC is fulfilled or failed upstream (forward.ts).
+   */
+  offeredHtlcOnChain?(dbid: string, paymentHash: string, preimage?: Uint8Array): void;
   log: Log;
 }
 
@@ -307,8 +312,14 @@ export class OnchainControl {
       },
       // option_anchors: our zero-fee HTLC transactions get wallet coins and change to onchaind's destination.
       fund: req => this.o.wallet.fundChild({ ...req, change: destination.script }),
-      preimage: p => this.htlcGone(dbid, 'out', toHex(p.paymentHash), 'the peer revealed its preimage on chain'),
-      htlcFailed: h => this.htlcGone(dbid, 'out', toHex(h.paymentHash), 'failed on chain'),
+      preimage: p => {
+        this.o.offeredHtlcOnChain?.(dbid, toHex(p.paymentHash), p.preimage);
+        return this.htlcGone(dbid, 'out', toHex(p.paymentHash), 'the peer revealed its preimage on chain');
+      },
+      htlcFailed: h => {
+        this.o.offeredHtlcOnChain?.(dbid, toHex(h.paymentHash));
+        return this.htlcGone(dbid, 'out', toHex(h.paymentHash), 'failed on chain');
+      },
       resolved: s => {
         t.status = s;
         t.resolved = true;

@@ -1,0 +1,395 @@
+// lightningd forwards (Core Lightning's peer_htlcs.c forward_htlc): an incoming HTLC whose onion
+// names a next hop is checked against our policy on the outgoing channel (src/core/pay/forward.ts,
+// BOLT 4's failures with our channel_update), recorded durably (forward-store.ts) BEFORE the
+// outgoing channeld is asked to add it, and what the outgoing channel does with it comes back
+// through ChannelControl's HtlcListener: the preimage is staged in the outgoing channel's own
+// write, then given upstream; an error onion is obfuscated with our shared secret on its way back.
+// Every forward not yet resolved upstream is carried on from its record after a restart.
+import { fromHex, toHex } from '../../base/bytes.ts';
+import { chainHash } from '../../chain/chains.ts';
+import { sha256 } from '../../crypto/primitives.ts';
+import type { Log } from '../../node/daemon.ts';
+import {
+  createErrorPacket,
+  encodeFailure,
+  failureCode,
+  obfuscateError,
+  serializeOnion,
+  type Failure,
+  type HopPayload,
+  type OnionPacket,
+} from '../../onion/index.ts';
+import { checkForward, forwardPayload, type OutgoingChannel } from '../../pay/forward.ts';
+import { encodeMessage } from '../../wire/messages.ts';
+import { formatScid, parseScid } from '../../wire/scid.ts';
+import type { HtlcChange } from '../channeld/interface.ts';
+import type { HtlcListener } from './channels.ts';
+import type { ChannelRecord, LightningdDb } from './db.ts';
+import {
+  DEFAULT_CLTV_DELTA,
+  DEFAULT_FEE_BASE_MSAT,
+  DEFAULT_FEE_PPM,
+  FORWARDS,
+  forwardKey,
+  forwardOfOut,
+  forwards,
+  nextForwardIndex,
+  policyOf,
+  stageForward,
+  type ForwardRecord,
+} from './forward-store.ts';
+import type { Resolution } from './htlc-resolution.ts';
+import type { PayChannels } from './pay-control.ts';
+import type { IncomingPart } from './receive.ts';
+
+/** What the forwarder needs of ChannelControl (channels.ts): what the payer needs (an add, the HTLC changes). */
+export type ForwardChannels = PayChannels;
+
+export interface ForwarderOptions {
+  db: LightningdDb;
+  channels: ForwardChannels;
+  /** Our node id, hex (the direction bit of our channel_update). */
+  nodeId: string;
+  network: string;
+  blockheight(): number | Promise<number>;
+  /** Milliseconds since 1970. */
+  nowMs(): number;
+  /** What a channel can add now (channel-rpc.ts channelBalance). */
+  spendable(c: ChannelRecord): bigint;
+  /** hsmd's signature of a channel_update (BOLT 7); absent: failures carry an empty channel_update. */
+  signChannelUpdate?(msg: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  log: Log;
+}
+
+/** An incoming HTLC whose onion names a next hop (htlcs-in.ts): the final node's part, same fields. */
+export type IncomingForward = IncomingPart;
+
+/** What htlcs-in.ts hands a forwarding payload to. */
+export interface ForwardPoint {
+  bind(resolve: (channel: string, id: string, r: Resolution) => void): void;
+  forward(h: IncomingForward, payload: HopPayload, next: OnionPacket): Promise<void>;
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const wireName = (f: Failure) => `WIRE_${f.name.toUpperCase()}`;
+
+export class Forwarder implements HtlcListener, ForwardPoint {
+  private resolveUpstream: (channel: string, id: string, r: Resolution) => void = () => undefined;
+  /** Forwards whose addHtlc is in flight (their record durable, channeld not yet answered). */
+  private readonly offering = new Set<string>();
+  /** Forwards whose outgoing channel's HTLCs are being read (carryOn), once at a time. */
+  private readonly checking = new Set<string>();
+  private readonly stopListening: () => void;
+
+  constructor(private readonly o: ForwarderOptions) {
+    this.stopListening = o.channels.onHtlcs(this);
+  }
+
+  stop(): void {
+    this.stopListening();
+  }
+
+  bind(resolve: (channel: string, id: string, r: Resolution) => void): void {
+    this.resolveUpstream = resolve;
+  }
+
+  /** An incoming HTLC to forward: carried on from its record if it has one, else checked, recorded and offered. */
+  async forward(h: IncomingForward, payload: HopPayload, next: OnionPacket): Promise<void> {
+    const db = this.o.db;
+    const key = forwardKey(h.channel, h.id);
+    const known = db.record<ForwardRecord>(FORWARDS, key);
+    if (known) return this.carryOn(known);
+    const p = forwardPayload(payload);
+    const scid = formatScid(p.short_channel_id);
+    const inScid = db.channels().find(c => c.dbid === h.channel)?.short_channel_id ?? '';
+    const rec: ForwardRecord = {
+      created_index: nextForwardIndex(db),
+      in_channel: h.channel,
+      in_scid: inScid,
+      in_htlc_id: h.id,
+      in_msat: h.amount_msat.toString(),
+      payment_hash: toHex(h.payment_hash),
+      out_scid: scid,
+      out_msat: p.amt_to_forward.toString(),
+      out_cltv: p.outgoing_cltv_value,
+      fee_msat: (h.amount_msat - p.amt_to_forward).toString(),
+      status: 'offered',
+      received_time: this.o.nowMs() / 1000,
+      shared_secret: toHex(h.sharedSecret),
+    };
+    const named = db.channels().find(c => c.short_channel_id === scid && c.state === 'CHANNELD_NORMAL');
+    const out = named && this.pick(named, p.amt_to_forward);
+    const outgoing = named && out ? await this.outgoing(named, out) : undefined;
+    const verdict = checkForward(h, p, outgoing, { blockheight: await this.o.blockheight() });
+    if (!verdict.ok) return this.localFail(rec, verdict.failure, verdict.why);
+    const started: ForwardRecord = { ...rec, out_channel: out!.dbid, out_scid: out!.short_channel_id! };
+    stageForward(db, started);
+    await db.flush();
+    await this.offer(started, out!, next, outgoing!.channel_update);
+  }
+
+  /**
+   * Core Lightning's non-strict forwarding: the channel the onion names, or another of ours to the
+   * same peer that is running and can carry the amount when it cannot.
+   */
+  private pick(named: ChannelRecord, amount: bigint): ChannelRecord {
+    const usable = (c: ChannelRecord) =>
+      c.state === 'CHANNELD_NORMAL' && c.short_channel_id !== undefined && this.o.channels.channeldOf(c.dbid) !== undefined;
+    if (usable(named) && this.o.spendable(named) >= amount) return named;
+    const other = this.o.db
+      .channels()
+      .filter(c => c.peer_id === named.peer_id && c.dbid !== named.dbid && usable(c))
+      .sort((a, b) => (this.o.spendable(b) > this.o.spendable(a) ? 1 : -1))[0];
+    return other && this.o.spendable(other) >= amount ? other : named;
+  }
+
+  /** Our policy on the channel the onion names, with what the chosen channel can carry now. */
+  private async outgoing(named: ChannelRecord, out: ChannelRecord): Promise<OutgoingChannel> {
+    const pol = policyOf(this.o.db, named.dbid);
+    const enabled = out.state === 'CHANNELD_NORMAL' && this.o.channels.channeldOf(out.dbid) !== undefined;
+    const capacity = BigInt(named.funding_sat) * 1000n;
+    const ch = {
+      fee_base_msat: pol.fee_base_msat ?? DEFAULT_FEE_BASE_MSAT,
+      fee_proportional_millionths: pol.fee_proportional_millionths ?? DEFAULT_FEE_PPM,
+      cltv_expiry_delta: pol.cltv_expiry_delta ?? DEFAULT_CLTV_DELTA,
+      htlc_minimum_msat: BigInt(pol.htlc_minimum_msat ?? '0'),
+      htlc_maximum_msat: BigInt(pol.htlc_maximum_msat ?? capacity.toString()),
+      enabled,
+      spendable_msat: this.o.spendable(out),
+    };
+    return { ...ch, channel_update: await this.channelUpdate(named, ch) };
+  }
+
+  /**
+   * Our channel_update for `c` (BOLT 7), attached to UPDATE failures: signed by hsmd, the
+   * direction bit from the node ids' order, `disable` when the channel cannot forward now.
+   */
+  private async channelUpdate(c: ChannelRecord, ch: Omit<OutgoingChannel, 'channel_update' | 'spendable_msat'>): Promise<Uint8Array> {
+    if (!this.o.signChannelUpdate || !c.short_channel_id) return new Uint8Array(0);
+    // BOLT 7: direction 0 if we are node_1 (the lesser node id, compared as bytes), else 1; bit 1 `disable`.
+    const direction = this.o.nodeId < c.peer_id ? 0 : 1;
+    const msg = (signature: Uint8Array) =>
+      encodeMessage({
+        name: 'channel_update',
+        signature,
+        chain_hash: chainHash(this.o.network),
+        short_channel_id: parseScid(c.short_channel_id!),
+        timestamp: Math.floor(this.o.nowMs() / 1000),
+        // must_be_one: htlc_maximum_msat is present.
+        message_flags: 1,
+        channel_flags: direction | (ch.enabled ? 0 : 2),
+        cltv_expiry_delta: ch.cltv_expiry_delta,
+        htlc_minimum_msat: ch.htlc_minimum_msat,
+        fee_base_msat: ch.fee_base_msat,
+        fee_proportional_millionths: ch.fee_proportional_millionths,
+        htlc_maximum_msat: ch.htlc_maximum_msat,
+      } as Parameters<typeof encodeMessage>[0]);
+    try {
+      return msg(await this.o.signChannelUpdate(msg(new Uint8Array(64))));
+    } catch (e) {
+      this.o.log.warn(`channel_update for ${c.short_channel_id}: ${errorText(e)}`);
+      return new Uint8Array(0);
+    }
+  }
+
+  /** channeld's addHtlc on the outgoing channel (the record is durable). */
+  private async offer(rec: ForwardRecord, out: ChannelRecord, next: OnionPacket, update: Uint8Array): Promise<void> {
+    const key = forwardKey(rec.in_channel, rec.in_htlc_id);
+    const d = this.o.channels.channeldOf(out.dbid);
+    if (!d) return this.localFail(rec, { name: 'temporary_channel_failure', channel_update: update }, 'outgoing channel not running');
+    this.offering.add(key);
+    try {
+      await d.guard(
+        d.api.addHtlc({
+          amountMsat: BigInt(rec.out_msat!),
+          paymentHash: fromHex(rec.payment_hash),
+          cltvExpiry: rec.out_cltv!,
+          onion: serializeOnion(next),
+        }),
+      );
+    } catch (e) {
+      this.offering.delete(key);
+      const now = this.o.db.record<ForwardRecord>(FORWARDS, key);
+      if (!now || now.status !== 'offered' || now.out_htlc_id !== undefined) return; // offered: the channel tells its end
+      const code = (e as { code?: unknown } | undefined)?.code;
+      if (code === 'disconnected' || code === 'channel_failed') {
+        // Its instance ended: the channel's durable HTLCs say whether the add was recorded, once
+        // the next instance runs (started; or now, if it already does).
+        const again = this.o.channels.channeldOf(out.dbid);
+        if (again && again !== d) await this.carryOn(now);
+        return;
+      }
+      // A BOLT 2 limit (ChannelError): never sent. temporary_channel_failure with our channel_update.
+      return this.localFail(now, { name: 'temporary_channel_failure', channel_update: update }, errorText(e));
+    }
+    this.offering.delete(key);
+  }
+
+  /** Our own failure of a forward: recorded (local_failed), then the error onion upstream. */
+  private async localFail(rec: ForwardRecord, f: Failure, why: string): Promise<void> {
+    const failed: ForwardRecord = {
+      ...rec,
+      status: 'local_failed',
+      failcode: failureCode(f.name),
+      failreason: wireName(f),
+      resolved_time: this.o.nowMs() / 1000,
+      upstream_reason: toHex(createErrorPacket(fromHex(rec.shared_secret), encodeFailure(f))),
+    };
+    this.o.log.info(`forward ${rec.payment_hash} from ${rec.in_scid}: ${f.name} (${why})`);
+    stageForward(this.o.db, failed);
+    await this.o.db.flush();
+    this.carryOn(failed);
+  }
+
+  /**
+   * A forward from its record: resolved downstream (preimage or error onion): told upstream;
+   * offered with no outgoing HTLC id and no add in flight: the outgoing channel's durable HTLCs
+   * say whether channeld recorded the add (the forward is that HTLC) or not (never sent: failed).
+   */
+  private async carryOn(rec: ForwardRecord): Promise<void> {
+    if (rec.preimage) return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, { kind: 'fulfill', preimage: fromHex(rec.preimage) });
+    if (rec.upstream_reason)
+      return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, { kind: 'fail', reason: fromHex(rec.upstream_reason) });
+    if (rec.status !== 'offered' || rec.out_htlc_id !== undefined || rec.out_channel === undefined) return;
+    const key = forwardKey(rec.in_channel, rec.in_htlc_id);
+    if (this.offering.has(key) || this.checking.has(key)) return;
+    this.checking.add(key);
+    try {
+      await this.matchOrFail(rec);
+    } finally {
+      this.checking.delete(key);
+    }
+  }
+
+  private async matchOrFail(rec: ForwardRecord): Promise<void> {
+    const c = this.o.db.channels().find(x => x.dbid === rec.out_channel);
+    const claimed = new Set(
+      forwards(this.o.db)
+        .filter(f => f.out_channel === rec.out_channel && f.out_htlc_id !== undefined)
+        .map(f => f.out_htlc_id),
+    );
+    const h = Object.values(c?.htlcs ?? {}).find(
+      x =>
+        x.direction === 'out' &&
+        !claimed.has(x.id) &&
+        x.payment_hash === rec.payment_hash &&
+        x.amount_msat === rec.out_msat &&
+        x.cltv_expiry === rec.out_cltv,
+    );
+    if (h) {
+      stageForward(this.o.db, { ...rec, out_htlc_id: h.id });
+      await this.o.db.flush();
+      return;
+    }
+    // channeld never sent what it never recorded.
+    const update = c ? (await this.outgoing(c, c)).channel_update : new Uint8Array(0);
+    return this.localFail(rec, { name: 'temporary_channel_failure', channel_update: update }, 'never sent: its channel stopped first');
+  }
+
+  // ---- HtlcListener ----
+
+  /** Inside the outgoing channel's write: the HTLC id, the preimage, the error onion, in the same write. */
+  staging(c: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void {
+    const db = this.o.db;
+    const now = this.o.nowMs() / 1000;
+    for (const ch of changes) {
+      if (ch.kind === 'offered') {
+        const hash = toHex(ch.paymentHash);
+        const f = forwards(db).find(
+          x =>
+            x.status === 'offered' &&
+            x.out_channel === c.dbid &&
+            x.out_htlc_id === undefined &&
+            x.payment_hash === hash &&
+            x.out_msat === ch.amountMsat.toString() &&
+            x.out_cltv === ch.cltvExpiry,
+        );
+        if (f) stageForward(db, { ...f, out_htlc_id: ch.id.toString() });
+      } else if (ch.kind === 'fulfilled') {
+        const f = forwardOfOut(db, c.dbid, ch.id);
+        if (!f || f.status !== 'offered') continue;
+        if (toHex(sha256(ch.preimage)) !== f.payment_hash) {
+          this.o.log.warn(`forward ${f.payment_hash}: a preimage that does not hash to it`);
+          continue;
+        }
+        stageForward(db, { ...f, status: 'settled', preimage: toHex(ch.preimage), resolved_time: now });
+      } else if (ch.kind === 'failed') {
+        const f = forwardOfOut(db, c.dbid, ch.id);
+        if (!f || f.status !== 'offered') continue;
+        stageForward(db, { ...f, status: 'failed', resolved_time: now, upstream_reason: toHex(upstreamReason(f, ch)) });
+      }
+    }
+  }
+
+  /** Once durable: each forward the downstream resolved is resolved upstream. */
+  persisted(c: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void {
+    for (const ch of changes) {
+      if (ch.kind !== 'fulfilled' && ch.kind !== 'failed') continue;
+      const f = forwardOfOut(this.o.db, c.dbid, ch.id);
+      if (f) void this.carryOn(f).catch(e => this.o.log.warn(`forward ${f.payment_hash}: ${errorText(e)}`));
+    }
+  }
+
+  /** A new channeld for `c`: forwards whose add on it went unanswered are settled from its durable HTLCs. */
+  started(c: Readonly<ChannelRecord>): void {
+    for (const f of forwards(this.o.db)) {
+      if (f.out_channel === c.dbid && f.status === 'offered' && f.out_htlc_id === undefined)
+        void this.carryOn(f).catch(e => this.o.log.warn(`forward ${f.payment_hash}: ${errorText(e)}`));
+    }
+  }
+
+  /**
+   * The outgoing HTLC was resolved on chain (onchaind, BOLT 5): the peer's preimage claims it
+   * upstream; its timeout fails the forward upstream (temporary_channel_failure).
+   */
+  onchain(dbid: string, paymentHash: string, preimage?: Uint8Array): void {
+    void this.resolvedOnChain(dbid, paymentHash, preimage).catch(e => this.o.log.warn(`forward ${paymentHash} on chain: ${errorText(e)}`));
+  }
+
+  /** onchain() (exported for the tests' await). */
+  async resolvedOnChain(dbid: string, paymentHash: string, preimage?: Uint8Array): Promise<void> {
+    const now = this.o.nowMs() / 1000;
+    const open = forwards(this.o.db).filter(f => f.out_channel === dbid && f.payment_hash === paymentHash && f.status === 'offered');
+    for (const f of open) {
+      if (preimage && toHex(sha256(preimage)) === paymentHash)
+        stageForward(this.o.db, { ...f, status: 'settled', preimage: toHex(preimage), resolved_time: now });
+      else if (!preimage) {
+        // Core Lightning (onchain_failed_our_htlc): the incoming HTLC fails with permanent_channel_failure.
+        const failure: Failure = { name: 'permanent_channel_failure' };
+        const reason = createErrorPacket(fromHex(f.shared_secret), encodeFailure(failure));
+        stageForward(this.o.db, {
+          ...f,
+          status: 'local_failed',
+          failcode: failureCode(failure.name),
+          failreason: wireName(failure),
+          resolved_time: now,
+          upstream_reason: toHex(reason),
+        });
+      }
+    }
+    if (open.length === 0) return;
+    await this.o.db.flush();
+    for (const f of open) {
+      const r = this.o.db.record<ForwardRecord>(FORWARDS, forwardKey(f.in_channel, f.in_htlc_id));
+      if (r) await this.carryOn(r);
+    }
+  }
+}
+
+/**
+ * The error onion to give upstream for a downstream failure (BOLT 4 "Returning Errors"): an error
+ * onion is obfuscated with our shared secret ("the erring node's ... each hop obfuscates"); an
+ * update_fail_malformed_htlc becomes update_fail_htlc: "MUST return an error in the
+ * update_fail_htlc sent to the link which originally sent the HTLC, using the failure_code given
+ * and setting the data to sha256_of_onion", in an error onion we create.
+ */
+function upstreamReason(f: ForwardRecord, ch: Extract<HtlcChange, { kind: 'failed' }>): Uint8Array {
+  const ss = fromHex(f.shared_secret);
+  if (ch.reason) return obfuscateError(ss, ch.reason);
+  const msg = new Uint8Array(2 + 32);
+  const code = ch.failureCode ?? 0;
+  msg[0] = code >> 8;
+  msg[1] = code & 0xff;
+  msg.set(ch.sha256OfOnion ?? new Uint8Array(32), 2);
+  return createErrorPacket(ss, msg);
+}
