@@ -17,6 +17,9 @@
 //                       chain at URL (the regtest plugin's) with its wallet, behind a bridge of its own
 //                       (started on the first request)
 //   /__lightning/chain-node/channels      JSON: that node's `listpeerchannels`
+//   /__lightning/chain-node/call?method=M&params=JSON   JSON: that node's answer to `invoice`,
+//                       `listinvoices` or `listpeerchannels` (the payee side of the crash tests)
+//   /__lightning/crash-rounds             JSON {rounds}: the runner's CRASH_ROUNDS (null when unset)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,6 +97,14 @@ export function lightningPlugin() {
       if (context.path === '/__lightning/chain-node/channels') {
         if (!chainNode) return { status: 404, body: 'no chain node' };
         return json(await chainNode.call('listpeerchannels', {}));
+      }
+      if (context.path === '/__lightning/crash-rounds') return json({ rounds: Number(process.env.CRASH_ROUNDS) || null });
+      if (context.path === '/__lightning/chain-node/call') {
+        if (!chainNode) return { status: 404, body: 'no chain node' };
+        const method = String(context.query?.method);
+        if (!['invoice', 'listinvoices', 'listpeerchannels'].includes(method)) return { status: 400, body: 'method not allowed' };
+        const result = await chainNode.call(method, JSON.parse(String(context.query?.params ?? '{}')));
+        return { body: JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)), type: 'application/json' };
       }
       starting ??= start();
       const info = await starting;
