@@ -73,7 +73,9 @@ async function frameWithNode(): Promise<{ frame: HTMLIFrameElement; startNode: (
 }
 
 describe('browser: the tab node killed (its page and Workers gone) at random points while paying, restarted on the same IndexedDB', () => {
-  it(`CRASH_ROUNDS rounds (10 by default) of ${PER_ROUND} payments: reestablished, nothing lost or doubled, nobody force-closes`, async function () {
+  it(`CRASH_ROUNDS rounds (10 by default) of ${PER_ROUND} payments: reestablished, nothing lost or doubled, nobody force-closes`, async function (this: {
+    timeout(ms: number): void;
+  }) {
     this.timeout(60 * 60 * 1000);
     const ROUNDS = (await ask<{ rounds: number | null }>('/__lightning/crash-rounds')).rounds ?? 10;
     const { url } = await ask<{ url: string }>('/__regtest');
