@@ -2,7 +2,8 @@
 // iframe of this page (lightningd in the iframe's realm, each daemon in a module Worker of its own,
 // IndexedDB), with a channel to a Node node (the lightning plugin's chain node) through the bridge,
 // on `boltworker regtest`. Each round the node pays several of the Node node's invoices at once
-// (xpay) and the iframe is removed after a random short delay: the page's realm is gone and its
+// (xpay) and the iframe is removed, in turn, at a random moment, just after the payee marked an
+// invoice paid, or just after the tab answered a payment complete: the page's realm is gone and its
 // Workers are terminated with it, mid-dance, without a clean stop, as when a tab crashes or is
 // killed. A new iframe starts the node again on the same data name (IndexedDB), channel_reestablish
 // runs with the peer, and once no HTLC is left the round checks what the Node test
@@ -14,24 +15,26 @@
 import type { WebNode, WebNodeOptions } from '../../src/web/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
+import {
+  CUTS,
+  checkRound,
+  noOutcomes,
+  settledAfterRestart,
+  sleep,
+  until,
+  untilCut,
+  type Invoice,
+  type Pay,
+  type PeerChannel,
+  type RoundInvoice,
+} from '../support/crash-pay.ts';
 
 const PER_ROUND = 3;
 const MAX_DELAY_MS = 2500;
 const FUNDING_SAT = 300_000;
 const PUSH_MSAT = 5_000_000;
 
-type Channel = {
-  peer_id: string;
-  state: string;
-  status: string[];
-  peer_connected: boolean;
-  to_us_msat: number;
-  htlcs: unknown[];
-  funding_txid: string;
-  funding_outnum: number;
-};
-type Pay = { payment_hash: string; status: string; preimage?: string };
-type Invoice = { label: string; payment_hash: string; status: string; amount_received_msat?: number; payment_preimage?: string };
+type Channel = PeerChannel & { peer_id: string };
 
 async function ask<T>(path: string): Promise<T> {
   const r = await fetch(path);
@@ -40,20 +43,6 @@ async function ask<T>(path: string): Promise<T> {
 }
 const peerCall = <T>(method: string, params: unknown) =>
   ask<T>(`/__lightning/chain-node/call?method=${method}&params=${encodeURIComponent(JSON.stringify(params))}`);
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
-
-/** Polls `get` until `pred` holds (at most ~60 s); fails naming `what` with the last snapshot otherwise. */
-async function until<T>(get: () => Promise<T>, pred: (x: T) => boolean, what: string): Promise<T> {
-  let x: T | undefined;
-  for (let i = 0; i < 300; i++) {
-    x = await get();
-    if (pred(x)) return x;
-    await sleep(200);
-  }
-  throw new Error(`never ${what}: ${show(x)}`);
-}
-
 /** A same-origin iframe that loads the web runtime; its startNode runs the node in the iframe's realm. */
 async function frameWithNode(): Promise<{ frame: HTMLIFrameElement; startNode: (o: WebNodeOptions) => Promise<WebNode> }> {
   const frame = document.createElement('iframe');
@@ -117,11 +106,7 @@ describe('browser: the tab node killed (its page and Workers gone) at random poi
 
     const mine = async () => ((await n.call('listpeerchannels', {})) as { channels: Channel[] }).channels;
     const theirs = async () => (await peerCall<{ channels: Channel[] }>('listpeerchannels', { id: n.id })).channels;
-    const settled = (c: Channel[]) =>
-      c.length === 1 && c[0]!.peer_connected && /^CHANNELD_NORMAL:channeld normal/.test(c[0]!.status[0] ?? '') && c[0]!.htlcs.length === 0;
     const prefix = `${dataName}-`;
-    const paidSum = (l: Invoice[]) =>
-      l.filter(x => x.label.startsWith(prefix) && x.status === 'paid').reduce((s, x) => s + Number(x.amount_received_msat), 0);
     const snapshot = async () => {
       const [ca, cb, l, i] = await Promise.all([mine(), theirs(), n.call('listpays', {}), peerCall('listinvoices', {})]);
       return {
@@ -131,8 +116,8 @@ describe('browser: the tab node killed (its page and Workers gone) at random poi
         bInv: (i as { invoices: Invoice[] }).invoices.filter(x => x.label.startsWith(prefix)),
       };
     };
-    const outcomes = { answeredBeforeKill: 0, completeAfterRestart: 0, failed: 0, neverStarted: 0 };
-    let last: { invoices: { label: string; hash: string; amount: number }[]; answers: string[]; where: string } | undefined;
+    const outcomes = noOutcomes();
+    let last: { invoices: RoundInvoice[]; answers: string[]; where: string } | undefined;
 
     for (let round = 0; round <= ROUNDS; round++) {
       // After each restart (and once after the open): reestablished, settled, and the invariants.
@@ -140,31 +125,13 @@ describe('browser: the tab node killed (its page and Workers gone) at random poi
       const s = await until(
         snapshot,
         x =>
-          settled(x.ca) &&
-          settled(x.cb) &&
-          x.all.every(p => p.status !== 'pending') &&
-          Number(x.ca[0]!.to_us_msat) === FUNDING_SAT * 1000 - PUSH_MSAT - paidSum(x.bInv) &&
-          Number(x.cb[0]!.to_us_msat) === PUSH_MSAT + paidSum(x.bInv),
+          settledAfterRestart(
+            { payer: x.ca, payee: x.cb, pays: x.all, invoices: x.bInv },
+            { payer: FUNDING_SAT * 1000 - PUSH_MSAT, payee: PUSH_MSAT },
+          ),
         `the tab and the Node node reestablished and settled, ${where}`,
       );
-      for (const [i, inv] of (last?.invoices ?? []).entries()) {
-        const at = s.all.filter(p => p.payment_hash === inv.hash);
-        const complete = at.filter(p => p.status === 'complete');
-        const payee = s.bInv.find(x => x.label === inv.label)!;
-        ok(complete.length <= 1, `${inv.label} completed ${complete.length} times, ${where}`);
-        if (payee.status === 'paid') {
-          equal(Number(payee.amount_received_msat), inv.amount, `${inv.label} received once, ${where}`);
-          equal(complete.length, 1, `${inv.label} paid at the payee but not complete at the tab: ${show(at)}, ${where}`);
-          equal(complete[0]!.preimage, payee.payment_preimage, `the tab holds the payee's preimage, ${where}`);
-        } else {
-          equal(payee.status, 'unpaid', `${inv.label}, ${where}`);
-          equal(complete.length, 0, `${inv.label} complete at the tab but unpaid at the payee, ${where}`);
-        }
-        if (last!.answers[i] === 'paid') outcomes.answeredBeforeKill++;
-        else if (complete.length === 1) outcomes.completeAfterRestart++;
-        else if (at.length > 0) outcomes.failed++;
-        else outcomes.neverStarted++;
-      }
+      if (last) checkRound(last.invoices, last.answers, s.all, s.bInv, outcomes, where);
       deepEqual([s.ca[0]!.state, s.cb[0]!.state], ['CHANNELD_NORMAL', 'CHANNELD_NORMAL'], where);
       deepEqual(await ask(`${url}/mempool/txids`), [], `nothing broadcast, ${where}`);
       equal(
@@ -189,11 +156,17 @@ describe('browser: the tab node killed (its page and Workers gone) at random poi
           (e: Error) => (answers[i] = `error ${e.message.slice(0, 80)}`),
         ),
       );
-      const delay = Math.floor(Math.random() * MAX_DELAY_MS);
-      await sleep(delay);
+      const cut = await untilCut(CUTS[round % CUTS.length]!, {
+        maxDelayMs: MAX_DELAY_MS,
+        payeePaid: async () =>
+          (await peerCall<{ invoices: Invoice[] }>('listinvoices', {})).invoices.some(
+            x => x.status === 'paid' && invoices.some(i => i.label === x.label),
+          ),
+        answered: () => answers.some(x => x === 'paid'),
+      });
       // The kill: the iframe's document is discarded, its Workers terminated, no stop() anywhere.
       frame.remove();
-      last = { invoices, answers: [...answers], where: `round ${round} (killed ${delay} ms in, answers ${answers.join(' | ')})` };
+      last = { invoices, answers: [...answers], where: `round ${round} (killed: ${cut}; answers before the kill ${answers.join(' | ')})` };
       ({ frame, n } = await start());
     }
     console.log(`crash-pay (Chromium): ${ROUNDS} rounds, ${ROUNDS * PER_ROUND} payments: ${JSON.stringify(outcomes)}`);

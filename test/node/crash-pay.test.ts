@@ -1,9 +1,9 @@
 // A whole node killed while it pays (issue 13, "Never losing a state"): node A runs as
 // `boltworker node` in a child process, node B in this process, with a channel A → B on
 // `boltworker regtest`. Each round A pays several of B's invoices at once (xpay over A's Unix
-// socket) and is SIGKILLed after a random short delay, so the kill lands anywhere in the
-// commitment dance: before the add, between commitment_signed and revoke_and_ack, after the
-// fulfill. A restarts on the same lightning-dir, channel_reestablish runs with B, and once no
+// socket) and is SIGKILLed, in turn, at a random moment (mostly before the add or mid-dance),
+// just after B marked an invoice paid (its fulfill in the dance), or just after A answered a
+// payment complete (after the fulfill) (test/support/crash-pay.ts). A restarts on the same lightning-dir, channel_reestablish runs with B, and once no
 // HTLC is left the round checks: nobody force-closed (both CHANNELD_NORMAL, nothing in the
 // mempool, the funding output unspent), every payment A knows is complete (with B's preimage)
 // or failed (with B's invoice unpaid), never pending, never completed twice; B's paid invoices
@@ -20,6 +20,19 @@ import { socketCall } from '../../src/node/cli.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import {
+  CUTS,
+  checkRound,
+  noOutcomes,
+  settled,
+  settledAfterRestart,
+  until,
+  untilCut,
+  paidSum,
+  type Invoice,
+  type Pay,
+  type PeerChannel,
+} from '../support/crash-pay.ts';
 
 const ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 10);
 /** Payments started together in each round. */
@@ -29,38 +42,7 @@ const MAX_DELAY_MS = Number(process.env['CRASH_MAX_DELAY_MS'] ?? 2500);
 const FUNDING_SAT = 500_000;
 const PUSH_MSAT = 10_000_000;
 
-type Channel = {
-  state: string;
-  status: string[];
-  peer_connected: boolean;
-  to_us_msat: number;
-  htlcs: unknown[];
-  funding_txid: string;
-  funding_outnum: number;
-};
-type Pay = { payment_hash: string; status: string; preimage?: string; amount_msat?: number };
-type Invoice = {
-  label: string;
-  payment_hash: string;
-  status: string;
-  amount_msat: number;
-  payment_preimage?: string;
-  amount_received_msat?: number;
-};
-
-const paidSum = (l: Invoice[]) => l.filter(x => x.status === 'paid').reduce((s, x) => s + Number(x.amount_received_msat), 0);
-const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
-
-/** Polls `get` until `pred` holds (at most ~30 s); fails naming `what` with the last snapshot otherwise. */
-async function until<T>(get: () => Promise<T>, pred: (x: T) => boolean, what: string): Promise<T> {
-  let x: T | undefined;
-  for (let i = 0; i < 300; i++) {
-    x = await get();
-    if (pred(x)) return x;
-    await new Promise(r => setTimeout(r, 100));
-  }
-  throw new Error(`never ${what}: ${show(x)}`);
-}
+type Channel = PeerChannel & { funding_txid: string; funding_outnum: number };
 
 describe('Node: node A killed (SIGKILL) at random points while paying B, restarted, CRASH_ROUNDS rounds (10 by default, 50 for the full run)', () => {
   let h: RegtestHandle;
@@ -109,10 +91,6 @@ describe('Node: node A killed (SIGKILL) at random points while paying B, restart
 
   const channelsB = async () => ((await b!.call('listpeerchannels', {})) as { channels: Channel[] }).channels;
   const channelsA = async () => ((await callA('listpeerchannels')) as { channels: Channel[] }).channels;
-  /** Reestablished, and settled: channeld in normal operation on both sides with the peer connected, no HTLC left. */
-  const settled = (c: Channel[]) =>
-    c.length === 1 && c[0]!.peer_connected && /^CHANNELD_NORMAL:channeld normal/.test(c[0]!.status[0] ?? '') && c[0]!.htlcs.length === 0;
-
   before(async () => {
     h = await startRegtest({ port: 0, premine: 101 });
     b = await startNode({ network: 'regtest', lightningDir: tmp(), esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] });
@@ -138,7 +116,7 @@ describe('Node: node A killed (SIGKILL) at random points while paying B, restart
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it(`A pays B ${PER_ROUND} invoices at once, SIGKILLed after 0-${MAX_DELAY_MS} ms, restarted: reestablished, nothing lost or doubled, nobody force-closes`, async () => {
+  it(`A pays B ${PER_ROUND} invoices at once, SIGKILLed at a random point (a timer, the payee's paid mark, the payer's answer), restarted: reestablished, nothing lost or doubled, nobody force-closes`, async () => {
     const [a0] = await channelsA();
     const [b0] = await channelsB();
     const fundingTxid = a0!.funding_txid;
@@ -147,7 +125,7 @@ describe('Node: node A killed (SIGKILL) at random points while paying B, restart
     equal(Number(b0!.to_us_msat), PUSH_MSAT);
     /** Every invoice of every round: label → amount. */
     const issued = new Map<string, number>();
-    const outcomes = { answeredBeforeKill: 0, completeAfterRestart: 0, failed: 0, neverStarted: 0 };
+    const outcomes = noOutcomes();
     for (let round = 0; round < ROUNDS; round++) {
       const invoices: { label: string; bolt11: string; hash: string; amount: number }[] = [];
       for (let i = 0; i < PER_ROUND; i++) {
@@ -168,48 +146,36 @@ describe('Node: node A killed (SIGKILL) at random points while paying B, restart
           e => (answers[i] = `error ${(e as Error).message.slice(0, 80)}`),
         ),
       );
-      const delay = Math.floor(Math.random() * MAX_DELAY_MS);
-      await new Promise(r => setTimeout(r, delay));
+      const cut = await untilCut(CUTS[round % CUTS.length]!, {
+        maxDelayMs: MAX_DELAY_MS,
+        payeePaid: async () => {
+          const l = ((await b!.call('listinvoices', {})) as { invoices: Invoice[] }).invoices;
+          return l.some(x => x.status === 'paid' && invoices.some(i => i.label === x.label));
+        },
+        answered: () => answers.some(x => x === 'paid'),
+      });
+      const answered = [...answers];
       await killA();
       await Promise.all(pays);
       const t0 = Date.now();
-      const where = `round ${round} (killed ${delay} ms in, answers ${answers.join(' | ')})`;
+      const where = `round ${round} (killed: ${cut}; answers before the kill ${answered.join(' | ')})`;
       await startA();
       const tReady = Date.now() - t0;
       // channel_reestablish: both channelds in normal operation again, every HTLC resolved, every
       // payment A recorded resolved one way or the other, and the balances moved by what B was paid.
-      const snap = await until(
+      const { ca, cb, all, bInv } = await until(
         async () => {
           const [ca, cb, l, i] = await Promise.all([channelsA(), channelsB(), callA('listpays'), b!.call('listinvoices', {})]);
           return { ca, cb, all: (l as { pays: Pay[] }).pays, bInv: (i as { invoices: Invoice[] }).invoices };
         },
         x =>
-          settled(x.ca) &&
-          settled(x.cb) &&
-          x.all.every(p => p.status !== 'pending') &&
-          Number(x.ca[0]!.to_us_msat) === FUNDING_SAT * 1000 - PUSH_MSAT - paidSum(x.bInv) &&
-          Number(x.cb[0]!.to_us_msat) === PUSH_MSAT + paidSum(x.bInv),
+          settledAfterRestart(
+            { payer: x.ca, payee: x.cb, pays: x.all, invoices: x.bInv },
+            { payer: FUNDING_SAT * 1000 - PUSH_MSAT, payee: PUSH_MSAT },
+          ),
         `A and B reestablished and settled, ${where}; A's stderr: ${aErr}`,
       );
-      const { ca, cb, all, bInv } = snap;
-      for (const inv of invoices) {
-        const mine = all.filter(p => p.payment_hash === inv.hash);
-        const complete = mine.filter(p => p.status === 'complete');
-        const theirs = bInv.find(x => x.label === inv.label)!;
-        ok(complete.length <= 1, `${inv.label} completed ${complete.length} times at A, ${where}`);
-        if (theirs.status === 'paid') {
-          equal(Number(theirs.amount_received_msat), inv.amount, `${inv.label} received once, ${where}`);
-          equal(complete.length, 1, `${inv.label} paid at B but not complete at A: ${JSON.stringify(mine)}, ${where}`);
-          equal(complete[0]!.preimage, theirs.payment_preimage, `A holds B's preimage, ${where}`);
-        } else {
-          equal(theirs.status, 'unpaid', `${inv.label}, ${where}`);
-          equal(complete.length, 0, `${inv.label} complete at A but unpaid at B, ${where}`);
-        }
-        if (answers[invoices.indexOf(inv)] === 'paid') outcomes.answeredBeforeKill++;
-        else if (complete.length === 1) outcomes.completeAfterRestart++;
-        else if (mine.length > 0) outcomes.failed++;
-        else outcomes.neverStarted++;
-      }
+      checkRound(invoices, answered, all, bInv, outcomes, where);
       // The balances: exactly the paid invoices moved from A to B (no fees: B is the destination).
       const paid = bInv.filter(x => x.status === 'paid');
       const sum = paidSum(bInv);
