@@ -18,8 +18,10 @@
 //                       (started on the first request)
 //   /__lightning/chain-node/channels      JSON: that node's `listpeerchannels`
 //   /__lightning/chain-node/rpc?method=M&params=JSON   JSON: that node's answer to one of the payment
-//                       methods (invoice, xpay, keysend, waitinvoice, listinvoices, listpays, getinfo, checkmessage),
+//                       methods (invoice, xpay, keysend, waitinvoice, listinvoices, listpays, getinfo, checkmessage,
+//                       listpeerchannels),
 //                       or HTTP 500 {code, message}
+//   /__lightning/crash-rounds             JSON {rounds}: the runner's CRASH_ROUNDS (null when unset)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +30,17 @@ import { tsImport } from 'tsx/esm/api';
 
 const HOST = '127.0.0.1';
 /** What the browser's payment tests may ask the chain node. */
-const CHAIN_NODE_RPC = new Set(['invoice', 'xpay', 'keysend', 'waitinvoice', 'listinvoices', 'listpays', 'getinfo', 'checkmessage']);
+const CHAIN_NODE_RPC = new Set([
+  'invoice',
+  'xpay',
+  'keysend',
+  'waitinvoice',
+  'listinvoices',
+  'listpays',
+  'getinfo',
+  'checkmessage',
+  'listpeerchannels',
+]);
 
 export function lightningPlugin() {
   let starting;
@@ -111,6 +123,7 @@ export function lightningPlugin() {
         if (!chainNode) return { status: 404, body: 'no chain node' };
         return json(await chainNode.call('listpeerchannels', {}));
       }
+      if (context.path === '/__lightning/crash-rounds') return json({ rounds: Number(process.env.CRASH_ROUNDS) || null });
       starting ??= start();
       const info = await starting;
       if (context.path === '/__lightning') return json(info);
