@@ -5,7 +5,7 @@
 // channel's own write, an error onion the payer decodes to the downstream's failure and position,
 // a malformed HTLC turned into an error onion, and a restart carrying on a forward in flight.
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { LightningdDb, MemoryLightningdStorage, type ChannelRecord, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
+import { LightningdDb, MemoryLightningdStorage, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
 import { RpcDispatcher } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { IncomingHtlcs, type ChanneldHtlcs } from '../../src/core/daemons/lightningd/htlcs-in.ts';
 import { FinalReceiver } from '../../src/core/daemons/lightningd/receive.ts';
@@ -30,6 +30,7 @@ import { parseScid } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { settle } from '../support/memory-stream.ts';
+import { channelRecord } from './channel-record-fixture.ts';
 
 const HEIGHT = 500;
 const T0_MS = 1_800_000_000_000;
@@ -39,25 +40,8 @@ const OUT_SCID = '200x1x0';
 const C_SECRET = new Uint8Array(32).fill(9);
 const C_ID = getPublicKey(C_SECRET);
 
-function channel(dbid: string, peer: string, scid: string): ChannelRecord {
-  return {
-    dbid,
-    peer_id: peer,
-    state: 'CHANNELD_NORMAL',
-    opener: 'remote',
-    channel_id: dbid.padStart(64, '0'),
-    funding_txid: '00'.repeat(32),
-    funding_outnum: 0,
-    funding_sat: '1000000',
-    push_msat: '0',
-    channel_type: '',
-    announce: false,
-    minimum_depth: 1,
-    funded: '',
-    short_channel_id: scid,
-    htlcs: {},
-  };
-}
+const channel = (dbid: string, peer: string, scid: string) =>
+  channelRecord(dbid, peer, { opener: 'remote', short_channel_id: scid, htlcs: {} });
 
 type Upstream =
   { kind: 'fulfill'; id: bigint; preimage: string } | { kind: 'fail'; id: bigint; reason: Uint8Array } | { kind: 'malformed'; id: bigint };

@@ -22,6 +22,7 @@ import type { ListChannelsEntry } from '../../src/core/gossip/list.ts';
 import { createErrorPacket } from '../../src/core/onion/error-onion.ts';
 import { encodeFailure } from '../../src/core/onion/failures.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+import { channelRecord } from './channel-record-fixture.ts';
 
 const T0 = 1_800_000_000;
 const HEIGHT = 500;
@@ -93,25 +94,7 @@ class FakeChannels implements PayChannels {
   }
 }
 
-function channel(dbid: string, peer: string, scid: string): ChannelRecord {
-  return {
-    dbid,
-    peer_id: peer,
-    state: 'CHANNELD_NORMAL',
-    opener: 'local',
-    channel_id: dbid.padStart(64, '0'),
-    funding_txid: '00'.repeat(32),
-    funding_outnum: 0,
-    funding_sat: '1000000',
-    push_msat: '0',
-    channel_type: '',
-    announce: false,
-    minimum_depth: 1,
-    funded: '',
-    channel: '',
-    short_channel_id: scid,
-  };
-}
+const channel = (dbid: string, peer: string, scid: string) => channelRecord(dbid, peer, { channel: '', short_channel_id: scid });
 
 /** A gossip row for `source` → `destination`. */
 function row(scid: string, source: string, destination: string, fee: number): ListChannelsEntry {

@@ -4,7 +4,7 @@
 // preimage never given before the invoice's paid state is durable (a storage whose save is held),
 // and a restart deciding the undecided HTLCs again with the same result.
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { LightningdDb, MemoryLightningdStorage, type ChannelRecord, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
+import { LightningdDb, MemoryLightningdStorage, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
 import { RpcDispatcher, RpcError } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { createKeysendInvoice, registerInvoiceCommands, type InvoiceDeps } from '../../src/core/daemons/lightningd/invoice-rpc.ts';
 import { registerInvoiceWaitCommands } from '../../src/core/daemons/lightningd/invoice-wait-rpc.ts';
@@ -17,6 +17,7 @@ import { createOnion, decodeErrorPacket, encodeHopPayload, type HopPayload } fro
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { settle } from '../support/memory-stream.ts';
+import { channelRecord } from './channel-record-fixture.ts';
 
 const SEED = new Uint8Array(32).fill(7);
 const T0 = 1_800_000_000;
@@ -85,22 +86,7 @@ async function setup(storage = new HeldStorage(), clock = new FakeClock()) {
     receiver,
     log: quiet,
   });
-  const channel: ChannelRecord = {
-    dbid: '1',
-    peer_id: '02'.padEnd(66, '1'),
-    state: 'CHANNELD_NORMAL',
-    opener: 'remote',
-    channel_id: '00'.repeat(32),
-    funding_txid: '00'.repeat(32),
-    funding_outnum: 0,
-    funding_sat: '1000000',
-    push_msat: '0',
-    channel_type: '',
-    announce: false,
-    minimum_depth: 1,
-    funded: '',
-    htlcs: {},
-  };
+  const channel = channelRecord('1', '02'.padEnd(66, '1'), { opener: 'remote', channel_id: '00'.repeat(32), htlcs: {} });
   let nextId = 0n;
   /** channeld reports an HTLC irrevocably committed (persisted): returns its id and the payer's shared secrets. */
   const arrive = (h: { amount: bigint; hash: Uint8Array; cltv?: number; onion: Uint8Array; dust?: boolean }) => {
