@@ -132,4 +132,19 @@ describe('lightningd: database writes what changed', () => {
     await rejects(db.saveChannel(testChannel('2', { funding_height: 2 })), Error);
     equal(storage.writes.length, 0);
   });
+
+  it('keeps a record whose key is __proto__ as a record (never the prototype), across a reload', async () => {
+    const storage = new MemoryLightningdStorage();
+    const db = new LightningdDb(storage);
+    db.stage('payments', '__proto__', { v: 1 });
+    db.stage('__proto__', 'k', { v: 2 });
+    await db.flush();
+    deepEqual(db.record('payments', '__proto__'), { v: 1 });
+    deepEqual(Object.keys(db.table('payments')), ['__proto__']);
+    const again = new LightningdDb(storage);
+    await again.load();
+    deepEqual(again.record('payments', '__proto__'), { v: 1 });
+    deepEqual(again.record('__proto__', 'k'), { v: 2 });
+    equal(({} as { v?: number }).v, undefined, 'no prototype touched');
+  });
 });

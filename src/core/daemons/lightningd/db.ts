@@ -393,11 +393,15 @@ export class LightningdDb {
    * a channel's state (HtlcListener.staging). Call flush() to make it durable on its own.
    */
   stage<T>(name: string, key: string, value: T | undefined): void {
+    // Own properties defined, never assigned: a key such as `__proto__` (a label is the caller's
+    // choice) is a record like any other, not the object's prototype.
+    const own = (o: Record<string, unknown>, k: string, v: unknown) =>
+      Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
     const tables = { ...this.state.tables };
     const t = { ...tables[name] };
     if (value === undefined) delete t[key];
-    else t[key] = JSON.parse(JSON.stringify(value)) as unknown;
-    tables[name] = t;
+    else own(t, key, JSON.parse(JSON.stringify(value)) as unknown);
+    own(tables, name, t);
     this.state.tables = tables;
   }
 
