@@ -121,6 +121,8 @@ export class CloseControl {
     { daemon: RunningDaemon<ClosingdSpec>; key: string; events: { port: unknown; close(): void } }
   >();
   private instances = 0;
+  /** stop() ran: a closingd that finishes starting after it ends at once. */
+  private stopped = false;
 
   constructor(private readonly o: CloseControlOptions) {}
 
@@ -266,6 +268,11 @@ export class CloseControl {
       events,
       ['signMutualClose'],
     );
+    if (this.stopped) {
+      // The node stopped while this one started: none outlives it.
+      await this.o.links.end(started);
+      return;
+    }
     this.running.set(dbid, started);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: closingd started`);
     void started.daemon
@@ -353,6 +360,7 @@ export class CloseControl {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all([...this.running.keys()].map(d => this.endClosingd(d)));
     for (const dbid of [...this.waiting.keys()]) this.settle(dbid, undefined, new CloseFailed('not_closable', 'the node is stopping'));
   }

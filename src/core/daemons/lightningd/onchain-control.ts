@@ -96,6 +96,7 @@ function stubsOf(c: ChannelRecord): HtlcStub[] {
 export class OnchainControl {
   private readonly tracking = new Map<string, Tracking>();
   private instances = 0;
+  private stopped = false;
 
   constructor(private readonly o: OnchainControlOptions) {}
 
@@ -198,6 +199,8 @@ export class OnchainControl {
   }
 
   async stop(): Promise<void> {
+    // An onchaind being started now sees this and ends itself (startOnchaind): none outlives the node.
+    this.stopped = true;
     await Promise.all([...this.tracking.values()].map(t => this.endOnchaind(t)));
   }
 
@@ -288,7 +291,7 @@ export class OnchainControl {
 
   /** Starts onchaind for a channel whose funding output was spent (recorded), and records it ONCHAIN. */
   private async startOnchaind(dbid: string): Promise<void> {
-    if (this.tracking.has(dbid)) return;
+    if (this.tracking.has(dbid) || this.stopped) return;
     let c = this.record(dbid);
     const spend = c?.onchain?.spend;
     if (!c || !spend) return;
@@ -296,6 +299,7 @@ export class OnchainControl {
       const k = await this.o.wallet.newKey('p2wpkh');
       c = (await this.onchainOf(dbid, r => ({ ...r, destination: { index: k.index, type: k.type } })))!;
     }
+    if (this.stopped || this.tracking.has(dbid)) return;
     const dest = c.onchain!.destination!;
     const destination = { ...dest, script: this.o.wallet.keyScript(dest.type, dest.index) };
     const t: Tracking = { dbid, key: `onchaind-${dbid}`, watched: new Set() };
@@ -349,6 +353,13 @@ export class OnchainControl {
         uses: { hsm: { port: hsmUse }, events: { port: answers.port } },
         serves: {},
       });
+      if (t.ended) {
+        // The node stopped (or the channel was forgotten) while this one started: it ends here.
+        await t.daemon.stop().catch(() => undefined);
+        await hsmd.detach(t.key).catch(() => undefined);
+        answers.close();
+        return;
+      }
       t.status = await t.daemon.guard(t.daemon.api.status());
     } catch (e) {
       this.o.log.warn(`channel ${c.channel_id}: onchaind did not start: ${errorText(e)}`);
