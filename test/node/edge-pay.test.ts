@@ -1,0 +1,180 @@
+// Payments on the edge node (miniflare: the Worker, the Durable Object holding the node, the node in
+// its isolate) with one of our Node nodes on `boltworker regtest`: the edge node funds a channel to
+// the Node node from its wallet (it dials out over `cloudflare:sockets`; a Worker takes no inbound
+// TCP), pays the Node node's invoice and is paid on an invoice of its own. Balances move by the
+// amounts, listinvoices/listpays say paid/complete, and after the runtime is restarted on the same
+// Durable Object storage the payments are still listed, the channel reestablishes and pays again.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Miniflare } from 'miniflare';
+import { after, before, describe, it } from 'node:test';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
+import { sha256 } from '../../src/core/crypto/primitives.ts';
+import { startNode, type RunningNode } from '../../src/node/node.ts';
+import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
+import { deepEqual, equal, ok } from '../support/assert.ts';
+import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { bundleWorker, startWorker } from './miniflare.ts';
+
+type PeerChannel = {
+  peer_id: string;
+  state: string;
+  status: string[];
+  to_us_msat: number;
+  peer_connected: boolean;
+  htlcs: unknown[];
+};
+type Invoice = { label: string; status: string; pay_index?: number; amount_received_msat?: number; payment_preimage?: string };
+type Pay = { payment_hash: string; status: string; amount_msat: number; preimage?: string };
+
+const FUNDING_SAT = 400_000;
+const PUSH_MSAT = 50_000_000;
+
+async function edgeCall(mf: Miniflare, method: string, params: unknown = {}): Promise<any> {
+  const res = await mf.dispatchFetch('http://localhost/rpc', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  equal(res.status, 200);
+  const r = (await res.json()) as { result?: unknown; error?: unknown };
+  ok(r.result, `${method}: ${JSON.stringify(r.error)}`);
+  return r.result;
+}
+
+describe('edge node (miniflare): pays and is paid over a channel to a Node node', { timeout: 240_000 }, () => {
+  let h: RegtestHandle;
+  let persist: string;
+  let script: string;
+  let mf: Miniflare | undefined;
+  let b: RunningNode | undefined;
+  const dirs: string[] = [];
+  const tmp = (p: string) => {
+    const d = mkdtempSync(join(tmpdir(), p));
+    dirs.push(d);
+    return d;
+  };
+  const start = async () => {
+    mf = startWorker({
+      script,
+      durableObjects: { NODE: 'BoltworkerNode' },
+      persist,
+      bindings: { NETWORK: 'regtest', ESPLORA: h.url },
+    });
+    await mf.ready;
+  };
+  const e = (method: string, params: unknown = {}) => edgeCall(mf!, method, params);
+  const channels = async (call: (m: string, p: unknown) => Promise<any>) => (await call('listpeerchannels', {})).channels as PeerChannel[];
+  const edgeChannels = () => channels(e);
+  const nodeChannels = () => channels((m, p) => b!.call(m, p));
+  const settled = (list: () => Promise<PeerChannel[]>, what: string) =>
+    fundsWhen(
+      list,
+      l =>
+        l.length === 1 &&
+        l.every(c => c.peer_connected && c.htlcs.length === 0 && /^CHANNELD_NORMAL:channeld normal/.test(c.status[0] ?? '')),
+      `${what}: one channel normal, connected, without HTLCs`,
+    );
+  const toUs = async (list: () => Promise<PeerChannel[]>) => Number((await list())[0]!.to_us_msat);
+
+  let edgeId = '';
+  let paidByEdge: { bolt11: string; payment_hash: string } | undefined;
+  let paidToEdge: { bolt11: string; payment_hash: string } | undefined;
+
+  before(async () => {
+    h = await startRegtest({ port: 0, premine: 101 });
+    persist = tmp('bw-edge-pay-');
+    script = await bundleWorker('src/edge/worker.ts');
+    b = await startNode({
+      network: 'regtest',
+      lightningDir: tmp('bw-edge-pay-b-'),
+      esplora: h.url,
+      verifyWorkers: 1,
+      bindAddr: ['127.0.0.1:0'],
+    });
+    await start();
+    edgeId = (await e('getinfo')).id;
+  });
+  after(async () => {
+    await mf?.dispose();
+    await b?.stop();
+    await h?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('funds a channel to the Node node from its wallet, dialling out over cloudflare:sockets', async () => {
+    const { bech32 } = await e('newaddr', { addresstype: 'bech32' });
+    await postJson(`${h.url}/regtest/send`, { address: bech32, amount_sat: 1_000_000 });
+    await postJson(`${h.url}/regtest/mine`, { blocks: 1 });
+    await fundsWhen(
+      () => e('listfunds') as Promise<{ outputs: { status: string }[] }>,
+      f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
+      'the coin confirmed',
+    );
+    await e('connect', { id: `${b!.id}@127.0.0.1:${b!.binding[0]!.port}` });
+    const r = await e('fundchannel', { id: b!.id, amount: FUNDING_SAT, push_msat: PUSH_MSAT, feerate: '1000perkw', announce: false });
+    await postJson(`${h.url}/regtest/mine`, { blocks: r.mindepth });
+    await settled(edgeChannels, 'edge');
+    await settled(nodeChannels, 'node');
+    equal((await nodeChannels())[0]!.peer_id, edgeId);
+    equal(await toUs(nodeChannels), PUSH_MSAT);
+  });
+
+  it("pays the Node node's invoice: balances move by the amount, listpays complete, the invoice paid", async () => {
+    const amount = 7_000_000;
+    const [fromE, fromB] = [await toUs(edgeChannels), await toUs(nodeChannels)];
+    paidByEdge = (await b!.call('invoice', { amount_msat: amount, label: 'edge-to-node', description: 'edge pays' })) as typeof paidByEdge;
+    const r = await e('xpay', { invstring: paidByEdge!.bolt11 });
+    equal(toHex(sha256(fromHex(r.payment_preimage))), paidByEdge!.payment_hash);
+    deepEqual([Number(r.amount_msat), Number(r.amount_sent_msat)], [amount, amount], 'one hop: no fee');
+    const inv = ((await b!.call('listinvoices', { label: 'edge-to-node' })) as { invoices: Invoice[] }).invoices[0]!;
+    deepEqual([inv.status, inv.payment_preimage, Number(inv.amount_received_msat)], ['paid', r.payment_preimage, amount]);
+    const pays = (await e('listpays', { bolt11: paidByEdge!.bolt11 })).pays as Pay[];
+    deepEqual(
+      pays.map(p => [p.status, p.preimage, Number(p.amount_msat)]),
+      [['complete', r.payment_preimage, amount]],
+    );
+    await settled(edgeChannels, 'edge');
+    await settled(nodeChannels, 'node');
+    deepEqual([await toUs(edgeChannels), await toUs(nodeChannels)], [fromE - amount, fromB + amount]);
+  });
+
+  it('is paid by the Node node on an invoice it made: listinvoices paid, balances moved', async () => {
+    const amount = 3_210_000;
+    const [fromE, fromB] = [await toUs(edgeChannels), await toUs(nodeChannels)];
+    paidToEdge = await e('invoice', { amount_msat: amount, label: 'node-to-edge', description: 'edge is paid' });
+    const r = (await b!.call('xpay', { invstring: paidToEdge!.bolt11 })) as { payment_preimage: string };
+    const inv = (await e('waitinvoice', { label: 'node-to-edge' })) as Invoice;
+    deepEqual([inv.status, inv.payment_preimage, Number(inv.amount_received_msat)], ['paid', r.payment_preimage, amount]);
+    ok(typeof inv.pay_index === 'number' && inv.pay_index >= 1, `pay_index ${inv.pay_index}`);
+    await settled(edgeChannels, 'edge');
+    await settled(nodeChannels, 'node');
+    deepEqual([await toUs(edgeChannels), await toUs(nodeChannels)], [fromE + amount, fromB - amount]);
+  });
+
+  it('keeps the channel and the payments in Durable Object storage: restarted, it lists them, reconnects and pays again', async () => {
+    const before = { edge: await toUs(edgeChannels), node: await toUs(nodeChannels) };
+    await mf!.dispose();
+    mf = undefined;
+    await start();
+    const inv = ((await e('listinvoices', { label: 'node-to-edge' })).invoices as Invoice[])[0]!;
+    equal(inv.status, 'paid');
+    const pays = (await e('listpays', { bolt11: paidByEdge!.bolt11 })).pays as Pay[];
+    deepEqual(
+      pays.map(p => p.status),
+      ['complete'],
+    );
+    // The edge node redials the peer it has a channel with (the Node node cannot reach it).
+    await settled(edgeChannels, 'edge after restart');
+    await settled(nodeChannels, 'node after restart');
+    equal(await toUs(edgeChannels), before.edge, 'the balance from storage');
+    const amount = 1_000_000;
+    const again = (await b!.call('invoice', { amount_msat: amount, label: 'after-restart', description: 'again' })) as { bolt11: string };
+    await e('xpay', { invstring: again.bolt11 });
+    equal(((await b!.call('listinvoices', { label: 'after-restart' })) as { invoices: Invoice[] }).invoices[0]!.status, 'paid');
+    await settled(edgeChannels, 'edge');
+    await settled(nodeChannels, 'node');
+    deepEqual([await toUs(edgeChannels), await toUs(nodeChannels)], [before.edge - amount, before.node + amount]);
+  });
+});
