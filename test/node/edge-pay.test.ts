@@ -4,6 +4,8 @@
 // TCP), pays the Node node's invoice and is paid on an invoice of its own. Balances move by the
 // amounts, listinvoices/listpays say paid/complete, and after the runtime is restarted on the same
 // Durable Object storage the payments are still listed, the channel reestablishes and pays again.
+// With an HTLC in flight, listpeerchannels on both sides says when it must be acted on; restarted
+// with no request at all, the object's alarm wakes the node, which redials the Node node.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +19,16 @@ import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen, postJson } from '../support/regtest-client.ts';
 import { bundleWorker, startWorker } from './miniflare.ts';
 
+type Htlc = { direction: string; expiry: number; deadline_blockheight: number; blocks_until_deadline: number };
 type PeerChannel = {
   peer_id: string;
+  htlc_deadline_blockheight?: number;
+  blocks_until_htlc_deadline?: number;
   state: string;
   status: string[];
   to_us_msat: number;
   peer_connected: boolean;
-  htlcs: unknown[];
+  htlcs: Htlc[];
 };
 type Invoice = { label: string; status: string; pay_index?: number; amount_received_msat?: number; payment_preimage?: string };
 type Pay = { payment_hash: string; status: string; amount_msat: number; preimage?: string };
@@ -43,7 +48,7 @@ async function edgeCall(mf: Miniflare, method: string, params: unknown = {}): Pr
   return r.result;
 }
 
-describe('edge node (miniflare): pays and is paid over a channel to a Node node', { timeout: 240_000 }, () => {
+describe('edge node (miniflare): pays and is paid over a channel to a Node node', { timeout: 300_000 }, () => {
   let h: RegtestHandle;
   let persist: string;
   let script: string;
@@ -60,7 +65,8 @@ describe('edge node (miniflare): pays and is paid over a channel to a Node node'
       script,
       durableObjects: { NODE: 'BoltworkerNode' },
       persist,
-      bindings: { NETWORK: 'regtest', ESPLORA: h.url },
+      // The alarm (src/edge/alarm.ts) at test speed: every 0.5 s with an HTLC, 2 s without.
+      bindings: { NETWORK: 'regtest', ESPLORA: h.url, ALARM_HTLC_MS: '500', ALARM_IDLE_MS: '2000' },
     });
     await mf.ready;
   };
@@ -176,5 +182,68 @@ describe('edge node (miniflare): pays and is paid over a channel to a Node node'
     await settled(edgeChannels, 'edge');
     await settled(nodeChannels, 'node');
     deepEqual([await toUs(edgeChannels), await toUs(nodeChannels)], [before.edge - amount, before.node + amount]);
+  });
+
+  let held: { bolt11: string } | undefined;
+  let heldPay: Promise<unknown> | undefined;
+  let beforeHold = { edge: 0, node: 0 };
+  const connectedToB = async (yes: boolean) =>
+    fundsWhen(
+      () => b!.call('listpeers', {}) as Promise<{ peers: { id: string; connected: boolean }[] }>,
+      l => l.peers.some(p => p.id === edgeId && p.connected) === yes,
+      `the edge node ${yes ? 'connected' : 'gone'} at the Node node`,
+    );
+
+  it('an HTLC in flight: listpeerchannels says when it must be acted on, per HTLC and per channel, on both sides, counting down with blocks', async () => {
+    const amount = 4_000_000;
+    beforeHold = { edge: await toUs(edgeChannels), node: await toUs(nodeChannels) };
+    held = await e('invoice', { amount_msat: amount, label: 'held', description: 'half paid' });
+    // B pays half: the edge node holds the part until the rest arrives (BOLT 4: or 60 s go by).
+    heldPay = b!.call('xpay', { invstring: held!.bolt11, partial_msat: amount / 2, retry_for: 1 }).catch((err: unknown) => err);
+    const one = (l: PeerChannel[]) => l.length === 1 && l[0]!.htlcs.length === 1;
+    const edgeSide = (await fundsWhen(edgeChannels, one, 'the edge node holding the part'))[0]!;
+    const nodeSide = (await fundsWhen(nodeChannels, one, 'the Node node offering the part'))[0]!;
+    const height = Number((await e('getinfo')).blockheight);
+    const hin = edgeSide.htlcs[0]!;
+    const hout = nodeSide.htlcs[0]!;
+    deepEqual([hin.direction, hout.direction, hin.expiry], ['in', 'out', hout.expiry]);
+    // Received: 17 blocks before its expiry (Core Lightning's (cltv-delta 34 + 1) / 2); offered: its expiry.
+    deepEqual(
+      [hin.deadline_blockheight, hin.blocks_until_deadline, edgeSide.htlc_deadline_blockheight, edgeSide.blocks_until_htlc_deadline],
+      [hin.expiry - 17, hin.expiry - 17 - height, hin.expiry - 17, hin.expiry - 17 - height],
+    );
+    ok(hin.blocks_until_deadline > 0, `blocks left ${hin.blocks_until_deadline}`);
+    deepEqual(
+      [hout.deadline_blockheight, hout.blocks_until_deadline, nodeSide.htlc_deadline_blockheight, nodeSide.blocks_until_htlc_deadline],
+      [hout.expiry, hout.expiry - height, hout.expiry, hout.expiry - height],
+    );
+    await postJson(`${h.url}/regtest/mine`, { blocks: 2 });
+    const later = await fundsWhen(
+      edgeChannels,
+      l => l[0]?.blocks_until_htlc_deadline === hin.blocks_until_deadline - 2,
+      'two blocks fewer to the deadline',
+    );
+    equal(later[0]!.htlcs[0]!.blocks_until_deadline, hin.blocks_until_deadline - 2);
+  });
+
+  it("restarted with no request, the Durable Object's alarm wakes the node: it redials the Node node, and the held part is decided", async () => {
+    await mf!.dispose();
+    mf = undefined;
+    await connectedToB(false);
+    // A new workerd on the same storage, and no request: only the alarm can wake the node.
+    mf = startWorker({
+      script,
+      durableObjects: { NODE: 'BoltworkerNode' },
+      persist,
+      bindings: { NETWORK: 'regtest', ESPLORA: h.url, ALARM_HTLC_MS: '500', ALARM_IDLE_MS: '2000' },
+    });
+    await mf.ready;
+    await connectedToB(true);
+    // Half of the invoice never comes: the part fails back (mpp_timeout), and nothing moved.
+    ok(await heldPay, 'the partial payment ends');
+    await settled(edgeChannels, 'edge');
+    await settled(nodeChannels, 'node');
+    deepEqual([await toUs(edgeChannels), await toUs(nodeChannels)], [beforeHold.edge, beforeHold.node]);
+    equal(((await e('listinvoices', { label: 'held' })).invoices as Invoice[])[0]!.status, 'unpaid');
   });
 });
