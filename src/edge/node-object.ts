@@ -140,6 +140,8 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
    * false) an alarm already due sooner is kept; from the alarm, the next one is set or none.
    */
   async #plan(node: EdgeNode, fromAlarm: boolean): Promise<void> {
+    // Stopped over the RPC (`stop`): its daemons are gone, nothing to ask; the next request plans.
+    if (!this.#node || (await this.#node.catch(() => undefined)) !== node) return;
     try {
       const ms = nextWake(await this.#channels(node), this.#policy());
       const storage = this.ctx.storage;

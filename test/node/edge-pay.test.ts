@@ -246,4 +246,10 @@ describe('edge node (miniflare): pays and is paid over a channel to a Node node'
     deepEqual([await toUs(edgeChannels), await toUs(nodeChannels)], [beforeHold.edge, beforeHold.node]);
     equal(((await e('listinvoices', { label: 'held' })).invoices as Invoice[])[0]!.status, 'unpaid');
   });
+
+  it('stop over the RPC answers once the node is down; the next request builds it again, with its channel', async () => {
+    equal(await e('stop'), 'Shutdown complete');
+    equal((await e('getinfo')).id, edgeId);
+    await settled(edgeChannels, 'edge after stop');
+  });
 });
