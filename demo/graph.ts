@@ -1,12 +1,17 @@
 // The network map: a quick force layout (springs along channels, repulsion between nodes, a pull to
 // the centre), computed once per graph change, drawn on a 2D canvas. A route found by the route
-// finder is drawn over it; the node under the pointer is ringed and labelled with its alias, as are
-// the route's ends.
+// finder (or a payment's route) is drawn over it; the node under the pointer is ringed and labelled
+// with its alias, as are the route's ends. Our own nodes (the tab, the demo's Node nodes: private
+// channels, so not in the gossip) are drawn larger, in their own colour, and always labelled.
 export interface MapNode {
   id: string;
   alias: string;
   color: string;
+  /** One of ours: drawn larger in OWN_COLOR and labelled. */
+  own?: boolean;
 }
+/** Our nodes' colour (the gossip's nodes are #ffd24a). */
+export const OWN_COLOR = '#4ad4ff';
 export interface MapEdge {
   a: string;
   b: string;
@@ -33,7 +38,7 @@ export class GraphMap {
     const oldY = this.ys;
     const oldIndex = this.index;
     this.nodes = nodes;
-    this.ids = nodes.map((n) => n.id);
+    this.ids = nodes.map(n => n.id);
     this.index = new Map(this.ids.map((id, i) => [id, i]));
     const n = nodes.length;
     this.xs = new Float64Array(n);
@@ -184,7 +189,7 @@ export class GraphMap {
       g.fillStyle = '#8890b0';
       g.font = '14px system-ui, sans-serif';
       g.textAlign = 'center';
-      g.fillText('No gossip yet: the map fills in as the peer\'s gossip arrives.', w / 2, h / 2);
+      g.fillText("No gossip yet: the map fills in as the peer's gossip arrives.", w / 2, h / 2);
       g.textAlign = 'start';
       return;
     }
@@ -199,12 +204,13 @@ export class GraphMap {
     }
     g.stroke();
     for (let i = 0; i < this.ids.length; i++) {
-      g.fillStyle = '#ffd24a';
+      const own = this.nodes[i]!.own === true;
+      g.fillStyle = own ? OWN_COLOR : '#ffd24a';
       g.beginPath();
-      g.arc(px(i), py(i), 2.5, 0, 2 * Math.PI);
+      g.arc(px(i), py(i), own ? 5 : 2.5, 0, 2 * Math.PI);
       g.fill();
     }
-    const r = this.route.map((id) => this.index.get(id)).filter((i): i is number => i !== undefined);
+    const r = this.route.map(id => this.index.get(id)).filter((i): i is number => i !== undefined);
     if (r.length > 1) {
       g.strokeStyle = '#ff4d7a';
       g.lineWidth = 3;
@@ -221,6 +227,10 @@ export class GraphMap {
       this.label(g, r[0]!, `from ${this.nodes[r[0]!]!.alias}`, '#ff4d7a');
       this.label(g, r[r.length - 1]!, `to ${this.nodes[r[r.length - 1]!]!.alias}`, '#ff4d7a');
     }
+    // Our nodes' names, but for the route's ends (labelled above).
+    const ends = r.length > 1 ? [r[0], r[r.length - 1]] : [];
+    for (let i = 0; i < this.ids.length; i++)
+      if (this.nodes[i]!.own && !ends.includes(i)) this.label(g, i, this.nodes[i]!.alias, OWN_COLOR);
     const hv = this.hovered === undefined ? undefined : this.index.get(this.hovered);
     if (hv !== undefined) {
       g.strokeStyle = '#fff';
@@ -228,7 +238,12 @@ export class GraphMap {
       g.beginPath();
       g.arc(px(hv), py(hv), 7, 0, 2 * Math.PI);
       g.stroke();
-      this.label(g, hv, `${this.nodes[hv]!.alias} · ${this.degree[hv]} channel${this.degree[hv] === 1 ? "" : "s"}`, `#${this.nodes[hv]!.color}`);
+      this.label(
+        g,
+        hv,
+        `${this.nodes[hv]!.alias} · ${this.degree[hv]} channel${this.degree[hv] === 1 ? '' : 's'}`,
+        `#${this.nodes[hv]!.color}`,
+      );
     }
   }
 }

@@ -3,9 +3,11 @@
 // into node A by a small in-process gossip source that connects to A as a BOLT 8 peer, sends
 // `init` and then every message (A's gossipd validates each signature as it would any peer's);
 // node B, connected to A at once, syncs from A with BOLT 7 queries while A is still validating
-// (what A accepts later comes in B's next query rounds, `resyncMs` apart); our WebSocket-to-TCP
+// (what A accepts later comes in B's next query rounds, `resyncMs` apart); node C behind B, with a
+// private channel B → C (scripts/demo-payments.ts, opened while A validates); our WebSocket-to-TCP
 // bridge, allowed to reach A and B only; `boltworker regtest` with every channel's funding output on
-// it (scripts/demo-chain.ts), which A, B and the page follow over Esplora; and the page (Vite, dev server or the built files). `startDemo()` is used by
+// it (scripts/demo-chain.ts), which A, B and the page follow over Esplora; and the page (Vite, dev server or the built files) with
+// the page's /demo/* endpoints (invoices from B and C, B paying the tab: demo-payments.ts). `startDemo()` is used by
 // scripts/demo.mjs (`npm start`) and by test/e2e/demo.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { generateTopology } from '../bench/fixtures/topology.ts';
 import { RawClient, initMessage, messageType } from '../test/interop/ldk/raw-client.ts';
 import type { RegtestHandle } from '../src/regtest/server-node.ts';
 import { fundTopology, startDemoChain } from './demo-chain.ts';
+import { demoEndpoints, openBToC, until } from './demo-payments.ts';
 
 const HOST = '127.0.0.1';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,6 +52,9 @@ export interface Demo {
   peer: string;
   a: RunningNode;
   b: RunningNode;
+  /** Node C, behind B: B → C is a private channel (`bToC`, its short_channel_id), so tab → B → C is a forwarded payment. */
+  c: RunningNode;
+  bToC: string;
   /** The chain every channel is funded on: its Esplora URL (the page's `esplora`); the page reaches its controls at /chain/regtest/. */
   chain: RegtestHandle;
   /** What a full sync holds: channels, channel directions with a channel_update (listchannels entries), announced nodes. */
@@ -57,16 +63,6 @@ export interface Demo {
 }
 
 const gossipdConfig = { rangeTimeoutMs: 5000, scidTimeoutMs: 5000, relayIntervalMs: 1000, backfillIntervalMs: 200, resyncMs: 1000 };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`demo: timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
 
 /** Channels, directions (channel_updates held) and announced nodes a node holds. */
 async function holds(n: RunningNode): Promise<{ channels: number; directions: number; nodes: number }> {
@@ -164,6 +160,19 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       verifyWorkers: 1,
     });
     started.push(b);
+    const c = await startNode({
+      network: 'regtest',
+      lightningDir: join(dir, 'c'),
+      alias: 'demo-c',
+      esplora: chain.url,
+      bindAddr: [`${HOST}:0`],
+      gossipdConfig,
+      verifyWorkers: 1,
+    });
+    started.push(c);
+    // B → C opens while A validates the graph.
+    const bToC = openBToC(chain, b, c);
+    bToC.catch(() => undefined);
     const portA = a.binding[0]!.port;
     const portB = b.binding[0]!.port;
     log(`node A ${a.id} on ${HOST}:${portA}`);
@@ -181,6 +190,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     await b.call('connect', { id: `${a.id}@${HOST}:${portA}` });
     await until('node B to sync from A', async () => (complete(await holds(b)) ? true : undefined), 60_000);
     log(`node B synced all of it from A`);
+    const scid = await bToC;
+    log(`node C ${c.id}, behind B: channel B → C ${scid} in normal operation`);
 
     const bridgeServer: BridgeServer = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [portA, portB] });
     started.push({ stop: () => bridgeServer.close() });
@@ -194,6 +205,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       const dev = await createServer({
         configFile: DEMO_CONFIG,
         logLevel: 'warn',
+        plugins: [demoEndpoints({ a, b, c })],
         server: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined, proxy },
       });
       await dev.listen();
@@ -203,6 +215,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       const p = await preview({
         configFile: DEMO_CONFIG,
         logLevel: 'warn',
+        plugins: [demoEndpoints({ a, b, c })],
         preview: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined, proxy },
       });
       server = p;
@@ -212,7 +225,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     if (!addr || typeof addr === 'string') throw new Error('demo: the page server has no address');
     const q = new URLSearchParams({ bridge, peer, channels: String(channels), esplora: chain.url });
     const pageUrl = `http://${HOST}:${addr.port}/?${q}`;
-    return { pageUrl, bridge, peer, a, b, chain, expected: full, stop: stopAll };
+    return { pageUrl, bridge, peer, a, b, c, bToC: scid, chain, expected: full, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
