@@ -2,7 +2,8 @@
 // the centre), computed once per graph change, drawn on a 2D canvas. A route found by the route
 // finder (or a payment's route) is drawn over it; the node under the pointer is ringed and labelled
 // with its alias, as are the route's ends. Our own nodes (the tab, the demo's Node nodes: private
-// channels, so not in the gossip) are drawn larger, in their own colour, and always labelled.
+// channels, so not in the gossip) are drawn larger, in their own colour, always labelled, and pinned
+// in a row along the map's bottom edge (the layout moves only the gossip's nodes).
 export interface MapNode {
   id: string;
   alias: string;
@@ -26,6 +27,7 @@ export class GraphMap {
   private route: string[] = [];
   private nodes: MapNode[] = [];
   private degree = new Uint32Array(0);
+  private pinned = new Uint8Array(0);
   private hovered: string | undefined;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
@@ -65,6 +67,15 @@ export class GraphMap {
       if (seen.has(k)) continue;
       seen.add(k);
       this.edges.push([a, b]);
+    }
+    // Ours in a row along the bottom, left to right in the order given, one label's width apart.
+    this.pinned = new Uint8Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (!nodes[i]!.own) continue;
+      this.pinned[i] = 1;
+      this.xs[i] = -0.92 + 0.34 * k++;
+      this.ys[i] = 0.94;
     }
     this.degree = new Uint32Array(n);
     for (const [a, b] of this.edges) {
@@ -167,6 +178,7 @@ export class GraphMap {
         dy[b]! += ey * f;
       }
       for (let i = 0; i < n; i++) {
+        if (this.pinned[i]) continue;
         dx[i]! -= xs[i]! * 1.5;
         dy[i]! -= ys[i]! * 1.5;
         const len = Math.sqrt(dx[i]! * dx[i]! + dy[i]! * dy[i]!) + 1e-9;
@@ -199,6 +211,16 @@ export class GraphMap {
     g.lineWidth = 1;
     g.beginPath();
     for (const [a, b] of this.edges) {
+      g.moveTo(px(a), py(a));
+      g.lineTo(px(b), py(b));
+    }
+    g.stroke();
+    // Our channels, in our colour.
+    g.strokeStyle = OWN_COLOR;
+    g.lineWidth = 2;
+    g.beginPath();
+    for (const [a, b] of this.edges) {
+      if (!this.pinned[a] || !this.pinned[b]) continue;
       g.moveTo(px(a), py(a));
       g.lineTo(px(b), py(b));
     }

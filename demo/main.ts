@@ -171,26 +171,24 @@ async function main(): Promise<void> {
   if (esplora) showWallet(node, { balance: $('wallet-balance'), button: $<HTMLButtonElement>('wallet-coins'), text: $('wallet-text') });
   node.on('daemon_error', e => showError({ message: `${e.daemon} failed: ${e.message}` }));
 
-  const info = (await node.call('getinfo')) as Record<string, unknown>;
-  dl($('us'), [
-    ['id', node.id],
-    ['alias', String(info.alias ?? '')],
-    ['network', node.network],
-    ['data name', dataName],
-    ['bridge', bridge ?? '(none)'],
-    ['version', String(info.version ?? '')],
-  ]);
-
   // Connection: peer_connected means the BOLT 8 handshake and the `init` exchange are done.
   let connected = false;
   let lastDrop: string | undefined;
   if (!peer) setConn('none', 'no peer given (add ?peer=id@host:port&bridge=...)');
   else logConn(`connecting to ${short(peerId!)} ${bridge ? 'through the bridge' : 'directly'}`);
-  node.on('peer_connected', e => {
+  /** The peer is connected: from its peer_connected event, or from a `connect` that found it connected (the event came before the page listened). */
+  function showConnected(e: {
+    id: string;
+    direction: string;
+    features: string;
+    counter?: number;
+    address?: { address: string; port: number };
+  }): void {
     connected = true;
     setConn('connected', 'connected: BOLT 8 handshake and init done');
+    const which = e.counter === undefined ? '' : `connection #${e.counter}`;
     logConn(
-      lastDrop ? `reconnected (connection #${e.counter}) after: ${lastDrop}` : `connected (connection #${e.counter}, ${e.direction})`,
+      lastDrop ? `reconnected (${which || e.direction}) after: ${lastDrop}` : `connected (${which ? `${which}, ` : ''}${e.direction})`,
     );
     lastDrop = undefined;
     dl($('conn'), [
@@ -198,7 +196,7 @@ async function main(): Promise<void> {
       ['direction', e.direction],
       ['address', e.address ? `${e.address.address}:${e.address.port}` : '(unknown)'],
       ['via bridge', bridge ?? '(direct)'],
-      ['connection #', String(e.counter)],
+      ['connection #', e.counter === undefined ? '(before the page listened)' : String(e.counter)],
       ['features (hex)', e.features],
     ]);
     $('features').replaceChildren(
@@ -209,7 +207,8 @@ async function main(): Promise<void> {
       }),
     );
     void refreshPeers();
-  });
+  }
+  node.on('peer_connected', showConnected);
   node.on('peer_disconnected', e => {
     if (e.id !== peerId) return;
     connected = false;
@@ -224,7 +223,8 @@ async function main(): Promise<void> {
   async function probe(): Promise<void> {
     if (!peer || connected) return;
     try {
-      await node.call('connect', { id: peer });
+      const r = (await node.call('connect', { id: peer })) as Parameters<typeof showConnected>[0];
+      if (!connected) showConnected(r);
     } catch (e) {
       if (connected) return;
       const why = explainUnreachable(e);
@@ -235,6 +235,16 @@ async function main(): Promise<void> {
   }
   void probe();
   setInterval(() => void probe(), PROBE_MS);
+
+  const info = (await node.call('getinfo')) as Record<string, unknown>;
+  dl($('us'), [
+    ['id', node.id],
+    ['alias', String(info.alias ?? '')],
+    ['network', node.network],
+    ['data name', dataName],
+    ['bridge', bridge ?? '(none)'],
+    ['version', String(info.version ?? '')],
+  ]);
 
   // Gossip sync.
   const bar = $<HTMLProgressElement>('sync-bar');

@@ -150,32 +150,27 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       verifyWorkers: 2,
     });
     started.push(a);
-    const b = await startNode({
-      network: 'regtest',
-      lightningDir: join(dir, 'b'),
-      alias: 'demo-b',
-      esplora: chain.url,
-      bindAddr: [`${HOST}:0`],
-      gossipdConfig,
-      verifyWorkers: 1,
-    });
-    started.push(b);
-    const c = await startNode({
-      network: 'regtest',
-      lightningDir: join(dir, 'c'),
-      alias: 'demo-c',
-      esplora: chain.url,
-      bindAddr: [`${HOST}:0`],
-      gossipdConfig,
-      verifyWorkers: 1,
-    });
-    started.push(c);
-    // B → C opens while A validates the graph.
+    const portA = a.binding[0]!.port;
+    log(`node A ${a.id} on ${HOST}:${portA}`);
+    // A validates the graph while B and C start and B opens its channel to C.
+    source = await feedGossip(a.id, portA, gossip.messages);
+    const peerNode = (name: 'b' | 'c') =>
+      startNode({
+        network: 'regtest',
+        lightningDir: join(dir, name),
+        alias: `demo-${name}`,
+        esplora: chain.url,
+        bindAddr: [`${HOST}:0`],
+        gossipdConfig,
+        verifyWorkers: 1,
+      });
+    const both = await Promise.allSettled([peerNode('b'), peerNode('c')]);
+    for (const r of both) if (r.status === 'fulfilled') started.push(r.value);
+    for (const r of both) if (r.status === 'rejected') throw r.reason;
+    const [b, c] = both.map(r => (r as PromiseFulfilledResult<RunningNode>).value) as [RunningNode, RunningNode];
     const bToC = openBToC(chain, b, c);
     bToC.catch(() => undefined);
-    const portA = a.binding[0]!.port;
     const portB = b.binding[0]!.port;
-    log(`node A ${a.id} on ${HOST}:${portA}`);
     log(`node B ${b.id} on ${HOST}:${portB}`);
 
     // Every channel, both directions (those whose htlc_maximum_msat < htlc_minimum_msat too: BOLT 7
@@ -184,7 +179,6 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     // BOLT 7 queries, checking the chain too.
     const full = { channels, directions: 2 * channels, nodes: gossip.node_announcements };
     const complete = (h: typeof full) => h.channels >= full.channels && h.directions >= full.directions && h.nodes >= full.nodes;
-    source = await feedGossip(a.id, portA, gossip.messages);
     await until('node A to validate the gossip', async () => (complete(await holds(a)) ? true : undefined), 60_000);
     log(`node A validated ${full.channels} channels (${full.directions} channel_updates) and ${full.nodes} node_announcements`);
     await b.call('connect', { id: `${a.id}@${HOST}:${portA}` });

@@ -343,6 +343,38 @@ describe("demo: npm start's network and page", { timeout: 300_000 }, () => {
     ok(rows.includes(`received paid ${FROM_B_MSAT} ${demo.b.id},${tab}`), rows.join(' | '));
     ok(rows.includes(`sent complete ${TO_C_MSAT} ${tab},${demo.b.id},${demo.c.id}`), rows.join(' | '));
     equal(await page.getAttribute('#graph', 'data-route'), `${demo.b.id},${tab}`);
+    // The route is drawn: pixels of the route's colour (#ff4d7a) and of our nodes' (#4ad4ff).
+    // (No named functions inside: the test's transpiler would wrap them in a helper the page lacks.)
+    const drawn = await page.evaluate(() => {
+      const c = document.getElementById('graph')!;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const colours = [
+        [0xff, 0x4d, 0x7a],
+        [0x4a, 0xd4, 0xff],
+      ];
+      const counts = [0, 0];
+      for (let i = 0; i < d.length; i += 4)
+        for (let k = 0; k < 2; k++)
+          if (Math.abs(d[i]! - colours[k]![0]!) + Math.abs(d[i + 1]! - colours[k]![1]!) + Math.abs(d[i + 2]! - colours[k]![2]!) < 20)
+            counts[k]!++;
+      return { route: counts[0]!, ours: counts[1]! };
+    });
+    ok(drawn.route > 100 && drawn.ours > 50, JSON.stringify(drawn));
+  });
+
+  it('closes the channel: a mutual close, mined, the funds back in the on-chain wallet', async () => {
+    const before = Number(await page.getAttribute('#wallet-balance', 'data-sat'));
+    const ours = await toUs();
+    await page.click('#chan-table .chan-close');
+    await page.waitForFunction(() => /closed|close failed/.test(document.getElementById('chan-text')?.textContent ?? ''), undefined, {
+      timeout: TIMEOUT,
+    });
+    ok((await page.textContent('#chan-text'))?.includes('closed (mutual)'), (await page.textContent('#chan-text')) ?? '');
+    ok((await page.getAttribute('#chan-table tbody tr', 'data-state')) !== 'CHANNELD_NORMAL');
+    // Our side less the closing fee comes back, confirmed.
+    await page.waitForFunction(n => Number(document.getElementById('wallet-balance')?.dataset.sat) > n, before, { timeout: TIMEOUT });
+    const after = Number(await page.getAttribute('#wallet-balance', 'data-sat'));
+    ok(after - before <= ours / 1000 && after - before > ours / 1000 - 10_000, `${before} → ${after} sat, ${ours} msat ours`);
   });
 
   it("the page's /demo/ endpoints are no RPC proxy: B pays only the tab's invoices, within bounds, same origin only", async () => {
