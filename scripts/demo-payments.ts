@@ -139,8 +139,8 @@ export function demoEndpoints(nodes: DemoNodes): Plugin {
         throw new Refused(400, `not an invoice B can read: ${e.message}`);
       })) as { type?: string; valid?: boolean; payee?: string; amount_msat?: number | bigint };
       if (d.type !== 'bolt11 invoice' || d.valid === false || !d.payee) throw new Refused(400, 'not a valid bolt11 invoice');
-      // Only the tab's invoices: a payee B has a channel with that is not one of the demo's own nodes.
-      const peers = new Set((await channelsOf(b)).map(x => x.peer_id));
+      // Only the tab's invoices: a payee B has an open channel with that is not one of the demo's own nodes.
+      const peers = new Set((await channelsOf(b)).filter(x => x.state.startsWith('CHANNELD_')).map(x => x.peer_id));
       if (d.payee === a.id || d.payee === c.id || d.payee === b.id || !peers.has(d.payee))
         throw new Refused(403, "B pays only the tab's invoices (a payee with a channel to B)");
       if (d.amount_msat === undefined) throw new Refused(400, 'the invoice must name its amount');
