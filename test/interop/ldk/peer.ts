@@ -35,6 +35,8 @@ export interface LdkPeerOptions {
   tickIntervalMs?: number;
   /** Label in printed log lines. */
   name?: string;
+  /** The ChannelManager's config (LDK's `UserConfig::default()` if absent). */
+  userConfig?: ldk.UserConfig;
   /** Print LDK's log on stderr. Default: process.env.LDK_DEBUG === '1'. */
   debug?: boolean;
 }
@@ -77,7 +79,13 @@ function featureBytes(f: ldk.InitFeatures): Uint8Array {
   return f.write().subarray(2);
 }
 
-function buildChannelManager(network: ldk.Network, logger: ldk.Logger, keys: ldk.KeysManager, graph: ldk.NetworkGraph): ldk.ChannelManager {
+function buildChannelManager(
+  network: ldk.Network,
+  logger: ldk.Logger,
+  keys: ldk.KeysManager,
+  graph: ldk.NetworkGraph,
+  config = ldk.UserConfig.constructor_default(),
+): ldk.ChannelManager {
   const feeEstimator = ldk.FeeEstimator.new_impl({
     get_est_sat_per_1000_weight: () => 253,
   } as ldk.FeeEstimatorInterface);
@@ -118,7 +126,7 @@ function buildChannelManager(network: ldk.Network, logger: ldk.Logger, keys: ldk
     entropy,
     keys.as_NodeSigner(),
     keys.as_SignerProvider(),
-    ldk.UserConfig.constructor_default(),
+    config,
     params,
     Math.floor(Date.now() / 1000),
   );
@@ -177,7 +185,7 @@ export class LdkPeer {
 
     let chanHandler: ldk.ChannelMessageHandler;
     if ((opts.channelHandler ?? 'channel-manager') === 'channel-manager') {
-      this.channelManager = buildChannelManager(network, logger, keys, this.networkGraph);
+      this.channelManager = buildChannelManager(network, logger, keys, this.networkGraph, opts.userConfig);
       chanHandler = this.channelManager.as_ChannelMessageHandler();
     } else {
       this.channelManager = undefined;
