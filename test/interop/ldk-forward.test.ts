@@ -9,13 +9,14 @@
 //   and out amounts and our fee. A payment B refuses (an unknown hash, too little for its invoice)
 //   comes back to A with B's reason decoded, and listforwards records it failed.
 // - Through LDK: our xpay pays C's invoice over A, from the route hint in C's invoice (A's
-//   channel_update to C for their private channel); C pays our invoice over A.
+//   channel_update to C for their private channel); C pays our invoice over A, from our hint,
+//   which says what A's own channel_update to us says.
 import { after, before, describe, it } from 'node:test';
 import * as ldk from 'lightningdevkit';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { DEFAULT_CLTV_DELTA } from '../../src/core/daemons/lightningd/forward-store.ts';
-import { equal, ok } from '../support/assert.ts';
+import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
 import { invoiceParts, routeHint, type LdkDriver } from './ldk/driver.ts';
 import { LdkNetwork, type OurChannel } from './ldk/network.ts';
@@ -175,16 +176,28 @@ describe('two hops with LDK on boltworker regtest', () => {
     equal(pays.pays[0]?.status, 'complete');
   });
 
-  // Not yet: our invoice's hint for the channel with A carries Core Lightning's defaults (1000 msat,
-  // 10 ppm, cltv_expiry_delta 34), not A's own channel_update (LDK: 72 blocks), which LDK sends us
-  // for the private channel and our gossipd drops (it knows no announcement for it); A refuses the
-  // forward with incorrect_cltv_expiry. The test runs, and says so, until hints use the peer's update.
-  const hintTodo = 'our invoice hints carry default fees and delta, not the peer’s private channel_update';
-  it('C pays our invoice over A, from our invoice’s route hint', { todo: hintTodo }, async () => {
+  // Our invoice's hint for the channel with A says what A's own channel_update (sent to us for the
+  // private channel) says: LDK's cltv_expiry_delta of 72, not Core Lightning's default 34, which A
+  // would refuse with incorrect_cltv_expiry (gossipd kept no such update before).
+  it('C pays our invoice over A, from our invoice’s route hint (A’s own fee and delta)', async () => {
     const inv = (await net.node.call('invoice', { amount_msat: Number(AMOUNT), label: 'from-c', description: 'over LDK' })) as {
       bolt11: string;
       payment_hash: string;
     };
+    const toA = (await net.channels()).find(x => x.peer === a.nodeId)!;
+    const hints = (await net.node.call('decode', { string: inv.bolt11 })) as {
+      routes: {
+        pubkey: string;
+        short_channel_id: string;
+        fee_base_msat: number;
+        fee_proportional_millionths: number;
+        cltv_expiry_delta: number;
+      }[][];
+    };
+    deepEqual(
+      hints.routes.find(r => r[0]?.pubkey === a.nodeId),
+      [{ pubkey: a.nodeId, short_channel_id: toA.scid, fee_base_msat: 1000, fee_proportional_millionths: 0, cltv_expiry_delta: 72 }],
+    );
     const logs = c.peer.logs.length;
     const id = c.payInvoice(inv.bolt11, 'c-to-us');
     const out = await c.outcome(id);
