@@ -2,7 +2,6 @@
 // own, and `listchannels short_channel_id` lists it (public: false), so an invoice's route hint says
 // what the peer really charges. Found with LDK (test/interop/ldk-forward.test.ts): it sent its
 // update (cltv_expiry_delta 72) and we hinted Core Lightning's defaults (34), so payers failed at it.
-import { describe, it } from 'node:test';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { getPublicKey, sha256 } from '../../src/core/crypto/primitives.ts';
