@@ -11,6 +11,8 @@
 // - Through LDK: our xpay pays C's invoice over A, from the route hint in C's invoice (A's
 //   channel_update to C for their private channel); C pays our invoice over A, from our hint,
 //   which says what A's own channel_update to us says.
+// - On chain: B holds our forward, force-closes and claims it with the preimage on chain (its
+//   commitment, then its HTLC-success); we take the preimage from the chain and A gets it from us.
 import { after, before, describe, it } from 'node:test';
 import * as ldk from 'lightningdevkit';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
@@ -211,5 +213,48 @@ describe('two hops with LDK on boltworker regtest', () => {
     equal(toHex(sha256(out.payment_preimage)), inv.payment_hash);
     const { invoices } = (await net.node.call('listinvoices', { label: 'from-c' })) as { invoices: { status: string }[] };
     equal(invoices[0]?.status, 'paid');
+  });
+
+  // Last: it closes our channel with B.
+  it('B holds our forward, force-closes and claims it on chain with the preimage: we claim it from A with that preimage', async () => {
+    const bolt11 = b.invoice(AMOUNT, 'on chain');
+    const inv = invoiceParts(bolt11);
+    const hash = toHex(inv.hash);
+    b.hold.add(hash);
+    const id = a.send({ payee: b.nodeId, ...inv, amountMsat: AMOUNT, hints: [hintViaUs()], label: 'on-chain' });
+    await b.until(() => b.claimable.some(x => x.hash === hash), 'held our forward');
+    const held = b.claimable.find(x => x.hash === hash)!;
+    // B's loop paused: its commitment is in the mempool before its error reaches us (we would
+    // broadcast ours otherwise).
+    b.stop();
+    const chan = b.cm.list_channels().find(x => toHex(x.get_counterparty().get_node_id()) === net.node.id)!;
+    ok(b.cm.force_close_broadcasting_latest_txn(chan.get_channel_id(), fromHex(net.node.id), 'test: on chain').is_ok());
+    const commitment = await net.publish(b);
+    equal(commitment.txids.length, 1, `B's commitment in the mempool (${commitment.refused.join(' | ')})`);
+    b.cm.claim_funds(held.preimage!);
+    b.pump();
+    b.start();
+    // B's ChainMonitor sees its commitment confirmed and claims our HTLC with the preimage.
+    await net.mine(1);
+    await net.showMonitor(b, net.h.chain.height, commitment.txids);
+    const success = await net.publish(b);
+    ok(success.txids.length >= 1, `B's HTLC-success in the mempool (${success.refused.join(' | ')})`);
+    await net.mine(1);
+    const spends = JSON.parse(await net.get(`/tx/${commitment.txids[0]}/outspends`)) as { spent: boolean; txid?: string }[];
+    ok(
+      spends.some(o => o.spent && success.txids.includes(o.txid!)),
+      'B claimed an output of its commitment on chain',
+    );
+    const sent = await a.outcome(id);
+    ok(sent instanceof ldk.Event_PaymentSent, 'A: PaymentSent, from the preimage we took from the chain');
+    equal(toHex(sent.payment_preimage), toHex(held.preimage!));
+    const f = await fundsWhen(
+      forwards,
+      l =>
+        l.some(x => x.out_channel === toB.scid && x.status === 'settled' && BigInt(x.out_msat!) === AMOUNT && x.in_channel === toA.scid) &&
+        l.length > 0,
+      'the forward settled',
+    );
+    ok(f);
   });
 });

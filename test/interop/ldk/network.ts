@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Address, OutScript } from '@scure/btc-signer';
 import * as ldk from 'lightningdevkit';
-import { fromHex } from '../../../src/core/base/bytes.ts';
+import { fromHex, toHex } from '../../../src/core/base/bytes.ts';
 import { startNode } from '../../../src/node/node.ts';
 import { REGTEST_NETWORK } from '../../../src/regtest/params.ts';
 import { startRegtest, type RegtestHandle } from '../../../src/regtest/server-node.ts';
@@ -41,6 +41,8 @@ export class LdkNetwork {
     readonly ldks: LdkDriver[],
     private readonly peers: LdkPeer[],
     private readonly dir: string,
+    /** What each LDK node broadcast and `publish` has not yet put on the chain, by node. */
+    private readonly broadcasts: Uint8Array[][],
   ) {}
 
   /** A regtest chain, our node with `coins` confirmed coins of 1,000,000 sat, and `count` LDK nodes, each listening and running its loop. */
@@ -49,10 +51,15 @@ export class LdkNetwork {
     const h = await startRegtest({ port: 0, premine: 101 });
     const dir = mkdtempSync(join(tmpdir(), `bw-${name}-`));
     const peers: LdkPeer[] = [];
+    const broadcasts: Uint8Array[][] = [];
     let node: Node | undefined;
     try {
       node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
-      for (let i = 0; i < count; i++) peers.push(await startLdkPeer({ name: `${name}-${i + 1}`, userConfig: routingConfig() }));
+      for (let i = 0; i < count; i++) {
+        const sent: Uint8Array[] = [];
+        broadcasts.push(sent);
+        peers.push(await startLdkPeer({ name: `${name}-${i + 1}`, userConfig: routingConfig(), broadcast: txs => sent.push(...txs) }));
+      }
     } catch (e) {
       await node?.stop();
       for (const p of peers) await p.stop();
@@ -62,7 +69,7 @@ export class LdkNetwork {
     }
     let net: LdkNetwork;
     const drivers = peers.map(p => new LdkDriver(p, (script, value) => net.payTo(script, value)));
-    net = new LdkNetwork(h, node, drivers, peers, dir);
+    net = new LdkNetwork(h, node, drivers, peers, dir, broadcasts);
     for (const d of drivers) net.ports.set(d.nodeId, await d.peer.listen());
     for (const d of drivers) d.start();
     const n = node;
@@ -138,6 +145,25 @@ export class LdkNetwork {
       'every channel of ours in normal operation',
     );
     for (const d of this.ldks) await d.until(() => d.cm.list_channels().every(c => c.get_is_usable()), 'every channel usable');
+  }
+
+  /**
+   * Puts what LDK node `d` broadcast since the last call in the chain's mempool (as its own chain
+   * client would). LDK broadcasts again what it already did: the chain's refusals are returned.
+   */
+  async publish(d: LdkDriver): Promise<{ txids: string[]; refused: string[] }> {
+    const txs = this.broadcasts[this.ldks.indexOf(d)]!.splice(0);
+    const out = { txids: [] as string[], refused: [] as string[] };
+    for (const tx of txs) {
+      const r = await fetch(`${this.h.url}/tx`, { method: 'POST', body: toHex(tx) });
+      (r.status === 200 ? out.txids : out.refused).push(await r.text());
+    }
+    return out;
+  }
+
+  /** Shows LDK node `d`'s ChainMonitor (its on-chain claims) the block at `height` with `txids` in it, then the tip. */
+  async showMonitor(d: LdkDriver, height: number, txids: string[]): Promise<void> {
+    await showLdkBlock(d.peer, this.h.url, height, txids, 'monitor');
   }
 
   /** Mines `blocks` and shows every LDK node the new tip. */
