@@ -9,6 +9,7 @@
 //   raw.ts     the raw gossip, read back from the store; update checksums beside the graph
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
+//   private-updates.ts  a peer's own channel_update for a private channel with us (route hints)
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
 //   prune.ts   forgetting channels (stale, spent, conflicted) in the graph, raw index and store
 //   load.ts    filling the graph from the store on start

@@ -27,19 +27,24 @@ const NODE_ID = /^0[23][0-9a-f]{64}$/;
 export class PrivateUpdates {
   /** Peer id (hex) → short_channel_id → the raw update (a copy). Insertion order: oldest first. */
   private readonly byPeer = new Map<string, Map<bigint, Uint8Array>>();
+  /** Our node id, lowercase hex: compared as text, it orders as the bytes do (same length). */
+  private readonly ownHex: string | undefined;
 
   constructor(
     private readonly chainHash: Uint8Array,
-    private readonly ownNodeId: Uint8Array | undefined,
+    ownNodeId: Uint8Array | undefined,
     /** Whether the graph holds this channel (announced: its updates are the graph's). */
     private readonly announced: (scid: bigint) => boolean,
-  ) {}
+  ) {
+    this.ownHex = ownNodeId && toHex(ownNodeId);
+  }
 
   /** A channel_update (type included) from `peer`: kept if it may be the peer's for a private channel with us. */
   offer(peer: string, raw: Uint8Array): void {
-    if (!this.ownNodeId || raw.length > MAX_BYTES || !NODE_ID.test(peer)) return;
+    if (!this.ownHex || raw.length > MAX_BYTES || !NODE_ID.test(peer)) return;
     const u = this.peek(raw);
-    if (!u || (u.channel_flags & 1) !== this.directionFrom(peer) || this.announced(u.short_channel_id)) return;
+    // BOLT 7: direction 0 when the origin (here the peer) is node_1, the lesser node id.
+    if (!u || (u.channel_flags & 1) !== (peer < this.ownHex ? 0 : 1) || this.announced(u.short_channel_id)) return;
     let mine = this.byPeer.get(peer);
     const old = mine?.get(u.short_channel_id);
     if (old && this.peek(old)!.timestamp >= u.timestamp) return;
@@ -71,7 +76,7 @@ export class PrivateUpdates {
       }
       out.push({
         source: peer,
-        destination: toHex(this.ownNodeId!),
+        destination: this.ownHex!,
         short_channel_id: formatScid(scid),
         direction: (u.channel_flags & 1) as 0 | 1,
         public: false,
@@ -89,11 +94,6 @@ export class PrivateUpdates {
       });
     }
     return out;
-  }
-
-  /** The direction of an update whose origin is `peer` and whose other end is us. */
-  private directionFrom(peer: string): 0 | 1 {
-    return compare(fromHex(peer), this.ownNodeId!) < 0 ? 0 : 1;
   }
 
   private peek(raw: Uint8Array): ChannelUpdatePeek | undefined {
