@@ -1,13 +1,12 @@
 // Two hops with LDK (npm lightningdevkit) on `boltworker regtest`, one network for the file: our
 // node with private channels to LDK nodes A and B, and LDK's own channel from A to a third LDK
 // node C (its funding paid to LDK's script by the chain's wallet).
-// - Through us: A pays B's invoice over us. A has no channel to B, and B's invoice has no hint
-//   through us (our node sends no channel_update to the peer of a private channel, so LDK has no
-//   forwarding info for it), so A is given the BOLT 11 hint our node's channel_update says: our
-//   fee and cltv_expiry_delta, and we check the forward against exactly those (one msat less, or
-//   one block less, is refused with BOLT 4's failure). listforwards shows it settled with the in
-//   and out amounts and our fee. A payment B refuses (an unknown hash, too little for its invoice)
-//   comes back to A with B's reason decoded, and listforwards records it failed.
+// - Through us: A pays B's invoice over us. A has no channel to B: B's invoice hints our channel,
+//   at the fee and cltv_expiry_delta our channel_update (sent to B for the private channel) says,
+//   and we check the forward against exactly those (a route paying one msat less, or one block
+//   less, is refused with BOLT 4's failure). listforwards shows it settled with the in and out
+//   amounts and our fee. A payment B refuses (an unknown hash, too little for its invoice) comes
+//   back to A with B's reason decoded, and listforwards records it failed.
 // - Through LDK: our xpay pays C's invoice over A, from the route hint in C's invoice (A's
 //   channel_update to C for their private channel); C pays our invoice over A, from our hint,
 //   which says what A's own channel_update to us says.
@@ -92,10 +91,23 @@ describe('two hops with LDK on boltworker regtest', () => {
     return out;
   }
 
-  it('A pays B through us: we forward at our channel_update’s fee and delta; listforwards shows it settled', async () => {
+  it('A pays B’s invoice through us (its hint from our channel_update): forwarded at our fee and delta; listforwards shows it settled', async () => {
     const bolt11 = b.invoice(AMOUNT, 'through boltworker');
     const inv = invoiceParts(bolt11);
-    const id = a.send({ payee: b.nodeId, ...inv, amountMsat: AMOUNT, hints: [hintViaUs()], label: 'via-us' });
+    // LDK hints a private channel only once the peer sent its channel_update for it: ours, to B.
+    const { routes } = (await net.node.call('decode', { string: bolt11 })) as { routes?: Record<string, unknown>[][] };
+    deepEqual(routes, [
+      [
+        {
+          pubkey: net.node.id,
+          short_channel_id: toB.scid,
+          fee_base_msat: policyB.fee_base_msat,
+          fee_proportional_millionths: policyB.fee_proportional_millionths,
+          cltv_expiry_delta: DEFAULT_CLTV_DELTA,
+        },
+      ],
+    ]);
+    const id = a.payInvoice(bolt11, 'via-us');
     const sent = await a.outcome(id);
     ok(sent instanceof ldk.Event_PaymentSent, 'A: PaymentSent');
     equal(toHex(sha256(sent.payment_preimage)), toHex(inv.hash));
