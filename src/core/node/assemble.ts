@@ -24,6 +24,7 @@ import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
 import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
+import { PeerStorage } from '../daemons/lightningd/peer-storage.ts';
 import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
 import type { ListChannelsEntry } from '../gossip/list.ts';
 import { planDial } from '../net/address.ts';
@@ -303,6 +304,18 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
       log: p.log('forward'),
     });
+    // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as channels start.
+    const peerStorage = new PeerStorage({
+      db,
+      hsm: {
+        sealPeerBackup: b => hsmd.guard(hsmd.api.sealPeerBackup(b)),
+        openPeerBackup: b => hsmd.guard(hsmd.api.openPeerBackup(b)),
+      },
+      sendToPeer: (id, msg) => connectd.guard(connectd.api.sendToPeer(id, msg)),
+      connectedPeers: () => connectd.guard(connectd.api.listPeers()),
+      log: p.log('peerstorage'),
+    });
+    channels.onHtlcs({ started: () => void peerStorage.channelsChanged() });
     chain?.addListener(channels);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
@@ -342,6 +355,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         channels,
         pay,
         forward,
+        peerStorage,
         hsm: {
           signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
           signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),
