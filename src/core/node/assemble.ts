@@ -24,7 +24,7 @@ import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
 import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
-import { PeerStorage } from '../daemons/lightningd/peer-storage.ts';
+import { PeerStorage, type RecoveredChannel } from '../daemons/lightningd/peer-storage.ts';
 import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
 import type { ListChannelsEntry } from '../gossip/list.ts';
 import { planDial } from '../net/address.ts';
@@ -314,6 +314,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       sendToPeer: (id, msg) => connectd.guard(connectd.api.sendToPeer(id, msg)),
       connectedPeers: () => connectd.guard(connectd.api.listPeers()),
       log: p.log('peerstorage'),
+      // A restored node hears which channels its peers' copies name (the embedder's event).
+      ...(o.emit ? { onRecovered: (c: readonly RecoveredChannel[]) => o.emit!('peer_backup_recovered', c) } : {}),
     });
     channels.onHtlcs({ started: () => void peerStorage.channelsChanged() });
     chain?.addListener(channels);

@@ -78,7 +78,7 @@ function readRow(row: unknown): BackupChannel | undefined {
 export function decodeBackup(plaintext: Uint8Array): BackupChannel[] | undefined {
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(plaintext));
   } catch {
     return undefined;
   }
