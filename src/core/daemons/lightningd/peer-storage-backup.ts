@@ -18,6 +18,9 @@ export interface BackupChannel {
 }
 
 const VERSION = 1;
+// Both fields named (a variable, not a literal): workers-types requires ignoreBOM beside fatal, env.d.ts knows only fatal.
+const STRICT_UTF8_OPTIONS = { fatal: true, ignoreBOM: false };
+const STRICT_UTF8 = new TextDecoder('utf-8', STRICT_UTF8_OPTIONS);
 
 /**
  * States worth a backup: the funding output is unspent, so a restored node can still ask the peer
@@ -78,7 +81,7 @@ function readRow(row: unknown): BackupChannel | undefined {
 export function decodeBackup(plaintext: Uint8Array): BackupChannel[] | undefined {
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(plaintext));
+    doc = JSON.parse(STRICT_UTF8.decode(plaintext));
   } catch {
     return undefined;
   }
