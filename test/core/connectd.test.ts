@@ -1308,11 +1308,10 @@ describe('connectd: ping floods (BOLT 1 "limited precautions")', () => {
     const b = new Node(net, 'b', 2, { config: FLOOD });
     const r = RawPeer.into(b, 9);
     await r.connect(b);
-    // Unknown odd types and empty peer_storage cost a peer nothing to send: they buy no pongs.
+    // Unknown odd types and onion_message (not offered) cost a peer nothing to send: they buy no pongs.
     for (let round = 0; round < 10 && r.closed === undefined; round++) {
       const frames: Uint8Array[] = [];
-      for (let i = 0; i < 32; i++)
-        frames.push(r.transport!.encrypt(i % 2 ? rawMessage(0x8001) : encodeMessage({ name: 'peer_storage', blob: new Uint8Array(0) })));
+      for (let i = 0; i < 32; i++) frames.push(r.transport!.encrypt(i % 2 ? rawMessage(0x8001) : rawMessage(513, new Uint8Array(0))));
       frames.push(r.transport!.encrypt(ping()));
       await r.stream.write(concat(...frames));
       await settle();
@@ -1525,19 +1524,16 @@ describe('connectd: places before init are shared per address (issue 10 finding 
   });
 });
 
-describe('connectd: messages for features we do not offer', () => {
-  it('drops peer_storage, peer_storage_retrieval and onion_message quietly: not gossip, not lightningd, not "unknown"', async () => {
+describe('connectd: messages for features we do not offer, and peer storage', () => {
+  it('drops onion_message quietly: not gossip, not lightningd, not "unknown"', async () => {
     const net = new Net();
     const b = new Node(net, 'b', 2);
     const r = RawPeer.into(b, 9);
     await r.connect(b);
     const before = b.logs.length;
-    await r.send(encodeMessage({ name: 'peer_storage', blob: new Uint8Array(65531) }));
-    await r.send(encodeMessage({ name: 'peer_storage_retrieval', blob: ascii('stale backup') }));
     await r.send(encodeMessage({ name: 'onion_message', path_key: fromHex(r.id), onion_message_packet: new Uint8Array(1366) }));
     // Even ones we could not decode: connectd never reads them.
     await r.send(rawMessage(513, new Uint8Array(3)));
-    await r.send(rawMessage(7, new Uint8Array(0)));
     equal(b.gossip.length, 0);
     equal(b.spoke.length, 0);
     deepEqual(b.logs.slice(before), []);
@@ -1545,6 +1541,28 @@ describe('connectd: messages for features we do not offer', () => {
     // The connection carries on.
     await r.send(encodeMessage({ name: 'ping', num_pong_bytes: 2, ignored: new Uint8Array(0) }));
     equal(r.named('pong').length, 1);
+    deepEqual(connectedIds(b), [r.id]);
+  });
+
+  it('hands peer_storage and peer_storage_retrieval to lightningd as sent (we offer option_provide_storage)', async () => {
+    const net = new Net();
+    const b = new Node(net, 'b', 2);
+    const r = RawPeer.into(b, 9);
+    await r.connect(b);
+    const storage = encodeMessage({ name: 'peer_storage', blob: new Uint8Array(65531).fill(7) });
+    const retrieval = encodeMessage({ name: 'peer_storage_retrieval', blob: ascii('stale backup') });
+    await r.send(storage);
+    await r.send(retrieval);
+    await settle();
+    deepEqual(
+      b.spoke.map(s => [s.id, toHex(s.msg)]),
+      [
+        [r.id, toHex(storage)],
+        [r.id, toHex(retrieval)],
+      ],
+    );
+    equal(b.gossip.length, 0);
+    deepEqual(r.named('warning'), []);
     deepEqual(connectedIds(b), [r.id]);
   });
 });

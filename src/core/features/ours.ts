@@ -61,6 +61,12 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     why: 'ASSUMED by BOLT 9. LDK and Eclair drop peers that do not offer it. We neither send nor receive payments yet; when we do, always with a payment secret.',
   },
   {
+    name: 'option_provide_storage',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'BOLT 1 "Peer Storage": we store the last `peer_storage` blob of each peer we have a channel with (lightningd/peer-storage.ts, within a quota) and send it back in `peer_storage_retrieval` after each `init`.',
+  },
+  {
     name: 'option_channel_type',
     support: 'optional',
     places: ['I', 'N'],

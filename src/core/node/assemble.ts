@@ -24,6 +24,7 @@ import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
 import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
+import { PeerStorage, type RecoveredChannel } from '../daemons/lightningd/peer-storage.ts';
 import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
 import type { ListChannelsEntry } from '../gossip/list.ts';
 import { planDial } from '../net/address.ts';
@@ -304,6 +305,20 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       sendToPeer: (peer, msg) => connectd.guard(connectd.api.sendToPeer(peer, msg)),
       log: p.log('forward'),
     });
+    // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as channels start.
+    const peerStorage = new PeerStorage({
+      db,
+      hsm: {
+        sealPeerBackup: b => hsmd.guard(hsmd.api.sealPeerBackup(b)),
+        openPeerBackup: b => hsmd.guard(hsmd.api.openPeerBackup(b)),
+      },
+      sendToPeer: (id, msg) => connectd.guard(connectd.api.sendToPeer(id, msg)),
+      connectedPeers: () => connectd.guard(connectd.api.listPeers()),
+      log: p.log('peerstorage'),
+      // A restored node hears which channels its peers' copies name (the embedder's event).
+      ...(o.emit ? { onRecovered: (c: readonly RecoveredChannel[]) => o.emit!('peer_backup_recovered', c) } : {}),
+    });
+    channels.onHtlcs({ started: () => void peerStorage.channelsChanged() });
     chain?.addListener(channels);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
@@ -343,6 +358,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         channels,
         pay,
         forward,
+        peerStorage,
         hsm: {
           signMessage: m => hsmd.guard(hsmd.api.signMessage(m)),
           signInvoice: (hrp, data) => hsmd.guard(hsmd.api.signInvoice(hrp, data)),

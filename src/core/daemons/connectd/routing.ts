@@ -74,20 +74,19 @@ export const CHANNEL_ID_OFFSET: ReadonlyMap<number, number> = new Map([
 
 /**
  * Known messages for features we do not offer: dropped unread and unlogged (they are not unknown,
- * and not gossip). All are odd, so a peer "MAY send" them without asking (BOLT 1).
- *  - peer_storage: BOLT 1 asks a receiver to store it only "If it offered `option_provide_storage`";
- *  - peer_storage_retrieval: we never sent a peer_storage, so any blob is "irrelevant data", on
- *    which the receiver "MAY send a warning" — we do not;
+ * and not gossip). Odd, so a peer "MAY send" it without asking (BOLT 1).
  *  - onion_message (BOLT 4, `option_onion_messages`): a reader "MAY rate-limit messages by dropping them".
+ * BOLT 1's peer_storage and peer_storage_retrieval go to lightningd (we offer `option_provide_storage`:
+ * lightningd/peer-storage.ts stores peers' blobs and reads back our own).
  */
-export const NOT_OFFERED_TYPES = byType(['peer_storage', 'peer_storage_retrieval', 'onion_message']);
+export const NOT_OFFERED_TYPES = byType(['onion_message']);
 
 export type Route =
   | { to: 'local'; name: 'init' | 'error' | 'warning' | 'ping' | 'pong' }
   | { to: 'gossipd' }
   | { to: 'channel'; channelId: Uint8Array }
   | { to: 'lightningd' }
-  | { to: 'drop'; name: 'peer_storage' | 'peer_storage_retrieval' | 'onion_message' }
+  | { to: 'drop'; name: 'onion_message' }
   | { to: 'ignore'; why: string };
 
 export function messageTypeOf(msg: Uint8Array): number {

@@ -13,6 +13,7 @@ import {
   type HsmdSpec,
 } from './interface.ts';
 import { HsmError } from './secret.ts';
+import { PeerBackupCipher } from './peer-backup.ts';
 
 function isCapability(c: string): c is HsmCapability {
   return HSM_CAPABILITIES.some(k => k === c);
@@ -25,6 +26,7 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
     // The channels' signer state: opened (and read) before hsmd answers anything.
     const channels = await env.openChannelStore?.();
     const hsmd = new Hsmd(root.secretData, channels);
+    const backups = new PeerBackupCipher(root.secretData, n => env.randomBytes(n));
     root.secretData.fill(0); // Hsmd keeps what it derived
     const nodeId = toHex(hsmd.nodeId());
     let mnemonic = root.mnemonic;
@@ -45,6 +47,8 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
         channelBasepoints: (peerId, dbid) => hsmd.channelBasepoints(fromHex(peerId), dbid),
         getPerCommitmentPoint: (peerId, dbid, n) => hsmd.getPerCommitmentPoint(fromHex(peerId), dbid, n),
         signLocalCommitment: (peerId, dbid, tx) => hsmd.signLocalCommitment(fromHex(peerId), dbid, tx),
+        sealPeerBackup: plaintext => backups.seal(plaintext),
+        openPeerBackup: blob => backups.open(blob),
       },
       serve(name, caps) {
         const granted = caps.filter(isCapability);

@@ -198,6 +198,13 @@ export interface HsmdDaemonApi {
    */
   getPerCommitmentPoint(peerId: string, dbid: bigint, n: bigint): Promise<Uint8Array>;
   signLocalCommitment(peerId: string, dbid: bigint, tx: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The backup of our channels we leave with peers (BOLT 1 peer_storage), sealed with a key hsmd
+   * derives from the root secret and never gives out (peer-backup.ts); `bad_request` if too large.
+   */
+  sealPeerBackup(plaintext: Uint8Array): Uint8Array;
+  /** A peer_storage_retrieval's blob opened, or undefined when this key did not seal it. */
+  openPeerBackup(blob: Uint8Array): Uint8Array | undefined;
 }
 
 // ---- What the runtime gives hsmd in its realm ----

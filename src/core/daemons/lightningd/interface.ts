@@ -13,6 +13,7 @@ import type { WalletRpcDeps } from './wallet-rpc.ts';
 import type { ChannelControl } from './channels.ts';
 import type { PayControl } from './pay-control.ts';
 import type { Forwarder } from './forward.ts';
+import type { PeerStorage } from './peer-storage.ts';
 
 export type { ConnectdApi, GossipdApi };
 
@@ -68,6 +69,8 @@ export interface LightningdOptions {
   pay?: PayControl;
   /** Our forwards (forward.ts): HTLCs through us, listforwards, setchannel. */
   forward?: Forwarder;
+  /** BOLT 1 peer storage (peer-storage.ts): peers' blobs kept, our sealed backup left with them. */
+  peerStorage?: PeerStorage;
   /** hsmd's signing for lightningd's own RPCs: `signmessage` and `invoice` (hsmd/interface.ts HsmdDaemonApi). */
   hsm?: LightningdHsm;
   /** The platform's secure random bytes (an invoice's preimage and payment_secret). */

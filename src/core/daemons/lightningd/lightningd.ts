@@ -17,7 +17,7 @@ import { registerPayCommands } from './pay-rpc.ts';
 import { registerForwardCommands } from './forward-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { registerCloseCommands } from './close-rpc.ts';
-import { readType } from '../../wire/messages.ts';
+import { readType, TYPE } from '../../wire/messages.ts';
 
 export type { LightningdOptions } from './interface.ts';
 
@@ -169,7 +169,7 @@ export class Lightningd {
   /** connectd → lightningd: a peer finished `init`. */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
     this.o.emit?.('peer_connected', e);
-    await this.o.channels?.peerConnected(e);
+    await Promise.all([this.o.channels?.peerConnected(e), this.o.peerStorage?.peerConnected(e)]);
   }
 
   async peerDisconnected(e: PeerDisconnectedEvent): Promise<void> {
@@ -178,8 +178,10 @@ export class Lightningd {
 
   /** connectd → lightningd: a message no daemon owns (an open_channel: lightningd decides who answers it). */
   async peerSpoke(id: string, msg: Uint8Array): Promise<void> {
-    this.o.emit?.('peer_spoke', { id, type: readType(msg) });
-    await this.o.channels?.peerSpoke(id, msg);
+    const type = readType(msg);
+    this.o.emit?.('peer_spoke', { id, type });
+    if (type === TYPE.peer_storage || type === TYPE.peer_storage_retrieval) await this.o.peerStorage?.peerSpoke(id, msg);
+    else await this.o.channels?.peerSpoke(id, msg);
   }
 
   /** Channels held with each peer (listpeers' num_channels), and getinfo's counts by state. */
