@@ -35,6 +35,7 @@ import { channelIdOf, fundingOutputOf, internalTxid } from '../openingd/funding.
 import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec } from '../openingd/interface.ts';
 import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
 import { applyHtlcChanges } from './channel-htlcs.ts';
+import { ChannelGossip } from './channel-gossip.ts';
 import { CloseControl } from './close-control.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { OnchainControl } from './onchain-control.ts';
@@ -62,6 +63,11 @@ export interface ChannelControlOptions {
   estimatefees?(): Promise<FeeEstimates>;
   blockheight?(): number;
   clock?: Clock;
+  /** gossipd's intake of our own gossip (channel-gossip.ts): public channels are announced through it. */
+  gossipd?: { addLocalGossip(msgs: Uint8Array[]): Promise<void> };
+  /** Our node_announcement's alias and rgb color (6 hex digits). */
+  alias?: string;
+  color?: string;
 }
 
 /** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
@@ -165,9 +171,25 @@ export class ChannelControl implements ChainListener {
   private readonly htlcListeners = new Set<HtlcListener>();
   /** Mutual closes: shutdown, closingd, the close transaction. */
   readonly closes: CloseControl;
+  /** Our channels in gossip: announcement_signatures' outcome, our channel_updates (channel-gossip.ts). */
+  private readonly gossip: ChannelGossip;
 
   constructor(private readonly o: ChannelControlOptions) {
     const { wallet, broadcast } = o;
+    this.gossip = new ChannelGossip({
+      network: o.network,
+      nodeId: o.nodeId,
+      db: o.db,
+      signChannelUpdate: m => o.hsmd.guard(o.hsmd.api.signChannelUpdate(m)),
+      signNodeAnnouncement: m => o.hsmd.guard(o.hsmd.api.signNodeAnnouncement(m)),
+      ...(o.gossipd ? { addLocalGossip: (msgs: Uint8Array[]) => o.gossipd!.addLocalGossip(msgs) } : {}),
+      sendToPeer: (id, m) => o.connectd.guard(o.connectd.api.sendToPeer(id, m)),
+      enabled: c => c.state === 'CHANNELD_NORMAL' && this.channeldOf(c.dbid) !== undefined,
+      alias: o.alias ?? `boltworker-${o.nodeId.slice(0, 8)}`,
+      color: o.color ?? o.nodeId.slice(2, 8),
+      nowMs: () => o.clock?.now() ?? Date.now(),
+      log: o.log,
+    });
     this.onchain =
       wallet && broadcast
         ? new OnchainControl({
@@ -523,6 +545,7 @@ export class ChannelControl implements ChainListener {
     for (const c of this.o.db.channels()) {
       if (this.deepEnough(c, b.height)) this.lockIn(c);
     }
+    this.announceDeep(b.height);
     await this.onchain?.blockConnected(b);
   }
 
@@ -534,6 +557,22 @@ export class ChannelControl implements ChainListener {
       }
     }
     await this.onchain?.blockDisconnected(b);
+  }
+
+  /** BOLT 7: each public channel's channeld learns once its funding is six blocks deep (announcement_signatures). */
+  private announceDeep(height: number): void {
+    for (const [dbid, r] of this.running) {
+      const c = this.record(dbid);
+      const a = c && !c.announcement ? this.gossip.announceInit(c, height) : undefined;
+      if (!a || r.ended) continue;
+      void r.daemon.guard(r.daemon.api.announce(a)).catch(e => this.o.log.info(`channel ${c!.channel_id}: announce: ${errorText(e)}`));
+    }
+  }
+
+  /** setchannel changed our policy on `dbid`: a new channel_update (gossiped for a public channel, else to the peer). */
+  async policyChanged(dbid: string): Promise<void> {
+    const c = this.record(dbid);
+    if (c) await this.gossip.refresh(c);
   }
 
   /** Awaiting lock-in with its funding output `minimum_depth` deep at `height`. */
@@ -679,7 +718,9 @@ export class ChannelControl implements ChainListener {
       shutdownReceived: script =>
         void this.closes.shutdownReceived(r.dbid, script).catch(e => this.o.log.warn(`channel ${r.dbid}: ${errorText(e)}`)),
       shutdownComplete: state => void this.inTurn(r.dbid, () => this.handover(r, state)),
+      announced: announcement => this.gossip.announced(r.dbid, announcement),
     };
+    const announce = this.gossip.announceInit(c, this.tip ?? this.o.db.chainState()?.height);
     const init: ChanneldInit = {
       peerId: c.peer_id,
       dbid,
@@ -688,6 +729,7 @@ export class ChannelControl implements ChainListener {
       theirFeatures: features,
       reestablish,
       signer: 'hsmd',
+      ...(announce ? { announce } : {}),
     };
     const started = await this.startWithLinks(
       DAEMONS.channeld,
@@ -700,6 +742,8 @@ export class ChannelControl implements ChainListener {
     this.running.set(c.dbid, r);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
     this.tell('started', this.record(c.dbid) ?? c);
+    // Our channel_update, enabled again: gossiped for a public channel, to the peer for a private one.
+    void this.gossip.refresh(this.record(c.dbid) ?? c);
     // A close in progress: channeld gets our shutdown script again (a no-op once it is out).
     this.closes.askChanneld(c.dbid);
   }
@@ -714,6 +758,9 @@ export class ChannelControl implements ChainListener {
     await this.o.connectd.detach(r.key).catch(() => undefined);
     const held = await r.daemon.guard(r.daemon.api.handoverMessages()).catch(() => [] as Uint8Array[]);
     await this.endChanneld(r);
+    // BOLT 7 "MAY create and send a `channel_update` with the `disable` bit set ... prior to an on-chain settlement".
+    const closing = this.record(r.dbid);
+    if (closing) void this.gossip.refresh(closing);
     await this.closes.negotiate(r.dbid, state, held);
   }
 
@@ -757,6 +804,7 @@ export class ChannelControl implements ChainListener {
       ...(f.theirCurrentPerCommitmentPoint ? { their_current_per_commitment_point: toHex(f.theirCurrentPerCommitmentPoint) } : {}),
     };
     await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure });
+    void this.gossip.refresh({ ...c, state: 'AWAITING_UNILATERAL' });
     // BOLT 2 option_data_loss_protect: a node that finds itself behind "MUST NOT broadcast its
     // commitment transaction"; its funds come from the peer's commitment (onchaind).
     if (f.action === 'fail_channel') await this.broadcastOurCommitment(c, f.message);
