@@ -78,8 +78,9 @@ export class ChannelGossip {
   /**
    * A public channel into gossipd: its channel_announcement, our channel_update and our
    * node_announcement (BOLT 7: "MUST send channel_announcement prior to any corresponding
-   * channel_updates and node_announcements"); our channel_update goes to the peer too, so it holds
-   * both directions before any relay reaches it.
+   * channel_updates and node_announcements"); our channel_update and node_announcement go to the
+   * peer too (it has the channel_announcement from its own channeld), so it holds both directions
+   * and our node before any relay reaches it.
    */
   async publish(c: ChannelRecord): Promise<void> {
     if (!c.announcement) return;
@@ -87,7 +88,7 @@ export class ChannelGossip {
       const update = await this.update(c, false);
       const node = await this.nodeAnnouncement();
       await this.o.addLocalGossip?.([fromHex(c.announcement), update, node]);
-      await this.o.sendToPeer(c.peer_id, update).catch(() => undefined);
+      for (const m of [update, node]) await this.o.sendToPeer(c.peer_id, m).catch(() => undefined);
     } catch (e) {
       this.o.log.warn(`channel ${c.short_channel_id}: gossiping our channel failed: ${errorText(e)}`);
     }

@@ -87,6 +87,8 @@ interface Opening extends ChannelDaemon<OpeningdSpec> {
   failed?: string;
   /** channel_ready in flight. */
   locking?: boolean;
+  /** fundchannel's `mindepth`: the confirmations we wait for before channel_ready (else the accepter's minimum_depth). */
+  mindepth?: number;
 }
 
 /** A channeld instance: one per channel and connection (a new one after each reconnect or restart). */
@@ -128,6 +130,8 @@ export interface FundRequest {
   reserve?: bigint;
   /** `all` gives at most this (BOLT 2: under 2^24 sat without option_support_large_channel). */
   maxSatoshis?: number | undefined;
+  /** Core Lightning's `mindepth`: confirmations before we send channel_ready (default: the accepter's minimum_depth). */
+  mindepth?: number;
 }
 
 export interface FundResult {
@@ -323,6 +327,7 @@ export class ChannelControl implements ChainListener {
         announce: r.announce,
       };
       op = await this.startOpeningd(r.peerId, r.theirFeatures, 'opener', temporaryChannelId, fundingSatoshis, { open }, r.reserve);
+      if (r.mindepth !== undefined) op.mindepth = r.mindepth;
       const out = await op.daemon.guard(op.daemon.api.open());
       const signed = await wallet.signFunding(reservation, out.script);
       // The peer's funding_signed names the channel by its channel_id (BOLT 2): connectd routes it here.
@@ -339,7 +344,7 @@ export class ChannelControl implements ChainListener {
         outnum: signed.outnum,
         channel_id: toHex(funded.params.channelId),
         channel_type: toHex(funded.channelType),
-        mindepth: funded.minimumDepth,
+        mindepth: op.record?.minimum_depth ?? funded.minimumDepth,
       };
     } catch (e) {
       // Once funding_signed came, the channel is funded and durable: nothing is released.
@@ -510,7 +515,7 @@ export class ChannelControl implements ChainListener {
       push_msat: (p.localIsOpener ? p.fundingSatoshis * 1000n - f.toLocalMsat : f.toLocalMsat).toString(),
       channel_type: toHex(f.channelType),
       announce: (f.channelFlags & 1) === 1,
-      minimum_depth: f.minimumDepth,
+      minimum_depth: op.mindepth ?? f.minimumDepth,
       funded: serializeValue(f),
     };
     await this.o.db.saveChannel(record);
@@ -560,8 +565,9 @@ export class ChannelControl implements ChainListener {
   }
 
   /** BOLT 7: each public channel's channeld learns once its funding is six blocks deep (announcement_signatures). */
-  private announceDeep(height: number): void {
+  private announceDeep(height: number | undefined, only?: string): void {
     for (const [dbid, r] of this.running) {
+      if (only !== undefined && dbid !== only) continue;
       const c = this.record(dbid);
       const a = c && !c.announcement ? this.gossip.announceInit(c, height) : undefined;
       if (!a || r.ended) continue;
@@ -742,6 +748,8 @@ export class ChannelControl implements ChainListener {
     this.running.set(c.dbid, r);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
     this.tell('started', this.record(c.dbid) ?? c);
+    // Blocks that came while it started (its init had the depth before them).
+    if (!announce) this.announceDeep(this.tip, c.dbid);
     // Our channel_update, enabled again: gossiped for a public channel, to the peer for a private one.
     void this.gossip.refresh(this.record(c.dbid) ?? c);
     // A close in progress: channeld gets our shutdown script again (a no-op once it is out).
