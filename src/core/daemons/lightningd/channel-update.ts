@@ -2,20 +2,14 @@
 // node), signed by hsmd: what forward.ts attaches to BOLT 4 UPDATE failures and what
 // channel-gossip.ts gossips (public channels) or sends the peer (private ones, `dont_forward`).
 import { chainHash } from '../../chain/chains.ts';
+import type { OutgoingChannel } from '../../pay/forward.ts';
 import { encodeMessage } from '../../wire/messages.ts';
 import { parseScid } from '../../wire/scid.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { DEFAULT_CLTV_DELTA, DEFAULT_FEE_BASE_MSAT, DEFAULT_FEE_PPM, policyOf } from './forward-store.ts';
 
-/** What a channel_update says of our side of a channel. */
-export interface UpdateFields {
-  fee_base_msat: number;
-  fee_proportional_millionths: number;
-  cltv_expiry_delta: number;
-  htlc_minimum_msat: bigint;
-  htlc_maximum_msat: bigint;
-  enabled: boolean;
-}
+/** What a channel_update says of our side of a channel: pay/forward.ts's OutgoingChannel, less what only a forward needs. */
+export type UpdateFields = Omit<OutgoingChannel, 'spendable_msat' | 'channel_update'>;
 
 /** Our forwarding policy on `c` (setchannel's, or Core Lightning's defaults; htlc_maximum_msat at most the capacity). */
 export function policyFields(db: LightningdDb, c: ChannelRecord): Omit<UpdateFields, 'enabled'> {
