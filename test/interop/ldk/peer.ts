@@ -35,6 +35,8 @@ export interface LdkPeerOptions {
   tickIntervalMs?: number;
   /** Label in printed log lines. */
   name?: string;
+  /** LDK's channels are public (ChannelHandshakeConfig.announce_for_forwarding): it takes our announced opens. Default false (LDK's). */
+  announceChannels?: boolean;
   /** Print LDK's log on stderr. Default: process.env.LDK_DEBUG === '1'. */
   debug?: boolean;
 }
@@ -77,7 +79,13 @@ function featureBytes(f: ldk.InitFeatures): Uint8Array {
   return f.write().subarray(2);
 }
 
-function buildChannelManager(network: ldk.Network, logger: ldk.Logger, keys: ldk.KeysManager, graph: ldk.NetworkGraph): ldk.ChannelManager {
+function buildChannelManager(
+  network: ldk.Network,
+  logger: ldk.Logger,
+  keys: ldk.KeysManager,
+  graph: ldk.NetworkGraph,
+  announceChannels = false,
+): ldk.ChannelManager {
   const feeEstimator = ldk.FeeEstimator.new_impl({
     get_est_sat_per_1000_weight: () => 253,
   } as ldk.FeeEstimatorInterface);
@@ -118,10 +126,20 @@ function buildChannelManager(network: ldk.Network, logger: ldk.Logger, keys: ldk
     entropy,
     keys.as_NodeSigner(),
     keys.as_SignerProvider(),
-    ldk.UserConfig.constructor_default(),
+    userConfig(announceChannels),
     params,
     Math.floor(Date.now() / 1000),
   );
+}
+
+function userConfig(announceChannels: boolean): ldk.UserConfig {
+  const config = ldk.UserConfig.constructor_default();
+  if (announceChannels) {
+    const handshake = config.get_channel_handshake_config();
+    handshake.set_announce_for_forwarding(true);
+    config.set_channel_handshake_config(handshake);
+  }
+  return config;
 }
 
 export class LdkPeer {
@@ -177,7 +195,7 @@ export class LdkPeer {
 
     let chanHandler: ldk.ChannelMessageHandler;
     if ((opts.channelHandler ?? 'channel-manager') === 'channel-manager') {
-      this.channelManager = buildChannelManager(network, logger, keys, this.networkGraph);
+      this.channelManager = buildChannelManager(network, logger, keys, this.networkGraph, opts.announceChannels);
       chanHandler = this.channelManager.as_ChannelMessageHandler();
     } else {
       this.channelManager = undefined;

@@ -125,6 +125,8 @@ export class Channeld {
       this.#readyResolve();
       if (init.announce) void this.#enqueue(false, () => this.#announceStep()).catch(() => undefined);
     }
+    // The peer's messages openingd received after channel_ready, before anything from connectd.
+    for (const m of init.early ?? []) this.owner.deliver(m);
   }
 
   /** What connectd delivers to: this channel's messages from the peer (warning and error naming it too). */

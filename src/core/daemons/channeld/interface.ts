@@ -39,6 +39,8 @@ export interface ChanneldInit {
    * channel_announcement names. Absent for a private channel, or until the depth (api.announce).
    */
   announce?: AnnounceInit;
+  /** What the peer sent openingd after its channel_ready (openingd's handoverMessages), handled first. */
+  early?: Uint8Array[];
   /**
    * What the `hsm` link is. 'hsmd' (the node): hsmd's channel link for (peerId, dbid), which takes
    * and gives only bytes, so it crosses a port; channeld wraps it in hsmdSigner in its own realm.

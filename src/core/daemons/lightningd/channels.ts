@@ -612,9 +612,12 @@ export class ChannelControl implements ChainListener {
         const state = await op.daemon.guard(op.daemon.api.ready());
         const locked: ChannelRecord = { ...(this.record(c.dbid) ?? c), state: 'CHANNELD_NORMAL', channel: serializeChannel(state) };
         await this.o.db.saveChannel(locked);
+        // connectd holds what the peer sends from here on; what openingd got after channel_ready goes to channeld.
+        await this.o.connectd.detach(op.key).catch(() => undefined);
+        const early = await op.daemon.guard(op.daemon.api.handoverMessages()).catch(() => [] as Uint8Array[]);
         await this.end(op);
         // Taking over from openingd on the same connection: no channel_reestablish (channeld's init).
-        await this.inTurn(locked.dbid, () => this.startChanneld(locked, false));
+        await this.inTurn(locked.dbid, () => this.startChanneld(locked, false, undefined, early));
       } catch (e) {
         // openingd ends at its first failure: the channel stays funded, awaiting channeld's reestablish.
         this.o.log.warn(`channel ${c.channel_id}: channel_ready failed: ${errorText(e)}`);
@@ -708,7 +711,7 @@ export class ChannelControl implements ChainListener {
    * Starts channeld for a channel (init: its last durable state), with the links openingd had
    * (startWithLinks). Not while its peer is away: peerConnected starts it then.
    */
-  private async startChanneld(c: ChannelRecord, reestablish: boolean, theirFeatures?: string): Promise<void> {
+  private async startChanneld(c: ChannelRecord, reestablish: boolean, theirFeatures?: string, early?: Uint8Array[]): Promise<void> {
     if (!this.resumable(c)) return;
     const old = this.running.get(c.dbid);
     if (old) await this.endChanneld(old);
@@ -736,6 +739,7 @@ export class ChannelControl implements ChainListener {
       reestablish,
       signer: 'hsmd',
       ...(announce ? { announce } : {}),
+      ...(early?.length ? { early } : {}),
     };
     const started = await this.startWithLinks(
       DAEMONS.channeld,
