@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import type { ChannelSigner, ChannelState } from '../../src/core/channel/index.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { getPublicKey, signDigest, verifyDigest } from '../../src/core/crypto/primitives.ts';
+import { ourAnnouncementSignatures } from '../../src/core/daemons/channeld/announce.ts';
 import { Channeld } from '../../src/core/daemons/channeld/channeld.ts';
 import type { AnnounceInit, ChannelFailure } from '../../src/core/daemons/channeld/interface.ts';
 import type { ChannelOwner } from '../../src/core/daemons/connectd/interface.ts';
@@ -72,6 +73,8 @@ function connect(
     reestablish?: boolean;
     announce?: { a?: AnnounceInit; b?: AnnounceInit };
     tamper?: (from: End, m: Message) => Message | undefined;
+    /** What B's openingd got after channel_ready (init.early). */
+    earlyB?: Uint8Array[];
   } = {},
 ) {
   let live = true;
@@ -90,6 +93,7 @@ function connect(
         theirFeatures: '',
         reestablish: o.reestablish ?? false,
         ...(announce ? { announce } : {}),
+        ...(self === b && o.earlyB ? { early: o.earlyB } : {}),
       },
       {
         peer: {
@@ -190,6 +194,22 @@ describe('channeld: announcement_signatures (BOLT 7)', () => {
       equal(a.failures[0]?.action, 'disconnect', `${what}: the channel stands`);
       equal(a.sent.at(-1)?.name, 'warning', what);
     }
+  });
+
+  it("the peer's announcement_signatures that openingd received after channel_ready (init.early) are handled first", async () => {
+    const { a, b } = await setup();
+    const sigsOfA = encodeMessage(await ourAnnouncementSignatures(a.state, init(a), b.nodeId, a.signer));
+    // On the wire A's go to openingd (LDK sends them with its channel_ready): channeld gets them only through early.
+    connect(a, b, {
+      announce: { a: init(a), b: init(b) },
+      earlyB: [sigsOfA],
+      tamper: (from, m) => (from === a && m.name === 'announcement_signatures' ? undefined : m),
+    });
+    await idle();
+    equal(b.announced.length, 1, 'B has both');
+    equal(sigsSent(b).length, 1);
+    equal(a.announced.length, 1);
+    deepEqual([a.failures, b.failures], [[], []]);
   });
 
   it('a private channel (no announce from lightningd) sends none, and keeps what the peer sends without announcing', async () => {
