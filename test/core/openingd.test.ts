@@ -128,6 +128,26 @@ describe('openingd: opening a channel, both roles', () => {
     equal(b.api.status().stage, 'ready');
   });
 
+  it('what the peer sends after its channel_ready is handed over to channeld in order, once, and nothing before ready', async () => {
+    const { a, b } = await open({ type: TYPE.anchors });
+    equal(a.api.handoverMessages().length, 0, 'not before ready');
+    const [sa] = await Promise.all([a.api.ready(), b.api.ready()]);
+    // B's announcement_signatures and a warning came right behind its channel_ready (LDK at six confirmations).
+    const sigs = encodeMessage({
+      name: 'announcement_signatures',
+      channel_id: sa.params.channelId,
+      short_channel_id: 1n << 40n,
+      node_signature: new Uint8Array(64).fill(1),
+      bitcoin_signature: new Uint8Array(64).fill(2),
+    });
+    const warning = encodeMessage({ name: 'warning', channel_id: sa.params.channelId, data: new Uint8Array(0) });
+    a.owner.deliver(sigs);
+    a.owner.deliver(warning);
+    await settle();
+    deepEqual(a.api.handoverMessages().map(toHex), [toHex(sigs), toHex(warning)]);
+    deepEqual(a.api.handoverMessages(), [], 'once');
+  });
+
   it('option_scid_alias: channel_ready carries the alias lightningd chose; without one lightningd is refused and the channel untouched', async () => {
     const { a, b } = await open({ type: TYPE.scidAlias });
     await rejects(a.api.ready(), Error);

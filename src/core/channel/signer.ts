@@ -4,7 +4,7 @@
 // a channel link (hsmd checks each request and keeps the channel's signer state, durably);
 // keySigner holds the secrets itself and checks nothing, for tests.
 import type { Transaction } from '@scure/btc-signer';
-import type { ChannelLink, ChannelSetup, RawInput } from '../daemons/hsmd/interface.ts';
+import type { AnnouncementSignatures, ChannelLink, ChannelSetup, RawInput } from '../daemons/hsmd/interface.ts';
 import { commitmentSecret, derivePrivkey, perCommitmentPoint, SIGHASH_ALL, signCompact } from '../bolt3/index.ts';
 
 export interface ToSign {
@@ -41,6 +41,8 @@ export interface ChannelSigner {
   validateCommitment(req: ValidateRequest): Promise<void>;
   /** Our signature on our latest validated commitment `tx`, to broadcast it; refused for a revoked one. */
   signLocalCommitment?(tx: Transaction): Promise<Uint8Array>;
+  /** BOLT 7 announcement_signatures: our node and funding key signatures on this channel's channel_announcement (raw, signatures blank). */
+  signChannelAnnouncement?(raw: Uint8Array): Promise<AnnouncementSignatures>;
 }
 
 export interface ValidateRequest {
@@ -87,6 +89,7 @@ export type HsmdChannelLink = ChannelLink<
   | 'signRemoteHtlcs'
   | 'validateCommitment'
   | 'signLocalCommitment'
+  | 'signChannelAnnouncement'
 >;
 
 const raw = (t: ToSign): RawInput => ({ tx: t.tx.unsignedTx, witnessScript: t.witnessScript, amount: t.amount });
@@ -113,5 +116,6 @@ export function hsmdSigner(link: HsmdChannelLink): ChannelSigner {
         htlcSignatures: [...req.htlcSignatures],
       }),
     signLocalCommitment: tx => link.signLocalCommitment(tx.unsignedTx),
+    signChannelAnnouncement: raw => link.signChannelAnnouncement(raw),
   };
 }

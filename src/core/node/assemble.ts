@@ -276,6 +276,10 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       ...(p.chain ? { estimatefees: () => p.chain!.backend.estimatefees() } : {}),
       ...(chain ? { blockheight: () => chain!.blockheight } : {}),
       clock: p.clock,
+      // Our public channels and channel_updates go to gossipd as local gossip (channel-gossip.ts).
+      gossipd: { addLocalGossip: msgs => gossipd.guard(gossipd.api.addLocalGossip(msgs)) },
+      ...(o.alias !== undefined ? { alias: o.alias } : {}),
+      ...(o.color !== undefined ? { color: o.color } : {}),
     });
     await channels.load();
     // Our payments follow the channels' HTLCs from before the first channeld starts (parts in flight at a restart).

@@ -39,6 +39,8 @@ export interface LdkPeerOptions {
   userConfig?: ldk.UserConfig;
   /** What LDK broadcasts (commitments, HTLC claims); called inside LDK: only JS work. Dropped if absent. */
   broadcast?: (txs: Uint8Array[]) => void;
+  /** LDK's channels are public (ChannelHandshakeConfig.announce_for_forwarding): it takes our announced opens. Default false (LDK's). */
+  announceChannels?: boolean;
   /** Print LDK's log on stderr. Default: process.env.LDK_DEBUG === '1'. */
   debug?: boolean;
 }
@@ -88,6 +90,7 @@ function buildChannelManager(
   graph: ldk.NetworkGraph,
   config = ldk.UserConfig.constructor_default(),
   broadcast: (txs: Uint8Array[]) => void = () => {},
+  announceChannels = false,
 ): [ldk.ChannelManager, ldk.ChainMonitor] {
   const feeEstimator = ldk.FeeEstimator.new_impl({
     get_est_sat_per_1000_weight: () => 253,
@@ -129,11 +132,20 @@ function buildChannelManager(
     entropy,
     keys.as_NodeSigner(),
     keys.as_SignerProvider(),
-    config,
+    announced(config, announceChannels),
     params,
     Math.floor(Date.now() / 1000),
   );
   return [cm, chainMonitor];
+}
+
+function announced(config: ldk.UserConfig, announceChannels: boolean): ldk.UserConfig {
+  if (announceChannels) {
+    const handshake = config.get_channel_handshake_config();
+    handshake.set_announce_for_forwarding(true);
+    config.set_channel_handshake_config(handshake);
+  }
+  return config;
 }
 
 export class LdkPeer {
@@ -198,6 +210,7 @@ export class LdkPeer {
         this.networkGraph,
         opts.userConfig,
         opts.broadcast,
+        opts.announceChannels,
       );
       chanHandler = this.channelManager.as_ChannelMessageHandler();
     } else {

@@ -8,7 +8,7 @@ import { startNode } from '../../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../../src/regtest/server-node.ts';
 import { fundsWhen, postJson } from '../../support/regtest-client.ts';
 import { showLdkBlock } from './confirm.ts';
-import { startLdkPeer, type LdkPeer } from './peer.ts';
+import { startLdkPeer, type LdkPeer, type LdkPeerOptions } from './peer.ts';
 
 export interface RegtestWithLdk {
   h: RegtestHandle;
@@ -28,14 +28,14 @@ export interface RegtestWithLdk {
 }
 
 /** A regtest chain (101 blocks premined), our node on it in a fresh lightning-dir, and an LDK peer named `name`. */
-export async function startRegtestWithLdk(name: string): Promise<RegtestWithLdk> {
+export async function startRegtestWithLdk(name: string, ldk: Omit<LdkPeerOptions, 'name'> = {}): Promise<RegtestWithLdk> {
   const h = await startRegtest({ port: 0, premine: 101 });
   const dir = mkdtempSync(join(tmpdir(), `bw-${name}-`));
   let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer;
   try {
     node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
-    peer = await startLdkPeer({ name });
+    peer = await startLdkPeer({ name, ...ldk });
   } catch (e) {
     await node?.stop();
     await h.close();

@@ -5,6 +5,7 @@
 // it (issue 13 "Persist before send"). It signs a commitment_signed itself whenever updates wait
 // to be committed. A protocol violation is answered with `warning` or `error` as BOLT 2 says and
 // ends this instance; nothing the peer sends crashes it.
+import { fromHex } from '../../base/bytes.ts';
 import { DecodeError, PeerRuleError } from '../../base/errors.ts';
 import { canSendCommit, sendCommit } from '../../channel/dance.ts';
 import { ChannelError, peerMessageFor } from '../../channel/errors.ts';
@@ -14,13 +15,15 @@ import type { ChannelSigner } from '../../channel/signer.ts';
 import type { ChannelState } from '../../channel/state.ts';
 import { sendAdd, sendFee, sendRemoval, updateMessage } from '../../channel/updates.ts';
 import type { DaemonEnv, Uses } from '../../node/daemon.ts';
-import { decodeMessage, encodeMessage, type Message } from '../../wire/messages.ts';
+import { decodeMessage, encodeMessage, type Message, type MessageOf } from '../../wire/messages.ts';
+import { AnnounceError, checkTheirSignatures, ourAnnouncementSignatures, sameAnnouncement, type AnnounceInit } from './announce.ts';
 import { offered, onOurRevocation, onTheirRevocation, removing, reverseUncommitted, withFailOnceCommitted } from './changes.ts';
 import { ChanneldError } from './errors.ts';
 import type {
   ChannelFailure,
   ChannelOwner,
   ChanneldDaemonApi,
+  ChanneldEvents,
   ChanneldInit,
   ChanneldPhase,
   ChanneldSpec,
@@ -86,6 +89,15 @@ export class Channeld {
   #shutdownSeen = false;
   /** What the peer sent after the handover to closingd (phase `closing`). */
   #handover: Uint8Array[] = [];
+  /** BOLT 7 announcement_signatures: what lightningd gave (six confirmations deep), ours, and the peer's. */
+  #announce: AnnounceInit | undefined;
+  #ourSignatures: MessageOf<'announcement_signatures'> | undefined;
+  /** Ours went out on this connection. */
+  #signaturesSent = false;
+  /** The peer's valid ones are in lightningd's record (this connection or an earlier one). */
+  #signaturesReceived = false;
+  /** The peer's, come before lightningd saw six confirmations: handled once it does (BOLT 7 "MAY defer"). */
+  #theirSignaturesEarly: MessageOf<'announcement_signatures'> | undefined;
   readonly #ready: Promise<void>;
   #readyResolve!: () => void;
   #readyReject!: (e: unknown) => void;
@@ -100,6 +112,8 @@ export class Channeld {
       this.#readyReject = reject;
     });
     this.#ready.catch(() => undefined);
+    this.#announce = init.announce;
+    this.#signaturesReceived = init.announce?.received === true;
     if (init.reestablish) {
       this.#phase = 'reestablishing';
       // BOLT 2: "upon reconnection: MUST transmit `channel_reestablish` for each channel".
@@ -109,7 +123,10 @@ export class Channeld {
     } else {
       this.#phase = 'normal';
       this.#readyResolve();
+      if (init.announce) void this.#enqueue(false, () => this.#announceStep()).catch(() => undefined);
     }
+    // The peer's messages openingd received after channel_ready, before anything from connectd.
+    for (const m of init.early ?? []) this.owner.deliver(m);
   }
 
   /** What connectd delivers to: this channel's messages from the peer (warning and error naming it too). */
@@ -162,6 +179,13 @@ export class Channeld {
       });
       await out?.sent;
     },
+    announce: a =>
+      this.#request(async () => {
+        if (this.#announce && sameAnnouncement(this.#announce, a)) return;
+        this.#announce = { ...a, received: this.#signaturesReceived };
+        this.#ourSignatures = undefined;
+        await this.#announceStep();
+      }),
     handoverMessages: () => this.#handover.splice(0),
     status: () => this.#status(),
   };
@@ -231,6 +255,7 @@ export class Channeld {
     }
     if (NORMAL_OPERATION.has(m.name)) return this.#receive(m as NormalOperationMessage);
     if (m.name === 'shutdown') return this.#receiveShutdown(m);
+    if (m.name === 'announcement_signatures') return this.#receiveAnnouncementSignatures(m);
     // BOLT 2: "upon reconnection: MUST ignore any redundant `channel_ready` it receives".
     if (m.name === 'channel_ready') return;
     if (m.name === 'channel_reestablish') {
@@ -324,6 +349,61 @@ export class Channeld {
     // The peer's shutdown is durable but ours never left (lightningd may not have answered before a restart): ask again.
     const sd = this.#state.shutdown;
     if (sd?.received && !sd.sent) this.#shutdownReceived(sd.received);
+    await this.#announceStep();
+  }
+
+  // ---- BOLT 7 announcement_signatures (announce.ts) ----
+
+  /**
+   * BOLT 7: "if the `open_channel` message has the `announce_channel` bit set AND a `shutdown`
+   * message has not been sent: MUST send the `announcement_signatures` message" (lightningd gives
+   * `announce` only for such a channel, six confirmations deep); "upon reconnection ...: if it has
+   * NOT received an `announcement_signatures` message: SHOULD retransmit" it. Once the peer's are
+   * in the record, ours go only in answer to theirs.
+   */
+  async #announceStep(): Promise<void> {
+    if (!this.#announce || this.#phase !== 'normal') return;
+    const early = this.#theirSignaturesEarly;
+    this.#theirSignaturesEarly = undefined;
+    if (early) return this.#receiveAnnouncementSignatures(early);
+    if (!this.#signaturesReceived) await this.#sendAnnouncementSignatures();
+  }
+
+  async #sendAnnouncementSignatures(): Promise<void> {
+    if (this.#signaturesSent || this.#state.shutdown?.sent || !this.#announce) return;
+    this.#ourSignatures ??= await ourAnnouncementSignatures(this.#state, this.#announce, this.#peerId, this.#uses.hsm);
+    this.#signaturesSent = true;
+    await this.#send([this.#ourSignatures]);
+  }
+
+  /**
+   * The peer's announcement_signatures: checked (a wrong scid or signature: `warning`, the
+   * connection closes); "MUST respond to the first `announcement_signatures` message with its own";
+   * the full channel_announcement goes to lightningd once (into the channel record, then gossipd).
+   */
+  async #receiveAnnouncementSignatures(m: MessageOf<'announcement_signatures'>): Promise<void> {
+    const a = this.#announce;
+    if (!a) {
+      this.#theirSignaturesEarly = m;
+      return;
+    }
+    this.#ourSignatures ??= await ourAnnouncementSignatures(this.#state, a, this.#peerId, this.#uses.hsm);
+    let announcement: Uint8Array;
+    try {
+      announcement = checkTheirSignatures(this.#state, a, this.#peerId, m, this.#ourSignatures);
+    } catch (e) {
+      if (e instanceof AnnounceError) return this.#violation(e);
+      throw e;
+    }
+    await this.#sendAnnouncementSignatures();
+    if (this.#signaturesReceived) return;
+    // Optional for callers that never make a channel public (tests); a port's proxy always has it.
+    await (this.#uses.events as unknown as ChanneldEvents).announced?.(announcement);
+    this.#signaturesReceived = true;
+  }
+
+  get #peerId(): Uint8Array {
+    return fromHex(this.#init.peerId);
   }
 
   async #channelReady(): Promise<Message> {

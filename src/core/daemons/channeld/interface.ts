@@ -6,8 +6,9 @@
 import type { ChannelSigner, HsmdChannelLink } from '../../channel/signer.ts';
 import type { ChannelOwner } from '../connectd/interface.ts';
 import type { PeerSend } from '../openingd/interface.ts';
+import type { AnnounceInit } from './announce.ts';
 
-export type { ChannelOwner, PeerSend };
+export type { AnnounceInit, ChannelOwner, PeerSend };
 
 // ---- Its init ----
 
@@ -33,6 +34,13 @@ export interface ChanneldInit {
   reestablish: boolean;
   /** option_scid_alias: the alias to repeat if channel_ready must be retransmitted. */
   alias?: bigint;
+  /**
+   * A public channel six confirmations deep (BOLT 7 announcement_signatures): what the
+   * channel_announcement names. Absent for a private channel, or until the depth (api.announce).
+   */
+  announce?: AnnounceInit;
+  /** What the peer sent openingd after its channel_ready (openingd's handoverMessages), handled first. */
+  early?: Uint8Array[];
   /**
    * What the `hsm` link is. 'hsmd' (the node): hsmd's channel link for (peerId, dbid), which takes
    * and gives only bytes, so it crosses a port; channeld wraps it in hsmdSigner in its own realm.
@@ -82,6 +90,12 @@ export interface ChanneldDaemonApi {
    * new HTLC is offered. Refused (ClosingError) for a script BOLT 2 does not allow.
    */
   shutdown(scriptpubkey: Uint8Array): Promise<void>;
+  /**
+   * A public channel reached six confirmations (or lightningd repeats it): channeld sends
+   * announcement_signatures (BOLT 7) unless a shutdown is out, and handles the peer's. The same
+   * again is a no-op.
+   */
+  announce(a: AnnounceInit): Promise<void>;
   /** After events.shutdownComplete: what the peer sent meanwhile (closingd's), in order, once each. */
   handoverMessages(): Uint8Array[];
   status(): ChanneldStatus;
@@ -194,6 +208,12 @@ export interface ChanneldEvents {
    * keeps what the peer sends for api.handoverMessages (lightningd starts closingd).
    */
   shutdownComplete(state: string): void | Promise<void>;
+  /**
+   * BOLT 7: both announcement_signatures are in and valid: the full channel_announcement (raw,
+   * type included). lightningd makes it durable in the channel record, then hands it to gossipd
+   * with our channel_update. Told once per channel (a restart tells it again only if it was not durable).
+   */
+  announced?(announcement: Uint8Array): void | Promise<void>;
 }
 
 /** channeld's links, by the name lightningd gives them when it starts the instance. */

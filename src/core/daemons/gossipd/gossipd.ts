@@ -63,6 +63,8 @@ import {
   type SyncProgress,
 } from './types.ts';
 
+/** The origin of our own gossip (addLocalGossip): not a peer id (those are 66 hex digits), so relay passes it to every peer. */
+export const LOCAL_ORIGIN = 'local';
 /** At most this many conflicted short_channel_ids are remembered (the oldest are forgotten first). */
 const MAX_CONFLICTS = 20_000;
 /** At most this many channel_announcements accepted since the start wait in memory for their first channel_update (to relay them with it); older ones are read back. */
@@ -417,6 +419,27 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   // ------------------------------------------------------------------ GossipdApi (from lightningd)
+
+  /**
+   * Our own gossip from lightningd (interface.ts addLocalGossip): through the same checks and
+   * ordering as a peer's (ingest.ts), from an origin that is no peer, so every peer may get it
+   * relayed and nobody is blamed if it is refused (logged instead).
+   */
+  async addLocalGossip(msgs: readonly Uint8Array[]): Promise<void> {
+    if (this.closed) return;
+    const rejected = this.stats.rejected;
+    const ignored = this.stats.ignored;
+    for (const m of msgs) {
+      this.stats.received++;
+      this.ingest.submit(LOCAL_ORIGIN, m.slice());
+    }
+    await this.ingest.drain();
+    if (this.stats.rejected !== rejected || this.stats.ignored !== ignored) {
+      this.o.log.warn(
+        `gossipd: some of our own gossip was refused (${this.stats.rejected - rejected} rejected, ${this.stats.ignored - ignored} ignored)`,
+      );
+    }
+  }
 
   nodeAddresses(id: string): NetAddress[] {
     const n = this.graph.findNode(id);

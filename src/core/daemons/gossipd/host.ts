@@ -63,6 +63,7 @@ export const daemon: DaemonDefinition<GossipdSpec> = {
         }
         for (const m of msgs) gd.gossip(peerId, m);
       },
+      addLocalGossip: msgs => gd.addLocalGossip(msgs),
       stop,
       outpointsSpent: (s, h) => gd.outpointsSpent(s, h),
       outpointsUnspent: (s, h) => gd.outpointsUnspent(s, h),

@@ -33,6 +33,13 @@ export interface GossipdDaemonApi extends GossipdApi {
    * has it; production code never calls it.
    */
   ingestForTest(peerId: string, msgs: Uint8Array[]): void;
+  /**
+   * lightningd → gossipd (Core Lightning's gossipd_local_channel_announcement and friends): our
+   * own gossip (a public channel's channel_announcement, our channel_update, our node_announcement),
+   * validated as a peer's would be (signatures, the funding output on chain), then stored and relayed
+   * to every peer. Resolves once all of it is applied (or refused: then `listchannels` lacks it).
+   */
+  addLocalGossip(msgs: Uint8Array[]): Promise<void>;
   /** Closes gossipd (after a flush), its verifier and its store. */
   stop(): Promise<void>;
   /** lightningd → gossipd (Core Lightning's gossipd_outpoints_spent): these channels' funding outputs were spent in the block at `blockheight`. */

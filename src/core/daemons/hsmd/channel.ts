@@ -24,6 +24,7 @@ import {
   verifyInput,
 } from '../../bolt3/index.ts';
 import { point } from '../../bolt3/ec.ts';
+import { signDigest } from '../../crypto/primitives.ts';
 import type { ChannelSecrets } from '../../keys/derive.ts';
 import {
   asHsmError,
@@ -38,6 +39,7 @@ import {
   parseTx,
   type RawInput,
 } from './channel-checks.ts';
+import { checkChannelAnnouncement, type AnnouncementSignatures } from './channel-announce.ts';
 import { checkMutualClose, type MutualCloseRequest } from './channel-close.ts';
 import { sweepScriptAndKey, type SweepRequest } from './channel-sweep.ts';
 import { channelKey, decodeRecord, encodeRecord, type ChannelRecord, type ChannelSetup, type HsmChannelStore } from './channel-state.ts';
@@ -339,6 +341,26 @@ export class HsmChannels {
       const tx = checkMutualClose(req, setup, rec, this.#walletPub);
       if (!rec.closing) await commit({ ...rec, closing: true });
       return signFunding(tx, setup, s);
+    });
+  }
+
+  /**
+   * BOLT 7 announcement_signatures: our node's and our funding key's signatures on this channel's
+   * channel_announcement, once channel-announce.ts found it describes this channel. `nodeSign`
+   * signs with the node key (Hsmd holds it, not the channel store).
+   */
+  signChannelAnnouncement(
+    peerId: Uint8Array,
+    dbid: bigint,
+    raw: Uint8Array,
+    ourNodeId: Uint8Array,
+    nodeSign: (digest: Uint8Array) => Uint8Array,
+  ): Promise<AnnouncementSignatures> {
+    const what = 'signChannelAnnouncement';
+    return this.#run(peerId, dbid, what, (rec, s) => {
+      const setup = setupOf(rec, what);
+      const h = checkChannelAnnouncement(raw, { ourNodeId, peerId, ourFundingPubkey: pubkeyOf(s.funding_privkey), setup });
+      return { nodeSignature: nodeSign(h), bitcoinSignature: signDigest(h, s.funding_privkey) };
     });
   }
 

@@ -44,6 +44,7 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
         signInvoice: (hrp, data) => hsmd.signInvoice(hrp, data),
         ecdh: pub => hsmd.ecdh(pub),
         signChannelUpdate: msg => hsmd.signChannelUpdate(msg),
+        signNodeAnnouncement: msg => hsmd.signNodeAnnouncement(msg),
         channelBasepoints: (peerId, dbid) => hsmd.channelBasepoints(fromHex(peerId), dbid),
         getPerCommitmentPoint: (peerId, dbid, n) => hsmd.getPerCommitmentPoint(fromHex(peerId), dbid, n),
         signLocalCommitment: (peerId, dbid, tx) => hsmd.signLocalCommitment(fromHex(peerId), dbid, tx),

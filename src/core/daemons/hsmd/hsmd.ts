@@ -30,6 +30,7 @@ import {
 } from './interface.ts';
 import { HsmChannels, type HolderCommitment, type RemoteHtlcs } from './channel.ts';
 import type { MutualCloseRequest } from './channel-close.ts';
+import type { AnnouncementSignatures } from './channel-announce.ts';
 import type { SweepRequest } from './channel-sweep.ts';
 import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
@@ -193,6 +194,10 @@ export class Hsmd implements HsmApi {
 
   async signSweep(peerId: Uint8Array, dbid: bigint, req: SweepRequest): Promise<{ signature: Uint8Array; witnessScript: Uint8Array }> {
     return this.#ch().signSweep(peerId, dbid, req);
+  }
+
+  async signChannelAnnouncement(peerId: Uint8Array, dbid: bigint, msg: Uint8Array): Promise<AnnouncementSignatures> {
+    return this.#ch().signChannelAnnouncement(peerId, dbid, msg, this.#nodeId, h => signDigest(h, this.#secret));
   }
 
   /**

@@ -6,12 +6,14 @@ import type { WalletAddressType } from '../../keys/derive.ts';
 import type { WithdrawalInput } from './withdrawal.ts';
 import type { HolderCommitment, RemoteHtlcs } from './channel.ts';
 import type { MutualCloseRequest } from './channel-close.ts';
+import type { AnnouncementSignatures } from './channel-announce.ts';
 import type { SweepRequest } from './channel-sweep.ts';
 import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
 export type { ChannelSetup, HsmChannelStore, StoredChannelRecord } from './channel-state.ts';
 export type { HolderCommitment, RawInput, RemoteHtlcs } from './channel.ts';
 export type { MutualCloseRequest } from './channel-close.ts';
+export type { AnnouncementSignatures } from './channel-announce.ts';
 export type { SweepRequest } from './channel-sweep.ts';
 
 /** Everything hsmd can do for a client. A link exposes a subset of these methods. */
@@ -92,6 +94,13 @@ export interface HsmApi {
   /** Our signature on a mutual close that pays the wallet what the channel owes us (`underpays`). */
   signMutualClose(peerId: Uint8Array, dbid: bigint, req: MutualCloseRequest): Promise<Uint8Array>;
   /**
+   * BOLT 7 announcement_signatures: our node signature and our funding key's signature on this
+   * channel's channel_announcement (signatures ignored), only if it names this channel's two
+   * nodes (lesser first), its two funding keys in that order, and an scid whose output index is
+   * the funding output's (channel-announce.ts): `not_this_channel` otherwise, `no_setup` before setup.
+   */
+  signChannelAnnouncement(peerId: Uint8Array, dbid: bigint, msg: Uint8Array): Promise<AnnouncementSignatures>;
+  /**
    * onchaind: our signature on a spend of a channel output once the funding output is spent (channel-sweep.ts:
    * delayed, penalty, revoked_htlc, to_remote, remote_htlc, local_htlc, anchor); refused: `not_to_wallet`,
    * `bad_sequence`, `not_validated`, `revoked`, `not_our_output`.
@@ -122,6 +131,7 @@ export const CHANNEL_CAPABILITIES = Object.freeze([
   'revokeCommitment',
   'signLocalCommitment',
   'signMutualClose',
+  'signChannelAnnouncement',
 ] as const satisfies readonly HsmCapability[]);
 
 /** The name of the link lightningd attaches to hsmd for one channel's daemon (node/host.ts AttachRequest). */
@@ -187,8 +197,10 @@ export interface HsmdDaemonApi {
   signInvoice(hrp: string, data: readonly number[]): Uint8Array;
   /** ECDH with the node key (Core Lightning's hsmd_ecdh_req): an incoming HTLC's onion shared secret. */
   ecdh(pub: Uint8Array): Uint8Array;
-  /** Our channel_update for a forwarding failure (BOLT 4 UPDATE failures carry it): HsmApi's signChannelUpdate. */
+  /** Our channel_update for a forwarding failure (BOLT 4 UPDATE failures carry it) and for gossip: HsmApi's signChannelUpdate. */
   signChannelUpdate(msg: Uint8Array): Uint8Array;
+  /** Our node_announcement once a channel of ours is public (BOLT 7): HsmApi's signNodeAnnouncement (our node_id only). */
+  signNodeAnnouncement(msg: Uint8Array): Uint8Array;
   /** A channel's public basepoints (what lightningd gives openingd to propose; Core Lightning's hsmd_get_channel_basepoints). */
   channelBasepoints(peerId: string, dbid: bigint): ChannelBasepoints;
   /**

@@ -87,6 +87,27 @@ function featureNames(typeHex: string): string[] {
 
 const num = (v: bigint) => Number(v);
 
+/**
+ * fundchannel's `channel_type`: an array of feature bit numbers (Core Lightning's param_channel_type),
+ * as a BOLT 2 channel_type (hex). Core Lightning's channel_type_accept: a defined type (BOLT 2
+ * "Defined Channel Types") whose every feature our `init` offers, else JSONRPC2_INVALID_PARAMS
+ * "channel_type not supported". Whether the peer supports it is openingd's check (BOLT 2: "SHOULD
+ * NOT set it to a type containing a feature which was not negotiated"), which fails the open.
+ */
+export function requestedChannelType(v: unknown, ourFeatures: string): string {
+  const list = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  if (!Array.isArray(list) || list.some(b => !Number.isSafeInteger(b) || b < 0 || b > 65535))
+    throw bad('channel_type: should be an array of feature bit numbers');
+  const bits = [...new Set(list as number[])];
+  const ours = FeatureVector.fromBytes(fromHex(ourFeatures));
+  const defined = [STATIC_REMOTEKEY, ANCHORS, SCID_ALIAS, ZEROCONF];
+  // Our init offers a feature at its even or its odd bit.
+  const offered = (b: number) => ours.isSet(b) || ours.isSet(b ^ 1);
+  if (!bits.includes(STATIC_REMOTEKEY) || bits.some(b => !defined.includes(b) || !offered(b)))
+    throw new RpcError(RpcCode.INVALID_PARAMS, 'channel_type not supported');
+  return FeatureVector.fromBits(bits).toHex();
+}
+
 /** What a channel can send and receive now, from its last durable state (listpeerchannels, and what a payment may take). */
 export function channelBalance(c: ChannelRecord): { spendable: bigint; receivable: bigint } {
   return balanceOf(deserializeValue<Funded>(c.funded), c.channel ? deserializeChannel(c.channel) : undefined);
@@ -280,9 +301,10 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
       const minconf = uint(p.minconf, 'minconf', 1);
       const pushMsat = msat(p.push_msat, 'push_msat');
       const utxos = utxoList(p.utxos);
-      if (p.close_to !== undefined || p.request_amt !== undefined || p.compact_lease !== undefined || p.mindepth !== undefined)
-        throw bad('close_to, request_amt, compact_lease and mindepth are not supported');
-      if (p.channel_type !== undefined) throw bad('channel_type: only the default (static_remotekey) is supported');
+      if (p.close_to !== undefined || p.request_amt !== undefined || p.compact_lease !== undefined)
+        throw bad('close_to, request_amt and compact_lease are not supported');
+      const channelType = p.channel_type === undefined ? DEFAULT_CHANNEL_TYPE : requestedChannelType(p.channel_type, d.ourFeatures);
+      const mindepth = p.mindepth === undefined ? undefined : uint(p.mindepth, 'mindepth', 0);
       const reserve = p.reserve === undefined ? undefined : parseSatOrAll(p.reserve);
       if (reserve === 'all') throw bad('reserve: should be a satoshi amount');
       if (!d.channels.canOpen) throw new RpcError(RpcCode.LIGHTNINGD, 'this node has no wallet and chain backend to fund channels');
@@ -321,8 +343,9 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
           ...(utxos ? { utxos } : {}),
           announce,
           pushMsat,
-          channelType: DEFAULT_CHANNEL_TYPE,
+          channelType,
           ...(reserve !== undefined ? { reserve: BigInt(reserve) } : {}),
+          ...(mindepth !== undefined ? { mindepth } : {}),
           maxSatoshis: large ? undefined : Number(LARGE_CHANNEL_SATOSHIS) - 1,
         });
         return {

@@ -35,6 +35,7 @@ import { channelIdOf, fundingOutputOf, internalTxid } from '../openingd/funding.
 import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec } from '../openingd/interface.ts';
 import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
 import { applyHtlcChanges } from './channel-htlcs.ts';
+import { ChannelGossip } from './channel-gossip.ts';
 import { CloseControl } from './close-control.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { OnchainControl } from './onchain-control.ts';
@@ -62,6 +63,11 @@ export interface ChannelControlOptions {
   estimatefees?(): Promise<FeeEstimates>;
   blockheight?(): number;
   clock?: Clock;
+  /** gossipd's intake of our own gossip (channel-gossip.ts): public channels are announced through it. */
+  gossipd?: { addLocalGossip(msgs: Uint8Array[]): Promise<void> };
+  /** Our node_announcement's alias and rgb color (6 hex digits). */
+  alias?: string;
+  color?: string;
 }
 
 /** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
@@ -81,6 +87,8 @@ interface Opening extends ChannelDaemon<OpeningdSpec> {
   failed?: string;
   /** channel_ready in flight. */
   locking?: boolean;
+  /** fundchannel's `mindepth`: the confirmations we wait for before channel_ready (else the accepter's minimum_depth). */
+  mindepth?: number;
 }
 
 /** A channeld instance: one per channel and connection (a new one after each reconnect or restart). */
@@ -122,6 +130,8 @@ export interface FundRequest {
   reserve?: bigint;
   /** `all` gives at most this (BOLT 2: under 2^24 sat without option_support_large_channel). */
   maxSatoshis?: number | undefined;
+  /** Core Lightning's `mindepth`: confirmations before we send channel_ready (default: the accepter's minimum_depth). */
+  mindepth?: number;
 }
 
 export interface FundResult {
@@ -165,9 +175,25 @@ export class ChannelControl implements ChainListener {
   private readonly htlcListeners = new Set<HtlcListener>();
   /** Mutual closes: shutdown, closingd, the close transaction. */
   readonly closes: CloseControl;
+  /** Our channels in gossip: announcement_signatures' outcome, our channel_updates (channel-gossip.ts). */
+  private readonly gossip: ChannelGossip;
 
   constructor(private readonly o: ChannelControlOptions) {
     const { wallet, broadcast } = o;
+    this.gossip = new ChannelGossip({
+      network: o.network,
+      nodeId: o.nodeId,
+      db: o.db,
+      signChannelUpdate: m => o.hsmd.guard(o.hsmd.api.signChannelUpdate(m)),
+      signNodeAnnouncement: m => o.hsmd.guard(o.hsmd.api.signNodeAnnouncement(m)),
+      ...(o.gossipd ? { addLocalGossip: (msgs: Uint8Array[]) => o.gossipd!.addLocalGossip(msgs) } : {}),
+      sendToPeer: (id, m) => o.connectd.guard(o.connectd.api.sendToPeer(id, m)),
+      enabled: c => c.state === 'CHANNELD_NORMAL' && this.channeldOf(c.dbid) !== undefined,
+      alias: o.alias ?? `boltworker-${o.nodeId.slice(0, 8)}`,
+      color: o.color ?? o.nodeId.slice(2, 8),
+      nowMs: () => o.clock?.now() ?? Date.now(),
+      log: o.log,
+    });
     this.onchain =
       wallet && broadcast
         ? new OnchainControl({
@@ -301,6 +327,7 @@ export class ChannelControl implements ChainListener {
         announce: r.announce,
       };
       op = await this.startOpeningd(r.peerId, r.theirFeatures, 'opener', temporaryChannelId, fundingSatoshis, { open }, r.reserve);
+      if (r.mindepth !== undefined) op.mindepth = r.mindepth;
       const out = await op.daemon.guard(op.daemon.api.open());
       const signed = await wallet.signFunding(reservation, out.script);
       // The peer's funding_signed names the channel by its channel_id (BOLT 2): connectd routes it here.
@@ -317,7 +344,7 @@ export class ChannelControl implements ChainListener {
         outnum: signed.outnum,
         channel_id: toHex(funded.params.channelId),
         channel_type: toHex(funded.channelType),
-        mindepth: funded.minimumDepth,
+        mindepth: op.record?.minimum_depth ?? funded.minimumDepth,
       };
     } catch (e) {
       // Once funding_signed came, the channel is funded and durable: nothing is released.
@@ -488,7 +515,7 @@ export class ChannelControl implements ChainListener {
       push_msat: (p.localIsOpener ? p.fundingSatoshis * 1000n - f.toLocalMsat : f.toLocalMsat).toString(),
       channel_type: toHex(f.channelType),
       announce: (f.channelFlags & 1) === 1,
-      minimum_depth: f.minimumDepth,
+      minimum_depth: op.mindepth ?? f.minimumDepth,
       funded: serializeValue(f),
     };
     await this.o.db.saveChannel(record);
@@ -523,6 +550,7 @@ export class ChannelControl implements ChainListener {
     for (const c of this.o.db.channels()) {
       if (this.deepEnough(c, b.height)) this.lockIn(c);
     }
+    this.announceDeep(b.height);
     await this.onchain?.blockConnected(b);
   }
 
@@ -534,6 +562,23 @@ export class ChannelControl implements ChainListener {
       }
     }
     await this.onchain?.blockDisconnected(b);
+  }
+
+  /** BOLT 7: each public channel's channeld learns once its funding is six blocks deep (announcement_signatures). */
+  private announceDeep(height: number | undefined, only?: string): void {
+    for (const [dbid, r] of this.running) {
+      if (only !== undefined && dbid !== only) continue;
+      const c = this.record(dbid);
+      const a = c && !c.announcement ? this.gossip.announceInit(c, height) : undefined;
+      if (!a || r.ended) continue;
+      void r.daemon.guard(r.daemon.api.announce(a)).catch(e => this.o.log.info(`channel ${c!.channel_id}: announce: ${errorText(e)}`));
+    }
+  }
+
+  /** setchannel changed our policy on `dbid`: a new channel_update (gossiped for a public channel, else to the peer). */
+  async policyChanged(dbid: string): Promise<void> {
+    const c = this.record(dbid);
+    if (c) await this.gossip.refresh(c);
   }
 
   /** Awaiting lock-in with its funding output `minimum_depth` deep at `height`. */
@@ -567,9 +612,12 @@ export class ChannelControl implements ChainListener {
         const state = await op.daemon.guard(op.daemon.api.ready());
         const locked: ChannelRecord = { ...(this.record(c.dbid) ?? c), state: 'CHANNELD_NORMAL', channel: serializeChannel(state) };
         await this.o.db.saveChannel(locked);
+        // connectd holds what the peer sends from here on; what openingd got after channel_ready goes to channeld.
+        await this.o.connectd.detach(op.key).catch(() => undefined);
+        const early = await op.daemon.guard(op.daemon.api.handoverMessages()).catch(() => [] as Uint8Array[]);
         await this.end(op);
         // Taking over from openingd on the same connection: no channel_reestablish (channeld's init).
-        await this.inTurn(locked.dbid, () => this.startChanneld(locked, false));
+        await this.inTurn(locked.dbid, () => this.startChanneld(locked, false, undefined, early));
       } catch (e) {
         // openingd ends at its first failure: the channel stays funded, awaiting channeld's reestablish.
         this.o.log.warn(`channel ${c.channel_id}: channel_ready failed: ${errorText(e)}`);
@@ -663,7 +711,7 @@ export class ChannelControl implements ChainListener {
    * Starts channeld for a channel (init: its last durable state), with the links openingd had
    * (startWithLinks). Not while its peer is away: peerConnected starts it then.
    */
-  private async startChanneld(c: ChannelRecord, reestablish: boolean, theirFeatures?: string): Promise<void> {
+  private async startChanneld(c: ChannelRecord, reestablish: boolean, theirFeatures?: string, early?: Uint8Array[]): Promise<void> {
     if (!this.resumable(c)) return;
     const old = this.running.get(c.dbid);
     if (old) await this.endChanneld(old);
@@ -679,7 +727,9 @@ export class ChannelControl implements ChainListener {
       shutdownReceived: script =>
         void this.closes.shutdownReceived(r.dbid, script).catch(e => this.o.log.warn(`channel ${r.dbid}: ${errorText(e)}`)),
       shutdownComplete: state => void this.inTurn(r.dbid, () => this.handover(r, state)),
+      announced: announcement => this.gossip.announced(r.dbid, announcement),
     };
+    const announce = this.gossip.announceInit(c, this.tip ?? this.o.db.chainState()?.height);
     const init: ChanneldInit = {
       peerId: c.peer_id,
       dbid,
@@ -688,6 +738,8 @@ export class ChannelControl implements ChainListener {
       theirFeatures: features,
       reestablish,
       signer: 'hsmd',
+      ...(announce ? { announce } : {}),
+      ...(early?.length ? { early } : {}),
     };
     const started = await this.startWithLinks(
       DAEMONS.channeld,
@@ -700,6 +752,10 @@ export class ChannelControl implements ChainListener {
     this.running.set(c.dbid, r);
     this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: channeld started${reestablish ? ' (reestablish)' : ''}`);
     this.tell('started', this.record(c.dbid) ?? c);
+    // Blocks that came while it started (its init had the depth before them).
+    if (!announce) this.announceDeep(this.tip, c.dbid);
+    // Our channel_update, enabled again: gossiped for a public channel, to the peer for a private one.
+    void this.gossip.refresh(this.record(c.dbid) ?? c);
     // A close in progress: channeld gets our shutdown script again (a no-op once it is out).
     this.closes.askChanneld(c.dbid);
   }
@@ -714,6 +770,9 @@ export class ChannelControl implements ChainListener {
     await this.o.connectd.detach(r.key).catch(() => undefined);
     const held = await r.daemon.guard(r.daemon.api.handoverMessages()).catch(() => [] as Uint8Array[]);
     await this.endChanneld(r);
+    // BOLT 7 "MAY create and send a `channel_update` with the `disable` bit set ... prior to an on-chain settlement".
+    const closing = this.record(r.dbid);
+    if (closing) void this.gossip.refresh(closing);
     await this.closes.negotiate(r.dbid, state, held);
   }
 
@@ -757,6 +816,7 @@ export class ChannelControl implements ChainListener {
       ...(f.theirCurrentPerCommitmentPoint ? { their_current_per_commitment_point: toHex(f.theirCurrentPerCommitmentPoint) } : {}),
     };
     await this.o.db.saveChannel({ ...c, state: 'AWAITING_UNILATERAL', failure });
+    void this.gossip.refresh({ ...c, state: 'AWAITING_UNILATERAL' });
     // BOLT 2 option_data_loss_protect: a node that finds itself behind "MUST NOT broadcast its
     // commitment transaction"; its funds come from the peer's commitment (onchaind).
     if (f.action === 'fail_channel') await this.broadcastOurCommitment(c, f.message);

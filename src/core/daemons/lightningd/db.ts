@@ -108,6 +108,11 @@ export interface ChannelRecord {
   short_channel_id?: string;
   /** HTLCs not yet resolved, by `${direction}:${id}`. */
   htlcs?: Record<string, HtlcRecord>;
+  /**
+   * A public channel: the channel_announcement both announcement_signatures made (BOLT 7), hex,
+   * once the peer's were received and checked (channel-gossip.ts).
+   */
+  announcement?: string;
   /** Why the channel failed (channeld's ChannelFailure), once it is AWAITING_UNILATERAL. */
   failure?: { code: string; message: string; action: 'fail_channel' | 'data_loss'; their_current_per_commitment_point?: string };
   /** The mutual close, once either side sent shutdown. */

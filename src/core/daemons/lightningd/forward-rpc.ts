@@ -1,7 +1,7 @@
 // `listforwards` and `setchannel` in Core Lightning's shape (doc/schemas/listforwards.json,
 // setchannel.json): the forwards we recorded (forward-store.ts), and our forwarding policy per
 // channel. setchannel changes what we check forwards against; gossiping the new channel_update
-// is gossipd's (not done here).
+// goes to gossipd (public channels) or the peer (channel-gossip.ts) once the policy is durable.
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { msat, uint } from './channel-rpc.ts';
 import {
@@ -40,6 +40,8 @@ export function forwardJson(f: ForwardRecord): Record<string, unknown> {
 export interface ForwardRpcDeps {
   db: LightningdDb;
   channels(): ChannelRecord[];
+  /** Once a new policy is durable: our new channel_update goes out (channel-gossip.ts). */
+  policyChanged?(dbid: string): Promise<void>;
 }
 
 export function registerForwardCommands(rpc: RpcDispatcher, d: ForwardRpcDeps): void {
@@ -99,6 +101,7 @@ export function registerForwardCommands(rpc: RpcDispatcher, d: ForwardRpcDeps): 
         });
       }
       await d.db.flush();
+      for (const c of chosen) await d.policyChanged?.(c.dbid);
       return { channels: out };
     },
   });

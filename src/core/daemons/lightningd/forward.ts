@@ -6,7 +6,6 @@
 // write, then given upstream; an error onion is obfuscated with our shared secret on its way back.
 // Every forward not yet resolved upstream is carried on from its record after a restart.
 import { fromHex, toHex } from '../../base/bytes.ts';
-import { chainHash } from '../../chain/chains.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import type { Log } from '../../node/daemon.ts';
 import {
@@ -20,24 +19,12 @@ import {
   type OnionPacket,
 } from '../../onion/index.ts';
 import { checkForward, forwardPayload, type OutgoingChannel } from '../../pay/forward.ts';
-import { encodeMessage } from '../../wire/messages.ts';
-import { formatScid, parseScid } from '../../wire/scid.ts';
+import { formatScid } from '../../wire/scid.ts';
 import type { HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
+import { policyFields, signedChannelUpdate, type UpdateFields } from './channel-update.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
-import {
-  DEFAULT_CLTV_DELTA,
-  DEFAULT_FEE_BASE_MSAT,
-  DEFAULT_FEE_PPM,
-  FORWARDS,
-  forwardKey,
-  forwardOfOut,
-  forwards,
-  nextForwardIndex,
-  policyOf,
-  stageForward,
-  type ForwardRecord,
-} from './forward-store.ts';
+import { FORWARDS, forwardKey, forwardOfOut, forwards, nextForwardIndex, stageForward, type ForwardRecord } from './forward-store.ts';
 import type { Resolution } from './htlc-resolution.ts';
 import type { PayChannels } from './pay-control.ts';
 import type { IncomingPart } from './receive.ts';
@@ -147,47 +134,20 @@ export class Forwarder implements HtlcListener, ForwardPoint {
 
   /** Our policy on the channel the onion names, with what the chosen channel can carry now. */
   private async outgoing(named: ChannelRecord, out: ChannelRecord): Promise<OutgoingChannel> {
-    const pol = policyOf(this.o.db, named.dbid);
     const enabled = out.state === 'CHANNELD_NORMAL' && this.o.channels.channeldOf(out.dbid) !== undefined;
-    const capacity = BigInt(named.funding_sat) * 1000n;
-    const ch = {
-      fee_base_msat: pol.fee_base_msat ?? DEFAULT_FEE_BASE_MSAT,
-      fee_proportional_millionths: pol.fee_proportional_millionths ?? DEFAULT_FEE_PPM,
-      cltv_expiry_delta: pol.cltv_expiry_delta ?? DEFAULT_CLTV_DELTA,
-      htlc_minimum_msat: BigInt(pol.htlc_minimum_msat ?? '0'),
-      htlc_maximum_msat: BigInt(pol.htlc_maximum_msat ?? capacity.toString()),
-      enabled,
-      spendable_msat: this.o.spendable(out),
-    };
+    const ch = { ...policyFields(this.o.db, named), enabled, spendable_msat: this.o.spendable(out) };
     return { ...ch, channel_update: await this.channelUpdate(named, ch) };
   }
 
   /**
-   * Our channel_update for `c` (BOLT 7), attached to UPDATE failures: signed by hsmd, the
-   * direction bit from the node ids' order, `disable` when the channel cannot forward now.
+   * Our channel_update for `c` (BOLT 7, channel-update.ts), attached to UPDATE failures: signed by
+   * hsmd, `disable` when the channel cannot forward now.
    */
-  private async channelUpdate(c: ChannelRecord, ch: Omit<OutgoingChannel, 'channel_update' | 'spendable_msat'>): Promise<Uint8Array> {
-    if (!this.o.signChannelUpdate || !c.short_channel_id) return new Uint8Array(0);
-    // BOLT 7: direction 0 if we are node_1 (the lesser node id, compared as bytes), else 1; bit 1 `disable`.
-    const direction = this.o.nodeId < c.peer_id ? 0 : 1;
-    const msg = (signature: Uint8Array) =>
-      encodeMessage({
-        name: 'channel_update',
-        signature,
-        chain_hash: chainHash(this.o.network),
-        short_channel_id: parseScid(c.short_channel_id!),
-        timestamp: Math.floor(this.o.nowMs() / 1000),
-        // must_be_one: htlc_maximum_msat is present.
-        message_flags: 1,
-        channel_flags: direction | (ch.enabled ? 0 : 2),
-        cltv_expiry_delta: ch.cltv_expiry_delta,
-        htlc_minimum_msat: ch.htlc_minimum_msat,
-        fee_base_msat: ch.fee_base_msat,
-        fee_proportional_millionths: ch.fee_proportional_millionths,
-        htlc_maximum_msat: ch.htlc_maximum_msat,
-      } as Parameters<typeof encodeMessage>[0]);
+  private async channelUpdate(c: ChannelRecord, ch: UpdateFields): Promise<Uint8Array> {
+    const sign = this.o.signChannelUpdate;
+    if (!sign || !c.short_channel_id) return new Uint8Array(0);
     try {
-      return msg(await this.o.signChannelUpdate(msg(new Uint8Array(64))));
+      return await signedChannelUpdate({ network: this.o.network, nodeId: this.o.nodeId, sign }, c, ch, Math.floor(this.o.nowMs() / 1000));
     } catch (e) {
       this.o.log.warn(`channel_update for ${c.short_channel_id}: ${errorText(e)}`);
       return new Uint8Array(0);

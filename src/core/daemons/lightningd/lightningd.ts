@@ -99,7 +99,11 @@ export class Lightningd {
     }
     if (o.forward) {
       const channels = o.channels;
-      registerForwardCommands(this.rpc, { db: o.db, channels: () => channels?.list().flatMap(c => (c.record ? [c.record] : [])) ?? [] });
+      registerForwardCommands(this.rpc, {
+        db: o.db,
+        channels: () => channels?.list().flatMap(c => (c.record ? [c.record] : [])) ?? [],
+        ...(channels ? { policyChanged: (dbid: string) => channels.policyChanged(dbid) } : {}),
+      });
     }
     registerDecodeCommands(this.rpc);
     if (o.hsm && o.randomBytes) {

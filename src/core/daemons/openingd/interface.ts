@@ -102,6 +102,12 @@ export interface OpeningdDaemonApi {
    * the peer's channel_ready came.
    */
   ready(alias?: bigint): Promise<ChannelState>;
+  /**
+   * After ready(): what the peer sent after its channel_ready (an announcement_signatures, an
+   * update), in order, once each: lightningd hands it to channeld (connectd holds what comes
+   * after it detached openingd).
+   */
+  handoverMessages(): Uint8Array[];
   /** Where the open stands. */
   status(): OpeningStatus;
 }

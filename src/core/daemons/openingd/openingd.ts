@@ -43,6 +43,11 @@ type Inbound = Message | { name: 'gone' | 'undecodable' | 'flood'; reason: strin
  */
 export const MAX_QUEUED = 8;
 
+/** A message the peer sent (not our marker of a gone peer, a flood or bytes that did not parse, nor a type we do not know). */
+function isPeerMessage(m: Inbound | { name: 'unknown' }): m is Message {
+  return !['gone', 'undecodable', 'flood', 'unknown'].includes(m.name);
+}
+
 /** Failures that come from the peer itself: nothing is sent back. */
 const FROM_PEER = new Set(['peer_error', 'peer_gone']);
 
@@ -179,6 +184,11 @@ export class Openingd {
         this.#stage = 'ready';
         return state;
       });
+    },
+    handoverMessages: () => {
+      if (this.#stage !== 'ready') return [];
+      // Only the peer's messages (not our own markers of a gone peer or a flood), as they came.
+      return this.#inbox.splice(0).flatMap(m => (isPeerMessage(m) ? [encodeMessage(m)] : []));
     },
     status: () => ({ stage: this.#stage, ...(this.#failed ? { failed: this.#failed } : {}) }),
   };
