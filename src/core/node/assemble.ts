@@ -276,6 +276,20 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       ...(chain ? { blockheight: () => chain!.blockheight } : {}),
       clock: p.clock,
     });
+    // Forwarding (Core Lightning's peer_htlcs.c forward_htlc): our policy, records before each add.
+    // It follows the channels before they load: a forward's preimage an onchaind finds again on
+    // chain at a restart (onchain-control.ts load) is recorded, not told to no one.
+    const forward = new Forwarder({
+      db,
+      channels,
+      nodeId,
+      network: o.network,
+      blockheight: () => chain?.blockheight ?? 0,
+      nowMs: () => Date.now(),
+      spendable: c => channelBalance(c).spendable,
+      signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
+      log: p.log('forward'),
+    });
     await channels.load();
     // Our payments follow the channels' HTLCs from before the first channeld starts (parts in flight at a restart).
     const pay = new PayControl({
@@ -291,18 +305,6 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       log: p.log('pay'),
     });
     await pay.load();
-    // Forwarding (Core Lightning's peer_htlcs.c forward_htlc): our policy, records before each add.
-    const forward = new Forwarder({
-      db,
-      channels,
-      nodeId,
-      network: o.network,
-      blockheight: () => chain?.blockheight ?? 0,
-      nowMs: () => Date.now(),
-      spendable: c => channelBalance(c).spendable,
-      signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
-      log: p.log('forward'),
-    });
     chain?.addListener(channels);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);

@@ -800,6 +800,14 @@ export class ChannelControl implements ChainListener {
     if (op) await this.end(op);
   }
 
+  /**
+   * A preimage released (durably) for an incoming HTLC of channel `dbid`: its onchaind claims the
+   * HTLC with it if the channel is on chain (onchain-control.ts preimage); otherwise nothing here.
+   */
+  async preimageReleased(dbid: string, preimage: Uint8Array): Promise<void> {
+    await this.onchain?.preimage(dbid, preimage);
+  }
+
   /** listpeerchannels' status for a channel failed or closed on chain. */
   onchainStatus(c: ChannelRecord): string[] {
     return this.onchain?.status(c) ?? [];
