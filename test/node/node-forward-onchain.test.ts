@@ -4,7 +4,10 @@
 // other half itself, C has the whole payment and fulfils both parts to B. B learnt the preimage
 // downstream: its onchaind for A–B must claim the HTLC output of A's commitment with it (BOLT 5
 // "MUST resolve the output by spending it using the payment preimage"), before A can take it back
-// after its cltv_expiry; and A's onchaind reads the preimage from B's claim.
+// after its cltv_expiry; and A's onchaind reads the preimage from B's claim. Then the other way:
+// B–C goes on chain while C holds the HTLC; once C's invoice is paid, C's onchaind claims the HTLC
+// on chain (a receive's preimage released after onchaind started), B's onchaind reads the preimage
+// there, and B's forward fulfils A off chain: A's payment completes.
 // The harness (three nodes, two private channels) is this file's own: test/support has no shared
 // regtest harness yet.
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +24,7 @@ import { postJson } from '../support/regtest-client.ts';
 
 type Node = Awaited<ReturnType<typeof startNode>>;
 type PeerChannel = { peer_id: string; channel_id: string; state: string; peer_connected: boolean; status: string[]; htlcs: unknown[] };
-type Forward = { status: string; in_msat: number; out_htlc_id?: number; payment_hash?: string };
+type Forward = { status: string; in_msat: number; out_msat: number; out_htlc_id?: number };
 type EsploraTx = { txid: string; vout: { scriptpubkey_type: string; value: number }[] };
 type Outspend = { spent: boolean; txid?: string };
 
@@ -111,6 +114,11 @@ describe('Node: a forward whose incoming channel went on chain is claimed there 
       'the forward offered to C',
     );
     const inMsat = Number(offered.forwards[0]!.in_msat);
+    await until(
+      async () => c.lightningd.receiver?.held ?? 0,
+      held => held === 1,
+      "A's part held at C",
+    );
 
     // A force-closes A–B: its commitment, holding the HTLC it offered B, is mined.
     const ab = (await channels(a))[0]!;
@@ -162,5 +170,89 @@ describe('Node: a forward whose incoming channel went on chain is claimed there 
       "A's lightningd told of its HTLC settled on chain",
     );
     equal(learnt.find(x => x.hash === inv.payment_hash)!.preimage, preimage.payment_preimage, 'A learnt the preimage on chain');
+  });
+  it('B–C goes on chain while C holds the HTLC; C releases: C claims it on chain, and B fulfils A off chain with that preimage, durably', async () => {
+    // New channels: A–B again, and a second B–C, so that B can pay C once one B–C channel is closed.
+    const fresh = async (n: Node, peer: Node, sat: number) => {
+      await n.call('fundchannel', { id: peer.id, amount: sat, feerate: '2000perkw', announce: false });
+    };
+    await mine(1);
+    await until(
+      () => b.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
+      f => f.outputs.length === 2 && f.outputs.every(o => o.status === 'confirmed'),
+      "B's coins confirmed",
+    );
+    await fresh(a, b, 300_000);
+    await fresh(b, c, 300_000);
+    await mine(3);
+    const normalWith = (n: Node, peer: string, count: number) =>
+      until(
+        () => channels(n),
+        l =>
+          l.filter(
+            x => x.peer_id === peer && x.state === 'CHANNELD_NORMAL' && x.peer_connected && /channeld normal/.test(x.status[0] ?? ''),
+          ).length === count,
+        `${count} channels with ${peer} in normal operation`,
+      );
+    await normalWith(a, b.id, 1);
+    await normalWith(b, a.id, 1);
+    await normalWith(b, c.id, 2);
+    await normalWith(c, b.id, 2);
+
+    const inv = (await c.call('invoice', {
+      amount_msat: HALF_MSAT,
+      label: 'held-2',
+      description: 'held by C, claimed on chain',
+      exposeprivatechannels: true,
+    })) as { bolt11: string; payment_hash: string };
+    const fromA = a.call('xpay', { invstring: inv.bolt11, partial_msat: HALF_MSAT / 2 }) as Promise<{ payment_preimage: string }>;
+    fromA.catch(() => undefined);
+    type Fwd = Forward & { out_channel: string };
+    const offered = await until(
+      () => b.call('listforwards', { status: 'offered' }) as Promise<{ forwards: Fwd[] }>,
+      x => x.forwards.some(f => f.out_htlc_id !== undefined),
+      'the forward offered to C',
+    );
+    const fwd = offered.forwards.find(f => f.out_htlc_id !== undefined)!;
+    // C committed it irrevocably and holds it in its HTLC set (before, B's close could leave it out).
+    await until(
+      async () => c.lightningd.receiver?.held ?? 0,
+      held => held === 1,
+      "A's part held at C",
+    );
+    // B force-closes the channel that carries it: B's commitment, with the HTLC B offered C, is mined.
+    const out = b.lightningd.channels!.list().find(x => x.record?.short_channel_id === fwd.out_channel)!.record!;
+    const closed = await b.lightningd.channels!.forceClose(out.dbid, 'test');
+    await until(
+      () => get<string[]>('/mempool/txids'),
+      l => l.includes(closed.txid),
+      "B's commitment in the mempool",
+    );
+    await mine(1);
+    await until(
+      () => channels(c),
+      l => l.find(x => x.channel_id === out.channel_id)?.state === 'ONCHAIN',
+      "C's channel ONCHAIN (its onchaind started; the invoice not yet paid)",
+    );
+    const commitment = await get<EsploraTx>(`/tx/${closed.txid}`);
+    const vout = commitment.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wsh' && o.value === Math.floor(Number(fwd.out_msat) / 1000));
+    ok(vout >= 0, 'the HTLC output');
+    // C's onchaind acted at its start: the invoice is unpaid (receive has not accepted the part), so it claimed nothing.
+    equal((await get<Outspend>(`/tx/${closed.txid}/outspend/${vout}`)).spent, false, 'not claimed before the invoice is paid');
+    // C releases: B pays the other half over the other B–C channel; C's invoice is paid, and the
+    // part on the closed channel goes to C's onchaind, which claims it on chain with the preimage.
+    await b.call('xpay', { invstring: inv.bolt11, partial_msat: HALF_MSAT / 2 });
+    await until(
+      () => get<Outspend>(`/tx/${closed.txid}/outspend/${vout}`),
+      o => o.spent,
+      "C's claim of the HTLC output",
+    );
+    // Mined: B's onchaind reads the preimage, the forward settles, and A's payment completes off chain.
+    await mine(1);
+    const paid = await fromA;
+    const inC = ((await c.call('listinvoices', { label: 'held-2' })) as { invoices: { payment_preimage: string }[] }).invoices[0]!;
+    equal(paid.payment_preimage, inC.payment_preimage, "A's payment completes with C's preimage");
+    const f = (await b.call('listforwards', { status: 'settled' })) as { forwards: Forward[] };
+    equal(f.forwards.length, 2, 'the forward settled at B (with the first)');
   });
 });
