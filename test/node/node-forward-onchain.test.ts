@@ -179,7 +179,7 @@ describe('Node: a forward whose incoming channel went on chain is claimed there 
     await mine(1);
     await until(
       () => b.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-      f => f.outputs.length === 2 && f.outputs.every(o => o.status === 'confirmed'),
+      f => f.outputs.length > 0 && f.outputs.every(o => o.status === 'confirmed'),
       "B's coins confirmed",
     );
     await fresh(a, b, 300_000);
