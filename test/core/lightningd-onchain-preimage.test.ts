@@ -6,7 +6,8 @@
 // preimage lightningd released, whether it was released before onchaind started (a forward settled
 // downstream, an invoice paid: read from the database) or while it runs (ChannelControl's
 // preimageReleased, which every fulfil of an incoming HTLC passes through: htlcs-in.ts). An unpaid
-// invoice's preimage is never used: the HTLC receive did not accept is not claimed on chain.
+// invoice's preimage is never used: the HTLC receive did not accept is not claimed on chain. And
+// the peer's commitment taken by a reorganisation is sent again until a spend is mined.
 import { Transaction } from '@scure/btc-signer';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
@@ -97,7 +98,7 @@ async function node(x: Closing) {
     await control.blockConnected(b);
   };
   const mineTheirs = () => connect(block(H, [theirs.raw]));
-  return { db, control, claims, witnessHas, connect, mineTheirs };
+  return { db, control, claims, witnessHas, connect, mineTheirs, sent, theirs: { raw: theirs.raw, txid } };
 }
 
 /** A forward from this channel's HTLC (A → us → C) that C fulfilled: its preimage durable in the forwards table. */
@@ -194,5 +195,28 @@ describe('lightningd: HTLCs we received, claimed on chain with the preimages we 
       );
       await n.control.stop();
     }
+  });
+});
+
+describe('lightningd: a commitment of the peer taken by a reorganisation', () => {
+  it('is sent again each block until a spend of the funding output is mined, then resolved by a new onchaind', async () => {
+    const x = await closing({ cltvBase: H + 100 });
+    const n = await node(x);
+    await n.mineTheirs();
+    equal(n.db.channels()[0]!.state, 'ONCHAIN');
+    await n.control.blockDisconnected({ height: H });
+    const c = n.db.channels()[0]!;
+    deepEqual([c.state, c.onchain?.spend, c.onchain?.reorged_spend?.txid], ['FUNDING_SPEND_SEEN', undefined, n.theirs.txid]);
+    ok(n.control.status(c)[0]!.includes('reorganisation'), n.control.status(c)[0]);
+    const sentBefore = n.sent.length;
+    await n.connect(block(H));
+    ok(
+      n.sent.slice(sentBefore).some(t => t.id === n.theirs.txid),
+      'their commitment sent again',
+    );
+    await n.connect(block(H + 1, [n.theirs.raw]));
+    const again = n.db.channels()[0]!;
+    deepEqual([again.state, again.onchain?.spend?.height], ['ONCHAIN', H + 1]);
+    await n.control.stop();
   });
 });

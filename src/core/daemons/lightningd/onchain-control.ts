@@ -235,6 +235,8 @@ export class OnchainControl {
     for (const c of this.o.db.channels()) {
       const spend = c.onchain?.spend;
       if (!spend && c.onchain?.commitment_tx) await this.send(c, fromHex(c.onchain.commitment_tx), 'our commitment (again)');
+      else if (!spend && c.onchain?.reorged_spend)
+        await this.send(c, fromHex(c.onchain.reorged_spend.tx), 'their commitment (reorganised away)');
       // A mutual close is resolved once its transaction is as deep as onchaind would wait.
       if (spend && c.onchain?.close === 'mutual' && b.height - spend.height + 1 >= IRREVOCABLE_DEPTH) await this.forget(c.dbid);
     }
@@ -249,10 +251,14 @@ export class OnchainControl {
         // The funding output is unspent again: its next spend starts a new onchaind.
         const t = this.tracking.get(c.dbid);
         if (t) await this.endOnchaind(t);
-        const { spend: _s, close, spends: _p, ...rest } = on;
-        // Back to where it was: our commitment broadcast, a mutual close signed, or (a commitment of the peer's) failed.
+        const { spend, close, spends: _p, ...rest } = on;
+        // Back to where it was: our commitment broadcast, a mutual close signed, or (a commitment of
+        // the peer's) failed: no channeld runs for it any more, and the peer's commitment, still
+        // valid, is ours to send again each block until a spend of the funding output is mined
+        // (BOLT 5: a node MUST watch the funding output until the close is irrevocably resolved).
         const state = rest.commitment_tx ? 'AWAITING_UNILATERAL' : close === 'mutual' ? 'CLOSINGD_COMPLETE' : 'FUNDING_SPEND_SEEN';
-        await this.update(c.dbid, () => ({ state, onchain: rest }));
+        const again = !rest.commitment_tx && close !== 'mutual' ? { reorged_spend: { tx: spend.tx, txid: spend.txid } } : {};
+        await this.update(c.dbid, () => ({ state, onchain: { ...rest, ...again } }));
       } else if (on.spends?.some(s => s.height >= b.height)) {
         await this.onchainOf(c.dbid, r => ({ ...r, spends: (r.spends ?? []).filter(s => s.height < b.height) }));
       }
@@ -491,6 +497,8 @@ export class OnchainControl {
       if (c.failure?.action === 'data_loss') return [`${c.state}:We are behind the peer: waiting for its commitment transaction`];
       return on?.commitment_txid ? [`${c.state}:Attempting to reconnect; our commitment ${on.commitment_txid} broadcast`] : [];
     }
+    if (!on?.spend && on?.reorged_spend)
+      return [`${c.state}:Their commitment ${on.reorged_spend.txid} was in a block a reorganisation took: sent again each block`];
     if (!on?.spend) return [];
     if (on.close === 'mutual') return [`${c.state}:Tracking mutual close transaction`];
     const s = this.tracking.get(c.dbid)?.status;
