@@ -229,6 +229,27 @@ async function until(cond: () => boolean): Promise<void> {
 
 const fee = (amt: bigint) => 1000n + (amt * 10n) / 1_000_000n;
 
+/** A restart on `storage`: incoming HTLC 0 is fulfilled upstream again from its forward's record. */
+async function fulfilledAgain(storage: MemoryLightningdStorage): Promise<void> {
+  const n = await node(storage);
+  n.startIn();
+  await until(() => n.upstream.length === 2);
+  deepEqual(
+    n.upstream.find(u => u.id === 0n),
+    { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
+  );
+}
+
+/** B with incoming HTLC 5 forwarded as outgoing HTLC 3 of 100,000 msat, offered to C. */
+async function offeredDownstream() {
+  const n = await node();
+  const out = 100_000n;
+  n.arrive({ id: 5n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
+  await until(() => n.adds.length === 1);
+  await n.outPersist([{ kind: 'offered', id: 3n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 }]);
+  return n;
+}
+
 describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)', () => {
   it('fails a fee below our policy with fee_insufficient and our signed channel_update, recorded local_failed', async () => {
     const n = await node();
@@ -407,13 +428,7 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
       { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
     );
     // And again after another restart, until the upstream reports it resolved.
-    const c = await node(storage);
-    c.startIn();
-    await until(() => c.upstream.length === 2);
-    deepEqual(
-      c.upstream.find(u => u.id === 0n),
-      { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
-    );
+    await fulfilledAgain(storage);
   });
 
   it('an outgoing HTLC resolved on chain: the preimage claims upstream, a timeout fails it', async () => {
@@ -434,21 +449,11 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
     deepEqual(n.fulfilDurable, [true], 'the preimage from the chain was durable before the fulfil went upstream');
     equal(payerReads(n.upstream, 1n, s1).failure.name, 'permanent_channel_failure');
     // A restart before the upstream reported it resolved: fulfilled again from the record.
-    const again = await node(n.storage);
-    again.startIn();
-    await until(() => again.upstream.length === 2);
-    deepEqual(
-      again.upstream.find(u => u.id === 0n),
-      { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
-    );
+    await fulfilledAgain(n.storage);
   });
 
   it('the incoming channel went on chain: the preimage learnt downstream goes to its onchaind once durable (BOLT 5)', async () => {
-    const n = await node();
-    const out = 100_000n;
-    n.arrive({ id: 5n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
-    await until(() => n.adds.length === 1);
-    await n.outPersist([{ kind: 'offered', id: 3n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 }]);
+    const n = await offeredDownstream();
     // A force-closes: the incoming channel's channeld ends; then C fulfils downstream.
     n.stopIn();
     await n.outPersist([{ kind: 'fulfilled', id: 3n, preimage: HASH_PRE }]);
@@ -458,11 +463,7 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
   });
 
   it('both channels on chain: the preimage C revealed on chain goes to the incoming channel’s onchaind', async () => {
-    const n = await node();
-    const out = 100_000n;
-    n.arrive({ id: 5n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
-    await until(() => n.adds.length === 1);
-    await n.outPersist([{ kind: 'offered', id: 3n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 }]);
+    const n = await offeredDownstream();
     n.stopIn();
     await n.forwarder.resolvedOnChain('2', toHex(HASH), HASH_PRE);
     await until(() => n.onchain.length > 0);
