@@ -7,7 +7,8 @@
 // downstream, an invoice paid: read from the database) or while it runs (ChannelControl's
 // preimageReleased, which every fulfil of an incoming HTLC passes through: htlcs-in.ts). An unpaid
 // invoice's preimage is never used: the HTLC receive did not accept is not claimed on chain. And
-// the peer's commitment taken by a reorganisation is sent again until a spend is mined.
+// the peer's commitment taken by a reorganisation is sent again until a spend is mined; a mined
+// claim takes the incoming HTLC out of the channel's record.
 import { Transaction } from '@scure/btc-signer';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
@@ -48,7 +49,10 @@ async function node(x: Closing) {
       funding_txid: commitment.inputs[0]!.txid,
       funding_outnum: commitment.inputs[0]!.index,
       funding_sat: '10000000',
-      htlcs: {},
+      // The HTLC A offered us, as channeld recorded it (incoming, undecided when the channel failed).
+      htlcs: {
+        'in:0': { direction: 'in', id: '0', amount_msat: '50000000', payment_hash: HASH, cltv_expiry: x.cltv.toB, state: 'incoming' },
+      },
     }),
   );
   const clock = new FakeClock();
@@ -150,6 +154,10 @@ describe('lightningd: HTLCs we received, claimed on chain with the preimages we 
     const c = n.claims();
     equal(c.length, 1, 'the HTLC output spent at once');
     ok(n.witnessHas(c[0]!, PREIMAGE.toB), 'with the preimage learnt downstream');
+    equal(n.db.channels()[0]!.htlcs?.['in:0']?.payment_hash, HASH, 'still in flight while the claim is unconfirmed');
+    // The claim is mined: the incoming HTLC leaves the channel's record.
+    await n.connect(block(H + 1, [c[0]!.toBytes(true, true)]));
+    deepEqual(n.db.channels()[0]!.htlcs, {});
     await n.control.stop();
   });
 

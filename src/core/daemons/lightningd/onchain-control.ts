@@ -297,6 +297,7 @@ export class OnchainControl {
       this.o.log.warn(`channel ${t.dbid}: onchaind at block ${height}: ${errorText(e)}`);
     }
     if (!t.resolved) await this.giveReleased(t);
+    await this.incomingSettled(t);
     if (t.resolved) await this.forget(t.dbid);
   }
 
@@ -478,6 +479,21 @@ export class OnchainControl {
       this.o.log.warn(`channel ${t.dbid}: onchaind refused a preimage: ${errorText(e)}`);
     }
     if (t.resolved) await this.forget(t.dbid);
+  }
+
+  /**
+   * The peer's HTLC outputs a mined transaction spent (our claim with the preimage, or its timeout):
+   * those incoming HTLCs leave the record (listpeerchannels' `htlcs`), as `preimage`/`htlcFailed` do
+   * ours. onchaind still follows the outputs until they are irrevocably resolved.
+   */
+  private async incomingSettled(t: Tracking): Promise<void> {
+    const spent = new Set(
+      (t.status?.outputs ?? [])
+        .filter(o => o.kind === 'their_htlc' && (o.state === 'spent' || o.state === 'resolved') && o.paymentHash)
+        .map(o => o.paymentHash!),
+    );
+    const held = Object.values(this.record(t.dbid)?.htlcs ?? {}).filter(h => h.direction === 'in' && spent.has(h.payment_hash));
+    for (const hash of new Set(held.map(h => h.payment_hash))) await this.htlcGone(t.dbid, 'in', hash, 'settled on chain');
   }
 
   /** An HTLC of ours settled on chain (BOLT 5): no longer in flight. */
