@@ -62,6 +62,13 @@ async function node(storage = new MemoryLightningdStorage()) {
   const upstream: Upstream[] = [];
   const addBehaviour: { next?: (h: OfferHtlc) => Promise<{ id: bigint }> } = {};
   let outRunning = true;
+  let inRunning = true;
+  /** Preimages handed towards the incoming channel's onchaind, and whether the forward held it durably then. */
+  const onchain: { dbid: string; preimage: string; durable: boolean }[] = [];
+  const durable = (preimage: Uint8Array) =>
+    [...storage.records.entries()].some(([k, v]) => k.includes('forwards') && v.includes(toHex(preimage)));
+  /** Whether the forward's preimage was durable at each fulfil upstream. */
+  const fulfilDurable: boolean[] = [];
   const channels: ForwardChannels = {
     onHtlcs: l => (listeners.add(l), () => listeners.delete(l)),
     channeldOf: dbid =>
@@ -89,7 +96,10 @@ async function node(storage = new MemoryLightningdStorage()) {
     log: quiet,
   });
   const upstreamChanneld: ChanneldHtlcs = {
-    fulfillHtlc: async (id, preimage) => void upstream.push({ kind: 'fulfill', id, preimage: toHex(preimage) }),
+    fulfillHtlc: async (id, preimage) => {
+      fulfilDurable.push(durable(preimage));
+      upstream.push({ kind: 'fulfill', id, preimage: toHex(preimage) });
+    },
     failHtlc: async (id, reason) => void upstream.push({ kind: 'fail', id, reason }),
     failMalformedHtlc: async id => void upstream.push({ kind: 'malformed', id }),
   };
@@ -102,10 +112,11 @@ async function node(storage = new MemoryLightningdStorage()) {
     log: quiet,
   });
   const incoming = new IncomingHtlcs({
-    channeld: dbid => (dbid === '1' ? upstreamChanneld : undefined),
+    channeld: dbid => (dbid === '1' && inRunning ? upstreamChanneld : undefined),
     ecdh: async pub => hsmd.ecdh(pub),
     receiver,
     forwarder,
+    onchain: async (dbid, preimage) => void onchain.push({ dbid, preimage: toHex(preimage), durable: durable(preimage) }),
     log: quiet,
   });
   listeners.add(incoming);
@@ -171,6 +182,9 @@ async function node(storage = new MemoryLightningdStorage()) {
     arrive,
     outPersist,
     stored,
+    onchain,
+    fulfilDurable,
+    stopIn: () => (inRunning = false),
     stopOut: () => (outRunning = false),
     startOut: () => {
       outRunning = true;
@@ -214,6 +228,27 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 const fee = (amt: bigint) => 1000n + (amt * 10n) / 1_000_000n;
+
+/** A restart on `storage`: incoming HTLC 0 is fulfilled upstream again from its forward's record. */
+async function fulfilledAgain(storage: MemoryLightningdStorage): Promise<void> {
+  const n = await node(storage);
+  n.startIn();
+  await until(() => n.upstream.length === 2);
+  deepEqual(
+    n.upstream.find(u => u.id === 0n),
+    { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
+  );
+}
+
+/** B with incoming HTLC 5 forwarded as outgoing HTLC 3 of 100,000 msat, offered to C. */
+async function offeredDownstream() {
+  const n = await node();
+  const out = 100_000n;
+  n.arrive({ id: 5n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
+  await until(() => n.adds.length === 1);
+  await n.outPersist([{ kind: 'offered', id: 3n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 }]);
+  return n;
+}
 
 describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)', () => {
   it('fails a fee below our policy with fee_insufficient and our signed channel_update, recorded local_failed', async () => {
@@ -393,13 +428,7 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
       { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
     );
     // And again after another restart, until the upstream reports it resolved.
-    const c = await node(storage);
-    c.startIn();
-    await until(() => c.upstream.length === 2);
-    deepEqual(
-      c.upstream.find(u => u.id === 0n),
-      { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
-    );
+    await fulfilledAgain(storage);
   });
 
   it('an outgoing HTLC resolved on chain: the preimage claims upstream, a timeout fails it', async () => {
@@ -417,6 +446,27 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
       n.upstream.find(u => u.id === 0n),
       { kind: 'fulfill', id: 0n, preimage: toHex(HASH_PRE) },
     );
+    deepEqual(n.fulfilDurable, [true], 'the preimage from the chain was durable before the fulfil went upstream');
     equal(payerReads(n.upstream, 1n, s1).failure.name, 'permanent_channel_failure');
+    // A restart before the upstream reported it resolved: fulfilled again from the record.
+    await fulfilledAgain(n.storage);
+  });
+
+  it('the incoming channel went on chain: the preimage learnt downstream goes to its onchaind once durable (BOLT 5)', async () => {
+    const n = await offeredDownstream();
+    // A force-closes: the incoming channel's channeld ends; then C fulfils downstream.
+    n.stopIn();
+    await n.outPersist([{ kind: 'fulfilled', id: 3n, preimage: HASH_PRE }]);
+    await until(() => n.onchain.length > 0);
+    deepEqual(n.onchain, [{ dbid: '1', preimage: toHex(HASH_PRE), durable: true }]);
+    equal(n.upstream.length, 0, 'no channeld to fulfil off chain');
+  });
+
+  it('both channels on chain: the preimage C revealed on chain goes to the incoming channel’s onchaind', async () => {
+    const n = await offeredDownstream();
+    n.stopIn();
+    await n.forwarder.resolvedOnChain('2', toHex(HASH), HASH_PRE);
+    await until(() => n.onchain.length > 0);
+    deepEqual(n.onchain, [{ dbid: '1', preimage: toHex(HASH_PRE), durable: true }]);
   });
 });

@@ -80,10 +80,16 @@ async function setup(storage = new HeldStorage(), clock = new FakeClock()) {
     keysendInvoice: pre => createKeysendInvoice(invoices, pre, now.t * 1000),
     log: quiet,
   });
+  /** Preimages handed towards onchaind (a channel on chain), with the invoice's durable status then. */
+  const onchain: { dbid: string; preimage: string; durable: string | undefined }[] = [];
   const incoming = new IncomingHtlcs({
     channeld: () => (running ? channeld : undefined),
     ecdh: async pub => hsmd.ecdh(pub),
     receiver,
+    onchain: async (dbid, preimage) => {
+      const inv = Object.values(storage.state?.invoices ?? {}).find(i => i.payment_preimage === toHex(preimage));
+      onchain.push({ dbid, preimage: toHex(preimage), durable: inv?.status });
+    },
     log: quiet,
   });
   const channel = channelRecord('1', '02'.padEnd(66, '1'), { opener: 'remote', channel_id: '00'.repeat(32), htlcs: {} });
@@ -145,6 +151,7 @@ async function setup(storage = new HeldStorage(), clock = new FakeClock()) {
     now,
     clock,
     calls,
+    onchain,
     channel,
     arrive,
     resolved,
@@ -220,6 +227,22 @@ describe('lightningd: receiving payments', () => {
     equal(listed.pay_index, 1);
     equal(listed.payment_preimage, preimage);
     deepEqual(s.db.invoice('a')!.paid_htlcs, [{ channel: '1', id: id.toString(), amount_msat: '50000' }]);
+  });
+
+  it('the channel went on chain (no channeld): the preimage goes towards its onchaind, once the paid state is durable', async () => {
+    const s = await setup();
+    const inv = (await s.rpc.call('invoice', { amount_msat: 50_000, label: 'a', description: 'd' })) as Made;
+    const hash = fromHex(inv.payment_hash);
+    const { onion } = onionTo(s.nodeId, hash, finalPayload(50_000n, inv.payment_secret));
+    s.stop();
+    s.storage.hold = true;
+    s.arrive({ amount: 50_000n, hash, onion });
+    await settle();
+    deepEqual(s.onchain, [], 'nothing before the paid state is durable');
+    s.storage.release();
+    await settle();
+    deepEqual(s.onchain, [{ dbid: '1', preimage: s.db.invoice('a')!.payment_preimage, durable: 'paid' }]);
+    deepEqual(s.calls, [], 'no channeld runs');
   });
 
   it('fails each bad HTLC with BOLT 4’s failure, read back by the payer', async () => {

@@ -281,6 +281,21 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       ...(o.alias !== undefined ? { alias: o.alias } : {}),
       ...(o.color !== undefined ? { color: o.color } : {}),
     });
+    // Forwarding (Core Lightning's peer_htlcs.c forward_htlc): our policy, records before each add.
+    // It follows the channels before they load: a forward's preimage an onchaind finds again on
+    // chain at a restart (onchain-control.ts load) is recorded, not told to no one.
+    const forward = new Forwarder({
+      db,
+      channels,
+      nodeId,
+      network: o.network,
+      blockheight: () => chain?.blockheight ?? 0,
+      nowMs: () => Date.now(),
+      spendable: c => channelBalance(c).spendable,
+      signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
+      sendToPeer: (peer, msg) => connectd.guard(connectd.api.sendToPeer(peer, msg)),
+      log: p.log('forward'),
+    });
     await channels.load();
     // Our payments follow the channels' HTLCs from before the first channeld starts (parts in flight at a restart).
     const pay = new PayControl({
@@ -296,19 +311,6 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       log: p.log('pay'),
     });
     await pay.load();
-    // Forwarding (Core Lightning's peer_htlcs.c forward_htlc): our policy, records before each add.
-    const forward = new Forwarder({
-      db,
-      channels,
-      nodeId,
-      network: o.network,
-      blockheight: () => chain?.blockheight ?? 0,
-      nowMs: () => Date.now(),
-      spendable: c => channelBalance(c).spendable,
-      signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
-      sendToPeer: (peer, msg) => connectd.guard(connectd.api.sendToPeer(peer, msg)),
-      log: p.log('forward'),
-    });
     // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as channels start.
     const peerStorage = new PeerStorage({
       db,

@@ -154,6 +154,9 @@ export class OpenFailed extends Error {
   }
 }
 
+/** A channel failed, or closed on chain (a commitment, unless its close is mutual): no daemon will run for it again. */
+const ON_CHAIN_STATES: readonly ChannelRecord['state'][] = ['AWAITING_UNILATERAL', 'FUNDING_SPEND_SEEN', 'ONCHAIN'];
+
 /** Peers whose open_channel may be answered at once (each holds one openingd until funded or failed). */
 export const MAX_ACCEPTING = 16;
 
@@ -665,6 +668,14 @@ export class ChannelControl implements ChainListener {
    */
   async peerConnected(e: PeerConnectedEvent): Promise<void> {
     const theirs = this.o.db.channels().filter(c => c.peer_id === e.id);
+    // BOLT 2 "Message Retransmission": "if a channel is in an error state: SHOULD retransmit the
+    // error packet and ignore any other packets for that channel" (peerSpoke ignores them): a
+    // channel failed or on chain tells the peer at each connection, so it stops waiting for it.
+    for (const c of theirs.filter(x => ON_CHAIN_STATES.includes(x.state) && x.onchain?.close !== 'mutual')) {
+      const text = c.failure?.message ?? `channel ${c.channel_id} is closed on chain (${c.state})`;
+      const error = encodeMessage({ name: 'error', channel_id: fromHex(c.channel_id), data: new TextEncoder().encode(text) });
+      await this.o.connectd.guard(this.o.connectd.api.sendToPeer(e.id, error)).catch(() => undefined);
+    }
     await Promise.all([
       ...theirs
         .filter(c => this.resumable(c))
@@ -858,6 +869,14 @@ export class ChannelControl implements ChainListener {
     await this.closes.endClosingd(dbid);
     const op = this.openings.get(`channel-${dbid}`);
     if (op) await this.end(op);
+  }
+
+  /**
+   * A preimage released (durably) for an incoming HTLC of channel `dbid`: its onchaind claims the
+   * HTLC with it if the channel is on chain (onchain-control.ts preimage); otherwise nothing here.
+   */
+  async preimageReleased(dbid: string, preimage: Uint8Array): Promise<void> {
+    await this.onchain?.preimage(dbid, preimage);
   }
 
   /** listpeerchannels' status for a channel failed or closed on chain. */

@@ -52,6 +52,8 @@ export interface OnchainRecord {
   commitment_txid?: string;
   /** The transaction that spent the funding output, and the height of its block. */
   spend?: { tx: string; txid: string; height: number };
+  /** A commitment of the peer's that spent it, in a block a reorganisation took: sent again each block until a spend is mined. */
+  reorged_spend?: { tx: string; txid: string };
   /** 'mutual': a closing transaction (nothing for onchaind to sweep); else a commitment. */
   close?: 'mutual' | 'commitment';
   /** The wallet key onchaind's sweeps pay (so listfunds shows them), the same across restarts. */

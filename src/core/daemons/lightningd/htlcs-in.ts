@@ -41,6 +41,11 @@ export interface IncomingDeps {
   receiver: FinalReceiver;
   /** The forwarding point (forward.ts); absent: a payload for a next hop fails with unknown_next_peer. */
   forwarder?: ForwardPoint;
+  /**
+   * A fulfil decided (its preimage already durable: an invoice paid, a forward settled): given to
+   * the channel's onchaind if the channel is on chain (channels.ts preimageReleased).
+   */
+  onchain?(dbid: string, preimage: Uint8Array): Promise<void>;
   log: Log;
 }
 
@@ -164,8 +169,15 @@ export class IncomingHtlcs implements HtlcListener {
     void this.apply(dbid, id, r);
   }
 
-  /** Hands a decision to the channel's channeld (none running: the next `started` applies it). */
+  /**
+   * Hands a decision to the channel's channeld (none running: the next `started` applies it). Every
+   * preimage released for an incoming HTLC passes here (receive.ts, forward.ts, forwards settled on
+   * chain downstream): a channel on chain has no channeld, and its onchaind claims the HTLC instead.
+   */
   private async apply(dbid: string, id: string, r: Resolution): Promise<void> {
+    if (r.kind === 'fulfill' && this.d.onchain) {
+      await this.d.onchain(dbid, r.preimage).catch(e => this.d.log.warn(`incoming HTLC ${keyOf(dbid, id)} on chain: ${String(e)}`));
+    }
     const ch = this.d.channeld(dbid);
     if (!ch) return;
     try {

@@ -147,6 +147,7 @@ export class Lightningd {
             ecdh: async pub => ecdh(pub),
             receiver: this.receiver,
             ...(o.forward ? { forwarder: o.forward } : {}),
+            onchain: (dbid, preimage) => channels.preimageReleased(dbid, preimage),
             log,
           }),
         );

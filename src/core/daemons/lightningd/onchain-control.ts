@@ -17,6 +17,7 @@ import { openedChannel, type ChannelState } from '../../channel/state.ts';
 import type { Log } from '../../node/daemon.ts';
 import { DAEMONS } from '../../node/daemons.ts';
 import type { DaemonSupervisor, RunningDaemon } from '../../node/supervisor.ts';
+import { stubsOf as stateStubs } from '../../onchain/outputs.ts';
 import { IRREVOCABLE_DEPTH } from '../../onchain/resolve.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { parseTx } from '../../wallet/tx.ts';
@@ -25,6 +26,7 @@ import { CHANNEL_LINK, ONCHAIN_CAPABILITIES, type ChannelLinkArgs, type HsmdSpec
 import type { HtlcStub, OnchainStatus, OnchaindEvents, OnchaindInit, OnchaindSpec } from '../onchaind/interface.ts';
 import type { Funded } from '../openingd/interface.ts';
 import type { ChannelRecord, LightningdDb, OnchainRecord } from './db.ts';
+import { releasedPreimages } from './htlc-resolution.ts';
 
 export interface OnchainControlOptions {
   db: LightningdDb;
@@ -70,6 +72,10 @@ interface Tracking {
   status?: OnchainStatus;
   resolved?: boolean;
   ended?: boolean;
+  /** Preimages released while onchaind was starting (after its init was read): given once it runs. */
+  learnt: Uint8Array[];
+  /** The payment hashes whose preimage onchaind has (its init's, and each given since). */
+  given: Set<string>;
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -229,6 +235,8 @@ export class OnchainControl {
     for (const c of this.o.db.channels()) {
       const spend = c.onchain?.spend;
       if (!spend && c.onchain?.commitment_tx) await this.send(c, fromHex(c.onchain.commitment_tx), 'our commitment (again)');
+      else if (!spend && c.onchain?.reorged_spend)
+        await this.send(c, fromHex(c.onchain.reorged_spend.tx), 'their commitment (reorganised away)');
       // A mutual close is resolved once its transaction is as deep as onchaind would wait.
       if (spend && c.onchain?.close === 'mutual' && b.height - spend.height + 1 >= IRREVOCABLE_DEPTH) await this.forget(c.dbid);
     }
@@ -243,10 +251,14 @@ export class OnchainControl {
         // The funding output is unspent again: its next spend starts a new onchaind.
         const t = this.tracking.get(c.dbid);
         if (t) await this.endOnchaind(t);
-        const { spend: _s, close, spends: _p, ...rest } = on;
-        // Back to where it was: our commitment broadcast, a mutual close signed, or (a commitment of the peer's) failed.
+        const { spend, close, spends: _p, ...rest } = on;
+        // Back to where it was: our commitment broadcast, a mutual close signed, or (a commitment of
+        // the peer's) failed: no channeld runs for it any more, and the peer's commitment, still
+        // valid, is ours to send again each block until a spend of the funding output is mined
+        // (BOLT 5: a node MUST watch the funding output until the close is irrevocably resolved).
         const state = rest.commitment_tx ? 'AWAITING_UNILATERAL' : close === 'mutual' ? 'CLOSINGD_COMPLETE' : 'FUNDING_SPEND_SEEN';
-        await this.update(c.dbid, () => ({ state, onchain: rest }));
+        const again = !rest.commitment_tx && close !== 'mutual' ? { reorged_spend: { tx: spend.tx, txid: spend.txid } } : {};
+        await this.update(c.dbid, () => ({ state, onchain: { ...rest, ...again } }));
       } else if (on.spends?.some(s => s.height >= b.height)) {
         await this.onchainOf(c.dbid, r => ({ ...r, spends: (r.spends ?? []).filter(s => s.height < b.height) }));
       }
@@ -284,6 +296,8 @@ export class OnchainControl {
     } catch (e) {
       this.o.log.warn(`channel ${t.dbid}: onchaind at block ${height}: ${errorText(e)}`);
     }
+    if (!t.resolved) await this.giveReleased(t);
+    await this.incomingSettled(t);
     if (t.resolved) await this.forget(t.dbid);
   }
 
@@ -302,7 +316,7 @@ export class OnchainControl {
     if (this.stopped || this.tracking.has(dbid)) return;
     const dest = c.onchain!.destination!;
     const destination = { ...dest, script: this.o.wallet.keyScript(dest.type, dest.index) };
-    const t: Tracking = { dbid, key: `onchaind-${dbid}`, watched: new Set() };
+    const t: Tracking = { dbid, key: `onchaind-${dbid}`, watched: new Set(), learnt: [], given: new Set() };
     this.tracking.set(dbid, t);
     const events: OnchaindEvents = {
       watch: ops => {
@@ -336,7 +350,7 @@ export class OnchainControl {
       spendingTx: fromHex(spend.tx),
       height: spend.height,
       tip: Math.max(spend.height, this.o.tip()),
-      preimages: this.preimagesFor(c),
+      preimages: this.preimagesFor(c, t),
       htlcs: stubsOf(c),
       destination,
       feeratePerKw: await this.o.feeratePerKw(),
@@ -361,6 +375,7 @@ export class OnchainControl {
         return;
       }
       t.status = await t.daemon.guard(t.daemon.api.status());
+      for (const p of t.learnt.splice(0)) await this.givePreimage(t, p);
     } catch (e) {
       this.o.log.warn(`channel ${c.channel_id}: onchaind did not start: ${errorText(e)}`);
       await this.endOnchaind(t);
@@ -403,18 +418,82 @@ export class OnchainControl {
     return undefined;
   }
 
-  /** Payment preimages we hold (our invoices) for the channel's HTLCs: onchaind claims what we received with them. */
-  private preimagesFor(c: ChannelRecord): Uint8Array[] {
-    const st = deserializeChannel(channelStateOf(c));
-    const hashes = new Set([
-      ...Object.values(c.htlcs ?? {}).map(h => h.payment_hash),
-      ...[st.localCommit, st.remoteCommit].flatMap(x => x.spec.htlcs.map(h => toHex(h.add.paymentHash))),
-    ]);
-    return this.o.db
-      .invoices()
-      .filter(i => hashes.has(i.payment_hash))
-      .map(i => fromHex(i.payment_preimage))
-      .filter(p => hashes.has(toHex(sha256(p))));
+  /**
+   * The preimages lightningd has released (durably) for the channel's incoming HTLCs: our paid
+   * invoices and the forwards into it settled downstream (htlc-resolution.ts releasedPreimages).
+   * Those learnt once onchaind runs come through preimage().
+   */
+  private preimagesFor(c: ChannelRecord, t: Tracking): Uint8Array[] {
+    const found = releasedPreimages(this.o.db, c.dbid, this.incomingHashes(c));
+    for (const p of found) t.given.add(toHex(sha256(p)));
+    return found;
+  }
+
+  /**
+   * At each block, what the database holds that onchaind was not given: a preimage made durable
+   * while no one could tell it (a forward settled from the chain at a restart, before the incoming
+   * HTLCs were followed again) reaches it before the HTLC can expire.
+   */
+  private async giveReleased(t: Tracking): Promise<void> {
+    const c = this.record(t.dbid);
+    if (!c) return;
+    for (const p of releasedPreimages(this.o.db, c.dbid, this.incomingHashes(c))) await this.givePreimage(t, p);
+  }
+
+  /** The payment hashes of the channel's incoming HTLCs: lightningd's record, and its state's (what onchaind tracks). */
+  private incomingHashes(c: ChannelRecord): Set<string> {
+    const all = stateStubs(deserializeChannel(channelStateOf(c)), stubsOf(c));
+    return new Set(all.filter(h => !h.offeredByUs).map(h => toHex(h.paymentHash)));
+  }
+
+  /**
+   * A preimage lightningd released for an incoming HTLC of channel `dbid` (htlcs-in.ts: a paid
+   * invoice's part, a forward settled downstream), already durable. If the channel is on chain, its
+   * onchaind gets it (BOLT 5 "Unilateral Close Handling", an HTLC output received: "if it has the
+   * corresponding payment preimage ... MUST resolve the output by spending it"): it claims the
+   * output before the HTLC expires. An onchaind still starting gets it once it runs; one not yet
+   * started reads it from the database (preimagesFor).
+   */
+  async preimage(dbid: string, preimage: Uint8Array): Promise<void> {
+    const t = this.tracking.get(dbid);
+    if (!t || t.ended) return;
+    const c = this.record(dbid);
+    if (!c?.onchain?.spend || !this.incomingHashes(c).has(toHex(sha256(preimage)))) return;
+    if (!t.daemon) {
+      t.learnt.push(preimage);
+      return;
+    }
+    await this.givePreimage(t, preimage);
+  }
+
+  private async givePreimage(t: Tracking, preimage: Uint8Array): Promise<void> {
+    const d = t.daemon;
+    const hash = toHex(sha256(preimage));
+    if (!d || t.ended || t.given.has(hash)) return;
+    t.given.add(hash);
+    try {
+      t.status = await d.guard(d.api.preimage(preimage));
+      this.o.log.info(`channel ${t.dbid}: onchaind given the preimage of ${hash}`);
+    } catch (e) {
+      t.given.delete(hash);
+      this.o.log.warn(`channel ${t.dbid}: onchaind refused a preimage: ${errorText(e)}`);
+    }
+    if (t.resolved) await this.forget(t.dbid);
+  }
+
+  /**
+   * The peer's HTLC outputs a mined transaction spent (our claim with the preimage, or its timeout):
+   * those incoming HTLCs leave the record (listpeerchannels' `htlcs`), as `preimage`/`htlcFailed` do
+   * ours. onchaind still follows the outputs until they are irrevocably resolved.
+   */
+  private async incomingSettled(t: Tracking): Promise<void> {
+    const spent = new Set(
+      (t.status?.outputs ?? [])
+        .filter(o => o.kind === 'their_htlc' && (o.state === 'spent' || o.state === 'resolved') && o.paymentHash)
+        .map(o => o.paymentHash!),
+    );
+    const held = Object.values(this.record(t.dbid)?.htlcs ?? {}).filter(h => h.direction === 'in' && spent.has(h.payment_hash));
+    for (const hash of new Set(held.map(h => h.payment_hash))) await this.htlcGone(t.dbid, 'in', hash, 'settled on chain');
   }
 
   /** An HTLC of ours settled on chain (BOLT 5): no longer in flight. */
@@ -434,6 +513,8 @@ export class OnchainControl {
       if (c.failure?.action === 'data_loss') return [`${c.state}:We are behind the peer: waiting for its commitment transaction`];
       return on?.commitment_txid ? [`${c.state}:Attempting to reconnect; our commitment ${on.commitment_txid} broadcast`] : [];
     }
+    if (!on?.spend && on?.reorged_spend)
+      return [`${c.state}:Their commitment ${on.reorged_spend.txid} was in a block a reorganisation took: sent again each block`];
     if (!on?.spend) return [];
     if (on.close === 'mutual') return [`${c.state}:Tracking mutual close transaction`];
     const s = this.tracking.get(c.dbid)?.status;

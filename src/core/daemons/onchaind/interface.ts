@@ -52,6 +52,8 @@ export interface OnchainOutputStatus {
   /** 'pending': ours, not spendable yet; 'broadcast': our spend sent; 'spent'; 'resolved': irrevocably; 'theirs'. */
   state: 'pending' | 'broadcast' | 'spent' | 'resolved' | 'theirs';
   spentBy?: string;
+  /** An HTLC output's payment hash, hex. */
+  paymentHash?: string;
 }
 
 export interface OnchainStatus {

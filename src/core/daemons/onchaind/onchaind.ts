@@ -236,7 +236,15 @@ export class Onchaind {
             : w.ours
               ? 'broadcast'
               : 'pending';
-      return { txid: w.txid, vout: w.vout, amount: w.amount, kind: w.kind, state, ...(w.spent ? { spentBy: w.spent.txid } : {}) };
+      return {
+        txid: w.txid,
+        vout: w.vout,
+        amount: w.amount,
+        kind: w.kind,
+        state,
+        ...(w.spent ? { spentBy: w.spent.txid } : {}),
+        ...(w.htlc ? { paymentHash: toHex(w.htlc.paymentHash) } : {}),
+      };
     });
     const c = this.#close;
     return {
