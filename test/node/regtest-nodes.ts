@@ -4,9 +4,9 @@
 // fresh lightning-dirs, the chain's controls, a funded wallet, and one stop for all of it.
 //
 // The nodes follow the chain every CHAIN_POLL_MS (the `chainPollMs` option, 1 s by default on
-// regtest) and redial a peer that went away after RECONNECT_MS at first (connectd's
-// reconnectInitialMs/reconnectMaxMs, 1 s doubling to 300 s by default): what a test waits for after
-// it mines or restarts a node comes as soon as it can, never after a fixed sleep.
+// regtest) and, unless the test says otherwise, redial a peer that went away after RECONNECT_MS at
+// first (connectd's reconnectInitialMs/reconnectMaxMs, 1 s doubling to 300 s by default): what a
+// test waits for after it mines or restarts a node comes as soon as it can, never after a fixed sleep.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,17 +21,9 @@ export const CHAIN_POLL_MS = 100;
 /** The test nodes' first redial delay, and its ceiling (connectd doubles it up to there). */
 export const RECONNECT_MS = { reconnectInitialMs: 200, reconnectMaxMs: 1_000 };
 
-/** The options every test node starts with (a test's own `extra` options are merged over them). */
+/** The options every test node starts with (a test's own `extra` options over them). */
 export function nodeOptions(esplora: string, lightningDir: string, extra: Partial<NodeOptions> = {}): NodeOptions {
-  return {
-    network: 'regtest',
-    lightningDir,
-    esplora,
-    verifyWorkers: 1,
-    chainPollMs: CHAIN_POLL_MS,
-    ...extra,
-    connectdConfig: { ...RECONNECT_MS, ...extra.connectdConfig },
-  };
+  return { network: 'regtest', lightningDir, esplora, verifyWorkers: 1, chainPollMs: CHAIN_POLL_MS, ...extra };
 }
 
 export interface RegtestNodes {
@@ -53,8 +45,11 @@ export interface RegtestNodes {
   stop(): Promise<void>;
 }
 
-/** A regtest chain for a test named `name` (its directories are `bw-<name>-…`). */
-export async function regtestNodes(name: string): Promise<RegtestNodes> {
+/**
+ * A regtest chain for a test named `name` (its directories are `bw-<name>-…`); its nodes start with
+ * `defaults` under each start's own options (default: RECONNECT_MS).
+ */
+export async function regtestNodes(name: string, defaults: Partial<NodeOptions> = { connectdConfig: RECONNECT_MS }): Promise<RegtestNodes> {
   const h = await startRegtest({ port: 0, premine: 101 });
   const dirs: string[] = [];
   const started = new Set<Node>();
@@ -67,7 +62,9 @@ export async function regtestNodes(name: string): Promise<RegtestNodes> {
       return d;
     },
     async start(dir, extra) {
-      const n = await startNode(nodeOptions(h.url, dir, extra));
+      const n = await startNode(
+        nodeOptions(h.url, dir, { ...defaults, ...extra, connectdConfig: { ...defaults.connectdConfig, ...extra?.connectdConfig } }),
+      );
       started.add(n);
       return n;
     },

@@ -29,7 +29,9 @@ export interface RegtestWithLdk {
 
 /** A regtest chain (101 blocks premined), our node on it in a fresh lightning-dir, and an LDK peer named `name`. */
 export async function startRegtestWithLdk(name: string): Promise<RegtestWithLdk> {
-  const env = await regtestNodes(name);
+  // connectd's own redial delays (1 s doubling), not the harness's 200 ms: once, on a loaded machine,
+  // a quick redial after LDK's timeout disconnect met LDK's "loose channel_reestablish" error.
+  const env = await regtestNodes(name, {});
   const dir = env.tmp();
   let node: Node;
   let peer: LdkPeer;
