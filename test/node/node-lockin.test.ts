@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
-import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
+import { failWhenCommitted, regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
 type PeerChannel = { state: string; peer_connected: boolean; status: string[]; to_us_msat: number; htlcs: { direction: string }[] };
 
@@ -75,7 +75,7 @@ describe('Node: a channel funded before a restart or reconnect still locks in', 
       onion: new Uint8Array(1366),
     });
     await fundsWhen(channelsOf(b!), l => l.channels[0]?.htlcs.some(x => x.direction === 'in') ?? false, 'the HTLC at B');
-    await channeldOf(b!).api.failHtlc(0n, new Uint8Array(292));
+    await failWhenCommitted(channeldOf(b!).api, 0n);
     await fundsWhen(
       channelsOf(a),
       l => l.channels[0]?.htlcs.length === 0 && /commitments 2\/2$/.test(l.channels[0]!.status[0] ?? ''),

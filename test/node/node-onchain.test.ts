@@ -13,7 +13,7 @@ import { Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
+import { failWhenCommitted, regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
 type Funds = {
   outputs: { txid: string; output: number; amount_msat: number; status: string }[];
@@ -145,7 +145,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
       c => c?.htlcs.length === 1,
       'the HTLC at B',
     );
-    await b!.lightningd.channels!.channeldOf(dbidOf(b!, ch.channel_id))!.api.failHtlc(0n, new Uint8Array(292));
+    await failWhenCommitted(b!.lightningd.channels!.channeldOf(dbidOf(b!, ch.channel_id))!.api, 0n);
     await until(
       () => channel(a!, ch.channel_id),
       c => /commitments 2\/2$/.test(c?.status[0] ?? '') && c!.htlcs.length === 0,
