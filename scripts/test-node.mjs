@@ -29,15 +29,20 @@ function walk(dir) {
 const LONGEST_FIRST = [
   'test/node/node-onchain.test.ts',
   'test/node/crash-pay.test.ts',
+  'test/node/node-cli.test.ts',
   'test/core/channeld-crash.test.ts',
-  'test/e2e/demo.test.ts',
-  'test/node/node-close.test.ts',
-  'test/node/node-pay.test.ts',
   'test/node/node-forward.test.ts',
-  'test/node/node-channels.test.ts',
-  'test/interop/ldk-pay.test.ts',
+  'test/node/node-close.test.ts',
+  'test/e2e/demo.test.ts',
   'test/node/node-lockin.test.ts',
-];
+  'test/node/node-daemon.test.ts',
+  'test/node/node-channels.test.ts',
+  'test/node/node-pay.test.ts',
+  'test/node/gossip-store-crash.test.ts',
+  'test/core/noise-fuzz.test.ts',
+  'test/interop/ldk-close.test.ts',
+  'test/interop/ldk-pay.test.ts',
+]
 
 /** `files` with those of LONGEST_FIRST first, in its order. */
 function longestFirst(files) {
