@@ -42,7 +42,7 @@ const LONGEST_FIRST = [
   'test/core/noise-fuzz.test.ts',
   'test/interop/ldk-close.test.ts',
   'test/interop/ldk-pay.test.ts',
-]
+];
 
 /** `files` with those of LONGEST_FIRST first, in its order. */
 function longestFirst(files) {
