@@ -54,6 +54,8 @@ export interface NodeOptions {
   verifyWorkers?: number;
   /** Esplora API base URLs, used in turn when one fails: lightningd's chain backend (default: none; gossipd trusts announcements, as getinfo says). */
   esplora?: string | string[];
+  /** How often lightningd asks the chain for new blocks (the platform's `chain.pollIntervalMs`; default 30 s, 1 s on regtest). */
+  chainPollMs?: number;
   /** Core Lightning's --rescan: blocks to follow again at start (negative: from that absolute height). */
   rescan?: number;
   /** `--recover`: restore from this BIP39 mnemonic (or legacy 64-hex secret) into a new hsm_secret. */
@@ -149,7 +151,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       randomBytes,
       log: nodeLog,
       version: NODE_VERSION,
-      ...(chain ? { chain } : {}),
+      ...(chain ? { chain: { ...chain, ...(o.chainPollMs !== undefined ? { pollIntervalMs: o.chainPollMs } : {}) } } : {}),
     };
     const binding: NetAddress[] = [];
     const address: NetAddress[] = [...announce];

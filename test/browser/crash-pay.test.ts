@@ -11,12 +11,13 @@
 // mempool, the funding output unspent), every payment the tab knows is complete with the payee's
 // preimage or failed with the invoice unpaid, never pending, never completed twice, and the
 // balances moved by exactly the sum of the paid invoices, to the msat, on both sides.
-// 10 rounds in npm test; CRASH_ROUNDS=50 in the test runner's environment for the full run.
+// 6 rounds in npm test (DEFAULT_ROUNDS: each cut twice); CRASH_ROUNDS=50 in the test runner's environment for the full run.
 import type { WebNode, WebNodeOptions } from '../../src/web/index.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
 import {
   CUTS,
+  DEFAULT_ROUNDS,
   checkRound,
   noOutcomes,
   settledAfterRestart,
@@ -62,11 +63,11 @@ async function frameWithNode(): Promise<{ frame: HTMLIFrameElement; startNode: (
 }
 
 describe('browser: the tab node killed (its page and Workers gone) at random points while paying, restarted on the same IndexedDB', () => {
-  it(`CRASH_ROUNDS rounds (10 by default) of ${PER_ROUND} payments: reestablished, nothing lost or doubled, nobody force-closes`, async function (this: {
+  it(`CRASH_ROUNDS rounds (6 by default) of ${PER_ROUND} payments: reestablished, nothing lost or doubled, nobody force-closes`, async function (this: {
     timeout(ms: number): void;
   }) {
     this.timeout(60 * 60 * 1000);
-    const ROUNDS = (await ask<{ rounds: number | null }>('/__lightning/crash-rounds')).rounds ?? 10;
+    const ROUNDS = (await ask<{ rounds: number | null }>('/__lightning/crash-rounds')).rounds ?? DEFAULT_ROUNDS;
     const { url } = await ask<{ url: string }>('/__regtest');
     const peer = await ask<{ id: string; host: string; port: number; bridge: string }>(
       `/__lightning/chain-node?esplora=${encodeURIComponent(url)}`,

@@ -4,18 +4,13 @@
 // onion), and a payment LDK refuses, which comes back as Core Lightning's 203 with the BOLT 4 reason
 // decoded from LDK's error onion.
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as ldk from 'lightningdevkit';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { equal, ok } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
-import { showLdkBlock } from './ldk/confirm.ts';
-import { startLdkPeer, type LdkPeer } from './ldk/peer.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import type { LdkPeer } from './ldk/peer.ts';
+import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
 
 const FUNDING_SAT = 200_000;
 /** Under LDK's max_htlc_value_in_flight_msat (10% of the channel by default): one part carries it. */
@@ -32,14 +27,11 @@ interface LdkSide {
 }
 
 describe('we pay LDK on boltworker regtest', () => {
-  let h: RegtestHandle;
-  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  let env: RegtestWithLdk | undefined;
+  let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  let dir: string;
   let pump: ReturnType<typeof setInterval> | undefined;
   const side: LdkSide = { claimable: [], claimed: [], refuse: new Set(), hold: new Set() };
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
-  const nodeOptions = () => ({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
   const channeldRunning = (n: NonNullable<typeof node>) =>
     fundsWhen(
       () => n.call('listpeerchannels', {}) as Promise<{ channels: { state: string; status: string[] }[] }>,
@@ -47,9 +39,6 @@ describe('we pay LDK on boltworker regtest', () => {
       l => /^CHANNELD_NORMAL:channeld normal/.test(l.channels[0]?.status[0] ?? ''),
       'a channeld in normal operation with LDK',
     );
-  const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
-
-  const showLdk = (height: number, txids: string[]) => showLdkBlock(peer!, h.url, height, txids);
 
   /** LDK's loop: forwards held HTLCs, sends what it queued, handles its events (outside its callback: no re-entry). */
   function ldkLoop(): void {
@@ -97,29 +86,16 @@ describe('we pay LDK on boltworker regtest', () => {
   }
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
-    dir = mkdtempSync(join(tmpdir(), 'bw-ldk-pay-'));
-    node = await startNode(nodeOptions());
-    peer = await startLdkPeer({ name: 'ldk-pay' });
+    env = await startRegtestWithLdk('ldk-pay');
+    ({ node, peer } = env);
     const n = node;
-    const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 1_000_000 });
-    await control('/regtest/mine', { blocks: 1 });
-    await fundsWhen(
-      () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-      f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-      'the coin confirmed',
-    );
-    const port = await peer.listen();
-    await n.call('connect', { id: `${peer.nodeId}@127.0.0.1:${port}` });
+    const h = env.h;
+    await env.fundAndConnect(1_000_000);
     const r = (await n.call('fundchannel', { id: peer.nodeId, amount: FUNDING_SAT, feerate: '253perkw', announce: false })) as {
       txid: string;
       mindepth: number;
     };
-    await control('/regtest/mine', { blocks: 1 });
-    const fundingHeight = h.chain.height;
-    await control('/regtest/mine', { blocks: r.mindepth - 1 });
-    await showLdk(fundingHeight, [r.txid]);
+    await env.confirmFunding(r.txid, r.mindepth);
     await channeldRunning(n);
     // Both at the same tip: the CLTVs we put in onions are the ones LDK checks.
     await fundsWhen(
@@ -131,10 +107,7 @@ describe('we pay LDK on boltworker regtest', () => {
   });
   after(async () => {
     if (pump) clearInterval(pump);
-    await node?.stop();
-    await peer?.stop();
-    await h?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it("xpay pays LDK's invoice: LDK claims it and we have its preimage", async () => {
@@ -227,8 +200,7 @@ describe('we pay LDK on boltworker regtest', () => {
       c => c !== undefined,
       'LDK holding our HTLC',
     );
-    await node!.stop();
-    node = await startNode(nodeOptions());
+    node = await env!.restart();
     const n = node;
     const pending = (await n.call('listpays', { payment_hash: hash })) as { pays: { status: string }[] };
     equal(pending.pays[0]!.status, 'pending', 'the part is in flight: the payment waits for it');

@@ -6,17 +6,12 @@
 // CHANNELD_NORMAL with the amounts fundchannel asked for, and A still lists the channel after a
 // restart. fundchannel's errors use Core Lightning's codes and leave no coin reserved.
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Transaction } from '@scure/btc-signer';
 import { fromHex } from '../../src/core/base/bytes.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
-type Node = Awaited<ReturnType<typeof startNode>>;
 type Funds = {
   outputs: { txid: string; output: number; amount_msat: number; status: string; reserved: boolean }[];
   channels: { peer_id: string; our_amount_msat: number; amount_msat: number; funding_txid: string; connected: boolean; state: string }[];
@@ -45,16 +40,9 @@ const FUNDING_SAT = 500_000;
 const PUSH_MSAT = 20_000_000;
 
 describe('Node: fundchannel between two nodes on boltworker regtest', () => {
-  let h: RegtestHandle;
+  let env: RegtestNodes;
   let a: Node | undefined;
   let b: Node | undefined;
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'bw-node-channels-'));
-    dirs.push(d);
-    return d;
-  };
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
   const channelsOf = (n: Node) => () => n.call('listpeerchannels', {}) as Promise<{ channels: PeerChannel[] }>;
   const funds = (n: Node) => () => n.call('listfunds', {}) as Promise<Funds>;
   const code = async (p: Promise<unknown>) => (await rejects<Error & { code: number }>(p, Error)).code;
@@ -75,23 +63,17 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
   const instances: Record<'a' | 'b', string> = { a: '', b: '' };
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
-    dirA = tmp();
-    a = await startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
-    b = await startNode({ network: 'regtest', lightningDir: tmp(), esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] });
+    env = await regtestNodes('node-channels');
+    dirA = env.tmp();
+    a = await env.start(dirA);
+    b = await env.start(env.tmp(), { bindAddr: ['127.0.0.1:0'] });
   });
   after(async () => {
-    await a?.stop();
-    await b?.stop();
-    await h?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it('refuses a peer that is not connected (306 unknown, 305 known), more than the wallet holds (301), dust (302), and leaves no coin reserved', async () => {
-    const { bech32 } = (await a!.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 1_000_000 });
-    await control('/regtest/mine', { blocks: 1 });
-    await fundsWhen(funds(a!), f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed', 'the coin confirmed');
+    await env.fund(a!, 1_000_000);
 
     equal(await code(a!.call('fundchannel', { id: b!.id, amount: FUNDING_SAT })), 306, 'never met: FUNDING_UNKNOWN_PEER');
     await a!.call('connect', { id: `${b!.id}@127.0.0.1:${b!.binding[0]!.port}` });
@@ -139,11 +121,9 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     equal(tx.id, r.txid);
     equal(tx.getOutput(r.outnum).amount, BigInt(FUNDING_SAT));
     // In the chain's mempool: its script interpreter accepted every input (hsmd's signatures).
-    const status = (await (await fetch(`${h.url}/tx/${r.txid}/status`)).json()) as { confirmed: boolean };
+    const status = await env.get<{ confirmed: boolean }>(`/tx/${r.txid}/status`);
     equal(status.confirmed, false);
-    const out = ((await (await fetch(`${h.url}/tx/${r.txid}`)).json()) as { vout: { scriptpubkey_type: string; value: number }[] }).vout[
-      r.outnum
-    ]!;
+    const out = (await env.get<{ vout: { scriptpubkey_type: string; value: number }[] }>(`/tx/${r.txid}`)).vout[r.outnum]!;
     deepEqual([out.scriptpubkey_type, out.value], ['v0_p2wsh', FUNDING_SAT], 'the funding output is the 2-of-2 P2WSH');
 
     // Both hold the channel, funded, awaiting lock-in.
@@ -153,9 +133,9 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
       equal(c[0]!.state, 'CHANNELD_AWAITING_LOCKIN');
       equal(c[0]!.channel_id, r.channel_id);
     }
-    await control('/regtest/mine', { blocks: 1 });
-    const fundingHeight = h.chain.height;
-    await control('/regtest/mine', { blocks: 2 });
+    await env.mine(1);
+    const fundingHeight = env.h.chain.height;
+    await env.mine(2);
     const normal = (n: Node) =>
       fundsWhen(channelsOf(n), l => l.channels.length === 1 && l.channels[0]!.state === 'CHANNELD_NORMAL', 'CHANNELD_NORMAL');
     const [ca, cb] = [(await normal(a!)).channels[0]!, (await normal(b!)).channels[0]!];
@@ -195,7 +175,7 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     );
 
     await a!.stop();
-    a = await startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
+    a = await env.start(dirA);
     const again = (await channelsOf(a)()).channels;
     equal(again.length, 1, 'the channel survives a restart');
     deepEqual(
@@ -250,7 +230,7 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     const { id } = await channeldFor(a!).api.addHtlc({
       amountMsat: amount,
       paymentHash: new Uint8Array(32).fill(7),
-      cltvExpiry: h.chain.height + 100,
+      cltvExpiry: env.h.chain.height + 100,
       onion: new Uint8Array(1366),
     });
     equal(id, 0n);
@@ -258,7 +238,7 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
     // invalid_onion_key, update_fail_malformed_htlc), while A restarts: the removal's dance
     // completes before A stops or, through channel_reestablish, with A's new channeld.
     await a!.stop();
-    a = await startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
+    a = await env.start(dirA);
     await channeldOf(a);
     const back = (n: Node, toUs: number) =>
       fundsWhen(channelsOf(n), l => l.channels[0]?.htlcs.length === 0 && l.channels[0]!.to_us_msat === toUs, 'the HTLC removed');

@@ -6,17 +6,12 @@
 // Closes by A, by B (peer-initiated for A), with an HTLC pending, and across a restart of A with
 // B away; `close`'s parameter errors in Core Lightning's codes.
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Address, OutScript, Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
-type Node = Awaited<ReturnType<typeof startNode>>;
 type Funds = {
   outputs: { txid: string; output: number; amount_msat: number; status: string; address?: string; scriptpubkey: string }[];
   channels: { channel_id: string; state: string }[];
@@ -50,27 +45,19 @@ async function until<T>(get: () => Promise<T>, pred: (v: T) => boolean, what: st
 }
 
 describe('Node: close (mutual) between two nodes on boltworker regtest', () => {
-  let h: RegtestHandle;
+  let env: RegtestNodes;
   let a: Node | undefined;
   let b: Node | undefined;
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'bw-node-close-'));
-    dirs.push(d);
-    return d;
-  };
   let dirA: string;
   let dirB: string;
   let portB: number;
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
-  const mine = (blocks: number) => control('/regtest/mine', { blocks });
+  const mine = (blocks: number) => env.mine(blocks);
   const channelsOf = (n: Node) => () => n.call('listpeerchannels', {}) as Promise<{ channels: PeerChannel[] }>;
   const channelOf = async (n: Node, channelId: string) => (await channelsOf(n)()).channels.find(c => c.channel_id === channelId);
   const funds = (n: Node) => () => n.call('listfunds', {}) as Promise<Funds>;
   const code = async (p: Promise<unknown>) => (await rejects<Error & { code: number }>(p, Error)).code;
-  const startA = () => startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
-  const startB = (port = 0) =>
-    startNode({ network: 'regtest', lightningDir: dirB, esplora: h.url, verifyWorkers: 1, bindAddr: [`127.0.0.1:${port}`] });
+  const startA = () => env.start(dirA);
+  const startB = (port = 0) => env.start(dirB, { bindAddr: [`127.0.0.1:${port}`] });
   /** Until `n` holds channel `id` in `state` (and, for CHANNELD_NORMAL, a channeld runs for it with the peer connected). */
   const inState = (n: Node, id: string, state: string) =>
     until(
@@ -103,7 +90,7 @@ describe('Node: close (mutual) between two nodes on boltworker regtest', () => {
     deepEqual([r.txs, r.txids], [[r.tx], [r.txid]]);
     const tx = Transaction.fromRaw(fromHex(r.tx));
     equal(tx.id, r.txid);
-    const status = (await (await fetch(`${h.url}/tx/${r.txid}/status`)).json()) as { confirmed: boolean };
+    const status = await env.get<{ confirmed: boolean }>(`/tx/${r.txid}/status`);
     equal(status.confirmed, false, 'in the mempool');
     const [ca, cb] = [(await channelOf(a!, channelId))!, (await channelOf(b!, channelId))!];
     const scripts = Array.from({ length: tx.outputsLength }, (_, i) => toHex(tx.getOutput(i).script!));
@@ -131,23 +118,17 @@ describe('Node: close (mutual) between two nodes on boltworker regtest', () => {
   };
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
-    dirA = tmp();
-    dirB = tmp();
+    env = await regtestNodes('node-close');
+    dirA = env.tmp();
+    dirB = env.tmp();
     a = await startA();
     b = await startB();
     portB = b.binding[0]!.port;
-    const { bech32 } = (await a.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 3_000_000 });
-    await mine(1);
-    await fundsWhen(funds(a), f => f.outputs.some(o => o.status === 'confirmed'), 'the coin confirmed');
-    await a.call('connect', { id: `${b.id}@127.0.0.1:${portB}` });
+    await env.fund(a, 3_000_000);
+    await env.connect(a, b);
   });
   after(async () => {
-    await a?.stop();
-    await b?.stop();
-    await h?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it('refuses what Core Lightning refuses: an id that names no channel, a bad destination, a bad fee_negotiation_step or feerange', async () => {
@@ -174,7 +155,7 @@ describe('Node: close (mutual) between two nodes on boltworker regtest', () => {
     const htlc = {
       amountMsat: 5_000_000n,
       paymentHash: new Uint8Array(32).fill(9),
-      cltvExpiry: h.chain.height + 100,
+      cltvExpiry: env.h.chain.height + 100,
       onion: new Uint8Array(1366),
     };
     await channeld(a!).api.addHtlc(htlc);

@@ -3,30 +3,19 @@
 // C is paid, B's listforwards shows the forward settled with its fee, A's listpays complete; a
 // payment C refuses comes back to A decoded, with C as the failing node.
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { equal, ok, rejects } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
-type Node = Awaited<ReturnType<typeof startNode>>;
 type PeerChannel = { peer_id: string; state: string; peer_connected: boolean; short_channel_id?: string; status: string[] };
 type Forward = { status: string; in_channel: string; out_channel: string; in_msat: number; out_msat: number; fee_msat: number };
 
 const FUNDING_SAT = 500_000;
 
 describe('Node: A pays C through B (B forwards)', () => {
-  let h: RegtestHandle;
+  let env: RegtestNodes;
   const nodes: Node[] = [];
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'bw-node-forward-'));
-    dirs.push(d);
-    return d;
-  };
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
+  const control = (path: string, body: unknown) => env.control(path, body);
   let a: Node, b: Node, c: Node;
   let bDir = '';
 
@@ -45,18 +34,16 @@ describe('Node: A pays C through B (B forwards)', () => {
   }
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
+    env = await regtestNodes('node-forward');
     for (let i = 0; i < 3; i++) {
-      const d = tmp();
+      const d = env.tmp();
       if (i === 1) bDir = d;
-      nodes.push(await startNode({ network: 'regtest', lightningDir: d, esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] }));
+      nodes.push(await env.start(d, { bindAddr: ['127.0.0.1:0'] }));
     }
     [a, b, c] = nodes as [Node, Node, Node];
   });
   after(async () => {
-    for (const n of nodes) await n.stop().catch(() => undefined);
-    await h?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it('opens A → B and B → C (private), then A pays C: settled at B with its fee, complete at A', async () => {
@@ -149,8 +136,7 @@ describe('Node: A pays C through B (B forwards)', () => {
     );
     const port = b.binding[0]!.port;
     await b.stop();
-    b = await startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: [`127.0.0.1:${port}`] });
-    nodes.push(b);
+    b = await env.start(bDir, { bindAddr: [`127.0.0.1:${port}`] });
     // A (whose address B never learnt: it dialled in) reconnects.
     await a.call('connect', { id: `${b.id}@127.0.0.1:${port}` });
     await normal(b, 2);

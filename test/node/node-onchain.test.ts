@@ -7,18 +7,14 @@
 // (option_data_loss_protect) never broadcasts its stale commitment and recovers from the peer's;
 // one restored whole while its peer is away broadcasts a revoked commitment, and loses it to a penalty.
 import { after, before, describe, it } from 'node:test';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { postJson } from '../support/regtest-client.ts';
+import { failWhenCommitted, regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
-type Node = Awaited<ReturnType<typeof startNode>>;
 type Funds = {
   outputs: { txid: string; output: number; amount_msat: number; status: string }[];
   channels: { channel_id: string; state: string }[];
@@ -44,7 +40,7 @@ const PUSH_MSAT = 20_000_000;
 /** Core Lightning's watchtime-blocks: the to_self_delay each of our nodes asks of the other. */
 const TO_SELF_DELAY = 144;
 
-/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds: a node follows a regtest chain by polling it each second. */
+/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds. */
 async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
   let v: T | undefined;
   for (let i = 0; i < 1200; i++) {
@@ -56,22 +52,17 @@ async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: s
 }
 
 describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltworker regtest', () => {
-  let h: RegtestHandle;
+  let env: RegtestNodes;
+  let h: RegtestNodes['h'];
   let a: Node | undefined;
   let b: Node | undefined;
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'bw-node-onchain-'));
-    dirs.push(d);
-    return d;
-  };
   let dirA: string;
   let bDir: string;
   let bPort: number;
-  const startA = () => startNode({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
-  const get = async <T>(path: string) => (await (await fetch(`${h.url}${path}`)).json()) as T;
-  const mine = (blocks: number) => control('/regtest/mine', { blocks });
+  const tmp = () => env.tmp();
+  const startA = () => env.start(dirA);
+  const get = <T>(path: string) => env.get<T>(path);
+  const mine = (blocks: number) => env.mine(blocks);
   const channelsOf = async (n: Node) => ((await n.call('listpeerchannels', {})) as { channels: PeerChannel[] }).channels;
   const channel = async (n: Node, id: string) => (await channelsOf(n)).find(c => c.channel_id === id);
   const funds = (n: Node) => n.call('listfunds', {}) as Promise<Funds>;
@@ -154,7 +145,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
       c => c?.htlcs.length === 1,
       'the HTLC at B',
     );
-    await b!.lightningd.channels!.channeldOf(dbidOf(b!, ch.channel_id))!.api.failHtlc(0n, new Uint8Array(292));
+    await failWhenCommitted(b!.lightningd.channels!.channeldOf(dbidOf(b!, ch.channel_id))!.api, 0n);
     await until(
       () => channel(a!, ch.channel_id),
       c => /commitments 2\/2$/.test(c?.status[0] ?? '') && c!.htlcs.length === 0,
@@ -162,8 +153,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
     );
     return { ch, dbid, net, snap };
   }
-  const startB = () =>
-    startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: [`127.0.0.1:${bPort}`] });
+  const startB = () => env.start(bDir, { bindAddr: [`127.0.0.1:${bPort}`] });
 
   /** A opens a channel to B (pushing PUSH_MSAT) and both reach CHANNELD_NORMAL. */
   async function open(): Promise<{ channel_id: string; txid: string }> {
@@ -185,26 +175,17 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
   }
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
+    env = await regtestNodes('node-onchain');
+    h = env.h;
     dirA = tmp();
     a = await startA();
     bDir = tmp();
-    b = await startNode({ network: 'regtest', lightningDir: bDir, esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] });
+    b = await env.start(bDir, { bindAddr: ['127.0.0.1:0'] });
     bPort = b.binding[0]!.port;
-    const { bech32 } = (await a.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: 3_000_000 });
-    await mine(1);
-    await until(
-      () => funds(a!),
-      f => f.outputs.some(o => o.status === 'confirmed'),
-      "A's coin",
-    );
+    await env.fund(a, 3_000_000);
   });
   after(async () => {
-    await a?.stop();
-    await b?.stop();
-    await h?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it("A's forceClose: its commitment, signed by hsmd, in the mempool; mined, B sweeps its to_remote, A (restarted) its to_local after the CSV delay; both wallets hold the coins; forgotten 100 blocks later", async () => {

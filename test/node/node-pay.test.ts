@@ -4,17 +4,12 @@
 // twice, an invoice B cannot receive (Core Lightning's 205/210), and A restarted with a part in
 // flight (the payment completes exactly once).
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
-import { startNode } from '../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
-import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { fundsWhen } from '../support/regtest-client.ts';
+import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
-type Node = Awaited<ReturnType<typeof startNode>>;
 type PeerChannel = {
   spendable_msat: number;
   receivable_msat: number;
@@ -40,18 +35,10 @@ const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x ===
 const PUSH_MSAT = 100_000_000;
 
 describe('Node: our node pays our node on boltworker regtest', () => {
-  let h: RegtestHandle;
+  let env: RegtestNodes;
   let a: Node | undefined;
   let b: Node | undefined;
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'bw-node-pay-'));
-    dirs.push(d);
-    return d;
-  };
   let dirA: string;
-  const optsA = () => ({ network: 'regtest', lightningDir: dirA, esplora: h.url, verifyWorkers: 1 });
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
   const channels = async (n: Node) => ((await n.call('listpeerchannels', {})) as { channels: PeerChannel[] }).channels;
   const ours = async (n: Node) => (await channels(n)).reduce((s, c) => s + Number(c.to_us_msat), 0);
   const invoice = (n: Node, amount_msat: number | 'any', label: string) =>
@@ -75,11 +62,6 @@ describe('Node: our node pays our node on boltworker regtest', () => {
       `${count} channel(s) normal, connected, without HTLCs`,
     );
 
-  async function fund(n: Node, sat: number): Promise<void> {
-    const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-    await control('/regtest/send', { address: bech32, amount_sat: sat });
-    await control('/regtest/mine', { blocks: 1 });
-  }
   async function open(push: number): Promise<void> {
     const before = (await channels(a!)).length;
     const r = (await a!.call('fundchannel', {
@@ -91,31 +73,28 @@ describe('Node: our node pays our node on boltworker regtest', () => {
     })) as {
       mindepth: number;
     };
-    await control('/regtest/mine', { blocks: r.mindepth });
+    await env.mine(r.mindepth);
     await settled(a!, before + 1);
     await settled(b!, before + 1);
   }
 
   before(async () => {
-    h = await startRegtest({ port: 0, premine: 101 });
-    dirA = tmp();
-    a = await startNode(optsA());
-    b = await startNode({ network: 'regtest', lightningDir: tmp(), esplora: h.url, verifyWorkers: 1, bindAddr: ['127.0.0.1:0'] });
-    await fund(a, 1_000_000);
-    await fund(a, 1_000_000);
+    env = await regtestNodes('node-pay');
+    dirA = env.tmp();
+    a = await env.start(dirA);
+    b = await env.start(env.tmp(), { bindAddr: ['127.0.0.1:0'] });
+    await env.fund(a, 1_000_000);
+    await env.fund(a, 1_000_000);
     await fundsWhen(
       () => a!.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
       f => f.outputs.length === 2 && f.outputs.every(o => o.status === 'confirmed'),
       'two coins confirmed',
     );
-    await a.call('connect', { id: `${b.id}@127.0.0.1:${b.binding[0]!.port}` });
+    await env.connect(a, b);
     await open(PUSH_MSAT);
   });
   after(async () => {
-    await a?.stop();
-    await b?.stop();
-    await h?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await env?.stop();
   });
 
   it("A xpays B's invoice: B's waitinvoice paid with the same preimage, balances move by the amount, listpays/listsendpays complete", async () => {
@@ -242,7 +221,7 @@ describe('Node: our node pays our node on boltworker regtest', () => {
     // B has taken the payment (paid, durable) and is releasing the preimage: A stops now.
     const w = await paid;
     await a!.stop();
-    a = await startNode(optsA());
+    a = await env.start(dirA);
     const n = a;
     // Whether the fulfill reached A before it stopped (a race this test does not decide): told, not asserted.
     const first = (await n.call('listpays', { payment_hash: inv.payment_hash })) as { pays: { status: string }[] };

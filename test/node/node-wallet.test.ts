@@ -14,6 +14,7 @@ import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { SINK_ADDRESS } from '../support/wallet-blocks.ts';
 import { fundsWhen, postJson } from '../support/regtest-client.ts';
+import { CHAIN_POLL_MS } from './regtest-nodes.ts';
 
 type Funds = { outputs: { txid: string; output: number; amount_msat: number; status: string; address?: string; blockheight?: number }[] };
 
@@ -37,7 +38,7 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
 
   it('receives, withdraws through hsmd, keeps its coins across a restart, and answers with Core Lightning’s codes', async () => {
     const dir = tmp();
-    const n = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
+    const n = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1, chainPollMs: CHAIN_POLL_MS });
     let stopped = false;
     try {
       const { p2tr } = (await n.call('newaddr', {})) as { p2tr: string };
@@ -87,7 +88,13 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
       const text = readFileSync(file, 'utf8');
       ok(!/[xt]prv/.test(text), 'no extended private key in the wallet file');
 
-      const again = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
+      const again = await startNode({
+        network: 'regtest',
+        lightningDir: dir,
+        esplora: h.url,
+        verifyWorkers: 1,
+        chainPollMs: CHAIN_POLL_MS,
+      });
       try {
         const kept = (await again.call('listfunds', {})) as Funds;
         deepEqual(kept.outputs, after.outputs, 'the same coins after a restart');
@@ -103,6 +110,7 @@ describe('Node: the wallet in a whole node, against boltworker regtest', () => {
         lightningDir: tmp(),
         esplora: h.url,
         verifyWorkers: 1,
+        chainPollMs: CHAIN_POLL_MS,
         recover: mnemonic,
         rescan: -height,
       });

@@ -16,6 +16,11 @@ export const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === '
  */
 export const CUTS = ['timer', 'payee-paid', 'payer-answered'] as const;
 export type Cut = (typeof CUTS)[number];
+/**
+ * Rounds in npm test when CRASH_ROUNDS is not set: each cut in CUTS twice (the cuts rotate, so every
+ * run plays every kind). The full run is CRASH_ROUNDS=50 (issue 13: at least 50 times each).
+ */
+export const DEFAULT_ROUNDS = 2 * CUTS.length;
 
 /** Waits until the round's cut point; says where it was. At most ~15 s for an event that never comes (then it kills anyway). */
 export async function untilCut(

@@ -95,7 +95,15 @@ export function lightningPlugin() {
     const { startNode } = await tsImport('../../src/node/node.ts', import.meta.url);
     const { startBridge } = await tsImport('../../src/transports/bridge-server.ts', import.meta.url);
     chainDir = await mkdtemp(join(tmpdir(), 'bw-wtr-chain-'));
-    chainNode = await startNode({ network: 'regtest', lightningDir: chainDir, bindAddr: [`${HOST}:0`], esplora, verifyWorkers: 1 });
+    // It follows the chain every 100 ms (as test/node/regtest-nodes.ts's nodes): a block a test mines is seen at once.
+    chainNode = await startNode({
+      network: 'regtest',
+      lightningDir: chainDir,
+      bindAddr: [`${HOST}:0`],
+      esplora,
+      verifyWorkers: 1,
+      chainPollMs: 100,
+    });
     const port = chainNode.binding[0].port;
     chainBridge = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [port] });
     return { id: chainNode.id, host: HOST, port, bridge: `${chainBridge.url}/{host}:{port}` };

@@ -1,18 +1,16 @@
 // Our whole Node node and an LDK node on `boltworker regtest`, for interop tests that open real
-// channels: the chain's HTTP controls, and LDK shown the blocks through its Confirm interface (as an
-// Electrum-style client would: LDK has no chain source of its own here).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startNode } from '../../../src/node/node.ts';
-import { startRegtest, type RegtestHandle } from '../../../src/regtest/server-node.ts';
-import { fundsWhen, postJson } from '../../support/regtest-client.ts';
+// channels: the chain's HTTP controls (test/node/regtest-nodes.ts, the harness the Node regtest
+// tests share), and LDK shown the blocks through its Confirm interface (as an Electrum-style client
+// would: LDK has no chain source of its own here).
+import { regtestNodes, type Node } from '../../node/regtest-nodes.ts';
+import type { RegtestHandle } from '../../../src/regtest/server-node.ts';
 import { showLdkBlock } from './confirm.ts';
 import { startLdkPeer, type LdkPeer, type LdkPeerOptions } from './peer.ts';
 
 export interface RegtestWithLdk {
   h: RegtestHandle;
-  node: Awaited<ReturnType<typeof startNode>>;
+  /** Our node (a new one after restart()). */
+  node: Node;
   peer: LdkPeer;
   /** POSTs to the chain's /regtest/ controls. */
   control(path: string, body: unknown): Promise<unknown>;
@@ -24,59 +22,57 @@ export interface RegtestWithLdk {
   fundAndConnect(sat: number): Promise<void>;
   /** Mines the funding transaction `txid` and `mindepth - 1` blocks on it, and shows LDK where it confirmed. */
   confirmFunding(txid: string, mindepth: number): Promise<number>;
+  /** Stops our node and starts it again on its lightning-dir; `node` is then the new one. */
+  restart(): Promise<Node>;
   stop(): Promise<void>;
 }
 
 /** A regtest chain (101 blocks premined), our node on it in a fresh lightning-dir, and an LDK peer named `name`. */
 export async function startRegtestWithLdk(name: string, ldk: Omit<LdkPeerOptions, 'name'> = {}): Promise<RegtestWithLdk> {
-  const h = await startRegtest({ port: 0, premine: 101 });
-  const dir = mkdtempSync(join(tmpdir(), `bw-${name}-`));
-  let node: RegtestWithLdk['node'] | undefined;
+  // connectd's own redial delays (1 s doubling), not the harness's 200 ms: once, on a loaded machine,
+  // a quick redial after LDK's timeout disconnect met LDK's "loose channel_reestablish" error.
+  const env = await regtestNodes(name, {});
+  const dir = env.tmp();
+  let node: Node;
   let peer: LdkPeer;
   try {
-    node = await startNode({ network: 'regtest', lightningDir: dir, esplora: h.url, verifyWorkers: 1 });
+    node = await env.start(dir);
     peer = await startLdkPeer({ name, ...ldk });
   } catch (e) {
-    await node?.stop();
-    await h.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env.stop();
     throw e;
   }
-  const get = async (path: string) => (await fetch(`${h.url}${path}`)).text();
-  const n = node;
+  const { h, control } = env;
   const showLdk = (height: number, txids: string[]) => showLdkBlock(peer, h.url, height, txids);
-  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
-  return {
+  const r: RegtestWithLdk = {
     h,
-    node: n,
+    node,
     peer,
     control,
-    get,
+    get: async path => (await fetch(`${h.url}${path}`)).text(),
     showLdk,
     async fundAndConnect(sat) {
-      const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-      await control('/regtest/send', { address: bech32, amount_sat: sat });
-      await control('/regtest/mine', { blocks: 1 });
-      await fundsWhen(
-        () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-        f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-        'the coin confirmed',
-      );
+      await env.fund(r.node, sat);
       const port = await peer.listen();
-      await n.call('connect', { id: `${peer.nodeId}@127.0.0.1:${port}` });
+      await r.node.call('connect', { id: `${peer.nodeId}@127.0.0.1:${port}` });
     },
     async confirmFunding(txid, mindepth) {
-      await control('/regtest/mine', { blocks: 1 });
+      await env.mine(1);
       const height = h.chain.height;
-      await control('/regtest/mine', { blocks: mindepth - 1 });
+      await env.mine(mindepth - 1);
       await showLdk(height, [txid]);
       return height;
     },
+    async restart() {
+      await r.node.stop();
+      r.node = await env.start(dir);
+      return r.node;
+    },
     async stop() {
-      await n.stop();
+      await r.node.stop();
       await peer.stop();
-      await h.close();
-      rmSync(dir, { recursive: true, force: true });
+      await env.stop();
     },
   };
+  return r;
 }

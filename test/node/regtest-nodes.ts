@@ -1,0 +1,109 @@
+// The harness the Node regtest tests share (node-lockin, node-channels, node-close, node-pay,
+// node-forward, node-onchain, crash-pay, the LDK ones through test/interop/ldk/regtest-node.ts):
+// `boltworker regtest` on a free loopback port (101 blocks premined), our whole Node nodes on it in
+// fresh lightning-dirs, the chain's controls, a funded wallet, and one stop for all of it.
+//
+// The nodes follow the chain every CHAIN_POLL_MS (the `chainPollMs` option, 1 s by default on
+// regtest) and, unless the test says otherwise, redial a peer that went away after RECONNECT_MS at
+// first (connectd's reconnectInitialMs/reconnectMaxMs, 1 s doubling to 300 s by default): what a
+// test waits for after it mines or restarts a node comes as soon as it can, never after a fixed sleep.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNode, type NodeOptions } from '../../src/node/node.ts';
+import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
+import { fundsWhen, postJson } from '../support/regtest-client.ts';
+
+export type Node = Awaited<ReturnType<typeof startNode>>;
+
+/** How often the test nodes ask the chain for new blocks. */
+export const CHAIN_POLL_MS = 100;
+/** The test nodes' first redial delay, and its ceiling (connectd doubles it up to there). */
+export const RECONNECT_MS = { reconnectInitialMs: 200, reconnectMaxMs: 1_000 };
+
+/** The options every test node starts with (a test's own `extra` options over them). */
+export function nodeOptions(esplora: string, lightningDir: string, extra: Partial<NodeOptions> = {}): NodeOptions {
+  return { network: 'regtest', lightningDir, esplora, verifyWorkers: 1, chainPollMs: CHAIN_POLL_MS, ...extra };
+}
+
+export interface RegtestNodes {
+  h: RegtestHandle;
+  /** A fresh directory, removed by stop(). */
+  tmp(): string;
+  /** Starts (or restarts) a node on `dir`; stop() stops it if the test has not. */
+  start(dir: string, extra?: Partial<NodeOptions>): Promise<Node>;
+  /** POSTs to the chain's /regtest/ controls. */
+  control(path: string, body: unknown): Promise<any>;
+  mine(blocks: number): Promise<unknown>;
+  /** GETs one of the chain's Esplora paths, parsed. */
+  get<T>(path: string): Promise<T>;
+  /** `n`'s wallet gets a coin of `sat`, mined: resolves once listfunds shows it confirmed. */
+  fund(n: Node, sat: number): Promise<void>;
+  /** `from` connects to `to` (which listens). */
+  connect(from: Node, to: Node): Promise<unknown>;
+  /** Stops every node still running, the chain, and removes the directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A regtest chain for a test named `name` (its directories are `bw-<name>-…`); its nodes start with
+ * `defaults` under each start's own options (default: RECONNECT_MS).
+ */
+export async function regtestNodes(name: string, defaults: Partial<NodeOptions> = { connectdConfig: RECONNECT_MS }): Promise<RegtestNodes> {
+  const h = await startRegtest({ port: 0, premine: 101 });
+  const dirs: string[] = [];
+  const started = new Set<Node>();
+  const control = (path: string, body: unknown) => postJson(`${h.url}${path}`, body);
+  return {
+    h,
+    tmp() {
+      const d = mkdtempSync(join(tmpdir(), `bw-${name}-`));
+      dirs.push(d);
+      return d;
+    },
+    async start(dir, extra) {
+      const n = await startNode(
+        nodeOptions(h.url, dir, { ...defaults, ...extra, connectdConfig: { ...defaults.connectdConfig, ...extra?.connectdConfig } }),
+      );
+      started.add(n);
+      return n;
+    },
+    control,
+    mine: blocks => control('/regtest/mine', { blocks }),
+    async get<T>(path: string) {
+      return (await (await fetch(`${h.url}${path}`)).json()) as T;
+    },
+    async fund(n, sat) {
+      const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+      const sent = (await control('/regtest/send', { address: bech32, amount_sat: sat })) as { txid: string };
+      await control('/regtest/mine', { blocks: 1 });
+      await fundsWhen(
+        () => n.call('listfunds', {}) as Promise<{ outputs: { txid: string; status: string }[] }>,
+        f => f.outputs.some(o => o.txid === sent.txid && o.status === 'confirmed'),
+        `the coin of ${sat} sat confirmed`,
+      );
+    },
+    connect: (from, to) => from.call('connect', { id: `${to.id}@127.0.0.1:${to.binding[0]!.port}` }),
+    async stop() {
+      for (const n of started) await n.stop().catch(() => undefined);
+      await h.close();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Fails incoming HTLC `id` at its channeld once it is irrevocably committed there: the payee lists
+ * an HTLC as soon as it is in its commitment, while the payer's last revoke_and_ack may still be on
+ * its way (channeld refuses the removal until then, `htlc_not_committed`). At most a minute.
+ */
+export async function failWhenCommitted(api: { failHtlc(id: bigint, reason: Uint8Array): Promise<void> }, id: bigint): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await api.failHtlc(id, new Uint8Array(292));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'htlc_not_committed' || i >= 600) throw e;
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+}
