@@ -87,6 +87,8 @@ interface Opening extends ChannelDaemon<OpeningdSpec> {
   failed?: string;
   /** channel_ready in flight. */
   locking?: boolean;
+  /** Role 'resume' until its channel_reestablish exchange is done: openingd runs one step at a time, so channel_ready waits. */
+  resuming?: boolean;
   /** fundchannel's `mindepth`: the confirmations we wait for before channel_ready (else the accepter's minimum_depth). */
   mindepth?: number;
 }
@@ -419,7 +421,7 @@ export class ChannelControl implements ChainListener {
   ): Promise<Opening> {
     const dbid = funded ?? (await this.o.db.newDbid());
     const bp = await this.o.hsmd.guard(this.o.hsmd.api.channelBasepoints(peerId, dbid));
-    const op = { dbid, peerId, role } as Opening;
+    const op = { dbid, peerId, role, ...(role === 'resume' ? { resuming: true } : {}) } as Opening;
     const events: OpeningdEvents = {
       funded: f => this.funded(op, f),
       failed: e => void (op.failed = e.message),
@@ -608,7 +610,8 @@ export class ChannelControl implements ChainListener {
   private lockIn(c: ChannelRecord): void {
     const op = this.openings.get(`channel-${c.dbid}`);
     // After a restart no openingd runs for it: channeld's channel_reestablish will carry on from here.
-    if (!op || op.locking) return;
+    // One reestablishing goes on first: resumeOpening calls lockIn once it is done.
+    if (!op || op.locking || op.resuming) return;
     op.locking = true;
     void (async () => {
       try {
@@ -708,6 +711,7 @@ export class ChannelControl implements ChainListener {
       );
       op.record = c;
       await op.daemon.guard(op.daemon.api.resume());
+      op.resuming = false;
       this.o.log.info(`channel ${c.channel_id} with ${c.peer_id}: reestablished, awaiting lock-in`);
     } catch (e) {
       this.o.log.warn(`channel ${c.channel_id}: reestablishing before lock-in failed: ${errorText(e)}`);
