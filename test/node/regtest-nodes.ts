@@ -91,19 +91,3 @@ export async function regtestNodes(name: string, defaults: Partial<NodeOptions> 
     },
   };
 }
-
-/**
- * Fails incoming HTLC `id` at its channeld once it is irrevocably committed there: the payee lists
- * an HTLC as soon as it is in its commitment, while the payer's last revoke_and_ack may still be on
- * its way (channeld refuses the removal until then, `htlc_not_committed`). At most a minute.
- */
-export async function failWhenCommitted(api: { failHtlc(id: bigint, reason: Uint8Array): Promise<void> }, id: bigint): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await api.failHtlc(id, new Uint8Array(292));
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'htlc_not_committed' || i >= 600) throw e;
-      await new Promise(r => setTimeout(r, 100));
-    }
-  }
-}
