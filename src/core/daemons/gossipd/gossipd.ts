@@ -9,6 +9,7 @@
 //   raw.ts     the raw gossip, read back from the store; update checksums beside the graph
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
+//   routes.ts  candidate routes for lightningd's payments
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
 //   prune.ts   forgetting channels (stale, spent, conflicted) in the graph, raw index and store
 //   load.ts    filling the graph from the store on start
@@ -49,6 +50,7 @@ import { channelRef, RawGossip } from './raw.ts';
 import { Relay } from './relay.ts';
 import { Progress } from './status.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
+import { candidateRoutes, type RoutesAnswer, type RoutesQuery } from './routes.ts';
 import { Syncer } from './sync.ts';
 import { StoreWriter } from './writer.ts';
 import {
@@ -423,6 +425,11 @@ export class Gossipd implements GossipLink, GossipdApi {
 
   async rpc(method: GossipRpcMethod, params: Record<string, unknown>): Promise<unknown> {
     return gossipRpc(this.graph, this.o.nodeId, method, params ?? {});
+  }
+
+  /** A payment's candidate routes (routes.ts). */
+  routes(q: RoutesQuery): RoutesAnswer {
+    return candidateRoutes(this.graph, q);
   }
 
   info(): Record<string, unknown> {
