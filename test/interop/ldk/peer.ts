@@ -37,6 +37,8 @@ export interface LdkPeerOptions {
   name?: string;
   /** Print LDK's log on stderr. Default: process.env.LDK_DEBUG === '1'. */
   debug?: boolean;
+  /** Where the ChannelManager's ChainMonitor persists ChannelMonitors. Default: nowhere (in memory). */
+  persist?: ldk.PersistInterface;
 }
 
 export interface LdkPeerDetails {
@@ -77,18 +79,27 @@ function featureBytes(f: ldk.InitFeatures): Uint8Array {
   return f.write().subarray(2);
 }
 
-function buildChannelManager(network: ldk.Network, logger: ldk.Logger, keys: ldk.KeysManager, graph: ldk.NetworkGraph): ldk.ChannelManager {
+function buildChannelManager(
+  network: ldk.Network,
+  logger: ldk.Logger,
+  keys: ldk.KeysManager,
+  graph: ldk.NetworkGraph,
+  persist?: ldk.PersistInterface,
+): ldk.ChannelManager {
   const feeEstimator = ldk.FeeEstimator.new_impl({
     get_est_sat_per_1000_weight: () => 253,
   } as ldk.FeeEstimatorInterface);
   const broadcaster = ldk.BroadcasterInterface.new_impl({
     broadcast_transactions: () => {},
   } as ldk.BroadcasterInterfaceInterface);
-  const persister = ldk.Persist.new_impl({
-    persist_new_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
-    update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
-    archive_persisted_channel: () => {},
-  } as ldk.PersistInterface);
+  const persister = ldk.Persist.new_impl(
+    persist ??
+      ({
+        persist_new_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+        update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+        archive_persisted_channel: () => {},
+      } as ldk.PersistInterface),
+  );
   const chainMonitor = ldk.ChainMonitor.constructor_new(
     ldk.Option_FilterZ.constructor_none(),
     broadcaster,
@@ -177,7 +188,7 @@ export class LdkPeer {
 
     let chanHandler: ldk.ChannelMessageHandler;
     if ((opts.channelHandler ?? 'channel-manager') === 'channel-manager') {
-      this.channelManager = buildChannelManager(network, logger, keys, this.networkGraph);
+      this.channelManager = buildChannelManager(network, logger, keys, this.networkGraph, opts.persist);
       chanHandler = this.channelManager.as_ChannelMessageHandler();
     } else {
       this.channelManager = undefined;
