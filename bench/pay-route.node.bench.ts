@@ -20,6 +20,7 @@ import { graphForPayments } from '../src/core/pay/graph.ts';
 import { buildSignedGossip } from './fixtures/signed-gossip.ts';
 import { loadFixtureKeys, loadOrGenerateTopology } from './fixtures/load.ts';
 import { routable } from './gossip.bench.ts';
+import { median, quantile } from './pay-stats.ts';
 
 export const title = 'Routes for a payment at mainnet size: gossipd answers routes vs. copying the graph';
 export const runtimes = ['node' as const];
@@ -28,12 +29,6 @@ const AMOUNT = 1_000_000n;
 const PAIRS = 60;
 const BEFORE_PAIRS = 6;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
 
 export async function run(report: Reporter): Promise<void> {
@@ -100,10 +95,10 @@ export async function run(report: Reporter): Promise<void> {
     beforeBytes = JSON.stringify(rows).length;
   }
   report.note(
-    `${pairs.length} random reachable pairs, ${AMOUNT} msat: one getroute on gossipd's graph median **${ms(median(bare))}** (p90 ${ms(q(bare, 0.9))})`,
+    `${pairs.length} random reachable pairs, ${AMOUNT} msat: one getroute on gossipd's graph median **${ms(median(bare))}** (p90 ${ms(quantile(bare, 0.9))})`,
   );
   report.note(
-    `now, per payment (and after each failure): gossipd's candidate routes (median ${median(routesPer)} routes, ${Math.round(median(nowBytes) / 1024)} KiB of rows as JSON) + clone + lightningd's small graph + its getroute: median **${ms(median(now))}** (p90 ${ms(q(now, 0.9))})`,
+    `now, per payment (and after each failure): gossipd's candidate routes (median ${median(routesPer)} routes, ${Math.round(median(nowBytes) / 1024)} KiB of rows as JSON) + clone + lightningd's small graph + its getroute: median **${ms(median(now))}** (p90 ${ms(quantile(now, 0.9))})`,
   );
   report.note(
     `before, per payment: the whole listchannels (${(beforeBytes / 2 ** 20).toFixed(1)} MiB as JSON) + clone + a Graph of it + getroute, ${before.length} pairs: median **${ms(median(before))}**; before / now **${(median(before) / median(now)).toFixed(0)}x**`,

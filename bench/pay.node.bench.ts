@@ -15,6 +15,7 @@ import { startNode } from '../src/node/node.ts';
 import { startRegtest } from '../src/regtest/server-node.ts';
 import { fundsWhen, postJson } from '../test/support/regtest-client.ts';
 import { ldkPair } from './pay-ldk.ts';
+import { median, quantile } from './pay-stats.ts';
 
 export const title = 'Payments over one hop, durable: our Node nodes beside LDK with LDK';
 export const runtimes = ['node' as const];
@@ -23,12 +24,6 @@ type Node = Awaited<ReturnType<typeof startNode>>;
 const FUNDING_SAT = 1_000_000;
 const AMOUNT_MSAT = 5_000_000;
 const CONCURRENT = 10;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Two of our nodes on a fresh regtest chain, A with a channel to B (private, as a tab's are). */
 async function ourPair(dir: string) {
@@ -85,12 +80,19 @@ interface Side {
   around?(on: boolean): void;
 }
 
-/** Milliseconds of each of `n` payments one after another. */
-async function sequential(s: Side, n: number): Promise<number[]> {
+/** CPU milliseconds of this process, every thread (getrusage): what a payment costs whatever the load. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Milliseconds of each of `n` payments one after another, and the process's CPU milliseconds per payment. */
+async function sequential(s: Side, n: number): Promise<{ ms: number[]; cpu: number }> {
   const invoices: string[] = [];
   for (let i = 0; i < n; i++) invoices.push(await s.invoice());
   s.around?.(true);
   const out: number[] = [];
+  const c0 = cpuMs();
   try {
     for (const inv of invoices) {
       const t = performance.now();
@@ -100,7 +102,7 @@ async function sequential(s: Side, n: number): Promise<number[]> {
   } finally {
     s.around?.(false);
   }
-  return out;
+  return { ms: out, cpu: (cpuMs() - c0) / n };
 }
 
 /** Milliseconds from sending `n` payments at once to the last one's end. */
@@ -135,6 +137,7 @@ export async function run(report: Reporter): Promise<void> {
     const latRatio: number[] = [];
     const rate = { ours: [] as number[], ldk: [] as number[] };
     const rateRatio: number[] = [];
+    const cpu = { ours: [] as number[], ldk: [] as number[] };
     for (let r = 0; r < rounds; r++) {
       const order: ['ours' | 'ldk', Side][] = [
         ['ours', oursSide],
@@ -144,8 +147,9 @@ export async function run(report: Reporter): Promise<void> {
       const med: Record<string, number> = {};
       const wall: Record<string, number> = {};
       for (const [name, side] of order) {
-        const xs = await sequential(side, perRound);
+        const { ms: xs, cpu: c } = await sequential(side, perRound);
         lat[name].push(...xs);
+        cpu[name].push(c);
         med[name] = median(xs);
       }
       for (const [name, side] of order) {
@@ -163,6 +167,9 @@ export async function run(report: Reporter): Promise<void> {
       `payments per second, ${CONCURRENT} at once: ours **${f(median(rate.ours))}/s**, LDK ${f(median(rate.ldk))}/s; time per payment ours/LDK **${median(rateRatio).toFixed(2)}x** (per round: ${rateRatio.map(x => x.toFixed(2)).join(', ')})`,
     );
     report.note(
+      `CPU per payment (this process, every thread: both of our nodes, or both LDK nodes; median over rounds): ours **${f(median(cpu.ours))} ms**, LDK ${f(median(cpu.ldk))} ms; ours/LDK **${(median(cpu.ours) / median(cpu.ldk)).toFixed(2)}x** (not slowed by the machine's load, unlike the times)`,
+    );
+    report.note(
       `one payment after another: ours ${f(1000 / median(lat.ours))}/s, LDK ${f(1000 / median(lat.ldk))}/s; p90 ours ${f(quantile(lat.ours, 0.9))} ms, LDK ${f(quantile(lat.ldk, 0.9))} ms`,
     );
     report.note(
@@ -173,9 +180,4 @@ export async function run(report: Reporter): Promise<void> {
     await ours.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
