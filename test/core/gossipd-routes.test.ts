@@ -73,6 +73,20 @@ describe('gossipd: candidate routes for payments', () => {
     equal(a.channels.length, 12, 'both directions of each');
   });
 
+  it('routes from us over a public channel of ours with our channel_update, and from the peer when gossip lacks our side', () => {
+    const mine = (ours: boolean) =>
+      paymentGraph(US, [...(ours ? both('150x1x0', US, M, 0) : [half('150x1x0', M, US, 0)]), ...both('200x1x0', M, D, 5)], []);
+    const q = query({ local: [{ short_channel_id: '150x1x0', peer: M }], count: 1 });
+    deepEqual(
+      candidateRoutes(mine(true), q).routes.map(r => [r.from, r.hops.map(h => h.channel).join(',')]),
+      [[US, '150x1x0,200x1x0']],
+    );
+    deepEqual(
+      candidateRoutes(mine(false), q).routes.map(r => [r.from, r.hops.map(h => h.channel).join(',')]),
+      [[M, '200x1x0']],
+    );
+  });
+
   it('honours the exclusions: a channel direction, a node; an excluded private channel is no source', () => {
     const ch = candidateRoutes(graph, query({ exclude: [`201x1x0/${X(1) < D ? 0 : 1}`] }));
     deepEqual(ch.routes.map(via), [X(2), X(3), X(4)]);

@@ -4,12 +4,13 @@
 // whole graph across realms. The payer adds what gossipd cannot know (its private channels, the
 // invoice's route hints) and prices and checks the routes itself (src/core/pay).
 //
-// Private channels of ours are in no gossip, so gossipd routes from their peers as well as from
-// us: the first hop, ours, costs us nothing (route.ts "sourcefree"), so starting at a peer ranks
+// Private channels of ours are in no gossip (nor is a public one before our channel_update for it),
+// so gossipd routes from their peers as well as from us: the first hop, ours, costs us nothing (route.ts "sourcefree"), so starting at a peer ranks
 // the rest of the route as starting at us would. Several routes per (source, destination): after
 // each, the channels it used past its first hop are set aside, so the next is channel-disjoint,
 // and the payer has somewhere to go when a hop fails or cannot take a part. No route at the
 // amount: half as much is asked, as the payer splits parts that way (pay/session.ts).
+import { compare, fromHex } from '../../base/bytes.ts';
 import { RouteError } from '../../gossip/errors.ts';
 import type { Graph } from '../../gossip/graph.ts';
 import { listchannels, type ListChannelsEntry } from '../../gossip/list.ts';
@@ -64,7 +65,9 @@ export function candidateRoutes(graph: Graph, q: RoutesQuery): RoutesAnswer {
     } catch {
       continue;
     }
-    if (graph.findChannel(scid) < 0 && known(c.peer)) sources.add(c.peer);
+    // Routed from us over it only when gossipd has our side's channel_update; else from the peer.
+    const ourSide = compare(fromHex(q.from), fromHex(c.peer)) < 0 ? 0 : 1;
+    if (graph.channelUpdate(scid, ourSide) === undefined && known(c.peer)) sources.add(c.peer);
   }
   const routes: RoutesAnswer['routes'] = [];
   const used = new Set<string>();
