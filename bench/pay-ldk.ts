@@ -69,17 +69,7 @@ export async function ldkPair(dir: string, fundingSat: bigint): Promise<LdkPair>
   let pending = 0;
   const loop = (peer: LdkPeer) => {
     const cm = peer.channelManager!;
-    const events: ldk.Event[] = [];
-    cm.process_pending_htlc_forwards();
-    cm.as_EventsProvider().process_pending_events(
-      ldk.EventHandler.new_impl({
-        handle_event: (e: ldk.Event) => {
-          events.push(e);
-          return ldk.Result_NoneReplayEventZ.constructor_ok();
-        },
-      } as ldk.EventHandlerInterface),
-    );
-    for (const e of events) {
+    for (const e of peer.takeEvents()) {
       if (e instanceof ldk.Event_FundingGenerationReady) {
         funding = fundingTx(e.output_script, e.channel_value_satoshis, 'bench ldk funding');
         cm.funding_transaction_generated(e.temporary_channel_id, e.counterparty_node_id, funding);

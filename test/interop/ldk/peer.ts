@@ -318,6 +318,25 @@ export class LdkPeer {
     });
   }
 
+  /**
+   * The ChannelManager's step: HTLCs waiting to be forwarded or claimed are processed, then the
+   * events it has pending are taken (handled by the caller outside LDK's callback: no re-entry).
+   */
+  takeEvents(): ldk.Event[] {
+    const cm = this.channelManager!;
+    const events: ldk.Event[] = [];
+    cm.process_pending_htlc_forwards();
+    cm.as_EventsProvider().process_pending_events(
+      ldk.EventHandler.new_impl({
+        handle_event: (e: ldk.Event) => {
+          events.push(e);
+          return ldk.Result_NoneReplayEventZ.constructor_ok();
+        },
+      } as ldk.EventHandlerInterface),
+    );
+    return events;
+  }
+
   /** The channels and nodes in LDK's graph. */
   graph(): LdkGraphSnapshot {
     return snapshotGraph(this.networkGraph);
