@@ -1,12 +1,18 @@
 // The network map: a quick force layout (springs along channels, repulsion between nodes, a pull to
 // the centre), computed once per graph change, drawn on a 2D canvas. A route found by the route
-// finder is drawn over it; the node under the pointer is ringed and labelled with its alias, as are
-// the route's ends.
+// finder (or a payment's route) is drawn over it; the node under the pointer is ringed and labelled
+// with its alias, as are the route's ends. Our own nodes (the tab, the demo's Node nodes: private
+// channels, so not in the gossip) are drawn larger, in their own colour, always labelled, and pinned
+// in a row along the map's bottom edge (the layout moves only the gossip's nodes).
 export interface MapNode {
   id: string;
   alias: string;
   color: string;
+  /** One of ours: drawn larger in OWN_COLOR and labelled. */
+  own?: boolean;
 }
+/** Our nodes' colour (the gossip's nodes are #ffd24a). */
+export const OWN_COLOR = '#4ad4ff';
 export interface MapEdge {
   a: string;
   b: string;
@@ -21,6 +27,7 @@ export class GraphMap {
   private route: string[] = [];
   private nodes: MapNode[] = [];
   private degree = new Uint32Array(0);
+  private pinned = new Uint8Array(0);
   private hovered: string | undefined;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
@@ -33,7 +40,7 @@ export class GraphMap {
     const oldY = this.ys;
     const oldIndex = this.index;
     this.nodes = nodes;
-    this.ids = nodes.map((n) => n.id);
+    this.ids = nodes.map(n => n.id);
     this.index = new Map(this.ids.map((id, i) => [id, i]));
     const n = nodes.length;
     this.xs = new Float64Array(n);
@@ -60,6 +67,15 @@ export class GraphMap {
       if (seen.has(k)) continue;
       seen.add(k);
       this.edges.push([a, b]);
+    }
+    // Ours in a row along the bottom, left to right in the order given, one label's width apart.
+    this.pinned = new Uint8Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (!nodes[i]!.own) continue;
+      this.pinned[i] = 1;
+      this.xs[i] = -0.92 + 0.34 * k++;
+      this.ys[i] = 0.94;
     }
     this.degree = new Uint32Array(n);
     for (const [a, b] of this.edges) {
@@ -162,6 +178,7 @@ export class GraphMap {
         dy[b]! += ey * f;
       }
       for (let i = 0; i < n; i++) {
+        if (this.pinned[i]) continue;
         dx[i]! -= xs[i]! * 1.5;
         dy[i]! -= ys[i]! * 1.5;
         const len = Math.sqrt(dx[i]! * dx[i]! + dy[i]! * dy[i]!) + 1e-9;
@@ -184,7 +201,7 @@ export class GraphMap {
       g.fillStyle = '#8890b0';
       g.font = '14px system-ui, sans-serif';
       g.textAlign = 'center';
-      g.fillText('No gossip yet: the map fills in as the peer\'s gossip arrives.', w / 2, h / 2);
+      g.fillText("No gossip yet: the map fills in as the peer's gossip arrives.", w / 2, h / 2);
       g.textAlign = 'start';
       return;
     }
@@ -198,13 +215,24 @@ export class GraphMap {
       g.lineTo(px(b), py(b));
     }
     g.stroke();
+    // Our channels, in our colour.
+    g.strokeStyle = OWN_COLOR;
+    g.lineWidth = 2;
+    g.beginPath();
+    for (const [a, b] of this.edges) {
+      if (!this.pinned[a] || !this.pinned[b]) continue;
+      g.moveTo(px(a), py(a));
+      g.lineTo(px(b), py(b));
+    }
+    g.stroke();
     for (let i = 0; i < this.ids.length; i++) {
-      g.fillStyle = '#ffd24a';
+      const own = this.nodes[i]!.own === true;
+      g.fillStyle = own ? OWN_COLOR : '#ffd24a';
       g.beginPath();
-      g.arc(px(i), py(i), 2.5, 0, 2 * Math.PI);
+      g.arc(px(i), py(i), own ? 5 : 2.5, 0, 2 * Math.PI);
       g.fill();
     }
-    const r = this.route.map((id) => this.index.get(id)).filter((i): i is number => i !== undefined);
+    const r = this.route.map(id => this.index.get(id)).filter((i): i is number => i !== undefined);
     if (r.length > 1) {
       g.strokeStyle = '#ff4d7a';
       g.lineWidth = 3;
@@ -221,6 +249,10 @@ export class GraphMap {
       this.label(g, r[0]!, `from ${this.nodes[r[0]!]!.alias}`, '#ff4d7a');
       this.label(g, r[r.length - 1]!, `to ${this.nodes[r[r.length - 1]!]!.alias}`, '#ff4d7a');
     }
+    // Our nodes' names, but for the route's ends (labelled above).
+    const ends = r.length > 1 ? [r[0], r[r.length - 1]] : [];
+    for (let i = 0; i < this.ids.length; i++)
+      if (this.nodes[i]!.own && !ends.includes(i)) this.label(g, i, this.nodes[i]!.alias, OWN_COLOR);
     const hv = this.hovered === undefined ? undefined : this.index.get(this.hovered);
     if (hv !== undefined) {
       g.strokeStyle = '#fff';
@@ -228,7 +260,12 @@ export class GraphMap {
       g.beginPath();
       g.arc(px(hv), py(hv), 7, 0, 2 * Math.PI);
       g.stroke();
-      this.label(g, hv, `${this.nodes[hv]!.alias} · ${this.degree[hv]} channel${this.degree[hv] === 1 ? "" : "s"}`, `#${this.nodes[hv]!.color}`);
+      this.label(
+        g,
+        hv,
+        `${this.nodes[hv]!.alias} · ${this.degree[hv]} channel${this.degree[hv] === 1 ? '' : 's'}`,
+        `#${this.nodes[hv]!.color}`,
+      );
     }
   }
 }

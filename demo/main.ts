@@ -1,14 +1,16 @@
 // The demo page: a real boltworker node (src/web: lightningd here, hsmd, connectd and gossipd in
 // module Workers) that connects to a peer through the WebSocket-to-TCP bridge, syncs the gossip, and
-// shows the connection (and why it failed, dropped or came back), the sync, the map, routes, peers
-// and a JSON-RPC console listing the node's methods.
+// shows the connection (and why it failed, dropped or came back), the sync, the map, routes, peers,
+// channels, payments sent and received with their routes on the map (lightning.ts) and a JSON-RPC
+// console listing the node's methods.
 // Query parameters: `bridge` (URL template), `peer` (id@host:port), `data` (the node's data name,
 // default 'demo'), `channels` (the full channel count, for the progress bar before the peer says),
 // `esplora` (the chain's Esplora URL: the node checks channels on it and runs its wallet over it).
 import { startNode, type WebNode } from '../src/web/index.ts';
 import { FeatureVector } from '../src/core/features/index.ts';
 import { fromHex } from '../src/core/base/bytes.ts';
-import { GraphMap, type MapNode } from './graph.ts';
+import { GraphMap, type MapEdge, type MapNode } from './graph.ts';
+import { showLightning } from './lightning.ts';
 import { showWallet } from './wallet.ts';
 
 declare global {
@@ -28,12 +30,31 @@ const fullChannels = Number(q.get('channels') ?? 0) || 0;
 /** While the peer is not connected, the page asks `connect` this often (connectd also retries on its own). */
 const PROBE_MS = 5000;
 
-interface ListNodes { nodes: { nodeid: string; alias?: string; color?: string }[] }
-interface ListChannels { channels: { source: string; destination: string; short_channel_id: string }[] }
-interface Peers { peers: { id: string; connected: boolean; netaddr?: string[]; features?: string }[] }
-interface Hop { id: string; channel: string; direction: number; amount_msat: number; delay: number }
-interface HelpEntry { command: string; category: string; description: string }
-interface RpcFailure { code?: unknown; message?: string }
+interface ListNodes {
+  nodes: { nodeid: string; alias?: string; color?: string }[];
+}
+interface ListChannels {
+  channels: { source: string; destination: string; short_channel_id: string }[];
+}
+interface Peers {
+  peers: { id: string; connected: boolean; netaddr?: string[]; features?: string }[];
+}
+interface Hop {
+  id: string;
+  channel: string;
+  direction: number;
+  amount_msat: number;
+  delay: number;
+}
+interface HelpEntry {
+  command: string;
+  category: string;
+  description: string;
+}
+interface RpcFailure {
+  code?: unknown;
+  message?: string;
+}
 
 const short = (id: string) => `${id.slice(0, 10)}…${id.slice(-4)}`;
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
@@ -41,7 +62,9 @@ const messageOf = (e: unknown) => (e as RpcFailure)?.message ?? String(e);
 
 function featureNames(hex: string): string[] {
   try {
-    return FeatureVector.fromBytes(fromHex(hex)).list().map((f) => `${f.name} (${f.bit}, ${f.support})`);
+    return FeatureVector.fromBytes(fromHex(hex))
+      .list()
+      .map(f => `${f.name} (${f.bit}, ${f.support})`);
   } catch {
     return [`unreadable: ${hex}`];
   }
@@ -113,14 +136,16 @@ function explainUnreachable(e: unknown): string {
   const via = bridge?.replace(/\/?\{host\}.*$/, '');
   let why: string;
   if (!bridge) why = 'A browser reaches a TCP-only peer through a bridge: add ?bridge=ws://HOST:PORT/{host}:{port}.';
-  else if (/closed before opening/.test(m)) why = `The bridge at ${via} did not open a WebSocket: it is not running, or it refused this page. (\`npm start\` starts it; Ctrl-C stops it.)`;
+  else if (/closed before opening/.test(m))
+    why = `The bridge at ${via} did not open a WebSocket: it is not running, or it refused this page. (\`npm start\` starts it; Ctrl-C stops it.)`;
   else why = `The bridge at ${via} answered, but the peer behind it did not: it may have stopped.`;
   return `${why} connectd keeps trying, and so does this page every ${PROBE_MS / 1000} s. (connect: error ${typeof code === 'number' ? code : '?'}, ${m})`;
 }
 
 /** Why a connection ended, in words, and what happens next. */
 function explainDisconnect(reason: string): string {
-  const next = 'The peer is kept connected (it was given as ?peer), so connectd dials it again after 1 s, doubling up to 300 s while it fails.';
+  const next =
+    'The peer is kept connected (it was given as ?peer), so connectd dials it again after 1 s, doubling up to 300 s while it fails.';
   if (/disconnect requested/.test(reason)) return `You asked for it (disconnect). ${next}`;
   if (/peer closed/.test(reason)) return `The peer (or the bridge between us) closed the connection: it may have stopped. ${next}`;
   if (/ping|pong|timeout/i.test(reason)) return `The peer stopped answering (${reason}). ${next}`;
@@ -144,46 +169,47 @@ async function main(): Promise<void> {
   status.textContent = 'running';
   document.body.dataset.ready = 'true';
   if (esplora) showWallet(node, { balance: $('wallet-balance'), button: $<HTMLButtonElement>('wallet-coins'), text: $('wallet-text') });
-  node.on('daemon_error', (e) => showError({ message: `${e.daemon} failed: ${e.message}` }));
-
-  const info = (await node.call('getinfo')) as Record<string, unknown>;
-  dl($('us'), [
-    ['id', node.id],
-    ['alias', String(info.alias ?? '')],
-    ['network', node.network],
-    ['data name', dataName],
-    ['bridge', bridge ?? '(none)'],
-    ['version', String(info.version ?? '')],
-  ]);
+  node.on('daemon_error', e => showError({ message: `${e.daemon} failed: ${e.message}` }));
 
   // Connection: peer_connected means the BOLT 8 handshake and the `init` exchange are done.
   let connected = false;
   let lastDrop: string | undefined;
   if (!peer) setConn('none', 'no peer given (add ?peer=id@host:port&bridge=...)');
   else logConn(`connecting to ${short(peerId!)} ${bridge ? 'through the bridge' : 'directly'}`);
-  node.on('peer_connected', (e) => {
+  /** The peer is connected: from its peer_connected event, or from a `connect` that found it connected (the event came before the page listened). */
+  function showConnected(e: {
+    id: string;
+    direction: string;
+    features: string;
+    counter?: number;
+    address?: { address: string; port: number };
+  }): void {
     connected = true;
     setConn('connected', 'connected: BOLT 8 handshake and init done');
-    logConn(lastDrop ? `reconnected (connection #${e.counter}) after: ${lastDrop}` : `connected (connection #${e.counter}, ${e.direction})`);
+    const which = e.counter === undefined ? '' : `connection #${e.counter}`;
+    logConn(
+      lastDrop ? `reconnected (${which || e.direction}) after: ${lastDrop}` : `connected (${which ? `${which}, ` : ''}${e.direction})`,
+    );
     lastDrop = undefined;
     dl($('conn'), [
       ['peer', e.id],
       ['direction', e.direction],
       ['address', e.address ? `${e.address.address}:${e.address.port}` : '(unknown)'],
       ['via bridge', bridge ?? '(direct)'],
-      ['connection #', String(e.counter)],
+      ['connection #', e.counter === undefined ? '(before the page listened)' : String(e.counter)],
       ['features (hex)', e.features],
     ]);
     $('features').replaceChildren(
-      ...featureNames(e.features).map((n) => {
+      ...featureNames(e.features).map(n => {
         const li = document.createElement('li');
         li.textContent = n;
         return li;
       }),
     );
     void refreshPeers();
-  });
-  node.on('peer_disconnected', (e) => {
+  }
+  node.on('peer_connected', showConnected);
+  node.on('peer_disconnected', e => {
     if (e.id !== peerId) return;
     connected = false;
     lastDrop = e.reason;
@@ -197,7 +223,8 @@ async function main(): Promise<void> {
   async function probe(): Promise<void> {
     if (!peer || connected) return;
     try {
-      await node.call('connect', { id: peer });
+      const r = (await node.call('connect', { id: peer })) as Parameters<typeof showConnected>[0];
+      if (!connected) showConnected(r);
     } catch (e) {
       if (connected) return;
       const why = explainUnreachable(e);
@@ -208,6 +235,16 @@ async function main(): Promise<void> {
   }
   void probe();
   setInterval(() => void probe(), PROBE_MS);
+
+  const info = (await node.call('getinfo')) as Record<string, unknown>;
+  dl($('us'), [
+    ['id', node.id],
+    ['alias', String(info.alias ?? '')],
+    ['network', node.network],
+    ['data name', dataName],
+    ['bridge', bridge ?? '(none)'],
+    ['version', String(info.version ?? '')],
+  ]);
 
   // Gossip sync.
   const bar = $<HTMLProgressElement>('sync-bar');
@@ -230,7 +267,7 @@ async function main(): Promise<void> {
   setInterval(() => {
     void node
       .call('getinfo')
-      .then((i) => {
+      .then(i => {
         const g = (i as { gossip?: Parameters<typeof showProgress>[0] }).gossip;
         if (g) showProgress(g);
         scheduleGraph();
@@ -251,7 +288,7 @@ async function main(): Promise<void> {
   }
   const hoverCard = $('graph-hover');
   const hoverHint = hoverCard.innerHTML;
-  canvas.addEventListener('mousemove', (ev) => {
+  canvas.addEventListener('mousemove', ev => {
     const n = map.nodeAt(ev.clientX, ev.clientY);
     map.hover(n?.id);
     canvas.title = n ? `${n.alias} (${n.id})` : '';
@@ -281,7 +318,7 @@ async function main(): Promise<void> {
     canvas.dataset.hover = '';
     hoverCard.innerHTML = hoverHint;
   });
-  canvas.addEventListener('click', (ev) => {
+  canvas.addEventListener('click', ev => {
     const n = map.nodeAt(ev.clientX, ev.clientY);
     if (!n) return;
     $<HTMLSelectElement>('route-to').value = n.id;
@@ -290,17 +327,25 @@ async function main(): Promise<void> {
   // What the map last showed: channel directions and nodes (channel_updates arrive after their
   // channel_announcement, so the channel count alone can settle before the edges do).
   let drawn = '';
+  // Our own nodes and channels (lightning.ts): private, so not in the gossip.
+  let own: { nodes: MapNode[]; edges: MapEdge[] } = { nodes: [], edges: [] };
+  const ownShape = () => JSON.stringify([own.nodes.map(n => [n.id, n.alias]), own.edges]);
   async function drawGraph(): Promise<void> {
     const [ln, lc] = (await Promise.all([node.call('listnodes'), node.call('listchannels')])) as [ListNodes, ListChannels];
-    const shape = `${ln.nodes.length}/${lc.channels.length}`;
+    const shape = `${ln.nodes.length}/${lc.channels.length}/${ownShape()}`;
     if (shape === drawn) return;
     drawn = shape;
-    const nodes: MapNode[] = ln.nodes.map((n) => ({ id: n.nodeid, alias: n.alias ?? short(n.nodeid), color: n.color ?? '888888' }));
-    map.set(nodes, lc.channels.map((c) => ({ a: c.source, b: c.destination })));
+    const ownIds = new Set(own.nodes.map(n => n.id));
+    const nodes: MapNode[] = ln.nodes
+      .filter(n => !ownIds.has(n.nodeid))
+      .map(n => ({ id: n.nodeid, alias: n.alias ?? short(n.nodeid), color: n.color ?? '888888' }));
+    map.set([...nodes, ...own.nodes], [...lc.channels.map(c => ({ a: c.source, b: c.destination })), ...own.edges]);
     canvas.dataset.nodes = String(nodes.length);
     canvas.dataset.directions = String(lc.channels.length);
-    $('graph-text').textContent = `${nodes.length} nodes, ${new Set(lc.channels.map((c) => c.short_channel_id)).size} channels`;
-    const next = new Map(nodes.map((n) => [n.id, n.alias]));
+    canvas.dataset.own = own.nodes.map(n => n.id).join(',');
+    $('graph-text').textContent =
+      `${nodes.length} nodes, ${new Set(lc.channels.map(c => c.short_channel_id)).size} channels from the gossip${own.nodes.length ? `; in blue, ours: ${own.nodes.length} nodes, ${own.edges.length} private channels` : ''}`;
+    const next = new Map(nodes.map(n => [n.id, n.alias]));
     if (next.size !== aliases.size) {
       aliases = next;
       const degree = new Map<string, number>();
@@ -310,16 +355,33 @@ async function main(): Promise<void> {
   }
   scheduleGraph();
 
+  showLightning({
+    node,
+    peerId,
+    aliasOf: id => aliases.get(id) ?? short(id),
+    setOwn: (nodes, edges) => {
+      own = { nodes, edges };
+      scheduleGraph();
+    },
+    showRoute: ids => {
+      map.showRoute(ids);
+      canvas.dataset.route = ids.join(',');
+    },
+  });
+
   // Route finder.
   /** Both lists by alias; the first choice a pair of the best-connected nodes (likely to have a route). */
   function fillSelects(nodes: MapNode[], degree: Map<string, number>): void {
     const sorted = [...nodes].sort((x, y) => x.alias.localeCompare(y.alias));
     const hubs = [...nodes].sort((x, y) => (degree.get(y.id) ?? 0) - (degree.get(x.id) ?? 0));
-    for (const [id, pick] of [['route-from', hubs[0]?.id], ['route-to', hubs[1]?.id]] as const) {
+    for (const [id, pick] of [
+      ['route-from', hubs[0]?.id],
+      ['route-to', hubs[1]?.id],
+    ] as const) {
       const sel = $<HTMLSelectElement>(id);
       const was = sel.value;
       sel.replaceChildren(
-        ...sorted.map((n) => {
+        ...sorted.map(n => {
           const o = document.createElement('option');
           o.value = n.id;
           o.textContent = `${n.alias} (${n.id.slice(0, 8)})`;
@@ -329,7 +391,7 @@ async function main(): Promise<void> {
       sel.value = was && aliases.has(was) ? was : (pick ?? '');
     }
   }
-  $('route-form').addEventListener('submit', (ev) => {
+  $('route-form').addEventListener('submit', ev => {
     ev.preventDefault();
     const fromid = $<HTMLSelectElement>('route-from').value;
     const id = $<HTMLSelectElement>('route-to').value;
@@ -340,17 +402,25 @@ async function main(): Promise<void> {
     text.textContent = 'searching…';
     node
       .call('getroute', { id, fromid, amount_msat: amount, riskfactor: 10 })
-      .then((r) => {
+      .then(r => {
         const hops = (r as { route: Hop[] }).route;
         body.replaceChildren(
           ...hops.map((h, i) => {
             const fee = i + 1 < hops.length ? h.amount_msat - hops[i + 1]!.amount_msat : 0;
-            return row([String(i + 1), [aliases.get(h.id) ?? short(h.id), h.id], h.channel, String(h.amount_msat), String(fee), String(h.delay)]);
+            return row([
+              String(i + 1),
+              [aliases.get(h.id) ?? short(h.id), h.id],
+              h.channel,
+              String(h.amount_msat),
+              String(fee),
+              String(h.delay),
+            ]);
           }),
         );
         const total = hops.length ? hops[0]!.amount_msat - hops[hops.length - 1]!.amount_msat : 0;
         text.textContent = `${hops.length} hops, ${total} msat in fees, ${hops[0]?.delay ?? 0} blocks of delay`;
-        map.showRoute([fromid, ...hops.map((h) => h.id)]);
+        map.showRoute([fromid, ...hops.map(h => h.id)]);
+        canvas.dataset.route = [fromid, ...hops.map(h => h.id)].join(',');
       })
       .catch((e: RpcFailure) => {
         text.textContent = `no route (error ${String(e.code)}): ${e.message ?? ''}`;
@@ -361,13 +431,17 @@ async function main(): Promise<void> {
   // Peers.
   async function refreshPeers(): Promise<void> {
     const r = (await node.call('listpeers')) as Peers;
-    $('peers').querySelector('tbody')!.replaceChildren(
-      ...r.peers.map((p) => {
-        const addr = (p.netaddr ?? []).join(', ');
-        const features = featureNames(p.features ?? '').map((n) => n.split(' ')[0]!).join(', ');
-        return row([[short(p.id), p.id], String(p.connected), [addr || '—', addr], features], true);
-      }),
-    );
+    $('peers')
+      .querySelector('tbody')!
+      .replaceChildren(
+        ...r.peers.map(p => {
+          const addr = (p.netaddr ?? []).join(', ');
+          const features = featureNames(p.features ?? '')
+            .map(n => n.split(' ')[0]!)
+            .join(', ');
+          return row([[short(p.id), p.id], String(p.connected), [addr || '—', addr], features], true);
+        }),
+      );
   }
   setInterval(() => void refreshPeers().catch(() => undefined), 3000);
   void refreshPeers();
@@ -383,7 +457,7 @@ async function main(): Promise<void> {
     const help = ((await node.call('help')) as { help: HelpEntry[] }).help;
     for (const h of help) usage.set(h.command.split(' ')[0]!, h);
     $('rpc-method-list').replaceChildren(
-      ...[...usage.keys()].map((m) => {
+      ...[...usage.keys()].map(m => {
         const o = document.createElement('option');
         o.value = m;
         return o;
@@ -403,8 +477,11 @@ async function main(): Promise<void> {
         b.addEventListener('click', () => {
           methodInput.value = m;
           // Named parameters, required ones first: `connect id [host] [port]` → {"id": ""}.
-          const required = h.command.split(' ').slice(1).filter((p) => !p.startsWith('['));
-          $<HTMLInputElement>('rpc-params').value = JSON.stringify(Object.fromEntries(required.map((p) => [p, ''])));
+          const required = h.command
+            .split(' ')
+            .slice(1)
+            .filter(p => !p.startsWith('['));
+          $<HTMLInputElement>('rpc-params').value = JSON.stringify(Object.fromEntries(required.map(p => [p, ''])));
           showUsage();
         });
         li.append(b);
@@ -416,7 +493,7 @@ async function main(): Promise<void> {
   }
   methodInput.addEventListener('input', showUsage);
   showUsage();
-  $('rpc-form').addEventListener('submit', (ev) => {
+  $('rpc-form').addEventListener('submit', ev => {
     ev.preventDefault();
     const out = $('rpc-out');
     let params: unknown;
@@ -430,7 +507,7 @@ async function main(): Promise<void> {
     const method = methodInput.value.trim();
     node
       .call(method, params)
-      .then((r) => {
+      .then(r => {
         out.textContent = json(r);
         if (method === 'stop') {
           $('status').textContent = 'stopped (the `stop` command): reload the page to start the node again';
@@ -441,7 +518,7 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((e) => {
+main().catch(e => {
   $('status').textContent = 'not running';
   document.body.dataset.ready = 'error';
   setConn('none', 'the node did not start');

@@ -3,9 +3,11 @@
 // into node A by a small in-process gossip source that connects to A as a BOLT 8 peer, sends
 // `init` and then every message (A's gossipd validates each signature as it would any peer's);
 // node B, connected to A at once, syncs from A with BOLT 7 queries while A is still validating
-// (what A accepts later comes in B's next query rounds, `resyncMs` apart); our WebSocket-to-TCP
+// (what A accepts later comes in B's next query rounds, `resyncMs` apart); node C behind B, with a
+// private channel B → C (scripts/demo-payments.ts, opened while A validates); our WebSocket-to-TCP
 // bridge, allowed to reach A and B only; `boltworker regtest` with every channel's funding output on
-// it (scripts/demo-chain.ts), which A, B and the page follow over Esplora; and the page (Vite, dev server or the built files). `startDemo()` is used by
+// it (scripts/demo-chain.ts), which A, B and the page follow over Esplora; and the page (Vite, dev server or the built files) with
+// the page's /demo/* endpoints (invoices from B and C, B paying the tab: demo-payments.ts). `startDemo()` is used by
 // scripts/demo.mjs (`npm start`) and by test/e2e/demo.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { generateTopology } from '../bench/fixtures/topology.ts';
 import { RawClient, initMessage, messageType } from '../test/interop/ldk/raw-client.ts';
 import type { RegtestHandle } from '../src/regtest/server-node.ts';
 import { fundTopology, startDemoChain } from './demo-chain.ts';
+import { demoEndpoints, openBToC, until } from './demo-payments.ts';
 
 const HOST = '127.0.0.1';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,6 +52,9 @@ export interface Demo {
   peer: string;
   a: RunningNode;
   b: RunningNode;
+  /** Node C, behind B: B → C is a private channel (`bToC`, its short_channel_id), so tab → B → C is a forwarded payment. */
+  c: RunningNode;
+  bToC: string;
   /** The chain every channel is funded on: its Esplora URL (the page's `esplora`); the page reaches its controls at /chain/regtest/. */
   chain: RegtestHandle;
   /** What a full sync holds: channels, channel directions with a channel_update (listchannels entries), announced nodes. */
@@ -57,16 +63,6 @@ export interface Demo {
 }
 
 const gossipdConfig = { rangeTimeoutMs: 5000, scidTimeoutMs: 5000, relayIntervalMs: 1000, backfillIntervalMs: 200, resyncMs: 1000 };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`demo: timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
 
 /** Channels, directions (channel_updates held) and announced nodes a node holds. */
 async function holds(n: RunningNode): Promise<{ channels: number; directions: number; nodes: number }> {
@@ -154,19 +150,27 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       verifyWorkers: 2,
     });
     started.push(a);
-    const b = await startNode({
-      network: 'regtest',
-      lightningDir: join(dir, 'b'),
-      alias: 'demo-b',
-      esplora: chain.url,
-      bindAddr: [`${HOST}:0`],
-      gossipdConfig,
-      verifyWorkers: 1,
-    });
-    started.push(b);
     const portA = a.binding[0]!.port;
-    const portB = b.binding[0]!.port;
     log(`node A ${a.id} on ${HOST}:${portA}`);
+    // A validates the graph while B and C start and B opens its channel to C.
+    source = await feedGossip(a.id, portA, gossip.messages);
+    const peerNode = (name: 'b' | 'c') =>
+      startNode({
+        network: 'regtest',
+        lightningDir: join(dir, name),
+        alias: `demo-${name}`,
+        esplora: chain.url,
+        bindAddr: [`${HOST}:0`],
+        gossipdConfig,
+        verifyWorkers: 1,
+      });
+    const both = await Promise.allSettled([peerNode('b'), peerNode('c')]);
+    for (const r of both) if (r.status === 'fulfilled') started.push(r.value);
+    for (const r of both) if (r.status === 'rejected') throw r.reason;
+    const [b, c] = both.map(r => (r as PromiseFulfilledResult<RunningNode>).value) as [RunningNode, RunningNode];
+    const bToC = openBToC(chain, b, c);
+    bToC.catch(() => undefined);
+    const portB = b.binding[0]!.port;
     log(`node B ${b.id} on ${HOST}:${portB}`);
 
     // Every channel, both directions (those whose htlc_maximum_msat < htlc_minimum_msat too: BOLT 7
@@ -175,12 +179,13 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     // BOLT 7 queries, checking the chain too.
     const full = { channels, directions: 2 * channels, nodes: gossip.node_announcements };
     const complete = (h: typeof full) => h.channels >= full.channels && h.directions >= full.directions && h.nodes >= full.nodes;
-    source = await feedGossip(a.id, portA, gossip.messages);
     await until('node A to validate the gossip', async () => (complete(await holds(a)) ? true : undefined), 60_000);
     log(`node A validated ${full.channels} channels (${full.directions} channel_updates) and ${full.nodes} node_announcements`);
     await b.call('connect', { id: `${a.id}@${HOST}:${portA}` });
     await until('node B to sync from A', async () => (complete(await holds(b)) ? true : undefined), 60_000);
     log(`node B synced all of it from A`);
+    const scid = await bToC;
+    log(`node C ${c.id}, behind B: channel B → C ${scid} in normal operation`);
 
     const bridgeServer: BridgeServer = await startBridge({ listen: `${HOST}:0`, allowLoopback: true, allowedPorts: [portA, portB] });
     started.push({ stop: () => bridgeServer.close() });
@@ -194,6 +199,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       const dev = await createServer({
         configFile: DEMO_CONFIG,
         logLevel: 'warn',
+        plugins: [demoEndpoints({ a, b, c })],
         server: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined, proxy },
       });
       await dev.listen();
@@ -203,6 +209,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       const p = await preview({
         configFile: DEMO_CONFIG,
         logLevel: 'warn',
+        plugins: [demoEndpoints({ a, b, c })],
         preview: { host: HOST, port: o.port ?? 0, strictPort: o.port !== undefined, proxy },
       });
       server = p;
@@ -212,7 +219,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     if (!addr || typeof addr === 'string') throw new Error('demo: the page server has no address');
     const q = new URLSearchParams({ bridge, peer, channels: String(channels), esplora: chain.url });
     const pageUrl = `http://${HOST}:${addr.port}/?${q}`;
-    return { pageUrl, bridge, peer, a, b, chain, expected: full, stop: stopAll };
+    return { pageUrl, bridge, peer, a, b, c, bToC: scid, chain, expected: full, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

@@ -5,7 +5,9 @@
 // and the next request rebuilds it from storage (the same
 // node id, the same known peers) and gossipd loads its graph from the gossip store kept in the
 // object's SQLite storage (src/edge/gossip-store-do.ts): route-ready without a peer. Nothing here
-// listens: a Worker has no inbound TCP.
+// listens: a Worker has no inbound TCP. While the node holds a channel the object keeps an alarm set
+// (src/edge/alarm.ts): each alarm rebuilds the node if it was evicted (it redials its channels'
+// peers), follows the chain to its tip, waits a bounded time for those peers, and sets the next.
 import { DurableObject } from 'cloudflare:workers';
 import { DoLightningdStorage } from './lightningd-storage-do.ts';
 import { CloudflareSocketDialer } from '../transports/cloudflare-socket.ts';
@@ -14,6 +16,7 @@ import { buildEdgeNode, type EdgeNode, type SecretStore } from './node.ts';
 import { DoGossipStore } from './gossip-store-do.ts';
 import { keyValueWalletStorage } from '../core/wallet/state.ts';
 import { kvHsmChannelStore } from './hsm-channels-kv.ts';
+import { DEFAULT_ALARM_POLICY, msVar, nextWake, type AlarmPolicy, type ChannelTiming } from './alarm.ts';
 // libsecp256k1 for gossip signatures, compiled by wrangler (a CompiledWasm module: workerd cannot
 // compile WASM at run time).
 import verifyWasm from '../wasm/secp256k1/verify.wasm';
@@ -29,10 +32,16 @@ export interface NodeEnv {
    * A Durable Object is evicted when idle, so blocks are read when a request wakes it, not as they come.
    */
   ESPLORA?: string;
+  /** Milliseconds between alarms while an HTLC is in flight (default 30,000; src/edge/alarm.ts). */
+  ALARM_HTLC_MS?: string;
+  /** Milliseconds between alarms while the node holds channels without HTLCs (default 600,000). */
+  ALARM_IDLE_MS?: string;
 }
 
 const SECRET_KEY = 'hsm_secret';
 const MAX_BODY = 1 << 20;
+/** How long an alarm waits for the peers of the node's channels to be connected again. */
+const ALARM_PEERS_MS = 10_000;
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
@@ -96,6 +105,65 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
       return json({ jsonrpc: '2.0', id: null, error: { code: -1, message } }, 500);
     }
     // Bounded and never throws (src/core/daemons/lightningd/rpc-text.ts).
-    return new Response(await answerText(node, text), { headers: { 'content-type': 'application/json' } });
+    const answer = await answerText(node, text);
+    // A request may have opened a channel or added an HTLC: the alarm follows (never later than planned).
+    await this.#plan(node, false);
+    return new Response(answer, { headers: { 'content-type': 'application/json' } });
+  }
+
+  /**
+   * The alarm: the node, rebuilt if it was evicted (it redials its channels' peers and follows the
+   * chain from where its database says), brought to the chain's tip, given a bounded time for its
+   * peers to be back, and the next alarm set. A failed build throws: workerd retries the alarm.
+   */
+  override async alarm(): Promise<void> {
+    const node = await this.#get();
+    await node.sync().catch(() => undefined); // Logged by lightningd's chain; the next alarm tries again.
+    await this.#peersBack(node);
+    await this.#plan(node, true);
+  }
+
+  #policy(): AlarmPolicy {
+    return {
+      htlcMs: msVar(this.env.ALARM_HTLC_MS, DEFAULT_ALARM_POLICY.htlcMs),
+      idleMs: msVar(this.env.ALARM_IDLE_MS, DEFAULT_ALARM_POLICY.idleMs),
+    };
+  }
+
+  async #channels(node: EdgeNode): Promise<(ChannelTiming & { peer_connected: boolean; state: string })[]> {
+    return ((await node.call('listpeerchannels', {})) as { channels: (ChannelTiming & { peer_connected: boolean; state: string })[] })
+      .channels;
+  }
+
+  /**
+   * Sets the alarm when the node must next wake (src/edge/alarm.ts). From a request (`fromAlarm`
+   * false) an alarm already due sooner is kept; from the alarm, the next one is set or none.
+   */
+  async #plan(node: EdgeNode, fromAlarm: boolean): Promise<void> {
+    // Stopped over the RPC (`stop`): its daemons are gone, nothing to ask; the next request plans.
+    if (!this.#node || (await this.#node.catch(() => undefined)) !== node) return;
+    try {
+      const ms = nextWake(await this.#channels(node), this.#policy());
+      const storage = this.ctx.storage;
+      if (ms === undefined) {
+        if (fromAlarm) await storage.deleteAlarm();
+        return;
+      }
+      const at = Date.now() + ms;
+      const set = fromAlarm ? null : await storage.getAlarm();
+      if (set === null || set > at) await storage.setAlarm(at);
+    } catch {
+      // A node stopping (`stop`) lists nothing: the next request or alarm plans again.
+    }
+  }
+
+  /** Waits (at most ALARM_PEERS_MS) until the peer of every channel channeld runs for (CHANNELD_*) is connected again. */
+  async #peersBack(node: EdgeNode): Promise<void> {
+    const until = Date.now() + ALARM_PEERS_MS;
+    while (Date.now() < until) {
+      const channels = await this.#channels(node).catch(() => []);
+      if (channels.every(c => c.peer_connected || !c.state.startsWith('CHANNELD_'))) return;
+      await new Promise(r => setTimeout(r, 100));
+    }
   }
 }

@@ -102,6 +102,8 @@ export interface EdgeNode {
   /** Where connectd listens (getinfo `binding`). */
   readonly binding: NetAddress[];
   call(method: string, params?: unknown): Promise<unknown>;
+  /** Follows the chain up to its tip now (one poll; nothing without a chain backend). */
+  sync(): Promise<void>;
   /** One JSON-RPC 2.0 request object in, one response object out (never throws). */
   handle(req: unknown): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -218,6 +220,9 @@ export async function buildEdgeNode(o: EdgeNodeOptions): Promise<EdgeNode> {
     lightningd: n.lightningd,
     binding,
     call: (method, params) => n.lightningd.rpc.call(method, params),
+    async sync() {
+      await n.chain?.sync();
+    },
     handle: req => n.lightningd.rpc.handle(req),
     stop() {
       if (!stopping) o.onStop?.();

@@ -5,6 +5,7 @@
 // policy flag is "non-mandatory-script-verify-flag (...)", one that fails consensus is
 // "mandatory-script-verify-flag-failed (...)", with Core's text for the script error.
 import bitcore from 'bitcore-lib';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import type { Tx, TxOutput } from './tx.ts';
 
 export interface ScriptFailure {
@@ -121,6 +122,38 @@ function coreText(errstr: string, taprootKeyPath: boolean): string {
   const code = errstr.replace(/^SCRIPT_ERR_/, '') || (taprootKeyPath ? 'SCHNORR_SIG' : 'UNKNOWN_ERROR');
   return CORE_TEXT[code] ?? (code === 'UNKNOWN_ERROR' ? 'unknown error' : code);
 }
+
+/**
+ * BIP 340 verification by @noble/curves in place of bitcore-lib's, which refuses every valid
+ * signature for a public key whose x coordinate starts with a zero byte (about 1 key in 256): a
+ * taproot spend Bitcoin Core accepts was refused. bitcore-lib's callers pass the key as 32 bytes or a
+ * PublicKey, the message as 32 bytes or hex, the signature as bytes, hex or a Signature (64 or 65 bytes
+ * with the sighash type, which the interpreter has already read).
+ */
+type SchnorrArg = Uint8Array | string | { toBuffer(): Uint8Array } | { point: { x: { toBuffer(o: { size: number }): Uint8Array } } };
+const bytesOf = (v: SchnorrArg): Uint8Array =>
+  typeof v === 'string'
+    ? Uint8Array.from(v.match(/../g) ?? [], h => parseInt(h, 16))
+    : v instanceof Uint8Array
+      ? v
+      : 'point' in v
+        ? v.point.x.toBuffer({ size: 32 })
+        : v.toBuffer();
+(bitcore as unknown as { crypto: { Schnorr: { verify(p: SchnorrArg, m: SchnorrArg, s: SchnorrArg): boolean } } }).crypto.Schnorr.verify = (
+  p,
+  m,
+  s,
+) => {
+  const key = bytesOf(p);
+  const msg = bytesOf(m);
+  const sig = bytesOf(s).subarray(0, 64);
+  if (key.length !== 32 || msg.length !== 32 || sig.length !== 64) return false;
+  try {
+    return schnorr.verify(sig, msg, key);
+  } catch {
+    return false;
+  }
+};
 
 /** bitcore-lib reads Node Buffers (a global in Node; a bundler's polyfill elsewhere). */
 const BufferCtor = (globalThis as unknown as { Buffer: { from(u: Uint8Array): Uint8Array } }).Buffer;

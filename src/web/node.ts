@@ -24,6 +24,7 @@ import { NODE_VERSION, VERSION } from '../platform/version.ts';
 import { esploraChain } from '../platform/esplora.ts';
 import { WebNodeError } from './errors.ts';
 import { Emitter, type Listener, type WebNodeEventName } from './events.ts';
+import { flushOnHide } from './flush-on-hide.ts';
 import { IdbLightningdStorage, IdbWalletStorage } from './lightningd-storage-idb.ts';
 import { lockName, tryLock } from './lock.ts';
 import { defaultWorker, spawnHost, type DaemonName } from './spawn.ts';
@@ -204,6 +205,18 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     throw code === 'seed_exists' ? new WebNodeError('seed_exists', String((e as Error).message)) : e;
   }
   const n = assembled;
+  // Hidden or left (pagehide, visibilitychange): lightningd's database writes what it holds (flush-on-hide.ts).
+  const log = consoleLog('lightningd', level);
+  // (A node started in a Worker has no page to hide.)
+  const unhide =
+    typeof window === 'undefined' || typeof document === 'undefined'
+      ? () => undefined
+      : flushOnHide(
+          () => n.db.flush(),
+          e => log.warn(`saving lightningd's database as the page was hidden failed: ${e instanceof Error ? e.message : String(e)}`),
+          window,
+          document,
+        );
   // hsmd hands a new seed's mnemonic over once; the page gets it once (takeMnemonic).
   let mnemonic = await n.hsmd.guard(n.hsmd.api.takeMnemonic());
   const node: WebNode = {
@@ -224,6 +237,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     off: (event, fn) => emitter.off(event, fn),
     stop() {
       stopping ??= (async () => {
+        unhide();
         try {
           await n.stop();
         } finally {

@@ -4,7 +4,9 @@
 // through the bridge, syncs the whole graph, finds a route and draws the map; a second tab on the
 // same data name is refused by the Web Lock and says so. The page shows failures (a bridge that is
 // down, a disconnect and why the reconnect happened), names map nodes on hover, cuts long ids in
-// tables with the full id as the title, and its console lists the RPC methods.
+// tables with the full id as the title, and its console lists the RPC methods. Then the tab opens a
+// channel to B, pays C's invoice across B (tab → B → C), is paid by B, and lists both payments with
+// their routes on the map.
 import { createServer } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startDemo, type Demo } from '../../scripts/demo-network.ts';
@@ -242,6 +244,157 @@ describe("demo: npm start's network and page", { timeout: 300_000 }, () => {
     ok(reason.includes('did not open a WebSocket') && reason.includes(url.searchParams.get('bridge')!.split('/{')[0]!), reason);
     ok(await down.locator('#conn-reason').isVisible());
     await down.close();
+  });
+
+  // The Lightning panels (demo/lightning.ts): a channel from the tab to B, a payment to C forwarded
+  // by B, a payment from B, each checked on both sides and in the page's list and map.
+  const FUNDING_SAT = 500_000;
+  /** B's fee for forwarding 10,000 sat to C: Core Lightning's defaults, 1000 msat + 10 ppm. */
+  const TO_C_MSAT = 10_000_000;
+  const B_FEE_MSAT = 1000 + 100;
+  const FROM_B_MSAT = 2_000_000;
+  let tab = '';
+  const toUs = () => page.getAttribute('#chan-table tbody tr[data-state="CHANNELD_NORMAL"]', 'data-to-us-msat').then(Number);
+  const toUsIs = (msat: number) =>
+    page.waitForFunction(
+      m =>
+        (globalThis as unknown as { document: { querySelector(s: string): PageElement | null } }).document.querySelector(
+          '#chan-table tbody tr',
+        )?.dataset.toUsMsat === String(m),
+      msat,
+      { timeout: TIMEOUT },
+    );
+
+  it('opens a channel from the tab to B: the chain mines it to CHANNELD_NORMAL, listed with its balance, on the map with C', async () => {
+    tab = await page.evaluate(async () => ((await window.boltworker!.call('getinfo')) as { id: string }).id);
+    await page.fill('#chan-amount', String(FUNDING_SAT));
+    await page.click('#chan-open');
+    await page.waitForFunction(() => /normal operation|failed/.test(document.getElementById('chan-text')?.textContent ?? ''), undefined, {
+      timeout: TIMEOUT,
+    });
+    ok((await page.textContent('#chan-text'))?.includes('normal operation'), (await page.textContent('#chan-text')) ?? '');
+    equal(await page.locator('#chan-table tbody tr').count(), 1);
+    equal(await toUs(), FUNDING_SAT * 1000);
+    // B's side of it: the same channel, normal, nothing on B's side.
+    const atB = (await demo.b.call('listpeerchannels', { id: tab })) as { channels: { state: string; to_us_msat: unknown }[] };
+    equal(atB.channels.length, 1);
+    equal(atB.channels[0]!.state, 'CHANNELD_NORMAL');
+    equal(Number(atB.channels[0]!.to_us_msat), 0);
+    // The map holds our nodes: the tab, B and C (none of them in the gossip).
+    await page.waitForFunction(
+      ids => ids.every(id => (document.getElementById('graph')?.dataset.own ?? '').split(',').includes(id)),
+      [tab, demo.b.id, demo.c.id],
+      { timeout: TIMEOUT },
+    );
+  });
+
+  it("pays C's invoice across B (tab → B → C): B forwards for its fee, C is paid, the balance and the list say so, the route is on the map", async () => {
+    await page.fill('#pay-amount', String(TO_C_MSAT / 1000));
+    await page.click('#pay-get button[data-node="c"]');
+    await page.waitForFunction(() => (document.getElementById('pay-decoded')?.textContent ?? '').includes('route hints'), undefined, {
+      timeout: TIMEOUT,
+    });
+    const bolt11 = await page.inputValue('#pay-bolt11');
+    await page.click('#pay-button');
+    await page.waitForSelector('#pay-result[data-status="paid"], #pay-result[data-status="failed"]', { timeout: TIMEOUT });
+    equal(await page.getAttribute('#pay-result', 'data-status'), 'paid', (await page.textContent('#pay-result')) ?? '');
+    equal(await page.getAttribute('#pay-result', 'data-fee-msat'), String(B_FEE_MSAT));
+    // C was paid, and B forwarded it.
+    const atC = (await demo.c.call('listinvoices', { invstring: bolt11 })) as {
+      invoices: { status: string; amount_received_msat: unknown }[];
+    };
+    equal(atC.invoices[0]!.status, 'paid');
+    equal(Number(atC.invoices[0]!.amount_received_msat), TO_C_MSAT);
+    const fwd = (await demo.b.call('listforwards', {})) as { forwards: { status: string; fee_msat: unknown }[] };
+    equal(fwd.forwards.length, 1);
+    equal(fwd.forwards[0]!.status, 'settled');
+    equal(Number(fwd.forwards[0]!.fee_msat), B_FEE_MSAT);
+    await toUsIs(FUNDING_SAT * 1000 - TO_C_MSAT - B_FEE_MSAT);
+    const row = page.locator('#pays-table tbody tr[data-direction="sent"]');
+    equal(await row.count(), 1);
+    equal(await row.getAttribute('data-status'), 'complete');
+    equal(await row.getAttribute('data-amount-msat'), String(TO_C_MSAT));
+    const route = [tab, demo.b.id, demo.c.id].join(',');
+    equal(await row.getAttribute('data-route'), route);
+    equal(await page.getAttribute('#graph', 'data-route'), route);
+  });
+
+  it('receives from B: the tab makes an invoice, "have B pay this", waitanyinvoice shows it paid; both payments listed', async () => {
+    await page.fill('#recv-amount', String(FROM_B_MSAT / 1000));
+    await page.click('#recv-form button[type="submit"]');
+    await page.waitForSelector('#recv-status[data-status="unpaid"]', { timeout: TIMEOUT });
+    await page.click('#recv-b-pays');
+    await page.waitForSelector('#recv-status[data-status="paid"]', { timeout: TIMEOUT });
+    ok((await page.textContent('#recv-status'))?.includes('2,000 sat received'), (await page.textContent('#recv-status')) ?? '');
+    await toUsIs(FUNDING_SAT * 1000 - TO_C_MSAT - B_FEE_MSAT + FROM_B_MSAT);
+    // B's side: its own payment, complete.
+    const bolt11 = await page.inputValue('#recv-bolt11');
+    const atB = (await demo.b.call('listpays', { bolt11 })) as { pays: { status: string; destination: string }[] };
+    equal(atB.pays[0]!.status, 'complete');
+    equal(atB.pays[0]!.destination, tab);
+    await page.waitForSelector('#pays-table tbody tr[data-direction="received"]', { timeout: TIMEOUT });
+    const rows = await page.locator('#pays-table tbody tr').evaluateAll(trs =>
+      trs.map(tr => {
+        const d = (tr as unknown as PageElement).dataset;
+        return `${d.direction} ${d.status} ${d.amountMsat} ${d.route}`;
+      }),
+    );
+    equal(rows.length, 2);
+    ok(rows.includes(`received paid ${FROM_B_MSAT} ${demo.b.id},${tab}`), rows.join(' | '));
+    ok(rows.includes(`sent complete ${TO_C_MSAT} ${tab},${demo.b.id},${demo.c.id}`), rows.join(' | '));
+    equal(await page.getAttribute('#graph', 'data-route'), `${demo.b.id},${tab}`);
+    // The route is drawn: pixels of the route's colour (#ff4d7a) and of our nodes' (#4ad4ff).
+    // (No named functions inside: the test's transpiler would wrap them in a helper the page lacks.)
+    const drawn = await page.evaluate(() => {
+      const c = document.getElementById('graph')!;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const colours = [
+        [0xff, 0x4d, 0x7a],
+        [0x4a, 0xd4, 0xff],
+      ];
+      const counts = [0, 0];
+      for (let i = 0; i < d.length; i += 4)
+        for (let k = 0; k < 2; k++)
+          if (Math.abs(d[i]! - colours[k]![0]!) + Math.abs(d[i + 1]! - colours[k]![1]!) + Math.abs(d[i + 2]! - colours[k]![2]!) < 20)
+            counts[k]!++;
+      return { route: counts[0]!, ours: counts[1]! };
+    });
+    ok(drawn.route > 100 && drawn.ours > 50, JSON.stringify(drawn));
+  });
+
+  it('closes the channel: a mutual close, mined, the funds back in the on-chain wallet', async () => {
+    const before = Number(await page.getAttribute('#wallet-balance', 'data-sat'));
+    const ours = await toUs();
+    await page.click('#chan-table .chan-close');
+    await page.waitForFunction(() => /closed|close failed/.test(document.getElementById('chan-text')?.textContent ?? ''), undefined, {
+      timeout: TIMEOUT,
+    });
+    ok((await page.textContent('#chan-text'))?.includes('closed (mutual)'), (await page.textContent('#chan-text')) ?? '');
+    ok((await page.getAttribute('#chan-table tbody tr', 'data-state')) !== 'CHANNELD_NORMAL');
+    // Our side less the closing fee comes back, confirmed.
+    await page.waitForFunction(n => Number(document.getElementById('wallet-balance')?.dataset.sat) > n, before, { timeout: TIMEOUT });
+    const after = Number(await page.getAttribute('#wallet-balance', 'data-sat'));
+    ok(after - before <= ours / 1000 && after - before > ours / 1000 - 10_000, `${before} → ${after} sat, ${ours} msat ours`);
+  });
+
+  it("the page's /demo/ endpoints are no RPC proxy: B pays only the tab's invoices, within bounds, same origin only", async () => {
+    const origin = new URL(demo.pageUrl).origin;
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${origin}/demo/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const cInvoice = (await demo.c.call('invoice', { amount_msat: 1000, label: 'not-the-tab', description: 'x' })) as { bolt11: string };
+    equal((await post('pay', { bolt11: cInvoice.bolt11 })).status, 403);
+    equal((await post('rpc', { method: 'withdraw' })).status, 404);
+    equal((await post('invoice', { node: 'a', amount_msat: 1000 })).status, 400);
+    equal((await post('invoice', { node: 'b', amount_msat: 10 ** 12 })).status, 400);
+    equal((await post('invoice', { node: 'b', amount_msat: 1000 }, { origin: 'http://evil.example' })).status, 403);
+    equal((await post('invoice', { node: 'b', amount_msat: 1000, pad: 'x'.repeat(5000) })).status, 413);
+    const fine = await post('invoice', { node: 'b', amount_msat: 1000 });
+    equal(fine.status, 200);
+    ok(((await fine.json()) as { bolt11: string }).bolt11.startsWith('lnbcrt'));
   });
 
   // Last: it stops node B.

@@ -6,7 +6,10 @@ import { RegtestChain } from '../../src/regtest/chain.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
 import { decodeTx, makeTx } from '../../src/regtest/tx.ts';
 import { fmtBtc } from '../../src/regtest/mempool.ts';
-import { fund, lockScript, payment, spend, spendLocked, SINK, type Coin, type Kind } from './helpers.ts';
+import { fund, key, lockScript, payment, spend, spendLocked, SINK, type Coin, type Kind } from './helpers.ts';
+import { p2tr, Transaction } from '@scure/btc-signer';
+import { pubSchnorr } from '@scure/btc-signer/utils.js';
+import { REGTEST_NETWORK } from '../../src/regtest/params.ts';
 
 function reject(chain: RegtestChain, raw: Uint8Array): string {
   const r = chain.accept(raw);
@@ -242,5 +245,34 @@ describe('regtest mempool acceptance', () => {
     equal(reject(chain, makeTx({ ...t, version: 4 }).raw), 'version');
     const r = chain.accept(Uint8Array.of(1, 2, 3));
     ok(!r.ok && r.reason === 'TX decode failed');
+  });
+});
+
+describe('regtest taproot signatures for every key', () => {
+  it('accepts a key-path spend whose output key starts with a zero byte (bitcore-lib alone refuses it) and refuses it with a bad signature', () => {
+    const chain = new RegtestChain({ now: () => 1_700_000_000, verifier: bitcoreVerifier });
+    chain.mine(101);
+    // About 1 key in 256 has an x coordinate starting with 0x00: find one, deterministically.
+    let sk = key('zero-x 0');
+    for (let i = 1; p2tr(pubSchnorr(sk), undefined, REGTEST_NETWORK).script[2] !== 0; i++) sk = key(`zero-x ${i}`);
+    const pay = p2tr(pubSchnorr(sk), undefined, REGTEST_NETWORK);
+    const txid = chain.wallet.send(pay.address!, 100_000n);
+    chain.mine(1);
+    const vout = chain.findTx(txid)!.tx.outputs.findIndex(o => o.value === 100_000n);
+    const signed = (flip: boolean) => {
+      const tx = new Transaction();
+      tx.addInput({ txid, index: vout, witnessUtxo: { script: pay.script, amount: 100_000n }, tapInternalKey: pay.tapInternalKey });
+      tx.addOutput({ script: SINK.script, amount: 99_000n });
+      tx.signIdx(sk, 0);
+      tx.finalize();
+      if (!flip) return tx.extract();
+      const t = decodeTx(tx.extract());
+      const sig = t.inputs[0]!.witness[0]!.slice();
+      sig[10] = sig[10]! ^ 1;
+      t.inputs[0]!.witness[0] = sig;
+      return makeTx(t).raw;
+    };
+    equal(reject(chain, signed(true)), 'mandatory-script-verify-flag-failed (Invalid Schnorr signature)');
+    accepted(chain, signed(false));
   });
 });

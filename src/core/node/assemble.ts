@@ -300,6 +300,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       nowMs: () => Date.now(),
       spendable: c => channelBalance(c).spendable,
       signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
+      sendToPeer: (peer, msg) => connectd.guard(connectd.api.sendToPeer(peer, msg)),
       log: p.log('forward'),
     });
     chain?.addListener(channels);

@@ -35,6 +35,10 @@ export interface LdkPeerOptions {
   tickIntervalMs?: number;
   /** Label in printed log lines. */
   name?: string;
+  /** The ChannelManager's config (LDK's `UserConfig::default()` if absent). */
+  userConfig?: ldk.UserConfig;
+  /** What LDK broadcasts (commitments, HTLC claims); called inside LDK: only JS work. Dropped if absent. */
+  broadcast?: (txs: Uint8Array[]) => void;
   /** Print LDK's log on stderr. Default: process.env.LDK_DEBUG === '1'. */
   debug?: boolean;
   /** Where the ChannelManager's ChainMonitor persists ChannelMonitors. Default: nowhere (in memory). */
@@ -84,13 +88,15 @@ function buildChannelManager(
   logger: ldk.Logger,
   keys: ldk.KeysManager,
   graph: ldk.NetworkGraph,
+  config = ldk.UserConfig.constructor_default(),
+  broadcast: (txs: Uint8Array[]) => void = () => {},
   persist?: ldk.PersistInterface,
-): ldk.ChannelManager {
+): [ldk.ChannelManager, ldk.ChainMonitor] {
   const feeEstimator = ldk.FeeEstimator.new_impl({
     get_est_sat_per_1000_weight: () => 253,
   } as ldk.FeeEstimatorInterface);
   const broadcaster = ldk.BroadcasterInterface.new_impl({
-    broadcast_transactions: () => {},
+    broadcast_transactions: (txs: Uint8Array[]) => broadcast(txs),
   } as ldk.BroadcasterInterfaceInterface);
   const persister = ldk.Persist.new_impl(
     persist ??
@@ -119,7 +125,7 @@ function buildChannelManager(
   );
   const messageRouter = ldk.DefaultMessageRouter.constructor_new(graph, entropy);
   const params = ldk.ChainParameters.constructor_new(network, ldk.BestBlock.constructor_from_network(network));
-  return ldk.ChannelManager.constructor_new(
+  const cm = ldk.ChannelManager.constructor_new(
     feeEstimator,
     chainMonitor.as_Watch(),
     broadcaster,
@@ -129,10 +135,11 @@ function buildChannelManager(
     entropy,
     keys.as_NodeSigner(),
     keys.as_SignerProvider(),
-    ldk.UserConfig.constructor_default(),
+    config,
     params,
     Math.floor(Date.now() / 1000),
   );
+  return [cm, chainMonitor];
 }
 
 export class LdkPeer {
@@ -151,6 +158,8 @@ export class LdkPeer {
   readonly networkGraph: ldk.NetworkGraph;
   readonly gossipSync: ldk.P2PGossipSync;
   readonly channelManager: ldk.ChannelManager | undefined;
+  /** The ChannelMonitors' watcher (with a ChannelManager): shown the chain, it claims on chain. */
+  readonly chainMonitor: ldk.ChainMonitor | undefined;
 
   private readonly sockets = new Set<Socket>();
   private readonly servers: Server[] = [];
@@ -188,10 +197,19 @@ export class LdkPeer {
 
     let chanHandler: ldk.ChannelMessageHandler;
     if ((opts.channelHandler ?? 'channel-manager') === 'channel-manager') {
-      this.channelManager = buildChannelManager(network, logger, keys, this.networkGraph, opts.persist);
+      [this.channelManager, this.chainMonitor] = buildChannelManager(
+        network,
+        logger,
+        keys,
+        this.networkGraph,
+        opts.userConfig,
+        opts.broadcast,
+        opts.persist,
+      );
       chanHandler = this.channelManager.as_ChannelMessageHandler();
     } else {
       this.channelManager = undefined;
+      this.chainMonitor = undefined;
       chanHandler = ldk.ErroringMessageHandler.constructor_new().as_ChannelMessageHandler();
     }
     const ignoring = ldk.IgnoringMessageHandler.constructor_new();

@@ -10,6 +10,7 @@
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
 //   routes.ts  candidate routes for lightningd's payments
+//   private-updates.ts  a peer's own channel_update for a private channel with us (route hints)
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
 //   prune.ts   forgetting channels (stale, spent, conflicted) in the graph, raw index and store
 //   load.ts    filling the graph from the store on start
@@ -35,6 +36,7 @@ import {
 } from '../../gossip/store.ts';
 import { announcementKeys, compareKeys, type Accepted, type GossipMessage, type GossipRules } from '../../gossip/validate.ts';
 import { decodeMessage, encodeMessage, readType, TYPE, type Message, type MessageOf } from '../../wire/messages.ts';
+import { parseScid } from '../../wire/scid.ts';
 import type { NetAddress } from '../../net/transport.ts';
 import type { GossipLink } from '../connectd/types.ts';
 import { unpackGossipBatch } from '../connectd/batch.ts';
@@ -44,6 +46,7 @@ import { CONFLICTS_META, loadStore, savedConflicts } from './load.ts';
 import { FundingIndex, Maintenance } from './maintain.ts';
 import { Outbox } from './outbox.ts';
 import { Peers } from './peers.ts';
+import { PrivateUpdates } from './private-updates.ts';
 import { Pruning } from './prune.ts';
 import { QueryAnswers } from './queries.ts';
 import { channelRef, RawGossip } from './raw.ts';
@@ -106,6 +109,8 @@ export class Gossipd implements GossipLink, GossipdApi {
   };
   private readonly rules: GossipRules;
   private readonly ingest: Ingest;
+  /** Peers' own channel_updates for channels nobody announced (private channels with us). */
+  private readonly privateUpdates: PrivateUpdates;
   private readonly syncer: Syncer;
   private readonly relay: Relay;
   private readonly peers = new Peers(() => ({ clock: this.o.clock, config: this.config }));
@@ -178,6 +183,7 @@ export class Gossipd implements GossipLink, GossipdApi {
       channelKeys: s => this.raw.channelKeys(s),
       fundingChecked: !!o.chain,
     };
+    this.privateUpdates = new PrivateUpdates(o.chainHash, this.rules.ownNodeId, scid => this.graph.findChannel(scid) >= 0);
     this.ingest = new Ingest(
       this.graph,
       this.rules,
@@ -369,6 +375,7 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (type < 0) return this.bad(id, new DecodeError('short_read', 'message shorter than its type'));
     if (type === TYPE.channel_announcement || type === TYPE.node_announcement || type === TYPE.channel_update) {
       this.syncer.heard(id, msg);
+      if (type === TYPE.channel_update) this.privateUpdates.offer(id, msg);
       this.ingest.submit(id, msg);
       return;
     }
@@ -424,7 +431,12 @@ export class Gossipd implements GossipLink, GossipdApi {
   }
 
   async rpc(method: GossipRpcMethod, params: Record<string, unknown>): Promise<unknown> {
-    return gossipRpc(this.graph, this.o.nodeId, method, params ?? {});
+    const r = gossipRpc(this.graph, this.o.nodeId, method, params ?? {});
+    // Core Lightning's listchannels also lists a private channel of ours from the peer's update.
+    const scid = params?.['short_channel_id'];
+    if (method === 'listchannels' && typeof scid === 'string' && (r as { channels: unknown[] }).channels.length === 0)
+      return { channels: this.privateUpdates.list(parseScid(scid)) };
+    return r;
   }
 
   /** A payment's candidate routes (routes.ts). */

@@ -16,6 +16,7 @@ import { channelTypeJson, DEFAULT_CHANNEL_TYPE } from './channel-config.ts';
 import { OpenFailed, type ChannelControl } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { DEFAULT_FEE_BASE_MSAT, DEFAULT_FEE_PPM, policyOf, type PolicyRecord } from './forward-store.ts';
+import { channelDeadlineJson, htlcDeadlineJson } from './htlc-deadlines.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
 import { FUND_CANNOT_AFFORD, FUND_OUTPUT_IS_DUST, parseSatOrAll } from './wallet-rpc.ts';
 
@@ -111,7 +112,13 @@ function balanceOf(funded: Funded, state: ChannelState | undefined): { toUs: big
 }
 
 /** One listpeerchannels entry for a channel we hold. */
-function channelJson(c: ChannelRecord, connected: boolean, status: string[] = [], policy: PolicyRecord = {}): Record<string, unknown> {
+function channelJson(
+  c: ChannelRecord,
+  connected: boolean,
+  status: string[] = [],
+  policy: PolicyRecord = {},
+  blockheight = 0,
+): Record<string, unknown> {
   const funded = deserializeValue<Funded>(c.funded);
   const state: ChannelState | undefined = c.channel ? deserializeChannel(c.channel) : undefined;
   const p = funded.params;
@@ -122,12 +129,14 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
   const theirReserve = p.local.channelReserveSatoshis * 1000n;
   // Core Lightning's htlcs[]: those in our current commitment (its *_ACK_REVOCATION states: committed).
   const htlcs = (spec?.htlcs ?? []).map(h => ({
-    direction: h.offered ? 'out' : 'in',
+    direction: h.offered ? ('out' as const) : ('in' as const),
     id: num(h.add.id),
     amount_msat: num(h.add.amountMsat),
     expiry: h.add.cltvExpiry,
     payment_hash: toHex(h.add.paymentHash),
     state: h.offered ? 'SENT_ADD_ACK_REVOCATION' : 'RCVD_ADD_ACK_REVOCATION',
+    // When it must be acted on (htlc-deadlines.ts).
+    ...htlcDeadlineJson({ direction: h.offered ? 'out' : 'in', expiry: h.add.cltvExpiry }, blockheight),
   }));
   const push = BigInt(c.push_msat);
   return {
@@ -166,6 +175,7 @@ function channelJson(c: ChannelRecord, connected: boolean, status: string[] = []
     ...(c.closing?.local_script ? { close_to: c.closing.local_script } : {}),
     status,
     htlcs,
+    ...channelDeadlineJson(htlcs, blockheight),
   };
 }
 
@@ -352,12 +362,13 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
     description: 'Show channels with direct peers, or only with peer {id}.',
     handler: async p => {
       const connected = new Set((await d.connectd.listPeers()).filter(x => x.connected).map(x => x.id));
+      const height = await d.blockheight();
       const all = d.channels.list();
       // Core Lightning's status[]: what the channel's daemon says now ("STATE:text"), while one runs.
       const statuses = await Promise.all(all.map(c => (c.record ? channeldStatus(d.channels, c.record) : [])));
       const channels = all
         .map((c, i) => {
-          if (c.record) return channelJson(c.record, connected.has(c.record.peer_id), statuses[i], policyOf(d.db, c.record.dbid));
+          if (c.record) return channelJson(c.record, connected.has(c.record.peer_id), statuses[i], policyOf(d.db, c.record.dbid), height);
           const o = c.opening!;
           return {
             peer_id: o.peerId,

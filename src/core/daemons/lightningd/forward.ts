@@ -58,6 +58,8 @@ export interface ForwarderOptions {
   spendable(c: ChannelRecord): bigint;
   /** hsmd's signature of a channel_update (BOLT 7); absent: failures carry an empty channel_update. */
   signChannelUpdate?(msg: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** connectd's sendToPeer: our channel_update for a private channel goes to its peer (BOLT 7). */
+  sendToPeer?(peer: string, msg: Uint8Array): void | Promise<void>;
   log: Log;
 }
 
@@ -336,6 +338,20 @@ export class Forwarder implements HtlcListener, ForwardPoint {
       if (f.out_channel === c.dbid && f.status === 'offered' && f.out_htlc_id === undefined)
         void this.carryOn(f).catch(e => this.o.log.warn(`forward ${f.payment_hash}: ${errorText(e)}`));
     }
+    if (!c.announce && c.short_channel_id)
+      void this.sendPrivateUpdate(c).catch(e => this.o.log.warn(`channel_update to ${c.peer_id}: ${errorText(e)}`));
+  }
+
+  /**
+   * BOLT 7: a node "MAY create and send a `channel_update` [...] to communicate the channel
+   * parameters to the channel peer, even though the channel has not yet been announced": what we
+   * charge to forward over a private channel, which the peer's invoices hint (LDK puts no hint
+   * through a channel without it). Sent each time channeld starts (lock-in, reconnection).
+   */
+  async sendPrivateUpdate(c: Readonly<ChannelRecord>): Promise<void> {
+    if (!this.o.sendToPeer) return;
+    const { channel_update } = await this.outgoing(c as ChannelRecord, c as ChannelRecord);
+    if (channel_update.length) await this.o.sendToPeer(c.peer_id, channel_update);
   }
 
   /**
