@@ -19,7 +19,11 @@ import { PayControl, type PayChannels } from '../../src/core/daemons/lightningd/
 import { registerPayCommands } from '../../src/core/daemons/lightningd/pay-rpc.ts';
 import type { SendpayRecord } from '../../src/core/daemons/lightningd/pay-store.ts';
 import type { ListChannelsEntry } from '../../src/core/gossip/list.ts';
-import { createErrorPacket } from '../../src/core/onion/error-onion.ts';
+import { gossipRpc, type GossipRpcMethod } from '../../src/core/daemons/gossipd/rpc.ts';
+import { candidateRoutes } from '../../src/core/daemons/gossipd/routes.ts';
+import type { GossipdDaemonApi, RoutesQuery } from '../../src/core/daemons/gossipd/interface.ts';
+import { paymentGraph } from '../../src/core/daemons/lightningd/pay-graph.ts';
+import { createErrorPacket, obfuscateError } from '../../src/core/onion/error-onion.ts';
 import { encodeFailure } from '../../src/core/onion/failures.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { channelRecord } from './channel-record-fixture.ts';
@@ -118,7 +122,37 @@ function row(scid: string, source: string, destination: string, fee: number): Li
   };
 }
 
-async function setup(o: { storage?: RecordingStorage; channels?: ChannelRecord[]; rows?: ListChannelsEntry[]; spendable?: bigint } = {}) {
+/**
+ * gossipd's side of lightningd's link, over a graph of `rows` (the network as gossip tells it; our
+ * private channels are not in it): gossipd's own route answer (routes.ts) and RPC, each call recorded.
+ */
+function fakeGossipd(rows: ListChannelsEntry[]) {
+  const graph = paymentGraph(US, rows, []);
+  const asked: RoutesQuery[] = [];
+  const rpcCalls: string[] = [];
+  const api: Pick<GossipdDaemonApi, 'rpc' | 'routes' | 'nodeAddresses'> = {
+    nodeAddresses: () => [],
+    async rpc(method: GossipRpcMethod, params: Record<string, unknown>) {
+      rpcCalls.push(method);
+      return gossipRpc(graph, US, method, params);
+    },
+    routes(q) {
+      asked.push({ ...q, exclude: [...q.exclude] });
+      return candidateRoutes(graph, q);
+    },
+  };
+  return { api, asked, rpcCalls };
+}
+
+async function setup(
+  o: {
+    storage?: RecordingStorage;
+    channels?: ChannelRecord[];
+    rows?: ListChannelsEntry[];
+    gossipd?: ReturnType<typeof fakeGossipd>;
+    spendable?: bigint;
+  } = {},
+) {
   const storage = o.storage ?? new RecordingStorage();
   const db = new LightningdDb(storage);
   await db.load();
@@ -131,7 +165,7 @@ async function setup(o: { storage?: RecordingStorage; channels?: ChannelRecord[]
     network: 'regtest',
     db,
     channels: fake,
-    ...(o.rows ? { listchannels: async () => o.rows! } : {}),
+    ...(o.gossipd || o.rows ? { gossipd: (o.gossipd ?? fakeGossipd(o.rows!)).api } : {}),
     blockheight: () => HEIGHT,
     randomBytes: k => sha256(new TextEncoder().encode(`random ${++n}`)).subarray(0, k),
     nowMs: () => T0 * 1000,
@@ -448,5 +482,95 @@ describe('lightningd: keysend and the pay commands’ parameters', () => {
     const { rpc } = await setup({ channels: [channel('1', M, '100x1x0')] });
     const inv = await invoiceOfD(50_000);
     await rpcCode(rpc.call('xpay', { invstring: inv.bolt11 }), 205);
+  });
+});
+
+describe('lightningd: routes from gossipd (no copy of the graph)', () => {
+  const X = (i: number) => toHex(getPublicKey(key(`x${i}`)));
+  /** Both directions of a channel. */
+  const both = (scid: string, a: string, b: string, fee: number) => [row(scid, a, b, fee), row(scid, b, a, fee)];
+
+  it("pays across our private channel on gossipd's route, and never asks gossipd for listchannels", async () => {
+    // Our channel to M is private (not in gossip): gossipd routes from M, the payment starts on our channel.
+    const gossipd = fakeGossipd([...both('200x1x0', M, X(1), 10), ...both('200x2x0', X(1), D, 20)]);
+    const { db, fake, rpc } = await setup({ channels: [channel('1', M, '100x1x0')], gossipd });
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.committed === 1, 'the part offered');
+    const p = parts(db)[0]!;
+    equal(p.route.map(h => h.channel).join(','), '100x1x0,200x1x0,200x2x0');
+    equal(p.amount_sent_msat, '50030', "X1's and M's fees");
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(p.htlc_id!), preimage: inv.preimage }]);
+    equal(((await paying) as Record<string, unknown>).payment_preimage, toHex(inv.preimage));
+    equal(gossipd.asked.length, 1, 'asked once: nothing failed');
+    deepEqual(gossipd.asked[0]!.local, [{ short_channel_id: '100x1x0', peer: M }]);
+    deepEqual(gossipd.rpcCalls, [], 'no listchannels (no RPC at all) to pay');
+  });
+
+  it("pays across an invoice's route hint to a payee gossip does not know, the hint's entry reached through gossipd", async () => {
+    // D has no public channel; its invoice says: reach H, then H's private channel 300x1x0 to D.
+    const H = X(9);
+    const gossipd = fakeGossipd([...both('200x1x0', M, H, 10)]);
+    const { db, fake, control } = await setup({ channels: [channel('1', M, '100x1x0')], gossipd });
+    const preimage = new Uint8Array(32).fill(0x44);
+    const hint = [
+      {
+        pubkey: fromHex(H),
+        shortChannelId: (300n << 40n) | (1n << 16n),
+        feeBaseMsat: 100,
+        feeProportionalMillionths: 0,
+        cltvExpiryDelta: 40,
+      },
+    ];
+    const paying = control.pay({
+      req: {
+        destination: D,
+        payment_hash: sha256(preimage),
+        amount_msat: 50_000n,
+        final_cltv: 18,
+        payment_secret: new Uint8Array(32).fill(3),
+      },
+      hints: [hint],
+    });
+    await until(() => fake.committed === 1, 'the part offered');
+    const p = parts(db)[0]!;
+    equal(p.route.map(h => `${h.channel}:${h.id}`).join(','), `100x1x0:${M},200x1x0:${H},300x1x0:${D}`);
+    equal(p.amount_sent_msat, '50110', "H's hint fee (100) and M's (10)");
+    equal(p.route[1]!.delay, 18 + 1 + 40, "H's delta from the hint");
+    ok(gossipd.asked[0]!.to.includes(H), "the hint's entry asked for");
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(p.htlc_id!), preimage }]);
+    equal((await paying).preimage, toHex(preimage));
+  });
+
+  it('asks gossipd again after each failure with what it learnt, and takes the route only that answer holds', async () => {
+    // Four ways from M to D, dearer one after another; gossipd proposes three at a time.
+    const rows = [1, 2, 3, 4].flatMap(i => [...both(`200x${i}x0`, M, X(i), i), ...both(`201x${i}x0`, X(i), D, 0)]);
+    const gossipd = fakeGossipd(rows);
+    const { db, fake, rpc } = await setup({ channels: [channel('1', M, '100x1x0')], gossipd });
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    ok(gossipd.asked.length <= 1);
+    for (let i = 1; i <= 3; i++) {
+      await until(() => fake.committed === i, `part ${i} offered`);
+      const p = parts(db)[i - 1]!;
+      equal(p.route[1]!.id, X(i), `part ${i} goes through X${i}`);
+      // Xi cannot reach D (the channel after it is excluded); M wraps Xi's error on its way back.
+      const fromX = createErrorPacket(fromHex(p.shared_secrets[1]!), encodeFailure({ name: 'unknown_next_peer' }));
+      const reason = obfuscateError(fromHex(p.shared_secrets[0]!), fromX);
+      await fake.persist('1', [{ kind: 'failed', id: BigInt(p.htlc_id!), reason }]);
+    }
+    await until(() => fake.committed === 4, 'the fourth part offered');
+    const last = parts(db)[3]!;
+    equal(last.route[1]!.id, X(4));
+    // Each failure asked again, with every exclusion learnt so far.
+    equal(gossipd.asked.length, 4);
+    for (let i = 1; i <= 3; i++)
+      for (let j = 1; j <= i; j++)
+        ok(
+          gossipd.asked[i]!.exclude.some(e => e.startsWith(`201x${j}x0/`)),
+          `ask ${i} excludes 201x${j}x0`,
+        );
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(last.htlc_id!), preimage: inv.preimage }]);
+    equal(((await paying) as Record<string, unknown>).failed_parts, 3);
   });
 });

@@ -43,17 +43,7 @@ describe('we pay LDK on boltworker regtest', () => {
   /** LDK's loop: forwards held HTLCs, sends what it queued, handles its events (outside its callback: no re-entry). */
   function ldkLoop(): void {
     const cm = peer!.channelManager!;
-    const events: ldk.Event[] = [];
-    cm.process_pending_htlc_forwards();
-    cm.as_EventsProvider().process_pending_events(
-      ldk.EventHandler.new_impl({
-        handle_event: (e: ldk.Event) => {
-          events.push(e);
-          return ldk.Result_NoneReplayEventZ.constructor_ok();
-        },
-      } as ldk.EventHandlerInterface),
-    );
-    for (const e of events) {
+    for (const e of peer!.takeEvents()) {
       if (e instanceof ldk.Event_PaymentClaimable) {
         const hash = toHex(e.payment_hash);
         const p = e.purpose;

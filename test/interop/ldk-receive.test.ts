@@ -44,16 +44,7 @@ describe('LDK pays our node on boltworker regtest', () => {
 
   /** LDK's pending work: HTLC forwards, messages out, and its events (kept in `events`). */
   function pumpLdk(): void {
-    const cm = peer!.channelManager!;
-    cm.process_pending_htlc_forwards();
-    cm.as_EventsProvider().process_pending_events(
-      ldk.EventHandler.new_impl({
-        handle_event: (e: ldk.Event) => {
-          events.push(e);
-          return ldk.Result_NoneReplayEventZ.constructor_ok();
-        },
-      } as ldk.EventHandlerInterface),
-    );
+    events.push(...peer!.takeEvents());
     peer!.processEvents();
   }
 

@@ -26,7 +26,6 @@ import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
 import { PeerStorage, type RecoveredChannel } from '../daemons/lightningd/peer-storage.ts';
 import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
-import type { ListChannelsEntry } from '../gossip/list.ts';
 import { planDial } from '../net/address.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
 import { Wallet } from '../wallet/wallet.ts';
@@ -302,7 +301,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       network: o.network,
       db,
       channels,
-      listchannels: async () => ((await gossipd.guard(gossipd.api.rpc('listchannels', {}))) as { channels: ListChannelsEntry[] }).channels,
+      gossipd: { routes: q => gossipd.guard(gossipd.api.routes(q)) },
       blockheight: () => chain?.blockheight ?? 0,
       randomBytes: n => p.randomBytes(n),
       nowMs: () => Date.now(),

@@ -51,18 +51,7 @@ export class LdkDriver {
 
   /** One pass of the loop. */
   pump(): void {
-    const cm = this.cm;
-    const fresh: ldk.Event[] = [];
-    cm.process_pending_htlc_forwards();
-    cm.as_EventsProvider().process_pending_events(
-      ldk.EventHandler.new_impl({
-        handle_event: (e: ldk.Event) => {
-          fresh.push(e);
-          return ldk.Result_NoneReplayEventZ.constructor_ok();
-        },
-      } as ldk.EventHandlerInterface),
-    );
-    for (const e of fresh) {
+    for (const e of this.peer.takeEvents()) {
       this.events.push(e);
       if (e instanceof ldk.Event_PaymentClaimable) this.onClaimable(e);
       else if (e instanceof ldk.Event_FundingGenerationReady) this.onFunding(e);

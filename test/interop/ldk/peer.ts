@@ -43,6 +43,8 @@ export interface LdkPeerOptions {
   announceChannels?: boolean;
   /** Print LDK's log on stderr. Default: process.env.LDK_DEBUG === '1'. */
   debug?: boolean;
+  /** Where the ChannelManager's ChainMonitor persists ChannelMonitors. Default: nowhere (in memory). */
+  persist?: ldk.PersistInterface;
 }
 
 export interface LdkPeerDetails {
@@ -91,6 +93,7 @@ function buildChannelManager(
   config = ldk.UserConfig.constructor_default(),
   broadcast: (txs: Uint8Array[]) => void = () => {},
   announceChannels = false,
+  persist?: ldk.PersistInterface,
 ): [ldk.ChannelManager, ldk.ChainMonitor] {
   const feeEstimator = ldk.FeeEstimator.new_impl({
     get_est_sat_per_1000_weight: () => 253,
@@ -98,11 +101,14 @@ function buildChannelManager(
   const broadcaster = ldk.BroadcasterInterface.new_impl({
     broadcast_transactions: (txs: Uint8Array[]) => broadcast(txs),
   } as ldk.BroadcasterInterfaceInterface);
-  const persister = ldk.Persist.new_impl({
-    persist_new_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
-    update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
-    archive_persisted_channel: () => {},
-  } as ldk.PersistInterface);
+  const persister = ldk.Persist.new_impl(
+    persist ??
+      ({
+        persist_new_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+        update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+        archive_persisted_channel: () => {},
+      } as ldk.PersistInterface),
+  );
   const chainMonitor = ldk.ChainMonitor.constructor_new(
     ldk.Option_FilterZ.constructor_none(),
     broadcaster,
@@ -211,6 +217,7 @@ export class LdkPeer {
         opts.userConfig,
         opts.broadcast,
         opts.announceChannels,
+        opts.persist,
       );
       chanHandler = this.channelManager.as_ChannelMessageHandler();
     } else {
@@ -340,6 +347,25 @@ export class LdkPeer {
       if (check()) return resolve(found!);
       this.waiters.push({ check, resolve: () => resolve(found!) });
     });
+  }
+
+  /**
+   * The ChannelManager's step: HTLCs waiting to be forwarded or claimed are processed, then the
+   * events it has pending are taken (handled by the caller outside LDK's callback: no re-entry).
+   */
+  takeEvents(): ldk.Event[] {
+    const cm = this.channelManager!;
+    const events: ldk.Event[] = [];
+    cm.process_pending_htlc_forwards();
+    cm.as_EventsProvider().process_pending_events(
+      ldk.EventHandler.new_impl({
+        handle_event: (e: ldk.Event) => {
+          events.push(e);
+          return ldk.Result_NoneReplayEventZ.constructor_ok();
+        },
+      } as ldk.EventHandlerInterface),
+    );
+    return events;
   }
 
   /** The channels and nodes in LDK's graph. */

@@ -9,6 +9,7 @@
 //   raw.ts     the raw gossip, read back from the store; update checksums beside the graph
 //   relay.ts   passing accepted gossip on, staggered, within each peer's timestamp filter
 //   rpc.ts     listnodes, listchannels, getroute parameters
+//   routes.ts  candidate routes for lightningd's payments
 //   private-updates.ts  a peer's own channel_update for a private channel with us (route hints)
 //   maintain.ts  timers for pruning (stale, spent), compaction; the funding outpoints watched
 //   prune.ts   forgetting channels (stale, spent, conflicted) in the graph, raw index and store
@@ -52,6 +53,7 @@ import { channelRef, RawGossip } from './raw.ts';
 import { Relay } from './relay.ts';
 import { Progress } from './status.ts';
 import { gossipRpc, type GossipRpcMethod } from './rpc.ts';
+import { candidateRoutes, type RoutesAnswer, type RoutesQuery } from './routes.ts';
 import { Syncer } from './sync.ts';
 import { StoreWriter } from './writer.ts';
 import {
@@ -458,6 +460,11 @@ export class Gossipd implements GossipLink, GossipdApi {
     if (method === 'listchannels' && typeof scid === 'string' && (r as { channels: unknown[] }).channels.length === 0)
       return { channels: this.privateUpdates.list(parseScid(scid)) };
     return r;
+  }
+
+  /** A payment's candidate routes (routes.ts). */
+  routes(q: RoutesQuery): RoutesAnswer {
+    return candidateRoutes(this.graph, q);
   }
 
   info(): Record<string, unknown> {

@@ -53,6 +53,7 @@ export const daemon: DaemonDefinition<GossipdSpec> = {
     const api: GossipdDaemonApi = {
       nodeAddresses: id => gd.nodeAddresses(id),
       rpc: (method, params) => gd.rpc(method, params),
+      routes: q => gd.routes(q),
       info: () => ({ ...gd.info(), ...(env.info?.() ?? {}) }),
       flush: () => gd.flush(),
       loaded: () => loaded,

@@ -8,8 +8,9 @@ import type { NetAddress } from '../../net/transport.ts';
 import type { Clock, Log } from '../../node/daemon.ts';
 import type { GossipLink } from '../connectd/interface.ts';
 import type { HsmLink } from '../hsmd/interface.ts';
+import type { RoutesAnswer, RoutesQuery } from './routes.ts';
 
-export type { Clock, GossipLink, Log };
+export type { Clock, GossipLink, Log, RoutesAnswer, RoutesQuery };
 
 // ---- What gossipd answers lightningd (over the port of the Worker it runs in) ----
 
@@ -23,6 +24,8 @@ export interface GossipdApi {
 /** Everything gossipd answers lightningd. */
 export interface GossipdDaemonApi extends GossipdApi {
   info(): Record<string, unknown>;
+  /** A payment's candidate routes and their channels (routes.ts): lightningd never copies the whole graph to pay. */
+  routes(q: RoutesQuery): RoutesAnswer;
   /** Verifies and applies everything received so far and writes it to the store. */
   flush(): Promise<void>;
   /** What the store held at start (it is trusted on load: no signature is checked again). */

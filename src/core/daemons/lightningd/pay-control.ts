@@ -8,23 +8,14 @@
 import { toHex } from '../../base/bytes.ts';
 import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
 import { chainHash } from '../../chain/chains.ts';
-import type { ListChannelsEntry } from '../../gossip/list.ts';
 import type { Log } from '../../node/daemon.ts';
-import {
-  graphForPayments,
-  PaySession,
-  withHints,
-  type OutgoingPart,
-  type PayEnv,
-  type PayRequest,
-  type PayResult,
-} from '../../pay/index.ts';
+import { PaySession, type OutgoingPart, type PayEnv, type PayGraph, type PayRequest, type PayResult } from '../../pay/index.ts';
 import { formatScid } from '../../wire/scid.ts';
 import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { RpcError } from './jsonrpc.ts';
-import { paymentGraph } from './pay-graph.ts';
+import { PaymentGraph, type PayGossip } from './pay-graph.ts';
 import { matchRecordedAdds, partOfHtlc, stagePartChanges } from './pay-htlcs.ts';
 import {
   PAYMENTS,
@@ -56,8 +47,8 @@ export interface PayControlOptions {
   network: string;
   db: LightningdDb;
   channels: PayChannels;
-  /** gossipd's channels (listchannels rows); absent: our own channels and the invoice's hints only. */
-  listchannels?(): Promise<ListChannelsEntry[]>;
+  /** gossipd, asked for each payment's candidate routes (pay-graph.ts); absent: our own channels and the invoice's hints only. */
+  gossipd?: PayGossip;
   blockheight(): number | Promise<number>;
   randomBytes(n: number): Uint8Array;
   /** Milliseconds since 1970. */
@@ -86,6 +77,10 @@ export interface Paid extends GroupSummary {
 /** A payment running in this process: its session, and a wake-up for each event it waits for. */
 interface Run {
   session: PaySession;
+  /** What the session routes over: gossipd's answers so far, our channels, the invoice's hints. */
+  graph: PaymentGraph;
+  /** Failed parts when gossipd was last asked: a new failure (something learnt) asks again. */
+  failedSeen: number;
   height: number;
   signalled: boolean;
   waiter?: () => void;
@@ -162,8 +157,8 @@ export class PayControl implements HtlcListener {
     let done: PayResult;
     try {
       await db.flush();
-      const run: Run = { height: await this.o.blockheight(), signalled: false } as Run;
-      run.session = new PaySession(o.req, await this.env(o, run));
+      const run: Run = { height: await this.o.blockheight(), signalled: false, failedSeen: -1 } as Run;
+      run.session = new PaySession(o.req, this.env(o, run));
       this.runs.set(key, run);
       done = await this.drive(run, hash, groupid, o);
     } catch (e) {
@@ -193,6 +188,7 @@ export class PayControl implements HtlcListener {
   private async drive(run: Run, hash: string, groupid: number, o: PayOrder): Promise<PayResult> {
     for (;;) {
       run.height = await this.o.blockheight();
+      await this.askRoutes(run);
       const r = run.session.step();
       if ('done' in r) return r.done;
       for (const part of r.send)
@@ -213,21 +209,42 @@ export class PayControl implements HtlcListener {
     w?.();
   }
 
-  private async env(o: PayOrder, run: Run): Promise<PayEnv> {
+  private env(o: PayOrder, run: Run): PayEnv {
     const ours = this.o.db
       .channels()
       .filter(c => c.state === 'CHANNELD_NORMAL' && c.short_channel_id !== undefined && this.o.channels.channeldOf(c.dbid));
-    const rows = this.o.listchannels ? await this.o.listchannels() : [];
     const own = ours.map(c => ({ short_channel_id: c.short_channel_id!, peer: c.peer_id, capacity_sat: Number(c.funding_sat) }));
-    const graph = paymentGraph(this.o.nodeId, rows, own);
+    run.graph = new PaymentGraph(this.o.nodeId, o.req.destination, own, o.hints ?? []);
+    // The session keeps this object: it routes over whatever run.graph holds at each step.
+    const graph: PayGraph = {
+      route: q => run.graph.payGraph.route(q),
+      policy: (c, d) => run.graph.payGraph.policy(c, d),
+      signer: (c, d) => run.graph.payGraph.signer(c, d),
+    };
     return {
       now: () => this.o.nowMs(),
       blockheight: () => run.height,
       sessionKey: () => this.o.randomBytes(32),
-      graph: withHints(graphForPayments(graph, this.o.nodeId), this.o.nodeId, o.req.destination, o.hints ?? []),
+      graph,
       channels: ours.map(c => ({ short_channel_id: c.short_channel_id!, spendable_msat: this.o.spendable(c) })),
       chain_hash: chainHash(this.o.network),
     };
+  }
+
+  /**
+   * Before the session plans: gossipd's candidate routes, at the start and after each failure
+   * (with every exclusion the session has learnt). gossipd unreachable: what is known already
+   * (our channels, the hints, earlier answers) still routes.
+   */
+  private async askRoutes(run: Run): Promise<void> {
+    const failed = run.session.records().filter(p => p.status === 'failed').length;
+    if (!this.o.gossipd || failed === run.failedSeen) return;
+    run.failedSeen = failed;
+    try {
+      await run.graph.ask(this.o.gossipd, run.session.req, [...run.session.overlay.excluded]);
+    } catch (e) {
+      this.o.log.warn(`payment ${toHex(run.session.req.payment_hash)}: gossipd's routes: ${errorText(e)}`);
+    }
   }
 
   /** One part: its record durable, then channeld's addHtlc (one at a time per channel). */

@@ -1,12 +1,56 @@
 // The graph a payment routes over, in lightningd's realm: gossipd holds the network's graph in its
-// own realm, so lightningd copies it from gossipd's `listchannels` (Core Lightning's shape) into a
-// Graph of its own for the payment, and adds our own channels (private ones are in no gossip; our
-// side of a public one may be newer than gossip). PaySession then asks getroute over it
-// (src/core/pay/graph.ts) with the invoice's route hints on top (hints.ts).
-import { compare, fromHex } from '../../base/bytes.ts';
+// own realm and answers each payment's candidate routes (gossipd/routes.ts: the few channels they
+// use, as listchannels rows) instead of the whole graph. lightningd builds a small Graph of those
+// channels and adds our own (private ones are in no gossip; our side of a public one may be newer
+// than gossip). PaySession then asks getroute over it (src/core/pay/graph.ts) with the invoice's
+// route hints on top (hints.ts). It asks gossipd again after a failure, with what it learnt.
+import { compare, fromHex, toHex } from '../../base/bytes.ts';
+import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
 import { Graph } from '../../gossip/graph.ts';
 import type { ListChannelsEntry } from '../../gossip/list.ts';
+import { FINAL_CLTV_SLACK, graphForPayments, withHints, type PayGraph, type PayRequest } from '../../pay/index.ts';
 import { parseScid } from '../../wire/scid.ts';
+import type { RoutesAnswer, RoutesQuery } from '../gossipd/interface.ts';
+
+/** What a payment asks of gossipd (GossipdDaemonApi.routes). */
+export interface PayGossip {
+  routes(q: RoutesQuery): Promise<RoutesAnswer> | RoutesAnswer;
+}
+
+/** One payment's graph: every channel gossipd proposed so far (a newer row replaces), our channels, the hints. */
+export class PaymentGraph {
+  private readonly rows = new Map<string, ListChannelsEntry>();
+  payGraph: PayGraph;
+
+  constructor(
+    private readonly self: string,
+    private readonly destination: string,
+    private readonly own: readonly OwnChannel[],
+    private readonly hints: readonly HintHop[][],
+  ) {
+    this.payGraph = this.build();
+  }
+
+  /** gossipd's routes to the destination and to each hint's entry, avoiding `exclude`. */
+  async ask(gossipd: PayGossip, req: PayRequest, exclude: string[]): Promise<void> {
+    const entries = this.hints.flatMap(h => (h.length ? [toHex(h[0]!.pubkey)] : [])).filter(e => e !== this.self);
+    const answer = await gossipd.routes({
+      from: this.self,
+      to: [this.destination, ...entries],
+      amount_msat: req.amount_msat,
+      final_cltv: req.final_cltv + FINAL_CLTV_SLACK,
+      exclude,
+      local: this.own.map(c => ({ short_channel_id: c.short_channel_id, peer: c.peer })),
+    });
+    for (const r of answer.channels) this.rows.set(`${r.short_channel_id}/${r.direction}`, r);
+    this.payGraph = this.build();
+  }
+
+  private build(): PayGraph {
+    const graph = paymentGraph(this.self, [...this.rows.values()], this.own);
+    return withHints(graphForPayments(graph, this.self), this.self, this.destination, this.hints);
+  }
+}
 
 /** One of our channels a payment may start on. */
 export interface OwnChannel {
