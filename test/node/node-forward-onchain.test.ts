@@ -21,6 +21,7 @@ import { startNode } from '../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { equal, ok } from '../support/assert.ts';
 import { postJson } from '../support/regtest-client.ts';
+import { until } from './regtest-nodes.ts';
 
 type Node = Awaited<ReturnType<typeof startNode>>;
 type PeerChannel = { peer_id: string; channel_id: string; state: string; peer_connected: boolean; status: string[]; htlcs: unknown[] };
@@ -30,17 +31,6 @@ type Outspend = { spent: boolean; txid?: string };
 
 const FUNDING_SAT = 500_000;
 const HALF_MSAT = 100_000_000;
-
-/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds: a node follows a regtest chain by polling it each second. */
-async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
-  let v: T | undefined;
-  for (let i = 0; i < 1200; i++) {
-    v = await read();
-    if (pred(v)) return v;
-    await new Promise(r => setTimeout(r, 100));
-  }
-  throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
-}
 
 describe('Node: a forward whose incoming channel went on chain is claimed there with the preimage learnt downstream', () => {
   let h: RegtestHandle;

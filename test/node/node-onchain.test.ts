@@ -13,7 +13,7 @@ import { Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
+import { regtestNodes, type Node, type RegtestNodes, until } from './regtest-nodes.ts';
 
 type Funds = {
   outputs: { txid: string; output: number; amount_msat: number; status: string }[];
@@ -39,17 +39,6 @@ const FUNDING_SAT = 500_000;
 const PUSH_MSAT = 20_000_000;
 /** Core Lightning's watchtime-blocks: the to_self_delay each of our nodes asks of the other. */
 const TO_SELF_DELAY = 144;
-
-/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds. */
-async function until<T>(read: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
-  let v: T | undefined;
-  for (let i = 0; i < 1200; i++) {
-    v = await read();
-    if (pred(v)) return v;
-    await new Promise(r => setTimeout(r, 100));
-  }
-  throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
-}
 
 describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltworker regtest', () => {
   let env: RegtestNodes;

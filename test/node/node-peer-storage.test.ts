@@ -11,6 +11,7 @@ import { startNode } from '../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { postJson } from '../support/regtest-client.ts';
+import { until } from './regtest-nodes.ts';
 
 type Node = Awaited<ReturnType<typeof startNode>>;
 type PeerChannel = { state: string; channel_id: string; funding_txid: string; funding_outnum: number; status: string[] };
@@ -18,17 +19,6 @@ type Recovered = { channel_id: string; peer_id: string; dbid: string; funding_tx
 type Outspend = { spent: boolean; txid?: string };
 
 const FUNDING_SAT = 400_000;
-
-/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds: a node follows a regtest chain by polling it each second. */
-async function until<T>(read: () => Promise<T> | T, pred: (v: T) => boolean, what: string): Promise<T> {
-  let v: T | undefined;
-  for (let i = 0; i < 1200; i++) {
-    v = await read();
-    if (pred(v)) return v;
-    await new Promise(r => setTimeout(r, 100));
-  }
-  throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
-}
 
 describe('Node: backups with peers (BOLT 1 peer storage) on boltworker regtest', () => {
   let h: RegtestHandle;

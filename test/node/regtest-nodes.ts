@@ -91,3 +91,14 @@ export async function regtestNodes(name: string, defaults: Partial<NodeOptions> 
     },
   };
 }
+
+/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds: nodes follow the regtest chain by polling it. */
+export async function until<T>(read: () => Promise<T> | T, pred: (v: T) => boolean, what: string): Promise<T> {
+  let v: T | undefined;
+  for (let i = 0; i < 1200; i++) {
+    v = await read();
+    if (pred(v)) return v;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
+}
