@@ -3,7 +3,7 @@
 // C is paid, B's listforwards shows the forward settled with its fee, A's listpays complete; a
 // payment C refuses comes back to A decoded, with C as the failing node.
 import { after, before, describe, it } from 'node:test';
-import { equal, ok, rejects } from '../support/assert.ts';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
 import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
@@ -107,19 +107,43 @@ describe('Node: A pays C through B (B forwards)', () => {
     equal(f.forwards.length, 1);
   });
 
-  it("setchannel raises B's fee: listpeerchannels shows it, A learns it from the fee_insufficient update and pays at it", async () => {
-    const set = (await b.call('setchannel', { id: c.id, feebase: 2000 })) as { channels: { fee_base_msat: number }[] };
-    equal(set.channels[0]!.fee_base_msat, 2000);
-    const lc = (await b.call('listpeerchannels', { id: c.id })) as { channels: { peer_id: string; fee_base_msat: number }[] };
-    equal(lc.channels.find(x => x.peer_id === c.id)!.fee_base_msat, 2000);
-    const inv = (await c.call('invoice', { amount_msat: 10_000_000, label: 'new-fee', description: 'd', exposeprivatechannels: true })) as {
+  it("setchannel raises B's fee: listpeerchannels shows it; A, paying a hint at the old fee, learns it from the fee_insufficient update; C's next invoice hints the new fee", async () => {
+    // Made before the change: its hint carries B's old fee.
+    const stale = (await c.call('invoice', {
+      amount_msat: 10_000_000,
+      label: 'old-fee',
+      description: 'd',
+      exposeprivatechannels: true,
+    })) as {
       bolt11: string;
     };
-    const paid = (await a.call('xpay', { invstring: inv.bolt11 })) as { amount_sent_msat: number; failed_parts: number };
+    const set = (await b.call('setchannel', { id: c.id, feebase: 2000 })) as { channels: { fee_base_msat: number }[] };
+    equal(set.channels[0]!.fee_base_msat, 2000);
+    const lc = (await b.call('listpeerchannels', { id: c.id })) as {
+      channels: { peer_id: string; fee_base_msat: number; short_channel_id: string }[];
+    };
+    const bc = lc.channels.find(x => x.peer_id === c.id)!;
+    equal(bc.fee_base_msat, 2000);
+    const paid = (await a.call('xpay', { invstring: stale.bolt11 })) as { amount_sent_msat: number; failed_parts: number };
     equal(Number(paid.amount_sent_msat), 10_000_000 + 2000 + 100);
     ok(Number(paid.failed_parts) >= 1, "the first attempt, at the hint's fee, failed");
     const f = (await b.call('listforwards', { status: 'local_failed' })) as { forwards: (Forward & { failreason: string })[] };
     equal(f.forwards.at(-1)!.failreason, 'WIRE_FEE_INSUFFICIENT');
+    // B sent its new channel_update to C (BOLT 7, dont_forward: the channel is not announced); C keeps it
+    // and hints it: paid at the new fee at once.
+    await fundsWhen(
+      () =>
+        c.call('listchannels', { short_channel_id: bc.short_channel_id }) as Promise<{
+          channels: { source: string; base_fee_millisatoshi: number }[];
+        }>,
+      x => x.channels.some(ch => ch.source === b.id && ch.base_fee_millisatoshi === 2000),
+      "B's new channel_update at C",
+    );
+    const inv = (await c.call('invoice', { amount_msat: 10_000_000, label: 'new-fee', description: 'd', exposeprivatechannels: true })) as {
+      bolt11: string;
+    };
+    const direct = (await a.call('xpay', { invstring: inv.bolt11 })) as { amount_sent_msat: number; failed_parts: number };
+    deepEqual([Number(direct.amount_sent_msat), Number(direct.failed_parts)], [10_000_000 + 2000 + 100, 0]);
   });
 
   it("B restarted with a forward in flight finishes it: C holds A's part until B pays the rest", async () => {
