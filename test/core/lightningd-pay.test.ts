@@ -413,7 +413,8 @@ describe('lightningd: payments across a restart', () => {
 
   it('fails a part recorded but never offered before the stop; the resumed payment sends its amount again, in the same attempt', async () => {
     const storage = new RecordingStorage();
-    const a = await setup({ storage, channels: [channel('1', D, '100x1x0')] });
+    // Channel 2 (to M, whom no route leads from to D) runs at once after the restart; channel 1 later.
+    const a = await setup({ storage, channels: [channel('1', D, '100x1x0'), channel('2', M, '100x2x0')] });
     // channeld ends before it records the add (the node stops): addHtlc never answers.
     const hang = new Promise<never>(() => undefined);
     a.fake.channeldOf = () => ({ api: { addHtlc: () => hang }, guard: <R>(p: Promise<R>) => p });
@@ -422,7 +423,7 @@ describe('lightningd: payments across a restart', () => {
     await until(() => parts(a.db).length === 1 && storage.state?.tables?.sendpays !== undefined, 'the part recorded');
     a.control.stop();
 
-    // Back before the channel runs: the part failed (never sent), the payment pending, waiting for a channel.
+    // Back before channel 1 runs: the part failed (never sent), the payment pending (no route yet), waiting for it.
     const b = await setup({ storage, stopped: ['1'] });
     equal(parts(b.db)[0]!.status, 'failed');
     for (let i = 0; i < 1000; i++) await Promise.resolve();

@@ -11,12 +11,14 @@ import { chainHash } from '../../chain/chains.ts';
 import type { Log } from '../../node/daemon.ts';
 import {
   DEFAULT_RETRY_FOR_S,
+  PAY_ROUTE_NOT_FOUND,
   PaySession,
   type OutgoingPart,
   type PayEnv,
   type PayGraph,
   type PayRequest,
   type PayResult,
+  type PaySnapshot,
 } from '../../pay/index.ts';
 import { formatScid } from '../../wire/scid.ts';
 import type { ConnectedBlock, ChainListener } from '../../chain/backend.ts';
@@ -113,7 +115,9 @@ interface Run {
   /** Failed parts when gossipd was last asked: a new failure (something learnt) asks again. */
   failedSeen: number;
   height: number;
-  /** Resumed after a restart: with nothing in flight it waits for a channel to run, until `retry_for`. */
+  /** The session's env (refresh() makes another). */
+  env: PayEnv;
+  /** Resumed after a restart: with no route it waits for our channels to come back, until `retry_for`. */
   resumed: boolean;
   signalled: boolean;
   waiter?: () => void;
@@ -301,12 +305,14 @@ export class PayControl implements HtlcListener, ChainListener {
     for (;;) {
       run.height = await this.o.blockheight();
       this.refresh(run);
-      if (!(run.resumed && this.idle(run))) {
-        await this.askRoutes(run);
-        const r = run.session.step();
-        if ('done' in r) return r.done;
-        for (const part of r.send) void this.launch(run, part).catch(e => this.o.log.warn(`payment ${run.hash}: ${errorText(e)}`));
-      }
+      await this.askRoutes(run);
+      const before = run.resumed ? run.session.snapshot() : undefined;
+      const r = run.session.step();
+      if ('done' in r) {
+        if (!before || !this.waitsForChannels(r.done, before)) return r.done;
+        // Resumed, and no route while a channel of ours is not back yet: not the end; the session as it was.
+        run.session = PaySession.restore(before, run.env);
+      } else for (const part of r.send) void this.launch(run, part).catch(e => this.o.log.warn(`payment ${run.hash}: ${errorText(e)}`));
       await new Promise<void>(resolve => {
         if (run.signalled) resolve();
         else run.waiter = resolve;
@@ -342,14 +348,14 @@ export class PayControl implements HtlcListener, ChainListener {
   }
 
   /**
-   * A resumed payment with nothing in flight and no channel to send on: it waits (a channel
-   * starting, a block, wakes it) rather than failing for want of a route while its peers reconnect;
-   * once `retry_for` has passed, step() ends it.
+   * A resumed payment found no route while a channel of ours in normal operation has no channeld
+   * yet (its peer not back since the restart): it waits (a channel starting, a block, wakes it)
+   * rather than failing for want of a route, until `retry_for` has passed (then step() ends it).
    */
-  private idle(run: Run): boolean {
-    if (run.channelSet !== '' || run.session.records().some(p => p.status !== 'failed')) return false;
-    const s = run.session.snapshot();
-    return !s.stop && this.o.nowMs() - s.startedAt < (s.req.retry_for_s ?? DEFAULT_RETRY_FOR_S) * 1000;
+  private waitsForChannels(done: PayResult, s: PaySnapshot): boolean {
+    if (done.status !== 'failed' || done.code !== PAY_ROUTE_NOT_FOUND) return false;
+    if (this.o.nowMs() - s.startedAt >= (s.req.retry_for_s ?? DEFAULT_RETRY_FOR_S) * 1000) return false;
+    return this.o.db.channels().some(c => c.state === 'CHANNELD_NORMAL' && !this.o.channels.channeldOf(c.dbid));
   }
 
   private env(run: Run, ours: ChannelRecord[]): PayEnv {
@@ -369,7 +375,7 @@ export class PayControl implements HtlcListener, ChainListener {
       this.group(run.hash, run.groupid)
         .filter(s => s.status === 'pending' && s.channel === c.dbid && s.htlc_id !== undefined)
         .reduce((t, s) => t + BigInt(s.amount_sent_msat), 0n);
-    return {
+    run.env = {
       now: () => this.o.nowMs(),
       blockheight: () => run.height,
       sessionKey: () => this.o.randomBytes(32),
@@ -377,6 +383,7 @@ export class PayControl implements HtlcListener, ChainListener {
       channels: ours.map(c => ({ short_channel_id: c.short_channel_id!, spendable_msat: this.o.spendable(c) + offered(c) })),
       chain_hash: chainHash(this.o.network),
     };
+    return run.env;
   }
 
   /**
