@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
-import { deepEqual, equal, ok } from '../support/assert.ts';
+import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { regtestNodes, until, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
 type PeerChannel = { peer_id: string; channel_id: string; state: string; peer_connected: boolean; status: string[]; to_us_msat: number };
@@ -45,14 +45,7 @@ describe('Node: our payment while the payee holds its part (a restart; the chann
       h => h === 1,
       "A's part held at B",
     );
-  const failure = async (p: Promise<unknown>) => {
-    try {
-      await p;
-    } catch (e) {
-      return e as { code: number; message: string };
-    }
-    throw new Error('expected the call to fail');
-  };
+  const failure = (p: Promise<unknown>) => rejects<Error & { code: number }>(p, Error);
 
   before(async () => {
     env = await regtestNodes('node-pay-held');
