@@ -6,6 +6,8 @@
 //   pay waits for it), and once C pays, A's part is fulfilled: complete with B's preimage, once.
 // - A's channel to B goes on chain while B holds the part: once C pays, B claims A's HTLC on chain
 //   with the preimage, A's onchaind reads it there, and A's xpay returns it (no off-chain fulfill).
+// - Again on chain, but B is never paid the rest: A's HTLC times out on chain, A's onchaind fails
+//   it, and A's xpay fails (no channel left to send the amount again), the part and the payment failed.
 import { after, before, describe, it } from 'node:test';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
@@ -163,5 +165,54 @@ describe('Node: our payment while the payee holds its part (a restart; the chann
       (await sendpays(a, inv.payment_hash)).map(p => [p.status, p.payment_preimage]),
       [['complete', atB.payment_preimage]],
     );
+  });
+
+  it("A's channel goes on chain while B holds its part, and no one pays the rest: the HTLC times out on chain and A's xpay fails", async () => {
+    // A new A–B channel (the last one is on chain).
+    await a.call('fundchannel', { id: b.id, amount: 300_000, feerate: '1000perkw', announce: false });
+    await env.mine(3);
+    await normalWith(a, b.id);
+    await normalWith(b, a.id);
+    const inv = await invoice('held-timeout');
+    let answer: { code?: number; message?: string } | undefined;
+    void a.call('xpay', { invstring: inv.bolt11, partial_msat: HALF_MSAT / 2 }).then(
+      () => (answer = { message: 'paid' }),
+      (e: { code: number; message: string }) => (answer = e),
+    );
+    await heldAtB();
+    type Htlc = { direction: string; expiry: number };
+    const ab = (await channels(a)).find(x => x.peer_id === b.id && x.state === 'CHANNELD_NORMAL')!;
+    const htlc = (((await channels(a)).find(x => x.channel_id === ab.channel_id) as unknown as { htlcs: Htlc[] }).htlcs ?? [])[0]!;
+    equal(htlc.direction, 'out');
+    const dbid = a.lightningd.channels!.list().find(x => x.record?.channel_id === ab.channel_id)!.record!.dbid;
+    const closed = await a.lightningd.channels!.forceClose(dbid, 'test');
+    await until(
+      () => env.get<string[]>('/mempool/txids'),
+      l => l.includes(closed.txid),
+      "A's commitment in the mempool",
+    );
+    // Blocks until the HTLC expires, A's HTLC-timeout is mined and deep enough: one at a time, as A follows.
+    await until(
+      async () => {
+        if (answer === undefined) await env.mine(1);
+        return answer;
+      },
+      x => x !== undefined,
+      "A's xpay answered after the HTLC timed out on chain",
+    );
+    const height = Number(((await a.call('getinfo', {})) as { blockheight: number }).blockheight);
+    ok(height >= htlc.expiry, `not before the HTLC's expiry (${height} >= ${htlc.expiry})`);
+    ok(answer!.code === 205 || answer!.code === 210, `failed: ${JSON.stringify(answer)}`);
+    ok(answer!.message?.includes('our HTLC failed on chain'), `the part's failure from onchaind: ${answer!.message}`);
+    deepEqual(
+      (await pays(a, inv.payment_hash)).map(p => p.status),
+      ['failed'],
+    );
+    deepEqual(
+      (await sendpays(a, inv.payment_hash)).map(p => p.status),
+      ['failed'],
+      'its one part failed on chain',
+    );
+    equal((await preimageAtB('held-timeout')).status, 'unpaid');
   });
 });
