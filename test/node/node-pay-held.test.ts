@@ -49,6 +49,19 @@ describe('Node: our payment while the payee holds its part (a restart; the chann
     );
   const failure = (p: Promise<unknown>) => rejects<Error & { code: number }>(p, Error);
 
+  /** A force-closes its A–B channel in normal operation; resolves once its commitment is in the mempool. */
+  async function forceCloseAB() {
+    const ab = (await channels(a)).find(x => x.peer_id === b.id && x.state === 'CHANNELD_NORMAL')!;
+    const dbid = a.lightningd.channels!.list().find(x => x.record?.channel_id === ab.channel_id)!.record!.dbid;
+    const closed = await a.lightningd.channels!.forceClose(dbid, 'test');
+    await until(
+      () => env.get<string[]>('/mempool/txids'),
+      l => l.includes(closed.txid),
+      "A's commitment in the mempool",
+    );
+    return { ab, closed };
+  }
+
   before(async () => {
     env = await regtestNodes('node-pay-held');
     dirA = env.tmp();
@@ -121,14 +134,7 @@ describe('Node: our payment while the payee holds its part (a restart; the chann
     paying.catch(() => undefined);
     await heldAtB();
     // A force-closes: its commitment, with the HTLC it offered B, is mined.
-    const ab = (await channels(a)).find(x => x.peer_id === b.id)!;
-    const dbid = a.lightningd.channels!.list().find(x => x.record?.channel_id === ab.channel_id)!.record!.dbid;
-    const closed = await a.lightningd.channels!.forceClose(dbid, 'test');
-    await until(
-      () => env.get<string[]>('/mempool/txids'),
-      l => l.includes(closed.txid),
-      "A's commitment in the mempool",
-    );
+    const { ab, closed } = await forceCloseAB();
     await env.mine(1);
     await until(
       () => channels(b),
@@ -181,16 +187,10 @@ describe('Node: our payment while the payee holds its part (a restart; the chann
     );
     await heldAtB();
     type Htlc = { direction: string; expiry: number };
-    const ab = (await channels(a)).find(x => x.peer_id === b.id && x.state === 'CHANNELD_NORMAL')!;
-    const htlc = (((await channels(a)).find(x => x.channel_id === ab.channel_id) as unknown as { htlcs: Htlc[] }).htlcs ?? [])[0]!;
+    const open = (await channels(a)).find(x => x.peer_id === b.id && x.state === 'CHANNELD_NORMAL') as unknown as { htlcs: Htlc[] };
+    const htlc = open.htlcs[0]!;
     equal(htlc.direction, 'out');
-    const dbid = a.lightningd.channels!.list().find(x => x.record?.channel_id === ab.channel_id)!.record!.dbid;
-    const closed = await a.lightningd.channels!.forceClose(dbid, 'test');
-    await until(
-      () => env.get<string[]>('/mempool/txids'),
-      l => l.includes(closed.txid),
-      "A's commitment in the mempool",
-    );
+    await forceCloseAB();
     // Blocks until the HTLC expires, A's HTLC-timeout is mined and deep enough: one at a time, as A follows.
     await until(
       async () => {
