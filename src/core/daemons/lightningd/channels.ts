@@ -113,8 +113,8 @@ export interface HtlcListener {
   staging?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
   persisted?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
   started?(channel: Readonly<ChannelRecord>): void;
-  /** An HTLC we offered on `dbid` settled on chain: with the peer's preimage, or failed (onchain-control.ts). */
-  onchain?(dbid: string, paymentHash: string, preimage?: Uint8Array): void;
+  /** An HTLC we offered on `dbid` settled on chain: with the peer's preimage, or failed (`htlc`: which, if known) (onchain-control.ts). */
+  onchain?(dbid: string, paymentHash: string, preimage?: Uint8Array, htlc?: { id?: bigint; cltvExpiry: number }): void;
 }
 
 /** What fundchannel asks (already parsed). */
@@ -211,7 +211,7 @@ export class ChannelControl implements ChainListener {
             tip: o.tip ?? (() => 0),
             endChannel: dbid => this.turn(dbid, () => this.endDaemons(dbid)),
             forgotten: c => this.o.connectd.guard(this.o.connectd.api.holdChannel(c.peer_id, fromHex(c.channel_id), false)),
-            offeredHtlcOnChain: (dbid, hash, preimage) => this.tell('onchain', dbid, hash, preimage),
+            offeredHtlcOnChain: (dbid, hash, preimage, htlc) => this.tell('onchain', dbid, hash, preimage, htlc),
             log: o.log,
           })
         : undefined;
