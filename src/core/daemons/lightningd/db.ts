@@ -78,6 +78,8 @@ export interface HtlcRecord {
   /** out: 'offered' then 'committed'; in: 'incoming' (lightningd must fulfill or fail it). */
   state: 'offered' | 'committed' | 'incoming';
   onion?: string;
+  /** Route blinding: the `path_key` of the incoming update_add_htlc (BOLT 2 `blinded_path` TLV). */
+  path_key?: string;
   over_dust_exposure?: boolean;
 }
 
