@@ -64,6 +64,9 @@ const pointOf = (v: unknown, what: string): Uint8Array => {
   return p;
 };
 
+/** An amount as blindedinvoice answers it (a bigint in the same process, a number or string through JSON). */
+const amountOf = (v: unknown, name: string, dflt: bigint): bigint => (v === undefined ? dflt : typeof v === 'bigint' ? v : msat(v, name));
+
 /** One `invoice_paths` entry, read back. */
 function pathParam(v: unknown): { path: BlindedPath; payinfo: BlindedPayInfo } {
   const o = v as Record<string, unknown> | null;
@@ -84,8 +87,8 @@ function pathParam(v: unknown): { path: BlindedPath; payinfo: BlindedPayInfo } {
       fee_base_msat: uint(pi.fee_base_msat ?? 0, 'fee_base_msat', 0),
       fee_proportional_millionths: uint(pi.fee_proportional_millionths ?? 0, 'fee_proportional_millionths', 0),
       cltv_expiry_delta: uint(pi.cltv_expiry_delta ?? 0, 'cltv_expiry_delta', 0),
-      htlc_minimum_msat: pi.htlc_minimum_msat === undefined ? 0n : msat(pi.htlc_minimum_msat, 'htlc_minimum_msat'),
-      htlc_maximum_msat: pi.htlc_maximum_msat === undefined ? (1n << 64n) - 1n : msat(pi.htlc_maximum_msat, 'htlc_maximum_msat'),
+      htlc_minimum_msat: amountOf(pi.htlc_minimum_msat, 'htlc_minimum_msat', 0n),
+      htlc_maximum_msat: amountOf(pi.htlc_maximum_msat, 'htlc_maximum_msat', (1n << 64n) - 1n),
     },
   };
 }
