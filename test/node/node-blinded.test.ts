@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import { equal, ok, rejects } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
-import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
+import { privateLine, regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
 
 type PeerChannel = { peer_id: string; state: string; peer_connected: boolean; short_channel_id?: string; status: string[] };
 type Forward = { status: string; in_msat: number; out_msat: number; fee_msat: number; failreason?: string };
@@ -22,41 +22,13 @@ const FUNDING_SAT = 500_000;
 describe('Node: A pays C over a blinded path C made (B the introduction node)', () => {
   let env: RegtestNodes;
   let a: Node, b: Node, c: Node;
-  const control = (path: string, body: unknown) => env.control(path, body);
-
-  const normal = (n: Node, count: number) =>
-    fundsWhen(
-      () => n.call('listpeerchannels', {}) as Promise<{ channels: PeerChannel[] }>,
-      l =>
-        l.channels.length === count &&
-        l.channels.every(x => x.state === 'CHANNELD_NORMAL' && x.peer_connected && /channeld normal/.test(x.status[0] ?? '')),
-      `${count} channels in normal operation`,
-    );
 
   before(async () => {
     env = await regtestNodes('node-blinded');
     const nodes: Node[] = [];
     for (let i = 0; i < 3; i++) nodes.push(await env.start(env.tmp(), { bindAddr: ['127.0.0.1:0'] }));
     [a, b, c] = nodes as [Node, Node, Node];
-    for (const n of [a, b]) {
-      const { bech32 } = (await n.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
-      await control('/regtest/send', { address: bech32, amount_sat: 1_000_000 });
-    }
-    await control('/regtest/mine', { blocks: 1 });
-    for (const n of [a, b])
-      await fundsWhen(
-        () => n.call('listfunds', {}) as Promise<{ outputs: { status: string }[] }>,
-        f => f.outputs.length === 1 && f.outputs[0]!.status === 'confirmed',
-        'the coin confirmed',
-      );
-    await a.call('connect', { id: `${b.id}@127.0.0.1:${b.binding[0]!.port}` });
-    await b.call('connect', { id: `${c.id}@127.0.0.1:${c.binding[0]!.port}` });
-    await a.call('fundchannel', { id: b.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false });
-    await b.call('fundchannel', { id: c.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false });
-    await control('/regtest/mine', { blocks: 3 });
-    await normal(a, 1);
-    await normal(b, 2);
-    await normal(c, 1);
+    await privateLine(env, [a, b, c], FUNDING_SAT);
     // C knows B's channel_update towards it (what the path's payment_relay says B charges).
     const bc = ((await c.call('listpeerchannels', {})) as { channels: PeerChannel[] }).channels[0]!;
     await fundsWhen(

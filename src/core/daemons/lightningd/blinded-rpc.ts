@@ -20,6 +20,7 @@ import { DEFAULT_PEER_POLICY, type PeerPolicy } from './invoice-hints.ts';
 import { createInvoice, DEFAULT_CLTV_FINAL, invoiceParams, type InvoiceDeps } from './invoice-rpc.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
 import type { PayControl } from './pay-control.ts';
+import { xpayResult } from './pay-rpc.ts';
 
 export interface BlindedDeps {
   invoices: InvoiceDeps;
@@ -165,14 +166,7 @@ export function registerBlindedCommands(rpc: RpcDispatcher, d: BlindedDeps): voi
           ...(p.maxdelay !== undefined ? { maxdelay: uint(p.maxdelay, 'maxdelay', 2016) } : {}),
         };
         try {
-          const r = await pay.pay({ req });
-          return {
-            payment_preimage: r.preimage,
-            failed_parts: r.failed_parts,
-            successful_parts: r.successful_parts,
-            amount_msat: r.amount_msat,
-            amount_sent_msat: r.amount_sent_msat,
-          };
+          return xpayResult(await pay.pay({ req }));
         } catch (e) {
           last = e;
         }
