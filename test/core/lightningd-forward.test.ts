@@ -5,7 +5,8 @@
 // channel's own write, an error onion the payer decodes to the downstream's failure and position,
 // a malformed HTLC turned into an error onion, and a restart carrying on a forward in flight.
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { LightningdDb, MemoryLightningdStorage, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
+import { LightningdDb, MemoryLightningdStorage, type ChannelRecord, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
+import { FeatureVector } from '../../src/core/features/index.ts';
 import { RpcDispatcher } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { IncomingHtlcs, type ChanneldHtlcs } from '../../src/core/daemons/lightningd/htlcs-in.ts';
 import { FinalReceiver } from '../../src/core/daemons/lightningd/receive.ts';
@@ -53,12 +54,12 @@ type Upstream =
   | { kind: 'malformed'; id: bigint; code?: number };
 
 /** Node B between A (channel 1) and C (channel 2), its database on `storage`. */
-async function node(storage = new MemoryLightningdStorage()) {
+async function node(storage = new MemoryLightningdStorage(), outExtra: Partial<ChannelRecord> = {}) {
   const hsmd = new Hsmd(new Uint8Array(32).fill(7));
   const db = new LightningdDb(storage);
   await db.load();
   const inCh = db.channels().find(c => c.dbid === '1') ?? channel('1', '02'.padEnd(66, 'a'), IN_SCID);
-  const outCh = db.channels().find(c => c.dbid === '2') ?? channel('2', toHex(C_ID), OUT_SCID);
+  const outCh = db.channels().find(c => c.dbid === '2') ?? { ...channel('2', toHex(C_ID), OUT_SCID), ...outExtra };
   if (db.channels().length === 0) {
     await db.saveChannel(inCh);
     await db.saveChannel(outCh);
@@ -580,5 +581,43 @@ describe('lightningd relays blinded HTLCs (BOLT 4 "Route Blinding")', () => {
     n.arriveOnion({ id: 3n, hash: HASH, ...at, pathKey: getPublicKey(new Uint8Array(32).fill(8)) });
     await until(() => n.upstream.length > 0);
     deepEqual(n.upstream[0], { kind: 'malformed', id: 3n, code: failureCode('invalid_onion_blinding') });
+  });
+});
+
+describe('lightningd forwards by our channel alias (BOLT 2 channel_ready `alias`)', () => {
+  const ALIAS = '13000000x7x3';
+  const out = 100_000n;
+
+  it('an onion naming our alias is forwarded on that channel; a failure’s channel_update names the alias', async () => {
+    const n = await node(undefined, { alias: { local: ALIAS, remote: '12600000x1x1' } });
+    n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH, scid: ALIAS });
+    await until(() => n.adds.length === 1);
+    equal(n.adds[0]!.amountMsat, out);
+    const f = (await n.rpc.call('listforwards', {})) as { forwards: { out_channel: string }[] };
+    equal(f.forwards[0]!.out_channel, OUT_SCID, 'listforwards names the real short_channel_id');
+    const secrets = n.arrive({
+      id: 1n,
+      inAmt: out + fee(out) - 1n,
+      inCltv: HEIGHT + 100,
+      out,
+      outCltv: HEIGHT + 60,
+      hash: HASH,
+      scid: ALIAS,
+    });
+    await until(() => n.upstream.length > 0);
+    const r = payerReads(n.upstream, 1n, secrets);
+    equal(r.failure.name, 'fee_insufficient');
+    const u = decodeMessage(r.failure.channel_update as Uint8Array) as unknown as { short_channel_id: bigint };
+    equal(u.short_channel_id, parseScid(ALIAS));
+  });
+
+  it('a channel of type option_scid_alias refuses its real short_channel_id (unknown_next_peer), takes its alias', async () => {
+    const n = await node(undefined, { alias: { local: ALIAS }, channel_type: FeatureVector.fromBits([12, 46]).toHex() });
+    const secrets = n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
+    await until(() => n.upstream.length > 0);
+    deepEqual(payerReads(n.upstream, 0n, secrets), { hop: 0, failure: { name: 'unknown_next_peer' } });
+    equal(n.adds.length, 0);
+    n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH, scid: ALIAS });
+    await until(() => n.adds.length === 1);
   });
 });

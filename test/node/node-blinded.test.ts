@@ -118,4 +118,23 @@ describe('Node: A pays C over a blinded path C made (B the introduction node)', 
     };
     equal(paid.payment_preimage.length, 64);
   });
+
+  it('aliases (BOLT 2 channel_ready): C’s invoice hints B’s alias for B → C, and B forwards A’s payment by it', async () => {
+    type Aliased = PeerChannel & { alias?: { local?: string; remote?: string } };
+    const atB = ((await b.call('listpeerchannels', { id: c.id })) as { channels: Aliased[] }).channels[0]!;
+    const atC = ((await c.call('listpeerchannels', {})) as { channels: Aliased[] }).channels[0]!;
+    ok(atB.alias?.local && atB.alias.local !== atB.short_channel_id, `B chose an alias: ${JSON.stringify(atB.alias)}`);
+    equal(atC.alias?.remote, atB.alias.local, 'C holds the alias B sent in channel_ready');
+    equal(atB.alias.remote, atC.alias?.local, 'and B the one C sent');
+    const inv = (await c.call('invoice', { amount_msat: 3_000_000, label: 'by-alias', description: 'd', exposeprivatechannels: true })) as {
+      bolt11: string;
+    };
+    const hint = ((await c.call('decode', { string: inv.bolt11 })) as { routes: { short_channel_id: string }[][] }).routes[0]![0]!;
+    equal(hint.short_channel_id, atB.alias.local);
+    await a.call('xpay', { invstring: inv.bolt11 });
+    const f = (await b.call('listforwards', { status: 'settled' })) as { forwards: (Forward & { out_channel: string })[] };
+    const last = f.forwards.at(-1)!;
+    equal(Number(last.out_msat), 3_000_000);
+    equal(last.out_channel, atB.short_channel_id);
+  });
 });

@@ -16,7 +16,7 @@ import { pathIdFor, receivePath, type BlindedPayInfo, type PayRequest } from '..
 import { parseScid } from '../../wire/scid.ts';
 import { msat, uint } from './channel-rpc.ts';
 import type { ChannelRecord } from './db.ts';
-import { DEFAULT_PEER_POLICY, type PeerPolicy } from './invoice-hints.ts';
+import { DEFAULT_PEER_POLICY, hintScid, type PeerPolicy } from './invoice-hints.ts';
 import { createInvoice, DEFAULT_CLTV_FINAL, invoiceParams, type InvoiceDeps } from './invoice-rpc.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
 import type { PayControl } from './pay-control.ts';
@@ -180,7 +180,7 @@ export function registerBlindedCommands(rpc: RpcDispatcher, d: BlindedDeps): voi
 function relayOf(c: ChannelRecord, policy: PeerPolicy & { htlc_minimum_msat?: unknown }) {
   return {
     nodeId: fromHex(c.peer_id),
-    short_channel_id: parseScid(c.short_channel_id!),
+    short_channel_id: parseScid(hintScid(c)),
     relay: {
       cltv_expiry_delta: policy.delay,
       fee_proportional_millionths: policy.fee_per_millionth,

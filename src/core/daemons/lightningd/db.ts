@@ -110,6 +110,12 @@ export interface ChannelRecord {
   /** Where the funding transaction confirmed, and the short_channel_id that gives (`BLOCKxTXxOUT`). */
   funding_height?: number;
   short_channel_id?: string;
+  /**
+   * BOLT 2 channel_ready's `short_channel_id` `alias` (Core Lightning's listpeerchannels `alias`):
+   * `local` the one we chose and sent (recognized for incoming HTLCs to this channel), `remote` the
+   * peer's (what our invoices' route hints name for a private channel).
+   */
+  alias?: { local?: string; remote?: string };
   /** HTLCs not yet resolved, by `${direction}:${id}`. */
   htlcs?: Record<string, HtlcRecord>;
   /**

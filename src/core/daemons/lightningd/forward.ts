@@ -24,6 +24,7 @@ import { formatScid, parseScid } from '../../wire/scid.ts';
 import type { HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import { policyFields, signedChannelUpdate, type UpdateFields } from './channel-update.ts';
+import { channelNamed } from './channel-alias.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { FORWARDS, forwardKey, forwardOfOut, forwards, nextForwardIndex, stageForward, type ForwardRecord } from './forward-store.ts';
 import type { Resolution } from './htlc-resolution.ts';
@@ -104,10 +105,10 @@ export class Forwarder implements HtlcListener, ForwardPoint {
     const toPeer = blinded?.next_node_id
       ? db.channels().find(c => c.peer_id === blinded.next_node_id && c.state === 'CHANNELD_NORMAL' && c.short_channel_id)
       : undefined;
-    const p = forwardPayload(
-      toPeer ? { ...payload, short_channel_id: { short_channel_id: parseScid(toPeer.short_channel_id!) } } : payload,
-    );
-    const scid = blinded?.next_node_id && !toPeer ? '' : formatScid(p.short_channel_id);
+    // No channel to that node: no short_channel_id, so no channel is found (unknown_next_peer).
+    const nextScid = blinded?.next_node_id ? (toPeer ? parseScid(toPeer.alias?.local ?? toPeer.short_channel_id!) : 0n) : undefined;
+    const p = forwardPayload(nextScid !== undefined ? { ...payload, short_channel_id: { short_channel_id: nextScid } } : payload);
+    const scid = nextScid === 0n ? '' : formatScid(p.short_channel_id);
     const inScid = db.channels().find(c => c.dbid === h.channel)?.short_channel_id ?? '';
     const rec: ForwardRecord = {
       created_index: nextForwardIndex(db),
@@ -127,13 +128,20 @@ export class Forwarder implements HtlcListener, ForwardPoint {
       ...(blinded?.next_path_key ? { next_path_key: toHex(blinded.next_path_key) } : {}),
       ...(h.onion_sha256 ? { onion_sha256: toHex(h.onion_sha256) } : {}),
     };
-    const named = db.channels().find(c => c.short_channel_id === scid && c.state === 'CHANNELD_NORMAL');
+    // Its real short_channel_id or our alias (channel-alias.ts); a failure's channel_update names it as the onion did.
+    const found = channelNamed(
+      db.channels().filter(c => c.state === 'CHANNELD_NORMAL'),
+      scid,
+    );
+    const named = found && { ...found, short_channel_id: scid };
     const out = named && this.pick(named, p.amt_to_forward);
     const outgoing = named && out ? await this.outgoing(named, out) : undefined;
     const opts = { blockheight: await this.o.blockheight() };
     const verdict = blinded?.relay ? checkBlindedForward(h, p, outgoing, blinded.relay, opts) : checkForward(h, p, outgoing, opts);
     if (!verdict.ok) return this.localFail(rec, verdict.failure, verdict.why);
-    const started: ForwardRecord = { ...rec, out_channel: out!.dbid, out_scid: out!.short_channel_id! };
+    // listforwards names the outgoing channel by its real short_channel_id.
+    const outScid = out!.dbid === found!.dbid ? found!.short_channel_id! : out!.short_channel_id!;
+    const started: ForwardRecord = { ...rec, out_channel: out!.dbid, out_scid: outScid };
     stageForward(db, started);
     await db.flush();
     await this.offer(started, out!, next, outgoing!.channel_update);
