@@ -43,3 +43,4 @@ export {
   type EncryptedData,
   type UnblindedHop,
 } from './blinding.ts';
+export { ATTRIBUTION_DATA_LEN, ATTRIBUTION_MAX_HOPS, addAttribution, checkAttribution, type Attribution } from './attribution.ts';
