@@ -85,6 +85,17 @@ function limits(p: Record<string, unknown>, amount: bigint): Partial<PayRequest>
   return out;
 }
 
+/** xpay's result (doc/schemas/xpay.json). */
+export function xpayResult(r: Paid): Record<string, unknown> {
+  return {
+    payment_preimage: r.preimage,
+    failed_parts: r.failed_parts,
+    successful_parts: r.successful_parts,
+    amount_msat: r.amount_msat,
+    amount_sent_msat: r.amount_sent_msat,
+  };
+}
+
 /** `pay` and `keysend`'s result (their shape before xpay). */
 function payResult(r: Paid): Record<string, unknown> {
   return {
@@ -147,13 +158,7 @@ export function registerPayCommands(rpc: RpcDispatcher, d: PayRpcDeps): void {
         },
         XPAY_REPEAT,
       );
-      return {
-        payment_preimage: r.preimage,
-        failed_parts: r.failed_parts,
-        successful_parts: r.successful_parts,
-        amount_msat: r.amount_msat,
-        amount_sent_msat: r.amount_sent_msat,
-      };
+      return xpayResult(r);
     },
   });
 

@@ -89,6 +89,43 @@ export interface PayRequestRecord {
   /** When the session started (ms since 1970): `retry_for` counts from here, across restarts. */
   started_at_ms: number;
   hints?: { pubkey: string; scid: string; fee_base_msat: number; fee_proportional_millionths: number; cltv_expiry_delta: number }[][];
+  /** A payment into a blinded path (xpayblinded): the path and its payinfo, so a resumed one stays blinded. */
+  blinded?: BlindedRecord;
+}
+
+interface BlindedRecord {
+  first_node_id: string;
+  first_path_key: string;
+  hops: { blinded_node_id: string; encrypted_recipient_data: string }[];
+  payinfo: {
+    fee_base_msat: number;
+    fee_proportional_millionths: number;
+    cltv_expiry_delta: number;
+    htlc_minimum_msat: string;
+    htlc_maximum_msat: string;
+  };
+}
+
+function blindedRecord(b: NonNullable<PayRequest['blinded']>): BlindedRecord {
+  const i = b.payinfo;
+  return {
+    first_node_id: toHex(b.path.firstNodeId),
+    first_path_key: toHex(b.path.firstPathKey),
+    hops: b.path.hops.map(h => ({ blinded_node_id: toHex(h.blindedNodeId), encrypted_recipient_data: toHex(h.encryptedData) })),
+    payinfo: { ...i, htlc_minimum_msat: i.htlc_minimum_msat.toString(), htlc_maximum_msat: i.htlc_maximum_msat.toString() },
+  };
+}
+
+function blindedOf(r: BlindedRecord): NonNullable<PayRequest['blinded']> {
+  const i = r.payinfo;
+  return {
+    path: {
+      firstNodeId: fromHex(r.first_node_id),
+      firstPathKey: fromHex(r.first_path_key),
+      hops: r.hops.map(h => ({ blindedNodeId: fromHex(h.blinded_node_id), encryptedData: fromHex(h.encrypted_recipient_data) })),
+    },
+    payinfo: { ...i, htlc_minimum_msat: BigInt(i.htlc_minimum_msat), htlc_maximum_msat: BigInt(i.htlc_maximum_msat) },
+  };
 }
 
 const hexOpt = <K extends string>(k: K, v: Uint8Array | undefined) => (v ? ({ [k]: toHex(v) } as Record<K, string>) : {});
@@ -106,6 +143,7 @@ export function requestRecord(req: PayRequest, hints: readonly HintHop[][], star
     ...(req.maxdelay !== undefined ? { maxdelay: req.maxdelay } : {}),
     ...(req.retry_for_s !== undefined ? { retry_for_s: req.retry_for_s } : {}),
     started_at_ms: startedAtMs,
+    ...(req.blinded ? { blinded: blindedRecord(req.blinded) } : {}),
     ...(hints.length
       ? {
           hints: hints.map(route =>
@@ -141,6 +179,7 @@ export function requestOf(p: PaymentRecord & { request: PayRequestRecord }): { r
       ...(r.maxfee_msat !== undefined ? { maxfee_msat: BigInt(r.maxfee_msat) } : {}),
       ...(r.maxdelay !== undefined ? { maxdelay: r.maxdelay } : {}),
       ...(r.retry_for_s !== undefined ? { retry_for_s: r.retry_for_s } : {}),
+      ...(r.blinded ? { blinded: blindedOf(r.blinded) } : {}),
     },
     hints: (r.hints ?? []).map(route =>
       route.map(h => ({
