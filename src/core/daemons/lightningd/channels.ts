@@ -69,6 +69,10 @@ export interface ChannelControlOptions {
   /** Our node_announcement's alias and rgb color (6 hex digits). */
   alias?: string;
   color?: string;
+  /** Core Lightning's `watchtime-blocks`: the to_self_delay we ask of peers (default WATCHTIME_BLOCKS). */
+  watchtimeBlocks?: number;
+  /** Core Lightning's `max-locktime-blocks`: the longest to_self_delay we let a peer ask of us (default MAX_LOCKTIME_BLOCKS). */
+  maxLocktimeBlocks?: number;
 }
 
 /** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
@@ -446,8 +450,8 @@ export class ChannelControl implements ChainListener {
       network: this.o.network,
       ourFeatures: this.o.ourFeatures,
       theirFeatures,
-      local: localSide(bp, fundingSatoshis, reserve),
-      policy: OPENING_POLICY,
+      local: localSide(bp, fundingSatoshis, reserve, this.o.watchtimeBlocks),
+      policy: this.o.maxLocktimeBlocks === undefined ? OPENING_POLICY : { ...OPENING_POLICY, maxToSelfDelay: this.o.maxLocktimeBlocks },
       channelPolicy: CHANNEL_POLICY,
       ...roleInit,
     };
