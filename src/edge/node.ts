@@ -65,6 +65,10 @@ export interface EdgeNodeOptions {
   esplora?: string | string[];
   /** Core Lightning's --rescan: at start, follow the chain again from this many blocks back (negative: from that absolute height). */
   rescan?: number;
+  /** Core Lightning's --watchtime-blocks: the to_self_delay we ask of peers, blocks (default 144). */
+  watchtimeBlocks?: number;
+  /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
+  maxLocktimeBlocks?: number;
   /** The on-chain wallet's state (a key of the Durable Object's storage: keyValueWalletStorage); needs `esplora`. */
   walletStorage?: WalletStorage;
   alias?: string;

@@ -24,6 +24,7 @@ import { VERSION } from './version.ts';
 import { HSM_OPTIONS } from './hsm-secret.ts';
 import { parseHostPort as parseBridgeListen } from '../core/bridge/policy.ts';
 import { parsePort } from '../core/net/host.ts';
+import { locktimeProblem, MAX_LOCKTIME_BLOCKS, WATCHTIME_BLOCKS } from '../core/daemons/lightningd/channel-config.ts';
 
 export const NODE_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS.slice(0, 1),
@@ -55,6 +56,18 @@ export const NODE_OPTIONS: OptionSpec[] = [
     name: 'rescan',
     arg: 'BLOCKS',
     help: 'at start, follow the chain again from BLOCKS blocks back, or from block -BLOCKS if negative (Core Lightning; default: none)',
+  },
+  {
+    name: 'watchtime-blocks',
+    arg: 'BLOCKS',
+    default: String(WATCHTIME_BLOCKS),
+    help: "Blocks before peer can unilaterally spend funds: the to_self_delay we ask of peers (Core Lightning's)",
+  },
+  {
+    name: 'max-locktime-blocks',
+    arg: 'BLOCKS',
+    default: String(MAX_LOCKTIME_BLOCKS),
+    help: 'Maximum blocks funds may be locked for: the longest to_self_delay a peer may ask of us',
   },
   ...HSM_OPTIONS,
   ...COMMON_OPTIONS,
@@ -175,6 +188,7 @@ async function nodeMain(argv: string[]): Promise<number> {
     bridges: allValues(values, 'bridge'),
     esplora: allValues(values, 'esplora'),
     rescan: rescanOf(v('rescan')),
+    ...locktimesOf(v('watchtime-blocks'), v('max-locktime-blocks')),
     recover: v('recover'),
     // The mnemonic is never shown back: listconfigs leaves --recover out.
     configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version', 'recover']),
@@ -208,6 +222,21 @@ function rescanOf(v: string | undefined): number | undefined {
   const n = parseRescan(v);
   if (n === undefined) throw new UsageError(`--rescan: expected a number of blocks, got '${v}'`);
   return n;
+}
+
+/** --watchtime-blocks and --max-locktime-blocks: whole numbers of blocks (channel-config.ts locktimeProblem). */
+function locktimesOf(watch: string | undefined, max: string | undefined): { watchtimeBlocks?: number; maxLocktimeBlocks?: number } {
+  const blocks = (name: string, v: string) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`--${name}: expected a number of blocks, got '${v}'`);
+    return Number(v);
+  };
+  const o = {
+    ...(watch !== undefined ? { watchtimeBlocks: blocks('watchtime-blocks', watch) } : {}),
+    ...(max !== undefined ? { maxLocktimeBlocks: blocks('max-locktime-blocks', max) } : {}),
+  };
+  const problem = locktimeProblem(o);
+  if (problem) throw new UsageError(`--${problem}`);
+  return o;
 }
 
 /** The name of the first SIGINT or SIGTERM, or undefined when `stopped` comes first. */

@@ -58,6 +58,10 @@ export interface NodeOptions {
   chainPollMs?: number;
   /** Core Lightning's --rescan: blocks to follow again at start (negative: from that absolute height). */
   rescan?: number;
+  /** Core Lightning's --watchtime-blocks: the to_self_delay we ask of peers, blocks (default 144). */
+  watchtimeBlocks?: number;
+  /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
+  maxLocktimeBlocks?: number;
   /** `--recover`: restore from this BIP39 mnemonic (or legacy 64-hex secret) into a new hsm_secret. */
   recover?: string;
   /** listconfigs' `configs` (the command line builds it from the options it parsed). */

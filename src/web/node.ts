@@ -29,6 +29,7 @@ import { IdbLightningdStorage, IdbWalletStorage } from './lightningd-storage-idb
 import { lockName, tryLock } from './lock.ts';
 import { defaultWorker, spawnHost, type DaemonName } from './spawn.ts';
 import { webLinks, type LogLevel, type WebHostCtx } from './worker-api.ts';
+import { locktimeProblem } from '../core/daemons/lightningd/channel-config.ts';
 
 /** The platform's chain from the `esplora` option; a malformed URL is the caller's bad option. */
 function chainOf(urls: string | string[] | undefined): Pick<Platform<MessagePort, WebHostCtx>, 'chain'> {
@@ -75,6 +76,10 @@ export interface WebNodeOptions {
    * block -N when negative (a node restored with `recover` finds the coins paid to its seed before).
    */
   rescan?: number;
+  /** Core Lightning's --watchtime-blocks: the to_self_delay we ask of peers, blocks (default 144). */
+  watchtimeBlocks?: number;
+  /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
+  maxLocktimeBlocks?: number;
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
   /** gossipd's batching and sync settings (tests shorten them). */
@@ -146,6 +151,8 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
   if (o.recover !== undefined) wrap('recover', () => recoveryFile(o.recover!));
   if (o.rescan !== undefined && (!Number.isSafeInteger(o.rescan) || Math.abs(o.rescan) > 1e8))
     bad('rescan: expected a whole number of blocks');
+  const locktimes = locktimeProblem(o);
+  if (locktimes) bad(locktimes);
   const bridges = o.bridge === undefined ? [] : [wrap('bridge', () => parseBridge(o.bridge!))];
   const peers = (o.peers ?? []).map(p => wrap(`peers (${p})`, () => parsePeerAddress(p, { network: o.network, port })));
   for (const p of peers) if (!p.endpoint) bad(`peers (${p.id}): an address is needed (id@host:port)`);

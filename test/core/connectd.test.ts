@@ -1690,7 +1690,8 @@ describe("connectd: a channel daemon's link (lightningd attaches it to connectd'
   const channelReady = (id: Uint8Array) => rawMessage(36, concat(id, new Uint8Array(33).fill(2)));
   const acceptChannel = (id: Uint8Array) => rawMessage(33, concat(id, new Uint8Array(270)));
 
-  it("routes the channel's messages to its daemon by temporary then final id, sends for it to that peer, tells it when the peer leaves; detached, the channel is unknown again", async () => {
+  /** connectd's host listening, and how to connect a raw peer (node secret 9) to it. */
+  async function host() {
     const net = new Net();
     const hsmd = new Hsmd(secretOf(2));
     let accept: ((s: MemoryStream) => void) | undefined;
@@ -1714,11 +1715,21 @@ describe("connectd: a channel daemon's link (lightningd attaches it to connectd'
       },
     );
     await started.api.listen('tcp', '127.0.0.1', 1);
-    const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
-    accept!(theirs);
-    const r = new RawPeer(9, mine);
-    await r.handshake(toHex(hsmd.nodeId()));
-    await r.sendInit();
+    const connect = async () => {
+      const [mine, theirs] = memoryStreamPair({ remoteOfB: { type: 'ipv4', address: '198.51.100.9', port: 50009 } });
+      accept!(theirs);
+      const r = new RawPeer(9, mine);
+      await r.handshake(toHex(hsmd.nodeId()));
+      await r.sendInit();
+      await settle();
+      return r;
+    };
+    return { started, connect };
+  }
+
+  it("routes the channel's messages to its daemon by temporary then final id, sends for it to that peer, tells it when the peer leaves; detached, the channel is unknown again", async () => {
+    const { started, connect } = await host();
+    const r = await connect();
 
     const delivered: Uint8Array[] = [];
     const gone: string[] = [];
@@ -1747,6 +1758,34 @@ describe("connectd: a channel daemon's link (lightningd attaches it to connectd'
     r.stream.close('bye');
     await settle();
     equal(gone.length, 1, 'the daemon hears that its peer left');
+    await started.stop();
+  });
+
+  // BOLT 2's channel_reestablish is per connection: a daemon lightningd started for a connection
+  // that has ended must not speak, nor be heard, on the next one (which has a daemon of its own).
+  it('is bound to one connection: refused once the peer is on another, and its sends never reach a later one', async () => {
+    const { started, connect } = await host();
+    const first = await connect();
+    const delivered: string[] = [];
+    const owner = (name: string) => ({ deliver: () => void delivered.push(name), peerGone: () => undefined });
+    const args = { peerId: first.id, channelId: cid };
+    const old = (await started.attach!('channel', 'channel-1', { ...args, counter: 1 }, owner('old') as never)) as ChannelPeerSend;
+    // The peer comes back on connection 2: the first connection's daemon is done with it.
+    const second = await connect();
+    await rejects(old.send(channelReady(cid)), ConnectError, 'not_connected');
+    await rejects(
+      async () => started.attach!('channel', 'channel-2', { ...args, counter: 1 }, owner('late') as never),
+      ConnectError,
+      'not_connected',
+    );
+    // Its own daemon (counter 2, or none: the connection at attach) hears and speaks there.
+    await started.detach!('channel-1');
+    const now = (await started.attach!('channel', 'channel-1', args, owner('new') as never)) as ChannelPeerSend;
+    await second.send(channelReady(cid));
+    deepEqual(delivered, ['new']);
+    await now.send(channelReady(cid));
+    await settle();
+    equal(second.named('channel_ready').length, 1);
     await started.stop();
   });
 });

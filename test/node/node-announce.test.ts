@@ -13,6 +13,7 @@ import { startNode } from '../../src/node/node.ts';
 import { startRegtest, type RegtestHandle } from '../../src/regtest/server-node.ts';
 import { deepEqual, equal, rejects } from '../support/assert.ts';
 import { postJson } from '../support/regtest-client.ts';
+import { until } from './regtest-nodes.ts';
 
 type Node = Awaited<ReturnType<typeof startNode>>;
 type ListChannel = {
@@ -27,17 +28,6 @@ type ListChannel = {
 };
 
 const FUNDING_SAT = 400_000;
-
-/** Polls `get` until `pred` holds (regtest nodes under load: no time limit asserted, only a bound on tries). */
-async function until<T>(get: () => Promise<T>, pred: (v: T) => boolean, what: string, tries = 1200): Promise<T> {
-  let v: T | undefined;
-  for (let i = 0; i < tries; i++) {
-    v = await get();
-    if (pred(v)) return v;
-    await new Promise<void>(r => setTimeout(r, 50));
-  }
-  throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
-}
 
 describe('Node: a public channel is announced (announcement_signatures) and gossiped', () => {
   let h: RegtestHandle;

@@ -478,6 +478,9 @@ describe('boltworker node + boltworker cli', () => {
     const configs = (JSON.parse(r.out) as { configs: Record<string, { value_str?: string; source?: string }> }).configs;
     deepEqual(configs.alias, { value_str: 'two', source: 'cmdline' });
     deepEqual(configs.network, { value_str: 'regtest', source: `${d2}/config:1` });
+    // Core Lightning's defaults for the channel locktimes (mainnet's).
+    deepEqual(configs['watchtime-blocks'], { value_str: '144', source: 'default' });
+    deepEqual(configs['max-locktime-blocks'], { value_str: '2016', source: 'default' });
   });
 
   it('--log-file writes the log there (relative to the network directory); --log-level filters it', async () => {
@@ -487,6 +490,10 @@ describe('boltworker node + boltworker cli', () => {
     const bad = await output(run(['node', '--regtest', '--lightning-dir', tmp(), '--log-level', 'chatty']));
     equal(bad.code, 1);
     ok(bad.err.includes('unusual'), bad.err);
+    // A to_self_delay we would refuse in a peer is not one we ask (Core Lightning's check_config).
+    const over = await output(run(['node', '--regtest', '--lightning-dir', tmp(), '--watchtime-blocks', '3000']));
+    equal(over.code, 1);
+    ok(over.err.includes('--watchtime-blocks 3000 is over max-locktime-blocks 2016'), over.err);
   });
 
   it('an error from the node: exit 1, the error on stdout (as lightning-cli)', async () => {

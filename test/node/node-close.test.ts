@@ -10,7 +10,7 @@ import { Address, OutScript, Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
-import { regtestNodes, type Node, type RegtestNodes } from './regtest-nodes.ts';
+import { regtestNodes, type Node, type RegtestNodes, until } from './regtest-nodes.ts';
 
 type Funds = {
   outputs: { txid: string; output: number; amount_msat: number; status: string; address?: string; scriptpubkey: string }[];
@@ -32,17 +32,6 @@ type CloseResult = { type: string; tx: string; txid: string; txs: string[]; txid
 const REGTEST = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
 const FUNDING_SAT = 400_000;
 const PUSH_MSAT = 50_000_000;
-
-/** Polls `get` every 50 ms until `pred` holds (at most a minute: reconnects back off). */
-async function until<T>(get: () => Promise<T>, pred: (v: T) => boolean, what: string): Promise<T> {
-  let v: T | undefined;
-  for (let i = 0; i < 1200; i++) {
-    v = await get();
-    if (pred(v)) return v;
-    await new Promise(r => setTimeout(r, 50));
-  }
-  throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
-}
 
 describe('Node: close (mutual) between two nodes on boltworker regtest', () => {
   let env: RegtestNodes;

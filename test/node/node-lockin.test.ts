@@ -28,66 +28,57 @@ describe('Node: a channel funded before a restart or reconnect still locks in', 
     await env?.stop();
   });
 
-  // Intermittent (1 CI run in 2 on 2026-12-07): after B drops a connection during the reestablish and
-  // reconnects, both sides reestablish, then the channel_ready exchange fails on both within 30 ms
-  // ("openingd exited with code 1") and the channel stays CHANNELD_AWAITING_LOCKIN until the next
-  // connection. Cause not found yet (session 8's note); runs in every npm test, its failure reported.
-  const todo = 'intermittent: the channel_ready exchange after a second reconnect fails on both sides';
-  it(
-    'A restarts and B drops the connection before minimum_depth: reestablished each time, then CHANNELD_NORMAL on both with a working channeld',
-    { todo },
-    async () => {
-      await env.fund(a!, 1_000_000);
-      await env.connect(a!, b!);
-      await a!.call('fundchannel', { id: b!.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false });
-      await env.mine(1);
-      const awaiting = (n: Node) =>
-        fundsWhen(
-          channelsOf(n),
-          l => l.channels.length === 1 && l.channels[0]!.state === 'CHANNELD_AWAITING_LOCKIN' && l.channels[0]!.peer_connected,
-          'awaiting lock-in, connected',
-        );
-      await awaiting(a!);
-
-      // A restarts with the funding 1 deep of 3: no openingd of the open survives; A redials B.
-      await a!.stop();
-      a = await env.start(dirA);
-      await awaiting(a);
-      await awaiting(b!);
-      // B drops the connection: A redials, and both reestablish again.
-      await b!.call('disconnect', { id: a.id, force: true });
-      await awaiting(a);
-
-      await env.mine(2);
-      const normal = (n: Node) =>
-        fundsWhen(
-          channelsOf(n),
-          l => /^CHANNELD_NORMAL:channeld normal \(channeld-[\d-]+\)/.test(l.channels[0]?.status[0] ?? ''),
-          'a channeld in normal operation',
-        );
-      const [ca, cb] = [(await normal(a)).channels[0]!, (await normal(b!)).channels[0]!];
-      deepEqual([ca.state, cb.state], ['CHANNELD_NORMAL', 'CHANNELD_NORMAL']);
-      equal(ca.to_us_msat, FUNDING_SAT * 1000);
-
-      // The channel works: an HTLC from A, committed in both, failed back by B's lightningd as
-      // malformed (its onion is zeroes: BOLT 4 invalid_onion_key, update_fail_malformed_htlc).
-      const channeldOf = (n: Node) => {
-        const channels = n.lightningd.channels!;
-        const d = channels.channeldOf(channels.list()[0]!.record!.dbid);
-        ok(d, 'a channeld runs');
-        return d!;
-      };
-      await channeldOf(a).api.addHtlc({
-        amountMsat: 5_000_000n,
-        paymentHash: new Uint8Array(32).fill(3),
-        cltvExpiry: env.h.chain.height + 100,
-        onion: new Uint8Array(1366),
-      });
-      await fundsWhen(
-        channelsOf(a),
-        l => l.channels[0]?.htlcs.length === 0 && /commitments 2\/2$/.test(l.channels[0]!.status[0] ?? ''),
-        'the HTLC removed at A, commitments 2/2',
+  it('A restarts and B drops the connection before minimum_depth: reestablished each time, then CHANNELD_NORMAL on both with a working channeld', async () => {
+    await env.fund(a!, 1_000_000);
+    await env.connect(a!, b!);
+    await a!.call('fundchannel', { id: b!.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false });
+    await env.mine(1);
+    const awaiting = (n: Node) =>
+      fundsWhen(
+        channelsOf(n),
+        l => l.channels.length === 1 && l.channels[0]!.state === 'CHANNELD_AWAITING_LOCKIN' && l.channels[0]!.peer_connected,
+        'awaiting lock-in, connected',
       );
-    },
-  );
+    await awaiting(a!);
+
+    // A restarts with the funding 1 deep of 3: no openingd of the open survives; A redials B.
+    await a!.stop();
+    a = await env.start(dirA);
+    await awaiting(a);
+    await awaiting(b!);
+    // B drops the connection: A redials, and both reestablish again.
+    await b!.call('disconnect', { id: a.id, force: true });
+    await awaiting(a);
+
+    await env.mine(2);
+    const normal = (n: Node) =>
+      fundsWhen(
+        channelsOf(n),
+        l => /^CHANNELD_NORMAL:channeld normal \(channeld-[\d-]+\)/.test(l.channels[0]?.status[0] ?? ''),
+        'a channeld in normal operation',
+      );
+    const [ca, cb] = [(await normal(a)).channels[0]!, (await normal(b!)).channels[0]!];
+    deepEqual([ca.state, cb.state], ['CHANNELD_NORMAL', 'CHANNELD_NORMAL']);
+    equal(ca.to_us_msat, FUNDING_SAT * 1000);
+
+    // The channel works: an HTLC from A, committed in both, failed back by B's lightningd as
+    // malformed (its onion is zeroes: BOLT 4 invalid_onion_key, update_fail_malformed_htlc).
+    const channeldOf = (n: Node) => {
+      const channels = n.lightningd.channels!;
+      const d = channels.channeldOf(channels.list()[0]!.record!.dbid);
+      ok(d, 'a channeld runs');
+      return d!;
+    };
+    await channeldOf(a).api.addHtlc({
+      amountMsat: 5_000_000n,
+      paymentHash: new Uint8Array(32).fill(3),
+      cltvExpiry: env.h.chain.height + 100,
+      onion: new Uint8Array(1366),
+    });
+    await fundsWhen(
+      channelsOf(a),
+      l => l.channels[0]?.htlcs.length === 0 && /commitments 2\/2$/.test(l.channels[0]!.status[0] ?? ''),
+      'the HTLC removed at A, commitments 2/2',
+    );
+  });
 });

@@ -2,7 +2,7 @@
 // (whose mempool refuses what Bitcoin Core refuses and whose script interpreter checks every input):
 // A's forceClose has hsmd sign A's latest commitment and broadcasts it; once mined each side's
 // lightningd hands the spend to an onchaind: B sweeps its to_remote at once, A its to_local after
-// the CSV delay B asked (144 blocks), across a restart of A; an HTLC in flight goes back to A by
+// the CSV delay B asked (its watchtime-blocks, 6 here), across a restart of A; an HTLC in flight goes back to A by
 // HTLC-timeout once its cltv_expiry is reached; a node that found itself behind
 // (option_data_loss_protect) never broadcasts its stale commitment and recovers from the peer's;
 // one restored whole while its peer is away broadcasts a revoked commitment, and loses it to a penalty.
@@ -13,7 +13,7 @@ import { Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
-import { regtestNodes, type Node, type RegtestNodes, until } from './regtest-nodes.ts';
+import { RECONNECT_MS, regtestNodes, type Node, type RegtestNodes, until } from './regtest-nodes.ts';
 
 type Funds = {
   outputs: { txid: string; output: number; amount_msat: number; status: string }[];
@@ -26,6 +26,8 @@ type PeerChannel = {
   funding_outnum: number;
   status: string[];
   htlcs: { direction: string }[];
+  our_to_self_delay: number;
+  their_to_self_delay: number;
 };
 type EsploraTx = {
   txid: string;
@@ -37,8 +39,11 @@ type Outspend = { spent: boolean; txid?: string; status?: { confirmed: boolean }
 
 const FUNDING_SAT = 500_000;
 const PUSH_MSAT = 20_000_000;
-/** Core Lightning's watchtime-blocks: the to_self_delay each of our nodes asks of the other. */
-const TO_SELF_DELAY = 144;
+/**
+ * Core Lightning's watchtime-blocks: the to_self_delay each of our nodes asks of the other (6, Core
+ * Lightning's testnet value, rather than its default 144: the nodes follow fewer blocks).
+ */
+const TO_SELF_DELAY = 6;
 
 describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltworker regtest', () => {
   let env: RegtestNodes;
@@ -159,7 +164,7 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
   }
 
   before(async () => {
-    env = await regtestNodes('node-onchain');
+    env = await regtestNodes('node-onchain', { connectdConfig: RECONNECT_MS, watchtimeBlocks: TO_SELF_DELAY });
     h = env.h;
     dirA = tmp();
     a = await startA();
@@ -174,6 +179,15 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
 
   it("A's forceClose: its commitment, signed by hsmd, in the mempool; mined, B sweeps its to_remote, A (restarted) its to_local after the CSV delay; both wallets hold the coins; forgotten 100 blocks later", async () => {
     const ch = await open();
+    // Each asked the other its watchtime-blocks (listpeerchannels, as Core Lightning names them).
+    const delays = (c: PeerChannel | undefined) => [c?.our_to_self_delay, c?.their_to_self_delay];
+    deepEqual(
+      [delays(await channel(a!, ch.channel_id)), delays(await channel(b!, ch.channel_id))],
+      [
+        [6, 6],
+        [6, 6],
+      ],
+    );
     const bFundsBefore = (await funds(b!)).outputs.length;
     const r = await a!.lightningd.channels!.forceClose(dbidOf(a!, ch.channel_id), 'test');
     const tx = Transaction.fromRaw(fromHex(r.tx), TX_OPTS);

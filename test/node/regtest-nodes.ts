@@ -92,13 +92,19 @@ export async function regtestNodes(name: string, defaults: Partial<NodeOptions> 
   };
 }
 
-/** Asks `read` every 100 ms (at most 1,200 times) until `pred` holds: nodes follow the regtest chain by polling it. */
+/** How often `until` asks (half a chain poll: what a node learned from a block shows within one). */
+const UNTIL_MS = 50;
+
+/**
+ * Asks `read` every UNTIL_MS (for at most two minutes of waiting) until `pred` holds: nodes follow
+ * the regtest chain by polling it. No time limit is asserted, only a bound on tries (a loaded machine).
+ */
 export async function until<T>(read: () => Promise<T> | T, pred: (v: T) => boolean, what: string): Promise<T> {
   let v: T | undefined;
-  for (let i = 0; i < 1200; i++) {
+  for (let i = 0; i < 120_000 / UNTIL_MS; i++) {
     v = await read();
     if (pred(v)) return v;
-    await new Promise(r => setTimeout(r, 100));
+    await new Promise(r => setTimeout(r, UNTIL_MS));
   }
   throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
 }

@@ -22,6 +22,7 @@ import { feerateFor } from '../chain/fees.ts';
 import type { ChainBackend } from '../chain/backend.ts';
 import { Lightningd } from '../daemons/lightningd/lightningd.ts';
 import { ChannelControl } from '../daemons/lightningd/channels.ts';
+import { locktimeProblem } from '../daemons/lightningd/channel-config.ts';
 import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
 import { PeerStorage, type RecoveredChannel } from '../daemons/lightningd/peer-storage.ts';
@@ -47,6 +48,10 @@ export interface AssemblyOptions {
   recover?: string;
   /** Core Lightning's --rescan: blocks to go back at start (negative: from that absolute height); see BlockFollower. */
   rescan?: number;
+  /** Core Lightning's --watchtime-blocks: the to_self_delay we ask of peers (default 144; channel-config.ts). */
+  watchtimeBlocks?: number;
+  /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
+  maxLocktimeBlocks?: number;
   /** Listeners connectd opens once it runs (where the runtime can listen); their ports in `listening`. */
   listen?: { kind: 'tcp' | 'ws'; host: string; port: number }[];
   /** Runtime-level events (peer_connected, peer_disconnected, gossip_progress, ...). */
@@ -58,9 +63,18 @@ export interface AssemblyOptions {
 /** The options every runtime's node takes and hands the assembly as they are. */
 export type CommonNodeOptions = Pick<
   AssemblyOptions,
-  'network' | 'alias' | 'color' | 'connectdConfig' | 'gossipdConfig' | 'recover' | 'rescan'
+  'network' | 'alias' | 'color' | 'connectdConfig' | 'gossipdConfig' | 'recover' | 'rescan' | 'watchtimeBlocks' | 'maxLocktimeBlocks'
 >;
-const COMMON_KEYS = ['alias', 'color', 'connectdConfig', 'gossipdConfig', 'recover', 'rescan'] as const;
+const COMMON_KEYS = [
+  'alias',
+  'color',
+  'connectdConfig',
+  'gossipdConfig',
+  'recover',
+  'rescan',
+  'watchtimeBlocks',
+  'maxLocktimeBlocks',
+] as const;
 
 /** A runtime's options, cut to the common ones that are set (a runtime's option types allow `undefined`). */
 export function commonNodeOptions(
@@ -169,6 +183,9 @@ function closeEnds<Port>(p: Platform<Port, unknown>, ends: Ends<Port>, only?: Li
 }
 
 export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: AssemblyOptions): Promise<AssembledNode<Port>> {
+  // Each runtime refuses these first, with its own usage error; an embedder's mistake stops here.
+  const locktimes = locktimeProblem(o);
+  if (locktimes) throw new RangeError(locktimes);
   const log = p.log('lightningd');
   const daemons = superviseDaemons(p, p.clock);
   const ends = linkEnds(p, LINKS);
@@ -279,6 +296,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       gossipd: { addLocalGossip: msgs => gossipd.guard(gossipd.api.addLocalGossip(msgs)) },
       ...(o.alias !== undefined ? { alias: o.alias } : {}),
       ...(o.color !== undefined ? { color: o.color } : {}),
+      ...(o.watchtimeBlocks !== undefined ? { watchtimeBlocks: o.watchtimeBlocks } : {}),
+      ...(o.maxLocktimeBlocks !== undefined ? { maxLocktimeBlocks: o.maxLocktimeBlocks } : {}),
     });
     // Forwarding (Core Lightning's peer_htlcs.c forward_htlc): our policy, records before each add.
     // It follows the channels before they load: a forward's preimage an onchaind finds again on

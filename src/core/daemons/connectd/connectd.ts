@@ -477,9 +477,12 @@ export class Connectd {
 
   // ---- requests from lightningd and the other daemons ----
 
-  /** Sends a message (type included) to a connected peer; resolves once the transport took it. */
-  async sendToPeer(id: string | Uint8Array, msg: Uint8Array): Promise<void> {
-    const peer = this.livePeer(id);
+  /**
+   * Sends a message (type included) to a connected peer; resolves once the transport took it. With
+   * `counter`, only on that connection (a channel daemon's link: channelLinkOf).
+   */
+  async sendToPeer(id: string | Uint8Array, msg: Uint8Array, counter?: number): Promise<void> {
+    const peer = this.livePeer(id, counter);
     if (!(msg instanceof Uint8Array) || msg.length < 2) throw new ConnectError('bad_request', 'a message is at least its 2-byte type');
     await peer.conn.send(msg);
   }
@@ -504,9 +507,12 @@ export class Connectd {
     if (peer?.owners.get(key) === owner) peer.owners.delete(key);
   }
 
-  /** Attaches (or with null, detaches) the daemon that owns `channelId` with this peer. */
-  setOwner(id: string | Uint8Array, channelId: Uint8Array, owner: ChannelOwner | null): void {
-    const peer = this.livePeer(id);
+  /**
+   * Attaches (or with null, detaches) the daemon that owns `channelId` with this peer; with
+   * `counter`, only while the peer is on that connection.
+   */
+  setOwner(id: string | Uint8Array, channelId: Uint8Array, owner: ChannelOwner | null, counter?: number): void {
+    const peer = this.livePeer(id, counter);
     if (!(channelId instanceof Uint8Array) || channelId.length !== 32) throw new ConnectError('bad_request', 'channelId must be 32 bytes');
     const key = toHex(channelId);
     if (!owner) {
@@ -648,13 +654,23 @@ export class Connectd {
     return r;
   }
 
-  private livePeer(id: string | Uint8Array): Peer {
+  /** The connection `counter` of a connected peer (PeerConnectedEvent's): what a channel daemon's link is bound to. */
+  counterOf(id: string | Uint8Array): number {
+    return this.livePeer(id).counter;
+  }
+
+  /** A connected peer; with `counter`, only while it is on that connection (a later one is not the same conversation). */
+  private livePeer(id: string | Uint8Array, counter?: number): Peer {
     // The hot path (every message gossipd sends): a connected peer's id as connectd spells it.
-    const known = typeof id === 'string' ? this.peers.get(id) : undefined;
-    if (known) return known;
-    const { hex } = this.parseId(id);
-    const peer = this.peers.get(hex);
-    if (!peer) throw new ConnectError('not_connected', `${hex} is not connected`);
+    let peer = typeof id === 'string' ? this.peers.get(id) : undefined;
+    if (!peer) {
+      const { hex } = this.parseId(id);
+      peer = this.peers.get(hex);
+      if (!peer) throw new ConnectError('not_connected', `${hex} is not connected`);
+    }
+    if (counter !== undefined && peer.counter !== counter) {
+      throw new ConnectError('not_connected', `${peer.id}'s connection ${counter} has ended (it is on connection ${peer.counter})`);
+    }
     return peer;
   }
 

@@ -35,7 +35,7 @@ export const daemon: DaemonDefinition<ConnectdSpec> = {
     });
     const listeners: Listening[] = [];
     // Each channel daemon's link (attach), by lightningd's key: its peer, owner and the ids it answers to.
-    const channels = new Map<string, { peerId: string; owner: ChannelOwner; ids: Uint8Array[] }>();
+    const channels = new Map<string, { peerId: string; counter: number; owner: ChannelOwner; ids: Uint8Array[] }>();
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
@@ -53,7 +53,7 @@ export const daemon: DaemonDefinition<ConnectdSpec> = {
       addChannelId(key, channelId) {
         const ch = channels.get(key);
         if (!ch) throw new Error(`connectd holds no channel link '${key}'`);
-        c.setOwner(ch.peerId, channelId, ch.owner);
+        c.setOwner(ch.peerId, channelId, ch.owner, ch.counter);
         ch.ids.push(channelId);
       },
       async listen(kind, host, port) {
@@ -79,11 +79,12 @@ export const daemon: DaemonDefinition<ConnectdSpec> = {
       // A channel daemon's link: its messages flow between it and its peer only (design.md "Links").
       attach(name, key, args, link) {
         if (name !== CHANNEL_LINK || !link) throw new Error(`connectd takes no link '${name}' after start`);
-        const { peerId, channelId } = args as ChannelLinkArgs;
+        const { peerId, channelId, counter = c.counterOf(peerId) } = args as ChannelLinkArgs;
         const owner = link as ChannelOwner;
-        c.setOwner(peerId, channelId, owner);
-        channels.set(key, { peerId, owner, ids: [channelId] });
-        const send: ChannelPeerSend = { send: msg => c.sendToPeer(peerId, msg) };
+        c.setOwner(peerId, channelId, owner, counter);
+        channels.set(key, { peerId, counter, owner, ids: [channelId] });
+        // Bound to that connection (ChannelLinkArgs.counter).
+        const send: ChannelPeerSend = { send: msg => c.sendToPeer(peerId, msg, counter) };
         return send;
       },
       detach(key) {

@@ -52,6 +52,13 @@ export interface ChannelLinkArgs {
   peerId: string;
   /** The id its messages carry now: the temporary_channel_id during an open. */
   channelId: Uint8Array;
+  /**
+   * The connection the daemon speaks on (PeerConnectedEvent's `counter`; else the peer's connection
+   * at attach): the link is refused once the peer is on another, and its sends never reach a later
+   * one. BOLT 2's channel_reestablish is per connection: a daemon started for a connection that
+   * ended must not take part in the next one's exchange (the next one has a daemon of its own).
+   */
+  counter?: number;
 }
 
 /** What connectd answers a channel daemon on that link: sends to its peer (type included). */

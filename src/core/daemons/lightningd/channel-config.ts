@@ -10,8 +10,10 @@ import type { OpeningPolicy } from '../openingd/rules.ts';
 
 /** Core Lightning's dust limit for what it proposes (546 sat, the largest standard dust threshold). */
 const DUST_LIMIT_SATOSHIS = 546n;
-/** Core Lightning's `watchtime-blocks`: the to_self_delay we ask of the peer. */
-const TO_SELF_DELAY = 144;
+/** Core Lightning's `watchtime-blocks` default: the to_self_delay we ask of the peer (its mainnet value, a day). */
+export const WATCHTIME_BLOCKS = 144;
+/** Core Lightning's `max-locktime-blocks` default: the longest to_self_delay a peer may ask of us (two weeks). */
+export const MAX_LOCKTIME_BLOCKS = 2016;
 /** Core Lightning's `max-concurrent-htlcs`. */
 const MAX_ACCEPTED_HTLCS = 30;
 /** Core Lightning's `htlc-minimum-msat` (0); BOLT 2 lets it be 0, we ask 1 msat. */
@@ -38,7 +40,7 @@ export function keysOf(bp: ChannelBasepoints): Pick<SideParams, 'fundingPubkey' 
  * reserve is Core Lightning's 1% of the funding (never below our dust limit, BOLT 2: "MUST set
  * `channel_reserve_satoshis` greater than or equal to `dust_limit_satoshis`"), or `reserve`.
  */
-export function localSide(bp: ChannelBasepoints, fundingSatoshis: bigint, reserve?: bigint): SideParams {
+export function localSide(bp: ChannelBasepoints, fundingSatoshis: bigint, reserve?: bigint, toSelfDelay = WATCHTIME_BLOCKS): SideParams {
   const onePercent = fundingSatoshis / 100n;
   const r = reserve ?? (onePercent > DUST_LIMIT_SATOSHIS ? onePercent : DUST_LIMIT_SATOSHIS);
   return {
@@ -47,15 +49,15 @@ export function localSide(bp: ChannelBasepoints, fundingSatoshis: bigint, reserv
     maxHtlcValueInFlightMsat: fundingSatoshis * 1000n,
     channelReserveSatoshis: r,
     htlcMinimumMsat: HTLC_MINIMUM_MSAT,
-    toSelfDelay: TO_SELF_DELAY,
+    toSelfDelay,
     maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
   };
 }
 
 /** Our bounds on a peer's proposal (Core Lightning's check_config_bounds and its defaults). */
 export const OPENING_POLICY: OpeningPolicy = {
-  // max-locktime-blocks
-  maxToSelfDelay: 2016,
+  // max-locktime-blocks (lightningd's own value replaces it: ChannelControlOptions)
+  maxToSelfDelay: MAX_LOCKTIME_BLOCKS,
   minFeeratePerKw: 253,
   maxFeeratePerKw: 500_000,
   maxDustLimitSatoshis: 20_000n,
@@ -64,6 +66,22 @@ export const OPENING_POLICY: OpeningPolicy = {
   minFundingSatoshis: 10_000n,
   trustZeroconf: false,
 };
+
+/**
+ * Why `watchtime-blocks` and `max-locktime-blocks` cannot be used, else undefined: each a whole
+ * number of blocks from 1 to 65535 (BOLT 2's to_self_delay is a u16), and the first at most the
+ * second (we would refuse our own request in a peer, as Core Lightning's check_config does).
+ */
+export function locktimeProblem(o: { watchtimeBlocks?: number | undefined; maxLocktimeBlocks?: number | undefined }): string | undefined {
+  const blocks = (v: number | undefined) => v === undefined || (Number.isSafeInteger(v) && v >= 1 && v <= 0xffff);
+  if (!blocks(o.watchtimeBlocks)) return `watchtime-blocks: expected a whole number of blocks from 1 to 65535, got ${o.watchtimeBlocks}`;
+  if (!blocks(o.maxLocktimeBlocks))
+    return `max-locktime-blocks: expected a whole number of blocks from 1 to 65535, got ${o.maxLocktimeBlocks}`;
+  const watch = o.watchtimeBlocks ?? WATCHTIME_BLOCKS;
+  const max = o.maxLocktimeBlocks ?? MAX_LOCKTIME_BLOCKS;
+  if (watch > max) return `watchtime-blocks ${watch} is over max-locktime-blocks ${max}`;
+  return undefined;
+}
 
 /** Our normal-operation policy (Core Lightning's max-dust-htlc-exposure-msat: 50,000 sat). */
 export const CHANNEL_POLICY: ChannelPolicy = { maxDustHtlcExposureMsat: 50_000_000n, minFeeratePerKw: 253, maxFeeratePerKw: 500_000 };

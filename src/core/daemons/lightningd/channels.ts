@@ -12,6 +12,7 @@ import { fromHex, toHex } from '../../base/bytes.ts';
 import type { ChainListener, ConnectedBlock, FeeEstimates, SendResult } from '../../chain/backend.ts';
 import type { NetworkName } from '../../chain/chains.ts';
 import { deserializeValue, serializeChannel, serializeValue } from '../../channel/serialize.ts';
+import type { ChannelState } from '../../channel/state.ts';
 import type { DialTarget } from '../../net/transport.ts';
 import type { Clock, DaemonRef, DaemonSpec, Log } from '../../node/daemon.ts';
 import { DAEMONS } from '../../node/daemons.ts';
@@ -70,6 +71,10 @@ export interface ChannelControlOptions {
   /** Our node_announcement's alias and rgb color (6 hex digits). */
   alias?: string;
   color?: string;
+  /** Core Lightning's `watchtime-blocks`: the to_self_delay we ask of peers (default WATCHTIME_BLOCKS). */
+  watchtimeBlocks?: number;
+  /** Core Lightning's `max-locktime-blocks`: the longest to_self_delay we let a peer ask of us (default MAX_LOCKTIME_BLOCKS). */
+  maxLocktimeBlocks?: number;
 }
 
 /** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
@@ -93,6 +98,10 @@ interface Opening extends ChannelDaemon<OpeningdSpec> {
   resuming?: boolean;
   /** fundchannel's `mindepth`: the confirmations we wait for before channel_ready (else the accepter's minimum_depth). */
   mindepth?: number;
+  /** The connection it was started for (a reconnect's PeerConnectedEvent counter): its links serve that one only. */
+  counter?: number;
+  /** Its end, once begun (end): one end per opening, whoever asks. */
+  ending?: Promise<void>;
 }
 
 /** A channeld instance: one per channel and connection (a new one after each reconnect or restart). */
@@ -420,10 +429,17 @@ export class ChannelControl implements ChainListener {
     roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel' | 'funded'>,
     reserve?: bigint,
     funded?: bigint,
+    counter?: number,
   ): Promise<Opening> {
     const dbid = funded ?? (await this.o.db.newDbid());
     const bp = await this.o.hsmd.guard(this.o.hsmd.api.channelBasepoints(peerId, dbid));
-    const op = { dbid, peerId, role, ...(role === 'resume' ? { resuming: true } : {}) } as Opening;
+    const op = {
+      dbid,
+      peerId,
+      role,
+      ...(role === 'resume' ? { resuming: true } : {}),
+      ...(counter !== undefined ? { counter } : {}),
+    } as Opening;
     const events: OpeningdEvents = {
       funded: f => this.funded(op, f),
       failed: e => void (op.failed = e.message),
@@ -436,8 +452,8 @@ export class ChannelControl implements ChainListener {
       network: this.o.network,
       ourFeatures: this.o.ourFeatures,
       theirFeatures,
-      local: localSide(bp, fundingSatoshis, reserve),
-      policy: OPENING_POLICY,
+      local: localSide(bp, fundingSatoshis, reserve, this.o.watchtimeBlocks),
+      policy: this.o.maxLocktimeBlocks === undefined ? OPENING_POLICY : { ...OPENING_POLICY, maxToSelfDelay: this.o.maxLocktimeBlocks },
       channelPolicy: CHANNEL_POLICY,
       ...roleInit,
     };
@@ -445,7 +461,7 @@ export class ChannelControl implements ChainListener {
       DAEMONS.openingd,
       `openingd-${dbid}`,
       init,
-      { peerId, dbid, channelId: temporaryChannelId },
+      { peerId, dbid, channelId: temporaryChannelId, ...(counter !== undefined ? { counter } : {}) },
       events,
     );
     Object.assign(op, started);
@@ -464,7 +480,7 @@ export class ChannelControl implements ChainListener {
     ref: DaemonRef<S>,
     instance: string,
     init: S['init'],
-    ch: { peerId: string; dbid: bigint; channelId: Uint8Array },
+    ch: { peerId: string; dbid: bigint; channelId: Uint8Array; counter?: number },
     events: object,
     caps?: ChannelCapability[],
   ): Promise<ChannelDaemon<S>> {
@@ -484,7 +500,12 @@ export class ChannelControl implements ChainListener {
         uses: { peer: { port: peerUse }, hsm: { port: hsmUse }, events: { port: answers.port } },
         serves: { peer: { port: ownerServe, caps: [] } },
       });
-      const args: ChannelLinkArgs = { peerId: ch.peerId, channelId: ch.channelId };
+      // Bound to one connection (ChannelLinkArgs.counter): refused if the peer is on another already.
+      const args: ChannelLinkArgs = {
+        peerId: ch.peerId,
+        channelId: ch.channelId,
+        ...(ch.counter !== undefined ? { counter: ch.counter } : {}),
+      };
       await connectd.attach({ key, name: CONNECTD_CHANNEL_LINK, args, uses: { port: ownerUse }, serves: { port: peerServe, caps: [] } });
       return { daemon, key, events: answers };
     } catch (e) {
@@ -531,10 +552,18 @@ export class ChannelControl implements ChainListener {
     if (!p.localIsOpener) await this.o.connectd.guard(this.o.connectd.api.addChannelId(op.key, p.channelId));
   }
 
-  /** Ends an opening's openingd and its links. */
-  private async end(op: Opening): Promise<void> {
-    this.openings.delete(op.key);
-    await this.endLinks(op);
+  /**
+   * Ends an opening's openingd and its links, once: every later call answers the same end. Its links
+   * are named by the channel (`channel-N`), as a later openingd's for the same channel are: only the
+   * first end detaches them, and the opening leaves `openings` only if a later one has not taken
+   * its place, so an old opening's end never touches a new one's links or entry.
+   */
+  private end(op: Opening): Promise<void> {
+    op.ending ??= (async () => {
+      await this.endLinks(op);
+      if (this.openings.get(op.key) === op) this.openings.delete(op.key);
+    })();
+    return op.ending;
   }
 
   // ---- the funding output's depth (ChainListener) ----
@@ -613,20 +642,36 @@ export class ChannelControl implements ChainListener {
     const op = this.openings.get(`channel-${c.dbid}`);
     // After a restart no openingd runs for it: channeld's channel_reestablish will carry on from here.
     // One reestablishing goes on first: resumeOpening calls lockIn once it is done.
-    if (!op || op.locking || op.resuming) return;
+    if (!op || op.locking || op.resuming || op.ending) return;
     op.locking = true;
     void (async () => {
+      let state: ChannelState;
+      let withAlias: ChannelRecord;
+      let remote: bigint | undefined;
       try {
         // Our alias, durable before the channel_ready that carries it (channel-alias.ts).
-        const withAlias = await this.ourAlias(this.record(c.dbid) ?? c);
-        const state = await op.daemon.guard(op.daemon.api.ready(parseScid(withAlias.alias!.local!)));
+        withAlias = await this.ourAlias(this.record(c.dbid) ?? c);
+        // Not in the channel's turn: the peer's channel_ready may take blocks, and a reconnect or a
+        // force close must not wait for it (the openingd they end answers here with its failure).
+        state = await op.daemon.guard(op.daemon.api.ready(parseScid(withAlias.alias!.local!)));
         // (an openingd without peerAlias, as a test's, gives none)
-        const remote = await Promise.resolve(op.daemon.api.peerAlias?.()).catch(() => undefined);
+        remote = await Promise.resolve(op.daemon.api.peerAlias?.()).catch(() => undefined);
+      } catch (e) {
+        // openingd ends at its first failure: the channel stays funded, awaiting the next reestablish.
+        this.o.log.warn(`channel ${c.channel_id}: channel_ready failed: ${op.failed ?? errorText(e)}`);
+        await this.inTurn(c.dbid, () => this.end(op));
+        return;
+      }
+      // What follows starts and ends the channel's daemons: in its turn, as a reconnect's do.
+      await this.inTurn(c.dbid, async () => {
+        // Ended meanwhile (a reconnect replaced it, or a force close): the channel is as that left it.
+        if (op.ending) return;
+        const now = this.record(c.dbid) ?? withAlias;
         const locked: ChannelRecord = {
-          ...(this.record(c.dbid) ?? withAlias),
+          ...now,
           state: 'CHANNELD_NORMAL',
           channel: serializeChannel(state),
-          ...(remote !== undefined ? { alias: { ...withAlias.alias, remote: formatScid(remote) } } : {}),
+          ...(remote !== undefined ? { alias: { ...now.alias, remote: formatScid(remote) } } : {}),
         };
         await this.o.db.saveChannel(locked);
         // connectd holds what the peer sends from here on; what openingd got after channel_ready goes to channeld.
@@ -634,12 +679,8 @@ export class ChannelControl implements ChainListener {
         const early = await op.daemon.guard(op.daemon.api.handoverMessages()).catch(() => [] as Uint8Array[]);
         await this.end(op);
         // Taking over from openingd on the same connection: no channel_reestablish (channeld's init).
-        await this.inTurn(locked.dbid, () => this.startChanneld(locked, false, undefined, early));
-      } catch (e) {
-        // openingd ends at its first failure: the channel stays funded, awaiting channeld's reestablish.
-        this.o.log.warn(`channel ${c.channel_id}: channel_ready failed: ${errorText(e)}`);
-        await this.end(op);
-      }
+        await this.startChanneld(locked, false, undefined, early, op.counter);
+      });
     })();
   }
 
@@ -699,12 +740,24 @@ export class ChannelControl implements ChainListener {
       const error = encodeMessage({ name: 'error', channel_id: fromHex(c.channel_id), data: new TextEncoder().encode(text) });
       await this.o.connectd.guard(this.o.connectd.api.sendToPeer(e.id, error)).catch(() => undefined);
     }
-    await Promise.all([
-      ...theirs
-        .filter(c => this.resumable(c))
-        .map(c => this.inTurn(c.dbid, () => this.startChanneld(this.record(c.dbid) ?? c, true, e.features))),
-      ...theirs.filter(c => c.state === 'CHANNELD_AWAITING_LOCKIN').map(c => this.inTurn(c.dbid, () => this.resumeOpening(c, e.features))),
-    ]);
+    await Promise.all(
+      theirs
+        .filter(c => this.resumable(c) || c.state === 'CHANNELD_AWAITING_LOCKIN')
+        .map(c => this.inTurn(c.dbid, () => this.reconnected(c.dbid, e))),
+    );
+  }
+
+  /**
+   * In the channel's turn, from its state then (a lock-in before it in the turn may have moved it
+   * on): channeld for a channel in operation, openingd's reestablish for one awaiting lock-in. Both
+   * speak on this connection only: if it has ended already, their links are refused (connectd),
+   * and the next connection's turn starts the daemon it needs.
+   */
+  private async reconnected(dbid: string, e: PeerConnectedEvent): Promise<void> {
+    const c = this.record(dbid);
+    if (!c) return;
+    if (this.resumable(c)) await this.startChanneld(c, true, e.features, undefined, e.counter);
+    else if (c.state === 'CHANNELD_AWAITING_LOCKIN') await this.resumeOpening(c, e.features, e.counter);
   }
 
   /**
@@ -713,7 +766,7 @@ export class ChannelControl implements ChainListener {
    * (BOLT 2 "upon reconnection: MUST transmit `channel_reestablish`") and, at minimum_depth, sends
    * channel_ready and hands the channel to channeld as lockIn does.
    */
-  private async resumeOpening(c: ChannelRecord, theirFeatures: string): Promise<void> {
+  private async resumeOpening(c: ChannelRecord, theirFeatures: string, counter?: number): Promise<void> {
     const old = this.openings.get(`channel-${c.dbid}`);
     if (old) await this.end(old);
     const dbid = BigInt(c.dbid);
@@ -728,6 +781,7 @@ export class ChannelControl implements ChainListener {
         { funded: c.funded },
         undefined,
         dbid,
+        counter,
       );
       op.record = c;
       await op.daemon.guard(op.daemon.api.resume());
@@ -746,7 +800,13 @@ export class ChannelControl implements ChainListener {
    * Starts channeld for a channel (init: its last durable state), with the links openingd had
    * (startWithLinks). Not while its peer is away: peerConnected starts it then.
    */
-  private async startChanneld(c: ChannelRecord, reestablish: boolean, theirFeatures?: string, early?: Uint8Array[]): Promise<void> {
+  private async startChanneld(
+    c: ChannelRecord,
+    reestablish: boolean,
+    theirFeatures?: string,
+    early?: Uint8Array[],
+    counter?: number,
+  ): Promise<void> {
     if (!this.resumable(c)) return;
     const old = this.running.get(c.dbid);
     if (old) await this.endChanneld(old);
@@ -781,7 +841,7 @@ export class ChannelControl implements ChainListener {
       DAEMONS.channeld,
       `channeld-${c.dbid}-${++this.instances}`,
       init,
-      { peerId: c.peer_id, dbid, channelId: fromHex(c.channel_id) },
+      { peerId: c.peer_id, dbid, channelId: fromHex(c.channel_id), ...(counter !== undefined ? { counter } : {}) },
       events,
     );
     Object.assign(r, started);
