@@ -1,0 +1,147 @@
+// Timed rounds for the channel and payment benches (pay, htlc, web-pay): each side is a Trial whose
+// operations are prepared untimed (invoices made, say) and then run one after another (the time of
+// each) or all at once (the time from the first start to the last end). Rounds rotate which side
+// goes first, so every side sees the same machine load; ratios against the baseline are per round.
+import { median, quantile } from './pay-stats.ts';
+
+export interface Trial {
+  /** `n` operations, prepared untimed; each resolves once its operation is complete. */
+  prepare(n: number): Promise<(() => Promise<void>)[]>;
+  /** Around a timed batch (an LDK pair's event loop runs only then). */
+  around?(on: boolean): void;
+  /** This side's CPU is this process's (its nodes run here): CPU per operation is measured. */
+  cpuHere?: boolean;
+}
+
+/** Payments: the invoices made untimed, each paid by `pay` (timed). */
+export function payTrial(invoice: () => Promise<string> | string, pay: (bolt11: string) => Promise<unknown>): Trial {
+  return {
+    async prepare(n) {
+      const invoices: string[] = [];
+      for (let i = 0; i < n; i++) invoices.push(await invoice());
+      return invoices.map(inv => async () => void (await pay(inv)));
+    },
+  };
+}
+
+/** CPU milliseconds of this process, every thread (getrusage): what an operation costs whatever the load. */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Milliseconds of each of `n` operations one after another, and this process's CPU milliseconds per operation. */
+export async function sequential(t: Trial, n: number): Promise<{ ms: number[]; cpu: number }> {
+  const ops = await t.prepare(n);
+  t.around?.(true);
+  const out: number[] = [];
+  const c0 = cpuMs();
+  try {
+    for (const op of ops) {
+      const t0 = performance.now();
+      await op();
+      out.push(performance.now() - t0);
+    }
+  } finally {
+    t.around?.(false);
+  }
+  return { ms: out, cpu: (cpuMs() - c0) / n };
+}
+
+/** Milliseconds from starting `n` operations at once to the last one's end. */
+export async function concurrent(t: Trial, n: number): Promise<number> {
+  const ops = await t.prepare(n);
+  t.around?.(true);
+  try {
+    const t0 = performance.now();
+    await Promise.all(ops.map(op => op()));
+    return performance.now() - t0;
+  } finally {
+    t.around?.(false);
+  }
+}
+
+export interface Compared {
+  /** Every sequential operation's milliseconds, per side. */
+  ms: Record<string, number[]>;
+  /** Operations per second with `atOnce` at once, per side and round. */
+  rate: Record<string, number[]>;
+  /** CPU milliseconds per operation, per side and round (sides with cpuHere). */
+  cpu: Record<string, number[]>;
+  /** Per side and round: its median time over the baseline's. */
+  latRatio: Record<string, number[]>;
+  /** Per side and round: its time for `atOnce` operations over the baseline's. */
+  rateRatio: Record<string, number[]>;
+}
+
+/** `rounds` rounds of `perRound` sequential operations, then `atOnce` at once, for every side; warmed up first. */
+export async function compare(
+  sides: Record<string, Trial>,
+  baseline: string,
+  o: { rounds: number; perRound: number; atOnce: number; warmup?: number },
+): Promise<Compared> {
+  const names = Object.keys(sides);
+  const per = () => Object.fromEntries(names.map(n => [n, [] as number[]]));
+  const c: Compared = { ms: per(), rate: per(), cpu: per(), latRatio: per(), rateRatio: per() };
+  // Untimed: the first operations compile everything.
+  for (const n of names) await sequential(sides[n]!, o.warmup ?? 3);
+  for (let r = 0; r < o.rounds; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]!);
+    const med: Record<string, number> = {};
+    const wall: Record<string, number> = {};
+    for (const n of order) {
+      const { ms, cpu } = await sequential(sides[n]!, o.perRound);
+      c.ms[n]!.push(...ms);
+      if (sides[n]!.cpuHere) c.cpu[n]!.push(cpu);
+      med[n] = median(ms);
+    }
+    for (const n of order) {
+      wall[n] = await concurrent(sides[n]!, o.atOnce);
+      c.rate[n]!.push((o.atOnce * 1000) / wall[n]);
+    }
+    for (const n of names) {
+      c.latRatio[n]!.push(med[n]! / med[baseline]!);
+      c.rateRatio[n]!.push(wall[n]! / wall[baseline]!);
+    }
+  }
+  return c;
+}
+
+const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+const per = (xs: number[]) => xs.map(x => x.toFixed(2)).join(', ');
+
+/** The notes of a comparison: median time, rate with `atOnce` at once, CPU; each side against `baseline`. */
+export function comparisonNotes(c: Compared, baseline: string, what: string, atOnce: number, labels: Record<string, string>): string[] {
+  const others = Object.keys(c.ms).filter(n => n !== baseline);
+  const L = (n: string) => labels[n] ?? n;
+  const notes = [
+    `median time of one ${what} (${c.ms[baseline]!.length} each): ${Object.keys(c.ms)
+      .map(n => `${L(n)} **${f(median(c.ms[n]!))} ms**`)
+      .join(', ')}; against ${L(baseline)}: ${others
+      .map(n => `${L(n)} **${median(c.latRatio[n]!).toFixed(2)}x** (per round: ${per(c.latRatio[n]!)})`)
+      .join('; ')}`,
+    `${what}s per second, ${atOnce} at once: ${Object.keys(c.rate)
+      .map(n => `${L(n)} **${f(median(c.rate[n]!))}/s**`)
+      .join(', ')}; time per ${what} against ${L(baseline)}: ${others
+      .map(n => `${L(n)} **${median(c.rateRatio[n]!).toFixed(2)}x** (per round: ${per(c.rateRatio[n]!)})`)
+      .join('; ')}`,
+    `one ${what} after another: ${Object.keys(c.ms)
+      .map(n => `${L(n)} ${f(1000 / median(c.ms[n]!))}/s (p90 ${f(quantile(c.ms[n]!, 0.9))} ms)`)
+      .join(', ')}`,
+  ];
+  const withCpu = Object.keys(c.cpu).filter(n => c.cpu[n]!.length > 0);
+  if (withCpu.length > 1)
+    notes.push(
+      `CPU per ${what} (this process, every thread; median over rounds; not slowed by the machine's load, unlike the times): ${withCpu
+        .map(n => `${L(n)} **${f(median(c.cpu[n]!))} ms**`)
+        .join(', ')}${
+        c.cpu[baseline]!.length
+          ? `; against ${L(baseline)}: ${withCpu
+              .filter(n => n !== baseline)
+              .map(n => `${L(n)} **${(median(c.cpu[n]!) / median(c.cpu[baseline]!)).toFixed(2)}x**`)
+              .join(', ')}`
+          : ''
+      }`,
+    );
+  return notes;
+}
