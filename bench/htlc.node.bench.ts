@@ -20,7 +20,7 @@ import { startRegtestWithLdk } from '../test/interop/ldk/regtest-node.ts';
 import { htlcRoundTrips } from './htlc-round-trip.ts';
 import { durable, ldkPair } from './pay-ldk.ts';
 import { ourPair } from './pay.node.bench.ts';
-import { compare, comparisonNotes, payTrial, type Trial } from './rounds.ts';
+import { compare, comparisonNotes, payTrial, repeatTrial, type Trial } from './rounds.ts';
 
 export const title = 'HTLC round trips on one channel, durable: ours with ours and with LDK, beside LDK with LDK';
 export const runtimes = ['node' as const];
@@ -28,11 +28,6 @@ export const runtimes = ['node' as const];
 const FUNDING_SAT = 1_000_000;
 const AMOUNT_MSAT = 5_000_000n;
 const ATONCE = 10;
-
-/** Round trips as a Trial: nothing to prepare. */
-export function roundTripTrial(once: () => Promise<void>): Trial {
-  return { prepare: async n => Array.from({ length: n }, () => once), cpuHere: true };
-}
 
 /** Our Node node with a channel to an LDK node (durable) on a regtest chain, LDK's loop every 1 ms while timed. */
 async function oursToLdk(dir: string) {
@@ -100,8 +95,8 @@ export async function run(report: Reporter): Promise<void> {
   const oursRt = htlcRoundTrips(ours.a.lightningd, ours.height, AMOUNT_MSAT);
   const ldkRt = htlcRoundTrips(withLdk.env.node.lightningd, () => withLdk.env.h.chain.height, AMOUNT_MSAT);
   const sides: Record<string, Trial> = {
-    ours: roundTripTrial(oursRt.once),
-    oursLdk: { ...roundTripTrial(ldkRt.once), around: on => withLdk.around(on) },
+    ours: repeatTrial(oursRt.once),
+    oursLdk: { ...repeatTrial(ldkRt.once), around: on => withLdk.around(on) },
     ldk: {
       ...payTrial(
         () => pair.invoice(AMOUNT_MSAT),

@@ -5,12 +5,22 @@
 import { median, quantile } from './pay-stats.ts';
 
 export interface Trial {
-  /** `n` operations, prepared untimed; each resolves once its operation is complete. */
-  prepare(n: number): Promise<(() => Promise<void>)[]>;
+  /** `n` operations, prepared untimed; each resolves once its operation is complete (or `timed`). */
+  prepare?(n: number): Promise<(() => Promise<void>)[]>;
   /** Around a timed batch (an LDK pair's event loop runs only then). */
   around?(on: boolean): void;
   /** This side's CPU is this process's (its nodes run here): CPU per operation is measured. */
   cpuHere?: boolean;
+  /**
+   * Operations timed where they run (a page), instead of prepare: the milliseconds of each of `n`
+   * one after another, and of `n` at once.
+   */
+  timed?: { each(n: number): Promise<number[]>; all(n: number): Promise<number> };
+}
+
+/** Operations with nothing to prepare (HTLC round trips). */
+export function repeatTrial(once: () => Promise<void>): Trial {
+  return { prepare: async n => Array.from({ length: n }, () => once), cpuHere: true };
 }
 
 /** Payments: the invoices made untimed, each paid by `pay` (timed). */
@@ -32,7 +42,8 @@ const cpuMs = (): number => {
 
 /** Milliseconds of each of `n` operations one after another, and this process's CPU milliseconds per operation. */
 export async function sequential(t: Trial, n: number): Promise<{ ms: number[]; cpu: number }> {
-  const ops = await t.prepare(n);
+  if (t.timed) return { ms: await t.timed.each(n), cpu: NaN };
+  const ops = await t.prepare!(n);
   t.around?.(true);
   const out: number[] = [];
   const c0 = cpuMs();
@@ -50,7 +61,8 @@ export async function sequential(t: Trial, n: number): Promise<{ ms: number[]; c
 
 /** Milliseconds from starting `n` operations at once to the last one's end. */
 export async function concurrent(t: Trial, n: number): Promise<number> {
-  const ops = await t.prepare(n);
+  if (t.timed) return t.timed.all(n);
+  const ops = await t.prepare!(n);
   t.around?.(true);
   try {
     const t0 = performance.now();
