@@ -107,9 +107,9 @@ export async function run(report: Reporter): Promise<void> {
     },
   };
   try {
-    const c = await compare(sides, 'ldk', { rounds, perRound, atOnce: ATONCE });
+    const c = await compare(sides, { rounds, perRound, atOnce: ATONCE });
     const labels = { ours: 'ours → ours', oursLdk: 'ours → LDK', ldk: 'LDK → LDK' };
-    for (const n of comparisonNotes(c, 'ldk', 'round trip', ATONCE, labels)) report.note(n);
+    for (const n of comparisonNotes(c, ['ldk'], 'round trip', labels)) report.note(n);
     report.note(
       `${(Number(AMOUNT_MSAT) / 1000).toLocaleString('en-US')} sat HTLCs over ${FUNDING_SAT.toLocaleString('en-US')} sat channels; ours: channeld's addHtlc (durable before update_add_htlc leaves) until lightningd's write of the failed HTLC is durable, the peer failing it as malformed; LDK → LDK: send_payment of an invoice until PaymentSent (fulfilled; the same two dances), ChannelMonitors fsynced before each update completes, LDK's loops polled every 1 ms; RouteNotFound right after a payment ${pair.refusals()} times (asked again 1 ms later, counted); CPU of ours → LDK includes the LDK node's`,
     );

@@ -97,8 +97,8 @@ export async function run(report: Reporter): Promise<void> {
     },
   };
   try {
-    const c = await compare(sides, 'ldk', { rounds, perRound, atOnce: CONCURRENT });
-    for (const n of comparisonNotes(c, 'ldk', 'payment', CONCURRENT, { ours: 'ours', ldk: 'LDK' })) report.note(n);
+    const c = await compare(sides, { rounds, perRound, atOnce: CONCURRENT });
+    for (const n of comparisonNotes(c, ['ldk'], 'payment', { ours: 'ours', ldk: 'LDK' })) report.note(n);
     report.note(
       `${(AMOUNT_MSAT / 1000).toLocaleString('en-US')} sat each over a ${FUNDING_SAT.toLocaleString('en-US')} sat channel; ours: xpay until it answers (lightningd's store fsynced, both nodes' channel state durable); LDK: send_payment until PaymentSent, ChannelMonitors written and fsynced before each update completes, its event loop polled every 1 ms; send_payment answered RouteNotFound ${pair.refusals()} times right after a payment (asked again 1 ms later, the time counted)`,
     );

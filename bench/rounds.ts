@@ -76,84 +76,80 @@ export async function concurrent(t: Trial, n: number): Promise<number> {
 export interface Compared {
   /** Every sequential operation's milliseconds, per side. */
   ms: Record<string, number[]>;
-  /** Operations per second with `atOnce` at once, per side and round. */
-  rate: Record<string, number[]>;
+  /** Per side and round: the median of its sequential operations' milliseconds. */
+  med: Record<string, number[]>;
+  /** Per side and round: milliseconds for `atOnce` operations at once. */
+  wall: Record<string, number[]>;
   /** CPU milliseconds per operation, per side and round (sides with cpuHere). */
   cpu: Record<string, number[]>;
-  /** Per side and round: its median time over the baseline's. */
-  latRatio: Record<string, number[]>;
-  /** Per side and round: its time for `atOnce` operations over the baseline's. */
-  rateRatio: Record<string, number[]>;
+  atOnce: number;
 }
 
 /** `rounds` rounds of `perRound` sequential operations, then `atOnce` at once, for every side; warmed up first. */
 export async function compare(
   sides: Record<string, Trial>,
-  baseline: string,
   o: { rounds: number; perRound: number; atOnce: number; warmup?: number },
 ): Promise<Compared> {
   const names = Object.keys(sides);
   const per = () => Object.fromEntries(names.map(n => [n, [] as number[]]));
-  const c: Compared = { ms: per(), rate: per(), cpu: per(), latRatio: per(), rateRatio: per() };
+  const c: Compared = { ms: per(), med: per(), wall: per(), cpu: per(), atOnce: o.atOnce };
   // Untimed: the first operations compile everything.
   for (const n of names) await sequential(sides[n]!, o.warmup ?? 3);
   for (let r = 0; r < o.rounds; r++) {
     const order = names.map((_, i) => names[(i + r) % names.length]!);
-    const med: Record<string, number> = {};
-    const wall: Record<string, number> = {};
     for (const n of order) {
       const { ms, cpu } = await sequential(sides[n]!, o.perRound);
       c.ms[n]!.push(...ms);
+      c.med[n]!.push(median(ms));
       if (sides[n]!.cpuHere) c.cpu[n]!.push(cpu);
-      med[n] = median(ms);
     }
-    for (const n of order) {
-      wall[n] = await concurrent(sides[n]!, o.atOnce);
-      c.rate[n]!.push((o.atOnce * 1000) / wall[n]);
-    }
-    for (const n of names) {
-      c.latRatio[n]!.push(med[n]! / med[baseline]!);
-      c.rateRatio[n]!.push(wall[n]! / wall[baseline]!);
-    }
+    for (const n of order) c.wall[n]!.push(await concurrent(sides[n]!, o.atOnce));
   }
   return c;
 }
 
 const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
-const per = (xs: number[]) => xs.map(x => x.toFixed(2)).join(', ');
 
-/** The notes of a comparison: median time, rate with `atOnce` at once, CPU; each side against `baseline`. */
-export function comparisonNotes(c: Compared, baseline: string, what: string, atOnce: number, labels: Record<string, string>): string[] {
-  const others = Object.keys(c.ms).filter(n => n !== baseline);
+/** Per round, `xs[r] / base[r]`: their median, and every round's. */
+function ratios(xs: number[], base: number[]): string {
+  const r = xs.map((x, i) => x / base[i]!);
+  return `**${median(r).toFixed(2)}x** (per round: ${r.map(x => x.toFixed(2)).join(', ')})`;
+}
+
+/** Whether `n` is a baseline listed before `b` (then already compared with `b`). */
+const earlier = (baselines: string[], n: string, b: string) => baselines.includes(n) && baselines.indexOf(n) < baselines.indexOf(b);
+
+/** The notes of a comparison: median time, rate with `atOnce` at once, CPU; every other side against each of `baselines`. */
+export function comparisonNotes(c: Compared, baselines: string[], what: string, labels: Record<string, string>): string[] {
+  const names = Object.keys(c.ms);
   const L = (n: string) => labels[n] ?? n;
+  /** Every other side against each baseline (not against one listed before it), per round. */
+  const versus = (bases: string[], among: string[]) =>
+    bases.map(b => [b, among.filter(n => n !== b && !earlier(bases, n, b))] as const).filter(([, ns]) => ns.length > 0);
+  const against = (of: Record<string, number[]>) =>
+    versus(baselines, names)
+      .map(([b, ns]) => `against ${L(b)}: ${ns.map(n => `${L(n)} ${ratios(of[n]!, of[b]!)}`).join('; ')}`)
+      .join('; ');
   const notes = [
-    `median time of one ${what} (${c.ms[baseline]!.length} each): ${Object.keys(c.ms)
-      .map(n => `${L(n)} **${f(median(c.ms[n]!))} ms**`)
-      .join(', ')}; against ${L(baseline)}: ${others
-      .map(n => `${L(n)} **${median(c.latRatio[n]!).toFixed(2)}x** (per round: ${per(c.latRatio[n]!)})`)
-      .join('; ')}`,
-    `${what}s per second, ${atOnce} at once: ${Object.keys(c.rate)
-      .map(n => `${L(n)} **${f(median(c.rate[n]!))}/s**`)
-      .join(', ')}; time per ${what} against ${L(baseline)}: ${others
-      .map(n => `${L(n)} **${median(c.rateRatio[n]!).toFixed(2)}x** (per round: ${per(c.rateRatio[n]!)})`)
-      .join('; ')}`,
-    `one ${what} after another: ${Object.keys(c.ms)
+    `median time of one ${what} (${c.ms[names[0]!]!.length} each): ${names.map(n => `${L(n)} **${f(median(c.ms[n]!))} ms**`).join(', ')}; ${against(c.med)}`,
+    `${what}s per second, ${c.atOnce} at once: ${names
+      .map(n => `${L(n)} **${f(median(c.wall[n]!.map(w => (c.atOnce * 1000) / w)))}/s**`)
+      .join(', ')}; time per ${what} ${against(c.wall)}`,
+    `one ${what} after another: ${names
       .map(n => `${L(n)} ${f(1000 / median(c.ms[n]!))}/s (p90 ${f(quantile(c.ms[n]!, 0.9))} ms)`)
       .join(', ')}`,
   ];
-  const withCpu = Object.keys(c.cpu).filter(n => c.cpu[n]!.length > 0);
-  if (withCpu.length > 1)
+  const withCpu = names.filter(n => c.cpu[n]!.length > 0);
+  const cpuBase = baselines.filter(b => withCpu.includes(b));
+  if (withCpu.length > 0)
     notes.push(
       `CPU per ${what} (this process, every thread; median over rounds; not slowed by the machine's load, unlike the times): ${withCpu
         .map(n => `${L(n)} **${f(median(c.cpu[n]!))} ms**`)
-        .join(', ')}${
-        c.cpu[baseline]!.length
-          ? `; against ${L(baseline)}: ${withCpu
-              .filter(n => n !== baseline)
-              .map(n => `${L(n)} **${(median(c.cpu[n]!) / median(c.cpu[baseline]!)).toFixed(2)}x**`)
-              .join(', ')}`
-          : ''
-      }`,
+        .join(', ')}${versus(cpuBase, withCpu)
+        .map(
+          ([b, ns]) => `; against ${L(b)}: ${ns.map(n => `${L(n)} **${(median(c.cpu[n]!) / median(c.cpu[b]!)).toFixed(2)}x**`).join(', ')}`,
+        )
+        .join('')}`,
     );
   return notes;
 }

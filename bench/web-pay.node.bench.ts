@@ -1,13 +1,13 @@
 // Payments and HTLC round trips with our node in Chromium (issues 13 and 14): a node of ours in a
 // page (bench/web-tab.ts: daemons in Workers, IndexedDB with strict durability) with a channel to a
 // Node node on `boltworker regtest`, through our WebSocket-to-TCP bridge; beside two of our Node nodes
-// (bench/pay.node.bench.ts's pair) in the same run, the baseline:
+// (bench/pay.node.bench.ts's pair) and two LDK nodes (bench/pay-ldk.ts's) in the same run, the baselines:
 //   - the median time of one payment over one hop (xpay of a fresh invoice until it answers) and
 //     payments per second with ATONCE at once;
 //   - HTLC round trips (bench/htlc-round-trip.ts: add, the dance, failed back, the dance again), one
 //     after another and ATONCE at once.
 // The tab's times are taken in the page (the bench only hands it invoices over playwright). Rounds
-// rotate who goes first; the ratios (tab / Node-Node, time per operation) are per round.
+// rotate who goes first; the ratios (time per operation, against LDK-LDK and Node-Node) are per round.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +18,14 @@ import { startRegtest } from '../src/regtest/server-node.ts';
 import { startBridge } from '../src/transports/bridge-server.ts';
 import { fundsWhen, postJson } from '../test/support/regtest-client.ts';
 import { htlcRoundTrips } from './htlc-round-trip.ts';
+import { ldkPair } from './pay-ldk.ts';
 import { ourPair } from './pay.node.bench.ts';
 import { compare, comparisonNotes, payTrial, repeatTrial, type Trial } from './rounds.ts';
 import type { BenchTab } from './web-tab.ts';
 import { chromiumLauncher, viteServer } from './wire.node.bench.ts';
 
-export const title = 'Payments and HTLC round trips, durable: our node in Chromium paying a Node node, beside two Node nodes';
+export const title =
+  'Payments and HTLC round trips, durable: our node in Chromium paying a Node node, beside two Node nodes and two LDK nodes';
 export const runtimes = ['node' as const];
 
 const FUNDING_SAT = 1_000_000;
@@ -61,6 +63,7 @@ export async function run(report: Reporter): Promise<void> {
   const port = c.binding[0]!.port;
   const bridge = await startBridge({ listen: '127.0.0.1:0', allowLoopback: true, allowedPorts: [port] });
   const ours = await ourPair(join(dir, 'pair'));
+  const pair = await ldkPair(join(dir, 'ldk'), BigInt(FUNDING_SAT));
   const { server, port: vitePort } = await viteServer();
   // A profile on disk (not playwright's default in-memory context): the tab's IndexedDB is on disk,
   // so its strict-durability transactions wait for the disk as a real browser's do.
@@ -125,7 +128,16 @@ export async function run(report: Reporter): Promise<void> {
         );
       return out;
     };
+    const ldk: Trial = {
+      ...payTrial(
+        () => pair.invoice(BigInt(AMOUNT_MSAT)),
+        b => pair.pay(b),
+      ),
+      around: on => pair.run(on),
+      cpuHere: true,
+    };
     const payments: Record<string, Trial> = {
+      ldk,
       node: { ...payTrial(ours.invoice, ours.pay), cpuHere: true },
       tab: {
         timed: {
@@ -136,26 +148,28 @@ export async function run(report: Reporter): Promise<void> {
     };
     const rt = htlcRoundTrips(ours.a.lightningd, ours.height, BigInt(AMOUNT_MSAT));
     const roundTrips: Record<string, Trial> = {
+      ldk,
       node: repeatTrial(rt.once),
       tab: { timed: { each: n => tab('roundTripsEach', n, h.chain.height), all: n => tab('roundTripsAll', n, h.chain.height) } },
     };
-    const labels = { node: 'Node → Node', tab: 'Chromium → Node' };
+    const labels = { ldk: 'LDK → LDK', node: 'Node → Node', tab: 'Chromium → Node' };
     try {
-      const p = await compare(payments, 'node', { rounds, perRound, atOnce: ATONCE });
-      for (const n of comparisonNotes(p, 'node', 'payment', ATONCE, labels)) report.note(n);
-      const q = await compare(roundTrips, 'node', { rounds, perRound, atOnce: ATONCE });
-      for (const n of comparisonNotes(q, 'node', 'round trip', ATONCE, labels)) report.note(n);
+      const p = await compare(payments, { rounds, perRound, atOnce: ATONCE });
+      for (const n of comparisonNotes(p, ['ldk', 'node'], 'payment', labels)) report.note(`payments: ${n}`);
+      const q = await compare(roundTrips, { rounds, perRound, atOnce: ATONCE });
+      for (const n of comparisonNotes(q, ['ldk', 'node'], 'round trip', labels)) report.note(`HTLC round trips: ${n}`);
     } finally {
       rt.stop();
     }
     report.note(
-      `${(AMOUNT_MSAT / 1000).toLocaleString('en-US')} sat each over ${FUNDING_SAT.toLocaleString('en-US')} sat channels; Node → Node: two Node nodes (lightningd's store fsynced); Chromium → Node: the tab's node (IndexedDB, strict durability) through the bridge to a Node node; payments: xpay until it answers; round trips: channeld's addHtlc until lightningd's write of the removal is durable (the peer fails the HTLC as malformed)`,
+      `${(AMOUNT_MSAT / 1000).toLocaleString('en-US')} sat each over ${FUNDING_SAT.toLocaleString('en-US')} sat channels; Node → Node: two Node nodes (lightningd's store fsynced); Chromium → Node: the tab's node (IndexedDB, strict durability) through the bridge to a Node node; LDK → LDK: bench/pay-ldk.ts's pair (ChannelMonitors fsynced), send_payment until PaymentSent, for both (its round trip is a payment); payments: xpay until it answers; round trips: channeld's addHtlc until lightningd's write of the removal is durable (the peer fails the HTLC as malformed); CPU is this process's only (not Chromium's)`,
     );
   } finally {
     await tab('stop').catch(() => undefined);
     await page.close();
     await context.close();
     await server.close();
+    await pair.stop();
     await ours.stop();
     await bridge.close();
     await c.stop();
