@@ -31,6 +31,8 @@ export const runtimes = ['node' as const];
 const FUNDING_SAT = 1_000_000;
 const AMOUNT_MSAT = 5_000_000;
 const ATONCE = 10;
+/** The LDK pair pays both sets (payments, then round trips: each a payment), 5,000 sat each: a bigger channel. */
+const LDK_FUNDING_SAT = 5_000_000;
 
 type PeerChannel = { channel_id: string; status: string[]; peer_connected: boolean };
 const normal = (c: PeerChannel | undefined) => /^CHANNELD_NORMAL:channeld normal/.test(c?.status[0] ?? '');
@@ -63,7 +65,7 @@ export async function run(report: Reporter): Promise<void> {
   const port = c.binding[0]!.port;
   const bridge = await startBridge({ listen: '127.0.0.1:0', allowLoopback: true, allowedPorts: [port] });
   const ours = await ourPair(join(dir, 'pair'));
-  const pair = await ldkPair(join(dir, 'ldk'), BigInt(FUNDING_SAT));
+  const pair = await ldkPair(join(dir, 'ldk'), BigInt(LDK_FUNDING_SAT));
   const { server, port: vitePort } = await viteServer();
   // A profile on disk (not playwright's default in-memory context): the tab's IndexedDB is on disk,
   // so its strict-durability transactions wait for the disk as a real browser's do.
@@ -162,7 +164,7 @@ export async function run(report: Reporter): Promise<void> {
       rt.stop();
     }
     report.note(
-      `${(AMOUNT_MSAT / 1000).toLocaleString('en-US')} sat each over ${FUNDING_SAT.toLocaleString('en-US')} sat channels; Node → Node: two Node nodes (lightningd's store fsynced); Chromium → Node: the tab's node (IndexedDB, strict durability) through the bridge to a Node node; LDK → LDK: bench/pay-ldk.ts's pair (ChannelMonitors fsynced), send_payment until PaymentSent, for both (its round trip is a payment); payments: xpay until it answers; round trips: channeld's addHtlc until lightningd's write of the removal is durable (the peer fails the HTLC as malformed); CPU is this process's only (not Chromium's)`,
+      `${(AMOUNT_MSAT / 1000).toLocaleString('en-US')} sat each over ${FUNDING_SAT.toLocaleString('en-US')} sat channels; Node → Node: two Node nodes (lightningd's store fsynced); Chromium → Node: the tab's node (IndexedDB, strict durability) through the bridge to a Node node; LDK → LDK: bench/pay-ldk.ts's pair (ChannelMonitors fsynced) over a ${LDK_FUNDING_SAT.toLocaleString('en-US')} sat channel, send_payment until PaymentSent, for both (its round trip is a payment); payments: xpay until it answers; round trips: channeld's addHtlc until lightningd's write of the removal is durable (the peer fails the HTLC as malformed); CPU is this process's only (not Chromium's)`,
     );
   } finally {
     await tab('stop').catch(() => undefined);
