@@ -28,6 +28,8 @@ export const runtimes = ['node' as const];
 const FUNDING_SAT = 1_000_000;
 const AMOUNT_MSAT = 5_000_000n;
 const ATONCE = 10;
+/** The LDK pair's round trips are payments of 5,000 sat (183 in a full run): a channel they cannot drain. */
+const LDK_FUNDING_SAT = 5_000_000;
 
 /** Our Node node with a channel to an LDK node (durable) on a regtest chain, LDK's loop every 1 ms while timed. */
 async function oursToLdk(dir: string) {
@@ -84,7 +86,7 @@ export async function run(report: Reporter): Promise<void> {
     await ours.stop();
     throw e;
   });
-  const pair = await ldkPair(join(dir, 'ldk'), BigInt(FUNDING_SAT)).catch(async e => {
+  const pair = await ldkPair(join(dir, 'ldk'), BigInt(LDK_FUNDING_SAT)).catch(async e => {
     await ours.stop();
     await withLdk.stop();
     throw e;
@@ -111,7 +113,7 @@ export async function run(report: Reporter): Promise<void> {
     const labels = { ours: 'ours → ours', oursLdk: 'ours → LDK', ldk: 'LDK → LDK' };
     for (const n of comparisonNotes(c, ['ldk'], 'round trip', labels)) report.note(n);
     report.note(
-      `${(Number(AMOUNT_MSAT) / 1000).toLocaleString('en-US')} sat HTLCs over ${FUNDING_SAT.toLocaleString('en-US')} sat channels; ours: channeld's addHtlc (durable before update_add_htlc leaves) until lightningd's write of the failed HTLC is durable, the peer failing it as malformed; LDK → LDK: send_payment of an invoice until PaymentSent (fulfilled; the same two dances), ChannelMonitors fsynced before each update completes, LDK's loops polled every 1 ms; RouteNotFound right after a payment ${pair.refusals()} times (asked again 1 ms later, counted); CPU of ours → LDK includes the LDK node's`,
+      `${(Number(AMOUNT_MSAT) / 1000).toLocaleString('en-US')} sat HTLCs over ${FUNDING_SAT.toLocaleString('en-US')} sat channels (LDK → LDK's ${LDK_FUNDING_SAT.toLocaleString('en-US')} sat); ours: channeld's addHtlc (durable before update_add_htlc leaves) until lightningd's write of the failed HTLC is durable, the peer failing it as malformed; LDK → LDK: send_payment of an invoice until PaymentSent (fulfilled; the same two dances), ChannelMonitors fsynced before each update completes, LDK's loops polled every 1 ms; RouteNotFound right after a payment ${pair.refusals()} times (asked again 1 ms later, counted); CPU of ours → LDK includes the LDK node's`,
     );
   } finally {
     oursRt.stop();
