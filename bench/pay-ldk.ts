@@ -15,7 +15,7 @@ import { startLdkPeer, type LdkPeer } from '../test/interop/ldk/peer.ts';
 const COMPLETED = ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
 
 /** ChannelMonitors written whole, durably, on every update (LDK's FilesystemStore under the default Persist). */
-function durable(dir: string): ldk.PersistInterface {
+export function durable(dir: string): ldk.PersistInterface {
   mkdirSync(dir, { recursive: true });
   const dirFd = openSync(dir, 'r');
   const write = (op: ldk.OutPoint, m: ldk.ChannelMonitor) => {

@@ -15,7 +15,7 @@ import { startNode } from '../src/node/node.ts';
 import { startRegtest } from '../src/regtest/server-node.ts';
 import { fundsWhen, postJson } from '../test/support/regtest-client.ts';
 import { ldkPair } from './pay-ldk.ts';
-import { median, quantile } from './pay-stats.ts';
+import { compare, comparisonNotes, payTrial } from './rounds.ts';
 
 export const title = 'Payments over one hop, durable: our Node nodes beside LDK with LDK';
 export const runtimes = ['node' as const];
@@ -26,7 +26,7 @@ const AMOUNT_MSAT = 5_000_000;
 const CONCURRENT = 10;
 
 /** Two of our nodes on a fresh regtest chain, A with a channel to B (private, as a tab's are). */
-async function ourPair(dir: string) {
+export async function ourPair(dir: string) {
   const h = await startRegtest({ port: 0, premine: 101 });
   const opts = (d: string) => ({
     network: 'regtest',
@@ -59,6 +59,10 @@ async function ourPair(dir: string) {
     );
   let label = 0;
   return {
+    a,
+    b,
+    /** The chain's tip height. */
+    height: () => h.chain.height,
     invoice: async () =>
       ((await b.call('invoice', { amount_msat: AMOUNT_MSAT, label: `bench-${++label}`, description: 'bench' })) as { bolt11: string })
         .bolt11,
@@ -73,52 +77,6 @@ async function ourPair(dir: string) {
   };
 }
 
-interface Side {
-  invoice(): Promise<string> | string;
-  pay(bolt11: string): Promise<void>;
-  /** Around a timed batch (LDK's event loop runs only then). */
-  around?(on: boolean): void;
-}
-
-/** CPU milliseconds of this process, every thread (getrusage): what a payment costs whatever the load. */
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** Milliseconds of each of `n` payments one after another, and the process's CPU milliseconds per payment. */
-async function sequential(s: Side, n: number): Promise<{ ms: number[]; cpu: number }> {
-  const invoices: string[] = [];
-  for (let i = 0; i < n; i++) invoices.push(await s.invoice());
-  s.around?.(true);
-  const out: number[] = [];
-  const c0 = cpuMs();
-  try {
-    for (const inv of invoices) {
-      const t = performance.now();
-      await s.pay(inv);
-      out.push(performance.now() - t);
-    }
-  } finally {
-    s.around?.(false);
-  }
-  return { ms: out, cpu: (cpuMs() - c0) / n };
-}
-
-/** Milliseconds from sending `n` payments at once to the last one's end. */
-async function concurrent(s: Side, n: number): Promise<number> {
-  const invoices: string[] = [];
-  for (let i = 0; i < n; i++) invoices.push(await s.invoice());
-  s.around?.(true);
-  try {
-    const t = performance.now();
-    await Promise.all(invoices.map(inv => s.pay(inv)));
-    return performance.now() - t;
-  } finally {
-    s.around?.(false);
-  }
-}
-
 export async function run(report: Reporter): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-pay-bench-'));
   const rounds = report.quick ? 2 : 6;
@@ -127,51 +85,20 @@ export async function run(report: Reporter): Promise<void> {
   const ours = await ourPair(dir);
   const pair = await ldkPair(join(dir, 'ldk'), BigInt(FUNDING_SAT));
   report.note(`set up (regtest chain, 2 nodes, a channel; 2 LDK nodes, a channel) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const ldkSide: Side = { invoice: () => pair.invoice(BigInt(AMOUNT_MSAT)), pay: b => pair.pay(b), around: on => pair.run(on) };
-  const oursSide: Side = { invoice: ours.invoice, pay: ours.pay };
+  const sides = {
+    ours: { ...payTrial(ours.invoice, ours.pay), cpuHere: true },
+    ldk: {
+      ...payTrial(
+        () => pair.invoice(BigInt(AMOUNT_MSAT)),
+        b => pair.pay(b),
+      ),
+      around: (on: boolean) => pair.run(on),
+      cpuHere: true,
+    },
+  };
   try {
-    // Warm-up, untimed: the first payments compile everything.
-    await sequential(oursSide, 3);
-    await sequential(ldkSide, 3);
-    const lat = { ours: [] as number[], ldk: [] as number[] };
-    const latRatio: number[] = [];
-    const rate = { ours: [] as number[], ldk: [] as number[] };
-    const rateRatio: number[] = [];
-    const cpu = { ours: [] as number[], ldk: [] as number[] };
-    for (let r = 0; r < rounds; r++) {
-      const order: ['ours' | 'ldk', Side][] = [
-        ['ours', oursSide],
-        ['ldk', ldkSide],
-      ];
-      if (r % 2) order.reverse();
-      const med: Record<string, number> = {};
-      const wall: Record<string, number> = {};
-      for (const [name, side] of order) {
-        const { ms: xs, cpu: c } = await sequential(side, perRound);
-        lat[name].push(...xs);
-        cpu[name].push(c);
-        med[name] = median(xs);
-      }
-      for (const [name, side] of order) {
-        wall[name] = await concurrent(side, CONCURRENT);
-        rate[name].push((CONCURRENT * 1000) / wall[name]);
-      }
-      latRatio.push(med.ours! / med.ldk!);
-      rateRatio.push(wall.ours! / wall.ldk!);
-    }
-    const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
-    report.note(
-      `median time of one payment (${perRound * rounds} each, ${rounds} rounds): ours **${f(median(lat.ours))} ms**, LDK ${f(median(lat.ldk))} ms; ours/LDK **${median(latRatio).toFixed(2)}x** (per round: ${latRatio.map(x => x.toFixed(2)).join(', ')})`,
-    );
-    report.note(
-      `payments per second, ${CONCURRENT} at once: ours **${f(median(rate.ours))}/s**, LDK ${f(median(rate.ldk))}/s; time per payment ours/LDK **${median(rateRatio).toFixed(2)}x** (per round: ${rateRatio.map(x => x.toFixed(2)).join(', ')})`,
-    );
-    report.note(
-      `CPU per payment (this process, every thread: both of our nodes, or both LDK nodes; median over rounds): ours **${f(median(cpu.ours))} ms**, LDK ${f(median(cpu.ldk))} ms; ours/LDK **${(median(cpu.ours) / median(cpu.ldk)).toFixed(2)}x** (not slowed by the machine's load, unlike the times)`,
-    );
-    report.note(
-      `one payment after another: ours ${f(1000 / median(lat.ours))}/s, LDK ${f(1000 / median(lat.ldk))}/s; p90 ours ${f(quantile(lat.ours, 0.9))} ms, LDK ${f(quantile(lat.ldk, 0.9))} ms`,
-    );
+    const c = await compare(sides, { rounds, perRound, atOnce: CONCURRENT });
+    for (const n of comparisonNotes(c, ['ldk'], 'payment', { ours: 'ours', ldk: 'LDK' })) report.note(n);
     report.note(
       `${(AMOUNT_MSAT / 1000).toLocaleString('en-US')} sat each over a ${FUNDING_SAT.toLocaleString('en-US')} sat channel; ours: xpay until it answers (lightningd's store fsynced, both nodes' channel state durable); LDK: send_payment until PaymentSent, ChannelMonitors written and fsynced before each update completes, its event loop polled every 1 ms; send_payment answered RouteNotFound ${pair.refusals()} times right after a payment (asked again 1 ms later, the time counted)`,
     );

@@ -117,12 +117,9 @@ export async function run(report: Reporter): Promise<void> {
 }
 
 /** Vite serving the repository on 127.0.0.1 (as scripts/bench.mjs does) and headless Chromium (wire-profile.ts uses it too). */
-export async function viteAndChromium() {
-  const [{ createServer }, { chromium }, { chromiumArgs }] = await Promise.all([
-    import('vite'),
-    import('playwright-core'),
-    import(/* @vite-ignore */ '../web-test-runner.config.mjs' as string) as Promise<{ chromiumArgs: string[] }>,
-  ]);
+/** Vite's dev server for the repository on 127.0.0.1 (the bench pages), and its port. */
+export async function viteServer() {
+  const { createServer } = await import('vite');
   const root = fileURLToPath(new URL('..', import.meta.url));
   const server = await createServer({
     root,
@@ -134,12 +131,22 @@ export async function viteAndChromium() {
     optimizeDeps: { noDiscovery: true, include: [] },
   });
   await server.listen();
-  const port = (server.httpServer!.address() as { port: number }).port;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: chromiumArgs,
-  });
+  return { server, port: (server.httpServer!.address() as { port: number }).port };
+}
+
+/** The system's Chromium, as the test runner launches it (its arguments). */
+export async function chromiumLauncher() {
+  const [{ chromium }, { chromiumArgs }] = await Promise.all([
+    import('playwright-core'),
+    import(/* @vite-ignore */ '../web-test-runner.config.mjs' as string) as Promise<{ chromiumArgs: string[] }>,
+  ]);
+  return { chromium, options: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: chromiumArgs } };
+}
+
+export async function viteAndChromium() {
+  const { server, port } = await viteServer();
+  const { chromium, options } = await chromiumLauncher();
+  const browser = await chromium.launch(options);
   return { server, browser, port };
 }
 

@@ -5,6 +5,7 @@
 // crosses a port; peer WebSockets live in connectd; the gossip store (IndexedDB) lives in gossipd.
 import type { ConnectdConfig } from '../core/daemons/connectd/interface.ts';
 import type { GossipdConfig } from '../core/daemons/gossipd/interface.ts';
+import type { Lightningd } from '../core/daemons/lightningd/lightningd.ts';
 import {
   defaultPort,
   parseBridge,
@@ -114,6 +115,8 @@ export interface WebNode {
    * a node that was loaded or restored, returns undefined. hsmd keeps the seed; nothing else does.
    */
   takeMnemonic(): string | undefined;
+  /** lightningd in this page (as Node's startNode gives it): what drives channels directly (bench/htlc-round-trip.ts). */
+  readonly lightningd: Lightningd;
   on<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
   off<K extends WebNodeEventName>(event: K, fn: Listener<K>): void;
   /** Closes every connection, saves, ends the Workers and releases the data name. Idempotent. */
@@ -230,6 +233,7 @@ export async function startNode(options: WebNodeOptions): Promise<WebNode> {
     id: n.id,
     dataName,
     network: options.network,
+    lightningd: n.lightningd,
     takeMnemonic() {
       const m = mnemonic;
       mnemonic = undefined;

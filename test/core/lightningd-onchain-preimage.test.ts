@@ -24,19 +24,11 @@ import { directSupervisor, type Slot } from '../support/direct-links.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { channelRecord } from './channel-record-fixture.ts';
 import { DBID, PEER, walletOut } from './hsmd-channel-fixture.ts';
-import { closing, onchainHsm, PREIMAGE, signedA, type Closing } from './onchain-fixture.ts';
+import { block, closing, onchainHsm, PREIMAGE, signedA, type Closing } from './onchain-fixture.ts';
 
 const quiet = { debug() {}, info() {}, warn() {} };
 const H = 5000;
 const HASH = toHex(sha256(PREIMAGE.toB));
-
-const block = (height: number, txs: Uint8Array[] = []): ConnectedBlock => ({
-  height,
-  hash: height.toString(16).padStart(64, '0'),
-  prevHash: (height - 1).toString(16).padStart(64, '0'),
-  time: 0,
-  txs,
-});
 
 /** B's (our) node around the channel of onchain-fixture.ts, A's current commitment ready to be mined. */
 async function node(x: Closing) {

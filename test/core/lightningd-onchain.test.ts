@@ -10,6 +10,7 @@ import type { ConnectedBlock } from '../../src/core/chain/backend.ts';
 import { LightningdDb, MemoryLightningdStorage, type ChannelRecord } from '../../src/core/daemons/lightningd/db.ts';
 import { ForceCloseRefused, OnchainControl } from '../../src/core/daemons/lightningd/onchain-control.ts';
 import { deepEqual, equal, ok, rejects } from '../support/assert.ts';
+import { block } from './onchain-fixture.ts';
 
 const FUNDING_TXID = 'ab'.repeat(32);
 const quiet = { debug() {}, info() {}, warn() {} };
@@ -43,14 +44,6 @@ function spending(txid: string, vout: number, lockTime: number, sequence: number
   tx.addOutput({ script: Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(1)), amount: 99_000n });
   return tx.unsignedTx;
 }
-
-const block = (height: number, txs: Uint8Array[] = []): ConnectedBlock => ({
-  height,
-  hash: height.toString(16).padStart(64, '0'),
-  prevHash: (height - 1).toString(16).padStart(64, '0'),
-  time: 0,
-  txs,
-});
 
 async function setup(c: ChannelRecord) {
   const db = new LightningdDb(new MemoryLightningdStorage());

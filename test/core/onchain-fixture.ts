@@ -20,6 +20,7 @@ import {
   signInput,
   derivePrivkey,
 } from '../../src/core/bolt3/index.ts';
+import type { ConnectedBlock } from '../../src/core/chain/backend.ts';
 import { buildFor, sendAdd, serializeChannel, type BuiltCommitment, type ChannelState } from '../../src/core/channel/index.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
@@ -28,6 +29,15 @@ import { dance, deliver, secretsOf, type Node } from './channel-fixture.ts';
 import { DBID, hsmdPair, MemoryChannelStore, PEER, SEED, walletOut } from './hsmd-channel-fixture.ts';
 
 export const FUNDING = 10_000_000n;
+
+/** A block at `height` holding `txs`, as the chain follower hands it to lightningd (hashes made up from the height). */
+export const block = (height: number, txs: Uint8Array[] = []): ConnectedBlock => ({
+  height,
+  hash: height.toString(16).padStart(64, '0'),
+  prevHash: (height - 1).toString(16).padStart(64, '0'),
+  time: 0,
+  txs,
+});
 const tag = (s: string) => sha256(new TextEncoder().encode(s));
 export const PREIMAGE = { toB: tag('preimage A to B'), toA: tag('preimage B to A'), small: tag('preimage small') };
 export const AMOUNT = { toB: 50_000_000n, toA: 40_000_000n, small: 30_000_000n };

@@ -9,6 +9,7 @@ import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
 import { equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
+import { LdkDriver } from './ldk/driver.ts';
 import type { LdkPeer } from './ldk/peer.ts';
 import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
 
@@ -16,22 +17,15 @@ const FUNDING_SAT = 200_000;
 /** Under LDK's max_htlc_value_in_flight_msat (10% of the channel by default): one part carries it. */
 const PAY_MSAT = 15_000_000n;
 
-/** What LDK told us, and what it does with a payment it can claim. */
-interface LdkSide {
-  claimable: { hash: string; amount: bigint; preimage?: Uint8Array }[];
-  claimed: { hash: string; amount: bigint }[];
-  /** Fail (instead of claim) the payments of these hashes. */
-  refuse: Set<string>;
-  /** Neither claim nor fail these yet (the test claims them later). */
-  hold: Set<string>;
-}
-
 describe('we pay LDK on boltworker regtest', () => {
   let env: RegtestWithLdk | undefined;
   let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  let pump: ReturnType<typeof setInterval> | undefined;
-  const side: LdkSide = { claimable: [], claimed: [], refuse: new Set(), hold: new Set() };
+  /** LDK's loop: claims what it can (or refuses, or holds, as a test says), keeps every event. */
+  let side: LdkDriver | undefined;
+  /** LDK's PaymentClaimed events: what it claimed. */
+  const claimed = () =>
+    side!.events.filter((e): e is ldk.Event_PaymentClaimed => e instanceof ldk.Event_PaymentClaimed).map(e => toHex(e.payment_hash));
   const channeldRunning = (n: NonNullable<typeof node>) =>
     fundsWhen(
       () => n.call('listpeerchannels', {}) as Promise<{ channels: { state: string; status: string[] }[] }>,
@@ -39,41 +33,6 @@ describe('we pay LDK on boltworker regtest', () => {
       l => /^CHANNELD_NORMAL:channeld normal/.test(l.channels[0]?.status[0] ?? ''),
       'a channeld in normal operation with LDK',
     );
-
-  /** LDK's loop: forwards held HTLCs, sends what it queued, handles its events (outside its callback: no re-entry). */
-  function ldkLoop(): void {
-    const cm = peer!.channelManager!;
-    for (const e of peer!.takeEvents()) {
-      if (e instanceof ldk.Event_PaymentClaimable) {
-        const hash = toHex(e.payment_hash);
-        const p = e.purpose;
-        let preimage: Uint8Array | undefined;
-        if (p instanceof ldk.PaymentPurpose_Bolt11InvoicePayment && p.payment_preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some)
-          preimage = p.payment_preimage.some;
-        if (p instanceof ldk.PaymentPurpose_SpontaneousPayment) preimage = p.spontaneous_payment;
-        side.claimable.push({ hash, amount: e.amount_msat, ...(preimage ? { preimage } : {}) });
-        if (side.hold.has(hash)) continue;
-        if (side.refuse.has(hash) || !preimage) cm.fail_htlc_backwards(e.payment_hash);
-        else cm.claim_funds(preimage);
-      } else if (e instanceof ldk.Event_PaymentClaimed) {
-        side.claimed.push({ hash: toHex(e.payment_hash), amount: e.amount_msat });
-      }
-    }
-    peer!.processEvents();
-  }
-
-  /** An invoice of LDK's for `amount_msat` (its own preimage and payment_secret; hints for our private channel). */
-  function ldkInvoice(amount_msat: bigint): string {
-    const r = ldk.UtilMethods.constructor_create_invoice_from_channelmanager(
-      peer!.channelManager!,
-      ldk.Option_u64Z.constructor_some(amount_msat),
-      'coffee from boltworker',
-      3600,
-      ldk.Option_u16Z.constructor_none(),
-    );
-    ok(r instanceof ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK, 'LDK made an invoice');
-    return r.res.to_str();
-  }
 
   before(async () => {
     env = await startRegtestWithLdk('ldk-pay');
@@ -93,16 +52,17 @@ describe('we pay LDK on boltworker regtest', () => {
       height => height === h.chain.height,
       'our node at the tip',
     );
-    pump = setInterval(ldkLoop, 20);
+    side = new LdkDriver(peer);
+    side.start();
   });
   after(async () => {
-    if (pump) clearInterval(pump);
+    side?.stop();
     await env?.stop();
   });
 
   it("xpay pays LDK's invoice: LDK claims it and we have its preimage", async () => {
     const n = node!;
-    const bolt11 = ldkInvoice(PAY_MSAT);
+    const bolt11 = side!.invoice(PAY_MSAT, 'coffee from boltworker');
     const r = (await n.call('xpay', { invstring: bolt11 })) as {
       payment_preimage: string;
       successful_parts: number;
@@ -110,15 +70,15 @@ describe('we pay LDK on boltworker regtest', () => {
       amount_sent_msat: number | bigint;
     };
     const hash = toHex(sha256(fromHex(r.payment_preimage)));
-    const claimable = side.claimable.find(c => c.hash === hash);
+    const claimable = side!.claimable.find(c => c.hash === hash);
     ok(claimable, 'LDK saw PaymentClaimable for our payment');
     equal(claimable.amount, PAY_MSAT);
     equal(toHex(claimable.preimage!), r.payment_preimage, "the preimage is LDK's");
     equal(Number(r.amount_msat), Number(PAY_MSAT));
     equal(Number(r.amount_sent_msat), Number(PAY_MSAT), 'one hop: no fee');
     await fundsWhen(
-      async () => side.claimed,
-      c => c.some(x => x.hash === hash),
+      async () => claimed(),
+      c => c.includes(hash),
       'LDK saw PaymentClaimed',
     );
     const pays = (await n.call('listpays', { bolt11 })) as { pays: { status: string; preimage: string; number_of_parts: number }[] };
@@ -126,11 +86,11 @@ describe('we pay LDK on boltworker regtest', () => {
     equal(pays.pays[0]!.status, 'complete');
     equal(pays.pays[0]!.preimage, r.payment_preimage);
     // Paying it again answers the first payment; LDK sees nothing more.
-    const seen = side.claimable.length;
+    const seen = side!.claimable.length;
     const again = (await n.call('pay', { bolt11 })) as { payment_preimage: string; status: string };
     equal(again.payment_preimage, r.payment_preimage);
     equal(again.status, 'complete');
-    equal(side.claimable.length, seen);
+    equal(side!.claimable.length, seen);
     const ch = (await n.call('listpeerchannels', {})) as { channels: { to_us_msat: number }[] };
     equal(ch.channels[0]!.to_us_msat, FUNDING_SAT * 1000 - Number(PAY_MSAT));
   });
@@ -145,7 +105,7 @@ describe('we pay LDK on boltworker regtest', () => {
     };
     equal(r.status, 'complete');
     equal(r.destination, peer!.nodeId);
-    const claimable = side.claimable.find(c => c.hash === r.payment_hash);
+    const claimable = side!.claimable.find(c => c.hash === r.payment_hash);
     ok(claimable, 'LDK saw our keysend');
     equal(toHex(claimable.preimage!), r.payment_preimage);
     equal(claimable.amount, 1_234_000n);
@@ -153,11 +113,11 @@ describe('we pay LDK on boltworker regtest', () => {
 
   it("a payment LDK refuses comes back as 203 with LDK's BOLT 4 reason decoded", async () => {
     const n = node!;
-    const bolt11 = ldkInvoice(PAY_MSAT / 2n);
+    const bolt11 = side!.invoice(PAY_MSAT / 2n, 'coffee from boltworker');
     const hash = toHex(
       (ldk.Bolt11Invoice.constructor_from_str(bolt11) as ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK).res.payment_hash(),
     );
-    side.refuse.add(hash);
+    side!.refuse.add(hash);
     let err: { code?: number; message?: string } | undefined;
     try {
       await n.call('xpay', { invstring: bolt11 });
@@ -168,7 +128,7 @@ describe('we pay LDK on boltworker regtest', () => {
     equal(err.code, 203, err.message);
     ok(err.message?.includes(`incorrect_or_unknown_payment_details (0x400f) from ${peer!.nodeId}`), err.message);
     ok(
-      side.claimable.some(c => c.hash === hash),
+      side!.claimable.some(c => c.hash === hash),
       'LDK had it claimable before it failed it',
     );
     const pays = (await n.call('listpays', { payment_hash: hash })) as { pays: { status: string; erroronion?: string }[] };
@@ -179,14 +139,14 @@ describe('we pay LDK on boltworker regtest', () => {
   });
 
   it('a part in flight when our node stops is resolved from the channel after the restart, never sent again', async () => {
-    const bolt11 = ldkInvoice(PAY_MSAT / 4n);
+    const bolt11 = side!.invoice(PAY_MSAT / 4n, 'coffee from boltworker');
     const hash = toHex(
       (ldk.Bolt11Invoice.constructor_from_str(bolt11) as ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK).res.payment_hash(),
     );
-    side.hold.add(hash);
+    side!.hold.add(hash);
     void node!.call('xpay', { invstring: bolt11 }).catch(() => undefined);
     const held = await fundsWhen(
-      async () => side.claimable.find(c => c.hash === hash),
+      async () => side!.claimable.find(c => c.hash === hash),
       c => c !== undefined,
       'LDK holding our HTLC',
     );
@@ -196,8 +156,8 @@ describe('we pay LDK on boltworker regtest', () => {
     equal(pending.pays[0]!.status, 'pending', 'the part is in flight: the payment waits for it');
     // Our node dials LDK again (a peer we have a channel with); channeld reestablishes; LDK claims.
     await channeldRunning(n);
-    side.hold.delete(hash);
-    peer!.channelManager!.claim_funds(held!.preimage!);
+    side!.hold.delete(hash);
+    side!.cm.claim_funds(held!.preimage!);
     const done = await fundsWhen(
       () => n.call('listpays', { payment_hash: hash }) as Promise<{ pays: { status: string; preimage?: string }[] }>,
       l => l.pays[0]?.status === 'complete',
@@ -209,6 +169,6 @@ describe('we pay LDK on boltworker regtest', () => {
     equal(r.payment_preimage, toHex(held!.preimage!));
     const sp = (await n.call('listsendpays', { payment_hash: hash })) as { payments: unknown[] };
     equal(sp.payments.length, 1, 'one part, never sent again');
-    equal(side.claimable.filter(c => c.hash === hash).length, 1);
+    equal(side!.claimable.filter(c => c.hash === hash).length, 1);
   });
 });

@@ -13,6 +13,7 @@ import { decodeInvoice } from '../../src/core/bolt11/invoice.ts';
 import { formatScid } from '../../src/core/wire/scid.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
+import { LdkDriver, paymentId } from './ldk/driver.ts';
 import type { LdkPeer } from './ldk/peer.ts';
 import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
 
@@ -32,34 +33,18 @@ describe('LDK pays our node on boltworker regtest', () => {
   let env: RegtestWithLdk;
   let node: RegtestWithLdk['node'] | undefined;
   let peer: LdkPeer | undefined;
-  const events: ldk.Event[] = [];
+  /** LDK's loop, pumped while a test waits on it: every event kept. */
+  let driver: LdkDriver;
 
   before(async () => {
     env = await startRegtestWithLdk('ldk-receive');
     ({ node, peer } = env);
+    driver = new LdkDriver(peer);
   });
   after(async () => {
     await env?.stop();
   });
 
-  /** LDK's pending work: HTLC forwards, messages out, and its events (kept in `events`). */
-  function pumpLdk(): void {
-    events.push(...peer!.takeEvents());
-    peer!.processEvents();
-  }
-
-  /** Polls LDK (at most 600 times, 20 ms apart) until `pred` finds an event. */
-  async function ldkEvent<E extends ldk.Event>(pred: (e: ldk.Event) => e is E, what: string): Promise<E> {
-    for (let i = 0; i < 600; i++) {
-      pumpLdk();
-      const e = events.find(pred);
-      if (e) return e;
-      await new Promise(r => setTimeout(r, 20));
-    }
-    throw new Error(`LDK never reported ${what}`);
-  }
-
-  const paymentId = (s: string) => sha256(new TextEncoder().encode(s));
   const retry = () => ldk.Retry.constructor_attempts(0);
 
   it('opens a channel to LDK, pushing it half; ready on both sides', async () => {
@@ -78,11 +63,8 @@ describe('LDK pays our node on boltworker regtest', () => {
       l => l.channels[0]?.state === 'CHANNELD_NORMAL',
       'CHANNELD_NORMAL with LDK',
     );
-    for (let i = 0; i < 300 && !peer!.channelManager!.list_usable_channels().length; i++) {
-      pumpLdk();
-      await new Promise(r => setTimeout(r, 20));
-    }
-    equal(peer!.channelManager!.list_usable_channels().length, 1, 'LDK can pay over the channel');
+    await driver.until(() => driver.cm.list_usable_channels().length > 0, 'a usable channel');
+    equal(driver.cm.list_usable_channels().length, 1, 'LDK can pay over the channel');
   });
 
   it('LDK pays our invoice: paid durably, LDK gets our preimage (PaymentSent), waitinvoice answers paid', async () => {
@@ -108,7 +90,7 @@ describe('LDK pays our node on boltworker regtest', () => {
     equal(toHex(hash), inv.payment_hash);
     const sent = peer!.channelManager!.send_payment(hash, onion, paymentId('ldk-1'), route, retry());
     ok(sent.is_ok(), 'LDK sends');
-    const done = await ldkEvent((e): e is ldk.Event_PaymentSent => e instanceof ldk.Event_PaymentSent, 'PaymentSent');
+    const done = await driver.event((e): e is ldk.Event_PaymentSent => e instanceof ldk.Event_PaymentSent, 'PaymentSent');
     equal(toHex(sha256(done.payment_preimage)), inv.payment_hash);
     const paid = await waiting;
     equal(paid.status, 'paid');
@@ -132,7 +114,7 @@ describe('LDK pays our node on boltworker regtest', () => {
       retry(),
     );
     ok(sent.is_ok(), 'LDK sends the keysend');
-    const done = await ldkEvent(
+    const done = await driver.event(
       (e): e is ldk.Event_PaymentSent => e instanceof ldk.Event_PaymentSent && toHex(e.payment_preimage) === toHex(preimage),
       'PaymentSent for the keysend',
     );
@@ -164,14 +146,14 @@ describe('LDK pays our node on boltworker regtest', () => {
       retry(),
     );
     ok(sent.is_ok());
-    const failed = await ldkEvent(
+    const failed = await driver.event(
       (e): e is ldk.Event_PaymentFailed => e instanceof ldk.Event_PaymentFailed && toHex(e.payment_id) === toHex(paymentId('short')),
       'PaymentFailed',
     );
     const reason = failed.reason;
     ok(reason instanceof ldk.Option_PaymentFailureReasonZ_Some);
     equal(reason.some, ldk.PaymentFailureReason.LDKPaymentFailureReason_RecipientRejected, 'the recipient rejected it');
-    const path = events.find(
+    const path = driver.events.find(
       (e): e is ldk.Event_PaymentPathFailed => e instanceof ldk.Event_PaymentPathFailed && toHex(e.payment_hash) === inv.payment_hash,
     );
     ok(path?.payment_failed_permanently, 'a permanent failure from the final node');
