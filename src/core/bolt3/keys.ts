@@ -1,11 +1,11 @@
 // BOLT 3 "Keys": per-commitment points and the keys derived from basepoints for each commitment.
 import { concat } from '../base/bytes.ts';
 import { sha256 } from '../crypto/primitives.ts';
-import { G, compressed, hashScalar, point, scalarSecret, secretScalar } from './ec.ts';
+import { addPoints, addTweak, hashScalar, mulG, mulPoint, point, scalarSecret, secretScalar } from './ec.ts';
 
 /** BOLT 3 `revocationpubkey` Derivation: per_commitment_point = per_commitment_secret * G. */
 export function perCommitmentPoint(perCommitmentSecret: Uint8Array): Uint8Array {
-  return compressed(G.multiply(secretScalar(perCommitmentSecret)));
+  return mulG(secretScalar(perCommitmentSecret));
 }
 
 /** Any secret's public key (a basepoint from its basepoint_secret). */
@@ -20,7 +20,7 @@ export function pubkeyOf(secret: Uint8Array): Uint8Array {
 export function derivePubkey(basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
   const tweak = hashScalar(sha256(concat(perCommitmentPoint, basepoint)));
   point(perCommitmentPoint);
-  return compressed(point(basepoint).add(G.multiply(tweak)));
+  return addTweak(basepoint, tweak);
 }
 
 /** Same section: privkey = basepoint_secret + SHA256(per_commitment_point || basepoint). */
@@ -38,7 +38,7 @@ export function derivePrivkey(basepointSecret: Uint8Array, perCommitmentPoint: U
 export function revocationPubkey(revocationBasepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
   const a = hashScalar(sha256(concat(revocationBasepoint, perCommitmentPoint)));
   const b = hashScalar(sha256(concat(perCommitmentPoint, revocationBasepoint)));
-  return compressed(point(revocationBasepoint).multiply(a).add(point(perCommitmentPoint).multiply(b)));
+  return addPoints(mulPoint(revocationBasepoint, a), mulPoint(perCommitmentPoint, b));
 }
 
 /**
