@@ -82,20 +82,7 @@ export interface HtlcScriptKeys {
  */
 function htlcOpening(keys: HtlcScriptKeys): ScriptType {
   const rev = hash160(point(keys.revocationPubkey));
-  return [
-    'DUP',
-    'HASH160',
-    rev,
-    'EQUAL',
-    'IF',
-    'CHECKSIG',
-    'ELSE',
-    point(keys.remoteHtlcPubkey),
-    'SWAP',
-    'SIZE',
-    32,
-    'EQUAL',
-  ];
+  return ['DUP', 'HASH160', rev, 'EQUAL', 'IF', 'CHECKSIG', 'ELSE', point(keys.remoteHtlcPubkey), 'SWAP', 'SIZE', 32, 'EQUAL'];
 }
 
 /** The 2-of-2 both HTLC scripts take for the second-stage transaction: 2 OP_SWAP <local_htlcpubkey> 2 OP_CHECKMULTISIG. */
