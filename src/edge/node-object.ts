@@ -20,6 +20,17 @@ import { DEFAULT_ALARM_POLICY, msVar, nextWake, type AlarmPolicy, type ChannelTi
 // libsecp256k1 for gossip signatures, compiled by wrangler (a CompiledWasm module: workerd cannot
 // compile WASM at run time).
 import verifyWasm from '../wasm/secp256k1/verify.wasm';
+// libsecp256k1 for channels, payments and onions (src/core/crypto/ec-engine.ts): tiny-secp256k1's
+// build, compiled by wrangler the same way; @noble/secp256k1 if it does not instantiate.
+import ecWasm from '../../node_modules/tiny-secp256k1/lib/secp256k1.wasm';
+import { instantiateEcEngine, useEcEngine } from '../core/crypto/ec-engine.ts';
+
+let ecReady: Promise<void> | undefined;
+/** Installs libsecp256k1 as this isolate's engine, once; never rejects. */
+function installEdgeEcEngine(): Promise<void> {
+  ecReady ??= instantiateEcEngine(ecWasm, () => crypto.getRandomValues(new Int32Array(1))[0]!).then(useEcEngine, () => undefined);
+  return ecReady;
+}
 
 export interface NodeEnv {
   /** 'bitcoin', 'testnet', 'testnet4', 'signet' or 'regtest' (default 'bitcoin'). */
@@ -64,25 +75,27 @@ export class BoltworkerNode extends DurableObject<NodeEnv> {
       // lightningd's records, one value each, a batch per transaction (lightningd-storage-do.ts).
       const state = new DoLightningdStorage(storage);
       const level = this.env.LOG_LEVEL === 'debug' || this.env.LOG_LEVEL === 'info' ? this.env.LOG_LEVEL : 'warn';
-      const p = buildEdgeNode({
-        network: this.env.NETWORK ?? 'bitcoin',
-        alias: this.env.ALIAS,
-        secretStore,
-        hsmChannels: kvHsmChannelStore(storage),
-        storage: state,
-        gossipStore: new DoGossipStore(storage),
-        // ESPLORA: comma-separated Esplora URLs; the wallet's state is one value of this object's storage.
-        ...(this.env.ESPLORA ? { esplora: this.env.ESPLORA.split(',').map(u => u.trim()) } : {}),
-        walletStorage: keyValueWalletStorage(storage),
-        dialer: new CloudflareSocketDialer(),
-        caps: { tcp: true, websocket: false },
-        verifyWasm,
-        log: level,
-        // Stopped over the RPC (`stop`): the next request builds the node again.
-        onStop: () => {
-          if (this.#node === p) this.#node = undefined;
-        },
-      });
+      const p = installEdgeEcEngine().then(() =>
+        buildEdgeNode({
+          network: this.env.NETWORK ?? 'bitcoin',
+          alias: this.env.ALIAS,
+          secretStore,
+          hsmChannels: kvHsmChannelStore(storage),
+          storage: state,
+          gossipStore: new DoGossipStore(storage),
+          // ESPLORA: comma-separated Esplora URLs; the wallet's state is one value of this object's storage.
+          ...(this.env.ESPLORA ? { esplora: this.env.ESPLORA.split(',').map(u => u.trim()) } : {}),
+          walletStorage: keyValueWalletStorage(storage),
+          dialer: new CloudflareSocketDialer(),
+          caps: { tcp: true, websocket: false },
+          verifyWasm,
+          log: level,
+          // Stopped over the RPC (`stop`): the next request builds the node again.
+          onStop: () => {
+            if (this.#node === p) this.#node = undefined;
+          },
+        }),
+      );
       // A failed build is not cached: the next request tries again.
       p.catch(() => {
         if (this.#node === p) this.#node = undefined;

@@ -24,6 +24,7 @@ import { startRpcSocket, type RpcSocketServer } from './rpc-socket.ts';
 import { inNetworkDir, openNetworkDir } from './network-dir.ts';
 import { writeCookie } from './rpc-cookie.ts';
 import { nodeLog } from './log.ts';
+import { installNodeEcEngine } from './ec-engine.ts';
 
 export interface NodeOptions {
   network: string;
@@ -114,6 +115,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   // here at once, before any worker starts or any file is written.
   const nd = await openNetworkDir(o.lightningDir, o.network);
   const dir = nd.dir;
+  // lightningd builds onions and checks invoices in this thread: libsecp256k1 for them.
+  await installNodeEcEngine();
   let binds: Bind[];
   let announce: NetAddress[];
   try {

@@ -29,6 +29,7 @@ import { flushOnHide } from './flush-on-hide.ts';
 import { IdbLightningdStorage, IdbWalletStorage } from './lightningd-storage-idb.ts';
 import { lockName, tryLock } from './lock.ts';
 import { defaultWorker, spawnHost, type DaemonName } from './spawn.ts';
+import { installWebEcEngine } from './ec-engine.ts';
 import { webLinks, type LogLevel, type WebHostCtx } from './worker-api.ts';
 import { locktimeProblem } from '../core/daemons/lightningd/channel-config.ts';
 
@@ -164,6 +165,8 @@ function checkOptions(o: WebNodeOptions): { dataName: string; bridges: Bridge[];
 
 export async function startNode(options: WebNodeOptions): Promise<WebNode> {
   installErrorTransfer();
+  // lightningd builds onions and checks invoices in the page: libsecp256k1 for them.
+  await installWebEcEngine();
   const { dataName, bridges, peers } = checkOptions(options);
   const lock = await tryLock(lockName(dataName));
   if (!lock) {

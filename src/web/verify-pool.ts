@@ -3,8 +3,8 @@
 // Our secp256k1.wasm (src/wasm/secp256k1/verify.wasm, 84 KB) is fetched and compiled once on this
 // side and the compiled module handed to every worker; a worker falls back to @noble/secp256k1 if it
 // will not load or run (a browser without WebAssembly's bulk-memory and sign-extension, pre-2021).
-// tiny-secp256k1's 1.3 MB build is not shipped here (Node keeps it as a second choice): it is 3x
-// slower than ours and would triple the bundle for those old browsers only.
+// tiny-secp256k1's 1.2 MB build is not used here (Node keeps it as a second choice): it is 3x
+// slower than ours at verifying (src/web/ec-engine.ts loads it for signing and key derivation).
 import type { VerifyPool } from '../core/gossip/verify-pool.ts';
 import { compiledOnce, workerVerifyPool, type WorkerPoolOptions } from '../core/gossip/worker-pool.ts';
 

@@ -1,27 +1,17 @@
 // BOLT 3 commitment and HTLC transactions: every vector of Appendix C (option_static_remotekey) and
 // Appendix F (option_anchors), rebuilt from the parameters, signed by both sides with the secrets
 // the spec gives, and compared byte for byte with the spec's transactions and signatures.
-import { fromHex, toHex } from '../../src/core/base/bytes.ts';
-import { sha256 } from '../../src/core/crypto/primitives.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import {
   Bolt3Error,
   buildCommitment,
-  commitmentKeys,
   compactFromDer,
   derFromCompact,
   commitmentNumberOf,
   derivePrivkey,
-  fundingWitness,
-  htlcSighashType,
-  htlcSuccessWitness,
-  htlcTimeoutWitness,
-  htlcTxsOf,
   obscuringFactor,
-  perCommitmentPoint,
   pubkeyOf,
   revocationPubkey,
-  setWitness,
-  signInput,
   SIGHASH_ALL,
   verifyInput,
   type Commitment,
@@ -29,155 +19,24 @@ import {
   type Htlc,
 } from '../../src/core/bolt3/index.ts';
 import { deepEqual, equal, ok, throws } from '../support/assert.ts';
-import { common, htlcs as vectorHtlcs, tests as appendixC } from './bolt3/appendix-c.ts';
+import { common, tests as appendixC } from './bolt3/appendix-c.ts';
 import { tests as appendixF } from './bolt3/appendix-f.ts';
-
-const hex = (s: string): Uint8Array => fromHex(s.replace(/^0x/, '').toLowerCase());
-/** Appendix C: "Private keys are displayed as 32 bytes plus a trailing 1". */
-const priv = (s: string): Uint8Array => {
-  const b = hex(s);
-  equal(b.length, 33);
-  equal(b[32], 1);
-  return b.subarray(0, 32);
-};
-
-// Appendix C's keys, from the secrets in its comment block and the keys it lists.
-const localPerCommitmentSecret = priv(common.x_local_per_commitment_secret);
-const pcp = perCommitmentPoint(localPerCommitmentSecret);
-const localPaymentBasepointSecret = priv(common.internal_local_payment_basepoint_secret);
-const remotePaymentBasepointSecret = priv(common.internal_remote_payment_basepoint_secret);
-const localFundingPrivkey = priv(common.local_funding_privkey);
-const remoteFundingPrivkey = priv(common.internal_remote_funding_privkey);
-// "We use the same values for the HTLC basepoints" as the payment basepoints, so the HTLC secrets
-// are the payment basepoint secrets.
-const localHtlcPrivkey = derivePrivkey(localPaymentBasepointSecret, pcp);
-const remoteHtlcPrivkey = derivePrivkey(remotePaymentBasepointSecret, pcp);
-// Appendix C does not give the local revocation basepoint nor the remote delayed one: the local
-// commitment does not use them, so any point stands in.
-const unused = pubkeyOf(new Uint8Array(32).fill(0x55));
-const keys = commitmentKeys(
-  {
-    revocationBasepoint: unused,
-    paymentBasepoint: hex(common.local_payment_basepoint),
-    delayedPaymentBasepoint: hex(common.internal_local_delayed_payment_basepoint),
-    htlcBasepoint: hex(common.local_htlc_basepoint),
-  },
-  {
-    revocationBasepoint: hex(common.internal_remote_revocation_basepoint),
-    paymentBasepoint: hex(common.remote_payment_basepoint),
-    delayedPaymentBasepoint: unused,
-    htlcBasepoint: hex(common.remote_htlc_basepoint),
-  },
+import {
+  appendixCSpec,
+  appendixFSpec,
+  checkSigned,
+  der,
+  hex,
+  keys,
+  localFundingPrivkey,
+  localHtlcPrivkey,
+  localPaymentBasepointSecret,
   pcp,
-);
-
-/** Appendix C: HTLCs 0-4 in every test with HTLCs but the last; HTLCs 5 and 6 (with 1) only in the "same amount and preimage" test. */
-function htlcsFor(name: string, toLocalMsat: bigint, toRemoteMsat: bigint): Htlc[] {
-  if (toLocalMsat + toRemoteMsat === BigInt(common.funding_amount_satoshi) * 1000n) return [];
-  const ids = name.includes('same amount and preimage') ? [1, 5, 6] : [0, 1, 2, 3, 4];
-  return ids.map(id => {
-    const h = (vectorHtlcs as Record<string, { direction: string; amount_msat: string; expiry: string; payment_preimage: string }>)[id]!;
-    return {
-      id: BigInt(id),
-      offered: h.direction === 'local->remote',
-      amountMsat: BigInt(h.amount_msat),
-      paymentHash: sha256(hex(h.payment_preimage)),
-      cltvExpiry: Number(h.expiry),
-    };
-  });
-}
-
-function preimageOf(id: bigint): Uint8Array {
-  return hex((vectorHtlcs as Record<string, { payment_preimage: string }>)[String(id)]!.payment_preimage);
-}
-
-function spec(
-  name: string,
-  toLocalMsat: bigint,
-  toRemoteMsat: bigint,
-  feeratePerKw: number,
-  dust: bigint,
-  anchors: boolean,
-): CommitmentSpec {
-  return {
-    fundingTxid: common.funding_tx_id,
-    fundingOutputIndex: Number(common.funding_output_index),
-    fundingSatoshis: BigInt(common.funding_amount_satoshi),
-    localFundingPubkey: hex(common.local_funding_pubkey),
-    remoteFundingPubkey: hex(common.remote_funding_pubkey),
-    commitmentNumber: BigInt(common.commitment_number),
-    obscuringFactor: obscuringFactor(hex(common.local_payment_basepoint), hex(common.remote_payment_basepoint)),
-    anchors,
-    localIsOpener: true,
-    toLocalMsat,
-    toRemoteMsat,
-    feeratePerKw,
-    dustLimitSatoshis: dust,
-    toSelfDelay: Number(common.local_delay),
-    keys,
-    htlcs: htlcsFor(name, toLocalMsat, toRemoteMsat),
-  };
-}
-
-/** Both funding signatures (SIGHASH_ALL), installed in the witness; returns them. */
-function signCommitment(c: Commitment, fundingSatoshis: bigint): { local: Uint8Array; remote: Uint8Array } {
-  const local = signInput(c.tx, 0, c.fundingScript, fundingSatoshis, localFundingPrivkey, SIGHASH_ALL);
-  const remote = signInput(c.tx, 0, c.fundingScript, fundingSatoshis, remoteFundingPrivkey, SIGHASH_ALL);
-  setWitness(
-    c.tx,
-    0,
-    fundingWitness(
-      c.fundingScript,
-      { pubkey: hex(common.local_funding_pubkey), sig: local },
-      { pubkey: hex(common.remote_funding_pubkey), sig: remote },
-    ),
-  );
-  return { local, remote };
-}
-
-const der = (sig: Uint8Array): string => toHex(sig.subarray(0, sig.length - 1));
-
-/** Builds, signs and finalizes every HTLC transaction of `c`, in output order. */
-function signHtlcTxs(c: Commitment, feeratePerKw: number, anchors: boolean) {
-  return htlcTxsOf(c, {
-    feeratePerKw,
-    anchors,
-    toSelfDelay: Number(common.local_delay),
-    revocationPubkey: keys.revocationPubkey,
-    localDelayedPubkey: keys.localDelayedPubkey,
-  }).map(({ output, outputIndex, htlcTx }) => {
-    const ws = output.witnessScript!;
-    const remote = signInput(htlcTx.tx, 0, ws, output.amount, remoteHtlcPrivkey, htlcSighashType(anchors, true));
-    const local = signInput(htlcTx.tx, 0, ws, output.amount, localHtlcPrivkey, htlcSighashType(anchors, false));
-    const htlc = output.htlc!;
-    setWitness(
-      htlcTx.tx,
-      0,
-      htlc.offered ? htlcTimeoutWitness(ws, remote, local) : htlcSuccessWitness(ws, remote, local, preimageOf(htlc.id!)),
-    );
-    return { output, outputIndex, htlcTx, remote, local };
-  });
-}
-
-/** Signs the commitment and its HTLC transactions as both sides and compares them with a vector's. */
-function checkSigned(
-  c: Commitment,
-  s: CommitmentSpec,
-  want: { remoteSig: string; localSig?: string; tx: string },
-  wantHtlcs: { remoteSig: string; tx: string }[],
-) {
-  const sigs = signCommitment(c, s.fundingSatoshis);
-  equal(der(sigs.remote), want.remoteSig, 'remote signature');
-  if (want.localSig) equal(der(sigs.local), want.localSig, 'local signature');
-  equal(toHex(c.tx.toBytes(true, true)), want.tx, 'commitment transaction');
-  const htlcTxs = signHtlcTxs(c, s.feeratePerKw, s.anchors);
-  equal(htlcTxs.length, wantHtlcs.length, 'HTLC transactions');
-  wantHtlcs.forEach((w, i) => {
-    equal(der(htlcTxs[i]!.remote), w.remoteSig, `remote HTLC signature #${i}`);
-    equal(toHex(htlcTxs[i]!.htlcTx.tx.toBytes(true, true)), w.tx, `HTLC transaction #${i}`);
-  });
-  return htlcTxs;
-}
+  priv,
+  remoteFundingPrivkey,
+  remotePaymentBasepointSecret,
+  spec,
+} from './bolt3/sign-vectors.ts';
 
 describe('BOLT 3 Appendix C: the keys and the obscured commitment number', () => {
   it('derives the keys Appendix C lists from the secrets in its comment block', () => {
@@ -221,14 +80,7 @@ describe('BOLT 3 Appendix C: the keys and the obscured commitment number', () =>
 describe('BOLT 3 Appendix C: commitment and HTLC transactions (option_static_remotekey)', () => {
   for (const v of appendixC) {
     it(v.name, () => {
-      const s = spec(
-        v.name,
-        BigInt(v.to_local_msat),
-        BigInt(v.to_remote_msat),
-        Number(v.local_feerate_per_kw),
-        BigInt(common.local_dust_limit_satoshi),
-        false,
-      );
+      const s = appendixCSpec(v);
       const c = buildCommitment(s);
       if ('base_fee' in v) equal(c.baseFee, BigInt(v.base_fee as string), 'base fee');
       if ('actual_fee' in v) {
@@ -275,7 +127,7 @@ describe('BOLT 3 Appendix C: commitment and HTLC transactions (option_static_rem
 describe('BOLT 3 Appendix F: commitment and HTLC transactions (option_anchors)', () => {
   for (const v of appendixF) {
     it(v.Name, () => {
-      const s = spec(v.Name, BigInt(v.LocalBalance), BigInt(v.RemoteBalance), v.FeePerKw, BigInt(v.DustLimitSatoshis), true);
+      const s = appendixFSpec(v);
       equal(s.htlcs.length > 0, v.UseTestHtlcs);
       const c = buildCommitment(s);
       const htlcTxs = checkSigned(

@@ -1,13 +1,11 @@
 // The secp256k1 arithmetic BOLT 3's key derivation needs (point addition, scalar multiplication,
-// scalars mod n) and Bitcoin's DER signatures, over @noble/secp256k1 as crypto/primitives.ts
-// configures it (its import sets the library's hashes, which deterministic signing uses).
-import * as secp from '@noble/secp256k1';
+// scalars mod n) and Bitcoin's DER signatures, through the thread's secp256k1 engine
+// (crypto/ec-engine.ts: libsecp256k1 in WASM where the runtime loads it, else @noble/secp256k1).
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '../crypto/primitives.ts';
+import { CURVE_N as N, ecEngine } from '../crypto/ec-engine.ts';
 import { Bolt3Error } from './errors.ts';
 import { compactFromDer, derFromCompact } from './der.ts';
-
-const N = secp.Point.CURVE().n;
 
 export function bytesToScalar(b: Uint8Array): bigint {
   let x = 0n;
@@ -35,20 +33,39 @@ export function hashScalar(h: Uint8Array): bigint {
   return x;
 }
 
-export function point(pub: Uint8Array): secp.Point {
+/** `pub` itself once it is known to be a compressed point on secp256k1, else a Bolt3Error. */
+export function point(pub: Uint8Array): Uint8Array {
   if (pub.length !== 33) throw new Bolt3Error('bad_point', 'a point must be 33 bytes compressed');
-  try {
-    return secp.Point.fromBytes(pub);
-  } catch {
-    throw new Bolt3Error('bad_point', 'not a point on secp256k1');
-  }
+  if (!ecEngine().isPoint(pub)) throw new Bolt3Error('bad_point', 'not a point on secp256k1');
+  return pub;
 }
 
-export const G = secp.Point.BASE;
+function derived(p: Uint8Array | null): Uint8Array {
+  if (!p) throw new Bolt3Error('bad_point', 'derived key is the point at infinity');
+  return p;
+}
 
-export function compressed(p: secp.Point): Uint8Array {
-  if (p.equals(secp.Point.ZERO)) throw new Bolt3Error('bad_point', 'derived key is the point at infinity');
-  return p.toBytes(true);
+/** x*G for a scalar x in [1, n). */
+export function mulG(x: bigint): Uint8Array {
+  const p = ecEngine().publicKey(scalarToBytes(x));
+  if (!p) throw new Bolt3Error('bad_scalar', 'secret key out of range');
+  return p;
+}
+
+/** pub + t*G for a tweak t in [0, n). */
+export function addTweak(pub: Uint8Array, t: bigint): Uint8Array {
+  return derived(ecEngine().pointAddScalar(point(pub), scalarToBytes(t)));
+}
+
+/** x*pub for x in [1, n). */
+export function mulPoint(pub: Uint8Array, x: bigint): Uint8Array {
+  const p = ecEngine().pointMultiply(point(pub), scalarToBytes(modN(x)));
+  if (!p) throw new Bolt3Error('bad_scalar', 'multiplier is zero');
+  return p;
+}
+
+export function addPoints(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return derived(ecEngine().pointAdd(point(a), point(b)));
 }
 
 export function modN(x: bigint): bigint {
@@ -72,14 +89,18 @@ export { ripemd160 };
 
 /** Deterministic (RFC 6979) low-S ECDSA over a 32-byte digest, DER-encoded (no sighash byte). */
 export function signDer(digest: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return derFromCompact(secp.sign(digest, secretKey, { prehash: false, lowS: true, format: 'compact' }));
+  const sig = ecEngine().sign(digest, secretKey);
+  if (!sig) throw new Bolt3Error('bad_scalar', 'cannot sign with this secret key');
+  return derFromCompact(sig);
 }
 
 /** Verifies a DER signature (no sighash byte) over a 32-byte digest; false on any bad input. */
 export function verifyDer(sig: Uint8Array, digest: Uint8Array, pub: Uint8Array): boolean {
+  let compact: Uint8Array;
   try {
-    return secp.verify(compactFromDer(sig), digest, pub, { prehash: false, lowS: true, format: 'compact' });
+    compact = compactFromDer(sig);
   } catch {
     return false;
   }
+  return ecEngine().verify(compact, digest, pub);
 }

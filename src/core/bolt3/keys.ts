@@ -1,12 +1,20 @@
 // BOLT 3 "Keys": per-commitment points and the keys derived from basepoints for each commitment.
 import { concat } from '../base/bytes.ts';
 import { sha256 } from '../crypto/primitives.ts';
-import { G, compressed, hashScalar, point, scalarSecret, secretScalar } from './ec.ts';
+import { memoBytes } from '../crypto/memo.ts';
+import { addPoints, addTweak, hashScalar, mulG, mulPoint, point, scalarSecret, secretScalar } from './ec.ts';
+
+/**
+ * Each commitment's keys are asked for again and again (per HTLC, when a commitment is built,
+ * signed, checked and persisted, by channeld and by hsmd): each derivation below is computed once
+ * for its inputs while they are among the last MEMO_ENTRIES asked.
+ */
+const MEMO_ENTRIES = 4096;
 
 /** BOLT 3 `revocationpubkey` Derivation: per_commitment_point = per_commitment_secret * G. */
-export function perCommitmentPoint(perCommitmentSecret: Uint8Array): Uint8Array {
-  return compressed(G.multiply(secretScalar(perCommitmentSecret)));
-}
+export const perCommitmentPoint = memoBytes(MEMO_ENTRIES, (perCommitmentSecret: Uint8Array): Uint8Array =>
+  mulG(secretScalar(perCommitmentSecret)),
+);
 
 /** Any secret's public key (a basepoint from its basepoint_secret). */
 export function pubkeyOf(secret: Uint8Array): Uint8Array {
@@ -17,11 +25,11 @@ export function pubkeyOf(secret: Uint8Array): Uint8Array {
  * BOLT 3 `localpubkey`, `local_htlcpubkey`, `remote_htlcpubkey`, `local_delayedpubkey`, and
  * `remote_delayedpubkey` Derivation: pubkey = basepoint + SHA256(per_commitment_point || basepoint) * G.
  */
-export function derivePubkey(basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+export const derivePubkey = memoBytes(MEMO_ENTRIES, (basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array => {
   const tweak = hashScalar(sha256(concat(perCommitmentPoint, basepoint)));
   point(perCommitmentPoint);
-  return compressed(point(basepoint).add(G.multiply(tweak)));
-}
+  return addTweak(basepoint, tweak);
+});
 
 /** Same section: privkey = basepoint_secret + SHA256(per_commitment_point || basepoint). */
 export function derivePrivkey(basepointSecret: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
@@ -35,11 +43,11 @@ export function derivePrivkey(basepointSecret: Uint8Array, perCommitmentPoint: U
  * revocation_basepoint * SHA256(revocation_basepoint || per_commitment_point)
  *   + per_commitment_point * SHA256(per_commitment_point || revocation_basepoint).
  */
-export function revocationPubkey(revocationBasepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+export const revocationPubkey = memoBytes(MEMO_ENTRIES, (revocationBasepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array => {
   const a = hashScalar(sha256(concat(revocationBasepoint, perCommitmentPoint)));
   const b = hashScalar(sha256(concat(perCommitmentPoint, revocationBasepoint)));
-  return compressed(point(revocationBasepoint).multiply(a).add(point(perCommitmentPoint).multiply(b)));
-}
+  return addPoints(mulPoint(revocationBasepoint, a), mulPoint(perCommitmentPoint, b));
+});
 
 /**
  * Same section: revocationprivkey = revocation_basepoint_secret * SHA256(revocation_basepoint || per_commitment_point)

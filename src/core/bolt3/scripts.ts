@@ -18,7 +18,7 @@ export function p2wpkh(pubkey: Uint8Array): Uint8Array {
 
 /** The BIP 143 scriptCode a P2WPKH spend signs: OP_DUP OP_HASH160 <HASH160(pubkey)> OP_EQUALVERIFY OP_CHECKSIG. */
 export function p2wpkhScriptCode(pubkey: Uint8Array): Uint8Array {
-  return Script.encode(['DUP', 'HASH160', hash160(point(pubkey).toBytes(true)), 'EQUALVERIFY', 'CHECKSIG']);
+  return Script.encode(['DUP', 'HASH160', hash160(point(pubkey)), 'EQUALVERIFY', 'CHECKSIG']);
 }
 
 /**
@@ -46,12 +46,12 @@ export function toLocalScript(revocationPubkey: Uint8Array, toSelfDelay: number,
   }
   return Script.encode([
     'IF',
-    point(revocationPubkey).toBytes(true),
+    point(revocationPubkey),
     'ELSE',
     toSelfDelay,
     'CHECKSEQUENCEVERIFY',
     'DROP',
-    point(localDelayedPubkey).toBytes(true),
+    point(localDelayedPubkey),
     'ENDIF',
     'CHECKSIG',
   ]);
@@ -59,7 +59,7 @@ export function toLocalScript(revocationPubkey: Uint8Array, toSelfDelay: number,
 
 /** BOLT 3 "`to_remote` Output" with option_anchors: <remotepubkey> OP_CHECKSIGVERIFY 1 OP_CHECKSEQUENCEVERIFY. */
 export function toRemoteAnchorsScript(remotePubkey: Uint8Array): Uint8Array {
-  return Script.encode([point(remotePubkey).toBytes(true), 'CHECKSIGVERIFY', 1, 'CHECKSEQUENCEVERIFY']);
+  return Script.encode([point(remotePubkey), 'CHECKSIGVERIFY', 1, 'CHECKSEQUENCEVERIFY']);
 }
 
 /**
@@ -67,7 +67,7 @@ export function toRemoteAnchorsScript(remotePubkey: Uint8Array): Uint8Array {
  * <funding_pubkey> OP_CHECKSIG OP_IFDUP OP_NOTIF OP_16 OP_CHECKSEQUENCEVERIFY OP_ENDIF.
  */
 export function anchorScript(fundingPubkey: Uint8Array): Uint8Array {
-  return Script.encode([point(fundingPubkey).toBytes(true), 'CHECKSIG', 'IFDUP', 'NOTIF', 16, 'CHECKSEQUENCEVERIFY', 'ENDIF']);
+  return Script.encode([point(fundingPubkey), 'CHECKSIG', 'IFDUP', 'NOTIF', 16, 'CHECKSEQUENCEVERIFY', 'ENDIF']);
 }
 
 export interface HtlcScriptKeys {
@@ -81,26 +81,13 @@ export interface HtlcScriptKeys {
  * OP_EQUAL OP_IF OP_CHECKSIG OP_ELSE <remote_htlcpubkey> OP_SWAP OP_SIZE 32 OP_EQUAL.
  */
 function htlcOpening(keys: HtlcScriptKeys): ScriptType {
-  const rev = hash160(point(keys.revocationPubkey).toBytes(true));
-  return [
-    'DUP',
-    'HASH160',
-    rev,
-    'EQUAL',
-    'IF',
-    'CHECKSIG',
-    'ELSE',
-    point(keys.remoteHtlcPubkey).toBytes(true),
-    'SWAP',
-    'SIZE',
-    32,
-    'EQUAL',
-  ];
+  const rev = hash160(point(keys.revocationPubkey));
+  return ['DUP', 'HASH160', rev, 'EQUAL', 'IF', 'CHECKSIG', 'ELSE', point(keys.remoteHtlcPubkey), 'SWAP', 'SIZE', 32, 'EQUAL'];
 }
 
 /** The 2-of-2 both HTLC scripts take for the second-stage transaction: 2 OP_SWAP <local_htlcpubkey> 2 OP_CHECKMULTISIG. */
 function htlcMultisig(keys: HtlcScriptKeys): ScriptType {
-  return [2, 'SWAP', point(keys.localHtlcPubkey).toBytes(true), 2, 'CHECKMULTISIG'];
+  return [2, 'SWAP', point(keys.localHtlcPubkey), 2, 'CHECKMULTISIG'];
 }
 
 /** OP_HASH160 <RIPEMD160(payment_hash)> OP_EQUALVERIFY. */

@@ -1,5 +1,7 @@
 // The one module through which src/core reaches cryptography, so that an engine can be swapped
-// after measuring (see bench/). Engines: @noble/secp256k1, @noble/hashes, @noble/ciphers.
+// after measuring (see bench/). Engines: secp256k1 through ec-engine.ts (libsecp256k1 in WASM where
+// the runtime installs it, else @noble/secp256k1, whose hashes ec-engine.ts sets), @noble/hashes,
+// @noble/ciphers.
 import * as secp from '@noble/secp256k1';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -8,9 +10,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { concat, u64le } from '../base/bytes.ts';
 import { NoiseError } from '../base/errors.ts';
 import { sha256dFast } from './sha256.ts';
-
-secp.hashes.sha256 = m => nobleSha256(m);
-secp.hashes.hmacSha256 = (k, m) => hmac(nobleSha256, k, m);
+import { ecEngine } from './ec-engine.ts';
 
 export function sha256(data: Uint8Array): Uint8Array {
   return nobleSha256(data);
@@ -59,7 +59,9 @@ export function decryptWithAD(k: Uint8Array, n: bigint, ad: Uint8Array, cipherte
 export const rawChacha20Poly1305 = chacha20poly1305;
 
 export function getPublicKey(secretKey: Uint8Array): Uint8Array {
-  return secp.getPublicKey(secretKey, true);
+  const pub = ecEngine().publicKey(secretKey);
+  if (!pub) throw new NoiseError('bad_secret', 'not a secret key');
+  return pub;
 }
 
 export function isValidSecretKey(secretKey: Uint8Array): boolean {
@@ -67,32 +69,26 @@ export function isValidSecretKey(secretKey: Uint8Array): boolean {
 }
 
 export function isValidPublicKey(pub: Uint8Array): boolean {
-  return pub.length === 33 && secp.utils.isValidPublicKey(pub, true);
+  return pub.length === 33 && ecEngine().isPoint(pub);
 }
 
 /** BOLT 8 `ECDH(k, rk)`: SHA256 of the compressed shared point. Throws on an invalid point. */
 export function ecdh(secretKey: Uint8Array, pub: Uint8Array): Uint8Array {
-  let shared: Uint8Array;
-  try {
-    shared = secp.getSharedSecret(secretKey, pub, true);
-  } catch {
-    throw new NoiseError('bad_pubkey', 'ECDH with an invalid public key');
-  }
+  const shared = ecEngine().pointMultiply(pub, secretKey);
+  if (!shared) throw new NoiseError('bad_pubkey', 'ECDH with an invalid public key');
   return nobleSha256(shared);
 }
 
 /** ECDSA over a 32-byte digest, 64-byte compact low-S signature (BOLT 1 `signature`). */
 export function signDigest(digest: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return secp.sign(digest, secretKey, { prehash: false, lowS: true, format: 'compact' });
+  const sig = ecEngine().sign(digest, secretKey);
+  if (!sig) throw new NoiseError('bad_secret', 'cannot sign with this secret key');
+  return sig;
 }
 
 /** Verifies a compact signature over a 32-byte digest; false (never throws) on any bad input. */
 export function verifyDigest(sig: Uint8Array, digest: Uint8Array, pub: Uint8Array): boolean {
-  try {
-    return secp.verify(sig, digest, pub, { prehash: false, lowS: true, format: 'compact' });
-  } catch {
-    return false;
-  }
+  return ecEngine().verify(sig, digest, pub);
 }
 
 export function randomSecretKey(seed?: Uint8Array): Uint8Array {

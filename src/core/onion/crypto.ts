@@ -2,7 +2,7 @@
 // the ChaCha20 pseudo-random stream, ECDH and the blinding of ephemeral keys.
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { concat } from '../base/bytes.ts';
-import { bytesToScalar, compressed, modN, point, scalarSecret } from '../bolt3/ec.ts';
+import { bytesToScalar, mulPoint, scalarSecret } from '../bolt3/ec.ts';
 import { ecdh, hmacSha256, isValidPublicKey, sha256 } from '../crypto/primitives.ts';
 import { OnionError } from './errors.ts';
 
@@ -43,7 +43,7 @@ export function blindingFactor(pub: Uint8Array, secret: Uint8Array): Uint8Array 
 
 /** A public key times a 32-byte scalar. */
 export function multiplyPoint(pub: Uint8Array, scalar: Uint8Array): Uint8Array {
-  return compressed(point(pub).multiply(modN(bytesToScalar(scalar))));
+  return mulPoint(pub, bytesToScalar(scalar));
 }
 
 /** A secret key times a 32-byte scalar, mod n. */

@@ -22,8 +22,11 @@ import { nodeLog } from '../log.ts';
 import { createNodeVerifyPool } from '../verify-pool.ts';
 import { nodeLinks, type NodeHostCtx } from './links.ts';
 import { nodeTransportAead } from '../aead.ts';
+import { installNodeEcEngine } from '../ec-engine.ts';
 
 installErrorTransfer();
+// libsecp256k1 for this thread's channels, payments and onions before any daemon starts here.
+await installNodeEcEngine();
 
 /** What each daemon gets in this thread beyond the common env (clock, log, random source). */
 const envs: RuntimeEnvs<NodeHostCtx> = {

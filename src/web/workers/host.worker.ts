@@ -15,6 +15,7 @@ import { combineDialers } from '../../transports/dialer.ts';
 import { IdbHsmChannelStore } from '../hsm-channels-idb.ts';
 import { loadOrCreateSecretIdb } from '../hsm-secret-idb.ts';
 import { webLinks, type WebHostCtx } from '../worker-api.ts';
+import { installWebEcEngine } from '../ec-engine.ts';
 
 installErrorTransfer();
 
@@ -40,5 +41,16 @@ const envs: RuntimeEnvs<WebHostCtx> = {
 };
 
 const env = envByKind<WebHostCtx>((kind, ctx) => ({ clock: systemClock, log: consoleLog(kind, ctx.log), randomBytes }), envs);
+// libsecp256k1 for this Worker's channels, payments and onions, loaded while the host answers
+// (a top-level await here could lose the first messages); each daemon starts once it is in.
+const ecReady = installWebEcEngine();
 
-Comlink.expose(ownPortAnswers<MessagePort, WebHostCtx>({ links: webLinks, env }));
+Comlink.expose(
+  ownPortAnswers<MessagePort, WebHostCtx>({
+    links: webLinks,
+    env: async (kind, ctx) => {
+      await ecReady;
+      return env(kind, ctx);
+    },
+  }),
+);
