@@ -254,6 +254,8 @@ describe('peer storage: a node restored from its seed onto an empty store', () =
     const reloaded = new LightningdDb(storage);
     await reloaded.load();
     deepEqual(Object.keys(reloaded.table(PEER_BACKUP_RECOVERED)).sort(), ['1'.padStart(64, 'c'), '2'.padStart(64, 'c')]);
+    // The keys of those channels are never used again: the next channel gets a dbid past theirs, durably.
+    equal(await reloaded.newDbid(), 3n);
     // Told once: the same retrieval again reports nothing new.
     await after.ps.peerSpoke(PEER, encodeMessage({ name: 'peer_storage_retrieval', blob }));
     equal(after.recovered.length, 1);

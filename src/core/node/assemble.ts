@@ -25,6 +25,7 @@ import { ChannelControl } from '../daemons/lightningd/channels.ts';
 import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
 import { PeerStorage, type RecoveredChannel } from '../daemons/lightningd/peer-storage.ts';
+import { RecoveredSweeps } from '../daemons/lightningd/peer-storage-sweep.ts';
 import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
 import { planDial } from '../net/address.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
@@ -324,6 +325,21 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     });
     channels.onHtlcs({ started: () => void peerStorage.channelsChanged() });
     chain?.addListener(channels);
+    // A restored node sweeps its to_remote from the commitments of the channels peers' copies named.
+    if (wallet && chain)
+      chain.addListener(
+        new RecoveredSweeps({
+          db,
+          hsm: {
+            channelBasepoints: (id, dbid) => hsmd.guard(hsmd.api.channelBasepoints(id, dbid)),
+            signRecoveredToRemote: (id, dbid, req) => hsmd.guard(hsmd.api.signRecoveredToRemote(id, dbid, req)),
+          },
+          wallet,
+          broadcast: tx => chain.sendrawtransaction(tx),
+          feeratePerKw: async () => feerateFor(await chain.feerates(), SWEEP_BLOCKS),
+          log: p.log('peerstorage'),
+        }),
+      );
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
     // Where following starts is fixed before the node is handed out: coins paid to a newaddr at once are seen.

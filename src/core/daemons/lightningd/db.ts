@@ -301,6 +301,11 @@ export class LightningdDb {
     return BigInt(id);
   }
 
+  /** The next dbid handed out is above `dbid` (a channel learnt of again, peer-storage.ts); staged, durable at the next flush. */
+  dbidsAbove(dbid: bigint): void {
+    if (BigInt(this.state.next_dbid ?? 1) <= dbid) this.state.next_dbid = Number(dbid) + 1;
+  }
+
   /** Our invoices, oldest first. */
   invoices(): InvoiceRecord[] {
     return Object.values(this.state.invoices ?? {})

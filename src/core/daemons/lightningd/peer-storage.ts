@@ -35,6 +35,17 @@ export interface StoredBlob {
 export interface RecoveredChannel extends BackupChannel {
   /** The peer whose retrieval told us. */
   from: string;
+  /** The transaction that spent the funding output, once mined (peer-storage-sweep.ts). */
+  closed?: { txid: string; height: number; tx: string };
+  /** Our to_remote's sweep to the wallet: the key, then the signed transaction, then where it was mined; or why none. */
+  sweep?: {
+    destination?: { index: number; type: 'p2wpkh' | 'p2tr' };
+    outpoint?: string;
+    tx?: string;
+    txid?: string;
+    mined?: { txid: string; height: number };
+    none?: string;
+  };
 }
 
 export interface PeerStorageHsm {
@@ -83,9 +94,10 @@ export class PeerStorage {
       .map(backupChannelOf)
       .filter((c): c is BackupChannel => c !== undefined);
     const held = new Set(this.o.db.channels().map((c: ChannelRecord) => c.channel_id));
+    // A recovered channel whose funding output is spent is no longer one to ask a peer to close.
     const recovered = Object.values(this.o.db.table<RecoveredChannel>(PEER_BACKUP_RECOVERED))
-      .filter(c => !held.has(c.channel_id))
-      .map(({ from: _from, ...c }) => c);
+      .filter(c => !held.has(c.channel_id) && !c.closed)
+      .map(({ from: _from, closed: _closed, sweep: _sweep, ...c }) => c);
     return [...ours, ...recovered];
   }
 
@@ -198,6 +210,9 @@ export class PeerStorage {
     const lost = channels.filter(c => !held.has(c.channel_id) && !known[c.channel_id]).map(c => ({ ...c, from: peerId }));
     if (lost.length === 0) return;
     for (const c of lost) this.o.db.stage<RecoveredChannel>(PEER_BACKUP_RECOVERED, c.channel_id, c);
+    // Keys shown to a peer are never reused: a channel we open from now on gets a dbid past theirs
+    // (hsmd derives a channel's keys from the peer id and dbid; a restored node counts from 1 again).
+    this.o.db.dbidsAbove(lost.reduce((m, c) => (BigInt(c.dbid) > m ? BigInt(c.dbid) : m), 0n));
     await this.o.db.flush();
     this.o.log.warn(
       `peer storage: ${peerId}'s copy of our backup names ${lost.length} channel(s) we no longer hold: ${lost.map(c => c.channel_id).join(', ')}`,
