@@ -92,7 +92,7 @@ describe('Node: backups with peers (BOLT 1 peer storage) on boltworker regtest',
         'channeld normal',
       );
     const dbid = a!.lightningd.channels!.list().find(c => c.record?.channel_id === r.channel_id)!.record!.dbid;
-    // A's backup went to B once channeld started (the peer_storage rides behind channel_ready): a
+    // A's backup went to B once the channel was funded (and again at channel_ready): a
     // reconnection now has B send it back, and A, which still holds the channel, learns nothing new.
     await a!.call('disconnect', { id: b!.id, force: true });
     await a!.call('connect', { id: bAt });

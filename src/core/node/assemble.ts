@@ -310,7 +310,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       log: p.log('pay'),
     });
     await pay.load();
-    // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as channels start.
+    // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as our channel list changes.
     const peerStorage = new PeerStorage({
       db,
       hsm: {
@@ -323,8 +323,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       // A restored node hears which channels its peers' copies name (the embedder's event).
       ...(o.emit ? { onRecovered: (c: readonly RecoveredChannel[]) => o.emit!('peer_backup_recovered', c) } : {}),
     });
-    channels.onHtlcs({ started: () => void peerStorage.channelsChanged() });
     chain?.addListener(channels);
+    chain?.addListener(peerStorage);
     // A restored node sweeps its to_remote from the commitments of the channels peers' copies named.
     if (wallet && chain)
       chain.addListener(
@@ -396,6 +396,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
             // The chain first (nothing more to tell gossipd), then peers (nothing more arrives), then gossipd writes what it holds.
             chain?.stop();
             node.lightningd.receiver?.stop();
+            await peerStorage.stop();
             await channels.stop();
             await connectd.stop(p.stopGraceMs?.('connectd'));
             await gossipd.stop(p.stopGraceMs?.('gossipd'));
