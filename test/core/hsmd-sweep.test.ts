@@ -8,7 +8,8 @@ import { Transaction } from '@scure/btc-signer';
 import { TX_OPTS, commitmentSecret, p2wsh } from '../../src/core/bolt3/index.ts';
 import { buildFor } from '../../src/core/channel/index.ts';
 import { HsmError, type SweepRequest } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { ok, rejects } from '../support/assert.ts';
+import { deepEqual, ok, rejects, throws } from '../support/assert.ts';
+import { toHex } from '../../src/core/base/bytes.ts';
 import { secretsOf } from './channel-fixture.ts';
 import { DBID, PEER, walletOut } from './hsmd-channel-fixture.ts';
 import { closing, pointA, signedB, type Closing } from './onchain-fixture.ts';
@@ -43,6 +44,25 @@ describe('hsmd: onchaind’s sweeps', () => {
     await rejects(sign(x, { ...base(txTo(x, { outputs: [walletOut(x.hsmd, 6)] })), kind: 'to_remote' }), HsmError, 'not_to_wallet');
     await rejects(sign(xa, { ...base(txTo(xa, { sequence: 0 })), kind: 'to_remote' }), HsmError, 'bad_sequence');
     ok(await sign(xa, { ...base(txTo(xa, { sequence: 1 })), kind: 'to_remote' }));
+  });
+
+  it('a recovered channel’s to_remote (no state in hsmd): the same key and script as the channel’s, the same refusals', async () => {
+    for (const [c, anchors, sequence] of [
+      [x, false, 0xfffffffd],
+      [xa, true, 1],
+    ] as const) {
+      const req = { ...base(txTo(c, { sequence })), kind: 'to_remote' as const };
+      // hsmd derives the key from (peer, dbid) alone: what it signs is what the channel's own sweep signs.
+      const ours = c.hsmd.signRecoveredToRemote(PEER, DBID, { ...req, anchors });
+      deepEqual(ours, await sign(c, req));
+      // Another dbid is another channel's key.
+      ok(toHex(c.hsmd.signRecoveredToRemote(PEER, DBID + 1n, { ...req, anchors }).signature) !== toHex(ours.signature));
+      const elsewhere = { ...base(txTo(c, { sequence, outputs: [p2wsh(new Uint8Array([0x51]))] })), kind: 'to_remote' as const };
+      throws(() => c.hsmd.signRecoveredToRemote(PEER, DBID, { ...elsewhere, anchors }), HsmError, 'not_to_wallet');
+    }
+    const early = { ...base(txTo(xa, { sequence: 0 })), kind: 'to_remote' as const, anchors: true };
+    throws(() => xa.hsmd.signRecoveredToRemote(PEER, DBID, early), HsmError, 'bad_sequence');
+    throws(() => x.hsmd.signRecoveredToRemote(PEER, DBID, { ...early, kind: 'anchor' } as never), HsmError, 'bad_request');
   });
 
   it('HTLC scripts: only one that holds our HTLC key (remote_htlc) or the revocation key (revoked_htlc)', async () => {

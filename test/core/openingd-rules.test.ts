@@ -2,7 +2,7 @@
 // a proposal that passes, changed in one field so that only the rule under test can refuse it,
 // must be refused with that rule's code. Without the check, the changed proposal goes through (or
 // another rule names it) and the test fails.
-import { fromHex } from '../../src/core/base/bytes.ts';
+import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { chainHash } from '../../src/core/chain/chains.ts';
 import { pubkeyOf } from '../../src/core/bolt3/index.ts';
 import { FeatureVector } from '../../src/core/features/index.ts';
@@ -154,6 +154,32 @@ describe('openingd rules: the accepter refuses open_channel', () => {
     const ctx = contextOf('b', { theirFeatures: FeatureVector.fromBits([12, 23]).toHex() });
     throws(() => receiveOpenChannel(ctx, m, POINT_B, 3), OpeningError, 'funding_too_large');
     receiveOpenChannel(ctx, { ...m, funding_satoshis: (1n << 24n) - 1n }, POINT_B, 3);
+  });
+
+  it('upfront_shutdown_script (BOLT 2): ours committed and theirs kept only when both advertised the feature; a script of no valid form fails', () => {
+    const P2WPKH = fromHex('0014' + 'ab'.repeat(20));
+    const P2TR = fromHex('5120' + 'cd'.repeat(32));
+    const withUpfront = FeatureVector.fromBits([...FeatureVector.fromBytes(contextOf('a').ourFeatures).bits(), 5]).toHex();
+    const both = { ourFeatures: withUpfront, theirFeatures: withUpfront };
+    const scriptOf = (m: Open | Accept) => toHex(m.tlvs!.upfront_shutdown_script!.shutdown_scriptpubkey);
+    // Negotiated: our close_to goes in open_channel, and the accepter keeps it as the peer's.
+    const m = opened({}, { ...contextOf('a', both), upfrontShutdownScript: P2WPKH }).message;
+    equal(scriptOf(m), toHex(P2WPKH));
+    const accepted = receiveOpenChannel(contextOf('b', both), m, POINT_B, 3);
+    equal(scriptOf(accepted.message), '', 'the accepter commits to nothing');
+    const deal = (accepted.state as { deal: { remoteUpfront?: Uint8Array; localUpfront?: Uint8Array } }).deal;
+    deepEqual([deal.remoteUpfront && toHex(deal.remoteUpfront), deal.localUpfront], [toHex(P2WPKH), undefined]);
+    // Offered by one side only: the TLV is empty and nothing is kept.
+    const alone = opened({}, { ...contextOf('a', { ourFeatures: withUpfront }), upfrontShutdownScript: P2WPKH }).message;
+    equal(scriptOf(alone), '');
+    const kept = receiveOpenChannel(contextOf('b', { ourFeatures: withUpfront }), { ...m }, POINT_B, 3).state as {
+      deal: { remoteUpfront?: Uint8Array };
+    };
+    equal(kept.deal.remoteUpfront, undefined);
+    // A taproot script needs option_shutdown_anysegwit: refused from the peer, and ours is never sent.
+    const taproot = { ...m, tlvs: { ...m.tlvs, upfront_shutdown_script: { shutdown_scriptpubkey: P2TR } } };
+    throws(() => receiveOpenChannel(contextOf('b', both), taproot, POINT_B, 3), OpeningError, 'bad_upfront_shutdown_script');
+    throws(() => opened({}, { ...contextOf('a', both), upfrontShutdownScript: P2TR }), OpeningError, 'bad_upfront_shutdown_script');
   });
 
   it('dual_fund_negotiated: "if `option_dual_fund` has been negotiated: fail the channel"', () => {

@@ -6,7 +6,13 @@ import { PeerBackupCipher, MAX_PEER_BACKUP_PLAINTEXT, PEER_BACKUP_OVERHEAD } fro
 import { HsmError } from '../../src/core/daemons/hsmd/secret.ts';
 import { LightningdDb, MemoryLightningdStorage, type ChannelRecord } from '../../src/core/daemons/lightningd/db.ts';
 import { decodeBackup, encodeBackup, type BackupChannel } from '../../src/core/daemons/lightningd/peer-storage-backup.ts';
-import { PEER_BACKUP_RECOVERED, PEER_STORAGE, PeerStorage, type RecoveredChannel } from '../../src/core/daemons/lightningd/peer-storage.ts';
+import {
+  KEEP_BLOB_AFTER_CLOSE_BLOCKS,
+  PEER_BACKUP_RECOVERED,
+  PEER_STORAGE,
+  PeerStorage,
+  type RecoveredChannel,
+} from '../../src/core/daemons/lightningd/peer-storage.ts';
 import { decodeMessage, encodeMessage } from '../../src/core/wire/messages.ts';
 import { ourFeatures } from '../../src/core/features/index.ts';
 import { routeMessage } from '../../src/core/daemons/connectd/routing.ts';
@@ -188,6 +194,30 @@ describe("peer storage: peers' blobs (BOLT 1 the receiver of peer_storage)", () 
     await h.ps.peerConnected(connected(STRANGER, withoutStorage));
     deepEqual(h.sent, []);
   });
+  it("deletes a peer's blob 2016 blocks after its last channel with us closed (BOLT 1), never while one is open", async () => {
+    const spend = (height: number) => ({ spend: { tx: '00', txid: 'aa'.repeat(32), height } });
+    const h = await harness(seedA, [channel('1', PEER), channel('2', OTHER)]);
+    await h.ps.peerSpoke(PEER, storageMsg(fromHex('01')));
+    await h.ps.peerSpoke(OTHER, storageMsg(fromHex('02')));
+    // PEER's channel closes at 100 and is resolved and forgotten; OTHER's stays open.
+    await h.db.saveChannel(channel('1', PEER, { state: 'ONCHAIN', onchain: spend(100) }));
+    await h.ps.blockConnected({ height: 100 + KEEP_BLOB_AFTER_CLOSE_BLOCKS });
+    equal(Object.keys(h.db.table(PEER_STORAGE)).length, 2); // on chain, not yet resolved: still a channel
+    await h.db.saveChannel(channel('1', PEER, { state: 'ONCHAIN', onchain: { ...spend(100), resolved_height: 200 } }));
+    await h.db.forgetChannel('1');
+    await h.ps.blockConnected({ height: 100 + KEEP_BLOB_AFTER_CLOSE_BLOCKS - 1 });
+    equal(Object.keys(h.db.table(PEER_STORAGE)).length, 2);
+    await h.ps.blockConnected({ height: 100 + KEEP_BLOB_AFTER_CLOSE_BLOCKS });
+    deepEqual(h.db.table(PEER_STORAGE), { [OTHER]: { blob: '02' } });
+    // Durable, and no longer sent back.
+    const again = new LightningdDb(h.storage);
+    await again.load();
+    deepEqual(again.table(PEER_STORAGE), { [OTHER]: { blob: '02' } });
+    await h.ps.peerConnected(connected(PEER, withoutStorage));
+    deepEqual(h.sent, []);
+    await h.ps.blockConnected({ height: 100_000 });
+    deepEqual(h.db.table(PEER_STORAGE), { [OTHER]: { blob: '02' } });
+  });
   it('survives garbage: a truncated message, a length past the end', async () => {
     const h = await harness(seedA, [channel('1', PEER)]);
     await h.ps.peerSpoke(PEER, fromHex('0007ffff00'));
@@ -224,6 +254,34 @@ describe('peer storage: our backup with peers', () => {
     equal(h.sent.length, 2);
     equal(decodeBackup(new PeerBackupCipher(seedA, rng).open(blobOf(h.sent[1]!.msg))!)!.length, 3);
   });
+  it('sends it when a channel is funded, again at channel_ready, and when one closes; not for other changes', async () => {
+    const h = await harness(seedA, [channel('1', PEER)]);
+    h.peers = [{ id: PEER, features: withStorage, connected: true }];
+    await h.ps.peerConnected(connected(PEER));
+    const dbidsSent = () =>
+      h.sent.map(x =>
+        decodeBackup(new PeerBackupCipher(seedA, rng).open(blobOf(x.msg))!)!
+          .map(c => `${c.dbid}`)
+          .join(','),
+      );
+    deepEqual(dbidsSent(), ['1']);
+    // Funded: the record is written (BOLT 2: after funding_signed).
+    await h.db.saveChannel(channel('2', PEER, { state: 'CHANNELD_AWAITING_LOCKIN' }));
+    await h.ps.idle();
+    deepEqual(dbidsSent(), ['1', '1,2']);
+    // channel_ready: the same list once more (the acceptor's first copy may have reached the opener too early).
+    await h.db.saveChannel(channel('2', PEER));
+    await h.ps.idle();
+    deepEqual(dbidsSent(), ['1', '1,2', '1,2']);
+    // Another change of a channel (not its state): nothing.
+    await h.db.saveChannel(channel('2', PEER, { minimum_depth: 3 }));
+    await h.ps.idle();
+    equal(h.sent.length, 3);
+    // Closed: its funding output spent.
+    await h.db.saveChannel(channel('1', PEER, { state: 'ONCHAIN', onchain: { spend: { tx: '00', txid: 'aa'.repeat(32), height: 7 } } }));
+    await h.ps.idle();
+    deepEqual(dbidsSent(), ['1', '1,2', '1,2', '2']);
+  });
   it('sends nothing to a peer without a channel, nor an empty backup', async () => {
     const h = await harness(seedA, [channel('1', PEER)]);
     await h.ps.peerConnected(connected(STRANGER));
@@ -254,6 +312,8 @@ describe('peer storage: a node restored from its seed onto an empty store', () =
     const reloaded = new LightningdDb(storage);
     await reloaded.load();
     deepEqual(Object.keys(reloaded.table(PEER_BACKUP_RECOVERED)).sort(), ['1'.padStart(64, 'c'), '2'.padStart(64, 'c')]);
+    // The keys of those channels are never used again: the next channel gets a dbid past theirs, durably.
+    equal(await reloaded.newDbid(), 3n);
     // Told once: the same retrieval again reports nothing new.
     await after.ps.peerSpoke(PEER, encodeMessage({ name: 'peer_storage_retrieval', blob }));
     equal(after.recovered.length, 1);

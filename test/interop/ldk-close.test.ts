@@ -1,12 +1,13 @@
 // Mutual close between our whole Node node and LDK on `boltworker regtest`: we open to LDK with
-// `fundchannel` (as ldk-fundchannel.test.ts), then our `close` sends shutdown, LDK answers, our
+// `fundchannel` and a `close_to` (committed in open_channel's upfront_shutdown_script, which LDK
+// enforces on our shutdown; LDK commits to its own, which we enforce), then our `close` sends shutdown, LDK answers, our
 // closingd negotiates closing_signed with LDK and lightningd broadcasts the agreed close, which
 // the chain (evaluating every input's script) accepts and mines; listfunds shows our coins. Then
 // LDK closes (close_channel) a second channel: its shutdown reaches our channeld, our lightningd
 // answers with a fresh wallet script, and the close lands the same way.
 import { after, before, describe, it } from 'node:test';
 import * as ldk from 'lightningdevkit';
-import { Transaction } from '@scure/btc-signer';
+import { Address, OutScript, Transaction } from '@scure/btc-signer';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
@@ -14,6 +15,8 @@ import type { LdkPeer } from './ldk/peer.ts';
 import { startRegtestWithLdk, type RegtestWithLdk } from './ldk/regtest-node.ts';
 
 const FUNDING_SAT = 200_000;
+const REGTEST = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
+const scriptOf = (address: string) => toHex(OutScript.encode(Address(REGTEST).decode(address)));
 
 type PeerChannel = { channel_id: string; state: string; to_us_msat: number; close_to?: string };
 type CloseResult = { type: string; tx: string; txid: string; txs: string[]; txids: string[] };
@@ -63,12 +66,21 @@ describe('close with LDK on boltworker regtest', () => {
   }
 
   /** We open to LDK; both sides ready: CHANNELD_NORMAL here, channel_ready at LDK. */
-  async function open(): Promise<string> {
-    const r = (await node!.call('fundchannel', { id: peer!.nodeId, amount: FUNDING_SAT, feerate: '253perkw', announce: false })) as {
+  async function open(closeTo?: string): Promise<string> {
+    const r = (await node!.call('fundchannel', {
+      id: peer!.nodeId,
+      amount: FUNDING_SAT,
+      feerate: '253perkw',
+      announce: false,
+      ...(closeTo ? { close_to: closeTo } : {}),
+    })) as {
       txid: string;
       channel_id: string;
       mindepth: number;
+      close_to?: string;
     };
+    // LDK offers option_upfront_shutdown_script: our close_to is committed in open_channel.
+    if (closeTo) equal(r.close_to, scriptOf(closeTo));
     await env.confirmFunding(r.txid, r.mindepth);
     await fundsWhen(channels, l => l.channels.find(c => c.channel_id === r.channel_id)?.state === 'CHANNELD_NORMAL', 'CHANNELD_NORMAL');
     // LDK takes our channel_ready on its process_events.
@@ -115,36 +127,31 @@ describe('close with LDK on boltworker regtest', () => {
     equal(f.outputs.find(o => o.txid === r.txid)!.amount_msat, Number(ours!.amount) * 1000);
   }
 
-  it('our close: LDK answers our shutdown, negotiates closing_signed with our closingd, the close is broadcast, mined and in listfunds', async () => {
-    const id = await open();
+  it('our close to the close_to committed at the open (upfront_shutdown_script): LDK answers our shutdown, negotiates closing_signed with our closingd, the close is broadcast, mined and in listfunds', async () => {
+    const { bech32: closeTo } = (await node!.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+    const id = await open(closeTo);
     const r = (await node!.call('close', { id })) as CloseResult;
+    equal((await channels()).channels.find(c => c.channel_id === id)!.close_to, scriptOf(closeTo));
     ok((await ldkClosed(id)) instanceof ldk.ClosureReason_CounterpartyInitiatedCooperativeClosure, 'LDK saw our close');
     await lands(r, id);
   });
 
-  // TODO(issue 13): intermittent (2 of 5 runs): LDK's close_channel answers OK but its shutdown never
-  // reaches our channeld (no message logged on our side); under investigation, reported to the lead.
-  it(
-    "LDK's close_channel: LDK's shutdown reaches our channeld, our lightningd answers, the close is broadcast by us, mined and in listfunds",
-    {
-      todo: "intermittent: LDK's shutdown sometimes never arrives",
-    },
-    async () => {
-      const id = await open();
-      const res = cm().close_channel(ldk.ChannelId.constructor_new(fromHex(id)), fromHex(node!.id));
-      ok(res instanceof ldk.Result_NoneAPIErrorZ_OK, 'LDK starts the close');
-      peer!.processEvents();
-      // LDK's messages leave on its process_events: drive it while we wait (a loaded machine is slow).
-      for (let i = 0; i < 1200; i++) {
-        ldkEvents();
-        if ((await channels()).channels.find(c => c.channel_id === id)?.state === 'CLOSINGD_COMPLETE') break;
-        await new Promise(r => setTimeout(r, 50));
-      }
-      equal((await channels()).channels.find(c => c.channel_id === id)?.state, 'CLOSINGD_COMPLETE');
-      ok((await ldkClosed(id)) instanceof ldk.ClosureReason_LocallyInitiatedCooperativeClosure, 'LDK saw the close agreed');
-      // `close` now answers the agreed close at once.
-      const r = (await node!.call('close', { id })) as CloseResult;
-      await lands(r, id);
-    },
-  );
+  // LDK commits to an upfront_shutdown_script when it accepts (its default): its shutdown is checked against it.
+  it("LDK's close_channel: LDK's shutdown reaches our channeld, our lightningd answers, the close is broadcast by us, mined and in listfunds", async () => {
+    const id = await open();
+    const res = cm().close_channel(ldk.ChannelId.constructor_new(fromHex(id)), fromHex(node!.id));
+    ok(res instanceof ldk.Result_NoneAPIErrorZ_OK, 'LDK starts the close');
+    peer!.processEvents();
+    // LDK's messages leave on its process_events: drive it while we wait (a loaded machine is slow).
+    for (let i = 0; i < 1200; i++) {
+      ldkEvents();
+      if ((await channels()).channels.find(c => c.channel_id === id)?.state === 'CLOSINGD_COMPLETE') break;
+      await new Promise(r => setTimeout(r, 50));
+    }
+    equal((await channels()).channels.find(c => c.channel_id === id)?.state, 'CLOSINGD_COMPLETE');
+    ok((await ldkClosed(id)) instanceof ldk.ClosureReason_LocallyInitiatedCooperativeClosure, 'LDK saw the close agreed');
+    // `close` now answers the agreed close at once.
+    const r = (await node!.call('close', { id })) as CloseResult;
+    await lands(r, id);
+  });
 });

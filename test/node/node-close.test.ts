@@ -167,6 +167,34 @@ describe('Node: close (mutual) between two nodes on boltworker regtest', () => {
     await closeLands(r, id);
   });
 
+  it("fundchannel's close_to (option_upfront_shutdown_script): committed in open_channel, B's close pays A there; another destination is refused", async () => {
+    const script = (address: string) => toHex(OutScript.encode(Address(REGTEST).decode(address)));
+    // Core Lightning's parameter errors: not an address, and (hsmd's rule, as close's destination) not ours.
+    const fund = (close_to: unknown) =>
+      a!.call('fundchannel', { id: b!.id, amount: FUNDING_SAT, push_msat: PUSH_MSAT, feerate: '2000perkw', announce: false, close_to });
+    equal(await code(fund('bcrt1qnotanaddress')), -32602, 'a bad close_to');
+    const { bech32: theirs } = (await b!.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+    equal(await code(fund(theirs)), -32602, "B's address as A's close_to");
+    const { bech32: closeTo } = (await a!.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+    const r = (await fund(closeTo)) as { channel_id: string; close_to?: string };
+    // Both advertise option_upfront_shutdown_script: it is committed, and answered as Core Lightning does.
+    equal(r.close_to, script(closeTo));
+    await mine(3);
+    await inState(a!, r.channel_id, 'CHANNELD_NORMAL');
+    await inState(b!, r.channel_id, 'CHANNELD_NORMAL');
+    equal((await channelOf(a!, r.channel_id))!.close_to, script(closeTo));
+    // BOLT 2: our shutdown must be the committed script: a close to another destination is refused, nothing sent.
+    const { bech32: other } = (await a!.call('newaddr', { addresstype: 'bech32' })) as { bech32: string };
+    equal(await code(a!.call('close', { id: r.channel_id, destination: other })), -32602, 'a destination other than close_to');
+    equal((await channelOf(a!, r.channel_id))!.state, 'CHANNELD_NORMAL');
+    // B closes: A answers with the committed script (not a fresh address), and B, which holds it as
+    // A's upfront script, accepts it (a different one would fail the connection).
+    const closed = (await b!.call('close', { id: r.channel_id })) as CloseResult;
+    await inState(a!, r.channel_id, 'CLOSINGD_COMPLETE');
+    equal((await channelOf(a!, r.channel_id))!.close_to, script(closeTo));
+    await closeLands(closed, r.channel_id);
+  });
+
   it('A closes while B is away, and A restarts: after both are back, channeld retransmits shutdown, closingd negotiates, the close lands', async () => {
     const id = await open();
     await b!.stop();

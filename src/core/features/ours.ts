@@ -31,6 +31,12 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     why: 'ASSUMED by BOLT 9. LND, LDK and Eclair drop peers that do not offer it. Without channels there is no `channel_reestablish` to send, so the claim holds trivially; channels must send its fields.',
   },
   {
+    name: 'option_upfront_shutdown_script',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: "BOLT 2: open_channel and accept_channel carry `upfront_shutdown_script` (ours: fundchannel's close_to, else empty); channeld fails the connection when the peer's shutdown is not the script it committed to, and our shutdown is the one we committed to.",
+  },
+  {
     name: 'gossip_queries',
     support: 'optional',
     places: ['I', 'N'],

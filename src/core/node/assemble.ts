@@ -26,6 +26,7 @@ import { locktimeProblem } from '../daemons/lightningd/channel-config.ts';
 import { Forwarder } from '../daemons/lightningd/forward.ts';
 import { PayControl } from '../daemons/lightningd/pay-control.ts';
 import { PeerStorage, type RecoveredChannel } from '../daemons/lightningd/peer-storage.ts';
+import { RecoveredSweeps } from '../daemons/lightningd/peer-storage-sweep.ts';
 import { channelBalance } from '../daemons/lightningd/channel-rpc.ts';
 import { planDial } from '../net/address.ts';
 import type { WalletRpcDeps } from '../daemons/lightningd/wallet-rpc.ts';
@@ -329,7 +330,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     });
     await channels.load();
     await pay.load();
-    // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as channels start.
+    // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as our channel list changes.
     const peerStorage = new PeerStorage({
       db,
       hsm: {
@@ -342,9 +343,24 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       // A restored node hears which channels its peers' copies name (the embedder's event).
       ...(o.emit ? { onRecovered: (c: readonly RecoveredChannel[]) => o.emit!('peer_backup_recovered', c) } : {}),
     });
-    channels.onHtlcs({ started: () => void peerStorage.channelsChanged() });
     chain?.addListener(channels);
     chain?.addListener(pay);
+    chain?.addListener(peerStorage);
+    // A restored node sweeps its to_remote from the commitments of the channels peers' copies named.
+    if (wallet && chain)
+      chain.addListener(
+        new RecoveredSweeps({
+          db,
+          hsm: {
+            channelBasepoints: (id, dbid) => hsmd.guard(hsmd.api.channelBasepoints(id, dbid)),
+            signRecoveredToRemote: (id, dbid, req) => hsmd.guard(hsmd.api.signRecoveredToRemote(id, dbid, req)),
+          },
+          wallet,
+          broadcast: tx => chain.sendrawtransaction(tx),
+          feeratePerKw: async () => feerateFor(await chain.feerates(), SWEEP_BLOCKS),
+          log: p.log('peerstorage'),
+        }),
+      );
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
     // Where following starts is fixed before the node is handed out: coins paid to a newaddr at once are seen.
@@ -401,6 +417,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
             // The chain first (nothing more to tell gossipd), then peers (nothing more arrives), then gossipd writes what it holds.
             chain?.stop();
             node.lightningd.receiver?.stop();
+            await peerStorage.stop();
             await channels.stop();
             await connectd.stop(p.stopGraceMs?.('connectd'));
             await gossipd.stop(p.stopGraceMs?.('gossipd'));

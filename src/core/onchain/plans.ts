@@ -53,6 +53,16 @@ function waiting(sign: SignRequest, witness: WitnessKind, witnessScript: Uint8Ar
   return { sign, witness, ...(witnessScript ? { witnessScript } : {}), sequence: csv || RBF, lockTime: 0, csv, needsPreimage: false };
 }
 
+/**
+ * BOLT 5 "Unilateral Close Handling: Remote Commitment": our to_remote, by our payment_basepoint
+ * (1-block CSV with option_anchors). Also a restored node's, which knows no more of the channel.
+ */
+export function toUsPlan(paymentBasepoint: Uint8Array, anchors: boolean): SpendPlan {
+  return anchors
+    ? waiting({ kind: 'to_remote' }, 'to_remote_anchors', toRemoteAnchorsScript(paymentBasepoint), 1)
+    : waiting({ kind: 'to_remote' }, 'to_remote_p2wpkh', undefined, 0);
+}
+
 /** The plans for `state`'s channel. */
 export function plans(state: ChannelState) {
   const p = state.params;
@@ -88,9 +98,7 @@ export function plans(state: ChannelState) {
     },
     /** BOLT 5 "Unilateral Close Handling: Remote Commitment": to_remote is ours (1-block CSV with option_anchors). */
     toUs(): SpendPlan {
-      return p.anchors
-        ? waiting({ kind: 'to_remote' }, 'to_remote_anchors', toRemoteAnchorsScript(p.local.basepoints.paymentBasepoint), 1)
-        : waiting({ kind: 'to_remote' }, 'to_remote_p2wpkh', undefined, 0);
+      return toUsPlan(p.local.basepoints.paymentBasepoint, p.anchors);
     },
     /** BOLT 5 "HTLC Output Handling: Remote Commitment": the peer's offered HTLC by preimage, ours after cltv_expiry. */
     remoteHtlc(perCommitmentPoint: Uint8Array, witnessScript: Uint8Array, path: 'preimage' | 'timeout', cltvExpiry: number): SpendPlan {

@@ -191,7 +191,7 @@ export class Channeld {
   };
 
   get #shutdownCtx() {
-    return shutdownContext(this.#init.ourFeatures, this.#init.theirFeatures);
+    return shutdownContext(this.#init.ourFeatures, this.#init.theirFeatures, this.#init.upfront);
   }
 
   // ---- lightningd's requests ----

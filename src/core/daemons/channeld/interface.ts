@@ -32,6 +32,8 @@ export interface ChanneldInit {
    * handed over on the same connection at channel_ready.
    */
   reestablish: boolean;
+  /** BOLT 2 option_upfront_shutdown_script: each side's committed shutdown script, enforced at shutdown (openingd's Funded). */
+  upfront?: { local?: Uint8Array; remote?: Uint8Array };
   /** option_scid_alias: the alias to repeat if channel_ready must be retransmitted. */
   alias?: bigint;
   /**

@@ -24,10 +24,19 @@ import type { MessageOf } from '../../wire/messages.ts';
 /** What the peer may send once the channel is handed to closingd, kept for it (closingd's first closing_signed, a retransmission). */
 export const MAX_HANDOVER_MESSAGES = 8;
 
-/** The scripts' features from both `init`s (upfront scripts are not negotiated by this node: none to enforce). */
-export function shutdownContext(ourFeatures: string, theirFeatures: string): ShutdownContext {
+/**
+ * The scripts' features from both `init`s, and each side's upfront_shutdown_script (openingd kept
+ * them only when both advertised option_upfront_shutdown_script and they were not empty).
+ */
+export function shutdownContext(
+  ourFeatures: string,
+  theirFeatures: string,
+  upfront: { local?: Uint8Array; remote?: Uint8Array } = {},
+): ShutdownContext {
   return {
     features: shutdownFeatures(FeatureVector.fromBytes(fromHex(ourFeatures)), FeatureVector.fromBytes(fromHex(theirFeatures))),
+    ...(upfront.local ? { localUpfront: upfront.local } : {}),
+    ...(upfront.remote ? { remoteUpfront: upfront.remote } : {}),
   };
 }
 

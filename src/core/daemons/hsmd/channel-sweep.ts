@@ -114,15 +114,12 @@ function sequenceAtLeast(tx: Transaction, input: number, n: number, what: string
   if ((tx.getInput(input).sequence ?? 0xffffffff) < n) throw new HsmError('bad_sequence', `${what}: the input's sequence is below ${n}`);
 }
 
-/** The checked sweep: the transaction, the input, the script and the key (see the top of this file). */
-export function sweepScriptAndKey(
-  req: SweepRequest,
-  setup: ChannelSetup,
-  rec: ChannelRecord,
-  s: ChannelSecrets,
+/** The transaction and input of a sweep, once every output is checked to pay the wallet key named (see the top of this file). */
+function checkedSweepTx(
+  req: { tx: Uint8Array; input: number; amount: bigint; destination: WithdrawalInput; kind: SweepRequest['kind'] },
   walletPub: (index: number) => Uint8Array,
-): CheckedSweep {
-  const what = 'signSweep';
+  what: string,
+): { tx: Transaction; input: number } {
   const tx = parseTx(req?.tx, `${what}: tx`);
   if (!Number.isInteger(req.input) || req.input < 0 || req.input >= tx.inputsLength) {
     throw new HsmError('bad_request', `${what}: input must name one of the transaction's inputs`);
@@ -130,7 +127,6 @@ export function sweepScriptAndKey(
   if (typeof req.amount !== 'bigint' || req.amount <= 0n) throw new HsmError('bad_request', `${what}: amount must be a positive bigint`);
   const dest = walletKeyOf(req.destination, `${what}: destination`);
   const ours = walletScript(walletPub(dest.index), dest.type);
-  const input = req.input;
   // An HTLC transaction of ours keeps its output 0 (BOLT 3); anything else pays only the wallet.
   const first = req.kind === 'local_htlc' ? 1 : 0;
   let others = 0;
@@ -140,6 +136,53 @@ export function sweepScriptAndKey(
     others++;
   }
   if (first === 0 && others === 0) throw new HsmError('not_to_wallet', `${what}: the transaction pays nothing to the wallet`);
+  return { tx, input: req.input };
+}
+
+/**
+ * BOLT 3 "to_remote Output": our payment_basepoint's P2WPKH (option_static_remotekey), or with
+ * option_anchors `<payment_basepoint> OP_CHECKSIGVERIFY 1 OP_CHECKSEQUENCEVERIFY`, spent by the
+ * payment_basepoint's secret (no per-commitment tweak with either type).
+ */
+function toRemoteScriptAndKey(tx: Transaction, input: number, anchors: boolean, s: ChannelSecrets, what: string): CheckedSweep {
+  const pub = pubkeyOf(s.payment_basepoint_secret);
+  if (anchors) sequenceAtLeast(tx, input, 1, what);
+  const witnessScript = anchors ? toRemoteAnchorsScript(pub) : p2wpkhScriptCode(pub);
+  return { tx, input, witnessScript, key: s.payment_basepoint_secret.slice() };
+}
+
+/** A to_remote sweep of a channel hsmd holds no state for, with the type the backup gave the channel. */
+export type RecoveredToRemoteRequest = Extract<SweepRequest, { kind: 'to_remote' }> & { anchors: boolean };
+
+/**
+ * Our to_remote on the peer's commitment of a channel hsmd holds no state for: one a node restored
+ * from its seed learnt of from a peer's copy of its backup (BOLT 1 peer storage). Only the
+ * channel's type is taken on trust, and only to choose between the two scripts above: hsmd derives
+ * the key itself, and the spend pays nothing but the wallet key named.
+ */
+export function recoveredToRemoteScriptAndKey(
+  req: RecoveredToRemoteRequest,
+  s: ChannelSecrets,
+  walletPub: (index: number) => Uint8Array,
+): CheckedSweep {
+  const what = 'signRecoveredToRemote';
+  if (req?.kind !== 'to_remote' || typeof req.anchors !== 'boolean') {
+    throw new HsmError('bad_request', `${what}: a to_remote sweep with anchors true or false`);
+  }
+  const { tx, input } = checkedSweepTx(req, walletPub, what);
+  return toRemoteScriptAndKey(tx, input, req.anchors, s, what);
+}
+
+/** The checked sweep: the transaction, the input, the script and the key (see the top of this file). */
+export function sweepScriptAndKey(
+  req: SweepRequest,
+  setup: ChannelSetup,
+  rec: ChannelRecord,
+  s: ChannelSecrets,
+  walletPub: (index: number) => Uint8Array,
+): CheckedSweep {
+  const what = 'signSweep';
+  const { tx, input } = checkedSweepTx(req, walletPub, what);
   switch (req.kind) {
     case 'delayed': {
       const n = ourLiveCommitment(rec, req.commitmentNumber, what);
@@ -158,12 +201,8 @@ export function sweepScriptAndKey(
           : scriptHolding(req.witnessScript, hash160(revocation), what, 'the revocation key');
       return { tx, input, witnessScript, key: revocationPrivkey(s.revocation_basepoint_secret, secret) };
     }
-    case 'to_remote': {
-      const pub = pubkeyOf(s.payment_basepoint_secret);
-      if (setup.anchors) sequenceAtLeast(tx, input, 1, what);
-      const witnessScript = setup.anchors ? toRemoteAnchorsScript(pub) : p2wpkhScriptCode(pub);
-      return { tx, input, witnessScript, key: s.payment_basepoint_secret.slice() };
-    }
+    case 'to_remote':
+      return toRemoteScriptAndKey(tx, input, setup.anchors, s, what);
     case 'remote_htlc': {
       const pcp = bytes(req.perCommitmentPoint, 33, `${what}: perCommitmentPoint`);
       const key = asHsmError(what, () => derivePrivkey(s.htlc_basepoint_secret, pcp));

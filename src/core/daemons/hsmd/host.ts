@@ -50,6 +50,7 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
         signLocalCommitment: (peerId, dbid, tx) => hsmd.signLocalCommitment(fromHex(peerId), dbid, tx),
         sealPeerBackup: plaintext => backups.seal(plaintext),
         openPeerBackup: blob => backups.open(blob),
+        signRecoveredToRemote: (peerId, dbid, req) => hsmd.signRecoveredToRemote(fromHex(peerId), dbid, req),
       },
       serve(name, caps) {
         const granted = caps.filter(isCapability);

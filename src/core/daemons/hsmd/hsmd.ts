@@ -31,7 +31,8 @@ import {
 import { HsmChannels, type HolderCommitment, type RemoteHtlcs } from './channel.ts';
 import type { MutualCloseRequest } from './channel-close.ts';
 import type { AnnouncementSignatures } from './channel-announce.ts';
-import type { SweepRequest } from './channel-sweep.ts';
+import { recoveredToRemoteScriptAndKey, type RecoveredToRemoteRequest, type SweepRequest } from './channel-sweep.ts';
+import { SIGHASH_ALL, signCompact } from '../../bolt3/index.ts';
 import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
 export { createNodeSecret, HsmError } from './secret.ts';
@@ -145,6 +146,30 @@ export class Hsmd implements HsmApi {
 
   signWithdrawal(psbt: Uint8Array, inputs: (WithdrawalInput | null)[]): Uint8Array {
     return signWithdrawal(this.#wallet, psbt, inputs);
+  }
+
+  /**
+   * Our to_remote on the peer's commitment of a channel we lost and learnt of again from a peer's
+   * copy of our backup (channel-sweep.ts recoveredToRemoteScriptAndKey): hsmd derives the key from
+   * (peerId, dbid) as for any channel, and signs only a spend paying the wallet. No channel state
+   * is needed or written: the output is ours alone, whatever happened to the channel.
+   */
+  signRecoveredToRemote(
+    peerId: Uint8Array,
+    dbid: bigint,
+    req: RecoveredToRemoteRequest,
+  ): { signature: Uint8Array; witnessScript: Uint8Array } {
+    const s = channelSecrets(this.#root, bytesArg(peerId, 33, 'signRecoveredToRemote: peer_id'), dbid);
+    try {
+      const { tx, input, witnessScript, key } = recoveredToRemoteScriptAndKey(req, s, index => this.#wallet.deriveChild(index).publicKey!);
+      try {
+        return { signature: signCompact(tx, input, witnessScript, req.amount, key, SIGHASH_ALL), witnessScript };
+      } finally {
+        key.fill(0);
+      }
+    } finally {
+      for (const k of Object.values(s)) k.fill(0);
+    }
   }
 
   channelBasepoints(peerId: Uint8Array, dbid: bigint): ChannelBasepoints {

@@ -7,14 +7,14 @@ import type { WithdrawalInput } from './withdrawal.ts';
 import type { HolderCommitment, RemoteHtlcs } from './channel.ts';
 import type { MutualCloseRequest } from './channel-close.ts';
 import type { AnnouncementSignatures } from './channel-announce.ts';
-import type { SweepRequest } from './channel-sweep.ts';
+import type { RecoveredToRemoteRequest, SweepRequest } from './channel-sweep.ts';
 import type { ChannelSetup, HsmChannelStore } from './channel-state.ts';
 
 export type { ChannelSetup, HsmChannelStore, StoredChannelRecord } from './channel-state.ts';
 export type { HolderCommitment, RawInput, RemoteHtlcs } from './channel.ts';
 export type { MutualCloseRequest } from './channel-close.ts';
 export type { AnnouncementSignatures } from './channel-announce.ts';
-export type { SweepRequest } from './channel-sweep.ts';
+export type { RecoveredToRemoteRequest, SweepRequest } from './channel-sweep.ts';
 
 /** Everything hsmd can do for a client. A link exposes a subset of these methods. */
 export interface HsmApi {
@@ -217,6 +217,13 @@ export interface HsmdDaemonApi {
   sealPeerBackup(plaintext: Uint8Array): Uint8Array;
   /** A peer_storage_retrieval's blob opened, or undefined when this key did not seal it. */
   openPeerBackup(blob: Uint8Array): Uint8Array | undefined;
+  /**
+   * A node restored from its seed sweeps its to_remote on the peer's commitment of a channel it
+   * learnt of from a peer's copy of that backup (lightningd/peer-storage-sweep.ts): hsmd derives the
+   * channel's payment_basepoint from (peerId, dbid) and signs a spend paying only the wallet key
+   * named (`not_to_wallet`, `bad_sequence` for option_anchors' 1-block CSV).
+   */
+  signRecoveredToRemote(peerId: string, dbid: bigint, req: RecoveredToRemoteRequest): { signature: Uint8Array; witnessScript: Uint8Array };
 }
 
 // ---- What the runtime gives hsmd in its realm ----

@@ -15,6 +15,7 @@ import { ANCHORS, SCID_ALIAS, STATIC_REMOTEKEY, ZEROCONF } from '../openingd/cha
 import { channelTypeJson, DEFAULT_CHANNEL_TYPE } from './channel-config.ts';
 import { OpenFailed, type ChannelControl } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
+import { upfrontOf } from './close-control.ts';
 import { DEFAULT_FEE_BASE_MSAT, DEFAULT_FEE_PPM, policyOf, type PolicyRecord } from './forward-store.ts';
 import { channelDeadlineJson, htlcDeadlineJson } from './htlc-deadlines.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
@@ -86,6 +87,30 @@ function featureNames(typeHex: string): string[] {
 }
 
 const num = (v: bigint) => Number(v);
+
+/** A channel's close_to: the shutdown script chosen, else the one committed at the open (option_upfront_shutdown_script). */
+function closeToOf(c: ChannelRecord): string | undefined {
+  if (c.closing?.local_script) return c.closing.local_script;
+  const local = upfrontOf(c).local;
+  return local ? toHex(local) : undefined;
+}
+
+/**
+ * fundchannel's close_to (Core Lightning's): an address on our network, which (as close's
+ * destination) must be this node's wallet's, since hsmd signs only a close paying the wallet.
+ */
+function closeToScript(d: ChannelRpcDeps, address: unknown): Uint8Array {
+  if (typeof address !== 'string') throw bad('close_to: should be a bitcoin address');
+  let script: Uint8Array;
+  try {
+    script = d.channels.closes.scriptOf(address);
+  } catch {
+    throw bad(`close_to: Invalid close_to address ${JSON.stringify(address)}`);
+  }
+  if (!d.channels.closes.isOurs(script))
+    throw bad("close_to: hsmd signs only a close that pays this node's wallet; give one of its addresses");
+  return script;
+}
 
 /**
  * fundchannel's `channel_type`: an array of feature bit numbers (Core Lightning's param_channel_type),
@@ -193,8 +218,9 @@ function channelJson(
     our_to_self_delay: p.remote.toSelfDelay,
     max_accepted_htlcs: p.local.maxAcceptedHtlcs,
     minimum_depth: c.minimum_depth,
-    // Core Lightning's close_to: where our side of a mutual close goes, once chosen.
-    ...(c.closing?.local_script ? { close_to: c.closing.local_script } : {}),
+    // Core Lightning's close_to: where our side of a mutual close goes: committed at the open
+    // (option_upfront_shutdown_script), or once chosen.
+    ...(closeToOf(c) ? { close_to: closeToOf(c) } : {}),
     status,
     htlcs,
     ...channelDeadlineJson(htlcs, blockheight),
@@ -302,8 +328,8 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
       const minconf = uint(p.minconf, 'minconf', 1);
       const pushMsat = msat(p.push_msat, 'push_msat');
       const utxos = utxoList(p.utxos);
-      if (p.close_to !== undefined || p.request_amt !== undefined || p.compact_lease !== undefined)
-        throw bad('close_to, request_amt and compact_lease are not supported');
+      if (p.request_amt !== undefined || p.compact_lease !== undefined) throw bad('request_amt and compact_lease are not supported');
+      const closeTo = p.close_to === undefined ? undefined : closeToScript(d, p.close_to);
       const channelType = p.channel_type === undefined ? DEFAULT_CHANNEL_TYPE : requestedChannelType(p.channel_type, d.ourFeatures);
       const mindepth = p.mindepth === undefined ? undefined : uint(p.mindepth, 'mindepth', 0);
       const reserve = p.reserve === undefined ? undefined : parseSatOrAll(p.reserve);
@@ -347,14 +373,25 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
           channelType,
           ...(reserve !== undefined ? { reserve: BigInt(reserve) } : {}),
           ...(mindepth !== undefined ? { mindepth } : {}),
+          ...(closeTo ? { closeTo } : {}),
           maxSatoshis: large ? undefined : Number(LARGE_CHANNEL_SATOSHIS) - 1,
         });
+        // Core Lightning: close_to is answered "only present if close_to parameter was specified and
+        // peer supports option_upfront_shutdown_script" (BOLT 2: only then is it committed).
+        const upfront =
+          closeTo &&
+          isNegotiated(
+            FeatureVector.fromBytes(fromHex(d.ourFeatures)),
+            FeatureVector.fromBytes(fromHex(theirs)),
+            'option_upfront_shutdown_script',
+          );
         return {
           tx: r.tx,
           txid: r.txid,
           outnum: r.outnum,
           channel_type: channelTypeJson(r.channel_type),
           channel_id: r.channel_id,
+          ...(upfront ? { close_to: toHex(closeTo) } : {}),
           mindepth: r.mindepth,
         };
       } catch (e) {

@@ -39,7 +39,7 @@ import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec 
 import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
 import { applyHtlcChanges } from './channel-htlcs.ts';
 import { ChannelGossip } from './channel-gossip.ts';
-import { CloseControl } from './close-control.ts';
+import { CloseControl, upfrontOf } from './close-control.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { OnchainControl } from './onchain-control.ts';
 
@@ -143,6 +143,8 @@ export interface FundRequest {
   reserve?: bigint;
   /** `all` gives at most this (BOLT 2: under 2^24 sat without option_support_large_channel). */
   maxSatoshis?: number | undefined;
+  /** fundchannel's close_to: committed in open_channel's upfront_shutdown_script when negotiated (BOLT 2). */
+  closeTo?: Uint8Array;
   /** Core Lightning's `mindepth`: confirmations before we send channel_ready (default: the accepter's minimum_depth). */
   mindepth?: number;
 }
@@ -342,7 +344,8 @@ export class ChannelControl implements ChainListener {
         channelType: r.channelType,
         announce: r.announce,
       };
-      op = await this.startOpeningd(r.peerId, r.theirFeatures, 'opener', temporaryChannelId, fundingSatoshis, { open }, r.reserve);
+      const roleInit = { open, ...(r.closeTo ? { upfrontShutdownScript: r.closeTo } : {}) };
+      op = await this.startOpeningd(r.peerId, r.theirFeatures, 'opener', temporaryChannelId, fundingSatoshis, roleInit, r.reserve);
       if (r.mindepth !== undefined) op.mindepth = r.mindepth;
       const out = await op.daemon.guard(op.daemon.api.open());
       const signed = await wallet.signFunding(reservation, out.script);
@@ -426,7 +429,7 @@ export class ChannelControl implements ChainListener {
     role: OpeningdInit['role'],
     temporaryChannelId: Uint8Array,
     fundingSatoshis: bigint,
-    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel' | 'funded'>,
+    roleInit: Pick<OpeningdInit, 'open' | 'minimumDepth' | 'openChannel' | 'funded' | 'upfrontShutdownScript'>,
     reserve?: bigint,
     funded?: bigint,
     counter?: number,
@@ -834,6 +837,7 @@ export class ChannelControl implements ChainListener {
       reestablish,
       signer: 'hsmd',
       ...(c.alias?.local ? { alias: parseScid(c.alias.local) } : {}),
+      upfront: upfrontOf(c),
       ...(announce ? { announce } : {}),
       ...(early?.length ? { early } : {}),
     };

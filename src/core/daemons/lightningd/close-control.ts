@@ -11,7 +11,7 @@ import type { FeeEstimates, SendResult } from '../../chain/backend.ts';
 import { commitmentFee } from '../../bolt3/index.ts';
 import type { CloseFeerates } from '../../channel/closing-fee.ts';
 import { closingSidesOf, closingWeight } from '../../channel/closing-tx.ts';
-import { deserializeChannel } from '../../channel/serialize.ts';
+import { deserializeChannel, deserializeValue } from '../../channel/serialize.ts';
 import type { DaemonRef, DaemonSpec, Log, Clock } from '../../node/daemon.ts';
 import { DAEMONS } from '../../node/daemons.ts';
 import type { RunningDaemon } from '../../node/supervisor.ts';
@@ -20,6 +20,7 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import type { ChanneldSpec } from '../channeld/interface.ts';
 import type { ClosingdEvents, ClosingdInit, ClosingdSpec, ClosingResult } from '../closingd/interface.ts';
 import type { ChannelCapability } from '../hsmd/interface.ts';
+import type { Funded } from '../openingd/interface.ts';
 import type { ChannelRecord, CloseRecord, LightningdDb } from './db.ts';
 
 /** Core Lightning's confirmation targets: a mutual close's ideal feerate ("mutual_close", 100 blocks) and its max ("unilateral_close", 6). */
@@ -164,6 +165,11 @@ export class CloseControl {
     }
   }
 
+  /** Whether `script` pays a key of this node's wallet (what hsmd signs a close to). */
+  isOurs(script: Uint8Array): boolean {
+    return this.o.wallet?.keyOf(script) !== undefined;
+  }
+
   /** The scriptpubkey of a `destination` address on our network (throws for a bad one). */
   scriptOf(address: string): Uint8Array {
     if (!this.o.wallet) throw new CloseFailed('no_wallet', 'this node has no wallet');
@@ -178,13 +184,22 @@ export class CloseControl {
     await this.ourShutdown(this.record(dbid)!, {});
   }
 
-  /** Our script, durable in the record (a fresh wallet key unless the RPC named one), then to channeld. */
+  /**
+   * Our script, durable in the record (our upfront_shutdown_script if we committed to one, else a
+   * fresh wallet key unless the RPC named one), then to channeld.
+   */
   private async ourShutdown(c: ChannelRecord, req: CloseRequest): Promise<void> {
     let closing: CloseRecord = { ...c.closing, ...(req.feerange ? { feerange: req.feerange } : {}) };
+    const upfront = upfrontOf(c).local;
+    // BOLT 2 shutdown, the sender: "if it sent a non-zero-length `shutdown_scriptpubkey` in
+    // `open_channel` or `accept_channel`: MUST send the same value in `scriptpubkey`".
+    if (upfront && req.destination && toHex(req.destination) !== toHex(upfront)) {
+      throw new CloseFailed('bad_destination', `destination: the channel committed to close_to ${toHex(upfront)} when it opened`);
+    }
     if (!closing.local_script) {
       const wallet = this.o.wallet;
       if (!wallet) throw new CloseFailed('no_wallet', 'this node has no wallet for the close to pay');
-      let script = req.destination;
+      let script = upfront ?? req.destination;
       if (!script) {
         // A fresh key (newaddr marks it used, so the wallet watches it): the address is ours alone.
         script = wallet.scriptOf(await wallet.newaddr('p2wpkh'));
@@ -364,4 +379,14 @@ export class CloseControl {
     await Promise.all([...this.running.keys()].map(d => this.endClosingd(d)));
     for (const dbid of [...this.waiting.keys()]) this.settle(dbid, undefined, new CloseFailed('not_closable', 'the node is stopping'));
   }
+}
+
+/**
+ * BOLT 2 option_upfront_shutdown_script: each side's committed script (open_channel or
+ * accept_channel, kept only when the feature was negotiated and the script not empty).
+ */
+export function upfrontOf(c: ChannelRecord): { local?: Uint8Array; remote?: Uint8Array } {
+  if (!c.funded) return {};
+  const f = deserializeValue<Funded>(c.funded);
+  return { ...(f.localUpfront ? { local: f.localUpfront } : {}), ...(f.remoteUpfront ? { remote: f.remoteUpfront } : {}) };
 }

@@ -228,6 +228,7 @@ export class LightningdDb {
   private state: LightningdState = emptyState();
   private saving: Promise<void> = Promise.resolve();
   private readonly invoiceListeners = new Set<(label: string) => void>();
+  private readonly channelListeners = new Set<(c: ChannelRecord) => void>();
   /** The records as the last flush left them: what the store holds once the writes queued so far land. */
   private flushed = new Map<string, string>();
   constructor(private readonly storage: LightningdStorage) {}
@@ -282,8 +283,30 @@ export class LightningdDb {
 
   /** Writes a channel's record; resolves once it is durable (the runtime's save). */
   saveChannel(c: ChannelRecord): Promise<void> {
+    const before = this.state.channels?.[c.dbid];
     this.state.channels = { ...this.state.channels, [c.dbid]: { ...c } };
-    return this.flush();
+    const saved = this.flush();
+    if (before?.state !== c.state) this.channelChanged(saved, c);
+    return saved;
+  }
+
+  /**
+   * Calls `l(channel)` once a channel is new, has a new state, or is forgotten (`c.dbid` no longer
+   * in channels()), after that change is durable: what a channel list (our peer backup) follows.
+   */
+  onChannelChange(l: (c: ChannelRecord) => void): () => void {
+    this.channelListeners.add(l);
+    return () => this.channelListeners.delete(l);
+  }
+
+  private channelChanged(saved: Promise<void>, c: ChannelRecord): void {
+    if (this.channelListeners.size === 0) return;
+    void saved.then(
+      () => {
+        for (const l of [...this.channelListeners]) l({ ...c });
+      },
+      () => undefined,
+    );
   }
 
   /** Moves a channel whose close is irrevocably resolved out of the channels we hold (into closed_channels); resolves once durable. */
@@ -294,7 +317,9 @@ export class LightningdDb {
       this.state.channels = rest;
       this.state.closed_channels = { ...this.state.closed_channels, [dbid]: c };
     }
-    return this.flush();
+    const saved = this.flush();
+    if (c) this.channelChanged(saved, c);
+    return saved;
   }
 
   closedChannels(): ChannelRecord[] {
@@ -307,6 +332,11 @@ export class LightningdDb {
     this.state.next_dbid = id + 1;
     await this.flush();
     return BigInt(id);
+  }
+
+  /** The next dbid handed out is above `dbid` (a channel learnt of again, peer-storage.ts); staged, durable at the next flush. */
+  dbidsAbove(dbid: bigint): void {
+    if (BigInt(this.state.next_dbid ?? 1) <= dbid) this.state.next_dbid = Number(dbid) + 1;
   }
 
   /** Our invoices, oldest first. */

@@ -2,7 +2,9 @@
 //  - theirs: the last `peer_storage` blob of each peer we have a channel with, durable in
 //    lightningd's database (table PEER_STORAGE), sent back in `peer_storage_retrieval` after each init;
 //  - ours: our channel list (peer-storage-backup.ts), sealed by hsmd (hsmd/peer-backup.ts), sent in
-//    `peer_storage` to each channel peer that offers the feature, again whenever that list changes;
+//    `peer_storage` to each channel peer that offers the feature, again whenever that list changes
+//    (a channel funded, closed, forgotten); a peer's blob is deleted 2016 blocks after its last
+//    channel with us closed;
 //    a retrieval hsmd opens tells a node restored from its seed which channels it has lost
 //    (table PEER_BACKUP_RECOVERED), which stay in our backup until a newer one replaces them.
 // Core Lightning does the same in its chanbackup plugin.
@@ -11,6 +13,7 @@ import { FeatureVector } from '../../features/index.ts';
 import type { Log } from '../../node/daemon.ts';
 import { decodeMessage, encodeMessage } from '../../wire/messages.ts';
 import { MAX_PEER_STORAGE_BLOB } from '../hsmd/peer-backup.ts';
+import type { ChainListener } from '../../chain/backend.ts';
 import type { PeerConnectedEvent } from '../connectd/interface.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { backupChannelOf, decodeBackup, encodeBackup, type BackupChannel } from './peer-storage-backup.ts';
@@ -35,6 +38,17 @@ export interface StoredBlob {
 export interface RecoveredChannel extends BackupChannel {
   /** The peer whose retrieval told us. */
   from: string;
+  /** The transaction that spent the funding output, once mined (peer-storage-sweep.ts). */
+  closed?: { txid: string; height: number; tx: string };
+  /** Our to_remote's sweep to the wallet: the key, then the signed transaction, then where it was mined; or why none. */
+  sweep?: {
+    destination?: { index: number; type: 'p2wpkh' | 'p2tr' };
+    outpoint?: string;
+    tx?: string;
+    txid?: string;
+    mined?: { txid: string; height: number };
+    none?: string;
+  };
 }
 
 export interface PeerStorageHsm {
@@ -62,14 +76,70 @@ const offersStorage = (features: string): boolean => {
   }
 };
 
-export class PeerStorage {
+/**
+ * BOLT 1, the sender of `peer_storage_retrieval`: "when all channels with that peer are closed:
+ * SHOULD wait at least 2016 blocks before deleting the `blob`" (a peer that lost its store may
+ * still need it to find the funds of those channels).
+ */
+export const KEEP_BLOB_AFTER_CLOSE_BLOCKS = 2016;
+
+export class PeerStorage implements ChainListener {
   /** Our last backup's plaintext sent to each peer, hex: resent only when it changes. */
   private readonly sent = new Map<string, string>();
   private readonly max: number;
+  /** Backups sent after channel changes, one round at a time. */
+  private sending: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly unfollow: () => void;
 
   constructor(private readonly o: PeerStorageOptions) {
     this.max = o.maxStoredPeers ?? MAX_STORED_PEERS;
+    // Our channel list changes when a channel is funded (its record is written, CHANNELD_AWAITING_LOCKIN),
+    // when it closes (its funding output spent) and when it is forgotten: each peer gets the new backup then.
+    this.unfollow = o.db.onChannelChange(c => {
+      if (this.stopped) return;
+      // The acceptor's first backup can reach the opener before the opener has written the channel
+      // (it crosses funding_signed), and is then not stored: each side sends it again at channel_ready.
+      if (c.state === 'CHANNELD_NORMAL') this.sent.delete(c.peer_id);
+      this.sending = this.sending.then(() => this.channelsChanged());
+    });
   }
+
+  /** The node stops: no more backups sent (connectd is going); resolves once those under way are. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.unfollow();
+    return this.sending;
+  }
+
+  /** Resolves once the backups for the channel changes so far are sent (tests). */
+  idle(): Promise<void> {
+    return this.sending;
+  }
+
+  /**
+   * Each block: the blobs of peers whose channels with us are all closed are deleted once the last
+   * close is KEEP_BLOB_AFTER_CLOSE_BLOCKS deep (a close's height: the block that spent its funding output).
+   */
+  async blockConnected(b: { height: number }): Promise<void> {
+    const stored = Object.keys(this.o.db.table(PEER_STORAGE));
+    if (stored.length === 0) return;
+    let changed = false;
+    for (const peer of stored) {
+      if (this.hasChannel(peer)) continue;
+      const closes = [...this.o.db.channels(), ...this.o.db.closedChannels()]
+        .filter(c => c.peer_id === peer)
+        .map(c => c.onchain?.spend?.height ?? c.onchain?.resolved_height ?? 0);
+      const last = closes.length > 0 ? Math.max(...closes) : 0;
+      if (b.height < last + KEEP_BLOB_AFTER_CLOSE_BLOCKS) continue;
+      this.o.db.stage<StoredBlob>(PEER_STORAGE, peer, undefined);
+      this.o.log.info(`peer storage: ${peer}'s channels with us closed ${b.height - last} blocks ago: its blob is deleted`);
+      changed = true;
+    }
+    if (changed) await this.o.db.flush();
+  }
+
+  blockDisconnected(): void {}
 
   /** A channel with the peer whose funding is not yet resolved on chain. */
   private hasChannel(peerId: string): boolean {
@@ -83,9 +153,10 @@ export class PeerStorage {
       .map(backupChannelOf)
       .filter((c): c is BackupChannel => c !== undefined);
     const held = new Set(this.o.db.channels().map((c: ChannelRecord) => c.channel_id));
+    // A recovered channel whose funding output is spent is no longer one to ask a peer to close.
     const recovered = Object.values(this.o.db.table<RecoveredChannel>(PEER_BACKUP_RECOVERED))
-      .filter(c => !held.has(c.channel_id))
-      .map(({ from: _from, ...c }) => c);
+      .filter(c => !held.has(c.channel_id) && !c.closed)
+      .map(({ from: _from, closed: _closed, sweep: _sweep, ...c }) => c);
     return [...ours, ...recovered];
   }
 
@@ -125,14 +196,16 @@ export class PeerStorage {
     const key = toHex(plaintext);
     if (this.sent.get(peerId) === key) return;
     if (omitted > 0) this.o.log.warn(`peer storage: ${omitted} channel(s) left out of the backup to ${peerId} (over 65531 bytes)`);
+    // Marked before the await: a second round for the same list (a channel change and a connection) sends it once.
+    this.sent.set(peerId, key);
     let blob: Uint8Array;
     try {
       blob = await this.o.hsm.sealPeerBackup(plaintext);
     } catch (err) {
+      if (this.sent.get(peerId) === key) this.sent.delete(peerId);
       this.o.log.warn(`peer storage: hsmd did not seal our backup: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    this.sent.set(peerId, key);
     await this.send(peerId, encodeMessage({ name: 'peer_storage', blob }));
   }
 
@@ -198,6 +271,9 @@ export class PeerStorage {
     const lost = channels.filter(c => !held.has(c.channel_id) && !known[c.channel_id]).map(c => ({ ...c, from: peerId }));
     if (lost.length === 0) return;
     for (const c of lost) this.o.db.stage<RecoveredChannel>(PEER_BACKUP_RECOVERED, c.channel_id, c);
+    // Keys shown to a peer are never reused: a channel we open from now on gets a dbid past theirs
+    // (hsmd derives a channel's keys from the peer id and dbid; a restored node counts from 1 again).
+    this.o.db.dbidsAbove(lost.reduce((m, c) => (BigInt(c.dbid) > m ? BigInt(c.dbid) : m), 0n));
     await this.o.db.flush();
     this.o.log.warn(
       `peer storage: ${peerId}'s copy of our backup names ${lost.length} channel(s) we no longer hold: ${lost.map(c => c.channel_id).join(', ')}`,

@@ -8,6 +8,7 @@ export type OpeningRule =
   // open_channel / accept_channel
   | 'unknown_chain'
   | 'channel_type_missing'
+  | 'bad_upfront_shutdown_script'
   | 'channel_type_unsuitable'
   | 'channel_type_mismatch'
   | 'dual_fund_negotiated'

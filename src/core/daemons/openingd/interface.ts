@@ -55,6 +55,11 @@ export interface OpeningdInit {
   channelPolicy: ChannelPolicy;
   /** role 'opener': what to open. */
   open?: OpenerChoices;
+  /**
+   * role 'opener': fundchannel's close_to, committed in open_channel's upfront_shutdown_script when
+   * both advertised option_upfront_shutdown_script (BOLT 2); our side of a mutual close goes there.
+   */
+  upfrontShutdownScript?: Uint8Array;
   /** role 'accepter': the minimum_depth we ask (3 if absent; ignored with option_zeroconf, which asks 0). */
   minimumDepth?: number;
   /**

@@ -19,6 +19,7 @@ import {
 } from '../../channel/state.ts';
 import type { Owner } from '../../channel/spec.ts';
 import { FeatureVector, isNegotiated } from '../../features/index.ts';
+import { isValidShutdownScript, shutdownFeatures } from '../../channel/shutdown.ts';
 import type { MessageOf } from '../../wire/messages.ts';
 import { checkChannelType, type ChannelType } from './channel-type.ts';
 import { OpeningError } from './errors.ts';
@@ -37,6 +38,8 @@ export interface OpeningContext {
   policy: OpeningPolicy;
   /** Our normal-operation policy, carried into the channel (src/core/channel). */
   channelPolicy: ChannelPolicy;
+  /** Where our side of a mutual close must go (fundchannel's close_to), committed in upfront_shutdown_script when negotiated. */
+  upfrontShutdownScript?: Uint8Array;
 }
 
 /** The opener's choices (lightningd's fundchannel). */
@@ -60,6 +63,9 @@ export interface Deal extends Amounts {
   accepter: SideParams;
   openerFirstPoint: Uint8Array;
   accepterFirstPoint: Uint8Array;
+  /** Each side's non-empty upfront_shutdown_script, when both advertised option_upfront_shutdown_script. */
+  localUpfront?: Uint8Array;
+  remoteUpfront?: Uint8Array;
 }
 
 export type Opening =
@@ -81,6 +87,12 @@ export interface Funded {
   localCommitSignature: Uint8Array;
   localFirstPerCommitmentPoint: Uint8Array;
   remoteFirstPerCommitmentPoint: Uint8Array;
+  /**
+   * BOLT 2 option_upfront_shutdown_script: where our side of a mutual close must go, and the peer's,
+   * each when committed (non-empty) with the feature negotiated (channeld enforces both at shutdown).
+   */
+  localUpfront?: Uint8Array;
+  remoteUpfront?: Uint8Array;
 }
 
 function sideOf(m: MessageOf<'open_channel'> | MessageOf<'accept_channel'>): SideParams {
@@ -120,12 +132,58 @@ function fieldsOf(p: SideParams, firstPoint: Uint8Array) {
   };
 }
 
+const upfrontNegotiated = (ctx: OpeningContext) =>
+  isNegotiated(FeatureVector.fromBytes(ctx.ourFeatures), FeatureVector.fromBytes(ctx.theirFeatures), 'option_upfront_shutdown_script');
+
+/** Our upfront script if we commit to one and both advertised option_upfront_shutdown_script (else none: the TLV is empty). */
+function ourUpfront(ctx: OpeningContext): Uint8Array | undefined {
+  const script = ctx.upfrontShutdownScript;
+  if (!script || script.length === 0 || !upfrontNegotiated(ctx)) return undefined;
+  // The sender: "a valid `shutdown_scriptpubkey` as required by `shutdown` `scriptpubkey`" (a
+  // taproot close_to needs option_shutdown_anysegwit negotiated).
+  checkUpfrontForm(ctx, script, 'our');
+  return script;
+}
+
+function checkUpfrontForm(ctx: OpeningContext, script: Uint8Array, whose: string): void {
+  const features = shutdownFeatures(FeatureVector.fromBytes(ctx.ourFeatures), FeatureVector.fromBytes(ctx.theirFeatures));
+  if (!isValidShutdownScript(script, features)) {
+    throw new OpeningError(
+      'bad_upfront_shutdown_script',
+      `${whose} upfront_shutdown_script ${toHex(script)} is not a valid shutdown scriptpubkey`,
+    );
+  }
+}
+
+/**
+ * The peer's upfront_shutdown_script, kept when both advertised option_upfront_shutdown_script
+ * and it is not empty. The sender "MUST include `upfront_shutdown_script` with either a valid
+ * `shutdown_scriptpubkey` as required by `shutdown` `scriptpubkey`, or a zero-length
+ * `shutdown_scriptpubkey`": another form fails the open.
+ */
+function theirUpfront(ctx: OpeningContext, m: MessageOf<'open_channel'> | MessageOf<'accept_channel'>): Uint8Array | undefined {
+  const script = m.tlvs?.upfront_shutdown_script?.shutdown_scriptpubkey;
+  if (!script || script.length === 0 || !upfrontNegotiated(ctx)) return undefined;
+  checkUpfrontForm(ctx, script, `${m.name}'s`);
+  return script;
+}
+
 /**
  * BOLT 2 open_channel, the sender: "if it includes `open_channel_tlvs`: MUST include
- * `upfront_shutdown_script`" (empty: we commit to no address) and "MUST set `channel_type`".
+ * `upfront_shutdown_script`" (empty unless we commit to an address with the feature negotiated:
+ * "MUST include `upfront_shutdown_script` with either a valid `shutdown_scriptpubkey` ... or a
+ * zero-length `shutdown_scriptpubkey`") and "MUST set `channel_type`".
  */
-function tlvsFor(channelType: ChannelType) {
-  return { upfront_shutdown_script: { shutdown_scriptpubkey: new Uint8Array(0) }, channel_type: { type: channelType.bytes } };
+function tlvsFor(channelType: ChannelType, ctx: OpeningContext) {
+  const script = ourUpfront(ctx) ?? new Uint8Array(0);
+  return { upfront_shutdown_script: { shutdown_scriptpubkey: script }, channel_type: { type: channelType.bytes } };
+}
+
+/** Each side's upfront script for the deal (see ourUpfront and theirUpfront). */
+function upfrontsOf(ctx: OpeningContext, m: MessageOf<'open_channel'> | MessageOf<'accept_channel'>) {
+  const local = ourUpfront(ctx);
+  const remote = theirUpfront(ctx, m);
+  return { ...(local ? { localUpfront: local } : {}), ...(remote ? { remoteUpfront: remote } : {}) };
 }
 
 function largeChannel(ctx: OpeningContext): boolean {
@@ -170,7 +228,7 @@ export function openChannel(
     ...fieldsOf(ctx.local, firstPoint),
     // "MUST set undefined bits in `channel_flags` to 0."
     channel_flags: req.announce ? 1 : 0,
-    tlvs: tlvsFor(channelType),
+    tlvs: tlvsFor(channelType, ctx),
   };
   return { state: { stage: 'awaiting_accept_channel', ctx, open: message, amounts, channelType }, message };
 }
@@ -213,6 +271,7 @@ export function receiveAcceptChannel(s: Opening, m: MessageOf<'accept_channel'>)
     accepter: theirs,
     openerFirstPoint: open.first_per_commitment_point,
     accepterFirstPoint: m.first_per_commitment_point,
+    ...upfrontsOf(ctx, m),
   };
   return { state: { stage: 'awaiting_funding_outpoint', ctx, deal }, funding: fundingOutputOf(deal) };
 }
@@ -327,6 +386,8 @@ function fundedOf(deal: Deal, params: ChannelParams, localCommitSignature: Uint8
     localCommitSignature,
     localFirstPerCommitmentPoint: params.localIsOpener ? deal.openerFirstPoint : deal.accepterFirstPoint,
     remoteFirstPerCommitmentPoint: params.localIsOpener ? deal.accepterFirstPoint : deal.openerFirstPoint,
+    ...(deal.localUpfront ? { localUpfront: deal.localUpfront } : {}),
+    ...(deal.remoteUpfront ? { remoteUpfront: deal.remoteUpfront } : {}),
   };
 }
 
@@ -404,6 +465,7 @@ export function receiveOpenChannel(
     accepter: ours,
     openerFirstPoint: m.first_per_commitment_point,
     accepterFirstPoint: firstPoint,
+    ...upfrontsOf(ctx, m),
   };
   const message: MessageOf<'accept_channel'> = {
     name: 'accept_channel',
@@ -411,7 +473,7 @@ export function receiveOpenChannel(
     minimum_depth: depth,
     ...fieldsOf(ours, firstPoint),
     // "MUST set `channel_type` to the `channel_type` from `open_channel`."
-    tlvs: tlvsFor(channelType),
+    tlvs: tlvsFor(channelType, ctx),
   };
   return { state: { stage: 'awaiting_funding_created', ctx, deal }, message };
 }

@@ -85,6 +85,7 @@ export class Openingd {
       local: init.local,
       policy: init.policy,
       channelPolicy: init.channelPolicy,
+      ...(init.upfrontShutdownScript ? { upfrontShutdownScript: init.upfrontShutdownScript } : {}),
     };
   }
 
