@@ -55,6 +55,12 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     why: 'ASSUMED by BOLT 9. LDK (which checks it explicitly) and Eclair drop peers that do not offer it. Every channel type BOLT 2 still defines includes it.',
   },
   {
+    name: 'option_anchors',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'BOLT 2 channel_type `option_anchors` (with static_remotekey) is what we open with when the peer offers it too, as Core Lightning does: zero-fee HTLC transactions funded by the wallet (onchaind), and our anchor spent with wallet coins (lightningd/anchor-boost.ts) when our commitment pays too little for the chain now (BOLT 3 anchors, BOLT 5).',
+  },
+  {
     name: 'payment_secret',
     support: 'optional',
     places: ['I', 'N'],
