@@ -35,7 +35,11 @@ describe('fundchannel channel_type', () => {
     const ours = ourFeatures('I');
     equal(defaultChannelType(ours, FeatureVector.fromBits([13, 23])), FeatureVector.fromBits([12, 22]).toHex());
     equal(defaultChannelType(ours, FeatureVector.fromBits([12, 22])), FeatureVector.fromBits([12, 22]).toHex(), 'their even bit too');
-    equal(defaultChannelType(ours, FeatureVector.fromBits([13])), FeatureVector.fromBits([12]).toHex(), 'a peer without anchors (LDK by default)');
+    equal(
+      defaultChannelType(ours, FeatureVector.fromBits([13])),
+      FeatureVector.fromBits([12]).toHex(),
+      'a peer without anchors (LDK by default)',
+    );
     equal(defaultChannelType(FeatureVector.fromBits([13]), FeatureVector.fromBits([13, 23])), FeatureVector.fromBits([12]).toHex());
   });
 });
