@@ -137,9 +137,10 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
     if (p[2] === 'txs' && p[3] === 'chain') return list(chainTxs(chain, match, p[4]));
   }
   if (p[0] === 'fee-estimates' && p.length === 1) {
-    // Every transaction the mempool takes is mined in the next block here: the estimate for every
-    // target is the mempool's minimum feerate (Core's estimatesmartfee never answers below it).
-    const satPerVb = Number(chain.mempool.minFee) / 1000;
+    // What pays the mempool's minimum and the miner's floor is mined in the next block here: that is
+    // the estimate for every target (Core's estimatesmartfee never answers below mempoolminfee).
+    const m = chain.mempool;
+    const satPerVb = Number(m.minFee > m.blockMinFee ? m.minFee : m.blockMinFee) / 1000;
     return json(Object.fromEntries(TARGETS.map(t => [String(t), satPerVb])));
   }
   if (p[0] === 'mempool' && p[1] === 'txids' && p.length === 2) return json(chain.mempool.list().map(e => e.tx.txid));
@@ -193,6 +194,13 @@ function post(chain: RegtestChain, p: string[], body: Uint8Array): ApiResponse {
       if (!Number.isSafeInteger(rate) || (rate as number) < 0) throw new BadRequest('sat_per_kvb must be a non-negative integer');
       chain.mempool.setMinFee(BigInt(rate as number));
       return json({ mempoolminfee: Number(chain.mempool.minFee) });
+    }
+    if (p[1] === 'blockmintxfee') {
+      // The miner's floor (Core's -blockmintxfee): blocks full of better-paying transactions.
+      const rate = args.sat_per_kvb;
+      if (!Number.isSafeInteger(rate) || (rate as number) < 0) throw new BadRequest('sat_per_kvb must be a non-negative integer');
+      chain.mempool.blockMinFee = BigInt(rate as number);
+      return json({ blockmintxfee: rate });
     }
     if (p[1] === 'mine') {
       const n = args.blocks;

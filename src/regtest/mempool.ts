@@ -370,19 +370,46 @@ export class Mempool {
     return out;
   }
 
-  /** Transactions for the next block: in entry order (parents first) up to `maxWeight`. */
+  /**
+   * The miner's floor (sat/kvB; Core's -blockmintxfee, 1 sat/vB by default): a transaction enters
+   * a block only when its package with its unconfirmed ancestors pays it (BlockAssembler's
+   * ancestor feerate). A test raises it to stand for blocks full of better-paying transactions.
+   */
+  blockMinFee = MIN_RELAY_SAT_PER_KVB;
+
+  /** Transactions for the next block, up to `maxWeight`: each with its ancestors when together they pay blockMinFee, parents first. */
   blockTemplate(maxWeight: number): Tx[] {
     const picked: Tx[] = [];
     const taken = new Set<string>();
     let weight = 0;
-    for (const e of this.entries.values()) {
-      if (weight + e.tx.weight > maxWeight) continue;
-      if (e.tx.inputs.some(i => this.entries.has(i.txid) && !taken.has(i.txid))) continue;
-      picked.push(e.tx);
-      taken.add(e.tx.txid);
-      weight += e.tx.weight;
+    for (const txid of this.entries.keys()) {
+      if (taken.has(txid)) continue;
+      const pkg = [...this.ancestors(txid)].filter(t => !taken.has(t));
+      const fee = pkg.reduce((n, t) => n + this.entries.get(t)!.fee, 0n);
+      const vsize = pkg.reduce((n, t) => n + this.entries.get(t)!.tx.vsize, 0);
+      const w = pkg.reduce((n, t) => n + this.entries.get(t)!.tx.weight, 0);
+      if (fee < feeAt(this.blockMinFee, vsize) || weight + w > maxWeight) continue;
+      // Entry order puts parents first.
+      for (const t of [...this.entries.keys()].filter(k => pkg.includes(k))) {
+        picked.push(this.entries.get(t)!.tx);
+        taken.add(t);
+      }
+      weight += w;
     }
     return picked;
+  }
+
+  /** `txid` and its ancestors in the mempool. */
+  private ancestors(txid: string): Set<string> {
+    const out = new Set<string>();
+    const todo = [txid];
+    while (todo.length > 0) {
+      const t = todo.pop()!;
+      if (out.has(t)) continue;
+      out.add(t);
+      for (const i of this.entries.get(t)?.tx.inputs ?? []) if (this.entries.has(i.txid)) todo.push(i.txid);
+    }
+    return out;
   }
 
   /** After a block: drop its transactions and whatever conflicted with them (with descendants). */

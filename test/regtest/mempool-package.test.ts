@@ -2,7 +2,8 @@
 // when the mempool is full its rolling minimum rises (TrimToSize evicting the lowest descendant
 // feerates); a parent below it is refused alone ("mempool min fee not met") and accepted with a
 // child that pays for both (submitpackage, package feerate), never below the minimum relay feerate;
-// the child is replaced by the BIP 125 rules; and the fee estimates never fall below the minimum.
+// the child is replaced by the BIP 125 rules; the fee estimates never fall below the minimum; and a
+// miner's floor (-blockmintxfee) leaves in the mempool what does not pay it with its ancestors.
 import { describe, it, beforeEach } from 'node:test';
 import { deepEqual, equal, ok } from '../support/assert.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
@@ -122,5 +123,27 @@ describe('regtest mempool: minimum feerate and 1P1C packages (Bitcoin Core 28)',
     equal(chain.acceptPackage([parent, richer]).message, 'success');
     ok(!chain.mempool.get(decodeTx(child).txid), 'the first child was replaced');
     ok(chain.mempool.get(decodeTx(richer).txid));
+  });
+
+  it('the miner takes a transaction with its ancestors only when together they pay its floor (-blockmintxfee)', () => {
+    chain.mempool.setMinFee(MIN_FEE);
+    const { parent, child } = family(2, 1200n);
+    equal(chain.acceptPackage([parent, child]).message, 'success');
+    chain.mempool.blockMinFee = 10_000n;
+    const est = JSON.parse(String(handleEsplora(chain, { method: 'GET', path: '/fee-estimates', body: new Uint8Array() }).body)) as Record<
+      string,
+      number
+    >;
+    equal(est['6'], 10, 'the estimates follow the floor');
+    chain.mine(1);
+    equal(chain.mempool.size, 2, 'below the floor: not mined');
+    const p = decodeTx(parent);
+    const out: Coin = { txid: p.txid, vout: 0, value: p.outputs[0]!.value, kind: 'wpkh' };
+    const richer = spend([out], [{ script: SINK.script, value: out.value - 3000n }]);
+    equal(chain.acceptPackage([parent, richer]).message, 'success', 'the child replaced (RBF)');
+    chain.mine(1);
+    equal(chain.mempool.size, 0);
+    equal(chain.txIndex.get(p.txid)?.entry.height, chain.height, 'the parent mined with its new child');
+    equal(chain.txIndex.get(decodeTx(richer).txid)?.entry.height, chain.height);
   });
 });
