@@ -29,6 +29,8 @@ export interface ChildRequest {
   parent?: { weight: number; fee: number };
   /** What the transaction's own inputs hold beyond its outputs (our anchor's 330 sat): it goes to the change. */
   surplus?: number;
+  /** The coins (`txid:vout`) of the transaction this one replaces (BIP 125): reserved by it, usable again. */
+  replacing?: string[];
 }
 
 /** Each of two vsizes is rounded up (BIP 141): a package's fee allows for both. */

@@ -9,7 +9,7 @@
 // replaced (RBF) at a higher feerate when the chain asks more, or when it has waited REBUMP_BLOCKS
 // blocks while an HTLC's deadline is within DEADLINE_BLOCKS.
 import { Transaction } from '@scure/btc-signer';
-import { equal, fromHex } from '../../base/bytes.ts';
+import { equal, fromHex, toHex } from '../../base/bytes.ts';
 import {
   ANCHOR_SATOSHIS,
   anchorOwnerWitness,
@@ -107,7 +107,7 @@ export class AnchorBoost {
     let child = prior;
     if (!prior || target > prior.feeratePerKw) {
       try {
-        child = { ...(await this.build(c, anchor, parent, fee, target, destination)), feeratePerKw: target, height: tip };
+        child = { ...(await this.build(c, anchor, parent, fee, target, destination, prior)), feeratePerKw: target, height: tip };
       } catch (e) {
         if (!(e instanceof WalletError)) throw e;
         const message = `no wallet coin to bump our commitment ${parent.id} (it pays ${pays} perkw, the chain asks ${target}): ${e.message}`;
@@ -143,6 +143,7 @@ export class AnchorBoost {
     parentFee: number,
     feeratePerKw: number,
     destination: { index: number; type: 'p2wpkh' | 'p2tr'; script: Uint8Array },
+    prior: Child | undefined,
   ): Promise<{ raw: Uint8Array; txid: string }> {
     const unsigned = new Transaction({ ...TX_OPTS, version: 2 });
     unsigned.addInput({ txid: fromHex(parent.id), index: anchor.vout, sequence: 0xfffffffd });
@@ -153,6 +154,8 @@ export class AnchorBoost {
       change: destination.script,
       parent: { weight: parent.weight, fee: parentFee },
       surplus: Number(ANCHOR_SATOSHIS),
+      // A replacement may spend the coins of the child it replaces (it conflicts with it on the anchor anyway).
+      ...(prior ? { replacing: walletInputs(prior.raw) } : {}),
     });
     const hsmd = this.o.hsmd;
     const sig = await hsmd.guard(
@@ -173,6 +176,15 @@ export class AnchorBoost {
     this.o.log.info(`channel ${c.channel_id}: our anchor spend ${signed.id} bumps commitment ${parent.id} to ${feeratePerKw} perkw`);
     return { raw, txid: signed.id };
   }
+}
+
+/** The wallet's coins a child spends: every input after our anchor, `txid:vout`. */
+function walletInputs(raw: Uint8Array): string[] {
+  const tx = Transaction.fromRaw(raw, TX_OPTS);
+  return Array.from({ length: tx.inputsLength - 1 }, (_, i) => {
+    const x = tx.getInput(i + 1);
+    return `${toHex(x.txid!)}:${x.index}`;
+  });
 }
 
 /** listpeerchannels' status line for the outcome. */
