@@ -72,6 +72,29 @@ export function ourAnchor(commitment: Transaction, st: ChannelState): { vout: nu
   return undefined;
 }
 
+/**
+ * What to do at a block for our unconfirmed commitment paying `pays` (perkw) when the chain asks
+ * `needs`, with the child sent last (`prior`) and the earliest HTLC `deadline` (its cltv_expiry):
+ * nothing while it pays enough and has no child; a new child (first, or BIP 125 replacement) at
+ * `target` when the chain asks more than the last one paid, or when the last has waited
+ * REBUMP_BLOCKS blocks within DEADLINE_BLOCKS of the deadline (a quarter more each time); else the
+ * same child again.
+ */
+export function boostPlan(o: {
+  pays: number;
+  needs: number;
+  tip: number;
+  deadline: number;
+  prior?: { feeratePerKw: number; height: number };
+}): { kind: 'pays_enough' } | { kind: 'build' | 'resend'; target: number } {
+  const { prior } = o;
+  // BOLT 3's anchors let the commitment pay little: no child while it pays what the chain asks.
+  if (!prior) return o.pays >= o.needs ? { kind: 'pays_enough' } : { kind: 'build', target: o.needs };
+  const urgent = o.tip - prior.height >= REBUMP_BLOCKS && o.deadline - o.tip <= DEADLINE_BLOCKS;
+  const target = Math.max(o.needs, prior.feeratePerKw, urgent ? Math.ceil(prior.feeratePerKw * URGENT_STEP) : 0);
+  return { kind: target > prior.feeratePerKw ? 'build' : 'resend', target };
+}
+
 export class AnchorBoost {
   private readonly children = new Map<string, Child>();
 
@@ -98,14 +121,12 @@ export class AnchorBoost {
     const weight = parent.weight;
     const pays = Math.floor((fee * 1000) / weight);
     const prior = this.children.get(c.dbid);
-    // BOLT 3's anchors let the commitment pay little: no child while it pays what the chain asks.
-    if (pays >= needsPerKw && !prior) return { kind: 'pays_enough', feeratePerKw: pays };
     const deadline = Math.min(...st.localCommit.spec.htlcs.map(h => h.add.cltvExpiry));
-    const urgent = prior !== undefined && tip - prior.height >= REBUMP_BLOCKS && deadline - tip <= DEADLINE_BLOCKS;
-    let target = Math.max(needsPerKw, prior?.feeratePerKw ?? 0);
-    if (urgent) target = Math.max(target, Math.ceil(prior.feeratePerKw * URGENT_STEP));
+    const plan = boostPlan({ pays, needs: needsPerKw, tip, deadline, ...(prior ? { prior } : {}) });
+    if (plan.kind === 'pays_enough') return { kind: 'pays_enough', feeratePerKw: pays };
+    const target = plan.target;
     let child = prior;
-    if (!prior || target > prior.feeratePerKw) {
+    if (plan.kind === 'build') {
       try {
         child = { ...(await this.build(c, anchor, parent, fee, target, destination, prior)), feeratePerKw: target, height: tip };
       } catch (e) {
@@ -117,7 +138,8 @@ export class AnchorBoost {
         child = prior;
       }
       this.children.set(c.dbid, child);
-      if (prior) this.o.log.info(`channel ${c.channel_id}: anchor spend ${prior.txid} replaced by ${child.txid} at ${target} perkw`);
+      if (prior && child !== prior)
+        this.o.log.info(`channel ${c.channel_id}: anchor spend ${prior.txid} replaced by ${child.txid} at ${target} perkw`);
     }
     const r = await this.o.submitPackage([raw, child!.raw]);
     if (!r.success) this.o.log.info(`channel ${c.channel_id}: our commitment and anchor spend ${child!.txid}: ${r.errmsg ?? 'refused'}`);
