@@ -42,6 +42,7 @@ const LONGEST_FIRST = [
   'test/node/node-anchors.test.ts',
   'test/node/node-peer-storage.test.ts',
   'test/node/node-announce.test.ts',
+  'test/node/node-blinded.test.ts',
   'test/interop/ldk-forward.test.ts',
   'test/interop/ldk-mpp.test.ts',
   'test/node/edge-pay.test.ts',
@@ -49,6 +50,7 @@ const LONGEST_FIRST = [
   'test/core/noise-fuzz.test.ts',
   'test/interop/ldk-close.test.ts',
   'test/interop/ldk-pay.test.ts',
+  'test/interop/ldk-blinded.test.ts',
 ];
 
 /** `files` with those of LONGEST_FIRST first, in its order. */

@@ -8,7 +8,15 @@ import { deepEqual, equal, ok } from '../support/assert.ts';
 import { fundsWhen } from '../support/regtest-client.ts';
 import { ask, fundTab } from './tab-regtest.ts';
 
-type PeerChannel = { channel_id: string; state: string; status: string[]; to_us_msat: number; htlcs: unknown[]; short_channel_id?: string };
+type PeerChannel = {
+  channel_id: string;
+  state: string;
+  status: string[];
+  to_us_msat: number;
+  htlcs: unknown[];
+  short_channel_id?: string;
+  alias?: { local?: string; remote?: string };
+};
 type Invoice = { label: string; status: string; payment_preimage?: string; payment_hash: string; amount_received_msat?: number };
 
 /** The Node node's RPC (the test plugin's allowlist of payment methods). */
@@ -83,13 +91,15 @@ describe('browser: the tab pays a Node node and is paid by it, on boltworker reg
       await settledTab();
       equal(await balance(), expected);
 
-      // The Node node pays the tab's invoice: the tab's private channel is in its route hint.
+      // The Node node pays the tab's invoice: the tab's private channel is in its route hint, named by
+      // the alias the Node node sent in channel_ready (as Core Lightning hints a private channel).
       const inv = (await n.call('invoice', { amount_msat: 2_500_000, label: 'from-node', description: 'to the tab' })) as {
         bolt11: string;
         payment_hash: string;
       };
       const decoded = (await n.call('decode', { string: inv.bolt11 })) as { routes?: { pubkey: string; short_channel_id: string }[][] };
-      const scid = (await mine()).channels[0]!.short_channel_id;
+      const scid = (await mine()).channels[0]!.alias?.remote;
+      ok(scid, 'the Node node sent the tab an alias');
       ok(
         decoded.routes?.some(route => route[0]?.pubkey === peer.id && route[0]?.short_channel_id === scid),
         `a route hint through the private channel ${scid}: ${JSON.stringify(decoded.routes)}`,

@@ -5,7 +5,8 @@
 // channel's own write, an error onion the payer decodes to the downstream's failure and position,
 // a malformed HTLC turned into an error onion, and a restart carrying on a forward in flight.
 import { Hsmd } from '../../src/core/daemons/hsmd/hsmd.ts';
-import { LightningdDb, MemoryLightningdStorage, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
+import { LightningdDb, MemoryLightningdStorage, type ChannelRecord, type HtlcRecord } from '../../src/core/daemons/lightningd/db.ts';
+import { FeatureVector } from '../../src/core/features/index.ts';
 import { RpcDispatcher } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { IncomingHtlcs, type ChanneldHtlcs } from '../../src/core/daemons/lightningd/htlcs-in.ts';
 import { FinalReceiver } from '../../src/core/daemons/lightningd/receive.ts';
@@ -16,9 +17,13 @@ import type { HtlcChange, OfferHtlc } from '../../src/core/daemons/channeld/inte
 import { ChannelError } from '../../src/core/channel/errors.ts';
 import { toHex } from '../../src/core/base/bytes.ts';
 import { getPublicKey, sha256, sha256d, verifyDigest } from '../../src/core/crypto/primitives.ts';
+import { blindedFee, blindedRelay, buildPartOnion, receivePath, type PricedHop } from '../../src/core/pay/index.ts';
 import {
+  blindedNodeSecret,
   createErrorPacket,
   createOnion,
+  failureCode,
+  unblindHop,
   decodeErrorPacket,
   decodeHopPayload,
   encodeFailure,
@@ -44,15 +49,17 @@ const channel = (dbid: string, peer: string, scid: string) =>
   channelRecord(dbid, peer, { opener: 'remote', short_channel_id: scid, htlcs: {} });
 
 type Upstream =
-  { kind: 'fulfill'; id: bigint; preimage: string } | { kind: 'fail'; id: bigint; reason: Uint8Array } | { kind: 'malformed'; id: bigint };
+  | { kind: 'fulfill'; id: bigint; preimage: string }
+  | { kind: 'fail'; id: bigint; reason: Uint8Array }
+  | { kind: 'malformed'; id: bigint; code?: number };
 
 /** Node B between A (channel 1) and C (channel 2), its database on `storage`. */
-async function node(storage = new MemoryLightningdStorage()) {
+async function node(storage = new MemoryLightningdStorage(), outExtra: Partial<ChannelRecord> = {}) {
   const hsmd = new Hsmd(new Uint8Array(32).fill(7));
   const db = new LightningdDb(storage);
   await db.load();
   const inCh = db.channels().find(c => c.dbid === '1') ?? channel('1', '02'.padEnd(66, 'a'), IN_SCID);
-  const outCh = db.channels().find(c => c.dbid === '2') ?? channel('2', toHex(C_ID), OUT_SCID);
+  const outCh = db.channels().find(c => c.dbid === '2') ?? { ...channel('2', toHex(C_ID), OUT_SCID), ...outExtra };
   if (db.channels().length === 0) {
     await db.saveChannel(inCh);
     await db.saveChannel(outCh);
@@ -101,7 +108,7 @@ async function node(storage = new MemoryLightningdStorage()) {
       upstream.push({ kind: 'fulfill', id, preimage: toHex(preimage) });
     },
     failHtlc: async (id, reason) => void upstream.push({ kind: 'fail', id, reason }),
-    failMalformedHtlc: async id => void upstream.push({ kind: 'malformed', id }),
+    failMalformedHtlc: async (id, _sha, code) => void upstream.push({ kind: 'malformed', id, code }),
   };
   const receiver = new FinalReceiver({
     db,
@@ -141,6 +148,11 @@ async function node(storage = new MemoryLightningdStorage()) {
       },
     ];
     const built = createOnion(sha256(new TextEncoder().encode(`s${o.id}`)), hops, o.hash);
+    arriveOnion({ ...o, onion: built.bytes });
+    return built.sharedSecrets;
+  };
+  /** An HTLC from A with this onion (and route blinding's `path_key`), committed: channel 1's write, then its listeners. */
+  const arriveOnion = (o: { id: bigint; inAmt: bigint; inCltv: number; hash: Uint8Array; onion: Uint8Array; pathKey?: Uint8Array }) => {
     const rec: HtlcRecord = {
       direction: 'in',
       id: o.id.toString(),
@@ -148,16 +160,24 @@ async function node(storage = new MemoryLightningdStorage()) {
       payment_hash: toHex(o.hash),
       cltv_expiry: o.inCltv,
       state: 'incoming',
-      onion: toHex(built.bytes),
+      onion: toHex(o.onion),
+      ...(o.pathKey ? { path_key: toHex(o.pathKey) } : {}),
     };
     const c = { ...stored('1') };
     c.htlcs = { ...c.htlcs, [`in:${o.id}`]: rec };
     void db.saveChannel(c);
     for (const l of listeners)
       l.persisted?.(c, [
-        { kind: 'incoming', id: o.id, amountMsat: o.inAmt, paymentHash: o.hash, cltvExpiry: o.inCltv, onion: built.bytes },
+        {
+          kind: 'incoming',
+          id: o.id,
+          amountMsat: o.inAmt,
+          paymentHash: o.hash,
+          cltvExpiry: o.inCltv,
+          onion: o.onion,
+          ...(o.pathKey ? { pathKey: o.pathKey } : {}),
+        },
       ]);
-    return built.sharedSecrets;
   };
   /** The outgoing channel's write: listeners stage into it, one write, then `persisted`. */
   const outPersist = async (changes: HtlcChange[], htlcs?: (h: Record<string, HtlcRecord>) => Record<string, HtlcRecord>) => {
@@ -180,6 +200,7 @@ async function node(storage = new MemoryLightningdStorage()) {
     incoming,
     storage,
     arrive,
+    arriveOnion,
     outPersist,
     stored,
     onchain,
@@ -468,5 +489,135 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
     await n.forwarder.resolvedOnChain('2', toHex(HASH), HASH_PRE);
     await until(() => n.onchain.length > 0);
     deepEqual(n.onchain, [{ dbid: '1', preimage: toHex(HASH_PRE), durable: true }]);
+  });
+});
+
+describe('lightningd relays blinded HTLCs (BOLT 4 "Route Blinding")', () => {
+  const Z_SECRET = new Uint8Array(32).fill(5);
+  const relay = { cltv_expiry_delta: 34, fee_proportional_millionths: 10, fee_base_msat: 1000 };
+  const out = 100_000n;
+
+  /** C's path Z → B → C (B relays on OUT_SCID); A's onion for it, peeled by Z: what reaches B, with Z's next path_key. */
+  async function blindedAtB(n: Awaited<ReturnType<typeof node>>, bRelay = relay) {
+    const made = receivePath({
+      sessionKey: new Uint8Array(32).fill(3),
+      relays: [
+        { nodeId: getPublicKey(Z_SECRET), short_channel_id: parseScid(IN_SCID), relay, htlc_minimum_msat: 0n },
+        { nodeId: n.hsmd.nodeId(), short_channel_id: parseScid(OUT_SCID), relay: bRelay, htlc_minimum_msat: 0n },
+      ],
+      ourNodeId: C_ID,
+      path_id: new Uint8Array(32).fill(1),
+      max_cltv_expiry: HEIGHT + 500,
+      min_final_cltv_expiry_delta: 18,
+      htlc_maximum_msat: 10_000_000n,
+    });
+    const sent = out + blindedFee(made.payinfo, out);
+    const route: PricedHop[] = [
+      { id: toHex(getPublicKey(Z_SECRET)), channel: '150x1x0', direction: 0, amount_msat: sent, delay: made.payinfo.cltv_expiry_delta + 1 },
+    ];
+    const part = buildPartOnion(
+      route,
+      HEIGHT,
+      { blinded: { path: made.path, amount_msat: out, total_msat: out } },
+      HASH,
+      new Uint8Array(32).fill(4),
+    );
+    const atZ = peelOnion(Z_SECRET, part.onion, HASH);
+    const pz = decodeHopPayload(atZ.payload);
+    const uz = unblindHop(Z_SECRET, pz.current_path_key!.path_key, pz.encrypted_recipient_data!.encrypted_recipient_data);
+    const fz = blindedRelay(uz.decoded, { amount_msat: part.amount_msat, cltv_expiry: part.cltv_expiry });
+    return { onion: atZ.nextBytes!, pathKey: uz.nextPathKey, inAmt: fz.amt_to_forward, inCltv: fz.outgoing_cltv_value };
+  }
+
+  it('inside the path: peels with its blinded key, forwards by payment_relay with the next path_key', async () => {
+    const n = await node();
+    const at = await blindedAtB(n);
+    n.arriveOnion({ id: 0n, hash: HASH, ...at });
+    await until(() => n.adds.length === 1);
+    const add = n.adds[0]!;
+    equal(
+      add.amountMsat,
+      blindedRelay({ payment_relay: relay, short_channel_id: { short_channel_id: 1n } }, { amount_msat: at.inAmt, cltv_expiry: at.inCltv })
+        .amt_to_forward,
+    );
+    ok(add.amountMsat >= out && at.inAmt - add.amountMsat >= fee(add.amountMsat) - 1n, 'B keeps its fee');
+    equal(add.cltvExpiry, at.inCltv - relay.cltv_expiry_delta);
+    ok(add.pathKey, 'the outgoing update_add_htlc carries path_key');
+    // the path_key B sends on is the one C's onion layer needs: C peels it with its blinded key
+    const atC = peelOnion(blindedNodeSecret(C_SECRET, add.pathKey), add.onion, HASH);
+    ok(!atC.next, 'C is final');
+    equal(decodeHopPayload(atC.payload).amt_to_forward!.amt_to_forward, out);
+  });
+
+  it('inside the path: a relay under our fee fails update_fail_malformed_htlc invalid_onion_blinding, recorded local_failed', async () => {
+    const n = await node();
+    const at = await blindedAtB(n, { ...relay, fee_base_msat: 999 });
+    n.arriveOnion({ id: 1n, hash: HASH, ...at });
+    await until(() => n.upstream.length > 0);
+    deepEqual(n.upstream[0], { kind: 'malformed', id: 1n, code: failureCode('invalid_onion_blinding') });
+    equal(n.adds.length, 0);
+    const f = (await n.rpc.call('listforwards', {})) as { forwards: { status: string; failreason: string }[] };
+    deepEqual(
+      f.forwards.map(x => [x.status, x.failreason]),
+      [['local_failed', 'WIRE_FEE_INSUFFICIENT']],
+    );
+  });
+
+  it('inside the path: the downstream failure goes back malformed, its reason dropped', async () => {
+    const n = await node();
+    const at = await blindedAtB(n);
+    n.arriveOnion({ id: 2n, hash: HASH, ...at });
+    await until(() => n.adds.length === 1);
+    const add = n.adds[0]!;
+    await n.outPersist([{ kind: 'offered', id: 7n, amountMsat: add.amountMsat, paymentHash: HASH, cltvExpiry: add.cltvExpiry }]);
+    await n.outPersist([{ kind: 'failed', id: 7n, sha256OfOnion: new Uint8Array(32), failureCode: failureCode('invalid_onion_blinding') }]);
+    await until(() => n.upstream.length > 0);
+    deepEqual(n.upstream[0], { kind: 'malformed', id: 2n, code: failureCode('invalid_onion_blinding') });
+  });
+
+  it('a path_key that does not peel the onion fails malformed invalid_onion_blinding', async () => {
+    const n = await node();
+    const at = await blindedAtB(n);
+    n.arriveOnion({ id: 3n, hash: HASH, ...at, pathKey: getPublicKey(new Uint8Array(32).fill(8)) });
+    await until(() => n.upstream.length > 0);
+    deepEqual(n.upstream[0], { kind: 'malformed', id: 3n, code: failureCode('invalid_onion_blinding') });
+  });
+});
+
+describe('lightningd forwards by our channel alias (BOLT 2 channel_ready `alias`)', () => {
+  const ALIAS = '13000000x7x3';
+  const out = 100_000n;
+
+  it('an onion naming our alias is forwarded on that channel; a failure’s channel_update names the alias', async () => {
+    const n = await node(undefined, { alias: { local: ALIAS, remote: '12600000x1x1' } });
+    n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH, scid: ALIAS });
+    await until(() => n.adds.length === 1);
+    equal(n.adds[0]!.amountMsat, out);
+    const f = (await n.rpc.call('listforwards', {})) as { forwards: { out_channel: string }[] };
+    equal(f.forwards[0]!.out_channel, OUT_SCID, 'listforwards names the real short_channel_id');
+    const secrets = n.arrive({
+      id: 1n,
+      inAmt: out + fee(out) - 1n,
+      inCltv: HEIGHT + 100,
+      out,
+      outCltv: HEIGHT + 60,
+      hash: HASH,
+      scid: ALIAS,
+    });
+    await until(() => n.upstream.length > 0);
+    const r = payerReads(n.upstream, 1n, secrets);
+    equal(r.failure.name, 'fee_insufficient');
+    const u = decodeMessage(r.failure.channel_update as Uint8Array) as unknown as { short_channel_id: bigint };
+    equal(u.short_channel_id, parseScid(ALIAS));
+  });
+
+  it('a channel of type option_scid_alias refuses its real short_channel_id (unknown_next_peer), takes its alias', async () => {
+    const n = await node(undefined, { alias: { local: ALIAS }, channel_type: FeatureVector.fromBits([12, 46]).toHex() });
+    const secrets = n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
+    await until(() => n.upstream.length > 0);
+    deepEqual(payerReads(n.upstream, 0n, secrets), { hop: 0, failure: { name: 'unknown_next_peer' } });
+    equal(n.adds.length, 0);
+    n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH, scid: ALIAS });
+    await until(() => n.adds.length === 1);
   });
 });

@@ -95,6 +95,14 @@ describe('lightningd: invoice route hints', () => {
     equal((await hints(true))[0]![0]![1], '104x2x1');
   });
 
+  it('a private channel whose peer sent an alias is hinted by that alias (Core Lightning, BOLT 2); a public one by its real short_channel_id', async () => {
+    const aliased = { ...channel('1', PEER_A, '103x1x0', false), alias: { local: '13000000x5x1', remote: '12600000x9x2' } };
+    const pub = { ...channel('2', PEER_B, '104x2x1', true), alias: { local: '13000001x5x1', remote: '12600001x9x2' } };
+    const { hints } = setup([aliased, pub], { '103x1x0': { base_fee_millisatoshi: 7, fee_per_millionth: 300, delay: 40 } });
+    // the peer's policy is still looked up by the real short_channel_id (gossipd's listchannels)
+    deepEqual(await hints(['103x1x0', '104x2x1']), [[[PEER_A, '12600000x9x2', 7, 300, 40]], [[PEER_B, '104x2x1', 1000, 10, 34]]]);
+  });
+
   it('a malformed exposeprivatechannels is -32602', async () => {
     const { rpc } = setup([]);
     const e = await rejects<RpcError>(

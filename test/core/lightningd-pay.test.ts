@@ -60,7 +60,10 @@ class FakeChannels implements PayChannels {
   constructor(
     private readonly db: LightningdDb,
     private readonly storage: RecordingStorage,
-  ) {}
+  ) {
+    // BOLT 2: a channel never reuses an HTLC id; channeld after a restart goes on from the last.
+    for (const p of parts(db)) if (p.htlc_id !== undefined && BigInt(p.htlc_id) >= this.ids) this.ids = BigInt(p.htlc_id) + 1n;
+  }
 
   onHtlcs(l: HtlcListener) {
     this.listeners.add(l);
@@ -151,6 +154,9 @@ async function setup(
     rows?: ListChannelsEntry[];
     gossipd?: ReturnType<typeof fakeGossipd>;
     spendable?: bigint;
+    nowMs?: () => number;
+    /** Channels whose channeld is not running yet at the start. */
+    stopped?: string[];
   } = {},
 ) {
   const storage = o.storage ?? new RecordingStorage();
@@ -158,7 +164,7 @@ async function setup(
   await db.load();
   for (const c of o.channels ?? []) await db.saveChannel(c);
   const fake = new FakeChannels(db, storage);
-  for (const c of db.channels()) fake.running.add(c.dbid);
+  for (const c of db.channels()) if (!o.stopped?.includes(c.dbid)) fake.running.add(c.dbid);
   let n = 0;
   const control = new PayControl({
     nodeId: US,
@@ -168,7 +174,7 @@ async function setup(
     ...(o.gossipd || o.rows ? { gossipd: (o.gossipd ?? fakeGossipd(o.rows!)).api } : {}),
     blockheight: () => HEIGHT,
     randomBytes: k => sha256(new TextEncoder().encode(`random ${++n}`)).subarray(0, k),
-    nowMs: () => T0 * 1000,
+    nowMs: o.nowMs ?? (() => T0 * 1000),
     spendable: () => o.spendable ?? 500_000_000n,
     log: { debug() {}, info() {}, warn() {} },
   });
@@ -355,15 +361,20 @@ describe('lightningd: xpay over the channels', () => {
     equal(((await paying) as Record<string, unknown>).payment_preimage, toHex(inv.preimage));
   });
 
-  it('answers a paid hash with the first result and never pays it twice; refuses one being paid (200)', async () => {
+  it('a hash paid or being paid, as Core Lightning: xpay refuses (219, 200), pay answers the first result or waits for it; never paid twice', async () => {
     const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')] });
     const inv = await invoiceOfD(50_000);
     const paying = rpc.call('xpay', { invstring: inv.bolt11 });
     await until(() => fake.committed === 1, 'the part offered');
     await rpcCode(rpc.call('xpay', { invstring: inv.bolt11 }), 200);
+    // pay waits for the attempt in flight (Core Lightning's pay plugin), and answers its result.
+    const waiting = rpc.call('pay', { bolt11: inv.bolt11 }) as Promise<Record<string, unknown>>;
     await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[0]!.htlc_id!), preimage: inv.preimage }]);
-    const first = await paying;
-    deepEqual(await rpc.call('xpay', { invstring: inv.bolt11 }), first);
+    const first = (await paying) as Record<string, unknown>;
+    const waited = await waiting;
+    deepEqual([waited.payment_preimage, waited.status, waited.parts], [first.payment_preimage, 'complete', 1]);
+    const e = await rpcCode(rpc.call('xpay', { invstring: inv.bolt11 }), 219);
+    equal(e.message, 'Already paid this invoice successfully');
     const again = (await rpc.call('pay', { bolt11: inv.bolt11 })) as Record<string, unknown>;
     equal(again.payment_preimage, toHex(inv.preimage));
     equal(again.status, 'complete');
@@ -394,17 +405,17 @@ describe('lightningd: payments across a restart', () => {
     const after = (await b.rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
     equal(after.pays[0]!.status, 'complete');
     equal(after.pays[0]!.preimage, toHex(inv.preimage));
-    const r = (await b.rpc.call('xpay', { invstring: inv.bolt11 })) as Record<string, unknown>;
+    await rpcCode(b.rpc.call('xpay', { invstring: inv.bolt11 }), 219);
+    const r = (await b.rpc.call('pay', { bolt11: inv.bolt11 })) as Record<string, unknown>;
     equal(r.payment_preimage, toHex(inv.preimage));
     equal(b.fake.calls.length, 0, 'nothing offered again');
   });
 
-  it('fails a part recorded but never offered before the stop, and a new xpay pays in a new attempt', async () => {
+  it('fails a part recorded but never offered before the stop; the resumed payment sends its amount again, in the same attempt', async () => {
     const storage = new RecordingStorage();
-    const a = await setup({ storage, channels: [channel('1', D, '100x1x0')] });
+    // Channel 2 (to M, whom no route leads from to D) runs at once after the restart; channel 1 later.
+    const a = await setup({ storage, channels: [channel('1', D, '100x1x0'), channel('2', M, '100x2x0')] });
     // channeld ends before it records the add (the node stops): addHtlc never answers.
-    a.fake.running.delete('1');
-    a.fake.running.add('1');
     const hang = new Promise<never>(() => undefined);
     a.fake.channeldOf = () => ({ api: { addHtlc: () => hang }, guard: <R>(p: Promise<R>) => p });
     const inv = await invoiceOfD(50_000);
@@ -412,15 +423,114 @@ describe('lightningd: payments across a restart', () => {
     await until(() => parts(a.db).length === 1 && storage.state?.tables?.sendpays !== undefined, 'the part recorded');
     a.control.stop();
 
-    const b = await setup({ storage });
+    // Back before channel 1 runs: the part failed (never sent), the payment pending (no route yet), waiting for it.
+    const b = await setup({ storage, stopped: ['1'] });
     equal(parts(b.db)[0]!.status, 'failed');
+    for (let i = 0; i < 1000; i++) await Promise.resolve();
     const pays = (await b.rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
-    equal(pays.pays[0]!.status, 'failed');
-    const paying = b.rpc.call('xpay', { invstring: inv.bolt11 });
-    await until(() => b.fake.committed === 1, 'a new part offered');
-    equal(parts(b.db)[1]!.groupid, 2);
-    await b.fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(b.db)[1]!.htlc_id!), preimage: inv.preimage }]);
-    equal(((await paying) as Record<string, unknown>).payment_preimage, toHex(inv.preimage));
+    equal(pays.pays[0]!.status, 'pending', 'resumed: it waits for its channel rather than failing for want of a route');
+    equal(b.fake.calls.length, 0);
+    const waiting = b.rpc.call('pay', { bolt11: inv.bolt11 }) as Promise<Record<string, unknown>>;
+    b.fake.start('1');
+    await until(() => b.fake.committed === 1, 'the amount offered again');
+    const second = parts(b.db)[1]!;
+    deepEqual([second.groupid, second.partid, second.amount_msat], [1, 2, '50000']);
+    await b.fake.persist('1', [{ kind: 'fulfilled', id: BigInt(second.htlc_id!), preimage: inv.preimage }]);
+    equal((await waiting).payment_preimage, toHex(inv.preimage));
+    const after = (await b.rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
+    deepEqual(
+      after.pays.map(p => [p.status, p.preimage, p.amount_sent_msat]),
+      [['complete', toHex(inv.preimage), 50_000n]],
+    );
+  });
+
+  it('a part in flight at the restart that fails is acted on and routed again while retry_for lasts; after it, the payment fails (210)', async () => {
+    const rows = [row('200x1x0', M, D, 10), row('200x1x0', D, M, 10), row('200x2x0', M2, D, 500), row('200x2x0', D, M2, 500)];
+    for (const late of [false, true]) {
+      const storage = new RecordingStorage();
+      const chans = [channel('1', M, '100x1x0'), channel('2', M2, '100x2x0')];
+      const a = await setup({ storage, channels: chans, rows });
+      const inv = await invoiceOfD(50_000);
+      void a.rpc.call('xpay', { invstring: inv.bolt11, retry_for: 30 }).catch(() => undefined);
+      await until(() => a.fake.committed === 1, 'the first part offered');
+      a.control.stop();
+
+      let now = T0 * 1000 + (late ? 31_000 : 5_000);
+      const b = await setup({ storage, rows, nowMs: () => now });
+      const first = parts(b.db)[0]!;
+      equal(first.route[0]!.id, M, 'the cheaper route first');
+      // M cannot reach the next channel: the error onion comes back on the new channeld.
+      const reason = createErrorPacket(fromHex(first.shared_secrets[0]!), encodeFailure({ name: 'unknown_next_peer' }));
+      await b.fake.persist('1', [{ kind: 'failed', id: BigInt(first.htlc_id!), reason }]);
+      if (!late) {
+        await until(() => b.fake.committed === 1, 'routed again after the restart');
+        const second = parts(b.db)[1]!;
+        equal(second.route.map(h => h.id).join(','), `${M2},${D}`, "M's failure acted on: the other route");
+        equal(parts(b.db)[0]!.failure, `unknown_next_peer from ${M}`);
+        now += 1000;
+        await b.fake.persist('2', [{ kind: 'fulfilled', id: BigInt(second.htlc_id!), preimage: inv.preimage }]);
+        await until(() => b.db.record<{ status: string }>('payments', `${inv.hash}:1`)?.status === 'complete', 'complete');
+      } else {
+        await until(() => b.db.record<{ status: string }>('payments', `${inv.hash}:1`)?.status === 'failed', 'failed');
+        equal(b.fake.calls.length, 0, 'retry_for passed: nothing sent again');
+        const p = b.db.record<{ error: { code: number; message: string } }>('payments', `${inv.hash}:1`)!;
+        equal(p.error.code, 210, p.error.message);
+      }
+    }
+  });
+
+  it('our HTLC claimed on chain with the preimage completes the part; one that timed out on chain fails it and the amount goes again', async () => {
+    const { db, fake, rpc, storage } = await setup({ channels: [channel('1', D, '100x1x0'), channel('2', D, '100x2x0')] });
+    const inv = await invoiceOfD(50_000);
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    await until(() => fake.committed === 1, 'the part offered');
+    const first = parts(db)[0]!;
+    // Its channel goes on chain (channeld ends), and the HTLC times out there.
+    fake.running.delete(first.channel);
+    const tell = (preimage?: Uint8Array, htlc?: { id?: bigint; cltvExpiry: number }) => {
+      for (const l of fake.listeners) l.onchain?.(first.channel, inv.hash, preimage, htlc);
+    };
+    tell(undefined, { cltvExpiry: first.cltv_expiry + 1 });
+    for (let i = 0; i < 1000; i++) await Promise.resolve();
+    equal(parts(db)[0]!.status, 'pending', 'another HTLC of the hash (another expiry) timed out: not this part');
+    tell(undefined, { cltvExpiry: first.cltv_expiry, id: BigInt(first.htlc_id!) });
+    await until(() => fake.committed === 2, 'the amount sent again, on the other channel');
+    equal(parts(db)[0]!.status, 'failed');
+    const second = parts(db)[1]!;
+    ok(second.channel !== first.channel, 'not over the channel on chain');
+    // That one's channel goes on chain too, and the peer claims it with the preimage.
+    fake.running.delete(second.channel);
+    const writes = storage.states.length;
+    for (const l of fake.listeners) l.onchain?.(second.channel, inv.hash, inv.preimage);
+    // Staged at once: the next write (onchain-control's, taking the HTLC off the channel) carries it.
+    await db.saveChannel(db.channels().find(c => c.dbid === second.channel)!);
+    const w = storage.states[writes]!;
+    equal((w.tables!.sendpays![`${inv.hash}:1:2`] as SendpayRecord).status, 'complete');
+    const r = (await paying) as Record<string, unknown>;
+    deepEqual([r.payment_preimage, r.successful_parts, r.failed_parts], [toHex(inv.preimage), 1, 1]);
+    const pays = (await rpc.call('listpays', {})) as { pays: Record<string, unknown>[] };
+    deepEqual([pays.pays[0]!.status, pays.pays[0]!.preimage], ['complete', toHex(inv.preimage)]);
+  });
+
+  it('a keysend in flight at the restart is resumed with its preimage, and retried with it', async () => {
+    const storage = new RecordingStorage();
+    const a = await setup({ storage, channels: [channel('1', D, '100x1x0')] });
+    void a.rpc.call('keysend', { destination: D, amount_msat: 1234 }).catch(() => undefined);
+    await until(() => a.fake.committed === 1, 'the part offered');
+    const firstOnion = a.fake.calls[0]!.h.onion;
+    a.control.stop();
+    const b = await setup({ storage });
+    const p = parts(b.db)[0]!;
+    // D answers mpp_timeout (its only destination failure that is not final): the keysend goes again, same preimage.
+    const reason = createErrorPacket(fromHex(p.shared_secrets[0]!), encodeFailure({ name: 'mpp_timeout' }));
+    await b.fake.persist('1', [{ kind: 'failed', id: BigInt(p.htlc_id!), reason }]);
+    await until(() => b.fake.committed === 1, 'sent again');
+    equal(toHex(b.fake.calls[0]!.h.paymentHash), p.payment_hash);
+    ok(toHex(b.fake.calls[0]!.h.onion) !== toHex(firstOnion), 'a new onion');
+    const pre = new Uint8Array(32).fill(1); // the rpc's first random bytes, as in the keysend test
+    equal(toHex(sha256(pre)), p.payment_hash);
+    await b.fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(b.db)[1]!.htlc_id!), preimage: pre }]);
+    await until(() => b.db.record<{ status: string }>('payments', `${p.payment_hash}:1`)?.status === 'complete', 'complete');
   });
 });
 

@@ -94,13 +94,15 @@ describe('two hops with LDK on boltworker regtest', () => {
   it('A pays B’s invoice through us (its hint from our channel_update): forwarded at our fee and delta; listforwards shows it settled', async () => {
     const bolt11 = b.invoice(AMOUNT, 'through boltworker');
     const inv = invoiceParts(bolt11);
-    // LDK hints a private channel only once the peer sent its channel_update for it: ours, to B.
+    // LDK hints a private channel only once the peer sent its channel_update for it: ours, to B; by
+    // the alias we sent in channel_ready (BOLT 2 "MAY use any of the `alias` it received, in BOLT 11 `r` fields").
     const { routes } = (await net.node.call('decode', { string: bolt11 })) as { routes?: Record<string, unknown>[][] };
+    ok(toB.alias.local, 'we sent B an alias');
     deepEqual(routes, [
       [
         {
           pubkey: net.node.id,
-          short_channel_id: toB.scid,
+          short_channel_id: toB.alias.local,
           fee_base_msat: policyB.fee_base_msat,
           fee_proportional_millionths: policyB.fee_proportional_millionths,
           cltv_expiry_delta: DEFAULT_CLTV_DELTA,
@@ -210,7 +212,16 @@ describe('two hops with LDK on boltworker regtest', () => {
     };
     deepEqual(
       hints.routes.find(r => r[0]?.pubkey === a.nodeId),
-      [{ pubkey: a.nodeId, short_channel_id: toA.scid, fee_base_msat: 1000, fee_proportional_millionths: 0, cltv_expiry_delta: 72 }],
+      // by the alias A sent in channel_ready (our private channel: as Core Lightning hints it)
+      [
+        {
+          pubkey: a.nodeId,
+          short_channel_id: toA.alias.remote,
+          fee_base_msat: 1000,
+          fee_proportional_millionths: 0,
+          cltv_expiry_delta: 72,
+        },
+      ],
     );
     const logs = c.peer.logs.length;
     const id = c.payInvoice(inv.bolt11, 'c-to-us');

@@ -92,10 +92,14 @@ describe('LDK pays our node on boltworker regtest', () => {
       payment_hash: string;
     };
     const waiting = n.call('waitinvoice', { label: 'ldk-1' }) as Promise<Paid>;
-    // Our channel is private: the invoice hints it, from LDK over its short_channel_id.
-    const { channels } = (await n.call('listpeerchannels', {})) as { channels: { short_channel_id: string }[] };
+    // Our channel is private: the invoice hints it, from LDK over the alias LDK sent in channel_ready
+    // (as Core Lightning hints a private channel; LDK recognizes its alias for HTLCs to the channel).
+    const { channels } = (await n.call('listpeerchannels', {})) as {
+      channels: { short_channel_id: string; alias?: { remote?: string } }[];
+    };
     const hints = decodeInvoice(inv.bolt11).routes.map(r => r.map(hop => [toHex(hop.pubkey), formatScid(hop.shortChannelId)]));
-    deepEqual(hints, [[[peer!.nodeId, channels[0]!.short_channel_id]]]);
+    ok(channels[0]!.alias?.remote && channels[0]!.alias.remote !== channels[0]!.short_channel_id, 'LDK sent an alias');
+    deepEqual(hints, [[[peer!.nodeId, channels[0]!.alias!.remote!]]]);
     const parsed = ldk.Bolt11Invoice.constructor_from_str(inv.bolt11);
     ok(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK, 'LDK parses our invoice');
     const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);

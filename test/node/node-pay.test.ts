@@ -1,8 +1,9 @@
 // Payments between two of our own Node nodes (daemons in worker threads) on `boltworker regtest`:
 // A opens to B with a push so both can pay; xpay of B's invoice and back, keysend both ways, a
 // multi-part payment across two channels (neither carries the amount alone), paying an invoice
-// twice, an invoice B cannot receive (Core Lightning's 205/210), and A restarted with a part in
-// flight (the payment completes exactly once).
+// twice, an invoice B cannot receive (Core Lightning's 205/210), and A restarted as B releases the
+// preimage (the payment completes exactly once). A restarted while B holds the part (in flight for
+// certain), and the part settled on chain: node-pay-held.test.ts.
 import { after, before, describe, it } from 'node:test';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
@@ -128,9 +129,11 @@ describe('Node: our node pays our node on boltworker regtest', () => {
       sp.payments.map(p => p.status),
       ['complete'],
     );
-    // Paying it again answers the first result; B is not paid twice.
-    const again = (await a!.call('xpay', { invstring: inv.bolt11 })) as Xpay;
-    equal(again.payment_preimage, r.payment_preimage);
+    // Paying it again, as Core Lightning: xpay refuses (219), pay answers the first result; B is not paid twice.
+    const refused = await failure(a!.call('xpay', { invstring: inv.bolt11 }));
+    deepEqual([refused.code, refused.message], [219, 'Already paid this invoice successfully']);
+    const again = (await a!.call('pay', { bolt11: inv.bolt11 })) as { payment_preimage: string; status: string };
+    deepEqual([again.payment_preimage, again.status], [r.payment_preimage, 'complete']);
     equal(((await a!.call('listsendpays', { payment_hash: inv.payment_hash })) as { payments: unknown[] }).payments.length, 1);
     equal(await ours(b!), fromB + amount);
   });
@@ -233,8 +236,8 @@ describe('Node: our node pays our node on boltworker regtest', () => {
     );
     equal(done.pays.length, 1);
     equal(done.pays[0]!.preimage, w.payment_preimage);
-    const again = (await n.call('xpay', { invstring: inv.bolt11 })) as Xpay;
-    equal(again.payment_preimage, w.payment_preimage, 'paying it again answers the first result');
+    const again = (await n.call('pay', { bolt11: inv.bolt11 })) as { payment_preimage: string };
+    equal(again.payment_preimage, w.payment_preimage, 'pay again answers the first result');
     await settled(n, 2);
     await settled(b!, 2);
     const sp = (await n.call('listsendpays', { payment_hash: inv.payment_hash })) as { payments: { status: string }[] };

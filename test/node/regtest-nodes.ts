@@ -102,3 +102,25 @@ export async function until<T>(read: () => Promise<T> | T, pred: (v: T) => boole
   }
   throw new Error(`never saw ${what}: ${JSON.stringify(v)}`);
 }
+
+type ListedChannel = { state: string; peer_connected: boolean; status: string[] };
+
+/** Resolves once `n` has `count` channels, each in normal operation with its peer connected. */
+export function channelsNormal(n: Node, count: number): Promise<unknown> {
+  return until(
+    async () => ((await n.call('listpeerchannels', {})) as { channels: ListedChannel[] }).channels,
+    l => l.length === count && l.every(x => x.state === 'CHANNELD_NORMAL' && x.peer_connected && /channeld normal/.test(x.status[0] ?? '')),
+    `${count} channels in normal operation`,
+  );
+}
+
+/** A line of private channels `nodes[0]` → `nodes[1]` → ..., each funded by its opener with `sat`, all in normal operation. */
+export async function privateLine(env: RegtestNodes, nodes: readonly Node[], sat: number): Promise<void> {
+  for (const n of nodes.slice(0, -1)) await env.fund(n, 2 * sat);
+  for (let i = 0; i + 1 < nodes.length; i++) {
+    await env.connect(nodes[i]!, nodes[i + 1]!);
+    await nodes[i]!.call('fundchannel', { id: nodes[i + 1]!.id, amount: sat, feerate: '2000perkw', announce: false });
+  }
+  await env.mine(3);
+  for (let i = 0; i < nodes.length; i++) await channelsNormal(nodes[i]!, i === 0 || i === nodes.length - 1 ? 1 : 2);
+}

@@ -295,8 +295,8 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       signChannelUpdate: msg => hsmd.guard(hsmd.api.signChannelUpdate(msg)),
       log: p.log('forward'),
     });
-    await channels.load();
-    // Our payments follow the channels' HTLCs from before the first channeld starts (parts in flight at a restart).
+    // Our payments follow the channels' HTLCs before they load, as forwards do: a part an onchaind
+    // settles again on chain at a restart (onchain-control.ts load) is recorded; load() resumes the rest.
     const pay = new PayControl({
       nodeId,
       network: o.network,
@@ -309,6 +309,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       spendable: c => channelBalance(c).spendable,
       log: p.log('pay'),
     });
+    await channels.load();
     await pay.load();
     // BOLT 1 peer storage: peers' blobs kept, our backup (sealed by hsmd) left with channel peers, resent as channels start.
     const peerStorage = new PeerStorage({
@@ -325,6 +326,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
     });
     channels.onHtlcs({ started: () => void peerStorage.channelsChanged() });
     chain?.addListener(channels);
+    chain?.addListener(pay);
     // gossipd has handed lightningd the funding outputs from its store: follow the chain.
     chain?.attachGossipd(gossipd.api);
     // Where following starts is fixed before the node is handed out: coins paid to a newaddr at once are seen.

@@ -125,7 +125,19 @@ function blindSecret(nodeSecret: Uint8Array, ss: Uint8Array): Uint8Array {
  * that does not decrypt fails the HTLC with `invalid_onion_blinding`. */
 export function unblindHop(nodeSecret: Uint8Array, pathKey: Uint8Array, encryptedData: Uint8Array): UnblindedHop {
   const ss = sharedSecret(nodeSecret, pathKey);
-  const blindedSecret = blindSecret(nodeSecret, ss);
+  return { blindedSecret: blindSecret(nodeSecret, ss), ...unblindWithSharedSecret(ss, pathKey, encryptedData) };
+}
+
+/**
+ * unblindHop given ss_i = SHA256(k_i * E_i) computed elsewhere (by hsmd, which alone holds k_i):
+ * the decrypted data and the next path key. "If the `encrypted_recipient_data` field is missing,
+ * cannot be decrypted into an `encrypted_data_tlv` or contains unknown even fields: MUST return an error".
+ */
+export function unblindWithSharedSecret(
+  ss: Uint8Array,
+  pathKey: Uint8Array,
+  encryptedData: Uint8Array,
+): Omit<UnblindedHop, 'blindedSecret'> {
   let data: Uint8Array;
   try {
     data = chacha20poly1305(generateKey('rho', ss), ZERO_NONCE).decrypt(encryptedData);
@@ -139,12 +151,21 @@ export function unblindHop(nodeSecret: Uint8Array, pathKey: Uint8Array, encrypte
   }
   const blindedNextPathKey = multiplyPoint(pathKey, blindingFactor(pathKey, ss));
   return {
-    blindedSecret,
     data,
     decoded,
     blindedNextPathKey,
     nextPathKey: decoded.next_path_key_override?.path_key ?? blindedNextPathKey,
   };
+}
+
+/**
+ * The onion's ephemeral key tweaked for a blinded node, given ss_i (the ECDH of its node key and
+ * `path_key`): HMAC256("blinded_node_id", ss_i) * P. The node's ECDH of this point with k_i is the
+ * onion's shared secret with b_i = HMAC256("blinded_node_id", ss_i) * k_i, so hsmd's plain ECDH
+ * peels a blinded onion and the node key never leaves it.
+ */
+export function blindedOnionPoint(ss: Uint8Array, onionKey: Uint8Array): Uint8Array {
+  return multiplyPoint(onionKey, generateKey('blinded_node_id', ss));
 }
 
 /** BOLT 4: a blinded forwarding node computes what to forward from `payment_relay`:

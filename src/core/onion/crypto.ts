@@ -9,8 +9,11 @@ import { OnionError } from './errors.ts';
 const ENCODER = new TextEncoder();
 
 /** BOLT 4 "Key Generation": `HMAC256(key_type as ASCII, secret)`, key types `rho`, `mu`, `um`,
- * `pad`, `ammag` (and route blinding's `blinded_node_id`). */
-export function generateKey(keyType: 'rho' | 'mu' | 'um' | 'pad' | 'ammag' | 'blinded_node_id', secret: Uint8Array): Uint8Array {
+ * `pad`, `ammag` (and route blinding's `blinded_node_id`, attribution data's `ammagext`). */
+export function generateKey(
+  keyType: 'rho' | 'mu' | 'um' | 'pad' | 'ammag' | 'ammagext' | 'blinded_node_id',
+  secret: Uint8Array,
+): Uint8Array {
   return hmacSha256(ENCODER.encode(keyType), secret);
 }
 

@@ -32,12 +32,15 @@ export {
   ENCRYPTED_DATA_TLVS,
   blindedForward,
   blindedNodeSecret,
+  blindedOnionPoint,
   buildBlindedPath,
   decodeEncryptedData,
   encodeEncryptedData,
   unblindHop,
+  unblindWithSharedSecret,
   type BlindedHopBuild,
   type BlindedPath,
   type EncryptedData,
   type UnblindedHop,
 } from './blinding.ts';
+export { ATTRIBUTION_DATA_LEN, ATTRIBUTION_MAX_HOPS, addAttribution, checkAttribution, type Attribution } from './attribution.ts';

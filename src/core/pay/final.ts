@@ -13,6 +13,8 @@ export interface FinalPayload {
   /** "MUST treat `total_msat` as if it were equal to `amt_to_forward` if it is not present." */
   total_msat: bigint;
   payment_metadata?: Uint8Array;
+  /** A payment over a blinded path we made: the `path_id` of our `encrypted_data_tlv` (it stands for `payment_secret`). */
+  path_id?: Uint8Array;
 }
 
 /** From a payload that passed onion/payload.ts `checkHopPayload` as final. */
@@ -21,7 +23,8 @@ export function finalPayload(p: HopPayload): FinalPayload {
   return {
     amt_to_forward: amt,
     outgoing_cltv_value: p.outgoing_cltv_value!.outgoing_cltv_value,
-    total_msat: p.payment_data?.total_msat ?? amt,
+    // A blinded final payload says it in `total_amount_msat` (BOLT 4 "Route Blinding").
+    total_msat: p.payment_data?.total_msat ?? p.total_amount_msat?.total_msat ?? amt,
     ...(p.payment_data ? { payment_secret: p.payment_data.payment_secret } : {}),
     ...(p.payment_metadata ? { payment_metadata: p.payment_metadata.payment_metadata } : {}),
   };
@@ -43,6 +46,8 @@ export interface InvoiceTerms {
   status: 'unpaid' | 'paid' | 'expired';
   /** The invoice's `m` field, which the payer must echo as `payment_metadata`. */
   payment_metadata?: Uint8Array;
+  /** The `path_id` of the blinded paths we made for it (blinded.ts pathIdFor). */
+  path_id?: Uint8Array;
 }
 
 export type FinalVerdict = { ok: true; payload: FinalPayload } | { ok: false; failure: Failure; why: string };
@@ -70,7 +75,11 @@ export function checkFinalHtlc(htlc: IncomingHtlc, p: FinalPayload, invoice: Inv
   if (soon) return soon;
   // "if the `payment_secret` doesn't match the expected value for that `payment_hash`, or the
   // `payment_secret` is required and is not present: MUST fail the HTLC." (BOLT 11 makes `s` mandatory.)
-  if (!p.payment_secret || !equal(p.payment_secret, invoice.payment_secret)) return details('payment_secret missing or wrong');
+  // Over a blinded path: "MUST ignore the message if the `path_id` does not match the blinded route
+  // it created for this purpose" (BOLT 4 "Route Blinding"); the path_id stands for payment_secret.
+  if (p.path_id) {
+    if (!invoice.path_id || !equal(p.path_id, invoice.path_id)) return details('path_id is not of a path we made for this invoice');
+  } else if (!p.payment_secret || !equal(p.payment_secret, invoice.payment_secret)) return details('payment_secret missing or wrong');
   // "`payment_metadata` isn't present while it should be"
   if (invoice.payment_metadata && (!p.payment_metadata || !equal(p.payment_metadata, invoice.payment_metadata))) {
     return details('payment_metadata missing or wrong');

@@ -57,3 +57,16 @@ export {
   type PaySnapshot,
 } from './session.ts';
 export { withHints, type PrivateChannel } from './hints.ts';
+export {
+  aggregateRelays,
+  blindedFee,
+  blindedFinal,
+  blindedRelay,
+  pathIdFor,
+  receivePath,
+  type BlindedPayInfo,
+  type BlindedRelayed,
+  type PaymentRelay,
+  type ReceivePathRequest,
+  type RelayHop,
+} from './blinded.ts';

@@ -2,6 +2,7 @@
 // writer requirements) and the onion over them, bound to the payment_hash as associated data.
 import { fromHex } from '../base/bytes.ts';
 import { createOnion } from '../onion/construct.ts';
+import type { BlindedPath } from '../onion/blinding.ts';
 import { encodeHopPayload, type HopPayload } from '../onion/payload.ts';
 import type { UnknownTlv } from '../wire/schema.ts';
 import { parseScid } from '../wire/scid.ts';
@@ -16,6 +17,8 @@ export interface FinalHopData {
   keysend_preimage?: Uint8Array;
   /** Extra odd records (keysend's `extratlvs`). */
   extra?: UnknownTlv[];
+  /** The route ends at this blinded path's introduction node (BOLT 4 "The reader of the `blinded_path`"). */
+  blinded?: { path: BlindedPath; amount_msat: bigint; total_msat: bigint };
 }
 
 export interface PartOnion {
@@ -54,6 +57,29 @@ export function hopPayloads(route: readonly PricedHop[], blockheight: number, fi
   });
 }
 
+/**
+ * BOLT 4, the writer of the payload for a blinded route: "For every node inside a blinded route:
+ * MUST include the `encrypted_recipient_data` provided by the recipient; For the first node in the
+ * blinded route: MUST include the `path_key` provided by the recipient in `current_path_key`; If it
+ * is the final node: MUST include `amt_to_forward`, `outgoing_cltv_value` and `total_amount_msat`
+ * ... `outgoing_cltv_value`: MUST use the current block height as a baseline value; MUST NOT include
+ * any other tlv field." The introduction node is reached unblinded, its onion layer to its node id
+ * ("SHOULD create an unblinded onion payment to `first_node_id`"); each later one to its blinded id.
+ */
+export function blindedHops(b: NonNullable<FinalHopData['blinded']>, blockheight: number): { pubkey: Uint8Array; payload: HopPayload }[] {
+  const n = b.path.hops.length;
+  return b.path.hops.map((h, i) => {
+    const p: HopPayload = { encrypted_recipient_data: { encrypted_recipient_data: h.encryptedData } };
+    if (i === 0) p.current_path_key = { path_key: b.path.firstPathKey };
+    if (i === n - 1) {
+      p.amt_to_forward = { amt_to_forward: b.amount_msat };
+      p.outgoing_cltv_value = { outgoing_cltv_value: blockheight };
+      p.total_amount_msat = { total_msat: b.total_msat };
+    }
+    return { pubkey: i === 0 ? b.path.firstNodeId : h.blindedNodeId, payload: p };
+  });
+}
+
 export function buildPartOnion(
   route: readonly PricedHop[],
   blockheight: number,
@@ -61,10 +87,14 @@ export function buildPartOnion(
   payment_hash: Uint8Array,
   sessionKey: Uint8Array,
 ): PartOnion {
-  const payloads = hopPayloads(route, blockheight, final);
+  // A blinded path: the route reaches its introduction node, whose payload is the path's first.
+  const clear = final.blinded ? route.slice(0, -1) : route;
+  const payloads = hopPayloads(route, blockheight, final).slice(0, clear.length);
+  const hops = clear.map((h, i) => ({ pubkey: fromHex(h.id), payload: payloads[i]! }));
+  if (final.blinded) hops.push(...blindedHops(final.blinded, blockheight));
   const built = createOnion(
     sessionKey,
-    route.map((h, i) => ({ pubkey: fromHex(h.id), payload: encodeHopPayload(payloads[i]!) })),
+    hops.map(h => ({ pubkey: h.pubkey, payload: encodeHopPayload(h.payload) })),
     payment_hash,
   );
   return {

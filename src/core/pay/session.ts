@@ -10,6 +10,8 @@ import { decodeErrorPacket } from '../onion/error-onion.ts';
 import { OnionError } from '../onion/errors.ts';
 import type { UnknownTlv } from '../wire/schema.ts';
 import { parseScid } from '../wire/scid.ts';
+import type { BlindedPath } from '../onion/blinding.ts';
+import { blindedFee, type BlindedPayInfo } from './blinded.ts';
 import { checkFailureUpdate } from './failure-update.ts';
 import { failureAction, unattributableAction, type FailureAction } from './failure-action.ts';
 import { buildPartOnion, type PartOnion } from './onion-build.ts';
@@ -48,6 +50,11 @@ export interface PayRequest {
    * keysend has no payment_secret to bind parts). Default: parts as the channels need.
    */
   mpp?: boolean;
+  /**
+   * The payee is behind this blinded path (BOLT 4 "Route Blinding"): `destination` is its
+   * introduction node, reached with `payinfo`'s fees and delta on top of each part's amount.
+   */
+  blinded?: { path: BlindedPath; payinfo: BlindedPayInfo };
   /** Default: as Core Lightning's pay, 0.5% of the amount, and 5000 msat at least. */
   maxfee_msat?: bigint;
   maxdelay?: number;
@@ -308,8 +315,8 @@ export class PaySession {
           ? undefined
           : planRoute(this.env.graph, this.overlay, {
               destination: this.req.destination,
-              amount_msat: target,
-              final_cltv: this.req.final_cltv + FINAL_CLTV_SLACK,
+              amount_msat: this.reachIntroduction(target),
+              final_cltv: (this.req.blinded?.payinfo.cltv_expiry_delta ?? this.req.final_cltv) + FINAL_CLTV_SLACK,
               maxfee_msat: (budget * target) / remaining,
               maxdelay: this.req.maxdelay ?? DEFAULT_MAXDELAY,
               localAvailable: available,
@@ -336,6 +343,12 @@ export class PaySession {
     return out;
   }
 
+  /** What the route must deliver for the payee to get `amount`: more by the blinded path's fees, if there is one. */
+  private reachIntroduction(amount: bigint): bigint {
+    const b = this.req.blinded;
+    return b ? amount + blindedFee(b.payinfo, amount) : amount;
+  }
+
   private launch(route: PricedHop[], delivers: bigint): OutgoingPart {
     const blockheight = this.env.blockheight();
     const onion = buildPartOnion(
@@ -348,6 +361,9 @@ export class PaySession {
         ...(this.req.payment_metadata ? { payment_metadata: this.req.payment_metadata } : {}),
         ...(this.req.keysend_preimage ? { keysend_preimage: this.req.keysend_preimage } : {}),
         ...(this.req.extra ? { extra: this.req.extra } : {}),
+        ...(this.req.blinded
+          ? { blinded: { path: this.req.blinded.path, amount_msat: delivers, total_msat: this.req.total_msat ?? this.req.amount_msat } }
+          : {}),
       },
       this.req.payment_hash,
       this.env.sessionKey(),

@@ -24,6 +24,8 @@ export interface OurChannel {
   scid: string;
   /** The short_channel_id as LDK writes it (u64). */
   scid64: bigint;
+  /** BOLT 2 channel_ready aliases: ours (LDK's invoices hint it) and LDK's (ours hint it). */
+  alias: { local?: string; remote?: string };
 }
 
 interface Opening {
@@ -184,8 +186,10 @@ export class LdkNetwork {
 
   /** Our channels, by peer, with their short_channel_ids. */
   async channels(): Promise<OurChannel[]> {
-    const { channels } = (await this.node.call('listpeerchannels', {})) as { channels: { peer_id: string; short_channel_id: string }[] };
-    return channels.map(c => ({ peer: c.peer_id, scid: c.short_channel_id, scid64: scid64(c.short_channel_id) }));
+    const { channels } = (await this.node.call('listpeerchannels', {})) as {
+      channels: { peer_id: string; short_channel_id: string; alias?: { local?: string; remote?: string } }[];
+    };
+    return channels.map(c => ({ peer: c.peer_id, scid: c.short_channel_id, scid64: scid64(c.short_channel_id), alias: { ...c.alias } }));
   }
 
   async stop(): Promise<void> {

@@ -39,6 +39,7 @@ export function applyHtlcChanges(
           cltv_expiry: c.cltvExpiry,
           state: 'incoming',
           onion: toHex(c.onion),
+          ...(c.pathKey ? { path_key: toHex(c.pathKey) } : {}),
           ...(c.overDustExposure ? { over_dust_exposure: true } : {}),
         };
         break;

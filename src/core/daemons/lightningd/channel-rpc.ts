@@ -166,6 +166,7 @@ function channelJson(
     state: c.state,
     channel_type: channelTypeJson(c.channel_type),
     ...(c.short_channel_id ? { short_channel_id: c.short_channel_id } : {}),
+    ...(c.alias ? { alias: { ...c.alias } } : {}),
     channel_id: c.channel_id,
     funding_txid: c.funding_txid,
     funding_outnum: c.funding_outnum,

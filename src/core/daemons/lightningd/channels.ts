@@ -6,6 +6,8 @@
 // funding output's depth on the chain, has openingd send channel_ready at minimum_depth, records
 // the channel in normal operation and hands it to channeld (startChanneld), and starts a new
 // channeld with channel_reestablish at each reconnection (peerConnected), as channel_control.c.
+import { newAlias } from './channel-alias.ts';
+import { formatScid, parseScid } from '../../wire/scid.ts';
 import { fromHex, toHex } from '../../base/bytes.ts';
 import type { ChainListener, ConnectedBlock, FeeEstimates, SendResult } from '../../chain/backend.ts';
 import type { NetworkName } from '../../chain/chains.ts';
@@ -115,8 +117,8 @@ export interface HtlcListener {
   staging?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
   persisted?(channel: Readonly<ChannelRecord>, changes: readonly HtlcChange[]): void;
   started?(channel: Readonly<ChannelRecord>): void;
-  /** An HTLC we offered on `dbid` settled on chain: with the peer's preimage, or failed (onchain-control.ts). */
-  onchain?(dbid: string, paymentHash: string, preimage?: Uint8Array): void;
+  /** An HTLC we offered on `dbid` settled on chain: with the peer's preimage, or failed (`htlc`: which, if known) (onchain-control.ts). */
+  onchain?(dbid: string, paymentHash: string, preimage?: Uint8Array, htlc?: { id?: bigint; cltvExpiry: number }): void;
 }
 
 /** What fundchannel asks (already parsed). */
@@ -214,7 +216,7 @@ export class ChannelControl implements ChainListener {
             tip: o.tip ?? (() => 0),
             endChannel: dbid => this.turn(dbid, () => this.endDaemons(dbid)),
             forgotten: c => this.o.connectd.guard(this.o.connectd.api.holdChannel(c.peer_id, fromHex(c.channel_id), false)),
-            offeredHtlcOnChain: (dbid, hash, preimage) => this.tell('onchain', dbid, hash, preimage),
+            offeredHtlcOnChain: (dbid, hash, preimage, htlc) => this.tell('onchain', dbid, hash, preimage, htlc),
             log: o.log,
           })
         : undefined;
@@ -618,8 +620,17 @@ export class ChannelControl implements ChainListener {
     op.locking = true;
     void (async () => {
       try {
-        const state = await op.daemon.guard(op.daemon.api.ready());
-        const locked: ChannelRecord = { ...(this.record(c.dbid) ?? c), state: 'CHANNELD_NORMAL', channel: serializeChannel(state) };
+        // Our alias, durable before the channel_ready that carries it (channel-alias.ts).
+        const withAlias = await this.ourAlias(this.record(c.dbid) ?? c);
+        const state = await op.daemon.guard(op.daemon.api.ready(parseScid(withAlias.alias!.local!)));
+        // (an openingd without peerAlias, as a test's, gives none)
+        const remote = await Promise.resolve(op.daemon.api.peerAlias?.()).catch(() => undefined);
+        const locked: ChannelRecord = {
+          ...(this.record(c.dbid) ?? withAlias),
+          state: 'CHANNELD_NORMAL',
+          channel: serializeChannel(state),
+          ...(remote !== undefined ? { alias: { ...withAlias.alias, remote: formatScid(remote) } } : {}),
+        };
         await this.o.db.saveChannel(locked);
         // connectd holds what the peer sends from here on; what openingd got after channel_ready goes to channeld.
         await this.o.connectd.detach(op.key).catch(() => undefined);
@@ -633,6 +644,15 @@ export class ChannelControl implements ChainListener {
         await this.end(op);
       }
     })();
+  }
+
+  /** `c` with our alias for it (BOLT 2 channel_ready), chosen and saved the first time. */
+  private async ourAlias(c: ChannelRecord): Promise<ChannelRecord> {
+    if (c.alias?.local) return c;
+    const taken = this.o.db.channels().flatMap(x => [x.short_channel_id, x.alias?.local]);
+    const withAlias: ChannelRecord = { ...c, alias: { ...c.alias, local: newAlias(this.o.randomBytes, taken) } };
+    await this.o.db.saveChannel(withAlias);
+    return withAlias;
   }
 
   private record(dbid: string): ChannelRecord | undefined {
@@ -756,6 +776,7 @@ export class ChannelControl implements ChainListener {
       theirFeatures: features,
       reestablish,
       signer: 'hsmd',
+      ...(c.alias?.local ? { alias: parseScid(c.alias.local) } : {}),
       ...(announce ? { announce } : {}),
       ...(early?.length ? { early } : {}),
     };

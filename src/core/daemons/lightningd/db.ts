@@ -78,6 +78,8 @@ export interface HtlcRecord {
   /** out: 'offered' then 'committed'; in: 'incoming' (lightningd must fulfill or fail it). */
   state: 'offered' | 'committed' | 'incoming';
   onion?: string;
+  /** Route blinding: the `path_key` of the incoming update_add_htlc (BOLT 2 `blinded_path` TLV). */
+  path_key?: string;
   over_dust_exposure?: boolean;
 }
 
@@ -108,6 +110,12 @@ export interface ChannelRecord {
   /** Where the funding transaction confirmed, and the short_channel_id that gives (`BLOCKxTXxOUT`). */
   funding_height?: number;
   short_channel_id?: string;
+  /**
+   * BOLT 2 channel_ready's `short_channel_id` `alias` (Core Lightning's listpeerchannels `alias`):
+   * `local` the one we chose and sent (recognized for incoming HTLCs to this channel), `remote` the
+   * peer's (what our invoices' route hints name for a private channel).
+   */
+  alias?: { local?: string; remote?: string };
   /** HTLCs not yet resolved, by `${direction}:${id}`. */
   htlcs?: Record<string, HtlcRecord>;
   /**

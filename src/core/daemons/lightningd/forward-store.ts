@@ -41,6 +41,14 @@ export interface ForwardRecord {
   preimage?: string;
   /** Failed: the error onion to give upstream, already obfuscated with our shared secret. */
   upstream_reason?: string;
+  /**
+   * A forward inside a blinded route (BOLT 4 "Route Blinding"): `intro` (the payload carried
+   * `current_path_key`) or `inside` (the incoming update_add_htlc carried `path_key`); the
+   * `path_key` the outgoing HTLC carries, and the incoming onion's SHA256 for invalid_onion_blinding.
+   */
+  blinded?: 'intro' | 'inside';
+  next_path_key?: string;
+  onion_sha256?: string;
 }
 
 /** Our policy on one channel (setchannel); absent fields take Core Lightning's defaults. */

@@ -18,11 +18,13 @@ import {
   type HopPayload,
   type OnionPacket,
 } from '../../onion/index.ts';
-import { checkForward, forwardPayload, type OutgoingChannel } from '../../pay/forward.ts';
-import { formatScid } from '../../wire/scid.ts';
+import type { PaymentRelay } from '../../pay/blinded.ts';
+import { checkForward, forwardPayload, type ForwardVerdict, type OutgoingChannel } from '../../pay/forward.ts';
+import { formatScid, parseScid } from '../../wire/scid.ts';
 import type { HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import { policyFields, signedChannelUpdate, type UpdateFields } from './channel-update.ts';
+import { channelNamed } from './channel-alias.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { FORWARDS, forwardKey, forwardOfOut, forwards, nextForwardIndex, stageForward, type ForwardRecord } from './forward-store.ts';
 import type { Resolution } from './htlc-resolution.ts';
@@ -51,10 +53,23 @@ export interface ForwarderOptions {
 /** An incoming HTLC whose onion names a next hop (htlcs-in.ts): the final node's part, same fields. */
 export type IncomingForward = IncomingPart;
 
+/**
+ * A hop of a blinded route, from its decrypted `encrypted_recipient_data` (htlcs-in.ts): relaying,
+ * the forward its `payment_relay` gives (a payload with `short_channel_id`, or none and
+ * `next_node_id`) and the next `path_key`; final, its `path_id`.
+ */
+export interface BlindedHop {
+  forward?: HopPayload;
+  next_node_id?: string;
+  next_path_key?: Uint8Array;
+  relay?: PaymentRelay;
+  path_id?: Uint8Array;
+}
+
 /** What htlcs-in.ts hands a forwarding payload to. */
 export interface ForwardPoint {
   bind(resolve: (channel: string, id: string, r: Resolution) => void): void;
-  forward(h: IncomingForward, payload: HopPayload, next: OnionPacket): Promise<void>;
+  forward(h: IncomingForward, payload: HopPayload, next: OnionPacket, blinded?: BlindedHop): Promise<void>;
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -81,13 +96,19 @@ export class Forwarder implements HtlcListener, ForwardPoint {
   }
 
   /** An incoming HTLC to forward: carried on from its record if it has one, else checked, recorded and offered. */
-  async forward(h: IncomingForward, payload: HopPayload, next: OnionPacket): Promise<void> {
+  async forward(h: IncomingForward, payload: HopPayload, next: OnionPacket, blinded?: BlindedHop): Promise<void> {
     const db = this.o.db;
     const key = forwardKey(h.channel, h.id);
     const known = db.record<ForwardRecord>(FORWARDS, key);
     if (known) return this.carryOn(known);
-    const p = forwardPayload(payload);
-    const scid = formatScid(p.short_channel_id);
+    // A blinded hop may name the next node instead of the channel: our channel to that peer.
+    const toPeer = blinded?.next_node_id
+      ? db.channels().find(c => c.peer_id === blinded.next_node_id && c.state === 'CHANNELD_NORMAL' && c.short_channel_id)
+      : undefined;
+    // No channel to that node: no short_channel_id, so no channel is found (unknown_next_peer).
+    const nextScid = blinded?.next_node_id ? (toPeer ? parseScid(toPeer.alias?.local ?? toPeer.short_channel_id!) : 0n) : undefined;
+    const p = forwardPayload(nextScid !== undefined ? { ...payload, short_channel_id: { short_channel_id: nextScid } } : payload);
+    const scid = nextScid === 0n ? '' : formatScid(p.short_channel_id);
     const inScid = db.channels().find(c => c.dbid === h.channel)?.short_channel_id ?? '';
     const rec: ForwardRecord = {
       created_index: nextForwardIndex(db),
@@ -103,13 +124,24 @@ export class Forwarder implements HtlcListener, ForwardPoint {
       status: 'offered',
       received_time: this.o.nowMs() / 1000,
       shared_secret: toHex(h.sharedSecret),
+      ...(h.blinded ? { blinded: h.blinded } : {}),
+      ...(blinded?.next_path_key ? { next_path_key: toHex(blinded.next_path_key) } : {}),
+      ...(h.onion_sha256 ? { onion_sha256: toHex(h.onion_sha256) } : {}),
     };
-    const named = db.channels().find(c => c.short_channel_id === scid && c.state === 'CHANNELD_NORMAL');
+    // Its real short_channel_id or our alias (channel-alias.ts); a failure's channel_update names it as the onion did.
+    const found = channelNamed(
+      db.channels().filter(c => c.state === 'CHANNELD_NORMAL'),
+      scid,
+    );
+    const named = found && { ...found, short_channel_id: scid };
     const out = named && this.pick(named, p.amt_to_forward);
     const outgoing = named && out ? await this.outgoing(named, out) : undefined;
-    const verdict = checkForward(h, p, outgoing, { blockheight: await this.o.blockheight() });
+    const opts = { blockheight: await this.o.blockheight() };
+    const verdict = blinded?.relay ? checkBlindedForward(h, p, outgoing, blinded.relay, opts) : checkForward(h, p, outgoing, opts);
     if (!verdict.ok) return this.localFail(rec, verdict.failure, verdict.why);
-    const started: ForwardRecord = { ...rec, out_channel: out!.dbid, out_scid: out!.short_channel_id! };
+    // listforwards names the outgoing channel by its real short_channel_id.
+    const outScid = out!.dbid === found!.dbid ? found!.short_channel_id! : out!.short_channel_id!;
+    const started: ForwardRecord = { ...rec, out_channel: out!.dbid, out_scid: outScid };
     stageForward(db, started);
     await db.flush();
     await this.offer(started, out!, next, outgoing!.channel_update);
@@ -165,6 +197,8 @@ export class Forwarder implements HtlcListener, ForwardPoint {
           paymentHash: fromHex(rec.payment_hash),
           cltvExpiry: rec.out_cltv!,
           onion: serializeOnion(next),
+          // BOLT 2: "if it is relaying a payment inside a blinded route: MUST set `path_key`".
+          ...(rec.next_path_key ? { pathKey: fromHex(rec.next_path_key) } : {}),
         }),
       );
     } catch (e) {
@@ -193,7 +227,7 @@ export class Forwarder implements HtlcListener, ForwardPoint {
       failcode: failureCode(f.name),
       failreason: wireName(f),
       resolved_time: this.o.nowMs() / 1000,
-      upstream_reason: toHex(createErrorPacket(fromHex(rec.shared_secret), encodeFailure(f))),
+      upstream_reason: toHex(upstreamError(rec, f)),
     };
     this.o.log.info(`forward ${rec.payment_hash} from ${rec.in_scid}: ${f.name} (${why})`);
     stageForward(this.o.db, failed);
@@ -208,8 +242,7 @@ export class Forwarder implements HtlcListener, ForwardPoint {
    */
   private async carryOn(rec: ForwardRecord): Promise<void> {
     if (rec.preimage) return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, { kind: 'fulfill', preimage: fromHex(rec.preimage) });
-    if (rec.upstream_reason)
-      return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, { kind: 'fail', reason: fromHex(rec.upstream_reason) });
+    if (rec.upstream_reason) return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, upstreamFailure(rec));
     if (rec.status !== 'offered' || rec.out_htlc_id !== undefined || rec.out_channel === undefined) return;
     const key = forwardKey(rec.in_channel, rec.in_htlc_id);
     if (this.offering.has(key) || this.checking.has(key)) return;
@@ -316,7 +349,7 @@ export class Forwarder implements HtlcListener, ForwardPoint {
       else if (!preimage) {
         // Core Lightning (onchain_failed_our_htlc): the incoming HTLC fails with permanent_channel_failure.
         const failure: Failure = { name: 'permanent_channel_failure' };
-        const reason = createErrorPacket(fromHex(f.shared_secret), encodeFailure(failure));
+        const reason = upstreamError(f, failure);
         stageForward(this.o.db, {
           ...f,
           status: 'local_failed',
@@ -345,6 +378,8 @@ export class Forwarder implements HtlcListener, ForwardPoint {
  */
 function upstreamReason(f: ForwardRecord, ch: Extract<HtlcChange, { kind: 'failed' }>): Uint8Array {
   const ss = fromHex(f.shared_secret);
+  // In a blinded route the downstream's reason is not passed on (BOLT 2: invalid_onion_blinding "for any local or downstream errors").
+  if (f.blinded) return upstreamError(f, { name: 'temporary_node_failure' });
   if (ch.reason) return obfuscateError(ss, ch.reason);
   const msg = new Uint8Array(2 + 32);
   const code = ch.failureCode ?? 0;
@@ -352,4 +387,58 @@ function upstreamReason(f: ForwardRecord, ch: Extract<HtlcChange, { kind: 'faile
   msg[1] = code & 0xff;
   msg.set(ch.sha256OfOnion ?? new Uint8Array(32), 2);
   return createErrorPacket(ss, msg);
+}
+
+/**
+ * Our failure `f` of a forward as the error onion for upstream; in a blinded route (BOLT 2 "When
+ * failing an incoming HTLC") it is `invalid_onion_blinding` with the SHA256 of the onion we
+ * received, whatever `f` was (an `inside` forward goes back malformed: upstreamFailure).
+ */
+function upstreamError(rec: ForwardRecord, f: Failure): Uint8Array {
+  const blinded: Failure | undefined = rec.blinded
+    ? { name: 'invalid_onion_blinding', sha256_of_onion: rec.onion_sha256 ? fromHex(rec.onion_sha256) : new Uint8Array(32) }
+    : undefined;
+  return createErrorPacket(fromHex(rec.shared_secret), encodeFailure(blinded ?? f));
+}
+
+/**
+ * What a failed forward gives upstream: its error onion; inside a blinded route (the HTLC came
+ * with `path_key`), BOLT 2's `update_fail_malformed_htlc` with `invalid_onion_blinding` instead.
+ */
+function upstreamFailure(rec: ForwardRecord): Resolution {
+  if (rec.blinded === 'inside')
+    return {
+      kind: 'malformed',
+      sha256OfOnion: rec.onion_sha256 ? fromHex(rec.onion_sha256) : new Uint8Array(32),
+      code: failureCode('invalid_onion_blinding'),
+    };
+  return { kind: 'fail', reason: fromHex(rec.upstream_reason!) };
+}
+
+/**
+ * A blinded forward: its amount and expiry come from the recipient's `payment_relay` (BOLT 4), so
+ * instead of checking them against our fee and delta, the relay is checked to cover our current
+ * policy on the channel (what the recipient read from our channel_update); then every other check
+ * of checkForward. Its failure is only recorded here: upstream it is invalid_onion_blinding.
+ */
+function checkBlindedForward(
+  h: { amount_msat: bigint; cltv_expiry: number },
+  p: ReturnType<typeof forwardPayload>,
+  out: OutgoingChannel | undefined,
+  relay: PaymentRelay,
+  opts: { blockheight: number },
+): ForwardVerdict {
+  if (out && (relay.fee_base_msat < out.fee_base_msat || relay.fee_proportional_millionths < out.fee_proportional_millionths))
+    return {
+      ok: false,
+      failure: { name: 'fee_insufficient', htlc_msat: h.amount_msat, channel_update: out.channel_update },
+      why: 'payment_relay under our fee',
+    };
+  if (out && relay.cltv_expiry_delta < out.cltv_expiry_delta)
+    return {
+      ok: false,
+      failure: { name: 'incorrect_cltv_expiry', cltv_expiry: h.cltv_expiry, channel_update: out.channel_update },
+      why: 'payment_relay under our cltv_expiry_delta',
+    };
+  return checkForward(h, p, out && { ...out, fee_base_msat: 0, fee_proportional_millionths: 0, cltv_expiry_delta: 0 }, opts);
 }

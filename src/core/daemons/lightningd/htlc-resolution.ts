@@ -3,7 +3,7 @@
 // released for incoming HTLCs, which onchaind claims with once the channel is on chain.
 import { fromHex, toHex } from '../../base/bytes.ts';
 import { sha256 } from '../../crypto/primitives.ts';
-import { createErrorPacket, encodeFailure, type Failure } from '../../onion/index.ts';
+import { createErrorPacket, encodeFailure, failureCode, type Failure } from '../../onion/index.ts';
 import type { LightningdDb } from './db.ts';
 import { forwards } from './forward-store.ts';
 
@@ -15,6 +15,33 @@ export type Resolution =
 /** BOLT 4 "Returning Errors": the failure in an error onion with this hop's shared secret. */
 export function failWith(sharedSecret: Uint8Array, f: Failure): Resolution {
   return { kind: 'fail', reason: createErrorPacket(sharedSecret, encodeFailure(f)) };
+}
+
+/**
+ * Where an incoming HTLC stands in a blinded route (BOLT 4 "Route Blinding"): `intro` when its
+ * onion payload carried `current_path_key` (we are the introduction node), `inside` when its
+ * update_add_htlc carried `path_key`.
+ */
+export type BlindedRole = 'intro' | 'inside';
+
+/**
+ * A failure of an incoming HTLC as BOLT 2 prescribes in a blinded route ("When failing an incoming
+ * HTLC"): "If `path_key` is set in the incoming `update_add_htlc`: MUST send an
+ * `update_fail_malformed_htlc` error using the `invalid_onion_blinding` failure code for any local
+ * or downstream errors"; "If `current_path_key` is set in the onion payload and it is not the final
+ * node: MUST send an `update_fail_htlc` error using the `invalid_onion_blinding` failure code";
+ * "SHOULD use the `sha256_of_onion` of the onion it received". Otherwise `f` in an error onion
+ * (the final node that is also the introduction node answers as any final node: BOLT 4's erring node "otherwise").
+ */
+export function failIncoming(
+  h: { sharedSecret: Uint8Array; blinded?: BlindedRole; onion_sha256?: Uint8Array },
+  f: Failure,
+  final: boolean,
+): Resolution {
+  const sha256_of_onion = h.onion_sha256 ?? new Uint8Array(32);
+  if (h.blinded === 'inside') return { kind: 'malformed', sha256OfOnion: sha256_of_onion, code: failureCode('invalid_onion_blinding') };
+  if (h.blinded === 'intro' && !final) return failWith(h.sharedSecret, { name: 'invalid_onion_blinding', sha256_of_onion });
+  return failWith(h.sharedSecret, f);
 }
 
 /**

@@ -5,18 +5,20 @@
 // point (forward.ts; without one, every next peer is unknown). A decision is kept until channeld
 // reports the HTLC `resolved`, and applied again to each new channeld instance (`started`); after
 // a restart the HTLCs still `incoming` in the database are decided again, with the same result.
-import { fromHex } from '../../base/bytes.ts';
+import { fromHex, toHex } from '../../base/bytes.ts';
 import { isValidPublicKey, sha256 } from '../../crypto/primitives.ts';
 import type { Log } from '../../node/daemon.ts';
 import {
   BADONION,
   OnionError,
+  blindedOnionPoint,
   checkHopPayload,
   checkOnionVersion,
   decodeHopPayload,
   failureCode,
   parseOnion,
   peelWithSharedSecret,
+  unblindWithSharedSecret,
   type Failure,
   type FailureName,
   type HopPayload,
@@ -25,8 +27,9 @@ import {
 import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, HtlcRecord } from './db.ts';
-import { failWith, type Resolution } from './htlc-resolution.ts';
-import type { ForwardPoint } from './forward.ts';
+import { blindedFinal, blindedRelay } from '../../pay/index.ts';
+import { failIncoming, failWith, type Resolution } from './htlc-resolution.ts';
+import type { BlindedHop, ForwardPoint } from './forward.ts';
 import type { FinalReceiver, IncomingPart } from './receive.ts';
 
 /** What lightningd asks of a channel's current channeld (its RunningDaemon's api, guarded). */
@@ -93,17 +96,7 @@ export class IncomingHtlcs implements HtlcListener {
     try {
       const r = await this.peel(h);
       if ('resolution' in r) return this.resolve(dbid, h.id, r.resolution);
-      const fail = (f: Failure) => this.resolve(dbid, h.id, failWith(r.sharedSecret, f));
-      // BOLT 2 (dust exposure): the receiver "SHOULD fail this HTLC once it's committed".
-      if (h.over_dust_exposure) return fail({ name: 'temporary_node_failure' });
-      let payload: HopPayload;
-      try {
-        payload = decodeHopPayload(r.payload);
-        checkHopPayload(payload, { final: !r.next, pathKeyInHtlc: false });
-      } catch (e) {
-        if (e instanceof OnionError) return fail(payloadFailure(e));
-        throw e;
-      }
+      const final = !r.next;
       const part: IncomingPart = {
         channel: dbid,
         id: h.id,
@@ -111,10 +104,26 @@ export class IncomingHtlcs implements HtlcListener {
         cltv_expiry: h.cltv_expiry,
         payment_hash: fromHex(h.payment_hash),
         sharedSecret: r.sharedSecret,
+        onion_sha256: sha256(fromHex(h.onion ?? '')),
+        ...(h.path_key ? { blinded: 'inside' as const } : {}),
       };
-      if (r.next) return await this.forward(part, payload, r.next);
+      const fail = (f: Failure) => this.resolve(dbid, h.id, failIncoming(part, f, final));
+      // BOLT 2 (dust exposure): the receiver "SHOULD fail this HTLC once it's committed".
+      if (h.over_dust_exposure) return fail({ name: 'temporary_node_failure' });
+      let payload: HopPayload;
+      let blinded: BlindedHop | undefined;
+      try {
+        payload = decodeHopPayload(r.payload);
+        if (payload.current_path_key && payload.encrypted_recipient_data && !h.path_key) part.blinded = 'intro';
+        checkHopPayload(payload, { final, pathKeyInHtlc: h.path_key !== undefined });
+        if (payload.encrypted_recipient_data) blinded = await this.unblind(h, payload, part, final);
+      } catch (e) {
+        if (e instanceof OnionError) return fail(payloadFailure(e, part.onion_sha256));
+        throw e;
+      }
+      if (r.next) return await this.forward(part, blinded ? blinded.forward! : payload, r.next, blinded);
       // The receiver resolves it now or later (an HTLC set), through resolve().
-      await this.d.receiver.receive(part, payload);
+      await this.d.receiver.receive(part, payload, blinded?.path_id);
     } catch (e) {
       this.busy.delete(key);
       this.d.log.warn(`incoming HTLC ${key}: ${e instanceof Error ? e.message : String(e)}`);
@@ -122,16 +131,47 @@ export class IncomingHtlcs implements HtlcListener {
   }
 
   /**
+   * BOLT 4 "Route Blinding", the reader of `encrypted_recipient_data`: ss_i = SHA256(k_i * E_i) from
+   * hsmd with the `path_key` (the HTLC's, or the payload's `current_path_key` at the introduction
+   * node), the data decrypted and checked (pay/blinded.ts): a relaying hop's forward from its
+   * `payment_relay`, with the next `path_key`; the final hop's `path_id`.
+   */
+  private async unblind(h: HtlcRecord, payload: HopPayload, part: IncomingPart, final: boolean): Promise<BlindedHop> {
+    const pathKey = h.path_key ? fromHex(h.path_key) : payload.current_path_key!.path_key;
+    if (!isValidPublicKey(pathKey)) throw new OnionError('bad_path_key', 'path_key is not a point', 'invalid_onion_blinding');
+    const u = unblindWithSharedSecret(await this.d.ecdh(pathKey), pathKey, payload.encrypted_recipient_data!.encrypted_recipient_data);
+    const htlc = { amount_msat: part.amount_msat, cltv_expiry: part.cltv_expiry };
+    if (final) return { path_id: blindedFinal(u.decoded, htlc).path_id };
+    const f = blindedRelay(u.decoded, htlc);
+    return {
+      next_path_key: u.nextPathKey,
+      relay: f.relay,
+      ...(f.next_node_id ? { next_node_id: toHex(f.next_node_id) } : {}),
+      forward: {
+        ...(f.short_channel_id !== undefined ? { short_channel_id: { short_channel_id: f.short_channel_id } } : {}),
+        amt_to_forward: { amt_to_forward: f.amt_to_forward },
+        outgoing_cltv_value: { outgoing_cltv_value: f.outgoing_cltv_value },
+      },
+    };
+  }
+
+  /**
    * BOLT 4 "Onion Decryption": the packet's version and key, the shared secret from hsmd, the HMAC
    * (the payment_hash is the associated data). A BADONION failure goes back in
-   * update_fail_malformed_htlc with the SHA256 of the onion.
+   * update_fail_malformed_htlc with the SHA256 of the onion. With a `path_key` in the HTLC the
+   * onion is for our blinded key: hsmd's ECDH of the tweaked onion key (onion/blinding.ts
+   * blindedOnionPoint), and any failure is invalid_onion_blinding (BOLT 2).
    */
   private async peel(
     h: HtlcRecord,
   ): Promise<{ resolution: Resolution } | { payload: Uint8Array; sharedSecret: Uint8Array; next?: OnionPacket }> {
     const onion = fromHex(h.onion ?? '');
     const malformed = (name: FailureName) => ({
-      resolution: { kind: 'malformed', sha256OfOnion: sha256(onion), code: failureCode(name) } as Resolution,
+      resolution: {
+        kind: 'malformed',
+        sha256OfOnion: sha256(onion),
+        code: failureCode(h.path_key ? 'invalid_onion_blinding' : name),
+      } as Resolution,
     });
     let packet: OnionPacket;
     try {
@@ -141,14 +181,20 @@ export class IncomingHtlcs implements HtlcListener {
       return malformed('invalid_onion_version');
     }
     if (!isValidPublicKey(packet.publicKey)) return malformed('invalid_onion_key');
-    const ss = await this.d.ecdh(packet.publicKey);
+    let onionKey = packet.publicKey;
+    if (h.path_key) {
+      const pathKey = fromHex(h.path_key);
+      if (!isValidPublicKey(pathKey)) return malformed('invalid_onion_blinding');
+      onionKey = blindedOnionPoint(await this.d.ecdh(pathKey), packet.publicKey);
+    }
+    const ss = await this.d.ecdh(onionKey);
     try {
       const p = peelWithSharedSecret(ss, packet, fromHex(h.payment_hash));
       return { payload: p.payload, sharedSecret: ss, ...(p.next ? { next: p.next } : {}) };
     } catch (e) {
       if (!(e instanceof OnionError) || !e.failure) throw e;
       const name = e.failure as FailureName;
-      if (failureCode(name) & BADONION) return malformed(name);
+      if (h.path_key || failureCode(name) & BADONION) return malformed(name);
       return { resolution: failWith(ss, payloadFailure(e)) };
     }
   }
@@ -158,9 +204,9 @@ export class IncomingHtlcs implements HtlcListener {
    * once the outgoing channel does. Without one every next peer is unknown (BOLT 4
    * `unknown_next_peer`: "The origin node does not know the next peer").
    */
-  private async forward(part: IncomingPart, payload: HopPayload, next: OnionPacket): Promise<void> {
-    if (!this.d.forwarder) return this.resolve(part.channel, part.id, failWith(part.sharedSecret, { name: 'unknown_next_peer' }));
-    await this.d.forwarder.forward(part, payload, next);
+  private async forward(part: IncomingPart, payload: HopPayload, next: OnionPacket, blinded?: BlindedHop): Promise<void> {
+    if (!this.d.forwarder) return this.resolve(part.channel, part.id, failIncoming(part, { name: 'unknown_next_peer' }, false));
+    await this.d.forwarder.forward(part, payload, next, blinded);
   }
 
   /** Records the decision and applies it. */
@@ -196,8 +242,8 @@ export class IncomingHtlcs implements HtlcListener {
  * byte `offset` of the problem" (the missing record's type when one is missing); a blinded
  * payload's problem is `invalid_onion_blinding`, in an error onion here (we are its final node).
  */
-function payloadFailure(e: OnionError): Failure {
-  if (e.failure === 'invalid_onion_blinding') return { name: 'invalid_onion_blinding', sha256_of_onion: new Uint8Array(32) };
+function payloadFailure(e: OnionError, onion_sha256: Uint8Array = new Uint8Array(32)): Failure {
+  if (e.failure === 'invalid_onion_blinding') return { name: 'invalid_onion_blinding', sha256_of_onion: onion_sha256 };
   const missing = /amt_to_forward/.test(e.message) ? 2n : /short_channel_id/.test(e.message) ? 6n : 0n;
   return { name: 'invalid_onion_payload', type: missing, offset: 0 };
 }

@@ -46,6 +46,16 @@ export function hintChannels(channels: readonly ChannelRecord[], expose: unknown
   return chosen.slice(0, MAX_HINTS);
 }
 
+/**
+ * The short_channel_id a hint names for `c`: for a private channel the peer's alias, as Core
+ * Lightning does (BOLT 2, the receiver of channel_ready: "MAY use any of the `alias` it received, in
+ * BOLT 11 `r` fields"; with option_scid_alias "MUST NOT use the real `short_channel_id`"); the peer
+ * recognizes it for incoming HTLCs to the channel. A public channel, or a peer that sent none: the real one.
+ */
+export function hintScid(c: ChannelRecord): string {
+  return (!c.announce && c.alias?.remote) || c.short_channel_id!;
+}
+
 /** One single-hop hint per channel: from the peer, over the channel, at the peer's policy. */
 export function routeHints(channels: readonly ChannelRecord[], policies: readonly (PeerPolicy | undefined)[]): RouteHop[][] {
   return channels.map((c, i) => {
@@ -53,7 +63,7 @@ export function routeHints(channels: readonly ChannelRecord[], policies: readonl
     return [
       {
         pubkey: fromHex(c.peer_id),
-        shortChannelId: parseScid(c.short_channel_id!),
+        shortChannelId: parseScid(hintScid(c)),
         feeBaseMsat: p.base_fee_millisatoshi,
         feeProportionalMillionths: p.fee_per_millionth,
         cltvExpiryDelta: p.delay,

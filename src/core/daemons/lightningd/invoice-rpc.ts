@@ -225,6 +225,19 @@ export async function createKeysendInvoice(d: InvoiceDeps, preimage: Uint8Array,
   return label;
 }
 
+/** `invoice`'s parameters (all but exposeprivatechannels), checked as Core Lightning checks them. */
+export function invoiceParams(p: Record<string, unknown>, d: Pick<InvoiceDeps, 'randomBytes'>): InvoiceRequest {
+  const amountMsat = amountParam(p.amount_msat);
+  const label = labelParam(p.label);
+  if (typeof p.description !== 'string') throw bad('description: should be a string');
+  const expiry = uintParam(p.expiry, 'expiry', DEFAULT_INVOICE_EXPIRY, 2 ** 35 - 1);
+  if (p.fallbacks !== undefined) throw bad('fallbacks: not supported yet');
+  const preimage = p.preimage === undefined ? d.randomBytes(32) : fromHex(hashParam(p.preimage, 'preimage'));
+  const cltv = uintParam(p.cltv, 'cltv', DEFAULT_CLTV_FINAL, 2 ** 32 - 1);
+  const hashOnly = boolParam(p.deschashonly, 'deschashonly');
+  return { ...(amountMsat !== undefined ? { amountMsat } : {}), label, description: p.description, expiry, preimage, cltv, hashOnly };
+}
+
 export function registerInvoiceCommands(rpc: RpcDispatcher, d: InvoiceDeps): void {
   rpc.register('invoice', {
     category: 'payment',
@@ -242,26 +255,10 @@ export function registerInvoiceCommands(rpc: RpcDispatcher, d: InvoiceDeps): voi
     description:
       'Create an invoice for {amount_msat} (or "any") with {label} and {description}, valid for {expiry} seconds (a week), with route hints for private channels ({exposeprivatechannels}).',
     handler: async p => {
-      const amountMsat = amountParam(p.amount_msat);
-      const label = labelParam(p.label);
-      if (typeof p.description !== 'string') throw bad('description: should be a string');
-      const expiry = uintParam(p.expiry, 'expiry', DEFAULT_INVOICE_EXPIRY, 2 ** 35 - 1);
-      if (p.fallbacks !== undefined) throw bad('fallbacks: not supported yet');
-      const preimage = p.preimage === undefined ? d.randomBytes(32) : fromHex(hashParam(p.preimage, 'preimage'));
-      const cltv = uintParam(p.cltv, 'cltv', DEFAULT_CLTV_FINAL, 2 ** 32 - 1);
-      const hashOnly = boolParam(p.deschashonly, 'deschashonly');
+      const q = invoiceParams(p, d);
       const hinted = hintChannels(d.channels?.() ?? [], p.exposeprivatechannels);
       const routes = routeHints(hinted, await Promise.all(hinted.map(c => d.peerPolicy?.(c.short_channel_id!, c.peer_id))));
-      return createInvoice(d, {
-        routes,
-        ...(amountMsat !== undefined ? { amountMsat } : {}),
-        label,
-        description: p.description,
-        expiry,
-        preimage,
-        cltv,
-        hashOnly,
-      });
+      return createInvoice(d, { routes, ...q });
     },
   });
 

@@ -14,6 +14,7 @@ import type { PeerPolicy } from './invoice-hints.ts';
 import { IncomingHtlcs } from './htlcs-in.ts';
 import { FinalReceiver } from './receive.ts';
 import { registerPayCommands } from './pay-rpc.ts';
+import { registerBlindedCommands } from './blinded-rpc.ts';
 import { registerForwardCommands } from './forward-rpc.ts';
 import { fundsChannels, registerChannelCommands } from './channel-rpc.ts';
 import { registerCloseCommands } from './close-rpc.ts';
@@ -106,6 +107,7 @@ export class Lightningd {
       });
     }
     registerDecodeCommands(this.rpc);
+    let invoiceDeps: InvoiceDeps | undefined;
     if (o.hsm && o.randomBytes) {
       const invoices: InvoiceDeps = {
         db: o.db,
@@ -117,6 +119,7 @@ export class Lightningd {
         ...(o.gossipd ? { peerPolicy: (scid: string, peer: string) => peerPolicy(o.gossipd!, scid, peer) } : {}),
       };
       registerInvoiceCommands(this.rpc, invoices);
+      invoiceDeps = invoices;
       const clock = o.clock;
       if (clock) registerInvoiceWaitCommands(this.rpc, { db: o.db, now: this.now, clock });
       // Incoming HTLCs decided (Core Lightning's peer_htlcs.c): paid invoices, keysends, failures.
@@ -155,6 +158,14 @@ export class Lightningd {
     }
     if (o.pay && o.randomBytes)
       registerPayCommands(this.rpc, { pay: o.pay, network: o.network, randomBytes: o.randomBytes, now: this.now });
+    // Blinded paths to us and payments over them (blinded-rpc.ts).
+    if (invoiceDeps)
+      registerBlindedCommands(this.rpc, {
+        invoices: invoiceDeps,
+        nodeId: o.nodeId,
+        blockheight: () => o.blockheight?.() ?? 0,
+        ...(o.pay ? { pay: o.pay } : {}),
+      });
     if (o.hsm) {
       const gossipd = o.gossipd;
       registerSignMessageCommands(this.rpc, {

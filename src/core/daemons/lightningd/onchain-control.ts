@@ -48,9 +48,10 @@ export interface OnchainControlOptions {
   forgotten?(c: ChannelRecord): Promise<void>;
   /**
    * An HTLC we offered settled on chain (BOLT 5): with the preimage the peer revealed, or failed
-   * (timed out): a forward's incoming HTLC is fulfilled or failed upstream (forward.ts).
+   * (timed out; `htlc` says which): a forward's incoming HTLC is fulfilled or failed upstream
+   * (forward.ts), our payment's part is paid or failed (pay-control.ts).
    */
-  offeredHtlcOnChain?(dbid: string, paymentHash: string, preimage?: Uint8Array): void;
+  offeredHtlcOnChain?(dbid: string, paymentHash: string, preimage?: Uint8Array, htlc?: { id?: bigint; cltvExpiry: number }): void;
   log: Log;
 }
 
@@ -385,7 +386,10 @@ export class OnchainControl {
         return this.htlcGone(dbid, 'out', toHex(p.paymentHash), 'the peer revealed its preimage on chain');
       },
       htlcFailed: h => {
-        this.o.offeredHtlcOnChain?.(dbid, toHex(h.paymentHash));
+        this.o.offeredHtlcOnChain?.(dbid, toHex(h.paymentHash), undefined, {
+          cltvExpiry: h.cltvExpiry,
+          ...(h.id !== undefined ? { id: h.id } : {}),
+        });
         return this.htlcGone(dbid, 'out', toHex(h.paymentHash), 'failed on chain');
       },
       resolved: s => {

@@ -9,19 +9,33 @@ import { toHex } from '../../base/bytes.ts';
 import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
 import { chainHash } from '../../chain/chains.ts';
 import type { Log } from '../../node/daemon.ts';
-import { PaySession, type OutgoingPart, type PayEnv, type PayGraph, type PayRequest, type PayResult } from '../../pay/index.ts';
+import {
+  DEFAULT_RETRY_FOR_S,
+  PAY_ROUTE_NOT_FOUND,
+  PaySession,
+  type OutgoingPart,
+  type PayEnv,
+  type PayGraph,
+  type PayRequest,
+  type PayResult,
+  type PaySnapshot,
+} from '../../pay/index.ts';
 import { formatScid } from '../../wire/scid.ts';
+import type { ConnectedBlock, ChainListener } from '../../chain/backend.ts';
 import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { RpcError } from './jsonrpc.ts';
 import { PaymentGraph, type PayGossip } from './pay-graph.ts';
-import { matchRecordedAdds, partOfHtlc, stagePartChanges } from './pay-htlcs.ts';
+import { matchRecordedAdds, partOfHtlc, stagePartChanges, stagePartFulfilled } from './pay-htlcs.ts';
+import { resumeSession } from './pay-resume.ts';
 import {
   PAYMENTS,
   SENDPAYS,
   paymentKey,
   payments,
+  requestOf,
+  requestRecord,
   sendpayKey,
   sendpays,
   stagePayment,
@@ -29,12 +43,26 @@ import {
   summarize,
   type GroupSummary,
   type PaymentRecord,
+  type PayRequestRecord,
   type SendpayRecord,
 } from './pay-store.ts';
 
-/** Core Lightning's PAY_IN_PROGRESS and PAY_STOPPED_RETRYING. */
+/** Core Lightning's PAY_IN_PROGRESS, PAY_STOPPED_RETRYING and PAY_INJECTPAYMENTONION_ALREADY_PAID (common/jsonrpc_errors.h). */
 export const PAY_IN_PROGRESS = 200;
 const PAY_STOPPED_RETRYING = 210;
+export const PAY_INJECTPAYMENTONION_ALREADY_PAID = 219;
+
+/**
+ * What a call for a hash already paid, or being paid, answers. Core Lightning's xpay refuses both
+ * (219 "Already paid this invoice successfully"; lightningd's 200 while a group is in flight);
+ * its pay answers the first payment's result, and waits for the attempt in flight to end.
+ */
+export interface Repeat {
+  paid: 'answer' | 'refuse';
+  pending: 'wait' | 'refuse';
+}
+export const XPAY_REPEAT: Repeat = { paid: 'refuse', pending: 'refuse' };
+export const PAY_REPEAT: Repeat = { paid: 'answer', pending: 'wait' };
 
 /** What PayControl needs of ChannelControl (channels.ts). */
 export interface PayChannels {
@@ -76,25 +104,43 @@ export interface Paid extends GroupSummary {
 
 /** A payment running in this process: its session, and a wake-up for each event it waits for. */
 interface Run {
+  order: PayOrder;
+  hash: string;
+  groupid: number;
   session: PaySession;
   /** What the session routes over: gossipd's answers so far, our channels, the invoice's hints. */
   graph: PaymentGraph;
+  /** The channels (short_channel_ids) the session's env holds: another set rebuilds it (refresh). */
+  channelSet: string;
   /** Failed parts when gossipd was last asked: a new failure (something learnt) asks again. */
   failedSeen: number;
   height: number;
+  /** The session's env (refresh() makes another). */
+  env: PayEnv;
+  /** Resumed after a restart: with no route it waits for our channels to come back, until `retry_for`. */
+  resumed: boolean;
   signalled: boolean;
   waiter?: () => void;
 }
 
+/** A `pay` waiting for the end of an attempt it did not start. */
+interface Ending {
+  resolve(p: Paid): void;
+  reject(e: unknown): void;
+}
+
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-export class PayControl implements HtlcListener {
+export class PayControl implements HtlcListener, ChainListener {
   private readonly runs = new Map<string, Run>();
   /** Parts whose addHtlc is in flight, until channeld reports them `offered` (or refuses them). */
   private readonly offering = new Map<string, () => void>();
   /** Each channel's addHtlc calls, one at a time: an `offered` change names the part it is. */
   private readonly turns = new Map<string, Promise<void>>();
+  private readonly endings = new Map<string, Ending[]>();
   private readonly stopListening: () => void;
+  /** load() ran: a payment pending with no run is one whose run ended, not one waiting to be resumed. */
+  private loaded = false;
 
   constructor(private readonly o: PayControlOptions) {
     this.stopListening = o.channels.onHtlcs(this);
@@ -109,13 +155,20 @@ export class PayControl implements HtlcListener {
   }
 
   /**
-   * At start (the database loaded, the channels known): parts never offered are failed (channeld
-   * never sent what it never recorded), and attempts whose parts are all resolved get their end.
-   * Parts in flight stay pending: their channel tells what became of them.
+   * At start (the database loaded, the channels known): each payment still pending is resumed
+   * from its request and its parts (records written before requests were kept: they end once
+   * their parts have); then parts never offered are failed (channeld never sent what it never
+   * recorded), which the resumed sessions route again. Parts in flight stay pending: their
+   * channel tells what became of them.
    */
   async load(): Promise<void> {
+    this.loaded = true;
+    for (const p of payments(this.o.db)) {
+      if (p.status !== 'pending') continue;
+      if (p.request) this.resume({ ...p, request: p.request });
+      else this.settleOrphan(p.payment_hash, p.groupid);
+    }
     for (const c of this.o.db.channels()) this.reconcile(c);
-    for (const p of payments(this.o.db)) if (p.status === 'pending') this.settleOrphan(p.payment_hash, p.groupid);
     await this.o.db.flush();
   }
 
@@ -129,17 +182,24 @@ export class PayControl implements HtlcListener {
 
   /**
    * Pays `o` to the end: its preimage (and what it cost), or an RpcError with Core Lightning's code.
-   * A hash already paid answers the first payment's result, and nothing is sent again; a hash
-   * being paid is refused (PAY_IN_PROGRESS).
+   * A hash already paid, or being paid, is answered as `repeat` says, and nothing is sent again.
    */
-  async pay(o: PayOrder): Promise<Paid> {
+  async pay(o: PayOrder, repeat: Repeat = { paid: 'answer', pending: 'refuse' }): Promise<Paid> {
     const db = this.o.db;
     const hash = toHex(o.req.payment_hash);
     const before = this.paid(hash);
-    if (before) return before;
+    if (before) {
+      if (repeat.paid === 'refuse') throw new RpcError(PAY_INJECTPAYMENTONION_ALREADY_PAID, 'Already paid this invoice successfully');
+      return before;
+    }
     const mine = payments(db).filter(p => p.payment_hash === hash);
-    if (mine.some(p => p.status === 'pending')) throw new RpcError(PAY_IN_PROGRESS, 'Already paying this payment_hash');
+    const pending = mine.find(p => p.status === 'pending');
+    if (pending) {
+      if (repeat.pending === 'wait') return this.ended(hash, pending.groupid);
+      throw new RpcError(PAY_IN_PROGRESS, `Payment with groupid=${pending.groupid} still in progress, cannot retry before that completes.`);
+    }
     const groupid = Math.max(0, ...mine.map(p => p.groupid)) + 1;
+    const startedAt = this.o.nowMs();
     // Recorded before the first await: a second call for the hash sees it.
     const record: PaymentRecord = {
       payment_hash: hash,
@@ -147,29 +207,62 @@ export class PayControl implements HtlcListener {
       status: 'pending',
       destination: o.req.destination,
       amount_msat: o.req.amount_msat.toString(),
-      created_at: Math.floor(this.o.nowMs() / 1000),
+      created_at: Math.floor(startedAt / 1000),
       ...(o.bolt11 !== undefined ? { bolt11: o.bolt11 } : {}),
       ...(o.description !== undefined ? { description: o.description } : {}),
       ...(o.label !== undefined ? { label: o.label } : {}),
+      request: requestRecord(o.req, o.hints ?? [], startedAt),
     };
     stagePayment(db, record);
+    const run = this.newRun(o, groupid, false, env => new PaySession(o.req, env));
+    return this.follow(run, db.flush());
+  }
+
+  /** A payment pending at the last stop, as it stood: its session rebuilt from the store, and driven again. */
+  private resume(p: PaymentRecord & { request: PayRequestRecord }): void {
+    const { req, hints } = requestOf(p);
+    const order: PayOrder = {
+      req,
+      hints,
+      ...(p.bolt11 !== undefined ? { bolt11: p.bolt11 } : {}),
+      ...(p.description !== undefined ? { description: p.description } : {}),
+      ...(p.label !== undefined ? { label: p.label } : {}),
+    };
+    const parts = this.group(p.payment_hash, p.groupid);
+    const run = this.newRun(order, p.groupid, true, env => resumeSession(req, p.request.started_at_ms, parts, env));
+    this.o.log.info(`payment ${p.payment_hash}: resumed with ${summarize(parts).pending_parts} part(s) in flight`);
+    void this.follow(run, Promise.resolve()).catch(() => undefined);
+  }
+
+  private newRun(order: PayOrder, groupid: number, resumed: boolean, session: (env: PayEnv) => PaySession): Run {
+    const hash = toHex(order.req.payment_hash);
+    const run = { order, hash, groupid, height: 0, signalled: false, failedSeen: -1, resumed } as Run;
+    const ours = this.usable();
+    run.session = session(this.env(run, ours));
+    this.runs.set(paymentKey(hash, groupid), run);
+    return run;
+  }
+
+  /** Drives the run to its end (once `ready` resolves), and records that end: the preimage, or why not. */
+  private async follow(run: Run, ready: Promise<void>): Promise<Paid> {
+    const db = this.o.db;
+    const { hash, groupid } = run;
     const key = paymentKey(hash, groupid);
     let done: PayResult;
     try {
-      await db.flush();
-      const run: Run = { height: await this.o.blockheight(), signalled: false, failedSeen: -1 } as Run;
-      run.session = new PaySession(o.req, this.env(o, run));
-      this.runs.set(key, run);
-      done = await this.drive(run, hash, groupid, o);
+      await ready;
+      done = await this.drive(run);
     } catch (e) {
       done = { status: 'failed', code: e instanceof RpcError ? e.code : -1, message: errorText(e), failed_parts: 0 };
     } finally {
       this.runs.delete(key);
     }
-    const now = db.record<PaymentRecord>(PAYMENTS, key) ?? record;
+    const now = db.record<PaymentRecord>(PAYMENTS, key);
+    if (!now) throw new RpcError(done.status === 'failed' ? done.code : -1, `payment ${hash}: its record is gone`);
     if (done.status === 'complete' || now.status === 'complete') {
       if (now.completed_at === undefined) stagePayment(db, { ...now, status: 'complete', completed_at: Math.floor(this.o.nowMs() / 1000) });
       await db.flush();
+      this.notifyEnd(key);
       return this.paid(hash)!;
     }
     if (summarize(this.group(hash, groupid)).pending_parts === 0) {
@@ -180,19 +273,46 @@ export class PayControl implements HtlcListener {
         error: { code: done.code, message: done.message },
       });
       await db.flush();
+      this.notifyEnd(key);
     }
     throw new RpcError(done.code, done.message);
   }
 
+  /** The end of the attempt `hash`/`groupid`, pending now: its result, or its error. */
+  private ended(hash: string, groupid: number): Promise<Paid> {
+    const key = paymentKey(hash, groupid);
+    return new Promise<Paid>((resolve, reject) => {
+      const list = this.endings.get(key) ?? [];
+      list.push({ resolve, reject });
+      this.endings.set(key, list);
+    });
+  }
+
+  /** The attempt's end is durable: each `pay` waiting for it gets it. */
+  private notifyEnd(key: string): void {
+    const p = this.o.db.record<PaymentRecord>(PAYMENTS, key);
+    const waiting = this.endings.get(key);
+    if (!p || p.status === 'pending' || !waiting) return;
+    this.endings.delete(key);
+    for (const w of waiting) {
+      if (p.status === 'complete') w.resolve(this.paid(p.payment_hash)!);
+      else w.reject(new RpcError(p.error?.code ?? PAY_STOPPED_RETRYING, p.error?.message ?? 'failed'));
+    }
+  }
+
   /** The session's steps: send what it plans, then wait for the next part's end, until it is done. */
-  private async drive(run: Run, hash: string, groupid: number, o: PayOrder): Promise<PayResult> {
+  private async drive(run: Run): Promise<PayResult> {
     for (;;) {
       run.height = await this.o.blockheight();
+      this.refresh(run);
       await this.askRoutes(run);
+      const before = run.resumed ? run.session.snapshot() : undefined;
       const r = run.session.step();
-      if ('done' in r) return r.done;
-      for (const part of r.send)
-        void this.launch(run, part, hash, groupid, o).catch(e => this.o.log.warn(`payment ${hash}: ${errorText(e)}`));
+      if ('done' in r) {
+        if (!before || !this.waitsForChannels(r.done, before)) return r.done;
+        // Resumed, and no route while a channel of ours is not back yet: not the end; the session as it was.
+        run.session = PaySession.restore(before, run.env);
+      } else for (const part of r.send) void this.launch(run, part).catch(e => this.o.log.warn(`payment ${run.hash}: ${errorText(e)}`));
       await new Promise<void>(resolve => {
         if (run.signalled) resolve();
         else run.waiter = resolve;
@@ -209,10 +329,38 @@ export class PayControl implements HtlcListener {
     w?.();
   }
 
-  private env(o: PayOrder, run: Run): PayEnv {
-    const ours = this.o.db
+  /** Our channels a part can start on now: in normal operation, with a channeld running. */
+  private usable(): ChannelRecord[] {
+    return this.o.db
       .channels()
       .filter(c => c.state === 'CHANNELD_NORMAL' && c.short_channel_id !== undefined && this.o.channels.channeldOf(c.dbid));
+  }
+
+  /**
+   * The session routes over the channels that run now: when that set changed (a channel came back
+   * after a restart, or stopped), its env is rebuilt over them, the session as it stands kept.
+   */
+  private refresh(run: Run): void {
+    const ours = this.usable();
+    if (ours.map(c => c.short_channel_id).join(',') === run.channelSet) return;
+    run.session = PaySession.restore(run.session.snapshot(), this.env(run, ours));
+    run.failedSeen = -1;
+  }
+
+  /**
+   * A resumed payment found no route while a channel of ours in normal operation has no channeld
+   * yet (its peer not back since the restart): it waits (a channel starting, a block, wakes it)
+   * rather than failing for want of a route, until `retry_for` has passed (then step() ends it).
+   */
+  private waitsForChannels(done: PayResult, s: PaySnapshot): boolean {
+    if (done.status !== 'failed' || done.code !== PAY_ROUTE_NOT_FOUND) return false;
+    if (this.o.nowMs() - s.startedAt >= (s.req.retry_for_s ?? DEFAULT_RETRY_FOR_S) * 1000) return false;
+    return this.o.db.channels().some(c => c.state === 'CHANNELD_NORMAL' && !this.o.channels.channeldOf(c.dbid));
+  }
+
+  private env(run: Run, ours: ChannelRecord[]): PayEnv {
+    const o = run.order;
+    run.channelSet = ours.map(c => c.short_channel_id).join(',');
     const own = ours.map(c => ({ short_channel_id: c.short_channel_id!, peer: c.peer_id, capacity_sat: Number(c.funding_sat) }));
     run.graph = new PaymentGraph(this.o.nodeId, o.req.destination, own, o.hints ?? []);
     // The session keeps this object: it routes over whatever run.graph holds at each step.
@@ -221,14 +369,21 @@ export class PayControl implements HtlcListener {
       policy: (c, d) => run.graph.payGraph.policy(c, d),
       signer: (c, d) => run.graph.payGraph.signer(c, d),
     };
-    return {
+    // What a channel could add before this payment's parts: the session counts its own parts in
+    // flight against it, and those the channel holds already (offered) are out of spendable.
+    const offered = (c: ChannelRecord) =>
+      this.group(run.hash, run.groupid)
+        .filter(s => s.status === 'pending' && s.channel === c.dbid && s.htlc_id !== undefined)
+        .reduce((t, s) => t + BigInt(s.amount_sent_msat), 0n);
+    run.env = {
       now: () => this.o.nowMs(),
       blockheight: () => run.height,
       sessionKey: () => this.o.randomBytes(32),
       graph,
-      channels: ours.map(c => ({ short_channel_id: c.short_channel_id!, spendable_msat: this.o.spendable(c) })),
+      channels: ours.map(c => ({ short_channel_id: c.short_channel_id!, spendable_msat: this.o.spendable(c) + offered(c) })),
       chain_hash: chainHash(this.o.network),
     };
+    return run.env;
   }
 
   /**
@@ -243,13 +398,14 @@ export class PayControl implements HtlcListener {
     try {
       await run.graph.ask(this.o.gossipd, run.session.req, [...run.session.overlay.excluded]);
     } catch (e) {
-      this.o.log.warn(`payment ${toHex(run.session.req.payment_hash)}: gossipd's routes: ${errorText(e)}`);
+      this.o.log.warn(`payment ${run.hash}: gossipd's routes: ${errorText(e)}`);
     }
   }
 
   /** One part: its record durable, then channeld's addHtlc (one at a time per channel). */
-  private async launch(run: Run, part: OutgoingPart, hash: string, groupid: number, o: PayOrder): Promise<void> {
+  private async launch(run: Run, part: OutgoingPart): Promise<void> {
     const db = this.o.db;
+    const { hash, groupid, order: o } = run;
     const scid = formatScid(part.short_channel_id);
     const channel = db.channels().find(c => c.short_channel_id === scid);
     const rec: SendpayRecord = {
@@ -325,6 +481,12 @@ export class PayControl implements HtlcListener {
     await this.localFailure(rec, errorText(e));
   }
 
+  /** The run of the part's payment, if it runs and still counts the part in flight. */
+  private runOf(p: SendpayRecord): Run | undefined {
+    const run = this.runs.get(paymentKey(p.payment_hash, p.groupid));
+    return run?.session.records().some(x => x.partid === p.partid && x.status === 'pending') ? run : undefined;
+  }
+
   /**
    * A part that never left: failed durably, and its session told: refused by channeld (`limit`:
    * the channel carries less than that now), or never recorded by a channeld that ended.
@@ -333,7 +495,7 @@ export class PayControl implements HtlcListener {
     const now = Math.floor(this.o.nowMs() / 1000);
     stageSendpay(this.o.db, { ...rec, status: 'failed', failure: why, completed_at: now });
     await this.o.db.flush();
-    const run = this.runs.get(paymentKey(rec.payment_hash, rec.groupid));
+    const run = this.runOf(rec);
     if (run) {
       if (limit) run.session.localFailure(rec.partid, why);
       else run.session.unsent(rec.partid, why);
@@ -359,10 +521,9 @@ export class PayControl implements HtlcListener {
       if (ch.kind !== 'fulfilled' && ch.kind !== 'failed') continue;
       const p = partOfHtlc(this.o.db, c.dbid, ch.id);
       if (!p) continue;
-      const run = this.runs.get(paymentKey(p.payment_hash, p.groupid));
+      const run = this.runOf(p);
       if (!run) {
         this.settleOrphan(p.payment_hash, p.groupid);
-        void this.o.db.flush().catch(e => this.o.log.warn(`payment ${p.payment_hash}: ${errorText(e)}`));
         continue;
       }
       try {
@@ -376,9 +537,53 @@ export class PayControl implements HtlcListener {
     }
   }
 
-  /** A new channeld runs: parts whose add it never recorded were never sent. */
+  /** A new channeld runs: parts whose add it never recorded were never sent; payments waiting for a channel look again. */
   started(c: Readonly<ChannelRecord>): void {
     if (this.reconcile(c)) void this.o.db.flush().catch(e => this.o.log.warn(`payments on channel ${c.dbid}: ${errorText(e)}`));
+    for (const run of this.runs.values()) this.wake(run);
+  }
+
+  /**
+   * An HTLC we offered on `dbid` settled on chain (onchaind, BOLT 5): the peer claimed it with the
+   * preimage (its HTLC-success, or its claim of our commitment's offered output), and the part is
+   * paid; or it timed out there (or was in no commitment), and the part failed. Staged at once,
+   * so that the write which takes the HTLC off the channel's record carries it; then its session
+   * learns it. `htlc` names the HTLC that failed (its expiry and id), when onchaind knows them.
+   */
+  onchain(dbid: string, paymentHash: string, preimage?: Uint8Array, htlc?: { id?: bigint; cltvExpiry: number }): void {
+    const db = this.o.db;
+    const now = Math.floor(this.o.nowMs() / 1000);
+    const mine = sendpays(db).filter(
+      s =>
+        s.channel === dbid &&
+        s.payment_hash === paymentHash &&
+        s.status === 'pending' &&
+        (preimage !== undefined ||
+          htlc === undefined ||
+          (s.cltv_expiry === htlc.cltvExpiry && (htlc.id === undefined || s.htlc_id === undefined || s.htlc_id === htlc.id.toString()))),
+    );
+    const settled = mine.filter(p => {
+      if (preimage) return stagePartFulfilled(db, p, preimage, now, this.o.log);
+      stageSendpay(db, { ...p, status: 'failed', completed_at: now, failure: 'permanent_channel_failure: our HTLC failed on chain' });
+      return true;
+    });
+    if (settled.length === 0) return;
+    void db.flush().then(
+      () => {
+        for (const p of settled) {
+          const run = this.runOf(p);
+          if (!run) {
+            this.settleOrphan(p.payment_hash, p.groupid);
+            continue;
+          }
+          // Its channel is on chain: the session routes no more over it (refresh drops it).
+          if (preimage) run.session.fulfilled(p.partid, preimage);
+          else run.session.unsent(p.partid, 'permanent_channel_failure: our HTLC failed on chain');
+          this.wake(run);
+        }
+      },
+      e => this.o.log.warn(`payment ${paymentHash} on chain: ${errorText(e)}`),
+    );
   }
 
   /** Parts on `c` whose addHtlc ended unanswered: tied to the HTLC the channel recorded, or failed (never sent). */
@@ -388,15 +593,25 @@ export class PayControl implements HtlcListener {
     return assigned + unsent.length > 0;
   }
 
+  // ---- ChainListener: each block wakes the payments (a resumed one waiting for a channel checks its retry_for) ----
+
+  blockConnected(_b: ConnectedBlock): void {
+    for (const run of this.runs.values()) this.wake(run);
+  }
+
+  blockDisconnected(): void {}
+
   /**
-   * An attempt with no session running (the node restarted while its parts were in flight): it
-   * ends once every part has: complete with a preimage (already so from the write that brought
-   * it), else failed.
+   * An attempt with no session running: a record from before requests were kept (the node
+   * restarted while its parts were in flight), or a run that ended with parts in flight. It ends
+   * once every part has: complete with a preimage (already so from the write that brought it),
+   * else failed. One waiting to be resumed (load() has not run) is left to load().
    */
   private settleOrphan(hash: string, groupid: number): void {
-    if (this.runs.has(paymentKey(hash, groupid))) return;
-    const pay = this.o.db.record<PaymentRecord>(PAYMENTS, paymentKey(hash, groupid));
-    if (!pay || pay.status !== 'pending') return;
+    const key = paymentKey(hash, groupid);
+    if (this.runs.has(key)) return;
+    const pay = this.o.db.record<PaymentRecord>(PAYMENTS, key);
+    if (!pay || pay.status !== 'pending' || (pay.request && !this.loaded)) return;
     const s = summarize(this.group(hash, groupid));
     if (s.pending_parts > 0) return;
     const completed_at = Math.floor(this.o.nowMs() / 1000);
@@ -408,5 +623,9 @@ export class PayControl implements HtlcListener {
         completed_at,
         error: { code: PAY_STOPPED_RETRYING, message: `Interrupted by a restart; its parts failed: ${s.lastFailure ?? 'none was sent'}` },
       });
+    void this.o.db.flush().then(
+      () => this.notifyEnd(key),
+      e => this.o.log.warn(`payment ${hash}: ${errorText(e)}`),
+    );
   }
 }

@@ -61,16 +61,7 @@ export function stagePartChanges(db: LightningdDb, dbid: string, changes: readon
       offered.push(sendpayKey(p.payment_hash, p.groupid, p.partid));
     } else if (ch.kind === 'fulfilled') {
       const p = partOfHtlc(db, dbid, ch.id);
-      if (!p || p.status !== 'pending') continue;
-      // channeld takes no update_fulfill_htlc whose preimage is wrong (BOLT 2); a record never says paid without it.
-      if (toHex(sha256(ch.preimage)) !== p.payment_hash) {
-        log.warn(`payment ${p.payment_hash} part ${p.partid}: a preimage that does not hash to it`);
-        continue;
-      }
-      const preimage = toHex(ch.preimage);
-      stageSendpay(db, { ...p, status: 'complete', payment_preimage: preimage, completed_at: now });
-      const pay = db.record<PaymentRecord>(PAYMENTS, paymentKey(p.payment_hash, p.groupid));
-      if (pay && pay.status !== 'complete') stagePayment(db, { ...pay, status: 'complete', payment_preimage: preimage });
+      if (p) stagePartFulfilled(db, p, ch.preimage, now, log);
     } else if (ch.kind === 'failed') {
       const p = partOfHtlc(db, dbid, ch.id);
       if (!p || p.status !== 'pending') continue;
@@ -85,6 +76,25 @@ export function stagePartChanges(db: LightningdDb, dbid: string, changes: readon
     }
   }
   return offered;
+}
+
+/**
+ * A pending part paid (its HTLC fulfilled off chain, or claimed on chain by the peer): complete
+ * with the preimage, and its payment with it (from this write on the hash is paid). False, and
+ * nothing staged, for a part already settled or a preimage that is not the part's.
+ */
+export function stagePartFulfilled(db: LightningdDb, p: SendpayRecord, preimage: Uint8Array, now: number, log: Log): boolean {
+  if (p.status !== 'pending') return false;
+  // channeld takes no update_fulfill_htlc whose preimage is wrong (BOLT 2), onchaind no claim; a record never says paid without it.
+  if (toHex(sha256(preimage)) !== p.payment_hash) {
+    log.warn(`payment ${p.payment_hash} part ${p.partid}: a preimage that does not hash to it`);
+    return false;
+  }
+  const hex = toHex(preimage);
+  stageSendpay(db, { ...p, status: 'complete', payment_preimage: hex, completed_at: now });
+  const pay = db.record<PaymentRecord>(PAYMENTS, paymentKey(p.payment_hash, p.groupid));
+  if (pay && pay.status !== 'complete') stagePayment(db, { ...pay, status: 'complete', payment_preimage: hex });
+  return true;
 }
 
 /**

@@ -9,7 +9,7 @@ import { sha256 } from '../../crypto/primitives.ts';
 import type { PayRequest } from '../../pay/index.ts';
 import { msat, uint } from './channel-rpc.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
-import type { Paid, PayControl } from './pay-control.ts';
+import { PAY_REPEAT, XPAY_REPEAT, type Paid, type PayControl } from './pay-control.ts';
 import { payments, sendpays, summarize, type PaymentRecord, type SendpayRecord } from './pay-store.ts';
 
 /** common/jsonrpc_errors.h */
@@ -85,6 +85,17 @@ function limits(p: Record<string, unknown>, amount: bigint): Partial<PayRequest>
   return out;
 }
 
+/** xpay's result (doc/schemas/xpay.json). */
+export function xpayResult(r: Paid): Record<string, unknown> {
+  return {
+    payment_preimage: r.preimage,
+    failed_parts: r.failed_parts,
+    successful_parts: r.successful_parts,
+    amount_msat: r.amount_msat,
+    amount_sent_msat: r.amount_sent_msat,
+  };
+}
+
 /** `pay` and `keysend`'s result (their shape before xpay). */
 function payResult(r: Paid): Record<string, unknown> {
   return {
@@ -138,19 +149,16 @@ export function registerPayCommands(rpc: RpcDispatcher, d: PayRpcDeps): void {
         req.amount_msat = partial;
         req.total_msat = amount;
       }
-      const r = await d.pay.pay({
-        req,
-        bolt11: inv.bolt11,
-        ...(inv.description !== undefined ? { description: inv.description } : {}),
-        hints: inv.routes,
-      });
-      return {
-        payment_preimage: r.preimage,
-        failed_parts: r.failed_parts,
-        successful_parts: r.successful_parts,
-        amount_msat: r.amount_msat,
-        amount_sent_msat: r.amount_sent_msat,
-      };
+      const r = await d.pay.pay(
+        {
+          req,
+          bolt11: inv.bolt11,
+          ...(inv.description !== undefined ? { description: inv.description } : {}),
+          hints: inv.routes,
+        },
+        XPAY_REPEAT,
+      );
+      return xpayResult(r);
     },
   });
 
@@ -178,13 +186,16 @@ export function registerPayCommands(rpc: RpcDispatcher, d: PayRpcDeps): void {
       for (const k of ['localinvreqid', 'exclude', 'partial_msat'] as const) if (p[k] !== undefined) throw bad(`${k}: not supported yet`);
       const desc = typeof p.description === 'string' ? p.description : inv.description;
       const lbl = label(p.label);
-      const r = await d.pay.pay({
-        req: { ...invoiceRequest(inv, amount, d.now()), ...limits(p, amount) },
-        bolt11: inv.bolt11,
-        ...(desc !== undefined ? { description: desc } : {}),
-        ...(lbl !== undefined ? { label: lbl } : {}),
-        hints: inv.routes,
-      });
+      const r = await d.pay.pay(
+        {
+          req: { ...invoiceRequest(inv, amount, d.now()), ...limits(p, amount) },
+          bolt11: inv.bolt11,
+          ...(desc !== undefined ? { description: desc } : {}),
+          ...(lbl !== undefined ? { label: lbl } : {}),
+          hints: inv.routes,
+        },
+        PAY_REPEAT,
+      );
       return payResult(r);
     },
   });

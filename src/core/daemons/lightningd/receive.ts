@@ -14,11 +14,12 @@ import {
   checkKeysendHtlc,
   finalPayload,
   keysendPreimage,
+  pathIdFor,
   type FinalPayload,
   type PartFailure,
 } from '../../pay/index.ts';
 import type { InvoiceRecord, LightningdDb } from './db.ts';
-import { failWith, type Resolution } from './htlc-resolution.ts';
+import { failIncoming, type BlindedRole, type Resolution } from './htlc-resolution.ts';
 import { DEFAULT_CLTV_FINAL } from './invoice-rpc.ts';
 
 /** An incoming HTLC whose onion ends at this node. */
@@ -31,6 +32,10 @@ export interface IncomingPart {
   payment_hash: Uint8Array;
   /** This hop's onion shared secret (for the error onion). */
   sharedSecret: Uint8Array;
+  /** In a blinded route: how its failures go back (htlc-resolution.ts failIncoming). */
+  blinded?: BlindedRole;
+  /** SHA256 of the onion it came with (`sha256_of_onion` of invalid_onion_blinding). */
+  onion_sha256?: Uint8Array;
 }
 
 export interface ReceiveDeps {
@@ -75,10 +80,13 @@ export class FinalReceiver implements ChainListener {
     this.done = done;
   }
 
-  /** One HTLC at the final node, with its payload (checked as final by onion/payload.ts). */
-  async receive(part: IncomingPart, payload: HopPayload): Promise<void> {
+  /**
+   * One HTLC at the final node, with its payload (checked as final by onion/payload.ts); over a
+   * blinded path, the `path_id` its `encrypted_recipient_data` carried (pay/blinded.ts blindedFinal).
+   */
+  async receive(part: IncomingPart, payload: HopPayload, path_id?: Uint8Array): Promise<void> {
     const hash = toHex(part.payment_hash);
-    const p = finalPayload(payload);
+    const p: FinalPayload = { ...finalPayload(payload), ...(path_id ? { path_id } : {}) };
     const ctx = { blockheight: await this.d.blockheight(), now: this.d.now() };
     const htlc = { amount_msat: part.amount_msat, cltv_expiry: part.cltv_expiry, payment_hash: part.payment_hash };
     const inv = this.d.db.invoiceByHash(hash);
@@ -166,7 +174,7 @@ export class FinalReceiver implements ChainListener {
   }
 
   private fail(part: IncomingPart, f: Failure): void {
-    this.done(part, failWith(part.sharedSecret, f));
+    this.done(part, failIncoming(part, f, true));
   }
 
   private failAll(failed: PartFailure<PartKey>[]): void {
@@ -216,5 +224,6 @@ function terms(i: InvoiceRecord) {
     min_final_cltv_expiry: i.min_final_cltv_expiry ?? DEFAULT_CLTV_FINAL,
     expires_at: i.expires_at,
     status: i.status,
+    path_id: pathIdFor(fromHex(i.payment_preimage)),
   };
 }

@@ -108,6 +108,8 @@ export interface OpeningdDaemonApi {
    * after it detached openingd).
    */
   handoverMessages(): Uint8Array[];
+  /** After ready(): the `alias` the peer's channel_ready carried (BOLT 2), if any. */
+  peerAlias(): bigint | undefined;
   /** Where the open stands. */
   status(): OpeningStatus;
 }

@@ -60,6 +60,8 @@ export class Openingd {
   #state: Opening | undefined;
   #funded: Funded | undefined;
   #stage = 'starting';
+  /** The alias of the peer's channel_ready. */
+  #peerAlias: bigint | undefined;
   #failed: OpeningStatus['failed'];
   /** The error that ended the open: every later step answers it. */
   #failure: unknown;
@@ -180,7 +182,9 @@ export class Openingd {
         if (!f) throw new Error(`openingd: channel_ready before the channel is funded (${this.#stage})`);
         await this.#send(await channelReady(f, this.#signer, alias));
         this.#stage = 'awaiting_channel_ready';
-        const state = receiveChannelReady(f, await this.#next('channel_ready'));
+        const theirs = await this.#next('channel_ready');
+        const state = receiveChannelReady(f, theirs);
+        this.#peerAlias = theirs.tlvs?.short_channel_id?.alias;
         this.#stage = 'ready';
         return state;
       });
@@ -190,6 +194,7 @@ export class Openingd {
       // Only the peer's messages (not our own markers of a gone peer or a flood), as they came.
       return this.#inbox.splice(0).flatMap(m => (isPeerMessage(m) ? [encodeMessage(m)] : []));
     },
+    peerAlias: () => this.#peerAlias,
     status: () => ({ stage: this.#stage, ...(this.#failed ? { failed: this.#failed } : {}) }),
   };
 
