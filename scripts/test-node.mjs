@@ -39,6 +39,7 @@ const LONGEST_FIRST = [
   'test/node/node-channels.test.ts',
   'test/node/node-pay.test.ts',
   'test/node/node-forward-onchain.test.ts',
+  'test/node/node-anchors.test.ts',
   'test/node/node-peer-storage.test.ts',
   'test/node/node-announce.test.ts',
   'test/node/node-blinded.test.ts',

@@ -7,6 +7,7 @@
 //   getrawblockbyheight GET /block-height/:h, then /block/:hash/raw
 //   getutxout           GET /tx/:txid and /tx/:txid/outspend/:vout
 //   sendrawtransaction  POST /tx (hex body)               txid, or HTTP 400 with bitcoind's refusal
+//   submitpackage       POST /txs/package (JSON array of hex) bitcoind's submitpackage result
 //   getblockhash        GET /block-height/:h
 //   gettxidbyposition   GET /block-height/:h, then /block/:hash/txid/:index
 //
@@ -212,6 +213,29 @@ export class EsploraBackend implements ChainBackend {
     } catch (e) {
       // The server's refusal (HTTP 400 with bitcoind's reject reason), not a failure to ask.
       if (e instanceof ChainSourceError && e.code === 'refused') return { success: false, errmsg: e.message };
+      throw e;
+    }
+  }
+
+  /** A child and its parents together (Esplora's and mempool.space's POST /txs/package, bitcoind's submitpackage). */
+  async submitpackage(txs: Uint8Array[]): Promise<SendResult> {
+    try {
+      const body = JSON.stringify(txs.map(t => toHex(t)));
+      const r = await this.request('/txs/package', x => x.text(), {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      if (r === undefined) return { success: false, errmsg: 'POST /txs/package: not found' };
+      const v = JSON.parse(r) as { package_msg?: unknown; 'tx-results'?: Record<string, { error?: unknown }> };
+      if (v.package_msg === 'success') return { success: true };
+      const errors = Object.values(v['tx-results'] ?? {})
+        .map(x => x.error)
+        .filter(e => typeof e === 'string');
+      return { success: false, errmsg: [String(v.package_msg), ...errors].join('; ') };
+    } catch (e) {
+      if (e instanceof ChainSourceError && e.code === 'refused') return { success: false, errmsg: e.message };
+      if (e instanceof SyntaxError) throw new ChainSourceError('bad_response', '/txs/package: not JSON');
       throw e;
     }
   }

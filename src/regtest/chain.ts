@@ -222,4 +222,9 @@ export class RegtestChain implements ChainState {
   accept(raw: Uint8Array): AcceptResult {
     return this.mempool.accept(raw);
   }
+
+  /** Offers a child and its parent together (Bitcoin Core's submitpackage, 1P1C). */
+  acceptPackage(raws: Uint8Array[]): ReturnType<Mempool['acceptPackage']> {
+    return this.mempool.acceptPackage(raws);
+  }
 }

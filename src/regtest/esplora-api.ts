@@ -137,8 +137,11 @@ function route(chain: RegtestChain, req: ApiRequest): ApiResponse {
     if (p[2] === 'txs' && p[3] === 'chain') return list(chainTxs(chain, match, p[4]));
   }
   if (p[0] === 'fee-estimates' && p.length === 1) {
-    // Every transaction paying the minimum relay fee is mined in the next block here.
-    return json(Object.fromEntries(TARGETS.map(t => [String(t), 1])));
+    // What pays the mempool's minimum and the miner's floor is mined in the next block here: that is
+    // the estimate for every target (Core's estimatesmartfee never answers below mempoolminfee).
+    const m = chain.mempool;
+    const satPerVb = Number(m.minFee > m.blockMinFee ? m.minFee : m.blockMinFee) / 1000;
+    return json(Object.fromEntries(TARGETS.map(t => [String(t), satPerVb])));
   }
   if (p[0] === 'mempool' && p[1] === 'txids' && p.length === 2) return json(chain.mempool.list().map(e => e.tx.txid));
   if (p[0] === 'mempool' && p.length === 1) {
@@ -182,8 +185,23 @@ function post(chain: RegtestChain, p: string[], body: Uint8Array): ApiResponse {
     // As electrs passes bitcoind's refusal on.
     return text(`sendrawtransaction RPC error: ${JSON.stringify({ code: r.code, message: r.message })}`, 400);
   }
+  if (p.length === 2 && p[0] === 'txs' && p[1] === 'package') return submitPackage(chain, body);
   if (p.length === 2 && p[0] === 'regtest') {
     const args = readJson(body);
+    if (p[1] === 'mempoolminfee') {
+      // Stands for a full mempool's rolling minimum feerate (Core's TrimToSize): what is below leaves.
+      const rate = args.sat_per_kvb;
+      if (!Number.isSafeInteger(rate) || (rate as number) < 0) throw new BadRequest('sat_per_kvb must be a non-negative integer');
+      chain.mempool.setMinFee(BigInt(rate as number));
+      return json({ mempoolminfee: Number(chain.mempool.minFee) });
+    }
+    if (p[1] === 'blockmintxfee') {
+      // The miner's floor (Core's -blockmintxfee): blocks full of better-paying transactions.
+      const rate = args.sat_per_kvb;
+      if (!Number.isSafeInteger(rate) || (rate as number) < 0) throw new BadRequest('sat_per_kvb must be a non-negative integer');
+      chain.mempool.blockMinFee = BigInt(rate as number);
+      return json({ blockmintxfee: rate });
+    }
     if (p[1] === 'mine') {
       const n = args.blocks;
       if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX_MINE_PER_CALL)
@@ -209,6 +227,29 @@ function post(chain: RegtestChain, p: string[], body: Uint8Array): ApiResponse {
     }
   }
   return text('Not found', 404);
+}
+
+/**
+ * POST /txs/package (Esplora's and mempool.space's, passing on bitcoind's submitpackage): a JSON
+ * array of raw transactions, the child last; the answer is submitpackage's result.
+ */
+function submitPackage(chain: RegtestChain, body: Uint8Array): ApiResponse {
+  let raws: Uint8Array[];
+  try {
+    const list = JSON.parse(new TextDecoder().decode(body)) as unknown;
+    if (!Array.isArray(list) || list.some(x => typeof x !== 'string')) throw new Error('not an array of strings');
+    raws = (list as string[]).map(x => fromHex(x));
+  } catch {
+    return text('submitpackage RPC error: {"code":-22,"message":"TX decode failed"}', 400);
+  }
+  const r = chain.acceptPackage(raws);
+  if (r.results.length === 0) return text(`submitpackage RPC error: ${JSON.stringify({ code: -25, message: r.message })}`, 400);
+  const results: Record<string, unknown> = {};
+  r.results.forEach((x, i) => {
+    const key = x.ok ? x.txid : `tx${i}`;
+    results[key] = x.ok ? { txid: x.txid } : { error: x.message };
+  });
+  return json({ package_msg: r.message, 'tx-results': results, 'replaced-transactions': [] });
 }
 
 function readJson(body: Uint8Array): Record<string, unknown> {

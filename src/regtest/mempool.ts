@@ -45,7 +45,19 @@ class Reject {
 }
 
 function minRelayFee(vsize: number): bigint {
-  return (BigInt(vsize) * MIN_RELAY_SAT_PER_KVB) / 1000n;
+  return feeAt(MIN_RELAY_SAT_PER_KVB, vsize);
+}
+
+/** CFeeRate::GetFee: sat/kvB × vsize, rounded down. */
+function feeAt(satPerKvb: bigint, vsize: number): bigint {
+  return (BigInt(vsize) * satPerKvb) / 1000n;
+}
+
+/** A transaction checked and not yet added (`check`'s answer). */
+interface Checked {
+  tx: Tx;
+  fee: bigint;
+  replaced: Set<string>;
 }
 
 export class Mempool {
@@ -53,6 +65,13 @@ export class Mempool {
   /** Outpoint → the mempool transaction spending it. */
   readonly spends = new Map<string, string>();
   private seq = 0;
+  /**
+   * The mempool's rolling minimum feerate (sat/kvB; Core's CTxMemPool::GetMinFee): the minimum
+   * relay feerate until the mempool fills up. Core raises it when TrimToSize evicts the lowest
+   * descendant-feerate packages of a full mempool; here a test sets it (setMinFee) to stand for
+   * that pressure, and the same eviction happens.
+   */
+  private rollingMinFee = 0n;
 
   constructor(
     private readonly chain: ChainState,
@@ -73,26 +92,121 @@ export class Mempool {
     return this.entries.size;
   }
 
-  accept(raw: Uint8Array): AcceptResult {
-    let tx: Tx;
-    try {
-      tx = decodeTx(raw);
-    } catch (e) {
-      const msg = e instanceof TxDecodeError ? 'TX decode failed' : String(e);
-      return { ok: false, reason: msg, message: msg, code: RPC_DESERIALIZATION_ERROR };
+  /** The feerate (sat/kvB) a transaction must pay to enter: Core's `mempoolminfee`. */
+  get minFee(): bigint {
+    return this.rollingMinFee > MIN_RELAY_SAT_PER_KVB ? this.rollingMinFee : MIN_RELAY_SAT_PER_KVB;
+  }
+
+  /**
+   * Raises (or lowers) the rolling minimum feerate, as a full mempool would (TrimToSize): every
+   * package whose descendant feerate is below it leaves, lowest first, with its descendants.
+   */
+  setMinFee(satPerKvb: bigint): void {
+    this.rollingMinFee = satPerKvb;
+    for (;;) {
+      let lowest: { txid: string; rate: number } | undefined;
+      for (const t of this.entries.keys()) {
+        let fee = 0n;
+        let vsize = 0;
+        for (const d of this.withDescendants([t])) {
+          fee += this.entries.get(d)!.fee;
+          vsize += this.entries.get(d)!.tx.vsize;
+        }
+        const rate = (Number(fee) * 1000) / vsize;
+        if (!lowest || rate < lowest.rate) lowest = { txid: t, rate };
+      }
+      if (!lowest || lowest.rate >= Number(this.minFee)) return;
+      for (const d of this.withDescendants([lowest.txid])) this.removeOne(d);
     }
+  }
+
+  accept(raw: Uint8Array): AcceptResult {
+    const tx = decodeOrReject(raw);
+    if (!('txid' in tx)) return tx;
     if (this.entries.has(tx.txid)) return { ok: true, txid: tx.txid }; // sendrawtransaction answers the txid again
     if (this.entries.size >= this.maxTxs) return { ok: false, reason: 'mempool full', message: 'mempool full', code: RPC_VERIFY_REJECTED };
-    try {
-      this.check(tx);
+    return this.attempt(() => {
+      this.admit(this.check(tx));
       return { ok: true, txid: tx.txid };
+    });
+  }
+
+  /**
+   * Bitcoin Core's submitpackage for a child and its one parent (1P1C, Core 28: "1-parent-1-child
+   * package relay"): each transaction is first tried alone; a parent refused only for its
+   * feerate ("mempool min fee not met", TX_RECONSIDERABLE) is tried again with its child, and the
+   * two enter together when their package feerate (fees over vsizes of those not yet in the
+   * mempool) meets the mempool minimum (CheckFeeRate on the package). Every other rule still
+   * applies to each transaction, and the minimum relay feerate to each alone.
+   */
+  acceptPackage(raws: Uint8Array[]): { ok: boolean; results: AcceptResult[]; message: string } {
+    const txs: Tx[] = [];
+    for (const raw of raws) {
+      const tx = decodeOrReject(raw);
+      if (!('txid' in tx)) return { ok: false, results: [tx], message: 'transaction failed' };
+      txs.push(tx);
+    }
+    const [parent, child] = txs;
+    if (txs.length !== 2 || !child!.inputs.some(i => i.txid === parent!.txid))
+      return { ok: false, results: [], message: 'package topology disallowed. not child-with-parents or parents depend on each other.' };
+    const alone = this.accept(parent!.raw);
+    if (alone.ok || alone.reason !== 'mempool min fee not met') {
+      const second = alone.ok ? this.accept(child!.raw) : alone;
+      return { ok: alone.ok && second.ok, results: [alone, second], message: alone.ok && second.ok ? 'success' : 'transaction failed' };
+    }
+    const result = this.attempt(() => {
+      const p = this.check(parent!, true);
+      // Core 28 replaces within a package only a 1P1C cluster (package RBF); this chain not at all.
+      if (p.replaced.size > 0) throw new Reject('package RBF failed', 'not supported by this regtest chain');
+      this.admit(p);
+      try {
+        const c = this.check(child!, true);
+        // CheckFeeRate on the package: what neither transaction pays alone, both pay together.
+        this.checkFeeRate(p.fee + c.fee, parent!.vsize + child!.vsize);
+        this.admit(c);
+      } catch (e) {
+        this.removeOne(parent!.txid);
+        throw e;
+      }
+      return { ok: true, txid: child!.txid };
+    });
+    const ok = result.ok;
+    return {
+      ok,
+      results: ok ? [{ ok: true, txid: parent!.txid }, result] : [alone, result],
+      message: ok ? 'success' : 'transaction failed',
+    };
+  }
+
+  /** Runs `fn`, turning a refusal into Core's answer. */
+  private attempt(fn: () => AcceptResult): AcceptResult {
+    try {
+      return fn();
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
       return { ok: false, reason: e.reason, message: e.detail ? `${e.reason}, ${e.detail}` : e.reason, code: e.code };
     }
   }
 
-  private check(tx: Tx): void {
+  /** CheckFeeRate (validation.cpp): the mempool's minimum feerate, then the minimum relay feerate. */
+  private checkFeeRate(fee: bigint, vsize: number): void {
+    const min = feeAt(this.minFee, vsize);
+    if (this.rollingMinFee > 0n && fee < min) throw new Reject('mempool min fee not met', `${fee} < ${min}`);
+    const relay = minRelayFee(vsize);
+    if (fee < relay) throw new Reject('min relay fee not met', `${fee} < ${relay}`);
+  }
+
+  private admit(c: Checked): void {
+    for (const t of c.replaced) this.removeOne(t);
+    this.add(c.tx, c.fee);
+  }
+
+  /**
+   * Every rule (MemPoolAccept's PreChecks to PolicyScriptChecks): the transaction, its fee, what it
+   * replaces. In a package (`packaged`) the feerate is checked against the mempool minimum for the
+   * package as a whole (m_package_feerates), the minimum relay feerate still for each alone.
+   */
+  private check(tx: Tx, packaged = false): Checked {
     const chain = this.chain;
     // CheckTransaction (consensus, context-free).
     if (tx.inputs.length === 0) throw new Reject('bad-txns-vin-empty');
@@ -176,7 +290,9 @@ export class Mempool {
     if (inTotal < outTotal) throw new Reject('bad-txns-in-belowout', `value in (${fmtBtc(inTotal)}) < value out (${fmtBtc(outTotal)})`);
     const fee = inTotal - outTotal;
     const minFee = minRelayFee(tx.vsize);
-    if (fee < minFee) throw new Reject('min relay fee not met', `${fee} < ${minFee}`);
+    if (!packaged) this.checkFeeRate(fee, tx.vsize);
+    // Core 28 PreChecks: a transaction that is not TRUC pays the minimum relay feerate alone, in a package too.
+    else if (fee < minFee) throw new Reject('min relay fee not met', `${fee} < ${minFee}`);
 
     // BIP 125 rules 6, 5, 2, then 3 and 4 against everything it would evict, in Core's order.
     if (replaced.size > 0) {
@@ -219,8 +335,7 @@ export class Mempool {
     const failure = this.verify(tx, prevouts);
     if (failure) throw new Reject(failure.reason, `input ${failure.input}`);
 
-    for (const t of replaced) this.removeOne(t);
-    this.add(tx, fee);
+    return { tx, fee, replaced };
   }
 
   private add(tx: Tx, fee: bigint): void {
@@ -255,19 +370,46 @@ export class Mempool {
     return out;
   }
 
-  /** Transactions for the next block: in entry order (parents first) up to `maxWeight`. */
+  /**
+   * The miner's floor (sat/kvB; Core's -blockmintxfee, 1 sat/vB by default): a transaction enters
+   * a block only when its package with its unconfirmed ancestors pays it (BlockAssembler's
+   * ancestor feerate). A test raises it to stand for blocks full of better-paying transactions.
+   */
+  blockMinFee = MIN_RELAY_SAT_PER_KVB;
+
+  /** Transactions for the next block, up to `maxWeight`: each with its ancestors when together they pay blockMinFee, parents first. */
   blockTemplate(maxWeight: number): Tx[] {
     const picked: Tx[] = [];
     const taken = new Set<string>();
     let weight = 0;
-    for (const e of this.entries.values()) {
-      if (weight + e.tx.weight > maxWeight) continue;
-      if (e.tx.inputs.some(i => this.entries.has(i.txid) && !taken.has(i.txid))) continue;
-      picked.push(e.tx);
-      taken.add(e.tx.txid);
-      weight += e.tx.weight;
+    for (const txid of this.entries.keys()) {
+      if (taken.has(txid)) continue;
+      const pkg = [...this.ancestors(txid)].filter(t => !taken.has(t));
+      const fee = pkg.reduce((n, t) => n + this.entries.get(t)!.fee, 0n);
+      const vsize = pkg.reduce((n, t) => n + this.entries.get(t)!.tx.vsize, 0);
+      const w = pkg.reduce((n, t) => n + this.entries.get(t)!.tx.weight, 0);
+      if (fee < feeAt(this.blockMinFee, vsize) || weight + w > maxWeight) continue;
+      // Entry order puts parents first.
+      for (const t of [...this.entries.keys()].filter(k => pkg.includes(k))) {
+        picked.push(this.entries.get(t)!.tx);
+        taken.add(t);
+      }
+      weight += w;
     }
     return picked;
+  }
+
+  /** `txid` and its ancestors in the mempool. */
+  private ancestors(txid: string): Set<string> {
+    const out = new Set<string>();
+    const todo = [txid];
+    while (todo.length > 0) {
+      const t = todo.pop()!;
+      if (out.has(t)) continue;
+      out.add(t);
+      for (const i of this.entries.get(t)?.tx.inputs ?? []) if (this.entries.has(i.txid)) todo.push(i.txid);
+    }
+    return out;
   }
 
   /** After a block: drop its transactions and whatever conflicted with them (with descendants). */
@@ -291,6 +433,15 @@ export class Mempool {
     for (const tx of [...disconnected, ...old]) {
       if (!this.chain.txIndex.has(tx.txid)) this.accept(tx.raw);
     }
+  }
+}
+
+function decodeOrReject(raw: Uint8Array): Tx | Extract<AcceptResult, { ok: false }> {
+  try {
+    return decodeTx(raw);
+  } catch (e) {
+    const msg = e instanceof TxDecodeError ? 'TX decode failed' : String(e);
+    return { ok: false, reason: msg, message: msg, code: RPC_DESERIALIZATION_ERROR };
   }
 }
 

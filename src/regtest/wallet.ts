@@ -90,7 +90,9 @@ export class RegtestWallet {
       picked.push(c);
       total += c.value;
       // P2WPKH inputs are 68 vB, outputs 31-43 vB, the rest 11 vB.
-      fee = SEND_FEERATE * BigInt(11 + 68 * picked.length + 43 * dests.length + 31);
+      // At least the mempool's minimum (Core's wallet never pays below mempoolminfee), rounded up.
+      const rate = SEND_FEERATE * 1000n > this.chain.mempool.minFee ? SEND_FEERATE * 1000n : this.chain.mempool.minFee;
+      fee = (rate * BigInt(11 + 68 * picked.length + 43 * dests.length + 31) + 999n) / 1000n;
       if (total >= amount + fee) break;
     }
     if (total < amount + fee)

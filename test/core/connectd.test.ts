@@ -475,9 +475,9 @@ describe('connectd: handshake and init', () => {
     const b = new Node(net, 'b', 2);
     const r = RawPeer.into(b, 9);
     await r.handshake(b.id);
-    await r.sendInit({ features: ourFeatures('I').withFeature('option_anchors', 'required').toBytes() });
+    await r.sendInit({ features: ourFeatures('I').withFeature('option_dual_fund', 'required').toBytes() });
     equal(b.connected.length, 0);
-    ok(r.closed !== undefined && /option_anchors/.test(r.closed), r.closed);
+    ok(r.closed !== undefined && /option_dual_fund/.test(r.closed), r.closed);
   });
 
   it('refuses a peer whose networks do not include our chain; accepts one that omits networks', async () => {

@@ -205,10 +205,11 @@ describe('init features (BOLT 1 receiving node)', () => {
   });
 
   it('refuses a peer requiring a feature we do not offer', () => {
-    throws(() => checkInitFeatures(bits(22), ours), FeatureError, 'unsupported_required_feature');
+    throws(() => checkInitFeatures(bits(28), ours), FeatureError, 'unsupported_required_feature');
     throws(() => checkInitFeatures(bits(38), ours), FeatureError, 'unsupported_required_feature');
-    checkInitFeatures(bits(23), ours);
-    checkInitFeatures(bits(22), ours.withFeature('option_anchors'));
+    checkInitFeatures(bits(29), ours);
+    checkInitFeatures(bits(28), ours.withFeature('option_dual_fund'));
+    checkInitFeatures(bits(22), ours); // we offer option_anchors
     checkInitFeatures(bits(6), ours); // we offer gossip_queries
   });
 
@@ -248,10 +249,11 @@ describe('init features (BOLT 1 receiving node)', () => {
   });
 
   it('reports negotiated features (BOLT 1 definition; ASSUMED always)', () => {
-    const r = checkInitFeatures(bits(7, 23), ours);
+    const r = checkInitFeatures(bits(7, 23, 29), ours);
     ok(r.negotiated.includes('gossip_queries'));
     ok(r.negotiated.includes('option_static_remotekey'));
-    ok(!r.negotiated.includes('option_anchors'), 'we did not offer it');
+    ok(r.negotiated.includes('option_anchors'), 'both offered it');
+    ok(!r.negotiated.includes('option_dual_fund'), 'we did not offer it');
     ok(!checkInitFeatures(bits(23), ours).negotiated.includes('gossip_queries'), 'they did not offer it');
     ok(isNegotiated(bits(18), bits(), 'option_support_large_channel'), 'we offered it as even');
     ok(!isNegotiated(bits(19), bits(), 'option_support_large_channel'));
@@ -338,9 +340,9 @@ describe('ourFeatures', () => {
     Eclair: [0, 7, 8, 11, 12, 14, 17, 19, 23, 25, 27, 29, 35, 37, 39, 44, 47, 61, 63, 81],
   };
 
-  it('is exactly bits 1, 5, 7, 9, 11, 13, 15, 43, 45 in init and node_announcement', () => {
-    equal(ourFeatures('I').toHex(), '28000000aaa2');
-    deepEqual(ourFeatures('I').bits(), [1, 5, 7, 9, 11, 13, 15, 43, 45]);
+  it('is exactly bits 1, 5, 7, 9, 11, 13, 15, 23, 43, 45 in init and node_announcement', () => {
+    equal(ourFeatures('I').toHex(), '28000080aaa2');
+    deepEqual(ourFeatures('I').bits(), [1, 5, 7, 9, 11, 13, 15, 23, 43, 45]);
     ok(ourFeatures('N').equals(ourFeatures('I')));
   });
 
@@ -373,16 +375,17 @@ describe('ourFeatures', () => {
     const md = ourFeaturesMarkdown();
     const lines = md.trim().split('\n');
     equal(lines[0], '| bit | name | required/optional | why |');
-    equal(lines.length, 2 + 9);
+    equal(lines.length, 2 + 10);
     ok(lines[2]!.startsWith('| 1 | `option_data_loss_protect` | optional |'), lines[2]);
     ok(lines[3]!.startsWith('| 5 | `option_upfront_shutdown_script` | optional |'), lines[3]);
-    ok(lines[9]!.startsWith('| 43 | `option_provide_storage` | optional |'), lines[9]);
-    ok(lines[10]!.startsWith('| 45 | `option_channel_type` | optional |'), lines[10]);
+    ok(lines[9]!.startsWith('| 23 | `option_anchors` | optional |'), lines[9]);
+    ok(lines[10]!.startsWith('| 43 | `option_provide_storage` | optional |'), lines[9]);
+    ok(lines[11]!.startsWith('| 45 | `option_channel_type` | optional |'), lines[10]);
   });
 
   it('is the same vector every call (immutable)', () => {
     const a = ourFeatures('I');
-    a.withFeature('option_anchors');
-    equal(toHex(ourFeatures('I').toBytes()), '28000000aaa2');
+    a.withFeature('option_dual_fund');
+    equal(toHex(ourFeatures('I').toBytes()), '28000080aaa2');
   });
 });

@@ -4,6 +4,7 @@
 import { ourFeatures } from '../../src/core/features/ours.ts';
 import { FeatureVector } from '../../src/core/features/index.ts';
 import { requestedChannelType } from '../../src/core/daemons/lightningd/channel-rpc.ts';
+import { defaultChannelType } from '../../src/core/daemons/lightningd/channel-config.ts';
 import { RpcCode, RpcError } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { equal, throws } from '../support/assert.ts';
 
@@ -28,5 +29,17 @@ describe('fundchannel channel_type', () => {
 
   it('takes anchors once our init offers option_anchors (its odd bit is enough)', () => {
     equal(requestedChannelType([22, 12], FeatureVector.fromBits([13, 23]).toHex()), FeatureVector.fromBits([12, 22]).toHex());
+  });
+
+  it('without channel_type: anchors when both inits offer option_anchors (as Core Lightning), else static_remotekey', () => {
+    const ours = ourFeatures('I');
+    equal(defaultChannelType(ours, FeatureVector.fromBits([13, 23])), FeatureVector.fromBits([12, 22]).toHex());
+    equal(defaultChannelType(ours, FeatureVector.fromBits([12, 22])), FeatureVector.fromBits([12, 22]).toHex(), 'their even bit too');
+    equal(
+      defaultChannelType(ours, FeatureVector.fromBits([13])),
+      FeatureVector.fromBits([12]).toHex(),
+      'a peer without anchors (LDK by default)',
+    );
+    equal(defaultChannelType(FeatureVector.fromBits([13]), FeatureVector.fromBits([13, 23])), FeatureVector.fromBits([12]).toHex());
   });
 });

@@ -76,9 +76,9 @@ describe('Node: a public channel is announced (announcement_signatures) and goss
       "A's coin confirmed",
     );
     await a.call('connect', { id: `${b.id}@127.0.0.1:${b.binding[0]!.port}` });
-    // channel_type: one with a feature our init does not offer is refused as Core Lightning does.
+    // channel_type: one with a feature our init does not offer (option_scid_alias) is refused as Core Lightning does.
     const refused = await rejects<Error & { code: number }>(
-      a.call('fundchannel', { id: b.id, amount: FUNDING_SAT, channel_type: [12, 22] }),
+      a.call('fundchannel', { id: b.id, amount: FUNDING_SAT, channel_type: [12, 46] }),
       Error,
     );
     deepEqual([refused.code, refused.message], [-32602, 'channel_type not supported']);

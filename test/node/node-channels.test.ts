@@ -115,7 +115,8 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
       channel_type: { bits: number[]; names: string[] };
       mindepth: number;
     };
-    deepEqual(r.channel_type, { bits: [12], names: ['static_remotekey/even'] });
+    // Both inits offer option_anchors: fundchannel's default type is anchors (Core Lightning's default_channel_type).
+    deepEqual(r.channel_type, { bits: [12, 22], names: ['static_remotekey/even', 'anchors/even'] });
     equal(r.mindepth, 3, "B's minimum_depth");
     const tx = Transaction.fromRaw(fromHex(r.tx));
     equal(tx.id, r.txid);
@@ -153,7 +154,7 @@ describe('Node: fundchannel between two nodes on boltworker regtest', () => {
       equal(c.to_us_msat, toUs);
       ok(c.short_channel_id?.startsWith(`${fundingHeight}x`), `short_channel_id ${c.short_channel_id} at ${fundingHeight}`);
       ok(c.spendable_msat < c.to_us_msat && c.spendable_msat >= 0);
-      deepEqual(c.features, ['option_static_remotekey']);
+      deepEqual(c.features, ['option_static_remotekey', 'option_anchors']);
     }
     equal(ca.short_channel_id, cb.short_channel_id);
     // openingd handed over to channeld on each side (no reestablish on the same connection).

@@ -70,8 +70,8 @@ describe('Node: a forward whose incoming channel went on chain is claimed there 
       );
     await a.call('connect', { id: `${b.id}@127.0.0.1:${b.binding[0]!.port}` });
     await b.call('connect', { id: `${c.id}@127.0.0.1:${c.binding[0]!.port}` });
-    await a.call('fundchannel', { id: b.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false });
-    await b.call('fundchannel', { id: c.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false });
+    await a.call('fundchannel', { id: b.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false, channel_type: [12] });
+    await b.call('fundchannel', { id: c.id, amount: FUNDING_SAT, feerate: '2000perkw', announce: false, channel_type: [12] });
     await mine(3);
     await normal(a, 1);
     await normal(b, 2);
@@ -164,7 +164,7 @@ describe('Node: a forward whose incoming channel went on chain is claimed there 
   it('B–C goes on chain while C holds the HTLC; C releases: C claims it on chain, and B fulfils A off chain with that preimage, durably', async () => {
     // New channels: A–B again, and a second B–C, so that B can pay C once one B–C channel is closed.
     const fresh = async (n: Node, peer: Node, sat: number) => {
-      await n.call('fundchannel', { id: peer.id, amount: sat, feerate: '2000perkw', announce: false });
+      await n.call('fundchannel', { id: peer.id, amount: sat, feerate: '2000perkw', announce: false, channel_type: [12] });
     };
     await mine(1);
     await until(

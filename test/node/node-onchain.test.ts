@@ -148,7 +148,14 @@ describe('Node: failing a channel and resolving it on chain (BOLT 5) on boltwork
   async function open(): Promise<{ channel_id: string; txid: string }> {
     // A restarted since, with no channel to keep B connected.
     await a!.call('connect', { id: `${b!.id}@127.0.0.1:${b!.binding[0]!.port}` });
-    const r = (await a!.call('fundchannel', { id: b!.id, amount: FUNDING_SAT, push_msat: PUSH_MSAT, feerate: '2000perkw' })) as {
+    const r = (await a!.call('fundchannel', {
+      id: b!.id,
+      amount: FUNDING_SAT,
+      push_msat: PUSH_MSAT,
+      feerate: '2000perkw',
+      // static_remotekey (the outputs below are counted for it); anchors: node-anchors.test.ts.
+      channel_type: [12],
+    })) as {
       channel_id: string;
       txid: string;
     };

@@ -8,6 +8,8 @@
 //   with the preimage, A's onchaind reads it there, and A's xpay returns it (no off-chain fulfill).
 // - Again on chain, but B is never paid the rest: A's HTLC times out on chain, A's onchaind fails
 //   it, and A's xpay fails (no channel left to send the amount again), the part and the payment failed.
+// Channels are static_remotekey (`channel_type: [12]`): B, without wallet coins, claims on chain;
+// under option_anchors its zero-fee HTLC-success would need one (node-anchors.test.ts).
 import { after, before, describe, it } from 'node:test';
 import { fromHex, toHex } from '../../src/core/base/bytes.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
@@ -72,8 +74,8 @@ describe('Node: our payment while the payee holds its part (a restart; the chann
     await env.fund(c, 1_000_000);
     await env.connect(a, b);
     await env.connect(c, b);
-    await a.call('fundchannel', { id: b.id, amount: FUNDING_SAT, feerate: '1000perkw', announce: false });
-    await c.call('fundchannel', { id: b.id, amount: FUNDING_SAT, feerate: '1000perkw', announce: false });
+    await a.call('fundchannel', { id: b.id, amount: FUNDING_SAT, feerate: '1000perkw', announce: false, channel_type: [12] });
+    await c.call('fundchannel', { id: b.id, amount: FUNDING_SAT, feerate: '1000perkw', announce: false, channel_type: [12] });
     await env.mine(3);
     await normalWith(a, b.id);
     await normalWith(c, b.id);
@@ -175,7 +177,7 @@ describe('Node: our payment while the payee holds its part (a restart; the chann
 
   it("A's channel goes on chain while B holds its part, and no one pays the rest: the HTLC times out on chain and A's xpay fails", async () => {
     // A new A–B channel (the last one is on chain).
-    await a.call('fundchannel', { id: b.id, amount: 300_000, feerate: '1000perkw', announce: false });
+    await a.call('fundchannel', { id: b.id, amount: 300_000, feerate: '1000perkw', announce: false, channel_type: [12] });
     await env.mine(3);
     await normalWith(a, b.id);
     await normalWith(b, a.id);

@@ -8,7 +8,7 @@ import { toHex } from '../../src/core/base/bytes.ts';
 import { TX_OPTS } from '../../src/core/bolt3/index.ts';
 import { deserializeChannel, serializeChannel } from '../../src/core/channel/index.ts';
 import { sha256 } from '../../src/core/crypto/primitives.ts';
-import { anchorCpfp, buildSpend, classifyClose, stubsOf, trackClose, type Tracked } from '../../src/core/onchain/index.ts';
+import { buildSpend, classifyClose, stubsOf, trackClose, type Tracked } from '../../src/core/onchain/index.ts';
 import { RegtestChain } from '../../src/regtest/chain.ts';
 import { scriptAddress } from '../../src/regtest/policy.ts';
 import { bitcoreVerifier } from '../../src/regtest/scripts.ts';
@@ -29,7 +29,7 @@ import {
   type Closing,
 } from '../core/onchain-fixture.ts';
 import { fund } from './helpers.ts';
-import { Lightningd, signWalletInputs } from './onchaind-harness.ts';
+import { Lightningd } from './onchaind-harness.ts';
 
 let now = 1_700_000_000;
 
@@ -237,38 +237,6 @@ describe('onchaind on the regtest chain', () => {
       );
     });
   }
-
-  it('option_anchors: our anchor and a wallet coin bump our commitment (CPFP) to the feerate asked, and both confirm', async () => {
-    const { chain, x } = await setup(true);
-    const coin = fund(chain, 'wpkh', 100_000n);
-    const ours = await signedB(x);
-    ok(chain.accept(ours.raw).ok);
-    const parent = decodeTx(ours.raw);
-    const parentFee = FUNDING - parent.outputs.reduce((s, o) => s + o.value, 0n);
-    const vout = ours.built.commitment.outputs.findIndex(o => o.kind === 'to_local_anchor');
-    const target = 20_000;
-    const init = initFor(x, ours.raw, 0);
-    const child = anchorCpfp({
-      parent: { txid: parent.txid, weight: parent.weight, fee: parentFee },
-      anchor: { vout, witnessScript: ours.built.commitment.outputs[vout]!.witnessScript! },
-      coins: [{ txid: coin.txid, vout: coin.vout, amount: coin.value }],
-      destination: init.destination,
-      feeratePerKw: target,
-    });
-    const signed = child.finish((await x.hsmd.signSweep(PEER, DBID, child.request)).signature);
-    const raw = signWalletInputs(signed, [coin]).toBytes(true, true);
-    const r = chain.accept(raw);
-    ok(r.ok, r.ok ? '' : r.message);
-    const c = decodeTx(raw);
-    const rate = ((parentFee + child.fee) * 1000n) / BigInt(parent.weight + c.weight);
-    ok(
-      rate >= BigInt(target) && parentFee * 1000n < BigInt(target * parent.weight),
-      `package ${rate} sat/kw, the commitment alone below ${target}`,
-    );
-    chain.mine(1);
-    equal(chain.txIndex.get(parent.txid)?.entry.height, chain.height);
-    equal(chain.txIndex.get(c.txid)?.entry.height, chain.height);
-  });
 
   it('a commitment of theirs newer than our state (we lost data): our to_remote is still swept, nothing else touched', async () => {
     const { chain, x, ln } = await setup(false);

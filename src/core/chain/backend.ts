@@ -49,6 +49,12 @@ export interface ChainBackend {
   getutxout(txid: string, vout: number): Promise<UtxOut | undefined>;
   sendrawtransaction(tx: Uint8Array, allowhighfees?: boolean): Promise<SendResult>;
   /**
+   * Optional, beyond Core Lightning's contract (its bitcoind plugin calls `submitpackage`): a child
+   * and its unconfirmed parents judged together (Bitcoin Core 28 package relay), so that a child can
+   * carry a parent whose own feerate is below the mempool's minimum (option_anchors CPFP).
+   */
+  submitpackage?(txs: Uint8Array[]): Promise<SendResult>;
+  /**
    * Optional, beyond Core Lightning's contract: the best chain's block hash at `height` (display
    * order hex), undefined past the tip. The follower uses it to see a reorganisation that leaves the
    * height unchanged without downloading the block (Esplora: `/block-height/:height`).

@@ -28,7 +28,7 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     name: 'option_data_loss_protect',
     support: 'optional',
     places: ['I', 'N'],
-    why: 'ASSUMED by BOLT 9. LND, LDK and Eclair drop peers that do not offer it. Without channels there is no `channel_reestablish` to send, so the claim holds trivially; channels must send its fields.',
+    why: 'ASSUMED by BOLT 9. LND, LDK and Eclair drop peers that do not offer it. Our `channel_reestablish` always carries `your_last_per_commitment_secret` and `my_current_per_commitment_point`, and a node that finds itself behind never broadcasts its stale commitment (channeld/reestablish.ts).',
   },
   {
     name: 'option_upfront_shutdown_script',
@@ -52,7 +52,7 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     name: 'var_onion_optin',
     support: 'optional',
     places: ['I', 'N'],
-    why: 'ASSUMED by BOLT 9, and the origin "MUST support var_onion_optin". LDK and Eclair drop peers that do not offer it. We relay no payments yet, so there is no legacy onion to handle.',
+    why: 'ASSUMED by BOLT 9, and the origin "MUST support var_onion_optin". LDK and Eclair drop peers that do not offer it. Every onion we build, peel or forward carries TLV payloads; a legacy payload is refused as BOLT 4 says.',
   },
   {
     name: 'option_static_remotekey',
@@ -61,10 +61,16 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     why: 'ASSUMED by BOLT 9. LDK (which checks it explicitly) and Eclair drop peers that do not offer it. Every channel type BOLT 2 still defines includes it.',
   },
   {
+    name: 'option_anchors',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'BOLT 2 channel_type `option_anchors` (with static_remotekey) is what we open with when the peer offers it too, as Core Lightning does: zero-fee HTLC transactions funded by the wallet (onchaind), and our anchor spent with wallet coins (lightningd/anchor-boost.ts) when our commitment pays too little for the chain now (BOLT 3 anchors, BOLT 5).',
+  },
+  {
     name: 'payment_secret',
     support: 'optional',
     places: ['I', 'N'],
-    why: 'ASSUMED by BOLT 9. LDK and Eclair drop peers that do not offer it. We neither send nor receive payments yet; when we do, always with a payment secret.',
+    why: 'ASSUMED by BOLT 9. LDK and Eclair drop peers that do not offer it. Our invoices always carry a payment secret and our final-node checks require it; our payments carry the one in the invoice.',
   },
   {
     name: 'option_provide_storage',
@@ -76,7 +82,7 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     name: 'option_channel_type',
     support: 'optional',
     places: ['I', 'N'],
-    why: 'ASSUMED by BOLT 9. Eclair and LDK 0.2+ drop peers that do not offer it. We open no channels yet; when we do, always with an explicit `channel_type`.',
+    why: 'ASSUMED by BOLT 9. Eclair and LDK 0.2+ drop peers that do not offer it. openingd always sends an explicit `channel_type` and refuses an open whose type we do not support.',
   },
 ] satisfies OurFeature[]);
 
@@ -96,11 +102,10 @@ export function ourFeatures(place: 'I' | 'N'): FeatureVector {
 
 /** Our features as a markdown table (bit, name, required/optional, why), for the README. */
 export function ourFeaturesMarkdown(): string {
-  const lines = ['| bit | name | required/optional | why |', '| --- | --- | --- | --- |'];
-  for (const f of OUR_FEATURES) {
+  const rows = OUR_FEATURES.map(f => {
     const even = featureByName(f.name)!.bit;
     const bit = f.support === 'required' ? even : even + 1;
-    lines.push(`| ${bit} | \`${f.name}\` | ${f.support} | ${f.why.replace(/\|/g, '\\|')} |`);
-  }
-  return lines.join('\n') + '\n';
+    return { bit, line: `| ${bit} | \`${f.name}\` | ${f.support} | ${f.why.replace(/\|/g, '\\|')} |` };
+  }).sort((a, b) => a.bit - b.bit);
+  return ['| bit | name | required/optional | why |', '| --- | --- | --- | --- |', ...rows.map(r => r.line)].join('\n') + '\n';
 }

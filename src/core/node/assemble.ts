@@ -281,6 +281,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
         ? {
             wallet,
             broadcast: (tx: Uint8Array) => chain!.sendrawtransaction(tx),
+            submitPackage: (txs: Uint8Array[]) => chain!.submitpackage(txs),
             // onchaind's sweeps: Core Lightning's "unilateral close" target.
             feeratePerKw: async () => feerateFor(await chain!.feerates(), SWEEP_BLOCKS),
             tip: () => chain!.blockheight,

@@ -22,6 +22,26 @@ export interface ChildRequest {
   feeratePerKw: number;
   /** The script change pays. */
   change: Uint8Array;
+  /**
+   * An unconfirmed parent whose fee falls short (option_anchors CPFP): the two together pay
+   * `feeratePerKw` over both weights (the package feerate Bitcoin Core judges them by).
+   */
+  parent?: { weight: number; fee: number };
+  /** What the transaction's own inputs hold beyond its outputs (our anchor's 330 sat): it goes to the change. */
+  surplus?: number;
+  /** The coins (`txid:vout`) of the transaction this one replaces (BIP 125): reserved by it, usable again. */
+  replacing?: string[];
+}
+
+/** Each of two vsizes is rounded up (BIP 141): a package's fee allows for both. */
+const VSIZE_ROUNDING = 6;
+
+/** The fee `req` pays at `weight`: its own, or with its parent's shortfall. */
+function feeOf(req: ChildRequest, weight: number): number {
+  const own = Math.ceil((req.feeratePerKw * weight) / 1000);
+  if (!req.parent) return own;
+  const both = Math.ceil((req.feeratePerKw * (weight + req.parent.weight + VSIZE_ROUNDING)) / 1000) - req.parent.fee;
+  return Math.max(own, both);
 }
 
 /**
@@ -33,12 +53,12 @@ export function fundChild(req: ChildRequest, coins: Candidate[]): { tx: Uint8Arr
   // Segwit marker and flag, the witnesses to come, and the change output.
   let weight = tx.unsignedTx.length * 4 + 2 + req.inputWitnessWeight + (8 + 1 + req.change.length) * 4;
   const chosen: Candidate[] = [];
-  let sum = 0;
+  let sum = req.surplus ?? 0;
   for (const c of [...coins].sort((a, b) => b.amount_sat - a.amount_sat)) {
     chosen.push(c);
     sum += c.amount_sat;
     weight += INPUT_WEIGHT[c.type];
-    const fee = Math.ceil((req.feeratePerKw * weight) / 1000);
+    const fee = feeOf(req, weight);
     if (sum - fee >= CHANGE_DUST_SAT) {
       for (const x of chosen) {
         const [txid, vout] = x.key.split(':');
@@ -48,7 +68,7 @@ export function fundChild(req: ChildRequest, coins: Candidate[]): { tx: Uint8Arr
       return { tx: tx.unsignedTx, inputs: chosen };
     }
   }
-  throw new WalletError('cannot_afford', `the wallet cannot pay the fee of ${Math.ceil((req.feeratePerKw * weight) / 1000)} sat`);
+  throw new WalletError('cannot_afford', `the wallet cannot pay the fee of ${feeOf(req, weight)} sat`);
 }
 
 /** A spent output: what a PSBT input's witnessUtxo holds (every input's, for BIP 341 sighashes). */

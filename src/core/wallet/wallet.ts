@@ -582,7 +582,11 @@ export class Wallet implements ChainListener {
    */
   fundChild(req: ChildRequest): Promise<Uint8Array> {
     return this.run(async () => {
-      const funded = fundChild(req, this.candidates(1));
+      const again = (req.replacing ?? [])
+        .map(k => this.s.outputs[k])
+        .filter((o): o is WalletOutput => o !== undefined && this.status(o) !== 'spent' && this.status(o) !== 'immature')
+        .map(o => ({ key: outKey(o.txid, o.output), amount_sat: o.amount_sat, type: o.type }));
+      const funded = fundChild(req, [...again, ...this.candidates(1).filter(c => !again.some(x => x.key === c.key))]);
       const s = cloneWalletState(this.s);
       for (const c of funded.inputs) s.outputs[c.key]!.reserved_to_block = this.height + this.reservation;
       await this.commit(s);

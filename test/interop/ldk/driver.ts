@@ -55,6 +55,11 @@ export class LdkDriver {
       this.events.push(e);
       if (e instanceof ldk.Event_PaymentClaimable) this.onClaimable(e);
       else if (e instanceof ldk.Event_FundingGenerationReady) this.onFunding(e);
+      // UserConfig.manually_accept_inbound_channels (LDK requires it for anchor channels): accepted.
+      else if (e instanceof ldk.Event_OpenChannelRequest) {
+        const r = this.cm.accept_inbound_channel(e.temporary_channel_id, e.counterparty_node_id, 7n);
+        if (!r.is_ok()) throw new Error('LDK refused to accept the inbound channel');
+      }
     }
     this.peer.processEvents();
   }

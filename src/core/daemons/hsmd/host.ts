@@ -48,6 +48,7 @@ export const daemon: DaemonDefinition<HsmdSpec> = {
         channelBasepoints: (peerId, dbid) => hsmd.channelBasepoints(fromHex(peerId), dbid),
         getPerCommitmentPoint: (peerId, dbid, n) => hsmd.getPerCommitmentPoint(fromHex(peerId), dbid, n),
         signLocalCommitment: (peerId, dbid, tx) => hsmd.signLocalCommitment(fromHex(peerId), dbid, tx),
+        signAnchorSpend: async (peerId, dbid, req) => (await hsmd.signSweep(fromHex(peerId), dbid, { ...req, kind: 'anchor' })).signature,
         sealPeerBackup: plaintext => backups.seal(plaintext),
         openPeerBackup: blob => backups.open(blob),
         signRecoveredToRemote: (peerId, dbid, req) => hsmd.signRecoveredToRemote(fromHex(peerId), dbid, req),

@@ -211,6 +211,12 @@ export interface HsmdDaemonApi {
   getPerCommitmentPoint(peerId: string, dbid: bigint, n: bigint): Promise<Uint8Array>;
   signLocalCommitment(peerId: string, dbid: bigint, tx: Uint8Array): Promise<Uint8Array>;
   /**
+   * option_anchors: our anchor of that commitment spent with wallet coins to bump it (CPFP) while it
+   * is unconfirmed (Core Lightning's hsmd_sign_anchorspend from lightningd): HsmApi's signSweep of
+   * kind 'anchor' only, whose every output pays the wallet key named (`not_to_wallet`).
+   */
+  signAnchorSpend(peerId: string, dbid: bigint, req: Omit<Extract<SweepRequest, { kind: 'anchor' }>, 'kind'>): Promise<Uint8Array>;
+  /**
    * The backup of our channels we leave with peers (BOLT 1 peer_storage), sealed with a key hsmd
    * derives from the root secret and never gives out (peer-backup.ts); `bad_request` if too large.
    */

@@ -181,6 +181,21 @@ export class ChainService {
     return r;
   }
 
+  /** A package (submitpackage); without one at the backend, each transaction alone. Accepted ones are shown as sendrawtransaction's. */
+  async submitpackage(txs: Uint8Array[]): Promise<SendResult> {
+    const b = this.o.backend;
+    if (!b.submitpackage) {
+      for (const tx of txs) {
+        const r = await this.sendrawtransaction(tx);
+        if (!r.success) return r;
+      }
+      return { success: true };
+    }
+    const r = await b.submitpackage(txs);
+    if (r.success) for (const tx of txs) for (const l of this.follower.listening) await l.txSeen?.(tx);
+    return r;
+  }
+
   // ------------------------------------------------------------------ internals
 
   private watchFunding(short_channel_id: bigint, txid: string): void {

@@ -3,7 +3,7 @@
 // peer may ask, and the names Core Lightning gives a channel_type's bits.
 import { fromHex } from '../../base/bytes.ts';
 import type { ChannelPolicy, SideParams } from '../../channel/state.ts';
-import { FeatureVector } from '../../features/index.ts';
+import { FeatureVector, isNegotiated } from '../../features/index.ts';
 import type { ChannelBasepoints } from '../hsmd/interface.ts';
 import { ANCHORS, SCID_ALIAS, STATIC_REMOTEKEY, ZEROCONF } from '../openingd/channel-type.ts';
 import type { OpeningPolicy } from '../openingd/rules.ts';
@@ -86,8 +86,15 @@ export function locktimeProblem(o: { watchtimeBlocks?: number | undefined; maxLo
 /** Our normal-operation policy (Core Lightning's max-dust-htlc-exposure-msat: 50,000 sat). */
 export const CHANNEL_POLICY: ChannelPolicy = { maxDustHtlcExposureMsat: 50_000_000n, minFeeratePerKw: 253, maxFeeratePerKw: 500_000 };
 
-/** The channel_type we open with: option_static_remotekey, the one type our `init` offers (features/ours.ts). */
-export const DEFAULT_CHANNEL_TYPE = FeatureVector.fromBits([STATIC_REMOTEKEY]).toHex();
+/**
+ * The channel_type we open with (Core Lightning's default_channel_type): `option_anchors` (with
+ * static_remotekey) when both `init`s offer it, else `option_static_remotekey`. BOLT 2: the
+ * sender "SHOULD NOT set it to a type containing a feature which was not negotiated".
+ */
+export function defaultChannelType(ours: FeatureVector, theirs: FeatureVector): string {
+  const anchors = isNegotiated(ours, theirs, 'option_anchors');
+  return FeatureVector.fromBits(anchors ? [STATIC_REMOTEKEY, ANCHORS] : [STATIC_REMOTEKEY]).toHex();
+}
 
 /** Core Lightning's names for a channel_type's bits (doc/schemas/fundchannel.json `channel_type.names`). */
 const TYPE_NAMES: Record<number, string> = {

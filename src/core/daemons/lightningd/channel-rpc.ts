@@ -12,7 +12,7 @@ import type { ConnectdApi } from '../connectd/interface.ts';
 import { LARGE_CHANNEL_SATOSHIS } from '../openingd/rules.ts';
 import type { Funded } from '../openingd/opening.ts';
 import { ANCHORS, SCID_ALIAS, STATIC_REMOTEKEY, ZEROCONF } from '../openingd/channel-type.ts';
-import { channelTypeJson, DEFAULT_CHANNEL_TYPE } from './channel-config.ts';
+import { channelTypeJson, defaultChannelType } from './channel-config.ts';
 import { OpenFailed, type ChannelControl } from './channels.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
 import { upfrontOf } from './close-control.ts';
@@ -330,7 +330,7 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
       const utxos = utxoList(p.utxos);
       if (p.request_amt !== undefined || p.compact_lease !== undefined) throw bad('request_amt and compact_lease are not supported');
       const closeTo = p.close_to === undefined ? undefined : closeToScript(d, p.close_to);
-      const channelType = p.channel_type === undefined ? DEFAULT_CHANNEL_TYPE : requestedChannelType(p.channel_type, d.ourFeatures);
+      const requested = p.channel_type === undefined ? undefined : requestedChannelType(p.channel_type, d.ourFeatures);
       const mindepth = p.mindepth === undefined ? undefined : uint(p.mindepth, 'mindepth', 0);
       const reserve = p.reserve === undefined ? undefined : parseSatOrAll(p.reserve);
       if (reserve === 'all') throw bad('reserve: should be a satoshi amount');
@@ -342,6 +342,8 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
         throw new RpcError(FUNDING_UNKNOWN_PEER, 'Unknown peer');
       }
       const theirs = peer.features ?? '';
+      const channelType =
+        requested ?? defaultChannelType(FeatureVector.fromBytes(fromHex(d.ourFeatures)), FeatureVector.fromBytes(fromHex(theirs)));
       // BOLT 2: without option_support_large_channel, "MUST set `funding_satoshis` to less than 2^24 satoshi".
       const large = isNegotiated(
         FeatureVector.fromBytes(fromHex(d.ourFeatures)),

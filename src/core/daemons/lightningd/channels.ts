@@ -55,6 +55,8 @@ export interface ChannelControlOptions {
   /** The wallet that funds our opens, and the chain that carries them; without them we open and accept nothing. */
   wallet?: Wallet;
   broadcast?(tx: Uint8Array): Promise<SendResult>;
+  /** A child and its parent together (submitpackage): option_anchors' bump of our commitment. */
+  submitPackage?(txs: Uint8Array[]): Promise<SendResult>;
   /** The feerate onchaind's sweeps pay (perkw), and the last block followed: with a wallet and a chain, failed channels resolve on chain. */
   feeratePerKw?(): Promise<number>;
   tip?(): number;
@@ -220,6 +222,7 @@ export class ChannelControl implements ChainListener {
             hsmd: o.hsmd,
             wallet,
             broadcast,
+            ...(o.submitPackage ? { submitPackage: o.submitPackage } : {}),
             feeratePerKw: o.feeratePerKw ?? (async () => 253),
             tip: o.tip ?? (() => 0),
             endChannel: dbid => this.turn(dbid, () => this.endDaemons(dbid)),

@@ -27,6 +27,7 @@ import type { HtlcStub, OnchainStatus, OnchaindEvents, OnchaindInit, OnchaindSpe
 import type { Funded } from '../openingd/interface.ts';
 import type { ChannelRecord, LightningdDb, OnchainRecord } from './db.ts';
 import { releasedPreimages } from './htlc-resolution.ts';
+import { AnchorBoost, boostStatus, type BoostOutcome } from './anchor-boost.ts';
 
 export interface OnchainControlOptions {
   db: LightningdDb;
@@ -35,6 +36,8 @@ export interface OnchainControlOptions {
   /** Where sweeps go (a fresh key per channel, so listfunds shows them). */
   wallet: Wallet;
   broadcast(tx: Uint8Array): Promise<SendResult>;
+  /** A child and its parent together (submitpackage): our commitment and its anchor spend. Without it, each alone. */
+  submitPackage?(txs: Uint8Array[]): Promise<SendResult>;
   /** The feerate onchaind's sweeps pay now (sat per 1000 weight). */
   feeratePerKw(): Promise<number>;
   /** The last block lightningd followed (0 before the first). */
@@ -104,8 +107,22 @@ export class OnchainControl {
   private readonly tracking = new Map<string, Tracking>();
   private instances = 0;
   private stopped = false;
+  /** option_anchors: our unconfirmed commitment's anchor spend, and what it last did per channel. */
+  private readonly anchors: AnchorBoost;
+  private readonly boosts = new Map<string, BoostOutcome>();
 
-  constructor(private readonly o: OnchainControlOptions) {}
+  constructor(private readonly o: OnchainControlOptions) {
+    const submitPackage =
+      o.submitPackage ??
+      (async (txs: Uint8Array[]) => {
+        for (const tx of txs) {
+          const r = await o.broadcast(tx);
+          if (!r.success) return r;
+        }
+        return { success: true };
+      });
+    this.anchors = new AnchorBoost({ hsmd: o.hsmd, wallet: o.wallet, submitPackage, log: o.log });
+  }
 
   private record(dbid: string): ChannelRecord | undefined {
     return this.o.db.channels().find(c => c.dbid === dbid);
@@ -150,8 +167,43 @@ export class OnchainControl {
       this.o.log.warn(`channel ${c.channel_id}: failed (${reason}); broadcasting our commitment ${txid}`);
     }
     // The caller has ended the channel's daemon (ChannelControl.forceClose, or channeld itself failed).
-    await this.send(c, fromHex(tx), 'our commitment');
+    await this.sendOurs(dbid, 'our commitment', this.o.tip());
     return { tx, txid };
+  }
+
+  /**
+   * Our commitment to the chain (BOLT 5 "MUST broadcast"): with option_anchors and a feerate below
+   * what the chain asks now, together with our anchor's spend (anchor-boost.ts); else alone.
+   */
+  private async sendOurs(dbid: string, what: string, tip: number): Promise<void> {
+    const c = this.record(dbid);
+    const tx = c?.onchain?.commitment_tx;
+    if (!c || !tx) return;
+    const raw = fromHex(tx);
+    const st = deserializeChannel(channelStateOf(c));
+    if (st.params.anchors) {
+      try {
+        const needs = await this.o.feeratePerKw();
+        const b = await this.anchors.boost(c, st, raw, tip, needs, await this.destinationOf(dbid));
+        if (b) this.boosts.set(dbid, b);
+        if (b?.kind === 'bumped' && b.accepted) return;
+      } catch (e) {
+        this.o.log.warn(`channel ${c.channel_id}: bumping our commitment: ${errorText(e)}`);
+      }
+    }
+    await this.send(c, raw, what);
+  }
+
+  /** The wallet key a channel's sweeps (and its anchor spend's change) pay, chosen once and recorded. */
+  private async destinationOf(dbid: string): Promise<{ index: number; type: 'p2wpkh' | 'p2tr'; script: Uint8Array }> {
+    let dest = this.record(dbid)?.onchain?.destination;
+    if (!dest) {
+      const k = await this.o.wallet.newKey('p2wpkh');
+      dest = { index: k.index, type: k.type };
+      await this.onchainOf(dbid, r => ({ ...r, destination: r.destination ?? dest }));
+      dest = this.record(dbid)?.onchain?.destination ?? dest;
+    }
+    return { ...dest, script: this.o.wallet.keyScript(dest.type, dest.index) };
   }
 
   /** Our latest commitment with both signatures: the peer's (in the state) and hsmd's. */
@@ -235,7 +287,7 @@ export class OnchainControl {
     }
     for (const c of this.o.db.channels()) {
       const spend = c.onchain?.spend;
-      if (!spend && c.onchain?.commitment_tx) await this.send(c, fromHex(c.onchain.commitment_tx), 'our commitment (again)');
+      if (!spend && c.onchain?.commitment_tx) await this.sendOurs(c.dbid, 'our commitment (again)', b.height);
       else if (!spend && c.onchain?.reorged_spend)
         await this.send(c, fromHex(c.onchain.reorged_spend.tx), 'their commitment (reorganised away)');
       // A mutual close is resolved once its transaction is as deep as onchaind would wait.
@@ -280,6 +332,8 @@ export class OnchainControl {
       onchain: { ...r.onchain, spend, close: mutual ? 'mutual' : 'commitment', spends: [] },
     }));
     this.o.log.info(`channel ${c.channel_id}: funding output spent by ${tx.id} at ${height} (${mutual ? 'mutual close' : 'a commitment'})`);
+    this.anchors.forget(c.dbid);
+    this.boosts.delete(c.dbid);
     await this.o.endChannel(c.dbid);
     if (!mutual) await this.startOnchaind(c.dbid);
   }
@@ -310,13 +364,9 @@ export class OnchainControl {
     let c = this.record(dbid);
     const spend = c?.onchain?.spend;
     if (!c || !spend) return;
-    if (!c.onchain!.destination) {
-      const k = await this.o.wallet.newKey('p2wpkh');
-      c = (await this.onchainOf(dbid, r => ({ ...r, destination: { index: k.index, type: k.type } })))!;
-    }
+    const destination = await this.destinationOf(dbid);
+    c = this.record(dbid)!;
     if (this.stopped || this.tracking.has(dbid)) return;
-    const dest = c.onchain!.destination!;
-    const destination = { ...dest, script: this.o.wallet.keyScript(dest.type, dest.index) };
     const t: Tracking = { dbid, key: `onchaind-${dbid}`, watched: new Set(), learnt: [], given: new Set() };
     this.tracking.set(dbid, t);
     const events: OnchaindEvents = {
@@ -515,7 +565,9 @@ export class OnchainControl {
     const on = c.onchain;
     if (c.state === 'AWAITING_UNILATERAL') {
       if (c.failure?.action === 'data_loss') return [`${c.state}:We are behind the peer: waiting for its commitment transaction`];
-      return on?.commitment_txid ? [`${c.state}:Attempting to reconnect; our commitment ${on.commitment_txid} broadcast`] : [];
+      if (!on?.commitment_txid) return [];
+      const bumped = boostStatus(c.state, on.commitment_txid, this.boosts.get(c.dbid));
+      return [`${c.state}:Attempting to reconnect; our commitment ${on.commitment_txid} broadcast`, ...(bumped ? [bumped] : [])];
     }
     if (!on?.spend && on?.reorged_spend)
       return [`${c.state}:Their commitment ${on.reorged_spend.txid} was in a block a reorganisation took: sent again each block`];
