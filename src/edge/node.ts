@@ -69,6 +69,8 @@ export interface EdgeNodeOptions {
   watchtimeBlocks?: number;
   /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
   maxLocktimeBlocks?: number;
+  /** Core Lightning's --min-emergency-msat, in sat: what the wallet keeps while we have anchors channels (default 25,000). */
+  minEmergencySat?: number;
   /** The on-chain wallet's state (a key of the Durable Object's storage: keyValueWalletStorage); needs `esplora`. */
   walletStorage?: WalletStorage;
   alias?: string;

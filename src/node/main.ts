@@ -25,6 +25,7 @@ import { HSM_OPTIONS } from './hsm-secret.ts';
 import { parseHostPort as parseBridgeListen } from '../core/bridge/policy.ts';
 import { parsePort } from '../core/net/host.ts';
 import { locktimeProblem, MAX_LOCKTIME_BLOCKS, WATCHTIME_BLOCKS } from '../core/daemons/lightningd/channel-config.ts';
+import { MIN_EMERGENCY_SAT, parseMinEmergency } from '../core/daemons/lightningd/emergency.ts';
 
 export const NODE_OPTIONS: OptionSpec[] = [
   ...LOCATION_OPTIONS.slice(0, 1),
@@ -68,6 +69,13 @@ export const NODE_OPTIONS: OptionSpec[] = [
     arg: 'BLOCKS',
     default: String(MAX_LOCKTIME_BLOCKS),
     help: 'Maximum blocks funds may be locked for: the longest to_self_delay a peer may ask of us',
+  },
+  {
+    name: 'min-emergency-msat',
+    arg: 'MSAT',
+    msat: true,
+    default: String(MIN_EMERGENCY_SAT * 1000),
+    help: 'Amount to leave in wallet for spending anchor closes (msat, or Nsat; a whole number of sats over dust)',
   },
   ...HSM_OPTIONS,
   ...COMMON_OPTIONS,
@@ -189,6 +197,7 @@ async function nodeMain(argv: string[]): Promise<number> {
     esplora: allValues(values, 'esplora'),
     rescan: rescanOf(v('rescan')),
     ...locktimesOf(v('watchtime-blocks'), v('max-locktime-blocks')),
+    ...minEmergencyOf(v('min-emergency-msat')),
     recover: v('recover'),
     // The mnemonic is never shown back: listconfigs leaves --recover out.
     configs: () => configsOf(NODE_OPTIONS, values, ['help', 'version', 'recover']),
@@ -222,6 +231,16 @@ function rescanOf(v: string | undefined): number | undefined {
   const n = parseRescan(v);
   if (n === undefined) throw new UsageError(`--rescan: expected a number of blocks, got '${v}'`);
   return n;
+}
+
+/** --min-emergency-msat (Core Lightning's opt_set_sat_nondust; emergency.ts). */
+function minEmergencyOf(v: string | undefined): { minEmergencySat?: number } {
+  if (v === undefined) return {};
+  try {
+    return { minEmergencySat: parseMinEmergency(v) };
+  } catch (e) {
+    throw new UsageError(`--min-emergency-msat: ${(e as Error).message}`);
+  }
 }
 
 /** --watchtime-blocks and --max-locktime-blocks: whole numbers of blocks (channel-config.ts locktimeProblem). */

@@ -63,6 +63,8 @@ export interface NodeOptions {
   watchtimeBlocks?: number;
   /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
   maxLocktimeBlocks?: number;
+  /** Core Lightning's --min-emergency-msat, in sat: what the wallet keeps while we have anchors channels (default 25,000). */
+  minEmergencySat?: number;
   /** `--recover`: restore from this BIP39 mnemonic (or legacy 64-hex secret) into a new hsm_secret. */
   recover?: string;
   /** listconfigs' `configs` (the command line builds it from the options it parsed). */

@@ -16,6 +16,8 @@ export interface OptionSpec {
   /** What the value looks like in --help (`DIR`, `HOST:PORT`). */
   arg?: string;
   help: string;
+  /** An amount listconfigs shows as `value_msat` (Core Lightning's OPT_SHOWMSATS), in msat. */
+  msat?: boolean;
   /** Only on the command line (lightning-dir, conf, help, version), never in a config file. */
   cmdlineOnly?: boolean;
 }
@@ -174,9 +176,16 @@ export function usage(synopsis: string, specs: readonly OptionSpec[]): string {
   return `${synopsis}\n\n${lines.join('\n')}\n`;
 }
 
+/** msat options as a number of msat (`Nsat` is N x 1000, `Nmsat` N), the rest as typed. */
+function shown(s: OptionSpec, value: string, source: string): Record<string, unknown> {
+  const m = s.msat ? /^(\d+)(msat|sat)?$/.exec(value) : null;
+  if (!m) return { value_str: value, source };
+  return { value_msat: Number(m[1]) * (m[2] === 'sat' ? 1000 : 1), source };
+}
+
 /**
  * listconfigs' `configs` object in Core Lightning's shape (v23.08+): a flag `{set, source}`, a
- * repeatable option `{values_str, sources}`, any other `{value_str, source}`, with source `default`,
+ * repeatable option `{values_str, sources}`, an amount `{value_msat, source}`, any other `{value_str, source}`, with source `default`,
  * `cmdline` or `FILE:LINE`. Options neither set nor defaulted are left out, as lightningd does.
  */
 export function configsOf(specs: readonly OptionSpec[], values: OptionValues, hidden: readonly string[] = []): Record<string, unknown> {
@@ -188,8 +197,8 @@ export function configsOf(specs: readonly OptionSpec[], values: OptionValues, hi
       if (vs?.length) out[s.name] = { set: true, source: vs[vs.length - 1]!.source };
     } else if (s.multi) {
       if (vs?.length) out[s.name] = { values_str: vs.map(v => v.value), sources: vs.map(v => v.source) };
-    } else if (vs?.length) out[s.name] = { value_str: vs[vs.length - 1]!.value, source: vs[vs.length - 1]!.source };
-    else if (s.default !== undefined) out[s.name] = { value_str: s.default, source: 'default' };
+    } else if (vs?.length) out[s.name] = shown(s, vs[vs.length - 1]!.value, vs[vs.length - 1]!.source);
+    else if (s.default !== undefined) out[s.name] = shown(s, s.default, 'default');
   }
   return out;
 }

@@ -82,6 +82,8 @@ export interface WebNodeOptions {
   watchtimeBlocks?: number;
   /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
   maxLocktimeBlocks?: number;
+  /** Core Lightning's --min-emergency-msat, in sat: what the wallet keeps while we have anchors channels (default 25,000). */
+  minEmergencySat?: number;
   /** connectd's timeouts (tests shorten them). */
   connectdConfig?: Partial<ConnectdConfig>;
   /** gossipd's batching and sync settings (tests shorten them). */

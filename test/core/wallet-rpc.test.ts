@@ -26,7 +26,7 @@ const CLN_EXAMPLE: FeeEstimates = {
   ],
 };
 
-async function node(est: FeeEstimates = CLN_EXAMPLE) {
+async function node(est: FeeEstimates = CLN_EXAMPLE, emergencySat?: () => number) {
   const wallet = await Wallet.open({
     network: 'regtest',
     signer: new TestWalletSigner(testSeed('rpc')),
@@ -55,7 +55,7 @@ async function node(est: FeeEstimates = CLN_EXAMPLE) {
     },
     db: new LightningdDb(new MemoryLightningdStorage()),
     caps: { tcp: true, websocket: false },
-    wallet: { wallet, chain },
+    wallet: { wallet, chain, ...(emergencySat ? { emergencySat } : {}) },
   });
   for (let h = 0; h <= 100; h++) await wallet.blockConnected(block(h, []));
   return { ld, wallet, sent };
@@ -183,6 +183,21 @@ describe('wallet RPC', () => {
     await rpcFails(ld.rpc.call('listfunds', { spent: 'maybe' }), -32602);
     const { ld: noEst } = await node({ feerate_floor: 1000, feerates: [] });
     await rpcFails(noEst.rpc.call('withdraw', { destination: SINK_ADDRESS, satoshi: 1000 }), -1, /estimate/);
+  });
+
+  it('withdraw keeps min-emergency-msat while lightningd asks for it: 313, or "all" less the reserve', async () => {
+    let keep = 25_000;
+    const { ld, wallet } = await node(CLN_EXAMPLE, () => keep);
+    const { p2tr } = (await ld.rpc.call('newaddr', {})) as { p2tr: string };
+    await wallet.blockConnected(block(101, [payTx([{ address: p2tr, sat: 100_000 }])]));
+    const message = /^We would not have enough left for min-emergency-msat 25000sat$/;
+    await rpcFails(ld.rpc.call('withdraw', { destination: SINK_ADDRESS, satoshi: 90_000 }), 313, message);
+    const all = (await ld.rpc.call('withdraw', { destination: SINK_ADDRESS, satoshi: 'all' })) as { tx: string };
+    equal(Transaction.fromRaw(fromHex(all.tx)).getOutput(1).amount, 25_000n, 'the reserve stays as change');
+    await wallet.blockConnected(block(102, [fromHex(all.tx)]));
+    await rpcFails(ld.rpc.call('withdraw', { destination: SINK_ADDRESS, satoshi: 'all' }), 313, message);
+    keep = 0; // No anchors channel any more: everything may go.
+    await ld.rpc.call('withdraw', { destination: SINK_ADDRESS, satoshi: 'all' });
   });
 
   it('reads amounts as Core Lightning’s sat_or_all', () => {

@@ -35,6 +35,16 @@ async function mineEmpty(w: Wallet, from: number, to: number) {
   for (let h = from; h <= to; h++) await w.blockConnected(block(h, []));
 }
 
+/** A wallet at height 101 whose coins of `amounts` confirmed in block 101. */
+async function funded(amounts: number[], type: 'p2tr' | 'p2wpkh' = 'p2tr') {
+  const o = await open();
+  await mineEmpty(o.wallet, 0, 100);
+  const txs = [];
+  for (const sat of amounts) txs.push(payTx([{ address: await o.wallet.newaddr(type), sat }]));
+  await o.wallet.blockConnected(block(101, txs));
+  return o;
+}
+
 function accept(sent: Uint8Array[] = []) {
   return async (tx: Uint8Array): Promise<SendResult> => {
     sent.push(tx);
@@ -169,15 +179,6 @@ describe('wallet: following the chain', () => {
 });
 
 describe('wallet: withdraw', () => {
-  async function funded(amounts: number[], type: 'p2tr' | 'p2wpkh' = 'p2tr') {
-    const o = await open();
-    await mineEmpty(o.wallet, 0, 100);
-    const txs = [];
-    for (const sat of amounts) txs.push(payTx([{ address: await o.wallet.newaddr(type), sat }]));
-    await o.wallet.blockConnected(block(101, txs));
-    return o;
-  }
-
   it('selects coins, pays change to a fresh P2TR address, signs every input and reserves them', async () => {
     const { wallet, signer } = await funded([30_000, 20_000, 5_000]);
     const before = new Set(wallet.listfunds().map(o => o.address));
@@ -456,5 +457,93 @@ describe('wallet: a signer with one chain for both types (as hsmd derives them)'
     await wallet.withdraw(req({ amount: 75_000 }), accept(sent));
     equal(Transaction.fromRaw(sent[0]!).inputsLength, 4);
     deepEqual(signer.asked[0]!.inputs.map(i => `${i.type}/${i.index}`).sort(), ['p2tr/0', 'p2tr/2', 'p2wpkh/1', 'p2wpkh/2']);
+  });
+});
+
+// Core Lightning's min-emergency-msat (wallet/reservation.c change_for_emergency): what a spend
+// must leave while anchors channels may need wallet coins. lightningd passes 0 without them.
+describe('wallet: the emergency reserve (min-emergency-msat)', () => {
+  const KEEP = 25_000;
+  const MESSAGE = 'We would not have enough left for min-emergency-msat 25000sat';
+  const outputsOf = (raw: Uint8Array) => {
+    const tx = Transaction.fromRaw(raw);
+    return Array.from({ length: tx.outputsLength }, (_, i) => Number(tx.getOutput(i).amount));
+  };
+
+  it('refuses a fixed amount whose change would be under the reserve, reserving nothing', async () => {
+    const { wallet } = await funded([100_000]);
+    const e = await rejects(wallet.withdraw(req({ amount: 80_000, emergency_sat: KEEP }), accept()), 'emergency');
+    equal(e.message, MESSAGE);
+    equal(wallet.listfunds()[0]!.reserved, false);
+    // The same spend without anchors channels (reserve 0) goes through.
+    await wallet.withdraw(req({ amount: 80_000, emergency_sat: 0 }), accept());
+  });
+
+  it('takes a fixed amount whose change holds the reserve', async () => {
+    const { wallet } = await funded([100_000]);
+    const sent: Uint8Array[] = [];
+    await wallet.withdraw(req({ amount: 70_000, emergency_sat: KEEP }), accept(sent));
+    const [paid, change] = outputsOf(sent[0]!);
+    equal(paid, 70_000);
+    ok(change! >= KEEP, `change ${change}`);
+  });
+
+  it("counts the wallet's other confirmed coins, not unconfirmed ones", async () => {
+    const { wallet } = await funded([100_000, 30_000]);
+    const sent: Uint8Array[] = [];
+    // The largest coin pays; the 30,000 sat one left holds the reserve, so no change is needed.
+    await wallet.withdraw(req({ amount: 99_000, emergency_sat: KEEP }), accept(sent));
+    equal(Transaction.fromRaw(sent[0]!).inputsLength, 1);
+    const { wallet: w2 } = await funded([100_000]);
+    await w2.txSeen(payTx([{ address: await w2.newaddr('p2tr'), sat: 30_000 }]));
+    await rejects(w2.withdraw(req({ amount: 99_000, emergency_sat: KEEP }), accept()), 'emergency');
+  });
+
+  it('"all" leaves the reserve as change to a wallet address, the rest to the output', async () => {
+    const { wallet } = await funded([60_000, 40_000]);
+    const sent: Uint8Array[] = [];
+    await wallet.withdraw(req({ amount: 'all', emergency_sat: KEEP, perkw: 1000 }), accept(sent));
+    const tx = Transaction.fromRaw(sent[0]!);
+    equal(tx.inputsLength, 2, 'every coin');
+    const [paid, change] = outputsOf(sent[0]!);
+    equal(change, KEEP);
+    const fee = 100_000 - paid! - change!;
+    ok(
+      fee >= Math.ceil((1000 * tx.weight) / 1000) && fee < Math.ceil((1000 * tx.weight) / 1000) + 10,
+      `fee ${fee} for weight ${tx.weight}`,
+    );
+    await wallet.txSeen(sent[0]!);
+    deepEqual(
+      wallet
+        .listfunds()
+        .filter(o => o.txid === tx.id)
+        .map(o => o.amount_msat),
+      [KEEP * 1000],
+      'the change is ours',
+    );
+  });
+
+  it('"all" of named coins keeps only what the other coins lack', async () => {
+    const { wallet } = await funded([60_000, 10_000]);
+    const big = wallet.listfunds().find(o => o.amount_msat === 60_000_000)!;
+    const sent: Uint8Array[] = [];
+    await wallet.withdraw(req({ amount: 'all', utxos: [`${big.txid}:${big.output}`], emergency_sat: KEEP }), accept(sent));
+    equal(outputsOf(sent[0]!)[1], KEEP - 10_000);
+  });
+
+  it('"all" refuses when the coins cannot pay the reserve and an output', async () => {
+    const { wallet } = await funded([25_500]);
+    equal((await rejects(wallet.withdraw(req({ amount: 'all', emergency_sat: KEEP }), accept()), 'emergency')).message, MESSAGE);
+    equal(wallet.listfunds()[0]!.reserved, false);
+  });
+
+  it('fundchannel\'s "all" keeps the reserve too', async () => {
+    const { wallet } = await funded([300_000]);
+    const r = await wallet.reserveFunding({ amount: 'all', perkw: 253, minconf: 1, emergency_sat: KEEP });
+    equal(r.change_sat, KEEP);
+    ok(r.amount_sat > 300_000 - KEEP - 1000 && r.amount_sat < 300_000 - KEEP, `funding ${r.amount_sat}`);
+    await wallet.releaseFunding(r);
+    const all = await wallet.reserveFunding({ amount: 'all', perkw: 253, minconf: 1 });
+    equal(all.change_sat, 0, 'no reserve: everything funds the channel');
   });
 });

@@ -36,6 +36,7 @@ describe('Node: option_anchors on boltworker regtest: anchor CPFP of a commitmen
   let a: Node;
   let b: Node;
   const get = <T>(path: string) => env.get<T>(path);
+  const newaddr = (n: Node) => n.call('newaddr', { addresstype: 'bech32' }) as Promise<{ bech32: string }>;
   const funds = (n: Node) => n.call('listfunds', {}) as Promise<Funds>;
   const channel = async (n: Node, id: string) =>
     ((await n.call('listpeerchannels', {})) as { channels: PeerChannel[] }).channels.find(c => c.channel_id === id);
@@ -181,11 +182,17 @@ describe('Node: option_anchors on boltworker regtest: anchor CPFP of a commitmen
   });
 
   it('without a spare wallet coin: a clear status, the node runs on, and bumps once a coin arrives', async () => {
-    const c = await env.start(env.tmp());
+    // min-emergency-msat at its least (the dust limit): what 'all' leaves cannot pay a bump.
+    const c = await env.start(env.tmp(), { minEmergencySat: 546 });
     await env.fund(c, 300_000);
     await env.connect(c, b);
     const id = await open(c, 'all', '253perkw');
-    equal((await funds(c)).outputs.filter(o => o.status === 'confirmed').length, 0, 'C spent its only coin');
+    await synced(c);
+    deepEqual(
+      (await funds(c)).outputs.filter(o => o.status === 'confirmed').map(o => o.amount_msat),
+      [546_000],
+      'C kept only its 546 sat reserve',
+    );
     await setMinFee(MIN_FEE);
     const r = await c.lightningd.channels!.forceClose(dbidOf(c, id), 'test');
     equal(env.h.chain.mempool.get(r.txid), undefined, 'refused alone: below the mempool minimum');
@@ -208,5 +215,81 @@ describe('Node: option_anchors on boltworker regtest: anchor CPFP of a commitmen
     ok(child.inputs.length >= 2, 'and the new coin');
     await setMinFee(0);
     await stateIs(c, id, 'ONCHAIN');
+  });
+
+  it("fundchannel 'all' keeps min-emergency-msat; withdraw cannot take it (313); force-closed with an HTLC in flight, the zero-fee HTLC-timeout gets a wallet input", async () => {
+    const d = await env.start(env.tmp());
+    deepEqual(await d.call('listconfigs', { config: 'min-emergency-msat' }), {
+      configs: { 'min-emergency-msat': { value_msat: 25_000_000, source: 'default' } },
+    });
+    await env.fund(d, 300_000);
+    await env.connect(d, b);
+    const id = await open(d, 'all', '253perkw');
+    await synced(d);
+    const kept = (await funds(d)).outputs.filter(o => o.status === 'confirmed');
+    deepEqual(
+      kept.map(o => o.amount_msat),
+      [25_000_000],
+      "the funding's change: the reserve",
+    );
+    const refused = await d.call('withdraw', { destination: (await newaddr(b)).bech32, satoshi: 'all' }).catch((e: unknown) => e);
+    deepEqual(
+      [(refused as { code?: number }).code, (refused as Error).message],
+      [313, 'We would not have enough left for min-emergency-msat 25000sat'],
+    );
+
+    // An HTLC D offers, committed on both sides.
+    const dbid = dbidOf(d, id);
+    const amount = 20_000_000n;
+    const cltv = env.h.chain.height + 12;
+    const channeld = await until(
+      async () => d.lightningd.channels!.channeldOf(dbid),
+      x => x !== undefined,
+      "D's channeld",
+    );
+    await channeld!.api.addHtlc({
+      amountMsat: amount,
+      paymentHash: new Uint8Array(32).fill(7),
+      cltvExpiry: cltv,
+      onion: new Uint8Array(1366),
+    });
+    const htlcs = (n: Node) =>
+      until(
+        () => n.call('listpeerchannels', {}) as Promise<{ channels: (PeerChannel & { htlcs: unknown[] })[] }>,
+        r => r.channels.some(c => c.channel_id === id && c.htlcs.length === 1),
+        'the HTLC committed',
+      );
+    await htlcs(d);
+    await htlcs(b);
+    const r = await d.lightningd.channels!.forceClose(dbid, 'test');
+    await env.mine(1);
+    await stateIs(d, id, 'ONCHAIN');
+    const commitment = await get<EsploraTx>(`/tx/${r.txid}`);
+    const htlc = commitment.vout.findIndex(o => o.scriptpubkey_type === 'v0_p2wsh' && o.value === Number(amount / 1000n));
+    ok(htlc >= 0, 'the HTLC output');
+    // What D's wallet holds now (the reserve, or the change of an anchor spend that used it).
+    const wallet = new Set((await funds(d)).outputs.map(o => `${o.txid}:${o.output}`));
+    // BOLT 3 (option_anchors): the HTLC-timeout pays no fee of its own; D adds a wallet coin to it.
+    await env.mine(cltv - env.h.chain.height);
+    const spend = await until(
+      () => get<Outspend>(`/tx/${r.txid}/outspend/${htlc}`),
+      o => o.spent,
+      "D's HTLC-timeout",
+    );
+    const timeout = await get<EsploraTx>(`/tx/${spend.txid}`);
+    ok(
+      timeout.vin.some(i => i.txid === r.txid && i.vout === htlc),
+      'it spends the HTLC output',
+    );
+    ok(
+      timeout.vin.some(i => wallet.has(`${i.txid}:${i.vout}`)),
+      `and a coin of D's wallet: ${timeout.vin.map(i => `${i.txid}:${i.vout}`).join(', ')} / ${[...wallet].join(', ')}`,
+    );
+    await env.mine(1);
+    await until(
+      () => get<Outspend>(`/tx/${r.txid}/outspend/${htlc}`),
+      o => (o as { status?: { confirmed?: boolean } }).status?.confirmed === true,
+      'the HTLC-timeout mined',
+    );
   });
 });

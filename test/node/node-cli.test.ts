@@ -481,6 +481,8 @@ describe('boltworker node + boltworker cli', () => {
     // Core Lightning's defaults for the channel locktimes (mainnet's).
     deepEqual(configs['watchtime-blocks'], { value_str: '144', source: 'default' });
     deepEqual(configs['max-locktime-blocks'], { value_str: '2016', source: 'default' });
+    // An amount, in msat, as Core Lightning shows it (OPT_SHOWMSATS).
+    deepEqual(configs['min-emergency-msat'], { value_msat: 25_000_000, source: 'default' });
   });
 
   it('--log-file writes the log there (relative to the network directory); --log-level filters it', async () => {
@@ -494,6 +496,10 @@ describe('boltworker node + boltworker cli', () => {
     const over = await output(run(['node', '--regtest', '--lightning-dir', tmp(), '--watchtime-blocks', '3000']));
     equal(over.code, 1);
     ok(over.err.includes('--watchtime-blocks 3000 is over max-locktime-blocks 2016'), over.err);
+    // min-emergency-msat: over the dust limit (Core Lightning's opt_set_sat_nondust).
+    const dust = await output(run(['node', '--regtest', '--lightning-dir', tmp(), '--min-emergency-msat', '500sat']));
+    equal(dust.code, 1);
+    ok(dust.err.includes('--min-emergency-msat: Option must be over dust limit!'), dust.err);
   });
 
   it('an error from the node: exit 1, the error on stdout (as lightning-cli)', async () => {

@@ -53,6 +53,8 @@ export interface AssemblyOptions {
   watchtimeBlocks?: number;
   /** Core Lightning's --max-locktime-blocks: the longest to_self_delay a peer may ask of us (default 2016). */
   maxLocktimeBlocks?: number;
+  /** Core Lightning's --min-emergency-msat, in sat: what the wallet keeps while we have anchors channels (default 25,000). */
+  minEmergencySat?: number;
   /** Listeners connectd opens once it runs (where the runtime can listen); their ports in `listening`. */
   listen?: { kind: 'tcp' | 'ws'; host: string; port: number }[];
   /** Runtime-level events (peer_connected, peer_disconnected, gossip_progress, ...). */
@@ -64,7 +66,16 @@ export interface AssemblyOptions {
 /** The options every runtime's node takes and hands the assembly as they are. */
 export type CommonNodeOptions = Pick<
   AssemblyOptions,
-  'network' | 'alias' | 'color' | 'connectdConfig' | 'gossipdConfig' | 'recover' | 'rescan' | 'watchtimeBlocks' | 'maxLocktimeBlocks'
+  | 'network'
+  | 'alias'
+  | 'color'
+  | 'connectdConfig'
+  | 'gossipdConfig'
+  | 'recover'
+  | 'rescan'
+  | 'watchtimeBlocks'
+  | 'maxLocktimeBlocks'
+  | 'minEmergencySat'
 >;
 const COMMON_KEYS = [
   'alias',
@@ -75,6 +86,7 @@ const COMMON_KEYS = [
   'rescan',
   'watchtimeBlocks',
   'maxLocktimeBlocks',
+  'minEmergencySat',
 ] as const;
 
 /** A runtime's options, cut to the common ones that are set (a runtime's option types allow `undefined`). */
@@ -300,6 +312,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       ...(o.color !== undefined ? { color: o.color } : {}),
       ...(o.watchtimeBlocks !== undefined ? { watchtimeBlocks: o.watchtimeBlocks } : {}),
       ...(o.maxLocktimeBlocks !== undefined ? { maxLocktimeBlocks: o.maxLocktimeBlocks } : {}),
+      ...(o.minEmergencySat !== undefined ? { minEmergencySat: o.minEmergencySat } : {}),
     });
     // Forwarding (Core Lightning's peer_htlcs.c forward_htlc): our policy, records before each add.
     // It follows the channels before they load: a forward's preimage an onchaind finds again on

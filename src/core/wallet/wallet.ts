@@ -52,6 +52,8 @@ export interface WithdrawRequest {
   minconf: number;
   /** `txid:vout` outpoints to spend, all of them (instead of selecting). */
   utxos?: string[];
+  /** Satoshis to leave in the wallet (Core Lightning's min-emergency-msat, when anchor channels need it; select.ts). */
+  emergency_sat?: number;
 }
 
 export interface WithdrawResult {
@@ -69,6 +71,7 @@ interface SpendRequest {
   perkw: number;
   minconf: number;
   utxos?: string[];
+  emergency_sat?: number;
 }
 
 /** Coins reserved for one spend (plain data: lightningd keeps it while a channel opens). */
@@ -464,6 +467,8 @@ export class Wallet implements ChainListener {
       destScriptLength: req.destScriptLength,
       changeScriptLength: change.script.length,
       useAll: req.utxos !== undefined,
+      // Core Lightning's wallet_has_funds: the confirmed, unreserved coins left hold the reserve.
+      ...(req.emergency_sat ? { emergency: { sat: req.emergency_sat, others: this.candidates(1) } } : {}),
     });
     const inputs = sel.inputs.map(c => this.s.outputs[c.key]!);
     const reserving = cloneWalletState(this.s);

@@ -19,7 +19,7 @@ import { upfrontOf } from './close-control.ts';
 import { DEFAULT_FEE_BASE_MSAT, DEFAULT_FEE_PPM, policyOf, type PolicyRecord } from './forward-store.ts';
 import { channelDeadlineJson, htlcDeadlineJson } from './htlc-deadlines.ts';
 import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
-import { FUND_CANNOT_AFFORD, FUND_OUTPUT_IS_DUST, parseSatOrAll } from './wallet-rpc.ts';
+import { parseSatOrAll, walletRpcError } from './wallet-rpc.ts';
 
 /** common/jsonrpc_errors.h */
 export const FUND_MAX_EXCEEDED = 300;
@@ -397,12 +397,7 @@ export function registerChannelCommands(rpc: RpcDispatcher, d: ChannelRpcDeps): 
           mindepth: r.mindepth,
         };
       } catch (e) {
-        if (e instanceof WalletError) {
-          if (e.code === 'cannot_afford') throw new RpcError(FUND_CANNOT_AFFORD, e.message);
-          if (e.code === 'dust') throw new RpcError(FUND_OUTPUT_IS_DUST, e.message);
-          if (e.code === 'bad_params' || e.code === 'reserved') throw bad(e.message);
-          throw new RpcError(RpcCode.LIGHTNINGD, e.message);
-        }
+        if (e instanceof WalletError) throw walletRpcError(e);
         if (e instanceof OpenFailed) throw new RpcError(e.reason === 'broadcast' ? FUNDING_BROADCAST_FAIL : RpcCode.LIGHTNINGD, e.message);
         throw e;
       }

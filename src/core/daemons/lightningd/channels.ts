@@ -38,6 +38,7 @@ import { channelIdOf, fundingOutputOf, internalTxid } from '../openingd/funding.
 import type { Funded, OpenerChoices, OpeningdEvents, OpeningdInit, OpeningdSpec } from '../openingd/interface.ts';
 import { CHANNEL_POLICY, localSide, MINIMUM_DEPTH, OPENING_POLICY } from './channel-config.ts';
 import { applyHtlcChanges } from './channel-htlcs.ts';
+import { anchorsNegotiated, emergencySat, MIN_EMERGENCY_SAT } from './emergency.ts';
 import { ChannelGossip } from './channel-gossip.ts';
 import { CloseControl, upfrontOf } from './close-control.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
@@ -77,6 +78,8 @@ export interface ChannelControlOptions {
   watchtimeBlocks?: number;
   /** Core Lightning's `max-locktime-blocks`: the longest to_self_delay we let a peer ask of us (default MAX_LOCKTIME_BLOCKS). */
   maxLocktimeBlocks?: number;
+  /** Core Lightning's `min-emergency-msat`, in sat (default MIN_EMERGENCY_SAT; emergency.ts). */
+  minEmergencySat?: number;
 }
 
 /** A channel daemon lightningd started, with the key of its links (hsmd's, connectd's) and its events' port. */
@@ -93,6 +96,8 @@ interface Opening extends ChannelDaemon<OpeningdSpec> {
   role: OpeningdInit['role'];
   /** Set once funded (persisted). */
   record?: ChannelRecord;
+  /** The peer negotiated option_anchors (Core Lightning counts such an open as an anchors channel). */
+  anchors?: boolean;
   failed?: string;
   /** channel_ready in flight. */
   locking?: boolean;
@@ -266,6 +271,20 @@ export class ChannelControl implements ChainListener {
   }
 
   /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
+  /** min-emergency-msat, in sat. */
+  get minEmergencySat(): number {
+    return this.o.minEmergencySat ?? MIN_EMERGENCY_SAT;
+  }
+
+  /** What a spend must leave in the wallet (emergency.ts); `theirFeatures`: of a peer we are opening to. */
+  emergencySat(theirFeatures?: string): number {
+    return emergencySat(this.minEmergencySat, {
+      channelTypes: this.o.db.channels().map(c => c.channel_type),
+      anchorsOpening: [...this.openings.values()].some(op => op.anchors && !op.record),
+      opening: theirFeatures !== undefined && anchorsNegotiated(this.o.ourFeatures, theirFeatures),
+    });
+  }
+
   get canOpen(): boolean {
     return this.o.wallet !== undefined && this.o.broadcast !== undefined;
   }
@@ -328,7 +347,13 @@ export class ChannelControl implements ChainListener {
   async fund(r: FundRequest): Promise<FundResult> {
     const wallet = this.o.wallet;
     if (!wallet || !this.o.broadcast) throw new OpenFailed('open', 'this node has no wallet and chain to fund a channel');
-    const spend = { perkw: r.perkw, minconf: r.minconf, ...(r.utxos ? { utxos: r.utxos } : {}) };
+    const spend = {
+      perkw: r.perkw,
+      minconf: r.minconf,
+      ...(r.utxos ? { utxos: r.utxos } : {}),
+      // Core Lightning's multifundchannel: opening_anchor_channel when the peer negotiated anchors.
+      emergency_sat: this.emergencySat(r.theirFeatures),
+    };
     let reservation = await wallet.reserveFunding({ ...spend, amount: r.amount });
     if (r.amount === 'all' && r.maxSatoshis !== undefined && reservation.amount_sat > r.maxSatoshis) {
       await wallet.releaseFunding(reservation);
@@ -443,6 +468,7 @@ export class ChannelControl implements ChainListener {
       dbid,
       peerId,
       role,
+      anchors: anchorsNegotiated(this.o.ourFeatures, theirFeatures),
       ...(role === 'resume' ? { resuming: true } : {}),
       ...(counter !== undefined ? { counter } : {}),
     } as Opening;

@@ -80,7 +80,9 @@ export class Lightningd {
       const channels = o.channels;
       registerWalletCommands(this.rpc, {
         ...o.wallet,
-        ...(channels ? { channels: () => fundsChannels({ channels, connectd: o.connectd }) } : {}),
+        ...(channels
+          ? { channels: () => fundsChannels({ channels, connectd: o.connectd }), emergencySat: () => channels.emergencySat() }
+          : {}),
       });
     }
     if (o.channels) {
@@ -238,6 +240,8 @@ export class Lightningd {
     const known = (value_str: string) => ({ value_str, source: 'default' });
     const base: Record<string, unknown> = { network: known(this.o.network), alias: known(this.o.alias), rgb: known(this.o.color) };
     if (this.o.lightningDir !== undefined) base['lightning-dir'] = known(this.o.lightningDir);
+    // Core Lightning shows it in msat (OPT_SHOWMSATS).
+    if (this.o.channels) base['min-emergency-msat'] = { value_msat: this.o.channels.minEmergencySat * 1000, source: 'default' };
     const all = { ...base, ...(this.o.configs?.() ?? {}) };
     return Object.fromEntries(
       Object.keys(all)

@@ -1,6 +1,7 @@
 // The on-chain wallet's JSON-RPC, in Core Lightning's shapes (doc/schemas/newaddr.json,
 // listfunds.json, withdraw.json, listtransactions.json, feerates.json) and error codes
-// (common/jsonrpc_errors.h: 301 FUND_CANNOT_AFFORD, 302 FUND_OUTPUT_IS_DUST, -32602 bad params).
+// (common/jsonrpc_errors.h: 301 FUND_CANNOT_AFFORD, 302 FUND_OUTPUT_IS_DUST, 313
+// FUND_CANNOT_AFFORD_WITH_EMERGENCY, -32602 bad params).
 // Feerates come from the chain backend's `estimatefees`; withdrawals go out through its
 // `sendrawtransaction`.
 import type { ChainBackend, FeeEstimates } from '../../chain/backend.ts';
@@ -11,18 +12,23 @@ import { RpcCode, RpcError, type RpcDispatcher } from './jsonrpc.ts';
 
 export const FUND_CANNOT_AFFORD = 301;
 export const FUND_OUTPUT_IS_DUST = 302;
+/** min-emergency-msat would not be left in the wallet (emergency.ts). */
+export const FUND_CANNOT_AFFORD_WITH_EMERGENCY = 313;
 
 export interface WalletRpcDeps {
   wallet: Wallet;
   chain: Pick<ChainBackend, 'estimatefees' | 'sendrawtransaction'>;
   /** listfunds' `channels` (channel-rpc.ts fundsChannels); none without. */
   channels?: () => Promise<unknown[]>;
+  /** What a withdrawal must leave in the wallet: min-emergency-msat while we have an anchors channel, else 0 (emergency.ts). */
+  emergencySat?: () => number;
 }
 
 /** The most satoshis there can be (21 million bitcoin). */
 const MAX_SAT = 21e14;
 
-function walletRpcError(e: unknown): unknown {
+/** A wallet's failure as Core Lightning's RPC error (fundchannel's too). */
+export function walletRpcError(e: unknown): unknown {
   if (e instanceof FeerateError)
     return new RpcError(e.message.startsWith('Cannot estimate') ? RpcCode.LIGHTNINGD : RpcCode.INVALID_PARAMS, e.message);
   if (!(e instanceof WalletError)) return e;
@@ -31,7 +37,10 @@ function walletRpcError(e: unknown): unknown {
       return new RpcError(FUND_CANNOT_AFFORD, e.message);
     case 'dust':
       return new RpcError(FUND_OUTPUT_IS_DUST, e.message);
+    case 'emergency':
+      return new RpcError(FUND_CANNOT_AFFORD_WITH_EMERGENCY, e.message);
     case 'bad_params':
+    case 'reserved':
       return new RpcError(RpcCode.INVALID_PARAMS, e.message);
     default:
       return new RpcError(RpcCode.LIGHTNINGD, e.message);
@@ -198,7 +207,10 @@ export function registerWalletCommands(rpc: RpcDispatcher, d: WalletRpcDeps): vo
       const minconf = p.minconf === undefined ? 1 : parseMinconf(p.minconf);
       const utxos = p.utxos === undefined ? undefined : parseUtxos(p.utxos);
       const perkw = parseFeerate(p.feerate ?? 'normal', await estimates(d));
-      return d.wallet.withdraw({ destination: p.destination, amount, perkw, minconf, utxos }, tx => d.chain.sendrawtransaction(tx));
+      const emergency_sat = d.emergencySat?.() ?? 0;
+      return d.wallet.withdraw({ destination: p.destination, amount, perkw, minconf, utxos, emergency_sat }, tx =>
+        d.chain.sendrawtransaction(tx),
+      );
     }),
   });
 }
