@@ -67,6 +67,37 @@ describe('channeld: shutdown (BOLT 2)', () => {
     deepEqual(net.a.api!.handoverMessages(), []);
   });
 
+  it("the funder's closing_signed right behind its shutdown, before the handover, is closingd's", async () => {
+    // BOLT 2: once both shutdowns are out with no HTLC left, the funder "SHOULD send a
+    // `closing_signed`" at once; LDK does, so it reaches channeld queued behind its shutdown.
+    const net = await makeNet();
+    await connect(net, false);
+    net.b.shutdownScript = P2WPKH_B;
+    const held: Message[] = [];
+    net.tamper = (from, m) => {
+      if (from !== net.b || m.name !== 'shutdown') return m;
+      held.push(m);
+      return undefined;
+    };
+    await net.a.api!.shutdown(P2WPKH_A);
+    await idle();
+    equal(held.length, 1, "B's shutdown, held back");
+    const s = deserializeChannel(net.a.durable);
+    const closingSigned = encodeMessage({
+      name: 'closing_signed',
+      channel_id: s.params.channelId,
+      fee_satoshis: 200n,
+      signature: new Uint8Array(64).fill(3),
+    } as Message);
+    // Both queued at A in one turn: the shutdown completing the exchange, then the closing_signed.
+    void net.a.owner!.deliver(encodeMessage(held[0]!));
+    void net.a.owner!.deliver(closingSigned);
+    await idle();
+    ok(net.a.handedOver, 'A handed over');
+    deepEqual(net.a.api!.handoverMessages(), [closingSigned], 'the closing_signed kept for closingd');
+    deepEqual(net.a.failures, []);
+  });
+
   it("the peer's update_add_htlc after its shutdown: warning, and the connection ends", async () => {
     const net = await makeNet();
     await connect(net, false);

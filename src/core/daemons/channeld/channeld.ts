@@ -224,8 +224,11 @@ export class Channeld {
   }
 
   async #fromPeer(bytes: Uint8Array): Promise<void> {
-    // A message queued while channeld handed over is closingd's.
-    if (this.#phase === 'closing') return this.#keepForClosingd(bytes);
+    // A message queued while channeld handed over is closingd's; so is one that came behind the
+    // message completing the shutdown, before the pump reached the handover (#closingStep): once
+    // both shutdowns are out with no HTLC left, BOLT 2's funder "SHOULD send a `closing_signed`"
+    // at once (Core Lightning's channeld checks shutdown_complete after each peer message).
+    if (this.#phase === 'closing' || (this.#phase === 'normal' && handoverDue(this.#state))) return this.#keepForClosingd(bytes);
     if (!this.#live()) return;
     let d: ReturnType<typeof decodeMessage>;
     try {

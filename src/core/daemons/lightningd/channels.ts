@@ -915,11 +915,12 @@ export class ChannelControl implements ChainListener {
   /**
    * channeld → lightningd: its new state and what it did to HTLCs, in ONE write of lightningd's
    * database (issue 13 "Persist before send": channeld sends what depends on it only after this).
-   * An instance lightningd has replaced persists nothing.
+   * An instance lightningd has replaced persists nothing. One still starting (not yet in `running`)
+   * does: connectd delivers to it from its attach on (LDK's shutdown right behind channel_ready).
    */
   private async persist(r: Running, p: Persist): Promise<void> {
     const c = this.record(r.dbid);
-    if (r.ended || this.running.get(r.dbid) !== r || !c) throw new Error(`channel ${r.dbid}: this channeld was replaced`);
+    if (r.ended || (this.running.get(r.dbid) ?? r) !== r || !c) throw new Error(`channel ${r.dbid}: this channeld was replaced`);
     const next: ChannelRecord = { ...c, channel: p.state, htlcs: applyHtlcChanges(c.htlcs, p.changes) };
     if (p.changes.length > 0) this.tell('staging', c, p.changes);
     await this.o.db.saveChannel(next);
