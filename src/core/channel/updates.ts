@@ -88,8 +88,12 @@ function committedHtlc(s: ChannelState, offeredByUs: boolean, id: bigint, remove
 /** BOLT 2 `attribution_data`: [`20*u32`:`htlc_hold_times`][`210*sha256[..4]`:`truncated_hmacs`], one 920-byte block here. */
 const HOLD_TIMES_LEN = 80;
 
-function attributionTlvs(a: Uint8Array | undefined): { tlvs?: { attribution_data: { htlc_hold_times: Uint8Array; truncated_hmacs: Uint8Array } } } {
-  return a ? { tlvs: { attribution_data: { htlc_hold_times: a.subarray(0, HOLD_TIMES_LEN), truncated_hmacs: a.subarray(HOLD_TIMES_LEN) } } } : {};
+function attributionTlvs(a: Uint8Array | undefined): {
+  tlvs?: { attribution_data: { htlc_hold_times: Uint8Array; truncated_hmacs: Uint8Array } };
+} {
+  return a
+    ? { tlvs: { attribution_data: { htlc_hold_times: a.subarray(0, HOLD_TIMES_LEN), truncated_hmacs: a.subarray(HOLD_TIMES_LEN) } } }
+    : {};
 }
 
 function attributionOf(m: RemovalMessage): { attribution?: Uint8Array } {

@@ -241,7 +241,12 @@ export class Forwarder implements HtlcListener, ForwardPoint {
    * say whether channeld recorded the add (the forward is that HTLC) or not (never sent: failed).
    */
   private async carryOn(rec: ForwardRecord): Promise<void> {
-    if (rec.preimage) return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, { kind: 'fulfill', preimage: fromHex(rec.preimage), ...downstreamAttribution(rec) });
+    if (rec.preimage)
+      return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, {
+        kind: 'fulfill',
+        preimage: fromHex(rec.preimage),
+        ...downstreamAttribution(rec),
+      });
     if (rec.upstream_reason) return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, upstreamFailure(rec));
     if (rec.status !== 'offered' || rec.out_htlc_id !== undefined || rec.out_channel === undefined) return;
     const key = forwardKey(rec.in_channel, rec.in_htlc_id);

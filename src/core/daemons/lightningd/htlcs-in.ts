@@ -171,7 +171,9 @@ export class IncomingHtlcs implements HtlcListener {
    */
   private async peel(
     h: HtlcRecord,
-  ): Promise<{ resolution: Resolution; sharedSecret?: Uint8Array } | { payload: Uint8Array; sharedSecret: Uint8Array; next?: OnionPacket }> {
+  ): Promise<
+    { resolution: Resolution; sharedSecret?: Uint8Array } | { payload: Uint8Array; sharedSecret: Uint8Array; next?: OnionPacket }
+  > {
     const onion = fromHex(h.onion ?? '');
     const malformed = (name: FailureName) => ({
       resolution: {
