@@ -30,8 +30,10 @@ export function failureText(p: Pick<SendpayRecord, 'erroronion' | 'attribution' 
   const secrets = p.shared_secrets.map(fromHex);
   const reason = fromHex(p.erroronion ?? '');
   let text: string;
+  let erring = secrets.length;
   try {
     const d = decodeErrorPacket(secrets, reason);
+    erring = d.hop + 1;
     const code = d.failure.name === 'unknown' ? d.failure.code : undefined;
     text = `${d.failure.name}${code !== undefined ? ` (0x${code.toString(16)})` : ''} from ${p.route[d.hop]?.id ?? `hop ${d.hop}`}`;
   } catch {
@@ -39,7 +41,8 @@ export function failureText(p: Pick<SendpayRecord, 'erroronion' | 'attribution' 
   }
   if (p.attribution === undefined) return text;
   try {
-    const a = checkFailureAttribution(secrets, reason, fromHex(p.attribution));
+    // The hops up to the erring node's reported (those after it never held the failure).
+    const a = checkFailureAttribution(secrets.slice(0, erring), reason, fromHex(p.attribution));
     if (text === 'unreadable error onion' && a.badHop !== undefined)
       text += `, garbled between ${a.badHop === 0 ? 'us' : p.route[a.badHop - 1]!.id} and ${p.route[a.badHop]?.id ?? `hop ${a.badHop}`}`;
     return `${text}${holdTimesText(a.holdTimes)}`;
