@@ -234,6 +234,21 @@ const HASH_PRE = new Uint8Array(32).fill(42);
 const HASH = sha256(HASH_PRE);
 
 /** The failure the payer reads from upstream's fail of `id`: the failing hop's index and the failure. */
+/** B with two forwards of 100,000 msat offered to C (outgoing HTLC ids 0 and 1); the payer's secrets of each. */
+async function twoForwardsOffered() {
+  const n = await node();
+  const out = 100_000n;
+  const s0 = n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
+  await until(() => n.adds.length === 1);
+  const s1 = n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 101, out, outCltv: HEIGHT + 61, hash: HASH });
+  await until(() => n.adds.length === 2);
+  await n.outPersist([
+    { kind: 'offered', id: 0n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 },
+    { kind: 'offered', id: 1n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 61 },
+  ]);
+  return { n, out, s0, s1 };
+}
+
 function payerReads(up: Upstream[], id: bigint, secrets: Uint8Array[]) {
   const f = up.find(u => u.id === id);
   ok(f?.kind === 'fail', `failed upstream with an error onion: ${JSON.stringify(f?.kind)}`);
@@ -394,16 +409,7 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
   });
 
   it('downstream failure: the payer decodes the downstream failure at its position; malformed becomes an error onion', async () => {
-    const n = await node();
-    const out = 100_000n;
-    const s0 = n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
-    await until(() => n.adds.length === 1);
-    const s1 = n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 101, out, outCltv: HEIGHT + 61, hash: HASH });
-    await until(() => n.adds.length === 2);
-    await n.outPersist([
-      { kind: 'offered', id: 0n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 },
-      { kind: 'offered', id: 1n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 61 },
-    ]);
+    const { n, out, s0, s1 } = await twoForwardsOffered();
     // C fails the first with its own error onion; the second comes back malformed.
     const cSecret = peelOnion(C_SECRET, n.adds[0]!.onion, HASH).sharedSecret;
     const reason = createErrorPacket(
@@ -428,16 +434,7 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
   });
 
   it('attribution data (BOLT 4): B adds its layer over C’s with the time it held each HTLC, on a failure and a fulfil; its own failure starts one', async () => {
-    const n = await node();
-    const out = 100_000n;
-    const s0 = n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
-    await until(() => n.adds.length === 1);
-    const s1 = n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 101, out, outCltv: HEIGHT + 61, hash: HASH });
-    await until(() => n.adds.length === 2);
-    await n.outPersist([
-      { kind: 'offered', id: 0n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 },
-      { kind: 'offered', id: 1n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 61 },
-    ]);
+    const { n, out, s0, s1 } = await twoForwardsOffered();
     n.clock.ms += 2_599;
     // C (the erring node, then the final node) starts the data with its own hold time.
     const c0 = peelOnion(C_SECRET, n.adds[0]!.onion, HASH).sharedSecret;
