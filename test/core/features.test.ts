@@ -340,9 +340,9 @@ describe('ourFeatures', () => {
     Eclair: [0, 7, 8, 11, 12, 14, 17, 19, 23, 25, 27, 29, 35, 37, 39, 44, 47, 61, 63, 81],
   };
 
-  it('is exactly bits 1, 5, 7, 9, 11, 13, 15, 23, 43, 45 in init and node_announcement', () => {
-    equal(ourFeatures('I').toHex(), '28000080aaa2');
-    deepEqual(ourFeatures('I').bits(), [1, 5, 7, 9, 11, 13, 15, 23, 43, 45]);
+  it('is exactly bits 1, 5, 7, 9, 11, 13, 15, 23, 37, 43, 45 in init and node_announcement', () => {
+    equal(ourFeatures('I').toHex(), '28200080aaa2');
+    deepEqual(ourFeatures('I').bits(), [1, 5, 7, 9, 11, 13, 15, 23, 37, 43, 45]);
     ok(ourFeatures('N').equals(ourFeatures('I')));
   });
 
@@ -375,17 +375,18 @@ describe('ourFeatures', () => {
     const md = ourFeaturesMarkdown();
     const lines = md.trim().split('\n');
     equal(lines[0], '| bit | name | required/optional | why |');
-    equal(lines.length, 2 + 10);
+    equal(lines.length, 2 + 11);
     ok(lines[2]!.startsWith('| 1 | `option_data_loss_protect` | optional |'), lines[2]);
     ok(lines[3]!.startsWith('| 5 | `option_upfront_shutdown_script` | optional |'), lines[3]);
     ok(lines[9]!.startsWith('| 23 | `option_anchors` | optional |'), lines[9]);
-    ok(lines[10]!.startsWith('| 43 | `option_provide_storage` | optional |'), lines[9]);
-    ok(lines[11]!.startsWith('| 45 | `option_channel_type` | optional |'), lines[10]);
+    ok(lines[10]!.startsWith('| 37 | `option_attribution_data` | optional |'), lines[10]);
+    ok(lines[11]!.startsWith('| 43 | `option_provide_storage` | optional |'), lines[11]);
+    ok(lines[12]!.startsWith('| 45 | `option_channel_type` | optional |'), lines[12]);
   });
 
   it('is the same vector every call (immutable)', () => {
     const a = ourFeatures('I');
     a.withFeature('option_dual_fund');
-    equal(toHex(ourFeatures('I').toBytes()), '28000080aaa2');
+    equal(toHex(ourFeatures('I').toBytes()), '28200080aaa2');
   });
 });

@@ -10,6 +10,7 @@ import { FeatureVector } from '../../src/core/features/index.ts';
 import { RpcDispatcher } from '../../src/core/daemons/lightningd/jsonrpc.ts';
 import { IncomingHtlcs, type ChanneldHtlcs } from '../../src/core/daemons/lightningd/htlcs-in.ts';
 import { FinalReceiver } from '../../src/core/daemons/lightningd/receive.ts';
+import { failWith, withAttribution } from '../../src/core/daemons/lightningd/htlc-resolution.ts';
 import { Forwarder, type ForwardChannels } from '../../src/core/daemons/lightningd/forward.ts';
 import { registerForwardCommands } from '../../src/core/daemons/lightningd/forward-rpc.ts';
 import type { HtlcListener } from '../../src/core/daemons/lightningd/channels.ts';
@@ -20,6 +21,8 @@ import { getPublicKey, sha256, sha256d, verifyDigest } from '../../src/core/cryp
 import { blindedFee, blindedRelay, buildPartOnion, receivePath, type PricedHop } from '../../src/core/pay/index.ts';
 import {
   blindedNodeSecret,
+  checkAttribution,
+  checkFailureAttribution,
   createErrorPacket,
   createOnion,
   failureCode,
@@ -76,6 +79,9 @@ async function node(storage = new MemoryLightningdStorage(), outExtra: Partial<C
     [...storage.records.entries()].some(([k, v]) => k.includes('forwards') && v.includes(toHex(preimage)));
   /** Whether the forward's preimage was durable at each fulfil upstream. */
   const fulfilDurable: boolean[] = [];
+  /** The attribution_data handed upstream with each fulfil or failure, by incoming HTLC id; IncomingHtlcs' clock. */
+  const attributions = new Map<bigint, Uint8Array>();
+  const clock = { ms: T0_MS };
   const channels: ForwardChannels = {
     onHtlcs: l => (listeners.add(l), () => listeners.delete(l)),
     channeldOf: dbid =>
@@ -103,11 +109,15 @@ async function node(storage = new MemoryLightningdStorage(), outExtra: Partial<C
     log: quiet,
   });
   const upstreamChanneld: ChanneldHtlcs = {
-    fulfillHtlc: async (id, preimage) => {
+    fulfillHtlc: async (id, preimage, attribution) => {
+      if (attribution) attributions.set(id, attribution);
       fulfilDurable.push(durable(preimage));
       upstream.push({ kind: 'fulfill', id, preimage: toHex(preimage) });
     },
-    failHtlc: async (id, reason) => void upstream.push({ kind: 'fail', id, reason }),
+    failHtlc: async (id, reason, attribution) => {
+      if (attribution) attributions.set(id, attribution);
+      upstream.push({ kind: 'fail', id, reason });
+    },
     failMalformedHtlc: async (id, _sha, code) => void upstream.push({ kind: 'malformed', id, code }),
   };
   const receiver = new FinalReceiver({
@@ -124,6 +134,7 @@ async function node(storage = new MemoryLightningdStorage(), outExtra: Partial<C
     receiver,
     forwarder,
     onchain: async (dbid, preimage) => void onchain.push({ dbid, preimage: toHex(preimage), durable: durable(preimage) }),
+    nowMs: () => clock.ms,
     log: quiet,
   });
   listeners.add(incoming);
@@ -195,6 +206,8 @@ async function node(storage = new MemoryLightningdStorage(), outExtra: Partial<C
     rpc,
     adds,
     upstream,
+    attributions,
+    clock,
     addBehaviour,
     forwarder,
     incoming,
@@ -221,6 +234,21 @@ const HASH_PRE = new Uint8Array(32).fill(42);
 const HASH = sha256(HASH_PRE);
 
 /** The failure the payer reads from upstream's fail of `id`: the failing hop's index and the failure. */
+/** B with two forwards of 100,000 msat offered to C (outgoing HTLC ids 0 and 1); the payer's secrets of each. */
+async function twoForwardsOffered() {
+  const n = await node();
+  const out = 100_000n;
+  const s0 = n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
+  await until(() => n.adds.length === 1);
+  const s1 = n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 101, out, outCltv: HEIGHT + 61, hash: HASH });
+  await until(() => n.adds.length === 2);
+  await n.outPersist([
+    { kind: 'offered', id: 0n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 },
+    { kind: 'offered', id: 1n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 61 },
+  ]);
+  return { n, out, s0, s1 };
+}
+
 function payerReads(up: Upstream[], id: bigint, secrets: Uint8Array[]) {
   const f = up.find(u => u.id === id);
   ok(f?.kind === 'fail', `failed upstream with an error onion: ${JSON.stringify(f?.kind)}`);
@@ -381,16 +409,7 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
   });
 
   it('downstream failure: the payer decodes the downstream failure at its position; malformed becomes an error onion', async () => {
-    const n = await node();
-    const out = 100_000n;
-    const s0 = n.arrive({ id: 0n, inAmt: out + fee(out), inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
-    await until(() => n.adds.length === 1);
-    const s1 = n.arrive({ id: 1n, inAmt: out + fee(out), inCltv: HEIGHT + 101, out, outCltv: HEIGHT + 61, hash: HASH });
-    await until(() => n.adds.length === 2);
-    await n.outPersist([
-      { kind: 'offered', id: 0n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 60 },
-      { kind: 'offered', id: 1n, amountMsat: out, paymentHash: HASH, cltvExpiry: HEIGHT + 61 },
-    ]);
+    const { n, out, s0, s1 } = await twoForwardsOffered();
     // C fails the first with its own error onion; the second comes back malformed.
     const cSecret = peelOnion(C_SECRET, n.adds[0]!.onion, HASH).sharedSecret;
     const reason = createErrorPacket(
@@ -412,6 +431,36 @@ describe('lightningd forwards HTLCs (Core Lightning peer_htlcs.c forward_htlc)',
     deepEqual(r1.failure.sha256_of_onion, sha);
     const l = (await n.rpc.call('listforwards', { status: 'failed' })) as { forwards: unknown[] };
     equal(l.forwards.length, 2);
+  });
+
+  it('attribution data (BOLT 4): B adds its layer over C’s with the time it held each HTLC, on a failure and a fulfil; its own failure starts one', async () => {
+    const { n, out, s0, s1 } = await twoForwardsOffered();
+    n.clock.ms += 2_599;
+    // C (the erring node, then the final node) starts the data with its own hold time.
+    const c0 = peelOnion(C_SECRET, n.adds[0]!.onion, HASH).sharedSecret;
+    const c1 = peelOnion(C_SECRET, n.adds[1]!.onion, HASH).sharedSecret;
+    const failed = withAttribution(failWith(c0, { name: 'incorrect_or_unknown_payment_details', htlc_msat: out, height: HEIGHT }), {
+      sharedSecret: c0,
+      heldMs: 300,
+    });
+    const paid = withAttribution({ kind: 'fulfill', preimage: HASH_PRE }, { sharedSecret: c1, heldMs: 100 });
+    ok(failed.kind === 'fail' && failed.attribution && paid.kind === 'fulfill' && paid.attribution);
+    await n.outPersist([
+      { kind: 'failed', id: 0n, reason: failed.reason, attribution: failed.attribution },
+      { kind: 'fulfilled', id: 1n, preimage: HASH_PRE, attribution: paid.attribution },
+    ]);
+    await until(() => n.upstream.length === 2);
+    const f = n.upstream.find(u => u.id === 0n);
+    ok(f?.kind === 'fail');
+    deepEqual(checkFailureAttribution(s0, f.reason, n.attributions.get(0n)!), { holdTimes: [25, 3] });
+    deepEqual(checkAttribution(s1, [], n.attributions.get(1n)!), { holdTimes: [25, 1] });
+    // B's own failure (fee_insufficient at once): B is the erring node, holding it 0 ms.
+    const s2 = n.arrive({ id: 2n, inAmt: out + fee(out) - 1n, inCltv: HEIGHT + 100, out, outCltv: HEIGHT + 60, hash: HASH });
+    await until(() => n.upstream.length === 3);
+    const f2 = n.upstream.find(u => u.id === 2n);
+    ok(f2?.kind === 'fail');
+    equal(payerReads(n.upstream, 2n, s2).failure.name, 'fee_insufficient');
+    deepEqual(checkFailureAttribution(s2.slice(0, 1), f2.reason, n.attributions.get(2n)!), { holdTimes: [0] });
   });
 
   it('restart mid-forward: an offered forward is fulfilled upstream once the outgoing channel settles it', async () => {

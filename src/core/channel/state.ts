@@ -58,11 +58,15 @@ export interface FulfillHtlc {
   kind: 'fulfill';
   id: bigint;
   preimage: Uint8Array;
+  /** BOLT 2 `attribution_data` (920 bytes), kept with the removal so a retransmission carries it identically. */
+  attribution?: Uint8Array;
 }
 export interface FailHtlc {
   kind: 'fail';
   id: bigint;
   reason: Uint8Array;
+  /** BOLT 2 `attribution_data` (920 bytes), kept with the removal so a retransmission carries it identically. */
+  attribution?: Uint8Array;
 }
 export interface FailMalformedHtlc {
   kind: 'fail_malformed';

@@ -1,7 +1,7 @@
 // BOLT 2 updates, sent and received: update_add_htlc, update_fulfill_htlc, update_fail_htlc,
 // update_fail_malformed_htlc, update_fee. Each is only proposed here; the commitment dance
 // (dance.ts) carries it into both commitments.
-import { equal } from '../base/bytes.ts';
+import { concat, equal } from '../base/bytes.ts';
 import { sha256 } from '../crypto/primitives.ts';
 import type { MessageOf } from '../wire/messages.ts';
 import { ChannelError } from './errors.ts';
@@ -85,15 +85,32 @@ function committedHtlc(s: ChannelState, offeredByUs: boolean, id: bigint, remove
   return inLocal && inRemote && !removing ? inLocal.add : undefined;
 }
 
+/** BOLT 2 `attribution_data`: [`20*u32`:`htlc_hold_times`][`210*sha256[..4]`:`truncated_hmacs`], one 920-byte block here. */
+const HOLD_TIMES_LEN = 80;
+
+function attributionTlvs(a: Uint8Array | undefined): {
+  tlvs?: { attribution_data: { htlc_hold_times: Uint8Array; truncated_hmacs: Uint8Array } };
+} {
+  return a
+    ? { tlvs: { attribution_data: { htlc_hold_times: a.subarray(0, HOLD_TIMES_LEN), truncated_hmacs: a.subarray(HOLD_TIMES_LEN) } } }
+    : {};
+}
+
+function attributionOf(m: RemovalMessage): { attribution?: Uint8Array } {
+  const a = m.name === 'update_fail_malformed_htlc' ? undefined : m.tlvs?.attribution_data;
+  return a ? { attribution: concat(a.htlc_hold_times, a.truncated_hmacs) } : {};
+}
+
 function removalMessage(channel_id: Uint8Array, r: Removal): RemovalMessage {
-  if (r.kind === 'fulfill') return { name: 'update_fulfill_htlc', channel_id, id: r.id, payment_preimage: r.preimage };
-  if (r.kind === 'fail') return { name: 'update_fail_htlc', channel_id, id: r.id, reason: r.reason };
+  if (r.kind === 'fulfill')
+    return { name: 'update_fulfill_htlc', channel_id, id: r.id, payment_preimage: r.preimage, ...attributionTlvs(r.attribution) };
+  if (r.kind === 'fail') return { name: 'update_fail_htlc', channel_id, id: r.id, reason: r.reason, ...attributionTlvs(r.attribution) };
   return { name: 'update_fail_malformed_htlc', channel_id, id: r.id, sha256_of_onion: r.sha256OfOnion, failure_code: r.failureCode };
 }
 
 function removalOf(m: RemovalMessage): Removal {
-  if (m.name === 'update_fulfill_htlc') return { kind: 'fulfill', id: m.id, preimage: m.payment_preimage };
-  if (m.name === 'update_fail_htlc') return { kind: 'fail', id: m.id, reason: m.reason };
+  if (m.name === 'update_fulfill_htlc') return { kind: 'fulfill', id: m.id, preimage: m.payment_preimage, ...attributionOf(m) };
+  if (m.name === 'update_fail_htlc') return { kind: 'fail', id: m.id, reason: m.reason, ...attributionOf(m) };
   return { kind: 'fail_malformed', id: m.id, sha256OfOnion: m.sha256_of_onion, failureCode: m.failure_code };
 }
 

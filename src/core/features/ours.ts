@@ -73,6 +73,12 @@ export const OUR_FEATURES: readonly OurFeature[] = Object.freeze([
     why: 'ASSUMED by BOLT 9. LDK and Eclair drop peers that do not offer it. Our invoices always carry a payment secret and our final-node checks require it; our payments carry the one in the invoice.',
   },
   {
+    name: 'option_attribution_data',
+    support: 'optional',
+    places: ['I', 'N'],
+    why: 'BOLT 4 "Returning Errors": each fulfil and failure of an HTLC we received carries `attribution_data` with our hold time (lightningd/htlc-resolution.ts, over what the downstream sent when we forward; none when the HTLC came with `path_key`), channeld keeps it with the removal for retransmission, and as payer we read the hold times and blame the pair of hops whose HMAC fails for an error onion no hop\'s HMAC matches.',
+  },
+  {
     name: 'option_provide_storage',
     support: 'optional',
     places: ['I', 'N'],

@@ -6,6 +6,7 @@
 import { concat } from '../base/bytes.ts';
 import { hmacSha256 } from '../crypto/primitives.ts';
 import { generateCipherStream, generateKey, xor } from './crypto.ts';
+import { obfuscateError } from './error-onion.ts';
 import { OnionError } from './errors.ts';
 
 /** "the maximum supported number of hops in a route (20)". */
@@ -102,4 +103,21 @@ export function checkAttribution(
     data = next;
   }
   return { holdTimes };
+}
+
+/**
+ * At the origin, for `update_fail_htlc`: the return packet each hop made its HMACs over is what it
+ * received (the erring node's, its plaintext), so it is the `reason` with the `ammag` streams of
+ * that hop and the hops before it taken off; then checkAttribution. A bad HMAC at hop i puts the
+ * blame on the pair of hop i-1 and hop i ("it is impossible to know whether sender or receiver
+ * modified the message"), or hop i has no `option_attribution_data`.
+ */
+export function checkFailureAttribution(sharedSecrets: readonly Uint8Array[], reason: Uint8Array, attribution: Uint8Array): Attribution {
+  const packets: Uint8Array[] = [];
+  let p = reason;
+  for (const ss of sharedSecrets.slice(0, ATTRIBUTION_MAX_HOPS)) {
+    p = obfuscateError(ss, p);
+    packets.push(p);
+  }
+  return checkAttribution(sharedSecrets, packets, attribution);
 }

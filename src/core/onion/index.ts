@@ -43,4 +43,11 @@ export {
   type EncryptedData,
   type UnblindedHop,
 } from './blinding.ts';
-export { ATTRIBUTION_DATA_LEN, ATTRIBUTION_MAX_HOPS, addAttribution, checkAttribution, type Attribution } from './attribution.ts';
+export {
+  ATTRIBUTION_DATA_LEN,
+  ATTRIBUTION_MAX_HOPS,
+  addAttribution,
+  checkAttribution,
+  checkFailureAttribution,
+  type Attribution,
+} from './attribution.ts';

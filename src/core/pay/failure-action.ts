@@ -3,6 +3,9 @@
 // ends the payment (except mpp_timeout: try again); an UPDATE failure brings a channel_update to
 // apply; a channel failure excludes the channel after the erring node; a NODE failure excludes
 // that node; a temporary_channel_failure says the channel carries less than that amount now.
+import { checkFailureAttribution } from '../onion/attribution.ts';
+import { decodeErrorPacket } from '../onion/error-onion.ts';
+import { OnionError } from '../onion/errors.ts';
 import { BADONION, NODE, failureCode, type Failure, type UnknownFailure } from '../onion/failures.ts';
 import type { PricedHop } from './route.ts';
 
@@ -69,6 +72,41 @@ export function failureAction(route: readonly PricedHop[], hop: number, failure:
   // unknown_next_peer, permanent_channel_failure, required_channel_feature_missing, expiry_too_far,
   // and channel failures of codes we do not know, PERM or not.
   return { kind: 'retry', exclude: [half(next)], reason };
+}
+
+/**
+ * A part's `update_fail_htlc` at the origin (BOLT 4 "Returning Errors"): the error onion read with
+ * the route's shared secrets and acted on; if no hop's HMAC matches it, "When the failure source
+ * cannot be identified from the return packet AND `attribution_data` is present: SHOULD use
+ * `attribution_data` to identify the failure source" (garbledAction); else unattributableAction.
+ */
+export function failedPartAction(
+  route: readonly PricedHop[],
+  sharedSecrets: readonly Uint8Array[],
+  reason: Uint8Array,
+  attribution?: Uint8Array,
+  sentAt?: number,
+): FailureAction {
+  try {
+    const d = decodeErrorPacket(sharedSecrets, reason);
+    return failureAction(route, d.hop, d.failure, sentAt);
+  } catch (e) {
+    if (!(e instanceof OnionError)) throw e;
+  }
+  const bad = attribution && checkFailureAttribution(sharedSecrets, reason, attribution).badHop;
+  return bad !== undefined ? garbledAction(route, bad) : unattributableAction(route);
+}
+
+/**
+ * The attribution HMAC of hop `bad` did not match (BOLT 4: "the node should penalize this hop";
+ * "Blame is still only assignable to a pair of nodes"): the channel between that hop and the one
+ * before it (ours, for the first hop) is avoided. A direct route has nothing else to try.
+ */
+export function garbledAction(route: readonly PricedHop[], bad: number): FailureAction {
+  const at = route[bad]!;
+  const reason = `error onion garbled between ${bad === 0 ? 'us' : route[bad - 1]!.id} and ${at.id}`;
+  if (route.length === 1) return { kind: 'final', reason };
+  return { kind: 'retry', exclude: [half(at)], reason };
 }
 
 /** No hop's HMAC matched the error packet: someone on the route garbled it. We cannot tell who, so

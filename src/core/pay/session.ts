@@ -6,14 +6,12 @@
 // The caller sends the parts, feeds back what became of them, and calls `step` after each event.
 import { equal } from '../base/bytes.ts';
 import { sha256 } from '../crypto/primitives.ts';
-import { decodeErrorPacket } from '../onion/error-onion.ts';
-import { OnionError } from '../onion/errors.ts';
 import type { UnknownTlv } from '../wire/schema.ts';
 import { parseScid } from '../wire/scid.ts';
 import type { BlindedPath } from '../onion/blinding.ts';
 import { blindedFee, type BlindedPayInfo } from './blinded.ts';
 import { checkFailureUpdate } from './failure-update.ts';
-import { failureAction, unattributableAction, type FailureAction } from './failure-action.ts';
+import { failedPartAction, type FailureAction } from './failure-action.ts';
 import { buildPartOnion, type PartOnion } from './onion-build.ts';
 import { halfKey, RouteOverlay, type OverlaySnapshot } from './overlay.ts';
 import { planRoute, type PayGraph, type PricedHop } from './route.ts';
@@ -205,18 +203,10 @@ export class PaySession {
     this.preimage = preimage;
   }
 
-  /** `update_fail_htlc` came back: `reason` is the error onion. */
-  failed(partid: number, reason: Uint8Array): void {
+  /** `update_fail_htlc` came back: `reason` is the error onion, `attribution` its `attribution_data` if the peer sent one. */
+  failed(partid: number, reason: Uint8Array, attribution?: Uint8Array): void {
     const p = this.part(partid);
-    let action: FailureAction;
-    try {
-      const d = decodeErrorPacket(p.sharedSecrets, reason);
-      action = failureAction(p.route, d.hop, d.failure, p.blockheight);
-    } catch (e) {
-      if (!(e instanceof OnionError)) throw e;
-      action = unattributableAction(p.route);
-    }
-    this.settle(p, action);
+    this.settle(p, failedPartAction(p.route, p.sharedSecrets, reason, attribution, p.blockheight));
   }
 
   /** Our peer answered `update_fail_malformed_htlc`: it could not read the onion we built for it. */

@@ -43,9 +43,9 @@ export function onTheirRevocation(settled: readonly Update[], failOnceCommitted:
           },
         ];
       case 'fulfill':
-        return [{ kind: 'fulfilled', id: u.id, preimage: u.preimage }];
+        return [{ kind: 'fulfilled', id: u.id, preimage: u.preimage, ...(u.attribution ? { attribution: u.attribution } : {}) }];
       case 'fail':
-        return [{ kind: 'failed', id: u.id, reason: u.reason }];
+        return [{ kind: 'failed', id: u.id, reason: u.reason, ...(u.attribution ? { attribution: u.attribution } : {}) }];
       case 'fail_malformed':
         return [{ kind: 'failed', id: u.id, sha256OfOnion: u.sha256OfOnion, failureCode: u.failureCode }];
       case 'fee':

@@ -159,8 +159,8 @@ export class Channeld {
       });
       return committed;
     },
-    fulfillHtlc: (id, preimage) => this.#remove({ kind: 'fulfill', id, preimage }),
-    failHtlc: (id, reason) => this.#remove({ kind: 'fail', id, reason }),
+    fulfillHtlc: (id, preimage, attribution) => this.#remove({ kind: 'fulfill', id, preimage, ...(attribution ? { attribution } : {}) }),
+    failHtlc: (id, reason, attribution) => this.#remove({ kind: 'fail', id, reason, ...(attribution ? { attribution } : {}) }),
     failMalformedHtlc: (id, sha256OfOnion, failureCode) => this.#remove({ kind: 'fail_malformed', id, sha256OfOnion, failureCode }),
     updateFee: feeratePerKw =>
       this.#request(async () => {

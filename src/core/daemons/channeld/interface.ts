@@ -78,9 +78,12 @@ export interface ChanneldDaemonApi {
    * Settles an HTLC the peer offered (reported as `incoming`): answers once the update is durable
    * and sent. The same removal again (lightningd repeating itself after a restart) is a no-op.
    */
-  fulfillHtlc(id: bigint, preimage: Uint8Array): Promise<void>;
-  /** `reason`: BOLT 4's encrypted failure onion. */
-  failHtlc(id: bigint, reason: Uint8Array): Promise<void>;
+  fulfillHtlc(id: bigint, preimage: Uint8Array, attribution?: Uint8Array): Promise<void>;
+  /**
+   * `reason`: BOLT 4's encrypted failure onion. `attribution` (both): BOLT 2's `attribution_data`
+   * (920 bytes), kept in the state with the removal and sent with it (again identically on retransmission).
+   */
+  failHtlc(id: bigint, reason: Uint8Array, attribution?: Uint8Array): Promise<void>;
   /** BOLT 2 update_fail_malformed_htlc: `failureCode` must have BADONION. */
   failMalformedHtlc(id: bigint, sha256OfOnion: Uint8Array, failureCode: number): Promise<void>;
   /** The opener changes the commitment feerate (update_fee). */
@@ -159,10 +162,10 @@ export type HtlcChange =
       pathKey?: Uint8Array;
       overDustExposure?: boolean;
     }
-  /** Our HTLC, fulfilled by the peer, irrevocably removed. */
-  | { kind: 'fulfilled'; id: bigint; preimage: Uint8Array }
+  /** Our HTLC, fulfilled by the peer, irrevocably removed (`attribution`: the peer's `attribution_data`, if it sent one). */
+  | { kind: 'fulfilled'; id: bigint; preimage: Uint8Array; attribution?: Uint8Array }
   /** Our HTLC, failed by the peer, irrevocably removed. */
-  | { kind: 'failed'; id: bigint; reason?: Uint8Array; sha256OfOnion?: Uint8Array; failureCode?: number }
+  | { kind: 'failed'; id: bigint; reason?: Uint8Array; attribution?: Uint8Array; sha256OfOnion?: Uint8Array; failureCode?: number }
   /** The peer's HTLC: our fulfill or fail of it is irrevocably committed. */
   | { kind: 'resolved'; id: bigint };
 

@@ -42,6 +42,11 @@ export interface ForwardRecord {
   /** Failed: the error onion to give upstream, already obfuscated with our shared secret. */
   upstream_reason?: string;
   /**
+   * The downstream's `attribution_data` with its fulfil or with the failure whose error onion we
+   * relay (BOLT 4): our layer is added to it upstream (htlc-resolution.ts withAttribution).
+   */
+  downstream_attribution?: string;
+  /**
    * A forward inside a blinded route (BOLT 4 "Route Blinding"): `intro` (the payload carried
    * `current_path_key`) or `inside` (the incoming update_add_htlc carried `path_key`); the
    * `path_key` the outgoing HTLC carries, and the incoming onion's SHA256 for invalid_onion_blinding.

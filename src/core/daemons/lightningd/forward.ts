@@ -241,7 +241,12 @@ export class Forwarder implements HtlcListener, ForwardPoint {
    * say whether channeld recorded the add (the forward is that HTLC) or not (never sent: failed).
    */
   private async carryOn(rec: ForwardRecord): Promise<void> {
-    if (rec.preimage) return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, { kind: 'fulfill', preimage: fromHex(rec.preimage) });
+    if (rec.preimage)
+      return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, {
+        kind: 'fulfill',
+        preimage: fromHex(rec.preimage),
+        ...downstreamAttribution(rec),
+      });
     if (rec.upstream_reason) return this.resolveUpstream(rec.in_channel, rec.in_htlc_id, upstreamFailure(rec));
     if (rec.status !== 'offered' || rec.out_htlc_id !== undefined || rec.out_channel === undefined) return;
     const key = forwardKey(rec.in_channel, rec.in_htlc_id);
@@ -305,11 +310,14 @@ export class Forwarder implements HtlcListener, ForwardPoint {
           this.o.log.warn(`forward ${f.payment_hash}: a preimage that does not hash to it`);
           continue;
         }
-        stageForward(db, { ...f, status: 'settled', preimage: toHex(ch.preimage), resolved_time: now });
+        const attribution = ch.attribution && !f.blinded ? { downstream_attribution: toHex(ch.attribution) } : {};
+        stageForward(db, { ...f, status: 'settled', preimage: toHex(ch.preimage), resolved_time: now, ...attribution });
       } else if (ch.kind === 'failed') {
         const f = forwardOfOut(db, c.dbid, ch.id);
         if (!f || f.status !== 'offered') continue;
-        stageForward(db, { ...f, status: 'failed', resolved_time: now, upstream_reason: toHex(upstreamReason(f, ch)) });
+        // Relayed as it came (not in a blinded route, where our own failure replaces it: upstreamReason).
+        const attribution = ch.reason && ch.attribution && !f.blinded ? { downstream_attribution: toHex(ch.attribution) } : {};
+        stageForward(db, { ...f, status: 'failed', resolved_time: now, upstream_reason: toHex(upstreamReason(f, ch)), ...attribution });
       }
     }
   }
@@ -412,7 +420,12 @@ function upstreamFailure(rec: ForwardRecord): Resolution {
       sha256OfOnion: rec.onion_sha256 ? fromHex(rec.onion_sha256) : new Uint8Array(32),
       code: failureCode('invalid_onion_blinding'),
     };
-  return { kind: 'fail', reason: fromHex(rec.upstream_reason!) };
+  return { kind: 'fail', reason: fromHex(rec.upstream_reason!), ...downstreamAttribution(rec) };
+}
+
+/** What the downstream sent as `attribution_data`, for our layer over it (htlc-resolution.ts withAttribution). */
+function downstreamAttribution(rec: ForwardRecord): { attribution?: Uint8Array } {
+  return rec.downstream_attribution ? { attribution: fromHex(rec.downstream_attribution) } : {};
 }
 
 /**

@@ -3,14 +3,41 @@
 // released for incoming HTLCs, which onchaind claims with once the channel is on chain.
 import { fromHex, toHex } from '../../base/bytes.ts';
 import { sha256 } from '../../crypto/primitives.ts';
-import { createErrorPacket, encodeFailure, failureCode, type Failure } from '../../onion/index.ts';
+import { addAttribution, createErrorPacket, encodeFailure, failureCode, obfuscateError, type Failure } from '../../onion/index.ts';
 import type { LightningdDb } from './db.ts';
 import { forwards } from './forward-store.ts';
 
+/**
+ * `attribution` (BOLT 2 `attribution_data`): as a decider gives it, what came from downstream (a
+ * forward's); once IncomingHtlcs has added our layer (withAttribution), what goes upstream.
+ */
 export type Resolution =
-  | { kind: 'fulfill'; preimage: Uint8Array }
-  | { kind: 'fail'; reason: Uint8Array }
+  | { kind: 'fulfill'; preimage: Uint8Array; attribution?: Uint8Array }
+  | { kind: 'fail'; reason: Uint8Array; attribution?: Uint8Array }
   | { kind: 'malformed'; sha256OfOnion: Uint8Array; code: number };
+
+/** BOLT 4: `htlc_hold_times` are "in units of 100 milliseconds" (a u32). */
+export function holdTimeUnits(heldMs: number): number {
+  return Math.min(0xffffffff, Math.max(0, Math.floor(heldMs / 100)));
+}
+
+/**
+ * Our layer of `attribution_data` on a fulfil or failure of an incoming HTLC we held `heldMs` (BOLT 4
+ * "Returning Errors": the erring node "MUST initialize `attribution_data`", a node relaying a failure
+ * "if `attribution_data` is received from downstream: MUST transform" it, "otherwise: MUST instantiate
+ * an all-zeroes `attribution_data` block", then "MUST update" it; BOLT 2 the same for
+ * update_fulfill_htlc). Our HMACs cover the return packet before our `ammag` stream, which is our
+ * `reason` with that stream taken off again (the XOR is its own inverse): the erring node's packet
+ * or the downstream's. `layer` absent (BOLT 2: not "if `path_key` is set in the incoming
+ * `update_add_htlc`", or an onion we could not peel): no attribution data goes upstream.
+ */
+export function withAttribution(r: Resolution, layer?: { sharedSecret: Uint8Array; heldMs: number }): Resolution {
+  if (r.kind === 'malformed') return r;
+  const { attribution: downstream, ...rest } = r;
+  if (!layer) return rest;
+  const packet = r.kind === 'fail' ? obfuscateError(layer.sharedSecret, r.reason) : new Uint8Array(0);
+  return { ...rest, attribution: addAttribution(layer.sharedSecret, packet, holdTimeUnits(layer.heldMs), downstream) };
+}
 
 /** BOLT 4 "Returning Errors": the failure in an error onion with this hop's shared secret. */
 export function failWith(sharedSecret: Uint8Array, f: Failure): Resolution {

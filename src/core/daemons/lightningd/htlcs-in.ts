@@ -28,7 +28,7 @@ import type { ChanneldDaemonApi, HtlcChange } from '../channeld/interface.ts';
 import type { HtlcListener } from './channels.ts';
 import type { ChannelRecord, HtlcRecord } from './db.ts';
 import { blindedFinal, blindedRelay } from '../../pay/index.ts';
-import { failIncoming, failWith, type Resolution } from './htlc-resolution.ts';
+import { failIncoming, failWith, withAttribution, type Resolution } from './htlc-resolution.ts';
 import type { BlindedHop, ForwardPoint } from './forward.ts';
 import type { FinalReceiver, IncomingPart } from './receive.ts';
 
@@ -49,6 +49,8 @@ export interface IncomingDeps {
    * the channel's onchaind if the channel is on chain (channels.ts preimageReleased).
    */
   onchain?(dbid: string, preimage: Uint8Array): Promise<void>;
+  /** Milliseconds: how long we held an HTLC, for its `attribution_data` hold time (absent: Date.now). */
+  nowMs?(): number;
   log: Log;
 }
 
@@ -59,6 +61,8 @@ export class IncomingHtlcs implements HtlcListener {
   private readonly resolutions = new Map<string, Resolution>();
   /** Being decided, or held in an HTLC set by the receiver. */
   private readonly busy = new Set<string>();
+  /** Onions peeled, not yet reported resolved: the shared secret and since when we hold it (attribution data). */
+  private readonly held = new Map<string, { sharedSecret: Uint8Array; since: number; inside: boolean }>();
 
   constructor(private readonly d: IncomingDeps) {
     d.receiver.bind((part, r) => this.resolve(part.channel, part.id, r));
@@ -72,6 +76,7 @@ export class IncomingHtlcs implements HtlcListener {
       if (c.kind === 'resolved') {
         this.resolutions.delete(key);
         this.busy.delete(key);
+        this.held.delete(key);
       } else if (c.kind === 'incoming') {
         const h = channel.htlcs?.[`in:${c.id}`];
         if (h) void this.decide(channel.dbid, h);
@@ -94,7 +99,9 @@ export class IncomingHtlcs implements HtlcListener {
     if (this.busy.has(key)) return;
     this.busy.add(key);
     try {
+      const since = this.nowMs();
       const r = await this.peel(h);
+      if (r.sharedSecret) this.held.set(key, { sharedSecret: r.sharedSecret, since, inside: h.path_key !== undefined });
       if ('resolution' in r) return this.resolve(dbid, h.id, r.resolution);
       const final = !r.next;
       const part: IncomingPart = {
@@ -164,7 +171,9 @@ export class IncomingHtlcs implements HtlcListener {
    */
   private async peel(
     h: HtlcRecord,
-  ): Promise<{ resolution: Resolution } | { payload: Uint8Array; sharedSecret: Uint8Array; next?: OnionPacket }> {
+  ): Promise<
+    { resolution: Resolution; sharedSecret?: Uint8Array } | { payload: Uint8Array; sharedSecret: Uint8Array; next?: OnionPacket }
+  > {
     const onion = fromHex(h.onion ?? '');
     const malformed = (name: FailureName) => ({
       resolution: {
@@ -195,7 +204,7 @@ export class IncomingHtlcs implements HtlcListener {
       if (!(e instanceof OnionError) || !e.failure) throw e;
       const name = e.failure as FailureName;
       if (h.path_key || failureCode(name) & BADONION) return malformed(name);
-      return { resolution: failWith(ss, payloadFailure(e)) };
+      return { resolution: failWith(ss, payloadFailure(e)), sharedSecret: ss };
     }
   }
 
@@ -209,9 +218,19 @@ export class IncomingHtlcs implements HtlcListener {
     await this.d.forwarder.forward(part, payload, next, blinded);
   }
 
-  /** Records the decision and applies it. */
-  private resolve(dbid: string, id: string, r: Resolution): void {
-    this.resolutions.set(keyOf(dbid, id), r);
+  private nowMs(): number {
+    return this.d.nowMs?.() ?? Date.now();
+  }
+
+  /**
+   * Records the decision, with our layer of attribution data (htlc-resolution.ts withAttribution:
+   * held since we began to decide it; none for an onion we could not peel or an HTLC with `path_key`), and applies it.
+   */
+  private resolve(dbid: string, id: string, decided: Resolution): void {
+    const key = keyOf(dbid, id);
+    const h = this.held.get(key);
+    const r = withAttribution(decided, h && !h.inside ? { sharedSecret: h.sharedSecret, heldMs: this.nowMs() - h.since } : undefined);
+    this.resolutions.set(key, r);
     void this.apply(dbid, id, r);
   }
 
@@ -227,8 +246,8 @@ export class IncomingHtlcs implements HtlcListener {
     const ch = this.d.channeld(dbid);
     if (!ch) return;
     try {
-      if (r.kind === 'fulfill') await ch.fulfillHtlc(BigInt(id), r.preimage);
-      else if (r.kind === 'fail') await ch.failHtlc(BigInt(id), r.reason);
+      if (r.kind === 'fulfill') await ch.fulfillHtlc(BigInt(id), r.preimage, r.attribution);
+      else if (r.kind === 'fail') await ch.failHtlc(BigInt(id), r.reason, r.attribution);
       else await ch.failMalformedHtlc(BigInt(id), r.sha256OfOnion, r.code);
     } catch (e) {
       // channeld ended (a reconnect): the decision stays, for the next instance.

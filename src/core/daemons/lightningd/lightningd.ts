@@ -143,8 +143,8 @@ export class Lightningd {
               const d = channels.channeldOf(dbid);
               return (
                 d && {
-                  fulfillHtlc: (id, preimage) => d.guard(d.api.fulfillHtlc(id, preimage)),
-                  failHtlc: (id, reason) => d.guard(d.api.failHtlc(id, reason)),
+                  fulfillHtlc: (id, preimage, attribution) => d.guard(d.api.fulfillHtlc(id, preimage, attribution)),
+                  failHtlc: (id, reason, attribution) => d.guard(d.api.failHtlc(id, reason, attribution)),
                   failMalformedHtlc: (id, h, code) => d.guard(d.api.failMalformedHtlc(id, h, code)),
                 }
               );
@@ -153,6 +153,7 @@ export class Lightningd {
             receiver: this.receiver,
             ...(o.forward ? { forwarder: o.forward } : {}),
             onchain: (dbid, preimage) => channels.preimageReleased(dbid, preimage),
+            ...(clock ? { nowMs: () => clock.now() } : {}),
             log,
           }),
         );

@@ -528,7 +528,7 @@ export class PayControl implements HtlcListener, ChainListener {
       }
       try {
         if (ch.kind === 'fulfilled') run.session.fulfilled(p.partid, ch.preimage);
-        else if (ch.reason) run.session.failed(p.partid, ch.reason);
+        else if (ch.reason) run.session.failed(p.partid, ch.reason, ch.attribution);
         else run.session.failedMalformed(p.partid, ch.failureCode ?? 0);
       } catch (e) {
         this.o.log.warn(`payment ${p.payment_hash} part ${p.partid}: ${errorText(e)}`);

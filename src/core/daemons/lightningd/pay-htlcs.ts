@@ -5,6 +5,7 @@
 import { fromHex, toHex } from '../../base/bytes.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import type { Log } from '../../node/daemon.ts';
+import { checkAttribution, checkFailureAttribution } from '../../onion/attribution.ts';
 import { decodeErrorPacket } from '../../onion/error-onion.ts';
 import type { HtlcChange } from '../channeld/interface.ts';
 import type { ChannelRecord, LightningdDb } from './db.ts';
@@ -19,16 +20,40 @@ import {
   type SendpayRecord,
 } from './pay-store.ts';
 
-/** A failed part's reason, read from its error onion with its shared secrets (BOLT 4 "Returning Errors"). */
-export function failureText(p: Pick<SendpayRecord, 'erroronion' | 'failcode' | 'shared_secrets' | 'route'>): string {
+/**
+ * A failed part's reason, read from its error onion with its shared secrets (BOLT 4 "Returning
+ * Errors"); with `attribution_data`, the hold times its hops reported, and for an error onion no hop's
+ * HMAC matches, the pair of hops its attribution blames.
+ */
+export function failureText(p: Pick<SendpayRecord, 'erroronion' | 'attribution' | 'failcode' | 'shared_secrets' | 'route'>): string {
   if (p.failcode !== undefined) return `our peer could not read the onion (0x${p.failcode.toString(16)})`;
+  const secrets = p.shared_secrets.map(fromHex);
+  const reason = fromHex(p.erroronion ?? '');
+  let text: string;
+  let erring = secrets.length;
   try {
-    const d = decodeErrorPacket(p.shared_secrets.map(fromHex), fromHex(p.erroronion ?? ''));
+    const d = decodeErrorPacket(secrets, reason);
+    erring = d.hop + 1;
     const code = d.failure.name === 'unknown' ? d.failure.code : undefined;
-    return `${d.failure.name}${code !== undefined ? ` (0x${code.toString(16)})` : ''} from ${p.route[d.hop]?.id ?? `hop ${d.hop}`}`;
+    text = `${d.failure.name}${code !== undefined ? ` (0x${code.toString(16)})` : ''} from ${p.route[d.hop]?.id ?? `hop ${d.hop}`}`;
   } catch {
-    return 'unreadable error onion';
+    text = 'unreadable error onion';
   }
+  if (p.attribution === undefined) return text;
+  try {
+    // The hops up to the erring node's reported (those after it never held the failure).
+    const a = checkFailureAttribution(secrets.slice(0, erring), reason, fromHex(p.attribution));
+    if (text === 'unreadable error onion' && a.badHop !== undefined)
+      text += `, garbled between ${a.badHop === 0 ? 'us' : p.route[a.badHop - 1]!.id} and ${p.route[a.badHop]?.id ?? `hop ${a.badHop}`}`;
+    return `${text}${holdTimesText(a.holdTimes)}`;
+  } catch {
+    return text;
+  }
+}
+
+/** BOLT 4 hold times (units of 100 ms) as the hops reported them, first hop first. */
+export function holdTimesText(holdTimes: readonly number[]): string {
+  return holdTimes.length ? ` (hold times ${holdTimes.map(t => `${t * 100} ms`).join(', ')})` : '';
 }
 
 /** Our part that is HTLC `id` on channel `dbid`. */
@@ -61,7 +86,11 @@ export function stagePartChanges(db: LightningdDb, dbid: string, changes: readon
       offered.push(sendpayKey(p.payment_hash, p.groupid, p.partid));
     } else if (ch.kind === 'fulfilled') {
       const p = partOfHtlc(db, dbid, ch.id);
-      if (p) stagePartFulfilled(db, p, ch.preimage, now, log);
+      if (p && stagePartFulfilled(db, p, ch.preimage, now, log) && ch.attribution) {
+        // BOLT 4 "Hold times for successful payments": each hop's, as far as its HMAC checks out.
+        const a = checkAttribution(p.shared_secrets.map(fromHex), [], ch.attribution);
+        log.info(`payment ${p.payment_hash} part ${p.partid} paid${holdTimesText(a.holdTimes)}`);
+      }
     } else if (ch.kind === 'failed') {
       const p = partOfHtlc(db, dbid, ch.id);
       if (!p || p.status !== 'pending') continue;
@@ -70,6 +99,7 @@ export function stagePartChanges(db: LightningdDb, dbid: string, changes: readon
         status: 'failed',
         completed_at: now,
         ...(ch.reason ? { erroronion: toHex(ch.reason) } : {}),
+        ...(ch.reason && ch.attribution ? { attribution: toHex(ch.attribution) } : {}),
         ...(ch.failureCode !== undefined && !ch.reason ? { failcode: ch.failureCode } : {}),
       };
       stageSendpay(db, { ...failed, failure: failureText(failed) });

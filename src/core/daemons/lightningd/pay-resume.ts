@@ -41,7 +41,8 @@ export function resumeSession(req: PayRequest, startedAtMs: number, parts: reado
     // As when it came back: the error onion decoded and acted on, the peer's malformed code, or
     // (refused by channeld, never sent) nothing learnt but the reason.
     try {
-      if (p.erroronion !== undefined) session.failed(p.partid, fromHex(p.erroronion));
+      if (p.erroronion !== undefined)
+        session.failed(p.partid, fromHex(p.erroronion), p.attribution !== undefined ? fromHex(p.attribution) : undefined);
       else if (p.failcode !== undefined) session.failedMalformed(p.partid, p.failcode);
       else session.unsent(p.partid, p.failure ?? 'failed before the restart');
     } catch {

@@ -51,6 +51,8 @@ export interface SendpayRecord {
   payment_preimage?: string;
   /** The error onion (update_fail_htlc), or our peer's update_fail_malformed_htlc code. */
   erroronion?: string;
+  /** The `attribution_data` that came with the error onion or the fulfil (BOLT 2), hex. */
+  attribution?: string;
   failcode?: number;
   /** Why it failed, as decoded (or why it was never sent). */
   failure?: string;
