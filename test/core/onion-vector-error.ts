@@ -50,8 +50,8 @@ export const ONION_ERROR_TEST = {
 };
 
 // BOLT 4 "Test Vector" / "Returning Errors" (04-onion-routing.md at a377265): the inline trace of
-// an `incorrect_or_unknown_payment_details` failure at node 4 with a 300-byte TLV (attribution
-// data values omitted: option_attribution_data is not implemented). As printed, its
+// an `incorrect_or_unknown_payment_details` failure at node 4 with a 300-byte TLV (its attribution
+// data values are tested apart, in onion-attribution.test.ts). As printed, its
 // `encoded_failure_message` runs on past the failure message into pad_len and pad (1024 in all).
 export const ONION_ERROR_TRACE = {
   encoded_failure_message:
