@@ -157,6 +157,7 @@ async function setup(
     /** Each channel's spendable, asked at each look (instead of `spendable`). */
     spendableOf?: (c: ChannelRecord) => bigint;
     nowMs?: () => number;
+    clock?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(t: unknown): void };
     /** Channels whose channeld is not running yet at the start. */
     stopped?: string[];
   } = {},
@@ -177,6 +178,7 @@ async function setup(
     blockheight: () => HEIGHT,
     randomBytes: k => sha256(new TextEncoder().encode(`random ${++n}`)).subarray(0, k),
     nowMs: o.nowMs ?? (() => T0 * 1000),
+    ...(o.clock ? { clock: o.clock } : {}),
     spendable: c => o.spendableOf?.(c) ?? o.spendable ?? 500_000_000n,
     log: { debug() {}, info() {}, warn() {} },
   });
@@ -634,6 +636,32 @@ describe('lightningd: paying while an incoming payment settles', () => {
     await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[0]!.htlc_id!), preimage: inv.preimage }]);
     const r = (await paying) as Record<string, unknown>;
     equal(r.payment_preimage, toHex(inv.preimage));
+  });
+
+  it('ends at retry_for (210, as when retries run out) when the incoming HTLC never settles: no event wakes it, the deadline does', async () => {
+    let now = T0 * 1000;
+    const timers: { at: number; fn: () => void }[] = [];
+    const clock = {
+      setTimeout: (fn: () => void, ms: number) => timers.push({ at: now + ms, fn }),
+      clearTimeout: () => undefined,
+    };
+    const { fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')], spendable: 0n, nowMs: () => now, clock });
+    await fake.persist('1', [incoming(0n, 80_000n)]);
+    let ended: unknown;
+    const paying = rpc.call('xpay', { invstring: (await invoiceOfD(50_000)).bolt11, retry_for: 30 });
+    paying.then(
+      () => (ended = 'paid'),
+      e => (ended = e),
+    );
+    await settle();
+    equal(ended, undefined, 'waiting while the HTLC settles');
+    // Only the clock moves: the timer at the deadline wakes the payment, which ends.
+    const t = timers.at(-1)!;
+    ok(t.at >= T0 * 1000 + 30_000, `woken at the deadline, not before (${t.at - T0 * 1000} ms)`);
+    now = t.at;
+    t.fn();
+    await rpcCode(paying, 210);
+    equal(fake.calls.length, 0);
   });
 
   it('still answers 205 at once when nothing settling could give what is missing', async () => {

@@ -8,7 +8,7 @@
 import { toHex } from '../../base/bytes.ts';
 import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
 import { chainHash } from '../../chain/chains.ts';
-import type { Log } from '../../node/daemon.ts';
+import type { Clock, Log } from '../../node/daemon.ts';
 import {
   DEFAULT_RETRY_FOR_S,
   PAY_ROUTE_NOT_FOUND,
@@ -81,6 +81,8 @@ export interface PayControlOptions {
   randomBytes(n: number): Uint8Array;
   /** Milliseconds since 1970. */
   nowMs(): number;
+  /** Timers: a payment waiting for a route is woken at its `retry_for` deadline (absent: only by events). */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** What a channel can add now (channel-rpc.ts channelBalance). */
   spendable(c: ChannelRecord): bigint;
   log: Log;
@@ -302,6 +304,7 @@ export class PayControl implements HtlcListener, ChainListener {
 
   /** The session's steps: send what it plans, then wait for the next part's end, until it is done. */
   private async drive(run: Run): Promise<PayResult> {
+    let deadline: unknown;
     for (;;) {
       run.height = await this.o.blockheight();
       this.refresh(run);
@@ -314,11 +317,16 @@ export class PayControl implements HtlcListener, ChainListener {
         // balance: not the end; the session as it was, its env rebuilt (spendable afresh) when woken.
         run.session = PaySession.restore(before, run.env);
         run.channelSet = '';
+        // Woken by an event, or at the deadline at the latest, when step() ends it: never past retry_for.
+        const left = before.startedAt + (before.req.retry_for_s ?? DEFAULT_RETRY_FOR_S) * 1000 - this.o.nowMs();
+        deadline = this.o.clock?.setTimeout(() => this.wake(run), Math.max(0, left) + 1);
       } else for (const part of r.send) void this.launch(run, part).catch(e => this.o.log.warn(`payment ${run.hash}: ${errorText(e)}`));
       await new Promise<void>(resolve => {
         if (run.signalled) resolve();
         else run.waiter = resolve;
       });
+      if (deadline !== undefined) this.o.clock?.clearTimeout(deadline);
+      deadline = undefined;
       run.signalled = false;
     }
   }
