@@ -154,7 +154,10 @@ async function setup(
     rows?: ListChannelsEntry[];
     gossipd?: ReturnType<typeof fakeGossipd>;
     spendable?: bigint;
+    /** Each channel's spendable, asked at each look (instead of `spendable`). */
+    spendableOf?: (c: ChannelRecord) => bigint;
     nowMs?: () => number;
+    clock?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(t: unknown): void };
     /** Channels whose channeld is not running yet at the start. */
     stopped?: string[];
   } = {},
@@ -175,7 +178,8 @@ async function setup(
     blockheight: () => HEIGHT,
     randomBytes: k => sha256(new TextEncoder().encode(`random ${++n}`)).subarray(0, k),
     nowMs: o.nowMs ?? (() => T0 * 1000),
-    spendable: () => o.spendable ?? 500_000_000n,
+    ...(o.clock ? { clock: o.clock } : {}),
+    spendable: c => o.spendableOf?.(c) ?? o.spendable ?? 500_000_000n,
     log: { debug() {}, info() {}, warn() {} },
   });
   await control.load();
@@ -592,6 +596,89 @@ describe('lightningd: keysend and the pay commands’ parameters', () => {
     const { rpc } = await setup({ channels: [channel('1', M, '100x1x0')] });
     const inv = await invoiceOfD(50_000);
     await rpcCode(rpc.call('xpay', { invstring: inv.bolt11 }), 205);
+  });
+});
+
+describe('lightningd: paying while an incoming payment settles', () => {
+  /** The peer's HTLC of `amountMsat`, committed: ours once our fulfill's removal is committed in both commitments. */
+  const incoming = (id: bigint, amountMsat: bigint): HtlcChange => ({
+    kind: 'incoming',
+    id,
+    amountMsat,
+    paymentHash: new Uint8Array(32).fill(9),
+    cltvExpiry: HEIGHT + 40,
+    onion: new Uint8Array(1366),
+  });
+  /** Lets everything queued run (the payment steps, and waits or ends). */
+  const settle = async () => {
+    for (let i = 0; i < 100_000; i++) await Promise.resolve();
+  };
+
+  it('waits for an incoming HTLC being settled (spendable 0 until then) and pays once its settlement lands', async () => {
+    let balance = 0n;
+    const { db, fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')], spendableOf: () => balance });
+    await fake.persist('1', [incoming(0n, 80_000n)]);
+    const inv = await invoiceOfD(50_000);
+    let ended: unknown;
+    const paying = rpc.call('xpay', { invstring: inv.bolt11 });
+    paying.then(
+      () => (ended = 'paid'),
+      e => (ended = e),
+    );
+    await settle();
+    equal(ended, undefined, 'no 205 while the incoming HTLC settles');
+    equal(fake.calls.length, 0);
+    // The fulfill's removal committed in both commitments: the amount is ours.
+    balance = 80_000n;
+    await fake.persist('1', [{ kind: 'resolved', id: 0n }]);
+    await until(() => fake.committed === 1, 'the part offered once the settlement landed');
+    equal(fake.calls[0]!.h.amountMsat, 50_000n);
+    await fake.persist('1', [{ kind: 'fulfilled', id: BigInt(parts(db)[0]!.htlc_id!), preimage: inv.preimage }]);
+    const r = (await paying) as Record<string, unknown>;
+    equal(r.payment_preimage, toHex(inv.preimage));
+  });
+
+  it('ends at retry_for (210, as when retries run out) when the incoming HTLC never settles: no event wakes it, the deadline does', async () => {
+    let now = T0 * 1000;
+    const timers: { at: number; fn: () => void }[] = [];
+    const clock = {
+      setTimeout: (fn: () => void, ms: number) => timers.push({ at: now + ms, fn }),
+      clearTimeout: () => undefined,
+    };
+    const { fake, rpc } = await setup({ channels: [channel('1', D, '100x1x0')], spendable: 0n, nowMs: () => now, clock });
+    await fake.persist('1', [incoming(0n, 80_000n)]);
+    let ended: unknown;
+    const paying = rpc.call('xpay', { invstring: (await invoiceOfD(50_000)).bolt11, retry_for: 30 });
+    paying.then(
+      () => (ended = 'paid'),
+      e => (ended = e),
+    );
+    await settle();
+    equal(ended, undefined, 'waiting while the HTLC settles');
+    // Only the clock moves: the timer at the deadline wakes the payment, which ends.
+    const t = timers.at(-1)!;
+    ok(t.at >= T0 * 1000 + 30_000, `woken at the deadline, not before (${t.at - T0 * 1000} ms)`);
+    now = t.at;
+    t.fn();
+    await rpcCode(paying, 210);
+    equal(fake.calls.length, 0);
+  });
+
+  it('still answers 205 at once when nothing settling could give what is missing', async () => {
+    // Nothing in flight on the channel.
+    const a = await setup({ channels: [channel('1', D, '100x1x0')], spendable: 0n });
+    await rpcCode(a.rpc.call('xpay', { invstring: (await invoiceOfD(50_000)).bolt11 }), 205);
+    // An incoming HTLC too small to make up the amount.
+    const b = await setup({ channels: [channel('1', D, '100x1x0')], spendable: 0n });
+    await b.fake.persist('1', [incoming(0n, 10_000n)]);
+    await rpcCode(b.rpc.call('xpay', { invstring: (await invoiceOfD(50_000)).bolt11 }), 205);
+    // Only an HTLC of ours in flight: its end adds nothing we can count on.
+    const c = await setup({ channels: [channel('1', D, '100x1x0')], spendable: 0n });
+    await c.fake.persist('1', [
+      { kind: 'offered', id: 0n, amountMsat: 80_000n, paymentHash: new Uint8Array(32).fill(8), cltvExpiry: HEIGHT + 40 },
+    ]);
+    await rpcCode(c.rpc.call('xpay', { invstring: (await invoiceOfD(50_000)).bolt11 }), 205);
+    equal(a.fake.calls.length + b.fake.calls.length + c.fake.calls.length, 0);
   });
 });
 

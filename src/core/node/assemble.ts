@@ -339,6 +339,7 @@ export async function assembleNode<Port, Ctx>(p: Platform<Port, Ctx>, o: Assembl
       blockheight: () => chain?.blockheight ?? 0,
       randomBytes: n => p.randomBytes(n),
       nowMs: () => Date.now(),
+      clock: p.clock,
       spendable: c => channelBalance(c).spendable,
       log: p.log('pay'),
     });

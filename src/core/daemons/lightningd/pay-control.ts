@@ -8,7 +8,7 @@
 import { toHex } from '../../base/bytes.ts';
 import type { RouteHop as HintHop } from '../../bolt11/fields.ts';
 import { chainHash } from '../../chain/chains.ts';
-import type { Log } from '../../node/daemon.ts';
+import type { Clock, Log } from '../../node/daemon.ts';
 import {
   DEFAULT_RETRY_FOR_S,
   PAY_ROUTE_NOT_FOUND,
@@ -81,6 +81,8 @@ export interface PayControlOptions {
   randomBytes(n: number): Uint8Array;
   /** Milliseconds since 1970. */
   nowMs(): number;
+  /** Timers: a payment waiting for a route is woken at its `retry_for` deadline (absent: only by events). */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** What a channel can add now (channel-rpc.ts channelBalance). */
   spendable(c: ChannelRecord): bigint;
   log: Log;
@@ -302,21 +304,29 @@ export class PayControl implements HtlcListener, ChainListener {
 
   /** The session's steps: send what it plans, then wait for the next part's end, until it is done. */
   private async drive(run: Run): Promise<PayResult> {
+    let deadline: unknown;
     for (;;) {
       run.height = await this.o.blockheight();
       this.refresh(run);
       await this.askRoutes(run);
-      const before = run.resumed ? run.session.snapshot() : undefined;
+      const before = run.session.snapshot();
       const r = run.session.step();
       if ('done' in r) {
-        if (!before || !this.waitsForChannels(r.done, before)) return r.done;
-        // Resumed, and no route while a channel of ours is not back yet: not the end; the session as it was.
+        if (!this.waitsForChannels(run, r.done, before)) return r.done;
+        // No route while a channel of ours is not back yet, or while an HTLC settles into our
+        // balance: not the end; the session as it was, its env rebuilt (spendable afresh) when woken.
         run.session = PaySession.restore(before, run.env);
+        run.channelSet = '';
+        // Woken by an event, or at the deadline at the latest, when step() ends it: never past retry_for.
+        const left = before.startedAt + (before.req.retry_for_s ?? DEFAULT_RETRY_FOR_S) * 1000 - this.o.nowMs();
+        deadline = this.o.clock?.setTimeout(() => this.wake(run), Math.max(0, left) + 1);
       } else for (const part of r.send) void this.launch(run, part).catch(e => this.o.log.warn(`payment ${run.hash}: ${errorText(e)}`));
       await new Promise<void>(resolve => {
         if (run.signalled) resolve();
         else run.waiter = resolve;
       });
+      if (deadline !== undefined) this.o.clock?.clearTimeout(deadline);
+      deadline = undefined;
       run.signalled = false;
     }
   }
@@ -348,14 +358,36 @@ export class PayControl implements HtlcListener, ChainListener {
   }
 
   /**
-   * A resumed payment found no route while a channel of ours in normal operation has no channeld
-   * yet (its peer not back since the restart): it waits (a channel starting, a block, wakes it)
-   * rather than failing for want of a route, until `retry_for` has passed (then step() ends it).
+   * A payment found no route, but one may come: it waits rather than failing for want of a route,
+   * until `retry_for` has passed (then step() ends it). Resumed, while a channel of ours in normal
+   * operation has no channeld yet (its peer not back since the restart: a channel starting, a
+   * block, wakes it). Or while our channels hold incoming HTLCs being settled, whose amounts would
+   * give what is missing (BOLT 2: a fulfilled HTLC's amount is ours once its removal is committed
+   * in both commitments; `listpeerchannels` shows it spendable only then): their `resolved`
+   * change wakes it. Nothing pending that could help: 205 at once, as before.
    */
-  private waitsForChannels(done: PayResult, s: PaySnapshot): boolean {
+  private waitsForChannels(run: Run, done: PayResult, s: PaySnapshot): boolean {
     if (done.status !== 'failed' || done.code !== PAY_ROUTE_NOT_FOUND) return false;
     if (this.o.nowMs() - s.startedAt >= (s.req.retry_for_s ?? DEFAULT_RETRY_FOR_S) * 1000) return false;
-    return this.o.db.channels().some(c => c.state === 'CHANNELD_NORMAL' && !this.o.channels.channeldOf(c.dbid));
+    if (run.resumed && this.o.db.channels().some(c => c.state === 'CHANNELD_NORMAL' && !this.o.channels.channeldOf(c.dbid))) return true;
+    return this.settling(run);
+  }
+
+  /** Our usable channels hold incoming HTLCs which, once settled, would let them carry what is missing. */
+  private settling(run: Run): boolean {
+    let incoming = 0n;
+    for (const c of this.usable())
+      for (const h of Object.values(c.htlcs ?? {})) if (h.direction === 'in') incoming += BigInt(h.amount_msat);
+    if (incoming === 0n) return false;
+    // The env counts this payment's parts in flight in spendable: what is left of it, against what is left to deliver.
+    let free = run.env.channels.reduce((t, c) => t + c.spendable_msat, 0n) + incoming;
+    let missing = run.session.req.amount_msat;
+    for (const p of run.session.records()) {
+      if (p.status === 'failed') continue;
+      if (p.status === 'pending') free -= p.sent_msat;
+      missing -= p.delivers_msat;
+    }
+    return free >= missing;
   }
 
   private env(run: Run, ours: ChannelRecord[]): PayEnv {
@@ -535,6 +567,8 @@ export class PayControl implements HtlcListener, ChainListener {
       }
       this.wake(run);
     }
+    // An incoming HTLC settled (its amount ours now, if fulfilled): payments waiting for it look again.
+    if (changes.some(ch => ch.kind === 'resolved')) for (const run of this.runs.values()) this.wake(run);
   }
 
   /** A new channeld runs: parts whose add it never recorded were never sent; payments waiting for a channel look again. */
