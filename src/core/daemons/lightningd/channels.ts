@@ -270,7 +270,6 @@ export class ChannelControl implements ChainListener {
     }
   }
 
-  /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
   /** min-emergency-msat, in sat. */
   get minEmergencySat(): number {
     return this.o.minEmergencySat ?? MIN_EMERGENCY_SAT;
@@ -285,6 +284,7 @@ export class ChannelControl implements ChainListener {
     });
   }
 
+  /** Whether this node can open and accept channels (a wallet to fund them, a chain to watch them). */
   get canOpen(): boolean {
     return this.o.wallet !== undefined && this.o.broadcast !== undefined;
   }
