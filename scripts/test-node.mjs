@@ -64,9 +64,13 @@ const only = process.argv.slice(2);
 const files = only.length
   ? only
   : longestFirst(['test/core', 'test/node', 'test/interop', 'test/e2e', 'test/regtest'].flatMap(walk).sort());
+// --test-force-exit: a file whose tests have all ended exits even if a handle is left open. Seen on
+// 2026-12-08: node-peer-storage passed, then its process stayed alive on two MessagePorts of the
+// main thread (a channel daemon's link not closed at stop, not yet found), and CI waited on it.
+// Remove the flag to find such leaks: the file then never exits.
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--import', './test/support/node-globals.mjs', '--test', '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--import', './test/support/node-globals.mjs', '--test', '--test-concurrency=2', '--test-force-exit', ...files],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);
